@@ -1,0 +1,79 @@
+//! Stable diagnostic codes: the registry users look codes up in (README lists them; a test checks
+//! that it does). Codes are never renumbered; retired codes are not reused.
+
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub summary: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal: $summary:literal;)*) => {
+        $(pub const $name: &str = $code;)*
+        pub const ALL: &[CodeInfo] = &[$(CodeInfo { code: $code, summary: $summary }),*];
+    };
+}
+
+codes! {
+    E_READ = "E0001": "file cannot be read";
+    E_SYNTAX = "E0002": "not valid JSON (line:column given)";
+    E_UNKNOWN_FIELD = "E0101": "unknown field (a near miss gets a suggestion)";
+    E_TYPE = "E0102": "value has the wrong JSON type";
+    E_MISSING = "E0103": "required field is missing";
+    E_ENUM = "E0104": "value is not one of the allowed values";
+    E_NAME = "E0105": "name breaks Azure's naming rules";
+    E_GUID = "E0106": "subscriptionId is not a GUID";
+    E_CIDR = "E0107": "not an IPv4 address or CIDR prefix";
+    E_HOST_BITS = "E0108": "prefix has host bits set (the normalised prefix is suggested)";
+    E_IPV6 = "E0109": "IPv6 is not supported: an ISE and its subnets are IPv4 only";
+    E_RANGE = "E0110": "number outside its allowed range";
+    E_EMPTY = "E0111": "list must not be empty";
+    E_DUPLICATE = "E0112": "duplicate name";
+    E_SUBNET_COUNT = "E0201": "an ISE needs exactly four subnets";
+    E_SUBNET_TOO_SMALL = "E0202": "subnet smaller than /27";
+    W_SUBNET_TOO_LARGE = "W0203": "subnet larger than /27 gives no benefit";
+    E_SUBNET_OVERLAP = "E0204": "subnets overlap";
+    E_SUBNET_OUTSIDE = "E0205": "subnet outside the virtual network's address space";
+    E_FORBIDDEN_RANGE = "E0206": "address space or subnet uses a range Logic Apps cannot resolve";
+    E_SUBNET_NAME = "E0207": "subnet name breaks the ISE subnet naming rules";
+    E_DELEGATION = "E0208": "exactly one subnet must be delegated for template or REST deployment";
+    E_SPACE_OVERLAP = "E0210": "address space prefixes overlap";
+    E_LOCATION = "E0301": "location is not a location of the cloud";
+    E_NO_PUBLISHED_IPS = "E0302": "the location has no published Logic Apps addresses to replace tags that do not work in this cloud";
+    W_CONNECTOR_TAG_FALLBACK = "W0303": "no published managed-connector addresses for the location; the regional AzureConnectors tag is used";
+    E_SKU_CAPACITY = "E0304": "capacity not allowed for the SKU";
+    E_FIREWALL_IP_MISSING = "E0401": "firewall mode needs forcedTunneling.firewallPrivateIp";
+    E_FIREWALL_IP = "E0402": "firewallPrivateIp is not an IPv4 address";
+    W_FIREWALL_IP_UNUSED = "W0403": "firewallPrivateIp is ignored outside firewall mode";
+    E_FIREWALL_IN_ISE_SUBNET = "E0404": "the firewall cannot sit in an ISE subnet (they must stay empty)";
+    E_EXTERNAL_CALLERS_INTERNAL = "E0501": "externalCallers only apply to an external ISE";
+    W_CALLER_IN_VNET = "W0502": "internal caller lies inside the virtual network already";
+    W_CALLERS_ANY = "W0503": "0.0.0.0/0 as a caller is the same as the whole Internet";
+    E_PORT = "E0601": "not a port, port range or `*`";
+    E_CERT_COUNT = "E0701": "more than 20 certificates";
+    E_CERT_BASE64 = "E0702": "publicCertificate is not base64 (or PEM)";
+    E_CERT_NOT_CERT = "E0703": "publicCertificate does not hold an X.509 certificate";
+    E_DNS_IP = "E0801": "custom DNS server is not an IPv4 address";
+    E_DNS_COUNT = "E0802": "more than 20 DNS servers on a virtual network";
+    E_TAGS_SYNTAX = "E0901": "service-tag file is malformed";
+    E_TAGS_WRONG_CLOUD = "E0902": "service-tag file belongs to another cloud";
+    E_TAGS_DUPLICATE = "E0903": "service-tag file names a tag twice";
+    E_TAG_MISSING = "E0904": "a tag the requirements need is missing from the service-tag file";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let set: BTreeSet<_> = ALL.iter().map(|c| c.code).collect();
+        assert_eq!(set.len(), ALL.len());
+        for c in ALL {
+            assert!(c.code.len() == 5 && (c.code.starts_with('E') || c.code.starts_with('W')), "{}", c.code);
+        }
+        assert_eq!(crate::servicetags::E_TAGS_SYNTAX, E_TAGS_SYNTAX);
+        assert_eq!(crate::servicetags::E_TAGS_WRONG_CLOUD, E_TAGS_WRONG_CLOUD);
+        assert_eq!(crate::servicetags::E_TAGS_DUPLICATE, E_TAGS_DUPLICATE);
+    }
+}

@@ -1,0 +1,638 @@
+//! Reads an environment file: JSON syntax, then every field's type, enum and format, then the
+//! network rules (network.rs) and certificates (certificate.rs). Every problem is collected; an
+//! `Environment` is returned only when there is no error.
+
+use super::*;
+use crate::cloud::{self, CloudId};
+use crate::codes::*;
+use crate::diag::{sort_diagnostics, Diagnostic};
+use crate::fuzzy::did_you_mean;
+use crate::jsonpos::{field, index, Positions};
+use crate::ports::PortRange;
+use serde_json::{Map, Value};
+
+/// The result of loading: the environment when there were no errors, and all diagnostics
+/// (warnings included) sorted by position.
+#[derive(Debug)]
+pub struct Loaded {
+    pub env: Option<Environment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const TOP_FIELDS: &[&str] = &[
+    "name",
+    "cloud",
+    "location",
+    "subscriptionId",
+    "resourceGroup",
+    "accessEndpoint",
+    "sku",
+    "virtualNetwork",
+    "subnets",
+    "customDnsServers",
+    "forcedTunneling",
+    "externalCallers",
+    "internalCallers",
+    "outboundPolicy",
+    "outboundDestinations",
+    "certificates",
+    "nsgName",
+    "routeTableName",
+    "$schema",
+];
+const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceGroup", "virtualNetwork", "subnets"];
+
+/// Loads and checks an environment. `file` only names the source in diagnostics.
+pub fn load(text: &str, file: &str) -> Loaded {
+    let mut w = Walker::default();
+    let env = match serde_json::from_str::<Value>(text) {
+        Ok(value) => w.environment(&value),
+        Err(e) => {
+            w.push(
+                Diagnostic::error(E_SYNTAX, "", format!("invalid JSON: {e}"))
+                    .at(e.line(), e.column())
+                    .with_help("fix the JSON syntax at that position (a trailing comma or a missing quote is the usual cause)"),
+            );
+            None
+        }
+    };
+    let positions = Positions::of(text);
+    let mut diagnostics: Vec<Diagnostic> = w
+        .diags
+        .into_iter()
+        .map(|mut d| {
+            if d.line.is_none() {
+                if let Some((l, c)) = positions.find(&d.path) {
+                    d = d.at(l, c);
+                }
+            }
+            d.in_file(file)
+        })
+        .collect();
+    sort_diagnostics(&mut diagnostics);
+    let env = if crate::diag::has_errors(&diagnostics) { None } else { env };
+    Loaded { env, diagnostics }
+}
+
+#[derive(Default)]
+pub(super) struct Walker {
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Walker {
+    pub(super) fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn wrong_type(&mut self, path: &str, expected: &str, v: &Value) {
+        self.push(Diagnostic::error(E_TYPE, path, format!("expected {expected}, found {}", type_name(v))));
+    }
+
+    /// Checks `v` is an object with only `known` fields and all `required` ones.
+    fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str], required: &[&str]) -> Option<&'v Map<String, Value>> {
+        let Value::Object(map) = v else {
+            self.wrong_type(path, "an object", v);
+            return None;
+        };
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                let mut d = Diagnostic::error(E_UNKNOWN_FIELD, field(path, key), format!("unknown field `{key}`"));
+                d = match did_you_mean(key, known.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("allowed fields here: {}", known.join(", "))),
+                };
+                self.push(d);
+            }
+        }
+        for req in required {
+            if !map.contains_key(*req) {
+                self.push(Diagnostic::error(E_MISSING, path, format!("missing required field `{req}`")));
+            }
+        }
+        Some(map)
+    }
+
+    fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
+        match v {
+            Value::String(s) => Some(s),
+            other => {
+                self.wrong_type(path, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn array<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v [Value]> {
+        match v {
+            Value::Array(a) => Some(a),
+            other => {
+                self.wrong_type(path, "an array", other);
+                None
+            }
+        }
+    }
+
+    fn one_of<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v str> {
+        let s = self.string(v, path)?;
+        if allowed.contains(&s) {
+            return Some(s);
+        }
+        let mut d = Diagnostic::error(E_ENUM, path, format!("`{s}` is not one of: {}", allowed.join(", ")));
+        if let Some(m) = did_you_mean(s, allowed.iter().copied()) {
+            d = d.with_help(format!("did you mean `{m}`?"));
+        }
+        self.push(d);
+        None
+    }
+
+    /// A name matching Azure's rule for that resource type.
+    fn name(&mut self, v: &Value, path: &str, what: &str, rule: NameRule) -> Option<String> {
+        let s = self.string(v, path)?;
+        match rule.check(s) {
+            Ok(()) => Some(s.to_string()),
+            Err(why) => {
+                self.push(Diagnostic::error(E_NAME, path, format!("invalid {what} name `{s}`: {why}")).with_help(rule.help()));
+                None
+            }
+        }
+    }
+
+    /// An IPv4 prefix; a bare address counts as /32 when `allow_address`.
+    pub(super) fn cidr(&mut self, v: &Value, path: &str, allow_address: bool) -> Option<Ipv4Net> {
+        let s = self.string(v, path)?;
+        parse_cidr(s, allow_address).map_err(|d| self.push(d.into_diag(path, s))).ok()
+    }
+
+    fn cidr_list(&mut self, v: &Value, path: &str, allow_address: bool) -> Vec<Ipv4Net> {
+        let Some(items) = self.array(v, path) else { return Vec::new() };
+        items.iter().enumerate().filter_map(|(i, item)| self.cidr(item, &index(path, i), allow_address)).collect()
+    }
+
+    fn ipv4(&mut self, v: &Value, path: &str, code: &'static str) -> Option<std::net::Ipv4Addr> {
+        let s = self.string(v, path)?;
+        match s.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => Some(a),
+            Ok(std::net::IpAddr::V6(_)) => {
+                self.push(Diagnostic::error(E_IPV6, path, format!("`{s}` is IPv6; ISE networking is IPv4 only")));
+                None
+            }
+            Err(_) => {
+                self.push(Diagnostic::error(code, path, format!("`{s}` is not an IPv4 address")).with_help("write a single address such as 10.10.0.4"));
+                None
+            }
+        }
+    }
+
+    fn environment(&mut self, root: &Value) -> Option<Environment> {
+        let map = self.object(root, "", TOP_FIELDS, TOP_REQUIRED)?;
+        let get = |k: &str| map.get(k);
+
+        let name = get("name").and_then(|v| self.name(v, "name", "ISE", NameRule::Ise));
+        let cloud = match get("cloud") {
+            Some(v) => self.one_of(v, "cloud", &CloudId::NAMES).and_then(CloudId::parse),
+            None => Some(CloudId::Public),
+        };
+        let location = match (get("location"), cloud) {
+            (Some(v), Some(c)) => self.location(v, c),
+            (Some(v), None) => {
+                self.string(v, "location");
+                None
+            }
+            (None, _) => None,
+        };
+        let subscription_id = get("subscriptionId").and_then(|v| self.guid(v, "subscriptionId"));
+        let resource_group = get("resourceGroup").and_then(|v| self.name(v, "resourceGroup", "resource group", NameRule::ResourceGroup));
+        let access_endpoint = match get("accessEndpoint") {
+            Some(v) => self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| if s == "internal" { AccessEndpoint::Internal } else { AccessEndpoint::External }),
+            None => Some(AccessEndpoint::Internal),
+        };
+        let sku = match get("sku") {
+            Some(v) => self.sku(v),
+            None => Some(Sku { name: SkuName::Premium, capacity: 0 }),
+        };
+        let virtual_network = get("virtualNetwork").and_then(|v| self.virtual_network(v));
+        let subnets = get("subnets").map(|v| self.subnets(v));
+        let custom_dns_servers = match get("customDnsServers") {
+            Some(v) => self.array(v, "customDnsServers").map(|a| a.iter().enumerate().filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP)).collect()),
+            None => Some(Vec::new()),
+        };
+        if let Some(Value::Array(a)) = get("customDnsServers") {
+            if a.len() > 20 {
+                self.push(Diagnostic::error(E_DNS_COUNT, "customDnsServers", format!("{} DNS servers given; a virtual network takes at most 20", a.len())));
+            }
+        }
+        let forced_tunneling = match get("forcedTunneling") {
+            Some(v) => self.forced_tunneling(v),
+            None => Some(ForcedTunneling { mode: TunnelingMode::None, firewall_private_ip: None }),
+        };
+        let external_callers = get("externalCallers").map(|v| self.cidr_list(v, "externalCallers", true)).unwrap_or_default();
+        let internal_callers = get("internalCallers").map(|v| self.cidr_list(v, "internalCallers", true)).unwrap_or_default();
+        let outbound_policy = match get("outboundPolicy") {
+            Some(v) => self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| if s == "open" { OutboundPolicy::Open } else { OutboundPolicy::Restricted }),
+            None => Some(OutboundPolicy::Open),
+        };
+        let outbound_destinations = match get("outboundDestinations") {
+            Some(v) => self.destinations(v),
+            None => Some(Vec::new()),
+        };
+        let certificates = match get("certificates") {
+            Some(v) => self.certificates(v),
+            None => Some(Vec::new()),
+        };
+        let nsg_name = match get("nsgName") {
+            Some(v) => self.name(v, "nsgName", "NSG", NameRule::Resource),
+            None => name.as_ref().map(|n| format!("{n}-nsg")),
+        };
+        let route_table_name = match get("routeTableName") {
+            Some(v) => self.name(v, "routeTableName", "route table", NameRule::Resource),
+            None => name.as_ref().map(|n| format!("{n}-routes")),
+        };
+
+        self.check_network(&super::network::Parts {
+            cloud,
+            location: location.as_deref(),
+            access_endpoint,
+            address_space: virtual_network.as_ref().map(|v| v.address_space.as_slice()),
+            subnets: subnets.as_deref(),
+            subnet_count_known: matches!(get("subnets"), Some(Value::Array(_))),
+            forced_tunneling: forced_tunneling.as_ref(),
+            external_callers: &external_callers,
+            internal_callers: &internal_callers,
+        });
+        Some(Environment {
+            name: name?,
+            cloud: cloud?,
+            location: location?,
+            subscription_id: subscription_id?,
+            resource_group: resource_group?,
+            access_endpoint: access_endpoint?,
+            sku: sku?,
+            virtual_network: virtual_network?,
+            subnets: subnets?,
+            custom_dns_servers: custom_dns_servers?,
+            forced_tunneling: forced_tunneling?,
+            external_callers,
+            internal_callers,
+            outbound_policy: outbound_policy?,
+            outbound_destinations: outbound_destinations?,
+            certificates: certificates?,
+            nsg_name: nsg_name?,
+            route_table_name: route_table_name?,
+        })
+    }
+
+    fn location(&mut self, v: &Value, cloud: CloudId) -> Option<String> {
+        let s = self.string(v, "location")?;
+        if let Some(loc) = cloud::find_location(cloud, s) {
+            return Some(loc.name.clone());
+        }
+        let mut d = Diagnostic::error(E_LOCATION, "location", format!("`{s}` is not a location of cloud `{cloud}`"));
+        d = if let Some(other) = cloud::cloud_of_location(s) {
+            d.with_help(format!("`{s}` is a location of cloud `{other}`: set \"cloud\": \"{other}\" or pick a {cloud} location"))
+        } else {
+            let names = cloud::locations().iter().filter(|l| l.cloud == cloud).map(|l| l.name.as_str());
+            match did_you_mean(&cloud::normalise_location(s), names) {
+                Some(m) => d.with_help(format!("did you mean `{m}`?")),
+                None => d.with_help("run `isenet requirements --help` or see README for the locations of each cloud"),
+            }
+        };
+        self.push(d);
+        None
+    }
+
+    fn guid(&mut self, v: &Value, path: &str) -> Option<String> {
+        let s = self.string(v, path)?;
+        let groups: Vec<&str> = s.split('-').collect();
+        let lens = [8, 4, 4, 4, 12];
+        let ok = groups.len() == 5 && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        if ok {
+            Some(s.to_ascii_lowercase())
+        } else {
+            self.push(Diagnostic::error(E_GUID, path, format!("`{s}` is not a GUID")).with_help("use the subscription id, e.g. 00000000-0000-0000-0000-000000000000"));
+            None
+        }
+    }
+
+    fn sku(&mut self, v: &Value) -> Option<Sku> {
+        let map = self.object(v, "sku", &["name", "capacity"], &["name"])?;
+        let name = map.get("name").and_then(|n| self.one_of(n, "sku.name", &["Premium", "Developer"])).map(|s| if s == "Premium" { SkuName::Premium } else { SkuName::Developer });
+        let capacity = match map.get("capacity") {
+            None => Some(0),
+            Some(Value::Number(n)) => match n.as_u64().filter(|c| *c <= 10) {
+                Some(c) => Some(c as u32),
+                None => {
+                    self.push(Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {n} is outside 0-10")).with_help("Premium takes 0 to 10 extra scale units"));
+                    None
+                }
+            },
+            Some(other) => {
+                self.wrong_type("sku.capacity", "a whole number", other);
+                None
+            }
+        };
+        let (name, capacity) = (name?, capacity?);
+        if name == SkuName::Developer && capacity > 0 {
+            self.push(Diagnostic::error(E_SKU_CAPACITY, "sku.capacity", "the Developer SKU has no extra capacity").with_help("remove `capacity` or use 0, or choose the Premium SKU"));
+            return None;
+        }
+        Some(Sku { name, capacity })
+    }
+
+    fn virtual_network(&mut self, v: &Value) -> Option<VirtualNetwork> {
+        let map = self.object(v, "virtualNetwork", &["name", "addressSpace"], &["name", "addressSpace"])?;
+        let name = map.get("name").and_then(|n| self.name(n, "virtualNetwork.name", "virtual network", NameRule::VirtualNetwork));
+        let space = map.get("addressSpace").map(|s| {
+            let list = self.cidr_list(s, "virtualNetwork.addressSpace", false);
+            if matches!(s, Value::Array(a) if a.is_empty()) {
+                self.push(Diagnostic::error(E_EMPTY, "virtualNetwork.addressSpace", "the address space needs at least one prefix"));
+            }
+            list
+        });
+        Some(VirtualNetwork { name: name?, address_space: space? })
+    }
+
+    fn subnets(&mut self, v: &Value) -> Vec<Subnet> {
+        let Some(items) = self.array(v, "subnets") else { return Vec::new() };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = index("subnets", i);
+            let Some(map) = self.object(item, &path, &["name", "prefix", "delegated"], &["name", "prefix"]) else { continue };
+            let name = map.get("name").and_then(|n| self.subnet_name(n, &field(&path, "name")));
+            let prefix = map.get("prefix").and_then(|p| self.cidr(p, &field(&path, "prefix"), false));
+            let delegated = match map.get("delegated") {
+                None => Some(false),
+                Some(Value::Bool(b)) => Some(*b),
+                Some(other) => {
+                    self.wrong_type(&field(&path, "delegated"), "true or false", other);
+                    None
+                }
+            };
+            if let (Some(name), Some(prefix), Some(delegated)) = (name, prefix, delegated) {
+                out.push(Subnet { name, prefix, delegated });
+            }
+        }
+        out
+    }
+
+    fn subnet_name(&mut self, v: &Value, path: &str) -> Option<String> {
+        let s = self.string(v, path)?;
+        let first_ok = s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+        let bad: Vec<char> = s.chars().filter(|c| "<>%&\\?/".contains(*c)).collect();
+        if s.is_empty() || s.chars().count() > 80 || !first_ok || !bad.is_empty() {
+            let why = if !first_ok {
+                "it must start with a letter or an underscore".to_string()
+            } else if !bad.is_empty() {
+                format!("it must not contain {}", bad.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+            } else {
+                "it must be 1 to 80 characters long".to_string()
+            };
+            self.push(Diagnostic::error(E_SUBNET_NAME, path, format!("invalid subnet name `{s}`: {why}")).with_help("ISE subnet names start with a letter or `_` and avoid < > % & \\ ? /"));
+            return None;
+        }
+        Some(s.to_string())
+    }
+
+    fn forced_tunneling(&mut self, v: &Value) -> Option<ForcedTunneling> {
+        let map = self.object(v, "forcedTunneling", &["mode", "firewallPrivateIp"], &["mode"])?;
+        let mode = map.get("mode").and_then(|m| self.one_of(m, "forcedTunneling.mode", &["none", "expressRoute", "firewall"])).map(|s| match s {
+            "none" => TunnelingMode::None,
+            "expressRoute" => TunnelingMode::ExpressRoute,
+            _ => TunnelingMode::Firewall,
+        })?;
+        let ip = match map.get("firewallPrivateIp") {
+            Some(v) => Some(self.ipv4(v, "forcedTunneling.firewallPrivateIp", E_FIREWALL_IP)?),
+            None => None,
+        };
+        if mode == TunnelingMode::Firewall && ip.is_none() {
+            self.push(Diagnostic::error(E_FIREWALL_IP_MISSING, "forcedTunneling", "mode `firewall` needs `firewallPrivateIp`").with_help("add \"firewallPrivateIp\": the private IP of the Azure Firewall or appliance that receives 0.0.0.0/0"));
+            return None;
+        }
+        if mode != TunnelingMode::Firewall && ip.is_some() {
+            self.push(Diagnostic::warning(W_FIREWALL_IP_UNUSED, "forcedTunneling.firewallPrivateIp", "firewallPrivateIp is ignored unless mode is `firewall`"));
+        }
+        Some(ForcedTunneling { mode, firewall_private_ip: ip })
+    }
+
+    fn destinations(&mut self, v: &Value) -> Option<Vec<OutboundDestination>> {
+        let items = self.array(v, "outboundDestinations")?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let path = index("outboundDestinations", i);
+            let Some(map) = self.object(item, &path, &["name", "prefixes", "protocol", "ports"], &["name", "prefixes", "ports"]) else {
+                ok = false;
+                continue;
+            };
+            let name = map.get("name").and_then(|n| self.name(n, &field(&path, "name"), "outbound destination", NameRule::RulePart));
+            let prefixes = map.get("prefixes").map(|p| {
+                let list = self.cidr_list(p, &field(&path, "prefixes"), true);
+                if matches!(p, Value::Array(a) if a.is_empty()) {
+                    self.push(Diagnostic::error(E_EMPTY, field(&path, "prefixes"), "a destination needs at least one prefix"));
+                }
+                list
+            });
+            let protocol = match map.get("protocol") {
+                None => Some(DestinationProtocol::Tcp),
+                Some(p) => self.one_of(p, &field(&path, "protocol"), &["Tcp", "Udp", "*"]).map(|s| match s {
+                    "Tcp" => DestinationProtocol::Tcp,
+                    "Udp" => DestinationProtocol::Udp,
+                    _ => DestinationProtocol::Any,
+                }),
+            };
+            let ports = map.get("ports").and_then(|p| self.ports(p, &field(&path, "ports")));
+            match (name, prefixes, protocol, ports) {
+                (Some(name), Some(prefixes), Some(protocol), Some(ports)) if !prefixes.is_empty() => out.push(OutboundDestination { name, prefixes, protocol, ports }),
+                _ => ok = false,
+            }
+        }
+        self.duplicates(out.iter().map(|d| d.name.as_str()), "outboundDestinations", "outbound destination");
+        ok.then_some(out)
+    }
+
+    fn ports(&mut self, v: &Value, path: &str) -> Option<Vec<PortRange>> {
+        let items = self.array(v, path)?;
+        if items.is_empty() {
+            self.push(Diagnostic::error(E_EMPTY, path, "give at least one port, range or `*`"));
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let p = index(path, i);
+            let text = match item {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => {
+                    self.wrong_type(&p, "a port string such as \"22\" or \"1000-2000\"", other);
+                    ok = false;
+                    continue;
+                }
+            };
+            match PortRange::parse(&text) {
+                Ok(r) => out.push(r),
+                Err(why) => {
+                    self.push(Diagnostic::error(E_PORT, p, format!("invalid port `{text}`: {why}")).with_help("use a port (\"22\"), a range (\"1000-2000\") or \"*\""));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn certificates(&mut self, v: &Value) -> Option<Vec<Certificate>> {
+        let items = self.array(v, "certificates")?;
+        if items.len() > 20 {
+            self.push(Diagnostic::error(E_CERT_COUNT, "certificates", format!("{} certificates given; an ISE takes at most 20", items.len())).with_help("upload only the root and intermediate certificates you need"));
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let path = index("certificates", i);
+            let Some(map) = self.object(item, &path, &["name", "publicCertificate"], &["name", "publicCertificate"]) else {
+                ok = false;
+                continue;
+            };
+            let name = map.get("name").and_then(|n| self.name(n, &field(&path, "name"), "certificate", NameRule::RulePart));
+            let cert_path = field(&path, "publicCertificate");
+            let cert = map.get("publicCertificate").and_then(|c| self.string(c, &cert_path)).and_then(|c| match super::certificate::check(c) {
+                Ok(()) => Some(c.to_string()),
+                Err(d) => {
+                    self.push(d.into_diag(&cert_path));
+                    None
+                }
+            });
+            match (name, cert) {
+                (Some(name), Some(public_certificate)) => out.push(Certificate { name, public_certificate }),
+                _ => ok = false,
+            }
+        }
+        self.duplicates(out.iter().map(|c| c.name.as_str()), "certificates", "certificate");
+        ok.then_some(out)
+    }
+
+    /// Reports each name used more than once, at its second use.
+    pub(super) fn duplicates<'a>(&mut self, names: impl Iterator<Item = &'a str>, path: &str, what: &str) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, n) in names.enumerate() {
+            if !seen.insert(n.to_ascii_lowercase()) {
+                self.push(Diagnostic::error(E_DUPLICATE, field(&index(path, i), "name"), format!("{what} name `{n}` is used twice")).with_help("names must be unique (case-insensitively); they become resource and rule names"));
+            }
+        }
+    }
+}
+
+/// Why a CIDR was refused.
+pub(super) enum CidrError {
+    Syntax,
+    Ipv6,
+    HostBits(ipnet::Ipv4Net),
+}
+
+impl CidrError {
+    fn into_diag(self, path: &str, text: &str) -> Diagnostic {
+        match self {
+            CidrError::Syntax => Diagnostic::error(E_CIDR, path, format!("`{text}` is not an IPv4 CIDR prefix")).with_help("write it as address/length, e.g. 10.10.1.0/27"),
+            CidrError::Ipv6 => Diagnostic::error(E_IPV6, path, format!("`{text}` is IPv6; ISE networking is IPv4 only")),
+            CidrError::HostBits(n) => Diagnostic::error(E_HOST_BITS, path, format!("`{text}` has host bits set")).with_help(format!("did you mean `{n}`?")),
+        }
+    }
+}
+
+pub(super) fn parse_cidr(s: &str, allow_address: bool) -> Result<Ipv4Net, CidrError> {
+    if let Ok(net) = s.parse::<ipnet::IpNet>() {
+        return match net {
+            ipnet::IpNet::V4(n) if n.trunc() == n => Ok(n),
+            ipnet::IpNet::V4(n) => Err(CidrError::HostBits(n.trunc())),
+            ipnet::IpNet::V6(_) => Err(CidrError::Ipv6),
+        };
+    }
+    match s.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) if allow_address => Ok(Ipv4Net::from(a)),
+        Ok(std::net::IpAddr::V6(_)) => Err(CidrError::Ipv6),
+        _ => Err(CidrError::Syntax),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum NameRule {
+    Ise,
+    ResourceGroup,
+    VirtualNetwork,
+    /// NSG, route table: 1-80, starts alphanumeric, ends alphanumeric or `_`.
+    Resource,
+    /// Becomes part of a rule or certificate name: 1-40 word characters, `.` or `-`.
+    RulePart,
+}
+
+impl NameRule {
+    fn check(self, s: &str) -> Result<(), &'static str> {
+        let len = s.chars().count();
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        match self {
+            NameRule::Ise => {
+                if !(1..=80).contains(&len) {
+                    return Err("it must be 1 to 80 characters long");
+                }
+                if !s.chars().all(|c| word(c) || c == '-' || c == '.') {
+                    return Err("only letters, numbers, `-`, `_` and `.` are allowed");
+                }
+            }
+            NameRule::ResourceGroup => {
+                if !(1..=90).contains(&len) {
+                    return Err("it must be 1 to 90 characters long");
+                }
+                if !s.chars().all(|c| c.is_alphanumeric() || "_-.()".contains(c)) {
+                    return Err("only letters, numbers, `_`, `-`, `.`, `(` and `)` are allowed");
+                }
+                if s.ends_with('.') {
+                    return Err("it must not end with `.`");
+                }
+            }
+            NameRule::VirtualNetwork | NameRule::Resource => {
+                let max = if matches!(self, NameRule::VirtualNetwork) { 64 } else { 80 };
+                if len < 2 && matches!(self, NameRule::VirtualNetwork) || len > max || len == 0 {
+                    return Err(if max == 64 { "it must be 2 to 64 characters long" } else { "it must be 1 to 80 characters long" });
+                }
+                if !s.chars().all(|c| word(c) || c == '-' || c == '.') {
+                    return Err("only letters, numbers, `_`, `-` and `.` are allowed");
+                }
+                if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    return Err("it must start with a letter or number");
+                }
+                if !s.ends_with(word) {
+                    return Err("it must end with a letter, number or `_`");
+                }
+            }
+            NameRule::RulePart => {
+                if !(1..=40).contains(&len) {
+                    return Err("it must be 1 to 40 characters long");
+                }
+                if !s.chars().all(|c| word(c) || c == '-' || c == '.') || !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    return Err("it must start with a letter or number and use only letters, numbers, `_`, `-` and `.`");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            NameRule::Ise => "ISE names use letters, numbers, `-`, `_` and `.` (1-80 characters)",
+            NameRule::ResourceGroup => "resource group names use letters, numbers, `_`, `-`, `.`, `(`, `)` (1-90 characters, not ending in `.`)",
+            NameRule::VirtualNetwork => "virtual network names are 2-64 characters: letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
+            NameRule::Resource => "names are 1-80 characters: letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
+            NameRule::RulePart => "this name becomes part of rule names: 1-40 characters, letters, numbers, `_`, `-`, `.`",
+        }
+    }
+}

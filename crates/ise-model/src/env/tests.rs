@@ -1,0 +1,97 @@
+//! Loader tests on small inline documents; the catalogue in tests/bad-inputs covers every code
+//! end to end through the CLI.
+
+use super::*;
+use crate::data::EXAMPLE_ENVIRONMENT;
+
+fn codes(text: &str) -> Vec<&'static str> {
+    load(text, "t.json").diagnostics.iter().map(|d| d.code).collect()
+}
+
+fn example_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
+    edit(&mut v);
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+#[test]
+fn example_loads_with_normalised_values() {
+    let loaded = load(EXAMPLE_ENVIRONMENT, "example.json");
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let env = loaded.env.unwrap();
+    assert_eq!(env.location, "westus2");
+    assert_eq!(env.nsg_name, "contoso-ise-nsg");
+    assert_eq!(env.subnets.iter().filter(|s| s.delegated).count(), 1);
+    assert_eq!(env.outbound_destinations[0].ports, vec![crate::ports::PortRange::single(22)]);
+}
+
+#[test]
+fn display_location_is_normalised() {
+    let text = example_with(|v| v["location"] = "West US 2".into());
+    assert_eq!(load(&text, "t").env.unwrap().location, "westus2");
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let d = &load("{\n  \"name\": \"x\",\n}", "bad.json").diagnostics[0];
+    assert_eq!(d.code, "E0002");
+    assert_eq!((d.line, d.column), (Some(3), Some(1)));
+    assert_eq!(d.file, "bad.json");
+}
+
+#[test]
+fn all_problems_are_reported_not_only_the_first() {
+    let text = example_with(|v| {
+        v["accessEndpoint"] = "internl".into();
+        v["subnets"][2]["prefix"] = "10.10.1.65/27".into();
+        v["cloudd"] = "public".into();
+    });
+    let found = codes(&text);
+    assert!(found.contains(&"E0104"), "{found:?}");
+    assert!(found.contains(&"E0108"), "{found:?}");
+    assert!(found.contains(&"E0101"), "{found:?}");
+    let loaded = load(&text, "t");
+    assert!(loaded.env.is_none());
+    let host_bits = loaded.diagnostics.iter().find(|d| d.code == "E0108").unwrap();
+    assert_eq!(host_bits.path, "subnets[2].prefix");
+    assert_eq!(host_bits.help.as_deref(), Some("did you mean `10.10.1.64/27`?"));
+    let unknown = loaded.diagnostics.iter().find(|d| d.code == "E0101").unwrap();
+    assert_eq!(unknown.help.as_deref(), Some("did you mean `cloud`?"));
+}
+
+#[test]
+fn network_rules_from_the_seed() {
+    // /28 is too small, /26 only warns.
+    let small = example_with(|v| v["subnets"][0]["prefix"] = "10.10.1.0/28".into());
+    assert!(codes(&small).contains(&"E0202"));
+    let large = example_with(|v| v["subnets"][3]["prefix"] = "10.10.2.0/26".into());
+    let l = load(&large, "t");
+    assert_eq!(l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), vec!["W0203"]);
+    assert!(l.env.is_some(), "warnings do not fail");
+    // Each forbidden range is refused.
+    for r in ["0.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "168.63.129.16/32", "169.254.169.254/32"] {
+        let t = example_with(|v| v["virtualNetwork"]["addressSpace"] = serde_json::json!(["10.10.0.0/16", r]));
+        assert!(codes(&t).contains(&"E0206"), "{r}");
+    }
+    let digit_name = example_with(|v| v["subnets"][1]["name"] = "2nd".into());
+    assert!(codes(&digit_name).contains(&"E0207"));
+    let slash_name = example_with(|v| v["subnets"][1]["name"] = "a/b".into());
+    assert!(codes(&slash_name).contains(&"E0207"));
+}
+
+#[test]
+fn government_location_without_published_addresses_is_refused() {
+    let t = example_with(|v| {
+        v["cloud"] = "usgovernment".into();
+        v["location"] = "usdodeast".into();
+    });
+    assert!(codes(&t).contains(&"E0302"));
+    let ok = example_with(|v| {
+        v["cloud"] = "usgovernment".into();
+        v["location"] = "US Gov Virginia".into();
+    });
+    assert!(codes(&ok).is_empty(), "{:?}", codes(&ok));
+    let wrong_cloud = example_with(|v| v["location"] = "chinanorth2".into());
+    let d = load(&wrong_cloud, "t").diagnostics;
+    assert!(d[0].help.as_deref().unwrap().contains("\"cloud\": \"china\""), "{d:?}");
+}

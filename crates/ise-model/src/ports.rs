@@ -1,0 +1,104 @@
+//! Port ranges as Azure writes them: `*`, `443`, `454-455`; lists are comma-separated in our data.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// An inclusive port range; `*` is 0-65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortRange {
+    pub lo: u16,
+    pub hi: u16,
+}
+
+impl PortRange {
+    pub const ANY: PortRange = PortRange { lo: 0, hi: 65535 };
+    pub fn single(p: u16) -> Self {
+        PortRange { lo: p, hi: p }
+    }
+    pub fn is_any(&self) -> bool {
+        *self == Self::ANY
+    }
+
+    /// Parses `*`, `N` or `A-B` (A <= B, both 0-65535). The error says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if t == "*" {
+            return Ok(Self::ANY);
+        }
+        let num = |s: &str| -> Result<u16, String> {
+            let s = s.trim();
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{s}` is not a port number"));
+            }
+            s.parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 65535)
+                .map(|n| n as u16)
+                .ok_or_else(|| format!("port {s} is outside 0-65535"))
+        };
+        match t.split_once('-') {
+            Some((a, b)) => {
+                let (lo, hi) = (num(a)?, num(b)?);
+                if lo > hi {
+                    return Err(format!("range `{t}` starts after it ends"));
+                }
+                Ok(PortRange { lo, hi })
+            }
+            None => num(t).map(PortRange::single),
+        }
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_any() {
+            write!(f, "*")
+        } else if self.lo == self.hi {
+            write!(f, "{}", self.lo)
+        } else {
+            write!(f, "{}-{}", self.lo, self.hi)
+        }
+    }
+}
+
+impl Serialize for PortRange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Parses a comma-separated list (`80,443,445`, `454-455`, `*`).
+pub fn parse_list(text: &str) -> Result<Vec<PortRange>, String> {
+    text.split(',').map(PortRange::parse).collect()
+}
+
+/// Formats a list the way our tables and NSG descriptions show it: `80,443`.
+pub fn format_list(ports: &[PortRange]) -> String {
+    ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_azure_forms() {
+        assert_eq!(PortRange::parse("*"), Ok(PortRange::ANY));
+        assert_eq!(PortRange::parse("443"), Ok(PortRange::single(443)));
+        assert_eq!(PortRange::parse("454-455"), Ok(PortRange { lo: 454, hi: 455 }));
+        assert!(PortRange::parse("70000").is_err());
+        assert!(PortRange::parse("455-454").is_err());
+        assert!(PortRange::parse("ssh").is_err());
+        assert!(PortRange::parse("").is_err());
+        assert_eq!(parse_list("80,443,445").unwrap().len(), 3);
+    }
+
+    proptest! {
+        #[test]
+        fn display_round_trips(lo in 0u16.., len in 0u16..100) {
+            let r = PortRange { lo, hi: lo.saturating_add(len) };
+            prop_assert_eq!(PortRange::parse(&r.to_string()), Ok(r));
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The ISE requirement table (data/requirements.csv): one record per row of the published port
+//! tables, routes, service endpoints and firewall rules, with its id, condition, table version and
+//! source. Data, not code: this module only parses the vocabulary.
+
+use crate::data;
+use crate::ports::{self, PortRange};
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Inbound,
+    Outbound,
+    Route,
+    ServiceEndpoint,
+    FirewallApplication,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Inbound => "inbound",
+            Kind::Outbound => "outbound",
+            Kind::Route => "route",
+            Kind::ServiceEndpoint => "service-endpoint",
+            Kind::FirewallApplication => "firewall-application",
+        }
+    }
+}
+
+/// When a requirement applies to an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Condition {
+    Always,
+    /// Internal access endpoint.
+    Internal,
+    /// External access endpoint.
+    External,
+    /// The virtual network uses custom DNS servers.
+    CustomDns,
+    /// Any forced-tunneling mode (ExpressRoute or firewall).
+    ForcedTunneling,
+    /// ExpressRoute advertises 0.0.0.0/0: route it to Internet.
+    Expressroute,
+    /// Internet-bound traffic goes to a firewall.
+    Firewall,
+}
+
+/// A source or destination as the table names it, before an environment gives it addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EndpointSpec {
+    /// The address space of the ISE's virtual network.
+    Vnet,
+    /// A service tag.
+    Tag(String),
+    /// Published address lists of the environment's region (`ips:logicapps-inbound+logicapps-outbound`).
+    Ips(Vec<String>),
+    /// The environment's custom DNS servers.
+    CustomDns,
+    /// The environment's outbound destinations.
+    Destinations,
+    /// A fixed prefix (`prefix:0.0.0.0/0`).
+    Prefix(Ipv4Net),
+    /// A service-endpoint service (`Microsoft.Sql`).
+    Service(String),
+    /// An Azure Firewall FQDN tag.
+    FqdnTag(String),
+}
+
+impl EndpointSpec {
+    fn parse(text: &str, kind: Kind) -> Result<Self, String> {
+        let spec = match text.split_once(':') {
+            _ if text == "vnet" => EndpointSpec::Vnet,
+            _ if text == "custom-dns" => EndpointSpec::CustomDns,
+            _ if text == "destinations" => EndpointSpec::Destinations,
+            Some(("tag", t)) => EndpointSpec::Tag(t.to_string()),
+            Some(("fqdntag", t)) => EndpointSpec::FqdnTag(t.to_string()),
+            Some(("prefix", p)) => EndpointSpec::Prefix(p.parse().map_err(|e| format!("`{p}`: {e}"))?),
+            Some(("ips", kinds)) => {
+                let kinds: Vec<String> = kinds.split('+').map(str::to_string).collect();
+                if let Some(k) = kinds.iter().find(|k| !crate::iplists::KINDS.contains(&k.as_str())) {
+                    return Err(format!("unknown address list `{k}`"));
+                }
+                EndpointSpec::Ips(kinds)
+            }
+            None if kind == Kind::ServiceEndpoint && text.starts_with("Microsoft.") => EndpointSpec::Service(text.to_string()),
+            _ => return Err(format!("unknown endpoint `{text}`")),
+        };
+        Ok(spec)
+    }
+}
+
+/// One row of the requirement table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirement {
+    pub id: String,
+    pub kind: Kind,
+    pub source: EndpointSpec,
+    pub destination: EndpointSpec,
+    /// `*` for NSG rows (the doc asks for TCP and UDP), `Http,Https` for application rules, empty
+    /// for routes and service endpoints.
+    pub protocol: String,
+    /// Empty for routes and service endpoints; `None` when the ports come from outbound destinations.
+    pub ports: Option<Vec<PortRange>>,
+    pub condition: Condition,
+    /// First table version the row appears in (data/table-versions.csv).
+    pub since: String,
+    pub reference: String,
+    pub purpose: String,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    direction: Kind,
+    source: String,
+    destination: String,
+    protocol: String,
+    ports: String,
+    condition: Condition,
+    since: String,
+    reference: String,
+    purpose: String,
+}
+
+fn parse_row(row: Row) -> Result<Requirement, String> {
+    let ports = match row.ports.as_str() {
+        "destinations" => None,
+        "" => Some(Vec::new()),
+        p => Some(ports::parse_list(p)?),
+    };
+    Ok(Requirement {
+        source: EndpointSpec::parse(&row.source, row.direction).map_err(|e| format!("{}: source: {e}", row.id))?,
+        destination: EndpointSpec::parse(&row.destination, row.direction).map_err(|e| format!("{}: destination: {e}", row.id))?,
+        id: row.id,
+        kind: row.direction,
+        protocol: row.protocol,
+        ports,
+        condition: row.condition,
+        since: row.since,
+        reference: row.reference,
+        purpose: row.purpose,
+    })
+}
+
+/// Parses a requirement table; the embedded one is checked by tests, so `model()` can expect it.
+pub fn parse_table(csv_text: &str) -> Result<Vec<Requirement>, String> {
+    let mut out = Vec::new();
+    for (i, row) in csv::Reader::from_reader(csv_text.as_bytes()).deserialize::<Row>().enumerate() {
+        let row = row.map_err(|e| format!("row {}: {e}", i + 2))?;
+        out.push(parse_row(row)?);
+    }
+    Ok(out)
+}
+
+/// The embedded requirement table.
+pub fn model() -> &'static [Requirement] {
+    static MODEL: OnceLock<Vec<Requirement>> = OnceLock::new();
+    MODEL.get_or_init(|| parse_table(data::REQUIREMENTS_CSV).expect("embedded data/requirements.csv parses (tested)"))
+}
+
+/// Table versions, oldest first (data/table-versions.csv).
+pub fn table_versions() -> Vec<String> {
+    csv::Reader::from_reader(data::TABLE_VERSIONS_CSV.as_bytes())
+        .records()
+        .map(|r| r.expect("embedded data/table-versions.csv parses (tested)")[0].to_string())
+        .collect()
+}
+
+pub fn latest_table_version() -> String {
+    table_versions().pop().expect("at least one table version")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn embedded_table_is_consistent() {
+        let model = model();
+        let ids: BTreeSet<_> = model.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), model.len(), "ids are unique");
+        let versions = table_versions();
+        for r in model {
+            assert!(versions.contains(&r.since), "{}: unknown table version {}", r.id, r.since);
+            assert!(!r.purpose.is_empty() && !r.reference.is_empty(), "{}", r.id);
+            // Ids are usable in NSG rule names: word characters, dots and dashes.
+            assert!(r.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{}", r.id);
+            if matches!(r.kind, Kind::Inbound | Kind::Outbound) {
+                assert_eq!(r.protocol, "*", "{}: the seed asks for TCP and UDP on every NSG rule", r.id);
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_vocabulary_is_rejected() {
+        let head = "id,direction,source,destination,protocol,ports,condition,since,reference,purpose\n";
+        assert!(parse_table(&format!("{head}x,inbound,bogus,vnet,*,*,always,2021,r,p\n")).is_err());
+        assert!(parse_table(&format!("{head}x,inbound,ips:nope,vnet,*,*,always,2021,r,p\n")).is_err());
+        assert!(parse_table(&format!("{head}x,inbound,vnet,vnet,*,99999,always,2021,r,p\n")).is_err());
+        assert!(parse_table(&format!("{head}x,sideways,vnet,vnet,*,*,always,2021,r,p\n")).is_err());
+    }
+}
