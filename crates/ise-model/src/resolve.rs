@@ -1,1 +1,196 @@
-//! placeholder
+//! Resolves the requirement table for one environment: keeps the rows whose condition holds (access
+//! endpoint, custom DNS, tunneling mode, table version), replaces tags that do not work in NSGs in
+//! the environment's cloud by the published address lists, narrows the external 443 source to the
+//! declared callers, and expands outbound destinations. The result is still symbolic where the
+//! table names service tags: turning tags into rules is the compiler's job.
+
+use crate::cloud::CloudId;
+use crate::env::{AccessEndpoint, DestinationProtocol, Environment, TunnelingMode};
+use crate::iplists;
+use crate::ports::PortRange;
+use crate::requirement::{self, Condition, EndpointSpec, Kind, Requirement};
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+/// A source or destination with the environment applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum Peer {
+    /// A service tag, as NSGs and routes name it.
+    Tag { name: String },
+    /// Explicit prefixes and where they come from.
+    Prefixes { label: String, prefixes: Vec<Ipv4Net> },
+    /// A service-endpoint service (`Microsoft.Sql`).
+    Service { name: String },
+    /// An Azure Firewall FQDN tag.
+    FqdnTag { name: String },
+}
+
+impl Peer {
+    fn prefixes(label: impl Into<String>, mut prefixes: Vec<Ipv4Net>) -> Self {
+        prefixes.sort();
+        prefixes.dedup();
+        Peer::Prefixes { label: label.into(), prefixes }
+    }
+
+    /// Short form for tables: the tag, the prefixes when few, else the label and a count.
+    pub fn short(&self) -> String {
+        match self {
+            Peer::Tag { name } | Peer::Service { name } => name.clone(),
+            Peer::FqdnTag { name } => format!("fqdntag:{name}"),
+            Peer::Prefixes { label, prefixes } if prefixes.len() > 3 => format!("{label} ({} prefixes)", prefixes.len()),
+            Peer::Prefixes { prefixes, .. } => prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
+/// One requirement as it applies to the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolved {
+    /// Unique within the environment: the table id, or `out-dest-<name>` per outbound destination.
+    pub id: String,
+    /// The table row this comes from.
+    pub requirement: String,
+    pub kind: Kind,
+    pub source: Peer,
+    pub destination: Peer,
+    /// `*`, `Tcp`, `Udp`, `Http,Https`; empty for routes and service endpoints.
+    pub protocol: String,
+    pub ports: Vec<PortRange>,
+    pub purpose: String,
+    pub reference: String,
+    /// What the environment changed (substitutions, fallbacks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+fn applies(cond: Condition, env: &Environment) -> bool {
+    let mode = env.forced_tunneling.mode;
+    match cond {
+        Condition::Always => true,
+        Condition::Internal => env.access_endpoint == AccessEndpoint::Internal,
+        Condition::External => env.access_endpoint == AccessEndpoint::External,
+        Condition::CustomDns => !env.custom_dns_servers.is_empty(),
+        Condition::ForcedTunneling => mode.is_tunneled(),
+        Condition::Expressroute => mode == TunnelingMode::ExpressRoute,
+        Condition::Firewall => mode == TunnelingMode::Firewall,
+    }
+}
+
+/// The regional tag that stands in for a published list the docs do not give for a location.
+fn fallback_tag(kind: &str) -> &'static str {
+    match kind {
+        "connector-outbound" => "AzureConnectors",
+        "apim-control-plane" => "ApiManagement",
+        _ => "LogicApps",
+    }
+}
+
+fn list_label(kind: &str, location: &str) -> String {
+    let what = match kind {
+        "logicapps-inbound" => "Logic Apps inbound addresses",
+        "logicapps-outbound" => "Logic Apps outbound addresses",
+        "connector-outbound" => "managed connector outbound addresses",
+        _ => "API Management control plane addresses",
+    };
+    format!("{what} of {location}")
+}
+
+/// Published lists for `kinds`, or the regional tag when none is published for the location.
+fn published(env: &Environment, kinds: &[String], notes: &mut Vec<String>) -> Peer {
+    let loc = env.location();
+    let mut prefixes = Vec::new();
+    for kind in kinds {
+        let list = iplists::published(env.cloud, &loc.name, kind);
+        if list.is_empty() {
+            let tag = format!("{}.{}", fallback_tag(kind), loc.tag_suffix());
+            notes.push(format!("no published {} list: regional tag {tag} used", kind));
+            return Peer::Tag { name: tag };
+        }
+        prefixes.extend(list);
+    }
+    let label = kinds.iter().map(|k| list_label(k, &loc.display_name)).collect::<Vec<_>>().join(" + ");
+    Peer::prefixes(label, prefixes)
+}
+
+fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<String>) -> Peer {
+    match spec {
+        EndpointSpec::Vnet => Peer::prefixes(format!("address space of {}", env.virtual_network.name), env.virtual_network.address_space.clone()),
+        EndpointSpec::Tag(t) => {
+            let replacements = &env.cloud.facts().nsg_tag_replacements;
+            match replacements.get(t) {
+                Some(kinds) if matches!(kind, Kind::Inbound | Kind::Outbound) => {
+                    notes.push(format!("{t} does not work in NSGs in {}: replaced by the published addresses", env.cloud.facts().display_name));
+                    published(env, kinds, notes)
+                }
+                _ => Peer::Tag { name: t.clone() },
+            }
+        }
+        EndpointSpec::Ips(kinds) => published(env, kinds, notes),
+        EndpointSpec::CustomDns => Peer::prefixes("custom DNS servers", env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect()),
+        EndpointSpec::Prefix(p) => Peer::prefixes(p.to_string(), vec![*p]),
+        EndpointSpec::Service(s) => Peer::Service { name: s.clone() },
+        EndpointSpec::FqdnTag(t) => Peer::FqdnTag { name: t.clone() },
+        EndpointSpec::Destinations => unreachable!("destinations are expanded by the caller"),
+    }
+}
+
+fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
+    let base = |source: Peer, destination: Peer, protocol: String, ports: Vec<PortRange>, id: String, notes: Vec<String>| Resolved {
+        id,
+        requirement: req.id.clone(),
+        kind: req.kind,
+        source,
+        destination,
+        protocol,
+        ports,
+        purpose: req.purpose.clone(),
+        reference: req.reference.clone(),
+        notes,
+    };
+    let mut notes = Vec::new();
+    let source = peer(&req.source, env, req.kind, &mut notes);
+    if req.destination == EndpointSpec::Destinations {
+        return env
+            .outbound_destinations
+            .iter()
+            .map(|d| {
+                let protocol = match d.protocol {
+                    DestinationProtocol::Tcp => "Tcp",
+                    DestinationProtocol::Udp => "Udp",
+                    DestinationProtocol::Any => "*",
+                };
+                let dest = Peer::prefixes(format!("outbound destination {}", d.name), d.prefixes.clone());
+                let mut r = base(source.clone(), dest, protocol.into(), d.ports.clone(), format!("out-dest-{}", d.name), notes.clone());
+                r.purpose = format!("{} ({})", req.purpose, d.name);
+                r
+            })
+            .collect();
+    }
+    let mut source = source;
+    if req.id == "in-triggers-443-external" && !env.external_callers.is_empty() {
+        source = Peer::prefixes("external callers", env.external_callers.clone());
+        notes.push("Internet narrowed to externalCallers".into());
+    }
+    let destination = peer(&req.destination, env, req.kind, &mut notes);
+    let ports = req.ports.clone().unwrap_or_default();
+    vec![base(source, destination, req.protocol.clone(), ports, req.id.clone(), notes)]
+}
+
+/// The requirements that apply to `env` under table version `version` (the latest when `None`).
+pub fn resolve(env: &Environment, version: Option<&str>) -> Vec<Resolved> {
+    let versions = requirement::table_versions();
+    let cutoff = version.and_then(|v| versions.iter().position(|x| x == v)).unwrap_or(versions.len() - 1);
+    requirement::model()
+        .iter()
+        .filter(|r| versions.iter().position(|x| *x == r.since).is_some_and(|i| i <= cutoff))
+        .filter(|r| applies(r.condition, env))
+        .flat_map(|r| resolve_row(r, env))
+        .collect()
+}
+
+/// Whether a cloud's NSGs can use this tag (Government cannot use the three Logic Apps tags).
+pub fn tag_works_in_nsg(cloud: CloudId, tag: &str) -> bool {
+    !cloud.facts().nsg_tag_replacements.contains_key(tag)
+}

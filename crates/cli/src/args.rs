@@ -1,0 +1,60 @@
+//! Command-line flags, documented where they are defined (the docs drive `--help`).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "isenet", version, about = "Turns the network requirements of an Azure Logic Apps integration service environment (ISE) into deployable, reviewable and verified artifacts.", long_about = None)]
+pub struct Cli {
+    /// How problems with the inputs are printed: `text` on stderr, or `json` on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Text)]
+    pub error_format: ErrorFormat,
+    /// Treat warnings as errors (exit 2).
+    #[arg(long, global = true)]
+    pub deny_warnings: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check an environment file and report every problem (exit 0 valid, 2 invalid).
+    Validate {
+        /// Environment file (JSON); the embedded example when absent.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
+        format: ErrorFormat,
+    },
+    /// List the ISE requirements resolved for an environment: cloud substitutions, access endpoint,
+    /// custom DNS and tunneling conditions applied.
+    Requirements {
+        /// Environment file (JSON); the embedded example when absent.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RequirementsFormat::Table)]
+        format: RequirementsFormat,
+        /// Port-table version to apply (oldest 2020-06-03; default the latest).
+        #[arg(long)]
+        table_version: Option<String>,
+    },
+    /// Print the environment file's JSON Schema (draft 2020-12).
+    Schema,
+    /// Print the embedded example environment.
+    Example,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RequirementsFormat {
+    Table,
+    Json,
+    Csv,
+}

@@ -1,0 +1,68 @@
+//! One function per subcommand: read inputs, call the libraries, print, choose the exit code.
+
+use crate::args::{Cli, Command, ErrorFormat, RequirementsFormat};
+use crate::{input, output, Exit};
+use ise_model::codes::E_ENUM;
+use ise_model::diag::Diagnostic;
+use rules_compiler::views::requirements as view;
+
+pub const SCHEMA: &str = include_str!("../../../../schemas/environment.schema.json");
+
+pub fn run(cli: &Cli) -> Exit {
+    match &cli.command {
+        Command::Validate { env, format } => validate(env.as_deref(), *format, cli.deny_warnings),
+        Command::Requirements { env, format, table_version } => requirements(cli, env.as_deref(), *format, table_version.as_deref()),
+        Command::Schema => {
+            print!("{SCHEMA}");
+            Exit::Ok
+        }
+        Command::Example => {
+            print!("{}", ise_model::data::EXAMPLE_ENVIRONMENT);
+            Exit::Ok
+        }
+    }
+}
+
+fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool) -> Exit {
+    let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string());
+    match input::environment(path, deny_warnings) {
+        Ok((_, warnings)) => {
+            output::diagnostics(format, &warnings);
+            if format == ErrorFormat::Text {
+                println!("{name}: valid");
+            }
+            Exit::Ok
+        }
+        Err(diags) => {
+            output::diagnostics(format, &diags);
+            Exit::BadInput
+        }
+    }
+}
+
+fn requirements(cli: &Cli, path: Option<&std::path::Path>, format: RequirementsFormat, version: Option<&str>) -> Exit {
+    let versions = ise_model::requirement::table_versions();
+    if let Some(v) = version.filter(|v| !versions.iter().any(|x| x == *v)) {
+        let d = Diagnostic::error(E_ENUM, "", format!("unknown table version `{v}`")).with_help(format!("known versions: {}", versions.join(", "))).in_file("--table-version");
+        output::diagnostics(cli.error_format, &[d]);
+        return Exit::BadInput;
+    }
+    let (env, warnings) = match input::environment(path, cli.deny_warnings) {
+        Ok(x) => x,
+        Err(diags) => {
+            output::diagnostics(cli.error_format, &diags);
+            return Exit::BadInput;
+        }
+    };
+    if cli.error_format == ErrorFormat::Text {
+        output::diagnostics(cli.error_format, &warnings);
+    }
+    let reqs = ise_model::resolve::resolve(&env, version);
+    let text = match format {
+        RequirementsFormat::Table => view::render_table(&reqs),
+        RequirementsFormat::Json => view::render_json(&reqs),
+        RequirementsFormat::Csv => view::render_csv(&reqs),
+    };
+    print!("{text}");
+    Exit::Ok
+}

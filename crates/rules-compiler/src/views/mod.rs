@@ -1,0 +1,4 @@
+//! Read-only views of resolved data for the terminal and for pipelines (not deployable artifacts).
+
+pub mod requirements;
+pub mod table;
