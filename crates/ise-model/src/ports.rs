@@ -72,6 +72,20 @@ pub fn parse_list(text: &str) -> Result<Vec<PortRange>, String> {
     text.split(',').map(PortRange::parse).collect()
 }
 
+/// Sorts and merges overlapping or adjacent ranges: `454,455` and `454-455` become the same list.
+pub fn normalise(ports: &[PortRange]) -> Vec<PortRange> {
+    let mut sorted = ports.to_vec();
+    sorted.sort();
+    let mut out: Vec<PortRange> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        match out.last_mut() {
+            Some(last) if u32::from(r.lo) <= u32::from(last.hi) + 1 => last.hi = last.hi.max(r.hi),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
 /// Formats a list the way our tables and NSG descriptions show it: `80,443`.
 pub fn format_list(ports: &[PortRange]) -> String {
     ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
@@ -94,7 +108,27 @@ mod tests {
         assert_eq!(parse_list("80,443,445").unwrap().len(), 3);
     }
 
+    #[test]
+    fn normalise_merges_adjacent_and_overlapping() {
+        assert_eq!(normalise(&parse_list("455,454").unwrap()), parse_list("454-455").unwrap());
+        assert_eq!(normalise(&parse_list("80,443,445").unwrap()), parse_list("80,443,445").unwrap());
+        assert_eq!(normalise(&parse_list("10-20,15-30,31").unwrap()), parse_list("10-31").unwrap());
+    }
+
     proptest! {
+        #[test]
+        fn normalise_keeps_the_same_port_set(ranges in proptest::collection::vec((0u16..200, 0u16..20), 0..8)) {
+            let list: Vec<PortRange> = ranges.iter().map(|(lo, len)| PortRange { lo: *lo, hi: lo + len }).collect();
+            let merged = normalise(&list);
+            for p in 0u16..230 {
+                prop_assert_eq!(list.iter().any(|r| r.lo <= p && p <= r.hi), merged.iter().any(|r| r.lo <= p && p <= r.hi));
+            }
+            // Merged ranges are sorted and separated by at least one port.
+            for w in merged.windows(2) {
+                prop_assert!(u32::from(w[0].hi) + 1 < u32::from(w[1].lo));
+            }
+        }
+
         #[test]
         fn display_round_trips(lo in 0u16.., len in 0u16..100) {
             let r = PortRange { lo, hi: lo.saturating_add(len) };
