@@ -46,6 +46,22 @@ pub enum Command {
         #[arg(long)]
         table_version: Option<String>,
     },
+    /// Compile the environment into artifacts (nsg.json, plan.json) in --out-dir, atomically.
+    Compile {
+        /// Environment file (JSON); the embedded example when absent.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// Output directory; replaced as one step, and it must hold only isenet artifacts.
+        #[arg(long, default_value = "out")]
+        out_dir: PathBuf,
+        /// Service-tag file (the weekly JSON download of the environment's cloud) instead of the
+        /// embedded snapshot.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
+        /// Port-table version to apply (default the latest).
+        #[arg(long)]
+        table_version: Option<String>,
+    },
     /// Print the environment file's JSON Schema (draft 2020-12).
     Schema,
     /// Print the embedded example environment.

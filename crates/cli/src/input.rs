@@ -4,6 +4,7 @@ use ise_model::codes::E_READ;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
+use ise_model::servicetags::ServiceTags;
 use std::path::Path;
 
 pub const EMBEDDED_EXAMPLE: &str = "<embedded example>";
@@ -26,4 +27,17 @@ pub fn environment(path: Option<&Path>, deny_warnings: bool) -> Result<(Environm
         Some(env) if !failed => Ok((env, loaded.diagnostics)),
         _ => Err(loaded.diagnostics),
     }
+}
+
+/// The service tags of `cloud`: the user's file when given (checked to be that cloud's), else the
+/// embedded snapshot.
+pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Result<std::borrow::Cow<'static, ServiceTags>, Diagnostic> {
+    let Some(path) = path else {
+        return Ok(std::borrow::Cow::Borrowed(ServiceTags::embedded(cloud)));
+    };
+    let file = path.display().to_string();
+    let text = read_text(path)?;
+    let tags = ServiceTags::parse(&text).map_err(|d| d.in_file(&file))?;
+    tags.check_cloud(cloud).map_err(|d| d.in_file(&file))?;
+    Ok(std::borrow::Cow::Owned(tags))
 }

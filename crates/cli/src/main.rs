@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod input;
+mod outdir;
 mod output;
 
 use clap::Parser;

@@ -58,6 +58,9 @@ codes! {
     E_TAGS_WRONG_CLOUD = "E0902": "service-tag file belongs to another cloud";
     E_TAGS_DUPLICATE = "E0903": "service-tag file names a tag twice";
     E_TAG_MISSING = "E0904": "a tag the requirements need is missing from the service-tag file";
+    E_NSG_RULES = "E1001": "the NSG would exceed Azure's 1,000 rules";
+    E_NSG_DESTINATIONS = "E1002": "more outbound destinations than the NSG priority band holds (200)";
+    E_OUT_DIR = "E1101": "the output directory cannot be written or holds files isenet did not write";
 }
 
 #[cfg(test)]

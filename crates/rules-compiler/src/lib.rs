@@ -7,3 +7,5 @@
 
 pub mod verify;
 pub mod views;
+pub mod backends;
+pub mod plan;

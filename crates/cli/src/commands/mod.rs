@@ -6,12 +6,15 @@ use ise_model::codes::E_ENUM;
 use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
+mod compile;
+
 pub const SCHEMA: &str = include_str!("../../../../schemas/environment.schema.json");
 
 pub fn run(cli: &Cli) -> Exit {
     match &cli.command {
         Command::Validate { env, format } => validate(env.as_deref(), *format, cli.deny_warnings),
         Command::Requirements { env, format, table_version } => requirements(cli, env.as_deref(), *format, table_version.as_deref()),
+        Command::Compile { env, out_dir, service_tags, table_version } => compile::run(cli, env.as_deref(), out_dir, service_tags.as_deref(), table_version.as_deref()),
         Command::Schema => {
             print!("{SCHEMA}");
             Exit::Ok
@@ -40,10 +43,17 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
     }
 }
 
-fn requirements(cli: &Cli, path: Option<&std::path::Path>, format: RequirementsFormat, version: Option<&str>) -> Exit {
+/// Refuses an unknown `--table-version`.
+pub fn check_table_version(version: Option<&str>) -> Result<(), Diagnostic> {
     let versions = ise_model::requirement::table_versions();
-    if let Some(v) = version.filter(|v| !versions.iter().any(|x| x == *v)) {
-        let d = Diagnostic::error(E_ENUM, "", format!("unknown table version `{v}`")).with_help(format!("known versions: {}", versions.join(", "))).in_file("--table-version");
+    match version.filter(|v| !versions.iter().any(|x| x == *v)) {
+        Some(v) => Err(Diagnostic::error(E_ENUM, "", format!("unknown table version `{v}`")).with_help(format!("known versions: {}", versions.join(", "))).in_file("--table-version")),
+        None => Ok(()),
+    }
+}
+
+fn requirements(cli: &Cli, path: Option<&std::path::Path>, format: RequirementsFormat, version: Option<&str>) -> Exit {
+    if let Err(d) = check_table_version(version) {
         output::diagnostics(cli.error_format, &[d]);
         return Exit::BadInput;
     }

@@ -1,0 +1,26 @@
+//! Backends: one module and one template per artifact. Each reads only the plan.
+
+mod nsg;
+mod plan_json;
+mod render;
+
+use crate::plan::Plan;
+
+/// A rendered file: its name in the output directory and its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub file_name: &'static str,
+    pub contents: String,
+}
+
+/// Every artifact of the plan, sorted by file name.
+pub fn render_all(plan: &Plan) -> Vec<Artifact> {
+    let mut out = vec![
+        Artifact { file_name: "nsg.json", contents: nsg::render(plan) },
+        Artifact { file_name: "plan.json", contents: plan_json::render(plan) },
+    ];
+    out.sort_by_key(|a| a.file_name);
+    out
+}
+
+pub use nsg::security_rule_json;

@@ -1,0 +1,53 @@
+//! The plan: everything the backends render, with provenance. Built once from the model, the
+//! environment and the service tags; every backend reads only the plan, none re-derives
+//! requirements.
+
+mod nsg_rules;
+mod priorities;
+
+pub use nsg_rules::{DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
+
+use crate::verify::SecurityRule;
+use ise_model::diag::Diagnostic;
+use ise_model::env::Environment;
+use ise_model::resolve::{self, Resolved};
+use ise_model::servicetags::ServiceTags;
+use serde::Serialize;
+
+/// A security rule of the NSG, with why it exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanRule {
+    #[serde(flatten)]
+    pub rule: SecurityRule,
+    /// At most 140 characters: requirement id and purpose.
+    pub description: String,
+    /// Ids of the resolved requirements this rule serves (empty for the deny-all rules).
+    pub requirements: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub environment: Environment,
+    /// Table version the requirements were taken from.
+    pub table_version: String,
+    /// Change number of the service-tag file used.
+    pub service_tags_change_number: u64,
+    pub requirements: Vec<Resolved>,
+    pub security_rules: Vec<PlanRule>,
+}
+
+/// Builds the plan; errors are coded diagnostics (limits exceeded, tags missing from the file).
+pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>) -> Result<Plan, Vec<Diagnostic>> {
+    let version = table_version.map(str::to_string).unwrap_or_else(ise_model::requirement::latest_table_version);
+    let requirements = resolve::resolve(env, Some(&version));
+    let security_rules = nsg_rules::build(env, &requirements, tags)?;
+    Ok(Plan {
+        environment: env.clone(),
+        table_version: version,
+        service_tags_change_number: tags.change_number,
+        requirements,
+        security_rules,
+    })
+}

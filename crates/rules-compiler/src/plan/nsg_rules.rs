@@ -1,0 +1,163 @@
+//! NSG rules from the resolved requirements: one rule per requirement (split only where Azure's
+//! 4,000-prefix limit forces it), stable names and priorities, an explicit deny-all inbound (and
+//! outbound when restricted), and no VirtualNetwork tag as a peer once forced tunneling puts
+//! 0.0.0.0/0 into that tag.
+
+use super::priorities::{destination_slot, table_slot, DENY_ALL};
+use super::PlanRule;
+use crate::verify::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
+use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_TAG_MISSING};
+use ise_model::diag::Diagnostic;
+use ise_model::env::{Environment, OutboundPolicy};
+use ise_model::requirement::Kind;
+use ise_model::resolve::{Peer, Resolved};
+use ise_model::servicetags::ServiceTags;
+use ipnet::Ipv4Net;
+
+pub const DENY_ALL_INBOUND: &str = "deny-all-inbound";
+pub const DENY_ALL_OUTBOUND: &str = "deny-all-outbound";
+/// Azure limits (data/azure-limits.csv).
+pub const MAX_PREFIXES_PER_FIELD: usize = 4000;
+pub const MAX_RULES: usize = 1000;
+pub const MAX_DESCRIPTION: usize = 140;
+/// Tags the platform defines; they are not in the service-tag files.
+pub const PLATFORM_TAGS: [&str; 3] = ["VirtualNetwork", "Internet", "AzureLoadBalancer"];
+
+/// The network the VirtualNetwork tag stands for when the tag itself cannot be trusted: the
+/// address space plus the declared internal callers.
+pub fn trusted_network(env: &Environment) -> Vec<Ipv4Net> {
+    let mut nets: Vec<Ipv4Net> = env.virtual_network.address_space.iter().chain(&env.internal_callers).copied().collect();
+    nets = Ipv4Net::aggregate(&nets);
+    nets.sort();
+    nets
+}
+
+fn address(peer: &Peer, env: &Environment) -> AddressMatch {
+    match peer {
+        // Under forced tunneling VirtualNetwork includes the UDR prefixes (0.0.0.0/0), i.e. the
+        // whole Internet: name the network explicitly instead.
+        Peer::Tag { name } if name == "VirtualNetwork" && env.forced_tunneling.mode.is_tunneled() => AddressMatch::Prefixes(trusted_network(env)),
+        Peer::Tag { name } => AddressMatch::Tag(name.clone()),
+        Peer::Prefixes { prefixes, .. } => {
+            let mut p = Ipv4Net::aggregate(prefixes);
+            p.sort();
+            AddressMatch::Prefixes(p)
+        }
+        Peer::Service { name } | Peer::FqdnTag { name } => unreachable!("{name} is not an NSG peer"),
+    }
+}
+
+/// Splits an address into fields of at most 4,000 prefixes.
+fn chunks(a: &AddressMatch) -> Vec<AddressMatch> {
+    match a {
+        AddressMatch::Prefixes(p) if p.len() > MAX_PREFIXES_PER_FIELD => p.chunks(MAX_PREFIXES_PER_FIELD).map(|c| AddressMatch::Prefixes(c.to_vec())).collect(),
+        other => vec![other.clone()],
+    }
+}
+
+fn protocol(p: &str) -> Protocol {
+    match p {
+        "Tcp" => Protocol::Tcp,
+        "Udp" => Protocol::Udp,
+        _ => Protocol::Any,
+    }
+}
+
+/// `<id>: <purpose>`, cut to Azure's 140 characters.
+pub fn description(id: &str, purpose: &str) -> String {
+    let full = format!("{id}: {purpose}");
+    if full.chars().count() <= MAX_DESCRIPTION {
+        return full;
+    }
+    let cut: String = full.chars().take(MAX_DESCRIPTION - 3).collect();
+    format!("{}...", cut.trim_end())
+}
+
+fn check_tag(a: &AddressMatch, tags: &ServiceTags, req: &Resolved, diags: &mut Vec<Diagnostic>) {
+    if let AddressMatch::Tag(t) = a {
+        if !PLATFORM_TAGS.contains(&t.as_str()) && tags.get(t).is_none() {
+            diags.push(Diagnostic::error(E_TAG_MISSING, "", format!("requirement {} needs service tag `{t}`, which the service-tag file (cloud {}, change {}) does not have", req.id, tags.cloud, tags.change_number)).with_help("use a current service-tag file of the environment's cloud"));
+        }
+    }
+}
+
+fn rule(name: String, priority: u32, direction: Direction, access: Access, protocol: Protocol, source: AddressMatch, destination: AddressMatch, ports: Vec<PortRange>) -> SecurityRule {
+    SecurityRule {
+        name,
+        priority,
+        direction,
+        access,
+        protocol,
+        source,
+        source_ports: vec![PortRange::ANY],
+        destination,
+        destination_ports: ports,
+        is_default: false,
+    }
+}
+
+pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRule>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
+    let mut destinations = 0usize;
+    for req in reqs.iter().filter(|r| matches!(r.kind, Kind::Inbound | Kind::Outbound)) {
+        let direction = if req.kind == Kind::Inbound { Direction::Inbound } else { Direction::Outbound };
+        let first_priority = if req.requirement == "out-workflow-calls" {
+            destinations += 1;
+            match destination_slot(destinations - 1) {
+                Some(p) => p,
+                None => {
+                    diags.push(Diagnostic::error(E_NSG_DESTINATIONS, "outboundDestinations", format!("{} outbound destinations exceed the 200 that the NSG priority band 2000-3990 holds", env.outbound_destinations.len())).with_help("merge destinations that share ports and protocol into one entry with several prefixes"));
+                    continue;
+                }
+            }
+        } else {
+            table_slot(&req.requirement, req.kind)
+        };
+        let (source, destination) = (address(&req.source, env), address(&req.destination, env));
+        check_tag(&source, tags, req, &mut diags);
+        check_tag(&destination, tags, req, &mut diags);
+        let pieces: Vec<(AddressMatch, AddressMatch)> = chunks(&source).into_iter().flat_map(|s| chunks(&destination).into_iter().map(move |d| (s.clone(), d))).collect();
+        let split = pieces.len() > 1;
+        for (i, (s, d)) in pieces.into_iter().enumerate() {
+            let name = if split { format!("{}-{}", req.id, i + 1) } else { req.id.clone() };
+            let ports = ise_model::ports::normalise(&req.ports);
+            out.push(PlanRule {
+                rule: rule(name, first_priority + i as u32, direction, Access::Allow, protocol(&req.protocol), s, d, ports),
+                description: description(&req.id, &req.purpose),
+                requirements: vec![req.id.clone()],
+            });
+        }
+    }
+    let deny = |name: &str, direction: Direction, why: &str| PlanRule {
+        rule: rule(name.into(), DENY_ALL, direction, Access::Deny, Protocol::Any, AddressMatch::Any, AddressMatch::Any, vec![PortRange::ANY]),
+        description: description(name, why),
+        requirements: Vec::new(),
+    };
+    out.push(deny(DENY_ALL_INBOUND, Direction::Inbound, "Denies inbound traffic no ISE requirement needs, before Azure's AllowVnetInBound default"));
+    if env.outbound_policy == OutboundPolicy::Restricted {
+        out.push(deny(DENY_ALL_OUTBOUND, Direction::Outbound, "outboundPolicy restricted: denies outbound traffic beyond the requirements and outboundDestinations"));
+    }
+    if out.len() > MAX_RULES {
+        diags.push(Diagnostic::error(E_NSG_RULES, "", format!("the NSG would need {} rules; Azure allows {MAX_RULES}", out.len())));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    out.sort_by_key(|r| (r.rule.direction, r.rule.priority));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_fit_azure_limit() {
+        let long = "x".repeat(300);
+        let d = description("in-designer-454", &long);
+        assert_eq!(d.chars().count(), 140);
+        assert!(d.starts_with("in-designer-454: ") && d.ends_with("..."));
+        assert_eq!(description("a", "b"), "a: b");
+    }
+}
