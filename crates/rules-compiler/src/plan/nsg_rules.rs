@@ -32,11 +32,23 @@ pub fn trusted_network(env: &Environment) -> Vec<Ipv4Net> {
     nets
 }
 
-fn address(peer: &Peer, env: &Environment) -> AddressMatch {
+/// Which end of a flow an address field describes: the ISE's own subnets (inbound destination,
+/// outbound source) or the remote peer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Local,
+    Remote,
+}
+
+fn address(peer: &Peer, env: &Environment, end: End) -> AddressMatch {
     match peer {
         // Under forced tunneling VirtualNetwork includes the UDR prefixes (0.0.0.0/0), i.e. the
-        // whole Internet: name the network explicitly instead.
-        Peer::Tag { name } if name == "VirtualNetwork" && env.forced_tunneling.mode.is_tunneled() => AddressMatch::Prefixes(trusted_network(env)),
+        // whole Internet: name the network explicitly instead. The local end is always an ISE
+        // subnet, so the address space says it; the remote end may also be a declared caller.
+        Peer::Tag { name } if name == "VirtualNetwork" && env.forced_tunneling.mode.is_tunneled() => match end {
+            End::Local => AddressMatch::Prefixes(env.virtual_network.address_space.clone()),
+            End::Remote => AddressMatch::Prefixes(trusted_network(env)),
+        },
         Peer::Tag { name } => AddressMatch::Tag(name.clone()),
         Peer::Prefixes { prefixes, .. } => {
             let mut p = Ipv4Net::aggregate(prefixes);
@@ -114,7 +126,8 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         } else {
             table_slot(&req.requirement, req.kind)
         };
-        let (source, destination) = (address(&req.source, env), address(&req.destination, env));
+        let (source_end, destination_end) = if direction == Direction::Inbound { (End::Remote, End::Local) } else { (End::Local, End::Remote) };
+        let (source, destination) = (address(&req.source, env, source_end), address(&req.destination, env, destination_end));
         check_tag(&source, tags, req, &mut diags);
         check_tag(&destination, tags, req, &mut diags);
         let pieces: Vec<(AddressMatch, AddressMatch)> = chunks(&source).into_iter().flat_map(|s| chunks(&destination).into_iter().map(move |d| (s.clone(), d))).collect();

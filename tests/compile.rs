@@ -1,0 +1,137 @@
+//! `isenet compile` end to end: determinism, atomic output, stable names and priorities.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn isenet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_isenet")).args(args).output().unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("isenet-compile-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn example() -> Value {
+    serde_json::from_slice(&isenet(&["example"]).stdout).unwrap()
+}
+
+fn write_env(dir: &Path, env: &Value) -> String {
+    let p = dir.join("env.json");
+    std::fs::write(&p, serde_json::to_string_pretty(env).unwrap()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn compile_rules(dir: &Path, env: &Value) -> Vec<(String, u64, String)> {
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", &write_env(dir, env), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r["properties"]["priority"].as_u64().unwrap(), r["properties"]["direction"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let dir = scratch("determinism");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for out in [&a, &b] {
+        assert_eq!(isenet(&["compile", "--out-dir", out.to_str().unwrap()]).status.code(), Some(0));
+    }
+    for f in ["nsg.json", "plan.json"] {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert_eq!(x, y, "{f}");
+        assert!(x.ends_with(b"\n"), "{f} ends with a newline");
+    }
+}
+
+#[test]
+fn adding_destinations_and_callers_never_renumbers_existing_rules() {
+    let dir = scratch("stable");
+    let mut env = example();
+    env["accessEndpoint"] = "external".into();
+    env["outboundPolicy"] = "restricted".into();
+    let before = compile_rules(&dir, &env);
+    env["outboundDestinations"].as_array_mut().unwrap().push(serde_json::json!({"name": "erp", "prefixes": ["192.0.2.0/24"], "ports": ["443"]}));
+    env["externalCallers"] = serde_json::json!(["198.51.100.7"]);
+    let after = compile_rules(&dir, &env);
+    for rule in &before {
+        assert!(after.contains(rule), "{rule:?} changed: {after:?}");
+    }
+    assert_eq!(after.len(), before.len() + 1);
+    assert!(after.iter().any(|(n, p, _)| n == "out-dest-erp" && *p == 2010));
+}
+
+#[test]
+fn priorities_are_unique_per_direction_and_within_azure_range() {
+    let dir = scratch("priorities");
+    let rules = compile_rules(&dir, &example());
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, p, dir) in &rules {
+        assert!((100..=4096).contains(p), "{name}: {p}");
+        assert!(seen.insert((dir.clone(), *p)), "{name}: duplicate priority {p} {dir}");
+    }
+    assert!(rules.iter().any(|(n, p, d)| n == "deny-all-inbound" && *p == 4096 && d == "Inbound"));
+}
+
+#[test]
+fn bad_input_leaves_no_output_and_exits_2() {
+    let dir = scratch("bad");
+    let mut env = example();
+    env["subnets"][0]["prefix"] = "10.10.1.0/28".into();
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", &write_env(&dir, &env), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("env.json")], "no temporary directory is left behind");
+}
+
+#[test]
+fn recompiling_replaces_artifacts_and_refuses_foreign_directories() {
+    let dir = scratch("replace");
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--out-dir", out.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(isenet(&["compile", "--out-dir", out.to_str().unwrap()]).status.code(), Some(0));
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let o = isenet(&["compile", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E1101"));
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine", "nothing of the user's is deleted");
+}
+
+#[test]
+fn nsg_fields_follow_azure_rules() {
+    let dir = scratch("fields");
+    let mut env = example();
+    env["cloud"] = "usgovernment".into();
+    env["location"] = "usgovvirginia".into();
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--env", &write_env(&dir, &env), "--out-dir", out.to_str().unwrap()]).status.code(), Some(0));
+    let nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    assert_eq!(nsg["type"], "Microsoft.Network/networkSecurityGroups");
+    assert_eq!(nsg["apiVersion"], "2023-11-01");
+    assert_eq!(nsg["name"], "contoso-ise-nsg");
+    for r in nsg["properties"]["securityRules"].as_array().unwrap() {
+        let p = &r["properties"];
+        let name = r["name"].as_str().unwrap();
+        assert!(name.len() <= 80);
+        assert!(p["description"].as_str().unwrap().chars().count() <= 140);
+        assert!(p["description"].as_str().unwrap().starts_with(name.trim_end_matches(char::is_numeric).trim_end_matches('-')) || name.starts_with("deny"));
+        // Plural fields hold CIDRs only; no Government NSG names the three Logic Apps tags.
+        for side in ["source", "destination"] {
+            if let Some(list) = p[format!("{side}AddressPrefixes")].as_array() {
+                assert!(list.iter().all(|x| x.as_str().unwrap().parse::<ipnet::Ipv4Net>().is_ok()), "{name}");
+            }
+            let single = p[format!("{side}AddressPrefix")].as_str().unwrap_or("");
+            assert!(!["LogicApps", "LogicAppsManagement", "AzureConnectors"].contains(&single), "{name} uses {single} in Government");
+        }
+    }
+}

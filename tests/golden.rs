@@ -1,0 +1,50 @@
+//! Golden files: `isenet compile` on named environments must reproduce tests/golden/<name>/*
+//! byte for byte. The goldens were reviewed by reading them; regenerate with ISENET_BLESS=1 only
+//! after a reviewed change, and read the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn isenet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_isenet"))
+}
+
+fn golden_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden")
+}
+
+fn compile(env: &Path, out: &Path) {
+    let o = isenet().args(["compile", "--env"]).arg(env).arg("--out-dir").arg(out).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn compile_reproduces_the_golden_files() {
+    let bless = std::env::var_os("ISENET_BLESS").is_some();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(golden_root()).unwrap() {
+        let dir = entry.unwrap().path();
+        let tmp = tempdir(&dir);
+        compile(&dir.join("env.json"), &tmp);
+        for artifact in std::fs::read_dir(&tmp).unwrap() {
+            let artifact = artifact.unwrap().path();
+            let name = artifact.file_name().unwrap().to_owned();
+            let got = std::fs::read_to_string(&artifact).unwrap();
+            let golden = dir.join(&name);
+            if bless {
+                std::fs::write(&golden, &got).unwrap();
+            }
+            let want = std::fs::read_to_string(&golden).unwrap_or_else(|_| panic!("missing golden {}", golden.display()));
+            assert!(got == want, "{} differs from its golden file; review the change, then ISENET_BLESS=1", golden.display());
+        }
+        cases += 1;
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+    assert!(cases >= 4);
+}
+
+fn tempdir(case: &Path) -> PathBuf {
+    let base = std::env::temp_dir().join(format!("isenet-golden-{}-{}", std::process::id(), case.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_dir_all(&base);
+    base
+}
