@@ -60,6 +60,11 @@ codes! {
     E_TAG_MISSING = "E0904": "a tag the requirements need is missing from the service-tag file";
     E_NSG_RULES = "E1001": "the NSG would exceed Azure's 1,000 rules";
     E_NSG_DESTINATIONS = "E1002": "more outbound destinations than the NSG priority band holds (200)";
+    E_NSG_FILE = "E1201": "NSG file is not valid JSON or not an NSG (our nsg.json or `az network nsg show` output)";
+    E_NSG_FIELD = "E1202": "NSG rule field missing or of the wrong type";
+    E_NSG_VALUE = "E1203": "NSG rule value invalid (protocol, access, direction, priority, port, prefix)";
+    E_NSG_DUPLICATE_PRIORITY = "E1204": "two NSG rules share a priority and direction";
+    E_NSG_UNSUPPORTED = "E1205": "NSG rule uses application security groups, which the verifier cannot resolve";
     E_OUT_DIR = "E1101": "the output directory cannot be written or holds files isenet did not write";
 }
 

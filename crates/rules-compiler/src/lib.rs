@@ -9,3 +9,5 @@ pub mod verify;
 pub mod views;
 pub mod backends;
 pub mod plan;
+pub mod nsgfile;
+pub mod resolver;

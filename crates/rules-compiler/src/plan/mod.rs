@@ -5,7 +5,7 @@
 mod nsg_rules;
 mod priorities;
 
-pub use nsg_rules::{DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
+pub use nsg_rules::{trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
 
 use crate::verify::SecurityRule;
 use ise_model::diag::Diagnostic;
