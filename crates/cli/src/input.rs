@@ -11,7 +11,11 @@ pub const EMBEDDED_EXAMPLE: &str = "<embedded example>";
 
 /// Reads a file as text, or a coded diagnostic naming it.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| Diagnostic::error(E_READ, "", format!("cannot read file: {e}")).in_file(&path.display().to_string()))
+    std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error(E_READ, "", format!("cannot read file: {e}"))
+            .with_help("check the path and that the file is readable UTF-8 text")
+            .in_file(&path.display().to_string())
+    })
 }
 
 /// Loads the environment; `Err` carries every diagnostic when there is an error (or a warning under

@@ -12,8 +12,14 @@ pub(super) enum CertError {
 impl CertError {
     pub(super) fn into_diag(self, path: &str) -> Diagnostic {
         match self {
-            CertError::NotBase64 => Diagnostic::error(E_CERT_BASE64, path, "publicCertificate is neither base64 nor PEM").with_help("give the base64 encoding of the certificate's DER or PEM bytes (e.g. `base64 -w0 root.cer`)"),
-            CertError::NotCertificate(why) => Diagnostic::error(E_CERT_NOT_CERT, path, format!("publicCertificate does not hold an X.509 certificate: {why}")).with_help("export the root or intermediate certificate (public part only) as DER or PEM"),
+            CertError::NotBase64 => Diagnostic::error(E_CERT_BASE64, path, "publicCertificate is neither base64 nor PEM")
+                .with_help("give the base64 encoding of the certificate's DER or PEM bytes (e.g. `base64 -w0 root.cer`)"),
+            CertError::NotCertificate(why) => Diagnostic::error(
+                E_CERT_NOT_CERT,
+                path,
+                format!("publicCertificate does not hold an X.509 certificate: {why}"),
+            )
+            .with_help("export the root or intermediate certificate (public part only) as DER or PEM"),
         }
     }
 }
@@ -36,7 +42,10 @@ pub(super) fn check(text: &str) -> Result<(), CertError> {
 
 fn pem_body(text: &str) -> Result<Vec<u8>, CertError> {
     let start = text.find(PEM_BEGIN).map(|i| i + PEM_BEGIN.len()).ok_or(CertError::NotBase64)?;
-    let end = text[start..].find(PEM_END).map(|i| start + i).ok_or(CertError::NotCertificate("the PEM block has no END CERTIFICATE line"))?;
+    let end = text[start..]
+        .find(PEM_END)
+        .map(|i| start + i)
+        .ok_or(CertError::NotCertificate("the PEM block has no END CERTIFICATE line"))?;
     base64_decode(&text[start..end]).ok_or(CertError::NotBase64)
 }
 
@@ -132,6 +141,7 @@ mod tests {
     fn refuses_non_certificates() {
         assert!(matches!(check("not base64!"), Err(CertError::NotBase64)));
         assert!(matches!(check("aGVsbG8gd29ybGQ="), Err(CertError::NotCertificate(_)))); // "hello world"
-        assert!(matches!(check("MAUwAwIB"), Err(CertError::NotCertificate(_)))); // truncated DER
+        assert!(matches!(check("MAUwAwIB"), Err(CertError::NotCertificate(_))));
+        // truncated DER
     }
 }

@@ -45,8 +45,9 @@ const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceG
 /// Loads and checks an environment. `file` only names the source in diagnostics.
 pub fn load(text: &str, file: &str) -> Loaded {
     let mut w = Walker::default();
-    let env = match serde_json::from_str::<Value>(text) {
-        Ok(value) => w.environment(&value),
+    let parsed = serde_json::from_str::<Value>(text);
+    let env = match &parsed {
+        Ok(value) => w.environment(value),
         Err(e) => {
             w.push(
                 Diagnostic::error(E_SYNTAX, "", format!("invalid JSON: {e}"))
@@ -56,7 +57,13 @@ pub fn load(text: &str, file: &str) -> Loaded {
             None
         }
     };
-    let positions = Positions::of(text);
+    // The position scanner assumes well-formed JSON (it does not terminate on some malformed text);
+    // a syntax error carries serde_json's own position.
+    let positions = if parsed.is_ok() {
+        Positions::of(text)
+    } else {
+        Positions::default()
+    };
     let mut diagnostics: Vec<Diagnostic> = w
         .diags
         .into_iter()
@@ -79,6 +86,16 @@ pub(super) struct Walker {
     pub(super) diags: Vec<Diagnostic>,
 }
 
+/// One item of `subnets` with the parts that passed their own checks (`None` where one failed or,
+/// for the whole item, where it is not an object).
+pub(super) struct SubnetItem {
+    /// Index in the file's `subnets` array.
+    pub index: usize,
+    pub name: Option<String>,
+    pub prefix: Option<Ipv4Net>,
+    pub delegated: Option<bool>,
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -96,7 +113,12 @@ impl Walker {
     }
 
     fn wrong_type(&mut self, path: &str, expected: &str, v: &Value) {
-        self.push(Diagnostic::error(E_TYPE, path, format!("expected {expected}, found {}", type_name(v))));
+        let help = if path.is_empty() {
+            "an environment file is one JSON object; `isenet example` prints one to start from".to_string()
+        } else {
+            format!("write {expected} here")
+        };
+        self.push(Diagnostic::error(E_TYPE, path, format!("expected {expected}, found {}", type_name(v))).with_help(help));
     }
 
     /// Checks `v` is an object with only `known` fields and all `required` ones.
@@ -117,7 +139,15 @@ impl Walker {
         }
         for req in required {
             if !map.contains_key(*req) {
-                self.push(Diagnostic::error(E_MISSING, path, format!("missing required field `{req}`")));
+                let within = if path.is_empty() {
+                    "the top-level object".to_string()
+                } else {
+                    format!("`{path}`")
+                };
+                self.push(
+                    Diagnostic::error(E_MISSING, path, format!("missing required field `{req}`"))
+                        .with_help(format!("add `{req}` to {within} (`isenet example` shows a complete file)")),
+                );
             }
         }
         Some(map)
@@ -148,11 +178,15 @@ impl Walker {
         if allowed.contains(&s) {
             return Some(s);
         }
-        let mut d = Diagnostic::error(E_ENUM, path, format!("`{s}` is not one of: {}", allowed.join(", ")));
-        if let Some(m) = did_you_mean(s, allowed.iter().copied()) {
-            d = d.with_help(format!("did you mean `{m}`?"));
-        }
-        self.push(d);
+        let d = Diagnostic::error(E_ENUM, path, format!("`{s}` is not one of: {}", allowed.join(", ")));
+        let help = match did_you_mean(s, allowed.iter().copied()) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None => format!(
+                "write one of {} (values are case-sensitive)",
+                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        self.push(d.with_help(help));
         None
     }
 
@@ -174,9 +208,17 @@ impl Walker {
         parse_cidr(s, allow_address).map_err(|d| self.push(d.into_diag(path, s))).ok()
     }
 
-    fn cidr_list(&mut self, v: &Value, path: &str, allow_address: bool) -> Vec<Ipv4Net> {
-        let Some(items) = self.array(v, path) else { return Vec::new() };
-        items.iter().enumerate().filter_map(|(i, item)| self.cidr(item, &index(path, i), allow_address)).collect()
+    /// One entry per item (`None` where the item failed its check), so later checks report an item
+    /// at its own index; `None` when `v` is not an array.
+    fn cidr_items(&mut self, v: &Value, path: &str, allow_address: bool) -> Option<Vec<Option<Ipv4Net>>> {
+        let items = self.array(v, path)?;
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.cidr(item, &index(path, i), allow_address))
+                .collect(),
+        )
     }
 
     fn ipv4(&mut self, v: &Value, path: &str, code: &'static str) -> Option<std::net::Ipv4Addr> {
@@ -184,11 +226,17 @@ impl Walker {
         match s.parse::<std::net::IpAddr>() {
             Ok(std::net::IpAddr::V4(a)) => Some(a),
             Ok(std::net::IpAddr::V6(_)) => {
-                self.push(Diagnostic::error(E_IPV6, path, format!("`{s}` is IPv6; ISE networking is IPv4 only")));
+                self.push(
+                    Diagnostic::error(E_IPV6, path, format!("`{s}` is IPv6; ISE networking is IPv4 only"))
+                        .with_help("write an IPv4 address such as 10.10.0.4"),
+                );
                 None
             }
             Err(_) => {
-                self.push(Diagnostic::error(code, path, format!("`{s}` is not an IPv4 address")).with_help("write a single address such as 10.10.0.4"));
+                self.push(
+                    Diagnostic::error(code, path, format!("`{s}` is not an IPv4 address"))
+                        .with_help("write a single address such as 10.10.0.4"),
+                );
                 None
             }
         }
@@ -214,32 +262,69 @@ impl Walker {
         let subscription_id = get("subscriptionId").and_then(|v| self.guid(v, "subscriptionId"));
         let resource_group = get("resourceGroup").and_then(|v| self.name(v, "resourceGroup", "resource group", NameRule::ResourceGroup));
         let access_endpoint = match get("accessEndpoint") {
-            Some(v) => self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| if s == "internal" { AccessEndpoint::Internal } else { AccessEndpoint::External }),
+            Some(v) => self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| {
+                if s == "internal" {
+                    AccessEndpoint::Internal
+                } else {
+                    AccessEndpoint::External
+                }
+            }),
             None => Some(AccessEndpoint::Internal),
         };
         let sku = match get("sku") {
             Some(v) => self.sku(v),
-            None => Some(Sku { name: SkuName::Premium, capacity: 0 }),
+            None => Some(Sku {
+                name: SkuName::Premium,
+                capacity: 0,
+            }),
         };
-        let virtual_network = get("virtualNetwork").and_then(|v| self.virtual_network(v));
-        let subnets = get("subnets").map(|v| self.subnets(v));
+        let (vnet_name, address_space) = match get("virtualNetwork") {
+            Some(v) => self.virtual_network(v),
+            None => (None, None),
+        };
+        let subnet_items = get("subnets").and_then(|v| self.subnets(v));
         let custom_dns_servers = match get("customDnsServers") {
-            Some(v) => self.array(v, "customDnsServers").map(|a| a.iter().enumerate().filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP)).collect()),
+            Some(v) => self.array(v, "customDnsServers").map(|a| {
+                a.iter()
+                    .enumerate()
+                    .filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
+                    .collect()
+            }),
             None => Some(Vec::new()),
         };
         if let Some(Value::Array(a)) = get("customDnsServers") {
             if a.len() > 20 {
-                self.push(Diagnostic::error(E_DNS_COUNT, "customDnsServers", format!("{} DNS servers given; a virtual network takes at most 20", a.len())));
+                self.push(
+                    Diagnostic::error(
+                        E_DNS_COUNT,
+                        "customDnsServers",
+                        format!("{} DNS servers given; a virtual network takes at most 20", a.len()),
+                    )
+                    .with_help("keep at most 20 servers (Azure's limit per virtual network)"),
+                );
             }
         }
         let forced_tunneling = match get("forcedTunneling") {
             Some(v) => self.forced_tunneling(v),
-            None => Some(ForcedTunneling { mode: TunnelingMode::None, firewall_private_ip: None }),
+            None => Some(ForcedTunneling {
+                mode: TunnelingMode::None,
+                firewall_private_ip: None,
+            }),
         };
-        let external_callers = get("externalCallers").map(|v| self.cidr_list(v, "externalCallers", true)).unwrap_or_default();
-        let internal_callers = get("internalCallers").map(|v| self.cidr_list(v, "internalCallers", true)).unwrap_or_default();
+        let external_callers = get("externalCallers")
+            .and_then(|v| self.cidr_items(v, "externalCallers", true))
+            .unwrap_or_default();
+        let internal_callers = get("internalCallers")
+            .and_then(|v| self.cidr_items(v, "internalCallers", true))
+            .unwrap_or_default();
         let outbound_policy = match get("outboundPolicy") {
-            Some(v) => self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| if s == "open" { OutboundPolicy::Open } else { OutboundPolicy::Restricted }),
+            Some(v) => self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| {
+                if s == "open" {
+                    OutboundPolicy::Open
+                } else {
+                    OutboundPolicy::Restricted
+                }
+            }),
             None => Some(OutboundPolicy::Open),
         };
         let outbound_destinations = match get("outboundDestinations") {
@@ -263,12 +348,31 @@ impl Walker {
             cloud,
             location: location.as_deref(),
             access_endpoint,
-            address_space: virtual_network.as_ref().map(|v| v.address_space.as_slice()),
-            subnets: subnets.as_deref(),
-            subnet_count_known: matches!(get("subnets"), Some(Value::Array(_))),
+            address_space: address_space.as_deref(),
+            subnets: subnet_items.as_deref(),
             forced_tunneling: forced_tunneling.as_ref(),
             external_callers: &external_callers,
             internal_callers: &internal_callers,
+        });
+        // Every part below is complete only when its own checks passed (otherwise an error is out).
+        let virtual_network = match (vnet_name, address_space) {
+            (Some(name), Some(space)) => Some(VirtualNetwork {
+                name,
+                address_space: space.into_iter().collect::<Option<Vec<_>>>()?,
+            }),
+            _ => None,
+        };
+        let subnets = subnet_items.map(|items| {
+            items
+                .into_iter()
+                .map(|s| {
+                    Some(Subnet {
+                        name: s.name?,
+                        prefix: s.prefix?,
+                        delegated: s.delegated?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
         });
         Some(Environment {
             name: name?,
@@ -279,11 +383,11 @@ impl Walker {
             access_endpoint: access_endpoint?,
             sku: sku?,
             virtual_network: virtual_network?,
-            subnets: subnets?,
+            subnets: subnets??,
             custom_dns_servers: custom_dns_servers?,
             forced_tunneling: forced_tunneling?,
-            external_callers,
-            internal_callers,
+            external_callers: external_callers.into_iter().collect::<Option<_>>()?,
+            internal_callers: internal_callers.into_iter().collect::<Option<_>>()?,
             outbound_policy: outbound_policy?,
             outbound_destinations: outbound_destinations?,
             certificates: certificates?,
@@ -299,7 +403,9 @@ impl Walker {
         }
         let mut d = Diagnostic::error(E_LOCATION, "location", format!("`{s}` is not a location of cloud `{cloud}`"));
         d = if let Some(other) = cloud::cloud_of_location(s) {
-            d.with_help(format!("`{s}` is a location of cloud `{other}`: set \"cloud\": \"{other}\" or pick a {cloud} location"))
+            d.with_help(format!(
+                "`{s}` is a location of cloud `{other}`: set \"cloud\": \"{other}\" or pick a {cloud} location"
+            ))
         } else {
             let names = cloud::locations().iter().filter(|l| l.cloud == cloud).map(|l| l.name.as_str());
             match did_you_mean(&cloud::normalise_location(s), names) {
@@ -315,24 +421,37 @@ impl Walker {
         let s = self.string(v, path)?;
         let groups: Vec<&str> = s.split('-').collect();
         let lens = [8, 4, 4, 4, 12];
-        let ok = groups.len() == 5 && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        let ok = groups.len() == 5
+            && groups
+                .iter()
+                .zip(lens)
+                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
         if ok {
             Some(s.to_ascii_lowercase())
         } else {
-            self.push(Diagnostic::error(E_GUID, path, format!("`{s}` is not a GUID")).with_help("use the subscription id, e.g. 00000000-0000-0000-0000-000000000000"));
+            self.push(
+                Diagnostic::error(E_GUID, path, format!("`{s}` is not a GUID"))
+                    .with_help("use the subscription id, e.g. 00000000-0000-0000-0000-000000000000"),
+            );
             None
         }
     }
 
     fn sku(&mut self, v: &Value) -> Option<Sku> {
         let map = self.object(v, "sku", &["name", "capacity"], &["name"])?;
-        let name = map.get("name").and_then(|n| self.one_of(n, "sku.name", &["Premium", "Developer"])).map(|s| if s == "Premium" { SkuName::Premium } else { SkuName::Developer });
+        let name = map
+            .get("name")
+            .and_then(|n| self.one_of(n, "sku.name", &["Premium", "Developer"]))
+            .map(|s| if s == "Premium" { SkuName::Premium } else { SkuName::Developer });
         let capacity = match map.get("capacity") {
             None => Some(0),
             Some(Value::Number(n)) => match n.as_u64().filter(|c| *c <= 10) {
                 Some(c) => Some(c as u32),
                 None => {
-                    self.push(Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {n} is outside 0-10")).with_help("Premium takes 0 to 10 extra scale units"));
+                    self.push(
+                        Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {n} is outside 0-10"))
+                            .with_help("Premium takes 0 to 10 extra scale units"),
+                    );
                     None
                 }
             },
@@ -343,31 +462,58 @@ impl Walker {
         };
         let (name, capacity) = (name?, capacity?);
         if name == SkuName::Developer && capacity > 0 {
-            self.push(Diagnostic::error(E_SKU_CAPACITY, "sku.capacity", "the Developer SKU has no extra capacity").with_help("remove `capacity` or use 0, or choose the Premium SKU"));
+            self.push(
+                Diagnostic::error(E_SKU_CAPACITY, "sku.capacity", "the Developer SKU has no extra capacity")
+                    .with_help("remove `capacity` or use 0, or choose the Premium SKU"),
+            );
             return None;
         }
         Some(Sku { name, capacity })
     }
 
-    fn virtual_network(&mut self, v: &Value) -> Option<VirtualNetwork> {
-        let map = self.object(v, "virtualNetwork", &["name", "addressSpace"], &["name", "addressSpace"])?;
-        let name = map.get("name").and_then(|n| self.name(n, "virtualNetwork.name", "virtual network", NameRule::VirtualNetwork));
-        let space = map.get("addressSpace").map(|s| {
-            let list = self.cidr_list(s, "virtualNetwork.addressSpace", false);
-            if matches!(s, Value::Array(a) if a.is_empty()) {
-                self.push(Diagnostic::error(E_EMPTY, "virtualNetwork.addressSpace", "the address space needs at least one prefix"));
+    /// The virtual network's name and its address space, one entry per item.
+    fn virtual_network(&mut self, v: &Value) -> (Option<String>, Option<Vec<Option<Ipv4Net>>>) {
+        let Some(map) = self.object(v, "virtualNetwork", &["name", "addressSpace"], &["name", "addressSpace"]) else {
+            return (None, None);
+        };
+        let name = map
+            .get("name")
+            .and_then(|n| self.name(n, "virtualNetwork.name", "virtual network", NameRule::VirtualNetwork));
+        let space = map.get("addressSpace").and_then(|s| {
+            let list = self.cidr_items(s, "virtualNetwork.addressSpace", false)?;
+            if list.is_empty() {
+                self.push(
+                    Diagnostic::error(
+                        E_EMPTY,
+                        "virtualNetwork.addressSpace",
+                        "the address space needs at least one prefix",
+                    )
+                    .with_help("list the virtual network's prefixes, e.g. [\"10.10.0.0/16\"]"),
+                );
+                return None;
             }
-            list
+            Some(list)
         });
-        Some(VirtualNetwork { name: name?, address_space: space? })
+        (name, space)
     }
 
-    fn subnets(&mut self, v: &Value) -> Vec<Subnet> {
-        let Some(items) = self.array(v, "subnets") else { return Vec::new() };
+    /// One entry per item of `subnets`, each with the parts that passed their checks, so the
+    /// network rules still see every prefix and report it at its own index; `None` when `subnets`
+    /// is not an array.
+    fn subnets(&mut self, v: &Value) -> Option<Vec<SubnetItem>> {
+        let items = self.array(v, "subnets")?;
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let path = index("subnets", i);
-            let Some(map) = self.object(item, &path, &["name", "prefix", "delegated"], &["name", "prefix"]) else { continue };
+            let Some(map) = self.object(item, &path, &["name", "prefix", "delegated"], &["name", "prefix"]) else {
+                out.push(SubnetItem {
+                    index: i,
+                    name: None,
+                    prefix: None,
+                    delegated: None,
+                });
+                continue;
+            };
             let name = map.get("name").and_then(|n| self.subnet_name(n, &field(&path, "name")));
             let prefix = map.get("prefix").and_then(|p| self.cidr(p, &field(&path, "prefix"), false));
             let delegated = match map.get("delegated") {
@@ -378,11 +524,14 @@ impl Walker {
                     None
                 }
             };
-            if let (Some(name), Some(prefix), Some(delegated)) = (name, prefix, delegated) {
-                out.push(Subnet { name, prefix, delegated });
-            }
+            out.push(SubnetItem {
+                index: i,
+                name,
+                prefix,
+                delegated,
+            });
         }
-        out
+        Some(out)
     }
 
     fn subnet_name(&mut self, v: &Value, path: &str) -> Option<String> {
@@ -393,11 +542,17 @@ impl Walker {
             let why = if !first_ok {
                 "it must start with a letter or an underscore".to_string()
             } else if !bad.is_empty() {
-                format!("it must not contain {}", bad.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "it must not contain {}",
+                    bad.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                )
             } else {
                 "it must be 1 to 80 characters long".to_string()
             };
-            self.push(Diagnostic::error(E_SUBNET_NAME, path, format!("invalid subnet name `{s}`: {why}")).with_help("ISE subnet names start with a letter or `_` and avoid < > % & \\ ? /"));
+            self.push(
+                Diagnostic::error(E_SUBNET_NAME, path, format!("invalid subnet name `{s}`: {why}"))
+                    .with_help("ISE subnet names start with a letter or `_` and avoid < > % & \\ ? /"),
+            );
             return None;
         }
         Some(s.to_string())
@@ -405,42 +560,82 @@ impl Walker {
 
     fn forced_tunneling(&mut self, v: &Value) -> Option<ForcedTunneling> {
         let map = self.object(v, "forcedTunneling", &["mode", "firewallPrivateIp"], &["mode"])?;
-        let mode = map.get("mode").and_then(|m| self.one_of(m, "forcedTunneling.mode", &["none", "expressRoute", "firewall"])).map(|s| match s {
-            "none" => TunnelingMode::None,
-            "expressRoute" => TunnelingMode::ExpressRoute,
-            _ => TunnelingMode::Firewall,
-        })?;
-        let ip = match map.get("firewallPrivateIp") {
-            Some(v) => Some(self.ipv4(v, "forcedTunneling.firewallPrivateIp", E_FIREWALL_IP)?),
+        let mode = map
+            .get("mode")
+            .and_then(|m| self.one_of(m, "forcedTunneling.mode", &["none", "expressRoute", "firewall"]))
+            .map(|s| match s {
+                "none" => TunnelingMode::None,
+                "expressRoute" => TunnelingMode::ExpressRoute,
+                _ => TunnelingMode::Firewall,
+            });
+        // Checked even when the mode is wrong, so both problems are reported.
+        let ip = map
+            .get("firewallPrivateIp")
+            .map(|v| self.ipv4(v, "forcedTunneling.firewallPrivateIp", E_FIREWALL_IP));
+        let mode = mode?;
+        let ip = match ip {
+            Some(parsed) => Some(parsed?),
             None => None,
         };
         if mode == TunnelingMode::Firewall && ip.is_none() {
-            self.push(Diagnostic::error(E_FIREWALL_IP_MISSING, "forcedTunneling", "mode `firewall` needs `firewallPrivateIp`").with_help("add \"firewallPrivateIp\": the private IP of the Azure Firewall or appliance that receives 0.0.0.0/0"));
+            self.push(
+                Diagnostic::error(
+                    E_FIREWALL_IP_MISSING,
+                    "forcedTunneling",
+                    "mode `firewall` needs `firewallPrivateIp`",
+                )
+                .with_help("add \"firewallPrivateIp\": the private IP of the Azure Firewall or appliance that receives 0.0.0.0/0"),
+            );
             return None;
         }
         if mode != TunnelingMode::Firewall && ip.is_some() {
-            self.push(Diagnostic::warning(W_FIREWALL_IP_UNUSED, "forcedTunneling.firewallPrivateIp", "firewallPrivateIp is ignored unless mode is `firewall`"));
+            self.push(
+                Diagnostic::warning(
+                    W_FIREWALL_IP_UNUSED,
+                    "forcedTunneling.firewallPrivateIp",
+                    "firewallPrivateIp is ignored unless mode is `firewall`",
+                )
+                .with_help("remove firewallPrivateIp, or set \"mode\": \"firewall\" if 0.0.0.0/0 goes to that firewall"),
+            );
         }
-        Some(ForcedTunneling { mode, firewall_private_ip: ip })
+        Some(ForcedTunneling {
+            mode,
+            firewall_private_ip: ip,
+        })
     }
 
     fn destinations(&mut self, v: &Value) -> Option<Vec<OutboundDestination>> {
         let items = self.array(v, "outboundDestinations")?;
         let mut out = Vec::new();
+        let mut names = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let path = index("outboundDestinations", i);
-            let Some(map) = self.object(item, &path, &["name", "prefixes", "protocol", "ports"], &["name", "prefixes", "ports"]) else {
+            let Some(map) = self.object(
+                item,
+                &path,
+                &["name", "prefixes", "protocol", "ports"],
+                &["name", "prefixes", "ports"],
+            ) else {
                 ok = false;
                 continue;
             };
-            let name = map.get("name").and_then(|n| self.name(n, &field(&path, "name"), "outbound destination", NameRule::RulePart));
-            let prefixes = map.get("prefixes").map(|p| {
-                let list = self.cidr_list(p, &field(&path, "prefixes"), true);
-                if matches!(p, Value::Array(a) if a.is_empty()) {
-                    self.push(Diagnostic::error(E_EMPTY, field(&path, "prefixes"), "a destination needs at least one prefix"));
+            let name = map
+                .get("name")
+                .and_then(|n| self.name(n, &field(&path, "name"), "outbound destination", NameRule::RulePart));
+            if let Some(n) = &name {
+                names.push((i, n.clone()));
+            }
+            let prefixes = map.get("prefixes").and_then(|p| {
+                let list = self.cidr_items(p, &field(&path, "prefixes"), true)?;
+                if list.is_empty() {
+                    self.push(
+                        Diagnostic::error(E_EMPTY, field(&path, "prefixes"), "a destination needs at least one prefix")
+                            .with_help("list the destination's addresses or prefixes, e.g. [\"203.0.113.10/32\"]"),
+                    );
+                    return None;
                 }
-                list
+                list.into_iter().collect::<Option<Vec<_>>>()
             });
             let protocol = match map.get("protocol") {
                 None => Some(DestinationProtocol::Tcp),
@@ -452,18 +647,26 @@ impl Walker {
             };
             let ports = map.get("ports").and_then(|p| self.ports(p, &field(&path, "ports")));
             match (name, prefixes, protocol, ports) {
-                (Some(name), Some(prefixes), Some(protocol), Some(ports)) if !prefixes.is_empty() => out.push(OutboundDestination { name, prefixes, protocol, ports }),
+                (Some(name), Some(prefixes), Some(protocol), Some(ports)) => out.push(OutboundDestination {
+                    name,
+                    prefixes,
+                    protocol,
+                    ports,
+                }),
                 _ => ok = false,
             }
         }
-        self.duplicates(out.iter().map(|d| d.name.as_str()), "outboundDestinations", "outbound destination");
+        self.duplicates(&names, "outboundDestinations", "outbound destination");
         ok.then_some(out)
     }
 
     fn ports(&mut self, v: &Value, path: &str) -> Option<Vec<PortRange>> {
         let items = self.array(v, path)?;
         if items.is_empty() {
-            self.push(Diagnostic::error(E_EMPTY, path, "give at least one port, range or `*`"));
+            self.push(
+                Diagnostic::error(E_EMPTY, path, "a destination needs at least one port, range or `*`")
+                    .with_help("e.g. [\"443\"], [\"1000-2000\"] or [\"*\"]"),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -482,7 +685,10 @@ impl Walker {
             match PortRange::parse(&text) {
                 Ok(r) => out.push(r),
                 Err(why) => {
-                    self.push(Diagnostic::error(E_PORT, p, format!("invalid port `{text}`: {why}")).with_help("use a port (\"22\"), a range (\"1000-2000\") or \"*\""));
+                    self.push(
+                        Diagnostic::error(E_PORT, p, format!("invalid port `{text}`: {why}"))
+                            .with_help("use a port (\"22\"), a range (\"1000-2000\") or \"*\""),
+                    );
                     ok = false;
                 }
             }
@@ -493,9 +699,17 @@ impl Walker {
     fn certificates(&mut self, v: &Value) -> Option<Vec<Certificate>> {
         let items = self.array(v, "certificates")?;
         if items.len() > 20 {
-            self.push(Diagnostic::error(E_CERT_COUNT, "certificates", format!("{} certificates given; an ISE takes at most 20", items.len())).with_help("upload only the root and intermediate certificates you need"));
+            self.push(
+                Diagnostic::error(
+                    E_CERT_COUNT,
+                    "certificates",
+                    format!("{} certificates given; an ISE takes at most 20", items.len()),
+                )
+                .with_help("upload only the root and intermediate certificates you need"),
+            );
         }
         let mut out = Vec::new();
+        let mut names = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let path = index("certificates", i);
@@ -503,30 +717,46 @@ impl Walker {
                 ok = false;
                 continue;
             };
-            let name = map.get("name").and_then(|n| self.name(n, &field(&path, "name"), "certificate", NameRule::RulePart));
+            let name = map
+                .get("name")
+                .and_then(|n| self.name(n, &field(&path, "name"), "certificate", NameRule::RulePart));
+            if let Some(n) = &name {
+                names.push((i, n.clone()));
+            }
             let cert_path = field(&path, "publicCertificate");
-            let cert = map.get("publicCertificate").and_then(|c| self.string(c, &cert_path)).and_then(|c| match super::certificate::check(c) {
-                Ok(()) => Some(c.to_string()),
-                Err(d) => {
-                    self.push(d.into_diag(&cert_path));
-                    None
-                }
-            });
+            let cert =
+                map.get("publicCertificate")
+                    .and_then(|c| self.string(c, &cert_path))
+                    .and_then(|c| match super::certificate::check(c) {
+                        Ok(()) => Some(c.to_string()),
+                        Err(d) => {
+                            self.push(d.into_diag(&cert_path));
+                            None
+                        }
+                    });
             match (name, cert) {
                 (Some(name), Some(public_certificate)) => out.push(Certificate { name, public_certificate }),
                 _ => ok = false,
             }
         }
-        self.duplicates(out.iter().map(|c| c.name.as_str()), "certificates", "certificate");
+        self.duplicates(&names, "certificates", "certificate");
         ok.then_some(out)
     }
 
-    /// Reports each name used more than once, at its second use.
-    pub(super) fn duplicates<'a>(&mut self, names: impl Iterator<Item = &'a str>, path: &str, what: &str) {
+    /// Reports each name used more than once, at its later uses. `names` pairs each valid name with
+    /// the index of its item in the list at `path`.
+    pub(super) fn duplicates(&mut self, names: &[(usize, String)], path: &str, what: &str) {
         let mut seen = std::collections::BTreeSet::new();
-        for (i, n) in names.enumerate() {
+        for (i, n) in names.iter().map(|(i, n)| (*i, n)) {
             if !seen.insert(n.to_ascii_lowercase()) {
-                self.push(Diagnostic::error(E_DUPLICATE, field(&index(path, i), "name"), format!("{what} name `{n}` is used twice")).with_help("names must be unique (case-insensitively); they become resource and rule names"));
+                self.push(
+                    Diagnostic::error(
+                        E_DUPLICATE,
+                        field(&index(path, i), "name"),
+                        format!("{what} name `{n}` is used twice"),
+                    )
+                    .with_help("names must be unique (case-insensitively); they become resource and rule names"),
+                );
             }
         }
     }
@@ -542,9 +772,13 @@ pub(super) enum CidrError {
 impl CidrError {
     fn into_diag(self, path: &str, text: &str) -> Diagnostic {
         match self {
-            CidrError::Syntax => Diagnostic::error(E_CIDR, path, format!("`{text}` is not an IPv4 CIDR prefix")).with_help("write it as address/length, e.g. 10.10.1.0/27"),
-            CidrError::Ipv6 => Diagnostic::error(E_IPV6, path, format!("`{text}` is IPv6; ISE networking is IPv4 only")),
-            CidrError::HostBits(n) => Diagnostic::error(E_HOST_BITS, path, format!("`{text}` has host bits set")).with_help(format!("did you mean `{n}`?")),
+            CidrError::Syntax => Diagnostic::error(E_CIDR, path, format!("`{text}` is not an IPv4 CIDR prefix"))
+                .with_help("write it as address/length, e.g. 10.10.1.0/27"),
+            CidrError::Ipv6 => Diagnostic::error(E_IPV6, path, format!("`{text}` is IPv6; ISE networking is IPv4 only"))
+                .with_help("write an IPv4 address or prefix such as 10.10.1.0/27"),
+            CidrError::HostBits(n) => {
+                Diagnostic::error(E_HOST_BITS, path, format!("`{text}` has host bits set")).with_help(format!("did you mean `{n}`?"))
+            }
         }
     }
 }
@@ -602,7 +836,11 @@ impl NameRule {
             NameRule::VirtualNetwork | NameRule::Resource => {
                 let max = if matches!(self, NameRule::VirtualNetwork) { 64 } else { 80 };
                 if len < 2 && matches!(self, NameRule::VirtualNetwork) || len > max || len == 0 {
-                    return Err(if max == 64 { "it must be 2 to 64 characters long" } else { "it must be 1 to 80 characters long" });
+                    return Err(if max == 64 {
+                        "it must be 2 to 64 characters long"
+                    } else {
+                        "it must be 1 to 80 characters long"
+                    });
                 }
                 if !s.chars().all(|c| word(c) || c == '-' || c == '.') {
                     return Err("only letters, numbers, `_`, `-` and `.` are allowed");

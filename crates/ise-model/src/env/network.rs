@@ -2,8 +2,8 @@
 //! clear of the ranges Logic Apps cannot resolve, one delegated; callers and firewall placement;
 //! published addresses available where a cloud's tags do not work in NSGs.
 
-use super::load::Walker;
-use super::{AccessEndpoint, ForcedTunneling, Subnet};
+use super::load::{SubnetItem, Walker};
+use super::{AccessEndpoint, ForcedTunneling};
 use crate::cloud::CloudId;
 use crate::codes::*;
 use crate::diag::Diagnostic;
@@ -12,20 +12,28 @@ use crate::jsonpos::{field, index};
 use ipnet::Ipv4Net;
 
 /// Ranges seed 002 forbids for the VNet and the subnets.
-pub const FORBIDDEN_RANGES: [&str; 5] = ["0.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "168.63.129.16/32", "169.254.169.254/32"];
+pub const FORBIDDEN_RANGES: [&str; 5] = [
+    "0.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "168.63.129.16/32",
+    "169.254.169.254/32",
+];
 
-/// What the network checks need; each part is `None` when it failed its own checks.
+/// What the network checks need; each part is `None` when it failed its own checks. Lists hold one
+/// entry per item of the file's array (`None` for an item that failed), so every finding is
+/// reported at its item's own index and a bad item does not hide the others' problems.
 pub(super) struct Parts<'a> {
     pub cloud: Option<CloudId>,
     pub location: Option<&'a str>,
     pub access_endpoint: Option<AccessEndpoint>,
-    pub address_space: Option<&'a [Ipv4Net]>,
-    pub subnets: Option<&'a [Subnet]>,
-    /// `subnets` was an array (so its length is meaningful even if an item failed).
-    pub subnet_count_known: bool,
+    /// `None` when missing or not a non-empty array.
+    pub address_space: Option<&'a [Option<Ipv4Net>]>,
+    /// `None` when missing or not an array.
+    pub subnets: Option<&'a [SubnetItem]>,
     pub forced_tunneling: Option<&'a ForcedTunneling>,
-    pub external_callers: &'a [Ipv4Net],
-    pub internal_callers: &'a [Ipv4Net],
+    pub external_callers: &'a [Option<Ipv4Net>],
+    pub internal_callers: &'a [Option<Ipv4Net>],
 }
 
 fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
@@ -37,74 +45,169 @@ impl Walker {
         let forbidden: Vec<Ipv4Net> = FORBIDDEN_RANGES.iter().map(|r| r.parse().expect("constant")).collect();
         let check_forbidden = |w: &mut Walker, net: &Ipv4Net, path: &str| {
             for f in forbidden.iter().filter(|f| overlaps(f, net)) {
-                w.push(Diagnostic::error(E_FORBIDDEN_RANGE, path, format!("{net} overlaps {f}, which Logic Apps cannot resolve")).with_help("pick a private range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"));
+                w.push(
+                    Diagnostic::error(
+                        E_FORBIDDEN_RANGE,
+                        path,
+                        format!("{net} overlaps {f}, which Logic Apps cannot resolve"),
+                    )
+                    .with_help("pick a private range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
+                );
             }
         };
 
         if let Some(space) = p.address_space {
             for (i, net) in space.iter().enumerate() {
+                let Some(net) = net else { continue };
                 let path = index("virtualNetwork.addressSpace", i);
                 check_forbidden(self, net, &path);
                 for (j, other) in space.iter().enumerate().take(i) {
-                    if overlaps(net, other) {
-                        self.push(Diagnostic::error(E_SPACE_OVERLAP, path.clone(), format!("{net} overlaps {other} (virtualNetwork.addressSpace[{j}])")));
+                    if let Some(other) = other.filter(|o| overlaps(net, o)) {
+                        self.push(
+                            Diagnostic::error(
+                                E_SPACE_OVERLAP,
+                                path.clone(),
+                                format!("{net} overlaps {other} (virtualNetwork.addressSpace[{j}])"),
+                            )
+                            .with_help("remove the prefix the other one already covers, or merge them into one"),
+                        );
                     }
                 }
             }
         }
+        // Containment is only decided against a complete address space: when one of its prefixes
+        // failed its own check, "outside" would be a guess.
+        let full_space: Option<Vec<Ipv4Net>> = p.address_space.and_then(|s| s.iter().copied().collect());
 
-        if let Some(subnets) = p.subnets {
-            if p.subnet_count_known && subnets.len() != 4 {
-                self.push(Diagnostic::error(E_SUBNET_COUNT, "subnets", format!("{} subnets given; an ISE needs exactly four empty subnets", subnets.len())).with_help("one each for Logic Apps compute, the internal App Service Environment, the internal API Management and the internal Redis cache"));
+        if let Some(items) = p.subnets {
+            if items.len() != 4 {
+                self.push(
+                    Diagnostic::error(E_SUBNET_COUNT, "subnets", format!("{} subnets given; an ISE needs exactly four empty subnets", items.len()))
+                        .with_help("one each for Logic Apps compute, the internal App Service Environment, the internal API Management and the internal Redis cache; one of them delegated"),
+                );
             }
-            for (i, s) in subnets.iter().enumerate() {
-                let path = field(&index("subnets", i), "prefix");
-                let len = s.prefix.prefix_len();
+            let with_prefix: Vec<(&SubnetItem, Ipv4Net)> = items.iter().filter_map(|s| s.prefix.map(|p| (s, p))).collect();
+            for (n, &(s, prefix)) in with_prefix.iter().enumerate() {
+                let path = field(&index("subnets", s.index), "prefix");
+                let len = prefix.prefix_len();
                 if len > 27 {
-                    self.push(Diagnostic::error(E_SUBNET_TOO_SMALL, path.clone(), format!("{} has {} addresses; each ISE subnet needs a /27 (32 addresses)", s.prefix, 1u64 << (32 - len))).with_help(format!("use {}", Ipv4Net::new(s.prefix.network(), 27).expect("27 <= 32").trunc())));
+                    self.push(
+                        Diagnostic::error(
+                            E_SUBNET_TOO_SMALL,
+                            path.clone(),
+                            format!(
+                                "{prefix} has {} addresses; each ISE subnet needs a /27 (32 addresses)",
+                                1u64 << (32 - len)
+                            ),
+                        )
+                        .with_help(format!("use {}", Ipv4Net::new(prefix.network(), 27).expect("27 <= 32").trunc())),
+                    );
                 } else if len < 27 {
-                    self.push(Diagnostic::warning(W_SUBNET_TOO_LARGE, path.clone(), format!("{} is larger than /27; more addresses give an ISE no benefit", s.prefix)).with_help(format!("{}/27 is enough", s.prefix.network())));
+                    self.push(
+                        Diagnostic::warning(
+                            W_SUBNET_TOO_LARGE,
+                            path.clone(),
+                            format!("{prefix} is larger than /27; more addresses give an ISE no benefit"),
+                        )
+                        .with_help(format!("{}/27 is enough", prefix.network())),
+                    );
                 }
-                check_forbidden(self, &s.prefix, &path);
-                for other in subnets.iter().take(i) {
-                    if overlaps(&s.prefix, &other.prefix) {
-                        self.push(Diagnostic::error(E_SUBNET_OVERLAP, path.clone(), format!("{} overlaps subnet `{}` ({})", s.prefix, other.name, other.prefix)).with_help("give each of the four subnets its own /27"));
+                check_forbidden(self, &prefix, &path);
+                for &(other, other_prefix) in with_prefix.iter().take(n) {
+                    if overlaps(&prefix, &other_prefix) {
+                        let other_name = other
+                            .name
+                            .as_ref()
+                            .map_or_else(|| index("subnets", other.index), |name| format!("subnet `{name}`"));
+                        self.push(
+                            Diagnostic::error(
+                                E_SUBNET_OVERLAP,
+                                path.clone(),
+                                format!("{prefix} overlaps {other_name} ({other_prefix})"),
+                            )
+                            .with_help("give each of the four subnets its own /27"),
+                        );
                     }
                 }
-                if let Some(space) = p.address_space {
-                    if !space.iter().any(|net| net.contains(&s.prefix)) {
+                if let Some(space) = &full_space {
+                    if !space.iter().any(|net| net.contains(&prefix)) {
                         let spaces = space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-                        self.push(Diagnostic::error(E_SUBNET_OUTSIDE, path.clone(), format!("{} is not inside the virtual network's address space ({spaces})", s.prefix)).with_help("pick a prefix inside virtualNetwork.addressSpace, or add its range there"));
+                        self.push(
+                            Diagnostic::error(
+                                E_SUBNET_OUTSIDE,
+                                path.clone(),
+                                format!("{prefix} is not inside the virtual network's address space ({spaces})"),
+                            )
+                            .with_help("pick a prefix inside virtualNetwork.addressSpace, or add its range there"),
+                        );
                     }
                 }
             }
-            self.duplicates(subnets.iter().map(|s| s.name.as_str()), "subnets", "subnet");
-            let delegated = subnets.iter().filter(|s| s.delegated).count();
-            if p.subnet_count_known && delegated != 1 {
+            let names: Vec<(usize, String)> = items.iter().filter_map(|s| s.name.clone().map(|n| (s.index, n))).collect();
+            self.duplicates(&names, "subnets", "subnet");
+            // A subnet whose `delegated` is malformed may be the delegated one: count only what is known.
+            let delegated = items.iter().filter(|s| s.delegated == Some(true)).count();
+            let unknown = items.iter().filter(|s| s.delegated.is_none()).count();
+            if !items.is_empty() && (delegated > 1 || unknown == 0 && delegated != 1) {
                 self.push(Diagnostic::error(E_DELEGATION, "subnets", format!("{delegated} subnets are delegated; exactly one must be"))
                     .with_help("set \"delegated\": true on one empty subnet: deployment through ARM, Bicep or REST needs one subnet delegated to the ISE"));
             }
             if let Some(ip) = p.forced_tunneling.and_then(|f| f.firewall_private_ip) {
-                if let Some(s) = subnets.iter().find(|s| s.prefix.contains(&ip)) {
-                    self.push(Diagnostic::error(E_FIREWALL_IN_ISE_SUBNET, "forcedTunneling.firewallPrivateIp", format!("{ip} is inside ISE subnet `{}` ({}); ISE subnets must stay empty", s.name, s.prefix)).with_help("give the firewall's private IP in its own subnet (AzureFirewallSubnet)"));
+                for (s, prefix) in with_prefix.iter().filter(|(_, prefix)| prefix.contains(&ip)) {
+                    let what = s
+                        .name
+                        .as_ref()
+                        .map_or_else(|| index("subnets", s.index), |name| format!("ISE subnet `{name}`"));
+                    self.push(
+                        Diagnostic::error(
+                            E_FIREWALL_IN_ISE_SUBNET,
+                            "forcedTunneling.firewallPrivateIp",
+                            format!("{ip} is inside {what} ({prefix}); ISE subnets must stay empty"),
+                        )
+                        .with_help("give the firewall's private IP in its own subnet (AzureFirewallSubnet)"),
+                    );
                 }
             }
         }
 
+        // Given callers count even when one of them is malformed.
         if p.access_endpoint == Some(AccessEndpoint::Internal) && !p.external_callers.is_empty() {
             self.push(Diagnostic::error(E_EXTERNAL_CALLERS_INTERNAL, "externalCallers", "externalCallers are given but the access endpoint is internal").with_help("an internal ISE is not reachable from the Internet: use internalCallers for callers in peered networks or on premises, or set accessEndpoint to external"));
         }
         for (name, list) in [("externalCallers", p.external_callers), ("internalCallers", p.internal_callers)] {
             for (i, c) in list.iter().enumerate() {
-                if c.prefix_len() == 0 {
-                    self.push(Diagnostic::warning(W_CALLERS_ANY, index(name, i), "0.0.0.0/0 admits every address; leave the list empty instead to say so"));
+                if c.is_some_and(|c| c.prefix_len() == 0) {
+                    let d = if name == "externalCallers" {
+                        Diagnostic::warning(
+                            W_CALLERS_ANY,
+                            index(name, i),
+                            "0.0.0.0/0 admits the whole Internet, which an empty externalCallers list already means",
+                        )
+                        .with_help("leave externalCallers empty, or list only the callers' prefixes")
+                    } else {
+                        Diagnostic::warning(
+                            W_CALLERS_ANY,
+                            index(name, i),
+                            "0.0.0.0/0 admits every address to the ISE's port 443, as if it were external",
+                        )
+                        .with_help("list only the prefixes of the peered networks or on-premises callers")
+                    };
+                    self.push(d);
                 }
             }
         }
         if let Some(space) = p.address_space {
             for (i, c) in p.internal_callers.iter().enumerate() {
-                if let Some(net) = space.iter().find(|net| net.contains(c)) {
-                    self.push(Diagnostic::warning(W_CALLER_IN_VNET, index("internalCallers", i), format!("{c} is inside the address space {net}, which is admitted already")));
+                let Some(c) = c else { continue };
+                if let Some(net) = space.iter().flatten().find(|net| net.contains(c)) {
+                    self.push(
+                        Diagnostic::warning(
+                            W_CALLER_IN_VNET,
+                            index("internalCallers", i),
+                            format!("{c} is inside the address space {net}, which is admitted already"),
+                        )
+                        .with_help("remove it: the whole virtual network is allowed already"),
+                    );
                 }
             }
         }
@@ -115,7 +218,9 @@ impl Walker {
     /// In clouds where some tags do not work in NSGs, the location must have the published lists
     /// that replace them; an external ISE or firewall mode needs the connector addresses too.
     fn check_published_addresses(&mut self, p: &Parts) {
-        let (Some(cloud), Some(location)) = (p.cloud, p.location) else { return };
+        let (Some(cloud), Some(location)) = (p.cloud, p.location) else {
+            return;
+        };
         for kinds in cloud.facts().nsg_tag_replacements.values() {
             for kind in kinds {
                 if !iplists::has_published(cloud, location, kind) {
@@ -124,9 +229,13 @@ impl Walker {
                 }
             }
         }
-        let needs_connectors = p.access_endpoint == Some(AccessEndpoint::External) || p.forced_tunneling.is_some_and(|f| f.mode == super::TunnelingMode::Firewall);
+        let needs_connectors = p.access_endpoint == Some(AccessEndpoint::External)
+            || p.forced_tunneling.is_some_and(|f| f.mode == super::TunnelingMode::Firewall);
         if needs_connectors && !iplists::has_published(cloud, location, "connector-outbound") {
-            self.push(Diagnostic::warning(W_CONNECTOR_TAG_FALLBACK, "location", format!("no managed-connector outbound addresses are published for `{location}`; the regional AzureConnectors service tag stands in for them")));
+            self.push(
+                Diagnostic::warning(W_CONNECTOR_TAG_FALLBACK, "location", format!("no managed-connector outbound addresses are published for `{location}`; the regional AzureConnectors service tag stands in for them"))
+                    .with_help("nothing to change if the regional tag is acceptable; it admits more addresses than the connectors' published list would"),
+            );
         }
     }
 }

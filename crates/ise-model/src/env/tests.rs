@@ -69,7 +69,13 @@ fn network_rules_from_the_seed() {
     assert_eq!(l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), vec!["W0203"]);
     assert!(l.env.is_some(), "warnings do not fail");
     // Each forbidden range is refused.
-    for r in ["0.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "168.63.129.16/32", "169.254.169.254/32"] {
+    for r in [
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "168.63.129.16/32",
+        "169.254.169.254/32",
+    ] {
         let t = example_with(|v| v["virtualNetwork"]["addressSpace"] = serde_json::json!(["10.10.0.0/16", r]));
         assert!(codes(&t).contains(&"E0206"), "{r}");
     }
