@@ -17,10 +17,7 @@ fn intervals_u8() -> impl Strategy<Value = Vec<(u8, u8)>> {
 }
 
 fn model(iv: &[(u8, u8)]) -> BTreeSet<u8> {
-    iv.iter()
-        .filter(|(a, b)| a <= b)
-        .flat_map(|&(a, b)| a..=b)
-        .collect()
+    iv.iter().filter(|(a, b)| a <= b).flat_map(|&(a, b)| a..=b).collect()
 }
 
 fn set_model(s: &IntervalSet<u8>) -> BTreeSet<u8> {
@@ -28,10 +25,7 @@ fn set_model(s: &IntervalSet<u8>) -> BTreeSet<u8> {
 }
 
 fn normalized(s: &IntervalSet<u8>) -> bool {
-    s.intervals().iter().all(|(a, b)| a <= b)
-        && s.intervals()
-            .windows(2)
-            .all(|w| u16::from(w[0].1) + 1 < u16::from(w[1].0))
+    s.intervals().iter().all(|(a, b)| a <= b) && s.intervals().windows(2).all(|w| u16::from(w[0].1) + 1 < u16::from(w[1].0))
 }
 
 proptest! {
@@ -89,11 +83,7 @@ proptest! {
 fn tiny_packets() -> Vec<Packet> {
     let mut out = Vec::new();
     for protocol in PacketProtocol::ALL {
-        let ports: &[u16] = if protocol.has_ports() {
-            &[0, 1, 2, 3]
-        } else {
-            &[0]
-        };
+        let ports: &[u16] = if protocol.has_ports() { &[0, 1, 2, 3] } else { &[0] };
         for s in 0..4u8 {
             for d in 0..4u8 {
                 for &sp in ports {
@@ -122,19 +112,13 @@ fn tiny_box() -> impl Strategy<Value = FlowBox> {
         Just(IntervalSet::full()),
         (0u16..4, 0u16..4).prop_map(|(a, b)| IntervalSet::interval(a.min(b), a.max(b))),
     ];
-    let protos = prop::sample::subsequence(PacketProtocol::ALL.to_vec(), 0..=6).prop_map(|ps| {
-        ps.into_iter()
-            .fold(ProtoSet::EMPTY, |s, p| s.union(ProtoSet::single(p)))
-    });
-    (protos, addr.clone(), port.clone(), addr, port)
-        .prop_map(|(p, s, sp, d, dp)| FlowBox::new(p, s, sp, d, dp))
+    let protos = prop::sample::subsequence(PacketProtocol::ALL.to_vec(), 0..=6)
+        .prop_map(|ps| ps.into_iter().fold(ProtoSet::EMPTY, |s, p| s.union(ProtoSet::single(p))));
+    (protos, addr.clone(), port.clone(), addr, port).prop_map(|(p, s, sp, d, dp)| FlowBox::new(p, s, sp, d, dp))
 }
 
 fn tiny_set() -> impl Strategy<Value = FlowSet> {
-    prop::collection::vec(tiny_box(), 0..4).prop_map(|bs| {
-        bs.into_iter()
-            .fold(FlowSet::empty(), |acc, b| acc.union(&FlowSet::from_box(b)))
-    })
+    prop::collection::vec(tiny_box(), 0..4).prop_map(|bs| bs.into_iter().fold(FlowSet::empty(), |acc, b| acc.union(&FlowSet::from_box(b))))
 }
 
 /// Packets of the tiny universe, where ports outside 0-3 stand for "any other port".

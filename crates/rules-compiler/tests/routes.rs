@@ -1,0 +1,102 @@
+//! The route table, proved with longest-prefix match: for every tunneling mode, cloud and region,
+//! every dependency address reaches Internet, other traffic goes where the mode says, and the
+//! table stays within Azure's limits.
+
+use ise_model::cloud::{locations, CloudId};
+use ise_model::data::EXAMPLE_ENVIRONMENT;
+use ise_model::env::{self, Environment};
+use ise_model::servicetags::ServiceTags;
+use proptest::prelude::*;
+use rules_compiler::plan::{self, NextHop, MAX_ROUTES, MAX_TAG_ROUTES};
+use rules_compiler::route_proof::prove;
+use rules_compiler::routefile::RouteEntry;
+
+fn environment(cloud: CloudId, location: &str, mode: serde_json::Value) -> Environment {
+    let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
+    v["cloud"] = cloud.as_str().into();
+    v["location"] = location.into();
+    v["forcedTunneling"] = mode;
+    let loaded = env::load(&v.to_string(), "t");
+    loaded.env.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics))
+}
+
+fn firewall() -> serde_json::Value {
+    serde_json::json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"})
+}
+
+fn entries(plan: &plan::Plan) -> Vec<RouteEntry> {
+    plan.routes.iter().map(|r| r.entry()).collect()
+}
+
+fn usable_locations() -> Vec<(CloudId, String)> {
+    locations()
+        .iter()
+        .filter(|l| l.cloud != CloudId::UsGovernment || ise_model::iplists::has_published(l.cloud, &l.name, "logicapps-inbound"))
+        .map(|l| (l.cloud, l.name.clone()))
+        .collect()
+}
+
+#[test]
+fn expressroute_is_one_default_route_to_internet() {
+    let env = environment(CloudId::Public, "westus2", serde_json::json!({"mode": "expressRoute"}));
+    let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
+    assert_eq!(plan.routes.len(), 1);
+    assert_eq!(
+        (plan.routes[0].address_prefix.as_str(), plan.routes[0].next_hop_type),
+        ("0.0.0.0/0", NextHop::Internet)
+    );
+    assert!(plan.subnets.iter().all(|s| s.route_table && s.service_endpoints.len() == 5));
+}
+
+#[test]
+fn mode_none_has_no_routes_and_no_service_endpoints() {
+    let env = environment(CloudId::Public, "westus2", serde_json::json!({"mode": "none"}));
+    let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
+    assert!(plan.routes.is_empty());
+    assert!(plan.subnets.iter().all(|s| !s.route_table && s.service_endpoints.is_empty()));
+    assert_eq!(plan.subnets.iter().filter(|s| s.delegated).count(), 1);
+}
+
+#[test]
+fn a_missing_dependency_route_is_caught() {
+    let env = environment(CloudId::Public, "westus2", firewall());
+    let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
+    let routes: Vec<RouteEntry> = entries(&plan)
+        .into_iter()
+        .filter(|r| r.address_prefix != "AzureTrafficManager")
+        .collect();
+    let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
+    assert!(!report.ok);
+    let tm = report.checks.iter().find(|c| c.id == "route-traffic-manager").unwrap();
+    assert!(
+        !tm.ok && tm.wrong.iter().all(|w| w.starts_with("VirtualAppliance 10.10.2.4")),
+        "{tm:?}"
+    );
+}
+
+#[test]
+fn a_default_route_to_internet_in_firewall_mode_is_caught() {
+    let env = environment(CloudId::Public, "westus2", firewall());
+    let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
+    let mut routes = entries(&plan);
+    routes[0].next_hop_type = "Internet".into();
+    routes[0].next_hop_ip_address = None;
+    let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
+    assert!(report.checks.iter().any(|c| c.id == "other-traffic-to-firewall" && !c.ok));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_region_and_mode_routes_dependencies_to_internet(loc in proptest::sample::select(usable_locations()), mode in 0u8..3) {
+        let mode = match mode { 0 => serde_json::json!({"mode": "none"}), 1 => serde_json::json!({"mode": "expressRoute"}), _ => firewall() };
+        let env = environment(loc.0, &loc.1, mode);
+        let tags = ServiceTags::embedded(env.cloud);
+        let plan = plan::build(&env, tags, None).unwrap();
+        prop_assert!(plan.routes.len() <= MAX_ROUTES);
+        prop_assert!(plan.routes.iter().filter(|r| r.address_prefix.parse::<ipnet::Ipv4Net>().is_err()).count() <= MAX_TAG_ROUTES);
+        let report = prove(&entries(&plan), &env, tags, &plan.requirements);
+        prop_assert!(report.ok, "{:?} {:?}", report.checks.iter().filter(|c| !c.ok).collect::<Vec<_>>(), report.notes);
+    }
+}
