@@ -62,6 +62,57 @@ pub enum Command {
         #[arg(long)]
         table_version: Option<String>,
     },
+    /// Prove an NSG (and/or a route table) against the environment's requirements with Azure's
+    /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
+    Verify {
+        /// Environment file (JSON); the embedded example when absent.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// The NSG: isenet's nsg.json or `az network nsg show -o json` output.
+        #[arg(long, required_unless_present = "routes")]
+        nsg: Option<PathBuf>,
+        /// The route table on the ISE subnets (route-table.json or `az network route-table show -o
+        /// json`): proved with longest-prefix match, and its prefixes join the VirtualNetwork tag
+        /// of the NSG proof. Without it, the routes the tunneling mode implies are assumed.
+        #[arg(long)]
+        routes: Option<PathBuf>,
+        /// Service-tag file instead of the embedded snapshot.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
+        format: ErrorFormat,
+    },
+    /// Which rule decides traffic between two endpoints on a port, and which requirements it serves.
+    Explain {
+        /// Environment file (JSON); the embedded example when absent.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// The NSG to ask about; the environment's compiled NSG when absent.
+        #[arg(long)]
+        nsg: Option<PathBuf>,
+        /// The route table on the ISE subnets (see `verify`).
+        #[arg(long)]
+        routes: Option<PathBuf>,
+        /// Service-tag file instead of the embedded snapshot.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
+        /// Source: an IPv4 address, a prefix or a service tag.
+        #[arg(long)]
+        from: String,
+        /// Destination: an IPv4 address, a prefix or a service tag.
+        #[arg(long)]
+        to: String,
+        /// Destination port.
+        #[arg(long)]
+        port: u16,
+        /// Protocol.
+        #[arg(long, value_enum, default_value_t = ExplainProtocol::Tcp)]
+        protocol: ExplainProtocol,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
+        format: ErrorFormat,
+    },
     /// Print the environment file's JSON Schema (draft 2020-12).
     Schema,
     /// Print the embedded example environment.
@@ -73,4 +124,10 @@ pub enum RequirementsFormat {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainProtocol {
+    Tcp,
+    Udp,
 }

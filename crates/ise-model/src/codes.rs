@@ -65,6 +65,10 @@ codes! {
     E_NSG_VALUE = "E1203": "NSG rule value invalid (protocol, access, direction, priority, port, prefix)";
     E_NSG_DUPLICATE_PRIORITY = "E1204": "two NSG rules share a priority and direction";
     E_NSG_UNSUPPORTED = "E1205": "NSG rule uses application security groups, which the verifier cannot resolve";
+    E_ROUTE_FILE = "E1206": "route table file is not valid JSON or not a route table";
+    E_EXPLAIN_ENDPOINT = "E1301": "explain: --from/--to is neither an IPv4 address, a prefix nor a known service tag";
+    E_EXPLAIN_PATH = "E1302": "explain: the flow does not cross the ISE subnets' NSG";
+    E_ROUTE_LIMIT = "E1003": "the route table would exceed Azure's 400 routes or 25 service-tag routes";
     E_OUT_DIR = "E1101": "the output directory cannot be written or holds files isenet did not write";
 }
 
@@ -78,7 +82,11 @@ mod tests {
         let set: BTreeSet<_> = ALL.iter().map(|c| c.code).collect();
         assert_eq!(set.len(), ALL.len());
         for c in ALL {
-            assert!(c.code.len() == 5 && (c.code.starts_with('E') || c.code.starts_with('W')), "{}", c.code);
+            assert!(
+                c.code.len() == 5 && (c.code.starts_with('E') || c.code.starts_with('W')),
+                "{}",
+                c.code
+            );
         }
         assert_eq!(crate::servicetags::E_TAGS_SYNTAX, E_TAGS_SYNTAX);
         assert_eq!(crate::servicetags::E_TAGS_WRONG_CLOUD, E_TAGS_WRONG_CLOUD);

@@ -7,14 +7,56 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod verify;
 
 pub const SCHEMA: &str = include_str!("../../../../schemas/environment.schema.json");
 
 pub fn run(cli: &Cli) -> Exit {
     match &cli.command {
         Command::Validate { env, format } => validate(env.as_deref(), *format, cli.deny_warnings),
-        Command::Requirements { env, format, table_version } => requirements(cli, env.as_deref(), *format, table_version.as_deref()),
-        Command::Compile { env, out_dir, service_tags, table_version } => compile::run(cli, env.as_deref(), out_dir, service_tags.as_deref(), table_version.as_deref()),
+        Command::Requirements {
+            env,
+            format,
+            table_version,
+        } => requirements(cli, env.as_deref(), *format, table_version.as_deref()),
+        Command::Compile {
+            env,
+            out_dir,
+            service_tags,
+            table_version,
+        } => compile::run(cli, env.as_deref(), out_dir, service_tags.as_deref(), table_version.as_deref()),
+        Command::Verify {
+            env,
+            nsg,
+            routes,
+            service_tags,
+            format,
+        } => verify::run(
+            cli,
+            env.as_deref(),
+            nsg.as_deref(),
+            routes.as_deref(),
+            service_tags.as_deref(),
+            *format,
+        ),
+        Command::Explain {
+            env,
+            nsg,
+            routes,
+            service_tags,
+            from,
+            to,
+            port,
+            protocol,
+            format,
+        } => {
+            let inputs = verify::Inputs {
+                env: env.as_deref(),
+                routes: routes.as_deref(),
+                service_tags: service_tags.as_deref(),
+            };
+            verify::explain(cli, &inputs, nsg.as_deref(), from, to, *port, *protocol, *format)
+        }
         Command::Schema => {
             print!("{SCHEMA}");
             Exit::Ok
@@ -47,7 +89,9 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
 pub fn check_table_version(version: Option<&str>) -> Result<(), Diagnostic> {
     let versions = ise_model::requirement::table_versions();
     match version.filter(|v| !versions.iter().any(|x| x == *v)) {
-        Some(v) => Err(Diagnostic::error(E_ENUM, "", format!("unknown table version `{v}`")).with_help(format!("known versions: {}", versions.join(", "))).in_file("--table-version")),
+        Some(v) => Err(Diagnostic::error(E_ENUM, "", format!("unknown table version `{v}`"))
+            .with_help(format!("known versions: {}", versions.join(", ")))
+            .in_file("--table-version")),
         None => Ok(()),
     }
 }

@@ -6,13 +6,13 @@
 use super::priorities::{destination_slot, table_slot, DENY_ALL};
 use super::PlanRule;
 use crate::verify::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
+use ipnet::Ipv4Net;
 use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::Kind;
 use ise_model::resolve::{Peer, Resolved};
 use ise_model::servicetags::ServiceTags;
-use ipnet::Ipv4Net;
 
 pub const DENY_ALL_INBOUND: &str = "deny-all-inbound";
 pub const DENY_ALL_OUTBOUND: &str = "deny-all-outbound";
@@ -26,7 +26,13 @@ pub const PLATFORM_TAGS: [&str; 3] = ["VirtualNetwork", "Internet", "AzureLoadBa
 /// The network the VirtualNetwork tag stands for when the tag itself cannot be trusted: the
 /// address space plus the declared internal callers.
 pub fn trusted_network(env: &Environment) -> Vec<Ipv4Net> {
-    let mut nets: Vec<Ipv4Net> = env.virtual_network.address_space.iter().chain(&env.internal_callers).copied().collect();
+    let mut nets: Vec<Ipv4Net> = env
+        .virtual_network
+        .address_space
+        .iter()
+        .chain(&env.internal_callers)
+        .copied()
+        .collect();
     nets = Ipv4Net::aggregate(&nets);
     nets.sort();
     nets
@@ -62,7 +68,10 @@ fn address(peer: &Peer, env: &Environment, end: End) -> AddressMatch {
 /// Splits an address into fields of at most 4,000 prefixes.
 fn chunks(a: &AddressMatch) -> Vec<AddressMatch> {
     match a {
-        AddressMatch::Prefixes(p) if p.len() > MAX_PREFIXES_PER_FIELD => p.chunks(MAX_PREFIXES_PER_FIELD).map(|c| AddressMatch::Prefixes(c.to_vec())).collect(),
+        AddressMatch::Prefixes(p) if p.len() > MAX_PREFIXES_PER_FIELD => p
+            .chunks(MAX_PREFIXES_PER_FIELD)
+            .map(|c| AddressMatch::Prefixes(c.to_vec()))
+            .collect(),
         other => vec![other.clone()],
     }
 }
@@ -88,22 +97,33 @@ pub fn description(id: &str, purpose: &str) -> String {
 fn check_tag(a: &AddressMatch, tags: &ServiceTags, req: &Resolved, diags: &mut Vec<Diagnostic>) {
     if let AddressMatch::Tag(t) = a {
         if !PLATFORM_TAGS.contains(&t.as_str()) && tags.get(t).is_none() {
-            diags.push(Diagnostic::error(E_TAG_MISSING, "", format!("requirement {} needs service tag `{t}`, which the service-tag file (cloud {}, change {}) does not have", req.id, tags.cloud, tags.change_number)).with_help("use a current service-tag file of the environment's cloud"));
+            diags.push(
+                Diagnostic::error(
+                    E_TAG_MISSING,
+                    "",
+                    format!(
+                        "requirement {} needs service tag `{t}`, which the service-tag file (cloud {}, change {}) does not have",
+                        req.id, tags.cloud, tags.change_number
+                    ),
+                )
+                .with_help("use a current service-tag file of the environment's cloud"),
+            );
         }
     }
 }
 
-fn rule(name: String, priority: u32, direction: Direction, access: Access, protocol: Protocol, source: AddressMatch, destination: AddressMatch, ports: Vec<PortRange>) -> SecurityRule {
+/// An allow or deny of every source port, the shape of every rule isenet writes.
+fn rule(name: String, priority: u32, direction: Direction, access: Access, protocol: Protocol) -> SecurityRule {
     SecurityRule {
         name,
         priority,
         direction,
         access,
         protocol,
-        source,
+        source: AddressMatch::Any,
         source_ports: vec![PortRange::ANY],
-        destination,
-        destination_ports: ports,
+        destination: AddressMatch::Any,
+        destination_ports: vec![PortRange::ANY],
         is_default: false,
     }
 }
@@ -113,46 +133,87 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
     let mut diags = Vec::new();
     let mut destinations = 0usize;
     for req in reqs.iter().filter(|r| matches!(r.kind, Kind::Inbound | Kind::Outbound)) {
-        let direction = if req.kind == Kind::Inbound { Direction::Inbound } else { Direction::Outbound };
+        let direction = if req.kind == Kind::Inbound {
+            Direction::Inbound
+        } else {
+            Direction::Outbound
+        };
         let first_priority = if req.requirement == "out-workflow-calls" {
             destinations += 1;
             match destination_slot(destinations - 1) {
                 Some(p) => p,
                 None => {
-                    diags.push(Diagnostic::error(E_NSG_DESTINATIONS, "outboundDestinations", format!("{} outbound destinations exceed the 200 that the NSG priority band 2000-3990 holds", env.outbound_destinations.len())).with_help("merge destinations that share ports and protocol into one entry with several prefixes"));
+                    diags.push(
+                        Diagnostic::error(
+                            E_NSG_DESTINATIONS,
+                            "outboundDestinations",
+                            format!(
+                                "{} outbound destinations exceed the 200 that the NSG priority band 2000-3990 holds",
+                                env.outbound_destinations.len()
+                            ),
+                        )
+                        .with_help("merge destinations that share ports and protocol into one entry with several prefixes"),
+                    );
                     continue;
                 }
             }
         } else {
             table_slot(&req.requirement, req.kind)
         };
-        let (source_end, destination_end) = if direction == Direction::Inbound { (End::Remote, End::Local) } else { (End::Local, End::Remote) };
-        let (source, destination) = (address(&req.source, env, source_end), address(&req.destination, env, destination_end));
+        let (source_end, destination_end) = if direction == Direction::Inbound {
+            (End::Remote, End::Local)
+        } else {
+            (End::Local, End::Remote)
+        };
+        let (source, destination) = (
+            address(&req.source, env, source_end),
+            address(&req.destination, env, destination_end),
+        );
         check_tag(&source, tags, req, &mut diags);
         check_tag(&destination, tags, req, &mut diags);
-        let pieces: Vec<(AddressMatch, AddressMatch)> = chunks(&source).into_iter().flat_map(|s| chunks(&destination).into_iter().map(move |d| (s.clone(), d))).collect();
+        let pieces: Vec<(AddressMatch, AddressMatch)> = chunks(&source)
+            .into_iter()
+            .flat_map(|s| chunks(&destination).into_iter().map(move |d| (s.clone(), d)))
+            .collect();
         let split = pieces.len() > 1;
         for (i, (s, d)) in pieces.into_iter().enumerate() {
             let name = if split { format!("{}-{}", req.id, i + 1) } else { req.id.clone() };
             let ports = ise_model::ports::normalise(&req.ports);
             out.push(PlanRule {
-                rule: rule(name, first_priority + i as u32, direction, Access::Allow, protocol(&req.protocol), s, d, ports),
+                rule: SecurityRule {
+                    source: s,
+                    destination: d,
+                    destination_ports: ports,
+                    ..rule(name, first_priority + i as u32, direction, Access::Allow, protocol(&req.protocol))
+                },
                 description: description(&req.id, &req.purpose),
                 requirements: vec![req.id.clone()],
             });
         }
     }
     let deny = |name: &str, direction: Direction, why: &str| PlanRule {
-        rule: rule(name.into(), DENY_ALL, direction, Access::Deny, Protocol::Any, AddressMatch::Any, AddressMatch::Any, vec![PortRange::ANY]),
+        rule: rule(name.into(), DENY_ALL, direction, Access::Deny, Protocol::Any),
         description: description(name, why),
         requirements: Vec::new(),
     };
-    out.push(deny(DENY_ALL_INBOUND, Direction::Inbound, "Denies inbound traffic no ISE requirement needs, before Azure's AllowVnetInBound default"));
+    out.push(deny(
+        DENY_ALL_INBOUND,
+        Direction::Inbound,
+        "Denies inbound traffic no ISE requirement needs, before Azure's AllowVnetInBound default",
+    ));
     if env.outbound_policy == OutboundPolicy::Restricted {
-        out.push(deny(DENY_ALL_OUTBOUND, Direction::Outbound, "outboundPolicy restricted: denies outbound traffic beyond the requirements and outboundDestinations"));
+        out.push(deny(
+            DENY_ALL_OUTBOUND,
+            Direction::Outbound,
+            "outboundPolicy restricted: denies outbound traffic beyond the requirements and outboundDestinations",
+        ));
     }
     if out.len() > MAX_RULES {
-        diags.push(Diagnostic::error(E_NSG_RULES, "", format!("the NSG would need {} rules; Azure allows {MAX_RULES}", out.len())));
+        diags.push(Diagnostic::error(
+            E_NSG_RULES,
+            "",
+            format!("the NSG would need {} rules; Azure allows {MAX_RULES}", out.len()),
+        ));
     }
     if !diags.is_empty() {
         return Err(diags);

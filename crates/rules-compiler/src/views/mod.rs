@@ -1,4 +1,5 @@
 //! Read-only views of resolved data for the terminal and for pipelines (not deployable artifacts).
 
+pub mod proof_report;
 pub mod requirements;
 pub mod table;

@@ -6,7 +6,16 @@ use super::table;
 use ise_model::ports::format_list;
 use ise_model::resolve::Resolved;
 
-const HEADER: [&str; 8] = ["id", "direction", "source", "destination", "protocol", "ports", "purpose", "reference"];
+const HEADER: [&str; 8] = [
+    "id",
+    "direction",
+    "source",
+    "destination",
+    "protocol",
+    "ports",
+    "purpose",
+    "reference",
+];
 
 fn cells(r: &Resolved) -> Vec<String> {
     let dash = |s: String| if s.is_empty() { "-".to_string() } else { s };

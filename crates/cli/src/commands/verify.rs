@@ -1,0 +1,180 @@
+//! `isenet verify` and `isenet explain`: load the environment, the NSG (a file, or the compiled
+//! one), the routes, then ask the proof or the explanation.
+
+use crate::args::{Cli, ErrorFormat, ExplainProtocol};
+use crate::{input, output, Exit};
+use ipnet::Ipv4Net;
+use ise_model::diag::Diagnostic;
+use ise_model::env::{Environment, TunnelingMode};
+use ise_model::servicetags::ServiceTags;
+use rules_compiler::explain::{self, Query};
+use rules_compiler::plan::{self, Plan};
+use rules_compiler::proof::{self, Subject};
+use rules_compiler::resolver::EnvResolver;
+use rules_compiler::verify::{PacketProtocol, SecurityRule};
+use rules_compiler::views::proof_report;
+use rules_compiler::{nsgfile, route_proof, routefile};
+use std::borrow::Cow;
+use std::path::Path;
+
+pub struct Inputs<'a> {
+    pub env: Option<&'a Path>,
+    pub routes: Option<&'a Path>,
+    pub service_tags: Option<&'a Path>,
+}
+
+struct Loaded {
+    env: Environment,
+    tags: Cow<'static, ServiceTags>,
+    udr: Vec<Ipv4Net>,
+    /// The route table given with --routes.
+    routes: Option<Vec<routefile::RouteEntry>>,
+    plan: Plan,
+}
+
+/// The routes the tunneling mode puts on the ISE subnets, when no route table is given.
+fn implied_routes(env: &Environment) -> Vec<Ipv4Net> {
+    match env.forced_tunneling.mode {
+        TunnelingMode::None => Vec::new(),
+        TunnelingMode::ExpressRoute | TunnelingMode::Firewall => vec!["0.0.0.0/0".parse().expect("valid")],
+    }
+}
+
+fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
+    let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
+    let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
+    let (udr, routes) = match inputs.routes {
+        Some(p) => {
+            let (text, file) = (input::read_text(p).map_err(|d| vec![d])?, p.display().to_string());
+            let prefixes = routefile::prefixes(&text, &file, &tags).map_err(|d| vec![d])?;
+            (prefixes, Some(routefile::parse(&text, &file).map_err(|d| vec![d])?))
+        }
+        None => (implied_routes(&env), None),
+    };
+    let plan = plan::build(&env, &tags, None)?;
+    Ok(Loaded {
+        env,
+        tags,
+        udr,
+        routes,
+        plan,
+    })
+}
+
+fn nsg_rules(path: &Path) -> Result<(String, Vec<SecurityRule>), Vec<Diagnostic>> {
+    let text = input::read_text(path).map_err(|d| vec![d])?;
+    let file = nsgfile::parse(&text, &path.display().to_string())?;
+    Ok((file.name, file.rules))
+}
+
+pub fn run(cli: &Cli, env: Option<&Path>, nsg: Option<&Path>, routes: Option<&Path>, tags: Option<&Path>, format: ErrorFormat) -> Exit {
+    let inputs = Inputs {
+        env,
+        routes,
+        service_tags: tags,
+    };
+    let nsg_file = |l: Loaded| match nsg {
+        Some(p) => nsg_rules(p).map(|r| (l, Some((p, r)))),
+        None => Ok((l, None)),
+    };
+    let (loaded, nsg) = match load(cli, &inputs).and_then(nsg_file) {
+        Ok(x) => x,
+        Err(diags) => {
+            output::diagnostics(cli.error_format, &diags);
+            return Exit::BadInput;
+        }
+    };
+    let nsg_report = nsg.as_ref().map(|(path, (name, rules))| {
+        let report = proof::prove(&Subject {
+            env: &loaded.env,
+            tags: &loaded.tags,
+            rules,
+            udr_prefixes: &loaded.udr,
+            requirements: &loaded.plan.requirements,
+        });
+        (
+            if name.is_empty() {
+                path.display().to_string()
+            } else {
+                name.clone()
+            },
+            report,
+        )
+    });
+    let route_report = loaded
+        .routes
+        .as_ref()
+        .map(|r| route_proof::prove(r, &loaded.env, &loaded.tags, &loaded.plan.requirements));
+    match format {
+        ErrorFormat::Text => {
+            if let Some((name, report)) = &nsg_report {
+                print!("{}", proof_report::render_text(name, report));
+            }
+            if let Some(report) = &route_report {
+                print!("{}", proof_report::render_routes_text(report));
+            }
+        }
+        ErrorFormat::Json => {
+            let doc = serde_json::json!({ "nsg": nsg_report.as_ref().map(|(_, r)| r), "routes": route_report });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
+    }
+    let ok = nsg_report.as_ref().is_none_or(|(_, r)| r.ok) && route_report.as_ref().is_none_or(|r| r.ok);
+    if ok {
+        Exit::Ok
+    } else {
+        Exit::Findings
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn explain(
+    cli: &Cli,
+    inputs: &Inputs,
+    nsg: Option<&Path>,
+    from: &str,
+    to: &str,
+    port: u16,
+    protocol: ExplainProtocol,
+    format: ErrorFormat,
+) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| {
+        output::diagnostics(cli.error_format, &diags);
+        Exit::BadInput
+    };
+    let loaded = match load(cli, inputs) {
+        Ok(l) => l,
+        Err(d) => return fail(d),
+    };
+    let rules = match nsg {
+        Some(p) => match nsg_rules(p) {
+            Ok((_, r)) => r,
+            Err(d) => return fail(d),
+        },
+        None => loaded.plan.security_rules.iter().map(|r| r.rule.clone()).collect(),
+    };
+    let resolver = EnvResolver::new(&loaded.env, &loaded.tags, &loaded.udr);
+    let protocol = match protocol {
+        ExplainProtocol::Tcp => PacketProtocol::Tcp,
+        ExplainProtocol::Udp => PacketProtocol::Udp,
+    };
+    let query = Query {
+        plan: &loaded.plan,
+        rules: &rules,
+        resolver: &resolver,
+        from,
+        to,
+        port,
+        protocol,
+    };
+    match explain::explain(&query) {
+        Ok(e) => {
+            match format {
+                ErrorFormat::Text => print!("{}", explain::render_text(&e)),
+                ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&e).expect("serialisable")),
+            }
+            Exit::Ok
+        }
+        Err(d) => fail(vec![d]),
+    }
+}

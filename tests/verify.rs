@@ -1,0 +1,174 @@
+//! `isenet verify` and `isenet explain` end to end: our nsg.json and `az network nsg show` output
+//! are proved, mutations are caught with exit 1, malformed NSG files are coded errors with exit 2.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn isenet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_isenet")).args(args).output().unwrap()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("isenet-verify-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// Compiles the example (or `env`) and returns the nsg.json value.
+fn compiled_nsg(dir: &Path, env: Option<&Path>) -> Value {
+    let out = dir.join("out");
+    let mut args = vec!["compile".to_string(), "--out-dir".into(), out.to_string_lossy().into()];
+    if let Some(e) = env {
+        args.extend(["--env".into(), e.to_string_lossy().into()]);
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_isenet")).args(&args).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, v: &Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// The shape `az network nsg show -o json` prints: rules flattened, defaults beside them.
+fn as_az_output(nsg: &Value) -> Value {
+    let flatten = |r: &Value| {
+        let mut flat = r["properties"].as_object().unwrap().clone();
+        flat.insert("name".into(), r["name"].clone());
+        flat.insert("etag".into(), json!("W/\"00000000-0000-0000-0000-000000000000\""));
+        flat.insert("provisioningState".into(), json!("Succeeded"));
+        flat.insert("type".into(), json!("Microsoft.Network/networkSecurityGroups/securityRules"));
+        Value::Object(flat)
+    };
+    let rules: Vec<Value> = nsg["properties"]["securityRules"].as_array().unwrap().iter().map(flatten).collect();
+    json!({
+        "name": nsg["name"], "location": nsg["location"], "provisioningState": "Succeeded",
+        "securityRules": rules,
+        "defaultSecurityRules": [{"name": "AllowVnetInBound", "priority": 65000, "direction": "Inbound", "access": "Allow", "protocol": "*",
+            "sourceAddressPrefix": "VirtualNetwork", "destinationAddressPrefix": "VirtualNetwork", "sourcePortRange": "*", "destinationPortRange": "*"}]
+    })
+}
+
+#[test]
+fn compiled_nsg_verifies_in_both_formats() {
+    let dir = scratch("ok");
+    let nsg = compiled_nsg(&dir, None);
+    for (name, doc) in [("nsg.json", nsg.clone()), ("az.json", as_az_output(&nsg))] {
+        let o = isenet(&["verify", "--nsg", &write(&dir, name, &doc)]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{name}: {text}");
+        assert!(text.contains("22 of 22 requirements covered, 0 opening(s)"), "{text}");
+        assert!(text.ends_with("result: ok\n"));
+    }
+}
+
+#[test]
+fn a_deleted_rule_is_a_finding_naming_its_requirement() {
+    let dir = scratch("deleted");
+    let mut nsg = compiled_nsg(&dir, None);
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "in-apim-mgmt-3443");
+    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let missing: Vec<&str> = report["nsg"]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["covered"] == false)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["in-apim-mgmt-3443"]);
+}
+
+#[test]
+fn an_internet_opening_is_a_finding() {
+    let dir = scratch("open");
+    let mut nsg = compiled_nsg(&dir, None);
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "allow-rdp", "properties": {
+        "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "3389", "sourceAddressPrefix": "Internet",
+        "destinationAddressPrefix": "*", "access": "Allow", "priority": 300, "direction": "Inbound"}}));
+    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("OPEN     Inbound rule allow-rdp"), "{text}");
+}
+
+#[test]
+fn routes_file_widens_virtual_network() {
+    // Mode none compiles VirtualNetwork sources; a 0.0.0.0/0 route deployed anyway turns them into openings.
+    let dir = scratch("routes");
+    let nsg = compiled_nsg(&dir, None);
+    let nsg_path = write(&dir, "nsg.json", &nsg);
+    let routes =
+        json!({"properties": {"routes": [{"name": "default", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}}]}});
+    let o = isenet(&["verify", "--nsg", &nsg_path, "--routes", &write(&dir, "routes.json", &routes)]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("OPEN     Inbound rule in-triggers-443-internal"));
+}
+
+#[test]
+fn malformed_nsg_files_are_coded_errors() {
+    let dir = root().join("tests/bad-nsg");
+    let manifest = std::fs::read_to_string(dir.join("expected.csv")).unwrap();
+    let mut n = 0;
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let (file, code, path) = (cols[0], cols[1], cols[2]);
+        let p = dir.join(file).to_string_lossy().into_owned();
+        let o = isenet(&["--error-format", "json", "verify", "--nsg", &p]);
+        assert_eq!(o.status.code(), Some(2), "{file}");
+        let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let d = &doc["diagnostics"][0];
+        assert_eq!(d["code"], code, "{file}: {doc}");
+        assert_eq!(d["path"], path, "{file}: {doc}");
+        assert_eq!(d["file"], p.as_str());
+        if !path.is_empty() {
+            assert!(d["line"].as_u64().is_some(), "{file}: a located error");
+        }
+        n += 1;
+    }
+    assert!(n >= 10);
+}
+
+#[test]
+fn explain_names_the_deciding_rule_and_requirement() {
+    let o = isenet(&["explain", "--from", "ApiManagement", "--to", "10.10.1.70", "--port", "3443"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Inbound: allowed by rule in-apim-mgmt-3443 (priority 190)"), "{text}");
+    assert!(text.contains("requirements: in-apim-mgmt-3443"));
+    let o = isenet(&[
+        "explain",
+        "--from",
+        "203.0.113.9",
+        "--to",
+        "10.10.1.70",
+        "--port",
+        "22",
+        "--format",
+        "json",
+    ]);
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["decisions"][0]["rule"], "deny-all-inbound");
+    assert_eq!(e["decisions"][0]["access"], "Deny");
+    let o = isenet(&["explain", "--from", "NoSuchTag", "--to", "10.10.1.70", "--port", "22"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E1301"));
+    let o = isenet(&["explain", "--from", "192.0.2.1", "--to", "198.51.100.1", "--port", "22"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E1302"));
+}
