@@ -34,7 +34,13 @@ fn compile_rules(dir: &Path, env: &Value) -> Vec<(String, u64, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap().to_string(), r["properties"]["priority"].as_u64().unwrap(), r["properties"]["direction"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["properties"]["priority"].as_u64().unwrap(),
+                r["properties"]["direction"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -59,7 +65,10 @@ fn adding_destinations_and_callers_never_renumbers_existing_rules() {
     env["accessEndpoint"] = "external".into();
     env["outboundPolicy"] = "restricted".into();
     let before = compile_rules(&dir, &env);
-    env["outboundDestinations"].as_array_mut().unwrap().push(serde_json::json!({"name": "erp", "prefixes": ["192.0.2.0/24"], "ports": ["443"]}));
+    env["outboundDestinations"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "erp", "prefixes": ["192.0.2.0/24"], "ports": ["443"]}));
     env["externalCallers"] = serde_json::json!(["198.51.100.7"]);
     let after = compile_rules(&dir, &env);
     for rule in &before {
@@ -78,7 +87,9 @@ fn priorities_are_unique_per_direction_and_within_azure_range() {
         assert!((100..=4096).contains(p), "{name}: {p}");
         assert!(seen.insert((dir.clone(), *p)), "{name}: duplicate priority {p} {dir}");
     }
-    assert!(rules.iter().any(|(n, p, d)| n == "deny-all-inbound" && *p == 4096 && d == "Inbound"));
+    assert!(rules
+        .iter()
+        .any(|(n, p, d)| n == "deny-all-inbound" && *p == 4096 && d == "Inbound"));
 }
 
 #[test]
@@ -90,8 +101,16 @@ fn bad_input_leaves_no_output_and_exits_2() {
     let o = isenet(&["compile", "--env", &write_env(&dir, &env), "--out-dir", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("env.json")], "no temporary directory is left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("env.json")],
+        "no temporary directory is left behind"
+    );
 }
 
 #[test]
@@ -104,7 +123,11 @@ fn recompiling_replaces_artifacts_and_refuses_foreign_directories() {
     let o = isenet(&["compile", "--out-dir", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E1101"));
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine", "nothing of the user's is deleted");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine",
+        "nothing of the user's is deleted"
+    );
 }
 
 #[test]
@@ -114,7 +137,12 @@ fn nsg_fields_follow_azure_rules() {
     env["cloud"] = "usgovernment".into();
     env["location"] = "usgovvirginia".into();
     let out = dir.join("out");
-    assert_eq!(isenet(&["compile", "--env", &write_env(&dir, &env), "--out-dir", out.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(
+        isenet(&["compile", "--env", &write_env(&dir, &env), "--out-dir", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
     let nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
     assert_eq!(nsg["type"], "Microsoft.Network/networkSecurityGroups");
     assert_eq!(nsg["apiVersion"], "2023-11-01");
@@ -124,14 +152,23 @@ fn nsg_fields_follow_azure_rules() {
         let name = r["name"].as_str().unwrap();
         assert!(name.len() <= 80);
         assert!(p["description"].as_str().unwrap().chars().count() <= 140);
-        assert!(p["description"].as_str().unwrap().starts_with(name.trim_end_matches(char::is_numeric).trim_end_matches('-')) || name.starts_with("deny"));
+        assert!(
+            p["description"]
+                .as_str()
+                .unwrap()
+                .starts_with(name.trim_end_matches(char::is_numeric).trim_end_matches('-'))
+                || name.starts_with("deny")
+        );
         // Plural fields hold CIDRs only; no Government NSG names the three Logic Apps tags.
         for side in ["source", "destination"] {
             if let Some(list) = p[format!("{side}AddressPrefixes")].as_array() {
                 assert!(list.iter().all(|x| x.as_str().unwrap().parse::<ipnet::Ipv4Net>().is_ok()), "{name}");
             }
             let single = p[format!("{side}AddressPrefix")].as_str().unwrap_or("");
-            assert!(!["LogicApps", "LogicAppsManagement", "AzureConnectors"].contains(&single), "{name} uses {single} in Government");
+            assert!(
+                !["LogicApps", "LogicAppsManagement", "AzureConnectors"].contains(&single),
+                "{name} uses {single} in Government"
+            );
         }
     }
 }

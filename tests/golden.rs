@@ -14,7 +14,13 @@ fn golden_root() -> PathBuf {
 }
 
 fn compile(env: &Path, out: &Path) {
-    let o = isenet().args(["compile", "--env"]).arg(env).arg("--out-dir").arg(out).output().unwrap();
+    let o = isenet()
+        .args(["compile", "--env"])
+        .arg(env)
+        .arg("--out-dir")
+        .arg(out)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -35,7 +41,11 @@ fn compile_reproduces_the_golden_files() {
                 std::fs::write(&golden, &got).unwrap();
             }
             let want = std::fs::read_to_string(&golden).unwrap_or_else(|_| panic!("missing golden {}", golden.display()));
-            assert!(got == want, "{} differs from its golden file; review the change, then ISENET_BLESS=1", golden.display());
+            assert!(
+                got == want,
+                "{} differs from its golden file; review the change, then ISENET_BLESS=1",
+                golden.display()
+            );
         }
         cases += 1;
         std::fs::remove_dir_all(&tmp).unwrap();
@@ -44,7 +54,11 @@ fn compile_reproduces_the_golden_files() {
 }
 
 fn tempdir(case: &Path) -> PathBuf {
-    let base = std::env::temp_dir().join(format!("isenet-golden-{}-{}", std::process::id(), case.file_name().unwrap().to_string_lossy()));
+    let base = std::env::temp_dir().join(format!(
+        "isenet-golden-{}-{}",
+        std::process::id(),
+        case.file_name().unwrap().to_string_lossy()
+    ));
     let _ = std::fs::remove_dir_all(&base);
     base
 }

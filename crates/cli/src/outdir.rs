@@ -27,11 +27,16 @@ pub const KNOWN_ARTIFACTS: &[&str] = &[
 ];
 
 fn error(dir: &Path, message: String, help: &str) -> Diagnostic {
-    Diagnostic::error(E_OUT_DIR, "", message).with_help(help).in_file(&dir.display().to_string())
+    Diagnostic::error(E_OUT_DIR, "", message)
+        .with_help(help)
+        .in_file(&dir.display().to_string())
 }
 
 fn sibling(dir: &Path, tag: &str) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     dir.with_file_name(format!(".{name}.isenet-{tag}-{}", std::process::id()))
 }
 
@@ -41,7 +46,11 @@ fn check_target(dir: &Path) -> Result<(), Diagnostic> {
         return Ok(());
     }
     if !dir.is_dir() {
-        return Err(error(dir, "the output path exists and is not a directory".into(), "choose another --out-dir"));
+        return Err(error(
+            dir,
+            "the output path exists and is not a directory".into(),
+            "choose another --out-dir",
+        ));
     }
     let entries = fs::read_dir(dir).map_err(|e| error(dir, format!("cannot read the output directory: {e}"), "check its permissions"))?;
     let mut foreign: Vec<String> = entries
@@ -53,14 +62,24 @@ fn check_target(dir: &Path) -> Result<(), Diagnostic> {
     if foreign.is_empty() {
         Ok(())
     } else {
-        Err(error(dir, format!("the output directory holds files isenet did not write: {}", foreign.join(", ")), "isenet replaces the whole directory: point --out-dir at a directory of its own"))
+        Err(error(
+            dir,
+            format!("the output directory holds files isenet did not write: {}", foreign.join(", ")),
+            "isenet replaces the whole directory: point --out-dir at a directory of its own",
+        ))
     }
 }
 
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
     check_target(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|e| error(dir, format!("cannot create {}: {e}", parent.display()), "check the path and its permissions"))?;
+        fs::create_dir_all(parent).map_err(|e| {
+            error(
+                dir,
+                format!("cannot create {}: {e}", parent.display()),
+                "check the path and its permissions",
+            )
+        })?;
     }
     let tmp = sibling(dir, "tmp");
     let result = write_into(&tmp, artifacts).and_then(|()| swap(&tmp, dir));
@@ -72,23 +91,51 @@ pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
 
 fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
     let _ = fs::remove_dir_all(tmp);
-    fs::create_dir(tmp).map_err(|e| error(tmp, format!("cannot create a temporary directory: {e}"), "check the permissions of the output's parent directory"))?;
+    fs::create_dir(tmp).map_err(|e| {
+        error(
+            tmp,
+            format!("cannot create a temporary directory: {e}"),
+            "check the permissions of the output's parent directory",
+        )
+    })?;
     for a in artifacts {
-        fs::write(tmp.join(a.file_name), &a.contents).map_err(|e| error(tmp, format!("cannot write {}: {e}", a.file_name), "check free space and permissions"))?;
+        fs::write(tmp.join(a.file_name), &a.contents).map_err(|e| {
+            error(
+                tmp,
+                format!("cannot write {}: {e}", a.file_name),
+                "check free space and permissions",
+            )
+        })?;
     }
     Ok(())
 }
 
 fn swap(tmp: &Path, dir: &Path) -> Result<(), Diagnostic> {
     if !dir.exists() {
-        return fs::rename(tmp, dir).map_err(|e| error(dir, format!("cannot move the artifacts into place: {e}"), "check the permissions of the output's parent directory"));
+        return fs::rename(tmp, dir).map_err(|e| {
+            error(
+                dir,
+                format!("cannot move the artifacts into place: {e}"),
+                "check the permissions of the output's parent directory",
+            )
+        });
     }
     let old = sibling(dir, "old");
     let _ = fs::remove_dir_all(&old);
-    fs::rename(dir, &old).map_err(|e| error(dir, format!("cannot replace the previous artifacts: {e}"), "check the permissions of the output directory"))?;
+    fs::rename(dir, &old).map_err(|e| {
+        error(
+            dir,
+            format!("cannot replace the previous artifacts: {e}"),
+            "check the permissions of the output directory",
+        )
+    })?;
     if let Err(e) = fs::rename(tmp, dir) {
         let _ = fs::rename(&old, dir);
-        return Err(error(dir, format!("cannot move the artifacts into place: {e}"), "the previous artifacts were kept"));
+        return Err(error(
+            dir,
+            format!("cannot move the artifacts into place: {e}"),
+            "the previous artifacts were kept",
+        ));
     }
     let _ = fs::remove_dir_all(&old);
     Ok(())

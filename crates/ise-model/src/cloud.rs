@@ -30,7 +30,10 @@ impl CloudId {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
     pub fn facts(self) -> &'static CloudFacts {
-        clouds().iter().find(|c| c.id == self).expect("data/clouds.json lists every cloud (tested)")
+        clouds()
+            .iter()
+            .find(|c| c.id == self)
+            .expect("data/clouds.json lists every cloud (tested)")
     }
 }
 
@@ -124,8 +127,14 @@ mod tests {
     #[test]
     fn display_names_normalise() {
         assert_eq!(find_location(CloudId::Public, "West US 2").unwrap().name, "westus2");
-        assert_eq!(find_location(CloudId::Public, "germanywestcentral").unwrap().tag_region, "germanywc");
-        assert_eq!(find_location(CloudId::UsGovernment, "US Gov Virginia").unwrap().tag_suffix(), "USGovVirginia");
+        assert_eq!(
+            find_location(CloudId::Public, "germanywestcentral").unwrap().tag_region,
+            "germanywc"
+        );
+        assert_eq!(
+            find_location(CloudId::UsGovernment, "US Gov Virginia").unwrap().tag_suffix(),
+            "USGovVirginia"
+        );
         assert!(find_location(CloudId::Public, "usgovvirginia").is_none());
         assert_eq!(cloud_of_location("chinanorth2"), Some(CloudId::China));
     }

@@ -91,14 +91,22 @@ impl fmt::Display for Diagnostic {
 /// Sorts diagnostics into a stable order: by position in the file, then path, then code.
 pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.line.unwrap_or(usize::MAX), a.column.unwrap_or(0), &a.path, a.code, &a.message).cmp(&(
-            &b.file,
-            b.line.unwrap_or(usize::MAX),
-            b.column.unwrap_or(0),
-            &b.path,
-            b.code,
-            &b.message,
-        ))
+        (
+            &a.file,
+            a.line.unwrap_or(usize::MAX),
+            a.column.unwrap_or(0),
+            &a.path,
+            a.code,
+            &a.message,
+        )
+            .cmp(&(
+                &b.file,
+                b.line.unwrap_or(usize::MAX),
+                b.column.unwrap_or(0),
+                &b.path,
+                b.code,
+                &b.message,
+            ))
     });
 }
 

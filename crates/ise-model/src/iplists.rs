@@ -8,7 +8,12 @@ use serde::Deserialize;
 use std::sync::OnceLock;
 
 /// The lists a requirement can name as `ips:<kind>`.
-pub const KINDS: [&str; 4] = ["logicapps-inbound", "logicapps-outbound", "connector-outbound", "apim-control-plane"];
+pub const KINDS: [&str; 4] = [
+    "logicapps-inbound",
+    "logicapps-outbound",
+    "connector-outbound",
+    "apim-control-plane",
+];
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -84,7 +89,9 @@ pub fn published(cloud: CloudId, location: &str, kind: &str) -> Vec<Ipv4Net> {
 pub fn has_published(cloud: CloudId, location: &str, kind: &str) -> bool {
     let list_cloud = &cloud.facts().ip_list_cloud;
     let key = normalise_location(location);
-    entries().iter().any(|e| &e.cloud == list_cloud && e.kind == kind && e.location == key)
+    entries()
+        .iter()
+        .any(|e| &e.cloud == list_cloud && e.kind == kind && e.location == key)
 }
 
 #[cfg(test)]

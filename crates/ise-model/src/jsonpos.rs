@@ -10,7 +10,13 @@ pub struct Positions {
 
 impl Positions {
     pub fn of(text: &str) -> Self {
-        let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, line: 1, col: 1, map: HashMap::new() };
+        let mut scanner = Scanner {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+            col: 1,
+            map: HashMap::new(),
+        };
         scanner.value(String::new());
         Positions { map: scanner.map }
     }

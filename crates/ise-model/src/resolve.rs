@@ -30,7 +30,10 @@ impl Peer {
     fn prefixes(label: impl Into<String>, mut prefixes: Vec<Ipv4Net>) -> Self {
         prefixes.sort();
         prefixes.dedup();
-        Peer::Prefixes { label: label.into(), prefixes }
+        Peer::Prefixes {
+            label: label.into(),
+            prefixes,
+        }
     }
 
     /// Short form for tables: the tag, the prefixes when few, else the label and a count.
@@ -110,25 +113,38 @@ fn published(env: &Environment, kinds: &[String], notes: &mut Vec<String>) -> Pe
         }
         prefixes.extend(list);
     }
-    let label = kinds.iter().map(|k| list_label(k, &loc.display_name)).collect::<Vec<_>>().join(" + ");
+    let label = kinds
+        .iter()
+        .map(|k| list_label(k, &loc.display_name))
+        .collect::<Vec<_>>()
+        .join(" + ");
     Peer::prefixes(label, prefixes)
 }
 
 fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<String>) -> Peer {
     match spec {
-        EndpointSpec::Vnet => Peer::prefixes(format!("address space of {}", env.virtual_network.name), env.virtual_network.address_space.clone()),
+        EndpointSpec::Vnet => Peer::prefixes(
+            format!("address space of {}", env.virtual_network.name),
+            env.virtual_network.address_space.clone(),
+        ),
         EndpointSpec::Tag(t) => {
             let replacements = &env.cloud.facts().nsg_tag_replacements;
             match replacements.get(t) {
                 Some(kinds) if matches!(kind, Kind::Inbound | Kind::Outbound) => {
-                    notes.push(format!("{t} does not work in NSGs in {}: replaced by the published addresses", env.cloud.facts().display_name));
+                    notes.push(format!(
+                        "{t} does not work in NSGs in {}: replaced by the published addresses",
+                        env.cloud.facts().display_name
+                    ));
                     published(env, kinds, notes)
                 }
                 _ => Peer::Tag { name: t.clone() },
             }
         }
         EndpointSpec::Ips(kinds) => published(env, kinds, notes),
-        EndpointSpec::CustomDns => Peer::prefixes("custom DNS servers", env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect()),
+        EndpointSpec::CustomDns => Peer::prefixes(
+            "custom DNS servers",
+            env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect(),
+        ),
         EndpointSpec::Prefix(p) => Peer::prefixes(p.to_string(), vec![*p]),
         EndpointSpec::Service(s) => Peer::Service { name: s.clone() },
         EndpointSpec::FqdnTag(t) => Peer::FqdnTag { name: t.clone() },
@@ -162,7 +178,14 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
                     DestinationProtocol::Any => "*",
                 };
                 let dest = Peer::prefixes(format!("outbound destination {}", d.name), d.prefixes.clone());
-                let mut r = base(source.clone(), dest, protocol.into(), d.ports.clone(), format!("out-dest-{}", d.name), notes.clone());
+                let mut r = base(
+                    source.clone(),
+                    dest,
+                    protocol.into(),
+                    d.ports.clone(),
+                    format!("out-dest-{}", d.name),
+                    notes.clone(),
+                );
                 r.purpose = format!("{} ({})", req.purpose, d.name);
                 r
             })
@@ -181,7 +204,9 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
 /// The requirements that apply to `env` under table version `version` (the latest when `None`).
 pub fn resolve(env: &Environment, version: Option<&str>) -> Vec<Resolved> {
     let versions = requirement::table_versions();
-    let cutoff = version.and_then(|v| versions.iter().position(|x| x == v)).unwrap_or(versions.len() - 1);
+    let cutoff = version
+        .and_then(|v| versions.iter().position(|x| x == v))
+        .unwrap_or(versions.len() - 1);
     requirement::model()
         .iter()
         .filter(|r| versions.iter().position(|x| *x == r.since).is_some_and(|i| i <= cutoff))

@@ -93,11 +93,20 @@ impl ServiceTags {
                 network_features: v.properties.network_features.unwrap_or_default(),
             };
             if tags.insert(v.name.clone(), entry).is_some() {
-                return Err(Diagnostic::error(E_TAGS_DUPLICATE, format!("values[{i}].name"), format!("tag `{}` appears twice", v.name)));
+                return Err(Diagnostic::error(
+                    E_TAGS_DUPLICATE,
+                    format!("values[{i}].name"),
+                    format!("tag `{}` appears twice", v.name),
+                ));
             }
             folded.insert(v.name.to_lowercase(), v.name);
         }
-        Ok(ServiceTags { cloud: raw.cloud, change_number: raw.change_number, tags, folded })
+        Ok(ServiceTags {
+            cloud: raw.cloud,
+            change_number: raw.change_number,
+            tags,
+            folded,
+        })
     }
 
     /// The embedded snapshot for a cloud, parsed on first use.
@@ -120,14 +129,22 @@ impl ServiceTags {
             Err(Diagnostic::error(
                 E_TAGS_WRONG_CLOUD,
                 "cloud",
-                format!("this service-tag file is for cloud `{}`, but the environment's cloud is `{cloud}` (file cloud `{expected}`)", self.cloud),
+                format!(
+                    "this service-tag file is for cloud `{}`, but the environment's cloud is `{cloud}` (file cloud `{expected}`)",
+                    self.cloud
+                ),
             )
-            .with_help(format!("download the {} service tags file, or fix `cloud` in the environment", cloud.facts().display_name)))
+            .with_help(format!(
+                "download the {} service tags file, or fix `cloud` in the environment",
+                cloud.facts().display_name
+            )))
         }
     }
 
     pub fn get(&self, name: &str) -> Option<&TagEntry> {
-        self.tags.get(name).or_else(|| self.folded.get(&name.to_lowercase()).and_then(|n| self.tags.get(n)))
+        self.tags
+            .get(name)
+            .or_else(|| self.folded.get(&name.to_lowercase()).and_then(|n| self.tags.get(n)))
     }
 
     /// Region ids named in `properties.region`.
@@ -146,7 +163,20 @@ mod tests {
             let tags = ServiceTags::embedded(cloud);
             tags.check_cloud(cloud).unwrap();
             // The tags the ISE tables name exist in every cloud's file.
-            for t in ["LogicApps", "LogicAppsManagement", "AzureConnectors", "AppServiceManagement", "AzureTrafficManager", "ApiManagement", "AzureActiveDirectory", "Storage", "AppService", "AzureMonitor", "Sql", "EventHub"] {
+            for t in [
+                "LogicApps",
+                "LogicAppsManagement",
+                "AzureConnectors",
+                "AppServiceManagement",
+                "AzureTrafficManager",
+                "ApiManagement",
+                "AzureActiveDirectory",
+                "Storage",
+                "AppService",
+                "AzureMonitor",
+                "Sql",
+                "EventHub",
+            ] {
                 assert!(tags.get(t).is_some(), "{cloud}: {t}");
             }
         }

@@ -5,9 +5,13 @@
 //! Not here: reading files, flags or exit codes (the `isenet` CLI), nor the requirement data and the
 //! environment file format (`ise-model`).
 
+pub mod backends;
+pub mod explain;
+pub mod nsgfile;
+pub mod plan;
+pub mod proof;
+pub mod resolver;
+pub mod route_proof;
+pub mod routefile;
 pub mod verify;
 pub mod views;
-pub mod backends;
-pub mod plan;
-pub mod nsgfile;
-pub mod resolver;

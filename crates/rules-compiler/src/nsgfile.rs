@@ -3,11 +3,11 @@
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
 use crate::verify::{Access, AddressMatch, Direction, Protocol, SecurityRule};
+use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::*;
 use ise_model::diag::{sort_diagnostics, Diagnostic};
 use ise_model::jsonpos::{field, index, Positions};
 use ise_model::ports::PortRange;
-use ipnet::{IpNet, Ipv4Net};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -21,15 +21,23 @@ pub struct NsgFile {
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return Err(vec![Diagnostic::error(E_NSG_FILE, "", format!("invalid JSON: {e}")).at(e.line(), e.column()).in_file(file)]),
+        Err(e) => {
+            return Err(vec![Diagnostic::error(E_NSG_FILE, "", format!("invalid JSON: {e}"))
+                .at(e.line(), e.column())
+                .in_file(file)])
+        }
     };
     let mut diags = Vec::new();
     let (rules_path, rules) = match (value.pointer("/properties/securityRules"), value.get("securityRules")) {
         (Some(Value::Array(r)), _) => ("properties.securityRules", r.as_slice()),
         (_, Some(Value::Array(r))) => ("securityRules", r.as_slice()),
         _ => {
-            let d = Diagnostic::error(E_NSG_FILE, "", "no `properties.securityRules` (ARM resource) or `securityRules` (az network nsg show) array found")
-                .with_help("pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`");
+            let d = Diagnostic::error(
+                E_NSG_FILE,
+                "",
+                "no `properties.securityRules` (ARM resource) or `securityRules` (az network nsg show) array found",
+            )
+            .with_help("pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`");
             return Err(vec![d.in_file(file)]);
         }
     };
@@ -43,7 +51,14 @@ pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     let mut seen: BTreeMap<(Direction, u32), &str> = BTreeMap::new();
     for (i, r) in out.iter().enumerate() {
         if let Some(other) = seen.insert((r.direction, r.priority), &r.name) {
-            diags.push(Diagnostic::error(E_NSG_DUPLICATE_PRIORITY, index(rules_path, i), format!("rule `{}` has priority {} like `{other}` in the same direction", r.name, r.priority)).with_help("Azure refuses two rules with one priority and direction"));
+            diags.push(
+                Diagnostic::error(
+                    E_NSG_DUPLICATE_PRIORITY,
+                    index(rules_path, i),
+                    format!("rule `{}` has priority {} like `{other}` in the same direction", r.name, r.priority),
+                )
+                .with_help("Azure refuses two rules with one priority and direction"),
+            );
         }
     }
     if diags.is_empty() {
@@ -80,18 +95,33 @@ fn parse_rule(rule: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<S
     let before = diags.len();
     for asg in ["sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"] {
         if props.get(asg).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
-            diags.push(Diagnostic::error(E_NSG_UNSUPPORTED, field(&ppath, asg), format!("rule `{name}` uses application security groups")).with_help("the verifier works on addresses: replace the groups by prefixes or tags"));
+            diags.push(
+                Diagnostic::error(
+                    E_NSG_UNSUPPORTED,
+                    field(&ppath, asg),
+                    format!("rule `{name}` uses application security groups"),
+                )
+                .with_help("the verifier works on addresses: replace the groups by prefixes or tags"),
+            );
         }
     }
     let text = |key: &str, diags: &mut Vec<Diagnostic>| -> Option<String> {
         match props.get(key) {
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                diags.push(Diagnostic::error(E_NSG_FIELD, field(&ppath, key), format!("`{key}` must be a string")));
+                diags.push(Diagnostic::error(
+                    E_NSG_FIELD,
+                    field(&ppath, key),
+                    format!("`{key}` must be a string"),
+                ));
                 None
             }
             None => {
-                diags.push(Diagnostic::error(E_NSG_FIELD, field(&ppath, key), format!("rule `{name}` has no `{key}`")));
+                diags.push(Diagnostic::error(
+                    E_NSG_FIELD,
+                    field(&ppath, key),
+                    format!("rule `{name}` has no `{key}`"),
+                ));
                 None
             }
         }
@@ -104,7 +134,10 @@ fn parse_rule(rule: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<S
         "ah" => Some(Protocol::Ah),
         "*" | "any" => Some(Protocol::Any),
         _ => {
-            diags.push(Diagnostic::error(E_NSG_VALUE, field(&ppath, "protocol"), format!("unknown protocol `{p}`")).with_help("Tcp, Udp, Icmp, Esp, Ah or *"));
+            diags.push(
+                Diagnostic::error(E_NSG_VALUE, field(&ppath, "protocol"), format!("unknown protocol `{p}`"))
+                    .with_help("Tcp, Udp, Icmp, Esp, Ah or *"),
+            );
             None
         }
     });
@@ -120,18 +153,29 @@ fn parse_rule(rule: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<S
         "inbound" => Some(Direction::Inbound),
         "outbound" => Some(Direction::Outbound),
         _ => {
-            diags.push(Diagnostic::error(E_NSG_VALUE, field(&ppath, "direction"), format!("unknown direction `{d}`")).with_help("Inbound or Outbound"));
+            diags.push(
+                Diagnostic::error(E_NSG_VALUE, field(&ppath, "direction"), format!("unknown direction `{d}`"))
+                    .with_help("Inbound or Outbound"),
+            );
             None
         }
     });
     let priority = match props.get("priority").and_then(Value::as_u64) {
         Some(p) if (100..=4096).contains(&p) => Some(p as u32),
         Some(p) => {
-            diags.push(Diagnostic::error(E_NSG_VALUE, field(&ppath, "priority"), format!("priority {p} is outside 100-4096")));
+            diags.push(Diagnostic::error(
+                E_NSG_VALUE,
+                field(&ppath, "priority"),
+                format!("priority {p} is outside 100-4096"),
+            ));
             None
         }
         None => {
-            diags.push(Diagnostic::error(E_NSG_FIELD, field(&ppath, "priority"), format!("rule `{name}` has no whole-number `priority`")));
+            diags.push(Diagnostic::error(
+                E_NSG_FIELD,
+                field(&ppath, "priority"),
+                format!("rule `{name}` has no whole-number `priority`"),
+            ));
             None
         }
     };
@@ -157,7 +201,13 @@ fn parse_rule(rule: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<S
 }
 
 /// Reads the singular or the plural field of a side (`sourceAddressPrefix` / `...Prefixes`).
-fn singular_or_plural<'v>(props: &'v Map<String, Value>, ppath: &str, single: &str, plural: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<(&'v str, String)>> {
+fn singular_or_plural<'v>(
+    props: &'v Map<String, Value>,
+    ppath: &str,
+    single: &str,
+    plural: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<(&'v str, String)>> {
     let mut items = Vec::new();
     if let Some(Value::Array(list)) = props.get(plural) {
         for (i, v) in list.iter().enumerate() {
@@ -171,7 +221,11 @@ fn singular_or_plural<'v>(props: &'v Map<String, Value>, ppath: &str, single: &s
         match props.get(single) {
             Some(Value::String(s)) => items.push((s.as_str(), field(ppath, single))),
             _ => {
-                diags.push(Diagnostic::error(E_NSG_FIELD, field(ppath, single), format!("neither `{single}` nor a non-empty `{plural}` is given")));
+                diags.push(Diagnostic::error(
+                    E_NSG_FIELD,
+                    field(ppath, single),
+                    format!("neither `{single}` nor a non-empty `{plural}` is given"),
+                ));
                 return None;
             }
         }
@@ -180,7 +234,13 @@ fn singular_or_plural<'v>(props: &'v Map<String, Value>, ppath: &str, single: &s
 }
 
 fn addresses(props: &Map<String, Value>, ppath: &str, side: &str, diags: &mut Vec<Diagnostic>) -> Option<AddressMatch> {
-    let items = singular_or_plural(props, ppath, &format!("{side}AddressPrefix"), &format!("{side}AddressPrefixes"), diags)?;
+    let items = singular_or_plural(
+        props,
+        ppath,
+        &format!("{side}AddressPrefix"),
+        &format!("{side}AddressPrefixes"),
+        diags,
+    )?;
     if let [(s, _)] = items.as_slice() {
         if *s == "*" || s.eq_ignore_ascii_case("any") {
             return Some(AddressMatch::Any);
@@ -195,7 +255,10 @@ fn addresses(props: &Map<String, Value>, ppath: &str, side: &str, diags: &mut Ve
             Ok(IpNet::V4(n)) => v4.push(n.trunc()),
             // IPv6 entries never match an IPv4 packet of the ISE subnets.
             Ok(IpNet::V6(_)) => {}
-            Err(_) => diags.push(Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is not an address or prefix")).with_help("the plural field takes IPs and CIDRs only; a service tag needs a rule of its own")),
+            Err(_) => diags.push(
+                Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is not an address or prefix"))
+                    .with_help("the plural field takes IPs and CIDRs only; a service tag needs a rule of its own"),
+            ),
         }
     }
     v4.sort();

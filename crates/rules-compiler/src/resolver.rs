@@ -23,7 +23,11 @@ impl<'a> EnvResolver<'a> {
         let trusted = trusted_network(env);
         let mut vnet: Vec<Ipv4Net> = trusted.iter().chain(udr_prefixes).copied().collect();
         vnet = Ipv4Net::aggregate(&vnet);
-        EnvResolver { tags, virtual_network: vnet, internet: complement(&trusted) }
+        EnvResolver {
+            tags,
+            virtual_network: vnet,
+            internet: complement(&trusted),
+        }
     }
 
     /// What a requirement means by VirtualNetwork: the network without the route prefixes.

@@ -43,8 +43,22 @@ pub fn run(cli: &Cli, env_path: Option<&Path>, out_dir: &Path, tags_path: Option
         name(serde_json::json!(env.forced_tunneling.mode))
     );
     println!("  requirements: {} (table version {})", plan.requirements.len(), plan.table_version);
-    println!("  nsg.json: {} inbound and {} outbound rules", count(Direction::Inbound), count(Direction::Outbound));
-    println!("  wrote {}: {}", out_dir.display(), artifacts.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", "));
+    println!(
+        "  nsg.json: {} inbound and {} outbound rules",
+        count(Direction::Inbound),
+        count(Direction::Outbound)
+    );
+    println!(
+        "  route-table.json: {} route(s); subnets.json: {} subnets, {} service endpoint(s) each",
+        plan.routes.len(),
+        plan.subnets.len(),
+        plan.subnets.first().map_or(0, |s| s.service_endpoints.len())
+    );
+    println!(
+        "  wrote {}: {}",
+        out_dir.display(),
+        artifacts.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", ")
+    );
     if !warnings.is_empty() {
         println!("  warnings: {}", warnings.len());
     }

@@ -1,8 +1,11 @@
 //! Backends: one module and one template per artifact. Each reads only the plan.
 
+mod ids;
 mod nsg;
 mod plan_json;
 mod render;
+mod route_table;
+mod subnets;
 
 use crate::plan::Plan;
 
@@ -16,8 +19,22 @@ pub struct Artifact {
 /// Every artifact of the plan, sorted by file name.
 pub fn render_all(plan: &Plan) -> Vec<Artifact> {
     let mut out = vec![
-        Artifact { file_name: "nsg.json", contents: nsg::render(plan) },
-        Artifact { file_name: "plan.json", contents: plan_json::render(plan) },
+        Artifact {
+            file_name: "nsg.json",
+            contents: nsg::render(plan),
+        },
+        Artifact {
+            file_name: "plan.json",
+            contents: plan_json::render(plan),
+        },
+        Artifact {
+            file_name: "route-table.json",
+            contents: route_table::render(plan),
+        },
+        Artifact {
+            file_name: "subnets.json",
+            contents: subnets::render(plan),
+        },
     ];
     out.sort_by_key(|a| a.file_name);
     out

@@ -31,7 +31,10 @@ fn address_fields(props: &mut Map<String, Value>, side: &str, a: &AddressMatch) 
             props.insert(format!("{side}AddressPrefix"), json!(p[0].to_string()));
         }
         AddressMatch::Prefixes(p) => {
-            props.insert(format!("{side}AddressPrefixes"), json!(p.iter().map(ToString::to_string).collect::<Vec<_>>()));
+            props.insert(
+                format!("{side}AddressPrefixes"),
+                json!(p.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            );
         }
     }
 }
@@ -40,7 +43,10 @@ fn port_fields(props: &mut Map<String, Value>, side: &str, ports: &[PortRange]) 
     if ports.len() == 1 {
         props.insert(format!("{side}PortRange"), json!(ports[0].to_string()));
     } else {
-        props.insert(format!("{side}PortRanges"), json!(ports.iter().map(ToString::to_string).collect::<Vec<_>>()));
+        props.insert(
+            format!("{side}PortRanges"),
+            json!(ports.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        );
     }
 }
 
@@ -62,5 +68,8 @@ pub fn security_rule_json(r: &PlanRule) -> Value {
 pub fn render(plan: &Plan) -> String {
     let env = &plan.environment;
     let rules: Vec<Value> = plan.security_rules.iter().map(security_rule_json).collect();
-    render::json("nsg.json", &json!({ "name": env.nsg_name, "location": env.location, "iseName": env.name, "securityRules": rules }))
+    render::json(
+        "nsg.json",
+        &json!({ "name": env.nsg_name, "location": env.location, "iseName": env.name, "securityRules": rules }),
+    )
 }

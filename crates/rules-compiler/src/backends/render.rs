@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 const TEMPLATES: &[(&str, &str)] = &[
     ("nsg.json", include_str!("../../../../templates/nsg.json.hbs")),
     ("plan.json", include_str!("../../../../templates/plan.json.hbs")),
+    ("route-table.json", include_str!("../../../../templates/route-table.json.hbs")),
+    ("subnets.json", include_str!("../../../../templates/subnets.json.hbs")),
 ];
 
 handlebars_helper!(json_helper: |v: Json| serde_json::to_string(v).expect("JSON values serialise"));
@@ -22,7 +24,8 @@ fn registry() -> &'static Handlebars<'static> {
         h.register_escape_fn(handlebars::no_escape);
         h.register_helper("json", Box::new(json_helper));
         for (name, text) in TEMPLATES {
-            h.register_template_string(name, *text).expect("embedded templates compile (tested)");
+            h.register_template_string(name, *text)
+                .expect("embedded templates compile (tested)");
         }
         h
     })
@@ -30,7 +33,9 @@ fn registry() -> &'static Handlebars<'static> {
 
 /// Renders a template as text.
 pub fn text(template: &str, data: &impl Serialize) -> String {
-    registry().render(template, data).unwrap_or_else(|e| panic!("template {template} renders: {e}"))
+    registry()
+        .render(template, data)
+        .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
 }
 
 /// Renders a JSON template and returns it in canonical form.

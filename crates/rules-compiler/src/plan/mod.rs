@@ -4,6 +4,11 @@
 
 mod nsg_rules;
 mod priorities;
+mod routes;
+mod subnets;
+
+pub use routes::{NextHop, PlanRoute, MAX_ROUTES, MAX_TAG_ROUTES};
+pub use subnets::{PlanSubnet, DELEGATION_SERVICE};
 
 pub use nsg_rules::{trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
 
@@ -36,18 +41,30 @@ pub struct Plan {
     pub service_tags_change_number: u64,
     pub requirements: Vec<Resolved>,
     pub security_rules: Vec<PlanRule>,
+    /// Routes of the route table on the four subnets; empty (and no route table) in mode `none`.
+    pub routes: Vec<PlanRoute>,
+    /// The four subnets with their associations, service endpoints and delegation.
+    pub subnets: Vec<PlanSubnet>,
 }
 
 /// Builds the plan; errors are coded diagnostics (limits exceeded, tags missing from the file).
 pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>) -> Result<Plan, Vec<Diagnostic>> {
-    let version = table_version.map(str::to_string).unwrap_or_else(ise_model::requirement::latest_table_version);
+    let version = table_version
+        .map(str::to_string)
+        .unwrap_or_else(ise_model::requirement::latest_table_version);
     let requirements = resolve::resolve(env, Some(&version));
-    let security_rules = nsg_rules::build(env, &requirements, tags)?;
+    let (security_rules, routes) = match (nsg_rules::build(env, &requirements, tags), routes::build(env, &requirements, tags)) {
+        (Ok(s), Ok(r)) => (s, r),
+        (s, r) => return Err(s.err().into_iter().chain(r.err()).flatten().collect()),
+    };
+    let subnets = subnets::build(env, &requirements, !routes.is_empty());
     Ok(Plan {
         environment: env.clone(),
         table_version: version,
         service_tags_change_number: tags.change_number,
         requirements,
         security_rules,
+        routes,
+        subnets,
     })
 }
