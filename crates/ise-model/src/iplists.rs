@@ -94,6 +94,19 @@ pub fn has_published(cloud: CloudId, location: &str, kind: &str) -> bool {
         .any(|e| &e.cloud == list_cloud && e.kind == kind && e.location == key)
 }
 
+/// The first published list a location lacks among those that replace tags the cloud's NSGs
+/// cannot use (`None`: every requirement can be met there).
+pub fn missing_replacement(cloud: CloudId, location: &str) -> Option<&'static str> {
+    cloud.facts().nsg_tag_replacements.values().flatten().find(|kind| !has_published(cloud, location, kind)).map(|k| {
+        KINDS.iter().copied().find(|x| x == k).expect("replacement kinds are address-list kinds (tested)")
+    })
+}
+
+/// Every location of every cloud where an ISE's requirements can be met.
+pub fn deployable_locations() -> Vec<&'static crate::cloud::Location> {
+    crate::cloud::locations().iter().filter(|l| missing_replacement(l.cloud, &l.name).is_none()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +118,15 @@ mod tests {
         assert!(inbound.contains(&"52.244.67.164/32".parse().unwrap()), "{inbound:?}");
         assert!(has_published(CloudId::UsGovernment, "usgovvirginia", "connector-outbound"));
         assert!(!has_published(CloudId::UsGovernment, "usdodeast", "logicapps-inbound"));
+    }
+
+    #[test]
+    fn every_public_and_china_location_is_deployable_but_us_dod_east() {
+        let deployable = deployable_locations();
+        assert!(deployable.iter().any(|l| l.name == "usgovvirginia"));
+        assert!(!deployable.iter().any(|l| l.name == "usdodeast"));
+        let public = crate::cloud::locations().iter().filter(|l| l.cloud != CloudId::UsGovernment).count();
+        assert_eq!(deployable.iter().filter(|l| l.cloud != CloudId::UsGovernment).count(), public);
     }
 
     #[test]

@@ -219,3 +219,17 @@ pub fn resolve(env: &Environment, version: Option<&str>) -> Vec<Resolved> {
 pub fn tag_works_in_nsg(cloud: CloudId, tag: &str) -> bool {
     !cloud.facts().nsg_tag_replacements.contains_key(tag)
 }
+
+/// The service-endpoint services the requirements ask for (`Microsoft.Sql`, ...), sorted.
+pub fn service_endpoints(reqs: &[Resolved]) -> Vec<String> {
+    let mut services: Vec<String> = reqs
+        .iter()
+        .filter(|r| r.kind == Kind::ServiceEndpoint)
+        .filter_map(|r| match &r.destination {
+            Peer::Service { name } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    services.sort();
+    services
+}

@@ -89,38 +89,21 @@ fn evaluate_1000_rule_nsg_inbound(bencher: divan::Bencher) {
     bencher.bench(|| evaluate(&rules, &resolver, Direction::Inbound, &domain).regions().len());
 }
 
-#[divan::bench]
-fn prove_1000_rule_nsg(bencher: divan::Bencher) {
+/// The proof of `rules` for the example environment, timed.
+fn bench_proof(bencher: divan::Bencher, rules: impl FnOnce(&rules_compiler::plan::Plan) -> Vec<SecurityRule>) {
     let env = env::load(EXAMPLE_ENVIRONMENT, "example").env.unwrap();
     let tags = ServiceTags::embedded(CloudId::Public);
     let plan = rules_compiler::plan::build(&env, tags, None).unwrap();
-    let rules = thousand_rules();
-    bencher.bench(|| {
-        prove(&Subject {
-            env: &env,
-            tags,
-            rules: &rules,
-            udr_prefixes: &[],
-            requirements: &plan.requirements,
-        })
-        .ok
-    });
+    let rules = rules(&plan);
+    bencher.bench(|| prove(&Subject { env: &env, tags, rules: &rules, udr_prefixes: &[], requirements: &plan.requirements }).ok);
+}
+
+#[divan::bench]
+fn prove_1000_rule_nsg(bencher: divan::Bencher) {
+    bench_proof(bencher, |_| thousand_rules());
 }
 
 #[divan::bench]
 fn prove_compiled_example(bencher: divan::Bencher) {
-    let env = env::load(EXAMPLE_ENVIRONMENT, "example").env.unwrap();
-    let tags = ServiceTags::embedded(CloudId::Public);
-    let plan = rules_compiler::plan::build(&env, tags, None).unwrap();
-    let rules: Vec<SecurityRule> = plan.security_rules.iter().map(|r| r.rule.clone()).collect();
-    bencher.bench(|| {
-        prove(&Subject {
-            env: &env,
-            tags,
-            rules: &rules,
-            udr_prefixes: &[],
-            requirements: &plan.requirements,
-        })
-        .ok
-    });
+    bench_proof(bencher, |plan| plan.security_rules.iter().map(|r| r.rule.clone()).collect());
 }

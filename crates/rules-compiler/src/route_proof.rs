@@ -147,17 +147,7 @@ fn wrong_hops(addresses: &IntervalSet<u32>, hops: &BTreeMap<Hop, IntervalSet<u32
 /// Proves the route table of the environment's tunneling mode.
 pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requirements: &[Resolved]) -> RouteReport {
     let mut notes = Vec::new();
-    let services: Vec<String> = requirements
-        .iter()
-        .filter(|r| r.kind == Kind::ServiceEndpoint)
-        .filter_map(|r| {
-            if let Peer::Service { name } = &r.destination {
-                Some(name.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
+    let services = ise_model::resolve::service_endpoints(requirements);
     let hops = effective(routes, env, tags, &services, &mut notes);
     let mut checks = Vec::new();
     let mut dependencies = IntervalSet::<u32>::empty();

@@ -118,20 +118,15 @@ fn removing_the_deny_all_exposes_azure_defaults() {
 
 mod properties {
     use super::*;
-    use ise_model::cloud::{locations, CloudId};
+    use ise_model::cloud::CloudId;
     use proptest::prelude::*;
     use rules_compiler::resolver::EnvResolver;
     use rules_compiler::verify::defaults::with_defaults;
     use rules_compiler::verify::engine::{evaluate, Domain, RuleEffect};
     use rules_compiler::verify::{Access, Direction};
 
-    /// Locations where every requirement can be met (Government needs published Logic Apps lists).
     fn usable_locations() -> Vec<(CloudId, String)> {
-        locations()
-            .iter()
-            .filter(|l| l.cloud != CloudId::UsGovernment || ise_model::iplists::has_published(l.cloud, &l.name, "logicapps-inbound"))
-            .map(|l| (l.cloud, l.name.clone()))
-            .collect()
+        ise_model::iplists::deployable_locations().into_iter().map(|l| (l.cloud, l.name.clone())).collect()
     }
 
     prop_compose! {

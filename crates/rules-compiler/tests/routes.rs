@@ -2,7 +2,7 @@
 //! every dependency address reaches Internet, other traffic goes where the mode says, and the
 //! table stays within Azure's limits.
 
-use ise_model::cloud::{locations, CloudId};
+use ise_model::cloud::CloudId;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::env::{self, Environment};
 use ise_model::servicetags::ServiceTags;
@@ -29,11 +29,7 @@ fn entries(plan: &plan::Plan) -> Vec<RouteEntry> {
 }
 
 fn usable_locations() -> Vec<(CloudId, String)> {
-    locations()
-        .iter()
-        .filter(|l| l.cloud != CloudId::UsGovernment || ise_model::iplists::has_published(l.cloud, &l.name, "logicapps-inbound"))
-        .map(|l| (l.cloud, l.name.clone()))
-        .collect()
+    ise_model::iplists::deployable_locations().into_iter().map(|l| (l.cloud, l.name.clone())).collect()
 }
 
 #[test]

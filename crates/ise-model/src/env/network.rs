@@ -221,13 +221,9 @@ impl Walker {
         let (Some(cloud), Some(location)) = (p.cloud, p.location) else {
             return;
         };
-        for kinds in cloud.facts().nsg_tag_replacements.values() {
-            for kind in kinds {
-                if !iplists::has_published(cloud, location, kind) {
-                    self.push(Diagnostic::error(E_NO_PUBLISHED_IPS, "location", format!("in {} the Logic Apps service tags do not work in NSGs, and no `{kind}` addresses are published for `{location}`", cloud.facts().display_name)).with_help("choose a location with published Logic Apps addresses (data/logicapps-ips.csv)"));
-                    return;
-                }
-            }
+        if let Some(kind) = iplists::missing_replacement(cloud, location) {
+            self.push(Diagnostic::error(E_NO_PUBLISHED_IPS, "location", format!("in {} the Logic Apps service tags do not work in NSGs, and no `{kind}` addresses are published for `{location}`", cloud.facts().display_name)).with_help("choose a location with published Logic Apps addresses (data/logicapps-ips.csv)"));
+            return;
         }
         let needs_connectors = p.access_endpoint == Some(AccessEndpoint::External)
             || p.forced_tunneling.is_some_and(|f| f.mode == super::TunnelingMode::Firewall);

@@ -8,7 +8,7 @@
 
 use ise_model::env::Environment;
 use ise_model::requirement::Kind;
-use ise_model::resolve::{Peer, Resolved};
+use ise_model::resolve::Resolved;
 use serde::Serialize;
 
 /// Delegation service name. Seed 002's prose writes `Microsoft.integrationServiceEnvironment`;
@@ -30,18 +30,8 @@ pub struct PlanSubnet {
 }
 
 pub fn build(env: &Environment, reqs: &[Resolved], route_table: bool) -> Vec<PlanSubnet> {
+    let services = ise_model::resolve::service_endpoints(reqs);
     let endpoints: Vec<&Resolved> = reqs.iter().filter(|r| r.kind == Kind::ServiceEndpoint).collect();
-    let mut services: Vec<String> = endpoints
-        .iter()
-        .filter_map(|r| {
-            if let Peer::Service { name } = &r.destination {
-                Some(name.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
-    services.sort();
     let mut ids: Vec<String> = endpoints.iter().map(|r| r.id.clone()).collect();
     ids.sort();
     env.subnets
