@@ -1,11 +1,9 @@
 //! Exact first-match evaluation of one NSG direction over a domain of packets.
 //!
-//! Rules are ordered by priority and intersected with the domain. The "small" dimensions
-//! (protocol, the address dimension with fewer rule boundaries, source ports, destination ports)
-//! are cut into atoms one after the other; each atom keeps the ordered list of rules covering it,
-//! and the result below a dimension depends on that list only, so it is memoized on it. The last,
-//! "large" address dimension is painted first-match in one sweep. Every packet of the domain lands
-//! in exactly one region, with the rule that decides it and the rule that would decide it next.
+//! Rules are ordered by priority and intersected with the domain; the decision structure itself
+//! (dimensions cut into atoms, memoized on the rules still active, the last one painted) lives in
+//! `tree`. Every packet of the domain lands in exactly one region, with the rule that decides it
+//! and the rule that would decide it if that one were removed.
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
-//! The decision structure behind the engine: the "small" dimensions (protocol, one address
-//! dimension, source ports, destination ports) are cut into atoms one after the other, and the
-//! remaining "large" address dimension is painted first-match.
+//! The decision structure behind the engine: the protocol and three of the four other dimensions
+//! are cut into atoms one after the other (each atom keeps the ordered list of rules covering it),
+//! and the last dimension is painted with the first and second rule covering each value.
 //!
 //! Two things keep it fast and compact. The result below a level depends only on the ordered list
 //! of rules still active there, so it is memoized on that list (cut short after two rules that
@@ -13,91 +13,119 @@ use super::engine::Region;
 use super::flows::{FlowBox, ProtoSet};
 use super::fxhash::FxMap;
 use super::intervals::IntervalSet;
-use super::partition::{Painted, Scratch};
+use super::partition::Scratch;
 
 /// Cuts `domain` into regions by first and second matching box. `boxes` are in evaluation order
 /// and already inside `domain`; `ids[k]` is the rule index of `boxes[k]`.
 pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBox) -> Vec<Region> {
-    // Paint the address dimension with more boundaries; cut the other into atoms.
-    let count = |f: fn(&FlowBox) -> &IntervalSet<u32>| -> usize { boxes.iter().map(|b| f(b).intervals().len()).sum() };
-    let large = if count(FlowBox::src) > count(FlowBox::dst) {
-        Axis::Src
-    } else {
-        Axis::Dst
-    };
+    let coded: Vec<[IntervalSet<u32>; 4]> = boxes.iter().map(code).collect();
+    let domain_coded = code(domain);
+    let order = dimension_order(&coded);
     let mut b = Builder {
         boxes,
-        domain,
-        large,
+        coded: &coded,
+        domain: &domain_coded,
+        protocols: domain.protocols(),
+        order,
         full_from: Vec::new(),
         memo: Default::default(),
         nodes: Vec::new(),
         interned: FxMap::default(),
         scratch: Scratch::default(),
     };
-    b.full_from = boxes.iter().map(|x| b.full_from_level(x)).collect();
+    b.full_from = (0..boxes.len()).map(|k| b.full_from_level(k)).collect();
     let root = b.build(0, (0..boxes.len() as u32).collect());
     let mut path = Path {
         protocols: domain.protocols(),
-        small: b.large.small(domain).clone(),
+        src: domain.src().clone(),
         src_ports: domain.src_ports().clone(),
+        dst: domain.dst().clone(),
         dst_ports: domain.dst_ports().clone(),
     };
     let mut out = Vec::new();
-    b.flatten(root, &mut path, ids, &mut out);
-    STAT.with(|c| {
-        eprintln!(
-            "leaves {:?} memo {:?}",
-            c.borrow(),
-            b.memo.iter().map(|m| m.len()).collect::<Vec<_>>()
-        );
-        *c.borrow_mut() = Default::default();
-    });
+    b.flatten(root, 0, &mut path, ids, &mut out);
     out
 }
 
-/// The address dimension that is painted; the other one is cut into atoms.
-#[derive(Clone, Copy)]
-enum Axis {
-    Src,
-    Dst,
+/// The four non-protocol dimensions, in `code` order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dim {
+    Src = 0,
+    SrcPorts = 1,
+    Dst = 2,
+    DstPorts = 3,
 }
 
-impl Axis {
-    fn small(self, b: &FlowBox) -> &IntervalSet<u32> {
-        match self {
-            Axis::Src => b.dst(),
-            Axis::Dst => b.src(),
-        }
-    }
+const DIMS: [Dim; 4] = [Dim::Src, Dim::SrcPorts, Dim::Dst, Dim::DstPorts];
 
-    fn large(self, b: &FlowBox) -> &IntervalSet<u32> {
-        match self {
-            Axis::Src => b.src(),
-            Axis::Dst => b.dst(),
+/// A box's four non-protocol sets, ports widened to `u32` so that every dimension sweeps alike.
+fn code(b: &FlowBox) -> [IntervalSet<u32>; 4] {
+    let widen = |s: &IntervalSet<u16>| {
+        IntervalSet::from_normalized(
+            &s.intervals()
+                .iter()
+                .map(|&(lo, hi)| (u32::from(lo), u32::from(hi)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    [b.src().clone(), widen(b.src_ports()), b.dst().clone(), widen(b.dst_ports())]
+}
+
+/// A set of one dimension in its own type.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum DimSet {
+    Addresses(IntervalSet<u32>),
+    Ports(IntervalSet<u16>),
+}
+
+fn decode(d: Dim, s: IntervalSet<u32>) -> DimSet {
+    match d {
+        Dim::Src | Dim::Dst => DimSet::Addresses(s),
+        Dim::SrcPorts | Dim::DstPorts => {
+            let narrow = |v: u32| u16::try_from(v).expect("port");
+            DimSet::Ports(IntervalSet::from_normalized(
+                &s.intervals().iter().map(|&(lo, hi)| (narrow(lo), narrow(hi))).collect::<Vec<_>>(),
+            ))
         }
     }
+}
+
+/// Dimensions from the most rule boundaries to the fewest. A dimension cut near the top is swept
+/// once and its atoms merge wherever their sub-results are equal; the painted (last) dimension is
+/// swept again for every leaf and repeated in every region of it. So the busiest dimension (often
+/// the source addresses, with service tags of thousands of prefixes) goes first; painting it last
+/// measured 20 to 100 times slower, with 30 times more regions, on 1,000-rule NSGs.
+fn dimension_order(coded: &[[IntervalSet<u32>; 4]]) -> [Dim; 4] {
+    let mut order = DIMS;
+    let weight = |d: Dim| -> usize { coded.iter().map(|c| c[d as usize].intervals().len()).sum() };
+    order.sort_by_key(|&d| (std::cmp::Reverse(weight(d)), d as usize));
+    order
 }
 
 type NodeId = usize;
+
+/// The first and second rule covering a painted group.
+type Deciders = (Option<u32>, Option<u32>);
 
 /// The result below one level: groups of atoms of that level's dimension, each with the node of
 /// the next level (or, at the last level, the painted first and second rules).
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Node {
     Protocols(Vec<(ProtoSet, NodeId)>),
-    Address(Vec<(IntervalSet<u32>, NodeId)>),
-    SrcPorts(Vec<(IntervalSet<u16>, NodeId)>),
-    DstPorts(Vec<(IntervalSet<u16>, NodeId)>),
-    Leaf(Vec<Painted<u32>>),
+    Cut(Vec<(DimSet, NodeId)>),
+    Leaf(Vec<(DimSet, Deciders)>),
 }
 
+/// Protocol, three cut dimensions, the painted dimension.
 const LEVELS: usize = 5;
 
 struct Builder<'a> {
     boxes: &'a [FlowBox],
-    domain: &'a FlowBox,
-    large: Axis,
+    coded: &'a [[IntervalSet<u32>; 4]],
+    domain: &'a [IntervalSet<u32>; 4],
+    protocols: ProtoSet,
+    /// Dimensions of levels 1 to 4.
+    order: [Dim; 4],
     /// Per box, the first level from which it covers the whole domain in every later dimension.
     full_from: Vec<usize>,
     /// Per level, node by (shortened) active list.
@@ -108,16 +136,23 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn full_from_level(&self, b: &FlowBox) -> usize {
-        let d = self.domain;
-        let full = [
-            b.protocols() == d.protocols(),
-            self.large.small(b) == self.large.small(d),
-            b.src_ports() == d.src_ports(),
-            b.dst_ports() == d.dst_ports(),
-            self.large.large(b) == self.large.large(d),
-        ];
-        (0..=LEVELS).rev().take_while(|&l| l == LEVELS || full[l]).last().unwrap_or(LEVELS)
+    /// Whether box `k` covers the domain's whole set at `level`.
+    fn full_at(&self, k: usize, level: usize) -> bool {
+        match level {
+            0 => self.boxes[k].protocols() == self.protocols,
+            _ => {
+                let d = self.order[level - 1] as usize;
+                self.coded[k][d] == self.domain[d]
+            }
+        }
+    }
+
+    fn full_from_level(&self, k: usize) -> usize {
+        let mut from = LEVELS;
+        while from > 0 && self.full_at(k, from - 1) {
+            from -= 1;
+        }
+        from
     }
 
     fn intern(&mut self, n: Node) -> NodeId {
@@ -142,46 +177,39 @@ impl Builder<'_> {
         if let Some(&id) = self.memo[level].get(&active) {
             return id;
         }
-        let (boxes, domain, axis) = (self.boxes, self.domain, self.large);
-        let node = match level {
-            0 => {
-                // Six protocols: group them by the rules matching each.
-                let mut groups: Vec<(ProtoSet, Vec<u32>)> = Vec::new();
-                for p in domain.protocols().iter() {
-                    let sub: Vec<u32> = active
-                        .iter()
-                        .copied()
-                        .filter(|&r| boxes[r as usize].protocols().contains(p))
-                        .collect();
-                    match groups.iter_mut().find(|(_, l)| *l == sub) {
-                        Some(g) => g.0 = g.0.union(ProtoSet::single(p)),
-                        None => groups.push((ProtoSet::single(p), sub)),
-                    }
+        let (boxes, coded) = (self.boxes, self.coded);
+        let node = if level == 0 {
+            // Six protocols: group them by the rules matching each.
+            let mut groups: Vec<(ProtoSet, Vec<u32>)> = Vec::new();
+            for p in self.protocols.iter() {
+                let sub: Vec<u32> = active
+                    .iter()
+                    .copied()
+                    .filter(|&r| boxes[r as usize].protocols().contains(p))
+                    .collect();
+                match groups.iter_mut().find(|(_, l)| *l == sub) {
+                    Some(g) => g.0 = g.0.union(ProtoSet::single(p)),
+                    None => groups.push((ProtoSet::single(p), sub)),
                 }
-                let children = self.children(1, groups);
-                Node::Protocols(merge(children, |a, b| a.union(*b)))
             }
-            1 => {
-                let groups = self
-                    .scratch
-                    .partition(axis.small(domain), &active, |r| axis.small(&boxes[r as usize]));
-                Node::Address(merge(self.children(2, groups), IntervalSet::union))
-            }
-            2 => {
-                let groups = self
-                    .scratch
-                    .partition(domain.src_ports(), &active, |r| boxes[r as usize].src_ports());
-                Node::SrcPorts(merge(self.children(3, groups), IntervalSet::union))
-            }
-            3 => {
-                let groups = self
-                    .scratch
-                    .partition(domain.dst_ports(), &active, |r| boxes[r as usize].dst_ports());
-                Node::DstPorts(merge(self.children(4, groups), IntervalSet::union))
-            }
-            _ => {
-                let universe = axis.large(domain);
-                Node::Leaf(self.scratch.paint(universe, &active, |r| axis.large(&boxes[r as usize])))
+            let children = groups.into_iter().map(|(s, sub)| (s, self.build(1, sub))).collect();
+            Node::Protocols(merge(children, |a, b| a.union(*b)))
+        } else {
+            let dim = self.order[level - 1];
+            let d = dim as usize;
+            let universe = &self.domain[d];
+            if level < LEVELS - 1 {
+                let groups = self.scratch.partition(universe, &active, |r| &coded[r as usize][d]);
+                let children = groups.into_iter().map(|(s, sub)| (s, self.build(level + 1, sub))).collect();
+                Node::Cut(
+                    merge(children, IntervalSet::union)
+                        .into_iter()
+                        .map(|(s, c)| (decode(dim, s), c))
+                        .collect(),
+                )
+            } else {
+                let painted = self.scratch.paint(universe, &active, |r| &coded[r as usize][d]);
+                Node::Leaf(painted.into_iter().map(|(s, k)| (decode(dim, s), k)).collect())
             }
         };
         let id = self.intern(node);
@@ -189,45 +217,32 @@ impl Builder<'_> {
         id
     }
 
-    fn children<S>(&mut self, level: usize, groups: Vec<(S, Vec<u32>)>) -> Vec<(S, NodeId)> {
-        groups.into_iter().map(|(s, sub)| (s, self.build(level, sub))).collect()
-    }
-
-    fn flatten(&self, id: NodeId, path: &mut Path, ids: &[usize], out: &mut Vec<Region>) {
+    fn flatten(&self, id: NodeId, level: usize, path: &mut Path, ids: &[usize], out: &mut Vec<Region>) {
         match &*self.nodes[id] {
             Node::Protocols(groups) => {
                 for (s, child) in groups {
                     path.protocols = *s;
-                    self.flatten(*child, path, ids, out);
+                    self.flatten(*child, level + 1, path, ids, out);
                 }
             }
-            Node::Address(groups) => {
+            Node::Cut(groups) => {
                 for (s, child) in groups {
-                    path.small = s.clone();
-                    self.flatten(*child, path, ids, out);
-                }
-            }
-            Node::SrcPorts(groups) => {
-                for (s, child) in groups {
-                    path.src_ports = s.clone();
-                    self.flatten(*child, path, ids, out);
-                }
-            }
-            Node::DstPorts(groups) => {
-                for (s, child) in groups {
-                    path.dst_ports = s.clone();
-                    self.flatten(*child, path, ids, out);
+                    path.set(self.order[level - 1], s);
+                    self.flatten(*child, level + 1, path, ids, out);
                 }
             }
             Node::Leaf(painted) => {
-                for (set, (first, second)) in painted {
-                    let (src, dst) = match self.large {
-                        Axis::Src => (set.clone(), path.small.clone()),
-                        Axis::Dst => (path.small.clone(), set.clone()),
-                    };
+                for (s, (first, second)) in painted {
+                    path.set(self.order[level - 1], s);
                     // Rule boxes hold the portless invariant, so an atom with a portless protocol
                     // always sits under full port sets.
-                    let flows = FlowBox::from_raw(path.protocols, src, path.src_ports.clone(), dst, path.dst_ports.clone());
+                    let flows = FlowBox::from_raw(
+                        path.protocols,
+                        path.src.clone(),
+                        path.src_ports.clone(),
+                        path.dst.clone(),
+                        path.dst_ports.clone(),
+                    );
                     out.push(Region {
                         flows,
                         decider: first.map(|p| ids[p as usize]),
@@ -255,12 +270,23 @@ fn merge<S>(groups: Vec<(S, NodeId)>, union: impl Fn(&S, &S) -> S) -> Vec<(S, No
     out
 }
 
-/// The small-dimension sets on the way down to a leaf.
+/// The sets on the way down to a leaf.
 struct Path {
     protocols: ProtoSet,
-    small: IntervalSet<u32>,
+    src: IntervalSet<u32>,
     src_ports: IntervalSet<u16>,
+    dst: IntervalSet<u32>,
     dst_ports: IntervalSet<u16>,
 }
 
-thread_local! { static STAT: std::cell::RefCell<(usize,usize,usize,usize)> = Default::default(); }
+impl Path {
+    fn set(&mut self, d: Dim, s: &DimSet) {
+        match (d, s) {
+            (Dim::Src, DimSet::Addresses(s)) => self.src = s.clone(),
+            (Dim::Dst, DimSet::Addresses(s)) => self.dst = s.clone(),
+            (Dim::SrcPorts, DimSet::Ports(s)) => self.src_ports = s.clone(),
+            (Dim::DstPorts, DimSet::Ports(s)) => self.dst_ports = s.clone(),
+            _ => unreachable!("a dimension's sets have its type"),
+        }
+    }
+}
