@@ -7,6 +7,7 @@ pub const LOCATIONS_CSV: &str = include_str!("../../../data/locations.csv");
 pub const LOGICAPPS_IPS_CSV: &str = include_str!("../../../data/logicapps-ips.csv");
 pub const ASE_MANAGEMENT_CSV: &str = include_str!("../../../data/ase-management-addresses.csv");
 pub const APIM_CONTROL_PLANE_CSV: &str = include_str!("../../../data/apim-control-plane-ips.csv");
+pub const FIREWALL_DEPENDENCIES_CSV: &str = include_str!("../../../data/firewall-dependencies.csv");
 pub const EXAMPLE_ENVIRONMENT: &str = include_str!("../../../data/example-environment.json");
 
 pub const SERVICE_TAGS_PUBLIC: &str = include_str!("../../../data/servicetags/ServiceTags_Public_20251028.json");

@@ -1,5 +1,7 @@
 //! Backends: one module and one template per artifact. Each reads only the plan.
 
+mod firewall_classic;
+mod firewall_policy;
 mod ids;
 mod nsg;
 mod plan_json;
@@ -19,6 +21,14 @@ pub struct Artifact {
 /// Every artifact of the plan, sorted by file name.
 pub fn render_all(plan: &Plan) -> Vec<Artifact> {
     let mut out = vec![
+        Artifact {
+            file_name: "firewall-classic.json",
+            contents: firewall_classic::render(plan),
+        },
+        Artifact {
+            file_name: "firewall-policy.json",
+            contents: firewall_policy::render(plan),
+        },
         Artifact {
             file_name: "nsg.json",
             contents: nsg::render(plan),

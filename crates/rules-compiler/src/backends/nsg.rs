@@ -36,6 +36,15 @@ fn address_fields(props: &mut Map<String, Value>, side: &str, a: &AddressMatch) 
                 json!(p.iter().map(ToString::to_string).collect::<Vec<_>>()),
             );
         }
+        AddressMatch::Prefixes6(p) if p.len() == 1 => {
+            props.insert(format!("{side}AddressPrefix"), json!(p[0].to_string()));
+        }
+        AddressMatch::Prefixes6(p) => {
+            props.insert(
+                format!("{side}AddressPrefixes"),
+                json!(p.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            );
+        }
     }
 }
 

@@ -8,6 +8,14 @@ use std::sync::OnceLock;
 
 /// Name and text of every template, embedded.
 const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "firewall-classic.json",
+        include_str!("../../../../templates/firewall-classic.json.hbs"),
+    ),
+    (
+        "firewall-policy.json",
+        include_str!("../../../../templates/firewall-policy.json.hbs"),
+    ),
     ("nsg.json", include_str!("../../../../templates/nsg.json.hbs")),
     ("plan.json", include_str!("../../../../templates/plan.json.hbs")),
     ("route-table.json", include_str!("../../../../templates/route-table.json.hbs")),

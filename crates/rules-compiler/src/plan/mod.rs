@@ -2,11 +2,18 @@
 //! environment and the service tags; every backend reads only the plan, none re-derives
 //! requirements.
 
+mod firewall;
 mod nsg_rules;
 mod priorities;
 mod routes;
 mod subnets;
 
+pub use firewall::{
+    ApplicationDestination, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, DependencyTarget, FirewallAction,
+    FirewallDependency, NetworkDestination, NetworkProtocol, NetworkRule, PlanFirewall, RuleCollection, APPLICATION_COLLECTION,
+    APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, MAX_NETWORK_PAIRS, NETWORK_COLLECTION, NETWORK_PRIORITY,
+    RULE_COLLECTION_GROUP, RULE_COLLECTION_GROUP_PRIORITY,
+};
 pub use routes::{NextHop, PlanRoute, MAX_ROUTES, MAX_TAG_ROUTES};
 pub use subnets::{PlanSubnet, DELEGATION_SERVICE};
 
@@ -45,6 +52,8 @@ pub struct Plan {
     pub routes: Vec<PlanRoute>,
     /// The four subnets with their associations, service endpoints and delegation.
     pub subnets: Vec<PlanSubnet>,
+    /// Azure Firewall dependencies and rule collections; empty collections unless mode `firewall`.
+    pub firewall: PlanFirewall,
 }
 
 /// Builds the plan; errors are coded diagnostics (limits exceeded, tags missing from the file).
@@ -53,9 +62,13 @@ pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>)
         .map(str::to_string)
         .unwrap_or_else(ise_model::requirement::latest_table_version);
     let requirements = resolve::resolve(env, Some(&version));
-    let (security_rules, routes) = match (nsg_rules::build(env, &requirements, tags), routes::build(env, &requirements, tags)) {
-        (Ok(s), Ok(r)) => (s, r),
-        (s, r) => return Err(s.err().into_iter().chain(r.err()).flatten().collect()),
+    let (security_rules, routes, firewall) = match (
+        nsg_rules::build(env, &requirements, tags),
+        routes::build(env, &requirements, tags),
+        firewall::build(env, &requirements, tags),
+    ) {
+        (Ok(s), Ok(r), Ok(f)) => (s, r, f),
+        (s, r, f) => return Err(s.err().into_iter().chain(r.err()).chain(f.err()).flatten().collect()),
     };
     let subnets = subnets::build(env, &requirements, !routes.is_empty());
     Ok(Plan {
@@ -66,5 +79,6 @@ pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>)
         security_rules,
         routes,
         subnets,
+        firewall,
     })
 }

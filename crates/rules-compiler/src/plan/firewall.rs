@@ -1,0 +1,568 @@
+//! The Azure Firewall part of the plan (forced tunneling mode `firewall`): what the ISE subnets need
+//! through the firewall, as dependencies with provenance and as the rule collections that allow
+//! exactly them.
+//!
+//! The dependencies are data: `data/firewall-dependencies.csv` (reviewed rows from the ASE, Redis and
+//! API Management tables, each naming the source rows it comes from; see data/SOURCES.md), the
+//! `firewall-application` rows of the requirement table (`fw-ase-fqdn-tag`), and the environment's
+//! outbound destinations (what workflows call has to pass the firewall too). Rows apply per cloud
+//! and condition (`always`, `custom-dns`).
+//!
+//! Rules: one rule per dependency, named by its id, source = the four ISE subnet prefixes.
+//! - network collection `ise-network-dependencies` (priority 200): service tags, addresses, `*`;
+//!   protocols `TCP`/`UDP` as the tables give them. A service tag is written as the tag when the
+//!   cloud's tag file says it works in Azure Firewall (`networkFeatures` has `FW`); otherwise (China
+//!   publishes several tags without `FW`) its IPv4 prefixes are written, with a note.
+//! - network collection `ise-outbound-destinations` (priority 210): `outboundDestinations`.
+//! - application collection `ise-application-dependencies` (priority 300): FQDN tags and FQDNs,
+//!   `Http:80`/`Https:443` only (what policy application rules accept).
+//!
+//! A collection without rules is left out. The collections live in the rule collection group
+//! `ise-dependencies` (priority 500) of the policy, or directly on a classic firewall. Azure
+//! evaluates DNAT, then network, then application rules; the network collections only allow, so
+//! they never take an FQDN dependency's port away from the application rules.
+//!
+//! Outside mode `firewall` the part is empty (no dependencies, no collections); the backends still
+//! write their files, with empty collections, so the artifact names never depend on the mode.
+
+use super::nsg_rules::description;
+use ipnet::Ipv4Net;
+use ise_model::codes::{E_FIREWALL_LIMIT, E_TAG_MISSING};
+use ise_model::diag::Diagnostic;
+use ise_model::env::{Environment, TunnelingMode};
+use ise_model::ports::{self, PortRange};
+use ise_model::requirement::Kind;
+use ise_model::resolve::{Peer, Resolved};
+use ise_model::servicetags::ServiceTags;
+use serde::{Deserialize, Serialize};
+
+pub const RULE_COLLECTION_GROUP: &str = "ise-dependencies";
+pub const RULE_COLLECTION_GROUP_PRIORITY: u32 = 500;
+pub const NETWORK_COLLECTION: &str = "ise-network-dependencies";
+pub const NETWORK_PRIORITY: u32 = 200;
+pub const DESTINATIONS_COLLECTION: &str = "ise-outbound-destinations";
+pub const DESTINATIONS_PRIORITY: u32 = 210;
+pub const APPLICATION_COLLECTION: &str = "ise-application-dependencies";
+pub const APPLICATION_PRIORITY: u32 = 300;
+/// Azure Firewall limit (data/azure-limits.csv): unique source/destination pairs over all network
+/// rules (sources x destinations per rule; a service tag or `*` counts as one destination).
+pub const MAX_NETWORK_PAIRS: usize = 20_000;
+
+/// The embedded dependency table.
+const TABLE: &str = ise_model::data::FIREWALL_DEPENDENCIES_CSV;
+
+/// Network rule protocols as ARM writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum NetworkProtocol {
+    #[serde(rename = "TCP")]
+    Tcp,
+    #[serde(rename = "UDP")]
+    Udp,
+    #[serde(rename = "ICMP")]
+    Icmp,
+    Any,
+}
+
+/// Application rule protocols. Policies accept Http and Https; classic collections also Mssql.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ApplicationProtocolType {
+    Http,
+    Https,
+    Mssql,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationProtocol {
+    pub protocol_type: ApplicationProtocolType,
+    pub port: u16,
+}
+
+impl std::fmt::Display for ApplicationProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}:{}", self.protocol_type, self.port)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FirewallAction {
+    Allow,
+    Deny,
+}
+
+/// A network rule in the shape both ARM forms share (the backends name the protocol field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkRule {
+    pub name: String,
+    pub description: String,
+    pub ip_protocols: Vec<NetworkProtocol>,
+    /// CIDRs, IPs, ranges `a-b` or `*`.
+    pub source_addresses: Vec<String>,
+    /// CIDRs, IPs, ranges, service tags or `*`.
+    pub destination_addresses: Vec<String>,
+    /// `*`, `443`, `6379-6383`.
+    pub destination_ports: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationRule {
+    pub name: String,
+    pub description: String,
+    pub protocols: Vec<ApplicationProtocol>,
+    pub source_addresses: Vec<String>,
+    pub fqdn_tags: Vec<String>,
+    pub target_fqdns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleCollection<R> {
+    pub name: String,
+    pub priority: u32,
+    pub action: FirewallAction,
+    pub rules: Vec<R>,
+}
+
+/// Where a network dependency goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum NetworkDestination {
+    ServiceTag {
+        name: String,
+    },
+    Prefixes {
+        label: String,
+        prefixes: Vec<Ipv4Net>,
+    },
+    /// `*`: every address (NTP and the ASE's port 12000, as the ASE doc gives them).
+    Any,
+}
+
+/// What an application dependency names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum ApplicationDestination {
+    FqdnTag { name: String },
+    Fqdn { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "collection")]
+pub enum DependencyTarget {
+    Network {
+        protocols: Vec<NetworkProtocol>,
+        destination: NetworkDestination,
+        ports: Vec<PortRange>,
+    },
+    Application {
+        protocols: Vec<ApplicationProtocol>,
+        destination: ApplicationDestination,
+    },
+}
+
+/// One thing the ISE subnets need through the firewall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirewallDependency {
+    /// Unique within the environment; the name of the rule that allows it.
+    pub id: String,
+    #[serde(flatten)]
+    pub target: DependencyTarget,
+    /// Source rows (`file.csv:line+line`, `requirements.csv:id`), `; `-separated.
+    pub reference: String,
+    pub purpose: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanFirewall {
+    /// Name and priority of the policy's rule collection group.
+    pub rule_collection_group: String,
+    pub rule_collection_group_priority: u32,
+    /// The four ISE subnet prefixes (the source of every rule); empty outside firewall mode.
+    pub source_addresses: Vec<Ipv4Net>,
+    pub dependencies: Vec<FirewallDependency>,
+    pub network_rule_collections: Vec<RuleCollection<NetworkRule>>,
+    pub application_rule_collections: Vec<RuleCollection<ApplicationRule>>,
+}
+
+impl PlanFirewall {
+    fn empty() -> Self {
+        PlanFirewall {
+            rule_collection_group: RULE_COLLECTION_GROUP.into(),
+            rule_collection_group_priority: RULE_COLLECTION_GROUP_PRIORITY,
+            source_addresses: Vec::new(),
+            dependencies: Vec::new(),
+            network_rule_collections: Vec::new(),
+            application_rule_collections: Vec::new(),
+        }
+    }
+}
+
+/// One row of data/firewall-dependencies.csv.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TableRow {
+    pub id: String,
+    pub collection: String,
+    pub protocols: String,
+    pub source: String,
+    pub destination_kind: String,
+    pub destination: String,
+    pub ports: String,
+    /// Space-separated address-list cloud names (`AzureCloud AzureUSGovernment`).
+    pub clouds: String,
+    pub condition: String,
+    pub reference: String,
+    pub purpose: String,
+}
+
+/// The rows of the embedded table, in file order.
+pub fn table() -> Vec<TableRow> {
+    csv::Reader::from_reader(TABLE.as_bytes())
+        .deserialize()
+        .collect::<Result<Vec<TableRow>, _>>()
+        .expect("embedded data/firewall-dependencies.csv parses (tested)")
+}
+
+fn network_protocol(p: &str) -> NetworkProtocol {
+    match p {
+        "TCP" => NetworkProtocol::Tcp,
+        "UDP" => NetworkProtocol::Udp,
+        "ICMP" => NetworkProtocol::Icmp,
+        "Any" => NetworkProtocol::Any,
+        other => panic!("data/firewall-dependencies.csv: unknown network protocol `{other}` (tested)"),
+    }
+}
+
+/// `Http,Https` with `80,443`: paired by position.
+fn application_protocols(id: &str, protocols: &str, ports: &str) -> Vec<ApplicationProtocol> {
+    let protocols: Vec<&str> = protocols.split(',').collect();
+    let ports: Vec<&str> = ports.split(',').collect();
+    assert_eq!(protocols.len(), ports.len(), "{id}: application protocols pair with ports (tested)");
+    protocols
+        .iter()
+        .zip(ports)
+        .map(|(p, port)| ApplicationProtocol {
+            protocol_type: match *p {
+                "Http" => ApplicationProtocolType::Http,
+                "Https" => ApplicationProtocolType::Https,
+                other => panic!("{id}: application rules take Http or Https, not `{other}` (tested)"),
+            },
+            port: port.parse().unwrap_or_else(|_| panic!("{id}: port `{port}` (tested)")),
+        })
+        .collect()
+}
+
+fn row_applies(row: &TableRow, env: &Environment) -> bool {
+    assert_eq!(
+        row.source, "ise-subnets",
+        "{}: every dependency starts at the ISE subnets (tested)",
+        row.id
+    );
+    let cloud = &env.cloud.facts().ip_list_cloud;
+    let condition = match row.condition.as_str() {
+        "always" => true,
+        "custom-dns" => !env.custom_dns_servers.is_empty(),
+        other => panic!("{}: unknown condition `{other}` (tested)", row.id),
+    };
+    condition && row.clouds.split_whitespace().any(|c| c == cloud)
+}
+
+fn dependency_of_row(row: &TableRow, env: &Environment) -> FirewallDependency {
+    let target = match row.collection.as_str() {
+        "network" => DependencyTarget::Network {
+            protocols: row.protocols.split(',').map(network_protocol).collect(),
+            destination: match row.destination_kind.as_str() {
+                "servicetag" => NetworkDestination::ServiceTag {
+                    name: row.destination.clone(),
+                },
+                "any" => NetworkDestination::Any,
+                "ip" => NetworkDestination::Prefixes {
+                    label: "addresses".into(),
+                    prefixes: row
+                        .destination
+                        .split_whitespace()
+                        .map(|a| a.parse::<std::net::Ipv4Addr>().map(Ipv4Net::from).or_else(|_| a.parse::<Ipv4Net>()))
+                        .collect::<Result<_, _>>()
+                        .unwrap_or_else(|e| panic!("{}: {e} (tested)", row.id)),
+                },
+                "custom-dns" => NetworkDestination::Prefixes {
+                    label: "custom DNS servers".into(),
+                    prefixes: env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect(),
+                },
+                other => panic!("{}: network destination kind `{other}` (tested)", row.id),
+            },
+            ports: ports::normalise(&ports::parse_list(&row.ports).unwrap_or_else(|e| panic!("{}: {e} (tested)", row.id))),
+        },
+        "application" => DependencyTarget::Application {
+            protocols: application_protocols(&row.id, &row.protocols, &row.ports),
+            destination: match row.destination_kind.as_str() {
+                "fqdntag" => ApplicationDestination::FqdnTag {
+                    name: row.destination.clone(),
+                },
+                "fqdn" => ApplicationDestination::Fqdn {
+                    name: row.destination.clone(),
+                },
+                other => panic!("{}: application destination kind `{other}` (tested)", row.id),
+            },
+        },
+        other => panic!("{}: unknown collection `{other}` (tested)", row.id),
+    };
+    FirewallDependency {
+        id: row.id.clone(),
+        target,
+        reference: row.reference.clone(),
+        purpose: row.purpose.clone(),
+        notes: Vec::new(),
+    }
+}
+
+/// A `firewall-application` row of the requirement table (`fw-ase-fqdn-tag`).
+fn dependency_of_requirement(r: &Resolved) -> Option<FirewallDependency> {
+    let Peer::FqdnTag { name } = &r.destination else {
+        return None;
+    };
+    let ports = r.ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    Some(FirewallDependency {
+        id: r.id.clone(),
+        target: DependencyTarget::Application {
+            protocols: application_protocols(&r.id, &r.protocol, &ports),
+            destination: ApplicationDestination::FqdnTag { name: name.clone() },
+        },
+        reference: format!("requirements.csv:{}", r.requirement),
+        purpose: r.purpose.clone(),
+        notes: r.notes.clone(),
+    })
+}
+
+/// An outbound destination (`out-dest-<name>`) as a network dependency.
+fn dependency_of_destination(r: &Resolved) -> Option<FirewallDependency> {
+    let Peer::Prefixes { label, prefixes } = &r.destination else {
+        return None;
+    };
+    let protocols = match r.protocol.as_str() {
+        "Tcp" => vec![NetworkProtocol::Tcp],
+        "Udp" => vec![NetworkProtocol::Udp],
+        _ => vec![NetworkProtocol::Any],
+    };
+    Some(FirewallDependency {
+        id: r.id.clone(),
+        target: DependencyTarget::Network {
+            protocols,
+            destination: NetworkDestination::Prefixes {
+                label: label.clone(),
+                prefixes: prefixes.clone(),
+            },
+            ports: ports::normalise(&r.ports),
+        },
+        reference: format!("requirements.csv:{}", r.requirement),
+        purpose: r.purpose.clone(),
+        notes: Vec::new(),
+    })
+}
+
+/// Whether the cloud's tag file lets Azure Firewall rules name this tag.
+fn tag_works_in_firewall(tags: &ServiceTags, tag: &str) -> bool {
+    tags.get(tag).is_some_and(|t| t.network_features.iter().any(|f| f == "FW"))
+}
+
+fn cidrs(prefixes: &[Ipv4Net]) -> Vec<String> {
+    let mut p = Ipv4Net::aggregate(&prefixes.to_vec());
+    p.sort();
+    p.iter().map(ToString::to_string).collect()
+}
+
+/// The network rule of a dependency; `None` (with a diagnostic) when its tag is not in the file.
+fn network_rule(dep: &mut FirewallDependency, sources: &[String], tags: &ServiceTags, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
+    let DependencyTarget::Network {
+        protocols,
+        destination,
+        ports,
+    } = &dep.target
+    else {
+        return None;
+    };
+    let destinations = match destination {
+        NetworkDestination::Any => vec!["*".to_string()],
+        NetworkDestination::Prefixes { prefixes, .. } => cidrs(prefixes),
+        NetworkDestination::ServiceTag { name } if tag_works_in_firewall(tags, name) => vec![name.clone()],
+        NetworkDestination::ServiceTag { name } => match tags.get(name) {
+            Some(t) => {
+                let written = cidrs(&t.ipv4());
+                dep.notes.push(format!(
+                    "tag {name} cannot be named in Azure Firewall rules in this cloud (its networkFeatures lack FW): its {} IPv4 prefixes (service-tag file change {}) are written instead",
+                    written.len(),
+                    tags.change_number
+                ));
+                written
+            }
+            None => {
+                diags.push(
+                    Diagnostic::error(
+                        E_TAG_MISSING,
+                        "",
+                        format!(
+                            "firewall dependency {} needs service tag `{name}`, which the service-tag file (cloud {}, change {}) does not have",
+                            dep.id, tags.cloud, tags.change_number
+                        ),
+                    )
+                    .with_help("use a current service-tag file of the environment's cloud"),
+                );
+                return None;
+            }
+        },
+    };
+    Some(NetworkRule {
+        name: dep.id.clone(),
+        description: description(&dep.id, &dep.purpose),
+        ip_protocols: protocols.clone(),
+        source_addresses: sources.to_vec(),
+        destination_addresses: destinations,
+        destination_ports: ports.iter().map(ToString::to_string).collect(),
+    })
+}
+
+fn application_rule(dep: &FirewallDependency, sources: &[String]) -> Option<ApplicationRule> {
+    let DependencyTarget::Application { protocols, destination } = &dep.target else {
+        return None;
+    };
+    let (fqdn_tags, target_fqdns) = match destination {
+        ApplicationDestination::FqdnTag { name } => (vec![name.clone()], Vec::new()),
+        ApplicationDestination::Fqdn { name } => (Vec::new(), vec![name.clone()]),
+    };
+    Some(ApplicationRule {
+        name: dep.id.clone(),
+        description: description(&dep.id, &dep.purpose),
+        protocols: protocols.clone(),
+        source_addresses: sources.to_vec(),
+        fqdn_tags,
+        target_fqdns,
+    })
+}
+
+fn collection<R>(name: &str, priority: u32, rules: Vec<R>) -> Option<RuleCollection<R>> {
+    (!rules.is_empty()).then(|| RuleCollection {
+        name: name.into(),
+        priority,
+        action: FirewallAction::Allow,
+        rules,
+    })
+}
+
+/// Unique source/destination pairs of the network rules, as Azure counts them (a tag or `*` is one).
+pub fn network_pairs(collections: &[RuleCollection<NetworkRule>]) -> usize {
+    collections
+        .iter()
+        .flat_map(|c| &c.rules)
+        .map(|r| r.source_addresses.len() * r.destination_addresses.len())
+        .sum()
+}
+
+pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<PlanFirewall, Vec<Diagnostic>> {
+    if env.forced_tunneling.mode != TunnelingMode::Firewall {
+        return Ok(PlanFirewall::empty());
+    }
+    let subnets = env.subnet_prefixes();
+    let sources: Vec<String> = subnets.iter().map(ToString::to_string).collect();
+    let mut platform: Vec<FirewallDependency> = reqs
+        .iter()
+        .filter(|r| r.kind == Kind::FirewallApplication)
+        .filter_map(dependency_of_requirement)
+        .collect();
+    platform.extend(table().iter().filter(|r| row_applies(r, env)).map(|r| dependency_of_row(r, env)));
+    let mut destinations: Vec<FirewallDependency> = reqs
+        .iter()
+        .filter(|r| r.kind == Kind::Outbound && r.requirement == "out-workflow-calls")
+        .filter_map(dependency_of_destination)
+        .collect();
+
+    let mut diags = Vec::new();
+    let network: Vec<NetworkRule> = platform
+        .iter_mut()
+        .filter_map(|d| network_rule(d, &sources, tags, &mut diags))
+        .collect();
+    let destination_rules: Vec<NetworkRule> = destinations
+        .iter_mut()
+        .filter_map(|d| network_rule(d, &sources, tags, &mut diags))
+        .collect();
+    let application: Vec<ApplicationRule> = platform.iter().filter_map(|d| application_rule(d, &sources)).collect();
+
+    let network_rule_collections: Vec<RuleCollection<NetworkRule>> = [
+        collection(NETWORK_COLLECTION, NETWORK_PRIORITY, network),
+        collection(DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, destination_rules),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let pairs = network_pairs(&network_rule_collections);
+    if pairs > MAX_NETWORK_PAIRS {
+        diags.push(
+            Diagnostic::error(
+                E_FIREWALL_LIMIT,
+                "",
+                format!("the firewall network rules would hold {pairs} unique source/destination pairs; Azure Firewall allows {MAX_NETWORK_PAIRS}"),
+            )
+            .with_help("merge outbound destinations into fewer, larger prefixes, or use a service-tag file whose tags work in Azure Firewall (FW)"),
+        );
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    platform.append(&mut destinations);
+    Ok(PlanFirewall {
+        rule_collection_group: RULE_COLLECTION_GROUP.into(),
+        rule_collection_group_priority: RULE_COLLECTION_GROUP_PRIORITY,
+        source_addresses: subnets,
+        dependencies: platform,
+        network_rule_collections,
+        application_rule_collections: collection(APPLICATION_COLLECTION, APPLICATION_PRIORITY, application)
+            .into_iter()
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_parses_and_every_row_is_well_formed() {
+        let rows = table();
+        assert!(rows.len() > 20);
+        for r in &rows {
+            assert_eq!(r.source, "ise-subnets", "{}", r.id);
+            assert!(matches!(r.condition.as_str(), "always" | "custom-dns"), "{}", r.id);
+            assert!(
+                r.clouds
+                    .split_whitespace()
+                    .all(|c| ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"].contains(&c)),
+                "{}",
+                r.id
+            );
+            match r.collection.as_str() {
+                "application" => {
+                    let p = application_protocols(&r.id, &r.protocols, &r.ports);
+                    assert!(p.iter().all(|p| matches!(
+                        (p.protocol_type, p.port),
+                        (ApplicationProtocolType::Http, 80) | (ApplicationProtocolType::Https, 443)
+                    )));
+                    assert!(matches!(r.destination_kind.as_str(), "fqdn" | "fqdntag"), "{}", r.id);
+                }
+                "network" => {
+                    assert!(r.protocols.split(',').all(|p| ["TCP", "UDP"].contains(&p)), "{}", r.id);
+                    assert!(ports::parse_list(&r.ports).is_ok(), "{}", r.id);
+                    assert!(
+                        matches!(r.destination_kind.as_str(), "servicetag" | "ip" | "any" | "custom-dns"),
+                        "{}",
+                        r.id
+                    );
+                }
+                other => panic!("{other}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The firewall files isenet writes read back into exactly the plan's rule collections, in both
+//! ARM shapes, and the proof holds on what was read.
+
+use ise_model::env;
+use ise_model::servicetags::ServiceTags;
+use rules_compiler::backends::render_all;
+use rules_compiler::firewall_proof::{prove, NsgSubject, Subject};
+use rules_compiler::firewallfile::parse;
+use rules_compiler::plan;
+
+fn golden(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../../tests/golden/usgov-firewall/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn written_firewall_files_read_back_and_are_proved() {
+    let env = env::load(&golden("env.json"), "env.json").env.unwrap();
+    let tags = ServiceTags::embedded(env.cloud);
+    let plan = plan::build(&env, tags, None).unwrap();
+    let artifacts = render_all(&plan);
+    let rules: Vec<_> = plan.security_rules.iter().map(|r| r.rule.clone()).collect();
+    for name in ["firewall-policy.json", "firewall-classic.json"] {
+        let text = &artifacts.iter().find(|a| a.file_name == name).unwrap().contents;
+        let file = parse(text, name).unwrap();
+        assert_eq!(file.network, plan.firewall.network_rule_collections, "{name}");
+        assert_eq!(file.application, plan.firewall.application_rule_collections, "{name}");
+        let report = prove(&Subject {
+            env: &env,
+            tags,
+            network_rule_collections: &file.network,
+            application_rule_collections: &file.application,
+            dependencies: &plan.firewall.dependencies,
+            nsg: Some(NsgSubject {
+                rules: &rules,
+                udr_prefixes: &["0.0.0.0/0".parse().unwrap()],
+            }),
+        });
+        assert!(
+            report.ok,
+            "{name}: {:?}",
+            report
+                .dependencies
+                .iter()
+                .filter(|d| !d.covered || d.nsg_covered == Some(false))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn restricted_outbound_nsg_admits_every_firewall_dependency() {
+    let mut v: serde_json::Value = serde_json::from_str(&golden("env.json")).unwrap();
+    v["outboundPolicy"] = "restricted".into();
+    let env = env::load(&v.to_string(), "t").env.unwrap();
+    let tags = ServiceTags::embedded(env.cloud);
+    let plan = plan::build(&env, tags, None).unwrap();
+    let rules: Vec<_> = plan.security_rules.iter().map(|r| r.rule.clone()).collect();
+    let report = prove(&Subject {
+        env: &env,
+        tags,
+        network_rule_collections: &plan.firewall.network_rule_collections,
+        application_rule_collections: &plan.firewall.application_rule_collections,
+        dependencies: &plan.firewall.dependencies,
+        nsg: Some(NsgSubject {
+            rules: &rules,
+            udr_prefixes: &["0.0.0.0/0".parse().unwrap()],
+        }),
+    });
+    let blocked: Vec<_> = report
+        .dependencies
+        .iter()
+        .filter(|d| d.nsg_covered == Some(false))
+        .map(|d| d.id.clone())
+        .collect();
+    assert!(blocked.is_empty(), "the NSG blocks firewall dependencies: {blocked:?}");
+}
+
+#[test]
+fn not_a_firewall_file_is_a_coded_error() {
+    assert_eq!(parse("{\"name\": \"x\"}", "f.json").unwrap_err().code, "E1207");
+    assert_eq!(parse("{", "f.json").unwrap_err().code, "E1207");
+    let bad = r#"{"ruleCollections": [{"name": "c", "priority": 10, "action": {"type": "Allow"}, "rules": []}]}"#;
+    assert_eq!(parse(bad, "f.json").unwrap_err().code, "E1207");
+}
