@@ -190,11 +190,20 @@ fn compiled_route_table_is_proved_and_a_broken_one_is_not() {
     let o = isenet(&["verify", "--env", env.to_str().unwrap(), "--routes", table.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("ok       route-ase-mgmt") && text.contains("ok       other-traffic-to-firewall"), "{text}");
+    assert!(
+        text.contains("ok       route-ase-mgmt") && text.contains("ok       other-traffic-to-firewall"),
+        "{text}"
+    );
     // The appliance address is wrong: other traffic no longer reaches the firewall.
     let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(&table).unwrap()).unwrap();
     broken["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = json!("10.10.2.5");
-    let o = isenet(&["verify", "--env", env.to_str().unwrap(), "--routes", &write(&dir, "broken.json", &broken)]);
+    let o = isenet(&[
+        "verify",
+        "--env",
+        env.to_str().unwrap(),
+        "--routes",
+        &write(&dir, "broken.json", &broken),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("WRONG    other-traffic-to-firewall"));
 }
@@ -202,7 +211,15 @@ fn compiled_route_table_is_proved_and_a_broken_one_is_not() {
 #[test]
 fn malformed_route_files_are_coded_errors() {
     let dir = scratch("routes-bad");
-    for (name, text) in [("not-json.json", "{"), ("no-routes.json", "{\"properties\": {}}"), ("no-prefix.json", "{\"routes\": [{\"name\": \"r\", \"nextHopType\": \"Internet\"}]}"), ("unknown-tag.json", "{\"routes\": [{\"name\": \"r\", \"addressPrefix\": \"NoSuchTag\", \"nextHopType\": \"Internet\"}]}")] {
+    for (name, text) in [
+        ("not-json.json", "{"),
+        ("no-routes.json", "{\"properties\": {}}"),
+        ("no-prefix.json", "{\"routes\": [{\"name\": \"r\", \"nextHopType\": \"Internet\"}]}"),
+        (
+            "unknown-tag.json",
+            "{\"routes\": [{\"name\": \"r\", \"addressPrefix\": \"NoSuchTag\", \"nextHopType\": \"Internet\"}]}",
+        ),
+    ] {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         let o = isenet(&["--error-format", "json", "verify", "--routes", p.to_str().unwrap()]);

@@ -32,6 +32,10 @@ pub enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
         format: ErrorFormat,
+        /// Also check a service-tag file (the weekly JSON download): it must parse, be of the
+        /// environment's cloud, and have every tag the requirements need.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
     },
     /// List the ISE requirements resolved for an environment: cloud substitutions, access endpoint,
     /// custom DNS and tunneling conditions applied.
@@ -45,6 +49,10 @@ pub enum Command {
         /// Port-table version to apply (oldest 2020-06-03; default the latest).
         #[arg(long)]
         table_version: Option<String>,
+        /// Check that this service-tag file (of the environment's cloud) has every tag the listed
+        /// requirements name.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
     },
     /// Compile the environment into artifacts (nsg.json, plan.json) in --out-dir, atomically.
     Compile {
@@ -61,6 +69,11 @@ pub enum Command {
         /// Port-table version to apply (default the latest).
         #[arg(long)]
         table_version: Option<String>,
+        /// Replace every service tag in NSG rules and routes by its aggregated prefixes (for
+        /// appliances that do not know tags): IPv6 in separate `<name>-v6` rules, at most 4,000
+        /// prefixes per rule. VirtualNetwork, Internet and AzureLoadBalancer stay tags.
+        #[arg(long)]
+        expand_tags: bool,
     },
     /// Prove an NSG (and/or a route table) against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
@@ -113,10 +126,77 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
         format: ErrorFormat,
     },
+    /// Service tags: show a tag's prefixes, or diff two weekly tag files (and their effect on an
+    /// environment).
+    Tags {
+        #[command(subcommand)]
+        command: TagsCommand,
+    },
     /// Print the environment file's JSON Schema (draft 2020-12).
     Schema,
     /// Print the embedded example environment.
     Example,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TagsCommand {
+    /// A tag's prefixes (IPv4 and IPv6, counts and aggregated form), and with --location its
+    /// regional variant (`Storage.WestUS2`). Unknown tag: exit 2.
+    Show {
+        /// Tag name (case-insensitive), e.g. `Storage` or `AzureConnectors.WestUS2`.
+        name: String,
+        /// Cloud whose embedded snapshot to use (default public; with --service-tags, the file's).
+        #[arg(long, value_enum)]
+        cloud: Option<CloudArg>,
+        /// Also show the regional variant of the tag for this location of the cloud.
+        #[arg(long)]
+        location: Option<String>,
+        /// Service-tag file instead of the embedded snapshot.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
+        format: ErrorFormat,
+    },
+    /// Tags and prefixes added and removed between two service-tag files of one cloud; with --env,
+    /// the generated NSG rules and routes that change. Exit 1 when the environment is affected, 0
+    /// otherwise (without --env always 0: the diff is informational), 2 on bad input.
+    Diff {
+        /// The older service-tag file.
+        old: PathBuf,
+        /// The newer service-tag file.
+        new: PathBuf,
+        /// Environment file (JSON) whose rules and routes to compare; no impact report without it.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// Compare the plans as `compile --expand-tags` writes them (IPv6 changes then count too).
+        #[arg(long, requires = "env")]
+        expand_tags: bool,
+        /// Port-table version of the compared plans (default the latest).
+        #[arg(long, requires = "env")]
+        table_version: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
+        format: ErrorFormat,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    Public,
+    Usgovernment,
+    China,
+}
+
+impl CloudArg {
+    pub fn id(self) -> ise_model::cloud::CloudId {
+        use ise_model::cloud::CloudId;
+        match self {
+            CloudArg::Public => CloudId::Public,
+            CloudArg::Usgovernment => CloudId::UsGovernment,
+            CloudArg::China => CloudId::China,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -97,14 +97,27 @@ pub fn has_published(cloud: CloudId, location: &str, kind: &str) -> bool {
 /// The first published list a location lacks among those that replace tags the cloud's NSGs
 /// cannot use (`None`: every requirement can be met there).
 pub fn missing_replacement(cloud: CloudId, location: &str) -> Option<&'static str> {
-    cloud.facts().nsg_tag_replacements.values().flatten().find(|kind| !has_published(cloud, location, kind)).map(|k| {
-        KINDS.iter().copied().find(|x| x == k).expect("replacement kinds are address-list kinds (tested)")
-    })
+    cloud
+        .facts()
+        .nsg_tag_replacements
+        .values()
+        .flatten()
+        .find(|kind| !has_published(cloud, location, kind))
+        .map(|k| {
+            KINDS
+                .iter()
+                .copied()
+                .find(|x| x == k)
+                .expect("replacement kinds are address-list kinds (tested)")
+        })
 }
 
 /// Every location of every cloud where an ISE's requirements can be met.
 pub fn deployable_locations() -> Vec<&'static crate::cloud::Location> {
-    crate::cloud::locations().iter().filter(|l| missing_replacement(l.cloud, &l.name).is_none()).collect()
+    crate::cloud::locations()
+        .iter()
+        .filter(|l| missing_replacement(l.cloud, &l.name).is_none())
+        .collect()
 }
 
 #[cfg(test)]
@@ -125,7 +138,10 @@ mod tests {
         let deployable = deployable_locations();
         assert!(deployable.iter().any(|l| l.name == "usgovvirginia"));
         assert!(!deployable.iter().any(|l| l.name == "usdodeast"));
-        let public = crate::cloud::locations().iter().filter(|l| l.cloud != CloudId::UsGovernment).count();
+        let public = crate::cloud::locations()
+            .iter()
+            .filter(|l| l.cloud != CloudId::UsGovernment)
+            .count();
         assert_eq!(deployable.iter().filter(|l| l.cloud != CloudId::UsGovernment).count(), public);
     }
 

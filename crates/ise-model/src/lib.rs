@@ -5,6 +5,7 @@
 //! Not here: turning requirements into rules or artifacts, or proving them (`rules-compiler`), and
 //! files, flags and exit codes (`isenet`).
 
+pub mod aggregate;
 pub mod cloud;
 pub mod codes;
 pub mod data;

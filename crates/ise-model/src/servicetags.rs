@@ -2,10 +2,10 @@
 //! `VirtualNetwork`, `Internet` and `AzureLoadBalancer` are not in the files; the platform defines
 //! them (see the verifier).
 
+use crate::aggregate;
 use crate::cloud::CloudId;
-use crate::data;
 use crate::diag::Diagnostic;
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -29,6 +29,20 @@ impl TagEntry {
                 IpNet::V6(_) => None,
             })
             .collect()
+    }
+
+    pub fn ipv6(&self) -> Vec<Ipv6Net> {
+        aggregate::split_families(&self.prefixes).1
+    }
+
+    /// The IPv4 prefixes aggregated (adjacent merged, contained dropped), ascending.
+    pub fn aggregated_ipv4(&self) -> Vec<Ipv4Net> {
+        aggregate::aggregate_v4(&self.ipv4())
+    }
+
+    /// The IPv6 prefixes aggregated, ascending.
+    pub fn aggregated_ipv6(&self) -> Vec<Ipv6Net> {
+        aggregate::aggregate_v6(&self.ipv6())
     }
 }
 
@@ -68,6 +82,83 @@ struct RawProperties {
     network_features: Option<Vec<String>>,
 }
 
+/// The embedded snapshots (data::SERVICE_TAGS_*), pre-indexed by build.rs.
+const EMBEDDED_INDEX_PUBLIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/servicetags-public.bin"));
+const EMBEDDED_INDEX_GOVERNMENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/servicetags-government.bin"));
+const EMBEDDED_INDEX_CHINA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/servicetags-china.bin"));
+
+/// Reads build.rs's index (format in build.rs). Only ever given the embedded indexes, which the
+/// tests decode, so a malformed index is a bug, not an input error.
+fn decode_index(bytes: &[u8]) -> ServiceTags {
+    struct Cursor<'a>(&'a [u8]);
+    impl<'a> Cursor<'a> {
+        fn take(&mut self, n: usize) -> &'a [u8] {
+            let (head, tail) = self.0.split_at(n);
+            self.0 = tail;
+            head
+        }
+        fn u32(&mut self) -> u32 {
+            u32::from_le_bytes(self.take(4).try_into().expect("4 bytes"))
+        }
+        fn string(&mut self) -> String {
+            let n = self.u32() as usize;
+            std::str::from_utf8(self.take(n)).expect("build.rs writes UTF-8").to_string()
+        }
+    }
+    let mut c = Cursor(bytes);
+    assert_eq!(c.take(8), b"ISETAGS1", "service-tag index written by build.rs");
+    let change_number = u64::from_le_bytes(c.take(8).try_into().expect("8 bytes"));
+    let cloud = c.string();
+    let count = c.u32() as usize;
+    let mut tags = BTreeMap::new();
+    let mut folded = BTreeMap::new();
+    for _ in 0..count {
+        let name = c.string();
+        let region = c.string();
+        let system_service = c.string();
+        let network_features = (0..c.u32()).map(|_| c.string()).collect();
+        let n = c.u32() as usize;
+        let mut prefixes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (family, len) = (c.take(1)[0], c.take(1)[0]);
+            let p = if family == 4 {
+                let a: [u8; 4] = c.take(4).try_into().expect("4 bytes");
+                IpNet::V4(Ipv4Net::new(a.into(), len).expect("build.rs checked the length"))
+            } else {
+                let a: [u8; 16] = c.take(16).try_into().expect("16 bytes");
+                IpNet::V6(Ipv6Net::new(a.into(), len).expect("build.rs checked the length"))
+            };
+            prefixes.push(p);
+        }
+        folded.insert(name.to_lowercase(), name.clone());
+        tags.insert(
+            name.clone(),
+            TagEntry {
+                name,
+                region,
+                system_service,
+                prefixes,
+                network_features,
+            },
+        );
+    }
+    assert!(c.0.is_empty(), "service-tag index fully read");
+    ServiceTags {
+        cloud,
+        change_number,
+        tags,
+        folded,
+    }
+}
+
+/// Tags the platform defines per virtual network; they are not in the files.
+pub const PLATFORM_TAGS: [&str; 3] = ["VirtualNetwork", "Internet", "AzureLoadBalancer"];
+
+/// Whether `tag` is one of [`PLATFORM_TAGS`] (tag names are case-insensitive).
+pub fn is_platform_tag(tag: &str) -> bool {
+    PLATFORM_TAGS.iter().any(|p| p.eq_ignore_ascii_case(tag))
+}
+
 /// Codes of tag-file problems.
 pub const E_TAGS_SYNTAX: &str = "E0901";
 pub const E_TAGS_WRONG_CLOUD: &str = "E0902";
@@ -92,14 +183,17 @@ impl ServiceTags {
                 prefixes: v.properties.address_prefixes,
                 network_features: v.properties.network_features.unwrap_or_default(),
             };
-            if tags.insert(v.name.clone(), entry).is_some() {
-                return Err(Diagnostic::error(
-                    E_TAGS_DUPLICATE,
-                    format!("values[{i}].name"),
-                    format!("tag `{}` appears twice", v.name),
-                ));
+            // Azure treats tag names case-insensitively: `Storage` and `storage` are the same tag.
+            if let Some(first) = folded.insert(v.name.to_lowercase(), v.name.clone()) {
+                let what = if first == v.name {
+                    format!("tag `{}` appears twice", v.name)
+                } else {
+                    format!("tags `{first}` and `{}` differ only in case; Azure treats them as one tag", v.name)
+                };
+                return Err(Diagnostic::error(E_TAGS_DUPLICATE, format!("values[{i}].name"), what)
+                    .with_help("a service-tag file names each tag once: use the weekly download unedited"));
             }
-            folded.insert(v.name.to_lowercase(), v.name);
+            tags.insert(v.name.clone(), entry);
         }
         Ok(ServiceTags {
             cloud: raw.cloud,
@@ -109,15 +203,26 @@ impl ServiceTags {
         })
     }
 
-    /// The embedded snapshot for a cloud, parsed on first use.
+    /// The embedded snapshot for a cloud, decoded on first use from the index build.rs made of it
+    /// (no JSON parse at run time; a test checks it equals `parse` of the JSON).
     pub fn embedded(cloud: CloudId) -> &'static ServiceTags {
         static FILES: [OnceLock<ServiceTags>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let (slot, text) = match cloud {
-            CloudId::Public => (&FILES[0], data::SERVICE_TAGS_PUBLIC),
-            CloudId::UsGovernment => (&FILES[1], data::SERVICE_TAGS_GOVERNMENT),
-            CloudId::China => (&FILES[2], data::SERVICE_TAGS_CHINA),
+        let slot = match cloud {
+            CloudId::Public => &FILES[0],
+            CloudId::UsGovernment => &FILES[1],
+            CloudId::China => &FILES[2],
         };
-        slot.get_or_init(|| ServiceTags::parse(text).expect("embedded service-tag files parse (tested)"))
+        slot.get_or_init(|| Self::decode_embedded(cloud))
+    }
+
+    /// The embedded snapshot decoded afresh from its build-time index (what [`Self::embedded`] does
+    /// once per process; public for the benchmarks).
+    pub fn decode_embedded(cloud: CloudId) -> ServiceTags {
+        decode_index(match cloud {
+            CloudId::Public => EMBEDDED_INDEX_PUBLIC,
+            CloudId::UsGovernment => EMBEDDED_INDEX_GOVERNMENT,
+            CloudId::China => EMBEDDED_INDEX_CHINA,
+        })
     }
 
     /// Checks the file belongs to `cloud`.
@@ -147,6 +252,52 @@ impl ServiceTags {
             .or_else(|| self.folded.get(&name.to_lowercase()).and_then(|n| self.tags.get(n)))
     }
 
+    /// The cloud the file belongs to, when its `cloud` field names one of the three.
+    pub fn cloud_id(&self) -> Option<CloudId> {
+        CloudId::ALL.into_iter().find(|c| c.facts().service_tag_cloud == self.cloud)
+    }
+
+    /// Tag names, ascending.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tags.keys().map(String::as_str)
+    }
+
+    /// The closest tag name to a name the file does not have ("did you mean").
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        crate::fuzzy::did_you_mean(name, self.names())
+    }
+
+    /// One `E0904` per service tag the requirements name that the file does not have (platform tags
+    /// aside), with the requirement that needs it.
+    pub fn check_required(&self, reqs: &[crate::resolve::Resolved]) -> Vec<Diagnostic> {
+        use crate::resolve::Peer;
+        let mut out = Vec::new();
+        for r in reqs {
+            for peer in [&r.source, &r.destination] {
+                let Peer::Tag { name } = peer else { continue };
+                if is_platform_tag(name) || self.get(name).is_some() {
+                    continue;
+                }
+                let mut d = Diagnostic::error(
+                    crate::codes::E_TAG_MISSING,
+                    "",
+                    format!(
+                        "requirement {} needs service tag `{name}`, which the service-tag file (cloud {}, change {}) does not have",
+                        r.id, self.cloud, self.change_number
+                    ),
+                );
+                d = match self.suggest(name) {
+                    Some(s) => d.with_help(format!(
+                        "the closest tag in the file is `{s}`; use a current service-tag file of the environment's cloud"
+                    )),
+                    None => d.with_help("use a current service-tag file of the environment's cloud"),
+                };
+                out.push(d);
+            }
+        }
+        out
+    }
+
     /// Region ids named in `properties.region`.
     pub fn regions(&self) -> BTreeSet<&str> {
         self.tags.values().map(|t| t.region.as_str()).filter(|r| !r.is_empty()).collect()
@@ -156,6 +307,7 @@ impl ServiceTags {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data;
 
     #[test]
     fn embedded_files_parse_and_belong_to_their_cloud() {
@@ -181,6 +333,39 @@ mod tests {
             }
         }
         assert!(ServiceTags::embedded(CloudId::Public).check_cloud(CloudId::China).is_err());
+    }
+
+    #[test]
+    fn embedded_indexes_decode_to_exactly_the_parsed_json() {
+        for (cloud, json) in [
+            (CloudId::Public, data::SERVICE_TAGS_PUBLIC),
+            (CloudId::UsGovernment, data::SERVICE_TAGS_GOVERNMENT),
+            (CloudId::China, data::SERVICE_TAGS_CHINA),
+        ] {
+            let parsed = ServiceTags::parse(json).unwrap();
+            let embedded = ServiceTags::embedded(cloud);
+            assert_eq!(embedded.cloud, parsed.cloud);
+            assert_eq!(embedded.change_number, parsed.change_number);
+            assert_eq!(embedded.tags.len(), parsed.tags.len(), "{cloud}");
+            for (name, tag) in &parsed.tags {
+                let e = &embedded.tags[name];
+                assert_eq!(e.prefixes.len(), tag.prefixes.len(), "{cloud} {name}");
+                for (a, b) in e.prefixes.iter().zip(&tag.prefixes) {
+                    assert_eq!(a, b, "{cloud} {name}");
+                }
+                assert_eq!(e, tag, "{cloud} {name}");
+            }
+            assert_eq!(embedded.folded, parsed.folded, "{cloud}");
+        }
+    }
+
+    #[test]
+    fn duplicate_names_differing_in_case_are_refused() {
+        let file = r#"{"changeNumber":1,"cloud":"Public","values":[
+            {"name":"Storage","properties":{"addressPrefixes":["10.0.0.0/8"]}},
+            {"name":"storage","properties":{"addressPrefixes":["10.0.0.0/8"]}}]}"#;
+        let d = ServiceTags::parse(file).unwrap_err();
+        assert_eq!((d.code, d.path.as_str()), (E_TAGS_DUPLICATE, "values[1].name"));
     }
 
     #[test]

@@ -14,6 +14,13 @@ fn parse_public_service_tags() -> ServiceTags {
     ServiceTags::parse(divan::black_box(SERVICE_TAGS_PUBLIC)).unwrap()
 }
 
+/// Decoding the embedded public snapshot from its build-time index (what every compile without
+/// --service-tags does once instead of the JSON parse above).
+#[divan::bench]
+fn decode_embedded_public_service_tags() -> ServiceTags {
+    ServiceTags::decode_embedded(divan::black_box(ise_model::cloud::CloudId::Public))
+}
+
 /// Environment load, plan and rendering, with the tag file already parsed.
 #[divan::bench]
 fn plan_and_render(bencher: divan::Bencher) {

@@ -95,7 +95,16 @@ fn bench_proof(bencher: divan::Bencher, rules: impl FnOnce(&rules_compiler::plan
     let tags = ServiceTags::embedded(CloudId::Public);
     let plan = rules_compiler::plan::build(&env, tags, None).unwrap();
     let rules = rules(&plan);
-    bencher.bench(|| prove(&Subject { env: &env, tags, rules: &rules, udr_prefixes: &[], requirements: &plan.requirements }).ok);
+    bencher.bench(|| {
+        prove(&Subject {
+            env: &env,
+            tags,
+            rules: &rules,
+            udr_prefixes: &[],
+            requirements: &plan.requirements,
+        })
+        .ok
+    });
 }
 
 #[divan::bench]

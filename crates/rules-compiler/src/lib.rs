@@ -6,12 +6,16 @@
 //! environment file format (`ise-model`).
 
 pub mod backends;
+pub mod expand;
 pub mod explain;
+pub mod firewall_proof;
+pub mod firewallfile;
 pub mod nsgfile;
 pub mod plan;
 pub mod proof;
 pub mod resolver;
 pub mod route_proof;
 pub mod routefile;
+pub mod tagdiff;
 pub mod verify;
 pub mod views;

@@ -126,7 +126,10 @@ mod properties {
     use rules_compiler::verify::{Access, Direction};
 
     fn usable_locations() -> Vec<(CloudId, String)> {
-        ise_model::iplists::deployable_locations().into_iter().map(|l| (l.cloud, l.name.clone())).collect()
+        ise_model::iplists::deployable_locations()
+            .into_iter()
+            .map(|l| (l.cloud, l.name.clone()))
+            .collect()
     }
 
     prop_compose! {

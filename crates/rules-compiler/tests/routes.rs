@@ -29,7 +29,10 @@ fn entries(plan: &plan::Plan) -> Vec<RouteEntry> {
 }
 
 fn usable_locations() -> Vec<(CloudId, String)> {
-    ise_model::iplists::deployable_locations().into_iter().map(|l| (l.cloud, l.name.clone())).collect()
+    ise_model::iplists::deployable_locations()
+        .into_iter()
+        .map(|l| (l.cloud, l.name.clone()))
+        .collect()
 }
 
 #[test]

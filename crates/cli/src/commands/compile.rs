@@ -2,10 +2,27 @@
 
 use crate::args::{Cli, ErrorFormat};
 use crate::{input, outdir, output, Exit};
+use ise_model::codes::E_TAG_MISSING;
 use rules_compiler::verify::Direction;
 use std::path::Path;
 
-pub fn run(cli: &Cli, env_path: Option<&Path>, out_dir: &Path, tags_path: Option<&Path>, table_version: Option<&str>) -> Exit {
+pub struct Args<'a> {
+    pub env: Option<&'a Path>,
+    pub out_dir: &'a Path,
+    pub service_tags: Option<&'a Path>,
+    pub table_version: Option<&'a str>,
+    /// Replace service tags by their prefixes (`rules_compiler::expand`).
+    pub expand_tags: bool,
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Exit {
+    let Args {
+        env: env_path,
+        out_dir,
+        service_tags: tags_path,
+        table_version,
+        expand_tags,
+    } = *args;
     let fail = |diags: Vec<ise_model::Diagnostic>| {
         output::diagnostics(cli.error_format, &diags);
         Exit::BadInput
@@ -21,9 +38,32 @@ pub fn run(cli: &Cli, env_path: Option<&Path>, out_dir: &Path, tags_path: Option
         Ok(t) => t,
         Err(d) => return fail(vec![d]),
     };
+    // A tag missing from the user's file is that file's problem: name it.
+    let tag_file = |diags: Vec<ise_model::Diagnostic>| -> Vec<ise_model::Diagnostic> {
+        let Some(path) = tags_path else { return diags };
+        let file = path.display().to_string();
+        diags
+            .into_iter()
+            .map(|d| {
+                if d.code == E_TAG_MISSING && d.file.is_empty() {
+                    d.in_file(&file)
+                } else {
+                    d
+                }
+            })
+            .collect()
+    };
     let plan = match rules_compiler::plan::build(&env, &tags, table_version) {
         Ok(p) => p,
-        Err(diags) => return fail(diags),
+        Err(diags) => return fail(tag_file(diags)),
+    };
+    let plan = if expand_tags {
+        match rules_compiler::expand::expand(&plan, &tags) {
+            Ok(p) => p,
+            Err(diags) => return fail(diags),
+        }
+    } else {
+        plan
     };
     let artifacts = rules_compiler::backends::render_all(&plan);
     if let Err(d) = outdir::write(out_dir, &artifacts) {
@@ -43,6 +83,12 @@ pub fn run(cli: &Cli, env_path: Option<&Path>, out_dir: &Path, tags_path: Option
         name(serde_json::json!(env.forced_tunneling.mode))
     );
     println!("  requirements: {} (table version {})", plan.requirements.len(), plan.table_version);
+    if expand_tags {
+        println!(
+            "  service tags expanded to prefixes (change {}; VirtualNetwork, Internet, AzureLoadBalancer kept)",
+            plan.service_tags_change_number
+        );
+    }
     println!(
         "  nsg.json: {} inbound and {} outbound rules",
         count(Direction::Inbound),

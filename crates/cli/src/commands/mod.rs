@@ -1,30 +1,69 @@
 //! One function per subcommand: read inputs, call the libraries, print, choose the exit code.
 
-use crate::args::{Cli, Command, ErrorFormat, RequirementsFormat};
+use crate::args::{Cli, Command, ErrorFormat, RequirementsFormat, TagsCommand};
 use crate::{input, output, Exit};
 use ise_model::codes::E_ENUM;
 use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod tags;
 mod verify;
 
 pub const SCHEMA: &str = include_str!("../../../../schemas/environment.schema.json");
 
 pub fn run(cli: &Cli) -> Exit {
     match &cli.command {
-        Command::Validate { env, format } => validate(env.as_deref(), *format, cli.deny_warnings),
+        Command::Validate { env, format, service_tags } => validate(env.as_deref(), *format, cli.deny_warnings, service_tags.as_deref()),
         Command::Requirements {
             env,
             format,
             table_version,
-        } => requirements(cli, env.as_deref(), *format, table_version.as_deref()),
+            service_tags,
+        } => requirements(cli, env.as_deref(), *format, table_version.as_deref(), service_tags.as_deref()),
         Command::Compile {
             env,
             out_dir,
             service_tags,
             table_version,
-        } => compile::run(cli, env.as_deref(), out_dir, service_tags.as_deref(), table_version.as_deref()),
+            expand_tags,
+        } => compile::run(
+            cli,
+            &compile::Args {
+                env: env.as_deref(),
+                out_dir,
+                service_tags: service_tags.as_deref(),
+                table_version: table_version.as_deref(),
+                expand_tags: *expand_tags,
+            },
+        ),
+        Command::Tags { command } => match command {
+            TagsCommand::Show {
+                name,
+                cloud,
+                location,
+                service_tags,
+                format,
+            } => tags::show(cli, name, *cloud, location.as_deref(), service_tags.as_deref(), *format),
+            TagsCommand::Diff {
+                old,
+                new,
+                env,
+                expand_tags,
+                table_version,
+                format,
+            } => tags::diff(
+                cli,
+                &tags::DiffArgs {
+                    old,
+                    new,
+                    env: env.as_deref(),
+                    expand_tags: *expand_tags,
+                    table_version: table_version.as_deref(),
+                    format: *format,
+                },
+            ),
+        },
         Command::Verify {
             env,
             nsg,
@@ -68,17 +107,45 @@ pub fn run(cli: &Cli) -> Exit {
     }
 }
 
-fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool) -> Exit {
+/// Checks a service-tag file for an environment: it parses, is of the environment's cloud, and has
+/// every tag the requirements need. Diagnostics name the file.
+fn check_tag_file(path: &std::path::Path, env: &ise_model::Environment, version: Option<&str>) -> Vec<Diagnostic> {
+    let file = path.display().to_string();
+    let tags = match tags::read_tag_file(path) {
+        Ok(t) => t,
+        Err(d) => return vec![d],
+    };
+    if let Err(d) = tags.check_cloud(env.cloud) {
+        return vec![d.in_file(&file)];
+    }
+    let reqs = ise_model::resolve::resolve(env, version);
+    tags.check_required(&reqs).into_iter().map(|d| d.in_file(&file)).collect()
+}
+
+fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool, tags: Option<&std::path::Path>) -> Exit {
     let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string());
     match input::environment(path, deny_warnings) {
-        Ok((_, warnings)) => {
+        Ok((env, warnings)) => {
+            let tag_diags = tags.map(|t| check_tag_file(t, &env, None)).unwrap_or_default();
+            if !tag_diags.is_empty() {
+                let all: Vec<Diagnostic> = warnings.into_iter().chain(tag_diags).collect();
+                output::diagnostics(format, &all);
+                return Exit::BadInput;
+            }
             output::diagnostics(format, &warnings);
             if format == ErrorFormat::Text {
-                println!("{name}: valid");
+                match tags {
+                    Some(t) => println!("{name}: valid (service tags {}: valid)", t.display()),
+                    None => println!("{name}: valid"),
+                }
             }
             Exit::Ok
         }
-        Err(diags) => {
+        Err(mut diags) => {
+            // A tag file that cannot be parsed is reported too; its cloud needs a valid environment.
+            if let Some(Err(d)) = tags.map(tags::read_tag_file) {
+                diags.push(d);
+            }
             output::diagnostics(format, &diags);
             Exit::BadInput
         }
@@ -96,7 +163,13 @@ pub fn check_table_version(version: Option<&str>) -> Result<(), Diagnostic> {
     }
 }
 
-fn requirements(cli: &Cli, path: Option<&std::path::Path>, format: RequirementsFormat, version: Option<&str>) -> Exit {
+fn requirements(
+    cli: &Cli,
+    path: Option<&std::path::Path>,
+    format: RequirementsFormat,
+    version: Option<&str>,
+    tags: Option<&std::path::Path>,
+) -> Exit {
     if let Err(d) = check_table_version(version) {
         output::diagnostics(cli.error_format, &[d]);
         return Exit::BadInput;
@@ -108,6 +181,13 @@ fn requirements(cli: &Cli, path: Option<&std::path::Path>, format: RequirementsF
             return Exit::BadInput;
         }
     };
+    if let Some(t) = tags {
+        let diags = check_tag_file(t, &env, version);
+        if !diags.is_empty() {
+            output::diagnostics(cli.error_format, &diags);
+            return Exit::BadInput;
+        }
+    }
     if cli.error_format == ErrorFormat::Text {
         output::diagnostics(cli.error_format, &warnings);
     }

@@ -222,7 +222,17 @@ impl Walker {
             return;
         };
         if let Some(kind) = iplists::missing_replacement(cloud, location) {
-            self.push(Diagnostic::error(E_NO_PUBLISHED_IPS, "location", format!("in {} the Logic Apps service tags do not work in NSGs, and no `{kind}` addresses are published for `{location}`", cloud.facts().display_name)).with_help("choose a location with published Logic Apps addresses (data/logicapps-ips.csv)"));
+            self.push(
+                Diagnostic::error(
+                    E_NO_PUBLISHED_IPS,
+                    "location",
+                    format!(
+                        "in {} the Logic Apps service tags do not work in NSGs, and no `{kind}` addresses are published for `{location}`",
+                        cloud.facts().display_name
+                    ),
+                )
+                .with_help("choose a location with published Logic Apps addresses (data/logicapps-ips.csv)"),
+            );
             return;
         }
         let needs_connectors = p.access_endpoint == Some(AccessEndpoint::External)

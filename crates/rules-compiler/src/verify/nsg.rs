@@ -1,6 +1,6 @@
 //! Security rules as Azure evaluates them (types shared by the engine, the loaders and `explain`).
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use serde::Serialize;
 
 /// Direction of a security rule.
@@ -67,6 +67,9 @@ pub enum AddressMatch {
     Tag(String),
     /// IPs and CIDRs (IPv6 entries are kept out: they never match an IPv4 packet).
     Prefixes(Vec<Ipv4Net>),
+    /// IPv6 prefixes: the `-v6` rules `compile --expand-tags` writes for the IPv6 prefixes of a tag.
+    /// They never match an IPv4 packet, so the field matches no packet of the verifier's domain.
+    Prefixes6(Vec<Ipv6Net>),
 }
 
 /// One security rule, explicit or default.

@@ -71,6 +71,7 @@ fn address_in<R: TagResolver + ?Sized>(m: &AddressMatch, resolver: &R, ip: std::
     match m {
         AddressMatch::Any => true,
         AddressMatch::Prefixes(nets) => nets.iter().any(|n| n.contains(&ip)),
+        AddressMatch::Prefixes6(_) => false,
         AddressMatch::Tag(tag) => resolver.resolve(tag).is_some_and(|nets| nets.iter().any(|n| n.contains(&ip))),
     }
 }

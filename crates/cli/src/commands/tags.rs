@@ -1,0 +1,341 @@
+//! `isenet tags show` and `isenet tags diff`.
+
+use crate::args::{Cli, CloudArg, ErrorFormat};
+use crate::{input, output, Exit};
+use ipnet::{Ipv4Net, Ipv6Net};
+use ise_model::cloud::{self, CloudId};
+use ise_model::codes::{E_LOCATION, E_TAGS_WRONG_CLOUD, E_TAG_UNKNOWN};
+use ise_model::diag::Diagnostic;
+use ise_model::servicetags::{ServiceTags, TagEntry};
+use rules_compiler::tagdiff::{self, Change, Impact, TagDiff};
+use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Reads and parses a service-tag file; diagnostics name the file.
+pub fn read_tag_file(path: &Path) -> Result<ServiceTags, Diagnostic> {
+    let file = path.display().to_string();
+    let text = input::read_text(path)?;
+    ServiceTags::parse(&text).map_err(|d| d.in_file(&file))
+}
+
+/// The cloud a file belongs to, or `E0902` when its `cloud` field names none of the three.
+fn file_cloud(tags: &ServiceTags, file: &str) -> Result<CloudId, Diagnostic> {
+    tags.cloud_id().ok_or_else(|| {
+        let known: Vec<String> = CloudId::ALL.iter().map(|c| c.facts().service_tag_cloud.clone()).collect();
+        Diagnostic::error(
+            E_TAGS_WRONG_CLOUD,
+            "cloud",
+            format!("`{}` is not the cloud of any Azure service-tag file", tags.cloud),
+        )
+        .with_help(format!("service-tag files name one of: {}", known.join(", ")))
+        .in_file(file)
+    })
+}
+
+/// The file's tags and cloud (checked against `--cloud` when both are given), or the embedded
+/// snapshot of `--cloud` (default public).
+fn load(path: Option<&Path>, cloud: Option<CloudArg>) -> Result<(Cow<'static, ServiceTags>, CloudId), Diagnostic> {
+    let Some(path) = path else {
+        let id = cloud.map_or(CloudId::Public, CloudArg::id);
+        return Ok((Cow::Borrowed(ServiceTags::embedded(id)), id));
+    };
+    let file = path.display().to_string();
+    let tags = read_tag_file(path)?;
+    let id = file_cloud(&tags, &file)?;
+    if let Some(c) = cloud {
+        tags.check_cloud(c.id()).map_err(|d| d.in_file(&file))?;
+    }
+    Ok((Cow::Owned(tags), id))
+}
+
+fn unknown_tag(tags: &ServiceTags, name: &str) -> Diagnostic {
+    let d = Diagnostic::error(
+        E_TAG_UNKNOWN,
+        "",
+        format!(
+            "service tag `{name}` is not in the {} service-tag file (change {})",
+            tags.cloud, tags.change_number
+        ),
+    );
+    match tags.suggest(name) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => d.with_help("tag names are listed in the file's `values[].name`; regional tags are `Tag.Region` (`Storage.WestUS2`)"),
+    }
+}
+
+fn tag_json(t: &TagEntry) -> Value {
+    let (v4, v6) = ise_model::aggregate::split_families(&t.prefixes);
+    let (mut v4, mut v6) = (v4, v6);
+    v4.sort();
+    v6.sort();
+    let (a4, a6) = (t.aggregated_ipv4(), t.aggregated_ipv6());
+    json!({
+        "name": t.name,
+        "region": t.region,
+        "systemService": t.system_service,
+        "networkFeatures": t.network_features,
+        "ipv4": { "count": v4.len(), "aggregatedCount": a4.len(), "prefixes": v4, "aggregated": a4 },
+        "ipv6": { "count": v6.len(), "aggregatedCount": a6.len(), "prefixes": v6, "aggregated": a6 },
+    })
+}
+
+fn tag_text(out: &mut String, t: &TagEntry) {
+    let (v4, v6) = ise_model::aggregate::split_families(&t.prefixes);
+    let (a4, a6): (Vec<Ipv4Net>, Vec<Ipv6Net>) = (t.aggregated_ipv4(), t.aggregated_ipv6());
+    let or_none = |s: &str| if s.is_empty() { "(none)".to_string() } else { s.to_string() };
+    let _ = writeln!(out, "  region: {}", if t.region.is_empty() { "(global)" } else { &t.region });
+    let _ = writeln!(out, "  systemService: {}", or_none(&t.system_service));
+    let _ = writeln!(out, "  networkFeatures: {}", or_none(&t.network_features.join(", ")));
+    let _ = writeln!(out, "  IPv4: {} prefixes, {} aggregated", v4.len(), a4.len());
+    let _ = writeln!(out, "  IPv6: {} prefixes, {} aggregated", v6.len(), a6.len());
+    let _ = writeln!(out, "  aggregated IPv4:");
+    for p in &a4 {
+        let _ = writeln!(out, "    {p}");
+    }
+    let _ = writeln!(out, "  aggregated IPv6:");
+    for p in &a6 {
+        let _ = writeln!(out, "    {p}");
+    }
+}
+
+pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option<&str>, path: Option<&Path>, format: ErrorFormat) -> Exit {
+    let fail = |d: Diagnostic| {
+        output::diagnostics(cli.error_format, &[d]);
+        Exit::BadInput
+    };
+    let (tags, cloud_id) = match load(path, cloud_arg) {
+        Ok(x) => x,
+        Err(d) => return fail(d),
+    };
+    let Some(entry) = tags.get(name) else {
+        let file = path.map_or(format!("<embedded {cloud_id} service tags>"), |p| p.display().to_string());
+        return fail(unknown_tag(&tags, name).in_file(&file));
+    };
+    let regional = match location {
+        None => None,
+        Some(l) => match cloud::find_location(cloud_id, l) {
+            Some(loc) => {
+                let base = entry.name.split('.').next().unwrap_or(&entry.name);
+                let variant = format!("{base}.{}", loc.tag_suffix());
+                Some((loc, variant.clone(), tags.get(&variant).filter(|v| v.name != entry.name)))
+            }
+            None => {
+                let d = Diagnostic::error(E_LOCATION, "", format!("`{l}` is not a location of cloud {cloud_id}"));
+                let d = match cloud::cloud_of_location(l) {
+                    Some(other) => d.with_help(format!("`{l}` is a location of cloud {other}: pass --cloud {other}")),
+                    None => d.with_help("use an ARM location name such as `westus2`"),
+                };
+                return fail(d.in_file("--location"));
+            }
+        },
+    };
+    match format {
+        ErrorFormat::Json => {
+            let doc = json!({
+                "cloud": tags.cloud,
+                "changeNumber": tags.change_number,
+                "tag": tag_json(entry),
+                "location": regional.as_ref().map(|(l, _, _)| l.name.clone()),
+                "regionalName": regional.as_ref().map(|(_, v, _)| v.clone()),
+                "regional": regional.as_ref().and_then(|(_, _, t)| t.map(tag_json)),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
+        ErrorFormat::Text => {
+            let mut out = String::new();
+            let _ = writeln!(out, "{} (cloud {}, change {})", entry.name, tags.cloud, tags.change_number);
+            tag_text(&mut out, entry);
+            if let Some((loc, variant, t)) = &regional {
+                match t {
+                    Some(t) => {
+                        let _ = writeln!(out, "{} (regional variant for {})", t.name, loc.name);
+                        tag_text(&mut out, t);
+                    }
+                    None if variant.eq_ignore_ascii_case(&entry.name) => {
+                        let _ = writeln!(out, "{} is already the regional tag of {}", entry.name, loc.name);
+                    }
+                    None => {
+                        let _ = writeln!(out, "{variant}: no regional variant for {} in the file", loc.name);
+                    }
+                }
+            }
+            print!("{out}");
+        }
+    }
+    Exit::Ok
+}
+
+fn diff_text(d: &TagDiff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "service tags {}: change {} -> {}",
+        d.cloud, d.old_change_number, d.new_change_number
+    );
+    let _ = writeln!(
+        out,
+        "  tags added: {}, removed: {}, changed: {}; prefixes added: {}, removed: {}",
+        d.added_tags.len(),
+        d.removed_tags.len(),
+        d.changed_tags.len(),
+        d.prefixes_added(),
+        d.prefixes_removed()
+    );
+    for t in &d.added_tags {
+        let _ = writeln!(out, "added tag {t}");
+    }
+    for t in &d.removed_tags {
+        let _ = writeln!(out, "removed tag {t}");
+    }
+    for c in &d.changed_tags {
+        let mut what = Vec::new();
+        if c.ipv4_changed {
+            what.push("IPv4 changed".to_string());
+        }
+        if c.ipv6_changed {
+            what.push("IPv6 changed".to_string());
+        }
+        if let Some((old, new)) = &c.network_features {
+            what.push(format!("networkFeatures [{}] -> [{}]", old.join(", "), new.join(", ")));
+        }
+        let _ = writeln!(
+            out,
+            "changed tag {}: +{} -{} prefixes ({})",
+            c.name,
+            c.added.len(),
+            c.removed.len(),
+            if what.is_empty() {
+                "same addresses".to_string()
+            } else {
+                what.join("; ")
+            }
+        );
+        for p in &c.added {
+            let _ = writeln!(out, "  + {p}");
+        }
+        for p in &c.removed {
+            let _ = writeln!(out, "  - {p}");
+        }
+    }
+    out
+}
+
+fn change_word(c: Change) -> &'static str {
+    match c {
+        Change::Added => "added",
+        Change::Removed => "removed",
+        Change::Changed => "changed",
+    }
+}
+
+fn impact_text(i: &Impact) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "environment {}{}: {} ({} rule(s), {} route(s) change)",
+        i.environment,
+        if i.expanded { " (tags expanded)" } else { "" },
+        if i.affected() { "affected" } else { "not affected" },
+        i.rules.len(),
+        i.routes.len()
+    );
+    for r in &i.rules {
+        let tags = if r.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" (tags: {})", r.tags.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  rule {} {:?} {} {}{tags}",
+            change_word(r.change),
+            r.direction,
+            r.priority,
+            r.name
+        );
+    }
+    for r in &i.routes {
+        let tags = if r.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" (tags: {})", r.tags.join(", "))
+        };
+        let _ = writeln!(out, "  route {} {} {}{tags}", change_word(r.change), r.name, r.address_prefix);
+    }
+    out
+}
+
+pub struct DiffArgs<'a> {
+    pub old: &'a Path,
+    pub new: &'a Path,
+    pub env: Option<&'a Path>,
+    pub expand_tags: bool,
+    pub table_version: Option<&'a str>,
+    pub format: ErrorFormat,
+}
+
+pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| {
+        output::diagnostics(cli.error_format, &diags);
+        Exit::BadInput
+    };
+    if let Err(d) = super::check_table_version(a.table_version) {
+        return fail(vec![d]);
+    }
+    let (old, new) = match (read_tag_file(a.old), read_tag_file(a.new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (o, n) => return fail(o.err().into_iter().chain(n.err()).collect()),
+    };
+    let d = match tagdiff::diff(&old, &new) {
+        Ok(d) => d,
+        Err(d) => return fail(vec![d.in_file(&a.new.display().to_string())]),
+    };
+    let impact = match a.env {
+        None => None,
+        Some(path) => {
+            let (env, _warnings) = match input::environment(Some(path), cli.deny_warnings) {
+                Ok(x) => x,
+                Err(diags) => return fail(diags),
+            };
+            let wrong: Vec<Diagnostic> = [(&old, a.old), (&new, a.new)]
+                .into_iter()
+                .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&p.display().to_string())))
+                .collect();
+            if !wrong.is_empty() {
+                return fail(wrong);
+            }
+            let plan = |tags: &ServiceTags, path: &Path| {
+                tagdiff::plan_for(&env, tags, a.table_version, a.expand_tags).map_err(|diags| {
+                    let file = path.display().to_string();
+                    diags
+                        .into_iter()
+                        .map(|d| if d.file.is_empty() { d.in_file(&file) } else { d })
+                        .collect::<Vec<_>>()
+                })
+            };
+            match (plan(&old, a.old), plan(&new, a.new)) {
+                (Ok(o), Ok(n)) => Some(tagdiff::compare(&env, &o, &n, &old, &new, a.expand_tags)),
+                (o, n) => return fail(o.err().into_iter().chain(n.err()).flatten().collect()),
+            }
+        }
+    };
+    match a.format {
+        ErrorFormat::Json => {
+            let doc = json!({ "diff": d, "impact": impact, "affected": impact.as_ref().map(Impact::affected) });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
+        ErrorFormat::Text => {
+            print!("{}", diff_text(&d));
+            if let Some(i) = &impact {
+                print!("{}", impact_text(i));
+            }
+        }
+    }
+    if impact.as_ref().is_some_and(Impact::affected) {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
+}

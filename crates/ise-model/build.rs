@@ -1,0 +1,279 @@
+//! Pre-indexes the embedded service-tag snapshots (data/servicetags/*.json, 4.7 MB of JSON) into a
+//! compact binary form at build time, so `ServiceTags::embedded` decodes prefixes from bytes instead
+//! of parsing JSON text on every run. The format is private to `servicetags.rs` (`decode_index`);
+//! a unit test checks that the decoded snapshot equals `ServiceTags::parse` of the JSON.
+//!
+//! Format (little endian): magic `ISETAGS1`, u64 change number, string cloud, u32 tag count, then
+//! per tag: string name, string region, string systemService, u32 feature count and the features,
+//! u32 prefix count and the prefixes in file order, each a family byte (4 or 6), the prefix
+//! length byte and the 4 or 16 address bytes (big endian). A string is a u32 byte length and UTF-8 bytes.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+/// A JSON value. build.rs reads JSON with this small parser rather than serde_json so a clean build
+/// does not compile serde and serde_json a second time for the build script (about 7 s on the
+/// project's runner).
+enum Json {
+    Null,
+    Bool,
+    Number(String),
+    String(String),
+    Array(Vec<Json>),
+    Object(BTreeMap<String, Json>),
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    file: &'a str,
+}
+
+impl Parser<'_> {
+    fn fail(&self, what: &str) -> ! {
+        panic!("{}: byte {}: {what}", self.file, self.pos)
+    }
+    fn ws(&mut self) {
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+    fn eat(&mut self, b: u8) {
+        self.ws();
+        if self.bytes.get(self.pos) != Some(&b) {
+            self.fail(&format!("expected `{}`", b as char));
+        }
+        self.pos += 1;
+    }
+    fn literal(&mut self, word: &str, value: Json) -> Json {
+        if !self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.fail("bad literal");
+        }
+        self.pos += word.len();
+        value
+    }
+    fn value(&mut self) -> Json {
+        self.ws();
+        match self.bytes.get(self.pos) {
+            Some(b'{') => {
+                self.pos += 1;
+                let mut map = BTreeMap::new();
+                self.ws();
+                if self.bytes.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                    return Json::Object(map);
+                }
+                loop {
+                    self.ws();
+                    let key = self.string();
+                    self.eat(b':');
+                    let v = self.value();
+                    map.insert(key, v);
+                    self.ws();
+                    match self.bytes.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Json::Object(map);
+                        }
+                        _ => self.fail("expected `,` or `}`"),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.bytes.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                    return Json::Array(items);
+                }
+                loop {
+                    items.push(self.value());
+                    self.ws();
+                    match self.bytes.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Json::Array(items);
+                        }
+                        _ => self.fail("expected `,` or `]`"),
+                    }
+                }
+            }
+            Some(b'"') => Json::String(self.string()),
+            Some(b't') => self.literal("true", Json::Bool),
+            Some(b'f') => self.literal("false", Json::Bool),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                while self.pos < self.bytes.len() && matches!(self.bytes[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    self.pos += 1;
+                }
+                Json::Number(String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned())
+            }
+            _ => self.fail("expected a value"),
+        }
+    }
+    fn string(&mut self) -> String {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            self.fail("expected a string");
+        }
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            while self.pos < self.bytes.len() && !matches!(self.bytes[self.pos], b'"' | b'\\') {
+                self.pos += 1;
+            }
+            out.push_str(std::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or_else(|_| self.fail("not UTF-8")));
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return out;
+                }
+                Some(_) => {
+                    let esc = self
+                        .bytes
+                        .get(self.pos + 1)
+                        .copied()
+                        .unwrap_or_else(|| self.fail("truncated escape"));
+                    self.pos += 2;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hex = std::str::from_utf8(&self.bytes[self.pos..self.pos + 4]).unwrap_or_else(|_| self.fail("bad \\u"));
+                            let unit = u32::from_str_radix(hex, 16).unwrap_or_else(|_| self.fail("bad \\u"));
+                            self.pos += 4;
+                            // The tag files are ASCII; a surrogate pair would need joining.
+                            out.push(char::from_u32(unit).unwrap_or_else(|| self.fail("surrogate escapes are not supported")));
+                        }
+                        _ => self.fail("bad escape"),
+                    }
+                }
+                None => self.fail("unterminated string"),
+            }
+        }
+    }
+}
+
+fn parse(text: &str, file: &str) -> Json {
+    let mut p = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+        file,
+    };
+    let v = p.value();
+    p.ws();
+    if p.pos != p.bytes.len() {
+        p.fail("trailing characters");
+    }
+    v
+}
+
+impl Json {
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(m) => m.get(key),
+            _ => None,
+        }
+    }
+    fn str(&self) -> &str {
+        match self {
+            Json::String(s) => s,
+            _ => panic!("expected a string"),
+        }
+    }
+    fn array(&self) -> &[Json] {
+        match self {
+            Json::Array(a) => a,
+            _ => panic!("expected an array"),
+        }
+    }
+}
+
+fn string(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn prefix(out: &mut Vec<u8>, p: &str, file: &str) {
+    let (addr, len) = p.split_once('/').unwrap_or_else(|| panic!("{file}: `{p}` is not a prefix"));
+    let len: u8 = len.parse().unwrap_or_else(|_| panic!("{file}: `{p}` has a bad length"));
+    match addr.parse::<IpAddr>().unwrap_or_else(|_| panic!("{file}: `{p}` has a bad address")) {
+        IpAddr::V4(a) => {
+            assert!(len <= 32, "{file}: `{p}`");
+            out.extend_from_slice(&[4, len]);
+            out.extend_from_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            assert!(len <= 128, "{file}: `{p}`");
+            out.extend_from_slice(&[6, len]);
+            out.extend_from_slice(&a.octets());
+        }
+    }
+}
+
+fn index(json: &str, file: &str) -> Vec<u8> {
+    let doc = parse(json, file);
+    let field = |v: &'_ Json, key: &str| -> String { v.get(key).map(|s| s.str().to_string()).unwrap_or_default() };
+    let change_number: u64 = match doc.get("changeNumber") {
+        Some(Json::Number(n)) => n.parse().unwrap_or_else(|_| panic!("{file}: changeNumber `{n}`")),
+        _ => panic!("{file}: changeNumber is not a number"),
+    };
+    let values = doc.get("values").unwrap_or_else(|| panic!("{file}: no values")).array();
+    let mut out = Vec::with_capacity(json.len() / 4);
+    out.extend_from_slice(b"ISETAGS1");
+    out.extend_from_slice(&change_number.to_le_bytes());
+    string(&mut out, &field(&doc, "cloud"));
+    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    for t in values {
+        let p = t.get("properties").unwrap_or_else(|| panic!("{file}: a tag without properties"));
+        string(&mut out, &field(t, "name"));
+        string(&mut out, &field(p, "region"));
+        string(&mut out, &field(p, "systemService"));
+        let features = match p.get("networkFeatures") {
+            None | Some(Json::Null) => &[][..],
+            Some(f) => f.array(),
+        };
+        out.extend_from_slice(&(features.len() as u32).to_le_bytes());
+        for f in features {
+            string(&mut out, f.str());
+        }
+        let prefixes = p
+            .get("addressPrefixes")
+            .unwrap_or_else(|| panic!("{file}: a tag without addressPrefixes"))
+            .array();
+        out.extend_from_slice(&(prefixes.len() as u32).to_le_bytes());
+        for a in prefixes {
+            prefix(&mut out, a.str(), file);
+        }
+    }
+    out
+}
+
+fn main() {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let data = Path::new(&manifest).join("../../data/servicetags");
+    println!("cargo:rerun-if-changed=build.rs");
+    for (file, index_name) in [
+        ("ServiceTags_Public_20251028.json", "servicetags-public.bin"),
+        ("ServiceTags_AzureGovernment.json", "servicetags-government.bin"),
+        ("ServiceTags_China.json", "servicetags-china.bin"),
+    ] {
+        let path = data.join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let bytes = index(&json, file);
+        std::fs::write(Path::new(&out_dir).join(index_name), bytes).expect("OUT_DIR is writable");
+    }
+}
