@@ -228,3 +228,77 @@ fn malformed_route_files_are_coded_errors() {
         assert_eq!(doc["diagnostics"][0]["code"], "E1206", "{name}: {doc}");
     }
 }
+
+#[test]
+fn firewall_files_are_proved_and_mutations_caught() {
+    let dir = scratch("firewall");
+    let env = firewall_env(&dir);
+    compiled_nsg(&dir, Some(&env));
+    let env = env.to_str().unwrap();
+    for file in ["firewall-policy.json", "firewall-classic.json"] {
+        let path = dir.join("out").join(file);
+        let o = isenet(&["verify", "--env", env, "--firewall", path.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{file}: {text}");
+        assert!(
+            text.contains("ok       fw-ase-fqdn-tag") && text.ends_with("firewall result: ok\n"),
+            "{text}"
+        );
+    }
+    // Classic: drop the Storage rule and add an allow-anything rule.
+    let mut classic: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-classic.json")).unwrap()).unwrap();
+    let rules = classic["networkRuleCollections"][0]["properties"]["rules"].as_array_mut().unwrap();
+    rules.retain(|r| r["name"] != "fw-net-storage");
+    rules.push(json!({"name": "allow-all", "protocols": ["Any"], "sourceAddresses": ["*"], "destinationAddresses": ["*"], "destinationPorts": ["*"]}));
+    let o = isenet(&["verify", "--env", env, "--firewall", &write(&dir, "mutated.json", &classic)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("OPEN     collection ise-network-dependencies rule allow-all"),
+        "{text}"
+    );
+    let o = isenet(&[
+        "--error-format",
+        "json",
+        "verify",
+        "--env",
+        env,
+        "--firewall",
+        &write(&dir, "bad.json", &json!({"name": "x"})),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["diagnostics"][0]["code"],
+        "E1207"
+    );
+}
+
+#[test]
+fn a_firewall_without_the_storage_rule_misses_that_dependency() {
+    let dir = scratch("firewall-missing");
+    let env = firewall_env(&dir);
+    compiled_nsg(&dir, Some(&env));
+    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
+    for c in policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
+        c["rules"].as_array_mut().unwrap().retain(|r| r["name"] != "fw-net-storage");
+    }
+    let o = isenet(&[
+        "verify",
+        "--env",
+        env.to_str().unwrap(),
+        "--firewall",
+        &write(&dir, "policy.json", &policy),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let missing: Vec<&str> = report["firewall"]["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["covered"] == false)
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["fw-net-storage"]);
+}

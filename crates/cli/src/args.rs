@@ -82,13 +82,18 @@ pub enum Command {
         #[arg(long)]
         env: Option<PathBuf>,
         /// The NSG: isenet's nsg.json or `az network nsg show -o json` output.
-        #[arg(long, required_unless_present = "routes")]
+        #[arg(long, required_unless_present_any = ["routes", "firewall"])]
         nsg: Option<PathBuf>,
         /// The route table on the ISE subnets (route-table.json or `az network route-table show -o
         /// json`): proved with longest-prefix match, and its prefixes join the VirtualNetwork tag
         /// of the NSG proof. Without it, the routes the tunneling mode implies are assumed.
         #[arg(long)]
         routes: Option<PathBuf>,
+        /// Azure Firewall rules (firewall-policy.json, firewall-classic.json, or `az network firewall
+        /// policy rule-collection-group show` / `az network firewall show` output): every
+        /// dependency allowed, nothing else, and admitted by the NSG (--nsg, or the compiled one).
+        #[arg(long)]
+        firewall: Option<PathBuf>,
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,

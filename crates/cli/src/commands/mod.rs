@@ -68,16 +68,17 @@ pub fn run(cli: &Cli) -> Exit {
             env,
             nsg,
             routes,
+            firewall,
             service_tags,
             format,
-        } => verify::run(
-            cli,
-            env.as_deref(),
-            nsg.as_deref(),
-            routes.as_deref(),
-            service_tags.as_deref(),
-            *format,
-        ),
+        } => {
+            let inputs = verify::Inputs {
+                env: env.as_deref(),
+                routes: routes.as_deref(),
+                service_tags: service_tags.as_deref(),
+            };
+            verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format)
+        }
         Command::Explain {
             env,
             nsg,

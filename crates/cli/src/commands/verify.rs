@@ -13,7 +13,7 @@ use rules_compiler::proof::{self, Subject};
 use rules_compiler::resolver::EnvResolver;
 use rules_compiler::verify::{PacketProtocol, SecurityRule};
 use rules_compiler::views::proof_report;
-use rules_compiler::{nsgfile, route_proof, routefile};
+use rules_compiler::{firewall_proof, firewallfile, nsgfile, route_proof, routefile};
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -67,22 +67,25 @@ fn nsg_rules(path: &Path) -> Result<(String, Vec<SecurityRule>), Vec<Diagnostic>
     Ok((file.name, file.rules))
 }
 
-pub fn run(cli: &Cli, env: Option<&Path>, nsg: Option<&Path>, routes: Option<&Path>, tags: Option<&Path>, format: ErrorFormat) -> Exit {
-    let inputs = Inputs {
-        env,
-        routes,
-        service_tags: tags,
+pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: ErrorFormat) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| {
+        output::diagnostics(cli.error_format, &diags);
+        Exit::BadInput
     };
-    let nsg_file = |l: Loaded| match nsg {
-        Some(p) => nsg_rules(p).map(|r| (l, Some((p, r)))),
-        None => Ok((l, None)),
+    let loaded = match load(cli, inputs) {
+        Ok(l) => l,
+        Err(d) => return fail(d),
     };
-    let (loaded, nsg) = match load(cli, &inputs).and_then(nsg_file) {
-        Ok(x) => x,
-        Err(diags) => {
-            output::diagnostics(cli.error_format, &diags);
-            return Exit::BadInput;
-        }
+    let nsg = match nsg.map(|p| nsg_rules(p).map(|r| (p, r))).transpose() {
+        Ok(n) => n,
+        Err(d) => return fail(d),
+    };
+    let firewall = match firewall
+        .map(|p| input::read_text(p).and_then(|t| firewallfile::parse(&t, &p.display().to_string())))
+        .transpose()
+    {
+        Ok(f) => f,
+        Err(d) => return fail(vec![d]),
     };
     let nsg_report = nsg.as_ref().map(|(path, (name, rules))| {
         let report = proof::prove(&Subject {
@@ -105,6 +108,21 @@ pub fn run(cli: &Cli, env: Option<&Path>, nsg: Option<&Path>, routes: Option<&Pa
         .routes
         .as_ref()
         .map(|r| route_proof::prove(r, &loaded.env, &loaded.tags, &loaded.plan.requirements));
+    // The firewall's traffic crosses the NSG first: the given one, or the environment's compiled one.
+    let compiled: Vec<SecurityRule> = loaded.plan.security_rules.iter().map(|r| r.rule.clone()).collect();
+    let firewall_report = firewall.as_ref().map(|f| {
+        firewall_proof::prove(&firewall_proof::Subject {
+            env: &loaded.env,
+            tags: &loaded.tags,
+            network_rule_collections: &f.network,
+            application_rule_collections: &f.application,
+            dependencies: &loaded.plan.firewall.dependencies,
+            nsg: Some(firewall_proof::NsgSubject {
+                rules: nsg.as_ref().map_or(&compiled, |(_, (_, r))| r),
+                udr_prefixes: &loaded.udr,
+            }),
+        })
+    });
     match format {
         ErrorFormat::Text => {
             if let Some((name, report)) = &nsg_report {
@@ -113,13 +131,19 @@ pub fn run(cli: &Cli, env: Option<&Path>, nsg: Option<&Path>, routes: Option<&Pa
             if let Some(report) = &route_report {
                 print!("{}", proof_report::render_routes_text(report));
             }
+            if let Some(report) = &firewall_report {
+                print!("{}", proof_report::render_firewall_text(report));
+            }
         }
         ErrorFormat::Json => {
-            let doc = serde_json::json!({ "nsg": nsg_report.as_ref().map(|(_, r)| r), "routes": route_report });
+            let doc =
+                serde_json::json!({ "nsg": nsg_report.as_ref().map(|(_, r)| r), "routes": route_report, "firewall": firewall_report });
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
     }
-    let ok = nsg_report.as_ref().is_none_or(|(_, r)| r.ok) && route_report.as_ref().is_none_or(|r| r.ok);
+    let ok = nsg_report.as_ref().is_none_or(|(_, r)| r.ok)
+        && route_report.as_ref().is_none_or(|r| r.ok)
+        && firewall_report.as_ref().is_none_or(|r| r.ok);
     if ok {
         Exit::Ok
     } else {

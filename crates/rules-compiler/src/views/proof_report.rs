@@ -79,3 +79,51 @@ pub fn render_routes_text(report: &crate::route_proof::RouteReport) -> String {
     };
     out
 }
+
+pub fn render_firewall_text(report: &crate::firewall_proof::FirewallReport) -> String {
+    let covered = report
+        .dependencies
+        .iter()
+        .filter(|d| d.covered && d.nsg_covered != Some(false))
+        .count();
+    let mut out = format!(
+        "firewall: {covered} of {} dependencies allowed (firewall and NSG), {} opening(s) beyond them\n",
+        report.dependencies.len(),
+        report.openings.len()
+    );
+    for d in &report.dependencies {
+        if d.covered && d.nsg_covered != Some(false) {
+            out += &format!(
+                "  ok       {:<34} by {}\n",
+                d.id,
+                if d.rules.is_empty() { "-".to_string() } else { d.rules.join(", ") }
+            );
+            continue;
+        }
+        out += &format!("  MISSING  {}:\n", d.id);
+        for u in &d.uncovered {
+            out += &format!("             firewall denies {u}\n");
+        }
+        for u in &d.nsg_uncovered {
+            out += &format!("             NSG denies {u}\n");
+        }
+    }
+    for o in &report.openings {
+        out += &format!(
+            "  OPEN     collection {} rule {} admits what no dependency needs:\n",
+            o.collection, o.rule
+        );
+        for f in &o.flows {
+            out += &format!("             {f}\n");
+        }
+    }
+    for n in &report.notes {
+        out += &format!("  note: {n}\n");
+    }
+    out += if report.ok {
+        "firewall result: ok\n"
+    } else {
+        "firewall result: FINDINGS\n"
+    };
+    out
+}
