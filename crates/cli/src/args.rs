@@ -54,7 +54,8 @@ pub enum Command {
         #[arg(long)]
         service_tags: Option<PathBuf>,
     },
-    /// Compile the environment into artifacts (nsg.json, plan.json) in --out-dir, atomically.
+    /// Compile the environment into artifacts (nsg.json, route-table.json, subnets.json,
+    /// firewall-policy.json, firewall-classic.json, plan.json) in --out-dir, atomically.
     Compile {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
@@ -75,7 +76,7 @@ pub enum Command {
         #[arg(long)]
         expand_tags: bool,
     },
-    /// Prove an NSG (and/or a route table) against the environment's requirements with Azure's
+    /// Prove an NSG, a route table and/or Azure Firewall rules against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
     Verify {
         /// Environment file (JSON); the embedded example when absent.
