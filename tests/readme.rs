@@ -22,7 +22,10 @@ fn quick_start_runs_compile_and_the_tests() {
     let fence = block.find("```sh\n").expect("a fenced block") + 6;
     let end = block[fence..].find("```").unwrap();
     let commands: Vec<&str> = block[fence..fence + end].lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(commands, ["cargo run --release -p isenet -- compile", "cargo test --workspace --release"]);
+    assert_eq!(
+        commands,
+        ["cargo run --release -p isenet -- compile", "cargo test --workspace --release"]
+    );
     let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/run")).unwrap();
     assert!(ci.contains(commands[1]), ".ci/run runs the README's test command");
 }

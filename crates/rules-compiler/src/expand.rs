@@ -474,6 +474,29 @@ mod tests {
     }
 
     #[test]
+    fn the_expanded_example_proves_with_its_ipv6_rules_in_the_engine() {
+        use ise_model::cloud::CloudId;
+        let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+        let tags = ServiceTags::embedded(CloudId::Public);
+        let plan = crate::plan::build(&env, tags, None).unwrap();
+        let expanded = expand(&plan, tags).unwrap();
+        let rules: Vec<_> = expanded.security_rules.iter().map(|r| r.rule.clone()).collect();
+        assert!(rules.iter().any(|r| matches!(r.destination, AddressMatch::Prefixes6(_))));
+        let report = crate::proof::prove(&crate::proof::Subject {
+            env: &env,
+            tags,
+            rules: &rules,
+            udr_prefixes: &[],
+            requirements: &plan.requirements,
+        });
+        assert!(report.ok, "{report:?}");
+        // IPv6 rules decide no IPv4 packet.
+        for r in rules.iter().filter(|r| r.name.ends_with("-v6")) {
+            assert!(report.shadowed.contains(&r.name), "{}", r.name);
+        }
+    }
+
+    #[test]
     fn no_v6_rule_against_an_ipv4_prefix_list() {
         let t = tags(&tag_json("Sql", &["192.0.2.0/24".into(), "2001:db8::/32".into()]));
         let local = AddressMatch::Prefixes(vec!["10.10.0.0/16".parse().unwrap()]);
