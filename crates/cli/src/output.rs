@@ -24,3 +24,9 @@ pub fn diagnostics(format: ErrorFormat, diags: &[Diagnostic]) {
         }
     }
 }
+
+/// Bad input: prints every diagnostic and yields exit 2 (nothing was written).
+pub fn bad_input(format: ErrorFormat, diags: &[Diagnostic]) -> crate::Exit {
+    diagnostics(format, diags);
+    crate::Exit::BadInput
+}

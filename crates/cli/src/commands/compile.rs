@@ -23,10 +23,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         table_version,
         expand_tags,
     } = *args;
-    let fail = |diags: Vec<ise_model::Diagnostic>| {
-        output::diagnostics(cli.error_format, &diags);
-        Exit::BadInput
-    };
+    let fail = |diags: Vec<ise_model::Diagnostic>| output::bad_input(cli.error_format, &diags);
     if let Err(d) = super::check_table_version(table_version) {
         return fail(vec![d]);
     }

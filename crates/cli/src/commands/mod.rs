@@ -130,8 +130,7 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
             let tag_diags = tags.map(|t| check_tag_file(t, &env, None)).unwrap_or_default();
             if !tag_diags.is_empty() {
                 let all: Vec<Diagnostic> = warnings.into_iter().chain(tag_diags).collect();
-                output::diagnostics(format, &all);
-                return Exit::BadInput;
+                return output::bad_input(format, &all);
             }
             output::diagnostics(format, &warnings);
             if format == ErrorFormat::Text {
@@ -147,8 +146,7 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
             if let Some(Err(d)) = tags.map(tags::read_tag_file) {
                 diags.push(d);
             }
-            output::diagnostics(format, &diags);
-            Exit::BadInput
+            output::bad_input(format, &diags)
         }
     }
 }
@@ -172,21 +170,18 @@ fn requirements(
     tags: Option<&std::path::Path>,
 ) -> Exit {
     if let Err(d) = check_table_version(version) {
-        output::diagnostics(cli.error_format, &[d]);
-        return Exit::BadInput;
+        return output::bad_input(cli.error_format, &[d]);
     }
     let (env, warnings) = match input::environment(path, cli.deny_warnings) {
         Ok(x) => x,
         Err(diags) => {
-            output::diagnostics(cli.error_format, &diags);
-            return Exit::BadInput;
+            return output::bad_input(cli.error_format, &diags);
         }
     };
     if let Some(t) = tags {
         let diags = check_tag_file(t, &env, version);
         if !diags.is_empty() {
-            output::diagnostics(cli.error_format, &diags);
-            return Exit::BadInput;
+            return output::bad_input(cli.error_format, &diags);
         }
     }
     if cli.error_format == ErrorFormat::Text {

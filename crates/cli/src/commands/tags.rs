@@ -101,10 +101,7 @@ fn tag_text(out: &mut String, t: &TagEntry) {
 }
 
 pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option<&str>, path: Option<&Path>, format: ErrorFormat) -> Exit {
-    let fail = |d: Diagnostic| {
-        output::diagnostics(cli.error_format, &[d]);
-        Exit::BadInput
-    };
+    let fail = |d: Diagnostic| output::bad_input(cli.error_format, &[d]);
     let (tags, cloud_id) = match load(path, cloud_arg) {
         Ok(x) => x,
         Err(d) => return fail(d),
@@ -277,10 +274,7 @@ pub struct DiffArgs<'a> {
 }
 
 pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| {
-        output::diagnostics(cli.error_format, &diags);
-        Exit::BadInput
-    };
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     if let Err(d) = super::check_table_version(a.table_version) {
         return fail(vec![d]);
     }

@@ -68,10 +68,7 @@ fn nsg_rules(path: &Path) -> Result<(String, Vec<SecurityRule>), Vec<Diagnostic>
 }
 
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: ErrorFormat) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| {
-        output::diagnostics(cli.error_format, &diags);
-        Exit::BadInput
-    };
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     let loaded = match load(cli, inputs) {
         Ok(l) => l,
         Err(d) => return fail(d),
@@ -162,10 +159,7 @@ pub fn explain(
     protocol: ExplainProtocol,
     format: ErrorFormat,
 ) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| {
-        output::diagnostics(cli.error_format, &diags);
-        Exit::BadInput
-    };
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     let loaded = match load(cli, inputs) {
         Ok(l) => l,
         Err(d) => return fail(d),
