@@ -172,3 +172,23 @@ fn nsg_fields_follow_azure_rules() {
         }
     }
 }
+
+#[test]
+fn out_dir_without_a_name_is_refused_and_unknown_files_are_kept() {
+    let dir = scratch("dot");
+    let o = Command::new(env!("CARGO_BIN_EXE_isenet"))
+        .current_dir(&dir)
+        .args(["compile", "--out-dir", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E1101"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    // A file named like an artifact isenet does not write (yet) is the user's: refuse, keep it.
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("azuredeploy.json"), "{}").unwrap();
+    let o = isenet(&["compile", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(out.join("azuredeploy.json")).unwrap(), "{}");
+}

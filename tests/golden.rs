@@ -32,6 +32,24 @@ fn compile_reproduces_the_golden_files() {
         let dir = entry.unwrap().path();
         let tmp = tempdir(&dir);
         compile(&dir.join("env.json"), &tmp);
+        // Both ways: every produced file has a golden, every golden (but env.json) is produced.
+        let names = |d: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "env.json")
+                .collect();
+            v.sort();
+            v
+        };
+        if !bless {
+            assert_eq!(
+                names(&tmp),
+                names(&dir),
+                "{}: produced files differ from the golden files",
+                dir.display()
+            );
+        }
         for artifact in std::fs::read_dir(&tmp).unwrap() {
             let artifact = artifact.unwrap().path();
             let name = artifact.file_name().unwrap().to_owned();

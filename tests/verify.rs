@@ -302,3 +302,44 @@ fn a_firewall_without_the_storage_rule_misses_that_dependency() {
         .collect();
     assert_eq!(missing, ["fw-net-storage"]);
 }
+
+#[test]
+fn application_rules_for_other_sources_do_not_count() {
+    let dir = scratch("firewall-sources");
+    let env = firewall_env(&dir);
+    compiled_nsg(&dir, Some(&env));
+    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
+    for c in policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
+        for r in c["rules"].as_array_mut().unwrap() {
+            if r["ruleType"] == "ApplicationRule" {
+                r["sourceAddresses"] = json!(["192.168.99.0/24"]);
+            }
+        }
+    }
+    let o = isenet(&[
+        "verify",
+        "--env",
+        env.to_str().unwrap(),
+        "--firewall",
+        &write(&dir, "policy.json", &policy),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("MISSING  fw-ase-fqdn-tag"));
+}
+
+#[test]
+fn a_gateway_route_to_declared_internal_callers_is_right() {
+    let dir = scratch("routes-callers");
+    let mut env: Value = serde_json::from_slice(&isenet(&["example"]).stdout).unwrap();
+    env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
+    env["internalCallers"] = json!(["192.168.50.0/24"]);
+    let env_path = write(&dir, "env.json", &env);
+    compiled_nsg(&dir, Some(Path::new(&env_path)));
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/route-table.json")).unwrap()).unwrap();
+    table["properties"]["routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "on-premises", "properties": {"addressPrefix": "192.168.50.0/24", "nextHopType": "VirtualNetworkGateway"}}));
+    let o = isenet(&["verify", "--env", &env_path, "--routes", &write(&dir, "routes.json", &table)]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+}

@@ -9,22 +9,7 @@ use rules_compiler::backends::Artifact;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Every file name isenet writes into an output directory (current and planned artifacts).
-pub const KNOWN_ARTIFACTS: &[&str] = &[
-    "azuredeploy.json",
-    "azuredeploy.parameters.json",
-    "change-ticket.md",
-    "firewall-classic.json",
-    "firewall-policy.json",
-    "ise-request.http",
-    "ise-request.json",
-    "main.bicep",
-    "nsg.json",
-    "plan.json",
-    "review.csv",
-    "route-table.json",
-    "subnets.json",
-];
+use rules_compiler::backends::ARTIFACT_NAMES as KNOWN_ARTIFACTS;
 
 fn error(dir: &Path, message: String, help: &str) -> Diagnostic {
     Diagnostic::error(E_OUT_DIR, "", message)
@@ -42,6 +27,14 @@ fn sibling(dir: &Path, tag: &str) -> PathBuf {
 
 /// Refuses a target that holds anything but isenet artifacts.
 fn check_target(dir: &Path) -> Result<(), Diagnostic> {
+    // `.`, `..` or `/` have no name of their own: the temporary directory could not sit beside them.
+    if dir.file_name().is_none() {
+        return Err(error(
+            dir,
+            "the output directory must be a named directory, not `.`, `..` or a root".into(),
+            "point --out-dir at a directory of its own, e.g. out/",
+        ));
+    }
     if !dir.exists() {
         return Ok(());
     }

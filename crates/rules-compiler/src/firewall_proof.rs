@@ -281,9 +281,25 @@ fn evaluate_network<R: TagResolver>(
     eval
 }
 
-/// What the first application rule matching `(destination, protocol)` decides.
+/// The source addresses an application rule names (unparsable entries match nothing).
+fn application_sources(rule: &ApplicationRule) -> IntervalSet<u32> {
+    struct NoTags;
+    impl TagResolver for NoTags {
+        fn resolve(&self, _: &str) -> Option<Vec<Ipv4Net>> {
+            None
+        }
+    }
+    rule.source_addresses
+        .iter()
+        .filter_map(|a| address_entry(a, &NoTags, false).ok())
+        .fold(IntervalSet::empty(), |acc, s| acc.union(&s))
+}
+
+/// What the first application rule matching `(destination, protocol)` from `sources` decides. An
+/// Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
 fn first_application_match<'a>(
     collections: &[&'a RuleCollection<ApplicationRule>],
+    sources: &IntervalSet<u32>,
     destination: &ApplicationDestination,
     protocol: ApplicationProtocol,
 ) -> Option<(FirewallAction, &'a ApplicationRule)> {
@@ -292,9 +308,10 @@ fn first_application_match<'a>(
             if !rule.protocols.contains(&protocol) {
                 continue;
             }
+            let rule_sources = application_sources(rule);
             let hit = match c.action {
-                FirewallAction::Allow => rule_targets(rule, destination),
-                FirewallAction::Deny => rule_overlaps(rule, destination),
+                FirewallAction::Allow => sources.is_subset(&rule_sources) && rule_targets(rule, destination),
+                FirewallAction::Deny => sources.intersects(&rule_sources) && rule_overlaps(rule, destination),
             };
             if hit {
                 return Some((c.action, rule));
@@ -405,7 +422,7 @@ pub fn prove(s: &Subject) -> FirewallReport {
                         uncovered.push(format!("{p}: network rule {rule} denies TCP port {} first", p.port));
                         continue;
                     }
-                    match first_application_match(&app_collections, destination, p) {
+                    match first_application_match(&app_collections, &sources, destination, p) {
                         Some((FirewallAction::Allow, rule)) => {
                             if !rules.contains(&rule.name) {
                                 rules.push(rule.name.clone());

@@ -157,15 +157,23 @@ pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Diagnostic> {
     let reader = Reader { file };
     let value: Value = serde_json::from_str(text).map_err(|e| reader.err("", format!("invalid JSON: {e}")).at(e.line(), e.column()))?;
     let mut out = FirewallFile::default();
-    // A template: the rule collection group is one of its resources.
-    let group = value
+    // A template: the rule collection group is one of its resources. Groups order collections by
+    // (group priority, collection priority); one group per file keeps that order unambiguous.
+    let groups: Vec<&Value> = value
         .get("resources")
         .and_then(Value::as_array)
-        .and_then(|rs| {
+        .map(|rs| {
             rs.iter()
-                .find(|r| r.get("type").and_then(Value::as_str) == Some("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
+                .filter(|r| r.get("type").and_then(Value::as_str) == Some("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
+                .collect()
         })
-        .unwrap_or(&value);
+        .unwrap_or_default();
+    if groups.len() > 1 {
+        return Err(reader
+            .err("resources", format!("{} rule collection groups in one file", groups.len()))
+            .with_help("verify one rule collection group per file (isenet writes one: ise-dependencies)"));
+    }
+    let group = groups.first().copied().unwrap_or(&value);
     let policy = group
         .pointer("/properties/ruleCollections")
         .or_else(|| group.get("ruleCollections"));

@@ -151,7 +151,9 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
     let hops = effective(routes, env, tags, &services, &mut notes);
     let mut checks = Vec::new();
     let mut dependencies = IntervalSet::<u32>::empty();
-    let network = IntervalSet::from_prefixes(env.virtual_network.address_space.iter().copied());
+    // The VNet and the declared peered and on-premises networks are reached through the VNet,
+    // peerings or the gateway, not the Internet or the firewall (as the firewall proof assumes too).
+    let network = IntervalSet::from_prefixes(crate::plan::trusted_network(env));
     for r in requirements.iter().filter(|r| r.kind == Kind::Route) {
         let addresses = match &r.destination {
             Peer::Prefixes { prefixes, .. } if prefixes.iter().any(|p| p.prefix_len() == 0) => continue,

@@ -18,6 +18,16 @@ pub struct Artifact {
     pub contents: String,
 }
 
+/// The file name of every artifact `render_all` writes, sorted (what an output directory may hold).
+pub const ARTIFACT_NAMES: &[&str] = &[
+    "firewall-classic.json",
+    "firewall-policy.json",
+    "nsg.json",
+    "plan.json",
+    "route-table.json",
+    "subnets.json",
+];
+
 /// Every artifact of the plan, sorted by file name.
 pub fn render_all(plan: &Plan) -> Vec<Artifact> {
     let mut out = vec![
@@ -51,3 +61,14 @@ pub fn render_all(plan: &Plan) -> Vec<Artifact> {
 }
 
 pub use nsg::security_rule_json;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn artifact_names_are_exactly_what_render_all_writes() {
+        let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+        let plan = crate::plan::build(&env, ise_model::servicetags::ServiceTags::embedded(env.cloud), None).unwrap();
+        let written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
+        assert_eq!(written, super::ARTIFACT_NAMES);
+    }
+}
