@@ -8,7 +8,7 @@ use crate::resolver::EnvResolver;
 use crate::verify::defaults::with_defaults;
 use crate::verify::engine::{evaluate, Domain, Evaluation, Note};
 use crate::verify::flows::FlowSet;
-use crate::verify::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
+use crate::verify::{Access, AddressMatch, Direction, PortRange, SecurityRule};
 use ipnet::Ipv4Net;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::Kind;
@@ -84,11 +84,7 @@ pub fn requirement_rule(r: &Resolved) -> SecurityRule {
             Direction::Outbound
         },
         access: Access::Allow,
-        protocol: match r.protocol.as_str() {
-            "Tcp" => Protocol::Tcp,
-            "Udp" => Protocol::Udp,
-            _ => Protocol::Any,
-        },
+        protocol: crate::plan::protocol(&r.protocol),
         source: address(&r.source),
         source_ports: vec![PortRange::ANY],
         destination: address(&r.destination),

@@ -64,19 +64,15 @@ pub fn route_prefixes(address_prefix: &str, tags: &ServiceTags) -> Option<Vec<Ip
     }
 }
 
-/// All address prefixes of the table (they join the VirtualNetwork tag).
-pub fn prefixes(text: &str, file: &str, tags: &ServiceTags) -> Result<Vec<Ipv4Net>, Diagnostic> {
+/// All address prefixes of the routes (they join the VirtualNetwork tag).
+pub fn entries_prefixes(routes: &[RouteEntry], file: &str, tags: &ServiceTags) -> Result<Vec<Ipv4Net>, Diagnostic> {
     let mut out = Vec::new();
-    for (i, r) in parse(text, file)?.iter().enumerate() {
+    for (i, r) in routes.iter().enumerate() {
         match route_prefixes(&r.address_prefix, tags) {
             Some(p) => out.extend(p),
             None => {
-                return Err(Diagnostic::error(
-                    E_ROUTE_FILE,
-                    format!("routes[{i}].addressPrefix"),
-                    format!("`{}` is neither a prefix nor a service tag of the file", r.address_prefix),
-                )
-                .in_file(file));
+                let message = format!("`{}` is neither a prefix nor a service tag of the file", r.address_prefix);
+                return Err(Diagnostic::error(E_ROUTE_FILE, format!("routes[{i}].addressPrefix"), message).in_file(file));
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::args::{Cli, ErrorFormat, ExplainProtocol};
 use crate::{input, output, Exit};
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
-use ise_model::env::{Environment, TunnelingMode};
+use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
 use rules_compiler::explain::{self, Query};
 use rules_compiler::plan::{self, Plan};
@@ -32,26 +32,18 @@ struct Loaded {
     plan: Plan,
 }
 
-/// The routes the tunneling mode puts on the ISE subnets, when no route table is given.
-fn implied_routes(env: &Environment) -> Vec<Ipv4Net> {
-    match env.forced_tunneling.mode {
-        TunnelingMode::None => Vec::new(),
-        TunnelingMode::ExpressRoute | TunnelingMode::Firewall => vec!["0.0.0.0/0".parse().expect("valid")],
-    }
-}
-
 fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
-    let (udr, routes) = match inputs.routes {
-        Some(p) => {
-            let (text, file) = (input::read_text(p).map_err(|d| vec![d])?, p.display().to_string());
-            let prefixes = routefile::prefixes(&text, &file, &tags).map_err(|d| vec![d])?;
-            (prefixes, Some(routefile::parse(&text, &file).map_err(|d| vec![d])?))
-        }
-        None => (implied_routes(&env), None),
-    };
     let plan = plan::build(&env, &tags, None)?;
+    let routes = match inputs.routes {
+        Some(p) => Some(routefile::parse(&input::read_text(p).map_err(|d| vec![d])?, &p.display().to_string()).map_err(|d| vec![d])?),
+        None => None,
+    };
+    // The given route table, or the one the plan puts on the subnets: its prefixes join VirtualNetwork.
+    let planned: Vec<routefile::RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
+    let file = inputs.routes.map(|p| p.display().to_string()).unwrap_or_default();
+    let udr = routefile::entries_prefixes(routes.as_deref().unwrap_or(&planned), &file, &tags).map_err(|d| vec![d])?;
     Ok(Loaded {
         env,
         tags,

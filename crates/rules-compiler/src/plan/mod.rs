@@ -17,6 +17,7 @@ pub use firewall::{
 pub use routes::{NextHop, PlanRoute, MAX_ROUTES, MAX_TAG_ROUTES};
 pub use subnets::{PlanSubnet, DELEGATION_SERVICE};
 
+pub(crate) use nsg_rules::protocol;
 pub use nsg_rules::{trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
 
 use crate::verify::SecurityRule;

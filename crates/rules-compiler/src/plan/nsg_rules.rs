@@ -76,7 +76,8 @@ fn chunks(a: &AddressMatch) -> Vec<AddressMatch> {
     }
 }
 
-fn protocol(p: &str) -> Protocol {
+/// A requirement's protocol (`*`, `Tcp`, `Udp`) as an NSG rule protocol.
+pub(crate) fn protocol(p: &str) -> Protocol {
     match p {
         "Tcp" => Protocol::Tcp,
         "Udp" => Protocol::Udp,
