@@ -16,7 +16,3 @@ pub fn nsg(env: &Environment) -> String {
 pub fn route_table(env: &Environment) -> String {
     network(env, "routeTables", &env.route_table_name)
 }
-
-pub fn subnet(env: &Environment, subnet: &str) -> String {
-    network(env, "virtualNetworks", &format!("{}/subnets/{subnet}", env.virtual_network.name))
-}

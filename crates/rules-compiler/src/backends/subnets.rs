@@ -24,7 +24,6 @@ fn subnet_json(plan: &Plan, s: &PlanSubnet) -> Value {
         "type": "Microsoft.Network/virtualNetworks/subnets",
         "apiVersion": "2023-11-01",
         "name": format!("{}/{}", env.virtual_network.name, s.name),
-        "id": ids::subnet(env, &s.name),
         "properties": props,
     })
 }

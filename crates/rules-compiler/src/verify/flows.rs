@@ -430,23 +430,6 @@ fn join<T: fmt::Display>(items: &[T]) -> String {
     items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn ports_text(r: &[PortRange]) -> String {
-    if r == [PortRange::ANY] {
-        return "*".to_string();
-    }
-    let parts: Vec<String> = r
-        .iter()
-        .map(|p| {
-            if p.lo == p.hi {
-                p.lo.to_string()
-            } else {
-                format!("{}-{}", p.lo, p.hi)
-            }
-        })
-        .collect();
-    parts.join(",")
-}
-
 impl fmt::Display for FlowPiece {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let protos: Vec<String> = self.protocols.iter().map(|p| format!("{p:?}")).collect();
@@ -462,9 +445,9 @@ impl fmt::Display for FlowPiece {
             "{} {}:{} -> {}:{}",
             protos.join(","),
             addrs(&self.src),
-            ports_text(&self.src_ports),
+            ise_model::ports::format_list(&self.src_ports),
             addrs(&self.dst),
-            ports_text(&self.dst_ports)
+            ise_model::ports::format_list(&self.dst_ports)
         )
     }
 }
