@@ -32,6 +32,16 @@ fn compiled_nsg(dir: &Path, env: Option<&Path>) -> Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
 }
 
+/// Ids of the entries of a report list whose `covered` is false.
+fn uncovered_ids(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["covered"] == false)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
+}
+
 fn write(dir: &Path, name: &str, v: &Value) -> String {
     let p = dir.join(name);
     std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
@@ -81,13 +91,7 @@ fn a_deleted_rule_is_a_finding_naming_its_requirement() {
     let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let missing: Vec<&str> = report["nsg"]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["covered"] == false)
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let missing = uncovered_ids(&report["nsg"]["requirements"]);
     assert_eq!(missing, ["in-apim-mgmt-3443"]);
 }
 
@@ -293,13 +297,7 @@ fn a_firewall_without_the_storage_rule_misses_that_dependency() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let missing: Vec<&str> = report["firewall"]["dependencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["covered"] == false)
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
+    let missing = uncovered_ids(&report["firewall"]["dependencies"]);
     assert_eq!(missing, ["fw-net-storage"]);
 }
 
