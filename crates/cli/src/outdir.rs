@@ -5,11 +5,11 @@
 
 use ise_model::codes::E_OUT_DIR;
 use ise_model::diag::Diagnostic;
-use rules_compiler::backends::Artifact;
+use rules_compiler::render::Artifact;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rules_compiler::backends::ARTIFACT_NAMES as KNOWN_ARTIFACTS;
+use rules_compiler::render::ARTIFACT_NAMES as KNOWN_ARTIFACTS;
 
 fn error(dir: &Path, message: String, help: &str) -> Diagnostic {
     Diagnostic::error(E_OUT_DIR, "", message)

@@ -28,7 +28,7 @@ fn plan_and_render(bencher: divan::Bencher) {
     bencher.bench(|| {
         let env = env::load(divan::black_box(EXAMPLE_ENVIRONMENT), "example").env.unwrap();
         let plan = rules_compiler::plan::build(&env, tags, None).unwrap();
-        rules_compiler::backends::render_all(&plan)
+        rules_compiler::render::render_all(&plan)
     });
 }
 
@@ -38,5 +38,5 @@ fn compile_end_to_end() -> usize {
     let tags = ServiceTags::parse(SERVICE_TAGS_PUBLIC).unwrap();
     let env = env::load(divan::black_box(EXAMPLE_ENVIRONMENT), "example").env.unwrap();
     let plan = rules_compiler::plan::build(&env, &tags, None).unwrap();
-    rules_compiler::backends::render_all(&plan).len()
+    rules_compiler::render::render_all(&plan).len()
 }

@@ -6,11 +6,11 @@ use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::env;
 use ise_model::ports::PortRange;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::proof::{prove, Subject};
-use rules_compiler::resolver::EnvResolver;
-use rules_compiler::verify::defaults::with_defaults;
-use rules_compiler::verify::engine::{evaluate, Domain};
-use rules_compiler::verify::{Access, AddressMatch, Direction, Protocol, SecurityRule};
+use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, Protocol, SecurityRule};
+use rules_compiler::engine::defaults::with_defaults;
+use rules_compiler::engine::evaluate::{evaluate, Domain};
+use rules_compiler::prove::nsg::{prove, Subject};
+use rules_compiler::prove::resolver::EnvResolver;
 
 fn main() {
     divan::main();

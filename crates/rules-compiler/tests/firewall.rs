@@ -9,14 +9,14 @@ use ise_model::env::{self, Environment};
 use ise_model::ports::{self, PortRange};
 use ise_model::servicetags::ServiceTags;
 use proptest::prelude::*;
-use rules_compiler::backends::render_all;
-use rules_compiler::firewall_proof::{prove, FirewallReport, NsgSubject, Subject};
-use rules_compiler::plan::{
-    self, ApplicationDestination, ApplicationProtocolType, ApplicationRule, DependencyTarget, FirewallAction, NetworkDestination,
-    NetworkProtocol, NetworkRule, Plan, RuleCollection,
+use rules_compiler::azure::firewall::{
+    ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkProtocol, NetworkRule, RuleCollection,
 };
-use rules_compiler::routefile::route_prefixes;
-use rules_compiler::verify::{Access, AddressMatch, Direction, Protocol, SecurityRule};
+use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, Protocol, SecurityRule};
+use rules_compiler::plan::{self, ApplicationDestination, DependencyTarget, NetworkDestination, Plan};
+use rules_compiler::prove::firewall::{prove, FirewallReport, NsgSubject, Subject};
+use rules_compiler::read::routes::route_prefixes;
+use rules_compiler::render::render_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

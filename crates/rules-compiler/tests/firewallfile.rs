@@ -3,10 +3,10 @@
 
 use ise_model::env;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::backends::render_all;
-use rules_compiler::firewall_proof::{prove, NsgSubject, Subject};
-use rules_compiler::firewallfile::parse;
 use rules_compiler::plan;
+use rules_compiler::prove::firewall::{prove, NsgSubject, Subject};
+use rules_compiler::read::firewall::parse;
+use rules_compiler::render::render_all;
 
 fn golden(name: &str) -> String {
     std::fs::read_to_string(format!("{}/../../tests/golden/usgov-firewall/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

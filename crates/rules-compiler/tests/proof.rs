@@ -5,9 +5,9 @@ use ipnet::Ipv4Net;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::env::{self, Environment, TunnelingMode};
 use ise_model::servicetags::ServiceTags;
+use rules_compiler::azure::nsg::{AddressMatch, SecurityRule};
 use rules_compiler::plan::{self, Plan};
-use rules_compiler::proof::{prove, Report, Subject};
-use rules_compiler::verify::{AddressMatch, SecurityRule};
+use rules_compiler::prove::nsg::{prove, Report, Subject};
 
 fn environment(edit: impl FnOnce(&mut serde_json::Value)) -> Environment {
     let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
@@ -120,10 +120,10 @@ mod properties {
     use super::*;
     use ise_model::cloud::CloudId;
     use proptest::prelude::*;
-    use rules_compiler::resolver::EnvResolver;
-    use rules_compiler::verify::defaults::with_defaults;
-    use rules_compiler::verify::engine::{evaluate, Domain, RuleEffect};
-    use rules_compiler::verify::{Access, Direction};
+    use rules_compiler::azure::nsg::{Access, Direction};
+    use rules_compiler::engine::defaults::with_defaults;
+    use rules_compiler::engine::evaluate::{evaluate, Domain, RuleEffect};
+    use rules_compiler::prove::resolver::EnvResolver;
 
     fn usable_locations() -> Vec<(CloudId, String)> {
         ise_model::iplists::deployable_locations()

@@ -7,9 +7,10 @@ use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::env::{self, Environment};
 use ise_model::servicetags::ServiceTags;
 use proptest::prelude::*;
-use rules_compiler::plan::{self, NextHop, MAX_ROUTES, MAX_TAG_ROUTES};
-use rules_compiler::route_proof::prove;
-use rules_compiler::routefile::RouteEntry;
+use rules_compiler::azure::route::RouteEntry;
+use rules_compiler::azure::route::{NextHop, MAX_ROUTES, MAX_TAG_ROUTES};
+use rules_compiler::plan;
+use rules_compiler::prove::routes::prove;
 
 fn environment(cloud: CloudId, location: &str, mode: serde_json::Value) -> Environment {
     let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
@@ -78,7 +79,7 @@ fn a_default_route_to_internet_in_firewall_mode_is_caught() {
     let env = environment(CloudId::Public, "westus2", firewall());
     let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
     let mut routes = entries(&plan);
-    routes[0].next_hop_type = "Internet".into();
+    routes[0].next_hop_type = rules_compiler::azure::route::NextHop::Internet;
     routes[0].next_hop_ip_address = None;
     let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
     assert!(report.checks.iter().any(|c| c.id == "other-traffic-to-firewall" && !c.ok));

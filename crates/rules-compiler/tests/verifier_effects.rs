@@ -5,11 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
-use rules_compiler::verify::defaults::{default_rules, with_defaults};
-use rules_compiler::verify::engine::{decide, evaluate, Domain, Note, RuleEffect};
-use rules_compiler::verify::flows::{FlowSet, ProtoSet};
-use rules_compiler::verify::intervals::IntervalSet;
-use rules_compiler::verify::{Access, AddressMatch, Direction, Packet, PacketProtocol, PortRange, Protocol, SecurityRule, TagResolver};
+use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
+use rules_compiler::engine::defaults::{default_rules, with_defaults};
+use rules_compiler::engine::evaluate::{decide, evaluate, Domain, Note, RuleEffect};
+use rules_compiler::engine::flows::{FlowSet, ProtoSet};
+use rules_compiler::engine::intervals::IntervalSet;
+use rules_compiler::engine::{Packet, PacketProtocol, TagResolver};
 
 struct Tags(HashMap<&'static str, Vec<Ipv4Net>>);
 

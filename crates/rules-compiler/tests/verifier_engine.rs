@@ -6,12 +6,13 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use proptest::prelude::*;
-use rules_compiler::verify::defaults::with_defaults;
-use rules_compiler::verify::engine::{decide, evaluate, Domain, Evaluation, RuleEffect};
-use rules_compiler::verify::flows::{FlowBox, FlowSet, ProtoSet};
-use rules_compiler::verify::intervals::IntervalSet;
-use rules_compiler::verify::reference;
-use rules_compiler::verify::{Access, AddressMatch, Direction, Packet, PacketProtocol, PortRange, Protocol, SecurityRule, TagResolver};
+use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
+use rules_compiler::engine::defaults::with_defaults;
+use rules_compiler::engine::evaluate::{decide, evaluate, Domain, Evaluation, RuleEffect};
+use rules_compiler::engine::flows::{FlowBox, FlowSet, ProtoSet};
+use rules_compiler::engine::intervals::IntervalSet;
+use rules_compiler::engine::reference;
+use rules_compiler::engine::{Packet, PacketProtocol, TagResolver};
 
 struct Tags(HashMap<&'static str, Vec<Ipv4Net>>);
 

@@ -6,9 +6,9 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use proptest::prelude::*;
-use rules_compiler::verify::flows::{FlowBox, FlowSet, ProtoSet};
-use rules_compiler::verify::intervals::IntervalSet;
-use rules_compiler::verify::{Packet, PacketProtocol};
+use rules_compiler::engine::flows::{FlowBox, FlowSet, ProtoSet};
+use rules_compiler::engine::intervals::IntervalSet;
+use rules_compiler::engine::{Packet, PacketProtocol};
 
 fn intervals_u8() -> impl Strategy<Value = Vec<(u8, u8)>> {
     // Values bunched near both ends of the universe so MIN/MAX edges are hit.

@@ -3,7 +3,7 @@
 use crate::args::{Cli, ErrorFormat};
 use crate::{input, outdir, output, Exit};
 use ise_model::codes::E_TAG_MISSING;
-use rules_compiler::verify::Direction;
+use rules_compiler::azure::nsg::Direction;
 use std::path::Path;
 
 pub struct Args<'a> {
@@ -11,7 +11,7 @@ pub struct Args<'a> {
     pub out_dir: &'a Path,
     pub service_tags: Option<&'a Path>,
     pub table_version: Option<&'a str>,
-    /// Replace service tags by their prefixes (`rules_compiler::expand`).
+    /// Replace service tags by their prefixes (`rules_compiler::plan::expand`).
     pub expand_tags: bool,
 }
 
@@ -55,14 +55,14 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Err(diags) => return fail(tag_file(diags)),
     };
     let plan = if expand_tags {
-        match rules_compiler::expand::expand(&plan, &tags) {
+        match rules_compiler::plan::expand::expand(&plan, &tags) {
             Ok(p) => p,
             Err(diags) => return fail(diags),
         }
     } else {
         plan
     };
-    let artifacts = rules_compiler::backends::render_all(&plan);
+    let artifacts = rules_compiler::render::render_all(&plan);
     if let Err(d) = outdir::write(out_dir, &artifacts) {
         return fail(vec![d]);
     }

@@ -7,7 +7,7 @@ use ise_model::cloud::{self, CloudId};
 use ise_model::codes::{E_LOCATION, E_TAGS_WRONG_CLOUD, E_TAG_UNKNOWN};
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::{ServiceTags, TagEntry};
-use rules_compiler::tagdiff::{self, Change, Impact, TagDiff};
+use rules_compiler::diff::tags::{self as tagdiff, Change, Impact, TagDiff};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::fmt::Write as _;

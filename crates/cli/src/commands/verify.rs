@@ -7,13 +7,17 @@ use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::explain::{self, Query};
+use rules_compiler::azure::nsg::SecurityRule;
+use rules_compiler::azure::route::RouteEntry;
+use rules_compiler::engine::PacketProtocol;
 use rules_compiler::plan::{self, Plan};
-use rules_compiler::proof::{self, Subject};
-use rules_compiler::resolver::EnvResolver;
-use rules_compiler::verify::{PacketProtocol, SecurityRule};
+use rules_compiler::prove::explain::{self, Query};
+use rules_compiler::prove::firewall as firewall_proof;
+use rules_compiler::prove::nsg::{self as proof, Subject};
+use rules_compiler::prove::resolver::EnvResolver;
+use rules_compiler::prove::routes as route_proof;
+use rules_compiler::read::{firewall as firewallfile, nsg as nsgfile, routes as routefile};
 use rules_compiler::views::proof_report;
-use rules_compiler::{firewall_proof, firewallfile, nsgfile, route_proof, routefile};
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -28,7 +32,7 @@ struct Loaded {
     tags: Cow<'static, ServiceTags>,
     udr: Vec<Ipv4Net>,
     /// The route table given with --routes.
-    routes: Option<Vec<routefile::RouteEntry>>,
+    routes: Option<Vec<RouteEntry>>,
     plan: Plan,
 }
 
@@ -37,11 +41,14 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
     let plan = plan::build(&env, &tags, None)?;
     let routes = match inputs.routes {
-        Some(p) => Some(routefile::parse(&input::read_text(p).map_err(|d| vec![d])?, &p.display().to_string()).map_err(|d| vec![d])?),
+        Some(p) => Some(routefile::parse(
+            &input::read_text(p).map_err(|d| vec![d])?,
+            &p.display().to_string(),
+        )?),
         None => None,
     };
     // The given route table, or the one the plan puts on the subnets: its prefixes join VirtualNetwork.
-    let planned: Vec<routefile::RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
+    let planned: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
     let file = inputs.routes.map(|p| p.display().to_string()).unwrap_or_default();
     let udr = routefile::entries_prefixes(routes.as_deref().unwrap_or(&planned), &file, &tags).map_err(|d| vec![d])?;
     Ok(Loaded {

@@ -2,6 +2,7 @@
 //! environment and the service tags; every backend reads only the plan, none re-derives
 //! requirements.
 
+pub mod expand;
 mod firewall;
 mod nsg_rules;
 mod priorities;
@@ -9,18 +10,17 @@ mod routes;
 mod subnets;
 
 pub use firewall::{
-    ApplicationDestination, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, DependencyTarget, FirewallAction,
-    FirewallDependency, NetworkDestination, NetworkProtocol, NetworkRule, PlanFirewall, RuleCollection, APPLICATION_COLLECTION,
-    APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, MAX_NETWORK_PAIRS, NETWORK_COLLECTION, NETWORK_PRIORITY,
-    RULE_COLLECTION_GROUP, RULE_COLLECTION_GROUP_PRIORITY,
+    ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination, PlanFirewall, APPLICATION_COLLECTION,
+    APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, NETWORK_COLLECTION, NETWORK_PRIORITY, RULE_COLLECTION_GROUP,
+    RULE_COLLECTION_GROUP_PRIORITY,
 };
-pub use routes::{NextHop, PlanRoute, MAX_ROUTES, MAX_TAG_ROUTES};
+pub use routes::PlanRoute;
 pub use subnets::{PlanSubnet, DELEGATION_SERVICE};
 
 pub(crate) use nsg_rules::protocol;
 pub use nsg_rules::{trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
 
-use crate::verify::SecurityRule;
+use crate::azure::nsg::SecurityRule;
 use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
 use ise_model::resolve::{self, Resolved};

@@ -5,23 +5,20 @@
 
 use super::priorities::{destination_slot, table_slot, DENY_ALL};
 use super::PlanRule;
-use crate::verify::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
+use crate::azure::nsg::{
+    Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule, MAX_DESCRIPTION, MAX_PREFIXES_PER_FIELD, MAX_RULES,
+};
 use ipnet::Ipv4Net;
 use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::Kind;
 use ise_model::resolve::{Peer, Resolved};
+use ise_model::servicetags::is_platform_tag;
 use ise_model::servicetags::ServiceTags;
 
 pub const DENY_ALL_INBOUND: &str = "deny-all-inbound";
 pub const DENY_ALL_OUTBOUND: &str = "deny-all-outbound";
-/// Azure limits (data/azure-limits.csv).
-pub const MAX_PREFIXES_PER_FIELD: usize = 4000;
-pub const MAX_RULES: usize = 1000;
-pub const MAX_DESCRIPTION: usize = 140;
-/// Tags the platform defines; they are not in the service-tag files.
-pub const PLATFORM_TAGS: [&str; 3] = ["VirtualNetwork", "Internet", "AzureLoadBalancer"];
 
 /// The network the VirtualNetwork tag stands for when the tag itself cannot be trusted: the
 /// address space plus the declared internal callers.
@@ -97,7 +94,7 @@ pub fn description(id: &str, purpose: &str) -> String {
 
 fn check_tag(a: &AddressMatch, tags: &ServiceTags, req: &Resolved, diags: &mut Vec<Diagnostic>) {
     if let AddressMatch::Tag(t) = a {
-        if !PLATFORM_TAGS.contains(&t.as_str()) && tags.get(t).is_none() {
+        if !is_platform_tag(t) && tags.get(t).is_none() {
             diags.push(
                 Diagnostic::error(
                     E_TAG_MISSING,

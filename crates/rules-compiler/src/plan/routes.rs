@@ -6,6 +6,7 @@
 //! otherwise, and for the published lists, the prefixes are aggregated into as few routes as
 //! possible. Over Azure's limits is a coded error with the counts, never a truncated table.
 
+use crate::azure::route::{route_name, NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
 use ipnet::Ipv4Net;
 use ise_model::codes::{E_ROUTE_LIMIT, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
@@ -16,16 +17,6 @@ use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-
-/// Azure limits (data/azure-limits.csv, docs/azure-semantics.md).
-pub const MAX_ROUTES: usize = 400;
-pub const MAX_TAG_ROUTES: usize = 25;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum NextHop {
-    Internet,
-    VirtualAppliance,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,12 +32,12 @@ pub struct PlanRoute {
 
 impl PlanRoute {
     /// The route as the verifier reads route files.
-    pub fn entry(&self) -> crate::routefile::RouteEntry {
-        crate::routefile::RouteEntry {
+    pub fn entry(&self) -> RouteEntry {
+        RouteEntry {
             name: self.name.clone(),
             address_prefix: self.address_prefix.clone(),
-            next_hop_type: format!("{:?}", self.next_hop_type),
-            next_hop_ip_address: self.next_hop_ip_address.map(|ip| ip.to_string()),
+            next_hop_type: self.next_hop_type,
+            next_hop_ip_address: self.next_hop_ip_address,
         }
     }
 }
@@ -54,10 +45,6 @@ impl PlanRoute {
 /// Whether the cloud's tag file lets this tag be a route's address prefix.
 fn tag_works_in_routes(tags: &ServiceTags, tag: &str) -> bool {
     tags.get(tag).is_some_and(|t| t.network_features.iter().any(|f| f == "UDR"))
-}
-
-fn route_name(id: &str, prefix: &Ipv4Net) -> String {
-    format!("{id}-{}", prefix.to_string().replace(['.', '/'], "-"))
 }
 
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRoute>, Vec<Diagnostic>> {

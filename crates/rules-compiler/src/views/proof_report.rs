@@ -1,6 +1,6 @@
 //! `isenet verify` output: the proof report as text for people or JSON for pipelines.
 
-use crate::proof::Report;
+use crate::prove::nsg::Report;
 
 pub fn render_text(nsg: &str, report: &Report) -> String {
     let covered = report.requirements.iter().filter(|c| c.covered).count();
@@ -52,7 +52,7 @@ pub fn render_json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("serialisable") + "\n"
 }
 
-pub fn render_routes_text(report: &crate::route_proof::RouteReport) -> String {
+pub fn render_routes_text(report: &crate::prove::routes::RouteReport) -> String {
     let mut out = format!(
         "routes: {} route(s); {} of {} checks hold\n",
         report.routes,
@@ -80,7 +80,7 @@ pub fn render_routes_text(report: &crate::route_proof::RouteReport) -> String {
     out
 }
 
-pub fn render_firewall_text(report: &crate::firewall_proof::FirewallReport) -> String {
+pub fn render_firewall_text(report: &crate::prove::firewall::FirewallReport) -> String {
     let covered = report
         .dependencies
         .iter()

@@ -1,8 +1,0 @@
-//! `plan.json`: the plan with provenance, for review and for diffing compiles.
-
-use super::render;
-use crate::plan::Plan;
-
-pub fn render(plan: &Plan) -> String {
-    render::json("plan.json", &serde_json::json!({ "plan": plan }))
-}

@@ -1,0 +1,273 @@
+//! Exact first-match evaluation of one NSG direction over a domain of packets.
+//!
+//! Rules are ordered by priority and intersected with the domain; the decision structure itself
+//! (dimensions cut into atoms, memoized on the rules still active, the last one painted) lives in
+//! `tree`. Every packet of the domain lands in exactly one region, with the rule that decides it
+//! and the rule that would decide it if that one were removed.
+
+use std::collections::BTreeSet;
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+use super::flows::{address_set, FlowBox, FlowSet, ProtoSet};
+use super::intervals::IntervalSet;
+use super::tree::decision_regions;
+use crate::azure::nsg::{Access, Direction, SecurityRule};
+use crate::engine::{Packet, TagResolver};
+
+/// The packets an evaluation covers (a product set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    flows: FlowBox,
+}
+
+impl Domain {
+    pub fn new(flows: FlowBox) -> Self {
+        Domain { flows }
+    }
+
+    /// Every IPv4 packet.
+    pub fn everything() -> Self {
+        Domain::new(FlowBox::everything())
+    }
+
+    /// Inbound to the given subnets: any protocol, source and ports.
+    pub fn inbound_to(subnets: &[Ipv4Net]) -> Self {
+        Domain::new(FlowBox::new(
+            ProtoSet::ALL,
+            IntervalSet::full(),
+            IntervalSet::full(),
+            IntervalSet::from_prefixes(subnets.iter().copied()),
+            IntervalSet::full(),
+        ))
+    }
+
+    /// Outbound from the given subnets: any protocol, destination and ports.
+    pub fn outbound_from(subnets: &[Ipv4Net]) -> Self {
+        Domain::new(FlowBox::new(
+            ProtoSet::ALL,
+            IntervalSet::from_prefixes(subnets.iter().copied()),
+            IntervalSet::full(),
+            IntervalSet::full(),
+            IntervalSet::full(),
+        ))
+    }
+
+    pub fn flows(&self) -> &FlowBox {
+        &self.flows
+    }
+}
+
+/// Something about the rules worth reporting that is not a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Note {
+    /// The rule names a tag the resolver does not know; it was taken to match nothing.
+    UnresolvedTag { rule: usize, rule_name: String, tag: String },
+}
+
+/// A part of the domain where the same rule decides and the same rule would decide next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub flows: FlowBox,
+    /// Index into the rules slice; `None` when no rule matches (implicitly denied).
+    pub decider: Option<usize>,
+    /// The next matching rule after `decider`: what decides if `decider` is removed.
+    pub next: Option<usize>,
+}
+
+/// What a rule contributes to the evaluated direction and domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RuleEffect {
+    /// The rule is for the other direction.
+    NotEvaluated,
+    /// It decides no packet of the domain.
+    Shadowed,
+    /// It decides some packets, but each would get the same access from the next matching rule
+    /// (or the implicit deny).
+    Redundant,
+    /// Removing it changes the access of some packet.
+    Effective,
+}
+
+/// The result of [`evaluate`].
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    direction: Direction,
+    domain: Domain,
+    /// Indices of the rules of `direction`, in evaluation order.
+    order: Vec<usize>,
+    /// Access of every rule of the slice (by index).
+    access: Vec<Access>,
+    regions: Vec<Region>,
+    notes: Vec<Note>,
+}
+
+fn access_or_deny(access: &[Access], rule: Option<usize>) -> Access {
+    rule.map_or(Access::Deny, |i| access[i])
+}
+
+impl Evaluation {
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+    /// Indices of the rules of the evaluated direction, highest priority first.
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+    /// Disjoint regions covering the domain exactly.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    /// The region holding `packet`, `None` outside the domain.
+    pub fn region_of(&self, packet: &Packet) -> Option<&Region> {
+        self.regions.iter().find(|r| r.flows.contains(packet))
+    }
+
+    fn select(&self, keep: impl Fn(&Region) -> bool) -> FlowSet {
+        FlowSet::from_disjoint(self.regions.iter().filter(|r| keep(r)).map(|r| r.flows.clone()).collect())
+    }
+
+    fn decided_access(&self, r: &Region) -> Access {
+        access_or_deny(&self.access, r.decider)
+    }
+
+    pub fn allowed(&self) -> FlowSet {
+        self.select(|r| self.decided_access(r) == Access::Allow)
+    }
+
+    /// Denied by a rule or by matching none.
+    pub fn denied(&self) -> FlowSet {
+        self.select(|r| self.decided_access(r) == Access::Deny)
+    }
+
+    /// Matched by no rule (denied implicitly; empty whenever the default rules are included).
+    pub fn unmatched(&self) -> FlowSet {
+        self.select(|r| r.decider.is_none())
+    }
+
+    pub fn decided_by(&self, rule: usize) -> FlowSet {
+        self.select(|r| r.decider == Some(rule))
+    }
+
+    pub fn deciding_rules(&self) -> BTreeSet<usize> {
+        self.regions.iter().filter_map(|r| r.decider).collect()
+    }
+
+    /// The rules that would take over the packets `rule` decides (`None`: no rule, implicit deny).
+    pub fn next_deciders(&self, rule: usize) -> BTreeSet<Option<usize>> {
+        self.regions.iter().filter(|r| r.decider == Some(rule)).map(|r| r.next).collect()
+    }
+
+    /// Packets whose access would flip if `rule` were removed.
+    pub fn changed_if_removed(&self, rule: usize) -> FlowSet {
+        self.select(|r| r.decider == Some(rule) && access_or_deny(&self.access, r.next) != self.access[rule])
+    }
+
+    pub fn effect(&self, rule: usize) -> RuleEffect {
+        if !self.order.contains(&rule) {
+            return RuleEffect::NotEvaluated;
+        }
+        let mut decides = false;
+        for r in self.regions.iter().filter(|r| r.decider == Some(rule)) {
+            decides = true;
+            if access_or_deny(&self.access, r.next) != self.access[rule] {
+                return RuleEffect::Effective;
+            }
+        }
+        if decides {
+            RuleEffect::Redundant
+        } else {
+            RuleEffect::Shadowed
+        }
+    }
+
+    /// Rules of the evaluated direction deciding no packet, in evaluation order.
+    pub fn shadowed(&self) -> Vec<usize> {
+        let deciding = self.deciding_rules();
+        self.order.iter().copied().filter(|i| !deciding.contains(i)).collect()
+    }
+
+    /// Rules that decide packets but whose removal changes no access, in evaluation order.
+    pub fn redundant(&self) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&i| self.effect(i) == RuleEffect::Redundant)
+            .collect()
+    }
+}
+
+/// Rules of `direction` in evaluation order: ascending priority, then slice order (Azure forbids
+/// equal priorities in one direction; the tie-break only keeps the answer deterministic).
+fn evaluation_order(rules: &[SecurityRule], direction: Direction) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..rules.len()).filter(|&i| rules[i].direction == direction).collect();
+    order.sort_by_key(|&i| (rules[i].priority, i));
+    order
+}
+
+/// The packets a rule matches; an unknown tag makes it match nothing (and is noted).
+fn resolve_rule<R: TagResolver + ?Sized>(rules: &[SecurityRule], i: usize, resolver: &R, notes: Option<&mut Vec<Note>>) -> FlowBox {
+    let rule = &rules[i];
+    let mut unresolved = Vec::new();
+    let mut field = |m| {
+        address_set(m, resolver).unwrap_or_else(|e| {
+            unresolved.push(e.tag);
+            IntervalSet::empty()
+        })
+    };
+    let src = field(&rule.source);
+    let dst = field(&rule.destination);
+    if let Some(notes) = notes {
+        notes.extend(unresolved.into_iter().map(|tag| Note::UnresolvedTag {
+            rule: i,
+            rule_name: rule.name.clone(),
+            tag,
+        }));
+    }
+    FlowBox::new(
+        ProtoSet::matched_by(rule.protocol),
+        src,
+        IntervalSet::from_port_ranges(&rule.source_ports),
+        dst,
+        IntervalSet::from_port_ranges(&rule.destination_ports),
+    )
+}
+
+/// The rule deciding one packet (`None`: no rule matches, so it is denied). For `explain`.
+pub fn decide<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direction: Direction, packet: &Packet) -> Option<usize> {
+    evaluation_order(rules, direction)
+        .into_iter()
+        .find(|&i| resolve_rule(rules, i, resolver, None).contains(packet))
+}
+
+/// Evaluates the rules of `direction` over every packet of `domain`, exactly.
+pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direction: Direction, domain: &Domain) -> Evaluation {
+    let order = evaluation_order(rules, direction);
+    let mut notes = Vec::new();
+    let mut ids = Vec::new();
+    let mut boxes = Vec::new();
+    for &i in &order {
+        let b = resolve_rule(rules, i, resolver, Some(&mut notes)).intersection(domain.flows());
+        if !b.is_empty() {
+            ids.push(i);
+            boxes.push(b);
+        }
+    }
+    let regions = decision_regions(&boxes, &ids, domain.flows());
+    Evaluation {
+        direction,
+        domain: domain.clone(),
+        order,
+        access: rules.iter().map(|r| r.access).collect(),
+        regions,
+        notes,
+    }
+}

@@ -1,0 +1,454 @@
+//! Sets of packets: products of per-dimension sets (`FlowBox`) and unions of disjoint products
+//! (`FlowSet`), with the set algebra the verifier needs and a readable rendering for reports.
+//!
+//! Protocols without ports (ICMP, ESP, AH, other) have no port dimension. They are kept in the same
+//! five-dimensional boxes by one invariant: a box that holds a portless protocol has full port sets.
+//! A box's port constraint that is not `*` therefore never holds portless packets, exactly like a
+//! rule whose ports are not `*` never matches them.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+use super::intervals::IntervalSet;
+use crate::azure::nsg::{AddressMatch, PortRange, Protocol, SecurityRule};
+use crate::engine::{Packet, PacketProtocol, TagResolver};
+
+/// A set of packet protocols (bit `p as u8` for each `PacketProtocol` p).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProtoSet(u8);
+
+impl ProtoSet {
+    pub const EMPTY: ProtoSet = ProtoSet(0);
+    pub const ALL: ProtoSet = ProtoSet(0b11_1111);
+    /// TCP and UDP, the protocols that carry ports.
+    pub const WITH_PORTS: ProtoSet = ProtoSet(0b11);
+
+    pub fn single(p: PacketProtocol) -> Self {
+        ProtoSet(1 << p as u8)
+    }
+
+    /// The packet protocols a rule's protocol field matches (`*` matches all, including `Other`).
+    pub fn matched_by(p: Protocol) -> Self {
+        match p {
+            Protocol::Tcp => Self::single(PacketProtocol::Tcp),
+            Protocol::Udp => Self::single(PacketProtocol::Udp),
+            Protocol::Icmp => Self::single(PacketProtocol::Icmp),
+            Protocol::Esp => Self::single(PacketProtocol::Esp),
+            Protocol::Ah => Self::single(PacketProtocol::Ah),
+            Protocol::Any => Self::ALL,
+        }
+    }
+
+    pub fn contains(self, p: PacketProtocol) -> bool {
+        self.0 & (1 << p as u8) != 0
+    }
+    pub fn union(self, o: Self) -> Self {
+        ProtoSet(self.0 | o.0)
+    }
+    pub fn intersection(self, o: Self) -> Self {
+        ProtoSet(self.0 & o.0)
+    }
+    pub fn difference(self, o: Self) -> Self {
+        ProtoSet(self.0 & !o.0)
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    pub fn iter(self) -> impl Iterator<Item = PacketProtocol> {
+        PacketProtocol::ALL.into_iter().filter(move |p| self.contains(*p))
+    }
+}
+
+/// A product set: protocols x source addresses x source ports x destination addresses x
+/// destination ports (see the module doc for portless protocols).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowBox {
+    protocols: ProtoSet,
+    src: IntervalSet<u32>,
+    src_ports: IntervalSet<u16>,
+    dst: IntervalSet<u32>,
+    dst_ports: IntervalSet<u16>,
+}
+
+/// A rule names a service tag the resolver does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnresolvedTag {
+    pub tag: String,
+}
+
+/// The addresses an address field matches.
+pub fn address_set<R: TagResolver + ?Sized>(m: &AddressMatch, resolver: &R) -> Result<IntervalSet<u32>, UnresolvedTag> {
+    match m {
+        AddressMatch::Any => Ok(IntervalSet::full()),
+        AddressMatch::Prefixes(nets) => Ok(IntervalSet::from_prefixes(nets.iter().copied())),
+        AddressMatch::Prefixes6(_) => Ok(IntervalSet::empty()),
+        AddressMatch::Tag(tag) => resolver
+            .resolve(tag)
+            .map(IntervalSet::from_prefixes)
+            .ok_or_else(|| UnresolvedTag { tag: tag.clone() }),
+    }
+}
+
+impl FlowBox {
+    /// Drops the portless protocols when either port set is not full (see the module doc).
+    pub fn new(
+        protocols: ProtoSet,
+        src: IntervalSet<u32>,
+        src_ports: IntervalSet<u16>,
+        dst: IntervalSet<u32>,
+        dst_ports: IntervalSet<u16>,
+    ) -> Self {
+        let protocols = if src_ports.is_full() && dst_ports.is_full() {
+            protocols
+        } else {
+            protocols.intersection(ProtoSet::WITH_PORTS)
+        };
+        FlowBox {
+            protocols,
+            src,
+            src_ports,
+            dst,
+            dst_ports,
+        }
+    }
+
+    /// Caller guarantees the portless invariant.
+    pub(crate) fn from_raw(
+        protocols: ProtoSet,
+        src: IntervalSet<u32>,
+        src_ports: IntervalSet<u16>,
+        dst: IntervalSet<u32>,
+        dst_ports: IntervalSet<u16>,
+    ) -> Self {
+        let b = FlowBox {
+            protocols,
+            src,
+            src_ports,
+            dst,
+            dst_ports,
+        };
+        debug_assert!(b.invariant_holds());
+        b
+    }
+
+    fn invariant_holds(&self) -> bool {
+        self.protocols.difference(ProtoSet::WITH_PORTS).is_empty() || (self.src_ports.is_full() && self.dst_ports.is_full())
+    }
+
+    /// Every packet.
+    pub fn everything() -> Self {
+        FlowBox {
+            protocols: ProtoSet::ALL,
+            src: IntervalSet::full(),
+            src_ports: IntervalSet::full(),
+            dst: IntervalSet::full(),
+            dst_ports: IntervalSet::full(),
+        }
+    }
+
+    /// The packets a rule matches (direction and priority aside).
+    pub fn from_rule<R: TagResolver + ?Sized>(rule: &SecurityRule, resolver: &R) -> Result<Self, UnresolvedTag> {
+        Ok(FlowBox::new(
+            ProtoSet::matched_by(rule.protocol),
+            address_set(&rule.source, resolver)?,
+            IntervalSet::from_port_ranges(&rule.source_ports),
+            address_set(&rule.destination, resolver)?,
+            IntervalSet::from_port_ranges(&rule.destination_ports),
+        ))
+    }
+
+    pub fn protocols(&self) -> ProtoSet {
+        self.protocols
+    }
+    pub fn src(&self) -> &IntervalSet<u32> {
+        &self.src
+    }
+    pub fn src_ports(&self) -> &IntervalSet<u16> {
+        &self.src_ports
+    }
+    pub fn dst(&self) -> &IntervalSet<u32> {
+        &self.dst
+    }
+    pub fn dst_ports(&self) -> &IntervalSet<u16> {
+        &self.dst_ports
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.protocols.is_empty() || self.src.is_empty() || self.dst.is_empty() || self.src_ports.is_empty() || self.dst_ports.is_empty()
+    }
+
+    pub fn contains(&self, p: &Packet) -> bool {
+        self.protocols.contains(p.protocol)
+            && self.src.contains(u32::from(p.src))
+            && self.dst.contains(u32::from(p.dst))
+            && (!p.protocol.has_ports() || (self.src_ports.contains(p.src_port) && self.dst_ports.contains(p.dst_port)))
+    }
+
+    /// Number of packets, a portless packet counting once per (source, destination).
+    pub fn packet_count(&self) -> u128 {
+        let ported = self.protocols.intersection(ProtoSet::WITH_PORTS).len() as u128;
+        let portless = self.protocols.difference(ProtoSet::WITH_PORTS).len() as u128;
+        let ports = u128::from(self.src_ports.count()) * u128::from(self.dst_ports.count());
+        (ported * ports + portless) * u128::from(self.src.count()) * u128::from(self.dst.count())
+    }
+
+    pub fn intersection(&self, o: &Self) -> Self {
+        // Portless protocols survive only if both sides have them, hence full ports on both.
+        FlowBox {
+            protocols: self.protocols.intersection(o.protocols),
+            src: self.src.intersection(&o.src),
+            src_ports: self.src_ports.intersection(&o.src_ports),
+            dst: self.dst.intersection(&o.dst),
+            dst_ports: self.dst_ports.intersection(&o.dst_ports),
+        }
+    }
+
+    pub fn intersects(&self, o: &Self) -> bool {
+        !self.protocols.intersection(o.protocols).is_empty()
+            && self.src.intersects(&o.src)
+            && self.dst.intersects(&o.dst)
+            && self.src_ports.intersects(&o.src_ports)
+            && self.dst_ports.intersects(&o.dst_ports)
+    }
+
+    /// `self \ o` as disjoint non-empty boxes: peel one dimension at a time, keeping the earlier
+    /// dimensions inside `o`.
+    pub fn difference(&self, o: &Self) -> Vec<FlowBox> {
+        if !self.intersects(o) {
+            return vec![self.clone()];
+        }
+        let mut out = Vec::new();
+        let mut rest = self.clone();
+        let p = rest.protocols.difference(o.protocols);
+        if !p.is_empty() {
+            out.push(FlowBox {
+                protocols: p,
+                ..rest.clone()
+            });
+        }
+        rest.protocols = rest.protocols.intersection(o.protocols);
+        let s = rest.src.difference(&o.src);
+        if !s.is_empty() {
+            out.push(FlowBox { src: s, ..rest.clone() });
+        }
+        rest.src = rest.src.intersection(&o.src);
+        let d = rest.dst.difference(&o.dst);
+        if !d.is_empty() {
+            out.push(FlowBox { dst: d, ..rest.clone() });
+        }
+        rest.dst = rest.dst.intersection(&o.dst);
+        let sp = rest.src_ports.difference(&o.src_ports);
+        if !sp.is_empty() {
+            out.push(FlowBox {
+                src_ports: sp,
+                ..rest.clone()
+            });
+        }
+        rest.src_ports = rest.src_ports.intersection(&o.src_ports);
+        let dp = rest.dst_ports.difference(&o.dst_ports);
+        if !dp.is_empty() {
+            out.push(FlowBox { dst_ports: dp, ..rest });
+        }
+        // A portless protocol in `rest` means full ports on both sides: no port pieces above.
+        out.retain(|b| !b.is_empty());
+        out
+    }
+}
+
+/// A set of packets as a union of pairwise disjoint, non-empty boxes.
+#[derive(Clone, Debug, Default)]
+pub struct FlowSet {
+    boxes: Vec<FlowBox>,
+}
+
+impl FlowSet {
+    pub fn empty() -> Self {
+        FlowSet { boxes: Vec::new() }
+    }
+
+    pub fn everything() -> Self {
+        Self::from_box(FlowBox::everything())
+    }
+
+    pub fn from_box(b: FlowBox) -> Self {
+        let boxes = if b.is_empty() { Vec::new() } else { vec![b] };
+        FlowSet { boxes }
+    }
+
+    /// Caller guarantees the boxes are pairwise disjoint.
+    pub(crate) fn from_disjoint(boxes: Vec<FlowBox>) -> Self {
+        FlowSet {
+            boxes: boxes.into_iter().filter(|b| !b.is_empty()).collect(),
+        }
+    }
+
+    /// Explicit components; portless protocols are kept only if both port sets are full.
+    pub fn from_parts(
+        protocols: ProtoSet,
+        src: IntervalSet<u32>,
+        src_ports: IntervalSet<u16>,
+        dst: IntervalSet<u32>,
+        dst_ports: IntervalSet<u16>,
+    ) -> Self {
+        Self::from_box(FlowBox::new(protocols, src, src_ports, dst, dst_ports))
+    }
+
+    /// The packets a rule matches (direction and priority aside).
+    pub fn from_rule<R: TagResolver + ?Sized>(rule: &SecurityRule, resolver: &R) -> Result<Self, UnresolvedTag> {
+        FlowBox::from_rule(rule, resolver).map(Self::from_box)
+    }
+
+    pub fn boxes(&self) -> &[FlowBox] {
+        &self.boxes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.boxes.is_empty()
+    }
+
+    pub fn contains(&self, p: &Packet) -> bool {
+        self.boxes.iter().any(|b| b.contains(p))
+    }
+
+    pub fn packet_count(&self) -> u128 {
+        self.boxes.iter().map(FlowBox::packet_count).sum()
+    }
+
+    pub fn intersection(&self, o: &Self) -> Self {
+        let mut boxes = Vec::new();
+        for a in &self.boxes {
+            for b in &o.boxes {
+                if a.intersects(b) {
+                    boxes.push(a.intersection(b));
+                }
+            }
+        }
+        FlowSet { boxes }
+    }
+
+    pub fn difference(&self, o: &Self) -> Self {
+        let mut boxes = Vec::new();
+        for a in &self.boxes {
+            let mut pieces = vec![a.clone()];
+            for b in &o.boxes {
+                if pieces.is_empty() {
+                    break;
+                }
+                pieces = pieces.iter().flat_map(|p| p.difference(b)).collect();
+            }
+            boxes.extend(pieces);
+        }
+        FlowSet { boxes }
+    }
+
+    pub fn union(&self, o: &Self) -> Self {
+        let mut boxes = self.boxes.clone();
+        boxes.extend(o.difference(self).boxes);
+        FlowSet { boxes }
+    }
+
+    pub fn is_subset(&self, o: &Self) -> bool {
+        self.difference(o).is_empty()
+    }
+
+    /// Same packets (the boxes may be cut differently).
+    pub fn set_eq(&self, o: &Self) -> bool {
+        self.is_subset(o) && o.is_subset(self)
+    }
+
+    /// Readable disjoint pieces, boxes merged where they differ in one dimension only, sorted.
+    pub fn pieces(&self) -> Vec<FlowPiece> {
+        let mut pieces: Vec<FlowPiece> = coalesce(self.boxes.clone())
+            .into_iter()
+            .map(|b| FlowPiece {
+                protocols: b.protocols.iter().collect(),
+                src: b.src.to_prefixes(),
+                src_ports: b.src_ports.to_port_ranges(),
+                dst: b.dst.to_prefixes(),
+                dst_ports: b.dst_ports.to_port_ranges(),
+            })
+            .collect();
+        pieces.sort();
+        pieces
+    }
+}
+
+/// Merges disjoint boxes equal in all dimensions but one, until nothing changes.
+fn coalesce(mut boxes: Vec<FlowBox>) -> Vec<FlowBox> {
+    loop {
+        let before = boxes.len();
+        for dim in 0..5 {
+            let mut groups: HashMap<FlowBox, FlowBox> = HashMap::new();
+            let mut order = Vec::new();
+            for b in boxes {
+                let mut key = b.clone();
+                match dim {
+                    0 => key.protocols = ProtoSet::EMPTY,
+                    1 => key.src = IntervalSet::empty(),
+                    2 => key.src_ports = IntervalSet::empty(),
+                    3 => key.dst = IntervalSet::empty(),
+                    _ => key.dst_ports = IntervalSet::empty(),
+                }
+                match groups.get_mut(&key) {
+                    Some(m) => match dim {
+                        0 => m.protocols = m.protocols.union(b.protocols),
+                        1 => m.src = m.src.union(&b.src),
+                        2 => m.src_ports = m.src_ports.union(&b.src_ports),
+                        3 => m.dst = m.dst.union(&b.dst),
+                        _ => m.dst_ports = m.dst_ports.union(&b.dst_ports),
+                    },
+                    None => {
+                        order.push(key.clone());
+                        groups.insert(key, b);
+                    }
+                }
+            }
+            boxes = order.into_iter().map(|k| groups.remove(&k).expect("group")).collect();
+        }
+        if boxes.len() == before {
+            return boxes;
+        }
+    }
+}
+
+/// One readable piece of a flow set (for reports of uncovered or unexpected ranges).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FlowPiece {
+    pub protocols: Vec<PacketProtocol>,
+    pub src: Vec<Ipv4Net>,
+    pub src_ports: Vec<PortRange>,
+    pub dst: Vec<Ipv4Net>,
+    pub dst_ports: Vec<PortRange>,
+}
+
+fn join<T: fmt::Display>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+impl fmt::Display for FlowPiece {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protos: Vec<String> = self.protocols.iter().map(|p| format!("{p:?}")).collect();
+        let addrs = |a: &[Ipv4Net]| {
+            if a.len() == 1 && a[0].prefix_len() == 0 {
+                "*".to_string()
+            } else {
+                join(a)
+            }
+        };
+        write!(
+            f,
+            "{} {}:{} -> {}:{}",
+            protos.join(","),
+            addrs(&self.src),
+            ise_model::ports::format_list(&self.src_ports),
+            addrs(&self.dst),
+            ise_model::ports::format_list(&self.dst_ports)
+        )
+    }
+}

@@ -1,0 +1,308 @@
+//! Sorted, disjoint sets of inclusive integer intervals: the per-dimension building block of flow
+//! sets (addresses as `u32`, ports as `u16`).
+//!
+//! Sets are always stored normalized (sorted, disjoint and with no two intervals adjacent), so two
+//! sets are equal exactly when they hold the same values and the derived `Eq`/`Hash`/`Ord` can be
+//! used as keys.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use ipnet::Ipv4Net;
+
+use crate::azure::nsg::PortRange;
+
+/// An unsigned integer type usable as interval bounds. Arithmetic goes through `u64` so that
+/// `MAX + 1` never overflows.
+pub trait Bound: Copy + Ord + Hash + Debug {
+    const MIN: Self;
+    const MAX: Self;
+    fn to_u64(self) -> u64;
+    /// Only called with values in `MIN..=MAX`.
+    fn from_u64(v: u64) -> Self;
+}
+
+macro_rules! impl_bound {
+    ($($t:ty),*) => {$(
+        impl Bound for $t {
+            const MIN: Self = <$t>::MIN;
+            const MAX: Self = <$t>::MAX;
+            fn to_u64(self) -> u64 {
+                u64::from(self)
+            }
+            fn from_u64(v: u64) -> Self {
+                <$t>::try_from(v).expect("interval bound within the type's range")
+            }
+        }
+    )*};
+}
+impl_bound!(u8, u16, u32);
+
+/// A set of values of `T`, as sorted, disjoint, non-adjacent inclusive `(lo, hi)` intervals.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IntervalSet<T: Bound> {
+    /// Shared so that clones (one per region and per query result) cost no allocation.
+    ranges: Arc<[(T, T)]>,
+}
+
+impl<T: Bound> Default for IntervalSet<T> {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+/// Appends intervals given in ascending `lo` order, merging overlaps and neighbours.
+struct SortedBuilder<T: Bound> {
+    ranges: Vec<(T, T)>,
+}
+
+impl<T: Bound> SortedBuilder<T> {
+    fn new() -> Self {
+        SortedBuilder { ranges: Vec::new() }
+    }
+    fn push(&mut self, lo: T, hi: T) {
+        debug_assert!(lo <= hi);
+        if let Some(last) = self.ranges.last_mut() {
+            debug_assert!(last.0 <= lo);
+            if lo.to_u64() <= last.1.to_u64() + 1 {
+                last.1 = last.1.max(hi);
+                return;
+            }
+        }
+        self.ranges.push((lo, hi));
+    }
+    fn finish(self) -> IntervalSet<T> {
+        IntervalSet {
+            ranges: self.ranges.into(),
+        }
+    }
+}
+
+impl<T: Bound> IntervalSet<T> {
+    pub fn empty() -> Self {
+        IntervalSet { ranges: Arc::new([]) }
+    }
+
+    /// The whole universe `T::MIN..=T::MAX`.
+    pub fn full() -> Self {
+        IntervalSet {
+            ranges: Arc::new([(T::MIN, T::MAX)]),
+        }
+    }
+
+    /// `lo..=hi`; empty when `lo > hi`.
+    pub fn interval(lo: T, hi: T) -> Self {
+        if lo <= hi {
+            IntervalSet {
+                ranges: Arc::new([(lo, hi)]),
+            }
+        } else {
+            Self::empty()
+        }
+    }
+
+    pub fn point(x: T) -> Self {
+        Self::interval(x, x)
+    }
+
+    /// Any intervals, in any order, overlapping or not; reversed ones (`lo > hi`) are ignored.
+    pub fn from_intervals<I: IntoIterator<Item = (T, T)>>(intervals: I) -> Self {
+        let mut v: Vec<(T, T)> = intervals.into_iter().filter(|(lo, hi)| lo <= hi).collect();
+        v.sort_unstable();
+        let mut b = SortedBuilder::new();
+        for (lo, hi) in v {
+            b.push(lo, hi);
+        }
+        b.finish()
+    }
+
+    /// Caller guarantees `v` is sorted, disjoint and without neighbours.
+    pub(crate) fn from_normalized(v: &[(T, T)]) -> Self {
+        debug_assert!(v.iter().all(|(lo, hi)| lo <= hi));
+        debug_assert!(v.windows(2).all(|w| w[0].1.to_u64() + 1 < w[1].0.to_u64()));
+        IntervalSet { ranges: v.into() }
+    }
+
+    /// The normalized intervals, ascending.
+    pub fn intervals(&self) -> &[(T, T)] {
+        &self.ranges
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    pub fn is_full(&self) -> bool {
+        *self.ranges == [(T::MIN, T::MAX)]
+    }
+
+    pub fn contains(&self, x: T) -> bool {
+        let i = self.ranges.partition_point(|&(_, hi)| hi < x);
+        i < self.ranges.len() && self.ranges[i].0 <= x
+    }
+
+    /// Number of values in the set.
+    pub fn count(&self) -> u64 {
+        self.ranges.iter().map(|&(lo, hi)| hi.to_u64() - lo.to_u64() + 1).sum()
+    }
+
+    pub fn union(&self, other: &Self) -> Self {
+        let mut b = SortedBuilder::new();
+        let (mut i, mut j) = (0, 0);
+        while i < self.ranges.len() || j < other.ranges.len() {
+            let take_self = j == other.ranges.len() || (i < self.ranges.len() && self.ranges[i].0 <= other.ranges[j].0);
+            let (lo, hi) = if take_self {
+                i += 1;
+                self.ranges[i - 1]
+            } else {
+                j += 1;
+                other.ranges[j - 1]
+            };
+            b.push(lo, hi);
+        }
+        b.finish()
+    }
+
+    pub fn intersection(&self, other: &Self) -> Self {
+        let mut out = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let (a_lo, a_hi) = self.ranges[i];
+            let (b_lo, b_hi) = other.ranges[j];
+            let lo = a_lo.max(b_lo);
+            let hi = a_hi.min(b_hi);
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+            if a_hi < b_hi {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        // Pieces of disjoint, non-adjacent inputs are themselves non-adjacent.
+        IntervalSet { ranges: out.into() }
+    }
+
+    pub fn intersects(&self, other: &Self) -> bool {
+        let (mut i, mut j) = (0, 0);
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let (a_lo, a_hi) = self.ranges[i];
+            let (b_lo, b_hi) = other.ranges[j];
+            if a_lo.max(b_lo) <= a_hi.min(b_hi) {
+                return true;
+            }
+            if a_hi < b_hi {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        false
+    }
+
+    /// Everything of `T::MIN..=T::MAX` not in `self`.
+    pub fn complement(&self) -> Self {
+        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        let mut next = T::MIN.to_u64();
+        for &(lo, hi) in self.ranges.iter() {
+            if lo.to_u64() > next {
+                out.push((T::from_u64(next), T::from_u64(lo.to_u64() - 1)));
+            }
+            next = hi.to_u64() + 1;
+        }
+        if next <= T::MAX.to_u64() {
+            out.push((T::from_u64(next), T::MAX));
+        }
+        IntervalSet { ranges: out.into() }
+    }
+
+    /// Everything of `universe` not in `self`.
+    pub fn complement_within(&self, universe: &Self) -> Self {
+        universe.difference(self)
+    }
+
+    pub fn difference(&self, other: &Self) -> Self {
+        if other.is_empty() || self.is_empty() {
+            return self.clone();
+        }
+        self.intersection(&other.complement())
+    }
+
+    pub fn is_subset(&self, other: &Self) -> bool {
+        self.intersection(other) == *self
+    }
+}
+
+impl IntervalSet<u32> {
+    /// The addresses of one prefix (host bits of a non-canonical prefix are ignored).
+    pub fn from_prefix(net: Ipv4Net) -> Self {
+        Self::interval(u32::from(net.network()), u32::from(net.broadcast()))
+    }
+
+    pub fn from_prefixes<I: IntoIterator<Item = Ipv4Net>>(nets: I) -> Self {
+        Self::from_intervals(nets.into_iter().map(|n| (u32::from(n.network()), u32::from(n.broadcast()))))
+    }
+
+    /// The fewest CIDR prefixes covering exactly this set, ascending.
+    pub fn to_prefixes(&self) -> Vec<Ipv4Net> {
+        let mut out = Vec::new();
+        for &(lo, hi) in self.ranges.iter() {
+            let (mut lo, hi) = (u64::from(lo), u64::from(hi));
+            while lo <= hi {
+                // Largest block aligned at `lo` that still fits before `hi`.
+                let mut bits = if lo == 0 { 32 } else { lo.trailing_zeros().min(32) };
+                while (1u64 << bits) > hi - lo + 1 {
+                    bits -= 1;
+                }
+                let addr = Ipv4Addr::from(u32::try_from(lo).expect("IPv4 address"));
+                let len = u8::try_from(32 - bits).expect("prefix length");
+                out.push(Ipv4Net::new(addr, len).expect("prefix length <= 32"));
+                lo += 1u64 << bits;
+            }
+        }
+        out
+    }
+}
+
+impl IntervalSet<u16> {
+    pub fn from_port_ranges(ranges: &[PortRange]) -> Self {
+        Self::from_intervals(ranges.iter().map(|r| (r.lo, r.hi)))
+    }
+
+    pub fn to_port_ranges(&self) -> Vec<PortRange> {
+        self.ranges.iter().map(|&(lo, hi)| PortRange { lo, hi }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_round_trip_minimally() {
+        let s = IntervalSet::<u32>::interval(u32::from(Ipv4Addr::new(10, 0, 0, 1)), u32::from(Ipv4Addr::new(10, 0, 0, 6)));
+        let got: Vec<String> = s.to_prefixes().iter().map(|n| n.to_string()).collect();
+        assert_eq!(got, ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"]);
+        assert_eq!(
+            IntervalSet::<u32>::full().to_prefixes(),
+            vec!["0.0.0.0/0".parse::<Ipv4Net>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn complement_of_empty_and_full() {
+        assert!(IntervalSet::<u16>::empty().complement().is_full());
+        assert!(IntervalSet::<u16>::full().complement().is_empty());
+        assert_eq!(IntervalSet::<u8>::interval(0, 9).complement(), IntervalSet::interval(10, 255));
+    }
+
+    #[test]
+    fn adjacent_intervals_merge() {
+        let s = IntervalSet::<u8>::from_intervals([(5, 9), (0, 4), (11, 12)]);
+        assert_eq!(s.intervals(), &[(0, 9), (11, 12)]);
+        assert!(s.contains(9) && !s.contains(10) && s.contains(11));
+    }
+}

@@ -1,0 +1,49 @@
+//! Packets as NSG rules see them, and how service tags become addresses.
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+/// A concrete packet protocol (what a packet carries, as opposed to what a rule matches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum PacketProtocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Esp,
+    Ah,
+    /// Any other IP protocol (GRE, ...).
+    Other,
+}
+
+impl PacketProtocol {
+    pub const ALL: [PacketProtocol; 6] = [
+        PacketProtocol::Tcp,
+        PacketProtocol::Udp,
+        PacketProtocol::Icmp,
+        PacketProtocol::Esp,
+        PacketProtocol::Ah,
+        PacketProtocol::Other,
+    ];
+    /// Only TCP and UDP carry ports; for the others a rule matches only if its port fields are `*`.
+    pub fn has_ports(self) -> bool {
+        matches!(self, PacketProtocol::Tcp | PacketProtocol::Udp)
+    }
+}
+
+/// Resolves a service tag to its IPv4 prefixes. `VirtualNetwork`, `Internet` and
+/// `AzureLoadBalancer` are platform-defined and resolved by the caller's implementation too.
+pub trait TagResolver {
+    /// `None` when the tag is unknown (a finding, not a panic).
+    fn resolve(&self, tag: &str) -> Option<Vec<Ipv4Net>>;
+}
+
+/// One IPv4 packet as NSG rules see it. For protocols without ports (`has_ports() == false`) the
+/// two port fields are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Packet {
+    pub protocol: PacketProtocol,
+    pub src: std::net::Ipv4Addr,
+    pub src_port: u16,
+    pub dst: std::net::Ipv4Addr,
+    pub dst_port: u16,
+}

@@ -1,0 +1,292 @@
+//! The decision structure behind the engine: the protocol and three of the four other dimensions
+//! are cut into atoms one after the other (each atom keeps the ordered list of rules covering it),
+//! and the last dimension is painted with the first and second rule covering each value.
+//!
+//! Two things keep it fast and compact. The result below a level depends only on the ordered list
+//! of rules still active there, so it is memoized on that list (cut short after two rules that
+//! cover everything below: no later rule can be first or second). And nodes are hash-consed, so
+//! atoms whose sub-results are equal are merged into one group instead of being repeated.
+
+use std::rc::Rc;
+
+use super::evaluate::Region;
+use super::flows::{FlowBox, ProtoSet};
+use super::fxhash::FxMap;
+use super::intervals::IntervalSet;
+use super::partition::Scratch;
+
+/// Cuts `domain` into regions by first and second matching box. `boxes` are in evaluation order
+/// and already inside `domain`; `ids[k]` is the rule index of `boxes[k]`.
+pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBox) -> Vec<Region> {
+    let coded: Vec<[IntervalSet<u32>; 4]> = boxes.iter().map(code).collect();
+    let domain_coded = code(domain);
+    let order = dimension_order(&coded);
+    let mut b = Builder {
+        boxes,
+        coded: &coded,
+        domain: &domain_coded,
+        protocols: domain.protocols(),
+        order,
+        full_from: Vec::new(),
+        memo: Default::default(),
+        nodes: Vec::new(),
+        interned: FxMap::default(),
+        scratch: Scratch::default(),
+    };
+    b.full_from = (0..boxes.len()).map(|k| b.full_from_level(k)).collect();
+    let root = b.build(0, (0..boxes.len() as u32).collect());
+    let mut path = Path {
+        protocols: domain.protocols(),
+        src: domain.src().clone(),
+        src_ports: domain.src_ports().clone(),
+        dst: domain.dst().clone(),
+        dst_ports: domain.dst_ports().clone(),
+    };
+    let mut out = Vec::new();
+    b.flatten(root, 0, &mut path, ids, &mut out);
+    out
+}
+
+/// The four non-protocol dimensions, in `code` order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dim {
+    Src = 0,
+    SrcPorts = 1,
+    Dst = 2,
+    DstPorts = 3,
+}
+
+const DIMS: [Dim; 4] = [Dim::Src, Dim::SrcPorts, Dim::Dst, Dim::DstPorts];
+
+/// A box's four non-protocol sets, ports widened to `u32` so that every dimension sweeps alike.
+fn code(b: &FlowBox) -> [IntervalSet<u32>; 4] {
+    let widen = |s: &IntervalSet<u16>| {
+        IntervalSet::from_normalized(
+            &s.intervals()
+                .iter()
+                .map(|&(lo, hi)| (u32::from(lo), u32::from(hi)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    [b.src().clone(), widen(b.src_ports()), b.dst().clone(), widen(b.dst_ports())]
+}
+
+/// A set of one dimension in its own type.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum DimSet {
+    Addresses(IntervalSet<u32>),
+    Ports(IntervalSet<u16>),
+}
+
+fn decode(d: Dim, s: IntervalSet<u32>) -> DimSet {
+    match d {
+        Dim::Src | Dim::Dst => DimSet::Addresses(s),
+        Dim::SrcPorts | Dim::DstPorts => {
+            let narrow = |v: u32| u16::try_from(v).expect("port");
+            DimSet::Ports(IntervalSet::from_normalized(
+                &s.intervals().iter().map(|&(lo, hi)| (narrow(lo), narrow(hi))).collect::<Vec<_>>(),
+            ))
+        }
+    }
+}
+
+/// Dimensions from the most rule boundaries to the fewest. A dimension cut near the top is swept
+/// once and its atoms merge wherever their sub-results are equal; the painted (last) dimension is
+/// swept again for every leaf and repeated in every region of it. So the busiest dimension (often
+/// the source addresses, with service tags of thousands of prefixes) goes first; painting it last
+/// measured 20 to 100 times slower, with 30 times more regions, on 1,000-rule NSGs.
+fn dimension_order(coded: &[[IntervalSet<u32>; 4]]) -> [Dim; 4] {
+    let mut order = DIMS;
+    let weight = |d: Dim| -> usize { coded.iter().map(|c| c[d as usize].intervals().len()).sum() };
+    order.sort_by_key(|&d| (std::cmp::Reverse(weight(d)), d as usize));
+    order
+}
+
+type NodeId = usize;
+
+/// The first and second rule covering a painted group.
+type Deciders = (Option<u32>, Option<u32>);
+
+/// The result below one level: groups of atoms of that level's dimension, each with the node of
+/// the next level (or, at the last level, the painted first and second rules).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Node {
+    Protocols(Vec<(ProtoSet, NodeId)>),
+    Cut(Vec<(DimSet, NodeId)>),
+    Leaf(Vec<(DimSet, Deciders)>),
+}
+
+/// Protocol, three cut dimensions, the painted dimension.
+const LEVELS: usize = 5;
+
+struct Builder<'a> {
+    boxes: &'a [FlowBox],
+    coded: &'a [[IntervalSet<u32>; 4]],
+    domain: &'a [IntervalSet<u32>; 4],
+    protocols: ProtoSet,
+    /// Dimensions of levels 1 to 4.
+    order: [Dim; 4],
+    /// Per box, the first level from which it covers the whole domain in every later dimension.
+    full_from: Vec<usize>,
+    /// Per level, node by (shortened) active list.
+    memo: [FxMap<Vec<u32>, NodeId>; LEVELS],
+    nodes: Vec<Rc<Node>>,
+    interned: FxMap<Rc<Node>, NodeId>,
+    scratch: Scratch,
+}
+
+impl Builder<'_> {
+    /// Whether box `k` covers the domain's whole set at `level`.
+    fn full_at(&self, k: usize, level: usize) -> bool {
+        match level {
+            0 => self.boxes[k].protocols() == self.protocols,
+            _ => {
+                let d = self.order[level - 1] as usize;
+                self.coded[k][d] == self.domain[d]
+            }
+        }
+    }
+
+    fn full_from_level(&self, k: usize) -> usize {
+        let mut from = LEVELS;
+        while from > 0 && self.full_at(k, from - 1) {
+            from -= 1;
+        }
+        from
+    }
+
+    fn intern(&mut self, n: Node) -> NodeId {
+        if let Some(&id) = self.interned.get(&n) {
+            return id;
+        }
+        let n = Rc::new(n);
+        self.nodes.push(n.clone());
+        self.interned.insert(n, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    fn build(&mut self, level: usize, mut active: Vec<u32>) -> NodeId {
+        // After two rules covering everything below, no later rule is first or second anywhere.
+        let mut full = 0;
+        if let Some(cut) = active.iter().position(|&r| {
+            full += usize::from(self.full_from[r as usize] <= level);
+            full == 2
+        }) {
+            active.truncate(cut + 1);
+        }
+        if let Some(&id) = self.memo[level].get(&active) {
+            return id;
+        }
+        let (boxes, coded) = (self.boxes, self.coded);
+        let node = if level == 0 {
+            // Six protocols: group them by the rules matching each.
+            let mut groups: Vec<(ProtoSet, Vec<u32>)> = Vec::new();
+            for p in self.protocols.iter() {
+                let sub: Vec<u32> = active
+                    .iter()
+                    .copied()
+                    .filter(|&r| boxes[r as usize].protocols().contains(p))
+                    .collect();
+                match groups.iter_mut().find(|(_, l)| *l == sub) {
+                    Some(g) => g.0 = g.0.union(ProtoSet::single(p)),
+                    None => groups.push((ProtoSet::single(p), sub)),
+                }
+            }
+            let children = groups.into_iter().map(|(s, sub)| (s, self.build(1, sub))).collect();
+            Node::Protocols(merge(children, |a, b| a.union(*b)))
+        } else {
+            let dim = self.order[level - 1];
+            let d = dim as usize;
+            let universe = &self.domain[d];
+            if level < LEVELS - 1 {
+                let groups = self.scratch.partition(universe, &active, |r| &coded[r as usize][d]);
+                let children = groups.into_iter().map(|(s, sub)| (s, self.build(level + 1, sub))).collect();
+                Node::Cut(
+                    merge(children, IntervalSet::union)
+                        .into_iter()
+                        .map(|(s, c)| (decode(dim, s), c))
+                        .collect(),
+                )
+            } else {
+                let painted = self.scratch.paint(universe, &active, |r| &coded[r as usize][d]);
+                Node::Leaf(painted.into_iter().map(|(s, k)| (decode(dim, s), k)).collect())
+            }
+        };
+        let id = self.intern(node);
+        self.memo[level].insert(active, id);
+        id
+    }
+
+    fn flatten(&self, id: NodeId, level: usize, path: &mut Path, ids: &[usize], out: &mut Vec<Region>) {
+        match &*self.nodes[id] {
+            Node::Protocols(groups) => {
+                for (s, child) in groups {
+                    path.protocols = *s;
+                    self.flatten(*child, level + 1, path, ids, out);
+                }
+            }
+            Node::Cut(groups) => {
+                for (s, child) in groups {
+                    path.set(self.order[level - 1], s);
+                    self.flatten(*child, level + 1, path, ids, out);
+                }
+            }
+            Node::Leaf(painted) => {
+                for (s, (first, second)) in painted {
+                    path.set(self.order[level - 1], s);
+                    // Rule boxes hold the portless invariant, so an atom with a portless protocol
+                    // always sits under full port sets.
+                    let flows = FlowBox::from_raw(
+                        path.protocols,
+                        path.src.clone(),
+                        path.src_ports.clone(),
+                        path.dst.clone(),
+                        path.dst_ports.clone(),
+                    );
+                    out.push(Region {
+                        flows,
+                        decider: first.map(|p| ids[p as usize]),
+                        next: second.map(|p| ids[p as usize]),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Joins the groups that lead to the same child (their sets are disjoint atoms of one dimension).
+fn merge<S>(groups: Vec<(S, NodeId)>, union: impl Fn(&S, &S) -> S) -> Vec<(S, NodeId)> {
+    let mut out: Vec<(S, NodeId)> = Vec::with_capacity(groups.len());
+    let mut index: FxMap<NodeId, usize> = FxMap::default();
+    for (s, child) in groups {
+        match index.get(&child) {
+            Some(&i) => out[i].0 = union(&out[i].0, &s),
+            None => {
+                index.insert(child, out.len());
+                out.push((s, child));
+            }
+        }
+    }
+    out
+}
+
+/// The sets on the way down to a leaf.
+struct Path {
+    protocols: ProtoSet,
+    src: IntervalSet<u32>,
+    src_ports: IntervalSet<u16>,
+    dst: IntervalSet<u32>,
+    dst_ports: IntervalSet<u16>,
+}
+
+impl Path {
+    fn set(&mut self, d: Dim, s: &DimSet) {
+        match (d, s) {
+            (Dim::Src, DimSet::Addresses(s)) => self.src = s.clone(),
+            (Dim::Dst, DimSet::Addresses(s)) => self.dst = s.clone(),
+            (Dim::SrcPorts, DimSet::Ports(s)) => self.src_ports = s.clone(),
+            (Dim::DstPorts, DimSet::Ports(s)) => self.dst_ports = s.clone(),
+            _ => unreachable!("a dimension's sets have its type"),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Proofs with Azure's semantics: an NSG, a route table and Azure Firewall rules against what an
+//! environment requires, and `explain` of one flow.
+
+pub mod explain;
+pub mod firewall;
+pub mod nsg;
+pub mod resolver;
+pub mod routes;

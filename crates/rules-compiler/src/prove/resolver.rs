@@ -1,0 +1,85 @@
+//! Service-tag resolution for one environment, as Azure does it: tags from the cloud's tag file,
+//! and the platform tags. `VirtualNetwork` is the address space, the declared internal callers
+//! (peered and on-premises networks) and the prefixes of the user-defined routes on the subnets;
+//! `Internet` is everything outside the address space and the declared networks;
+//! `AzureLoadBalancer` is the platform address 168.63.129.16.
+
+use crate::engine::TagResolver;
+use crate::plan::trusted_network;
+use ipnet::{Ipv4Net, Ipv4Subnets};
+use ise_model::env::Environment;
+use ise_model::servicetags::ServiceTags;
+use std::net::Ipv4Addr;
+
+pub struct EnvResolver<'a> {
+    tags: &'a ServiceTags,
+    virtual_network: Vec<Ipv4Net>,
+    internet: Vec<Ipv4Net>,
+}
+
+impl<'a> EnvResolver<'a> {
+    /// `udr_prefixes`: address prefixes of the routes on the ISE subnets (they join VirtualNetwork).
+    pub fn new(env: &Environment, tags: &'a ServiceTags, udr_prefixes: &[Ipv4Net]) -> Self {
+        let trusted = trusted_network(env);
+        let mut vnet: Vec<Ipv4Net> = trusted.iter().chain(udr_prefixes).copied().collect();
+        vnet = Ipv4Net::aggregate(&vnet);
+        EnvResolver {
+            tags,
+            virtual_network: vnet,
+            internet: complement(&trusted),
+        }
+    }
+
+    /// What a requirement means by VirtualNetwork: the network without the route prefixes.
+    pub fn intended(env: &Environment, tags: &'a ServiceTags) -> Self {
+        Self::new(env, tags, &[])
+    }
+}
+
+impl TagResolver for EnvResolver<'_> {
+    fn resolve(&self, tag: &str) -> Option<Vec<Ipv4Net>> {
+        match tag.to_ascii_lowercase().as_str() {
+            "virtualnetwork" => Some(self.virtual_network.clone()),
+            "internet" => Some(self.internet.clone()),
+            "azureloadbalancer" => Some(vec![Ipv4Net::new(Ipv4Addr::new(168, 63, 129, 16), 32).expect("valid")]),
+            _ => self.tags.get(tag).map(|t| t.ipv4()),
+        }
+    }
+}
+
+/// The IPv4 space outside `nets`, as a minimal list of prefixes.
+pub fn complement(nets: &[Ipv4Net]) -> Vec<Ipv4Net> {
+    let merged = Ipv4Net::aggregate(&nets.to_vec());
+    let mut out = Vec::new();
+    let mut next: u64 = 0;
+    for n in &merged {
+        let start = u64::from(u32::from(n.network()));
+        if start > next {
+            out.extend(Ipv4Subnets::new(Ipv4Addr::from(next as u32), Ipv4Addr::from((start - 1) as u32), 0));
+        }
+        next = u64::from(u32::from(n.broadcast())) + 1;
+    }
+    if next <= u64::from(u32::MAX) {
+        out.extend(Ipv4Subnets::new(Ipv4Addr::from(next as u32), Ipv4Addr::from(u32::MAX), 0));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total(nets: &[Ipv4Net]) -> u64 {
+        nets.iter().map(|n| 1u64 << (32 - n.prefix_len())).sum()
+    }
+
+    #[test]
+    fn complement_partitions_the_space() {
+        let nets: Vec<Ipv4Net> = vec!["10.0.0.0/8".parse().unwrap(), "192.168.1.0/24".parse().unwrap()];
+        let c = complement(&nets);
+        assert_eq!(total(&c) + total(&nets), 1u64 << 32);
+        assert!(c.iter().all(|x| nets.iter().all(|n| !n.contains(x) && !x.contains(n))));
+        assert_eq!(complement(&["0.0.0.0/0".parse().unwrap()]), vec![]);
+        assert_eq!(complement(&[]), vec!["0.0.0.0/0".parse::<Ipv4Net>().unwrap()]);
+    }
+}

@@ -1,0 +1,90 @@
+//! `firewall-policy.json`: the ISE's Azure Firewall rules as a deployable ARM template fragment.
+//!
+//! Shape (validated against `Microsoft.Network.NRP.json`, 2023-11-01, definitions
+//! `firewallPolicies_ruleCollectionGroups`, `FirewallPolicyRuleCollection`, `FirewallPolicyRule`):
+//!
+//! ```text
+//! { "$schema": deploymentTemplate 2019-04-01, "contentVersion": "1.0.0.0",
+//!   "metadata": { "generatedBy": "isenet", ... },
+//!   "parameters": { "firewallPolicyName": { "type": "string" } },
+//!   "resources": [ { "type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+//!     "apiVersion": "2023-11-01",
+//!     "name": "[concat(parameters('firewallPolicyName'), '/ise-dependencies')]",
+//!     "properties": { "priority": 500, "ruleCollections": [
+//!       { "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name", "priority",
+//!         "action": { "type": "Allow" },
+//!         "rules": [ { "ruleType": "NetworkRule", "name", "description", "ipProtocols",
+//!                      "sourceAddresses", "destinationAddresses", "destinationPorts" } ] },
+//!       { ..., "rules": [ { "ruleType": "ApplicationRule", "name", "description",
+//!                           "protocols": [ { "protocolType": "Https", "port": 443 } ],
+//!                           "sourceAddresses", "fqdnTags" | "targetFqdns" } ] } ] } } ] }
+//! ```
+//!
+//! The policy itself is not created: the template adds the group `ise-dependencies` to an existing
+//! policy named by the parameter. Outside firewall mode `ruleCollections` is empty.
+
+use super::template;
+use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
+use crate::plan::Plan;
+use serde_json::{json, Map, Value};
+
+fn network_rule(r: &NetworkRule) -> Value {
+    json!({
+        "ruleType": "NetworkRule",
+        "name": r.name,
+        "description": r.description,
+        "ipProtocols": r.ip_protocols,
+        "sourceAddresses": r.source_addresses,
+        "destinationAddresses": r.destination_addresses,
+        "destinationPorts": r.destination_ports,
+    })
+}
+
+/// An application rule's fields both forms share: name, description, protocols, sources and the
+/// non-empty target lists.
+pub(super) fn application_fields(props: &mut Map<String, Value>, r: &ApplicationRule) {
+    props.insert("name".into(), json!(r.name));
+    props.insert("description".into(), json!(r.description));
+    props.insert("protocols".into(), json!(r.protocols));
+    props.insert("sourceAddresses".into(), json!(r.source_addresses));
+    if !r.fqdn_tags.is_empty() {
+        props.insert("fqdnTags".into(), json!(r.fqdn_tags));
+    }
+    if !r.target_fqdns.is_empty() {
+        props.insert("targetFqdns".into(), json!(r.target_fqdns));
+    }
+}
+
+fn application_rule(r: &ApplicationRule) -> Value {
+    let mut props = Map::new();
+    props.insert("ruleType".into(), json!("ApplicationRule"));
+    application_fields(&mut props, r);
+    Value::Object(props)
+}
+
+fn collection<R>(c: &RuleCollection<R>, rule: impl Fn(&R) -> Value) -> Value {
+    json!({
+        "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+        "name": c.name,
+        "priority": c.priority,
+        "action": { "type": c.action },
+        "rules": c.rules.iter().map(rule).collect::<Vec<_>>(),
+    })
+}
+
+pub fn render(plan: &Plan) -> String {
+    let env = &plan.environment;
+    let fw = &plan.firewall;
+    let mut collections: Vec<Value> = fw.network_rule_collections.iter().map(|c| collection(c, network_rule)).collect();
+    collections.extend(fw.application_rule_collections.iter().map(|c| collection(c, application_rule)));
+    template::json(
+        "firewall-policy.json",
+        &json!({
+            "iseName": env.name,
+            "mode": env.forced_tunneling.mode,
+            "name": format!("[concat(parameters('firewallPolicyName'), '/{}')]", fw.rule_collection_group),
+            "priority": fw.rule_collection_group_priority,
+            "ruleCollections": collections,
+        }),
+    )
+}

@@ -1,0 +1,74 @@
+//! Render: one backend module per artifact. Each reads only the plan.
+
+mod firewall_classic;
+mod firewall_policy;
+mod ids;
+mod nsg;
+mod plan_json;
+mod route_table;
+mod subnets;
+mod template;
+
+use crate::plan::Plan;
+
+/// A rendered file: its name in the output directory and its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub file_name: &'static str,
+    pub contents: String,
+}
+
+/// The file name of every artifact `render_all` writes, sorted (what an output directory may hold).
+pub const ARTIFACT_NAMES: &[&str] = &[
+    "firewall-classic.json",
+    "firewall-policy.json",
+    "nsg.json",
+    "plan.json",
+    "route-table.json",
+    "subnets.json",
+];
+
+/// Every artifact of the plan, sorted by file name.
+pub fn render_all(plan: &Plan) -> Vec<Artifact> {
+    let mut out = vec![
+        Artifact {
+            file_name: "firewall-classic.json",
+            contents: firewall_classic::render(plan),
+        },
+        Artifact {
+            file_name: "firewall-policy.json",
+            contents: firewall_policy::render(plan),
+        },
+        Artifact {
+            file_name: "nsg.json",
+            contents: nsg::render(plan),
+        },
+        Artifact {
+            file_name: "plan.json",
+            contents: plan_json::render(plan),
+        },
+        Artifact {
+            file_name: "route-table.json",
+            contents: route_table::render(plan),
+        },
+        Artifact {
+            file_name: "subnets.json",
+            contents: subnets::render(plan),
+        },
+    ];
+    out.sort_by_key(|a| a.file_name);
+    out
+}
+
+pub use nsg::security_rule_json;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn artifact_names_are_exactly_what_render_all_writes() {
+        let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+        let plan = crate::plan::build(&env, ise_model::servicetags::ServiceTags::embedded(env.cloud), None).unwrap();
+        let written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
+        assert_eq!(written, super::ARTIFACT_NAMES);
+    }
+}
