@@ -3,9 +3,7 @@
 //! (tests/envs/), refuses every catalogue file whose broken rule it can express, and accepts the
 //! ones it cannot (so the manifest's `schema` column stays honest).
 
-mod common;
-
-use common::{isenet, manifest, SchemaExpectation};
+use crate::common::{self, isenet, manifest, SchemaExpectation};
 use ise_model::cloud::CloudId;
 use serde_json::Value;
 

@@ -3,9 +3,7 @@
 //! shape of every diagnostic in JSON and text mode, warnings under `--deny-warnings`; and a property
 //! test that the loader never panics on mutated input and fails exactly when it reports an error.
 
-mod common;
-
-use common::{isenet, manifest, Row, SchemaExpectation};
+use crate::common::{self, isenet, manifest, Row, SchemaExpectation};
 use ise_model::codes;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use proptest::prelude::*;
