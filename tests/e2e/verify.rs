@@ -399,3 +399,23 @@ fn a_gateway_route_to_declared_internal_callers_is_right() {
     let o = isenet(&["verify", "--env", &env_path, "--routes", &write(&dir, "routes.json", &table)]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+#[test]
+fn an_unknown_tag_makes_the_proof_incomplete_and_suggests_the_near_miss() {
+    let dir = scratch("unknown-tag");
+    let mut nsg = compiled_nsg(&dir, None);
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    let monitor = rules.iter_mut().find(|r| r["name"] == "out-monitor-443").unwrap();
+    monitor["properties"]["destinationAddressPrefix"] = json!("AzureMonitr");
+    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "an unknown tag is never a silent pass");
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "F0105")
+        .expect("unknown-tag finding");
+    assert_eq!(f["rule"]["name"], "out-monitor-443");
+    assert!(f["message"].as_str().unwrap().contains("did you mean `AzureMonitor`"), "{f}");
+}
