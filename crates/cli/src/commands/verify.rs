@@ -40,7 +40,7 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
     let plan = plan::build(&env, &tags, None)?;
-    let routes = match inputs.routes {
+    let route_file = match inputs.routes {
         Some(p) => Some(routefile::parse(
             &input::read_text(p).map_err(|d| vec![d])?,
             &p.display().to_string(),
@@ -49,8 +49,11 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     };
     // The given route table, or the one the plan puts on the subnets: its prefixes join VirtualNetwork.
     let planned: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
-    let file = inputs.routes.map(|p| p.display().to_string()).unwrap_or_default();
-    let udr = routefile::entries_prefixes(routes.as_deref().unwrap_or(&planned), &file, &tags).map_err(|d| vec![d])?;
+    let udr = match &route_file {
+        Some(f) => routefile::entries_prefixes(&f.routes, &f.origins, &tags)?,
+        None => routefile::entries_prefixes(&planned, &[], &tags)?,
+    };
+    let routes = route_file.map(|f| f.routes);
     Ok(Loaded {
         env,
         tags,
@@ -77,11 +80,15 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Err(d) => return fail(d),
     };
     let firewall = match firewall
-        .map(|p| input::read_text(p).and_then(|t| firewallfile::parse(&t, &p.display().to_string())))
+        .map(|p| {
+            input::read_text(p)
+                .map_err(|d| vec![d])
+                .and_then(|t| firewallfile::parse(&t, &p.display().to_string()))
+        })
         .transpose()
     {
         Ok(f) => f,
-        Err(d) => return fail(vec![d]),
+        Err(d) => return fail(d),
     };
     let nsg_report = nsg.as_ref().map(|(path, (name, rules))| {
         let report = proof::prove(&Subject {
