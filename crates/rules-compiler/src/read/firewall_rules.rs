@@ -71,7 +71,10 @@ pub(super) fn network_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option
         .filter_map(|(p, path)| match parse_port(p) {
             Ok(_) => Some(p.to_string()),
             Err(why) => {
-                diags.push(Diagnostic::error(E_FIREWALL_VALUE, path, format!("invalid port `{p}`: {why}")));
+                diags.push(
+                    Diagnostic::error(E_FIREWALL_VALUE, path, format!("invalid port `{p}`: {why}"))
+                        .with_help("Azure Firewall takes `*`, a port 1-65535 or a range A-B with A <= B"),
+                );
                 None
             }
         })

@@ -160,7 +160,7 @@ pub fn entries_prefixes(routes: &[RouteEntry], origins: &[Location], tags: &Serv
         match route_prefixes(&r.address_prefix, tags) {
             Some(p) => out.extend(p),
             None => {
-                let message = format!("`{}` is neither a prefix nor a service tag of the file", r.address_prefix);
+                let message = format!("`{}` is neither a prefix nor a tag of the service-tag file", r.address_prefix);
                 diags.push(match origins.get(i) {
                     Some(o) => o.error(E_ROUTE_FILE, message),
                     None => Diagnostic::error(E_ROUTE_FILE, format!("routes[{i}]"), message),
