@@ -27,6 +27,15 @@ impl<'v> Object<'v> {
         }
     }
 
+    /// Whether the value is an object; if not, that is reported (`what` names it: "a rule").
+    pub fn is_object(&self, what: &str, diags: &mut Vec<Diagnostic>) -> bool {
+        let ok = self.value.is_object();
+        if !ok {
+            diags.push(Diagnostic::error(self.code, self.path.clone(), format!("{what} must be an object")));
+        }
+        ok
+    }
+
     pub fn at(&self, key: &str) -> String {
         field(&self.path, key)
     }
@@ -114,23 +123,32 @@ pub(super) fn items<'v>(value: &'v Value, key: &str) -> Option<(String, &'v [Val
     }
 }
 
-/// Azure wants names unique in their parent and compares them case-insensitively: each repeat is
-/// reported at its own path, naming the first.
-pub(super) fn unique_names<'a>(
-    names: impl IntoIterator<Item = (&'a str, String)>,
-    code: &'static str,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) {
+/// The error when neither shape holds the list of items.
+pub(super) fn no_items(code: &'static str, key: &str, help: &str) -> Diagnostic {
+    Diagnostic::error(
+        code,
+        "",
+        format!("no `properties.{key}` (ARM resource) or `{key}` (az output) array found"),
+    )
+    .with_help(help)
+}
+
+/// Azure wants the names of items unique in their parent and compares them case-insensitively:
+/// each repeat is reported at its own path, naming the first. Items without a name string are
+/// reported by their own checks.
+pub(super) fn unique_names(items: &[Value], path: &str, code: &'static str, what: &str, diags: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for (name, path) in names {
+    for (i, item) in items.iter().enumerate() {
+        let Some(name) = item.get("name").and_then(Value::as_str) else {
+            continue;
+        };
         match seen.get(&name.to_lowercase()) {
             Some(first) => diags.push(
-                Diagnostic::error(code, path, format!("{what} `{name}` is named like the one at {first}"))
+                Diagnostic::error(code, index(path, i), format!("{what} `{name}` is named like the one at {first}"))
                     .with_help("Azure refuses two names that differ only in case within one parent"),
             ),
             None => {
-                seen.insert(name.to_lowercase(), path);
+                seen.insert(name.to_lowercase(), index(path, i));
             }
         }
     }

@@ -140,7 +140,13 @@ fn read_policy(group: &Object, diags: &mut Vec<Diagnostic>) -> Option<Collected>
         }
         read_collection(&item, diags, &mut out, (policy_rule, true));
     }
-    names_unique_in(collections, &out.collections_path, "rule collection", diags);
+    unique_names(
+        collections,
+        &out.collections_path,
+        E_FIREWALL_DUPLICATE_NAME,
+        "rule collection",
+        diags,
+    );
     Some(out)
 }
 
@@ -192,7 +198,7 @@ fn read_classic(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Collected>
                 (read_rule, key == keys[0]),
             );
         }
-        names_unique_in(collections, &root.at(key), "rule collection", diags);
+        unique_names(collections, &root.at(key), E_FIREWALL_DUPLICATE_NAME, "rule collection", diags);
     }
     Some(out)
 }
@@ -209,14 +215,6 @@ fn list<'v>(obj: &Object<'v>, key: &str, diags: &mut Vec<Diagnostic>) -> Option<
     }
 }
 
-fn names_unique_in(items: &[Value], path: &str, what: &str, diags: &mut Vec<Diagnostic>) {
-    let names = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| Some((c.get("name")?.as_str()?, index(path, i))));
-    unique_names(names, E_FIREWALL_DUPLICATE_NAME, what, diags);
-}
-
 /// One collection: its header, then its rules split by type (a policy collection may hold both).
 fn read_collection(
     item: &Object,
@@ -224,12 +222,7 @@ fn read_collection(
     out: &mut Collected,
     (read_rule, empty_is_network): (impl Fn(&Object, &mut Vec<Diagnostic>) -> Option<Rule>, bool),
 ) {
-    if !item.value.is_object() {
-        diags.push(Diagnostic::error(
-            E_FIREWALL_FIELD,
-            item.path.clone(),
-            "a rule collection must be an object",
-        ));
+    if !item.is_object("a rule collection", diags) {
         return;
     }
     let props = item.properties();
@@ -238,8 +231,7 @@ fn read_collection(
     let (mut network, mut application) = (Vec::new(), Vec::new());
     for (j, r) in rules.iter().enumerate() {
         let rule = Object::new(r, index(&props.at("rules"), j), E_FIREWALL_FIELD);
-        if !r.is_object() {
-            diags.push(Diagnostic::error(E_FIREWALL_FIELD, rule.path.clone(), "a rule must be an object"));
+        if !rule.is_object("a rule", diags) {
             continue;
         }
         match read_rule(&rule, diags) {
@@ -248,7 +240,7 @@ fn read_collection(
             None => {}
         }
     }
-    names_unique_in(rules, &props.at("rules"), "rule", diags);
+    unique_names(rules, &props.at("rules"), E_FIREWALL_DUPLICATE_NAME, "rule", diags);
     let Some(header) = header else { return };
     let priority_path = props.at("priority");
     // An empty collection is kept in the list of its type (a policy's in the network list): its

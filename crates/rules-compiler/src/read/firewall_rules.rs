@@ -123,12 +123,7 @@ fn application_protocols(rule: &Object, diags: &mut Vec<Diagnostic>) -> Vec<Appl
     let mut out = Vec::new();
     for (i, p) in list.iter().enumerate() {
         let p = Object::new(p, index(&rule.at("protocols"), i), E_FIREWALL_FIELD);
-        if !p.value.is_object() {
-            diags.push(Diagnostic::error(
-                E_FIREWALL_FIELD,
-                p.path.clone(),
-                "a protocol must be an object {protocolType, port}",
-            ));
+        if !p.is_object("a protocol {protocolType, port}", diags) {
             continue;
         }
         let kind = p

@@ -15,14 +15,13 @@ use ise_model::diag::{sort_diagnostics, Diagnostic};
 use ise_model::jsonpos::Positions;
 use serde::Serialize;
 
-/// Where an item was read: file, JSON path and line:column.
+/// Where an item was read: file, JSON path and line:column (always known for a path the file
+/// holds; `None` only for a path it does not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
     pub file: String,
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
 }
 

@@ -2,7 +2,7 @@
 //! of `az network nsg show -o json` (rules flattened, `defaultSecurityRules` beside them). Every
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
-use super::fields::{items, one_of, unique_names, words, Object};
+use super::fields::{items, no_items, one_of, unique_names, words, Object};
 use super::{invalid_json, locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
@@ -49,13 +49,8 @@ struct ReadRule {
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_NSG_FILE, &e, file)])?;
     let Some((rules_path, rules)) = items(&value, "securityRules") else {
-        let d = Diagnostic::error(
-            E_NSG_FILE,
-            "",
-            "no `properties.securityRules` (ARM resource) or `securityRules` (az network nsg show) array found",
-        )
-        .with_help("pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`");
-        return Err(locate(vec![d], text, file));
+        let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
+        return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], text, file));
     };
     let mut diags = Vec::new();
     let read: Vec<ReadRule> = rules
@@ -63,11 +58,7 @@ pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
         .enumerate()
         .filter_map(|(i, rule)| parse_rule(rule, &rules_path, i, &mut diags))
         .collect();
-    let names = rules
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((r.get("name")?.as_str()?, index(&rules_path, i))));
-    unique_names(names, E_NSG_DUPLICATE_NAME, "rule", &mut diags);
+    unique_names(rules, &rules_path, E_NSG_DUPLICATE_NAME, "rule", &mut diags);
     unique_priorities(&read, &rules_path, &mut diags);
     if !diags.is_empty() {
         return Err(locate(diags, text, file));
@@ -122,14 +113,13 @@ fn limit_violations(read: &[ReadRule], rules_path: &str, rule_count: usize, at: 
 }
 
 fn parse_rule(rule: &Value, rules_path: &str, i: usize, diags: &mut Vec<Diagnostic>) -> Option<ReadRule> {
-    let path = &index(rules_path, i);
-    if !rule.is_object() {
-        diags.push(Diagnostic::error(E_NSG_FIELD, path.to_string(), "a rule must be an object"));
+    let item = Object::new(rule, index(rules_path, i), E_NSG_FIELD);
+    if !item.is_object("a rule", diags) {
         return None;
     }
     let before = diags.len();
-    let name = Object::new(rule, path.to_string(), E_NSG_FIELD).text("name", true, diags);
-    let props = Object::new(rule, path.to_string(), E_NSG_FIELD).properties();
+    let name = item.text("name", true, diags);
+    let props = item.properties();
     no_application_security_groups(&props, diags);
     let protocol = word(&props, "protocol", PROTOCOLS, diags);
     let access = word(&props, "access", ACCESSES, diags);

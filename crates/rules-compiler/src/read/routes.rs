@@ -2,7 +2,7 @@
 //! route's name, address prefix (a CIDR or a service tag) and next hop. Every problem is a coded
 //! diagnostic with its JSON path and position; all are reported.
 
-use super::fields::{items, unique_names, Object};
+use super::fields::{items, no_items, unique_names, Object};
 use super::{invalid_json, locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
@@ -27,13 +27,8 @@ pub struct RouteFile {
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
     let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_ROUTE_FILE, &e, file)])?;
     let Some((base, routes)) = items(&value, "routes") else {
-        let d = Diagnostic::error(
-            E_ROUTE_FILE,
-            "",
-            "no `properties.routes` (ARM resource) or `routes` (az output) array found",
-        )
-        .with_help("pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`");
-        return Err(locate(vec![d], text, file));
+        let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
+        return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], text, file));
     };
     let mut diags = Vec::new();
     let entries: Vec<(usize, RouteEntry)> = routes
@@ -41,11 +36,7 @@ pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
         .enumerate()
         .filter_map(|(i, route)| Some((i, parse_route(route, &index(&base, i), &mut diags)?)))
         .collect();
-    let names = routes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((r.get("name")?.as_str()?, index(&base, i))));
-    unique_names(names, E_ROUTE_DUPLICATE_NAME, "route", &mut diags);
+    unique_names(routes, &base, E_ROUTE_DUPLICATE_NAME, "route", &mut diags);
     if !diags.is_empty() {
         return Err(locate(diags, text, file));
     }
@@ -75,13 +66,13 @@ pub fn is_tag_route(route: &RouteEntry) -> bool {
 }
 
 fn parse_route(route: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<RouteEntry> {
-    if !route.is_object() {
-        diags.push(Diagnostic::error(E_ROUTE_FILE, path, "a route must be an object"));
+    let item = Object::new(route, path.to_string(), E_ROUTE_FILE);
+    if !item.is_object("a route", diags) {
         return None;
     }
     let before = diags.len();
-    let name = Object::new(route, path.to_string(), E_ROUTE_FILE).text("name", true, diags);
-    let props = Object::new(route, path.to_string(), E_ROUTE_FILE).properties();
+    let name = item.text("name", true, diags);
+    let props = item.properties();
     let address_prefix = address_prefix(&props, diags);
     let next_hop_type = next_hop_type(&props, diags);
     let ip_text = props.text("nextHopIpAddress", false, diags).filter(|s| !s.is_empty());
