@@ -81,6 +81,7 @@ codes! {
     E_FIREWALL_FIELD = "E1210": "firewall rule collection or rule field missing or of the wrong type";
     E_FIREWALL_VALUE = "E1211": "firewall value invalid (protocol, port, address, action, rule type)";
     E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, or two rules of one collection, share a name";
+    E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, which the verifier cannot resolve";
 }
 
 #[cfg(test)]
