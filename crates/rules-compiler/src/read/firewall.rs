@@ -70,18 +70,19 @@ pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
         Ok(Some(group)) => read_policy(&group, &mut diags),
         Ok(None) => read_classic(&value, &mut diags),
     };
-    let collected = match collected {
-        Some(c) if diags.is_empty() => c,
-        Some(_) => return Err(locate(diags, text, file)),
+    if !diags.is_empty() {
+        return Err(locate(diags, text, file));
+    }
+    match collected {
+        Some(c) => Ok(attach_positions(c, text, file)),
         None => {
             let d = Diagnostic::error(E_FIREWALL_FILE, "", "no rule collections found").with_help(
                 "pass isenet's firewall-policy.json or firewall-classic.json, or the output of \
                  `az network firewall policy rule-collection-group show` / `az network firewall show`",
             );
-            return Err(locate(vec![d], text, file));
+            Err(locate(vec![d], text, file))
         }
-    };
-    Ok(attach_positions(collected, text, file))
+    }
 }
 
 /// The rule collection group and its path: a template resource, or the document itself (az or
