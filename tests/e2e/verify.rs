@@ -171,7 +171,7 @@ fn malformed_route_tables_are_coded_errors() {
 
 #[test]
 fn malformed_firewall_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 25);
+    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 26);
 }
 
 /// Azure's limits are findings for the proofs, not input errors: a deployed file beyond them is read.

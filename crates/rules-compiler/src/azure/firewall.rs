@@ -14,6 +14,10 @@ pub const MAX_NETWORK_PAIRS: usize = 20_000;
 /// Rule collection group and rule collection priorities Azure accepts (ARM schema min/max).
 pub const PRIORITY_RANGE: (u32, u32) = (100, 65_000);
 
+/// The highest port of an application rule protocol (ARM schema 2023-11-01: "cannot be greater
+/// than 64000").
+pub const MAX_APPLICATION_PORT: u16 = 64_000;
+
 /// Network rule protocols as ARM writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NetworkProtocol {

@@ -6,7 +6,7 @@
 //! Azure's range and the pair limit are limit violations (findings), not input errors.
 
 use super::fields::{unique_names, Object};
-use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule};
+use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule, CLASSIC_APPLICATION_PROTOCOLS};
 use super::{invalid_json, locate, LimitViolation, Location};
 use crate::azure::firewall::{
     network_pairs, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_NETWORK_PAIRS, PRIORITY_RANGE,
@@ -185,7 +185,8 @@ fn read_classic(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Collected>
         ..Collected::default()
     };
     let network = |rule: &Object, diags: &mut Vec<Diagnostic>| network_rule(rule, diags).map(Rule::Network);
-    let application = |rule: &Object, diags: &mut Vec<Diagnostic>| application_rule(rule, diags).map(Rule::Application);
+    let application =
+        |rule: &Object, diags: &mut Vec<Diagnostic>| application_rule(rule, CLASSIC_APPLICATION_PROTOCOLS, diags).map(Rule::Application);
     for (key, read_rule) in [
         (keys[0], &network as &dyn Fn(&Object, &mut Vec<Diagnostic>) -> Option<Rule>),
         (keys[1], &application),

@@ -4,7 +4,8 @@
 
 use super::fields::{one_of, words, Object};
 use crate::azure::firewall::{
-    parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress, NetworkProtocol, NetworkRule,
+    parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress, NetworkProtocol,
+    NetworkRule, MAX_APPLICATION_PORT,
 };
 use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
@@ -17,11 +18,14 @@ const NETWORK_PROTOCOLS: &[(&str, NetworkProtocol)] = &[
     ("ICMP", NetworkProtocol::Icmp),
     ("Any", NetworkProtocol::Any),
 ];
-const APPLICATION_PROTOCOLS: &[(&str, ApplicationProtocolType)] = &[
+/// Classic application rules take Mssql too; policy application rules only Http and Https (ARM
+/// schema 2023-11-01).
+pub(super) const CLASSIC_APPLICATION_PROTOCOLS: &[(&str, ApplicationProtocolType)] = &[
     ("Http", ApplicationProtocolType::Http),
     ("Https", ApplicationProtocolType::Https),
     ("Mssql", ApplicationProtocolType::Mssql),
 ];
+const POLICY_APPLICATION_PROTOCOLS: &[(&str, ApplicationProtocolType)] = CLASSIC_APPLICATION_PROTOCOLS.split_at(2).0;
 
 /// A rule of either kind, as read.
 pub(super) enum Rule {
@@ -33,7 +37,9 @@ pub(super) enum Rule {
 pub(super) fn policy_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
     match rule.text("ruleType", true, diags)? {
         t if t.eq_ignore_ascii_case("NetworkRule") => network_rule(rule, diags).map(Rule::Network),
-        t if t.eq_ignore_ascii_case("ApplicationRule") => application_rule(rule, diags).map(Rule::Application),
+        t if t.eq_ignore_ascii_case("ApplicationRule") => {
+            application_rule(rule, POLICY_APPLICATION_PROTOCOLS, diags).map(Rule::Application)
+        }
         t => {
             diags.push(
                 Diagnostic::error(
@@ -90,12 +96,16 @@ pub(super) fn network_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option
     })
 }
 
-pub(super) fn application_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<ApplicationRule> {
+pub(super) fn application_rule(
+    rule: &Object,
+    known: &[(&str, ApplicationProtocolType)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ApplicationRule> {
     let before = diags.len();
     no_ip_groups(rule, &["sourceIpGroups"], diags);
     let name = rule.text("name", true, diags);
     let description = rule.text("description", false, diags);
-    let protocols = application_protocols(rule, diags);
+    let protocols = application_protocols(rule, known, diags);
     let source_addresses = addresses(rule, "sourceAddresses", false, diags);
     let fqdn_tags = strings(rule, "fqdnTags", diags);
     let target_fqdns = strings(rule, "targetFqdns", diags);
@@ -109,7 +119,11 @@ pub(super) fn application_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Op
     })
 }
 
-fn application_protocols(rule: &Object, diags: &mut Vec<Diagnostic>) -> Vec<ApplicationProtocol> {
+fn application_protocols(
+    rule: &Object,
+    known: &[(&str, ApplicationProtocolType)],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ApplicationProtocol> {
     let list = match rule.get("protocols") {
         None => return Vec::new(),
         Some(Value::Array(list)) => list,
@@ -130,16 +144,16 @@ fn application_protocols(rule: &Object, diags: &mut Vec<Diagnostic>) -> Vec<Appl
         }
         let kind = p
             .text("protocolType", true, diags)
-            .and_then(|t| word(t, p.at("protocolType"), "application protocol", APPLICATION_PROTOCOLS, diags));
+            .and_then(|t| word(t, p.at("protocolType"), "application protocol", known, diags));
         let port = p
             .whole_number("port", E_FIREWALL_VALUE, diags)
             .and_then(|n| match u16::try_from(n) {
-                Ok(port) if port >= 1 => Some(port),
+                Ok(port) if port <= MAX_APPLICATION_PORT => Some(port),
                 _ => {
                     diags.push(Diagnostic::error(
                         E_FIREWALL_VALUE,
                         p.at("port"),
-                        format!("port {n} is outside 1-65535"),
+                        format!("port {n} is above {MAX_APPLICATION_PORT}, the highest an application rule takes"),
                     ));
                     None
                 }
