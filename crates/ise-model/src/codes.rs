@@ -65,7 +65,7 @@ codes! {
     E_NSG_VALUE = "E1203": "NSG rule value invalid (protocol, access, direction, priority, port, prefix)";
     E_NSG_DUPLICATE_PRIORITY = "E1204": "two NSG rules share a priority and direction";
     E_NSG_UNSUPPORTED = "E1205": "NSG rule uses application security groups, which the verifier cannot resolve";
-    E_ROUTE_FILE = "E1206": "route table file is not valid JSON or not a route table";
+    E_ROUTE_FILE = "E1206": "route table file is not valid JSON or not a route table, or a route field is missing or invalid";
     E_EXPLAIN_ENDPOINT = "E1301": "explain: --from/--to is neither an IPv4 address, a prefix nor a known service tag";
     E_EXPLAIN_PATH = "E1302": "explain: the flow does not cross the ISE subnets' NSG";
     E_ROUTE_LIMIT = "E1003": "the route table would exceed Azure's 400 routes or 25 service-tag routes";
@@ -75,6 +75,13 @@ codes! {
     E_TAG_UNKNOWN = "E1401": "service tag not in the service-tag file (a near miss gets a suggestion)";
     E_TAGS_CLOUD_MISMATCH = "E1402": "tags diff: the two service-tag files belong to different clouds";
     E_EXPAND_SLOT = "E1403": "--expand-tags: a requirement's expanded rules need more priorities than its slot of 10";
+    // readers (E1208-E1299): what Azure refuses in an NSG, route table or firewall file.
+    E_NSG_DUPLICATE_NAME = "E1208": "two NSG rules share a name (Azure compares names case-insensitively)";
+    E_ROUTE_DUPLICATE_NAME = "E1209": "two routes of a route table share a name";
+    E_FIREWALL_FIELD = "E1210": "firewall rule collection or rule field missing or of the wrong type";
+    E_FIREWALL_VALUE = "E1211": "firewall value invalid (protocol, port, address, action, rule type)";
+    E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, or two rules of one collection, share a name";
+    E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, which the verifier cannot resolve";
 }
 
 #[cfg(test)]

@@ -71,8 +71,31 @@ fn restricted_outbound_nsg_admits_every_firewall_dependency() {
 
 #[test]
 fn not_a_firewall_file_is_a_coded_error() {
-    assert_eq!(parse("{\"name\": \"x\"}", "f.json").unwrap_err().code, "E1207");
-    assert_eq!(parse("{", "f.json").unwrap_err().code, "E1207");
-    let bad = r#"{"ruleCollections": [{"name": "c", "priority": 10, "action": {"type": "Allow"}, "rules": []}]}"#;
-    assert_eq!(parse(bad, "f.json").unwrap_err().code, "E1207");
+    assert_eq!(parse("{\"name\": \"x\"}", "f.json").unwrap_err()[0].code, "E1207");
+    assert_eq!(parse("{", "f.json").unwrap_err()[0].code, "E1207");
+}
+
+#[test]
+fn priorities_outside_azures_range_are_limit_violations_not_errors() {
+    // Azure's range is 100-65,000 for groups and collections alike (ARM schema min/max).
+    let text = r#"{"priority": 65001, "ruleCollections": [
+        {"name": "low", "priority": 99, "action": {"type": "Allow"}, "rules": []},
+        {"name": "ok", "priority": 100, "action": {"type": "Allow"}, "rules": []},
+        {"name": "top", "priority": 65000, "action": {"type": "Deny"}, "rules": []}]}"#;
+    let file = parse(text, "f.json").unwrap();
+    let found: Vec<_> = file
+        .limit_violations
+        .iter()
+        .map(|v| (v.name, v.actual, v.at.path.as_str(), v.at.line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("rule collection group priority", 65001, "priority", Some(1)),
+            ("rule collection priority", 99, "ruleCollections[0].priority", Some(2)),
+        ]
+    );
+    assert_eq!(file.group.unwrap().priority, Some(65001));
+    let priorities: Vec<u32> = file.network.iter().map(|c| c.priority).collect();
+    assert_eq!(priorities, [99, 100, 65000]);
 }

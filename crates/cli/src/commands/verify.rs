@@ -6,12 +6,12 @@ use crate::{input, output, Exit};
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::azure::route::RouteEntry;
 use rules_compiler::engine::PacketProtocol;
 use rules_compiler::plan::{self, Plan};
 use rules_compiler::prove::explain::{self, Query};
 use rules_compiler::prove::resolver::EnvResolver;
-use rules_compiler::prove::verify::{self as verification, NsgRead, Read};
+use rules_compiler::prove::verify::{self as verification, Read};
+use rules_compiler::read::routes::RouteFile;
 use rules_compiler::read::{firewall as firewallfile, nsg as nsgfile, routes as routefile};
 use rules_compiler::views::proof_report::{self, TextOptions};
 use std::borrow::Cow;
@@ -27,7 +27,7 @@ struct Loaded {
     tags: Cow<'static, ServiceTags>,
     plan: Plan,
     /// The route table given with --routes: path, text, routes.
-    routes: Option<(String, String, Vec<RouteEntry>)>,
+    routes: Option<(String, String, RouteFile)>,
     udr: Vec<Ipv4Net>,
 }
 
@@ -35,16 +35,8 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
     let plan = plan::build(&env, &tags, None)?;
-    let routes = match inputs.routes {
-        Some(p) => {
-            let file = p.display().to_string();
-            let text = input::read_text(p).map_err(|d| vec![d])?;
-            let routes = routefile::parse(&text, &file)?;
-            Some((file, text, routes))
-        }
-        None => None,
-    };
-    let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(f, _, r)| (f.as_str(), r.as_slice())), &tags).map_err(|d| vec![d])?;
+    let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose()?;
+    let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags)?;
     Ok(Loaded { tags, plan, routes, udr })
 }
 
@@ -56,28 +48,17 @@ fn read<T>(path: &Path, parse: impl Fn(&str, &str) -> Result<T, Vec<Diagnostic>>
     Ok((file, text, content))
 }
 
-fn nsg_file(text: &str, file: &str) -> Result<NsgRead, Vec<Diagnostic>> {
-    nsgfile::parse(text, file).map(|n| NsgRead {
-        name: n.name,
-        rules: n.rules,
-    })
-}
-
-fn firewall_file(text: &str, file: &str) -> Result<firewallfile::FirewallFile, Vec<Diagnostic>> {
-    firewallfile::parse(text, file).map_err(|d| vec![d])
-}
-
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: ErrorFormat, verbose: bool) -> Exit {
     let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     let loaded = match load(cli, inputs) {
         Ok(l) => l,
         Err(d) => return fail(d),
     };
-    let nsg = match nsg.map(|p| read(p, nsg_file)).transpose() {
+    let nsg = match nsg.map(|p| read(p, nsgfile::parse)).transpose() {
         Ok(n) => n,
         Err(d) => return fail(d),
     };
-    let firewall = match firewall.map(|p| read(p, firewall_file)).transpose() {
+    let firewall = match firewall.map(|p| read(p, firewallfile::parse)).transpose() {
         Ok(f) => f,
         Err(d) => return fail(d),
     };
@@ -90,7 +71,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
     });
     let verification = match verification {
         Ok(v) => v,
-        Err(d) => return fail(vec![d]),
+        Err(d) => return fail(d),
     };
     match format {
         ErrorFormat::Text => {
@@ -126,7 +107,7 @@ pub fn explain(
         Err(d) => return fail(d),
     };
     let rules = match nsg {
-        Some(p) => match read(p, nsg_file) {
+        Some(p) => match read(p, nsgfile::parse) {
             Ok((_, _, n)) => n.rules,
             Err(d) => return fail(d),
         },

@@ -2,11 +2,21 @@
 //! firewalls share this shape): what the plan builds, the backends render, the reader reads and the
 //! firewall proof evaluates.
 
+use ipnet::{Ipv4Net, Ipv6Net};
+use ise_model::ports::PortRange;
 use serde::{Deserialize, Serialize};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Azure Firewall limit (data/azure-limits.csv): unique source/destination pairs over all network
 /// rules (sources x destinations per rule; a service tag or `*` counts as one destination).
 pub const MAX_NETWORK_PAIRS: usize = 20_000;
+
+/// Rule collection group and rule collection priorities Azure accepts (ARM schema min/max).
+pub const PRIORITY_RANGE: (u32, u32) = (100, 65_000);
+
+/// The highest port of an application rule protocol (ARM schema 2023-11-01: "cannot be greater
+/// than 64000").
+pub const MAX_APPLICATION_PORT: u16 = 64_000;
 
 /// Network rule protocols as ARM writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -100,4 +110,98 @@ pub fn network_pairs(collections: &[RuleCollection<NetworkRule>]) -> usize {
         .flat_map(|c| &c.rules)
         .map(|r| r.source_addresses.len() * r.destination_addresses.len())
         .sum()
+}
+
+/// What one entry of a firewall address list names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirewallAddress {
+    /// `*`
+    Any,
+    /// A CIDR, or an IP as a /32.
+    Prefix(Ipv4Net),
+    /// `a-b`, inclusive.
+    Range(Ipv4Addr, Ipv4Addr),
+    /// IPv6 entries never match an ISE packet.
+    V6,
+    /// A service tag word (destinations only).
+    Tag(String),
+}
+
+/// Reads an address entry as Azure Firewall takes it: `*`, an IP, a CIDR, a range `a-b`, or a
+/// service-tag word. The error says what is wrong.
+pub fn parse_address(text: &str) -> Result<FirewallAddress, String> {
+    let t = text.trim();
+    if t == "*" {
+        return Ok(FirewallAddress::Any);
+    }
+    if let Ok(n) = t.parse::<Ipv4Net>() {
+        return Ok(FirewallAddress::Prefix(n));
+    }
+    if let Ok(ip) = t.parse::<Ipv4Addr>() {
+        return Ok(FirewallAddress::Prefix(Ipv4Net::from(ip)));
+    }
+    if t.parse::<Ipv6Net>().is_ok() || t.parse::<Ipv6Addr>().is_ok() {
+        return Ok(FirewallAddress::V6);
+    }
+    if let Some((a, b)) = t.split_once('-').filter(|(a, _)| a.parse::<Ipv4Addr>().is_ok()) {
+        let (Ok(lo), Ok(hi)) = (a.trim().parse::<Ipv4Addr>(), b.trim().parse::<Ipv4Addr>()) else {
+            return Err(format!("`{t}` is not an address range a-b of two IPv4 addresses"));
+        };
+        if lo > hi {
+            return Err(format!("range `{t}` starts after it ends"));
+        }
+        return Ok(FirewallAddress::Range(lo, hi));
+    }
+    if crate::azure::is_tag_word(t) {
+        return Ok(FirewallAddress::Tag(t.to_string()));
+    }
+    Err(format!("`{t}` is neither an IP, a CIDR, a range a-b, `*` nor a service tag"))
+}
+
+/// Reads a port entry as Azure Firewall takes it: `*`, `N` or `A-B` within 1-65535.
+pub fn parse_port(text: &str) -> Result<PortRange, String> {
+    let range = PortRange::parse(text)?;
+    if range.lo == 0 && !range.is_any() {
+        return Err(format!("`{}`: Azure Firewall ports are 1-65535", text.trim()));
+    }
+    Ok(range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_azure_firewall_takes_and_refuses() {
+        assert_eq!(parse_address("*"), Ok(FirewallAddress::Any));
+        assert_eq!(
+            parse_address("10.1.0.0/16"),
+            Ok(FirewallAddress::Prefix("10.1.0.0/16".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_address("10.1.2.3"),
+            Ok(FirewallAddress::Prefix("10.1.2.3/32".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_address("10.0.0.1-10.0.0.9"),
+            Ok(FirewallAddress::Range("10.0.0.1".parse().unwrap(), "10.0.0.9".parse().unwrap()))
+        );
+        assert_eq!(parse_address("2001:db8::/32"), Ok(FirewallAddress::V6));
+        assert_eq!(
+            parse_address("AzureCloud.usgovvirginia"),
+            Ok(FirewallAddress::Tag("AzureCloud.usgovvirginia".into()))
+        );
+        for bad in ["10.0.0.0/33", "999.1.1.1", "10.0.0.9-10.0.0.1", "10.0.0.1-x", "", "a b", "1.2.3"] {
+            assert!(parse_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ports_are_one_to_65535() {
+        assert_eq!(parse_port("*"), Ok(PortRange::ANY));
+        assert_eq!(parse_port("1-65535"), Ok(PortRange { lo: 1, hi: 65535 }));
+        for bad in ["0", "0-10", "65536", "5-3", "x", "", "-1"] {
+            assert!(parse_port(bad).is_err(), "{bad}");
+        }
+    }
 }

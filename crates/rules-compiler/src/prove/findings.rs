@@ -332,6 +332,17 @@ impl Proof {
         self.coverage.iter().filter(|c| !c.covered).map(|c| c.id.as_str()).collect()
     }
 
+    /// Adds findings about the file itself (Azure limits it exceeds), recounting.
+    pub fn with_limits(self, limits: Vec<Finding>) -> Self {
+        if limits.is_empty() {
+            return self;
+        }
+        let (file, name) = (self.file.clone(), self.name.clone());
+        let mut findings = self.findings;
+        findings.extend(limits);
+        Proof::new(self.artifact, self.summary.rules, self.coverage, findings).in_file(&file, &name)
+    }
+
     /// Gives each finding's rule its place in the file (index, line:column).
     pub fn locate(mut self, places: &dyn Fn(&RuleRef) -> Option<Place>) -> Self {
         for f in &mut self.findings {

@@ -4,14 +4,15 @@
 //! the firewall's traffic crosses the given NSG or else the compiled one, and the VirtualNetwork tag
 //! takes in the prefixes of the given route table or else of the compiled one.
 
-use super::findings::{Proof, RuleRef, Verification};
+use super::findings::{ArtifactKind, Finding, FindingKind, Proof, RuleRef, Verification};
 use super::{firewall, nsg, routes};
 use crate::azure::nsg::SecurityRule;
 use crate::azure::route::RouteEntry;
 use crate::plan::Plan;
 use crate::read::firewall::FirewallFile;
-use crate::read::places::name_positions;
-use crate::read::routes::entries_prefixes;
+use crate::read::nsg::NsgFile;
+use crate::read::routes::{entries_prefixes, RouteFile};
+use crate::read::{Limit, LimitViolation, Location};
 use crate::views::summary::Names;
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
@@ -31,28 +32,22 @@ impl<'a, T> Read<'a, T> {
     }
 }
 
-/// An NSG read from a file: its resource name (may be empty) and its explicit rules.
-pub struct NsgRead {
-    pub name: String,
-    pub rules: Vec<SecurityRule>,
-}
-
 pub struct Inputs<'a> {
     pub plan: &'a Plan,
     pub tags: &'a ServiceTags,
-    pub nsg: Option<Read<'a, NsgRead>>,
-    pub routes: Option<Read<'a, Vec<RouteEntry>>>,
+    pub nsg: Option<Read<'a, NsgFile>>,
+    pub routes: Option<Read<'a, RouteFile>>,
     pub firewall: Option<Read<'a, FirewallFile>>,
 }
 
 /// The prefixes that join the VirtualNetwork tag: those of the given route table, or else of the
 /// table the plan puts on the subnets.
-pub fn udr_prefixes(plan: &Plan, routes: Option<(&str, &[RouteEntry])>, tags: &ServiceTags) -> Result<Vec<Ipv4Net>, Diagnostic> {
+pub fn udr_prefixes(plan: &Plan, routes: Option<&RouteFile>, tags: &ServiceTags) -> Result<Vec<Ipv4Net>, Vec<Diagnostic>> {
     match routes {
-        Some((file, entries)) => entries_prefixes(entries, file, tags),
+        Some(file) => entries_prefixes(&file.routes, &file.origins, tags),
         None => {
             let planned: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
-            entries_prefixes(&planned, "", tags)
+            entries_prefixes(&planned, &[], tags)
         }
     }
 }
@@ -80,44 +75,79 @@ pub fn names(plan: &Plan) -> Names {
     ])
 }
 
-/// Points each finding's rule at its place in the file (index among the file's rules, line:column).
-fn located(proof: Proof, file: &str, text: &str, order: &[(Option<String>, String)]) -> Proof {
-    let positions = name_positions(text);
+/// Points each finding's rule at where it was read (index among the file's rules, line:column),
+/// and adds the file's limit violations as findings.
+fn located(proof: Proof, file: &str, origins: &[(Option<&str>, &str, &Location)], limits: &[LimitViolation]) -> Proof {
     let place = |r: &RuleRef| {
-        let index = order
+        let index = origins
             .iter()
-            .position(|(c, n)| *n == r.name && (r.collection.is_none() || *c == r.collection))?;
-        let (line, column) = positions.get(&r.name).copied()?;
-        Some((index, line, column))
+            .position(|(c, n, _)| n.eq_ignore_ascii_case(&r.name) && (r.collection.is_none() || *c == r.collection.as_deref()))?;
+        let at = origins[index].2;
+        Some((index, at.line?, at.column?))
     };
-    proof.locate(&place).in_file(file, "")
+    proof
+        .locate(&place)
+        .with_limits(limits.iter().map(limit_finding).collect())
+        .in_file(file, "")
 }
 
-pub fn verify(inputs: &Inputs) -> Result<Verification, Diagnostic> {
+fn limit_finding(v: &LimitViolation) -> Finding {
+    let bound = match v.limit {
+        Limit::AtMost { max } => format!("at most {max}"),
+        Limit::Within { min, max } => format!("{min}-{max}"),
+    };
+    let artifact = if v.name.contains("route") {
+        ArtifactKind::Routes
+    } else if v.name.contains("firewall") || v.name.contains("collection") || v.name.contains("pairs") {
+        ArtifactKind::Firewall
+    } else {
+        ArtifactKind::Nsg
+    };
+    let message = format!("{}: {} where Azure allows {bound}", v.name, v.actual);
+    Finding::new(FindingKind::LimitExceeded, artifact, message).rule(RuleRef {
+        line: v.at.line,
+        column: v.at.column,
+        ..RuleRef::named(&v.at.path)
+    })
+}
+
+pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
     let plan = inputs.plan;
     let env = &plan.environment;
-    let udr = udr_prefixes(plan, inputs.routes.as_ref().map(|r| (r.file, r.content.as_slice())), inputs.tags)?;
+    let udr = udr_prefixes(plan, inputs.routes.as_ref().map(|r| r.content), inputs.tags)?;
     let written_for = written_for(plan);
     let compiled = compiled_rules(plan);
     let mut proofs = Vec::new();
     if let Some(read) = &inputs.nsg {
+        let nsg = read.content;
         let proof = nsg::prove(&nsg::Subject {
             env,
             tags: inputs.tags,
-            rules: &read.content.rules,
+            rules: &nsg.rules,
             udr_prefixes: &udr,
             requirements: &plan.requirements,
             written_for: &written_for,
         });
-        let order: Vec<(Option<String>, String)> = read.content.rules.iter().map(|r| (None, r.name.clone())).collect();
-        let mut proof = located(proof, read.file, read.text, &order);
-        proof.name = read.content.name.clone();
+        let origins: Vec<_> = nsg
+            .rules
+            .iter()
+            .zip(&nsg.origins)
+            .map(|(r, at)| (None, r.name.as_str(), at))
+            .collect();
+        let mut proof = located(proof, read.file, &origins, &nsg.limit_violations);
+        proof.name = nsg.name.clone();
         proofs.push(proof);
     }
     if let Some(read) = &inputs.routes {
-        let proof = routes::prove(read.content, env, inputs.tags, &plan.requirements);
-        let order: Vec<(Option<String>, String)> = read.content.iter().map(|r| (None, r.name.clone())).collect();
-        proofs.push(located(proof, read.file, read.text, &order));
+        let routes = read.content;
+        let proof = routes::prove(&routes.routes, env, inputs.tags, &plan.requirements);
+        let origins: Vec<_> = routes
+            .routes
+            .iter()
+            .zip(&routes.origins)
+            .map(|(r, at)| (None, r.name.as_str(), at))
+            .collect();
+        proofs.push(located(proof, read.file, &origins, &routes.limit_violations));
     }
     if let Some(read) = &inputs.firewall {
         let f = read.content;
@@ -132,17 +162,24 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Diagnostic> {
                 udr_prefixes: &udr,
             }),
         });
-        let order: Vec<(Option<String>, String)> = f
-            .network
+        let network = f.network.iter().zip(&f.network_origins);
+        let application_names = f
+            .application
             .iter()
-            .flat_map(|c| c.rules.iter().map(move |r| (Some(c.name.clone()), r.name.clone())))
-            .chain(
-                f.application
+            .map(|c| (c.name.as_str(), c.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>()));
+        let mut origins: Vec<(Option<&str>, &str, &Location)> = Vec::new();
+        for (c, o) in network {
+            origins.extend(
+                c.rules
                     .iter()
-                    .flat_map(|c| c.rules.iter().map(move |r| (Some(c.name.clone()), r.name.clone()))),
-            )
-            .collect();
-        proofs.push(located(proof, read.file, read.text, &order));
+                    .zip(&o.rules)
+                    .map(|(r, at)| (Some(c.name.as_str()), r.name.as_str(), at)),
+            );
+        }
+        for ((collection, names), o) in application_names.zip(&f.application_origins) {
+            origins.extend(names.into_iter().zip(&o.rules).map(|(n, at)| (Some(collection), n, at)));
+        }
+        proofs.push(located(proof, read.file, &origins, &f.limit_violations));
     }
     Ok(Verification::new(proofs))
 }

@@ -1,226 +1,369 @@
 //! Reads the Azure Firewall rules to verify: isenet's `firewall-policy.json` (a template holding a
 //! rule collection group), `az network firewall policy rule-collection-group show` output, isenet's
 //! `firewall-classic.json`, or `az network firewall show` output (classic collections). NAT
-//! collections are skipped: DNAT never admits traffic from the ISE subnets outward.
+//! collections are skipped: DNAT never admits traffic from the ISE subnets outward. Every problem
+//! is a coded diagnostic with its JSON path and position; all are reported. Priorities outside
+//! Azure's range and the pair limit are limit violations (findings), not input errors.
 
+use super::fields::{unique_names, Object};
+use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule, CLASSIC_APPLICATION_PROTOCOLS};
+use super::{invalid_json, locate, LimitViolation, Location};
 use crate::azure::firewall::{
-    ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkProtocol, NetworkRule, RuleCollection,
+    network_pairs, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_NETWORK_PAIRS, PRIORITY_RANGE,
 };
-use ise_model::codes::E_FIREWALL_FILE;
+use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
+use ise_model::jsonpos::{index, Positions};
 use serde_json::Value;
 
 #[derive(Debug, Default)]
 pub struct FirewallFile {
     pub network: Vec<RuleCollection<NetworkRule>>,
     pub application: Vec<RuleCollection<ApplicationRule>>,
+    /// The rule collection group of a policy file; `None` for classic collections.
+    pub group: Option<Group>,
+    /// Where each collection and its rules were read, parallel to `network` and `application`.
+    pub network_origins: Vec<CollectionOrigin>,
+    pub application_origins: Vec<CollectionOrigin>,
+    /// Azure limits the file exceeds (findings, not input errors).
+    pub limit_violations: Vec<LimitViolation>,
 }
 
-struct Reader<'a> {
-    file: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Az output and REST give the group's `priority`; a bare `ruleCollections` list has none.
+    pub priority: Option<u32>,
+    pub at: Location,
 }
 
-impl Reader<'_> {
-    fn err(&self, path: &str, msg: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(E_FIREWALL_FILE, path, msg).in_file(self.file)
-    }
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionOrigin {
+    pub at: Location,
+    pub rules: Vec<Location>,
+}
 
-    fn strings(&self, v: &Value, key: &str) -> Vec<String> {
-        v.get(key)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default()
-    }
+/// The paths of a collection read, for its origin and its limits.
+struct Origin {
+    path: String,
+    priority_path: String,
+    rule_paths: Vec<String>,
+}
 
-    fn collection_header(&self, c: &Value, path: &str) -> Result<(String, u32, FirewallAction, Vec<Value>), Diagnostic> {
-        let props = c.get("properties").unwrap_or(c);
-        let name = c
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| self.err(path, "rule collection has no name"))?;
-        let priority = props
-            .get("priority")
-            .and_then(Value::as_u64)
-            .filter(|p| (100..=65000).contains(p))
-            .ok_or_else(|| self.err(path, format!("rule collection `{name}` has no priority in 100-65000")))?;
-        let action = match props.pointer("/action/type").and_then(Value::as_str) {
-            Some(a) if a.eq_ignore_ascii_case("allow") => FirewallAction::Allow,
-            Some(a) if a.eq_ignore_ascii_case("deny") => FirewallAction::Deny,
-            _ => return Err(self.err(path, format!("rule collection `{name}` has no action Allow or Deny"))),
-        };
-        let rules = props.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
-        Ok((name.to_string(), priority as u32, action, rules))
-    }
+type Read<R> = (RuleCollection<R>, Origin);
 
-    fn network_rule(&self, r: &Value, path: &str) -> Result<NetworkRule, Diagnostic> {
-        let protocols = if r.get("ipProtocols").is_some() {
-            self.strings(r, "ipProtocols")
-        } else {
-            self.strings(r, "protocols")
-        };
-        let ip_protocols = protocols
-            .iter()
-            .map(|p| match p.to_ascii_uppercase().as_str() {
-                "TCP" => Ok(NetworkProtocol::Tcp),
-                "UDP" => Ok(NetworkProtocol::Udp),
-                "ICMP" => Ok(NetworkProtocol::Icmp),
-                "ANY" => Ok(NetworkProtocol::Any),
-                _ => Err(self.err(path, format!("unknown network protocol `{p}`"))),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(NetworkRule {
-            name: r.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-            description: r.get("description").and_then(Value::as_str).unwrap_or_default().to_string(),
-            ip_protocols,
-            source_addresses: self.strings(r, "sourceAddresses"),
-            destination_addresses: self.strings(r, "destinationAddresses"),
-            destination_ports: self.strings(r, "destinationPorts"),
-        })
-    }
+/// What was read before positions are attached.
+#[derive(Default)]
+struct Collected {
+    network: Vec<Read<NetworkRule>>,
+    application: Vec<Read<ApplicationRule>>,
+    /// (priority, its path, the group's path).
+    group: Option<(Option<u32>, String, String)>,
+    /// The path of the collection list(s), where the pair limit is reported.
+    collections_path: String,
+}
 
-    fn application_rule(&self, r: &Value, path: &str) -> Result<ApplicationRule, Diagnostic> {
-        let protocols = r
-            .get("protocols")
-            .and_then(Value::as_array)
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .map(|p| {
-                let kind = match p
-                    .get("protocolType")
-                    .and_then(Value::as_str)
-                    .map(str::to_ascii_lowercase)
-                    .as_deref()
-                {
-                    Some("http") => ApplicationProtocolType::Http,
-                    Some("https") => ApplicationProtocolType::Https,
-                    Some("mssql") => ApplicationProtocolType::Mssql,
-                    other => return Err(self.err(path, format!("unknown application protocol {other:?}"))),
-                };
-                let port = p
-                    .get("port")
-                    .and_then(Value::as_u64)
-                    .and_then(|x| u16::try_from(x).ok())
-                    .ok_or_else(|| self.err(path, "application protocol without a port"))?;
-                Ok(ApplicationProtocol { protocol_type: kind, port })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(ApplicationRule {
-            name: r.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-            description: r.get("description").and_then(Value::as_str).unwrap_or_default().to_string(),
-            protocols,
-            source_addresses: self.strings(r, "sourceAddresses"),
-            fqdn_tags: self.strings(r, "fqdnTags"),
-            target_fqdns: self.strings(r, "targetFqdns"),
-        })
+pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
+    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_FIREWALL_FILE, &e, file)])?;
+    let mut diags = Vec::new();
+    let collected = match find_group(&value) {
+        Err(d) => return Err(locate(vec![d], text, file)),
+        Ok(Some(group)) => read_policy(&group, &mut diags),
+        Ok(None) => read_classic(&value, &mut diags),
+    };
+    if !diags.is_empty() {
+        return Err(locate(diags, text, file));
     }
-
-    /// Policy rule collections: each rule says its type.
-    fn policy(&self, collections: &[Value], base: &str, out: &mut FirewallFile) -> Result<(), Diagnostic> {
-        for (i, c) in collections.iter().enumerate() {
-            let path = format!("{base}[{i}]");
-            if c.get("ruleCollectionType").and_then(Value::as_str) == Some("FirewallPolicyNatRuleCollection") {
-                continue;
-            }
-            let (name, priority, action, rules) = self.collection_header(c, &path)?;
-            let (mut network, mut application) = (Vec::new(), Vec::new());
-            for (j, r) in rules.iter().enumerate() {
-                let rpath = format!("{path}.rules[{j}]");
-                match r.get("ruleType").and_then(Value::as_str) {
-                    Some("NetworkRule") => network.push(self.network_rule(r, &rpath)?),
-                    Some("ApplicationRule") => application.push(self.application_rule(r, &rpath)?),
-                    other => return Err(self.err(&rpath, format!("unknown ruleType {other:?}"))),
-                }
-            }
-            if !network.is_empty() {
-                out.network.push(RuleCollection {
-                    name: name.clone(),
-                    priority,
-                    action,
-                    rules: network,
-                });
-            }
-            if !application.is_empty() {
-                out.application.push(RuleCollection {
-                    name,
-                    priority,
-                    action,
-                    rules: application,
-                });
-            }
+    match collected {
+        Some(c) => Ok(attach_positions(c, text, file)),
+        None => {
+            let d = Diagnostic::error(E_FIREWALL_FILE, "", "no rule collections found").with_help(
+                "pass isenet's firewall-policy.json or firewall-classic.json, or the output of \
+                 `az network firewall policy rule-collection-group show` / `az network firewall show`",
+            );
+            Err(locate(vec![d], text, file))
         }
-        Ok(())
     }
 }
 
-pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Diagnostic> {
-    let reader = Reader { file };
-    let value: Value = serde_json::from_str(text).map_err(|e| reader.err("", format!("invalid JSON: {e}")).at(e.line(), e.column()))?;
-    let mut out = FirewallFile::default();
-    // A template: the rule collection group is one of its resources. Groups order collections by
-    // (group priority, collection priority); one group per file keeps that order unambiguous.
-    let groups: Vec<&Value> = value
+/// The rule collection group and its path: a template resource, or the document itself (az or
+/// REST output of one group). `None` when the document holds classic collections. One group per
+/// file keeps the order of collections (group priority, then collection priority) unambiguous.
+fn find_group(value: &Value) -> Result<Option<Object<'_>>, Diagnostic> {
+    let is_group = |r: &Value| {
+        r.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
+    };
+    let groups: Vec<Object> = value
         .get("resources")
         .and_then(Value::as_array)
         .map(|rs| {
             rs.iter()
-                .filter(|r| r.get("type").and_then(Value::as_str) == Some("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
+                .enumerate()
+                .filter(|(_, r)| is_group(r))
+                .map(|(i, r)| Object::new(r, index("resources", i), E_FIREWALL_FIELD))
                 .collect()
         })
         .unwrap_or_default();
-    if groups.len() > 1 {
-        return Err(reader
-            .err("resources", format!("{} rule collection groups in one file", groups.len()))
-            .with_help("verify one rule collection group per file (isenet writes one: ise-dependencies)"));
+    let has_collections = value.get("ruleCollections").is_some() || value.pointer("/properties/ruleCollections").is_some();
+    match groups.len() {
+        0 if has_collections => Ok(Some(Object::new(value, String::new(), E_FIREWALL_FIELD))),
+        0 => Ok(None),
+        1 => Ok(groups.into_iter().next()),
+        n => Err(Diagnostic::error(
+            E_FIREWALL_FILE,
+            groups[1].path.clone(),
+            format!("{n} rule collection groups in one file"),
+        )
+        .with_help("verify one rule collection group per file (isenet writes one: ise-dependencies)")),
     }
-    let group = groups.first().copied().unwrap_or(&value);
-    let policy = group
-        .pointer("/properties/ruleCollections")
-        .or_else(|| group.get("ruleCollections"));
-    if let Some(Value::Array(collections)) = policy {
-        reader.policy(collections, "ruleCollections", &mut out)?;
-        return Ok(out);
+}
+
+/// A policy rule collection group: each collection says its type, each rule its type.
+fn read_policy(group: &Object, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+    let props = match group.value.get("properties") {
+        Some(p) if p.get("ruleCollections").is_some() => group.properties(),
+        _ => Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
+    };
+    let priority = props
+        .get("priority")
+        .and_then(|_| props.whole_number("priority", E_FIREWALL_VALUE, diags));
+    let mut out = Collected {
+        group: Some((priority, props.at("priority"), group.path.clone())),
+        collections_path: props.at("ruleCollections"),
+        ..Collected::default()
+    };
+    let collections = list(&props, "ruleCollections", diags)?;
+    for (i, c) in collections.iter().enumerate() {
+        let item = Object::new(c, index(&out.collections_path, i), E_FIREWALL_FIELD);
+        if let Some(true) = is_nat(&item, diags) {
+            continue;
+        }
+        read_collection(&item, diags, &mut out, (policy_rule, true));
     }
-    let classic = value
-        .get("properties")
-        .filter(|p| p.get("networkRuleCollections").is_some() || p.get("applicationRuleCollections").is_some())
-        .unwrap_or(&value);
-    let (net, app) = (
-        classic.get("networkRuleCollections").and_then(Value::as_array),
-        classic.get("applicationRuleCollections").and_then(Value::as_array),
+    unique_names(
+        collections,
+        &out.collections_path,
+        E_FIREWALL_DUPLICATE_NAME,
+        "rule collection",
+        diags,
     );
-    if net.is_none() && app.is_none() {
-        return Err(reader.err("", "no rule collections found").with_help("pass isenet's firewall-policy.json or firewall-classic.json, or the output of `az network firewall policy rule-collection-group show` / `az network firewall show`"));
+    Some(out)
+}
+
+/// `Some(true)` for a NAT collection, which the proof skips.
+fn is_nat(item: &Object, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    match item.text("ruleCollectionType", false, diags)? {
+        t if t.eq_ignore_ascii_case("FirewallPolicyNatRuleCollection") => Some(true),
+        t if t.eq_ignore_ascii_case("FirewallPolicyFilterRuleCollection") => Some(false),
+        t => {
+            diags.push(
+                Diagnostic::error(
+                    E_FIREWALL_VALUE,
+                    item.at("ruleCollectionType"),
+                    format!("unknown ruleCollectionType `{t}`"),
+                )
+                .with_help("Azure knows FirewallPolicyFilterRuleCollection and FirewallPolicyNatRuleCollection"),
+            );
+            None
+        }
     }
-    for (i, c) in net.map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
-        let path = format!("networkRuleCollections[{i}]");
-        let (name, priority, action, rules) = reader.collection_header(c, &path)?;
-        let rules = rules
-            .iter()
-            .enumerate()
-            .map(|(j, r)| reader.network_rule(r, &format!("{path}.rules[{j}]")))
-            .collect::<Result<_, _>>()?;
-        out.network.push(RuleCollection {
+}
+
+/// Classic collections: one list per rule type, at the top (az, isenet) or under `properties` (REST).
+fn read_classic(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+    let keys = ["networkRuleCollections", "applicationRuleCollections"];
+    let root = match value.get("properties") {
+        Some(p) if keys.iter().any(|k| p.get(k).is_some()) => Object::new(p, "properties".into(), E_FIREWALL_FIELD),
+        _ => Object::new(value, String::new(), E_FIREWALL_FIELD),
+    };
+    if keys.iter().all(|k| root.get(k).is_none()) {
+        return None;
+    }
+    let mut out = Collected {
+        collections_path: root.at(keys[0]),
+        ..Collected::default()
+    };
+    let network = |rule: &Object, diags: &mut Vec<Diagnostic>| network_rule(rule, diags).map(Rule::Network);
+    let application =
+        |rule: &Object, diags: &mut Vec<Diagnostic>| application_rule(rule, CLASSIC_APPLICATION_PROTOCOLS, diags).map(Rule::Application);
+    for (key, read_rule) in [
+        (keys[0], &network as &dyn Fn(&Object, &mut Vec<Diagnostic>) -> Option<Rule>),
+        (keys[1], &application),
+    ] {
+        let Some(collections) = list(&root, key, diags) else { continue };
+        for (i, c) in collections.iter().enumerate() {
+            read_collection(
+                &Object::new(c, index(&root.at(key), i), E_FIREWALL_FIELD),
+                diags,
+                &mut out,
+                (read_rule, key == keys[0]),
+            );
+        }
+        unique_names(collections, &root.at(key), E_FIREWALL_DUPLICATE_NAME, "rule collection", diags);
+    }
+    Some(out)
+}
+
+/// A list field; absent is empty, another type is reported.
+fn list<'v>(obj: &Object<'v>, key: &str, diags: &mut Vec<Diagnostic>) -> Option<&'v [Value]> {
+    match obj.get(key) {
+        None => Some(&[]),
+        Some(Value::Array(a)) => Some(a),
+        Some(_) => {
+            diags.push(Diagnostic::error(E_FIREWALL_FIELD, obj.at(key), format!("`{key}` must be a list")));
+            None
+        }
+    }
+}
+
+/// One collection: its header, then its rules split by type (a policy collection may hold both).
+fn read_collection(
+    item: &Object,
+    diags: &mut Vec<Diagnostic>,
+    out: &mut Collected,
+    (read_rule, empty_is_network): (impl Fn(&Object, &mut Vec<Diagnostic>) -> Option<Rule>, bool),
+) {
+    if !item.is_object("a rule collection", diags) {
+        return;
+    }
+    let props = item.properties();
+    let header = header(item, &props, diags);
+    let Some(rules) = list(&props, "rules", diags) else { return };
+    let (mut network, mut application) = (Vec::new(), Vec::new());
+    for (j, r) in rules.iter().enumerate() {
+        let rule = Object::new(r, index(&props.at("rules"), j), E_FIREWALL_FIELD);
+        if !rule.is_object("a rule", diags) {
+            continue;
+        }
+        match read_rule(&rule, diags) {
+            Some(Rule::Network(n)) => network.push((n, rule.path)),
+            Some(Rule::Application(a)) => application.push((a, rule.path)),
+            None => {}
+        }
+    }
+    unique_names(rules, &props.at("rules"), E_FIREWALL_DUPLICATE_NAME, "rule", diags);
+    let Some(header) = header else { return };
+    let priority_path = props.at("priority");
+    // An empty collection is kept in the list of its type (a policy's in the network list): its
+    // name and priority still count.
+    let network_was_empty = network.is_empty();
+    if !network.is_empty() || (application.is_empty() && empty_is_network) {
+        out.network.push(collected(&header, network, &item.path, &priority_path));
+    }
+    if !application.is_empty() || (network_was_empty && !empty_is_network) {
+        out.application.push(collected(&header, application, &item.path, &priority_path));
+    }
+}
+
+fn collected<R>(header: &Header, rules: Vec<(R, String)>, path: &str, priority_path: &str) -> Read<R> {
+    let (rules, rule_paths) = rules.into_iter().unzip();
+    let (name, priority, action) = header.clone();
+    let origin = Origin {
+        path: path.to_string(),
+        priority_path: priority_path.to_string(),
+        rule_paths,
+    };
+    (
+        RuleCollection {
             name,
             priority,
             action,
             rules,
-        });
+        },
+        origin,
+    )
+}
+
+/// A collection's name, priority and action.
+type Header = (String, u32, FirewallAction);
+
+fn header(item: &Object, props: &Object, diags: &mut Vec<Diagnostic>) -> Option<Header> {
+    let name = item.text("name", true, diags);
+    let priority = props.whole_number("priority", E_FIREWALL_VALUE, diags);
+    let action = match props.get("action") {
+        Some(a @ Value::Object(_)) => {
+            let action = Object::new(a, props.at("action"), E_FIREWALL_FIELD);
+            match action.text("type", true, diags) {
+                Some(t) if t.eq_ignore_ascii_case("Allow") => Some(FirewallAction::Allow),
+                Some(t) if t.eq_ignore_ascii_case("Deny") => Some(FirewallAction::Deny),
+                Some(t) => {
+                    diags.push(
+                        Diagnostic::error(E_FIREWALL_VALUE, action.at("type"), format!("unknown action `{t}`"))
+                            .with_help("Azure Firewall takes Allow or Deny"),
+                    );
+                    None
+                }
+                None => None,
+            }
+        }
+        Some(_) => {
+            diags.push(Diagnostic::error(
+                E_FIREWALL_FIELD,
+                props.at("action"),
+                "`action` must be an object {\"type\": ...}",
+            ));
+            None
+        }
+        None => {
+            diags.push(Diagnostic::error(E_FIREWALL_FIELD, props.at("action"), "`action` is missing"));
+            None
+        }
+    };
+    Some((name?.to_string(), priority?, action?))
+}
+
+/// Attaches line:column to every item and lists the limits the file exceeds.
+fn attach_positions(c: Collected, text: &str, file: &str) -> FirewallFile {
+    let positions = Positions::of(text);
+    let at = |path: &str| Location::of(&positions, file, path.to_string());
+    let mut limit_violations = Vec::new();
+    let group = c.group.map(|(priority, priority_path, path)| {
+        if let Some(p) = priority {
+            let violation = LimitViolation::within("rule collection group priority", PRIORITY_RANGE, p, || at(&priority_path));
+            limit_violations.extend(violation);
+        }
+        Group { priority, at: at(&path) }
+    });
+    let (network, network_origins) = finish(c.network, &at, &mut limit_violations);
+    let (application, application_origins) = finish(c.application, &at, &mut limit_violations);
+    limit_violations.extend(LimitViolation::at_most(
+        "unique source/destinations in network rules",
+        MAX_NETWORK_PAIRS,
+        network_pairs(&network),
+        || at(&c.collections_path),
+    ));
+    // A policy collection holding both rule types was read into two: report its priority once.
+    limit_violations.sort_by(|a, b| (a.at.line, a.at.column, &a.at.path).cmp(&(b.at.line, b.at.column, &b.at.path)));
+    limit_violations.dedup();
+    FirewallFile {
+        network,
+        application,
+        group,
+        network_origins,
+        application_origins,
+        limit_violations,
     }
-    for (i, c) in app.map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
-        let path = format!("applicationRuleCollections[{i}]");
-        let (name, priority, action, rules) = reader.collection_header(c, &path)?;
-        let rules = rules
-            .iter()
-            .enumerate()
-            .map(|(j, r)| reader.application_rule(r, &format!("{path}.rules[{j}]")))
-            .collect::<Result<_, _>>()?;
-        out.application.push(RuleCollection {
-            name,
-            priority,
-            action,
-            rules,
+}
+
+/// The collections of one type with their origins; a priority outside Azure's range is a violation.
+fn finish<R>(
+    reads: Vec<Read<R>>,
+    at: &impl Fn(&str) -> Location,
+    limit_violations: &mut Vec<LimitViolation>,
+) -> (Vec<RuleCollection<R>>, Vec<CollectionOrigin>) {
+    let mut collections = Vec::with_capacity(reads.len());
+    let mut origins = Vec::with_capacity(reads.len());
+    for (collection, origin) in reads {
+        let priority = collection.priority;
+        limit_violations.extend(LimitViolation::within("rule collection priority", PRIORITY_RANGE, priority, || {
+            at(&origin.priority_path)
+        }));
+        origins.push(CollectionOrigin {
+            at: at(&origin.path),
+            rules: origin.rule_paths.iter().map(|p| at(p)).collect(),
         });
+        collections.push(collection);
     }
-    Ok(out)
+    (collections, origins)
 }

@@ -2,14 +2,18 @@
 //! of `az network nsg show -o json` (rules flattened, `defaultSecurityRules` beside them). Every
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
-use super::{invalid_json, locate};
-use crate::azure::nsg::{Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PRIORITY, MIN_PRIORITY};
+use super::fields::{items, no_items, one_of, unique_names, words, Object};
+use super::{invalid_json, locate, LimitViolation, Location};
+use crate::azure::is_tag_word;
+use crate::azure::nsg::{
+    Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PREFIXES_PER_FIELD, MAX_PRIORITY, MAX_RULES, MIN_PRIORITY,
+};
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::*;
 use ise_model::diag::Diagnostic;
-use ise_model::jsonpos::{field, index};
+use ise_model::jsonpos::{index, Positions};
 use ise_model::ports::PortRange;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The explicit rules of the file (defaults are Azure's and are added by the verifier).
@@ -17,243 +21,254 @@ use std::collections::BTreeMap;
 pub struct NsgFile {
     pub name: String,
     pub rules: Vec<SecurityRule>,
+    /// Where each rule was read, in the order of `rules`.
+    pub origins: Vec<Location>,
+    /// Azure limits the file exceeds (findings, not input errors).
+    pub limit_violations: Vec<LimitViolation>,
+}
+
+const PROTOCOLS: &[(&str, Protocol)] = &[
+    ("Tcp", Protocol::Tcp),
+    ("Udp", Protocol::Udp),
+    ("Icmp", Protocol::Icmp),
+    ("Esp", Protocol::Esp),
+    ("Ah", Protocol::Ah),
+    ("*", Protocol::Any),
+];
+const ACCESSES: &[(&str, Access)] = &[("Allow", Access::Allow), ("Deny", Access::Deny)];
+const DIRECTIONS: &[(&str, Direction)] = &[("Inbound", Direction::Inbound), ("Outbound", Direction::Outbound)];
+
+/// One rule read, with what the limits and the duplicate checks need.
+struct ReadRule {
+    index: usize,
+    rule: SecurityRule,
+    /// (field path, number of addresses) of the source and destination fields.
+    address_counts: [(String, usize); 2],
 }
 
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_NSG_FILE, &e, file)])?;
-    let mut diags = Vec::new();
-    let (rules_path, rules) = match (value.pointer("/properties/securityRules"), value.get("securityRules")) {
-        (Some(Value::Array(r)), _) => ("properties.securityRules", r.as_slice()),
-        (_, Some(Value::Array(r))) => ("securityRules", r.as_slice()),
-        _ => {
-            let d = Diagnostic::error(
-                E_NSG_FILE,
-                "",
-                "no `properties.securityRules` (ARM resource) or `securityRules` (az network nsg show) array found",
-            )
-            .with_help("pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`");
-            return Err(vec![d.in_file(file)]);
-        }
+    let Some((rules_path, rules)) = items(&value, "securityRules") else {
+        let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
+        return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], text, file));
     };
-    let name = value.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-    let mut out = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        if let Some(r) = parse_rule(rule, &index(rules_path, i), &mut diags) {
-            out.push(r);
-        }
+    let mut diags = Vec::new();
+    let read: Vec<ReadRule> = rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, rule)| parse_rule(rule, &rules_path, i, &mut diags))
+        .collect();
+    unique_names(rules, &rules_path, E_NSG_DUPLICATE_NAME, "rule", &mut diags);
+    unique_priorities(&read, &rules_path, &mut diags);
+    if !diags.is_empty() {
+        return Err(locate(diags, text, file));
     }
+    let positions = Positions::of(text);
+    let limit_violations = limit_violations(&read, &rules_path, rules.len(), |p| Location::of(&positions, file, p));
+    Ok(NsgFile {
+        name: value.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+        origins: read
+            .iter()
+            .map(|r| Location::of(&positions, file, index(&rules_path, r.index)))
+            .collect(),
+        rules: read.into_iter().map(|r| r.rule).collect(),
+        limit_violations,
+    })
+}
+
+/// Azure refuses two rules with one priority and direction.
+fn unique_priorities(read: &[ReadRule], rules_path: &str, diags: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<(Direction, u32), &str> = BTreeMap::new();
-    for (i, r) in out.iter().enumerate() {
-        if let Some(other) = seen.insert((r.direction, r.priority), &r.name) {
+    for r in read {
+        if let Some(other) = seen.insert((r.rule.direction, r.rule.priority), &r.rule.name) {
             diags.push(
                 Diagnostic::error(
                     E_NSG_DUPLICATE_PRIORITY,
-                    index(rules_path, i),
-                    format!("rule `{}` has priority {} like `{other}` in the same direction", r.name, r.priority),
+                    index(rules_path, r.index),
+                    format!(
+                        "rule `{}` has priority {} like `{other}` in the same direction",
+                        r.rule.name, r.rule.priority
+                    ),
                 )
                 .with_help("Azure refuses two rules with one priority and direction"),
             );
         }
     }
-    if diags.is_empty() {
-        Ok(NsgFile { name, rules: out })
-    } else {
-        Err(locate(diags, text, file))
-    }
 }
 
-/// ARM puts the fields under `properties`; az flattens them into the rule.
-fn rule_fields<'v>(rule: &'v Value, path: &str) -> Option<(&'v Map<String, Value>, String)> {
-    match rule.get("properties") {
-        Some(Value::Object(p)) => Some((p, field(path, "properties"))),
-        _ => rule.as_object().map(|m| (m, path.to_string())),
+/// More than 1,000 rules, or more than 4,000 addresses in one source or destination field.
+fn limit_violations(read: &[ReadRule], rules_path: &str, rule_count: usize, at: impl Fn(String) -> Location) -> Vec<LimitViolation> {
+    let mut out: Vec<LimitViolation> = LimitViolation::at_most("rules per NSG", MAX_RULES, rule_count, || at(rules_path.to_string()))
+        .into_iter()
+        .collect();
+    for (path, count) in read.iter().flat_map(|r| &r.address_counts) {
+        out.extend(LimitViolation::at_most(
+            "IP addresses and ranges per security group source or destination",
+            MAX_PREFIXES_PER_FIELD,
+            *count,
+            || at(path.clone()),
+        ));
     }
+    out
 }
 
-fn parse_rule(rule: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<SecurityRule> {
-    let Some(name) = rule.get("name").and_then(Value::as_str) else {
-        diags.push(Diagnostic::error(E_NSG_FIELD, field(path, "name"), "rule has no `name` string"));
+fn parse_rule(rule: &Value, rules_path: &str, i: usize, diags: &mut Vec<Diagnostic>) -> Option<ReadRule> {
+    let item = Object::new(rule, index(rules_path, i), E_NSG_FIELD);
+    if !item.is_object("a rule", diags) {
         return None;
-    };
-    let Some((props, ppath)) = rule_fields(rule, path) else {
-        diags.push(Diagnostic::error(E_NSG_FIELD, path.to_string(), "a rule must be an object"));
-        return None;
-    };
+    }
     let before = diags.len();
-    for asg in ["sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"] {
-        if props.get(asg).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
-            diags.push(
-                Diagnostic::error(
-                    E_NSG_UNSUPPORTED,
-                    field(&ppath, asg),
-                    format!("rule `{name}` uses application security groups"),
-                )
-                .with_help("the verifier works on addresses: replace the groups by prefixes or tags"),
-            );
-        }
-    }
-    let text = |key: &str, diags: &mut Vec<Diagnostic>| -> Option<String> {
-        match props.get(key) {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                diags.push(Diagnostic::error(
-                    E_NSG_FIELD,
-                    field(&ppath, key),
-                    format!("`{key}` must be a string"),
-                ));
-                None
-            }
-            None => {
-                diags.push(Diagnostic::error(
-                    E_NSG_FIELD,
-                    field(&ppath, key),
-                    format!("rule `{name}` has no `{key}`"),
-                ));
-                None
-            }
-        }
-    };
-    let protocol = text("protocol", diags).and_then(|p| match p.to_ascii_lowercase().as_str() {
-        "tcp" => Some(Protocol::Tcp),
-        "udp" => Some(Protocol::Udp),
-        "icmp" => Some(Protocol::Icmp),
-        "esp" => Some(Protocol::Esp),
-        "ah" => Some(Protocol::Ah),
-        "*" | "any" => Some(Protocol::Any),
-        _ => {
-            diags.push(
-                Diagnostic::error(E_NSG_VALUE, field(&ppath, "protocol"), format!("unknown protocol `{p}`"))
-                    .with_help("Tcp, Udp, Icmp, Esp, Ah or *"),
-            );
-            None
-        }
-    });
-    let access = text("access", diags).and_then(|a| match a.to_ascii_lowercase().as_str() {
-        "allow" => Some(Access::Allow),
-        "deny" => Some(Access::Deny),
-        _ => {
-            diags.push(Diagnostic::error(E_NSG_VALUE, field(&ppath, "access"), format!("unknown access `{a}`")).with_help("Allow or Deny"));
-            None
-        }
-    });
-    let direction = text("direction", diags).and_then(|d| match d.to_ascii_lowercase().as_str() {
-        "inbound" => Some(Direction::Inbound),
-        "outbound" => Some(Direction::Outbound),
-        _ => {
-            diags.push(
-                Diagnostic::error(E_NSG_VALUE, field(&ppath, "direction"), format!("unknown direction `{d}`"))
-                    .with_help("Inbound or Outbound"),
-            );
-            None
-        }
-    });
-    let priority = match props.get("priority").and_then(Value::as_u64) {
-        Some(p) if (u64::from(MIN_PRIORITY)..=u64::from(MAX_PRIORITY)).contains(&p) => Some(p as u32),
-        Some(p) => {
-            diags.push(Diagnostic::error(
-                E_NSG_VALUE,
-                field(&ppath, "priority"),
-                format!("priority {p} is outside {MIN_PRIORITY}-{MAX_PRIORITY}"),
-            ));
-            None
-        }
-        None => {
-            diags.push(Diagnostic::error(
-                E_NSG_FIELD,
-                field(&ppath, "priority"),
-                format!("rule `{name}` has no whole-number `priority`"),
-            ));
-            None
-        }
-    };
-    let source = addresses(props, &ppath, "source", diags);
-    let destination = addresses(props, &ppath, "destination", diags);
-    let source_ports = ports(props, &ppath, "source", diags);
-    let destination_ports = ports(props, &ppath, "destination", diags);
+    let name = item.text("name", true, diags);
+    let props = item.properties();
+    no_application_security_groups(&props, diags);
+    let protocol = word(&props, "protocol", PROTOCOLS, diags);
+    let access = word(&props, "access", ACCESSES, diags);
+    let direction = word(&props, "direction", DIRECTIONS, diags);
+    let priority = priority(&props, diags);
+    let source = addresses(&props, "source", diags);
+    let destination = addresses(&props, "destination", diags);
+    let source_ports = ports(&props, "source", diags);
+    let destination_ports = ports(&props, "destination", diags);
     if diags.len() > before {
         return None;
     }
-    Some(SecurityRule {
-        name: name.to_string(),
-        priority: priority?,
-        direction: direction?,
-        access: access?,
-        protocol: protocol?,
-        source: source?,
-        source_ports: source_ports?,
-        destination: destination?,
-        destination_ports: destination_ports?,
-        is_default: false,
+    let ((source, source_count), (destination, destination_count)) = (source?, destination?);
+    Some(ReadRule {
+        index: i,
+        rule: SecurityRule {
+            name: name?.to_string(),
+            priority: priority?,
+            direction: direction?,
+            access: access?,
+            protocol: protocol?,
+            source,
+            source_ports: source_ports?,
+            destination,
+            destination_ports: destination_ports?,
+            is_default: false,
+        },
+        address_counts: [source_count, destination_count],
     })
 }
 
-/// Reads the singular or the plural field of a side (`sourceAddressPrefix` / `...Prefixes`).
+fn no_application_security_groups(props: &Object, diags: &mut Vec<Diagnostic>) {
+    for asg in ["sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"] {
+        if props.get(asg).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+            diags.push(
+                Diagnostic::error(E_NSG_UNSUPPORTED, props.at(asg), "the rule uses application security groups")
+                    .with_help("the verifier works on addresses: replace the groups by prefixes or tags"),
+            );
+        }
+    }
+}
+
+/// A field whose value is one of Azure's words, compared case-insensitively as Azure does.
+fn word<T: Copy>(props: &Object, key: &str, table: &[(&str, T)], diags: &mut Vec<Diagnostic>) -> Option<T> {
+    let text = props.text(key, true, diags)?;
+    let found = one_of(text, table);
+    if found.is_none() {
+        diags.push(
+            Diagnostic::error(E_NSG_VALUE, props.at(key), format!("unknown {key} `{text}`"))
+                .with_help(format!("Azure takes {}", words(table))),
+        );
+    }
+    found
+}
+
+fn priority(props: &Object, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    let p = props.whole_number("priority", E_NSG_VALUE, diags)?;
+    if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&p) {
+        diags.push(Diagnostic::error(
+            E_NSG_VALUE,
+            props.at("priority"),
+            format!("priority {p} is outside {MIN_PRIORITY}-{MAX_PRIORITY}"),
+        ));
+        return None;
+    }
+    Some(p)
+}
+
+/// Reads the singular or the plural field of a side (`sourceAddressPrefix` / `...Prefixes`), with
+/// the path of the field read.
 fn singular_or_plural<'v>(
-    props: &'v Map<String, Value>,
-    ppath: &str,
+    props: &Object<'v>,
     single: &str,
     plural: &str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<(&'v str, String)>> {
-    let mut items = Vec::new();
-    if let Some(Value::Array(list)) = props.get(plural) {
-        for (i, v) in list.iter().enumerate() {
-            match v.as_str() {
-                Some(s) => items.push((s, index(&field(ppath, plural), i))),
-                None => diags.push(Diagnostic::error(E_NSG_FIELD, index(&field(ppath, plural), i), "must be a string")),
-            }
+) -> Option<(Vec<(&'v str, String)>, String)> {
+    let items = props.text_list(plural, diags);
+    if !items.is_empty() {
+        return Some((items, props.at(plural)));
+    }
+    match props.get(single) {
+        Some(Value::String(s)) => Some((vec![(s.as_str(), props.at(single))], props.at(single))),
+        _ => {
+            diags.push(Diagnostic::error(
+                E_NSG_FIELD,
+                props.at(single),
+                format!("neither `{single}` (a string) nor a non-empty `{plural}` is given"),
+            ));
+            None
         }
     }
-    if items.is_empty() {
-        match props.get(single) {
-            Some(Value::String(s)) => items.push((s.as_str(), field(ppath, single))),
-            _ => {
-                diags.push(Diagnostic::error(
-                    E_NSG_FIELD,
-                    field(ppath, single),
-                    format!("neither `{single}` nor a non-empty `{plural}` is given"),
-                ));
-                return None;
-            }
-        }
-    }
-    Some(items)
 }
 
-fn addresses(props: &Map<String, Value>, ppath: &str, side: &str, diags: &mut Vec<Diagnostic>) -> Option<AddressMatch> {
-    let items = singular_or_plural(
-        props,
-        ppath,
-        &format!("{side}AddressPrefix"),
-        &format!("{side}AddressPrefixes"),
-        diags,
-    )?;
+/// An address field and (its path, how many addresses it lists) for the limit.
+fn addresses(props: &Object, side: &str, diags: &mut Vec<Diagnostic>) -> Option<(AddressMatch, (String, usize))> {
+    let (single, plural) = (format!("{side}AddressPrefix"), format!("{side}AddressPrefixes"));
+    let (items, path) = singular_or_plural(props, &single, &plural, diags)?;
+    let count = (path.clone(), items.len());
     if let [(s, _)] = items.as_slice() {
-        if *s == "*" || s.eq_ignore_ascii_case("any") {
-            return Some(AddressMatch::Any);
-        }
-        if s.parse::<IpNet>().is_err() && s.parse::<std::net::IpAddr>().is_err() {
-            return Some(AddressMatch::Tag(s.to_string()));
+        if path.ends_with(single.as_str()) {
+            return single_address(s, &path, diags).map(|m| (m, count));
         }
     }
     let mut v4 = Vec::new();
     for (s, path) in items {
-        match s.parse::<IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from)) {
-            Ok(IpNet::V4(n)) => v4.push(n.trunc()),
+        match ip_or_prefix(s) {
+            Some(IpNet::V4(n)) => v4.push(n.trunc()),
             // IPv6 entries never match an IPv4 packet of the ISE subnets.
-            Ok(IpNet::V6(_)) => {}
-            Err(_) => diags.push(
+            Some(IpNet::V6(_)) => {}
+            None => diags.push(
                 Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is not an address or prefix"))
                     .with_help("the plural field takes IPs and CIDRs only; a service tag needs a rule of its own"),
             ),
         }
     }
     v4.sort();
-    Some(AddressMatch::Prefixes(Ipv4Net::aggregate(&v4)))
+    Some((AddressMatch::Prefixes(Ipv4Net::aggregate(&v4)), count))
 }
 
-fn ports(props: &Map<String, Value>, ppath: &str, side: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<PortRange>> {
-    let items = singular_or_plural(props, ppath, &format!("{side}PortRange"), &format!("{side}PortRanges"), diags)?;
+fn ip_or_prefix(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from)).ok()
+}
+
+/// The singular field: `*`, an IP, a CIDR or one service tag word.
+fn single_address(s: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<AddressMatch> {
+    if s == "*" || s.eq_ignore_ascii_case("any") {
+        return Some(AddressMatch::Any);
+    }
+    match ip_or_prefix(s) {
+        Some(IpNet::V4(n)) => Some(AddressMatch::Prefixes(vec![n.trunc()])),
+        Some(IpNet::V6(_)) => Some(AddressMatch::Prefixes(Vec::new())),
+        None if is_tag_word(s) => Some(AddressMatch::Tag(s.to_string())),
+        None => {
+            diags.push(
+                Diagnostic::error(
+                    E_NSG_VALUE,
+                    path,
+                    format!("`{s}` is neither an address, a prefix nor a service tag"),
+                )
+                .with_help("write `*`, an IP, a CIDR such as 10.0.0.0/24, or one service tag such as `Storage`"),
+            );
+            None
+        }
+    }
+}
+
+fn ports(props: &Object, side: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<PortRange>> {
+    let (single, plural) = (format!("{side}PortRange"), format!("{side}PortRanges"));
+    let (items, _) = singular_or_plural(props, &single, &plural, diags)?;
     let mut out = Vec::new();
     for (s, path) in items {
         match PortRange::parse(s) {

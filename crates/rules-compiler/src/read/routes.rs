@@ -2,104 +2,134 @@
 //! route's name, address prefix (a CIDR or a service tag) and next hop. Every problem is a coded
 //! diagnostic with its JSON path and position; all are reported.
 
-use super::{invalid_json, locate};
-use crate::azure::route::{NextHop, RouteEntry};
+use super::fields::{items, no_items, unique_names, Object};
+use super::{invalid_json, locate, LimitViolation, Location};
+use crate::azure::is_tag_word;
+use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
 use ipnet::{IpNet, Ipv4Net};
-use ise_model::codes::E_ROUTE_FILE;
+use ise_model::codes::{E_ROUTE_DUPLICATE_NAME, E_ROUTE_FILE};
 use ise_model::diag::Diagnostic;
-use ise_model::jsonpos::{field, index};
+use ise_model::jsonpos::{index, Positions};
 use ise_model::servicetags::ServiceTags;
 use serde_json::Value;
 use std::net::Ipv4Addr;
 
-pub fn parse(text: &str, file: &str) -> Result<Vec<RouteEntry>, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_ROUTE_FILE, &e, file)])?;
-    let (base, routes) = match (value.pointer("/properties/routes"), value.get("routes")) {
-        (Some(Value::Array(r)), _) => ("properties.routes", r),
-        (_, Some(Value::Array(r))) => ("routes", r),
-        _ => {
-            let d = Diagnostic::error(
-                E_ROUTE_FILE,
-                "",
-                "no `properties.routes` (ARM resource) or `routes` (az output) array found",
-            )
-            .with_help("pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`");
-            return Err(vec![d.in_file(file)]);
-        }
-    };
-    let mut diags = Vec::new();
-    let entries: Vec<RouteEntry> = routes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, route)| parse_route(route, &index(base, i), &mut diags))
-        .collect();
-    if diags.is_empty() {
-        Ok(entries)
-    } else {
-        Err(locate(diags, text, file))
-    }
+/// The routes of a route table file.
+#[derive(Debug)]
+pub struct RouteFile {
+    pub routes: Vec<RouteEntry>,
+    /// Where each route was read, in the order of `routes`.
+    pub origins: Vec<Location>,
+    /// Azure limits the table exceeds (findings, not input errors).
+    pub limit_violations: Vec<LimitViolation>,
 }
 
-/// ARM puts the fields under `properties`; az flattens them into the route.
+pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
+    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_ROUTE_FILE, &e, file)])?;
+    let Some((base, routes)) = items(&value, "routes") else {
+        let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
+        return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], text, file));
+    };
+    let mut diags = Vec::new();
+    let entries: Vec<(usize, RouteEntry)> = routes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, route)| Some((i, parse_route(route, &index(&base, i), &mut diags)?)))
+        .collect();
+    unique_names(routes, &base, E_ROUTE_DUPLICATE_NAME, "route", &mut diags);
+    if !diags.is_empty() {
+        return Err(locate(diags, text, file));
+    }
+    let positions = Positions::of(text);
+    let at = || Location::of(&positions, file, base.clone());
+    let tag_routes = entries.iter().filter(|(_, r)| is_tag_route(r)).count();
+    let limit_violations = [
+        LimitViolation::at_most("routes per route table", MAX_ROUTES, routes.len(), at),
+        LimitViolation::at_most("service-tag routes per route table", MAX_TAG_ROUTES, tag_routes, at),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(RouteFile {
+        origins: entries
+            .iter()
+            .map(|(i, _)| Location::of(&positions, file, index(&base, *i)))
+            .collect(),
+        routes: entries.into_iter().map(|(_, r)| r).collect(),
+        limit_violations,
+    })
+}
+
+/// A route whose address prefix is a service tag rather than a CIDR.
+pub fn is_tag_route(route: &RouteEntry) -> bool {
+    route.address_prefix.parse::<IpNet>().is_err()
+}
+
 fn parse_route(route: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<RouteEntry> {
-    let (props, ppath) = match route.get("properties") {
-        Some(p) => (p, field(path, "properties")),
-        None => (route, path.to_string()),
-    };
-    let mut text_field = |key: &str, required: bool| -> Option<String> {
-        match props.get(key) {
-            Some(Value::String(s)) => Some(s.clone()),
-            None | Some(Value::Null) if !required => None,
-            None | Some(Value::Null) => {
-                diags.push(Diagnostic::error(E_ROUTE_FILE, path, format!("route has no `{key}`")));
-                None
-            }
-            Some(_) => {
-                diags.push(Diagnostic::error(
-                    E_ROUTE_FILE,
-                    field(&ppath, key),
-                    format!("`{key}` must be a string"),
-                ));
-                None
-            }
-        }
-    };
-    let name = route.get("name").and_then(Value::as_str).map(str::to_string);
-    let address_prefix = text_field("addressPrefix", true);
-    let hop_text = text_field("nextHopType", true);
-    let ip_text = text_field("nextHopIpAddress", false);
-    let next_hop_type = hop_text.and_then(|t| {
-        let hop = NextHop::parse(&t);
-        if hop.is_none() {
-            diags.push(
-                Diagnostic::error(E_ROUTE_FILE, field(&ppath, "nextHopType"), format!("unknown next hop type `{t}`"))
-                    .with_help("Azure knows VirtualNetworkGateway, VnetLocal, Internet, VirtualAppliance and None"),
-            );
-        }
-        hop
-    });
-    let next_hop_ip_address = match (&next_hop_type, ip_text.as_deref().filter(|s| !s.is_empty())) {
-        (Some(NextHop::VirtualAppliance), Some(ip)) => match ip.parse::<Ipv4Addr>() {
+    let item = Object::new(route, path.to_string(), E_ROUTE_FILE);
+    if !item.is_object("a route", diags) {
+        return None;
+    }
+    let before = diags.len();
+    let name = item.text("name", true, diags);
+    let props = item.properties();
+    let address_prefix = address_prefix(&props, diags);
+    let next_hop_type = next_hop_type(&props, diags);
+    let ip_text = props.text("nextHopIpAddress", false, diags).filter(|s| !s.is_empty());
+    let next_hop_ip_address = match (next_hop_type?, ip_text) {
+        (NextHop::VirtualAppliance, Some(ip)) => match ip.parse::<Ipv4Addr>() {
             Ok(a) => Some(a),
             Err(_) => {
                 let message = format!("next hop `{ip}` is not an IPv4 address");
-                diags.push(Diagnostic::error(E_ROUTE_FILE, field(&ppath, "nextHopIpAddress"), message));
-                return None;
+                diags.push(Diagnostic::error(E_ROUTE_FILE, props.at("nextHopIpAddress"), message));
+                None
             }
         },
-        (Some(NextHop::VirtualAppliance), None) => {
+        (NextHop::VirtualAppliance, None) => {
             let message = "a VirtualAppliance route needs `nextHopIpAddress`";
-            diags.push(Diagnostic::error(E_ROUTE_FILE, path, message));
-            return None;
+            diags.push(Diagnostic::error(E_ROUTE_FILE, props.at("nextHopIpAddress"), message));
+            None
         }
         _ => None,
     };
+    if diags.len() > before {
+        return None;
+    }
     Some(RouteEntry {
-        name: name.unwrap_or_default(),
-        address_prefix: address_prefix?,
+        name: name?.to_string(),
+        address_prefix: address_prefix?.to_string(),
         next_hop_type: next_hop_type?,
         next_hop_ip_address,
     })
+}
+
+/// A CIDR or a service tag word; Azure refuses a bare IP or a malformed prefix.
+fn address_prefix<'v>(props: &Object<'v>, diags: &mut Vec<Diagnostic>) -> Option<&'v str> {
+    let text = props.text("addressPrefix", true, diags)?;
+    if text.parse::<IpNet>().is_ok() || is_tag_word(text) {
+        return Some(text);
+    }
+    diags.push(
+        Diagnostic::error(
+            E_ROUTE_FILE,
+            props.at("addressPrefix"),
+            format!("`{text}` is neither a CIDR prefix nor a service tag"),
+        )
+        .with_help("write a prefix such as 10.0.0.0/24 (an address needs /32) or a service tag such as `Storage`"),
+    );
+    None
+}
+
+fn next_hop_type(props: &Object, diags: &mut Vec<Diagnostic>) -> Option<NextHop> {
+    let text = props.text("nextHopType", true, diags)?;
+    let hop = NextHop::parse(text);
+    if hop.is_none() {
+        diags.push(
+            Diagnostic::error(E_ROUTE_FILE, props.at("nextHopType"), format!("unknown next hop type `{text}`"))
+                .with_help("Azure knows VirtualNetworkGateway, VnetLocal, Internet, VirtualAppliance and None"),
+        );
+    }
+    hop
 }
 
 /// The IPv4 prefixes a route names: its CIDR, or its service tag's prefixes.
@@ -111,17 +141,27 @@ pub fn route_prefixes(address_prefix: &str, tags: &ServiceTags) -> Option<Vec<Ip
     }
 }
 
-/// All address prefixes of the routes (they join the VirtualNetwork tag).
-pub fn entries_prefixes(routes: &[RouteEntry], file: &str, tags: &ServiceTags) -> Result<Vec<Ipv4Net>, Diagnostic> {
+/// All address prefixes of the routes (they join the VirtualNetwork tag). A route naming a tag the
+/// tag file lacks is an error at the route's place in its file (`origins`, parallel to `routes`,
+/// empty for routes that were not read from a file).
+pub fn entries_prefixes(routes: &[RouteEntry], origins: &[Location], tags: &ServiceTags) -> Result<Vec<Ipv4Net>, Vec<Diagnostic>> {
     let mut out = Vec::new();
+    let mut diags = Vec::new();
     for (i, r) in routes.iter().enumerate() {
         match route_prefixes(&r.address_prefix, tags) {
             Some(p) => out.extend(p),
             None => {
-                let message = format!("`{}` is neither a prefix nor a service tag of the file", r.address_prefix);
-                return Err(Diagnostic::error(E_ROUTE_FILE, format!("routes[{i}].addressPrefix"), message).in_file(file));
+                let message = format!("`{}` is neither a prefix nor a tag of the service-tag file", r.address_prefix);
+                diags.push(match origins.get(i) {
+                    Some(o) => o.error(E_ROUTE_FILE, message),
+                    None => Diagnostic::error(E_ROUTE_FILE, format!("routes[{i}]"), message),
+                });
             }
         }
     }
-    Ok(Ipv4Net::aggregate(&out))
+    if diags.is_empty() {
+        Ok(Ipv4Net::aggregate(&out))
+    } else {
+        Err(diags)
+    }
 }

@@ -1,0 +1,170 @@
+//! Reading the fields of one JSON object the same way in every reader: ARM's `properties` or az's
+//! flattened shape, strings and string lists whose wrong types are reported at their own path, and
+//! names Azure wants unique.
+
+use ise_model::diag::Diagnostic;
+use ise_model::jsonpos::{field, index};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One JSON object being read, its path, and the code its missing or mistyped fields get.
+pub(super) struct Object<'v> {
+    pub value: &'v Value,
+    pub path: String,
+    pub code: &'static str,
+}
+
+impl<'v> Object<'v> {
+    pub fn new(value: &'v Value, path: String, code: &'static str) -> Self {
+        Object { value, path, code }
+    }
+
+    /// ARM puts an item's fields under `properties`; az flattens them into the item.
+    pub fn properties(&self) -> Object<'v> {
+        match self.value.get("properties") {
+            Some(p @ Value::Object(_)) => Object::new(p, field(&self.path, "properties"), self.code),
+            _ => Object::new(self.value, self.path.clone(), self.code),
+        }
+    }
+
+    /// Whether the value is an object; if not, that is reported (`what` names it: "a rule").
+    pub fn is_object(&self, what: &str, diags: &mut Vec<Diagnostic>) -> bool {
+        let ok = self.value.is_object();
+        if !ok {
+            diags.push(Diagnostic::error(self.code, self.path.clone(), format!("{what} must be an object")));
+        }
+        ok
+    }
+
+    pub fn at(&self, key: &str) -> String {
+        field(&self.path, key)
+    }
+
+    /// The field's value; JSON null counts as absent (az writes null for unset fields).
+    pub fn get(&self, key: &str) -> Option<&'v Value> {
+        self.value.get(key).filter(|v| !v.is_null())
+    }
+
+    /// A string field; a missing one is reported only when `required`.
+    pub fn text(&self, key: &str, required: bool, diags: &mut Vec<Diagnostic>) -> Option<&'v str> {
+        match self.get(key) {
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                diags.push(Diagnostic::error(self.code, self.at(key), format!("`{key}` must be a string")));
+                None
+            }
+            None if required => {
+                diags.push(Diagnostic::error(self.code, self.at(key), format!("`{key}` is missing")));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A list of strings, each with its path; absent is empty. A value that is not a list, and every
+    /// entry that is not a string, is reported.
+    pub fn text_list(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<(&'v str, String)> {
+        let list = match self.get(key) {
+            None => return Vec::new(),
+            Some(Value::Array(list)) => list,
+            Some(_) => {
+                diags.push(Diagnostic::error(
+                    self.code,
+                    self.at(key),
+                    format!("`{key}` must be a list of strings"),
+                ));
+                return Vec::new();
+            }
+        };
+        let base = self.at(key);
+        let mut out = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            match v {
+                Value::String(s) => out.push((s.as_str(), index(&base, i))),
+                _ => diags.push(Diagnostic::error(self.code, index(&base, i), "must be a string")),
+            }
+        }
+        out
+    }
+
+    /// A whole-number field; a missing or mistyped one is reported, a number beyond u32 too (Azure
+    /// stores these as 32-bit integers).
+    pub fn whole_number(&self, key: &str, value_code: &'static str, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+        match self.get(key) {
+            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => Some(n),
+                None => {
+                    diags.push(Diagnostic::error(value_code, self.at(key), format!("`{key}` {n} is out of range")));
+                    None
+                }
+            },
+            Some(_) => {
+                diags.push(Diagnostic::error(
+                    self.code,
+                    self.at(key),
+                    format!("`{key}` must be a whole number"),
+                ));
+                None
+            }
+            None => {
+                diags.push(Diagnostic::error(self.code, self.at(key), format!("`{key}` is missing")));
+                None
+            }
+        }
+    }
+}
+
+/// Finds the list of items: ARM's `properties.<key>` or az's top-level `<key>`, with its path.
+pub(super) fn items<'v>(value: &'v Value, key: &str) -> Option<(String, &'v [Value])> {
+    match (value.get("properties").and_then(|p| p.get(key)), value.get(key)) {
+        (Some(Value::Array(r)), _) => Some((field("properties", key), r.as_slice())),
+        (_, Some(Value::Array(r))) => Some((key.to_string(), r.as_slice())),
+        _ => None,
+    }
+}
+
+/// The error when neither shape holds the list of items.
+pub(super) fn no_items(code: &'static str, key: &str, help: &str) -> Diagnostic {
+    Diagnostic::error(
+        code,
+        "",
+        format!("no `properties.{key}` (ARM resource) or `{key}` (az output) array found"),
+    )
+    .with_help(help)
+}
+
+/// Azure wants the names of items unique in their parent and compares them case-insensitively:
+/// each repeat is reported at its own path, naming the first. Items without a name string are
+/// reported by their own checks.
+pub(super) fn unique_names(items: &[Value], path: &str, code: &'static str, what: &str, diags: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(name) = item.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        match seen.get(&name.to_lowercase()) {
+            Some(first) => diags.push(
+                Diagnostic::error(code, index(path, i), format!("{what} `{name}` is named like the one at {first}"))
+                    .with_help("Azure refuses two names that differ only in case within one parent"),
+            ),
+            None => {
+                seen.insert(name.to_lowercase(), index(path, i));
+            }
+        }
+    }
+}
+
+/// Matches a word case-insensitively against the words Azure accepts.
+pub(super) fn one_of<T: Copy>(word: &str, table: &[(&str, T)]) -> Option<T> {
+    table.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map(|(_, t)| *t)
+}
+
+/// The words of a table, for a help line: `Tcp, Udp or *`.
+pub(super) fn words<T>(table: &[(&str, T)]) -> String {
+    let names: Vec<&str> = table.iter().map(|(w, _)| *w).collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}

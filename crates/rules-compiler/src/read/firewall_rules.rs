@@ -1,0 +1,216 @@
+//! The rules of a firewall rule collection: network rules (protocols, addresses, ports) and
+//! application rules (protocol:port pairs, FQDNs and FQDN tags), each field checked the way Azure
+//! Firewall checks it, every problem reported at its path.
+
+use super::fields::{one_of, words, Object};
+use crate::azure::firewall::{
+    parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress, NetworkProtocol,
+    NetworkRule, MAX_APPLICATION_PORT,
+};
+use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE};
+use ise_model::diag::Diagnostic;
+use ise_model::jsonpos::index;
+use serde_json::Value;
+
+const NETWORK_PROTOCOLS: &[(&str, NetworkProtocol)] = &[
+    ("TCP", NetworkProtocol::Tcp),
+    ("UDP", NetworkProtocol::Udp),
+    ("ICMP", NetworkProtocol::Icmp),
+    ("Any", NetworkProtocol::Any),
+];
+/// Classic application rules take Mssql too; policy application rules only Http and Https (ARM
+/// schema 2023-11-01).
+pub(super) const CLASSIC_APPLICATION_PROTOCOLS: &[(&str, ApplicationProtocolType)] = &[
+    ("Http", ApplicationProtocolType::Http),
+    ("Https", ApplicationProtocolType::Https),
+    ("Mssql", ApplicationProtocolType::Mssql),
+];
+const POLICY_APPLICATION_PROTOCOLS: &[(&str, ApplicationProtocolType)] = CLASSIC_APPLICATION_PROTOCOLS.split_at(2).0;
+
+/// A rule of either kind, as read.
+pub(super) enum Rule {
+    Network(NetworkRule),
+    Application(ApplicationRule),
+}
+
+/// A policy rule says its type in `ruleType`; a classic one takes the type of its collection.
+pub(super) fn policy_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
+    match rule.text("ruleType", true, diags)? {
+        t if t.eq_ignore_ascii_case("NetworkRule") => network_rule(rule, diags).map(Rule::Network),
+        t if t.eq_ignore_ascii_case("ApplicationRule") => {
+            application_rule(rule, POLICY_APPLICATION_PROTOCOLS, diags).map(Rule::Application)
+        }
+        t => {
+            diags.push(
+                Diagnostic::error(
+                    E_FIREWALL_VALUE,
+                    rule.at("ruleType"),
+                    format!("unknown ruleType `{t}` in a filter rule collection"),
+                )
+                .with_help("a filter rule collection holds NetworkRule and ApplicationRule rules"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn network_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
+    let before = diags.len();
+    no_ip_groups(rule, &["sourceIpGroups", "destinationIpGroups"], diags);
+    let name = rule.text("name", true, diags);
+    let description = rule.text("description", false, diags);
+    // Policies write `ipProtocols`, classic collections `protocols`.
+    let key = if rule.get("ipProtocols").is_some() {
+        "ipProtocols"
+    } else {
+        "protocols"
+    };
+    let ip_protocols = rule
+        .text_list(key, diags)
+        .into_iter()
+        .filter_map(|(p, path)| word(p, path, "network protocol", NETWORK_PROTOCOLS, diags))
+        .collect();
+    let source_addresses = addresses(rule, "sourceAddresses", false, diags);
+    let destination_addresses = addresses(rule, "destinationAddresses", true, diags);
+    let destination_ports = rule
+        .text_list("destinationPorts", diags)
+        .into_iter()
+        .filter_map(|(p, path)| match parse_port(p) {
+            Ok(_) => Some(p.to_string()),
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(E_FIREWALL_VALUE, path, format!("invalid port `{p}`: {why}"))
+                        .with_help("Azure Firewall takes `*`, a port 1-65535 or a range A-B with A <= B"),
+                );
+                None
+            }
+        })
+        .collect();
+    (diags.len() == before).then(|| NetworkRule {
+        name: name.unwrap_or_default().to_string(),
+        description: description.unwrap_or_default().to_string(),
+        ip_protocols,
+        source_addresses,
+        destination_addresses,
+        destination_ports,
+    })
+}
+
+pub(super) fn application_rule(
+    rule: &Object,
+    known: &[(&str, ApplicationProtocolType)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ApplicationRule> {
+    let before = diags.len();
+    no_ip_groups(rule, &["sourceIpGroups"], diags);
+    let name = rule.text("name", true, diags);
+    let description = rule.text("description", false, diags);
+    let protocols = application_protocols(rule, known, diags);
+    let source_addresses = addresses(rule, "sourceAddresses", false, diags);
+    let fqdn_tags = strings(rule, "fqdnTags", diags);
+    let target_fqdns = strings(rule, "targetFqdns", diags);
+    (diags.len() == before).then(|| ApplicationRule {
+        name: name.unwrap_or_default().to_string(),
+        description: description.unwrap_or_default().to_string(),
+        protocols,
+        source_addresses,
+        fqdn_tags,
+        target_fqdns,
+    })
+}
+
+fn application_protocols(
+    rule: &Object,
+    known: &[(&str, ApplicationProtocolType)],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ApplicationProtocol> {
+    let list = match rule.get("protocols") {
+        None => return Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(_) => {
+            diags.push(Diagnostic::error(
+                E_FIREWALL_FIELD,
+                rule.at("protocols"),
+                "`protocols` must be a list",
+            ));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let p = Object::new(p, index(&rule.at("protocols"), i), E_FIREWALL_FIELD);
+        if !p.is_object("a protocol {protocolType, port}", diags) {
+            continue;
+        }
+        let kind = p
+            .text("protocolType", true, diags)
+            .and_then(|t| word(t, p.at("protocolType"), "application protocol", known, diags));
+        let port = p
+            .whole_number("port", E_FIREWALL_VALUE, diags)
+            .and_then(|n| match u16::try_from(n) {
+                Ok(port) if port <= MAX_APPLICATION_PORT => Some(port),
+                _ => {
+                    diags.push(Diagnostic::error(
+                        E_FIREWALL_VALUE,
+                        p.at("port"),
+                        format!("port {n} is above {MAX_APPLICATION_PORT}, the highest an application rule takes"),
+                    ));
+                    None
+                }
+            });
+        if let (Some(protocol_type), Some(port)) = (kind, port) {
+            out.push(ApplicationProtocol { protocol_type, port });
+        }
+    }
+    out
+}
+
+/// One of Azure's words, compared case-insensitively.
+fn word<T: Copy>(text: &str, path: String, what: &str, table: &[(&str, T)], diags: &mut Vec<Diagnostic>) -> Option<T> {
+    let found = one_of(text, table);
+    if found.is_none() {
+        diags.push(
+            Diagnostic::error(E_FIREWALL_VALUE, path, format!("unknown {what} `{text}`"))
+                .with_help(format!("Azure Firewall takes {}", words(table))),
+        );
+    }
+    found
+}
+
+fn strings(rule: &Object, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    rule.text_list(key, diags).into_iter().map(|(s, _)| s.to_string()).collect()
+}
+
+/// An address list: IPs, CIDRs, ranges `a-b`, `*`, and service tags where Azure takes them
+/// (network rule destinations only).
+fn addresses(rule: &Object, key: &str, tags_allowed: bool, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (a, path) in rule.text_list(key, diags) {
+        match parse_address(a) {
+            Ok(FirewallAddress::Tag(_)) if !tags_allowed => diags.push(
+                Diagnostic::error(
+                    E_FIREWALL_VALUE,
+                    path,
+                    format!("`{a}`: a service tag is not an address Azure takes in `{key}`"),
+                )
+                .with_help("service tags are allowed in a network rule's destinationAddresses only"),
+            ),
+            Ok(_) => out.push(a.to_string()),
+            Err(why) => diags.push(Diagnostic::error(E_FIREWALL_VALUE, path, why)),
+        }
+    }
+    out
+}
+
+/// IP groups are resources of their own: their addresses are not in the file, so the proof could
+/// not tell what the rule matches.
+fn no_ip_groups(rule: &Object, keys: &[&str], diags: &mut Vec<Diagnostic>) {
+    for key in keys {
+        if rule.get(key).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+            diags.push(
+                Diagnostic::error(E_FIREWALL_UNSUPPORTED, rule.at(key), "the rule uses IP groups")
+                    .with_help("the verifier works on addresses: list the group's addresses in the rule to verify it"),
+            );
+        }
+    }
+}
