@@ -4,18 +4,35 @@ use ise_model::codes::E_READ;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
+use ise_model::jsondoc::{self, MAX_FILE_BYTES};
 use ise_model::servicetags::ServiceTags;
 use std::path::Path;
 
 pub const EMBEDDED_EXAMPLE: &str = "<embedded example>";
 
-/// Reads a file as text, or a coded diagnostic naming it.
+/// Reads a file as text, or a coded diagnostic naming it. A file over the input ceiling is refused
+/// before it is read (by its size, and by reading at most one byte past the ceiling, for pipes and
+/// files that grow).
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| {
+    use std::io::Read;
+    let file = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
         Diagnostic::error(E_READ, "", format!("cannot read file: {e}"))
             .with_help("check the path and that the file is readable UTF-8 text")
-            .in_file(&path.display().to_string())
-    })
+            .in_file(&file)
+    };
+    let handle = std::fs::File::open(path).map_err(unreadable)?;
+    if let Ok(meta) = handle.metadata() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(jsondoc::too_large(meta.len()).in_file(&file));
+        }
+    }
+    let mut text = String::new();
+    handle.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(jsondoc::too_large(text.len() as u64).in_file(&file));
+    }
+    Ok(text)
 }
 
 /// Loads the environment; `Err` carries every diagnostic when there is an error (or a warning under

@@ -10,6 +10,8 @@ pub struct Positions {
 
 impl Positions {
     pub fn of(text: &str) -> Self {
+        // A byte-order mark comes before line 1, column 1 (see jsondoc).
+        let text = crate::jsondoc::strip_bom(text);
         let mut scanner = Scanner {
             bytes: text.as_bytes(),
             pos: 0,

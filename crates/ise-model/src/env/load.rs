@@ -45,15 +45,11 @@ const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceG
 /// Loads and checks an environment. `file` only names the source in diagnostics.
 pub fn load(text: &str, file: &str) -> Loaded {
     let mut w = Walker::default();
-    let parsed = serde_json::from_str::<Value>(text);
+    let parsed = crate::jsondoc::parse::<Value>(text, file, E_SYNTAX);
     let env = match &parsed {
         Ok(value) => w.environment(value),
-        Err(e) => {
-            w.push(
-                Diagnostic::error(E_SYNTAX, "", format!("invalid JSON: {e}"))
-                    .at(e.line(), e.column())
-                    .with_help("fix the JSON syntax at that position (a trailing comma or a missing quote is the usual cause)"),
-            );
+        Err(diags) => {
+            w.diags.extend(diags.iter().cloned());
             None
         }
     };

@@ -155,7 +155,7 @@ impl Reader<'_> {
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Diagnostic> {
     let reader = Reader { file };
-    let value: Value = serde_json::from_str(text).map_err(|e| reader.err("", format!("invalid JSON: {e}")).at(e.line(), e.column()))?;
+    let value: Value = ise_model::jsondoc::parse(text, file, E_FIREWALL_FILE).map_err(|mut diags| diags.swap_remove(0))?;
     let mut out = FirewallFile::default();
     // A template: the rule collection group is one of its resources. Groups order collections by
     // (group priority, collection priority); one group per file keeps that order unambiguous.

@@ -2,7 +2,7 @@
 //! of `az network nsg show -o json` (rules flattened, `defaultSecurityRules` beside them). Every
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
-use super::{invalid_json, locate};
+use super::locate;
 use crate::azure::nsg::{Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PRIORITY, MIN_PRIORITY};
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::*;
@@ -20,7 +20,7 @@ pub struct NsgFile {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_NSG_FILE, &e, file)])?;
+    let value: Value = ise_model::jsondoc::parse(text, file, E_NSG_FILE)?;
     let mut diags = Vec::new();
     let (rules_path, rules) = match (value.pointer("/properties/securityRules"), value.get("securityRules")) {
         (Some(Value::Array(r)), _) => ("properties.securityRules", r.as_slice()),

@@ -2,7 +2,7 @@
 //! route's name, address prefix (a CIDR or a service tag) and next hop. Every problem is a coded
 //! diagnostic with its JSON path and position; all are reported.
 
-use super::{invalid_json, locate};
+use super::locate;
 use crate::azure::route::{NextHop, RouteEntry};
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::E_ROUTE_FILE;
@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::net::Ipv4Addr;
 
 pub fn parse(text: &str, file: &str) -> Result<Vec<RouteEntry>, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_ROUTE_FILE, &e, file)])?;
+    let value: Value = ise_model::jsondoc::parse(text, file, E_ROUTE_FILE)?;
     let (base, routes) = match (value.pointer("/properties/routes"), value.get("routes")) {
         (Some(Value::Array(r)), _) => ("properties.routes", r),
         (_, Some(Value::Array(r))) => ("routes", r),
