@@ -1,8 +1,14 @@
 //! "Did you mean" suggestions: the closest known name by edit distance, if close enough.
+//!
+//! Cost is bounded for hostile input: the distance is at least the difference in length, so a
+//! candidate whose length is too far off is skipped without the quadratic comparison. A 10 MB
+//! input against short names costs one pass over the input, not 10 MB x name length per name.
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
-    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
+fn folded(s: &str) -> Vec<char> {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+fn levenshtein(a: &[char], b: &[char]) -> usize {
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
@@ -17,10 +23,15 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 /// The candidate closest to `input` when the distance is at most a third of its length (min 2).
 pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (input.chars().count() / 3).max(2);
+    let input = folded(input);
+    let limit = (input.len() / 3).max(2);
     candidates
         .into_iter()
-        .map(|c| (levenshtein(input, c), c))
+        .filter_map(|c| {
+            let folded_c = folded(c);
+            // Too far apart in length to be within the limit: no need to compare.
+            (folded_c.len().abs_diff(input.len()) <= limit).then(|| (levenshtein(&input, &folded_c), c))
+        })
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| c)
@@ -40,8 +51,30 @@ mod tests {
 
     #[test]
     fn distance_is_symmetric_and_zero_on_equal() {
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("sitting", "kitten"), 3);
-        assert_eq!(levenshtein("abc", "abc"), 0);
+        let d = |a: &str, b: &str| levenshtein(&folded(a), &folded(b));
+        assert_eq!(d("kitten", "sitting"), 3);
+        assert_eq!(d("sitting", "kitten"), 3);
+        assert_eq!(d("abc", "abc"), 0);
+    }
+
+    #[test]
+    fn a_huge_input_is_not_compared_quadratically() {
+        // 10 MB against the 60-odd location names: must not take 10 MB x 20 steps per name.
+        let huge = "westus2".repeat(1_500_000);
+        let start = std::time::Instant::now();
+        assert_eq!(did_you_mean(&huge, ["westus2", "eastus"]), None);
+        assert!(start.elapsed() < std::time::Duration::from_secs(1), "{:?}", start.elapsed());
+    }
+
+    proptest::proptest! {
+        /// Skipping by length never changes the answer: it equals the plain minimum over all names.
+        #[test]
+        fn pruning_keeps_the_plain_answer(input in "[a-dA-D]{0,12}", names in proptest::collection::vec("[a-d]{0,12}", 0..8)) {
+            let plain = {
+                let limit = (folded(&input).len() / 3).max(2);
+                names.iter().map(|c| (levenshtein(&folded(&input), &folded(c)), c.as_str())).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
+            };
+            proptest::prop_assert_eq!(did_you_mean(&input, names.iter().map(String::as_str)), plain);
+        }
     }
 }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::cloud::{self, CloudId};
 use crate::codes::*;
-use crate::diag::{sort_diagnostics, Diagnostic};
+use crate::diag::{excerpt, sort_diagnostics, Diagnostic};
 use crate::fuzzy::did_you_mean;
 use crate::jsonpos::{field, index, Positions};
 use crate::ports::PortRange;
@@ -40,6 +40,12 @@ const TOP_FIELDS: &[&str] = &[
     "routeTableName",
     "$schema",
 ];
+/// The longest string any field but a certificate takes, with room: names are at most 90
+/// characters, locations, prefixes, GUIDs and ports far shorter.
+const MAX_VALUE_CHARS: usize = 256;
+/// A certificate's base64 or PEM text: an X.509 certificate with a 16,384-bit key is under 8 KB.
+const MAX_CERTIFICATE_CHARS: usize = 65_536;
+
 const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceGroup", "virtualNetwork", "subnets"];
 
 /// Loads and checks an environment. `file` only names the source in diagnostics.
@@ -125,7 +131,8 @@ impl Walker {
         };
         for key in map.keys() {
             if !known.contains(&key.as_str()) {
-                let mut d = Diagnostic::error(E_UNKNOWN_FIELD, field(path, key), format!("unknown field `{key}`"));
+                let shown = excerpt(key);
+                let mut d = Diagnostic::error(E_UNKNOWN_FIELD, field(path, &shown), format!("unknown field `{shown}`"));
                 d = match did_you_mean(key, known.iter().copied()) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("allowed fields here: {}", known.join(", "))),
@@ -150,13 +157,37 @@ impl Walker {
     }
 
     fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
+        self.string_at_most(v, path, MAX_VALUE_CHARS)
+    }
+
+    /// A string of at most `max` characters. A longer one is refused before any name rule or "did
+    /// you mean" looks at it, so a hostile 10 MB value costs one pass and never fills a message.
+    fn string_at_most<'v>(&mut self, v: &'v Value, path: &str, max: usize) -> Option<&'v str> {
         match v {
-            Value::String(s) => Some(s),
+            Value::String(s) if self.within(s, path, max) => Some(s),
+            Value::String(_) => None,
             other => {
                 self.wrong_type(path, "a string", other);
                 None
             }
         }
+    }
+
+    /// Whether `s` has at most `max` characters; `E0006` when not.
+    fn within(&mut self, s: &str, path: &str, max: usize) -> bool {
+        // Four bytes per character at most: a short byte length settles it without counting.
+        if s.len() <= max || s.chars().count() <= max {
+            return true;
+        }
+        self.push(
+            Diagnostic::error(
+                E_TOO_LONG,
+                path,
+                format!("`{}` is longer than any valid value here (at most {max} characters)", excerpt(s)),
+            )
+            .with_help("check the value: names, locations, prefixes and ports are short"),
+        );
+        false
     }
 
     fn array<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v [Value]> {
@@ -670,6 +701,10 @@ impl Walker {
         for (i, item) in items.iter().enumerate() {
             let p = index(path, i);
             let text = match item {
+                Value::String(s) if !self.within(s, &p, MAX_VALUE_CHARS) => {
+                    ok = false;
+                    continue;
+                }
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 other => {
@@ -722,7 +757,7 @@ impl Walker {
             let cert_path = field(&path, "publicCertificate");
             let cert =
                 map.get("publicCertificate")
-                    .and_then(|c| self.string(c, &cert_path))
+                    .and_then(|c| self.string_at_most(c, &cert_path, MAX_CERTIFICATE_CHARS))
                     .and_then(|c| match super::certificate::check(c) {
                         Ok(()) => Some(c.to_string()),
                         Err(d) => {
