@@ -1,6 +1,7 @@
 //! Reading inputs: the environment file (or the embedded example) with its diagnostics.
 
-use ise_model::codes::E_READ;
+use ise_model::codes::{E_READ, E_TAG_MISSING};
+use ise_model::jsonpos::Positions;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
@@ -61,4 +62,47 @@ pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Re
     let tags = ServiceTags::parse(&text).map_err(|d| d.in_file(&file))?;
     tags.check_cloud(cloud).map_err(|d| d.in_file(&file))?;
     Ok(std::borrow::Cow::Owned(tags))
+}
+
+/// The name diagnostics give the environment: the path as passed, or the embedded example's.
+pub fn env_name(path: Option<&Path>) -> String {
+    path.map_or(EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string())
+}
+
+/// Names the file of each diagnostic a later stage (plan, expand) produced without one: a service
+/// tag missing from the tag file (E0904) is that file's problem, anything else the environment's,
+/// located at its JSON path in the environment file.
+pub fn name_stage_diagnostics(diags: Vec<Diagnostic>, env: Option<&Path>, tags: Option<&Path>) -> Vec<Diagnostic> {
+    let env_file = env_name(env);
+    // Read again only on this error path: the loader does not keep the text.
+    let positions = match env {
+        Some(p) => read_text(p).map(|t| Positions::of(&t)).unwrap_or_default(),
+        None => Positions::of(EXAMPLE_ENVIRONMENT),
+    };
+    diags
+        .into_iter()
+        .map(|d| match tags {
+            _ if !d.file.is_empty() => d,
+            Some(t) if d.code == E_TAG_MISSING => d.in_file(&t.display().to_string()),
+            _ => {
+                let at = positions.find(&d.path).filter(|_| d.line.is_none());
+                let d = d.in_file(&env_file);
+                match at {
+                    Some((line, column)) => d.at(line, column),
+                    None => d,
+                }
+            }
+        })
+        .collect()
+}
+
+/// The plan `compile` builds, with its diagnostics named ([`name_stage_diagnostics`]).
+pub fn plan(
+    env: &Environment,
+    tags: &ServiceTags,
+    version: Option<&str>,
+    env_path: Option<&Path>,
+    tags_path: Option<&Path>,
+) -> Result<rules_compiler::plan::Plan, Vec<Diagnostic>> {
+    rules_compiler::plan::build(env, tags, version).map_err(|diags| name_stage_diagnostics(diags, env_path, tags_path))
 }

@@ -10,7 +10,7 @@ use ise_model::servicetags::ServiceTags;
 use rules_compiler::azure::nsg::SecurityRule;
 use rules_compiler::azure::route::RouteEntry;
 use rules_compiler::engine::PacketProtocol;
-use rules_compiler::plan::{self, Plan};
+use rules_compiler::plan::Plan;
 use rules_compiler::prove::explain::{self, Query};
 use rules_compiler::prove::firewall as firewall_proof;
 use rules_compiler::prove::nsg::{self as proof, Subject};
@@ -39,7 +39,7 @@ struct Loaded {
 fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
-    let plan = plan::build(&env, &tags, None)?;
+    let plan = input::plan(&env, &tags, None, inputs.env, inputs.service_tags)?;
     let routes = match inputs.routes {
         Some(p) => Some(routefile::parse(
             &input::read_text(p).map_err(|d| vec![d])?,
