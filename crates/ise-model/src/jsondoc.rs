@@ -152,13 +152,23 @@ impl<'a> Scanner<'a> {
         path
     }
 
+    /// The JSON path of the value about to be read in the innermost container.
+    fn child_path(&self) -> String {
+        let path = self.path();
+        match self.stack.last() {
+            Some(Frame::Object { key: Some(k), .. }) => field(&path, k),
+            Some(Frame::Array { index: i }) => index(&path, *i),
+            _ => path,
+        }
+    }
+
     fn run(mut self) -> Vec<Diagnostic> {
         while self.pos < self.bytes.len() {
             let (line, col) = (self.line, self.col);
             match self.bytes[self.pos] {
                 b'{' | b'[' => {
                     if self.stack.len() >= MAX_DEPTH {
-                        let path = self.path();
+                        let path = self.child_path();
                         self.problems.push(
                             Diagnostic::error(
                                 E_NESTING,
@@ -318,7 +328,7 @@ mod tests {
         let got = problems(&deep);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, E_NESTING);
-        assert_eq!(got[0].1, format!("x{}", "[0]".repeat(MAX_DEPTH - 2)));
+        assert_eq!(got[0].1, format!("x{}", "[0]".repeat(MAX_DEPTH - 1)));
     }
 
     #[test]
