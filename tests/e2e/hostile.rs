@@ -115,17 +115,59 @@ fn duplicate_keys_are_refused_in_every_input_kind_naming_the_file() {
         let text = std::fs::read_to_string(src).unwrap();
         let open = text.find('{').unwrap();
         let first: Value = serde_json::from_str(&text).unwrap();
-        let (k, v) = first.as_object().unwrap().iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+        let (k, v) = first
+            .as_object()
+            .unwrap()
+            .iter()
+            .next()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .unwrap();
         let dst = dir.join(name);
         std::fs::write(&dst, format!("{}{{{}: {v},{}", &text[..open], Value::String(k), &text[open + 1..])).unwrap();
         s(&dst)
     };
     let good_env = s(&env);
     let cases = [
-        ("env", vec!["validate".to_string(), "--format".into(), "json".into(), "--env".into(), duplicate_first_key(&env, "env-dup.json")]),
-        ("nsg", vec!["verify".into(), "--env".into(), good_env.clone(), "--nsg".into(), duplicate_first_key(&out.join("nsg.json"), "nsg-dup.json")]),
-        ("routes", vec!["verify".into(), "--env".into(), good_env.clone(), "--routes".into(), duplicate_first_key(&out.join("route-table.json"), "routes-dup.json")]),
-        ("firewall", vec!["verify".into(), "--env".into(), good_env.clone(), "--firewall".into(), duplicate_first_key(&out.join("firewall-policy.json"), "fw-dup.json")]),
+        (
+            "env",
+            vec![
+                "validate".to_string(),
+                "--format".into(),
+                "json".into(),
+                "--env".into(),
+                duplicate_first_key(&env, "env-dup.json"),
+            ],
+        ),
+        (
+            "nsg",
+            vec![
+                "verify".into(),
+                "--env".into(),
+                good_env.clone(),
+                "--nsg".into(),
+                duplicate_first_key(&out.join("nsg.json"), "nsg-dup.json"),
+            ],
+        ),
+        (
+            "routes",
+            vec![
+                "verify".into(),
+                "--env".into(),
+                good_env.clone(),
+                "--routes".into(),
+                duplicate_first_key(&out.join("route-table.json"), "routes-dup.json"),
+            ],
+        ),
+        (
+            "firewall",
+            vec![
+                "verify".into(),
+                "--env".into(),
+                good_env.clone(),
+                "--firewall".into(),
+                duplicate_first_key(&out.join("firewall-policy.json"), "fw-dup.json"),
+            ],
+        ),
     ];
     for (kind, args) in cases {
         let file = args.last().unwrap().clone();
@@ -135,7 +177,11 @@ fn duplicate_keys_are_refused_in_every_input_kind_naming_the_file() {
         assert_eq!(run.code, Some(2), "{kind}: {run:?}");
         let doc = run.json();
         let d = &doc["diagnostics"][0];
-        assert_eq!((d["code"].as_str(), d["file"].as_str()), (Some(codes::E_DUPLICATE_KEY), Some(file.as_str())), "{kind}: {doc}");
+        assert_eq!(
+            (d["code"].as_str(), d["file"].as_str()),
+            (Some(codes::E_DUPLICATE_KEY), Some(file.as_str())),
+            "{kind}: {doc}"
+        );
         assert!(d["message"].as_str().unwrap().contains(" and again at "), "{kind}: {doc}");
     }
     // The tag file (its reader reports the first problem).
@@ -161,7 +207,11 @@ fn files_over_the_ceiling_are_refused_without_being_read() {
     ] {
         let (run, took) = timed(&args);
         assert_eq!(run.code, Some(2), "{args:?}: {run:?}");
-        assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_LARGE.to_string(), big.clone())], "{args:?}");
+        assert_eq!(
+            codes_and_files(&run),
+            vec![(codes::E_TOO_LARGE.to_string(), big.clone())],
+            "{args:?}"
+        );
         assert!(took < limit(), "{args:?} took {took:?}");
     }
 }
@@ -182,7 +232,11 @@ fn a_ten_megabyte_location_is_refused_fast_and_not_echoed() {
     let (run, took) = timed(&["validate", "--format", "json", "--env", &file]);
     assert!(took < limit(), "took {took:?}");
     assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_LONG.to_string(), file)]);
-    assert!(run.stdout.len() < 2_000, "the report quotes an excerpt, not the value: {} bytes", run.stdout.len());
+    assert!(
+        run.stdout.len() < 2_000,
+        "the report quotes an excerpt, not the value: {} bytes",
+        run.stdout.len()
+    );
 }
 
 #[test]
@@ -229,7 +283,11 @@ fn plan_limits_name_the_environment_file_in_compile_validate_and_requirements() 
     ] {
         let run = isenet(&args);
         assert_eq!(run.code, Some(2), "{args:?}");
-        assert_eq!(codes_and_files(&run), vec![(codes::E_NSG_DESTINATIONS.to_string(), file.clone())], "{args:?}");
+        assert_eq!(
+            codes_and_files(&run),
+            vec![(codes::E_NSG_DESTINATIONS.to_string(), file.clone())],
+            "{args:?}"
+        );
         let d = &run.json()["diagnostics"][0];
         assert!(d["line"].is_u64() && d["column"].is_u64(), "{d}");
     }

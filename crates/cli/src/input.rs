@@ -1,11 +1,11 @@
 //! Reading inputs: the environment file (or the embedded example) with its diagnostics.
 
 use ise_model::codes::{E_READ, E_TAG_MISSING};
-use ise_model::jsonpos::Positions;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
 use ise_model::jsondoc::{self, MAX_FILE_BYTES};
+use ise_model::jsonpos::Positions;
 use ise_model::servicetags::ServiceTags;
 use std::path::Path;
 

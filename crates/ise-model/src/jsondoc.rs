@@ -339,7 +339,11 @@ mod tests {
     }
 
     fn arb_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![Just(Value::Null), any::<i32>().prop_map(Value::from), "[a-c\\\\\"é]{0,4}".prop_map(Value::String)];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i32>().prop_map(Value::from),
+            "[a-c\\\\\"é]{0,4}".prop_map(Value::String)
+        ];
         leaf.prop_recursive(4, 32, 5, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),

@@ -98,6 +98,17 @@ pub(super) struct SubnetItem {
     pub delegated: Option<bool>,
 }
 
+impl SubnetItem {
+    /// The subnet when every part passed its checks.
+    fn complete(self) -> Option<Subnet> {
+        Some(Subnet {
+            name: self.name?,
+            prefix: self.prefix?,
+            delegated: self.delegated?,
+        })
+    }
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -278,24 +289,11 @@ impl Walker {
             Some(v) => self.one_of(v, "cloud", &CloudId::NAMES).and_then(CloudId::parse),
             None => Some(CloudId::Public),
         };
-        let location = match (get("location"), cloud) {
-            (Some(v), Some(c)) => self.location(v, c),
-            (Some(v), None) => {
-                self.string(v, "location");
-                None
-            }
-            (None, _) => None,
-        };
+        let location = get("location").and_then(|v| self.location(v, cloud));
         let subscription_id = get("subscriptionId").and_then(|v| self.guid(v, "subscriptionId"));
         let resource_group = get("resourceGroup").and_then(|v| self.name(v, "resourceGroup", "resource group", NameRule::ResourceGroup));
         let access_endpoint = match get("accessEndpoint") {
-            Some(v) => self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| {
-                if s == "internal" {
-                    AccessEndpoint::Internal
-                } else {
-                    AccessEndpoint::External
-                }
-            }),
+            Some(v) => self.access_endpoint(v),
             None => Some(AccessEndpoint::Internal),
         };
         let sku = match get("sku") {
@@ -311,26 +309,9 @@ impl Walker {
         };
         let subnet_items = get("subnets").and_then(|v| self.subnets(v));
         let custom_dns_servers = match get("customDnsServers") {
-            Some(v) => self.array(v, "customDnsServers").map(|a| {
-                a.iter()
-                    .enumerate()
-                    .filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
-                    .collect()
-            }),
+            Some(v) => self.dns_servers(v),
             None => Some(Vec::new()),
         };
-        if let Some(Value::Array(a)) = get("customDnsServers") {
-            if a.len() > 20 {
-                self.push(
-                    Diagnostic::error(
-                        E_DNS_COUNT,
-                        "customDnsServers",
-                        format!("{} DNS servers given; a virtual network takes at most 20", a.len()),
-                    )
-                    .with_help("keep at most 20 servers (Azure's limit per virtual network)"),
-                );
-            }
-        }
         let forced_tunneling = match get("forcedTunneling") {
             Some(v) => self.forced_tunneling(v),
             None => Some(ForcedTunneling {
@@ -345,13 +326,7 @@ impl Walker {
             .and_then(|v| self.cidr_items(v, "internalCallers", true))
             .unwrap_or_default();
         let outbound_policy = match get("outboundPolicy") {
-            Some(v) => self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| {
-                if s == "open" {
-                    OutboundPolicy::Open
-                } else {
-                    OutboundPolicy::Restricted
-                }
-            }),
+            Some(v) => self.outbound_policy(v),
             None => Some(OutboundPolicy::Open),
         };
         let outbound_destinations = match get("outboundDestinations") {
@@ -389,18 +364,7 @@ impl Walker {
             }),
             _ => None,
         };
-        let subnets = subnet_items.map(|items| {
-            items
-                .into_iter()
-                .map(|s| {
-                    Some(Subnet {
-                        name: s.name?,
-                        prefix: s.prefix?,
-                        delegated: s.delegated?,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()
-        });
+        let subnets = subnet_items.map(|items| items.into_iter().map(SubnetItem::complete).collect::<Option<Vec<_>>>());
         Some(Environment {
             name: name?,
             cloud: cloud?,
@@ -423,8 +387,53 @@ impl Walker {
         })
     }
 
-    fn location(&mut self, v: &Value, cloud: CloudId) -> Option<String> {
+    fn access_endpoint(&mut self, v: &Value) -> Option<AccessEndpoint> {
+        self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| {
+            if s == "internal" {
+                AccessEndpoint::Internal
+            } else {
+                AccessEndpoint::External
+            }
+        })
+    }
+
+    fn outbound_policy(&mut self, v: &Value) -> Option<OutboundPolicy> {
+        self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| {
+            if s == "open" {
+                OutboundPolicy::Open
+            } else {
+                OutboundPolicy::Restricted
+            }
+        })
+    }
+
+    /// The custom DNS servers: IPv4 addresses, at most 20 (Azure's limit per virtual network).
+    /// Malformed entries are reported and left out; the count counts them all.
+    fn dns_servers(&mut self, v: &Value) -> Option<Vec<std::net::Ipv4Addr>> {
+        let items = self.array(v, "customDnsServers")?;
+        if items.len() > 20 {
+            self.push(
+                Diagnostic::error(
+                    E_DNS_COUNT,
+                    "customDnsServers",
+                    format!("{} DNS servers given; a virtual network takes at most 20", items.len()),
+                )
+                .with_help("keep at most 20 servers (Azure's limit per virtual network)"),
+            );
+        }
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
+                .collect(),
+        )
+    }
+
+    /// The location's ARM name; with the cloud unknown (its own error is out), only its type is checked.
+    fn location(&mut self, v: &Value, cloud: Option<CloudId>) -> Option<String> {
         let s = self.string(v, "location")?;
+        let cloud = cloud?;
         if let Some(loc) = cloud::find_location(cloud, s) {
             return Some(loc.name.clone());
         }
@@ -755,16 +764,16 @@ impl Walker {
                 names.push((i, n.clone()));
             }
             let cert_path = field(&path, "publicCertificate");
-            let cert =
-                map.get("publicCertificate")
-                    .and_then(|c| self.string_at_most(c, &cert_path, MAX_CERTIFICATE_CHARS))
-                    .and_then(|c| match super::certificate::check(c) {
-                        Ok(()) => Some(c.to_string()),
-                        Err(d) => {
-                            self.push(d.into_diag(&cert_path));
-                            None
-                        }
-                    });
+            let cert = map
+                .get("publicCertificate")
+                .and_then(|c| self.string_at_most(c, &cert_path, MAX_CERTIFICATE_CHARS))
+                .and_then(|c| match super::certificate::check(c) {
+                    Ok(()) => Some(c.to_string()),
+                    Err(d) => {
+                        self.push(d.into_diag(&cert_path));
+                        None
+                    }
+                });
             match (name, cert) {
                 (Some(name), Some(public_certificate)) => out.push(Certificate { name, public_certificate }),
                 _ => ok = false,

@@ -11,7 +11,7 @@ use crate::iplists;
 use crate::jsonpos::{field, index};
 use ipnet::Ipv4Net;
 
-/// Ranges seed 002 forbids for the VNet and the subnets.
+/// Ranges the 2021 ISE article (table version 2021, data/table-versions.csv) forbids for the VNet and the subnets.
 pub const FORBIDDEN_RANGES: [&str; 5] = [
     "0.0.0.0/8",
     "100.64.0.0/10",
