@@ -46,12 +46,20 @@ fn codes_and_files(run: &Run) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The example compiled into `dir/out`; returns that folder.
-fn compiled(dir: &Path) -> PathBuf {
+/// A scratch folder holding the example (`env.json`) and its compiled artifacts (`out/`): returns
+/// the artifacts' folder and the example's path.
+fn compiled(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
     let out = dir.join("out");
     let run = isenet(&["compile", "--out-dir", &s(&out)]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    out
+    let env = dir.join("env.json");
+    std::fs::write(&env, isenet(&["example"]).stdout).unwrap();
+    (out, env)
+}
+
+fn public_tag_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/servicetags/ServiceTags_Public_20251028.json")
 }
 
 fn with_bom(src: &Path, dst: &Path) {
@@ -62,11 +70,9 @@ fn with_bom(src: &Path, dst: &Path) {
 
 #[test]
 fn every_input_kind_accepts_a_byte_order_mark() {
-    let dir = scratch("bom");
-    let out = compiled(&dir);
-    let example = dir.join("env.json");
-    std::fs::write(&example, isenet(&["example"]).stdout).unwrap();
-    let tags = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/servicetags/ServiceTags_Public_20251028.json");
+    let (out, example) = compiled("bom");
+    let dir = out.parent().unwrap().to_path_buf();
+    let tags = public_tag_file();
     let files = [
         ("env", example),
         ("nsg", out.join("nsg.json")),
@@ -106,10 +112,8 @@ fn every_input_kind_accepts_a_byte_order_mark() {
 
 #[test]
 fn duplicate_keys_are_refused_in_every_input_kind_naming_the_file() {
-    let dir = scratch("dup");
-    let out = compiled(&dir);
-    let env = dir.join("env.json");
-    std::fs::write(&env, isenet(&["example"]).stdout).unwrap();
+    let (out, env) = compiled("dup");
+    let dir = out.parent().unwrap().to_path_buf();
     // The first key of each file, repeated at the start of its top-level object.
     let duplicate_first_key = |src: &Path, name: &str| {
         let text = std::fs::read_to_string(src).unwrap();
@@ -185,8 +189,7 @@ fn duplicate_keys_are_refused_in_every_input_kind_naming_the_file() {
         assert!(d["message"].as_str().unwrap().contains(" and again at "), "{kind}: {doc}");
     }
     // The tag file (its reader reports the first problem).
-    let tags = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/servicetags/ServiceTags_Public_20251028.json");
-    let dup_tags = duplicate_first_key(&tags, "tags-dup.json");
+    let dup_tags = duplicate_first_key(&public_tag_file(), "tags-dup.json");
     let run = isenet(&["validate", "--format", "json", "--service-tags", &dup_tags]);
     assert_eq!(codes_and_files(&run), vec![(codes::E_DUPLICATE_KEY.to_string(), dup_tags)]);
 }

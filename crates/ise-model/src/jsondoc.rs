@@ -11,7 +11,7 @@
 
 use crate::codes::{E_DUPLICATE_KEY, E_NESTING, E_TOO_LARGE};
 use crate::diag::{excerpt, Diagnostic};
-use crate::jsonpos::{field, index};
+use crate::jsonpos::{field, index, LineCol};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
@@ -104,8 +104,7 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     text: &'a str,
     pos: usize,
-    line: usize,
-    col: usize,
+    at: LineCol,
     stack: Vec<Frame>,
     problems: Vec<Diagnostic>,
 }
@@ -116,23 +115,15 @@ impl<'a> Scanner<'a> {
             bytes: text.as_bytes(),
             text,
             pos: 0,
-            line: 1,
-            col: 1,
+            at: LineCol::START,
             stack: Vec::new(),
             problems: Vec::new(),
         }
     }
 
     fn bump(&mut self) {
-        let b = self.bytes[self.pos];
+        self.at.advance(self.bytes[self.pos]);
         self.pos += 1;
-        if b == b'\n' {
-            self.line += 1;
-            self.col = 1;
-        } else if b & 0xC0 != 0x80 {
-            // Count characters, not UTF-8 continuation bytes (as jsonpos does).
-            self.col += 1;
-        }
     }
 
     /// The JSON path of the container on top of the stack (`subnets[2]`).
@@ -164,7 +155,7 @@ impl<'a> Scanner<'a> {
 
     fn run(mut self) -> Vec<Diagnostic> {
         while self.pos < self.bytes.len() {
-            let (line, col) = (self.line, self.col);
+            let LineCol { line, col } = self.at;
             match self.bytes[self.pos] {
                 b'{' | b'[' => {
                     if self.stack.len() >= MAX_DEPTH {

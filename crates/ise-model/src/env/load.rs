@@ -293,7 +293,11 @@ impl Walker {
         let subscription_id = get("subscriptionId").and_then(|v| self.guid(v, "subscriptionId"));
         let resource_group = get("resourceGroup").and_then(|v| self.name(v, "resourceGroup", "resource group", NameRule::ResourceGroup));
         let access_endpoint = match get("accessEndpoint") {
-            Some(v) => self.access_endpoint(v),
+            Some(v) => self.choice(
+                v,
+                "accessEndpoint",
+                &[("internal", AccessEndpoint::Internal), ("external", AccessEndpoint::External)],
+            ),
             None => Some(AccessEndpoint::Internal),
         };
         let sku = match get("sku") {
@@ -326,7 +330,11 @@ impl Walker {
             .and_then(|v| self.cidr_items(v, "internalCallers", true))
             .unwrap_or_default();
         let outbound_policy = match get("outboundPolicy") {
-            Some(v) => self.outbound_policy(v),
+            Some(v) => self.choice(
+                v,
+                "outboundPolicy",
+                &[("open", OutboundPolicy::Open), ("restricted", OutboundPolicy::Restricted)],
+            ),
             None => Some(OutboundPolicy::Open),
         };
         let outbound_destinations = match get("outboundDestinations") {
@@ -387,40 +395,30 @@ impl Walker {
         })
     }
 
-    fn access_endpoint(&mut self, v: &Value) -> Option<AccessEndpoint> {
-        self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| {
-            if s == "internal" {
-                AccessEndpoint::Internal
-            } else {
-                AccessEndpoint::External
-            }
-        })
+    /// One of the `(spelling, value)` options, with `E0104` and "did you mean" otherwise.
+    fn choice<T: Copy>(&mut self, v: &Value, path: &str, options: &[(&str, T)]) -> Option<T> {
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let s = self.one_of(v, path, &names)?;
+        options.iter().find(|(name, _)| *name == s).map(|(_, value)| *value)
     }
 
-    fn outbound_policy(&mut self, v: &Value) -> Option<OutboundPolicy> {
-        self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| {
-            if s == "open" {
-                OutboundPolicy::Open
-            } else {
-                OutboundPolicy::Restricted
-            }
-        })
+    /// Azure's limit of 20 on a list (DNS servers, certificates): `code` at `path` when over it.
+    fn at_most_20(&mut self, count: usize, (code, path): (&'static str, &str), given_holder: &str, help: &str) {
+        if count > 20 {
+            self.push(Diagnostic::error(code, path, format!("{count} {given_holder} takes at most 20")).with_help(help));
+        }
     }
 
     /// The custom DNS servers: IPv4 addresses, at most 20 (Azure's limit per virtual network).
     /// Malformed entries are reported and left out; the count counts them all.
     fn dns_servers(&mut self, v: &Value) -> Option<Vec<std::net::Ipv4Addr>> {
         let items = self.array(v, "customDnsServers")?;
-        if items.len() > 20 {
-            self.push(
-                Diagnostic::error(
-                    E_DNS_COUNT,
-                    "customDnsServers",
-                    format!("{} DNS servers given; a virtual network takes at most 20", items.len()),
-                )
-                .with_help("keep at most 20 servers (Azure's limit per virtual network)"),
-            );
-        }
+        self.at_most_20(
+            items.len(),
+            (E_DNS_COUNT, "customDnsServers"),
+            "DNS servers given; a virtual network",
+            "keep at most 20 servers (Azure's limit per virtual network)",
+        );
         Some(
             items
                 .iter()
@@ -738,16 +736,12 @@ impl Walker {
 
     fn certificates(&mut self, v: &Value) -> Option<Vec<Certificate>> {
         let items = self.array(v, "certificates")?;
-        if items.len() > 20 {
-            self.push(
-                Diagnostic::error(
-                    E_CERT_COUNT,
-                    "certificates",
-                    format!("{} certificates given; an ISE takes at most 20", items.len()),
-                )
-                .with_help("upload only the root and intermediate certificates you need"),
-            );
-        }
+        self.at_most_20(
+            items.len(),
+            (E_CERT_COUNT, "certificates"),
+            "certificates given; an ISE",
+            "upload only the root and intermediate certificates you need",
+        );
         let mut out = Vec::new();
         let mut names = Vec::new();
         let mut ok = true;

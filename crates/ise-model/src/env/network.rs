@@ -40,6 +40,15 @@ fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+impl SubnetItem {
+    /// How a message names the subnet: `subnet `ise-2`` by its name, else by its path.
+    fn describe(&self, kind: &str) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| index("subnets", self.index), |name| format!("{kind} `{name}`"))
+    }
+}
+
 /// For each prefix that overlaps a prefix earlier in the list, the position of the first such one:
 /// one finding per offending item, never one per pair, in O(n log n).
 ///
@@ -176,10 +185,7 @@ impl Walker {
                 }
                 check_forbidden(self, &prefix, &path);
                 if let Some(&(other, other_prefix)) = earlier.map(|e| &with_prefix[e]) {
-                    let other_name = other
-                        .name
-                        .as_ref()
-                        .map_or_else(|| index("subnets", other.index), |name| format!("subnet `{name}`"));
+                    let other_name = other.describe("subnet");
                     self.push(
                         Diagnostic::error(
                             E_SUBNET_OVERLAP,
@@ -214,10 +220,7 @@ impl Walker {
             }
             if let Some(ip) = p.forced_tunneling.and_then(|f| f.firewall_private_ip) {
                 for (s, prefix) in with_prefix.iter().filter(|(_, prefix)| prefix.contains(&ip)) {
-                    let what = s
-                        .name
-                        .as_ref()
-                        .map_or_else(|| index("subnets", s.index), |name| format!("ISE subnet `{name}`"));
+                    let what = s.describe("ISE subnet");
                     self.push(
                         Diagnostic::error(
                             E_FIREWALL_IN_ISE_SUBNET,
