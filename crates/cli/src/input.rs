@@ -106,3 +106,32 @@ pub fn plan(
 ) -> Result<rules_compiler::plan::Plan, Vec<Diagnostic>> {
     rules_compiler::plan::build(env, tags, version).map_err(|diags| name_stage_diagnostics(diags, env_path, tags_path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ise_model::codes::{E_EXPAND_SLOT, E_FIREWALL_LIMIT, E_NSG_DESTINATIONS, E_ROUTE_LIMIT};
+
+    /// The codes that used to print an empty file name: each gets the file it is about.
+    #[test]
+    fn stage_diagnostics_name_their_file() {
+        let diags: Vec<Diagnostic> = [E_NSG_DESTINATIONS, E_ROUTE_LIMIT, E_FIREWALL_LIMIT, E_EXPAND_SLOT, E_TAG_MISSING]
+            .into_iter()
+            .map(|code| Diagnostic::error(code, "", "m"))
+            .collect();
+        let named = name_stage_diagnostics(diags.clone(), None, Some(Path::new("tags.json")));
+        let files: Vec<&str> = named.iter().map(|d| d.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [EMBEDDED_EXAMPLE, EMBEDDED_EXAMPLE, EMBEDDED_EXAMPLE, EMBEDDED_EXAMPLE, "tags.json"]
+        );
+        // Without a tag file of the user's, a missing tag is the environment's run too.
+        let named = name_stage_diagnostics(diags, None, None);
+        assert!(named.iter().all(|d| d.file == EMBEDDED_EXAMPLE));
+        // A diagnostic that has a file keeps it, and one with a path is located in the file.
+        let located = name_stage_diagnostics(vec![Diagnostic::error(E_NSG_DESTINATIONS, "outboundDestinations", "m")], None, None);
+        assert!(located[0].line.is_some());
+        let kept = name_stage_diagnostics(vec![Diagnostic::error(E_ROUTE_LIMIT, "", "m").in_file("x")], None, None);
+        assert_eq!(kept[0].file, "x");
+    }
+}
