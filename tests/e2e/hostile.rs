@@ -296,3 +296,27 @@ fn plan_limits_name_the_environment_file_in_compile_validate_and_requirements() 
     }
     assert!(!dir.join("out").exists(), "no output on exit 2");
 }
+
+#[test]
+fn millions_of_list_items_are_refused_before_any_is_checked() {
+    let dir = scratch("dense");
+    // 10 MB of `0,`: five million malformed callers used to cost 80 s and 2 GB, one diagnostic each.
+    let env = example_with(&dir, "env.json", |e| {
+        e["externalCallers"] = Value::Array(vec![Value::from(0); 5_000_000])
+    });
+    let (run, took) = timed(&["validate", "--format", "json", "--env", &env]);
+    assert!(took < limit(), "took {took:?}");
+    assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_MANY.to_string(), env)]);
+    // Below the file's value ceiling but above any environment's lists: refused the same way.
+    let env = example_with(&dir, "env2.json", |e| {
+        e["internalCallers"] = Value::Array(vec![Value::from(0); 50_001])
+    });
+    let run = isenet(&["validate", "--format", "json", "--env", &env]);
+    assert_eq!(run.json()["diagnostics"][0]["path"], "internalCallers");
+    assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_MANY.to_string(), env)]);
+    // The same through a reader.
+    let nsg = dir.join("nsg.json");
+    std::fs::write(&nsg, format!("{{\"securityRules\": [{}0]}}", "0,".repeat(1_000_000))).unwrap();
+    let run = isenet(&["--error-format", "json", "verify", "--nsg", &s(&nsg)]);
+    assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_MANY.to_string(), s(&nsg))]);
+}

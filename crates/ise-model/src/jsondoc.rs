@@ -9,7 +9,7 @@
 //! Syntax errors keep the caller's code (each input kind has its own); the strictness rules have
 //! their own codes, the same for every input.
 
-use crate::codes::{E_DUPLICATE_KEY, E_NESTING, E_TOO_LARGE};
+use crate::codes::{E_DUPLICATE_KEY, E_NESTING, E_TOO_LARGE, E_TOO_MANY};
 use crate::diag::{excerpt, Diagnostic};
 use crate::jsonpos::{field, index, LineCol};
 use serde::de::DeserializeOwned;
@@ -21,6 +21,11 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// The deepest nesting of objects and arrays accepted. Real inputs nest at most about 8 levels (an
 /// ARM template's firewall rules); serde_json itself stops at 128 with a less helpful message.
 pub const MAX_DEPTH: usize = 64;
+
+/// The most values (object members and array elements) a file may hold: about 8 times the largest
+/// real input (the public service-tag file has some 121,000). Beyond it even linear per-value work
+/// (a diagnostic per malformed item) would cost seconds and gigabytes.
+pub const MAX_VALUES: usize = 1_000_000;
 
 const BOM: char = '\u{feff}';
 
@@ -77,6 +82,16 @@ pub fn parse<T: DeserializeOwned>(text: &str, file: &str, syntax_code: &'static 
     }
 }
 
+/// `E0007`: more of something than any valid input holds (`count` is how many were seen, at least).
+pub fn too_many(path: &str, count: usize, max: usize, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        E_TOO_MANY,
+        path,
+        format!("{count} or more {what}; no valid input has more than {max}"),
+    )
+    .with_help("check that this is the intended file: it is far larger than any real one")
+}
+
 /// A serde_json error as a diagnostic at its line:column.
 pub fn syntax_error(code: &'static str, e: &serde_json::Error) -> Diagnostic {
     Diagnostic::error(code, "", format!("invalid JSON: {e}"))
@@ -106,6 +121,8 @@ struct Scanner<'a> {
     pos: usize,
     at: LineCol,
     stack: Vec<Frame>,
+    /// Separators seen: one less than the members and elements of all containers.
+    values: usize,
     problems: Vec<Diagnostic>,
 }
 
@@ -117,6 +134,7 @@ impl<'a> Scanner<'a> {
             pos: 0,
             at: LineCol::START,
             stack: Vec::new(),
+            values: 0,
             problems: Vec::new(),
         }
     }
@@ -187,6 +205,12 @@ impl<'a> Scanner<'a> {
                     self.bump();
                 }
                 b',' => {
+                    self.values += 1;
+                    if self.values >= MAX_VALUES {
+                        self.problems
+                            .push(too_many("", self.values, MAX_VALUES, "values in one file").at(line, col));
+                        return self.problems;
+                    }
                     match self.stack.last_mut() {
                         Some(Frame::Object { expect_key, .. }) => *expect_key = true,
                         Some(Frame::Array { index }) => *index += 1,
@@ -320,6 +344,14 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, E_NESTING);
         assert_eq!(got[0].1, format!("x{}", "[0]".repeat(MAX_DEPTH - 1)));
+    }
+
+    #[test]
+    fn more_values_than_any_real_file_are_refused_before_parsing() {
+        let ok = format!("[{}0]", "0,".repeat(MAX_VALUES - 2));
+        assert!(problems(&ok).is_empty());
+        let over = format!("[{}0]", "0,".repeat(MAX_VALUES));
+        assert_eq!(problems(&over).iter().map(|p| p.0).collect::<Vec<_>>(), [E_TOO_MANY]);
     }
 
     #[test]

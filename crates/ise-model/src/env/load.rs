@@ -53,6 +53,7 @@ pub fn load(text: &str, file: &str) -> Loaded {
     let mut w = Walker::default();
     let parsed = crate::jsondoc::parse::<Value>(text, file, E_SYNTAX);
     let env = match &parsed {
+        Ok(value) if too_many_items(value, &mut w) => None,
         Ok(value) => w.environment(value),
         Err(diags) => {
             w.diags.extend(diags.iter().cloned());
@@ -81,6 +82,48 @@ pub fn load(text: &str, file: &str) -> Loaded {
     sort_diagnostics(&mut diagnostics);
     let env = if crate::diag::has_errors(&diagnostics) { None } else { env };
     Loaded { env, diagnostics }
+}
+
+/// The most list items an environment may hold in all. The largest valid lists are a few hundred
+/// (200 outbound destinations, callers, address-space prefixes); each item costs a check and,
+/// when malformed, a diagnostic, so a file of millions of items is refused before any is checked.
+const MAX_ITEMS: usize = 50_000;
+
+/// Whether the document holds more than [`MAX_ITEMS`] array items in all (reported at the largest).
+fn too_many_items(root: &Value, w: &mut Walker) -> bool {
+    // Paths are built for containers only: scalars hold no lists.
+    fn container(v: &Value) -> bool {
+        v.is_array() || v.is_object()
+    }
+    fn walk(v: &Value, path: String, total: &mut usize, largest: &mut (usize, String)) {
+        match v {
+            Value::Array(items) => {
+                *total += items.len();
+                if items.len() > largest.0 {
+                    *largest = (items.len(), path.clone());
+                }
+                for (i, item) in items.iter().enumerate().filter(|(_, v)| container(v)) {
+                    walk(item, index(&path, i), total, largest);
+                }
+            }
+            Value::Object(map) => map
+                .iter()
+                .filter(|(_, v)| container(v))
+                .for_each(|(k, item)| walk(item, field(&path, &excerpt(k)), total, largest)),
+            _ => {}
+        }
+    }
+    let (mut total, mut largest) = (0, (0, String::new()));
+    walk(root, String::new(), &mut total, &mut largest);
+    if total > MAX_ITEMS {
+        w.push(crate::jsondoc::too_many(
+            &largest.1,
+            total,
+            MAX_ITEMS,
+            "list items in the environment",
+        ));
+    }
+    total > MAX_ITEMS
 }
 
 #[derive(Default)]
