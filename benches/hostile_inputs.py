@@ -64,6 +64,8 @@ def main():
         with open(deep, "w") as f:
             f.write("[" * (100_000 * scale) + "]" * (100_000 * scale))
         measure(f"{100_000 * scale:,} nested arrays as an environment ({x})", ["validate", "--env", deep])
+    dense = env_file("dense.json", lambda e: e.update(externalCallers=[0] * 5_000_000))
+    measure("5,000,000 malformed callers (10 MB)", ["validate", "--env", dense])
     big = os.path.join(tmp, "big.json")
     with open(big, "wb") as f:
         f.truncate(65 * 1024 * 1024 * 10)
