@@ -167,8 +167,13 @@ fn catalogue_files_are_refused_by_the_schema_exactly_where_it_can_express_the_ru
                 continue;
             }
         };
-        let validator_refuses = loaded.diagnostics.iter().any(|d| d.is_error());
-        let doc: Option<Value> = serde_json::from_str(&text).ok();
+        // What `validate` refuses: the loader's errors, then the limits of the plan compile builds.
+        let plan_refuses = loaded.env.as_ref().is_some_and(|env| {
+            let tags = ise_model::servicetags::ServiceTags::embedded(env.cloud);
+            rules_compiler::plan::build(env, tags, None).is_err()
+        });
+        let validator_refuses = loaded.diagnostics.iter().any(|d| d.is_error()) || plan_refuses;
+        let doc: Option<Value> = serde_json::from_str(ise_model::jsondoc::strip_bom(&text)).ok();
         match (row.schema, &doc) {
             (SchemaExpectation::Refuse, None) => problems.push(format!("{}: `refuse`, but the file is not JSON: mark it n/a", row.file)),
             (SchemaExpectation::Refuse, Some(doc)) => {

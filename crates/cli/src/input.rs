@@ -1,21 +1,39 @@
 //! Reading inputs: the environment file (or the embedded example) with its diagnostics.
 
-use ise_model::codes::E_READ;
+use ise_model::codes::{E_READ, E_TAG_MISSING};
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
+use ise_model::jsondoc::{self, MAX_FILE_BYTES};
+use ise_model::jsonpos::Positions;
 use ise_model::servicetags::ServiceTags;
 use std::path::Path;
 
 pub const EMBEDDED_EXAMPLE: &str = "<embedded example>";
 
-/// Reads a file as text, or a coded diagnostic naming it.
+/// Reads a file as text, or a coded diagnostic naming it. A file over the input ceiling is refused
+/// before it is read (by its size, and by reading at most one byte past the ceiling, for pipes and
+/// files that grow).
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| {
+    use std::io::Read;
+    let file = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
         Diagnostic::error(E_READ, "", format!("cannot read file: {e}"))
             .with_help("check the path and that the file is readable UTF-8 text")
-            .in_file(&path.display().to_string())
-    })
+            .in_file(&file)
+    };
+    let handle = std::fs::File::open(path).map_err(unreadable)?;
+    if let Ok(meta) = handle.metadata() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(jsondoc::too_large(meta.len()).in_file(&file));
+        }
+    }
+    let mut text = String::new();
+    handle.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(jsondoc::too_large(text.len() as u64).in_file(&file));
+    }
+    Ok(text)
 }
 
 /// Loads the environment; `Err` carries every diagnostic when there is an error (or a warning under
@@ -44,4 +62,76 @@ pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Re
     let tags = ServiceTags::parse(&text).map_err(|d| d.in_file(&file))?;
     tags.check_cloud(cloud).map_err(|d| d.in_file(&file))?;
     Ok(std::borrow::Cow::Owned(tags))
+}
+
+/// The name diagnostics give the environment: the path as passed, or the embedded example's.
+pub fn env_name(path: Option<&Path>) -> String {
+    path.map_or(EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string())
+}
+
+/// Names the file of each diagnostic a later stage (plan, expand) produced without one: a service
+/// tag missing from the tag file (E0904) is that file's problem, anything else the environment's,
+/// located at its JSON path in the environment file.
+pub fn name_stage_diagnostics(diags: Vec<Diagnostic>, env: Option<&Path>, tags: Option<&Path>) -> Vec<Diagnostic> {
+    let env_file = env_name(env);
+    // Read again only on this error path: the loader does not keep the text.
+    let positions = match env {
+        Some(p) => read_text(p).map(|t| Positions::of(&t)).unwrap_or_default(),
+        None => Positions::of(EXAMPLE_ENVIRONMENT),
+    };
+    diags
+        .into_iter()
+        .map(|d| match tags {
+            _ if !d.file.is_empty() => d,
+            Some(t) if d.code == E_TAG_MISSING => d.in_file(&t.display().to_string()),
+            _ => {
+                let at = positions.find(&d.path).filter(|_| d.line.is_none());
+                let d = d.in_file(&env_file);
+                match at {
+                    Some((line, column)) => d.at(line, column),
+                    None => d,
+                }
+            }
+        })
+        .collect()
+}
+
+/// The plan `compile` builds, with its diagnostics named ([`name_stage_diagnostics`]).
+pub fn plan(
+    env: &Environment,
+    tags: &ServiceTags,
+    version: Option<&str>,
+    env_path: Option<&Path>,
+    tags_path: Option<&Path>,
+) -> Result<rules_compiler::plan::Plan, Vec<Diagnostic>> {
+    rules_compiler::plan::build(env, tags, version).map_err(|diags| name_stage_diagnostics(diags, env_path, tags_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ise_model::codes::{E_EXPAND_SLOT, E_FIREWALL_LIMIT, E_NSG_DESTINATIONS, E_ROUTE_LIMIT};
+
+    /// The codes that used to print an empty file name: each gets the file it is about.
+    #[test]
+    fn stage_diagnostics_name_their_file() {
+        let diags: Vec<Diagnostic> = [E_NSG_DESTINATIONS, E_ROUTE_LIMIT, E_FIREWALL_LIMIT, E_EXPAND_SLOT, E_TAG_MISSING]
+            .into_iter()
+            .map(|code| Diagnostic::error(code, "", "m"))
+            .collect();
+        let named = name_stage_diagnostics(diags.clone(), None, Some(Path::new("tags.json")));
+        let files: Vec<&str> = named.iter().map(|d| d.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [EMBEDDED_EXAMPLE, EMBEDDED_EXAMPLE, EMBEDDED_EXAMPLE, EMBEDDED_EXAMPLE, "tags.json"]
+        );
+        // Without a tag file of the user's, a missing tag is the environment's run too.
+        let named = name_stage_diagnostics(diags, None, None);
+        assert!(named.iter().all(|d| d.file == EMBEDDED_EXAMPLE));
+        // A diagnostic that has a file keeps it, and one with a path is located in the file.
+        let located = name_stage_diagnostics(vec![Diagnostic::error(E_NSG_DESTINATIONS, "outboundDestinations", "m")], None, None);
+        assert!(located[0].line.is_some());
+        let kept = name_stage_diagnostics(vec![Diagnostic::error(E_ROUTE_LIMIT, "", "m").in_file("x")], None, None);
+        assert_eq!(kept[0].file, "x");
+    }
 }

@@ -4,12 +4,24 @@ use crate::args::ErrorFormat;
 use ise_model::diag::Diagnostic;
 use serde_json::json;
 
+/// Diagnostics of one code printed as text before the rest are counted.
+pub const TEXT_PER_CODE: usize = 50;
+
 /// Prints diagnostics: text on stderr, or one JSON document on stdout.
 pub fn diagnostics(format: ErrorFormat, diags: &[Diagnostic]) {
     match format {
         ErrorFormat::Text => {
+            // Text is for people: the first few of each code, then how many more (JSON lists all).
+            let mut shown: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
             for d in diags {
-                eprintln!("{d}");
+                let n = shown.entry(d.code).or_default();
+                *n += 1;
+                if *n <= TEXT_PER_CODE {
+                    eprintln!("{d}");
+                }
+            }
+            for (code, n) in shown.iter().filter(|(_, n)| **n > TEXT_PER_CODE) {
+                eprintln!("... and {} more {code} (--error-format json lists every one)", n - TEXT_PER_CODE);
             }
             let errors = diags.iter().filter(|d| d.is_error()).count();
             let warnings = diags.len() - errors;

@@ -16,6 +16,11 @@ macro_rules! codes {
 codes! {
     E_READ = "E0001": "file cannot be read";
     E_SYNTAX = "E0002": "not valid JSON (line:column given)";
+    E_DUPLICATE_KEY = "E0003": "a key appears twice in one JSON object (both positions given)";
+    E_TOO_LARGE = "E0004": "input file larger than 64 MiB";
+    E_NESTING = "E0005": "objects and arrays nested deeper than 64 levels";
+    E_TOO_LONG = "E0006": "string longer than any valid value of its field";
+    E_TOO_MANY = "E0007": "more values or list items than any valid input holds";
     E_UNKNOWN_FIELD = "E0101": "unknown field (a near miss gets a suggestion)";
     E_TYPE = "E0102": "value has the wrong JSON type";
     E_MISSING = "E0103": "required field is missing";

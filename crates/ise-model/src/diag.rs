@@ -113,3 +113,13 @@ pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
+
+/// A value as a message quotes it: whole when short, else its start and its length, so a hostile
+/// 10 MB string never makes a 10 MB diagnostic.
+pub fn excerpt(s: &str) -> std::borrow::Cow<'_, str> {
+    const KEEP: usize = 60;
+    match s.char_indices().nth(KEEP) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}... ({} characters)", &s[..cut], s.chars().count())),
+    }
+}

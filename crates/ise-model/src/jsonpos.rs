@@ -10,11 +10,12 @@ pub struct Positions {
 
 impl Positions {
     pub fn of(text: &str) -> Self {
+        // A byte-order mark comes before line 1, column 1 (see jsondoc).
+        let text = crate::jsondoc::strip_bom(text);
         let mut scanner = Scanner {
             bytes: text.as_bytes(),
             pos: 0,
-            line: 1,
-            col: 1,
+            at: LineCol::START,
             map: HashMap::new(),
         };
         scanner.value(String::new());
@@ -57,11 +58,31 @@ pub fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
+/// Line and column of a position in JSON text, advanced byte by byte. Columns count characters,
+/// not UTF-8 continuation bytes, as editors show them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineCol {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl LineCol {
+    pub(crate) const START: LineCol = LineCol { line: 1, col: 1 };
+
+    pub(crate) fn advance(&mut self, b: u8) {
+        if b == b'\n' {
+            self.line += 1;
+            self.col = 1;
+        } else if b & 0xC0 != 0x80 {
+            self.col += 1;
+        }
+    }
+}
+
 struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
-    line: usize,
-    col: usize,
+    at: LineCol,
     map: HashMap<String, (usize, usize)>,
 }
 
@@ -72,13 +93,7 @@ impl Scanner<'_> {
     fn bump(&mut self) {
         if let Some(b) = self.peek() {
             self.pos += 1;
-            if b == b'\n' {
-                self.line += 1;
-                self.col = 1;
-            } else if b & 0xC0 != 0x80 {
-                // Count characters, not UTF-8 continuation bytes.
-                self.col += 1;
-            }
+            self.at.advance(b);
         }
     }
     fn skip_ws(&mut self) {
@@ -112,7 +127,7 @@ impl Scanner<'_> {
     }
     fn value(&mut self, path: String) {
         self.skip_ws();
-        self.map.insert(path.clone(), (self.line, self.col));
+        self.map.insert(path.clone(), (self.at.line, self.at.col));
         match self.peek() {
             Some(b'{') => {
                 self.bump();

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod env;
 pub mod fuzzy;
 pub mod iplists;
+pub mod jsondoc;
 pub mod jsonpos;
 pub mod ports;
 pub mod requirement;

@@ -168,6 +168,8 @@ impl ServiceTags {
     /// Parses a service-tag file. Errors carry the code, the position and what is wrong; the caller
     /// sets the file name.
     pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+        // Duplicate keys, nesting and size first (their own codes), then the file's shape.
+        let text = crate::jsondoc::check(text).map_err(|mut diags| diags.swap_remove(0))?;
         let raw: RawFile = serde_json::from_str(text).map_err(|e| {
             Diagnostic::error(E_TAGS_SYNTAX, "", format!("not a service-tag file: {e}"))
                 .at(e.line(), e.column())

@@ -1,4 +1,4 @@
-//! Seed 002's port tables restated by hand, independently of data/requirements.csv, and checked
+//! The port tables of the 2021 ISE article (table version 2021 in data/table-versions.csv) restated by hand, independently of data/requirements.csv, and checked
 //! against what the model resolves for every access endpoint and cloud. If a row is dropped,
 //! mistyped or given the wrong condition in data/, this fails.
 
@@ -44,7 +44,7 @@ const fn row(kind: Kind, source: Expect, destination: Expect, ports: &'static st
 use Expect::*;
 use Kind::{Inbound as In, Outbound as Out};
 
-/// Seed 002, "Inbound security rules", "Outbound security rules", the external-ISE NSG step, and
+/// The 2021 ISE article, "Inbound security rules", "Outbound security rules", the external-ISE NSG step, and
 /// the DNS row (custom DNS is set in the environments below).
 const SEED_ROWS: &[SeedRow] = &[
     row(In, VnetSpace, VnetSpace, "*", None),

@@ -123,7 +123,7 @@ fn check_plan(env: &Environment, plan: &Plan) {
     assert!(report.ok, "{}: {report:#?}", env.location);
     assert_eq!(report.coverage.len(), fw.dependencies.len());
 
-    // The App Service Environment FQDN tag rule, with Https:443 and Http:80 (seed 002, requirements.csv).
+    // The App Service Environment FQDN tag rule, with Https:443 and Http:80 (the 2021 ISE article, requirements.csv).
     let ase = application_rules(plan)
         .into_iter()
         .find(|r| r.fqdn_tags == ["AppServiceEnvironment"])

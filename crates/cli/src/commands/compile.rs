@@ -2,7 +2,6 @@
 
 use crate::args::{Cli, ErrorFormat};
 use crate::{input, outdir, output, Exit};
-use ise_model::codes::E_TAG_MISSING;
 use rules_compiler::azure::nsg::Direction;
 use std::path::Path;
 
@@ -35,29 +34,14 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(t) => t,
         Err(d) => return fail(vec![d]),
     };
-    // A tag missing from the user's file is that file's problem: name it.
-    let tag_file = |diags: Vec<ise_model::Diagnostic>| -> Vec<ise_model::Diagnostic> {
-        let Some(path) = tags_path else { return diags };
-        let file = path.display().to_string();
-        diags
-            .into_iter()
-            .map(|d| {
-                if d.code == E_TAG_MISSING && d.file.is_empty() {
-                    d.in_file(&file)
-                } else {
-                    d
-                }
-            })
-            .collect()
-    };
-    let plan = match rules_compiler::plan::build(&env, &tags, table_version) {
+    let plan = match input::plan(&env, &tags, table_version, env_path, tags_path) {
         Ok(p) => p,
-        Err(diags) => return fail(tag_file(diags)),
+        Err(diags) => return fail(diags),
     };
     let plan = if expand_tags {
         match rules_compiler::plan::expand::expand(&plan, &tags) {
             Ok(p) => p,
-            Err(diags) => return fail(diags),
+            Err(diags) => return fail(input::name_stage_diagnostics(diags, env_path, tags_path)),
         }
     } else {
         plan

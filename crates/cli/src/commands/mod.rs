@@ -109,28 +109,37 @@ pub fn run(cli: &Cli) -> Exit {
     }
 }
 
-/// Checks a service-tag file for an environment: it parses, is of the environment's cloud, and has
-/// every tag the requirements need. Diagnostics name the file.
-fn check_tag_file(path: &std::path::Path, env: &ise_model::Environment, version: Option<&str>) -> Vec<Diagnostic> {
-    let file = path.display().to_string();
-    let tags = match tags::read_tag_file(path) {
+/// Everything `compile` would refuse once the environment is valid: the service-tag file (it parses,
+/// is of the environment's cloud, has every tag the requirements need) and every limit the plan
+/// hits, found by building the plan `compile` builds. Diagnostics name their files.
+fn compile_check(
+    env: &ise_model::Environment,
+    env_path: Option<&std::path::Path>,
+    tags_path: Option<&std::path::Path>,
+    version: Option<&str>,
+) -> Vec<Diagnostic> {
+    let tags = match input::service_tags(tags_path, env.cloud) {
         Ok(t) => t,
         Err(d) => return vec![d],
     };
-    if let Err(d) = tags.check_cloud(env.cloud) {
-        return vec![d.in_file(&file)];
+    if let Some(path) = tags_path {
+        let file = path.display().to_string();
+        let reqs = ise_model::resolve::resolve(env, version);
+        let missing: Vec<Diagnostic> = tags.check_required(&reqs).into_iter().map(|d| d.in_file(&file)).collect();
+        if !missing.is_empty() {
+            return missing;
+        }
     }
-    let reqs = ise_model::resolve::resolve(env, version);
-    tags.check_required(&reqs).into_iter().map(|d| d.in_file(&file)).collect()
+    input::plan(env, &tags, version, env_path, tags_path).err().unwrap_or_default()
 }
 
 fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool, tags: Option<&std::path::Path>) -> Exit {
-    let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string());
+    let name = input::env_name(path);
     match input::environment(path, deny_warnings) {
         Ok((env, warnings)) => {
-            let tag_diags = tags.map(|t| check_tag_file(t, &env, None)).unwrap_or_default();
-            if !tag_diags.is_empty() {
-                let all: Vec<Diagnostic> = warnings.into_iter().chain(tag_diags).collect();
+            let stage_diags = compile_check(&env, path, tags, None);
+            if !stage_diags.is_empty() {
+                let all: Vec<Diagnostic> = warnings.into_iter().chain(stage_diags).collect();
                 return output::bad_input(format, &all);
             }
             output::diagnostics(format, &warnings);
@@ -179,11 +188,9 @@ fn requirements(
             return output::bad_input(cli.error_format, &diags);
         }
     };
-    if let Some(t) = tags {
-        let diags = check_tag_file(t, &env, version);
-        if !diags.is_empty() {
-            return output::bad_input(cli.error_format, &diags);
-        }
+    let diags = compile_check(&env, path, tags, version);
+    if !diags.is_empty() {
+        return output::bad_input(cli.error_format, &diags);
     }
     if cli.error_format == ErrorFormat::Text {
         output::diagnostics(cli.error_format, &warnings);

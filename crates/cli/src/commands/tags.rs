@@ -288,8 +288,8 @@ pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
     };
     let impact = match a.env {
         None => None,
-        Some(path) => {
-            let (env, _warnings) = match input::environment(Some(path), cli.deny_warnings) {
+        Some(env_path) => {
+            let (env, _warnings) = match input::environment(Some(env_path), cli.deny_warnings) {
                 Ok(x) => x,
                 Err(diags) => return fail(diags),
             };
@@ -301,13 +301,8 @@ pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
                 return fail(wrong);
             }
             let plan = |tags: &ServiceTags, path: &Path| {
-                tagdiff::plan_for(&env, tags, a.table_version, a.expand_tags).map_err(|diags| {
-                    let file = path.display().to_string();
-                    diags
-                        .into_iter()
-                        .map(|d| if d.file.is_empty() { d.in_file(&file) } else { d })
-                        .collect::<Vec<_>>()
-                })
+                tagdiff::plan_for(&env, tags, a.table_version, a.expand_tags)
+                    .map_err(|diags| input::name_stage_diagnostics(diags, Some(env_path), Some(path)))
             };
             match (plan(&old, a.old), plan(&new, a.new)) {
                 (Ok(o), Ok(n)) => Some(tagdiff::compare(&env, &o, &n, &old, &new, a.expand_tags)),

@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::ServiceTags;
 use rules_compiler::engine::PacketProtocol;
-use rules_compiler::plan::{self, Plan};
+use rules_compiler::plan::Plan;
 use rules_compiler::prove::explain::{self, Query};
 use rules_compiler::prove::resolver::EnvResolver;
 use rules_compiler::prove::verify::{self as verification, Read};
@@ -34,7 +34,7 @@ struct Loaded {
 fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
-    let plan = plan::build(&env, &tags, None)?;
+    let plan = input::plan(&env, &tags, None, inputs.env, inputs.service_tags)?;
     let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose()?;
     let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags)?;
     Ok(Loaded { tags, plan, routes, udr })

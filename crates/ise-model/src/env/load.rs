@@ -5,7 +5,7 @@
 use super::*;
 use crate::cloud::{self, CloudId};
 use crate::codes::*;
-use crate::diag::{sort_diagnostics, Diagnostic};
+use crate::diag::{excerpt, sort_diagnostics, Diagnostic};
 use crate::fuzzy::did_you_mean;
 use crate::jsonpos::{field, index, Positions};
 use crate::ports::PortRange;
@@ -40,20 +40,23 @@ const TOP_FIELDS: &[&str] = &[
     "routeTableName",
     "$schema",
 ];
+/// The longest string any field but a certificate takes, with room: names are at most 90
+/// characters, locations, prefixes, GUIDs and ports far shorter.
+const MAX_VALUE_CHARS: usize = 256;
+/// A certificate's base64 or PEM text: an X.509 certificate with a 16,384-bit key is under 8 KB.
+const MAX_CERTIFICATE_CHARS: usize = 65_536;
+
 const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceGroup", "virtualNetwork", "subnets"];
 
 /// Loads and checks an environment. `file` only names the source in diagnostics.
 pub fn load(text: &str, file: &str) -> Loaded {
     let mut w = Walker::default();
-    let parsed = serde_json::from_str::<Value>(text);
+    let parsed = crate::jsondoc::parse::<Value>(text, file, E_SYNTAX);
     let env = match &parsed {
+        Ok(value) if too_many_items(value, &mut w) => None,
         Ok(value) => w.environment(value),
-        Err(e) => {
-            w.push(
-                Diagnostic::error(E_SYNTAX, "", format!("invalid JSON: {e}"))
-                    .at(e.line(), e.column())
-                    .with_help("fix the JSON syntax at that position (a trailing comma or a missing quote is the usual cause)"),
-            );
+        Err(diags) => {
+            w.diags.extend(diags.iter().cloned());
             None
         }
     };
@@ -81,6 +84,48 @@ pub fn load(text: &str, file: &str) -> Loaded {
     Loaded { env, diagnostics }
 }
 
+/// The most list items an environment may hold in all. The largest valid lists are a few hundred
+/// (200 outbound destinations, callers, address-space prefixes); each item costs a check and,
+/// when malformed, a diagnostic, so a file of millions of items is refused before any is checked.
+const MAX_ITEMS: usize = 50_000;
+
+/// Whether the document holds more than [`MAX_ITEMS`] array items in all (reported at the largest).
+fn too_many_items(root: &Value, w: &mut Walker) -> bool {
+    // Paths are built for containers only: scalars hold no lists.
+    fn container(v: &Value) -> bool {
+        v.is_array() || v.is_object()
+    }
+    fn walk(v: &Value, path: String, total: &mut usize, largest: &mut (usize, String)) {
+        match v {
+            Value::Array(items) => {
+                *total += items.len();
+                if items.len() > largest.0 {
+                    *largest = (items.len(), path.clone());
+                }
+                for (i, item) in items.iter().enumerate().filter(|(_, v)| container(v)) {
+                    walk(item, index(&path, i), total, largest);
+                }
+            }
+            Value::Object(map) => map
+                .iter()
+                .filter(|(_, v)| container(v))
+                .for_each(|(k, item)| walk(item, field(&path, &excerpt(k)), total, largest)),
+            _ => {}
+        }
+    }
+    let (mut total, mut largest) = (0, (0, String::new()));
+    walk(root, String::new(), &mut total, &mut largest);
+    if total > MAX_ITEMS {
+        w.push(crate::jsondoc::too_many(
+            &largest.1,
+            total,
+            MAX_ITEMS,
+            "list items in the environment",
+        ));
+    }
+    total > MAX_ITEMS
+}
+
 #[derive(Default)]
 pub(super) struct Walker {
     pub(super) diags: Vec<Diagnostic>,
@@ -94,6 +139,17 @@ pub(super) struct SubnetItem {
     pub name: Option<String>,
     pub prefix: Option<Ipv4Net>,
     pub delegated: Option<bool>,
+}
+
+impl SubnetItem {
+    /// The subnet when every part passed its checks.
+    fn complete(self) -> Option<Subnet> {
+        Some(Subnet {
+            name: self.name?,
+            prefix: self.prefix?,
+            delegated: self.delegated?,
+        })
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -129,7 +185,8 @@ impl Walker {
         };
         for key in map.keys() {
             if !known.contains(&key.as_str()) {
-                let mut d = Diagnostic::error(E_UNKNOWN_FIELD, field(path, key), format!("unknown field `{key}`"));
+                let shown = excerpt(key);
+                let mut d = Diagnostic::error(E_UNKNOWN_FIELD, field(path, &shown), format!("unknown field `{shown}`"));
                 d = match did_you_mean(key, known.iter().copied()) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("allowed fields here: {}", known.join(", "))),
@@ -154,13 +211,37 @@ impl Walker {
     }
 
     fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
+        self.string_at_most(v, path, MAX_VALUE_CHARS)
+    }
+
+    /// A string of at most `max` characters. A longer one is refused before any name rule or "did
+    /// you mean" looks at it, so a hostile 10 MB value costs one pass and never fills a message.
+    fn string_at_most<'v>(&mut self, v: &'v Value, path: &str, max: usize) -> Option<&'v str> {
         match v {
-            Value::String(s) => Some(s),
+            Value::String(s) if self.within(s, path, max) => Some(s),
+            Value::String(_) => None,
             other => {
                 self.wrong_type(path, "a string", other);
                 None
             }
         }
+    }
+
+    /// Whether `s` has at most `max` characters; `E0006` when not.
+    fn within(&mut self, s: &str, path: &str, max: usize) -> bool {
+        // Four bytes per character at most: a short byte length settles it without counting.
+        if s.len() <= max || s.chars().count() <= max {
+            return true;
+        }
+        self.push(
+            Diagnostic::error(
+                E_TOO_LONG,
+                path,
+                format!("`{}` is longer than any valid value here (at most {max} characters)", excerpt(s)),
+            )
+            .with_help("check the value: names, locations, prefixes and ports are short"),
+        );
+        false
     }
 
     fn array<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v [Value]> {
@@ -251,24 +332,15 @@ impl Walker {
             Some(v) => self.one_of(v, "cloud", &CloudId::NAMES).and_then(CloudId::parse),
             None => Some(CloudId::Public),
         };
-        let location = match (get("location"), cloud) {
-            (Some(v), Some(c)) => self.location(v, c),
-            (Some(v), None) => {
-                self.string(v, "location");
-                None
-            }
-            (None, _) => None,
-        };
+        let location = get("location").and_then(|v| self.location(v, cloud));
         let subscription_id = get("subscriptionId").and_then(|v| self.guid(v, "subscriptionId"));
         let resource_group = get("resourceGroup").and_then(|v| self.name(v, "resourceGroup", "resource group", NameRule::ResourceGroup));
         let access_endpoint = match get("accessEndpoint") {
-            Some(v) => self.one_of(v, "accessEndpoint", &["internal", "external"]).map(|s| {
-                if s == "internal" {
-                    AccessEndpoint::Internal
-                } else {
-                    AccessEndpoint::External
-                }
-            }),
+            Some(v) => self.choice(
+                v,
+                "accessEndpoint",
+                &[("internal", AccessEndpoint::Internal), ("external", AccessEndpoint::External)],
+            ),
             None => Some(AccessEndpoint::Internal),
         };
         let sku = match get("sku") {
@@ -284,26 +356,9 @@ impl Walker {
         };
         let subnet_items = get("subnets").and_then(|v| self.subnets(v));
         let custom_dns_servers = match get("customDnsServers") {
-            Some(v) => self.array(v, "customDnsServers").map(|a| {
-                a.iter()
-                    .enumerate()
-                    .filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
-                    .collect()
-            }),
+            Some(v) => self.dns_servers(v),
             None => Some(Vec::new()),
         };
-        if let Some(Value::Array(a)) = get("customDnsServers") {
-            if a.len() > 20 {
-                self.push(
-                    Diagnostic::error(
-                        E_DNS_COUNT,
-                        "customDnsServers",
-                        format!("{} DNS servers given; a virtual network takes at most 20", a.len()),
-                    )
-                    .with_help("keep at most 20 servers (Azure's limit per virtual network)"),
-                );
-            }
-        }
         let forced_tunneling = match get("forcedTunneling") {
             Some(v) => self.forced_tunneling(v),
             None => Some(ForcedTunneling {
@@ -318,13 +373,11 @@ impl Walker {
             .and_then(|v| self.cidr_items(v, "internalCallers", true))
             .unwrap_or_default();
         let outbound_policy = match get("outboundPolicy") {
-            Some(v) => self.one_of(v, "outboundPolicy", &["open", "restricted"]).map(|s| {
-                if s == "open" {
-                    OutboundPolicy::Open
-                } else {
-                    OutboundPolicy::Restricted
-                }
-            }),
+            Some(v) => self.choice(
+                v,
+                "outboundPolicy",
+                &[("open", OutboundPolicy::Open), ("restricted", OutboundPolicy::Restricted)],
+            ),
             None => Some(OutboundPolicy::Open),
         };
         let outbound_destinations = match get("outboundDestinations") {
@@ -362,18 +415,7 @@ impl Walker {
             }),
             _ => None,
         };
-        let subnets = subnet_items.map(|items| {
-            items
-                .into_iter()
-                .map(|s| {
-                    Some(Subnet {
-                        name: s.name?,
-                        prefix: s.prefix?,
-                        delegated: s.delegated?,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()
-        });
+        let subnets = subnet_items.map(|items| items.into_iter().map(SubnetItem::complete).collect::<Option<Vec<_>>>());
         Some(Environment {
             name: name?,
             cloud: cloud?,
@@ -396,8 +438,43 @@ impl Walker {
         })
     }
 
-    fn location(&mut self, v: &Value, cloud: CloudId) -> Option<String> {
+    /// One of the `(spelling, value)` options, with `E0104` and "did you mean" otherwise.
+    fn choice<T: Copy>(&mut self, v: &Value, path: &str, options: &[(&str, T)]) -> Option<T> {
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let s = self.one_of(v, path, &names)?;
+        options.iter().find(|(name, _)| *name == s).map(|(_, value)| *value)
+    }
+
+    /// Azure's limit of 20 on a list (DNS servers, certificates): `code` at `path` when over it.
+    fn at_most_20(&mut self, count: usize, (code, path): (&'static str, &str), given_holder: &str, help: &str) {
+        if count > 20 {
+            self.push(Diagnostic::error(code, path, format!("{count} {given_holder} takes at most 20")).with_help(help));
+        }
+    }
+
+    /// The custom DNS servers: IPv4 addresses, at most 20 (Azure's limit per virtual network).
+    /// Malformed entries are reported and left out; the count counts them all.
+    fn dns_servers(&mut self, v: &Value) -> Option<Vec<std::net::Ipv4Addr>> {
+        let items = self.array(v, "customDnsServers")?;
+        self.at_most_20(
+            items.len(),
+            (E_DNS_COUNT, "customDnsServers"),
+            "DNS servers given; a virtual network",
+            "keep at most 20 servers (Azure's limit per virtual network)",
+        );
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
+                .collect(),
+        )
+    }
+
+    /// The location's ARM name; with the cloud unknown (its own error is out), only its type is checked.
+    fn location(&mut self, v: &Value, cloud: Option<CloudId>) -> Option<String> {
         let s = self.string(v, "location")?;
+        let cloud = cloud?;
         if let Some(loc) = cloud::find_location(cloud, s) {
             return Some(loc.name.clone());
         }
@@ -674,6 +751,10 @@ impl Walker {
         for (i, item) in items.iter().enumerate() {
             let p = index(path, i);
             let text = match item {
+                Value::String(s) if !self.within(s, &p, MAX_VALUE_CHARS) => {
+                    ok = false;
+                    continue;
+                }
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 other => {
@@ -698,16 +779,12 @@ impl Walker {
 
     fn certificates(&mut self, v: &Value) -> Option<Vec<Certificate>> {
         let items = self.array(v, "certificates")?;
-        if items.len() > 20 {
-            self.push(
-                Diagnostic::error(
-                    E_CERT_COUNT,
-                    "certificates",
-                    format!("{} certificates given; an ISE takes at most 20", items.len()),
-                )
-                .with_help("upload only the root and intermediate certificates you need"),
-            );
-        }
+        self.at_most_20(
+            items.len(),
+            (E_CERT_COUNT, "certificates"),
+            "certificates given; an ISE",
+            "upload only the root and intermediate certificates you need",
+        );
         let mut out = Vec::new();
         let mut names = Vec::new();
         let mut ok = true;
@@ -724,16 +801,16 @@ impl Walker {
                 names.push((i, n.clone()));
             }
             let cert_path = field(&path, "publicCertificate");
-            let cert =
-                map.get("publicCertificate")
-                    .and_then(|c| self.string(c, &cert_path))
-                    .and_then(|c| match super::certificate::check(c) {
-                        Ok(()) => Some(c.to_string()),
-                        Err(d) => {
-                            self.push(d.into_diag(&cert_path));
-                            None
-                        }
-                    });
+            let cert = map
+                .get("publicCertificate")
+                .and_then(|c| self.string_at_most(c, &cert_path, MAX_CERTIFICATE_CHARS))
+                .and_then(|c| match super::certificate::check(c) {
+                    Ok(()) => Some(c.to_string()),
+                    Err(d) => {
+                        self.push(d.into_diag(&cert_path));
+                        None
+                    }
+                });
             match (name, cert) {
                 (Some(name), Some(public_certificate)) => out.push(Certificate { name, public_certificate }),
                 _ => ok = false,

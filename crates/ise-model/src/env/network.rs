@@ -6,12 +6,12 @@ use super::load::{SubnetItem, Walker};
 use super::{AccessEndpoint, ForcedTunneling};
 use crate::cloud::CloudId;
 use crate::codes::*;
-use crate::diag::Diagnostic;
+use crate::diag::{excerpt, Diagnostic};
 use crate::iplists;
 use crate::jsonpos::{field, index};
 use ipnet::Ipv4Net;
 
-/// Ranges seed 002 forbids for the VNet and the subnets.
+/// Ranges the 2021 ISE article (table version 2021, data/table-versions.csv) forbids for the VNet and the subnets.
 pub const FORBIDDEN_RANGES: [&str; 5] = [
     "0.0.0.0/8",
     "100.64.0.0/10",
@@ -40,6 +40,73 @@ fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+impl SubnetItem {
+    /// How a message names the subnet: `subnet `ise-2`` by its name, else by its path.
+    fn describe(&self, kind: &str) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| index("subnets", self.index), |name| format!("{kind} `{name}`"))
+    }
+}
+
+/// For each prefix that overlaps a prefix earlier in the list, the position of the first such one:
+/// one finding per offending item, never one per pair, in O(n log n).
+///
+/// CIDR prefixes either nest or are disjoint, so they form a forest by containment, and sorting by
+/// (network, length, position) lists it in depth-first order: a prefix's ancestors are on a stack
+/// when it is reached, and its descendants follow it contiguously. The first overlapping position
+/// is the least of its ancestors' and its descendants' positions, both gathered in the one sweep.
+pub(crate) fn first_earlier_overlap(prefixes: &[Ipv4Net]) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..prefixes.len()).collect();
+    order.sort_by_key(|&i| (prefixes[i].network(), prefixes[i].prefix_len(), i));
+    // Per position: least position among strict ancestors and among strict descendants.
+    let mut ancestors = vec![usize::MAX; prefixes.len()];
+    let mut descendants = vec![usize::MAX; prefixes.len()];
+    // Open prefixes (each containing the next), with the least position of it and its ancestors.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let close = |stack: &mut Vec<(usize, usize)>, descendants: &mut [usize]| {
+        let (child, _) = stack.pop().expect("non-empty");
+        if let Some(&(parent, _)) = stack.last() {
+            descendants[parent] = descendants[parent].min(descendants[child]).min(child);
+        }
+    };
+    for &i in &order {
+        while stack.last().is_some_and(|&(top, _)| !prefixes[top].contains(&prefixes[i])) {
+            close(&mut stack, &mut descendants);
+        }
+        let least_above = stack.last().map_or(usize::MAX, |&(_, least)| least);
+        ancestors[i] = least_above;
+        stack.push((i, least_above.min(i)));
+    }
+    while !stack.is_empty() {
+        close(&mut stack, &mut descendants);
+    }
+    (0..prefixes.len())
+        .map(|i| Some(ancestors[i].min(descendants[i])).filter(|&j| j < i))
+        .collect()
+}
+
+/// The prefixes of `space` that no other contains, ascending: sorted and disjoint, for [`inside`].
+/// (Not aggregated: a subnet must lie inside one address-space prefix, not across two adjacent ones.)
+fn outermost(space: &[Ipv4Net]) -> Vec<Ipv4Net> {
+    let mut sorted = space.to_vec();
+    sorted.sort_by_key(|n| (n.network(), n.prefix_len()));
+    let mut out: Vec<Ipv4Net> = Vec::with_capacity(sorted.len());
+    for net in sorted {
+        if !out.last().is_some_and(|last| last.contains(&net)) {
+            out.push(net);
+        }
+    }
+    out
+}
+
+/// Whether `net` lies inside one of `space`, which must be sorted and disjoint ([`outermost`]):
+/// a binary search, so checking n prefixes against a large space stays O(n log n).
+fn inside(space: &[Ipv4Net], net: &Ipv4Net) -> Option<Ipv4Net> {
+    let after = space.partition_point(|s| s.network() <= net.network());
+    after.checked_sub(1).map(|i| space[i]).filter(|s| s.contains(net))
+}
+
 impl Walker {
     pub(super) fn check_network(&mut self, p: &Parts) {
         let forbidden: Vec<Ipv4Net> = FORBIDDEN_RANGES.iter().map(|r| r.parse().expect("constant")).collect();
@@ -57,27 +124,29 @@ impl Walker {
         };
 
         if let Some(space) = p.address_space {
-            for (i, net) in space.iter().enumerate() {
-                let Some(net) = net else { continue };
+            let valid: Vec<(usize, Ipv4Net)> = space.iter().enumerate().filter_map(|(i, n)| n.map(|n| (i, n))).collect();
+            let nets: Vec<Ipv4Net> = valid.iter().map(|&(_, n)| n).collect();
+            for (&(i, net), earlier) in valid.iter().zip(first_earlier_overlap(&nets)) {
                 let path = index("virtualNetwork.addressSpace", i);
-                check_forbidden(self, net, &path);
-                for (j, other) in space.iter().enumerate().take(i) {
-                    if let Some(other) = other.filter(|o| overlaps(net, o)) {
-                        self.push(
-                            Diagnostic::error(
-                                E_SPACE_OVERLAP,
-                                path.clone(),
-                                format!("{net} overlaps {other} (virtualNetwork.addressSpace[{j}])"),
-                            )
-                            .with_help("remove the prefix the other one already covers, or merge them into one"),
-                        );
-                    }
+                check_forbidden(self, &net, &path);
+                if let Some((j, other)) = earlier.map(|e| valid[e]) {
+                    self.push(
+                        Diagnostic::error(
+                            E_SPACE_OVERLAP,
+                            path,
+                            format!("{net} overlaps {other} (virtualNetwork.addressSpace[{j}])"),
+                        )
+                        .with_help("remove the prefix the other one already covers, or merge them into one"),
+                    );
                 }
             }
         }
         // Containment is only decided against a complete address space: when one of its prefixes
         // failed its own check, "outside" would be a guess.
-        let full_space: Option<Vec<Ipv4Net>> = p.address_space.and_then(|s| s.iter().copied().collect());
+        let full_space: Option<Vec<Ipv4Net>> = p
+            .address_space
+            .and_then(|s| s.iter().copied().collect::<Option<Vec<_>>>())
+            .map(|s| outermost(&s));
 
         if let Some(items) = p.subnets {
             if items.len() != 4 {
@@ -87,7 +156,9 @@ impl Walker {
                 );
             }
             let with_prefix: Vec<(&SubnetItem, Ipv4Net)> = items.iter().filter_map(|s| s.prefix.map(|p| (s, p))).collect();
-            for (n, &(s, prefix)) in with_prefix.iter().enumerate() {
+            let prefixes: Vec<Ipv4Net> = with_prefix.iter().map(|&(_, p)| p).collect();
+            let overlapping = first_earlier_overlap(&prefixes);
+            for (&(s, prefix), earlier) in with_prefix.iter().zip(overlapping) {
                 let path = field(&index("subnets", s.index), "prefix");
                 let len = prefix.prefix_len();
                 if len > 27 {
@@ -113,25 +184,20 @@ impl Walker {
                     );
                 }
                 check_forbidden(self, &prefix, &path);
-                for &(other, other_prefix) in with_prefix.iter().take(n) {
-                    if overlaps(&prefix, &other_prefix) {
-                        let other_name = other
-                            .name
-                            .as_ref()
-                            .map_or_else(|| index("subnets", other.index), |name| format!("subnet `{name}`"));
-                        self.push(
-                            Diagnostic::error(
-                                E_SUBNET_OVERLAP,
-                                path.clone(),
-                                format!("{prefix} overlaps {other_name} ({other_prefix})"),
-                            )
-                            .with_help("give each of the four subnets its own /27"),
-                        );
-                    }
+                if let Some(&(other, other_prefix)) = earlier.map(|e| &with_prefix[e]) {
+                    let other_name = other.describe("subnet");
+                    self.push(
+                        Diagnostic::error(
+                            E_SUBNET_OVERLAP,
+                            path.clone(),
+                            format!("{prefix} overlaps {other_name} ({other_prefix})"),
+                        )
+                        .with_help("give each of the four subnets its own /27"),
+                    );
                 }
                 if let Some(space) = &full_space {
-                    if !space.iter().any(|net| net.contains(&prefix)) {
-                        let spaces = space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                    if inside(space, &prefix).is_none() {
+                        let spaces = excerpt(&space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")).into_owned();
                         self.push(
                             Diagnostic::error(
                                 E_SUBNET_OUTSIDE,
@@ -154,10 +220,7 @@ impl Walker {
             }
             if let Some(ip) = p.forced_tunneling.and_then(|f| f.firewall_private_ip) {
                 for (s, prefix) in with_prefix.iter().filter(|(_, prefix)| prefix.contains(&ip)) {
-                    let what = s
-                        .name
-                        .as_ref()
-                        .map_or_else(|| index("subnets", s.index), |name| format!("ISE subnet `{name}`"));
+                    let what = s.describe("ISE subnet");
                     self.push(
                         Diagnostic::error(
                             E_FIREWALL_IN_ISE_SUBNET,
@@ -197,9 +260,10 @@ impl Walker {
             }
         }
         if let Some(space) = p.address_space {
+            let space = outermost(&space.iter().flatten().copied().collect::<Vec<_>>());
             for (i, c) in p.internal_callers.iter().enumerate() {
                 let Some(c) = c else { continue };
-                if let Some(net) = space.iter().flatten().find(|net| net.contains(c)) {
+                if let Some(net) = inside(&space, c) {
                     self.push(
                         Diagnostic::warning(
                             W_CALLER_IN_VNET,
@@ -243,5 +307,46 @@ impl Walker {
                     .with_help("nothing to change if the regional tag is acceptable; it admits more addresses than the connectors' published list would"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The plain O(n^2) definition the sweep must match.
+    fn naive(prefixes: &[Ipv4Net]) -> Vec<Option<usize>> {
+        (0..prefixes.len())
+            .map(|i| (0..i).find(|&j| overlaps(&prefixes[i], &prefixes[j])))
+            .collect()
+    }
+
+    fn arb_prefix() -> impl Strategy<Value = Ipv4Net> {
+        // A small address range and every length, so nesting, equality and disjointness all occur.
+        (0u32..64, 26u8..=32).prop_map(|(a, len)| Ipv4Net::new((0x0a00_0000 + a).into(), len).unwrap().trunc())
+    }
+
+    proptest! {
+        #[test]
+        fn the_sweep_finds_the_first_earlier_overlap_of_each_prefix(prefixes in prop::collection::vec(arb_prefix(), 0..40)) {
+            prop_assert_eq!(first_earlier_overlap(&prefixes), naive(&prefixes));
+        }
+
+        #[test]
+        fn inside_agrees_with_any_contains(space in prop::collection::vec(arb_prefix(), 0..10), net in arb_prefix()) {
+            let expected = space.iter().any(|s| s.contains(&net));
+            prop_assert_eq!(inside(&outermost(&space), &net).is_some(), expected);
+        }
+    }
+
+    #[test]
+    fn many_identical_prefixes_cost_one_finding_each_and_little_time() {
+        let prefixes = vec!["10.0.0.0/16".parse::<Ipv4Net>().unwrap(); 40_010];
+        let start = std::time::Instant::now();
+        let found = first_earlier_overlap(&prefixes);
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(found[0], None);
+        assert!(found[1..].iter().all(|f| *f == Some(0)));
     }
 }

@@ -11,7 +11,7 @@ use ise_model::requirement::Kind;
 use ise_model::resolve::Resolved;
 use serde::Serialize;
 
-/// Delegation service name. Seed 002's prose writes `Microsoft.integrationServiceEnvironment`;
+/// Delegation service name. The 2021 ISE article's prose (see README, "How requirements become rules") writes `Microsoft.integrationServiceEnvironment`;
 /// Azure accepts `Microsoft.Logic/integrationServiceEnvironments` (the resource type), as the
 /// azurerm provider's acceptance test for azurerm_integration_service_environment delegates it,
 /// with the action Microsoft.Network/virtualNetworks/subnets/action.

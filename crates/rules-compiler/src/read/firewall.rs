@@ -7,7 +7,7 @@
 
 use super::fields::{unique_names, Object};
 use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule, CLASSIC_APPLICATION_PROTOCOLS};
-use super::{invalid_json, locate, LimitViolation, Location};
+use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{
     network_pairs, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_NETWORK_PAIRS, PRIORITY_RANGE,
 };
@@ -63,7 +63,7 @@ struct Collected {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_FIREWALL_FILE, &e, file)])?;
+    let value: Value = ise_model::jsondoc::parse(text, file, E_FIREWALL_FILE)?;
     let mut diags = Vec::new();
     let collected = match find_group(&value) {
         Err(d) => return Err(locate(vec![d], text, file)),

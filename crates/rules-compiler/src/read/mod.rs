@@ -90,13 +90,6 @@ impl LimitViolation {
     }
 }
 
-/// A JSON syntax error, at serde's position.
-fn invalid_json(code: &'static str, e: &serde_json::Error, file: &str) -> Diagnostic {
-    Diagnostic::error(code, "", format!("invalid JSON: {e}"))
-        .at(e.line(), e.column())
-        .in_file(file)
-}
-
 /// Gives each diagnostic its file and the line:column of its path, sorted.
 fn locate(mut diags: Vec<Diagnostic>, text: &str, file: &str) -> Vec<Diagnostic> {
     let positions = Positions::of(text);

@@ -3,7 +3,7 @@
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
 use super::fields::{items, no_items, one_of, unique_names, words, Object};
-use super::{invalid_json, locate, LimitViolation, Location};
+use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
     Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PREFIXES_PER_FIELD, MAX_PRIORITY, MAX_RULES, MIN_PRIORITY,
@@ -47,7 +47,7 @@ struct ReadRule {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_NSG_FILE, &e, file)])?;
+    let value: Value = ise_model::jsondoc::parse(text, file, E_NSG_FILE)?;
     let Some((rules_path, rules)) = items(&value, "securityRules") else {
         let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
         return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], text, file));

@@ -3,7 +3,7 @@
 //! diagnostic with its JSON path and position; all are reported.
 
 use super::fields::{items, no_items, unique_names, Object};
-use super::{invalid_json, locate, LimitViolation, Location};
+use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
 use ipnet::{IpNet, Ipv4Net};
@@ -25,7 +25,7 @@ pub struct RouteFile {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_ROUTE_FILE, &e, file)])?;
+    let value: Value = ise_model::jsondoc::parse(text, file, E_ROUTE_FILE)?;
     let Some((base, routes)) = items(&value, "routes") else {
         let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
         return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], text, file));

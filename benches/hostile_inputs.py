@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Wall time and peak memory of `isenet` on every catalogue input and on the hostile inputs of
+issue 9 at x1 and x10 size, one run each under /usr/bin/time -v. Prints a Markdown table for
+BENCHMARKS.md. Usage: python3 benches/hostile_inputs.py [path/to/isenet] (default target/release)."""
+
+import json, os, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/isenet")
+
+
+def run(args):
+    p = subprocess.run(["/usr/bin/time", "-v", BIN] + args, capture_output=True, text=True)
+    stats = dict(l.strip().rsplit(": ", 1) for l in p.stderr.splitlines() if l.startswith("\t") and ": " in l)
+    wall = stats["Elapsed (wall clock) time (h:mm:ss or m:ss)"]
+    m, s = wall.split(":")[-2:]
+    seconds = int(m) * 60 + float(s)
+    return p.returncode, seconds, int(stats["Maximum resident set size (kbytes)"]) / 1024
+
+
+def example():
+    return json.loads(subprocess.run([BIN, "example"], capture_output=True, text=True).stdout)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="isenet-hostile-")
+    rows = []
+
+    def measure(name, args):
+        code, secs, mib = run(args)
+        rows.append((name, code, secs, mib))
+
+    def env_file(name, change):
+        e = example()
+        change(e)
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            json.dump(e, f)
+        return path
+
+    # Every catalogue file, each as the command that reads it; the slowest and largest reported.
+    for folder, cmd in [("bad-inputs", ["validate", "--env"]), ("bad-nsg", ["verify", "--nsg"]), ("bad-tags", ["tags", "show", "Storage", "--service-tags"])]:
+        d = os.path.join(ROOT, "tests", folder)
+        results = [run(cmd + [os.path.join(d, f)]) for f in sorted(os.listdir(d)) if f.endswith(".json")]
+        rows.append((f"catalogue {folder} ({len(results)} files, slowest / largest)", "2" if all(r[0] == 2 for r in results) else "0-2",
+                     max(r[1] for r in results), max(r[2] for r in results)))
+
+    for scale in (1, 10):
+        x = f"x{scale}"
+        loc = env_file(f"location-{x}.json", lambda e: e.update(location="westus2" * 1_500_000 * scale))
+        measure(f"location of {10 * scale} MB ({x})", ["validate", "--env", loc])
+        if scale == 1:  # Linux caps one argument at 128 KiB: the x10 name is in the divan bench only.
+            measure("tag name of 100,000 characters (x1)", ["tags", "show", "Storage" * 14_286])
+        ov = env_file(f"overlaps-{x}.json", lambda e: e["virtualNetwork"].update(addressSpace=["10.10.0.0/16"] * (4001 * scale)))
+        measure(f"{4001 * scale:,} overlapping address-space prefixes ({x})", ["validate", "--env", ov])
+        dests = env_file(f"dests-{x}.json", lambda e: e.update(outboundDestinations=[
+            {"name": f"d{i}", "prefixes": [f"203.0.113.{i % 256}/32"], "ports": ["22"]} for i in range(201 * scale)]))
+        measure(f"{201 * scale:,} outbound destinations ({x})", ["validate", "--env", dests])
+        dup = os.path.join(tmp, f"dup-{x}.json")
+        with open(dup, "w") as f:
+            f.write("{" + '"a": 0,' * (4001 * scale) + '"a": 0}')
+        measure(f"{4001 * scale:,} repeated keys in an NSG file ({x})", ["verify", "--nsg", dup])
+        deep = os.path.join(tmp, f"deep-{x}.json")
+        with open(deep, "w") as f:
+            f.write("[" * (100_000 * scale) + "]" * (100_000 * scale))
+        measure(f"{100_000 * scale:,} nested arrays as an environment ({x})", ["validate", "--env", deep])
+    dense = env_file("dense.json", lambda e: e.update(externalCallers=[0] * 5_000_000))
+    measure("5,000,000 malformed callers (10 MB)", ["validate", "--env", dense])
+    big = os.path.join(tmp, "big.json")
+    with open(big, "wb") as f:
+        f.truncate(65 * 1024 * 1024 * 10)
+    measure("650 MiB environment file (over the 64 MiB ceiling)", ["validate", "--env", big])
+
+    print("| input | exit | wall time | peak memory |")
+    print("|---|---|---|---|")
+    for name, code, secs, mib in rows:
+        print(f"| {name} | {code} | {secs * 1000:.0f} ms | {mib:.0f} MiB |")
+
+
+if __name__ == "__main__":
+    main()
