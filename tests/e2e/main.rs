@@ -8,6 +8,7 @@ mod golden;
 mod readme;
 mod schema;
 mod tags;
+mod tags_env;
 mod verify;
 
 #[test]

@@ -92,7 +92,12 @@ fn layout(file_name: &str) -> &'static [Keyed] {
         "nsg.json" => &[keyed!("/properties/securityRules", SecurityRule, "name", None)],
         "route-table.json" => &[keyed!("/properties/routes", Route, "name", None)],
         "subnets.json" => &[keyed!("/resources", Subnet, "name", None)],
-        "firewall-policy.json" => &[keyed!("/resources/0/properties/ruleCollections", RuleCollection, "name", Some("/rules"))],
+        "firewall-policy.json" => &[keyed!(
+            "/resources/0/properties/ruleCollections",
+            RuleCollection,
+            "name",
+            Some("/rules")
+        )],
         "firewall-classic.json" => &[
             keyed!("/networkRuleCollections", RuleCollection, "name", Some("/properties/rules")),
             keyed!("/applicationRuleCollections", RuleCollection, "name", Some("/properties/rules")),
@@ -256,10 +261,15 @@ mod tests {
     fn rules_are_compared_by_name_not_position() {
         let a = nsg(json!([{"name": "a", "properties": {"priority": 100}}, {"name": "b", "properties": {"priority": 110}}]));
         // A rule inserted first, `b` reordered: only the insertion is a difference.
-        let b = nsg(json!([{"name": "new", "properties": {"priority": 90}}, {"name": "b", "properties": {"priority": 110}}, {"name": "a", "properties": {"priority": 100}}]));
+        let b = nsg(
+            json!([{"name": "new", "properties": {"priority": 90}}, {"name": "b", "properties": {"priority": 110}}, {"name": "a", "properties": {"priority": 100}}]),
+        );
         let d = compare_artifacts(&[a.clone()], &[b], &[]);
         assert_eq!(d.len(), 1);
-        assert_eq!((d[0].key.kind, d[0].key.name.as_str(), d[0].change), (ItemKind::SecurityRule, "new", Change::Added));
+        assert_eq!(
+            (d[0].key.kind, d[0].key.name.as_str(), d[0].change),
+            (ItemKind::SecurityRule, "new", Change::Added)
+        );
         assert!(compare_artifacts(&[a.clone()], &[a], &[]).is_empty());
     }
 
@@ -279,7 +289,10 @@ mod tests {
                 (
                     ItemKind::SecurityRule,
                     Change::Changed,
-                    vec!["properties.destinationAddressPrefix".to_string(), "properties.destinationAddressPrefixes".to_string()]
+                    vec![
+                        "properties.destinationAddressPrefix".to_string(),
+                        "properties.destinationAddressPrefixes".to_string()
+                    ]
                 ),
             ]
         );
@@ -313,7 +326,8 @@ mod tests {
     #[test]
     fn every_rendered_artifact_has_its_keyed_arrays_where_the_layout_says() {
         // A firewall-mode plan fills every keyed array; cutting must leave none behind in a document.
-        let text = ise_model::data::EXAMPLE_ENVIRONMENT.replace(r#""mode": "none""#, r#""mode": "firewall", "firewallPrivateIp": "10.10.2.4""#);
+        let text =
+            ise_model::data::EXAMPLE_ENVIRONMENT.replace(r#""mode": "none""#, r#""mode": "firewall", "firewallPrivateIp": "10.10.2.4""#);
         let env = ise_model::env::load(&text, "example").env.unwrap();
         let plan = crate::plan::build(&env, ise_model::servicetags::ServiceTags::embedded(env.cloud), None).unwrap();
         let artifacts = crate::render::render_all(&plan);
@@ -339,6 +353,8 @@ mod tests {
                 assert_eq!(rest, 0, "{} {}", a.file_name, k.pointer);
             }
         }
-        assert!(items.keys().any(|k| k.kind == ItemKind::FirewallRule && k.artifact == "firewall-policy.json"));
+        assert!(items
+            .keys()
+            .any(|k| k.kind == ItemKind::FirewallRule && k.artifact == "firewall-policy.json"));
     }
 }

@@ -271,7 +271,11 @@ fn ids_by_item(plans: [&Plan; 2]) -> BTreeMap<(ItemKind, String), BTreeSet<Strin
         for s in &p.subnets {
             add(ItemKind::Subnet, &s.name, &s.requirements);
             // subnets.json names a subnet `<vnet>/<subnet>`.
-            add(ItemKind::Subnet, &format!("{}/{}", p.environment.virtual_network.name, s.name), &s.requirements);
+            add(
+                ItemKind::Subnet,
+                &format!("{}/{}", p.environment.virtual_network.name, s.name),
+                &s.requirements,
+            );
         }
         for d in &p.firewall.dependencies {
             add(ItemKind::FirewallRule, &d.id, std::slice::from_ref(&d.id));
@@ -340,14 +344,26 @@ fn effective_changes(new_plan: &Plan, changed: &BTreeSet<ItemKey>, old: &Service
     }
     for r in new_plan.routes.iter().filter(|r| is_tag_address(&r.address_prefix)) {
         if unchanged("route-table.json", ItemKind::Route, None, &r.name) {
-            named.push((ItemKind::Route, None, r.name.clone(), r.address_prefix.clone(), r.requirements.clone()));
+            named.push((
+                ItemKind::Route,
+                None,
+                r.name.clone(),
+                r.address_prefix.clone(),
+                r.requirements.clone(),
+            ));
         }
     }
     for c in &new_plan.firewall.network_rule_collections {
         for r in &c.rules {
             for a in r.destination_addresses.iter().filter(|a| is_tag_address(a)) {
                 if unchanged("firewall-policy.json", ItemKind::FirewallRule, Some(&c.name), &r.name) {
-                    named.push((ItemKind::FirewallRule, Some(c.name.clone()), r.name.clone(), a.clone(), vec![r.name.clone()]));
+                    named.push((
+                        ItemKind::FirewallRule,
+                        Some(c.name.clone()),
+                        r.name.clone(),
+                        a.clone(),
+                        vec![r.name.clone()],
+                    ));
                 }
             }
         }
