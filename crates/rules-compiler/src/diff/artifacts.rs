@@ -264,13 +264,13 @@ mod tests {
         let b = nsg(
             json!([{"name": "new", "properties": {"priority": 90}}, {"name": "b", "properties": {"priority": 110}}, {"name": "a", "properties": {"priority": 100}}]),
         );
-        let d = compare_artifacts(&[a.clone()], &[b], &[]);
+        let d = compare_artifacts(std::slice::from_ref(&a), &[b], &[]);
         assert_eq!(d.len(), 1);
         assert_eq!(
             (d[0].key.kind, d[0].key.name.as_str(), d[0].change),
             (ItemKind::SecurityRule, "new", Change::Added)
         );
-        assert!(compare_artifacts(&[a.clone()], &[a], &[]).is_empty());
+        assert!(compare_artifacts(std::slice::from_ref(&a), std::slice::from_ref(&a), &[]).is_empty());
     }
 
     #[test]

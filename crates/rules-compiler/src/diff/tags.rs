@@ -332,54 +332,50 @@ fn effective_changes(new_plan: &Plan, changed: &BTreeSet<ItemKey>, old: &Service
             name: name.into(),
         })
     };
-    let mut named: Vec<(ItemKind, Option<String>, String, String, Vec<String>)> = Vec::new();
+    // Each unchanged item naming a tag, before the tag's addresses are compared.
+    let mut named: Vec<EffectiveChange> = Vec::new();
+    let mut name = |kind, collection: Option<&str>, item: &str, tag: &str, requirements: &[String]| {
+        named.push(EffectiveChange {
+            kind,
+            collection: collection.map(str::to_string),
+            name: item.to_string(),
+            tag: tag.to_string(),
+            addresses_added: 0,
+            addresses_removed: 0,
+            requirements: requirements.to_vec(),
+        })
+    };
     for r in &new_plan.security_rules {
         for a in [&r.rule.source, &r.rule.destination] {
             if let AddressMatch::Tag(t) = a {
                 if !is_platform_tag(t) && unchanged("nsg.json", ItemKind::SecurityRule, None, &r.rule.name) {
-                    named.push((ItemKind::SecurityRule, None, r.rule.name.clone(), t.clone(), r.requirements.clone()));
+                    name(ItemKind::SecurityRule, None, &r.rule.name, t, &r.requirements);
                 }
             }
         }
     }
     for r in new_plan.routes.iter().filter(|r| is_tag_address(&r.address_prefix)) {
         if unchanged("route-table.json", ItemKind::Route, None, &r.name) {
-            named.push((
-                ItemKind::Route,
-                None,
-                r.name.clone(),
-                r.address_prefix.clone(),
-                r.requirements.clone(),
-            ));
+            name(ItemKind::Route, None, &r.name, &r.address_prefix, &r.requirements);
         }
     }
     for c in &new_plan.firewall.network_rule_collections {
         for r in &c.rules {
             for a in r.destination_addresses.iter().filter(|a| is_tag_address(a)) {
                 if unchanged("firewall-policy.json", ItemKind::FirewallRule, Some(&c.name), &r.name) {
-                    named.push((
-                        ItemKind::FirewallRule,
-                        Some(c.name.clone()),
-                        r.name.clone(),
-                        a.clone(),
-                        vec![r.name.clone()],
-                    ));
+                    name(ItemKind::FirewallRule, Some(&c.name), &r.name, a, std::slice::from_ref(&r.name));
                 }
             }
         }
     }
     let mut out: Vec<EffectiveChange> = named
         .into_iter()
-        .filter_map(|(kind, collection, name, tag, requirements)| {
-            let (before, after) = (v4(old, &tag), v4(new, &tag));
+        .filter_map(|e| {
+            let (before, after) = (v4(old, &e.tag), v4(new, &e.tag));
             (before != after).then(|| EffectiveChange {
-                kind,
-                collection,
-                name,
                 addresses_added: addresses_outside(&after, &before),
                 addresses_removed: addresses_outside(&before, &after),
-                tag,
-                requirements,
+                ..e
             })
         })
         .collect();
