@@ -50,52 +50,64 @@ fn denied_by(rule: &str) -> (String, String) {
     ("Deny".into(), rule.into())
 }
 
-#[test]
-fn callers_reach_443_on_the_caller_rows_and_nothing_else_under_tunneling() {
-    let dir = scratch("callers");
+/// Every (endpoint, mode) with its environment file written into a scratch folder.
+fn cases(name: &str) -> Vec<(&'static str, &'static str, String)> {
+    let dir = scratch(name);
+    let mut out = Vec::new();
     for endpoint in ["internal", "external"] {
         for mode in ["none", "expressRoute", "firewall"] {
-            let e = write(&dir, &format!("{endpoint}-{mode}.json"), &env(endpoint, mode));
-            let case = format!("{endpoint} {mode}");
-            // Internal callers: the internal caller row on both endpoints (an external ISE's
-            // Internet row does not include peered or on-premises networks).
-            assert_eq!(explain(&e, INTERNAL, SUBNET, 443), allowed_by("in-triggers-443-internal"), "{case}");
-            if endpoint == "external" {
-                assert_eq!(explain(&e, EXTERNAL, SUBNET, 443), allowed_by("in-triggers-443-external"), "{case}");
-                assert_eq!(explain(&e, EXTERNAL, SUBNET, 6379), denied_by("deny-all-inbound"), "{case}");
-            }
-            if mode == "none" {
-                // Without tunneling the published Redis rows name VirtualNetwork, which Azure
-                // defines to include peered and on-premises networks.
-                assert_eq!(explain(&e, INTERNAL, SUBNET, 6379), allowed_by("in-redis-6379-6383"), "{case}");
-            } else {
-                assert_eq!(explain(&e, INTERNAL, SUBNET, 6379), denied_by("deny-all-inbound"), "{case}");
-                assert_eq!(explain(&e, INTERNAL, SUBNET, 454), denied_by("deny-all-inbound"), "{case}");
-                assert_eq!(explain(&e, SUBNET, INTERNAL, 6379), denied_by("deny-all-outbound"), "{case}");
-            }
-            // The ISE's own subnets still reach Redis among themselves (outbound, then inbound).
-            let o = isenet(&[
-                "explain",
-                "--env",
-                &e,
-                "--from",
-                "10.10.1.40",
-                "--to",
-                SUBNET,
-                "--port",
-                "6379",
-                "--format",
-                "json",
-            ]);
-            let d = stdout_json(&o);
-            let access: Vec<&str> = d["decisions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x["access"].as_str().unwrap())
-                .collect();
-            assert_eq!(access, ["Allow", "Allow"], "{case}: {d}");
+            out.push((
+                endpoint,
+                mode,
+                write(&dir, &format!("{endpoint}-{mode}.json"), &env(endpoint, mode)),
+            ));
         }
+    }
+    out
+}
+
+#[test]
+fn callers_reach_443_on_the_caller_rows_and_nothing_else_under_tunneling() {
+    for (endpoint, mode, e) in cases("callers") {
+        let case = format!("{endpoint} {mode}");
+        // Internal callers: the internal caller row on both endpoints (an external ISE's
+        // Internet row does not include peered or on-premises networks).
+        assert_eq!(explain(&e, INTERNAL, SUBNET, 443), allowed_by("in-triggers-443-internal"), "{case}");
+        if endpoint == "external" {
+            assert_eq!(explain(&e, EXTERNAL, SUBNET, 443), allowed_by("in-triggers-443-external"), "{case}");
+            assert_eq!(explain(&e, EXTERNAL, SUBNET, 6379), denied_by("deny-all-inbound"), "{case}");
+        }
+        if mode == "none" {
+            // Without tunneling the published Redis rows name VirtualNetwork, which Azure
+            // defines to include peered and on-premises networks.
+            assert_eq!(explain(&e, INTERNAL, SUBNET, 6379), allowed_by("in-redis-6379-6383"), "{case}");
+        } else {
+            assert_eq!(explain(&e, INTERNAL, SUBNET, 6379), denied_by("deny-all-inbound"), "{case}");
+            assert_eq!(explain(&e, INTERNAL, SUBNET, 454), denied_by("deny-all-inbound"), "{case}");
+            assert_eq!(explain(&e, SUBNET, INTERNAL, 6379), denied_by("deny-all-outbound"), "{case}");
+        }
+        // The ISE's own subnets still reach Redis among themselves (outbound, then inbound).
+        let o = isenet(&[
+            "explain",
+            "--env",
+            &e,
+            "--from",
+            "10.10.1.40",
+            "--to",
+            SUBNET,
+            "--port",
+            "6379",
+            "--format",
+            "json",
+        ]);
+        let d = stdout_json(&o);
+        let access: Vec<&str> = d["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["access"].as_str().unwrap())
+            .collect();
+        assert_eq!(access, ["Allow", "Allow"], "{case}: {d}");
     }
 }
 
@@ -128,38 +140,34 @@ fn peer(p: &Value) -> Vec<String> {
 
 #[test]
 fn requirements_show_the_source_and_destination_the_nsg_writes() {
-    let dir = scratch("callers-reqs");
-    for endpoint in ["internal", "external"] {
-        for mode in ["none", "expressRoute", "firewall"] {
-            let e = write(&dir, &format!("{endpoint}-{mode}.json"), &env(endpoint, mode));
-            let out = dir.join(format!("out-{endpoint}-{mode}"));
-            let o = isenet(&["compile", "--env", &e, "--out-dir", &path_str(&out)]);
-            assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-            let nsg: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(&out).join("nsg.json")).unwrap()).unwrap();
-            let reqs = stdout_json(&isenet(&["requirements", "--env", &e, "--format", "json"]));
-            let mut checked = 0;
-            for r in reqs
+    for (endpoint, mode, e) in cases("callers-reqs") {
+        let out = Path::new(&e).with_extension("out");
+        let o = isenet(&["compile", "--env", &e, "--out-dir", &path_str(&out)]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let nsg: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(&out).join("nsg.json")).unwrap()).unwrap();
+        let reqs = stdout_json(&isenet(&["requirements", "--env", &e, "--format", "json"]));
+        let mut checked = 0;
+        for r in reqs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| ["inbound", "outbound"].contains(&r["kind"].as_str().unwrap()))
+        {
+            let id = r["id"].as_str().unwrap();
+            let rule = nsg["properties"]["securityRules"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|r| ["inbound", "outbound"].contains(&r["kind"].as_str().unwrap()))
-            {
-                let id = r["id"].as_str().unwrap();
-                let rule = nsg["properties"]["securityRules"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|x| x["name"] == id)
-                    .unwrap_or_else(|| panic!("{endpoint} {mode}: no rule {id}"));
-                assert_eq!(side(rule, "source"), peer(&r["source"]), "{endpoint} {mode} {id} source");
-                assert_eq!(
-                    side(rule, "destination"),
-                    peer(&r["destination"]),
-                    "{endpoint} {mode} {id} destination"
-                );
-                checked += 1;
-            }
-            assert!(checked > 15, "{endpoint} {mode}");
+                .find(|x| x["name"] == id)
+                .unwrap_or_else(|| panic!("{endpoint} {mode}: no rule {id}"));
+            assert_eq!(side(rule, "source"), peer(&r["source"]), "{endpoint} {mode} {id} source");
+            assert_eq!(
+                side(rule, "destination"),
+                peer(&r["destination"]),
+                "{endpoint} {mode} {id} destination"
+            );
+            checked += 1;
         }
+        assert!(checked > 15, "{endpoint} {mode}");
     }
 }

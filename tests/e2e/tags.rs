@@ -434,6 +434,14 @@ fn rule_tag(r: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `tags diff` of the 2024 and 2025 public snapshots for an environment.
+fn public_diff(env_path: &str, extra: &[&str]) -> Output {
+    let (old, new) = (old_public(), new_public());
+    let mut args = vec!["tags", "diff", &old, &new, "--env", env_path];
+    args.extend_from_slice(extra);
+    isenet(&args)
+}
+
 #[test]
 fn diff_with_an_environment_separates_artifact_changes_from_effective_changes() {
     // 2024-05-06 -> 2025-10-28: every artifact compiles byte-identical (the change number aside), so
@@ -449,7 +457,7 @@ fn diff_with_an_environment_separates_artifact_changes_from_effective_changes() 
         let expected = rules_on_changed_tags(&nsg, &old, &new);
         assert!(!expected.is_empty());
 
-        let o = isenet(&["tags", "diff", &old_public(), &new_public(), "--env", &env_path, "--format", "json"]);
+        let o = public_diff(&env_path, &["--format", "json"]);
         assert_eq!(o.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&o.stdout));
         let doc = stdout_json(&o);
         assert_eq!((doc["affected"].clone(), doc["effective"].clone()), (json!(false), json!(true)));
@@ -469,31 +477,12 @@ fn diff_with_an_environment_separates_artifact_changes_from_effective_changes() 
             assert_eq!(e["addressesRemoved"], outside(&a, &b), "{tag}");
         }
         // The pipeline may ask for a ticket on effective changes too.
-        let o = isenet(&[
-            "tags",
-            "diff",
-            &old_public(),
-            &new_public(),
-            "--env",
-            &env_path,
-            "--fail-on",
-            "effective",
-        ]);
+        let o = public_diff(&env_path, &["--fail-on", "effective"]);
         assert_eq!(o.status.code(), Some(1), "{name}");
 
         // Expanded: each tagged rule changes where its tag's IPv4 addresses changed, its -v6 rule
         // where the IPv6 addresses did, each with exactly that tag responsible.
-        let o = isenet(&[
-            "tags",
-            "diff",
-            &old_public(),
-            &new_public(),
-            "--env",
-            &env_path,
-            "--expand-tags",
-            "--format",
-            "json",
-        ]);
+        let o = public_diff(&env_path, &["--expand-tags", "--format", "json"]);
         assert_eq!(o.status.code(), Some(1), "{name}");
         let doc = stdout_json(&o);
         assert_eq!(doc["affected"], true);
