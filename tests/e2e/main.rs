@@ -2,6 +2,7 @@
 //! that is not declared here would never run, so a test below fails when one is missing.
 
 mod bad_inputs;
+mod callers;
 mod common;
 mod compile;
 mod golden;
@@ -9,6 +10,7 @@ mod hostile;
 mod readme;
 mod schema;
 mod tags;
+mod tags_env;
 mod verify;
 
 #[test]

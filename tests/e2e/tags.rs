@@ -12,15 +12,15 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn isenet(args: &[&str]) -> Output {
+pub(super) fn isenet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_isenet")).args(args).output().unwrap()
 }
 
-fn root() -> PathBuf {
+pub(super) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn path_str(p: &Path) -> String {
+pub(super) fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
@@ -34,20 +34,20 @@ fn new_public() -> String {
     path_str(&root().join("data/servicetags/ServiceTags_Public_20251028.json"))
 }
 
-fn scratch(name: &str) -> PathBuf {
+pub(super) fn scratch(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("isenet-tags-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
     std::fs::create_dir_all(&p).unwrap();
     p
 }
 
-fn write(dir: &Path, name: &str, v: &Value) -> String {
+pub(super) fn write(dir: &Path, name: &str, v: &Value) -> String {
     let p = dir.join(name);
     std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
     path_str(&p)
 }
 
-fn stdout_json(o: &Output) -> Value {
+pub(super) fn stdout_json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}\nstderr: {}",
@@ -195,7 +195,7 @@ fn raw_file(path: &str) -> RawFile {
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
+pub(super) fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("not an array: {v}"))
         .iter()
@@ -409,8 +409,44 @@ fn compiled_nsg(dir: &Path, extra: &[&str]) -> Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
 }
 
+/// The IPv4 addresses of `a` outside `b` (both merged intervals).
+fn outside(a: &[(u128, u128)], b: &[(u128, u128)]) -> u64 {
+    let mut n = 0u128;
+    for &(lo, hi) in a {
+        let mut covered = 0u128;
+        for &(blo, bhi) in b {
+            let (l, h) = (lo.max(blo), hi.min(bhi));
+            if l <= h {
+                covered += h - l + 1;
+            }
+        }
+        n += hi - lo + 1 - covered;
+    }
+    n as u64
+}
+
+/// The tag of a rule's source or destination that is a service tag (not a platform tag).
+fn rule_tag(r: &Value) -> Option<String> {
+    ["sourceAddressPrefix", "destinationAddressPrefix"]
+        .iter()
+        .filter_map(|f| r["properties"][f].as_str())
+        .find(|a| *a != "*" && a.parse::<IpAddr>().is_err() && !a.contains('/') && !PLATFORM.contains(a))
+        .map(str::to_string)
+}
+
+/// `tags diff` of the 2024 and 2025 public snapshots for an environment.
+fn public_diff(env_path: &str, extra: &[&str]) -> Output {
+    let (old, new) = (old_public(), new_public());
+    let mut args = vec!["tags", "diff", &old, &new, "--env", env_path];
+    args.extend_from_slice(extra);
+    isenet(&args)
+}
+
 #[test]
-fn diff_with_an_environment_names_the_rules_that_change_and_exits_1() {
+fn diff_with_an_environment_separates_artifact_changes_from_effective_changes() {
+    // 2024-05-06 -> 2025-10-28: every artifact compiles byte-identical (the change number aside), so
+    // no deployment is needed (exit 0); the tagged rules are effective changes. With --expand-tags
+    // the prefixes are written into the rules: those change (exit 1).
     let dir = scratch("diff-env");
     let (old, new) = (raw_file(&old_public()), raw_file(&new_public()));
     for (name, mode) in [("none", json!({"mode": "none"})), ("expressroute", json!({"mode": "expressRoute"}))] {
@@ -421,23 +457,78 @@ fn diff_with_an_environment_names_the_rules_that_change_and_exits_1() {
         let expected = rules_on_changed_tags(&nsg, &old, &new);
         assert!(!expected.is_empty());
 
-        let o = isenet(&["tags", "diff", &old_public(), &new_public(), "--env", &env_path, "--format", "json"]);
-        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = public_diff(&env_path, &["--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&o.stdout));
+        let doc = stdout_json(&o);
+        assert_eq!((doc["affected"].clone(), doc["effective"].clone()), (json!(false), json!(true)));
+        assert_eq!(doc["impact"]["artifacts"], json!([]), "{name}");
+        // Summarised: the whole-cloud lists only with --all.
+        assert!(doc["diff"].is_null());
+        assert_eq!(doc["summary"]["tagsRemoved"], 3);
+        let effective = doc["impact"]["effective"].as_array().unwrap();
+        let got: BTreeSet<String> = effective.iter().map(|e| e["name"].as_str().unwrap().to_string()).collect();
+        assert_eq!(got, expected, "{name}");
+        for e in effective {
+            assert_eq!(e["kind"], "securityRule");
+            let tag = rule_tag(rule(&nsg, e["name"].as_str().unwrap())).unwrap();
+            assert_eq!(e["tag"], tag.as_str());
+            let (a, b) = (merge(old.tags[&tag].v4.clone()), merge(new.tags[&tag].v4.clone()));
+            assert_eq!(e["addressesAdded"], outside(&b, &a), "{tag}");
+            assert_eq!(e["addressesRemoved"], outside(&a, &b), "{tag}");
+        }
+        // The pipeline may ask for a ticket on effective changes too.
+        let o = public_diff(&env_path, &["--fail-on", "effective"]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+
+        // Expanded: each tagged rule changes where its tag's IPv4 addresses changed, its -v6 rule
+        // where the IPv6 addresses did, each with exactly that tag responsible.
+        let o = public_diff(&env_path, &["--expand-tags", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
         let doc = stdout_json(&o);
         assert_eq!(doc["affected"], true);
-        let rules = doc["impact"]["rules"].as_array().unwrap();
-        let got: BTreeSet<String> = rules.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
-        assert_eq!(got, expected, "{name}");
-        for r in rules {
-            assert_eq!(r["change"], "changed");
-            assert!(!r["tags"].as_array().unwrap().is_empty());
+        let mut want = BTreeMap::new();
+        for r in nsg["properties"]["securityRules"].as_array().unwrap() {
+            let Some(tag) = rule_tag(r) else { continue };
+            let rule_name = r["name"].as_str().unwrap().to_string();
+            let (a, b) = (&old.tags[&tag], &new.tags[&tag]);
+            if merge(a.v4.clone()) != merge(b.v4.clone()) {
+                want.insert(rule_name.clone(), tag.clone());
+            }
+            // Under forced tunneling the local end is the address space: no -v6 rule is written.
+            if name == "none" && merge(a.v6.clone()) != merge(b.v6.clone()) {
+                want.insert(format!("{rule_name}-v6"), tag.clone());
+            }
         }
+        let got: BTreeMap<String, String> = doc["impact"]["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["artifact"] == "nsg.json" && a["kind"] == "securityRule")
+            .map(|a| {
+                assert_eq!(a["change"], "changed", "{a}");
+                assert_eq!(strings(&a["tags"]).len(), 1, "{a}");
+                (a["name"].as_str().unwrap().to_string(), strings(&a["tags"])[0].clone())
+            })
+            .collect();
+        assert_eq!(got, want, "{name}");
 
         // The same file twice: nothing changes, exit 0.
-        let o = isenet(&["tags", "diff", &new_public(), &new_public(), "--env", &env_path]);
+        let o = isenet(&[
+            "tags",
+            "diff",
+            &new_public(),
+            &new_public(),
+            "--env",
+            &env_path,
+            "--fail-on",
+            "effective",
+        ]);
         assert_eq!(o.status.code(), Some(0));
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.contains(": not affected (0 rule(s), 0 route(s) change)"), "{text}");
+        assert!(
+            text.starts_with("environment contoso-ise: 0 artifact change(s), 0 effective change(s)\n"),
+            "{text}"
+        );
     }
 
     // Files of another cloud than the environment: E0902 naming the file.
@@ -481,7 +572,19 @@ fn diff_counts_a_tag_whose_addresses_are_only_recut_as_unchanged_for_the_environ
     }
     let recut = write(&dir, "recut.json", &doc);
     let env_path = write(&dir, "env.json", &example());
-    let o = isenet(&["tags", "diff", &new_public(), &recut, "--env", &env_path, "--format", "json"]);
+    let o = isenet(&[
+        "tags",
+        "diff",
+        &new_public(),
+        &recut,
+        "--env",
+        &env_path,
+        "--all",
+        "--fail-on",
+        "effective",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
     let out = stdout_json(&o);
     let changed = &out["diff"]["changedTags"];
@@ -489,6 +592,10 @@ fn diff_counts_a_tag_whose_addresses_are_only_recut_as_unchanged_for_the_environ
     assert_eq!(changed[0]["name"], "Storage");
     assert_eq!(changed[0]["ipv4Changed"], false);
     assert_eq!(out["affected"], false);
+    assert_eq!(out["effective"], false);
+    // Expanded, the same aggregated prefixes are written: still nothing to deploy.
+    let o = isenet(&["tags", "diff", &new_public(), &recut, "--env", &env_path, "--expand-tags"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
 }
 
 // ---- compile --expand-tags ----------------------------------------------------------------------

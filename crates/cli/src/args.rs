@@ -168,8 +168,9 @@ pub enum TagsCommand {
         format: ErrorFormat,
     },
     /// Tags and prefixes added and removed between two service-tag files of one cloud; with --env,
-    /// the generated NSG rules and routes that change. Exit 1 when the environment is affected, 0
-    /// otherwise (without --env always 0: the diff is informational), 2 on bad input.
+    /// what the new file changes for the environment: the items of every artifact `compile` writes
+    /// that differ (exit 1), and the unchanged rules whose tags' addresses changed (effective
+    /// changes: exit 0 unless --fail-on effective). Without --env always 0; 2 on bad input.
     Diff {
         /// The older service-tag file.
         old: PathBuf,
@@ -184,10 +185,23 @@ pub enum TagsCommand {
         /// Port-table version of the compared plans (default the latest).
         #[arg(long, requires = "env")]
         table_version: Option<String>,
+        /// With --env: also list every tag and prefix of the whole-cloud diff (otherwise summarised).
+        #[arg(long)]
+        all: bool,
+        /// With --env: what exits 1. `artifacts` (default): an artifact changes; `effective`: also
+        /// when only the addresses behind a named tag change.
+        #[arg(long, value_enum, default_value_t = FailOn::Artifacts, requires = "env")]
+        fail_on: FailOn,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
         format: ErrorFormat,
     },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Artifacts,
+    Effective,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,7 +1,8 @@
 //! Resolves the requirement table for one environment: keeps the rows whose condition holds (access
 //! endpoint, custom DNS, tunneling mode, table version), replaces tags that do not work in NSGs in
-//! the environment's cloud by the published address lists, narrows the external 443 source to the
-//! declared callers, and expands outbound destinations. The result is still symbolic where the
+//! the environment's cloud by the published address lists, admits the declared callers on the 443
+//! caller rows, names the address space where forced tunneling makes the VirtualNetwork tag mean
+//! the Internet, and expands outbound destinations. The result is still symbolic where the
 //! table names service tags: turning tags into rules is the compiler's job.
 
 use crate::cloud::CloudId;
@@ -68,9 +69,20 @@ pub struct Resolved {
     pub notes: Vec<String>,
 }
 
-fn applies(cond: Condition, env: &Environment) -> bool {
+/// The caller rows of the table: request and webhook triggers and run history on 443, from inside
+/// the network (internal ISE) or from the Internet (external ISE). Declared callers are admitted
+/// here and nowhere else.
+pub const INTERNAL_CALLERS_ROW: &str = "in-triggers-443-internal";
+pub const EXTERNAL_CALLERS_ROW: &str = "in-triggers-443-external";
+
+fn applies(req: &Requirement, env: &Environment) -> bool {
     let mode = env.forced_tunneling.mode;
-    match cond {
+    // An external ISE's declared internal callers (peered networks, on premises) reach 443 too: the
+    // external row admits only the Internet or the external callers.
+    if req.id == INTERNAL_CALLERS_ROW && !env.internal_callers.is_empty() {
+        return true;
+    }
+    match req.condition {
         Condition::Always => true,
         Condition::Internal => env.access_endpoint == AccessEndpoint::Internal,
         Condition::External => env.access_endpoint == AccessEndpoint::External,
@@ -192,13 +204,46 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
             .collect();
     }
     let mut source = source;
-    if req.id == "in-triggers-443-external" && !env.external_callers.is_empty() {
+    if req.id == EXTERNAL_CALLERS_ROW && !env.external_callers.is_empty() {
         source = Peer::prefixes("external callers", env.external_callers.clone());
         notes.push("Internet narrowed to externalCallers".into());
+    }
+    if req.id == INTERNAL_CALLERS_ROW && env.access_endpoint == AccessEndpoint::External {
+        source = Peer::prefixes("internal callers", env.internal_callers.clone());
+        notes.push("external ISE: admits the declared internalCallers".into());
     }
     let destination = peer(&req.destination, env, req.kind, &mut notes);
     let ports = req.ports.clone().unwrap_or_default();
     vec![base(source, destination, req.protocol.clone(), ports, req.id.clone(), notes)]
+}
+
+/// Under forced tunneling the VirtualNetwork tag takes in the routes' 0.0.0.0/0, i.e. the whole
+/// Internet, so an NSG row naming it is written with the network it means instead: the ISE's own
+/// address space, plus the declared internal callers on the caller row (and nowhere else).
+fn untunneled(mut r: Resolved, env: &Environment) -> Resolved {
+    let nsg_row = matches!(r.kind, Kind::Inbound | Kind::Outbound);
+    if !nsg_row || !env.forced_tunneling.mode.is_tunneled() {
+        return r;
+    }
+    let vnet = &env.virtual_network;
+    let mut replaced = false;
+    for (peer, caller_end) in [(&mut r.source, r.id == INTERNAL_CALLERS_ROW), (&mut r.destination, false)] {
+        if !matches!(peer, Peer::Tag { name } if name == "VirtualNetwork") {
+            continue;
+        }
+        replaced = true;
+        *peer = if caller_end && !env.internal_callers.is_empty() {
+            let label = format!("address space of {} + internal callers", vnet.name);
+            Peer::prefixes(label, vnet.address_space.iter().chain(&env.internal_callers).copied().collect())
+        } else {
+            Peer::prefixes(format!("address space of {}", vnet.name), vnet.address_space.clone())
+        };
+    }
+    if replaced {
+        r.notes
+            .push("forced tunneling: VirtualNetwork would include 0.0.0.0/0, the address space is named instead".into());
+    }
+    r
 }
 
 /// The requirements that apply to `env` under table version `version` (the latest when `None`).
@@ -210,8 +255,9 @@ pub fn resolve(env: &Environment, version: Option<&str>) -> Vec<Resolved> {
     requirement::model()
         .iter()
         .filter(|r| versions.iter().position(|x| *x == r.since).is_some_and(|i| i <= cutoff))
-        .filter(|r| applies(r.condition, env))
+        .filter(|r| applies(r, env))
         .flat_map(|r| resolve_row(r, env))
+        .map(|r| untunneled(r, env))
         .collect()
 }
 

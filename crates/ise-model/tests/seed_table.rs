@@ -175,6 +175,46 @@ fn external_callers_replace_the_internet_source() {
 }
 
 #[test]
+fn internal_callers_are_on_the_caller_row_of_both_endpoints_and_nowhere_else() {
+    for (endpoint, mode) in [
+        ("internal", "none"),
+        ("internal", "expressRoute"),
+        ("external", "none"),
+        ("external", "expressRoute"),
+    ] {
+        let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
+        v["accessEndpoint"] = endpoint.into();
+        v["forcedTunneling"] = serde_json::json!({ "mode": mode });
+        v["internalCallers"] = serde_json::json!(["172.16.0.0/16"]);
+        let env = env::load(&v.to_string(), "t").env.unwrap();
+        let caller: ipnet::Ipv4Net = "172.16.0.0/16".parse().unwrap();
+        let names_caller = |p: &Peer| matches!(p, Peer::Prefixes { prefixes, .. } if prefixes.contains(&caller));
+        let reqs = resolve(&env, None);
+        let rows: Vec<&str> = reqs
+            .iter()
+            .filter(|r| names_caller(&r.source) || names_caller(&r.destination))
+            .map(|r| r.id.as_str())
+            .collect();
+        // Without tunneling an internal ISE's caller row names VirtualNetwork, which holds them.
+        let expected: &[&str] = if (endpoint, mode) == ("internal", "none") {
+            &[]
+        } else {
+            &["in-triggers-443-internal"]
+        };
+        assert_eq!(rows, expected, "{endpoint} {mode}");
+        let row = reqs.iter().find(|r| r.id == "in-triggers-443-internal").unwrap();
+        assert_eq!(row.ports, [ise_model::ports::PortRange { lo: 443, hi: 443 }]);
+        // Under tunneling no NSG row names VirtualNetwork (it would hold 0.0.0.0/0).
+        if mode != "none" {
+            let vnet = Peer::Tag {
+                name: "VirtualNetwork".into(),
+            };
+            assert!(reqs.iter().all(|r| r.source != vnet && r.destination != vnet), "{endpoint} {mode}");
+        }
+    }
+}
+
+#[test]
 fn older_table_versions_drop_later_rows() {
     let env = environment(CloudId::Public, "westus2", "external");
     let ids = |v: Option<&str>| resolve(&env, v).into_iter().map(|r| r.id).collect::<Vec<_>>();

@@ -51,6 +51,8 @@ pub fn run(cli: &Cli) -> Exit {
                 env,
                 expand_tags,
                 table_version,
+                all,
+                fail_on,
                 format,
             } => tags::diff(
                 cli,
@@ -60,6 +62,8 @@ pub fn run(cli: &Cli) -> Exit {
                     env: env.as_deref(),
                     expand_tags: *expand_tags,
                     table_version: table_version.as_deref(),
+                    all: *all,
+                    fail_on: *fail_on,
                     format: *format,
                 },
             ),

@@ -1,13 +1,14 @@
 //! `isenet tags show` and `isenet tags diff`.
 
-use crate::args::{Cli, CloudArg, ErrorFormat};
+use crate::args::{Cli, CloudArg, ErrorFormat, FailOn};
 use crate::{input, output, Exit};
 use ipnet::{Ipv4Net, Ipv6Net};
 use ise_model::cloud::{self, CloudId};
 use ise_model::codes::{E_LOCATION, E_TAGS_WRONG_CLOUD, E_TAG_UNKNOWN};
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::{ServiceTags, TagEntry};
-use rules_compiler::diff::tags::{self as tagdiff, Change, Impact, TagDiff};
+use rules_compiler::diff::artifacts::{Change, ItemKind};
+use rules_compiler::diff::tags::{self as tagdiff, Impact, TagDiff};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -164,7 +165,8 @@ pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option
     Exit::Ok
 }
 
-fn diff_text(d: &TagDiff) -> String {
+/// The whole-cloud diff: a summary line, and with `full` every tag and prefix.
+fn diff_text(d: &TagDiff, full: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -180,6 +182,10 @@ fn diff_text(d: &TagDiff) -> String {
         d.prefixes_added(),
         d.prefixes_removed()
     );
+    if !full {
+        let _ = writeln!(out, "  (--all lists every tag and prefix)");
+        return out;
+    }
     for t in &d.added_tags {
         let _ = writeln!(out, "added tag {t}");
     }
@@ -227,39 +233,70 @@ fn change_word(c: Change) -> &'static str {
     }
 }
 
+/// `rule out-storage-80-443-445`, `firewall rule ise-network-dependencies/fw-net-storage`.
+fn item_text(kind: ItemKind, collection: Option<&str>, name: &str) -> String {
+    let word = match kind {
+        ItemKind::Document => return "document".into(),
+        ItemKind::SecurityRule => "rule",
+        ItemKind::Route => "route",
+        ItemKind::Subnet => "subnet",
+        ItemKind::RuleCollection => "rule collection",
+        ItemKind::FirewallRule => "firewall rule",
+        ItemKind::Requirement => "requirement",
+        ItemKind::FirewallDependency => "firewall dependency",
+    };
+    match collection {
+        Some(c) => format!("{word} {c}/{name}"),
+        None => format!("{word} {name}"),
+    }
+}
+
 fn impact_text(i: &Impact) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "environment {}{}: {} ({} rule(s), {} route(s) change)",
+        "environment {}{}: {} artifact change(s), {} effective change(s)",
         i.environment,
         if i.expanded { " (tags expanded)" } else { "" },
-        if i.affected() { "affected" } else { "not affected" },
-        i.rules.len(),
-        i.routes.len()
+        i.artifacts.len(),
+        i.effective.len()
     );
-    for r in &i.rules {
-        let tags = if r.tags.is_empty() {
+    if i.artifacts.is_empty() {
+        let _ = writeln!(out, "  every artifact is unchanged (the change number aside): nothing to deploy");
+    } else {
+        let _ = writeln!(out, "artifact changes (deploy them):");
+    }
+    for a in &i.artifacts {
+        let fields = if a.fields.is_empty() {
             String::new()
         } else {
-            format!(" (tags: {})", r.tags.join(", "))
+            format!(" ({})", a.fields.join(", "))
+        };
+        let tags = if a.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" [tags: {}]", a.tags.join(", "))
         };
         let _ = writeln!(
             out,
-            "  rule {} {:?} {} {}{tags}",
-            change_word(r.change),
-            r.direction,
-            r.priority,
-            r.name
+            "  {} {} {}{fields}{tags}",
+            a.key.artifact,
+            item_text(a.key.kind, a.key.collection.as_deref(), &a.key.name),
+            change_word(a.change)
         );
     }
-    for r in &i.routes {
-        let tags = if r.tags.is_empty() {
-            String::new()
-        } else {
-            format!(" (tags: {})", r.tags.join(", "))
-        };
-        let _ = writeln!(out, "  route {} {} {}{tags}", change_word(r.change), r.name, r.address_prefix);
+    if !i.effective.is_empty() {
+        let _ = writeln!(out, "effective changes (Azure resolves the tags itself; nothing to deploy):");
+    }
+    for e in &i.effective {
+        let _ = writeln!(
+            out,
+            "  {}: {} +{} -{} IPv4 addresses",
+            item_text(e.kind, e.collection.as_deref(), &e.name),
+            e.tag,
+            e.addresses_added,
+            e.addresses_removed
+        );
     }
     out
 }
@@ -270,7 +307,29 @@ pub struct DiffArgs<'a> {
     pub env: Option<&'a Path>,
     pub expand_tags: bool,
     pub table_version: Option<&'a str>,
+    pub all: bool,
+    pub fail_on: FailOn,
     pub format: ErrorFormat,
+}
+
+/// The environment's impact, or the diagnostics (naming the tag file they concern).
+fn env_impact(cli: &Cli, a: &DiffArgs, path: &Path, old: &ServiceTags, new: &ServiceTags, d: &TagDiff) -> Result<Impact, Vec<Diagnostic>> {
+    let (env, _warnings) = input::environment(Some(path), cli.deny_warnings)?;
+    let wrong: Vec<Diagnostic> = [(old, a.old), (new, a.new)]
+        .into_iter()
+        .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&p.display().to_string())))
+        .collect();
+    if !wrong.is_empty() {
+        return Err(wrong);
+    }
+    let compile = |tags: &ServiceTags, tag_path: &Path| {
+        tagdiff::compile(&env, tags, a.table_version, a.expand_tags)
+            .map_err(|diags| input::name_stage_diagnostics(diags, Some(path), Some(tag_path)))
+    };
+    match (compile(old, a.old), compile(new, a.new)) {
+        (Ok(o), Ok(n)) => Ok(tagdiff::compare(&env, &o, &n, old, new, d)),
+        (o, n) => Err(o.err().into_iter().chain(n.err()).flatten().collect()),
+    }
 }
 
 pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
@@ -286,43 +345,43 @@ pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
         Ok(d) => d,
         Err(d) => return fail(vec![d.in_file(&a.new.display().to_string())]),
     };
-    let impact = match a.env {
-        None => None,
-        Some(env_path) => {
-            let (env, _warnings) = match input::environment(Some(env_path), cli.deny_warnings) {
-                Ok(x) => x,
-                Err(diags) => return fail(diags),
-            };
-            let wrong: Vec<Diagnostic> = [(&old, a.old), (&new, a.new)]
-                .into_iter()
-                .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&p.display().to_string())))
-                .collect();
-            if !wrong.is_empty() {
-                return fail(wrong);
-            }
-            let plan = |tags: &ServiceTags, path: &Path| {
-                tagdiff::plan_for(&env, tags, a.table_version, a.expand_tags)
-                    .map_err(|diags| input::name_stage_diagnostics(diags, Some(env_path), Some(path)))
-            };
-            match (plan(&old, a.old), plan(&new, a.new)) {
-                (Ok(o), Ok(n)) => Some(tagdiff::compare(&env, &o, &n, &old, &new, a.expand_tags)),
-                (o, n) => return fail(o.err().into_iter().chain(n.err()).flatten().collect()),
-            }
-        }
+    let impact = match a.env.map(|path| env_impact(cli, a, path, &old, &new, &d)).transpose() {
+        Ok(i) => i,
+        Err(diags) => return fail(diags),
     };
+    // The environment's impact first; the whole-cloud diff in full without --env or with --all.
+    let full = impact.is_none() || a.all;
     match a.format {
         ErrorFormat::Json => {
-            let doc = json!({ "diff": d, "impact": impact, "affected": impact.as_ref().map(Impact::affected) });
+            let doc = json!({
+                "impact": impact,
+                "affected": impact.as_ref().map(Impact::artifacts_changed),
+                "effective": impact.as_ref().map(Impact::effective_changed),
+                "summary": {
+                    "cloud": d.cloud,
+                    "oldChangeNumber": d.old_change_number,
+                    "newChangeNumber": d.new_change_number,
+                    "tagsAdded": d.added_tags.len(),
+                    "tagsRemoved": d.removed_tags.len(),
+                    "tagsChanged": d.changed_tags.len(),
+                    "prefixesAdded": d.prefixes_added(),
+                    "prefixesRemoved": d.prefixes_removed(),
+                },
+                "diff": full.then_some(&d),
+            });
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
         ErrorFormat::Text => {
-            print!("{}", diff_text(&d));
             if let Some(i) = &impact {
                 print!("{}", impact_text(i));
             }
+            print!("{}", diff_text(&d, full));
         }
     }
-    if impact.as_ref().is_some_and(Impact::affected) {
+    let fails = impact
+        .as_ref()
+        .is_some_and(|i| i.artifacts_changed() || (a.fail_on == FailOn::Effective && i.effective_changed()));
+    if fails {
         Exit::Findings
     } else {
         Exit::Ok

@@ -1,3 +1,5 @@
-//! Comparisons: what a new service-tag file changes for an environment.
+//! Comparisons: artifacts item by item (`artifacts`), and what a new service-tag file changes for
+//! an environment (`tags`).
 
+pub mod artifacts;
 pub mod tags;

@@ -1,23 +1,29 @@
 //! `isenet tags diff`: what changed between two service-tag files of one cloud (tags added and
-//! removed, prefixes added and removed per tag), and, for an environment, which generated NSG rules
-//! and routes change. The weekly pipeline decides from the latter whether a change ticket is needed.
+//! removed, prefixes added and removed per tag), and what the new file changes for an environment.
+//! The weekly pipeline decides from the latter whether a change ticket is needed.
 //!
-//! A rule or route is affected when it is added, removed or different in the plan built with the
-//! new file, or when it names a tag whose IPv4 addresses differ (compared aggregated, so a file
-//! that merely splits or merges prefixes changes nothing). IPv6 prefixes never reach the IPv4-only
-//! ISE; they matter only for the `-v6` rules of `--expand-tags`, which the plan comparison catches
-//! when the impact is computed on expanded plans.
+//! The environment is compiled with each file and every artifact `compile` writes is compared item
+//! by item ([`artifacts`]), ignoring only the file's change number: any difference needs a
+//! deployment. Apart from those, an unchanged rule, route or firewall rule that names a tag whose
+//! IPv4 addresses changed is an effective change: Azure resolves the tag itself, so nothing is
+//! deployed, but what the rule admits moves. IPv4 only: the ISE subnets are IPv4, and a tag's IPv6
+//! prefixes reach the artifacts only through the `-v6` rules of `--expand-tags`, which the artifact
+//! comparison catches.
 
-use crate::azure::nsg::{AddressMatch, Direction};
+use super::artifacts::{self, Change, ItemKey, ItemKind};
+use crate::azure::nsg::AddressMatch;
 use crate::plan::expand;
-use crate::plan::{self, Plan, PlanRoute, PlanRule};
-use ipnet::IpNet;
+use crate::plan::{self, DependencyTarget, NetworkDestination, Plan};
+use crate::render;
+use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::E_TAGS_CLOUD_MISMATCH;
 use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
+use ise_model::resolve::Peer;
 use ise_model::servicetags::is_platform_tag;
 use ise_model::servicetags::{ServiceTags, TagEntry};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One tag present in both files whose prefixes or network features differ.
@@ -129,171 +135,301 @@ pub fn diff(old: &ServiceTags, new: &ServiceTags) -> Result<TagDiff, Diagnostic>
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    Added,
-    Removed,
-    Changed,
+/// A tag whose change can alter what an artifact admits: added or removed, or its addresses or
+/// network features changed (a file that only recuts prefixes changes nothing).
+fn material_tags(d: &TagDiff) -> BTreeSet<String> {
+    let changed = d
+        .changed_tags
+        .iter()
+        .filter(|c| c.ipv4_changed || c.ipv6_changed || c.network_features.is_some())
+        .map(|c| c.name.clone());
+    d.added_tags.iter().chain(&d.removed_tags).cloned().chain(changed).collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One item of an artifact that differs between the compiles, with the tags responsible.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RuleImpact {
-    pub name: String,
-    pub direction: Direction,
-    /// Priority in the new plan (the old one for a removed rule).
-    pub priority: u32,
+pub struct ArtifactChange {
+    #[serde(flatten)]
+    pub key: ItemKey,
     pub change: Change,
-    /// Tags the rule names whose IPv4 addresses changed.
+    /// Paths inside the item that differ (for a changed item).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Tags of the diff behind the item: named by it or by the requirements it serves.
     pub tags: Vec<String>,
     pub requirements: Vec<String>,
 }
 
+/// A deployed item that stays byte-identical while the addresses of a tag it names change: Azure
+/// applies the new addresses itself, no deployment is needed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RouteImpact {
+pub struct EffectiveChange {
+    /// `securityRule`, `route` or `firewallRule`.
+    pub kind: ItemKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
     pub name: String,
-    pub address_prefix: String,
-    pub change: Change,
-    pub tags: Vec<String>,
+    pub tag: String,
+    /// IPv4 addresses the tag gained and lost (the ISE is IPv4 only).
+    pub addresses_added: u64,
+    pub addresses_removed: u64,
     pub requirements: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Impact {
     pub environment: String,
-    /// Whether the plans compared were expanded (`compile --expand-tags`).
+    /// Whether the artifacts compared were expanded (`compile --expand-tags`).
     pub expanded: bool,
-    pub rules: Vec<RuleImpact>,
-    pub routes: Vec<RouteImpact>,
+    /// Items of the artifacts `compile` writes that differ (a deployment is needed).
+    pub artifacts: Vec<ArtifactChange>,
+    /// Unchanged items naming a tag whose addresses changed.
+    pub effective: Vec<EffectiveChange>,
 }
 
 impl Impact {
-    /// Whether the generated artifacts or what they admit change: a change ticket is needed.
-    pub fn affected(&self) -> bool {
-        !self.rules.is_empty() || !self.routes.is_empty()
+    /// Whether an artifact changes: a change ticket is needed.
+    pub fn artifacts_changed(&self) -> bool {
+        !self.artifacts.is_empty()
+    }
+    /// Whether what the unchanged artifacts admit changes.
+    pub fn effective_changed(&self) -> bool {
+        !self.effective.is_empty()
     }
 }
 
-/// Tag names whose IPv4 addresses differ between the files (a tag missing from one file counts).
-fn ipv4_differs(tag: &str, old: &ServiceTags, new: &ServiceTags) -> bool {
-    match (old.get(tag), new.get(tag)) {
-        (Some(o), Some(n)) => o.aggregated_ipv4() != n.aggregated_ipv4(),
-        (None, None) => false,
-        _ => true,
+/// The plan of the environment with one tag file: as built, and as rendered (expanded when
+/// `compile --expand-tags` is compared).
+pub struct Compiled {
+    pub plan: Plan,
+    pub expanded: Option<Plan>,
+}
+
+impl Compiled {
+    /// The plan the artifacts are rendered from.
+    pub fn rendered(&self) -> &Plan {
+        self.expanded.as_ref().unwrap_or(&self.plan)
     }
 }
 
-fn rule_tags(r: &PlanRule, old: &ServiceTags, new: &ServiceTags) -> Vec<String> {
-    let mut out: Vec<String> = [&r.rule.source, &r.rule.destination]
+/// Compiles the environment with one file, as `compile` (with `--expand-tags` when `expand_tags`).
+pub fn compile(env: &Environment, tags: &ServiceTags, table_version: Option<&str>, expand_tags: bool) -> Result<Compiled, Vec<Diagnostic>> {
+    let plan = plan::build(env, tags, table_version)?;
+    let expanded = if expand_tags { Some(expand::expand(&plan, tags)?) } else { None };
+    Ok(Compiled { plan, expanded })
+}
+
+/// Values that differ between compiles with two files without changing anything deployed.
+const IGNORED: &[(&str, &str)] = &[("plan.json", "/serviceTagsChangeNumber")];
+
+/// Whether a firewall address is a service tag (not `*`, an IP, a CIDR or an IP range).
+fn is_tag_address(a: &str) -> bool {
+    a.starts_with(|c: char| c.is_ascii_alphabetic())
+}
+
+/// Requirement (or firewall dependency) ids -> the non-platform tags they name, from the plans as
+/// built (before expansion, the tags are still names).
+fn tags_by_id(plans: [&Plan; 2]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in plans {
+        for r in &p.requirements {
+            for peer in [&r.source, &r.destination] {
+                if let Peer::Tag { name } = peer {
+                    if !is_platform_tag(name) {
+                        out.entry(r.id.clone()).or_default().insert(name.clone());
+                    }
+                }
+            }
+        }
+        for d in &p.firewall.dependencies {
+            if let DependencyTarget::Network {
+                destination: NetworkDestination::ServiceTag { name },
+                ..
+            } = &d.target
+            {
+                out.entry(d.id.clone()).or_default().insert(name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// (kind, name) of a rendered plan's items -> the requirement ids they serve.
+fn ids_by_item(plans: [&Plan; 2]) -> BTreeMap<(ItemKind, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(ItemKind, String), BTreeSet<String>> = BTreeMap::new();
+    let mut add = |kind, name: &str, ids: &[String]| out.entry((kind, name.to_string())).or_default().extend(ids.iter().cloned());
+    for p in plans {
+        for r in &p.security_rules {
+            add(ItemKind::SecurityRule, &r.rule.name, &r.requirements);
+        }
+        for r in &p.routes {
+            add(ItemKind::Route, &r.name, &r.requirements);
+        }
+        for s in &p.subnets {
+            add(ItemKind::Subnet, &s.name, &s.requirements);
+            // subnets.json names a subnet `<vnet>/<subnet>`.
+            add(
+                ItemKind::Subnet,
+                &format!("{}/{}", p.environment.virtual_network.name, s.name),
+                &s.requirements,
+            );
+        }
+        for d in &p.firewall.dependencies {
+            add(ItemKind::FirewallRule, &d.id, std::slice::from_ref(&d.id));
+            add(ItemKind::FirewallDependency, &d.id, std::slice::from_ref(&d.id));
+        }
+        for r in &p.requirements {
+            add(ItemKind::Requirement, &r.id, std::slice::from_ref(&r.id));
+        }
+    }
+    out
+}
+
+/// Every string of a JSON value.
+fn strings(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) => {
+            out.insert(s.to_ascii_lowercase());
+        }
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// The addresses of `a` not in `b`; both aggregated (sorted, disjoint).
+fn addresses_outside(a: &[Ipv4Net], b: &[Ipv4Net]) -> u64 {
+    let range = |n: &Ipv4Net| (u64::from(u32::from(n.network())), u64::from(u32::from(n.broadcast())));
+    let total: u64 = a.iter().map(|n| range(n).1 - range(n).0 + 1).sum();
+    let mut common = 0;
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let ((alo, ahi), (blo, bhi)) = (range(&a[i]), range(&b[j]));
+        let (lo, hi) = (alo.max(blo), ahi.min(bhi));
+        if lo <= hi {
+            common += hi - lo + 1;
+        }
+        if ahi < bhi {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    total - common
+}
+
+/// The unchanged items of the new rendered plan that name a tag whose IPv4 addresses changed.
+fn effective_changes(new_plan: &Plan, changed: &BTreeSet<ItemKey>, old: &ServiceTags, new: &ServiceTags) -> Vec<EffectiveChange> {
+    let v4 = |t: &ServiceTags, tag: &str| t.get(tag).map(TagEntry::aggregated_ipv4).unwrap_or_default();
+    let unchanged = |artifact: &str, kind, collection: Option<&str>, name: &str| {
+        !changed.contains(&ItemKey {
+            artifact: artifact.into(),
+            kind,
+            collection: collection.map(str::to_string),
+            name: name.into(),
+        })
+    };
+    // Each unchanged item naming a tag, before the tag's addresses are compared.
+    let mut named: Vec<EffectiveChange> = Vec::new();
+    let mut name = |kind, collection: Option<&str>, item: &str, tag: &str, requirements: &[String]| {
+        named.push(EffectiveChange {
+            kind,
+            collection: collection.map(str::to_string),
+            name: item.to_string(),
+            tag: tag.to_string(),
+            addresses_added: 0,
+            addresses_removed: 0,
+            requirements: requirements.to_vec(),
+        })
+    };
+    for r in &new_plan.security_rules {
+        for a in [&r.rule.source, &r.rule.destination] {
+            if let AddressMatch::Tag(t) = a {
+                if !is_platform_tag(t) && unchanged("nsg.json", ItemKind::SecurityRule, None, &r.rule.name) {
+                    name(ItemKind::SecurityRule, None, &r.rule.name, t, &r.requirements);
+                }
+            }
+        }
+    }
+    for r in new_plan.routes.iter().filter(|r| is_tag_address(&r.address_prefix)) {
+        if unchanged("route-table.json", ItemKind::Route, None, &r.name) {
+            name(ItemKind::Route, None, &r.name, &r.address_prefix, &r.requirements);
+        }
+    }
+    for c in &new_plan.firewall.network_rule_collections {
+        for r in &c.rules {
+            for a in r.destination_addresses.iter().filter(|a| is_tag_address(a)) {
+                if unchanged("firewall-policy.json", ItemKind::FirewallRule, Some(&c.name), &r.name) {
+                    name(ItemKind::FirewallRule, Some(&c.name), &r.name, a, std::slice::from_ref(&r.name));
+                }
+            }
+        }
+    }
+    let mut out: Vec<EffectiveChange> = named
         .into_iter()
-        .filter_map(|a| match a {
-            AddressMatch::Tag(t) if !is_platform_tag(t) && ipv4_differs(t, old, new) => Some(t.clone()),
-            _ => None,
+        .filter_map(|e| {
+            let (before, after) = (v4(old, &e.tag), v4(new, &e.tag));
+            (before != after).then(|| EffectiveChange {
+                addresses_added: addresses_outside(&after, &before),
+                addresses_removed: addresses_outside(&before, &after),
+                ..e
+            })
         })
         .collect();
+    out.sort_by(|a, b| (a.kind, &a.collection, &a.name, &a.tag).cmp(&(b.kind, &b.collection, &b.name, &b.tag)));
     out.dedup();
     out
 }
 
-fn route_tags(r: &PlanRoute, old: &ServiceTags, new: &ServiceTags) -> Vec<String> {
-    if r.address_prefix.parse::<ipnet::Ipv4Net>().is_err() && ipv4_differs(&r.address_prefix, old, new) {
-        vec![r.address_prefix.clone()]
-    } else {
-        Vec::new()
-    }
-}
-
-fn compare_rules(old_plan: &Plan, new_plan: &Plan, old: &ServiceTags, new: &ServiceTags) -> Vec<RuleImpact> {
-    let key = |r: &PlanRule| (r.rule.direction, r.rule.name.clone());
-    let before: BTreeMap<_, &PlanRule> = old_plan.security_rules.iter().map(|r| (key(r), r)).collect();
-    let after: BTreeMap<_, &PlanRule> = new_plan.security_rules.iter().map(|r| (key(r), r)).collect();
-    let impact = |r: &PlanRule, change, tags| RuleImpact {
-        name: r.rule.name.clone(),
-        direction: r.rule.direction,
-        priority: r.rule.priority,
-        change,
-        tags,
-        requirements: r.requirements.clone(),
-    };
-    let mut out = Vec::new();
-    for (k, r) in &after {
-        match before.get(k) {
-            None => out.push(impact(r, Change::Added, Vec::new())),
-            Some(o) => {
-                let tags = rule_tags(r, old, new);
-                if o != r || !tags.is_empty() {
-                    out.push(impact(r, Change::Changed, tags));
-                }
+/// Compares the environment's artifacts compiled with the old and the new file: every item that
+/// differs (with the tags responsible), and the unchanged items whose tags' addresses changed.
+pub fn compare(env: &Environment, old_c: &Compiled, new_c: &Compiled, old: &ServiceTags, new: &ServiceTags, d: &TagDiff) -> Impact {
+    let (before, after) = (old_c.rendered(), new_c.rendered());
+    let items = artifacts::compare_artifacts(&render::render_all(before), &render::render_all(after), IGNORED);
+    let material = material_tags(d);
+    let lower: BTreeMap<String, &String> = material.iter().map(|t| (t.to_ascii_lowercase(), t)).collect();
+    let tag_ids = tags_by_id([&old_c.plan, &new_c.plan]);
+    let item_ids = ids_by_item([before, after]);
+    let artifacts: Vec<ArtifactChange> = items
+        .into_iter()
+        .map(|i| {
+            let requirements: BTreeSet<String> = item_ids.get(&(i.key.kind, i.key.name.clone())).cloned().unwrap_or_default();
+            let mut named = BTreeSet::new();
+            for v in i.before.iter().chain(&i.after) {
+                strings(v, &mut named);
             }
-        }
-    }
-    for (k, r) in &before {
-        if !after.contains_key(k) {
-            out.push(impact(r, Change::Removed, Vec::new()));
-        }
-    }
-    out.sort_by(|a, b| (a.direction, a.priority, &a.name).cmp(&(b.direction, b.priority, &b.name)));
-    out
-}
-
-fn compare_routes(old_plan: &Plan, new_plan: &Plan, old: &ServiceTags, new: &ServiceTags) -> Vec<RouteImpact> {
-    let before: BTreeMap<&str, &PlanRoute> = old_plan.routes.iter().map(|r| (r.name.as_str(), r)).collect();
-    let after: BTreeMap<&str, &PlanRoute> = new_plan.routes.iter().map(|r| (r.name.as_str(), r)).collect();
-    let impact = |r: &PlanRoute, change, tags| RouteImpact {
-        name: r.name.clone(),
-        address_prefix: r.address_prefix.clone(),
-        change,
-        tags,
-        requirements: r.requirements.clone(),
-    };
-    let mut out = Vec::new();
-    for (name, r) in &after {
-        match before.get(name) {
-            None => out.push(impact(r, Change::Added, Vec::new())),
-            Some(o) => {
-                let tags = route_tags(r, old, new);
-                if o != r || !tags.is_empty() {
-                    out.push(impact(r, Change::Changed, tags));
-                }
+            let mut tags: BTreeSet<String> = named.iter().filter_map(|s| lower.get(s).map(|t| (*t).clone())).collect();
+            tags.extend(
+                requirements
+                    .iter()
+                    .filter_map(|id| tag_ids.get(id))
+                    .flatten()
+                    .filter_map(|t| lower.get(&t.to_ascii_lowercase()).map(|t| (*t).clone())),
+            );
+            ArtifactChange {
+                key: i.key,
+                change: i.change,
+                fields: i.fields,
+                tags: tags.into_iter().collect(),
+                requirements: requirements.into_iter().collect(),
             }
-        }
-    }
-    for (name, r) in &before {
-        if !after.contains_key(name) {
-            out.push(impact(r, Change::Removed, Vec::new()));
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
-}
-
-/// The plan of the environment with one file, expanded as `compile --expand-tags` writes it when
-/// `expand_tags`.
-pub fn plan_for(env: &Environment, tags: &ServiceTags, table_version: Option<&str>, expand_tags: bool) -> Result<Plan, Vec<Diagnostic>> {
-    let p = plan::build(env, tags, table_version)?;
-    if expand_tags {
-        expand::expand(&p, tags)
-    } else {
-        Ok(p)
-    }
-}
-
-/// Compares the plans of one environment built with the old and the new file ([`plan_for`]).
-pub fn compare(env: &Environment, old_plan: &Plan, new_plan: &Plan, old: &ServiceTags, new: &ServiceTags, expanded: bool) -> Impact {
+        })
+        .collect();
+    let changed: BTreeSet<ItemKey> = artifacts.iter().map(|a| a.key.clone()).collect();
     Impact {
         environment: env.name.clone(),
-        expanded,
-        rules: compare_rules(old_plan, new_plan, old, new),
-        routes: compare_routes(old_plan, new_plan, old, new),
+        expanded: new_c.expanded.is_some(),
+        effective: effective_changes(after, &changed, old, new),
+        artifacts,
     }
 }
 
-/// Which of the environment's generated rules and routes change from the old file to the new one.
-/// Both files must be of the environment's cloud; a file the environment cannot be compiled with
-/// (a needed tag missing, a limit exceeded) returns the plan's diagnostics.
+/// What the new file changes for the environment. Both files must be of the environment's cloud; a
+/// file the environment cannot be compiled with (a needed tag missing, a limit exceeded) returns
+/// the compile's diagnostics.
 pub fn impact(
     env: &Environment,
     old: &ServiceTags,
@@ -301,11 +437,11 @@ pub fn impact(
     table_version: Option<&str>,
     expand_tags: bool,
 ) -> Result<Impact, Vec<Diagnostic>> {
-    check_same_cloud(old, new).map_err(|d| vec![d])?;
+    let d = diff(old, new).map_err(|d| vec![d])?;
     old.check_cloud(env.cloud).map_err(|d| vec![d])?;
-    let old_plan = plan_for(env, old, table_version, expand_tags)?;
-    let new_plan = plan_for(env, new, table_version, expand_tags)?;
-    Ok(compare(env, &old_plan, &new_plan, old, new, expand_tags))
+    let old_c = compile(env, old, table_version, expand_tags)?;
+    let new_c = compile(env, new, table_version, expand_tags)?;
+    Ok(compare(env, &old_c, &new_c, old, new, &d))
 }
 
 #[cfg(test)]

@@ -408,9 +408,8 @@ fn network_rule(dep: &mut FirewallDependency, sources: &[String], tags: &Service
             Some(t) => {
                 let written = cidrs(&t.ipv4());
                 dep.notes.push(format!(
-                    "tag {name} cannot be named in Azure Firewall rules in this cloud (its networkFeatures lack FW): its {} IPv4 prefixes (service-tag file change {}) are written instead",
-                    written.len(),
-                    tags.change_number
+                    "tag {name} cannot be named in Azure Firewall rules in this cloud (its networkFeatures lack FW): its {} IPv4 prefixes are written instead",
+                    written.len()
                 ));
                 written
             }

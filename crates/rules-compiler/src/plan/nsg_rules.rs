@@ -1,7 +1,7 @@
 //! NSG rules from the resolved requirements: one rule per requirement (split only where Azure's
 //! 4,000-prefix limit forces it), stable names and priorities, an explicit deny-all inbound (and
-//! outbound when restricted), and no VirtualNetwork tag as a peer once forced tunneling puts
-//! 0.0.0.0/0 into that tag.
+//! outbound when restricted). The peers are the resolved requirements' (which already name the
+//! address space where forced tunneling would put 0.0.0.0/0 into the VirtualNetwork tag).
 
 use super::priorities::{destination_slot, table_slot, DENY_ALL};
 use super::PlanRule;
@@ -20,8 +20,8 @@ use ise_model::servicetags::ServiceTags;
 pub const DENY_ALL_INBOUND: &str = "deny-all-inbound";
 pub const DENY_ALL_OUTBOUND: &str = "deny-all-outbound";
 
-/// The network the VirtualNetwork tag stands for when the tag itself cannot be trusted: the
-/// address space plus the declared internal callers.
+/// The network a requirement means by the VirtualNetwork tag (the verifier's reading of the tag
+/// without route prefixes): the address space plus the declared internal callers.
 pub fn trusted_network(env: &Environment) -> Vec<Ipv4Net> {
     let mut nets: Vec<Ipv4Net> = env
         .virtual_network
@@ -35,23 +35,10 @@ pub fn trusted_network(env: &Environment) -> Vec<Ipv4Net> {
     nets
 }
 
-/// Which end of a flow an address field describes: the ISE's own subnets (inbound destination,
-/// outbound source) or the remote peer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum End {
-    Local,
-    Remote,
-}
-
-fn address(peer: &Peer, env: &Environment, end: End) -> AddressMatch {
+/// A resolved peer as an NSG address field. Resolution already named the address space where
+/// forced tunneling makes VirtualNetwork mean the Internet (`ise_model::resolve`).
+fn address(peer: &Peer) -> AddressMatch {
     match peer {
-        // Under forced tunneling VirtualNetwork includes the UDR prefixes (0.0.0.0/0), i.e. the
-        // whole Internet: name the network explicitly instead. The local end is always an ISE
-        // subnet, so the address space says it; the remote end may also be a declared caller.
-        Peer::Tag { name } if name == "VirtualNetwork" && env.forced_tunneling.mode.is_tunneled() => match end {
-            End::Local => AddressMatch::Prefixes(env.virtual_network.address_space.clone()),
-            End::Remote => AddressMatch::Prefixes(trusted_network(env)),
-        },
         Peer::Tag { name } => AddressMatch::Tag(name.clone()),
         Peer::Prefixes { prefixes, .. } => {
             let mut p = Ipv4Net::aggregate(prefixes);
@@ -158,15 +145,7 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         } else {
             table_slot(&req.requirement, req.kind)
         };
-        let (source_end, destination_end) = if direction == Direction::Inbound {
-            (End::Remote, End::Local)
-        } else {
-            (End::Local, End::Remote)
-        };
-        let (source, destination) = (
-            address(&req.source, env, source_end),
-            address(&req.destination, env, destination_end),
-        );
+        let (source, destination) = (address(&req.source), address(&req.destination));
         check_tag(&source, tags, req, &mut diags);
         check_tag(&destination, tags, req, &mut diags);
         let pieces: Vec<(AddressMatch, AddressMatch)> = chunks(&source)
