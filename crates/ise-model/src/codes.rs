@@ -75,6 +75,12 @@ codes! {
     E_TAG_UNKNOWN = "E1401": "service tag not in the service-tag file (a near miss gets a suggestion)";
     E_TAGS_CLOUD_MISMATCH = "E1402": "tags diff: the two service-tag files belong to different clouds";
     E_EXPAND_SLOT = "E1403": "--expand-tags: a requirement's expanded rules need more priorities than its slot of 10";
+    E_RESOURCE_ID = "E1601": "not an ARM resource id of the expected type (user-assigned identity, Key Vault)";
+    E_IDENTITY_GUID = "E1602": "identity principalId or clientId is not a GUID";
+    E_USER_IDENTITY_MISSING = "E1603": "identity type UserAssigned needs userAssignedIdentity";
+    E_IDENTITY_FIELD_UNUSED = "E1604": "userAssignedIdentity, principalId and clientId only apply to type UserAssigned";
+    E_CMK_NEEDS_IDENTITY = "E1605": "encryption (customer-managed key) needs a managed identity";
+    E_KEY_NAME = "E1606": "Key Vault key name or key version is invalid";
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ const TOP_FIELDS: &[&str] = &[
     "certificates",
     "nsgName",
     "routeTableName",
+    "identity",
+    "encryption",
     "$schema",
 ];
 const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceGroup", "virtualNetwork", "subnets"];
@@ -122,7 +124,7 @@ impl Walker {
     }
 
     /// Checks `v` is an object with only `known` fields and all `required` ones.
-    fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str], required: &[&str]) -> Option<&'v Map<String, Value>> {
+    pub(super) fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str], required: &[&str]) -> Option<&'v Map<String, Value>> {
         let Value::Object(map) = v else {
             self.wrong_type(path, "an object", v);
             return None;
@@ -153,7 +155,7 @@ impl Walker {
         Some(map)
     }
 
-    fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
+    pub(super) fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
         match v {
             Value::String(s) => Some(s),
             other => {
@@ -173,7 +175,7 @@ impl Walker {
         }
     }
 
-    fn one_of<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v str> {
+    pub(super) fn one_of<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v str> {
         let s = self.string(v, path)?;
         if allowed.contains(&s) {
             return Some(s);
@@ -344,6 +346,7 @@ impl Walker {
             None => name.as_ref().map(|n| format!("{n}-routes")),
         };
 
+        let (identity, encryption) = super::identity::check(self, get("identity"), get("encryption"));
         self.check_network(&super::network::Parts {
             cloud,
             location: location.as_deref(),
@@ -393,6 +396,8 @@ impl Walker {
             certificates: certificates?,
             nsg_name: nsg_name?,
             route_table_name: route_table_name?,
+            identity: identity?,
+            encryption: encryption?,
         })
     }
 
