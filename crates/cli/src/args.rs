@@ -75,6 +75,10 @@ pub enum Command {
         /// prefixes per rule. VirtualNetwork, Internet and AzureLoadBalancer stay tags.
         #[arg(long)]
         expand_tags: bool,
+        /// Leave the ISE out of azuredeploy.json and main.bicep (network resources only), for teams
+        /// that deploy the ISE separately; ise-request.json/.http are still written.
+        #[arg(long)]
+        network_only: bool,
     },
     /// Prove an NSG, a route table and/or Azure Firewall rules against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
