@@ -4,6 +4,7 @@
 mod bad_inputs;
 mod common;
 mod compile;
+mod deploy;
 mod golden;
 mod readme;
 mod schema;

@@ -5,6 +5,7 @@
 pub mod firewall;
 pub mod nsg;
 pub mod routes;
+pub mod template;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};
 use ise_model::jsonpos::Positions;

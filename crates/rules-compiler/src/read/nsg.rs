@@ -22,9 +22,11 @@ pub struct NsgFile {
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     let value: Value = serde_json::from_str(text).map_err(|e| vec![invalid_json(E_NSG_FILE, &e, file)])?;
     let mut diags = Vec::new();
+    // An ARM template (azuredeploy.json): read its NSG resource.
+    let (base, value) = super::template::resource(&value, "Microsoft.Network/networkSecurityGroups").unwrap_or((String::new(), &value));
     let (rules_path, rules) = match (value.pointer("/properties/securityRules"), value.get("securityRules")) {
-        (Some(Value::Array(r)), _) => ("properties.securityRules", r.as_slice()),
-        (_, Some(Value::Array(r))) => ("securityRules", r.as_slice()),
+        (Some(Value::Array(r)), _) => (format!("{base}properties.securityRules"), r.as_slice()),
+        (_, Some(Value::Array(r))) => (format!("{base}securityRules"), r.as_slice()),
         _ => {
             let d = Diagnostic::error(
                 E_NSG_FILE,
@@ -38,7 +40,7 @@ pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     let name = value.get("name").and_then(Value::as_str).unwrap_or("").to_string();
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        if let Some(r) = parse_rule(rule, &index(rules_path, i), &mut diags) {
+        if let Some(r) = parse_rule(rule, &index(&rules_path, i), &mut diags) {
             out.push(r);
         }
     }
@@ -48,7 +50,7 @@ pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
             diags.push(
                 Diagnostic::error(
                     E_NSG_DUPLICATE_PRIORITY,
-                    index(rules_path, i),
+                    index(&rules_path, i),
                     format!("rule `{}` has priority {} like `{other}` in the same direction", r.name, r.priority),
                 )
                 .with_help("Azure refuses two rules with one priority and direction"),
