@@ -126,8 +126,10 @@ pub struct Environment {
     /// Route table name; `<name>-routes` unless given.
     pub route_table_name: String,
     /// The ISE's managed identity (seed 000), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// Customer-managed key (creation only), when given; requires a managed identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
 }
 
