@@ -892,3 +892,21 @@ fn compile_writes_the_modules_directory_and_verify_reads_the_template() {
     assert!(bad.stderr.contains("resources[0].properties.securityRules[0]"), "{}", bad.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn without_certificates_the_request_has_none_and_the_http_file_no_patch() {
+    let mut env: Value = serde_json::from_str(ise_model::data::EXAMPLE_ENVIRONMENT).unwrap();
+    env["certificates"] = json!([]);
+    let files = compile(&env, false);
+    let body: Value = serde_json::from_str(&files["ise-request.json"]).unwrap();
+    assert!(body["properties"].get("certificates").is_none());
+    assert!(body.get("identity").is_none(), "no identity unless the environment sets one");
+    let http = &files["ise-request.http"];
+    let methods: Vec<&str> = http
+        .split("\n###")
+        .skip(1)
+        .map(|r| r.lines().nth(1).unwrap().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(methods, ["PUT", "GET"]);
+    assert!(http.contains("# No custom root certificates in the environment: no PATCH."));
+}

@@ -64,29 +64,31 @@ fn tags(plan: &Plan) -> Value {
     json!({ "generatedBy": "isenet", "iseName": plan.environment.name })
 }
 
-fn nsg(plan: &Plan) -> Value {
+/// A network resource of the resource group, named by a parameter, at the template's location.
+fn located(plan: &Plan, kind: &str, name_param: &str, properties: Value) -> Value {
     json!({
-        "type": NSG_TYPE,
+        "type": kind,
         "apiVersion": NETWORK_API_VERSION,
-        "name": format!("[{}]", p("nsgName")),
+        "name": format!("[{}]", p(name_param)),
         "location": format!("[{}]", p("location")),
         "tags": tags(plan),
-        "properties": { "securityRules": plan.security_rules.iter().map(security_rule_json).collect::<Vec<_>>() },
+        "properties": properties,
     })
 }
 
+fn nsg(plan: &Plan) -> Value {
+    let rules: Vec<Value> = plan.security_rules.iter().map(security_rule_json).collect();
+    located(plan, NSG_TYPE, "nsgName", json!({ "securityRules": rules }))
+}
+
 fn route_table(plan: &Plan) -> Value {
-    json!({
-        "type": ROUTE_TABLE_TYPE,
-        "apiVersion": NETWORK_API_VERSION,
-        "name": format!("[{}]", p("routeTableName")),
-        "location": format!("[{}]", p("location")),
-        "tags": tags(plan),
-        "properties": {
-            "disableBgpRoutePropagation": false,
-            "routes": plan.routes.iter().map(route_table::route_json).collect::<Vec<_>>(),
-        },
-    })
+    let routes: Vec<Value> = plan.routes.iter().map(route_table::route_json).collect();
+    located(
+        plan,
+        ROUTE_TABLE_TYPE,
+        "routeTableName",
+        json!({ "disableBgpRoutePropagation": false, "routes": routes }),
+    )
 }
 
 fn subnet_resources(plan: &Plan) -> Vec<Value> {
