@@ -55,7 +55,8 @@ pub enum Command {
         service_tags: Option<PathBuf>,
     },
     /// Compile the environment into artifacts (nsg.json, route-table.json, subnets.json,
-    /// firewall-policy.json, firewall-classic.json, plan.json) in --out-dir, atomically.
+    /// firewall-policy.json, firewall-classic.json, plan.json; azuredeploy.json + parameters,
+    /// main.bicep + main.bicepparam + modules/*.bicep, ise-request.json/.http) in --out-dir, atomically.
     Compile {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
