@@ -4,6 +4,7 @@
 
 pub mod firewall;
 pub mod nsg;
+pub mod places;
 pub mod routes;
 pub mod template;
 

@@ -3,7 +3,7 @@
 //! with `-p firewallPolicyName=NAME`.
 
 use super::deploy_params::params;
-use super::ise_request::pretty;
+use super::template::json_file;
 use crate::plan::Plan;
 use serde_json::{json, Map, Value};
 
@@ -14,5 +14,5 @@ pub fn render(plan: &Plan) -> String {
         .into_iter()
         .filter_map(|p| Some((p.name.to_string(), json!({ "value": p.value? }))))
         .collect();
-    pretty(&json!({ "$schema": SCHEMA, "contentVersion": "1.0.0.0", "parameters": values }))
+    json_file(&json!({ "$schema": SCHEMA, "contentVersion": "1.0.0.0", "parameters": values }))
 }

@@ -9,7 +9,7 @@
 //! property; `ise-request.http` uploads them (README, "The ISE REST requests").
 
 use super::deploy_params::{has_firewall_rules, has_route_table, params};
-use super::{firewall_policy, ise_request, route_table, security_rule_json, subnets};
+use super::{firewall_policy, ise_request, route_table, security_rule_json, subnets, template};
 use crate::plan::{Plan, ISE_API_VERSION, ISE_TYPE, NETWORK_API_VERSION};
 use serde_json::{json, Map, Value};
 
@@ -189,5 +189,5 @@ pub(super) fn template(plan: &Plan) -> Value {
 }
 
 pub fn render(plan: &Plan) -> String {
-    ise_request::pretty(&template(plan))
+    template::json_file(&template(plan))
 }

@@ -16,8 +16,8 @@ pub fn render(plan: &Plan) -> String {
             "host": plan.deployment.arm_host,
             "path": plan.deployment.ise_id,
             "apiVersion": ISE_API_VERSION,
-            "put": ise_request::pretty(&ise_request::put_body(plan)).trim_end(),
-            "patch": ise_request::patch_body(plan).map(|b| ise_request::pretty(&b).trim_end().to_string()),
+            "put": template::json_file(&ise_request::put_body(plan)).trim_end(),
+            "patch": ise_request::patch_body(plan).map(|b| template::json_file(&b).trim_end().to_string()),
             "certificateCount": env.certificates.len(),
         }),
     )

@@ -15,6 +15,7 @@
 //! spec has no `certificates` on the ISE; the documented request (seed 000) has, and the service
 //! takes it, so the request follows the documentation (README, "The ISE REST requests").
 
+use super::template;
 use crate::plan::{Plan, ISE_TYPE};
 use ise_model::env::{AccessEndpoint, Encryption, Environment, IdentityType};
 use serde_json::{json, Map, Value};
@@ -114,10 +115,6 @@ pub(super) fn patch_body(plan: &Plan) -> Option<Value> {
     Some(Value::Object(body))
 }
 
-pub(super) fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).expect("JSON values serialise") + "\n"
-}
-
 pub fn render(plan: &Plan) -> String {
-    pretty(&put_body(plan))
+    template::json_file(&put_body(plan))
 }
