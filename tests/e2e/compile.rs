@@ -184,11 +184,11 @@ fn out_dir_without_a_name_is_refused_and_unknown_files_are_kept() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E1101"));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
-    // A file named like an artifact isenet does not write (yet) is the user's: refuse, keep it.
+    // A file named like an artifact isenet does not write is the user's: refuse, keep it.
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("azuredeploy.json"), "{}").unwrap();
+    std::fs::write(out.join("main.tf"), "{}").unwrap();
     let o = isenet(&["compile", "--out-dir", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(std::fs::read_to_string(out.join("azuredeploy.json")).unwrap(), "{}");
+    assert_eq!(std::fs::read_to_string(out.join("main.tf")).unwrap(), "{}");
 }

@@ -34,11 +34,7 @@ fn compile_reproduces_the_golden_files() {
         compile(&dir.join("env.json"), &tmp);
         // Both ways: every produced file has a golden, every golden (but env.json) is produced.
         let names = |d: &Path| {
-            let mut v: Vec<String> = std::fs::read_dir(d)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n != "env.json")
-                .collect();
+            let mut v: Vec<String> = files(d).into_iter().filter(|n| n != "env.json").collect();
             v.sort();
             v
         };
@@ -50,12 +46,11 @@ fn compile_reproduces_the_golden_files() {
                 dir.display()
             );
         }
-        for artifact in std::fs::read_dir(&tmp).unwrap() {
-            let artifact = artifact.unwrap().path();
-            let name = artifact.file_name().unwrap().to_owned();
-            let got = std::fs::read_to_string(&artifact).unwrap();
+        for name in files(&tmp) {
+            let got = std::fs::read_to_string(tmp.join(&name)).unwrap();
             let golden = dir.join(&name);
             if bless {
+                std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
                 std::fs::write(&golden, &got).unwrap();
             }
             let want = std::fs::read_to_string(&golden).unwrap_or_else(|_| panic!("missing golden {}", golden.display()));
@@ -69,6 +64,21 @@ fn compile_reproduces_the_golden_files() {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
     assert!(cases >= 4);
+}
+
+/// Every file under `dir`, as paths relative to it (`modules/nsg.bicep`).
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(files(&entry.path()).into_iter().map(|n| format!("{name}/{n}")));
+        } else {
+            out.push(name);
+        }
+    }
+    out
 }
 
 fn tempdir(case: &Path) -> PathBuf {

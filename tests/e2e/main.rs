@@ -5,6 +5,7 @@ mod bad_inputs;
 mod callers;
 mod common;
 mod compile;
+mod deploy;
 mod golden;
 mod hostile;
 mod readme;

@@ -176,9 +176,12 @@ fn china_firewall_rules_written_as_prefixes_change_when_the_tag_gains_one() {
     let o = isenet(&["tags", "diff", &old, &new, "--env", &env]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.starts_with("environment cn-ise: 4 artifact change(s), 1 effective change(s)\n"),
+        text.starts_with("environment cn-ise: 6 artifact change(s), 1 effective change(s)\n"),
         "{text}"
     );
+    // The deployable forms embed the same firewall rules: the template and the Bicep change too.
+    assert!(text.contains("  azuredeploy.json document changed (resources) [tags: Storage]\n"), "{text}");
+    assert!(text.contains("  main.bicep document changed"), "{text}");
     assert!(
         text.contains(
             "  firewall-policy.json firewall rule ise-network-dependencies/fw-net-storage changed (destinationAddresses) [tags: Storage]\n"

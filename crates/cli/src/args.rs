@@ -55,7 +55,8 @@ pub enum Command {
         service_tags: Option<PathBuf>,
     },
     /// Compile the environment into artifacts (nsg.json, route-table.json, subnets.json,
-    /// firewall-policy.json, firewall-classic.json, plan.json) in --out-dir, atomically.
+    /// firewall-policy.json, firewall-classic.json, plan.json; azuredeploy.json + parameters,
+    /// main.bicep + main.bicepparam + modules/*.bicep, ise-request.json/.http) in --out-dir, atomically.
     Compile {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
@@ -75,6 +76,10 @@ pub enum Command {
         /// prefixes per rule. VirtualNetwork, Internet and AzureLoadBalancer stay tags.
         #[arg(long)]
         expand_tags: bool,
+        /// Leave the ISE out of azuredeploy.json and main.bicep (network resources only), for teams
+        /// that deploy the ISE separately; ise-request.json/.http are still written.
+        #[arg(long)]
+        network_only: bool,
     },
     /// Prove an NSG, a route table and/or Azure Firewall rules against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).

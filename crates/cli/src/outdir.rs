@@ -45,12 +45,8 @@ fn check_target(dir: &Path) -> Result<(), Diagnostic> {
             "choose another --out-dir",
         ));
     }
-    let entries = fs::read_dir(dir).map_err(|e| error(dir, format!("cannot read the output directory: {e}"), "check its permissions"))?;
-    let mut foreign: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !KNOWN_ARTIFACTS.contains(&n.as_str()))
-        .collect();
+    let mut foreign =
+        foreign_files(dir, "").map_err(|e| error(dir, format!("cannot read the output directory: {e}"), "check its permissions"))?;
     foreign.sort();
     if foreign.is_empty() {
         Ok(())
@@ -61,6 +57,23 @@ fn check_target(dir: &Path) -> Result<(), Diagnostic> {
             "isenet replaces the whole directory: point --out-dir at a directory of its own",
         ))
     }
+}
+
+/// Entries of `dir` (at `prefix` inside the output directory) that are no artifact, nor a
+/// subdirectory holding artifacts (`modules/`) with only artifacts in it.
+fn foreign_files(dir: &Path, prefix: &str) -> std::io::Result<Vec<String>> {
+    let mut foreign = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let sub = format!("{name}/");
+        if entry.file_type()?.is_dir() && KNOWN_ARTIFACTS.iter().any(|a| a.starts_with(&sub)) {
+            foreign.extend(foreign_files(&entry.path(), &sub)?);
+        } else if !KNOWN_ARTIFACTS.contains(&name.as_str()) {
+            foreign.push(name);
+        }
+    }
+    Ok(foreign)
 }
 
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
@@ -92,13 +105,18 @@ fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
         )
     })?;
     for a in artifacts {
-        fs::write(tmp.join(a.file_name), &a.contents).map_err(|e| {
-            error(
-                tmp,
-                format!("cannot write {}: {e}", a.file_name),
-                "check free space and permissions",
-            )
-        })?;
+        let path = tmp.join(a.file_name);
+        // Artifacts in a subdirectory (`modules/nsg.bicep`) need it first.
+        let parent = path.parent().expect("an artifact path has its directory");
+        fs::create_dir_all(parent)
+            .and_then(|()| fs::write(&path, &a.contents))
+            .map_err(|e| {
+                error(
+                    tmp,
+                    format!("cannot write {}: {e}", a.file_name),
+                    "check free space and permissions",
+                )
+            })?;
     }
     Ok(())
 }

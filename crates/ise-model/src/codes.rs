@@ -87,6 +87,12 @@ codes! {
     E_FIREWALL_VALUE = "E1211": "firewall value invalid (protocol, port, address, action, rule type)";
     E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, or two rules of one collection, share a name";
     E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, which the verifier cannot resolve";
+    E_RESOURCE_ID = "E1601": "not an ARM resource id of the expected type (user-assigned identity, Key Vault)";
+    E_IDENTITY_GUID = "E1602": "identity principalId or clientId is not a GUID";
+    E_USER_IDENTITY_MISSING = "E1603": "identity type UserAssigned needs userAssignedIdentity";
+    E_IDENTITY_FIELD_UNUSED = "E1604": "userAssignedIdentity, principalId and clientId only apply to type UserAssigned";
+    E_CMK_NEEDS_IDENTITY = "E1605": "encryption (customer-managed key) needs a managed identity";
+    E_KEY_NAME = "E1606": "Key Vault key name or key version is invalid";
 }
 
 #[cfg(test)]

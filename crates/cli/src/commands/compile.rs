@@ -12,6 +12,8 @@ pub struct Args<'a> {
     pub table_version: Option<&'a str>,
     /// Replace service tags by their prefixes (`rules_compiler::plan::expand`).
     pub expand_tags: bool,
+    /// Leave the ISE out of the templates.
+    pub network_only: bool,
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Exit {
@@ -21,6 +23,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         service_tags: tags_path,
         table_version,
         expand_tags,
+        network_only,
     } = *args;
     let fail = |diags: Vec<ise_model::Diagnostic>| output::bad_input(cli.error_format, &diags);
     if let Err(d) = super::check_table_version(table_version) {
@@ -38,7 +41,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(p) => p,
         Err(diags) => return fail(diags),
     };
-    let plan = if expand_tags {
+    let mut plan = if expand_tags {
         match rules_compiler::plan::expand::expand(&plan, &tags) {
             Ok(p) => p,
             Err(diags) => return fail(input::name_stage_diagnostics(diags, env_path, tags_path)),
@@ -46,6 +49,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     } else {
         plan
     };
+    plan.deployment.include_ise = !network_only;
     let artifacts = rules_compiler::render::render_all(&plan);
     if let Err(d) = outdir::write(out_dir, &artifacts) {
         return fail(vec![d]);
@@ -85,6 +89,14 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         "  wrote {}: {}",
         out_dir.display(),
         artifacts.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", ")
+    );
+    println!(
+        "  azuredeploy.json, main.bicep: {}",
+        if network_only {
+            "network resources only (--network-only)"
+        } else {
+            "network resources and the ISE"
+        }
     );
     if !warnings.is_empty() {
         println!("  warnings: {}", warnings.len());

@@ -27,6 +27,7 @@ pub fn run(cli: &Cli) -> Exit {
             service_tags,
             table_version,
             expand_tags,
+            network_only,
         } => compile::run(
             cli,
             &compile::Args {
@@ -35,6 +36,7 @@ pub fn run(cli: &Cli) -> Exit {
                 service_tags: service_tags.as_deref(),
                 table_version: table_version.as_deref(),
                 expand_tags: *expand_tags,
+                network_only: *network_only,
             },
         ),
         Command::Tags { command } => match command {

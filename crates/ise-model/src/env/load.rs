@@ -38,6 +38,8 @@ const TOP_FIELDS: &[&str] = &[
     "certificates",
     "nsgName",
     "routeTableName",
+    "identity",
+    "encryption",
     "$schema",
 ];
 /// The longest string any field but a certificate takes, with room: names are at most 90
@@ -178,7 +180,7 @@ impl Walker {
     }
 
     /// Checks `v` is an object with only `known` fields and all `required` ones.
-    fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str], required: &[&str]) -> Option<&'v Map<String, Value>> {
+    pub(super) fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str], required: &[&str]) -> Option<&'v Map<String, Value>> {
         let Value::Object(map) = v else {
             self.wrong_type(path, "an object", v);
             return None;
@@ -210,7 +212,7 @@ impl Walker {
         Some(map)
     }
 
-    fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
+    pub(super) fn string<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v str> {
         self.string_at_most(v, path, MAX_VALUE_CHARS)
     }
 
@@ -254,7 +256,7 @@ impl Walker {
         }
     }
 
-    fn one_of<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v str> {
+    pub(super) fn one_of<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v str> {
         let s = self.string(v, path)?;
         if allowed.contains(&s) {
             return Some(s);
@@ -397,6 +399,7 @@ impl Walker {
             None => name.as_ref().map(|n| format!("{n}-routes")),
         };
 
+        let (identity, encryption) = super::identity::check(self, get("identity"), get("encryption"));
         self.check_network(&super::network::Parts {
             cloud,
             location: location.as_deref(),
@@ -435,6 +438,8 @@ impl Walker {
             certificates: certificates?,
             nsg_name: nsg_name?,
             route_table_name: route_table_name?,
+            identity: identity?,
+            encryption: encryption?,
         })
     }
 

@@ -3,6 +3,7 @@
 //! the full list of problems.
 
 mod certificate;
+mod identity;
 mod load;
 mod network;
 
@@ -124,6 +125,39 @@ pub struct Environment {
     pub nsg_name: String,
     /// Route table name; `<name>-routes` unless given.
     pub route_table_name: String,
+    /// The ISE's managed identity (seed 000), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Customer-managed key (creation only), when given; requires a managed identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum IdentityType {
+    None,
+    SystemAssigned,
+    UserAssigned,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    #[serde(rename = "type")]
+    pub kind: IdentityType,
+    /// Resource id of the user-assigned identity (type `UserAssigned` only, required there).
+    pub user_assigned_identity: Option<String>,
+    pub principal_id: Option<String>,
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Encryption {
+    /// Resource id of the Key Vault holding the key.
+    pub key_vault_id: String,
+    pub key_name: String,
+    pub key_version: String,
 }
 
 impl Environment {

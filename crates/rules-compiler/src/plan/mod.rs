@@ -2,6 +2,7 @@
 //! environment and the service tags; every backend reads only the plan, none re-derives
 //! requirements.
 
+mod deployment;
 pub mod expand;
 mod firewall;
 mod nsg_rules;
@@ -9,6 +10,7 @@ mod priorities;
 mod routes;
 mod subnets;
 
+pub use deployment::{PlanDeployment, ISE_API_VERSION, ISE_TYPE, NETWORK_API_VERSION};
 pub use firewall::{
     ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination, PlanFirewall, APPLICATION_COLLECTION,
     APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, NETWORK_COLLECTION, NETWORK_PRIORITY, RULE_COLLECTION_GROUP,
@@ -55,6 +57,8 @@ pub struct Plan {
     pub subnets: Vec<PlanSubnet>,
     /// Azure Firewall dependencies and rule collections; empty collections unless mode `firewall`.
     pub firewall: PlanFirewall,
+    /// What the ARM template, Bicep and ISE request need besides the network resources.
+    pub deployment: PlanDeployment,
 }
 
 /// Builds the plan; errors are coded diagnostics (limits exceeded, tags missing from the file).
@@ -81,5 +85,6 @@ pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>)
         routes,
         subnets,
         firewall,
+        deployment: deployment::build(env),
     })
 }

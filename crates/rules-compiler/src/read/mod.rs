@@ -10,6 +10,7 @@ pub mod firewall;
 mod firewall_rules;
 pub mod nsg;
 pub mod routes;
+pub mod template;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};
 use ise_model::jsonpos::Positions;

@@ -47,8 +47,11 @@ struct ReadRule {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
-    let value: Value = ise_model::jsondoc::parse(text, file, E_NSG_FILE)?;
-    let Some((rules_path, rules)) = items(&value, "securityRules") else {
+    let document: Value = ise_model::jsondoc::parse(text, file, E_NSG_FILE)?;
+    // An ARM template (azuredeploy.json): read its NSG resource.
+    let (base, value) =
+        super::template::resource(&document, "Microsoft.Network/networkSecurityGroups").unwrap_or((String::new(), &document));
+    let Some((rules_path, rules)) = items(value, "securityRules").map(|(p, r)| (format!("{base}{p}"), r)) else {
         let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
         return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], text, file));
     };

@@ -72,11 +72,18 @@ fn collection<R>(c: &RuleCollection<R>, rule: impl Fn(&R) -> Value) -> Value {
     })
 }
 
-pub fn render(plan: &Plan) -> String {
-    let env = &plan.environment;
+/// The policy's rule collections: network collections, then application collections.
+pub(super) fn rule_collections(plan: &Plan) -> Vec<Value> {
     let fw = &plan.firewall;
     let mut collections: Vec<Value> = fw.network_rule_collections.iter().map(|c| collection(c, network_rule)).collect();
     collections.extend(fw.application_rule_collections.iter().map(|c| collection(c, application_rule)));
+    collections
+}
+
+pub fn render(plan: &Plan) -> String {
+    let env = &plan.environment;
+    let fw = &plan.firewall;
+    let collections = rule_collections(plan);
     template::json_file(&json!({
         "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
         "contentVersion": "1.0.0.0",

@@ -1,8 +1,14 @@
 //! Render: one backend module per artifact. Each reads only the plan.
 
+mod arm_parameters;
+mod arm_template;
+mod bicep;
+mod deploy_params;
 mod firewall_classic;
 mod firewall_policy;
 mod ids;
+mod ise_http;
+mod ise_request;
 mod nsg;
 mod plan_json;
 mod route_table;
@@ -20,8 +26,19 @@ pub struct Artifact {
 
 /// The file name of every artifact `render_all` writes, sorted (what an output directory may hold).
 pub const ARTIFACT_NAMES: &[&str] = &[
+    "azuredeploy.json",
+    "azuredeploy.parameters.json",
     "firewall-classic.json",
     "firewall-policy.json",
+    "ise-request.http",
+    "ise-request.json",
+    "main.bicep",
+    "main.bicepparam",
+    "modules/firewall-rules.bicep",
+    "modules/ise.bicep",
+    "modules/nsg.bicep",
+    "modules/route-table.bicep",
+    "modules/subnets.bicep",
     "nsg.json",
     "plan.json",
     "route-table.json",
@@ -56,7 +73,43 @@ pub fn render_all(plan: &Plan) -> Vec<Artifact> {
             contents: subnets::render(plan),
         },
     ];
+    out.extend(deployable(plan));
     out.sort_by_key(|a| a.file_name);
+    out
+}
+
+/// The deployable forms: ARM template and parameters, Bicep, the ISE REST requests.
+fn deployable(plan: &Plan) -> Vec<Artifact> {
+    let mut out = vec![
+        Artifact {
+            file_name: "azuredeploy.json",
+            contents: arm_template::render(plan),
+        },
+        Artifact {
+            file_name: "azuredeploy.parameters.json",
+            contents: arm_parameters::render(plan),
+        },
+        Artifact {
+            file_name: "ise-request.http",
+            contents: ise_http::render(plan),
+        },
+        Artifact {
+            file_name: "ise-request.json",
+            contents: ise_request::render(plan),
+        },
+        Artifact {
+            file_name: "main.bicep",
+            contents: bicep::render_main(plan),
+        },
+        Artifact {
+            file_name: "main.bicepparam",
+            contents: bicep::render_params(plan),
+        },
+    ];
+    out.extend(bicep::MODULES.iter().map(|m| Artifact {
+        file_name: m,
+        contents: bicep::render_module(m),
+    }));
     out
 }
 

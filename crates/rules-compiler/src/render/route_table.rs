@@ -5,7 +5,7 @@ use super::template;
 use crate::plan::{Plan, PlanRoute};
 use serde_json::{json, Value};
 
-fn route_json(r: &PlanRoute) -> Value {
+pub(super) fn route_json(r: &PlanRoute) -> Value {
     let mut props = json!({
         "addressPrefix": r.address_prefix,
         "nextHopType": r.next_hop_type.as_str(),

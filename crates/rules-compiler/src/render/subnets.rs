@@ -5,26 +5,36 @@ use super::{ids, template};
 use crate::plan::{Plan, PlanSubnet, DELEGATION_SERVICE};
 use serde_json::{json, Value};
 
-fn subnet_json(plan: &Plan, s: &PlanSubnet) -> Value {
-    let env = &plan.environment;
+/// A subnet's properties, with the ids (literal or ARM expressions) of its NSG and route table.
+pub(super) fn subnet_properties(s: &PlanSubnet, nsg_id: &str, route_table_id: &str) -> Value {
     let mut props = json!({
         "addressPrefix": s.prefix,
-        "networkSecurityGroup": { "id": ids::nsg(env) },
+        "networkSecurityGroup": { "id": nsg_id },
         "serviceEndpoints": s.service_endpoints.iter().map(|svc| json!({ "service": svc })).collect::<Vec<_>>(),
-        "delegations": if s.delegated {
-            json!([{ "name": "integrationServiceEnvironments", "properties": { "serviceName": DELEGATION_SERVICE } }])
-        } else {
-            json!([])
-        },
+        "delegations": delegations(s),
     });
     if s.route_table {
-        props["routeTable"] = json!({ "id": ids::route_table(env) });
+        props["routeTable"] = json!({ "id": route_table_id });
     }
+    props
+}
+
+/// The one delegation of the delegated subnet, none on the others.
+pub(super) fn delegations(s: &PlanSubnet) -> Value {
+    if s.delegated {
+        json!([{ "name": "integrationServiceEnvironments", "properties": { "serviceName": DELEGATION_SERVICE } }])
+    } else {
+        json!([])
+    }
+}
+
+fn subnet_json(plan: &Plan, s: &PlanSubnet) -> Value {
+    let env = &plan.environment;
     json!({
         "type": "Microsoft.Network/virtualNetworks/subnets",
         "apiVersion": "2023-11-01",
         "name": format!("{}/{}", env.virtual_network.name, s.name),
-        "properties": props,
+        "properties": subnet_properties(s, &ids::nsg(env), &ids::route_table(env)),
     })
 }
 

@@ -8,9 +8,84 @@ use serde::Serialize;
 use std::sync::OnceLock;
 
 /// Name and text of every text template, embedded.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("ise-request.http", include_str!("../../../../templates/ise-request.http.hbs")),
+    ("main.bicep", include_str!("../../../../templates/main.bicep.hbs")),
+    ("main.bicepparam", include_str!("../../../../templates/main.bicepparam.hbs")),
+    ("modules/nsg.bicep", include_str!("../../../../templates/modules/nsg.bicep.hbs")),
+    (
+        "modules/route-table.bicep",
+        include_str!("../../../../templates/modules/route-table.bicep.hbs"),
+    ),
+    (
+        "modules/subnets.bicep",
+        include_str!("../../../../templates/modules/subnets.bicep.hbs"),
+    ),
+    (
+        "modules/firewall-rules.bicep",
+        include_str!("../../../../templates/modules/firewall-rules.bicep.hbs"),
+    ),
+    ("modules/ise.bicep", include_str!("../../../../templates/modules/ise.bicep.hbs")),
+];
 
 handlebars_helper!(json_helper: |v: Json| serde_json::to_string(v).expect("JSON values serialise"));
+handlebars_helper!(bicep_helper: |v: Json, indent: u64| bicep_literal(v, indent as usize));
+
+/// A JSON value as a Bicep literal: objects and arrays one member per line, indented by two under
+/// `indent`; strings single-quoted with Bicep's escapes (`\\`, `\'`, `\${`, control characters).
+pub fn bicep_literal(v: &serde_json::Value, indent: usize) -> String {
+    use serde_json::Value;
+    let pad = " ".repeat(indent + 2);
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => bicep_string(s),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Object(o) if o.is_empty() => "{}".into(),
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(|x| format!("{pad}{}\n", bicep_literal(x, indent + 2))).collect();
+            format!("[\n{}{}]", items.concat(), " ".repeat(indent))
+        }
+        Value::Object(o) => {
+            let members: Vec<String> = o
+                .iter()
+                .map(|(k, x)| format!("{pad}{}: {}\n", bicep_key(k), bicep_literal(x, indent + 2)))
+                .collect();
+            format!("{{\n{}{}}}", members.concat(), " ".repeat(indent))
+        }
+    }
+}
+
+fn bicep_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// An identifier stays bare; anything else is a quoted key.
+fn bicep_key(k: &str) -> String {
+    let ident =
+        k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ident {
+        k.to_string()
+    } else {
+        bicep_string(k)
+    }
+}
 
 fn registry() -> &'static Handlebars<'static> {
     static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
@@ -19,6 +94,7 @@ fn registry() -> &'static Handlebars<'static> {
         h.set_strict_mode(true);
         h.register_escape_fn(handlebars::no_escape);
         h.register_helper("json", Box::new(json_helper));
+        h.register_helper("bicep", Box::new(bicep_helper));
         for (name, text) in TEMPLATES {
             h.register_template_string(name, *text)
                 .expect("embedded templates compile (tested)");
@@ -28,7 +104,6 @@ fn registry() -> &'static Handlebars<'static> {
 }
 
 /// Renders a text template.
-#[allow(dead_code)] // the text artifacts (ticket, Bicep, .http) render through it
 pub fn text(template: &str, data: &impl Serialize) -> String {
     registry()
         .render(template, data)
@@ -53,5 +128,18 @@ mod tests {
     #[test]
     fn all_templates_compile() {
         let _ = super::registry();
+    }
+
+    #[test]
+    fn bicep_literals_escape_what_bicep_interprets() {
+        use super::bicep_literal;
+        use serde_json::json;
+        assert_eq!(bicep_literal(&json!("it's ${x} \\ ok"), 0), r"'it\'s \${x} \\ ok'");
+        assert_eq!(bicep_literal(&json!("$5 {a}"), 0), "'$5 {a}'");
+        assert_eq!(bicep_literal(&json!([]), 0), "[]");
+        assert_eq!(
+            bicep_literal(&json!({ "a": [1, true, null], "b-c": {} }), 2),
+            "{\n    a: [\n      1\n      true\n      null\n    ]\n    'b-c': {}\n  }"
+        );
     }
 }

@@ -1,0 +1,193 @@
+//! `azuredeploy.json`: the whole deployment as one ARM template (deploymentTemplate 2019-04-01)
+//! for `az deployment group create`: the NSG with every rule of `nsg.json`, the route table when
+//! tunneled, the four subnets of the existing virtual network (chained, since Azure updates one
+//! subnet of a virtual network at a time), the firewall rule collection group in firewall mode, and
+//! the ISE (left out under `--network-only`). Everything is literal (no copy loops), so a reviewer
+//! reads the rules and `isenet verify --nsg azuredeploy.json` proves them.
+//!
+//! Certificates are not part of the template: the 2019-05-01 resource type has no `certificates`
+//! property; `ise-request.http` uploads them (README, "The ISE REST requests").
+
+use super::deploy_params::{has_firewall_rules, has_route_table, params};
+use super::{firewall_policy, ise_request, route_table, security_rule_json, subnets, template};
+use crate::plan::{Plan, ISE_API_VERSION, ISE_TYPE, NETWORK_API_VERSION};
+use serde_json::{json, Map, Value};
+
+const SCHEMA: &str = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
+const ROUTE_TABLE_TYPE: &str = "Microsoft.Network/routeTables";
+const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+const RULE_GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
+
+fn p(name: &str) -> String {
+    format!("parameters('{name}')")
+}
+
+fn resource_id(kind: &str, names: &[String]) -> String {
+    format!("[resourceId('{kind}', {})]", names.join(", "))
+}
+
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn nsg_id() -> String {
+    resource_id(NSG_TYPE, &[p("nsgName")])
+}
+
+fn route_table_id() -> String {
+    resource_id(ROUTE_TABLE_TYPE, &[p("routeTableName")])
+}
+
+fn subnet_id(name: &str) -> String {
+    resource_id(SUBNET_TYPE, &[p("virtualNetworkName"), quoted(name)])
+}
+
+fn template_parameters(plan: &Plan) -> Map<String, Value> {
+    params(plan)
+        .into_iter()
+        .map(|prm| {
+            let mut def = json!({ "type": prm.kind, "metadata": { "description": prm.description } });
+            if !prm.allowed.is_empty() {
+                def["allowedValues"] = json!(prm.allowed);
+            }
+            if let Some((min, max)) = prm.range {
+                def["minValue"] = json!(min);
+                def["maxValue"] = json!(max);
+            }
+            (prm.name.to_string(), def)
+        })
+        .collect()
+}
+
+fn tags(plan: &Plan) -> Value {
+    json!({ "generatedBy": "isenet", "iseName": plan.environment.name })
+}
+
+/// A network resource of the resource group, named by a parameter, at the template's location.
+fn located(plan: &Plan, kind: &str, name_param: &str, properties: Value) -> Value {
+    json!({
+        "type": kind,
+        "apiVersion": NETWORK_API_VERSION,
+        "name": format!("[{}]", p(name_param)),
+        "location": format!("[{}]", p("location")),
+        "tags": tags(plan),
+        "properties": properties,
+    })
+}
+
+fn nsg(plan: &Plan) -> Value {
+    let rules: Vec<Value> = plan.security_rules.iter().map(security_rule_json).collect();
+    located(plan, NSG_TYPE, "nsgName", json!({ "securityRules": rules }))
+}
+
+fn route_table(plan: &Plan) -> Value {
+    let routes: Vec<Value> = plan.routes.iter().map(route_table::route_json).collect();
+    located(
+        plan,
+        ROUTE_TABLE_TYPE,
+        "routeTableName",
+        json!({ "disableBgpRoutePropagation": false, "routes": routes }),
+    )
+}
+
+fn subnet_resources(plan: &Plan) -> Vec<Value> {
+    let mut previous: Option<String> = None;
+    plan.subnets
+        .iter()
+        .map(|s| {
+            let mut depends = vec![nsg_id()];
+            if s.route_table {
+                depends.push(route_table_id());
+            }
+            depends.extend(previous.replace(subnet_id(&s.name)));
+            json!({
+                "type": SUBNET_TYPE,
+                "apiVersion": NETWORK_API_VERSION,
+                "name": format!("[format('{{0}}/{{1}}', {}, {})]", p("virtualNetworkName"), quoted(&s.name)),
+                "dependsOn": depends,
+                "properties": subnets::subnet_properties(s, &nsg_id(), &route_table_id()),
+            })
+        })
+        .collect()
+}
+
+fn firewall_rules(plan: &Plan) -> Value {
+    let fw = &plan.firewall;
+    json!({
+        "type": RULE_GROUP_TYPE,
+        "apiVersion": NETWORK_API_VERSION,
+        "name": format!("[format('{{0}}/{{1}}', {}, {})]", p("firewallPolicyName"), quoted(&fw.rule_collection_group)),
+        "properties": { "priority": fw.rule_collection_group_priority, "ruleCollections": firewall_policy::rule_collections(plan) },
+    })
+}
+
+fn ise(plan: &Plan) -> Value {
+    let env = &plan.environment;
+    let subnet_ids: Vec<String> = plan.subnets.iter().map(|s| subnet_id(&s.name)).collect();
+    let mut props = json!({
+        "networkConfiguration": {
+            "accessEndpoint": { "type": format!("[{}]", p("accessEndpointType")) },
+            "subnets": subnet_ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+        },
+    });
+    if let Some(e) = &env.encryption {
+        props["encryptionConfiguration"] = json!({ "encryptionKeyReference": ise_request::encryption_key_reference(e) });
+    }
+    let mut r = json!({
+        "type": ISE_TYPE,
+        "apiVersion": ISE_API_VERSION,
+        "name": format!("[{}]", p("iseName")),
+        "location": format!("[{}]", p("location")),
+        "tags": tags(plan),
+        "dependsOn": subnet_ids,
+        "sku": { "name": format!("[{}]", p("skuName")), "capacity": format!("[{}]", p("skuCapacity")) },
+        "properties": props,
+    });
+    if let Some(identity) = ise_request::identity(env, false) {
+        r["identity"] = identity;
+    }
+    r
+}
+
+/// The template as a JSON value (the parameters file and the tests read it too).
+pub(super) fn template(plan: &Plan) -> Value {
+    let env = &plan.environment;
+    let mut resources = vec![nsg(plan)];
+    let mut outputs = Map::new();
+    outputs.insert("nsgId".into(), json!({ "type": "string", "value": nsg_id() }));
+    if has_route_table(plan) {
+        resources.push(route_table(plan));
+        outputs.insert("routeTableId".into(), json!({ "type": "string", "value": route_table_id() }));
+    }
+    resources.extend(subnet_resources(plan));
+    if has_firewall_rules(plan) {
+        resources.push(firewall_rules(plan));
+    }
+    if plan.deployment.include_ise {
+        resources.push(ise(plan));
+        outputs.insert(
+            "iseId".into(),
+            json!({ "type": "string", "value": resource_id(ISE_TYPE, &[p("iseName")]) }),
+        );
+    }
+    json!({
+        "$schema": SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "metadata": {
+            "generatedBy": "isenet",
+            "iseName": env.name,
+            "cloud": env.cloud,
+            "forcedTunneling": env.forced_tunneling.mode,
+            "networkOnly": !plan.deployment.include_ise,
+            "description": "The ISE's network (NSG, route table, the four subnets of the existing virtual network, firewall rules) and the ISE itself, from the isenet plan. Rules are literal: review them here, prove them with isenet verify --nsg azuredeploy.json.",
+        },
+        "parameters": template_parameters(plan),
+        "resources": resources,
+        "outputs": outputs,
+    })
+}
+
+pub fn render(plan: &Plan) -> String {
+    template::json_file(&template(plan))
+}

@@ -1,0 +1,105 @@
+//! The parameters of the deployable templates, shared by `azuredeploy.json`, its parameters file,
+//! `main.bicep` and `main.bicepparam`, so the ARM and Bicep forms take the same inputs.
+
+use super::ise_request;
+use crate::plan::Plan;
+use ise_model::env::TunnelingMode;
+use serde_json::{json, Value};
+
+pub(super) struct Param {
+    pub name: &'static str,
+    /// `string` or `int` (ARM and Bicep spell both the same).
+    pub kind: &'static str,
+    pub description: &'static str,
+    /// The environment's value; `None` when the environment does not know it (the firewall
+    /// policy's name), so the deployment asks for it.
+    pub value: Option<Value>,
+    pub allowed: &'static [&'static str],
+    pub range: Option<(u32, u32)>,
+}
+
+fn param(name: &'static str, description: &'static str, value: Value) -> Param {
+    Param {
+        name,
+        kind: if value.is_number() { "int" } else { "string" },
+        description,
+        value: Some(value),
+        allowed: &[],
+        range: None,
+    }
+}
+
+/// Whether the route table is deployed: only when the subnets route through it (tunneling).
+pub(super) fn has_route_table(plan: &Plan) -> bool {
+    plan.subnets.iter().any(|s| s.route_table)
+}
+
+pub(super) fn has_firewall_rules(plan: &Plan) -> bool {
+    plan.environment.forced_tunneling.mode == TunnelingMode::Firewall
+}
+
+pub(super) fn params(plan: &Plan) -> Vec<Param> {
+    let env = &plan.environment;
+    let mut out = vec![
+        param(
+            "location",
+            "Azure region of the NSG, the route table and the ISE.",
+            json!(env.location),
+        ),
+        param(
+            "virtualNetworkName",
+            "Name of the existing virtual network that holds the four ISE subnets.",
+            json!(env.virtual_network.name),
+        ),
+        param(
+            "nsgName",
+            "Name of the network security group of the four ISE subnets.",
+            json!(env.nsg_name),
+        ),
+    ];
+    if has_route_table(plan) {
+        out.push(param(
+            "routeTableName",
+            "Name of the route table of the four ISE subnets.",
+            json!(env.route_table_name),
+        ));
+    }
+    if has_firewall_rules(plan) {
+        out.push(Param {
+            value: None,
+            ..param(
+                "firewallPolicyName",
+                "Name of the existing Azure Firewall policy that receives the rule collection group ise-dependencies.",
+                json!(""),
+            )
+        });
+    }
+    if plan.deployment.include_ise {
+        out.push(param("iseName", "Name of the integration service environment.", json!(env.name)));
+        out.push(Param {
+            allowed: &["Premium", "Developer"],
+            ..param(
+                "skuName",
+                "ISE SKU: Premium, or Developer (no SLA, no scale units).",
+                ise_request::sku(env)["name"].clone(),
+            )
+        });
+        out.push(Param {
+            range: Some((0, 10)),
+            ..param(
+                "skuCapacity",
+                "Extra scale units of a Premium ISE (0-10; 0 for Developer).",
+                json!(env.sku.capacity),
+            )
+        });
+        out.push(Param {
+            allowed: &["Internal", "External"],
+            ..param(
+                "accessEndpointType",
+                "Whether request triggers, webhooks and run history are reachable from outside the virtual network.",
+                json!(ise_request::access_endpoint_type(env)),
+            )
+        });
+    }
+    out
+}
