@@ -6,6 +6,7 @@ mod common;
 mod compile;
 mod golden;
 mod readme;
+mod review;
 mod schema;
 mod tags;
 mod verify;

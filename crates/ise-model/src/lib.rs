@@ -15,6 +15,7 @@ pub mod fuzzy;
 pub mod iplists;
 pub mod jsonpos;
 pub mod ports;
+pub mod published;
 pub mod requirement;
 pub mod resolve;
 pub mod servicetags;

@@ -5,6 +5,8 @@ mod firewall_policy;
 mod ids;
 mod nsg;
 mod plan_json;
+pub mod review;
+mod review_csv;
 mod route_table;
 mod subnets;
 mod template;
@@ -24,6 +26,7 @@ pub const ARTIFACT_NAMES: &[&str] = &[
     "firewall-policy.json",
     "nsg.json",
     "plan.json",
+    "review.csv",
     "route-table.json",
     "subnets.json",
 ];
@@ -60,7 +63,20 @@ pub fn render_all(plan: &Plan) -> Vec<Artifact> {
     out
 }
 
+pub(crate) use nsg::protocol as nsg_protocol;
 pub use nsg::security_rule_json;
+
+/// The review artifacts (review.csv, ...): the plan with its proof, for people who sign it off.
+/// They need the service-tag file the plan was built with (prefix counts, the proofs).
+pub fn render_review(plan: &Plan, tags: &ise_model::servicetags::ServiceTags) -> Vec<Artifact> {
+    let review = review::review(plan, tags);
+    let mut out = vec![Artifact {
+        file_name: "review.csv",
+        contents: review_csv::render(&review),
+    }];
+    out.sort_by_key(|a| a.file_name);
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -68,7 +84,10 @@ mod tests {
     fn artifact_names_are_exactly_what_render_all_writes() {
         let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
         let plan = crate::plan::build(&env, ise_model::servicetags::ServiceTags::embedded(env.cloud), None).unwrap();
-        let written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
+        let tags = ise_model::servicetags::ServiceTags::embedded(env.cloud);
+        let mut written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
+        written.extend(super::render_review(&plan, tags).iter().map(|a| a.file_name));
+        written.sort();
         assert_eq!(written, super::ARTIFACT_NAMES);
     }
 }

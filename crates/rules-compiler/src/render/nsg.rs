@@ -8,7 +8,7 @@ use crate::plan::{Plan, PlanRule};
 use ise_model::ports::PortRange;
 use serde_json::{json, Map, Value};
 
-fn protocol(p: Protocol) -> &'static str {
+pub(crate) fn protocol(p: Protocol) -> &'static str {
     match p {
         Protocol::Tcp => "Tcp",
         Protocol::Udp => "Udp",
