@@ -221,3 +221,33 @@ fn requirements_csv_gives_full_addresses_tag_counts_conditions_and_learn_referen
         "https://learn.microsoft.com/en-us/azure/logic-apps/connect-virtual-network-vnet-isolated-environment"
     );
 }
+
+#[test]
+fn change_ticket_lists_every_change_with_its_reference_and_the_risks_of_the_environment() {
+    for (name, env) in golden_envs() {
+        let out = compile(&name, &env);
+        let ticket = std::fs::read_to_string(out.join("change-ticket.md")).unwrap();
+        let nsg = json(&out.join("nsg.json"));
+        for rule in nsg["properties"]["securityRules"].as_array().unwrap() {
+            let line = format!("| `{}` | {} |", rule["name"].as_str().unwrap(), rule["properties"]["priority"]);
+            assert!(ticket.contains(&line), "{name}: no line for {line}");
+        }
+        assert_eq!(ticket.matches("```mermaid\nflowchart LR\n").count(), 1, "{name}");
+        assert!(ticket.contains("isenet verify --env env.json --nsg deployed-nsg.json"), "{name}");
+        assert!(ticket.contains("az network watcher test-ip-flow"), "{name}");
+        assert!(ticket.contains("## Rollback"), "{name}");
+        let env_doc = json(&env);
+        let tunneled = env_doc["forcedTunneling"]["mode"].as_str().is_some_and(|m| m != "none");
+        assert_eq!(ticket.contains("VirtualNetwork/UDR trap"), tunneled, "{name}");
+        let gov = env_doc["cloud"] == "usgovernment";
+        assert_eq!(ticket.contains("Government substitutions"), gov, "{name}");
+        // An external ISE without callers admits the whole Internet on 443: the ticket says so.
+        let open_443 = env_doc["accessEndpoint"] == "external" && env_doc["externalCallers"].as_array().is_none_or(Vec::is_empty);
+        assert_eq!(
+            ticket.contains("`in-triggers-443-external` admits **any Internet address**"),
+            open_443,
+            "{name}"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}

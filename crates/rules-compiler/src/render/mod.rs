@@ -1,7 +1,9 @@
 //! Render: one backend module per artifact. Each reads only the plan.
 
+mod change_ticket;
 mod firewall_classic;
 mod firewall_policy;
+pub mod flows;
 mod ids;
 mod nsg;
 mod plan_json;
@@ -22,6 +24,7 @@ pub struct Artifact {
 
 /// The file name of every artifact `render_all` writes, sorted (what an output directory may hold).
 pub const ARTIFACT_NAMES: &[&str] = &[
+    "change-ticket.md",
     "firewall-classic.json",
     "firewall-policy.json",
     "nsg.json",
@@ -70,10 +73,16 @@ pub use nsg::security_rule_json;
 /// They need the service-tag file the plan was built with (prefix counts, the proofs).
 pub fn render_review(plan: &Plan, tags: &ise_model::servicetags::ServiceTags) -> Vec<Artifact> {
     let review = review::review(plan, tags);
-    let mut out = vec![Artifact {
-        file_name: "review.csv",
-        contents: review_csv::render(&review),
-    }];
+    let mut out = vec![
+        Artifact {
+            file_name: "change-ticket.md",
+            contents: change_ticket::render(&review),
+        },
+        Artifact {
+            file_name: "review.csv",
+            contents: review_csv::render(&review),
+        },
+    ];
     out.sort_by_key(|a| a.file_name);
     out
 }

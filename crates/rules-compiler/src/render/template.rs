@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 /// Name and text of every template, embedded.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("change-ticket.md", include_str!("../../../../templates/change-ticket.md.hbs")),
     (
         "firewall-classic.json",
         include_str!("../../../../templates/firewall-classic.json.hbs"),
