@@ -2,6 +2,7 @@
 //! that is not declared here would never run, so a test below fails when one is missing.
 
 mod bad_inputs;
+mod browser;
 mod common;
 mod compile;
 mod golden;

@@ -4,11 +4,13 @@ mod change_ticket;
 mod firewall_classic;
 mod firewall_policy;
 pub mod flows;
+mod flows_svg;
 mod ids;
 mod nsg;
 mod plan_json;
 pub mod review;
 mod review_csv;
+mod review_html;
 mod route_table;
 mod subnets;
 mod template;
@@ -27,9 +29,11 @@ pub const ARTIFACT_NAMES: &[&str] = &[
     "change-ticket.md",
     "firewall-classic.json",
     "firewall-policy.json",
+    "flows.svg",
     "nsg.json",
     "plan.json",
     "review.csv",
+    "review.html",
     "route-table.json",
     "subnets.json",
 ];
@@ -79,8 +83,16 @@ pub fn render_review(plan: &Plan, tags: &ise_model::servicetags::ServiceTags) ->
             contents: change_ticket::render(&review),
         },
         Artifact {
+            file_name: "flows.svg",
+            contents: flows_svg::render(&flows::graph(plan)),
+        },
+        Artifact {
             file_name: "review.csv",
             contents: review_csv::render(&review),
+        },
+        Artifact {
+            file_name: "review.html",
+            contents: review_html::render(&review),
         },
     ];
     out.sort_by_key(|a| a.file_name);
