@@ -101,6 +101,9 @@ pub enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
         format: ErrorFormat,
+        /// Text: also list the covered requirements and every flow of each finding in full.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Which rule decides traffic between two endpoints on a port, and which requirements it serves.
     Explain {

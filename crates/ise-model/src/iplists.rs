@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn government_lists_come_from_the_published_tables() {
-        // Values read from seed-era logic-apps-limits-and-config.md via data/logicapps-ips.csv.
+        // Addresses of the published Logic Apps tables (data/logicapps-ips.csv, provenance in data/SOURCES.md).
         let inbound = published(CloudId::UsGovernment, "usgovarizona", "logicapps-inbound");
         assert!(inbound.contains(&"52.244.67.164/32".parse().unwrap()), "{inbound:?}");
         assert!(has_published(CloudId::UsGovernment, "usgovvirginia", "connector-outbound"));

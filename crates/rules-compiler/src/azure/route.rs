@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
-/// Azure limits (data/azure-limits.csv, docs/azure-semantics.md).
+/// Azure limits (data/azure-limits.csv).
 pub const MAX_ROUTES: usize = 400;
 pub const MAX_TAG_ROUTES: usize = 25;
 

@@ -10,10 +10,6 @@ use super::template;
 use ise_model::env::TunnelingMode;
 use serde_json::{json, Value};
 
-fn name_of(v: impl serde::Serialize) -> String {
-    json!(v).as_str().unwrap_or_default().to_string()
-}
-
 /// A Markdown table cell: pipes escaped, line breaks flattened.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
@@ -190,7 +186,7 @@ pub fn render(review: &Review) -> String {
         "proof": if review.ok { "isenet verify: every requirement covered, nothing else open" } else { "isenet verify found gaps or openings: see review.csv" },
         "env": {
             "name": env.name,
-            "sku": format!("{} {}", name_of(env.sku.name), env.sku.capacity),
+            "sku": format!("{} {}", template::word(env.sku.name), env.sku.capacity),
             "cloud": env.cloud.facts().display_name,
             "location": env.location,
             "subscription": env.subscription_id,
@@ -198,12 +194,12 @@ pub fn render(review: &Review) -> String {
             "vnet": env.virtual_network.name,
             "addressSpace": env.virtual_network.address_space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
             "subnets": plan.subnets.iter().map(|s| format!("`{}` {}", s.name, s.prefix)).collect::<Vec<_>>().join(", "),
-            "accessEndpoint": name_of(env.access_endpoint),
+            "accessEndpoint": template::word(env.access_endpoint),
             "tunneling": match env.forced_tunneling.firewall_private_ip {
                 Some(ip) if env.forced_tunneling.mode == TunnelingMode::Firewall => format!("firewall at {ip}"),
-                _ => name_of(env.forced_tunneling.mode),
+                _ => template::word(env.forced_tunneling.mode),
             },
-            "outboundPolicy": name_of(env.outbound_policy),
+            "outboundPolicy": template::word(env.outbound_policy),
             "nsg": env.nsg_name,
             "routeTable": env.route_table_name,
             "serviceEndpoints": plan.subnets.first().map(|s| s.service_endpoints.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into()),

@@ -70,7 +70,6 @@ pub fn render_all(plan: &Plan) -> Vec<Artifact> {
     out
 }
 
-pub(crate) use nsg::protocol as nsg_protocol;
 pub use nsg::security_rule_json;
 
 /// The review artifacts (review.csv, ...): the plan with its proof, for people who sign it off.

@@ -7,8 +7,7 @@
 use crate::azure::nsg::{Access, AddressMatch, Direction};
 use crate::azure::route::RouteEntry;
 use crate::plan::{Plan, PlanRule};
-use crate::prove::{firewall as firewall_proof, nsg as nsg_proof, routes as route_proof};
-use crate::read::routes::entries_prefixes;
+use crate::prove::{firewall as firewall_proof, nsg as nsg_proof, routes as route_proof, verify};
 use crate::views::describe;
 use ipnet::Ipv4Net;
 use ise_model::ports::format_list;
@@ -70,8 +69,8 @@ pub struct Row {
 pub struct Status {
     /// Requirement or dependency ids the rule admits (part of).
     pub covers: Vec<String>,
-    /// What is wrong or worth knowing (shadowed, redundant, an opening, a wrong next hop).
-    pub findings: Vec<String>,
+    /// What is wrong (`true`: the finding fails the proof) or worth knowing (shadowed, redundant).
+    pub findings: Vec<(bool, String)>,
 }
 
 /// Everything the review backends render.
@@ -103,45 +102,23 @@ fn snapshot(tags: &ServiceTags) -> String {
     format!("{} service tags, change {}{date}", tags.cloud, tags.change_number)
 }
 
-/// Proof status per (artifact, rule name) from the verifier. The one place that reads the proof
-/// reports, so moving to typed findings is a change here only.
+/// Proof status per (artifact, rule name) from the verifier's typed findings: the one place that
+/// reads the proofs.
 fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String), Status>, bool) {
     let env = &plan.environment;
     let mut out: BTreeMap<(&'static str, String), Status> = BTreeMap::new();
     let entries: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
-    let udr: Vec<Ipv4Net> = entries_prefixes(&entries, "route-table.json", tags).unwrap_or_default();
-    let rules: Vec<_> = plan.security_rules.iter().map(|r| r.rule.clone()).collect();
+    let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
+    let rules = verify::compiled_rules(plan);
+    let written_for = verify::written_for(plan);
     let nsg = nsg_proof::prove(&nsg_proof::Subject {
         env,
         tags,
         rules: &rules,
         udr_prefixes: &udr,
         requirements: &plan.requirements,
+        written_for: &written_for,
     });
-    for c in &nsg.requirements {
-        for r in &c.rules {
-            out.entry(("nsg", r.clone())).or_default().covers.push(c.id.clone());
-        }
-    }
-    for o in &nsg.openings {
-        let flows = o.flows.join(", ");
-        out.entry(("nsg", o.rule.clone()))
-            .or_default()
-            .findings
-            .push(format!("opens beyond the requirements: {flows}"));
-    }
-    for s in &nsg.shadowed {
-        out.entry(("nsg", s.clone()))
-            .or_default()
-            .findings
-            .push("shadowed: earlier rules decide every packet it matches".into());
-    }
-    for s in &nsg.redundant {
-        out.entry(("nsg", s.clone()))
-            .or_default()
-            .findings
-            .push("redundant: removing it changes no packet's access".into());
-    }
     let routes = route_proof::prove(&entries, env, tags, &plan.requirements);
     let firewall = firewall_proof::prove(&firewall_proof::Subject {
         env,
@@ -154,16 +131,21 @@ fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String)
             udr_prefixes: &udr,
         }),
     });
-    for d in &firewall.dependencies {
-        for r in &d.rules {
-            out.entry(("firewall", r.clone())).or_default().covers.push(d.id.clone());
+    for (artifact, proof) in [("nsg", &nsg), ("route", &routes), ("firewall", &firewall)] {
+        for c in &proof.coverage {
+            for r in &c.rules {
+                out.entry((artifact, r.clone())).or_default().covers.push(c.id.clone());
+            }
         }
-    }
-    for o in &firewall.openings {
-        out.entry(("firewall", o.rule.clone()))
-            .or_default()
-            .findings
-            .push(format!("opens beyond the dependencies: {}", o.flows.join(", ")));
+        for f in &proof.findings {
+            if let Some(rule) = &f.rule {
+                let text = format!("{} ({}): {}", f.kind.info().name, f.code, f.message);
+                out.entry((artifact, rule.name.clone()))
+                    .or_default()
+                    .findings
+                    .push((f.fails(), text));
+            }
+        }
     }
     // Routes are proved per requirement: a route is proved when every requirement it serves is.
     for route in &plan.routes {
@@ -176,9 +158,9 @@ fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String)
                 "route-expressroute-default" => "other-traffic-to-internet",
                 other => other,
             };
-            match routes.checks.iter().find(|c| c.id == check || &c.id == id) {
-                Some(c) if c.ok => s.covers.push(id.clone()),
-                Some(c) => s.findings.push(format!("{id}: wrong next hop: {}", c.wrong.join(", "))),
+            match routes.coverage.iter().find(|c| c.id == check || &c.id == id) {
+                Some(c) if c.covered => s.covers.push(id.clone()),
+                Some(_) => s.findings.push((true, format!("{id}: some addresses take another next hop"))),
                 None => {}
             }
         }
@@ -194,10 +176,10 @@ fn proof_text(status: Option<&Status>, what: &str) -> (String, bool) {
     if !s.covers.is_empty() {
         parts.push(format!("covers {}", s.covers.join(" ")));
     }
-    parts.extend(s.findings.iter().cloned());
-    // Shadowed and redundant are informational (the published table overlaps itself); openings
-    // and wrong next hops are not.
-    let proved = s.findings.iter().all(|f| f.starts_with("redundant") || f.starts_with("shadowed"));
+    parts.extend(s.findings.iter().map(|(_, text)| text.clone()));
+    // Shadowed and redundant are notes (the published table overlaps itself); openings and wrong
+    // next hops fail.
+    let proved = s.findings.iter().all(|(fails, _)| !fails);
     (parts.join("; "), proved)
 }
 
@@ -270,8 +252,8 @@ fn nsg_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String
             let status = st.get(&("nsg", r.rule.name.clone()));
             let (proof, proved) = if r.rule.access == Access::Deny {
                 let mut parts = vec!["denies everything the rules above do not allow".to_string()];
-                parts.extend(status.iter().flat_map(|s| s.findings.iter().cloned()));
-                (parts.join("; "), true)
+                parts.extend(status.iter().flat_map(|s| s.findings.iter().map(|(_, t)| t.clone())));
+                (parts.join("; "), status.is_none_or(|s| s.findings.iter().all(|(fails, _)| !fails)))
             } else {
                 proof_text(status, "allow rule")
             };
@@ -281,7 +263,7 @@ fn nsg_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String
                 priority: r.rule.priority.to_string(),
                 direction: format!("{:?}", r.rule.direction),
                 access: format!("{:?}", r.rule.access),
-                protocol: crate::render::nsg_protocol(r.rule.protocol).to_string(),
+                protocol: r.rule.protocol.as_str().to_string(),
                 source: describe::address(&r.rule.source, tags),
                 destination: describe::address(&r.rule.destination, tags),
                 ports: format_list(&r.rule.destination_ports),

@@ -66,10 +66,7 @@ pub fn render(review: &Review) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        (
-            "access endpoint",
-            serde_json::json!(env.access_endpoint).as_str().unwrap_or_default().to_string(),
-        ),
+        ("access endpoint", super::template::word(env.access_endpoint)),
         (
             "forced tunneling",
             serde_json::json!(env.forced_tunneling.mode)
@@ -77,10 +74,7 @@ pub fn render(review: &Review) -> String {
                 .unwrap_or_default()
                 .to_string(),
         ),
-        (
-            "outbound policy",
-            serde_json::json!(env.outbound_policy).as_str().unwrap_or_default().to_string(),
-        ),
+        ("outbound policy", super::template::word(env.outbound_policy)),
         ("requirement table", plan.table_version.clone()),
         ("service tags", review.tags_snapshot.clone()),
     ];

@@ -4,4 +4,5 @@ pub mod csv_safe;
 pub mod describe;
 pub mod proof_report;
 pub mod requirements;
+pub mod summary;
 pub mod table;
