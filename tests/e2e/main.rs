@@ -2,6 +2,7 @@
 //! that is not declared here would never run, so a test below fails when one is missing.
 
 mod bad_inputs;
+mod browser;
 mod callers;
 mod common;
 mod compile;
@@ -9,6 +10,7 @@ mod deploy;
 mod golden;
 mod hostile;
 mod readme;
+mod review;
 mod schema;
 mod tags;
 mod tags_env;

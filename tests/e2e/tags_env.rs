@@ -180,7 +180,10 @@ fn china_firewall_rules_written_as_prefixes_change_when_the_tag_gains_one() {
         "{text}"
     );
     // The deployable forms embed the same firewall rules: the template and the Bicep change too.
-    assert!(text.contains("  azuredeploy.json document changed (resources) [tags: Storage]\n"), "{text}");
+    assert!(
+        text.contains("  azuredeploy.json document changed (resources) [tags: Storage]\n"),
+        "{text}"
+    );
     assert!(text.contains("  main.bicep document changed"), "{text}");
     assert!(
         text.contains(

@@ -16,6 +16,7 @@ pub mod iplists;
 pub mod jsondoc;
 pub mod jsonpos;
 pub mod ports;
+pub mod published;
 pub mod requirement;
 pub mod resolve;
 pub mod servicetags;

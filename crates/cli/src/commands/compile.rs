@@ -50,7 +50,9 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         plan
     };
     plan.deployment.include_ise = !network_only;
-    let artifacts = rules_compiler::render::render_all(&plan);
+    let mut artifacts = rules_compiler::render::render_all(&plan);
+    artifacts.extend(rules_compiler::render::render_review(&plan, &tags));
+    artifacts.sort_by_key(|a| a.file_name);
     if let Err(d) = outdir::write(out_dir, &artifacts) {
         return fail(vec![d]);
     }

@@ -205,7 +205,13 @@ fn requirements(
     let text = match format {
         RequirementsFormat::Table => view::render_table(&reqs),
         RequirementsFormat::Json => view::render_json(&reqs),
-        RequirementsFormat::Csv => view::render_csv(&reqs),
+        RequirementsFormat::Csv => match input::service_tags(tags, env.cloud) {
+            Ok(t) => {
+                let version = version.map_or_else(ise_model::requirement::latest_table_version, str::to_string);
+                view::render_csv(&reqs, &t, &version)
+            }
+            Err(d) => return output::bad_input(cli.error_format, &[d]),
+        },
     };
     print!("{text}");
     Exit::Ok

@@ -3,14 +3,20 @@
 mod arm_parameters;
 mod arm_template;
 mod bicep;
+mod change_ticket;
 mod deploy_params;
 mod firewall_classic;
 mod firewall_policy;
+pub mod flows;
+mod flows_svg;
 mod ids;
 mod ise_http;
 mod ise_request;
 mod nsg;
 mod plan_json;
+pub mod review;
+mod review_csv;
+mod review_html;
 mod route_table;
 mod subnets;
 mod template;
@@ -28,8 +34,10 @@ pub struct Artifact {
 pub const ARTIFACT_NAMES: &[&str] = &[
     "azuredeploy.json",
     "azuredeploy.parameters.json",
+    "change-ticket.md",
     "firewall-classic.json",
     "firewall-policy.json",
+    "flows.svg",
     "ise-request.http",
     "ise-request.json",
     "main.bicep",
@@ -41,6 +49,8 @@ pub const ARTIFACT_NAMES: &[&str] = &[
     "modules/subnets.bicep",
     "nsg.json",
     "plan.json",
+    "review.csv",
+    "review.html",
     "route-table.json",
     "subnets.json",
 ];
@@ -115,13 +125,42 @@ fn deployable(plan: &Plan) -> Vec<Artifact> {
 
 pub use nsg::security_rule_json;
 
+/// The review artifacts (review.csv, ...): the plan with its proof, for people who sign it off.
+/// They need the service-tag file the plan was built with (prefix counts, the proofs).
+pub fn render_review(plan: &Plan, tags: &ise_model::servicetags::ServiceTags) -> Vec<Artifact> {
+    let review = review::review(plan, tags);
+    let mut out = vec![
+        Artifact {
+            file_name: "change-ticket.md",
+            contents: change_ticket::render(&review),
+        },
+        Artifact {
+            file_name: "flows.svg",
+            contents: flows_svg::render(&flows::graph(plan)),
+        },
+        Artifact {
+            file_name: "review.csv",
+            contents: review_csv::render(&review),
+        },
+        Artifact {
+            file_name: "review.html",
+            contents: review_html::render(&review),
+        },
+    ];
+    out.sort_by_key(|a| a.file_name);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn artifact_names_are_exactly_what_render_all_writes() {
         let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
         let plan = crate::plan::build(&env, ise_model::servicetags::ServiceTags::embedded(env.cloud), None).unwrap();
-        let written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
+        let tags = ise_model::servicetags::ServiceTags::embedded(env.cloud);
+        let mut written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
+        written.extend(super::render_review(&plan, tags).iter().map(|a| a.file_name));
+        written.sort();
         assert_eq!(written, super::ARTIFACT_NAMES);
     }
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 /// Name and text of every text template, embedded.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("change-ticket.md", include_str!("../../../../templates/change-ticket.md.hbs")),
     ("ise-request.http", include_str!("../../../../templates/ise-request.http.hbs")),
     ("main.bicep", include_str!("../../../../templates/main.bicep.hbs")),
     ("main.bicepparam", include_str!("../../../../templates/main.bicepparam.hbs")),

@@ -1,10 +1,13 @@
 //! `isenet requirements`: the requirements resolved for one environment, as an aligned table, JSON
 //! or CSV, one line each with id, direction, source, destination, protocol, ports, purpose and
-//! reference.
+//! reference. The CSV is for reviewers: full addresses (tags with their prefix count), the
+//! condition, and the published table with its version and URL.
 
-use super::table;
+use super::{csv_safe, describe, table};
 use ise_model::ports::format_list;
+use ise_model::published;
 use ise_model::resolve::Resolved;
+use ise_model::servicetags::ServiceTags;
 
 const HEADER: [&str; 8] = [
     "id",
@@ -35,13 +38,42 @@ pub fn render_table(reqs: &[Resolved]) -> String {
     table::render(&HEADER, &reqs.iter().map(cells).collect::<Vec<_>>())
 }
 
-pub fn render_csv(reqs: &[Resolved]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER).expect("in-memory write");
-    for r in reqs {
-        w.write_record(cells(r)).expect("in-memory write");
-    }
-    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("cells are UTF-8")
+const CSV_HEADER: [&str; 11] = [
+    "id",
+    "direction",
+    "source",
+    "destination",
+    "protocol",
+    "ports",
+    "condition",
+    "purpose",
+    "reference",
+    "table_version",
+    "url",
+];
+
+/// The requirements of table version `table_version` as reviewer CSV (see `csv_safe`).
+pub fn render_csv(reqs: &[Resolved], tags: &ServiceTags, table_version: &str) -> String {
+    let rows: Vec<Vec<String>> = reqs
+        .iter()
+        .map(|r| {
+            let p = published::requirement(&r.reference, r.kind, table_version);
+            vec![
+                r.id.clone(),
+                r.kind.as_str().to_string(),
+                describe::peer(&r.source, tags),
+                describe::peer(&r.destination, tags),
+                r.protocol.clone(),
+                format_list(&r.ports),
+                describe::condition(r),
+                r.purpose.clone(),
+                p.reference,
+                p.version,
+                p.url,
+            ]
+        })
+        .collect();
+    csv_safe::render(&CSV_HEADER, &rows)
 }
 
 pub fn render_json(reqs: &[Resolved]) -> String {

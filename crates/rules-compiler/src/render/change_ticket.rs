@@ -1,0 +1,221 @@
+//! `change-ticket.md`: what a firewall/network change request needs, readable in GitHub and Azure
+//! DevOps: the environment, a Mermaid picture of the flows, every rule, route, firewall rule and
+//! service endpoint to create with its justification and published reference, risk notes,
+//! validation commands and rollback. Rendered from the review (plan + proof) through
+//! templates/change-ticket.md.hbs.
+
+use super::flows;
+use super::review::{Exposure, Review, Row};
+use super::template;
+use ise_model::env::TunnelingMode;
+use serde_json::{json, Value};
+
+/// A Markdown table cell: pipes escaped, line breaks flattened.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn row(r: &Row) -> Value {
+    json!({
+        "name": cell(&r.name),
+        "priority": cell(&r.priority),
+        "direction": cell(&r.direction),
+        "access": cell(&r.access),
+        "protocol": cell(&r.protocol),
+        "source": cell(&r.source),
+        "destination": cell(&r.destination),
+        "ports": cell(&r.ports),
+        "justification": cell(&if r.requirements.is_empty() {
+            r.purpose.clone()
+        } else {
+            format!("{} ({})", r.purpose, r.requirements.join(", "))
+        }),
+        "reference": cell(&r.reference).replace(['[', ']'], ""),
+        "url": r.url.split(' ').next().unwrap_or_default(),
+    })
+}
+
+fn risks(review: &Review) -> Vec<String> {
+    let env = &review.plan.environment;
+    let mut out = Vec::new();
+    for r in review.rows.iter().filter(|r| r.internet != Exposure::No) {
+        let what = match r.internet {
+            Exposure::Any => "admits **any Internet address**",
+            _ => "admits public addresses (Azure service addresses or declared callers)",
+        };
+        out.push(format!("`{}` {what} on port(s) {}: {}.", r.name, r.ports, r.purpose));
+    }
+    out.push(match env.forced_tunneling.mode {
+        TunnelingMode::None => "VirtualNetwork tag: without forced tunneling the tag means the address space and its peerings, as the published table writes it. If a 0.0.0.0/0 route is ever added to these subnets, VirtualNetwork grows to the whole Internet: recompile with the tunneling mode set.".to_string(),
+        _ => "VirtualNetwork/UDR trap: a 0.0.0.0/0 route on the subnets makes Azure's VirtualNetwork tag (and the default AllowVnetInBound) cover the whole Internet. These rules never use VirtualNetwork as a peer; they name the address space and the declared internal callers, and `deny-all-inbound` at 4096 shuts AllowVnetInBound off.".to_string(),
+    });
+    if env.outbound_policy == ise_model::env::OutboundPolicy::Open {
+        out.push("Outbound policy `open`: Azure's default AllowInternetOutBound stays, so the ISE can reach any Internet address; set `outboundPolicy: restricted` to allow only the requirements and the declared destinations.".into());
+    }
+    let substituted: Vec<&str> = review
+        .rows
+        .iter()
+        .filter(|r| r.condition.contains("does not work in NSGs"))
+        .map(|r| r.name.as_str())
+        .collect();
+    if !substituted.is_empty() {
+        out.push(format!(
+            "Government substitutions: {} carry Microsoft's published Logic Apps and connector address lists instead of tags that do not work in NSGs here. When Microsoft changes those lists, recompile and raise a new change.",
+            substituted.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out.push(format!(
+        "Service tags: {}. Microsoft publishes a new file weekly; `isenet tags diff OLD NEW --env ENV` says whether these rules change.",
+        review.tags_snapshot
+    ));
+    let informational: Vec<&str> = review
+        .rows
+        .iter()
+        .filter(|r| r.proof.contains("shadowed") || r.proof.contains("redundant"))
+        .map(|r| r.name.as_str())
+        .collect();
+    if !informational.is_empty() {
+        out.push(format!(
+            "Overlapping rules (informational, kept so each published requirement has its own rule): {}.",
+            informational.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out
+}
+
+fn validation(review: &Review) -> Vec<String> {
+    let env = &review.plan.environment;
+    let rg = &env.resource_group;
+    let mut out = vec![
+        format!("az network nsg show -g {rg} -n {} -o json > deployed-nsg.json", env.nsg_name),
+        format!("isenet verify --env env.json --nsg deployed-nsg.json"),
+    ];
+    if !review.plan.routes.is_empty() {
+        out.push(format!(
+            "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
+            env.route_table_name
+        ));
+        out.push("isenet verify --env env.json --routes deployed-routes.json".into());
+    }
+    if !review.plan.firewall.dependencies.is_empty() {
+        out.push(format!(
+            "az network firewall policy rule-collection-group show -g {rg} --policy-name <policy> -n {} -o json > deployed-firewall.json",
+            review.plan.firewall.rule_collection_group
+        ));
+        out.push("isenet verify --env env.json --firewall deployed-firewall.json".into());
+    }
+    out
+}
+
+/// `test-ip-flow` for the inbound management flows and the first outbound one: a host of the first
+/// subnet (Azure reserves the first four addresses) and a sample remote address of the rule.
+fn ip_flows(review: &Review) -> Vec<String> {
+    let env = &review.plan.environment;
+    let Some(subnet) = env.subnets.first() else { return Vec::new() };
+    let local = std::net::Ipv4Addr::from(u32::from(subnet.prefix.network()) + 4);
+    let mut out = Vec::new();
+    for r in review
+        .plan
+        .security_rules
+        .iter()
+        .filter(|r| r.rule.access == crate::azure::nsg::Access::Allow)
+    {
+        let Some(port) = r.rule.destination_ports.first().map(|p| p.lo) else {
+            continue;
+        };
+        let (remote_field, direction) = match r.rule.direction {
+            crate::azure::nsg::Direction::Inbound => (&r.rule.source, "Inbound"),
+            crate::azure::nsg::Direction::Outbound => (&r.rule.destination, "Outbound"),
+        };
+        let remote = match remote_field {
+            // A host address: not the network address of a wider prefix.
+            crate::azure::nsg::AddressMatch::Prefixes(p) if !p.is_empty() => p[0].hosts().next().unwrap_or(p[0].addr()).to_string(),
+            crate::azure::nsg::AddressMatch::Tag(t) => format!("<an address of {t}>"),
+            _ => continue,
+        };
+        if port == 0 || out.len() >= 4 {
+            continue;
+        }
+        // The rule's port is on the ISE side inbound and on the remote side outbound; the other
+        // end uses an ephemeral port.
+        let (local_port, remote_port) = if direction == "Inbound" { (port, 60000) } else { (60000, port) };
+        out.push(format!(
+            "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {direction} --protocol TCP --local {local}:{local_port} --remote {remote}:{remote_port} # expect Allow by {}",
+            env.resource_group, r.rule.name
+        ));
+    }
+    out
+}
+
+fn rollback(review: &Review) -> Vec<String> {
+    let env = &review.plan.environment;
+    let rg = &env.resource_group;
+    let mut out = vec![
+        format!("Before the change, save what is deployed: `az network nsg show -g {rg} -n {} -o json > before-nsg.json` (and the route table and firewall policy, if any).", env.nsg_name),
+        format!("To undo, delete the rules this change created: `az network nsg rule delete -g {rg} --nsg-name {} -n <name>` for each NSG rule above, or redeploy the saved state.", env.nsg_name),
+    ];
+    if !review.plan.routes.is_empty() {
+        out.push(format!(
+            "Detach the route table first if traffic breaks: `az network vnet subnet update -g {rg} --vnet-name {} -n <subnet> --route-table \"\"` for each ISE subnet.",
+            env.virtual_network.name
+        ));
+    }
+    out.push("Run the validation commands again: the saved state must verify as it did before.".into());
+    out
+}
+
+pub fn render(review: &Review) -> String {
+    let plan = review.plan;
+    let env = &plan.environment;
+    let count = |kind: &str| review.rows.iter().filter(|r| r.artifact.starts_with(kind)).count();
+    let sections: Vec<Value> = [
+        ("NSG rules", "nsg"),
+        ("Routes", "route"),
+        ("Azure Firewall rules", "firewall"),
+        ("Service endpoints", "service-endpoint"),
+    ]
+    .iter()
+    .filter_map(|(title, kind)| {
+        let rows: Vec<Value> = review.rows.iter().filter(|r| r.artifact.starts_with(kind)).map(row).collect();
+        (!rows.is_empty()).then(|| json!({ "title": format!("{title} to create ({})", rows.len()), "rows": rows }))
+    })
+    .collect();
+    let data = json!({
+        "tableVersion": plan.table_version,
+        "tagsSnapshot": review.tags_snapshot,
+        "proof": if review.ok { "isenet verify: every requirement covered, nothing else open" } else { "isenet verify found gaps or openings: see review.csv" },
+        "env": {
+            "name": env.name,
+            "sku": format!("{} {}", template::word(env.sku.name), env.sku.capacity),
+            "cloud": env.cloud.facts().display_name,
+            "location": env.location,
+            "subscription": env.subscription_id,
+            "resourceGroup": env.resource_group,
+            "vnet": env.virtual_network.name,
+            "addressSpace": env.virtual_network.address_space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            "subnets": plan.subnets.iter().map(|s| format!("`{}` {}", s.name, s.prefix)).collect::<Vec<_>>().join(", "),
+            "accessEndpoint": template::word(env.access_endpoint),
+            "tunneling": match env.forced_tunneling.firewall_private_ip {
+                Some(ip) if env.forced_tunneling.mode == TunnelingMode::Firewall => format!("firewall at {ip}"),
+                _ => template::word(env.forced_tunneling.mode),
+            },
+            "outboundPolicy": template::word(env.outbound_policy),
+            "nsg": env.nsg_name,
+            "routeTable": env.route_table_name,
+            "serviceEndpoints": plan.subnets.first().map(|s| s.service_endpoints.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into()),
+        },
+        "counts": {
+            "nsg": count("nsg"),
+            "routes": count("route"),
+            "firewall": count("firewall"),
+            "endpoints": count("service-endpoint"),
+        },
+        "mermaid": flows::mermaid(&flows::graph(plan)),
+        "sections": sections,
+        "risks": risks(review),
+        "validation": validation(review),
+        "ipFlows": ip_flows(review),
+        "rollback": rollback(review),
+    });
+    template::text("change-ticket.md", &data)
+}

@@ -1,0 +1,233 @@
+//! The flow picture shared by the Mermaid flowchart of change-ticket.md and flows.svg: sources on
+//! the left, the four ISE subnets in the middle, destinations on the right; one node per service
+//! tag or named group of addresses (so it stays readable), edges labelled with their ports. Built
+//! from the plan's allow rules (and, in firewall mode, the default route to the firewall).
+
+use crate::azure::nsg::{Access, AddressMatch, Direction};
+use crate::azure::route::NextHop;
+use crate::plan::{Plan, PlanRule};
+use ise_model::ports::{format_list, PortRange};
+use ise_model::resolve::Peer;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// `n0`, `n1`, ...: stable for a plan (sorted by side and label).
+    pub id: String,
+    pub side: Side,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// Node id, or [`ISE`] for the subnets.
+    pub from: String,
+    pub to: String,
+    /// Ports, `*` or a route note.
+    pub label: String,
+}
+
+/// The id of the group of the four ISE subnets.
+pub const ISE: &str = "ise";
+
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    /// `(name, prefix)` of the four subnets.
+    pub subnets: Vec<(String, String)>,
+    pub edges: Vec<Edge>,
+}
+
+/// One label per address field: the tag, or the requirement's name for its prefixes.
+fn peer_label(plan: &PlanRule, field: &AddressMatch, side: Side, p: &Plan) -> String {
+    let req = plan.requirements.first().and_then(|id| p.requirements.iter().find(|r| &r.id == id));
+    match field {
+        AddressMatch::Any => "Any address".into(),
+        AddressMatch::Tag(t) => t.clone(),
+        AddressMatch::Prefixes(prefixes) => {
+            let peer = req.map(|r| if side == Side::Source { &r.source } else { &r.destination });
+            match peer {
+                Some(Peer::Prefixes { label, .. }) if prefixes.len() > 2 => format!("{label} ({} prefixes)", prefixes.len()),
+                Some(Peer::Prefixes { label, .. }) if !label.contains('/') => {
+                    format!(
+                        "{label}: {}",
+                        prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+                    )
+                }
+                _ => prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+            }
+        }
+        AddressMatch::Prefixes6(p) => format!("{} IPv6 prefixes", p.len()),
+    }
+}
+
+pub fn graph(plan: &Plan) -> Graph {
+    // (side, label) -> set of (edge label) per direction.
+    let mut edges: BTreeMap<(Side, String), BTreeSet<PortRange>> = BTreeMap::new();
+    let mut routes: BTreeSet<String> = BTreeSet::new();
+    for r in plan.security_rules.iter().filter(|r| r.rule.access == Access::Allow) {
+        let (side, field) = match r.rule.direction {
+            Direction::Inbound => (Side::Source, &r.rule.source),
+            Direction::Outbound => (Side::Destination, &r.rule.destination),
+        };
+        edges
+            .entry((side, peer_label(r, field, side, plan)))
+            .or_default()
+            .extend(r.rule.destination_ports.iter().copied());
+    }
+    if let Some(default) = plan.routes.iter().find(|r| r.address_prefix == "0.0.0.0/0") {
+        let label = match (default.next_hop_type, default.next_hop_ip_address) {
+            (NextHop::VirtualAppliance, Some(ip)) => format!("Azure Firewall {ip}"),
+            (hop, _) => format!("{hop:?} (default route)"),
+        };
+        routes.insert(label);
+    }
+    let mut nodes = Vec::new();
+    let mut out_edges = Vec::new();
+    let labelled = edges
+        .into_iter()
+        .map(|(k, ports)| (k, format_list(&ports.into_iter().collect::<Vec<_>>()).replace(',', ", ")))
+        .chain(
+            routes
+                .into_iter()
+                .map(|label| ((Side::Destination, label), "0.0.0.0/0 route".to_string())),
+        );
+    let mut sorted: Vec<((Side, String), String)> = labelled.collect();
+    sorted.sort();
+    for (i, ((side, label), label_ports)) in sorted.into_iter().enumerate() {
+        let id = format!("n{i}");
+        out_edges.push(match side {
+            Side::Source => Edge {
+                from: id.clone(),
+                to: ISE.into(),
+                label: label_ports,
+            },
+            Side::Destination => Edge {
+                from: ISE.into(),
+                to: id.clone(),
+                label: label_ports,
+            },
+        });
+        nodes.push(Node { id, side, label });
+    }
+    Graph {
+        nodes,
+        subnets: plan.subnets.iter().map(|s| (s.name.clone(), s.prefix.clone())).collect(),
+        edges: out_edges,
+    }
+}
+
+/// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
+/// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
+pub fn mermaid_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " .,:/()+*-_'".contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The graph as a Mermaid `flowchart LR`.
+pub fn mermaid(g: &Graph) -> String {
+    let mut out = String::from("flowchart LR\n");
+    let group = |out: &mut String, title: &str, id: &str, side: Side| {
+        out.push_str(&format!("  subgraph {id}[\"{title}\"]\n"));
+        for n in g.nodes.iter().filter(|n| n.side == side) {
+            out.push_str(&format!("    {}[\"{}\"]\n", n.id, mermaid_text(&n.label)));
+        }
+        out.push_str("  end\n");
+    };
+    group(&mut out, "Sources", "sources", Side::Source);
+    out.push_str(&format!("  subgraph {ISE}[\"ISE subnets\"]\n"));
+    for (i, (name, prefix)) in g.subnets.iter().enumerate() {
+        out.push_str(&format!("    s{i}[\"{} {}\"]\n", mermaid_text(name), mermaid_text(prefix)));
+    }
+    out.push_str("  end\n");
+    group(&mut out, "Destinations", "destinations", Side::Destination);
+    for e in &g.edges {
+        out.push_str(&format!("  {} -->|\"{}\"| {}\n", e.from, mermaid_text(&e.label), e.to));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ise_model::servicetags::ServiceTags;
+    use std::collections::BTreeSet;
+
+    fn plans() -> Vec<Plan> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden");
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path().join("env.json")).unwrap();
+            let env = ise_model::env::load(&text, "env.json").env.unwrap();
+            out.push(crate::plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap());
+        }
+        out
+    }
+
+    /// What a Mermaid parser needs of our output: every edge end declared, every subgraph closed,
+    /// labels free of the characters Mermaid gives meaning to.
+    fn check_mermaid(text: &str) {
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("flowchart LR"));
+        let mut declared = BTreeSet::new();
+        let mut depth = 0i32;
+        let mut edges = 0;
+        for line in lines {
+            let t = line.trim();
+            if let Some(rest) = t.strip_prefix("subgraph ") {
+                depth += 1;
+                declared.insert(rest.split('[').next().unwrap().to_string());
+            } else if t == "end" {
+                depth -= 1;
+                assert!(depth >= 0, "`end` without subgraph");
+            } else if let Some((from, rest)) = t.split_once(" -->|\"") {
+                let (label, to) = rest.split_once("\"| ").unwrap();
+                assert!(declared.contains(from) && declared.contains(to), "undeclared node in `{t}`");
+                assert_eq!(label, mermaid_text(label));
+                edges += 1;
+            } else {
+                let (id, label) = t.split_once("[\"").unwrap_or_else(|| panic!("unexpected line `{t}`"));
+                let label = label.strip_suffix("\"]").unwrap();
+                assert!(!label.is_empty() && label == mermaid_text(label), "label `{label}`");
+                assert!(id.chars().all(|c| c.is_ascii_alphanumeric()), "id `{id}`");
+                assert!(declared.insert(id.to_string()), "`{id}` declared twice");
+            }
+        }
+        assert_eq!(depth, 0, "unbalanced subgraphs");
+        assert!(edges > 0);
+    }
+
+    #[test]
+    fn mermaid_of_every_golden_environment_is_well_formed() {
+        for plan in plans() {
+            let g = graph(&plan);
+            check_mermaid(&mermaid(&g));
+            // Every allow rule's peer has its node; four subnets in the middle.
+            assert_eq!(g.subnets.len(), 4);
+            let allows = plan.security_rules.iter().filter(|r| r.rule.access == Access::Allow).count();
+            assert!(g.edges.len() <= allows + 1 && !g.edges.is_empty());
+        }
+    }
+
+    #[test]
+    fn mermaid_text_drops_what_mermaid_parses() {
+        assert_eq!(mermaid_text("a\"b[c]{d}|e;f#g<h>&i"), "a b c d e f g h i");
+        assert_eq!(mermaid_text("10.10.0.0/16 (3 prefixes)"), "10.10.0.0/16 (3 prefixes)");
+    }
+}

@@ -1,0 +1,487 @@
+//! What the review artifacts (review.csv, review.html, change-ticket.md, flows.svg) share: one row
+//! per generated NSG rule, route, firewall rule and service endpoint, with its provenance (the
+//! requirements, purpose, published source, condition), whether it admits anything from the
+//! Internet, and its proof status from the verifier. Built from the plan, the service-tag file the
+//! plan was built with (for prefix counts and the proofs) and nothing else.
+
+use crate::azure::nsg::{Access, AddressMatch, Direction};
+use crate::azure::route::RouteEntry;
+use crate::plan::{Plan, PlanRule};
+use crate::prove::{firewall as firewall_proof, nsg as nsg_proof, routes as route_proof, verify};
+use crate::views::describe;
+use ipnet::Ipv4Net;
+use ise_model::ports::format_list;
+use ise_model::published::{self, Published};
+use ise_model::resolve::Resolved;
+use ise_model::servicetags::ServiceTags;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Whether a rule admits traffic from the Internet (inbound allow rules only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exposure {
+    /// Any Internet address (`*` or the `Internet` tag).
+    Any,
+    /// Named public addresses: a service tag of Azure's own addresses or listed public prefixes.
+    Listed,
+    No,
+}
+
+impl Exposure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exposure::Any => "yes: any Internet address",
+            Exposure::Listed => "limited: listed Azure or caller addresses",
+            Exposure::No => "no",
+        }
+    }
+}
+
+/// One reviewed row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// `nsg`, `route`, `firewall-network`, `firewall-application`, `service-endpoint`.
+    pub artifact: &'static str,
+    pub name: String,
+    pub priority: String,
+    pub direction: String,
+    pub access: String,
+    pub protocol: String,
+    pub source: String,
+    pub destination: String,
+    pub ports: String,
+    pub requirements: Vec<String>,
+    pub purpose: String,
+    pub reference: String,
+    pub table_version: String,
+    pub url: String,
+    pub condition: String,
+    pub internet: Exposure,
+    /// Proof status from the verifier.
+    pub proof: String,
+    /// The proof found nothing wrong with the row.
+    pub proved: bool,
+}
+
+/// The verifier's word on one rule, route or firewall rule.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// Requirement or dependency ids the rule admits (part of).
+    pub covers: Vec<String>,
+    /// What is wrong (`true`: the finding fails the proof) or worth knowing (shadowed, redundant).
+    pub findings: Vec<(bool, String)>,
+}
+
+/// Everything the review backends render.
+pub struct Review<'a> {
+    pub plan: &'a Plan,
+    pub rows: Vec<Row>,
+    /// The NSG, route and firewall proofs all hold.
+    pub ok: bool,
+    /// `Public service tags, change 375 (embedded snapshot of 2025-10-28)`.
+    pub tags_snapshot: String,
+}
+
+/// Embedded snapshots and their publication dates (README "Service tags"); a test keeps the change
+/// numbers in step with the embedded files.
+const EMBEDDED_DATES: &[(&str, u64, &str)] = &[
+    ("Public", 375, "2025-10-28"),
+    ("AzureGovernment", 401, "2026-07-13"),
+    ("China", 405, "2026-07-20"),
+];
+
+fn snapshot(tags: &ServiceTags) -> String {
+    let date = EMBEDDED_DATES
+        .iter()
+        .find(|(c, n, _)| *c == tags.cloud && *n == tags.change_number)
+        .map_or_else(
+            || " (the file given with --service-tags)".to_string(),
+            |(_, _, d)| format!(" (embedded snapshot of {d})"),
+        );
+    format!("{} service tags, change {}{date}", tags.cloud, tags.change_number)
+}
+
+/// Proof status per (artifact, rule name) from the verifier's typed findings: the one place that
+/// reads the proofs.
+fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String), Status>, bool) {
+    let env = &plan.environment;
+    let mut out: BTreeMap<(&'static str, String), Status> = BTreeMap::new();
+    let entries: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
+    let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
+    let rules = verify::compiled_rules(plan);
+    let written_for = verify::written_for(plan);
+    let nsg = nsg_proof::prove(&nsg_proof::Subject {
+        env,
+        tags,
+        rules: &rules,
+        udr_prefixes: &udr,
+        requirements: &plan.requirements,
+        written_for: &written_for,
+    });
+    let routes = route_proof::prove(&entries, env, tags, &plan.requirements);
+    let firewall = firewall_proof::prove(&firewall_proof::Subject {
+        env,
+        tags,
+        network_rule_collections: &plan.firewall.network_rule_collections,
+        application_rule_collections: &plan.firewall.application_rule_collections,
+        dependencies: &plan.firewall.dependencies,
+        nsg: Some(firewall_proof::NsgSubject {
+            rules: &rules,
+            udr_prefixes: &udr,
+        }),
+    });
+    for (artifact, proof) in [("nsg", &nsg), ("route", &routes), ("firewall", &firewall)] {
+        for c in &proof.coverage {
+            for r in &c.rules {
+                out.entry((artifact, r.clone())).or_default().covers.push(c.id.clone());
+            }
+        }
+        for f in &proof.findings {
+            if let Some(rule) = &f.rule {
+                let text = format!("{} ({}): {}", f.kind.info().name, f.code, f.message);
+                out.entry((artifact, rule.name.clone()))
+                    .or_default()
+                    .findings
+                    .push((f.fails(), text));
+            }
+        }
+    }
+    // Routes are proved per requirement: a route is proved when every requirement it serves is.
+    for route in &plan.routes {
+        let s = out.entry(("route", route.name.clone())).or_default();
+        for id in &route.requirements {
+            // The default route is proved by the check that everything else reaches the firewall
+            // (or, under ExpressRoute, the Internet).
+            let check = match id.as_str() {
+                "route-firewall-default" => "other-traffic-to-firewall",
+                "route-expressroute-default" => "other-traffic-to-internet",
+                other => other,
+            };
+            match routes.coverage.iter().find(|c| c.id == check || &c.id == id) {
+                Some(c) if c.covered => s.covers.push(id.clone()),
+                Some(_) => s.findings.push((true, format!("{id}: some addresses take another next hop"))),
+                None => {}
+            }
+        }
+    }
+    (out, nsg.ok && routes.ok && firewall.ok)
+}
+
+fn proof_text(status: Option<&Status>, what: &str) -> (String, bool) {
+    let Some(s) = status else {
+        return (format!("{what}: admits no requirement"), false);
+    };
+    let mut parts = Vec::new();
+    if !s.covers.is_empty() {
+        parts.push(format!("covers {}", s.covers.join(" ")));
+    }
+    parts.extend(s.findings.iter().map(|(_, text)| text.clone()));
+    // Shadowed and redundant are notes (the published table overlaps itself); openings and wrong
+    // next hops fail.
+    let proved = s.findings.iter().all(|(fails, _)| !fails);
+    (parts.join("; "), proved)
+}
+
+fn exposure(r: &PlanRule, env_space: &[Ipv4Net]) -> Exposure {
+    if r.rule.direction != Direction::Inbound || r.rule.access != Access::Allow {
+        return Exposure::No;
+    }
+    match &r.rule.source {
+        AddressMatch::Any => Exposure::Any,
+        AddressMatch::Tag(t) if t.eq_ignore_ascii_case("Internet") => Exposure::Any,
+        AddressMatch::Tag(t) if ise_model::servicetags::is_platform_tag(t) => Exposure::No,
+        AddressMatch::Tag(_) => Exposure::Listed,
+        AddressMatch::Prefixes(p) => {
+            let private = |n: &Ipv4Net| n.addr().is_private() || env_space.iter().any(|s| s.contains(n));
+            if p.iter().all(private) {
+                Exposure::No
+            } else if p.iter().any(|n| n.prefix_len() == 0) {
+                Exposure::Any
+            } else {
+                Exposure::Listed
+            }
+        }
+        AddressMatch::Prefixes6(_) => Exposure::Listed,
+    }
+}
+
+/// Provenance of a row from the requirements it serves (the first one's source and condition:
+/// rows serving several requirements share the table).
+struct Provenance {
+    purpose: String,
+    published: Published,
+    condition: String,
+}
+
+fn provenance(plan: &Plan, ids: &[String], fallback_purpose: &str) -> Provenance {
+    let reqs: Vec<&Resolved> = ids.iter().filter_map(|id| plan.requirements.iter().find(|r| &r.id == id)).collect();
+    match reqs.first() {
+        Some(first) => {
+            let mut purposes: Vec<&str> = reqs.iter().map(|r| r.purpose.as_str()).collect();
+            purposes.dedup();
+            Provenance {
+                purpose: purposes.join(" / "),
+                published: published::requirement(&first.reference, first.kind, &plan.table_version),
+                condition: describe::condition(first),
+            }
+        }
+        None => Provenance {
+            purpose: fallback_purpose.to_string(),
+            published: Published {
+                reference: "isenet least privilege: the explicit deny overrides Azure's default allow rules".into(),
+                version: String::new(),
+                url: "https://learn.microsoft.com/en-us/azure/virtual-network/network-security-groups-overview#default-security-rules"
+                    .into(),
+            },
+            condition: if fallback_purpose.contains("outbound") {
+                "outboundPolicy restricted".into()
+            } else {
+                "always".into()
+            },
+        },
+    }
+}
+
+fn nsg_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String), Status>) -> Vec<Row> {
+    let space = &plan.environment.virtual_network.address_space;
+    plan.security_rules
+        .iter()
+        .map(|r| {
+            let p = provenance(plan, &r.requirements, &r.description);
+            let status = st.get(&("nsg", r.rule.name.clone()));
+            let (proof, proved) = if r.rule.access == Access::Deny {
+                let mut parts = vec!["denies everything the rules above do not allow".to_string()];
+                parts.extend(status.iter().flat_map(|s| s.findings.iter().map(|(_, t)| t.clone())));
+                (parts.join("; "), status.is_none_or(|s| s.findings.iter().all(|(fails, _)| !fails)))
+            } else {
+                proof_text(status, "allow rule")
+            };
+            Row {
+                artifact: "nsg",
+                name: r.rule.name.clone(),
+                priority: r.rule.priority.to_string(),
+                direction: format!("{:?}", r.rule.direction),
+                access: format!("{:?}", r.rule.access),
+                protocol: r.rule.protocol.as_str().to_string(),
+                source: describe::address(&r.rule.source, tags),
+                destination: describe::address(&r.rule.destination, tags),
+                ports: format_list(&r.rule.destination_ports),
+                requirements: r.requirements.clone(),
+                purpose: p.purpose,
+                reference: p.published.reference,
+                table_version: p.published.version,
+                url: p.published.url,
+                condition: p.condition,
+                internet: exposure(r, space),
+                proof,
+                proved,
+            }
+        })
+        .collect()
+}
+
+fn route_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String), Status>) -> Vec<Row> {
+    plan.routes
+        .iter()
+        .map(|r| {
+            let p = provenance(plan, &r.requirements, "route");
+            let destination = if r.address_prefix.parse::<Ipv4Net>().is_ok() {
+                r.address_prefix.clone()
+            } else {
+                describe::tag(&r.address_prefix, tags)
+            };
+            let hop = match r.next_hop_ip_address {
+                Some(ip) => format!("{:?} {ip}", r.next_hop_type),
+                None => format!("{:?}", r.next_hop_type),
+            };
+            let (proof, proved) = proof_text(st.get(&("route", r.name.clone())), "route");
+            Row {
+                artifact: "route",
+                name: r.name.clone(),
+                priority: String::new(),
+                direction: "Outbound".into(),
+                access: format!("next hop {hop}"),
+                protocol: String::new(),
+                source: "the four ISE subnets".into(),
+                destination,
+                ports: String::new(),
+                requirements: r.requirements.clone(),
+                purpose: p.purpose,
+                reference: p.published.reference,
+                table_version: p.published.version,
+                url: p.published.url,
+                condition: p.condition,
+                internet: Exposure::No,
+                proof,
+                proved,
+            }
+        })
+        .collect()
+}
+
+fn firewall_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String), Status>) -> Vec<Row> {
+    let fw = &plan.firewall;
+    let dependency = |name: &str| fw.dependencies.iter().find(|d| d.id == name);
+    let row = |artifact: &'static str,
+               collection: &str,
+               priority: u32,
+               name: &str,
+               protocol: String,
+               source: &[String],
+               destination: String,
+               ports: String| {
+        let dep = dependency(name);
+        let published = dep.map_or_else(
+            || published::firewall_dependency("", &plan.table_version),
+            |d| published::firewall_dependency(&d.reference, &plan.table_version),
+        );
+        let (proof, proved) = proof_text(st.get(&("firewall", name.to_string())), "firewall rule");
+        Row {
+            artifact,
+            name: format!("{collection}/{name}"),
+            priority: priority.to_string(),
+            direction: "Outbound".into(),
+            access: "Allow".into(),
+            protocol,
+            source: source.join(" "),
+            destination,
+            ports,
+            requirements: vec![name.to_string()],
+            purpose: dep.map_or_else(String::new, |d| d.purpose.clone()),
+            reference: published.reference,
+            table_version: published.version,
+            url: published.url,
+            condition: "firewall mode".into(),
+            internet: Exposure::No,
+            proof,
+            proved,
+        }
+    };
+    let mut rows = Vec::new();
+    for c in &fw.network_rule_collections {
+        for r in &c.rules {
+            let protocols = r
+                .ip_protocols
+                .iter()
+                .map(|p| format!("{p:?}").to_uppercase())
+                .collect::<Vec<_>>()
+                .join(",");
+            rows.push(row(
+                "firewall-network",
+                &c.name,
+                c.priority,
+                &r.name,
+                protocols,
+                &r.source_addresses,
+                r.destination_addresses
+                    .iter()
+                    .map(|a| {
+                        if a == "*" || a.parse::<Ipv4Net>().is_ok() || a.parse::<std::net::Ipv4Addr>().is_ok() {
+                            a.clone()
+                        } else {
+                            describe::tag(a, tags)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                r.destination_ports.join(","),
+            ));
+        }
+    }
+    for c in &fw.application_rule_collections {
+        for r in &c.rules {
+            let protocols = r.protocols.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            let targets: Vec<String> = r
+                .fqdn_tags
+                .iter()
+                .map(|t| format!("{t} [FQDN tag]"))
+                .chain(r.target_fqdns.iter().cloned())
+                .collect();
+            rows.push(row(
+                "firewall-application",
+                &c.name,
+                c.priority,
+                &r.name,
+                protocols,
+                &r.source_addresses,
+                targets.join(" "),
+                String::new(),
+            ));
+        }
+    }
+    rows
+}
+
+fn endpoint_rows(plan: &Plan) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for s in &plan.subnets {
+        for service in &s.service_endpoints {
+            let ids: Vec<String> = plan
+                .requirements
+                .iter()
+                .filter(|r| matches!(&r.destination, ise_model::resolve::Peer::Service { name } if name == service))
+                .map(|r| r.id.clone())
+                .collect();
+            let p = provenance(plan, &ids, "service endpoint");
+            rows.push(Row {
+                artifact: "service-endpoint",
+                name: format!("{}/{service}", s.name),
+                priority: String::new(),
+                direction: "Outbound".into(),
+                access: "Enabled".into(),
+                protocol: String::new(),
+                source: s.prefix.clone(),
+                destination: format!("{service} [service endpoint]"),
+                ports: String::new(),
+                requirements: ids,
+                purpose: p.purpose,
+                reference: p.published.reference,
+                table_version: p.published.version,
+                url: p.published.url,
+                condition: p.condition,
+                internet: Exposure::No,
+                proof: "enabled on the subnet (subnets.json)".into(),
+                proved: true,
+            });
+        }
+    }
+    rows
+}
+
+/// The review of a plan: rows in artifact order (NSG by direction and priority, routes, firewall
+/// rules by collection, service endpoints by subnet), so the order is stable as inputs grow.
+pub fn review<'a>(plan: &'a Plan, tags: &ServiceTags) -> Review<'a> {
+    let (st, ok) = statuses(plan, tags);
+    let mut nsg = nsg_rows(plan, tags, &st);
+    nsg.sort_by(|a, b| (&a.direction, a.priority.parse::<u32>().ok()).cmp(&(&b.direction, b.priority.parse::<u32>().ok())));
+    let rows = nsg
+        .into_iter()
+        .chain(route_rows(plan, tags, &st))
+        .chain(firewall_rows(plan, tags, &st))
+        .chain(endpoint_rows(plan))
+        .collect();
+    Review {
+        plan,
+        rows,
+        ok,
+        tags_snapshot: snapshot(tags),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ise_model::cloud::CloudId;
+
+    #[test]
+    fn embedded_dates_name_the_embedded_change_numbers() {
+        for (cloud, (name, number, _)) in [CloudId::Public, CloudId::UsGovernment, CloudId::China]
+            .into_iter()
+            .zip(EMBEDDED_DATES)
+        {
+            let tags = ServiceTags::embedded(cloud);
+            assert_eq!((tags.cloud.as_str(), tags.change_number), (*name, *number));
+        }
+    }
+}

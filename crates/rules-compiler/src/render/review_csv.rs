@@ -1,0 +1,88 @@
+//! `review.csv`: one row per generated NSG rule, route, firewall rule and service endpoint for a
+//! security reviewer to sign off, with provenance and proof status (see `review`), as spreadsheet-safe
+//! CSV (`views::csv_safe`).
+
+use super::review::Review;
+use crate::views::csv_safe;
+
+const HEADER: [&str; 18] = [
+    "artifact",
+    "name",
+    "priority",
+    "direction",
+    "access",
+    "protocol",
+    "source",
+    "destination",
+    "ports",
+    "requirements",
+    "purpose",
+    "reference",
+    "table_version",
+    "url",
+    "condition",
+    "internet",
+    "proof",
+    "proved",
+];
+
+pub fn render(review: &Review) -> String {
+    let rows: Vec<Vec<String>> = review
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.artifact.to_string(),
+                r.name.clone(),
+                r.priority.clone(),
+                r.direction.clone(),
+                r.access.clone(),
+                r.protocol.clone(),
+                r.source.clone(),
+                r.destination.clone(),
+                r.ports.clone(),
+                r.requirements.join(" "),
+                r.purpose.clone(),
+                r.reference.clone(),
+                r.table_version.clone(),
+                r.url.clone(),
+                r.condition.clone(),
+                r.internet.as_str().to_string(),
+                r.proof.clone(),
+                if r.proved { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    csv_safe::render(&HEADER, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::review;
+    use ise_model::servicetags::ServiceTags;
+
+    /// A plan whose texts carry spreadsheet formulas (as a hostile requirement purpose or rule name
+    /// would): no cell of review.csv reads back as a formula, and the text survives behind the `'`.
+    #[test]
+    fn formulas_in_the_plan_are_neutralised_in_review_csv() {
+        let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+        let tags = ServiceTags::embedded(env.cloud);
+        let mut plan = crate::plan::build(&env, tags, None).unwrap();
+        let evil = "=HYPERLINK(\"http://evil.example\",\"click\")";
+        plan.requirements[0].purpose = evil.into();
+        plan.security_rules[0].rule.name = "-2+3".into();
+        plan.security_rules[1].rule.name = "@SUM(1)".into();
+        let text = super::render(&review::review(&plan, tags));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(reader.headers().unwrap().len(), super::HEADER.len());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        for rec in &records {
+            for cell in rec {
+                assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell:?}");
+            }
+        }
+        let cells: Vec<&str> = records.iter().flat_map(|r| r.iter()).collect();
+        assert!(cells.contains(&format!("'{evil}").as_str()));
+        assert!(cells.contains(&"'-2+3") && cells.contains(&"'@SUM(1)"));
+    }
+}

@@ -1,0 +1,257 @@
+//! The review exports end to end: `compile` writes review.csv (one row per NSG rule, route, firewall
+//! rule and service endpoint, with provenance and proof status) and `requirements --format csv`
+//! gives full addresses, the condition and the published reference. Expected values come from the
+//! artifacts' own files, the embedded data and the seeds, not from the review itself.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn isenet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_isenet")).args(args).output().unwrap()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn golden_envs() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("tests/golden"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p.join("env.json")))
+        .collect();
+    v.sort();
+    v
+}
+
+fn compile(name: &str, env: &Path) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("isenet-review-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = isenet(&["compile", "--env", env.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+type Record = std::collections::BTreeMap<String, String>;
+
+fn csv_rows(text: &str) -> Vec<Record> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+fn names_of(rows: &[Record], artifact: &str) -> BTreeSet<String> {
+    rows.iter()
+        .filter(|r| r["artifact"] == artifact)
+        .map(|r| r["name"].clone())
+        .collect()
+}
+
+#[test]
+fn review_csv_has_one_row_per_generated_rule_route_firewall_rule_and_endpoint() {
+    for (name, env) in golden_envs() {
+        let out = compile(&name, &env);
+        let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
+        let nsg = json(&out.join("nsg.json"));
+        let nsg_names: BTreeSet<String> = nsg["properties"]["securityRules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names_of(&rows, "nsg"), nsg_names, "{name}");
+        let routes = json(&out.join("route-table.json"));
+        let route_names: BTreeSet<String> = routes["properties"]["routes"]
+            .as_array()
+            .map(|a| a.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        assert_eq!(names_of(&rows, "route"), route_names, "{name}");
+        let classic = json(&out.join("firewall-classic.json"));
+        let mut fw_names = BTreeSet::new();
+        for (key, kind) in [
+            ("networkRuleCollections", "firewall-network"),
+            ("applicationRuleCollections", "firewall-application"),
+        ] {
+            let want: BTreeSet<String> = classic[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|c| {
+                    let cname = c["name"].as_str().unwrap().to_string();
+                    c["properties"]["rules"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(move |r| format!("{cname}/{}", r["name"].as_str().unwrap()))
+                })
+                .collect();
+            assert_eq!(names_of(&rows, kind), want, "{name} {kind}");
+            fw_names.extend(want);
+        }
+        let subnets = json(&out.join("subnets.json"));
+        let endpoints: usize = subnets["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["properties"]["serviceEndpoints"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(names_of(&rows, "service-endpoint").len(), endpoints, "{name}");
+        assert_eq!(
+            rows.len(),
+            nsg_names.len() + route_names.len() + fw_names.len() + endpoints,
+            "{name}"
+        );
+
+        for r in &rows {
+            // A published reference a reviewer can open, never isenet's internal seed names.
+            assert!(!r["reference"].contains("seed-"), "{name} {}: {}", r["name"], r["reference"]);
+            assert!(
+                r["url"].split(' ').all(|u| u.starts_with("https://learn.microsoft.com/")),
+                "{name} {}",
+                r["name"]
+            );
+            assert!(!r["proof"].is_empty() && !r["condition"].is_empty(), "{name} {}", r["name"]);
+            // The compiled artifacts prove: nothing open beyond the requirements, no wrong hop.
+            assert_eq!(r["proved"], "yes", "{name} {}: {}", r["name"], r["proof"]);
+        }
+        // Priorities and access as nsg.json has them.
+        for rule in nsg["properties"]["securityRules"].as_array().unwrap() {
+            let row = rows
+                .iter()
+                .find(|r| r["artifact"] == "nsg" && r["name"] == rule["name"].as_str().unwrap())
+                .unwrap();
+            assert_eq!(row["priority"], rule["properties"]["priority"].to_string());
+            assert_eq!(row["access"], rule["properties"]["access"].as_str().unwrap());
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
+#[test]
+fn review_csv_names_internet_exposure_conditions_and_government_substitutions() {
+    let envs: std::collections::BTreeMap<String, PathBuf> = golden_envs().into_iter().collect();
+    // External ISE without declared callers: the 443 rule admits the whole Internet (seed 002:
+    // source Internet for an external ISE).
+    let out = compile("china", &envs["china-expressroute"]);
+    let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
+    let row = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap().clone();
+    assert_eq!(row("in-triggers-443-external")["internet"], "yes: any Internet address");
+    // Under forced tunneling its destination, VirtualNetwork in the table, is the address space.
+    assert_eq!(
+        row("in-triggers-443-external")["condition"],
+        "external access endpoint; forced tunneling: VirtualNetwork would include 0.0.0.0/0, the address space is named instead"
+    );
+    assert_eq!(row("in-intersubnet")["internet"], "no");
+    assert!(row("route-expressroute-default")["condition"].starts_with("ExpressRoute"));
+    assert!(rows.iter().filter(|r| r["internet"].starts_with("yes")).count() == 1);
+
+    // Government: LogicAppsManagement is replaced by the published Logic Apps inbound list of US
+    // Gov Virginia (data/logicapps-ips.csv), written out in full.
+    let out = compile("gov", &envs["usgov-firewall"]);
+    let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
+    let designer = rows.iter().find(|r| r["name"] == "in-designer-454").unwrap();
+    let mut published: Vec<String> = csv_rows(&std::fs::read_to_string(root().join("data/logicapps-ips.csv")).unwrap())
+        .into_iter()
+        .filter(|r| r["cloud"] == "AzureUSGovernment" && r["region"] == "US Gov Virginia" && r["kind"] == "logicapps-inbound")
+        .map(|r| r["prefix"].clone())
+        .collect();
+    published.sort_by_key(|p| p.parse::<ipnet::Ipv4Net>().unwrap());
+    assert!(!published.is_empty());
+    assert_eq!(designer["source"], published.join(" "));
+    assert!(
+        designer["condition"].contains("does not work in NSGs in Azure"),
+        "{}",
+        designer["condition"]
+    );
+    let ntp = rows
+        .iter()
+        .find(|r| r["name"] == "ise-network-dependencies/fw-net-ntp-123")
+        .unwrap();
+    assert!(
+        ntp["url"].contains("app-service/environment/firewall-integration"),
+        "{}",
+        ntp["url"]
+    );
+    assert_eq!(ntp["condition"], "firewall mode");
+}
+
+#[test]
+fn requirements_csv_gives_full_addresses_tag_counts_conditions_and_learn_references() {
+    let o = isenet(&["requirements", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0));
+    let rows = csv_rows(&String::from_utf8(o.stdout).unwrap());
+    let storage: Value = serde_json::from_slice(&isenet(&["tags", "show", "Storage", "--format", "json"]).stdout).unwrap();
+    let (v4, v6) = (&storage["tag"]["ipv4"]["count"], &storage["tag"]["ipv6"]["count"]);
+    let row = rows.iter().find(|r| r["id"] == "out-storage-80-443-445").unwrap();
+    assert_eq!(
+        row["destination"],
+        format!("Storage [service tag: {v4} IPv4 + {v6} IPv6 prefixes, change 375]")
+    );
+    // The example has custom DNS 10.10.0.4 (isenet example): the DNS row names it and its condition.
+    let dns = rows.iter().find(|r| r["id"] == "out-dns-53").unwrap();
+    assert_eq!(
+        (dns["destination"].as_str(), dns["condition"].as_str()),
+        ("10.10.0.4/32", "custom DNS")
+    );
+    for r in &rows {
+        assert!(!r["reference"].contains("seed-"));
+        assert_eq!(
+            r["table_version"].is_empty(),
+            r["reference"].contains("default security rules"),
+            "{}",
+            r["id"]
+        );
+        assert!(r["url"].starts_with("https://learn.microsoft.com/en-us/azure/"));
+        assert!(
+            !r["source"].contains("prefixes)"),
+            "no `label (N prefixes)` shorthand: {}",
+            r["source"]
+        );
+    }
+    // --table-version picks the article that published that table (data/SOURCES.md).
+    let o = isenet(&["requirements", "--format", "csv", "--table-version", "2021"]);
+    let rows = csv_rows(&String::from_utf8(o.stdout).unwrap());
+    let intersubnet = rows.iter().find(|r| r["id"] == "in-intersubnet").unwrap();
+    assert_eq!(intersubnet["table_version"], "2021");
+    assert_eq!(
+        intersubnet["url"],
+        "https://learn.microsoft.com/en-us/azure/logic-apps/connect-virtual-network-vnet-isolated-environment"
+    );
+}
+
+#[test]
+fn change_ticket_lists_every_change_with_its_reference_and_the_risks_of_the_environment() {
+    for (name, env) in golden_envs() {
+        let out = compile(&name, &env);
+        let ticket = std::fs::read_to_string(out.join("change-ticket.md")).unwrap();
+        let nsg = json(&out.join("nsg.json"));
+        for rule in nsg["properties"]["securityRules"].as_array().unwrap() {
+            let line = format!("| `{}` | {} |", rule["name"].as_str().unwrap(), rule["properties"]["priority"]);
+            assert!(ticket.contains(&line), "{name}: no line for {line}");
+        }
+        assert_eq!(ticket.matches("```mermaid\nflowchart LR\n").count(), 1, "{name}");
+        assert!(ticket.contains("isenet verify --env env.json --nsg deployed-nsg.json"), "{name}");
+        assert!(ticket.contains("az network watcher test-ip-flow"), "{name}");
+        assert!(ticket.contains("## Rollback"), "{name}");
+        let env_doc = json(&env);
+        let tunneled = env_doc["forcedTunneling"]["mode"].as_str().is_some_and(|m| m != "none");
+        assert_eq!(ticket.contains("VirtualNetwork/UDR trap"), tunneled, "{name}");
+        let gov = env_doc["cloud"] == "usgovernment";
+        assert_eq!(ticket.contains("Government substitutions"), gov, "{name}");
+        // An external ISE without callers admits the whole Internet on 443: the ticket says so.
+        let open_443 = env_doc["accessEndpoint"] == "external" && env_doc["externalCallers"].as_array().is_none_or(Vec::is_empty);
+        assert_eq!(
+            ticket.contains("`in-triggers-443-external` admits **any Internet address**"),
+            open_443,
+            "{name}"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
