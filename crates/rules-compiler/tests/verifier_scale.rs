@@ -4,6 +4,8 @@
 //! required ones, a requirement less the allowed packets), which carry their regions as cells and
 //! the allowed/denied split as each other's rest. Every packet of a small universe is enumerated.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -15,10 +17,12 @@ use rules_compiler::engine::evaluate::{evaluate, Domain};
 use rules_compiler::engine::flows::{FlowBox, FlowSet, ProtoSet};
 use rules_compiler::engine::intervals::IntervalSet;
 use rules_compiler::engine::reference;
-use rules_compiler::engine::{Packet, PacketProtocol, TagResolver};
+use rules_compiler::engine::{Packet, TagResolver};
+
+type Intervals = Vec<(u8, u8)>;
 
 /// A long and a short list of intervals over `u8`.
-fn lopsided() -> impl Strategy<Value = (Vec<(u8, u8)>, Vec<(u8, u8)>)> {
+fn lopsided() -> impl Strategy<Value = (Intervals, Intervals)> {
     let long = prop::collection::vec(any::<u8>().prop_map(|x| (x, x.saturating_add(x % 3))), 20..90);
     let short = prop::collection::vec((any::<u8>(), any::<u8>()).prop_map(|(a, b)| (a.min(b), a.max(b))), 0..4);
     (long, short)
@@ -34,26 +38,7 @@ fn set_model(s: &IntervalSet<u8>) -> BTreeSet<u8> {
 
 /// Addresses 10.0.0.0-7, ports 0-3 (and 65535 for "any other port"), every protocol.
 fn universe() -> Vec<Packet> {
-    let mut out = Vec::new();
-    for protocol in PacketProtocol::ALL {
-        let ports: &[u16] = if protocol.has_ports() { &[0, 1, 2, 3, 65535] } else { &[0] };
-        for s in 0..8u8 {
-            for d in 0..8u8 {
-                for &sp in ports.iter().step_by(2) {
-                    for &dp in ports {
-                        out.push(Packet {
-                            protocol,
-                            src: Ipv4Addr::new(10, 0, 0, s),
-                            src_port: sp,
-                            dst: Ipv4Addr::new(10, 0, 0, d),
-                            dst_port: dp,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
+    common::packets(8, &[0, 2, 65535], &[0, 1, 2, 3, 65535])
 }
 
 fn base() -> u32 {
@@ -61,14 +46,7 @@ fn base() -> u32 {
 }
 
 fn small_box() -> impl Strategy<Value = FlowBox> {
-    let addr = (0u32..8, 0u32..8).prop_map(|(a, b)| IntervalSet::interval(base() + a.min(b), base() + a.max(b)));
-    let port = prop_oneof![
-        Just(IntervalSet::full()),
-        (0u16..4, 0u16..4).prop_map(|(a, b)| IntervalSet::interval(a.min(b), a.max(b))),
-    ];
-    let protos = prop::sample::subsequence(PacketProtocol::ALL.to_vec(), 1..=6)
-        .prop_map(|ps| ps.into_iter().fold(ProtoSet::EMPTY, |s, p| s.union(ProtoSet::single(p))));
-    (protos, addr.clone(), port.clone(), addr, port).prop_map(|(p, s, sp, d, dp)| FlowBox::new(p, s, sp, d, dp))
+    common::flow_box(8)
 }
 
 /// Sets of many boxes (unions cut them further), so pairwise work crosses the index threshold.

@@ -28,7 +28,7 @@ pub fn realistic_rules(n: usize) -> Vec<SecurityRule> {
     let remote = |g: &mut Lcg| -> Vec<Ipv4Net> {
         (0..g.range(5, 40))
             .map(|_| {
-                let (ip, len) = if g.next() % 3 == 0 {
+                let (ip, len) = if g.next().is_multiple_of(3) {
                     (0x0A00_0000 | (g.next() & 0x00FF_FFFF), g.range(20, 32))
                 } else {
                     (g.next(), g.range(16, 32))
@@ -57,11 +57,15 @@ pub fn realistic_rules(n: usize) -> Vec<SecurityRule> {
             let ports = (0..g.range(1, 8))
                 .map(|_| {
                     let lo = g.range(1, 65000) as u16;
-                    let hi = if g.next() % 2 == 0 { lo } else { lo + g.range(1, 500) as u16 };
+                    let hi = if g.next().is_multiple_of(2) {
+                        lo
+                    } else {
+                        lo + g.range(1, 500) as u16
+                    };
                     PortRange { lo, hi }
                 })
                 .collect();
-            let direction = if g.next() % 2 == 0 {
+            let direction = if g.next().is_multiple_of(2) {
                 Direction::Inbound
             } else {
                 Direction::Outbound
@@ -74,7 +78,7 @@ pub fn realistic_rules(n: usize) -> Vec<SecurityRule> {
                 name: format!("rule-{i:04}"),
                 priority: 100 + i as u32,
                 direction,
-                access: if g.next() % 5 == 0 { Access::Deny } else { Access::Allow },
+                access: if g.next().is_multiple_of(5) { Access::Deny } else { Access::Allow },
                 protocol: [Protocol::Tcp, Protocol::Tcp, Protocol::Udp, Protocol::Any][(g.next() % 4) as usize],
                 source,
                 source_ports: vec![PortRange::ANY],
