@@ -12,6 +12,8 @@ use rules_compiler::engine::evaluate::{evaluate, Domain};
 use rules_compiler::prove::nsg::{prove, Subject};
 use rules_compiler::prove::resolver::EnvResolver;
 
+mod shapes;
+
 fn main() {
     divan::main();
 }
@@ -116,4 +118,11 @@ fn prove_1000_rule_nsg(bencher: divan::Bencher) {
 #[divan::bench]
 fn prove_compiled_example(bencher: divan::Bencher) {
     bench_proof(bencher, |plan| plan.security_rules.iter().map(|r| r.rule.clone()).collect());
+}
+
+/// The whole proof of `n` realistic rules (5-40 prefixes, 1-8 port ranges each; see `shapes`):
+/// the goal is 1,000 rules under 100 ms, and the sizes show how the cost grows.
+#[divan::bench(args = [250, 500, 1000, 2000])]
+fn prove_realistic_nsg(bencher: divan::Bencher, n: usize) {
+    bench_proof(bencher, |_| shapes::realistic_rules(n));
 }

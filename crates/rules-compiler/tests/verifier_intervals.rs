@@ -1,6 +1,8 @@
 //! Interval sets and flow sets checked against explicit models (BTreeSet, enumerated packets) on
 //! small universes.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -81,40 +83,11 @@ proptest! {
 
 /// Tiny packet universe: 4 addresses per side (10.0.0.0-3), ports 0-3, all protocols.
 fn tiny_packets() -> Vec<Packet> {
-    let mut out = Vec::new();
-    for protocol in PacketProtocol::ALL {
-        let ports: &[u16] = if protocol.has_ports() { &[0, 1, 2, 3] } else { &[0] };
-        for s in 0..4u8 {
-            for d in 0..4u8 {
-                for &sp in ports {
-                    for &dp in ports {
-                        out.push(Packet {
-                            protocol,
-                            src: Ipv4Addr::new(10, 0, 0, s),
-                            src_port: sp,
-                            dst: Ipv4Addr::new(10, 0, 0, d),
-                            dst_port: dp,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
+    common::packets(4, &[0, 1, 2, 3], &[0, 1, 2, 3])
 }
 
 fn tiny_box() -> impl Strategy<Value = FlowBox> {
-    let addr = (0u8..4, 0u8..4).prop_map(|(a, b)| {
-        let base = u32::from(Ipv4Addr::new(10, 0, 0, 0));
-        IntervalSet::interval(base + u32::from(a.min(b)), base + u32::from(a.max(b)))
-    });
-    let port = prop_oneof![
-        Just(IntervalSet::full()),
-        (0u16..4, 0u16..4).prop_map(|(a, b)| IntervalSet::interval(a.min(b), a.max(b))),
-    ];
-    let protos = prop::sample::subsequence(PacketProtocol::ALL.to_vec(), 0..=6)
-        .prop_map(|ps| ps.into_iter().fold(ProtoSet::EMPTY, |s, p| s.union(ProtoSet::single(p))));
-    (protos, addr.clone(), port.clone(), addr, port).prop_map(|(p, s, sp, d, dp)| FlowBox::new(p, s, sp, d, dp))
+    common::flow_box(4)
 }
 
 fn tiny_set() -> impl Strategy<Value = FlowSet> {

@@ -6,11 +6,12 @@
 //! and the rule that would decide it if that one were removed.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
-use super::flows::{address_set, FlowBox, FlowSet, ProtoSet};
+use super::flows::{address_set, new_cells, Cell, FlowBox, FlowSet, ProtoSet};
 use super::intervals::IntervalSet;
 use super::tree::decision_regions;
 use crate::azure::nsg::{Access, Direction, SecurityRule};
@@ -100,6 +101,12 @@ pub struct Evaluation {
     /// Access of every rule of the slice (by index).
     access: Vec<Access>,
     regions: Vec<Region>,
+    /// Per rule of the slice (by index), the indices of the regions it decides, ascending: the
+    /// per-rule queries cost the rule's regions, not all of them (a proof asks for every rule).
+    decided: Vec<Vec<usize>>,
+    by_access: OnceLock<(FlowSet, FlowSet)>,
+    /// The cell of region 0 (see `FlowSet::from_cells`); region k is cell `first_cell + k`.
+    first_cell: Cell,
     notes: Vec<Note>,
 }
 
@@ -131,21 +138,53 @@ impl Evaluation {
         self.regions.iter().find(|r| r.flows.contains(packet))
     }
 
+    /// The regions kept, each as the cell of its own index (regions partition the domain).
     fn select(&self, keep: impl Fn(&Region) -> bool) -> FlowSet {
-        FlowSet::from_disjoint(self.regions.iter().filter(|r| keep(r)).map(|r| r.flows.clone()).collect())
+        self.cells_of(self.regions.iter().enumerate().filter(|(_, r)| keep(r)).map(|(k, _)| k))
+    }
+
+    fn cells_of(&self, regions: impl Iterator<Item = usize>) -> FlowSet {
+        let (boxes, cells) = regions
+            .map(|k| (self.regions[k].flows.clone(), self.first_cell + k as Cell))
+            .unzip();
+        FlowSet::from_cells(boxes, cells)
+    }
+
+    /// The regions `rule` decides.
+    fn regions_decided_by(&self, rule: usize) -> impl Iterator<Item = &Region> {
+        self.decided.get(rule).into_iter().flatten().map(|&k| &self.regions[k])
+    }
+
+    fn select_decided_by(&self, rule: usize, keep: impl Fn(&Region) -> bool) -> FlowSet {
+        let decided = self.decided.get(rule).map_or(&[][..], Vec::as_slice);
+        self.cells_of(decided.iter().copied().filter(|&k| keep(&self.regions[k])))
     }
 
     fn decided_access(&self, r: &Region) -> Access {
         access_or_deny(&self.access, r.decider)
     }
 
+    /// The allowed and denied packets, each knowing the other as its rest of the domain (so
+    /// that taking either away from a requirement is an intersection), computed once.
+    fn by_access(&self) -> &(FlowSet, FlowSet) {
+        self.by_access.get_or_init(|| {
+            let allowed = self.select(|r| self.decided_access(r) == Access::Allow);
+            let denied = self.select(|r| self.decided_access(r) == Access::Deny);
+            let within = self.domain.flows().clone();
+            (
+                allowed.clone().with_rest(within.clone(), denied.clone()),
+                denied.with_rest(within, allowed),
+            )
+        })
+    }
+
     pub fn allowed(&self) -> FlowSet {
-        self.select(|r| self.decided_access(r) == Access::Allow)
+        self.by_access().0.clone()
     }
 
     /// Denied by a rule or by matching none.
     pub fn denied(&self) -> FlowSet {
-        self.select(|r| self.decided_access(r) == Access::Deny)
+        self.by_access().1.clone()
     }
 
     /// Matched by no rule (denied implicitly; empty whenever the default rules are included).
@@ -154,21 +193,21 @@ impl Evaluation {
     }
 
     pub fn decided_by(&self, rule: usize) -> FlowSet {
-        self.select(|r| r.decider == Some(rule))
+        self.select_decided_by(rule, |_| true)
     }
 
     pub fn deciding_rules(&self) -> BTreeSet<usize> {
-        self.regions.iter().filter_map(|r| r.decider).collect()
+        (0..self.decided.len()).filter(|&i| !self.decided[i].is_empty()).collect()
     }
 
     /// The rules that would take over the packets `rule` decides (`None`: no rule, implicit deny).
     pub fn next_deciders(&self, rule: usize) -> BTreeSet<Option<usize>> {
-        self.regions.iter().filter(|r| r.decider == Some(rule)).map(|r| r.next).collect()
+        self.regions_decided_by(rule).map(|r| r.next).collect()
     }
 
     /// Packets whose access would flip if `rule` were removed.
     pub fn changed_if_removed(&self, rule: usize) -> FlowSet {
-        self.select(|r| r.decider == Some(rule) && access_or_deny(&self.access, r.next) != self.access[rule])
+        self.select_decided_by(rule, |r| access_or_deny(&self.access, r.next) != self.access[rule])
     }
 
     pub fn effect(&self, rule: usize) -> RuleEffect {
@@ -176,7 +215,7 @@ impl Evaluation {
             return RuleEffect::NotEvaluated;
         }
         let mut decides = false;
-        for r in self.regions.iter().filter(|r| r.decider == Some(rule)) {
+        for r in self.regions_decided_by(rule) {
             decides = true;
             if access_or_deny(&self.access, r.next) != self.access[rule] {
                 return RuleEffect::Effective;
@@ -262,12 +301,22 @@ pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, d
         }
     }
     let regions = decision_regions(&boxes, &ids, domain.flows());
+    let first_cell = new_cells(regions.len());
+    let mut decided = vec![Vec::new(); rules.len()];
+    for (k, r) in regions.iter().enumerate() {
+        if let Some(i) = r.decider {
+            decided[i].push(k);
+        }
+    }
     Evaluation {
         direction,
         domain: domain.clone(),
         order,
         access: rules.iter().map(|r| r.access).collect(),
         regions,
+        decided,
+        by_access: OnceLock::new(),
+        first_cell,
         notes,
     }
 }

@@ -8,10 +8,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
+use super::fxhash::FxMap;
 use super::intervals::IntervalSet;
 use crate::azure::nsg::{AddressMatch, PortRange, Protocol, SecurityRule};
 use crate::engine::{Packet, PacketProtocol, TagResolver};
@@ -210,11 +213,12 @@ impl FlowBox {
     }
 
     pub fn intersects(&self, o: &Self) -> bool {
+        // Ports first: their lists are short, the addresses can hold a service tag's thousands.
         !self.protocols.intersection(o.protocols).is_empty()
-            && self.src.intersects(&o.src)
-            && self.dst.intersects(&o.dst)
-            && self.src_ports.intersects(&o.src_ports)
             && self.dst_ports.intersects(&o.dst_ports)
+            && self.src_ports.intersects(&o.src_ports)
+            && self.dst.intersects(&o.dst)
+            && self.src.intersects(&o.src)
     }
 
     /// `self \ o` as disjoint non-empty boxes: peel one dimension at a time, keeping the earlier
@@ -261,15 +265,174 @@ impl FlowBox {
     }
 }
 
+/// Pairwise work (`|self| * |o|` box checks) above which the other set is indexed.
+const INDEX_FROM: usize = 64;
+
+/// The cell of a box: 0 when unknown, otherwise the region of one partition (see
+/// [`FlowSet::from_cells`]) that holds the box. Boxes in different cells are disjoint.
+pub(crate) type Cell = u64;
+
+/// Fresh cell numbers, so that cells of different partitions never compare equal.
+static NEXT_CELL: AtomicU64 = AtomicU64::new(1);
+
+/// `n` cell numbers no other partition has.
+pub(crate) fn new_cells(n: usize) -> Cell {
+    NEXT_CELL.fetch_add(n as u64, Ordering::Relaxed)
+}
+
 /// A set of packets as a union of pairwise disjoint, non-empty boxes.
 #[derive(Clone, Debug, Default)]
 pub struct FlowSet {
+    /// Shared: a set is cloned whole (an evaluation's allowed packets, once per requirement).
+    boxes: Arc<[FlowBox]>,
+    /// The cell of each box. Sets cut from one evaluation (a rule's regions, the allowed ones
+    /// less the required packets) keep their boxes inside the evaluation's regions, so a box
+    /// need only be checked against the boxes of its own region: linear instead of pairwise.
+    cells: Arc<[Cell]>,
+    /// What the set leaves of one box, when known (an evaluation's allowed packets are the rest
+    /// of its domain denied). Taking the set away from a box is then an intersection with the
+    /// rest, instead of cutting the box by each of the set's boxes in turn (pieces that grow
+    /// with every cut: quadratic on the many regions of a large NSG).
+    rest: Option<Arc<Rest>>,
+    /// Built on first use as the larger side of a pairwise operation, shared by clones.
+    index: Arc<OnceLock<Index>>,
+}
+
+#[derive(Debug)]
+struct Rest {
+    within: FlowBox,
+    boxes: FlowSet,
+}
+
+/// Which boxes of a set may meet a given box.
+#[derive(Debug)]
+struct Index {
+    spans: Vec<Span>,
+    by_cell: FxMap<Cell, Vec<u32>>,
+    /// Boxes of no known cell.
+    loose: Vec<u32>,
+}
+
+/// A box's protocols and the span (smallest to largest value) of each of its four other sets:
+/// a few words to compare before the exact test, when one box is checked against many.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    protocols: ProtoSet,
+    lo: [u32; 4],
+    hi: [u32; 4],
+}
+
+impl Span {
+    fn of(b: &FlowBox) -> Self {
+        let mut s = Span {
+            protocols: b.protocols,
+            lo: [u32::MAX; 4],
+            hi: [0; 4],
+        };
+        let spans = [
+            b.src.span(),
+            b.src_ports.span().map(|(l, h)| (u32::from(l), u32::from(h))),
+            b.dst.span(),
+            b.dst_ports.span().map(|(l, h)| (u32::from(l), u32::from(h))),
+        ];
+        for (d, span) in spans.into_iter().enumerate() {
+            // An empty set keeps the impossible span MAX..=0, which meets nothing.
+            if let Some((l, h)) = span {
+                (s.lo[d], s.hi[d]) = (l, h);
+            }
+        }
+        s
+    }
+
+    /// False only if the boxes cannot meet.
+    fn meets(&self, o: &Span) -> bool {
+        !self.protocols.intersection(o.protocols).is_empty() && (0..4).all(|d| self.lo[d] <= o.hi[d] && o.lo[d] <= self.hi[d])
+    }
+}
+
+/// Boxes with their cells, as operations build them.
+#[derive(Default)]
+struct Builder {
     boxes: Vec<FlowBox>,
+    cells: Vec<Cell>,
+}
+
+impl Builder {
+    fn push(&mut self, b: FlowBox, cell: Cell) {
+        self.boxes.push(b);
+        self.cells.push(cell);
+    }
+    fn finish(self) -> FlowSet {
+        FlowSet::from_cells(self.boxes, self.cells)
+    }
 }
 
 impl FlowSet {
+    fn of(boxes: Vec<FlowBox>) -> Self {
+        let cells = vec![0; boxes.len()];
+        Self::from_cells(boxes, cells)
+    }
+
+    /// Boxes each inside the region of a partition that its cell names (0: none known). The
+    /// caller guarantees the boxes are pairwise disjoint and non-empty.
+    pub(crate) fn from_cells(boxes: Vec<FlowBox>, cells: Vec<Cell>) -> Self {
+        debug_assert_eq!(boxes.len(), cells.len());
+        FlowSet {
+            boxes: boxes.into(),
+            cells: cells.into(),
+            rest: None,
+            index: Arc::default(),
+        }
+    }
+
+    /// The same set, knowing that `rest` is what it leaves of `within`: the caller guarantees
+    /// that the two are disjoint and together exactly `within`.
+    pub(crate) fn with_rest(self, within: FlowBox, rest: FlowSet) -> Self {
+        FlowSet {
+            rest: Some(Arc::new(Rest { within, boxes: rest })),
+            ..self
+        }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut by_cell: FxMap<Cell, Vec<u32>> = FxMap::default();
+            let mut loose = Vec::new();
+            for (k, &c) in self.cells.iter().enumerate() {
+                let k = u32::try_from(k).expect("fewer than 2^32 boxes");
+                match c {
+                    0 => loose.push(k),
+                    c => by_cell.entry(c).or_default().push(k),
+                }
+            }
+            Index {
+                spans: self.boxes.iter().map(Span::of).collect(),
+                by_cell,
+                loose,
+            }
+        })
+    }
+
+    /// The boxes of `self` (with their cells) that may meet `a` of cell `cell`, when `self` is
+    /// checked against `others` boxes in all: every box for small work, otherwise those of `a`'s
+    /// cell and of none whose spans meet `a`'s.
+    fn candidates(&self, a: &FlowBox, cell: Cell, others: usize) -> Vec<(&FlowBox, Cell)> {
+        let pair = |k: usize| (&self.boxes[k], self.cells[k]);
+        if self.boxes.len().saturating_mul(others) < INDEX_FROM {
+            return (0..self.boxes.len()).map(pair).collect();
+        }
+        let ix = self.index();
+        let span = Span::of(a);
+        let near = |k: &&u32| ix.spans[**k as usize].meets(&span);
+        if cell == 0 {
+            return (0..self.boxes.len()).filter(|k| ix.spans[*k].meets(&span)).map(pair).collect();
+        }
+        let same = ix.by_cell.get(&cell).map_or(&[][..], Vec::as_slice);
+        same.iter().chain(&ix.loose).filter(near).map(|&k| pair(k as usize)).collect()
+    }
+
     pub fn empty() -> Self {
-        FlowSet { boxes: Vec::new() }
+        Self::of(Vec::new())
     }
 
     pub fn everything() -> Self {
@@ -277,15 +440,7 @@ impl FlowSet {
     }
 
     pub fn from_box(b: FlowBox) -> Self {
-        let boxes = if b.is_empty() { Vec::new() } else { vec![b] };
-        FlowSet { boxes }
-    }
-
-    /// Caller guarantees the boxes are pairwise disjoint.
-    pub(crate) fn from_disjoint(boxes: Vec<FlowBox>) -> Self {
-        FlowSet {
-            boxes: boxes.into_iter().filter(|b| !b.is_empty()).collect(),
-        }
+        Self::of(if b.is_empty() { Vec::new() } else { vec![b] })
     }
 
     /// Explicit components; portless protocols are kept only if both port sets are full.
@@ -320,37 +475,89 @@ impl FlowSet {
         self.boxes.iter().map(FlowBox::packet_count).sum()
     }
 
+    /// The set without its empty boxes (an intersection with the domain can empty one).
+    fn without_empty(self) -> Self {
+        if self.boxes.iter().all(|b| !b.is_empty()) {
+            return self;
+        }
+        let (boxes, cells) = self
+            .with_cells()
+            .filter(|(b, _)| !b.is_empty())
+            .map(|(b, c)| (b.clone(), c))
+            .unzip();
+        Self::from_cells(boxes, cells)
+    }
+
+    fn with_cells(&self) -> impl Iterator<Item = (&FlowBox, Cell)> {
+        self.boxes.iter().zip(self.cells.iter().copied())
+    }
+
     pub fn intersection(&self, o: &Self) -> Self {
-        let mut boxes = Vec::new();
-        for a in &self.boxes {
-            for b in &o.boxes {
+        let mut out = Builder::default();
+        for (a, ca) in self.with_cells() {
+            for (b, cb) in o.candidates(a, ca, self.boxes.len()) {
                 if a.intersects(b) {
-                    boxes.push(a.intersection(b));
+                    // The piece lies in both boxes, so in either's cell.
+                    out.push(a.intersection(b), ca.max(cb));
                 }
             }
         }
-        FlowSet { boxes }
+        out.finish()
     }
 
     pub fn difference(&self, o: &Self) -> Self {
-        let mut boxes = Vec::new();
-        for a in &self.boxes {
+        let mut out = Builder::default();
+        if let Some(rest) = &o.rest {
+            // a \ o = (a \ within) + (a & within & rest).
+            for (a, ca) in self.with_cells() {
+                for piece in a.difference(&rest.within) {
+                    out.push(piece, ca);
+                }
+                let inner = FlowSet::from_cells(vec![a.intersection(&rest.within)], vec![ca]);
+                for (piece, c) in inner.without_empty().intersection(&rest.boxes).with_cells() {
+                    out.push(piece.clone(), c);
+                }
+            }
+            return out.finish();
+        }
+        let mut next = Vec::new();
+        for (a, ca) in self.with_cells() {
             let mut pieces = vec![a.clone()];
-            for b in &o.boxes {
+            // Only the boxes of `o` meeting `a` can cut its pieces.
+            for (b, _) in o.candidates(a, ca, self.boxes.len()) {
                 if pieces.is_empty() {
                     break;
                 }
-                pieces = pieces.iter().flat_map(|p| p.difference(b)).collect();
+                if !a.intersects(b) {
+                    continue;
+                }
+                next.clear();
+                for p in &pieces {
+                    if p.intersects(b) {
+                        next.extend(p.difference(b));
+                    } else {
+                        next.push(p.clone());
+                    }
+                }
+                std::mem::swap(&mut pieces, &mut next);
             }
-            boxes.extend(pieces);
+            // Pieces of `a` lie in its cell.
+            for piece in pieces {
+                out.push(piece, ca);
+            }
         }
-        FlowSet { boxes }
+        out.finish()
     }
 
     pub fn union(&self, o: &Self) -> Self {
-        let mut boxes = self.boxes.clone();
-        boxes.extend(o.difference(self).boxes);
-        FlowSet { boxes }
+        let mut out = Builder {
+            boxes: self.boxes.to_vec(),
+            cells: self.cells.to_vec(),
+        };
+        for (b, c) in o.difference(self).with_cells() {
+            out.push(b.clone(), c);
+        }
+        out.finish()
     }
 
     pub fn is_subset(&self, o: &Self) -> bool {
@@ -364,7 +571,7 @@ impl FlowSet {
 
     /// Readable disjoint pieces, boxes merged where they differ in one dimension only, sorted.
     pub fn pieces(&self) -> Vec<FlowPiece> {
-        let mut pieces: Vec<FlowPiece> = coalesce(self.boxes.clone())
+        let mut pieces: Vec<FlowPiece> = coalesce(self.boxes.to_vec())
             .into_iter()
             .map(|b| FlowPiece {
                 protocols: b.protocols.iter().collect(),

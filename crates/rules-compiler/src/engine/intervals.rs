@@ -40,6 +40,10 @@ macro_rules! impl_bound {
 }
 impl_bound!(u8, u16, u32);
 
+/// Length ratio above which set operations look the short set's intervals up in the long one
+/// (`short * log long` steps) instead of walking both lists.
+const LOPSIDED: usize = 16;
+
 /// A set of values of `T`, as sorted, disjoint, non-adjacent inclusive `(lo, hi)` intervals.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IntervalSet<T: Bound> {
@@ -125,6 +129,11 @@ impl<T: Bound> IntervalSet<T> {
         IntervalSet { ranges: v.into() }
     }
 
+    /// The smallest and the largest value, `None` when empty.
+    pub(crate) fn span(&self) -> Option<(T, T)> {
+        Some((self.ranges.first()?.0, self.ranges.last()?.1))
+    }
+
     /// The normalized intervals, ascending.
     pub fn intervals(&self) -> &[(T, T)] {
         &self.ranges
@@ -166,6 +175,26 @@ impl<T: Bound> IntervalSet<T> {
     }
 
     pub fn intersection(&self, other: &Self) -> Self {
+        if !self.bounds_meet(other) {
+            return Self::empty();
+        }
+        // A few intervals against many (a port range against a service tag's thousands of
+        // prefixes): look each up instead of walking the long list.
+        let (short, long) = if self.ranges.len() <= other.ranges.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        if short.ranges.len() * LOPSIDED < long.ranges.len() {
+            let mut out = Vec::new();
+            for &(lo, hi) in short.ranges.iter() {
+                let from = long.ranges.partition_point(|&(_, h)| h < lo);
+                for &(l, h) in long.ranges[from..].iter().take_while(|&&(l, _)| l <= hi) {
+                    out.push((l.max(lo), h.min(hi)));
+                }
+            }
+            return IntervalSet { ranges: out.into() };
+        }
         let mut out = Vec::new();
         let (mut i, mut j) = (0, 0);
         while i < self.ranges.len() && j < other.ranges.len() {
@@ -186,7 +215,30 @@ impl<T: Bound> IntervalSet<T> {
         IntervalSet { ranges: out.into() }
     }
 
+    /// Whether the spans `first lo..=last hi` of the two sets overlap (a cheap necessary
+    /// condition for meeting).
+    fn bounds_meet(&self, other: &Self) -> bool {
+        match (self.ranges.first(), self.ranges.last(), other.ranges.first(), other.ranges.last()) {
+            (Some(a), Some(b), Some(c), Some(d)) => a.0 <= d.1 && c.0 <= b.1,
+            _ => false,
+        }
+    }
+
     pub fn intersects(&self, other: &Self) -> bool {
+        if !self.bounds_meet(other) {
+            return false;
+        }
+        let (short, long) = if self.ranges.len() <= other.ranges.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        if short.ranges.len() * LOPSIDED < long.ranges.len() {
+            return short.ranges.iter().any(|&(lo, hi)| {
+                let from = long.ranges.partition_point(|&(_, h)| h < lo);
+                from < long.ranges.len() && long.ranges[from].0 <= hi
+            });
+        }
         let (mut i, mut j) = (0, 0);
         while i < self.ranges.len() && j < other.ranges.len() {
             let (a_lo, a_hi) = self.ranges[i];

@@ -102,6 +102,10 @@ mod tests {
         let c = condition(designer);
         assert!(c.starts_with("always; LogicAppsManagement does not work in NSGs"), "{c}");
         let fw = reqs.iter().find(|r| r.id == "out-fw-ntp-123").unwrap();
-        assert_eq!(condition(fw), "firewall mode");
+        // Its source, VirtualNetwork in the table, is the address space under forced tunneling.
+        assert_eq!(
+            condition(fw),
+            "firewall mode; forced tunneling: VirtualNetwork would include 0.0.0.0/0, the address space is named instead"
+        );
     }
 }
