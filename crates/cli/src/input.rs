@@ -1,6 +1,6 @@
 //! Reading inputs: the environment file (or the embedded example) with its diagnostics.
 
-use ise_model::codes::E_READ;
+use ise_model::codes::{E_READ, E_STDIN_TWICE};
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
@@ -9,12 +9,45 @@ use std::path::Path;
 
 pub const EMBEDDED_EXAMPLE: &str = "<embedded example>";
 
-/// Reads a file as text, or a coded diagnostic naming it.
+/// The path that means standard input (`az network nsg show ... | isenet verify --nsg -`).
+pub const STDIN: &str = "-";
+/// How standard input is named in diagnostics and reports.
+pub const STDIN_NAME: &str = "<stdin>";
+
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
+/// The name diagnostics give an input: its path, or `<stdin>`.
+pub fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a file (or standard input for `-`, at most once per run) as text, or a coded diagnostic
+/// naming it.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| {
+    static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let result = if is_stdin(path) {
+        if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(
+                Diagnostic::error(E_STDIN_TWICE, "", "standard input was already read by another option")
+                    .with_help("only one input can come from `-`: give the others as files")
+                    .in_file(STDIN_NAME),
+            );
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    result.map_err(|e| {
         Diagnostic::error(E_READ, "", format!("cannot read file: {e}"))
             .with_help("check the path and that the file is readable UTF-8 text")
-            .in_file(&path.display().to_string())
+            .in_file(&display_name(path))
     })
 }
 
@@ -22,7 +55,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// `deny_warnings`), `Ok` the environment and its warnings.
 pub fn environment(path: Option<&Path>, deny_warnings: bool) -> Result<(Environment, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (text, name) = match path {
-        Some(p) => (read_text(p).map_err(|d| vec![d])?, p.display().to_string()),
+        Some(p) => (read_text(p).map_err(|d| vec![d])?, display_name(p)),
         None => (EXAMPLE_ENVIRONMENT.to_string(), EMBEDDED_EXAMPLE.to_string()),
     };
     let loaded = env::load(&text, &name);
@@ -39,7 +72,7 @@ pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Re
     let Some(path) = path else {
         return Ok(std::borrow::Cow::Borrowed(ServiceTags::embedded(cloud)));
     };
-    let file = path.display().to_string();
+    let file = display_name(path);
     let text = read_text(path)?;
     let tags = ServiceTags::parse(&text).map_err(|d| d.in_file(&file))?;
     tags.check_cloud(cloud).map_err(|d| d.in_file(&file))?;

@@ -75,6 +75,15 @@ codes! {
     E_TAG_UNKNOWN = "E1401": "service tag not in the service-tag file (a near miss gets a suggestion)";
     E_TAGS_CLOUD_MISMATCH = "E1402": "tags diff: the two service-tag files belong to different clouds";
     E_EXPAND_SLOT = "E1403": "--expand-tags: a requirement's expanded rules need more priorities than its slot of 10";
+    // Pipeline: command line, standard input, artifact selection, fleets (E1800-E1849).
+    E_USAGE_UNKNOWN = "E1800": "usage: unknown option, argument or subcommand";
+    E_USAGE_VALUE = "E1801": "usage: invalid value for an option (a port, a protocol, a format)";
+    E_USAGE_MISSING = "E1802": "usage: a required option or argument is missing";
+    E_USAGE_OTHER = "E1803": "usage: options that cannot be combined, or another command-line error";
+    E_STDIN_TWICE = "E1804": "standard input (`-`) given to more than one input";
+    E_ONLY = "E1805": "compile --only names an unknown artifact, or --stdout does not select exactly one file";
+    E_FLEET_NAME = "E1806": "two environments of one run have the same name (output folders must be unique)";
+    E_FLOWS = "E1807": "explain --flows: a CSV row is malformed";
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     // A tag missing from the user's file is that file's problem: name it.
     let tag_file = |diags: Vec<ise_model::Diagnostic>| -> Vec<ise_model::Diagnostic> {
         let Some(path) = tags_path else { return diags };
-        let file = path.display().to_string();
+        let file = input::display_name(path);
         diags
             .into_iter()
             .map(|d| {

@@ -111,7 +111,7 @@ pub fn run(cli: &Cli) -> Exit {
 /// Checks a service-tag file for an environment: it parses, is of the environment's cloud, and has
 /// every tag the requirements need. Diagnostics name the file.
 fn check_tag_file(path: &std::path::Path, env: &ise_model::Environment, version: Option<&str>) -> Vec<Diagnostic> {
-    let file = path.display().to_string();
+    let file = input::display_name(path);
     let tags = match tags::read_tag_file(path) {
         Ok(t) => t,
         Err(d) => return vec![d],
@@ -124,7 +124,7 @@ fn check_tag_file(path: &std::path::Path, env: &ise_model::Environment, version:
 }
 
 fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool, tags: Option<&std::path::Path>) -> Exit {
-    let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string());
+    let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), |p| input::display_name(p));
     match input::environment(path, deny_warnings) {
         Ok((env, warnings)) => {
             let tag_diags = tags.map(|t| check_tag_file(t, &env, None)).unwrap_or_default();
@@ -135,7 +135,7 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
             output::diagnostics(format, &warnings);
             if format == ErrorFormat::Text {
                 match tags {
-                    Some(t) => println!("{name}: valid (service tags {}: valid)", t.display()),
+                    Some(t) => println!("{name}: valid (service tags {}: valid)", input::display_name(t)),
                     None => println!("{name}: valid"),
                 }
             }

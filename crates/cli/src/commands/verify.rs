@@ -43,13 +43,13 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let routes = match inputs.routes {
         Some(p) => Some(routefile::parse(
             &input::read_text(p).map_err(|d| vec![d])?,
-            &p.display().to_string(),
+            &input::display_name(p),
         )?),
         None => None,
     };
     // The given route table, or the one the plan puts on the subnets: its prefixes join VirtualNetwork.
     let planned: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
-    let file = inputs.routes.map(|p| p.display().to_string()).unwrap_or_default();
+    let file = inputs.routes.map(|p| input::display_name(p)).unwrap_or_default();
     let udr = routefile::entries_prefixes(routes.as_deref().unwrap_or(&planned), &file, &tags).map_err(|d| vec![d])?;
     Ok(Loaded {
         env,
@@ -62,7 +62,7 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
 
 fn nsg_rules(path: &Path) -> Result<(String, Vec<SecurityRule>), Vec<Diagnostic>> {
     let text = input::read_text(path).map_err(|d| vec![d])?;
-    let file = nsgfile::parse(&text, &path.display().to_string())?;
+    let file = nsgfile::parse(&text, &input::display_name(path))?;
     Ok((file.name, file.rules))
 }
 
@@ -77,7 +77,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Err(d) => return fail(d),
     };
     let firewall = match firewall
-        .map(|p| input::read_text(p).and_then(|t| firewallfile::parse(&t, &p.display().to_string())))
+        .map(|p| input::read_text(p).and_then(|t| firewallfile::parse(&t, &input::display_name(p))))
         .transpose()
     {
         Ok(f) => f,
@@ -91,14 +91,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             udr_prefixes: &loaded.udr,
             requirements: &loaded.plan.requirements,
         });
-        (
-            if name.is_empty() {
-                path.display().to_string()
-            } else {
-                name.clone()
-            },
-            report,
-        )
+        (if name.is_empty() { input::display_name(path) } else { name.clone() }, report)
     });
     let route_report = loaded
         .routes
