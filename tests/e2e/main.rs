@@ -5,6 +5,7 @@ mod bad_inputs;
 mod common;
 mod compile;
 mod golden;
+mod outdir;
 mod pipeline;
 mod readme;
 mod schema;
