@@ -4,6 +4,7 @@
 mod bad_inputs;
 mod common;
 mod compile;
+mod fleet;
 mod golden;
 mod outdir;
 mod pipeline;

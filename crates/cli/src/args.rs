@@ -56,13 +56,33 @@ pub enum Command {
     },
     /// Compile the environment into artifacts (nsg.json, route-table.json, subnets.json,
     /// firewall-policy.json, firewall-classic.json, plan.json) in --out-dir, atomically.
+    #[command(
+        after_help = "Examples:\n  isenet compile --env env.json --out-dir out\n  isenet compile --env env.json --only nsg --stdout > nsg.json\n  isenet compile --env env.json --check --out-dir deploy/network   # exit 1 when stale\n  isenet compile envs/*.json --out-dir out                          # a fleet: out/<name>/\n  isenet compile --env-dir envs --out-dir out"
+    )]
     Compile {
-        /// Environment file (JSON); the embedded example when absent.
+        /// Environment files of a fleet, each compiled into OUT/<name>/ (its `name`).
+        #[arg(value_name = "ENV", conflicts_with = "env")]
+        envs: Vec<PathBuf>,
+        /// Environment file (JSON, `-` for stdin); the embedded example when absent.
         #[arg(long)]
         env: Option<PathBuf>,
+        /// Compile every `*.json` environment of this folder as a fleet, into OUT/<name>/.
+        #[arg(long, conflicts_with = "env")]
+        env_dir: Option<PathBuf>,
         /// Output directory; replaced as one step, and it must hold only isenet artifacts.
         #[arg(long, default_value = "out")]
         out_dir: PathBuf,
+        /// Write only these artifacts (comma-separated): nsg, routes, subnets, firewall, plan, and
+        /// the other backends this build has (an unknown name lists them).
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        only: Vec<String>,
+        /// Print the one selected artifact on stdout instead of writing --out-dir.
+        #[arg(long, requires = "only", conflicts_with_all = ["check", "envs", "env_dir"])]
+        stdout: bool,
+        /// Write nothing: exit 1 listing the files in --out-dir that are stale, missing or extra
+        /// compared with what would be compiled now, 0 when up to date.
+        #[arg(long)]
+        check: bool,
         /// Service-tag file (the weekly JSON download of the environment's cloud) instead of the
         /// embedded snapshot.
         #[arg(long)]

@@ -162,6 +162,28 @@ fn clean_stale(dir: &Path) {
     }
 }
 
+/// How `dir` differs from holding exactly `artifacts` (`compile --check`): sorted
+/// `(stale|missing|extra, file)` pairs, empty when up to date. A missing directory is all missing.
+pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, String)>, Diagnostic> {
+    let mut out = Vec::new();
+    for a in artifacts {
+        match fs::read(dir.join(a.file_name)) {
+            Ok(bytes) if bytes == a.contents.as_bytes() => {}
+            Ok(_) => out.push(("stale", a.file_name.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.push(("missing", a.file_name.to_string())),
+            Err(e) => return Err(error(dir, format!("cannot read {}: {e}", a.file_name), "check its permissions")),
+        }
+    }
+    // Artifacts this run would not write, which a compile would remove.
+    for name in KNOWN_ARTIFACTS {
+        if !artifacts.iter().any(|a| a.file_name == *name) && dir.join(name).is_file() {
+            out.push(("extra", name.to_string()));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
 /// Replaces `dir` by exactly `artifacts`, atomically (see the module documentation).
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
     check_named(dir)?;

@@ -7,6 +7,7 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod fleet;
 mod tags;
 mod verify;
 
@@ -22,21 +23,33 @@ pub fn run(cli: &Cli) -> Exit {
             service_tags,
         } => requirements(cli, env.as_deref(), *format, table_version.as_deref(), service_tags.as_deref()),
         Command::Compile {
+            envs,
             env,
+            env_dir,
             out_dir,
             service_tags,
             table_version,
             expand_tags,
-        } => compile::run(
-            cli,
-            &compile::Args {
+            only,
+            stdout,
+            check,
+        } => {
+            let args = compile::Args {
                 env: env.as_deref(),
                 out_dir,
                 service_tags: service_tags.as_deref(),
                 table_version: table_version.as_deref(),
                 expand_tags: *expand_tags,
-            },
-        ),
+                only,
+                stdout: *stdout,
+                check: *check,
+            };
+            if envs.is_empty() && env_dir.is_none() {
+                compile::run(cli, &args)
+            } else {
+                fleet::compile(cli, &args, envs, env_dir.as_deref())
+            }
+        }
         Command::Tags { command } => match command {
             TagsCommand::Show {
                 name,
