@@ -160,3 +160,37 @@ fn version_prints_each_embedded_snapshot_and_its_date() {
     );
     assert!(run.stdout.contains("AzureGovernment: change 401") && run.stdout.contains("China: change 405"));
 }
+
+#[test]
+fn az_list_service_tags_output_compiles_like_the_weekly_download() {
+    let weekly_path = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&weekly_path).unwrap()).unwrap();
+    // Reshape the weekly file as the API returns it: string change numbers, resource fields.
+    let n = doc["changeNumber"].as_u64().unwrap();
+    doc["changeNumber"] = n.to_string().into();
+    doc["id"] = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Network/serviceTags/Public".into();
+    doc["type"] = "Microsoft.Network/serviceTags".into();
+    for v in doc["values"].as_array_mut().unwrap() {
+        let c = v["properties"]["changeNumber"].as_u64().unwrap_or(1);
+        v["properties"]["changeNumber"] = c.to_string().into();
+        v["properties"]["state"] = "GA".into();
+        v["serviceTagChangeNumber"] = n.to_string().into();
+    }
+    let dir = tempdir("az-tags");
+    let az = dir.join("az.json");
+    std::fs::write(&az, serde_json::to_string(&doc).unwrap()).unwrap();
+    let (a, w) = (dir.join("from-az"), dir.join("from-weekly"));
+    for (tags, out) in [(&az, &a), (&weekly_path, &w)] {
+        let run = isenet(&[
+            "compile",
+            "--service-tags",
+            tags.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    }
+    for f in ["nsg.json", "route-table.json", "plan.json"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(w.join(f)).unwrap(), "{f}");
+    }
+}
