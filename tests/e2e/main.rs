@@ -5,6 +5,7 @@ mod bad_inputs;
 mod common;
 mod compile;
 mod fleet;
+mod formats;
 mod golden;
 mod outdir;
 mod pipeline;

@@ -17,6 +17,7 @@ mod commands;
 mod input;
 mod outdir;
 mod output;
+mod report;
 mod usage;
 mod version;
 

@@ -118,6 +118,43 @@ pub fn run(cli: &Cli) -> Exit {
             print!("{}", ise_model::data::EXAMPLE_ENVIRONMENT);
             Exit::Ok
         }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <crate::args::Cli as clap::CommandFactory>::command(),
+                "isenet",
+                &mut out,
+            );
+            print!("{}", String::from_utf8_lossy(&out));
+            Exit::Ok
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            let cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            // The top page, then each subcommand's options under its own heading, so `man isenet`
+            // documents every flag.
+            let written = clap_mangen::Man::new(cmd.clone()).render(&mut out).and_then(|()| {
+                cmd.get_subcommands().try_for_each(|sub| {
+                    let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                    std::io::Write::write_all(
+                        &mut out,
+                        format!(".SH \"ISENET {}\"\n{}\n", sub.get_name().to_uppercase(), about.replace('\n', " ")).as_bytes(),
+                    )?;
+                    clap_mangen::Man::new(sub.clone()).render_options_section(&mut out)
+                })
+            });
+            match written {
+                Ok(()) => {
+                    print!("{}", String::from_utf8_lossy(&out));
+                    Exit::Ok
+                }
+                Err(e) => {
+                    eprintln!("error: cannot render the man page: {e}");
+                    Exit::BadInput
+                }
+            }
+        }
     }
 }
 

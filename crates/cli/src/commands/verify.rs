@@ -1,7 +1,8 @@
 //! `isenet verify` and `isenet explain`: load the environment, the NSG (a file, or the compiled
 //! one), the routes, then ask the proof or the explanation.
 
-use crate::args::{Cli, ErrorFormat, ExplainProtocol};
+use crate::args::{Cli, ErrorFormat, ExplainProtocol, VerifyFormat};
+use crate::report::{self, adapter};
 use crate::{input, output, Exit};
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
@@ -31,8 +32,9 @@ struct Loaded {
     env: Environment,
     tags: Cow<'static, ServiceTags>,
     udr: Vec<Ipv4Net>,
-    /// The route table given with --routes.
+    /// The route table given with --routes, and its text.
     routes: Option<Vec<RouteEntry>>,
+    routes_text: Option<String>,
     plan: Plan,
 }
 
@@ -40,12 +42,10 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
     let plan = plan::build(&env, &tags, None)?;
-    let routes = match inputs.routes {
-        Some(p) => Some(routefile::parse(
-            &input::read_text(p).map_err(|d| vec![d])?,
-            &input::display_name(p),
-        )?),
-        None => None,
+    let routes_text = inputs.routes.map(input::read_text).transpose().map_err(|d| vec![d])?;
+    let routes = match (inputs.routes, &routes_text) {
+        (Some(p), Some(text)) => Some(routefile::parse(text, &input::display_name(p))?),
+        _ => None,
     };
     // The given route table, or the one the plan puts on the subnets: its prefixes join VirtualNetwork.
     let planned: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
@@ -56,17 +56,19 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
         tags,
         udr,
         routes,
+        routes_text,
         plan,
     })
 }
 
-fn nsg_rules(path: &Path) -> Result<(String, Vec<SecurityRule>), Vec<Diagnostic>> {
+/// The NSG's name, rules and text.
+fn nsg_rules(path: &Path) -> Result<(String, Vec<SecurityRule>, String), Vec<Diagnostic>> {
     let text = input::read_text(path).map_err(|d| vec![d])?;
     let file = nsgfile::parse(&text, &input::display_name(path))?;
-    Ok((file.name, file.rules))
+    Ok((file.name, file.rules, text))
 }
 
-pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: ErrorFormat) -> Exit {
+pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: VerifyFormat) -> Exit {
     let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     let loaded = match load(cli, inputs) {
         Ok(l) => l,
@@ -77,13 +79,13 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Err(d) => return fail(d),
     };
     let firewall = match firewall
-        .map(|p| input::read_text(p).and_then(|t| firewallfile::parse(&t, &input::display_name(p))))
+        .map(|p| input::read_text(p).and_then(|t| firewallfile::parse(&t, &input::display_name(p)).map(|f| (f, t, p))))
         .transpose()
     {
         Ok(f) => f,
         Err(d) => return fail(vec![d]),
     };
-    let nsg_report = nsg.as_ref().map(|(path, (name, rules))| {
+    let nsg_report = nsg.as_ref().map(|(path, (name, rules, _))| {
         let report = proof::prove(&Subject {
             env: &loaded.env,
             tags: &loaded.tags,
@@ -99,7 +101,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         .map(|r| route_proof::prove(r, &loaded.env, &loaded.tags, &loaded.plan.requirements));
     // The firewall's traffic crosses the NSG first: the given one, or the environment's compiled one.
     let compiled: Vec<SecurityRule> = loaded.plan.security_rules.iter().map(|r| r.rule.clone()).collect();
-    let firewall_report = firewall.as_ref().map(|f| {
+    let firewall_report = firewall.as_ref().map(|(f, _, _)| {
         firewall_proof::prove(&firewall_proof::Subject {
             env: &loaded.env,
             tags: &loaded.tags,
@@ -107,13 +109,56 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             application_rule_collections: &f.application,
             dependencies: &loaded.plan.firewall.dependencies,
             nsg: Some(firewall_proof::NsgSubject {
-                rules: nsg.as_ref().map_or(&compiled, |(_, (_, r))| r),
+                rules: nsg.as_ref().map_or(&compiled, |(_, (_, r, _))| r),
                 udr_prefixes: &loaded.udr,
             }),
         })
     });
+    let proofs = || {
+        adapter::proofs(&adapter::Reports {
+            env: inputs.env.map(input::display_name),
+            nsg: nsg.as_ref().zip(nsg_report.as_ref()).map(|((p, (_, _, text)), (_, r))| {
+                (
+                    adapter::Source {
+                        file: input::display_name(p),
+                        text,
+                    },
+                    r,
+                )
+            }),
+            routes: inputs
+                .routes
+                .zip(loaded.routes_text.as_deref())
+                .zip(route_report.as_ref())
+                .map(|((p, text), r)| {
+                    (
+                        adapter::Source {
+                            file: input::display_name(p),
+                            text,
+                        },
+                        r,
+                    )
+                }),
+            firewall: firewall.as_ref().zip(firewall_report.as_ref()).map(|((_, text, p), r)| {
+                (
+                    adapter::Source {
+                        file: input::display_name(p),
+                        text,
+                    },
+                    r,
+                )
+            }),
+        })
+    };
     match format {
-        ErrorFormat::Text => {
+        VerifyFormat::Sarif => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            print!("{}", report::sarif::render(&proofs(), &cwd));
+        }
+        VerifyFormat::Junit => print!("{}", report::junit::render(&proofs())),
+        VerifyFormat::Github => print!("{}", report::annotations::github(&proofs())),
+        VerifyFormat::AzureDevops => print!("{}", report::annotations::azure_devops(&proofs())),
+        VerifyFormat::Text => {
             if let Some((name, report)) = &nsg_report {
                 print!("{}", proof_report::render_text(name, report));
             }
@@ -124,7 +169,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
                 print!("{}", proof_report::render_firewall_text(report));
             }
         }
-        ErrorFormat::Json => {
+        VerifyFormat::Json => {
             let doc =
                 serde_json::json!({ "nsg": nsg_report.as_ref().map(|(_, r)| r), "routes": route_report, "firewall": firewall_report });
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
@@ -158,7 +203,7 @@ pub fn explain(
     };
     let rules = match nsg {
         Some(p) => match nsg_rules(p) {
-            Ok((_, r)) => r,
+            Ok((_, r, _)) => r,
             Err(d) => return fail(d),
         },
         None => loaded.plan.security_rules.iter().map(|r| r.rule.clone()).collect(),
