@@ -15,6 +15,15 @@ fn every_code_is_documented_once() {
 }
 
 #[test]
+fn every_finding_code_is_documented_once() {
+    let text = readme();
+    for c in rules_compiler::prove::findings::finding_codes() {
+        let row = format!("| `{}` | {} | {} | ", c.code, c.name, c.severity.as_str());
+        assert_eq!(text.matches(&row).count(), 1, "README finding table row for {}", c.code);
+    }
+}
+
+#[test]
 fn quick_start_runs_compile_and_the_tests() {
     let text = readme();
     let start = text.find("## Quick start").expect("Quick start section");

@@ -32,7 +32,7 @@ fn compiled_nsg(dir: &Path, env: Option<&Path>) -> Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
 }
 
-/// Ids of the entries of a report list whose `covered` is false.
+/// Ids of the entries of a proof's `coverage` whose `covered` is false.
 fn uncovered_ids(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()
@@ -75,7 +75,7 @@ fn compiled_nsg_verifies_in_both_formats() {
         let o = isenet(&["verify", "--nsg", &write(&dir, name, &doc)]);
         let text = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{name}: {text}");
-        assert!(text.contains("22 of 22 requirements covered, 0 opening(s)"), "{text}");
+        assert!(text.contains("22 of 22 requirements covered; 0 opening(s); 0 error(s)"), "{text}");
         assert!(text.ends_with("result: ok\n"));
     }
 }
@@ -91,8 +91,30 @@ fn a_deleted_rule_is_a_finding_naming_its_requirement() {
     let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let missing = uncovered_ids(&report["nsg"]["requirements"]);
+    let proof = &report["proofs"][0];
+    assert_eq!(proof["artifact"], "nsg");
+    let missing = uncovered_ids(&proof["coverage"]);
     assert_eq!(missing, ["in-apim-mgmt-3443"]);
+    // The finding, typed: TCP 3443 from the ApiManagement tag to the subnets, as exact lists.
+    let finding = proof["findings"].as_array().unwrap().iter().find(|f| f["code"] == "F0101").unwrap();
+    assert_eq!(finding["kind"], "uncovered-requirement");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["direction"], "Inbound");
+    assert_eq!(finding["requirements"], json!(["in-apim-mgmt-3443"]));
+    let flows = finding["flows"].as_array().unwrap();
+    assert!(!flows.is_empty());
+    for flow in flows {
+        assert_eq!(flow["ports"], json!(["3443"]));
+        // The published rows say protocol `*`: of the port-carrying protocols, TCP and UDP.
+        assert_eq!(flow["protocols"], json!(["Tcp", "Udp"]));
+        assert!(flow["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p.as_str().unwrap().contains('/')));
+    }
+    assert_eq!(report["ok"], false);
+    assert_eq!(proof["summary"]["covered"], 21);
 }
 
 #[test]
@@ -105,10 +127,32 @@ fn an_internet_opening_is_a_finding() {
         .push(json!({"name": "allow-rdp", "properties": {
         "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "3389", "sourceAddressPrefix": "Internet",
         "destinationAddressPrefix": "*", "access": "Allow", "priority": 300, "direction": "Inbound"}}));
-    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg)]);
+    let path = write(&dir, "nsg.json", &nsg);
+    let o = isenet(&["verify", "--nsg", &path]);
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("OPEN     Inbound rule allow-rdp"), "{text}");
+    // One line: the Internet on 3389, less the load balancer's address (an earlier rule admits it).
+    assert!(
+        text.contains(
+            "error   F0102 allow-rdp (Inbound 300): tcp Internet except 168.63.129.16/32 -> 10.10.1.0/25 port 3389, serves no requirement"
+        ),
+        "{text}"
+    );
+    // JSON points at the rule in the file: its index and the line of its name.
+    let o = isenet(&["verify", "--nsg", &path, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "F0102")
+        .unwrap();
+    let count = nsg["properties"]["securityRules"].as_array().unwrap().len();
+    assert_eq!(f["rule"]["name"], "allow-rdp");
+    assert_eq!(f["rule"]["index"], count - 1);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().position(|l| l.contains("\"name\": \"allow-rdp\"")).unwrap() + 1;
+    assert_eq!(f["rule"]["line"], line);
 }
 
 #[test]
@@ -121,7 +165,7 @@ fn routes_file_widens_virtual_network() {
         json!({"properties": {"routes": [{"name": "default", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}}]}});
     let o = isenet(&["verify", "--nsg", &nsg_path, "--routes", &write(&dir, "routes.json", &routes)]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("OPEN     Inbound rule in-triggers-443-internal"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("F0102 in-triggers-443-internal (Inbound"));
 }
 
 #[test]
@@ -191,11 +235,18 @@ fn compiled_route_table_is_proved_and_a_broken_one_is_not() {
     let env = firewall_env(&dir);
     compiled_nsg(&dir, Some(&env));
     let table = dir.join("out/route-table.json");
-    let o = isenet(&["verify", "--env", env.to_str().unwrap(), "--routes", table.to_str().unwrap()]);
+    let o = isenet(&[
+        "verify",
+        "--env",
+        env.to_str().unwrap(),
+        "--routes",
+        table.to_str().unwrap(),
+        "--verbose",
+    ]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("ok       route-ase-mgmt") && text.contains("ok       other-traffic-to-firewall"),
+        text.contains("ok      route-ase-mgmt") && text.contains("ok      other-traffic-to-firewall"),
         "{text}"
     );
     // The appliance address is wrong: other traffic no longer reaches the firewall.
@@ -209,7 +260,11 @@ fn compiled_route_table_is_proved_and_a_broken_one_is_not() {
         &write(&dir, "broken.json", &broken),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("WRONG    other-traffic-to-firewall"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("error   F0201") && text.contains("of other-traffic-to-firewall go to VirtualAppliance 10.10.2.5 via route-firewall-default instead of VirtualAppliance 10.10.2.4"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -241,13 +296,10 @@ fn firewall_files_are_proved_and_mutations_caught() {
     let env = env.to_str().unwrap();
     for file in ["firewall-policy.json", "firewall-classic.json"] {
         let path = dir.join("out").join(file);
-        let o = isenet(&["verify", "--env", env, "--firewall", path.to_str().unwrap()]);
+        let o = isenet(&["verify", "--env", env, "--firewall", path.to_str().unwrap(), "--verbose"]);
         let text = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{file}: {text}");
-        assert!(
-            text.contains("ok       fw-ase-fqdn-tag") && text.ends_with("firewall result: ok\n"),
-            "{text}"
-        );
+        assert!(text.contains("ok      fw-ase-fqdn-tag") && text.ends_with("result: ok\n"), "{text}");
     }
     // Classic: drop the Storage rule and add an allow-anything rule.
     let mut classic: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-classic.json")).unwrap()).unwrap();
@@ -258,9 +310,11 @@ fn firewall_files_are_proved_and_mutations_caught() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("OPEN     collection ise-network-dependencies rule allow-all"),
+        text.contains("error   F0303 network rule allow-all admits flows no dependency needs: tcp 10.10.1.0/25 -> "),
         "{text}"
     );
+    // allow-all admits Storage's flows too, so only the opening is reported.
+    assert!(!text.contains("F0301"), "{text}");
     let o = isenet(&[
         "--error-format",
         "json",
@@ -297,7 +351,7 @@ fn a_firewall_without_the_storage_rule_misses_that_dependency() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let missing = uncovered_ids(&report["firewall"]["dependencies"]);
+    let missing = uncovered_ids(&report["proofs"][0]["coverage"]);
     assert_eq!(missing, ["fw-net-storage"]);
 }
 
@@ -322,7 +376,11 @@ fn application_rules_for_other_sources_do_not_count() {
         &write(&dir, "policy.json", &policy),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("MISSING  fw-ase-fqdn-tag"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("F0301 dependency fw-ase-fqdn-tag (fqdnTag AppServiceEnvironment): Https:443: no application rule allows it"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -131,6 +131,9 @@ pub enum Command {
         /// azure-devops (annotation commands on stdout).
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
         format: VerifyFormat,
+        /// Text: also list the covered requirements and every flow of each finding in full.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Which rule decides traffic between two endpoints on a port, and which requirements it serves.
     #[command(

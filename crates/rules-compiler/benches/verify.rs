@@ -102,6 +102,7 @@ fn bench_proof(bencher: divan::Bencher, rules: impl FnOnce(&rules_compiler::plan
             rules: &rules,
             udr_prefixes: &[],
             requirements: &plan.requirements,
+            written_for: &Default::default(),
         })
         .ok
     });

@@ -13,8 +13,10 @@ use rules_compiler::azure::firewall::{
     ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkProtocol, NetworkRule, RuleCollection,
 };
 use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, Protocol, SecurityRule};
+use rules_compiler::engine::PacketProtocol;
 use rules_compiler::plan::{self, ApplicationDestination, DependencyTarget, NetworkDestination, Plan};
-use rules_compiler::prove::firewall::{prove, FirewallReport, NsgSubject, Subject};
+use rules_compiler::prove::findings::{Finding, FindingKind, Proof as FirewallReport};
+use rules_compiler::prove::firewall::{prove, NsgSubject, Subject};
 use rules_compiler::read::routes::route_prefixes;
 use rules_compiler::render::render_all;
 use serde_json::Value;
@@ -119,7 +121,7 @@ fn check_plan(env: &Environment, plan: &Plan) {
     // The proof: every dependency allowed (by the NSG too), nothing else.
     let report = prove_plan(env, plan);
     assert!(report.ok, "{}: {report:#?}", env.location);
-    assert_eq!(report.dependencies.len(), fw.dependencies.len());
+    assert_eq!(report.coverage.len(), fw.dependencies.len());
 
     // The App Service Environment FQDN tag rule, with Https:443 and Http:80 (seed 002, requirements.csv).
     let ase = application_rules(plan)
@@ -548,8 +550,29 @@ proptest! {
 
 // ---------- mutations ----------
 
+/// Dependencies the firewall denies (part of).
 fn uncovered_ids(report: &FirewallReport) -> BTreeSet<String> {
-    report.dependencies.iter().filter(|d| !d.covered).map(|d| d.id.clone()).collect()
+    report
+        .of_kind(FindingKind::DependencyBlocked)
+        .flat_map(|f| f.requirements.clone())
+        .collect()
+}
+
+/// What the firewall denies of one dependency.
+fn blocked<'a>(report: &'a FirewallReport, id: &str) -> Vec<&'a Finding> {
+    report
+        .of_kind(FindingKind::DependencyBlocked)
+        .filter(|f| f.requirements.iter().any(|r| r == id))
+        .collect()
+}
+
+/// (collection, rule) of each opening.
+fn openings(report: &FirewallReport) -> Vec<&Finding> {
+    report.of_kind(FindingKind::FirewallOpening).collect()
+}
+
+fn rule_name(f: &Finding) -> &str {
+    &f.rule.as_ref().unwrap().name
 }
 
 #[test]
@@ -569,9 +592,9 @@ fn removing_any_network_rule_uncovers_exactly_its_dependency() {
                     "{location}: removed {}",
                     rule.name
                 );
-                let d = report.dependencies.iter().find(|d| d.id == rule.name).unwrap();
-                assert!(!d.uncovered.is_empty() && d.rules.is_empty(), "{d:?}");
-                assert!(report.openings.is_empty());
+                let d = report.coverage.iter().find(|d| d.id == rule.name).unwrap();
+                assert!(!blocked(&report, &rule.name)[0].flows.is_empty() && d.rules.is_empty(), "{d:?}");
+                assert!(openings(&report).is_empty());
             }
         }
     }
@@ -599,11 +622,14 @@ fn an_allow_any_network_rule_is_an_opening_wherever_it_sits() {
         let report = prove_with(&env, &plan, &network, &plan.firewall.application_rule_collections, None);
         assert!(!report.ok);
         assert!(uncovered_ids(&report).is_empty());
-        let opening = report.openings.iter().find(|o| o.rule == "any").expect("opening reported");
-        assert_eq!(opening.collection, "allow-everything");
+        let opening = openings(&report)
+            .into_iter()
+            .find(|o| rule_name(o) == "any")
+            .expect("opening reported");
+        assert_eq!(opening.rule.as_ref().unwrap().collection.as_deref(), Some("allow-everything"));
         assert!(!opening.flows.is_empty());
         // Only the added rule opens anything.
-        assert!(report.openings.iter().all(|o| o.rule == "any"), "{:?}", report.openings);
+        assert!(openings(&report).iter().all(|o| rule_name(o) == "any"), "{:?}", openings(&report));
     }
 }
 
@@ -616,13 +642,10 @@ fn a_widened_port_is_an_opening_of_that_rule() {
     r.destination_ports = vec!["1433-1434".into()];
     let report = prove_with(&env, &plan, &network, &plan.firewall.application_rule_collections, None);
     assert!(!report.ok);
-    let o: Vec<_> = report.openings.iter().map(|o| o.rule.as_str()).collect();
+    let o: Vec<_> = openings(&report).into_iter().map(rule_name).collect();
     assert_eq!(o, ["fw-net-sql-1433"]);
-    assert!(
-        report.openings[0].flows.iter().all(|f| f.ends_with(":1434")),
-        "{:?}",
-        report.openings[0].flows
-    );
+    let flows = &openings(&report)[0].flows;
+    assert!(flows.iter().all(|f| f.dst_ports == [PortRange::single(1434)]), "{flows:?}");
 }
 
 #[test]
@@ -645,8 +668,11 @@ fn a_network_deny_first_is_caught() {
     });
     let report = prove_with(&env, &plan, &network, &plan.firewall.application_rule_collections, None);
     assert_eq!(uncovered_ids(&report), BTreeSet::from(["fw-net-ntp-123".to_string()]));
-    let d = report.dependencies.iter().find(|d| d.id == "fw-net-ntp-123").unwrap();
-    assert!(d.uncovered.iter().all(|u| u.starts_with("Udp ")), "{:?}", d.uncovered);
+    let d = blocked(&report, "fw-net-ntp-123");
+    assert!(
+        d.iter().flat_map(|f| &f.flows).all(|f| f.protocols == [PacketProtocol::Udp]),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -663,9 +689,9 @@ fn application_rules_are_checked_and_extra_targets_are_openings() {
     let ase = apps[0].rules.iter_mut().find(|r| r.name == "fw-ase-fqdn-tag").unwrap();
     ase.protocols.retain(|p| p.protocol_type == ApplicationProtocolType::Https);
     let report = prove_with(&env, &plan, &plan.firewall.network_rule_collections, &apps, None);
-    let d = report.dependencies.iter().find(|d| d.id == "fw-ase-fqdn-tag").unwrap();
-    assert_eq!(d.uncovered.len(), 1);
-    assert!(d.uncovered[0].starts_with("Http:80"), "{:?}", d.uncovered);
+    let d = blocked(&report, "fw-ase-fqdn-tag");
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.contains("Http:80"), "{:?}", d[0].message);
     // A target `*` is an opening.
     let mut apps = plan.firewall.application_rule_collections.clone();
     let mut any = apps[0].rules[0].clone();
@@ -675,7 +701,7 @@ fn application_rules_are_checked_and_extra_targets_are_openings() {
     apps[0].rules.push(any);
     let report = prove_with(&env, &plan, &plan.firewall.network_rule_collections, &apps, None);
     assert!(!report.ok && uncovered_ids(&report).is_empty());
-    assert_eq!(report.openings.iter().map(|o| o.rule.as_str()).collect::<Vec<_>>(), ["any-web"]);
+    assert_eq!(openings(&report).into_iter().map(rule_name).collect::<Vec<_>>(), ["any-web"]);
     // An application Deny collection ahead of ours denies what it matches.
     let mut apps = plan.firewall.application_rule_collections.clone();
     let mut deny = apps[0].clone();
@@ -720,11 +746,16 @@ fn the_nsg_is_checked_too() {
     assert!(!report.ok);
     // The example's DNS server 10.10.0.4 is inside the VNet: that traffic never meets the firewall,
     // so the NSG check of a firewall dependency does not apply to it. Every other one is blocked.
-    let (inside, outside): (Vec<_>, Vec<_>) = report.dependencies.iter().partition(|d| d.id == "fw-net-custom-dns-53");
-    assert_eq!(inside.len(), 1);
-    assert!(inside.iter().all(|d| d.nsg_covered == Some(true)));
-    assert!(outside.iter().all(|d| d.covered && d.nsg_covered == Some(false)));
-    assert!(outside.iter().all(|d| !d.nsg_uncovered.is_empty()));
+    let nsg_blocked: BTreeSet<String> = report
+        .of_kind(FindingKind::NsgBlocksDependency)
+        .flat_map(|f| f.requirements.clone())
+        .collect();
+    assert!(report.of_kind(FindingKind::NsgBlocksDependency).all(|f| !f.flows.is_empty()));
+    assert!(uncovered_ids(&report).is_empty(), "the firewall itself allows every dependency");
+    let all: BTreeSet<String> = report.coverage.iter().map(|c| c.id.clone()).collect();
+    let outside: BTreeSet<String> = all.iter().filter(|id| *id != "fw-net-custom-dns-53").cloned().collect();
+    assert!(all.contains("fw-net-custom-dns-53"));
+    assert_eq!(nsg_blocked, outside);
 }
 
 // ---------- limits and missing tags ----------

@@ -38,11 +38,7 @@ fn written_firewall_files_read_back_and_are_proved() {
         assert!(
             report.ok,
             "{name}: {:?}",
-            report
-                .dependencies
-                .iter()
-                .filter(|d| !d.covered || d.nsg_covered == Some(false))
-                .collect::<Vec<_>>()
+            report.findings.iter().filter(|f| f.fails()).collect::<Vec<_>>()
         );
     }
 }
@@ -67,10 +63,8 @@ fn restricted_outbound_nsg_admits_every_firewall_dependency() {
         }),
     });
     let blocked: Vec<_> = report
-        .dependencies
-        .iter()
-        .filter(|d| d.nsg_covered == Some(false))
-        .map(|d| d.id.clone())
+        .of_kind(rules_compiler::prove::findings::FindingKind::NsgBlocksDependency)
+        .flat_map(|f| f.requirements.clone())
         .collect();
     assert!(blocked.is_empty(), "the NSG blocks firewall dependencies: {blocked:?}");
 }

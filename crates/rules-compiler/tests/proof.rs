@@ -7,7 +7,8 @@ use ise_model::env::{self, Environment, TunnelingMode};
 use ise_model::servicetags::ServiceTags;
 use rules_compiler::azure::nsg::{AddressMatch, SecurityRule};
 use rules_compiler::plan::{self, Plan};
-use rules_compiler::prove::nsg::{prove, Report, Subject};
+use rules_compiler::prove::findings::{FindingKind, Proof};
+use rules_compiler::prove::nsg::{prove, Subject};
 
 fn environment(edit: impl FnOnce(&mut serde_json::Value)) -> Environment {
     let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
@@ -28,14 +29,28 @@ fn compiled(env: &Environment) -> Plan {
     plan::build(env, ServiceTags::embedded(env.cloud), None).unwrap()
 }
 
-fn prove_rules(env: &Environment, plan: &Plan, rules: &[SecurityRule]) -> Report {
+fn prove_rules(env: &Environment, plan: &Plan, rules: &[SecurityRule]) -> Proof {
     prove(&Subject {
         env,
         tags: ServiceTags::embedded(env.cloud),
         rules,
         udr_prefixes: &udr(env),
         requirements: &plan.requirements,
+        written_for: &Default::default(),
     })
+}
+
+/// (rule name, flows in text) of each opening.
+fn openings(report: &Proof) -> Vec<(String, Vec<String>)> {
+    report
+        .of_kind(FindingKind::Opening)
+        .map(|f| {
+            (
+                f.rule.as_ref().unwrap().name.clone(),
+                f.flows.iter().map(ToString::to_string).collect(),
+            )
+        })
+        .collect()
 }
 
 fn rules_of(plan: &Plan) -> Vec<SecurityRule> {
@@ -48,7 +63,7 @@ fn compiled_example_is_proved() {
     let plan = compiled(&env);
     let report = prove_rules(&env, &plan, &rules_of(&plan));
     assert!(report.ok, "{report:#?}");
-    assert!(report.requirements.iter().all(|c| c.covered));
+    assert!(report.coverage.iter().all(|c| c.covered));
 }
 
 #[test]
@@ -73,11 +88,7 @@ fn every_cloud_endpoint_and_mode_is_proved() {
                     assert!(
                         report.ok,
                         "{cloud} {endpoint} {mode} {policy}: {:#?}",
-                        (
-                            report.requirements.iter().filter(|c| !c.covered).collect::<Vec<_>>(),
-                            &report.openings,
-                            &report.notes
-                        )
+                        report.findings.iter().filter(|f| f.fails()).collect::<Vec<_>>()
                     );
                 }
             }
@@ -95,12 +106,11 @@ fn virtual_network_source_under_forced_tunneling_is_an_opening() {
     r.source = AddressMatch::Tag("VirtualNetwork".into());
     let report = prove_rules(&env, &plan, &rules);
     assert!(!report.ok);
-    let opening = report
-        .openings
-        .iter()
-        .find(|o| o.rule == "in-redis-6379-6383")
+    let opening = openings(&report)
+        .into_iter()
+        .find(|(rule, _)| rule == "in-redis-6379-6383")
         .expect("the widened rule is reported");
-    assert!(opening.flows.iter().any(|f| f.contains("6379-6383")), "{opening:?}");
+    assert!(opening.1.iter().any(|f| f.contains("6379-6383")), "{opening:?}");
 }
 
 #[test]
@@ -110,9 +120,9 @@ fn removing_the_deny_all_exposes_azure_defaults() {
     let rules: Vec<SecurityRule> = rules_of(&plan).into_iter().filter(|r| r.name != "deny-all-inbound").collect();
     let report = prove_rules(&env, &plan, &rules);
     assert!(
-        report.openings.iter().any(|o| o.rule == "AllowVnetInBound"),
+        openings(&report).iter().any(|(rule, _)| rule == "AllowVnetInBound"),
         "{:?}",
-        report.openings
+        report.findings
     );
 }
 
@@ -171,8 +181,8 @@ mod properties {
         fn random_environments_compile_and_are_proved(env in arb_environment()) {
             let plan = compiled(&env);
             let report = prove_rules(&env, &plan, &rules_of(&plan));
-            prop_assert!(report.ok, "{:?} {:?} {:?}", report.requirements.iter().filter(|c| !c.covered).collect::<Vec<_>>(), report.openings, report.notes);
-            prop_assert_eq!(report.requirements.len(), plan.requirements.iter().filter(|r| matches!(r.kind, ise_model::requirement::Kind::Inbound | ise_model::requirement::Kind::Outbound)).count());
+            prop_assert!(report.ok, "{:?}", report.findings.iter().filter(|f| f.fails()).collect::<Vec<_>>());
+            prop_assert_eq!(report.coverage.len(), plan.requirements.iter().filter(|r| matches!(r.kind, ise_model::requirement::Kind::Inbound | ise_model::requirement::Kind::Outbound)).count());
         }
 
         /// Mutation: deleting one generated allow rule makes exactly the requirements it served
@@ -190,7 +200,7 @@ mod properties {
             let effect = evaluate(&all, &resolver, direction, &domain).effect(victim);
             let remaining: Vec<SecurityRule> = rules.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, r)| r.clone()).collect();
             let report = prove_rules(&env, &plan, &remaining);
-            let uncovered: Vec<String> = report.requirements.iter().filter(|c| !c.covered).map(|c| c.id.clone()).collect();
+            let uncovered: Vec<String> = report.uncovered().into_iter().map(str::to_string).collect();
             let served = plan.security_rules[victim].requirements.clone();
             if effect == RuleEffect::Effective {
                 // Anything the rule alone admitted is required (no openings), so its loss uncovers its requirement.

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use rules_compiler::azure::route::RouteEntry;
 use rules_compiler::azure::route::{NextHop, MAX_ROUTES, MAX_TAG_ROUTES};
 use rules_compiler::plan;
+use rules_compiler::prove::findings::FindingKind;
 use rules_compiler::prove::routes::prove;
 
 fn environment(cloud: CloudId, location: &str, mode: serde_json::Value) -> Environment {
@@ -67,11 +68,18 @@ fn a_missing_dependency_route_is_caught() {
         .collect();
     let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
     assert!(!report.ok);
-    let tm = report.checks.iter().find(|c| c.id == "route-traffic-manager").unwrap();
-    assert!(
-        !tm.ok && tm.wrong.iter().all(|w| w.starts_with("VirtualAppliance 10.10.2.4")),
-        "{tm:?}"
-    );
+    let tm = report.coverage.iter().find(|c| c.id == "route-traffic-manager").unwrap();
+    assert!(!tm.covered);
+    let wrong: Vec<_> = report
+        .of_kind(FindingKind::WrongNextHop)
+        .filter(|f| f.requirements == ["route-traffic-manager"])
+        .collect();
+    // Traffic Manager's addresses now take the default route to the firewall.
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert_eq!(wrong[0].rule.as_ref().unwrap().name, "route-firewall-default");
+    assert!(wrong[0].message.contains("VirtualAppliance 10.10.2.4"), "{}", wrong[0].message);
+    let tm_tag: Vec<ipnet::Ipv4Net> = ServiceTags::embedded(env.cloud).get("AzureTrafficManager").unwrap().ipv4();
+    assert_eq!(wrong[0].addresses, ipnet::Ipv4Net::aggregate(&tm_tag));
 }
 
 #[test]
@@ -82,7 +90,7 @@ fn a_default_route_to_internet_in_firewall_mode_is_caught() {
     routes[0].next_hop_type = rules_compiler::azure::route::NextHop::Internet;
     routes[0].next_hop_ip_address = None;
     let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
-    assert!(report.checks.iter().any(|c| c.id == "other-traffic-to-firewall" && !c.ok));
+    assert!(report.coverage.iter().any(|c| c.id == "other-traffic-to-firewall" && !c.covered));
 }
 
 proptest! {
@@ -97,6 +105,6 @@ proptest! {
         prop_assert!(plan.routes.len() <= MAX_ROUTES);
         prop_assert!(plan.routes.iter().filter(|r| r.address_prefix.parse::<ipnet::Ipv4Net>().is_err()).count() <= MAX_TAG_ROUTES);
         let report = prove(&entries(&plan), &env, tags, &plan.requirements);
-        prop_assert!(report.ok, "{:?} {:?}", report.checks.iter().filter(|c| !c.ok).collect::<Vec<_>>(), report.notes);
+        prop_assert!(report.ok, "{:?}", report.findings);
     }
 }

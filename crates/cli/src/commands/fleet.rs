@@ -12,7 +12,7 @@ use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
 use rules_compiler::prove::nsg::{self as proof, Subject};
-use rules_compiler::read::routes as routefile;
+use rules_compiler::prove::verify as verification;
 use rules_compiler::render::Backend;
 use std::path::{Path, PathBuf};
 
@@ -115,15 +115,16 @@ fn compile_one(
     backends: &[&Backend],
 ) -> Result<(Row, Vec<rules_compiler::render::Artifact>), Vec<Diagnostic>> {
     let (plan, artifacts) = compile::compile_env(env, tags, args, backends)?;
-    let planned: Vec<_> = plan.routes.iter().map(|r| r.entry()).collect();
-    let udr = routefile::entries_prefixes(&planned, "", tags).map_err(|d| vec![d])?;
-    let rules: Vec<_> = plan.security_rules.iter().map(|r| r.rule.clone()).collect();
-    let report = proof::prove(&Subject {
+    let udr = verification::udr_prefixes(&plan, None, tags).map_err(|d| vec![d])?;
+    let rules = verification::compiled_rules(&plan);
+    let written_for = verification::written_for(&plan);
+    let proof = proof::prove(&Subject {
         env,
         tags,
         rules: &rules,
         udr_prefixes: &udr,
         requirements: &plan.requirements,
+        written_for: &written_for,
     });
     let row = Row {
         environment: env.name.clone(),
@@ -140,7 +141,7 @@ fn compile_one(
                 .iter()
                 .map(|c| c.rules.len())
                 .sum::<usize>(),
-        proof: if report.ok { "ok" } else { "findings" },
+        proof: if proof.ok { "ok" } else { "findings" },
         differences: Vec::new(),
     };
     Ok((row, artifacts))

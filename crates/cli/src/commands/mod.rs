@@ -84,13 +84,14 @@ pub fn run(cli: &Cli) -> Exit {
             firewall,
             service_tags,
             format,
+            verbose,
         } => {
             let inputs = verify::Inputs {
                 env: env.as_deref(),
                 routes: routes.as_deref(),
                 service_tags: service_tags.as_deref(),
             };
-            verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format)
+            verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format, *verbose)
         }
         Command::Explain {
             env,

@@ -76,15 +76,15 @@ pub fn azure_devops(p: &Proofs) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::adapter::{OPENING, REDUNDANT};
     use super::super::{Finding, Location};
     use super::*;
+    use rules_compiler::prove::findings::FindingKind;
 
     fn proofs() -> Proofs {
         Proofs {
             findings: vec![
                 Finding {
-                    rule: &OPENING,
+                    rule: FindingKind::Opening.info(),
                     artifact: "nsg",
                     location: Some(Location {
                         file: "net/a,b:c.json".into(),
@@ -94,7 +94,7 @@ mod tests {
                     message: "rule x allows 100%;\nmore] here".into(),
                 },
                 Finding {
-                    rule: &REDUNDANT,
+                    rule: FindingKind::RedundantRule.info(),
                     artifact: "nsg",
                     location: None,
                     message: "rule y".into(),
@@ -108,7 +108,7 @@ mod tests {
     fn github_commands_escape_data_and_properties() {
         assert_eq!(
             github(&proofs()),
-            "::error file=net/a%2Cb%3Ac.json,line=12,col=17,title=F0102 opening-beyond-requirements::rule x allows 100%25;%0Amore] here\n\
+            "::error file=net/a%2Cb%3Ac.json,line=12,col=17,title=F0102 opening::rule x allows 100%25;%0Amore] here\n\
              ::notice title=F0104 redundant-rule::rule y\n"
         );
     }
@@ -117,7 +117,7 @@ mod tests {
     fn azure_devops_commands_escape_and_fail_the_task_on_errors() {
         assert_eq!(
             azure_devops(&proofs()),
-            "##vso[task.logissue type=error;sourcepath=net/a,b:c.json;linenumber=12;columnnumber=17;code=F0102]opening-beyond-requirements rule x allows 100%AZP25%3B%0Amore%5D here\n\
+            "##vso[task.logissue type=error;sourcepath=net/a,b:c.json;linenumber=12;columnnumber=17;code=F0102]opening rule x allows 100%AZP25%3B%0Amore%5D here\n\
              ##vso[task.logissue type=warning;code=F0104]redundant-rule rule y\n\
              ##vso[task.complete result=Failed;]isenet verify: findings\n"
         );

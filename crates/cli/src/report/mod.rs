@@ -1,39 +1,13 @@
 //! Verify results for CI systems: SARIF (code scanning), JUnit (test results), and the annotation
 //! commands of GitHub Actions and Azure Pipelines. Every format is written from one list of
-//! findings and checks (`Proofs`), which `adapter` makes from the proofs' reports.
+//! findings and checks (`Proofs`), which `adapter` makes from the typed findings of the proofs.
 
 pub mod adapter;
 pub mod annotations;
 pub mod junit;
 pub mod sarif;
 
-/// How bad a finding is; `Error` fails the proof (exit 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-    Note,
-}
-
-impl Severity {
-    pub fn word(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        }
-    }
-}
-
-/// A kind of finding: its stable code, a short name, what it means and what to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    pub summary: &'static str,
-    pub help: &'static str,
-}
+pub use rules_compiler::prove::findings::{FindingCode, Severity};
 
 /// Where a finding points: an input file, and the line and column of the offending rule when known.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -45,7 +19,7 @@ pub struct Location {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub rule: &'static Rule,
+    pub rule: &'static FindingCode,
     /// `nsg`, `routes` or `firewall`.
     pub artifact: &'static str,
     pub location: Option<Location>,
@@ -70,8 +44,8 @@ pub struct Proofs {
 
 impl Proofs {
     /// The kinds of finding that occur, in code order (SARIF's `rules`).
-    pub fn rules(&self) -> Vec<&'static Rule> {
-        let mut v: Vec<&'static Rule> = self.findings.iter().map(|f| f.rule).collect();
+    pub fn rules(&self) -> Vec<&'static FindingCode> {
+        let mut v: Vec<&'static FindingCode> = self.findings.iter().map(|f| f.rule).collect();
         v.sort_by_key(|r| r.code);
         v.dedup_by_key(|r| r.code);
         v

@@ -63,7 +63,7 @@ pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
         .iter()
         .map(|r| {
             let config = sarif::ReportingConfiguration::builder()
-                .level(serde_json::json!(r.severity.word()))
+                .level(serde_json::json!(r.severity.as_str()))
                 .build();
             sarif::ReportingDescriptor::builder()
                 .id(r.code)

@@ -28,6 +28,17 @@ pub enum ApplicationProtocolType {
     Mssql,
 }
 
+impl ApplicationProtocolType {
+    /// The word ARM writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationProtocolType::Http => "Http",
+            ApplicationProtocolType::Https => "Https",
+            ApplicationProtocolType::Mssql => "Mssql",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationProtocol {
@@ -37,7 +48,7 @@ pub struct ApplicationProtocol {
 
 impl std::fmt::Display for ApplicationProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}:{}", self.protocol_type, self.port)
+        write!(f, "{}:{}", self.protocol_type.as_str(), self.port)
     }
 }
 

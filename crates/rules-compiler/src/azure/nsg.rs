@@ -11,6 +11,22 @@ pub enum Direction {
     Outbound,
 }
 
+impl Direction {
+    /// The word ARM and `az` write.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "Inbound",
+            Direction::Outbound => "Outbound",
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Allow or Deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Access {
@@ -18,8 +34,24 @@ pub enum Access {
     Deny,
 }
 
+impl Access {
+    /// The word ARM and `az` write.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Allow => "Allow",
+            Access::Deny => "Deny",
+        }
+    }
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// NSG rule protocol (`*` is `Any`). Packets of other IP protocols are matched only by `Any`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
     Tcp,
     Udp,
@@ -29,11 +61,32 @@ pub enum Protocol {
     Any,
 }
 
+impl Protocol {
+    /// The word ARM and `az` write (`*` for any).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "Tcp",
+            Protocol::Udp => "Udp",
+            Protocol::Icmp => "Icmp",
+            Protocol::Esp => "Esp",
+            Protocol::Ah => "Ah",
+            Protocol::Any => "*",
+        }
+    }
+}
+
+impl Serialize for Protocol {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Port ranges are shared with the model (`*` is 0-65535).
 pub use ise_model::ports::PortRange;
 
-/// What an address field of a rule names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What an address field of a rule names. Its JSON form is what ARM would write: `*`, the tag, or
+/// the list of prefixes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddressMatch {
     /// `*`
     Any,
@@ -46,8 +99,20 @@ pub enum AddressMatch {
     Prefixes6(Vec<Ipv6Net>),
 }
 
+impl Serialize for AddressMatch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AddressMatch::Any => s.serialize_str("*"),
+            AddressMatch::Tag(t) => s.serialize_str(t),
+            AddressMatch::Prefixes(p) => p.serialize(s),
+            AddressMatch::Prefixes6(p) => p.serialize(s),
+        }
+    }
+}
+
 /// One security rule, explicit or default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SecurityRule {
     pub name: String,
     pub priority: u32,

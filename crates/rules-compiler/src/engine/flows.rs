@@ -417,13 +417,18 @@ fn coalesce(mut boxes: Vec<FlowBox>) -> Vec<FlowBox> {
     }
 }
 
-/// One readable piece of a flow set (for reports of uncovered or unexpected ranges).
+/// One readable piece of a flow set (for reports of uncovered or unexpected ranges). Its JSON form
+/// is the `flows` entry of a finding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FlowPiece {
     pub protocols: Vec<PacketProtocol>,
+    #[serde(rename = "sources")]
     pub src: Vec<Ipv4Net>,
+    #[serde(rename = "sourcePorts")]
     pub src_ports: Vec<PortRange>,
+    #[serde(rename = "destinations")]
     pub dst: Vec<Ipv4Net>,
+    #[serde(rename = "ports")]
     pub dst_ports: Vec<PortRange>,
 }
 

@@ -24,6 +24,17 @@ impl PacketProtocol {
         PacketProtocol::Ah,
         PacketProtocol::Other,
     ];
+    /// Lower-case name, as people and `--protocol` write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PacketProtocol::Tcp => "tcp",
+            PacketProtocol::Udp => "udp",
+            PacketProtocol::Icmp => "icmp",
+            PacketProtocol::Esp => "esp",
+            PacketProtocol::Ah => "ah",
+            PacketProtocol::Other => "other",
+        }
+    }
     /// Only TCP and UDP carry ports; for the others a rule matches only if its port fields are `*`.
     pub fn has_ports(self) -> bool {
         matches!(self, PacketProtocol::Tcp | PacketProtocol::Udp)

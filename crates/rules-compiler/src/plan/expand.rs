@@ -149,7 +149,7 @@ fn assign_priorities(groups: Vec<(PlanRule, Vec<PlanRule>)>, diags: &mut Vec<Dia
                         E_EXPAND_SLOT,
                         "",
                         format!(
-                            "rule {} ({:?}, priority {}) expands into {needed} rules, more than its priority slot {slot}-{limit} holds",
+                            "rule {} ({}, priority {}) expands into {needed} rules, more than its priority slot {slot}-{limit} holds",
                             original.rule.name, original.rule.direction, original.rule.priority
                         ),
                     )
@@ -483,11 +483,16 @@ mod tests {
             rules: &rules,
             udr_prefixes: &[],
             requirements: &plan.requirements,
+            written_for: &Default::default(),
         });
         assert!(report.ok, "{report:?}");
         // IPv6 rules decide no IPv4 packet.
+        let shadowed: Vec<&str> = report
+            .of_kind(crate::prove::findings::FindingKind::ShadowedRule)
+            .filter_map(|f| f.rule.as_ref().map(|r| r.name.as_str()))
+            .collect();
         for r in rules.iter().filter(|r| r.name.ends_with("-v6")) {
-            assert!(report.shadowed.contains(&r.name), "{}", r.name);
+            assert!(shadowed.contains(&r.name.as_str()), "{}", r.name);
         }
     }
 

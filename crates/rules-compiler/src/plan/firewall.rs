@@ -71,6 +71,15 @@ pub enum ApplicationDestination {
     Fqdn { name: String },
 }
 
+impl std::fmt::Display for ApplicationDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApplicationDestination::FqdnTag { name } => write!(f, "fqdnTag {name}"),
+            ApplicationDestination::Fqdn { name } => f.write_str(name),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "collection")]
 pub enum DependencyTarget {

@@ -5,11 +5,12 @@
 use crate::azure::nsg::{Access, Direction, SecurityRule};
 use crate::engine::defaults::with_defaults;
 use crate::engine::evaluate::{evaluate, Domain};
-use crate::engine::flows::{FlowBox, FlowSet, ProtoSet};
+use crate::engine::flows::{FlowBox, FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::{PacketProtocol, TagResolver};
 use crate::plan::Plan;
 use crate::prove::resolver::EnvResolver;
+use crate::views::summary::{self, Names};
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::{E_EXPLAIN_ENDPOINT, E_EXPLAIN_PATH};
 use ise_model::diag::Diagnostic;
@@ -27,7 +28,7 @@ pub struct Decision {
     /// Requirement ids the rule serves (from the plan).
     pub requirements: Vec<String>,
     /// The part of the flow this rule decides (all of it when there is one decision).
-    pub flows: Vec<String>,
+    pub flows: Vec<FlowPiece>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,12 +111,7 @@ pub fn explain(q: &Query) -> Result<Explanation, Diagnostic> {
                 access: rule.map_or(Access::Deny, |r| r.access),
                 default_rule: rule.is_some_and(|r| r.is_default),
                 requirements: rule.map(|r| requirements_of(q.plan, &r.name)).unwrap_or_default(),
-                flows: part
-                    .pieces()
-                    .iter()
-                    .take(crate::prove::nsg::MAX_PIECES)
-                    .map(ToString::to_string)
-                    .collect(),
+                flows: part.pieces(),
             });
         }
     }
@@ -131,7 +127,7 @@ pub fn explain(q: &Query) -> Result<Explanation, Diagnostic> {
         .with_help("one end must be an address of the four ISE subnets")
         .in_file("--from/--to"));
     }
-    let protocol = format!("{:?}", q.protocol).to_ascii_lowercase();
+    let protocol = q.protocol.as_str().to_string();
     Ok(Explanation {
         from: q.from.to_string(),
         to: q.to.to_string(),
@@ -159,39 +155,15 @@ pub fn render_text(e: &Explanation) -> String {
             (None, _) => "no rule (denied)".to_string(),
         };
         let verdict = if d.access == Access::Allow { "allowed" } else { "denied" };
-        out += &format!("  {:?}: {verdict} by {who}\n", d.direction);
+        out += &format!("  {}: {verdict} by {who}\n", d.direction);
         if !d.requirements.is_empty() {
             out += &format!("    requirements: {}\n", d.requirements.join(", "));
         }
         if e.decisions.iter().filter(|x| x.direction == d.direction).count() > 1 {
             for f in &d.flows {
-                out += &format!("    for {}\n", abbreviate(f));
+                out += &format!("    for {}\n", summary::flow(f, &Names::default()));
             }
         }
     }
     out
-}
-
-/// Keeps a flow readable in a terminal: long address lists keep their first entries and a count.
-fn abbreviate(flow: &str) -> String {
-    const KEEP: usize = 3;
-    flow.split(' ')
-        .map(|part| {
-            let items: Vec<&str> = part.split(',').collect();
-            if items.len() <= KEEP + 1 {
-                part.to_string()
-            } else {
-                format!(
-                    "{},... ({} prefixes{})",
-                    items[..KEEP].join(","),
-                    items.len(),
-                    items
-                        .last()
-                        .map(|l| l.split_once(':').map(|(_, p)| format!(", :{p}")).unwrap_or_default())
-                        .unwrap_or_default()
-                )
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }

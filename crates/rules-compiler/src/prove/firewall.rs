@@ -20,6 +20,7 @@
 //! Service tags resolve through the environment's service-tag file (`EnvResolver::intended`): the
 //! firewall reads Azure's tag data, not the NSG's VirtualNetwork semantics.
 
+use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::firewall::{ApplicationProtocol, ApplicationRule, FirewallAction, NetworkProtocol, NetworkRule, RuleCollection};
 use crate::azure::nsg::{Direction, PortRange, SecurityRule};
 use crate::engine::defaults::with_defaults;
@@ -28,12 +29,10 @@ use crate::engine::flows::{FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::{PacketProtocol, TagResolver};
 use crate::plan::{ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination};
-use crate::prove::nsg::MAX_PIECES;
 use crate::prove::resolver::EnvResolver;
 use ipnet::Ipv4Net;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
-use serde::Serialize;
 use std::net::Ipv4Addr;
 
 /// The NSG the firewall's traffic crosses first.
@@ -53,58 +52,6 @@ pub struct Subject<'a> {
     pub dependencies: &'a [FirewallDependency],
     /// `None`: the NSG is not checked.
     pub nsg: Option<NsgSubject<'a>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum DependencyKind {
-    Network,
-    Application,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DependencyCheck {
-    pub id: String,
-    pub kind: DependencyKind,
-    /// Allowed by the firewall.
-    pub covered: bool,
-    /// Allow rules that admit part of it.
-    pub rules: Vec<String>,
-    /// What the firewall denies: flow pieces (network) or `Https:443 denied by <rule>` (application).
-    pub uncovered: Vec<String>,
-    pub uncovered_more: usize,
-    /// Allowed by the NSG (`None` when the NSG was not checked).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nsg_covered: Option<bool>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub nsg_uncovered: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FirewallOpening {
-    pub collection: String,
-    pub rule: String,
-    /// Flow pieces (network rules) or `Https:443 <target>` (application rules).
-    pub flows: Vec<String>,
-    pub flows_more: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FirewallReport {
-    /// Every dependency allowed (by the NSG too when given) and nothing beyond them.
-    pub ok: bool,
-    pub dependencies: Vec<DependencyCheck>,
-    pub openings: Vec<FirewallOpening>,
-    pub notes: Vec<String>,
-}
-
-fn readable(set: &FlowSet) -> (Vec<String>, usize) {
-    let pieces = set.pieces();
-    let more = pieces.len().saturating_sub(MAX_PIECES);
-    (pieces.iter().take(MAX_PIECES).map(ToString::to_string).collect(), more)
 }
 
 fn proto_set(protocols: &[NetworkProtocol]) -> ProtoSet {
@@ -148,9 +95,19 @@ fn address_entry<R: TagResolver>(entry: &str, resolver: &R, tags_allowed: bool) 
     Err(format!("`{e}` is not an address, a prefix or a range"))
 }
 
-/// The packets a network rule matches (an unreadable entry matches nothing and is noted).
-fn network_rule_flows<R: TagResolver>(rule: &NetworkRule, resolver: &R, notes: &mut Vec<String>) -> FlowSet {
-    let mut note = |field: &str, e: String| notes.push(format!("network rule {}: {field}: {e}; taken to match nothing", rule.name));
+fn rule_ref(collection: &str, rule: &str) -> RuleRef {
+    RuleRef {
+        collection: Some(collection.to_string()),
+        ..RuleRef::named(rule)
+    }
+}
+
+/// The packets a network rule matches (an unreadable entry matches nothing and is a finding).
+fn network_rule_flows<R: TagResolver>(collection: &str, rule: &NetworkRule, resolver: &R, findings: &mut Vec<Finding>) -> FlowSet {
+    let mut note = |field: &str, e: String| {
+        let message = format!("network rule {}: {field}: {e}; taken to match nothing", rule.name);
+        findings.push(Finding::new(FindingKind::UnreadableEntry, ArtifactKind::Firewall, message).rule(rule_ref(collection, &rule.name)));
+    };
     let mut src = IntervalSet::empty();
     for a in &rule.source_addresses {
         match address_entry(a, resolver, false) {
@@ -254,7 +211,7 @@ fn evaluate_network<R: TagResolver>(
     collections: &[RuleCollection<NetworkRule>],
     domain: &FlowSet,
     resolver: &R,
-    notes: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
 ) -> NetworkEvaluation {
     let mut remaining = domain.clone();
     let mut eval = NetworkEvaluation {
@@ -264,7 +221,7 @@ fn evaluate_network<R: TagResolver>(
     };
     for c in sorted_by_priority(collections) {
         for rule in &c.rules {
-            let set = network_rule_flows(rule, resolver, notes).intersection(&remaining);
+            let set = network_rule_flows(&c.name, rule, resolver, findings).intersection(&remaining);
             if set.is_empty() {
                 eval.decided.push((c.name.clone(), rule.name.clone(), c.action, set));
                 continue;
@@ -331,195 +288,268 @@ fn fqdn_flows(sources: &IntervalSet<u32>, outside: &IntervalSet<u32>, port: u16)
     )
 }
 
-pub fn prove(s: &Subject) -> FirewallReport {
+/// What the proof shares across its steps: the environment's packets and the evaluated rules.
+struct Context<'a> {
+    subject: &'a Subject<'a>,
+    resolver: EnvResolver<'a>,
+    sources: IntervalSet<u32>,
+    domain: FlowSet,
+    /// Addresses outside the VNet and the declared networks (where the firewall is met).
+    outside: IntervalSet<u32>,
+    network: NetworkEvaluation,
+    applications: Vec<&'a RuleCollection<ApplicationRule>>,
+    /// What the NSG allows outbound (`None`: the NSG is not checked).
+    nsg_allowed: Option<FlowSet>,
+}
+
+pub fn prove(s: &Subject) -> Proof {
     let resolver = EnvResolver::intended(s.env, s.tags);
     let subnets = s.env.subnet_prefixes();
-    let sources = IntervalSet::from_prefixes(subnets.iter().copied());
+    let mut findings = Vec::new();
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone());
-    let mut notes = Vec::new();
-    let network = evaluate_network(s.network_rule_collections, &domain, &resolver, &mut notes);
+    let network = evaluate_network(s.network_rule_collections, &domain, &resolver, &mut findings);
     let outside = resolver.resolve("Internet").map(IntervalSet::from_prefixes).unwrap_or_default();
-    // Only traffic leaving the network meets the firewall: the NSG must admit a dependency there,
-    // not towards the VNet or the declared peered and on-premises networks (routed around it).
-    let through_firewall = FlowSet::from_box(crate::engine::flows::FlowBox::new(
-        crate::engine::flows::ProtoSet::ALL,
-        IntervalSet::full(),
-        IntervalSet::full(),
-        outside.clone(),
-        IntervalSet::full(),
-    ));
     let nsg_allowed = s.nsg.as_ref().map(|n| {
         let rules = with_defaults(n.rules);
         let nsg_resolver = EnvResolver::new(s.env, s.tags, n.udr_prefixes);
         evaluate(&rules, &nsg_resolver, Direction::Outbound, &Domain::outbound_from(&subnets)).allowed()
     });
-    let nsg_check = |flows: &FlowSet| -> (Option<bool>, Vec<String>) {
-        match &nsg_allowed {
-            None => (None, Vec::new()),
-            Some(allowed) => {
-                let denied = flows.difference(allowed);
-                (Some(denied.is_empty()), readable(&denied).0)
-            }
-        }
+    let cx = Context {
+        subject: s,
+        resolver,
+        sources: IntervalSet::from_prefixes(subnets.iter().copied()),
+        domain,
+        outside,
+        network,
+        applications: sorted_by_priority(s.application_rule_collections),
+        nsg_allowed,
     };
-
-    let mut report = FirewallReport {
-        ok: true,
-        dependencies: Vec::new(),
-        openings: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut coverage = Vec::new();
     let mut required = FlowSet::empty();
-    let app_collections: Vec<&RuleCollection<ApplicationRule>> = sorted_by_priority(s.application_rule_collections);
     for dep in s.dependencies {
-        match &dep.target {
+        let covered = match &dep.target {
             DependencyTarget::Network {
                 protocols,
                 destination,
                 ports,
-            } => {
-                let flows = match dependency_flows(&sources, protocols, destination, ports, &resolver) {
-                    Ok(f) => f.intersection(&domain),
-                    Err(e) => {
-                        notes.push(format!("dependency {}: {e}", dep.id));
-                        report.ok = false;
-                        continue;
-                    }
-                };
-                let uncovered = flows.difference(&network.allowed);
-                let rules = network
-                    .decided
-                    .iter()
-                    .filter(|(_, _, action, set)| *action == FirewallAction::Allow && !set.intersection(&flows).is_empty())
-                    .map(|(_, rule, _, _)| rule.clone())
-                    .collect();
-                let (pieces, more) = readable(&uncovered);
-                let (nsg_covered, nsg_uncovered) = nsg_check(&flows.intersection(&through_firewall));
-                report.dependencies.push(DependencyCheck {
-                    id: dep.id.clone(),
-                    kind: DependencyKind::Network,
-                    covered: uncovered.is_empty(),
-                    rules,
-                    uncovered: pieces,
-                    uncovered_more: more,
-                    nsg_covered,
-                    nsg_uncovered,
-                });
-                required = required.union(&flows);
-            }
+            } => match dependency_flows(&cx.sources, protocols, destination, ports, &cx.resolver) {
+                Ok(flows) => {
+                    let flows = flows.intersection(&cx.domain);
+                    required = required.union(&flows);
+                    check_network(&cx, &dep.id, &flows, &mut findings)
+                }
+                Err(e) => {
+                    let message = format!("dependency {}: {e}", dep.id);
+                    findings.push(
+                        Finding::new(FindingKind::DependencyTagMissing, ArtifactKind::Firewall, message).requirements(vec![dep.id.clone()]),
+                    );
+                    (false, Vec::new())
+                }
+            },
             DependencyTarget::Application { protocols, destination } => {
-                let mut rules: Vec<String> = Vec::new();
-                let mut uncovered = Vec::new();
-                let mut nsg_flows = FlowSet::empty();
-                for &p in protocols {
-                    let on_port = fqdn_flows(&sources, &IntervalSet::full(), p.port);
-                    let deny = network
-                        .decided
-                        .iter()
-                        .find(|(_, _, action, set)| *action == FirewallAction::Deny && !set.intersection(&on_port).is_empty());
-                    if let Some((_, rule, _, _)) = deny {
-                        uncovered.push(format!("{p}: network rule {rule} denies TCP port {} first", p.port));
-                        continue;
-                    }
-                    match first_application_match(&app_collections, &sources, destination, p) {
-                        Some((FirewallAction::Allow, rule)) => {
-                            if !rules.contains(&rule.name) {
-                                rules.push(rule.name.clone());
-                            }
-                        }
-                        Some((FirewallAction::Deny, rule)) => uncovered.push(format!("{p}: denied by application rule {}", rule.name)),
-                        None => uncovered.push(format!("{p}: no application rule allows it")),
-                    }
-                    nsg_flows = nsg_flows.union(&fqdn_flows(&sources, &outside, p.port));
-                }
-                let (nsg_covered, nsg_uncovered) = nsg_check(&nsg_flows);
-                report.dependencies.push(DependencyCheck {
-                    id: dep.id.clone(),
-                    kind: DependencyKind::Application,
-                    covered: uncovered.is_empty(),
-                    rules,
-                    uncovered,
-                    uncovered_more: 0,
-                    nsg_covered,
-                    nsg_uncovered,
-                });
+                check_application(&cx, &dep.id, protocols, destination, &mut findings)
             }
-        }
+        };
+        coverage.push(Coverage {
+            id: dep.id.clone(),
+            direction: None,
+            covered: covered.0,
+            rules: covered.1,
+        });
     }
+    findings.extend(network_openings(&cx, &required));
+    findings.extend(application_openings(&cx));
+    let rules = s.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
+        + s.application_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>();
+    Proof::new(ArtifactKind::Firewall, rules, coverage, findings)
+}
 
-    // Network openings: allowed packets no dependency needs, per deciding allow rule.
-    let open = network.allowed.difference(&required);
-    if !open.is_empty() {
-        for (collection, rule, action, set) in &network.decided {
-            let by_rule = set.intersection(&open);
-            if *action == FirewallAction::Allow && !by_rule.is_empty() {
-                let (flows, flows_more) = readable(&by_rule);
-                report.openings.push(FirewallOpening {
-                    collection: collection.clone(),
-                    rule: rule.clone(),
-                    flows,
-                    flows_more,
-                });
-            }
+/// Only traffic leaving the network meets the firewall: the NSG must admit a dependency there, not
+/// towards the VNet or the declared peered and on-premises networks (routed around it).
+fn nsg_check(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding>) -> bool {
+    let Some(allowed) = &cx.nsg_allowed else { return true };
+    let denied = flows.difference(allowed);
+    if denied.is_empty() {
+        return true;
+    }
+    let message = format!("the NSG of the ISE subnets denies flows dependency {id} needs on its way to the firewall");
+    findings.push(
+        Finding::new(FindingKind::NsgBlocksDependency, ArtifactKind::Firewall, message)
+            .direction(Direction::Outbound)
+            .requirements(vec![id.to_string()])
+            .flows(denied.pieces()),
+    );
+    false
+}
+
+/// A network dependency: allowed by the network rules (which ones), and by the NSG.
+fn check_network(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding>) -> (bool, Vec<String>) {
+    let uncovered = flows.difference(&cx.network.allowed);
+    let mut rules: Vec<String> = Vec::new();
+    for (_, rule, action, set) in &cx.network.decided {
+        if *action == FirewallAction::Allow && !set.intersection(flows).is_empty() && !rules.contains(rule) {
+            rules.push(rule.clone());
         }
     }
-    // Application openings: allowed (target, protocol) pairs no dependency needs.
-    for c in &app_collections {
-        if c.action != FirewallAction::Allow {
-            continue;
-        }
-        for rule in &c.rules {
-            let mut extra = Vec::new();
-            for &p in &rule.protocols {
-                let needed = |target: &ApplicationDestination| {
-                    s.dependencies.iter().any(|d| match &d.target {
-                        DependencyTarget::Application { protocols, destination } => {
-                            protocols.contains(&p)
-                                && match (destination, target) {
-                                    (ApplicationDestination::FqdnTag { name: a }, ApplicationDestination::FqdnTag { name: b }) => {
-                                        a.eq_ignore_ascii_case(b)
-                                    }
-                                    (ApplicationDestination::Fqdn { name: a }, ApplicationDestination::Fqdn { name: b }) => {
-                                        fqdn_covers(a, b)
-                                    }
-                                    _ => false,
-                                }
-                        }
-                        DependencyTarget::Network { .. } => false,
-                    })
-                };
-                let targets = rule
-                    .fqdn_tags
-                    .iter()
-                    .map(|t| ApplicationDestination::FqdnTag { name: t.clone() })
-                    .chain(rule.target_fqdns.iter().map(|t| ApplicationDestination::Fqdn { name: t.clone() }));
-                for t in targets {
-                    if !needed(&t) {
-                        let name = match &t {
-                            ApplicationDestination::FqdnTag { name } => format!("fqdnTag {name}"),
-                            ApplicationDestination::Fqdn { name } => name.clone(),
-                        };
-                        extra.push(format!("{p} {name}"));
+    if !uncovered.is_empty() {
+        let deniers: Vec<String> = cx
+            .network
+            .decided
+            .iter()
+            .filter(|(_, _, action, set)| *action == FirewallAction::Deny && !set.intersection(&uncovered).is_empty())
+            .map(|(_, rule, _, _)| rule.clone())
+            .collect();
+        let message = format!("the firewall denies flows dependency {id} needs");
+        findings.push(
+            Finding::new(FindingKind::DependencyBlocked, ArtifactKind::Firewall, message)
+                .direction(Direction::Outbound)
+                .requirements(vec![id.to_string()])
+                .flows(uncovered.pieces())
+                .related(deniers),
+        );
+    }
+    let outside = FlowSet::from_parts(
+        ProtoSet::ALL,
+        IntervalSet::full(),
+        IntervalSet::full(),
+        cx.outside.clone(),
+        IntervalSet::full(),
+    );
+    let nsg_ok = nsg_check(cx, id, &flows.intersection(&outside), findings);
+    (uncovered.is_empty() && nsg_ok, rules)
+}
+
+/// An FQDN or FQDN-tag dependency: for each of its protocol:port pairs, no network Deny decides
+/// the port first and the first matching application rule allows it; and the NSG lets TCP out.
+fn check_application(
+    cx: &Context,
+    id: &str,
+    protocols: &[ApplicationProtocol],
+    destination: &ApplicationDestination,
+    findings: &mut Vec<Finding>,
+) -> (bool, Vec<String>) {
+    let mut rules: Vec<String> = Vec::new();
+    let mut covered = true;
+    let mut nsg_flows = FlowSet::empty();
+    for &p in protocols {
+        let on_port = fqdn_flows(&cx.sources, &IntervalSet::full(), p.port);
+        let deny = cx
+            .network
+            .decided
+            .iter()
+            .find(|(_, _, action, set)| *action == FirewallAction::Deny && !set.intersection(&on_port).is_empty());
+        let blocked = match deny {
+            Some((collection, rule, _, _)) => Some((
+                format!("{p}: network rule {rule} denies TCP port {} first", p.port),
+                Some(rule_ref(collection, rule)),
+            )),
+            None => match first_application_match(&cx.applications, &cx.sources, destination, p) {
+                Some((FirewallAction::Allow, rule)) => {
+                    if !rules.contains(&rule.name) {
+                        rules.push(rule.name.clone());
                     }
+                    None
                 }
-            }
+                Some((FirewallAction::Deny, rule)) => Some((
+                    format!("{p}: denied by application rule {}", rule.name),
+                    Some(RuleRef::named(&rule.name)),
+                )),
+                None => Some((format!("{p}: no application rule allows it"), None)),
+            },
+        };
+        if let Some((reason, rule)) = blocked {
+            covered = false;
+            let mut finding = Finding::new(
+                FindingKind::DependencyBlocked,
+                ArtifactKind::Firewall,
+                format!("dependency {id} ({destination}): {reason}"),
+            )
+            .direction(Direction::Outbound)
+            .requirements(vec![id.to_string()])
+            .flows(on_port.pieces());
+            finding.rule = rule;
+            findings.push(finding);
+        }
+        nsg_flows = nsg_flows.union(&fqdn_flows(&cx.sources, &cx.outside, p.port));
+    }
+    let nsg_ok = nsg_check(cx, id, &nsg_flows, findings);
+    (covered && nsg_ok, rules)
+}
+
+/// Network openings: allowed packets no dependency needs, per deciding allow rule.
+fn network_openings(cx: &Context, required: &FlowSet) -> Vec<Finding> {
+    let open = cx.network.allowed.difference(required);
+    if open.is_empty() {
+        return Vec::new();
+    }
+    cx.network
+        .decided
+        .iter()
+        .filter(|(_, _, action, _)| *action == FirewallAction::Allow)
+        .filter_map(|(collection, rule, _, set)| {
+            let by_rule = set.intersection(&open);
+            (!by_rule.is_empty()).then(|| {
+                let message = format!("network rule {rule} admits flows no dependency needs");
+                Finding::new(FindingKind::FirewallOpening, ArtifactKind::Firewall, message)
+                    .direction(Direction::Outbound)
+                    .rule(rule_ref(collection, rule))
+                    .flows(by_rule.pieces())
+            })
+        })
+        .collect()
+}
+
+/// Whether some application dependency needs `target` with protocol `p`.
+fn application_needed(dependencies: &[FirewallDependency], p: ApplicationProtocol, target: &ApplicationDestination) -> bool {
+    dependencies.iter().any(|d| match &d.target {
+        DependencyTarget::Application { protocols, destination } => {
+            protocols.contains(&p)
+                && match (destination, target) {
+                    (ApplicationDestination::FqdnTag { name: a }, ApplicationDestination::FqdnTag { name: b }) => a.eq_ignore_ascii_case(b),
+                    (ApplicationDestination::Fqdn { name: a }, ApplicationDestination::Fqdn { name: b }) => fqdn_covers(a, b),
+                    _ => false,
+                }
+        }
+        DependencyTarget::Network { .. } => false,
+    })
+}
+
+/// Application openings: allowed (target, protocol) pairs no dependency needs, per rule.
+fn application_openings(cx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for c in cx.applications.iter().filter(|c| c.action == FirewallAction::Allow) {
+        for rule in &c.rules {
+            let targets: Vec<ApplicationDestination> = rule
+                .fqdn_tags
+                .iter()
+                .map(|t| ApplicationDestination::FqdnTag { name: t.clone() })
+                .chain(rule.target_fqdns.iter().map(|t| ApplicationDestination::Fqdn { name: t.clone() }))
+                .collect();
+            let extra: Vec<String> = rule
+                .protocols
+                .iter()
+                .flat_map(|&p| {
+                    targets
+                        .iter()
+                        .filter(move |t| !application_needed(cx.subject.dependencies, p, t))
+                        .map(move |t| format!("{p} {t}"))
+                })
+                .collect();
             if !extra.is_empty() {
-                let more = extra.len().saturating_sub(MAX_PIECES);
-                extra.truncate(MAX_PIECES);
-                report.openings.push(FirewallOpening {
-                    collection: c.name.clone(),
-                    rule: rule.name.clone(),
-                    flows: extra,
-                    flows_more: more,
-                });
+                let message = format!(
+                    "application rule {} allows what no dependency needs: {}",
+                    rule.name,
+                    extra.join(", ")
+                );
+                out.push(
+                    Finding::new(FindingKind::FirewallOpening, ArtifactKind::Firewall, message)
+                        .direction(Direction::Outbound)
+                        .rule(rule_ref(&c.name, &rule.name)),
+                );
             }
         }
     }
-    notes.dedup();
-    report.ok &=
-        notes.is_empty() && report.openings.is_empty() && report.dependencies.iter().all(|d| d.covered && d.nsg_covered != Some(false));
-    report.notes = notes;
-    report
+    out
 }
 
 #[cfg(test)]

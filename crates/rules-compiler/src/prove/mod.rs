@@ -2,7 +2,9 @@
 //! environment requires, and `explain` of one flow.
 
 pub mod explain;
+pub mod findings;
 pub mod firewall;
 pub mod nsg;
 pub mod resolver;
 pub mod routes;
+pub mod verify;

@@ -4,20 +4,19 @@
 //! changes nothing (redundant). Exhaustive over the engine's intervals, with Azure's default rules
 //! and the environment's tag semantics (VirtualNetwork includes the route prefixes).
 
+use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, SecurityRule};
 use crate::engine::defaults::with_defaults;
 use crate::engine::evaluate::{evaluate, Domain, Evaluation, Note};
 use crate::engine::flows::FlowSet;
+use crate::engine::TagResolver;
 use crate::prove::resolver::EnvResolver;
 use ipnet::Ipv4Net;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::Kind;
 use ise_model::resolve::{Peer, Resolved};
 use ise_model::servicetags::ServiceTags;
-use serde::Serialize;
-
-/// How many pieces of one uncovered or open flow set a report lists before summarising.
-pub const MAX_PIECES: usize = 12;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What to prove.
 pub struct Subject<'a> {
@@ -28,41 +27,9 @@ pub struct Subject<'a> {
     /// Address prefixes of the routes on the ISE subnets: they join the VirtualNetwork tag.
     pub udr_prefixes: &'a [Ipv4Net],
     pub requirements: &'a [Resolved],
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Coverage {
-    pub id: String,
-    pub direction: Direction,
-    pub covered: bool,
-    /// Allow rules that admit part of the requirement.
-    pub rules: Vec<String>,
-    /// The flows of the requirement the NSG denies, readable (at most MAX_PIECES).
-    pub uncovered: Vec<String>,
-    pub uncovered_more: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Opening {
-    pub direction: Direction,
-    /// The rule that admits the flows (Azure default rules have their Azure names).
-    pub rule: String,
-    pub flows: Vec<String>,
-    pub flows_more: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Report {
-    /// Every requirement covered and nothing open beyond them.
-    pub ok: bool,
-    pub requirements: Vec<Coverage>,
-    pub openings: Vec<Opening>,
-    pub shadowed: Vec<String>,
-    pub redundant: Vec<String>,
-    pub notes: Vec<String>,
+    /// Rule name -> the requirements it was written for (the plan's rules), to say which
+    /// requirement keeps a shadowed or redundant rule.
+    pub written_for: &'a BTreeMap<String, Vec<String>>,
 }
 
 fn address(peer: &Peer) -> AddressMatch {
@@ -93,92 +60,86 @@ pub fn requirement_rule(r: &Resolved) -> SecurityRule {
     }
 }
 
-fn readable(set: &FlowSet) -> (Vec<String>, usize) {
-    let pieces = set.pieces();
-    let more = pieces.len().saturating_sub(MAX_PIECES);
-    (pieces.iter().take(MAX_PIECES).map(ToString::to_string).collect(), more)
+fn rule_ref(rule: &SecurityRule) -> RuleRef {
+    RuleRef {
+        priority: Some(rule.priority),
+        is_default: rule.is_default,
+        ..RuleRef::named(&rule.name)
+    }
 }
 
-pub fn prove(s: &Subject) -> Report {
+fn kind_of(direction: Direction) -> Kind {
+    match direction {
+        Direction::Inbound => Kind::Inbound,
+        Direction::Outbound => Kind::Outbound,
+    }
+}
+
+pub fn prove(s: &Subject) -> Proof {
     let rules = with_defaults(s.rules);
     let nsg_resolver = EnvResolver::new(s.env, s.tags, s.udr_prefixes);
     let intended = EnvResolver::intended(s.env, s.tags);
     let subnets = s.env.subnet_prefixes();
-    let mut report = Report {
-        ok: true,
-        requirements: Vec::new(),
-        openings: Vec::new(),
-        shadowed: Vec::new(),
-        redundant: Vec::new(),
-        notes: Vec::new(),
-    };
-
+    let mut coverage = Vec::new();
+    let mut findings = Vec::new();
     for direction in [Direction::Inbound, Direction::Outbound] {
-        let domain = if direction == Direction::Inbound {
-            Domain::inbound_to(&subnets)
-        } else {
-            Domain::outbound_from(&subnets)
+        let domain = match direction {
+            Direction::Inbound => Domain::inbound_to(&subnets),
+            Direction::Outbound => Domain::outbound_from(&subnets),
         };
         let eval = evaluate(&rules, &nsg_resolver, direction, &domain);
         let domain_set = FlowSet::from_box(domain.flows().clone());
         let mut required = FlowSet::empty();
-        for r in s.requirements.iter().filter(|r| {
-            r.kind
-                == if direction == Direction::Inbound {
-                    Kind::Inbound
-                } else {
-                    Kind::Outbound
-                }
-        }) {
+        for r in s.requirements.iter().filter(|r| r.kind == kind_of(direction)) {
             let flows = match FlowSet::from_rule(&requirement_rule(r), &intended) {
                 Ok(f) => f.intersection(&domain_set),
                 Err(e) => {
-                    report.notes.push(format!(
+                    let message = format!(
                         "requirement {} names tag `{}`, which the service-tag file does not have",
                         r.id, e.tag
-                    ));
-                    report.ok = false;
+                    );
+                    findings.push(
+                        Finding::new(FindingKind::RequirementTagMissing, ArtifactKind::Nsg, message)
+                            .direction(direction)
+                            .requirements(vec![r.id.clone()]),
+                    );
+                    coverage.push(Coverage {
+                        id: r.id.clone(),
+                        direction: Some(direction),
+                        covered: false,
+                        rules: Vec::new(),
+                    });
                     continue;
                 }
             };
-            report.requirements.push(coverage(r, direction, &flows, &eval, &rules));
+            let (c, uncovered) = coverage_of(r, direction, &flows, &eval, &rules);
+            if let Some(f) = uncovered {
+                findings.push(f);
+            }
+            coverage.push(c);
             required = required.union(&flows);
         }
         let check_openings = direction == Direction::Inbound || s.env.outbound_policy == OutboundPolicy::Restricted;
         if check_openings {
-            let open = eval.allowed().difference(&required);
-            for &i in eval.order() {
-                let by_rule = eval.decided_by(i).intersection(&open);
-                if !by_rule.is_empty() && rules[i].access == Access::Allow {
-                    let (flows, flows_more) = readable(&by_rule);
-                    report.openings.push(Opening {
-                        direction,
-                        rule: rules[i].name.clone(),
-                        flows,
-                        flows_more,
-                    });
-                }
-            }
+            findings.extend(openings(&eval, &rules, &required, &coverage));
         }
-        for i in eval.shadowed().into_iter().filter(|&i| !rules[i].is_default) {
-            report.shadowed.push(rules[i].name.clone());
-        }
-        for i in eval.redundant().into_iter().filter(|&i| !rules[i].is_default) {
-            report.redundant.push(rules[i].name.clone());
-        }
+        findings.extend(unused_rules(&eval, &rules, &nsg_resolver, s.written_for));
         for note in eval.notes() {
-            let Note::UnresolvedTag { rule_name, tag, .. } = note;
-            report.notes.push(format!(
-                "rule {rule_name} names tag `{tag}`, unknown in the service-tag file: it was taken to match nothing"
-            ));
+            let Note::UnresolvedTag { rule, tag, .. } = note;
+            findings.push(unknown_tag(&rules[*rule], tag, s.tags));
         }
     }
-    report.notes.dedup();
-    report.ok &= report.requirements.iter().all(|c| c.covered) && report.openings.is_empty();
-    report
+    Proof::new(ArtifactKind::Nsg, s.rules.len(), coverage, findings)
 }
 
-fn coverage(r: &Resolved, direction: Direction, flows: &FlowSet, eval: &Evaluation, rules: &[SecurityRule]) -> Coverage {
+/// Whether the NSG allows all of a requirement's flows, by which rules, and the finding if not.
+fn coverage_of(
+    r: &Resolved,
+    direction: Direction,
+    flows: &FlowSet,
+    eval: &Evaluation,
+    rules: &[SecurityRule],
+) -> (Coverage, Option<Finding>) {
     let uncovered = flows.difference(&eval.allowed());
     let by: Vec<String> = eval
         .order()
@@ -186,13 +147,157 @@ fn coverage(r: &Resolved, direction: Direction, flows: &FlowSet, eval: &Evaluati
         .filter(|&&i| rules[i].access == Access::Allow && !eval.decided_by(i).intersection(flows).is_empty())
         .map(|&i| rules[i].name.clone())
         .collect();
-    let (pieces, more) = readable(&uncovered);
-    Coverage {
+    let finding = (!uncovered.is_empty()).then(|| {
+        let deniers: Vec<String> = eval
+            .order()
+            .iter()
+            .filter(|&&i| rules[i].access == Access::Deny && !eval.decided_by(i).intersection(&uncovered).is_empty())
+            .map(|&i| rules[i].name.clone())
+            .collect();
+        let message = format!("requirement {} ({}) is not fully allowed", r.id, r.purpose);
+        Finding::new(FindingKind::UncoveredRequirement, ArtifactKind::Nsg, message)
+            .direction(direction)
+            .requirements(vec![r.id.clone()])
+            .flows(uncovered.pieces())
+            .related(deniers)
+    });
+    let covered = Coverage {
         id: r.id.clone(),
-        direction,
-        covered: uncovered.is_empty(),
+        direction: Some(direction),
+        covered: finding.is_none(),
         rules: by,
-        uncovered: pieces,
-        uncovered_more: more,
+    };
+    (covered, finding)
+}
+
+/// Allow rules admitting packets no requirement needs, per deciding rule.
+fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &FlowSet, coverage: &[Coverage]) -> Vec<Finding> {
+    let open = eval.allowed().difference(required);
+    if open.is_empty() {
+        return Vec::new();
     }
+    eval.order()
+        .iter()
+        .filter(|&&i| rules[i].access == Access::Allow)
+        .filter_map(|&i| {
+            let by_rule = eval.decided_by(i).intersection(&open);
+            (!by_rule.is_empty()).then(|| {
+                let serves: Vec<String> = coverage
+                    .iter()
+                    .filter(|c| c.rules.contains(&rules[i].name))
+                    .map(|c| c.id.clone())
+                    .collect();
+                let message = if serves.is_empty() {
+                    format!("rule {} admits flows no requirement needs and serves no requirement", rules[i].name)
+                } else {
+                    format!("rule {} admits flows beyond the requirements it serves", rules[i].name)
+                };
+                Finding::new(FindingKind::Opening, ArtifactKind::Nsg, message)
+                    .direction(eval.direction())
+                    .rule(rule_ref(&rules[i]))
+                    .requirements(serves)
+                    .flows(by_rule.pieces())
+            })
+        })
+        .collect()
+}
+
+/// Shadowed and redundant explicit rules, each with the rules that decide in its place and the
+/// requirements it was written for.
+fn unused_rules<R: TagResolver>(
+    eval: &Evaluation,
+    rules: &[SecurityRule],
+    resolver: &R,
+    written_for: &BTreeMap<String, Vec<String>>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let kept_for = |i: usize| written_for.get(&rules[i].name).cloned().unwrap_or_default();
+    for i in eval.shadowed().into_iter().filter(|&i| !rules[i].is_default) {
+        let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
+        let covering: BTreeSet<usize> = eval
+            .regions()
+            .iter()
+            .filter(|region| matched.boxes().iter().any(|b| b.intersects(&region.flows)))
+            .filter_map(|region| region.decider)
+            .collect();
+        let names = ordered_names(eval, rules, &covering);
+        let message = match (names.is_empty(), kept_for(i).is_empty()) {
+            (true, _) => format!("rule {} matches no packet of the ISE subnets", rules[i].name),
+            (false, true) => format!(
+                "rule {} decides no packet: {} {} everything it matches",
+                rules[i].name,
+                names.join(", "),
+                decide(&names)
+            ),
+            (false, false) => format!(
+                "rule {} decides no packet: {} {} everything it matches; it is kept to document requirement {}",
+                rules[i].name,
+                names.join(", "),
+                decide(&names),
+                kept_for(i).join(", ")
+            ),
+        };
+        out.push(
+            Finding::new(FindingKind::ShadowedRule, ArtifactKind::Nsg, message)
+                .direction(eval.direction())
+                .rule(rule_ref(&rules[i]))
+                .requirements(kept_for(i))
+                .related(names),
+        );
+    }
+    for i in eval.redundant().into_iter().filter(|&i| !rules[i].is_default) {
+        let next: BTreeSet<usize> = eval.next_deciders(i).into_iter().flatten().collect();
+        let names = ordered_names(eval, rules, &next);
+        let then = if names.is_empty() {
+            "the implicit deny".to_string()
+        } else {
+            names.join(", ")
+        };
+        let mut message = format!(
+            "rule {} changes no decision: without it {then} {} the same",
+            rules[i].name,
+            decide(&names)
+        );
+        if !kept_for(i).is_empty() {
+            message += &format!("; it is kept to document requirement {}", kept_for(i).join(", "));
+        }
+        out.push(
+            Finding::new(FindingKind::RedundantRule, ArtifactKind::Nsg, message)
+                .direction(eval.direction())
+                .rule(rule_ref(&rules[i]))
+                .requirements(kept_for(i))
+                .related(names),
+        );
+    }
+    out
+}
+
+fn decide(names: &[String]) -> &'static str {
+    if names.len() == 1 {
+        "decides"
+    } else {
+        "decide"
+    }
+}
+
+fn ordered_names(eval: &Evaluation, rules: &[SecurityRule], set: &BTreeSet<usize>) -> Vec<String> {
+    eval.order()
+        .iter()
+        .filter(|i| set.contains(i))
+        .map(|&i| rules[i].name.clone())
+        .collect()
+}
+
+/// A rule naming a tag the file does not have: the proof cannot say what it matches.
+fn unknown_tag(rule: &SecurityRule, tag: &str, tags: &ServiceTags) -> Finding {
+    let mut message = format!(
+        "rule {} names service tag `{tag}`, which the service-tag file does not have; it was taken to match nothing",
+        rule.name
+    );
+    if let Some(near) = tags.suggest(tag) {
+        message += &format!(" (did you mean `{near}`?)");
+    }
+    Finding::new(FindingKind::UnknownTag, ArtifactKind::Nsg, message)
+        .direction(rule.direction)
+        .rule(rule_ref(rule))
 }

@@ -6,6 +6,7 @@
 //! the same length. The proof: every dependency address of the region reaches Internet; in firewall
 //! mode everything else outside the network goes to the firewall, in ExpressRoute mode to Internet.
 
+use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::intervals::IntervalSet;
 use crate::read::routes::route_prefixes;
@@ -17,6 +18,9 @@ use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+
+/// How the effective routes name Azure's system routes.
+const SYSTEM: &str = "system: ";
 
 /// Where a route sends a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -46,24 +50,6 @@ pub struct Hop {
     pub route: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RouteCheck {
-    pub id: String,
-    pub ok: bool,
-    /// Where addresses that should not go there go instead (route name -> prefixes).
-    pub wrong: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RouteReport {
-    pub ok: bool,
-    pub routes: usize,
-    pub checks: Vec<RouteCheck>,
-    pub notes: Vec<String>,
-}
-
 /// Service-endpoint service -> service tag (its regional variant is preferred).
 fn endpoint_tag(service: &str) -> &str {
     match service {
@@ -82,7 +68,7 @@ pub fn effective(
     env: &Environment,
     tags: &ServiceTags,
     service_endpoints: &[String],
-    notes: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
 ) -> BTreeMap<Hop, IntervalSet<u32>> {
     // (prefix, rank, hop): lower rank wins a tie of equal length.
     let mut candidates: Vec<(Ipv4Net, u8, Hop)> = Vec::new();
@@ -103,15 +89,21 @@ pub fn effective(
         };
         match route_prefixes(&r.address_prefix, tags) {
             Some(ps) => candidates.extend(ps.into_iter().map(|p| (p, rank, hop.clone()))),
-            None => notes.push(format!(
-                "route {} names `{}`, unknown to the service-tag file: ignored",
-                r.name, r.address_prefix
-            )),
+            None => {
+                let mut message = format!(
+                    "route {} names `{}`, unknown to the service-tag file: ignored",
+                    r.name, r.address_prefix
+                );
+                if let Some(near) = tags.suggest(&r.address_prefix) {
+                    message += &format!(" (did you mean `{near}`?)");
+                }
+                findings.push(Finding::new(FindingKind::UnknownRouteTag, ArtifactKind::Routes, message).rule(RuleRef::named(&r.name)));
+            }
         }
     }
     let system = |name: &str, next_hop: Target| Hop {
         next_hop,
-        route: format!("system: {name}"),
+        route: format!("{SYSTEM}{name}"),
     };
     for net in &env.virtual_network.address_space {
         candidates.push((*net, 3, system("virtual network", Target::Hop(NextHop::VnetLocal))));
@@ -151,35 +143,60 @@ pub fn effective(
     out
 }
 
-fn wrong_hops(addresses: &IntervalSet<u32>, hops: &BTreeMap<Hop, IntervalSet<u32>>, expected: impl Fn(&Hop) -> bool) -> Vec<String> {
+/// Addresses of `addresses` whose hop is not `expected`, one finding per route that sends them
+/// elsewhere.
+fn wrong_hops(
+    check: &str,
+    addresses: &IntervalSet<u32>,
+    hops: &BTreeMap<Hop, IntervalSet<u32>>,
+    expected: impl Fn(&Hop) -> bool,
+    wanted: &str,
+) -> Vec<Finding> {
     hops.iter()
         .filter(|(h, _)| !expected(h))
         .filter_map(|(h, set)| {
             let bad = set.intersection(addresses);
             (!bad.is_empty()).then(|| {
-                let p = bad.to_prefixes();
-                let shown: Vec<String> = p.iter().take(8).map(ToString::to_string).collect();
-                let more = if p.len() > 8 {
-                    format!(" and {} more", p.len() - 8)
+                let message = format!(
+                    "{} addresses of {check} go to {} via {} instead of {wanted}",
+                    bad.count(),
+                    h.next_hop,
+                    h.route
+                );
+                let finding = Finding::new(FindingKind::WrongNextHop, ArtifactKind::Routes, message)
+                    .requirements(vec![check.to_string()])
+                    .addresses(bad.to_prefixes());
+                if h.route.starts_with(SYSTEM) {
+                    finding
                 } else {
-                    String::new()
-                };
-                format!("{} via {} ({}): {}{more}", h.next_hop, h.route, bad.count(), shown.join(","))
+                    finding.rule(RuleRef::named(&h.route))
+                }
             })
         })
         .collect()
 }
 
 /// Proves the route table of the environment's tunneling mode.
-pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requirements: &[Resolved]) -> RouteReport {
-    let mut notes = Vec::new();
+pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requirements: &[Resolved]) -> Proof {
+    let mut findings = Vec::new();
     let services = ise_model::resolve::service_endpoints(requirements);
-    let hops = effective(routes, env, tags, &services, &mut notes);
-    let mut checks = Vec::new();
+    let hops = effective(routes, env, tags, &services, &mut findings);
+    let mut coverage = Vec::new();
+    let mut check = |id: &str, wrong: Vec<Finding>, findings: &mut Vec<Finding>| {
+        let used: Vec<String> = Vec::new();
+        coverage.push(Coverage {
+            id: id.to_string(),
+            direction: None,
+            covered: wrong.is_empty(),
+            rules: used,
+        });
+        findings.extend(wrong);
+    };
     let mut dependencies = IntervalSet::<u32>::empty();
     // The VNet and the declared peered and on-premises networks are reached through the VNet,
     // peerings or the gateway, not the Internet or the firewall (as the firewall proof assumes too).
     let network = IntervalSet::from_prefixes(crate::plan::trusted_network(env));
+    let internet = |h: &Hop| h.next_hop == Target::Hop(NextHop::Internet);
     for r in requirements.iter().filter(|r| r.kind == Kind::Route) {
         let addresses = match &r.destination {
             Peer::Prefixes { prefixes, .. } if prefixes.iter().any(|p| p.prefix_len() == 0) => continue,
@@ -187,7 +204,10 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
             Peer::Tag { name } => match tags.get(name) {
                 Some(t) => IntervalSet::from_prefixes(t.ipv4()),
                 None => {
-                    notes.push(format!("requirement {} names tag `{name}`, unknown to the service-tag file", r.id));
+                    let message = format!("requirement {} names tag `{name}`, unknown to the service-tag file", r.id);
+                    findings.push(
+                        Finding::new(FindingKind::RequirementTagMissing, ArtifactKind::Routes, message).requirements(vec![r.id.clone()]),
+                    );
                     continue;
                 }
             },
@@ -195,12 +215,8 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
         };
         // A dependency inside the VNet's own space is local by definition.
         let addresses = addresses.difference(&network);
-        let wrong = wrong_hops(&addresses, &hops, |h| h.next_hop == Target::Hop(NextHop::Internet));
-        checks.push(RouteCheck {
-            id: r.id.clone(),
-            ok: wrong.is_empty(),
-            wrong,
-        });
+        let wrong = wrong_hops(&r.id, &addresses, &hops, internet, "Internet");
+        check(&r.id, wrong, &mut findings);
         dependencies = dependencies.union(&addresses);
     }
     let endpoint_hop = |h: &Hop| h.next_hop == Target::ServiceEndpoint;
@@ -208,32 +224,22 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
     match env.forced_tunneling.mode {
         TunnelingMode::Firewall => {
             let firewall = env.forced_tunneling.firewall_private_ip.map(Target::Appliance);
-            let wrong = wrong_hops(&rest, &hops, |h| Some(h.next_hop) == firewall || endpoint_hop(h));
-            checks.push(RouteCheck {
-                id: "other-traffic-to-firewall".into(),
-                ok: wrong.is_empty(),
-                wrong,
-            });
+            let wanted = firewall.map(|f| f.to_string()).unwrap_or_default();
+            let id = "other-traffic-to-firewall";
+            let wrong = wrong_hops(id, &rest, &hops, |h| Some(h.next_hop) == firewall || endpoint_hop(h), &wanted);
+            check(id, wrong, &mut findings);
         }
         TunnelingMode::ExpressRoute => {
-            let wrong = wrong_hops(&rest, &hops, |h| h.next_hop == Target::Hop(NextHop::Internet) || endpoint_hop(h));
-            checks.push(RouteCheck {
-                id: "other-traffic-to-internet".into(),
-                ok: wrong.is_empty(),
-                wrong,
-            });
+            let id = "other-traffic-to-internet";
+            let wrong = wrong_hops(id, &rest, &hops, |h| internet(h) || endpoint_hop(h), "Internet");
+            check(id, wrong, &mut findings);
         }
         TunnelingMode::None => {
             if !routes.is_empty() {
-                notes.push("forced tunneling is `none`: the ISE subnets need no routes".into());
+                let message = format!("forced tunneling is `none`, yet the table has {} route(s)", routes.len());
+                findings.push(Finding::new(FindingKind::UnneededRoutes, ArtifactKind::Routes, message));
             }
         }
     }
-    let ok = checks.iter().all(|c| c.ok) && notes.iter().all(|n| !n.contains("unknown"));
-    RouteReport {
-        ok,
-        routes: routes.len(),
-        checks,
-        notes,
-    }
+    Proof::new(ArtifactKind::Routes, routes.len(), coverage, findings)
 }

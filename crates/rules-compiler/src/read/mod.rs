@@ -4,6 +4,7 @@
 
 pub mod firewall;
 pub mod nsg;
+pub mod places;
 pub mod routes;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};

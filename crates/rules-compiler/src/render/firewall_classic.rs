@@ -61,13 +61,14 @@ pub fn render(plan: &Plan) -> String {
         .map(|c| collection(c, application_rule))
         .collect();
     let network: Vec<Value> = fw.network_rule_collections.iter().map(|c| collection(c, network_rule)).collect();
-    template::json(
-        "firewall-classic.json",
-        &json!({
-            "iseName": env.name,
-            "mode": env.forced_tunneling.mode,
-            "applicationRuleCollections": application,
-            "networkRuleCollections": network,
-        }),
-    )
+    let comment = format!(
+        "Classic Azure Firewall rule collections of the ISE {} (forced tunneling {}): merge into the properties of the Microsoft.Network/azureFirewalls resource (apiVersion 2023-11-01) of a firewall without a policy. Empty unless forcedTunneling.mode is firewall.",
+        env.name,
+        template::word(env.forced_tunneling.mode)
+    );
+    template::json_file(&json!({
+        "$comment": comment,
+        "applicationRuleCollections": application,
+        "networkRuleCollections": network,
+    }))
 }

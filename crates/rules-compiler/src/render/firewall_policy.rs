@@ -77,14 +77,32 @@ pub fn render(plan: &Plan) -> String {
     let fw = &plan.firewall;
     let mut collections: Vec<Value> = fw.network_rule_collections.iter().map(|c| collection(c, network_rule)).collect();
     collections.extend(fw.application_rule_collections.iter().map(|c| collection(c, application_rule)));
-    template::json(
-        "firewall-policy.json",
-        &json!({
+    template::json_file(&json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "metadata": {
+            "generatedBy": "isenet",
             "iseName": env.name,
-            "mode": env.forced_tunneling.mode,
+            "forcedTunneling": env.forced_tunneling.mode,
+            "description": format!(
+                "Azure Firewall rules of the ISE {}: one rule collection group for an existing firewall policy. Empty unless forcedTunneling.mode is firewall.",
+                env.name
+            ),
+        },
+        "parameters": {
+            "firewallPolicyName": {
+                "type": "string",
+                "metadata": { "description": "Name of the existing Azure Firewall policy that receives the rule collection group." }
+            }
+        },
+        "resources": [{
+            "type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+            "apiVersion": "2023-11-01",
             "name": format!("[concat(parameters('firewallPolicyName'), '/{}')]", fw.rule_collection_group),
-            "priority": fw.rule_collection_group_priority,
-            "ruleCollections": collections,
-        }),
-    )
+            "properties": {
+                "priority": fw.rule_collection_group_priority,
+                "ruleCollections": collections,
+            }
+        }]
+    }))
 }

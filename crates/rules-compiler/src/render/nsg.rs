@@ -3,21 +3,10 @@
 //! plural one; one port range in the singular port field, several in the plural one.
 
 use super::template;
-use crate::azure::nsg::{AddressMatch, Protocol};
+use crate::azure::nsg::AddressMatch;
 use crate::plan::{Plan, PlanRule};
 use ise_model::ports::PortRange;
 use serde_json::{json, Map, Value};
-
-fn protocol(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "Tcp",
-        Protocol::Udp => "Udp",
-        Protocol::Icmp => "Icmp",
-        Protocol::Esp => "Esp",
-        Protocol::Ah => "Ah",
-        Protocol::Any => "*",
-    }
-}
 
 fn address_fields(props: &mut Map<String, Value>, side: &str, a: &AddressMatch) {
     match a {
@@ -63,22 +52,26 @@ fn port_fields(props: &mut Map<String, Value>, side: &str, ports: &[PortRange]) 
 pub fn security_rule_json(r: &PlanRule) -> Value {
     let mut props = Map::new();
     props.insert("description".into(), json!(r.description));
-    props.insert("protocol".into(), json!(protocol(r.rule.protocol)));
+    props.insert("protocol".into(), json!(r.rule.protocol.as_str()));
     port_fields(&mut props, "source", &r.rule.source_ports);
     port_fields(&mut props, "destination", &r.rule.destination_ports);
     address_fields(&mut props, "source", &r.rule.source);
     address_fields(&mut props, "destination", &r.rule.destination);
-    props.insert("access".into(), json!(format!("{:?}", r.rule.access)));
+    props.insert("access".into(), json!(r.rule.access.as_str()));
     props.insert("priority".into(), json!(r.rule.priority));
-    props.insert("direction".into(), json!(format!("{:?}", r.rule.direction)));
+    props.insert("direction".into(), json!(r.rule.direction.as_str()));
     json!({ "name": r.rule.name, "properties": props })
 }
 
 pub fn render(plan: &Plan) -> String {
     let env = &plan.environment;
     let rules: Vec<Value> = plan.security_rules.iter().map(security_rule_json).collect();
-    template::json(
-        "nsg.json",
-        &json!({ "name": env.nsg_name, "location": env.location, "iseName": env.name, "securityRules": rules }),
-    )
+    template::json_file(&json!({
+        "type": "Microsoft.Network/networkSecurityGroups",
+        "apiVersion": "2023-11-01",
+        "name": env.nsg_name,
+        "location": env.location,
+        "tags": { "generatedBy": "isenet", "iseName": env.name },
+        "properties": { "securityRules": rules }
+    }))
 }

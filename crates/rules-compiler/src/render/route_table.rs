@@ -19,8 +19,12 @@ fn route_json(r: &PlanRoute) -> Value {
 pub fn render(plan: &Plan) -> String {
     let env = &plan.environment;
     let routes: Vec<Value> = plan.routes.iter().map(route_json).collect();
-    template::json(
-        "route-table.json",
-        &json!({ "name": env.route_table_name, "location": env.location, "iseName": env.name, "mode": env.forced_tunneling.mode, "routes": routes }),
-    )
+    template::json_file(&json!({
+        "type": "Microsoft.Network/routeTables",
+        "apiVersion": "2023-11-01",
+        "name": env.route_table_name,
+        "location": env.location,
+        "tags": { "generatedBy": "isenet", "iseName": env.name, "forcedTunneling": env.forced_tunneling.mode },
+        "properties": { "disableBgpRoutePropagation": false, "routes": routes }
+    }))
 }

@@ -32,8 +32,11 @@ pub fn render(plan: &Plan) -> String {
     let env = &plan.environment;
     let subnets: Vec<Value> = plan.subnets.iter().map(|s| subnet_json(plan, s)).collect();
     let route_table = plan.subnets.iter().any(|s| s.route_table).then(|| env.route_table_name.clone());
-    template::json(
-        "subnets.json",
-        &json!({ "vnet": env.virtual_network.name, "nsg": env.nsg_name, "routeTable": route_table, "subnets": subnets }),
-    )
+    let comment = format!(
+        "The four ISE subnets of {}: NSG {}{}. Deploy them as child resources of the virtual network.",
+        env.virtual_network.name,
+        env.nsg_name,
+        route_table.map(|t| format!(", route table {t}")).unwrap_or_default()
+    );
+    template::json_file(&json!({ "$comment": comment, "resources": subnets }))
 }

@@ -1,26 +1,14 @@
-//! Template rendering shared by the backends. JSON templates are rendered, parsed and printed again
-//! in one canonical form (sorted keys, two-space indent, trailing newline), so every JSON artifact is
-//! valid and byte-identical across runs whatever the template's whitespace.
+//! How artifacts become bytes. JSON artifacts are built as `serde_json` values by their backend and
+//! printed here in one canonical form (sorted keys, two-space indent, trailing newline), so every
+//! JSON artifact is valid and byte-identical across runs. Text artifacts (tickets, Bicep, `.http`)
+//! are handlebars templates from `templates/`, embedded in the binary.
 
 use handlebars::{handlebars_helper, Handlebars};
 use serde::Serialize;
 use std::sync::OnceLock;
 
-/// Name and text of every template, embedded.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "firewall-classic.json",
-        include_str!("../../../../templates/firewall-classic.json.hbs"),
-    ),
-    (
-        "firewall-policy.json",
-        include_str!("../../../../templates/firewall-policy.json.hbs"),
-    ),
-    ("nsg.json", include_str!("../../../../templates/nsg.json.hbs")),
-    ("plan.json", include_str!("../../../../templates/plan.json.hbs")),
-    ("route-table.json", include_str!("../../../../templates/route-table.json.hbs")),
-    ("subnets.json", include_str!("../../../../templates/subnets.json.hbs")),
-];
+/// Name and text of every text template, embedded.
+const TEMPLATES: &[(&str, &str)] = &[];
 
 handlebars_helper!(json_helper: |v: Json| serde_json::to_string(v).expect("JSON values serialise"));
 
@@ -39,18 +27,25 @@ fn registry() -> &'static Handlebars<'static> {
     })
 }
 
-/// Renders a template as text.
+/// Renders a text template.
+#[allow(dead_code)] // the text artifacts (ticket, Bicep, .http) render through it
 pub fn text(template: &str, data: &impl Serialize) -> String {
     registry()
         .render(template, data)
         .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
 }
 
-/// Renders a JSON template and returns it in canonical form.
-pub fn json(template: &str, data: &impl Serialize) -> String {
-    let raw = text(template, data);
-    let value: serde_json::Value = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("template {template} yields JSON: {e}\n{raw}"));
-    serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n"
+/// A JSON artifact in canonical form.
+pub fn json_file(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n"
+}
+
+/// The JSON word of a serialisable enum (`expressRoute`), for prose inside artifacts.
+pub fn word(value: impl Serialize) -> String {
+    match serde_json::to_value(value).expect("serialises") {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -2,4 +2,5 @@
 
 pub mod proof_report;
 pub mod requirements;
+pub mod summary;
 pub mod table;

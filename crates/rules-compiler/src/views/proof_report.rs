@@ -1,129 +1,99 @@
-//! `isenet verify` output: the proof report as text for people or JSON for pipelines.
+//! `isenet verify` output for people: per proof a summary line, then one line per finding with its
+//! code, the rule and the flows in a few words (`--verbose`: the covered requirements and every
+//! flow in full). JSON is the `Verification` itself.
 
-use crate::prove::nsg::Report;
+use super::summary::{self, Names};
+use crate::prove::findings::{ArtifactKind, Finding, FindingKind, Proof, Verification};
 
-pub fn render_text(nsg: &str, report: &Report) -> String {
-    let covered = report.requirements.iter().filter(|c| c.covered).count();
-    let mut out = format!(
-        "verify {nsg}: {covered} of {} requirements covered, {} opening(s) beyond them\n",
-        report.requirements.len(),
-        report.openings.len()
-    );
-    for c in &report.requirements {
-        if c.covered {
-            out += &format!(
-                "  ok       {:<28} by {}\n",
-                c.id,
-                if c.rules.is_empty() { "-".to_string() } else { c.rules.join(", ") }
-            );
-        } else {
-            out += &format!("  MISSING  {:<28} uncovered:\n", c.id);
-            for f in &c.uncovered {
-                out += &format!("             {f}\n");
-            }
-            if c.uncovered_more > 0 {
-                out += &format!("             ... and {} more\n", c.uncovered_more);
-            }
-        }
+/// What to print and how to name big address sets.
+pub struct TextOptions<'a> {
+    pub verbose: bool,
+    pub names: &'a Names,
+}
+
+pub fn render_text(v: &Verification, o: &TextOptions) -> String {
+    let mut out = String::new();
+    for p in &v.proofs {
+        out += &proof_text(p, o);
     }
-    for o in &report.openings {
-        out += &format!("  OPEN     {:?} rule {} admits what no requirement needs:\n", o.direction, o.rule);
-        for f in &o.flows {
-            out += &format!("             {f}\n");
-        }
-        if o.flows_more > 0 {
-            out += &format!("             ... and {} more\n", o.flows_more);
-        }
-    }
-    if !report.shadowed.is_empty() {
-        out += &format!("  shadowed (decide no packet): {}\n", report.shadowed.join(", "));
-    }
-    if !report.redundant.is_empty() {
-        out += &format!("  redundant (removing them changes nothing): {}\n", report.redundant.join(", "));
-    }
-    for n in &report.notes {
-        out += &format!("  note: {n}\n");
-    }
-    out += if report.ok { "result: ok\n" } else { "result: FINDINGS\n" };
+    out += if v.ok { "result: ok\n" } else { "result: FINDINGS\n" };
     out
 }
 
-pub fn render_json(report: &Report) -> String {
-    serde_json::to_string_pretty(report).expect("serialisable") + "\n"
+fn subject(p: &Proof) -> String {
+    match (p.name.is_empty(), p.file.is_empty()) {
+        (false, _) => p.name.clone(),
+        (true, false) => p.file.clone(),
+        (true, true) => "compiled".into(),
+    }
 }
 
-pub fn render_routes_text(report: &crate::prove::routes::RouteReport) -> String {
-    let mut out = format!(
-        "routes: {} route(s); {} of {} checks hold\n",
-        report.routes,
-        report.checks.iter().filter(|c| c.ok).count(),
-        report.checks.len()
-    );
-    for c in &report.checks {
-        if c.ok {
-            out += &format!("  ok       {}\n", c.id);
-        } else {
-            out += &format!("  WRONG    {}:\n", c.id);
-            for w in &c.wrong {
-                out += &format!("             {w}\n");
-            }
-        }
-    }
-    for n in &report.notes {
-        out += &format!("  note: {n}\n");
-    }
-    out += if report.ok {
-        "routes result: ok\n"
-    } else {
-        "routes result: FINDINGS\n"
+fn proof_text(p: &Proof, o: &TextOptions) -> String {
+    let s = &p.summary;
+    let (what, checks) = match p.artifact {
+        ArtifactKind::Nsg => ("nsg", "requirements covered"),
+        ArtifactKind::Routes => ("routes", "route checks hold"),
+        ArtifactKind::Firewall => ("firewall", "dependencies allowed (firewall and NSG)"),
     };
+    let mut out = format!(
+        "{what} {}: {} rules; {} of {} {checks}; {} opening(s); {} error(s), {} note(s)\n",
+        subject(p),
+        summary::count(s.rules),
+        s.covered,
+        s.requirements,
+        s.openings,
+        s.errors,
+        s.notes
+    );
+    if o.verbose {
+        for c in p.coverage.iter().filter(|c| c.covered) {
+            let by = if c.rules.is_empty() { "-".to_string() } else { c.rules.join(", ") };
+            out += &format!("  ok      {:<34} by {by}\n", c.id);
+        }
+    }
+    for f in &p.findings {
+        out += &format!("  {:<7} {} {}\n", f.severity.as_str(), f.code, finding_line(f, o.names));
+        if o.verbose {
+            for flow in &f.flows {
+                out += &format!("            {flow}\n");
+            }
+            if !f.addresses.is_empty() {
+                let all: Vec<String> = f.addresses.iter().map(ToString::to_string).collect();
+                out += &format!("            {}\n", all.join(","));
+            }
+        }
+    }
     out
 }
 
-pub fn render_firewall_text(report: &crate::prove::firewall::FirewallReport) -> String {
-    let covered = report
-        .dependencies
-        .iter()
-        .filter(|d| d.covered && d.nsg_covered != Some(false))
-        .count();
-    let mut out = format!(
-        "firewall: {covered} of {} dependencies allowed (firewall and NSG), {} opening(s) beyond them\n",
-        report.dependencies.len(),
-        report.openings.len()
-    );
-    for d in &report.dependencies {
-        if d.covered && d.nsg_covered != Some(false) {
-            out += &format!(
-                "  ok       {:<34} by {}\n",
-                d.id,
-                if d.rules.is_empty() { "-".to_string() } else { d.rules.join(", ") }
-            );
-            continue;
+/// One finding on one line.
+pub fn finding_line(f: &Finding, names: &Names) -> String {
+    let flows = summary::flows(&f.flows, names);
+    match f.kind {
+        FindingKind::Opening => {
+            let rule = f.rule.as_ref().map(|r| {
+                let place = match (f.direction, r.priority) {
+                    (Some(d), Some(p)) => format!(" ({d} {p})"),
+                    _ => String::new(),
+                };
+                format!("{}{place}", r.name)
+            });
+            let serves = if f.requirements.is_empty() {
+                "serves no requirement".to_string()
+            } else {
+                format!("beyond what {} need", f.requirements.join(", "))
+            };
+            format!("{}: {flows}, {serves}", rule.unwrap_or_default())
         }
-        out += &format!("  MISSING  {}:\n", d.id);
-        for u in &d.uncovered {
-            out += &format!("             firewall denies {u}\n");
+        FindingKind::WrongNextHop => {
+            let addresses = summary::addresses(&f.addresses, names);
+            format!("{}: {addresses}", f.message)
         }
-        for u in &d.nsg_uncovered {
-            out += &format!("             NSG denies {u}\n");
-        }
+        _ if flows.is_empty() => f.message.clone(),
+        _ => format!("{}: {flows}", f.message),
     }
-    for o in &report.openings {
-        out += &format!(
-            "  OPEN     collection {} rule {} admits what no dependency needs:\n",
-            o.collection, o.rule
-        );
-        for f in &o.flows {
-            out += &format!("             {f}\n");
-        }
-    }
-    for n in &report.notes {
-        out += &format!("  note: {n}\n");
-    }
-    out += if report.ok {
-        "firewall result: ok\n"
-    } else {
-        "firewall result: FINDINGS\n"
-    };
-    out
+}
+
+pub fn render_json(v: &Verification) -> String {
+    serde_json::to_string_pretty(v).expect("serialisable") + "\n"
 }
