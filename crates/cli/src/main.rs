@@ -17,6 +17,8 @@ mod commands;
 mod input;
 mod outdir;
 mod output;
+#[cfg(test)]
+mod pipelines_doc;
 mod report;
 mod usage;
 mod version;
