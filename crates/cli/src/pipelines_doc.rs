@@ -53,7 +53,10 @@ fn words(command: &str) -> Vec<String> {
     if !cur.is_empty() || any {
         out.push(cur);
     }
-    let end = out.iter().position(|w| w.starts_with('>') || w == "||" || w == "&&").unwrap_or(out.len());
+    let end = out
+        .iter()
+        .position(|w| w.starts_with('>') || w == "||" || w == "&&")
+        .unwrap_or(out.len());
     out.truncate(end);
     out
 }
@@ -88,8 +91,14 @@ fn every_isenet_command_in_the_pipeline_examples_parses() {
             }
         }
         let joined: Vec<String> = commands.iter().map(|c| c.join(" ")).collect();
-        assert!(joined.iter().any(|c| c.contains("compile") && c.contains("--check")), "{name}: {joined:?}");
-        assert!(joined.iter().any(|c| c.contains("verify") && c.contains("--format sarif")), "{name}: {joined:?}");
+        assert!(
+            joined.iter().any(|c| c.contains("compile") && c.contains("--check")),
+            "{name}: {joined:?}"
+        );
+        assert!(
+            joined.iter().any(|c| c.contains("verify") && c.contains("--format sarif")),
+            "{name}: {joined:?}"
+        );
     }
 }
 

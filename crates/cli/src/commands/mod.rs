@@ -175,7 +175,7 @@ fn check_tag_file(path: &std::path::Path, env: &ise_model::Environment, version:
 }
 
 fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool, tags: Option<&std::path::Path>) -> Exit {
-    let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), |p| input::display_name(p));
+    let name = path.map_or(input::EMBEDDED_EXAMPLE.to_string(), input::display_name);
     match input::environment(path, deny_warnings) {
         Ok((env, warnings)) => {
             let tag_diags = tags.map(|t| check_tag_file(t, &env, None)).unwrap_or_default();

@@ -107,7 +107,7 @@ pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option
         Err(d) => return fail(d),
     };
     let Some(entry) = tags.get(name) else {
-        let file = path.map_or(format!("<embedded {cloud_id} service tags>"), |p| input::display_name(p));
+        let file = path.map_or(format!("<embedded {cloud_id} service tags>"), input::display_name);
         return fail(unknown_tag(&tags, name).in_file(&file));
     };
     let regional = match location {
