@@ -25,6 +25,9 @@ pub enum ErrorFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check an environment file and report every problem (exit 0 valid, 2 invalid).
+    #[command(
+        after_help = "Examples:\n  isenet validate --env env.json\n  isenet validate --env env.json --service-tags ServiceTags_Public.json\n  isenet example | isenet validate --env -"
+    )]
     Validate {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
@@ -39,6 +42,9 @@ pub enum Command {
     },
     /// List the ISE requirements resolved for an environment: cloud substitutions, access endpoint,
     /// custom DNS and tunneling conditions applied.
+    #[command(
+        after_help = "Examples:\n  isenet requirements --env env.json\n  isenet requirements --env env.json --format csv > requirements.csv"
+    )]
     Requirements {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
@@ -57,13 +63,33 @@ pub enum Command {
     /// Compile the environment into artifacts (nsg.json, route-table.json, subnets.json,
     /// firewall-policy.json, firewall-classic.json, plan.json; azuredeploy.json + parameters,
     /// main.bicep + main.bicepparam + modules/*.bicep, ise-request.json/.http) in --out-dir, atomically.
+    #[command(
+        after_help = "Examples:\n  isenet compile --env env.json --out-dir out\n  isenet compile --env env.json --only nsg --stdout > nsg.json\n  isenet compile --env env.json --check --out-dir deploy/network   # exit 1 when stale\n  isenet compile envs/*.json --out-dir out                          # a fleet: out/<name>/\n  isenet compile --env-dir envs --out-dir out"
+    )]
     Compile {
-        /// Environment file (JSON); the embedded example when absent.
+        /// Environment files of a fleet, each compiled into OUT/<name>/ (its `name`).
+        #[arg(value_name = "ENV", conflicts_with = "env")]
+        envs: Vec<PathBuf>,
+        /// Environment file (JSON, `-` for stdin); the embedded example when absent.
         #[arg(long)]
         env: Option<PathBuf>,
+        /// Compile every `*.json` environment of this folder as a fleet, into OUT/<name>/.
+        #[arg(long, conflicts_with = "env")]
+        env_dir: Option<PathBuf>,
         /// Output directory; replaced as one step, and it must hold only isenet artifacts.
         #[arg(long, default_value = "out")]
         out_dir: PathBuf,
+        /// Write only these artifacts (comma-separated): nsg, routes, subnets, firewall, plan, and
+        /// the other backends this build has (an unknown name lists them).
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        only: Vec<String>,
+        /// Print the one selected artifact on stdout instead of writing --out-dir.
+        #[arg(long, requires = "only", conflicts_with_all = ["check", "envs", "env_dir"])]
+        stdout: bool,
+        /// Write nothing: exit 1 listing the files in --out-dir that are stale, missing or extra
+        /// compared with what would be compiled now, 0 when up to date.
+        #[arg(long)]
+        check: bool,
         /// Service-tag file (the weekly JSON download of the environment's cloud) instead of the
         /// embedded snapshot.
         #[arg(long)]
@@ -83,6 +109,9 @@ pub enum Command {
     },
     /// Prove an NSG, a route table and/or Azure Firewall rules against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
+    #[command(
+        after_help = "Examples:\n  isenet verify --env env.json --nsg out/nsg.json\n  az network nsg show -g RG -n NSG -o json | isenet verify --env env.json --nsg -\n  isenet verify --env env.json --routes route-table.json --firewall firewall-policy.json"
+    )]
     Verify {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
@@ -103,14 +132,18 @@ pub enum Command {
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,
-        /// Report format.
-        #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
-        format: ErrorFormat,
+        /// Report format: text, json, sarif (code scanning), junit (test results), github or
+        /// azure-devops (annotation commands on stdout).
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+        format: VerifyFormat,
         /// Text: also list the covered requirements and every flow of each finding in full.
         #[arg(long)]
         verbose: bool,
     },
     /// Which rule decides traffic between two endpoints on a port, and which requirements it serves.
+    #[command(
+        after_help = "Examples:\n  isenet explain --env env.json --from 10.0.0.4 --to Storage --port 443\n  isenet explain --env env.json --from Internet --to 10.0.0.4 --port 443 --format json"
+    )]
     Explain {
         /// Environment file (JSON); the embedded example when absent.
         #[arg(long)]
@@ -142,14 +175,30 @@ pub enum Command {
     },
     /// Service tags: show a tag's prefixes, or diff two weekly tag files (and their effect on an
     /// environment).
+    #[command(
+        after_help = "Examples:\n  isenet tags show Storage --location westus2\n  isenet tags diff old.json new.json --env env.json"
+    )]
     Tags {
         #[command(subcommand)]
         command: TagsCommand,
     },
     /// Print the environment file's JSON Schema (draft 2020-12).
+    #[command(after_help = "Examples:\n  isenet schema > environment.schema.json")]
     Schema,
     /// Print the embedded example environment.
+    #[command(after_help = "Examples:\n  isenet example > env.json")]
     Example,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  isenet completions bash > /etc/bash_completion.d/isenet\n  isenet completions zsh > \"${fpath[1]}/_isenet\"\n  isenet completions fish > ~/.config/fish/completions/isenet.fish\n  isenet completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of isenet and its subcommands.
+    #[command(after_help = "Examples:\n  isenet man > /usr/local/share/man/man1/isenet.1")]
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -238,4 +287,15 @@ pub enum RequirementsFormat {
 pub enum ExplainProtocol {
     Tcp,
     Udp,
+}
+
+/// Formats of `verify`'s report.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+    AzureDevops,
 }

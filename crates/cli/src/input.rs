@@ -1,6 +1,6 @@
 //! Reading inputs: the environment file (or the embedded example) with its diagnostics.
 
-use ise_model::codes::{E_READ, E_TAG_MISSING};
+use ise_model::codes::{E_READ, E_STDIN_TWICE, E_TAG_MISSING};
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::diag::{has_errors, Diagnostic};
 use ise_model::env::{self, Environment};
@@ -11,25 +11,59 @@ use std::path::Path;
 
 pub const EMBEDDED_EXAMPLE: &str = "<embedded example>";
 
-/// Reads a file as text, or a coded diagnostic naming it. A file over the input ceiling is refused
-/// before it is read (by its size, and by reading at most one byte past the ceiling, for pipes and
-/// files that grow).
+/// The path that means standard input (`az network nsg show ... | isenet verify --nsg -`).
+pub const STDIN: &str = "-";
+/// How standard input is named in diagnostics and reports.
+pub const STDIN_NAME: &str = "<stdin>";
+
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
+/// The name diagnostics give an input: its path, or `<stdin>`.
+pub fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a file (or standard input for `-`, at most once per run) as text, or a coded diagnostic
+/// naming it. An input over the ceiling is refused before it is read (a file by its size), and by
+/// reading at most one byte past the ceiling (pipes, files that grow).
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     use std::io::Read;
-    let file = path.display().to_string();
+    static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let file = display_name(path);
     let unreadable = |e: std::io::Error| {
         Diagnostic::error(E_READ, "", format!("cannot read file: {e}"))
             .with_help("check the path and that the file is readable UTF-8 text")
             .in_file(&file)
     };
-    let handle = std::fs::File::open(path).map_err(unreadable)?;
-    if let Ok(meta) = handle.metadata() {
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(jsondoc::too_large(meta.len()).in_file(&file));
-        }
-    }
     let mut text = String::new();
-    handle.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
+    if is_stdin(path) {
+        if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(
+                Diagnostic::error(E_STDIN_TWICE, "", "standard input was already read by another option")
+                    .with_help("only one input can come from `-`: give the others as files")
+                    .in_file(STDIN_NAME),
+            );
+        }
+        std::io::stdin()
+            .lock()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(unreadable)?;
+    } else {
+        let handle = std::fs::File::open(path).map_err(unreadable)?;
+        if let Ok(meta) = handle.metadata() {
+            if meta.len() > MAX_FILE_BYTES {
+                return Err(jsondoc::too_large(meta.len()).in_file(&file));
+            }
+        }
+        handle.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
+    }
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(jsondoc::too_large(text.len() as u64).in_file(&file));
     }
@@ -40,7 +74,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// `deny_warnings`), `Ok` the environment and its warnings.
 pub fn environment(path: Option<&Path>, deny_warnings: bool) -> Result<(Environment, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (text, name) = match path {
-        Some(p) => (read_text(p).map_err(|d| vec![d])?, p.display().to_string()),
+        Some(p) => (read_text(p).map_err(|d| vec![d])?, display_name(p)),
         None => (EXAMPLE_ENVIRONMENT.to_string(), EMBEDDED_EXAMPLE.to_string()),
     };
     let loaded = env::load(&text, &name);
@@ -57,7 +91,7 @@ pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Re
     let Some(path) = path else {
         return Ok(std::borrow::Cow::Borrowed(ServiceTags::embedded(cloud)));
     };
-    let file = path.display().to_string();
+    let file = display_name(path);
     let text = read_text(path)?;
     let tags = ServiceTags::parse(&text).map_err(|d| d.in_file(&file))?;
     tags.check_cloud(cloud).map_err(|d| d.in_file(&file))?;
@@ -66,7 +100,7 @@ pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Re
 
 /// The name diagnostics give the environment: the path as passed, or the embedded example's.
 pub fn env_name(path: Option<&Path>) -> String {
-    path.map_or(EMBEDDED_EXAMPLE.to_string(), |p| p.display().to_string())
+    path.map_or(EMBEDDED_EXAMPLE.to_string(), display_name)
 }
 
 /// Names the file of each diagnostic a later stage (plan, expand) produced without one: a service

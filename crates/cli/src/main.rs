@@ -1,11 +1,27 @@
 //! `isenet`: flags, files and exit codes. Every decision about the ISE lives in `ise-model` and
 //! `rules-compiler`; this crate wires them to the command line.
 
+// Every `print!`/`println!` of this crate goes through `output::stdout`: a reader that went away
+// (`isenet verify ... | head -1`) ends the run quietly with exit 0, as ripgrep does, instead of
+// std's "failed printing to stdout" panic. Defined before the modules so that they shadow std's.
+macro_rules! print {
+    ($($t:tt)*) => { $crate::output::stdout(format_args!($($t)*)) };
+}
+macro_rules! println {
+    () => { $crate::output::stdout(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::output::stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+
 mod args;
 mod commands;
 mod input;
 mod outdir;
 mod output;
+#[cfg(test)]
+mod pipelines_doc;
+mod report;
+mod usage;
+mod version;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -19,7 +35,40 @@ pub enum Exit {
 }
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match args::Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
+    };
     let exit = commands::run(&cli);
+    output::flush();
     ExitCode::from(exit as u8)
+}
+
+/// `--help` and `--version` are not errors; every other parse failure is a coded usage error.
+fn usage_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> Exit {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp => {
+            // clap styles help only on a terminal; a closed pipe is not worth an error here.
+            let _ = e.print();
+            Exit::Ok
+        }
+        ErrorKind::DisplayVersion => {
+            version::print();
+            Exit::Ok
+        }
+        _ => {
+            let format = usage::requested_format(argv);
+            if format == args::ErrorFormat::Text {
+                // clap's own text keeps its usage line and suggestions; the code leads it.
+                let text = e.render().to_string();
+                let code = usage::code(e.kind());
+                eprint!("error[{code}]: {}", text.strip_prefix("error: ").unwrap_or(&text));
+                Exit::BadInput
+            } else {
+                output::bad_input(format, &[usage::diagnostic(e)])
+            }
+        }
+    }
 }

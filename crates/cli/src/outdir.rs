@@ -1,15 +1,24 @@
-//! Atomic output: artifacts are written into a temporary directory beside the target and renamed
-//! into place only when all succeeded, so a failed run leaves nothing behind and a rerun replaces
-//! the previous artifacts as one step. The target directory must hold only isenet artifacts: a run
-//! never deletes a file it did not write.
+//! Atomic output. Artifacts are written into a temporary directory beside the target, then swapped
+//! with it in one step, so a reader (or a run killed at any moment) sees either the previous
+//! complete set or the new complete set, never a mix and never no directory:
+//!
+//! - Linux: `renameat2(RENAME_EXCHANGE)` swaps the two directories atomically; the temporary name
+//!   then holds the previous artifacts, which are removed. A filesystem without exchange support
+//!   falls back to the two renames below.
+//! - Other platforms: two renames (`out` -> `.out.isenet-old-PID`, temporary -> `out`); a kill
+//!   between them leaves the artifacts in the `old` directory, which the next run restores.
+//!
+//! Writers to one target are serialised by an advisory lock on `.NAME.isenet-lock` beside it (the
+//! one file a run leaves beside the output). Holding the lock, a run removes every temporary
+//! directory of that target: no live writer can own one, so they are leftovers of killed runs.
+//! The target must hold only isenet artifacts: a run never deletes a file it did not write.
 
 use ise_model::codes::E_OUT_DIR;
 use ise_model::diag::Diagnostic;
 use rules_compiler::render::Artifact;
+use rules_compiler::render::ARTIFACT_NAMES as KNOWN_ARTIFACTS;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use rules_compiler::render::ARTIFACT_NAMES as KNOWN_ARTIFACTS;
 
 fn error(dir: &Path, message: String, help: &str) -> Diagnostic {
     Diagnostic::error(E_OUT_DIR, "", message)
@@ -17,16 +26,32 @@ fn error(dir: &Path, message: String, help: &str) -> Diagnostic {
         .in_file(&dir.display().to_string())
 }
 
-fn sibling(dir: &Path, tag: &str) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    dir.with_file_name(format!(".{name}.isenet-{tag}-{}", std::process::id()))
+/// Test hook: `ISENET_TEST_FAILPOINT=<step>` kills the process at that step (SIGKILL on Unix: no
+/// destructor, no core file). Steps: `locked`, `writing` (after the first file), `written`,
+/// `swapped`.
+fn failpoint(step: &str) {
+    if std::env::var_os("ISENET_TEST_FAILPOINT").is_some_and(|v| v == step) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: sends a signal to this process; no memory is touched.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+        std::process::abort();
+    }
 }
 
-/// Refuses a target that holds anything but isenet artifacts.
-fn check_target(dir: &Path) -> Result<(), Diagnostic> {
+fn target_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into())
+}
+
+/// `.NAME.isenet-KIND-PID` beside the target.
+fn sibling(dir: &Path, kind: &str) -> PathBuf {
+    dir.with_file_name(format!(".{}.isenet-{kind}-{}", target_name(dir), std::process::id()))
+}
+
+fn check_named(dir: &Path) -> Result<(), Diagnostic> {
     // `.`, `..` or `/` have no name of their own: the temporary directory could not sit beside them.
     if dir.file_name().is_none() {
         return Err(error(
@@ -35,6 +60,11 @@ fn check_target(dir: &Path) -> Result<(), Diagnostic> {
             "point --out-dir at a directory of its own, e.g. out/",
         ));
     }
+    Ok(())
+}
+
+/// Refuses a target that holds anything but isenet artifacts.
+fn check_target(dir: &Path) -> Result<(), Diagnostic> {
     if !dir.exists() {
         return Ok(());
     }
@@ -76,8 +106,90 @@ fn foreign_files(dir: &Path, prefix: &str) -> std::io::Result<Vec<String>> {
     Ok(foreign)
 }
 
+/// The advisory lock serialising writers to one target; released when dropped (or the process dies).
+struct Lock(#[allow(dead_code)] fs::File);
+
+impl Lock {
+    fn acquire(dir: &Path) -> Result<Lock, Diagnostic> {
+        let path = dir.with_file_name(format!(".{}.isenet-lock", target_name(dir)));
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                error(
+                    dir,
+                    format!("cannot open the lock file {}: {e}", path.display()),
+                    "check the permissions of the output's parent directory",
+                )
+            })?;
+        file.lock().map_err(|e| {
+            error(
+                dir,
+                format!("cannot lock {}: {e}", path.display()),
+                "another process holds it; retry",
+            )
+        })?;
+        Ok(Lock(file))
+    }
+}
+
+/// Removes the temporary and old directories killed runs left beside the target. Called with the
+/// lock held, so none of them belongs to a live writer. When the target itself is missing, the
+/// newest `old` directory is a previous complete set cut off between two renames: it is restored.
+fn clean_stale(dir: &Path) {
+    let Some(parent) = dir.parent() else { return };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let prefix = format!(".{}.isenet-", target_name(dir));
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_prefix(&prefix)
+                .is_some_and(|rest| rest.starts_with("tmp-") || rest.starts_with("old-"))
+        })
+        .map(|e| e.path())
+        .collect();
+    stale.sort();
+    if !dir.exists() {
+        if let Some(i) = stale.iter().position(|p| p.to_string_lossy().contains(".isenet-old-")) {
+            if fs::rename(&stale[i], dir).is_ok() {
+                stale.remove(i);
+            }
+        }
+    }
+    for p in stale {
+        let _ = fs::remove_dir_all(&p);
+    }
+}
+
+/// How `dir` differs from holding exactly `artifacts` (`compile --check`): sorted
+/// `(stale|missing|extra, file)` pairs, empty when up to date. A missing directory is all missing.
+pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, String)>, Diagnostic> {
+    let mut out = Vec::new();
+    for a in artifacts {
+        match fs::read(dir.join(a.file_name)) {
+            Ok(bytes) if bytes == a.contents.as_bytes() => {}
+            Ok(_) => out.push(("stale", a.file_name.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.push(("missing", a.file_name.to_string())),
+            Err(e) => return Err(error(dir, format!("cannot read {}: {e}", a.file_name), "check its permissions")),
+        }
+    }
+    // Artifacts this run would not write, which a compile would remove.
+    for name in KNOWN_ARTIFACTS {
+        if !artifacts.iter().any(|a| a.file_name == *name) && dir.join(name).is_file() {
+            out.push(("extra", name.to_string()));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// Replaces `dir` by exactly `artifacts`, atomically (see the module documentation).
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
-    check_target(dir)?;
+    check_named(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| {
             error(
@@ -87,16 +199,23 @@ pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
             )
         })?;
     }
+    let _lock = Lock::acquire(dir)?;
+    clean_stale(dir);
+    check_target(dir)?;
+    failpoint("locked");
     let tmp = sibling(dir, "tmp");
-    let result = write_into(&tmp, artifacts).and_then(|()| swap(&tmp, dir));
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
-    }
+    let result = write_into(&tmp, artifacts).and_then(|()| {
+        failpoint("written");
+        swap(&tmp, dir)
+    });
+    failpoint("swapped");
+    // After an exchange the temporary name holds the previous artifacts; after a failure, the
+    // partial new ones. Either way they go.
+    let _ = fs::remove_dir_all(&tmp);
     result
 }
 
 fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
-    let _ = fs::remove_dir_all(tmp);
     fs::create_dir(tmp).map_err(|e| {
         error(
             tmp,
@@ -104,19 +223,22 @@ fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
             "check the permissions of the output's parent directory",
         )
     })?;
-    for a in artifacts {
+    for (i, a) in artifacts.iter().enumerate() {
         let path = tmp.join(a.file_name);
-        // Artifacts in a subdirectory (`modules/nsg.bicep`) need it first.
-        let parent = path.parent().expect("an artifact path has its directory");
-        fs::create_dir_all(parent)
-            .and_then(|()| fs::write(&path, &a.contents))
-            .map_err(|e| {
-                error(
-                    tmp,
-                    format!("cannot write {}: {e}", a.file_name),
-                    "check free space and permissions",
-                )
-            })?;
+        let written = path
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| fs::write(&path, &a.contents));
+        written.map_err(|e| {
+            error(
+                tmp,
+                format!("cannot write {}: {e}", a.file_name),
+                "check free space and permissions",
+            )
+        })?;
+        if i == 0 {
+            failpoint("writing");
+        }
     }
     Ok(())
 }
@@ -131,8 +253,46 @@ fn swap(tmp: &Path, dir: &Path) -> Result<(), Diagnostic> {
             )
         });
     }
+    if exchange(tmp, dir).is_ok() {
+        return Ok(());
+    }
+    two_renames(tmp, dir)
+}
+
+/// Swaps two paths in one step (Linux 3.15+; a raw syscall, so no newer glibc is needed).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// The portable fallback: not atomic, but a kill between the renames leaves the previous set in
+/// the `old` directory, which the next run restores (`clean_stale`).
+fn two_renames(tmp: &Path, dir: &Path) -> Result<(), Diagnostic> {
     let old = sibling(dir, "old");
-    let _ = fs::remove_dir_all(&old);
     fs::rename(dir, &old).map_err(|e| {
         error(
             dir,
@@ -150,4 +310,50 @@ fn swap(tmp: &Path, dir: &Path) -> Result<(), Diagnostic> {
     }
     let _ = fs::remove_dir_all(&old);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_in_subdirectories_are_written_and_their_folder_is_allowed() {
+        let root = std::env::temp_dir().join(format!("isenet-outdir-unit-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let out = root.join("out");
+        let artifacts = [
+            Artifact {
+                file_name: "nsg.json",
+                contents: "{}".into(),
+            },
+            Artifact {
+                file_name: "modules/nsg.bicep",
+                contents: "param x string".into(),
+            },
+        ];
+        write(&out, &artifacts).unwrap();
+        assert_eq!(fs::read_to_string(out.join("modules/nsg.bicep")).unwrap(), "param x string");
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn foreign_files_refuse_the_target_and_stay() {
+        let root = std::env::temp_dir().join(format!("isenet-outdir-foreign-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let out = root.join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = write(
+            &out,
+            &[Artifact {
+                file_name: "nsg.json",
+                contents: "{}".into(),
+            }],
+        )
+        .unwrap_err();
+        assert_eq!(err.code, E_OUT_DIR);
+        assert!(err.message.contains("notes.txt"));
+        assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+        let _ = fs::remove_dir_all(&root);
+    }
 }

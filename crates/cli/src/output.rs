@@ -3,6 +3,31 @@
 use crate::args::ErrorFormat;
 use ise_model::diag::Diagnostic;
 use serde_json::json;
+use std::io::Write;
+
+/// Writes to stdout; a closed pipe ends the process quietly (exit 0: the reader has what it wanted),
+/// any other write error is reported and exits 2. Used by the crate's `print!`/`println!`.
+pub fn stdout(args: std::fmt::Arguments) {
+    let result = std::io::stdout().lock().write_fmt(args);
+    if let Err(e) = result {
+        write_failed(&e);
+    }
+}
+
+/// Flushes stdout before exit, with the same handling of a closed pipe.
+pub fn flush() {
+    if let Err(e) = std::io::stdout().lock().flush() {
+        write_failed(&e);
+    }
+}
+
+fn write_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(crate::Exit::BadInput as i32);
+}
 
 /// Diagnostics of one code printed as text before the rest are counted.
 pub const TEXT_PER_CODE: usize = 50;

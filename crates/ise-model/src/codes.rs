@@ -93,6 +93,15 @@ codes! {
     E_IDENTITY_FIELD_UNUSED = "E1604": "userAssignedIdentity, principalId and clientId only apply to type UserAssigned";
     E_CMK_NEEDS_IDENTITY = "E1605": "encryption (customer-managed key) needs a managed identity";
     E_KEY_NAME = "E1606": "Key Vault key name or key version is invalid";
+    // Pipeline: command line, standard input, artifact selection, fleets (E1800-E1849).
+    E_USAGE_UNKNOWN = "E1800": "usage: unknown option, argument or subcommand";
+    E_USAGE_VALUE = "E1801": "usage: invalid value for an option (a port, a protocol, a format)";
+    E_USAGE_MISSING = "E1802": "usage: a required option or argument is missing";
+    E_USAGE_OTHER = "E1803": "usage: options that cannot be combined, or another command-line error";
+    E_STDIN_TWICE = "E1804": "standard input (`-`) given to more than one input";
+    E_ONLY = "E1805": "compile --only names an unknown artifact, or --stdout does not select exactly one file";
+    E_FLEET_NAME = "E1806": "two environments of one run have the same name (output folders must be unique)";
+    E_FLOWS = "E1807": "explain --flows: a CSV row is malformed";
 }
 
 #[cfg(test)]

@@ -13,3 +13,11 @@ pub const EXAMPLE_ENVIRONMENT: &str = include_str!("../../../data/example-enviro
 pub const SERVICE_TAGS_PUBLIC: &str = include_str!("../../../data/servicetags/ServiceTags_Public_20251028.json");
 pub const SERVICE_TAGS_GOVERNMENT: &str = include_str!("../../../data/servicetags/ServiceTags_AzureGovernment.json");
 pub const SERVICE_TAGS_CHINA: &str = include_str!("../../../data/servicetags/ServiceTags_China.json");
+
+/// The publication date (`YYYY-MM-DD`) of each embedded service-tag snapshot, as recorded in
+/// data/SOURCES.md: `isenet --version` prints it and notes a stale snapshot.
+pub const SERVICE_TAGS_DATES: [(crate::cloud::CloudId, &str); 3] = [
+    (crate::cloud::CloudId::Public, "2025-10-28"),
+    (crate::cloud::CloudId::UsGovernment, "2026-07-13"),
+    (crate::cloud::CloudId::China, "2026-07-20"),
+];

@@ -56,9 +56,13 @@ pub struct ServiceTags {
     folded: BTreeMap<String, String>,
 }
 
+/// The weekly download and `az network list-service-tags -o json` (the Service Tags REST API) have
+/// the same shape, except that the API gives `changeNumber` as a string ("375") and adds `id`,
+/// `name`, `type`, `nextLink`, and `state`/`serviceTagChangeNumber` per tag (ignored here).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawFile {
+    #[serde(deserialize_with = "change_number")]
     change_number: u64,
     cloud: String,
     values: Vec<RawTag>,
@@ -80,6 +84,22 @@ struct RawProperties {
     address_prefixes: Vec<IpNet>,
     #[serde(default)]
     network_features: Option<Vec<String>>,
+}
+
+/// `changeNumber` as the weekly download writes it (a number) or as the API does (a decimal string).
+fn change_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(u64),
+        Text(String),
+    }
+    match Either::deserialize(d)? {
+        Either::Number(n) => Ok(n),
+        Either::Text(t) => t
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("changeNumber `{t}` is not a whole number"))),
+    }
 }
 
 /// The embedded snapshots (data::SERVICE_TAGS_*), pre-indexed by build.rs.
@@ -310,6 +330,30 @@ impl ServiceTags {
 mod tests {
     use super::*;
     use crate::data;
+
+    #[test]
+    fn az_list_service_tags_output_parses_like_the_weekly_download() {
+        // The documented shape of `az network list-service-tags --location westus2 -o json`.
+        let az = include_str!("../../../tests/fixtures/servicetags/az-list-service-tags.json");
+        let tags = ServiceTags::parse(az).unwrap();
+        assert_eq!((tags.cloud.as_str(), tags.change_number), ("Public", 375));
+        tags.check_cloud(CloudId::Public).unwrap();
+        let logic = tags.get("logicapps").unwrap();
+        assert_eq!(logic.ipv4().len(), 2);
+        assert_eq!(logic.ipv6().len(), 1);
+        assert_eq!(logic.network_features, ["API", "NSG", "UDR", "FW"]);
+        let storage = tags.get("Storage.WestUS2").unwrap();
+        assert_eq!(
+            (storage.region.as_str(), storage.system_service.as_str()),
+            ("westus2", "AzureStorage")
+        );
+        assert!(storage.network_features.is_empty());
+        // The same tags in the weekly download's shape give the same result.
+        let weekly = az.replace("\"changeNumber\": \"375\"", "\"changeNumber\": 375");
+        assert_eq!(ServiceTags::parse(&weekly).unwrap().tags, tags.tags);
+        let bad = az.replace("\"changeNumber\": \"375\"", "\"changeNumber\": \"3x\"");
+        assert_eq!(ServiceTags::parse(&bad).unwrap_err().code, E_TAGS_SYNTAX);
+    }
 
     #[test]
     fn embedded_files_parse_and_belong_to_their_cloud() {

@@ -1,8 +1,14 @@
-//! `isenet compile`: environment -> plan -> artifacts, written atomically.
+//! `isenet compile`: environment -> plan -> artifacts, written atomically (or printed, or checked).
 
 use crate::args::{Cli, ErrorFormat};
 use crate::{input, outdir, output, Exit};
+use ise_model::codes::E_ONLY;
+use ise_model::diag::Diagnostic;
+use ise_model::env::Environment;
+use ise_model::servicetags::ServiceTags;
 use rules_compiler::azure::nsg::Direction;
+use rules_compiler::plan::Plan;
+use rules_compiler::render::{self, Artifact, Backend};
 use std::path::Path;
 
 pub struct Args<'a> {
@@ -14,94 +20,176 @@ pub struct Args<'a> {
     pub expand_tags: bool,
     /// Leave the ISE out of the templates.
     pub network_only: bool,
+    /// `--only`: backend names; empty for all.
+    pub only: &'a [String],
+    pub stdout: bool,
+    pub check: bool,
 }
 
-pub fn run(cli: &Cli, args: &Args) -> Exit {
-    let Args {
-        env: env_path,
-        out_dir,
-        service_tags: tags_path,
-        table_version,
-        expand_tags,
-        network_only,
-    } = *args;
-    let fail = |diags: Vec<ise_model::Diagnostic>| output::bad_input(cli.error_format, &diags);
-    if let Err(d) = super::check_table_version(table_version) {
-        return fail(vec![d]);
+/// The backends `--only` names (all when empty), or `E1805` naming the unknown ones and the known.
+pub fn selection(only: &[String]) -> Result<Vec<&'static Backend>, Diagnostic> {
+    if only.is_empty() {
+        return Ok(render::BACKENDS.iter().collect());
     }
-    let (env, warnings) = match input::environment(env_path, cli.deny_warnings) {
-        Ok(x) => x,
-        Err(diags) => return fail(diags),
-    };
-    let tags = match input::service_tags(tags_path, env.cloud) {
-        Ok(t) => t,
-        Err(d) => return fail(vec![d]),
-    };
-    let plan = match input::plan(&env, &tags, table_version, env_path, tags_path) {
-        Ok(p) => p,
-        Err(diags) => return fail(diags),
-    };
-    let mut plan = if expand_tags {
-        match rules_compiler::plan::expand::expand(&plan, &tags) {
-            Ok(p) => p,
-            Err(diags) => return fail(input::name_stage_diagnostics(diags, env_path, tags_path)),
-        }
+    let unknown: Vec<&str> = only.iter().map(|n| n.trim()).filter(|n| render::backend(n).is_none()).collect();
+    if !unknown.is_empty() {
+        let known: Vec<&str> = render::BACKENDS.iter().map(|b| b.name).collect();
+        return Err(
+            Diagnostic::error(E_ONLY, "", format!("unknown artifact `{}`", unknown.join("`, `")))
+                .with_help(format!("this build writes: {}", known.join(", ")))
+                .in_file("--only"),
+        );
+    }
+    Ok(only.iter().filter_map(|n| render::backend(n.trim())).collect())
+}
+
+/// The plan of one environment (tags expanded when asked) and its selected artifacts.
+pub fn compile_env(
+    env: &Environment,
+    tags: &ServiceTags,
+    args: &Args,
+    backends: &[&Backend],
+) -> Result<(Plan, Vec<Artifact>), Vec<Diagnostic>> {
+    let plan = input::plan(env, tags, args.table_version, args.env, args.service_tags)?;
+    let mut plan = if args.expand_tags {
+        rules_compiler::plan::expand::expand(&plan, tags)
+            .map_err(|diags| input::name_stage_diagnostics(diags, args.env, args.service_tags))?
     } else {
         plan
     };
-    plan.deployment.include_ise = !network_only;
-    let mut artifacts = rules_compiler::render::render_all(&plan);
-    artifacts.extend(rules_compiler::render::render_review(&plan, &tags));
-    artifacts.sort_by_key(|a| a.file_name);
-    if let Err(d) = outdir::write(out_dir, &artifacts) {
+    plan.deployment.include_ise = !args.network_only;
+    let artifacts = render::render_selected(&plan, tags, backends);
+    Ok((plan, artifacts))
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    let mut problems: Vec<Diagnostic> = super::check_table_version(args.table_version).err().into_iter().collect();
+    let backends = match selection(args.only) {
+        Ok(b) => b,
+        Err(d) => {
+            problems.push(d);
+            Vec::new()
+        }
+    };
+    let (env, warnings) = match input::environment(args.env, cli.deny_warnings) {
+        Ok(x) if problems.is_empty() => x,
+        Ok(_) => return fail(problems),
+        Err(diags) => return fail(problems.into_iter().chain(diags).collect()),
+    };
+    let tags = match input::service_tags(args.service_tags, env.cloud) {
+        Ok(t) => t,
+        Err(d) => return fail(vec![d]),
+    };
+    let (plan, artifacts) = match compile_env(&env, &tags, args, &backends) {
+        Ok(x) => x,
+        Err(diags) => return fail(diags),
+    };
+    if args.stdout {
+        return match artifacts.as_slice() {
+            [one] => {
+                print!("{}", one.contents);
+                Exit::Ok
+            }
+            many => fail(vec![Diagnostic::error(
+                E_ONLY,
+                "",
+                format!(
+                    "prints one file, and --only selects {}: {}",
+                    many.len(),
+                    many.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .with_help("select one artifact (e.g. --only nsg), or write them with --out-dir")
+            .in_file("--stdout")]),
+        };
+    }
+    if args.check {
+        return check(cli, args.out_dir, &artifacts);
+    }
+    if let Err(d) = outdir::write(args.out_dir, &artifacts) {
         return fail(vec![d]);
     }
     if cli.error_format == ErrorFormat::Text {
         output::diagnostics(cli.error_format, &warnings);
     }
+    print!("{}", summary(&env, &plan, args, &artifacts));
+    if !warnings.is_empty() {
+        println!("  warnings: {}", warnings.len());
+    }
+    Exit::Ok
+}
+
+/// `--check`: what differs between the directory and what would be written, exit 1 when anything.
+pub fn check(cli: &Cli, dir: &Path, artifacts: &[Artifact]) -> Exit {
+    let differences = match outdir::compare(dir, artifacts) {
+        Ok(d) => d,
+        Err(d) => return output::bad_input(cli.error_format, &[d]),
+    };
+    if cli.error_format == ErrorFormat::Json {
+        let doc = serde_json::json!({
+            "directory": dir.display().to_string(),
+            "upToDate": differences.is_empty(),
+            "differences": differences.iter().map(|(kind, file)| serde_json::json!({ "file": file, "status": kind })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+    } else if differences.is_empty() {
+        println!("{}: up to date ({} file(s))", dir.display(), artifacts.len());
+    } else {
+        for (kind, file) in &differences {
+            println!("{kind}: {}", dir.join(file).display());
+        }
+        println!(
+            "{}: {} file(s) differ from what `isenet compile` writes now; rerun it without --check",
+            dir.display(),
+            differences.len()
+        );
+    }
+    if differences.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Findings
+    }
+}
+
+/// The lines printed after a successful compile.
+fn summary(env: &Environment, plan: &Plan, args: &Args, artifacts: &[Artifact]) -> String {
     let count = |dir| plan.security_rules.iter().filter(|r| r.rule.direction == dir).count();
     let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
-    println!(
-        "compiled {} ({} {}, {} access endpoint, forced tunneling {})",
+    let mut out = format!(
+        "compiled {} ({} {}, {} access endpoint, forced tunneling {})\n",
         env.name,
         env.cloud,
         env.location,
         name(serde_json::json!(env.access_endpoint)),
         name(serde_json::json!(env.forced_tunneling.mode))
     );
-    println!("  requirements: {} (table version {})", plan.requirements.len(), plan.table_version);
-    if expand_tags {
-        println!(
-            "  service tags expanded to prefixes (change {}; VirtualNetwork, Internet, AzureLoadBalancer kept)",
+    out += &format!(
+        "  requirements: {} (table version {})\n",
+        plan.requirements.len(),
+        plan.table_version
+    );
+    if args.expand_tags {
+        out += &format!(
+            "  service tags expanded to prefixes (change {}; VirtualNetwork, Internet, AzureLoadBalancer kept)\n",
             plan.service_tags_change_number
         );
     }
-    println!(
-        "  nsg.json: {} inbound and {} outbound rules",
+    out += &format!(
+        "  nsg.json: {} inbound and {} outbound rules\n",
         count(Direction::Inbound),
         count(Direction::Outbound)
     );
-    println!(
-        "  route-table.json: {} route(s); subnets.json: {} subnets, {} service endpoint(s) each",
+    out += &format!(
+        "  route-table.json: {} route(s); subnets.json: {} subnets, {} service endpoint(s) each\n",
         plan.routes.len(),
         plan.subnets.len(),
         plan.subnets.first().map_or(0, |s| s.service_endpoints.len())
     );
-    println!(
-        "  wrote {}: {}",
-        out_dir.display(),
+    out += &format!(
+        "  wrote {}: {}\n",
+        args.out_dir.display(),
         artifacts.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", ")
     );
-    println!(
-        "  azuredeploy.json, main.bicep: {}",
-        if network_only {
-            "network resources only (--network-only)"
-        } else {
-            "network resources and the ISE"
-        }
-    );
-    if !warnings.is_empty() {
-        println!("  warnings: {}", warnings.len());
-    }
-    Exit::Ok
+    out
 }

@@ -7,6 +7,7 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod fleet;
 mod tags;
 mod verify;
 
@@ -22,23 +23,35 @@ pub fn run(cli: &Cli) -> Exit {
             service_tags,
         } => requirements(cli, env.as_deref(), *format, table_version.as_deref(), service_tags.as_deref()),
         Command::Compile {
+            envs,
             env,
+            env_dir,
             out_dir,
             service_tags,
             table_version,
             expand_tags,
             network_only,
-        } => compile::run(
-            cli,
-            &compile::Args {
+            only,
+            stdout,
+            check,
+        } => {
+            let args = compile::Args {
                 env: env.as_deref(),
                 out_dir,
                 service_tags: service_tags.as_deref(),
                 table_version: table_version.as_deref(),
                 expand_tags: *expand_tags,
                 network_only: *network_only,
-            },
-        ),
+                only,
+                stdout: *stdout,
+                check: *check,
+            };
+            if envs.is_empty() && env_dir.is_none() {
+                compile::run(cli, &args)
+            } else {
+                fleet::compile(cli, &args, envs, env_dir.as_deref())
+            }
+        }
         Command::Tags { command } => match command {
             TagsCommand::Show {
                 name,
@@ -112,6 +125,43 @@ pub fn run(cli: &Cli) -> Exit {
             print!("{}", ise_model::data::EXAMPLE_ENVIRONMENT);
             Exit::Ok
         }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <crate::args::Cli as clap::CommandFactory>::command(),
+                "isenet",
+                &mut out,
+            );
+            print!("{}", String::from_utf8_lossy(&out));
+            Exit::Ok
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            let cmd = <crate::args::Cli as clap::CommandFactory>::command();
+            // The top page, then each subcommand's options under its own heading, so `man isenet`
+            // documents every flag.
+            let written = clap_mangen::Man::new(cmd.clone()).render(&mut out).and_then(|()| {
+                cmd.get_subcommands().try_for_each(|sub| {
+                    let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                    std::io::Write::write_all(
+                        &mut out,
+                        format!(".SH \"ISENET {}\"\n{}\n", sub.get_name().to_uppercase(), about.replace('\n', " ")).as_bytes(),
+                    )?;
+                    clap_mangen::Man::new(sub.clone()).render_options_section(&mut out)
+                })
+            });
+            match written {
+                Ok(()) => {
+                    print!("{}", String::from_utf8_lossy(&out));
+                    Exit::Ok
+                }
+                Err(e) => {
+                    eprintln!("error: cannot render the man page: {e}");
+                    Exit::BadInput
+                }
+            }
+        }
     }
 }
 
@@ -151,7 +201,7 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
             output::diagnostics(format, &warnings);
             if format == ErrorFormat::Text {
                 match tags {
-                    Some(t) => println!("{name}: valid (service tags {}: valid)", t.display()),
+                    Some(t) => println!("{name}: valid (service tags {}: valid)", input::display_name(t)),
                     None => println!("{name}: valid"),
                 }
             }

@@ -16,7 +16,7 @@ use std::path::Path;
 
 /// Reads and parses a service-tag file; diagnostics name the file.
 pub fn read_tag_file(path: &Path) -> Result<ServiceTags, Diagnostic> {
-    let file = path.display().to_string();
+    let file = input::display_name(path);
     let text = input::read_text(path)?;
     ServiceTags::parse(&text).map_err(|d| d.in_file(&file))
 }
@@ -42,7 +42,7 @@ fn load(path: Option<&Path>, cloud: Option<CloudArg>) -> Result<(Cow<'static, Se
         let id = cloud.map_or(CloudId::Public, CloudArg::id);
         return Ok((Cow::Borrowed(ServiceTags::embedded(id)), id));
     };
-    let file = path.display().to_string();
+    let file = input::display_name(path);
     let tags = read_tag_file(path)?;
     let id = file_cloud(&tags, &file)?;
     if let Some(c) = cloud {
@@ -108,7 +108,7 @@ pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option
         Err(d) => return fail(d),
     };
     let Some(entry) = tags.get(name) else {
-        let file = path.map_or(format!("<embedded {cloud_id} service tags>"), |p| p.display().to_string());
+        let file = path.map_or(format!("<embedded {cloud_id} service tags>"), input::display_name);
         return fail(unknown_tag(&tags, name).in_file(&file));
     };
     let regional = match location {
@@ -317,7 +317,7 @@ fn env_impact(cli: &Cli, a: &DiffArgs, path: &Path, old: &ServiceTags, new: &Ser
     let (env, _warnings) = input::environment(Some(path), cli.deny_warnings)?;
     let wrong: Vec<Diagnostic> = [(old, a.old), (new, a.new)]
         .into_iter()
-        .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&p.display().to_string())))
+        .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&input::display_name(p))))
         .collect();
     if !wrong.is_empty() {
         return Err(wrong);
@@ -343,7 +343,7 @@ pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
     };
     let d = match tagdiff::diff(&old, &new) {
         Ok(d) => d,
-        Err(d) => return fail(vec![d.in_file(&a.new.display().to_string())]),
+        Err(d) => return fail(vec![d.in_file(&input::display_name(a.new))]),
     };
     let impact = match a.env.map(|path| env_impact(cli, a, path, &old, &new, &d)).transpose() {
         Ok(i) => i,

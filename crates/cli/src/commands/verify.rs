@@ -1,7 +1,8 @@
 //! `isenet verify` and `isenet explain`: load the environment, the NSG (a file, or the compiled
 //! one), the routes, then ask the proof or the explanation.
 
-use crate::args::{Cli, ErrorFormat, ExplainProtocol};
+use crate::args::{Cli, ErrorFormat, ExplainProtocol, VerifyFormat};
+use crate::report::{self, adapter};
 use crate::{input, output, Exit};
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
@@ -42,13 +43,13 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
 
 /// Reads a file given to verify: path as given, text, and what the reader makes of it.
 fn read<T>(path: &Path, parse: impl Fn(&str, &str) -> Result<T, Vec<Diagnostic>>) -> Result<(String, String, T), Vec<Diagnostic>> {
-    let file = path.display().to_string();
+    let file = input::display_name(path);
     let text = input::read_text(path).map_err(|d| vec![d])?;
     let content = parse(&text, &file)?;
     Ok((file, text, content))
 }
 
-pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: ErrorFormat, verbose: bool) -> Exit {
+pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: VerifyFormat, verbose: bool) -> Exit {
     let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     let loaded = match load(cli, inputs) {
         Ok(l) => l,
@@ -73,15 +74,23 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Ok(v) => v,
         Err(d) => return fail(d),
     };
+    let proofs = || adapter::proofs(&verification, inputs.env.map(input::display_name).as_deref());
     match format {
-        ErrorFormat::Text => {
+        VerifyFormat::Sarif => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            print!("{}", report::sarif::render(&proofs(), &cwd));
+        }
+        VerifyFormat::Junit => print!("{}", report::junit::render(&proofs())),
+        VerifyFormat::Github => print!("{}", report::annotations::github(&proofs())),
+        VerifyFormat::AzureDevops => print!("{}", report::annotations::azure_devops(&proofs())),
+        VerifyFormat::Text => {
             let names = verification::names(&loaded.plan);
             print!(
                 "{}",
                 proof_report::render_text(&verification, &TextOptions { verbose, names: &names })
             );
         }
-        ErrorFormat::Json => print!("{}", proof_report::render_json(&verification)),
+        VerifyFormat::Json => print!("{}", proof_report::render_json(&verification)),
     }
     if verification.ok {
         Exit::Ok

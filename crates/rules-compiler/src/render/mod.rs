@@ -22,6 +22,7 @@ mod subnets;
 mod template;
 
 use crate::plan::Plan;
+use ise_model::servicetags::ServiceTags;
 
 /// A rendered file: its name in the output directory and its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub struct Artifact {
     pub contents: String,
 }
 
-/// The file name of every artifact `render_all` writes, sorted (what an output directory may hold).
+/// The file name of every artifact `compile` writes, sorted (what an output directory may hold).
 pub const ARTIFACT_NAMES: &[&str] = &[
     "azuredeploy.json",
     "azuredeploy.parameters.json",
@@ -55,112 +56,194 @@ pub const ARTIFACT_NAMES: &[&str] = &[
     "subnets.json",
 ];
 
-/// Every artifact of the plan, sorted by file name.
+/// How a backend renders: from the plan alone, or (the review artifacts) from the plan and the
+/// service-tag file it was built with (prefix counts, the snapshot's date, the proofs).
+#[derive(Clone, Copy)]
+pub enum Render {
+    Plan(fn(&Plan) -> Vec<Artifact>),
+    Review(fn(&Plan, &ServiceTags) -> Vec<Artifact>),
+}
+
+/// One backend of `compile --only NAME`: the files it writes and how it renders them. A new
+/// artifact is a row here (and its names in `ARTIFACT_NAMES`); the CLI takes its selectors from
+/// this table.
+pub struct Backend {
+    pub name: &'static str,
+    pub files: &'static [&'static str],
+    pub render: Render,
+}
+
+fn one(file_name: &'static str, contents: String) -> Vec<Artifact> {
+    vec![Artifact { file_name, contents }]
+}
+
+/// Every backend, sorted by name.
+pub const BACKENDS: &[Backend] = &[
+    Backend {
+        name: "arm",
+        files: &["azuredeploy.json", "azuredeploy.parameters.json"],
+        render: Render::Plan(|p| {
+            let mut v = one("azuredeploy.json", arm_template::render(p));
+            v.extend(one("azuredeploy.parameters.json", arm_parameters::render(p)));
+            v
+        }),
+    },
+    Backend {
+        name: "bicep",
+        files: &[
+            "main.bicep",
+            "main.bicepparam",
+            "modules/firewall-rules.bicep",
+            "modules/ise.bicep",
+            "modules/nsg.bicep",
+            "modules/route-table.bicep",
+            "modules/subnets.bicep",
+        ],
+        render: Render::Plan(|p| {
+            let mut v = one("main.bicep", bicep::render_main(p));
+            v.extend(one("main.bicepparam", bicep::render_params(p)));
+            let mut modules: Vec<Artifact> = bicep::MODULES
+                .iter()
+                .map(|m| Artifact {
+                    file_name: m,
+                    contents: bicep::render_module(m),
+                })
+                .collect();
+            modules.sort_by_key(|a| a.file_name);
+            v.extend(modules);
+            v
+        }),
+    },
+    Backend {
+        name: "firewall",
+        files: &["firewall-classic.json", "firewall-policy.json"],
+        render: Render::Plan(|p| {
+            let mut v = one("firewall-classic.json", firewall_classic::render(p));
+            v.extend(one("firewall-policy.json", firewall_policy::render(p)));
+            v
+        }),
+    },
+    Backend {
+        name: "nsg",
+        files: &["nsg.json"],
+        render: Render::Plan(|p| one("nsg.json", nsg::render(p))),
+    },
+    Backend {
+        name: "plan",
+        files: &["plan.json"],
+        render: Render::Plan(|p| one("plan.json", plan_json::render(p))),
+    },
+    Backend {
+        name: "rest",
+        files: &["ise-request.http", "ise-request.json"],
+        render: Render::Plan(|p| {
+            let mut v = one("ise-request.http", ise_http::render(p));
+            v.extend(one("ise-request.json", ise_request::render(p)));
+            v
+        }),
+    },
+    Backend {
+        name: "review",
+        files: &["flows.svg", "review.csv", "review.html"],
+        render: Render::Review(|p, tags| {
+            let review = review::review(p, tags);
+            let mut v = one("flows.svg", flows_svg::render(&flows::graph(p)));
+            v.extend(one("review.csv", review_csv::render(&review)));
+            v.extend(one("review.html", review_html::render(&review)));
+            v
+        }),
+    },
+    Backend {
+        name: "routes",
+        files: &["route-table.json"],
+        render: Render::Plan(|p| one("route-table.json", route_table::render(p))),
+    },
+    Backend {
+        name: "subnets",
+        files: &["subnets.json"],
+        render: Render::Plan(|p| one("subnets.json", subnets::render(p))),
+    },
+    Backend {
+        name: "ticket",
+        files: &["change-ticket.md"],
+        render: Render::Review(|p, tags| one("change-ticket.md", change_ticket::render(&review::review(p, tags)))),
+    },
+];
+
+/// The backend called `name`.
+pub fn backend(name: &str) -> Option<&'static Backend> {
+    BACKENDS.iter().find(|b| b.name == name)
+}
+
+/// The artifacts of the given backends, sorted by file name (each once, however often named).
+pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> Vec<Artifact> {
+    let mut out: Vec<Artifact> = backends
+        .iter()
+        .flat_map(|b| match b.render {
+            Render::Plan(f) => f(plan),
+            Render::Review(f) => f(plan, tags),
+        })
+        .collect();
+    out.sort_by_key(|a| a.file_name);
+    out.dedup_by_key(|a| a.file_name);
+    out
+}
+
+/// Every artifact made from the plan alone (what gets deployed, and plan.json), sorted by file
+/// name. The review artifacts need the tag file too: `render_selected` with `BACKENDS`.
 pub fn render_all(plan: &Plan) -> Vec<Artifact> {
-    let mut out = vec![
-        Artifact {
-            file_name: "firewall-classic.json",
-            contents: firewall_classic::render(plan),
-        },
-        Artifact {
-            file_name: "firewall-policy.json",
-            contents: firewall_policy::render(plan),
-        },
-        Artifact {
-            file_name: "nsg.json",
-            contents: nsg::render(plan),
-        },
-        Artifact {
-            file_name: "plan.json",
-            contents: plan_json::render(plan),
-        },
-        Artifact {
-            file_name: "route-table.json",
-            contents: route_table::render(plan),
-        },
-        Artifact {
-            file_name: "subnets.json",
-            contents: subnets::render(plan),
-        },
-    ];
-    out.extend(deployable(plan));
+    let mut out: Vec<Artifact> = BACKENDS
+        .iter()
+        .filter_map(|b| match b.render {
+            Render::Plan(f) => Some(f(plan)),
+            Render::Review(_) => None,
+        })
+        .flatten()
+        .collect();
     out.sort_by_key(|a| a.file_name);
     out
 }
 
-/// The deployable forms: ARM template and parameters, Bicep, the ISE REST requests.
-fn deployable(plan: &Plan) -> Vec<Artifact> {
-    let mut out = vec![
-        Artifact {
-            file_name: "azuredeploy.json",
-            contents: arm_template::render(plan),
-        },
-        Artifact {
-            file_name: "azuredeploy.parameters.json",
-            contents: arm_parameters::render(plan),
-        },
-        Artifact {
-            file_name: "ise-request.http",
-            contents: ise_http::render(plan),
-        },
-        Artifact {
-            file_name: "ise-request.json",
-            contents: ise_request::render(plan),
-        },
-        Artifact {
-            file_name: "main.bicep",
-            contents: bicep::render_main(plan),
-        },
-        Artifact {
-            file_name: "main.bicepparam",
-            contents: bicep::render_params(plan),
-        },
-    ];
-    out.extend(bicep::MODULES.iter().map(|m| Artifact {
-        file_name: m,
-        contents: bicep::render_module(m),
-    }));
-    out
+/// Every artifact `compile` writes, sorted by file name.
+pub fn render_everything(plan: &Plan, tags: &ServiceTags) -> Vec<Artifact> {
+    render_selected(plan, tags, &BACKENDS.iter().collect::<Vec<_>>())
 }
 
 pub use nsg::security_rule_json;
 
-/// The review artifacts (review.csv, ...): the plan with its proof, for people who sign it off.
-/// They need the service-tag file the plan was built with (prefix counts, the proofs).
-pub fn render_review(plan: &Plan, tags: &ise_model::servicetags::ServiceTags) -> Vec<Artifact> {
-    let review = review::review(plan, tags);
-    let mut out = vec![
-        Artifact {
-            file_name: "change-ticket.md",
-            contents: change_ticket::render(&review),
-        },
-        Artifact {
-            file_name: "flows.svg",
-            contents: flows_svg::render(&flows::graph(plan)),
-        },
-        Artifact {
-            file_name: "review.csv",
-            contents: review_csv::render(&review),
-        },
-        Artifact {
-            file_name: "review.html",
-            contents: review_html::render(&review),
-        },
-    ];
-    out.sort_by_key(|a| a.file_name);
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn artifact_names_are_exactly_what_render_all_writes() {
+    use ise_model::servicetags::ServiceTags;
+
+    fn example() -> (crate::plan::Plan, &'static ServiceTags) {
         let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
-        let plan = crate::plan::build(&env, ise_model::servicetags::ServiceTags::embedded(env.cloud), None).unwrap();
-        let tags = ise_model::servicetags::ServiceTags::embedded(env.cloud);
-        let mut written: Vec<&str> = super::render_all(&plan).iter().map(|a| a.file_name).collect();
-        written.extend(super::render_review(&plan, tags).iter().map(|a| a.file_name));
-        written.sort();
+        let tags = ServiceTags::embedded(env.cloud);
+        (crate::plan::build(&env, tags, None).unwrap(), tags)
+    }
+
+    #[test]
+    fn artifact_names_are_exactly_what_compile_writes() {
+        let (plan, tags) = example();
+        let written: Vec<&str> = super::render_everything(&plan, tags).iter().map(|a| a.file_name).collect();
         assert_eq!(written, super::ARTIFACT_NAMES);
+    }
+
+    #[test]
+    fn each_backend_writes_exactly_its_files_and_the_table_is_sorted() {
+        let (plan, tags) = example();
+        let names: Vec<&str> = super::BACKENDS.iter().map(|b| b.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        for b in super::BACKENDS {
+            let files: Vec<&str> = super::render_selected(&plan, tags, &[b]).iter().map(|a| a.file_name).collect();
+            assert_eq!(files, b.files, "backend {}", b.name);
+            assert_eq!(
+                super::render_selected(&plan, tags, &[b, b]).len(),
+                b.files.len(),
+                "named twice, written once"
+            );
+        }
     }
 }

@@ -1,0 +1,296 @@
+//! Fleets: many environments in one run (`isenet compile ENV... | --env-dir DIR`). Every
+//! environment is loaded and checked first (names must be unique: they are the output folders), so
+//! bad input writes nothing; then the plans are built, proved and written on all cores, each into
+//! OUT/<name>/ with the same atomic replacement as a single compile. Shared data (the embedded tag
+//! snapshots, a --service-tags file) is loaded once.
+
+use super::compile::{self, Args};
+use crate::args::{Cli, ErrorFormat};
+use crate::{input, outdir, output, Exit};
+use ise_model::codes::E_FLEET_NAME;
+use ise_model::diag::Diagnostic;
+use ise_model::env::Environment;
+use ise_model::servicetags::ServiceTags;
+use rules_compiler::prove::nsg::{self as proof, Subject};
+use rules_compiler::prove::verify as verification;
+use rules_compiler::render::Backend;
+use std::path::{Path, PathBuf};
+
+/// The environment files of a fleet: those named, then the `*.json` of `dir`, sorted by name.
+pub fn env_files(envs: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut files = envs.to_vec();
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Diagnostic::error(ise_model::codes::E_READ, "", format!("cannot read the folder: {e}"))
+                .with_help("--env-dir names a folder of environment files (*.json)")
+                .in_file(&dir.display().to_string())
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// Loads every environment; `Err` with every problem of every file, including two files that
+/// share a name.
+pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, Environment)>, Vec<Diagnostic>> {
+    let mut envs = Vec::new();
+    let mut problems = Vec::new();
+    for f in files {
+        match input::environment(Some(f), deny_warnings) {
+            Ok((env, _)) => envs.push((f.clone(), env)),
+            Err(d) => problems.extend(d),
+        }
+    }
+    let mut by_name: std::collections::BTreeMap<String, &PathBuf> = std::collections::BTreeMap::new();
+    for (f, env) in &envs {
+        if let Some(first) = by_name.get(&env.name.to_lowercase()) {
+            problems.push(
+                Diagnostic::error(
+                    E_FLEET_NAME,
+                    "name",
+                    format!("`{}` is also the name of {}", env.name, input::display_name(first)),
+                )
+                .with_help("each environment of a run is written to OUT/<name>/: give them different names")
+                .in_file(&input::display_name(f)),
+            );
+        } else {
+            by_name.insert(env.name.to_lowercase(), f);
+        }
+    }
+    if problems.is_empty() {
+        Ok(envs)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The tags of `env`'s cloud: the one parsed --service-tags file (checked to be that cloud's), or
+/// the embedded snapshot.
+fn tags_for<'t>(file: Option<&'t (ServiceTags, String)>, env: &Environment) -> Result<&'t ServiceTags, Diagnostic>
+where
+    'static: 't,
+{
+    match file {
+        None => Ok(ServiceTags::embedded(env.cloud)),
+        Some((tags, name)) => {
+            tags.check_cloud(env.cloud).map_err(|d| d.in_file(name))?;
+            Ok(tags)
+        }
+    }
+}
+
+/// One line of the summary table.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub environment: String,
+    pub file: String,
+    pub cloud: String,
+    pub endpoint: String,
+    pub mode: String,
+    pub rules: usize,
+    pub routes: usize,
+    pub firewall_rules: usize,
+    /// The compiled NSG proved against the requirements: `ok` or `findings`.
+    pub proof: &'static str,
+    /// With --check: the files that differ (`stale: nsg.json`), else empty.
+    pub differences: Vec<String>,
+}
+
+fn word(v: serde_json::Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+fn compile_one(
+    env: &Environment,
+    file: &Path,
+    tags: &ServiceTags,
+    args: &Args,
+    backends: &[&Backend],
+) -> Result<(Row, Vec<rules_compiler::render::Artifact>), Vec<Diagnostic>> {
+    let (plan, artifacts) = compile::compile_env(env, tags, args, backends)?;
+    let udr = verification::udr_prefixes(&plan, None, tags)?;
+    let rules = verification::compiled_rules(&plan);
+    let written_for = verification::written_for(&plan);
+    let proof = proof::prove(&Subject {
+        env,
+        tags,
+        rules: &rules,
+        udr_prefixes: &udr,
+        requirements: &plan.requirements,
+        written_for: &written_for,
+    });
+    let row = Row {
+        environment: env.name.clone(),
+        file: input::display_name(file),
+        cloud: env.cloud.to_string(),
+        endpoint: word(serde_json::json!(env.access_endpoint)),
+        mode: word(serde_json::json!(env.forced_tunneling.mode)),
+        rules: plan.security_rules.len(),
+        routes: plan.routes.len(),
+        firewall_rules: plan.firewall.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
+            + plan
+                .firewall
+                .application_rule_collections
+                .iter()
+                .map(|c| c.rules.len())
+                .sum::<usize>(),
+        proof: if proof.ok { "ok" } else { "findings" },
+        differences: Vec::new(),
+    };
+    Ok((row, artifacts))
+}
+
+/// Runs `job` over `items` on every core (at most one thread per item); results in item order.
+pub fn parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, job(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a fleet worker panicked"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    let mut problems: Vec<Diagnostic> = super::check_table_version(args.table_version).err().into_iter().collect();
+    let backends = compile::selection(args.only).unwrap_or_else(|d| {
+        problems.push(d);
+        Vec::new()
+    });
+    let tag_file = match args
+        .service_tags
+        .map(|p| super::tags::read_tag_file(p).map(|t| (t, input::display_name(p))))
+    {
+        Some(Err(d)) => {
+            problems.push(d);
+            None
+        }
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    let files = match env_files(envs, env_dir) {
+        Ok(f) => f,
+        Err(d) => return fail(problems.into_iter().chain([d]).collect()),
+    };
+    let loaded = match load_all(&files, cli.deny_warnings) {
+        Ok(l) if problems.is_empty() => l,
+        Ok(_) => return fail(problems),
+        Err(d) => return fail(problems.into_iter().chain(d).collect()),
+    };
+    let compiled = parallel(&loaded, |(file, env)| {
+        let tags = tags_for(tag_file.as_ref(), env).map_err(|d| vec![d])?;
+        compile_one(env, file, tags, args, &backends)
+    });
+    let errors: Vec<Diagnostic> = compiled.iter().filter_map(|r| r.as_ref().err()).flatten().cloned().collect();
+    if !errors.is_empty() {
+        return fail(errors);
+    }
+    let mut rows = Vec::new();
+    let mut write_errors = Vec::new();
+    for ((row, artifacts), (_, env)) in compiled.into_iter().flatten().zip(&loaded) {
+        let dir = args.out_dir.join(&env.name);
+        let mut row = row;
+        if args.check {
+            match outdir::compare(&dir, &artifacts) {
+                Ok(d) => row.differences = d.into_iter().map(|(k, f)| format!("{k}: {f}")).collect(),
+                Err(d) => write_errors.push(d),
+            }
+        } else if let Err(d) = outdir::write(&dir, &artifacts) {
+            write_errors.push(d);
+        }
+        rows.push(row);
+    }
+    if !write_errors.is_empty() {
+        return fail(write_errors);
+    }
+    match cli.error_format {
+        ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
+        ErrorFormat::Text => print!("{}", table(&rows, args)),
+    }
+    if rows.iter().any(|r| r.proof != "ok" || !r.differences.is_empty()) {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
+}
+
+/// The summary table, columns aligned, one line per environment in file order.
+pub fn table(rows: &[Row], args: &Args) -> String {
+    let mut lines = vec![[
+        "environment",
+        "cloud",
+        "endpoint",
+        "mode",
+        "rules",
+        "routes",
+        "firewall rules",
+        "proof",
+        if args.check { "check" } else { "written to" },
+    ]
+    .map(String::from)];
+    for r in rows {
+        lines.push([
+            r.environment.clone(),
+            r.cloud.clone(),
+            r.endpoint.clone(),
+            r.mode.clone(),
+            r.rules.to_string(),
+            r.routes.to_string(),
+            r.firewall_rules.to_string(),
+            r.proof.to_string(),
+            if !args.check {
+                args.out_dir.join(&r.environment).display().to_string()
+            } else if r.differences.is_empty() {
+                "up to date".to_string()
+            } else {
+                r.differences.join(", ")
+            },
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for l in &lines {
+        let cells: Vec<String> = l.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out += cells.join("  ").trim_end();
+        out.push('\n');
+    }
+    let findings = rows.iter().filter(|r| r.proof != "ok").count();
+    let stale = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    out += &format!(
+        "{} environment(s): {} with proof findings{}\n",
+        rows.len(),
+        findings,
+        if args.check {
+            format!(", {stale} not up to date")
+        } else {
+            String::new()
+        }
+    );
+    out
+}

@@ -1,0 +1,53 @@
+//! Verify results for CI systems: SARIF (code scanning), JUnit (test results), and the annotation
+//! commands of GitHub Actions and Azure Pipelines. Every format is written from one list of
+//! findings and checks (`Proofs`), which `adapter` makes from the typed findings of the proofs.
+
+pub mod adapter;
+pub mod annotations;
+pub mod junit;
+pub mod sarif;
+
+pub use rules_compiler::prove::findings::{FindingCode, Severity};
+
+/// Where a finding points: an input file, and the line and column of the offending rule when known.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static FindingCode,
+    /// `nsg`, `routes` or `firewall`.
+    pub artifact: &'static str,
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+/// One pass/fail check for JUnit: a requirement (or dependency) of an artifact, or an artifact-wide
+/// check such as "nothing open beyond the requirements".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub artifact: &'static str,
+    pub name: String,
+    /// The failure text; `None` when the check passed.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Proofs {
+    pub findings: Vec<Finding>,
+    pub checks: Vec<Check>,
+}
+
+impl Proofs {
+    /// The kinds of finding that occur, in code order (SARIF's `rules`).
+    pub fn rules(&self) -> Vec<&'static FindingCode> {
+        let mut v: Vec<&'static FindingCode> = self.findings.iter().map(|f| f.rule).collect();
+        v.sort_by_key(|r| r.code);
+        v.dedup_by_key(|r| r.code);
+        v
+    }
+}

@@ -1,0 +1,130 @@
+//! SARIF 2.1.0 for GitHub code scanning and the Azure DevOps SARIF viewer: one result per finding,
+//! `ruleId` its code with the rule's name, help and default level, located at the offending rule
+//! in the input file (URI relative to the working directory) or at the environment file.
+
+use super::{Location, Proofs, Severity};
+use serde_sarif::sarif;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> sarif::ResultLevel {
+    match s {
+        Severity::Error => sarif::ResultLevel::Error,
+        Severity::Warning => sarif::ResultLevel::Warning,
+        Severity::Note => sarif::ResultLevel::Note,
+    }
+}
+
+fn text(s: &str) -> sarif::MultiformatMessageString {
+    sarif::MultiformatMessageString::builder().text(s).build()
+}
+
+/// A file as a URI reference relative to `cwd` when under it (what code scanning matches against
+/// the repository), else a `file://` URI. `None` for inputs that are not files.
+pub fn uri(file: &str, cwd: &std::path::Path) -> Option<String> {
+    if file.is_empty() || file.starts_with('<') {
+        return None;
+    }
+    let path = std::path::Path::new(file);
+    let rel = if path.is_absolute() {
+        match path.strip_prefix(cwd) {
+            Ok(r) => r,
+            Err(_) => return Some(format!("file://{}", path.display()).replace(' ', "%20")),
+        }
+    } else {
+        path
+    };
+    let s = rel.to_string_lossy().replace('\\', "/");
+    Some(s.trim_start_matches("./").replace(' ', "%20"))
+}
+
+fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
+    let uri = uri(&l.file, cwd)?;
+    let artifact = sarif::ArtifactLocation::builder().uri(uri).build();
+    let physical = match l.line {
+        Some(line) => {
+            let region = sarif::Region::builder()
+                .start_line(line as i64)
+                .start_column(l.column.unwrap_or(1) as i64)
+                .build();
+            sarif::PhysicalLocation::builder()
+                .artifact_location(artifact)
+                .region(region)
+                .build()
+        }
+        None => sarif::PhysicalLocation::builder().artifact_location(artifact).build(),
+    };
+    Some(sarif::Location::builder().physical_location(physical).build())
+}
+
+pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
+    let rules = p.rules();
+    let descriptors: Vec<sarif::ReportingDescriptor> = rules
+        .iter()
+        .map(|r| {
+            let config = sarif::ReportingConfiguration::builder()
+                .level(serde_json::json!(r.severity.as_str()))
+                .build();
+            sarif::ReportingDescriptor::builder()
+                .id(r.code)
+                .name(r.name)
+                .short_description(text(r.summary))
+                .full_description(text(r.summary))
+                .help(text(r.help))
+                .default_configuration(config)
+                .build()
+        })
+        .collect();
+    let results: Vec<sarif::Result> = p
+        .findings
+        .iter()
+        .map(|f| {
+            let index = rules.iter().position(|r| r.code == f.rule.code).unwrap_or_default();
+            let message = sarif::Message::builder().text(&f.message).build();
+            let locations: Vec<sarif::Location> = f.location.iter().filter_map(|l| location(l, cwd)).collect();
+            let result = sarif::Result::builder()
+                .rule_id(f.rule.code)
+                .rule_index(index as i64)
+                .level(level(f.rule.severity))
+                .message(message);
+            if locations.is_empty() {
+                result.build()
+            } else {
+                result.locations(locations).build()
+            }
+        })
+        .collect();
+    let driver = sarif::ToolComponent::builder()
+        .name("isenet")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(descriptors)
+        .build();
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .results(results)
+        .column_kind(serde_json::json!("unicodeCodePoints"))
+        .build();
+    let doc = sarif::Sarif::builder()
+        .schema(SCHEMA)
+        .version(serde_json::json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_string_pretty(&doc).expect("serialisable") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn uris_are_relative_to_the_working_directory() {
+        let cwd = Path::new("/repo");
+        assert_eq!(uri("out/nsg.json", cwd).as_deref(), Some("out/nsg.json"));
+        assert_eq!(uri("./out/nsg.json", cwd).as_deref(), Some("out/nsg.json"));
+        assert_eq!(uri("/repo/net/my nsg.json", cwd).as_deref(), Some("net/my%20nsg.json"));
+        assert_eq!(uri("/elsewhere/nsg.json", cwd).as_deref(), Some("file:///elsewhere/nsg.json"));
+        assert_eq!(uri("<stdin>", cwd), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! Command-line errors as coded diagnostics: clap's error kind picks the code, and the run's
+//! `--error-format` (read from the raw arguments, since parsing failed) picks text or JSON.
+
+use crate::args::ErrorFormat;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use ise_model::codes::{E_USAGE_MISSING, E_USAGE_OTHER, E_USAGE_UNKNOWN, E_USAGE_VALUE};
+use ise_model::diag::Diagnostic;
+
+/// What the command line is called in a diagnostic's file field.
+pub const COMMAND_LINE: &str = "<command line>";
+
+pub fn code(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand => E_USAGE_UNKNOWN,
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::InvalidUtf8 => E_USAGE_VALUE,
+        ErrorKind::MissingRequiredArgument | ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            E_USAGE_MISSING
+        }
+        _ => E_USAGE_OTHER,
+    }
+}
+
+/// `--error-format json` (or `=json`) anywhere among the arguments.
+pub fn requested_format(args: &[std::ffi::OsString]) -> ErrorFormat {
+    let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let json = args
+        .iter()
+        .enumerate()
+        .any(|(i, a)| a == "--error-format=json" || (a == "--error-format" && args.get(i + 1).is_some_and(|v| v == "json")));
+    if json {
+        ErrorFormat::Json
+    } else {
+        ErrorFormat::Text
+    }
+}
+
+/// clap's error as one diagnostic: the offending option as the path, clap's first line as the
+/// message, its tips (`a similar argument exists`) as the help.
+pub fn diagnostic(err: &clap::Error) -> Diagnostic {
+    let rendered = err.render().to_string();
+    let mut lines = rendered.lines();
+    let message = lines.next().unwrap_or_default().trim_start_matches("error: ").to_string();
+    let tips: Vec<&str> = lines.map(str::trim).filter(|l| l.starts_with("tip:")).collect();
+    let arg = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.split_whitespace().next().unwrap_or_default().to_string(),
+        Some(ContextValue::Strings(v)) => v
+            .first()
+            .map(|s| s.split_whitespace().next().unwrap_or_default().to_string())
+            .unwrap_or_default(),
+        _ => match err.get(ContextKind::InvalidSubcommand) {
+            Some(ContextValue::String(s)) => s.clone(),
+            _ => String::new(),
+        },
+    };
+    let help = if tips.is_empty() {
+        "run `isenet --help` or `isenet <command> --help` for the options".to_string()
+    } else {
+        tips.iter()
+            .map(|t| t.trim_start_matches("tip:").trim())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Diagnostic::error(code(err.kind()), arg, message)
+        .with_help(help)
+        .in_file(COMMAND_LINE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Cli;
+    use clap::Parser;
+
+    fn parse_err(args: &[&str]) -> Diagnostic {
+        diagnostic(&Cli::try_parse_from(args).expect_err("a usage error"))
+    }
+
+    #[test]
+    fn each_class_of_usage_error_has_its_code_and_names_the_option() {
+        let d = parse_err(&["isenet", "compile", "--bogus"]);
+        assert_eq!((d.code, d.path.as_str()), (E_USAGE_UNKNOWN, "--bogus"));
+        let d = parse_err(&["isenet", "explain", "--from", "a", "--to", "b", "--port", "70000"]);
+        assert_eq!((d.code, d.path.as_str()), (E_USAGE_VALUE, "--port"));
+        let d = parse_err(&["isenet", "explain", "--from", "a", "--to", "b", "--port", "1", "--protocol", "sctp"]);
+        assert_eq!((d.code, d.path.as_str()), (E_USAGE_VALUE, "--protocol"));
+        let d = parse_err(&["isenet", "explain", "--from", "a", "--port", "1"]);
+        assert_eq!(d.code, E_USAGE_MISSING);
+        let d = parse_err(&["isenet", "frobnicate"]);
+        assert_eq!((d.code, d.path.as_str()), (E_USAGE_UNKNOWN, "frobnicate"));
+        assert_eq!(d.file, COMMAND_LINE);
+    }
+
+    #[test]
+    fn the_error_format_is_found_in_either_spelling() {
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(requested_format(&os(&["isenet", "--error-format", "json", "x"])), ErrorFormat::Json);
+        assert_eq!(requested_format(&os(&["isenet", "x", "--error-format=json"])), ErrorFormat::Json);
+        assert_eq!(requested_format(&os(&["isenet", "x", "--error-format", "text"])), ErrorFormat::Text);
+        assert_eq!(requested_format(&os(&["isenet", "json"])), ErrorFormat::Text);
+    }
+}

@@ -1,0 +1,189 @@
+//! `compile --only`, `--stdout`, `--check` and fleets (`compile ENV...`, `--env-dir`) end to end.
+
+use super::common::{isenet, workspace};
+use super::pipeline::tempdir;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The files under `dir`, as paths relative to it (`modules/nsg.bicep`), sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().unwrap().is_dir() {
+            v.extend(names(&e.path()).into_iter().map(|n| format!("{name}/{n}")));
+        } else {
+            v.push(name);
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn only_writes_the_selected_artifacts() {
+    let dir = tempdir("only");
+    let out = dir.join("out");
+    let run = isenet(&["compile", "--only", "nsg,firewall", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(names(&out), ["firewall-classic.json", "firewall-policy.json", "nsg.json"]);
+    let run = isenet(&["compile", "--only", "routes", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(names(&out), ["route-table.json"], "the directory holds exactly what was compiled");
+}
+
+#[test]
+fn stdout_prints_the_same_bytes_compile_writes() {
+    let dir = tempdir("stdout");
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--out-dir", out.to_str().unwrap()]).code, Some(0));
+    for (name, file) in [
+        ("nsg", "nsg.json"),
+        ("routes", "route-table.json"),
+        ("subnets", "subnets.json"),
+        ("plan", "plan.json"),
+    ] {
+        let run = isenet(&["compile", "--only", name, "--stdout"]);
+        assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
+        assert_eq!(run.stdout, std::fs::read_to_string(out.join(file)).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn unknown_or_ambiguous_selections_are_coded_errors_and_write_nothing() {
+    let dir = tempdir("only-bad");
+    let out = dir.join("out");
+    for args in [
+        &["compile", "--only", "nsg,nope", "--out-dir", out.to_str().unwrap()][..],
+        &["compile", "--only", "firewall", "--stdout"][..],
+    ] {
+        let mut a = vec!["--error-format", "json"];
+        a.extend_from_slice(args);
+        let run = isenet(&a);
+        assert_eq!(run.code, Some(2), "{args:?}");
+        assert_eq!(run.json()["diagnostics"][0]["code"], "E1805", "{args:?}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
+    let dir = tempdir("check");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let missing = isenet(&["compile", "--check", "--out-dir", o]);
+    assert_eq!(missing.code, Some(1));
+    assert!(missing.stdout.contains("missing: "), "{}", missing.stdout);
+    assert!(!out.exists(), "--check writes nothing");
+    assert_eq!(isenet(&["compile", "--out-dir", o]).code, Some(0));
+    let fresh = isenet(&["compile", "--check", "--out-dir", o]);
+    assert_eq!(fresh.code, Some(0), "{}", fresh.stdout);
+    assert!(fresh.stdout.contains("up to date"));
+    // A hand edit makes nsg.json stale; compiling only the NSG would drop the other files.
+    let nsg = out.join("nsg.json");
+    let edited = std::fs::read_to_string(&nsg).unwrap().replace("\"Allow\"", "\"Deny\"");
+    std::fs::write(&nsg, edited).unwrap();
+    let run = isenet(&["--error-format", "json", "compile", "--check", "--out-dir", o]);
+    assert_eq!(run.code, Some(1));
+    let doc = run.json();
+    assert_eq!(doc["upToDate"], false);
+    assert_eq!(doc["differences"], serde_json::json!([{ "file": "nsg.json", "status": "stale" }]));
+    let run = isenet(&["--error-format", "json", "compile", "--only", "routes", "--check", "--out-dir", o]);
+    let statuses: Vec<(String, String)> = run.json()["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["file"].as_str().unwrap().to_string(), d["status"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(statuses.contains(&("nsg.json".into(), "extra".into())), "{statuses:?}");
+    assert!(
+        !statuses.iter().any(|(f, _)| f == "route-table.json"),
+        "route-table.json is up to date: {statuses:?}"
+    );
+}
+
+/// Copies of tests/envs/*.json, each renamed `fleet-<stem>` so the names are unique.
+fn fleet(dir: &Path, count: usize) -> Vec<PathBuf> {
+    let envs = workspace().join("tests/envs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&envs).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .iter()
+        .take(count)
+        .map(|f| {
+            let mut env: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            let stem = f.file_stem().unwrap().to_string_lossy().replace('_', "-");
+            env["name"] = Value::String(format!("fleet-{stem}"));
+            let to = dir.join(f.file_name().unwrap());
+            std::fs::write(&to, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+            to
+        })
+        .collect()
+}
+
+#[test]
+fn a_fleet_compiles_each_environment_into_its_own_folder_with_the_bytes_of_a_single_compile() {
+    let dir = tempdir("fleet");
+    let envs_dir = dir.join("envs");
+    std::fs::create_dir(&envs_dir).unwrap();
+    let files = fleet(&envs_dir, 6);
+    let out = dir.join("out");
+    let run = isenet(&[
+        "compile",
+        "--env-dir",
+        envs_dir.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("environment"), "a summary table: {}", run.stdout);
+    assert!(run.stdout.contains("6 environment(s): 0 with proof findings"), "{}", run.stdout);
+    for f in &files {
+        let env: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        let name = env["name"].as_str().unwrap();
+        assert!(run.stdout.lines().any(|l| l.starts_with(name)), "{name} in the table");
+        let single = dir.join(format!("single-{name}"));
+        let o = isenet(&["compile", "--env", f.to_str().unwrap(), "--out-dir", single.to_str().unwrap()]);
+        assert_eq!(o.code, Some(0));
+        for file in names(&single) {
+            assert_eq!(
+                std::fs::read(out.join(name).join(&file)).unwrap(),
+                std::fs::read(single.join(&file)).unwrap(),
+                "{name}/{file}"
+            );
+        }
+    }
+    // Positional files and --check over the fleet.
+    let args: Vec<&str> = ["compile", "--check", "--out-dir", out.to_str().unwrap()]
+        .into_iter()
+        .chain(files.iter().map(|f| f.to_str().unwrap()))
+        .collect();
+    let check = isenet(&args);
+    assert_eq!(check.code, Some(0), "{}", check.stdout);
+    assert!(check.stdout.contains("0 not up to date"));
+}
+
+#[test]
+fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_nothing() {
+    let dir = tempdir("fleet-dup");
+    let a = workspace().join("tests/envs/public-internal.json");
+    let b = dir.join("copy.json");
+    std::fs::copy(&a, &b).unwrap();
+    let out = dir.join("out");
+    let run = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(2));
+    let d = &run.json()["diagnostics"][0];
+    assert_eq!(d["code"], "E1806");
+    assert_eq!(d["file"], b.to_str().unwrap());
+    assert!(d["message"].as_str().unwrap().contains(a.to_str().unwrap()), "{d}");
+    assert!(!out.exists());
+}

@@ -1,0 +1,196 @@
+//! The CLI as a pipeline step: standard input, a reader that closes early, usage errors as coded
+//! diagnostics, `--version`.
+
+use super::common::{isenet, workspace};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+/// Runs `isenet` with `stdin` piped in; (exit code, stdout, stderr).
+pub fn isenet_with_stdin(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_isenet"))
+        .args(args)
+        .current_dir(workspace())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start isenet");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    // A writer thread: the child may answer (and exit) before reading everything.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for isenet");
+    writer.join().expect("stdin writer");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).expect("UTF-8"),
+        String::from_utf8(out.stderr).expect("UTF-8"),
+    )
+}
+
+/// An artifact compiled from the embedded example.
+fn example_artifact(file: &str) -> String {
+    let dir = tempdir(&format!("stdin-{file}"));
+    let out = dir.join("out");
+    let run = isenet(&["compile", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    std::fs::read_to_string(out.join(file)).unwrap()
+}
+
+/// A fresh, empty directory under the target directory for one test.
+pub fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("isenet-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn each_input_can_come_from_stdin() {
+    let example = std::fs::read_to_string(workspace().join("data/example-environment.json")).unwrap();
+    let (code, out, err) = isenet_with_stdin(&["validate", "--env", "-"], example.as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("<stdin>: valid"), "{out}");
+
+    let (code, out, err) = isenet_with_stdin(&["verify", "--nsg", "-"], example_artifact("nsg.json").as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("result: ok"), "{out}");
+
+    let tags = std::fs::read(workspace().join("data/servicetags/ServiceTags_Public_20251028.json")).unwrap();
+    let (code, out, err) = isenet_with_stdin(&["tags", "show", "LogicApps", "--service-tags", "-"], &tags);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("LogicApps (cloud Public, change 375)"), "{out}");
+}
+
+#[test]
+fn a_broken_input_on_stdin_is_named_stdin() {
+    let (code, out, _) = isenet_with_stdin(&["--error-format", "json", "verify", "--nsg", "-"], b"{ \"name\": ");
+    assert_eq!(code, Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["diagnostics"][0]["file"], "<stdin>", "{doc}");
+}
+
+#[test]
+fn stdin_serves_one_input_only() {
+    let (code, out, _) = isenet_with_stdin(
+        &["--error-format", "json", "verify", "--nsg", "-", "--routes", "-"],
+        example_artifact("route-table.json").as_bytes(),
+    );
+    assert_eq!(code, Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&ise_model::codes::E_STDIN_TWICE), "{doc}");
+}
+
+#[test]
+fn a_reader_that_closes_early_ends_the_run_quietly() {
+    // AzureCloud lists thousands of prefixes: far more than a pipe buffer, so isenet is still
+    // writing when the reader goes away.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_isenet"))
+        .args(["tags", "show", "AzureCloud"])
+        .current_dir(workspace())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout); // `| head -c 64`
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "a closed pipe is not an error: {stderr}");
+}
+
+#[test]
+fn usage_errors_are_coded_and_honour_the_error_format() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["explain", "--from", "10.0.0.1", "--to", "Internet", "--port", "70000"],
+            "E1801",
+            "--port",
+        ),
+        (
+            &["explain", "--from", "a", "--to", "b", "--port", "443", "--protocol", "sctp"],
+            "E1801",
+            "--protocol",
+        ),
+        (&["compile", "--no-such-flag"], "E1800", "--no-such-flag"),
+        (&["explain", "--from", "a", "--port", "443"], "E1802", ""),
+    ];
+    for (args, code, path) in cases {
+        let mut json_args = vec!["--error-format", "json"];
+        json_args.extend_from_slice(args);
+        let run = isenet(&json_args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
+        let doc = run.json();
+        let d = &doc["diagnostics"][0];
+        assert_eq!(d["code"], *code, "{args:?}: {doc}");
+        assert_eq!(d["file"], "<command line>");
+        if !path.is_empty() {
+            assert_eq!(d["path"], *path, "{args:?}: {doc}");
+        }
+        let text = isenet(args);
+        assert_eq!(text.code, Some(2));
+        assert!(text.stdout.is_empty());
+        assert!(text.stderr.starts_with(&format!("error[{code}]: ")), "{args:?}: {}", text.stderr);
+    }
+}
+
+#[test]
+fn version_prints_each_embedded_snapshot_and_its_date() {
+    let run = isenet(&["--version"]);
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.starts_with(&format!("isenet {}\n", env!("CARGO_PKG_VERSION"))));
+    // data/SOURCES.md: the public snapshot is the weekly file of 2025-10-28, change 375.
+    assert!(
+        run.stdout
+            .contains("embedded service tags Public: change 375, published 2025-10-28"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("AzureGovernment: change 401") && run.stdout.contains("China: change 405"));
+}
+
+#[test]
+fn az_list_service_tags_output_compiles_like_the_weekly_download() {
+    let weekly_path = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&weekly_path).unwrap()).unwrap();
+    // Reshape the weekly file as the API returns it: string change numbers, resource fields.
+    let n = doc["changeNumber"].as_u64().unwrap();
+    doc["changeNumber"] = n.to_string().into();
+    doc["id"] = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Network/serviceTags/Public".into();
+    doc["type"] = "Microsoft.Network/serviceTags".into();
+    for v in doc["values"].as_array_mut().unwrap() {
+        let c = v["properties"]["changeNumber"].as_u64().unwrap_or(1);
+        v["properties"]["changeNumber"] = c.to_string().into();
+        v["properties"]["state"] = "GA".into();
+        v["serviceTagChangeNumber"] = n.to_string().into();
+    }
+    let dir = tempdir("az-tags");
+    let az = dir.join("az.json");
+    std::fs::write(&az, serde_json::to_string(&doc).unwrap()).unwrap();
+    let (a, w) = (dir.join("from-az"), dir.join("from-weekly"));
+    for (tags, out) in [(&az, &a), (&weekly_path, &w)] {
+        let run = isenet(&[
+            "compile",
+            "--service-tags",
+            tags.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    }
+    for f in ["nsg.json", "route-table.json", "plan.json"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(w.join(f)).unwrap(), "{f}");
+    }
+}
