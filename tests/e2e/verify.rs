@@ -234,8 +234,25 @@ fn files_beyond_azure_limits_are_read_not_refused() {
     let mut rules = vec![rule(0, json!(many))];
     rules.extend((1..1001).map(|i| rule(i, json!(["192.0.2.1"]))));
     let nsg = json!({"name": "big", "properties": {"securityRules": rules}});
-    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg)]);
-    assert_ne!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    // Each limit is an F0107 finding at the place in the file that exceeds it.
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let limits: Vec<&Value> = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "F0107")
+        .collect();
+    assert_eq!(limits.len(), 2, "{limits:?}");
+    assert!(limits.iter().any(|f| f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("rules per NSG: 1001 where Azure allows at most 1000")));
+    assert!(limits.iter().any(
+        |f| f["message"].as_str().unwrap().contains(": 4001 where Azure allows at most 4000")
+            && f["rule"]["name"] == "properties.securityRules[0].properties.sourceAddressPrefixes"
+    ));
     let mut routes: Vec<Value> = (0..401u32)
         .map(|i| json!({"name": format!("r{i}"), "properties": {"addressPrefix": format!("10.{}.{}.0/24", 100 + i / 256, i % 256), "nextHopType": "None"}}))
         .collect();
