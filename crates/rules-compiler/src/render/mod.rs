@@ -73,8 +73,12 @@ pub struct Backend {
     pub render: Render,
 }
 
+fn artifact(file_name: &'static str, contents: String) -> Artifact {
+    Artifact { file_name, contents }
+}
+
 fn one(file_name: &'static str, contents: String) -> Vec<Artifact> {
-    vec![Artifact { file_name, contents }]
+    vec![artifact(file_name, contents)]
 }
 
 /// Every backend, sorted by name.
@@ -83,9 +87,10 @@ pub const BACKENDS: &[Backend] = &[
         name: "arm",
         files: &["azuredeploy.json", "azuredeploy.parameters.json"],
         render: Render::Plan(|p| {
-            let mut v = one("azuredeploy.json", arm_template::render(p));
-            v.extend(one("azuredeploy.parameters.json", arm_parameters::render(p)));
-            v
+            vec![
+                artifact("azuredeploy.json", arm_template::render(p)),
+                artifact("azuredeploy.parameters.json", arm_parameters::render(p)),
+            ]
         }),
     },
     Backend {
@@ -118,9 +123,10 @@ pub const BACKENDS: &[Backend] = &[
         name: "firewall",
         files: &["firewall-classic.json", "firewall-policy.json"],
         render: Render::Plan(|p| {
-            let mut v = one("firewall-classic.json", firewall_classic::render(p));
-            v.extend(one("firewall-policy.json", firewall_policy::render(p)));
-            v
+            vec![
+                artifact("firewall-classic.json", firewall_classic::render(p)),
+                artifact("firewall-policy.json", firewall_policy::render(p)),
+            ]
         }),
     },
     Backend {
@@ -137,9 +143,10 @@ pub const BACKENDS: &[Backend] = &[
         name: "rest",
         files: &["ise-request.http", "ise-request.json"],
         render: Render::Plan(|p| {
-            let mut v = one("ise-request.http", ise_http::render(p));
-            v.extend(one("ise-request.json", ise_request::render(p)));
-            v
+            vec![
+                artifact("ise-request.http", ise_http::render(p)),
+                artifact("ise-request.json", ise_request::render(p)),
+            ]
         }),
     },
     Backend {
