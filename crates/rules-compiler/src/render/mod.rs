@@ -61,7 +61,8 @@ pub const ARTIFACT_NAMES: &[&str] = &[
 #[derive(Clone, Copy)]
 pub enum Render {
     Plan(fn(&Plan) -> Vec<Artifact>),
-    Review(fn(&Plan, &ServiceTags) -> Vec<Artifact>),
+    /// From the review (the plan with its proofs), computed once for all review backends.
+    Review(fn(&review::Review) -> Vec<Artifact>),
 }
 
 /// One backend of `compile --only NAME`: the files it writes and how it renders them. A new
@@ -152,12 +153,12 @@ pub const BACKENDS: &[Backend] = &[
     Backend {
         name: "review",
         files: &["flows.svg", "review.csv", "review.html"],
-        render: Render::Review(|p, tags| {
-            let review = review::review(p, tags);
-            let mut v = one("flows.svg", flows_svg::render(&flows::graph(p)));
-            v.extend(one("review.csv", review_csv::render(&review)));
-            v.extend(one("review.html", review_html::render(&review)));
-            v
+        render: Render::Review(|r| {
+            vec![
+                artifact("flows.svg", flows_svg::render(&flows::graph(r.plan))),
+                artifact("review.csv", review_csv::render(r)),
+                artifact("review.html", review_html::render(r)),
+            ]
         }),
     },
     Backend {
@@ -173,7 +174,7 @@ pub const BACKENDS: &[Backend] = &[
     Backend {
         name: "ticket",
         files: &["change-ticket.md"],
-        render: Render::Review(|p, tags| one("change-ticket.md", change_ticket::render(&review::review(p, tags)))),
+        render: Render::Review(|r| one("change-ticket.md", change_ticket::render(r))),
     },
 ];
 
@@ -184,11 +185,13 @@ pub fn backend(name: &str) -> Option<&'static Backend> {
 
 /// The artifacts of the given backends, sorted by file name (each once, however often named).
 pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> Vec<Artifact> {
+    // The review runs the proofs: once, and only when a review backend is selected.
+    let review = std::cell::OnceCell::new();
     let mut out: Vec<Artifact> = backends
         .iter()
         .flat_map(|b| match b.render {
             Render::Plan(f) => f(plan),
-            Render::Review(f) => f(plan, tags),
+            Render::Review(f) => f(review.get_or_init(|| review::review(plan, tags))),
         })
         .collect();
     out.sort_by_key(|a| a.file_name);
