@@ -21,7 +21,10 @@
 //! firewall reads Azure's tag data, not the NSG's VirtualNetwork semantics.
 
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
-use crate::azure::firewall::{ApplicationProtocol, ApplicationRule, FirewallAction, NetworkProtocol, NetworkRule, RuleCollection};
+use crate::azure::firewall::{
+    parse_address, parse_port, ApplicationProtocol, ApplicationRule, FirewallAction, FirewallAddress, NetworkProtocol, NetworkRule,
+    RuleCollection,
+};
 use crate::azure::nsg::{Direction, PortRange, SecurityRule};
 use crate::engine::defaults::with_defaults;
 use crate::engine::evaluate::{evaluate, Domain};
@@ -33,7 +36,6 @@ use crate::prove::resolver::EnvResolver;
 use ipnet::Ipv4Net;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
-use std::net::Ipv4Addr;
 
 /// The NSG the firewall's traffic crosses first.
 pub struct NsgSubject<'a> {
@@ -65,40 +67,27 @@ fn proto_set(protocols: &[NetworkProtocol]) -> ProtoSet {
     })
 }
 
-/// `*`, an IP, a CIDR, a range `a-b`, or (destinations only) a service tag.
-fn address_entry<R: TagResolver>(entry: &str, resolver: &R, tags_allowed: bool) -> Result<IntervalSet<u32>, String> {
-    let e = entry.trim();
-    if e == "*" {
-        return Ok(IntervalSet::full());
-    }
-    if let Ok(net) = e.parse::<Ipv4Net>() {
-        return Ok(IntervalSet::from_prefix(net));
-    }
-    if let Ok(ip) = e.parse::<Ipv4Addr>() {
-        return Ok(IntervalSet::point(u32::from(ip)));
-    }
-    if let Some((a, b)) = e.split_once('-') {
-        if let (Ok(a), Ok(b)) = (a.trim().parse::<Ipv4Addr>(), b.trim().parse::<Ipv4Addr>()) {
-            return Ok(IntervalSet::interval(u32::from(a), u32::from(b)));
-        }
-    }
-    if e.contains(':') {
-        // IPv6: never an ISE packet.
-        return Ok(IntervalSet::empty());
-    }
-    if tags_allowed {
-        if let Some(p) = resolver.resolve(e) {
-            return Ok(IntervalSet::from_prefixes(p));
-        }
-        return Err(format!("`{e}` is neither an address nor a service tag of the service-tag file"));
-    }
-    Err(format!("`{e}` is not an address, a prefix or a range"))
-}
-
 fn rule_ref(collection: &str, rule: &str) -> RuleRef {
     RuleRef {
         collection: Some(collection.to_string()),
         ..RuleRef::named(rule)
+    }
+}
+
+/// The addresses of a firewall entry (read by `azure::firewall::parse_address`); service tags only
+/// where `tags_allowed` (destinations).
+fn address_entry<R: TagResolver>(entry: &str, resolver: &R, tags_allowed: bool) -> Result<IntervalSet<u32>, String> {
+    match parse_address(entry)? {
+        FirewallAddress::Any => Ok(IntervalSet::full()),
+        FirewallAddress::Prefix(net) => Ok(IntervalSet::from_prefix(net)),
+        FirewallAddress::Range(lo, hi) => Ok(IntervalSet::interval(u32::from(lo), u32::from(hi))),
+        // IPv6: never an ISE packet.
+        FirewallAddress::V6 => Ok(IntervalSet::empty()),
+        FirewallAddress::Tag(tag) if tags_allowed => resolver
+            .resolve(&tag)
+            .map(IntervalSet::from_prefixes)
+            .ok_or_else(|| format!("`{tag}` is neither an address nor a service tag of the service-tag file")),
+        FirewallAddress::Tag(tag) => Err(format!("`{tag}` is not an address, a prefix or a range")),
     }
 }
 
@@ -124,7 +113,7 @@ fn network_rule_flows<R: TagResolver>(collection: &str, rule: &NetworkRule, reso
     }
     let mut ports = Vec::new();
     for p in &rule.destination_ports {
-        match PortRange::parse(p) {
+        match parse_port(p) {
             Ok(r) => ports.push(r),
             Err(e) => note("destinationPorts", e),
         }
