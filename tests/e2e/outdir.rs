@@ -48,7 +48,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// What the parent of `out` holds: the output and its lock file, nothing else.
+/// What the parent of `out` holds: the output, nothing else (no lock file, no debris).
 fn beside(parent: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(parent)
         .unwrap()
@@ -100,7 +100,7 @@ fn eight_concurrent_writers_all_succeed_and_leave_one_complete_set() {
             "round {round}: the directory is not one writer's complete set: {:?}",
             got.keys()
         );
-        assert_eq!(beside(&parent), [".out.isenet-lock", "out"], "round {round}");
+        assert_eq!(beside(&parent), ["out"], "round {round}");
     }
 }
 
@@ -120,11 +120,7 @@ fn a_kill_at_any_step_leaves_a_complete_set_and_the_next_run_cleans_up() {
         let rerun = compile(ENVS[1], &out, None);
         assert_eq!(rerun.status.code(), Some(0), "{step}: {}", String::from_utf8_lossy(&rerun.stderr));
         assert_eq!(&snapshot(&out), after, "{step}: the rerun's set");
-        assert_eq!(
-            beside(&parent),
-            [".out.isenet-lock", "out"],
-            "{step}: debris of the killed run is removed"
-        );
+        assert_eq!(beside(&parent), ["out"], "{step}: debris of the killed run is removed");
     }
 }
 
@@ -135,5 +131,5 @@ fn a_first_run_killed_before_the_swap_leaves_no_directory_and_no_debris_after_a_
     assert_eq!(compile(ENVS[0], &out, Some("writing")).status.code(), None);
     assert!(!out.exists(), "nothing is published before the swap");
     assert_eq!(compile(ENVS[0], &out, None).status.code(), Some(0));
-    assert_eq!(beside(&root), [".out.isenet-lock", "out"]);
+    assert_eq!(beside(&root), ["out"]);
 }

@@ -8,8 +8,8 @@
 //! - Other platforms: two renames (`out` -> `.out.isenet-old-PID`, temporary -> `out`); a kill
 //!   between them leaves the artifacts in the `old` directory, which the next run restores.
 //!
-//! Writers to one target are serialised by an advisory lock on `.NAME.isenet-lock` beside it (the
-//! one file a run leaves beside the output). Holding the lock, a run removes every temporary
+//! Writers to one target are serialised by an advisory lock on `.NAME.isenet-lock` beside it,
+//! deleted again when the run ends (Unix). Holding the lock, a run removes every temporary
 //! directory of that target: no live writer can own one, so they are leftovers of killed runs.
 //! The target must hold only isenet artifacts: a run never deletes a file it did not write.
 
@@ -106,32 +106,66 @@ fn foreign_files(dir: &Path, prefix: &str) -> std::io::Result<Vec<String>> {
     Ok(foreign)
 }
 
-/// The advisory lock serialising writers to one target; released when dropped (or the process dies).
-struct Lock(#[allow(dead_code)] fs::File);
+/// The advisory lock serialising writers to one target, on `.NAME.isenet-lock` beside it. On Unix
+/// the holder deletes the file before releasing it, so a run leaves nothing beside the output; a
+/// waiter that then wins the lock of the deleted file sees that the path no longer names its file
+/// and starts over (the usual lock-file protocol). Elsewhere the file stays.
+struct Lock {
+    file: fs::File,
+    path: PathBuf,
+}
 
 impl Lock {
     fn acquire(dir: &Path) -> Result<Lock, Diagnostic> {
         let path = dir.with_file_name(format!(".{}.isenet-lock", target_name(dir)));
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
+        loop {
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| {
+                    error(
+                        dir,
+                        format!("cannot open the lock file {}: {e}", path.display()),
+                        "check the permissions of the output's parent directory",
+                    )
+                })?;
+            file.lock().map_err(|e| {
                 error(
                     dir,
-                    format!("cannot open the lock file {}: {e}", path.display()),
-                    "check the permissions of the output's parent directory",
+                    format!("cannot lock {}: {e}", path.display()),
+                    "another process holds it; retry",
                 )
             })?;
-        file.lock().map_err(|e| {
-            error(
-                dir,
-                format!("cannot lock {}: {e}", path.display()),
-                "another process holds it; retry",
-            )
-        })?;
-        Ok(Lock(file))
+            if still_named(&file, &path) {
+                return Ok(Lock { file, path });
+            }
+        }
+    }
+}
+
+/// Whether `path` still names the locked `file` (a previous holder may have deleted it).
+#[cfg(unix)]
+fn still_named(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_named(_: &fs::File, _: &Path) -> bool {
+    true
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Deleted while still held, so no other run can be holding this file's lock.
+        #[cfg(unix)]
+        let _ = fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
 
