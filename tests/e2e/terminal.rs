@@ -9,6 +9,9 @@ use std::process::{Command, Stdio};
 
 const ESC: char = '\u{1b}';
 
+/// Colour settings of a run: command-line flags and environment variables.
+type Setting<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+
 /// Runs isenet with stdout and stderr piped (not terminals), the colour variables cleared and
 /// then `vars` set: (exit code, stdout, stderr).
 fn run(args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
@@ -53,16 +56,16 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
     let (_, broken) = artifacts(&dir);
     let b = broken.to_str().unwrap();
     // Findings (stdout) and diagnostics (stderr) of text output, piped.
-    let cases: [(&[&str], &[(&str, &str)], bool); 7] = [
-        (&["--color", "always"], &[], true),
-        (&["--color", "never"], &[("CLICOLOR_FORCE", "1")], false),
-        (&[], &[], false), // auto, and not a terminal
-        (&["--color", "auto"], &[("CLICOLOR_FORCE", "1")], true),
-        (&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")], false),
-        (&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")], true), // an empty NO_COLOR is unset
-        (&["--color", "always"], &[("NO_COLOR", "1")], true),      // the flag beats the variable
+    let cases: [(Setting, bool); 7] = [
+        ((&["--color", "always"], &[]), true),
+        ((&["--color", "never"], &[("CLICOLOR_FORCE", "1")]), false),
+        ((&[], &[]), false), // auto, and not a terminal
+        ((&["--color", "auto"], &[("CLICOLOR_FORCE", "1")]), true),
+        ((&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]), false),
+        ((&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]), true), // an empty NO_COLOR is unset
+        ((&["--color", "always"], &[("NO_COLOR", "1")]), true),      // the flag beats the variable
     ];
-    for (flags, vars, coloured) in cases {
+    for ((flags, vars), coloured) in cases {
         let mut verify: Vec<&str> = flags.to_vec();
         verify.extend(["verify", "--nsg", b]);
         let (code, out, _) = run(&verify, vars);
@@ -137,7 +140,7 @@ fn machine_formats_never_hold_an_escape_code_whatever_the_colour_settings() {
         vec!["requirements", "--format", "csv"],
         vec!["compile", "--only", "nsg", "--stdout"],
     ]);
-    let settings: [(&[&str], &[(&str, &str)]); 5] = [
+    let settings: [Setting; 5] = [
         (&["--color", "always"], &[]),
         (&["--color", "always"], &[("CLICOLOR_FORCE", "1")]),
         (&["--color", "never"], &[]),
