@@ -42,6 +42,25 @@ fn row<'a>(run: &'a Run, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// Each environment's `result` in a fleet's JSON document, in order.
+fn results(doc: &Value) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    doc["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (text(&e["environment"]), text(&e["result"])))
+        .collect()
+}
+
+/// Asserts the run's exit code, and that each of `names` has `cells` from the result column on.
+fn assert_rows(run: &Run, code: i32, names: &[&str], cells: &[&str]) {
+    assert_eq!(run.code, Some(code), "{}{}", run.stdout, run.stderr);
+    for name in names {
+        assert_eq!(row(run, name)[2..2 + cells.len()], *cells, "{name}: {}", run.stdout);
+    }
+}
+
 /// An environment file that breaks a rule: the catalogue's unknown top-level field (E0101).
 fn bad_env() -> PathBuf {
     workspace().join("tests/bad-inputs/007-unknown-top-level-field.json")
@@ -52,10 +71,7 @@ fn validate_of_several_environments_reports_each_and_exits_with_the_worst() {
     let dir = tempdir("multi-validate");
     let envs = good_fleet(&dir);
     let good = isenet(&["validate", "--env-dir", s(&envs)]);
-    assert_eq!(good.code, Some(0), "{}{}", good.stdout, good.stderr);
-    for name in ["alpha", "bravo", "charlie"] {
-        assert_eq!(row(&good, name)[2], "valid");
-    }
+    assert_rows(&good, 0, &["alpha", "bravo", "charlie"], &["valid"]);
     assert!(good.stdout.contains("3 environment(s): 3 valid, 0 invalid"), "{}", good.stdout);
 
     // Positional files and repeated --env are the same selection.
@@ -78,20 +94,15 @@ fn validate_of_several_environments_reports_each_and_exits_with_the_worst() {
     );
 
     let json = isenet(&["validate", "--env-dir", s(&envs), "--env", s(&bad), "--format", "json"]).json();
-    let results: Vec<(&str, &str)> = json["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["environment"].as_str().unwrap(), e["result"].as_str().unwrap()))
-        .collect();
+    let named = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
     assert_eq!(
-        results,
-        [
+        results(&json),
+        named(&[
             ("007-unknown-top-level-field", "invalid"),
             ("alpha", "valid"),
             ("bravo", "valid"),
             ("charlie", "valid")
-        ],
+        ]),
         "named files first, then the folder's, sorted"
     );
     assert_eq!(json["environments"][0]["diagnostics"][0]["file"], s(&bad));
@@ -165,10 +176,7 @@ fn verify_of_several_environments_proves_each_against_its_compiled_or_deployed_a
     let envs = good_fleet(&dir);
     // Without files: each against what compile writes for it, rendered and read back.
     let compiled = isenet(&["verify", "--env-dir", s(&envs)]);
-    assert_eq!(compiled.code, Some(0), "{}{}", compiled.stdout, compiled.stderr);
-    for name in ["alpha", "bravo", "charlie"] {
-        assert_eq!(row(&compiled, name)[2..4], ["ok", "0"], "{name}");
-    }
+    assert_rows(&compiled, 0, &["alpha", "bravo", "charlie"], &["ok", "0"]);
     // bravo is in firewall mode: its routes and firewall rules are proved too.
     assert!(
         compiled
@@ -221,12 +229,12 @@ fn verify_machine_formats_cover_every_environment_in_one_document() {
     let sarif = run("sarif").json();
     assert_eq!(super::formats::sarif_errors(&sarif), Vec::<String>::new());
     assert_eq!(sarif["runs"].as_array().unwrap().len(), 1);
-    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let found = sarif["runs"][0]["results"].as_array().unwrap();
     let find = |code: &str, env: &str| {
-        results
+        found
             .iter()
             .find(|r| r["ruleId"] == code && r["message"]["text"].as_str().unwrap().starts_with(&format!("{env}: ")))
-            .unwrap_or_else(|| panic!("no {code} result of {env}: {results:#?}"))
+            .unwrap_or_else(|| panic!("no {code} result of {env}: {found:#?}"))
     };
     let uncovered = &find("F0101", "alpha")["locations"][0]["physicalLocation"];
     assert_eq!(
@@ -240,7 +248,7 @@ fn verify_machine_formats_cover_every_environment_in_one_document() {
     );
     assert_eq!(opening["region"]["startLine"], line);
     assert!(
-        !results
+        !found
             .iter()
             .any(|r| r["message"]["text"].as_str().unwrap().starts_with("charlie: ") && r["level"] == "error"),
         "charlie has no failing finding"
@@ -275,13 +283,8 @@ fn verify_machine_formats_cover_every_environment_in_one_document() {
 
     // JSON: one document, each environment's verification.
     let doc = run("json").json();
-    let results: Vec<(&str, &str)> = doc["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["environment"].as_str().unwrap(), e["result"].as_str().unwrap()))
-        .collect();
-    assert_eq!(results, [("alpha", "findings"), ("bravo", "findings"), ("charlie", "ok")]);
+    let words: Vec<String> = results(&doc).into_iter().map(|(e, r)| format!("{e} {r}")).collect();
+    assert_eq!(words, ["alpha findings", "bravo findings", "charlie ok"]);
     assert_eq!(doc["environments"][2]["verification"]["ok"], true);
     assert_eq!((doc["ok"].as_u64(), doc["findings"].as_u64()), (Some(1), Some(2)));
 }
@@ -328,10 +331,7 @@ fn tags_diff_of_several_environments_reads_the_tag_files_once_and_reports_each()
     let n = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
     // The same file twice: nothing changes anywhere.
     let same = isenet(&["tags", "diff", s(&n), s(&n), "--env-dir", s(&envs)]);
-    assert_eq!(same.code, Some(0), "{}", same.stderr);
-    for name in ["alpha", "bravo", "charlie"] {
-        assert_eq!(row(&same, name)[2..5], ["unchanged", "0", "0"], "{name}");
-    }
+    assert_rows(&same, 0, &["alpha", "bravo", "charlie"], &["unchanged", "0", "0"]);
     // Expanded tags write prefixes: a year of tag changes changes the NSGs (exit 1).
     let (alpha, charlie) = (envs.join("alpha.json"), envs.join("charlie.json"));
     let changed = isenet(&[
@@ -345,10 +345,7 @@ fn tags_diff_of_several_environments_reads_the_tag_files_once_and_reports_each()
         s(&charlie),
         "--expand-tags",
     ]);
-    assert_eq!(changed.code, Some(1), "{}", changed.stderr);
-    for name in ["alpha", "charlie"] {
-        assert_eq!(row(&changed, name)[2], "changed", "{name}");
-    }
+    assert_rows(&changed, 1, &["alpha", "charlie"], &["changed"]);
     assert_eq!(
         changed.stdout.matches("service tags Public: change").count(),
         1,
@@ -381,13 +378,8 @@ fn tags_diff_of_several_environments_reads_the_tag_files_once_and_reports_each()
     ]);
     assert_eq!(run.code, Some(2));
     let doc = run.json();
-    let results: Vec<&str> = doc["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["result"].as_str().unwrap())
-        .collect();
-    assert_eq!(results, ["invalid", "effective", "effective", "effective"], "{doc}");
+    let words: Vec<String> = results(&doc).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(words, ["invalid", "effective", "effective", "effective"], "{doc}");
     assert_eq!(doc["environments"][0]["diagnostics"][0]["file"], s(&bad));
     assert_eq!(doc["summary"]["cloud"], "Public");
 }

@@ -48,6 +48,29 @@ fn artifacts(dir: &Path) -> (PathBuf, PathBuf) {
     (out, broken)
 }
 
+/// The inputs of the runs below, as arguments: the example's compiled output folder, its broken
+/// NSG, and two environments of different names (contoso-ise, fabrikam-ise).
+struct Fixture {
+    out: String,
+    broken: String,
+    e1: String,
+    e2: String,
+}
+
+impl Fixture {
+    fn new(dir: &Path) -> Fixture {
+        let (out, broken) = artifacts(dir);
+        let arg = |p: PathBuf| p.to_str().unwrap().to_string();
+        let envs = workspace().join("tests/envs");
+        Fixture {
+            out: arg(out),
+            broken: arg(broken),
+            e1: arg(envs.join("public-internal.json")),
+            e2: arg(envs.join("public-external-callers.json")),
+        }
+    }
+}
+
 const BAD_ENV: &str = "tests/bad-inputs/007-unknown-top-level-field.json";
 
 #[test]
@@ -113,11 +136,8 @@ fn strip(s: &str) -> String {
 #[test]
 fn machine_formats_never_hold_an_escape_code_whatever_the_colour_settings() {
     let dir = tempdir("machine");
-    let (out, broken) = artifacts(&dir);
-    let (b, o) = (broken.to_str().unwrap(), out.to_str().unwrap());
-    let envs = workspace().join("tests/envs");
-    let (e1, e2) = (envs.join("public-internal.json"), envs.join("public-external-callers.json"));
-    let (e1, e2) = (e1.to_str().unwrap(), e2.to_str().unwrap());
+    let f = Fixture::new(&dir);
+    let (b, o, e1, e2) = (f.broken.as_str(), f.out.as_str(), f.e1.as_str(), f.e2.as_str());
     let tags_old = "tests/fixtures/ServiceTags_Public_20240506.json";
     let tags_new = "data/servicetags/ServiceTags_Public_20251028.json";
     let mut commands: Vec<Vec<&str>> = Vec::new();
@@ -164,20 +184,17 @@ fn machine_formats_never_hold_an_escape_code_whatever_the_colour_settings() {
 #[test]
 fn quiet_prints_nothing_on_success_and_only_findings_on_failure() {
     let dir = tempdir("quiet");
-    let (out, broken) = artifacts(&dir);
-    let (b, o) = (broken.to_str().unwrap(), out.to_str().unwrap());
-    let envs = workspace().join("tests/envs");
-    let (e1, e2) = (envs.join("public-internal.json"), envs.join("public-external-callers.json"));
-    let (e1, e2) = (e1.to_str().unwrap(), e2.to_str().unwrap());
+    let f = Fixture::new(&dir);
+    let (b, o, e1, e2) = (f.broken.as_str(), f.out.as_str(), f.e1.as_str(), f.e2.as_str());
     let same = "data/servicetags/ServiceTags_Public_20251028.json";
     let old = "tests/fixtures/ServiceTags_Public_20240506.json";
     let fresh = dir.join("fresh");
-    let f = fresh.to_str().unwrap();
+    let fr = fresh.to_str().unwrap();
     // Success: nothing at all on either stream, and the work is done.
     for args in [
         vec!["validate"],
         vec!["validate", e1, e2],
-        vec!["compile", "--out-dir", f],
+        vec!["compile", "--out-dir", fr],
         vec!["compile", "--check", "--out-dir", o],
         vec!["verify", "--nsg", &format!("{o}/nsg.json")],
         vec!["verify", e1, e2],
@@ -225,7 +242,7 @@ fn quiet_prints_nothing_on_success_and_only_findings_on_failure() {
     assert!(stdout.contains("fabrikam-ise: nsg.json rule "), "{stdout}");
 
     // compile --check: the stale files only.
-    std::fs::write(out.join("nsg.json"), "{}").unwrap();
+    std::fs::write(Path::new(o).join("nsg.json"), "{}").unwrap();
     let (code, stdout, stderr) = run(&["-q", "compile", "--check", "--out-dir", o], &[]);
     assert_eq!((code, stderr.as_str()), (1, ""));
     assert_eq!(stdout, format!("stale: {o}/nsg.json\n"));

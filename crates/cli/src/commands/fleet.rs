@@ -120,6 +120,38 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
     members
 }
 
+/// One environment's result in a fleet run of `verify` or `tags diff`.
+pub struct Outcome<T> {
+    pub environment: String,
+    pub file: String,
+    /// What the command made of it, or the diagnostics that stopped it (the environment's own, or
+    /// of its artifacts or limits).
+    pub result: Result<T, Vec<Diagnostic>>,
+}
+
+/// Loads every file and runs `job` on each environment that loads, on all cores; results in file
+/// order.
+pub fn each<T: Send>(
+    files: &[PathBuf],
+    deny_warnings: bool,
+    job: impl Fn(&Member, &Environment) -> Result<T, Vec<Diagnostic>> + Sync,
+) -> Vec<Outcome<T>> {
+    let members = load_each(files, deny_warnings);
+    let results = parallel(&members, |m| {
+        let (env, _) = m.loaded.as_ref().map_err(Clone::clone)?;
+        job(m, env)
+    });
+    members
+        .iter()
+        .zip(results)
+        .map(|(m, result)| Outcome {
+            environment: m.name(),
+            file: m.file_name(),
+            result,
+        })
+        .collect()
+}
+
 /// Loads every environment; `Err` with every problem of every file, including two files that
 /// share a name.
 pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, Environment)>, Vec<Diagnostic>> {
@@ -141,6 +173,15 @@ pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, 
 /// The worst exit of a fleet: bad input beats findings beats ok.
 pub fn worst(exits: impl IntoIterator<Item = Exit>) -> Exit {
     exits.into_iter().max_by_key(|e| *e as u8).unwrap_or(Exit::Ok)
+}
+
+/// The summary table of a `validate`, `verify` or `tags diff` fleet: environment, file, result
+/// (coloured) and two counts named by `counts`; one row per (environment, file, result, counts).
+pub fn summary_table(counts: [&str; 2], rows: impl Iterator<Item = (String, String, &'static str, [usize; 2])>) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .map(|(env, file, result, [a, b])| vec![env, file, result.to_string(), a.to_string(), b.to_string()])
+        .collect();
+    render_table(&["environment", "file", "result", counts[0], counts[1]], &cells, 2)
 }
 
 /// A summary table on stdout: columns aligned, the `result` column (index `result`) coloured by

@@ -11,11 +11,7 @@ use rules_compiler::diff::tags::Impact;
 use serde_json::json;
 use std::path::PathBuf;
 
-struct Outcome {
-    environment: String,
-    file: String,
-    result: Result<Impact, Vec<Diagnostic>>,
-}
+type Outcome = fleet::Outcome<Impact>;
 
 impl Outcome {
     fn exit(&self, a: &DiffArgs) -> Exit {
@@ -42,20 +38,9 @@ pub fn diff(cli: &Cli, a: &DiffArgs, files: &[PathBuf]) -> Exit {
         Ok(x) => x,
         Err(diags) => return output::bad_input(cli.error_format, &diags),
     };
-    let members = fleet::load_each(files, cli.deny_warnings);
-    let results = fleet::parallel(&members, |m| {
-        let (env, _) = m.loaded.as_ref().map_err(Clone::clone)?;
+    let outcomes = fleet::each(files, cli.deny_warnings, |m, env| {
         tags::impact_of(a, env, &m.file, (&old, &new), &d)
     });
-    let outcomes: Vec<Outcome> = members
-        .iter()
-        .zip(results)
-        .map(|(m, result)| Outcome {
-            environment: m.name(),
-            file: m.file_name(),
-            result,
-        })
-        .collect();
     let exit = fleet::worst(outcomes.iter().map(|o| o.exit(a)));
     match a.format {
         ErrorFormat::Json => {
@@ -103,24 +88,13 @@ fn text(a: &DiffArgs, outcomes: &[Outcome], d: &rules_compiler::diff::tags::TagD
         return out;
     }
     out += &tags::diff_text(d, a.all);
-    let rows: Vec<Vec<String>> = outcomes
-        .iter()
-        .map(|o| {
-            let (artifacts, effective) = o.result.as_ref().map_or((0, 0), |i| (i.artifacts.len(), i.effective.len()));
-            vec![
-                o.environment.clone(),
-                o.file.clone(),
-                o.word().to_string(),
-                artifacts.to_string(),
-                effective.to_string(),
-            ]
-        })
-        .collect();
     out += "\n";
-    out += &fleet::render_table(
-        &["environment", "file", "result", "artifact changes", "effective changes"],
-        &rows,
-        2,
+    out += &fleet::summary_table(
+        ["artifact changes", "effective changes"],
+        outcomes.iter().map(|o| {
+            let counts = o.result.as_ref().map_or([0, 0], |i| [i.artifacts.len(), i.effective.len()]);
+            (o.environment.clone(), o.file.clone(), o.word(), counts)
+        }),
     );
     let count = |w: &str| outcomes.iter().filter(|o| o.word() == w).count();
     out += &format!(

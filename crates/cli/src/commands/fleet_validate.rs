@@ -71,21 +71,14 @@ pub fn run(cli: &Cli, files: &[PathBuf], format: ErrorFormat, service_tags: Opti
             let all: Vec<Diagnostic> = outcomes.iter().flat_map(|o| o.diagnostics.iter().cloned()).collect();
             output::diagnostics(ErrorFormat::Text, &all);
             if !output::quiet() {
-                let rows: Vec<Vec<String>> = outcomes
-                    .iter()
-                    .map(|o| {
-                        vec![
-                            o.environment.clone(),
-                            o.file.clone(),
-                            o.result.to_string(),
-                            o.errors.to_string(),
-                            o.warnings.to_string(),
-                        ]
-                    })
-                    .collect();
                 print!(
                     "{}",
-                    fleet::render_table(&["environment", "file", "result", "errors", "warnings"], &rows, 2)
+                    fleet::summary_table(
+                        ["errors", "warnings"],
+                        outcomes
+                            .iter()
+                            .map(|o| (o.environment.clone(), o.file.clone(), o.result, [o.errors, o.warnings])),
+                    )
                 );
                 let invalid = outcomes.iter().filter(|o| refused(o)).count();
                 let tags = service_tags.map_or_else(String::new, |p| format!(" (service tags {})", input::display_name(p)));

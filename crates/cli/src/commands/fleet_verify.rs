@@ -86,11 +86,11 @@ fn artifact_texts(
 /// Proves one environment, or the diagnostics that stop it.
 fn verify_one(
     m: &Member,
+    env: &ise_model::Environment,
     tag_file: Option<&(ServiceTags, String)>,
     args: &Args,
     source: &Source,
 ) -> Result<(Verification, Vec<String>), Vec<Diagnostic>> {
-    let (env, _) = m.loaded.as_ref().map_err(Clone::clone)?;
     let tags = fleet::tags_for(tag_file, env).map_err(|d| vec![d])?;
     let plan = input::plan(env, tags, None, Some(&m.file), args.service_tags)?;
     let texts = artifact_texts(&plan, tags, source, &env.name)?;
@@ -127,11 +127,8 @@ fn read_text<T>(
     Ok((file, text, content))
 }
 
-struct Outcome {
-    environment: String,
-    file: String,
-    result: Result<(Verification, Vec<String>), Vec<Diagnostic>>,
-}
+/// The verification, its text report and its `--quiet` lines.
+type Outcome = fleet::Outcome<(Verification, Vec<String>)>;
 
 impl Outcome {
     fn exit(&self) -> Exit {
@@ -151,11 +148,11 @@ impl Outcome {
     }
 
     /// The findings that fail the proofs, and the notes.
-    fn counts(&self) -> (usize, usize) {
-        let Ok((v, _)) = &self.result else { return (0, 0) };
+    fn counts(&self) -> [usize; 2] {
+        let Ok((v, _)) = &self.result else { return [0, 0] };
         let all = v.proofs.iter().flat_map(|p| &p.findings);
         let failing = all.clone().filter(|f| f.fails()).count();
-        (failing, all.count() - failing)
+        [failing, all.count() - failing]
     }
 }
 
@@ -192,17 +189,9 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
         Err(d) => return fail(d),
     };
     let source = args.artifacts_dir.map_or(Source::Compiled, Source::Dir);
-    let members = fleet::load_each(files, cli.deny_warnings);
-    let results = fleet::parallel(&members, |m| verify_one(m, tag_file.as_ref(), args, &source));
-    let outcomes: Vec<Outcome> = members
-        .iter()
-        .zip(results)
-        .map(|(m, result)| Outcome {
-            environment: m.name(),
-            file: m.file_name(),
-            result,
-        })
-        .collect();
+    let outcomes = fleet::each(files, cli.deny_warnings, |m, env| {
+        verify_one(m, env, tag_file.as_ref(), args, &source)
+    });
     let exit = fleet::worst(outcomes.iter().map(Outcome::exit));
     // Diagnostics of refused environments go to stderr as text, except in the JSON report, which
     // holds them; stdout stays one document.
@@ -216,13 +205,7 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
         VerifyFormat::Text => print!("{}", text(&outcomes)),
         VerifyFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&outcomes)).expect("serialisable")),
         format => {
-            let proofs = Proofs::fleet(
-                members
-                    .iter()
-                    .zip(&outcomes)
-                    .map(|(m, o)| (o.environment.clone(), machine_proofs(m, o)))
-                    .collect(),
-            );
+            let proofs = Proofs::fleet(outcomes.iter().map(|o| (o.environment.clone(), machine_proofs(o))).collect());
             match format {
                 VerifyFormat::Sarif => print!("{}", report::sarif::render(&proofs, &std::env::current_dir().unwrap_or_default())),
                 VerifyFormat::Junit => print!("{}", report::junit::render(&proofs)),
@@ -235,9 +218,9 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
 }
 
 /// One environment's findings and checks; a refused one is a failed "environment loads" check.
-fn machine_proofs(m: &Member, o: &Outcome) -> Proofs {
+fn machine_proofs(o: &Outcome) -> Proofs {
     match &o.result {
-        Ok((v, _)) => adapter::proofs(v, Some(&m.file_name())),
+        Ok((v, _)) => adapter::proofs(v, Some(&o.file)),
         Err(diags) => Proofs {
             findings: Vec::new(),
             checks: vec![report::Check {
@@ -266,21 +249,13 @@ fn text(outcomes: &[Outcome]) -> String {
     if output::quiet() {
         return out;
     }
-    let rows: Vec<Vec<String>> = outcomes
-        .iter()
-        .map(|o| {
-            let (failing, notes) = o.counts();
-            vec![
-                o.environment.clone(),
-                o.file.clone(),
-                o.word().to_string(),
-                failing.to_string(),
-                notes.to_string(),
-            ]
-        })
-        .collect();
     out += "\n";
-    out += &fleet::render_table(&["environment", "file", "result", "findings", "notes"], &rows, 2);
+    out += &fleet::summary_table(
+        ["findings", "notes"],
+        outcomes
+            .iter()
+            .map(|o| (o.environment.clone(), o.file.clone(), o.word(), o.counts())),
+    );
     let count = |e: Exit| outcomes.iter().filter(|o| o.exit() == e).count();
     out += &format!(
         "{} environment(s): {} ok, {} with findings, {} bad input\n",
