@@ -383,3 +383,52 @@ fn tags_diff_of_several_environments_reads_the_tag_files_once_and_reports_each()
     assert_eq!(doc["environments"][0]["diagnostics"][0]["file"], s(&bad));
     assert_eq!(doc["summary"]["cloud"], "Public");
 }
+
+#[test]
+fn an_environment_that_does_not_load_is_in_every_machine_format_too() {
+    let dir = tempdir("multi-refused");
+    let envs = good_fleet(&dir);
+    let bad = bad_env();
+    let run = |format: &str| {
+        let r = isenet(&["verify", "--env-dir", s(&envs), "--env", s(&bad), "--format", format]);
+        assert_eq!(r.code, Some(2), "{format}: bad input beats the rest");
+        assert!(r.stderr.contains("error[E0101]"), "{format}: and is on stderr: {}", r.stderr);
+        r
+    };
+    // SARIF: the run's invocation did not succeed, with a notification at the file.
+    let sarif = run("sarif").json();
+    assert_eq!(super::formats::sarif_errors(&sarif), Vec::<String>::new());
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let n = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(
+        (n["descriptor"]["id"].as_str(), n["level"].as_str()),
+        (Some("E0101"), Some("error"))
+    );
+    assert_eq!(
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "tests/bad-inputs/007-unknown-top-level-field.json",
+        "relative to the working directory"
+    );
+    // Annotations name the file and the code; Azure Pipelines fails the task.
+    let github = run("github").stdout;
+    assert!(
+        github.contains(&format!("::error file={},line=", s(&bad))) && github.contains("title=E0101::"),
+        "{github}"
+    );
+    let ado = run("azure-devops").stdout;
+    assert!(
+        ado.contains(&format!("sourcepath={};", s(&bad))) && ado.contains("code=E0101]"),
+        "{ado}"
+    );
+    assert!(
+        ado.ends_with("##vso[task.complete result=Failed;]isenet verify: findings\n"),
+        "{ado}"
+    );
+    // JUnit: one failing case in the environment's suite.
+    let junit = run("junit").stdout;
+    assert!(
+        junit.contains("<testsuite name=\"007-unknown-top-level-field\" tests=\"1\""),
+        "{junit}"
+    );
+    assert!(junit.contains("error[E0101]"), "{junit}");
+}

@@ -223,6 +223,7 @@ fn machine_proofs(o: &Outcome) -> Proofs {
         Ok((v, _)) => adapter::proofs(v, Some(&o.file)),
         Err(diags) => Proofs {
             findings: Vec::new(),
+            refused: diags.clone(),
             checks: vec![report::Check {
                 environment: None,
                 artifact: "environment",

@@ -42,6 +42,20 @@ pub struct Check {
 pub struct Proofs {
     pub findings: Vec<Finding>,
     pub checks: Vec<Check>,
+    /// The diagnostics of a fleet's environments that could not be proved (their file or
+    /// artifacts do not load): SARIF's tool execution notifications, annotations.
+    pub refused: Vec<ise_model::diag::Diagnostic>,
+}
+
+impl Location {
+    /// Where a diagnostic points.
+    pub fn of(d: &ise_model::diag::Diagnostic) -> Location {
+        Location {
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+        }
+    }
 }
 
 impl Proofs {
@@ -58,6 +72,7 @@ impl Proofs {
                 environment: Some(name.clone()),
                 ..c
             }));
+            all.refused.extend(p.refused);
         }
         all
     }
