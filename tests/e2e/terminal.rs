@@ -190,11 +190,13 @@ fn quiet_prints_nothing_on_success_and_only_findings_on_failure() {
     let old = "tests/fixtures/ServiceTags_Public_20240506.json";
     let fresh = dir.join("fresh");
     let fr = fresh.to_str().unwrap();
+    let fleet_out = format!("{fr}-fleet");
     // Success: nothing at all on either stream, and the work is done.
     for args in [
         vec!["validate"],
         vec!["validate", e1, e2],
         vec!["compile", "--out-dir", fr],
+        vec!["compile", e1, e2, "--out-dir", &fleet_out],
         vec!["compile", "--check", "--out-dir", o],
         vec!["verify", "--nsg", &format!("{o}/nsg.json")],
         vec!["verify", e1, e2],
@@ -206,6 +208,7 @@ fn quiet_prints_nothing_on_success_and_only_findings_on_failure() {
         assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""), "{all:?}");
     }
     assert!(fresh.join("nsg.json").is_file(), "compile --quiet still writes");
+    assert!(Path::new(&fleet_out).join("fabrikam-ise/nsg.json").is_file(), "a fleet too");
 
     // Failure: the findings, one per line, and nothing else; the exit code is unchanged.
     let (code, stdout, stderr) = run(&["-q", "verify", "--nsg", b], &[]);

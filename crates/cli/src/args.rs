@@ -147,7 +147,7 @@ pub enum Command {
         /// Verify every `*.json` environment of this folder.
         #[arg(long)]
         env_dir: Option<PathBuf>,
-        /// Several environments: the artifacts of each are DIR/<name>/nsg.json, route-table.json
+        /// The artifacts of each environment are DIR/<name>/nsg.json, route-table.json
         /// and firewall-policy.json (those present), as `compile --out-dir DIR` writes a fleet.
         #[arg(long, value_name = "DIR", conflicts_with_all = ["nsg", "routes", "firewall"])]
         artifacts_dir: Option<PathBuf>,
