@@ -145,6 +145,8 @@ pub fn isenet(args: &[&str]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_isenet"))
         .args(args)
         .current_dir(workspace())
+        // Text is compared as written: no colour forced by the caller's environment.
+        .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -46,11 +46,8 @@ fn sarif_uri(path: &str) -> String {
         .map_or(format!("file://{path}"), |p| p.to_string_lossy().into_owned())
 }
 
-#[test]
-fn sarif_is_valid_and_locates_each_finding() {
-    let dir = tempdir("sarif");
-    let (nsg, line, column) = broken_nsg(&dir);
-    let doc = verify(&nsg, "sarif").json();
+/// The errors of a SARIF document against the SARIF 2.1.0 schema (none when valid).
+pub(super) fn sarif_errors(doc: &Value) -> Vec<String> {
     let text = std::fs::read_to_string(workspace().join("tests/fixtures/sarif-schema-2.1.0.json")).unwrap();
     // The published schema's `language` pattern (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`) has a
     // stray `]` that fails the draft-7 meta-schema's `regex` check; it is read as the intended
@@ -59,10 +56,18 @@ fn sarif_is_valid_and_locates_each_finding() {
     assert!(text.contains(broken), "the schema copy changed: revisit this patch");
     let schema: Value = serde_json::from_str(&text.replace(broken, r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#)).unwrap();
     let validator = jsonschema::draft7::new(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
+    validator
+        .iter_errors(doc)
         .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn sarif_is_valid_and_locates_each_finding() {
+    let dir = tempdir("sarif");
+    let (nsg, line, column) = broken_nsg(&dir);
+    let doc = verify(&nsg, "sarif").json();
+    let errors = sarif_errors(&doc);
     assert!(errors.is_empty(), "SARIF schema errors: {errors:?}");
     assert_eq!(doc["version"], "2.1.0");
     let run = &doc["runs"][0];

@@ -11,6 +11,7 @@ mod fleet;
 mod formats;
 mod golden;
 mod hostile;
+mod multienv;
 mod outdir;
 mod pipeline;
 mod readme;
@@ -18,6 +19,7 @@ mod review;
 mod schema;
 mod tags;
 mod tags_env;
+mod terminal;
 mod verify;
 
 #[test]

@@ -12,8 +12,24 @@ pub struct Cli {
     /// Treat warnings as errors (exit 2).
     #[arg(long, global = true)]
     pub deny_warnings: bool,
+    /// Colour of text output: `auto` (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces
+    /// it), `always` or `never`. Machine formats (json, sarif, junit, github, azure-devops) never
+    /// carry colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Print only findings and diagnostics: no summaries, tables or "wrote" lines. Exit codes are
+    /// unchanged.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -24,14 +40,21 @@ pub enum ErrorFormat {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Check an environment file and report every problem (exit 0 valid, 2 invalid).
+    /// Check an environment file, or several, and report every problem (exit 0 valid, 2 invalid).
     #[command(
-        after_help = "Examples:\n  isenet validate --env env.json\n  isenet validate --env env.json --service-tags ServiceTags_Public.json\n  isenet example | isenet validate --env -"
+        after_help = "Examples:\n  isenet validate --env env.json\n  isenet validate --env env.json --service-tags ServiceTags_Public.json\n  isenet example | isenet validate --env -\n  isenet validate envs/*.json                 # several: a summary table, exit 2 if any is invalid\n  isenet validate --env-dir envs --format json"
     )]
     Validate {
-        /// Environment file (JSON); the embedded example when absent.
+        /// Environment files to check together (a summary table, one exit code).
+        #[arg(value_name = "ENV")]
+        envs: Vec<PathBuf>,
+        /// Environment file (JSON, `-` for stdin); the embedded example when absent. Repeat it for
+        /// several environments.
         #[arg(long)]
-        env: Option<PathBuf>,
+        env: Vec<PathBuf>,
+        /// Check every `*.json` environment of this folder.
+        #[arg(long)]
+        env_dir: Option<PathBuf>,
         /// Report format.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
         format: ErrorFormat,
@@ -110,14 +133,27 @@ pub enum Command {
     /// Prove an NSG, a route table and/or Azure Firewall rules against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
     #[command(
-        after_help = "Examples:\n  isenet verify --env env.json --nsg out/nsg.json\n  az network nsg show -g RG -n NSG -o json | isenet verify --env env.json --nsg -\n  isenet verify --env env.json --routes route-table.json --firewall firewall-policy.json"
+        after_help = "Examples:\n  isenet verify --env env.json --nsg out/nsg.json\n  az network nsg show -g RG -n NSG -o json | isenet verify --env env.json --nsg -\n  isenet verify --env env.json --routes route-table.json --firewall firewall-policy.json\n  isenet verify envs/*.json                          # several, each against its compiled artifacts\n  isenet verify --env-dir envs --artifacts-dir deployed --format sarif   # deployed/<name>/nsg.json ..."
     )]
     Verify {
-        /// Environment file (JSON); the embedded example when absent.
+        /// Environment files to verify together, each against its compiled artifacts or, with
+        /// --artifacts-dir, the files in DIR/<name>/.
+        #[arg(value_name = "ENV")]
+        envs: Vec<PathBuf>,
+        /// Environment file (JSON); the embedded example when absent. Repeat it for several
+        /// environments.
         #[arg(long)]
-        env: Option<PathBuf>,
-        /// The NSG: isenet's nsg.json or `az network nsg show -o json` output.
-        #[arg(long, required_unless_present_any = ["routes", "firewall"])]
+        env: Vec<PathBuf>,
+        /// Verify every `*.json` environment of this folder.
+        #[arg(long)]
+        env_dir: Option<PathBuf>,
+        /// The artifacts of each environment are DIR/<name>/nsg.json, route-table.json
+        /// and firewall-policy.json (those present), as `compile --out-dir DIR` writes a fleet.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["nsg", "routes", "firewall"])]
+        artifacts_dir: Option<PathBuf>,
+        /// The NSG: isenet's nsg.json or `az network nsg show -o json` output. With --env and none of
+        /// --nsg, --routes, --firewall, the environment's compiled artifacts are verified.
+        #[arg(long, required_unless_present_any = ["routes", "firewall", "env", "envs", "env_dir", "artifacts_dir"])]
         nsg: Option<PathBuf>,
         /// The route table on the ISE subnets (route-table.json or `az network route-table show -o
         /// json`): proved with longest-prefix match, and its prefixes join the VirtualNetwork tag
@@ -176,7 +212,7 @@ pub enum Command {
     /// Service tags: show a tag's prefixes, or diff two weekly tag files (and their effect on an
     /// environment).
     #[command(
-        after_help = "Examples:\n  isenet tags show Storage --location westus2\n  isenet tags diff old.json new.json --env env.json"
+        after_help = "Examples:\n  isenet tags show Storage --location westus2\n  isenet tags diff old.json new.json --env env.json\n  isenet tags diff old.json new.json --env-dir envs   # several environments: a summary table"
     )]
     Tags {
         #[command(subcommand)]
@@ -225,26 +261,31 @@ pub enum TagsCommand {
     /// what the new file changes for the environment: the items of every artifact `compile` writes
     /// that differ (exit 1), and the unchanged rules whose tags' addresses changed (effective
     /// changes: exit 0 unless --fail-on effective). Without --env always 0; 2 on bad input.
+    #[command(group(clap::ArgGroup::new("environments").args(["env", "env_dir"]).multiple(true)))]
     Diff {
         /// The older service-tag file.
         old: PathBuf,
         /// The newer service-tag file.
         new: PathBuf,
         /// Environment file (JSON) whose rules and routes to compare; no impact report without it.
+        /// Repeat it for several environments (a summary table, one exit code).
         #[arg(long)]
-        env: Option<PathBuf>,
+        env: Vec<PathBuf>,
+        /// Compare every `*.json` environment of this folder.
+        #[arg(long)]
+        env_dir: Option<PathBuf>,
         /// Compare the plans as `compile --expand-tags` writes them (IPv6 changes then count too).
-        #[arg(long, requires = "env")]
+        #[arg(long, requires = "environments")]
         expand_tags: bool,
         /// Port-table version of the compared plans (default the latest).
-        #[arg(long, requires = "env")]
+        #[arg(long, requires = "environments")]
         table_version: Option<String>,
         /// With --env: also list every tag and prefix of the whole-cloud diff (otherwise summarised).
         #[arg(long)]
         all: bool,
         /// With --env: what exits 1. `artifacts` (default): an artifact changes; `effective`: also
         /// when only the addresses behind a named tag change.
-        #[arg(long, value_enum, default_value_t = FailOn::Artifacts, requires = "env")]
+        #[arg(long, value_enum, default_value_t = FailOn::Artifacts, requires = "environments")]
         fail_on: FailOn,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]

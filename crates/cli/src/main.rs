@@ -20,6 +20,7 @@ mod output;
 #[cfg(test)]
 mod pipelines_doc;
 mod report;
+mod style;
 mod usage;
 mod version;
 
@@ -36,10 +37,13 @@ pub enum Exit {
 
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Before parsing, so that help and usage errors follow --color too.
+    style::init(usage::requested_color(&argv));
     let cli = match args::Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
+    output::set_quiet(cli.quiet);
     let exit = commands::run(&cli);
     output::flush();
     ExitCode::from(exit as u8)
@@ -64,7 +68,8 @@ fn usage_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> Exit {
                 // clap's own text keeps its usage line and suggestions; the code leads it.
                 let text = e.render().to_string();
                 let code = usage::code(e.kind());
-                eprint!("error[{code}]: {}", text.strip_prefix("error: ").unwrap_or(&text));
+                let head = style::diagnostic(style::Stream::Stderr, &format!("error[{code}]:"));
+                eprint!("{head} {}", text.strip_prefix("error: ").unwrap_or(&text));
                 Exit::BadInput
             } else {
                 output::bad_input(format, &[usage::diagnostic(e)])

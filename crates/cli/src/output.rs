@@ -1,9 +1,23 @@
 //! Printing diagnostics and results.
 
 use crate::args::ErrorFormat;
+use crate::style::{self, Stream};
 use ise_model::diag::Diagnostic;
 use serde_json::json;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--quiet`: only findings and diagnostics are printed. Process-wide, like the colour choice.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether summaries, tables and "wrote" lines are left out (`--quiet`).
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 /// Writes to stdout; a closed pipe ends the process quietly (exit 0: the reader has what it wanted),
 /// any other write error is reported and exits 2. Used by the crate's `print!`/`println!`.
@@ -42,7 +56,7 @@ pub fn diagnostics(format: ErrorFormat, diags: &[Diagnostic]) {
                 let n = shown.entry(d.code).or_default();
                 *n += 1;
                 if *n <= TEXT_PER_CODE {
-                    eprintln!("{d}");
+                    eprintln!("{}", style::diagnostic(Stream::Stderr, &d.to_string()));
                 }
             }
             for (code, n) in shown.iter().filter(|(_, n)| **n > TEXT_PER_CODE) {
@@ -50,7 +64,7 @@ pub fn diagnostics(format: ErrorFormat, diags: &[Diagnostic]) {
             }
             let errors = diags.iter().filter(|d| d.is_error()).count();
             let warnings = diags.len() - errors;
-            if !diags.is_empty() {
+            if !diags.is_empty() && !quiet() {
                 eprintln!("{errors} error(s), {warnings} warning(s)");
             }
         }

@@ -1,7 +1,7 @@
 //! Command-line errors as coded diagnostics: clap's error kind picks the code, and the run's
 //! `--error-format` (read from the raw arguments, since parsing failed) picks text or JSON.
 
-use crate::args::ErrorFormat;
+use crate::args::{ColorArg, ErrorFormat};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use ise_model::codes::{E_USAGE_MISSING, E_USAGE_OTHER, E_USAGE_UNKNOWN, E_USAGE_VALUE};
 use ise_model::diag::Diagnostic;
@@ -20,17 +20,32 @@ pub fn code(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// `--error-format json` (or `=json`) anywhere among the arguments.
-pub fn requested_format(args: &[std::ffi::OsString]) -> ErrorFormat {
+/// The value of the last `--flag VALUE` or `--flag=VALUE` among the raw arguments.
+fn raw_value(args: &[std::ffi::OsString], flag: &str) -> Option<String> {
     let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    let json = args
-        .iter()
-        .enumerate()
-        .any(|(i, a)| a == "--error-format=json" || (a == "--error-format" && args.get(i + 1).is_some_and(|v| v == "json")));
-    if json {
-        ErrorFormat::Json
-    } else {
-        ErrorFormat::Text
+    let eq = format!("{flag}=");
+    args.iter().enumerate().rev().find_map(|(i, a)| match a.strip_prefix(&eq) {
+        Some(v) => Some(v.to_string()),
+        None if a == flag => args.get(i + 1).cloned(),
+        None => None,
+    })
+}
+
+/// `--error-format json` (or `=json`) among the arguments.
+pub fn requested_format(args: &[std::ffi::OsString]) -> ErrorFormat {
+    match raw_value(args, "--error-format").as_deref() {
+        Some("json") => ErrorFormat::Json,
+        _ => ErrorFormat::Text,
+    }
+}
+
+/// `--color` among the arguments, for the output printed before (or instead of) a parse: help and
+/// usage errors.
+pub fn requested_color(args: &[std::ffi::OsString]) -> ColorArg {
+    match raw_value(args, "--color").as_deref() {
+        Some("always") => ColorArg::Always,
+        Some("never") => ColorArg::Never,
+        _ => ColorArg::Auto,
     }
 }
 
@@ -97,5 +112,8 @@ mod tests {
         assert_eq!(requested_format(&os(&["isenet", "x", "--error-format=json"])), ErrorFormat::Json);
         assert_eq!(requested_format(&os(&["isenet", "x", "--error-format", "text"])), ErrorFormat::Text);
         assert_eq!(requested_format(&os(&["isenet", "json"])), ErrorFormat::Text);
+        assert_eq!(requested_color(&os(&["isenet", "--color", "never", "x"])), ColorArg::Never);
+        assert_eq!(requested_color(&os(&["isenet", "x", "--color=always"])), ColorArg::Always);
+        assert_eq!(requested_color(&os(&["isenet", "x"])), ColorArg::Auto);
     }
 }

@@ -102,6 +102,10 @@ codes! {
     E_ONLY = "E1805": "compile --only names an unknown artifact, or --stdout does not select exactly one file";
     E_FLEET_NAME = "E1806": "two environments of one run have the same name (output folders must be unique)";
     E_FLOWS = "E1807": "explain --flows: a CSV row is malformed";
+    // Several environments in one validate, verify or tags diff run (E1820-E1839).
+    E_FLEET_ONE_FILE = "E1820": "several environments: --nsg, --routes and --firewall name one file; give each environment's with --artifacts-dir";
+    E_FLEET_NO_ARTIFACTS = "E1821": "--artifacts-dir holds no nsg.json, route-table.json or firewall-policy.json for the environment";
+    E_FLEET_EMPTY = "E1822": "--env-dir holds no environment file (*.json)";
 }
 
 #[cfg(test)]

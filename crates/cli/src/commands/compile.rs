@@ -113,6 +113,9 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     if cli.error_format == ErrorFormat::Text {
         output::diagnostics(cli.error_format, &warnings);
     }
+    if output::quiet() {
+        return Exit::Ok;
+    }
     print!("{}", summary(&env, &plan, args, &artifacts));
     if !warnings.is_empty() {
         println!("  warnings: {}", warnings.len());
@@ -134,16 +137,20 @@ pub fn check(cli: &Cli, dir: &Path, artifacts: &[Artifact]) -> Exit {
         });
         println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
     } else if differences.is_empty() {
-        println!("{}: up to date ({} file(s))", dir.display(), artifacts.len());
+        if !output::quiet() {
+            println!("{}: up to date ({} file(s))", dir.display(), artifacts.len());
+        }
     } else {
         for (kind, file) in &differences {
             println!("{kind}: {}", dir.join(file).display());
         }
-        println!(
-            "{}: {} file(s) differ from what `isenet compile` writes now; rerun it without --check",
-            dir.display(),
-            differences.len()
-        );
+        if !output::quiet() {
+            println!(
+                "{}: {} file(s) differ from what `isenet compile` writes now; rerun it without --check",
+                dir.display(),
+                differences.len()
+            );
+        }
     }
     if differences.is_empty() {
         Exit::Ok

@@ -6,8 +6,8 @@
 
 use super::compile::{self, Args};
 use crate::args::{Cli, ErrorFormat};
-use crate::{input, outdir, output, Exit};
-use ise_model::codes::E_FLEET_NAME;
+use crate::{input, outdir, output, style, Exit};
+use ise_model::codes::{E_FLEET_EMPTY, E_FLEET_NAME};
 use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
@@ -36,31 +36,131 @@ pub fn env_files(envs: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PathBuf>, D
     Ok(files)
 }
 
-/// Loads every environment; `Err` with every problem of every file, including two files that
-/// share a name.
-pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, Environment)>, Vec<Diagnostic>> {
-    let mut envs = Vec::new();
-    let mut problems = Vec::new();
-    for f in files {
-        match input::environment(Some(f), deny_warnings) {
-            Ok((env, _)) => envs.push((f.clone(), env)),
-            Err(d) => problems.extend(d),
+/// Which environments a command runs on: one (`--env FILE` or the embedded example), with the
+/// output of a single run, or several (`ENV...`, `--env` repeated, `--env-dir`): a fleet, with a
+/// summary table and one exit code.
+pub enum Selection {
+    One(Option<PathBuf>),
+    Many(Vec<PathBuf>),
+}
+
+/// The selection of `validate`, `verify` and `tags diff`: positional files and repeated `--env`,
+/// then the folder's files. A fleet that finds no file is `E1822`.
+pub fn select(positional: &[PathBuf], env: &[PathBuf], dir: Option<&Path>) -> Result<Selection, Diagnostic> {
+    if positional.is_empty() && dir.is_none() && env.len() <= 1 {
+        return Ok(Selection::One(env.first().cloned()));
+    }
+    let named: Vec<PathBuf> = positional.iter().chain(env).cloned().collect();
+    fleet_files(&named, dir).map(Selection::Many)
+}
+
+/// [`env_files`], refusing a fleet of none (`E1822`: an empty `--env-dir`).
+pub fn fleet_files(envs: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
+    let files = env_files(envs, dir)?;
+    if files.is_empty() {
+        let folder = dir.map_or_else(String::new, |d| d.display().to_string());
+        return Err(Diagnostic::error(E_FLEET_EMPTY, "", "no environment file (*.json) in the folder")
+            .with_help("name environment files, or a folder that holds them")
+            .in_file(&folder));
+    }
+    Ok(files)
+}
+
+/// One environment of a fleet: its file and either the environment with its warnings or every
+/// diagnostic that refuses it.
+pub struct Member {
+    pub file: PathBuf,
+    pub loaded: Result<(Environment, Vec<Diagnostic>), Vec<Diagnostic>>,
+}
+
+impl Member {
+    /// The environment's name, or the file's stem when it did not load.
+    pub fn name(&self) -> String {
+        match &self.loaded {
+            Ok((env, _)) => env.name.clone(),
+            Err(_) => self.file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
         }
     }
-    let mut by_name: std::collections::BTreeMap<String, &PathBuf> = std::collections::BTreeMap::new();
-    for (f, env) in &envs {
-        if let Some(first) = by_name.get(&env.name.to_lowercase()) {
-            problems.push(
-                Diagnostic::error(
+
+    pub fn file_name(&self) -> String {
+        input::display_name(&self.file)
+    }
+}
+
+/// Loads every environment, each on its own: the second of two environments of one name is refused
+/// with `E1806` naming both files.
+pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
+    let mut members: Vec<Member> = files
+        .iter()
+        .map(|f| Member {
+            file: f.clone(),
+            loaded: input::environment(Some(f), deny_warnings),
+        })
+        .collect();
+    let mut by_name: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();
+    for m in &mut members {
+        let Ok((env, _)) = &m.loaded else { continue };
+        let key = env.name.to_lowercase();
+        match by_name.get(&key) {
+            Some(first) => {
+                let d = Diagnostic::error(
                     E_FLEET_NAME,
                     "name",
                     format!("`{}` is also the name of {}", env.name, input::display_name(first)),
                 )
                 .with_help("each environment of a run is written to OUT/<name>/: give them different names")
-                .in_file(&input::display_name(f)),
-            );
-        } else {
-            by_name.insert(env.name.to_lowercase(), f);
+                .in_file(&input::display_name(&m.file));
+                m.loaded = Err(vec![d]);
+            }
+            None => {
+                by_name.insert(key, m.file.clone());
+            }
+        }
+    }
+    members
+}
+
+/// One environment's result in a fleet run of `verify` or `tags diff`.
+pub struct Outcome<T> {
+    pub environment: String,
+    pub file: String,
+    /// What the command made of it, or the diagnostics that stopped it (the environment's own, or
+    /// of its artifacts or limits).
+    pub result: Result<T, Vec<Diagnostic>>,
+}
+
+/// Loads every file and runs `job` on each environment that loads, on all cores; results in file
+/// order.
+pub fn each<T: Send>(
+    files: &[PathBuf],
+    deny_warnings: bool,
+    job: impl Fn(&Member, &Environment) -> Result<T, Vec<Diagnostic>> + Sync,
+) -> Vec<Outcome<T>> {
+    let members = load_each(files, deny_warnings);
+    let results = parallel(&members, |m| {
+        let (env, _) = m.loaded.as_ref().map_err(Clone::clone)?;
+        job(m, env)
+    });
+    members
+        .iter()
+        .zip(results)
+        .map(|(m, result)| Outcome {
+            environment: m.name(),
+            file: m.file_name(),
+            result,
+        })
+        .collect()
+}
+
+/// Loads every environment; `Err` with every problem of every file, including two files that
+/// share a name.
+pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, Environment)>, Vec<Diagnostic>> {
+    let mut envs = Vec::new();
+    let mut problems = Vec::new();
+    for m in load_each(files, deny_warnings) {
+        match m.loaded {
+            Ok((env, _)) => envs.push((m.file, env)),
+            Err(d) => problems.extend(d),
         }
     }
     if problems.is_empty() {
@@ -70,9 +170,53 @@ pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, 
     }
 }
 
+/// The worst exit of a fleet: bad input beats findings beats ok.
+pub fn worst(exits: impl IntoIterator<Item = Exit>) -> Exit {
+    exits.into_iter().max_by_key(|e| *e as u8).unwrap_or(Exit::Ok)
+}
+
+/// The summary table of a `validate`, `verify` or `tags diff` fleet: environment, file, result
+/// (coloured) and two counts named by `counts`; one row per (environment, file, result, counts).
+pub fn summary_table(counts: [&str; 2], rows: impl Iterator<Item = (String, String, &'static str, [usize; 2])>) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .map(|(env, file, result, [a, b])| vec![env, file, result.to_string(), a.to_string(), b.to_string()])
+        .collect();
+    render_table(&["environment", "file", "result", counts[0], counts[1]], &cells, 2)
+}
+
+/// A summary table on stdout: columns aligned, the `result` column (index `result`) coloured by
+/// what it says.
+pub fn render_table(header: &[&str], rows: &[Vec<String>], result: usize) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        let mut l = cells.join("  ").trim_end().to_string();
+        l.push('\n');
+        l
+    };
+    let pad = |c: &str, w: usize| format!("{c:<w$}");
+    let mut out = line(header.iter().zip(&widths).map(|(h, w)| pad(h, *w)).collect());
+    for r in rows {
+        let mut cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
+        // Padded first, painted after, so escape codes do not count as width.
+        let word = r[result].as_str();
+        let spaces = widths[result].saturating_sub(word.chars().count());
+        cells[result] = style::paint(style::Stream::Stdout, style::result_role(word), word) + &" ".repeat(spaces);
+        out += &line(cells);
+    }
+    out
+}
+
 /// The tags of `env`'s cloud: the one parsed --service-tags file (checked to be that cloud's), or
 /// the embedded snapshot.
-fn tags_for<'t>(file: Option<&'t (ServiceTags, String)>, env: &Environment) -> Result<&'t ServiceTags, Diagnostic>
+pub fn tags_for<'t>(file: Option<&'t (ServiceTags, String)>, env: &Environment) -> Result<&'t ServiceTags, Diagnostic>
 where
     'static: 't,
 {
@@ -192,7 +336,7 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         Some(Ok(t)) => Some(t),
         None => None,
     };
-    let files = match env_files(envs, env_dir) {
+    let files = match fleet_files(envs, env_dir) {
         Ok(f) => f,
         Err(d) => return fail(problems.into_iter().chain([d]).collect()),
     };
@@ -229,6 +373,7 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     }
     match cli.error_format {
         ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
+        ErrorFormat::Text if output::quiet() => print!("{}", quiet_findings(&rows)),
         ErrorFormat::Text => print!("{}", table(&rows, args)),
     }
     if rows.iter().any(|r| r.proof != "ok" || !r.differences.is_empty()) {
@@ -238,9 +383,23 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     }
 }
 
+/// `--quiet`: only what fails, one line each (a stale file, an environment whose proof has findings).
+fn quiet_findings(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        if r.proof != "ok" {
+            out += &format!("{}: the compiled NSG has proof findings\n", r.environment);
+        }
+        for d in &r.differences {
+            out += &format!("{}: {d}\n", r.environment);
+        }
+    }
+    out
+}
+
 /// The summary table, columns aligned, one line per environment in file order.
 pub fn table(rows: &[Row], args: &Args) -> String {
-    let mut lines = vec![[
+    let header = [
         "environment",
         "cloud",
         "endpoint",
@@ -250,36 +409,30 @@ pub fn table(rows: &[Row], args: &Args) -> String {
         "firewall rules",
         "proof",
         if args.check { "check" } else { "written to" },
-    ]
-    .map(String::from)];
-    for r in rows {
-        lines.push([
-            r.environment.clone(),
-            r.cloud.clone(),
-            r.endpoint.clone(),
-            r.mode.clone(),
-            r.rules.to_string(),
-            r.routes.to_string(),
-            r.firewall_rules.to_string(),
-            r.proof.to_string(),
-            if !args.check {
-                args.out_dir.join(&r.environment).display().to_string()
-            } else if r.differences.is_empty() {
-                "up to date".to_string()
-            } else {
-                r.differences.join(", ")
-            },
-        ]);
-    }
-    let widths: Vec<usize> = (0..9)
-        .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.environment.clone(),
+                r.cloud.clone(),
+                r.endpoint.clone(),
+                r.mode.clone(),
+                r.rules.to_string(),
+                r.routes.to_string(),
+                r.firewall_rules.to_string(),
+                r.proof.to_string(),
+                if !args.check {
+                    args.out_dir.join(&r.environment).display().to_string()
+                } else if r.differences.is_empty() {
+                    "up to date".to_string()
+                } else {
+                    r.differences.join(", ")
+                },
+            ]
+        })
         .collect();
-    let mut out = String::new();
-    for l in &lines {
-        let cells: Vec<String> = l.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out += cells.join("  ").trim_end();
-        out.push('\n');
-    }
+    let mut out = render_table(&header, &cells, 7);
     let findings = rows.iter().filter(|r| r.proof != "ok").count();
     let stale = rows.iter().filter(|r| !r.differences.is_empty()).count();
     out += &format!(

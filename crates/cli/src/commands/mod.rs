@@ -8,6 +8,9 @@ use rules_compiler::views::requirements as view;
 
 mod compile;
 mod fleet;
+mod fleet_tags;
+mod fleet_validate;
+mod fleet_verify;
 mod tags;
 mod verify;
 
@@ -15,7 +18,17 @@ pub const SCHEMA: &str = include_str!("../../../../schemas/environment.schema.js
 
 pub fn run(cli: &Cli) -> Exit {
     match &cli.command {
-        Command::Validate { env, format, service_tags } => validate(env.as_deref(), *format, cli.deny_warnings, service_tags.as_deref()),
+        Command::Validate {
+            envs,
+            env,
+            env_dir,
+            format,
+            service_tags,
+        } => match fleet::select(envs, env, env_dir.as_deref()) {
+            Ok(fleet::Selection::One(env)) => validate(env.as_deref(), *format, cli.deny_warnings, service_tags.as_deref()),
+            Ok(fleet::Selection::Many(files)) => fleet_validate::run(cli, &files, *format, service_tags.as_deref()),
+            Err(d) => output::bad_input(*format, &[d]),
+        },
         Command::Requirements {
             env,
             format,
@@ -64,41 +77,67 @@ pub fn run(cli: &Cli) -> Exit {
                 old,
                 new,
                 env,
+                env_dir,
                 expand_tags,
                 table_version,
                 all,
                 fail_on,
                 format,
-            } => tags::diff(
-                cli,
-                &tags::DiffArgs {
+            } => {
+                let args = tags::DiffArgs {
                     old,
                     new,
-                    env: env.as_deref(),
                     expand_tags: *expand_tags,
                     table_version: table_version.as_deref(),
                     all: *all,
                     fail_on: *fail_on,
                     format: *format,
-                },
-            ),
+                };
+                match fleet::select(&[], env, env_dir.as_deref()) {
+                    Ok(fleet::Selection::One(env)) => tags::diff(cli, &args, env.as_deref()),
+                    Ok(fleet::Selection::Many(files)) => fleet_tags::diff(cli, &args, &files),
+                    Err(d) => output::bad_input(cli.error_format, &[d]),
+                }
+            }
         },
         Command::Verify {
+            envs,
             env,
+            env_dir,
+            artifacts_dir,
             nsg,
             routes,
             firewall,
             service_tags,
             format,
             verbose,
-        } => {
-            let inputs = verify::Inputs {
-                env: env.as_deref(),
-                routes: routes.as_deref(),
-                service_tags: service_tags.as_deref(),
-            };
-            verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format, *verbose)
-        }
+        } => match fleet::select(envs, env, env_dir.as_deref()) {
+            Ok(fleet::Selection::One(env)) if artifacts_dir.is_none() && (nsg.is_some() || routes.is_some() || firewall.is_some()) => {
+                let inputs = verify::Inputs {
+                    env: env.as_deref(),
+                    routes: routes.as_deref(),
+                    service_tags: service_tags.as_deref(),
+                };
+                verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format, *verbose)
+            }
+            Ok(selection) => {
+                let files = match selection {
+                    fleet::Selection::Many(files) => files,
+                    // One environment with --artifacts-dir, or with no file to verify (its compiled
+                    // artifacts): a fleet of one.
+                    fleet::Selection::One(env) => env.into_iter().collect(),
+                };
+                let args = fleet_verify::Args {
+                    artifacts_dir: artifacts_dir.as_deref(),
+                    single_files: [nsg, routes, firewall].into_iter().flatten().map(|p| p.as_path()).collect(),
+                    service_tags: service_tags.as_deref(),
+                    format: *format,
+                    verbose: *verbose,
+                };
+                fleet_verify::run(cli, &files, &args)
+            }
+            Err(d) => output::bad_input(cli.error_format, &[d]),
+        },
         Command::Explain {
             env,
             nsg,
@@ -174,19 +213,37 @@ fn compile_check(
     tags_path: Option<&std::path::Path>,
     version: Option<&str>,
 ) -> Vec<Diagnostic> {
-    let tags = match input::service_tags(tags_path, env.cloud) {
-        Ok(t) => t,
-        Err(d) => return vec![d],
-    };
-    if let Some(path) = tags_path {
-        let file = path.display().to_string();
-        let reqs = ise_model::resolve::resolve(env, version);
-        let missing: Vec<Diagnostic> = tags.check_required(&reqs).into_iter().map(|d| d.in_file(&file)).collect();
-        if !missing.is_empty() {
-            return missing;
-        }
+    match tags_path.map(tags::read_tag_file).transpose() {
+        Ok(file) => compile_check_with(env, env_path, file.as_ref().zip(tags_path), version),
+        Err(d) => vec![d],
     }
-    input::plan(env, &tags, version, env_path, tags_path).err().unwrap_or_default()
+}
+
+/// [`compile_check`] with the service-tag file already parsed (a fleet parses it once).
+pub fn compile_check_with(
+    env: &ise_model::Environment,
+    env_path: Option<&std::path::Path>,
+    tag_file: Option<(&ise_model::servicetags::ServiceTags, &std::path::Path)>,
+    version: Option<&str>,
+) -> Vec<Diagnostic> {
+    let tags = match tag_file {
+        None => ise_model::servicetags::ServiceTags::embedded(env.cloud),
+        Some((tags, path)) => {
+            if let Err(d) = tags.check_cloud(env.cloud) {
+                return vec![d.in_file(&input::display_name(path))];
+            }
+            let file = path.display().to_string();
+            let reqs = ise_model::resolve::resolve(env, version);
+            let missing: Vec<Diagnostic> = tags.check_required(&reqs).into_iter().map(|d| d.in_file(&file)).collect();
+            if !missing.is_empty() {
+                return missing;
+            }
+            tags
+        }
+    };
+    input::plan(env, tags, version, env_path, tag_file.map(|(_, p)| p))
+        .err()
+        .unwrap_or_default()
 }
 
 fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: bool, tags: Option<&std::path::Path>) -> Exit {
@@ -199,10 +256,11 @@ fn validate(path: Option<&std::path::Path>, format: ErrorFormat, deny_warnings: 
                 return output::bad_input(format, &all);
             }
             output::diagnostics(format, &warnings);
-            if format == ErrorFormat::Text {
+            if format == ErrorFormat::Text && !output::quiet() {
+                let valid = crate::style::paint(crate::style::Stream::Stdout, crate::style::Role::Ok, "valid");
                 match tags {
-                    Some(t) => println!("{name}: valid (service tags {}: valid)", input::display_name(t)),
-                    None => println!("{name}: valid"),
+                    Some(t) => println!("{name}: {valid} (service tags {}: {valid})", input::display_name(t)),
+                    None => println!("{name}: {valid}"),
                 }
             }
             Exit::Ok

@@ -166,7 +166,7 @@ pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option
 }
 
 /// The whole-cloud diff: a summary line, and with `full` every tag and prefix.
-fn diff_text(d: &TagDiff, full: bool) -> String {
+pub fn diff_text(d: &TagDiff, full: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -251,7 +251,7 @@ fn item_text(kind: ItemKind, collection: Option<&str>, name: &str) -> String {
     }
 }
 
-fn impact_text(i: &Impact) -> String {
+pub fn impact_text(i: &Impact) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -266,6 +266,30 @@ fn impact_text(i: &Impact) -> String {
     } else {
         let _ = writeln!(out, "artifact changes (deploy them):");
     }
+    for line in artifact_lines(i) {
+        let _ = writeln!(out, "  {line}");
+    }
+    if !i.effective.is_empty() {
+        let _ = writeln!(out, "effective changes (Azure resolves the tags itself; nothing to deploy):");
+    }
+    for line in effective_lines(i) {
+        let _ = writeln!(out, "  {line}");
+    }
+    out
+}
+
+/// `--quiet`: only what fails the run, one line each, `prefix` before each (a fleet's name).
+pub fn quiet_text(i: &Impact, fail_on: FailOn, prefix: &str) -> String {
+    let mut lines = artifact_lines(i);
+    if fail_on == FailOn::Effective {
+        lines.extend(effective_lines(i));
+    }
+    lines.iter().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+/// One line per artifact item that changes.
+fn artifact_lines(i: &Impact) -> Vec<String> {
+    let mut out = Vec::new();
     for a in &i.artifacts {
         let fields = if a.fields.is_empty() {
             String::new()
@@ -277,34 +301,35 @@ fn impact_text(i: &Impact) -> String {
         } else {
             format!(" [tags: {}]", a.tags.join(", "))
         };
-        let _ = writeln!(
-            out,
-            "  {} {} {}{fields}{tags}",
+        out.push(format!(
+            "{} {} {}{fields}{tags}",
             a.key.artifact,
             item_text(a.key.kind, a.key.collection.as_deref(), &a.key.name),
             change_word(a.change)
-        );
-    }
-    if !i.effective.is_empty() {
-        let _ = writeln!(out, "effective changes (Azure resolves the tags itself; nothing to deploy):");
-    }
-    for e in &i.effective {
-        let _ = writeln!(
-            out,
-            "  {}: {} +{} -{} IPv4 addresses",
-            item_text(e.kind, e.collection.as_deref(), &e.name),
-            e.tag,
-            e.addresses_added,
-            e.addresses_removed
-        );
+        ));
     }
     out
+}
+
+/// One line per rule whose tags' addresses change.
+fn effective_lines(i: &Impact) -> Vec<String> {
+    i.effective
+        .iter()
+        .map(|e| {
+            format!(
+                "{}: {} +{} -{} IPv4 addresses",
+                item_text(e.kind, e.collection.as_deref(), &e.name),
+                e.tag,
+                e.addresses_added,
+                e.addresses_removed
+            )
+        })
+        .collect()
 }
 
 pub struct DiffArgs<'a> {
     pub old: &'a Path,
     pub new: &'a Path,
-    pub env: Option<&'a Path>,
     pub expand_tags: bool,
     pub table_version: Option<&'a str>,
     pub all: bool,
@@ -315,6 +340,17 @@ pub struct DiffArgs<'a> {
 /// The environment's impact, or the diagnostics (naming the tag file they concern).
 fn env_impact(cli: &Cli, a: &DiffArgs, path: &Path, old: &ServiceTags, new: &ServiceTags, d: &TagDiff) -> Result<Impact, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(Some(path), cli.deny_warnings)?;
+    impact_of(a, &env, path, (old, new), d)
+}
+
+/// The impact of the two tag files on a loaded environment (its file named `path`).
+pub fn impact_of(
+    a: &DiffArgs,
+    env: &ise_model::Environment,
+    path: &Path,
+    (old, new): (&ServiceTags, &ServiceTags),
+    d: &TagDiff,
+) -> Result<Impact, Vec<Diagnostic>> {
     let wrong: Vec<Diagnostic> = [(old, a.old), (new, a.new)]
         .into_iter()
         .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&input::display_name(p))))
@@ -323,29 +359,52 @@ fn env_impact(cli: &Cli, a: &DiffArgs, path: &Path, old: &ServiceTags, new: &Ser
         return Err(wrong);
     }
     let compile = |tags: &ServiceTags, tag_path: &Path| {
-        tagdiff::compile(&env, tags, a.table_version, a.expand_tags)
+        tagdiff::compile(env, tags, a.table_version, a.expand_tags)
             .map_err(|diags| input::name_stage_diagnostics(diags, Some(path), Some(tag_path)))
     };
     match (compile(old, a.old), compile(new, a.new)) {
-        (Ok(o), Ok(n)) => Ok(tagdiff::compare(&env, &o, &n, old, new, d)),
+        (Ok(o), Ok(n)) => Ok(tagdiff::compare(env, &o, &n, old, new, d)),
         (o, n) => Err(o.err().into_iter().chain(n.err()).flatten().collect()),
     }
 }
 
-pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
-    if let Err(d) = super::check_table_version(a.table_version) {
-        return fail(vec![d]);
-    }
+/// Both tag files read and diffed (once for a fleet), or the diagnostics.
+pub fn read_both(a: &DiffArgs) -> Result<(ServiceTags, ServiceTags, TagDiff), Vec<Diagnostic>> {
+    super::check_table_version(a.table_version).map_err(|d| vec![d])?;
     let (old, new) = match (read_tag_file(a.old), read_tag_file(a.new)) {
         (Ok(o), Ok(n)) => (o, n),
-        (o, n) => return fail(o.err().into_iter().chain(n.err()).collect()),
+        (o, n) => return Err(o.err().into_iter().chain(n.err()).collect()),
     };
-    let d = match tagdiff::diff(&old, &new) {
-        Ok(d) => d,
-        Err(d) => return fail(vec![d.in_file(&input::display_name(a.new))]),
+    let d = tagdiff::diff(&old, &new).map_err(|d| vec![d.in_file(&input::display_name(a.new))])?;
+    Ok((old, new, d))
+}
+
+/// The whole-cloud diff as JSON.
+pub fn summary_json(d: &TagDiff) -> Value {
+    json!({
+        "cloud": d.cloud,
+        "oldChangeNumber": d.old_change_number,
+        "newChangeNumber": d.new_change_number,
+        "tagsAdded": d.added_tags.len(),
+        "tagsRemoved": d.removed_tags.len(),
+        "tagsChanged": d.changed_tags.len(),
+        "prefixesAdded": d.prefixes_added(),
+        "prefixesRemoved": d.prefixes_removed(),
+    })
+}
+
+/// Whether the impact fails the run (exit 1) under `--fail-on`.
+pub fn fails(i: &Impact, fail_on: FailOn) -> bool {
+    i.artifacts_changed() || (fail_on == FailOn::Effective && i.effective_changed())
+}
+
+pub fn diff(cli: &Cli, a: &DiffArgs, env: Option<&Path>) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    let (old, new, d) = match read_both(a) {
+        Ok(x) => x,
+        Err(diags) => return fail(diags),
     };
-    let impact = match a.env.map(|path| env_impact(cli, a, path, &old, &new, &d)).transpose() {
+    let impact = match env.map(|path| env_impact(cli, a, path, &old, &new, &d)).transpose() {
         Ok(i) => i,
         Err(diags) => return fail(diags),
     };
@@ -357,19 +416,15 @@ pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
                 "impact": impact,
                 "affected": impact.as_ref().map(Impact::artifacts_changed),
                 "effective": impact.as_ref().map(Impact::effective_changed),
-                "summary": {
-                    "cloud": d.cloud,
-                    "oldChangeNumber": d.old_change_number,
-                    "newChangeNumber": d.new_change_number,
-                    "tagsAdded": d.added_tags.len(),
-                    "tagsRemoved": d.removed_tags.len(),
-                    "tagsChanged": d.changed_tags.len(),
-                    "prefixesAdded": d.prefixes_added(),
-                    "prefixesRemoved": d.prefixes_removed(),
-                },
+                "summary": summary_json(&d),
                 "diff": full.then_some(&d),
             });
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
+        ErrorFormat::Text if output::quiet() => {
+            if let Some(i) = &impact {
+                print!("{}", quiet_text(i, a.fail_on, ""));
+            }
         }
         ErrorFormat::Text => {
             if let Some(i) = &impact {
@@ -378,10 +433,7 @@ pub fn diff(cli: &Cli, a: &DiffArgs) -> Exit {
             print!("{}", diff_text(&d, full));
         }
     }
-    let fails = impact
-        .as_ref()
-        .is_some_and(|i| i.artifacts_changed() || (a.fail_on == FailOn::Effective && i.effective_changed()));
-    if fails {
+    if impact.as_ref().is_some_and(|i| fails(i, a.fail_on)) {
         Exit::Findings
     } else {
         Exit::Ok

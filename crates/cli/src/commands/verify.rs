@@ -49,6 +49,29 @@ fn read<T>(path: &Path, parse: impl Fn(&str, &str) -> Result<T, Vec<Diagnostic>>
     Ok((file, text, content))
 }
 
+/// `--quiet`: every finding that fails the proof (errors and warnings; notes are left out, so a
+/// proof that holds prints nothing) on one line, `nsg: error F0102 <what>`.
+pub fn finding_lines(v: &rules_compiler::prove::findings::Verification, names: &rules_compiler::views::summary::Names) -> Vec<String> {
+    v.proofs
+        .iter()
+        .flat_map(|p| {
+            p.findings.iter().filter(|f| f.fails()).map(move |f| {
+                format!(
+                    "{}: {} {} {}",
+                    p.artifact.as_str(),
+                    crate::style::paint(
+                        crate::style::Stream::Stdout,
+                        crate::style::severity_role(f.severity.as_str()),
+                        f.severity.as_str()
+                    ),
+                    f.code,
+                    proof_report::finding_line(f, names)
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: VerifyFormat, verbose: bool) -> Exit {
     let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
     let loaded = match load(cli, inputs) {
@@ -83,12 +106,15 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         VerifyFormat::Junit => print!("{}", report::junit::render(&proofs())),
         VerifyFormat::Github => print!("{}", report::annotations::github(&proofs())),
         VerifyFormat::AzureDevops => print!("{}", report::annotations::azure_devops(&proofs())),
+        VerifyFormat::Text if output::quiet() => {
+            for line in finding_lines(&verification, &verification::names(&loaded.plan)) {
+                println!("{line}");
+            }
+        }
         VerifyFormat::Text => {
             let names = verification::names(&loaded.plan);
-            print!(
-                "{}",
-                proof_report::render_text(&verification, &TextOptions { verbose, names: &names })
-            );
+            let text = proof_report::render_text(&verification, &TextOptions { verbose, names: &names });
+            print!("{}", crate::style::verify_text(&text));
         }
         VerifyFormat::Json => print!("{}", proof_report::render_json(&verification)),
     }

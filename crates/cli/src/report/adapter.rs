@@ -65,6 +65,7 @@ pub fn proofs(v: &Verification, env: Option<&str>) -> Proofs {
                 None
             };
             p.checks.push(Check {
+                environment: None,
                 artifact,
                 name: entry(proof.artifact, &c.id),
                 failure,
@@ -78,6 +79,7 @@ pub fn proofs(v: &Verification, env: Option<&str>) -> Proofs {
             .map(|f| f.message.as_str())
             .collect();
         p.checks.push(Check {
+            environment: None,
             artifact,
             name: "nothing open or unknown beyond the requirements".to_string(),
             failure: (!other.is_empty()).then(|| other.join("\n")),

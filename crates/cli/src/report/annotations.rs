@@ -1,7 +1,7 @@
 //! Findings as the log commands CI runners turn into pull-request annotations: GitHub Actions'
 //! `::error file=..,line=..::message` and Azure Pipelines' `##vso[task.logissue ...]message`.
 
-use super::{Proofs, Severity};
+use super::{Location, Proofs, Severity};
 
 /// GitHub: `%`, CR and LF are escaped in the message; in properties `:` and `,` too.
 fn gh_data(s: &str) -> String {
@@ -12,6 +12,22 @@ fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// One workflow command: `::error file=..,line=..,col=..,title=..::message`.
+fn gh_command(command: &str, location: Option<&Location>, title: &str, message: &str) -> String {
+    let mut props = Vec::new();
+    if let Some(l) = location.filter(|l| !l.file.is_empty() && !l.file.starts_with('<')) {
+        props.push(format!("file={}", gh_property(&l.file)));
+        if let Some(line) = l.line {
+            props.push(format!("line={line}"));
+        }
+        if let Some(col) = l.column {
+            props.push(format!("col={col}"));
+        }
+    }
+    props.push(format!("title={}", gh_property(title)));
+    format!("::{command} {}::{}\n", props.join(","), gh_data(message))
+}
+
 pub fn github(p: &Proofs) -> String {
     let mut out = String::new();
     for f in &p.findings {
@@ -20,18 +36,16 @@ pub fn github(p: &Proofs) -> String {
             Severity::Warning => "warning",
             Severity::Note => "notice",
         };
-        let mut props = Vec::new();
-        if let Some(l) = f.location.as_ref().filter(|l| !l.file.starts_with('<')) {
-            props.push(format!("file={}", gh_property(&l.file)));
-            if let Some(line) = l.line {
-                props.push(format!("line={line}"));
-            }
-            if let Some(col) = l.column {
-                props.push(format!("col={col}"));
-            }
-        }
-        props.push(format!("title={}", gh_property(&format!("{} {}", f.rule.code, f.rule.name))));
-        out += &format!("::{command} {}::{}\n", props.join(","), gh_data(&f.message));
+        out += &gh_command(
+            command,
+            f.location.as_ref(),
+            &format!("{} {}", f.rule.code, f.rule.name),
+            &f.message,
+        );
+    }
+    for d in &p.refused {
+        let command = if d.is_error() { "error" } else { "warning" };
+        out += &gh_command(command, Some(&Location::of(d)), d.code, &d.message);
     }
     out
 }
@@ -45,29 +59,32 @@ fn ado(s: &str) -> String {
         .replace(']', "%5D")
 }
 
+/// One `##vso[task.logissue ...]` command; Azure Pipelines knows only errors and warnings.
+fn ado_command(error: bool, location: Option<&Location>, code: &str, message: &str) -> String {
+    let mut props = vec![format!("type={}", if error { "error" } else { "warning" })];
+    if let Some(l) = location.filter(|l| !l.file.is_empty() && !l.file.starts_with('<')) {
+        props.push(format!("sourcepath={}", ado(&l.file)));
+        if let Some(line) = l.line {
+            props.push(format!("linenumber={line}"));
+        }
+        if let Some(col) = l.column {
+            props.push(format!("columnnumber={col}"));
+        }
+    }
+    props.push(format!("code={code}"));
+    format!("##vso[task.logissue {}]{}\n", props.join(";"), ado(message))
+}
+
 pub fn azure_devops(p: &Proofs) -> String {
     let mut out = String::new();
     for f in &p.findings {
-        // Azure Pipelines knows only errors and warnings.
-        let kind = if f.rule.severity == Severity::Error { "error" } else { "warning" };
-        let mut props = vec![format!("type={kind}")];
-        if let Some(l) = f.location.as_ref().filter(|l| !l.file.starts_with('<')) {
-            props.push(format!("sourcepath={}", ado(&l.file)));
-            if let Some(line) = l.line {
-                props.push(format!("linenumber={line}"));
-            }
-            if let Some(col) = l.column {
-                props.push(format!("columnnumber={col}"));
-            }
-        }
-        props.push(format!("code={}", f.rule.code));
-        out += &format!(
-            "##vso[task.logissue {}]{}\n",
-            props.join(";"),
-            ado(&format!("{} {}", f.rule.name, f.message))
-        );
+        let error = f.rule.severity == Severity::Error;
+        out += &ado_command(error, f.location.as_ref(), f.rule.code, &format!("{} {}", f.rule.name, f.message));
     }
-    let failed = p.findings.iter().any(|f| f.rule.severity == Severity::Error);
+    for d in &p.refused {
+        out += &ado_command(d.is_error(), Some(&Location::of(d)), d.code, &d.message);
+    }
+    let failed = p.findings.iter().any(|f| f.rule.severity == Severity::Error) || p.refused.iter().any(|d| d.is_error());
     if failed {
         out += "##vso[task.complete result=Failed;]isenet verify: findings\n";
     }
@@ -101,6 +118,7 @@ mod tests {
                 },
             ],
             checks: Vec::new(),
+            refused: Vec::new(),
         }
     }
 

@@ -30,6 +30,8 @@ pub struct Finding {
 /// check such as "nothing open beyond the requirements".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
+    /// The environment of a fleet run (JUnit writes a test suite per environment); `None` for one.
+    pub environment: Option<String>,
     pub artifact: &'static str,
     pub name: String,
     /// The failure text; `None` when the check passed.
@@ -40,9 +42,41 @@ pub struct Check {
 pub struct Proofs {
     pub findings: Vec<Finding>,
     pub checks: Vec<Check>,
+    /// The diagnostics of a fleet's environments that could not be proved (their file or
+    /// artifacts do not load): SARIF's tool execution notifications, annotations.
+    pub refused: Vec<ise_model::diag::Diagnostic>,
+}
+
+impl Location {
+    /// Where a diagnostic points.
+    pub fn of(d: &ise_model::diag::Diagnostic) -> Location {
+        Location {
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+        }
+    }
 }
 
 impl Proofs {
+    /// The proofs of a fleet's environments as one report: each finding's message starts with its
+    /// environment's name (SARIF results, annotations), each check carries it (JUnit suites).
+    pub fn fleet(members: Vec<(String, Proofs)>) -> Proofs {
+        let mut all = Proofs::default();
+        for (name, p) in members {
+            all.findings.extend(p.findings.into_iter().map(|f| Finding {
+                message: format!("{name}: {}", f.message),
+                ..f
+            }));
+            all.checks.extend(p.checks.into_iter().map(|c| Check {
+                environment: Some(name.clone()),
+                ..c
+            }));
+            all.refused.extend(p.refused);
+        }
+        all
+    }
+
     /// The kinds of finding that occur, in code order (SARIF's `rules`).
     pub fn rules(&self) -> Vec<&'static FindingCode> {
         let mut v: Vec<&'static FindingCode> = self.findings.iter().map(|f| f.rule).collect();

@@ -57,6 +57,32 @@ fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
     Some(sarif::Location::builder().physical_location(physical).build())
 }
 
+/// The invocation of a run some of whose inputs did not load: one tool execution notification per
+/// diagnostic, at its file.
+fn invocation(refused: &[ise_model::diag::Diagnostic], cwd: &std::path::Path) -> sarif::Invocation {
+    let notifications: Vec<sarif::Notification> = refused
+        .iter()
+        .map(|d| {
+            let text = match &d.help {
+                Some(help) => format!("{} ({help})", d.message),
+                None => d.message.clone(),
+            };
+            let n = sarif::Notification::builder()
+                .message(sarif::Message::builder().text(text).build())
+                .descriptor(sarif::ReportingDescriptorReference::builder().id(d.code).build())
+                .level(serde_json::json!(if d.is_error() { "error" } else { "warning" }));
+            match location(&Location::of(d), cwd) {
+                Some(l) => n.locations(vec![l]).build(),
+                None => n.build(),
+            }
+        })
+        .collect();
+    sarif::Invocation::builder()
+        .execution_successful(!refused.iter().any(|d| d.is_error()))
+        .tool_execution_notifications(notifications)
+        .build()
+}
+
 pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
     let rules = p.rules();
     let descriptors: Vec<sarif::ReportingDescriptor> = rules
@@ -103,8 +129,13 @@ pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .results(results)
-        .column_kind(serde_json::json!("unicodeCodePoints"))
-        .build();
+        .column_kind(serde_json::json!("unicodeCodePoints"));
+    // Environments of a fleet that could not be proved: the run did not complete for them.
+    let run = if p.refused.is_empty() {
+        run.build()
+    } else {
+        run.invocations(vec![invocation(&p.refused, cwd)]).build()
+    };
     let doc = sarif::Sarif::builder()
         .schema(SCHEMA)
         .version(serde_json::json!("2.1.0"))

@@ -1,0 +1,434 @@
+//! `validate`, `verify` and `tags diff` over several environments (`ENV...`, repeated `--env`,
+//! `--env-dir`): good, bad (exit 2, naming the file) and drifted (exit 1) members, names that
+//! must be unique, one document per machine format covering every environment.
+
+use super::common::{isenet, workspace, Run};
+use super::pipeline::tempdir;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// A copy of tests/envs/`source`.json named `name` (the environment's `name` and the file's stem).
+fn env_copy(dir: &Path, source: &str, name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(workspace().join("tests/envs").join(format!("{source}.json"))).unwrap();
+    let mut env: Value = serde_json::from_str(&text).unwrap();
+    env["name"] = json!(name);
+    let to = dir.join(format!("{name}.json"));
+    std::fs::write(&to, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    to
+}
+
+/// A folder `envs` of three valid environments of different modes: alpha (no tunneling), bravo
+/// (firewall), charlie (ExpressRoute).
+fn good_fleet(dir: &Path) -> PathBuf {
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    env_copy(&envs, "public-internal", "alpha");
+    env_copy(&envs, "firewall-tunneling", "bravo");
+    env_copy(&envs, "expressroute-tunneling", "charlie");
+    envs
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The row of `name` in a summary table, split into cells.
+fn row<'a>(run: &'a Run, name: &str) -> Vec<&'a str> {
+    run.stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no row for {name} in\n{}", run.stdout))
+        .split_whitespace()
+        .collect()
+}
+
+/// Each environment's `result` in a fleet's JSON document, in order.
+fn results(doc: &Value) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    doc["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (text(&e["environment"]), text(&e["result"])))
+        .collect()
+}
+
+/// Asserts the run's exit code, and that each of `names` has `cells` from the result column on.
+fn assert_rows(run: &Run, code: i32, names: &[&str], cells: &[&str]) {
+    assert_eq!(run.code, Some(code), "{}{}", run.stdout, run.stderr);
+    for name in names {
+        assert_eq!(row(run, name)[2..2 + cells.len()], *cells, "{name}: {}", run.stdout);
+    }
+}
+
+/// An environment file that breaks a rule: the catalogue's unknown top-level field (E0101).
+fn bad_env() -> PathBuf {
+    workspace().join("tests/bad-inputs/007-unknown-top-level-field.json")
+}
+
+#[test]
+fn validate_of_several_environments_reports_each_and_exits_with_the_worst() {
+    let dir = tempdir("multi-validate");
+    let envs = good_fleet(&dir);
+    let good = isenet(&["validate", "--env-dir", s(&envs)]);
+    assert_rows(&good, 0, &["alpha", "bravo", "charlie"], &["valid"]);
+    assert!(good.stdout.contains("3 environment(s): 3 valid, 0 invalid"), "{}", good.stdout);
+
+    // Positional files and repeated --env are the same selection.
+    let bad = bad_env();
+    let mixed = isenet(&[
+        "validate",
+        s(&envs.join("alpha.json")),
+        "--env",
+        s(&bad),
+        "--env",
+        s(&envs.join("bravo.json")),
+    ]);
+    assert_eq!(mixed.code, Some(2), "one invalid member: exit 2");
+    assert_eq!(row(&mixed, "alpha")[2], "valid");
+    assert_eq!(row(&mixed, "007-unknown-top-level-field")[2], "invalid");
+    assert!(
+        mixed.stderr.contains(&format!("error[E0101]: {}", s(&bad))),
+        "the diagnostic names the file: {}",
+        mixed.stderr
+    );
+
+    let json = isenet(&["validate", "--env-dir", s(&envs), "--env", s(&bad), "--format", "json"]).json();
+    let named = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    assert_eq!(
+        results(&json),
+        named(&[
+            ("007-unknown-top-level-field", "invalid"),
+            ("alpha", "valid"),
+            ("bravo", "valid"),
+            ("charlie", "valid")
+        ]),
+        "named files first, then the folder's, sorted"
+    );
+    assert_eq!(json["environments"][0]["diagnostics"][0]["file"], s(&bad));
+    assert_eq!((json["valid"].as_u64(), json["invalid"].as_u64()), (Some(3), Some(1)));
+}
+
+#[test]
+fn validate_refuses_an_environment_whose_name_another_has_naming_both_files() {
+    let dir = tempdir("multi-dup");
+    let a = env_copy(&dir, "public-internal", "same");
+    let b = dir.join("other.json");
+    std::fs::copy(&a, &b).unwrap();
+    for args in [
+        vec!["validate", s(&a), s(&b), "--format", "json"],
+        vec!["--error-format", "json", "verify", s(&a), s(&b), "--format", "json"],
+    ] {
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(2), "{args:?}");
+        let doc = run.json();
+        let d = &doc["environments"][1]["diagnostics"][0];
+        assert_eq!(d["code"], "E1806", "{args:?}: {doc}");
+        assert_eq!(d["file"], s(&b));
+        assert!(d["message"].as_str().unwrap().contains(s(&a)), "names the first file too: {d}");
+        assert_eq!(doc["environments"][0]["result"], if args[0] == "validate" { "valid" } else { "ok" });
+    }
+    let o = workspace().join("tests/fixtures/ServiceTags_Public_20240506.json");
+    let n = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    let run = isenet(&["tags", "diff", s(&o), s(&n), "--env", s(&a), "--env", s(&b), "--format", "json"]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.json()["environments"][1]["diagnostics"][0]["code"], "E1806");
+}
+
+/// Compiles the fleet into `dir/out` and drifts two of its NSGs: alpha loses the rule of
+/// `in-intersubnet` (an uncovered requirement, located at alpha's environment file), bravo gains
+/// RDP from the Internet (an opening, located at the rule in bravo's nsg.json). Returns the
+/// output folder and the line of bravo's added rule.
+fn drifted_fleet(dir: &Path, envs: &Path) -> (PathBuf, usize) {
+    let out = dir.join("out");
+    let run = isenet(&[
+        "compile",
+        "--env-dir",
+        s(envs),
+        "--out-dir",
+        s(&out),
+        "--only",
+        "nsg,routes,firewall",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let edit = |name: &str, f: &dyn Fn(&mut Vec<Value>)| -> String {
+        let path = out.join(name).join("nsg.json");
+        let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        f(nsg["properties"]["securityRules"].as_array_mut().unwrap());
+        let text = serde_json::to_string_pretty(&nsg).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        text
+    };
+    edit("alpha", &|rules| rules.retain(|r| r["name"] != "in-intersubnet"));
+    let text = edit("bravo", &|rules| {
+        rules.push(json!({"name": "allow-rdp", "properties": {
+            "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "3389", "sourceAddressPrefix": "Internet",
+            "destinationAddressPrefix": "*", "access": "Allow", "priority": 300, "direction": "Inbound"}}))
+    });
+    // The rule's object starts on the line above its name (lines count from 1).
+    let line = text.lines().position(|l| l.contains("\"name\": \"allow-rdp\"")).unwrap();
+    (out, line)
+}
+
+#[test]
+fn verify_of_several_environments_proves_each_against_its_compiled_or_deployed_artifacts() {
+    let dir = tempdir("multi-verify");
+    let envs = good_fleet(&dir);
+    // Without files: each against what compile writes for it, rendered and read back.
+    let compiled = isenet(&["verify", "--env-dir", s(&envs)]);
+    assert_rows(&compiled, 0, &["alpha", "bravo", "charlie"], &["ok", "0"]);
+    // bravo is in firewall mode: its routes and firewall rules are proved too.
+    assert!(
+        compiled
+            .stdout
+            .contains("firewall <compiled bravo>/firewall-policy.json: 101 rules"),
+        "{}",
+        compiled.stdout
+    );
+
+    let (out, _) = drifted_fleet(&dir, &envs);
+    let drifted = isenet(&["verify", "--env-dir", s(&envs), "--artifacts-dir", s(&out)]);
+    assert_eq!(drifted.code, Some(1), "drift is findings: {}{}", drifted.stdout, drifted.stderr);
+    assert_eq!(row(&drifted, "alpha")[2], "findings");
+    assert_eq!(row(&drifted, "bravo")[2], "findings");
+    assert_eq!(row(&drifted, "charlie")[2], "ok");
+    assert!(drifted.stdout.contains("3 environment(s): 1 ok, 2 with findings, 0 bad input"));
+    assert!(drifted
+        .stdout
+        .contains(&format!("routes {}: ", s(&out.join("bravo/route-table.json")))));
+
+    // A member without artifacts is bad input (exit 2 beats 1), naming its folder; the others run.
+    let extra = env_copy(&dir, "public-internal", "delta");
+    let run = isenet(&["verify", "--env-dir", s(&envs), "--env", s(&extra), "--artifacts-dir", s(&out)]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains(&format!("error[E1821]: {}", s(&out.join("delta")))),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(row(&run, "delta")[2..4], ["bad", "input"]);
+    assert_eq!(row(&run, "charlie")[2], "ok");
+    // A bad environment file: exit 2 naming it.
+    let run = isenet(&["verify", "--env-dir", s(&envs), "--env", s(&bad_env())]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains(&format!("error[E0101]: {}", s(&bad_env()))), "{}", run.stderr);
+}
+
+#[test]
+fn verify_machine_formats_cover_every_environment_in_one_document() {
+    let dir = tempdir("multi-formats");
+    let envs = good_fleet(&dir);
+    let (out, line) = drifted_fleet(&dir, &envs);
+    let run = |format: &str| {
+        let r = isenet(&["verify", "--env-dir", s(&envs), "--artifacts-dir", s(&out), "--format", format]);
+        assert_eq!(r.code, Some(1), "{format}: {}", r.stderr);
+        r
+    };
+    // SARIF: one run; each result's message names its environment, its location that
+    // environment's files (the environment file for an uncovered requirement, the rule otherwise).
+    let sarif = run("sarif").json();
+    assert_eq!(super::formats::sarif_errors(&sarif), Vec::<String>::new());
+    assert_eq!(sarif["runs"].as_array().unwrap().len(), 1);
+    let found = sarif["runs"][0]["results"].as_array().unwrap();
+    let find = |code: &str, env: &str| {
+        found
+            .iter()
+            .find(|r| r["ruleId"] == code && r["message"]["text"].as_str().unwrap().starts_with(&format!("{env}: ")))
+            .unwrap_or_else(|| panic!("no {code} result of {env}: {found:#?}"))
+    };
+    let uncovered = &find("F0101", "alpha")["locations"][0]["physicalLocation"];
+    assert_eq!(
+        uncovered["artifactLocation"]["uri"],
+        format!("file://{}", s(&envs.join("alpha.json")))
+    );
+    let opening = &find("F0102", "bravo")["locations"][0]["physicalLocation"];
+    assert_eq!(
+        opening["artifactLocation"]["uri"],
+        format!("file://{}", s(&out.join("bravo/nsg.json")))
+    );
+    assert_eq!(opening["region"]["startLine"], line);
+    assert!(
+        !found
+            .iter()
+            .any(|r| r["message"]["text"].as_str().unwrap().starts_with("charlie: ") && r["level"] == "error"),
+        "charlie has no failing finding"
+    );
+
+    // JUnit: a test suite per environment, failures where the drift is.
+    let junit = run("junit").stdout;
+    for (name, failing) in [("alpha", true), ("bravo", true), ("charlie", false)] {
+        let open = format!("<testsuite name=\"{name}\"");
+        let start = junit.find(&open).unwrap_or_else(|| panic!("no suite {name}: {junit}"));
+        let suite = &junit[start..start + junit[start..].find("</testsuite>").unwrap()];
+        assert!(
+            suite.contains("classname=\"isenet.") && suite.contains(&format!("isenet.{name}.nsg")),
+            "{suite}"
+        );
+        assert_eq!(!suite.contains("failures=\"0\""), failing, "{name}: {suite}");
+    }
+    assert_eq!(junit.matches("<testsuite ").count(), 3);
+
+    // Annotations: each environment's findings, once over the run.
+    let github = run("github").stdout;
+    assert!(github
+        .lines()
+        .any(|l| l.starts_with("::error ") && l.contains("::alpha: requirement in-intersubnet")));
+    assert!(
+        github.contains(&format!("file={},line={line}", s(&out.join("bravo/nsg.json")))),
+        "{github}"
+    );
+    let ado = run("azure-devops").stdout;
+    assert!(ado.contains("##vso[task.logissue type=error;") && ado.contains("bravo: "), "{ado}");
+    assert_eq!(ado.matches("##vso[task.complete result=Failed;]").count(), 1);
+
+    // JSON: one document, each environment's verification.
+    let doc = run("json").json();
+    let words: Vec<String> = results(&doc).into_iter().map(|(e, r)| format!("{e} {r}")).collect();
+    assert_eq!(words, ["alpha findings", "bravo findings", "charlie ok"]);
+    assert_eq!(doc["environments"][2]["verification"]["ok"], true);
+    assert_eq!((doc["ok"].as_u64(), doc["findings"].as_u64()), (Some(1), Some(2)));
+}
+
+#[test]
+fn one_file_for_several_environments_and_an_empty_folder_are_coded_errors() {
+    let dir = tempdir("multi-usage");
+    let envs = good_fleet(&dir);
+    let nsg = workspace().join("tests/golden");
+    let run = isenet(&["--error-format", "json", "verify", "--env-dir", s(&envs), "--nsg", s(&nsg)]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.json()["diagnostics"][0]["code"], "E1820");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    for args in [
+        vec!["validate", "--env-dir", s(&empty), "--format", "json"],
+        vec!["--error-format", "json", "verify", "--env-dir", s(&empty)],
+        vec![
+            "--error-format",
+            "json",
+            "compile",
+            "--env-dir",
+            s(&empty),
+            "--out-dir",
+            s(&dir.join("o")),
+        ],
+    ] {
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(2), "{args:?}");
+        let d = &run.json()["diagnostics"][0];
+        assert_eq!(
+            (d["code"].as_str(), d["file"].as_str()),
+            (Some("E1822"), Some(s(&empty))),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn tags_diff_of_several_environments_reads_the_tag_files_once_and_reports_each() {
+    let dir = tempdir("multi-tags");
+    let envs = good_fleet(&dir);
+    let o = workspace().join("tests/fixtures/ServiceTags_Public_20240506.json");
+    let n = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    // The same file twice: nothing changes anywhere.
+    let same = isenet(&["tags", "diff", s(&n), s(&n), "--env-dir", s(&envs)]);
+    assert_rows(&same, 0, &["alpha", "bravo", "charlie"], &["unchanged", "0", "0"]);
+    // Expanded tags write prefixes: a year of tag changes changes the NSGs (exit 1).
+    let (alpha, charlie) = (envs.join("alpha.json"), envs.join("charlie.json"));
+    let changed = isenet(&[
+        "tags",
+        "diff",
+        s(&o),
+        s(&n),
+        "--env",
+        s(&alpha),
+        "--env",
+        s(&charlie),
+        "--expand-tags",
+    ]);
+    assert_rows(&changed, 1, &["alpha", "charlie"], &["changed"]);
+    assert_eq!(
+        changed.stdout.matches("service tags Public: change").count(),
+        1,
+        "the cloud diff once"
+    );
+    // bravo (firewall mode) cannot be expanded: its routes exceed Azure's 400 (E1003), bad input
+    // that beats the others' changes, naming bravo's file.
+    let all = isenet(&["tags", "diff", s(&o), s(&n), "--env-dir", s(&envs), "--expand-tags"]);
+    assert_eq!(all.code, Some(2));
+    assert!(
+        all.stderr.contains(&format!("error[E1003]: {}", s(&envs.join("bravo.json")))),
+        "{}",
+        all.stderr
+    );
+    assert_eq!(row(&all, "bravo")[2], "invalid");
+    assert_eq!(row(&all, "alpha")[2], "changed");
+    // A bad member: exit 2, naming it; the JSON document still covers every environment.
+    let bad = bad_env();
+    let run = isenet(&[
+        "tags",
+        "diff",
+        s(&o),
+        s(&n),
+        "--env-dir",
+        s(&envs),
+        "--env",
+        s(&bad),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(2));
+    let doc = run.json();
+    let words: Vec<String> = results(&doc).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(words, ["invalid", "effective", "effective", "effective"], "{doc}");
+    assert_eq!(doc["environments"][0]["diagnostics"][0]["file"], s(&bad));
+    assert_eq!(doc["summary"]["cloud"], "Public");
+}
+
+#[test]
+fn an_environment_that_does_not_load_is_in_every_machine_format_too() {
+    let dir = tempdir("multi-refused");
+    let envs = good_fleet(&dir);
+    let bad = bad_env();
+    let run = |format: &str| {
+        let r = isenet(&["verify", "--env-dir", s(&envs), "--env", s(&bad), "--format", format]);
+        assert_eq!(r.code, Some(2), "{format}: bad input beats the rest");
+        assert!(r.stderr.contains("error[E0101]"), "{format}: and is on stderr: {}", r.stderr);
+        r
+    };
+    // SARIF: the run's invocation did not succeed, with a notification at the file.
+    let sarif = run("sarif").json();
+    assert_eq!(super::formats::sarif_errors(&sarif), Vec::<String>::new());
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let n = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(
+        (n["descriptor"]["id"].as_str(), n["level"].as_str()),
+        (Some("E0101"), Some("error"))
+    );
+    assert_eq!(
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "tests/bad-inputs/007-unknown-top-level-field.json",
+        "relative to the working directory"
+    );
+    // Annotations name the file and the code; Azure Pipelines fails the task.
+    let github = run("github").stdout;
+    assert!(
+        github.contains(&format!("::error file={},line=", s(&bad))) && github.contains("title=E0101::"),
+        "{github}"
+    );
+    let ado = run("azure-devops").stdout;
+    assert!(
+        ado.contains(&format!("sourcepath={};", s(&bad))) && ado.contains("code=E0101]"),
+        "{ado}"
+    );
+    assert!(
+        ado.ends_with("##vso[task.complete result=Failed;]isenet verify: findings\n"),
+        "{ado}"
+    );
+    // JUnit: one failing case in the environment's suite.
+    let junit = run("junit").stdout;
+    assert!(
+        junit.contains("<testsuite name=\"007-unknown-top-level-field\" tests=\"1\""),
+        "{junit}"
+    );
+    assert!(junit.contains("error[E0101]"), "{junit}");
+}
