@@ -7,6 +7,7 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod diff;
 mod fleet;
 mod tags;
 mod verify;
@@ -117,6 +118,12 @@ pub fn run(cli: &Cli) -> Exit {
             };
             verify::explain(cli, &inputs, nsg.as_deref(), from, to, *port, *protocol, *format)
         }
+        Command::Diff {
+            deployed,
+            env,
+            service_tags,
+            format,
+        } => diff::run(cli, deployed, env.as_deref(), service_tags.as_deref(), *format),
         Command::Schema => {
             print!("{SCHEMA}");
             Exit::Ok
