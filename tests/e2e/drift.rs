@@ -554,3 +554,19 @@ fn the_fixtures_have_azs_documented_shape() {
         assert_eq!(rule["destinationPortRanges"].as_array().unwrap().is_empty(), single);
     }
 }
+
+#[test]
+fn a_deployed_expanded_nsg_is_compared_with_the_expanded_compile() {
+    let dir = tempdir("drift-expanded");
+    let o = isenet(&["compile", "--expand-tags", "--out-dir", dir.join("out").to_str().unwrap(), "--only", "nsg"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let nsg = dir.join("out/nsg.json").to_string_lossy().into_owned();
+    let same = isenet(&["diff", "--expand-tags", "--deployed", &nsg]);
+    assert_eq!(same.code, Some(0), "{}{}", same.stdout, same.stderr);
+    // Against the compile with tags, the expanded rules' prefixes and the `-v6` rules differ.
+    let (code, r) = report(None, &[&nsg]);
+    assert_eq!(code, Some(1));
+    let all = changes(&r);
+    assert!(all.iter().any(|c| c.0 == "remove" && c.1.ends_with("-v6")), "{all:?}");
+    assert!(all.iter().all(|c| c.0 != "add"), "{all:?}");
+}

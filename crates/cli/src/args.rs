@@ -200,6 +200,9 @@ pub enum Command {
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,
+        /// Compare with the artifacts `compile --expand-tags` writes (service tags as prefixes).
+        #[arg(long)]
+        expand_tags: bool,
         /// Report format: text, json, or ticket (Markdown with the az commands that converge).
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,

@@ -7,10 +7,20 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::diff::{deployed, drift, drift_view};
 use std::path::{Path, PathBuf};
 
-pub fn run(cli: &Cli, files: &[PathBuf], env: Option<&Path>, service_tags: Option<&Path>, format: DiffFormat) -> Exit {
+pub struct Inputs<'a> {
+    pub deployed: &'a [PathBuf],
+    pub env: Option<&'a Path>,
+    pub service_tags: Option<&'a Path>,
+    /// Compare with the plan `compile --expand-tags` writes.
+    pub expand_tags: bool,
+}
+
+pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
+    let (env, service_tags) = (inputs.env, inputs.service_tags);
     let fail = |diags: &[Diagnostic]| output::bad_input(cli.error_format, diags);
     let mut diags = Vec::new();
-    let texts: Vec<(String, String)> = files
+    let texts: Vec<(String, String)> = inputs
+        .deployed
         .iter()
         .filter_map(|p| match input::read_text(p) {
             Ok(text) => Some((input::display_name(p), text)),
@@ -24,6 +34,10 @@ pub fn run(cli: &Cli, files: &[PathBuf], env: Option<&Path>, service_tags: Optio
     let loaded = input::environment(env, cli.deny_warnings).and_then(|(environment, _warnings)| {
         let tags = input::service_tags(service_tags, environment.cloud).map_err(|d| vec![d])?;
         let plan = input::plan(&environment, &tags, None, env, service_tags)?;
+        let plan = match inputs.expand_tags {
+            true => rules_compiler::plan::expand::expand(&plan, &tags).map_err(|d| input::name_stage_diagnostics(d, env, service_tags))?,
+            false => plan,
+        };
         Ok((tags, plan))
     });
     let (tags, plan) = match loaded {

@@ -122,8 +122,17 @@ pub fn run(cli: &Cli) -> Exit {
             deployed,
             env,
             service_tags,
+            expand_tags,
             format,
-        } => diff::run(cli, deployed, env.as_deref(), service_tags.as_deref(), *format),
+        } => {
+            let inputs = diff::Inputs {
+                deployed,
+                env: env.as_deref(),
+                service_tags: service_tags.as_deref(),
+                expand_tags: *expand_tags,
+            };
+            diff::run(cli, &inputs, *format)
+        }
         Command::Schema => {
             print!("{SCHEMA}");
             Exit::Ok
