@@ -558,7 +558,14 @@ fn the_fixtures_have_azs_documented_shape() {
 #[test]
 fn a_deployed_expanded_nsg_is_compared_with_the_expanded_compile() {
     let dir = tempdir("drift-expanded");
-    let o = isenet(&["compile", "--expand-tags", "--out-dir", dir.join("out").to_str().unwrap(), "--only", "nsg"]);
+    let o = isenet(&[
+        "compile",
+        "--expand-tags",
+        "--out-dir",
+        dir.join("out").to_str().unwrap(),
+        "--only",
+        "nsg",
+    ]);
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     let nsg = dir.join("out/nsg.json").to_string_lossy().into_owned();
     let same = isenet(&["diff", "--expand-tags", "--deployed", &nsg]);

@@ -99,16 +99,23 @@ fn has(value: &Value, key: &str) -> bool {
     value.get(key).is_some() || value.get("properties").and_then(|p| p.get(key)).is_some()
 }
 
-/// The kind of a single resource (not a template): its `type`, else the list it carries.
-fn resource_kind(value: &Value) -> Option<Result<ArtifactKind, ()>> {
-    let by_type = [
+/// A resource's kind by its `type`: `Err` for a classic Azure Firewall, `None` for other types.
+fn kind_by_type(value: &Value) -> Option<Result<ArtifactKind, ()>> {
+    [
         (NSG_TYPE, Ok(ArtifactKind::Nsg)),
         (ROUTES_TYPE, Ok(ArtifactKind::Routes)),
         (GROUP_TYPE, Ok(ArtifactKind::Firewall)),
         (CLASSIC_TYPE, Err(())),
-    ];
-    if let Some((_, k)) = by_type.iter().find(|(t, _)| type_is(value, t)) {
-        return Some(*k);
+    ]
+    .into_iter()
+    .find(|(t, _)| type_is(value, t))
+    .map(|(_, k)| k)
+}
+
+/// The kind of a single resource (not a template): its `type`, else the list it carries.
+fn resource_kind(value: &Value) -> Option<Result<ArtifactKind, ()>> {
+    if let Some(k) = kind_by_type(value) {
+        return Some(k);
     }
     if has(value, "securityRules") {
         Some(Ok(ArtifactKind::Nsg))
@@ -128,23 +135,17 @@ fn classic(path: &str) -> Diagnostic {
         .with_help("diff compares a firewall policy: pass `az network firewall policy rule-collection-group show -o json` output (use `verify --firewall` to prove classic rules)")
 }
 
-/// The kinds a document holds, each with the path of its resource (`` for the document itself).
-fn detect(doc: &Value) -> Result<(Format, Vec<(ArtifactKind, String)>), Vec<Diagnostic>> {
+/// The format of a document and the kinds it holds, each with the path of its resource (`` for the
+/// document itself).
+type Detected = (Format, Vec<(ArtifactKind, String)>);
+
+fn detect(doc: &Value) -> Result<Detected, Vec<Diagnostic>> {
     if let Some(resources) = doc.get("resources").and_then(Value::as_array) {
         let mut found: Vec<(ArtifactKind, String)> = Vec::new();
         let mut diags = Vec::new();
         for (i, r) in resources.iter().enumerate() {
             let path = index("resources", i);
-            let kind = [
-                (NSG_TYPE, Ok(ArtifactKind::Nsg)),
-                (ROUTES_TYPE, Ok(ArtifactKind::Routes)),
-                (GROUP_TYPE, Ok(ArtifactKind::Firewall)),
-                (CLASSIC_TYPE, Err(())),
-            ]
-            .into_iter()
-            .find(|(t, _)| type_is(r, t))
-            .map(|(_, k)| k);
-            match kind {
+            match kind_by_type(r) {
                 Some(Ok(k)) => match found.iter().find(|(f, _)| *f == k) {
                     Some((_, first)) => diags.push(twice(k, &path, &format!("{first} of the same file"))),
                     None => found.push((k, path)),
