@@ -218,6 +218,31 @@ pub enum Command {
         #[command(subcommand)]
         command: TagsCommand,
     },
+    /// Compare deployed resources with what the environment compiles to: the rules, routes and
+    /// firewall rules to add, remove, change or rename, and the verifier's findings on the deployed
+    /// state (exit 0 in sync, 1 drift, 2 bad input).
+    #[command(
+        after_help = "Examples:\n  az network nsg show -g RG -n NSG -o json > nsg.json\n  isenet diff --env env.json --deployed nsg.json\n  isenet diff --env env.json --deployed nsg.json --deployed routes.json --format ticket > ticket.md\n  isenet diff --env env.json --deployed exported-template.json --format json"
+    )]
+    Diff {
+        /// A deployed resource: `az network nsg show`, `az network route-table show` or `az network
+        /// firewall policy rule-collection-group show` output (-o json), or an ARM template (an
+        /// exported resource group) holding them. Repeat for several; `-` reads stdin.
+        #[arg(long, required = true, value_name = "FILE")]
+        deployed: Vec<PathBuf>,
+        /// Environment file (JSON); the embedded example when absent.
+        #[arg(long)]
+        env: Option<PathBuf>,
+        /// Service-tag file instead of the embedded snapshot.
+        #[arg(long)]
+        service_tags: Option<PathBuf>,
+        /// Compare with the artifacts `compile --expand-tags` writes (service tags as prefixes).
+        #[arg(long)]
+        expand_tags: bool,
+        /// Report format: text, json, or ticket (Markdown with the az commands that converge).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Print the environment file's JSON Schema (draft 2020-12).
     #[command(after_help = "Examples:\n  isenet schema > environment.schema.json")]
     Schema,
@@ -339,4 +364,12 @@ pub enum VerifyFormat {
     Junit,
     Github,
     AzureDevops,
+}
+
+/// Formats of `diff --deployed`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Ticket,
 }

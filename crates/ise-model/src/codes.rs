@@ -93,6 +93,10 @@ codes! {
     E_IDENTITY_FIELD_UNUSED = "E1604": "userAssignedIdentity, principalId and clientId only apply to type UserAssigned";
     E_CMK_NEEDS_IDENTITY = "E1605": "encryption (customer-managed key) needs a managed identity";
     E_KEY_NAME = "E1606": "Key Vault key name or key version is invalid";
+    // Drift: `diff --deployed` (E1700-E1749).
+    E_DEPLOYED_KIND = "E1700": "deployed file is not an NSG, a route table, a firewall policy rule collection group or an ARM template holding them";
+    E_DEPLOYED_TWICE = "E1701": "diff: two deployed NSGs, route tables or rule collection groups in one run";
+    E_DEPLOYED_CLASSIC = "E1702": "diff: classic Azure Firewall rule collections (diff takes a firewall policy rule collection group)";
     // Pipeline: command line, standard input, artifact selection, fleets (E1800-E1849).
     E_USAGE_UNKNOWN = "E1800": "usage: unknown option, argument or subcommand";
     E_USAGE_VALUE = "E1801": "usage: invalid value for an option (a port, a protocol, a format)";

@@ -7,6 +7,7 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod diff;
 mod fleet;
 mod fleet_tags;
 mod fleet_validate;
@@ -155,6 +156,21 @@ pub fn run(cli: &Cli) -> Exit {
                 service_tags: service_tags.as_deref(),
             };
             verify::explain(cli, &inputs, nsg.as_deref(), from, to, *port, *protocol, *format)
+        }
+        Command::Diff {
+            deployed,
+            env,
+            service_tags,
+            expand_tags,
+            format,
+        } => {
+            let inputs = diff::Inputs {
+                deployed,
+                env: env.as_deref(),
+                service_tags: service_tags.as_deref(),
+                expand_tags: *expand_tags,
+            };
+            diff::run(cli, &inputs, *format)
         }
         Command::Schema => {
             print!("{SCHEMA}");

@@ -1,6 +1,6 @@
-//! Reads a route table (ARM `route-table.json` or `az network route-table show -o json`): each
-//! route's name, address prefix (a CIDR or a service tag) and next hop. Every problem is a coded
-//! diagnostic with its JSON path and position; all are reported.
+//! Reads a route table (ARM `route-table.json`, the route table of an ARM template, or `az network
+//! route-table show -o json`): each route's name, address prefix (a CIDR or a service tag) and next
+//! hop. Every problem is a coded diagnostic with its JSON path and position; all are reported.
 
 use super::fields::{items, no_items, unique_names, Object};
 use super::{locate, LimitViolation, Location};
@@ -25,8 +25,10 @@ pub struct RouteFile {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
-    let value: Value = ise_model::jsondoc::parse(text, file, E_ROUTE_FILE)?;
-    let Some((base, routes)) = items(&value, "routes") else {
+    let document: Value = ise_model::jsondoc::parse(text, file, E_ROUTE_FILE)?;
+    // An ARM template (an exported resource group): read its route table resource.
+    let (prefix, value) = super::template::resource(&document, "Microsoft.Network/routeTables").unwrap_or((String::new(), &document));
+    let Some((base, routes)) = items(value, "routes").map(|(p, r)| (format!("{prefix}{p}"), r)) else {
         let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
         return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], text, file));
     };

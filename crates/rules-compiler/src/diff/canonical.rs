@@ -1,0 +1,201 @@
+//! Rules, routes and firewall rules in one canonical form, whatever file they were read from: the
+//! typed values the readers produce (so `Tcp`/`tcp`, a prefix list or its singular field, port
+//! order and az's empty plural fields compare equal), keyed like `artifacts::items` keys the
+//! rendered artifacts, so `artifacts::compare` compares them. Each item also has a *meaning*: the
+//! item without its name and the properties that do not decide traffic (priority, description),
+//! which is how a renamed rule is recognised.
+
+use super::artifacts::{ItemKey, ItemKind};
+use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
+use crate::azure::nsg::{AddressMatch, SecurityRule};
+use crate::azure::route::RouteEntry;
+use crate::read::firewall::FirewallFile;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// The artifact file whose items these are (the keys `artifacts::items` gives the compiled files).
+pub const NSG_FILE: &str = "nsg.json";
+pub const ROUTES_FILE: &str = "route-table.json";
+pub const FIREWALL_FILE: &str = "firewall-policy.json";
+
+/// Fields that describe or order an item without changing which packets it matches.
+const NOT_MEANING: &[&str] = &["priority", "description"];
+
+pub type Items = BTreeMap<ItemKey, Value>;
+
+fn key(artifact: &str, kind: ItemKind, collection: Option<&str>, name: &str) -> ItemKey {
+    ItemKey {
+        artifact: artifact.to_string(),
+        kind,
+        collection: collection.map(str::to_string),
+        name: name.to_string(),
+    }
+}
+
+/// An address field as the list az takes (`*`, one tag, or the prefixes).
+fn addresses(m: &AddressMatch) -> Vec<String> {
+    match m {
+        AddressMatch::Any => vec!["*".into()],
+        AddressMatch::Tag(t) => vec![t.clone()],
+        AddressMatch::Prefixes(p) => p.iter().map(ToString::to_string).collect(),
+        AddressMatch::Prefixes6(p) => p.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// One NSG rule, with the property names of the plural forms Azure and az use.
+pub fn security_rule(rule: &SecurityRule, description: &str) -> Value {
+    let ports = |p: &[crate::azure::nsg::PortRange]| p.iter().map(ToString::to_string).collect::<Vec<_>>();
+    json!({
+        "access": rule.access.as_str(),
+        "description": description,
+        "destinationAddressPrefixes": addresses(&rule.destination),
+        "destinationPortRanges": ports(&rule.destination_ports),
+        "direction": rule.direction.as_str(),
+        "priority": rule.priority,
+        "protocol": rule.protocol.as_str(),
+        "sourceAddressPrefixes": addresses(&rule.source),
+        "sourcePortRanges": ports(&rule.source_ports),
+    })
+}
+
+pub fn nsg_items(rules: &[SecurityRule], descriptions: &[String]) -> Items {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let d = descriptions.get(i).map_or("", String::as_str);
+            (key(NSG_FILE, ItemKind::SecurityRule, None, &r.name), security_rule(r, d))
+        })
+        .collect()
+}
+
+pub fn route(r: &RouteEntry) -> Value {
+    json!({
+        "addressPrefix": r.address_prefix,
+        "nextHopType": r.next_hop_type.as_str(),
+        "nextHopIpAddress": r.next_hop_ip_address.map(|a| a.to_string()),
+    })
+}
+
+pub fn route_items(routes: &[RouteEntry]) -> Items {
+    routes
+        .iter()
+        .map(|r| (key(ROUTES_FILE, ItemKind::Route, None, &r.name), route(r)))
+        .collect()
+}
+
+fn sorted<T: ToString>(items: &[T]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(ToString::to_string).collect();
+    v.sort();
+    v
+}
+
+/// A network rule; entry order does not matter to Azure Firewall, so lists are sorted.
+pub fn network_rule(r: &NetworkRule) -> Value {
+    let protocols: Vec<String> = r
+        .ip_protocols
+        .iter()
+        .map(|p| {
+            serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .collect();
+    json!({
+        "ruleType": "NetworkRule",
+        "description": r.description,
+        "ipProtocols": sorted(&protocols),
+        "sourceAddresses": sorted(&r.source_addresses),
+        "destinationAddresses": sorted(&r.destination_addresses),
+        "destinationPorts": sorted(&r.destination_ports),
+    })
+}
+
+pub fn application_rule(r: &ApplicationRule) -> Value {
+    json!({
+        "ruleType": "ApplicationRule",
+        "description": r.description,
+        "protocols": sorted(&r.protocols),
+        "sourceAddresses": sorted(&r.source_addresses),
+        "fqdnTags": sorted(&r.fqdn_tags),
+        "targetFqdns": sorted(&r.target_fqdns),
+    })
+}
+
+fn collection<R>(c: &RuleCollection<R>) -> Value {
+    json!({ "priority": c.priority, "action": format!("{:?}", c.action) })
+}
+
+/// The filter collections and their rules (a collection holding both rule types is one item).
+pub fn firewall_items(f: &FirewallFile) -> Items {
+    let mut out = Items::new();
+    for c in &f.network {
+        out.insert(key(FIREWALL_FILE, ItemKind::RuleCollection, None, &c.name), collection(c));
+        for r in &c.rules {
+            out.insert(key(FIREWALL_FILE, ItemKind::FirewallRule, Some(&c.name), &r.name), network_rule(r));
+        }
+    }
+    for c in &f.application {
+        out.insert(key(FIREWALL_FILE, ItemKind::RuleCollection, None, &c.name), collection(c));
+        for r in &c.rules {
+            out.insert(
+                key(FIREWALL_FILE, ItemKind::FirewallRule, Some(&c.name), &r.name),
+                application_rule(r),
+            );
+        }
+    }
+    out
+}
+
+/// What the item does: without priority and description (a rule's name is its key already).
+pub fn meaning(item: &Value) -> Value {
+    match item {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(k, _)| !NOT_MEANING.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Map<_, _>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::nsg::{Access, Direction, PortRange, Protocol};
+
+    fn rule(name: &str, priority: u32, port: u16) -> SecurityRule {
+        SecurityRule {
+            name: name.into(),
+            priority,
+            direction: Direction::Inbound,
+            access: Access::Allow,
+            protocol: Protocol::Tcp,
+            source: AddressMatch::Tag("Internet".into()),
+            source_ports: vec![PortRange::ANY],
+            destination: AddressMatch::Prefixes(vec!["10.0.0.0/24".parse().unwrap()]),
+            destination_ports: vec![PortRange::single(port)],
+            is_default: false,
+        }
+    }
+
+    #[test]
+    fn a_rule_is_written_with_azs_plural_fields() {
+        let v = security_rule(&rule("r", 100, 443), "why");
+        assert_eq!(
+            v,
+            json!({"access": "Allow", "description": "why", "destinationAddressPrefixes": ["10.0.0.0/24"],
+                "destinationPortRanges": ["443"], "direction": "Inbound", "priority": 100, "protocol": "Tcp",
+                "sourceAddressPrefixes": ["Internet"], "sourcePortRanges": ["*"]})
+        );
+    }
+
+    #[test]
+    fn meaning_ignores_priority_and_description_but_not_ports() {
+        let a = security_rule(&rule("a", 100, 443), "one");
+        assert_eq!(meaning(&a), meaning(&security_rule(&rule("b", 200, 443), "two")));
+        assert_ne!(meaning(&a), meaning(&security_rule(&rule("a", 100, 8080), "one")));
+    }
+}

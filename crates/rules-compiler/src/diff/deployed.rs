@@ -1,0 +1,387 @@
+//! What `diff --deployed` reads: a file of `az network nsg show`, `az network route-table show` or
+//! `az network firewall policy rule-collection-group show` output, an ARM resource (isenet's own
+//! artifacts), or an ARM template (an exported resource group) holding any of those. The kind is
+//! told from the content; the existing readers do the reading, so every problem is the readers'
+//! coded diagnostic with its file, JSON path and line:column.
+
+use crate::prove::findings::ArtifactKind;
+use crate::read::firewall::FirewallFile;
+use crate::read::nsg::NsgFile;
+use crate::read::routes::RouteFile;
+use crate::read::{firewall, nsg, routes};
+use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_TWICE};
+use ise_model::diag::Diagnostic;
+use ise_model::jsonpos::{index, Positions};
+use serde::Serialize;
+use serde_json::Value;
+
+const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
+const ROUTES_TYPE: &str = "Microsoft.Network/routeTables";
+const GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
+const CLASSIC_TYPE: &str = "Microsoft.Network/azureFirewalls";
+
+/// The shape a deployed file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// `az ... show -o json`: the resource's properties lifted to the top level.
+    AzCli,
+    /// One ARM resource, its fields under `properties` (isenet's nsg.json, REST output).
+    ArmResource,
+    /// An ARM deployment template (`resources`), such as an exported resource group.
+    ArmTemplate,
+}
+
+impl Format {
+    /// How the text report names the format of a file of this kind.
+    pub fn describe(self, kind: ArtifactKind) -> &'static str {
+        match (self, kind) {
+            (Format::AzCli, ArtifactKind::Nsg) => "az network nsg show output",
+            (Format::AzCli, ArtifactKind::Routes) => "az network route-table show output",
+            (Format::AzCli, ArtifactKind::Firewall) => "az network firewall policy rule-collection-group show output",
+            (Format::ArmResource, _) => "ARM resource",
+            (Format::ArmTemplate, _) => "ARM template",
+        }
+    }
+}
+
+/// The Azure resource a deployed artifact is, as far as the file says (for the `az` commands).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_group: Option<String>,
+    /// The NSG, route table or rule collection group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The firewall policy holding a rule collection group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+/// What a deployed file holds, read.
+#[derive(Debug)]
+pub enum Content {
+    /// The NSG and each rule's description (the reader keeps no descriptions), parallel to its rules.
+    Nsg(NsgFile, Vec<String>),
+    Routes(RouteFile),
+    Firewall(FirewallFile),
+}
+
+impl Content {
+    pub fn kind(&self) -> ArtifactKind {
+        match self {
+            Content::Nsg(..) => ArtifactKind::Nsg,
+            Content::Routes(_) => ArtifactKind::Routes,
+            Content::Firewall(_) => ArtifactKind::Firewall,
+        }
+    }
+}
+
+/// One artifact read from a deployed file (an ARM template gives one per resource kind it holds).
+#[derive(Debug)]
+pub struct Deployed {
+    pub file: String,
+    pub text: String,
+    pub format: Format,
+    pub target: Target,
+    pub content: Content,
+}
+
+fn type_is(value: &Value, kind: &str) -> bool {
+    value
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+}
+
+fn has(value: &Value, key: &str) -> bool {
+    value.get(key).is_some() || value.get("properties").and_then(|p| p.get(key)).is_some()
+}
+
+/// A resource's kind by its `type`: `Err` for a classic Azure Firewall, `None` for other types.
+fn kind_by_type(value: &Value) -> Option<Result<ArtifactKind, ()>> {
+    [
+        (NSG_TYPE, Ok(ArtifactKind::Nsg)),
+        (ROUTES_TYPE, Ok(ArtifactKind::Routes)),
+        (GROUP_TYPE, Ok(ArtifactKind::Firewall)),
+        (CLASSIC_TYPE, Err(())),
+    ]
+    .into_iter()
+    .find(|(t, _)| type_is(value, t))
+    .map(|(_, k)| k)
+}
+
+/// The kind of a single resource (not a template): its `type`, else the list it carries.
+fn resource_kind(value: &Value) -> Option<Result<ArtifactKind, ()>> {
+    if let Some(k) = kind_by_type(value) {
+        return Some(k);
+    }
+    if has(value, "securityRules") {
+        Some(Ok(ArtifactKind::Nsg))
+    } else if has(value, "routes") {
+        Some(Ok(ArtifactKind::Routes))
+    } else if has(value, "ruleCollections") {
+        Some(Ok(ArtifactKind::Firewall))
+    } else if has(value, "networkRuleCollections") || has(value, "applicationRuleCollections") {
+        Some(Err(()))
+    } else {
+        None
+    }
+}
+
+fn classic(path: &str) -> Diagnostic {
+    Diagnostic::error(E_DEPLOYED_CLASSIC, path, "classic Azure Firewall rule collections")
+        .with_help("diff compares a firewall policy: pass `az network firewall policy rule-collection-group show -o json` output (use `verify --firewall` to prove classic rules)")
+}
+
+/// The format of a document and the kinds it holds, each with the path of its resource (`` for the
+/// document itself).
+type Detected = (Format, Vec<(ArtifactKind, String)>);
+
+fn detect(doc: &Value) -> Result<Detected, Vec<Diagnostic>> {
+    if let Some(resources) = doc.get("resources").and_then(Value::as_array) {
+        let mut found: Vec<(ArtifactKind, String)> = Vec::new();
+        let mut diags = Vec::new();
+        for (i, r) in resources.iter().enumerate() {
+            let path = index("resources", i);
+            match kind_by_type(r) {
+                Some(Ok(k)) => match found.iter().find(|(f, _)| *f == k) {
+                    Some((_, first)) => diags.push(twice(k, &path, &format!("{first} of the same file"))),
+                    None => found.push((k, path)),
+                },
+                Some(Err(())) => diags.push(classic(&path)),
+                None => {}
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        if !found.is_empty() {
+            return Ok((Format::ArmTemplate, found));
+        }
+    }
+    match resource_kind(doc) {
+        Some(Ok(kind)) => {
+            let flattened = ["securityRules", "routes", "ruleCollections"].iter().any(|k| doc.get(k).is_some());
+            let format = if flattened { Format::AzCli } else { Format::ArmResource };
+            Ok((format, vec![(kind, String::new())]))
+        }
+        Some(Err(())) => Err(vec![classic("")]),
+        None => Err(vec![Diagnostic::error(
+            E_DEPLOYED_KIND,
+            "",
+            "neither an NSG, a route table, a firewall policy rule collection group nor an ARM template holding one",
+        )
+        .with_help(
+            "pass `az network nsg show`, `az network route-table show` or `az network firewall policy \
+             rule-collection-group show` output (-o json), or an exported ARM template",
+        )]),
+    }
+}
+
+fn twice(kind: ArtifactKind, path: &str, first: &str) -> Diagnostic {
+    Diagnostic::error(
+        E_DEPLOYED_TWICE,
+        path,
+        format!("a second deployed {} (the first is {first})", kind.as_str()),
+    )
+    .with_help("diff compares one NSG, one route table and one rule collection group per run: run it once per resource")
+}
+
+/// The value at a reader's path (`resources[2].properties.securityRules[3]`).
+fn value_at<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').filter(|p| !p.is_empty()).try_fold(doc, |v, part| {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        let v = if name.is_empty() { v } else { v.get(name)? };
+        rest.split('[')
+            .filter(|i| !i.is_empty())
+            .try_fold(v, |v, i| v.get(i.trim_end_matches(']').parse::<usize>().ok()?))
+    })
+}
+
+/// A rule's description, under `properties` (ARM) or beside its name (az); empty when absent.
+fn description(rule: Option<&Value>) -> String {
+    let rule = rule.map(|r| r.get("properties").unwrap_or(r));
+    rule.and_then(|r| r.get("description"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The resource group, the name and (for a rule collection group) the policy, from the resource's
+/// `resourceGroup`, `id` and `name`; ARM expressions (`[parameters(...)]`) say nothing.
+fn target(resource: &Value) -> Target {
+    let text = |k: &str| resource.get(k).and_then(Value::as_str).filter(|s| !s.starts_with('['));
+    let id_part = |segment: &str| {
+        let id = text("id")?;
+        let parts: Vec<&str> = id.split('/').collect();
+        let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
+        parts.get(i + 1).map(|s| s.to_string())
+    };
+    let (policy, name) = match text("name").map(|n| n.split_once('/').map_or((None, n), |(p, g)| (Some(p), g))) {
+        Some((p, n)) => (p.map(str::to_string), Some(n.to_string())),
+        None => (None, None),
+    };
+    Target {
+        resource_group: text("resourceGroup").map(str::to_string).or_else(|| id_part("resourceGroups")),
+        name,
+        policy: policy.or_else(|| id_part("firewallPolicies")),
+    }
+}
+
+/// Reads one file: every artifact it holds, or every problem.
+pub fn read(text: &str, file: &str) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
+    let doc: Value = ise_model::jsondoc::parse(text, file, E_DEPLOYED_KIND)?;
+    let locate = |diags: Vec<Diagnostic>| {
+        let positions = Positions::of(text);
+        diags
+            .into_iter()
+            .map(|d| match positions.find(&d.path) {
+                Some((l, c)) => d.at(l, c).in_file(file),
+                None => d.in_file(file),
+            })
+            .collect::<Vec<_>>()
+    };
+    let (format, kinds) = detect(&doc).map_err(locate)?;
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
+    for (kind, path) in kinds {
+        let resource = value_at(&doc, &path).unwrap_or(&doc);
+        let content = match kind {
+            ArtifactKind::Nsg => nsg::parse(text, file).map(|n| {
+                let descriptions = n.origins.iter().map(|o| description(value_at(&doc, &o.path))).collect();
+                Content::Nsg(n, descriptions)
+            }),
+            ArtifactKind::Routes => routes::parse(text, file).map(Content::Routes),
+            ArtifactKind::Firewall => firewall::parse(text, file).map(Content::Firewall),
+        };
+        match content {
+            Ok(content) => out.push(Deployed {
+                file: file.to_string(),
+                text: text.to_string(),
+                format,
+                target: target(resource),
+                content,
+            }),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Reads every `(file, text)`, reporting the problems of all files; one artifact of each kind.
+pub fn read_all(files: &[(String, String)]) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
+    let mut out: Vec<Deployed> = Vec::new();
+    let mut diags = Vec::new();
+    for (file, text) in files {
+        match read(text, file) {
+            Ok(read) => {
+                for d in read {
+                    match out.iter().find(|o| o.content.kind() == d.content.kind()) {
+                        Some(first) => diags.push(twice(d.content.kind(), "", &first.file).in_file(file)),
+                        None => out.push(d),
+                    }
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kinds_and_formats_are_told_from_the_content() {
+        let cases = [
+            (json!({"type": NSG_TYPE, "securityRules": []}), Format::AzCli, ArtifactKind::Nsg),
+            (json!({"properties": {"securityRules": []}}), Format::ArmResource, ArtifactKind::Nsg),
+            (
+                json!({"routes": [], "disableBgpRoutePropagation": false}),
+                Format::AzCli,
+                ArtifactKind::Routes,
+            ),
+            (
+                json!({"type": GROUP_TYPE, "properties": {"ruleCollections": []}}),
+                Format::ArmResource,
+                ArtifactKind::Firewall,
+            ),
+            (
+                json!({"ruleCollections": [], "priority": 500}),
+                Format::AzCli,
+                ArtifactKind::Firewall,
+            ),
+        ];
+        for (doc, format, kind) in cases {
+            assert_eq!(detect(&doc).unwrap(), (format, vec![(kind, String::new())]), "{doc}");
+        }
+        let template = json!({"resources": [{"type": "Microsoft.Network/virtualNetworks"}, {"type": ROUTES_TYPE}, {"type": NSG_TYPE}]});
+        assert_eq!(
+            detect(&template).unwrap(),
+            (
+                Format::ArmTemplate,
+                vec![
+                    (ArtifactKind::Routes, "resources[1]".into()),
+                    (ArtifactKind::Nsg, "resources[2]".into())
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_classic_and_doubled_resources_are_coded() {
+        let code = |doc: Value| {
+            detect(&doc)
+                .unwrap_err()
+                .iter()
+                .map(|d| (d.code, d.path.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(code(json!({"name": "x"})), [(E_DEPLOYED_KIND, String::new())]);
+        assert_eq!(code(json!({"networkRuleCollections": []})), [(E_DEPLOYED_CLASSIC, String::new())]);
+        assert_eq!(
+            code(json!({"resources": [{"type": NSG_TYPE}, {"type": NSG_TYPE}]})),
+            [(E_DEPLOYED_TWICE, "resources[1]".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_target_comes_from_resource_group_id_and_name() {
+        let id = "/subscriptions/s/resourceGroups/net-rg/providers/Microsoft.Network/firewallPolicies/fw-pol/ruleCollectionGroups/ise-dependencies";
+        let t = target(&json!({"id": id, "name": "ise-dependencies"}));
+        assert_eq!(
+            t,
+            Target {
+                resource_group: Some("net-rg".into()),
+                name: Some("ise-dependencies".into()),
+                policy: Some("fw-pol".into())
+            }
+        );
+        let t = target(&json!({"name": "[parameters('nsgName')]", "resourceGroup": "rg"}));
+        assert_eq!((t.resource_group.as_deref(), t.name), (Some("rg"), None));
+        assert_eq!(target(&json!({"name": "pol/rcg"})).policy.as_deref(), Some("pol"));
+    }
+
+    #[test]
+    fn values_are_found_at_reader_paths() {
+        let doc = json!({"resources": [{}, {"properties": {"securityRules": [{"name": "a"}, {"name": "b"}]}}]});
+        assert_eq!(
+            value_at(&doc, "resources[1].properties.securityRules[1]"),
+            Some(&json!({"name": "b"}))
+        );
+        assert_eq!(value_at(&doc, "resources[5]"), None);
+        assert_eq!(value_at(&doc, ""), Some(&doc));
+    }
+}

@@ -1,0 +1,428 @@
+//! `diff --deployed`: what must change on the deployed NSG, route table and firewall rule collection
+//! group to match what the environment compiles to, and what the verifier finds in the deployed
+//! state. The compiled artifacts are read back with the same readers as the deployed files, so both
+//! sides are in one canonical form; items are matched by name (`artifacts::compare`), then an item
+//! only deployed and one only desired that mean the same (`canonical::meaning`) are one rename.
+
+use super::artifacts::{compare, Change, ItemDiff, ItemKind};
+use super::canonical::{self, Items};
+use super::deployed::{self, Content, Deployed, Format, Target};
+use crate::plan::Plan;
+use crate::prove::findings::{ArtifactKind, Finding, FindingKind, Verification};
+use crate::prove::verify::{self, Read};
+use crate::read::firewall::FirewallFile;
+use crate::read::nsg::NsgFile;
+use crate::read::routes::RouteFile;
+use ise_model::diag::Diagnostic;
+use ise_model::servicetags::ServiceTags;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What converging does to an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Desired, not deployed.
+    Add,
+    /// Deployed, not desired.
+    Remove,
+    /// Deployed under the desired name with other properties.
+    Change,
+    /// Deployed under another name with the same meaning (properties that do not decide traffic,
+    /// such as priority or description, may differ too: see `fields`).
+    Rename,
+}
+
+/// One property that differs: its deployed and its desired value (null when absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldChange {
+    pub field: String,
+    pub deployed: Value,
+    pub desired: Value,
+}
+
+/// One rule, route, firewall rule or rule collection to change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemChange {
+    pub artifact: ArtifactKind,
+    pub kind: ItemKind,
+    /// Firewall rules: the rule collection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    /// The desired name (the deployed name for a removal).
+    pub name: String,
+    pub action: Action,
+    /// Renames: the deployed name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployed_name: Option<String>,
+    /// Changes and renames: the properties that differ.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+    /// The item as deployed and as desired, in the canonical form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployed: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Value>,
+}
+
+/// A deployed artifact compared: where it came from and which Azure resource it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Compared {
+    pub artifact: ArtifactKind,
+    pub file: String,
+    pub format: Format,
+    /// The resource the `az` commands address: from the file where it says, else the environment's.
+    pub target: Target,
+    /// How many items (rules, routes, firewall rules and collections) each side has.
+    pub deployed_items: usize,
+    pub desired_items: usize,
+}
+
+/// A failing finding of the verifier on a deployed file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileFinding {
+    pub file: String,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+/// The requirements (or dependencies, or route checks) a deployed artifact does not meet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Missing {
+    pub artifact: ArtifactKind,
+    pub file: String,
+    pub requirements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    /// No change needed and the verifier finds nothing in the deployed state.
+    pub in_sync: bool,
+    pub environment: String,
+    pub compared: Vec<Compared>,
+    pub changes: Vec<ItemChange>,
+    /// From the verifier: requirements the deployed state misses.
+    pub missing: Vec<Missing>,
+    /// From the verifier: allow rules that admit what no requirement needs.
+    pub openings: Vec<FileFinding>,
+    /// Every other failing finding of the verifier (unknown tags, limits, wrong next hops, ...).
+    pub other_findings: Vec<FileFinding>,
+    /// The verifier's complete report on the deployed files.
+    pub verification: Verification,
+}
+
+/// The compiled NSG, route table and rule collection group, read back like deployed files.
+struct Desired {
+    nsg: Items,
+    routes: Items,
+    firewall: Items,
+}
+
+fn desired(plan: &Plan) -> Result<Desired, Vec<Diagnostic>> {
+    let artifacts = crate::render::render_all(plan);
+    let text = |name: &str| artifacts.iter().find(|a| a.file_name == name).map_or("", |a| a.contents.as_str());
+    let file = |name: &str| format!("<compiled {name}>");
+    let nsg = deployed::read(text(canonical::NSG_FILE), &file(canonical::NSG_FILE))?;
+    let routes = crate::read::routes::parse(text(canonical::ROUTES_FILE), &file(canonical::ROUTES_FILE))?;
+    let firewall = crate::read::firewall::parse(text(canonical::FIREWALL_FILE), &file(canonical::FIREWALL_FILE))?;
+    let nsg = match nsg.first().map(|d| &d.content) {
+        Some(Content::Nsg(n, descriptions)) => canonical::nsg_items(&n.rules, descriptions),
+        _ => Items::new(),
+    };
+    Ok(Desired {
+        nsg,
+        routes: canonical::route_items(&routes.routes),
+        firewall: canonical::firewall_items(&firewall),
+    })
+}
+
+fn items_of(content: &Content) -> Items {
+    match content {
+        Content::Nsg(n, descriptions) => canonical::nsg_items(&n.rules, descriptions),
+        Content::Routes(r) => canonical::route_items(&r.routes),
+        Content::Firewall(f) => canonical::firewall_items(f),
+    }
+}
+
+/// The top-level properties in which two canonical items differ.
+fn field_changes(deployed: &Value, desired: &Value) -> Vec<FieldChange> {
+    let (Some(a), Some(b)) = (deployed.as_object(), desired.as_object()) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| FieldChange {
+            field: k.clone(),
+            deployed: a.get(k).cloned().unwrap_or(Value::Null),
+            desired: b.get(k).cloned().unwrap_or(Value::Null),
+        })
+        .collect()
+}
+
+fn artifact_of(file: &str) -> ArtifactKind {
+    match file {
+        canonical::ROUTES_FILE => ArtifactKind::Routes,
+        canonical::FIREWALL_FILE => ArtifactKind::Firewall,
+        _ => ArtifactKind::Nsg,
+    }
+}
+
+fn change_of(d: ItemDiff) -> ItemChange {
+    let (action, fields) = match d.change {
+        Change::Added => (Action::Add, Vec::new()),
+        Change::Removed => (Action::Remove, Vec::new()),
+        Change::Changed => (
+            Action::Change,
+            field_changes(d.before.as_ref().unwrap_or(&Value::Null), d.after.as_ref().unwrap_or(&Value::Null)),
+        ),
+    };
+    ItemChange {
+        artifact: artifact_of(&d.key.artifact),
+        kind: d.key.kind,
+        collection: d.key.collection,
+        name: d.key.name,
+        action,
+        deployed_name: None,
+        fields,
+        deployed: d.before,
+        desired: d.after,
+    }
+}
+
+/// The changes from `deployed` to `desired`: by name, then removals and additions of one kind (and
+/// collection) that mean the same paired into renames, in name order.
+pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
+    let mut changes: Vec<ItemChange> = compare(deployed, desired).into_iter().map(change_of).collect();
+    let mut renamed: Vec<ItemChange> = Vec::new();
+    let mut i = 0;
+    while i < changes.len() {
+        let same_meaning = |r: &ItemChange, a: &ItemChange| {
+            r.action == Action::Remove
+                && a.action == Action::Add
+                && (r.kind, &r.collection) == (a.kind, &a.collection)
+                && r.kind != ItemKind::RuleCollection
+                && r.deployed.as_ref().map(canonical::meaning) == a.desired.as_ref().map(canonical::meaning)
+        };
+        let partner = changes.iter().position(|a| same_meaning(&changes[i], a));
+        match partner {
+            Some(j) => {
+                let (removed, added) = if i < j {
+                    let added = changes.remove(j);
+                    (changes.remove(i), added)
+                } else {
+                    let removed = changes.remove(i);
+                    (removed, changes.remove(j))
+                };
+                let fields = field_changes(
+                    removed.deployed.as_ref().unwrap_or(&Value::Null),
+                    added.desired.as_ref().unwrap_or(&Value::Null),
+                );
+                renamed.push(ItemChange {
+                    action: Action::Rename,
+                    deployed_name: Some(removed.name),
+                    fields,
+                    deployed: removed.deployed,
+                    ..added
+                });
+                i = i.min(j);
+            }
+            None => i += 1,
+        }
+    }
+    changes.extend(renamed);
+    changes.sort_by(|a, b| (a.artifact, a.kind, &a.collection, &a.name).cmp(&(b.artifact, b.kind, &b.collection, &b.name)));
+    changes
+}
+
+pub struct Inputs<'a> {
+    pub plan: &'a Plan,
+    pub tags: &'a ServiceTags,
+    pub deployed: &'a [Deployed],
+}
+
+/// A deployed artifact as the verifier takes it.
+fn read_of<'a, T>(d: &'a Deployed, content: &'a T) -> Read<'a, T> {
+    Read {
+        file: &d.file,
+        text: &d.text,
+        content,
+    }
+}
+
+fn verification(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
+    let find = |kind: ArtifactKind| inputs.deployed.iter().find(|d| d.content.kind() == kind);
+    let nsg: Option<Read<NsgFile>> = find(ArtifactKind::Nsg).and_then(|d| match &d.content {
+        Content::Nsg(n, _) => Some(read_of(d, n)),
+        _ => None,
+    });
+    let routes: Option<Read<RouteFile>> = find(ArtifactKind::Routes).and_then(|d| match &d.content {
+        Content::Routes(r) => Some(read_of(d, r)),
+        _ => None,
+    });
+    let firewall: Option<Read<FirewallFile>> = find(ArtifactKind::Firewall).and_then(|d| match &d.content {
+        Content::Firewall(f) => Some(read_of(d, f)),
+        _ => None,
+    });
+    verify::verify(&verify::Inputs {
+        plan: inputs.plan,
+        tags: inputs.tags,
+        nsg,
+        routes,
+        firewall,
+    })
+}
+
+/// The resource the commands address: what the file says, the rest from the environment.
+fn target_with_defaults(d: &Deployed, plan: &Plan) -> Target {
+    let env = &plan.environment;
+    let name = match d.content.kind() {
+        ArtifactKind::Nsg => env.nsg_name.clone(),
+        ArtifactKind::Routes => env.route_table_name.clone(),
+        ArtifactKind::Firewall => crate::plan::RULE_COLLECTION_GROUP.to_string(),
+    };
+    Target {
+        resource_group: d.target.resource_group.clone().or_else(|| Some(env.resource_group.clone())),
+        name: d.target.name.clone().or(Some(name)),
+        policy: d.target.policy.clone(),
+    }
+}
+
+pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
+    let desired = desired(inputs.plan)?;
+    let verification = verification(inputs)?;
+    let mut compared = Vec::new();
+    let mut all = Vec::new();
+    for d in inputs.deployed {
+        let kind = d.content.kind();
+        let want = match kind {
+            ArtifactKind::Nsg => &desired.nsg,
+            ArtifactKind::Routes => &desired.routes,
+            ArtifactKind::Firewall => &desired.firewall,
+        };
+        let have = items_of(&d.content);
+        compared.push(Compared {
+            artifact: kind,
+            file: d.file.clone(),
+            format: d.format,
+            target: target_with_defaults(d, inputs.plan),
+            deployed_items: have.len(),
+            desired_items: want.len(),
+        });
+        all.extend(changes(&have, want));
+    }
+    let mut missing = Vec::new();
+    let mut openings = Vec::new();
+    let mut other_findings = Vec::new();
+    for proof in &verification.proofs {
+        let uncovered: Vec<String> = proof.uncovered().into_iter().map(str::to_string).collect();
+        if !uncovered.is_empty() {
+            missing.push(Missing {
+                artifact: proof.artifact,
+                file: proof.file.clone(),
+                requirements: uncovered,
+            });
+        }
+        for f in proof.findings.iter().filter(|f| f.fails()) {
+            let item = FileFinding {
+                file: proof.file.clone(),
+                finding: f.clone(),
+            };
+            match f.kind {
+                FindingKind::Opening | FindingKind::FirewallOpening => openings.push(item),
+                // Missing requirements are listed by id above.
+                FindingKind::UncoveredRequirement | FindingKind::DependencyBlocked => {}
+                _ => other_findings.push(item),
+            }
+        }
+    }
+    Ok(Drift {
+        in_sync: all.is_empty() && verification.ok,
+        environment: inputs.plan.environment.name.clone(),
+        compared,
+        changes: all,
+        missing,
+        openings,
+        other_findings,
+        verification,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::artifacts::ItemKey;
+    use serde_json::json;
+
+    fn items(entries: &[(&str, Value)]) -> Items {
+        entries
+            .iter()
+            .map(|(n, v)| {
+                (
+                    ItemKey {
+                        artifact: canonical::NSG_FILE.into(),
+                        kind: ItemKind::SecurityRule,
+                        collection: None,
+                        name: n.to_string(),
+                    },
+                    v.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn rule(priority: u32, port: &str) -> Value {
+        json!({"priority": priority, "description": "d", "destinationPortRanges": [port], "access": "Allow"})
+    }
+
+    #[test]
+    fn renamed_items_are_one_rename_with_their_other_differences() {
+        let deployed = items(&[
+            ("Port_454", rule(200, "454")),
+            ("keep", rule(100, "443")),
+            ("gone", rule(300, "22")),
+        ]);
+        let desired = items(&[("in-designer-454", rule(130, "454")), ("keep", rule(100, "8443"))]);
+        let got = changes(&deployed, &desired);
+        let summary: Vec<(Action, &str, Option<&str>, Vec<&str>)> = got
+            .iter()
+            .map(|c| {
+                (
+                    c.action,
+                    c.name.as_str(),
+                    c.deployed_name.as_deref(),
+                    c.fields.iter().map(|f| f.field.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Action::Remove, "gone", None, vec![]),
+                (Action::Rename, "in-designer-454", Some("Port_454"), vec!["priority"]),
+                (Action::Change, "keep", None, vec!["destinationPortRanges"]),
+            ]
+        );
+        assert_eq!(got[2].fields[0].deployed, json!(["443"]));
+        assert_eq!(got[2].fields[0].desired, json!(["8443"]));
+    }
+
+    #[test]
+    fn a_rename_pairs_one_to_one() {
+        // Two deployed copies of one desired rule: one rename, one removal.
+        let deployed = items(&[("a", rule(100, "1")), ("b", rule(110, "1"))]);
+        let desired = items(&[("c", rule(100, "1"))]);
+        let actions: Vec<Action> = changes(&deployed, &desired).iter().map(|c| c.action).collect();
+        assert_eq!(actions.iter().filter(|a| **a == Action::Rename).count(), 1);
+        assert_eq!(actions.iter().filter(|a| **a == Action::Remove).count(), 1);
+        assert_eq!(actions.len(), 2);
+    }
+}

@@ -1,0 +1,280 @@
+//! The reports of `diff --deployed`: text for people, JSON (the `Drift` as it is), and a Markdown
+//! change ticket with the `az` commands that converge.
+
+use super::artifacts::ItemKind;
+use super::az;
+use super::drift::{Action, Drift, FieldChange, ItemChange};
+use crate::prove::findings::ArtifactKind;
+use serde_json::Value;
+use std::fmt::Write;
+
+/// A value as people read it: strings bare, lists comma-separated, null as `(none)`.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.is_empty() => "\"\"".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(","),
+        Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One line saying what an item does.
+fn describe(kind: ItemKind, item: &Value) -> String {
+    let f = |k: &str| item.get(k).map(show).unwrap_or_default();
+    match kind {
+        ItemKind::SecurityRule => format!(
+            "priority {}, {} {} {}, from {} port {} to {} port {}",
+            f("priority"),
+            f("direction"),
+            f("access"),
+            f("protocol"),
+            f("sourceAddressPrefixes"),
+            f("sourcePortRanges"),
+            f("destinationAddressPrefixes"),
+            f("destinationPortRanges")
+        ),
+        ItemKind::Route => match item.get("nextHopIpAddress").filter(|v| !v.is_null()) {
+            Some(ip) => format!("{} to {} {}", f("addressPrefix"), f("nextHopType"), show(ip)),
+            None => format!("{} to {}", f("addressPrefix"), f("nextHopType")),
+        },
+        ItemKind::RuleCollection => format!("priority {}, {}", f("priority"), f("action")),
+        _ if f("ruleType") == "ApplicationRule" => format!(
+            "ApplicationRule {} from {} to {}{}",
+            f("protocols"),
+            f("sourceAddresses"),
+            f("targetFqdns"),
+            f("fqdnTags")
+        ),
+        _ => format!(
+            "NetworkRule {} from {} to {} port {}",
+            f("ipProtocols"),
+            f("sourceAddresses"),
+            f("destinationAddresses"),
+            f("destinationPorts")
+        ),
+    }
+}
+
+fn fields(fields: &[FieldChange]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{} {} -> {}", f.field, show(&f.deployed), show(&f.desired)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn item_name(c: &ItemChange) -> String {
+    let name = match (&c.collection, c.kind) {
+        (Some(coll), _) => format!("{coll}/{}", c.name),
+        (None, ItemKind::RuleCollection) => format!("collection {}", c.name),
+        _ => c.name.clone(),
+    };
+    match &c.deployed_name {
+        Some(old) => format!("{old} -> {name}"),
+        None => name,
+    }
+}
+
+/// What converging does to the item, in one line.
+fn what(c: &ItemChange) -> String {
+    match c.action {
+        Action::Add => describe(c.kind, c.desired.as_ref().unwrap_or(&Value::Null)),
+        Action::Remove => describe(c.kind, c.deployed.as_ref().unwrap_or(&Value::Null)),
+        Action::Change => fields(&c.fields),
+        Action::Rename if c.fields.is_empty() => "same meaning".into(),
+        Action::Rename => format!("same meaning; {}", fields(&c.fields)),
+    }
+}
+
+fn symbol(a: Action) -> &'static str {
+    match a {
+        Action::Add => "+ add   ",
+        Action::Remove => "- remove",
+        Action::Change => "~ change",
+        Action::Rename => "> rename",
+    }
+}
+
+fn counts(d: &Drift, artifact: ArtifactKind) -> String {
+    let n = |a: Action| d.changes.iter().filter(|c| c.artifact == artifact && c.action == a).count();
+    format!(
+        "{} to add, {} to remove, {} to change, {} renamed",
+        n(Action::Add),
+        n(Action::Remove),
+        n(Action::Change),
+        n(Action::Rename)
+    )
+}
+
+fn result_line(d: &Drift) -> String {
+    if d.in_sync {
+        return "result: in sync\n".into();
+    }
+    let missing: usize = d.missing.iter().map(|m| m.requirements.len()).sum();
+    format!(
+        "result: drift: {} change(s), {} missing requirement(s), {} opening(s), {} other finding(s)\n",
+        d.changes.len(),
+        missing,
+        d.openings.len(),
+        d.other_findings.len()
+    )
+}
+
+pub fn render_text(d: &Drift) -> String {
+    let mut out = String::new();
+    for c in &d.compared {
+        let name = c.target.name.as_deref().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} `{name}` in {} ({}): {}",
+            c.artifact.as_str(),
+            c.file,
+            c.format.describe(c.artifact),
+            counts(d, c.artifact)
+        );
+        for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
+            let _ = writeln!(out, "  {} {}: {}", symbol(change.action), item_name(change), what(change));
+        }
+    }
+    for m in &d.missing {
+        let _ = writeln!(
+            out,
+            "missing ({} in {}): {}",
+            m.artifact.as_str(),
+            m.file,
+            m.requirements.join(", ")
+        );
+    }
+    for f in d.openings.iter().chain(&d.other_findings) {
+        let rule = f.finding.rule.as_ref().map(|r| format!(" `{}`", r.name)).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} {}{rule} in {}: {}",
+            f.finding.code,
+            f.finding.kind.info().name,
+            f.file,
+            f.finding.message
+        );
+    }
+    out.push_str(&result_line(d));
+    out
+}
+
+pub fn render_json(d: &Drift) -> String {
+    let mut s = serde_json::to_string_pretty(d).expect("serialisable");
+    s.push('\n');
+    s
+}
+
+/// A table cell: no line breaks, `|` escaped, backticks dropped so code spans stay closed.
+fn cell(s: &str) -> String {
+    s.replace(['\n', '\r'], " ").replace('|', "\\|").replace('`', "'")
+}
+
+pub fn render_ticket(d: &Drift) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Change ticket: converge the deployed network of `{}`\n",
+        cell(&d.environment)
+    );
+    if d.in_sync {
+        out.push_str("The deployed resources match what the environment compiles to, and the verifier finds every requirement covered and nothing else open. No change is needed.\n\n");
+    } else {
+        out.push_str("`isenet diff --deployed` compared the deployed resources below with what the environment compiles to, and proved the deployed state against the requirements.\n\n");
+    }
+    out.push_str(
+        "## Resources compared\n\n| artifact | resource | resource group | file | format | changes |\n|---|---|---|---|---|---|\n",
+    );
+    for c in &d.compared {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            c.artifact.as_str(),
+            cell(c.target.name.as_deref().unwrap_or_default()),
+            cell(c.target.resource_group.as_deref().unwrap_or_default()),
+            cell(&c.file),
+            c.format.describe(c.artifact),
+            counts(d, c.artifact)
+        );
+    }
+    if !d.changes.is_empty() {
+        out.push_str("\n## Changes\n\n| artifact | action | item | what |\n|---|---|---|---|\n");
+        for c in &d.changes {
+            let action = format!("{:?}", c.action).to_lowercase();
+            let _ = writeln!(
+                out,
+                "| {} | {action} | {} | {} |",
+                c.artifact.as_str(),
+                cell(&item_name(c)),
+                cell(&what(c))
+            );
+        }
+    }
+    if !(d.missing.is_empty() && d.openings.is_empty() && d.other_findings.is_empty()) {
+        out.push_str("\n## What the verifier finds in the deployed state\n\n");
+        for m in &d.missing {
+            let _ = writeln!(
+                out,
+                "- Missing requirements ({}): {}",
+                m.artifact.as_str(),
+                cell(&m.requirements.join(", "))
+            );
+        }
+        for f in d.openings.iter().chain(&d.other_findings) {
+            let rule = f
+                .finding
+                .rule
+                .as_ref()
+                .map(|r| format!(" (`{}`)", cell(&r.name)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- {} {}{rule}: {}",
+                f.finding.code,
+                f.finding.kind.info().name,
+                cell(&f.finding.message)
+            );
+        }
+    }
+    let commands = az::commands(d);
+    if !commands.is_empty() {
+        out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction), then updates, then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go.\n");
+        if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
+            let _ = writeln!(
+                out,
+                "\nThe firewall file does not name its firewall policy: replace `{}` before running.",
+                az::POLICY_PLACEHOLDER
+            );
+        }
+        out.push_str("\n```sh\n");
+        for c in &commands {
+            let _ = writeln!(out, "{c}");
+        }
+        out.push_str("```\n");
+    }
+    out.push_str("\n## Validation\n\nExport the resources again (`az network nsg show -g RG -n NAME -o json`, `az network route-table show ...`, `az network firewall policy rule-collection-group show ...`) and run `isenet diff --deployed` on them: exit 0 means in sync.\n");
+    out.push_str("\n## Rollback\n\nKeep the exports this ticket was made from. To roll back, delete what the commands created and re-create what they deleted with the deployed definitions in the table above, or redeploy the exported resource (`az deployment group create` with an exported ARM template).\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_read_as_people_write_them() {
+        assert_eq!(show(&json!(["10.0.0.0/8", "Storage"])), "10.0.0.0/8,Storage");
+        assert_eq!(show(&json!("")), "\"\"");
+        assert_eq!(show(&Value::Null), "(none)");
+        assert_eq!(show(&json!(130)), "130");
+    }
+
+    #[test]
+    fn table_cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b\nc`d"), "a\\|b c'd");
+    }
+}

@@ -1,0 +1,579 @@
+//! `isenet diff --deployed` end to end, on az and ARM outputs written by hand in Azure's documented
+//! shapes (tests/fixtures/deployed/): properties lifted to the top level, `etag`, `id`,
+//! `provisioningState`, `resourceGroup`, `type`, `defaultSecurityRules`, plural fields empty when
+//! the singular is set. Expected changes are the edits each fixture's comment in this file names;
+//! expected missing requirements are the seed-002 rows those edits break.
+
+use super::common::{isenet, workspace, Run};
+use super::pipeline::tempdir;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+const EXPRESSROUTE_ENV: &str = "tests/envs/expressroute-tunneling.json";
+const FIREWALL_ENV: &str = "tests/envs/firewall-tunneling.json";
+
+fn fixture(name: &str) -> String {
+    format!("tests/fixtures/deployed/{name}")
+}
+
+fn diff(env: Option<&str>, files: &[&str], format: &str) -> Run {
+    let mut args = vec!["diff".to_string(), "--format".into(), format.into()];
+    if let Some(e) = env {
+        args.extend(["--env".into(), e.into()]);
+    }
+    for f in files {
+        args.extend(["--deployed".into(), f.to_string()]);
+    }
+    isenet(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn report(env: Option<&str>, files: &[&str]) -> (Option<i32>, Value) {
+    let run = diff(env, files, "json");
+    (run.code, run.json())
+}
+
+/// (action, name, deployed name, changed fields) of each change.
+fn changes(report: &Value) -> Vec<(String, String, Option<String>, Vec<String>)> {
+    report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_string(),
+                c["name"].as_str().unwrap().to_string(),
+                c["deployedName"].as_str().map(str::to_string),
+                c["fields"]
+                    .as_array()
+                    .map(|f| f.iter().map(|x| x["field"].as_str().unwrap().to_string()).collect())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn change<'r>(report: &'r Value, name: &str) -> &'r Value {
+    report["changes"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()
+}
+
+fn field<'c>(change: &'c Value, name: &str) -> (&'c Value, &'c Value) {
+    let f = change["fields"].as_array().unwrap().iter().find(|f| f["field"] == name).unwrap();
+    (&f["deployed"], &f["desired"])
+}
+
+fn missing(report: &Value) -> BTreeSet<String> {
+    report["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["requirements"].as_array().unwrap())
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn opening_rules(report: &Value) -> BTreeSet<String> {
+    report["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn an_nsg_in_sync_exits_0_in_every_format() {
+    let file = fixture("nsg-in-sync.json");
+    let text = diff(None, &[&file], "text");
+    assert_eq!(text.code, Some(0), "{}{}", text.stdout, text.stderr);
+    assert_eq!(
+        text.stdout,
+        format!("nsg `contoso-ise-nsg` in {file} (az network nsg show output): 0 to add, 0 to remove, 0 to change, 0 renamed\nresult: in sync\n")
+    );
+    let (code, r) = report(None, &[&file]);
+    assert_eq!(code, Some(0));
+    assert_eq!(r["inSync"], true);
+    assert_eq!(r["changes"], json!([]));
+    assert_eq!(r["compared"][0]["format"], "az-cli");
+    assert_eq!(
+        r["compared"][0]["target"],
+        json!({"resourceGroup": "contoso-network", "name": "contoso-ise-nsg"})
+    );
+    // The 22 rules of the example's requirements and deny-all-inbound; Azure's six defaults are not rules to compare.
+    assert_eq!(
+        (
+            r["compared"][0]["deployedItems"].as_u64(),
+            r["compared"][0]["desiredItems"].as_u64()
+        ),
+        (Some(23), Some(23))
+    );
+    let ticket = diff(None, &[&file], "ticket");
+    assert_eq!(ticket.code, Some(0));
+    assert!(ticket.stdout.contains("No change is needed."), "{}", ticket.stdout);
+    assert!(!ticket.stdout.contains("```sh"));
+}
+
+/// nsg-drifted.json: in-health-454's port changed to 8080, in-apim-mgmt-3443 deleted,
+/// `allow-rdp-internet` (Internet to 3389) added.
+#[test]
+fn a_drifted_nsg_names_each_change_the_missing_requirements_and_the_openings() {
+    let (code, r) = report(None, &[&fixture("nsg-drifted.json")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(r["inSync"], false);
+    assert_eq!(
+        changes(&r),
+        [
+            ("remove".into(), "allow-rdp-internet".into(), None, vec![]),
+            ("add".into(), "in-apim-mgmt-3443".into(), None, vec![]),
+            ("change".into(), "in-health-454".into(), None, s(&["destinationPortRanges"])),
+        ]
+    );
+    assert_eq!(
+        field(change(&r, "in-health-454"), "destinationPortRanges"),
+        (&json!(["8080"]), &json!(["454"]))
+    );
+    // Seed 002: ApiManagement to the ISE on 3443 and LogicApps to the ISE on 454 are required.
+    assert_eq!(missing(&r), set(&["in-apim-mgmt-3443", "in-health-454"]));
+    assert_eq!(opening_rules(&r), set(&["allow-rdp-internet", "in-health-454"]));
+    let rdp = r["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"]["name"] == "allow-rdp-internet")
+        .unwrap();
+    assert_eq!(
+        (rdp["code"].as_str(), rdp["file"].as_str()),
+        (Some("F0102"), Some(fixture("nsg-drifted.json").as_str()))
+    );
+    // The finding points at the rule in the file (line:column of securityRules[10]).
+    assert!(rdp["rule"]["line"].as_u64().is_some());
+
+    let text = diff(None, &[&fixture("nsg-drifted.json")], "text");
+    assert_eq!(text.code, Some(1));
+    assert!(
+        text.stdout
+            .contains("  ~ change in-health-454: destinationPortRanges 8080 -> 454\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text
+        .stdout
+        .ends_with("result: drift: 3 change(s), 2 missing requirement(s), 2 opening(s), 0 other finding(s)\n"));
+}
+
+/// nsg-renamed.json: in-designer-454 recreated as `AllowTagCustom454Inbound` (description kept) and
+/// out-sql-1433 as `AllowSqlOutbound` (no description), nothing else changed.
+#[test]
+fn renamed_rules_are_matched_by_meaning() {
+    let (code, r) = report(None, &[&fixture("nsg-renamed.json")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        changes(&r),
+        [
+            (
+                "rename".into(),
+                "in-designer-454".into(),
+                Some("AllowTagCustom454Inbound".into()),
+                vec![]
+            ),
+            (
+                "rename".into(),
+                "out-sql-1433".into(),
+                Some("AllowSqlOutbound".into()),
+                s(&["description"])
+            ),
+        ]
+    );
+    assert!(missing(&r).is_empty() && opening_rules(&r).is_empty());
+    let ticket = diff(None, &[&fixture("nsg-renamed.json")], "ticket").stdout;
+    // Azure cannot rename a rule: delete the old name before creating the new one at its priority.
+    let delete = ticket
+        .find("az network nsg rule delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name AllowTagCustom454Inbound\n")
+        .unwrap();
+    let create = ticket
+        .find("az network nsg rule create --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-designer-454 ")
+        .unwrap();
+    assert!(delete < create);
+}
+
+/// nsg-portal-edited.json: `Port_8080` (any to any, TCP 8080) added in the portal, out-sql-1433's
+/// description removed, in-redis-6379-6383 moved to 205 and out-monitor-1886 to 185.
+#[test]
+fn portal_edits_are_changes_of_the_properties_touched() {
+    let (code, r) = report(None, &[&fixture("nsg-portal-edited.json")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        changes(&r),
+        [
+            ("remove".into(), "Port_8080".into(), None, vec![]),
+            ("change".into(), "in-redis-6379-6383".into(), None, s(&["priority"])),
+            ("change".into(), "out-monitor-1886".into(), None, s(&["priority"])),
+            ("change".into(), "out-sql-1433".into(), None, s(&["description"])),
+        ]
+    );
+    assert_eq!(field(change(&r, "in-redis-6379-6383"), "priority"), (&json!(205), &json!(200)));
+    assert_eq!(
+        field(change(&r, "out-sql-1433"), "description"),
+        (&json!(""), &json!("out-sql-1433: The ISE keeps its runtime data in Azure SQL"))
+    );
+    assert_eq!(opening_rules(&r), set(&["Port_8080"]));
+    assert!(missing(&r).is_empty());
+    let ticket = diff(None, &[&fixture("nsg-portal-edited.json")], "ticket").stdout;
+    assert!(ticket.contains("az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-redis-6379-6383 --priority 200\n"), "{ticket}");
+    assert!(ticket.contains(
+        "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-sql-1433 --description 'out-sql-1433: The ISE keeps its runtime data in Azure SQL'\n"
+    ));
+    assert!(ticket.contains("az network nsg rule delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name Port_8080\n"));
+}
+
+/// exported-template.json: an exported resource group (names as parameters, rules inline and as
+/// child resources, a virtual network beside the NSG); out-dns-53 points at 10.10.0.5.
+#[test]
+fn an_exported_arm_template_is_compared_by_its_nsg_resource() {
+    let (code, r) = report(None, &[&fixture("exported-template.json")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(r["compared"][0]["format"], "arm-template");
+    // The template names its NSG by a parameter: the commands use the environment's name.
+    assert_eq!(r["compared"][0]["target"]["name"], "contoso-ise-nsg");
+    assert_eq!(
+        changes(&r),
+        [("change".into(), "out-dns-53".into(), None, s(&["destinationAddressPrefixes"]))]
+    );
+    assert_eq!(
+        field(change(&r, "out-dns-53"), "destinationAddressPrefixes"),
+        (&json!(["10.10.0.5/32"]), &json!(["10.10.0.4/32"]))
+    );
+    let ticket = diff(None, &[&fixture("exported-template.json")], "ticket").stdout;
+    assert!(ticket.contains(
+        "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-dns-53 --destination-address-prefixes 10.10.0.4/32\n"
+    ));
+}
+
+/// routes-drifted.json (ExpressRoute environment): the default route sent to an appliance at
+/// 10.20.0.4, and a `to-onprem` route added.
+#[test]
+fn route_tables_in_sync_and_drifted() {
+    let ok = diff(Some(EXPRESSROUTE_ENV), &[&fixture("routes-in-sync.json")], "text");
+    assert_eq!(ok.code, Some(0), "{}{}", ok.stdout, ok.stderr);
+    let (code, r) = report(Some(EXPRESSROUTE_ENV), &[&fixture("routes-drifted.json")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        changes(&r),
+        [
+            (
+                "change".into(),
+                "route-expressroute-default".into(),
+                None,
+                s(&["nextHopIpAddress", "nextHopType"])
+            ),
+            ("remove".into(), "to-onprem".into(), None, vec![]),
+        ]
+    );
+    assert_eq!(
+        field(change(&r, "route-expressroute-default"), "nextHopType"),
+        (&json!("VirtualAppliance"), &json!("Internet"))
+    );
+    // The 2021 ISE article: under ExpressRoute everything outside the network must reach Internet.
+    assert!(missing(&r).contains("other-traffic-to-internet"), "{:?}", missing(&r));
+    let ticket = diff(Some(EXPRESSROUTE_ENV), &[&fixture("routes-drifted.json")], "ticket").stdout;
+    assert!(ticket.contains("az network route-table route update --resource-group contoso-network --route-table-name contoso-ise-routes --name route-expressroute-default --next-hop-ip-address '' --next-hop-type Internet\n"), "{ticket}");
+    assert!(ticket.contains(
+        "az network route-table route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name to-onprem\n"
+    ));
+}
+
+/// firewall-rcg-drifted.json (firewall environment): the network collection deployed with port 445
+/// dropped from fw-net-storage and an `allow-all-out` rule added; the application collection never
+/// created.
+#[test]
+fn a_rule_collection_group_gets_rule_and_collection_changes() {
+    let (code, r) = report(Some(FIREWALL_ENV), &[&fixture("firewall-rcg-drifted.json")]);
+    assert_eq!(code, Some(1));
+    assert_eq!(r["compared"][0]["target"]["policy"], "contoso-fw-policy");
+    let all = changes(&r);
+    let of = |action: &str| all.iter().filter(|c| c.0 == action).map(|c| c.1.clone()).collect::<Vec<_>>();
+    assert_eq!(of("remove"), ["allow-all-out"]);
+    assert_eq!(of("change"), ["fw-net-storage"]);
+    assert!(of("rename").is_empty());
+    let storage = change(&r, "fw-net-storage");
+    assert_eq!(storage["collection"], "ise-network-dependencies");
+    assert_eq!(
+        field(storage, "destinationPorts"),
+        (&json!(["443", "80"]), &json!(["443", "445", "80"]))
+    );
+    let compiled: Value = {
+        let dir = tempdir("drift-fw");
+        let o = isenet(&[
+            "compile",
+            "--env",
+            FIREWALL_ENV,
+            "--out-dir",
+            dir.join("out").to_str().unwrap(),
+            "--only",
+            "firewall",
+        ]);
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap()
+    };
+    let app = compiled["resources"][0]["properties"]["ruleCollections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ise-application-dependencies")
+        .unwrap();
+    let app_rules: Vec<String> = app["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap().to_string())
+        .collect();
+    // The collection and every one of its rules are to add, nothing else.
+    let mut added = of("add");
+    added.sort();
+    let mut want = app_rules.clone();
+    want.push("ise-application-dependencies".into());
+    want.sort();
+    assert_eq!(added, want);
+    assert_eq!(opening_rules(&r), set(&["allow-all-out"]));
+    let ticket = diff(Some(FIREWALL_ENV), &[&fixture("firewall-rcg-drifted.json")], "ticket").stdout;
+    let base = "az network firewall policy rule-collection-group collection";
+    let target = "--resource-group contoso-network --policy-name contoso-fw-policy --rule-collection-group-name ise-dependencies";
+    assert!(ticket.contains(&format!(
+        "{base} rule remove {target} --collection-name ise-network-dependencies --name allow-all-out\n"
+    )));
+    // A changed firewall rule is removed and added again, whole.
+    assert!(ticket.contains(&format!(
+        "{base} rule remove {target} --collection-name ise-network-dependencies --name fw-net-storage\n"
+    )));
+    assert!(ticket.contains(&format!("{base} rule add {target} --collection-name ise-network-dependencies --name fw-net-storage --description 'fw-net-storage: Azure Storage beyond the regional service endpoint (ISE table, Redis storage 80/443, API Management 443/445)' --destination-addresses Storage --destination-ports 443 445 80 --ip-protocols TCP UDP --rule-type NetworkRule --source-addresses 10.10.1.0/27 10.10.1.32/27 10.10.1.64/27 10.10.1.96/27\n")), "{ticket}");
+    // The new collection comes with its first rule; each other rule is added to it.
+    let first = &app_rules.iter().min().unwrap();
+    assert!(ticket.contains(&format!(
+        "{base} add-filter-collection {target} --name ise-application-dependencies --collection-priority 300 --action Allow --rule-name {first} "
+    )));
+    for rule in app_rules.iter().filter(|n| n != first) {
+        assert!(
+            ticket.contains(&format!(
+                "{base} rule add {target} --collection-name ise-application-dependencies --name {rule} "
+            )),
+            "{rule}"
+        );
+    }
+}
+
+/// Splits a command line as a POSIX shell does for the quoting `diff` uses (single quotes, `\'`).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' => out.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    w.push(q);
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    out.extend(word);
+    out
+}
+
+/// The values following `option` up to the next option.
+fn option_values(words: &[String], option: &str) -> Vec<String> {
+    let Some(i) = words.iter().position(|w| w == option) else {
+        return Vec::new();
+    };
+    words[i + 1..].iter().take_while(|w| !w.starts_with("--")).cloned().collect()
+}
+
+#[test]
+fn each_nsg_create_carries_the_whole_rule_it_adds() {
+    for file in ["nsg-drifted.json", "nsg-renamed.json"] {
+        let (_, r) = report(None, &[&fixture(file)]);
+        let ticket = diff(None, &[&fixture(file)], "ticket").stdout;
+        let creates: Vec<Vec<String>> = ticket
+            .lines()
+            .filter(|l| l.starts_with("az network nsg rule create "))
+            .map(words)
+            .collect();
+        let added: Vec<&Value> = r["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["action"] != "remove" && c["action"] != "change")
+            .collect();
+        assert_eq!(creates.len(), added.len(), "{file}");
+        for c in added {
+            let name = c["name"].as_str().unwrap();
+            let cmd = creates.iter().find(|w| option_values(w, "--name") == [name]).unwrap();
+            let rule = &c["desired"];
+            for (option, property) in [
+                ("--priority", "priority"),
+                ("--direction", "direction"),
+                ("--access", "access"),
+                ("--protocol", "protocol"),
+                ("--source-address-prefixes", "sourceAddressPrefixes"),
+                ("--source-port-ranges", "sourcePortRanges"),
+                ("--destination-address-prefixes", "destinationAddressPrefixes"),
+                ("--destination-port-ranges", "destinationPortRanges"),
+                ("--description", "description"),
+            ] {
+                let want: Vec<String> = match &rule[property] {
+                    Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+                    Value::String(s) => vec![s.clone()],
+                    v => vec![v.to_string()],
+                };
+                assert_eq!(option_values(cmd, option), want, "{file} {name} {option}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_compiled_artifacts_of_every_named_environment_are_in_sync_with_themselves() {
+    let dir = tempdir("drift-self");
+    for env in super::common::json_files(&super::common::envs_dir()) {
+        let name = super::common::file_name(&env);
+        let out = dir.join(&name);
+        let o = isenet(&["compile", "--env", env.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+        assert_eq!(o.code, Some(0), "{name}: {}", o.stderr);
+        let files: Vec<String> = ["nsg.json", "route-table.json", "firewall-policy.json"]
+            .iter()
+            .map(|f| out.join(f).to_string_lossy().into_owned())
+            .collect();
+        let run = diff(
+            Some(env.to_str().unwrap()),
+            &files.iter().map(String::as_str).collect::<Vec<_>>(),
+            "json",
+        );
+        assert_eq!(run.code, Some(0), "{name}: {}{}", run.stdout, run.stderr);
+        let r = run.json();
+        assert_eq!(
+            (r["inSync"].as_bool(), r["compared"].as_array().map(Vec::len)),
+            (Some(true), Some(3)),
+            "{name}"
+        );
+        // The deployable template holds the same NSG (and route table and group when tunneled).
+        let template = out.join("azuredeploy.json");
+        let run = diff(Some(env.to_str().unwrap()), &[template.to_str().unwrap()], "text");
+        assert_eq!(run.code, Some(0), "{name}: {}{}", run.stdout, run.stderr);
+    }
+}
+
+#[test]
+fn bad_inputs_are_coded_with_file_path_and_position_and_all_reported() {
+    let dir = tempdir("drift-bad");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let nothing = write(
+        "vnet.json",
+        r#"{"name": "contoso-vnet", "type": "Microsoft.Network/virtualNetworks"}"#,
+    );
+    let classic = write(
+        "classic.json",
+        r#"{"name": "fw", "type": "Microsoft.Network/azureFirewalls", "networkRuleCollections": []}"#,
+    );
+    let broken = write(
+        "broken.json",
+        "{\"securityRules\": [\n  {\"name\": \"a\",\n   \"priority\": \"high\"}\n]}",
+    );
+    let syntax = write("syntax.json", "{\"routes\": [}");
+    let run = isenet(&[
+        "--error-format",
+        "json",
+        "diff",
+        "--deployed",
+        &nothing,
+        "--deployed",
+        &classic,
+        "--deployed",
+        &broken,
+        "--deployed",
+        &syntax,
+        "--deployed",
+        "tests/fixtures/deployed/no-such-file.json",
+    ]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let diags = doc["diagnostics"].as_array().unwrap();
+    let by_file = |f: &str| diags.iter().filter(|d| d["file"] == f).collect::<Vec<_>>();
+    assert_eq!(by_file(&nothing)[0]["code"], "E1700");
+    assert_eq!(by_file(&classic)[0]["code"], "E1702");
+    let b = by_file(&broken);
+    assert!(
+        b.iter()
+            .any(|d| d["code"] == "E1202" && d["path"] == "securityRules[0].priority" && d["line"] == 3),
+        "{b:?}"
+    );
+    // Every other missing field of the rule is reported too, not only the first.
+    assert!(b.iter().any(|d| d["path"] == "securityRules[0].access"));
+    let s = by_file(&syntax);
+    assert!(s.iter().all(|d| d["line"] == 1 && d["column"].as_u64().is_some()), "{s:?}");
+    assert_eq!(by_file("tests/fixtures/deployed/no-such-file.json")[0]["code"], "E0001");
+    // Two NSGs in one run: refused, naming both files.
+    let twice = diff(None, &[&fixture("nsg-in-sync.json"), &fixture("exported-template.json")], "text");
+    assert_eq!(twice.code, Some(2));
+    assert!(
+        twice.stderr.contains("E1701") && twice.stderr.contains("nsg-in-sync.json"),
+        "{}",
+        twice.stderr
+    );
+    assert!(twice.stdout.is_empty());
+}
+
+#[test]
+fn the_fixtures_have_azs_documented_shape() {
+    // az prints the rule's properties beside its name, Azure's default rules beside the user's, and
+    // the plural field empty when the singular one is set.
+    let nsg: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(fixture("nsg-in-sync.json"))).unwrap()).unwrap();
+    assert_eq!(nsg["defaultSecurityRules"].as_array().unwrap().len(), 6);
+    for rule in nsg["securityRules"].as_array().unwrap() {
+        for key in ["etag", "id", "provisioningState", "resourceGroup", "type", "priority", "access"] {
+            assert!(rule.get(key).is_some(), "{key}");
+        }
+        assert!(rule.get("properties").is_none());
+        let single = rule["destinationPortRange"].is_string();
+        assert_eq!(rule["destinationPortRanges"].as_array().unwrap().is_empty(), single);
+    }
+}
+
+#[test]
+fn a_deployed_expanded_nsg_is_compared_with_the_expanded_compile() {
+    let dir = tempdir("drift-expanded");
+    let o = isenet(&[
+        "compile",
+        "--expand-tags",
+        "--out-dir",
+        dir.join("out").to_str().unwrap(),
+        "--only",
+        "nsg",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let nsg = dir.join("out/nsg.json").to_string_lossy().into_owned();
+    let same = isenet(&["diff", "--expand-tags", "--deployed", &nsg]);
+    assert_eq!(same.code, Some(0), "{}{}", same.stdout, same.stderr);
+    // Against the compile with tags, the expanded rules' prefixes and the `-v6` rules differ.
+    let (code, r) = report(None, &[&nsg]);
+    assert_eq!(code, Some(1));
+    let all = changes(&r);
+    assert!(all.iter().any(|c| c.0 == "remove" && c.1.ends_with("-v6")), "{all:?}");
+    assert!(all.iter().all(|c| c.0 != "add"), "{all:?}");
+}
