@@ -7,6 +7,7 @@ use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 
 mod compile;
+mod explain;
 mod fleet;
 mod tags;
 mod verify;
@@ -103,11 +104,14 @@ pub fn run(cli: &Cli) -> Exit {
             env,
             nsg,
             routes,
+            firewall,
             service_tags,
             from,
             to,
             port,
             protocol,
+            expect,
+            flows,
             format,
         } => {
             let inputs = verify::Inputs {
@@ -115,7 +119,15 @@ pub fn run(cli: &Cli) -> Exit {
                 routes: routes.as_deref(),
                 service_tags: service_tags.as_deref(),
             };
-            verify::explain(cli, &inputs, nsg.as_deref(), from, to, *port, *protocol, *format)
+            let query = explain::Query {
+                from: from.as_deref(),
+                to: to.as_deref(),
+                ports: *port,
+                protocol: *protocol,
+                expect: *expect,
+                flows: flows.as_deref(),
+            };
+            explain::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), &query, *format)
         }
         Command::Schema => {
             print!("{SCHEMA}");
