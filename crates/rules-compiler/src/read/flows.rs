@@ -50,33 +50,46 @@ fn at(file: &str, line: u64, column: usize, path: &str, code: &'static str, mess
 
 pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Comment lines are blanked, not given to the reader's comment option, whose record positions
+    // skip them: every line keeps its number.
+    let text: String = text
+        .split_inclusive('\n')
+        .map(|l| if l.trim_start().starts_with('#') { "\n" } else { l })
+        .collect();
+    let text = text.as_str();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .comment(Some(b'#'))
         .from_reader(text.as_bytes());
     let mut diags = Vec::new();
     let mut header: Option<(u64, Vec<Option<&'static str>>)> = None;
     let mut rows = Vec::new();
+    let mut header_ok = true;
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_of(text, p.byte()));
                 diags.push(at(file, line, 1, "", E_FLOWS, format!("not readable as CSV: {e}")));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_of(text, p.byte()));
         // A line of only separators (`,,,,`) is as empty as an empty line.
         if record.iter().all(str::is_empty) {
             continue;
         }
         let Some((header_line, names)) = &header else {
+            let before = diags.len();
             header = Some((line, read_header(&record, line, file, &mut diags)));
+            header_ok = diags.len() == before;
             continue;
         };
+        if !header_ok {
+            // Rows cannot be read against a broken header; its problems are reported.
+            continue;
+        }
         if record.len() != names.len() {
             diags.push(
                 at(
@@ -125,6 +138,18 @@ pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
         columns,
         rows,
     })
+}
+
+/// The 1-based line a record starts on. The reader's own line count is off after empty lines and
+/// CRLF, and its byte offset points before the line ends that precede the record, so the offset is
+/// moved past them and lines are counted here, as an editor shows them.
+fn line_of(text: &str, byte: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut start = (byte as usize).min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// The column of each field (`None` for an unknown one, reported).
@@ -233,4 +258,102 @@ fn read_row(
         }
     }
     (diags.len() == before).then_some(FlowRow { line, flow, expect })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ise_model::codes::{E_EXPLAIN_EXPECT, E_EXPLAIN_PORTLESS};
+
+    fn codes(text: &str) -> Vec<(&'static str, usize, usize, String)> {
+        parse(text, "f.csv")
+            .expect_err("bad input")
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.file, "f.csv");
+                (d.code, d.line.unwrap_or(0), d.column.unwrap_or(0), d.path)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bom_crlf_quotes_comments_and_empty_lines_are_read() {
+        let text = "\u{feff}From,TO,Port,protocol,expect\r\n# smoke tests\r\n\r\n\"10.10.1.5\", Sql ,1433,Tcp,allow\r\n,,,,\r\n\"Internet\",\"10.10.1.70\",\"1000-2000\",*,DENY\r\n10.10.1.5,Internet,,icmp,\r\n";
+        let f = parse(text, "f.csv").unwrap();
+        let got: Vec<(u64, &str, &str, String, Protocol, Option<Expect>)> = f
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.flow.from.as_str(),
+                    r.flow.to.as_str(),
+                    r.flow.ports.to_string(),
+                    r.flow.protocol,
+                    r.expect,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (4, "10.10.1.5", "Sql", "1433".to_string(), Protocol::Tcp, Some(Expect::Allow)),
+                (
+                    6,
+                    "Internet",
+                    "10.10.1.70",
+                    "1000-2000".to_string(),
+                    Protocol::Any,
+                    Some(Expect::Deny)
+                ),
+                (7, "10.10.1.5", "Internet", "*".to_string(), Protocol::Icmp, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_may_come_in_any_order_and_optional_ones_may_be_left_out() {
+        let f = parse("to,from\n10.10.1.5,Internet\n", "f.csv").unwrap();
+        assert_eq!(f.rows[0].flow.from, "Internet");
+        assert_eq!(f.rows[0].flow.protocol, Protocol::Tcp);
+        assert!(f.rows[0].flow.ports.is_any());
+        assert_eq!(f.rows[0].expect, None);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_at_its_line_and_column() {
+        let text = "from,to,port,protocol,expect\n\
+                    10.10.1.5,Sql,70000,tcp,allow\n\
+                    10.10.1.5,Sql,443,sctp,allow\n\
+                    10.10.1.5,Sql,443,tcp,maybe\n\
+                    10.10.1.5,Sql,443\n\
+                    10.10.1.5,Sql,443,tcp,allow,extra\n\
+                    ,Sql,443,tcp,allow\n\
+                    10.10.1.5,Internet,8,icmp,deny\n\
+                    10.10.1.5,Sql,443,tcp,allow\n";
+        assert_eq!(
+            codes(text),
+            vec![
+                (E_EXPLAIN_PORT, 2, 3, "port".to_string()),
+                (E_EXPLAIN_PROTOCOL, 3, 4, "protocol".to_string()),
+                (E_EXPLAIN_EXPECT, 4, 5, "expect".to_string()),
+                (E_FLOWS, 5, 4, String::new()),
+                (E_FLOWS, 6, 6, String::new()),
+                (E_FLOWS, 7, 1, "from".to_string()),
+                (E_EXPLAIN_PORTLESS, 8, 3, "port".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_header_is_checked() {
+        assert_eq!(
+            codes("from,dest,port\n1,2,3\n"),
+            vec![(E_FLOWS_HEADER, 1, 1, String::new()), (E_FLOWS_HEADER, 1, 2, "dest".to_string())]
+        );
+        assert_eq!(codes("from,to,to\n1,2,3\n"), vec![(E_FLOWS_HEADER, 1, 3, "to".to_string())]);
+        assert_eq!(codes("from,to\n"), vec![(E_FLOWS_EMPTY, 1, 1, String::new())]);
+        assert_eq!(codes(""), vec![(E_FLOWS_EMPTY, 0, 0, String::new())]);
+        assert_eq!(codes("\u{feff}\r\n# nothing\r\n"), vec![(E_FLOWS_EMPTY, 0, 0, String::new())]);
+    }
 }
