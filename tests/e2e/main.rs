@@ -7,6 +7,7 @@ mod callers;
 mod common;
 mod compile;
 mod deploy;
+mod explain;
 mod fleet;
 mod formats;
 mod golden;
