@@ -517,3 +517,13 @@ fn every_bad_row_of_a_flows_file_is_reported_and_nothing_printed() {
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("E1803"), "{}", r.stderr);
 }
+
+#[test]
+fn the_readme_smoke_test_passes() {
+    let readme = std::fs::read_to_string(crate::common::workspace().join("README.md")).unwrap();
+    let start = readme.find("```csv\n").expect("the README's flows example") + 7;
+    let csv = &readme[start..start + readme[start..].find("```").unwrap()];
+    let (code, stdout, stderr) = isenet_with_stdin(&["explain", "--flows", "-"], csv.as_bytes());
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("4 flows, 4 with an expectation, 0 mismatches"), "{stdout}");
+}
