@@ -40,6 +40,13 @@ fn explain(args: &[&str]) -> Run {
     isenet(&all)
 }
 
+/// `explain --from FROM --to TO --port PORT` and further options (`--env`, `--expect`, ...).
+fn ask(from: &str, to: &str, port: &str, extra: &[&str]) -> Run {
+    let mut all = vec!["--from", from, "--to", to, "--port", port];
+    all.extend_from_slice(extra);
+    explain(&all)
+}
+
 /// (access, rule) of each NSG decision of a JSON explanation.
 fn decisions(e: &Value) -> Vec<(String, String)> {
     e["decisions"]
@@ -64,20 +71,12 @@ fn the_seed_requirements_decide_their_flows() {
     let dir = scratch("seed");
     let external = env_file(&dir, |e| e["accessEndpoint"] = json!("external"));
     // Seed 002: external ISE, inbound 443 from Internet (request triggers, run history).
-    let r = explain(&[
-        "--env",
-        &external,
-        "--from",
+    let r = ask(
         "Internet",
-        "--to",
         SUBNET_HOST,
-        "--port",
         "443",
-        "--format",
-        "json",
-        "--expect",
-        "allow",
-    ]);
+        &["--env", &external, "--format", "json", "--expect", "allow"],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let e = r.json();
     assert_eq!(decisions(&e), [pair("Allow", "in-triggers-443-external")]);
@@ -85,19 +84,10 @@ fn the_seed_requirements_decide_their_flows() {
     assert_eq!(e["matches"], true);
     assert_eq!(e["decisions"][0]["requirements"], json!(["in-triggers-443-external"]));
     // App Service management on 454-455.
-    let r = explain(&[
-        "--from",
-        "AppServiceManagement",
-        "--to",
-        SUBNET_HOST,
-        "--port",
-        "454",
-        "--format",
-        "json",
-    ]);
+    let r = ask("AppServiceManagement", SUBNET_HOST, "454", &["--format", "json"]);
     assert_eq!(decisions(&r.json()), [pair("Allow", "in-appservice-mgmt-454-455")]);
     // Outbound 1433 to Azure SQL.
-    let r = explain(&["--from", "10.10.1.5", "--to", "Sql", "--port", "1433", "--expect", "allow"]);
+    let r = ask("10.10.1.5", "Sql", "1433", &["--expect", "allow"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
         r.stdout.contains("Outbound: allowed by rule out-sql-1433 (priority 170)"),
@@ -106,43 +96,21 @@ fn the_seed_requirements_decide_their_flows() {
     );
     assert!(r.stdout.contains("expected allow: ok"), "{}", r.stdout);
     // Anything else inbound from the Internet: the explicit deny-all.
-    let r = explain(&[
-        "--from",
-        "203.0.113.9",
-        "--to",
-        SUBNET_HOST,
-        "--port",
-        "22",
-        "--format",
-        "json",
-        "--expect",
-        "deny",
-    ]);
+    let r = ask("203.0.113.9", SUBNET_HOST, "22", &["--format", "json", "--expect", "deny"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(decisions(&r.json()), [pair("Deny", "deny-all-inbound")]);
 }
 
 #[test]
 fn a_mismatch_exits_1_and_says_so() {
-    let r = explain(&["--from", "203.0.113.9", "--to", SUBNET_HOST, "--port", "22", "--expect", "allow"]);
+    let r = ask("203.0.113.9", SUBNET_HOST, "22", &["--expect", "allow"]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stdout.contains("MISMATCH: expected allow, but the verdict is deny"),
         "{}",
         r.stdout
     );
-    let r = explain(&[
-        "--from",
-        "203.0.113.9",
-        "--to",
-        SUBNET_HOST,
-        "--port",
-        "22",
-        "--expect",
-        "allow",
-        "--format",
-        "json",
-    ]);
+    let r = ask("203.0.113.9", SUBNET_HOST, "22", &["--expect", "allow", "--format", "json"]);
     assert_eq!(r.code, Some(1));
     let e = r.json();
     assert_eq!((e["expect"].as_str(), e["matches"].as_bool()), (Some("allow"), Some(false)));
@@ -151,18 +119,12 @@ fn a_mismatch_exits_1_and_says_so() {
 #[test]
 fn a_range_is_split_where_the_deciding_rule_changes() {
     // 454-455 of 450-460 are App Service management's; the rest hits deny-all.
-    let r = explain(&[
-        "--from",
+    let r = ask(
         "AppServiceManagement",
-        "--to",
         SUBNET_HOST,
-        "--port",
         "450-460",
-        "--format",
-        "json",
-        "--expect",
-        "allow",
-    ]);
+        &["--format", "json", "--expect", "allow"],
+    );
     assert_eq!(r.code, Some(1), "mixed meets neither expectation: {}", r.stderr);
     let e = r.json();
     assert_eq!(e["verdict"], "mixed");
@@ -175,16 +137,7 @@ fn a_range_is_split_where_the_deciding_rule_changes() {
     assert_eq!(e["allowed"][0]["ports"], json!(["454-455"]));
     assert_eq!(e["denied"][0]["ports"], json!(["450-453", "456-460"]));
     // A range inside one rule's ports is one decision.
-    let r = explain(&[
-        "--from",
-        "10.10.1.5",
-        "--to",
-        "10.10.1.40",
-        "--port",
-        "6379-6383",
-        "--format",
-        "json",
-    ]);
+    let r = ask("10.10.1.5", "10.10.1.40", "6379-6383", &["--format", "json"]);
     assert_eq!(
         decisions(&r.json()),
         [pair("Allow", "out-intersubnet"), pair("Allow", "in-intersubnet")]
@@ -195,16 +148,7 @@ fn a_range_is_split_where_the_deciding_rule_changes() {
 fn every_nsg_protocol_is_explained_and_ports_only_for_tcp_and_udp() {
     // Intersubnet rows are protocol * on all ports: ESP and AH pass both ways.
     for protocol in ["esp", "Ah", "ICMP", "*", "any", "udp"] {
-        let r = explain(&[
-            "--from",
-            "10.10.1.5",
-            "--to",
-            "10.10.1.40",
-            "--protocol",
-            protocol,
-            "--format",
-            "json",
-        ]);
+        let r = ask("10.10.1.5", "10.10.1.40", "*", &["--protocol", protocol, "--format", "json"]);
         assert_eq!(r.code, Some(0), "{protocol}: {}", r.stderr);
         assert_eq!(
             decisions(&r.json()),
@@ -213,7 +157,7 @@ fn every_nsg_protocol_is_explained_and_ports_only_for_tcp_and_udp() {
         );
     }
     // ICMP from the Internet: Azure Load Balancer's probe address is a requirement, the rest denied.
-    let r = explain(&["--from", "Internet", "--to", SUBNET_HOST, "--protocol", "icmp", "--format", "json"]);
+    let r = ask("Internet", SUBNET_HOST, "*", &["--protocol", "icmp", "--format", "json"]);
     let e = r.json();
     assert_eq!(e["verdict"], "mixed");
     assert_eq!(
@@ -222,23 +166,19 @@ fn every_nsg_protocol_is_explained_and_ports_only_for_tcp_and_udp() {
     );
     assert_eq!(e["decisions"][0]["flows"][0]["sources"], json!(["168.63.129.16/32"]));
     // A port is refused for protocols without ports, as Azure's rules have none for them.
-    let r = explain(&["--from", "Internet", "--to", SUBNET_HOST, "--protocol", "icmp", "--port", "443"]);
+    let r = ask("Internet", SUBNET_HOST, "443", &["--protocol", "icmp"]);
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("E1812") && r.stderr.contains("--port"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
     // Usage errors keep their codes.
-    assert!(explain(&["--from", "a", "--to", "b", "--protocol", "sctp"])
-        .stderr
-        .contains("E1801"));
-    assert!(explain(&["--from", "a", "--to", "b", "--port", "2000-1000"])
-        .stderr
-        .contains("E1801"));
+    assert!(ask("a", "b", "*", &["--protocol", "sctp"]).stderr.contains("E1801"));
+    assert!(ask("a", "b", "2000-1000", &[]).stderr.contains("E1801"));
 }
 
 #[test]
 fn a_rule_that_serves_no_requirement_is_named_as_such() {
     // Open outbound policy: the Internet is reached by Azure's default rule, which no requirement asks for.
-    let r = explain(&["--from", "10.10.1.5", "--to", "198.51.100.7", "--port", "8080"]);
+    let r = ask("10.10.1.5", "198.51.100.7", "8080", &[]);
     assert!(
         r.stdout
             .contains("allowed by Azure default rule AllowInternetOutBound (65001), which serves no requirement"),
@@ -257,20 +197,12 @@ fn a_rule_that_serves_no_requirement_is_named_as_such() {
         "sourceAddressPrefix": "Internet", "sourcePortRange": "*",
         "destinationAddressPrefix": "10.10.1.0/25", "destinationPortRange": "3389"}}));
     let nsg_file = write(&dir, "nsg.json", &serde_json::to_string_pretty(&nsg).unwrap());
-    let r = explain(&[
-        "--nsg",
-        &nsg_file,
-        "--from",
+    let r = ask(
         "203.0.113.9",
-        "--to",
         SUBNET_HOST,
-        "--port",
         "3389",
-        "--format",
-        "json",
-        "--expect",
-        "deny",
-    ]);
+        &["--nsg", &nsg_file, "--format", "json", "--expect", "deny"],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     let e = r.json();
     assert_eq!(decisions(&e), [pair("Allow", "allow-rdp")]);
@@ -281,20 +213,12 @@ fn a_rule_that_serves_no_requirement_is_named_as_such() {
 #[test]
 fn expressroute_outbound_follows_the_default_route_to_internet() {
     let env = "tests/envs/expressroute-tunneling.json";
-    let r = explain(&[
-        "--env",
-        env,
-        "--from",
+    let r = ask(
         "10.10.1.5",
-        "--to",
         "203.0.113.10",
-        "--port",
         "22",
-        "--format",
-        "json",
-        "--expect",
-        "allow",
-    ]);
+        &["--env", env, "--format", "json", "--expect", "allow"],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let e = r.json();
     assert_eq!(decisions(&e), [pair("Allow", "out-dest-partner-sftp")]);
@@ -309,20 +233,12 @@ fn expressroute_outbound_follows_the_default_route_to_internet() {
         {"name": "drop-all", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "None"}}
     ]}});
     let routes = write(&dir, "routes.json", &routes.to_string());
-    let r = explain(&[
-        "--env",
-        env,
-        "--routes",
-        &routes,
-        "--from",
+    let r = ask(
         "10.10.1.5",
-        "--to",
         "203.0.113.10",
-        "--port",
         "22",
-        "--expect",
-        "allow",
-    ]);
+        &["--env", env, "--routes", &routes, "--expect", "allow"],
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stdout.contains("route drop-all: next hop None"), "{}", r.stdout);
     assert!(r.stdout.contains("verdict: deny"), "{}", r.stdout);
@@ -332,20 +248,12 @@ fn expressroute_outbound_follows_the_default_route_to_internet() {
 fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
     let env = "tests/envs/firewall-tunneling.json";
     // A dependency FQDN (seed 002 / the ASE dependency list): allowed by its application rule.
-    let r = explain(&[
-        "--env",
-        env,
-        "--from",
+    let r = ask(
         "10.10.1.5",
-        "--to",
         "crl.microsoft.com",
-        "--port",
         "80",
-        "--format",
-        "json",
-        "--expect",
-        "allow",
-    ]);
+        &["--env", env, "--format", "json", "--expect", "allow"],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let e = r.json();
     let fw = &e["path"][0]["firewall"][0];
@@ -358,35 +266,16 @@ fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
     assert_eq!(fw["collection"], "ise-application-dependencies");
     assert_eq!(fw["dependencies"], json!(["fw-fqdn-crl-microsoft-com"]));
     // A name no dependency needs: the NSG lets it out, the firewall denies it.
-    let r = explain(&[
-        "--env",
-        env,
-        "--from",
-        "10.10.1.5",
-        "--to",
-        "www.example.com",
-        "--port",
-        "443",
-        "--expect",
-        "deny",
-    ]);
+    let r = ask("10.10.1.5", "www.example.com", "443", &["--env", env, "--expect", "deny"]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("firewall: denied: no rule matches"), "{}", r.stdout);
     // An address: NTP to any address is a network dependency.
-    let r = explain(&[
-        "--env",
-        env,
-        "--from",
+    let r = ask(
         "10.10.1.5",
-        "--to",
         "192.0.2.1",
-        "--port",
         "123",
-        "--protocol",
-        "udp",
-        "--format",
-        "json",
-    ]);
+        &["--env", env, "--protocol", "udp", "--format", "json"],
+    );
     let e = r.json();
     assert_eq!(e["verdict"], "allow");
     assert_eq!(e["path"][0]["firewall"][0]["rule"], "fw-net-ntp-123");
@@ -397,22 +286,12 @@ fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     let policy = out.join("firewall-policy.json");
     let args = |file: &str| -> Run {
-        explain(&[
-            "--env",
-            env,
-            "--firewall",
-            file,
-            "--from",
+        ask(
             "10.10.1.5",
-            "--to",
             "192.0.2.1",
-            "--port",
             "123",
-            "--protocol",
-            "udp",
-            "--expect",
-            "allow",
-        ])
+            &["--env", env, "--firewall", file, "--protocol", "udp", "--expect", "allow"],
+        )
     };
     assert_eq!(args(policy.to_str().unwrap()).code, Some(0));
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&policy).unwrap()).unwrap();
@@ -424,7 +303,7 @@ fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stdout.contains("firewall: denied: no rule matches"), "{}", r.stdout);
     // A name outside firewall mode is refused.
-    let r = explain(&["--from", "10.10.1.5", "--to", "www.example.com", "--port", "443"]);
+    let r = ask("10.10.1.5", "www.example.com", "443", &[]);
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("E1814"), "{}", r.stderr);
 }

@@ -16,7 +16,7 @@ use rules_compiler::engine::flows::FlowPiece;
 use rules_compiler::engine::reference;
 use rules_compiler::engine::{Packet, PacketProtocol};
 use rules_compiler::plan::{self, Plan};
-use rules_compiler::prove::explain::{Explainer, Flow, Inputs, Verdict};
+use rules_compiler::prove::explain::{parse_protocol, Explainer, Flow, Inputs, Verdict};
 use rules_compiler::prove::resolver::EnvResolver;
 use std::net::Ipv4Addr;
 
@@ -26,14 +26,12 @@ fn example_plan() -> Plan {
     plan::build(&env, ServiceTags::embedded(env.cloud), None).expect("the example compiles")
 }
 
-const PROTOCOLS: [Protocol; 6] = [
-    Protocol::Tcp,
-    Protocol::Udp,
-    Protocol::Icmp,
-    Protocol::Esp,
-    Protocol::Ah,
-    Protocol::Any,
-];
+/// Every NSG protocol, through the parser `--protocol` and the flows file use.
+fn protocols() -> Vec<Protocol> {
+    ["tcp", "udp", "icmp", "esp", "ah", "*"]
+        .map(|p| parse_protocol(p).unwrap())
+        .to_vec()
+}
 
 /// Addresses around the ISE subnets (10.10.1.0/25) and one outside block.
 fn arb_prefix() -> impl Strategy<Value = Ipv4Net> {
@@ -71,7 +69,7 @@ fn arb_rule() -> impl Strategy<Value = SecurityRule> {
             priority: 0,
             direction: if inbound { Direction::Inbound } else { Direction::Outbound },
             access: if allow { Access::Allow } else { Access::Deny },
-            protocol: PROTOCOLS[p],
+            protocol: protocols()[p],
             source,
             source_ports: vec![PortRange::ANY],
             destination,
@@ -100,7 +98,7 @@ fn arb_endpoint() -> impl Strategy<Value = String> {
 
 fn arb_flow() -> impl Strategy<Value = Flow> {
     (arb_endpoint(), arb_endpoint(), 0usize..6, arb_ports()).prop_map(|(from, to, p, ports)| {
-        let protocol = PROTOCOLS[p];
+        let protocol = protocols()[p];
         let portless = matches!(protocol, Protocol::Icmp | Protocol::Esp | Protocol::Ah);
         Flow {
             from,

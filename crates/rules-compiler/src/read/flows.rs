@@ -186,6 +186,15 @@ fn read_header(record: &csv::StringRecord, line: u64, file: &str, diags: &mut Ve
     names
 }
 
+/// An optional cell: `default` when empty, else what `parse` makes of it.
+fn cell<T>(value: &str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+    if value.is_empty() {
+        Ok(default)
+    } else {
+        parse(value)
+    }
+}
+
 fn read_row(
     record: &csv::StringRecord,
     names: &[Option<&'static str>],
@@ -213,23 +222,17 @@ fn read_row(
     let from = required("from", diags);
     let to = required("to", diags);
     let (port, port_column) = field("port");
-    let ports = if port.is_empty() {
-        PortRange::ANY
-    } else {
-        parse_ports(port).unwrap_or_else(|e| {
-            diags.push(at(file, line, port_column, "port", E_EXPLAIN_PORT, e).with_help("write a port (443), a range (1000-2000) or *"));
-            PortRange::ANY
+    let ports = cell(port, PortRange::ANY, parse_ports)
+        .map_err(|e| {
+            diags.push(at(file, line, port_column, "port", E_EXPLAIN_PORT, e).with_help("write a port (443), a range (1000-2000) or *"))
         })
-    };
+        .unwrap_or(PortRange::ANY);
     let (protocol, protocol_column) = field("protocol");
-    let protocol = if protocol.is_empty() {
-        Protocol::Tcp
-    } else {
-        parse_protocol(protocol).unwrap_or_else(|e| {
-            diags.push(at(file, line, protocol_column, "protocol", E_EXPLAIN_PROTOCOL, e).with_help("write Tcp, Udp, Icmp, Esp, Ah or *"));
-            Protocol::Tcp
+    let protocol = cell(protocol, Protocol::Tcp, parse_protocol)
+        .map_err(|e| {
+            diags.push(at(file, line, protocol_column, "protocol", E_EXPLAIN_PROTOCOL, e).with_help("write Tcp, Udp, Icmp, Esp, Ah or *"))
         })
-    };
+        .unwrap_or(Protocol::Tcp);
     let (expect, expect_column) = field("expect");
     let expect = if expect.is_empty() {
         None
