@@ -8,6 +8,7 @@ mod common;
 mod compile;
 mod deploy;
 mod drift;
+mod explain;
 mod fleet;
 mod formats;
 mod golden;

@@ -176,9 +176,12 @@ pub enum Command {
         #[arg(long)]
         verbose: bool,
     },
-    /// Which rule decides traffic between two endpoints on a port, and which requirements it serves.
+    /// What happens to traffic between two endpoints: the deciding NSG rule of each part (and the
+    /// requirements it serves, or that it serves none), and under forced tunneling the route's next
+    /// hop and the firewall's decision. With --expect (or a flows file's expect column), exit 1 when
+    /// the verdict differs.
     #[command(
-        after_help = "Examples:\n  isenet explain --env env.json --from 10.0.0.4 --to Storage --port 443\n  isenet explain --env env.json --from Internet --to 10.0.0.4 --port 443 --format json"
+        after_help = "Examples:\n  isenet explain --env env.json --from 10.0.0.4 --to Storage --port 443\n  isenet explain --env env.json --from Internet --to 10.0.0.4 --port 443 --expect deny\n  isenet explain --env env.json --from 10.10.1.5 --to 10.10.1.40 --port 6379-6383 --format json\n  isenet explain --env env.json --from 10.10.1.5 --to login.microsoftonline.com --port 443   # firewall mode\n  isenet explain --env env.json --flows smoke.csv     # CSV: from,to,port,protocol,expect"
     )]
     Explain {
         /// Environment file (JSON); the embedded example when absent.
@@ -187,24 +190,34 @@ pub enum Command {
         /// The NSG to ask about; the environment's compiled NSG when absent.
         #[arg(long)]
         nsg: Option<PathBuf>,
-        /// The route table on the ISE subnets (see `verify`).
+        /// The route table on the ISE subnets (see `verify`); the compiled one when absent.
         #[arg(long)]
         routes: Option<PathBuf>,
+        /// Azure Firewall rules (see `verify`), for firewall mode; the compiled ones when absent.
+        #[arg(long)]
+        firewall: Option<PathBuf>,
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,
         /// Source: an IPv4 address, a prefix or a service tag.
+        #[arg(long, required_unless_present = "flows", conflicts_with = "flows")]
+        from: Option<String>,
+        /// Destination: an IPv4 address, a prefix, a service tag, or in firewall mode a DNS name.
+        #[arg(long, required_unless_present = "flows", conflicts_with = "flows")]
+        to: Option<String>,
+        /// Destination ports: N, N-M or * (the default; Icmp, Esp and Ah have no ports).
+        #[arg(long, default_value = "*", value_parser = parse_ports, conflicts_with = "flows")]
+        port: ise_model::ports::PortRange,
+        /// Protocol: tcp, udp, icmp, esp, ah or * (any), as NSG rules name them.
+        #[arg(long, default_value = "tcp", value_parser = parse_protocol, conflicts_with = "flows")]
+        protocol: rules_compiler::azure::nsg::Protocol,
+        /// What the flow must get: exit 1 when the verdict differs (a mixed verdict meets neither).
+        #[arg(long, value_enum, conflicts_with = "flows")]
+        expect: Option<ExpectArg>,
+        /// Many flows at once: a CSV file (`-` for stdin) with the header from,to,port,protocol,expect;
+        /// prints a table (or a JSON array) and exits 1 when any expectation fails.
         #[arg(long)]
-        from: String,
-        /// Destination: an IPv4 address, a prefix or a service tag.
-        #[arg(long)]
-        to: String,
-        /// Destination port.
-        #[arg(long)]
-        port: u16,
-        /// Protocol.
-        #[arg(long, value_enum, default_value_t = ExplainProtocol::Tcp)]
-        protocol: ExplainProtocol,
+        flows: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Text)]
         format: ErrorFormat,
@@ -349,10 +362,19 @@ pub enum RequirementsFormat {
     Csv,
 }
 
+/// `explain --expect`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ExplainProtocol {
-    Tcp,
-    Udp,
+pub enum ExpectArg {
+    Allow,
+    Deny,
+}
+
+fn parse_ports(text: &str) -> Result<ise_model::ports::PortRange, String> {
+    rules_compiler::prove::explain::parse_ports(text)
+}
+
+fn parse_protocol(text: &str) -> Result<rules_compiler::azure::nsg::Protocol, String> {
+    rules_compiler::prove::explain::parse_protocol(text)
 }
 
 /// Formats of `verify`'s report.

@@ -106,6 +106,13 @@ codes! {
     E_ONLY = "E1805": "compile --only names an unknown artifact, or --stdout does not select exactly one file";
     E_FLEET_NAME = "E1806": "two environments of one run have the same name (output folders must be unique)";
     E_FLOWS = "E1807": "explain --flows: a CSV row is malformed";
+    E_FLOWS_HEADER = "E1808": "explain --flows: the CSV header is not from,to[,port,protocol,expect] (unknown, repeated or missing column)";
+    E_FLOWS_EMPTY = "E1809": "explain --flows: the file holds no flows";
+    E_EXPLAIN_PORT = "E1810": "explain: a port is not N, N-M or *";
+    E_EXPLAIN_PROTOCOL = "E1811": "explain: a protocol is not Tcp, Udp, Icmp, Esp, Ah or * (Any)";
+    E_EXPLAIN_PORTLESS = "E1812": "explain: ports given for a protocol without ports (only TCP and UDP have ports)";
+    E_EXPLAIN_EXPECT = "E1813": "explain: an expectation is not allow or deny";
+    E_EXPLAIN_FQDN = "E1814": "explain: an FQDN destination needs firewall mode, an outbound flow and one TCP port";
     // Several environments in one validate, verify or tags diff run (E1820-E1839).
     E_FLEET_ONE_FILE = "E1820": "several environments: --nsg, --routes and --firewall name one file; give each environment's with --artifacts-dir";
     E_FLEET_NO_ARTIFACTS = "E1821": "--artifacts-dir holds no nsg.json, route-table.json or firewall-policy.json for the environment";

@@ -8,6 +8,7 @@ use rules_compiler::views::requirements as view;
 
 mod compile;
 mod diff;
+mod explain;
 mod fleet;
 mod fleet_tags;
 mod fleet_validate;
@@ -143,11 +144,14 @@ pub fn run(cli: &Cli) -> Exit {
             env,
             nsg,
             routes,
+            firewall,
             service_tags,
             from,
             to,
             port,
             protocol,
+            expect,
+            flows,
             format,
         } => {
             let inputs = verify::Inputs {
@@ -155,7 +159,15 @@ pub fn run(cli: &Cli) -> Exit {
                 routes: routes.as_deref(),
                 service_tags: service_tags.as_deref(),
             };
-            verify::explain(cli, &inputs, nsg.as_deref(), from, to, *port, *protocol, *format)
+            let query = explain::Query {
+                from: from.as_deref(),
+                to: to.as_deref(),
+                ports: *port,
+                protocol: *protocol,
+                expect: *expect,
+                flows: flows.as_deref(),
+            };
+            explain::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), &query, *format)
         }
         Command::Diff {
             deployed,

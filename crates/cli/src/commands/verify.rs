@@ -1,16 +1,13 @@
-//! `isenet verify` and `isenet explain`: load the environment, the NSG (a file, or the compiled
-//! one), the routes, then ask the proof or the explanation.
+//! `isenet verify`: load the environment, the NSG (a file, or the compiled one), the routes and the
+//! firewall rules, then ask the proof. `explain` loads its inputs the same way.
 
-use crate::args::{Cli, ErrorFormat, ExplainProtocol, VerifyFormat};
+use crate::args::{Cli, VerifyFormat};
 use crate::report::{self, adapter};
 use crate::{input, output, Exit};
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::engine::PacketProtocol;
 use rules_compiler::plan::Plan;
-use rules_compiler::prove::explain::{self, Query};
-use rules_compiler::prove::resolver::EnvResolver;
 use rules_compiler::prove::verify::{self as verification, Read};
 use rules_compiler::read::routes::RouteFile;
 use rules_compiler::read::{firewall as firewallfile, nsg as nsgfile, routes as routefile};
@@ -24,15 +21,15 @@ pub struct Inputs<'a> {
     pub service_tags: Option<&'a Path>,
 }
 
-struct Loaded {
-    tags: Cow<'static, ServiceTags>,
-    plan: Plan,
+pub(super) struct Loaded {
+    pub tags: Cow<'static, ServiceTags>,
+    pub plan: Plan,
     /// The route table given with --routes: path, text, routes.
-    routes: Option<(String, String, RouteFile)>,
-    udr: Vec<Ipv4Net>,
+    pub routes: Option<(String, String, RouteFile)>,
+    pub udr: Vec<Ipv4Net>,
 }
 
-fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
+pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
     let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
     let plan = input::plan(&env, &tags, None, inputs.env, inputs.service_tags)?;
@@ -42,7 +39,10 @@ fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
 }
 
 /// Reads a file given to verify: path as given, text, and what the reader makes of it.
-fn read<T>(path: &Path, parse: impl Fn(&str, &str) -> Result<T, Vec<Diagnostic>>) -> Result<(String, String, T), Vec<Diagnostic>> {
+pub(super) fn read<T>(
+    path: &Path,
+    parse: impl Fn(&str, &str) -> Result<T, Vec<Diagnostic>>,
+) -> Result<(String, String, T), Vec<Diagnostic>> {
     let file = input::display_name(path);
     let text = input::read_text(path).map_err(|d| vec![d])?;
     let content = parse(&text, &file)?;
@@ -122,54 +122,5 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Exit::Ok
     } else {
         Exit::Findings
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn explain(
-    cli: &Cli,
-    inputs: &Inputs,
-    nsg: Option<&Path>,
-    from: &str,
-    to: &str,
-    port: u16,
-    protocol: ExplainProtocol,
-    format: ErrorFormat,
-) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
-    let loaded = match load(cli, inputs) {
-        Ok(l) => l,
-        Err(d) => return fail(d),
-    };
-    let rules = match nsg {
-        Some(p) => match read(p, nsgfile::parse) {
-            Ok((_, _, n)) => n.rules,
-            Err(d) => return fail(d),
-        },
-        None => verification::compiled_rules(&loaded.plan),
-    };
-    let resolver = EnvResolver::new(&loaded.plan.environment, &loaded.tags, &loaded.udr);
-    let protocol = match protocol {
-        ExplainProtocol::Tcp => PacketProtocol::Tcp,
-        ExplainProtocol::Udp => PacketProtocol::Udp,
-    };
-    let query = Query {
-        plan: &loaded.plan,
-        rules: &rules,
-        resolver: &resolver,
-        from,
-        to,
-        port,
-        protocol,
-    };
-    match explain::explain(&query) {
-        Ok(e) => {
-            match format {
-                ErrorFormat::Text => print!("{}", explain::render_text(&e)),
-                ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&e).expect("serialisable")),
-            }
-            Exit::Ok
-        }
-        Err(d) => fail(vec![d]),
     }
 }

@@ -1,20 +1,125 @@
-//! `explain`: which rule decides traffic between two endpoints on one port, and which requirements
-//! stand behind it. An endpoint may be an address, a prefix or a service tag; when different parts
-//! of it are decided by different rules, each part is named.
+//! `explain`: what happens to traffic between two endpoints, exactly (over intervals, not samples).
+//! An endpoint may be an address, a prefix or a service tag, the ports a range, the protocol any NSG
+//! protocol; each part of the traffic decided by a different rule is named with its rule. The NSG
+//! decides at the ISE subnets (outbound at the source, inbound at the destination); under forced
+//! tunneling an outbound flow then follows its route (longest-prefix match, `prove::routes`), and
+//! in firewall mode the firewall's rules (`prove::firewall`) decide what the NSG let through to it.
+//! The final verdict (allow, deny or mixed across the traffic) is what `--expect` compares.
 
-use crate::azure::nsg::{Access, Direction, SecurityRule};
+use super::explain_path::{PathModel, RouteStep};
+use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
+use crate::azure::nsg::{Access, Direction, PortRange, Protocol, SecurityRule};
+use crate::azure::route::RouteEntry;
 use crate::engine::defaults::with_defaults;
 use crate::engine::evaluate::{evaluate, Domain};
 use crate::engine::flows::{FlowBox, FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
-use crate::engine::{PacketProtocol, TagResolver};
+use crate::engine::TagResolver;
 use crate::plan::Plan;
 use crate::prove::resolver::EnvResolver;
-use crate::views::summary::{self, Names};
+use crate::read::flows::FlowsFile;
 use ipnet::{IpNet, Ipv4Net};
-use ise_model::codes::{E_EXPLAIN_ENDPOINT, E_EXPLAIN_PATH};
+use ise_model::codes::{E_EXPLAIN_ENDPOINT, E_EXPLAIN_EXPECT, E_EXPLAIN_FQDN, E_EXPLAIN_PATH, E_EXPLAIN_PORTLESS};
 use ise_model::diag::Diagnostic;
+use ise_model::env::TunnelingMode;
+use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
+
+/// One flow to explain: endpoints as the user wrote them, the protocol and the destination ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flow {
+    pub from: String,
+    pub to: String,
+    pub protocol: Protocol,
+    /// `*` (all ports) for protocols without ports.
+    pub ports: PortRange,
+}
+
+/// What happens to the whole flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Deny,
+    /// Part of the flow is allowed, part denied (a range, a prefix or a tag decided piecewise).
+    Mixed,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+            Verdict::Mixed => "mixed",
+        }
+    }
+}
+
+/// What a smoke test expects of a flow: all of it allowed, or all of it denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Allow,
+    Deny,
+}
+
+impl Expect {
+    pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "allow" => Ok(Expect::Allow),
+            "deny" => Ok(Expect::Deny),
+            _ => Err(Diagnostic::error(E_EXPLAIN_EXPECT, "", format!("`{text}` is not allow or deny"))
+                .with_help("write allow (the whole flow gets through) or deny (none of it does)")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Allow => "allow",
+            Expect::Deny => "deny",
+        }
+    }
+    /// A mixed verdict meets neither expectation: part of the flow contradicts it.
+    pub fn met_by(self, v: Verdict) -> bool {
+        matches!((self, v), (Expect::Allow, Verdict::Allow) | (Expect::Deny, Verdict::Deny))
+    }
+}
+
+/// Parses an NSG protocol as people and Azure write it (case-insensitive): Tcp, Udp, Icmp, Esp, Ah,
+/// `*` or Any.
+pub fn parse_protocol(text: &str) -> Result<Protocol, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "tcp" => Ok(Protocol::Tcp),
+        "udp" => Ok(Protocol::Udp),
+        "icmp" => Ok(Protocol::Icmp),
+        "esp" => Ok(Protocol::Esp),
+        "ah" => Ok(Protocol::Ah),
+        "*" | "any" => Ok(Protocol::Any),
+        _ => Err(format!("`{text}` is not an NSG protocol (Tcp, Udp, Icmp, Esp, Ah, * or Any)")),
+    }
+}
+
+/// Parses destination ports: `443`, `1000-2000` or `*`.
+pub fn parse_ports(text: &str) -> Result<PortRange, String> {
+    PortRange::parse(text)
+}
+
+impl Flow {
+    /// Ports exist only for TCP and UDP (Azure: a rule with ports never matches ICMP, ESP or AH),
+    /// so a port for those protocols is refused rather than silently ignored. `*` (Any) with ports
+    /// means TCP and UDP on those ports.
+    pub fn check(&self) -> Result<(), Diagnostic> {
+        let portless = matches!(self.protocol, Protocol::Icmp | Protocol::Esp | Protocol::Ah);
+        if portless && !self.ports.is_any() {
+            return Err(Diagnostic::error(
+                E_EXPLAIN_PORTLESS,
+                "",
+                format!("{} has no ports, yet port {} is given", self.protocol.as_str(), self.ports),
+            )
+            .with_help("leave the port out (or write *) for Icmp, Esp and Ah; only Tcp and Udp have ports"));
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,8 +130,10 @@ pub struct Decision {
     pub priority: Option<u32>,
     pub access: Access,
     pub default_rule: bool,
-    /// Requirement ids the rule serves (from the plan).
+    /// Requirement ids the rule serves (from the plan, by rule name).
     pub requirements: Vec<String>,
+    /// An allow rule behind which the plan has no requirement: it opens what nothing needs.
+    pub serves_no_requirement: bool,
     /// The part of the flow this rule decides (all of it when there is one decision).
     pub flows: Vec<FlowPiece>,
 }
@@ -36,14 +143,61 @@ pub struct Decision {
 pub struct Explanation {
     pub from: String,
     pub to: String,
-    pub protocol: String,
-    pub port: u16,
-    /// Inbound at the ISE subnets, outbound from them, or both for traffic between them.
+    pub protocol: Protocol,
+    pub ports: PortRange,
+    pub verdict: Verdict,
+    /// The NSG: outbound at the ISE subnets, inbound at them, or both for traffic between them.
     pub decisions: Vec<Decision>,
+    /// Under forced tunneling, where the NSG's outbound allowed traffic is routed, and in firewall
+    /// mode what the firewall decides. Empty without tunneling.
+    pub path: Vec<RouteStep>,
+    /// The parts of the flow that get through and that do not (exact, over the whole flow).
+    pub allowed: Vec<FlowPiece>,
+    pub denied: Vec<FlowPiece>,
+}
+
+/// An explanation with the expectation it was checked against (`--expect`, a `--flows` row).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checked {
+    /// The CSV record's line (`--flows`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(flatten)]
+    pub explanation: Explanation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// `None` without an expectation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matches: Option<bool>,
+}
+
+impl Checked {
+    pub fn new(line: Option<u64>, explanation: Explanation, expect: Option<Expect>) -> Self {
+        let matches = expect.map(|e| e.met_by(explanation.verdict));
+        Checked {
+            line,
+            explanation,
+            expect,
+            matches,
+        }
+    }
+    pub fn failed(&self) -> bool {
+        self.matches == Some(false)
+    }
+}
+
+/// An endpoint: addresses, or (destination in firewall mode only) a DNS name the firewall's
+/// application rules match.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    Addresses(Vec<Ipv4Net>),
+    Name(String),
 }
 
 /// Parses an endpoint: an address, a prefix, or a tag the resolver knows.
 pub fn endpoint(text: &str, resolver: &dyn TagResolver, flag: &str) -> Result<Vec<Ipv4Net>, Diagnostic> {
+    let text = text.trim();
     if let Ok(IpNet::V4(n)) = text.parse::<IpNet>() {
         return Ok(vec![n.trunc()]);
     }
@@ -56,114 +210,276 @@ pub fn endpoint(text: &str, resolver: &dyn TagResolver, flag: &str) -> Result<Ve
             "",
             format!("`{text}` is neither an IPv4 address, a prefix nor a service tag of the environment's cloud"),
         )
-        .with_help("give an address (10.10.1.5), a prefix (10.10.1.0/27) or a tag (LogicApps, Internet, VirtualNetwork)")
+        .with_help("give an address (10.10.1.5), a prefix (10.10.1.0/27) or a tag (LogicApps, Internet, VirtualNetwork); in firewall mode the destination may also be a DNS name")
         .in_file(flag)
     })
 }
 
-pub struct Query<'a> {
+/// Whether `text` reads as a DNS name (`login.microsoftonline.com`, `*.blob.core.windows.net`): at
+/// least two labels of letters, digits and `-`, an optional leading `*.`, a top-level label of
+/// letters. Tag names with a region (`Storage.WestUS2`) are looked up as tags first.
+fn is_dns_name(text: &str) -> bool {
+    let name = text.strip_prefix("*.").unwrap_or(text);
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels
+            .last()
+            .is_some_and(|l| l.len() >= 2 && l.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
+/// A firewall's network and application rule collections.
+pub type FirewallRules<'a> = (&'a [RuleCollection<NetworkRule>], &'a [RuleCollection<ApplicationRule>]);
+
+/// What `explain` is asked against.
+pub struct Inputs<'a> {
     pub plan: &'a Plan,
-    /// The NSG's explicit rules (the plan's own, or a deployed NSG's).
+    pub tags: &'a ServiceTags,
+    /// The NSG's explicit rules (the plan's own, or a deployed NSG's); Azure's defaults are added.
     pub rules: &'a [SecurityRule],
-    pub resolver: &'a EnvResolver<'a>,
-    pub from: &'a str,
-    pub to: &'a str,
-    pub port: u16,
-    pub protocol: PacketProtocol,
+    /// Prefixes of the routes on the subnets (they join VirtualNetwork).
+    pub udr_prefixes: &'a [Ipv4Net],
+    /// The route table given (`--routes`), else the compiled one.
+    pub routes: Option<&'a [RouteEntry]>,
+    /// The firewall rules given (`--firewall`), else the compiled ones.
+    pub firewall: Option<FirewallRules<'a>>,
 }
 
-pub fn explain(q: &Query) -> Result<Explanation, Diagnostic> {
-    let from = endpoint(q.from, q.resolver, "--from")?;
-    let to = endpoint(q.to, q.resolver, "--to")?;
-    let subnets = IntervalSet::from_prefixes(q.plan.environment.subnet_prefixes());
-    let (from_set, to_set) = (IntervalSet::from_prefixes(from), IntervalSet::from_prefixes(to));
-    let rules = with_defaults(q.rules);
-    let mut decisions = Vec::new();
-    // Outbound is evaluated at the source subnet, inbound at the destination subnet.
-    for (direction, src, dst) in [
-        (Direction::Outbound, from_set.intersection(&subnets), to_set.clone()),
-        (Direction::Inbound, from_set.clone(), to_set.intersection(&subnets)),
-    ] {
-        if src.is_empty() || dst.is_empty() {
-            continue;
+/// Answers `explain` for many flows against one set of inputs (the routes are evaluated once).
+pub struct Explainer<'a> {
+    plan: &'a Plan,
+    rules: Vec<SecurityRule>,
+    resolver: EnvResolver<'a>,
+    subnets: IntervalSet<u32>,
+    path: Option<PathModel<'a>>,
+}
+
+impl<'a> Explainer<'a> {
+    pub fn new(inputs: &Inputs<'a>) -> Self {
+        let plan = inputs.plan;
+        let env = &plan.environment;
+        // The path matters only where traffic is tunneled, or when the user gives a route table.
+        let path = (env.forced_tunneling.mode != TunnelingMode::None || inputs.routes.is_some()).then(|| PathModel::new(inputs));
+        Explainer {
+            plan,
+            rules: with_defaults(inputs.rules),
+            resolver: EnvResolver::new(env, inputs.tags, inputs.udr_prefixes),
+            subnets: IntervalSet::from_prefixes(env.subnet_prefixes()),
+            path,
         }
-        let ports = if q.protocol.has_ports() {
-            IntervalSet::from_port_ranges(&[ise_model::ports::PortRange::single(q.port)])
-        } else {
+    }
+
+    /// Resolves the destination: addresses, or in firewall mode a DNS name (its addresses are
+    /// unknown, so every address outside the network stands for it).
+    fn destination(&self, flow: &Flow) -> Result<(IntervalSet<u32>, Option<String>), Diagnostic> {
+        match endpoint(&flow.to, &self.resolver, "--to") {
+            Ok(to) => Ok((IntervalSet::from_prefixes(to), None)),
+            Err(e) => {
+                let to = flow.to.trim();
+                if !is_dns_name(to) {
+                    return Err(e);
+                }
+                let firewall = self.path.as_ref().is_some_and(PathModel::has_firewall);
+                if !firewall || flow.protocol != Protocol::Tcp || flow.ports.lo != flow.ports.hi {
+                    return Err(Diagnostic::error(
+                        E_EXPLAIN_FQDN,
+                        "",
+                        format!("`{to}` is a DNS name, which only the firewall's application rules match"),
+                    )
+                    .with_help("a name needs forcedTunneling mode firewall, --protocol tcp and one port; otherwise give an address, a prefix or a service tag")
+                    .in_file("--to"));
+                }
+                let outside = self.resolver.resolve("Internet").unwrap_or_default();
+                Ok((IntervalSet::from_prefixes(outside), Some(to.to_ascii_lowercase())))
+            }
+        }
+    }
+
+    pub fn explain(&self, flow: &Flow) -> Result<Explanation, Diagnostic> {
+        flow.check()?;
+        let from = IntervalSet::from_prefixes(endpoint(&flow.from, &self.resolver, "--from")?);
+        let (to, name) = self.destination(flow)?;
+        let protocols = ProtoSet::matched_by(flow.protocol);
+        let ports = if flow.ports.is_any() {
             IntervalSet::full()
+        } else {
+            IntervalSet::from_port_ranges(&[flow.ports])
         };
-        let domain = Domain::new(FlowBox::new(ProtoSet::single(q.protocol), src, IntervalSet::full(), dst, ports));
-        let eval = evaluate(&rules, q.resolver, direction, &domain);
-        let mut deciders: Vec<Option<usize>> = eval.regions().iter().map(|r| r.decider).collect();
-        deciders.sort_by_key(|d| d.map(|i| (rules[i].priority, i)));
-        deciders.dedup();
-        for d in deciders {
-            let part = eval
-                .regions()
-                .iter()
-                .filter(|r| r.decider == d)
-                .fold(FlowSet::empty(), |acc, r| acc.union(&FlowSet::from_box(r.flows.clone())));
-            let rule = d.map(|i| &rules[i]);
-            decisions.push(Decision {
-                direction,
-                rule: rule.map(|r| r.name.clone()),
-                priority: rule.map(|r| r.priority),
-                access: rule.map_or(Access::Deny, |r| r.access),
-                default_rule: rule.is_some_and(|r| r.is_default),
-                requirements: rule.map(|r| requirements_of(q.plan, &r.name)).unwrap_or_default(),
-                flows: part.pieces(),
-            });
+        let mut decisions = Vec::new();
+        let mut whole = FlowSet::empty();
+        let mut denied = FlowSet::empty();
+        let mut out_allowed: Option<(FlowSet, IntervalSet<u32>)> = None;
+        // Outbound is evaluated at the source subnet, inbound at the destination subnet.
+        for (direction, src, dst) in [
+            (Direction::Outbound, from.intersection(&self.subnets), to.clone()),
+            (Direction::Inbound, from.clone(), to.intersection(&self.subnets)),
+        ] {
+            if name.is_some() && direction == Direction::Inbound {
+                continue;
+            }
+            let flows = FlowBox::new(protocols, src.clone(), IntervalSet::full(), dst, ports.clone());
+            if flows.is_empty() {
+                continue;
+            }
+            let domain = Domain::new(flows.clone());
+            let eval = evaluate(&self.rules, &self.resolver, direction, &domain);
+            let mut deciders: Vec<Option<usize>> = eval.regions().iter().map(|r| r.decider).collect();
+            deciders.sort_by_key(|d| d.map(|i| (self.rules[i].priority, i)));
+            deciders.dedup();
+            for d in deciders {
+                let part = match d {
+                    Some(i) => eval.decided_by(i),
+                    None => eval.unmatched(),
+                };
+                decisions.push(self.decision(direction, d, part.pieces()));
+            }
+            let allowed = eval.allowed();
+            let all = FlowSet::from_box(flows);
+            denied = denied.union(&all.difference(&allowed));
+            whole = whole.union(&all);
+            if direction == Direction::Outbound {
+                out_allowed = Some((allowed, src));
+            }
+        }
+        if decisions.is_empty() {
+            return Err(Diagnostic::error(
+                E_EXPLAIN_PATH,
+                "",
+                format!(
+                    "neither {} nor {} is inside the ISE subnets, so their NSG does not see this traffic",
+                    flow.from, flow.to
+                ),
+            )
+            .with_help("one end must be an address of the four ISE subnets")
+            .in_file("--from/--to"));
+        }
+        let mut path = Vec::new();
+        if let (Some(model), Some((allowed, sources))) = (&self.path, &out_allowed) {
+            let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref());
+            path = steps;
+            denied = denied.union(&path_denied);
+        }
+        let allowed = whole.difference(&denied);
+        let verdict = match (allowed.is_empty(), denied.is_empty()) {
+            (_, true) => Verdict::Allow,
+            (true, false) => Verdict::Deny,
+            (false, false) => Verdict::Mixed,
+        };
+        Ok(Explanation {
+            from: flow.from.trim().to_string(),
+            to: flow.to.trim().to_string(),
+            protocol: flow.protocol,
+            ports: flow.ports,
+            verdict,
+            decisions,
+            path,
+            allowed: allowed.pieces(),
+            denied: denied.pieces(),
+        })
+    }
+
+    /// Every row of a flows file, or every row's problem placed at its line and column.
+    pub fn explain_rows(&self, file: &FlowsFile) -> Result<Vec<Checked>, Vec<Diagnostic>> {
+        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        for row in &file.rows {
+            match self.explain(&row.flow) {
+                Ok(e) => out.push(Checked::new(Some(row.line), e, row.expect)),
+                Err(d) => {
+                    let column = match d.file.as_str() {
+                        _ if d.code == E_EXPLAIN_PORTLESS => "port",
+                        "--to" => "to",
+                        _ => "from",
+                    };
+                    diags.push(file.locate(row, column, d));
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(out)
+        } else {
+            Err(diags)
         }
     }
-    if decisions.is_empty() {
-        return Err(Diagnostic::error(
-            E_EXPLAIN_PATH,
-            "",
-            format!(
-                "neither {} nor {} is inside the ISE subnets, so their NSG does not see this traffic",
-                q.from, q.to
-            ),
-        )
-        .with_help("one end must be an address of the four ISE subnets")
-        .in_file("--from/--to"));
+
+    fn decision(&self, direction: Direction, decider: Option<usize>, flows: Vec<FlowPiece>) -> Decision {
+        let rule = decider.map(|i| &self.rules[i]);
+        let access = rule.map_or(Access::Deny, |r| r.access);
+        let requirements = rule.map(|r| requirements_of(self.plan, &r.name)).unwrap_or_default();
+        Decision {
+            direction,
+            rule: rule.map(|r| r.name.clone()),
+            priority: rule.map(|r| r.priority),
+            access,
+            default_rule: rule.is_some_and(|r| r.is_default),
+            serves_no_requirement: access == Access::Allow && requirements.is_empty(),
+            requirements,
+            flows,
+        }
     }
-    let protocol = q.protocol.as_str().to_string();
-    Ok(Explanation {
-        from: q.from.to_string(),
-        to: q.to.to_string(),
-        protocol,
-        port: q.port,
-        decisions,
-    })
 }
 
-/// Requirement ids behind a rule, found by name in the plan.
+/// Requirement ids behind a rule, found by name in the plan (Azure compares rule names
+/// case-insensitively).
 fn requirements_of(plan: &Plan, rule: &str) -> Vec<String> {
     plan.security_rules
         .iter()
-        .filter(|r| r.rule.name == rule)
+        .filter(|r| r.rule.name.eq_ignore_ascii_case(rule))
         .flat_map(|r| r.requirements.clone())
         .collect()
 }
 
-pub fn render_text(e: &Explanation) -> String {
-    let mut out = format!("{} -> {} {}/{}\n", e.from, e.to, e.protocol, e.port);
-    for d in &e.decisions {
-        let who = match (&d.rule, d.default_rule) {
-            (Some(r), true) => format!("Azure default rule {r} ({})", d.priority.unwrap_or_default()),
-            (Some(r), false) => format!("rule {r} (priority {})", d.priority.unwrap_or_default()),
-            (None, _) => "no rule (denied)".to_string(),
-        };
-        let verdict = if d.access == Access::Allow { "allowed" } else { "denied" };
-        out += &format!("  {}: {verdict} by {who}\n", d.direction);
-        if !d.requirements.is_empty() {
-            out += &format!("    requirements: {}\n", d.requirements.join(", "));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_ports_and_expectations_parse_as_azure_writes_them() {
+        for (text, p) in [
+            ("tcp", Protocol::Tcp),
+            ("Udp", Protocol::Udp),
+            ("ICMP", Protocol::Icmp),
+            ("Esp", Protocol::Esp),
+            ("ah", Protocol::Ah),
+            ("*", Protocol::Any),
+            ("Any", Protocol::Any),
+        ] {
+            assert_eq!(parse_protocol(text), Ok(p), "{text}");
         }
-        if e.decisions.iter().filter(|x| x.direction == d.direction).count() > 1 {
-            for f in &d.flows {
-                out += &format!("    for {}\n", summary::flow(f, &Names::default()));
-            }
+        assert!(parse_protocol("sctp").is_err());
+        assert!(parse_protocol("6").is_err());
+        assert_eq!(parse_ports("1000-2000"), Ok(PortRange { lo: 1000, hi: 2000 }));
+        assert!(parse_ports("2000-1000").is_err());
+        assert!(parse_ports("70000").is_err());
+        assert!(Expect::Allow.met_by(Verdict::Allow) && !Expect::Allow.met_by(Verdict::Mixed));
+        assert!(Expect::Deny.met_by(Verdict::Deny) && !Expect::Deny.met_by(Verdict::Mixed));
+        assert_eq!(Expect::parse(" DENY ").unwrap(), Expect::Deny);
+        assert_eq!(Expect::parse("drop").unwrap_err().code, E_EXPLAIN_EXPECT);
+    }
+
+    #[test]
+    fn dns_names_are_told_from_tags_and_addresses() {
+        for name in ["login.microsoftonline.com", "*.blob.core.windows.net", "go.microsoft.com"] {
+            assert!(is_dns_name(name), "{name}");
+        }
+        for not in ["10.0.0.1", "Storage", "Storage.WestUS2x1", "a..com", "*", "host.c0m", ".com"] {
+            assert!(!is_dns_name(not), "{not}");
         }
     }
-    out
+
+    #[test]
+    fn ports_are_refused_for_protocols_without_ports() {
+        let flow = |protocol, ports: &str| Flow {
+            from: "a".into(),
+            to: "b".into(),
+            protocol,
+            ports: PortRange::parse(ports).unwrap(),
+        };
+        assert_eq!(flow(Protocol::Icmp, "443").check().unwrap_err().code, E_EXPLAIN_PORTLESS);
+        assert!(flow(Protocol::Icmp, "*").check().is_ok());
+        assert!(flow(Protocol::Any, "443").check().is_ok());
+        assert!(flow(Protocol::Udp, "1-2").check().is_ok());
+    }
 }

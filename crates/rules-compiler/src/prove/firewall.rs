@@ -92,7 +92,12 @@ fn address_entry<R: TagResolver>(entry: &str, resolver: &R, tags_allowed: bool) 
 }
 
 /// The packets a network rule matches (an unreadable entry matches nothing and is a finding).
-fn network_rule_flows<R: TagResolver>(collection: &str, rule: &NetworkRule, resolver: &R, findings: &mut Vec<Finding>) -> FlowSet {
+pub(crate) fn network_rule_flows<R: TagResolver>(
+    collection: &str,
+    rule: &NetworkRule,
+    resolver: &R,
+    findings: &mut Vec<Finding>,
+) -> FlowSet {
     let mut note = |field: &str, e: String| {
         let message = format!("network rule {}: {field}: {e}; taken to match nothing", rule.name);
         findings.push(Finding::new(FindingKind::UnreadableEntry, ArtifactKind::Firewall, message).rule(rule_ref(collection, &rule.name)));
@@ -182,21 +187,21 @@ fn rule_overlaps(rule: &ApplicationRule, destination: &ApplicationDestination) -
     }
 }
 
-fn sorted_by_priority<R>(collections: &[RuleCollection<R>]) -> Vec<&RuleCollection<R>> {
+pub(crate) fn sorted_by_priority<R>(collections: &[RuleCollection<R>]) -> Vec<&RuleCollection<R>> {
     let mut v: Vec<&RuleCollection<R>> = collections.iter().collect();
     v.sort_by_key(|c| c.priority);
     v
 }
 
 /// The network rules evaluated first-match over the domain: per rule, the packets it decides.
-struct NetworkEvaluation {
+pub(crate) struct NetworkEvaluation {
     /// (collection, rule, action, decided packets) in evaluation order.
-    decided: Vec<(String, String, FirewallAction, FlowSet)>,
-    allowed: FlowSet,
-    denied: FlowSet,
+    pub(crate) decided: Vec<(String, String, FirewallAction, FlowSet)>,
+    pub(crate) allowed: FlowSet,
+    pub(crate) denied: FlowSet,
 }
 
-fn evaluate_network<R: TagResolver>(
+pub(crate) fn evaluate_network<R: TagResolver>(
     collections: &[RuleCollection<NetworkRule>],
     domain: &FlowSet,
     resolver: &R,
@@ -242,7 +247,7 @@ fn application_sources(rule: &ApplicationRule) -> IntervalSet<u32> {
 
 /// What the first application rule matching `(destination, protocol)` from `sources` decides. An
 /// Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
-fn first_application_match<'a>(
+pub(crate) fn first_application_match<'a>(
     collections: &[&'a RuleCollection<ApplicationRule>],
     sources: &IntervalSet<u32>,
     destination: &ApplicationDestination,

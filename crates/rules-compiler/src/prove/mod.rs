@@ -2,6 +2,7 @@
 //! environment requires, and `explain` of one flow.
 
 pub mod explain;
+pub mod explain_path;
 pub mod findings;
 pub mod firewall;
 pub mod nsg;

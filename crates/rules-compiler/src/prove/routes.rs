@@ -50,6 +50,19 @@ pub struct Hop {
     pub route: String,
 }
 
+impl Hop {
+    /// Where a user route sends its addresses.
+    pub fn of(r: &RouteEntry) -> Hop {
+        Hop {
+            next_hop: match r.next_hop_ip_address {
+                Some(ip) if r.next_hop_type == NextHop::VirtualAppliance => Target::Appliance(ip),
+                _ => Target::Hop(r.next_hop_type),
+            },
+            route: r.name.clone(),
+        }
+    }
+}
+
 /// Service-endpoint service -> service tag (its regional variant is preferred).
 fn endpoint_tag(service: &str) -> &str {
     match service {
@@ -74,13 +87,7 @@ pub fn effective(
     let mut candidates: Vec<(Ipv4Net, u8, Hop)> = Vec::new();
     let user_default = routes.iter().any(|r| r.address_prefix == "0.0.0.0/0");
     for r in routes {
-        let hop = Hop {
-            next_hop: match r.next_hop_ip_address {
-                Some(ip) if r.next_hop_type == NextHop::VirtualAppliance => Target::Appliance(ip),
-                _ => Target::Hop(r.next_hop_type),
-            },
-            route: r.name.clone(),
-        };
+        let hop = Hop::of(r);
         let is_tag = r.address_prefix.parse::<Ipv4Net>().is_err();
         let rank = match (is_tag, tags.get(&r.address_prefix).is_some_and(|t| !t.region.is_empty())) {
             (false, _) => 0,

@@ -8,6 +8,7 @@
 mod fields;
 pub mod firewall;
 mod firewall_rules;
+pub mod flows;
 pub mod nsg;
 pub mod routes;
 pub mod template;

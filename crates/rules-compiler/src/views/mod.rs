@@ -2,6 +2,7 @@
 
 pub mod csv_safe;
 pub mod describe;
+pub mod explain;
 pub mod proof_report;
 pub mod requirements;
 pub mod summary;

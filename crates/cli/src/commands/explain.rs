@@ -1,0 +1,108 @@
+//! `isenet explain`: load the environment and the artifacts to ask about (the NSG, route table and
+//! firewall rules given, or the compiled ones), explain one flow or a flows file, print, and exit 1
+//! when an expectation fails.
+
+use super::verify::{self, Inputs};
+use crate::args::{Cli, ErrorFormat, ExpectArg};
+use crate::{output, Exit};
+use ise_model::codes::E_USAGE_MISSING;
+use ise_model::diag::Diagnostic;
+use ise_model::ports::PortRange;
+use rules_compiler::azure::nsg::Protocol;
+use rules_compiler::prove::explain::{self, Checked, Expect, Explainer, Flow};
+use rules_compiler::prove::verify as verification;
+use rules_compiler::read::{firewall as firewallfile, flows as flowsfile, nsg as nsgfile};
+use rules_compiler::views::explain as view;
+use std::path::Path;
+
+/// One flow (`--from`, `--to`, ...) or a flows file (`--flows`).
+pub struct Query<'a> {
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub ports: PortRange,
+    pub protocol: Protocol,
+    pub expect: Option<ExpectArg>,
+    pub flows: Option<&'a Path>,
+}
+
+pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, query: &Query, format: ErrorFormat) -> Exit {
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    let loaded = match verify::load(cli, inputs) {
+        Ok(l) => l,
+        Err(d) => return fail(d),
+    };
+    let rules = match nsg {
+        Some(p) => match verify::read(p, nsgfile::parse) {
+            Ok((_, _, n)) => n.rules,
+            Err(d) => return fail(d),
+        },
+        None => verification::compiled_rules(&loaded.plan),
+    };
+    let firewall = match firewall.map(|p| verify::read(p, firewallfile::parse)).transpose() {
+        Ok(f) => f,
+        Err(d) => return fail(d),
+    };
+    // The flows file is read before anything is printed, so bad input prints nothing but problems.
+    let flows = match query.flows.map(|p| verify::read(p, flowsfile::parse)).transpose() {
+        Ok(f) => f,
+        Err(d) => return fail(d),
+    };
+    let explainer = Explainer::new(&explain::Inputs {
+        plan: &loaded.plan,
+        tags: &loaded.tags,
+        rules: &rules,
+        udr_prefixes: &loaded.udr,
+        routes: loaded.routes.as_ref().map(|(_, _, r)| r.routes.as_slice()),
+        firewall: firewall.as_ref().map(|(_, _, f)| (f.network.as_slice(), f.application.as_slice())),
+    });
+    let names = verification::names(&loaded.plan);
+    if let Some((_, _, file)) = &flows {
+        let results = match explainer.explain_rows(file) {
+            Ok(r) => r,
+            Err(d) => return fail(d),
+        };
+        match format {
+            ErrorFormat::Text => print!("{}", view::render_table(&results)),
+            ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&results).expect("serialisable")),
+        }
+        return exit(&results);
+    }
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        let missing =
+            Diagnostic::error(E_USAGE_MISSING, "", "explain needs --from and --to, or --flows FILE").in_file(crate::usage::COMMAND_LINE);
+        return fail(vec![missing]);
+    };
+    let flow = Flow {
+        from: from.to_string(),
+        to: to.to_string(),
+        protocol: query.protocol,
+        ports: query.ports,
+    };
+    let checked = match explainer.explain(&flow) {
+        Ok(e) => {
+            let expect = query.expect.map(|e| match e {
+                ExpectArg::Allow => Expect::Allow,
+                ExpectArg::Deny => Expect::Deny,
+            });
+            Checked::new(None, e, expect)
+        }
+        Err(d) => {
+            // A port given for ICMP, ESP or AH is the --port option's problem.
+            let d = if d.file.is_empty() { d.in_file("--port") } else { d };
+            return fail(vec![d]);
+        }
+    };
+    match format {
+        ErrorFormat::Text => print!("{}", view::render_text(&checked, &names)),
+        ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&checked).expect("serialisable")),
+    }
+    exit(std::slice::from_ref(&checked))
+}
+
+fn exit(results: &[Checked]) -> Exit {
+    if results.iter().any(Checked::failed) {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,303 @@
+//! The path of outbound traffic beyond the NSG, for `explain`: the next hop of each destination by
+//! longest-prefix match (the effective routes of `prove::routes`, Azure's system routes included),
+//! and for traffic that reaches the environment's firewall, the firewall's decision with the
+//! evaluation `prove::firewall` proves with (network rules first match by collection priority,
+//! then application rules; no match is denied).
+
+use super::explain::Flow;
+use super::explain::Inputs;
+use super::firewall::{evaluate_network, first_application_match, network_rule_flows, sorted_by_priority};
+use super::routes::{effective, Hop, Target};
+use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::route::{NextHop, RouteEntry};
+use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
+use crate::engine::intervals::IntervalSet;
+use crate::plan::{ApplicationDestination, Plan};
+use crate::prove::resolver::EnvResolver;
+use ise_model::env::TunnelingMode;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+/// Which kind of firewall rule decided (or that none did).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallRuleKind {
+    Network,
+    Application,
+    /// No rule matched: Azure Firewall denies by default.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirewallDecision {
+    pub kind: FirewallRuleKind,
+    pub collection: Option<String>,
+    pub rule: Option<String>,
+    pub action: FirewallAction,
+    /// Firewall dependency ids the rule was written for (the plan names each rule by its id).
+    pub dependencies: Vec<String>,
+    /// An allow rule no dependency of the plan stands behind.
+    pub serves_no_requirement: bool,
+    pub flows: Vec<FlowPiece>,
+}
+
+/// Where part of the flow goes after the NSG let it out.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteStep {
+    /// The route that wins longest-prefix match (`system: ...` for Azure's system routes).
+    pub route: String,
+    /// Azure's next hop type (`Internet`, `VirtualAppliance`, `VirtualNetworkServiceEndpoint`, ...).
+    pub next_hop: String,
+    /// The appliance's address, for `VirtualAppliance`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_hop_ip_address: Option<Ipv4Addr>,
+    /// Whether this part gets past the hop (None drops it; the firewall decides for its part).
+    pub passes: bool,
+    pub flows: Vec<FlowPiece>,
+    /// What the firewall decides, when the hop is the environment's firewall.
+    pub firewall: Vec<FirewallDecision>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+struct FirewallModel<'a> {
+    address: Ipv4Addr,
+    network: Vec<RuleCollection<NetworkRule>>,
+    application: Vec<&'a RuleCollection<ApplicationRule>>,
+    resolver: EnvResolver<'a>,
+}
+
+pub(crate) struct PathModel<'a> {
+    plan: &'a Plan,
+    /// Disjoint destination sets per effective next hop.
+    hops: BTreeMap<Hop, IntervalSet<u32>>,
+    /// The hop of a destination no specific route names (the route of 0.0.0.0/0).
+    default_hop: Hop,
+    firewall: Option<FirewallModel<'a>>,
+}
+
+impl<'a> PathModel<'a> {
+    pub(crate) fn new(inputs: &Inputs<'a>) -> Self {
+        let plan = inputs.plan;
+        let env = &plan.environment;
+        let planned: Vec<RouteEntry>;
+        let routes: &[RouteEntry] = match inputs.routes {
+            Some(r) => r,
+            None => {
+                planned = plan.routes.iter().map(|r| r.entry()).collect();
+                &planned
+            }
+        };
+        let services = ise_model::resolve::service_endpoints(&plan.requirements);
+        // Unknown route tags are the route proof's findings (`verify --routes`); here they route nothing.
+        let hops = effective(routes, env, inputs.tags, &services, &mut Vec::new());
+        let default_hop = routes.iter().find(|r| r.address_prefix == "0.0.0.0/0").map(Hop::of).unwrap_or(Hop {
+            next_hop: Target::Hop(NextHop::Internet),
+            route: "system: default".into(),
+        });
+        let firewall = match (env.forced_tunneling.mode, env.forced_tunneling.firewall_private_ip) {
+            (TunnelingMode::Firewall, Some(address)) => {
+                let (network, application) = inputs
+                    .firewall
+                    .unwrap_or((&plan.firewall.network_rule_collections, &plan.firewall.application_rule_collections));
+                Some(FirewallModel {
+                    address,
+                    network: network.to_vec(),
+                    application: sorted_by_priority(application),
+                    resolver: EnvResolver::intended(env, inputs.tags),
+                })
+            }
+            _ => None,
+        };
+        PathModel {
+            plan,
+            hops,
+            default_hop,
+            firewall,
+        }
+    }
+
+    pub(crate) fn has_firewall(&self) -> bool {
+        self.firewall.is_some()
+    }
+
+    /// Follows what the NSG allowed out (`allowed`, from `sources`): one step per hop, and the
+    /// part the path denies. A DNS name (`name`) takes the default route: its addresses are not
+    /// known, so no more specific route can be told to hold them.
+    pub(crate) fn follow(
+        &self,
+        allowed: &FlowSet,
+        sources: &IntervalSet<u32>,
+        flow: &Flow,
+        name: Option<&str>,
+    ) -> (Vec<RouteStep>, FlowSet) {
+        let mut steps = Vec::new();
+        let mut denied = FlowSet::empty();
+        let parts: Vec<(&Hop, FlowSet)> = match name {
+            Some(_) => vec![(&self.default_hop, allowed.clone())],
+            None => self
+                .hops
+                .iter()
+                .map(|(hop, addresses)| {
+                    let to = FlowSet::from_parts(
+                        ProtoSet::ALL,
+                        IntervalSet::full(),
+                        IntervalSet::full(),
+                        addresses.clone(),
+                        IntervalSet::full(),
+                    );
+                    (hop, allowed.intersection(&to))
+                })
+                .filter(|(_, part)| !part.is_empty())
+                .collect(),
+        };
+        for (hop, part) in parts {
+            let mut step = RouteStep {
+                route: hop.route.clone(),
+                next_hop: match hop.next_hop {
+                    Target::Appliance(_) => NextHop::VirtualAppliance.to_string(),
+                    t => t.to_string(),
+                },
+                next_hop_ip_address: match hop.next_hop {
+                    Target::Appliance(ip) => Some(ip),
+                    _ => None,
+                },
+                passes: true,
+                flows: part.pieces(),
+                firewall: Vec::new(),
+                note: None,
+            };
+            match (hop.next_hop, &self.firewall) {
+                (Target::Hop(NextHop::None), _) => {
+                    step.passes = false;
+                    step.note = Some("next hop None: Azure drops the traffic".into());
+                    denied = denied.union(&part);
+                }
+                (Target::Appliance(ip), Some(fw)) if ip == fw.address => {
+                    let (decisions, fw_denied) = match name {
+                        Some(name) => self.firewall_name(fw, &part, sources, flow, name),
+                        None => self.firewall_addresses(fw, &part),
+                    };
+                    step.passes = fw_denied.is_empty();
+                    step.firewall = decisions;
+                    denied = denied.union(&fw_denied);
+                }
+                (Target::Appliance(_), _) => {
+                    step.note = Some("an appliance other than the environment's firewall: isenet does not see its rules".into());
+                }
+                _ => {}
+            }
+            steps.push(step);
+        }
+        (steps, denied)
+    }
+
+    /// Addresses: the network rules decide first match; what none matches is denied (application
+    /// rules match names in HTTP/TLS, not addresses).
+    fn firewall_addresses(&self, fw: &FirewallModel, part: &FlowSet) -> (Vec<FirewallDecision>, FlowSet) {
+        let eval = evaluate_network(&fw.network, part, &fw.resolver, &mut Vec::new());
+        let mut decisions: Vec<FirewallDecision> = eval
+            .decided
+            .iter()
+            .filter(|(_, _, _, set)| !set.is_empty())
+            .map(|(collection, rule, action, set)| {
+                self.firewall_decision(FirewallRuleKind::Network, Some(collection), Some(rule), *action, set)
+            })
+            .collect();
+        let unmatched = part.difference(&eval.allowed).difference(&eval.denied);
+        if !unmatched.is_empty() {
+            decisions.push(self.firewall_decision(FirewallRuleKind::None, None, None, FirewallAction::Deny, &unmatched));
+        }
+        (decisions, part.difference(&eval.allowed))
+    }
+
+    /// A DNS name on one TCP port: a network rule decides only when it matches the whole flow
+    /// whatever the name resolves to (its destinations cover every address, as `*` does); then the
+    /// first application rule matching the name (HTTP on port 80, HTTPS on any other port).
+    fn firewall_name(
+        &self,
+        fw: &FirewallModel,
+        part: &FlowSet,
+        sources: &IntervalSet<u32>,
+        flow: &Flow,
+        name: &str,
+    ) -> (Vec<FirewallDecision>, FlowSet) {
+        for c in sorted_by_priority(&fw.network) {
+            for rule in &c.rules {
+                let matched = network_rule_flows(&c.name, rule, &fw.resolver, &mut Vec::new());
+                if !part.is_empty() && part.is_subset(&matched) {
+                    let d = self.firewall_decision(FirewallRuleKind::Network, Some(&c.name), Some(&rule.name), c.action, part);
+                    let denied = if c.action == FirewallAction::Deny {
+                        part.clone()
+                    } else {
+                        FlowSet::empty()
+                    };
+                    return (vec![d], denied);
+                }
+            }
+        }
+        let protocol_type = if flow.ports.lo == 80 {
+            ApplicationProtocolType::Http
+        } else {
+            ApplicationProtocolType::Https
+        };
+        let protocol = ApplicationProtocol {
+            protocol_type,
+            port: flow.ports.lo,
+        };
+        let destination = ApplicationDestination::Fqdn { name: name.to_string() };
+        match first_application_match(&fw.application, sources, &destination, protocol) {
+            Some((action, rule)) => {
+                let collection = fw
+                    .application
+                    .iter()
+                    .find(|c| c.rules.iter().any(|r| std::ptr::eq(r, rule)))
+                    .map(|c| c.name.as_str());
+                let d = self.firewall_decision(FirewallRuleKind::Application, collection, Some(&rule.name), action, part);
+                let denied = if action == FirewallAction::Deny {
+                    part.clone()
+                } else {
+                    FlowSet::empty()
+                };
+                (vec![d], denied)
+            }
+            None => (
+                vec![self.firewall_decision(FirewallRuleKind::None, None, None, FirewallAction::Deny, part)],
+                part.clone(),
+            ),
+        }
+    }
+
+    fn firewall_decision(
+        &self,
+        kind: FirewallRuleKind,
+        collection: Option<&str>,
+        rule: Option<&str>,
+        action: FirewallAction,
+        flows: &FlowSet,
+    ) -> FirewallDecision {
+        let dependencies: Vec<String> = rule
+            .map(|r| {
+                self.plan
+                    .firewall
+                    .dependencies
+                    .iter()
+                    .filter(|d| d.id.eq_ignore_ascii_case(r))
+                    .map(|d| d.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        FirewallDecision {
+            kind,
+            collection: collection.map(str::to_string),
+            rule: rule.map(str::to_string),
+            action,
+            serves_no_requirement: action == FirewallAction::Allow && dependencies.is_empty(),
+            dependencies,
+            flows: flows.pieces(),
+        }
+    }
+}

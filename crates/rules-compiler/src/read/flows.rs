@@ -1,0 +1,349 @@
+//! The flows file of `explain --flows`: CSV with a header naming the columns `from`, `to` and
+//! optionally `port`, `protocol` and `expect`, in any order and case. Empty lines and lines starting
+//! with `#` are skipped, a UTF-8 byte-order mark and CRLF line ends are accepted, fields may be
+//! quoted and are trimmed. An empty `port` is `*`, an empty `protocol` Tcp, an empty `expect` no
+//! expectation. Every problem of every row is reported, each at its line (the CSV record's) and
+//! column (the field's number, with the column's name as the path).
+
+use crate::azure::nsg::PortRange;
+use crate::azure::nsg::Protocol;
+use crate::prove::explain::{parse_ports, parse_protocol, Expect, Flow};
+use ise_model::codes::{E_EXPLAIN_PORT, E_EXPLAIN_PROTOCOL, E_FLOWS, E_FLOWS_EMPTY, E_FLOWS_HEADER};
+use ise_model::diag::{sort_diagnostics, Diagnostic};
+
+/// The columns a flows file may have, in the order the help names them.
+pub const COLUMNS: [&str; 5] = ["from", "to", "port", "protocol", "expect"];
+const REQUIRED: [&str; 2] = ["from", "to"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRow {
+    /// The line the CSV record starts on (1-based, counting the header and skipped lines).
+    pub line: u64,
+    pub flow: Flow,
+    pub expect: Option<Expect>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlowsFile {
+    pub file: String,
+    /// (column name, 1-based field number) of the columns the header has.
+    columns: Vec<(&'static str, usize)>,
+    pub rows: Vec<FlowRow>,
+}
+
+impl FlowsFile {
+    /// Places a diagnostic about `column` of `row` in the file.
+    pub fn locate(&self, row: &FlowRow, column: &str, d: Diagnostic) -> Diagnostic {
+        let number = self.columns.iter().find(|(c, _)| *c == column).map_or(1, |(_, n)| *n);
+        Diagnostic {
+            path: column.to_string(),
+            ..d
+        }
+        .in_file(&self.file)
+        .at(row.line as usize, number)
+    }
+}
+
+fn at(file: &str, line: u64, column: usize, path: &str, code: &'static str, message: String) -> Diagnostic {
+    Diagnostic::error(code, path, message).in_file(file).at(line as usize, column)
+}
+
+pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Comment lines are blanked, not given to the reader's comment option, whose record positions
+    // skip them: every line keeps its number.
+    let text: String = text
+        .split_inclusive('\n')
+        .map(|l| if l.trim_start().starts_with('#') { "\n" } else { l })
+        .collect();
+    let text = text.as_str();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut diags = Vec::new();
+    let mut header: Option<(u64, Vec<Option<&'static str>>)> = None;
+    let mut rows = Vec::new();
+    let mut header_ok = true;
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_of(text, p.byte()));
+                diags.push(at(file, line, 1, "", E_FLOWS, format!("not readable as CSV: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| line_of(text, p.byte()));
+        // A line of only separators (`,,,,`) is as empty as an empty line.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let Some((header_line, names)) = &header else {
+            let before = diags.len();
+            header = Some((line, read_header(&record, line, file, &mut diags)));
+            header_ok = diags.len() == before;
+            continue;
+        };
+        if !header_ok {
+            // Rows cannot be read against a broken header; its problems are reported.
+            continue;
+        }
+        if record.len() != names.len() {
+            diags.push(
+                at(
+                    file,
+                    line,
+                    record.len().min(names.len()) + 1,
+                    "",
+                    E_FLOWS,
+                    format!(
+                        "the row has {} fields, the header (line {header_line}) {}",
+                        record.len(),
+                        names.len()
+                    ),
+                )
+                .with_help("give every row one field per header column; quote fields that contain commas"),
+            );
+            continue;
+        }
+        if let Some(row) = read_row(&record, names, line, file, &mut diags) {
+            rows.push(row);
+        }
+    }
+    let Some((header_line, names)) = header else {
+        diags.push(
+            Diagnostic::error(E_FLOWS_EMPTY, "", "the file has no header and no flows")
+                .with_help("start with the header `from,to,port,protocol,expect`, then one flow per line")
+                .in_file(file),
+        );
+        return Err(diags);
+    };
+    if rows.is_empty() && diags.is_empty() {
+        diags.push(
+            Diagnostic::error(E_FLOWS_EMPTY, "", "the file has a header but no flows")
+                .with_help("add one flow per line after the header")
+                .in_file(file)
+                .at(header_line as usize, 1),
+        );
+    }
+    if !diags.is_empty() {
+        sort_diagnostics(&mut diags);
+        return Err(diags);
+    }
+    let columns = names.iter().enumerate().filter_map(|(i, n)| n.map(|n| (n, i + 1))).collect();
+    Ok(FlowsFile {
+        file: file.to_string(),
+        columns,
+        rows,
+    })
+}
+
+/// The 1-based line a record starts on. The reader's own line count is off after empty lines and
+/// CRLF, and its byte offset points before the line ends that precede the record, so the offset is
+/// moved past them and lines are counted here, as an editor shows them.
+fn line_of(text: &str, byte: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut start = (byte as usize).min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// The column of each field (`None` for an unknown one, reported).
+fn read_header(record: &csv::StringRecord, line: u64, file: &str, diags: &mut Vec<Diagnostic>) -> Vec<Option<&'static str>> {
+    let mut names: Vec<Option<&'static str>> = Vec::new();
+    for (i, field) in record.iter().enumerate() {
+        let known = COLUMNS.iter().copied().find(|c| c.eq_ignore_ascii_case(field));
+        match known {
+            Some(c) if names.contains(&Some(c)) => diags
+                .push(at(file, line, i + 1, c, E_FLOWS_HEADER, format!("column `{c}` is named twice")).with_help("name each column once")),
+            Some(_) => {}
+            None => diags.push(
+                at(
+                    file,
+                    line,
+                    i + 1,
+                    field,
+                    E_FLOWS_HEADER,
+                    format!("`{field}` is not a column of a flows file"),
+                )
+                .with_help(format!("the columns are {}", COLUMNS.join(","))),
+            ),
+        }
+        names.push(known.filter(|c| !names.contains(&Some(c))));
+    }
+    for c in REQUIRED {
+        if !names.contains(&Some(c)) {
+            diags.push(
+                at(file, line, 1, "", E_FLOWS_HEADER, format!("the header has no `{c}` column"))
+                    .with_help(format!("the header names the columns, e.g. {}", COLUMNS.join(","))),
+            );
+        }
+    }
+    names
+}
+
+/// An optional cell: `default` when empty, else what `parse` makes of it.
+fn cell<T>(value: &str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+    if value.is_empty() {
+        Ok(default)
+    } else {
+        parse(value)
+    }
+}
+
+fn read_row(
+    record: &csv::StringRecord,
+    names: &[Option<&'static str>],
+    line: u64,
+    file: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<FlowRow> {
+    let before = diags.len();
+    let field = |name: &str| -> (&str, usize) {
+        names
+            .iter()
+            .position(|n| *n == Some(name))
+            .map_or(("", 0), |i| (record.get(i).unwrap_or(""), i + 1))
+    };
+    let required = |name: &str, diags: &mut Vec<Diagnostic>| -> String {
+        let (value, column) = field(name);
+        if value.is_empty() {
+            diags.push(
+                at(file, line, column, name, E_FLOWS, format!("`{name}` is empty"))
+                    .with_help("give an IPv4 address, a prefix or a service tag"),
+            );
+        }
+        value.to_string()
+    };
+    let from = required("from", diags);
+    let to = required("to", diags);
+    let (port, port_column) = field("port");
+    let ports = cell(port, PortRange::ANY, parse_ports)
+        .map_err(|e| {
+            diags.push(at(file, line, port_column, "port", E_EXPLAIN_PORT, e).with_help("write a port (443), a range (1000-2000) or *"))
+        })
+        .unwrap_or(PortRange::ANY);
+    let (protocol, protocol_column) = field("protocol");
+    let protocol = cell(protocol, Protocol::Tcp, parse_protocol)
+        .map_err(|e| {
+            diags.push(at(file, line, protocol_column, "protocol", E_EXPLAIN_PROTOCOL, e).with_help("write Tcp, Udp, Icmp, Esp, Ah or *"))
+        })
+        .unwrap_or(Protocol::Tcp);
+    let (expect, expect_column) = field("expect");
+    let expect = if expect.is_empty() {
+        None
+    } else {
+        Expect::parse(expect)
+            .map_err(|d| {
+                diags.push(
+                    Diagnostic {
+                        path: "expect".into(),
+                        ..d
+                    }
+                    .in_file(file)
+                    .at(line as usize, expect_column),
+                )
+            })
+            .ok()
+    };
+    let flow = Flow { from, to, protocol, ports };
+    if diags.len() == before {
+        if let Err(d) = flow.check() {
+            diags.push(
+                Diagnostic { path: "port".into(), ..d }
+                    .in_file(file)
+                    .at(line as usize, port_column.max(1)),
+            );
+        }
+    }
+    (diags.len() == before).then_some(FlowRow { line, flow, expect })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ise_model::codes::{E_EXPLAIN_EXPECT, E_EXPLAIN_PORTLESS};
+
+    fn codes(text: &str) -> Vec<(&'static str, usize, usize, String)> {
+        parse(text, "f.csv")
+            .expect_err("bad input")
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.file, "f.csv");
+                (d.code, d.line.unwrap_or(0), d.column.unwrap_or(0), d.path)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bom_crlf_quotes_comments_and_empty_lines_are_read() {
+        let text = "\u{feff}From,TO,Port,protocol,expect\r\n# smoke tests\r\n\r\n\"10.10.1.5\", Sql ,1433,Tcp,allow\r\n,,,,\r\n\"Internet\",\"10.10.1.70\",\"1000-2000\",*,DENY\r\n10.10.1.5,Internet,,icmp,\r\n";
+        let f = parse(text, "f.csv").unwrap();
+        let got: Vec<String> = f
+            .rows
+            .iter()
+            .map(|r| {
+                let f = &r.flow;
+                format!("{} {} {} {} {:?} {:?}", r.line, f.from, f.to, f.ports, f.protocol, r.expect)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "4 10.10.1.5 Sql 1433 Tcp Some(Allow)",
+                "6 Internet 10.10.1.70 1000-2000 Any Some(Deny)",
+                "7 10.10.1.5 Internet * Icmp None",
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_may_come_in_any_order_and_optional_ones_may_be_left_out() {
+        let f = parse("to,from\n10.10.1.5,Internet\n", "f.csv").unwrap();
+        assert_eq!(f.rows[0].flow.from, "Internet");
+        assert_eq!(f.rows[0].flow.protocol, Protocol::Tcp);
+        assert!(f.rows[0].flow.ports.is_any());
+        assert_eq!(f.rows[0].expect, None);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_at_its_line_and_column() {
+        let text = "from,to,port,protocol,expect\n\
+                    10.10.1.5,Sql,70000,tcp,allow\n\
+                    10.10.1.5,Sql,443,sctp,allow\n\
+                    10.10.1.5,Sql,443,tcp,maybe\n\
+                    10.10.1.5,Sql,443\n\
+                    10.10.1.5,Sql,443,tcp,allow,extra\n\
+                    ,Sql,443,tcp,allow\n\
+                    10.10.1.5,Internet,8,icmp,deny\n\
+                    10.10.1.5,Sql,443,tcp,allow\n";
+        assert_eq!(
+            codes(text),
+            vec![
+                (E_EXPLAIN_PORT, 2, 3, "port".to_string()),
+                (E_EXPLAIN_PROTOCOL, 3, 4, "protocol".to_string()),
+                (E_EXPLAIN_EXPECT, 4, 5, "expect".to_string()),
+                (E_FLOWS, 5, 4, String::new()),
+                (E_FLOWS, 6, 6, String::new()),
+                (E_FLOWS, 7, 1, "from".to_string()),
+                (E_EXPLAIN_PORTLESS, 8, 3, "port".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_header_is_checked() {
+        assert_eq!(
+            codes("from,dest,port\n1,2,3\n"),
+            vec![(E_FLOWS_HEADER, 1, 1, String::new()), (E_FLOWS_HEADER, 1, 2, "dest".to_string())]
+        );
+        assert_eq!(codes("from,to,to\n1,2,3\n"), vec![(E_FLOWS_HEADER, 1, 3, "to".to_string())]);
+        assert_eq!(codes("from,to\n"), vec![(E_FLOWS_EMPTY, 1, 1, String::new())]);
+        assert_eq!(codes(""), vec![(E_FLOWS_EMPTY, 0, 0, String::new())]);
+        assert_eq!(codes("\u{feff}\r\n# nothing\r\n"), vec![(E_FLOWS_EMPTY, 0, 0, String::new())]);
+    }
+}

@@ -1,0 +1,175 @@
+//! `explain` for people: one flow in full (NSG decisions, route, firewall, verdict, expectation),
+//! or many flows as a table with one line each.
+
+use super::summary::{self, Names};
+use super::table;
+use crate::azure::firewall::FirewallAction;
+use crate::azure::nsg::{Access, Protocol};
+use crate::prove::explain::{Checked, Decision, Explanation, Verdict};
+use crate::prove::explain_path::{FirewallDecision, FirewallRuleKind, RouteStep};
+
+/// `tcp/443`, `udp/1000-2000`, `icmp`, `any/*`.
+fn flow_label(e: &Explanation) -> String {
+    let protocol = match e.protocol {
+        Protocol::Any => "any".to_string(),
+        p => p.as_str().to_ascii_lowercase(),
+    };
+    match e.protocol {
+        Protocol::Icmp | Protocol::Esp | Protocol::Ah => protocol,
+        _ => format!("{protocol}/{}", e.ports),
+    }
+}
+
+fn nsg_who(d: &Decision) -> String {
+    let mut who = match (&d.rule, d.default_rule) {
+        (Some(r), true) => format!("Azure default rule {r} ({})", d.priority.unwrap_or_default()),
+        (Some(r), false) => format!("rule {r} (priority {})", d.priority.unwrap_or_default()),
+        (None, _) => "no rule (denied)".to_string(),
+    };
+    if d.serves_no_requirement {
+        who += ", which serves no requirement";
+    }
+    who
+}
+
+fn firewall_who(f: &FirewallDecision) -> String {
+    let verdict = if f.action == FirewallAction::Allow { "allowed" } else { "denied" };
+    let mut who = match (f.kind, &f.rule) {
+        (FirewallRuleKind::None, _) | (_, None) => return "denied: no rule matches (Azure Firewall denies by default)".into(),
+        (FirewallRuleKind::Network, Some(r)) => format!("{verdict} by network rule {r}"),
+        (FirewallRuleKind::Application, Some(r)) => format!("{verdict} by application rule {r}"),
+    };
+    if let Some(c) = &f.collection {
+        who += &format!(" (collection {c})");
+    }
+    if !f.dependencies.is_empty() {
+        who += &format!(", dependency {}", f.dependencies.join(", "));
+    } else if f.serves_no_requirement {
+        who += ", which serves no requirement";
+    }
+    who
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Allow => "allow",
+        Verdict::Deny => "deny",
+        Verdict::Mixed => "mixed (part allowed, part denied)",
+    }
+}
+
+fn route_lines(steps: &[RouteStep], names: &Names) -> String {
+    let mut out = String::new();
+    for s in steps {
+        out += &format!("  route {}: next hop {}", s.route, s.next_hop);
+        if let Some(ip) = s.next_hop_ip_address {
+            out += &format!(" {ip}");
+        }
+        if let Some(n) = &s.note {
+            out += &format!(" ({n})");
+        }
+        out += "\n";
+        if steps.len() > 1 {
+            out += &format!("    for {}\n", summary::flows(&s.flows, names));
+        }
+        for f in &s.firewall {
+            out += &format!("    firewall: {}\n", firewall_who(f));
+            if s.firewall.len() > 1 {
+                out += &format!("      for {}\n", summary::flows(&f.flows, names));
+            }
+        }
+    }
+    out
+}
+
+/// One flow in full.
+pub fn render_text(c: &Checked, names: &Names) -> String {
+    let e = &c.explanation;
+    let mut out = format!("{} -> {} {}\n", e.from, e.to, flow_label(e));
+    for d in &e.decisions {
+        let verdict = if d.access == Access::Allow { "allowed" } else { "denied" };
+        out += &format!("  {}: {verdict} by {}\n", d.direction, nsg_who(d));
+        if !d.requirements.is_empty() {
+            out += &format!("    requirements: {}\n", d.requirements.join(", "));
+        }
+        if e.decisions.iter().filter(|x| x.direction == d.direction).count() > 1 {
+            for f in &d.flows {
+                out += &format!("    for {}\n", summary::flow(f, names));
+            }
+        }
+    }
+    out += &route_lines(&e.path, names);
+    out += &format!("  verdict: {}\n", verdict_word(e.verdict));
+    if e.verdict == Verdict::Mixed {
+        out += &format!("    allowed: {}\n", summary::flows(&e.allowed, names));
+        out += &format!("    denied: {}\n", summary::flows(&e.denied, names));
+    }
+    if let (Some(expect), Some(ok)) = (c.expect, c.matches) {
+        out += &if ok {
+            format!("  expected {}: ok\n", expect.as_str())
+        } else {
+            format!(
+                "  MISMATCH: expected {}, but the verdict is {}\n",
+                expect.as_str(),
+                e.verdict.as_str()
+            )
+        };
+    }
+    out
+}
+
+/// What decided, in a few words: the NSG rules, then the route and firewall rules.
+fn deciders(e: &Explanation) -> String {
+    let mut names: Vec<String> = e
+        .decisions
+        .iter()
+        .map(|d| {
+            let rule = d.rule.clone().unwrap_or_else(|| "no rule".into());
+            let mark = if d.serves_no_requirement { " (serves no requirement)" } else { "" };
+            format!("{} {rule}{mark}", d.direction.as_str().to_ascii_lowercase())
+        })
+        .collect();
+    for s in &e.path {
+        let ip = s.next_hop_ip_address.map(|ip| format!(" {ip}")).unwrap_or_default();
+        names.push(format!("route {} -> {}{ip}", s.route, s.next_hop));
+        names.extend(s.firewall.iter().map(|f| {
+            let mark = if f.serves_no_requirement { " (serves no requirement)" } else { "" };
+            format!("firewall {}{mark}", f.rule.as_deref().unwrap_or("no rule"))
+        }));
+    }
+    names.dedup();
+    names.join("; ")
+}
+
+/// Many flows: one line each, and a closing count.
+pub fn render_table(results: &[Checked]) -> String {
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|c| {
+            let e = &c.explanation;
+            vec![
+                c.line.map(|l| l.to_string()).unwrap_or_default(),
+                e.from.clone(),
+                e.to.clone(),
+                flow_label(e),
+                c.expect.map(|x| x.as_str().to_string()).unwrap_or_else(|| "-".into()),
+                e.verdict.as_str().to_string(),
+                match c.matches {
+                    Some(true) => "ok".into(),
+                    Some(false) => "MISMATCH".into(),
+                    None => "-".into(),
+                },
+                deciders(e),
+            ]
+        })
+        .collect();
+    let mut out = table::render(&["line", "from", "to", "flow", "expect", "verdict", "result", "decided by"], &rows);
+    let failed = results.iter().filter(|c| c.failed()).count();
+    let checked = results.iter().filter(|c| c.expect.is_some()).count();
+    out += &format!(
+        "\n{} flows, {checked} with an expectation, {failed} {}\n",
+        results.len(),
+        if failed == 1 { "mismatch" } else { "mismatches" }
+    );
+    out
+}

@@ -1,0 +1,408 @@
+//! `isenet explain` as a smoke test, end to end: expectations written from the seeds (seed 002's
+//! port tables: inbound 443 from Internet on an external ISE, 454-455 from AppServiceManagement,
+//! outbound 1433 to Sql; everything else inbound hits the explicit deny-all), port ranges that split,
+//! every NSG protocol, the tunneled path (ExpressRoute: next hop Internet; firewall: the firewall's
+//! network and application rules), `--expect` and `--flows` with good and bad CSV files.
+
+use crate::common::{isenet, Run};
+use crate::pipeline::isenet_with_stdin;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+const SUBNET_HOST: &str = "10.10.1.70";
+
+fn scratch(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("isenet-explain-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn example() -> Value {
+    isenet(&["example"]).json()
+}
+
+fn env_file(dir: &Path, edit: impl Fn(&mut Value)) -> String {
+    let mut e = example();
+    edit(&mut e);
+    write(dir, "env.json", &serde_json::to_string_pretty(&e).unwrap())
+}
+
+fn explain(args: &[&str]) -> Run {
+    let mut all = vec!["explain"];
+    all.extend_from_slice(args);
+    isenet(&all)
+}
+
+/// `explain --from FROM --to TO --port PORT` and further options (`--env`, `--expect`, ...).
+fn ask(from: &str, to: &str, port: &str, extra: &[&str]) -> Run {
+    let mut all = vec!["--from", from, "--to", to, "--port", port];
+    all.extend_from_slice(extra);
+    explain(&all)
+}
+
+/// (access, rule) of each NSG decision of a JSON explanation.
+fn decisions(e: &Value) -> Vec<(String, String)> {
+    e["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["access"].as_str().unwrap().to_string(),
+                d["rule"].as_str().unwrap_or("(none)").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pair(access: &str, rule: &str) -> (String, String) {
+    (access.to_string(), rule.to_string())
+}
+
+#[test]
+fn the_seed_requirements_decide_their_flows() {
+    let dir = scratch("seed");
+    let external = env_file(&dir, |e| e["accessEndpoint"] = json!("external"));
+    // Seed 002: external ISE, inbound 443 from Internet (request triggers, run history).
+    let r = ask(
+        "Internet",
+        SUBNET_HOST,
+        "443",
+        &["--env", &external, "--format", "json", "--expect", "allow"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let e = r.json();
+    assert_eq!(decisions(&e), [pair("Allow", "in-triggers-443-external")]);
+    assert_eq!(e["verdict"], "allow");
+    assert_eq!(e["matches"], true);
+    assert_eq!(e["decisions"][0]["requirements"], json!(["in-triggers-443-external"]));
+    // App Service management on 454-455.
+    let r = ask("AppServiceManagement", SUBNET_HOST, "454", &["--format", "json"]);
+    assert_eq!(decisions(&r.json()), [pair("Allow", "in-appservice-mgmt-454-455")]);
+    // Outbound 1433 to Azure SQL.
+    let r = ask("10.10.1.5", "Sql", "1433", &["--expect", "allow"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Outbound: allowed by rule out-sql-1433 (priority 170)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("expected allow: ok"), "{}", r.stdout);
+    // Anything else inbound from the Internet: the explicit deny-all.
+    let r = ask("203.0.113.9", SUBNET_HOST, "22", &["--format", "json", "--expect", "deny"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(decisions(&r.json()), [pair("Deny", "deny-all-inbound")]);
+}
+
+#[test]
+fn a_mismatch_exits_1_and_says_so() {
+    let r = ask("203.0.113.9", SUBNET_HOST, "22", &["--expect", "allow"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("MISMATCH: expected allow, but the verdict is deny"),
+        "{}",
+        r.stdout
+    );
+    let r = ask("203.0.113.9", SUBNET_HOST, "22", &["--expect", "allow", "--format", "json"]);
+    assert_eq!(r.code, Some(1));
+    let e = r.json();
+    assert_eq!((e["expect"].as_str(), e["matches"].as_bool()), (Some("allow"), Some(false)));
+}
+
+#[test]
+fn a_range_is_split_where_the_deciding_rule_changes() {
+    // 454-455 of 450-460 are App Service management's; the rest hits deny-all.
+    let r = ask(
+        "AppServiceManagement",
+        SUBNET_HOST,
+        "450-460",
+        &["--format", "json", "--expect", "allow"],
+    );
+    assert_eq!(r.code, Some(1), "mixed meets neither expectation: {}", r.stderr);
+    let e = r.json();
+    assert_eq!(e["verdict"], "mixed");
+    assert_eq!(
+        decisions(&e),
+        [pair("Allow", "in-appservice-mgmt-454-455"), pair("Deny", "deny-all-inbound")]
+    );
+    assert_eq!(e["decisions"][0]["flows"][0]["ports"], json!(["454-455"]));
+    assert_eq!(e["decisions"][1]["flows"][0]["ports"], json!(["450-453", "456-460"]));
+    assert_eq!(e["allowed"][0]["ports"], json!(["454-455"]));
+    assert_eq!(e["denied"][0]["ports"], json!(["450-453", "456-460"]));
+    // A range inside one rule's ports is one decision.
+    let r = ask("10.10.1.5", "10.10.1.40", "6379-6383", &["--format", "json"]);
+    assert_eq!(
+        decisions(&r.json()),
+        [pair("Allow", "out-intersubnet"), pair("Allow", "in-intersubnet")]
+    );
+}
+
+#[test]
+fn every_nsg_protocol_is_explained_and_ports_only_for_tcp_and_udp() {
+    // Intersubnet rows are protocol * on all ports: ESP and AH pass both ways.
+    for protocol in ["esp", "Ah", "ICMP", "*", "any", "udp"] {
+        let r = ask("10.10.1.5", "10.10.1.40", "*", &["--protocol", protocol, "--format", "json"]);
+        assert_eq!(r.code, Some(0), "{protocol}: {}", r.stderr);
+        assert_eq!(
+            decisions(&r.json()),
+            [pair("Allow", "out-intersubnet"), pair("Allow", "in-intersubnet")],
+            "{protocol}"
+        );
+    }
+    // ICMP from the Internet: Azure Load Balancer's probe address is a requirement, the rest denied.
+    let r = ask("Internet", SUBNET_HOST, "*", &["--protocol", "icmp", "--format", "json"]);
+    let e = r.json();
+    assert_eq!(e["verdict"], "mixed");
+    assert_eq!(
+        decisions(&e),
+        [pair("Allow", "in-azure-load-balancer"), pair("Deny", "deny-all-inbound")]
+    );
+    assert_eq!(e["decisions"][0]["flows"][0]["sources"], json!(["168.63.129.16/32"]));
+    // A port is refused for protocols without ports, as Azure's rules have none for them.
+    let r = ask("Internet", SUBNET_HOST, "443", &["--protocol", "icmp"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("E1812") && r.stderr.contains("--port"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    // Usage errors keep their codes.
+    assert!(ask("a", "b", "*", &["--protocol", "sctp"]).stderr.contains("E1801"));
+    assert!(ask("a", "b", "2000-1000", &[]).stderr.contains("E1801"));
+}
+
+#[test]
+fn a_rule_that_serves_no_requirement_is_named_as_such() {
+    // Open outbound policy: the Internet is reached by Azure's default rule, which no requirement asks for.
+    let r = ask("10.10.1.5", "198.51.100.7", "8080", &[]);
+    assert!(
+        r.stdout
+            .contains("allowed by Azure default rule AllowInternetOutBound (65001), which serves no requirement"),
+        "{}",
+        r.stdout
+    );
+    // A deployed NSG with an extra allow rule.
+    let dir = scratch("extra-rule");
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    rules.push(json!({"name": "allow-rdp", "properties": {
+        "priority": 300, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+        "sourceAddressPrefix": "Internet", "sourcePortRange": "*",
+        "destinationAddressPrefix": "10.10.1.0/25", "destinationPortRange": "3389"}}));
+    let nsg_file = write(&dir, "nsg.json", &serde_json::to_string_pretty(&nsg).unwrap());
+    let r = ask(
+        "203.0.113.9",
+        SUBNET_HOST,
+        "3389",
+        &["--nsg", &nsg_file, "--format", "json", "--expect", "deny"],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let e = r.json();
+    assert_eq!(decisions(&e), [pair("Allow", "allow-rdp")]);
+    assert_eq!(e["decisions"][0]["servesNoRequirement"], true);
+    assert_eq!(e["decisions"][0]["requirements"], json!([]));
+}
+
+#[test]
+fn expressroute_outbound_follows_the_default_route_to_internet() {
+    let env = "tests/envs/expressroute-tunneling.json";
+    let r = ask(
+        "10.10.1.5",
+        "203.0.113.10",
+        "22",
+        &["--env", env, "--format", "json", "--expect", "allow"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let e = r.json();
+    assert_eq!(decisions(&e), [pair("Allow", "out-dest-partner-sftp")]);
+    let path = e["path"].as_array().unwrap();
+    assert_eq!(path.len(), 1, "{e}");
+    assert_eq!(path[0]["nextHop"], "Internet");
+    assert_eq!(path[0]["route"], "route-expressroute-default");
+    assert_eq!(path[0]["passes"], true);
+    // A route table that drops the traffic (next hop None) denies what the NSG allows.
+    let dir = scratch("er-routes");
+    let routes = json!({"properties": {"routes": [
+        {"name": "drop-all", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "None"}}
+    ]}});
+    let routes = write(&dir, "routes.json", &routes.to_string());
+    let r = ask(
+        "10.10.1.5",
+        "203.0.113.10",
+        "22",
+        &["--env", env, "--routes", &routes, "--expect", "allow"],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stdout.contains("route drop-all: next hop None"), "{}", r.stdout);
+    assert!(r.stdout.contains("verdict: deny"), "{}", r.stdout);
+}
+
+#[test]
+fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
+    let env = "tests/envs/firewall-tunneling.json";
+    // A dependency FQDN (seed 002 / the ASE dependency list): allowed by its application rule.
+    let r = ask(
+        "10.10.1.5",
+        "crl.microsoft.com",
+        "80",
+        &["--env", env, "--format", "json", "--expect", "allow"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let e = r.json();
+    let fw = &e["path"][0]["firewall"][0];
+    assert_eq!(e["path"][0]["nextHop"], "VirtualAppliance");
+    assert_eq!(e["path"][0]["nextHopIpAddress"], "10.10.0.4");
+    assert_eq!(
+        (fw["kind"].as_str(), fw["rule"].as_str()),
+        (Some("application"), Some("fw-fqdn-crl-microsoft-com"))
+    );
+    assert_eq!(fw["collection"], "ise-application-dependencies");
+    assert_eq!(fw["dependencies"], json!(["fw-fqdn-crl-microsoft-com"]));
+    // A name no dependency needs: the NSG lets it out, the firewall denies it.
+    let r = ask("10.10.1.5", "www.example.com", "443", &["--env", env, "--expect", "deny"]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("firewall: denied: no rule matches"), "{}", r.stdout);
+    // An address: NTP to any address is a network dependency.
+    let r = ask(
+        "10.10.1.5",
+        "192.0.2.1",
+        "123",
+        &["--env", env, "--protocol", "udp", "--format", "json"],
+    );
+    let e = r.json();
+    assert_eq!(e["verdict"], "allow");
+    assert_eq!(e["path"][0]["firewall"][0]["rule"], "fw-net-ntp-123");
+    // The same with --firewall: a file without the NTP rule denies it.
+    let dir = scratch("firewall");
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", env, "--only", "firewall", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let policy = out.join("firewall-policy.json");
+    let args = |file: &str| -> Run {
+        ask(
+            "10.10.1.5",
+            "192.0.2.1",
+            "123",
+            &["--env", env, "--firewall", file, "--protocol", "udp", "--expect", "allow"],
+        )
+    };
+    assert_eq!(args(policy.to_str().unwrap()).code, Some(0));
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&policy).unwrap()).unwrap();
+    for c in doc["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
+        c["rules"].as_array_mut().unwrap().retain(|r| r["name"] != "fw-net-ntp-123");
+    }
+    let edited = write(&dir, "policy.json", &doc.to_string());
+    let r = args(&edited);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stdout.contains("firewall: denied: no rule matches"), "{}", r.stdout);
+    // A name outside firewall mode is refused.
+    let r = ask("10.10.1.5", "www.example.com", "443", &[]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("E1814"), "{}", r.stderr);
+}
+
+// From the whole Internet, 22 would be mixed: Azure Load Balancer's 168.63.129.16 is in the
+// Internet tag and reaches every port (in-azure-load-balancer).
+const GOOD: &str = "from,to,port,protocol,expect\n\
+    203.0.113.0/24,10.10.1.70,22,tcp,deny\n\
+    AppServiceManagement,10.10.1.70,454-455,Tcp,allow\n\
+    10.10.1.5,Sql,1433,,allow\n\
+    10.10.1.5,10.10.1.40,,esp,allow\n";
+
+#[test]
+fn a_flows_file_runs_every_flow_in_one_table() {
+    let dir = scratch("flows-good");
+    let file = write(&dir, "smoke.csv", GOOD);
+    let r = explain(&["--flows", &file]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("line  from"), "{}", r.stdout);
+    assert!(r.stdout.contains("4 flows, 4 with an expectation, 0 mismatches"), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("  ok  ").count(), 4, "{}", r.stdout);
+    let r = explain(&["--flows", &file, "--format", "json"]);
+    let rows = r.json();
+    let rows = rows.as_array().unwrap();
+    let got: Vec<(u64, &str, bool)> = rows
+        .iter()
+        .map(|x| {
+            (
+                x["line"].as_u64().unwrap(),
+                x["verdict"].as_str().unwrap(),
+                x["matches"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(2, "deny", true), (3, "allow", true), (4, "allow", true), (5, "allow", true)]);
+    // From stdin, with one expectation failing: exit 1, the row marked.
+    let failing = GOOD.replace("10.10.1.5,Sql,1433,,allow", "10.10.1.5,Sql,1433,,deny");
+    let (code, stdout, stderr) = isenet_with_stdin(&["explain", "--flows", "-"], failing.as_bytes());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.contains("MISMATCH") && stdout.contains("1 mismatch\n"), "{stdout}");
+}
+
+#[test]
+fn every_bad_row_of_a_flows_file_is_reported_and_nothing_printed() {
+    let dir = scratch("flows-bad");
+    let text = "\u{feff}from,to,port,protocol,expect\r\n\
+        Internet,10.10.1.70,99999,tcp,deny\r\n\
+        NoSuchTag,10.10.1.70,22,tcp,deny\r\n\
+        \"10.10.1.5\",\"Sql\",1433,tcp\r\n\
+        192.0.2.1,198.51.100.1,22,tcp,deny\r\n";
+    let file = write(&dir, "bad.csv", text);
+    let r = explain(&["--flows", &file, "--error-format", "json"]);
+    assert_eq!(r.code, Some(2));
+    let doc = r.json();
+    let diags: Vec<(String, u64, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc}"))
+        .iter()
+        .map(|d| {
+            assert_eq!(d["file"].as_str().unwrap(), file);
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The CSV's own problems come first; the flows are explained only once the file is sound.
+    assert_eq!(
+        diags,
+        [
+            ("E1810".to_string(), 2, "port".to_string()),
+            ("E1807".to_string(), 4, String::new())
+        ]
+    );
+    let fixed = text.replace("99999", "22").replace("1433,tcp\r\n", "1433,tcp,allow\r\n");
+    let file = write(&dir, "bad2.csv", &fixed);
+    let r = explain(&["--flows", &file]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains(&format!("error[E1301]: {file}:3:1: from:")), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("error[E1302]: {file}:5:1: from:")), "{}", r.stderr);
+    // A file with a header and no rows, and a wrong header.
+    let r = explain(&["--flows", &write(&dir, "empty.csv", "from,to\n")]);
+    assert!(r.stderr.contains("E1809"), "{}", r.stderr);
+    let r = explain(&["--flows", &write(&dir, "header.csv", "src,to\n1,2\n")]);
+    assert!(r.stderr.contains("E1808") && r.stderr.contains("`src`"), "{}", r.stderr);
+    // --flows does not combine with one flow's options.
+    let r = explain(&["--flows", &file, "--from", "Internet"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("E1803"), "{}", r.stderr);
+}
+
+#[test]
+fn the_readme_smoke_test_passes() {
+    let readme = std::fs::read_to_string(crate::common::workspace().join("README.md")).unwrap();
+    let start = readme.find("```csv\n").expect("the README's flows example") + 7;
+    let csv = &readme[start..start + readme[start..].find("```").unwrap()];
+    let (code, stdout, stderr) = isenet_with_stdin(&["explain", "--flows", "-"], csv.as_bytes());
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("4 flows, 4 with an expectation, 0 mismatches"), "{stdout}");
+}
