@@ -37,7 +37,8 @@ fn add_prefix(doc: &mut Value, tag: &str, prefix: &str) {
 
 type Key = (String, String, String);
 
-/// The deployable items (NSG rules, routes, firewall rules by collection) of one compile.
+/// The deployable items (NSG rules, routes, firewall rules by collection) of one compile, in the
+/// standalone files and in the template.
 fn deployable(out: &Path) -> BTreeMap<Key, Value> {
     let read = |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap() };
     let mut items = BTreeMap::new();
@@ -59,6 +60,20 @@ fn deployable(out: &Path) -> BTreeMap<Key, Value> {
     for side in ["networkRuleCollections", "applicationRuleCollections"] {
         for c in classic[side].as_array().unwrap() {
             put("firewall-classic.json", c["name"].as_str().unwrap(), &c["properties"]["rules"]);
+        }
+    }
+    // The template embeds the same items in its resources, found by type (positions vary by mode).
+    for r in read("azuredeploy.json")["resources"].as_array().unwrap() {
+        let properties = &r["properties"];
+        match r["type"].as_str().unwrap() {
+            "Microsoft.Network/networkSecurityGroups" => put("azuredeploy.json", "", &properties["securityRules"]),
+            "Microsoft.Network/routeTables" => put("azuredeploy.json", "", &properties["routes"]),
+            "Microsoft.Network/firewallPolicies/ruleCollectionGroups" => {
+                for c in properties["ruleCollections"].as_array().unwrap() {
+                    put("azuredeploy.json", c["name"].as_str().unwrap(), &c["rules"]);
+                }
+            }
+            _ => {}
         }
     }
     items
@@ -138,7 +153,11 @@ fn china_firewall_rules_written_as_prefixes_change_when_the_tag_gains_one() {
     };
     assert_eq!(
         expected.keys().cloned().collect::<Vec<_>>(),
-        [fw_storage("firewall-classic.json"), fw_storage("firewall-policy.json")]
+        [
+            fw_storage("azuredeploy.json"),
+            fw_storage("firewall-classic.json"),
+            fw_storage("firewall-policy.json")
+        ]
     );
 
     let (code, doc) = diff_json(&old, &new, &env, &[]);
@@ -179,11 +198,15 @@ fn china_firewall_rules_written_as_prefixes_change_when_the_tag_gains_one() {
         text.starts_with("environment cn-ise: 6 artifact change(s), 1 effective change(s)\n"),
         "{text}"
     );
-    // The deployable forms embed the same firewall rules: the template and the Bicep change too.
+    // The deployable forms embed the same firewall rules: the template's rule is keyed like the
+    // standalone file's (its document is unchanged), the Bicep file changes as a document.
     assert!(
-        text.contains("  azuredeploy.json document changed (resources) [tags: Storage]\n"),
+        text.contains(
+            "  azuredeploy.json firewall rule ise-network-dependencies/fw-net-storage changed (destinationAddresses) [tags: Storage]\n"
+        ),
         "{text}"
     );
+    assert!(!text.contains("azuredeploy.json document"), "{text}");
     assert!(text.contains("  main.bicep document changed"), "{text}");
     assert!(
         text.contains(
@@ -247,7 +270,19 @@ fn government_changes_are_effective_unless_a_route_or_rule_is_rewritten() {
         features.as_array_mut().unwrap().retain(|f| f != "UDR");
     });
     let expected = expected_changes(&compile(&dir, &env, &old), &compile(&dir, &env, &no_udr));
-    assert!(expected.keys().all(|k| k.0 == "route-table.json"), "{expected:?}");
+    // The route table's changes, and the same ones in the template's route table.
+    let in_file = |file: &str| -> Vec<(&str, &str)> {
+        expected
+            .iter()
+            .filter(|(k, _)| k.0 == file)
+            .map(|(k, c)| (k.2.as_str(), *c))
+            .collect()
+    };
+    assert!(
+        expected.keys().all(|k| k.0 == "route-table.json" || k.0 == "azuredeploy.json"),
+        "{expected:?}"
+    );
+    assert_eq!(in_file("azuredeploy.json"), in_file("route-table.json"));
     assert!(expected.values().any(|c| *c == "removed") && expected.values().any(|c| *c == "added"));
     let (code, doc) = diff_json(&old, &no_udr, &env, &[]);
     assert_eq!(code, Some(1), "{doc}");

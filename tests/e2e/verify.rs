@@ -48,6 +48,40 @@ fn write(dir: &Path, name: &str, v: &Value) -> String {
     p.to_string_lossy().into_owned()
 }
 
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The rules of an nsg.json document, to mutate.
+fn security_rules(nsg: &mut Value) -> &mut Vec<Value> {
+    nsg["properties"]["securityRules"].as_array_mut().unwrap()
+}
+
+/// Every rule of a firewall-policy.json document, to mutate.
+fn policy_rules(policy: &mut Value) -> impl Iterator<Item = &mut Value> {
+    policy["resources"][0]["properties"]["ruleCollections"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .flat_map(|c| c["rules"].as_array_mut().unwrap().iter_mut())
+}
+
+/// `verify ARGS --format json`: the exit code and the report.
+fn verify_json(args: &[&str]) -> (Option<i32>, Value) {
+    let o = isenet(&[&["verify"], args, &["--format", "json"]].concat());
+    (o.status.code(), serde_json::from_slice(&o.stdout).unwrap())
+}
+
+/// The first proof's first finding with `code`.
+fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} finding: {report}"))
+}
+
 /// The shape `az network nsg show -o json` prints: rules flattened, defaults beside them.
 fn as_az_output(nsg: &Value) -> Value {
     let flatten = |r: &Value| {
@@ -84,19 +118,15 @@ fn compiled_nsg_verifies_in_both_formats() {
 fn a_deleted_rule_is_a_finding_naming_its_requirement() {
     let dir = scratch("deleted");
     let mut nsg = compiled_nsg(&dir, None);
-    nsg["properties"]["securityRules"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|r| r["name"] != "in-apim-mgmt-3443");
-    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
-    assert_eq!(o.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    security_rules(&mut nsg).retain(|r| r["name"] != "in-apim-mgmt-3443");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(1));
     let proof = &report["proofs"][0];
     assert_eq!(proof["artifact"], "nsg");
     let missing = uncovered_ids(&proof["coverage"]);
     assert_eq!(missing, ["in-apim-mgmt-3443"]);
     // The finding, typed: TCP 3443 from the ApiManagement tag to the subnets, as exact lists.
-    let finding = proof["findings"].as_array().unwrap().iter().find(|f| f["code"] == "F0101").unwrap();
+    let finding = finding(&report, "F0101");
     assert_eq!(finding["kind"], "uncovered-requirement");
     assert_eq!(finding["severity"], "error");
     assert_eq!(finding["direction"], "Inbound");
@@ -121,10 +151,7 @@ fn a_deleted_rule_is_a_finding_naming_its_requirement() {
 fn an_internet_opening_is_a_finding() {
     let dir = scratch("open");
     let mut nsg = compiled_nsg(&dir, None);
-    nsg["properties"]["securityRules"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"name": "allow-rdp", "properties": {
+    security_rules(&mut nsg).push(json!({"name": "allow-rdp", "properties": {
         "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "3389", "sourceAddressPrefix": "Internet",
         "destinationAddressPrefix": "*", "access": "Allow", "priority": 300, "direction": "Inbound"}}));
     let path = write(&dir, "nsg.json", &nsg);
@@ -140,15 +167,9 @@ fn an_internet_opening_is_a_finding() {
     );
     // JSON points at the rule in the file: its index and where its object starts (the line just
     // above its name, as serde_json pretty-prints it).
-    let o = isenet(&["verify", "--nsg", &path, "--format", "json"]);
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = report["proofs"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "F0102")
-        .unwrap();
-    let count = nsg["properties"]["securityRules"].as_array().unwrap().len();
+    let (_, report) = verify_json(&["--nsg", &path]);
+    let f = finding(&report, "F0102");
+    let count = security_rules(&mut nsg).len();
     assert_eq!(f["rule"]["name"], "allow-rdp");
     assert_eq!(f["rule"]["index"], count - 1);
     let text = std::fs::read_to_string(&path).unwrap();
@@ -234,10 +255,9 @@ fn files_beyond_azure_limits_are_read_not_refused() {
     let mut rules = vec![rule(0, json!(many))];
     rules.extend((1..1001).map(|i| rule(i, json!(["192.0.2.1"]))));
     let nsg = json!({"name": "big", "properties": {"securityRules": rules}});
-    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(1));
     // Each limit is an F0107 finding at the place in the file that exceeds it.
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     let limits: Vec<&Value> = report["proofs"][0]["findings"]
         .as_array()
         .unwrap()
@@ -322,28 +342,25 @@ fn explain_names_the_deciding_rule_and_requirement() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("E1302"));
 }
 
-fn firewall_env(dir: &Path) -> PathBuf {
+/// A scratch folder with the example in firewall mode (and the fields of `extra`) compiled into
+/// `out/`: the folder and the environment file.
+fn compiled_firewall(name: &str, extra: Value) -> (PathBuf, String) {
+    let dir = scratch(name);
     let mut env: Value = serde_json::from_slice(&isenet(&["example"]).stdout).unwrap();
     env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
-    let p = dir.join("env.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&env).unwrap()).unwrap();
-    p
+    for (key, value) in extra.as_object().unwrap() {
+        env[key] = value.clone();
+    }
+    let env_path = write(&dir, "env.json", &env);
+    compiled_nsg(&dir, Some(Path::new(&env_path)));
+    (dir, env_path)
 }
 
 #[test]
 fn compiled_route_table_is_proved_and_a_broken_one_is_not() {
-    let dir = scratch("routes-proof");
-    let env = firewall_env(&dir);
-    compiled_nsg(&dir, Some(&env));
+    let (dir, env) = compiled_firewall("routes-proof", json!({}));
     let table = dir.join("out/route-table.json");
-    let o = isenet(&[
-        "verify",
-        "--env",
-        env.to_str().unwrap(),
-        "--routes",
-        table.to_str().unwrap(),
-        "--verbose",
-    ]);
+    let o = isenet(&["verify", "--env", &env, "--routes", table.to_str().unwrap(), "--verbose"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(
@@ -351,15 +368,9 @@ fn compiled_route_table_is_proved_and_a_broken_one_is_not() {
         "{text}"
     );
     // The appliance address is wrong: other traffic no longer reaches the firewall.
-    let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(&table).unwrap()).unwrap();
+    let mut broken = read_json(&table);
     broken["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = json!("10.10.2.5");
-    let o = isenet(&[
-        "verify",
-        "--env",
-        env.to_str().unwrap(),
-        "--routes",
-        &write(&dir, "broken.json", &broken),
-    ]);
+    let o = isenet(&["verify", "--env", &env, "--routes", &write(&dir, "broken.json", &broken)]);
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -391,10 +402,8 @@ fn malformed_route_files_are_coded_errors() {
 
 #[test]
 fn firewall_files_are_proved_and_mutations_caught() {
-    let dir = scratch("firewall");
-    let env = firewall_env(&dir);
-    compiled_nsg(&dir, Some(&env));
-    let env = env.to_str().unwrap();
+    let (dir, env) = compiled_firewall("firewall", json!({}));
+    let env = env.as_str();
     for file in ["firewall-policy.json", "firewall-classic.json"] {
         let path = dir.join("out").join(file);
         let o = isenet(&["verify", "--env", env, "--firewall", path.to_str().unwrap(), "--verbose"]);
@@ -403,7 +412,7 @@ fn firewall_files_are_proved_and_mutations_caught() {
         assert!(text.contains("ok      fw-ase-fqdn-tag") && text.ends_with("result: ok\n"), "{text}");
     }
     // Classic: drop the Storage rule and add an allow-anything rule.
-    let mut classic: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-classic.json")).unwrap()).unwrap();
+    let mut classic = read_json(&dir.join("out/firewall-classic.json"));
     let rules = classic["networkRuleCollections"][0]["properties"]["rules"].as_array_mut().unwrap();
     rules.retain(|r| r["name"] != "fw-net-storage");
     rules.push(json!({"name": "allow-all", "protocols": ["Any"], "sourceAddresses": ["*"], "destinationAddresses": ["*"], "destinationPorts": ["*"]}));
@@ -434,48 +443,25 @@ fn firewall_files_are_proved_and_mutations_caught() {
 
 #[test]
 fn a_firewall_without_the_storage_rule_misses_that_dependency() {
-    let dir = scratch("firewall-missing");
-    let env = firewall_env(&dir);
-    compiled_nsg(&dir, Some(&env));
-    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
+    let (dir, env) = compiled_firewall("firewall-missing", json!({}));
+    let mut policy = read_json(&dir.join("out/firewall-policy.json"));
     for c in policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
         c["rules"].as_array_mut().unwrap().retain(|r| r["name"] != "fw-net-storage");
     }
-    let o = isenet(&[
-        "verify",
-        "--env",
-        env.to_str().unwrap(),
-        "--firewall",
-        &write(&dir, "policy.json", &policy),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (code, report) = verify_json(&["--env", &env, "--firewall", &write(&dir, "policy.json", &policy)]);
+    assert_eq!(code, Some(1));
     let missing = uncovered_ids(&report["proofs"][0]["coverage"]);
     assert_eq!(missing, ["fw-net-storage"]);
 }
 
 #[test]
 fn application_rules_for_other_sources_do_not_count() {
-    let dir = scratch("firewall-sources");
-    let env = firewall_env(&dir);
-    compiled_nsg(&dir, Some(&env));
-    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
-    for c in policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
-        for r in c["rules"].as_array_mut().unwrap() {
-            if r["ruleType"] == "ApplicationRule" {
-                r["sourceAddresses"] = json!(["192.168.99.0/24"]);
-            }
-        }
+    let (dir, env) = compiled_firewall("firewall-sources", json!({}));
+    let mut policy = read_json(&dir.join("out/firewall-policy.json"));
+    for r in policy_rules(&mut policy).filter(|r| r["ruleType"] == "ApplicationRule") {
+        r["sourceAddresses"] = json!(["192.168.99.0/24"]);
     }
-    let o = isenet(&[
-        "verify",
-        "--env",
-        env.to_str().unwrap(),
-        "--firewall",
-        &write(&dir, "policy.json", &policy),
-    ]);
+    let o = isenet(&["verify", "--env", &env, "--firewall", &write(&dir, "policy.json", &policy)]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -486,13 +472,8 @@ fn application_rules_for_other_sources_do_not_count() {
 
 #[test]
 fn a_gateway_route_to_declared_internal_callers_is_right() {
-    let dir = scratch("routes-callers");
-    let mut env: Value = serde_json::from_slice(&isenet(&["example"]).stdout).unwrap();
-    env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
-    env["internalCallers"] = json!(["192.168.50.0/24"]);
-    let env_path = write(&dir, "env.json", &env);
-    compiled_nsg(&dir, Some(Path::new(&env_path)));
-    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/route-table.json")).unwrap()).unwrap();
+    let (dir, env_path) = compiled_firewall("routes-callers", json!({"internalCallers": ["192.168.50.0/24"]}));
+    let mut table = read_json(&dir.join("out/route-table.json"));
     table["properties"]["routes"]
         .as_array_mut()
         .unwrap()
@@ -505,18 +486,14 @@ fn a_gateway_route_to_declared_internal_callers_is_right() {
 fn an_unknown_tag_makes_the_proof_incomplete_and_suggests_the_near_miss() {
     let dir = scratch("unknown-tag");
     let mut nsg = compiled_nsg(&dir, None);
-    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
-    let monitor = rules.iter_mut().find(|r| r["name"] == "out-monitor-443").unwrap();
+    let monitor = security_rules(&mut nsg)
+        .iter_mut()
+        .find(|r| r["name"] == "out-monitor-443")
+        .unwrap();
     monitor["properties"]["destinationAddressPrefix"] = json!("AzureMonitr");
-    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg), "--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "an unknown tag is never a silent pass");
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = report["proofs"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "F0105")
-        .expect("unknown-tag finding");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(1), "an unknown tag is never a silent pass");
+    let f = finding(&report, "F0105");
     assert_eq!(f["rule"]["name"], "out-monitor-443");
     assert!(f["message"].as_str().unwrap().contains("did you mean `AzureMonitor`"), "{f}");
 }

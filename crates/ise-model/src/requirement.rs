@@ -49,6 +49,62 @@ pub enum Condition {
     Firewall,
 }
 
+/// The `protocol` column: what a row asks for, as the table writes it. Routes and service endpoints
+/// have none (`Option::None`, an empty cell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Protocol {
+    /// `*`: every IP protocol. The seed asks for TCP and UDP on every NSG row; `*` is how NSGs say it.
+    #[serde(rename = "*")]
+    Any,
+    Tcp,
+    Udp,
+    /// `Http,Https`: a firewall application row, the two paired by position with its ports (`80,443`).
+    #[serde(rename = "Http,Https")]
+    HttpHttps,
+}
+
+impl Protocol {
+    /// The cell as the table (and every output) writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Any => "*",
+            Protocol::Tcp => "Tcp",
+            Protocol::Udp => "Udp",
+            Protocol::HttpHttps => "Http,Https",
+        }
+    }
+
+    /// `""` when there is no protocol (routes, service endpoints), as the table's empty cell.
+    pub fn text(p: Option<Protocol>) -> &'static str {
+        p.map_or("", Protocol::as_str)
+    }
+
+    /// Which protocols a row of `kind` may name: NSG rows a packet protocol, application rows
+    /// `Http,Https`, routes and service endpoints none.
+    fn fits(p: Option<Protocol>, kind: Kind) -> bool {
+        match kind {
+            Kind::Inbound | Kind::Outbound => matches!(p, Some(Protocol::Any | Protocol::Tcp | Protocol::Udp)),
+            Kind::FirewallApplication => p == Some(Protocol::HttpHttps),
+            Kind::Route | Kind::ServiceEndpoint => p.is_none(),
+        }
+    }
+}
+
+impl From<crate::env::DestinationProtocol> for Protocol {
+    fn from(p: crate::env::DestinationProtocol) -> Self {
+        match p {
+            crate::env::DestinationProtocol::Tcp => Protocol::Tcp,
+            crate::env::DestinationProtocol::Udp => Protocol::Udp,
+            crate::env::DestinationProtocol::Any => Protocol::Any,
+        }
+    }
+}
+
+/// Writes an absent protocol as the empty cell, so JSON keeps the table's `""`.
+pub(crate) fn serialize_protocol<S: serde::Serializer>(p: &Option<Protocol>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(Protocol::text(*p))
+}
+
 /// A source or destination as the table names it, before an environment gives it addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,9 +158,10 @@ pub struct Requirement {
     pub kind: Kind,
     pub source: EndpointSpec,
     pub destination: EndpointSpec,
-    /// `*` for NSG rows (the doc asks for TCP and UDP), `Http,Https` for application rules, empty
+    /// `*` for NSG rows (the doc asks for TCP and UDP), `Http,Https` for application rules, none
     /// for routes and service endpoints.
-    pub protocol: String,
+    #[serde(serialize_with = "serialize_protocol")]
+    pub protocol: Option<Protocol>,
     /// Empty for routes and service endpoints; `None` when the ports come from outbound destinations.
     pub ports: Option<Vec<PortRange>>,
     pub condition: Condition,
@@ -120,7 +177,7 @@ struct Row {
     direction: Kind,
     source: String,
     destination: String,
-    protocol: String,
+    protocol: Option<Protocol>,
     ports: String,
     condition: Condition,
     since: String,
@@ -134,6 +191,14 @@ fn parse_row(row: Row) -> Result<Requirement, String> {
         "" => Some(Vec::new()),
         p => Some(ports::parse_list(p)?),
     };
+    if !Protocol::fits(row.protocol, row.direction) {
+        return Err(format!(
+            "{}: a {} row cannot have protocol `{}`",
+            row.id,
+            row.direction.as_str(),
+            Protocol::text(row.protocol)
+        ));
+    }
     Ok(Requirement {
         source: EndpointSpec::parse(&row.source, row.direction).map_err(|e| format!("{}: source: {e}", row.id))?,
         destination: EndpointSpec::parse(&row.destination, row.direction).map_err(|e| format!("{}: destination: {e}", row.id))?,
@@ -193,7 +258,12 @@ mod tests {
             // Ids are usable in NSG rule names: word characters, dots and dashes.
             assert!(r.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{}", r.id);
             if matches!(r.kind, Kind::Inbound | Kind::Outbound) {
-                assert_eq!(r.protocol, "*", "{}: the seed asks for TCP and UDP on every NSG rule", r.id);
+                assert_eq!(
+                    r.protocol,
+                    Some(Protocol::Any),
+                    "{}: the seed asks for TCP and UDP on every NSG rule",
+                    r.id
+                );
             }
         }
     }
@@ -205,5 +275,38 @@ mod tests {
         assert!(parse_table(&format!("{head}x,inbound,ips:nope,vnet,*,*,always,2021,r,p\n")).is_err());
         assert!(parse_table(&format!("{head}x,inbound,vnet,vnet,*,99999,always,2021,r,p\n")).is_err());
         assert!(parse_table(&format!("{head}x,sideways,vnet,vnet,*,*,always,2021,r,p\n")).is_err());
+    }
+
+    #[test]
+    fn protocols_are_the_tables_vocabulary_and_fit_the_row() {
+        let head = "id,direction,source,destination,protocol,ports,condition,since,reference,purpose\n";
+        let row = |direction: &str, destination: &str, protocol: &str, ports: &str| {
+            parse_table(&format!(
+                "{head}x,{direction},vnet,{destination},{protocol},{ports},always,2021,r,p\n"
+            ))
+        };
+        for (text, p) in [("*", Protocol::Any), ("Tcp", Protocol::Tcp), ("Udp", Protocol::Udp)] {
+            assert_eq!(row("inbound", "vnet", text, "443").unwrap()[0].protocol, Some(p));
+            assert_eq!(p.as_str(), text);
+        }
+        let app = row(
+            "firewall-application",
+            "fqdntag:AppServiceEnvironment",
+            "\"Http,Https\"",
+            "\"80,443\"",
+        )
+        .unwrap();
+        assert_eq!(app[0].protocol, Some(Protocol::HttpHttps));
+        assert_eq!(row("route", "prefix:0.0.0.0/0", "", "").unwrap()[0].protocol, None);
+        // Unknown words and case variants are refused when the table loads, naming the row.
+        for bad in ["tcp", "TCP", "Icmp", "any", "Http", "\"Tcp,Udp\""] {
+            let err = row("inbound", "vnet", bad, "443").unwrap_err();
+            assert!(err.contains("row 2"), "{bad}: {err}");
+        }
+        // A known word on the wrong kind of row is refused too.
+        assert!(row("inbound", "vnet", "\"Http,Https\"", "443").unwrap_err().starts_with("x: "));
+        assert!(row("inbound", "vnet", "", "443").is_err());
+        assert!(row("route", "prefix:0.0.0.0/0", "*", "").is_err());
+        assert!(row("firewall-application", "fqdntag:AppServiceEnvironment", "*", "\"80,443\"").is_err());
     }
 }

@@ -6,10 +6,10 @@
 //! table names service tags: turning tags into rules is the compiler's job.
 
 use crate::cloud::CloudId;
-use crate::env::{AccessEndpoint, DestinationProtocol, Environment, TunnelingMode};
+use crate::env::{AccessEndpoint, Environment, TunnelingMode};
 use crate::iplists;
 use crate::ports::PortRange;
-use crate::requirement::{self, Condition, EndpointSpec, Kind, Requirement};
+use crate::requirement::{self, Condition, EndpointSpec, Kind, Protocol, Requirement};
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
@@ -59,8 +59,9 @@ pub struct Resolved {
     pub kind: Kind,
     pub source: Peer,
     pub destination: Peer,
-    /// `*`, `Tcp`, `Udp`, `Http,Https`; empty for routes and service endpoints.
-    pub protocol: String,
+    /// `*`, `Tcp`, `Udp`, `Http,Https`; none (written `""`) for routes and service endpoints.
+    #[serde(serialize_with = "requirement::serialize_protocol")]
+    pub protocol: Option<Protocol>,
     pub ports: Vec<PortRange>,
     pub purpose: String,
     pub reference: String,
@@ -165,18 +166,19 @@ fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<Stri
 }
 
 fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
-    let base = |source: Peer, destination: Peer, protocol: String, ports: Vec<PortRange>, id: String, notes: Vec<String>| Resolved {
-        id,
-        requirement: req.id.clone(),
-        kind: req.kind,
-        source,
-        destination,
-        protocol,
-        ports,
-        purpose: req.purpose.clone(),
-        reference: req.reference.clone(),
-        notes,
-    };
+    let base =
+        |source: Peer, destination: Peer, protocol: Option<Protocol>, ports: Vec<PortRange>, id: String, notes: Vec<String>| Resolved {
+            id,
+            requirement: req.id.clone(),
+            kind: req.kind,
+            source,
+            destination,
+            protocol,
+            ports,
+            purpose: req.purpose.clone(),
+            reference: req.reference.clone(),
+            notes,
+        };
     let mut notes = Vec::new();
     let source = peer(&req.source, env, req.kind, &mut notes);
     if req.destination == EndpointSpec::Destinations {
@@ -184,16 +186,11 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
             .outbound_destinations
             .iter()
             .map(|d| {
-                let protocol = match d.protocol {
-                    DestinationProtocol::Tcp => "Tcp",
-                    DestinationProtocol::Udp => "Udp",
-                    DestinationProtocol::Any => "*",
-                };
                 let dest = Peer::prefixes(format!("outbound destination {}", d.name), d.prefixes.clone());
                 let mut r = base(
                     source.clone(),
                     dest,
-                    protocol.into(),
+                    Some(d.protocol.into()),
                     d.ports.clone(),
                     format!("out-dest-{}", d.name),
                     notes.clone(),
@@ -214,7 +211,7 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
     }
     let destination = peer(&req.destination, env, req.kind, &mut notes);
     let ports = req.ports.clone().unwrap_or_default();
-    vec![base(source, destination, req.protocol.clone(), ports, req.id.clone(), notes)]
+    vec![base(source, destination, req.protocol, ports, req.id.clone(), notes)]
 }
 
 /// Under forced tunneling the VirtualNetwork tag takes in the routes' 0.0.0.0/0, i.e. the whole

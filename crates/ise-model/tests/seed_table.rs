@@ -6,7 +6,7 @@ use ise_model::cloud::CloudId;
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::env::{self, Environment};
 use ise_model::ports::{normalise, parse_list};
-use ise_model::requirement::Kind;
+use ise_model::requirement::{Kind, Protocol};
 use ise_model::resolve::{resolve, Peer, Resolved};
 
 /// How a seed row names a peer.
@@ -123,7 +123,7 @@ fn find<'a>(reqs: &'a [Resolved], seed: &SeedRow, env: &Environment) -> Option<&
     let ports = normalise(&parse_list(seed.ports).unwrap());
     reqs.iter().find(|r| {
         r.kind == seed.kind
-            && r.protocol == "*"
+            && r.protocol == Some(Protocol::Any)
             && normalise(&r.ports) == ports
             && peer_matches(seed.source, &r.source, env, gov_address(seed.source))
             && peer_matches(seed.destination, &r.destination, env, gov_address(seed.destination))

@@ -30,6 +30,18 @@ pub enum NetworkProtocol {
     Any,
 }
 
+impl NetworkProtocol {
+    /// The word ARM writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkProtocol::Tcp => "TCP",
+            NetworkProtocol::Udp => "UDP",
+            NetworkProtocol::Icmp => "ICMP",
+            NetworkProtocol::Any => "Any",
+        }
+    }
+}
+
 /// Application rule protocols. Policies accept Http and Https; classic collections also Mssql.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ApplicationProtocolType {

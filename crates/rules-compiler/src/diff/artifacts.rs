@@ -115,6 +115,23 @@ fn layout(file_name: &str) -> &'static [Keyed] {
     }
 }
 
+/// The template whose resources embed the same keyed arrays as the standalone artifacts.
+const TEMPLATE: &str = "azuredeploy.json";
+
+/// The keyed arrays inside a resource of the template, by resource type; pointers are relative to
+/// the resource. Positions of resources differ by tunneling mode, types do not.
+fn resource_layout(resource_type: &str) -> &'static [Keyed] {
+    use ItemKind::*;
+    match resource_type {
+        "Microsoft.Network/networkSecurityGroups" => &[keyed!("/properties/securityRules", SecurityRule, "name", None)],
+        "Microsoft.Network/routeTables" => &[keyed!("/properties/routes", Route, "name", None)],
+        "Microsoft.Network/firewallPolicies/ruleCollectionGroups" => {
+            &[keyed!("/properties/ruleCollections", RuleCollection, "name", Some("/rules"))]
+        }
+        _ => &[],
+    }
+}
+
 /// Takes the array at `pointer` out of `doc` (leaving an empty array), or nothing.
 fn take_array(doc: &mut Value, pointer: &str) -> Vec<Value> {
     match doc.pointer_mut(pointer) {
@@ -147,16 +164,27 @@ pub fn items(file_name: &str, doc: &Value, ignore: &[&str]) -> BTreeMap<ItemKey,
         name,
     };
     let mut out = BTreeMap::new();
-    for k in layout(file_name) {
-        for (i, mut item) in take_array(&mut doc, k.pointer).into_iter().enumerate() {
-            let name = key_of(&item, k.key, i);
-            if let Some(rules) = k.rules {
-                for (j, rule) in take_array(&mut item, rules).into_iter().enumerate() {
-                    let rule_name = key_of(&rule, "name", j);
-                    out.insert(key(ItemKind::FirewallRule, Some(&name), rule_name), rule);
+    let mut cut = |doc: &mut Value, layout: &[Keyed]| {
+        for k in layout {
+            for (i, mut item) in take_array(doc, k.pointer).into_iter().enumerate() {
+                let name = key_of(&item, k.key, i);
+                if let Some(rules) = k.rules {
+                    for (j, rule) in take_array(&mut item, rules).into_iter().enumerate() {
+                        let rule_name = key_of(&rule, "name", j);
+                        out.insert(key(ItemKind::FirewallRule, Some(&name), rule_name), rule);
+                    }
                 }
+                out.insert(key(k.kind, None, name), item);
             }
-            out.insert(key(k.kind, None, name), item);
+        }
+    };
+    cut(&mut doc, layout(file_name));
+    if file_name == TEMPLATE {
+        if let Some(Value::Array(resources)) = doc.get_mut("resources") {
+            for r in resources {
+                let layout = resource_layout(r["type"].as_str().unwrap_or_default());
+                cut(r, layout);
+            }
         }
     }
     out.insert(key(ItemKind::Document, None, String::new()), doc);
@@ -353,8 +381,48 @@ mod tests {
                 assert_eq!(rest, 0, "{} {}", a.file_name, k.pointer);
             }
         }
-        assert!(items
-            .keys()
-            .any(|k| k.kind == ItemKind::FirewallRule && k.artifact == "firewall-policy.json"));
+        for artifact in ["firewall-policy.json", TEMPLATE] {
+            assert!(
+                items.keys().any(|k| k.kind == ItemKind::FirewallRule && k.artifact == artifact),
+                "{artifact}"
+            );
+        }
+        // The template's resources give up their rules, routes and rule collections like the
+        // standalone files; only the resources' other fields stay in its document.
+        let template_items = |kind| items.keys().filter(|k| k.artifact == TEMPLATE && k.kind == kind).count();
+        assert_eq!(template_items(ItemKind::SecurityRule), plan.security_rules.len());
+        assert_eq!(template_items(ItemKind::Route), plan.routes.len());
+        let collections = plan.firewall.network_rule_collections.len() + plan.firewall.application_rule_collections.len();
+        assert_eq!(template_items(ItemKind::RuleCollection), collections);
+        let rules: usize = plan.firewall.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
+            + plan
+                .firewall
+                .application_rule_collections
+                .iter()
+                .map(|c| c.rules.len())
+                .sum::<usize>();
+        assert_eq!(template_items(ItemKind::FirewallRule), rules);
+    }
+
+    #[test]
+    fn a_rule_changed_inside_the_template_is_that_rule_not_the_document() {
+        let template = |prefix: &str, group_first: bool| {
+            let nsg = json!({"type": "Microsoft.Network/networkSecurityGroups", "name": "[parameters('nsgName')]",
+                "properties": {"securityRules": [{"name": "a", "properties": {"destinationAddressPrefix": prefix}}]}});
+            let group = json!({"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "name": "g",
+                "properties": {"priority": 500, "ruleCollections": [{"name": "c", "priority": 200, "rules": [{"name": "r", "destinationAddresses": [prefix]}]}]}});
+            // Resource order does not matter: items are found by resource type.
+            let resources = if group_first { json!([group, nsg]) } else { json!([nsg, group]) };
+            artifact(TEMPLATE, json!({"resources": resources}))
+        };
+        assert!(compare_artifacts(&[template("Storage", false)], &[template("Storage", true)], &[])
+            .iter()
+            .all(|d| d.key.kind == ItemKind::Document));
+        let d = compare_artifacts(&[template("Storage", false)], &[template("10.0.0.0/8", false)], &[]);
+        let got: Vec<(ItemKind, Option<&str>, &str)> = d
+            .iter()
+            .map(|x| (x.key.kind, x.key.collection.as_deref(), x.key.name.as_str()))
+            .collect();
+        assert_eq!(got, [(ItemKind::SecurityRule, None, "a"), (ItemKind::FirewallRule, Some("c"), "r")]);
     }
 }

@@ -32,7 +32,7 @@ use ise_model::codes::{E_FIREWALL_LIMIT, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
 use ise_model::env::{Environment, TunnelingMode};
 use ise_model::ports::{self, PortRange};
-use ise_model::requirement::Kind;
+use ise_model::requirement::{Kind, Protocol};
 use ise_model::resolve::{Peer, Resolved};
 use ise_model::servicetags::ServiceTags;
 use serde::{Deserialize, Serialize};
@@ -226,6 +226,17 @@ pub fn table() -> Vec<TableRow> {
         .expect("embedded data/firewall-dependencies.csv parses (tested)")
 }
 
+/// A requirement's protocol in the dependency table's words, so both kinds of row share one reading.
+fn row_protocols(p: Option<Protocol>) -> Vec<RowProtocol> {
+    match p {
+        Some(Protocol::Any) => vec![RowProtocol::Any],
+        Some(Protocol::Tcp) => vec![RowProtocol::Tcp],
+        Some(Protocol::Udp) => vec![RowProtocol::Udp],
+        Some(Protocol::HttpHttps) => vec![RowProtocol::Http, RowProtocol::Https],
+        None => Vec::new(),
+    }
+}
+
 fn network_protocol(id: &str, p: RowProtocol) -> NetworkProtocol {
     match p {
         RowProtocol::Tcp => NetworkProtocol::Tcp,
@@ -332,15 +343,7 @@ fn dependency_of_requirement(r: &Resolved) -> Option<FirewallDependency> {
         return None;
     };
     let ports = r.ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-    let types: Vec<ApplicationProtocolType> = r
-        .protocol
-        .split(',')
-        .map(|p| match p {
-            "Http" => ApplicationProtocolType::Http,
-            "Https" => ApplicationProtocolType::Https,
-            other => panic!("{}: application rules take Http or Https, not `{other}` (tested)", r.id),
-        })
-        .collect();
+    let types = application_protocol_types(&r.id, &row_protocols(r.protocol));
     Some(FirewallDependency {
         id: r.id.clone(),
         target: DependencyTarget::Application {
@@ -358,11 +361,7 @@ fn dependency_of_destination(r: &Resolved) -> Option<FirewallDependency> {
     let Peer::Prefixes { label, prefixes } = &r.destination else {
         return None;
     };
-    let protocols = match r.protocol.as_str() {
-        "Tcp" => vec![NetworkProtocol::Tcp],
-        "Udp" => vec![NetworkProtocol::Udp],
-        _ => vec![NetworkProtocol::Any],
-    };
+    let protocols = row_protocols(r.protocol).into_iter().map(|p| network_protocol(&r.id, p)).collect();
     Some(FirewallDependency {
         id: r.id.clone(),
         target: DependencyTarget::Network {

@@ -12,7 +12,7 @@ use ipnet::Ipv4Net;
 use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
 use ise_model::env::{Environment, OutboundPolicy};
-use ise_model::requirement::Kind;
+use ise_model::requirement::{Kind, Protocol as RequirementProtocol};
 use ise_model::resolve::{Peer, Resolved};
 use ise_model::servicetags::is_platform_tag;
 use ise_model::servicetags::ServiceTags;
@@ -60,12 +60,14 @@ fn chunks(a: &AddressMatch) -> Vec<AddressMatch> {
     }
 }
 
-/// A requirement's protocol (`*`, `Tcp`, `Udp`) as an NSG rule protocol.
-pub(crate) fn protocol(p: &str) -> Protocol {
+/// An NSG row's protocol (`*`, `Tcp`, `Udp`) as an NSG rule protocol.
+pub(crate) fn protocol(p: Option<RequirementProtocol>) -> Protocol {
     match p {
-        "Tcp" => Protocol::Tcp,
-        "Udp" => Protocol::Udp,
-        _ => Protocol::Any,
+        Some(RequirementProtocol::Any) => Protocol::Any,
+        Some(RequirementProtocol::Tcp) => Protocol::Tcp,
+        Some(RequirementProtocol::Udp) => Protocol::Udp,
+        // The table refuses these on inbound and outbound rows when it loads (ise_model::requirement).
+        Some(RequirementProtocol::HttpHttps) | None => unreachable!("an NSG row names {}", RequirementProtocol::text(p)),
     }
 }
 
@@ -161,7 +163,7 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
                     source: s,
                     destination: d,
                     destination_ports: ports,
-                    ..rule(name, first_priority + i as u32, direction, Access::Allow, protocol(&req.protocol))
+                    ..rule(name, first_priority + i as u32, direction, Access::Allow, protocol(req.protocol))
                 },
                 description: description(&req.id, &req.purpose),
                 requirements: vec![req.id.clone()],

@@ -51,7 +51,7 @@ pub fn requirement_rule(r: &Resolved) -> SecurityRule {
             Direction::Outbound
         },
         access: Access::Allow,
-        protocol: crate::plan::protocol(&r.protocol),
+        protocol: crate::plan::protocol(r.protocol),
         source: address(&r.source),
         source_ports: vec![PortRange::ANY],
         destination: address(&r.destination),

@@ -16,15 +16,16 @@ fn cell(s: &str) -> String {
 }
 
 fn row(r: &Row) -> Value {
+    let w = &r.written;
     json!({
-        "name": cell(&r.name),
-        "priority": cell(&r.priority),
-        "direction": cell(&r.direction),
-        "access": cell(&r.access),
-        "protocol": cell(&r.protocol),
-        "source": cell(&r.source),
-        "destination": cell(&r.destination),
-        "ports": cell(&r.ports),
+        "name": cell(&w.name),
+        "priority": cell(&w.priority),
+        "direction": cell(&w.direction),
+        "access": cell(&w.access),
+        "protocol": cell(&w.protocol),
+        "source": cell(&w.source),
+        "destination": cell(&w.destination),
+        "ports": cell(&w.ports),
         "justification": cell(&if r.requirements.is_empty() {
             r.purpose.clone()
         } else {
@@ -43,7 +44,10 @@ fn risks(review: &Review) -> Vec<String> {
             Exposure::Any => "admits **any Internet address**",
             _ => "admits public addresses (Azure service addresses or declared callers)",
         };
-        out.push(format!("`{}` {what} on port(s) {}: {}.", r.name, r.ports, r.purpose));
+        out.push(format!(
+            "`{}` {what} on port(s) {}: {}.",
+            r.written.name, r.written.ports, r.purpose
+        ));
     }
     out.push(match env.forced_tunneling.mode {
         TunnelingMode::None => "VirtualNetwork tag: without forced tunneling the tag means the address space and its peerings, as the published table writes it. If a 0.0.0.0/0 route is ever added to these subnets, VirtualNetwork grows to the whole Internet: recompile with the tunneling mode set.".to_string(),
@@ -56,7 +60,7 @@ fn risks(review: &Review) -> Vec<String> {
         .rows
         .iter()
         .filter(|r| r.condition.contains("does not work in NSGs"))
-        .map(|r| r.name.as_str())
+        .map(|r| r.written.name.as_str())
         .collect();
     if !substituted.is_empty() {
         out.push(format!(
@@ -72,7 +76,7 @@ fn risks(review: &Review) -> Vec<String> {
         .rows
         .iter()
         .filter(|r| r.proof.contains("shadowed") || r.proof.contains("redundant"))
-        .map(|r| r.name.as_str())
+        .map(|r| r.written.name.as_str())
         .collect();
     if !informational.is_empty() {
         out.push(format!(
@@ -167,7 +171,7 @@ fn rollback(review: &Review) -> Vec<String> {
 pub fn render(review: &Review) -> String {
     let plan = review.plan;
     let env = &plan.environment;
-    let count = |kind: &str| review.rows.iter().filter(|r| r.artifact.starts_with(kind)).count();
+    let count = |kind: &str| review.rows.iter().filter(|r| r.written.artifact.starts_with(kind)).count();
     let sections: Vec<Value> = [
         ("NSG rules", "nsg"),
         ("Routes", "route"),
@@ -176,7 +180,12 @@ pub fn render(review: &Review) -> String {
     ]
     .iter()
     .filter_map(|(title, kind)| {
-        let rows: Vec<Value> = review.rows.iter().filter(|r| r.artifact.starts_with(kind)).map(row).collect();
+        let rows: Vec<Value> = review
+            .rows
+            .iter()
+            .filter(|r| r.written.artifact.starts_with(kind))
+            .map(row)
+            .collect();
         (!rows.is_empty()).then(|| json!({ "title": format!("{title} to create ({})", rows.len()), "rows": rows }))
     })
     .collect();

@@ -18,21 +18,16 @@
 //! collections are left out so merging never touches the firewall's own DNAT rules. Outside
 //! firewall mode both arrays are empty.
 
-use super::firewall_policy::application_fields;
+use super::firewall_policy::{application_fields, network_fields};
 use super::template;
 use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::plan::Plan;
 use serde_json::{json, Map, Value};
 
 fn network_rule(r: &NetworkRule) -> Value {
-    json!({
-        "name": r.name,
-        "description": r.description,
-        "protocols": r.ip_protocols,
-        "sourceAddresses": r.source_addresses,
-        "destinationAddresses": r.destination_addresses,
-        "destinationPorts": r.destination_ports,
-    })
+    let mut props = Map::new();
+    network_fields(&mut props, r, "protocols");
+    Value::Object(props)
 }
 
 fn application_rule(r: &ApplicationRule) -> Value {

@@ -28,16 +28,22 @@ use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::plan::Plan;
 use serde_json::{json, Map, Value};
 
+/// A network rule's fields both forms share; they differ only in the protocols' key (classic
+/// collections: `protocols`, policies: `ipProtocols`).
+pub(super) fn network_fields(props: &mut Map<String, Value>, r: &NetworkRule, protocols_key: &str) {
+    props.insert("name".into(), json!(r.name));
+    props.insert("description".into(), json!(r.description));
+    props.insert(protocols_key.into(), json!(r.ip_protocols));
+    props.insert("sourceAddresses".into(), json!(r.source_addresses));
+    props.insert("destinationAddresses".into(), json!(r.destination_addresses));
+    props.insert("destinationPorts".into(), json!(r.destination_ports));
+}
+
 fn network_rule(r: &NetworkRule) -> Value {
-    json!({
-        "ruleType": "NetworkRule",
-        "name": r.name,
-        "description": r.description,
-        "ipProtocols": r.ip_protocols,
-        "sourceAddresses": r.source_addresses,
-        "destinationAddresses": r.destination_addresses,
-        "destinationPorts": r.destination_ports,
-    })
+    let mut props = Map::new();
+    props.insert("ruleType".into(), json!("NetworkRule"));
+    network_fields(&mut props, r, "ipProtocols");
+    Value::Object(props)
 }
 
 /// An application rule's fields both forms share: name, description, protocols, sources and the

@@ -38,9 +38,9 @@ impl Exposure {
     }
 }
 
-/// One reviewed row.
+/// What a row's artifact writes: the columns every review format starts with, in this order.
 #[derive(Debug, Clone, Serialize)]
-pub struct Row {
+pub struct Written {
     /// `nsg`, `route`, `firewall-network`, `firewall-application`, `service-endpoint`.
     pub artifact: &'static str,
     pub name: String,
@@ -51,6 +51,43 @@ pub struct Row {
     pub source: String,
     pub destination: String,
     pub ports: String,
+}
+
+impl Written {
+    /// The column names, one table for review.csv, review.html and the change ticket.
+    pub const COLUMNS: [&'static str; 9] = [
+        "artifact",
+        "name",
+        "priority",
+        "direction",
+        "access",
+        "protocol",
+        "source",
+        "destination",
+        "ports",
+    ];
+
+    /// The cells in `COLUMNS` order.
+    pub fn cells(&self) -> [&str; 9] {
+        [
+            self.artifact,
+            &self.name,
+            &self.priority,
+            &self.direction,
+            &self.access,
+            &self.protocol,
+            &self.source,
+            &self.destination,
+            &self.ports,
+        ]
+    }
+}
+
+/// One reviewed row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    #[serde(flatten)]
+    pub written: Written,
     pub requirements: Vec<String>,
     pub purpose: String,
     pub reference: String,
@@ -62,6 +99,23 @@ pub struct Row {
     pub proof: String,
     /// The proof found nothing wrong with the row.
     pub proved: bool,
+}
+
+impl Row {
+    fn new(written: Written, requirements: Vec<String>, p: Provenance, internet: Exposure, (proof, proved): (String, bool)) -> Row {
+        Row {
+            written,
+            requirements,
+            purpose: p.purpose,
+            reference: p.published.reference,
+            table_version: p.published.version,
+            url: p.published.url,
+            condition: p.condition,
+            internet,
+            proof,
+            proved,
+        }
+    }
 }
 
 /// The verifier's word on one rule, route or firewall rule.
@@ -254,26 +308,18 @@ fn nsg_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String
             } else {
                 proof_text(status, "allow rule")
             };
-            Row {
+            let written = Written {
                 artifact: "nsg",
                 name: r.rule.name.clone(),
                 priority: r.rule.priority.to_string(),
-                direction: format!("{:?}", r.rule.direction),
-                access: format!("{:?}", r.rule.access),
+                direction: r.rule.direction.as_str().to_string(),
+                access: r.rule.access.as_str().to_string(),
                 protocol: r.rule.protocol.as_str().to_string(),
                 source: describe::address(&r.rule.source, tags),
                 destination: describe::address(&r.rule.destination, tags),
                 ports: format_list(&r.rule.destination_ports),
-                requirements: r.requirements.clone(),
-                purpose: p.purpose,
-                reference: p.published.reference,
-                table_version: p.published.version,
-                url: p.published.url,
-                condition: p.condition,
-                internet: exposure(r, space),
-                proof,
-                proved,
-            }
+            };
+            Row::new(written, r.requirements.clone(), p, exposure(r, space), (proof, proved))
         })
         .collect()
 }
@@ -289,11 +335,10 @@ fn route_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, Stri
                 describe::tag(&r.address_prefix, tags)
             };
             let hop = match r.next_hop_ip_address {
-                Some(ip) => format!("{:?} {ip}", r.next_hop_type),
-                None => format!("{:?}", r.next_hop_type),
+                Some(ip) => format!("{} {ip}", r.next_hop_type.as_str()),
+                None => r.next_hop_type.as_str().to_string(),
             };
-            let (proof, proved) = proof_text(st.get(&("route", r.name.clone())), "route");
-            Row {
+            let written = Written {
                 artifact: "route",
                 name: r.name.clone(),
                 priority: String::new(),
@@ -303,16 +348,9 @@ fn route_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, Stri
                 source: "the four ISE subnets".into(),
                 destination,
                 ports: String::new(),
-                requirements: r.requirements.clone(),
-                purpose: p.purpose,
-                reference: p.published.reference,
-                table_version: p.published.version,
-                url: p.published.url,
-                condition: p.condition,
-                internet: Exposure::No,
-                proof,
-                proved,
-            }
+            };
+            let proof = proof_text(st.get(&("route", r.name.clone())), "route");
+            Row::new(written, r.requirements.clone(), p, Exposure::No, proof)
         })
         .collect()
 }
@@ -333,8 +371,7 @@ fn firewall_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, S
             || published::firewall_dependency("", &plan.table_version),
             |d| published::firewall_dependency(&d.reference, &plan.table_version),
         );
-        let (proof, proved) = proof_text(st.get(&("firewall", name.to_string())), "firewall rule");
-        Row {
+        let written = Written {
             artifact,
             name: format!("{collection}/{name}"),
             priority: priority.to_string(),
@@ -344,26 +381,19 @@ fn firewall_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, S
             source: source.join(" "),
             destination,
             ports,
-            requirements: vec![name.to_string()],
+        };
+        let provenance = Provenance {
             purpose: dep.map_or_else(String::new, |d| d.purpose.clone()),
-            reference: published.reference,
-            table_version: published.version,
-            url: published.url,
+            published,
             condition: "firewall mode".into(),
-            internet: Exposure::No,
-            proof,
-            proved,
-        }
+        };
+        let proof = proof_text(st.get(&("firewall", name.to_string())), "firewall rule");
+        Row::new(written, vec![name.to_string()], provenance, Exposure::No, proof)
     };
     let mut rows = Vec::new();
     for c in &fw.network_rule_collections {
         for r in &c.rules {
-            let protocols = r
-                .ip_protocols
-                .iter()
-                .map(|p| format!("{p:?}").to_uppercase())
-                .collect::<Vec<_>>()
-                .join(",");
+            let protocols = r.ip_protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",");
             rows.push(row(
                 "firewall-network",
                 &c.name,
@@ -421,7 +451,7 @@ fn endpoint_rows(plan: &Plan) -> Vec<Row> {
                 .map(|r| r.id.clone())
                 .collect();
             let p = provenance(plan, &ids, "service endpoint");
-            rows.push(Row {
+            let written = Written {
                 artifact: "service-endpoint",
                 name: format!("{}/{service}", s.name),
                 priority: String::new(),
@@ -431,16 +461,9 @@ fn endpoint_rows(plan: &Plan) -> Vec<Row> {
                 source: s.prefix.clone(),
                 destination: format!("{service} [service endpoint]"),
                 ports: String::new(),
-                requirements: ids,
-                purpose: p.purpose,
-                reference: p.published.reference,
-                table_version: p.published.version,
-                url: p.published.url,
-                condition: p.condition,
-                internet: Exposure::No,
-                proof: "enabled on the subnet (subnets.json)".into(),
-                proved: true,
-            });
+            };
+            let proof = ("enabled on the subnet (subnets.json)".to_string(), true);
+            rows.push(Row::new(written, ids, p, Exposure::No, proof));
         }
     }
     rows
@@ -451,7 +474,7 @@ fn endpoint_rows(plan: &Plan) -> Vec<Row> {
 pub fn review<'a>(plan: &'a Plan, tags: &ServiceTags) -> Review<'a> {
     let (st, ok) = statuses(plan, tags);
     let mut nsg = nsg_rows(plan, tags, &st);
-    nsg.sort_by(|a, b| (&a.direction, a.priority.parse::<u32>().ok()).cmp(&(&b.direction, b.priority.parse::<u32>().ok())));
+    nsg.sort_by_key(|r| (r.written.direction.clone(), r.written.priority.parse::<u32>().ok()));
     let rows = nsg
         .into_iter()
         .chain(route_rows(plan, tags, &st))

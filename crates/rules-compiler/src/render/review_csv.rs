@@ -2,19 +2,11 @@
 //! security reviewer to sign off, with provenance and proof status (see `review`), as spreadsheet-safe
 //! CSV (`views::csv_safe`).
 
-use super::review::Review;
+use super::review::{Review, Written};
 use crate::views::csv_safe;
 
-const HEADER: [&str; 18] = [
-    "artifact",
-    "name",
-    "priority",
-    "direction",
-    "access",
-    "protocol",
-    "source",
-    "destination",
-    "ports",
+/// The columns after the rule's own (`Written::COLUMNS`).
+const WHY: [&str; 9] = [
     "requirements",
     "purpose",
     "reference",
@@ -27,20 +19,12 @@ const HEADER: [&str; 18] = [
 ];
 
 pub fn render(review: &Review) -> String {
+    let header: Vec<&str> = Written::COLUMNS.iter().chain(&WHY).copied().collect();
     let rows: Vec<Vec<String>> = review
         .rows
         .iter()
         .map(|r| {
-            vec![
-                r.artifact.to_string(),
-                r.name.clone(),
-                r.priority.clone(),
-                r.direction.clone(),
-                r.access.clone(),
-                r.protocol.clone(),
-                r.source.clone(),
-                r.destination.clone(),
-                r.ports.clone(),
+            let why = [
                 r.requirements.join(" "),
                 r.purpose.clone(),
                 r.reference.clone(),
@@ -50,10 +34,11 @@ pub fn render(review: &Review) -> String {
                 r.internet.as_str().to_string(),
                 r.proof.clone(),
                 if r.proved { "yes" } else { "no" }.to_string(),
-            ]
+            ];
+            r.written.cells().into_iter().map(str::to_string).chain(why).collect()
         })
         .collect();
-    csv_safe::render(&HEADER, &rows)
+    csv_safe::render(&header, &rows)
 }
 
 #[cfg(test)]
@@ -74,7 +59,7 @@ mod tests {
         plan.security_rules[1].rule.name = "@SUM(1)".into();
         let text = super::render(&review::review(&plan, tags));
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        assert_eq!(reader.headers().unwrap().len(), super::HEADER.len());
+        assert_eq!(reader.headers().unwrap().len(), review::Written::COLUMNS.len() + super::WHY.len());
         let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         for rec in &records {
             for cell in rec {

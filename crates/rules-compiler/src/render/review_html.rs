@@ -5,7 +5,7 @@
 
 use super::flows;
 use super::flows_svg::{self, escape};
-use super::review::{Exposure, Review};
+use super::review::{Exposure, Review, Written};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#1b1b1b}table{border-collapse:collapse;font-size:12px}\
 th,td{border:1px solid #c5cbd3;padding:4px 6px;vertical-align:top;text-align:left}th{background:#eef3fb;position:sticky;top:0}\
@@ -13,20 +13,8 @@ td.addr{max-width:320px;word-break:break-all}tr.internet-any td{background:#fff3
 .ok{color:#2e7d32}.bad{color:#c62828}dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}dt{font-weight:bold}\
 figure{margin:0;overflow-x:auto}";
 
-const COLUMNS: [&str; 12] = [
-    "artifact",
-    "name",
-    "priority",
-    "direction",
-    "access",
-    "protocol",
-    "source",
-    "destination",
-    "ports",
-    "why (requirements, purpose, condition)",
-    "published source",
-    "proof",
-];
+/// The columns after the rule's own (`Written::COLUMNS`).
+const WHY: [&str; 3] = ["why (requirements, purpose, condition)", "published source", "proof"];
 
 pub fn render(review: &Review) -> String {
     let plan = review.plan;
@@ -93,7 +81,7 @@ pub fn render(review: &Review) -> String {
         "<section id=\"rules\"><h2>Rules ({})</h2>\n<table id=\"rule-table\">\n<thead><tr>",
         review.rows.len()
     ));
-    for c in COLUMNS {
+    for c in Written::COLUMNS.iter().chain(&WHY) {
         out.push_str(&format!("<th>{}</th>", escape(c)));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
@@ -122,35 +110,32 @@ pub fn render(review: &Review) -> String {
             },
             links.join(" ")
         );
-        let cells = [
-            escape(r.artifact),
-            escape(&r.name),
-            escape(&r.priority),
-            escape(&r.direction),
-            escape(&r.access),
-            escape(&r.protocol),
-            escape(&r.source),
-            escape(&r.destination),
-            escape(&r.ports),
-            escape(&why),
-            source,
-            format!(
-                "{}{}",
-                escape(&r.proof),
-                if r.internet == Exposure::No {
-                    String::new()
-                } else {
-                    format!("<br>Internet: {}", escape(r.internet.as_str()))
-                }
-            ),
-        ];
+        let proof = format!(
+            "{}{}",
+            escape(&r.proof),
+            if r.internet == Exposure::No {
+                String::new()
+            } else {
+                format!("<br>Internet: {}", escape(r.internet.as_str()))
+            }
+        );
+        let written = Written::COLUMNS
+            .iter()
+            .zip(r.written.cells())
+            .map(|(&column, c)| (column, escape(c)));
+        let cells = written.chain(WHY.into_iter().zip([escape(&why), source, proof]));
         out.push_str(&format!(
             "<tr class=\"{}\" data-artifact=\"{}\">",
             class.join(" "),
-            escape(r.artifact)
+            escape(r.written.artifact)
         ));
-        for (i, c) in cells.iter().enumerate() {
-            let addr = if i == 6 || i == 7 { " class=\"addr\"" } else { "" };
+        for (column, c) in cells {
+            // Address columns may hold thousands of prefixes: let them wrap.
+            let addr = if column == "source" || column == "destination" {
+                " class=\"addr\""
+            } else {
+                ""
+            };
             out.push_str(&format!("<td{addr}>{c}</td>"));
         }
         out.push_str("</tr>\n");

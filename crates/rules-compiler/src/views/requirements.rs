@@ -6,6 +6,7 @@
 use super::{csv_safe, describe, table};
 use ise_model::ports::format_list;
 use ise_model::published;
+use ise_model::requirement::Protocol;
 use ise_model::resolve::Resolved;
 use ise_model::servicetags::ServiceTags;
 
@@ -27,7 +28,7 @@ fn cells(r: &Resolved) -> Vec<String> {
         r.kind.as_str().to_string(),
         r.source.short(),
         r.destination.short(),
-        dash(r.protocol.clone()),
+        dash(Protocol::text(r.protocol).to_string()),
         dash(format_list(&r.ports)),
         r.purpose.clone(),
         r.reference.clone(),
@@ -63,7 +64,7 @@ pub fn render_csv(reqs: &[Resolved], tags: &ServiceTags, table_version: &str) ->
                 r.kind.as_str().to_string(),
                 describe::peer(&r.source, tags),
                 describe::peer(&r.destination, tags),
-                r.protocol.clone(),
+                Protocol::text(r.protocol).to_string(),
                 format_list(&r.ports),
                 describe::condition(r),
                 r.purpose.clone(),
