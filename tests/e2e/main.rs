@@ -16,6 +16,7 @@ mod pipeline;
 mod readme;
 mod review;
 mod schema;
+mod tag_files;
 mod tags;
 mod tags_env;
 mod verify;
