@@ -71,7 +71,7 @@ impl Positions {
             return best;
         };
         let ends = segment.match_indices(['.', '[']).map(|(i, _)| i).chain([segment.len()]);
-        for end in ends.filter(|&e| e > 0) {
+        for end in ends {
             if let Some(child) = self.child_named(node, &segment[..end]) {
                 best = min_left(best, self.deepest(child, &segment[end..], false));
             }
@@ -330,26 +330,11 @@ mod tests {
         values.next().expect("a value").expect("JSON")
     }
 
-    fn arb_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i32>().prop_map(|n| serde_json::json!(n)),
-            "[a-z\\\"é ]{0,6}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 40, 5, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z]{1,3}", inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest! {
         /// Each path of a document, pretty or compact, leads to where its own value is written, and
         /// a path one step past it to the same place.
         #[test]
-        fn every_path_locates_its_value(doc in arb_json(), pretty in any::<bool>()) {
+        fn every_path_locates_its_value(doc in crate::jsondoc::tests::arb_value(), pretty in any::<bool>()) {
             let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
             let p = Positions::of(&text);
             let mut all = Vec::new();

@@ -788,7 +788,12 @@ fn exactly_twenty_thousand_pairs_compile_and_four_more_do_not() {
     let diags = pairs_env(4991).unwrap_err();
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].code, "E1004");
-    assert!(diags[0].message.ends_with("unique source/destinations in network rules: 20004 where Azure allows 20000"), "{diags:?}");
+    assert!(
+        diags[0]
+            .message
+            .ends_with("unique source/destinations in network rules: 20004 where Azure allows 20000"),
+        "{diags:?}"
+    );
 }
 
 #[test]

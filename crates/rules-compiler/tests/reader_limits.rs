@@ -165,7 +165,12 @@ fn firewall_pairs_exactly_one_past_the_limit() {
     assert_eq!(firewall_violations(1, 20_000, 100), []);
     assert_eq!(
         firewall_violations(1, 20_001, 100),
-        [("unique source/destinations in network rules", 20000, 20001, "ruleCollections".to_string())]
+        [(
+            "unique source/destinations in network rules",
+            20000,
+            20001,
+            "ruleCollections".to_string()
+        )]
     );
 }
 
@@ -173,8 +178,10 @@ fn firewall_pairs_exactly_one_past_the_limit() {
 fn a_policy_beyond_sixty_groups_is_named_in_the_refusal() {
     let groups = |n: usize| {
         let resources: Vec<Value> = (0..n)
-            .map(|i| json!({"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "name": format!("p/g{i}"),
-                "properties": {"priority": 100 + i, "ruleCollections": []}}))
+            .map(|i| {
+                json!({"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "name": format!("p/g{i}"),
+                "properties": {"priority": 100 + i, "ruleCollections": []}})
+            })
             .collect();
         let text = serde_json::to_string_pretty(&json!({"resources": resources})).unwrap();
         let diags = firewall::parse(&text, "fw.json").unwrap_err();

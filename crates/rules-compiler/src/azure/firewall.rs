@@ -160,11 +160,7 @@ pub fn exceeded_limits(
         max: MAX_GROUP_RULES_BYTES,
         actual: rules_size(network, application),
     });
-    [Some(pairs), size]
-        .into_iter()
-        .flatten()
-        .filter(|e| e.actual > e.max)
-        .collect()
+    [Some(pairs), size].into_iter().flatten().filter(|e| e.actual > e.max).collect()
 }
 
 /// What one entry of a firewall address list names.

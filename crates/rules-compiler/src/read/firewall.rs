@@ -338,9 +338,11 @@ fn attach_positions(c: Collected, text: &str, file: &str) -> FirewallFile {
     let (application, application_origins) = finish(c.application, &at, &mut limit_violations);
     // Both firewall-wide limits are reported at the collection list(s) they sum over.
     let excesses = exceeded_limits(&network, &application, group.is_some());
-    limit_violations.extend(excesses.into_iter().filter_map(|e| {
-        LimitViolation::at_most(e.name, e.max, e.actual, || at(&c.collections_path))
-    }));
+    limit_violations.extend(
+        excesses
+            .into_iter()
+            .filter_map(|e| LimitViolation::at_most(e.name, e.max, e.actual, || at(&c.collections_path))),
+    );
     // A policy collection holding both rule types was read into two: report its priority once.
     limit_violations.sort_by(|a, b| (a.at.line, a.at.column, &a.at.path).cmp(&(b.at.line, b.at.column, &b.at.path)));
     limit_violations.dedup();
