@@ -13,7 +13,15 @@ fn show(name: &str, bytes: &[u8]) -> Run {
     std::fs::create_dir_all(&dir).unwrap();
     let path: PathBuf = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    isenet(&["--error-format", "json", "tags", "show", "LogicApps", "--service-tags", path.to_str().unwrap()])
+    isenet(&[
+        "--error-format",
+        "json",
+        "tags",
+        "show",
+        "LogicApps",
+        "--service-tags",
+        path.to_str().unwrap(),
+    ])
 }
 
 fn code_of(run: &Run) -> String {

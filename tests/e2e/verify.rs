@@ -451,7 +451,15 @@ fn firewall_limits_are_findings_when_read_and_errors_when_compiled() {
             .unwrap();
         let rule = &mut group["properties"]["ruleCollections"][0]["rules"][0];
         rule["description"] = json!(format!("{}{}", rule["description"].as_str().unwrap(), "x".repeat(padding)));
-        let o = isenet(&["verify", "--env", env, "--firewall", &write(&dir, "big.json", &p), "--format", "json"]);
+        let o = isenet(&[
+            "verify",
+            "--env",
+            env,
+            "--firewall",
+            &write(&dir, "big.json", &p),
+            "--format",
+            "json",
+        ]);
         let report: Value = serde_json::from_slice(&o.stdout).unwrap();
         (o.status.code(), report["proofs"][0]["findings"].as_array().unwrap().clone())
     };
@@ -462,8 +470,17 @@ fn firewall_limits_are_findings_when_read_and_errors_when_compiled() {
     let f = &findings[0];
     assert_eq!(f["code"], "F0107");
     assert_eq!(f["artifact"], "firewall");
-    assert!(f["message"].as_str().unwrap().starts_with("total size of rules in one rule collection group (bytes): "), "{f}");
-    assert!(f["message"].as_str().unwrap().ends_with(" where Azure allows at most 2097152"), "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("total size of rules in one rule collection group (bytes): "),
+        "{f}"
+    );
+    assert!(
+        f["message"].as_str().unwrap().ends_with(" where Azure allows at most 2097152"),
+        "{f}"
+    );
     assert!(f["rule"]["name"].as_str().unwrap().ends_with("properties.ruleCollections"), "{f}");
     assert!(f["rule"]["line"].as_u64().is_some(), "{f}");
     // A long description alone, well under the limit, changes nothing.
@@ -481,7 +498,10 @@ fn firewall_limits_are_findings_when_read_and_errors_when_compiled() {
     let o = isenet(&["compile", "--env", &big, "--out-dir", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("E1004") && err.contains("big-env.json") && err.contains("20004 where Azure allows 20000"), "{err}");
+    assert!(
+        err.contains("E1004") && err.contains("big-env.json") && err.contains("20004 where Azure allows 20000"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
 
