@@ -335,6 +335,8 @@ mod tests {
         /// a path one step past it to the same place.
         #[test]
         fn every_path_locates_its_value(doc in crate::jsondoc::tests::arb_value(), pretty in any::<bool>()) {
+            // An empty key at the top is written as the path of the document itself: ambiguous.
+            prop_assume!(doc.as_object().is_none_or(|m| !m.contains_key("")));
             let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
             let p = Positions::of(&text);
             let mut all = Vec::new();
