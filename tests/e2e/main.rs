@@ -20,6 +20,7 @@ mod readme;
 mod review;
 mod review_expanded;
 mod schema;
+mod tag_files;
 mod tags;
 mod tags_env;
 mod terminal;

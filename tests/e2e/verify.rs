@@ -441,6 +441,79 @@ fn firewall_files_are_proved_and_mutations_caught() {
     );
 }
 
+/// Azure Firewall's limits from the command line: a file beyond them is read and each excess is an
+/// F0107 finding (exit 1) at the collection list; an environment beyond them is not compiled (E1004).
+#[test]
+fn firewall_limits_are_findings_when_read_and_errors_when_compiled() {
+    let dir = scratch("firewall-limits");
+    let env = firewall_env(&dir);
+    compiled_nsg(&dir, Some(&env));
+    let env = env.to_str().unwrap();
+    let policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
+    let verify = |padding: usize| {
+        let mut p = policy.clone();
+        let group = p["resources"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["type"] == "Microsoft.Network/firewallPolicies/ruleCollectionGroups")
+            .unwrap();
+        let rule = &mut group["properties"]["ruleCollections"][0]["rules"][0];
+        rule["description"] = json!(format!("{}{}", rule["description"].as_str().unwrap(), "x".repeat(padding)));
+        let o = isenet(&[
+            "verify",
+            "--env",
+            env,
+            "--firewall",
+            &write(&dir, "big.json", &p),
+            "--format",
+            "json",
+        ]);
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        (o.status.code(), report["proofs"][0]["findings"].as_array().unwrap().clone())
+    };
+    // 2 MiB of padding is over the limit whatever the other rules weigh.
+    let (code, findings) = verify(2 * 1024 * 1024);
+    assert_eq!(code, Some(1), "{findings:?}");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["code"], "F0107");
+    assert_eq!(f["artifact"], "firewall");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("total size of rules in one rule collection group (bytes): "),
+        "{f}"
+    );
+    assert!(
+        f["message"].as_str().unwrap().ends_with(" where Azure allows at most 2097152"),
+        "{f}"
+    );
+    assert!(f["rule"]["name"].as_str().unwrap().ends_with("properties.ruleCollections"), "{f}");
+    assert!(f["rule"]["line"].as_u64().is_some(), "{f}");
+    // A long description alone, well under the limit, changes nothing.
+    let (code, findings) = verify(1000);
+    assert_eq!((code, findings.len()), (Some(0), 0), "{findings:?}");
+
+    // Compile: 4 subnets x (4,991 addresses + 10 platform destinations) = 20,004 pairs.
+    let mut e: Value = serde_json::from_str(&std::fs::read_to_string(env).unwrap()).unwrap();
+    let prefixes: Vec<String> = (0..4991u32)
+        .map(|i| std::net::Ipv4Addr::from(0xc612_0000 + 2 * i).to_string())
+        .collect();
+    e["outboundDestinations"] = json!([{"name": "many", "prefixes": prefixes, "ports": ["443"]}]);
+    let big = write(&dir, "big-env.json", &e);
+    let out = dir.join("limit-out");
+    let o = isenet(&["compile", "--env", &big, "--out-dir", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("E1004") && err.contains("big-env.json") && err.contains("20004 where Azure allows 20000"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn a_firewall_without_the_storage_rule_misses_that_dependency() {
     let (dir, env) = compiled_firewall("firewall-missing", json!({}));

@@ -295,7 +295,7 @@ fn decode_key(literal: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codes::E_SYNTAX;
     use proptest::prelude::*;
@@ -361,7 +361,9 @@ mod tests {
         assert_eq!((d[0].code, d[0].file.as_str()), ("E1201", "n.json"));
     }
 
-    fn arb_value() -> impl Strategy<Value = Value> {
+    /// JSON documents with unique keys, odd ones among them (quotes, backslashes, empty); jsonpos
+    /// tests use them too.
+    pub(crate) fn arb_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<i32>().prop_map(Value::from),

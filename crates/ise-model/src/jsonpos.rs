@@ -1,11 +1,29 @@
 //! Maps JSON paths (`subnets[2].prefix`) to line:column in the source text, so diagnostics about a
 //! value can point at it. Runs only on text serde_json already accepted, so it can stay small.
+//!
+//! One scan records a compact node per value (line:column, a hash of its key, its children); a path
+//! is resolved only when a diagnostic asks for it. No path string is built per value: on a file of
+//! many small values that was most of the memory and time of reading it.
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Default)]
 pub struct Positions {
-    map: HashMap<String, (usize, usize)>,
+    /// Every value, in document order; the root first.
+    nodes: Vec<Node>,
+    /// The children of each container, contiguous per container (see [`Node::children`]).
+    children: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    line: u32,
+    col: u32,
+    /// Hash of the key the value has in its object (0 for array items and the root).
+    key: u64,
+    /// `children[first..first + len]` are the node's children (objects and arrays only).
+    first: u32,
+    len: u32,
 }
 
 impl Positions {
@@ -16,32 +34,79 @@ impl Positions {
             bytes: text.as_bytes(),
             pos: 0,
             at: LineCol::START,
-            map: HashMap::new(),
+            out: Positions::default(),
+            pending: Vec::new(),
         };
-        scanner.value(String::new());
-        Positions { map: scanner.map }
+        scanner.value(0);
+        scanner.out
     }
 
     /// Position of the value at `path`, or of its closest existing ancestor.
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {
-        let mut p = path.to_string();
-        loop {
-            if let Some(pos) = self.map.get(&p) {
-                return Some(*pos);
-            }
-            if p.is_empty() {
-                return None;
-            }
-            p = parent(&p).to_string();
+        let root = self.nodes.first()?;
+        let (_, node) = self.deepest(0, path, true);
+        let n = self.nodes.get(node).unwrap_or(root);
+        Some((n.line as usize, n.col as usize))
+    }
+
+    /// The deepest node `rest` leads to from `node`, and how much of `rest` is left over. Keys may
+    /// hold `.` or `[`, so every split of the next segment is tried and the deepest match wins.
+    fn deepest(&self, node: usize, rest: &str, root: bool) -> (usize, usize) {
+        if rest.is_empty() {
+            return (0, node);
         }
+        let mut best = (rest.len(), node);
+        if let Some(after) = rest.strip_prefix('[') {
+            let index = after
+                .split_once(']')
+                .and_then(|(digits, tail)| Some((digits.parse::<usize>().ok()?, tail)));
+            if let Some((i, tail)) = index {
+                if let Some(child) = self.child_at(node, i) {
+                    best = min_left(best, self.deepest(child, tail, false));
+                }
+            }
+            return best;
+        }
+        let Some(segment) = (if root { Some(rest) } else { rest.strip_prefix('.') }) else {
+            return best;
+        };
+        let ends = segment.match_indices(['.', '[']).map(|(i, _)| i).chain([segment.len()]);
+        for end in ends {
+            if let Some(child) = self.child_named(node, &segment[..end]) {
+                best = min_left(best, self.deepest(child, &segment[end..], false));
+            }
+        }
+        best
+    }
+
+    fn child_at(&self, node: usize, i: usize) -> Option<usize> {
+        let n = self.nodes[node];
+        (i < n.len as usize).then(|| self.children[n.first as usize + i] as usize)
+    }
+
+    /// The child under `key`; of keys written twice, the last (as a map of paths would keep it).
+    fn child_named(&self, node: usize, key: &str) -> Option<usize> {
+        let n = self.nodes[node];
+        let want = key_hash(key.as_bytes());
+        let kids = &self.children[n.first as usize..(n.first + n.len) as usize];
+        kids.iter().rev().map(|&c| c as usize).find(|&c| self.nodes[c].key == want)
     }
 }
 
-fn parent(path: &str) -> &str {
-    match path.rfind(['.', '[']) {
-        Some(i) => &path[..i],
-        None => "",
+/// Of two (left over, node) results, the one that went further.
+fn min_left(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+    if b.0 < a.0 {
+        b
+    } else {
+        a
     }
+}
+
+fn key_hash(key: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    // 0 marks "no key"; a key hashing to it is moved off it.
+    h.finish().max(1)
 }
 
 /// Joins a field name onto a path.
@@ -83,7 +148,9 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     at: LineCol,
-    map: HashMap<String, (usize, usize)>,
+    out: Positions,
+    /// Children of the containers being read, innermost last; moved to `out.children` on close.
+    pending: Vec<u32>,
 }
 
 impl Scanner<'_> {
@@ -101,7 +168,9 @@ impl Scanner<'_> {
             self.bump();
         }
     }
-    fn string(&mut self) -> String {
+    /// A string's content, escapes kept as the escaped byte (the paths diagnostics name are
+    /// built from serde's decoded keys, which hold no escapes in the inputs isenet reads).
+    fn string(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         self.bump(); // opening quote
         while let Some(b) = self.peek() {
@@ -123,11 +192,20 @@ impl Scanner<'_> {
                 }
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
+        out
     }
-    fn value(&mut self, path: String) {
+    /// Records the value here under `key` (a hash, 0 for none) and reads past it.
+    fn value(&mut self, key: u64) {
         self.skip_ws();
-        self.map.insert(path.clone(), (self.at.line, self.at.col));
+        let node = self.out.nodes.len();
+        self.out.nodes.push(Node {
+            line: self.at.line as u32,
+            col: self.at.col as u32,
+            key,
+            first: 0,
+            len: 0,
+        });
+        let mark = self.pending.len();
         match self.peek() {
             Some(b'{') => {
                 self.bump();
@@ -135,10 +213,10 @@ impl Scanner<'_> {
                     self.skip_ws();
                     match self.peek() {
                         Some(b'"') => {
-                            let key = self.string();
+                            let key = key_hash(&String::from_utf8_lossy(&self.string()).into_owned().into_bytes());
                             self.skip_ws();
                             self.bump(); // colon
-                            self.value(field(&path, &key));
+                            self.child(key);
                             self.skip_ws();
                             if self.peek() == Some(b',') {
                                 self.bump();
@@ -146,26 +224,24 @@ impl Scanner<'_> {
                         }
                         Some(b'}') => {
                             self.bump();
-                            return;
+                            break;
                         }
-                        _ => return,
+                        _ => break,
                     }
                 }
             }
             Some(b'[') => {
                 self.bump();
-                let mut i = 0;
                 loop {
                     self.skip_ws();
                     match self.peek() {
                         Some(b']') => {
                             self.bump();
-                            return;
+                            break;
                         }
-                        None => return,
+                        None => break,
                         _ => {
-                            self.value(index(&path, i));
-                            i += 1;
+                            self.child(0);
                             self.skip_ws();
                             if self.peek() == Some(b',') {
                                 self.bump();
@@ -183,6 +259,16 @@ impl Scanner<'_> {
                 }
             }
         }
+        // The container's children were pushed since `mark`: they become its range.
+        let first = self.out.children.len() as u32;
+        self.out.children.extend(self.pending.drain(mark..));
+        let n = &mut self.out.nodes[node];
+        n.first = first;
+        n.len = self.out.children.len() as u32 - first;
+    }
+    fn child(&mut self, key: u64) {
+        self.pending.push(self.out.nodes.len() as u32);
+        self.value(key);
     }
 }
 
@@ -199,5 +285,68 @@ mod tests {
         // A missing child falls back to its parent.
         assert_eq!(p.find("subnets[1].name"), Some((5, 5)));
         assert_eq!(p.find(""), Some((1, 1)));
+    }
+
+    #[test]
+    fn keys_holding_dots_and_brackets_and_repeated_keys() {
+        let text = r#"{"a.b": {"c[0]": 1}, "a": {"b": 2}, "x": [[3]], "k": 4, "k": 5}"#;
+        let p = Positions::of(text);
+        // The deepest reading of the path wins: `a.b` then `c[0]`.
+        assert_eq!(p.find("a.b.c[0]"), Some((1, 18)));
+        // Both readings reach a value: the first split, `a` then `b` (also the later in the file).
+        assert_eq!(p.find("a.b"), Some((1, 33)));
+        assert_eq!(p.find("x[0][0]"), Some((1, 44)));
+        assert_eq!(p.find("x[1]"), Some((1, 42)));
+        assert_eq!(p.find("x[9999999999999999999999]"), Some((1, 42)));
+        // A repeated key: the last one.
+        assert_eq!(p.find("k"), Some((1, 62)));
+    }
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// Every path of a document as diagnostics write them, with its value.
+    fn paths(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, c)| paths(c, field(&at, k), out)),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| paths(c, index(&at, i), out)),
+            _ => {}
+        }
+        out.push((at, v.clone()));
+    }
+
+    /// The value that starts at line:column of `text`, parsed there.
+    fn value_at(text: &str, (line, col): (usize, usize)) -> Value {
+        let mut at = LineCol::START;
+        let start = text
+            .bytes()
+            .position(|b| {
+                let here = at.line == line && at.col == col;
+                at.advance(b);
+                here
+            })
+            .expect("a position inside the text");
+        let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+        values.next().expect("a value").expect("JSON")
+    }
+
+    proptest! {
+        /// Each path of a document, pretty or compact, leads to where its own value is written, and
+        /// a path one step past it to the same place.
+        #[test]
+        fn every_path_locates_its_value(doc in crate::jsondoc::tests::arb_value(), pretty in any::<bool>()) {
+            // An empty key at the top is written as the path of the document itself: ambiguous.
+            prop_assume!(doc.as_object().is_none_or(|m| !m.contains_key("")));
+            let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
+            let p = Positions::of(&text);
+            let mut all = Vec::new();
+            paths(&doc, String::new(), &mut all);
+            for (path, value) in all {
+                let at = p.find(&path).unwrap();
+                prop_assert_eq!(&value_at(&text, at), &value, "{}", path);
+                prop_assert_eq!(p.find(&field(&path, "zz-missing")), Some(at));
+                prop_assert_eq!(p.find(&index(&path, 99)), Some(at));
+            }
+        }
     }
 }

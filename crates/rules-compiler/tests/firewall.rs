@@ -760,21 +760,40 @@ fn the_nsg_is_checked_too() {
 
 // ---------- limits and missing tags ----------
 
-#[test]
-fn too_many_destination_prefixes_for_azure_firewall_is_e1004() {
+/// The public firewall environment with one outbound destination of `n` addresses no two of which
+/// aggregate: 4 sources x (n + the ten platform destinations) pairs.
+fn pairs_env(n: u32) -> Result<plan::Plan, Vec<ise_model::diag::Diagnostic>> {
     let mut v: Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
     v["forcedTunneling"] = firewall();
-    // 5,001 addresses no two of which aggregate; with the ten destinations of the public platform
-    // rules (NTP, 12000, seven tags, the DNS server) that is 4 sources x 5,011 = 20,044 > 20,000.
-    let prefixes: Vec<String> = (0..5001u32)
+    let prefixes: Vec<String> = (0..n)
         .map(|i| std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 18, 0, 0)) + 2 * i).to_string())
         .collect();
     v["outboundDestinations"] = serde_json::json!([{ "name": "many", "prefixes": prefixes, "ports": ["443"] }]);
     let env = env::load(&v.to_string(), "t").env.unwrap();
-    let Err(diags) = plan::build(&env, ServiceTags::embedded(env.cloud), None) else {
-        panic!("compiled despite the limit")
-    };
-    assert!(diags.iter().any(|d| d.code == "E1004" && d.message.contains("20044")), "{diags:?}");
+    plan::build(&env, ServiceTags::embedded(env.cloud), None)
+}
+
+#[test]
+fn exactly_twenty_thousand_pairs_compile_and_four_more_do_not() {
+    // 4 x (4,990 + 10) = 20,000 is Azure's limit; one more address adds four pairs (one per subnet).
+    let plan = pairs_env(4990).unwrap();
+    let pairs: usize = plan
+        .firewall
+        .network_rule_collections
+        .iter()
+        .flat_map(|c| &c.rules)
+        .map(|r| r.source_addresses.len() * r.destination_addresses.len())
+        .sum();
+    assert_eq!(pairs, 20_000);
+    let diags = pairs_env(4991).unwrap_err();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, "E1004");
+    assert!(
+        diags[0]
+            .message
+            .ends_with("unique source/destinations in network rules: 20004 where Azure allows 20000"),
+        "{diags:?}"
+    );
 }
 
 #[test]

@@ -120,3 +120,75 @@ fn origins_point_at_each_item_read() {
     assert_eq!(at, [("securityRules[0]", Some(2), Some(3)), ("securityRules[1]", Some(4), Some(3))]);
     assert_eq!(file.origins[1].file, "n.json");
 }
+
+/// A policy rule collection group (or, `classic`, a classic network collection) of one network rule
+/// whose compact JSON in ARM's shape (without `ruleType`) is `rule_bytes` long.
+fn group_size_violations(rule_bytes: usize, classic: bool) -> Vec<(&'static str, u64, u64, String)> {
+    let mut rule = json!({"name": "n", "description": "", "ipProtocols": ["TCP"], "sourceAddresses": ["10.0.0.1"],
+        "destinationAddresses": ["10.0.0.2"], "destinationPorts": ["443"]});
+    let bare = serde_json::to_vec(&rule).unwrap().len();
+    rule["description"] = json!("x".repeat(rule_bytes - bare));
+    let doc = if classic {
+        rule["protocols"] = rule["ipProtocols"].take();
+        rule.as_object_mut().unwrap().remove("ipProtocols");
+        json!({"networkRuleCollections": [{"name": "c", "properties": {"priority": 100, "action": {"type": "Allow"}, "rules": [rule]}}]})
+    } else {
+        rule["ruleType"] = json!("NetworkRule");
+        json!({"priority": 100, "ruleCollections": [{"ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+            "name": "c", "priority": 100, "action": {"type": "Allow"}, "rules": [rule]}]})
+    };
+    let file = firewall::parse(&serde_json::to_string_pretty(&doc).unwrap(), "fw.json").unwrap();
+    summary(&file.limit_violations)
+}
+
+#[test]
+fn firewall_rule_collection_group_size() {
+    // 2 MB for policies created after July 2022, counted as 2 MiB of the rules' compact JSON.
+    const MAX: usize = 2 * 1024 * 1024;
+    assert_eq!(group_size_violations(MAX, false), []);
+    assert_eq!(
+        group_size_violations(MAX + 1, false),
+        [(
+            "total size of rules in one rule collection group (bytes)",
+            MAX as u64,
+            MAX as u64 + 1,
+            "ruleCollections".to_string()
+        )]
+    );
+    // Classic collections belong to no rule collection group: the limit does not apply.
+    assert_eq!(group_size_violations(MAX + 1, true), []);
+}
+
+#[test]
+fn firewall_pairs_exactly_one_past_the_limit() {
+    // One source to 20,000 destinations is the limit; to 20,001 one pair too many.
+    assert_eq!(firewall_violations(1, 20_000, 100), []);
+    assert_eq!(
+        firewall_violations(1, 20_001, 100),
+        [(
+            "unique source/destinations in network rules",
+            20000,
+            20001,
+            "ruleCollections".to_string()
+        )]
+    );
+}
+
+#[test]
+fn a_policy_beyond_sixty_groups_is_named_in_the_refusal() {
+    let groups = |n: usize| {
+        let resources: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "name": format!("p/g{i}"),
+                "properties": {"priority": 100 + i, "ruleCollections": []}})
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&json!({"resources": resources})).unwrap();
+        let diags = firewall::parse(&text, "fw.json").unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, "E1207");
+        diags[0].message.clone()
+    };
+    assert_eq!(groups(60), "60 rule collection groups in one file");
+    assert!(groups(61).ends_with("a firewall policy holds at most 60, so Azure would refuse it too"));
+}

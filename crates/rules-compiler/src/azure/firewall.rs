@@ -11,6 +11,17 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// rules (sources x destinations per rule; a service tag or `*` counts as one destination).
 pub const MAX_NETWORK_PAIRS: usize = 20_000;
 
+/// Azure Firewall limit (data/azure-limits.csv, from includes/firewall-limits.md, ms.date
+/// 2023-10-10): "total size of rules within a single rule collection group", 2 MB for policies
+/// created after July 2022 (1 MB before). Azure does not say how it measures the size; isenet
+/// counts the bytes of each rule's compact JSON ([`rules_size`]) against 2 MiB.
+pub const MAX_GROUP_RULES_BYTES: usize = 2 * 1024 * 1024;
+
+/// Azure Firewall limit (same source): rule collection groups in one firewall policy, 60 for
+/// policies created after July 2022 (50 before). The documentation gives no limit on rule
+/// collections per group or on addresses, ports or FQDNs per rule: the size above bounds them.
+pub const MAX_RULE_COLLECTION_GROUPS: usize = 60;
+
 /// Rule collection group and rule collection priorities Azure accepts (ARM schema min/max).
 pub const PRIORITY_RANGE: (u32, u32) = (100, 65_000);
 
@@ -124,6 +135,46 @@ pub fn network_pairs(collections: &[RuleCollection<NetworkRule>]) -> usize {
         .sum()
 }
 
+/// The size of the rules, as [`MAX_GROUP_RULES_BYTES`] counts it: the bytes of each rule's compact
+/// JSON in the shape ARM writes (without `ruleType`, which every rule of a type shares).
+pub fn rules_size(network: &[RuleCollection<NetworkRule>], application: &[RuleCollection<ApplicationRule>]) -> usize {
+    fn size<R: Serialize>(collections: &[RuleCollection<R>]) -> usize {
+        let json = |r: &R| serde_json::to_vec(r).map_or(0, |v| v.len());
+        collections.iter().flat_map(|c| &c.rules).map(json).sum()
+    }
+    size(network) + size(application)
+}
+
+/// An Azure Firewall limit exceeded: what is limited (as data/azure-limits.csv names it), the
+/// limit and the actual value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excess {
+    pub name: &'static str,
+    pub max: usize,
+    pub actual: usize,
+}
+
+/// The Azure Firewall limits the rules exceed: the network pairs, and the size of a rule collection
+/// group's rules when they form one (`in_group`; classic collections do not). Compile refuses them
+/// (`E1004`); verify reports them of a file read (`F0107`).
+pub fn exceeded_limits(
+    network: &[RuleCollection<NetworkRule>],
+    application: &[RuleCollection<ApplicationRule>],
+    in_group: bool,
+) -> Vec<Excess> {
+    let pairs = Excess {
+        name: "unique source/destinations in network rules",
+        max: MAX_NETWORK_PAIRS,
+        actual: network_pairs(network),
+    };
+    let size = in_group.then(|| Excess {
+        name: "total size of rules in one rule collection group (bytes)",
+        max: MAX_GROUP_RULES_BYTES,
+        actual: rules_size(network, application),
+    });
+    [Some(pairs), size].into_iter().flatten().filter(|e| e.actual > e.max).collect()
+}
+
 /// What one entry of a firewall address list names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FirewallAddress {
@@ -206,6 +257,44 @@ mod tests {
         for bad in ["10.0.0.0/33", "999.1.1.1", "10.0.0.9-10.0.0.1", "10.0.0.1-x", "", "a b", "1.2.3"] {
             assert!(parse_address(bad).is_err(), "{bad}");
         }
+    }
+
+    fn network(sources: usize, destinations: usize, description: String) -> RuleCollection<NetworkRule> {
+        let addresses = |n: usize| (0..n).map(|i| format!("10.0.{}.{}", i / 256, i % 256)).collect();
+        RuleCollection {
+            name: "c".into(),
+            priority: 100,
+            action: FirewallAction::Allow,
+            rules: vec![NetworkRule {
+                name: "n".into(),
+                description,
+                ip_protocols: vec![NetworkProtocol::Tcp],
+                source_addresses: addresses(sources),
+                destination_addresses: addresses(destinations),
+                destination_ports: vec!["443".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn limits_are_exceeded_one_past_them() {
+        let names = |c: &RuleCollection<NetworkRule>, in_group| {
+            let e = exceeded_limits(std::slice::from_ref(c), &[], in_group);
+            e.into_iter().map(|e| (e.name, e.max, e.actual)).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&network(2, 10_000, String::new()), true), []);
+        let pairs = "unique source/destinations in network rules";
+        assert_eq!(names(&network(1, 20_001, String::new()), true), [(pairs, 20_000, 20_001)]);
+        // The size counts the rule's compact JSON: pad the description to land on the limit.
+        let bare = rules_size(&[network(1, 1, String::new())], &[]);
+        let at = network(1, 1, "x".repeat(MAX_GROUP_RULES_BYTES - bare));
+        assert_eq!(rules_size(std::slice::from_ref(&at), &[]), MAX_GROUP_RULES_BYTES);
+        assert_eq!(names(&at, true), []);
+        let over = network(1, 1, "x".repeat(MAX_GROUP_RULES_BYTES - bare + 1));
+        let size = "total size of rules in one rule collection group (bytes)";
+        assert_eq!(names(&over, true), [(size, MAX_GROUP_RULES_BYTES, MAX_GROUP_RULES_BYTES + 1)]);
+        // Classic collections are in no group.
+        assert_eq!(names(&over, false), []);
     }
 
     #[test]

@@ -21,13 +21,13 @@
 //! The result holds exactly the IPv4 packets the tagged plan holds, so the verifier proves it with
 //! the same tag file.
 
-use crate::azure::firewall::{NetworkRule, MAX_NETWORK_PAIRS};
+use crate::azure::firewall::NetworkRule;
 use crate::azure::nsg::{AddressMatch, Direction};
 use crate::azure::route::{NextHop, MAX_ROUTES};
 use crate::plan::{Plan, PlanFirewall, PlanRoute, PlanRule};
 use ipnet::{Ipv4Net, Ipv6Net};
 use ise_model::aggregate::aggregate_v4;
-use ise_model::codes::{E_EXPAND_SLOT, E_FIREWALL_LIMIT, E_NSG_RULES, E_ROUTE_LIMIT, E_TAG_MISSING};
+use ise_model::codes::{E_EXPAND_SLOT, E_NSG_RULES, E_ROUTE_LIMIT, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::ServiceTags;
 use std::collections::BTreeMap;
@@ -315,24 +315,12 @@ fn expand_firewall(fw: &PlanFirewall, tags: &ServiceTags, diags: &mut Vec<Diagno
             *destination_addresses = expand_firewall_addresses(name, destination_addresses, tags, diags);
         }
     }
-    let pairs: usize = out
-        .network_rule_collections
-        .iter()
-        .flat_map(|c| &c.rules)
-        .map(|r| r.source_addresses.len() * r.destination_addresses.len())
-        .sum();
-    if pairs > MAX_NETWORK_PAIRS {
-        diags.push(
-            Diagnostic::error(
-                E_FIREWALL_LIMIT,
-                "",
-                format!(
-                    "with --expand-tags the firewall network rules would hold {pairs} source/destination pairs; Azure Firewall allows {MAX_NETWORK_PAIRS}"
-                ),
-            )
-            .with_help("compile without --expand-tags: Azure Firewall knows service tags, and a tag counts as one destination"),
-        );
-    }
+    diags.extend(super::firewall::limit_errors(
+        &out.network_rule_collections,
+        &out.application_rule_collections,
+        "with --expand-tags ",
+        "compile without --expand-tags: Azure Firewall knows service tags, and a tag counts as one destination",
+    ));
     out
 }
 

@@ -501,17 +501,16 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
     .into_iter()
     .flatten()
     .collect();
-    let pairs = network_pairs(&network_rule_collections);
-    if pairs > MAX_NETWORK_PAIRS {
-        diags.push(
-            Diagnostic::error(
-                E_FIREWALL_LIMIT,
-                "",
-                format!("the firewall network rules would hold {pairs} unique source/destination pairs; Azure Firewall allows {MAX_NETWORK_PAIRS}"),
-            )
-            .with_help("merge outbound destinations into fewer, larger prefixes, or use a service-tag file whose tags work in Azure Firewall (FW)"),
-        );
-    }
+    let application_rule_collections: Vec<RuleCollection<ApplicationRule>> =
+        collection(APPLICATION_COLLECTION, APPLICATION_PRIORITY, application)
+            .into_iter()
+            .collect();
+    diags.extend(limit_errors(
+        &network_rule_collections,
+        &application_rule_collections,
+        "",
+        "merge outbound destinations into fewer, larger prefixes, or use a service-tag file whose tags work in Azure Firewall (FW)",
+    ));
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -522,10 +521,28 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         source_addresses: subnets,
         dependencies: platform,
         network_rule_collections,
-        application_rule_collections: collection(APPLICATION_COLLECTION, APPLICATION_PRIORITY, application)
-            .into_iter()
-            .collect(),
+        application_rule_collections,
     })
+}
+
+/// `E1004` for each Azure Firewall limit the rules of the policy's one rule collection group (the
+/// classic form holds the same rules) would exceed; `context` prefixes the message.
+pub(super) fn limit_errors(
+    network: &[RuleCollection<NetworkRule>],
+    application: &[RuleCollection<ApplicationRule>],
+    context: &str,
+    help: &str,
+) -> Vec<Diagnostic> {
+    exceeded_limits(network, application, true)
+        .into_iter()
+        .map(|e| {
+            let message = format!(
+                "{context}the firewall rules would exceed Azure Firewall's {}: {} where Azure allows {}",
+                e.name, e.actual, e.max
+            );
+            Diagnostic::error(E_FIREWALL_LIMIT, "", message).with_help(help)
+        })
+        .collect()
 }
 
 #[cfg(test)]

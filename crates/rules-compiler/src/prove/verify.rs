@@ -78,6 +78,8 @@ pub fn names(plan: &Plan) -> Names {
 /// Points each finding's rule at where it was read (index among the file's rules, line:column),
 /// and adds the file's limit violations as findings.
 fn located(proof: Proof, file: &str, origins: &[(Option<&str>, &str, &Location)], limits: &[LimitViolation]) -> Proof {
+    // The file's limits belong to the artifact proved (a limit's name need not say which).
+    let proof_artifact = proof.artifact;
     let place = |r: &RuleRef| {
         let index = origins
             .iter()
@@ -87,21 +89,14 @@ fn located(proof: Proof, file: &str, origins: &[(Option<&str>, &str, &Location)]
     };
     proof
         .locate(&place)
-        .with_limits(limits.iter().map(limit_finding).collect())
+        .with_limits(limits.iter().map(|v| limit_finding(v, proof_artifact)).collect())
         .in_file(file, "")
 }
 
-fn limit_finding(v: &LimitViolation) -> Finding {
+fn limit_finding(v: &LimitViolation, artifact: ArtifactKind) -> Finding {
     let bound = match v.limit {
         Limit::AtMost { max } => format!("at most {max}"),
         Limit::Within { min, max } => format!("{min}-{max}"),
-    };
-    let artifact = if v.name.contains("route") {
-        ArtifactKind::Routes
-    } else if v.name.contains("firewall") || v.name.contains("collection") || v.name.contains("pairs") {
-        ArtifactKind::Firewall
-    } else {
-        ArtifactKind::Nsg
     };
     let message = format!("{}: {} where Azure allows {bound}", v.name, v.actual);
     Finding::new(FindingKind::LimitExceeded, artifact, message).rule(RuleRef {

@@ -3,13 +3,14 @@
 //! `firewall-classic.json`, or `az network firewall show` output (classic collections). NAT
 //! collections are skipped: DNAT never admits traffic from the ISE subnets outward. Every problem
 //! is a coded diagnostic with its JSON path and position; all are reported. Priorities outside
-//! Azure's range and the pair limit are limit violations (findings), not input errors.
+//! Azure's range, the pair limit and the size limit of a rule collection group are limit violations
+//! (findings), not input errors.
 
 use super::fields::{unique_names, Object};
 use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule, CLASSIC_APPLICATION_PROTOCOLS};
 use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{
-    network_pairs, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_NETWORK_PAIRS, PRIORITY_RANGE,
+    exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_RULE_COLLECTION_GROUPS, PRIORITY_RANGE,
 };
 use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
@@ -110,12 +111,20 @@ fn find_group(value: &Value) -> Result<Option<Object<'_>>, Diagnostic> {
         0 if has_collections => Ok(Some(Object::new(value, String::new(), E_FIREWALL_FIELD))),
         0 => Ok(None),
         1 => Ok(groups.into_iter().next()),
-        n => Err(Diagnostic::error(
-            E_FIREWALL_FILE,
-            groups[1].path.clone(),
-            format!("{n} rule collection groups in one file"),
-        )
-        .with_help("verify one rule collection group per file (isenet writes one: ise-dependencies)")),
+        n => {
+            // A policy beyond Azure's group limit is worth saying even though the file is refused.
+            let beyond = if n > MAX_RULE_COLLECTION_GROUPS {
+                format!("; a firewall policy holds at most {MAX_RULE_COLLECTION_GROUPS}, so Azure would refuse it too")
+            } else {
+                String::new()
+            };
+            Err(Diagnostic::error(
+                E_FIREWALL_FILE,
+                groups[1].path.clone(),
+                format!("{n} rule collection groups in one file{beyond}"),
+            )
+            .with_help("verify one rule collection group per file (isenet writes one: ise-dependencies)"))
+        }
     }
 }
 
@@ -327,12 +336,13 @@ fn attach_positions(c: Collected, text: &str, file: &str) -> FirewallFile {
     });
     let (network, network_origins) = finish(c.network, &at, &mut limit_violations);
     let (application, application_origins) = finish(c.application, &at, &mut limit_violations);
-    limit_violations.extend(LimitViolation::at_most(
-        "unique source/destinations in network rules",
-        MAX_NETWORK_PAIRS,
-        network_pairs(&network),
-        || at(&c.collections_path),
-    ));
+    // Both firewall-wide limits are reported at the collection list(s) they sum over.
+    let excesses = exceeded_limits(&network, &application, group.is_some());
+    limit_violations.extend(
+        excesses
+            .into_iter()
+            .filter_map(|e| LimitViolation::at_most(e.name, e.max, e.actual, || at(&c.collections_path))),
+    );
     // A policy collection holding both rule types was read into two: report its priority once.
     limit_violations.sort_by(|a, b| (a.at.line, a.at.column, &a.at.path).cmp(&(b.at.line, b.at.column, &b.at.path)));
     limit_violations.dedup();
