@@ -7,14 +7,14 @@ BENCHMARKS.md: median, fastest and slowest wall time, growth per doubling, peak 
 
 The NSG files come from `crates/rules-compiler/examples/realistic_nsg.rs` (fixed seed, the same
 rules as the `prove_realistic_nsg` bench). The first row is the floor every run pays: `isenet
-verify` of the example's own compiled NSG (26 rules).
+verify` of the example's own compiled NSG.
 
 Usage: python3 benches/verify_goal.py [RUNS] [--harsh] [--no-build]
   RUNS        interleaved runs per size (default 15)
   --harsh     also the harsher shape (remote prefixes nesting over the ISE's network) at 125-500
   --no-build  use target/release as it is
 """
-import os, statistics, subprocess, sys, tempfile, time
+import json, os, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "isenet")
@@ -42,7 +42,12 @@ def main():
         subprocess.run(cargo + ["-p", "isenet"], cwd=ROOT, check=True)
         subprocess.run(cargo + ["-p", "rules-compiler", "--example", "realistic_nsg"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp(prefix="isenet-verify-goal-")
-    cases = [("compiled example NSG (floor)", 26, ["verify"])]
+    example = os.path.join(tmp, "example-nsg.json")
+    with open(example, "w") as f:
+        subprocess.run([BIN, "compile", "--only", "nsg", "--stdout"], stdout=f, check=True)
+    with open(example) as f:
+        example_rules = len(json.load(f)["properties"]["securityRules"])
+    cases = [("compiled example NSG (floor)", example_rules, ["verify", "--nsg", example])]
     shapes = [("realistic", "", SIZES)] + ([("harsh", "harsh", HARSH_SIZES)] if "--harsh" in args else [])
     for label, shape, sizes in shapes:
         for n in sizes:

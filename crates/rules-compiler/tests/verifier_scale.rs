@@ -93,6 +93,17 @@ fn rule() -> impl Strategy<Value = SecurityRule> {
     )
 }
 
+/// Inbound-like: every source of the universe, destinations 10.0.0.0-5.
+fn small_domain() -> Domain {
+    Domain::new(FlowBox::new(
+        ProtoSet::ALL,
+        IntervalSet::interval(base(), base() + 7),
+        IntervalSet::full(),
+        IntervalSet::interval(base(), base() + 5),
+        IntervalSet::full(),
+    ))
+}
+
 fn nsg() -> impl Strategy<Value = Vec<SecurityRule>> {
     prop::collection::vec(rule(), 1..24).prop_map(|mut rules| {
         for (i, r) in rules.iter_mut().enumerate() {
@@ -135,13 +146,7 @@ proptest! {
     #[test]
     fn sets_derived_from_an_evaluation_match_reference(rules in nsg(), required in big_set()) {
         let u = universe();
-        let domain = Domain::new(FlowBox::new(
-            ProtoSet::ALL,
-            IntervalSet::interval(base(), base() + 7),
-            IntervalSet::full(),
-            IntervalSet::interval(base(), base() + 5),
-            IntervalSet::full(),
-        ));
+        let domain = small_domain();
         let ev = evaluate(&rules, &NoTags, Direction::Inbound, &domain);
         let in_domain: Vec<Packet> = u.iter().copied().filter(|p| domain.flows().contains(p)).collect();
         let decider = |p: &Packet| reference::decide(&rules, &NoTags, Direction::Inbound, p);
@@ -180,13 +185,7 @@ proptest! {
         // Every port the rules and sets cut at (0-3, and 65535 for the rest), on both sides: a
         // region meeting a set must show it at some enumerated packet.
         let u = common::packets(8, &[0, 1, 2, 3, 65535], &[0, 1, 2, 3, 65535]);
-        let domain = Domain::new(FlowBox::new(
-            ProtoSet::ALL,
-            IntervalSet::interval(base(), base() + 7),
-            IntervalSet::full(),
-            IntervalSet::interval(base(), base() + 5),
-            IntervalSet::full(),
-        ));
+        let domain = small_domain();
         let ev = evaluate(&rules, &NoTags, Direction::Inbound, &domain);
         let decider = |p: &Packet| reference::decide(&rules, &NoTags, Direction::Inbound, p);
         let want = |s: &FlowSet| -> BTreeSet<Option<usize>> {
