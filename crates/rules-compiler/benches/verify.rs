@@ -126,3 +126,10 @@ fn prove_compiled_example(bencher: divan::Bencher) {
 fn prove_realistic_nsg(bencher: divan::Bencher, n: usize) {
     bench_proof(bencher, |_| shapes::realistic_rules(n));
 }
+
+/// The harsher shape (remote prefixes nesting over the ISE's network; see `shapes`): the region
+/// count is what grows here. Few samples: one proof takes up to seconds.
+#[divan::bench(args = [125, 250, 500], sample_count = 5)]
+fn prove_harsh_nsg(bencher: divan::Bencher, n: usize) {
+    bench_proof(bencher, |_| shapes::harsh_rules(n));
+}

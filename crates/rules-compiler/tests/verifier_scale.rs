@@ -93,6 +93,17 @@ fn rule() -> impl Strategy<Value = SecurityRule> {
     )
 }
 
+/// Inbound-like: every source of the universe, destinations 10.0.0.0-5.
+fn small_domain() -> Domain {
+    Domain::new(FlowBox::new(
+        ProtoSet::ALL,
+        IntervalSet::interval(base(), base() + 7),
+        IntervalSet::full(),
+        IntervalSet::interval(base(), base() + 5),
+        IntervalSet::full(),
+    ))
+}
+
 fn nsg() -> impl Strategy<Value = Vec<SecurityRule>> {
     prop::collection::vec(rule(), 1..24).prop_map(|mut rules| {
         for (i, r) in rules.iter_mut().enumerate() {
@@ -135,13 +146,7 @@ proptest! {
     #[test]
     fn sets_derived_from_an_evaluation_match_reference(rules in nsg(), required in big_set()) {
         let u = universe();
-        let domain = Domain::new(FlowBox::new(
-            ProtoSet::ALL,
-            IntervalSet::interval(base(), base() + 7),
-            IntervalSet::full(),
-            IntervalSet::interval(base(), base() + 5),
-            IntervalSet::full(),
-        ));
+        let domain = small_domain();
         let ev = evaluate(&rules, &NoTags, Direction::Inbound, &domain);
         let in_domain: Vec<Packet> = u.iter().copied().filter(|p| domain.flows().contains(p)).collect();
         let decider = |p: &Packet| reference::decide(&rules, &NoTags, Direction::Inbound, p);
@@ -169,6 +174,30 @@ proptest! {
             let got = members(&ev.decided_by(i).intersection(&required), &u);
             let want: BTreeSet<Packet> = req.iter().copied().filter(|p| in_domain.contains(p) && decider(p) == Some(i)).collect();
             prop_assert_eq!(got, want, "rule {} of the requirement", i);
+        }
+    }
+
+    /// The rules deciding some packet of a set (a shadowed rule's cover, a requirement's allowing
+    /// rules, an opening's rules), for sets of no evaluation and for sets cut from this one
+    /// (whose boxes name their regions as cells), against the naive evaluator packet by packet.
+    #[test]
+    fn deciders_meeting_match_reference(rules in nsg(), required in big_set()) {
+        // Every port the rules and sets cut at (0-3, and 65535 for the rest), on both sides: a
+        // region meeting a set must show it at some enumerated packet.
+        let u = common::packets(8, &[0, 1, 2, 3, 65535], &[0, 1, 2, 3, 65535]);
+        let domain = small_domain();
+        let ev = evaluate(&rules, &NoTags, Direction::Inbound, &domain);
+        let decider = |p: &Packet| reference::decide(&rules, &NoTags, Direction::Inbound, p);
+        let want = |s: &FlowSet| -> BTreeSet<Option<usize>> {
+            u.iter().filter(|p| domain.flows().contains(p) && s.contains(p)).map(decider).collect()
+        };
+        let open = ev.allowed().difference(&required);
+        let uncovered = required.difference(&ev.allowed());
+        let rule_sets: Vec<FlowSet> = rules.iter().filter_map(|r| FlowSet::from_rule(r, &NoTags).ok()).collect();
+        for (name, s) in [("required", &required), ("open", &open), ("uncovered", &uncovered)].into_iter()
+            .chain(rule_sets.iter().map(|s| ("rule", s)))
+        {
+            prop_assert_eq!(ev.deciders_meeting(s), want(s), "{}", name);
         }
     }
 }

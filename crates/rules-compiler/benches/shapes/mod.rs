@@ -24,12 +24,25 @@ impl Lcg {
 /// ranges); the local side is the ISE subnets, the network, or 1-4 of its /24 to /28 prefixes.
 /// Both directions, mostly allows, TCP, UDP and `*`.
 pub fn realistic_rules(n: usize) -> Vec<SecurityRule> {
+    rules(n, |g| (0x0A00_0000 | (g.next() & 0x00FF_FFFF), g.range(20, 32)))
+}
+
+/// The harsher shape: like [`realistic_rules`], but the third of remote prefixes that were
+/// on-premises ranges are /16 to /32 inside the network's own 10.10.0.0/16, so hundreds of rules
+/// nest over the ISE's addresses (the region count grows about 4x per doubling of the rules).
+pub fn harsh_rules(n: usize) -> Vec<SecurityRule> {
+    rules(n, |g| (0x0A0A_0000 | (g.next() & 0xFFFF), g.range(16, 32)))
+}
+
+/// The generator of both shapes; `near` draws the address and length of the third of remote
+/// prefixes that sit close to the ISE.
+fn rules(n: usize, near: fn(&mut Lcg) -> (u32, u32)) -> Vec<SecurityRule> {
     let mut g = Lcg(0x1CE_5EED);
     let remote = |g: &mut Lcg| -> Vec<Ipv4Net> {
         (0..g.range(5, 40))
             .map(|_| {
                 let (ip, len) = if g.next().is_multiple_of(3) {
-                    (0x0A00_0000 | (g.next() & 0x00FF_FFFF), g.range(20, 32))
+                    near(g)
                 } else {
                     (g.next(), g.range(16, 32))
                 };

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
-use super::flows::{address_set, new_cells, Cell, FlowBox, FlowSet, ProtoSet};
+use super::flows::{address_set, new_cells, Cell, FlowBox, FlowSet, ProtoSet, Span};
 use super::intervals::IntervalSet;
 use super::tree::decision_regions;
 use crate::azure::nsg::{Access, Direction, SecurityRule};
@@ -105,6 +105,8 @@ pub struct Evaluation {
     /// per-rule queries cost the rule's regions, not all of them (a proof asks for every rule).
     decided: Vec<Vec<usize>>,
     by_access: OnceLock<(FlowSet, FlowSet)>,
+    /// The span of each region, for [`Evaluation::deciders_meeting`], computed once.
+    spans: OnceLock<Vec<Span>>,
     /// The cell of region 0 (see `FlowSet::from_cells`); region k is cell `first_cell + k`.
     first_cell: Cell,
     notes: Vec<Note>,
@@ -228,6 +230,29 @@ impl Evaluation {
         }
     }
 
+    /// The deciders (`None`: no rule, implicit deny) of the regions meeting `set`: the rules that
+    /// decide in place of a rule matching `set`.
+    pub fn deciders_meeting(&self, set: &FlowSet) -> BTreeSet<Option<usize>> {
+        let mut out = BTreeSet::new();
+        let own = self.first_cell..self.first_cell + self.regions.len() as Cell;
+        for (b, cell) in set.with_cells() {
+            // A box cut from this evaluation lies in the region its cell names (and is not empty).
+            if own.contains(&cell) {
+                out.insert(self.regions[(cell - self.first_cell) as usize].decider);
+                continue;
+            }
+            // Spans first: a few comparisons rule out most regions before the exact test.
+            let span = Span::of(b);
+            let spans = self.spans.get_or_init(|| self.regions.iter().map(|r| Span::of(&r.flows)).collect());
+            for (r, s) in self.regions.iter().zip(spans) {
+                if !out.contains(&r.decider) && s.meets(&span) && b.intersects(&r.flows) {
+                    out.insert(r.decider);
+                }
+            }
+        }
+        out
+    }
+
     /// Rules of the evaluated direction deciding no packet, in evaluation order.
     pub fn shadowed(&self) -> Vec<usize> {
         let deciding = self.deciding_rules();
@@ -316,6 +341,7 @@ pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, d
         regions,
         decided,
         by_access: OnceLock::new(),
+        spans: OnceLock::new(),
         first_cell,
         notes,
     }

@@ -316,14 +316,14 @@ struct Index {
 /// A box's protocols and the span (smallest to largest value) of each of its four other sets:
 /// a few words to compare before the exact test, when one box is checked against many.
 #[derive(Clone, Copy, Debug)]
-struct Span {
+pub(crate) struct Span {
     protocols: ProtoSet,
     lo: [u32; 4],
     hi: [u32; 4],
 }
 
 impl Span {
-    fn of(b: &FlowBox) -> Self {
+    pub(crate) fn of(b: &FlowBox) -> Self {
         let mut s = Span {
             protocols: b.protocols,
             lo: [u32::MAX; 4],
@@ -345,7 +345,7 @@ impl Span {
     }
 
     /// False only if the boxes cannot meet.
-    fn meets(&self, o: &Span) -> bool {
+    pub(crate) fn meets(&self, o: &Span) -> bool {
         !self.protocols.intersection(o.protocols).is_empty() && (0..4).all(|d| self.lo[d] <= o.hi[d] && o.lo[d] <= self.hi[d])
     }
 }
@@ -488,7 +488,7 @@ impl FlowSet {
         Self::from_cells(boxes, cells)
     }
 
-    fn with_cells(&self) -> impl Iterator<Item = (&FlowBox, Cell)> {
+    pub(crate) fn with_cells(&self) -> impl Iterator<Item = (&FlowBox, Cell)> {
         self.boxes.iter().zip(self.cells.iter().copied())
     }
 

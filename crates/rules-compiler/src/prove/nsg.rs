@@ -141,19 +141,18 @@ fn coverage_of(
     rules: &[SecurityRule],
 ) -> (Coverage, Option<Finding>) {
     let uncovered = flows.difference(&eval.allowed());
-    let by: Vec<String> = eval
-        .order()
-        .iter()
-        .filter(|&&i| rules[i].access == Access::Allow && !eval.decided_by(i).intersection(flows).is_empty())
-        .map(|&i| rules[i].name.clone())
-        .collect();
-    let finding = (!uncovered.is_empty()).then(|| {
-        let deniers: Vec<String> = eval
-            .order()
+    // The rules deciding some of these flows, in evaluation order.
+    let deciding = |set: &FlowSet, access: Access| -> Vec<String> {
+        let meeting = eval.deciders_meeting(set);
+        eval.order()
             .iter()
-            .filter(|&&i| rules[i].access == Access::Deny && !eval.decided_by(i).intersection(&uncovered).is_empty())
+            .filter(|&&i| rules[i].access == access && meeting.contains(&Some(i)))
             .map(|&i| rules[i].name.clone())
-            .collect();
+            .collect()
+    };
+    let by = deciding(flows, Access::Allow);
+    let finding = (!uncovered.is_empty()).then(|| {
+        let deniers = deciding(&uncovered, Access::Deny);
         let message = format!("requirement {} ({}) is not fully allowed", r.id, r.purpose);
         Finding::new(FindingKind::UncoveredRequirement, ArtifactKind::Nsg, message)
             .direction(direction)
@@ -176,9 +175,10 @@ fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &FlowSet, cover
     if open.is_empty() {
         return Vec::new();
     }
+    let meeting = eval.deciders_meeting(&open);
     eval.order()
         .iter()
-        .filter(|&&i| rules[i].access == Access::Allow)
+        .filter(|&&i| rules[i].access == Access::Allow && meeting.contains(&Some(i)))
         .filter_map(|&i| {
             let by_rule = eval.decided_by(i).intersection(&open);
             (!by_rule.is_empty()).then(|| {
@@ -214,12 +214,7 @@ fn unused_rules<R: TagResolver>(
     let kept_for = |i: usize| written_for.get(&rules[i].name).cloned().unwrap_or_default();
     for i in eval.shadowed().into_iter().filter(|&i| !rules[i].is_default) {
         let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
-        let covering: BTreeSet<usize> = eval
-            .regions()
-            .iter()
-            .filter(|region| matched.boxes().iter().any(|b| b.intersects(&region.flows)))
-            .filter_map(|region| region.decider)
-            .collect();
+        let covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
         let names = ordered_names(eval, rules, &covering);
         let message = match (names.is_empty(), kept_for(i).is_empty()) {
             (true, _) => format!("rule {} matches no packet of the ISE subnets", rules[i].name),

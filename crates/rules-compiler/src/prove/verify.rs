@@ -17,7 +17,7 @@ use crate::views::summary::Names;
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
 use ise_model::servicetags::ServiceTags;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One artifact read from a file: its path (as the user gave it), its text and what it holds.
 pub struct Read<'a, T> {
@@ -80,10 +80,17 @@ pub fn names(plan: &Plan) -> Names {
 fn located(proof: Proof, file: &str, origins: &[(Option<&str>, &str, &Location)], limits: &[LimitViolation]) -> Proof {
     // The file's limits belong to the artifact proved (a limit's name need not say which).
     let proof_artifact = proof.artifact;
+    // Rules by ASCII-lowercased name (Azure's names compare case-insensitively), in file order:
+    // a 1,000-rule NSG has as many findings, each looked up here.
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (k, (_, n, _)) in origins.iter().enumerate() {
+        by_name.entry(n.to_ascii_lowercase()).or_default().push(k);
+    }
     let place = |r: &RuleRef| {
-        let index = origins
+        let same_name = by_name.get(&r.name.to_ascii_lowercase())?;
+        let index = *same_name
             .iter()
-            .position(|(c, n, _)| n.eq_ignore_ascii_case(&r.name) && (r.collection.is_none() || *c == r.collection.as_deref()))?;
+            .find(|&&k| r.collection.is_none() || origins[k].0 == r.collection.as_deref())?;
         let at = origins[index].2;
         Some((index, at.line?, at.column?))
     };
