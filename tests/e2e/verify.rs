@@ -445,10 +445,8 @@ fn firewall_files_are_proved_and_mutations_caught() {
 /// F0107 finding (exit 1) at the collection list; an environment beyond them is not compiled (E1004).
 #[test]
 fn firewall_limits_are_findings_when_read_and_errors_when_compiled() {
-    let dir = scratch("firewall-limits");
-    let env = firewall_env(&dir);
-    compiled_nsg(&dir, Some(&env));
-    let env = env.to_str().unwrap();
+    let (dir, env) = compiled_firewall("firewall-limits", json!({}));
+    let env = env.as_str();
     let policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
     let verify = |padding: usize| {
         let mut p = policy.clone();
