@@ -185,15 +185,33 @@ pub fn backend(name: &str) -> Option<&'static Backend> {
 
 /// The artifacts of the given backends, sorted by file name (each once, however often named).
 pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> Vec<Artifact> {
-    // The review runs the proofs: once, and only when a review backend is selected.
-    let review = std::cell::OnceCell::new();
-    let mut out: Vec<Artifact> = backends
-        .iter()
-        .flat_map(|b| match b.render {
-            Render::Plan(f) => f(plan),
-            Render::Review(f) => f(review.get_or_init(|| review::review(plan, tags))),
-        })
-        .collect();
+    // The review runs the proofs: once, and only when a review backend is selected. They cost
+    // about as much as all other backends together, so they run on a second thread meanwhile.
+    let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
+    let mut out: Vec<Artifact> = std::thread::scope(|s| {
+        let review = wants_review.then(|| s.spawn(|| review::review(plan, tags)));
+        let mut out: Vec<Artifact> = backends
+            .iter()
+            .filter_map(|b| match b.render {
+                Render::Plan(f) => Some(f(plan)),
+                Render::Review(_) => None,
+            })
+            .flatten()
+            .collect();
+        if let Some(review) = review {
+            let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            out.extend(
+                backends
+                    .iter()
+                    .filter_map(|b| match b.render {
+                        Render::Plan(_) => None,
+                        Render::Review(f) => Some(f(&review)),
+                    })
+                    .flatten(),
+            );
+        }
+        out
+    });
     out.sort_by_key(|a| a.file_name);
     out.dedup_by_key(|a| a.file_name);
     out
