@@ -163,9 +163,61 @@ struct RawProperties {
     region: String,
     #[serde(default)]
     system_service: String,
-    address_prefixes: Vec<IpNet>,
+    address_prefixes: Vec<Prefix>,
     #[serde(default)]
     network_features: Option<Vec<String>>,
+}
+
+/// One entry of `addressPrefixes`. Deserialises exactly as `IpNet` does (same accepted strings,
+/// same errors), but reads the canonical IPv4 form `a.b.c.d/n` with a direct scan: ipnet's
+/// general parser took a quarter of a `--service-tags` run on the public file's 68,933 of them.
+struct Prefix(IpNet);
+
+impl<'de> Deserialize<'de> for Prefix {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Prefix;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("IPv4 or IPv6 network address") // ipnet's wording
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Prefix, E> {
+                match canonical_v4(s) {
+                    Some(net) => Ok(Prefix(IpNet::V4(net))),
+                    None => s.parse().map(Prefix).map_err(E::custom),
+                }
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+/// `a.b.c.d/n` with decimal octets and length without leading zeros, or `None` for anything else
+/// (which `IpNet`'s parser then accepts or refuses with its own message).
+fn canonical_v4(s: &str) -> Option<Ipv4Net> {
+    // One pass: four octets ended by `.`, `.`, `.`, `/`, then the length ended by the string's end.
+    let b = s.as_bytes();
+    let (mut fields, mut i) = ([0u32; 5], 0);
+    for (field, end) in [Some(b'.'), Some(b'.'), Some(b'.'), Some(b'/'), None].into_iter().enumerate() {
+        let start = i;
+        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
+            fields[field] = fields[field] * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        if b.get(i) != end.as_ref() {
+            return None;
+        }
+        i += 1;
+    }
+    let [a, b, c, d, len] = fields;
+    if a.max(b).max(c).max(d) > 255 || len > 32 {
+        return None;
+    }
+    Ipv4Net::new(std::net::Ipv4Addr::new(a as u8, b as u8, c as u8, d as u8), len as u8).ok()
 }
 
 /// `changeNumber` as the weekly download writes it (a number) or as the API does (a decimal string).
@@ -272,7 +324,7 @@ impl ServiceTags {
                 name: v.name.clone(),
                 region: v.properties.region,
                 system_service: v.properties.system_service,
-                prefixes: v.properties.address_prefixes.into(),
+                prefixes: v.properties.address_prefixes.into_iter().map(|p| p.0).collect::<Vec<_>>().into(),
                 network_features: v.properties.network_features.unwrap_or_default(),
             };
             // Azure treats tag names case-insensitively: `Storage` and `storage` are the same tag.
@@ -496,6 +548,54 @@ mod tests {
             .map(|t| t.name.as_str())
             .collect();
         assert_eq!(decoded, ["Sql"]);
+    }
+
+    proptest::proptest! {
+        /// The fast path agrees with ipnet's parser on every string it accepts, and accepts every
+        /// canonical IPv4 prefix.
+        #[test]
+        fn canonical_v4_agrees_with_ipnet(s in "[0-9./]{1,20}|(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}/(0|[1-9][0-9]?)") {
+            if let Some(net) = canonical_v4(&s) {
+                proptest::prop_assert_eq!(Ok(IpNet::V4(net)), s.parse::<IpNet>());
+            }
+        }
+
+        #[test]
+        fn canonical_v4_reads_every_canonical_prefix(a: [u8; 4], len in 0u8..=32) {
+            let s = format!("{}.{}.{}.{}/{len}", a[0], a[1], a[2], a[3]);
+            proptest::prop_assert_eq!(canonical_v4(&s), Some(Ipv4Net::new(a.into(), len).unwrap()));
+        }
+    }
+
+    #[test]
+    fn prefixes_off_the_fast_path_are_read_by_ipnet_with_its_result() {
+        let odd = [
+            "10.0.0.0/8\\u0000",
+            "10.0.0.0/8 ",
+            "10.0.0.0/33",
+            "10.0.0.01/8",
+            "256.0.0.0/8",
+            "10.0.0/8",
+            "10.0.0.0/",
+            "10.0.0.0/08",
+            "10.0.0.0.0/8",
+            "::1/128",
+            "1.2.3.4",
+        ];
+        for text in odd {
+            let file =
+                format!(r#"{{"changeNumber":1,"cloud":"Public","values":[{{"name":"X","properties":{{"addressPrefixes":["{text}"]}}}}]}}"#);
+            let ours = ServiceTags::parse(&file);
+            match serde_json::from_str::<Vec<IpNet>>(&format!(r#"["{text}"]"#)) {
+                Ok(theirs) => assert_eq!(*ours.unwrap().get("X").unwrap().prefixes, theirs, "{text}"),
+                Err(e) => {
+                    let (ours, theirs) = (ours.unwrap_err(), e.to_string());
+                    assert_eq!(ours.code, E_TAGS_SYNTAX, "{text}");
+                    let theirs = theirs.split(" at line").next().unwrap();
+                    assert!(ours.message.contains(theirs), "{text}: {} vs {theirs}", ours.message);
+                }
+            }
+        }
     }
 
     #[test]
