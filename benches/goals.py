@@ -15,7 +15,7 @@ Goals (issue 12, "Speed"):
   5. Peak memory of each under 64 MB.
   Also: size and required glibc of the `dist` binary, when built.
 
-Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH]
+Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [--no-build]
   Builds the release binary first. Aerleon: python3 -m venv target/aerleon-venv &&
   target/aerleon-venv/bin/pip install aerleon (found there, on PATH, or by --aclgen).
 """
@@ -79,8 +79,10 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--fleet", default="10,100,1000,10000")
     ap.add_argument("--aclgen")
+    ap.add_argument("--no-build", action="store_true", help="time the release binary as it is")
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "isenet"], cwd=ROOT, check=True)
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "isenet"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="isenet-goals-")
     rows = []  # (goal, isenet, baseline, ratio, target, met, peak)
 

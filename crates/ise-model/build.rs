@@ -239,7 +239,7 @@ fn index(json: &str, file: &str) -> Vec<u8> {
     string(&mut out, &field(&doc, "cloud"));
     out.extend_from_slice(&(values.len() as u32).to_le_bytes());
     let mut values: Vec<&Json> = values.iter().collect();
-    values.sort_by(|a, b| field(a, "name").cmp(&field(b, "name")));
+    values.sort_by_key(|a| field(a, "name"));
     for t in values {
         let p = t.get("properties").unwrap_or_else(|| panic!("{file}: a tag without properties"));
         string(&mut out, &field(t, "name"));
