@@ -19,7 +19,7 @@ Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [
   Builds the release binary first. Aerleon: python3 -m venv target/aerleon-venv &&
   target/aerleon-venv/bin/pip install aerleon (found there, on PATH, or by --aclgen).
 """
-import argparse, importlib.util, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, functools, importlib.util, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -31,14 +31,9 @@ MB = 1024 * 1024
 
 
 def run(cmd):
-    """(wall s, cpu s, peak RSS bytes) of one process, which must succeed."""
-    start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}")
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
+    """(wall s, cpu s, peak RSS bytes) of one process, which must succeed (the Aerleon script's)."""
+    wall, cpu, rss_mb = aerleon_module().run(cmd)
+    return wall, cpu, rss_mb * MB
 
 
 def interleaved(cmds, runs):
@@ -55,6 +50,7 @@ def interleaved(cmds, runs):
     }
 
 
+@functools.cache
 def aerleon_module():
     path = os.path.join(ROOT, "benches", "aerleon", "aerleon_vs_isenet.py")
     spec = importlib.util.spec_from_file_location("aerleon_vs_isenet", path)
