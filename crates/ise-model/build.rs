@@ -3,10 +3,13 @@
 //! of parsing JSON text on every run. The format is private to `servicetags.rs` (`decode_index`);
 //! a unit test checks that the decoded snapshot equals `ServiceTags::parse` of the JSON.
 //!
-//! Format (little endian): magic `ISETAGS1`, u64 change number, string cloud, u32 tag count, then
-//! per tag: string name, string region, string systemService, u32 feature count and the features,
-//! u32 prefix count and the prefixes in file order, each a family byte (4 or 6), the prefix
-//! length byte and the 4 or 16 address bytes (big endian). A string is a u32 byte length and UTF-8 bytes.
+//! Format (little endian): magic `ISETAGS2`, u64 change number, string cloud, u32 tag count, then
+//! per tag, in ascending order of name bytes (the order of the `BTreeMap` the decoder fills, so it
+//! is built without sorting): string name, string region, string systemService, u32 feature count
+//! and the features, u32 prefix count, u32 byte length of the prefixes (so a decoder can skip them
+//! and decode only the tags a run asks for) and the prefixes in file order, each a family byte (4
+//! or 6), the prefix length byte and the 4 or 16 address bytes (big endian). A string is a u32 byte
+//! length and UTF-8 bytes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -231,10 +234,12 @@ fn index(json: &str, file: &str) -> Vec<u8> {
     };
     let values = doc.get("values").unwrap_or_else(|| panic!("{file}: no values")).array();
     let mut out = Vec::with_capacity(json.len() / 4);
-    out.extend_from_slice(b"ISETAGS1");
+    out.extend_from_slice(b"ISETAGS2");
     out.extend_from_slice(&change_number.to_le_bytes());
     string(&mut out, &field(&doc, "cloud"));
     out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    let mut values: Vec<&Json> = values.iter().collect();
+    values.sort_by_key(|a| field(a, "name"));
     for t in values {
         let p = t.get("properties").unwrap_or_else(|| panic!("{file}: a tag without properties"));
         string(&mut out, &field(t, "name"));
@@ -253,9 +258,12 @@ fn index(json: &str, file: &str) -> Vec<u8> {
             .unwrap_or_else(|| panic!("{file}: a tag without addressPrefixes"))
             .array();
         out.extend_from_slice(&(prefixes.len() as u32).to_le_bytes());
+        let mut encoded = Vec::new();
         for a in prefixes {
-            prefix(&mut out, a.str(), file);
+            prefix(&mut encoded, a.str(), file);
         }
+        out.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
+        out.extend_from_slice(&encoded);
     }
     out
 }

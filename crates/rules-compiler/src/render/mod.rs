@@ -183,17 +183,39 @@ pub fn backend(name: &str) -> Option<&'static Backend> {
     BACKENDS.iter().find(|b| b.name == name)
 }
 
+/// The artifacts of those of `backends` that render from the plan alone, unsorted.
+fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) -> Vec<Artifact> {
+    backends
+        .filter_map(|b| match b.render {
+            Render::Plan(f) => Some(f(plan)),
+            Render::Review(_) => None,
+        })
+        .flatten()
+        .collect()
+}
+
 /// The artifacts of the given backends, sorted by file name (each once, however often named).
 pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> Vec<Artifact> {
-    // The review runs the proofs: once, and only when a review backend is selected.
-    let review = std::cell::OnceCell::new();
-    let mut out: Vec<Artifact> = backends
-        .iter()
-        .flat_map(|b| match b.render {
-            Render::Plan(f) => f(plan),
-            Render::Review(f) => f(review.get_or_init(|| review::review(plan, tags))),
-        })
-        .collect();
+    // The review runs the proofs: once, and only when a review backend is selected. They cost
+    // about as much as all other backends together, so they run on a second thread meanwhile.
+    let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
+    let mut out: Vec<Artifact> = std::thread::scope(|s| {
+        let review = wants_review.then(|| s.spawn(|| review::review(plan, tags)));
+        let mut out = plan_artifacts(plan, backends.iter().copied());
+        if let Some(review) = review {
+            let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            out.extend(
+                backends
+                    .iter()
+                    .filter_map(|b| match b.render {
+                        Render::Plan(_) => None,
+                        Render::Review(f) => Some(f(&review)),
+                    })
+                    .flatten(),
+            );
+        }
+        out
+    });
     out.sort_by_key(|a| a.file_name);
     out.dedup_by_key(|a| a.file_name);
     out
@@ -202,14 +224,7 @@ pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -
 /// Every artifact made from the plan alone (what gets deployed, and plan.json), sorted by file
 /// name. The review artifacts need the tag file too: `render_selected` with `BACKENDS`.
 pub fn render_all(plan: &Plan) -> Vec<Artifact> {
-    let mut out: Vec<Artifact> = BACKENDS
-        .iter()
-        .filter_map(|b| match b.render {
-            Render::Plan(f) => Some(f(plan)),
-            Render::Review(_) => None,
-        })
-        .flatten()
-        .collect();
+    let mut out = plan_artifacts(plan, BACKENDS.iter());
     out.sort_by_key(|a| a.file_name);
     out
 }

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Measures issue 12's whole-process speed goals, each against its baseline in the same run, and
+prints the BENCHMARKS.md table. Runs are interleaved (isenet, baseline, isenet, ...) so machine
+load hits both alike; times are medians; peak memory is the largest resident set of any run
+(os.wait4's ru_maxrss), CPU time user + system of the process.
+
+Goals (issue 12, "Speed"):
+  1. `isenet compile` of the embedded example, embedded tags, every artifact:
+     <= 0.05x one `python3 json.load` of the public tag file.
+  2. The same with `--service-tags FILE` (the public file): <= 0.2x.
+  3. `compile --expand-tags` against Aerleon's `aclgen` on the equivalent policy
+     (benches/aerleon/aerleon_vs_isenet.py builds it): >= 50x less CPU. Skipped without Aerleon.
+  4. A fleet of 1,000 generated environments (benches/gen_fleet.py, `compile --env-dir`):
+     <= 10x one json.load in total, and linear from 10 to 10,000 (time per environment).
+  5. Peak memory of each under 64 MB.
+  Also: size and required glibc of the `dist` binary, when built.
+
+Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [--no-build]
+  Builds the release binary first. Aerleon: python3 -m venv target/aerleon-venv &&
+  target/aerleon-venv/bin/pip install aerleon (found there, on PATH, or by --aclgen).
+"""
+import argparse, functools, importlib.util, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BIN = os.path.join(TARGET, "release", "isenet")
+DIST = os.path.join(TARGET, "dist", "isenet")
+TAGS = os.path.join(ROOT, "data", "servicetags", "ServiceTags_Public_20251028.json")
+PYTHON = [sys.executable, "-c", f"import json; json.load(open({TAGS!r}))"]
+MB = 1024 * 1024
+
+
+def run(cmd):
+    """(wall s, cpu s, peak RSS bytes) of one process, which must succeed (the Aerleon script's)."""
+    wall, cpu, rss_mb = aerleon_module().run(cmd)
+    return wall, cpu, rss_mb * MB
+
+
+def interleaved(cmds, runs):
+    """Median wall, median CPU and largest peak RSS of each command, runs interleaved."""
+    for c in cmds.values():
+        run(c)  # warm the page cache
+    samples = {k: [] for k in cmds}
+    for _ in range(runs):
+        for k, c in cmds.items():
+            samples[k].append(run(c))
+    return {
+        k: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v), max(s[2] for s in v))
+        for k, v in samples.items()
+    }
+
+
+@functools.cache
+def aerleon_module():
+    path = os.path.join(ROOT, "benches", "aerleon", "aerleon_vs_isenet.py")
+    spec = importlib.util.spec_from_file_location("aerleon_vs_isenet", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def find_aclgen(given):
+    for c in [given, os.path.join(TARGET, "aerleon-venv", "bin", "aclgen"), shutil.which("aclgen")]:
+        if c and os.path.exists(c):
+            return c
+    return None
+
+
+def fmt_ms(s):
+    return f"{s * 1000:.1f} ms" if s < 10 else f"{s:.2f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--fleet", default="10,100,1000,10000")
+    ap.add_argument("--aclgen")
+    ap.add_argument("--no-build", action="store_true", help="time the release binary as it is")
+    args = ap.parse_args()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "isenet"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="isenet-goals-")
+    rows = []  # (goal, isenet, baseline, ratio, target, met, peak)
+
+    # 1 and 2: one environment, embedded tags and --service-tags FILE, against json.load.
+    res = interleaved({
+        "embedded": [BIN, "compile", "--out-dir", os.path.join(work, "one")],
+        "file": [BIN, "compile", "--service-tags", TAGS, "--out-dir", os.path.join(work, "one-file")],
+        "python": PYTHON,
+    }, args.runs)
+    py = res["python"][0]
+    for key, what, goal in [("embedded", "compile, embedded tags", 0.05), ("file", "compile --service-tags FILE", 0.2)]:
+        r = res[key][0] / py
+        rows.append((what, fmt_ms(res[key][0]), f"json.load {fmt_ms(py)}", f"{r:.3f}x", f"<= {goal}x", r <= goal, res[key][2]))
+
+    # 3: --expand-tags against Aerleon, CPU time.
+    aclgen = find_aclgen(args.aclgen)
+    if aclgen:
+        mod = aerleon_module()
+        plain = os.path.join(work, "plain")
+        subprocess.run([BIN, "compile", "--out-dir", plain], check=True, stdout=subprocess.DEVNULL)
+        nsg = json.load(open(os.path.join(plain, "nsg.json")))
+        env = json.load(open(os.path.join(ROOT, "data", "example-environment.json")))
+        aw = os.path.join(work, "aerleon")
+        os.makedirs(aw)
+        defs, pols, count = mod.build_policy(nsg, json.load(open(TAGS)), env["virtualNetwork"]["addressSpace"], aw)
+        res = interleaved({
+            "isenet": [BIN, "compile", "--expand-tags", "--out-dir", os.path.join(work, "expanded")],
+            "aerleon": [aclgen, f"--base_directory={pols}", f"--definitions_directory={defs}",
+                        f"--policy_file={os.path.join(pols, 'ise-nsg.pol')}",
+                        f"--output_directory={os.path.join(aw, 'out')}"],
+        }, max(3, args.runs // 2))
+        r = res["aerleon"][1] / res["isenet"][1]
+        rows.append((f"compile --expand-tags vs aclgen ({count:,} prefixes), CPU",
+                     f"{fmt_ms(res['isenet'][1])} CPU ({fmt_ms(res['isenet'][0])} wall)",
+                     f"aclgen {fmt_ms(res['aerleon'][1])} CPU ({fmt_ms(res['aerleon'][0])} wall, {res['aerleon'][2] / MB:.0f} MB)",
+                     f"{r:.1f}x less CPU", ">= 50x", r >= 50, res["isenet"][2]))
+    else:
+        rows.append(("compile --expand-tags vs aclgen", "skipped: Aerleon not installed", "", "", ">= 50x", None, 0))
+
+    # 4: fleets, each size against json.load in the same run (fewer runs for the big ones).
+    per_env = []
+    for n in [int(x) for x in args.fleet.split(",") if x]:
+        envs = os.path.join(work, f"fleet-{n}")
+        subprocess.run([sys.executable, os.path.join(ROOT, "benches", "gen_fleet.py"), str(n), envs], check=True)
+        cmd = [BIN, "compile", "--env-dir", envs, "--out-dir", os.path.join(work, f"fleet-{n}-out")]
+        res = interleaved({"fleet": cmd, "python": PYTHON}, 5 if n <= 100 else 3 if n <= 1000 else 1)
+        t, py = res["fleet"][0], res["python"][0]
+        per_env.append((n, t / n))
+        goal = "<= 10x" if n == 1000 else "linear"
+        met = (t / py <= 10) if n == 1000 else None
+        rows.append((f"fleet of {n:,} environments (`--env-dir`)", f"{fmt_ms(t)} ({fmt_ms(t / n)} each)",
+                     f"json.load {fmt_ms(py)}", f"{t / py:.1f}x", goal, met, res["fleet"][2]))
+
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; runs: {args.runs}\n")
+    print("| goal | isenet | baseline (same run) | ratio | target | met | peak memory (< 64 MB) |")
+    print("|---|---|---|---|---|---|---|")
+    for what, a, b, r, goal, met, peak in rows:
+        m = "-" if met is None else ("yes" if met else "no")
+        pk = f"{peak / MB:.1f} MB {'ok' if peak < 64 * MB else 'OVER'}" if peak else "-"
+        print(f"| {what} | {a} | {b} | {r} | {goal} | {m} | {pk} |")
+    if len(per_env) > 1:
+        first = per_env[0][1]
+        print("\nTime per environment relative to the smallest fleet (1.0 = linear): " +
+              ", ".join(f"{n:,}: {t / first:.2f}" for n, t in per_env))
+    if os.path.exists(DIST):
+        glibc = sorted(set(re.findall(r"GLIBC_([0-9.]+)", subprocess.run(
+            ["objdump", "-T", DIST], capture_output=True, text=True).stdout)), key=lambda v: [int(x) for x in v.split(".")])
+        print(f"\n`dist` binary: {os.path.getsize(DIST) / MB:.1f} MB, needs glibc >= {glibc[-1] if glibc else '?'}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
