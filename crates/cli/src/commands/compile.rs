@@ -50,6 +50,13 @@ pub fn compile_env(
     args: &Args,
     backends: &[&Backend],
 ) -> Result<(Plan, Vec<Artifact>), Vec<Diagnostic>> {
+    let plan = plan_env(env, tags, args)?;
+    let artifacts = render::render_selected(&plan, tags, backends);
+    Ok((plan, artifacts))
+}
+
+/// The plan `compile` renders: every error a compile can meet is met here, before any rendering.
+pub fn plan_env(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<Plan, Vec<Diagnostic>> {
     let plan = input::plan(env, tags, args.table_version, args.env, args.service_tags)?;
     let mut plan = if args.expand_tags {
         rules_compiler::plan::expand::expand(&plan, tags)
@@ -58,8 +65,7 @@ pub fn compile_env(
         plan
     };
     plan.deployment.include_ise = !args.network_only;
-    let artifacts = render::render_selected(&plan, tags, backends);
-    Ok((plan, artifacts))
+    Ok(plan)
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Exit {

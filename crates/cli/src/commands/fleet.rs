@@ -1,7 +1,9 @@
 //! Fleets: many environments in one run (`isenet compile ENV... | --env-dir DIR`). Every
 //! environment is loaded and checked first (names must be unique: they are the output folders), so
-//! bad input writes nothing; then the plans are built, proved and written on all cores, each into
-//! OUT/<name>/ with the same atomic replacement as a single compile. Shared data (the embedded tag
+//! bad input writes nothing; then each plan is built and checked (every compile error is met
+//! there, so bad input still writes nothing), and only then rendered, proved and written on all
+//! cores, each into OUT/<name>/ with the same atomic replacement as a single compile, its artifacts
+//! dropped once written so memory stays flat however large the fleet. Shared data (the embedded tag
 //! snapshots, a --service-tags file) is loaded once.
 
 use super::compile::{self, Args};
@@ -251,13 +253,17 @@ fn word(v: serde_json::Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-fn compile_one(
-    env: &Environment,
-    file: &Path,
-    tags: &ServiceTags,
-    args: &Args,
-    backends: &[&Backend],
-) -> Result<(Row, Vec<rules_compiler::render::Artifact>), Vec<Diagnostic>> {
+/// Every error compiling this environment can meet (plan limits, tags missing from a tag file),
+/// found without rendering: the fleet's first pass, so bad input writes nothing.
+fn check_one(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<(), Vec<Diagnostic>> {
+    let plan = compile::plan_env(env, tags, args)?;
+    verification::udr_prefixes(&plan, None, tags)?;
+    Ok(())
+}
+
+/// Compiles, proves and writes (or with --check compares) one environment: the fleet's second
+/// pass. Its artifacts are dropped once written, so memory does not grow with the fleet.
+fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> Result<Row, Vec<Diagnostic>> {
     let (plan, artifacts) = compile::compile_env(env, tags, args, backends)?;
     let udr = verification::udr_prefixes(&plan, None, tags)?;
     let rules = verification::compiled_rules(&plan);
@@ -270,7 +276,14 @@ fn compile_one(
         requirements: &plan.requirements,
         written_for: &written_for,
     });
-    let row = Row {
+    let dir = args.out_dir.join(&env.name);
+    let differences = if args.check {
+        outdir::compare(&dir, &artifacts).map_err(|d| vec![d])?
+    } else {
+        outdir::write(&dir, &artifacts).map_err(|d| vec![d])?;
+        Vec::new()
+    };
+    Ok(Row {
         environment: env.name.clone(),
         file: input::display_name(file),
         cloud: env.cloud.to_string(),
@@ -286,9 +299,8 @@ fn compile_one(
                 .map(|c| c.rules.len())
                 .sum::<usize>(),
         proof: if proof.ok { "ok" } else { "findings" },
-        differences: Vec::new(),
-    };
-    Ok((row, artifacts))
+        differences: differences.into_iter().map(|(k, f)| format!("{k}: {f}")).collect(),
+    })
 }
 
 /// Runs `job` over `items` on every core (at most one thread per item); results in item order.
@@ -345,28 +357,26 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         Ok(_) => return fail(problems),
         Err(d) => return fail(problems.into_iter().chain(d).collect()),
     };
+    let checked = parallel(&loaded, |(_, env)| {
+        let tags = tags_for(tag_file.as_ref(), env).map_err(|d| vec![d])?;
+        check_one(env, tags, args)
+    });
+    let errors: Vec<Diagnostic> = checked.into_iter().filter_map(Result::err).flatten().collect();
+    if !errors.is_empty() {
+        return fail(errors);
+    }
     let compiled = parallel(&loaded, |(file, env)| {
         let tags = tags_for(tag_file.as_ref(), env).map_err(|d| vec![d])?;
         compile_one(env, file, tags, args, &backends)
     });
-    let errors: Vec<Diagnostic> = compiled.iter().filter_map(|r| r.as_ref().err()).flatten().cloned().collect();
-    if !errors.is_empty() {
-        return fail(errors);
-    }
     let mut rows = Vec::new();
     let mut write_errors = Vec::new();
-    for ((row, artifacts), (_, env)) in compiled.into_iter().flatten().zip(&loaded) {
-        let dir = args.out_dir.join(&env.name);
-        let mut row = row;
-        if args.check {
-            match outdir::compare(&dir, &artifacts) {
-                Ok(d) => row.differences = d.into_iter().map(|(k, f)| format!("{k}: {f}")).collect(),
-                Err(d) => write_errors.push(d),
-            }
-        } else if let Err(d) = outdir::write(&dir, &artifacts) {
-            write_errors.push(d);
+    for result in compiled {
+        match result {
+            Ok(row) => rows.push(row),
+            // Only I/O can fail here (the first pass met every input error).
+            Err(d) => write_errors.extend(d),
         }
-        rows.push(row);
     }
     if !write_errors.is_empty() {
         return fail(write_errors);
