@@ -99,6 +99,18 @@ pub fn syntax_error(code: &'static str, e: &serde_json::Error) -> Diagnostic {
         .with_help("fix the JSON at that position (a trailing comma or a missing quote is the usual cause)")
 }
 
+/// The bytes the scan stops at outside strings.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let stops = b"{}[],\"";
+    while i < stops.len() {
+        table[stops[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// One open object or array, with how it was entered (for the JSON path of a problem inside it).
 enum Frame {
     Object {
@@ -119,7 +131,10 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     text: &'a str,
     pos: usize,
+    /// Line:column of byte `synced`: brought up to a position only when a key or a problem needs
+    /// it, so the long runs between (a tag file's prefix lists) are counted in one pass each.
     at: LineCol,
+    synced: usize,
     stack: Vec<Frame>,
     /// Separators seen: one less than the members and elements of all containers.
     values: usize,
@@ -133,6 +148,7 @@ impl<'a> Scanner<'a> {
             text,
             pos: 0,
             at: LineCol::START,
+            synced: 0,
             stack: Vec::new(),
             values: 0,
             problems: Vec::new(),
@@ -140,8 +156,14 @@ impl<'a> Scanner<'a> {
     }
 
     fn bump(&mut self) {
-        self.at.advance(self.bytes[self.pos]);
         self.pos += 1;
+    }
+
+    /// Line:column of the current byte (positions only move forward, so the total is linear).
+    fn line_col(&mut self) -> (usize, usize) {
+        self.at.advance_over(&self.bytes[self.synced..self.pos]);
+        self.synced = self.pos;
+        (self.at.line, self.at.col)
     }
 
     /// The JSON path of the container on top of the stack (`subnets[2]`).
@@ -173,10 +195,10 @@ impl<'a> Scanner<'a> {
 
     fn run(mut self) -> Vec<Diagnostic> {
         while self.pos < self.bytes.len() {
-            let LineCol { line, col } = self.at;
             match self.bytes[self.pos] {
                 b'{' | b'[' => {
                     if self.stack.len() >= MAX_DEPTH {
+                        let (line, col) = self.line_col();
                         let path = self.child_path();
                         self.problems.push(
                             Diagnostic::error(
@@ -207,6 +229,7 @@ impl<'a> Scanner<'a> {
                 b',' => {
                     self.values += 1;
                     if self.values >= MAX_VALUES {
+                        let (line, col) = self.line_col();
                         self.problems
                             .push(too_many("", self.values, MAX_VALUES, "values in one file").at(line, col));
                         return self.problems;
@@ -220,14 +243,18 @@ impl<'a> Scanner<'a> {
                 }
                 b'"' => {
                     let start = self.pos;
+                    let is_key = matches!(self.stack.last(), Some(Frame::Object { expect_key: true, .. }));
+                    let at = if is_key { Some(self.line_col()) } else { None };
                     self.skip_string();
-                    let end = self.pos;
-                    if let Some(Frame::Object { expect_key: true, .. }) = self.stack.last() {
-                        let key = decode_key(&self.text[start..end]);
-                        self.key(key, (line, col));
+                    if let Some(at) = at {
+                        let key = decode_key(&self.text[start..self.pos]);
+                        self.key(key, at);
                     }
                 }
-                _ => self.bump(),
+                _ => {
+                    let rest = &self.bytes[self.pos..];
+                    self.pos += rest.iter().position(|&b| STRUCTURAL[usize::from(b)]).unwrap_or(rest.len());
+                }
             }
         }
         self.problems
@@ -248,7 +275,10 @@ impl<'a> Scanner<'a> {
                         self.bump();
                     }
                 }
-                _ => self.bump(),
+                _ => {
+                    let rest = &self.bytes[self.pos..];
+                    self.pos += memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                }
             }
         }
     }
