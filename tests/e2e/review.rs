@@ -26,8 +26,10 @@ fn golden_envs() -> Vec<(String, PathBuf)> {
     v
 }
 
-fn compile(name: &str, env: &Path) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("isenet-review-{}-{name}", std::process::id()));
+/// Compiles `env` into a folder of its own for `test` (tests run in parallel: two sharing a folder
+/// would replace each other's output mid-read).
+fn compile(test: &str, name: &str, env: &Path) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("isenet-review-{}-{test}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let o = isenet(&["compile", "--env", env.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
@@ -57,7 +59,7 @@ fn names_of(rows: &[Record], artifact: &str) -> BTreeSet<String> {
 #[test]
 fn review_csv_has_one_row_per_generated_rule_route_firewall_rule_and_endpoint() {
     for (name, env) in golden_envs() {
-        let out = compile(&name, &env);
+        let out = compile("csv", &name, &env);
         let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
         let nsg = json(&out.join("nsg.json"));
         let nsg_names: BTreeSet<String> = nsg["properties"]["securityRules"]
@@ -229,7 +231,7 @@ fn requirements_csv_gives_full_addresses_tag_counts_conditions_and_learn_referen
 #[test]
 fn change_ticket_lists_every_change_with_its_reference_and_the_risks_of_the_environment() {
     for (name, env) in golden_envs() {
-        let out = compile(&name, &env);
+        let out = compile("ticket", &name, &env);
         let ticket = std::fs::read_to_string(out.join("change-ticket.md")).unwrap();
         let nsg = json(&out.join("nsg.json"));
         for rule in nsg["properties"]["securityRules"].as_array().unwrap() {
