@@ -141,7 +141,7 @@ fn review_csv_names_internet_exposure_conditions_and_government_substitutions() 
     let envs: std::collections::BTreeMap<String, PathBuf> = golden_envs().into_iter().collect();
     // External ISE without declared callers: the 443 rule admits the whole Internet (seed 002:
     // source Internet for an external ISE).
-    let out = compile("china", &envs["china-expressroute"]);
+    let out = compile("conditions", "china", &envs["china-expressroute"]);
     let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
     let row = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap().clone();
     assert_eq!(row("in-triggers-443-external")["internet"], "yes: any Internet address");
@@ -156,7 +156,7 @@ fn review_csv_names_internet_exposure_conditions_and_government_substitutions() 
 
     // Government: LogicAppsManagement is replaced by the published Logic Apps inbound list of US
     // Gov Virginia (data/logicapps-ips.csv), written out in full.
-    let out = compile("gov", &envs["usgov-firewall"]);
+    let out = compile("conditions", "gov", &envs["usgov-firewall"]);
     let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
     let designer = rows.iter().find(|r| r["name"] == "in-designer-454").unwrap();
     let mut published: Vec<String> = csv_rows(&std::fs::read_to_string(root().join("data/logicapps-ips.csv")).unwrap())
