@@ -13,7 +13,6 @@ use ise_model::codes::{E_FLEET_EMPTY, E_FLEET_NAME};
 use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::prove::nsg::{self as proof, Subject};
 use rules_compiler::prove::verify as verification;
 use rules_compiler::render::Backend;
 use std::path::{Path, PathBuf};
@@ -243,7 +242,8 @@ pub struct Row {
     pub rules: usize,
     pub routes: usize,
     pub firewall_rules: usize,
-    /// The compiled NSG proved against the requirements: `ok` or `findings`.
+    /// The compiled NSG, route table and firewall rules proved against the requirements (as
+    /// review.csv reports them): `ok` or `findings`.
     pub proof: &'static str,
     /// With --check: the files that differ (`stale: nsg.json`), else empty.
     pub differences: Vec<String>,
@@ -264,18 +264,10 @@ fn check_one(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<(), V
 /// Compiles, proves and writes (or with --check compares) one environment: the fleet's second
 /// pass. Its artifacts are dropped once written, so memory does not grow with the fleet.
 fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> Result<Row, Vec<Diagnostic>> {
-    let (plan, artifacts) = compile::compile_env(env, tags, args, backends)?;
-    let udr = verification::udr_prefixes(&plan, None, tags)?;
-    let rules = verification::compiled_rules(&plan);
-    let written_for = verification::written_for(&plan);
-    let proof = proof::prove(&Subject {
-        env,
-        tags,
-        rules: &rules,
-        udr_prefixes: &udr,
-        requirements: &plan.requirements,
-        written_for: &written_for,
-    });
+    let plan = compile::plan_env(env, tags, args)?;
+    let (artifacts, proved) = rules_compiler::render::render_and_prove(&plan, tags, backends);
+    // The review artifacts ran the proofs already; without them (`--only`), run them here.
+    let proved = proved.unwrap_or_else(|| rules_compiler::render::review::review(&plan, tags).ok);
     let dir = args.out_dir.join(&env.name);
     let differences = if args.check {
         outdir::compare(&dir, &artifacts).map_err(|d| vec![d])?
@@ -298,7 +290,7 @@ fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, 
                 .iter()
                 .map(|c| c.rules.len())
                 .sum::<usize>(),
-        proof: if proof.ok { "ok" } else { "findings" },
+        proof: if proved { "ok" } else { "findings" },
         differences: differences.into_iter().map(|(k, f)| format!("{k}: {f}")).collect(),
     })
 }
@@ -398,7 +390,7 @@ fn quiet_findings(rows: &[Row]) -> String {
     let mut out = String::new();
     for r in rows {
         if r.proof != "ok" {
-            out += &format!("{}: the compiled NSG has proof findings\n", r.environment);
+            out += &format!("{}: the compiled artifacts have proof findings\n", r.environment);
         }
         for d in &r.differences {
             out += &format!("{}: {d}\n", r.environment);

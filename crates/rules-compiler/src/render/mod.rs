@@ -196,29 +196,36 @@ fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) 
 
 /// The artifacts of the given backends, sorted by file name (each once, however often named).
 pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> Vec<Artifact> {
+    render_and_prove(plan, tags, backends).0
+}
+
+/// [`render_selected`], and whether the compiled NSG, routes and firewall rules are proved when a
+/// review backend ran the proofs (`None` otherwise): a caller that reports the proof reuses it.
+pub fn render_and_prove(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> (Vec<Artifact>, Option<bool>) {
     // The review runs the proofs: once, and only when a review backend is selected. They cost
     // about as much as all other backends together, so they run on a second thread meanwhile.
     let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
-    let mut out: Vec<Artifact> = std::thread::scope(|s| {
+    let (mut out, proved) = std::thread::scope(|s| {
         let review = wants_review.then(|| s.spawn(|| review::review(plan, tags)));
         let mut out = plan_artifacts(plan, backends.iter().copied());
-        if let Some(review) = review {
-            let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            out.extend(
-                backends
-                    .iter()
-                    .filter_map(|b| match b.render {
-                        Render::Plan(_) => None,
-                        Render::Review(f) => Some(f(&review)),
-                    })
-                    .flatten(),
-            );
-        }
-        out
+        let Some(review) = review else {
+            return (out, None);
+        };
+        let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        out.extend(
+            backends
+                .iter()
+                .filter_map(|b| match b.render {
+                    Render::Plan(_) => None,
+                    Render::Review(f) => Some(f(&review)),
+                })
+                .flatten(),
+        );
+        (out, Some(review.ok))
     });
     out.sort_by_key(|a| a.file_name);
     out.dedup_by_key(|a| a.file_name);
-    out
+    (out, proved)
 }
 
 /// Every artifact made from the plan alone (what gets deployed, and plan.json), sorted by file
