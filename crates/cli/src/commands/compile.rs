@@ -44,7 +44,7 @@ pub fn selection(only: &[String]) -> Result<Vec<&'static Backend>, Diagnostic> {
 }
 
 /// The plan of one environment (tags expanded when asked) and its selected artifacts.
-pub fn compile_env(
+fn compile_env(
     env: &Environment,
     tags: &ServiceTags,
     args: &Args,
