@@ -5,12 +5,14 @@
 //! - Linux: `renameat2(RENAME_EXCHANGE)` swaps the two directories atomically; the temporary name
 //!   then holds the previous artifacts, which are removed. A filesystem without exchange support
 //!   falls back to the two renames below.
-//! - Other platforms: two renames (`out` -> `.out.isenet-old-PID`, temporary -> `out`); a kill
+//! - Other platforms: two renames (`out` -> `.out.isenet-old`, temporary -> `out`); a kill
 //!   between them leaves the artifacts in the `old` directory, which the next run restores.
 //!
 //! Writers to one target are serialised by an advisory lock on `.NAME.isenet-lock` beside it,
-//! deleted again when the run ends (Unix). Holding the lock, a run removes every temporary
-//! directory of that target: no live writer can own one, so they are leftovers of killed runs.
+//! deleted again when the run ends (Unix). Only the lock holder uses the temporary and old names,
+//! so they need no process id: holding the lock, a run finds the leftovers of a killed run at
+//! those two fixed names, without listing the parent (a fleet of N writes N targets into one
+//! parent: a listing per target made the fleet quadratic).
 //! The target must hold only isenet artifacts: a run never deletes a file it did not write.
 
 use ise_model::codes::E_OUT_DIR;
@@ -46,9 +48,9 @@ fn target_name(dir: &Path) -> String {
         .unwrap_or_else(|| "out".into())
 }
 
-/// `.NAME.isenet-KIND-PID` beside the target.
+/// `.NAME.isenet-KIND` beside the target: used only under the target's lock.
 fn sibling(dir: &Path, kind: &str) -> PathBuf {
-    dir.with_file_name(format!(".{}.isenet-{kind}-{}", target_name(dir), std::process::id()))
+    dir.with_file_name(format!(".{}.isenet-{kind}", target_name(dir)))
 }
 
 fn check_named(dir: &Path) -> Result<(), Diagnostic> {
@@ -63,12 +65,12 @@ fn check_named(dir: &Path) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// Refuses a target that holds anything but isenet artifacts.
-fn check_target(dir: &Path) -> Result<(), Diagnostic> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    if !dir.is_dir() {
+/// Refuses a target that holds anything but isenet artifacts; `Ok(false)` when there is none yet.
+fn check_target(dir: &Path) -> Result<bool, Diagnostic> {
+    let Ok(meta) = fs::metadata(dir) else {
+        return Ok(false);
+    };
+    if !meta.is_dir() {
         return Err(error(
             dir,
             "the output path exists and is not a directory".into(),
@@ -79,7 +81,7 @@ fn check_target(dir: &Path) -> Result<(), Diagnostic> {
         foreign_files(dir, "").map_err(|e| error(dir, format!("cannot read the output directory: {e}"), "check its permissions"))?;
     foreign.sort();
     if foreign.is_empty() {
-        Ok(())
+        Ok(true)
     } else {
         Err(error(
             dir,
@@ -169,34 +171,18 @@ impl Drop for Lock {
     }
 }
 
-/// Removes the temporary and old directories killed runs left beside the target. Called with the
-/// lock held, so none of them belongs to a live writer. When the target itself is missing, the
-/// newest `old` directory is a previous complete set cut off between two renames: it is restored.
+/// Removes the temporary and old directories a killed run left beside the target. Called with the
+/// lock held, so neither belongs to a live writer. When the target itself is missing, the `old`
+/// directory is a previous complete set cut off between two renames: it is restored.
 fn clean_stale(dir: &Path) {
-    let Some(parent) = dir.parent() else { return };
-    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-    let prefix = format!(".{}.isenet-", target_name(dir));
-    let Ok(entries) = fs::read_dir(parent) else { return };
-    let mut stale: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            n.strip_prefix(&prefix)
-                .is_some_and(|rest| rest.starts_with("tmp-") || rest.starts_with("old-"))
-        })
-        .map(|e| e.path())
-        .collect();
-    stale.sort();
-    if !dir.exists() {
-        if let Some(i) = stale.iter().position(|p| p.to_string_lossy().contains(".isenet-old-")) {
-            if fs::rename(&stale[i], dir).is_ok() {
-                stale.remove(i);
-            }
+    let (tmp, old) = (sibling(dir, "tmp"), sibling(dir, "old"));
+    if fs::symlink_metadata(&old).is_ok() {
+        if fs::symlink_metadata(dir).is_err() {
+            let _ = fs::rename(&old, dir);
         }
+        let _ = fs::remove_dir_all(&old);
     }
-    for p in stale {
-        let _ = fs::remove_dir_all(&p);
-    }
+    let _ = fs::remove_dir_all(&tmp);
 }
 
 /// How `dir` differs from holding exactly `artifacts` (`compile --check`): sorted
@@ -221,31 +207,46 @@ pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, 
     Ok(out)
 }
 
-/// Replaces `dir` by exactly `artifacts`, atomically (see the module documentation).
+/// Replaces `dir` by exactly `artifacts`, atomically (see the module documentation), creating
+/// its parent first.
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
     check_named(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|e| {
-            error(
-                dir,
-                format!("cannot create {}: {e}", parent.display()),
-                "check the path and its permissions",
-            )
-        })?;
+        create_all(parent)?;
     }
+    replace(dir, artifacts)
+}
+
+/// Creates `dir` and its missing ancestors (a fleet does this once for the parent of all its
+/// targets).
+pub fn create_all(dir: &Path) -> Result<(), Diagnostic> {
+    fs::create_dir_all(dir).map_err(|e| {
+        error(
+            dir,
+            format!("cannot create {}: {e}", dir.display()),
+            "check the path and its permissions",
+        )
+    })
+}
+
+/// [`write`] into an existing parent.
+pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
+    check_named(dir)?;
     let _lock = Lock::acquire(dir)?;
     clean_stale(dir);
-    check_target(dir)?;
+    let exists = check_target(dir)?;
     failpoint("locked");
     let tmp = sibling(dir, "tmp");
     let result = write_into(&tmp, artifacts).and_then(|()| {
         failpoint("written");
-        swap(&tmp, dir)
+        swap(&tmp, dir, exists)
     });
     failpoint("swapped");
     // After an exchange the temporary name holds the previous artifacts; after a failure, the
-    // partial new ones. Either way they go.
-    let _ = fs::remove_dir_all(&tmp);
+    // partial new ones; after a plain rename, nothing.
+    if exists || result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
     result
 }
 
@@ -257,12 +258,19 @@ fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
             "check the permissions of the output's parent directory",
         )
     })?;
+    // Each subdirectory (`modules/`) is created once, not once per file.
+    let mut made: Vec<&Path> = Vec::new();
     for (i, a) in artifacts.iter().enumerate() {
         let path = tmp.join(a.file_name);
-        let written = path
-            .parent()
-            .map_or(Ok(()), fs::create_dir_all)
-            .and_then(|()| fs::write(&path, &a.contents));
+        let folder = Path::new(a.file_name).parent().filter(|p| !p.as_os_str().is_empty());
+        let written = match folder {
+            Some(f) if !made.contains(&f) => {
+                made.push(f);
+                fs::create_dir_all(tmp.join(f))
+            }
+            _ => Ok(()),
+        }
+        .and_then(|()| fs::write(&path, &a.contents));
         written.map_err(|e| {
             error(
                 tmp,
@@ -277,8 +285,8 @@ fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn swap(tmp: &Path, dir: &Path) -> Result<(), Diagnostic> {
-    if !dir.exists() {
+fn swap(tmp: &Path, dir: &Path, exists: bool) -> Result<(), Diagnostic> {
+    if !exists {
         return fs::rename(tmp, dir).map_err(|e| {
             error(
                 dir,

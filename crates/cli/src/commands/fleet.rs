@@ -272,7 +272,8 @@ fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, 
     let differences = if args.check {
         outdir::compare(&dir, &artifacts).map_err(|d| vec![d])?
     } else {
-        outdir::write(&dir, &artifacts).map_err(|d| vec![d])?;
+        // The fleet created OUT once; each environment only replaces its own folder.
+        outdir::replace(&dir, &artifacts).map_err(|d| vec![d])?;
         Vec::new()
     };
     Ok(Row {
@@ -356,6 +357,11 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     let errors: Vec<Diagnostic> = checked.into_iter().filter_map(Result::err).flatten().collect();
     if !errors.is_empty() {
         return fail(errors);
+    }
+    if !args.check {
+        if let Err(d) = outdir::create_all(args.out_dir) {
+            return fail(vec![d]);
+        }
     }
     let compiled = parallel(&loaded, |(file, env)| {
         let tags = tags_for(tag_file.as_ref(), env).map_err(|d| vec![d])?;
