@@ -378,6 +378,44 @@ mod tests {
         let _ = fs::remove_dir_all(&root);
     }
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_killed_runs_debris_at_the_fixed_names_is_removed_and_its_old_set_restored_first() {
+        let root = std::env::temp_dir().join(format!("isenet-outdir-debris-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let out = root.join("out");
+        // Killed between the two renames: the target is gone, the previous set is in `old`, and a
+        // half-written temporary directory remains; another target's debris is not ours to touch.
+        for (dir, file) in [(".out.isenet-old", "nsg.json"), (".out.isenet-tmp", "plan.json"), (".other.isenet-tmp", "x")] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+            fs::write(root.join(dir).join(file), "previous").unwrap();
+        }
+        // A foreign file refuses the restored set: proof that `old` was restored before the check.
+        fs::write(root.join(".out.isenet-old/notes.txt"), "mine").unwrap();
+        let nsg = Artifact {
+            file_name: "nsg.json",
+            contents: "{}".into(),
+        };
+        let err = write(&out, std::slice::from_ref(&nsg)).unwrap_err();
+        assert!(err.message.contains("notes.txt"), "{}", err.message);
+        assert_eq!(names(&root), [".other.isenet-tmp", "out"]);
+        assert_eq!(names(&out), ["notes.txt", "nsg.json"], "the previous set, restored whole");
+        fs::remove_file(out.join("notes.txt")).unwrap();
+        write(&out, &[nsg]).unwrap();
+        assert_eq!(names(&out), ["nsg.json"]);
+        assert_eq!(fs::read_to_string(out.join("nsg.json")).unwrap(), "{}");
+        assert_eq!(names(&root), [".other.isenet-tmp", "out"], "nothing of ours beside the output");
+        let _ = fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn foreign_files_refuse_the_target_and_stay() {
         let root = std::env::temp_dir().join(format!("isenet-outdir-foreign-{}", std::process::id()));
