@@ -394,7 +394,11 @@ mod tests {
         let out = root.join("out");
         // Killed between the two renames: the target is gone, the previous set is in `old`, and a
         // half-written temporary directory remains; another target's debris is not ours to touch.
-        for (dir, file) in [(".out.isenet-old", "nsg.json"), (".out.isenet-tmp", "plan.json"), (".other.isenet-tmp", "x")] {
+        for (dir, file) in [
+            (".out.isenet-old", "nsg.json"),
+            (".out.isenet-tmp", "plan.json"),
+            (".other.isenet-tmp", "x"),
+        ] {
             fs::create_dir_all(root.join(dir)).unwrap();
             fs::write(root.join(dir).join(file), "previous").unwrap();
         }
