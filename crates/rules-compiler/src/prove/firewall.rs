@@ -21,13 +21,13 @@
 //! firewall reads Azure's tag data, not the NSG's VirtualNetwork semantics.
 
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
+use super::nsg;
 use crate::azure::firewall::{
     parse_address, parse_port, ApplicationProtocol, ApplicationRule, FirewallAction, FirewallAddress, NetworkProtocol, NetworkRule,
     RuleCollection,
 };
-use crate::azure::nsg::{Direction, PortRange, SecurityRule};
-use crate::engine::defaults::with_defaults;
-use crate::engine::evaluate::{evaluate, Domain};
+use crate::azure::nsg::{Direction, PortRange};
+use crate::engine::evaluate::Domain;
 use crate::engine::flows::{FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::{PacketProtocol, TagResolver};
@@ -37,14 +37,6 @@ use ipnet::Ipv4Net;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
 
-/// The NSG the firewall's traffic crosses first.
-pub struct NsgSubject<'a> {
-    /// The NSG's explicit rules (Azure's defaults are added).
-    pub rules: &'a [SecurityRule],
-    /// Prefixes of the routes on the ISE subnets (they join VirtualNetwork).
-    pub udr_prefixes: &'a [Ipv4Net],
-}
-
 /// What to prove.
 pub struct Subject<'a> {
     pub env: &'a Environment,
@@ -52,8 +44,10 @@ pub struct Subject<'a> {
     pub network_rule_collections: &'a [RuleCollection<NetworkRule>],
     pub application_rule_collections: &'a [RuleCollection<ApplicationRule>],
     pub dependencies: &'a [FirewallDependency],
-    /// `None`: the NSG is not checked.
-    pub nsg: Option<NsgSubject<'a>>,
+    /// The NSG the firewall's traffic crosses first (`None`: it is not checked). Its outbound
+    /// rules are evaluated only when a dependency is checked against them, and once for this
+    /// proof and the NSG's own when both share it.
+    pub nsg: Option<&'a nsg::Evaluated<'a>>,
 }
 
 fn proto_set(protocols: &[NetworkProtocol]) -> ProtoSet {
@@ -292,8 +286,8 @@ struct Context<'a> {
     outside: IntervalSet<u32>,
     network: NetworkEvaluation,
     applications: Vec<&'a RuleCollection<ApplicationRule>>,
-    /// What the NSG allows outbound (`None`: the NSG is not checked).
-    nsg_allowed: Option<FlowSet>,
+    /// The NSG (`None`: it is not checked).
+    nsg: Option<&'a nsg::Evaluated<'a>>,
 }
 
 pub fn prove(s: &Subject) -> Proof {
@@ -303,11 +297,6 @@ pub fn prove(s: &Subject) -> Proof {
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone());
     let network = evaluate_network(s.network_rule_collections, &domain, &resolver, &mut findings);
     let outside = resolver.resolve("Internet").map(IntervalSet::from_prefixes).unwrap_or_default();
-    let nsg_allowed = s.nsg.as_ref().map(|n| {
-        let rules = with_defaults(n.rules);
-        let nsg_resolver = EnvResolver::new(s.env, s.tags, n.udr_prefixes);
-        evaluate(&rules, &nsg_resolver, Direction::Outbound, &Domain::outbound_from(&subnets)).allowed()
-    });
     let cx = Context {
         subject: s,
         resolver,
@@ -316,7 +305,7 @@ pub fn prove(s: &Subject) -> Proof {
         outside,
         network,
         applications: sorted_by_priority(s.application_rule_collections),
-        nsg_allowed,
+        nsg: s.nsg,
     };
     let mut coverage = Vec::new();
     let mut required = FlowSet::empty();
@@ -361,8 +350,8 @@ pub fn prove(s: &Subject) -> Proof {
 /// Only traffic leaving the network meets the firewall: the NSG must admit a dependency there, not
 /// towards the VNet or the declared peered and on-premises networks (routed around it).
 fn nsg_check(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding>) -> bool {
-    let Some(allowed) = &cx.nsg_allowed else { return true };
-    let denied = flows.difference(allowed);
+    let Some(nsg) = cx.nsg else { return true };
+    let denied = flows.difference(&nsg.evaluation(Direction::Outbound).allowed());
     if denied.is_empty() {
         return true;
     }
