@@ -155,12 +155,14 @@ fn dependency_flows<R: TagResolver>(
 /// names, `*`, or a leading-wildcard suffix (`*.microsoft.com` covers `go.microsoft.com` and
 /// `*.update.microsoft.com`). Case-insensitive, as DNS names are.
 pub fn fqdn_covers(rule: &str, dependency: &str) -> bool {
-    let (rule, dep) = (rule.to_ascii_lowercase(), dependency.to_ascii_lowercase());
-    if rule == dep || rule == "*" {
+    if rule.eq_ignore_ascii_case(dependency) || rule == "*" {
         return true;
     }
     match rule.strip_prefix('*') {
-        Some(suffix) => dep.trim_start_matches('*').ends_with(suffix),
+        Some(suffix) => {
+            let dep = dependency.trim_start_matches('*').as_bytes();
+            dep.len() >= suffix.len() && dep[dep.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+        }
         None => false,
     }
 }
@@ -239,30 +241,53 @@ fn application_sources(rule: &ApplicationRule) -> IntervalSet<u32> {
         .fold(IntervalSet::empty(), |acc, s| acc.union(&s))
 }
 
-/// What the first application rule matching `(destination, protocol)` from `sources` decides. An
-/// Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
-pub(crate) fn first_application_match<'a>(
-    collections: &[&'a RuleCollection<ApplicationRule>],
-    sources: &IntervalSet<u32>,
-    destination: &ApplicationDestination,
-    protocol: ApplicationProtocol,
-) -> Option<(FirewallAction, &'a ApplicationRule)> {
-    for c in collections {
-        for rule in &c.rules {
-            if !rule.protocols.contains(&protocol) {
-                continue;
-            }
-            let rule_sources = application_sources(rule);
-            let hit = match c.action {
-                FirewallAction::Allow => sources.is_subset(&rule_sources) && rule_targets(rule, destination),
-                FirewallAction::Deny => sources.intersects(&rule_sources) && rule_overlaps(rule, destination),
-            };
-            if hit {
-                return Some((c.action, rule));
+/// The application rule collections in evaluation order (by priority), each rule with the source
+/// addresses it names, read once: a proof asks for every dependency and protocol.
+pub(crate) struct Applications<'a> {
+    collections: Vec<&'a RuleCollection<ApplicationRule>>,
+    /// Per collection, per rule, its sources.
+    sources: Vec<Vec<IntervalSet<u32>>>,
+}
+
+impl<'a> Applications<'a> {
+    pub(crate) fn new(collections: &'a [RuleCollection<ApplicationRule>]) -> Self {
+        let collections = sorted_by_priority(collections);
+        let sources = collections
+            .iter()
+            .map(|c| c.rules.iter().map(application_sources).collect())
+            .collect();
+        Applications { collections, sources }
+    }
+
+    /// The collections, by priority.
+    pub(crate) fn collections(&self) -> &[&'a RuleCollection<ApplicationRule>] {
+        &self.collections
+    }
+
+    /// What the first application rule matching `(destination, protocol)` from `sources` decides.
+    /// An Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
+    pub(crate) fn first_match(
+        &self,
+        sources: &IntervalSet<u32>,
+        destination: &ApplicationDestination,
+        protocol: ApplicationProtocol,
+    ) -> Option<(FirewallAction, &'a ApplicationRule)> {
+        for (c, rule_sources) in self.collections.iter().zip(&self.sources) {
+            for (rule, rule_sources) in c.rules.iter().zip(rule_sources) {
+                if !rule.protocols.contains(&protocol) {
+                    continue;
+                }
+                let hit = match c.action {
+                    FirewallAction::Allow => sources.is_subset(rule_sources) && rule_targets(rule, destination),
+                    FirewallAction::Deny => sources.intersects(rule_sources) && rule_overlaps(rule, destination),
+                };
+                if hit {
+                    return Some((c.action, rule));
+                }
             }
         }
+        None
     }
-    None
 }
 
 /// TCP from the subnets to every address outside the network on `port`: where an FQDN may lead.
@@ -285,7 +310,7 @@ struct Context<'a> {
     /// Addresses outside the VNet and the declared networks (where the firewall is met).
     outside: IntervalSet<u32>,
     network: NetworkEvaluation,
-    applications: Vec<&'a RuleCollection<ApplicationRule>>,
+    applications: Applications<'a>,
     /// The NSG (`None`: it is not checked).
     nsg: Option<&'a nsg::Evaluated<'a>>,
 }
@@ -304,7 +329,7 @@ pub fn prove(s: &Subject) -> Proof {
         domain,
         outside,
         network,
-        applications: sorted_by_priority(s.application_rule_collections),
+        applications: Applications::new(s.application_rule_collections),
         nsg: s.nsg,
     };
     let mut coverage = Vec::new();
@@ -426,7 +451,7 @@ fn check_application(
                 format!("{p}: network rule {rule} denies TCP port {} first", p.port),
                 Some(rule_ref(collection, rule)),
             )),
-            None => match first_application_match(&cx.applications, &cx.sources, destination, p) {
+            None => match cx.applications.first_match(&cx.sources, destination, p) {
                 Some((FirewallAction::Allow, rule)) => {
                     if !rules.contains(&rule.name) {
                         rules.push(rule.name.clone());
@@ -500,7 +525,7 @@ fn application_needed(dependencies: &[FirewallDependency], p: ApplicationProtoco
 /// Application openings: allowed (target, protocol) pairs no dependency needs, per rule.
 fn application_openings(cx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
-    for c in cx.applications.iter().filter(|c| c.action == FirewallAction::Allow) {
+    for c in cx.applications.collections().iter().filter(|c| c.action == FirewallAction::Allow) {
         for rule in &c.rules {
             let targets: Vec<ApplicationDestination> = rule
                 .fqdn_tags
