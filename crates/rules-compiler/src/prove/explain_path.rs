@@ -8,7 +8,7 @@ use super::explain::Flow;
 use super::explain::Inputs;
 use super::firewall::{evaluate_network, network_rule_flows, sorted_by_priority, Applications};
 use super::routes::{effective, Hop, Target};
-use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
