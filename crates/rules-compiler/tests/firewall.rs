@@ -16,7 +16,8 @@ use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, Protocol, Secu
 use rules_compiler::engine::PacketProtocol;
 use rules_compiler::plan::{self, ApplicationDestination, DependencyTarget, NetworkDestination, Plan};
 use rules_compiler::prove::findings::{Finding, FindingKind, Proof as FirewallReport};
-use rules_compiler::prove::firewall::{prove, NsgSubject, Subject};
+use rules_compiler::prove::firewall::{prove, Subject};
+use rules_compiler::prove::nsg::Evaluated;
 use rules_compiler::read::routes::route_prefixes;
 use rules_compiler::render::render_all;
 use serde_json::Value;
@@ -61,13 +62,14 @@ fn prove_with(
 ) -> FirewallReport {
     let tags = ServiceTags::embedded(env.cloud);
     let udr = udr(plan, tags);
+    let nsg = nsg.map(|rules| Evaluated::new(env, tags, rules, &udr));
     prove(&Subject {
         env,
         tags,
         network_rule_collections: network,
         application_rule_collections: application,
         dependencies: &plan.firewall.dependencies,
-        nsg: nsg.map(|rules| NsgSubject { rules, udr_prefixes: &udr }),
+        nsg: nsg.as_ref(),
     })
 }
 

@@ -4,7 +4,8 @@
 use ise_model::env;
 use ise_model::servicetags::ServiceTags;
 use rules_compiler::plan;
-use rules_compiler::prove::firewall::{prove, NsgSubject, Subject};
+use rules_compiler::prove::firewall::{prove, Subject};
+use rules_compiler::prove::nsg::Evaluated;
 use rules_compiler::read::firewall::parse;
 use rules_compiler::render::render_all;
 
@@ -30,10 +31,7 @@ fn written_firewall_files_read_back_and_are_proved() {
             network_rule_collections: &file.network,
             application_rule_collections: &file.application,
             dependencies: &plan.firewall.dependencies,
-            nsg: Some(NsgSubject {
-                rules: &rules,
-                udr_prefixes: &["0.0.0.0/0".parse().unwrap()],
-            }),
+            nsg: Some(&Evaluated::new(&env, tags, &rules, &["0.0.0.0/0".parse().unwrap()])),
         });
         assert!(
             report.ok,
@@ -57,10 +55,7 @@ fn restricted_outbound_nsg_admits_every_firewall_dependency() {
         network_rule_collections: &plan.firewall.network_rule_collections,
         application_rule_collections: &plan.firewall.application_rule_collections,
         dependencies: &plan.firewall.dependencies,
-        nsg: Some(NsgSubject {
-            rules: &rules,
-            udr_prefixes: &["0.0.0.0/0".parse().unwrap()],
-        }),
+        nsg: Some(&Evaluated::new(&env, tags, &rules, &["0.0.0.0/0".parse().unwrap()])),
     });
     let blocked: Vec<_> = report
         .of_kind(rules_compiler::prove::findings::FindingKind::NsgBlocksDependency)

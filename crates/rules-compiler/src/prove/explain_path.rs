@@ -6,9 +6,9 @@
 
 use super::explain::Flow;
 use super::explain::Inputs;
-use super::firewall::{evaluate_network, first_application_match, network_rule_flows, sorted_by_priority};
+use super::firewall::{evaluate_network, network_rule_flows, sorted_by_priority, Applications};
 use super::routes::{effective, Hop, Target};
-use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
@@ -66,7 +66,7 @@ pub struct RouteStep {
 struct FirewallModel<'a> {
     address: Ipv4Addr,
     network: Vec<RuleCollection<NetworkRule>>,
-    application: Vec<&'a RuleCollection<ApplicationRule>>,
+    application: Applications<'a>,
     resolver: EnvResolver<'a>,
 }
 
@@ -106,7 +106,7 @@ impl<'a> PathModel<'a> {
                 Some(FirewallModel {
                     address,
                     network: network.to_vec(),
-                    application: sorted_by_priority(application),
+                    application: Applications::new(application),
                     resolver: EnvResolver::intended(env, inputs.tags),
                 })
             }
@@ -249,10 +249,11 @@ impl<'a> PathModel<'a> {
             port: flow.ports.lo,
         };
         let destination = ApplicationDestination::Fqdn { name: name.to_string() };
-        match first_application_match(&fw.application, sources, &destination, protocol) {
+        match fw.application.first_match(sources, &destination, protocol) {
             Some((action, rule)) => {
                 let collection = fw
                     .application
+                    .collections()
                     .iter()
                     .find(|c| c.rules.iter().any(|r| std::ptr::eq(r, rule)))
                     .map(|c| c.name.as_str());

@@ -21,13 +21,13 @@
 //! firewall reads Azure's tag data, not the NSG's VirtualNetwork semantics.
 
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
+use super::nsg;
 use crate::azure::firewall::{
     parse_address, parse_port, ApplicationProtocol, ApplicationRule, FirewallAction, FirewallAddress, NetworkProtocol, NetworkRule,
     RuleCollection,
 };
-use crate::azure::nsg::{Direction, PortRange, SecurityRule};
-use crate::engine::defaults::with_defaults;
-use crate::engine::evaluate::{evaluate, Domain};
+use crate::azure::nsg::{Direction, PortRange};
+use crate::engine::evaluate::Domain;
 use crate::engine::flows::{FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::{PacketProtocol, TagResolver};
@@ -37,14 +37,6 @@ use ipnet::Ipv4Net;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
 
-/// The NSG the firewall's traffic crosses first.
-pub struct NsgSubject<'a> {
-    /// The NSG's explicit rules (Azure's defaults are added).
-    pub rules: &'a [SecurityRule],
-    /// Prefixes of the routes on the ISE subnets (they join VirtualNetwork).
-    pub udr_prefixes: &'a [Ipv4Net],
-}
-
 /// What to prove.
 pub struct Subject<'a> {
     pub env: &'a Environment,
@@ -52,8 +44,10 @@ pub struct Subject<'a> {
     pub network_rule_collections: &'a [RuleCollection<NetworkRule>],
     pub application_rule_collections: &'a [RuleCollection<ApplicationRule>],
     pub dependencies: &'a [FirewallDependency],
-    /// `None`: the NSG is not checked.
-    pub nsg: Option<NsgSubject<'a>>,
+    /// The NSG the firewall's traffic crosses first (`None`: it is not checked). Its outbound
+    /// rules are evaluated only when a dependency is checked against them, and once for this
+    /// proof and the NSG's own when both share it.
+    pub nsg: Option<&'a nsg::Evaluated<'a>>,
 }
 
 fn proto_set(protocols: &[NetworkProtocol]) -> ProtoSet {
@@ -161,12 +155,14 @@ fn dependency_flows<R: TagResolver>(
 /// names, `*`, or a leading-wildcard suffix (`*.microsoft.com` covers `go.microsoft.com` and
 /// `*.update.microsoft.com`). Case-insensitive, as DNS names are.
 pub fn fqdn_covers(rule: &str, dependency: &str) -> bool {
-    let (rule, dep) = (rule.to_ascii_lowercase(), dependency.to_ascii_lowercase());
-    if rule == dep || rule == "*" {
+    if rule.eq_ignore_ascii_case(dependency) || rule == "*" {
         return true;
     }
     match rule.strip_prefix('*') {
-        Some(suffix) => dep.trim_start_matches('*').ends_with(suffix),
+        Some(suffix) => {
+            let dep = dependency.trim_start_matches('*').as_bytes();
+            dep.len() >= suffix.len() && dep[dep.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+        }
         None => false,
     }
 }
@@ -245,30 +241,53 @@ fn application_sources(rule: &ApplicationRule) -> IntervalSet<u32> {
         .fold(IntervalSet::empty(), |acc, s| acc.union(&s))
 }
 
-/// What the first application rule matching `(destination, protocol)` from `sources` decides. An
-/// Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
-pub(crate) fn first_application_match<'a>(
-    collections: &[&'a RuleCollection<ApplicationRule>],
-    sources: &IntervalSet<u32>,
-    destination: &ApplicationDestination,
-    protocol: ApplicationProtocol,
-) -> Option<(FirewallAction, &'a ApplicationRule)> {
-    for c in collections {
-        for rule in &c.rules {
-            if !rule.protocols.contains(&protocol) {
-                continue;
-            }
-            let rule_sources = application_sources(rule);
-            let hit = match c.action {
-                FirewallAction::Allow => sources.is_subset(&rule_sources) && rule_targets(rule, destination),
-                FirewallAction::Deny => sources.intersects(&rule_sources) && rule_overlaps(rule, destination),
-            };
-            if hit {
-                return Some((c.action, rule));
+/// The application rule collections in evaluation order (by priority), each rule with the source
+/// addresses it names, read once: a proof asks for every dependency and protocol.
+pub(crate) struct Applications<'a> {
+    collections: Vec<&'a RuleCollection<ApplicationRule>>,
+    /// Per collection, per rule, its sources.
+    sources: Vec<Vec<IntervalSet<u32>>>,
+}
+
+impl<'a> Applications<'a> {
+    pub(crate) fn new(collections: &'a [RuleCollection<ApplicationRule>]) -> Self {
+        let collections = sorted_by_priority(collections);
+        let sources = collections
+            .iter()
+            .map(|c| c.rules.iter().map(application_sources).collect())
+            .collect();
+        Applications { collections, sources }
+    }
+
+    /// The collections, by priority.
+    pub(crate) fn collections(&self) -> &[&'a RuleCollection<ApplicationRule>] {
+        &self.collections
+    }
+
+    /// What the first application rule matching `(destination, protocol)` from `sources` decides.
+    /// An Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
+    pub(crate) fn first_match(
+        &self,
+        sources: &IntervalSet<u32>,
+        destination: &ApplicationDestination,
+        protocol: ApplicationProtocol,
+    ) -> Option<(FirewallAction, &'a ApplicationRule)> {
+        for (c, rule_sources) in self.collections.iter().zip(&self.sources) {
+            for (rule, rule_sources) in c.rules.iter().zip(rule_sources) {
+                if !rule.protocols.contains(&protocol) {
+                    continue;
+                }
+                let hit = match c.action {
+                    FirewallAction::Allow => sources.is_subset(rule_sources) && rule_targets(rule, destination),
+                    FirewallAction::Deny => sources.intersects(rule_sources) && rule_overlaps(rule, destination),
+                };
+                if hit {
+                    return Some((c.action, rule));
+                }
             }
         }
+        None
     }
-    None
 }
 
 /// TCP from the subnets to every address outside the network on `port`: where an FQDN may lead.
@@ -291,9 +310,9 @@ struct Context<'a> {
     /// Addresses outside the VNet and the declared networks (where the firewall is met).
     outside: IntervalSet<u32>,
     network: NetworkEvaluation,
-    applications: Vec<&'a RuleCollection<ApplicationRule>>,
-    /// What the NSG allows outbound (`None`: the NSG is not checked).
-    nsg_allowed: Option<FlowSet>,
+    applications: Applications<'a>,
+    /// The NSG (`None`: it is not checked).
+    nsg: Option<&'a nsg::Evaluated<'a>>,
 }
 
 pub fn prove(s: &Subject) -> Proof {
@@ -303,11 +322,6 @@ pub fn prove(s: &Subject) -> Proof {
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone());
     let network = evaluate_network(s.network_rule_collections, &domain, &resolver, &mut findings);
     let outside = resolver.resolve("Internet").map(IntervalSet::from_prefixes).unwrap_or_default();
-    let nsg_allowed = s.nsg.as_ref().map(|n| {
-        let rules = with_defaults(n.rules);
-        let nsg_resolver = EnvResolver::new(s.env, s.tags, n.udr_prefixes);
-        evaluate(&rules, &nsg_resolver, Direction::Outbound, &Domain::outbound_from(&subnets)).allowed()
-    });
     let cx = Context {
         subject: s,
         resolver,
@@ -315,8 +329,8 @@ pub fn prove(s: &Subject) -> Proof {
         domain,
         outside,
         network,
-        applications: sorted_by_priority(s.application_rule_collections),
-        nsg_allowed,
+        applications: Applications::new(s.application_rule_collections),
+        nsg: s.nsg,
     };
     let mut coverage = Vec::new();
     let mut required = FlowSet::empty();
@@ -361,8 +375,8 @@ pub fn prove(s: &Subject) -> Proof {
 /// Only traffic leaving the network meets the firewall: the NSG must admit a dependency there, not
 /// towards the VNet or the declared peered and on-premises networks (routed around it).
 fn nsg_check(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding>) -> bool {
-    let Some(allowed) = &cx.nsg_allowed else { return true };
-    let denied = flows.difference(allowed);
+    let Some(nsg) = cx.nsg else { return true };
+    let denied = flows.difference(&nsg.evaluation(Direction::Outbound).allowed());
     if denied.is_empty() {
         return true;
     }
@@ -437,7 +451,7 @@ fn check_application(
                 format!("{p}: network rule {rule} denies TCP port {} first", p.port),
                 Some(rule_ref(collection, rule)),
             )),
-            None => match first_application_match(&cx.applications, &cx.sources, destination, p) {
+            None => match cx.applications.first_match(&cx.sources, destination, p) {
                 Some((FirewallAction::Allow, rule)) => {
                     if !rules.contains(&rule.name) {
                         rules.push(rule.name.clone());
@@ -511,7 +525,7 @@ fn application_needed(dependencies: &[FirewallDependency], p: ApplicationProtoco
 /// Application openings: allowed (target, protocol) pairs no dependency needs, per rule.
 fn application_openings(cx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
-    for c in cx.applications.iter().filter(|c| c.action == FirewallAction::Allow) {
+    for c in cx.applications.collections().iter().filter(|c| c.action == FirewallAction::Allow) {
         for rule in &c.rules {
             let targets: Vec<ApplicationDestination> = rule
                 .fqdn_tags

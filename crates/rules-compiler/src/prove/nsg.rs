@@ -17,6 +17,7 @@ use ise_model::requirement::Kind;
 use ise_model::resolve::{Peer, Resolved};
 use ise_model::servicetags::ServiceTags;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// What to prove.
 pub struct Subject<'a> {
@@ -75,19 +76,87 @@ fn kind_of(direction: Direction) -> Kind {
     }
 }
 
+/// An NSG as Azure evaluates it for the ISE subnets: its explicit rules with Azure's defaults, the
+/// environment's tag semantics (VirtualNetwork takes in the route prefixes), each direction
+/// evaluated on first use. The NSG proof and the firewall proof (which needs what the NSG lets out)
+/// share one, so the outbound rules are evaluated once, and not at all when nothing asks.
+pub struct Evaluated<'a> {
+    /// The explicit rules, then Azure's defaults.
+    rules: Vec<SecurityRule>,
+    resolver: EnvResolver<'a>,
+    subnets: Vec<Ipv4Net>,
+    inbound: OnceLock<Evaluation>,
+    outbound: OnceLock<Evaluation>,
+}
+
+impl<'a> Evaluated<'a> {
+    /// `udr_prefixes`: address prefixes of the routes on the ISE subnets (they join VirtualNetwork).
+    pub fn new(env: &Environment, tags: &'a ServiceTags, rules: &[SecurityRule], udr_prefixes: &[Ipv4Net]) -> Self {
+        Evaluated {
+            rules: with_defaults(rules),
+            resolver: EnvResolver::new(env, tags, udr_prefixes),
+            subnets: env.subnet_prefixes(),
+            inbound: OnceLock::new(),
+            outbound: OnceLock::new(),
+        }
+    }
+
+    /// The explicit rules, then Azure's defaults (what evaluations index).
+    pub fn rules(&self) -> &[SecurityRule] {
+        &self.rules
+    }
+
+    /// The resolver the rules are read with (the environment's tag semantics and route prefixes).
+    pub fn resolver(&self) -> &EnvResolver<'a> {
+        &self.resolver
+    }
+
+    /// Whether `direction` was evaluated already (the proofs ask for each direction lazily).
+    pub fn is_evaluated(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Inbound => self.inbound.get().is_some(),
+            Direction::Outbound => self.outbound.get().is_some(),
+        }
+    }
+
+    /// Every packet to (inbound) or from (outbound) the ISE subnets, decided by the rules.
+    pub fn evaluation(&self, direction: Direction) -> &Evaluation {
+        let cell = match direction {
+            Direction::Inbound => &self.inbound,
+            Direction::Outbound => &self.outbound,
+        };
+        cell.get_or_init(|| {
+            let domain = match direction {
+                Direction::Inbound => Domain::inbound_to(&self.subnets),
+                Direction::Outbound => Domain::outbound_from(&self.subnets),
+            };
+            evaluate(&self.rules, &self.resolver, direction, &domain)
+        })
+    }
+}
+
+impl<'a> Subject<'a> {
+    /// The NSG of the subject, to evaluate once for [`prove_with`] and the firewall proof.
+    pub fn evaluated(&self) -> Evaluated<'a> {
+        Evaluated::new(self.env, self.tags, self.rules, self.udr_prefixes)
+    }
+}
+
 pub fn prove(s: &Subject) -> Proof {
-    let rules = with_defaults(s.rules);
-    let nsg_resolver = EnvResolver::new(s.env, s.tags, s.udr_prefixes);
+    prove_with(s, &s.evaluated())
+}
+
+/// [`prove`] with the NSG evaluated by the caller: `nsg` is `s.evaluated()`, possibly already
+/// asked for a direction by another proof (the evaluations are the same, so is the proof).
+pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
+    let rules = nsg.rules();
+    let nsg_resolver = nsg.resolver();
     let intended = EnvResolver::intended(s.env, s.tags);
-    let subnets = s.env.subnet_prefixes();
     let mut coverage = Vec::new();
     let mut findings = Vec::new();
     for direction in [Direction::Inbound, Direction::Outbound] {
-        let domain = match direction {
-            Direction::Inbound => Domain::inbound_to(&subnets),
-            Direction::Outbound => Domain::outbound_from(&subnets),
-        };
-        let eval = evaluate(&rules, &nsg_resolver, direction, &domain);
+        let eval = nsg.evaluation(direction);
+        let domain = eval.domain();
         let domain_set = FlowSet::from_box(domain.flows().clone());
         let mut required = FlowSet::empty();
         for r in s.requirements.iter().filter(|r| r.kind == kind_of(direction)) {
@@ -112,7 +181,7 @@ pub fn prove(s: &Subject) -> Proof {
                     continue;
                 }
             };
-            let (c, uncovered) = coverage_of(r, direction, &flows, &eval, &rules);
+            let (c, uncovered) = coverage_of(r, direction, &flows, eval, rules);
             if let Some(f) = uncovered {
                 findings.push(f);
             }
@@ -121,9 +190,9 @@ pub fn prove(s: &Subject) -> Proof {
         }
         let check_openings = direction == Direction::Inbound || s.env.outbound_policy == OutboundPolicy::Restricted;
         if check_openings {
-            findings.extend(openings(&eval, &rules, &required, &coverage));
+            findings.extend(openings(eval, rules, &required, &coverage));
         }
-        findings.extend(unused_rules(&eval, &rules, &nsg_resolver, s.written_for));
+        findings.extend(unused_rules(eval, rules, nsg_resolver, s.written_for));
         for note in eval.notes() {
             let Note::UnresolvedTag { rule, tag, .. } = note;
             findings.push(unknown_tag(&rules[*rule], tag, s.tags));

@@ -136,18 +136,55 @@ pub fn effective(
             candidates.push((p.parse().expect("valid"), 3, system("private range", Target::Hop(NextHop::None))));
         }
     }
-    candidates.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut painted = IntervalSet::<u32>::empty();
-    let mut out: BTreeMap<Hop, IntervalSet<u32>> = BTreeMap::new();
-    for (prefix, _, hop) in candidates {
-        let fresh = IntervalSet::from_prefix(prefix).difference(&painted);
-        if !fresh.is_empty() {
-            painted = painted.union(&fresh);
-            let slot = out.entry(hop).or_default();
-            *slot = slot.union(&fresh);
+    paint(candidates)
+}
+
+/// Longest prefix match over the candidates, as disjoint address sets per hop. Prefixes are nested
+/// or disjoint, so each address goes to the innermost prefix holding it (of one prefix listed
+/// again, the lowest rank, then hop): one sweep in address order with a stack of the enclosing
+/// prefixes, instead of painting prefix after prefix over an ever longer painted set.
+fn paint(mut candidates: Vec<(Ipv4Net, u8, Hop)>) -> BTreeMap<Hop, IntervalSet<u32>> {
+    // Outer prefixes first, so a stack holds the nesting; equal prefixes by rank and hop.
+    candidates.sort_by(|a, b| {
+        (a.0.network(), a.0.prefix_len(), a.1)
+            .cmp(&(b.0.network(), b.0.prefix_len(), b.1))
+            .then(a.2.cmp(&b.2))
+    });
+    candidates.dedup_by(|later, first| later.0.trunc() == first.0.trunc());
+    let mut pieces: BTreeMap<&Hop, Vec<(u32, u32)>> = BTreeMap::new();
+    let mut emit = |lo: u64, hi: u64, hop| {
+        if lo <= hi {
+            pieces.entry(hop).or_default().push((lo as u32, hi as u32));
         }
+    };
+    // The enclosing prefixes (last address, hop), innermost last; the first address not given a hop.
+    let mut stack: Vec<(u64, &Hop)> = Vec::new();
+    let mut next: u64 = 0;
+    for (net, _, hop) in &candidates {
+        let (lo, hi) = (u64::from(u32::from(net.network())), u64::from(u32::from(net.broadcast())));
+        while let Some(&(end, top)) = stack.last() {
+            if end >= lo {
+                break;
+            }
+            emit(next, end, top);
+            next = next.max(end + 1);
+            stack.pop();
+        }
+        // What the enclosing prefix holds before this one starts.
+        if let (Some(&(_, top)), true) = (stack.last(), next < lo) {
+            emit(next, lo - 1, top);
+        }
+        next = lo;
+        stack.push((hi, hop));
     }
-    out
+    while let Some((end, top)) = stack.pop() {
+        emit(next, end, top);
+        next = next.max(end + 1);
+    }
+    pieces
+        .into_iter()
+        .map(|(hop, v)| (hop.clone(), IntervalSet::from_intervals(v)))
+        .collect()
 }
 
 /// Addresses of `addresses` whose hop is not `expected`, one finding per route that sends them
@@ -249,4 +286,80 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
         }
     }
     Proof::new(ArtifactKind::Routes, routes.len(), coverage, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Longest prefix match as the table reads: most specific first, then rank, then hop; each
+    /// address to the first candidate holding it.
+    fn paint_in_order(mut candidates: Vec<(Ipv4Net, u8, Hop)>) -> BTreeMap<Hop, IntervalSet<u32>> {
+        candidates.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut painted = IntervalSet::<u32>::empty();
+        let mut out: BTreeMap<Hop, IntervalSet<u32>> = BTreeMap::new();
+        for (prefix, _, hop) in candidates {
+            let fresh = IntervalSet::from_prefix(prefix).difference(&painted);
+            if !fresh.is_empty() {
+                painted = painted.union(&fresh);
+                let slot = out.entry(hop).or_default();
+                *slot = slot.union(&fresh);
+            }
+        }
+        out
+    }
+
+    fn candidate() -> impl Strategy<Value = (Ipv4Net, u8, Hop)> {
+        // Few addresses and lengths, so prefixes nest, repeat and touch; the edges of the space too.
+        let addr = prop_oneof![
+            Just(0u32),
+            Just(u32::MAX),
+            any::<u32>(),
+            (0u32..64).prop_map(|x| 0x0a00_0000 | (x << 20))
+        ];
+        let len = prop_oneof![Just(0u8), 1u8..=32, 6u8..=14];
+        (addr, len, 0u8..4, 0usize..3).prop_map(|(a, l, rank, h)| {
+            let net = Ipv4Net::new(std::net::Ipv4Addr::from(a), l).unwrap();
+            let hop = Hop {
+                next_hop: Target::Hop([NextHop::Internet, NextHop::VnetLocal, NextHop::None][h]),
+                route: format!("r{h}"),
+            };
+            (net, rank, hop)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_sweep_paints_as_the_table_reads(candidates in prop::collection::vec(candidate(), 0..40)) {
+            prop_assert_eq!(paint(candidates.clone()), paint_in_order(candidates));
+        }
+    }
+
+    #[test]
+    fn a_more_specific_route_wins_and_ties_go_by_rank() {
+        let hop = |n: &str| Hop {
+            next_hop: Target::Hop(NextHop::Internet),
+            route: n.into(),
+        };
+        let net = |s: &str| s.parse::<Ipv4Net>().unwrap();
+        let painted = paint(vec![
+            (net("0.0.0.0/0"), 3, hop("default")),
+            (net("10.0.0.0/8"), 3, hop("private")),
+            (net("10.1.0.0/16"), 2, hop("tag")),
+            (net("10.1.0.0/16"), 0, hop("explicit")),
+        ]);
+        let set = |v: &[(u32, u32)]| IntervalSet::from_intervals(v.iter().copied());
+        let ip = |s: &str| u32::from(s.parse::<std::net::Ipv4Addr>().unwrap());
+        assert_eq!(painted[&hop("explicit")], set(&[(ip("10.1.0.0"), ip("10.1.255.255"))]));
+        assert_eq!(
+            painted[&hop("private")],
+            set(&[(ip("10.0.0.0"), ip("10.0.255.255")), (ip("10.2.0.0"), ip("10.255.255.255"))])
+        );
+        assert_eq!(
+            painted[&hop("default")],
+            set(&[(0, ip("9.255.255.255")), (ip("11.0.0.0"), u32::MAX)])
+        );
+        assert!(!painted.contains_key(&hop("tag")));
+    }
 }

@@ -119,17 +119,21 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
     let udr = udr_prefixes(plan, inputs.routes.as_ref().map(|r| r.content), inputs.tags)?;
     let written_for = written_for(plan);
     let compiled = compiled_rules(plan);
+    // The firewall's traffic crosses the given NSG or else the compiled one; with both an NSG and
+    // firewall rules given, the two proofs share the NSG's evaluation.
+    let nsg_subject = nsg::Subject {
+        env,
+        tags: inputs.tags,
+        rules: inputs.nsg.as_ref().map_or(&compiled, |n| &n.content.rules),
+        udr_prefixes: &udr,
+        requirements: &plan.requirements,
+        written_for: &written_for,
+    };
+    let evaluated = nsg_subject.evaluated();
     let mut proofs = Vec::new();
     if let Some(read) = &inputs.nsg {
         let nsg = read.content;
-        let proof = nsg::prove(&nsg::Subject {
-            env,
-            tags: inputs.tags,
-            rules: &nsg.rules,
-            udr_prefixes: &udr,
-            requirements: &plan.requirements,
-            written_for: &written_for,
-        });
+        let proof = nsg::prove_with(&nsg_subject, &evaluated);
         let origins: Vec<_> = nsg
             .rules
             .iter()
@@ -159,10 +163,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             network_rule_collections: &f.network,
             application_rule_collections: &f.application,
             dependencies: &plan.firewall.dependencies,
-            nsg: Some(firewall::NsgSubject {
-                rules: inputs.nsg.as_ref().map_or(&compiled, |n| &n.content.rules),
-                udr_prefixes: &udr,
-            }),
+            nsg: Some(&evaluated),
         });
         let network = f.network.iter().zip(&f.network_origins);
         let application_names = f

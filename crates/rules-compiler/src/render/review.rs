@@ -162,14 +162,17 @@ fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String)
     let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
     let rules = verify::compiled_rules(plan);
     let written_for = verify::written_for(plan);
-    let nsg = nsg_proof::prove(&nsg_proof::Subject {
+    let nsg_subject = nsg_proof::Subject {
         env,
         tags,
         rules: &rules,
         udr_prefixes: &udr,
         requirements: &plan.requirements,
         written_for: &written_for,
-    });
+    };
+    // The firewall's traffic crosses this NSG: both proofs share its outbound evaluation.
+    let evaluated = nsg_subject.evaluated();
+    let nsg = nsg_proof::prove_with(&nsg_subject, &evaluated);
     let routes = route_proof::prove(&entries, env, tags, &plan.requirements);
     let firewall = firewall_proof::prove(&firewall_proof::Subject {
         env,
@@ -177,10 +180,7 @@ fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String)
         network_rule_collections: &plan.firewall.network_rule_collections,
         application_rule_collections: &plan.firewall.application_rule_collections,
         dependencies: &plan.firewall.dependencies,
-        nsg: Some(firewall_proof::NsgSubject {
-            rules: &rules,
-            udr_prefixes: &udr,
-        }),
+        nsg: Some(&evaluated),
     });
     for (artifact, proof) in [("nsg", &nsg), ("route", &routes), ("firewall", &firewall)] {
         for c in &proof.coverage {
