@@ -104,7 +104,8 @@ impl Serialize for AddressMatch {
         match self {
             AddressMatch::Any => s.serialize_str("*"),
             AddressMatch::Tag(t) => s.serialize_str(t),
-            AddressMatch::Prefixes(p) => p.serialize(s),
+            // The fast text, not `Display`: `--expand-tags` plans hold thousands of prefixes.
+            AddressMatch::Prefixes(p) => crate::render::prefix_text::Ipv4List(p).serialize(s),
             AddressMatch::Prefixes6(p) => p.serialize(s),
         }
     }

@@ -3,6 +3,7 @@
 mod arm_parameters;
 mod arm_template;
 mod bicep;
+mod canonical;
 mod change_ticket;
 mod deploy_params;
 mod firewall_classic;
@@ -14,6 +15,7 @@ mod ise_http;
 mod ise_request;
 mod nsg;
 mod plan_json;
+pub(crate) mod prefix_text;
 pub mod review;
 mod review_csv;
 mod review_html;
