@@ -105,8 +105,8 @@ impl Serialize for AddressMatch {
             AddressMatch::Any => s.serialize_str("*"),
             AddressMatch::Tag(t) => s.serialize_str(t),
             // The fast text, not `Display`: `--expand-tags` plans hold thousands of prefixes.
-            AddressMatch::Prefixes(p) => crate::render::prefix_text::Ipv4List(p).serialize(s),
-            AddressMatch::Prefixes6(p) => p.serialize(s),
+            AddressMatch::Prefixes(p) => crate::render::prefix_text::List(p).serialize(s),
+            AddressMatch::Prefixes6(p) => crate::render::prefix_text::List(p).serialize(s),
         }
     }
 }

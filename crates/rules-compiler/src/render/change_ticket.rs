@@ -12,7 +12,21 @@ use serde_json::{json, Value};
 
 /// A Markdown table cell: pipes escaped, line breaks flattened.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    // One pass, copying runs: address cells hold thousands of prefixes.
+    let mut out = String::with_capacity(s.len());
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let with = match b {
+            b'|' => "\\|",
+            b'\n' | b'\r' => " ",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        out.push_str(with);
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out
 }
 
 fn row(r: &Row) -> Value {
@@ -227,4 +241,16 @@ pub fn render(review: &Review) -> String {
         "rollback": rollback(review),
     });
     template::text("change-ticket.md", &data)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cells_escape_pipes_and_flatten_line_breaks(s in "[a|\n\ré ]{0,12}") {
+            prop_assert_eq!(super::cell(&s), s.replace('|', "\\|").replace(['\n', '\r'], " "));
+        }
+    }
 }

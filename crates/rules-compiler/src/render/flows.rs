@@ -6,6 +6,7 @@
 use crate::azure::nsg::{Access, AddressMatch, Direction};
 use crate::azure::route::NextHop;
 use crate::plan::{Plan, PlanRule};
+use crate::render::prefix_text;
 use ise_model::ports::{format_list, PortRange};
 use ise_model::resolve::Peer;
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,12 +56,9 @@ fn peer_label(plan: &PlanRule, field: &AddressMatch, side: Side, p: &Plan) -> St
             match peer {
                 Some(Peer::Prefixes { label, .. }) if prefixes.len() > 2 => format!("{label} ({} prefixes)", prefixes.len()),
                 Some(Peer::Prefixes { label, .. }) if !label.contains('/') => {
-                    format!(
-                        "{label}: {}",
-                        prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
-                    )
+                    format!("{label}: {}", prefix_text::join(prefixes, " "))
                 }
-                _ => prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                _ => prefix_text::join(prefixes, " "),
             }
         }
         AddressMatch::Prefixes6(p) => format!("{} IPv6 prefixes", p.len()),

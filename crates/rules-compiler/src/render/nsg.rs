@@ -2,7 +2,7 @@
 //! Azure's field rules: one service tag or `*` in the singular address field, CIDRs only in the
 //! plural one; one port range in the singular port field, several in the plural one.
 
-use super::prefix_text::{Ipv4List, Ipv4Text};
+use super::prefix_text::{List, Text};
 use super::template;
 use crate::azure::nsg::AddressMatch;
 use crate::plan::{Plan, PlanRule};
@@ -36,10 +36,10 @@ fn address_fields<M: SerializeMap>(m: &mut M, side: &Side, a: &AddressMatch) -> 
     match a {
         AddressMatch::Any => m.serialize_entry(side.address, "*"),
         AddressMatch::Tag(t) => m.serialize_entry(side.address, t),
-        AddressMatch::Prefixes(p) if p.len() == 1 => m.serialize_entry(side.address, &Ipv4Text(&p[0])),
-        AddressMatch::Prefixes(p) => m.serialize_entry(side.addresses, &Ipv4List(p)),
-        AddressMatch::Prefixes6(p) if p.len() == 1 => m.serialize_entry(side.address, &p[0].to_string()),
-        AddressMatch::Prefixes6(p) => m.serialize_entry(side.addresses, &p.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        AddressMatch::Prefixes(p) if p.len() == 1 => m.serialize_entry(side.address, &Text(&p[0])),
+        AddressMatch::Prefixes(p) => m.serialize_entry(side.addresses, &List(p)),
+        AddressMatch::Prefixes6(p) if p.len() == 1 => m.serialize_entry(side.address, &Text(&p[0])),
+        AddressMatch::Prefixes6(p) => m.serialize_entry(side.addresses, &List(p)),
     }
 }
 
