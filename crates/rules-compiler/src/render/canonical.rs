@@ -61,8 +61,13 @@ impl ser::Error for Error {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl Writer {
-    fn pad(&mut self, n: usize) {
-        self.out.extend(std::iter::repeat_n(' ', n));
+    fn pad(&mut self, mut n: usize) {
+        const SPACES: &str = "                                                                ";
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            self.out.push_str(&SPACES[..k]);
+            n -= k;
+        }
     }
 
     fn string(&mut self, s: &str) {
@@ -125,30 +130,50 @@ impl Writer {
     }
 }
 
+/// Which bytes a style escapes: 0 none, else the escape's second character (`u` for `\u00XX`).
+const fn escapes(bicep: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    if bicep {
+        t[b'\\' as usize] = b'\\';
+        t[b'\'' as usize] = b'\'';
+        t[b'$' as usize] = b'$';
+    } else {
+        let mut c = 0;
+        while c < 0x20 {
+            t[c] = b'u';
+            c += 1;
+        }
+        t[0x08] = b'b';
+        t[0x0c] = b'f';
+        t[b'"' as usize] = b'"';
+        t[b'\\' as usize] = b'\\';
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t
+}
+
+static JSON_ESCAPES: [u8; 256] = escapes(false);
+static BICEP_ESCAPES: [u8; 256] = escapes(true);
+
 /// `serde_json`'s escapes: `"`, `\`, and control characters (short forms where JSON has them).
 fn json_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut from = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
+        let e = JSON_ESCAPES[usize::from(b)];
+        if e == 0 {
+            continue;
+        }
         out.push_str(&s[from..i]);
-        if esc.is_empty() {
-            out.push_str("\\u00");
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 0xf) as usize] as char);
-        } else {
-            out.push_str(esc);
+        out.push('\\');
+        out.push(char::from(e));
+        if e == b'u' {
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
         from = i + 1;
     }
@@ -162,17 +187,13 @@ fn bicep_string(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut from = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc = match b {
-            b'\\' => "\\\\",
-            b'\'' => "\\'",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            b'$' if bytes.get(i + 1) == Some(&b'{') => "\\$",
-            _ => continue,
-        };
+        let e = BICEP_ESCAPES[usize::from(b)];
+        if e == 0 || (e == b'$' && bytes.get(i + 1) != Some(&b'{')) {
+            continue;
+        }
         out.push_str(&s[from..i]);
-        out.push_str(esc);
+        out.push('\\');
+        out.push(char::from(e));
         from = i + 1;
     }
     out.push_str(&s[from..]);

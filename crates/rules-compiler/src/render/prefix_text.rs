@@ -26,18 +26,29 @@ fn ascii(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).expect("prefix text is ASCII")
 }
 
+/// The decimal text of every byte value, left-aligned, with its length last.
+const DECIMALS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            [b'0' + h, b'0' + d, b'0' + u, 3]
+        } else if v >= 10 {
+            [b'0' + d, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        v += 1;
+    }
+    t
+};
+
 /// Writes `v` in decimal at `buf[n..]`; returns the new length.
-fn decimal(v: u8, buf: &mut [u8], mut n: usize) -> usize {
-    if v >= 100 {
-        buf[n] = b'0' + v / 100;
-        n += 1;
-    }
-    if v >= 10 {
-        buf[n] = b'0' + v / 10 % 10;
-        n += 1;
-    }
-    buf[n] = b'0' + v % 10;
-    n + 1
+fn decimal(v: u8, buf: &mut [u8], n: usize) -> usize {
+    let d = DECIMALS[usize::from(v)];
+    buf[n..n + 3].copy_from_slice(&d[..3]);
+    n + usize::from(d[3])
 }
 
 fn dotted(octets: [u8; 4], buf: &mut [u8], mut n: usize) -> usize {
