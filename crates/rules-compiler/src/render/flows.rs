@@ -124,18 +124,22 @@ pub fn graph(plan: &Plan) -> Graph {
 /// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
 /// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
 pub fn mermaid_text(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " .,:/()+*-_'".contains(c) {
-                c
-            } else {
-                ' '
+    // One pass (labels may list thousands of prefixes): runs of other characters become one
+    // space, none at either end.
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | ',' | ':' | '/' | '(' | ')' | '+' | '*' | '-' | '_' | '\'') {
+            if gap && !out.is_empty() {
+                out.push(' ');
             }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+            gap = false;
+            out.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
 /// The graph as a Mermaid `flowchart LR`.
@@ -227,5 +231,14 @@ mod tests {
     fn mermaid_text_drops_what_mermaid_parses() {
         assert_eq!(mermaid_text("a\"b[c]{d}|e;f#g<h>&i"), "a b c d e f g h i");
         assert_eq!(mermaid_text("10.10.0.0/16 (3 prefixes)"), "10.10.0.0/16 (3 prefixes)");
+    }
+
+    proptest::proptest! {
+        /// The former definition: map every other character to a space, then collapse whitespace.
+        #[test]
+        fn mermaid_text_keeps_safe_characters_and_single_spaces(s in "[a1 .,:/()+*\\-_'\"|;#<>&\té ]{0,16}") {
+            let mapped: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || " .,:/()+*-_'".contains(c) { c } else { ' ' }).collect();
+            proptest::prop_assert_eq!(mermaid_text(&s), mapped.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
     }
 }

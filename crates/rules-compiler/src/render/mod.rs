@@ -156,10 +156,12 @@ pub const BACKENDS: &[Backend] = &[
         name: "review",
         files: &["flows.svg", "review.csv", "review.html"],
         render: Render::Review(|r| {
+            // review.html shows the drawing of flows.svg inline: drawn once for both.
+            let svg = flows_svg::render(&flows::graph(r.plan));
             vec![
-                artifact("flows.svg", flows_svg::render(&flows::graph(r.plan))),
+                artifact("review.html", review_html::render(r, &svg)),
+                artifact("flows.svg", svg),
                 artifact("review.csv", review_csv::render(r)),
-                artifact("review.html", review_html::render(r)),
             ]
         }),
     },
