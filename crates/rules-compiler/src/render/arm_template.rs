@@ -106,7 +106,14 @@ enum Resource<'a> {
 }
 
 fn nsg(plan: &Plan) -> Resource<'_> {
-    Resource::Nsg(located(plan, NSG_TYPE, "nsgName", NsgProperties { security_rules: security_rules(plan) }))
+    Resource::Nsg(located(
+        plan,
+        NSG_TYPE,
+        "nsgName",
+        NsgProperties {
+            security_rules: security_rules(plan),
+        },
+    ))
 }
 
 fn route_table(plan: &Plan) -> Resource<'_> {

@@ -94,7 +94,10 @@ pub fn render_main(plan: &Plan) -> String {
 
 pub fn render_params(plan: &Plan) -> String {
     // Only what main.bicepparam names (not the rules).
-    template::text("main.bicepparam", &json!({ "iseName": plan.environment.name, "params": params_json(plan) }))
+    template::text(
+        "main.bicepparam",
+        &json!({ "iseName": plan.environment.name, "params": params_json(plan) }),
+    )
 }
 
 pub fn render_module(name: &str) -> String {

@@ -22,7 +22,11 @@ pub fn bicep(value: &impl Serialize, indent: usize) -> String {
 }
 
 fn write(value: &impl Serialize, style: Style, indent: usize) -> String {
-    let mut w = Writer { out: String::new(), style, indent };
+    let mut w = Writer {
+        out: String::new(),
+        style,
+        indent,
+    };
     value.serialize(&mut w).expect("every value the backends write serialises");
     w.out
 }
@@ -109,7 +113,14 @@ impl Writer {
     fn open(&mut self, bracket: char) -> Compound<'_> {
         self.out.push(bracket);
         self.indent += 2;
-        Compound { start: self.out.len() - 1, w: self, entries: Vec::new(), key: None, sorted: true, wrapped: false }
+        Compound {
+            start: self.out.len() - 1,
+            w: self,
+            entries: Vec::new(),
+            key: None,
+            sorted: true,
+            wrapped: false,
+        }
     }
 
     /// Opens `{"variant": ...}` (serde's externally tagged enum forms) and positions after `: `.
@@ -244,7 +255,11 @@ impl Compound<'_> {
         if self.entries.last().is_some_and(|e| e.key >= key) {
             self.sorted = false;
         }
-        self.entries.push(Entry { key, start, end: self.w.out.len() });
+        self.entries.push(Entry {
+            key,
+            start,
+            end: self.w.out.len(),
+        });
         Ok(())
     }
 
@@ -279,49 +294,28 @@ impl Compound<'_> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close(']')
-    }
+/// The four array forms of serde, all written as arrays.
+macro_rules! array_forms {
+    ($($form:ident :: $method:ident),*) => {$(
+        impl ser::$form for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close(']')
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close(']')
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close(']')
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close(']')
-    }
-}
+array_forms!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -339,26 +333,31 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.member(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close('}')
-    }
+/// Both struct forms of serde, written as objects.
+macro_rules! struct_forms {
+    ($($form:ident),*) => {$(
+        impl ser::$form for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+                self.member(Cow::Borrowed(key), value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close('}')
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.member(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close('}')
-    }
+struct_forms!(SerializeStruct, SerializeStructVariant);
+
+/// Narrow numbers are written as their wide type.
+macro_rules! widen {
+    ($($method:ident: $t:ty),* => $wide:ident) => {$(
+        fn $method(self, v: $t) -> Result<(), Error> {
+            self.$wide(v.into())
+        }
+    )*};
 }
 
 impl<'a> ser::Serializer for &'a mut Writer {
@@ -376,34 +375,16 @@ impl<'a> ser::Serializer for &'a mut Writer {
         self.out.push_str(if v { "true" } else { "false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
+    widen!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32 => serialize_i64);
+    widen!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32 => serialize_u64);
+    widen!(serialize_f32: f32 => serialize_f64);
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
         self.integer(v < 0, v.unsigned_abs());
         Ok(())
     }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
         self.integer(false, v);
         Ok(())
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        self.serialize_f64(v.into())
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
         // serde_json's shortest round-trip form; non-finite numbers are null there too.
@@ -490,6 +471,23 @@ fn key_error() -> Error {
     Error("object keys must be strings or numbers".into())
 }
 
+/// `KeyText` methods: keys from the value's text, or refused.
+macro_rules! text_keys {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Key {
+            Ok(v.to_string().into())
+        }
+    )*};
+}
+
+macro_rules! no_keys {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, _: $t) -> Key {
+            Err(key_error())
+        }
+    )*};
+}
+
 impl ser::Serializer for KeyText {
     type Ok = Cow<'static, str>;
     type Error = Error;
@@ -504,45 +502,9 @@ impl ser::Serializer for KeyText {
     fn serialize_bool(self, v: bool) -> Key {
         Ok(Cow::Borrowed(if v { "true" } else { "false" }))
     }
-    fn serialize_i8(self, v: i8) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_i16(self, v: i16) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_i32(self, v: i32) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_i64(self, v: i64) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_u8(self, v: u8) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_u16(self, v: u16) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_u32(self, v: u32) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_u64(self, v: u64) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_f32(self, _: f32) -> Key {
-        Err(key_error())
-    }
-    fn serialize_f64(self, _: f64) -> Key {
-        Err(key_error())
-    }
-    fn serialize_char(self, v: char) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_str(self, v: &str) -> Key {
-        Ok(v.to_string().into())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Key {
-        Err(key_error())
-    }
+    text_keys!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_u8: u8, serialize_u16: u16,
+        serialize_u32: u32, serialize_u64: u64, serialize_char: char, serialize_str: &str);
+    no_keys!(serialize_f32: f32, serialize_f64: f64, serialize_bytes: &[u8], serialize_unit_struct: &'static str);
     fn serialize_none(self) -> Key {
         Err(key_error())
     }
@@ -550,9 +512,6 @@ impl ser::Serializer for KeyText {
         Err(key_error())
     }
     fn serialize_unit(self) -> Key {
-        Err(key_error())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Key {
         Err(key_error())
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Key {

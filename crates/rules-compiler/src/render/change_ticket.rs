@@ -12,21 +12,11 @@ use serde_json::{json, Value};
 
 /// A Markdown table cell: pipes escaped, line breaks flattened.
 fn cell(s: &str) -> String {
-    // One pass, copying runs: address cells hold thousands of prefixes.
-    let mut out = String::with_capacity(s.len());
-    let mut from = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let with = match b {
-            b'|' => "\\|",
-            b'\n' | b'\r' => " ",
-            _ => continue,
-        };
-        out.push_str(&s[from..i]);
-        out.push_str(with);
-        from = i + 1;
-    }
-    out.push_str(&s[from..]);
-    out
+    super::substitute::substitute(s, |b| match b {
+        b'|' => Some("\\|"),
+        b'\n' | b'\r' => Some(" "),
+        _ => None,
+    })
 }
 
 fn row(r: &Row) -> Value {

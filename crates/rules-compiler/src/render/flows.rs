@@ -124,19 +124,26 @@ pub fn graph(plan: &Plan) -> Graph {
 /// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
 /// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
 pub fn mermaid_text(s: &str) -> String {
-    // One pass (labels may list thousands of prefixes): runs of other characters become one
-    // space, none at either end.
+    // One pass copying runs (labels may list thousands of prefixes): runs of other characters
+    // (any non-ASCII one included) become one space, none at either end.
+    let safe =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b',' | b':' | b'/' | b'(' | b')' | b'+' | b'*' | b'-' | b'_' | b'\'');
     let mut out = String::with_capacity(s.len());
-    let mut gap = false;
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '.' | ',' | ':' | '/' | '(' | ')' | '+' | '*' | '-' | '_' | '\'') {
-            if gap && !out.is_empty() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && safe(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            if !out.is_empty() {
                 out.push(' ');
             }
-            gap = false;
-            out.push(c);
-        } else {
-            gap = true;
+            out.push_str(&s[start..i]);
+        }
+        while i < bytes.len() && !safe(bytes[i]) {
+            i += 1;
         }
     }
     out

@@ -14,24 +14,14 @@ const ISE_W: u32 = 220;
 
 /// Text for SVG character data and attributes.
 pub fn escape(s: &str) -> String {
-    // One pass (cells of thousands of prefixes go through here).
-    let mut out = String::with_capacity(s.len());
-    let mut from = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[from..i]);
-        out.push_str(entity);
-        from = i + 1;
-    }
-    out.push_str(&s[from..]);
-    out
+    super::substitute::substitute(s, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    })
 }
 
 /// Labels longer than a node are cut with an ellipsis (the full text is the node's `<title>`).

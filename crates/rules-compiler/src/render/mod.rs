@@ -21,6 +21,7 @@ mod review_csv;
 mod review_html;
 mod route_table;
 mod subnets;
+mod substitute;
 mod template;
 
 use crate::plan::Plan;

@@ -116,6 +116,8 @@ pub fn render(plan: &Plan) -> String {
         name: &env.nsg_name,
         location: &env.location,
         tags: json!({ "generatedBy": "isenet", "iseName": env.name }),
-        properties: Props { security_rules: security_rules(plan) },
+        properties: Props {
+            security_rules: security_rules(plan),
+        },
     })
 }

@@ -212,7 +212,15 @@ mod tests {
         for s in ["0.0.0.0/0", "255.255.255.255/32", "10.0.0.0/8", "100.64.9.1/10"] {
             assert_eq!(text(&s.parse::<Ipv4Net>().unwrap()), s);
         }
-        for s in ["::/0", "::1/128", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "2603:1000::/40", "1:0:0:2::/64", "::ffff:1.2.3.4/128", "0:1::/32"] {
+        for s in [
+            "::/0",
+            "::1/128",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+            "2603:1000::/40",
+            "1:0:0:2::/64",
+            "::ffff:1.2.3.4/128",
+            "0:1::/32",
+        ] {
             let net: Ipv6Net = s.parse().unwrap();
             assert_eq!(text(&net), net.to_string(), "{s}");
         }

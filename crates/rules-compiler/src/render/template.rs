@@ -55,13 +55,16 @@ fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
     h.register_escape_fn(handlebars::no_escape);
     h.register_helper("json", Box::new(json_helper));
     h.register_helper("bicep", Box::new(bicep_helper));
-    h.register_template_string(name, text)
-        .expect("embedded templates compile (tested)");
+    h.register_template_string(name, text).expect("embedded templates compile (tested)");
     h
 }
 
 fn source(name: &str) -> &'static str {
-    TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).unwrap_or_else(|| panic!("no template {name}"))
+    TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("no template {name}"))
 }
 
 /// Renders a text template. One without any `{{` is its own rendering (tested), so it is not compiled.
@@ -105,7 +108,10 @@ pub(super) fn bicep_literal_of_value(v: &serde_json::Value, indent: usize) -> St
         Value::Array(a) if a.is_empty() => "[]".into(),
         Value::Object(o) if o.is_empty() => "{}".into(),
         Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(|x| format!("{pad}{}\n", bicep_literal_of_value(x, indent + 2))).collect();
+            let items: Vec<String> = a
+                .iter()
+                .map(|x| format!("{pad}{}\n", bicep_literal_of_value(x, indent + 2)))
+                .collect();
             format!("[\n{}{}]", items.concat(), " ".repeat(indent))
         }
         Value::Object(o) => {
