@@ -104,8 +104,9 @@ impl Serialize for AddressMatch {
         match self {
             AddressMatch::Any => s.serialize_str("*"),
             AddressMatch::Tag(t) => s.serialize_str(t),
-            AddressMatch::Prefixes(p) => p.serialize(s),
-            AddressMatch::Prefixes6(p) => p.serialize(s),
+            // The fast text, not `Display`: `--expand-tags` plans hold thousands of prefixes.
+            AddressMatch::Prefixes(p) => crate::render::prefix_text::List(p).serialize(s),
+            AddressMatch::Prefixes6(p) => crate::render::prefix_text::List(p).serialize(s),
         }
     }
 }

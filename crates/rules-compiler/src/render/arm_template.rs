@@ -9,8 +9,10 @@
 //! property; `ise-request.http` uploads them (README, "The ISE REST requests").
 
 use super::deploy_params::{has_firewall_rules, has_route_table, params};
-use super::{firewall_policy, ise_request, route_table, security_rule_json, subnets, template};
+use super::nsg::{security_rules, SecurityRuleJson};
+use super::{firewall_policy, ise_request, route_table, subnets, template};
 use crate::plan::{Plan, ISE_API_VERSION, ISE_TYPE, NETWORK_API_VERSION};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 const SCHEMA: &str = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
@@ -65,30 +67,63 @@ fn tags(plan: &Plan) -> Value {
 }
 
 /// A network resource of the resource group, named by a parameter, at the template's location.
-fn located(plan: &Plan, kind: &str, name_param: &str, properties: Value) -> Value {
-    json!({
-        "type": kind,
-        "apiVersion": NETWORK_API_VERSION,
-        "name": format!("[{}]", p(name_param)),
-        "location": format!("[{}]", p("location")),
-        "tags": tags(plan),
-        "properties": properties,
-    })
+#[derive(Serialize)]
+struct Located<P> {
+    r#type: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    name: String,
+    location: String,
+    tags: Value,
+    properties: P,
 }
 
-fn nsg(plan: &Plan) -> Value {
-    let rules: Vec<Value> = plan.security_rules.iter().map(security_rule_json).collect();
-    located(plan, NSG_TYPE, "nsgName", json!({ "securityRules": rules }))
+fn located<P>(plan: &Plan, kind: &'static str, name_param: &str, properties: P) -> Located<P> {
+    Located {
+        r#type: kind,
+        api_version: NETWORK_API_VERSION,
+        name: format!("[{}]", p(name_param)),
+        location: format!("[{}]", p("location")),
+        tags: tags(plan),
+        properties,
+    }
 }
 
-fn route_table(plan: &Plan) -> Value {
+#[derive(Serialize)]
+struct NsgProperties<'a> {
+    #[serde(rename = "securityRules")]
+    security_rules: Vec<SecurityRuleJson<'a>>,
+}
+
+/// A resource of the template: the NSG is serialised straight from the plan (it may hold
+/// thousands of prefixes), the others are small values.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Resource<'a> {
+    Nsg(Located<NsgProperties<'a>>),
+    Located(Located<Value>),
+    Other(Value),
+}
+
+fn nsg(plan: &Plan) -> Resource<'_> {
+    Resource::Nsg(located(
+        plan,
+        NSG_TYPE,
+        "nsgName",
+        NsgProperties {
+            security_rules: security_rules(plan),
+        },
+    ))
+}
+
+fn route_table(plan: &Plan) -> Resource<'_> {
     let routes: Vec<Value> = plan.routes.iter().map(route_table::route_json).collect();
-    located(
+    Resource::Located(located(
         plan,
         ROUTE_TABLE_TYPE,
         "routeTableName",
         json!({ "disableBgpRoutePropagation": false, "routes": routes }),
-    )
+    ))
 }
 
 fn subnet_resources(plan: &Plan) -> Vec<Value> {
@@ -150,8 +185,20 @@ fn ise(plan: &Plan) -> Value {
     r
 }
 
-/// The template as a JSON value (the parameters file and the tests read it too).
-pub(super) fn template(plan: &Plan) -> Value {
+#[derive(Serialize)]
+struct Template<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    #[serde(rename = "contentVersion")]
+    content_version: &'static str,
+    metadata: Value,
+    parameters: Map<String, Value>,
+    resources: Vec<Resource<'a>>,
+    outputs: Map<String, Value>,
+}
+
+/// The template, ready to serialise.
+fn template(plan: &Plan) -> Template<'_> {
     let env = &plan.environment;
     let mut resources = vec![nsg(plan)];
     let mut outputs = Map::new();
@@ -160,32 +207,32 @@ pub(super) fn template(plan: &Plan) -> Value {
         resources.push(route_table(plan));
         outputs.insert("routeTableId".into(), json!({ "type": "string", "value": route_table_id() }));
     }
-    resources.extend(subnet_resources(plan));
+    resources.extend(subnet_resources(plan).into_iter().map(Resource::Other));
     if has_firewall_rules(plan) {
-        resources.push(firewall_rules(plan));
+        resources.push(Resource::Other(firewall_rules(plan)));
     }
     if plan.deployment.include_ise {
-        resources.push(ise(plan));
+        resources.push(Resource::Other(ise(plan)));
         outputs.insert(
             "iseId".into(),
             json!({ "type": "string", "value": resource_id(ISE_TYPE, &[p("iseName")]) }),
         );
     }
-    json!({
-        "$schema": SCHEMA,
-        "contentVersion": "1.0.0.0",
-        "metadata": {
+    Template {
+        schema: SCHEMA,
+        content_version: "1.0.0.0",
+        metadata: json!({
             "generatedBy": "isenet",
             "iseName": env.name,
             "cloud": env.cloud,
             "forcedTunneling": env.forced_tunneling.mode,
             "networkOnly": !plan.deployment.include_ise,
             "description": "The ISE's network (NSG, route table, the four subnets of the existing virtual network, firewall rules) and the ISE itself, from the isenet plan. Rules are literal: review them here, prove them with isenet verify --nsg azuredeploy.json.",
-        },
-        "parameters": template_parameters(plan),
-        "resources": resources,
-        "outputs": outputs,
-    })
+        }),
+        parameters: template_parameters(plan),
+        resources,
+        outputs,
+    }
 }
 
 pub fn render(plan: &Plan) -> String {

@@ -3,7 +3,7 @@
 //! its own codebase; `main.bicep` holds the plan's values literally and wires the modules together.
 
 use super::deploy_params::{has_firewall_rules, has_route_table, params};
-use super::{firewall_policy, ise_request, route_table, security_rule_json, subnets, template};
+use super::{firewall_policy, ise_request, nsg, route_table, subnets, template};
 use crate::plan::Plan;
 use serde_json::{json, Value};
 
@@ -62,6 +62,9 @@ fn subnets_json(plan: &Plan) -> Vec<Value> {
         .collect()
 }
 
+/// What `main.bicep` renders. The lists (rules with their prefixes, routes, subnets, firewall
+/// rule collections) are passed as finished Bicep literals: handlebars copies its data into a
+/// value tree first, which for thousands of prefixes cost more than writing them.
 fn data(plan: &Plan) -> Value {
     let env = &plan.environment;
     json!({
@@ -74,12 +77,12 @@ fn data(plan: &Plan) -> Value {
         "firewall": has_firewall_rules(plan),
         "params": params_json(plan),
         "tags": { "generatedBy": "isenet", "iseName": env.name },
-        "securityRules": plan.security_rules.iter().map(security_rule_json).collect::<Vec<_>>(),
-        "routes": plan.routes.iter().map(route_table::route_json).collect::<Vec<_>>(),
-        "subnets": subnets_json(plan),
+        "securityRules": template::bicep_literal(&nsg::security_rules(plan), 0),
+        "routes": template::bicep_literal(&plan.routes.iter().map(route_table::route_json).collect::<Vec<_>>(), 0),
+        "subnets": template::bicep_literal(&subnets_json(plan), 0),
         "ruleCollectionGroup": plan.firewall.rule_collection_group,
         "ruleCollectionGroupPriority": plan.firewall.rule_collection_group_priority,
-        "ruleCollections": firewall_policy::rule_collections(plan),
+        "ruleCollections": template::bicep_literal(&firewall_policy::rule_collections(plan), 0),
         "identity": ise_request::identity(env, false),
         "encryptionKeyReference": env.encryption.as_ref().map(ise_request::encryption_key_reference),
     })
@@ -90,7 +93,11 @@ pub fn render_main(plan: &Plan) -> String {
 }
 
 pub fn render_params(plan: &Plan) -> String {
-    template::text("main.bicepparam", &data(plan))
+    // Only what main.bicepparam names (not the rules).
+    template::text(
+        "main.bicepparam",
+        &json!({ "iseName": plan.environment.name, "params": params_json(plan) }),
+    )
 }
 
 pub fn render_module(name: &str) -> String {

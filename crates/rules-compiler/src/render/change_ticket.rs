@@ -12,7 +12,11 @@ use serde_json::{json, Value};
 
 /// A Markdown table cell: pipes escaped, line breaks flattened.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    super::substitute::substitute(s, |b| match b {
+        b'|' => Some("\\|"),
+        b'\n' | b'\r' => Some(" "),
+        _ => None,
+    })
 }
 
 fn row(r: &Row) -> Value {
@@ -227,4 +231,16 @@ pub fn render(review: &Review) -> String {
         "rollback": rollback(review),
     });
     template::text("change-ticket.md", &data)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cells_escape_pipes_and_flatten_line_breaks(s in "[a|\n\ré ]{0,12}") {
+            prop_assert_eq!(super::cell(&s), s.replace('|', "\\|").replace(['\n', '\r'], " "));
+        }
+    }
 }

@@ -6,6 +6,7 @@
 use crate::azure::nsg::{Access, AddressMatch, Direction};
 use crate::azure::route::NextHop;
 use crate::plan::{Plan, PlanRule};
+use crate::render::prefix_text;
 use ise_model::ports::{format_list, PortRange};
 use ise_model::resolve::Peer;
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,12 +56,9 @@ fn peer_label(plan: &PlanRule, field: &AddressMatch, side: Side, p: &Plan) -> St
             match peer {
                 Some(Peer::Prefixes { label, .. }) if prefixes.len() > 2 => format!("{label} ({} prefixes)", prefixes.len()),
                 Some(Peer::Prefixes { label, .. }) if !label.contains('/') => {
-                    format!(
-                        "{label}: {}",
-                        prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
-                    )
+                    format!("{label}: {}", prefix_text::join(prefixes, " "))
                 }
-                _ => prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                _ => prefix_text::join(prefixes, " "),
             }
         }
         AddressMatch::Prefixes6(p) => format!("{} IPv6 prefixes", p.len()),
@@ -126,18 +124,29 @@ pub fn graph(plan: &Plan) -> Graph {
 /// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
 /// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
 pub fn mermaid_text(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " .,:/()+*-_'".contains(c) {
-                c
-            } else {
-                ' '
+    // One pass copying runs (labels may list thousands of prefixes): runs of other characters
+    // (any non-ASCII one included) become one space, none at either end.
+    let safe =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b',' | b':' | b'/' | b'(' | b')' | b'+' | b'*' | b'-' | b'_' | b'\'');
+    let mut out = String::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && safe(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            if !out.is_empty() {
+                out.push(' ');
             }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+            out.push_str(&s[start..i]);
+        }
+        while i < bytes.len() && !safe(bytes[i]) {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The graph as a Mermaid `flowchart LR`.
@@ -229,5 +238,14 @@ mod tests {
     fn mermaid_text_drops_what_mermaid_parses() {
         assert_eq!(mermaid_text("a\"b[c]{d}|e;f#g<h>&i"), "a b c d e f g h i");
         assert_eq!(mermaid_text("10.10.0.0/16 (3 prefixes)"), "10.10.0.0/16 (3 prefixes)");
+    }
+
+    proptest::proptest! {
+        /// The former definition: map every other character to a space, then collapse whitespace.
+        #[test]
+        fn mermaid_text_keeps_safe_characters_and_single_spaces(s in "[a1 .,:/()+*\\-_'\"|;#<>&\té ]{0,16}") {
+            let mapped: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || " .,:/()+*-_'".contains(c) { c } else { ' ' }).collect();
+            proptest::prop_assert_eq!(mermaid_text(&s), mapped.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
     }
 }

@@ -14,11 +14,14 @@ const ISE_W: u32 = 220;
 
 /// Text for SVG character data and attributes.
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    super::substitute::substitute(s, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    })
 }
 
 /// Labels longer than a node are cut with an ellipsis (the full text is the node's `<title>`).
@@ -110,6 +113,16 @@ pub fn render(g: &Graph) -> String {
 mod tests {
     use super::*;
     use crate::render::flows;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Each of the five characters becomes its entity, `&` first (no double escaping).
+        #[test]
+        fn escape_replaces_the_five_characters(s in "[a&<>\"'é ]{0,12}") {
+            let expected = s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;");
+            prop_assert_eq!(escape(&s), expected);
+        }
+    }
 
     #[test]
     fn svg_has_a_node_per_graph_node_and_subnet_and_a_path_per_edge() {

@@ -3,6 +3,7 @@
 mod arm_parameters;
 mod arm_template;
 mod bicep;
+mod canonical;
 mod change_ticket;
 mod deploy_params;
 mod firewall_classic;
@@ -14,11 +15,13 @@ mod ise_http;
 mod ise_request;
 mod nsg;
 mod plan_json;
+pub(crate) mod prefix_text;
 pub mod review;
 mod review_csv;
 mod review_html;
 mod route_table;
 mod subnets;
+mod substitute;
 mod template;
 
 use crate::plan::Plan;
@@ -154,10 +157,12 @@ pub const BACKENDS: &[Backend] = &[
         name: "review",
         files: &["flows.svg", "review.csv", "review.html"],
         render: Render::Review(|r| {
+            // review.html shows the drawing of flows.svg inline: drawn once for both.
+            let svg = flows_svg::render(&flows::graph(r.plan));
             vec![
-                artifact("flows.svg", flows_svg::render(&flows::graph(r.plan))),
+                artifact("review.html", review_html::render(r, &svg)),
+                artifact("flows.svg", svg),
                 artifact("review.csv", review_csv::render(r)),
-                artifact("review.html", review_html::render(r)),
             ]
         }),
     },

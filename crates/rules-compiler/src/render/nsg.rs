@@ -2,76 +2,122 @@
 //! Azure's field rules: one service tag or `*` in the singular address field, CIDRs only in the
 //! plural one; one port range in the singular port field, several in the plural one.
 
+use super::prefix_text::{List, Text};
 use super::template;
 use crate::azure::nsg::AddressMatch;
 use crate::plan::{Plan, PlanRule};
 use ise_model::ports::PortRange;
-use serde_json::{json, Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Value};
 
-fn address_fields(props: &mut Map<String, Value>, side: &str, a: &AddressMatch) {
+/// The field names of one side of a rule: singular and plural address, singular and plural port.
+struct Side {
+    address: &'static str,
+    addresses: &'static str,
+    port: &'static str,
+    ports: &'static str,
+}
+
+const SOURCE: Side = Side {
+    address: "sourceAddressPrefix",
+    addresses: "sourceAddressPrefixes",
+    port: "sourcePortRange",
+    ports: "sourcePortRanges",
+};
+
+const DESTINATION: Side = Side {
+    address: "destinationAddressPrefix",
+    addresses: "destinationAddressPrefixes",
+    port: "destinationPortRange",
+    ports: "destinationPortRanges",
+};
+
+fn address_fields<M: SerializeMap>(m: &mut M, side: &Side, a: &AddressMatch) -> Result<(), M::Error> {
     match a {
-        AddressMatch::Any => {
-            props.insert(format!("{side}AddressPrefix"), json!("*"));
-        }
-        AddressMatch::Tag(t) => {
-            props.insert(format!("{side}AddressPrefix"), json!(t));
-        }
-        AddressMatch::Prefixes(p) if p.len() == 1 => {
-            props.insert(format!("{side}AddressPrefix"), json!(p[0].to_string()));
-        }
-        AddressMatch::Prefixes(p) => {
-            props.insert(
-                format!("{side}AddressPrefixes"),
-                json!(p.iter().map(ToString::to_string).collect::<Vec<_>>()),
-            );
-        }
-        AddressMatch::Prefixes6(p) if p.len() == 1 => {
-            props.insert(format!("{side}AddressPrefix"), json!(p[0].to_string()));
-        }
-        AddressMatch::Prefixes6(p) => {
-            props.insert(
-                format!("{side}AddressPrefixes"),
-                json!(p.iter().map(ToString::to_string).collect::<Vec<_>>()),
-            );
-        }
+        AddressMatch::Any => m.serialize_entry(side.address, "*"),
+        AddressMatch::Tag(t) => m.serialize_entry(side.address, t),
+        AddressMatch::Prefixes(p) if p.len() == 1 => m.serialize_entry(side.address, &Text(&p[0])),
+        AddressMatch::Prefixes(p) => m.serialize_entry(side.addresses, &List(p)),
+        AddressMatch::Prefixes6(p) if p.len() == 1 => m.serialize_entry(side.address, &Text(&p[0])),
+        AddressMatch::Prefixes6(p) => m.serialize_entry(side.addresses, &List(p)),
     }
 }
 
-fn port_fields(props: &mut Map<String, Value>, side: &str, ports: &[PortRange]) {
+fn port_fields<M: SerializeMap>(m: &mut M, side: &Side, ports: &[PortRange]) -> Result<(), M::Error> {
     if ports.len() == 1 {
-        props.insert(format!("{side}PortRange"), json!(ports[0].to_string()));
+        m.serialize_entry(side.port, &ports[0].to_string())
     } else {
-        props.insert(
-            format!("{side}PortRanges"),
-            json!(ports.iter().map(ToString::to_string).collect::<Vec<_>>()),
-        );
+        m.serialize_entry(side.ports, &ports.iter().map(ToString::to_string).collect::<Vec<_>>())
     }
 }
 
-/// One rule as ARM writes it: `{"name": ..., "properties": {...}}`.
+/// One rule as ARM writes it, `{"name": ..., "properties": {...}}`, serialised straight from the
+/// plan (no value tree: a rule may hold thousands of prefixes).
+pub(super) struct SecurityRuleJson<'a>(pub &'a PlanRule);
+
+struct Properties<'a>(&'a PlanRule);
+
+impl Serialize for SecurityRuleJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("name", &self.0.rule.name)?;
+        m.serialize_entry("properties", &Properties(self.0))?;
+        m.end()
+    }
+}
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (r, rule) = (self.0, &self.0.rule);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("access", rule.access.as_str())?;
+        m.serialize_entry("description", &r.description)?;
+        address_fields(&mut m, &DESTINATION, &rule.destination)?;
+        port_fields(&mut m, &DESTINATION, &rule.destination_ports)?;
+        m.serialize_entry("direction", rule.direction.as_str())?;
+        m.serialize_entry("priority", &rule.priority)?;
+        m.serialize_entry("protocol", rule.protocol.as_str())?;
+        address_fields(&mut m, &SOURCE, &rule.source)?;
+        port_fields(&mut m, &SOURCE, &rule.source_ports)?;
+        m.end()
+    }
+}
+
+/// One rule as ARM writes it, as a JSON value.
 pub fn security_rule_json(r: &PlanRule) -> Value {
-    let mut props = Map::new();
-    props.insert("description".into(), json!(r.description));
-    props.insert("protocol".into(), json!(r.rule.protocol.as_str()));
-    port_fields(&mut props, "source", &r.rule.source_ports);
-    port_fields(&mut props, "destination", &r.rule.destination_ports);
-    address_fields(&mut props, "source", &r.rule.source);
-    address_fields(&mut props, "destination", &r.rule.destination);
-    props.insert("access".into(), json!(r.rule.access.as_str()));
-    props.insert("priority".into(), json!(r.rule.priority));
-    props.insert("direction".into(), json!(r.rule.direction.as_str()));
-    json!({ "name": r.rule.name, "properties": props })
+    serde_json::to_value(SecurityRuleJson(r)).expect("rules serialise")
+}
+
+/// The rules of the plan's NSG, in plan order.
+pub(super) fn security_rules(plan: &Plan) -> Vec<SecurityRuleJson<'_>> {
+    plan.security_rules.iter().map(SecurityRuleJson).collect()
 }
 
 pub fn render(plan: &Plan) -> String {
     let env = &plan.environment;
-    let rules: Vec<Value> = plan.security_rules.iter().map(security_rule_json).collect();
-    template::json_file(&json!({
-        "type": "Microsoft.Network/networkSecurityGroups",
-        "apiVersion": "2023-11-01",
-        "name": env.nsg_name,
-        "location": env.location,
-        "tags": { "generatedBy": "isenet", "iseName": env.name },
-        "properties": { "securityRules": rules }
-    }))
+    #[derive(serde::Serialize)]
+    struct Props<'a> {
+        #[serde(rename = "securityRules")]
+        security_rules: Vec<SecurityRuleJson<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Nsg<'a> {
+        r#type: &'static str,
+        #[serde(rename = "apiVersion")]
+        api_version: &'static str,
+        name: &'a str,
+        location: &'a str,
+        tags: Value,
+        properties: Props<'a>,
+    }
+    template::json_file(&Nsg {
+        r#type: "Microsoft.Network/networkSecurityGroups",
+        api_version: "2023-11-01",
+        name: &env.nsg_name,
+        location: &env.location,
+        tags: json!({ "generatedBy": "isenet", "iseName": env.name }),
+        properties: Props {
+            security_rules: security_rules(plan),
+        },
+    })
 }

@@ -2,9 +2,20 @@
 
 use super::template;
 use crate::plan::Plan;
+use serde::Serialize;
+
+/// The plan's fields and a `$comment` (first, since keys are written sorted).
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "$comment")]
+    comment: &'static str,
+    #[serde(flatten)]
+    plan: &'a Plan,
+}
 
 pub fn render(plan: &Plan) -> String {
-    let mut doc = serde_json::to_value(plan).expect("the plan serialises");
-    doc["$comment"] = "isenet plan: the requirements resolved for this environment and the rules that serve them. Every other artifact is rendered from this.".into();
-    template::json_file(&doc)
+    template::json_file(&Document {
+        comment: "isenet plan: the requirements resolved for this environment and the rules that serve them. Every other artifact is rendered from this.",
+        plan,
+    })
 }

@@ -3,8 +3,7 @@
 //! proof status. No scripts, fonts or other files; a Content-Security-Policy of `default-src 'none'`
 //! makes the browser refuse any network access the page might attempt.
 
-use super::flows;
-use super::flows_svg::{self, escape};
+use super::flows_svg::escape;
 use super::review::{Exposure, Review, Written};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#1b1b1b}table{border-collapse:collapse;font-size:12px}\
@@ -16,7 +15,8 @@ figure{margin:0;overflow-x:auto}";
 /// The columns after the rule's own (`Written::COLUMNS`).
 const WHY: [&str; 3] = ["why (requirements, purpose, condition)", "published source", "proof"];
 
-pub fn render(review: &Review) -> String {
+/// The page, with `svg` (flows.svg) inline.
+pub fn render(review: &Review, svg: &str) -> String {
     let plan = review.plan;
     let env = &plan.environment;
     let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -75,7 +75,7 @@ pub fn render(review: &Review) -> String {
         escape(status)
     ));
     out.push_str("<section id=\"flows\"><h2>Flows</h2>\n<figure>\n");
-    out.push_str(&flows_svg::render(&flows::graph(plan)));
+    out.push_str(svg);
     out.push_str("</figure>\n</section>\n");
     out.push_str(&format!(
         "<section id=\"rules\"><h2>Rules ({})</h2>\n<table id=\"rule-table\">\n<thead><tr>",

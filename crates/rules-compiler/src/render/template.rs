@@ -1,6 +1,6 @@
-//! How artifacts become bytes. JSON artifacts are built as `serde_json` values by their backend and
-//! printed here in one canonical form (sorted keys, two-space indent, trailing newline), so every
-//! JSON artifact is valid and byte-identical across runs. Text artifacts (tickets, Bicep, `.http`)
+//! How artifacts become bytes. JSON artifacts are serialisable views of the plan (or `serde_json`
+//! values) printed here in one canonical form (sorted keys, two-space indent, trailing newline, see
+//! `canonical`), so every JSON artifact is valid and byte-identical across runs. Text artifacts (tickets, Bicep, `.http`)
 //! are handlebars templates from `templates/`, embedded in the binary.
 
 use handlebars::{handlebars_helper, Handlebars};
@@ -32,9 +32,72 @@ const TEMPLATES: &[(&str, &str)] = &[
 handlebars_helper!(json_helper: |v: Json| serde_json::to_string(v).expect("JSON values serialise"));
 handlebars_helper!(bicep_helper: |v: Json, indent: u64| bicep_literal(v, indent as usize));
 
-/// A JSON value as a Bicep literal: objects and arrays one member per line, indented by two under
+/// A value as a Bicep literal: objects and arrays one member per line, indented by two under
 /// `indent`; strings single-quoted with Bicep's escapes (`\\`, `\'`, `\${`, control characters).
-pub fn bicep_literal(v: &serde_json::Value, indent: usize) -> String {
+pub fn bicep_literal(v: &impl Serialize, indent: usize) -> String {
+    super::canonical::bicep(v, indent)
+}
+
+/// A handlebars registry holding the one template `name`, compiled on first use: compiling costs
+/// more than rendering (pest), and a run compiles only the templates it renders.
+fn registry(name: &str) -> &'static Handlebars<'static> {
+    static REGISTRIES: [OnceLock<Handlebars<'static>>; TEMPLATES.len()] = [const { OnceLock::new() }; TEMPLATES.len()];
+    let i = TEMPLATES
+        .iter()
+        .position(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no template {name}"));
+    REGISTRIES[i].get_or_init(|| compiled(TEMPLATES[i]))
+}
+
+fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
+    let mut h = Handlebars::new();
+    h.set_strict_mode(true);
+    h.register_escape_fn(handlebars::no_escape);
+    h.register_helper("json", Box::new(json_helper));
+    h.register_helper("bicep", Box::new(bicep_helper));
+    h.register_template_string(name, text).expect("embedded templates compile (tested)");
+    h
+}
+
+fn source(name: &str) -> &'static str {
+    TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("no template {name}"))
+}
+
+/// Renders a text template. One without any `{{` is its own rendering (tested), so it is not compiled.
+pub fn text(template: &str, data: &impl Serialize) -> String {
+    let src = source(template);
+    if !src.contains("{{") {
+        return src.to_string();
+    }
+    registry(template)
+        .render(template, data)
+        .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
+}
+
+/// A JSON artifact in canonical form.
+pub fn json_file(value: &impl Serialize) -> String {
+    let mut text = super::canonical::json(value);
+    text.push('\n');
+    text
+}
+
+/// The JSON word of a serialisable enum (`expressRoute`), for prose inside artifacts.
+pub fn word(value: impl Serialize) -> String {
+    match serde_json::to_value(value).expect("serialises") {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+/// The former `Value`-tree writer of Bicep literals: the reference the canonical writer is tested
+/// against. A JSON value as a Bicep literal: objects and arrays one member per line, indented by two under
+/// `indent`; strings single-quoted with Bicep's escapes (`\\`, `\'`, `\${`, control characters).
+pub(super) fn bicep_literal_of_value(v: &serde_json::Value, indent: usize) -> String {
     use serde_json::Value;
     let pad = " ".repeat(indent + 2);
     match v {
@@ -45,19 +108,23 @@ pub fn bicep_literal(v: &serde_json::Value, indent: usize) -> String {
         Value::Array(a) if a.is_empty() => "[]".into(),
         Value::Object(o) if o.is_empty() => "{}".into(),
         Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(|x| format!("{pad}{}\n", bicep_literal(x, indent + 2))).collect();
+            let items: Vec<String> = a
+                .iter()
+                .map(|x| format!("{pad}{}\n", bicep_literal_of_value(x, indent + 2)))
+                .collect();
             format!("[\n{}{}]", items.concat(), " ".repeat(indent))
         }
         Value::Object(o) => {
             let members: Vec<String> = o
                 .iter()
-                .map(|(k, x)| format!("{pad}{}: {}\n", bicep_key(k), bicep_literal(x, indent + 2)))
+                .map(|(k, x)| format!("{pad}{}: {}\n", bicep_key(k), bicep_literal_of_value(x, indent + 2)))
                 .collect();
             format!("{{\n{}{}}}", members.concat(), " ".repeat(indent))
         }
     }
 }
 
+#[cfg(test)]
 fn bicep_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
@@ -78,6 +145,7 @@ fn bicep_string(s: &str) -> String {
 }
 
 /// An identifier stays bare; anything else is a quoted key.
+#[cfg(test)]
 fn bicep_key(k: &str) -> String {
     let ident =
         k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -88,47 +156,16 @@ fn bicep_key(k: &str) -> String {
     }
 }
 
-fn registry() -> &'static Handlebars<'static> {
-    static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        let mut h = Handlebars::new();
-        h.set_strict_mode(true);
-        h.register_escape_fn(handlebars::no_escape);
-        h.register_helper("json", Box::new(json_helper));
-        h.register_helper("bicep", Box::new(bicep_helper));
-        for (name, text) in TEMPLATES {
-            h.register_template_string(name, *text)
-                .expect("embedded templates compile (tested)");
-        }
-        h
-    })
-}
-
-/// Renders a text template.
-pub fn text(template: &str, data: &impl Serialize) -> String {
-    registry()
-        .render(template, data)
-        .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
-}
-
-/// A JSON artifact in canonical form.
-pub fn json_file(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n"
-}
-
-/// The JSON word of a serialisable enum (`expressRoute`), for prose inside artifacts.
-pub fn word(value: impl Serialize) -> String {
-    match serde_json::to_value(value).expect("serialises") {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
-    fn all_templates_compile() {
-        let _ = super::registry();
+    fn all_templates_compile_and_plain_ones_render_as_themselves() {
+        for (name, text) in super::TEMPLATES {
+            let h = super::registry(name);
+            if !text.contains("{{") {
+                assert_eq!(h.render(name, &serde_json::json!({})).unwrap(), *text, "{name}");
+            }
+        }
     }
 
     #[test]

@@ -42,8 +42,9 @@ pub fn address(a: &AddressMatch, tags: &ServiceTags) -> String {
     match a {
         AddressMatch::Any => "*".into(),
         AddressMatch::Tag(t) => tag(t, tags),
-        AddressMatch::Prefixes(p) => join(p),
-        AddressMatch::Prefixes6(p) => join(p),
+        // The fast text: `--expand-tags` rules hold thousands of prefixes.
+        AddressMatch::Prefixes(p) => crate::render::prefix_text::join(p, " "),
+        AddressMatch::Prefixes6(p) => crate::render::prefix_text::join(p, " "),
     }
 }
 

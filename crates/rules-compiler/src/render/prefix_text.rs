@@ -1,0 +1,228 @@
+//! The text of a prefix (`10.0.0.0/16`, `2603:1000::/40`) without `core::fmt`: `--expand-tags`
+//! writes thousands of prefixes into every artifact, and `Display` (padding support, one formatted
+//! write per octet or group) cost more than the rest of the artifact. The text is exactly
+//! `Display`'s (tested against it), so artifacts do not change.
+
+use ipnet::{Ipv4Net, Ipv6Net};
+use serde::{Serialize, Serializer};
+
+/// Room for the longest form of either family (`ffff:...:ffff/128` is 43 bytes).
+type Buf = [u8; 48];
+
+/// A prefix that can write its text into a byte buffer.
+pub trait PrefixText {
+    /// Writes the text at the start of `buf`; returns its length.
+    fn write_text(&self, buf: &mut Buf) -> usize;
+
+    /// Appends the text to `out`.
+    fn push_text(&self, out: &mut String) {
+        let mut buf = [0; 48];
+        let n = self.write_text(&mut buf);
+        out.push_str(ascii(&buf[..n]));
+    }
+}
+
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("prefix text is ASCII")
+}
+
+/// The decimal text of every byte value, left-aligned, with its length last.
+const DECIMALS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            [b'0' + h, b'0' + d, b'0' + u, 3]
+        } else if v >= 10 {
+            [b'0' + d, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        v += 1;
+    }
+    t
+};
+
+/// Writes `v` in decimal at `buf[n..]`; returns the new length.
+fn decimal(v: u8, buf: &mut [u8], n: usize) -> usize {
+    let d = DECIMALS[usize::from(v)];
+    buf[n..n + 3].copy_from_slice(&d[..3]);
+    n + usize::from(d[3])
+}
+
+fn dotted(octets: [u8; 4], buf: &mut [u8], mut n: usize) -> usize {
+    for (i, octet) in octets.into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        n = decimal(octet, buf, n);
+    }
+    n
+}
+
+/// Writes `v` in lowercase hex without leading zeros at `buf[n..]`; returns the new length.
+fn hex(v: u16, buf: &mut [u8], mut n: usize) -> usize {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = (16 - v.leading_zeros() as usize).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        buf[n] = DIGITS[usize::from((v >> (4 * i)) & 0xf)];
+        n += 1;
+    }
+    n
+}
+
+/// Colon-separated groups.
+fn groups(segments: &[u16], buf: &mut [u8], mut n: usize) -> usize {
+    for (i, &s) in segments.iter().enumerate() {
+        if i > 0 {
+            buf[n] = b':';
+            n += 1;
+        }
+        n = hex(s, buf, n);
+    }
+    n
+}
+
+fn suffix(len: u8, buf: &mut [u8], n: usize) -> usize {
+    buf[n] = b'/';
+    decimal(len, buf, n + 1)
+}
+
+impl PrefixText for Ipv4Net {
+    fn write_text(&self, buf: &mut Buf) -> usize {
+        let n = dotted(self.addr().octets(), buf, 0);
+        suffix(self.prefix_len(), buf, n)
+    }
+}
+
+impl PrefixText for Ipv6Net {
+    /// As `Ipv6Addr`'s `Display` (RFC 5952): IPv4-mapped addresses as `::ffff:a.b.c.d`, otherwise
+    /// the first longest run of two or more zero groups as `::`.
+    fn write_text(&self, buf: &mut Buf) -> usize {
+        let addr = self.addr();
+        let segments = addr.segments();
+        let mut n;
+        if let Some(v4) = addr.to_ipv4_mapped() {
+            buf[..7].copy_from_slice(b"::ffff:");
+            n = dotted(v4.octets(), buf, 7);
+        } else {
+            let (mut start, mut len, mut run_start, mut run) = (0, 0, 0, 0);
+            for (i, &s) in segments.iter().enumerate() {
+                if s == 0 {
+                    if run == 0 {
+                        run_start = i;
+                    }
+                    run += 1;
+                    if run > len {
+                        (start, len) = (run_start, run);
+                    }
+                } else {
+                    run = 0;
+                }
+            }
+            if len > 1 {
+                n = groups(&segments[..start], buf, 0);
+                buf[n..n + 2].copy_from_slice(b"::");
+                n = groups(&segments[start + len..], buf, n + 2);
+            } else {
+                n = groups(&segments, buf, 0);
+            }
+        }
+        suffix(self.prefix_len(), buf, n)
+    }
+}
+
+/// The prefixes' texts joined by `sep`.
+pub fn join<T: PrefixText>(items: &[T], sep: &str) -> String {
+    let mut out = String::with_capacity(items.len() * 20);
+    for (i, p) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        p.push_text(&mut out);
+    }
+    out
+}
+
+/// A prefix that serialises as its text.
+pub struct Text<'a, T>(pub &'a T);
+
+impl<T: PrefixText> Serialize for Text<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0; 48];
+        let n = self.0.write_text(&mut buf);
+        s.serialize_str(ascii(&buf[..n]))
+    }
+}
+
+/// A list of prefixes that serialises as the list of their texts.
+pub struct List<'a, T>(pub &'a [T]);
+
+impl<T: PrefixText> Serialize for List<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PrefixText;
+    use ipnet::{Ipv4Net, Ipv6Net};
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn text(p: &impl PrefixText) -> String {
+        let mut s = String::new();
+        p.push_text(&mut s);
+        s
+    }
+
+    /// Groups drawn so that zero runs, ties between runs and IPv4-mapped addresses are common.
+    fn segment() -> impl Strategy<Value = u16> {
+        prop_oneof![Just(0u16), Just(0xffff), 0u16..0x10, any::<u16>()]
+    }
+
+    proptest! {
+        #[test]
+        fn ipv4_text_is_display(addr in any::<u32>(), len in 0u8..=32) {
+            let net = Ipv4Net::new(Ipv4Addr::from(addr), len).unwrap();
+            prop_assert_eq!(text(&net), net.to_string());
+        }
+
+        #[test]
+        fn ipv6_text_is_display(s in prop::array::uniform8(segment()), mapped in any::<bool>(), v4 in any::<u32>(), len in 0u8..=128) {
+            let addr = if mapped { Ipv4Addr::from(v4).to_ipv6_mapped() } else { Ipv6Addr::from(s) };
+            let net = Ipv6Net::new(addr, len).unwrap();
+            prop_assert_eq!(text(&net), net.to_string());
+        }
+
+        #[test]
+        fn lists_serialise_as_their_texts(addrs in prop::collection::vec(any::<u32>(), 0..5)) {
+            let nets: Vec<Ipv4Net> = addrs.iter().map(|a| Ipv4Net::new(Ipv4Addr::from(*a), 24).unwrap()).collect();
+            let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
+            prop_assert_eq!(serde_json::to_value(super::List(&nets)).unwrap(), serde_json::json!(texts));
+            prop_assert_eq!(super::join(&nets, " "), texts.join(" "));
+        }
+    }
+
+    #[test]
+    fn extremes() {
+        for s in ["0.0.0.0/0", "255.255.255.255/32", "10.0.0.0/8", "100.64.9.1/10"] {
+            assert_eq!(text(&s.parse::<Ipv4Net>().unwrap()), s);
+        }
+        for s in [
+            "::/0",
+            "::1/128",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+            "2603:1000::/40",
+            "1:0:0:2::/64",
+            "::ffff:1.2.3.4/128",
+            "0:1::/32",
+        ] {
+            let net: Ipv6Net = s.parse().unwrap();
+            assert_eq!(text(&net), net.to_string(), "{s}");
+        }
+    }
+}
