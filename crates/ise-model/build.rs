@@ -3,13 +3,15 @@
 //! of parsing JSON text on every run. The format is private to `servicetags.rs` (`decode_index`);
 //! a unit test checks that the decoded snapshot equals `ServiceTags::parse` of the JSON.
 //!
-//! Format (little endian): magic `ISETAGS2`, u64 change number, string cloud, u32 tag count, then
-//! per tag, in ascending order of name bytes (the order of the `BTreeMap` the decoder fills, so it
-//! is built without sorting): string name, string region, string systemService, u32 feature count
-//! and the features, u32 prefix count, u32 byte length of the prefixes (so a decoder can skip them
-//! and decode only the tags a run asks for) and the prefixes in file order, each a family byte (4
-//! or 6), the prefix length byte and the 4 or 16 address bytes (big endian). A string is a u32 byte
-//! length and UTF-8 bytes.
+//! Format (little endian): magic `ISETAGS3`, u64 change number, string cloud, u32 tag count N, then
+//! two tables the decoder binary-searches (so a run decodes only the tags it looks up): N u32
+//! offsets of the tag records (from the end of the tables), in ascending order of name bytes, and N
+//! u32 tag numbers (positions in that order) in ascending order of lower-cased name. Then the
+//! records, in name order: string name, string region, string systemService, u32 feature count and
+//! the features, u32 prefix count, u32 byte length of the prefixes (so a decoder can skip them and
+//! decode prefixes only on first use) and the prefixes in file order, each a family byte (4 or 6),
+//! the prefix length byte and the 4 or 16 address bytes (big endian). A string is a u32 byte length
+//! and UTF-8 bytes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -225,47 +227,69 @@ fn prefix(out: &mut Vec<u8>, p: &str, file: &str) {
     }
 }
 
+/// A string member of an object, empty when absent.
+fn field(v: &Json, key: &str) -> String {
+    v.get(key).map(|s| s.str().to_string()).unwrap_or_default()
+}
+
 fn index(json: &str, file: &str) -> Vec<u8> {
     let doc = parse(json, file);
-    let field = |v: &'_ Json, key: &str| -> String { v.get(key).map(|s| s.str().to_string()).unwrap_or_default() };
     let change_number: u64 = match doc.get("changeNumber") {
         Some(Json::Number(n)) => n.parse().unwrap_or_else(|_| panic!("{file}: changeNumber `{n}`")),
         _ => panic!("{file}: changeNumber is not a number"),
     };
     let values = doc.get("values").unwrap_or_else(|| panic!("{file}: no values")).array();
     let mut out = Vec::with_capacity(json.len() / 4);
-    out.extend_from_slice(b"ISETAGS2");
+    out.extend_from_slice(b"ISETAGS3");
     out.extend_from_slice(&change_number.to_le_bytes());
     string(&mut out, &field(&doc, "cloud"));
     out.extend_from_slice(&(values.len() as u32).to_le_bytes());
     let mut values: Vec<&Json> = values.iter().collect();
     values.sort_by_key(|a| field(a, "name"));
+    let mut folded: Vec<(String, u32)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (field(t, "name").to_lowercase(), i as u32))
+        .collect();
+    folded.sort();
+    assert!(folded.windows(2).all(|w| w[0].0 != w[1].0), "{file}: two tags differ only in case");
+    let mut records = Vec::with_capacity(json.len() / 4);
     for t in values {
-        let p = t.get("properties").unwrap_or_else(|| panic!("{file}: a tag without properties"));
-        string(&mut out, &field(t, "name"));
-        string(&mut out, &field(p, "region"));
-        string(&mut out, &field(p, "systemService"));
-        let features = match p.get("networkFeatures") {
-            None | Some(Json::Null) => &[][..],
-            Some(f) => f.array(),
-        };
-        out.extend_from_slice(&(features.len() as u32).to_le_bytes());
-        for f in features {
-            string(&mut out, f.str());
-        }
-        let prefixes = p
-            .get("addressPrefixes")
-            .unwrap_or_else(|| panic!("{file}: a tag without addressPrefixes"))
-            .array();
-        out.extend_from_slice(&(prefixes.len() as u32).to_le_bytes());
-        let mut encoded = Vec::new();
-        for a in prefixes {
-            prefix(&mut encoded, a.str(), file);
-        }
-        out.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
-        out.extend_from_slice(&encoded);
+        out.extend_from_slice(&(records.len() as u32).to_le_bytes());
+        record(&mut records, t, file);
     }
+    for (_, tag) in folded {
+        out.extend_from_slice(&tag.to_le_bytes());
+    }
+    out.extend_from_slice(&records);
     out
+}
+
+/// One tag's record (see the format above).
+fn record(out: &mut Vec<u8>, t: &Json, file: &str) {
+    let p = t.get("properties").unwrap_or_else(|| panic!("{file}: a tag without properties"));
+    string(out, &field(t, "name"));
+    string(out, &field(p, "region"));
+    string(out, &field(p, "systemService"));
+    let features = match p.get("networkFeatures") {
+        None | Some(Json::Null) => &[][..],
+        Some(f) => f.array(),
+    };
+    out.extend_from_slice(&(features.len() as u32).to_le_bytes());
+    for f in features {
+        string(out, f.str());
+    }
+    let prefixes = p
+        .get("addressPrefixes")
+        .unwrap_or_else(|| panic!("{file}: a tag without addressPrefixes"))
+        .array();
+    out.extend_from_slice(&(prefixes.len() as u32).to_le_bytes());
+    let mut encoded = Vec::new();
+    for a in prefixes {
+        prefix(&mut encoded, a.str(), file);
+    }
+    out.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
+    out.extend_from_slice(&encoded);
 }
 
 fn main() {

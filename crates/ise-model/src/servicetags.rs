@@ -10,6 +10,8 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
+mod scan;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagEntry {
     pub name: String,
@@ -132,7 +134,11 @@ pub struct ServiceTags {
     /// `Public`, `AzureGovernment` or `China`.
     pub cloud: String,
     pub change_number: u64,
-    pub tags: BTreeMap<String, TagEntry>,
+    /// Every tag by name ([`Self::tags`]): a parsed file's from the start; the embedded snapshot's
+    /// only when all are asked for (`tags show`, `tags diff`, "did you mean").
+    all: OnceLock<BTreeMap<String, TagEntry>>,
+    /// The embedded snapshot's index, whose tags [`Self::get`] decodes one at a time.
+    index: Option<Index>,
     /// Lower-cased name -> name: Azure treats tag names case-insensitively. Built on the first
     /// lookup whose case differs from the file's (an embedded snapshot's compile rarely needs it).
     folded: OnceLock<BTreeMap<String, String>>,
@@ -182,42 +188,125 @@ impl<'de> Deserialize<'de> for Prefix {
                 f.write_str("IPv4 or IPv6 network address") // ipnet's wording
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Prefix, E> {
-                match canonical_v4(s) {
-                    Some(net) => Ok(Prefix(IpNet::V4(net))),
-                    None => s.parse().map(Prefix).map_err(E::custom),
-                }
+                prefix(s).map(Prefix).map_err(E::custom)
             }
         }
         d.deserialize_str(Visitor)
     }
 }
 
+/// A prefix exactly as `IpNet`'s parser reads it (same result, same error), the canonical forms of
+/// the files read by a direct scan: ipnet's general parser took a quarter of a `--service-tags` run.
+fn prefix(s: &str) -> Result<IpNet, ipnet::AddrParseError> {
+    if let Some(net) = canonical_v4(s) {
+        return Ok(IpNet::V4(net));
+    }
+    match canonical_v6(s) {
+        Some(net) => Ok(IpNet::V6(net)),
+        None => s.parse(),
+    }
+}
+
 /// `a.b.c.d/n` with decimal octets and length without leading zeros, or `None` for anything else
 /// (which `IpNet`'s parser then accepts or refuses with its own message).
 fn canonical_v4(s: &str) -> Option<Ipv4Net> {
-    // One pass: four octets ended by `.`, `.`, `.`, `/`, then the length ended by the string's end.
-    let b = s.as_bytes();
-    let (mut fields, mut i) = ([0u32; 5], 0);
-    for (field, end) in [Some(b'.'), Some(b'.'), Some(b'.'), Some(b'/'), None].into_iter().enumerate() {
-        let start = i;
-        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
-            fields[field] = fields[field] * 10 + u32::from(b[i] - b'0');
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 || (digits > 1 && b[start] == b'0') {
-            return None;
-        }
-        if b.get(i) != end.as_ref() {
+    v4_at(s.as_bytes(), 0).filter(|&(_, end)| end == s.len()).map(|(net, _)| net)
+}
+
+/// [`canonical_v4`] of the bytes from `b[i]` on, up to the first byte that cannot continue it:
+/// the prefix and that byte's index (the tag-file scan reads prefixes in place this way).
+fn v4_at(b: &[u8], mut i: usize) -> Option<(Ipv4Net, usize)> {
+    let mut octets = [0u8; 4];
+    for (octet, end) in octets.iter_mut().zip([b'.', b'.', b'.', b'/']) {
+        *octet = u8::try_from(decimal(b, &mut i)?).ok()?;
+        if b.get(i) != Some(&end) {
             return None;
         }
         i += 1;
     }
-    let [a, b, c, d, len] = fields;
-    if a.max(b).max(c).max(d) > 255 || len > 32 {
+    let len = decimal(b, &mut i)?;
+    let net = Ipv4Net::new(octets.into(), u8::try_from(len).ok()?).ok()?;
+    Some((net, i))
+}
+
+/// `h:h:...:h/n` or a form with one `::`, each group 1 to 4 hex digits, the length decimal without
+/// leading zeros; `None` for anything else (embedded IPv4, `::` standing for no group, ...), which
+/// `IpNet`'s parser then reads or refuses.
+fn canonical_v6(s: &str) -> Option<Ipv6Net> {
+    let b = s.as_bytes();
+    let mut groups = [0u16; 8];
+    // `n` groups read; `gap` is where `::` stood (the index of the group after it).
+    let (mut n, mut gap, mut i) = (0, None, 0);
+    if b.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+    }
+    while b.get(i) != Some(&b'/') {
+        let start = i;
+        let mut group = 0u16;
+        while i - start < 4 {
+            let digit = match b.get(i) {
+                Some(&c @ b'0'..=b'9') => c - b'0',
+                Some(&c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(&c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => break,
+            };
+            group = group * 16 + u16::from(digit);
+            i += 1;
+        }
+        if i == start || n == 8 {
+            return None;
+        }
+        groups[n] = group;
+        n += 1;
+        match b.get(i)? {
+            b'/' => break,
+            b':' => i += 1,
+            _ => return None,
+        }
+        match b.get(i) {
+            Some(b':') if gap.is_none() => {
+                gap = Some(n);
+                i += 1;
+            }
+            Some(b':' | b'/') | None => return None,
+            _ => {}
+        }
+    }
+    i += 1;
+    let len = decimal(b, &mut i)?;
+    if i != b.len() || len > 128 {
         return None;
     }
-    Ipv4Net::new(std::net::Ipv4Addr::new(a as u8, b as u8, c as u8, d as u8), len as u8).ok()
+    match gap {
+        None if n == 8 => {}
+        Some(at) if n <= 7 => {
+            // The groups after `::` move to the end; the zeros it stands for fill the middle.
+            groups.copy_within(at..n, at + 8 - n);
+            groups[at..at + 8 - n].fill(0);
+        }
+        _ => return None,
+    }
+    Ipv6Net::new(groups.into(), len as u8).ok()
+}
+
+/// A decimal of 1 to 3 digits at `b[*i..]` without a leading zero (`0` itself aside), moving `i`
+/// past it.
+fn decimal(b: &[u8], i: &mut usize) -> Option<u32> {
+    let start = *i;
+    let mut value = 0;
+    while *i - start < 3 {
+        match b.get(*i) {
+            Some(&c @ b'0'..=b'9') => value = value * 10 + u32::from(c - b'0'),
+            _ => break,
+        }
+        *i += 1;
+    }
+    match *i - start {
+        1 => Some(value),
+        2 | 3 if b[start] != b'0' => Some(value),
+        _ => None,
+    }
 }
 
 /// `changeNumber` as the weekly download writes it (a number) or as the API does (a decimal string).
@@ -241,56 +330,125 @@ const EMBEDDED_INDEX_PUBLIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/s
 const EMBEDDED_INDEX_GOVERNMENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/servicetags-government.bin"));
 const EMBEDDED_INDEX_CHINA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/servicetags-china.bin"));
 
-/// Reads build.rs's index (format in build.rs): names, regions and features of every tag, the
-/// prefixes only located (decoded on first use). Only ever given the embedded indexes, which the
-/// tests decode, so a malformed index is a bug, not an input error.
+/// Reads build.rs's index (format in build.rs): only its header. Tags are found by binary search
+/// of its tables and decoded on first lookup, so a compile decodes the dozen tags its environment
+/// names, not all 3,039 of the public cloud. Only ever given the embedded indexes, which the tests
+/// decode, so a malformed index is a bug, not an input error.
 fn decode_index(bytes: &'static [u8]) -> ServiceTags {
-    struct Cursor(&'static [u8]);
-    impl Cursor {
-        fn take(&mut self, n: usize) -> &'static [u8] {
-            let (head, tail) = self.0.split_at(n);
-            self.0 = tail;
-            head
-        }
-        fn u32(&mut self) -> u32 {
-            u32::from_le_bytes(self.take(4).try_into().expect("4 bytes"))
-        }
-        fn string(&mut self) -> String {
-            let n = self.u32() as usize;
-            std::str::from_utf8(self.take(n)).expect("build.rs writes UTF-8").to_string()
-        }
-    }
     let mut c = Cursor(bytes);
-    assert_eq!(c.take(8), b"ISETAGS2", "service-tag index written by build.rs");
+    assert_eq!(c.take(8), b"ISETAGS3", "service-tag index written by build.rs");
     let change_number = u64::from_le_bytes(c.take(8).try_into().expect("8 bytes"));
-    let cloud = c.string();
+    let cloud = c.string().to_string();
     let count = c.u32() as usize;
-    let mut entries = Vec::with_capacity(count);
-    for _ in 0..count {
-        let name = c.string();
-        let region = c.string();
-        let system_service = c.string();
-        let network_features = (0..c.u32()).map(|_| c.string()).collect();
-        let n = c.u32() as usize;
-        let len = c.u32() as usize;
-        let prefixes = Prefixes::encoded(c.take(len), n);
-        entries.push(TagEntry {
-            name,
-            region,
-            system_service,
-            prefixes,
-            network_features,
-        });
-    }
-    assert!(c.0.is_empty(), "service-tag index fully read");
-    // build.rs wrote the tags in name order, so collecting the tag map sorts an already sorted run.
-    let tags = entries.into_iter().map(|e| (e.name.clone(), e)).collect();
+    let offsets = c.take(4 * count);
+    let folded = c.take(4 * count);
+    let index = Index {
+        offsets,
+        folded,
+        records: c.0,
+        decoded: (0..count).map(|_| OnceLock::new()).collect(),
+    };
     ServiceTags {
         cloud,
         change_number,
-        tags,
+        all: OnceLock::new(),
+        index: Some(index),
         folded: OnceLock::new(),
     }
+}
+
+/// Reads build.rs's little-endian fields in order.
+struct Cursor(&'static [u8]);
+
+impl Cursor {
+    fn take(&mut self, n: usize) -> &'static [u8] {
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        head
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take(4).try_into().expect("4 bytes"))
+    }
+    fn string(&mut self) -> &'static str {
+        let n = self.u32() as usize;
+        std::str::from_utf8(self.take(n)).expect("build.rs writes UTF-8")
+    }
+}
+
+/// An embedded snapshot's tags, in build.rs's tables (format in build.rs).
+#[derive(Clone)]
+struct Index {
+    /// Where each tag's record starts in `records`, in name order (u32 each).
+    offsets: &'static [u8],
+    /// Tag numbers in the order of their lower-cased names (u32 each).
+    folded: &'static [u8],
+    records: &'static [u8],
+    /// The tags decoded so far, by number.
+    decoded: Box<[OnceLock<TagEntry>]>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Index({} tags)", self.decoded.len())
+    }
+}
+
+impl Index {
+    fn u32_at(table: &[u8], i: usize) -> usize {
+        u32::from_le_bytes(table[4 * i..4 * i + 4].try_into().expect("4 bytes")) as usize
+    }
+
+    fn record(&self, tag: usize) -> Cursor {
+        Cursor(&self.records[Self::u32_at(self.offsets, tag)..])
+    }
+
+    /// A tag's name (the first field of its record).
+    fn name(&self, tag: usize) -> &'static str {
+        self.record(tag).string()
+    }
+
+    /// The tag of exactly this name, else of this name in any case (as [`ServiceTags::get`]).
+    fn find(&self, name: &str) -> Option<usize> {
+        let n = self.decoded.len();
+        let exact = binary_search(n, |i| self.name(i).cmp(name));
+        exact.or_else(|| {
+            let lower = name.to_lowercase();
+            binary_search(n, |i| self.name(Self::u32_at(self.folded, i)).to_lowercase().cmp(&lower)).map(|i| Self::u32_at(self.folded, i))
+        })
+    }
+
+    fn entry(&self, tag: usize) -> &TagEntry {
+        self.decoded[tag].get_or_init(|| {
+            let mut c = self.record(tag);
+            let name = c.string().to_string();
+            let region = c.string().to_string();
+            let system_service = c.string().to_string();
+            let network_features = (0..c.u32()).map(|_| c.string().to_string()).collect();
+            let n = c.u32() as usize;
+            let len = c.u32() as usize;
+            TagEntry {
+                name,
+                region,
+                system_service,
+                prefixes: Prefixes::encoded(c.take(len), n),
+                network_features,
+            }
+        })
+    }
+}
+
+/// The `i` in `0..n` where `probe(i)` is `Equal`, for a `probe` ascending in `i`.
+fn binary_search(n: usize, probe: impl Fn(usize) -> std::cmp::Ordering) -> Option<usize> {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match probe(mid) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
 }
 
 /// Tags the platform defines per virtual network; they are not in the files.
@@ -308,8 +466,19 @@ pub const E_TAGS_DUPLICATE: &str = "E0903";
 
 impl ServiceTags {
     /// Parses a service-tag file. Errors carry the code, the position and what is wrong; the caller
-    /// sets the file name.
+    /// sets the file name. A usual valid file is read in one pass ([`scan`]); anything else by
+    /// [`Self::parse_strict`], which is what decides every error.
     pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+        match scan::read(text) {
+            Some(tags) => Ok(tags),
+            None => Self::parse_strict(text),
+        }
+    }
+
+    /// [`Self::parse`] without its fast path: the strict checks, then serde. Public for the tests
+    /// that hold the fast path to it.
+    #[doc(hidden)]
+    pub fn parse_strict(text: &str) -> Result<Self, Diagnostic> {
         // Duplicate keys, nesting and size first (their own codes), then the file's shape.
         let text = crate::jsondoc::check(text).map_err(|mut diags| diags.swap_remove(0))?;
         let raw: RawFile = serde_json::from_str(text).map_err(|e| {
@@ -342,7 +511,8 @@ impl ServiceTags {
         Ok(ServiceTags {
             cloud: raw.cloud,
             change_number: raw.change_number,
-            tags,
+            all: OnceLock::from(tags),
+            index: None,
             folded: OnceLock::from(folded),
         })
     }
@@ -391,14 +561,31 @@ impl ServiceTags {
     }
 
     pub fn get(&self, name: &str) -> Option<&TagEntry> {
-        self.tags
-            .get(name)
-            .or_else(|| self.folded().get(&name.to_lowercase()).and_then(|n| self.tags.get(n)))
+        if let Some(index) = &self.index {
+            return index.find(name).map(|tag| index.entry(tag));
+        }
+        let tags = self.tags();
+        tags.get(name)
+            .or_else(|| self.folded().get(&name.to_lowercase()).and_then(|n| tags.get(n)))
+    }
+
+    /// Every tag, by name.
+    pub fn tags(&self) -> &BTreeMap<String, TagEntry> {
+        self.all.get_or_init(|| {
+            let Some(index) = &self.index else { return BTreeMap::new() };
+            // In name order: the map is built from a sorted run.
+            (0..index.decoded.len())
+                .map(|tag| {
+                    let entry = index.entry(tag).clone();
+                    (entry.name.clone(), entry)
+                })
+                .collect()
+        })
     }
 
     fn folded(&self) -> &BTreeMap<String, String> {
         self.folded
-            .get_or_init(|| self.tags.keys().map(|name| (name.to_lowercase(), name.clone())).collect())
+            .get_or_init(|| self.tags().keys().map(|name| (name.to_lowercase(), name.clone())).collect())
     }
 
     /// The cloud the file belongs to, when its `cloud` field names one of the three.
@@ -408,7 +595,7 @@ impl ServiceTags {
 
     /// Tag names, ascending.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.tags.keys().map(String::as_str)
+        self.tags().keys().map(String::as_str)
     }
 
     /// The closest tag name to a name the file does not have ("did you mean").
@@ -449,7 +636,7 @@ impl ServiceTags {
 
     /// Region ids named in `properties.region`.
     pub fn regions(&self) -> BTreeSet<&str> {
-        self.tags.values().map(|t| t.region.as_str()).filter(|r| !r.is_empty()).collect()
+        self.tags().values().map(|t| t.region.as_str()).filter(|r| !r.is_empty()).collect()
     }
 }
 
@@ -477,7 +664,7 @@ mod tests {
         assert!(storage.network_features.is_empty());
         // The same tags in the weekly download's shape give the same result.
         let weekly = az.replace("\"changeNumber\": \"375\"", "\"changeNumber\": 375");
-        assert_eq!(ServiceTags::parse(&weekly).unwrap().tags, tags.tags);
+        assert_eq!(ServiceTags::parse(&weekly).unwrap().tags(), tags.tags());
         let bad = az.replace("\"changeNumber\": \"375\"", "\"changeNumber\": \"3x\"");
         assert_eq!(ServiceTags::parse(&bad).unwrap_err().code, E_TAGS_SYNTAX);
     }
@@ -516,38 +703,46 @@ mod tests {
             (CloudId::China, data::SERVICE_TAGS_CHINA),
         ] {
             let parsed = ServiceTags::parse(json).unwrap();
-            let embedded = ServiceTags::embedded(cloud);
+            // Each tag found one at a time through the index, by its name in three cases, as the
+            // parsed file finds it.
+            let embedded = ServiceTags::decode_embedded(cloud);
             assert_eq!(embedded.cloud, parsed.cloud);
             assert_eq!(embedded.change_number, parsed.change_number);
-            assert_eq!(embedded.tags.len(), parsed.tags.len(), "{cloud}");
-            for (name, tag) in &parsed.tags {
-                let e = &embedded.tags[name];
-                assert_eq!(e.prefixes.len(), tag.prefixes.len(), "{cloud} {name}");
-                for (a, b) in e.prefixes.iter().zip(&tag.prefixes) {
-                    assert_eq!(a, b, "{cloud} {name}");
+            for (name, tag) in parsed.tags() {
+                for asked in [name.clone(), name.to_lowercase(), name.to_uppercase()] {
+                    assert_eq!(embedded.get(&asked), parsed.get(&asked), "{cloud} {asked}");
                 }
-                assert_eq!(e, tag, "{cloud} {name}");
+                assert_eq!(embedded.get(name).unwrap(), tag, "{cloud} {name}");
             }
+            for absent in ["", "Storage.", "ZZZ", "a", "\u{10ffff}"] {
+                assert_eq!(embedded.get(absent), None, "{cloud} {absent}");
+            }
+            // And all at once.
+            let embedded = ServiceTags::embedded(cloud);
+            assert_eq!(embedded.tags(), parsed.tags(), "{cloud}");
             assert_eq!(embedded.folded(), parsed.folded(), "{cloud}");
         }
     }
 
     #[test]
-    fn embedded_prefixes_are_decoded_only_for_the_tags_asked_for() {
+    fn embedded_tags_are_decoded_only_when_asked_for() {
         let tags = ServiceTags::decode_embedded(CloudId::Public);
-        assert!(tags
-            .tags
-            .values()
-            .all(|t| t.prefixes.decoded.get().is_none() || t.prefixes.encoded.is_empty()));
-        let sql = tags.get("Sql").unwrap();
+        let index = tags.index.as_ref().unwrap();
+        let decoded = || {
+            index
+                .decoded
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(decoded().is_empty());
+        let sql = tags.get("sql").unwrap();
+        assert_eq!(sql.name, "Sql");
+        assert!(sql.prefixes.decoded.get().is_none(), "prefixes wait for their first use");
         assert!(sql.prefixes.contains(&"4.144.9.64/27".parse().unwrap()));
-        let decoded: Vec<&str> = tags
-            .tags
-            .values()
-            .filter(|t| !t.prefixes.encoded.is_empty() && t.prefixes.decoded.get().is_some())
-            .map(|t| t.name.as_str())
-            .collect();
-        assert_eq!(decoded, ["Sql"]);
+        assert_eq!(decoded(), ["Sql"]);
+        assert!(tags.all.get().is_none() && tags.folded.get().is_none());
     }
 
     proptest::proptest! {
@@ -558,6 +753,28 @@ mod tests {
             if let Some(net) = canonical_v4(&s) {
                 proptest::prop_assert_eq!(Ok(IpNet::V4(net)), s.parse::<IpNet>());
             }
+        }
+
+        #[test]
+        fn canonical_v6_agrees_with_ipnet(s in "[0-9a-fA-F:./]{1,45}|([0-9a-f]{1,4}:){0,7}:?(:[0-9a-f]{1,4}){0,7}/[0-9]{1,3}") {
+            if let Some(net) = canonical_v6(&s) {
+                proptest::prop_assert_eq!(Ok(IpNet::V6(net)), s.parse::<IpNet>());
+            }
+        }
+
+        /// Every address as Rust writes it (compressed) and in full, with any length, is read.
+        #[test]
+        fn canonical_v6_reads_every_written_form(a: [u16; 8], zeros in 0usize..8, at in 0usize..8, len in 0u8..=128) {
+            let mut a = a;
+            // Runs of zero groups, where `::` appears.
+            for g in a.iter_mut().skip(at).take(zeros) {
+                *g = 0;
+            }
+            let addr = std::net::Ipv6Addr::from(a);
+            let want = Some(Ipv6Net::new(addr, len).unwrap());
+            proptest::prop_assert_eq!(canonical_v6(&format!("{addr}/{len}")), want);
+            let full: Vec<String> = a.iter().map(|g| format!("{g:x}")).collect();
+            proptest::prop_assert_eq!(canonical_v6(&format!("{}/{len}", full.join(":"))), want);
         }
 
         #[test]
@@ -581,6 +798,15 @@ mod tests {
             "10.0.0.0.0/8",
             "::1/128",
             "1.2.3.4",
+            "::ffff:1.2.3.4/128",
+            "1:2:3:4:5:6:7::8/64",
+            "::1:2:3:4:5:6:7:8/64",
+            "2603:1030::/064",
+            "2603:1030::/129",
+            "2603:1030:::/64",
+            "2603:1030::1::/64",
+            "12345::/64",
+            "2603:1030:/64",
         ];
         for text in odd {
             let file =

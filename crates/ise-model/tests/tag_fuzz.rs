@@ -48,7 +48,22 @@ fn load(text: String) -> Result<Outcome, TestCaseError> {
     let (tx, rx) = channel();
     let shown: String = text.chars().take(300).collect();
     std::thread::spawn(move || {
-        let outcome = match ServiceTags::parse(&text) {
+        // The one-pass fast path and the strict path give the same answer, error for error.
+        let strict = ServiceTags::parse_strict(&text);
+        let parsed = ServiceTags::parse(&text);
+        match (&parsed, &strict) {
+            (Ok(a), Ok(b)) if a.cloud == b.cloud && a.change_number == b.change_number && a.tags() == b.tags() => {}
+            (Err(a), Err(b)) if a == b => {}
+            (a, b) => {
+                let _ = tx.send(Err(format!(
+                    "parse and parse_strict differ: {:?} vs {:?}",
+                    a.as_ref().err(),
+                    b.as_ref().err()
+                )));
+                return;
+            }
+        }
+        let outcome = match parsed {
             Ok(tags) => {
                 // What callers do with a loaded file must not panic either.
                 let mut n = 0;
@@ -62,11 +77,12 @@ fn load(text: String) -> Result<Outcome, TestCaseError> {
             }
             Err(d) => Err((d.code, d.message.is_empty())),
         };
-        let _ = tx.send(outcome);
+        let _ = tx.send(Ok(outcome));
     });
     match rx.recv_timeout(Duration::from_secs(5)) {
-        Ok(Ok(n)) => Ok(Ok(n)),
-        Ok(Err((code, empty_message))) => {
+        Ok(Err(mismatch)) => Err(TestCaseError::fail(format!("{mismatch}: {shown}"))),
+        Ok(Ok(Ok(n))) => Ok(Ok(n)),
+        Ok(Ok(Err((code, empty_message)))) => {
             prop_assert!(TAG_FILE_CODES.contains(&code), "code {code} is not a tag-file code: {shown}");
             prop_assert!(!empty_message, "{code} without a message");
             Ok(Err(code))

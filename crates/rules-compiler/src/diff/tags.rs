@@ -113,14 +113,14 @@ pub fn diff(old: &ServiceTags, new: &ServiceTags) -> Result<TagDiff, Diagnostic>
     check_same_cloud(old, new)?;
     let mut added_tags = Vec::new();
     let mut changed_tags = Vec::new();
-    for entry in new.tags.values() {
+    for entry in new.tags().values() {
         match old.get(&entry.name) {
             None => added_tags.push(entry.name.clone()),
             Some(o) => changed_tags.extend(tag_change(o, entry)),
         }
     }
     let removed_tags = old
-        .tags
+        .tags()
         .values()
         .filter(|t| new.get(&t.name).is_none())
         .map(|t| t.name.clone())

@@ -1,0 +1,500 @@
+//! The fast path of [`ServiceTags::parse`]: one pass over the bytes that reads a valid tag file
+//! of the usual kind (the weekly download, `az network list-service-tags`) straight into the tag
+//! map, with no intermediate strings and no second scan for the strict checks.
+//!
+//! It is a recogniser of the common case, not a second parser with its own errors: on anything it
+//! is not sure of (any syntax or shape problem, an escape in a string, a duplicate key or tag, deep
+//! nesting, a number it does not read the way serde would) it answers `None`, and the caller runs
+//! the strict path (`jsondoc::check`, then serde), which gives the answer: the same diagnostics,
+//! codes, paths and line:column as ever, or the tags of a valid but unusual file. So whenever it
+//! answers `Some`, the strict path would have accepted the file with the same tags (tested on the
+//! real files and on the fuzz mutations in tests/tag_fuzz.rs).
+
+use super::{prefix, v4_at, ServiceTags, TagEntry};
+use crate::jsondoc::{strip_bom, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
+use ipnet::IpNet;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Objects with more keys than this inside values the loader ignores are left to the strict path
+/// (its duplicate-key check uses a hash map; the linear one here is for the handful of keys real
+/// files have).
+const MAX_KEYS: usize = 32;
+
+/// Reads `text` as a service-tag file, or `None` when the strict path must decide (see the module).
+pub(super) fn read(text: &str) -> Option<ServiceTags> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return None;
+    }
+    let text = strip_bom(text);
+    let mut s = Scan {
+        text,
+        b: text.as_bytes(),
+        pos: 0,
+        separators: 0,
+        prefixes: Vec::new(),
+    };
+    let tags = s.file()?;
+    s.ws();
+    (s.pos == s.b.len()).then_some(tags)
+}
+
+struct Scan<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    /// Commas read: the strict scan refuses a file with [`MAX_VALUES`] of them.
+    separators: usize,
+    /// The prefixes of the tag being read (reused, so each tag's list is allocated once, exactly).
+    prefixes: Vec<IpNet>,
+}
+
+/// The bytes that end the fast scan of a string: its closing quote, and an escape or a control
+/// character (both left to the strict path).
+const STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        table[c] = true;
+        c += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Where the first [`STRING_STOP`] byte of `bytes` is. Real strings are short (a prefix, a name),
+/// too short for memchr's setup to pay: 8 bytes at a time while none of them can stop the scan,
+/// then byte by byte.
+fn string_length(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether some byte of `w` is zero, or below `n` (n <= 0x80), by the usual bit tricks (exact).
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH != 0;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
+        if below(w, 0x20) || below(w ^ (ONES * u64::from(b'"')), 1) || below(w ^ (ONES * u64::from(b'\\')), 1) {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&c| STRING_STOP[usize::from(c)]).map(|n| i + n)
+}
+
+/// The fields of one tag's `properties` the loader keeps.
+#[derive(Default)]
+struct Properties {
+    region: String,
+    system_service: String,
+    prefixes: Option<Vec<IpNet>>,
+    network_features: Vec<String>,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    /// JSON whitespace (exactly the four bytes serde_json skips).
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+            // Indentation comes in runs of spaces (a pretty file's every line): 8 at a time.
+            while self.b.get(self.pos..self.pos + 8) == Some(b"        ") {
+                self.pos += 8;
+            }
+        }
+    }
+
+    /// `byte` after optional whitespace.
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.ws();
+        (self.peek() == Some(byte)).then(|| self.pos += 1)
+    }
+
+    /// A string without escapes or control characters (anything else goes to the strict path).
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let end = start + string_length(&self.b[start..])?;
+        if self.b[end] != b'"' {
+            return None;
+        }
+        self.pos = end + 1;
+        // Both ends are ASCII quotes, so this is a whole `str` (the check is O(1)).
+        self.text.get(start..end)
+    }
+
+    /// A JSON number's text (grammar checked: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`).
+    fn number(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.some_digits()?;
+        }
+        std::str::from_utf8(&self.b[start..self.pos]).ok()
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.pos;
+        self.digits();
+        (self.pos > start).then_some(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.b.get(self.pos..end) == Some(word)).then(|| self.pos = end)
+    }
+
+    /// `null` (for fields where serde reads null as absent).
+    fn null(&mut self) -> bool {
+        self.ws();
+        self.literal(b"null").is_some()
+    }
+
+    /// The comma between members or elements, counted against the strict scan's limit.
+    fn separator(&mut self) -> Option<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.separators += 1;
+                (self.separators < MAX_VALUES - 1).then_some(true)
+            }
+            _ => Some(false),
+        }
+    }
+
+    /// An object at nesting `depth` (1 for the root): each member's value is read by `member`,
+    /// which is given the key. A key seen twice sends the file to the strict path.
+    fn object(&mut self, depth: usize, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.eat(b'{')?;
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        let (mut keys, mut n) = ([""; MAX_KEYS], 0);
+        loop {
+            let key = self.string()?;
+            if n == MAX_KEYS || keys[..n].contains(&key) {
+                return None;
+            }
+            keys[n] = key;
+            n += 1;
+            self.eat(b':')?;
+            member(self, key)?;
+            if !self.separator()? {
+                return self.eat(b'}');
+            }
+        }
+    }
+
+    /// An array at nesting `depth`, each element read by `item`.
+    fn array(&mut self, depth: usize, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.eat(b'[')?;
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            if !self.separator()? {
+                return self.eat(b']');
+            }
+        }
+    }
+
+    /// Any value the loader ignores, checked as the strict path would (syntax, keys, nesting).
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(depth + 1, |s, _| s.skip(depth + 1)),
+            b'[' => self.array(depth + 1, |s| s.skip(depth + 1)),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    fn file(&mut self) -> Option<ServiceTags> {
+        let (mut change_number, mut cloud) = (None, None);
+        let mut entries = Vec::new();
+        let mut values = false;
+        self.object(1, |s, key| match key {
+            "changeNumber" => {
+                change_number = Some(s.change_number()?);
+                Some(())
+            }
+            "cloud" => {
+                cloud = Some(s.string()?.to_string());
+                Some(())
+            }
+            "values" => {
+                values = true;
+                s.array(2, |s| {
+                    entries.push(s.tag()?);
+                    Some(())
+                })
+            }
+            _ => s.skip(1),
+        })?;
+        values.then_some(())?;
+        // Both maps are built from sorted runs (bulk, not a search per insert). Two names the same
+        // in any case go to the strict path, which reports them.
+        let mut folded: Vec<(String, String)> = entries.iter().map(|e| (e.name.to_lowercase(), e.name.clone())).collect();
+        folded.sort_unstable();
+        if folded.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
+        }
+        Some(ServiceTags {
+            cloud: cloud?,
+            change_number: change_number?,
+            all: OnceLock::from(entries.into_iter().map(|e| (e.name.clone(), e)).collect::<BTreeMap<_, _>>()),
+            index: None,
+            folded: OnceLock::from(folded.into_iter().collect::<BTreeMap<_, _>>()),
+        })
+    }
+
+    /// `changeNumber`: a whole number, or a string of one (the API's form), read as serde reads it.
+    fn change_number(&mut self) -> Option<u64> {
+        self.ws();
+        if self.peek()? == b'"' {
+            return self.string()?.parse().ok();
+        }
+        let n = self.number()?;
+        // Only plain non-negative integers: serde refuses fractions and signs here, and reads
+        // `0`-led or exponent forms differently; all of those go to the strict path.
+        if n.bytes().all(|c| c.is_ascii_digit()) {
+            n.parse().ok()
+        } else {
+            None
+        }
+    }
+
+    /// One element of `values`.
+    fn tag(&mut self) -> Option<TagEntry> {
+        let (mut name, mut properties) = (None, None);
+        self.object(3, |s, key| match key {
+            "name" => {
+                name = Some(s.string()?);
+                Some(())
+            }
+            "properties" => {
+                properties = Some(s.properties()?);
+                Some(())
+            }
+            _ => s.skip(3),
+        })?;
+        let (name, p) = (name?, properties?);
+        Some(TagEntry {
+            name: name.to_string(),
+            region: p.region,
+            system_service: p.system_service,
+            prefixes: p.prefixes?.into(),
+            network_features: p.network_features,
+        })
+    }
+
+    /// One element of `addressPrefixes`. A canonical IPv4 prefix (three in four of the public
+    /// file's) is read in place, the bytes once; anything else as a string, then by [`prefix`].
+    fn prefix(&mut self) -> Option<IpNet> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        // `v4_at` stops at the first byte that cannot continue a prefix: the whole string is one
+        // when that byte is the closing quote.
+        match v4_at(self.b, self.pos + 1) {
+            Some((net, end)) if self.b[end..].first() == Some(&b'"') => {
+                self.pos = end + 1;
+                Some(IpNet::V4(net))
+            }
+            _ => prefix(self.string()?).ok(),
+        }
+    }
+
+    fn properties(&mut self) -> Option<Properties> {
+        let mut p = Properties::default();
+        self.object(4, |s, key| {
+            match key {
+                "region" => p.region = s.string()?.to_string(),
+                "systemService" => p.system_service = s.string()?.to_string(),
+                "addressPrefixes" => {
+                    s.prefixes.clear();
+                    s.array(5, |s| {
+                        let net = s.prefix()?;
+                        s.prefixes.push(net);
+                        Some(())
+                    })?;
+                    p.prefixes = Some(s.prefixes.to_vec());
+                }
+                // serde reads `null` here as no features.
+                "networkFeatures" => {
+                    if !s.null() {
+                        s.array(5, |s| {
+                            p.network_features.push(s.string()?.to_string());
+                            Some(())
+                        })?;
+                    }
+                }
+                _ => s.skip(4)?,
+            }
+            Some(())
+        })?;
+        Some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data;
+    use proptest::prelude::*;
+
+    const AZ: &str = include_str!("../../../../tests/fixtures/servicetags/az-list-service-tags.json");
+
+    /// The fast path's answer, when it gives one, is the strict path's, field for field.
+    fn agrees(text: &str) -> Result<bool, TestCaseError> {
+        let Some(fast) = read(text) else { return Ok(false) };
+        let strict = ServiceTags::parse_strict(text);
+        prop_assert!(
+            strict.is_ok(),
+            "the fast path accepted what the strict one refuses: {:?}",
+            strict.err()
+        );
+        let strict = strict.unwrap();
+        prop_assert_eq!(&fast.cloud, &strict.cloud);
+        prop_assert_eq!(fast.change_number, strict.change_number);
+        prop_assert_eq!(fast.tags(), strict.tags());
+        prop_assert_eq!(fast.folded(), strict.folded());
+        Ok(true)
+    }
+
+    #[test]
+    fn the_real_files_take_the_fast_path_and_read_as_the_strict_path_does() {
+        let weekly = AZ.replace("\"changeNumber\": \"375\"", "\"changeNumber\": 375");
+        let compact = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(data::SERVICE_TAGS_CHINA).unwrap()).unwrap();
+        for text in [
+            data::SERVICE_TAGS_PUBLIC,
+            data::SERVICE_TAGS_GOVERNMENT,
+            data::SERVICE_TAGS_CHINA,
+            AZ,
+            &weekly,
+            &compact,
+            &format!("\u{feff}{AZ}"),
+        ] {
+            assert!(agrees(text).unwrap(), "{}", &text[..80]);
+        }
+    }
+
+    #[test]
+    fn unusual_but_valid_files_are_left_to_the_strict_path() {
+        let file = |prefix: &str| {
+            format!(r#"{{"changeNumber":1,"cloud":"Public","values":[{{"name":"X","properties":{{"addressPrefixes":["{prefix}"]}}}}]}}"#)
+        };
+        // Prefixes off the canonical forms are ipnet's to read, on both paths.
+        assert!(agrees(&file("10.0.0.0/8")).unwrap());
+        assert!(agrees(&file("::ffff:1.2.3.4/128")).unwrap());
+        // The API's string change number is read as serde's `str::parse` reads it.
+        assert!(agrees(r#"{"changeNumber":"+0375","cloud":"Public","values":[]}"#).unwrap());
+        // Escapes: the strict path reads them, the fast one declines.
+        for text in [
+            file("10.0.0.0\\/8"),
+            r#"{"changeNumber":1,"cloud":"Pub\u006cic","values":[]}"#.to_string(),
+        ] {
+            assert!(read(&text).is_none(), "{text}");
+            assert!(ServiceTags::parse(&text).is_ok(), "{text}");
+        }
+        // Problems of every kind are the strict path's to report.
+        for text in [
+            file("10.0.0.0/33"),
+            r#"{"changeNumber":1,"changeNumber":1,"cloud":"Public","values":[]}"#.to_string(),
+            r#"{"changeNumber":1.0,"cloud":"Public","values":[]}"#.to_string(),
+            r#"{"changeNumber":-1,"cloud":"Public","values":[]}"#.to_string(),
+            r#"{"changeNumber":1,"cloud":null,"values":[]}"#.to_string(),
+            r#"{"changeNumber":1,"cloud":"Public"}"#.to_string(),
+            r#"{"changeNumber":1,"cloud":"Public","values":[],}"#.to_string(),
+            r#"{"changeNumber":1,"cloud":"Public","values":[]} x"#.to_string(),
+            r#"{"changeNumber":1,"cloud":"Public","values":[{"name":"a","properties":{"addressPrefixes":[]}},{"name":"A","properties":{"addressPrefixes":[]}}]}"#.to_string(),
+            r#"{"changeNumber":1,"cloud":"Public","values":[{"name":"a","properties":{"region":null,"addressPrefixes":[]}}]}"#.to_string(),
+            format!(r#"{{"changeNumber":1,"cloud":"Public","x":{}1{},"values":[]}}"#, "[".repeat(70), "]".repeat(70)),
+        ] {
+            assert!(read(&text).is_none(), "{text}");
+            assert!(ServiceTags::parse(&text).is_err(), "{text}");
+        }
+        // `networkFeatures: null` and unknown members of any type are read as serde reads them.
+        let odd = r#"{"x":[true,false,null,-1.5e3,{"a":[]}],"changeNumber":"7","cloud":"China","values":[{"properties":{"networkFeatures":null,"addressPrefixes":["2603:1030::/48"],"y":{}},"name":"T"}]}"#;
+        assert!(agrees(odd).unwrap());
+    }
+
+    /// A real file cut to its first tags (so a case is fast), pretty or compact.
+    fn seeds() -> Vec<String> {
+        let mut doc: serde_json::Value = serde_json::from_str(data::SERVICE_TAGS_GOVERNMENT).unwrap();
+        doc["values"].as_array_mut().unwrap().truncate(6);
+        vec![AZ.to_string(), serde_json::to_string_pretty(&doc).unwrap(), doc.to_string()]
+    }
+
+    proptest! {
+        /// The word-at-a-time search finds what a byte-by-byte one finds.
+        #[test]
+        fn string_length_is_the_first_stop_byte(bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..0x80, any::<u8>()], 0..40), fill in 0usize..40) {
+            let mut text = vec![b'a'; fill];
+            text.extend(bytes);
+            prop_assert_eq!(string_length(&text), text.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Byte-level edits of real files (deletions, insertions and replacements of the bytes JSON
+        /// and prefixes are made of): the fast path declines or agrees with the strict path.
+        #[test]
+        fn edited_files_read_as_the_strict_path_reads_them(
+            seed in 0usize..3,
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(b"{}[],:\" \\/.0123456789abefnlrstuAF-+eE\n".to_vec())), 1..4),
+        ) {
+            let mut text = seeds()[seed].clone().into_bytes();
+            for (at, kind, byte) in edits {
+                let i = at.index(text.len());
+                match kind {
+                    0 => { text.remove(i); }
+                    1 => text.insert(i, byte),
+                    _ => text[i] = byte,
+                }
+            }
+            if let Ok(text) = String::from_utf8(text) {
+                agrees(&text)?;
+            }
+        }
+    }
+}
