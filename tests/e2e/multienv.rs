@@ -126,6 +126,12 @@ fn validate_refuses_an_environment_whose_name_another_has_naming_both_files() {
         assert_eq!(d["code"], "E1806", "{args:?}: {doc}");
         assert_eq!(d["file"], s(&b));
         assert!(d["message"].as_str().unwrap().contains(s(&a)), "names the first file too: {d}");
+        // Said for every command, not only compile's output folders.
+        let help = d["help"].as_str().unwrap();
+        assert!(
+            help.contains("apart by name") && !help.contains("is written to"),
+            "{args:?}: {help}"
+        );
         assert_eq!(doc["environments"][0]["result"], if args[0] == "validate" { "valid" } else { "ok" });
     }
     let o = workspace().join("tests/fixtures/ServiceTags_Public_20240506.json");
