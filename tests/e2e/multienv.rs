@@ -138,7 +138,9 @@ fn validate_refuses_an_environment_whose_name_another_has_naming_both_files() {
     let n = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
     let run = isenet(&["tags", "diff", s(&o), s(&n), "--env", s(&a), "--env", s(&b), "--format", "json"]);
     assert_eq!(run.code, Some(2));
-    assert_eq!(run.json()["environments"][1]["diagnostics"][0]["code"], "E1806");
+    let d = &run.json()["environments"][1]["diagnostics"][0];
+    assert_eq!(d["code"], "E1806");
+    assert!(d["help"].as_str().unwrap().contains("apart by name"), "{d}");
 }
 
 /// Compiles the fleet into `dir/out` and drifts two of its NSGs: alpha loses the rule of
