@@ -12,11 +12,8 @@ use std::path::{Path, PathBuf};
 /// One flow of docs/pipelines/flows.csv and what seed 002's port tables say of it on the embedded
 /// example (internal ISE, no forced tunneling, VNet 10.10.0.0/16, custom DNS 10.10.0.4).
 struct SeedFlow {
-    from: &'static str,
-    to: &'static str,
-    port: &'static str,
-    protocol: &'static str,
-    expect: &'static str,
+    /// from, to, port, protocol, expect: the CSV row.
+    row: [&'static str; 5],
     /// The published rows that admit the flow: one of them decides each part of it, whichever
     /// comes first (a tag may hold another's addresses: LogicApps holds LogicAppsManagement's
     /// inbound addresses; the 2022 table's certificate row opens 80 and 443 to the Internet, which
@@ -24,22 +21,8 @@ struct SeedFlow {
     admitted_by: &'static [&'static str],
 }
 
-const fn flow(
-    from: &'static str,
-    to: &'static str,
-    port: &'static str,
-    protocol: &'static str,
-    expect: &'static str,
-    admitted_by: &'static [&'static str],
-) -> SeedFlow {
-    SeedFlow {
-        from,
-        to,
-        port,
-        protocol,
-        expect,
-        admitted_by,
-    }
+const fn flow(row: [&'static str; 5], admitted_by: &'static [&'static str]) -> SeedFlow {
+    SeedFlow { row, admitted_by }
 }
 
 const ISE_HOST: &str = "10.10.1.70";
@@ -47,60 +30,50 @@ const CERT: &str = "out-cert-verify-80-443";
 
 const SEED_FLOWS: [SeedFlow; 20] = [
     // Inbound security rules.
-    flow("LogicAppsManagement", ISE_HOST, "454", "Tcp", "allow", &["in-designer-454"]),
-    flow("LogicApps", ISE_HOST, "454", "Tcp", "allow", &["in-health-454", "in-designer-454"]),
-    flow("AzureConnectors", ISE_HOST, "454", "Tcp", "allow", &["in-connector-deploy-454"]),
+    flow(["LogicAppsManagement", ISE_HOST, "454", "Tcp", "allow"], &["in-designer-454"]),
     flow(
-        "AppServiceManagement",
-        ISE_HOST,
-        "454-455",
-        "Tcp",
-        "allow",
+        ["LogicApps", ISE_HOST, "454", "Tcp", "allow"],
+        &["in-health-454", "in-designer-454"],
+    ),
+    flow(["AzureConnectors", ISE_HOST, "454", "Tcp", "allow"], &["in-connector-deploy-454"]),
+    flow(
+        ["AppServiceManagement", ISE_HOST, "454-455", "Tcp", "allow"],
         &["in-appservice-mgmt-454-455"],
     ),
     // Internal ISE: Traffic Manager probes 454 (an external one 443).
-    flow("AzureTrafficManager", ISE_HOST, "454", "Tcp", "allow", &["in-traffic-manager-454"]),
-    flow("ApiManagement", ISE_HOST, "3443", "Tcp", "allow", &["in-apim-mgmt-3443"]),
+    flow(
+        ["AzureTrafficManager", ISE_HOST, "454", "Tcp", "allow"],
+        &["in-traffic-manager-454"],
+    ),
+    flow(["ApiManagement", ISE_HOST, "3443", "Tcp", "allow"], &["in-apim-mgmt-3443"]),
     // Internal ISE: request triggers and run history from the virtual network, whose whole address
     // space the intersubnet row also admits.
     flow(
-        "10.10.2.4",
-        ISE_HOST,
-        "443",
-        "Tcp",
-        "allow",
+        ["10.10.2.4", ISE_HOST, "443", "Tcp", "allow"],
         &["in-triggers-443-internal", "in-intersubnet"],
     ),
     flow(
-        "10.10.1.5",
-        ISE_HOST,
-        "6379-6383",
-        "Tcp",
-        "allow",
+        ["10.10.1.5", ISE_HOST, "6379-6383", "Tcp", "allow"],
         &["in-intersubnet", "out-intersubnet", "in-redis-6379-6383", "out-redis-6379-6383"],
     ),
     // Outbound security rules.
-    flow("10.10.1.5", "Storage", "443", "Tcp", "allow", &["out-storage-80-443-445", CERT]),
-    flow("10.10.1.5", "Storage", "445", "Tcp", "allow", &["out-storage-80-443-445"]),
+    flow(["10.10.1.5", "Storage", "443", "Tcp", "allow"], &["out-storage-80-443-445", CERT]),
+    flow(["10.10.1.5", "Storage", "445", "Tcp", "allow"], &["out-storage-80-443-445"]),
     flow(
-        "10.10.1.5",
-        "AzureActiveDirectory",
-        "443",
-        "Tcp",
-        "allow",
+        ["10.10.1.5", "AzureActiveDirectory", "443", "Tcp", "allow"],
         &["out-entra-80-443", CERT],
     ),
-    flow("10.10.1.5", "AppService", "443", "Tcp", "allow", &["out-appservice-443", CERT]),
-    flow("10.10.1.5", "AzureMonitor", "1886", "Tcp", "allow", &["out-monitor-1886"]),
-    flow("10.10.1.5", "Sql", "1433", "Tcp", "allow", &["out-sql-1433"]),
-    flow("10.10.1.5", "EventHub", "5672", "Tcp", "allow", &["out-eventhub-5672"]),
+    flow(["10.10.1.5", "AppService", "443", "Tcp", "allow"], &["out-appservice-443", CERT]),
+    flow(["10.10.1.5", "AzureMonitor", "1886", "Tcp", "allow"], &["out-monitor-1886"]),
+    flow(["10.10.1.5", "Sql", "1433", "Tcp", "allow"], &["out-sql-1433"]),
+    flow(["10.10.1.5", "EventHub", "5672", "Tcp", "allow"], &["out-eventhub-5672"]),
     // The custom DNS server sits in the VNet, so intersubnet admits it too.
-    flow("10.10.1.5", "10.10.0.4", "53", "Udp", "allow", &["out-dns-53", "out-intersubnet"]),
+    flow(["10.10.1.5", "10.10.0.4", "53", "Udp", "allow"], &["out-dns-53", "out-intersubnet"]),
     // Nothing else inbound from the Internet.
-    flow("203.0.113.0/24", ISE_HOST, "22", "Tcp", "deny", &[]),
-    flow("203.0.113.0/24", ISE_HOST, "3389", "Tcp", "deny", &[]),
-    flow("203.0.113.0/24", ISE_HOST, "443", "Tcp", "deny", &[]),
-    flow("203.0.113.0/24", ISE_HOST, "454", "Tcp", "deny", &[]),
+    flow(["203.0.113.0/24", ISE_HOST, "22", "Tcp", "deny"], &[]),
+    flow(["203.0.113.0/24", ISE_HOST, "3389", "Tcp", "deny"], &[]),
+    flow(["203.0.113.0/24", ISE_HOST, "443", "Tcp", "deny"], &[]),
+    flow(["203.0.113.0/24", ISE_HOST, "454", "Tcp", "deny"], &[]),
 ];
 
 const FLOWS_FILE: &str = "docs/pipelines/flows.csv";
@@ -112,10 +85,7 @@ fn the_example_flows_file_gets_the_seed_verdicts() {
     let mut lines = text.lines().filter(|l| !l.is_empty() && !l.starts_with('#'));
     assert_eq!(lines.next(), Some("from,to,port,protocol,expect"));
     let rows: Vec<&str> = lines.collect();
-    let expected: Vec<String> = SEED_FLOWS
-        .iter()
-        .map(|f| [f.from, f.to, f.port, f.protocol, f.expect].join(","))
-        .collect();
+    let expected: Vec<String> = SEED_FLOWS.iter().map(|f| f.row.join(",")).collect();
     assert_eq!(rows, expected, "{FLOWS_FILE} and the seed's flows differ");
 
     let r = isenet(&["explain", "--flows", FLOWS_FILE]);
@@ -128,14 +98,15 @@ fn the_example_flows_file_gets_the_seed_verdicts() {
     let got = got.as_array().expect("one explanation per flow");
     assert_eq!(got.len(), SEED_FLOWS.len());
     for (f, e) in SEED_FLOWS.iter().zip(got) {
-        let what = format!("{} -> {} {}/{}: {e:#}", f.from, f.to, f.protocol, f.port);
-        assert_eq!((&e["verdict"], &e["matches"]), (&json!(f.expect), &json!(true)), "{what}");
+        let [from, to, port, protocol, expect] = f.row;
+        let what = format!("{from} -> {to} {protocol}/{port}: {e:#}");
+        assert_eq!((&e["verdict"], &e["matches"]), (&json!(expect), &json!(true)), "{what}");
         let decisions = e["decisions"].as_array().unwrap();
         assert!(!decisions.is_empty(), "{what}");
         for d in decisions {
             assert_eq!(d["defaultRule"], false, "decided by an Azure default rule: {what}");
             let requirements: BTreeSet<&str> = d["requirements"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
-            if f.expect == "allow" {
+            if expect == "allow" {
                 assert_eq!(d["access"], "Allow", "{what}");
                 let admitted: BTreeSet<&str> = f.admitted_by.iter().copied().collect();
                 assert!(
