@@ -142,9 +142,14 @@ impl Run {
 /// exit code and a note on stderr, so the caller's checks fail (a hang is a bug, and must neither
 /// stall the suite nor hide the other files' results).
 pub fn isenet(args: &[&str]) -> Run {
+    isenet_in(&workspace(), args)
+}
+
+/// [`isenet`] run in `dir`, for commands written with paths relative to a user's repository.
+pub fn isenet_in(dir: &Path, args: &[&str]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_isenet"))
         .args(args)
-        .current_dir(workspace())
+        .current_dir(dir)
         // Text is compared as written: no colour forced by the caller's environment.
         .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::null())

@@ -183,6 +183,7 @@ fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_not
     assert_eq!(run.code, Some(2));
     let d = &run.json()["diagnostics"][0];
     assert_eq!(d["code"], "E1806");
+    assert!(d["help"].as_str().unwrap().contains("compile writes OUT/<name>/"), "{d}");
     assert_eq!(d["file"], b.to_str().unwrap());
     assert!(d["message"].as_str().unwrap().contains(a.to_str().unwrap()), "{d}");
     assert!(!out.exists());

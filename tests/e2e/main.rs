@@ -16,6 +16,7 @@ mod hostile;
 mod multienv;
 mod outdir;
 mod pipeline;
+mod pipeline_examples;
 mod readme;
 mod review;
 mod review_expanded;

@@ -126,13 +126,21 @@ fn validate_refuses_an_environment_whose_name_another_has_naming_both_files() {
         assert_eq!(d["code"], "E1806", "{args:?}: {doc}");
         assert_eq!(d["file"], s(&b));
         assert!(d["message"].as_str().unwrap().contains(s(&a)), "names the first file too: {d}");
+        // Said for every command, not only compile's output folders.
+        let help = d["help"].as_str().unwrap();
+        assert!(
+            help.contains("apart by name") && !help.contains("is written to"),
+            "{args:?}: {help}"
+        );
         assert_eq!(doc["environments"][0]["result"], if args[0] == "validate" { "valid" } else { "ok" });
     }
     let o = workspace().join("tests/fixtures/ServiceTags_Public_20240506.json");
     let n = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
     let run = isenet(&["tags", "diff", s(&o), s(&n), "--env", s(&a), "--env", s(&b), "--format", "json"]);
     assert_eq!(run.code, Some(2));
-    assert_eq!(run.json()["environments"][1]["diagnostics"][0]["code"], "E1806");
+    let d = &run.json()["environments"][1]["diagnostics"][0];
+    assert_eq!(d["code"], "E1806");
+    assert!(d["help"].as_str().unwrap().contains("apart by name"), "{d}");
 }
 
 /// Compiles the fleet into `dir/out` and drifts two of its NSGs: alpha loses the rule of

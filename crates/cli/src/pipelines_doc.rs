@@ -1,6 +1,6 @@
 //! docs/pipelines/ holds an Azure Pipelines YAML and a GitHub Actions workflow. This test parses both
 //! and checks every `isenet` command in their scripts against the CLI's own parser, so the examples
-//! cannot drift from the flags.
+//! cannot drift from the flags. (tests/e2e/pipeline_examples.rs runs their offline steps.)
 
 use crate::args::Cli;
 use clap::Parser;
@@ -82,24 +82,39 @@ fn every_isenet_command_in_the_pipeline_examples_parses() {
         let subcommands: std::collections::BTreeSet<&str> = commands.iter().map(|c| c[1].as_str()).collect();
         assert_eq!(
             subcommands.into_iter().collect::<Vec<_>>(),
-            ["compile", "tags", "validate", "verify"],
-            "{name}: validate, compile --check, verify and the weekly tags diff"
+            ["compile", "explain", "tags", "validate", "verify"],
+            "{name}: validate, compile --check, verify, the smoke test and the weekly tags diff"
         );
         for c in &commands {
             if let Err(e) = Cli::try_parse_from(c) {
                 panic!("docs/pipelines/{name}: `{}` does not parse: {e}", c.join(" "));
             }
         }
-        let joined: Vec<String> = commands.iter().map(|c| c.join(" ")).collect();
-        assert!(
-            joined.iter().any(|c| c.contains("compile") && c.contains("--check")),
-            "{name}: {joined:?}"
-        );
-        assert!(
-            joined.iter().any(|c| c.contains("verify") && c.contains("--format sarif")),
-            "{name}: {joined:?}"
-        );
+        // What each example must show (words of one command, each flag with its value).
+        let shown: [&[&str]; 7] = [
+            &["compile", "--check"],
+            &["verify", "--format sarif"],
+            &["explain", "--flows"],
+            &["validate", "envs/*.json"],
+            &["compile", "--env-dir envs", "--check", "--out-dir deploy"],
+            &["verify", "--env-dir envs", "--artifacts-dir deploy"],
+            &["verify", "--env-dir envs", "--artifacts-dir deployed", "--format sarif"],
+        ];
+        for words in shown {
+            assert!(
+                commands.iter().any(|c| has_all(c, words)),
+                "docs/pipelines/{name}: no command with {words:?}"
+            );
+        }
     }
+}
+
+/// Whether a command holds each of `words` (a `--flag value` pair as adjacent words).
+fn has_all(command: &[String], words: &[&str]) -> bool {
+    words.iter().all(|w| {
+        let w: Vec<&str> = w.split(' ').collect();
+        command.windows(w.len()).any(|c| c.iter().zip(&w).all(|(a, b)| a == b))
+    })
 }
 
 #[test]

@@ -104,7 +104,7 @@ codes! {
     E_USAGE_OTHER = "E1803": "usage: options that cannot be combined, or another command-line error";
     E_STDIN_TWICE = "E1804": "standard input (`-`) given to more than one input";
     E_ONLY = "E1805": "compile --only names an unknown artifact, or --stdout does not select exactly one file";
-    E_FLEET_NAME = "E1806": "two environments of one run have the same name (output folders must be unique)";
+    E_FLEET_NAME = "E1806": "two environments of one run have the same name (a run tells them apart by name)";
     E_FLOWS = "E1807": "explain --flows: a CSV row is malformed";
     E_FLOWS_HEADER = "E1808": "explain --flows: the CSV header is not from,to[,port,protocol,expect] (unknown, repeated or missing column)";
     E_FLOWS_EMPTY = "E1809": "explain --flows: the file holds no flows";

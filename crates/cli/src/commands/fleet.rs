@@ -107,7 +107,10 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
                     "name",
                     format!("`{}` is also the name of {}", env.name, input::display_name(first)),
                 )
-                .with_help("each environment of a run is written to OUT/<name>/: give them different names")
+                .with_help(
+                    "a run tells its environments apart by name (reports and summary rows; compile writes \
+                     OUT/<name>/, verify --artifacts-dir reads DIR/<name>/): give them different names",
+                )
                 .in_file(&input::display_name(&m.file));
                 m.loaded = Err(vec![d]);
             }

@@ -143,19 +143,23 @@ pub enum RowCollection {
     Application,
 }
 
-/// A protocol as the table writes it: network rules take TCP/UDP/ICMP/Any, application rules
-/// Http/Https (policies accept no other).
+/// A protocol as the table writes it, in the words of the Azure types it becomes: a network rule's
+/// (`TCP`, `UDP`, `ICMP`, `Any`) or a policy application rule's (`Http`, `Https`). `Mssql` is an
+/// [`ApplicationProtocolType`] of classic collections only; the rules the table makes go into a
+/// policy too, so the table refuses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
 pub enum RowProtocol {
-    #[serde(rename = "TCP")]
-    Tcp,
-    #[serde(rename = "UDP")]
-    Udp,
-    #[serde(rename = "ICMP")]
-    Icmp,
-    Any,
-    Http,
-    Https,
+    Network(NetworkProtocol),
+    #[serde(deserialize_with = "policy_application_protocol")]
+    Application(ApplicationProtocolType),
+}
+
+fn policy_application_protocol<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ApplicationProtocolType, D::Error> {
+    match ApplicationProtocolType::deserialize(d)? {
+        ApplicationProtocolType::Mssql => Err(serde::de::Error::custom("Mssql is for classic rule collections only")),
+        p => Ok(p),
+    }
 }
 
 /// Where a dependency starts: every row is about traffic from the ISE subnets.
@@ -228,22 +232,20 @@ pub fn table() -> Vec<TableRow> {
 
 /// A requirement's protocol in the dependency table's words, so both kinds of row share one reading.
 fn row_protocols(p: Option<Protocol>) -> Vec<RowProtocol> {
+    use ApplicationProtocolType::{Http, Https};
     match p {
-        Some(Protocol::Any) => vec![RowProtocol::Any],
-        Some(Protocol::Tcp) => vec![RowProtocol::Tcp],
-        Some(Protocol::Udp) => vec![RowProtocol::Udp],
-        Some(Protocol::HttpHttps) => vec![RowProtocol::Http, RowProtocol::Https],
+        Some(Protocol::Any) => vec![RowProtocol::Network(NetworkProtocol::Any)],
+        Some(Protocol::Tcp) => vec![RowProtocol::Network(NetworkProtocol::Tcp)],
+        Some(Protocol::Udp) => vec![RowProtocol::Network(NetworkProtocol::Udp)],
+        Some(Protocol::HttpHttps) => vec![RowProtocol::Application(Http), RowProtocol::Application(Https)],
         None => Vec::new(),
     }
 }
 
 fn network_protocol(id: &str, p: RowProtocol) -> NetworkProtocol {
     match p {
-        RowProtocol::Tcp => NetworkProtocol::Tcp,
-        RowProtocol::Udp => NetworkProtocol::Udp,
-        RowProtocol::Icmp => NetworkProtocol::Icmp,
-        RowProtocol::Any => NetworkProtocol::Any,
-        RowProtocol::Http | RowProtocol::Https => panic!("{id}: a network row names an application protocol (tested)"),
+        RowProtocol::Network(p) => p,
+        RowProtocol::Application(_) => panic!("{id}: a network row names an application protocol (tested)"),
     }
 }
 
@@ -265,8 +267,7 @@ fn application_protocol_types(id: &str, protocols: &[RowProtocol]) -> Vec<Applic
     protocols
         .iter()
         .map(|p| match p {
-            RowProtocol::Http => ApplicationProtocolType::Http,
-            RowProtocol::Https => ApplicationProtocolType::Https,
+            RowProtocol::Application(p) => *p,
             other => panic!("{id}: application rules take Http or Https, not {other:?} (tested)"),
         })
         .collect()
@@ -596,6 +597,55 @@ mod tests {
             let text = format!("{header}{bad}\n");
             let rows: Result<Vec<TableRow>, _> = csv::Reader::from_reader(text.as_bytes()).deserialize().collect();
             assert!(rows.is_err(), "{bad}");
+        }
+    }
+
+    /// The protocols column of a one-row table.
+    fn protocols_of(collection: &str, protocols: &str) -> Result<Vec<RowProtocol>, csv::Error> {
+        let header = "id,collection,protocols,source,destination_kind,destination,ports,clouds,condition,reference,purpose\n";
+        let text = format!("{header}x,{collection},\"{protocols}\",ise-subnets,any,*,1,AzureCloud,always,r,p\n");
+        let mut rows: Vec<TableRow> = csv::Reader::from_reader(text.as_bytes()).deserialize().collect::<Result<_, _>>()?;
+        Ok(rows.remove(0).protocols)
+    }
+
+    #[test]
+    fn the_protocol_words_are_those_of_network_and_policy_application_rules() {
+        use ApplicationProtocolType::{Http, Https};
+        use NetworkProtocol::{Any, Icmp, Tcp, Udp};
+        let accepted = [
+            ("TCP", RowProtocol::Network(Tcp)),
+            ("UDP", RowProtocol::Network(Udp)),
+            ("ICMP", RowProtocol::Network(Icmp)),
+            ("Any", RowProtocol::Network(Any)),
+            ("Http", RowProtocol::Application(Http)),
+            ("Https", RowProtocol::Application(Https)),
+        ];
+        // Each word is read as the same value whichever collection the row names (the collection
+        // decides which kind may be used: see network_protocol and application_protocol_types).
+        for collection in ["network", "application"] {
+            for (word, value) in accepted {
+                assert_eq!(protocols_of(collection, word).unwrap(), [value], "{collection}: {word}");
+            }
+            assert_eq!(
+                protocols_of(collection, "TCP, UDP").unwrap(),
+                [RowProtocol::Network(Tcp), RowProtocol::Network(Udp)]
+            );
+            // Mssql: classic application rules only (read::firewall_rules takes it there), never a
+            // table row, whose rules also go into a policy. Words are exact, as ARM writes them.
+            for word in [
+                "Mssql", "MSSQL", "tcp", "Tcp", "udp", "icmp", "any", "*", "http", "HTTPS", "SCTP", "",
+            ] {
+                assert!(protocols_of(collection, word).is_err(), "{collection}: `{word}` must be refused");
+            }
+            assert!(protocols_of(collection, "Http,Mssql").is_err());
+        }
+        // The words are the ARM words of the Azure types.
+        for (word, value) in accepted {
+            let written = match value {
+                RowProtocol::Network(p) => p.as_str(),
+                RowProtocol::Application(p) => p.as_str(),
+            };
+            assert_eq!(written, word);
         }
     }
 }
