@@ -19,11 +19,13 @@ use super::partition::Scratch;
 /// and already inside `domain`; `ids[k]` is the rule index of `boxes[k]`.
 pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBox) -> Vec<Region> {
     let coded: Vec<[IntervalSet<u32>; 4]> = boxes.iter().map(code).collect();
+    let same = set_ids(&coded);
     let domain_coded = code(domain);
     let order = dimension_order(&coded);
     let mut b = Builder {
         boxes,
         coded: &coded,
+        same: &same,
         domain: &domain_coded,
         protocols: domain.protocols(),
         order,
@@ -69,6 +71,21 @@ fn code(b: &FlowBox) -> [IntervalSet<u32>; 4] {
         )
     };
     [b.src().clone(), widen(b.src_ports()), b.dst().clone(), widen(b.dst_ports())]
+}
+
+/// Per box and dimension, an id shared by the boxes whose sets there are equal (a tag used by
+/// many rules), so that the sweeps walk each distinct set once.
+fn set_ids(coded: &[[IntervalSet<u32>; 4]]) -> Vec<[u32; 4]> {
+    let mut seen: [FxMap<&IntervalSet<u32>, u32>; 4] = Default::default();
+    coded
+        .iter()
+        .map(|c| {
+            std::array::from_fn(|d| {
+                let next = seen[d].len() as u32;
+                *seen[d].entry(&c[d]).or_insert(next)
+            })
+        })
+        .collect()
 }
 
 /// A set of one dimension in its own type.
@@ -122,6 +139,8 @@ const LEVELS: usize = 5;
 struct Builder<'a> {
     boxes: &'a [FlowBox],
     coded: &'a [[IntervalSet<u32>; 4]],
+    /// See `set_ids`.
+    same: &'a [[u32; 4]],
     domain: &'a [IntervalSet<u32>; 4],
     protocols: ProtoSet,
     /// Dimensions of levels 1 to 4.
@@ -177,7 +196,7 @@ impl Builder<'_> {
         if let Some(&id) = self.memo[level].get(&active) {
             return id;
         }
-        let (boxes, coded) = (self.boxes, self.coded);
+        let (boxes, coded, same) = (self.boxes, self.coded, self.same);
         let node = if level == 0 {
             // Six protocols: group them by the rules matching each.
             let mut groups: Vec<(ProtoSet, Vec<u32>)> = Vec::new();
@@ -199,7 +218,9 @@ impl Builder<'_> {
             let d = dim as usize;
             let universe = &self.domain[d];
             if level < LEVELS - 1 {
-                let groups = self.scratch.partition(universe, &active, |r| &coded[r as usize][d]);
+                let groups = self
+                    .scratch
+                    .partition(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
                 let children = groups.into_iter().map(|(s, sub)| (s, self.build(level + 1, sub))).collect();
                 Node::Cut(
                     merge(children, IntervalSet::union)
@@ -208,7 +229,9 @@ impl Builder<'_> {
                         .collect(),
                 )
             } else {
-                let painted = self.scratch.paint(universe, &active, |r| &coded[r as usize][d]);
+                let painted = self
+                    .scratch
+                    .paint(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
                 Node::Leaf(painted.into_iter().map(|(s, k)| (decode(dim, s), k)).collect())
             }
         };
