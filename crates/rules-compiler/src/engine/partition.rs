@@ -261,6 +261,12 @@ impl Scratch {
         groups
     }
 
+    /// The segments of the last sweep, ascending: `(output group, lo, hi)`, output groups
+    /// numbered as the sweep returned them. Taken, not copied (the next sweep starts afresh).
+    pub(crate) fn take_segments(&mut self) -> Vec<(u32, u64, u64)> {
+        std::mem::take(&mut self.segments)
+    }
+
     /// The intervals of output group `o` as a set (neighbouring segments joined).
     fn output_set<T: Bound>(&self, o: usize, merged: &mut Vec<(T, T)>) -> IntervalSet<T> {
         merged.clear();
