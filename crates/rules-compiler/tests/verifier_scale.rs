@@ -201,3 +201,82 @@ proptest! {
         }
     }
 }
+
+/// A prefix of 10.0.0.0/16 of /20 to /32: rules of many such prefixes cut the first dimension
+/// into hundreds of atoms.
+fn wide_prefix() -> impl Strategy<Value = Ipv4Net> {
+    (0u32..65536, 20u8..=32).prop_map(|(a, len)| Ipv4Net::new(Ipv4Addr::from(base() + a), len).unwrap().trunc())
+}
+
+/// Inbound-like rules: 1-30 remote prefixes (or `*`), a local /24-/32 of the network's first
+/// /22 (or `*`), 1-3 port ranges of 0-99.
+fn wide_nsg() -> impl Strategy<Value = Vec<SecurityRule>> {
+    let remote = prop_oneof![
+        1 => Just(AddressMatch::Any),
+        8 => prop::collection::vec(wide_prefix(), 1..30).prop_map(AddressMatch::Prefixes),
+    ];
+    let local = prop_oneof![
+        1 => Just(AddressMatch::Any),
+        3 => (0u32..1024, 24u8..=32).prop_map(|(a, len)| AddressMatch::Prefixes(vec![Ipv4Net::new(Ipv4Addr::from(base() + a), len).unwrap().trunc()])),
+    ];
+    let ports = prop_oneof![
+        1 => Just(vec![PortRange::ANY]),
+        3 => prop::collection::vec((0u16..100, 0u16..20).prop_map(|(lo, n)| PortRange { lo, hi: lo + n }), 1..4),
+    ];
+    let protocol = prop::sample::select(vec![Protocol::Tcp, Protocol::Udp, Protocol::Any]);
+    let rule = (protocol, prop::bool::weighted(0.8), remote, local, ports).prop_map(
+        |(protocol, allow, source, destination, destination_ports)| SecurityRule {
+            name: String::new(),
+            priority: 0,
+            direction: Direction::Inbound,
+            access: if allow { Access::Allow } else { Access::Deny },
+            protocol,
+            source,
+            source_ports: vec![PortRange::ANY],
+            destination,
+            destination_ports,
+            is_default: false,
+        },
+    );
+    prop::collection::vec(rule, 1..40).prop_map(|mut rules| {
+        for (i, r) in rules.iter_mut().enumerate() {
+            r.priority = 100 + i as u32;
+            r.name = format!("r{i}");
+        }
+        with_defaults(&rules)
+    })
+}
+
+/// A query box: 1-80 source prefixes (a rule's few, a tag's many), a local range, ports.
+fn wide_query() -> impl Strategy<Value = FlowBox> {
+    let src = prop::collection::vec(wide_prefix(), 1..80).prop_map(IntervalSet::from_prefixes);
+    let dst = (0u32..1024, 0u32..1024).prop_map(|(a, b)| IntervalSet::interval(base() + a.min(b), base() + a.max(b)));
+    let ports = prop_oneof![
+        Just(IntervalSet::full()),
+        (0u16..120, 0u16..120).prop_map(|(a, b)| IntervalSet::interval(a.min(b), a.max(b))),
+    ];
+    let protocols = prop::sample::select(vec![
+        ProtoSet::ALL,
+        ProtoSet::WITH_PORTS,
+        ProtoSet::single(rules_compiler::engine::PacketProtocol::Udp),
+    ]);
+    (protocols, src, dst, ports).prop_map(|(p, s, d, dp)| FlowBox::new(p, s, IntervalSet::full(), d, dp))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `deciders_meeting` looks regions up through the first cut's atoms instead of testing each
+    /// region: against the definition (every region the box meets), with hundreds of atoms and
+    /// query boxes of few and of many intervals.
+    #[test]
+    fn deciders_meeting_match_every_region(rules in wide_nsg(), queries in prop::collection::vec(wide_query(), 1..6)) {
+        let domain = Domain::inbound_to(&["10.0.0.0/22".parse().unwrap()]);
+        let ev = evaluate(&rules, &NoTags, Direction::Inbound, &domain);
+        let rule_boxes = rules.iter().filter_map(|r| FlowBox::from_rule(r, &NoTags).ok());
+        for q in queries.into_iter().chain(rule_boxes) {
+            let want: BTreeSet<Option<usize>> = ev.regions().iter().filter(|r| r.flows.intersects(&q)).map(|r| r.decider).collect();
+            prop_assert_eq!(ev.deciders_meeting(&FlowSet::from_box(q.clone())), want, "{:?}", q);
+        }
+    }
+}

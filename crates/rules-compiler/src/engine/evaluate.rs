@@ -11,8 +11,9 @@ use std::sync::OnceLock;
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
-use super::flows::{address_set, new_cells, Cell, FlowBox, FlowSet, ProtoSet, Span};
+use super::flows::{address_set, new_cells, Cell, FlowBox, FlowSet, ProtoSet};
 use super::intervals::IntervalSet;
+use super::meeting::{RegionIndex, Runs};
 use super::tree::decision_regions;
 use crate::azure::nsg::{Access, Direction, SecurityRule};
 use crate::engine::{Packet, TagResolver};
@@ -105,8 +106,10 @@ pub struct Evaluation {
     /// per-rule queries cost the rule's regions, not all of them (a proof asks for every rule).
     decided: Vec<Vec<usize>>,
     by_access: OnceLock<(FlowSet, FlowSet)>,
-    /// The span of each region, for [`Evaluation::deciders_meeting`], computed once.
-    spans: OnceLock<Vec<Span>>,
+    /// The regions below each atom of the tree's first cut, for [`Evaluation::deciders_meeting`].
+    runs: Runs,
+    /// Built from `runs` on the first `deciders_meeting`.
+    index: OnceLock<RegionIndex>,
     /// The cell of region 0 (see `FlowSet::from_cells`); region k is cell `first_cell + k`.
     first_cell: Cell,
     notes: Vec<Note>,
@@ -235,20 +238,26 @@ impl Evaluation {
     pub fn deciders_meeting(&self, set: &FlowSet) -> BTreeSet<Option<usize>> {
         let mut out = BTreeSet::new();
         let own = self.first_cell..self.first_cell + self.regions.len() as Cell;
+        // Runs already visited for the current box (see `RegionIndex::candidates`).
+        let (mut marks, mut stamp) = (Vec::new(), 0);
         for (b, cell) in set.with_cells() {
             // A box cut from this evaluation lies in the region its cell names (and is not empty).
             if own.contains(&cell) {
                 out.insert(self.regions[(cell - self.first_cell) as usize].decider);
                 continue;
             }
-            // Spans first: a few comparisons rule out most regions before the exact test.
-            let span = Span::of(b);
-            let spans = self.spans.get_or_init(|| self.regions.iter().map(|r| Span::of(&r.flows)).collect());
-            for (r, s) in self.regions.iter().zip(spans) {
-                if !out.contains(&r.decider) && s.meets(&span) && b.intersects(&r.flows) {
+            // Only the regions below the atoms the box meets, and whose spans meet its span.
+            let index = self.index.get_or_init(|| RegionIndex::new(&self.runs, &self.regions));
+            if marks.is_empty() {
+                marks = vec![0; index.runs()];
+            }
+            stamp += 1;
+            index.candidates(b, &mut marks, stamp, |k| {
+                let r = &self.regions[k];
+                if !out.contains(&r.decider) && b.intersects(&r.flows) {
                     out.insert(r.decider);
                 }
-            }
+            });
         }
         out
     }
@@ -325,7 +334,7 @@ pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, d
             boxes.push(b);
         }
     }
-    let regions = decision_regions(&boxes, &ids, domain.flows());
+    let (regions, runs) = decision_regions(&boxes, &ids, domain.flows());
     let first_cell = new_cells(regions.len());
     let mut decided = vec![Vec::new(); rules.len()];
     for (k, r) in regions.iter().enumerate() {
@@ -341,7 +350,8 @@ pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, d
         regions,
         decided,
         by_access: OnceLock::new(),
-        spans: OnceLock::new(),
+        runs,
+        index: OnceLock::new(),
         first_cell,
         notes,
     }

@@ -6,7 +6,6 @@
 //! A box's port constraint that is not `*` therefore never holds portless packets, exactly like a
 //! rule whose ports are not `*` never matches them.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -591,7 +590,9 @@ fn coalesce(mut boxes: Vec<FlowBox>) -> Vec<FlowBox> {
     loop {
         let before = boxes.len();
         for dim in 0..5 {
-            let mut groups: HashMap<FlowBox, FlowBox> = HashMap::new();
+            // Fx, not SipHash: the keys are whole boxes (a tag's thousands of intervals), and the
+            // order of the result comes from `order`, not from the map.
+            let mut groups: FxMap<FlowBox, FlowBox> = FxMap::default();
             let mut order = Vec::new();
             for b in boxes {
                 let mut key = b.clone();

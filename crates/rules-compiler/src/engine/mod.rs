@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod flows;
 mod fxhash;
 pub mod intervals;
+mod meeting;
 mod packet;
 mod partition;
 pub mod reference;

@@ -3,139 +3,335 @@
 //!
 //! Rules are named by their position in the engine's priority-ordered list (`u32`), so the
 //! ascending list of rules covering a value starts with the one that decides it.
+//!
+//! Each rule's set comes with an id, equal ids meaning equal sets (a tag such as `VirtualNetwork`
+//! used by many rules): the sweep walks each distinct set once, as a group of rules, instead of
+//! once per rule. A set's intervals are already sorted, so its events are a sorted run and the
+//! sort of all events is a merge of runs.
 
 use super::fxhash::FxMap;
 use super::intervals::{Bound, IntervalSet};
 
+/// No group (an unused slot of `group_of`, an absent rule).
+const NONE: u32 = u32::MAX;
+
+/// Events pack the group below the position: `position << GROUP_BITS | group`. Positions go up
+/// to `T::MAX + 1 <= 2^32`, so 31 bits remain for groups.
+const GROUP_BITS: u32 = 31;
+const GROUP_MASK: u64 = (1 << GROUP_BITS) - 1;
+
 /// Buffers reused across sweeps (the engine runs thousands of small ones).
 #[derive(Default)]
 pub(crate) struct Scratch {
-    /// (position, rule or `UNIVERSE`, +1 start / -1 end).
-    events: Vec<(u64, u32, i8)>,
-    /// Rules covering the current segment, ascending.
-    covering: Vec<u32>,
-    /// (group, lo, hi) per segment inside the universe.
-    segments: Vec<(usize, u64, u64)>,
+    /// The group of each set id during a sweep (`NONE` otherwise), indexed by set id.
+    group_of: Vec<u32>,
+    /// The set id of each group.
+    group_ids: Vec<u32>,
+    /// The group of each active rule, in `active` order.
+    rule_group: Vec<u32>,
+    /// Rules of group `g`, ascending: `rules[starts[g]..starts[g + 1]]`.
+    starts: Vec<u32>,
+    rules: Vec<u32>,
+    /// `position << GROUP_BITS | group`; each event toggles its group (a set's intervals are
+    /// disjoint and non-adjacent, so a group has at most one event per position).
+    events: Vec<u64>,
+    /// The groups covering the current segment, one bit each. Groups are numbered in the order
+    /// of their first rules, so the lowest bit holds the first covering rule.
+    covering: Vec<u64>,
+    /// (output group, lo, hi) per segment inside the universe, ascending.
+    segments: Vec<(u32, u64, u64)>,
+    /// Output group by key: the covering word itself when one word holds every group, else a
+    /// hash of the words (the latest output group with that hash; `chain` links earlier ones).
+    index: FxMap<u64, u32>,
+    chain: Vec<u32>,
+    /// The covering words of each output group (partitions only).
+    keys: Vec<u64>,
+    /// First and second covering rule of each output group (paints only).
+    pairs: Vec<(u32, u32)>,
+    /// Segments counted and placed by output group.
+    offsets: Vec<u32>,
+    fill: Vec<u32>,
+    placed: Vec<(u64, u64)>,
 }
-
-const UNIVERSE: u32 = u32::MAX;
 
 /// Values of a dimension with their first and second covering rule.
 pub(crate) type Painted<T> = (IntervalSet<T>, (Option<u32>, Option<u32>));
 
+/// What values are grouped by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    /// The whole list of covering rules.
+    Covering,
+    /// The first two covering rules.
+    FirstTwo,
+}
+
+/// A fixed pseudo-random word per group: the hash of a set of groups is the xor of its members',
+/// updated by one xor whenever a group starts or stops covering.
+fn zobrist(g: u64) -> u64 {
+    // splitmix64's finaliser.
+    let mut z = g.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn opt(r: u32) -> Option<u32> {
+    (r != NONE).then_some(r)
+}
+
+/// The set bits of `words`, ascending.
+fn bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
+    words.iter().enumerate().flat_map(|(w, &word)| {
+        let mut rest = word;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let b = rest.trailing_zeros();
+                rest &= rest - 1;
+                w as u32 * 64 + b
+            })
+        })
+    })
+}
+
 impl Scratch {
-    /// Sweeps `universe` and groups its values by the first `key_len` rules of `active` covering
-    /// them. Groups come in order of first appearance (ascending values): deterministic output.
+    /// Groups the rules of `active` by set id, groups numbered in order of first appearance, and
+    /// returns each group's set.
+    fn group<'a, T: Bound + 'a>(&mut self, active: &[u32], set_of: &impl Fn(u32) -> (u32, &'a IntervalSet<T>)) -> Vec<&'a IntervalSet<T>> {
+        assert!(active.len() < GROUP_MASK as usize, "fewer than 2^31 rules");
+        let mut sets = Vec::new();
+        self.group_ids.clear();
+        self.rule_group.clear();
+        for &r in active {
+            let (id, set) = set_of(r);
+            let slot = id as usize;
+            if slot >= self.group_of.len() {
+                self.group_of.resize(slot + 1, NONE);
+            }
+            if self.group_of[slot] == NONE {
+                self.group_of[slot] = sets.len() as u32;
+                self.group_ids.push(id);
+                sets.push(set);
+            }
+            self.rule_group.push(self.group_of[slot]);
+        }
+        for &id in &self.group_ids {
+            self.group_of[id as usize] = NONE;
+        }
+        // Rules by group, kept ascending within each (a counting sort of `active`).
+        self.starts.clear();
+        self.starts.resize(sets.len() + 1, 0);
+        for &g in &self.rule_group {
+            self.starts[g as usize + 1] += 1;
+        }
+        for g in 0..sets.len() {
+            self.starts[g + 1] += self.starts[g];
+        }
+        self.rules.clear();
+        self.rules.resize(active.len(), 0);
+        self.fill.clear();
+        self.fill.extend_from_slice(&self.starts[..sets.len()]);
+        for (&r, &g) in active.iter().zip(&self.rule_group) {
+            self.rules[self.fill[g as usize] as usize] = r;
+            self.fill[g as usize] += 1;
+        }
+        sets
+    }
+
+    fn group_rules(&self, g: u32) -> &[u32] {
+        &self.rules[self.starts[g as usize] as usize..self.starts[g as usize + 1] as usize]
+    }
+
+    /// The output group of the current segment, created on first sight; `hash` is the xor of
+    /// the covering groups' `zobrist` words.
+    fn output_group(&mut self, key: Key, hash: u64) -> u32 {
+        if key == Key::FirstTwo {
+            let mut covering = bits(&self.covering);
+            let pair = match (covering.next(), covering.next()) {
+                (None, _) => (NONE, NONE),
+                (Some(g), next) => {
+                    let first = self.group_rules(g);
+                    let later = [first.get(1).copied(), next.map(|h| self.group_rules(h)[0])];
+                    (first[0], later.into_iter().flatten().min().unwrap_or(NONE))
+                }
+            };
+            let packed = u64::from(pair.0) << 32 | u64::from(pair.1);
+            let next_out = self.pairs.len() as u32;
+            return *self.index.entry(packed).or_insert_with(|| {
+                self.pairs.push(pair);
+                next_out
+            });
+        }
+        let words = self.covering.len();
+        if words == 1 {
+            // The word is the key: no hash to check.
+            let next_out = self.chain.len() as u32;
+            return *self.index.entry(self.covering[0]).or_insert_with(|| {
+                self.chain.push(NONE);
+                self.keys.push(self.covering[0]);
+                next_out
+            });
+        }
+        let mut o = self.index.get(&hash).copied().unwrap_or(NONE);
+        while o != NONE {
+            let at = o as usize * words;
+            if self.keys[at..at + words] == self.covering[..] {
+                return o;
+            }
+            o = self.chain[o as usize];
+        }
+        let o = self.chain.len() as u32;
+        self.chain.push(self.index.insert(hash, o).unwrap_or(NONE));
+        self.keys.extend_from_slice(&self.covering);
+        o
+    }
+
+    /// Sweeps `universe`, grouping its values by `key` of the rules of `active` covering them,
+    /// and leaves per output group its segments in `placed[offsets[o]..offsets[o + 1]]`,
+    /// ascending. Output groups come in order of first appearance (ascending values).
     fn sweep<'a, T: Bound + 'a>(
         &mut self,
         universe: &IntervalSet<T>,
         active: &[u32],
-        set_of: impl Fn(u32) -> &'a IntervalSet<T>,
-        key_len: usize,
-    ) -> Vec<(IntervalSet<T>, Vec<u32>)> {
+        set_of: impl Fn(u32) -> (u32, &'a IntervalSet<T>),
+        key: Key,
+    ) -> usize {
+        let sets = self.group(active, &set_of);
+        let universe_group = sets.len() as u64;
         self.events.clear();
-        let add = |s: &IntervalSet<T>, r: u32, events: &mut Vec<(u64, u32, i8)>| {
+        for (g, s) in sets.iter().copied().chain([universe]).enumerate() {
             for &(lo, hi) in s.intervals() {
-                events.push((lo.to_u64(), r, 1));
-                events.push((hi.to_u64() + 1, r, -1));
+                self.events.push(lo.to_u64() << GROUP_BITS | g as u64);
+                self.events.push((hi.to_u64() + 1) << GROUP_BITS | g as u64);
             }
-        };
-        add(universe, UNIVERSE, &mut self.events);
-        for &r in active {
-            add(set_of(r), r, &mut self.events);
         }
-        self.events.sort_unstable();
+        // One sorted run per set: the stable sort merges runs instead of sorting from scratch.
+        self.events.sort();
 
-        let mut keys: Vec<Vec<u32>> = Vec::new();
-        let mut index: FxMap<Vec<u32>, usize> = FxMap::default();
+        self.index.clear();
+        self.chain.clear();
+        self.keys.clear();
+        self.pairs.clear();
         self.covering.clear();
+        self.covering.resize(sets.len().div_ceil(64).max(1), 0);
         self.segments.clear();
-        let mut inside = false;
+        let multiword = self.covering.len() > 1;
+        let (mut inside, mut hash) = (false, 0u64);
         let mut i = 0;
-        while i < self.events.len() {
-            let pos = self.events[i].0;
-            while i < self.events.len() && self.events[i].0 == pos {
-                let (_, r, delta) = self.events[i];
-                if r == UNIVERSE {
-                    inside = delta > 0;
+        let n = self.events.len();
+        while i < n {
+            let pos = self.events[i] >> GROUP_BITS;
+            while i < n && self.events[i] >> GROUP_BITS == pos {
+                let g = self.events[i] & GROUP_MASK;
+                if g == universe_group {
+                    inside = !inside;
                 } else {
-                    let at = self.covering.binary_search(&r);
-                    match (delta > 0, at) {
-                        (true, Err(at)) => self.covering.insert(at, r),
-                        (false, Ok(at)) => {
-                            self.covering.remove(at);
-                        }
-                        _ => unreachable!("a rule's intervals are disjoint"),
+                    self.covering[(g / 64) as usize] ^= 1 << (g % 64);
+                    if multiword {
+                        hash ^= zobrist(g);
                     }
                 }
                 i += 1;
             }
             // The segment up to the next event; nothing is covered past the last one.
-            if inside && i < self.events.len() {
-                let key = &self.covering[..key_len.min(self.covering.len())];
-                let group = match index.get(key) {
-                    Some(&g) => g,
-                    None => {
-                        index.insert(key.to_vec(), keys.len());
-                        keys.push(key.to_vec());
-                        keys.len() - 1
-                    }
-                };
-                self.segments.push((group, pos, self.events[i].0 - 1));
+            if inside && i < n {
+                let o = self.output_group(key, hash);
+                self.segments.push((o, pos, (self.events[i] >> GROUP_BITS) - 1));
             }
         }
 
-        // Segments are ascending; a stable sort by group keeps them so within each group.
-        self.segments.sort_by_key(|s| s.0);
-        let mut out = Vec::with_capacity(keys.len());
-        let mut rest = &self.segments[..];
-        let mut merged: Vec<(T, T)> = Vec::new();
-        for key in keys {
-            let n = rest.iter().take_while(|s| s.0 == out.len()).count();
-            merged.clear();
-            for &(_, lo, hi) in &rest[..n] {
-                // Neighbouring segments of one group join into one interval.
-                match merged.last_mut() {
-                    Some(last) if last.1.to_u64() + 1 == lo => last.1 = T::from_u64(hi),
-                    _ => merged.push((T::from_u64(lo), T::from_u64(hi))),
-                }
-            }
-            rest = &rest[n..];
-            out.push((IntervalSet::from_normalized(&merged), key));
+        // Place the segments by output group (a counting sort keeps them ascending in each).
+        let groups = if key == Key::FirstTwo { self.pairs.len() } else { self.chain.len() };
+        self.offsets.clear();
+        self.offsets.resize(groups + 1, 0);
+        for s in &self.segments {
+            self.offsets[s.0 as usize + 1] += 1;
         }
-        out
+        for o in 0..groups {
+            self.offsets[o + 1] += self.offsets[o];
+        }
+        self.placed.clear();
+        self.placed.resize(self.segments.len(), (0, 0));
+        self.fill.clear();
+        self.fill.extend_from_slice(&self.offsets[..groups]);
+        for &(o, lo, hi) in &self.segments {
+            self.placed[self.fill[o as usize] as usize] = (lo, hi);
+            self.fill[o as usize] += 1;
+        }
+        groups
+    }
+
+    /// The segments of the last sweep, ascending: `(output group, lo, hi)`, output groups
+    /// numbered as the sweep returned them. Taken, not copied (the next sweep starts afresh).
+    pub(crate) fn take_segments(&mut self) -> Vec<(u32, u64, u64)> {
+        std::mem::take(&mut self.segments)
+    }
+
+    /// The intervals of output group `o` as a set (neighbouring segments joined).
+    fn output_set<T: Bound>(&self, o: usize, merged: &mut Vec<(T, T)>) -> IntervalSet<T> {
+        merged.clear();
+        for &(lo, hi) in &self.placed[self.offsets[o] as usize..self.offsets[o + 1] as usize] {
+            match merged.last_mut() {
+                Some(last) if last.1.to_u64() + 1 == lo => last.1 = T::from_u64(hi),
+                _ => merged.push((T::from_u64(lo), T::from_u64(hi))),
+            }
+        }
+        IntervalSet::from_normalized(merged)
     }
 
     /// Cuts `universe` into groups of values covered by the same sub-list of `active` (in the
     /// order of `active`, which must be ascending). The groups partition `universe`; a group's
-    /// list may be empty.
+    /// list may be empty. `set_of(r)` is rule `r`'s set and an id equal only for equal sets.
     pub(crate) fn partition<'a, T: Bound + 'a>(
         &mut self,
         universe: &IntervalSet<T>,
         active: &[u32],
-        set_of: impl Fn(u32) -> &'a IntervalSet<T>,
+        set_of: impl Fn(u32) -> (u32, &'a IntervalSet<T>),
     ) -> Vec<(IntervalSet<T>, Vec<u32>)> {
-        self.sweep(universe, active, set_of, usize::MAX)
+        let groups = self.sweep(universe, active, set_of, Key::Covering);
+        let mut merged = Vec::new();
+        (0..groups)
+            .map(|o| {
+                let words = self.covering.len();
+                let mut rules: Vec<u32> = bits(&self.keys[o * words..(o + 1) * words])
+                    .flat_map(|g| self.group_rules(g))
+                    .copied()
+                    .collect();
+                rules.sort_unstable();
+                (self.output_set(o, &mut merged), rules)
+            })
+            .collect()
     }
 
     /// The first and second rule of `active` (ascending) covering each value of `universe`:
-    /// groups of values with the same `(first, second)`.
+    /// groups of values with the same `(first, second)`. `set_of` as for [`Scratch::partition`].
     pub(crate) fn paint<'a, T: Bound + 'a>(
         &mut self,
         universe: &IntervalSet<T>,
         active: &[u32],
-        set_of: impl Fn(u32) -> &'a IntervalSet<T>,
+        set_of: impl Fn(u32) -> (u32, &'a IntervalSet<T>),
     ) -> Vec<Painted<T>> {
-        self.sweep(universe, active, set_of, 2)
-            .into_iter()
-            .map(|(s, k)| (s, (k.first().copied(), k.get(1).copied())))
+        let groups = self.sweep(universe, active, set_of, Key::FirstTwo);
+        let mut merged = Vec::new();
+        (0..groups)
+            .map(|o| {
+                let (a, b) = self.pairs[o];
+                (self.output_set(o, &mut merged), (opt(a), opt(b)))
+            })
             .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Each rule its own id.
+    fn own<'a>(sets: &'a [IntervalSet<u8>]) -> impl Fn(u32) -> (u32, &'a IntervalSet<u8>) {
+        |r| (r, &sets[r as usize])
+    }
 
     #[test]
     fn paint_records_first_and_second() {
@@ -144,7 +340,7 @@ mod tests {
             IntervalSet::interval(15, 30),
             IntervalSet::interval(0, 255),
         ];
-        let got = Scratch::default().paint(&IntervalSet::interval(0, 40), &[0, 1, 2], |r| &sets[r as usize]);
+        let got = Scratch::default().paint(&IntervalSet::interval(0, 40), &[0, 1, 2], own(&sets));
         let want = vec![
             (IntervalSet::from_intervals([(0, 9), (31, 40)]), (Some(2), None)),
             (IntervalSet::interval(10, 14), (Some(0), Some(2))),
@@ -157,7 +353,7 @@ mod tests {
     #[test]
     fn partition_groups_equal_lists() {
         let sets = [IntervalSet::<u8>::from_intervals([(0, 4), (10, 14)]), IntervalSet::interval(12, 20)];
-        let got = Scratch::default().partition(&IntervalSet::interval(0, 20), &[0, 1], |r| &sets[r as usize]);
+        let got = Scratch::default().partition(&IntervalSet::interval(0, 20), &[0, 1], own(&sets));
         let want = vec![
             (IntervalSet::from_intervals([(0, 4), (10, 11)]), vec![0]),
             (IntervalSet::interval(5, 9), vec![]),
@@ -171,7 +367,86 @@ mod tests {
     fn universe_limits_the_groups() {
         let sets = [IntervalSet::<u8>::interval(0, 255)];
         let universe = IntervalSet::from_intervals([(3, 5), (250, 255)]);
-        let got = Scratch::default().paint(&universe, &[0], |r| &sets[r as usize]);
+        let got = Scratch::default().paint(&universe, &[0], own(&sets));
         assert_eq!(got, vec![(universe, (Some(0), None))]);
+    }
+
+    #[test]
+    fn shared_sets_keep_every_rule() {
+        // Rules 0 and 2 share one set (one id): both are listed wherever it covers, in order.
+        let sets = [IntervalSet::<u8>::interval(5, 9), IntervalSet::interval(0, 6)];
+        let ids = [7, 3, 7];
+        let set_of = |r: u32| (ids[r as usize], &sets[(r % 2) as usize]);
+        let universe = IntervalSet::interval(0, 12);
+        let got = Scratch::default().partition(&universe, &[0, 1, 2], set_of);
+        let want = vec![
+            (IntervalSet::interval(0, 4), vec![1]),
+            (IntervalSet::interval(5, 6), vec![0, 1, 2]),
+            (IntervalSet::interval(7, 9), vec![0, 2]),
+            (IntervalSet::interval(10, 12), vec![]),
+        ];
+        assert_eq!(got, want);
+        let got = Scratch::default().paint(&universe, &[1, 2], set_of);
+        let want = vec![
+            (IntervalSet::interval(0, 4), (Some(1), None)),
+            (IntervalSet::interval(5, 6), (Some(1), Some(2))),
+            (IntervalSet::interval(7, 9), (Some(2), None)),
+            (IntervalSet::interval(10, 12), (None, None)),
+        ];
+        assert_eq!(got, want);
+    }
+
+    /// Up to 12 rules over `u8`, each set drawn from 4 candidates (so sets repeat), the id being
+    /// the candidate's index or, for some rules, an id of their own.
+    fn case() -> impl Strategy<Value = (Vec<IntervalSet<u8>>, Vec<(usize, bool)>, IntervalSet<u8>)> {
+        let set = || {
+            prop::collection::vec((any::<u8>(), 0u8..40), 0..6)
+                .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo.saturating_add(len)))))
+        };
+        (
+            prop::collection::vec(set(), 4),
+            prop::collection::vec((0usize..4, any::<bool>()), 0..12),
+            set(),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Every value of `u8` against the definition: the ascending list of covering rules.
+        #[test]
+        fn sweeps_match_every_value((candidates, picks, universe) in case(), skip in any::<u16>()) {
+            let sets: Vec<&IntervalSet<u8>> = picks.iter().map(|&(c, _)| &candidates[c]).collect();
+            let ids: Vec<u32> = picks.iter().enumerate().map(|(r, &(c, own))| if own { 100 + r as u32 } else { c as u32 }).collect();
+            // Any ascending sub-list of the rules may be active.
+            let active: Vec<u32> = (0..picks.len() as u32).filter(|r| skip & (1 << r) == 0).collect();
+            let set_of = |r: u32| (ids[r as usize], sets[r as usize]);
+            let mut scratch = Scratch::default();
+            let parts = scratch.partition(&universe, &active, set_of);
+            let painted = scratch.paint(&universe, &active, set_of);
+            let mut lists = std::collections::BTreeSet::new();
+            for v in 0..=255u8 {
+                let covering: Vec<u32> = active.iter().copied().filter(|&r| sets[r as usize].contains(v)).collect();
+                let holding: Vec<_> = parts.iter().filter(|(s, _)| s.contains(v)).collect();
+                let painted_at: Vec<_> = painted.iter().filter(|(s, _)| s.contains(v)).collect();
+                if universe.contains(v) {
+                    prop_assert_eq!(holding.len(), 1);
+                    prop_assert_eq!(&holding[0].1, &covering);
+                    prop_assert_eq!(painted_at.len(), 1);
+                    prop_assert_eq!(painted_at[0].1, (covering.first().copied(), covering.get(1).copied()));
+                } else {
+                    prop_assert!(holding.is_empty() && painted_at.is_empty());
+                }
+            }
+            // One group per distinct list, and per distinct pair.
+            for (_, l) in &parts {
+                prop_assert!(lists.insert(l.clone()), "list {:?} twice", l);
+            }
+            let pairs: std::collections::BTreeSet<_> = painted.iter().map(|(_, k)| *k).collect();
+            prop_assert_eq!(pairs.len(), painted.len());
+            // Groups in order of first appearance.
+            let firsts: Vec<u8> = parts.iter().map(|(s, _)| s.intervals()[0].0).collect();
+            prop_assert!(firsts.windows(2).all(|w| w[0] < w[1]));
+        }
     }
 }

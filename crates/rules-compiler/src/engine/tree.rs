@@ -13,17 +13,21 @@ use super::evaluate::Region;
 use super::flows::{FlowBox, ProtoSet};
 use super::fxhash::FxMap;
 use super::intervals::IntervalSet;
+use super::meeting::{coded, Atoms, Runs};
 use super::partition::Scratch;
 
-/// Cuts `domain` into regions by first and second matching box. `boxes` are in evaluation order
-/// and already inside `domain`; `ids[k]` is the rule index of `boxes[k]`.
-pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBox) -> Vec<Region> {
+/// Cuts `domain` into regions by first and second matching box, with the runs of regions below
+/// each atom of the first cut dimension. `boxes` are in evaluation order and already inside
+/// `domain`; `ids[k]` is the rule index of `boxes[k]`.
+pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBox) -> (Vec<Region>, Runs) {
     let coded: Vec<[IntervalSet<u32>; 4]> = boxes.iter().map(code).collect();
+    let same = set_ids(&coded);
     let domain_coded = code(domain);
     let order = dimension_order(&coded);
     let mut b = Builder {
         boxes,
         coded: &coded,
+        same: &same,
         domain: &domain_coded,
         protocols: domain.protocols(),
         order,
@@ -31,6 +35,7 @@ pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBo
         memo: Default::default(),
         nodes: Vec::new(),
         interned: FxMap::default(),
+        atoms: FxMap::default(),
         scratch: Scratch::default(),
     };
     b.full_from = (0..boxes.len()).map(|k| b.full_from_level(k)).collect();
@@ -43,8 +48,12 @@ pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBo
         dst_ports: domain.dst_ports().clone(),
     };
     let mut out = Vec::new();
-    b.flatten(root, 0, &mut path, ids, &mut out);
-    out
+    let mut runs = Runs {
+        dim: b.order[0] as usize,
+        ..Runs::default()
+    };
+    b.flatten(root, 0, &mut path, ids, &mut out, &mut runs);
+    (out, runs)
 }
 
 /// The four non-protocol dimensions, in `code` order.
@@ -60,15 +69,22 @@ const DIMS: [Dim; 4] = [Dim::Src, Dim::SrcPorts, Dim::Dst, Dim::DstPorts];
 
 /// A box's four non-protocol sets, ports widened to `u32` so that every dimension sweeps alike.
 fn code(b: &FlowBox) -> [IntervalSet<u32>; 4] {
-    let widen = |s: &IntervalSet<u16>| {
-        IntervalSet::from_normalized(
-            &s.intervals()
-                .iter()
-                .map(|&(lo, hi)| (u32::from(lo), u32::from(hi)))
-                .collect::<Vec<_>>(),
-        )
-    };
-    [b.src().clone(), widen(b.src_ports()), b.dst().clone(), widen(b.dst_ports())]
+    std::array::from_fn(|d| coded(b, d))
+}
+
+/// Per box and dimension, an id shared by the boxes whose sets there are equal (a tag used by
+/// many rules), so that the sweeps walk each distinct set once.
+fn set_ids(coded: &[[IntervalSet<u32>; 4]]) -> Vec<[u32; 4]> {
+    let mut seen: [FxMap<&IntervalSet<u32>, u32>; 4] = Default::default();
+    coded
+        .iter()
+        .map(|c| {
+            std::array::from_fn(|d| {
+                let next = seen[d].len() as u32;
+                *seen[d].entry(&c[d]).or_insert(next)
+            })
+        })
+        .collect()
 }
 
 /// A set of one dimension in its own type.
@@ -122,6 +138,8 @@ const LEVELS: usize = 5;
 struct Builder<'a> {
     boxes: &'a [FlowBox],
     coded: &'a [[IntervalSet<u32>; 4]],
+    /// See `set_ids`.
+    same: &'a [[u32; 4]],
     domain: &'a [IntervalSet<u32>; 4],
     protocols: ProtoSet,
     /// Dimensions of levels 1 to 4.
@@ -132,6 +150,8 @@ struct Builder<'a> {
     memo: [FxMap<Vec<u32>, NodeId>; LEVELS],
     nodes: Vec<Rc<Node>>,
     interned: FxMap<Rc<Node>, NodeId>,
+    /// Per level-1 node, its atoms in value order (see `meeting`).
+    atoms: FxMap<NodeId, Atoms>,
     scratch: Scratch,
 }
 
@@ -177,7 +197,8 @@ impl Builder<'_> {
         if let Some(&id) = self.memo[level].get(&active) {
             return id;
         }
-        let (boxes, coded) = (self.boxes, self.coded);
+        let (boxes, coded, same) = (self.boxes, self.coded, self.same);
+        let mut atoms = None;
         let node = if level == 0 {
             // Six protocols: group them by the rules matching each.
             let mut groups: Vec<(ProtoSet, Vec<u32>)> = Vec::new();
@@ -193,42 +214,59 @@ impl Builder<'_> {
                 }
             }
             let children = groups.into_iter().map(|(s, sub)| (s, self.build(1, sub))).collect();
-            Node::Protocols(merge(children, |a, b| a.union(*b)))
+            Node::Protocols(merge(children, |a, b| a.union(*b)).0)
         } else {
             let dim = self.order[level - 1];
             let d = dim as usize;
             let universe = &self.domain[d];
             if level < LEVELS - 1 {
-                let groups = self.scratch.partition(universe, &active, |r| &coded[r as usize][d]);
+                let groups = self
+                    .scratch
+                    .partition(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
+                // The first cut's atoms in value order, before building below reuses the scratch.
+                let segments = (level == 1).then(|| self.scratch.take_segments());
                 let children = groups.into_iter().map(|(s, sub)| (s, self.build(level + 1, sub))).collect();
-                Node::Cut(
-                    merge(children, IntervalSet::union)
-                        .into_iter()
-                        .map(|(s, c)| (decode(dim, s), c))
-                        .collect(),
-                )
+                let (merged, slot) = merge(children, IntervalSet::union);
+                atoms = segments.map(|segments| Atoms { segments, slot });
+                Node::Cut(merged.into_iter().map(|(s, c)| (decode(dim, s), c)).collect())
             } else {
-                let painted = self.scratch.paint(universe, &active, |r| &coded[r as usize][d]);
+                let painted = self
+                    .scratch
+                    .paint(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
                 Node::Leaf(painted.into_iter().map(|(s, k)| (decode(dim, s), k)).collect())
             }
         };
         let id = self.intern(node);
+        if let Some(atoms) = atoms {
+            self.atoms.entry(id).or_insert(atoms);
+        }
         self.memo[level].insert(active, id);
         id
     }
 
-    fn flatten(&self, id: NodeId, level: usize, path: &mut Path, ids: &[usize], out: &mut Vec<Region>) {
-        match &*self.nodes[id] {
+    fn flatten(&mut self, id: NodeId, level: usize, path: &mut Path, ids: &[usize], out: &mut Vec<Region>, runs: &mut Runs) {
+        let node = Rc::clone(&self.nodes[id]);
+        match &*node {
             Node::Protocols(groups) => {
                 for (s, child) in groups {
                     path.protocols = *s;
-                    self.flatten(*child, level + 1, path, ids, out);
+                    self.flatten(*child, level + 1, path, ids, out, runs);
                 }
             }
             Node::Cut(groups) => {
+                let first_run = runs.runs.len() as u32;
                 for (s, child) in groups {
                     path.set(self.order[level - 1], s);
-                    self.flatten(*child, level + 1, path, ids, out);
+                    let start = out.len();
+                    self.flatten(*child, level + 1, path, ids, out, runs);
+                    if level == 1 {
+                        runs.runs.push(start..out.len());
+                    }
+                }
+                if level == 1 {
+                    // Each level-1 node is reached once (the protocol groups are merged by child).
+                    let atoms = self.atoms.remove(&id).unwrap_or_default();
+                    runs.layers.push((path.protocols, first_run, atoms));
                 }
             }
             Node::Leaf(painted) => {
@@ -254,20 +292,26 @@ impl Builder<'_> {
     }
 }
 
-/// Joins the groups that lead to the same child (their sets are disjoint atoms of one dimension).
-fn merge<S>(groups: Vec<(S, NodeId)>, union: impl Fn(&S, &S) -> S) -> Vec<(S, NodeId)> {
+/// Joins the groups that lead to the same child (their sets are disjoint atoms of one dimension),
+/// and says where each group went.
+fn merge<S>(groups: Vec<(S, NodeId)>, union: impl Fn(&S, &S) -> S) -> (Vec<(S, NodeId)>, Vec<usize>) {
     let mut out: Vec<(S, NodeId)> = Vec::with_capacity(groups.len());
+    let mut slot = Vec::with_capacity(groups.len());
     let mut index: FxMap<NodeId, usize> = FxMap::default();
     for (s, child) in groups {
         match index.get(&child) {
-            Some(&i) => out[i].0 = union(&out[i].0, &s),
+            Some(&i) => {
+                out[i].0 = union(&out[i].0, &s);
+                slot.push(i);
+            }
             None => {
                 index.insert(child, out.len());
+                slot.push(out.len());
                 out.push((s, child));
             }
         }
     }
-    out
+    (out, slot)
 }
 
 /// The sets on the way down to a leaf.
