@@ -197,7 +197,7 @@ impl<'de> Deserialize<'de> for Prefix {
 
 /// A prefix exactly as `IpNet`'s parser reads it (same result, same error), the canonical forms of
 /// the files read by a direct scan: ipnet's general parser took a quarter of a `--service-tags` run.
-fn prefix(s: &str) -> Result<IpNet, ipnet::AddrParseError> {
+pub fn prefix(s: &str) -> Result<IpNet, ipnet::AddrParseError> {
     if let Some(net) = canonical_v4(s) {
         return Ok(IpNet::V4(net));
     }

@@ -166,7 +166,7 @@ fn application_protocols(
 }
 
 /// One of Azure's words, compared case-insensitively.
-fn word<T: Copy>(text: &str, path: String, what: &str, table: &[(&str, T)], diags: &mut Vec<Diagnostic>) -> Option<T> {
+fn word<T: Copy>(text: &str, path: impl Into<String>, what: &str, table: &[(&str, T)], diags: &mut Vec<Diagnostic>) -> Option<T> {
     let found = one_of(text, table);
     if found.is_none() {
         diags.push(

@@ -2,7 +2,7 @@
 //! of `az network nsg show -o json` (rules flattened, `defaultSecurityRules` beside them). Every
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
-use super::fields::{items, no_items, one_of, unique_names, words, Object};
+use super::fields::{items, no_items, one_of, unique_names, words, ItemPath, Object};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
@@ -198,13 +198,13 @@ fn singular_or_plural<'v>(
     single: &str,
     plural: &str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<(Vec<(&'v str, String)>, String)> {
+) -> Option<(Vec<(&'v str, ItemPath)>, String)> {
     let items = props.text_list(plural, diags);
     if !items.is_empty() {
         return Some((items, props.at(plural)));
     }
     match props.get(single) {
-        Some(Value::String(s)) => Some((vec![(s.as_str(), props.at(single))], props.at(single))),
+        Some(Value::String(s)) => Some((vec![(s.as_str(), ItemPath::field(props.at(single)))], props.at(single))),
         _ => {
             diags.push(Diagnostic::error(
                 E_NSG_FIELD,
@@ -243,7 +243,10 @@ fn addresses(props: &Object, side: &str, diags: &mut Vec<Diagnostic>) -> Option<
 }
 
 fn ip_or_prefix(s: &str) -> Option<IpNet> {
-    s.parse::<IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from)).ok()
+    // The tag files' prefix reader: ipnet's parser, with a direct path for canonical prefixes.
+    ise_model::servicetags::prefix(s)
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .ok()
 }
 
 /// The singular field: `*`, an IP, a CIDR or one service tag word.
