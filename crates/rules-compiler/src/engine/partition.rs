@@ -396,9 +396,12 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// Candidate sets, rules as (candidate, whether it gets an id of its own), the universe.
+    type Case = (Vec<IntervalSet<u8>>, Vec<(usize, bool)>, IntervalSet<u8>);
+
     /// Up to 12 rules over `u8`, each set drawn from 4 candidates (so sets repeat), the id being
     /// the candidate's index or, for some rules, an id of their own.
-    fn case() -> impl Strategy<Value = (Vec<IntervalSet<u8>>, Vec<(usize, bool)>, IntervalSet<u8>)> {
+    fn case() -> impl Strategy<Value = Case> {
         let set = || {
             prop::collection::vec((any::<u8>(), 0u8..40), 0..6)
                 .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo.saturating_add(len)))))
