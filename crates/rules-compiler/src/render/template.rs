@@ -38,14 +38,18 @@ pub fn bicep_literal(v: &impl Serialize, indent: usize) -> String {
     super::canonical::bicep(v, indent)
 }
 
-/// A handlebars registry holding the one template `name`, compiled on first use: compiling costs
-/// more than rendering (pest), and a run compiles only the templates it renders.
-fn registry(name: &str) -> &'static Handlebars<'static> {
-    static REGISTRIES: [OnceLock<Handlebars<'static>>; TEMPLATES.len()] = [const { OnceLock::new() }; TEMPLATES.len()];
-    let i = TEMPLATES
+/// The index of template `name` in `TEMPLATES`.
+fn position(name: &str) -> usize {
+    TEMPLATES
         .iter()
         .position(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no template {name}"));
+        .unwrap_or_else(|| panic!("no template {name}"))
+}
+
+/// A handlebars registry holding the one template `TEMPLATES[i]`, compiled on first use:
+/// compiling costs more than rendering (pest), and a run compiles only the templates it renders.
+fn registry(i: usize) -> &'static Handlebars<'static> {
+    static REGISTRIES: [OnceLock<Handlebars<'static>>; TEMPLATES.len()] = [const { OnceLock::new() }; TEMPLATES.len()];
     REGISTRIES[i].get_or_init(|| compiled(TEMPLATES[i]))
 }
 
@@ -59,21 +63,14 @@ fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
     h
 }
 
-fn source(name: &str) -> &'static str {
-    TEMPLATES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .unwrap_or_else(|| panic!("no template {name}"))
-}
-
 /// Renders a text template. One without any `{{` is its own rendering (tested), so it is not compiled.
 pub fn text(template: &str, data: &impl Serialize) -> String {
-    let src = source(template);
+    let i = position(template);
+    let src = TEMPLATES[i].1;
     if !src.contains("{{") {
         return src.to_string();
     }
-    registry(template)
+    registry(i)
         .render(template, data)
         .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
 }
@@ -160,8 +157,8 @@ fn bicep_key(k: &str) -> String {
 mod tests {
     #[test]
     fn all_templates_compile_and_plain_ones_render_as_themselves() {
-        for (name, text) in super::TEMPLATES {
-            let h = super::registry(name);
+        for (i, (name, text)) in super::TEMPLATES.iter().enumerate() {
+            let h = super::registry(i);
             if !text.contains("{{") {
                 assert_eq!(h.render(name, &serde_json::json!({})).unwrap(), *text, "{name}");
             }
