@@ -94,6 +94,33 @@ fn bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
     })
 }
 
+/// A stable counting sort of `(key, item)` pairs, keys below `keys`: `out` gets the items by key,
+/// those of key `k` at `out[offsets[k]..offsets[k + 1]]` in their given order. `fill` is scratch.
+fn counting_sort<I: Copy + Default>(
+    pairs: impl Iterator<Item = (u32, I)> + Clone,
+    keys: usize,
+    offsets: &mut Vec<u32>,
+    fill: &mut Vec<u32>,
+    out: &mut Vec<I>,
+) {
+    offsets.clear();
+    offsets.resize(keys + 1, 0);
+    for (k, _) in pairs.clone() {
+        offsets[k as usize + 1] += 1;
+    }
+    for k in 0..keys {
+        offsets[k + 1] += offsets[k];
+    }
+    out.clear();
+    out.resize(offsets[keys] as usize, I::default());
+    fill.clear();
+    fill.extend_from_slice(&offsets[..keys]);
+    for (k, item) in pairs {
+        out[fill[k as usize] as usize] = item;
+        fill[k as usize] += 1;
+    }
+}
+
 impl Scratch {
     /// Groups the rules of `active` by set id, groups numbered in order of first appearance, and
     /// returns each group's set.
@@ -118,23 +145,14 @@ impl Scratch {
         for &id in &self.group_ids {
             self.group_of[id as usize] = NONE;
         }
-        // Rules by group, kept ascending within each (a counting sort of `active`).
-        self.starts.clear();
-        self.starts.resize(sets.len() + 1, 0);
-        for &g in &self.rule_group {
-            self.starts[g as usize + 1] += 1;
-        }
-        for g in 0..sets.len() {
-            self.starts[g + 1] += self.starts[g];
-        }
-        self.rules.clear();
-        self.rules.resize(active.len(), 0);
-        self.fill.clear();
-        self.fill.extend_from_slice(&self.starts[..sets.len()]);
-        for (&r, &g) in active.iter().zip(&self.rule_group) {
-            self.rules[self.fill[g as usize] as usize] = r;
-            self.fill[g as usize] += 1;
-        }
+        // Rules by group, kept ascending within each.
+        counting_sort(
+            self.rule_group.iter().copied().zip(active.iter().copied()),
+            sets.len(),
+            &mut self.starts,
+            &mut self.fill,
+            &mut self.rules,
+        );
         sets
     }
 
@@ -240,24 +258,15 @@ impl Scratch {
             }
         }
 
-        // Place the segments by output group (a counting sort keeps them ascending in each).
+        // Place the segments by output group, kept ascending in each.
         let groups = if key == Key::FirstTwo { self.pairs.len() } else { self.chain.len() };
-        self.offsets.clear();
-        self.offsets.resize(groups + 1, 0);
-        for s in &self.segments {
-            self.offsets[s.0 as usize + 1] += 1;
-        }
-        for o in 0..groups {
-            self.offsets[o + 1] += self.offsets[o];
-        }
-        self.placed.clear();
-        self.placed.resize(self.segments.len(), (0, 0));
-        self.fill.clear();
-        self.fill.extend_from_slice(&self.offsets[..groups]);
-        for &(o, lo, hi) in &self.segments {
-            self.placed[self.fill[o as usize] as usize] = (lo, hi);
-            self.fill[o as usize] += 1;
-        }
+        counting_sort(
+            self.segments.iter().map(|&(o, lo, hi)| (o, (lo, hi))),
+            groups,
+            &mut self.offsets,
+            &mut self.fill,
+            &mut self.placed,
+        );
         groups
     }
 
