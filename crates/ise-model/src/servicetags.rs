@@ -437,7 +437,9 @@ impl Index {
     }
 }
 
-/// The `i` in `0..n` where `probe(i)` is `Equal`, for a `probe` ascending in `i`.
+/// The `i` in `0..n` where `probe(i)` is `Equal`, for a `probe` ascending in `i`. The keys are read
+/// from byte tables, not held in a slice, so std's `binary_search_by` does not apply (viewing the
+/// tables as `[[u8; 4]]` needs `as_chunks`, Rust 1.88, above the workspace's 1.80).
 fn binary_search(n: usize, probe: impl Fn(usize) -> std::cmp::Ordering) -> Option<usize> {
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
