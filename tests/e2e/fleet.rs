@@ -188,3 +188,64 @@ fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_not
     assert!(d["message"].as_str().unwrap().contains(a.to_str().unwrap()), "{d}");
     assert!(!out.exists());
 }
+
+/// (inode, mtime) of every entry under `dir`, the directory itself included.
+#[cfg(unix)]
+fn stamps(dir: &Path) -> std::collections::BTreeMap<String, (u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        out.insert(p.strip_prefix(dir).unwrap().display().to_string(), (m.ino(), m.mtime(), m.mtime_nsec()));
+        if m.is_dir() {
+            todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment_only_its_folder() {
+    let dir = tempdir("fleet-rerun");
+    let envs_dir = dir.join("envs");
+    std::fs::create_dir(&envs_dir).unwrap();
+    let files = fleet(&envs_dir, 4);
+    let out = dir.join("out");
+    let args = ["--error-format", "json", "compile", "--env-dir", envs_dir.to_str().unwrap(), "--out-dir", out.to_str().unwrap()];
+    let written = |run: &super::common::Run| -> Vec<bool> {
+        run.json().as_array().unwrap().iter().map(|r| r["written"].as_bool().unwrap()).collect()
+    };
+    let first = isenet(&args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_eq!(written(&first), [true; 4]);
+    let before = stamps(&dir);
+    let again = isenet(&args);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert_eq!(written(&again), [false; 4]);
+    assert_eq!(stamps(&dir), before, "nothing touched: every inode and mtime, nothing beside");
+    let text = isenet(&args[2..]);
+    assert!(text.stdout.contains("4 environment(s): 0 with proof findings, 0 written, 4 up to date"), "{}", text.stdout);
+    assert!(text.stdout.contains(" (up to date)\n"), "{}", text.stdout);
+    // One environment changes: its folder alone is replaced, whole.
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
+    env["customDnsServers"] = serde_json::json!(["10.9.9.9"]);
+    std::fs::write(&files[1], serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    let name = env["name"].as_str().unwrap().to_string();
+    let run = isenet(&args);
+    assert_eq!(written(&run), [false, true, false, false]);
+    let after = stamps(&dir);
+    for (path, stamp) in &after {
+        // OUT itself changes (the swap); the environments folder was edited.
+        let mine = path.starts_with(&format!("out/{name}"));
+        if path != "out" && !path.starts_with("envs") {
+            assert_eq!(before.get(path) == Some(stamp), !mine, "{path}");
+        }
+    }
+    let single = dir.join("single");
+    assert_eq!(isenet(&["compile", "--env", files[1].to_str().unwrap(), "--out-dir", single.to_str().unwrap()]).code, Some(0));
+    for file in names(&single) {
+        assert_eq!(std::fs::read(out.join(&name).join(&file)).unwrap(), std::fs::read(single.join(&file)).unwrap(), "{file}");
+    }
+}

@@ -133,3 +133,138 @@ fn a_first_run_killed_before_the_swap_leaves_no_directory_and_no_debris_after_a_
     assert_eq!(compile(ENVS[0], &out, None).status.code(), Some(0));
     assert_eq!(beside(&root), ["out"]);
 }
+
+/// Every entry under `dir`, the directory itself included (relative path -> inode, mtime): what a
+/// run that writes nothing leaves as it was.
+#[cfg(unix)]
+fn stamps(dir: &Path) -> BTreeMap<String, (u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    fn walk(root: &Path, p: &Path, out: &mut BTreeMap<String, (u64, i64, i64)>) {
+        let m = std::fs::symlink_metadata(p).unwrap();
+        let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        out.insert(rel, (m.ino(), m.mtime(), m.mtime_nsec()));
+        if m.is_dir() {
+            for e in std::fs::read_dir(p).unwrap() {
+                walk(root, &e.unwrap().path(), out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[cfg(unix)]
+fn stdout(run: &Output) -> String {
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_identical_run_touches_nothing_and_says_so() {
+    let root = tempdir("outdir-same");
+    let out = root.join("out");
+    let first = compile(ENVS[0], &out, None);
+    assert!(stdout(&first).contains(&format!("  wrote {}: ", out.display())), "{}", stdout(&first));
+    let before = (stamps(&out), stamps(&root), snapshot(&out));
+    // A failpoint on the write path proves the run never reaches it.
+    let again = compile(ENVS[0], &out, Some("locked"));
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        stdout(&again).contains(&format!("  {} up to date, nothing written: azuredeploy.json, ", out.display())),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(before, (stamps(&out), stamps(&root), snapshot(&out)), "every inode and mtime kept, nothing beside");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_changed_environment_is_rewritten_whole_and_atomically() {
+    let root = tempdir("outdir-changed");
+    let sets = expected_sets(&root);
+    let out = root.join("out");
+    assert_eq!(compile(ENVS[0], &out, None).status.code(), Some(0));
+    let before = stamps(&out);
+    // Killed after writing the new set but before the swap: still the previous set, whole.
+    assert_eq!(compile(ENVS[1], &out, Some("written")).status.code(), None);
+    assert_eq!(snapshot(&out), sets[0]);
+    let run = compile(ENVS[1], &out, None);
+    assert!(stdout(&run).contains("  wrote "), "{}", stdout(&run));
+    assert_eq!(snapshot(&out), sets[1]);
+    let after = stamps(&out);
+    assert_ne!(before[""].0, after[""].0, "a new directory was swapped in");
+    for (file, stamp) in &after {
+        assert_ne!(before.get(file).map(|s| s.0), Some(stamp.0), "{file} is a new file");
+    }
+    assert_eq!(beside(&root).iter().filter(|n| n.starts_with('.')).count(), 0);
+}
+
+/// Each way a folder can differ from what a run writes makes the run rewrite it whole: a byte
+/// changed, a file missing, an artifact this run does not write, an empty folder of artifacts, an
+/// artifact that is a symbolic link. A file isenet never writes is refused as before (E1101).
+#[cfg(unix)]
+#[test]
+fn any_difference_or_extra_artifact_forces_a_rewrite() {
+    let root = tempdir("outdir-differs");
+    let out = root.join("out");
+    assert_eq!(compile(ENVS[0], &out, None).status.code(), Some(0));
+    let set = snapshot(&out);
+    let edits: [(&str, &dyn Fn(&Path)); 6] = [
+        ("a byte changed", &|o| {
+            let p = o.join("nsg.json");
+            let mut b = std::fs::read(&p).unwrap();
+            b[0] = b' ';
+            std::fs::write(p, b).unwrap();
+        }),
+        ("same length, other bytes", &|o| {
+            let p = o.join("review.csv");
+            let t = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(p, t.replacen(',', ";", 1)).unwrap();
+        }),
+        ("a file missing", &|o| std::fs::remove_file(o.join("modules/nsg.bicep")).unwrap()),
+        ("a folder's files missing", &|o| std::fs::remove_dir_all(o.join("modules")).unwrap()),
+        ("an artifact as a link", &|o| {
+            std::fs::rename(o.join("plan.json"), o.join("../plan-elsewhere.json")).unwrap();
+            std::os::unix::fs::symlink("../plan-elsewhere.json", o.join("plan.json")).unwrap();
+        }),
+        ("an artifact as a folder", &|o| {
+            std::fs::remove_file(o.join("flows.svg")).unwrap();
+            std::fs::create_dir(o.join("flows.svg")).unwrap();
+        }),
+    ];
+    for (what, edit) in edits {
+        edit(&out);
+        let run = compile(ENVS[0], &out, None);
+        assert_eq!(run.status.code(), Some(0), "{what}: {}", String::from_utf8_lossy(&run.stderr));
+        assert!(stdout(&run).contains("  wrote "), "{what}: {}", stdout(&run));
+        assert_eq!(snapshot(&out), set, "{what}: the compiled set again");
+        let _ = std::fs::remove_file(root.join("plan-elsewhere.json"));
+    }
+    // An artifact a full compile writes, beside an --only nsg selection: rewritten without it.
+    let only = |out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_isenet"))
+            .args(["compile", "--only", "nsg", "--env", &format!("tests/envs/{}", ENVS[0]), "--out-dir"])
+            .arg(out)
+            .current_dir(workspace())
+            .output()
+            .unwrap()
+    };
+    let run = only(&out);
+    assert!(stdout(&run).contains("  wrote "), "{}", stdout(&run));
+    let nsg_only = snapshot(&out);
+    assert_eq!(nsg_only.keys().collect::<Vec<_>>(), ["nsg.json"]);
+    assert!(stdout(&only(&out)).contains("up to date, nothing written"));
+    std::fs::write(out.join("review.csv"), "x").unwrap();
+    assert!(stdout(&only(&out)).contains("  wrote "), "an extra artifact forces a rewrite");
+    assert_eq!(snapshot(&out), nsg_only);
+    std::fs::create_dir(out.join("modules")).unwrap();
+    assert!(stdout(&only(&out)).contains("  wrote "), "an empty folder of artifacts forces a rewrite");
+    assert_eq!(snapshot(&out), nsg_only);
+    assert_eq!(stamps(&out).len(), 2, "the folder and nsg.json alone");
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let run = only(&out);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("E1101"));
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+}

@@ -14,6 +14,11 @@
 //! those two fixed names, without listing the parent (a fleet of N writes N targets into one
 //! parent: a listing per target made the fleet quadratic).
 //! The target must hold only isenet artifacts: a run never deletes a file it did not write.
+//!
+//! A target that already holds exactly the artifacts, byte for byte, is left alone (`same`): no
+//! lock, no file created or removed, every inode and mtime kept.
+
+mod same;
 
 use ise_model::codes::E_OUT_DIR;
 use ise_model::diag::Diagnostic;
@@ -207,9 +212,18 @@ pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, 
     Ok(out)
 }
 
+/// What a run did to its output directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The artifacts were written and swapped in.
+    Replaced,
+    /// The directory held exactly the artifacts already: nothing was touched.
+    UpToDate,
+}
+
 /// Replaces `dir` by exactly `artifacts`, atomically (see the module documentation), creating
-/// its parent first.
-pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
+/// its parent first; leaves it alone when it holds them already.
+pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<Written, Diagnostic> {
     check_named(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_all(parent)?;
@@ -230,11 +244,21 @@ pub fn create_all(dir: &Path) -> Result<(), Diagnostic> {
 }
 
 /// [`write`] into an existing parent.
-pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
+pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<Written, Diagnostic> {
     check_named(dir)?;
+    // A killed run's debris is removed under the lock: its presence sends the run there.
+    let debris = [sibling(dir, "tmp"), sibling(dir, "old")]
+        .iter()
+        .any(|p| fs::symlink_metadata(p).is_ok());
+    if !debris && same::holds_exactly(dir, artifacts) {
+        return Ok(Written::UpToDate);
+    }
     let _lock = Lock::acquire(dir)?;
     clean_stale(dir);
     let exists = check_target(dir)?;
+    if debris && exists && same::holds_exactly(dir, artifacts) {
+        return Ok(Written::UpToDate);
+    }
     failpoint("locked");
     let tmp = sibling(dir, "tmp");
     let result = write_into(&tmp, artifacts).and_then(|()| {
@@ -247,7 +271,7 @@ pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
     if exists || result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
-    result
+    result.map(|()| Written::Replaced)
 }
 
 fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {

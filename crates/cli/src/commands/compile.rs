@@ -1,7 +1,8 @@
 //! `isenet compile`: environment -> plan -> artifacts, written atomically (or printed, or checked).
 
 use crate::args::{Cli, ErrorFormat};
-use crate::{input, outdir, output, Exit};
+use crate::outdir::{self, Written};
+use crate::{input, output, Exit};
 use ise_model::codes::E_ONLY;
 use ise_model::diag::Diagnostic;
 use ise_model::env::Environment;
@@ -113,16 +114,17 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     if args.check {
         return check(cli, args.out_dir, &artifacts);
     }
-    if let Err(d) = outdir::write(args.out_dir, &artifacts) {
-        return fail(vec![d]);
-    }
+    let written = match outdir::write(args.out_dir, &artifacts) {
+        Ok(w) => w,
+        Err(d) => return fail(vec![d]),
+    };
     if cli.error_format == ErrorFormat::Text {
         output::diagnostics(cli.error_format, &warnings);
     }
     if output::quiet() {
         return Exit::Ok;
     }
-    print!("{}", summary(&env, &plan, args, &artifacts));
+    print!("{}", summary(&env, &plan, args, &artifacts, written));
     if !warnings.is_empty() {
         println!("  warnings: {}", warnings.len());
     }
@@ -166,7 +168,7 @@ pub fn check(cli: &Cli, dir: &Path, artifacts: &[Artifact]) -> Exit {
 }
 
 /// The lines printed after a successful compile.
-fn summary(env: &Environment, plan: &Plan, args: &Args, artifacts: &[Artifact]) -> String {
+fn summary(env: &Environment, plan: &Plan, args: &Args, artifacts: &[Artifact], written: Written) -> String {
     let count = |dir| plan.security_rules.iter().filter(|r| r.rule.direction == dir).count();
     let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let mut out = format!(
@@ -199,10 +201,10 @@ fn summary(env: &Environment, plan: &Plan, args: &Args, artifacts: &[Artifact]) 
         plan.subnets.len(),
         plan.subnets.first().map_or(0, |s| s.service_endpoints.len())
     );
-    out += &format!(
-        "  wrote {}: {}\n",
-        args.out_dir.display(),
-        artifacts.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", ")
-    );
+    let files = artifacts.iter().map(|a| a.file_name).collect::<Vec<_>>().join(", ");
+    out += &match written {
+        Written::Replaced => format!("  wrote {}: {files}\n", args.out_dir.display()),
+        Written::UpToDate => format!("  {} up to date, nothing written: {files}\n", args.out_dir.display()),
+    };
     out
 }

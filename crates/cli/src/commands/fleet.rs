@@ -248,6 +248,9 @@ pub struct Row {
     pub proof: &'static str,
     /// With --check: the files that differ (`stale: nsg.json`), else empty.
     pub differences: Vec<String>,
+    /// Whether OUT/<name>/ was written: false when it held exactly these artifacts already (then
+    /// nothing in it was touched) and with --check.
+    pub written: bool,
 }
 
 fn word(v: serde_json::Value) -> String {
@@ -270,12 +273,12 @@ fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, 
     // The review artifacts ran the proofs already; without them (`--only`), run them here.
     let proved = proved.unwrap_or_else(|| rules_compiler::render::review::review(&plan, tags).ok);
     let dir = args.out_dir.join(&env.name);
-    let differences = if args.check {
-        outdir::compare(&dir, &artifacts).map_err(|d| vec![d])?
+    let (differences, written) = if args.check {
+        (outdir::compare(&dir, &artifacts).map_err(|d| vec![d])?, false)
     } else {
         // The fleet created OUT once; each environment only replaces its own folder.
-        outdir::replace(&dir, &artifacts).map_err(|d| vec![d])?;
-        Vec::new()
+        let written = outdir::replace(&dir, &artifacts).map_err(|d| vec![d])?;
+        (Vec::new(), written == outdir::Written::Replaced)
     };
     Ok(Row {
         environment: env.name.clone(),
@@ -294,6 +297,7 @@ fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, 
                 .sum::<usize>(),
         proof: if proved { "ok" } else { "findings" },
         differences: differences.into_iter().map(|(k, f)| format!("{k}: {f}")).collect(),
+        written,
     })
 }
 
@@ -432,7 +436,12 @@ pub fn table(rows: &[Row], args: &Args) -> String {
                 r.firewall_rules.to_string(),
                 r.proof.to_string(),
                 if !args.check {
-                    args.out_dir.join(&r.environment).display().to_string()
+                    let dir = args.out_dir.join(&r.environment).display().to_string();
+                    if r.written {
+                        dir
+                    } else {
+                        format!("{dir} (up to date)")
+                    }
                 } else if r.differences.is_empty() {
                     "up to date".to_string()
                 } else {
@@ -451,7 +460,8 @@ pub fn table(rows: &[Row], args: &Args) -> String {
         if args.check {
             format!(", {stale} not up to date")
         } else {
-            String::new()
+            let written = rows.iter().filter(|r| r.written).count();
+            format!(", {written} written, {} up to date", rows.len() - written)
         }
     );
     out
