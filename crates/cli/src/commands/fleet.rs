@@ -269,7 +269,8 @@ fn check_one(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<(), V
 /// pass. Its artifacts are dropped once written, so memory does not grow with the fleet.
 fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> Result<Row, Vec<Diagnostic>> {
     let plan = compile::plan_env(env, tags, args)?;
-    let (artifacts, proved) = rules_compiler::render::render_and_prove(&plan, tags, backends);
+    // The fleet's workers keep every core busy: the review's proofs run on this one.
+    let (artifacts, proved) = rules_compiler::render::render_and_prove_inline(&plan, tags, backends);
     // The review artifacts ran the proofs already; without them (`--only`), run them here.
     let proved = proved.unwrap_or_else(|| rules_compiler::render::review::review(&plan, tags).ok);
     let dir = args.out_dir.join(&env.name);

@@ -207,16 +207,31 @@ pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -
 /// [`render_selected`], and whether the compiled NSG, routes and firewall rules are proved when a
 /// review backend ran the proofs (`None` otherwise): a caller that reports the proof reuses it.
 pub fn render_and_prove(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> (Vec<Artifact>, Option<bool>) {
+    render_and_prove_on(plan, tags, backends, true)
+}
+
+/// [`render_and_prove`] on the calling thread alone, for callers whose own threads keep every core
+/// busy already (a fleet's workers): there a thread per environment only adds its start and stack.
+pub fn render_and_prove_inline(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> (Vec<Artifact>, Option<bool>) {
+    render_and_prove_on(plan, tags, backends, false)
+}
+
+fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], spawn: bool) -> (Vec<Artifact>, Option<bool>) {
     // The review runs the proofs: once, and only when a review backend is selected. They cost
-    // about as much as all other backends together, so they run on a second thread meanwhile.
+    // about as much as all other backends together, so a single compile runs them on a second
+    // thread meanwhile.
     let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
-    let (mut out, proved) = std::thread::scope(|s| {
-        let review = wants_review.then(|| s.spawn(|| review::review(plan, tags)));
-        let mut out = plan_artifacts(plan, backends.iter().copied());
-        let Some(review) = review else {
-            return (out, None);
-        };
-        let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (mut out, review) = if spawn && wants_review {
+        std::thread::scope(|s| {
+            let review = s.spawn(|| review::review(plan, tags));
+            let out = plan_artifacts(plan, backends.iter().copied());
+            (out, Some(review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+        })
+    } else {
+        let out = plan_artifacts(plan, backends.iter().copied());
+        (out, wants_review.then(|| review::review(plan, tags)))
+    };
+    let proved = review.map(|review| {
         out.extend(
             backends
                 .iter()
@@ -226,7 +241,7 @@ pub fn render_and_prove(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) 
                 })
                 .flatten(),
         );
-        (out, Some(review.ok))
+        review.ok
     });
     out.sort_by_key(|a| a.file_name);
     out.dedup_by_key(|a| a.file_name);
