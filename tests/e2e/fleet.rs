@@ -197,7 +197,10 @@ fn stamps(dir: &Path) -> std::collections::BTreeMap<String, (u64, i64, i64)> {
     let mut todo = vec![dir.to_path_buf()];
     while let Some(p) = todo.pop() {
         let m = std::fs::symlink_metadata(&p).unwrap();
-        out.insert(p.strip_prefix(dir).unwrap().display().to_string(), (m.ino(), m.mtime(), m.mtime_nsec()));
+        out.insert(
+            p.strip_prefix(dir).unwrap().display().to_string(),
+            (m.ino(), m.mtime(), m.mtime_nsec()),
+        );
         if m.is_dir() {
             todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
         }
@@ -213,9 +216,22 @@ fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment
     std::fs::create_dir(&envs_dir).unwrap();
     let files = fleet(&envs_dir, 4);
     let out = dir.join("out");
-    let args = ["--error-format", "json", "compile", "--env-dir", envs_dir.to_str().unwrap(), "--out-dir", out.to_str().unwrap()];
+    let args = [
+        "--error-format",
+        "json",
+        "compile",
+        "--env-dir",
+        envs_dir.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
     let written = |run: &super::common::Run| -> Vec<bool> {
-        run.json().as_array().unwrap().iter().map(|r| r["written"].as_bool().unwrap()).collect()
+        run.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["written"].as_bool().unwrap())
+            .collect()
     };
     let first = isenet(&args);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
@@ -226,7 +242,12 @@ fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment
     assert_eq!(written(&again), [false; 4]);
     assert_eq!(stamps(&dir), before, "nothing touched: every inode and mtime, nothing beside");
     let text = isenet(&args[2..]);
-    assert!(text.stdout.contains("4 environment(s): 0 with proof findings, 0 written, 4 up to date"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("4 environment(s): 0 with proof findings, 0 written, 4 up to date"),
+        "{}",
+        text.stdout
+    );
     assert!(text.stdout.contains(" (up to date)\n"), "{}", text.stdout);
     // One environment changes: its folder alone is replaced, whole.
     let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
@@ -244,8 +265,22 @@ fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment
         }
     }
     let single = dir.join("single");
-    assert_eq!(isenet(&["compile", "--env", files[1].to_str().unwrap(), "--out-dir", single.to_str().unwrap()]).code, Some(0));
+    assert_eq!(
+        isenet(&[
+            "compile",
+            "--env",
+            files[1].to_str().unwrap(),
+            "--out-dir",
+            single.to_str().unwrap()
+        ])
+        .code,
+        Some(0)
+    );
     for file in names(&single) {
-        assert_eq!(std::fs::read(out.join(&name).join(&file)).unwrap(), std::fs::read(single.join(&file)).unwrap(), "{file}");
+        assert_eq!(
+            std::fs::read(out.join(&name).join(&file)).unwrap(),
+            std::fs::read(single.join(&file)).unwrap(),
+            "{file}"
+        );
     }
 }

@@ -165,7 +165,11 @@ fn a_second_identical_run_touches_nothing_and_says_so() {
     let root = tempdir("outdir-same");
     let out = root.join("out");
     let first = compile(ENVS[0], &out, None);
-    assert!(stdout(&first).contains(&format!("  wrote {}: ", out.display())), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains(&format!("  wrote {}: ", out.display())),
+        "{}",
+        stdout(&first)
+    );
     let before = (stamps(&out), stamps(&root), snapshot(&out));
     // A failpoint on the write path proves the run never reaches it.
     let again = compile(ENVS[0], &out, Some("locked"));
@@ -175,7 +179,11 @@ fn a_second_identical_run_touches_nothing_and_says_so() {
         "{}",
         stdout(&again)
     );
-    assert_eq!(before, (stamps(&out), stamps(&root), snapshot(&out)), "every inode and mtime kept, nothing beside");
+    assert_eq!(
+        before,
+        (stamps(&out), stamps(&root), snapshot(&out)),
+        "every inode and mtime kept, nothing beside"
+    );
 }
 
 #[cfg(unix)]
@@ -259,7 +267,10 @@ fn any_difference_or_extra_artifact_forces_a_rewrite() {
     assert!(stdout(&only(&out)).contains("  wrote "), "an extra artifact forces a rewrite");
     assert_eq!(snapshot(&out), nsg_only);
     std::fs::create_dir(out.join("modules")).unwrap();
-    assert!(stdout(&only(&out)).contains("  wrote "), "an empty folder of artifacts forces a rewrite");
+    assert!(
+        stdout(&only(&out)).contains("  wrote "),
+        "an empty folder of artifacts forces a rewrite"
+    );
     assert_eq!(snapshot(&out), nsg_only);
     assert_eq!(stamps(&out).len(), 2, "the folder and nsg.json alone");
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
