@@ -218,7 +218,9 @@ fn any_difference_or_extra_artifact_forces_a_rewrite() {
     let out = root.join("out");
     assert_eq!(compile(ENVS[0], &out, None).status.code(), Some(0));
     let set = snapshot(&out);
-    let edits: [(&str, &dyn Fn(&Path)); 6] = [
+    /// What a hand or a tool did to the folder, and how.
+    type Edit<'a> = (&'a str, &'a dyn Fn(&Path));
+    let edits: [Edit; 6] = [
         ("a byte changed", &|o| {
             let p = o.join("nsg.json");
             let mut b = std::fs::read(&p).unwrap();
