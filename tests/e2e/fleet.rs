@@ -122,13 +122,33 @@ fn fleet(dir: &Path, count: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-#[test]
-fn a_fleet_compiles_each_environment_into_its_own_folder_with_the_bytes_of_a_single_compile() {
-    let dir = tempdir("fleet");
+/// A temporary folder `name` with `envs/` holding a fleet of `count` and the path of `out/`.
+fn fleet_in(name: &str, count: usize) -> (PathBuf, PathBuf, Vec<PathBuf>, PathBuf) {
+    let dir = tempdir(name);
     let envs_dir = dir.join("envs");
     std::fs::create_dir(&envs_dir).unwrap();
-    let files = fleet(&envs_dir, 6);
+    let files = fleet(&envs_dir, count);
     let out = dir.join("out");
+    (dir, envs_dir, files, out)
+}
+
+/// `out/<name>/` holds the bytes a single compile of `file` writes (into `dir/single-<name>`).
+fn assert_single_compile_bytes(dir: &Path, out: &Path, name: &str, file: &Path) {
+    let single = dir.join(format!("single-{name}"));
+    let o = isenet(&["compile", "--env", file.to_str().unwrap(), "--out-dir", single.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0));
+    for f in names(&single) {
+        assert_eq!(
+            std::fs::read(out.join(name).join(&f)).unwrap(),
+            std::fs::read(single.join(&f)).unwrap(),
+            "{name}/{f}"
+        );
+    }
+}
+
+#[test]
+fn a_fleet_compiles_each_environment_into_its_own_folder_with_the_bytes_of_a_single_compile() {
+    let (dir, envs_dir, files, out) = fleet_in("fleet", 6);
     let run = isenet(&[
         "compile",
         "--env-dir",
@@ -143,16 +163,7 @@ fn a_fleet_compiles_each_environment_into_its_own_folder_with_the_bytes_of_a_sin
         let env: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
         let name = env["name"].as_str().unwrap();
         assert!(run.stdout.lines().any(|l| l.starts_with(name)), "{name} in the table");
-        let single = dir.join(format!("single-{name}"));
-        let o = isenet(&["compile", "--env", f.to_str().unwrap(), "--out-dir", single.to_str().unwrap()]);
-        assert_eq!(o.code, Some(0));
-        for file in names(&single) {
-            assert_eq!(
-                std::fs::read(out.join(name).join(&file)).unwrap(),
-                std::fs::read(single.join(&file)).unwrap(),
-                "{name}/{file}"
-            );
-        }
+        assert_single_compile_bytes(&dir, &out, name, f);
     }
     // Positional files and --check over the fleet.
     let args: Vec<&str> = ["compile", "--check", "--out-dir", out.to_str().unwrap()]
@@ -189,42 +200,13 @@ fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_not
     assert!(!out.exists());
 }
 
-/// (inode, mtime) of every entry under `dir`, the directory itself included.
-#[cfg(unix)]
-fn stamps(dir: &Path) -> std::collections::BTreeMap<String, (u64, i64, i64)> {
-    use std::os::unix::fs::MetadataExt;
-    let mut out = std::collections::BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(p) = todo.pop() {
-        let m = std::fs::symlink_metadata(&p).unwrap();
-        out.insert(
-            p.strip_prefix(dir).unwrap().display().to_string(),
-            (m.ino(), m.mtime(), m.mtime_nsec()),
-        );
-        if m.is_dir() {
-            todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-        }
-    }
-    out
-}
-
 #[cfg(unix)]
 #[test]
 fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment_only_its_folder() {
-    let dir = tempdir("fleet-rerun");
-    let envs_dir = dir.join("envs");
-    std::fs::create_dir(&envs_dir).unwrap();
-    let files = fleet(&envs_dir, 4);
-    let out = dir.join("out");
-    let args = [
-        "--error-format",
-        "json",
-        "compile",
-        "--env-dir",
-        envs_dir.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-    ];
+    use super::outdir::stamps;
+    let (dir, envs_dir, files, out) = fleet_in("fleet-rerun", 4);
+    let (envs, o) = (envs_dir.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o];
     let written = |run: &super::common::Run| -> Vec<bool> {
         run.json()
             .as_array()
@@ -264,23 +246,5 @@ fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment
             assert_eq!(before.get(path) == Some(stamp), !mine, "{path}");
         }
     }
-    let single = dir.join("single");
-    assert_eq!(
-        isenet(&[
-            "compile",
-            "--env",
-            files[1].to_str().unwrap(),
-            "--out-dir",
-            single.to_str().unwrap()
-        ])
-        .code,
-        Some(0)
-    );
-    for file in names(&single) {
-        assert_eq!(
-            std::fs::read(out.join(&name).join(&file)).unwrap(),
-            std::fs::read(single.join(&file)).unwrap(),
-            "{file}"
-        );
-    }
+    assert_single_compile_bytes(&dir, &out, &name, &files[1]);
 }

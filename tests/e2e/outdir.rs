@@ -137,7 +137,7 @@ fn a_first_run_killed_before_the_swap_leaves_no_directory_and_no_debris_after_a_
 /// Every entry under `dir`, the directory itself included (relative path -> inode, mtime): what a
 /// run that writes nothing leaves as it was.
 #[cfg(unix)]
-fn stamps(dir: &Path) -> BTreeMap<String, (u64, i64, i64)> {
+pub fn stamps(dir: &Path) -> BTreeMap<String, (u64, i64, i64)> {
     use std::os::unix::fs::MetadataExt;
     fn walk(root: &Path, p: &Path, out: &mut BTreeMap<String, (u64, i64, i64)>) {
         let m = std::fs::symlink_metadata(p).unwrap();
