@@ -130,7 +130,9 @@ impl<'t> Tree<'t> {
     /// Line:column of a byte offset (columns count characters, as editors do).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let chars = |run: &[u8]| run.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-        let lines = self.lines.get_or_init(|| memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i as u32).collect());
+        let lines = self
+            .lines
+            .get_or_init(|| memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i as u32).collect());
         let line = lines.partition_point(|&nl| (nl as usize) < offset);
         let line_start = if line == 0 { 0 } else { lines[line - 1] as usize + 1 };
         let (last, last_line, last_col) = self.last.get();
@@ -177,7 +179,12 @@ impl<'t> Tree<'t> {
         let ends = segment.match_indices(['.', '[']).map(|(i, _)| i).chain([segment.len()]);
         for end in ends {
             let key = &segment[..end];
-            let child = self.kids(node).iter().rev().map(|&c| c as usize).find(|&c| self.path_key_is(c, key));
+            let child = self
+                .kids(node)
+                .iter()
+                .rev()
+                .map(|&c| c as usize)
+                .find(|&c| self.path_key_is(c, key));
             if let Some(child) = child {
                 best = min_left(best, self.deepest(child, &segment[end..], false));
             }
@@ -341,7 +348,11 @@ impl<'a> Json<'a> {
     /// The members of an object, in document order, with their keys.
     pub fn members(self) -> impl Iterator<Item = (&'a str, Json<'a>)> {
         let tree = self.tree;
-        let members = if self.kind() == Kind::Object { self.children() } else { Items::default_for(tree) };
+        let members = if self.kind() == Kind::Object {
+            self.children()
+        } else {
+            Items::default_for(tree)
+        };
         members.map(move |m| (tree.key(m.id as usize).unwrap_or(""), m))
     }
 
@@ -402,6 +413,19 @@ struct Reader<'t> {
     depth: usize,
 }
 
+/// The bytes a string's scan stops at: its end, an escape, and the control characters JSON refuses.
+const STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// Where reading stopped, as a byte offset.
 type Read<T> = Result<T, usize>;
 
@@ -436,14 +460,15 @@ impl<'t> Reader<'t> {
         self.pos += 1;
         let mut escaped = false;
         loop {
-            match *self.b.get(self.pos).ok_or(self.pos)? {
+            let rest = self.b.get(self.pos..).ok_or(self.pos)?;
+            self.pos += rest.iter().position(|&c| STRING_STOP[usize::from(c)]).ok_or(self.b.len())?;
+            match self.b[self.pos] {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
                     self.pos += 2;
                 }
-                c if c < 0x20 => return Err(self.pos),
-                _ => self.pos += 1,
+                _ => return Err(self.pos),
             }
         }
         self.pos += 1;
@@ -623,7 +648,10 @@ impl<'t> Reader<'t> {
         let members = &self.pending[mark..];
         let key = |&c: &u32| self.tree.key(c as usize).unwrap_or("");
         if members.len() <= 12 {
-            return members.iter().enumerate().any(|(i, a)| members[i + 1..].iter().any(|b| key(a) == key(b)));
+            return members
+                .iter()
+                .enumerate()
+                .any(|(i, a)| members[i + 1..].iter().any(|b| key(a) == key(b)));
         }
         let mut keys: Vec<&str> = members.iter().map(key).collect();
         keys.sort_unstable();
