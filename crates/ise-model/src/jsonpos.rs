@@ -109,18 +109,37 @@ fn key_hash(key: &[u8]) -> u64 {
     h.finish().max(1)
 }
 
-/// Joins a field name onto a path.
+/// Joins a field name onto a path. (Built by hand, not `format!`: readers join a path per field.)
 pub fn field(path: &str, name: &str) -> String {
     if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
+        return name.to_string();
     }
+    let mut out = String::with_capacity(path.len() + 1 + name.len());
+    out.push_str(path);
+    out.push('.');
+    out.push_str(name);
+    out
 }
 
 /// Joins an array index onto a path.
 pub fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = i;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 2 + digits.len() - at);
+    out.push_str(path);
+    out.push('[');
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out.push(']');
+    out
 }
 
 /// Line and column of a position in JSON text, advanced byte by byte. Columns count characters,
@@ -288,6 +307,15 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_join_as_written() {
+        assert_eq!(field("", "a"), "a");
+        assert_eq!(field("a[0]", "b"), "a[0].b");
+        for i in [0, 7, 10, 99, 1234, usize::MAX] {
+            assert_eq!(index("x.y", i), format!("x.y[{i}]"));
+        }
+    }
 
     #[test]
     fn finds_nested_values() {

@@ -647,11 +647,12 @@ impl<'t> Reader<'t> {
     fn repeats_a_key(&self, mark: usize) -> bool {
         let members = &self.pending[mark..];
         let key = |&c: &u32| self.tree.key(c as usize).unwrap_or("");
-        if members.len() <= 12 {
-            return members
-                .iter()
-                .enumerate()
-                .any(|(i, a)| members[i + 1..].iter().any(|b| key(a) == key(b)));
+        // An object of a real file has a dozen keys or so: compared pairwise, from a stack array.
+        let mut small = [""; 16];
+        if members.len() <= small.len() {
+            let keys = &mut small[..members.len()];
+            keys.iter_mut().zip(members).for_each(|(k, m)| *k = key(m));
+            return keys.iter().enumerate().any(|(i, a)| keys[i + 1..].contains(a));
         }
         let mut keys: Vec<&str> = members.iter().map(key).collect();
         keys.sort_unstable();

@@ -33,6 +33,24 @@ impl Names {
     }
 }
 
+/// How many prefixes [`IntervalSet::to_prefixes`] makes of `set` (the same greedy largest aligned
+/// blocks), without making them.
+fn prefix_count(set: &IntervalSet<u32>) -> usize {
+    let blocks = |&(lo, hi): &(u32, u32)| {
+        let (mut lo, hi, mut n) = (u64::from(lo), u64::from(hi), 0);
+        while lo <= hi {
+            let mut bits = if lo == 0 { 32 } else { lo.trailing_zeros().min(32) };
+            while (1u64 << bits) > hi - lo + 1 {
+                bits -= 1;
+            }
+            lo += 1u64 << bits;
+            n += 1;
+        }
+        n
+    };
+    set.intervals().iter().map(blocks).sum()
+}
+
 /// Whether every interval of `inner` lies in one of `outer` (both sorted and disjoint), without
 /// building the intersection: a report asks this of every address set it prints.
 fn within(inner: &IntervalSet<u32>, outer: &IntervalSet<u32>) -> bool {
@@ -82,28 +100,21 @@ pub fn addresses(prefixes: &[Ipv4Net], names: &Names) -> String {
             return format!("any outside {name}");
         }
         if within(&set, named) {
+            // Counted first: the prefixes are made only when they are shown.
             let missing = named.difference(&set);
-            // A set takes at least one prefix per interval: when even that many is too many for
-            // both sayings, the prefixes are not worth computing.
-            let intervals = missing.intervals().len();
-            if intervals > SHOWN && intervals >= prefixes.len() {
-                continue;
+            let n = prefix_count(&missing);
+            if n <= SHOWN {
+                return format!("{name} except {}", list(&missing.to_prefixes(), "prefixes"));
             }
-            let missing = missing.to_prefixes();
-            if missing.len() <= SHOWN {
-                return format!("{name} except {}", list(&missing, "prefixes"));
-            }
-            if missing.len() < prefixes.len() {
-                return format!("{name} except {} prefixes", count(missing.len()));
+            if n < prefixes.len() {
+                return format!("{name} except {} prefixes", count(n));
             }
         }
     }
     let complement = set.complement();
-    if complement.intervals().len() <= SHOWN {
-        let complement = complement.to_prefixes();
-        if complement.len() <= SHOWN {
-            return format!("any except {}", list(&complement, "prefixes"));
-        }
+    // A set takes at least one prefix per interval.
+    if complement.intervals().len() <= SHOWN && prefix_count(&complement) <= SHOWN {
+        return format!("any except {}", list(&complement.to_prefixes(), "prefixes"));
     }
     list(prefixes, "prefixes")
 }
@@ -160,6 +171,7 @@ pub fn flows(list: &[FlowPiece], names: &Names) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::any;
 
     fn nets(list: &[&str]) -> Vec<Ipv4Net> {
         list.iter().map(|s| s.parse().unwrap()).collect()
@@ -192,6 +204,14 @@ mod tests {
             let set = |v: &[(u32, u32)]| IntervalSet::from_intervals(v.iter().map(|&(lo, n)| (lo, lo + n)));
             let (a, b) = (set(&a), set(&b));
             proptest::prop_assert_eq!(within(&a, &b), a.is_subset(&b));
+        }
+
+        /// Counting prefixes gives the count of the prefixes made, over the whole address range.
+        #[test]
+        fn prefix_count_is_the_prefixes_made(v in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..5)) {
+            let set = IntervalSet::from_intervals(v.iter().map(|&(a, b)| (a.min(b), a.max(b))));
+            proptest::prop_assert_eq!(prefix_count(&set), set.to_prefixes().len());
+            proptest::prop_assert_eq!(prefix_count(&set.complement()), set.complement().to_prefixes().len());
         }
     }
 
