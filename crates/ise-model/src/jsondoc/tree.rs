@@ -9,6 +9,7 @@
 
 use super::{strip_bom, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
 use crate::diag::Diagnostic;
+use crate::jsonpos::{deepest, PathTree};
 use std::cell::{Cell, OnceCell};
 
 /// A parsed document: its values in document order (the root first), each container's children
@@ -150,46 +151,9 @@ impl<'t> Tree<'t> {
     /// closest existing ancestor: the same answer as [`crate::jsonpos::Positions::find`] on the text.
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {
         let root = self.nodes.first()?;
-        let (_, node) = self.deepest(0, path, true);
+        let (_, node) = deepest(self, 0, path, true);
         let n = self.nodes.get(node).unwrap_or(root);
         Some(self.line_col(n.start as usize))
-    }
-
-    /// The deepest node `rest` leads to from `node`, and how much of `rest` is left over. Keys may
-    /// hold `.` or `[`, so every split of the next segment is tried and the deepest match wins.
-    fn deepest(&self, node: usize, rest: &str, root: bool) -> (usize, usize) {
-        if rest.is_empty() {
-            return (0, node);
-        }
-        let mut best = (rest.len(), node);
-        if let Some(after) = rest.strip_prefix('[') {
-            let index = after
-                .split_once(']')
-                .and_then(|(digits, tail)| Some((digits.parse::<usize>().ok()?, tail)));
-            if let Some((i, tail)) = index {
-                if let Some(&child) = self.kids(node).get(i) {
-                    best = min_left(best, self.deepest(child as usize, tail, false));
-                }
-            }
-            return best;
-        }
-        let Some(segment) = (if root { Some(rest) } else { rest.strip_prefix('.') }) else {
-            return best;
-        };
-        let ends = segment.match_indices(['.', '[']).map(|(i, _)| i).chain([segment.len()]);
-        for end in ends {
-            let key = &segment[..end];
-            let child = self
-                .kids(node)
-                .iter()
-                .rev()
-                .map(|&c| c as usize)
-                .find(|&c| self.path_key_is(c, key));
-            if let Some(child) = child {
-                best = min_left(best, self.deepest(child, &segment[end..], false));
-            }
-        }
-        best
     }
 
     /// The children of a container (of anything else: none).
@@ -241,18 +205,23 @@ impl<'t> Tree<'t> {
     }
 }
 
+impl PathTree for Tree<'_> {
+    fn child_at(&self, node: usize, i: usize) -> Option<usize> {
+        self.kids(node).get(i).map(|&c| c as usize)
+    }
+
+    fn child_named(&self, node: usize, key: &str) -> Option<usize> {
+        self.kids(node)
+            .iter()
+            .rev()
+            .map(|&c| c as usize)
+            .find(|&c| self.path_key_is(c, key))
+    }
+}
+
 fn decoded(list: &[(u32, String)], node: usize) -> Option<&str> {
     let i = list.binary_search_by_key(&(node as u32), |(n, _)| *n).ok()?;
     Some(&list[i].1)
-}
-
-/// Of two (left over, node) results, the one that went further.
-fn min_left(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
-    if b.0 < a.0 {
-        b
-    } else {
-        a
-    }
 }
 
 /// One value of a tree.
@@ -415,15 +384,13 @@ struct Reader<'t> {
 
 /// The bytes a string's scan stops at: its end, an escape, and the control characters JSON refuses.
 const STRING_STOP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        table[i] = true;
-        i += 1;
+    let mut stop = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        stop[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
     }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
+    stop
 };
 
 /// Where reading stopped, as a byte offset.

@@ -68,14 +68,8 @@ pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
     read(tree.root(), &tree, file)
 }
 
-/// The path `parse` took before the tree, which its tests compare with.
-#[cfg(test)]
-pub(crate) fn parse_old(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
-    let document: serde_json::Value = ise_model::jsondoc::parse(text, file, E_FIREWALL_FILE)?;
-    read(&document, &ise_model::jsonpos::Positions::of(text), file)
-}
-
-fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
+/// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
+pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let collected = match find_group(value) {
         Err(d) => return Err(locate(vec![d], positions, file)),

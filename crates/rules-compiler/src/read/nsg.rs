@@ -51,14 +51,8 @@ pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     read(tree.root(), &tree, file)
 }
 
-/// The path `parse` took before the tree, which its tests compare with.
-#[cfg(test)]
-pub(crate) fn parse_old(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
-    let document: serde_json::Value = ise_model::jsondoc::parse(text, file, E_NSG_FILE)?;
-    read(&document, &ise_model::jsonpos::Positions::of(text), file)
-}
-
-fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
+/// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
+pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     // An ARM template (azuredeploy.json): read its NSG resource.
     let (base, value) = super::template::resource(document, "Microsoft.Network/networkSecurityGroups").unwrap_or((String::new(), document));
     let Some((rules_path, rules)) = items(value, "securityRules").map(|(p, r)| (format!("{base}{p}"), r)) else {

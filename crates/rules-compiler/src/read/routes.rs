@@ -29,14 +29,8 @@ pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
     read(tree.root(), &tree, file)
 }
 
-/// The path `parse` took before the tree, which its tests compare with.
-#[cfg(test)]
-pub(crate) fn parse_old(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
-    let document: serde_json::Value = ise_model::jsondoc::parse(text, file, E_ROUTE_FILE)?;
-    read(&document, &ise_model::jsonpos::Positions::of(text), file)
-}
-
-fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
+/// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
+pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
     // An ARM template (an exported resource group): read its route table resource.
     let (prefix, value) = super::template::resource(document, "Microsoft.Network/routeTables").unwrap_or((String::new(), document));
     let Some((base, routes)) = items(value, "routes").map(|(p, r)| (format!("{prefix}{p}"), r)) else {
