@@ -15,6 +15,8 @@ use crate::jsonpos::{field, index, LineCol};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
+pub mod tree;
+
 /// The largest input file read: 16 times the largest real input (a 4 MB weekly service-tag file).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 

@@ -44,41 +44,13 @@ impl Positions {
     /// Position of the value at `path`, or of its closest existing ancestor.
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {
         let root = self.nodes.first()?;
-        let (_, node) = self.deepest(0, path, true);
+        let (_, node) = deepest(self, 0, path, true);
         let n = self.nodes.get(node).unwrap_or(root);
         Some((n.line as usize, n.col as usize))
     }
+}
 
-    /// The deepest node `rest` leads to from `node`, and how much of `rest` is left over. Keys may
-    /// hold `.` or `[`, so every split of the next segment is tried and the deepest match wins.
-    fn deepest(&self, node: usize, rest: &str, root: bool) -> (usize, usize) {
-        if rest.is_empty() {
-            return (0, node);
-        }
-        let mut best = (rest.len(), node);
-        if let Some(after) = rest.strip_prefix('[') {
-            let index = after
-                .split_once(']')
-                .and_then(|(digits, tail)| Some((digits.parse::<usize>().ok()?, tail)));
-            if let Some((i, tail)) = index {
-                if let Some(child) = self.child_at(node, i) {
-                    best = min_left(best, self.deepest(child, tail, false));
-                }
-            }
-            return best;
-        }
-        let Some(segment) = (if root { Some(rest) } else { rest.strip_prefix('.') }) else {
-            return best;
-        };
-        let ends = segment.match_indices(['.', '[']).map(|(i, _)| i).chain([segment.len()]);
-        for end in ends {
-            if let Some(child) = self.child_named(node, &segment[..end]) {
-                best = min_left(best, self.deepest(child, &segment[end..], false));
-            }
-        }
-        best
-    }
-
+impl PathTree for Positions {
     fn child_at(&self, node: usize, i: usize) -> Option<usize> {
         let n = self.nodes[node];
         (i < n.len as usize).then(|| self.children[n.first as usize + i] as usize)
@@ -91,6 +63,44 @@ impl Positions {
         let kids = &self.children[n.first as usize..(n.first + n.len) as usize];
         kids.iter().rev().map(|&c| c as usize).find(|&c| self.nodes[c].key == want)
     }
+}
+
+/// A document's values as numbered nodes (the root is 0), for resolving paths.
+pub(crate) trait PathTree {
+    /// The `i`th child of a container (of an object too: its `i`th member).
+    fn child_at(&self, node: usize, i: usize) -> Option<usize>;
+    /// The member of an object under `key`.
+    fn child_named(&self, node: usize, key: &str) -> Option<usize>;
+}
+
+/// The deepest node `rest` leads to from `node`, and how much of `rest` is left over. Keys may
+/// hold `.` or `[`, so every split of the next segment is tried and the deepest match wins.
+pub(crate) fn deepest(tree: &impl PathTree, node: usize, rest: &str, root: bool) -> (usize, usize) {
+    if rest.is_empty() {
+        return (0, node);
+    }
+    let mut best = (rest.len(), node);
+    if let Some(after) = rest.strip_prefix('[') {
+        let index = after
+            .split_once(']')
+            .and_then(|(digits, tail)| Some((digits.parse::<usize>().ok()?, tail)));
+        if let Some((i, tail)) = index {
+            if let Some(child) = tree.child_at(node, i) {
+                best = min_left(best, deepest(tree, child, tail, false));
+            }
+        }
+        return best;
+    }
+    let Some(segment) = (if root { Some(rest) } else { rest.strip_prefix('.') }) else {
+        return best;
+    };
+    let ends = segment.match_indices(['.', '[']).map(|(i, _)| i).chain([segment.len()]);
+    for end in ends {
+        if let Some(child) = tree.child_named(node, &segment[..end]) {
+            best = min_left(best, deepest(tree, child, &segment[end..], false));
+        }
+    }
+    best
 }
 
 /// Of two (left over, node) results, the one that went further.
@@ -109,18 +119,26 @@ fn key_hash(key: &[u8]) -> u64 {
     h.finish().max(1)
 }
 
-/// Joins a field name onto a path.
+/// Joins a field name onto a path. (Built by hand, not `format!`: readers join a path per field.)
 pub fn field(path: &str, name: &str) -> String {
     if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
+        return name.to_string();
     }
+    let mut out = String::with_capacity(path.len() + 1 + name.len());
+    out.push_str(path);
+    out.push('.');
+    out.push_str(name);
+    out
 }
 
 /// Joins an array index onto a path.
 pub fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
+    use std::fmt::Write;
+    let mut out = String::with_capacity(path.len() + 8);
+    out.push_str(path);
+    // Writing to a String cannot fail.
+    let _ = write!(out, "[{i}]");
+    out
 }
 
 /// Line and column of a position in JSON text, advanced byte by byte. Columns count characters,
@@ -288,6 +306,15 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_join_as_written() {
+        assert_eq!(field("", "a"), "a");
+        assert_eq!(field("a[0]", "b"), "a[0].b");
+        for i in [0, 7, 10, 99, 1234, usize::MAX] {
+            assert_eq!(index("x.y", i), format!("x.y[{i}]"));
+        }
+    }
 
     #[test]
     fn finds_nested_values() {

@@ -2,10 +2,10 @@
 //! flattened shape, strings and string lists whose wrong types are reported at their own path, and
 //! names Azure wants unique.
 
+use super::json::Json;
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
-use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::btree_map::{BTreeMap, Entry};
 use std::rc::Rc;
 
 /// The path of one item of a string list, made into text only when a diagnostic needs it: a
@@ -37,21 +37,27 @@ impl From<ItemPath> for String {
 }
 
 /// One JSON object being read, its path, and the code its missing or mistyped fields get.
-pub(super) struct Object<'v> {
-    pub value: &'v Value,
+pub(super) struct Object<'v, J> {
+    pub value: J,
     pub path: String,
     pub code: &'static str,
+    _file: std::marker::PhantomData<&'v ()>,
 }
 
-impl<'v> Object<'v> {
-    pub fn new(value: &'v Value, path: String, code: &'static str) -> Self {
-        Object { value, path, code }
+impl<'v, J: Json<'v>> Object<'v, J> {
+    pub fn new(value: J, path: String, code: &'static str) -> Self {
+        Object {
+            value,
+            path,
+            code,
+            _file: std::marker::PhantomData,
+        }
     }
 
     /// ARM puts an item's fields under `properties`; az flattens them into the item.
-    pub fn properties(&self) -> Object<'v> {
+    pub fn properties(&self) -> Object<'v, J> {
         match self.value.get("properties") {
-            Some(p @ Value::Object(_)) => Object::new(p, field(&self.path, "properties"), self.code),
+            Some(p) if p.is_object() => Object::new(p, field(&self.path, "properties"), self.code),
             _ => Object::new(self.value, self.path.clone(), self.code),
         }
     }
@@ -70,15 +76,15 @@ impl<'v> Object<'v> {
     }
 
     /// The field's value; JSON null counts as absent (az writes null for unset fields).
-    pub fn get(&self, key: &str) -> Option<&'v Value> {
+    pub fn get(&self, key: &str) -> Option<J> {
         self.value.get(key).filter(|v| !v.is_null())
     }
 
     /// A string field; a missing one is reported only when `required`.
     pub fn text(&self, key: &str, required: bool, diags: &mut Vec<Diagnostic>) -> Option<&'v str> {
-        match self.get(key) {
-            Some(Value::String(s)) => Some(s),
-            Some(_) => {
+        match self.get(key).map(J::as_str) {
+            Some(Some(s)) => Some(s),
+            Some(None) => {
                 diags.push(Diagnostic::error(self.code, self.at(key), format!("`{key}` must be a string")));
                 None
             }
@@ -93,10 +99,10 @@ impl<'v> Object<'v> {
     /// A list of strings, each with its path; absent is empty. A value that is not a list, and every
     /// entry that is not a string, is reported.
     pub fn text_list(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<(&'v str, ItemPath)> {
-        let list = match self.get(key) {
+        let list = match self.get(key).map(J::as_array) {
             None => return Vec::new(),
-            Some(Value::Array(list)) => list,
-            Some(_) => {
+            Some(Some(list)) => list,
+            Some(None) => {
                 diags.push(Diagnostic::error(
                     self.code,
                     self.at(key),
@@ -107,16 +113,16 @@ impl<'v> Object<'v> {
         };
         let list_path: Rc<str> = self.at(key).into();
         let mut out = Vec::with_capacity(list.len());
-        for (i, v) in list.iter().enumerate() {
-            match v {
-                Value::String(s) => out.push((
-                    s.as_str(),
+        for (i, v) in list.enumerate() {
+            match v.as_str() {
+                Some(s) => out.push((
+                    s,
                     ItemPath {
                         list: list_path.clone(),
                         at: Some(i),
                     },
                 )),
-                _ => diags.push(Diagnostic::error(self.code, index(&list_path, i), "must be a string")),
+                None => diags.push(Diagnostic::error(self.code, index(&list_path, i), "must be a string")),
             }
         }
         out
@@ -125,15 +131,16 @@ impl<'v> Object<'v> {
     /// A whole-number field; a missing or mistyped one is reported, a number beyond u32 too (Azure
     /// stores these as 32-bit integers).
     pub fn whole_number(&self, key: &str, value_code: &'static str, diags: &mut Vec<Diagnostic>) -> Option<u32> {
-        match self.get(key) {
-            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+        let whole = |v: J| v.as_number().filter(|n| n.is_u64() || n.is_i64());
+        match self.get(key).map(whole) {
+            Some(Some(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
                 Some(n) => Some(n),
                 None => {
                     diags.push(Diagnostic::error(value_code, self.at(key), format!("`{key}` {n} is out of range")));
                     None
                 }
             },
-            Some(_) => {
+            Some(None) => {
                 diags.push(Diagnostic::error(
                     self.code,
                     self.at(key),
@@ -150,10 +157,13 @@ impl<'v> Object<'v> {
 }
 
 /// Finds the list of items: ARM's `properties.<key>` or az's top-level `<key>`, with its path.
-pub(super) fn items<'v>(value: &'v Value, key: &str) -> Option<(String, &'v [Value])> {
-    match (value.get("properties").and_then(|p| p.get(key)), value.get(key)) {
-        (Some(Value::Array(r)), _) => Some((field("properties", key), r.as_slice())),
-        (_, Some(Value::Array(r))) => Some((key.to_string(), r.as_slice())),
+pub(super) fn items<'v, J: Json<'v>>(value: J, key: &str) -> Option<(String, J::Items)> {
+    match (
+        value.get("properties").and_then(|p| p.get(key)?.as_array()),
+        value.get(key).and_then(J::as_array),
+    ) {
+        (Some(r), _) => Some((field("properties", key), r)),
+        (_, Some(r)) => Some((key.to_string(), r)),
         _ => None,
     }
 }
@@ -171,19 +181,30 @@ pub(super) fn no_items(code: &'static str, key: &str, help: &str) -> Diagnostic 
 /// Azure wants the names of items unique in their parent and compares them case-insensitively:
 /// each repeat is reported at its own path, naming the first. Items without a name string are
 /// reported by their own checks.
-pub(super) fn unique_names(items: &[Value], path: &str, code: &'static str, what: &str, diags: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for (i, item) in items.iter().enumerate() {
-        let Some(name) = item.get("name").and_then(Value::as_str) else {
+pub(super) fn unique_names<'v, J: Json<'v>>(
+    items: impl Iterator<Item = J>,
+    path: &str,
+    code: &'static str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // Each name's first index: its path is made only for a repeat.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, item) in items.enumerate() {
+        let Some(name) = item.get("name").and_then(J::as_str) else {
             continue;
         };
-        match seen.get(&name.to_lowercase()) {
-            Some(first) => diags.push(
-                Diagnostic::error(code, index(path, i), format!("{what} `{name}` is named like the one at {first}"))
-                    .with_help("Azure refuses two names that differ only in case within one parent"),
+        match seen.entry(name.to_lowercase()) {
+            Entry::Occupied(first) => diags.push(
+                Diagnostic::error(
+                    code,
+                    index(path, i),
+                    format!("{what} `{name}` is named like the one at {}", index(path, *first.get())),
+                )
+                .with_help("Azure refuses two names that differ only in case within one parent"),
             ),
-            None => {
-                seen.insert(name.to_lowercase(), index(path, i));
+            Entry::Vacant(slot) => {
+                slot.insert(i);
             }
         }
     }

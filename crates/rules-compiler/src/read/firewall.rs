@@ -8,14 +8,14 @@
 
 use super::fields::{unique_names, Object};
 use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule, CLASSIC_APPLICATION_PROTOCOLS};
+use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{
     exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_RULE_COLLECTION_GROUPS, PRIORITY_RANGE,
 };
 use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
-use ise_model::jsonpos::{index, Positions};
-use serde_json::Value;
+use ise_model::jsonpos::index;
 
 #[derive(Debug, Default)]
 pub struct FirewallFile {
@@ -64,24 +64,29 @@ struct Collected {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
-    let value: Value = ise_model::jsondoc::parse(text, file, E_FIREWALL_FILE)?;
+    let tree = ise_model::jsondoc::tree::parse(text, file, E_FIREWALL_FILE)?;
+    read(tree.root(), &tree, file)
+}
+
+/// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
+pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let collected = match find_group(&value) {
-        Err(d) => return Err(locate(vec![d], text, file)),
+    let collected = match find_group(value) {
+        Err(d) => return Err(locate(vec![d], positions, file)),
         Ok(Some(group)) => read_policy(&group, &mut diags),
-        Ok(None) => read_classic(&value, &mut diags),
+        Ok(None) => read_classic(value, &mut diags),
     };
     if !diags.is_empty() {
-        return Err(locate(diags, text, file));
+        return Err(locate(diags, positions, file));
     }
     match collected {
-        Some(c) => Ok(attach_positions(c, text, file)),
+        Some(c) => Ok(attach_positions(c, positions, file)),
         None => {
             let d = Diagnostic::error(E_FIREWALL_FILE, "", "no rule collections found").with_help(
                 "pass isenet's firewall-policy.json or firewall-classic.json, or the output of \
                  `az network firewall policy rule-collection-group show` / `az network firewall show`",
             );
-            Err(locate(vec![d], text, file))
+            Err(locate(vec![d], positions, file))
         }
     }
 }
@@ -89,24 +94,24 @@ pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
 /// The rule collection group and its path: a template resource, or the document itself (az or
 /// REST output of one group). `None` when the document holds classic collections. One group per
 /// file keeps the order of collections (group priority, then collection priority) unambiguous.
-fn find_group(value: &Value) -> Result<Option<Object<'_>>, Diagnostic> {
-    let is_group = |r: &Value| {
+fn find_group<'v, J: Json<'v>>(value: J) -> Result<Option<Object<'v, J>>, Diagnostic> {
+    let is_group = |r: &J| {
         r.get("type")
-            .and_then(Value::as_str)
+            .and_then(J::as_str)
             .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
     };
-    let groups: Vec<Object> = value
+    let groups: Vec<Object<'v, J>> = value
         .get("resources")
-        .and_then(Value::as_array)
+        .and_then(J::as_array)
         .map(|rs| {
-            rs.iter()
-                .enumerate()
+            rs.enumerate()
                 .filter(|(_, r)| is_group(r))
                 .map(|(i, r)| Object::new(r, index("resources", i), E_FIREWALL_FIELD))
                 .collect()
         })
         .unwrap_or_default();
-    let has_collections = value.get("ruleCollections").is_some() || value.pointer("/properties/ruleCollections").is_some();
+    let has_collections =
+        value.get("ruleCollections").is_some() || value.get("properties").and_then(|p| p.get("ruleCollections")).is_some();
     match groups.len() {
         0 if has_collections => Ok(Some(Object::new(value, String::new(), E_FIREWALL_FIELD))),
         0 => Ok(None),
@@ -129,7 +134,7 @@ fn find_group(value: &Value) -> Result<Option<Object<'_>>, Diagnostic> {
 }
 
 /// A policy rule collection group: each collection says its type, each rule its type.
-fn read_policy(group: &Object, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
     let props = match group.value.get("properties") {
         Some(p) if p.get("ruleCollections").is_some() => group.properties(),
         _ => Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
@@ -144,14 +149,14 @@ fn read_policy(group: &Object, diags: &mut Vec<Diagnostic>) -> Option<Collected>
     };
     let collections = list(&props, "ruleCollections", diags)?;
     for (i, c) in collections.iter().enumerate() {
-        let item = Object::new(c, index(&out.collections_path, i), E_FIREWALL_FIELD);
+        let item = Object::new(*c, index(&out.collections_path, i), E_FIREWALL_FIELD);
         if let Some(true) = is_nat(&item, diags) {
             continue;
         }
         read_collection(&item, diags, &mut out, (policy_rule, true));
     }
     unique_names(
-        collections,
+        collections.into_iter(),
         &out.collections_path,
         E_FIREWALL_DUPLICATE_NAME,
         "rule collection",
@@ -161,7 +166,7 @@ fn read_policy(group: &Object, diags: &mut Vec<Diagnostic>) -> Option<Collected>
 }
 
 /// `Some(true)` for a NAT collection, which the proof skips.
-fn is_nat(item: &Object, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+fn is_nat<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<bool> {
     match item.text("ruleCollectionType", false, diags)? {
         t if t.eq_ignore_ascii_case("FirewallPolicyNatRuleCollection") => Some(true),
         t if t.eq_ignore_ascii_case("FirewallPolicyFilterRuleCollection") => Some(false),
@@ -180,7 +185,7 @@ fn is_nat(item: &Object, diags: &mut Vec<Diagnostic>) -> Option<bool> {
 }
 
 /// Classic collections: one list per rule type, at the top (az, isenet) or under `properties` (REST).
-fn read_classic(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+fn read_classic<'v, J: Json<'v>>(value: J, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
     let keys = ["networkRuleCollections", "applicationRuleCollections"];
     let root = match value.get("properties") {
         Some(p) if keys.iter().any(|k| p.get(k).is_some()) => Object::new(p, "properties".into(), E_FIREWALL_FIELD),
@@ -193,33 +198,40 @@ fn read_classic(value: &Value, diags: &mut Vec<Diagnostic>) -> Option<Collected>
         collections_path: root.at(keys[0]),
         ..Collected::default()
     };
-    let network = |rule: &Object, diags: &mut Vec<Diagnostic>| network_rule(rule, diags).map(Rule::Network);
-    let application =
-        |rule: &Object, diags: &mut Vec<Diagnostic>| application_rule(rule, CLASSIC_APPLICATION_PROTOCOLS, diags).map(Rule::Application);
+    let network = |rule: &Object<'v, J>, diags: &mut Vec<Diagnostic>| network_rule(rule, diags).map(Rule::Network);
+    let application = |rule: &Object<'v, J>, diags: &mut Vec<Diagnostic>| {
+        application_rule(rule, CLASSIC_APPLICATION_PROTOCOLS, diags).map(Rule::Application)
+    };
     for (key, read_rule) in [
-        (keys[0], &network as &dyn Fn(&Object, &mut Vec<Diagnostic>) -> Option<Rule>),
+        (keys[0], &network as &dyn Fn(&Object<'v, J>, &mut Vec<Diagnostic>) -> Option<Rule>),
         (keys[1], &application),
     ] {
         let Some(collections) = list(&root, key, diags) else { continue };
         for (i, c) in collections.iter().enumerate() {
             read_collection(
-                &Object::new(c, index(&root.at(key), i), E_FIREWALL_FIELD),
+                &Object::new(*c, index(&root.at(key), i), E_FIREWALL_FIELD),
                 diags,
                 &mut out,
                 (read_rule, key == keys[0]),
             );
         }
-        unique_names(collections, &root.at(key), E_FIREWALL_DUPLICATE_NAME, "rule collection", diags);
+        unique_names(
+            collections.into_iter(),
+            &root.at(key),
+            E_FIREWALL_DUPLICATE_NAME,
+            "rule collection",
+            diags,
+        );
     }
     Some(out)
 }
 
 /// A list field; absent is empty, another type is reported.
-fn list<'v>(obj: &Object<'v>, key: &str, diags: &mut Vec<Diagnostic>) -> Option<&'v [Value]> {
-    match obj.get(key) {
-        None => Some(&[]),
-        Some(Value::Array(a)) => Some(a),
-        Some(_) => {
+fn list<'v, J: Json<'v>>(obj: &Object<'v, J>, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<J>> {
+    match obj.get(key).map(J::as_array) {
+        None => Some(Vec::new()),
+        Some(Some(a)) => Some(a.collect()),
+        Some(None) => {
             diags.push(Diagnostic::error(E_FIREWALL_FIELD, obj.at(key), format!("`{key}` must be a list")));
             None
         }
@@ -227,11 +239,11 @@ fn list<'v>(obj: &Object<'v>, key: &str, diags: &mut Vec<Diagnostic>) -> Option<
 }
 
 /// One collection: its header, then its rules split by type (a policy collection may hold both).
-fn read_collection(
-    item: &Object,
+fn read_collection<'v, J: Json<'v>>(
+    item: &Object<'v, J>,
     diags: &mut Vec<Diagnostic>,
     out: &mut Collected,
-    (read_rule, empty_is_network): (impl Fn(&Object, &mut Vec<Diagnostic>) -> Option<Rule>, bool),
+    (read_rule, empty_is_network): (impl Fn(&Object<'v, J>, &mut Vec<Diagnostic>) -> Option<Rule>, bool),
 ) {
     if !item.is_object("a rule collection", diags) {
         return;
@@ -241,7 +253,7 @@ fn read_collection(
     let Some(rules) = list(&props, "rules", diags) else { return };
     let (mut network, mut application) = (Vec::new(), Vec::new());
     for (j, r) in rules.iter().enumerate() {
-        let rule = Object::new(r, index(&props.at("rules"), j), E_FIREWALL_FIELD);
+        let rule = Object::new(*r, index(&props.at("rules"), j), E_FIREWALL_FIELD);
         if !rule.is_object("a rule", diags) {
             continue;
         }
@@ -251,7 +263,7 @@ fn read_collection(
             None => {}
         }
     }
-    unique_names(rules, &props.at("rules"), E_FIREWALL_DUPLICATE_NAME, "rule", diags);
+    unique_names(rules.into_iter(), &props.at("rules"), E_FIREWALL_DUPLICATE_NAME, "rule", diags);
     let Some(header) = header else { return };
     let priority_path = props.at("priority");
     // An empty collection is kept in the list of its type (a policy's in the network list): its
@@ -287,11 +299,11 @@ fn collected<R>(header: &Header, rules: Vec<(R, String)>, path: &str, priority_p
 /// A collection's name, priority and action.
 type Header = (String, u32, FirewallAction);
 
-fn header(item: &Object, props: &Object, diags: &mut Vec<Diagnostic>) -> Option<Header> {
+fn header<'v, J: Json<'v>>(item: &Object<'v, J>, props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<Header> {
     let name = item.text("name", true, diags);
     let priority = props.whole_number("priority", E_FIREWALL_VALUE, diags);
     let action = match props.get("action") {
-        Some(a @ Value::Object(_)) => {
+        Some(a) if a.is_object() => {
             let action = Object::new(a, props.at("action"), E_FIREWALL_FIELD);
             match action.text("type", true, diags) {
                 Some(t) if t.eq_ignore_ascii_case("Allow") => Some(FirewallAction::Allow),
@@ -323,9 +335,8 @@ fn header(item: &Object, props: &Object, diags: &mut Vec<Diagnostic>) -> Option<
 }
 
 /// Attaches line:column to every item and lists the limits the file exceeds.
-fn attach_positions(c: Collected, text: &str, file: &str) -> FirewallFile {
-    let positions = Positions::of(text);
-    let at = |path: &str| Location::of(&positions, file, path.to_string());
+fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> FirewallFile {
+    let at = |path: &str| Location::of(positions, file, path.to_string());
     let mut limit_violations = Vec::new();
     let group = c.group.map(|(priority, priority_path, path)| {
         if let Some(p) = priority {

@@ -3,6 +3,7 @@
 //! Firewall checks it, every problem reported at its path.
 
 use super::fields::{one_of, words, Object};
+use super::json::Json;
 use crate::azure::firewall::{
     parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress, NetworkProtocol,
     NetworkRule, MAX_APPLICATION_PORT,
@@ -10,7 +11,6 @@ use crate::azure::firewall::{
 use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::index;
-use serde_json::Value;
 
 const NETWORK_PROTOCOLS: &[(&str, NetworkProtocol)] = &[
     ("TCP", NetworkProtocol::Tcp),
@@ -34,7 +34,7 @@ pub(super) enum Rule {
 }
 
 /// A policy rule says its type in `ruleType`; a classic one takes the type of its collection.
-pub(super) fn policy_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
+pub(super) fn policy_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
     match rule.text("ruleType", true, diags)? {
         t if t.eq_ignore_ascii_case("NetworkRule") => network_rule(rule, diags).map(Rule::Network),
         t if t.eq_ignore_ascii_case("ApplicationRule") => {
@@ -54,7 +54,7 @@ pub(super) fn policy_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<
     }
 }
 
-pub(super) fn network_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
+pub(super) fn network_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
     let before = diags.len();
     no_ip_groups(rule, &["sourceIpGroups", "destinationIpGroups"], diags);
     let name = rule.text("name", true, diags);
@@ -96,8 +96,8 @@ pub(super) fn network_rule(rule: &Object, diags: &mut Vec<Diagnostic>) -> Option
     })
 }
 
-pub(super) fn application_rule(
-    rule: &Object,
+pub(super) fn application_rule<'v, J: Json<'v>>(
+    rule: &Object<'v, J>,
     known: &[(&str, ApplicationProtocolType)],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ApplicationRule> {
@@ -119,15 +119,15 @@ pub(super) fn application_rule(
     })
 }
 
-fn application_protocols(
-    rule: &Object,
+fn application_protocols<'v, J: Json<'v>>(
+    rule: &Object<'v, J>,
     known: &[(&str, ApplicationProtocolType)],
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ApplicationProtocol> {
-    let list = match rule.get("protocols") {
+    let list = match rule.get("protocols").map(J::as_array) {
         None => return Vec::new(),
-        Some(Value::Array(list)) => list,
-        Some(_) => {
+        Some(Some(list)) => list,
+        Some(None) => {
             diags.push(Diagnostic::error(
                 E_FIREWALL_FIELD,
                 rule.at("protocols"),
@@ -137,7 +137,7 @@ fn application_protocols(
         }
     };
     let mut out = Vec::new();
-    for (i, p) in list.iter().enumerate() {
+    for (i, p) in list.enumerate() {
         let p = Object::new(p, index(&rule.at("protocols"), i), E_FIREWALL_FIELD);
         if !p.is_object("a protocol {protocolType, port}", diags) {
             continue;
@@ -177,13 +177,13 @@ fn word<T: Copy>(text: &str, path: impl Into<String>, what: &str, table: &[(&str
     found
 }
 
-fn strings(rule: &Object, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+fn strings<'v, J: Json<'v>>(rule: &Object<'v, J>, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<String> {
     rule.text_list(key, diags).into_iter().map(|(s, _)| s.to_string()).collect()
 }
 
 /// An address list: IPs, CIDRs, ranges `a-b`, `*`, and service tags where Azure takes them
 /// (network rule destinations only).
-fn addresses(rule: &Object, key: &str, tags_allowed: bool, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+fn addresses<'v, J: Json<'v>>(rule: &Object<'v, J>, key: &str, tags_allowed: bool, diags: &mut Vec<Diagnostic>) -> Vec<String> {
     let mut out = Vec::new();
     for (a, path) in rule.text_list(key, diags) {
         match parse_address(a) {
@@ -204,9 +204,9 @@ fn addresses(rule: &Object, key: &str, tags_allowed: bool, diags: &mut Vec<Diagn
 
 /// IP groups are resources of their own: their addresses are not in the file, so the proof could
 /// not tell what the rule matches.
-fn no_ip_groups(rule: &Object, keys: &[&str], diags: &mut Vec<Diagnostic>) {
+fn no_ip_groups<'v, J: Json<'v>>(rule: &Object<'v, J>, keys: &[&str], diags: &mut Vec<Diagnostic>) {
     for key in keys {
-        if rule.get(key).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+        if rule.get(key).and_then(J::as_array).is_some_and(|a| a.len() > 0) {
             diags.push(
                 Diagnostic::error(E_FIREWALL_UNSUPPORTED, rule.at(key), "the rule uses IP groups")
                     .with_help("the verifier works on addresses: list the group's addresses in the rule to verify it"),

@@ -9,12 +9,13 @@ mod fields;
 pub mod firewall;
 mod firewall_rules;
 pub mod flows;
+mod json;
 pub mod nsg;
 pub mod routes;
 pub mod template;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};
-use ise_model::jsonpos::Positions;
+use json::Locate;
 use serde::Serialize;
 
 /// Where an item was read: file, JSON path and line:column (always known for a path the file
@@ -28,7 +29,7 @@ pub struct Location {
 }
 
 impl Location {
-    fn of(positions: &Positions, file: &str, path: String) -> Self {
+    fn of(positions: &impl Locate, file: &str, path: String) -> Self {
         let pos = positions.find(&path);
         Location {
             file: file.to_string(),
@@ -93,8 +94,7 @@ impl LimitViolation {
 }
 
 /// Gives each diagnostic its file and the line:column of its path, sorted.
-fn locate(mut diags: Vec<Diagnostic>, text: &str, file: &str) -> Vec<Diagnostic> {
-    let positions = Positions::of(text);
+fn locate(mut diags: Vec<Diagnostic>, positions: &impl Locate, file: &str) -> Vec<Diagnostic> {
     for d in &mut diags {
         if let Some((l, c)) = positions.find(&d.path) {
             *d = d.clone().at(l, c);
@@ -104,3 +104,6 @@ fn locate(mut diags: Vec<Diagnostic>, text: &str, file: &str) -> Vec<Diagnostic>
     sort_diagnostics(&mut diags);
     diags
 }
+
+#[cfg(test)]
+mod tests;

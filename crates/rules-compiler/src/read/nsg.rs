@@ -3,6 +3,7 @@
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
 use super::fields::{items, no_items, one_of, unique_names, words, ItemPath, Object};
+use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
@@ -11,9 +12,8 @@ use crate::azure::nsg::{
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::*;
 use ise_model::diag::Diagnostic;
-use ise_model::jsonpos::{index, Positions};
+use ise_model::jsonpos::index;
 use ise_model::ports::PortRange;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The explicit rules of the file (defaults are Azure's and are added by the verifier).
@@ -47,32 +47,35 @@ struct ReadRule {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
-    let document: Value = ise_model::jsondoc::parse(text, file, E_NSG_FILE)?;
+    let tree = ise_model::jsondoc::tree::parse(text, file, E_NSG_FILE)?;
+    read(tree.root(), &tree, file)
+}
+
+/// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
+pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     // An ARM template (azuredeploy.json): read its NSG resource.
-    let (base, value) =
-        super::template::resource(&document, "Microsoft.Network/networkSecurityGroups").unwrap_or((String::new(), &document));
+    let (base, value) = super::template::resource(document, "Microsoft.Network/networkSecurityGroups").unwrap_or((String::new(), document));
     let Some((rules_path, rules)) = items(value, "securityRules").map(|(p, r)| (format!("{base}{p}"), r)) else {
         let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
-        return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], text, file));
+        return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], positions, file));
     };
     let mut diags = Vec::new();
     let read: Vec<ReadRule> = rules
-        .iter()
+        .clone()
         .enumerate()
         .filter_map(|(i, rule)| parse_rule(rule, &rules_path, i, &mut diags))
         .collect();
-    unique_names(rules, &rules_path, E_NSG_DUPLICATE_NAME, "rule", &mut diags);
+    unique_names(rules.clone(), &rules_path, E_NSG_DUPLICATE_NAME, "rule", &mut diags);
     unique_priorities(&read, &rules_path, &mut diags);
     if !diags.is_empty() {
-        return Err(locate(diags, text, file));
+        return Err(locate(diags, positions, file));
     }
-    let positions = Positions::of(text);
-    let limit_violations = limit_violations(&read, &rules_path, rules.len(), |p| Location::of(&positions, file, p));
+    let limit_violations = limit_violations(&read, &rules_path, rules.len(), |p| Location::of(positions, file, p));
     Ok(NsgFile {
-        name: value.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+        name: value.get("name").and_then(J::as_str).unwrap_or("").to_string(),
         origins: read
             .iter()
-            .map(|r| Location::of(&positions, file, index(&rules_path, r.index)))
+            .map(|r| Location::of(positions, file, index(&rules_path, r.index)))
             .collect(),
         rules: read.into_iter().map(|r| r.rule).collect(),
         limit_violations,
@@ -115,7 +118,7 @@ fn limit_violations(read: &[ReadRule], rules_path: &str, rule_count: usize, at: 
     out
 }
 
-fn parse_rule(rule: &Value, rules_path: &str, i: usize, diags: &mut Vec<Diagnostic>) -> Option<ReadRule> {
+fn parse_rule<'v, J: Json<'v>>(rule: J, rules_path: &str, i: usize, diags: &mut Vec<Diagnostic>) -> Option<ReadRule> {
     let item = Object::new(rule, index(rules_path, i), E_NSG_FIELD);
     if !item.is_object("a rule", diags) {
         return None;
@@ -128,10 +131,10 @@ fn parse_rule(rule: &Value, rules_path: &str, i: usize, diags: &mut Vec<Diagnost
     let access = word(&props, "access", ACCESSES, diags);
     let direction = word(&props, "direction", DIRECTIONS, diags);
     let priority = priority(&props, diags);
-    let source = addresses(&props, "source", diags);
-    let destination = addresses(&props, "destination", diags);
-    let source_ports = ports(&props, "source", diags);
-    let destination_ports = ports(&props, "destination", diags);
+    let source = addresses(&props, ("sourceAddressPrefix", "sourceAddressPrefixes"), diags);
+    let destination = addresses(&props, ("destinationAddressPrefix", "destinationAddressPrefixes"), diags);
+    let source_ports = ports(&props, ("sourcePortRange", "sourcePortRanges"), diags);
+    let destination_ports = ports(&props, ("destinationPortRange", "destinationPortRanges"), diags);
     if diags.len() > before {
         return None;
     }
@@ -154,9 +157,9 @@ fn parse_rule(rule: &Value, rules_path: &str, i: usize, diags: &mut Vec<Diagnost
     })
 }
 
-fn no_application_security_groups(props: &Object, diags: &mut Vec<Diagnostic>) {
+fn no_application_security_groups<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) {
     for asg in ["sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"] {
-        if props.get(asg).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+        if props.get(asg).and_then(J::as_array).is_some_and(|a| a.len() > 0) {
             diags.push(
                 Diagnostic::error(E_NSG_UNSUPPORTED, props.at(asg), "the rule uses application security groups")
                     .with_help("the verifier works on addresses: replace the groups by prefixes or tags"),
@@ -166,7 +169,7 @@ fn no_application_security_groups(props: &Object, diags: &mut Vec<Diagnostic>) {
 }
 
 /// A field whose value is one of Azure's words, compared case-insensitively as Azure does.
-fn word<T: Copy>(props: &Object, key: &str, table: &[(&str, T)], diags: &mut Vec<Diagnostic>) -> Option<T> {
+fn word<'v, J: Json<'v>, T: Copy>(props: &Object<'v, J>, key: &str, table: &[(&str, T)], diags: &mut Vec<Diagnostic>) -> Option<T> {
     let text = props.text(key, true, diags)?;
     let found = one_of(text, table);
     if found.is_none() {
@@ -178,7 +181,7 @@ fn word<T: Copy>(props: &Object, key: &str, table: &[(&str, T)], diags: &mut Vec
     found
 }
 
-fn priority(props: &Object, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+fn priority<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<u32> {
     let p = props.whole_number("priority", E_NSG_VALUE, diags)?;
     if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&p) {
         diags.push(Diagnostic::error(
@@ -193,8 +196,8 @@ fn priority(props: &Object, diags: &mut Vec<Diagnostic>) -> Option<u32> {
 
 /// Reads the singular or the plural field of a side (`sourceAddressPrefix` / `...Prefixes`), with
 /// the path of the field read.
-fn singular_or_plural<'v>(
-    props: &Object<'v>,
+fn singular_or_plural<'v, J: Json<'v>>(
+    props: &Object<'v, J>,
     single: &str,
     plural: &str,
     diags: &mut Vec<Diagnostic>,
@@ -203,9 +206,9 @@ fn singular_or_plural<'v>(
     if !items.is_empty() {
         return Some((items, props.at(plural)));
     }
-    match props.get(single) {
-        Some(Value::String(s)) => Some((vec![(s.as_str(), ItemPath::field(props.at(single)))], props.at(single))),
-        _ => {
+    match props.get(single).and_then(J::as_str) {
+        Some(s) => Some((vec![(s, ItemPath::field(props.at(single)))], props.at(single))),
+        None => {
             diags.push(Diagnostic::error(
                 E_NSG_FIELD,
                 props.at(single),
@@ -216,13 +219,17 @@ fn singular_or_plural<'v>(
     }
 }
 
-/// An address field and (its path, how many addresses it lists) for the limit.
-fn addresses(props: &Object, side: &str, diags: &mut Vec<Diagnostic>) -> Option<(AddressMatch, (String, usize))> {
-    let (single, plural) = (format!("{side}AddressPrefix"), format!("{side}AddressPrefixes"));
-    let (items, path) = singular_or_plural(props, &single, &plural, diags)?;
+/// An address field (its singular and plural names) and (its path, how many addresses it lists)
+/// for the limit.
+fn addresses<'v, J: Json<'v>>(
+    props: &Object<'v, J>,
+    (single, plural): (&str, &str),
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(AddressMatch, (String, usize))> {
+    let (items, path) = singular_or_plural(props, single, plural, diags)?;
     let count = (path.clone(), items.len());
     if let [(s, _)] = items.as_slice() {
-        if path.ends_with(single.as_str()) {
+        if path.ends_with(single) {
             return single_address(s, &path, diags).map(|m| (m, count));
         }
     }
@@ -238,7 +245,7 @@ fn addresses(props: &Object, side: &str, diags: &mut Vec<Diagnostic>) -> Option<
             ),
         }
     }
-    v4.sort();
+    // Aggregating sorts: the order read does not matter.
     Some((AddressMatch::Prefixes(Ipv4Net::aggregate(&v4)), count))
 }
 
@@ -272,9 +279,8 @@ fn single_address(s: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Ad
     }
 }
 
-fn ports(props: &Object, side: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<PortRange>> {
-    let (single, plural) = (format!("{side}PortRange"), format!("{side}PortRanges"));
-    let (items, _) = singular_or_plural(props, &single, &plural, diags)?;
+fn ports<'v, J: Json<'v>>(props: &Object<'v, J>, (single, plural): (&str, &str), diags: &mut Vec<Diagnostic>) -> Option<Vec<PortRange>> {
+    let (items, _) = singular_or_plural(props, single, plural, diags)?;
     let mut out = Vec::new();
     for (s, path) in items {
         match PortRange::parse(s) {

@@ -3,15 +3,15 @@
 //! hop. Every problem is a coded diagnostic with its JSON path and position; all are reported.
 
 use super::fields::{items, no_items, unique_names, Object};
+use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::{E_ROUTE_DUPLICATE_NAME, E_ROUTE_FILE};
 use ise_model::diag::Diagnostic;
-use ise_model::jsonpos::{index, Positions};
+use ise_model::jsonpos::index;
 use ise_model::servicetags::ServiceTags;
-use serde_json::Value;
 use std::net::Ipv4Addr;
 
 /// The routes of a route table file.
@@ -25,25 +25,29 @@ pub struct RouteFile {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
-    let document: Value = ise_model::jsondoc::parse(text, file, E_ROUTE_FILE)?;
+    let tree = ise_model::jsondoc::tree::parse(text, file, E_ROUTE_FILE)?;
+    read(tree.root(), &tree, file)
+}
+
+/// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
+pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
     // An ARM template (an exported resource group): read its route table resource.
-    let (prefix, value) = super::template::resource(&document, "Microsoft.Network/routeTables").unwrap_or((String::new(), &document));
+    let (prefix, value) = super::template::resource(document, "Microsoft.Network/routeTables").unwrap_or((String::new(), document));
     let Some((base, routes)) = items(value, "routes").map(|(p, r)| (format!("{prefix}{p}"), r)) else {
         let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
-        return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], text, file));
+        return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], positions, file));
     };
     let mut diags = Vec::new();
     let entries: Vec<(usize, RouteEntry)> = routes
-        .iter()
+        .clone()
         .enumerate()
         .filter_map(|(i, route)| Some((i, parse_route(route, &index(&base, i), &mut diags)?)))
         .collect();
-    unique_names(routes, &base, E_ROUTE_DUPLICATE_NAME, "route", &mut diags);
+    unique_names(routes.clone(), &base, E_ROUTE_DUPLICATE_NAME, "route", &mut diags);
     if !diags.is_empty() {
-        return Err(locate(diags, text, file));
+        return Err(locate(diags, positions, file));
     }
-    let positions = Positions::of(text);
-    let at = || Location::of(&positions, file, base.clone());
+    let at = || Location::of(positions, file, base.clone());
     let tag_routes = entries.iter().filter(|(_, r)| is_tag_route(r)).count();
     let limit_violations = [
         LimitViolation::at_most("routes per route table", MAX_ROUTES, routes.len(), at),
@@ -55,7 +59,7 @@ pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
     Ok(RouteFile {
         origins: entries
             .iter()
-            .map(|(i, _)| Location::of(&positions, file, index(&base, *i)))
+            .map(|(i, _)| Location::of(positions, file, index(&base, *i)))
             .collect(),
         routes: entries.into_iter().map(|(_, r)| r).collect(),
         limit_violations,
@@ -67,7 +71,7 @@ pub fn is_tag_route(route: &RouteEntry) -> bool {
     route.address_prefix.parse::<IpNet>().is_err()
 }
 
-fn parse_route(route: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option<RouteEntry> {
+fn parse_route<'v, J: Json<'v>>(route: J, path: &str, diags: &mut Vec<Diagnostic>) -> Option<RouteEntry> {
     let item = Object::new(route, path.to_string(), E_ROUTE_FILE);
     if !item.is_object("a route", diags) {
         return None;
@@ -106,7 +110,7 @@ fn parse_route(route: &Value, path: &str, diags: &mut Vec<Diagnostic>) -> Option
 }
 
 /// A CIDR or a service tag word; Azure refuses a bare IP or a malformed prefix.
-fn address_prefix<'v>(props: &Object<'v>, diags: &mut Vec<Diagnostic>) -> Option<&'v str> {
+fn address_prefix<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<&'v str> {
     let text = props.text("addressPrefix", true, diags)?;
     if text.parse::<IpNet>().is_ok() || is_tag_word(text) {
         return Some(text);
@@ -122,7 +126,7 @@ fn address_prefix<'v>(props: &Object<'v>, diags: &mut Vec<Diagnostic>) -> Option
     None
 }
 
-fn next_hop_type(props: &Object, diags: &mut Vec<Diagnostic>) -> Option<NextHop> {
+fn next_hop_type<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<NextHop> {
     let text = props.text("nextHopType", true, diags)?;
     let hop = NextHop::parse(text);
     if hop.is_none() {

@@ -1,14 +1,14 @@
 //! Finding a resource inside an ARM deployment template (`azuredeploy.json`), so the readers take
 //! a whole template as well as a bare resource.
 
-use serde_json::Value;
+use super::json::Json;
 
 /// The one resource of type `kind` (compared case-insensitively, as ARM does) in the template's
 /// `resources`, with its JSON path prefix (`resources[2].`); `None` when `value` is not a template
 /// or holds no such resource.
-pub fn resource<'v>(value: &'v Value, kind: &str) -> Option<(String, &'v Value)> {
+pub(crate) fn resource<'v, J: Json<'v>>(value: J, kind: &str) -> Option<(String, J)> {
     let resources = value.get("resources")?.as_array()?;
-    resources.iter().enumerate().find_map(|(i, r)| {
+    resources.enumerate().find_map(|(i, r)| {
         let t = r.get("type")?.as_str()?;
         t.eq_ignore_ascii_case(kind).then(|| (format!("resources[{i}]."), r))
     })

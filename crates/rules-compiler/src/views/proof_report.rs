@@ -4,6 +4,7 @@
 
 use super::summary::{self, Names};
 use crate::prove::findings::{ArtifactKind, Finding, FindingKind, Proof, Verification};
+use std::fmt::Write;
 
 /// What to print and how to name big address sets.
 pub struct TextOptions<'a> {
@@ -14,7 +15,7 @@ pub struct TextOptions<'a> {
 pub fn render_text(v: &Verification, o: &TextOptions) -> String {
     let mut out = String::new();
     for p in &v.proofs {
-        out += &proof_text(p, o);
+        proof_text(&mut out, p, o);
     }
     out += if v.ok { "result: ok\n" } else { "result: FINDINGS\n" };
     out
@@ -28,15 +29,17 @@ fn subject(p: &Proof) -> String {
     }
 }
 
-fn proof_text(p: &Proof, o: &TextOptions) -> String {
+/// Appends one proof's lines (`write!` to a String cannot fail: its results are ignored).
+fn proof_text(out: &mut String, p: &Proof, o: &TextOptions) {
     let s = &p.summary;
     let (what, checks) = match p.artifact {
         ArtifactKind::Nsg => ("nsg", "requirements covered"),
         ArtifactKind::Routes => ("routes", "route checks hold"),
         ArtifactKind::Firewall => ("firewall", "dependencies allowed (firewall and NSG)"),
     };
-    let mut out = format!(
-        "{what} {}: {} rules; {} of {} {checks}; {} opening(s); {} error(s), {} note(s)\n",
+    let _ = writeln!(
+        out,
+        "{what} {}: {} rules; {} of {} {checks}; {} opening(s); {} error(s), {} note(s)",
         subject(p),
         summary::count(s.rules),
         s.covered,
@@ -48,22 +51,21 @@ fn proof_text(p: &Proof, o: &TextOptions) -> String {
     if o.verbose {
         for c in p.coverage.iter().filter(|c| c.covered) {
             let by = if c.rules.is_empty() { "-".to_string() } else { c.rules.join(", ") };
-            out += &format!("  ok      {:<34} by {by}\n", c.id);
+            let _ = writeln!(out, "  ok      {:<34} by {by}", c.id);
         }
     }
     for f in &p.findings {
-        out += &format!("  {:<7} {} {}\n", f.severity.as_str(), f.code, finding_line(f, o.names));
+        let _ = writeln!(out, "  {:<7} {} {}", f.severity.as_str(), f.code, finding_line(f, o.names));
         if o.verbose {
             for flow in &f.flows {
-                out += &format!("            {flow}\n");
+                let _ = writeln!(out, "            {flow}");
             }
             if !f.addresses.is_empty() {
                 let all: Vec<String> = f.addresses.iter().map(ToString::to_string).collect();
-                out += &format!("            {}\n", all.join(","));
+                let _ = writeln!(out, "            {}", all.join(","));
             }
         }
     }
-    out
 }
 
 /// One finding on one line.

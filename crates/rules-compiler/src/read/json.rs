@@ -1,0 +1,89 @@
+//! What the readers need of a parsed JSON file, so one reader walks the file read once as
+//! `jsondoc::tree` (no serde_json `Value`, positions counted only for what is located) and, in
+//! tests, the old path it replaced: serde_json's `Value` located with `jsonpos::Positions`.
+
+use ise_model::jsondoc::tree::{Items, Json as Node, Tree};
+
+/// A JSON value, as the readers look at it (serde_json's `Value` methods of the same names).
+pub(crate) trait Json<'a>: Copy {
+    type Items: ExactSizeIterator<Item = Self> + Clone;
+    /// The member `key` of an object (null included).
+    fn get(self, key: &str) -> Option<Self>;
+    fn as_str(self) -> Option<&'a str>;
+    fn as_array(self) -> Option<Self::Items>;
+    fn is_object(self) -> bool;
+    fn is_null(self) -> bool;
+    fn as_number(self) -> Option<serde_json::Number>;
+}
+
+/// Line:column of a JSON path of the file (of its closest existing ancestor when it has none).
+pub(crate) trait Locate {
+    fn find(&self, path: &str) -> Option<(usize, usize)>;
+}
+
+impl<'a> Json<'a> for Node<'a> {
+    type Items = Items<'a>;
+    fn get(self, key: &str) -> Option<Self> {
+        Node::get(self, key)
+    }
+    fn as_str(self) -> Option<&'a str> {
+        Node::as_str(self)
+    }
+    fn as_array(self) -> Option<Items<'a>> {
+        self.items()
+    }
+    fn is_object(self) -> bool {
+        Node::is_object(self)
+    }
+    fn is_null(self) -> bool {
+        Node::is_null(self)
+    }
+    fn as_number(self) -> Option<serde_json::Number> {
+        Node::as_number(self)
+    }
+}
+
+impl Locate for Tree<'_> {
+    fn find(&self, path: &str) -> Option<(usize, usize)> {
+        Tree::find(self, path)
+    }
+}
+
+/// The path the readers took before the tree: the oracle their tests compare with.
+#[cfg(test)]
+pub(crate) mod old {
+    use super::{Json, Locate};
+    use ise_model::jsonpos::Positions;
+    use serde_json::Value;
+
+    impl<'a> Json<'a> for &'a Value {
+        type Items = std::slice::Iter<'a, Value>;
+        fn get(self, key: &str) -> Option<Self> {
+            Value::get(self, key)
+        }
+        fn as_str(self) -> Option<&'a str> {
+            Value::as_str(self)
+        }
+        fn as_array(self) -> Option<Self::Items> {
+            Value::as_array(self).map(|a| a.iter())
+        }
+        fn is_object(self) -> bool {
+            Value::is_object(self)
+        }
+        fn is_null(self) -> bool {
+            Value::is_null(self)
+        }
+        fn as_number(self) -> Option<serde_json::Number> {
+            match self {
+                Value::Number(n) => Some(n.clone()),
+                _ => None,
+            }
+        }
+    }
+
+    impl Locate for Positions {
+        fn find(&self, path: &str) -> Option<(usize, usize)> {
+            Positions::find(self, path)
+        }
+    }
+}
