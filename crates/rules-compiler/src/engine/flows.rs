@@ -91,8 +91,7 @@ pub fn address_set<R: TagResolver + ?Sized>(m: &AddressMatch, resolver: &R) -> R
         AddressMatch::Prefixes(nets) => Ok(IntervalSet::from_prefixes(nets.iter().copied())),
         AddressMatch::Prefixes6(_) => Ok(IntervalSet::empty()),
         AddressMatch::Tag(tag) => resolver
-            .resolve(tag)
-            .map(IntervalSet::from_prefixes)
+            .resolve_set(tag)
             .ok_or_else(|| UnresolvedTag { tag: tag.clone() }),
     }
 }

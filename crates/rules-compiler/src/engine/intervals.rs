@@ -178,6 +178,13 @@ impl<T: Bound> IntervalSet<T> {
         if !self.bounds_meet(other) {
             return Self::empty();
         }
+        // A rule's tag within a domain of every address: share the set, do not copy it.
+        if other.is_full() {
+            return self.clone();
+        }
+        if self.is_full() {
+            return other.clone();
+        }
         // A few intervals against many (a port range against a service tag's thousands of
         // prefixes): look each up instead of walking the long list.
         let (short, long) = if self.ranges.len() <= other.ranges.len() {

@@ -4,17 +4,48 @@
 //! `Internet` is everything outside the address space and the declared networks;
 //! `AzureLoadBalancer` is the platform address 168.63.129.16.
 
+use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::plan::trusted_network;
-use ipnet::{Ipv4Net, Ipv4Subnets};
+use ipnet::{IpNet, Ipv4Net, Ipv4Subnets};
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::{Mutex, OnceLock};
 
 pub struct EnvResolver<'a> {
     tags: &'a ServiceTags,
     virtual_network: Vec<Ipv4Net>,
     internet: Vec<Ipv4Net>,
+    /// The two platform tags as sets, built once per resolver (many rules name VirtualNetwork).
+    virtual_network_set: IntervalSet<u32>,
+    internet_set: IntervalSet<u32>,
+}
+
+/// A tag's IPv4 addresses as a set, built once per process for each tag: every rule and every
+/// requirement naming the tag, both proofs, and every environment of a fleet ask for the same
+/// dozen tags. An entry remembers the prefixes it was built from and is used only when the tag
+/// file at hand lists exactly those (checking costs a comparison, building a sort and a copy),
+/// so two tag files in one process (`tags diff`, tests) never see each other's sets.
+pub fn tag_set(tags: &ServiceTags, name: &str) -> Option<IntervalSet<u32>> {
+    type Cache = Mutex<HashMap<(String, String), (Vec<IpNet>, IntervalSet<u32>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let entry = tags.get(name)?;
+    let prefixes: &[IpNet] = &entry.prefixes;
+    let key = (tags.cloud.clone(), entry.name.clone());
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some((from, set)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if from.as_slice() == prefixes {
+            return Some(set.clone());
+        }
+    }
+    let set = IntervalSet::from_prefixes(entry.ipv4());
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, (prefixes.to_vec(), set.clone()));
+    Some(set)
 }
 
 impl<'a> EnvResolver<'a> {
@@ -23,10 +54,13 @@ impl<'a> EnvResolver<'a> {
         let trusted = trusted_network(env);
         let mut vnet: Vec<Ipv4Net> = trusted.iter().chain(udr_prefixes).copied().collect();
         vnet = Ipv4Net::aggregate(&vnet);
+        let internet = complement(&trusted);
         EnvResolver {
             tags,
+            virtual_network_set: IntervalSet::from_prefixes(vnet.iter().copied()),
+            internet_set: IntervalSet::from_prefixes(internet.iter().copied()),
             virtual_network: vnet,
-            internet: complement(&trusted),
+            internet,
         }
     }
 
@@ -43,6 +77,18 @@ impl TagResolver for EnvResolver<'_> {
             "internet" => Some(self.internet.clone()),
             "azureloadbalancer" => Some(vec![Ipv4Net::new(Ipv4Addr::new(168, 63, 129, 16), 32).expect("valid")]),
             _ => self.tags.get(tag).map(|t| t.ipv4()),
+        }
+    }
+
+    fn resolve_set(&self, tag: &str) -> Option<IntervalSet<u32>> {
+        if tag.eq_ignore_ascii_case("virtualnetwork") {
+            Some(self.virtual_network_set.clone())
+        } else if tag.eq_ignore_ascii_case("internet") {
+            Some(self.internet_set.clone())
+        } else if tag.eq_ignore_ascii_case("azureloadbalancer") {
+            Some(IntervalSet::point(u32::from(Ipv4Addr::new(168, 63, 129, 16))))
+        } else {
+            tag_set(self.tags, tag)
         }
     }
 }
