@@ -52,6 +52,8 @@ pub(crate) struct Scratch {
     offsets: Vec<u32>,
     fill: Vec<u32>,
     placed: Vec<(u64, u64)>,
+    /// The two latest one-word keys and their output groups (`NONE`: no key yet this sweep).
+    recent: [(u64, u32); 2],
 }
 
 /// Values of a dimension with their first and second covering rule.
@@ -182,13 +184,20 @@ impl Scratch {
         }
         let words = self.covering.len();
         if words == 1 {
-            // The word is the key: no hash to check.
+            // The word is the key: no hash to check. A tag's prefixes and the gaps between them
+            // alternate, so the two latest keys answer most segments without the map.
+            let word = self.covering[0];
+            if let Some(&(_, o)) = self.recent.iter().find(|(w, o)| *w == word && *o != NONE) {
+                return o;
+            }
             let next_out = self.chain.len() as u32;
-            return *self.index.entry(self.covering[0]).or_insert_with(|| {
+            let o = *self.index.entry(word).or_insert_with(|| {
                 self.chain.push(NONE);
-                self.keys.push(self.covering[0]);
+                self.keys.push(word);
                 next_out
             });
+            self.recent = [(word, o), self.recent[0]];
+            return o;
         }
         let mut o = self.index.get(&hash).copied().unwrap_or(NONE);
         while o != NONE {
@@ -227,6 +236,7 @@ impl Scratch {
         self.events.sort();
 
         self.index.clear();
+        self.recent = [(0, NONE); 2];
         self.chain.clear();
         self.keys.clear();
         self.pairs.clear();

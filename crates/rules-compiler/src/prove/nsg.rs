@@ -209,7 +209,7 @@ fn coverage_of(
     eval: &Evaluation,
     rules: &[SecurityRule],
 ) -> (Coverage, Option<Finding>) {
-    let uncovered = flows.difference(&eval.allowed());
+    let uncovered = eval.not_allowed(flows);
     // The rules deciding some of these flows, in evaluation order.
     let deciding = |set: &FlowSet, access: Access| -> Vec<String> {
         let meeting = eval.deciders_meeting(set);
