@@ -164,7 +164,23 @@ impl Scratch {
 
     /// The output group of the current segment, created on first sight; `hash` is the xor of
     /// the covering groups' `zobrist` words.
+    #[inline]
     fn output_group(&mut self, key: Key, hash: u64) -> u32 {
+        // A tag's prefixes and the gaps between them alternate, so the two latest one-word keys
+        // answer most segments of a partition without a call or the map.
+        if key == Key::Covering && self.covering.len() == 1 {
+            let word = self.covering[0];
+            for &(w, o) in &self.recent {
+                if w == word && o != NONE {
+                    return o;
+                }
+            }
+        }
+        self.new_output_group(key, hash)
+    }
+
+    /// [`Scratch::output_group`] past the two latest keys.
+    fn new_output_group(&mut self, key: Key, hash: u64) -> u32 {
         if key == Key::FirstTwo {
             let mut covering = bits(&self.covering);
             let pair = match (covering.next(), covering.next()) {
@@ -184,12 +200,8 @@ impl Scratch {
         }
         let words = self.covering.len();
         if words == 1 {
-            // The word is the key: no hash to check. A tag's prefixes and the gaps between them
-            // alternate, so the two latest keys answer most segments without the map.
+            // The word is the key: no hash to check.
             let word = self.covering[0];
-            if let Some(&(_, o)) = self.recent.iter().find(|(w, o)| *w == word && *o != NONE) {
-                return o;
-            }
             let next_out = self.chain.len() as u32;
             let o = *self.index.entry(word).or_insert_with(|| {
                 self.chain.push(NONE);

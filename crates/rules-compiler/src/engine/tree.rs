@@ -204,7 +204,11 @@ impl Shared {
                 })
             })
             .collect();
-        let mut parts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); lists.len()];
+        let mut sizes = vec![0usize; lists.len()];
+        for &(g, _, _) in &self.segments {
+            sizes[to[g as usize] as usize] += 1;
+        }
+        let mut parts: Vec<Vec<(u32, u32)>> = sizes.into_iter().map(Vec::with_capacity).collect();
         let mut segments = Vec::with_capacity(self.segments.len());
         for &(g, lo, hi) in &self.segments {
             let p = to[g as usize];
@@ -290,7 +294,11 @@ impl Builder<'_> {
             let mut heavy: Vec<&Vec<u32>> = Vec::new();
             if groups.len() > 1 {
                 let whole = self.weight(groups.iter().flat_map(|(_, l)| l.iter().copied()), d);
-                heavy = groups.iter().map(|(_, l)| l).filter(|l| self.weight(l.iter().copied(), d) * 2 >= whole).collect();
+                heavy = groups
+                    .iter()
+                    .map(|(_, l)| l)
+                    .filter(|l| self.weight(l.iter().copied(), d) * 2 >= whole)
+                    .collect();
             }
             if heavy.len() > 1 {
                 let mut all: Vec<u32> = heavy.iter().flat_map(|l| l.iter().copied()).collect();
@@ -477,6 +485,61 @@ impl Path {
             (Dim::SrcPorts, DimSet::Ports(s)) => self.src_ports = s.clone(),
             (Dim::DstPorts, DimSet::Ports(s)) => self.dst_ports = s.clone(),
             _ => unreachable!("a dimension's sets have its type"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn set() -> impl Strategy<Value = IntervalSet<u32>> {
+        prop::collection::vec((0u32..200, 0u32..30), 0..6)
+            .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len))))
+    }
+
+    /// Neighbouring segments of one group joined (a projection may leave them apart).
+    fn joined(segments: Vec<(u32, u64, u64)>) -> Vec<(u32, u64, u64)> {
+        let mut out: Vec<(u32, u64, u64)> = Vec::new();
+        for (g, lo, hi) in segments {
+            match out.last_mut() {
+                Some(last) if last.0 == g && last.2 + 1 == lo => last.2 = hi,
+                _ => out.push((g, lo, hi)),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// A cut read off the sweep of more rules equals the sweep of the rules themselves:
+        /// the same groups (sets, rule lists, order) and the same group at every value.
+        #[test]
+        fn projected_cuts_equal_own_sweeps(
+            candidates in prop::collection::vec(set(), 4),
+            picks in prop::collection::vec(0usize..4, 1..10),
+            universe in set(),
+            keep in any::<u16>(),
+        ) {
+            let set_of = |r: u32| (picks[r as usize] as u32, &candidates[picks[r as usize]]);
+            let all: Vec<u32> = (0..picks.len() as u32).collect();
+            let mut scratch = Scratch::default();
+            let groups = scratch.partition(&universe, &all, set_of);
+            let segments = scratch.take_segments();
+            let shared = Shared { rules: all.clone(), least: 0, groups, segments };
+            let active: Vec<u32> = all.iter().copied().filter(|r| keep & (1 << r) != 0).collect();
+            let (got, got_segments) = shared.project(&active).expect("a subset");
+            let want = scratch.partition(&universe, &active, set_of);
+            let want_segments = scratch.take_segments();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(joined(got_segments), joined(want_segments));
+            // A rule the sweep did not see cannot be read off it.
+            let mut outside = active.clone();
+            outside.push(picks.len() as u32);
+            prop_assert!(shared.project(&outside).is_none());
         }
     }
 }

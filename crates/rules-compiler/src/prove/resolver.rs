@@ -40,7 +40,10 @@ pub fn tag_set(tags: &ServiceTags, name: &str) -> Option<IntervalSet<u32>> {
             return Some(set.clone());
         }
     }
-    let set = IntervalSet::from_prefixes(entry.ipv4());
+    let set = IntervalSet::from_intervals(prefixes.iter().filter_map(|p| match p {
+        IpNet::V4(n) => Some((u32::from(n.network()), u32::from(n.broadcast()))),
+        IpNet::V6(_) => None,
+    }));
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -117,6 +120,43 @@ mod tests {
 
     fn total(nets: &[Ipv4Net]) -> u64 {
         nets.iter().map(|n| 1u64 << (32 - n.prefix_len())).sum()
+    }
+
+    fn file(prefixes: &[&str]) -> ServiceTags {
+        let list = prefixes.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(",");
+        ServiceTags::parse(&format!(
+            r#"{{"changeNumber": 1, "cloud": "Public", "values": [{{"name": "Sample", "properties": {{"addressPrefixes": [{list}]}}}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    /// The per-process sets: each tag file gets the set of its own prefixes, whatever another
+    /// file of the same cloud and tag name put in the cache before (or after) it.
+    #[test]
+    fn tag_sets_follow_the_file_at_hand() {
+        let a = file(&["10.0.0.0/24", "2001:db8::/32", "10.0.1.0/24"]);
+        let b = file(&["192.168.0.0/16"]);
+        let want_a = IntervalSet::from_prefixes(a.get("Sample").unwrap().ipv4());
+        let want_b = IntervalSet::from_prefixes(b.get("Sample").unwrap().ipv4());
+        assert_eq!(want_a.intervals(), &[(0x0A00_0000, 0x0A00_01FF)]);
+        for _ in 0..2 {
+            assert_eq!(tag_set(&a, "Sample"), Some(want_a.clone()));
+            assert_eq!(tag_set(&a, "sample"), Some(want_a.clone()));
+            assert_eq!(tag_set(&b, "Sample"), Some(want_b.clone()));
+        }
+        assert_eq!(tag_set(&a, "Missing"), None);
+        // The resolver answers the engine from the same sets.
+        let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+        let resolver = EnvResolver::intended(&env, &a);
+        assert_eq!(resolver.resolve_set("Sample"), Some(want_a));
+        let vnet = resolver.resolve("VirtualNetwork").unwrap();
+        assert_eq!(resolver.resolve_set("virtualNetwork"), Some(IntervalSet::from_prefixes(vnet)));
+        let internet = resolver.resolve("Internet").unwrap();
+        assert_eq!(resolver.resolve_set("INTERNET"), Some(IntervalSet::from_prefixes(internet)));
+        assert_eq!(
+            resolver.resolve_set("AzureLoadBalancer"),
+            Some(IntervalSet::from_prefixes(resolver.resolve("AzureLoadBalancer").unwrap()))
+        );
     }
 
     #[test]
