@@ -99,6 +99,8 @@ pub struct Evaluation {
     domain: Domain,
     /// Indices of the rules of `direction`, in evaluation order.
     order: Vec<usize>,
+    /// Per rule of the slice, its place in `order` (`usize::MAX`: the other direction).
+    rank: Vec<usize>,
     /// Access of every rule of the slice (by index).
     access: Vec<Access>,
     regions: Vec<Region>,
@@ -130,6 +132,18 @@ impl Evaluation {
     pub fn order(&self) -> &[usize] {
         &self.order
     }
+    /// `rules` (indices into the slice) in evaluation order, those of the other direction left
+    /// out: what `order().filter(|i| rules.contains(i))` gives, in the size of `rules`.
+    pub fn in_order(&self, rules: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let mut out: Vec<usize> = rules
+            .into_iter()
+            .filter(|&i| self.rank.get(i).is_some_and(|&r| r != usize::MAX))
+            .collect();
+        out.sort_unstable_by_key(|&i| self.rank[i]);
+        out.dedup();
+        out
+    }
+
     /// Disjoint regions covering the domain exactly.
     pub fn regions(&self) -> &[Region] {
         &self.regions
@@ -382,10 +396,15 @@ pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, d
             decided[i].push(k);
         }
     }
+    let mut rank = vec![usize::MAX; rules.len()];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k;
+    }
     Evaluation {
         direction,
         domain: domain.clone(),
         order,
+        rank,
         access: rules.iter().map(|r| r.access).collect(),
         regions,
         decided,

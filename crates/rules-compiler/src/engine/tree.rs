@@ -300,7 +300,9 @@ impl Builder<'_> {
                     .filter(|l| self.weight(l.iter().copied(), d) * 2 >= whole)
                     .collect();
             }
-            if heavy.len() > 1 {
+            // And only sets of many intervals each (service tags): the groups of many small sets
+            // (a large NSG's prefix lists) carry long rule lists, dearer to filter than to sweep.
+            if heavy.len() > 1 && self.many_intervals_each(heavy.iter().flat_map(|l| l.iter().copied()), d) {
                 let mut all: Vec<u32> = heavy.iter().flat_map(|l| l.iter().copied()).collect();
                 all.sort_unstable();
                 all.dedup();
@@ -374,6 +376,21 @@ impl Builder<'_> {
         seen.sort_unstable();
         seen.dedup_by_key(|&mut (id, _)| id);
         seen.iter().map(|&(_, r)| self.coded[r as usize][d].intervals().len()).sum()
+    }
+
+    /// Whether the distinct sets of `rules` in dimension `d` hold 32 intervals or more on average.
+    fn many_intervals_each(&self, rules: impl Iterator<Item = u32>, d: usize) -> bool {
+        let mut ids: Vec<u32> = rules.map(|r| self.same[r as usize][d]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let rules: Vec<u32> = (0..self.same.len() as u32).collect();
+        self.weight(
+            rules
+                .iter()
+                .copied()
+                .filter(|&r| ids.binary_search(&self.same[r as usize][d]).is_ok()),
+            d,
+        ) >= 32 * ids.len()
     }
 
     /// Per distinct set of the rules of `groups` (in dimension `d`), the groups it covers: a box
