@@ -160,6 +160,9 @@ proptest! {
         // A requirement less the allowed packets (the allowed set's rest is the denied one).
         prop_assert_eq!(members(&required.difference(&ev.allowed()), &u), req.difference(&allowed_ref).copied().collect());
         prop_assert_eq!(members(&required.difference(&ev.denied()), &u), req.difference(&denied_ref).copied().collect());
+        // The same through the region index, box for box (reports print these boxes).
+        let (fast, general) = (ev.not_allowed(&required), required.difference(&ev.allowed()));
+        prop_assert_eq!(fast.boxes(), general.boxes());
         // Openings: per rule, what it decides of the allowed packets nobody requires.
         let open = ev.allowed().difference(&required);
         let open_ref: BTreeSet<Packet> = allowed_ref.difference(&req).copied().collect();
@@ -277,6 +280,9 @@ proptest! {
         for q in queries.into_iter().chain(rule_boxes) {
             let want: BTreeSet<Option<usize>> = ev.regions().iter().filter(|r| r.flows.intersects(&q)).map(|r| r.decider).collect();
             prop_assert_eq!(ev.deciders_meeting(&FlowSet::from_box(q.clone())), want, "{:?}", q);
+            let q = FlowSet::from_box(q);
+            let (fast, general) = (ev.not_allowed(&q), q.difference(&ev.allowed()));
+            prop_assert_eq!(fast.boxes(), general.boxes());
         }
     }
 }

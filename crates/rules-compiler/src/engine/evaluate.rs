@@ -99,6 +99,8 @@ pub struct Evaluation {
     domain: Domain,
     /// Indices of the rules of `direction`, in evaluation order.
     order: Vec<usize>,
+    /// Per rule of the slice, its place in `order` (`usize::MAX`: the other direction).
+    rank: Vec<usize>,
     /// Access of every rule of the slice (by index).
     access: Vec<Access>,
     regions: Vec<Region>,
@@ -130,6 +132,18 @@ impl Evaluation {
     pub fn order(&self) -> &[usize] {
         &self.order
     }
+    /// `rules` (indices into the slice) in evaluation order, those of the other direction left
+    /// out: what `order().filter(|i| rules.contains(i))` gives, in the size of `rules`.
+    pub fn in_order(&self, rules: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let mut out: Vec<usize> = rules
+            .into_iter()
+            .filter(|&i| self.rank.get(i).is_some_and(|&r| r != usize::MAX))
+            .collect();
+        out.sort_unstable_by_key(|&i| self.rank[i]);
+        out.dedup();
+        out
+    }
+
     /// Disjoint regions covering the domain exactly.
     pub fn regions(&self) -> &[Region] {
         &self.regions
@@ -252,7 +266,7 @@ impl Evaluation {
                 marks = vec![0; index.runs()];
             }
             stamp += 1;
-            index.candidates(b, &mut marks, stamp, |k| {
+            index.candidates(&self.runs, b, &mut marks, stamp, |k| {
                 let r = &self.regions[k];
                 if !out.contains(&r.decider) && b.intersects(&r.flows) {
                     out.insert(r.decider);
@@ -260,6 +274,46 @@ impl Evaluation {
             });
         }
         out
+    }
+
+    /// `set` less the allowed packets: `set.difference(&self.allowed())`, box for box and cell
+    /// for cell, with the denied regions a box meets found through the region index instead of
+    /// checking the box against every denied region (a requirement is one box; a large NSG has
+    /// thousands of regions).
+    pub fn not_allowed(&self, set: &FlowSet) -> FlowSet {
+        // Boxes of a known cell are checked only within it: the general path does that.
+        if set.with_cells().any(|(_, c)| c != 0) {
+            return set.difference(&self.allowed());
+        }
+        let within = self.domain.flows();
+        let index = self.index.get_or_init(|| RegionIndex::new(&self.runs, &self.regions));
+        let mut marks = vec![0; index.runs()];
+        let (mut boxes, mut cells) = (Vec::new(), Vec::new());
+        let mut meeting = Vec::new();
+        for (stamp, (a, _)) in (1..).zip(set.with_cells()) {
+            for piece in a.difference(within) {
+                boxes.push(piece);
+                cells.push(0);
+            }
+            let inner = a.intersection(within);
+            if inner.is_empty() {
+                continue;
+            }
+            meeting.clear();
+            index.candidates(&self.runs, &inner, &mut marks, stamp, |k| {
+                let r = &self.regions[k];
+                if self.decided_access(r) == Access::Deny && inner.intersects(&r.flows) {
+                    meeting.push(k);
+                }
+            });
+            // In region order, as the denied set lists them.
+            meeting.sort_unstable();
+            for &k in &meeting {
+                boxes.push(inner.intersection(&self.regions[k].flows));
+                cells.push(self.first_cell + k as Cell);
+            }
+        }
+        FlowSet::from_cells(boxes, cells)
     }
 
     /// Rules of the evaluated direction deciding no packet, in evaluation order.
@@ -342,10 +396,15 @@ pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, d
             decided[i].push(k);
         }
     }
+    let mut rank = vec![usize::MAX; rules.len()];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k;
+    }
     Evaluation {
         direction,
         domain: domain.clone(),
         order,
+        rank,
         access: rules.iter().map(|r| r.access).collect(),
         regions,
         decided,

@@ -90,10 +90,7 @@ pub fn address_set<R: TagResolver + ?Sized>(m: &AddressMatch, resolver: &R) -> R
         AddressMatch::Any => Ok(IntervalSet::full()),
         AddressMatch::Prefixes(nets) => Ok(IntervalSet::from_prefixes(nets.iter().copied())),
         AddressMatch::Prefixes6(_) => Ok(IntervalSet::empty()),
-        AddressMatch::Tag(tag) => resolver
-            .resolve(tag)
-            .map(IntervalSet::from_prefixes)
-            .ok_or_else(|| UnresolvedTag { tag: tag.clone() }),
+        AddressMatch::Tag(tag) => resolver.resolve_set(tag).ok_or_else(|| UnresolvedTag { tag: tag.clone() }),
     }
 }
 

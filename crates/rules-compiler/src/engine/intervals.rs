@@ -113,13 +113,27 @@ impl<T: Bound> IntervalSet<T> {
 
     /// Any intervals, in any order, overlapping or not; reversed ones (`lo > hi`) are ignored.
     pub fn from_intervals<I: IntoIterator<Item = (T, T)>>(intervals: I) -> Self {
-        let mut v: Vec<(T, T)> = intervals.into_iter().filter(|(lo, hi)| lo <= hi).collect();
-        v.sort_unstable();
-        let mut b = SortedBuilder::new();
-        for (lo, hi) in v {
-            b.push(lo, hi);
+        let intervals = intervals.into_iter();
+        let (least, most) = intervals.size_hint();
+        let mut v: Vec<(T, T)> = Vec::with_capacity(most.unwrap_or(least));
+        v.extend(intervals.filter(|(lo, hi)| lo <= hi));
+        // A tag's prefixes mostly come sorted already.
+        if !v.is_sorted() {
+            v.sort_unstable();
         }
-        b.finish()
+        // Merge overlaps and neighbours in place.
+        let mut kept = 0;
+        for k in 0..v.len() {
+            let (lo, hi) = v[k];
+            if kept > 0 && lo.to_u64() <= v[kept - 1].1.to_u64() + 1 {
+                v[kept - 1].1 = v[kept - 1].1.max(hi);
+            } else {
+                v[kept] = (lo, hi);
+                kept += 1;
+            }
+        }
+        v.truncate(kept);
+        IntervalSet { ranges: v.into() }
     }
 
     /// Caller guarantees `v` is sorted, disjoint and without neighbours.
@@ -177,6 +191,13 @@ impl<T: Bound> IntervalSet<T> {
     pub fn intersection(&self, other: &Self) -> Self {
         if !self.bounds_meet(other) {
             return Self::empty();
+        }
+        // A rule's tag within a domain of every address: share the set, do not copy it.
+        if other.is_full() {
+            return self.clone();
+        }
+        if self.is_full() {
+            return other.clone();
         }
         // A few intervals against many (a port range against a service tag's thousands of
         // prefixes): look each up instead of walking the long list.

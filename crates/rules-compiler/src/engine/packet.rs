@@ -3,6 +3,8 @@
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
+use super::intervals::IntervalSet;
+
 /// A concrete packet protocol (what a packet carries, as opposed to what a rule matches).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum PacketProtocol {
@@ -46,6 +48,12 @@ impl PacketProtocol {
 pub trait TagResolver {
     /// `None` when the tag is unknown (a finding, not a panic).
     fn resolve(&self, tag: &str) -> Option<Vec<Ipv4Net>>;
+
+    /// The tag's addresses as a set: what the engine asks. Resolvers that see the same tags
+    /// again (every rule and requirement naming `Storage`) override it to build each set once.
+    fn resolve_set(&self, tag: &str) -> Option<IntervalSet<u32>> {
+        self.resolve(tag).map(IntervalSet::from_prefixes)
+    }
 }
 
 /// One IPv4 packet as NSG rules see it. For protocols without ports (`has_ports() == false`) the

@@ -52,6 +52,8 @@ pub(crate) struct Scratch {
     offsets: Vec<u32>,
     fill: Vec<u32>,
     placed: Vec<(u64, u64)>,
+    /// The two latest one-word keys and their output groups (`NONE`: no key yet this sweep).
+    recent: [(u64, u32); 2],
 }
 
 /// Values of a dimension with their first and second covering rule.
@@ -162,7 +164,23 @@ impl Scratch {
 
     /// The output group of the current segment, created on first sight; `hash` is the xor of
     /// the covering groups' `zobrist` words.
+    #[inline]
     fn output_group(&mut self, key: Key, hash: u64) -> u32 {
+        // A tag's prefixes and the gaps between them alternate, so the two latest one-word keys
+        // answer most segments of a partition without a call or the map.
+        if key == Key::Covering && self.covering.len() == 1 {
+            let word = self.covering[0];
+            for &(w, o) in &self.recent {
+                if w == word && o != NONE {
+                    return o;
+                }
+            }
+        }
+        self.new_output_group(key, hash)
+    }
+
+    /// [`Scratch::output_group`] past the two latest keys.
+    fn new_output_group(&mut self, key: Key, hash: u64) -> u32 {
         if key == Key::FirstTwo {
             let mut covering = bits(&self.covering);
             let pair = match (covering.next(), covering.next()) {
@@ -183,12 +201,15 @@ impl Scratch {
         let words = self.covering.len();
         if words == 1 {
             // The word is the key: no hash to check.
+            let word = self.covering[0];
             let next_out = self.chain.len() as u32;
-            return *self.index.entry(self.covering[0]).or_insert_with(|| {
+            let o = *self.index.entry(word).or_insert_with(|| {
                 self.chain.push(NONE);
-                self.keys.push(self.covering[0]);
+                self.keys.push(word);
                 next_out
             });
+            self.recent = [(word, o), self.recent[0]];
+            return o;
         }
         let mut o = self.index.get(&hash).copied().unwrap_or(NONE);
         while o != NONE {
@@ -227,6 +248,7 @@ impl Scratch {
         self.events.sort();
 
         self.index.clear();
+        self.recent = [(0, NONE); 2];
         self.chain.clear();
         self.keys.clear();
         self.pairs.clear();

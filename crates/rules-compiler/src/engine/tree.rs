@@ -37,6 +37,7 @@ pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBo
         interned: FxMap::default(),
         atoms: FxMap::default(),
         scratch: Scratch::default(),
+        shared: None,
     };
     b.full_from = (0..boxes.len()).map(|k| b.full_from_level(k)).collect();
     let root = b.build(0, (0..boxes.len() as u32).collect());
@@ -153,6 +154,80 @@ struct Builder<'a> {
     /// Per level-1 node, its atoms in value order (see `meeting`).
     atoms: FxMap<NodeId, Atoms>,
     scratch: Scratch,
+    /// The first cut dimension swept once for the rules of every protocol group (see `Shared`).
+    shared: Option<Shared>,
+}
+
+/// The groups of one level-1 sweep: each group's set and its ascending list of covering rules.
+type Groups = Vec<(IntervalSet<u32>, Vec<u32>)>;
+
+/// One sweep of the first cut dimension over the rules of all protocol groups. The groups of
+/// fewer rules are unions of these groups (values covered by the same rules overall are covered
+/// by the same rules of any subset), so each protocol group's cut is read off this sweep instead
+/// of sweeping a service tag's thousands of intervals again (TCP and UDP usually differ by a rule
+/// or two, and the portless protocols by the rules with ports).
+struct Shared {
+    /// Ascending.
+    rules: Vec<u32>,
+    /// The weight (see `Builder::weight`) below which a sub-list sweeps on its own.
+    least: usize,
+    groups: Groups,
+    /// `(group, lo, hi)` in value order.
+    segments: Vec<(u32, u64, u64)>,
+}
+
+impl Shared {
+    /// What sweeping `active` (ascending, a subset of `rules`) would return: its groups in order
+    /// of first appearance and its segments (neighbouring ones of one group may stay apart).
+    fn project(&self, active: &[u32]) -> Option<(Groups, Vec<(u32, u64, u64)>)> {
+        let top = self.rules.last().map_or(0, |&r| r as usize + 1);
+        let mut member = vec![false; top];
+        for &r in active {
+            if self.rules.binary_search(&r).is_err() {
+                return None;
+            }
+            member[r as usize] = true;
+        }
+        // Each group of the sweep goes to the group of its rules within `active`; groups are
+        // created in the sweep's order, which is ascending by first value, as a sweep's are.
+        let mut index: FxMap<Vec<u32>, u32> = FxMap::default();
+        let mut lists: Vec<Vec<u32>> = Vec::new();
+        let to: Vec<u32> = self
+            .groups
+            .iter()
+            .map(|(_, list)| {
+                let sub: Vec<u32> = list.iter().copied().filter(|&r| member[r as usize]).collect();
+                let next = lists.len() as u32;
+                *index.entry(sub).or_insert_with_key(|sub| {
+                    lists.push(sub.clone());
+                    next
+                })
+            })
+            .collect();
+        let mut sizes = vec![0usize; lists.len()];
+        for &(g, _, _) in &self.segments {
+            sizes[to[g as usize] as usize] += 1;
+        }
+        let mut parts: Vec<Vec<(u32, u32)>> = sizes.into_iter().map(Vec::with_capacity).collect();
+        let mut segments = Vec::with_capacity(self.segments.len());
+        for &(g, lo, hi) in &self.segments {
+            let p = to[g as usize];
+            segments.push((p, lo, hi));
+            // Segments come in value order, so each group's intervals come ascending.
+            let (lo, hi) = (u32::try_from(lo).expect("u32 coding"), u32::try_from(hi).expect("u32 coding"));
+            let part = &mut parts[p as usize];
+            match part.last_mut() {
+                Some(last) if u64::from(last.1) + 1 == u64::from(lo) => last.1 = hi,
+                _ => part.push((lo, hi)),
+            }
+        }
+        let groups = parts
+            .iter()
+            .zip(lists)
+            .map(|(part, list)| (IntervalSet::from_normalized(part), list))
+            .collect();
+        Some((groups, segments))
+    }
 }
 
 impl Builder<'_> {
@@ -213,6 +288,35 @@ impl Builder<'_> {
                     None => groups.push((ProtoSet::single(p), sub)),
                 }
             }
+            // Only the protocol groups whose first cut is about as busy as all of theirs together
+            // share a sweep: a group of a few rules (the portless protocols) sweeps its own.
+            let d = self.order[0] as usize;
+            let mut heavy: Vec<&Vec<u32>> = Vec::new();
+            if groups.len() > 1 {
+                let whole = self.weight(groups.iter().flat_map(|(_, l)| l.iter().copied()), d);
+                heavy = groups
+                    .iter()
+                    .map(|(_, l)| l)
+                    .filter(|l| self.weight(l.iter().copied(), d) * 2 >= whole)
+                    .collect();
+            }
+            // And only sets of many intervals each (service tags): the groups of many small sets
+            // (a large NSG's prefix lists) carry long rule lists, dearer to filter than to sweep.
+            if heavy.len() > 1 && self.many_intervals_each(heavy.iter().flat_map(|l| l.iter().copied()), d) {
+                let mut all: Vec<u32> = heavy.iter().flat_map(|l| l.iter().copied()).collect();
+                all.sort_unstable();
+                all.dedup();
+                let swept = self
+                    .scratch
+                    .partition(&self.domain[d], &all, |r| (same[r as usize][d], &coded[r as usize][d]));
+                let segments = self.scratch.take_segments();
+                self.shared = Some(Shared {
+                    least: self.weight(all.iter().copied(), d).div_ceil(2),
+                    rules: all,
+                    groups: swept,
+                    segments,
+                });
+            }
             let children = groups.into_iter().map(|(s, sub)| (s, self.build(1, sub))).collect();
             Node::Protocols(merge(children, |a, b| a.union(*b)).0)
         } else {
@@ -220,14 +324,36 @@ impl Builder<'_> {
             let d = dim as usize;
             let universe = &self.domain[d];
             if level < LEVELS - 1 {
-                let groups = self
-                    .scratch
-                    .partition(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
-                // The first cut's atoms in value order, before building below reuses the scratch.
-                let segments = (level == 1).then(|| self.scratch.take_segments());
+                let projected = match &self.shared {
+                    Some(sh) if level == 1 && self.weight(active.iter().copied(), d) >= sh.least => sh.project(&active),
+                    _ => None,
+                };
+                let (groups, segments) = match projected {
+                    Some((groups, segments)) => (groups, Some(segments)),
+                    None => {
+                        let groups = self
+                            .scratch
+                            .partition(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
+                        // The first cut's atoms in value order, before building below reuses the scratch.
+                        (groups, (level == 1).then(|| self.scratch.take_segments()))
+                    }
+                };
+                let covers = (level == 1).then(|| self.sets_covering(&groups, d));
                 let children = groups.into_iter().map(|(s, sub)| (s, self.build(level + 1, sub))).collect();
                 let (merged, slot) = merge(children, IntervalSet::union);
-                atoms = segments.map(|segments| Atoms { segments, slot });
+                atoms = segments.map(|segments| {
+                    let by_set = covers
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(set, groups)| {
+                            let mut runs: Vec<usize> = groups.into_iter().map(|g| slot[g]).collect();
+                            runs.sort_unstable();
+                            runs.dedup();
+                            (set, runs)
+                        })
+                        .collect();
+                    Atoms { segments, slot, by_set }
+                });
                 Node::Cut(merged.into_iter().map(|(s, c)| (decode(dim, s), c)).collect())
             } else {
                 let painted = self
@@ -242,6 +368,51 @@ impl Builder<'_> {
         }
         self.memo[level].insert(active, id);
         id
+    }
+
+    /// The intervals a sweep of dimension `d` over `rules` walks: each distinct set once.
+    fn weight(&self, rules: impl Iterator<Item = u32>, d: usize) -> usize {
+        let mut seen: Vec<(u32, u32)> = rules.map(|r| (self.same[r as usize][d], r)).collect();
+        seen.sort_unstable();
+        seen.dedup_by_key(|&mut (id, _)| id);
+        seen.iter().map(|&(_, r)| self.coded[r as usize][d].intervals().len()).sum()
+    }
+
+    /// Whether the distinct sets of `rules` in dimension `d` hold 32 intervals or more on average.
+    fn many_intervals_each(&self, rules: impl Iterator<Item = u32>, d: usize) -> bool {
+        let mut ids: Vec<u32> = rules.map(|r| self.same[r as usize][d]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let rules: Vec<u32> = (0..self.same.len() as u32).collect();
+        self.weight(
+            rules
+                .iter()
+                .copied()
+                .filter(|&r| ids.binary_search(&self.same[r as usize][d]).is_ok()),
+            d,
+        ) >= 32 * ids.len()
+    }
+
+    /// Per distinct set of the rules of `groups` (in dimension `d`), the groups it covers: a box
+    /// with exactly that set meets exactly those groups' atoms (the set's bounds are cut points).
+    fn sets_covering(&self, groups: &Groups, d: usize) -> Vec<(IntervalSet<u32>, Vec<usize>)> {
+        let mut by_id: FxMap<u32, usize> = FxMap::default();
+        let mut out: Vec<(IntervalSet<u32>, Vec<usize>)> = Vec::new();
+        for (g, (_, rules)) in groups.iter().enumerate() {
+            for &r in rules {
+                let id = self.same[r as usize][d];
+                let next = out.len();
+                let at = *by_id.entry(id).or_insert(next);
+                if at == next {
+                    out.push((self.coded[r as usize][d].clone(), Vec::new()));
+                }
+                // A group lists each rule once, so a set's last entry tells whether `g` is in.
+                if out[at].1.last() != Some(&g) {
+                    out[at].1.push(g);
+                }
+            }
+        }
+        out
     }
 
     fn flatten(&mut self, id: NodeId, level: usize, path: &mut Path, ids: &[usize], out: &mut Vec<Region>, runs: &mut Runs) {
@@ -331,6 +502,61 @@ impl Path {
             (Dim::SrcPorts, DimSet::Ports(s)) => self.src_ports = s.clone(),
             (Dim::DstPorts, DimSet::Ports(s)) => self.dst_ports = s.clone(),
             _ => unreachable!("a dimension's sets have its type"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn set() -> impl Strategy<Value = IntervalSet<u32>> {
+        prop::collection::vec((0u32..200, 0u32..30), 0..6)
+            .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len))))
+    }
+
+    /// Neighbouring segments of one group joined (a projection may leave them apart).
+    fn joined(segments: Vec<(u32, u64, u64)>) -> Vec<(u32, u64, u64)> {
+        let mut out: Vec<(u32, u64, u64)> = Vec::new();
+        for (g, lo, hi) in segments {
+            match out.last_mut() {
+                Some(last) if last.0 == g && last.2 + 1 == lo => last.2 = hi,
+                _ => out.push((g, lo, hi)),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// A cut read off the sweep of more rules equals the sweep of the rules themselves:
+        /// the same groups (sets, rule lists, order) and the same group at every value.
+        #[test]
+        fn projected_cuts_equal_own_sweeps(
+            candidates in prop::collection::vec(set(), 4),
+            picks in prop::collection::vec(0usize..4, 1..10),
+            universe in set(),
+            keep in any::<u16>(),
+        ) {
+            let set_of = |r: u32| (picks[r as usize] as u32, &candidates[picks[r as usize]]);
+            let all: Vec<u32> = (0..picks.len() as u32).collect();
+            let mut scratch = Scratch::default();
+            let groups = scratch.partition(&universe, &all, set_of);
+            let segments = scratch.take_segments();
+            let shared = Shared { rules: all.clone(), least: 0, groups, segments };
+            let active: Vec<u32> = all.iter().copied().filter(|r| keep & (1 << r) != 0).collect();
+            let (got, got_segments) = shared.project(&active).expect("a subset");
+            let want = scratch.partition(&universe, &active, set_of);
+            let want_segments = scratch.take_segments();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(joined(got_segments), joined(want_segments));
+            // A rule the sweep did not see cannot be read off it.
+            let mut outside = active.clone();
+            outside.push(picks.len() as u32);
+            prop_assert!(shared.project(&outside).is_none());
         }
     }
 }

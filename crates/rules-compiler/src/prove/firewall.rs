@@ -78,8 +78,7 @@ fn address_entry<R: TagResolver>(entry: &str, resolver: &R, tags_allowed: bool) 
         // IPv6: never an ISE packet.
         FirewallAddress::V6 => Ok(IntervalSet::empty()),
         FirewallAddress::Tag(tag) if tags_allowed => resolver
-            .resolve(&tag)
-            .map(IntervalSet::from_prefixes)
+            .resolve_set(&tag)
             .ok_or_else(|| format!("`{tag}` is neither an address nor a service tag of the service-tag file")),
         FirewallAddress::Tag(tag) => Err(format!("`{tag}` is not an address, a prefix or a range")),
     }
@@ -138,8 +137,7 @@ fn dependency_flows<R: TagResolver>(
         NetworkDestination::Any => IntervalSet::full(),
         NetworkDestination::Prefixes { prefixes, .. } => IntervalSet::from_prefixes(prefixes.iter().copied()),
         NetworkDestination::ServiceTag { name } => resolver
-            .resolve(name)
-            .map(IntervalSet::from_prefixes)
+            .resolve_set(name)
             .ok_or_else(|| format!("service tag `{name}` is not in the service-tag file"))?,
     };
     Ok(FlowSet::from_parts(
@@ -321,7 +319,7 @@ pub fn prove(s: &Subject) -> Proof {
     let mut findings = Vec::new();
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone());
     let network = evaluate_network(s.network_rule_collections, &domain, &resolver, &mut findings);
-    let outside = resolver.resolve("Internet").map(IntervalSet::from_prefixes).unwrap_or_default();
+    let outside = resolver.resolve_set("Internet").unwrap_or_default();
     let cx = Context {
         subject: s,
         resolver,

@@ -4,17 +4,51 @@
 //! `Internet` is everything outside the address space and the declared networks;
 //! `AzureLoadBalancer` is the platform address 168.63.129.16.
 
+use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::plan::trusted_network;
-use ipnet::{Ipv4Net, Ipv4Subnets};
+use ipnet::{IpNet, Ipv4Net, Ipv4Subnets};
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::{Mutex, OnceLock};
 
 pub struct EnvResolver<'a> {
     tags: &'a ServiceTags,
     virtual_network: Vec<Ipv4Net>,
     internet: Vec<Ipv4Net>,
+    /// The two platform tags as sets, built once per resolver (many rules name VirtualNetwork).
+    virtual_network_set: IntervalSet<u32>,
+    internet_set: IntervalSet<u32>,
+}
+
+/// A tag's IPv4 addresses as a set, built once per process for each tag: every rule and every
+/// requirement naming the tag, both proofs, and every environment of a fleet ask for the same
+/// dozen tags. An entry remembers the prefixes it was built from and is used only when the tag
+/// file at hand lists exactly those (checking costs a comparison, building a sort and a copy),
+/// so two tag files in one process (`tags diff`, tests) never see each other's sets.
+pub fn tag_set(tags: &ServiceTags, name: &str) -> Option<IntervalSet<u32>> {
+    type Cache = Mutex<HashMap<(String, String), (Vec<IpNet>, IntervalSet<u32>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let entry = tags.get(name)?;
+    let prefixes: &[IpNet] = &entry.prefixes;
+    let key = (tags.cloud.clone(), entry.name.clone());
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some((from, set)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if from.as_slice() == prefixes {
+            return Some(set.clone());
+        }
+    }
+    let set = IntervalSet::from_intervals(prefixes.iter().filter_map(|p| match p {
+        IpNet::V4(n) => Some((u32::from(n.network()), u32::from(n.broadcast()))),
+        IpNet::V6(_) => None,
+    }));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, (prefixes.to_vec(), set.clone()));
+    Some(set)
 }
 
 impl<'a> EnvResolver<'a> {
@@ -23,10 +57,13 @@ impl<'a> EnvResolver<'a> {
         let trusted = trusted_network(env);
         let mut vnet: Vec<Ipv4Net> = trusted.iter().chain(udr_prefixes).copied().collect();
         vnet = Ipv4Net::aggregate(&vnet);
+        let internet = complement(&trusted);
         EnvResolver {
             tags,
+            virtual_network_set: IntervalSet::from_prefixes(vnet.iter().copied()),
+            internet_set: IntervalSet::from_prefixes(internet.iter().copied()),
             virtual_network: vnet,
-            internet: complement(&trusted),
+            internet,
         }
     }
 
@@ -43,6 +80,18 @@ impl TagResolver for EnvResolver<'_> {
             "internet" => Some(self.internet.clone()),
             "azureloadbalancer" => Some(vec![Ipv4Net::new(Ipv4Addr::new(168, 63, 129, 16), 32).expect("valid")]),
             _ => self.tags.get(tag).map(|t| t.ipv4()),
+        }
+    }
+
+    fn resolve_set(&self, tag: &str) -> Option<IntervalSet<u32>> {
+        if tag.eq_ignore_ascii_case("virtualnetwork") {
+            Some(self.virtual_network_set.clone())
+        } else if tag.eq_ignore_ascii_case("internet") {
+            Some(self.internet_set.clone())
+        } else if tag.eq_ignore_ascii_case("azureloadbalancer") {
+            Some(IntervalSet::point(u32::from(Ipv4Addr::new(168, 63, 129, 16))))
+        } else {
+            tag_set(self.tags, tag)
         }
     }
 }
@@ -71,6 +120,43 @@ mod tests {
 
     fn total(nets: &[Ipv4Net]) -> u64 {
         nets.iter().map(|n| 1u64 << (32 - n.prefix_len())).sum()
+    }
+
+    fn file(prefixes: &[&str]) -> ServiceTags {
+        let list = prefixes.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(",");
+        ServiceTags::parse(&format!(
+            r#"{{"changeNumber": 1, "cloud": "Public", "values": [{{"name": "Sample", "properties": {{"addressPrefixes": [{list}]}}}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    /// The per-process sets: each tag file gets the set of its own prefixes, whatever another
+    /// file of the same cloud and tag name put in the cache before (or after) it.
+    #[test]
+    fn tag_sets_follow_the_file_at_hand() {
+        let a = file(&["10.0.0.0/24", "2001:db8::/32", "10.0.1.0/24"]);
+        let b = file(&["192.168.0.0/16"]);
+        let want_a = IntervalSet::from_prefixes(a.get("Sample").unwrap().ipv4());
+        let want_b = IntervalSet::from_prefixes(b.get("Sample").unwrap().ipv4());
+        assert_eq!(want_a.intervals(), &[(0x0A00_0000, 0x0A00_01FF)]);
+        for _ in 0..2 {
+            assert_eq!(tag_set(&a, "Sample"), Some(want_a.clone()));
+            assert_eq!(tag_set(&a, "sample"), Some(want_a.clone()));
+            assert_eq!(tag_set(&b, "Sample"), Some(want_b.clone()));
+        }
+        assert_eq!(tag_set(&a, "Missing"), None);
+        // The resolver answers the engine from the same sets.
+        let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+        let resolver = EnvResolver::intended(&env, &a);
+        assert_eq!(resolver.resolve_set("Sample"), Some(want_a));
+        let vnet = resolver.resolve("VirtualNetwork").unwrap();
+        assert_eq!(resolver.resolve_set("virtualNetwork"), Some(IntervalSet::from_prefixes(vnet)));
+        let internet = resolver.resolve("Internet").unwrap();
+        assert_eq!(resolver.resolve_set("INTERNET"), Some(IntervalSet::from_prefixes(internet)));
+        assert_eq!(
+            resolver.resolve_set("AzureLoadBalancer"),
+            Some(IntervalSet::from_prefixes(resolver.resolve("AzureLoadBalancer").unwrap()))
+        );
     }
 
     #[test]

@@ -245,8 +245,8 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
         let addresses = match &r.destination {
             Peer::Prefixes { prefixes, .. } if prefixes.iter().any(|p| p.prefix_len() == 0) => continue,
             Peer::Prefixes { prefixes, .. } => IntervalSet::from_prefixes(prefixes.iter().copied()),
-            Peer::Tag { name } => match tags.get(name) {
-                Some(t) => IntervalSet::from_prefixes(t.ipv4()),
+            Peer::Tag { name } => match crate::prove::resolver::tag_set(tags, name) {
+                Some(t) => t,
                 None => {
                     let message = format!("requirement {} names tag `{name}`, unknown to the service-tag file", r.id);
                     findings.push(
