@@ -8,8 +8,9 @@ use crate::diag::Diagnostic;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+mod file_index;
 mod scan;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,26 +24,45 @@ pub struct TagEntry {
     pub network_features: Vec<String>,
 }
 
-/// A tag's prefixes. A parsed file holds them decoded; the embedded snapshots hold build.rs's bytes
-/// and decode a tag's prefixes on first use, so a compile decodes the dozen tags its environment
-/// names, not all 3,039 of the public cloud (93,362 prefixes).
+/// A tag's prefixes, decoded on first use from where they came from: build.rs's bytes for the
+/// embedded snapshots, a tag file's checked text for a file the one-pass scan read. So a compile
+/// decodes the dozen tags its environment names, not all 3,039 of the public cloud (93,362
+/// prefixes).
 #[derive(Clone, Default)]
 pub struct Prefixes {
-    /// build.rs's encoding of the prefixes (family, length, address bytes each); empty when parsed.
-    encoded: &'static [u8],
+    source: Source,
     decoded: OnceLock<Vec<IpNet>>,
+}
+
+/// Where undecoded prefixes are.
+#[derive(Clone, Default)]
+enum Source {
+    /// Decoded from the start.
+    #[default]
+    Decoded,
+    /// build.rs's encoding of the prefixes (family, length, address bytes each).
+    Encoded(&'static [u8]),
+    /// A tag file's text and, in it, the `addressPrefixes` array the scan checked.
+    Json(Arc<str>, std::ops::Range<usize>),
 }
 
 impl Prefixes {
     fn encoded(encoded: &'static [u8], count: usize) -> Self {
         let p = Prefixes {
-            encoded,
+            source: Source::Encoded(encoded),
             decoded: OnceLock::new(),
         };
         if count == 0 {
             let _ = p.decoded.set(Vec::new());
         }
         p
+    }
+
+    fn json(text: Arc<str>, array: std::ops::Range<usize>) -> Self {
+        Prefixes {
+            source: Source::Json(text, array),
+            decoded: OnceLock::new(),
+        }
     }
 
     fn decode(bytes: &[u8]) -> Vec<IpNet> {
@@ -68,7 +88,7 @@ impl Prefixes {
 impl From<Vec<IpNet>> for Prefixes {
     fn from(v: Vec<IpNet>) -> Self {
         Prefixes {
-            encoded: &[],
+            source: Source::Decoded,
             decoded: OnceLock::from(v),
         }
     }
@@ -77,7 +97,11 @@ impl From<Vec<IpNet>> for Prefixes {
 impl std::ops::Deref for Prefixes {
     type Target = Vec<IpNet>;
     fn deref(&self) -> &Vec<IpNet> {
-        self.decoded.get_or_init(|| Self::decode(self.encoded))
+        self.decoded.get_or_init(|| match &self.source {
+            Source::Decoded => Vec::new(),
+            Source::Encoded(bytes) => Self::decode(bytes),
+            Source::Json(text, array) => file_index::decode_prefixes(&text[array.clone()]),
+        })
     }
 }
 
@@ -137,8 +161,9 @@ pub struct ServiceTags {
     /// Every tag by name ([`Self::tags`]): a parsed file's from the start; the embedded snapshot's
     /// only when all are asked for (`tags show`, `tags diff`, "did you mean").
     all: OnceLock<BTreeMap<String, TagEntry>>,
-    /// The embedded snapshot's index, whose tags [`Self::get`] decodes one at a time.
-    index: Option<Index>,
+    /// The embedded snapshot's index, or a file's that the one-pass scan read, whose tags
+    /// [`Self::get`] decodes one at a time.
+    index: Option<Lookup>,
     /// Lower-cased name -> name: Azure treats tag names case-insensitively. Built on the first
     /// lookup whose case differs from the file's (an embedded snapshot's compile rarely needs it).
     folded: OnceLock<BTreeMap<String, String>>,
@@ -215,31 +240,80 @@ fn canonical_v4(s: &str) -> Option<Ipv4Net> {
 
 /// [`canonical_v4`] of the bytes from `b[i]` on, up to the first byte that cannot continue it:
 /// the prefix and that byte's index (the tag-file scan reads prefixes in place this way).
-fn v4_at(b: &[u8], mut i: usize) -> Option<(Ipv4Net, usize)> {
-    let mut octets = [0u8; 4];
-    for (octet, end) in octets.iter_mut().zip([b'.', b'.', b'.', b'/']) {
-        *octet = u8::try_from(decimal(b, &mut i)?).ok()?;
-        if b.get(i) != Some(&end) {
+fn v4_at(b: &[u8], i: usize) -> Option<(Ipv4Net, usize)> {
+    let (octets, len, end) = v4_parts(b, i)?;
+    Some((Ipv4Net::new(octets.into(), len).ok()?, end))
+}
+
+/// Where the prefix [`v4_at`] reads from `b[i]` on ends, without building it: the tag-file scan
+/// checks every prefix of a file this way and builds only those of the tags looked up.
+fn v4_end(b: &[u8], i: usize) -> Option<usize> {
+    v4_parts(b, i).map(|(_, _, end)| end)
+}
+
+/// The octets, length (at most 32) and end of the canonical IPv4 prefix at `b[i..]`: four decimal
+/// octets and a decimal length, each 1 to 3 digits without a leading zero (as [`decimal`] reads
+/// them), each digit looked at once.
+#[inline(always)]
+fn v4_parts(b: &[u8], mut i: usize) -> Option<([u8; 4], u8, usize)> {
+    let digit = |i: usize| b.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
+    let mut fields = [0u8; 5];
+    for (n, field) in fields.iter_mut().enumerate() {
+        let first = digit(i);
+        if first > 9 {
             return None;
         }
+        let mut value = u32::from(first);
         i += 1;
+        let second = digit(i);
+        if second <= 9 {
+            if first == 0 {
+                return None;
+            }
+            value = value * 10 + u32::from(second);
+            i += 1;
+            let third = digit(i);
+            if third <= 9 {
+                value = value * 10 + u32::from(third);
+                i += 1;
+            }
+        }
+        *field = u8::try_from(value).ok()?;
+        match n {
+            0..=2 if b.get(i) == Some(&b'.') => i += 1,
+            3 if b.get(i) == Some(&b'/') => i += 1,
+            4 if value <= 32 => {}
+            _ => return None,
+        }
     }
-    let len = decimal(b, &mut i)?;
-    let net = Ipv4Net::new(octets.into(), u8::try_from(len).ok()?).ok()?;
-    Some((net, i))
+    let [a, b, c, d, len] = fields;
+    Some(([a, b, c, d], len, i))
 }
 
 /// `h:h:...:h/n` or a form with one `::`, each group 1 to 4 hex digits, the length decimal without
 /// leading zeros; `None` for anything else (embedded IPv4, `::` standing for no group, ...), which
 /// `IpNet`'s parser then reads or refuses.
 fn canonical_v6(s: &str) -> Option<Ipv6Net> {
-    let b = s.as_bytes();
+    let (groups, len, end) = v6_parts(s.as_bytes(), 0)?;
+    (end == s.len()).then(|| Ipv6Net::new(groups.into(), len).ok())?
+}
+
+/// Where the prefix [`canonical_v6`] reads from `b[i]` on ends, when a byte that cannot continue it
+/// (a closing quote) follows, without building it (as [`v4_end`] for IPv4).
+fn v6_end(b: &[u8], i: usize) -> Option<usize> {
+    v6_parts(b, i).map(|(_, _, end)| end)
+}
+
+/// The groups, length (at most 128) and end of the IPv6 prefix at `b[i..]` in the forms
+/// [`canonical_v6`] reads.
+#[inline(always)]
+fn v6_parts(b: &[u8], mut i: usize) -> Option<([u16; 8], u8, usize)> {
     let mut groups = [0u16; 8];
     // `n` groups read; `gap` is where `::` stood (the index of the group after it).
-    let (mut n, mut gap, mut i) = (0, None, 0);
-    if b.starts_with(b"::") {
+    let (mut n, mut gap) = (0, None);
+    if b.get(i..i + 2) == Some(b"::") {
         gap = Some(0);
-        i = 2;
+        i += 2;
     }
     while b.get(i) != Some(&b'/') {
         let start = i;
@@ -275,7 +349,7 @@ fn canonical_v6(s: &str) -> Option<Ipv6Net> {
     }
     i += 1;
     let len = decimal(b, &mut i)?;
-    if i != b.len() || len > 128 {
+    if len > 128 {
         return None;
     }
     match gap {
@@ -287,7 +361,7 @@ fn canonical_v6(s: &str) -> Option<Ipv6Net> {
         }
         _ => return None,
     }
-    Ipv6Net::new(groups.into(), len as u8).ok()
+    Some((groups, len as u8, i))
 }
 
 /// A decimal of 1 to 3 digits at `b[*i..]` without a leading zero (`0` itself aside), moving `i`
@@ -352,7 +426,7 @@ fn decode_index(bytes: &'static [u8]) -> ServiceTags {
         cloud,
         change_number,
         all: OnceLock::new(),
-        index: Some(index),
+        index: Some(Lookup::Embedded(index)),
         folded: OnceLock::new(),
     }
 }
@@ -434,6 +508,45 @@ impl Index {
                 network_features,
             }
         })
+    }
+}
+
+/// Where a snapshot's or a file's tags are found and decoded one at a time.
+#[derive(Clone)]
+enum Lookup {
+    Embedded(Index),
+    File(file_index::FileIndex),
+}
+
+impl std::fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lookup::Embedded(index) => index.fmt(f),
+            Lookup::File(index) => write!(f, "FileIndex({} tags)", index.len()),
+        }
+    }
+}
+
+impl Lookup {
+    fn len(&self) -> usize {
+        match self {
+            Lookup::Embedded(index) => index.decoded.len(),
+            Lookup::File(index) => index.len(),
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        match self {
+            Lookup::Embedded(index) => index.find(name),
+            Lookup::File(index) => index.find(name),
+        }
+    }
+
+    fn entry(&self, tag: usize) -> &TagEntry {
+        match self {
+            Lookup::Embedded(index) => index.entry(tag),
+            Lookup::File(index) => index.entry(tag),
+        }
     }
 }
 
@@ -576,7 +689,7 @@ impl ServiceTags {
         self.all.get_or_init(|| {
             let Some(index) = &self.index else { return BTreeMap::new() };
             // In name order: the map is built from a sorted run.
-            (0..index.decoded.len())
+            (0..index.len())
                 .map(|tag| {
                     let entry = index.entry(tag).clone();
                     (entry.name.clone(), entry)
@@ -729,7 +842,9 @@ mod tests {
     #[test]
     fn embedded_tags_are_decoded_only_when_asked_for() {
         let tags = ServiceTags::decode_embedded(CloudId::Public);
-        let index = tags.index.as_ref().unwrap();
+        let Some(Lookup::Embedded(index)) = &tags.index else {
+            panic!("an embedded snapshot has its index")
+        };
         let decoded = || {
             index
                 .decoded
@@ -777,6 +892,22 @@ mod tests {
             proptest::prop_assert_eq!(canonical_v6(&format!("{addr}/{len}")), want);
             let full: Vec<String> = a.iter().map(|g| format!("{g:x}")).collect();
             proptest::prop_assert_eq!(canonical_v6(&format!("{}/{len}", full.join(":"))), want);
+        }
+
+        /// The check-only scans accept exactly what the building ones read, and end where they do:
+        /// on the bytes prefixes are made of, and on every canonical IPv4 prefix.
+        #[test]
+        fn v4_end_agrees_with_v4_at(s in "[0-9./:a-f\"]{0,22}|(0|[1-9][0-9]{0,3})(\\.(0|[1-9][0-9]{0,3})){3}/(0|[1-9][0-9]{0,2})\"?", at in 0usize..3) {
+            let b = s.as_bytes();
+            proptest::prop_assert_eq!(v4_end(b, at), v4_at(b, at).map(|(_, end)| end));
+        }
+
+        #[test]
+        fn v6_end_agrees_with_canonical_v6(s in "[0-9a-fA-F:./]{1,45}|([0-9a-f]{1,4}:){0,7}:?(:[0-9a-f]{1,4}){0,7}/[0-9]{1,3}") {
+            // Followed by the closing quote, as in a file.
+            let text = format!("{s}\"");
+            let end = v6_end(text.as_bytes(), 0).filter(|&e| text.as_bytes()[e] == b'"');
+            proptest::prop_assert_eq!(end, canonical_v6(&s).map(|_| s.len()), "{}", text);
         }
 
         #[test]

@@ -1,6 +1,9 @@
-//! The fast path of [`ServiceTags::parse`]: one pass over the bytes that reads a valid tag file
-//! of the usual kind (the weekly download, `az network list-service-tags`) straight into the tag
-//! map, with no intermediate strings and no second scan for the strict checks.
+//! The fast path of [`ServiceTags::parse`]: one pass over the bytes that checks a valid tag file
+//! of the usual kind (the weekly download, `az network list-service-tags`) and indexes it
+//! ([`FileIndex`]), with no intermediate strings and no second scan for the strict checks. Every
+//! prefix of every tag is checked here, straight from the bytes; none is built: a tag's fields and
+//! prefixes are read from the text when the tag is first looked up, so a compile builds the dozen
+//! tags its environment names, not all 3,039 of the public file (93,362 prefixes).
 //!
 //! It is a recogniser of the common case, not a second parser with its own errors: on anything it
 //! is not sure of (any syntax or shape problem, an escape in a string, a duplicate key or tag, deep
@@ -10,10 +13,10 @@
 //! answers `Some`, the strict path would have accepted the file with the same tags (tested on the
 //! real files and on the fuzz mutations in tests/tag_fuzz.rs).
 
-use super::{prefix, v4_at, ServiceTags, TagEntry};
+use super::file_index::{FileIndex, Record};
+use super::{prefix, v4_end, v6_end, ServiceTags};
 use crate::jsondoc::{strip_bom, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
-use ipnet::IpNet;
-use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// Objects with more keys than this inside values the loader ignores are left to the strict path
@@ -32,11 +35,21 @@ pub(super) fn read(text: &str) -> Option<ServiceTags> {
         b: text.as_bytes(),
         pos: 0,
         separators: 0,
-        prefixes: Vec::new(),
     };
-    let tags = s.file()?;
+    let (cloud, change_number, records) = s.file()?;
     s.ws();
-    (s.pos == s.b.len()).then_some(tags)
+    if s.pos != s.b.len() {
+        return None;
+    }
+    // Two names the same in any case go to the strict path, which reports them.
+    let index = FileIndex::new(text, records)?;
+    Some(ServiceTags {
+        cloud: text[cloud].to_string(),
+        change_number,
+        all: OnceLock::new(),
+        index: Some(super::Lookup::File(index)),
+        folded: OnceLock::new(),
+    })
 }
 
 struct Scan<'a> {
@@ -45,8 +58,6 @@ struct Scan<'a> {
     pos: usize,
     /// Commas read: the strict scan refuses a file with [`MAX_VALUES`] of them.
     separators: usize,
-    /// The prefixes of the tag being read (reused, so each tag's list is allocated once, exactly).
-    prefixes: Vec<IpNet>,
 }
 
 /// The bytes that end the fast scan of a string: its closing quote, and an escape or a control
@@ -82,13 +93,13 @@ fn string_length(bytes: &[u8]) -> Option<usize> {
     bytes[i..].iter().position(|&c| STRING_STOP[usize::from(c)]).map(|n| i + n)
 }
 
-/// The fields of one tag's `properties` the loader keeps.
+/// Where one tag's `properties` fields are in the text (see [`Record`]).
 #[derive(Default)]
 struct Properties {
-    region: String,
-    system_service: String,
-    prefixes: Option<Vec<IpNet>>,
-    network_features: Vec<String>,
+    region: Range<usize>,
+    system_service: Range<usize>,
+    prefixes: Option<Range<usize>>,
+    network_features: Option<Range<usize>>,
 }
 
 impl<'a> Scan<'a> {
@@ -96,15 +107,26 @@ impl<'a> Scan<'a> {
         self.b.get(self.pos).copied()
     }
 
-    /// JSON whitespace (exactly the four bytes serde_json skips).
+    /// JSON whitespace (exactly the four bytes serde_json skips). Indentation comes in runs of
+    /// spaces (a pretty file's every line, half its bytes): those 8 bytes at a time.
     fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.pos += 1;
-            // Indentation comes in runs of spaces (a pretty file's every line): 8 at a time.
-            while self.b.get(self.pos..self.pos + 8) == Some(b"        ") {
-                self.pos += 8;
+        const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+        let mut i = self.pos;
+        loop {
+            if let Some(chunk) = self.b.get(i..i + 8) {
+                // The spaces that start the chunk: the low zero bytes of its difference from spaces.
+                let differ = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ SPACES;
+                i += differ.trailing_zeros() as usize / 8;
+                if differ == 0 {
+                    continue;
+                }
+            }
+            match self.b.get(i) {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => i += 1,
+                _ => break,
             }
         }
+        self.pos = i;
     }
 
     /// `byte` after optional whitespace.
@@ -113,8 +135,9 @@ impl<'a> Scan<'a> {
         (self.peek() == Some(byte)).then(|| self.pos += 1)
     }
 
-    /// A string without escapes or control characters (anything else goes to the strict path).
-    fn string(&mut self) -> Option<&'a str> {
+    /// A string without escapes or control characters (anything else goes to the strict path):
+    /// where its contents are.
+    fn span(&mut self) -> Option<Range<usize>> {
         self.eat(b'"')?;
         let start = self.pos;
         let end = start + string_length(&self.b[start..])?;
@@ -122,10 +145,14 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.pos = end + 1;
-        // Both ends are ASCII quotes, so this is a whole `str` (the check is O(1)).
-        self.text.get(start..end)
+        Some(start..end)
     }
 
+    /// [`Self::span`]'s text. Both ends are ASCII quotes, so it is a whole `str` (the check is O(1)).
+    fn string(&mut self) -> Option<&'a str> {
+        let span = self.span()?;
+        self.text.get(span)
+    }
     /// A JSON number's text (grammar checked: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`).
     fn number(&mut self) -> Option<&'a str> {
         self.ws();
@@ -245,9 +272,10 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn file(&mut self) -> Option<ServiceTags> {
+    /// The root object: the cloud's span, the change number and each tag's record.
+    fn file(&mut self) -> Option<(Range<usize>, u64, Vec<Record>)> {
         let (mut change_number, mut cloud) = (None, None);
-        let mut entries = Vec::new();
+        let mut records = Vec::new();
         let mut values = false;
         self.object(1, |s, key| match key {
             "changeNumber" => {
@@ -255,33 +283,20 @@ impl<'a> Scan<'a> {
                 Some(())
             }
             "cloud" => {
-                cloud = Some(s.string()?.to_string());
+                cloud = Some(s.span()?);
                 Some(())
             }
             "values" => {
                 values = true;
                 s.array(2, |s| {
-                    entries.push(s.tag()?);
+                    records.push(s.tag()?);
                     Some(())
                 })
             }
             _ => s.skip(1),
         })?;
         values.then_some(())?;
-        // Both maps are built from sorted runs (bulk, not a search per insert). Two names the same
-        // in any case go to the strict path, which reports them.
-        let mut folded: Vec<(String, String)> = entries.iter().map(|e| (e.name.to_lowercase(), e.name.clone())).collect();
-        folded.sort_unstable();
-        if folded.windows(2).any(|w| w[0].0 == w[1].0) {
-            return None;
-        }
-        Some(ServiceTags {
-            cloud: cloud?,
-            change_number: change_number?,
-            all: OnceLock::from(entries.into_iter().map(|e| (e.name.clone(), e)).collect::<BTreeMap<_, _>>()),
-            index: None,
-            folded: OnceLock::from(folded.into_iter().collect::<BTreeMap<_, _>>()),
-        })
+        Some((cloud?, change_number?, records))
     }
 
     /// `changeNumber`: a whole number, or a string of one (the API's form), read as serde reads it.
@@ -301,11 +316,11 @@ impl<'a> Scan<'a> {
     }
 
     /// One element of `values`.
-    fn tag(&mut self) -> Option<TagEntry> {
+    fn tag(&mut self) -> Option<Record> {
         let (mut name, mut properties) = (None, None);
         self.object(3, |s, key| match key {
             "name" => {
-                name = Some(s.string()?);
+                name = Some(s.span()?);
                 Some(())
             }
             "properties" => {
@@ -315,30 +330,32 @@ impl<'a> Scan<'a> {
             _ => s.skip(3),
         })?;
         let (name, p) = (name?, properties?);
-        Some(TagEntry {
-            name: name.to_string(),
+        Some(Record {
+            name,
             region: p.region,
             system_service: p.system_service,
-            prefixes: p.prefixes?.into(),
+            prefixes: p.prefixes?,
             network_features: p.network_features,
         })
     }
 
-    /// One element of `addressPrefixes`. A canonical IPv4 prefix (three in four of the public
-    /// file's) is read in place, the bytes once; anything else as a string, then by [`prefix`].
-    fn prefix(&mut self) -> Option<IpNet> {
+    /// One element of `addressPrefixes`, checked, not built. The canonical forms (all of the real
+    /// files' prefixes) are checked in place, the bytes once; anything else is read as a string by
+    /// [`prefix`], ipnet's parser for the forms off the canonical ones.
+    fn prefix(&mut self) -> Option<()> {
         self.ws();
         if self.peek() != Some(b'"') {
             return None;
         }
-        // `v4_at` stops at the first byte that cannot continue a prefix: the whole string is one
-        // when that byte is the closing quote.
-        match v4_at(self.b, self.pos + 1) {
-            Some((net, end)) if self.b[end..].first() == Some(&b'"') => {
+        // Each check stops at the first byte that cannot continue its form: the whole string is a
+        // prefix when that byte is the closing quote.
+        let at = self.pos + 1;
+        match v4_end(self.b, at).or_else(|| v6_end(self.b, at)) {
+            Some(end) if self.b.get(end) == Some(&b'"') => {
                 self.pos = end + 1;
-                Some(IpNet::V4(net))
+                Some(())
             }
-            _ => prefix(self.string()?).ok(),
+            _ => prefix(self.string()?).ok().map(drop),
         }
     }
 
@@ -346,24 +363,21 @@ impl<'a> Scan<'a> {
         let mut p = Properties::default();
         self.object(4, |s, key| {
             match key {
-                "region" => p.region = s.string()?.to_string(),
-                "systemService" => p.system_service = s.string()?.to_string(),
+                "region" => p.region = s.span()?,
+                "systemService" => p.system_service = s.span()?,
                 "addressPrefixes" => {
-                    s.prefixes.clear();
-                    s.array(5, |s| {
-                        let net = s.prefix()?;
-                        s.prefixes.push(net);
-                        Some(())
-                    })?;
-                    p.prefixes = Some(s.prefixes.to_vec());
+                    s.ws();
+                    let start = s.pos;
+                    s.array(5, Self::prefix)?;
+                    p.prefixes = Some(start..s.pos);
                 }
                 // serde reads `null` here as no features.
                 "networkFeatures" => {
                     if !s.null() {
-                        s.array(5, |s| {
-                            p.network_features.push(s.string()?.to_string());
-                            Some(())
-                        })?;
+                        s.ws();
+                        let start = s.pos;
+                        s.array(5, |s| s.span().map(drop))?;
+                        p.network_features = Some(start..s.pos);
                     }
                 }
                 _ => s.skip(4)?,
@@ -394,6 +408,17 @@ mod tests {
         let strict = strict.unwrap();
         prop_assert_eq!(&fast.cloud, &strict.cloud);
         prop_assert_eq!(fast.change_number, strict.change_number);
+        // Tags looked up one at a time (built from the text on first use, as a compile does), by
+        // their names in three cases and by names the file does not have.
+        for name in strict.tags().keys() {
+            for asked in [name.clone(), name.to_lowercase(), name.to_uppercase()] {
+                prop_assert_eq!(fast.get(&asked), strict.get(&asked), "{}", asked);
+            }
+        }
+        for absent in ["", "Storage.", "ZZZ", "a", "\u{10ffff}"] {
+            prop_assert_eq!(fast.get(absent), strict.get(absent), "{}", absent);
+        }
+        // And all at once.
         prop_assert_eq!(fast.tags(), strict.tags());
         prop_assert_eq!(fast.folded(), strict.folded());
         Ok(true)
@@ -414,6 +439,22 @@ mod tests {
         ] {
             assert!(agrees(text).unwrap(), "{}", &text[..80]);
         }
+    }
+
+    #[test]
+    fn a_file_s_tags_are_built_only_when_looked_up() {
+        let tags = read(data::SERVICE_TAGS_PUBLIC).unwrap();
+        let Some(super::super::Lookup::File(index)) = &tags.index else {
+            panic!("the scan indexes the file")
+        };
+        assert_eq!(index.len(), 3039);
+        assert_eq!(index.built().count(), 0);
+        let sql = tags.get("sql").unwrap();
+        assert_eq!((sql.name.as_str(), sql.system_service.as_str()), ("Sql", "AzureSQL"));
+        assert!(sql.prefixes.decoded.get().is_none(), "prefixes wait for their first use");
+        assert!(sql.prefixes.contains(&"4.144.9.64/27".parse().unwrap()));
+        assert_eq!(index.built().collect::<Vec<_>>(), ["Sql"]);
+        assert!(tags.all.get().is_none() && tags.folded.get().is_none());
     }
 
     #[test]
