@@ -160,7 +160,19 @@ impl<T: PrefixText> Serialize for Text<'_, T> {
 /// A list of prefixes that serialises as the list of their texts.
 pub struct List<'a, T>(pub &'a [T]);
 
+/// The newtype name a `List` serialises under: serializers see through it (a plain list of
+/// strings), `canonical` recognises it and copies the texts without scanning them for escapes.
+pub const LIST: &str = "$isenet::prefix_text::List";
+
 impl<T: PrefixText> Serialize for List<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(LIST, &Items(self.0))
+    }
+}
+
+struct Items<'a, T>(&'a [T]);
+
+impl<T: PrefixText> Serialize for Items<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(Text))
     }
