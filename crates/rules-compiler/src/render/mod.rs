@@ -64,8 +64,9 @@ pub const ARTIFACT_NAMES: &[&str] = &[
 #[derive(Clone, Copy)]
 pub enum Render {
     Plan(fn(&Plan) -> Vec<Artifact>),
-    /// From the review (the plan with its proofs), computed once for all review backends.
-    Review(fn(&review::Review) -> Vec<Artifact>),
+    /// From the review (the plan with its proofs) and the flow picture, each computed once for all
+    /// review backends.
+    Review(fn(&review::Review, &flows::Graph) -> Vec<Artifact>),
 }
 
 /// One backend of `compile --only NAME`: the files it writes and how it renders them. A new
@@ -156,9 +157,9 @@ pub const BACKENDS: &[Backend] = &[
     Backend {
         name: "review",
         files: &["flows.svg", "review.csv", "review.html"],
-        render: Render::Review(|r| {
+        render: Render::Review(|r, graph| {
             // review.html shows the drawing of flows.svg inline: drawn once for both.
-            let svg = flows_svg::render(&flows::graph(r.plan));
+            let svg = flows_svg::render(graph);
             vec![
                 artifact("review.html", review_html::render(r, &svg)),
                 artifact("flows.svg", svg),
@@ -179,7 +180,7 @@ pub const BACKENDS: &[Backend] = &[
     Backend {
         name: "ticket",
         files: &["change-ticket.md"],
-        render: Render::Review(|r| one("change-ticket.md", change_ticket::render(r))),
+        render: Render::Review(|r, graph| one("change-ticket.md", change_ticket::render(r, graph))),
     },
 ];
 
@@ -216,13 +217,16 @@ pub fn render_and_prove(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) 
         let Some(review) = review else {
             return (out, None);
         };
+        // The flow picture (the ticket's Mermaid chart and flows.svg) needs only the plan: drawn
+        // once, while the proofs run.
+        let graph = flows::graph(plan);
         let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         out.extend(
             backends
                 .iter()
                 .filter_map(|b| match b.render {
                     Render::Plan(_) => None,
-                    Render::Review(f) => Some(f(&review)),
+                    Render::Review(f) => Some(f(&review, &graph)),
                 })
                 .flatten(),
         );

@@ -13,13 +13,6 @@ type Buf = [u8; 48];
 pub trait PrefixText {
     /// Writes the text at the start of `buf`; returns its length.
     fn write_text(&self, buf: &mut Buf) -> usize;
-
-    /// Appends the text to `out`.
-    fn push_text(&self, out: &mut String) {
-        let mut buf = [0; 48];
-        let n = self.write_text(&mut buf);
-        out.push_str(ascii(&buf[..n]));
-    }
 }
 
 fn ascii(bytes: &[u8]) -> &str {
@@ -134,16 +127,19 @@ impl PrefixText for Ipv6Net {
     }
 }
 
-/// The prefixes' texts joined by `sep`.
+/// The prefixes' texts joined by `sep`: written as bytes and checked as UTF-8 once for the whole
+/// text (a check per prefix cost as much as writing it).
 pub fn join<T: PrefixText>(items: &[T], sep: &str) -> String {
-    let mut out = String::with_capacity(items.len() * 20);
+    let mut out = Vec::with_capacity(items.len() * (20 + sep.len()));
+    let mut buf = [0; 48];
     for (i, p) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(sep);
+            out.extend_from_slice(sep.as_bytes());
         }
-        p.push_text(&mut out);
+        let n = p.write_text(&mut buf);
+        out.extend_from_slice(&buf[..n]);
     }
-    out
+    String::from_utf8(out).expect("prefix text is ASCII")
 }
 
 /// A prefix that serialises as its text.
@@ -185,10 +181,8 @@ mod tests {
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    fn text(p: &impl PrefixText) -> String {
-        let mut s = String::new();
-        p.push_text(&mut s);
-        s
+    fn text<T: PrefixText + Clone>(p: &T) -> String {
+        super::join(&[p.clone()], "")
     }
 
     /// Groups drawn so that zero runs, ties between runs and IPv4-mapped addresses are common.
@@ -216,6 +210,20 @@ mod tests {
             let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
             prop_assert_eq!(serde_json::to_value(super::List(&nets)).unwrap(), serde_json::json!(texts));
             prop_assert_eq!(super::join(&nets, " "), texts.join(" "));
+        }
+
+        /// The canonical writer copies the texts as they are: the same JSON and Bicep as for the
+        /// list of their strings, at any depth.
+        #[test]
+        fn canonical_lists_are_the_lists_of_their_texts(s in prop::collection::vec(prop::array::uniform8(segment()), 0..5), len in 0u8..=128, indent in 0usize..6) {
+            let nets: Vec<Ipv6Net> = s.iter().map(|s| Ipv6Net::new(Ipv6Addr::from(*s), len).unwrap()).collect();
+            let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
+            let nested = serde_json::json!({ "a": [texts] });
+            #[derive(serde::Serialize)]
+            struct Nested<'a> { a: [super::List<'a, Ipv6Net>; 1] }
+            let list = Nested { a: [super::List(&nets)] };
+            prop_assert_eq!(crate::render::canonical::json(&list), serde_json::to_string_pretty(&nested).unwrap());
+            prop_assert_eq!(crate::render::canonical::bicep(&list, indent), crate::render::canonical::bicep(&nested, indent));
         }
     }
 
