@@ -23,6 +23,7 @@ mod route_table;
 mod subnets;
 mod substitute;
 mod template;
+pub(crate) mod text_cache;
 
 use crate::plan::Plan;
 use ise_model::servicetags::ServiceTags;
@@ -191,13 +192,16 @@ pub fn backend(name: &str) -> Option<&'static Backend> {
 
 /// The artifacts of those of `backends` that render from the plan alone, unsorted.
 fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) -> Vec<Artifact> {
-    backends
-        .filter_map(|b| match b.render {
-            Render::Plan(f) => Some(f(plan)),
-            Render::Review(_) => None,
-        })
-        .flatten()
-        .collect()
+    // Several artifacts write the plan's prefix lists: their texts are written once.
+    text_cache::with_cache(|| {
+        backends
+            .filter_map(|b| match b.render {
+                Render::Plan(f) => Some(f(plan)),
+                Render::Review(_) => None,
+            })
+            .flatten()
+            .collect()
+    })
 }
 
 /// The artifacts of the given backends, sorted by file name (each once, however often named).

@@ -3,6 +3,7 @@
 //! write per octet or group) cost more than the rest of the artifact. The text is exactly
 //! `Display`'s (tested against it), so artifacts do not change.
 
+use super::text_cache::{self, Cached};
 use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Serialize, Serializer};
 
@@ -160,7 +161,7 @@ pub struct List<'a, T>(pub &'a [T]);
 /// strings), `canonical` recognises it and copies the texts without scanning them for escapes.
 pub const LIST: &str = "$isenet::prefix_text::List";
 
-impl<T: PrefixText> Serialize for List<'_, T> {
+impl<T: Cached> Serialize for List<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_newtype_struct(LIST, &Items(self.0))
     }
@@ -168,9 +169,13 @@ impl<T: PrefixText> Serialize for List<'_, T> {
 
 struct Items<'a, T>(&'a [T]);
 
-impl<T: PrefixText> Serialize for Items<'_, T> {
+impl<T: Cached> Serialize for Items<'_, T> {
+    /// The texts written once per compile when a compile caches them (`text_cache`).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(Text))
+        match text_cache::texts(self.0) {
+            Some(texts) => s.collect_seq(texts.iter()),
+            None => s.collect_seq(self.0.iter().map(Text)),
+        }
     }
 }
 
