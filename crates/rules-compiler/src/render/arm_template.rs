@@ -67,15 +67,17 @@ fn tags(plan: &Plan) -> Value {
 }
 
 /// A network resource of the resource group, named by a parameter, at the template's location.
+/// Fields in key order, as in `Template`: `canonical` writes them in place (no reordering of the
+/// text of thousands of prefixes).
 #[derive(Serialize)]
 struct Located<P> {
-    r#type: &'static str,
     #[serde(rename = "apiVersion")]
     api_version: &'static str,
-    name: String,
     location: String,
-    tags: Value,
+    name: String,
     properties: P,
+    tags: Value,
+    r#type: &'static str,
 }
 
 fn located<P>(plan: &Plan, kind: &'static str, name_param: &str, properties: P) -> Located<P> {
@@ -192,9 +194,9 @@ struct Template<'a> {
     #[serde(rename = "contentVersion")]
     content_version: &'static str,
     metadata: Value,
+    outputs: Map<String, Value>,
     parameters: Map<String, Value>,
     resources: Vec<Resource<'a>>,
-    outputs: Map<String, Value>,
 }
 
 /// The template, ready to serialise.

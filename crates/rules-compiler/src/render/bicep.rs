@@ -89,17 +89,17 @@ fn data(plan: &Plan) -> Value {
 }
 
 pub fn render_main(plan: &Plan) -> String {
-    template::text("main.bicep", &data(plan))
+    template::text("main.bicep", data(plan))
 }
 
 pub fn render_params(plan: &Plan) -> String {
     // Only what main.bicepparam names (not the rules).
     template::text(
         "main.bicepparam",
-        &json!({ "iseName": plan.environment.name, "params": params_json(plan) }),
+        json!({ "iseName": plan.environment.name, "params": params_json(plan) }),
     )
 }
 
 pub fn render_module(name: &str) -> String {
-    template::text(name, &json!({}))
+    template::text(name, json!({}))
 }

@@ -26,6 +26,7 @@ fn write(value: &impl Serialize, style: Style, indent: usize) -> String {
         out: String::new(),
         style,
         indent,
+        plain: false,
     };
     value.serialize(&mut w).expect("every value the backends write serialises");
     w.out
@@ -42,6 +43,8 @@ struct Writer {
     style: Style,
     /// Indent of the current container's closing bracket.
     indent: usize,
+    /// Inside a prefix list (`prefix_text::LIST`): its strings need no escapes in either style.
+    plain: bool,
 }
 
 /// What the writer cannot represent (keys that are not strings or numbers).
@@ -75,6 +78,14 @@ impl Writer {
     }
 
     fn string(&mut self, s: &str) {
+        if self.plain {
+            let quote = if self.style == Style::Json { '"' } else { '\'' };
+            debug_assert!(s.bytes().all(|b| b.is_ascii_hexdigit() || b"./:".contains(&b)), "{s}");
+            self.out.push(quote);
+            self.out.push_str(s);
+            self.out.push(quote);
+            return;
+        }
         match self.style {
             Style::Json => json_string(&mut self.out, s),
             Style::Bicep => bicep_string(&mut self.out, s),
@@ -418,8 +429,15 @@ impl<'a> ser::Serializer for &'a mut Writer {
     fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<(), Error> {
         self.serialize_str(variant)
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<(), Error> {
-        value.serialize(self)
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<(), Error> {
+        if name != super::prefix_text::LIST || self.plain {
+            return value.serialize(self);
+        }
+        // Thousands of prefix texts under `--expand-tags`: copied as they are, not scanned for escapes.
+        self.plain = true;
+        let written = value.serialize(&mut *self);
+        self.plain = false;
+        written
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,

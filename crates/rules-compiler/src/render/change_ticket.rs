@@ -172,7 +172,7 @@ fn rollback(review: &Review) -> Vec<String> {
     out
 }
 
-pub fn render(review: &Review) -> String {
+pub fn render(review: &Review, graph: &flows::Graph) -> String {
     let plan = review.plan;
     let env = &plan.environment;
     let count = |kind: &str| review.rows.iter().filter(|r| r.written.artifact.starts_with(kind)).count();
@@ -223,14 +223,14 @@ pub fn render(review: &Review) -> String {
             "firewall": count("firewall"),
             "endpoints": count("service-endpoint"),
         },
-        "mermaid": flows::mermaid(&flows::graph(plan)),
+        "mermaid": flows::mermaid(graph),
         "sections": sections,
         "risks": risks(review),
         "validation": validation(review),
         "ipFlows": ip_flows(review),
         "rollback": rollback(review),
     });
-    template::text("change-ticket.md", &data)
+    template::text("change-ticket.md", data)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub fn render(plan: &Plan) -> String {
     let env = &plan.environment;
     template::text(
         "ise-request.http",
-        &json!({
+        json!({
             "iseName": env.name,
             "host": plan.deployment.arm_host,
             "path": plan.deployment.ise_id,

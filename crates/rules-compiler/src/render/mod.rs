@@ -23,6 +23,7 @@ mod route_table;
 mod subnets;
 mod substitute;
 mod template;
+pub(crate) mod text_cache;
 
 use crate::plan::Plan;
 use ise_model::servicetags::ServiceTags;
@@ -64,8 +65,9 @@ pub const ARTIFACT_NAMES: &[&str] = &[
 #[derive(Clone, Copy)]
 pub enum Render {
     Plan(fn(&Plan) -> Vec<Artifact>),
-    /// From the review (the plan with its proofs), computed once for all review backends.
-    Review(fn(&review::Review) -> Vec<Artifact>),
+    /// From the review (the plan with its proofs) and the flow picture, each computed once for all
+    /// review backends.
+    Review(fn(&review::Review, &flows::Graph) -> Vec<Artifact>),
 }
 
 /// One backend of `compile --only NAME`: the files it writes and how it renders them. A new
@@ -156,9 +158,9 @@ pub const BACKENDS: &[Backend] = &[
     Backend {
         name: "review",
         files: &["flows.svg", "review.csv", "review.html"],
-        render: Render::Review(|r| {
+        render: Render::Review(|r, graph| {
             // review.html shows the drawing of flows.svg inline: drawn once for both.
-            let svg = flows_svg::render(&flows::graph(r.plan));
+            let svg = flows_svg::render(graph);
             vec![
                 artifact("review.html", review_html::render(r, &svg)),
                 artifact("flows.svg", svg),
@@ -179,7 +181,7 @@ pub const BACKENDS: &[Backend] = &[
     Backend {
         name: "ticket",
         files: &["change-ticket.md"],
-        render: Render::Review(|r| one("change-ticket.md", change_ticket::render(r))),
+        render: Render::Review(|r, graph| one("change-ticket.md", change_ticket::render(r, graph))),
     },
 ];
 
@@ -190,13 +192,16 @@ pub fn backend(name: &str) -> Option<&'static Backend> {
 
 /// The artifacts of those of `backends` that render from the plan alone, unsorted.
 fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) -> Vec<Artifact> {
-    backends
-        .filter_map(|b| match b.render {
-            Render::Plan(f) => Some(f(plan)),
-            Render::Review(_) => None,
-        })
-        .flatten()
-        .collect()
+    // Several artifacts write the plan's prefix lists: their texts are written once.
+    text_cache::with_cache(|| {
+        backends
+            .filter_map(|b| match b.render {
+                Render::Plan(f) => Some(f(plan)),
+                Render::Review(_) => None,
+            })
+            .flatten()
+            .collect()
+    })
 }
 
 /// The artifacts of the given backends, sorted by file name (each once, however often named).
@@ -221,23 +226,27 @@ fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], s
     // about as much as all other backends together, so a single compile runs them on a second
     // thread meanwhile.
     let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
-    let (mut out, review) = if spawn && wants_review {
+    let (mut out, review_and_graph) = if spawn && wants_review {
         std::thread::scope(|s| {
             let review = s.spawn(|| review::review(plan, tags));
             let out = plan_artifacts(plan, backends.iter().copied());
-            (out, Some(review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+            // The flow picture (the ticket's Mermaid chart and flows.svg) needs only the plan:
+            // drawn once, while the proofs run.
+            let graph = flows::graph(plan);
+            let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (out, Some((review, graph)))
         })
     } else {
         let out = plan_artifacts(plan, backends.iter().copied());
-        (out, wants_review.then(|| review::review(plan, tags)))
+        (out, wants_review.then(|| (review::review(plan, tags), flows::graph(plan))))
     };
-    let proved = review.map(|review| {
+    let proved = review_and_graph.map(|(review, graph)| {
         out.extend(
             backends
                 .iter()
                 .filter_map(|b| match b.render {
                     Render::Plan(_) => None,
-                    Render::Review(f) => Some(f(&review)),
+                    Render::Review(f) => Some(f(&review, &graph)),
                 })
                 .flatten(),
         );

@@ -100,15 +100,16 @@ pub fn render(plan: &Plan) -> String {
         #[serde(rename = "securityRules")]
         security_rules: Vec<SecurityRuleJson<'a>>,
     }
+    // Fields in key order: `canonical` then writes them in place instead of reordering the text.
     #[derive(serde::Serialize)]
     struct Nsg<'a> {
-        r#type: &'static str,
         #[serde(rename = "apiVersion")]
         api_version: &'static str,
-        name: &'a str,
         location: &'a str,
-        tags: Value,
+        name: &'a str,
         properties: Props<'a>,
+        tags: Value,
+        r#type: &'static str,
     }
     template::json_file(&Nsg {
         r#type: "Microsoft.Network/networkSecurityGroups",

@@ -3,6 +3,7 @@
 //! write per octet or group) cost more than the rest of the artifact. The text is exactly
 //! `Display`'s (tested against it), so artifacts do not change.
 
+use super::text_cache::{self, Cached};
 use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Serialize, Serializer};
 
@@ -13,13 +14,6 @@ type Buf = [u8; 48];
 pub trait PrefixText {
     /// Writes the text at the start of `buf`; returns its length.
     fn write_text(&self, buf: &mut Buf) -> usize;
-
-    /// Appends the text to `out`.
-    fn push_text(&self, out: &mut String) {
-        let mut buf = [0; 48];
-        let n = self.write_text(&mut buf);
-        out.push_str(ascii(&buf[..n]));
-    }
 }
 
 fn ascii(bytes: &[u8]) -> &str {
@@ -134,16 +128,19 @@ impl PrefixText for Ipv6Net {
     }
 }
 
-/// The prefixes' texts joined by `sep`.
+/// The prefixes' texts joined by `sep`: written as bytes and checked as UTF-8 once for the whole
+/// text (a check per prefix cost as much as writing it).
 pub fn join<T: PrefixText>(items: &[T], sep: &str) -> String {
-    let mut out = String::with_capacity(items.len() * 20);
+    let mut out = Vec::with_capacity(items.len() * (20 + sep.len()));
+    let mut buf = [0; 48];
     for (i, p) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(sep);
+            out.extend_from_slice(sep.as_bytes());
         }
-        p.push_text(&mut out);
+        let n = p.write_text(&mut buf);
+        out.extend_from_slice(&buf[..n]);
     }
-    out
+    String::from_utf8(out).expect("prefix text is ASCII")
 }
 
 /// A prefix that serialises as its text.
@@ -160,9 +157,25 @@ impl<T: PrefixText> Serialize for Text<'_, T> {
 /// A list of prefixes that serialises as the list of their texts.
 pub struct List<'a, T>(pub &'a [T]);
 
-impl<T: PrefixText> Serialize for List<'_, T> {
+/// The newtype name a `List` serialises under: serializers see through it (a plain list of
+/// strings), `canonical` recognises it and copies the texts without scanning them for escapes.
+pub const LIST: &str = "$isenet::prefix_text::List";
+
+impl<T: Cached> Serialize for List<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(Text))
+        s.serialize_newtype_struct(LIST, &Items(self.0))
+    }
+}
+
+struct Items<'a, T>(&'a [T]);
+
+impl<T: Cached> Serialize for Items<'_, T> {
+    /// The texts written once per compile when a compile caches them (`text_cache`).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match text_cache::texts(self.0) {
+            Some(texts) => s.collect_seq(texts.iter()),
+            None => s.collect_seq(self.0.iter().map(Text)),
+        }
     }
 }
 
@@ -173,10 +186,8 @@ mod tests {
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    fn text(p: &impl PrefixText) -> String {
-        let mut s = String::new();
-        p.push_text(&mut s);
-        s
+    fn text<T: PrefixText + Clone>(p: &T) -> String {
+        super::join(&[p.clone()], "")
     }
 
     /// Groups drawn so that zero runs, ties between runs and IPv4-mapped addresses are common.
@@ -204,6 +215,20 @@ mod tests {
             let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
             prop_assert_eq!(serde_json::to_value(super::List(&nets)).unwrap(), serde_json::json!(texts));
             prop_assert_eq!(super::join(&nets, " "), texts.join(" "));
+        }
+
+        /// The canonical writer copies the texts as they are: the same JSON and Bicep as for the
+        /// list of their strings, at any depth.
+        #[test]
+        fn canonical_lists_are_the_lists_of_their_texts(s in prop::collection::vec(prop::array::uniform8(segment()), 0..5), len in 0u8..=128, indent in 0usize..6) {
+            let nets: Vec<Ipv6Net> = s.iter().map(|s| Ipv6Net::new(Ipv6Addr::from(*s), len).unwrap()).collect();
+            let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
+            let nested = serde_json::json!({ "a": [texts] });
+            #[derive(serde::Serialize)]
+            struct Nested<'a> { a: [super::List<'a, Ipv6Net>; 1] }
+            let list = Nested { a: [super::List(&nets)] };
+            prop_assert_eq!(crate::render::canonical::json(&list), serde_json::to_string_pretty(&nested).unwrap());
+            prop_assert_eq!(crate::render::canonical::bicep(&list, indent), crate::render::canonical::bicep(&nested, indent));
         }
     }
 

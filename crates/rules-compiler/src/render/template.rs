@@ -3,7 +3,7 @@
 //! `canonical`), so every JSON artifact is valid and byte-identical across runs. Text artifacts (tickets, Bicep, `.http`)
 //! are handlebars templates from `templates/`, embedded in the binary.
 
-use handlebars::{handlebars_helper, Handlebars};
+use handlebars::{handlebars_helper, Context, Handlebars};
 use serde::Serialize;
 use std::sync::OnceLock;
 
@@ -64,14 +64,16 @@ fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
 }
 
 /// Renders a text template. One without any `{{` is its own rendering (tested), so it is not compiled.
-pub fn text(template: &str, data: &impl Serialize) -> String {
+/// The data is taken as a value and handed to handlebars as its context, not copied into one
+/// (`render` would clone every string of it, and a ticket holds thousands of prefixes).
+pub fn text(template: &str, data: serde_json::Value) -> String {
     let i = position(template);
     let src = TEMPLATES[i].1;
     if !src.contains("{{") {
         return src.to_string();
     }
     registry(i)
-        .render(template, data)
+        .render_with_context(template, &Context::from(data))
         .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
 }
 

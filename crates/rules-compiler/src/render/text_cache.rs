@@ -1,0 +1,169 @@
+//! The texts of the prefix lists of one compile, written once: `nsg.json`, `azuredeploy.json`,
+//! `main.bicep` and `plan.json` each write every list of the plan (11,319 prefixes with
+//! `--expand-tags`), and formatting the prefixes cost more than copying their text.
+//!
+//! A list is looked up by where it is and how long it is, and its entry is used only when it
+//! holds the same prefixes (compared, not trusted): a list freed during the compile and another
+//! one allocated in its place can never borrow its text.
+
+use super::prefix_text::PrefixText;
+use ipnet::{Ipv4Net, Ipv6Net};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The texts of one list: one string, and where each prefix's text ends in it.
+pub struct Texts {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    fn of<T: PrefixText>(items: &[T]) -> Texts {
+        let mut bytes = Vec::with_capacity(items.len() * 20);
+        let mut ends = Vec::with_capacity(items.len());
+        let mut buf = [0; 48];
+        for p in items {
+            let n = p.write_text(&mut buf);
+            bytes.extend_from_slice(&buf[..n]);
+            ends.push(bytes.len());
+        }
+        Texts {
+            text: String::from_utf8(bytes).expect("prefix text is ASCII"),
+            ends,
+        }
+    }
+
+    /// Each prefix's text, in list order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.text[a..b])
+    }
+}
+
+/// A list's entry: its prefixes (to compare with) and their texts.
+pub struct Entry<T> {
+    items: Vec<T>,
+    texts: Rc<Texts>,
+}
+
+pub type Lists<T> = HashMap<(usize, usize), Entry<T>>;
+
+#[derive(Default)]
+pub struct Cache {
+    v4: Lists<Ipv4Net>,
+    v6: Lists<Ipv6Net>,
+}
+
+/// A prefix family with its lists in the cache.
+pub trait Cached: PrefixText + Clone + PartialEq + Sized {
+    fn lists(cache: &mut Cache) -> &mut Lists<Self>;
+}
+
+impl Cached for Ipv4Net {
+    fn lists(cache: &mut Cache) -> &mut Lists<Self> {
+        &mut cache.v4
+    }
+}
+
+impl Cached for Ipv6Net {
+    fn lists(cache: &mut Cache) -> &mut Lists<Self> {
+        &mut cache.v6
+    }
+}
+
+thread_local! {
+    /// The cache of the compile running on this thread, if any (`with_cache`).
+    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with a cache of prefix-list texts on this thread (dropped after it, also on a panic).
+pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            if self.0 {
+                CACHE.with(|c| c.borrow_mut().take());
+            }
+        }
+    }
+    let installed = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.is_none().then(|| *c = Some(Cache::default())).is_some()
+    });
+    let _reset = Reset(installed);
+    f()
+}
+
+/// The texts of `items` from this thread's cache (written on first use), or `None` outside
+/// `with_cache` and for lists too short to be worth an entry.
+pub fn texts<T: Cached>(items: &[T]) -> Option<Rc<Texts>> {
+    const WORTH_FROM: usize = 8;
+    if items.len() < WORTH_FROM {
+        return None;
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let lists = T::lists(c.as_mut()?);
+        let key = (items.as_ptr() as usize, items.len());
+        match lists.get(&key) {
+            Some(e) if e.items == items => return Some(e.texts.clone()),
+            _ => {}
+        }
+        let texts = Rc::new(Texts::of(items));
+        lists.insert(
+            key,
+            Entry {
+                items: items.to_vec(),
+                texts: texts.clone(),
+            },
+        );
+        Some(texts)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{texts, with_cache};
+    use ipnet::Ipv4Net;
+    use proptest::prelude::*;
+    use std::net::Ipv4Addr;
+
+    fn nets(addrs: &[u32]) -> Vec<Ipv4Net> {
+        addrs.iter().map(|a| Ipv4Net::new(Ipv4Addr::from(*a), 32).unwrap()).collect()
+    }
+
+    fn listed(items: &[Ipv4Net]) -> Option<Vec<String>> {
+        texts(items).map(|t| t.iter().map(str::to_string).collect())
+    }
+
+    proptest! {
+        /// Inside a cache, a list's texts are its prefixes' texts; changing the list in place (same
+        /// address, same length) gives the new texts, not the remembered ones.
+        #[test]
+        fn texts_are_the_lists_texts_even_when_changed_in_place(a in prop::collection::vec(any::<u32>(), 8..40), b in any::<u32>(), at in any::<prop::sample::Index>()) {
+            with_cache(|| {
+                let mut list = nets(&a);
+                let expected: Vec<String> = list.iter().map(ToString::to_string).collect();
+                prop_assert_eq!(listed(&list), Some(expected.clone()));
+                prop_assert_eq!(listed(&list), Some(expected));
+                let i = at.index(list.len());
+                list[i] = Ipv4Net::new(Ipv4Addr::from(b), 32).unwrap();
+                let changed: Vec<String> = list.iter().map(ToString::to_string).collect();
+                prop_assert_eq!(listed(&list), Some(changed));
+                Ok(())
+            })?;
+        }
+    }
+
+    #[test]
+    fn no_cache_outside_a_compile_nor_for_short_lists() {
+        let long = nets(&(0..20).collect::<Vec<_>>());
+        assert!(listed(&long).is_none());
+        with_cache(|| {
+            assert!(listed(&long).is_some());
+            assert!(listed(&long[..3]).is_none());
+        });
+        assert!(listed(&long).is_none(), "dropped after the compile");
+    }
+}
