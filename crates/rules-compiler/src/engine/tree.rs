@@ -173,13 +173,16 @@ struct Shared {
     least: usize,
     groups: Groups,
     /// `(group, lo, hi)` in value order.
-    segments: Vec<(u32, u64, u64)>,
+    segments: Vec<Segment>,
 }
+
+/// `(group, lo, hi)`: the values `lo..=hi` all fall in one group of a sweep.
+type Segment = (u32, u64, u64);
 
 impl Shared {
     /// What sweeping `active` (ascending, a subset of `rules`) would return: its groups in order
     /// of first appearance and its segments (neighbouring ones of one group may stay apart).
-    fn project(&self, active: &[u32]) -> Option<(Groups, Vec<(u32, u64, u64)>)> {
+    fn project(&self, active: &[u32]) -> Option<(Groups, Vec<Segment>)> {
         let top = self.rules.last().map_or(0, |&r| r as usize + 1);
         let mut member = vec![false; top];
         for &r in active {
@@ -518,8 +521,8 @@ mod tests {
     }
 
     /// Neighbouring segments of one group joined (a projection may leave them apart).
-    fn joined(segments: Vec<(u32, u64, u64)>) -> Vec<(u32, u64, u64)> {
-        let mut out: Vec<(u32, u64, u64)> = Vec::new();
+    fn joined(segments: Vec<Segment>) -> Vec<Segment> {
+        let mut out: Vec<Segment> = Vec::new();
         for (g, lo, hi) in segments {
             match out.last_mut() {
                 Some(last) if last.0 == g && last.2 + 1 == lo => last.2 = hi,

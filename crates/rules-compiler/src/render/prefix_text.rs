@@ -186,8 +186,8 @@ mod tests {
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    fn text<T: PrefixText + Clone>(p: &T) -> String {
-        super::join(&[p.clone()], "")
+    fn text<T: PrefixText>(p: &T) -> String {
+        super::join(std::slice::from_ref(p), "")
     }
 
     /// Groups drawn so that zero runs, ties between runs and IPv4-mapped addresses are common.
