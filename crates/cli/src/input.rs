@@ -61,6 +61,9 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             if meta.len() > MAX_FILE_BYTES {
                 return Err(jsondoc::too_large(meta.len()).in_file(&file));
             }
+            // Read into one buffer of the file's size: grown by doubling, a 4 MB tag file is
+            // copied and faulted in twice over.
+            text.reserve_exact(meta.len() as usize + 1);
         }
         handle.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
     }
@@ -93,7 +96,7 @@ pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Re
     };
     let file = display_name(path);
     let text = read_text(path)?;
-    let tags = ServiceTags::parse(&text).map_err(|d| d.in_file(&file))?;
+    let tags = ServiceTags::parse_owned(text).map_err(|d| d.in_file(&file))?;
     tags.check_cloud(cloud).map_err(|d| d.in_file(&file))?;
     Ok(std::borrow::Cow::Owned(tags))
 }

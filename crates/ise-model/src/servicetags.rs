@@ -43,7 +43,7 @@ enum Source {
     /// build.rs's encoding of the prefixes (family, length, address bytes each).
     Encoded(&'static [u8]),
     /// A tag file's text and, in it, the `addressPrefixes` array the scan checked.
-    Json(Arc<str>, std::ops::Range<usize>),
+    Json(Arc<String>, std::ops::Range<usize>),
 }
 
 impl Prefixes {
@@ -58,7 +58,7 @@ impl Prefixes {
         p
     }
 
-    fn json(text: Arc<str>, array: std::ops::Range<usize>) -> Self {
+    fn json(text: Arc<String>, array: std::ops::Range<usize>) -> Self {
         Prefixes {
             source: Source::Json(text, array),
             decoded: OnceLock::new(),
@@ -585,8 +585,17 @@ impl ServiceTags {
     /// [`Self::parse_strict`], which is what decides every error.
     pub fn parse(text: &str) -> Result<Self, Diagnostic> {
         match scan::read(text) {
-            Some(tags) => Ok(tags),
+            Some(scanned) => Ok(scanned.into_tags(Arc::new(text.to_string()))),
             None => Self::parse_strict(text),
+        }
+    }
+
+    /// [`Self::parse`] of a text the caller hands over: the tags of a usual file keep that very
+    /// string (their prefixes are read from it on first use), not a copy of it.
+    pub fn parse_owned(text: String) -> Result<Self, Diagnostic> {
+        match scan::read(&text) {
+            Some(scanned) => Ok(scanned.into_tags(Arc::new(text))),
+            None => Self::parse_strict(&text),
         }
     }
 
@@ -782,6 +791,23 @@ mod tests {
         assert_eq!(ServiceTags::parse(&weekly).unwrap().tags(), tags.tags());
         let bad = az.replace("\"changeNumber\": \"375\"", "\"changeNumber\": \"3x\"");
         assert_eq!(ServiceTags::parse(&bad).unwrap_err().code, E_TAGS_SYNTAX);
+    }
+
+    #[test]
+    fn a_text_handed_over_reads_as_a_borrowed_one() {
+        let az = include_str!("../../../tests/fixtures/servicetags/az-list-service-tags.json");
+        // With a BOM the index's ranges count it; the strict path, BOM stripped, is the oracle.
+        for text in [az.to_string(), format!("\u{feff}{az}"), "{".to_string()] {
+            let owned = ServiceTags::parse_owned(text.clone());
+            match ServiceTags::parse_strict(&text) {
+                Ok(strict) => {
+                    let owned = owned.unwrap();
+                    assert_eq!(owned.get("Storage.WestUS2"), strict.get("Storage.WestUS2"));
+                    assert_eq!(owned.tags(), strict.tags());
+                }
+                Err(d) => assert_eq!(owned.unwrap_err().code, d.code),
+            }
+        }
     }
 
     #[test]

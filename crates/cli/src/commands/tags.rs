@@ -18,7 +18,7 @@ use std::path::Path;
 pub fn read_tag_file(path: &Path) -> Result<ServiceTags, Diagnostic> {
     let file = input::display_name(path);
     let text = input::read_text(path)?;
-    ServiceTags::parse(&text).map_err(|d| d.in_file(&file))
+    ServiceTags::parse_owned(text).map_err(|d| d.in_file(&file))
 }
 
 /// The cloud a file belongs to, or `E0902` when its `cloud` field names none of the three.

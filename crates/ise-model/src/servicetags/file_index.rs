@@ -24,16 +24,22 @@ pub(super) struct Record {
 /// [`FileIndex::lower`], and the record's number.
 type Folded = (u128, Range<usize>, usize);
 
+/// A file's records and their names folded for lookup: the index but for the text.
 #[derive(Clone)]
-pub(super) struct FileIndex {
-    /// The file's text (after any BOM): the records' ranges point into it.
-    text: Arc<str>,
+pub(super) struct Names {
     /// In file order.
     records: Vec<Record>,
     /// The lower-cased names, one after another (one string, not one each).
     lower: String,
     /// Each record's lower-cased name, in ascending order of it.
     folded: Vec<Folded>,
+}
+
+#[derive(Clone)]
+pub(super) struct FileIndex {
+    /// The file's text: the records' ranges point into it.
+    text: Arc<String>,
+    names: Names,
     /// The tags built so far, by record number.
     decoded: Box<[OnceLock<TagEntry>]>,
 }
@@ -67,10 +73,10 @@ pub(super) fn decode_prefixes(array: &str) -> Vec<IpNet> {
     out
 }
 
-impl FileIndex {
-    /// The index of `records` found in `text`, or `None` when two names are the same in some case
-    /// (the strict path reports those).
-    pub(super) fn new(text: &str, records: Vec<Record>) -> Option<FileIndex> {
+impl Names {
+    /// The names of `records` found in `text`, or `None` when two are the same in some case (the
+    /// strict path reports those).
+    pub(super) fn new(text: &str, records: Vec<Record>) -> Option<Names> {
         // Lower-cased as the strict path folds names (`str::to_lowercase`), without a string per
         // name for ASCII ones (all real ones).
         let mut lower = String::with_capacity(text.len().min(records.len() * 32));
@@ -95,17 +101,22 @@ impl FileIndex {
         if folded.windows(2).any(|w| key(&w[0]) == key(&w[1])) {
             return None;
         }
-        Some(FileIndex {
-            text: Arc::from(text),
-            decoded: (0..records.len()).map(|_| OnceLock::new()).collect(),
-            records,
-            lower,
-            folded,
-        })
+        Some(Names { records, lower, folded })
+    }
+}
+
+impl FileIndex {
+    /// The index of `names` in `text`, the text they were found in.
+    pub(super) fn new(text: Arc<String>, names: Names) -> FileIndex {
+        FileIndex {
+            text,
+            decoded: (0..names.records.len()).map(|_| OnceLock::new()).collect(),
+            names,
+        }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.records.len()
+        self.names.records.len()
     }
 
     /// The names of the tags built so far (for the tests).
@@ -118,13 +129,14 @@ impl FileIndex {
     /// same thing, as no two names of an indexed file are the same in any case.
     pub(super) fn find(&self, name: &str) -> Option<usize> {
         let asked = name.to_lowercase();
-        binary_search(self.folded.len(), |i| self.lower[self.folded[i].1.clone()].cmp(&asked)).map(|i| self.folded[i].2)
+        let Names { lower, folded, .. } = &self.names;
+        binary_search(folded.len(), |i| lower[folded[i].1.clone()].cmp(&asked)).map(|i| folded[i].2)
     }
 
     /// A tag, built from the text on first use; its prefixes wait for their own first use.
     pub(super) fn entry(&self, tag: usize) -> &TagEntry {
         self.decoded[tag].get_or_init(|| {
-            let r = &self.records[tag];
+            let r = &self.names.records[tag];
             let text = |range: &Range<usize>| self.text[range.clone()].to_string();
             TagEntry {
                 name: text(&r.name),

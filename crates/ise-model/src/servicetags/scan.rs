@@ -13,27 +13,50 @@
 //! answers `Some`, the strict path would have accepted the file with the same tags (tested on the
 //! real files and on the fuzz mutations in tests/tag_fuzz.rs).
 
-use super::file_index::{FileIndex, Record};
+use super::file_index::{FileIndex, Names, Record};
 use super::{prefix, v4_end, v6_end, ServiceTags};
 use crate::jsondoc::{strip_bom, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Objects with more keys than this inside values the loader ignores are left to the strict path
 /// (its duplicate-key check uses a hash map; the linear one here is for the handful of keys real
 /// files have).
 const MAX_KEYS: usize = 32;
 
-/// Reads `text` as a service-tag file, or `None` when the strict path must decide (see the module).
-pub(super) fn read(text: &str) -> Option<ServiceTags> {
+/// What the scan found in a valid file: everything but the text itself, which the caller hands
+/// over in [`Scanned::into_tags`] (a copy, or the very string it read, so 4 MB is not copied).
+pub(super) struct Scanned {
+    cloud: String,
+    change_number: u64,
+    names: Names,
+}
+
+impl Scanned {
+    /// The tags of the file, indexed in `text`: the text [`read`] scanned, BOM and all (the
+    /// records' ranges are offsets into it).
+    pub(super) fn into_tags(self, text: Arc<String>) -> ServiceTags {
+        ServiceTags {
+            cloud: self.cloud,
+            change_number: self.change_number,
+            all: OnceLock::new(),
+            index: Some(super::Lookup::File(FileIndex::new(text, self.names))),
+            folded: OnceLock::new(),
+        }
+    }
+}
+
+/// Scans `text` as a service-tag file, or `None` when the strict path must decide (see the module).
+pub(super) fn read(text: &str) -> Option<Scanned> {
     if text.len() as u64 > MAX_FILE_BYTES {
         return None;
     }
-    let text = strip_bom(text);
+    // The scan starts after any BOM but counts from the text's start, so the ranges it records
+    // point into the text as given.
     let mut s = Scan {
         text,
         b: text.as_bytes(),
-        pos: 0,
+        pos: text.len() - strip_bom(text).len(),
         separators: 0,
     };
     let (cloud, change_number, records) = s.file()?;
@@ -42,13 +65,11 @@ pub(super) fn read(text: &str) -> Option<ServiceTags> {
         return None;
     }
     // Two names the same in any case go to the strict path, which reports them.
-    let index = FileIndex::new(text, records)?;
-    Some(ServiceTags {
+    let names = Names::new(text, records)?;
+    Some(Scanned {
         cloud: text[cloud].to_string(),
         change_number,
-        all: OnceLock::new(),
-        index: Some(super::Lookup::File(index)),
-        folded: OnceLock::new(),
+        names,
     })
 }
 
@@ -396,9 +417,14 @@ mod tests {
 
     const AZ: &str = include_str!("../../../../tests/fixtures/servicetags/az-list-service-tags.json");
 
+    /// The fast path's tags of `text`, indexed in a copy of it.
+    fn fast(text: &str) -> Option<ServiceTags> {
+        read(text).map(|scanned| scanned.into_tags(Arc::new(text.to_string())))
+    }
+
     /// The fast path's answer, when it gives one, is the strict path's, field for field.
     fn agrees(text: &str) -> Result<bool, TestCaseError> {
-        let Some(fast) = read(text) else { return Ok(false) };
+        let Some(fast) = fast(text) else { return Ok(false) };
         let strict = ServiceTags::parse_strict(text);
         prop_assert!(
             strict.is_ok(),
@@ -443,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_file_s_tags_are_built_only_when_looked_up() {
-        let tags = read(data::SERVICE_TAGS_PUBLIC).unwrap();
+        let tags = fast(data::SERVICE_TAGS_PUBLIC).unwrap();
         let Some(super::super::Lookup::File(index)) = &tags.index else {
             panic!("the scan indexes the file")
         };
