@@ -229,16 +229,20 @@ pub fn model() -> &'static [Requirement] {
     MODEL.get_or_init(|| parse_table(data::REQUIREMENTS_CSV).expect("embedded data/requirements.csv parses (tested)"))
 }
 
-/// Table versions, oldest first (data/table-versions.csv).
-pub fn table_versions() -> Vec<String> {
-    csv::Reader::from_reader(data::TABLE_VERSIONS_CSV.as_bytes())
-        .records()
-        .map(|r| r.expect("embedded data/table-versions.csv parses (tested)")[0].to_string())
-        .collect()
+/// Table versions, oldest first (data/table-versions.csv), read once: every environment resolves
+/// against them, and a CSV reader costs more to build than the rest of the lookup.
+pub fn table_versions() -> &'static [String] {
+    static VERSIONS: OnceLock<Vec<String>> = OnceLock::new();
+    VERSIONS.get_or_init(|| {
+        csv::Reader::from_reader(data::TABLE_VERSIONS_CSV.as_bytes())
+            .records()
+            .map(|r| r.expect("embedded data/table-versions.csv parses (tested)")[0].to_string())
+            .collect()
+    })
 }
 
 pub fn latest_table_version() -> String {
-    table_versions().pop().expect("at least one table version")
+    table_versions().last().expect("at least one table version").clone()
 }
 
 #[cfg(test)]

@@ -222,12 +222,16 @@ fn comma_list<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
         .collect()
 }
 
-/// The rows of the embedded table, in file order.
-pub fn table() -> Vec<TableRow> {
-    csv::Reader::from_reader(TABLE.as_bytes())
-        .deserialize()
-        .collect::<Result<Vec<TableRow>, _>>()
-        .expect("embedded data/firewall-dependencies.csv parses (tested)")
+/// The rows of the embedded table, in file order, read once per process (a fleet's firewall
+/// environments share them).
+pub fn table() -> &'static [TableRow] {
+    static ROWS: std::sync::OnceLock<Vec<TableRow>> = std::sync::OnceLock::new();
+    ROWS.get_or_init(|| {
+        csv::Reader::from_reader(TABLE.as_bytes())
+            .deserialize()
+            .collect::<Result<Vec<TableRow>, _>>()
+            .expect("embedded data/firewall-dependencies.csv parses (tested)")
+    })
 }
 
 /// A requirement's protocol in the dependency table's words, so both kinds of row share one reading.
@@ -557,7 +561,7 @@ mod tests {
         let rows = table();
         assert!(rows.len() > 20);
         let dns_env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
-        for r in &rows {
+        for r in rows {
             assert!(
                 r.clouds
                     .split_whitespace()
