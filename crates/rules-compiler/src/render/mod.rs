@@ -204,6 +204,12 @@ fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) 
     })
 }
 
+/// Compiles the templates the given backends render, so that a caller can do it on a spare core
+/// before rendering (see `template::prepare`); rendering compiles any not yet compiled itself.
+pub fn prepare_templates(backends: &[&Backend]) {
+    template::prepare(backends.iter().flat_map(|b| b.files.iter().copied()));
+}
+
 /// The artifacts of the given backends, sorted by file name (each once, however often named).
 pub fn render_selected(plan: &Plan, tags: &ServiceTags, backends: &[&Backend]) -> Vec<Artifact> {
     render_and_prove(plan, tags, backends).0

@@ -63,6 +63,22 @@ fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
     h
 }
 
+/// Compiles, ahead of their rendering, the templates of these artifact files (the text
+/// artifacts' templates have their file names): a thread started early runs this while the
+/// environment loads and the proofs run. The ticket's goes first, as it is rendered last, after
+/// the proofs, when nothing else is left to overlap its compiling with.
+pub fn prepare<'a>(files: impl IntoIterator<Item = &'a str>) {
+    let mut wanted: Vec<usize> = files
+        .into_iter()
+        .filter_map(|f| TEMPLATES.iter().position(|(n, _)| *n == f))
+        .filter(|&i| TEMPLATES[i].1.contains("{{"))
+        .collect();
+    wanted.sort_by_key(|&i| (TEMPLATES[i].0 != "change-ticket.md", i));
+    for i in wanted {
+        registry(i);
+    }
+}
+
 /// Renders a text template. One without any `{{` is its own rendering (tested), so it is not compiled.
 /// The data is taken as a value and handed to handlebars as its context, not copied into one
 /// (`render` would clone every string of it, and a ticket holds thousands of prefixes).
@@ -157,6 +173,14 @@ fn bicep_key(k: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// `prepare` finds a backend's templates by its file names.
+    #[test]
+    fn every_template_is_named_for_the_artifact_it_renders() {
+        for (name, _) in super::TEMPLATES {
+            assert!(super::super::ARTIFACT_NAMES.contains(name), "{name}");
+        }
+    }
+
     #[test]
     fn all_templates_compile_and_plain_ones_render_as_themselves() {
         for (i, (name, text)) in super::TEMPLATES.iter().enumerate() {
