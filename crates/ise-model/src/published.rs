@@ -160,7 +160,7 @@ mod tests {
     fn every_requirement_gets_a_learn_url_and_no_seed_name() {
         for version in crate::requirement::table_versions() {
             for r in crate::requirement::model() {
-                let p = requirement(&r.reference, r.kind, &version);
+                let p = requirement(&r.reference, r.kind, version);
                 assert!(p.url.starts_with(LEARN), "{}: {}", r.id, p.url);
                 assert!(!p.reference.contains("seed-"), "{}: {}", r.id, p.reference);
                 assert!(!p.reference.contains(".csv:"), "{}: {}", r.id, p.reference);
