@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 /// Where one tag's fields are in the text: string contents, and whole arrays (`[` to `]`) of strings
 /// without escapes (the scan declines escapes), each already checked.
-#[derive(Clone)]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) struct Record {
     pub name: Range<usize>,
     /// Empty (`0..0`) when absent, as serde's default.
@@ -25,10 +25,10 @@ pub(super) struct Record {
 type Folded = (u128, Range<usize>, usize);
 
 /// A file's records and their names folded for lookup: the index but for the text.
-#[derive(Clone)]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) struct Names {
     /// In file order.
-    records: Vec<Record>,
+    pub(super) records: Vec<Record>,
     /// The lower-cased names, one after another (one string, not one each).
     lower: String,
     /// Each record's lower-cased name, in ascending order of it.

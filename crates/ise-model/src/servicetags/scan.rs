@@ -17,6 +17,7 @@ use super::file_index::{FileIndex, Names, Record};
 use super::{prefix, v4_end, v6_end, ServiceTags};
 use crate::jsondoc::{strip_bom, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Objects with more keys than this inside values the loader ignores are left to the strict path
@@ -26,6 +27,7 @@ const MAX_KEYS: usize = 32;
 
 /// What the scan found in a valid file: everything but the text itself, which the caller hands
 /// over in [`Scanned::into_tags`] (a copy, or the very string it read, so 4 MB is not copied).
+#[derive(Debug, PartialEq)]
 pub(super) struct Scanned {
     cloud: String,
     change_number: u64,
@@ -46,8 +48,27 @@ impl Scanned {
     }
 }
 
+/// A `values` array of at least this many bytes is scanned on two threads (see
+/// [`Scan::values_split`]): a real file's 4 MB takes milliseconds, a thread's start microseconds.
+const SPLIT_AT_LEAST: usize = 256 * 1024;
+
+/// Where a `values` array may be split between two threads.
+#[derive(Clone, Copy)]
+enum Split {
+    /// At the first element starting after its middle, when it has [`SPLIT_AT_LEAST`] bytes.
+    Big,
+    /// At the first element starting at or after this offset of the text (the tests' choice).
+    #[cfg(test)]
+    From(usize),
+    Never,
+}
+
 /// Scans `text` as a service-tag file, or `None` when the strict path must decide (see the module).
 pub(super) fn read(text: &str) -> Option<Scanned> {
+    read_split(text, Split::Big)
+}
+
+fn read_split(text: &str, split: Split) -> Option<Scanned> {
     if text.len() as u64 > MAX_FILE_BYTES {
         return None;
     }
@@ -58,6 +79,7 @@ pub(super) fn read(text: &str) -> Option<Scanned> {
         b: text.as_bytes(),
         pos: text.len() - strip_bom(text).len(),
         separators: 0,
+        split,
     };
     let (cloud, change_number, records) = s.file()?;
     s.ws();
@@ -73,12 +95,28 @@ pub(super) fn read(text: &str) -> Option<Scanned> {
     })
 }
 
+/// The first `{` at or after `from` whose previous byte other than whitespace is a comma: in a tag
+/// file, where an element of `values` other than the first starts. A guess, which
+/// [`Scan::values_split`] only acts on once the scan from the start meets an element there.
+fn element_start_after(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        let at = i + b.get(i..)?.iter().position(|&c| c == b'{')?;
+        let before = b[..at].iter().rposition(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
+        if before.is_some_and(|j| b[j] == b',') {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+}
+
 struct Scan<'a> {
     text: &'a str,
     b: &'a [u8],
     pos: usize,
     /// Commas read: the strict scan refuses a file with [`MAX_VALUES`] of them.
     separators: usize,
+    split: Split,
 }
 
 /// The bytes that end the fast scan of a string: its closing quote, and an escape or a control
@@ -309,15 +347,94 @@ impl<'a> Scan<'a> {
             }
             "values" => {
                 values = true;
-                s.array(2, |s| {
-                    records.push(s.tag()?);
-                    Some(())
-                })
+                s.ws();
+                match s.split_point() {
+                    Some(at) => s.values_split(&mut records, at),
+                    None => s.array(2, |s| {
+                        records.push(s.tag()?);
+                        Some(())
+                    }),
+                }
             }
             _ => s.skip(1),
         })?;
         values.then_some(())?;
         Some((cloud?, change_number?, records))
+    }
+
+    /// Where to split the `values` array starting here, if anywhere (see [`Split`]).
+    fn split_point(&self) -> Option<usize> {
+        let rest = self.b.len() - self.pos;
+        match self.split {
+            Split::Big if rest >= SPLIT_AT_LEAST => element_start_after(self.b, self.pos + rest / 2),
+            #[cfg(test)]
+            Split::From(at) => element_start_after(self.b, at.max(self.pos)),
+            _ => None,
+        }
+    }
+
+    /// The `values` array, its elements from the one starting at `at` on scanned by a second
+    /// thread while this one scans those before. When this scan meets an element starting exactly
+    /// at `at`, the second one read from there what this one would have (the same code, in the
+    /// same state but for the separator count, added up here), so its answer is taken; when it
+    /// does not (the guess was inside a string), the second is stopped and this one goes on alone.
+    fn values_split(&mut self, records: &mut Vec<Record>, at: usize) -> Option<()> {
+        let stop = AtomicBool::new(false);
+        let (text, b) = (self.text, self.b);
+        std::thread::scope(|threads| {
+            let tail = threads.spawn(|| {
+                let mut s = Scan {
+                    text,
+                    b,
+                    pos: at,
+                    separators: 0,
+                    split: Split::Never,
+                };
+                let mut out = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    out.push(s.tag()?);
+                    if !s.separator()? {
+                        s.eat(b']')?;
+                        return Some((out, s.pos, s.separators));
+                    }
+                }
+                None
+            });
+            let head = self.values_until(records, at);
+            if head != Some(true) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let tail = tail.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            if !head? {
+                return Some(());
+            }
+            let (more, end, separators) = tail?;
+            records.extend(more);
+            self.pos = end;
+            self.separators += separators;
+            // The count only grows: it passed the limit somewhere iff it is past it now.
+            (self.separators < MAX_VALUES - 1).then_some(())
+        })
+    }
+
+    /// [`Self::array`] of `values` up to the element starting at `at`: `Some(true)` when it
+    /// stopped there, `Some(false)` when the array ended first.
+    fn values_until(&mut self, records: &mut Vec<Record>, at: usize) -> Option<bool> {
+        self.eat(b'[')?;
+        if self.eat(b']').is_some() {
+            return Some(false);
+        }
+        loop {
+            self.ws();
+            if self.pos == at {
+                return Some(true);
+            }
+            records.push(self.tag()?);
+            if !self.separator()? {
+                self.eat(b']')?;
+                return Some(false);
+            }
+        }
     }
 
     /// `changeNumber`: a whole number, or a string of one (the API's form), read as serde reads it.
@@ -422,8 +539,19 @@ mod tests {
         read(text).map(|scanned| scanned.into_tags(Arc::new(text.to_string())))
     }
 
+    /// Split between two threads anywhere, the scan finds what it finds in one piece.
+    fn split_agrees(text: &str) -> Result<(), TestCaseError> {
+        let whole = read_split(text, Split::Never);
+        for at in [0, text.len() / 4, text.len() / 2, 3 * text.len() / 4, text.len()] {
+            prop_assert_eq!(&read_split(text, Split::From(at)), &whole, "split from {}", at);
+        }
+        prop_assert_eq!(&read_split(text, Split::Big), &whole);
+        Ok(())
+    }
+
     /// The fast path's answer, when it gives one, is the strict path's, field for field.
     fn agrees(text: &str) -> Result<bool, TestCaseError> {
+        split_agrees(text)?;
         let Some(fast) = fast(text) else { return Ok(false) };
         let strict = ServiceTags::parse_strict(text);
         prop_assert!(
@@ -465,6 +593,32 @@ mod tests {
         ] {
             assert!(agrees(text).unwrap(), "{}", &text[..80]);
         }
+    }
+
+    #[test]
+    fn the_real_files_are_split_where_an_element_starts() {
+        for text in [data::SERVICE_TAGS_PUBLIC, data::SERVICE_TAGS_GOVERNMENT, data::SERVICE_TAGS_CHINA] {
+            let whole = read_split(text, Split::Never).unwrap();
+            let b = text.as_bytes();
+            let values = text.find("\"values\"").unwrap();
+            let at = element_start_after(b, values + (b.len() - values) / 2).unwrap();
+            let mut tail = Scan {
+                text,
+                b,
+                pos: at,
+                separators: 0,
+                split: Split::Never,
+            };
+            // The guess is where a tag of the file starts, so the head scan meets it.
+            let first = tail.tag().unwrap();
+            assert!(whole.names.records.contains(&first), "{}", &text[at..at + 80]);
+        }
+        // A comma and a brace inside a string are no element: the head passes them by.
+        let tricky = r#"{"changeNumber":1,"cloud":"Public","values":[{"name":"a, {b","properties":{"addressPrefixes":[]}},{"name":"c","properties":{"addressPrefixes":["10.0.0.0/8"]}}]}"#;
+        let guess = element_start_after(tricky.as_bytes(), 0).unwrap();
+        assert_eq!(&tricky[guess - 2..guess + 1], ", {");
+        assert_eq!(read_split(tricky, Split::From(0)), read_split(tricky, Split::Never));
+        assert!(read_split(tricky, Split::Never).is_some());
     }
 
     #[test]
