@@ -79,9 +79,6 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
             Vec::new()
         }
     };
-    // The text templates compile on the spare core while the environment and tags load.
-    let selected = backends.clone();
-    std::thread::spawn(move || render::prepare_templates(&selected));
     let (env, warnings) = match input::environment(args.env, cli.deny_warnings) {
         Ok(x) if problems.is_empty() => x,
         Ok(_) => return fail(problems),
@@ -91,6 +88,9 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(t) => t,
         Err(d) => return fail(vec![d]),
     };
+    // The text templates compile on the spare core while the plan is built.
+    let selected = backends.clone();
+    std::thread::spawn(move || render::prepare_templates(&selected));
     let (plan, artifacts) = match compile_env(&env, &tags, args, &backends) {
         Ok(x) => x,
         Err(diags) => return fail(diags),
