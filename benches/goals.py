@@ -16,6 +16,10 @@ Goals (issue 12, "Speed"):
   5. Peak memory of each under 64 MB.
   Also: size and required glibc of the `dist` binary, when built.
 
+Outputs go under the system temp folder: `TMPDIR=/dev/shm` times the program without the disk's
+file system (on this runner's ext4, creating files right after a fleet's worth were removed is
+slow in the kernel; see BENCHMARKS.md, session 6).
+
 Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [--no-build]
   Builds the release binary first. Aerleon: python3 -m venv target/aerleon-venv &&
   target/aerleon-venv/bin/pip install aerleon (found there, on PATH, or by --aclgen).

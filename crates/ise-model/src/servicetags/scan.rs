@@ -3,7 +3,8 @@
 //! ([`FileIndex`]), with no intermediate strings and no second scan for the strict checks. Every
 //! prefix of every tag is checked here, straight from the bytes; none is built: a tag's fields and
 //! prefixes are read from the text when the tag is first looked up, so a compile builds the dozen
-//! tags its environment names, not all 3,039 of the public file (93,362 prefixes).
+//! tags its environment names, not all 3,039 of the public file (93,362 prefixes). A big file's
+//! `values` are scanned by two threads, one from each half ([`Scan::values_split`]).
 //!
 //! It is a recogniser of the common case, not a second parser with its own errors: on anything it
 //! is not sure of (any syntax or shape problem, an escape in a string, a duplicate key or tag, deep
