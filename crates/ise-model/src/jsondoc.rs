@@ -15,6 +15,7 @@ use crate::jsonpos::{field, index, LineCol};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
+pub(crate) mod strings;
 pub mod tree;
 
 /// The largest input file read: 16 times the largest real input (a 4 MB weekly service-tag file).

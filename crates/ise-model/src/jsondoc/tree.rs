@@ -382,17 +382,6 @@ struct Reader<'t> {
     depth: usize,
 }
 
-/// The bytes a string's scan stops at: its end, an escape, and the control characters JSON refuses.
-const STRING_STOP: [bool; 256] = {
-    let mut stop = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        stop[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
-        b += 1;
-    }
-    stop
-};
-
 /// Where reading stopped, as a byte offset.
 type Read<T> = Result<T, usize>;
 
@@ -428,7 +417,7 @@ impl<'t> Reader<'t> {
         let mut escaped = false;
         loop {
             let rest = self.b.get(self.pos..).ok_or(self.pos)?;
-            self.pos += rest.iter().position(|&c| STRING_STOP[usize::from(c)]).ok_or(self.b.len())?;
+            self.pos += super::strings::first_stop(rest).ok_or(self.b.len())?;
             match self.b[self.pos] {
                 b'"' => break,
                 b'\\' => {

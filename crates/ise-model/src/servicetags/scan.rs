@@ -16,6 +16,7 @@
 
 use super::file_index::{FileIndex, Names, Record};
 use super::{prefix, v4_end, v6_end, ServiceTags};
+use crate::jsondoc::strings::first_stop;
 use crate::jsondoc::{strip_bom, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -120,39 +121,6 @@ struct Scan<'a> {
     split: Split,
 }
 
-/// The bytes that end the fast scan of a string: its closing quote, and an escape or a control
-/// character (both left to the strict path).
-const STRING_STOP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c = 0;
-    while c < 0x20 {
-        table[c] = true;
-        c += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
-
-/// Where the first [`STRING_STOP`] byte of `bytes` is. Real strings are short (a prefix, a name),
-/// too short for memchr's setup to pay: 8 bytes at a time while none of them can stop the scan,
-/// then byte by byte.
-fn string_length(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Whether some byte of `w` is zero, or below `n` (n <= 0x80), by the usual bit tricks (exact).
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH != 0;
-    let mut i = 0;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let w = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
-        if below(w, 0x20) || below(w ^ (ONES * u64::from(b'"')), 1) || below(w ^ (ONES * u64::from(b'\\')), 1) {
-            break;
-        }
-        i += 8;
-    }
-    bytes[i..].iter().position(|&c| STRING_STOP[usize::from(c)]).map(|n| i + n)
-}
-
 /// Where one tag's `properties` fields are in the text (see [`Record`]).
 #[derive(Default)]
 struct Properties {
@@ -200,7 +168,7 @@ impl<'a> Scan<'a> {
     fn span(&mut self) -> Option<Range<usize>> {
         self.eat(b'"')?;
         let start = self.pos;
-        let end = start + string_length(&self.b[start..])?;
+        let end = start + first_stop(&self.b[start..])?;
         if self.b[end] != b'"' {
             return None;
         }
@@ -683,16 +651,6 @@ mod tests {
         let mut doc: serde_json::Value = serde_json::from_str(data::SERVICE_TAGS_GOVERNMENT).unwrap();
         doc["values"].as_array_mut().unwrap().truncate(6);
         vec![AZ.to_string(), serde_json::to_string_pretty(&doc).unwrap(), doc.to_string()]
-    }
-
-    proptest! {
-        /// The word-at-a-time search finds what a byte-by-byte one finds.
-        #[test]
-        fn string_length_is_the_first_stop_byte(bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..0x80, any::<u8>()], 0..40), fill in 0usize..40) {
-            let mut text = vec![b'a'; fill];
-            text.extend(bytes);
-            prop_assert_eq!(string_length(&text), text.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20));
-        }
     }
 
     proptest! {
