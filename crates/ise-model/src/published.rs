@@ -2,7 +2,6 @@
 //! table, the table version and the article's public URL, instead of the internal seed and data-file
 //! names `data/requirements.csv` and `data/firewall-dependencies.csv` cite (see data/SOURCES.md).
 
-use crate::data;
 use crate::requirement::Kind;
 use serde::Serialize;
 
@@ -51,21 +50,7 @@ const NSG_DEFAULTS: (&str, &str) = (
 
 /// The ISE article that published table `version` (data/table-versions.csv), without `.md`.
 fn ise_article(version: &str) -> String {
-    // (version, article) rows, read once: a review asks for every requirement, and building a CSV
-    // reader per call cost more than the rest of the provenance.
-    static ROWS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
-    let rows = ROWS.get_or_init(|| {
-        csv::Reader::from_reader(data::TABLE_VERSIONS_CSV.as_bytes())
-            .records()
-            .filter_map(Result::ok)
-            .map(|r| (r[0].to_string(), r[1].trim_end_matches(".md").to_string()))
-            .collect()
-    });
-    rows.iter()
-        .find(|(v, _)| v == version)
-        .or_else(|| rows.last())
-        .map(|(_, article)| article.clone())
-        .expect("embedded data/table-versions.csv has rows (tested)")
+    crate::requirement::table_article(version).to_string()
 }
 
 fn table_of(kind: Kind) -> &'static str {

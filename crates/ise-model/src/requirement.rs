@@ -229,16 +229,34 @@ pub fn model() -> &'static [Requirement] {
     MODEL.get_or_init(|| parse_table(data::REQUIREMENTS_CSV).expect("embedded data/requirements.csv parses (tested)"))
 }
 
-/// Table versions, oldest first (data/table-versions.csv), read once: every environment resolves
-/// against them, and a CSV reader costs more to build than the rest of the lookup.
-pub fn table_versions() -> &'static [String] {
-    static VERSIONS: OnceLock<Vec<String>> = OnceLock::new();
-    VERSIONS.get_or_init(|| {
+/// data/table-versions.csv, read once: the table versions oldest first, and beside each the ISE
+/// article that published it (its file name without `.md`). Every environment resolves against
+/// the versions and every review row cites an article; a CSV reader costs more to build than
+/// either lookup.
+fn table_version_rows() -> &'static (Vec<String>, Vec<String>) {
+    static ROWS: OnceLock<(Vec<String>, Vec<String>)> = OnceLock::new();
+    ROWS.get_or_init(|| {
         csv::Reader::from_reader(data::TABLE_VERSIONS_CSV.as_bytes())
             .records()
-            .map(|r| r.expect("embedded data/table-versions.csv parses (tested)")[0].to_string())
-            .collect()
+            .map(|r| {
+                let r = r.expect("embedded data/table-versions.csv parses (tested)");
+                (r[0].to_string(), r[1].trim_end_matches(".md").to_string())
+            })
+            .unzip()
     })
+}
+
+/// Table versions, oldest first (data/table-versions.csv).
+pub fn table_versions() -> &'static [String] {
+    &table_version_rows().0
+}
+
+/// The ISE article (file name without `.md`) that published table `version`; the latest
+/// version's for a version the table does not list.
+pub fn table_article(version: &str) -> &'static str {
+    let (versions, articles) = table_version_rows();
+    let at = versions.iter().position(|v| v == version).unwrap_or(versions.len() - 1);
+    &articles[at]
 }
 
 pub fn latest_table_version() -> String {

@@ -63,15 +63,21 @@ fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
     h
 }
 
+/// Whether a template's text has anything to substitute: one without is its own rendering
+/// (tested), never compiled.
+fn is_plain(src: &str) -> bool {
+    !src.contains("{{")
+}
+
 /// Compiles, ahead of their rendering, the templates of these artifact files (the text
-/// artifacts' templates have their file names): a thread started early runs this while the
-/// environment loads and the proofs run. The ticket's goes first, as it is rendered last, after
-/// the proofs, when nothing else is left to overlap its compiling with.
+/// artifacts' templates have their file names): a thread started once the tags are loaded runs
+/// this while the plan is built and the proofs run. The ticket's goes first, as it is rendered
+/// last, after the proofs, when nothing else is left to overlap its compiling with.
 pub fn prepare<'a>(files: impl IntoIterator<Item = &'a str>) {
     let mut wanted: Vec<usize> = files
         .into_iter()
         .filter_map(|f| TEMPLATES.iter().position(|(n, _)| *n == f))
-        .filter(|&i| TEMPLATES[i].1.contains("{{"))
+        .filter(|&i| !is_plain(TEMPLATES[i].1))
         .collect();
     wanted.sort_by_key(|&i| (TEMPLATES[i].0 != "change-ticket.md", i));
     for i in wanted {
@@ -85,7 +91,7 @@ pub fn prepare<'a>(files: impl IntoIterator<Item = &'a str>) {
 pub fn text(template: &str, data: serde_json::Value) -> String {
     let i = position(template);
     let src = TEMPLATES[i].1;
-    if !src.contains("{{") {
+    if is_plain(src) {
         return src.to_string();
     }
     registry(i)
@@ -185,7 +191,7 @@ mod tests {
     fn all_templates_compile_and_plain_ones_render_as_themselves() {
         for (i, (name, text)) in super::TEMPLATES.iter().enumerate() {
             let h = super::registry(i);
-            if !text.contains("{{") {
+            if super::is_plain(text) {
                 assert_eq!(h.render(name, &serde_json::json!({})).unwrap(), *text, "{name}");
             }
         }
