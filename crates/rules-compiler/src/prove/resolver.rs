@@ -73,25 +73,43 @@ impl<'a> EnvResolver<'a> {
     }
 }
 
+/// The tags the platform defines per network rather than in the tag file.
+enum Platform {
+    VirtualNetwork,
+    Internet,
+    LoadBalancer,
+}
+
+/// `AzureLoadBalancer`: the platform's health-probe source.
+const LOAD_BALANCER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
+
+/// The platform tag `tag` names (Azure reads tag names in any case), if it is one.
+fn platform(tag: &str) -> Option<Platform> {
+    [
+        ("virtualnetwork", Platform::VirtualNetwork),
+        ("internet", Platform::Internet),
+        ("azureloadbalancer", Platform::LoadBalancer),
+    ]
+    .into_iter()
+    .find_map(|(name, p)| tag.eq_ignore_ascii_case(name).then_some(p))
+}
+
 impl TagResolver for EnvResolver<'_> {
     fn resolve(&self, tag: &str) -> Option<Vec<Ipv4Net>> {
-        match tag.to_ascii_lowercase().as_str() {
-            "virtualnetwork" => Some(self.virtual_network.clone()),
-            "internet" => Some(self.internet.clone()),
-            "azureloadbalancer" => Some(vec![Ipv4Net::new(Ipv4Addr::new(168, 63, 129, 16), 32).expect("valid")]),
-            _ => self.tags.get(tag).map(|t| t.ipv4()),
+        match platform(tag) {
+            Some(Platform::VirtualNetwork) => Some(self.virtual_network.clone()),
+            Some(Platform::Internet) => Some(self.internet.clone()),
+            Some(Platform::LoadBalancer) => Some(vec![Ipv4Net::from(LOAD_BALANCER)]),
+            None => self.tags.get(tag).map(|t| t.ipv4()),
         }
     }
 
     fn resolve_set(&self, tag: &str) -> Option<IntervalSet<u32>> {
-        if tag.eq_ignore_ascii_case("virtualnetwork") {
-            Some(self.virtual_network_set.clone())
-        } else if tag.eq_ignore_ascii_case("internet") {
-            Some(self.internet_set.clone())
-        } else if tag.eq_ignore_ascii_case("azureloadbalancer") {
-            Some(IntervalSet::point(u32::from(Ipv4Addr::new(168, 63, 129, 16))))
-        } else {
-            tag_set(self.tags, tag)
+        match platform(tag) {
+            Some(Platform::VirtualNetwork) => Some(self.virtual_network_set.clone()),
+            Some(Platform::Internet) => Some(self.internet_set.clone()),
+            Some(Platform::LoadBalancer) => Some(IntervalSet::point(u32::from(LOAD_BALANCER))),
+            None => tag_set(self.tags, tag),
         }
     }
 }
