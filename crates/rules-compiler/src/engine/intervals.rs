@@ -304,8 +304,15 @@ impl<T: Bound> IntervalSet<T> {
         self.intersection(&other.complement())
     }
 
+    /// Whether every interval of `self` lies in one of `other`'s (both sorted, disjoint and with
+    /// neighbours merged), walked without building the intersection: reports ask this of every
+    /// address set they print.
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.intersection(other) == *self
+        let mut outer = other.ranges.iter().peekable();
+        self.ranges.iter().all(|&(lo, hi)| {
+            while outer.next_if(|&&(_, end)| end < lo).is_some() {}
+            outer.peek().is_some_and(|&&(start, end)| start <= lo && hi <= end)
+        })
     }
 }
 
@@ -321,22 +328,39 @@ impl IntervalSet<u32> {
 
     /// The fewest CIDR prefixes covering exactly this set, ascending.
     pub fn to_prefixes(&self) -> Vec<Ipv4Net> {
-        let mut out = Vec::new();
-        for &(lo, hi) in self.ranges.iter() {
+        self.blocks()
+            .map(|(lo, bits)| {
+                let addr = Ipv4Addr::from(u32::try_from(lo).expect("IPv4 address"));
+                let len = u8::try_from(32 - bits).expect("prefix length");
+                Ipv4Net::new(addr, len).expect("prefix length <= 32")
+            })
+            .collect()
+    }
+
+    /// How many prefixes [`Self::to_prefixes`] makes, without making them (a report decides by
+    /// the count whether to list them).
+    pub fn prefix_count(&self) -> usize {
+        self.blocks().count()
+    }
+
+    /// The prefixes of [`Self::to_prefixes`] as (first address, host bits): in each interval, the
+    /// largest block aligned at its start that still fits, then the next.
+    fn blocks(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.ranges.iter().flat_map(|&(lo, hi)| {
             let (mut lo, hi) = (u64::from(lo), u64::from(hi));
-            while lo <= hi {
-                // Largest block aligned at `lo` that still fits before `hi`.
+            std::iter::from_fn(move || {
+                if lo > hi {
+                    return None;
+                }
                 let mut bits = if lo == 0 { 32 } else { lo.trailing_zeros().min(32) };
                 while (1u64 << bits) > hi - lo + 1 {
                     bits -= 1;
                 }
-                let addr = Ipv4Addr::from(u32::try_from(lo).expect("IPv4 address"));
-                let len = u8::try_from(32 - bits).expect("prefix length");
-                out.push(Ipv4Net::new(addr, len).expect("prefix length <= 32"));
+                let block = (lo, bits);
                 lo += 1u64 << bits;
-            }
-        }
-        out
+                Some(block)
+            })
+        })
     }
 }
 
@@ -353,6 +377,25 @@ impl IntervalSet<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The walk that says whether a set lies within another answers what the intersection does.
+        #[test]
+        fn is_subset_is_what_the_intersection_says(a in prop::collection::vec((0u32..64, 0u32..8), 0..6), b in prop::collection::vec((0u32..64, 0u32..8), 0..6)) {
+            let set = |v: &[(u32, u32)]| IntervalSet::from_intervals(v.iter().map(|&(lo, n)| (lo, lo + n)));
+            let (a, b) = (set(&a), set(&b));
+            prop_assert_eq!(a.is_subset(&b), a.intersection(&b) == a);
+        }
+
+        /// Counting prefixes gives the count of the prefixes made, over the whole address range.
+        #[test]
+        fn prefix_count_is_the_prefixes_made(v in prop::collection::vec((any::<u32>(), any::<u32>()), 0..5)) {
+            let set = IntervalSet::from_intervals(v.iter().map(|&(a, b)| (a.min(b), a.max(b))));
+            prop_assert_eq!(set.prefix_count(), set.to_prefixes().len());
+            prop_assert_eq!(set.complement().prefix_count(), set.complement().to_prefixes().len());
+        }
+    }
 
     #[test]
     fn prefixes_round_trip_minimally() {
