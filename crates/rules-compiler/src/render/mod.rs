@@ -23,6 +23,7 @@ mod route_table;
 mod subnets;
 mod substitute;
 mod template;
+mod template_compile;
 pub(crate) mod text_cache;
 
 use crate::plan::Plan;

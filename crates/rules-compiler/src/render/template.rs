@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::sync::OnceLock;
 
 /// Name and text of every text template, embedded.
-const TEMPLATES: &[(&str, &str)] = &[
+pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("change-ticket.md", include_str!("../../../../templates/change-ticket.md.hbs")),
     ("ise-request.http", include_str!("../../../../templates/ise-request.http.hbs")),
     ("main.bicep", include_str!("../../../../templates/main.bicep.hbs")),
@@ -59,7 +59,10 @@ fn compiled((name, text): (&str, &str)) -> Handlebars<'static> {
     h.register_escape_fn(handlebars::no_escape);
     h.register_helper("json", Box::new(json_helper));
     h.register_helper("bicep", Box::new(bicep_helper));
-    h.register_template_string(name, text).expect("embedded templates compile (tested)");
+    h.register_template(
+        name,
+        super::template_compile::compile(name, text).expect("embedded templates compile (tested)"),
+    );
     h
 }
 
