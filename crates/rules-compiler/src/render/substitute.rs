@@ -2,7 +2,7 @@
 //! character by character (cells and labels may hold thousands of prefixes).
 
 /// Below this length the replacement function is asked per byte; above it, once per byte value,
-/// and the text is scanned eight bytes at a time for the special ones.
+/// and the special bytes are found with memchr's vectorised searches.
 const TABLE_FROM: usize = 256;
 
 /// `s` with each byte for which `with` gives a replacement replaced by it. Only ASCII bytes may
@@ -12,42 +12,36 @@ pub fn substitute(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String 
         return runs(s, with);
     }
     let table: [Option<&'static str>; 256] = std::array::from_fn(|b| with(b as u8));
-    let specials: Vec<u64> = (0..=u8::MAX)
-        .filter(|&b| table[usize::from(b)].is_some())
-        .map(|b| u64::from(b) * LOW_BITS)
-        .collect();
+    let specials: Vec<u8> = (0..=u8::MAX).filter(|&b| table[usize::from(b)].is_some()).collect();
     let bytes = s.as_bytes();
+    // The specials in groups of up to three (memchr searches for at most three bytes at once),
+    // each group with its next match at or after the current position. A group is searched
+    // again only once its match is passed, so the text is read once per group.
+    let groups: Vec<&[u8]> = specials.chunks(3).collect();
+    let find = |group: &[u8], from: usize| -> usize {
+        let rest = &bytes[from..];
+        let found = match *group {
+            [a] => memchr::memchr(a, rest),
+            [a, b] => memchr::memchr2(a, b, rest),
+            [a, b, c] => memchr::memchr3(a, b, c, rest),
+            _ => unreachable!("groups of one to three"),
+        };
+        found.map_or(bytes.len(), |i| from + i)
+    };
+    let mut next: Vec<usize> = groups.iter().map(|g| find(g, 0)).collect();
     let mut out = String::with_capacity(s.len());
     let mut from = 0;
-    let mut words = bytes.chunks(8);
-    let mut at = 0;
-    for word in &mut words {
-        // A whole word without a special byte (the common case: prefix texts) is skipped at once.
-        if let Ok(w) = <[u8; 8]>::try_from(word) {
-            let w = u64::from_le_bytes(w);
-            if !specials.iter().any(|&m| has_zero_byte(w ^ m)) {
-                at += 8;
-                continue;
-            }
-        }
-        for (i, &b) in word.iter().enumerate() {
-            if let Some(r) = table[usize::from(b)] {
-                out.push_str(&s[from..at + i]);
-                out.push_str(r);
-                from = at + i + 1;
-            }
-        }
-        at += word.len();
+    while let Some((g, &at)) = next.iter().enumerate().min_by_key(|&(_, &at)| at) {
+        let Some(replacement) = bytes.get(at).and_then(|&b| table[usize::from(b)]) else {
+            break;
+        };
+        out.push_str(&s[from..at]);
+        out.push_str(replacement);
+        from = at + 1;
+        next[g] = find(groups[g], from);
     }
     out.push_str(&s[from..]);
     out
-}
-
-const LOW_BITS: u64 = 0x0101_0101_0101_0101;
-
-/// Whether any byte of `x` is zero (the classic bit trick: a borrow reaches the byte's top bit).
-fn has_zero_byte(x: u64) -> bool {
-    x.wrapping_sub(LOW_BITS) & !x & (LOW_BITS << 7) != 0
 }
 
 fn runs(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String {
@@ -78,20 +72,28 @@ mod tests {
     }
 
     proptest! {
-        /// Any byte value of a word, in any of its eight positions, is found.
-        #[test]
-        fn zero_bytes_are_found(w in any::<u64>(), k in 0usize..8) {
-            let has = w.to_le_bytes().contains(&0);
-            prop_assert_eq!(super::has_zero_byte(w), has);
-            let cleared = w & !(0xff << (8 * k));
-            prop_assert!(super::has_zero_byte(cleared));
-        }
-
         /// Short and long texts (both sides of the table threshold) replace exactly the special bytes.
         #[test]
         fn replaces_exactly_the_special_bytes(s in "[a|\né ]{0,40}", repeat in 1usize..20) {
             let s = s.repeat(repeat);
             prop_assert_eq!(super::substitute(&s, pipes), s.replace('|', "\\|").replace('\n', " "));
+        }
+
+        /// Five specials (two memchr groups), and none at all.
+        #[test]
+        fn replaces_specials_of_several_groups(s in "[a&<>\"'é 0./|]{0,60}", repeat in 1usize..30) {
+            let s = s.repeat(repeat);
+            let html = |b| match b {
+                b'&' => Some("&amp;"),
+                b'<' => Some("&lt;"),
+                b'>' => Some("&gt;"),
+                b'"' => Some("&quot;"),
+                b'\'' => Some("&#39;"),
+                _ => None,
+            };
+            let expected = s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;");
+            prop_assert_eq!(super::substitute(&s, html), expected);
+            prop_assert_eq!(super::substitute(&s, |_| None), s);
         }
     }
 }
