@@ -26,7 +26,7 @@ fn write(value: &impl Serialize, style: Style, indent: usize) -> String {
         out: String::new(),
         style,
         indent,
-        plain: false,
+        plain: None,
     };
     value.serialize(&mut w).expect("every value the backends write serialises");
     w.out
@@ -43,8 +43,10 @@ struct Writer {
     style: Style,
     /// Indent of the current container's closing bracket.
     indent: usize,
-    /// Inside a prefix list (`prefix_text::LIST`): its strings need no escapes in either style.
-    plain: bool,
+    /// Inside a prefix list (`prefix_text::LIST`), whose strings need no escapes in either style:
+    /// what goes before each of them (comma, line break, indent, opening quote), so that a text
+    /// costs two copies (`--expand-tags` writes 55,000). See `collect_seq`.
+    plain: Option<String>,
 }
 
 /// What the writer cannot represent (keys that are not strings or numbers).
@@ -77,13 +79,20 @@ impl Writer {
         }
     }
 
+    fn quote(&self) -> char {
+        if self.style == Style::Json {
+            '"'
+        } else {
+            '\''
+        }
+    }
+
     fn string(&mut self, s: &str) {
-        if self.plain {
-            let quote = if self.style == Style::Json { '"' } else { '\'' };
+        if self.plain.is_some() {
+            // The opening quote was written before it (`collect_seq`).
             debug_assert!(s.bytes().all(|b| b.is_ascii_hexdigit() || b"./:".contains(&b)), "{s}");
-            self.out.push(quote);
             self.out.push_str(s);
-            self.out.push(quote);
+            self.out.push(self.quote());
             return;
         }
         match self.style {
@@ -410,6 +419,36 @@ impl<'a> ser::Serializer for &'a mut Writer {
         self.string(v);
         Ok(())
     }
+    /// A prefix list's texts in one loop, two copies each (what goes between, then the text and
+    /// its closing quote) instead of an array's per-element steps.
+    fn collect_seq<I>(self, items: I) -> Result<(), Error>
+    where
+        I: IntoIterator,
+        I::Item: Serialize,
+    {
+        if self.plain.is_none() {
+            let mut seq = ser::Serializer::serialize_seq(&mut *self, None)?;
+            for item in items {
+                ser::SerializeSeq::serialize_element(&mut seq, &item)?;
+            }
+            return ser::SerializeSeq::end(seq);
+        }
+        self.out.push('[');
+        let mut first = true;
+        for item in items {
+            let between = self.plain.as_deref().unwrap_or_default();
+            // The first text follows the bracket: no comma.
+            self.out.push_str(if first { between.trim_start_matches(',') } else { between });
+            first = false;
+            item.serialize(&mut *self)?;
+        }
+        if !first {
+            self.out.push('\n');
+            self.pad(self.indent);
+        }
+        self.out.push(']');
+        Ok(())
+    }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
         ser::Serializer::collect_seq(self, v)
     }
@@ -430,13 +469,22 @@ impl<'a> ser::Serializer for &'a mut Writer {
         self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<(), Error> {
-        if name != super::prefix_text::LIST || self.plain {
+        if name != super::prefix_text::LIST || self.plain.is_some() {
             return value.serialize(self);
         }
         // Thousands of prefix texts under `--expand-tags`: copied as they are, not scanned for escapes.
-        self.plain = true;
+        let quote = self.quote();
+        let mut between = String::with_capacity(self.indent + 5);
+        if self.style == Style::Json {
+            between.push(',');
+        }
+        between.push('\n');
+        // The list's elements are indented one level below the list.
+        between.extend(std::iter::repeat_n(' ', self.indent + 2));
+        between.push(quote);
+        self.plain = Some(between);
         let written = value.serialize(&mut *self);
-        self.plain = false;
+        self.plain = None;
         written
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
