@@ -121,15 +121,33 @@ pub fn graph(plan: &Plan) -> Graph {
     }
 }
 
+/// The bytes kept in a Mermaid label, by value (a table: labels run to thousands of prefixes).
+const SAFE_IN_MERMAID: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b',' | b':' | b'/' | b'(' | b')' | b'+' | b'*' | b'-' | b'_' | b'\'');
+        b += 1;
+    }
+    t
+};
+
 /// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
 /// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
 pub fn mermaid_text(s: &str) -> String {
     // One pass copying runs (labels may list thousands of prefixes): runs of other characters
     // (any non-ASCII one included) become one space, none at either end.
-    let safe =
-        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b',' | b':' | b'/' | b'(' | b')' | b'+' | b'*' | b'-' | b'_' | b'\'');
-    let mut out = String::with_capacity(s.len());
+    let safe = |b: u8| SAFE_IN_MERMAID[usize::from(b)];
+    // Already safe, as prefix lists are (`a, b`): single spaces between safe bytes only.
     let bytes = s.as_bytes();
+    let clean = bytes.first().is_none_or(|&b| safe(b))
+        && bytes.last().is_none_or(|&b| safe(b))
+        && bytes.windows(2).all(|w| safe(w[1]) || (w[1] == b' ' && safe(w[0])));
+    if clean {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < bytes.len() {
         let start = i;
