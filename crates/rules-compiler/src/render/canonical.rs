@@ -87,6 +87,8 @@ impl Writer {
         }
     }
 
+    /// Inlined into the prefix-list loop; the escaping writers stay out of line.
+    #[inline(always)]
     fn string(&mut self, s: &str) {
         if self.plain.is_some() {
             // The opening quote was written before it (`collect_seq`).
@@ -189,6 +191,7 @@ static JSON_ESCAPES: [u8; 256] = escapes(false);
 static BICEP_ESCAPES: [u8; 256] = escapes(true);
 
 /// `serde_json`'s escapes: `"`, `\`, and control characters (short forms where JSON has them).
+#[inline(never)]
 fn json_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
@@ -213,6 +216,7 @@ fn json_string(out: &mut String, s: &str) {
 }
 
 /// Bicep's escapes: `\\`, `\'`, `\${` (interpolation), and newline, return, tab.
+#[inline(never)]
 fn bicep_string(out: &mut String, s: &str) {
     out.push('\'');
     let bytes = s.as_bytes();
@@ -415,6 +419,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         self.string(v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
+    #[inline(always)]
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         self.string(v);
         Ok(())

@@ -36,8 +36,11 @@ impl Texts {
 
     /// Each prefix's text, in list order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(a, &b)| &self.text[a..b])
+        self.ends.iter().scan(0, |start, &end| {
+            let text = &self.text[*start..end];
+            *start = end;
+            Some(text)
+        })
     }
 }
 
