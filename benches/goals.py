@@ -21,15 +21,17 @@ file system (on this runner's ext4, creating files right after a fleet's worth w
 slow in the kernel; see BENCHMARKS.md, session 6).
 
 Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [--no-build]
-  Builds the release binary first. Aerleon: python3 -m venv target/aerleon-venv &&
+                        [--profile dist|release]
+  Builds and times the `dist` binary (what `cargo install --profile dist` installs: LTO, one
+  codegen unit) unless `--profile release` (the incremental build `cargo test --release` uses). Aerleon: python3 -m venv target/aerleon-venv &&
   target/aerleon-venv/bin/pip install aerleon (found there, on PATH, or by --aclgen).
 """
 import argparse, functools, importlib.util, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BIN = os.path.join(TARGET, "release", "isenet")
 DIST = os.path.join(TARGET, "dist", "isenet")
+BIN = DIST  # the timed binary; `--profile` sets it
 TAGS = os.path.join(ROOT, "data", "servicetags", "ServiceTags_Public_20251028.json")
 PYTHON = [sys.executable, "-c", f"import json; json.load(open({TAGS!r}))"]
 MB = 1024 * 1024
@@ -99,10 +101,13 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--fleet", default="10,100,1000,10000")
     ap.add_argument("--aclgen")
-    ap.add_argument("--no-build", action="store_true", help="time the release binary as it is")
+    ap.add_argument("--no-build", action="store_true", help="time the binary as it is")
+    ap.add_argument("--profile", choices=["dist", "release"], default="dist")
     args = ap.parse_args()
+    global BIN
+    BIN = os.path.join(TARGET, args.profile, "isenet")
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "isenet"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--profile", args.profile, "-q", "-p", "isenet"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="isenet-goals-")
     rows = []  # (goal, isenet, baseline, ratio, target, met, peak)
 
@@ -161,7 +166,8 @@ def main():
                          f"json.load {fmt_ms(py)}", f"{t / py:.1f}x", goal, met, res[case][2]))
         shutil.rmtree(out, ignore_errors=True)
 
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; runs: {args.runs}\n")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; runs: {args.runs}; "
+          f"binary: {args.profile} profile\n")
     print("| goal | isenet | baseline (same run) | ratio | target | met | peak memory (< 64 MB) |")
     print("|---|---|---|---|---|---|---|")
     for what, a, b, r, goal, met, peak in rows:
