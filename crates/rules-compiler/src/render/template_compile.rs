@@ -58,8 +58,11 @@ fn shorten(source: &str) -> Option<(String, Vec<Run<'_>>)> {
     let (mut line, mut col) = (1, 1);
     let mut rest = source;
     while !rest.is_empty() {
-        // A tag, copied whole: `{{` not escaped by a backslash, to its closing braces.
-        if rest.starts_with("{{") && !short.ends_with('\\') {
+        // A tag, copied whole: `{{` not escaped, to its closing braces. handlebars' grammar
+        // escapes `{{` after one backslash; after two (or more) the last two are an escaped
+        // backslash and the tag is real.
+        let escaped = short.ends_with('\\') && !short.ends_with("\\\\");
+        if rest.starts_with("{{") && !escaped {
             let close = if rest.starts_with("{{{") { "}}}" } else { "}}" };
             let end = rest.find(close)? + close.len();
             let tag = &rest[..end];
@@ -207,6 +210,8 @@ mod tests {
             ("a b\n{{#if x}}\n  one two\n{{else}}\n  three four\n{{/if}}\nend of it", true),
             ("  lead {{x}} trail  \n\t{{#each xs}}  {{this}} and more\n{{/each}}", true),
             ("PUT \\{{host}}\\{{ise}}?v=\\{{v}} a b\n@t = \\{{$processEnv TOKEN}}\n", true),
+            // An escaped backslash before a real tag, and a plain one before that.
+            ("{{#if x}}\\\\{{/if}} and \\\\\\{{y}} two words", true),
             ("x {{~ y ~}}  z w \n {{{h a.[0] 4}}} { a } }} b", true),
             ("é ü {{x}} ß ç\r\nnext line {{y}}", true),
             ("{{#if a}} mismatched {{/each}}", true),
