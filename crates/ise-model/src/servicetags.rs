@@ -167,6 +167,14 @@ pub struct ServiceTags {
     /// Lower-cased name -> name: Azure treats tag names case-insensitively. Built on the first
     /// lookup whose case differs from the file's (an embedded snapshot's compile rarely needs it).
     folded: OnceLock<BTreeMap<String, String>>,
+    /// See [`Self::id`].
+    id: u64,
+}
+
+/// A number no other tag file read or snapshot decoded in this process has.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The weekly download and `az network list-service-tags -o json` (the Service Tags REST API) have
@@ -428,6 +436,7 @@ fn decode_index(bytes: &'static [u8]) -> ServiceTags {
         all: OnceLock::new(),
         index: Some(Lookup::Embedded(index)),
         folded: OnceLock::new(),
+        id: next_id(),
     }
 }
 
@@ -638,6 +647,7 @@ impl ServiceTags {
             all: OnceLock::from(tags),
             index: None,
             folded: OnceLock::from(folded),
+            id: next_id(),
         })
     }
 
@@ -682,6 +692,12 @@ impl ServiceTags {
                 cloud.facts().display_name
             )))
         }
+    }
+
+    /// Which file read (or snapshot decode) these tags come from: unique in the process, shared
+    /// only by clones, which hold the same tags. Caches of what is derived from the tags key on it.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     pub fn get(&self, name: &str) -> Option<&TagEntry> {
@@ -791,6 +807,23 @@ mod tests {
         assert_eq!(ServiceTags::parse(&weekly).unwrap().tags(), tags.tags());
         let bad = az.replace("\"changeNumber\": \"375\"", "\"changeNumber\": \"3x\"");
         assert_eq!(ServiceTags::parse(&bad).unwrap_err().code, E_TAGS_SYNTAX);
+    }
+
+    /// Every read and decode gets its own id (caches of derived sets key on it); a clone, holding
+    /// the same tags, shares it.
+    #[test]
+    fn each_read_has_its_own_id_and_clones_share_it() {
+        let az = include_str!("../../../tests/fixtures/servicetags/az-list-service-tags.json");
+        let reads = [
+            ServiceTags::parse(az).unwrap(),
+            ServiceTags::parse(az).unwrap(),
+            ServiceTags::parse_owned(az.to_string()).unwrap(),
+            ServiceTags::decode_embedded(CloudId::Public),
+            ServiceTags::decode_embedded(CloudId::Public),
+        ];
+        let ids: std::collections::BTreeSet<u64> = reads.iter().map(ServiceTags::id).collect();
+        assert_eq!(ids.len(), reads.len());
+        assert_eq!(reads[0].clone().id(), reads[0].id());
     }
 
     #[test]

@@ -46,6 +46,7 @@ impl Scanned {
             all: OnceLock::new(),
             index: Some(super::Lookup::File(FileIndex::new(text, self.names))),
             folded: OnceLock::new(),
+            id: super::next_id(),
         }
     }
 }

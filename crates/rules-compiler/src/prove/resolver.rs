@@ -23,31 +23,42 @@ pub struct EnvResolver<'a> {
     internet_set: IntervalSet<u32>,
 }
 
-/// A tag's IPv4 addresses as a set, built once per process for each tag: every rule and every
+/// A tag's IPv4 addresses as a set, built once per tag file for each tag: every rule and every
 /// requirement naming the tag, both proofs, and every environment of a fleet ask for the same
-/// dozen tags. An entry remembers the prefixes it was built from and is used only when the tag
-/// file at hand lists exactly those (checking costs a comparison, building a sort and a copy),
-/// so two tag files in one process (`tags diff`, tests) never see each other's sets.
+/// dozen tags. The sets are kept by the tag file's [`ServiceTags::id`], so two tag files in one
+/// process (`tags diff`, tests) never see each other's sets, and a lookup costs no comparison of
+/// the tag's thousands of prefixes. Only the latest few files' sets are kept.
 pub fn tag_set(tags: &ServiceTags, name: &str) -> Option<IntervalSet<u32>> {
-    type Cache = Mutex<HashMap<(String, String), (Vec<IpNet>, IntervalSet<u32>)>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
+    const KEPT_FILES: usize = 4;
+    type Sets = HashMap<String, IntervalSet<u32>>;
+    static CACHE: OnceLock<Mutex<Vec<(u64, Sets)>>> = OnceLock::new();
     let entry = tags.get(name)?;
-    let prefixes: &[IpNet] = &entry.prefixes;
-    let key = (tags.cloud.clone(), entry.name.clone());
-    let cache = CACHE.get_or_init(Cache::default);
-    if let Some((from, set)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        if from.as_slice() == prefixes {
-            return Some(set.clone());
-        }
+    let cache = CACHE.get_or_init(Mutex::default);
+    let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
+    let id = tags.id();
+    if let Some(set) = lock()
+        .iter()
+        .find(|(file, _)| *file == id)
+        .and_then(|(_, sets)| sets.get(&entry.name))
+    {
+        return Some(set.clone());
     }
-    let set = IntervalSet::from_intervals(prefixes.iter().filter_map(|p| match p {
+    let set = IntervalSet::from_intervals(entry.prefixes.iter().filter_map(|p| match p {
         IpNet::V4(n) => Some((u32::from(n.network()), u32::from(n.broadcast()))),
         IpNet::V6(_) => None,
     }));
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, (prefixes.to_vec(), set.clone()));
+    let mut files = lock();
+    match files.iter_mut().find(|(file, _)| *file == id) {
+        Some((_, sets)) => {
+            sets.insert(entry.name.clone(), set.clone());
+        }
+        None => {
+            if files.len() == KEPT_FILES {
+                files.remove(0);
+            }
+            files.push((id, Sets::from([(entry.name.clone(), set.clone())])));
+        }
+    }
     Some(set)
 }
 
