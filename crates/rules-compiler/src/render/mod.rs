@@ -229,39 +229,44 @@ pub fn render_and_prove_inline(plan: &Plan, tags: &ServiceTags, backends: &[&Bac
 }
 
 fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], spawn: bool) -> (Vec<Artifact>, Option<bool>) {
-    // The review runs the proofs: once, and only when a review backend is selected. They cost
-    // about as much as all other backends together, so a single compile runs them on a second
-    // thread meanwhile.
-    let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
-    let (mut out, review_and_graph) = if spawn && wants_review {
-        std::thread::scope(|s| {
-            let review = s.spawn(|| review::review(plan, tags));
+    // One cache of prefix-list texts for the whole compile, the proofs' thread included: the
+    // review's rows and the flow picture join the lists that the artifacts write.
+    text_cache::with_cache(|| {
+        // The review runs the proofs: once, and only when a review backend is selected. They cost
+        // about as much as all other backends together, so a single compile runs them on a second
+        // thread meanwhile.
+        let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
+        let (mut out, review_and_graph) = if spawn && wants_review {
+            let cache = text_cache::shared().expect("inside with_cache");
+            std::thread::scope(|s| {
+                let review = s.spawn(|| text_cache::with_shared(cache, || review::review(plan, tags)));
+                let out = plan_artifacts(plan, backends.iter().copied());
+                // The flow picture (the ticket's Mermaid chart and flows.svg) needs only the plan:
+                // drawn once, while the proofs run.
+                let graph = flows::graph(plan);
+                let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (out, Some((review, graph)))
+            })
+        } else {
             let out = plan_artifacts(plan, backends.iter().copied());
-            // The flow picture (the ticket's Mermaid chart and flows.svg) needs only the plan:
-            // drawn once, while the proofs run.
-            let graph = flows::graph(plan);
-            let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (out, Some((review, graph)))
-        })
-    } else {
-        let out = plan_artifacts(plan, backends.iter().copied());
-        (out, wants_review.then(|| (review::review(plan, tags), flows::graph(plan))))
-    };
-    let proved = review_and_graph.map(|(review, graph)| {
-        out.extend(
-            backends
-                .iter()
-                .filter_map(|b| match b.render {
-                    Render::Plan(_) => None,
-                    Render::Review(f) => Some(f(&review, &graph)),
-                })
-                .flatten(),
-        );
-        review.ok
-    });
-    out.sort_by_key(|a| a.file_name);
-    out.dedup_by_key(|a| a.file_name);
-    (out, proved)
+            (out, wants_review.then(|| (review::review(plan, tags), flows::graph(plan))))
+        };
+        let proved = review_and_graph.map(|(review, graph)| {
+            out.extend(
+                backends
+                    .iter()
+                    .filter_map(|b| match b.render {
+                        Render::Plan(_) => None,
+                        Render::Review(f) => Some(f(&review, &graph)),
+                    })
+                    .flatten(),
+            );
+            review.ok
+        });
+        out.sort_by_key(|a| a.file_name);
+        out.dedup_by_key(|a| a.file_name);
+        (out, proved)
+    })
 }
 
 /// Every artifact made from the plan alone (what gets deployed, and plan.json), sorted by file

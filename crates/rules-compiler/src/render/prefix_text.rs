@@ -128,9 +128,18 @@ impl PrefixText for Ipv6Net {
     }
 }
 
+/// The prefixes' texts joined by `sep`, from the compile's cache when it holds the list (see
+/// `text_cache`).
+pub fn join<T: Cached>(items: &[T], sep: &str) -> String {
+    match text_cache::texts(items) {
+        Some(texts) => texts.joined(sep),
+        None => write_joined(items, sep),
+    }
+}
+
 /// The prefixes' texts joined by `sep`: written as bytes and checked as UTF-8 once for the whole
 /// text (a check per prefix cost as much as writing it).
-pub fn join<T: PrefixText>(items: &[T], sep: &str) -> String {
+fn write_joined<T: PrefixText>(items: &[T], sep: &str) -> String {
     let mut out = Vec::with_capacity(items.len() * (20 + sep.len()));
     let mut buf = [0; 48];
     for (i, p) in items.iter().enumerate() {
@@ -187,7 +196,7 @@ mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn text<T: PrefixText>(p: &T) -> String {
-        super::join(std::slice::from_ref(p), "")
+        super::write_joined(std::slice::from_ref(p), "")
     }
 
     /// Groups drawn so that zero runs, ties between runs and IPv4-mapped addresses are common.
@@ -215,6 +224,19 @@ mod tests {
             let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
             prop_assert_eq!(serde_json::to_value(super::List(&nets)).unwrap(), serde_json::json!(texts));
             prop_assert_eq!(super::join(&nets, " "), texts.join(" "));
+        }
+
+        /// Inside a compile's cache, a list long enough to be cached joins from its cached texts,
+        /// the same as written afresh, whatever the separator.
+        #[test]
+        fn cached_lists_join_as_written(addrs in prop::collection::vec(any::<u32>(), 0..40), sep in prop_oneof![Just(" "), Just(", "), Just("")]) {
+            let nets: Vec<Ipv4Net> = addrs.iter().map(|a| Ipv4Net::new(Ipv4Addr::from(*a), 28).unwrap().trunc()).collect();
+            let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
+            crate::render::text_cache::with_cache(|| {
+                prop_assert_eq!(super::join(&nets, sep), texts.join(sep));
+                prop_assert_eq!(super::join(&nets, sep), texts.join(sep));
+                Ok(())
+            })?;
         }
 
         /// The canonical writer copies the texts as they are: the same JSON and Bicep as for the

@@ -4,13 +4,14 @@
 //!
 //! A list is looked up by where it is and how long it is, and its entry is used only when it
 //! holds the same prefixes (compared, not trusted): a list freed during the compile and another
-//! one allocated in its place can never borrow its text.
+//! one allocated in its place can never borrow its text. The threads of one compile share its
+//! cache: the review, on the proofs' thread, joins the same lists for its rows.
 
 use super::prefix_text::PrefixText;
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// The texts of one list: one string, and where each prefix's text ends in it.
 pub struct Texts {
@@ -42,12 +43,24 @@ impl Texts {
             Some(text)
         })
     }
+
+    /// The texts joined by `sep`.
+    pub fn joined(&self, sep: &str) -> String {
+        let mut out = String::with_capacity(self.text.len() + self.ends.len() * sep.len());
+        for (i, text) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(text);
+        }
+        out
+    }
 }
 
 /// A list's entry: its prefixes (to compare with) and their texts.
 pub struct Entry<T> {
     items: Vec<T>,
-    texts: Rc<Texts>,
+    texts: Arc<Texts>,
 }
 
 pub type Lists<T> = HashMap<(usize, usize), Entry<T>>;
@@ -75,54 +88,66 @@ impl Cached for Ipv6Net {
     }
 }
 
+/// One compile's cache, which the threads of the compile share (see [`shared`]).
+pub type Shared = Arc<Mutex<Cache>>;
+
 thread_local! {
     /// The cache of the compile running on this thread, if any (`with_cache`).
-    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+    static CACHE: RefCell<Option<Shared>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with a cache of prefix-list texts on this thread (dropped after it, also on a panic).
+/// Runs `f` with a cache of prefix-list texts on this thread (dropped after it, also on a panic);
+/// inside a cache already there, with that one.
 pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset(bool);
+    match shared() {
+        Some(_) => f(),
+        None => with_shared(Shared::default(), f),
+    }
+}
+
+/// This thread's cache, to hand to another thread of the same compile (`with_shared`): a list
+/// one thread wrote is then read by the other (the review's rows and the artifacts share lists).
+pub fn shared() -> Option<Shared> {
+    CACHE.with(|c| c.borrow().clone())
+}
+
+/// Runs `f` with `cache` on this thread.
+pub fn with_shared<R>(cache: Shared, f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<Shared>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            if self.0 {
-                CACHE.with(|c| c.borrow_mut().take());
-            }
+            let before = self.0.take();
+            CACHE.with(|c| *c.borrow_mut() = before);
         }
     }
-    let installed = CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        c.is_none().then(|| *c = Some(Cache::default())).is_some()
-    });
-    let _reset = Reset(installed);
+    let before = CACHE.with(|c| c.borrow_mut().replace(cache));
+    let _reset = Reset(before);
     f()
 }
 
 /// The texts of `items` from this thread's cache (written on first use), or `None` outside
-/// `with_cache` and for lists too short to be worth an entry.
-pub fn texts<T: Cached>(items: &[T]) -> Option<Rc<Texts>> {
+/// `with_cache` and for lists too short to be worth an entry. A list is written outside the lock:
+/// two threads asking for a new list at once both write it, and keep one.
+pub fn texts<T: Cached>(items: &[T]) -> Option<Arc<Texts>> {
     const WORTH_FROM: usize = 8;
     if items.len() < WORTH_FROM {
         return None;
     }
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        let lists = T::lists(c.as_mut()?);
-        let key = (items.as_ptr() as usize, items.len());
-        match lists.get(&key) {
-            Some(e) if e.items == items => return Some(e.texts.clone()),
-            _ => {}
+    let cache = shared()?;
+    let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (items.as_ptr() as usize, items.len());
+    if let Some(e) = T::lists(&mut lock()).get(&key) {
+        if e.items == items {
+            return Some(e.texts.clone());
         }
-        let texts = Rc::new(Texts::of(items));
-        lists.insert(
-            key,
-            Entry {
-                items: items.to_vec(),
-                texts: texts.clone(),
-            },
-        );
-        Some(texts)
-    })
+    }
+    let texts = Arc::new(Texts::of(items));
+    let entry = Entry {
+        items: items.to_vec(),
+        texts: texts.clone(),
+    };
+    T::lists(&mut lock()).insert(key, entry);
+    Some(texts)
 }
 
 #[cfg(test)]
