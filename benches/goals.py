@@ -23,8 +23,9 @@ slow in the kernel; see BENCHMARKS.md, session 6).
 Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [--no-build]
                         [--profile dist|release]
   Builds and times the `dist` binary (what `cargo install --profile dist` installs: LTO, one
-  codegen unit) unless `--profile release` (the incremental build `cargo test --release` uses). Aerleon: python3 -m venv target/aerleon-venv &&
-  target/aerleon-venv/bin/pip install aerleon (found there, on PATH, or by --aclgen).
+  codegen unit) unless `--profile release` (the incremental build `cargo test --release` uses).
+  Aerleon: python3 -m venv target/aerleon-venv && target/aerleon-venv/bin/pip install aerleon
+  (found there, on PATH, or by --aclgen).
 """
 import argparse, functools, importlib.util, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 

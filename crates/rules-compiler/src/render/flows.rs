@@ -136,8 +136,6 @@ const SAFE_IN_MERMAID: [bool; 256] = {
 /// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
 /// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
 pub fn mermaid_text(s: &str) -> String {
-    // One pass copying runs (labels may list thousands of prefixes): runs of other characters
-    // (any non-ASCII one included) become one space, none at either end.
     let safe = |b: u8| SAFE_IN_MERMAID[usize::from(b)];
     // Already safe, as prefix lists are (`a, b`): single spaces between safe bytes only.
     let bytes = s.as_bytes();
@@ -147,6 +145,8 @@ pub fn mermaid_text(s: &str) -> String {
     if clean {
         return s.to_string();
     }
+    // Otherwise one pass copying runs: runs of other characters (any non-ASCII one included)
+    // become one space, none at either end.
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < bytes.len() {
