@@ -232,41 +232,57 @@ fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], s
     // One cache of prefix-list texts for the whole compile, the proofs' thread included: the
     // review's rows and the flow picture join the lists that the artifacts write.
     text_cache::with_cache(|| {
-        // The review runs the proofs: once, and only when a review backend is selected. They cost
-        // about as much as all other backends together, so a single compile runs them on a second
-        // thread meanwhile.
+        // The review runs the proofs: once, and only when a review backend is selected.
         let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
-        let (mut out, review_and_graph) = if spawn && wants_review {
+        let (mut out, proved) = if spawn && wants_review {
+            // The proofs and the review artifacts cost about as much as all other backends
+            // together, so a single compile runs them on a second thread. The proofs evaluate the
+            // NSG's inbound rules first; meanwhile this thread evaluates the outbound ones (the
+            // larger half: service tags of thousands of prefixes), then renders the plan's
+            // artifacts. Each direction is evaluated once, whichever thread asks first.
             let cache = text_cache::shared().expect("inside with_cache");
+            let nsg = review::compiled_nsg(plan, tags);
             std::thread::scope(|s| {
-                let review = s.spawn(|| text_cache::with_shared(cache, || review::review(plan, tags)));
-                let out = plan_artifacts(plan, backends.iter().copied());
-                // The flow picture (the ticket's Mermaid chart and flows.svg) needs only the plan:
-                // drawn once, while the proofs run.
-                let graph = flows::graph(plan);
-                let review = review.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (out, Some((review, graph)))
+                let nsg = &nsg;
+                let reviewed = s.spawn(move || {
+                    text_cache::with_shared(cache, || {
+                        let review = review::review_with(plan, tags, nsg);
+                        (review_artifacts(&review, backends), review.ok)
+                    })
+                });
+                nsg.evaluation(crate::azure::nsg::Direction::Outbound);
+                let mut out = plan_artifacts(plan, backends.iter().copied());
+                let (reviewed, ok) = reviewed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                out.extend(reviewed);
+                (out, Some(ok))
             })
         } else {
-            let out = plan_artifacts(plan, backends.iter().copied());
-            (out, wants_review.then(|| (review::review(plan, tags), flows::graph(plan))))
+            let mut out = plan_artifacts(plan, backends.iter().copied());
+            let proved = wants_review.then(|| {
+                let review = review::review(plan, tags);
+                out.extend(review_artifacts(&review, backends));
+                review.ok
+            });
+            (out, proved)
         };
-        let proved = review_and_graph.map(|(review, graph)| {
-            out.extend(
-                backends
-                    .iter()
-                    .filter_map(|b| match b.render {
-                        Render::Plan(_) => None,
-                        Render::Review(f) => Some(f(&review, &graph)),
-                    })
-                    .flatten(),
-            );
-            review.ok
-        });
         out.sort_by_key(|a| a.file_name);
         out.dedup_by_key(|a| a.file_name);
         (out, proved)
     })
+}
+
+/// The artifacts of those of `backends` that render from the review, unsorted.
+fn review_artifacts(review: &review::Review, backends: &[&Backend]) -> Vec<Artifact> {
+    // The flow picture (the ticket's Mermaid chart and flows.svg) needs only the plan: drawn once.
+    let graph = flows::graph(review.plan);
+    backends
+        .iter()
+        .filter_map(|b| match b.render {
+            Render::Plan(_) => None,
+            Render::Review(f) => Some(f(review, &graph)),
+        })
+        .flatten()
+        .collect()
 }
 
 /// Every artifact made from the plan alone (what gets deployed, and plan.json), sorted by file

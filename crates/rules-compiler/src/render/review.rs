@@ -155,7 +155,14 @@ fn snapshot(tags: &ServiceTags) -> String {
 
 /// Proof status per (artifact, rule name) from the verifier's typed findings: the one place that
 /// reads the proofs.
-fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String), Status>, bool) {
+/// The compiled NSG as the proofs evaluate it (see [`review_with`]).
+pub fn compiled_nsg<'a>(plan: &Plan, tags: &'a ServiceTags) -> nsg_proof::Evaluated<'a> {
+    let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
+    nsg_proof::Evaluated::new(&plan.environment, tags, &verify::compiled_rules(plan), &udr)
+}
+
+/// `evaluated`: [`compiled_nsg`] of the same plan and tags.
+fn statuses(plan: &Plan, tags: &ServiceTags, evaluated: &nsg_proof::Evaluated) -> (BTreeMap<(&'static str, String), Status>, bool) {
     let env = &plan.environment;
     let mut out: BTreeMap<(&'static str, String), Status> = BTreeMap::new();
     let entries: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
@@ -171,8 +178,7 @@ fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String)
         written_for: &written_for,
     };
     // The firewall's traffic crosses this NSG: both proofs share its outbound evaluation.
-    let evaluated = nsg_subject.evaluated();
-    let nsg = nsg_proof::prove_with(&nsg_subject, &evaluated);
+    let nsg = nsg_proof::prove_with(&nsg_subject, evaluated);
     let routes = route_proof::prove(&entries, env, tags, &plan.requirements);
     let firewall = firewall_proof::prove(&firewall_proof::Subject {
         env,
@@ -180,7 +186,7 @@ fn statuses(plan: &Plan, tags: &ServiceTags) -> (BTreeMap<(&'static str, String)
         network_rule_collections: &plan.firewall.network_rule_collections,
         application_rule_collections: &plan.firewall.application_rule_collections,
         dependencies: &plan.firewall.dependencies,
-        nsg: Some(&evaluated),
+        nsg: Some(evaluated),
     });
     for (artifact, proof) in [("nsg", &nsg), ("route", &routes), ("firewall", &firewall)] {
         for c in &proof.coverage {
@@ -472,7 +478,14 @@ fn endpoint_rows(plan: &Plan) -> Vec<Row> {
 /// The review of a plan: rows in artifact order (NSG by direction and priority, routes, firewall
 /// rules by collection, service endpoints by subnet), so the order is stable as inputs grow.
 pub fn review<'a>(plan: &'a Plan, tags: &ServiceTags) -> Review<'a> {
-    let (st, ok) = statuses(plan, tags);
+    review_with(plan, tags, &compiled_nsg(plan, tags))
+}
+
+/// [`review`] with the compiled NSG ([`compiled_nsg`]) made by the caller, who may evaluate a
+/// direction of it on another thread meanwhile (each direction is evaluated once, by whoever
+/// asks first; the other waits for it).
+pub fn review_with<'a>(plan: &'a Plan, tags: &ServiceTags, nsg: &nsg_proof::Evaluated) -> Review<'a> {
+    let (st, ok) = statuses(plan, tags, nsg);
     let mut nsg = nsg_rows(plan, tags, &st);
     nsg.sort_by_key(|r| (r.written.direction.clone(), r.written.priority.parse::<u32>().ok()));
     let rows = nsg
