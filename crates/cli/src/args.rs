@@ -344,6 +344,23 @@ pub enum CloudArg {
     China,
 }
 
+impl Command {
+    /// Whether the command may run several environments at once (a fleet: one worker thread per
+    /// core), rather than one environment, or none.
+    pub fn may_run_a_fleet(&self) -> bool {
+        match self {
+            Command::Validate { envs, env, env_dir, .. } | Command::Verify { envs, env, env_dir, .. } => {
+                envs.len() + env.len() > 1 || env_dir.is_some()
+            }
+            Command::Compile { envs, env_dir, .. } => envs.len() > 1 || env_dir.is_some(),
+            Command::Tags {
+                command: TagsCommand::Diff { env, env_dir, .. },
+            } => env.len() > 1 || env_dir.is_some(),
+            _ => false,
+        }
+    }
+}
+
 impl CloudArg {
     pub fn id(self) -> ise_model::cloud::CloudId {
         use ise_model::cloud::CloudId;
@@ -394,4 +411,48 @@ pub enum DiffFormat {
     Text,
     Json,
     Ticket,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser;
+
+    fn fleet(line: &str) -> bool {
+        let cli = Cli::try_parse_from(line.split_whitespace()).unwrap_or_else(|e| panic!("{line}: {e}"));
+        cli.command.may_run_a_fleet()
+    }
+
+    /// A fleet (several environments, or a folder of them) is what runs one worker per core; the
+    /// allocator keeps a heap per thread only then.
+    #[test]
+    fn several_environments_or_a_folder_are_a_fleet_and_one_is_not() {
+        for one in [
+            "isenet compile",
+            "isenet compile --env a.json --out-dir out",
+            "isenet compile a.json --out-dir out",
+            "isenet validate --env a.json",
+            "isenet verify --env a.json --nsg nsg.json",
+            "isenet tags diff old.json new.json --env a.json",
+            "isenet tags diff old.json new.json",
+            "isenet explain --env a.json --from Internet --to ise --port 443",
+            "isenet example",
+        ] {
+            assert!(!fleet(one), "{one}");
+        }
+        for many in [
+            "isenet compile a.json b.json --out-dir out",
+            "isenet compile --env-dir envs --out-dir out",
+            "isenet validate a.json b.json",
+            "isenet validate --env a.json --env b.json",
+            "isenet validate a.json --env b.json",
+            "isenet validate --env-dir envs",
+            "isenet verify a.json b.json",
+            "isenet verify --env-dir envs --artifacts-dir out",
+            "isenet tags diff old.json new.json --env a.json --env b.json",
+            "isenet tags diff old.json new.json --env-dir envs",
+        ] {
+            assert!(fleet(many), "{many}");
+        }
+    }
 }

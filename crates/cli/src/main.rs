@@ -12,6 +12,7 @@ macro_rules! println {
     ($($t:tt)*) => { $crate::output::stdout(format_args!("{}\n", format_args!($($t)*))) };
 }
 
+mod allocator;
 mod args;
 mod commands;
 mod input;
@@ -36,7 +37,6 @@ pub enum Exit {
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Before parsing, so that help and usage errors follow --color too.
     style::init(usage::requested_color(&argv));
@@ -44,24 +44,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
+    allocator::tune(cli.command.may_run_a_fleet());
     output::set_quiet(cli.quiet);
     let exit = commands::run(&cli);
     output::flush();
     ExitCode::from(exit as u8)
-}
-
-/// glibc gives freed memory back to the kernel as soon as 128 KiB sit free at the top of a heap,
-/// and serves each block of 128 KiB or more by its own mmap, unmapped when freed: a fleet, which
-/// allocates and frees the same sizes once per environment, then faults the same pages in again
-/// and again (about 150 page faults and 1.3 ms of system time per environment). Fixed thresholds
-/// keep that memory for the next environment; the peak, what the goals limit, does not grow.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-    }
 }
 
 /// `--help` and `--version` are not errors; every other parse failure is a coded usage error.

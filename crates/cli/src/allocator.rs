@@ -1,0 +1,68 @@
+//! glibc's allocator settings for this process, made once after the command line is read and
+//! before any thread starts. Measured in BENCHMARKS.md (session 8); elsewhere nothing here applies.
+//!
+//! On a virtual machine each page fault is a trip to the hypervisor (about 5 µs here), and a
+//! compile that touches 8 MB in 4 KiB pages spent a third of its CPU time faulting them in.
+
+/// Tunes the allocator: `fleet` when the command may run several environments at once, each
+/// worker thread with a heap of its own.
+pub fn tune(fleet: bool) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets allocator parameters and the rest allocates, frees and advises the
+    // kernel about memory the allocator owns; called before any other thread exists.
+    unsafe {
+        // A heap's freed memory at its top is given back to the kernel only past 128 MiB, and
+        // blocks under 32 MiB come from the heap instead of an mmap each, unmapped when freed: a
+        // fleet, which allocates and frees the same sizes per environment, would otherwise fault
+        // the same pages in again for every environment.
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        // Heaps grow by 64 MiB of address space at a time (memory only once touched), so they are
+        // not extended dozens of times, each extension stalling the other thread's page faults.
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        if !fleet {
+            // One heap for all threads: the compile's second thread (the proofs) then allocates
+            // from the main heap, which is advised below. A fleet keeps a heap per worker: sharing
+            // one made a fleet of 1,000 take 1.7 times as long.
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+        advise_huge_pages();
+    }
+}
+
+/// Grows the main heap once by its 64 MiB pad and asks the kernel to back it with 2 MiB pages
+/// where it can (transparent huge pages, `madvise` mode): one fault per 2 MiB touched instead of
+/// 512. Without transparent huge pages the advice changes nothing.
+///
+/// The kernel gives a huge page only to a whole 2 MiB-aligned stretch of which no page was touched
+/// yet, and the heap starts anywhere (address randomisation). So a block is allocated from the
+/// heap's free top up to just below the next 2 MiB boundary and kept, never touched (no memory
+/// behind it): it makes the heap grow now, the allocator's bookkeeping for the rest stays below
+/// the boundary, and everything allocated later lies past it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+unsafe fn advise_huge_pages() {
+    const HUGE_PAGE: usize = 2 << 20;
+    // A chunk's header before its data, and its size rounding.
+    const HEADER: usize = 8;
+    const ALIGN: usize = 16;
+    let brk = libc::sbrk(0) as usize;
+    // sbrk fails with -1.
+    if brk == usize::MAX {
+        return;
+    }
+    // The main heap's free top ends at the break.
+    let top = brk - libc::mallinfo2().keepcost;
+    let mut boundary = brk.div_ceil(HUGE_PAGE) * HUGE_PAGE;
+    if boundary - brk < 4096 {
+        boundary += HUGE_PAGE;
+    }
+    // The kept chunk spans `top..boundary - ALIGN`; the new top's header then sits just below
+    // the boundary.
+    let kept = libc::malloc(boundary - ALIGN - top - HEADER);
+    std::hint::black_box(kept);
+    let grown = libc::sbrk(0) as usize;
+    let new_top = grown.wrapping_sub(libc::mallinfo2().keepcost);
+    if grown != usize::MAX && grown > boundary && new_top == boundary - ALIGN {
+        libc::madvise(boundary as *mut libc::c_void, grown - boundary, libc::MADV_HUGEPAGE);
+    }
+}
