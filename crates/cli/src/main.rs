@@ -12,10 +12,10 @@ macro_rules! println {
     ($($t:tt)*) => { $crate::output::stdout(format_args!("{}\n", format_args!($($t)*))) };
 }
 
-mod allocator;
 mod args;
 mod commands;
 mod input;
+mod memory;
 mod outdir;
 mod output;
 #[cfg(test)]
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
-    allocator::tune(cli.command.may_run_a_fleet());
+    memory::tune_allocator(cli.command.may_run_a_fleet());
     output::set_quiet(cli.quiet);
     let exit = commands::run(&cli);
     output::flush();

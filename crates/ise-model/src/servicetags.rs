@@ -663,14 +663,20 @@ impl ServiceTags {
         slot.get_or_init(|| Self::decode_embedded(cloud))
     }
 
-    /// The embedded snapshot decoded afresh from its build-time index (what [`Self::embedded`] does
-    /// once per process; public for the benchmarks).
-    pub fn decode_embedded(cloud: CloudId) -> ServiceTags {
-        decode_index(match cloud {
+    /// The build-time index of a cloud's embedded snapshot, as the binary holds it: for a caller
+    /// that maps it in at once (one request to the kernel instead of a page fault per page read).
+    pub fn embedded_index(cloud: CloudId) -> &'static [u8] {
+        match cloud {
             CloudId::Public => EMBEDDED_INDEX_PUBLIC,
             CloudId::UsGovernment => EMBEDDED_INDEX_GOVERNMENT,
             CloudId::China => EMBEDDED_INDEX_CHINA,
-        })
+        }
+    }
+
+    /// The embedded snapshot decoded afresh from its build-time index (what [`Self::embedded`] does
+    /// once per process; public for the benchmarks).
+    pub fn decode_embedded(cloud: CloudId) -> ServiceTags {
+        decode_index(Self::embedded_index(cloud))
     }
 
     /// Checks the file belongs to `cloud`.

@@ -1,15 +1,17 @@
-//! glibc's allocator settings for this process, made once after the command line is read and
-//! before any thread starts. Measured in BENCHMARKS.md (session 8); elsewhere nothing here applies.
+//! How the process takes its memory from the kernel: glibc's allocator settings, made once after
+//! the command line is read and before any thread starts, and the embedded tag index mapped in at
+//! once. Measured in BENCHMARKS.md (session 8); on other platforms nothing here applies.
 //!
 //! On a virtual machine each page fault is a trip to the hypervisor (about 5 µs here), and a
-//! compile that touches 8 MB in 4 KiB pages spent a third of its CPU time faulting them in.
+//! compile that touched 8 MB in 4 KiB pages spent a third of its CPU time faulting them in.
 
 /// Tunes the allocator: `fleet` when the command may run several environments at once, each
 /// worker thread with a heap of its own.
-pub fn tune(fleet: bool) {
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(unused_variables))]
+pub fn tune_allocator(fleet: bool) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt sets allocator parameters and the rest allocates, frees and advises the
-    // kernel about memory the allocator owns; called before any other thread exists.
+    // SAFETY: mallopt sets allocator parameters, and the rest allocates one block it keeps and
+    // advises the kernel about the heap; called before any other thread exists.
     unsafe {
         // A heap's freed memory at its top is given back to the kernel only past 128 MiB, and
         // blocks under 32 MiB come from the heap instead of an mmap each, unmapped when freed: a
@@ -51,7 +53,9 @@ unsafe fn advise_huge_pages() {
         return;
     }
     // The main heap's free top ends at the break.
-    let top = brk - libc::mallinfo2().keepcost;
+    let Some(top) = brk.checked_sub(libc::mallinfo2().keepcost) else {
+        return;
+    };
     let mut boundary = brk.div_ceil(HUGE_PAGE) * HUGE_PAGE;
     if boundary - brk < 4096 {
         boundary += HUGE_PAGE;
@@ -64,5 +68,22 @@ unsafe fn advise_huge_pages() {
     let new_top = grown.wrapping_sub(libc::mallinfo2().keepcost);
     if grown != usize::MAX && grown > boundary && new_top == boundary - ALIGN {
         libc::madvise(boundary as *mut libc::c_void, grown - boundary, libc::MADV_HUGEPAGE);
+    }
+}
+
+/// Maps in the pages of `bytes`, part of the binary, with one request to the kernel
+/// (`MADV_POPULATE_READ`, Linux 5.14) rather than a page fault for each page first read.
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+pub fn map_in(bytes: &'static [u8]) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = bytes.as_ptr() as usize / PAGE * PAGE;
+        let end = bytes.as_ptr() as usize + bytes.len();
+        // SAFETY: advice only, on pages of the binary's own read-only data; an older kernel
+        // refuses the request (EINVAL), which changes nothing.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_POPULATE_READ);
+        }
     }
 }
