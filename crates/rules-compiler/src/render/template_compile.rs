@@ -268,6 +268,72 @@ mod tests {
         }
     }
 
+    /// Templates whose blocks are balanced (most compile): pieces without block tags, and
+    /// `if`, `if`/`else` and `each` blocks of them nested up to three deep, their tags on lines
+    /// of their own or not, one after another.
+    fn balanced() -> impl Strategy<Value = String> {
+        let inline = prop::sample::select(vec![
+            "word",
+            "two words",
+            "a line\nnext",
+            " ",
+            "\t",
+            "\n",
+            "\r\n",
+            "é",
+            "}",
+            "\\",
+            "| a |",
+            "{{x}}",
+            "{{a.b}}",
+            "{{this}}",
+            "{{{h x 0}}}",
+            "{{~x~}}",
+            "\\{{x}}",
+        ]);
+        let leaf = prop::collection::vec(inline, 0..6).prop_map(|v| v.concat());
+        let item = leaf.prop_recursive(3, 48, 6, |inner| {
+            (prop::collection::vec(inner, 1..5), 0..4usize, any::<bool>()).prop_map(|(parts, kind, own_lines)| {
+                let nl = if own_lines { "\n" } else { "" };
+                let body = parts.concat();
+                match kind {
+                    0 => format!("{{{{#if x}}}}{nl}{body}{nl}{{{{/if}}}}{nl}"),
+                    1 => format!("{{{{#each xs}}}}{nl}{body}{nl}{{{{/each}}}}{nl}"),
+                    2 => {
+                        let half = parts.len() / 2;
+                        let (a, b) = (parts[..half].concat(), parts[half..].concat());
+                        format!("{{{{#if x}}}}{nl}{a}{nl}{{{{else}}}}{nl}{b}{nl}{{{{/if}}}}{nl}")
+                    }
+                    _ => body,
+                }
+            })
+        });
+        prop::collection::vec(item, 1..6).prop_map(|items| items.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Templates that mostly compile (unlike most sequences of the pieces above, whose block
+        /// tags rarely balance) compile to handlebars' own template.
+        #[test]
+        fn balanced_templates_compile_as_handlebars_compiles_them(text in balanced()) {
+            same_as_handlebars(&text);
+        }
+    }
+
+    /// Most balanced templates compile and take the short path, so the property above compares
+    /// compiled templates, not only errors.
+    #[test]
+    fn balanced_templates_mostly_compile_on_the_short_path() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let compiled = (0..500)
+            .map(|_| balanced().new_tree(&mut runner).unwrap().current())
+            .filter(|text| handlebars_own(text).is_ok() && same_as_handlebars(text))
+            .count();
+        assert!(compiled >= 300, "{compiled} of 500");
+    }
+
     /// The generated templates mostly take the short path, so the property above tests it and
     /// not only the fallback.
     #[test]
