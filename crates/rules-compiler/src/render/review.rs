@@ -153,15 +153,14 @@ fn snapshot(tags: &ServiceTags) -> String {
     format!("{} service tags, change {}{date}", tags.cloud, tags.change_number)
 }
 
-/// Proof status per (artifact, rule name) from the verifier's typed findings: the one place that
-/// reads the proofs.
 /// The compiled NSG as the proofs evaluate it (see [`review_with`]).
 pub fn compiled_nsg<'a>(plan: &Plan, tags: &'a ServiceTags) -> nsg_proof::Evaluated<'a> {
     let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
     nsg_proof::Evaluated::new(&plan.environment, tags, &verify::compiled_rules(plan), &udr)
 }
 
-/// `evaluated`: [`compiled_nsg`] of the same plan and tags.
+/// Proof status per (artifact, rule name) from the verifier's typed findings: the one place that
+/// reads the proofs. `evaluated` is [`compiled_nsg`] of the same plan and tags.
 fn statuses(plan: &Plan, tags: &ServiceTags, evaluated: &nsg_proof::Evaluated) -> (BTreeMap<(&'static str, String), Status>, bool) {
     let env = &plan.environment;
     let mut out: BTreeMap<(&'static str, String), Status> = BTreeMap::new();
