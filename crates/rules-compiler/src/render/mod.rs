@@ -250,7 +250,7 @@ fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], s
                         (review_artifacts(&review, backends), review.ok)
                     })
                 });
-                nsg.evaluation(crate::azure::nsg::Direction::Outbound);
+                nsg.evaluate(crate::azure::nsg::Direction::Outbound);
                 let mut out = plan_artifacts(plan, backends.iter().copied());
                 let (reviewed, ok) = reviewed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 out.extend(reviewed);

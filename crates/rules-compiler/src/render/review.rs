@@ -4,7 +4,7 @@
 //! Internet, and its proof status from the verifier. Built from the plan, the service-tag file the
 //! plan was built with (for prefix counts and the proofs) and nothing else.
 
-use crate::azure::nsg::{Access, AddressMatch, Direction};
+use crate::azure::nsg::{Access, AddressMatch, Direction, SecurityRule};
 use crate::azure::route::RouteEntry;
 use crate::plan::{Plan, PlanRule};
 use crate::prove::{firewall as firewall_proof, nsg as nsg_proof, routes as route_proof, verify};
@@ -153,30 +153,51 @@ fn snapshot(tags: &ServiceTags) -> String {
     format!("{} service tags, change {}{date}", tags.cloud, tags.change_number)
 }
 
-/// The compiled NSG as the proofs evaluate it (see [`review_with`]).
-pub fn compiled_nsg<'a>(plan: &Plan, tags: &'a ServiceTags) -> nsg_proof::Evaluated<'a> {
-    let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
-    nsg_proof::Evaluated::new(&plan.environment, tags, &verify::compiled_rules(plan), &udr)
+/// The compiled NSG as the proofs read it: its rules, the route prefixes that join the
+/// VirtualNetwork tag, and its evaluation, each direction evaluated on first use (see
+/// [`review_with`]).
+pub struct CompiledNsg<'a> {
+    rules: Vec<SecurityRule>,
+    udr_prefixes: Vec<Ipv4Net>,
+    evaluated: nsg_proof::Evaluated<'a>,
+}
+
+impl CompiledNsg<'_> {
+    /// Evaluates `direction` now, unless another thread already does (then waits for it).
+    pub fn evaluate(&self, direction: Direction) {
+        self.evaluated.evaluation(direction);
+    }
+}
+
+/// The NSG `plan` compiles to, nothing evaluated yet.
+pub fn compiled_nsg<'a>(plan: &Plan, tags: &'a ServiceTags) -> CompiledNsg<'a> {
+    let rules = verify::compiled_rules(plan);
+    let udr_prefixes = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
+    let evaluated = nsg_proof::Evaluated::new(&plan.environment, tags, &rules, &udr_prefixes);
+    CompiledNsg {
+        rules,
+        udr_prefixes,
+        evaluated,
+    }
 }
 
 /// Proof status per (artifact, rule name) from the verifier's typed findings: the one place that
-/// reads the proofs. `evaluated` is [`compiled_nsg`] of the same plan and tags.
-fn statuses(plan: &Plan, tags: &ServiceTags, evaluated: &nsg_proof::Evaluated) -> (BTreeMap<(&'static str, String), Status>, bool) {
+/// reads the proofs. `compiled` is [`compiled_nsg`] of the same plan and tags.
+fn statuses(plan: &Plan, tags: &ServiceTags, compiled: &CompiledNsg) -> (BTreeMap<(&'static str, String), Status>, bool) {
     let env = &plan.environment;
     let mut out: BTreeMap<(&'static str, String), Status> = BTreeMap::new();
     let entries: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
-    let udr: Vec<Ipv4Net> = verify::udr_prefixes(plan, None, tags).unwrap_or_default();
-    let rules = verify::compiled_rules(plan);
     let written_for = verify::written_for(plan);
     let nsg_subject = nsg_proof::Subject {
         env,
         tags,
-        rules: &rules,
-        udr_prefixes: &udr,
+        rules: &compiled.rules,
+        udr_prefixes: &compiled.udr_prefixes,
         requirements: &plan.requirements,
         written_for: &written_for,
     };
     // The firewall's traffic crosses this NSG: both proofs share its outbound evaluation.
+    let evaluated = &compiled.evaluated;
     let nsg = nsg_proof::prove_with(&nsg_subject, evaluated);
     let routes = route_proof::prove(&entries, env, tags, &plan.requirements);
     let firewall = firewall_proof::prove(&firewall_proof::Subject {
@@ -483,7 +504,7 @@ pub fn review<'a>(plan: &'a Plan, tags: &ServiceTags) -> Review<'a> {
 /// [`review`] with the compiled NSG ([`compiled_nsg`]) made by the caller, who may evaluate a
 /// direction of it on another thread meanwhile (each direction is evaluated once, by whoever
 /// asks first; the other waits for it).
-pub fn review_with<'a>(plan: &'a Plan, tags: &ServiceTags, nsg: &nsg_proof::Evaluated) -> Review<'a> {
+pub fn review_with<'a>(plan: &'a Plan, tags: &ServiceTags, nsg: &CompiledNsg) -> Review<'a> {
     let (st, ok) = statuses(plan, tags, nsg);
     let mut nsg = nsg_rows(plan, tags, &st);
     nsg.sort_by_key(|r| (r.written.direction.clone(), r.written.priority.parse::<u32>().ok()));
