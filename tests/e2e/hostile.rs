@@ -301,6 +301,23 @@ fn plan_limits_name_the_environment_file_in_compile_validate_and_requirements() 
     assert!(!dir.join("out").exists(), "no output on exit 2");
 }
 
+/// 400 destinations overflow the 200-slot band by 200, and that is one problem, not 200 copies of
+/// the same message.
+#[test]
+fn destinations_past_the_priority_band_are_one_error() {
+    let dir = scratch("destinations-400");
+    let env = example_with(&dir, "env.json", |e| {
+        e["outboundDestinations"] = (0..400)
+            .map(|i| serde_json::json!({"name": format!("d{i}"), "prefixes": [format!("203.0.113.{}/32", i % 256)], "ports": ["22"]}))
+            .collect();
+    });
+    let run = isenet(&["validate", "--format", "json", "--env", &env]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(codes_and_files(&run), vec![(codes::E_NSG_DESTINATIONS.to_string(), env.clone())]);
+    let message = run.json()["diagnostics"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.starts_with("400 outbound destinations exceed the 200"), "{message}");
+}
+
 #[test]
 fn millions_of_list_items_are_refused_before_any_is_checked() {
     let dir = scratch("dense");

@@ -130,17 +130,20 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
             match destination_slot(destinations - 1) {
                 Some(p) => p,
                 None => {
-                    diags.push(
-                        Diagnostic::error(
-                            E_NSG_DESTINATIONS,
-                            "outboundDestinations",
-                            format!(
-                                "{} outbound destinations exceed the 200 that the NSG priority band 2000-3990 holds",
-                                env.outbound_destinations.len()
-                            ),
-                        )
-                        .with_help("merge destinations that share ports and protocol into one entry with several prefixes"),
-                    );
+                    // One error for the whole list, at the first destination past the band.
+                    if destination_slot(destinations - 2).is_some() {
+                        diags.push(
+                            Diagnostic::error(
+                                E_NSG_DESTINATIONS,
+                                "outboundDestinations",
+                                format!(
+                                    "{} outbound destinations exceed the 200 that the NSG priority band 2000-3990 holds",
+                                    env.outbound_destinations.len()
+                                ),
+                            )
+                            .with_help("merge destinations that share ports and protocol into one entry with several prefixes"),
+                        );
+                    }
                     continue;
                 }
             }
