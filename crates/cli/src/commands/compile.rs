@@ -84,13 +84,13 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(_) => return fail(problems),
         Err(diags) => return fail(problems.into_iter().chain(diags).collect()),
     };
+    // The text templates compile on the spare core while a tag file is read and the plan built.
+    let selected = backends.clone();
+    std::thread::spawn(move || render::prepare_templates(&selected));
     let tags = match input::service_tags(args.service_tags, env.cloud) {
         Ok(t) => t,
         Err(d) => return fail(vec![d]),
     };
-    // The text templates compile on the spare core while the plan is built.
-    let selected = backends.clone();
-    std::thread::spawn(move || render::prepare_templates(&selected));
     let (plan, artifacts) = match compile_env(&env, &tags, args, &backends) {
         Ok(x) => x,
         Err(diags) => return fail(diags),
