@@ -275,28 +275,52 @@ fn four_thousand_and_one_overlapping_prefixes_are_one_finding_each_and_printed_b
 }
 
 #[test]
-fn plan_limits_name_the_environment_file_in_compile_validate_and_requirements() {
+fn plan_limits_name_the_environment_file_in_compile_validate_requirements_and_fleets() {
     let dir = scratch("limits");
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/bad-inputs/103-outbound-destinations-over-the-limit.json")
         .canonicalize()
         .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = text.lines().position(|l| l.contains("\"outboundDestinations\"")).unwrap() + 1;
     let file = s(&file);
     let out = s(&dir.join("out"));
-    for args in [
-        vec!["--error-format", "json", "compile", "--env", &file, "--out-dir", &out],
-        vec!["validate", "--format", "json", "--env", &file],
-        vec!["--error-format", "json", "requirements", "--env", &file],
+    // The same file in fleets: beside a valid environment, and in a folder (`--env-dir`).
+    let good = example_with(&dir, "good.json", |e| e["name"] = Value::from("other-ise"));
+    let folder = dir.join("fleet");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(&good, folder.join("good.json")).unwrap();
+    std::fs::copy(&file, folder.join("limits.json")).unwrap();
+    let in_folder = s(&folder.join("limits.json"));
+    let folder = s(&folder);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let old_tags = s(&repo.join("tests/fixtures/ServiceTags_Public_20240506.json"));
+    let new_tags = s(&repo.join("data/servicetags/ServiceTags_Public_20251028.json"));
+    for (args, named) in [
+        (vec!["--error-format", "json", "compile", "--env", &file, "--out-dir", &out], &file),
+        (vec!["validate", "--format", "json", "--env", &file], &file),
+        (vec!["--error-format", "json", "requirements", "--env", &file], &file),
+        (vec!["--error-format", "json", "compile", &good, &file, "--out-dir", &out], &file),
+        (
+            vec!["--error-format", "json", "compile", "--env-dir", &folder, "--out-dir", &out],
+            &in_folder,
+        ),
+        // Compiled under both tag files, it is still one problem.
+        (
+            vec!["--error-format", "json", "tags", "diff", &old_tags, &new_tags, "--env", &file],
+            &file,
+        ),
     ] {
         let run = isenet(&args);
         assert_eq!(run.code, Some(2), "{args:?}");
         assert_eq!(
             codes_and_files(&run),
-            vec![(codes::E_NSG_DESTINATIONS.to_string(), file.clone())],
+            vec![(codes::E_NSG_DESTINATIONS.to_string(), named.clone())],
             "{args:?}"
         );
         let d = &run.json()["diagnostics"][0];
-        assert!(d["line"].is_u64() && d["column"].is_u64(), "{d}");
+        assert_eq!(d["line"], line, "{args:?}: {d}");
+        assert!(d["column"].is_u64(), "{d}");
     }
     assert!(!dir.join("out").exists(), "no output on exit 2");
 }

@@ -51,17 +51,17 @@ fn compile_env(
     args: &Args,
     backends: &[&Backend],
 ) -> Result<(Plan, Vec<Artifact>), Vec<Diagnostic>> {
-    let plan = plan_env(env, tags, args)?;
+    let plan = plan_env(env, args.env, tags, args)?;
     let artifacts = render::render_selected(&plan, tags, backends);
     Ok((plan, artifacts))
 }
 
 /// The plan `compile` renders: every error a compile can meet is met here, before any rendering.
-pub fn plan_env(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<Plan, Vec<Diagnostic>> {
-    let plan = input::plan(env, tags, args.table_version, args.env, args.service_tags)?;
+/// Its diagnostics name `file`, where `env` was read (`None`: the embedded example).
+pub fn plan_env(env: &Environment, file: Option<&Path>, tags: &ServiceTags, args: &Args) -> Result<Plan, Vec<Diagnostic>> {
+    let plan = input::plan(env, tags, args.table_version, file, args.service_tags)?;
     let mut plan = if args.expand_tags {
-        rules_compiler::plan::expand::expand(&plan, tags)
-            .map_err(|diags| input::name_stage_diagnostics(diags, args.env, args.service_tags))?
+        rules_compiler::plan::expand::expand(&plan, tags).map_err(|diags| input::name_stage_diagnostics(diags, file, args.service_tags))?
     } else {
         plan
     };

@@ -259,8 +259,8 @@ fn word(v: serde_json::Value) -> String {
 
 /// Every error compiling this environment can meet (plan limits, tags missing from a tag file),
 /// found without rendering: the fleet's first pass, so bad input writes nothing.
-fn check_one(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<(), Vec<Diagnostic>> {
-    let plan = compile::plan_env(env, tags, args)?;
+fn check_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args) -> Result<(), Vec<Diagnostic>> {
+    let plan = compile::plan_env(env, Some(file), tags, args)?;
     verification::udr_prefixes(&plan, None, tags)?;
     Ok(())
 }
@@ -268,7 +268,7 @@ fn check_one(env: &Environment, tags: &ServiceTags, args: &Args) -> Result<(), V
 /// Compiles, proves and writes (or with --check compares) one environment: the fleet's second
 /// pass. Its artifacts are dropped once written, so memory does not grow with the fleet.
 fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> Result<Row, Vec<Diagnostic>> {
-    let plan = compile::plan_env(env, tags, args)?;
+    let plan = compile::plan_env(env, Some(file), tags, args)?;
     // The fleet's workers keep every core busy: the review's proofs run on this one.
     let (artifacts, proved) = rules_compiler::render::render_and_prove_inline(&plan, tags, backends);
     // The review artifacts ran the proofs already; without them (`--only`), run them here.
@@ -356,9 +356,9 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         Ok(_) => return fail(problems),
         Err(d) => return fail(problems.into_iter().chain(d).collect()),
     };
-    let checked = parallel(&loaded, |(_, env)| {
+    let checked = parallel(&loaded, |(file, env)| {
         let tags = tags_for(tag_file.as_ref(), env).map_err(|d| vec![d])?;
-        check_one(env, tags, args)
+        check_one(env, file, tags, args)
     });
     let errors: Vec<Diagnostic> = checked.into_iter().filter_map(Result::err).flatten().collect();
     if !errors.is_empty() {

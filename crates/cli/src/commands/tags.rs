@@ -364,7 +364,16 @@ pub fn impact_of(
     };
     match (compile(old, a.old), compile(new, a.new)) {
         (Ok(o), Ok(n)) => Ok(tagdiff::compare(env, &o, &n, old, new, d)),
-        (o, n) => Err(o.err().into_iter().chain(n.err()).flatten().collect()),
+        (o, n) => {
+            // A problem of the environment itself (a plan limit) comes out of both compiles: once.
+            let mut diags: Vec<Diagnostic> = Vec::new();
+            for d in o.err().into_iter().chain(n.err()).flatten() {
+                if !diags.contains(&d) {
+                    diags.push(d);
+                }
+            }
+            Err(diags)
+        }
     }
 }
 
