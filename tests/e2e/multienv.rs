@@ -222,6 +222,76 @@ fn verify_of_several_environments_proves_each_against_its_compiled_or_deployed_a
     assert!(run.stderr.contains(&format!("error[E0101]: {}", s(&bad_env()))), "{}", run.stderr);
 }
 
+/// An artifacts folder missing a file the environment's mode needs is bad input naming that path,
+/// not a pass: an NSG that is not there proves nothing. Files a mode does not need may be absent.
+#[test]
+fn verify_artifacts_dir_needs_each_file_the_mode_needs() {
+    let dir = tempdir("multi-needed");
+    let envs = good_fleet(&dir);
+    let out = dir.join("out");
+    let compiled = isenet(&[
+        "compile",
+        "--env-dir",
+        s(&envs),
+        "--out-dir",
+        s(&out),
+        "--only",
+        "nsg,routes,firewall",
+    ]);
+    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    // alpha (no tunneling) needs its NSG only; bravo (firewall) all three; charlie
+    // (ExpressRoute) its NSG and route table.
+    for gone in [
+        "alpha/route-table.json",
+        "alpha/firewall-policy.json",
+        "charlie/firewall-policy.json",
+    ] {
+        std::fs::remove_file(out.join(gone)).unwrap();
+    }
+    let run = isenet(&["verify", "--env-dir", s(&envs), "--artifacts-dir", s(&out)]);
+    assert_rows(&run, 0, &["alpha", "bravo", "charlie"], &["ok"]);
+    // Compiled again (every file back), then one needed file of each taken away.
+    let compiled = isenet(&[
+        "compile",
+        "--env-dir",
+        s(&envs),
+        "--out-dir",
+        s(&out),
+        "--only",
+        "nsg,routes,firewall",
+    ]);
+    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    let mut missing = Vec::new();
+    for gone in ["alpha/nsg.json", "bravo/firewall-policy.json", "charlie/route-table.json"] {
+        std::fs::remove_file(out.join(gone)).unwrap();
+        missing.push(s(&out.join(gone)).to_string());
+    }
+    let run = isenet(&[
+        "verify",
+        "--env-dir",
+        s(&envs),
+        "--artifacts-dir",
+        s(&out),
+        "--error-format",
+        "json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    let mut named: Vec<String> = run.json()["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["diagnostics"].as_array().cloned().unwrap_or_default())
+        .map(|d| {
+            assert_eq!(d["code"], "E1823", "{d}");
+            d["file"].as_str().unwrap().to_string()
+        })
+        .collect();
+    named.sort();
+    assert_eq!(named, missing);
+}
+
 #[test]
 fn verify_machine_formats_cover_every_environment_in_one_document() {
     let dir = tempdir("multi-formats");

@@ -148,7 +148,8 @@ pub enum Command {
         #[arg(long)]
         env_dir: Option<PathBuf>,
         /// The artifacts of each environment are DIR/<name>/nsg.json, route-table.json
-        /// and firewall-policy.json (those present), as `compile --out-dir DIR` writes a fleet.
+        /// and firewall-policy.json, as `compile --out-dir DIR` writes a fleet: those its mode
+        /// needs must be there (the NSG; the route table when tunneled; the firewall in firewall mode).
         #[arg(long, value_name = "DIR", conflicts_with_all = ["nsg", "routes", "firewall"])]
         artifacts_dir: Option<PathBuf>,
         /// The NSG: isenet's nsg.json or `az network nsg show -o json` output. With --env and none of

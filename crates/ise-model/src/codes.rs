@@ -117,6 +117,7 @@ codes! {
     E_FLEET_ONE_FILE = "E1820": "several environments: --nsg, --routes and --firewall name one file; give each environment's with --artifacts-dir";
     E_FLEET_NO_ARTIFACTS = "E1821": "--artifacts-dir holds no nsg.json, route-table.json or firewall-policy.json for the environment";
     E_FLEET_EMPTY = "E1822": "--env-dir holds no environment file (*.json)";
+    E_FLEET_ARTIFACT_MISSING = "E1823": "--artifacts-dir lacks a file the environment's mode needs (nsg.json always, route-table.json under forced tunneling, firewall-policy.json in firewall mode)";
 }
 
 #[cfg(test)]

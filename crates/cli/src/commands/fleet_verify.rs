@@ -1,16 +1,18 @@
 //! `isenet verify ENV... | --env-dir DIR [--artifacts-dir DIR]`: each environment proved against
 //! its compiled artifacts (nsg.json, route-table.json, firewall-policy.json rendered in memory and
 //! read back as files are), or against the files in `DIR/<name>/` as `compile --out-dir DIR` writes
-//! a fleet (those present). One report over all environments in the chosen format, a summary table
-//! in text, and one exit code (2 bad input beats 1 findings beats 0).
+//! a fleet: those its tunneling mode needs must be there (an absent NSG would otherwise pass
+//! unproved), the others are proved when present. One report over all environments in the chosen
+//! format, a summary table in text, and one exit code (2 bad input beats 1 findings beats 0).
 
 use super::fleet::{self, Member};
 use crate::args::{Cli, VerifyFormat};
 use crate::report::{self, adapter, Proofs};
 use crate::style;
 use crate::{input, output, Exit};
-use ise_model::codes::{E_FLEET_NO_ARTIFACTS, E_FLEET_ONE_FILE, E_USAGE_MISSING};
+use ise_model::codes::{E_FLEET_ARTIFACT_MISSING, E_FLEET_NO_ARTIFACTS, E_FLEET_ONE_FILE, E_USAGE_MISSING};
 use ise_model::diag::Diagnostic;
+use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
 use rules_compiler::prove::findings::Verification;
 use rules_compiler::prove::verify::{self as verification, Read};
@@ -75,11 +77,43 @@ fn artifact_texts(
                 )
                 .in_file(&folder.display().to_string())]);
             }
+            let missing: Vec<Diagnostic> = needed(plan.environment.forced_tunneling.mode)
+                .iter()
+                .filter(|(f, _)| !present.contains(&folder.join(f)))
+                .map(|(f, what)| {
+                    Diagnostic::error(
+                        E_FLEET_ARTIFACT_MISSING,
+                        "",
+                        format!("environment `{name}` cannot be verified without {what}, and this file is not there"),
+                    )
+                    .with_help(
+                        "export the deployed resource to this path (az network ... show -o json), or compile the environment into DIR",
+                    )
+                    .in_file(&input::display_name(&folder.join(f)))
+                })
+                .collect();
+            if !missing.is_empty() {
+                return Err(missing);
+            }
             present
                 .into_iter()
                 .map(|p| input::read_text(&p).map(|t| (input::display_name(&p), t)).map_err(|d| vec![d]))
                 .collect()
         }
+    }
+}
+
+/// The artifact files an environment's tunneling mode cannot be verified without: its NSG always,
+/// the route table that sends its traffic away under forced tunneling, the firewall that traffic
+/// reaches in firewall mode.
+fn needed(mode: TunnelingMode) -> &'static [(&'static str, &'static str)] {
+    const NSG_FILE: (&str, &str) = (NSG, "its NSG");
+    const ROUTES_FILE: (&str, &str) = (ROUTES, "the route table of its forced tunneling");
+    const FIREWALL_FILE: (&str, &str) = (FIREWALL, "the firewall rules of its firewall mode");
+    match mode {
+        TunnelingMode::None => &[NSG_FILE],
+        TunnelingMode::ExpressRoute => &[NSG_FILE, ROUTES_FILE],
+        TunnelingMode::Firewall => &[NSG_FILE, ROUTES_FILE, FIREWALL_FILE],
     }
 }
 
