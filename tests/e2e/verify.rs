@@ -568,3 +568,41 @@ fn an_unknown_tag_makes_the_proof_incomplete_and_suggests_the_near_miss() {
     assert_eq!(f["rule"]["name"], "out-monitor-443");
     assert!(f["message"].as_str().unwrap().contains("did you mean `AzureMonitor`"), "{f}");
 }
+
+/// A verify given only some of the artifacts an environment's mode needs says which it did not
+/// prove (text and JSON), and stays 0 when what it was given holds; given them all, it says nothing.
+#[test]
+fn verify_names_the_needed_artifacts_it_was_not_given() {
+    let dir = scratch("unverified");
+    let env = root().join("tests/envs/firewall-tunneling.json");
+    let env = env.to_str().unwrap();
+    let out = dir.join("out");
+    let o = isenet(&["-q", "compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = |name: &str| out.join(name).to_string_lossy().into_owned();
+    let (routes, nsg, firewall) = (file("route-table.json"), file("nsg.json"), file("firewall-policy.json"));
+
+    let partial = isenet(&["verify", "--env", env, "--routes", &routes]);
+    assert_eq!(partial.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&partial.stdout);
+    assert!(
+        text.contains("not verified (not given; this environment's mode needs it): the NSG, the firewall rules\nresult: ok"),
+        "{text}"
+    );
+    let (code, report) = verify_json(&["--env", env, "--routes", &routes]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["unverified"], json!(["nsg", "firewall"]));
+
+    let whole = isenet(&["verify", "--env", env, "--routes", &routes, "--nsg", &nsg, "--firewall", &firewall]);
+    assert_eq!(whole.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&whole.stdout).contains("not verified"));
+    let (_, report) = verify_json(&["--env", env, "--routes", &routes, "--nsg", &nsg, "--firewall", &firewall]);
+    assert!(report.get("unverified").is_none(), "{report}");
+
+    // Without tunneling the NSG is all an environment needs.
+    let example = scratch("unverified-example");
+    let nsg_only = write(&example, "nsg.json", &compiled_nsg(&example, None));
+    let (code, report) = verify_json(&["--nsg", &nsg_only]);
+    assert_eq!(code, Some(0));
+    assert!(report.get("unverified").is_none(), "{report}");
+}

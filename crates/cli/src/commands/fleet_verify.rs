@@ -14,7 +14,7 @@ use ise_model::codes::{E_FLEET_ARTIFACT_MISSING, E_FLEET_NO_ARTIFACTS, E_FLEET_O
 use ise_model::diag::Diagnostic;
 use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
-use rules_compiler::prove::findings::Verification;
+use rules_compiler::prove::findings::{ArtifactKind, Verification};
 use rules_compiler::prove::verify::{self as verification, Read};
 use rules_compiler::read::{firewall as firewallfile, nsg as nsgfile, routes as routefile};
 use rules_compiler::views::proof_report::{self, TextOptions};
@@ -78,7 +78,6 @@ fn artifact_texts(
                 .in_file(&folder.display().to_string())]);
             }
             let missing: Vec<Diagnostic> = needed(plan.environment.forced_tunneling.mode)
-                .iter()
                 .filter(|(f, _)| !present.contains(&folder.join(f)))
                 .map(|(f, what)| {
                     Diagnostic::error(
@@ -103,18 +102,13 @@ fn artifact_texts(
     }
 }
 
-/// The artifact files an environment's tunneling mode cannot be verified without: its NSG always,
-/// the route table that sends its traffic away under forced tunneling, the firewall that traffic
-/// reaches in firewall mode.
-fn needed(mode: TunnelingMode) -> &'static [(&'static str, &'static str)] {
-    const NSG_FILE: (&str, &str) = (NSG, "its NSG");
-    const ROUTES_FILE: (&str, &str) = (ROUTES, "the route table of its forced tunneling");
-    const FIREWALL_FILE: (&str, &str) = (FIREWALL, "the firewall rules of its firewall mode");
-    match mode {
-        TunnelingMode::None => &[NSG_FILE],
-        TunnelingMode::ExpressRoute => &[NSG_FILE, ROUTES_FILE],
-        TunnelingMode::Firewall => &[NSG_FILE, ROUTES_FILE, FIREWALL_FILE],
-    }
+/// The files of the artifacts an environment's mode cannot be verified without, with what each is.
+fn needed(mode: TunnelingMode) -> impl Iterator<Item = (&'static str, &'static str)> {
+    verification::needed_artifacts(mode).iter().map(|k| match k {
+        ArtifactKind::Nsg => (NSG, "its NSG"),
+        ArtifactKind::Routes => (ROUTES, "the route table of its forced tunneling"),
+        ArtifactKind::Firewall => (FIREWALL, "the firewall rules of its firewall mode"),
+    })
 }
 
 /// Proves one environment, or the diagnostics that stop it.

@@ -362,15 +362,26 @@ impl Proof {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
+    /// Every proof holds (of the artifacts given: see `unverified`).
     pub ok: bool,
     pub proofs: Vec<Proof>,
+    /// Artifacts the environment's mode needs that were not given, so not proved: a run that
+    /// checked only some of them says so instead of a bare "ok".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<ArtifactKind>,
 }
 
 impl Verification {
-    pub fn new(proofs: Vec<Proof>) -> Self {
+    pub fn new(proofs: Vec<Proof>, needed: &[ArtifactKind]) -> Self {
+        let unverified = needed
+            .iter()
+            .copied()
+            .filter(|k| !proofs.iter().any(|p| p.artifact == *k))
+            .collect();
         Verification {
             ok: proofs.iter().all(|p| p.ok),
             proofs,
+            unverified,
         }
     }
 }

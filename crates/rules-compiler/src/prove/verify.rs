@@ -16,6 +16,7 @@ use crate::read::{Limit, LimitViolation, Location};
 use crate::views::summary::Names;
 use ipnet::Ipv4Net;
 use ise_model::diag::Diagnostic;
+use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
 use std::collections::{BTreeMap, HashMap};
 
@@ -184,5 +185,16 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
         }
         proofs.push(located(proof, read.file, &origins, &f.limit_violations));
     }
-    Ok(Verification::new(proofs))
+    Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
+}
+
+/// The artifacts an environment cannot be verified without: its NSG always, the route table that
+/// sends its traffic away under forced tunneling, the firewall that traffic reaches in firewall
+/// mode.
+pub fn needed_artifacts(mode: TunnelingMode) -> &'static [ArtifactKind] {
+    match mode {
+        TunnelingMode::None => &[ArtifactKind::Nsg],
+        TunnelingMode::ExpressRoute => &[ArtifactKind::Nsg, ArtifactKind::Routes],
+        TunnelingMode::Firewall => &[ArtifactKind::Nsg, ArtifactKind::Routes, ArtifactKind::Firewall],
+    }
 }

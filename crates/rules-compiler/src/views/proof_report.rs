@@ -17,8 +17,24 @@ pub fn render_text(v: &Verification, o: &TextOptions) -> String {
     for p in &v.proofs {
         proof_text(&mut out, p, o);
     }
+    if !v.unverified.is_empty() {
+        let what: Vec<&str> = v.unverified.iter().map(|k| unverified_name(*k)).collect();
+        let _ = writeln!(
+            out,
+            "not verified (not given; this environment's mode needs it): {}",
+            what.join(", ")
+        );
+    }
     out += if v.ok { "result: ok\n" } else { "result: FINDINGS\n" };
     out
+}
+
+fn unverified_name(k: ArtifactKind) -> &'static str {
+    match k {
+        ArtifactKind::Nsg => "the NSG",
+        ArtifactKind::Routes => "the route table",
+        ArtifactKind::Firewall => "the firewall rules",
+    }
 }
 
 fn subject(p: &Proof) -> String {
