@@ -8,21 +8,31 @@ use crate::prove::findings::ArtifactKind;
 use serde_json::Value;
 use std::fmt::Write;
 
-/// A value as people read it: strings bare, lists comma-separated, null as `(none)`.
-fn show(v: &Value) -> String {
+/// How many items of a list the text report shows: a rule of thousands of prefixes stays one
+/// readable line there (the ticket and JSON carry every item).
+const TEXT_ITEMS: usize = 8;
+
+/// A value as people read it: strings bare, lists comma-separated (the first `most` items, then a
+/// count), null as `(none)`.
+fn show(v: &Value, most: usize) -> String {
     match v {
         Value::String(s) if s.is_empty() => "\"\"".into(),
         Value::String(s) => s.clone(),
         Value::Array(a) if a.is_empty() => "[]".into(),
-        Value::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(","),
+        Value::Array(a) if a.len() > most => format!(
+            "{},... ({} in all; --format json lists every one)",
+            a[..most].iter().map(|v| show(v, most)).collect::<Vec<_>>().join(","),
+            crate::views::summary::count(a.len())
+        ),
+        Value::Array(a) => a.iter().map(|v| show(v, most)).collect::<Vec<_>>().join(","),
         Value::Null => "(none)".into(),
         other => other.to_string(),
     }
 }
 
 /// One line saying what an item does.
-fn describe(kind: ItemKind, item: &Value) -> String {
-    let f = |k: &str| item.get(k).map(show).unwrap_or_default();
+fn describe(kind: ItemKind, item: &Value, most: usize) -> String {
+    let f = |k: &str| item.get(k).map(|v| show(v, most)).unwrap_or_default();
     match kind {
         ItemKind::SecurityRule => format!(
             "priority {}, {} {} {}, from {} port {} to {} port {}",
@@ -36,7 +46,7 @@ fn describe(kind: ItemKind, item: &Value) -> String {
             f("destinationPortRanges")
         ),
         ItemKind::Route => match item.get("nextHopIpAddress").filter(|v| !v.is_null()) {
-            Some(ip) => format!("{} to {} {}", f("addressPrefix"), f("nextHopType"), show(ip)),
+            Some(ip) => format!("{} to {} {}", f("addressPrefix"), f("nextHopType"), show(ip, most)),
             None => format!("{} to {}", f("addressPrefix"), f("nextHopType")),
         },
         ItemKind::RuleCollection => format!("priority {}, {}", f("priority"), f("action")),
@@ -57,10 +67,10 @@ fn describe(kind: ItemKind, item: &Value) -> String {
     }
 }
 
-fn fields(fields: &[FieldChange]) -> String {
+fn fields(fields: &[FieldChange], most: usize) -> String {
     fields
         .iter()
-        .map(|f| format!("{} {} -> {}", f.field, show(&f.deployed), show(&f.desired)))
+        .map(|f| format!("{} {} -> {}", f.field, show(&f.deployed, most), show(&f.desired, most)))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -77,14 +87,14 @@ fn item_name(c: &ItemChange) -> String {
     }
 }
 
-/// What converging does to the item, in one line.
-fn what(c: &ItemChange) -> String {
+/// What converging does to the item, in one line (lists cut after `most` items).
+fn what(c: &ItemChange, most: usize) -> String {
     match c.action {
-        Action::Add => describe(c.kind, c.desired.as_ref().unwrap_or(&Value::Null)),
-        Action::Remove => describe(c.kind, c.deployed.as_ref().unwrap_or(&Value::Null)),
-        Action::Change => fields(&c.fields),
+        Action::Add => describe(c.kind, c.desired.as_ref().unwrap_or(&Value::Null), most),
+        Action::Remove => describe(c.kind, c.deployed.as_ref().unwrap_or(&Value::Null), most),
+        Action::Change => fields(&c.fields, most),
         Action::Rename if c.fields.is_empty() => "same meaning".into(),
-        Action::Rename => format!("same meaning; {}", fields(&c.fields)),
+        Action::Rename => format!("same meaning; {}", fields(&c.fields, most)),
     }
 }
 
@@ -135,7 +145,7 @@ pub fn render_text(d: &Drift) -> String {
             counts(d, c.artifact)
         );
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
-            let _ = writeln!(out, "  {} {}: {}", symbol(change.action), item_name(change), what(change));
+            let _ = writeln!(out, "  {} {}: {}", symbol(change.action), item_name(change), what(change, TEXT_ITEMS));
         }
     }
     for m in &d.missing {
@@ -209,7 +219,7 @@ pub fn render_ticket(d: &Drift) -> String {
                 "| {} | {action} | {} | {} |",
                 c.artifact.as_str(),
                 cell(&item_name(c)),
-                cell(&what(c))
+                cell(&what(c, usize::MAX))
             );
         }
     }
@@ -267,10 +277,24 @@ mod tests {
 
     #[test]
     fn values_read_as_people_write_them() {
-        assert_eq!(show(&json!(["10.0.0.0/8", "Storage"])), "10.0.0.0/8,Storage");
-        assert_eq!(show(&json!("")), "\"\"");
-        assert_eq!(show(&Value::Null), "(none)");
-        assert_eq!(show(&json!(130)), "130");
+        assert_eq!(show(&json!(["10.0.0.0/8", "Storage"]), TEXT_ITEMS), "10.0.0.0/8,Storage");
+        assert_eq!(show(&json!(""), TEXT_ITEMS), "\"\"");
+        assert_eq!(show(&Value::Null, TEXT_ITEMS), "(none)");
+        assert_eq!(show(&json!(130), TEXT_ITEMS), "130");
+    }
+
+    #[test]
+    fn long_lists_are_cut_in_text_and_whole_in_tickets() {
+        let prefixes: Vec<String> = (0..4000).map(|i| format!("20.{}.{}.0/24", i / 256, i % 256)).collect();
+        let list = json!(prefixes);
+        assert_eq!(
+            show(&list, TEXT_ITEMS),
+            "20.0.0.0/24,20.0.1.0/24,20.0.2.0/24,20.0.3.0/24,20.0.4.0/24,20.0.5.0/24,20.0.6.0/24,20.0.7.0/24,... \
+             (4,000 in all; --format json lists every one)"
+        );
+        assert_eq!(show(&list, usize::MAX), prefixes.join(","));
+        // Exactly as many items as shown: no count.
+        assert_eq!(show(&json!(prefixes[..8]), TEXT_ITEMS), prefixes[..8].join(","));
     }
 
     #[test]
