@@ -145,7 +145,13 @@ pub fn render_text(d: &Drift) -> String {
             counts(d, c.artifact)
         );
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
-            let _ = writeln!(out, "  {} {}: {}", symbol(change.action), item_name(change), what(change, TEXT_ITEMS));
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                symbol(change.action),
+                item_name(change),
+                what(change, TEXT_ITEMS)
+            );
         }
     }
     for m in &d.missing {
