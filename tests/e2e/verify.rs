@@ -592,6 +592,22 @@ fn verify_names_the_needed_artifacts_it_was_not_given() {
     let (code, report) = verify_json(&["--env", env, "--routes", &routes]);
     assert_eq!(code, Some(0));
     assert_eq!(report["unverified"], json!(["nsg", "firewall"]));
+    // JUnit: a skipped case for each, so a pipeline's test tab shows them as not run.
+    let junit = isenet(&["verify", "--env", env, "--routes", &routes, "--format", "junit"]);
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(
+        xml.contains(r#"<testsuites name="isenet verify" tests="9" skipped="2" failures="0""#),
+        "{xml}"
+    );
+    for artifact in ["nsg", "firewall"] {
+        assert!(
+            xml.contains(&format!(
+                r#"<testcase name="{artifact} proved" classname="isenet.{artifact}">
+            <skipped message="not given: this environment&apos;s mode needs its {artifact} verified too"/>"#
+            )),
+            "{xml}"
+        );
+    }
 
     let whole = isenet(&["verify", "--env", env, "--routes", &routes, "--nsg", &nsg, "--firewall", &firewall]);
     assert_eq!(whole.status.code(), Some(0));

@@ -256,7 +256,7 @@ fn machine_proofs(o: &Outcome) -> Proofs {
                 environment: None,
                 artifact: "environment",
                 name: "environment and artifacts load".to_string(),
-                failure: Some(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+                status: report::CheckStatus::Failed(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
             }],
         },
     }

@@ -1,7 +1,7 @@
 //! The one place that turns the library's verification (typed findings per proof) into the
 //! located findings and pass/fail checks the CI formats write.
 
-use super::{Check, Finding, Location, Proofs};
+use super::{Check, CheckStatus, Finding, Location, Proofs};
 use rules_compiler::prove::findings::{ArtifactKind, FindingKind, Proof, Verification};
 
 /// Where a finding without a rule points: an uncovered requirement at the environment file (where
@@ -68,7 +68,7 @@ pub fn proofs(v: &Verification, env: Option<&str>) -> Proofs {
                 environment: None,
                 artifact,
                 name: entry(proof.artifact, &c.id),
-                failure,
+                status: CheckStatus::failed_if(failure),
             });
         }
         // Failing findings tied to no requirement: openings, unknown tags, limits.
@@ -82,7 +82,16 @@ pub fn proofs(v: &Verification, env: Option<&str>) -> Proofs {
             environment: None,
             artifact,
             name: "nothing open or unknown beyond the requirements".to_string(),
-            failure: (!other.is_empty()).then(|| other.join("\n")),
+            status: CheckStatus::failed_if((!other.is_empty()).then(|| other.join("\n"))),
+        });
+    }
+    // What the environment's mode needs and the run was not given: a skipped check, not a pass.
+    for k in &v.unverified {
+        p.checks.push(Check {
+            environment: None,
+            artifact: k.as_str(),
+            name: format!("{} proved", k.as_str()),
+            status: CheckStatus::Skipped(format!("not given: this environment's mode needs its {} verified too", k.as_str())),
         });
     }
     p

@@ -1,20 +1,26 @@
 //! JUnit XML for Azure Pipelines' PublishTestResults (and any JUnit reader): one test suite per
 //! proved artifact (per environment in a fleet run), one test case per requirement or dependency
-//! and per artifact-wide check, a failure carrying the finding text.
+//! and per artifact-wide check, a failure carrying the finding text; an artifact the environment's
+//! mode needs and the run was not given is a skipped case.
 
-use super::{Check, Proofs};
+use super::{Check, CheckStatus, Proofs};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 /// The artifacts in suite order; `environment` is the check of a fleet member that did not load.
 const ARTIFACTS: [&str; 4] = ["environment", "nsg", "routes", "firewall"];
 
 fn case(c: &Check, classname: String, name: &str) -> TestCase {
-    let status = match &c.failure {
-        None => TestCaseStatus::success(),
-        Some(text) => {
+    let status = match &c.status {
+        CheckStatus::Passed => TestCaseStatus::success(),
+        CheckStatus::Failed(text) => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(text.lines().next().unwrap_or_default())
                 .set_description(text.as_str());
+            s
+        }
+        CheckStatus::Skipped(why) => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(why.as_str());
             s
         }
     };

@@ -34,8 +34,24 @@ pub struct Check {
     pub environment: Option<String>,
     pub artifact: &'static str,
     pub name: String,
-    /// The failure text; `None` when the check passed.
-    pub failure: Option<String>,
+    pub status: CheckStatus,
+}
+
+/// How a check came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckStatus {
+    Passed,
+    /// With the failure text.
+    Failed(String),
+    /// Not run, and why: an artifact the environment needs that was not given.
+    Skipped(String),
+}
+
+impl CheckStatus {
+    /// Failed with `text` when there is one, else passed.
+    pub fn failed_if(text: Option<String>) -> Self {
+        text.map_or(CheckStatus::Passed, CheckStatus::Failed)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
