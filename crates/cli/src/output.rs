@@ -28,6 +28,19 @@ pub fn stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Writes `value` as pretty JSON and a line end to stdout as it is serialised, not built as one
+/// string first, with [`stdout`]'s handling of a closed pipe.
+pub fn json_to_stdout<T: serde::Serialize>(value: &T) {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let result = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    if let Err(e) = result {
+        write_failed(&e);
+    }
+}
+
 /// Flushes stdout before exit, with the same handling of a closed pipe.
 pub fn flush() {
     if let Err(e) = std::io::stdout().lock().flush() {

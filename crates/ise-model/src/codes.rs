@@ -113,6 +113,7 @@ codes! {
     E_EXPLAIN_PORTLESS = "E1812": "explain: ports given for a protocol without ports (only TCP and UDP have ports)";
     E_EXPLAIN_EXPECT = "E1813": "explain: an expectation is not allow or deny";
     E_EXPLAIN_FQDN = "E1814": "explain: an FQDN destination needs firewall mode, an outbound flow and one TCP port";
+    E_FLOWS_TOO_MANY = "E1815": "explain --flows: more than 10,000 flows in one file";
     // Several environments in one validate, verify or tags diff run (E1820-E1839).
     E_FLEET_ONE_FILE = "E1820": "several environments: --nsg, --routes and --firewall name one file; give each environment's with --artifacts-dir";
     E_FLEET_NO_ARTIFACTS = "E1821": "--artifacts-dir holds no nsg.json, route-table.json or firewall-policy.json for the environment";

@@ -63,7 +63,8 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         };
         match format {
             ErrorFormat::Text => print!("{}", view::render_table(&results)),
-            ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&results).expect("serialisable")),
+            // Written as serialised: thousands of flows to service tags make hundreds of MB.
+            ErrorFormat::Json => output::json_to_stdout(&results),
         }
         return exit(&results);
     }

@@ -8,8 +8,13 @@
 use crate::azure::nsg::PortRange;
 use crate::azure::nsg::Protocol;
 use crate::prove::explain::{parse_ports, parse_protocol, Expect, Flow};
-use ise_model::codes::{E_EXPLAIN_PORT, E_EXPLAIN_PROTOCOL, E_FLOWS, E_FLOWS_EMPTY, E_FLOWS_HEADER};
+use ise_model::codes::{E_EXPLAIN_PORT, E_EXPLAIN_PROTOCOL, E_FLOWS, E_FLOWS_EMPTY, E_FLOWS_HEADER, E_FLOWS_TOO_MANY};
 use ise_model::diag::{sort_diagnostics, Diagnostic};
+
+/// The most flows one file may hold. Smoke tests hold tens to hundreds; a flow to a service tag
+/// keeps that tag's prefixes in its explanation (7 KB, 0.3 ms), so this bounds a run to seconds
+/// and about 100 MB, where a 64 MiB file of two million flows would take gigabytes.
+pub const MAX_FLOWS: usize = 10_000;
 
 /// The columns a flows file may have, in the order the help names them.
 pub const COLUMNS: [&str; 5] = ["from", "to", "port", "protocol", "expect"];
@@ -66,6 +71,8 @@ pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
     let mut header: Option<(u64, Vec<Option<&'static str>>)> = None;
     let mut rows = Vec::new();
     let mut header_ok = true;
+    // Data lines read, well-formed or not.
+    let mut flows = 0usize;
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -89,6 +96,24 @@ pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
         if !header_ok {
             // Rows cannot be read against a broken header; its problems are reported.
             continue;
+        }
+        flows += 1;
+        if flows > MAX_FLOWS {
+            diags.push(
+                at(
+                    file,
+                    line,
+                    1,
+                    "",
+                    E_FLOWS_TOO_MANY,
+                    format!(
+                        "more than {} flows: this row is the first past the limit",
+                        crate::views::summary::count(MAX_FLOWS)
+                    ),
+                )
+                .with_help("split the file and run explain once per part"),
+            );
+            break;
         }
         if record.len() != names.len() {
             diags.push(
@@ -267,6 +292,27 @@ fn read_row(
 mod tests {
     use super::*;
     use ise_model::codes::{E_EXPLAIN_EXPECT, E_EXPLAIN_PORTLESS};
+
+    /// A header, then `n` flows, a comment line and an empty line among them.
+    fn many(n: usize) -> String {
+        let mut text = String::from("from,to,port\n# smoke tests\n\n");
+        for i in 0..n {
+            text += &format!("10.10.1.5,Storage,{}\n", 1 + i % 65_000);
+        }
+        text
+    }
+
+    #[test]
+    fn a_file_of_more_flows_than_the_limit_is_refused_at_the_first_row_past_it() {
+        assert_eq!(parse(&many(MAX_FLOWS), "f.csv").expect("at the limit").rows.len(), MAX_FLOWS);
+        // Lines: the header, the comment, the empty line, then flow k on line 3 + k.
+        assert_eq!(
+            codes(&many(MAX_FLOWS + 500)),
+            [(E_FLOWS_TOO_MANY, 3 + MAX_FLOWS + 1, 1, String::new())]
+        );
+        let d = parse(&many(MAX_FLOWS + 1), "f.csv").expect_err("past the limit");
+        assert_eq!(d[0].message, "more than 10,000 flows: this row is the first past the limit");
+    }
 
     fn codes(text: &str) -> Vec<(&'static str, usize, usize, String)> {
         parse(text, "f.csv")
