@@ -10,7 +10,7 @@ BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/i
 
 
 def run(args):
-    p = subprocess.run(["/usr/bin/time", "-v", BIN] + args, capture_output=True, text=True)
+    p = subprocess.run(["/usr/bin/time", "-v", BIN] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     stats = dict(l.strip().rsplit(": ", 1) for l in p.stderr.splitlines() if l.startswith("\t") and ": " in l)
     wall = stats["Elapsed (wall clock) time (h:mm:ss or m:ss)"]
     m, s = wall.split(":")[-2:]
@@ -64,6 +64,17 @@ def main():
         with open(deep, "w") as f:
             f.write("[" * (100_000 * scale) + "]" * (100_000 * scale))
         measure(f"{100_000 * scale:,} nested arrays as an environment ({x})", ["validate", "--env", deep])
+    def flows_file(name, n):
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write("from,to,port,protocol,expect\n")
+            f.writelines(f"10.10.1.5,Storage,{1 + i % 65000},tcp,\n" for i in range(n))
+        return path
+    # Flows to a service tag, each explanation holding the tag's prefixes: at the limit, and a
+    # 57 MB file refused at its 10,001st row (E1815).
+    measure("10,000 flows to Storage (explain --flows, at the limit)", ["explain", "--flows", flows_file("flows-10k.csv", 10_000)])
+    measure("same, --format json (323 MB written)", ["explain", "--flows", os.path.join(tmp, "flows-10k.csv"), "--format", "json"])
+    measure("2,000,000 flows (57 MB, refused)", ["explain", "--flows", flows_file("flows-2m.csv", 2_000_000)])
     dense = env_file("dense.json", lambda e: e.update(externalCallers=[0] * 5_000_000))
     measure("5,000,000 malformed callers (10 MB)", ["validate", "--env", dense])
     big = os.path.join(tmp, "big.json")

@@ -56,12 +56,17 @@ fn at(file: &str, line: u64, column: usize, path: &str, code: &'static str, mess
 pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Comment lines are blanked, not given to the reader's comment option, whose record positions
-    // skip them: every line keeps its number.
-    let text: String = text
-        .split_inclusive('\n')
-        .map(|l| if l.trim_start().starts_with('#') { "\n" } else { l })
-        .collect();
-    let text = text.as_str();
+    // skip them: every line keeps its number. A file without any is read as it is (no copy).
+    let is_comment = |l: &str| l.trim_start().starts_with('#');
+    let text: std::borrow::Cow<str> = if text.lines().any(is_comment) {
+        text.split_inclusive('\n')
+            .map(|l| if is_comment(l) { "\n" } else { l })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    };
+    let text = text.as_ref();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
