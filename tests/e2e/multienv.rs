@@ -229,16 +229,19 @@ fn verify_artifacts_dir_needs_each_file_the_mode_needs() {
     let dir = tempdir("multi-needed");
     let envs = good_fleet(&dir);
     let out = dir.join("out");
-    let compiled = isenet(&[
-        "compile",
-        "--env-dir",
-        s(&envs),
-        "--out-dir",
-        s(&out),
-        "--only",
-        "nsg,routes,firewall",
-    ]);
-    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    let compile = || {
+        let run = isenet(&[
+            "compile",
+            "--env-dir",
+            s(&envs),
+            "--out-dir",
+            s(&out),
+            "--only",
+            "nsg,routes,firewall",
+        ]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    };
+    compile();
     // alpha (no tunneling) needs its NSG only; bravo (firewall) all three; charlie
     // (ExpressRoute) its NSG and route table.
     for gone in [
@@ -251,16 +254,7 @@ fn verify_artifacts_dir_needs_each_file_the_mode_needs() {
     let run = isenet(&["verify", "--env-dir", s(&envs), "--artifacts-dir", s(&out)]);
     assert_rows(&run, 0, &["alpha", "bravo", "charlie"], &["ok"]);
     // Compiled again (every file back), then one needed file of each taken away.
-    let compiled = isenet(&[
-        "compile",
-        "--env-dir",
-        s(&envs),
-        "--out-dir",
-        s(&out),
-        "--only",
-        "nsg,routes,firewall",
-    ]);
-    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    compile();
     let mut missing = Vec::new();
     for gone in ["alpha/nsg.json", "bravo/firewall-policy.json", "charlie/route-table.json"] {
         std::fs::remove_file(out.join(gone)).unwrap();
