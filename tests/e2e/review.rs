@@ -228,6 +228,32 @@ fn requirements_csv_gives_full_addresses_tag_counts_conditions_and_learn_referen
     );
 }
 
+/// The table and JSON cite the same published source as the CSV, never the model's own note of
+/// where a row came from (`seed-002 ...`, `ise-ports-latest.csv: ...`), under each table version.
+#[test]
+fn requirements_table_and_json_cite_microsoft_learn_as_the_csv_does() {
+    for version in [&[][..], &["--table-version", "2021"][..]] {
+        let run = |format: &str| {
+            let o = isenet(&[&["requirements", "--format", format][..], version].concat());
+            assert_eq!(o.status.code(), Some(0));
+            String::from_utf8(o.stdout).unwrap()
+        };
+        let csv = csv_rows(&run("csv"));
+        let json: Value = serde_json::from_str(&run("json")).unwrap();
+        let table = run("table");
+        for (r, j) in csv.iter().zip(json.as_array().unwrap()) {
+            assert_eq!(j["id"], r["id"].as_str());
+            assert_eq!(j["reference"], r["reference"].as_str(), "{version:?}");
+            assert_eq!(j["url"], r["url"].as_str());
+            let line = table.lines().find(|l| l.starts_with(&format!("{} ", r["id"]))).unwrap();
+            assert!(line.trim_end().ends_with(r["reference"].as_str()), "{line}");
+        }
+        for text in [&table, &json.to_string()] {
+            assert!(!text.contains("seed-") && !text.contains(".csv"), "{version:?}: {text}");
+        }
+    }
+}
+
 #[test]
 fn change_ticket_lists_every_change_with_its_reference_and_the_risks_of_the_environment() {
     for (name, env) in golden_envs() {

@@ -82,6 +82,9 @@ fn scrub(detail: &str) -> String {
 /// The published source of a requirement (`reference` as data/requirements.csv writes it), under
 /// the table version the plan used.
 pub fn requirement(reference: &str, kind: Kind, table_version: &str) -> Published {
+    // What follows `;` is the model's own note of the data rows behind it (data/SOURCES.md), not
+    // part of the citation.
+    let reference = reference.split(';').next().unwrap_or(reference).trim();
     if reference.starts_with("Azure default rule") {
         return Published {
             reference: format!("Microsoft Learn, {}: {reference}", NSG_DEFAULTS.1),
@@ -148,7 +151,7 @@ mod tests {
                 let p = requirement(&r.reference, r.kind, version);
                 assert!(p.url.starts_with(LEARN), "{}: {}", r.id, p.url);
                 assert!(!p.reference.contains("seed-"), "{}: {}", r.id, p.reference);
-                assert!(!p.reference.contains(".csv:"), "{}: {}", r.id, p.reference);
+                assert!(!p.reference.contains(".csv"), "{}: {}", r.id, p.reference);
             }
         }
     }

@@ -338,14 +338,12 @@ fn requirements(
         output::diagnostics(cli.error_format, &warnings);
     }
     let reqs = ise_model::resolve::resolve(&env, version);
+    let table_version = version.map_or_else(ise_model::requirement::latest_table_version, str::to_string);
     let text = match format {
-        RequirementsFormat::Table => view::render_table(&reqs),
-        RequirementsFormat::Json => view::render_json(&reqs),
+        RequirementsFormat::Table => view::render_table(&reqs, &table_version),
+        RequirementsFormat::Json => view::render_json(&reqs, &table_version),
         RequirementsFormat::Csv => match input::service_tags(tags, env.cloud) {
-            Ok(t) => {
-                let version = version.map_or_else(ise_model::requirement::latest_table_version, str::to_string);
-                view::render_csv(&reqs, &t, &version)
-            }
+            Ok(t) => view::render_csv(&reqs, &t, &table_version),
             Err(d) => return output::bad_input(cli.error_format, &[d]),
         },
     };

@@ -21,7 +21,7 @@ const HEADER: [&str; 8] = [
     "reference",
 ];
 
-fn cells(r: &Resolved) -> Vec<String> {
+fn cells(r: &Resolved, table_version: &str) -> Vec<String> {
     let dash = |s: String| if s.is_empty() { "-".to_string() } else { s };
     vec![
         r.id.clone(),
@@ -31,12 +31,13 @@ fn cells(r: &Resolved) -> Vec<String> {
         dash(Protocol::text(r.protocol).to_string()),
         dash(format_list(&r.ports)),
         r.purpose.clone(),
-        r.reference.clone(),
+        published::requirement(&r.reference, r.kind, table_version).reference,
     ]
 }
 
-pub fn render_table(reqs: &[Resolved]) -> String {
-    table::render(&HEADER, &reqs.iter().map(cells).collect::<Vec<_>>())
+/// The requirements of table version `table_version`, each with where Microsoft publishes it.
+pub fn render_table(reqs: &[Resolved], table_version: &str) -> String {
+    table::render(&HEADER, &reqs.iter().map(|r| cells(r, table_version)).collect::<Vec<_>>())
 }
 
 const CSV_HEADER: [&str; 11] = [
@@ -77,6 +78,18 @@ pub fn render_csv(reqs: &[Resolved], tags: &ServiceTags, table_version: &str) ->
     csv_safe::render(&CSV_HEADER, &rows)
 }
 
-pub fn render_json(reqs: &[Resolved]) -> String {
-    serde_json::to_string_pretty(reqs).expect("serialisable") + "\n"
+/// The requirements as the plan holds them, `reference` the published citation (as in the CSV)
+/// with its `url`, not the model's own note of where the row came from.
+pub fn render_json(reqs: &[Resolved], table_version: &str) -> String {
+    let cited: Vec<serde_json::Value> = reqs
+        .iter()
+        .map(|r| {
+            let p = published::requirement(&r.reference, r.kind, table_version);
+            let mut v = serde_json::to_value(r).expect("serialisable");
+            v["reference"] = p.reference.into();
+            v["url"] = p.url.into();
+            v
+        })
+        .collect();
+    serde_json::to_string_pretty(&cited).expect("serialisable") + "\n"
 }
