@@ -1,7 +1,18 @@
 //! Findings as the log commands CI runners turn into pull-request annotations: GitHub Actions'
 //! `::error file=..,line=..::message` and Azure Pipelines' `##vso[task.logissue ...]message`.
 
-use super::{Location, Proofs, Severity};
+use super::{CheckStatus, Location, Proofs, Severity};
+
+/// The checks not run (an artifact the environment's mode needs was not given), as messages.
+fn skipped(p: &Proofs) -> impl Iterator<Item = String> + '_ {
+    p.checks.iter().filter_map(|c| match &c.status {
+        CheckStatus::Skipped(why) => Some(match &c.environment {
+            Some(env) => format!("{env}: {}: {why}", c.artifact),
+            None => format!("{}: {why}", c.artifact),
+        }),
+        _ => None,
+    })
+}
 
 /// GitHub: `%`, CR and LF are escaped in the message; in properties `:` and `,` too.
 fn gh_data(s: &str) -> String {
@@ -47,6 +58,9 @@ pub fn github(p: &Proofs) -> String {
         let command = if d.is_error() { "error" } else { "warning" };
         out += &gh_command(command, Some(&Location::of(d)), d.code, &d.message);
     }
+    for message in skipped(p) {
+        out += &gh_command("notice", None, "not verified", &message);
+    }
     out
 }
 
@@ -84,6 +98,9 @@ pub fn azure_devops(p: &Proofs) -> String {
     for d in &p.refused {
         out += &ado_command(d.is_error(), Some(&Location::of(d)), d.code, &d.message);
     }
+    for message in skipped(p) {
+        out += &ado_command(false, None, "not-verified", &message);
+    }
     let failed = p.findings.iter().any(|f| f.rule.severity == Severity::Error) || p.refused.iter().any(|d| d.is_error());
     if failed {
         out += "##vso[task.complete result=Failed;]isenet verify: findings\n";
@@ -117,7 +134,12 @@ mod tests {
                     message: "rule y".into(),
                 },
             ],
-            checks: Vec::new(),
+            checks: vec![super::super::Check {
+                environment: None,
+                artifact: "firewall",
+                name: "firewall proved".into(),
+                status: CheckStatus::Skipped("not given".into()),
+            }],
             refused: Vec::new(),
         }
     }
@@ -127,7 +149,8 @@ mod tests {
         assert_eq!(
             github(&proofs()),
             "::error file=net/a%2Cb%3Ac.json,line=12,col=17,title=F0102 opening::rule x allows 100%25;%0Amore] here\n\
-             ::notice title=F0104 redundant-rule::rule y\n"
+             ::notice title=F0104 redundant-rule::rule y\n\
+             ::notice title=not verified::firewall: not given\n"
         );
     }
 
@@ -137,6 +160,7 @@ mod tests {
             azure_devops(&proofs()),
             "##vso[task.logissue type=error;sourcepath=net/a,b:c.json;linenumber=12;columnnumber=17;code=F0102]opening rule x allows 100%AZP25%3B%0Amore%5D here\n\
              ##vso[task.logissue type=warning;code=F0104]redundant-rule rule y\n\
+             ##vso[task.logissue type=warning;code=not-verified]firewall: not given\n\
              ##vso[task.complete result=Failed;]isenet verify: findings\n"
         );
     }
