@@ -1,18 +1,7 @@
 //! Findings as the log commands CI runners turn into pull-request annotations: GitHub Actions'
 //! `::error file=..,line=..::message` and Azure Pipelines' `##vso[task.logissue ...]message`.
 
-use super::{CheckStatus, Location, Proofs, Severity};
-
-/// The checks not run (an artifact the environment's mode needs was not given), as messages.
-fn skipped(p: &Proofs) -> impl Iterator<Item = String> + '_ {
-    p.checks.iter().filter_map(|c| match &c.status {
-        CheckStatus::Skipped(why) => Some(match &c.environment {
-            Some(env) => format!("{env}: {}: {why}", c.artifact),
-            None => format!("{}: {why}", c.artifact),
-        }),
-        _ => None,
-    })
-}
+use super::{Location, Proofs, Severity};
 
 /// GitHub: `%`, CR and LF are escaped in the message; in properties `:` and `,` too.
 fn gh_data(s: &str) -> String {
@@ -58,7 +47,7 @@ pub fn github(p: &Proofs) -> String {
         let command = if d.is_error() { "error" } else { "warning" };
         out += &gh_command(command, Some(&Location::of(d)), d.code, &d.message);
     }
-    for message in skipped(p) {
+    for message in p.not_verified() {
         out += &gh_command("notice", None, "not verified", &message);
     }
     out
@@ -98,7 +87,7 @@ pub fn azure_devops(p: &Proofs) -> String {
     for d in &p.refused {
         out += &ado_command(d.is_error(), Some(&Location::of(d)), d.code, &d.message);
     }
-    for message in skipped(p) {
+    for message in p.not_verified() {
         out += &ado_command(false, None, "not-verified", &message);
     }
     let failed = p.findings.iter().any(|f| f.rule.severity == Severity::Error) || p.refused.iter().any(|d| d.is_error());
@@ -138,7 +127,7 @@ mod tests {
                 environment: None,
                 artifact: "firewall",
                 name: "firewall proved".into(),
-                status: CheckStatus::Skipped("not given".into()),
+                status: super::super::CheckStatus::Skipped("not given".into()),
             }],
             refused: Vec::new(),
         }

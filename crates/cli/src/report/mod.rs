@@ -93,6 +93,18 @@ impl Proofs {
         all
     }
 
+    /// The checks not run (an artifact the environment's mode needs was not given), as messages
+    /// naming the artifact (and in a fleet the environment) for the annotation formats and SARIF.
+    pub fn not_verified(&self) -> impl Iterator<Item = String> + '_ {
+        self.checks.iter().filter_map(|c| match &c.status {
+            CheckStatus::Skipped(why) => Some(match &c.environment {
+                Some(env) => format!("{env}: {}: {why}", c.artifact),
+                None => format!("{}: {why}", c.artifact),
+            }),
+            _ => None,
+        })
+    }
+
     /// The kinds of finding that occur, in code order (SARIF's `rules`).
     pub fn rules(&self) -> Vec<&'static FindingCode> {
         let mut v: Vec<&'static FindingCode> = self.findings.iter().map(|f| f.rule).collect();

@@ -57,10 +57,12 @@ fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
     Some(sarif::Location::builder().physical_location(physical).build())
 }
 
-/// The invocation of a run some of whose inputs did not load: one tool execution notification per
-/// diagnostic, at its file.
-fn invocation(refused: &[ise_model::diag::Diagnostic], cwd: &std::path::Path) -> sarif::Invocation {
-    let notifications: Vec<sarif::Notification> = refused
+/// The invocation of a run some of whose inputs did not load, or that was not given an artifact
+/// the environment's mode needs: one tool execution notification per diagnostic, at its file, and
+/// one note per artifact not verified.
+fn invocation(p: &Proofs, cwd: &std::path::Path) -> sarif::Invocation {
+    let refused = &p.refused;
+    let mut notifications: Vec<sarif::Notification> = refused
         .iter()
         .map(|d| {
             let text = match &d.help {
@@ -77,6 +79,13 @@ fn invocation(refused: &[ise_model::diag::Diagnostic], cwd: &std::path::Path) ->
             }
         })
         .collect();
+    notifications.extend(p.not_verified().map(|text| {
+        sarif::Notification::builder()
+            .message(sarif::Message::builder().text(text).build())
+            .descriptor(sarif::ReportingDescriptorReference::builder().id("not-verified").build())
+            .level(serde_json::json!("note"))
+            .build()
+    }));
     sarif::Invocation::builder()
         .execution_successful(!refused.iter().any(|d| d.is_error()))
         .tool_execution_notifications(notifications)
@@ -130,11 +139,12 @@ pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
         .tool(sarif::Tool::builder().driver(driver).build())
         .results(results)
         .column_kind(serde_json::json!("unicodeCodePoints"));
-    // Environments of a fleet that could not be proved: the run did not complete for them.
-    let run = if p.refused.is_empty() {
+    // Environments of a fleet that could not be proved (the run did not complete for them), and
+    // artifacts not given.
+    let run = if p.refused.is_empty() && p.not_verified().next().is_none() {
         run.build()
     } else {
-        run.invocations(vec![invocation(&p.refused, cwd)]).build()
+        run.invocations(vec![invocation(p, cwd)]).build()
     };
     let doc = sarif::Sarif::builder()
         .schema(SCHEMA)
