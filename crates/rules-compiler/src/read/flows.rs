@@ -298,7 +298,7 @@ mod tests {
     use super::*;
     use ise_model::codes::{E_EXPLAIN_EXPECT, E_EXPLAIN_PORTLESS};
 
-    /// A header, then `n` flows, a comment line and an empty line among them.
+    /// A header, a comment line and an empty line, then `n` flows.
     fn many(n: usize) -> String {
         let mut text = String::from("from,to,port\n# smoke tests\n\n");
         for i in 0..n {
