@@ -409,6 +409,8 @@ impl Walker {
             forced_tunneling: forced_tunneling.as_ref(),
             external_callers: &external_callers,
             internal_callers: &internal_callers,
+            outbound_policy,
+            outbound_destinations: outbound_destinations.as_deref(),
         });
         // Every part below is complete only when its own checks passed (otherwise an error is out).
         let virtual_network = match (vnet_name, address_space) {

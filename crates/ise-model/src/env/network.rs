@@ -3,7 +3,7 @@
 //! published addresses available where a cloud's tags do not work in NSGs.
 
 use super::load::{SubnetItem, Walker};
-use super::{AccessEndpoint, ForcedTunneling};
+use super::{AccessEndpoint, ForcedTunneling, OutboundDestination, OutboundPolicy};
 use crate::cloud::CloudId;
 use crate::codes::*;
 use crate::diag::{excerpt, Diagnostic};
@@ -34,6 +34,9 @@ pub(super) struct Parts<'a> {
     pub forced_tunneling: Option<&'a ForcedTunneling>,
     pub external_callers: &'a [Option<Ipv4Net>],
     pub internal_callers: &'a [Option<Ipv4Net>],
+    pub outbound_policy: Option<OutboundPolicy>,
+    /// `None` when any destination is malformed (reported).
+    pub outbound_destinations: Option<&'a [OutboundDestination]>,
 }
 
 fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
@@ -257,6 +260,26 @@ impl Walker {
                     };
                     self.push(d);
                 }
+            }
+        }
+        for (i, d) in p.outbound_destinations.unwrap_or_default().iter().enumerate() {
+            for (j, prefix) in d.prefixes.iter().enumerate().filter(|(_, prefix)| prefix.prefix_len() == 0) {
+                let path = index(&field(&index("outboundDestinations", i), "prefixes"), j);
+                let d = match p.outbound_policy {
+                    Some(OutboundPolicy::Restricted) => Diagnostic::warning(
+                        W_DESTINATION_ANY,
+                        path,
+                        format!("{prefix} lets the ISE reach every address on this destination's ports: the restricted outbound policy no longer restricts them"),
+                    )
+                    .with_help("list only the destination's own addresses or prefixes"),
+                    _ => Diagnostic::warning(
+                        W_DESTINATION_ANY,
+                        path,
+                        format!("{prefix} adds nothing: the open outbound policy lets the ISE reach every Internet address already"),
+                    )
+                    .with_help("list only the destination's own addresses or prefixes, so the rule documents what it is for"),
+                };
+                self.push(d);
             }
         }
         if let Some(space) = p.address_space {
