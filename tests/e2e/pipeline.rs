@@ -161,6 +161,35 @@ fn version_prints_each_embedded_snapshot_and_its_date() {
     assert!(run.stdout.contains("AzureGovernment: change 401") && run.stdout.contains("China: change 405"));
 }
 
+/// A compile that writes prefixes from the embedded public snapshot notes its age on stderr when
+/// `--version` does (the same note), and not when given a tag file or not expanding tags.
+#[test]
+fn expanding_a_stale_embedded_snapshot_says_so_on_stderr() {
+    let version = isenet(&["--version"]);
+    let stale: Vec<&str> = version.stderr.lines().filter(|l| l.contains("embedded Public")).collect();
+    let dir = std::env::temp_dir().join(format!("isenet-stale-{}", std::process::id()));
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let tags = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    let expanded = isenet(&["compile", "--expand-tags", "--out-dir", &out("a")]);
+    assert_eq!(expanded.code, Some(0));
+    assert_eq!(expanded.stderr.lines().collect::<Vec<_>>(), stale);
+    for args in [
+        vec![
+            "compile",
+            "--expand-tags",
+            "--service-tags",
+            tags.to_str().unwrap(),
+            "--out-dir",
+            &out("b"),
+        ],
+        vec!["compile", "--out-dir", &out("c")],
+    ] {
+        let run = isenet(&args);
+        assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn az_list_service_tags_output_compiles_like_the_weekly_download() {
     let weekly_path = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");

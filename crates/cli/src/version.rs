@@ -1,6 +1,8 @@
 //! `isenet --version`: the version, and the date and change number of each embedded service-tag
-//! snapshot, with a note on stderr (not a failure) when a snapshot is older than 90 days.
+//! snapshot, with a note on stderr (not a failure) when a snapshot is older than 90 days; the same
+//! note from a run that expands service tags from a stale snapshot.
 
+use ise_model::cloud::CloudId;
 use ise_model::data::SERVICE_TAGS_DATES;
 use ise_model::servicetags::ServiceTags;
 
@@ -31,6 +33,19 @@ fn today() -> i64 {
     (secs / 86_400) as i64
 }
 
+/// The note for stderr when `cloud`'s embedded snapshot is older than [`STALE_AFTER_DAYS`] on day
+/// `today`, with the command that fetches a current file.
+pub fn stale_note(cloud: CloudId, today: i64) -> Option<String> {
+    let (_, date) = SERVICE_TAGS_DATES.iter().find(|(c, _)| *c == cloud)?;
+    let age = parse_date(date).map_or(0, |d| today - d);
+    (age > STALE_AFTER_DAYS).then(|| {
+        format!(
+            "note: the embedded {} service tags are {age} days old; fetch current ones with `az network list-service-tags --location <location> -o json > tags.json` (or the weekly download) and pass --service-tags tags.json",
+            ServiceTags::embedded(cloud).cloud
+        )
+    })
+}
+
 /// The text of `--version`, and the stale notes for stderr, given today's day number.
 pub fn text(today: i64) -> (String, Vec<String>) {
     let mut out = format!("isenet {}\n", env!("CARGO_PKG_VERSION"));
@@ -41,15 +56,24 @@ pub fn text(today: i64) -> (String, Vec<String>) {
             "embedded service tags {}: change {}, published {date}\n",
             tags.cloud, tags.change_number
         ));
-        let age = parse_date(date).map_or(0, |d| today - d);
-        if age > STALE_AFTER_DAYS {
-            notes.push(format!(
-                "note: the embedded {} service tags are {age} days old; fetch current ones with `az network list-service-tags --location <location> -o json > tags.json` (or the weekly download) and pass --service-tags tags.json",
-                tags.cloud
-            ));
-        }
+        notes.extend(stale_note(cloud, today));
     }
     (out, notes)
+}
+
+/// For a run that writes prefixes taken from the embedded snapshots of `clouds` (`--expand-tags`
+/// without `--service-tags`): the stale note of each, on stderr, once. A stale snapshot there
+/// means an NSG that misses addresses Azure added since, so the run says so, not only --version.
+pub fn note_stale_expansion(clouds: impl IntoIterator<Item = CloudId>) {
+    let mut seen = Vec::new();
+    for cloud in clouds {
+        if !seen.contains(&cloud) {
+            seen.push(cloud);
+            if let Some(note) = stale_note(cloud, today()) {
+                eprintln!("{note}");
+            }
+        }
+    }
 }
 
 pub fn print() {
@@ -83,6 +107,20 @@ mod tests {
         let (_, stale) = text(public + STALE_AFTER_DAYS + 1);
         assert_eq!(stale.len(), 1, "only the public snapshot is 91 days old: {stale:?}");
         assert!(stale[0].contains("Public") && stale[0].contains("az network list-service-tags"));
+        // The note a run that expands tags prints is the same, per cloud.
+        for (cloud, date) in SERVICE_TAGS_DATES {
+            let day = parse_date(date).unwrap();
+            assert_eq!(stale_note(cloud, day + STALE_AFTER_DAYS), None);
+            let note = stale_note(cloud, day + STALE_AFTER_DAYS + 1).unwrap();
+            assert!(
+                note.starts_with(&format!(
+                    "note: the embedded {} service tags are 91 days old;",
+                    ServiceTags::embedded(cloud).cloud
+                )),
+                "{note}"
+            );
+        }
+        assert_eq!(stale_note(CloudId::Public, public + STALE_AFTER_DAYS + 1).as_ref(), stale.first());
     }
 
     #[test]

@@ -95,6 +95,9 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(x) => x,
         Err(diags) => return fail(diags),
     };
+    if args.expand_tags && args.service_tags.is_none() {
+        crate::version::note_stale_expansion([env.cloud]);
+    }
     if args.stdout {
         return match artifacts.as_slice() {
             [one] => {

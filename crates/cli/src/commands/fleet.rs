@@ -364,6 +364,9 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     if !errors.is_empty() {
         return fail(errors);
     }
+    if args.expand_tags && tag_file.is_none() {
+        crate::version::note_stale_expansion(loaded.iter().map(|(_, env)| env.cloud));
+    }
     if !args.check {
         if let Err(d) = outdir::create_all(args.out_dir) {
             return fail(vec![d]);
