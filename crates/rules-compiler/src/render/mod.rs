@@ -24,6 +24,7 @@ mod subnets;
 mod substitute;
 mod template;
 mod template_compile;
+mod template_direct;
 pub(crate) mod text_cache;
 
 use crate::plan::Plan;
