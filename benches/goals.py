@@ -21,9 +21,10 @@ file system (on this runner's ext4, creating files right after a fleet's worth w
 slow in the kernel; see BENCHMARKS.md, session 6).
 
 Usage: benches/goals.py [--runs N] [--fleet 10,100,1000,10000] [--aclgen PATH] [--no-build]
-                        [--profile dist|release]
+                        [--profile dist|static|release]
   Builds and times the `dist` binary (what `cargo install --profile dist` installs: LTO, one
-  codegen unit) unless `--profile release` (the incremental build `cargo test --release` uses).
+  codegen unit), or with `--profile static` the same linked statically (README's install for
+  x86_64 Linux), or with `--profile release` the incremental build `cargo test --release` uses.
   Aerleon: python3 -m venv target/aerleon-venv && target/aerleon-venv/bin/pip install aerleon
   (found there, on PATH, or by --aclgen).
 """
@@ -32,6 +33,11 @@ import argparse, functools, importlib.util, json, os, re, shutil, statistics, su
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 DIST = os.path.join(TARGET, "dist", "isenet")
+# The static `dist` binary of README's install on x86_64 Linux: glibc linked in, so no loader
+# and no shared libraries at start-up (nothing to resolve, nothing required of the host).
+STATIC_TARGET = "x86_64-unknown-linux-gnu"
+STATIC_FLAGS = f'target.{STATIC_TARGET}.rustflags=["-C", "target-feature=+crt-static"]'
+STATIC = os.path.join(TARGET, STATIC_TARGET, "dist", "isenet")
 BIN = DIST  # the timed binary; `--profile` sets it
 TAGS = os.path.join(ROOT, "data", "servicetags", "ServiceTags_Public_20251028.json")
 PYTHON = [sys.executable, "-c", f"import json; json.load(open({TAGS!r}))"]
@@ -103,12 +109,17 @@ def main():
     ap.add_argument("--fleet", default="10,100,1000,10000")
     ap.add_argument("--aclgen")
     ap.add_argument("--no-build", action="store_true", help="time the binary as it is")
-    ap.add_argument("--profile", choices=["dist", "release"], default="dist")
+    ap.add_argument("--profile", choices=["dist", "static", "release"], default="dist")
     args = ap.parse_args()
     global BIN
-    BIN = os.path.join(TARGET, args.profile, "isenet")
+    if args.profile == "static":
+        BIN = STATIC
+        build = ["--profile", "dist", "--target", STATIC_TARGET, "--config", STATIC_FLAGS]
+    else:
+        BIN = os.path.join(TARGET, args.profile, "isenet")
+        build = ["--profile", args.profile]
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--profile", args.profile, "-q", "-p", "isenet"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", *build, "-q", "-p", "isenet"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="isenet-goals-")
     rows = []  # (goal, isenet, baseline, ratio, target, met, peak)
 
@@ -189,6 +200,9 @@ def main():
         glibc = sorted(set(re.findall(r"GLIBC_([0-9.]+)", subprocess.run(
             ["objdump", "-T", DIST], capture_output=True, text=True).stdout)), key=lambda v: [int(x) for x in v.split(".")])
         print(f"\n`dist` binary: {os.path.getsize(DIST) / MB:.1f} MB, needs glibc >= {glibc[-1] if glibc else '?'}")
+    if os.path.exists(STATIC):
+        print(f"static `dist` binary: {os.path.getsize(STATIC) / MB:.1f} MB ({os.path.getsize(STATIC):,} bytes), "
+              "needs no glibc (`ldd`: not a dynamic executable)")
     shutil.rmtree(work, ignore_errors=True)
 
 
