@@ -19,25 +19,30 @@ fn cell(s: &str) -> String {
     })
 }
 
-fn row(r: &Row) -> Value {
+/// One line of a section's table, in the columns of the template's header. Written here rather
+/// than by the template: handlebars' lookups cost about 4,500 instructions a cell, and the cells
+/// were an eighth of a fleet environment's instructions.
+fn row(r: &Row) -> String {
     let w = &r.written;
-    json!({
-        "name": cell(&w.name),
-        "priority": cell(&w.priority),
-        "direction": cell(&w.direction),
-        "access": cell(&w.access),
-        "protocol": cell(&w.protocol),
-        "source": cell(&w.source),
-        "destination": cell(&w.destination),
-        "ports": cell(&w.ports),
-        "justification": cell(&if r.requirements.is_empty() {
-            r.purpose.clone()
-        } else {
-            format!("{} ({})", r.purpose, r.requirements.join(", "))
-        }),
-        "reference": cell(&r.reference).replace(['[', ']'], ""),
-        "url": r.url.split(' ').next().unwrap_or_default(),
-    })
+    let justification = if r.requirements.is_empty() {
+        r.purpose.clone()
+    } else {
+        format!("{} ({})", r.purpose, r.requirements.join(", "))
+    };
+    format!(
+        "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | [{}]({}) |",
+        cell(&w.name),
+        cell(&w.priority),
+        cell(&w.direction),
+        cell(&w.access),
+        cell(&w.protocol),
+        cell(&w.source),
+        cell(&w.destination),
+        cell(&w.ports),
+        cell(&justification),
+        cell(&r.reference).replace(['[', ']'], ""),
+        r.url.split(' ').next().unwrap_or_default(),
+    )
 }
 
 fn risks(review: &Review) -> Vec<String> {
@@ -184,13 +189,13 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
     ]
     .iter()
     .filter_map(|(title, kind)| {
-        let rows: Vec<Value> = review
+        let rows: Vec<String> = review
             .rows
             .iter()
             .filter(|r| r.written.artifact.starts_with(kind))
             .map(row)
             .collect();
-        (!rows.is_empty()).then(|| json!({ "title": format!("{title} to create ({})", rows.len()), "rows": rows }))
+        (!rows.is_empty()).then(|| json!({ "title": format!("{title} to create ({})", rows.len()), "rows": rows.join("\n") }))
     })
     .collect();
     let data = json!({
