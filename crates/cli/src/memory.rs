@@ -5,8 +5,8 @@
 //! On a virtual machine each page fault is a trip to the hypervisor (about 5 µs here), and a
 //! compile that touched 8 MB in 4 KiB pages spent a third of its CPU time faulting them in.
 
-/// Tunes the allocator: `fleet` when the command may run several environments at once, each
-/// worker thread with a heap of its own.
+/// Tunes the allocator: `fleet` when the command may run several environments at once (its main
+/// heap then keeps small pages).
 #[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(unused_variables))]
 pub fn tune_allocator(fleet: bool) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -22,13 +22,13 @@ pub fn tune_allocator(fleet: bool) {
         // Heaps grow by 64 MiB of address space at a time (memory only once touched), so they are
         // not extended dozens of times, each extension stalling the other thread's page faults.
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        // Every thread keeps a heap of its own (glibc's default): one heap shared by a
+        // compile's threads made them queue for its lock, and the proofs' thread started about
+        // 1 ms late (example compile 5.9 -> 3.9 ms without it; a fleet sharing one took 1.7
+        // times as long). A single environment's main heap is advised below; a fleet's main
+        // thread, which only reads the environments, keeps small pages: huge ones added 3-5 MB
+        // to the peak memory of a fleet of 10,000 and no speed.
         if !fleet {
-            // One heap for all threads: the compile's second thread (the proofs) then allocates
-            // from the main heap, which is advised below. A fleet keeps a heap per worker (sharing
-            // one made a fleet of 1,000 take 1.7 times as long), and its main thread, which only
-            // reads the environments, keeps small pages: huge ones added 3-5 MB to the peak
-            // memory of a fleet of 10,000 and no speed.
-            libc::mallopt(libc::M_ARENA_MAX, 1);
             advise_huge_pages();
         }
     }
