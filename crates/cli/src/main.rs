@@ -44,7 +44,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
-    memory::tune_allocator(cli.command.may_run_a_fleet());
+    let fleet = cli.command.may_run_a_fleet();
+    memory::tune_allocator(fleet);
+    if !fleet {
+        rules_compiler::threads::on_start(memory::advise_thread_heap);
+    }
     output::set_quiet(cli.quiet);
     let exit = commands::run(&cli);
     output::flush();

@@ -18,4 +18,5 @@ pub mod plan;
 pub mod prove;
 pub mod read;
 pub mod render;
+pub mod threads;
 pub mod views;

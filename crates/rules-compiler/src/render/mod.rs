@@ -246,6 +246,7 @@ fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], s
             std::thread::scope(|s| {
                 let nsg = &nsg;
                 let reviewed = s.spawn(move || {
+                    crate::threads::started();
                     text_cache::with_shared(cache, || {
                         let review = review::review_with(plan, tags, nsg);
                         (review_artifacts(&review, backends), review.ok)
@@ -309,6 +310,22 @@ mod tests {
         let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
         let tags = ServiceTags::embedded(env.cloud);
         (crate::plan::build(&env, tags, None).unwrap(), tags)
+    }
+
+    /// The program's thread hook (the CLI's heap advice) runs on the proofs' thread of a compile.
+    #[test]
+    fn the_proofs_thread_runs_the_thread_hook_first() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        crate::threads::on_start(|| {
+            RUNS.fetch_add(1, Ordering::SeqCst);
+        });
+        let (plan, tags) = example();
+        let before = RUNS.load(Ordering::SeqCst);
+        let (_, proved) = super::render_and_prove(&plan, tags, &super::BACKENDS.iter().collect::<Vec<_>>());
+        assert_eq!(proved, Some(true));
+        // At least once: other tests' compiles, on other threads, run it too.
+        assert!(RUNS.load(Ordering::SeqCst) > before);
     }
 
     #[test]
