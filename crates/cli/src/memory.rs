@@ -78,22 +78,33 @@ unsafe fn advise_huge_pages() {
 /// `--expand-tags` its texts of thousands of prefixes) that would otherwise fault in page by page.
 pub fn advise_thread_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: one allocation freed at once, and advice on the block of address space that holds
-    // it; advice changes no memory contents.
+    // SAFETY: two allocations kept for the thread heap's life, and advice on the block of address
+    // space that holds them; advice changes no memory contents.
     unsafe {
         // glibc's thread heaps are blocks of this size aligned to it (HEAP_MAX_SIZE on 64-bit),
         // read and write in one mapping from the start (the 64 MiB top pad), so the advice
         // covers the whole heap.
         const THREAD_HEAP: usize = 64 << 20;
+        const HUGE_PAGE: usize = 2 << 20;
         // Larger than glibc's per-thread cache holds: a small block could be one another thread
         // allocated and this one freed (the thread's start does), from another heap.
-        let probe = libc::malloc(16 << 10) as usize;
-        libc::free(probe as *mut libc::c_void);
+        const PROBE: usize = 16 << 10;
+        let probe = libc::malloc(PROBE) as usize;
         // The main heap lies below the program break; it has its own advice.
         if probe == 0 || probe < libc::sbrk(0) as usize {
+            libc::free(probe as *mut libc::c_void);
             return;
         }
-        libc::madvise((probe & !(THREAD_HEAP - 1)) as *mut libc::c_void, THREAD_HEAP, libc::MADV_HUGEPAGE);
+        let base = probe & !(THREAD_HEAP - 1);
+        libc::madvise(base as *mut libc::c_void, THREAD_HEAP, libc::MADV_HUGEPAGE);
+        // The heap's first 2 MiB holds its header, touched before the advice, so it keeps small
+        // pages: the rest of it goes to a block never touched (no memory behind it), and what
+        // the thread allocates next lies in stretches the kernel backs with huge pages.
+        let used_to = probe + PROBE;
+        let boundary = base + HUGE_PAGE;
+        if boundary > used_to + 4096 {
+            std::hint::black_box(libc::malloc(boundary - used_to - 64));
+        }
     }
 }
 
