@@ -401,7 +401,7 @@ mod tests {
     /// Many generated templates (two in five) take the short path, so the property above tests
     /// it and not only the fallback.
     #[test]
-    fn generated_templates_mostly_take_the_short_path() {
+    fn generated_templates_often_take_the_short_path() {
         use proptest::strategy::ValueTree;
         let mut runner = proptest::test_runner::TestRunner::deterministic();
         let pieces = prop::collection::vec(piece(), 0..40);
