@@ -3,6 +3,7 @@
 //! its own codebase; `main.bicep` holds the plan's values literally and wires the modules together.
 
 use super::deploy_params::{has_firewall_rules, has_route_table, params};
+use super::inserts::Inserts;
 use super::{firewall_policy, ise_request, nsg, route_table, subnets, template};
 use crate::plan::Plan;
 use serde_json::{json, Value};
@@ -63,9 +64,10 @@ fn subnets_json(plan: &Plan) -> Vec<Value> {
 }
 
 /// What `main.bicep` renders. The lists (rules with their prefixes, routes, subnets, firewall
-/// rule collections) are passed as finished Bicep literals: handlebars copies its data into a
-/// value tree first, which for thousands of prefixes cost more than writing them.
-fn data(plan: &Plan) -> Value {
+/// rule collections) are finished Bicep literals, put in after rendering (`inserts`): handlebars
+/// copies its data into a value tree first, which for thousands of prefixes cost more than
+/// writing them.
+fn data(plan: &Plan, inserts: &mut Inserts) -> Value {
     let env = &plan.environment;
     json!({
         "iseName": env.name,
@@ -77,19 +79,21 @@ fn data(plan: &Plan) -> Value {
         "firewall": has_firewall_rules(plan),
         "params": params_json(plan),
         "tags": { "generatedBy": "isenet", "iseName": env.name },
-        "securityRules": template::bicep_literal(&nsg::security_rules(plan), 0),
-        "routes": template::bicep_literal(&plan.routes.iter().map(route_table::route_json).collect::<Vec<_>>(), 0),
-        "subnets": template::bicep_literal(&subnets_json(plan), 0),
+        "securityRules": inserts.add(template::bicep_literal(&nsg::security_rules(plan), 0)),
+        "routes": inserts.add(template::bicep_literal(&plan.routes.iter().map(route_table::route_json).collect::<Vec<_>>(), 0)),
+        "subnets": inserts.add(template::bicep_literal(&subnets_json(plan), 0)),
         "ruleCollectionGroup": plan.firewall.rule_collection_group,
         "ruleCollectionGroupPriority": plan.firewall.rule_collection_group_priority,
-        "ruleCollections": template::bicep_literal(&firewall_policy::rule_collections(plan), 0),
+        "ruleCollections": inserts.add(template::bicep_literal(&firewall_policy::rule_collections(plan), 0)),
         "identity": ise_request::identity(env, false),
         "encryptionKeyReference": env.encryption.as_ref().map(ise_request::encryption_key_reference),
     })
 }
 
 pub fn render_main(plan: &Plan) -> String {
-    template::text("main.bicep", data(plan))
+    let mut inserts = Inserts::default();
+    let data = data(plan, &mut inserts);
+    template::text_inserting("main.bicep", data, inserts)
 }
 
 pub fn render_params(plan: &Plan) -> String {

@@ -5,6 +5,7 @@
 //! templates/change-ticket.md.hbs.
 
 use super::flows;
+use super::inserts::Inserts;
 use super::review::{Exposure, Review, Row};
 use super::template;
 use ise_model::env::TunnelingMode;
@@ -181,6 +182,8 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
     let plan = review.plan;
     let env = &plan.environment;
     let count = |kind: &str| review.rows.iter().filter(|r| r.written.artifact.starts_with(kind)).count();
+    // The rows (thousands of prefixes with --expand-tags) go in after rendering.
+    let mut inserts = Inserts::default();
     let sections: Vec<Value> = [
         ("NSG rules", "nsg"),
         ("Routes", "route"),
@@ -195,7 +198,7 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
             .filter(|r| r.written.artifact.starts_with(kind))
             .map(row)
             .collect();
-        (!rows.is_empty()).then(|| json!({ "title": format!("{title} to create ({})", rows.len()), "rows": rows.join("\n") }))
+        (!rows.is_empty()).then(|| json!({ "title": format!("{title} to create ({})", rows.len()), "rows": inserts.add(rows.join("\n")) }))
     })
     .collect();
     let data = json!({
@@ -235,7 +238,7 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
         "ipFlows": ip_flows(review),
         "rollback": rollback(review),
     });
-    template::text("change-ticket.md", data)
+    template::text_inserting("change-ticket.md", data, inserts)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod firewall_policy;
 pub mod flows;
 mod flows_svg;
 mod ids;
+mod inserts;
 mod ise_http;
 mod ise_request;
 mod nsg;

@@ -102,6 +102,11 @@ pub fn text(template: &str, data: serde_json::Value) -> String {
         .unwrap_or_else(|e| panic!("template {template} renders: {e}"))
 }
 
+/// [`text`], with the long texts of `inserts` put in where `data` holds their placeholders.
+pub fn text_inserting(template: &str, data: serde_json::Value, inserts: super::inserts::Inserts) -> String {
+    inserts.render(data, |data| text(template, data))
+}
+
 /// A JSON artifact in canonical form.
 pub fn json_file(value: &impl Serialize) -> String {
     let mut text = super::canonical::json(value);
