@@ -9,8 +9,8 @@
 //!
 //! A placeholder is a private-use character, the text's index and a second private-use
 //! character, and must be written as it is (`{{x}}`, `{{{x}}}`), not through a helper. Our
-//! templates contain no private-use character (tested in `template_compile`); when the rest of
-//! the data does, the texts go into the data itself instead, as before.
+//! templates contain no private-use character (tested below); when the rest of the data does,
+//! the texts go into the data itself instead, as before.
 
 use serde_json::Value;
 
