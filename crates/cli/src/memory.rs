@@ -1,6 +1,8 @@
 //! How the process takes its memory from the kernel: glibc's allocator settings, made once after
-//! the command line is read and before any thread starts, and the embedded tag index mapped in at
-//! once. Measured in BENCHMARKS.md (session 8); on other platforms nothing here applies.
+//! the command line is read and before any thread starts; the heap of the proofs' thread advised
+//! as that thread starts (`advise_thread_heap`, through `rules_compiler::threads`); and the
+//! embedded tag index mapped in at once. Measured in BENCHMARKS.md (sessions 8 and 10); on other
+//! platforms nothing here applies.
 //!
 //! On a virtual machine each page fault is a trip to the hypervisor (about 5 µs here), and a
 //! compile that touched 8 MB in 4 KiB pages spent a third of its CPU time faulting them in.
