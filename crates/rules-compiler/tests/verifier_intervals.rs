@@ -30,7 +30,31 @@ fn normalized(s: &IntervalSet<u8>) -> bool {
     s.intervals().iter().all(|(a, b)| a <= b) && s.intervals().windows(2).all(|w| u16::from(w[0].1) + 1 < u16::from(w[1].0))
 }
 
+/// Many short intervals: against one of `intervals_u8`'s few, set operations take their
+/// lopsided paths (each short interval looked up in the long list).
+fn many_intervals_u8() -> impl Strategy<Value = Vec<(u8, u8)>> {
+    prop::collection::vec(any::<u8>().prop_flat_map(|lo| (Just(lo), lo..=lo.saturating_add(3))), 20..120)
+}
+
 proptest! {
+    #[test]
+    fn lopsided_interval_ops_match_btreeset(few in intervals_u8(), many in many_intervals_u8()) {
+        let (sf, sm) = (IntervalSet::from_intervals(few.clone()), IntervalSet::from_intervals(many.clone()));
+        let (mf, mm) = (model(&few), model(&many));
+        for (a, b, ma, mb) in [(&sf, &sm, &mf, &mm), (&sm, &sf, &mm, &mf)] {
+            let results = [
+                (a.union(b), ma.union(mb).copied().collect::<BTreeSet<_>>()),
+                (a.intersection(b), ma.intersection(mb).copied().collect()),
+                (a.difference(b), ma.difference(mb).copied().collect()),
+            ];
+            for (got, want) in results {
+                prop_assert!(normalized(&got), "not normalized: {:?}", got);
+                prop_assert_eq!(set_model(&got), want);
+            }
+            prop_assert_eq!(a.intersects(b), !ma.is_disjoint(mb));
+        }
+    }
+
     #[test]
     fn interval_ops_match_btreeset(a in intervals_u8(), b in intervals_u8(), u in intervals_u8(), x: u8) {
         let (sa, sb, su) = (

@@ -22,6 +22,16 @@ pub trait Bound: Copy + Ord + Hash + Debug {
     fn to_u64(self) -> u64;
     /// Only called with values in `MIN..=MAX`.
     fn from_u64(v: u64) -> Self;
+    /// The next value; only called below `MAX`.
+    fn succ(self) -> Self;
+    /// The previous value; only called above `MIN`.
+    fn pred(self) -> Self;
+    /// Runs `f` with this thread's empty buffer of intervals: set operations build their result
+    /// there and copy it out once, exactly sized, instead of growing a vector of their own each
+    /// time (a fleet reallocates millions of times). `f` must not call it again.
+    fn with_buffer<R>(f: impl FnOnce(&mut Vec<(Self, Self)>) -> R) -> R
+    where
+        Self: Sized;
 }
 
 macro_rules! impl_bound {
@@ -34,6 +44,21 @@ macro_rules! impl_bound {
             }
             fn from_u64(v: u64) -> Self {
                 <$t>::try_from(v).expect("interval bound within the type's range")
+            }
+            fn succ(self) -> Self {
+                self + 1
+            }
+            fn pred(self) -> Self {
+                self - 1
+            }
+            fn with_buffer<R>(f: impl FnOnce(&mut Vec<(Self, Self)>) -> R) -> R {
+                thread_local! {
+                    static BUFFER: std::cell::RefCell<Vec<($t, $t)>> = const { std::cell::RefCell::new(Vec::new()) };
+                }
+                BUFFER.with_borrow_mut(|buffer| {
+                    buffer.clear();
+                    f(buffer)
+                })
             }
         }
     )*};
@@ -57,31 +82,17 @@ impl<T: Bound> Default for IntervalSet<T> {
     }
 }
 
-/// Appends intervals given in ascending `lo` order, merging overlaps and neighbours.
-struct SortedBuilder<T: Bound> {
-    ranges: Vec<(T, T)>,
-}
-
-impl<T: Bound> SortedBuilder<T> {
-    fn new() -> Self {
-        SortedBuilder { ranges: Vec::new() }
-    }
-    fn push(&mut self, lo: T, hi: T) {
-        debug_assert!(lo <= hi);
-        if let Some(last) = self.ranges.last_mut() {
-            debug_assert!(last.0 <= lo);
-            if lo.to_u64() <= last.1.to_u64() + 1 {
-                last.1 = last.1.max(hi);
-                return;
-            }
-        }
-        self.ranges.push((lo, hi));
-    }
-    fn finish(self) -> IntervalSet<T> {
-        IntervalSet {
-            ranges: self.ranges.into(),
+/// Appends `lo..=hi` to intervals given in ascending `lo` order, merging overlaps and neighbours.
+fn push_merging<T: Bound>(out: &mut Vec<(T, T)>, lo: T, hi: T) {
+    debug_assert!(lo <= hi);
+    if let Some(last) = out.last_mut() {
+        debug_assert!(last.0 <= lo);
+        if lo.to_u64() <= last.1.to_u64() + 1 {
+            last.1 = last.1.max(hi);
+            return;
         }
     }
+    out.push((lo, hi));
 }
 
 impl<T: Bound> IntervalSet<T> {
@@ -143,6 +154,14 @@ impl<T: Bound> IntervalSet<T> {
         IntervalSet { ranges: v.into() }
     }
 
+    /// The set of a [`Bound::with_buffer`] buffer holding normalized intervals, copied out.
+    fn from_buffer(out: &[(T, T)]) -> Self {
+        if out.is_empty() {
+            return Self::empty();
+        }
+        Self::from_normalized(out)
+    }
+
     /// The smallest and the largest value, `None` when empty.
     pub(crate) fn span(&self) -> Option<(T, T)> {
         Some((self.ranges.first()?.0, self.ranges.last()?.1))
@@ -172,20 +191,27 @@ impl<T: Bound> IntervalSet<T> {
     }
 
     pub fn union(&self, other: &Self) -> Self {
-        let mut b = SortedBuilder::new();
-        let (mut i, mut j) = (0, 0);
-        while i < self.ranges.len() || j < other.ranges.len() {
-            let take_self = j == other.ranges.len() || (i < self.ranges.len() && self.ranges[i].0 <= other.ranges[j].0);
-            let (lo, hi) = if take_self {
-                i += 1;
-                self.ranges[i - 1]
-            } else {
-                j += 1;
-                other.ranges[j - 1]
-            };
-            b.push(lo, hi);
+        if other.is_empty() {
+            return self.clone();
         }
-        b.finish()
+        if self.is_empty() {
+            return other.clone();
+        }
+        T::with_buffer(|out| {
+            let (mut i, mut j) = (0, 0);
+            while i < self.ranges.len() || j < other.ranges.len() {
+                let take_self = j == other.ranges.len() || (i < self.ranges.len() && self.ranges[i].0 <= other.ranges[j].0);
+                let (lo, hi) = if take_self {
+                    i += 1;
+                    self.ranges[i - 1]
+                } else {
+                    j += 1;
+                    other.ranges[j - 1]
+                };
+                push_merging(out, lo, hi);
+            }
+            Self::from_buffer(out)
+        })
     }
 
     pub fn intersection(&self, other: &Self) -> Self {
@@ -206,34 +232,34 @@ impl<T: Bound> IntervalSet<T> {
         } else {
             (other, self)
         };
-        if short.ranges.len() * LOPSIDED < long.ranges.len() {
-            let mut out = Vec::new();
-            for &(lo, hi) in short.ranges.iter() {
-                let from = long.ranges.partition_point(|&(_, h)| h < lo);
-                for &(l, h) in long.ranges[from..].iter().take_while(|&&(l, _)| l <= hi) {
-                    out.push((l.max(lo), h.min(hi)));
+        T::with_buffer(|out| {
+            if short.ranges.len() * LOPSIDED < long.ranges.len() {
+                for &(lo, hi) in short.ranges.iter() {
+                    let from = long.ranges.partition_point(|&(_, h)| h < lo);
+                    for &(l, h) in long.ranges[from..].iter().take_while(|&&(l, _)| l <= hi) {
+                        out.push((l.max(lo), h.min(hi)));
+                    }
+                }
+                return Self::from_buffer(out);
+            }
+            let (mut i, mut j) = (0, 0);
+            while i < self.ranges.len() && j < other.ranges.len() {
+                let (a_lo, a_hi) = self.ranges[i];
+                let (b_lo, b_hi) = other.ranges[j];
+                let lo = a_lo.max(b_lo);
+                let hi = a_hi.min(b_hi);
+                if lo <= hi {
+                    out.push((lo, hi));
+                }
+                if a_hi < b_hi {
+                    i += 1;
+                } else {
+                    j += 1;
                 }
             }
-            return IntervalSet { ranges: out.into() };
-        }
-        let mut out = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        while i < self.ranges.len() && j < other.ranges.len() {
-            let (a_lo, a_hi) = self.ranges[i];
-            let (b_lo, b_hi) = other.ranges[j];
-            let lo = a_lo.max(b_lo);
-            let hi = a_hi.min(b_hi);
-            if lo <= hi {
-                out.push((lo, hi));
-            }
-            if a_hi < b_hi {
-                i += 1;
-            } else {
-                j += 1;
-            }
-        }
-        // Pieces of disjoint, non-adjacent inputs are themselves non-adjacent.
-        IntervalSet { ranges: out.into() }
+            // Pieces of disjoint, non-adjacent inputs are themselves non-adjacent.
+            Self::from_buffer(out)
+        })
     }
 
     /// Whether the spans `first lo..=last hi` of the two sets overlap (a cheap necessary
@@ -298,10 +324,56 @@ impl<T: Bound> IntervalSet<T> {
     }
 
     pub fn difference(&self, other: &Self) -> Self {
-        if other.is_empty() || self.is_empty() {
+        if !self.bounds_meet(other) {
             return self.clone();
         }
-        self.intersection(&other.complement())
+        // A requirement's service tag against a domain of every address: nothing is left.
+        if other.is_full() {
+            return Self::empty();
+        }
+        if self.is_full() {
+            return other.complement();
+        }
+        // Many intervals less a few: the few's complement is short, and the intersection with it
+        // copies the long list's untouched stretches whole.
+        if other.ranges.len() * LOPSIDED < self.ranges.len() {
+            return self.intersection(&other.complement());
+        }
+        // A few intervals against many: find where each starts in the long list instead of
+        // walking it (a subnet minus a service tag's thousands of prefixes).
+        let lopsided = self.ranges.len() * LOPSIDED < other.ranges.len();
+        T::with_buffer(|out| {
+            let mut j = 0;
+            for &(lo, hi) in self.ranges.iter() {
+                let rest = &other.ranges[j..];
+                j += if lopsided {
+                    rest.partition_point(|&(_, h)| h < lo)
+                } else {
+                    rest.iter().take_while(|&&(_, h)| h < lo).count()
+                };
+                // `other`'s intervals meeting `lo..=hi` cut it; the last may reach into the next.
+                let mut start = Some(lo);
+                while let Some(from) = start {
+                    match other.ranges.get(j) {
+                        Some(&(cut_lo, cut_hi)) if cut_lo <= hi => {
+                            if cut_lo > from {
+                                out.push((from, cut_lo.pred()));
+                            }
+                            // Past `hi` (or at MAX) nothing of this interval is left.
+                            start = (cut_hi < hi).then(|| cut_hi.succ());
+                            if start.is_some() {
+                                j += 1;
+                            }
+                        }
+                        _ => {
+                            out.push((from, hi));
+                            start = None;
+                        }
+                    }
+                }
+            }
+            Self::from_buffer(out)
+        })
     }
 
     /// Whether every interval of `self` lies in one of `other`'s (both sorted, disjoint and with
