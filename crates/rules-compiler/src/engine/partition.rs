@@ -123,7 +123,23 @@ fn counting_sort<I: Copy + Default>(
     }
 }
 
+thread_local! {
+    /// The scratch of this thread's last decision structure, so the next one starts with buffers
+    /// already grown (a fleet evaluates two directions per environment, thousands of times).
+    static SPARE: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
 impl Scratch {
+    /// This thread's spare scratch, or a new one.
+    pub(crate) fn take_spare() -> Scratch {
+        SPARE.take().unwrap_or_default()
+    }
+
+    /// Keeps `self` as this thread's spare scratch.
+    pub(crate) fn keep_spare(self) {
+        SPARE.set(Some(self));
+    }
+
     /// Groups the rules of `active` by set id, groups numbered in order of first appearance, and
     /// returns each group's set.
     fn group<'a, T: Bound + 'a>(&mut self, active: &[u32], set_of: &impl Fn(u32) -> (u32, &'a IntervalSet<T>)) -> Vec<&'a IntervalSet<T>> {
@@ -238,6 +254,8 @@ impl Scratch {
         let sets = self.group(active, &set_of);
         let universe_group = sets.len() as u64;
         self.events.clear();
+        let bounds: usize = sets.iter().chain([&universe]).map(|s| s.intervals().len()).sum();
+        self.events.reserve(2 * bounds);
         for (g, s) in sets.iter().copied().chain([universe]).enumerate() {
             for &(lo, hi) in s.intervals() {
                 self.events.push(lo.to_u64() << GROUP_BITS | g as u64);
@@ -298,7 +316,8 @@ impl Scratch {
         std::mem::take(&mut self.segments)
     }
 
-    /// The intervals of output group `o` as a set (neighbouring segments joined).
+    /// The intervals of output group `o` as a set (neighbouring segments joined); `merged` is
+    /// scratch.
     fn output_set<T: Bound>(&self, o: usize, merged: &mut Vec<(T, T)>) -> IntervalSet<T> {
         merged.clear();
         for &(lo, hi) in &self.placed[self.offsets[o] as usize..self.offsets[o + 1] as usize] {
@@ -320,18 +339,19 @@ impl Scratch {
         set_of: impl Fn(u32) -> (u32, &'a IntervalSet<T>),
     ) -> Vec<(IntervalSet<T>, Vec<u32>)> {
         let groups = self.sweep(universe, active, set_of, Key::Covering);
-        let mut merged = Vec::new();
-        (0..groups)
-            .map(|o| {
-                let words = self.covering.len();
-                let mut rules: Vec<u32> = bits(&self.keys[o * words..(o + 1) * words])
-                    .flat_map(|g| self.group_rules(g))
-                    .copied()
-                    .collect();
-                rules.sort_unstable();
-                (self.output_set(o, &mut merged), rules)
-            })
-            .collect()
+        T::with_buffer(|merged| {
+            (0..groups)
+                .map(|o| {
+                    let words = self.covering.len();
+                    let mut rules: Vec<u32> = bits(&self.keys[o * words..(o + 1) * words])
+                        .flat_map(|g| self.group_rules(g))
+                        .copied()
+                        .collect();
+                    rules.sort_unstable();
+                    (self.output_set(o, merged), rules)
+                })
+                .collect()
+        })
     }
 
     /// The first and second rule of `active` (ascending) covering each value of `universe`:
@@ -343,13 +363,14 @@ impl Scratch {
         set_of: impl Fn(u32) -> (u32, &'a IntervalSet<T>),
     ) -> Vec<Painted<T>> {
         let groups = self.sweep(universe, active, set_of, Key::FirstTwo);
-        let mut merged = Vec::new();
-        (0..groups)
-            .map(|o| {
-                let (a, b) = self.pairs[o];
-                (self.output_set(o, &mut merged), (opt(a), opt(b)))
-            })
-            .collect()
+        T::with_buffer(|merged| {
+            (0..groups)
+                .map(|o| {
+                    let (a, b) = self.pairs[o];
+                    (self.output_set(o, merged), (opt(a), opt(b)))
+                })
+                .collect()
+        })
     }
 }
 

@@ -7,11 +7,12 @@
 //! cover everything below: no later rule can be first or second). And nodes are hash-consed, so
 //! atoms whose sub-results are equal are merged into one group instead of being repeated.
 
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use super::evaluate::Region;
 use super::flows::{FlowBox, ProtoSet};
-use super::fxhash::FxMap;
+use super::fxhash::{FxHasher, FxMap};
 use super::intervals::IntervalSet;
 use super::meeting::{coded, Atoms, Runs};
 use super::partition::Scratch;
@@ -35,8 +36,9 @@ pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBo
         memo: Default::default(),
         nodes: Vec::new(),
         interned: FxMap::default(),
+        same_hash: Vec::new(),
         atoms: FxMap::default(),
-        scratch: Scratch::default(),
+        scratch: Scratch::take_spare(),
         shared: None,
     };
     b.full_from = (0..boxes.len()).map(|k| b.full_from_level(k)).collect();
@@ -54,6 +56,7 @@ pub(crate) fn decision_regions(boxes: &[FlowBox], ids: &[usize], domain: &FlowBo
         ..Runs::default()
     };
     b.flatten(root, 0, &mut path, ids, &mut out, &mut runs);
+    std::mem::take(&mut b.scratch).keep_spare();
     (out, runs)
 }
 
@@ -150,7 +153,10 @@ struct Builder<'a> {
     /// Per level, node by (shortened) active list.
     memo: [FxMap<Vec<u32>, NodeId>; LEVELS],
     nodes: Vec<Rc<Node>>,
-    interned: FxMap<Rc<Node>, NodeId>,
+    /// Node by the hash of its contents: the latest node with that hash (`same_hash` links the
+    /// earlier ones). A level-1 node holds a service tag's atoms, so it is hashed only once.
+    interned: FxMap<u64, NodeId>,
+    same_hash: Vec<Option<NodeId>>,
     /// Per level-1 node, its atoms in value order (see `meeting`).
     atoms: FxMap<NodeId, Atoms>,
     scratch: Scratch,
@@ -254,13 +260,22 @@ impl Builder<'_> {
     }
 
     fn intern(&mut self, n: Node) -> NodeId {
-        if let Some(&id) = self.interned.get(&n) {
-            return id;
+        let hash = {
+            let mut h = FxHasher::default();
+            n.hash(&mut h);
+            h.finish()
+        };
+        let mut at = self.interned.get(&hash).copied();
+        while let Some(id) = at {
+            if *self.nodes[id] == n {
+                return id;
+            }
+            at = self.same_hash[id];
         }
-        let n = Rc::new(n);
-        self.nodes.push(n.clone());
-        self.interned.insert(n, self.nodes.len() - 1);
-        self.nodes.len() - 1
+        let id = self.nodes.len();
+        self.nodes.push(Rc::new(n));
+        self.same_hash.push(self.interned.insert(hash, id));
+        id
     }
 
     fn build(&mut self, level: usize, mut active: Vec<u32>) -> NodeId {
