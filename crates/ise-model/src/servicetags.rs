@@ -142,6 +142,17 @@ impl TagEntry {
         aggregate::split_families(&self.prefixes).1
     }
 
+    /// How many IPv4 prefixes the file lists (what `ipv4().len()` says, without the list: reviews
+    /// print the counts of each tag they name).
+    pub fn ipv4_count(&self) -> usize {
+        self.prefixes.iter().filter(|p| matches!(p, IpNet::V4(_))).count()
+    }
+
+    /// How many IPv6 prefixes the file lists.
+    pub fn ipv6_count(&self) -> usize {
+        self.prefixes.len() - self.ipv4_count()
+    }
+
     /// The IPv4 prefixes aggregated (adjacent merged, contained dropped), ascending.
     pub fn aggregated_ipv4(&self) -> Vec<Ipv4Net> {
         aggregate::aggregate_v4(&self.ipv4())
@@ -801,6 +812,7 @@ mod tests {
         let logic = tags.get("logicapps").unwrap();
         assert_eq!(logic.ipv4().len(), 2);
         assert_eq!(logic.ipv6().len(), 1);
+        assert_eq!((logic.ipv4_count(), logic.ipv6_count()), (2, 1));
         assert_eq!(logic.network_features, ["API", "NSG", "UDR", "FW"]);
         let storage = tags.get("Storage.WestUS2").unwrap();
         assert_eq!(

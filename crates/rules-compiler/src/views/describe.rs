@@ -15,8 +15,8 @@ pub fn tag(name: &str, tags: &ServiceTags) -> String {
     match tags.get(name) {
         Some(t) => format!(
             "{name} [service tag: {} IPv4 + {} IPv6 prefixes, change {}]",
-            t.ipv4().len(),
-            t.ipv6().len(),
+            t.ipv4_count(),
+            t.ipv6_count(),
             tags.change_number
         ),
         None => format!("{name} [service tag: not in the tag file, change {}]", tags.change_number),
