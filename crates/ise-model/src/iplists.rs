@@ -4,7 +4,6 @@
 use crate::cloud::{normalise_location, CloudId};
 use crate::data;
 use ipnet::Ipv4Net;
-use serde::Deserialize;
 use std::sync::OnceLock;
 
 /// The lists a requirement can name as `ips:<kind>`.
@@ -15,70 +14,113 @@ pub const KINDS: [&str; 4] = [
     "apim-control-plane",
 ];
 
+/// One row of the published lists, its text borrowed from the embedded tables.
 #[derive(Debug, Clone)]
 struct Entry {
-    cloud: String,
-    /// Normalised location (`usgovvirginia`), or empty for cloud-wide lists.
-    location: String,
-    kind: String,
-    prefix: Ipv4Net,
+    cloud: &'static str,
+    /// Index into [`Lists::locations`].
+    location: usize,
+    kind: &'static str,
+    /// Parsed when asked for: a compile needs the few rows of its location.
+    prefix: &'static str,
     /// APIM "(Global)" addresses apply to every region of the cloud.
     global: bool,
 }
 
-#[derive(Deserialize)]
-struct LogicAppsRow {
-    cloud: String,
-    region: String,
-    kind: String,
-    prefix: Ipv4Net,
+struct Lists {
+    /// Normalised locations (`usgovvirginia`).
+    locations: Vec<String>,
+    entries: Vec<Entry>,
 }
 
-#[derive(Deserialize)]
-struct ApimRow {
-    cloud: String,
-    region: String,
-    prefix: Ipv4Net,
-    global: String,
+impl Lists {
+    fn location(&self, location: &str) -> Option<usize> {
+        let key = normalise_location(location);
+        self.locations.iter().position(|l| *l == key)
+    }
 }
 
-fn entries() -> &'static [Entry] {
-    static ENTRIES: OnceLock<Vec<Entry>> = OnceLock::new();
-    ENTRIES.get_or_init(|| {
-        let mut out = Vec::new();
-        for row in csv::Reader::from_reader(data::LOGICAPPS_IPS_CSV.as_bytes()).deserialize::<LogicAppsRow>() {
-            let row = row.expect("embedded logicapps-ips.csv parses (tested)");
-            out.push(Entry {
-                cloud: row.cloud,
-                location: normalise_location(&row.region),
-                kind: row.kind,
-                prefix: row.prefix,
+/// The rows of an embedded table of plain comma-separated fields (no quoting, no embedded
+/// commas: tested), as the fields of `columns` in that order. Split by hand: deserializing the
+/// 2,000 rows took a third of an external-endpoint compile.
+fn rows(text: &'static str, columns: [&str; 4]) -> impl Iterator<Item = [&'static str; 4]> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let at = columns.map(|c| {
+        header
+            .iter()
+            .position(|h| *h == c)
+            .expect("embedded table has its columns (tested)")
+    });
+    lines.filter(|l| !l.is_empty()).map(move |line| {
+        let mut fields = [""; 4];
+        for (slot, field) in fields.iter_mut().zip(line.split(',')) {
+            *slot = field;
+        }
+        at.map(|i| fields[i])
+    })
+}
+
+fn lists() -> &'static Lists {
+    static LISTS: OnceLock<Lists> = OnceLock::new();
+    LISTS.get_or_init(|| {
+        let mut lists = Lists {
+            locations: Vec::new(),
+            entries: Vec::new(),
+        };
+        // Rows come grouped by region: normalise each region once.
+        let mut last: Option<(&str, usize)> = None;
+        let mut location = |lists: &mut Lists, region: &'static str| -> usize {
+            if let Some((_, at)) = last.filter(|(seen, _)| *seen == region) {
+                return at;
+            }
+            let key = normalise_location(region);
+            let at = lists.locations.iter().position(|l| *l == key).unwrap_or_else(|| {
+                lists.locations.push(key);
+                lists.locations.len() - 1
+            });
+            last = Some((region, at));
+            at
+        };
+        for [cloud, region, kind, prefix] in rows(data::LOGICAPPS_IPS_CSV, ["cloud", "region", "kind", "prefix"]) {
+            let at = location(&mut lists, region);
+            lists.entries.push(Entry {
+                cloud,
+                location: at,
+                kind,
+                prefix,
                 global: false,
             });
         }
-        for row in csv::Reader::from_reader(data::APIM_CONTROL_PLANE_CSV.as_bytes()).deserialize::<ApimRow>() {
-            let row = row.expect("embedded apim-control-plane-ips.csv parses (tested)");
-            out.push(Entry {
-                cloud: row.cloud,
-                location: normalise_location(&row.region),
-                kind: "apim-control-plane".into(),
-                prefix: row.prefix,
-                global: row.global == "yes",
+        for [cloud, region, prefix, global] in rows(data::APIM_CONTROL_PLANE_CSV, ["cloud", "region", "prefix", "global"]) {
+            let at = location(&mut lists, region);
+            lists.entries.push(Entry {
+                cloud,
+                location: at,
+                kind: "apim-control-plane",
+                prefix,
+                global: global == "yes",
             });
         }
-        out
+        lists
     })
+}
+
+fn parse_prefix(e: &Entry) -> Ipv4Net {
+    e.prefix.parse().expect("embedded address lists' prefixes parse (tested)")
 }
 
 /// The published prefixes of `kind` for a location, sorted and deduplicated; empty when the
 /// documentation publishes none for that location.
 pub fn published(cloud: CloudId, location: &str, kind: &str) -> Vec<Ipv4Net> {
     let list_cloud = &cloud.facts().ip_list_cloud;
-    let key = normalise_location(location);
-    let mut v: Vec<Ipv4Net> = entries()
+    let lists = lists();
+    let at = lists.location(location);
+    let mut v: Vec<Ipv4Net> = lists
+        .entries
         .iter()
-        .filter(|e| &e.cloud == list_cloud && e.kind == kind && (e.location == key || e.global))
-        .map(|e| e.prefix)
+        .filter(|e| e.cloud == list_cloud && e.kind == kind && (Some(e.location) == at || e.global))
+        .map(parse_prefix)
         .collect();
     v.sort();
     v.dedup();
@@ -88,10 +130,14 @@ pub fn published(cloud: CloudId, location: &str, kind: &str) -> Vec<Ipv4Net> {
 /// Whether the location has its own (non-global) entries of `kind`.
 pub fn has_published(cloud: CloudId, location: &str, kind: &str) -> bool {
     let list_cloud = &cloud.facts().ip_list_cloud;
-    let key = normalise_location(location);
-    entries()
+    let lists = lists();
+    let Some(at) = lists.location(location) else {
+        return false;
+    };
+    lists
+        .entries
         .iter()
-        .any(|e| &e.cloud == list_cloud && e.kind == kind && e.location == key)
+        .any(|e| e.cloud == list_cloud && e.kind == kind && e.location == at)
 }
 
 /// The first published list a location lacks among those that replace tags the cloud's NSGs
@@ -123,6 +169,33 @@ pub fn deployable_locations() -> Vec<&'static crate::cloud::Location> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand split of `rows` holds for the embedded tables: plain fields, the header's
+    /// count on every row, a parseable prefix and a known kind on each.
+    #[test]
+    fn embedded_lists_are_plain_tables_of_valid_rows() {
+        for (text, width) in [(data::LOGICAPPS_IPS_CSV, 4), (data::APIM_CONTROL_PLANE_CSV, 4)] {
+            assert!(!text.contains('"'), "no quoted fields");
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                assert_eq!(line.split(',').count(), width, "{line}");
+            }
+        }
+        let lists = lists();
+        assert_eq!(lists.entries.len(), 2041, "every data row read (1,982 + 59)");
+        for e in &lists.entries {
+            parse_prefix(e);
+            assert!(KINDS.contains(&e.kind), "{e:?}");
+            assert!(!e.cloud.is_empty() && !lists.locations[e.location].is_empty(), "{e:?}");
+        }
+        // The same rows as the csv crate reads, field by field.
+        let mut reader = csv::Reader::from_reader(data::LOGICAPPS_IPS_CSV.as_bytes());
+        let theirs: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let ours: Vec<[&str; 4]> = rows(data::LOGICAPPS_IPS_CSV, ["cloud", "region", "kind", "prefix"]).collect();
+        assert_eq!(theirs.len(), ours.len());
+        for (t, o) in theirs.iter().zip(&ours) {
+            assert_eq!(t.iter().collect::<Vec<_>>(), o.to_vec());
+        }
+    }
 
     #[test]
     fn government_lists_come_from_the_published_tables() {
