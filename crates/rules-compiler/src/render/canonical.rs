@@ -27,6 +27,7 @@ fn write(value: &impl Serialize, style: Style, indent: usize) -> String {
         style,
         indent,
         plain: None,
+        entries: Vec::new(),
     };
     value.serialize(&mut w).expect("every value the backends write serialises");
     w.out
@@ -47,6 +48,9 @@ struct Writer {
     /// what goes before each of them (comma, line break, indent, opening quote), so that a text
     /// costs two copies (`--expand-tags` writes 55,000). See `collect_seq`.
     plain: Option<String>,
+    /// The members of the objects being written, innermost last: each object's start at its
+    /// `Compound::base` (one stack for the document, not a vector per object).
+    entries: Vec<Entry>,
 }
 
 /// What the writer cannot represent (keys that are not strings or numbers).
@@ -137,8 +141,8 @@ impl Writer {
         self.indent += 2;
         Compound {
             start: self.out.len() - 1,
+            base: self.entries.len(),
             w: self,
-            entries: Vec::new(),
             key: None,
             sorted: true,
             wrapped: false,
@@ -248,7 +252,8 @@ struct Compound<'a> {
     w: &'a mut Writer,
     /// Offset of the opening bracket.
     start: usize,
-    entries: Vec<Entry>,
+    /// Where this object's members start in `Writer::entries`.
+    base: usize,
     key: Option<Cow<'static, str>>,
     sorted: bool,
     /// Inside `{"variant": ...}`: close that object too.
@@ -271,15 +276,15 @@ impl Compound<'_> {
     }
 
     fn member<T: Serialize + ?Sized>(&mut self, key: Cow<'static, str>, value: &T) -> Result<(), Error> {
-        self.separator(self.entries.is_empty());
+        self.separator(self.w.entries.len() == self.base);
         let start = self.w.out.len();
         self.w.key(&key);
         self.w.out.push_str(": ");
         value.serialize(&mut *self.w)?;
-        if self.entries.last().is_some_and(|e| e.key >= key) {
+        if self.w.entries[self.base..].last().is_some_and(|e| e.key >= key) {
             self.sorted = false;
         }
-        self.entries.push(Entry {
+        self.w.entries.push(Entry {
             key,
             start,
             end: self.w.out.len(),
@@ -291,6 +296,7 @@ impl Compound<'_> {
         if !self.sorted {
             self.reorder();
         }
+        self.w.entries.truncate(self.base);
         self.w.indent -= 2;
         if self.w.out.len() > self.start + 1 {
             self.w.out.push('\n');
@@ -305,15 +311,16 @@ impl Compound<'_> {
 
     /// Rewrites the members sorted by key, the last of equal keys winning (as in a `Value` map).
     fn reorder(&mut self) {
-        let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        order.sort_by(|&a, &b| self.entries[a].key.cmp(&self.entries[b].key).then(b.cmp(&a)));
-        order.dedup_by(|b, a| self.entries[*a].key == self.entries[*b].key);
+        let entries = &self.w.entries[self.base..];
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(b.cmp(&a)));
+        order.dedup_by(|b, a| entries[*a].key == entries[*b].key);
+        let spans: Vec<(usize, usize)> = order.iter().map(|&e| (entries[e].start, entries[e].end)).collect();
         let body = self.w.out.split_off(self.start + 1);
         let base = self.start + 1;
-        for (i, &e) in order.iter().enumerate() {
+        for (i, (start, end)) in spans.into_iter().enumerate() {
             self.separator(i == 0);
-            let e = &self.entries[e];
-            self.w.out.push_str(&body[e.start - base..e.end - base]);
+            self.w.out.push_str(&body[start - base..end - base]);
         }
     }
 }
