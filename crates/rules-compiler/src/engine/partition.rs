@@ -273,6 +273,9 @@ impl Scratch {
         self.covering.clear();
         self.covering.resize(sets.len().div_ceil(64).max(1), 0);
         self.segments.clear();
+        // One segment per distinct position at most: a level-1 sweep's segments are taken away,
+        // so the next sweep would otherwise grow a new list by doubling.
+        self.segments.reserve(self.events.len());
         let multiword = self.covering.len() > 1;
         let (mut inside, mut hash) = (false, 0u64);
         let mut i = 0;
