@@ -52,8 +52,11 @@ pub(crate) struct Scratch {
     offsets: Vec<u32>,
     fill: Vec<u32>,
     placed: Vec<(u64, u64)>,
-    /// The two latest one-word keys and their output groups (`NONE`: no key yet this sweep).
-    recent: [(u64, u32); 2],
+    /// One-word keys seen this sweep with their output groups, by a hash of the word:
+    /// `(word, output group, sweep)`, a slot counting only when its sweep is `sweep`.
+    recent: Vec<(u64, u32, u32)>,
+    /// The current sweep's number (see `recent`).
+    sweep: u32,
 }
 
 /// Values of a dimension with their first and second covering rule.
@@ -66,6 +69,15 @@ enum Key {
     Covering,
     /// The first two covering rules.
     FirstTwo,
+}
+
+/// Slots of `Scratch::recent`.
+const RECENT: usize = 64;
+
+/// The slot of a one-word key in `Scratch::recent` (Fibonacci hashing: the top bits of the
+/// product).
+fn recent_slot(word: u64) -> usize {
+    (word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT.trailing_zeros())) as usize
 }
 
 /// A fixed pseudo-random word per group: the hash of a set of groups is the xor of its members',
@@ -182,14 +194,13 @@ impl Scratch {
     /// the covering groups' `zobrist` words.
     #[inline]
     fn output_group(&mut self, key: Key, hash: u64) -> u32 {
-        // A tag's prefixes and the gaps between them alternate, so the two latest one-word keys
-        // answer most segments of a partition without a call or the map.
+        // A tag's segments alternate among a handful of keys: a slot per hashed word answers
+        // most of them without a call or the map.
         if key == Key::Covering && self.covering.len() == 1 {
             let word = self.covering[0];
-            for &(w, o) in &self.recent {
-                if w == word && o != NONE {
-                    return o;
-                }
+            let (w, o, sweep) = self.recent[recent_slot(word)];
+            if w == word && sweep == self.sweep {
+                return o;
             }
         }
         self.new_output_group(key, hash)
@@ -224,7 +235,7 @@ impl Scratch {
                 self.keys.push(word);
                 next_out
             });
-            self.recent = [(word, o), self.recent[0]];
+            self.recent[recent_slot(word)] = (word, o, self.sweep);
             return o;
         }
         let mut o = self.index.get(&hash).copied().unwrap_or(NONE);
@@ -266,7 +277,13 @@ impl Scratch {
         self.events.sort();
 
         self.index.clear();
-        self.recent = [(0, NONE); 2];
+        // A new sweep number empties `recent` (cleared only when the numbers wrap).
+        self.recent.resize(RECENT, (0, NONE, 0));
+        self.sweep = self.sweep.wrapping_add(1);
+        if self.sweep == 0 {
+            self.recent.fill((0, NONE, 0));
+            self.sweep = 1;
+        }
         self.chain.clear();
         self.keys.clear();
         self.pairs.clear();
