@@ -7,6 +7,7 @@
 
 pub mod defaults;
 pub mod evaluate;
+mod first_cut;
 pub mod flows;
 mod fxhash;
 pub mod intervals;

@@ -12,6 +12,9 @@
 use super::fxhash::FxMap;
 use super::intervals::{Bound, IntervalSet};
 
+mod refine;
+pub(crate) use refine::Base;
+
 /// No group (an unused slot of `group_of`, an absent rule).
 const NONE: u32 = u32::MAX;
 

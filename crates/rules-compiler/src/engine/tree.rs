@@ -11,6 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use super::evaluate::Region;
+use super::first_cut;
 use super::flows::{FlowBox, ProtoSet};
 use super::fxhash::{FxHasher, FxMap};
 use super::intervals::IntervalSet;
@@ -324,9 +325,9 @@ impl Builder<'_> {
                 let mut all: Vec<u32> = heavy.iter().flat_map(|l| l.iter().copied()).collect();
                 all.sort_unstable();
                 all.dedup();
-                let swept = self
-                    .scratch
-                    .partition(&self.domain[d], &all, |r| (same[r as usize][d], &coded[r as usize][d]));
+                let swept = first_cut::partition(&mut self.scratch, &self.domain[d], &all, |r| {
+                    (same[r as usize][d], &coded[r as usize][d])
+                });
                 let segments = self.scratch.take_segments();
                 self.shared = Some(Shared {
                     least: self.weight(all.iter().copied(), d).div_ceil(2),
@@ -349,9 +350,12 @@ impl Builder<'_> {
                 let (groups, segments) = match projected {
                     Some((groups, segments)) => (groups, Some(segments)),
                     None => {
-                        let groups = self
-                            .scratch
-                            .partition(universe, &active, |r| (same[r as usize][d], &coded[r as usize][d]));
+                        let set_of = |r: u32| (same[r as usize][d], &coded[r as usize][d]);
+                        let groups = if level == 1 {
+                            first_cut::partition(&mut self.scratch, universe, &active, set_of)
+                        } else {
+                            self.scratch.partition(universe, &active, set_of)
+                        };
                         // The first cut's atoms in value order, before building below reuses the scratch.
                         (groups, (level == 1).then(|| self.scratch.take_segments()))
                     }
