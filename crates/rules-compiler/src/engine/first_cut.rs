@@ -63,7 +63,7 @@ pub(crate) fn partition<'a>(
             None => entry.base.insert(scratch.partition_base(universe, &tags, &set_of)),
         };
         scratch
-            .refine(base, &own, &set_of)
+            .refine(base, universe, &own, &set_of)
             .unwrap_or_else(|| scratch.partition(universe, active, &set_of))
     })
 }
@@ -80,9 +80,13 @@ mod tests {
             .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len))))
     }
 
+    /// An environment's own set: a few ranges, or everything (`*`).
     fn own_set() -> impl Strategy<Value = IntervalSet<u32>> {
-        prop::collection::vec((0u32..100_000, 0u32..5_000), 0..4)
-            .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len))))
+        prop_oneof![
+            4 => prop::collection::vec((0u32..100_000, 0u32..5_000), 0..4)
+                .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len)))),
+            1 => Just(IntervalSet::full()),
+        ]
     }
 
     proptest! {

@@ -7,18 +7,70 @@
 use super::{counting_sort, Scratch, GROUP_BITS, GROUP_MASK, NONE};
 use crate::engine::intervals::{Bound, IntervalSet};
 
-/// A partition kept for refining: each output group's rules, and its segments in value order.
+/// A partition kept for refining: each output group's set and rules, and the segments in value
+/// order.
 pub(crate) struct Base {
+    sets: Vec<IntervalSet<u32>>,
     rules: Vec<Vec<u32>>,
     segments: Vec<(u32, u64, u64)>,
 }
 
-/// Slots of the table from `(base group, covering small sets)` to output group.
-const SLOTS: usize = 64;
+/// A base group's coverings so far (see `Outputs::kept`): none yet, or more than one.
+const UNSEEN: u64 = u64::MAX - 1;
+const MIXED: u64 = u64::MAX;
 
-fn slot(group: u32, covering: u64) -> usize {
-    let key = covering.rotate_left(17) ^ u64::from(group);
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+/// Output groups of a refinement, numbered in order of first appearance: `(base group, local
+/// sets covering)`, with the rules of both and of the sets covering the whole universe.
+struct Outputs<'b> {
+    base: &'b Base,
+    /// Rules of the sets covering the whole universe, in every group.
+    everywhere: Vec<u32>,
+    keys: Vec<(u32, u64)>,
+    /// Per covering met so far, the output group of each base group (`NONE`: not met yet).
+    tables: Vec<(u64, Vec<u32>)>,
+    /// Per base group, the one covering of all its segments while there is one (its set is
+    /// then the base group's), else `MIXED`.
+    kept: Vec<u64>,
+}
+
+impl Outputs<'_> {
+    /// The table of `covering`, made on first use.
+    fn table(&mut self, covering: u64) -> usize {
+        self.tables.iter().position(|(c, _)| *c == covering).unwrap_or_else(|| {
+            self.tables.push((covering, vec![NONE; self.base.rules.len()]));
+            self.tables.len() - 1
+        })
+    }
+
+    /// The output group of base group `g` under table `t` (covering `covering`). A cut
+    /// segment's pieces differ in covering, so they leave `g` mixed too.
+    #[inline]
+    fn of(&mut self, t: usize, covering: u64, g: u32) -> u32 {
+        let kept = &mut self.kept[g as usize];
+        if *kept == UNSEEN {
+            *kept = covering;
+        } else if *kept != covering {
+            *kept = MIXED;
+        }
+        let o = &mut self.tables[t].1[g as usize];
+        if *o == NONE {
+            *o = self.keys.len() as u32;
+            self.keys.push((g, covering));
+        }
+        *o
+    }
+
+    /// The rules of output group `o`, ascending.
+    fn rules(&self, scratch: &Scratch, local: &[u32], o: usize) -> Vec<u32> {
+        let (g, covering) = self.keys[o];
+        let mut rules = self.base.rules[g as usize].clone();
+        rules.extend_from_slice(&self.everywhere);
+        for b in (0..64).filter(|b| covering & (1 << b) != 0) {
+            rules.extend_from_slice(scratch.group_rules(local[b as usize]));
+        }
+        rules.sort_unstable();
+        rules
+    }
 }
 
 impl Scratch {
@@ -29,101 +81,121 @@ impl Scratch {
         active: &[u32],
         set_of: impl Fn(u32) -> (u32, &'a IntervalSet<u32>),
     ) -> Base {
-        let groups = self.partition(universe, active, set_of);
+        let (sets, rules) = self.partition(universe, active, set_of).into_iter().unzip();
         Base {
-            rules: groups.into_iter().map(|(_, rules)| rules).collect(),
+            sets,
+            rules,
             segments: self.segments.clone(),
         }
     }
 
     /// What [`Scratch::partition`] returns, and leaves as its segments, for the rules of `base`
-    /// and `small` together, `base` being the partition of the same universe by the others
-    /// (ascending, like `small`); `None` when `small` has more than 64 distinct sets.
+    /// and `small` together, `base` being the partition of `universe` by the others (ascending,
+    /// like `small`); `None` when more than 62 of `small`'s distinct sets are local (cover only
+    /// part of the universe).
+    ///
+    /// Sets covering the whole universe add their rules to every group and cut nothing. The local
+    /// ones (an address space, a DNS server, `Internet`) cut the segments they meet. Between two
+    /// local bounds the covering is constant, so the base segments there map through one table;
+    /// a base group whose segments all get one covering keeps its set, shared.
     pub(crate) fn refine<'a>(
         &mut self,
         base: &Base,
+        universe: &IntervalSet<u32>,
         small: &[u32],
         set_of: impl Fn(u32) -> (u32, &'a IntervalSet<u32>),
     ) -> Option<Vec<(IntervalSet<u32>, Vec<u32>)>> {
         let sets = self.group(small, &set_of);
-        if sets.len() > 64 {
-            return None;
-        }
+        let mut outputs = Outputs {
+            base,
+            everywhere: Vec::new(),
+            keys: Vec::new(),
+            tables: Vec::new(),
+            kept: vec![UNSEEN; base.rules.len()],
+        };
+        // Small set-groups by kind: `local[b]` is the set-group of covering bit `b`.
+        let mut local: Vec<u32> = Vec::new();
         let mut events = std::mem::take(&mut self.events);
         events.clear();
         for (g, s) in sets.iter().enumerate() {
-            for &(lo, hi) in s.intervals() {
-                events.push(u64::from(lo) << GROUP_BITS | g as u64);
-                events.push((u64::from(hi) + 1) << GROUP_BITS | g as u64);
+            if universe.is_subset(s) {
+                outputs.everywhere.extend_from_slice(self.group_rules(g as u32));
+                continue;
             }
+            let bit = local.len() as u64;
+            local.push(g as u32);
+            for &(lo, hi) in s.intervals() {
+                events.push(u64::from(lo) << GROUP_BITS | bit);
+                events.push((u64::from(hi) + 1) << GROUP_BITS | bit);
+            }
+        }
+        // Coverings stay below `UNSEEN` and `MIXED`.
+        if local.len() > 62 {
+            self.events = events;
+            return None;
         }
         events.sort_unstable();
         let position = |e: u64| e >> GROUP_BITS;
 
-        // Output groups by (base group, small sets covering) in order of first appearance.
-        let mut table = [(NONE, 0u64, NONE); SLOTS];
-        let mut keys: Vec<(u32, u64)> = Vec::new();
-        let mut lists: Vec<Vec<u32>> = Vec::new();
-        let mut output = |this: &Scratch, g: u32, covering: u64| -> u32 {
-            let at = slot(g, covering);
-            let (tg, tc, o) = table[at];
-            if tg == g && tc == covering {
-                return o;
-            }
-            let o = match keys.iter().position(|&k| k == (g, covering)) {
-                Some(o) => o as u32,
-                None => {
-                    let mut rules = base.rules[g as usize].clone();
-                    for b in (0..64).filter(|b| covering & (1 << b) != 0) {
-                        rules.extend_from_slice(this.group_rules(b));
-                    }
-                    rules.sort_unstable();
-                    keys.push((g, covering));
-                    lists.push(rules);
-                    (keys.len() - 1) as u32
-                }
-            };
-            table[at] = (g, covering, o);
-            o
-        };
-
+        // Between two local bounds the covering is constant: the base segments there map whole
+        // through one table; a segment holding a bound is cut into pieces.
         let mut segments = std::mem::take(&mut self.segments);
         segments.clear();
         segments.reserve(base.segments.len() + events.len());
-        let (mut covering, mut k) = (0u64, 0);
-        for &(g, lo, hi) in &base.segments {
-            while k < events.len() && position(events[k]) <= lo {
-                covering ^= 1 << (events[k] & GROUP_MASK);
-                k += 1;
+        let (mut covering, mut k, mut i) = (0u64, 0, 0);
+        let mut t = outputs.table(covering);
+        let n = base.segments.len();
+        while i < n {
+            let next = events.get(k).map_or(u64::MAX, |&e| position(e));
+            while i < n && base.segments[i].2 < next {
+                let (g, lo, hi) = base.segments[i];
+                segments.push((outputs.of(t, covering, g), lo, hi));
+                i += 1;
             }
+            if i == n {
+                break;
+            }
+            let (g, lo, hi) = base.segments[i];
             let mut start = lo;
+            // The bounds up to this segment's end: those inside it cut it.
             while k < events.len() && position(events[k]) <= hi {
                 let at = position(events[k]);
-                segments.push((output(self, g, covering), start, at - 1));
+                if at > start {
+                    segments.push((outputs.of(t, covering, g), start, at - 1));
+                    start = at;
+                }
                 while k < events.len() && position(events[k]) == at {
                     covering ^= 1 << (events[k] & GROUP_MASK);
                     k += 1;
                 }
-                start = at;
+                t = outputs.table(covering);
             }
-            segments.push((output(self, g, covering), start, hi));
+            segments.push((outputs.of(t, covering, g), start, hi));
+            i += 1;
         }
         self.events = events;
-        self.segments = segments;
 
-        let groups = lists.len();
+        // Base groups kept whole keep their sets; the others' outputs gather their pieces.
+        let groups = outputs.keys.len();
+        let rebuilt = |o: u32| outputs.kept[outputs.keys[o as usize].0 as usize] == MIXED;
         counting_sort(
-            self.segments.iter().map(|&(o, lo, hi)| (o, (lo, hi))),
+            segments.iter().filter(|&&(o, _, _)| rebuilt(o)).map(|&(o, lo, hi)| (o, (lo, hi))),
             groups,
             &mut self.offsets,
             &mut self.fill,
             &mut self.placed,
         );
+        self.segments = segments;
         Some(u32::with_buffer(|merged| {
-            lists
-                .into_iter()
-                .enumerate()
-                .map(|(o, rules)| (self.output_set(o, merged), rules))
+            (0..groups)
+                .map(|o| {
+                    let set = if rebuilt(o as u32) {
+                        self.output_set(o, merged)
+                    } else {
+                        base.sets[outputs.keys[o].0 as usize].clone()
+                    };
+                    (set, outputs.rules(self, &local, o))
+                })
                 .collect()
         }))
     }
@@ -135,13 +207,15 @@ mod tests {
 
     use super::*;
 
-    /// Sets of a few intervals over a small range, or of many (a tag's).
+    /// Sets of a few intervals over a small range, of many (a tag's), or everything (`*`).
     fn set() -> impl Strategy<Value = IntervalSet<u32>> {
         prop_oneof![
-            prop::collection::vec((0u32..300, 0u32..40), 0..5),
-            prop::collection::vec((0u32..300, 0u32..3), 20..80),
+            4 => prop::collection::vec((0u32..300, 0u32..40), 0..5)
+                .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len)))),
+            4 => prop::collection::vec((0u32..300, 0u32..3), 20..80)
+                .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len)))),
+            1 => Just(IntervalSet::full()),
         ]
-        .prop_map(|v| IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len))))
     }
 
     proptest! {
@@ -165,7 +239,7 @@ mod tests {
             let want = scratch.partition(&universe, &all, set_of);
             let want_segments = scratch.take_segments();
             let base = scratch.partition_base(&universe, &base_rules, set_of);
-            let got = scratch.refine(&base, &small, set_of).expect("few sets");
+            let got = scratch.refine(&base, &universe, &small, set_of).expect("few sets");
             prop_assert_eq!(got, want);
             prop_assert_eq!(scratch.take_segments(), want_segments);
         }
