@@ -190,6 +190,10 @@ impl Shared {
     /// What sweeping `active` (ascending, a subset of `rules`) would return: its groups in order
     /// of first appearance and its segments (neighbouring ones of one group may stay apart).
     fn project(&self, active: &[u32]) -> Option<(Groups, Vec<Segment>)> {
+        // The protocol group of every rule (TCP, as a rule): the sweep itself.
+        if active == self.rules {
+            return Some((self.groups.clone(), self.segments.clone()));
+        }
         let top = self.rules.last().map_or(0, |&r| r as usize + 1);
         let mut member = vec![false; top];
         for &r in active {
