@@ -8,8 +8,15 @@ const TABLE_FROM: usize = 256;
 /// `s` with each byte for which `with` gives a replacement replaced by it. Only ASCII bytes may
 /// be replaced, so the text between them stays valid UTF-8.
 pub fn substitute(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(s.len());
+    substitute_into(&mut out, s, with);
+    out
+}
+
+/// [`substitute`] appended to `out` (a table row's cells written into the row).
+pub fn substitute_into(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'static str>) {
     if s.len() < TABLE_FROM {
-        return runs(s, with);
+        return runs(out, s, with);
     }
     let table: [Option<&'static str>; 256] = std::array::from_fn(|b| with(b as u8));
     let specials: Vec<u8> = (0..=u8::MAX).filter(|&b| table[usize::from(b)].is_some()).collect();
@@ -29,7 +36,7 @@ pub fn substitute(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String 
         found.map_or(bytes.len(), |i| from + i)
     };
     let mut next: Vec<usize> = groups.iter().map(|g| find(g, 0)).collect();
-    let mut out = String::with_capacity(s.len());
+    out.reserve(s.len());
     let mut from = 0;
     while let Some((g, &at)) = next.iter().enumerate().min_by_key(|&(_, &at)| at) {
         let Some(replacement) = bytes.get(at).and_then(|&b| table[usize::from(b)]) else {
@@ -41,11 +48,10 @@ pub fn substitute(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String 
         next[g] = find(groups[g], from);
     }
     out.push_str(&s[from..]);
-    out
 }
 
-fn runs(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String {
-    let mut out = String::with_capacity(s.len());
+fn runs(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'static str>) {
+    out.reserve(s.len());
     let mut from = 0;
     for (i, b) in s.bytes().enumerate() {
         if let Some(r) = with(b) {
@@ -56,7 +62,6 @@ fn runs(s: &str, with: impl Fn(u8) -> Option<&'static str>) -> String {
         }
     }
     out.push_str(&s[from..]);
-    out
 }
 
 #[cfg(test)]
