@@ -12,16 +12,26 @@ const TOP: u32 = 60;
 const COL_GAP: u32 = 190;
 const ISE_W: u32 = 220;
 
-/// Text for SVG character data and attributes.
-pub fn escape(s: &str) -> String {
-    super::substitute::substitute(s, |b| match b {
+/// The replacement of each byte markup escapes.
+fn markup_byte(b: u8) -> Option<&'static str> {
+    match b {
         b'&' => Some("&amp;"),
         b'<' => Some("&lt;"),
         b'>' => Some("&gt;"),
         b'"' => Some("&quot;"),
         b'\'' => Some("&#39;"),
         _ => None,
-    })
+    }
+}
+
+/// Text for SVG character data and attributes.
+pub fn escape(s: &str) -> String {
+    super::substitute::substitute(s, markup_byte)
+}
+
+/// [`escape`] appended to `out`.
+pub fn escape_into(out: &mut String, s: &str) {
+    super::substitute::substitute_into(out, s, markup_byte);
 }
 
 /// Labels longer than a node are cut with an ellipsis (the full text is the node's `<title>`).

@@ -3,8 +3,8 @@
 //! proof status. No scripts, fonts or other files; a Content-Security-Policy of `default-src 'none'`
 //! makes the browser refuse any network access the page might attempt.
 
-use super::flows_svg::escape;
-use super::review::{Exposure, Review, Written};
+use super::flows_svg::{escape, escape_into};
+use super::review::{Exposure, Review, Row, Written};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#1b1b1b}table{border-collapse:collapse;font-size:12px}\
 th,td{border:1px solid #c5cbd3;padding:4px 6px;vertical-align:top;text-align:left}th{background:#eef3fb;position:sticky;top:0}\
@@ -86,60 +86,68 @@ pub fn render(review: &Review, svg: &str) -> String {
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for r in &review.rows {
-        let mut class = Vec::new();
-        if r.internet == Exposure::Any {
-            class.push("internet-any");
-        }
-        if !r.proved {
-            class.push("unproved");
-        }
-        let why = format!("{} — {} — {}", r.requirements.join(" "), r.purpose, r.condition);
-        let links: Vec<String> = r
-            .url
-            .split(' ')
-            .filter(|u| !u.is_empty())
-            .map(|u| format!("<a href=\"{}\">{}</a>", escape(u), escape(u)))
-            .collect();
-        let source = format!(
-            "{}{}<br>{}",
-            escape(&r.reference),
-            if r.table_version.is_empty() {
-                String::new()
-            } else {
-                format!(" (table {})", escape(&r.table_version))
-            },
-            links.join(" ")
-        );
-        let proof = format!(
-            "{}{}",
-            escape(&r.proof),
-            if r.internet == Exposure::No {
-                String::new()
-            } else {
-                format!("<br>Internet: {}", escape(r.internet.as_str()))
-            }
-        );
-        let written = Written::COLUMNS
-            .iter()
-            .zip(r.written.cells())
-            .map(|(&column, c)| (column, escape(c)));
-        let cells = written.chain(WHY.into_iter().zip([escape(&why), source, proof]));
-        out.push_str(&format!(
-            "<tr class=\"{}\" data-artifact=\"{}\">",
-            class.join(" "),
-            escape(r.written.artifact)
-        ));
-        for (column, c) in cells {
-            // Address columns may hold thousands of prefixes: let them wrap.
-            let addr = if column == "source" || column == "destination" {
-                " class=\"addr\""
-            } else {
-                ""
-            };
-            out.push_str(&format!("<td{addr}>{c}</td>"));
-        }
-        out.push_str("</tr>\n");
+        row(&mut out, r);
     }
     out.push_str("</tbody>\n</table>\n</section>\n</body>\n</html>\n");
     out
+}
+
+/// Appends one row of the rule table, escaping each cell straight into the page (a fleet writes
+/// thousands of rows).
+fn row(out: &mut String, r: &Row) {
+    out.push_str("<tr class=\"");
+    let classes = [(r.internet == Exposure::Any, "internet-any"), (!r.proved, "unproved")];
+    for (i, (_, class)) in classes.iter().filter(|(on, _)| *on).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(class);
+    }
+    out.push_str("\" data-artifact=\"");
+    escape_into(out, r.written.artifact);
+    out.push_str("\">");
+    for (&column, c) in Written::COLUMNS.iter().zip(r.written.cells()) {
+        // Address columns may hold thousands of prefixes: let them wrap.
+        out.push_str(if column == "source" || column == "destination" {
+            "<td class=\"addr\">"
+        } else {
+            "<td>"
+        });
+        escape_into(out, c);
+        out.push_str("</td>");
+    }
+    // Why: requirements, purpose, condition.
+    out.push_str("<td>");
+    escape_into(out, &r.requirements.join(" "));
+    out.push_str(" — ");
+    escape_into(out, &r.purpose);
+    out.push_str(" — ");
+    escape_into(out, &r.condition);
+    // The published source, its table version and links.
+    out.push_str("</td><td>");
+    escape_into(out, &r.reference);
+    if !r.table_version.is_empty() {
+        out.push_str(" (table ");
+        escape_into(out, &r.table_version);
+        out.push(')');
+    }
+    out.push_str("<br>");
+    for (i, url) in r.url.split(' ').filter(|u| !u.is_empty()).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str("<a href=\"");
+        escape_into(out, url);
+        out.push_str("\">");
+        escape_into(out, url);
+        out.push_str("</a>");
+    }
+    // The proof, and the rule's exposure to the Internet.
+    out.push_str("</td><td>");
+    escape_into(out, &r.proof);
+    if r.internet != Exposure::No {
+        out.push_str("<br>Internet: ");
+        escape_into(out, r.internet.as_str());
+    }
+    out.push_str("</td></tr>\n");
 }
