@@ -2,6 +2,8 @@
 //! security reviewer to sign off, with provenance and proof status (see `review`), as spreadsheet-safe
 //! CSV (`views::csv_safe`).
 
+use std::borrow::Cow;
+
 use super::review::{Review, Written};
 use crate::views::csv_safe;
 
@@ -20,22 +22,22 @@ const WHY: [&str; 9] = [
 
 pub fn render(review: &Review) -> String {
     let header: Vec<&str> = Written::COLUMNS.iter().chain(&WHY).copied().collect();
-    let rows: Vec<Vec<String>> = review
+    let rows: Vec<Vec<Cow<str>>> = review
         .rows
         .iter()
         .map(|r| {
             let why = [
-                r.requirements.join(" "),
-                r.purpose.clone(),
-                r.reference.clone(),
-                r.table_version.clone(),
-                r.url.clone(),
-                r.condition.clone(),
-                r.internet.as_str().to_string(),
-                r.proof.clone(),
-                if r.proved { "yes" } else { "no" }.to_string(),
+                Cow::Owned(r.requirements.join(" ")),
+                Cow::Borrowed(r.purpose.as_str()),
+                Cow::Borrowed(r.reference.as_str()),
+                Cow::Borrowed(r.table_version.as_str()),
+                Cow::Borrowed(r.url.as_str()),
+                Cow::Borrowed(r.condition.as_str()),
+                Cow::Borrowed(r.internet.as_str()),
+                Cow::Borrowed(r.proof.as_str()),
+                Cow::Borrowed(if r.proved { "yes" } else { "no" }),
             ];
-            r.written.cells().into_iter().map(str::to_string).chain(why).collect()
+            r.written.cells().into_iter().map(Cow::Borrowed).chain(why).collect()
         })
         .collect();
     csv_safe::render(&header, &rows)

@@ -3,24 +3,29 @@
 //! injection": a leading `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front, so Excel,
 //! LibreOffice and Google Sheets show the text instead of evaluating it).
 
+use std::borrow::Cow;
+
 /// The characters that make a spreadsheet read a cell as a formula (OWASP).
 const FORMULA_START: &[char] = &['=', '+', '-', '@', '\t', '\r'];
 
-/// A cell as text a spreadsheet will not evaluate.
-pub fn neutralise(cell: &str) -> String {
+/// A cell as text a spreadsheet will not evaluate (borrowed when it is already).
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
     if cell.starts_with(FORMULA_START) {
-        format!("'{cell}")
+        Cow::Owned(format!("'{cell}"))
     } else {
-        cell.to_string()
+        Cow::Borrowed(cell)
     }
 }
 
 /// The header and rows as one CSV document, every cell neutralised.
-pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+pub fn render<C: AsRef<str>>(header: &[&str], rows: &[impl AsRef<[C]>]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).expect("in-memory write");
     for row in rows {
-        w.write_record(row.iter().map(|c| neutralise(c))).expect("in-memory write");
+        for cell in row.as_ref() {
+            w.write_field(neutralise(cell.as_ref()).as_bytes()).expect("in-memory write");
+        }
+        w.write_record(None::<&[u8]>).expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("cells are UTF-8")
 }
