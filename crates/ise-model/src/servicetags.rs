@@ -155,12 +155,12 @@ impl TagEntry {
 
     /// The IPv4 prefixes aggregated (adjacent merged, contained dropped), ascending.
     pub fn aggregated_ipv4(&self) -> Vec<Ipv4Net> {
-        aggregate::aggregate_v4(&self.ipv4())
+        aggregate::aggregate_v4(self.ipv4())
     }
 
     /// The IPv6 prefixes aggregated, ascending.
     pub fn aggregated_ipv6(&self) -> Vec<Ipv6Net> {
-        aggregate::aggregate_v6(&self.ipv6())
+        aggregate::aggregate_v6(self.ipv6())
     }
 }
 

@@ -233,7 +233,7 @@ fn expand_routes(routes: &[PlanRoute], tags: &ServiceTags, diags: &mut Vec<Diagn
     }
     let all: Vec<Ipv4Net> = internet.iter().flat_map(|(_, p)| p.iter().copied()).collect();
     let mut explicit: BTreeMap<Ipv4Net, Vec<String>> = BTreeMap::new();
-    for agg in aggregate_v4(&all) {
+    for agg in aggregate_v4(all) {
         let mut served: Vec<String> = Vec::new();
         for (ids, ps) in &internet {
             if ps.iter().any(|p| agg.contains(p)) {
