@@ -27,6 +27,7 @@ fn write(value: &impl Serialize, style: Style, indent: usize) -> String {
         style,
         indent,
         plain: None,
+        bare: false,
         entries: Vec::new(),
     };
     value.serialize(&mut w).expect("every value the backends write serialises");
@@ -48,6 +49,8 @@ struct Writer {
     /// what goes before each of them (comma, line break, indent, opening quote), so that a text
     /// costs two copies (`--expand-tags` writes 55,000). See `collect_seq`.
     plain: Option<String>,
+    /// Inside such a list's loop: a string is written bare, the loop writes what surrounds it.
+    bare: bool,
     /// The members of the objects being written, innermost last: each object's start at its
     /// `Compound::base` (one stack for the document, not a vector per object).
     entries: Vec<Entry>,
@@ -94,11 +97,10 @@ impl Writer {
     /// Inlined into the prefix-list loop; the escaping writers stay out of line.
     #[inline(always)]
     fn string(&mut self, s: &str) {
-        if self.plain.is_some() {
-            // The opening quote was written before it (`collect_seq`).
+        if self.bare {
+            // The quotes around it are written by the list's loop (`collect_seq`).
             debug_assert!(s.bytes().all(|b| b.is_ascii_hexdigit() || b"./:".contains(&b)), "{s}");
             self.out.push_str(s);
-            self.out.push(self.quote());
             return;
         }
         match self.style {
@@ -431,8 +433,8 @@ impl<'a> ser::Serializer for &'a mut Writer {
         self.string(v);
         Ok(())
     }
-    /// A prefix list's texts in one loop, two copies each (what goes between, then the text and
-    /// its closing quote) instead of an array's per-element steps.
+    /// A prefix list's texts in one loop, two copies each (the text, then its closing quote with
+    /// what goes before the next one) instead of an array's per-element steps.
     fn collect_seq<I>(self, items: I) -> Result<(), Error>
     where
         I: IntoIterator,
@@ -445,16 +447,31 @@ impl<'a> ser::Serializer for &'a mut Writer {
             }
             return ser::SerializeSeq::end(seq);
         }
+        let between = self.plain.take().unwrap_or_default();
+        // Each text's closing quote goes with what comes before the next one: one copy less.
+        let mut after = String::with_capacity(between.len() + 1);
+        after.push(self.quote());
+        after.push_str(&between);
+        let items = items.into_iter();
+        self.out.reserve(items.size_hint().0 * (after.len() + 24));
         self.out.push('[');
-        let mut first = true;
+        self.bare = true;
+        let mut written = Ok(());
+        let mut any = false;
         for item in items {
-            let between = self.plain.as_deref().unwrap_or_default();
             // The first text follows the bracket: no comma.
-            self.out.push_str(if first { between.trim_start_matches(',') } else { between });
-            first = false;
-            item.serialize(&mut *self)?;
+            self.out.push_str(if any { &after } else { between.trim_start_matches(',') });
+            any = true;
+            written = item.serialize(&mut *self);
+            if written.is_err() {
+                break;
+            }
         }
-        if !first {
+        self.bare = false;
+        self.plain = Some(between);
+        written?;
+        if any {
+            self.out.push(self.quote());
             self.out.push('\n');
             self.pad(self.indent);
         }
