@@ -7,9 +7,26 @@
 //! artifact). Backends serialise typed views of the plan instead; keys are sorted here, so a
 //! struct's field order does not matter and a `Value` still prints as before.
 
+use super::text_cache::Texts;
 use serde::ser::{self, Serialize};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
+
+thread_local! {
+    /// The cached texts of the prefix list being serialised ([`offering`]).
+    static OFFERED: std::cell::RefCell<Option<Arc<Texts>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `serialize`, a prefix list's `collect_seq` of `texts`' items, with `texts` on offer: the
+/// canonical writer takes them and writes the list straight from their text
+/// ([`Texts::write_list`]); any other serializer takes the items as they come.
+pub(super) fn offering<R>(texts: &Arc<Texts>, serialize: impl FnOnce() -> R) -> R {
+    OFFERED.set(Some(Arc::clone(texts)));
+    let serialized = serialize();
+    OFFERED.set(None);
+    serialized
+}
 
 /// JSON in `serde_json`'s pretty form with sorted keys (no trailing newline).
 pub fn json(value: &impl Serialize) -> String {
@@ -452,6 +469,18 @@ impl<'a> ser::Serializer for &'a mut Writer {
         let mut after = String::with_capacity(between.len() + 1);
         after.push(self.quote());
         after.push_str(&between);
+        if let Some(texts) = OFFERED.take() {
+            self.out.push('[');
+            texts.write_list(&mut self.out, between.trim_start_matches(','), &after);
+            self.plain = Some(between);
+            if !texts.is_empty() {
+                self.out.push(self.quote());
+                self.out.push('\n');
+                self.pad(self.indent);
+            }
+            self.out.push(']');
+            return Ok(());
+        }
         let items = items.into_iter();
         self.out.reserve(items.size_hint().0 * (after.len() + 24));
         self.out.push('[');

@@ -182,7 +182,7 @@ impl<T: Cached> Serialize for Items<'_, T> {
     /// The texts written once per compile when a compile caches them (`text_cache`).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match text_cache::texts(self.0) {
-            Some(texts) => s.collect_seq(texts.iter()),
+            Some(texts) => super::canonical::offering(&texts, || s.collect_seq(texts.iter())),
             None => s.collect_seq(self.0.iter().map(Text)),
         }
     }
@@ -251,6 +251,38 @@ mod tests {
             let list = Nested { a: [super::List(&nets)] };
             prop_assert_eq!(crate::render::canonical::json(&list), serde_json::to_string_pretty(&nested).unwrap());
             prop_assert_eq!(crate::render::canonical::bicep(&list, indent), crate::render::canonical::bicep(&nested, indent));
+        }
+    }
+
+    proptest! {
+        /// Inside a compile's cache a list long enough to be cached is written from its cached
+        /// texts (`Texts::write_list`): the same JSON and Bicep as the list of their strings, at
+        /// any indent (separators longer than a block included), and other serializers, offered
+        /// the texts too, still take the items.
+        #[test]
+        fn cached_lists_write_as_their_texts(
+            s in prop::collection::vec(prop::array::uniform8(segment()), 8..30),
+            v4 in prop::collection::vec(any::<u32>(), 8..30),
+            len in 0u8..=128,
+            indent in 0usize..70,
+        ) {
+            let nets: Vec<Ipv6Net> = s.iter().map(|s| Ipv6Net::new(Ipv6Addr::from(*s), len).unwrap()).collect();
+            let nets4: Vec<Ipv4Net> = v4.iter().map(|a| Ipv4Net::new(Ipv4Addr::from(*a), 30).unwrap()).collect();
+            let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
+            let texts4: Vec<String> = nets4.iter().map(ToString::to_string).collect();
+            let nested = serde_json::json!({ "a": [texts], "b": texts4 });
+            #[derive(serde::Serialize)]
+            struct Nested<'a> { a: [super::List<'a, Ipv6Net>; 1], b: super::List<'a, Ipv4Net> }
+            let list = Nested { a: [super::List(&nets)], b: super::List(&nets4) };
+            crate::render::text_cache::with_cache(|| {
+                // Twice: written, then from the cache.
+                for _ in 0..2 {
+                    prop_assert_eq!(crate::render::canonical::json(&list), serde_json::to_string_pretty(&nested).unwrap());
+                    prop_assert_eq!(crate::render::canonical::bicep(&list, indent), crate::render::canonical::bicep(&nested, indent));
+                    prop_assert_eq!(serde_json::to_value(&list).unwrap(), nested.clone());
+                }
+                Ok(())
+            })?;
         }
     }
 

@@ -13,15 +13,20 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The texts of one list: one string, and where each prefix's text ends in it.
+/// The texts of one list: one string, and where each prefix's text ends in it. The string ends
+/// with `BLOCK` bytes of padding past the last text, so that a block of `BLOCK` bytes from the
+/// start of any text lies inside it (see [`Texts::write_list`]).
 pub struct Texts {
     text: String,
     ends: Vec<usize>,
 }
 
+/// At least the longest prefix text (`ffff:...:ffff/128`, 43 bytes).
+const BLOCK: usize = 48;
+
 impl Texts {
     fn of<T: PrefixText>(items: &[T]) -> Texts {
-        let mut bytes = Vec::with_capacity(items.len() * 20);
+        let mut bytes = Vec::with_capacity(items.len() * 20 + BLOCK);
         let mut ends = Vec::with_capacity(items.len());
         let mut buf = [0; 48];
         for p in items {
@@ -29,10 +34,39 @@ impl Texts {
             bytes.extend_from_slice(&buf[..n]);
             ends.push(bytes.len());
         }
+        bytes.extend_from_slice(&[b' '; BLOCK]);
         Texts {
             text: String::from_utf8(bytes).expect("prefix text is ASCII"),
             ends,
         }
+    }
+
+    /// Appends the texts to `out`, `first` before the first and `between` before each later one.
+    ///
+    /// Each text is copied as a block of `BLOCK` bytes and `out` cut back to its end (the next
+    /// piece overwrites the rest), and so is `between` when it is short: copies of a size known
+    /// when compiling are a few moves, where one of a text's own length is a call to `memcpy`
+    /// (`--expand-tags` writes 55,000 texts).
+    pub fn write_list(&self, out: &mut String, first: &str, between: &str) {
+        let padded_between = (between.len() <= BLOCK).then(|| format!("{between:BLOCK$}"));
+        // What is appended, and room for the last block past it.
+        let texts = self.ends.last().copied().unwrap_or(0);
+        out.reserve(first.len() + texts + self.ends.len().saturating_sub(1) * between.len() + BLOCK);
+        let mut start = 0;
+        for (i, &end) in self.ends.iter().enumerate() {
+            match &padded_between {
+                _ if i == 0 => out.push_str(first),
+                Some(block) => block_copy(out, block, between.len()),
+                None => out.push_str(between),
+            }
+            block_copy(out, &self.text[start..], end - start);
+            start = end;
+        }
+    }
+
+    /// Whether the list has no prefix.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// Each prefix's text, in list order.
@@ -55,6 +89,15 @@ impl Texts {
         }
         out
     }
+}
+
+/// Appends the first `len` bytes of `from` (ASCII from there on) to `out`, copying a whole block
+/// of `BLOCK` bytes (a copy of a size known when compiling) and cutting `out` back.
+#[inline(always)]
+fn block_copy(out: &mut String, from: &str, len: usize) {
+    let at = out.len();
+    out.push_str(&from[..BLOCK]);
+    out.truncate(at + len);
 }
 
 /// A list's entry: its prefixes (to compare with) and their texts.
