@@ -52,14 +52,18 @@ impl Texts {
         // What is appended, and room for the last block past it.
         let texts = self.ends.last().copied().unwrap_or(0);
         out.reserve(first.len() + texts + self.ends.len().saturating_sub(1) * between.len() + BLOCK);
+        let text = self.text.as_bytes();
+        // SAFETY: what stays appended is whole: `first`, `between` (UTF-8 strings) and texts
+        // (ASCII); the bytes a block copies past its piece are cut off again at once.
+        let out = unsafe { out.as_mut_vec() };
         let mut start = 0;
         for (i, &end) in self.ends.iter().enumerate() {
             match &padded_between {
-                _ if i == 0 => out.push_str(first),
-                Some(block) => block_copy(out, block, between.len()),
-                None => out.push_str(between),
+                _ if i == 0 => out.extend_from_slice(first.as_bytes()),
+                Some(block) => block_copy(out, block.as_bytes(), between.len()),
+                None => out.extend_from_slice(between.as_bytes()),
             }
-            block_copy(out, &self.text[start..], end - start);
+            block_copy(out, &text[start..], end - start);
             start = end;
         }
     }
@@ -91,12 +95,12 @@ impl Texts {
     }
 }
 
-/// Appends the first `len` bytes of `from` (ASCII from there on) to `out`, copying a whole block
-/// of `BLOCK` bytes (a copy of a size known when compiling) and cutting `out` back.
+/// Appends the first `len` bytes of `from` to `out`, copying a whole block of `BLOCK` bytes (a
+/// copy of a size known when compiling) and cutting `out` back.
 #[inline(always)]
-fn block_copy(out: &mut String, from: &str, len: usize) {
+fn block_copy(out: &mut Vec<u8>, from: &[u8], len: usize) {
     let at = out.len();
-    out.push_str(&from[..BLOCK]);
+    out.extend_from_slice(&from[..BLOCK]);
     out.truncate(at + len);
 }
 
