@@ -56,15 +56,33 @@ fn dotted(octets: [u8; 4], buf: &mut [u8], mut n: usize) -> usize {
     n
 }
 
-/// Writes `v` in lowercase hex without leading zeros at `buf[n..]`; returns the new length.
-fn hex(v: u16, buf: &mut [u8], mut n: usize) -> usize {
+/// The two lowercase hex digits of every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = (16 - v.leading_zeros() as usize).div_ceil(4).max(1);
-    for i in (0..digits).rev() {
-        buf[n] = DIGITS[usize::from((v >> (4 * i)) & 0xf)];
-        n += 1;
+    let mut t = [[0u8; 2]; 256];
+    let mut v = 0;
+    while v < 256 {
+        t[v] = [DIGITS[v >> 4], DIGITS[v & 0xf]];
+        v += 1;
     }
-    n
+    t
+};
+
+/// Writes `v` in lowercase hex without leading zeros at `buf[n..]`; returns the new length. All
+/// four digits are written, shifted so that the wanted ones come first (one 4-byte store; what
+/// follows them is overwritten by the next piece).
+fn hex(v: u16, buf: &mut [u8], n: usize) -> usize {
+    let [hi, lo] = v.to_be_bytes();
+    let four = u32::from_be_bytes([
+        HEX_PAIRS[usize::from(hi)][0],
+        HEX_PAIRS[usize::from(hi)][1],
+        HEX_PAIRS[usize::from(lo)][0],
+        HEX_PAIRS[usize::from(lo)][1],
+    ]);
+    let digits = (16 - v.leading_zeros() as usize).div_ceil(4).max(1);
+    let skipped = 4 - digits;
+    buf[n..n + 4].copy_from_slice(&(four << (8 * skipped)).to_be_bytes());
+    n + digits
 }
 
 /// Colon-separated groups.
