@@ -84,13 +84,8 @@ impl Texts {
 
     /// The texts joined by `sep`.
     pub fn joined(&self, sep: &str) -> String {
-        let mut out = String::with_capacity(self.text.len() + self.ends.len() * sep.len());
-        for (i, text) in self.iter().enumerate() {
-            if i > 0 {
-                out.push_str(sep);
-            }
-            out.push_str(text);
-        }
+        let mut out = String::new();
+        self.write_list(&mut out, "", sep);
         out
     }
 }
