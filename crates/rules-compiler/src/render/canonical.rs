@@ -73,6 +73,28 @@ struct Writer {
     entries: Vec<Entry>,
 }
 
+/// A text of up to 32 bytes on the stack; longer ones fail to write (see `collect_str`).
+#[derive(Default)]
+struct ShortText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl ShortText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("written from strs")
+    }
+}
+
+impl fmt::Write for ShortText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// What the writer cannot represent (keys that are not strings or numbers).
 #[derive(Debug)]
 pub struct Error(String);
@@ -448,6 +470,16 @@ impl<'a> ser::Serializer for &'a mut Writer {
     #[inline(always)]
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         self.string(v);
+        Ok(())
+    }
+    /// Short texts (port ranges, numbers) formatted on the stack, not into a `String` each.
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), Error> {
+        let mut short = ShortText::default();
+        if fmt::write(&mut short, format_args!("{value}")).is_ok() {
+            self.string(short.as_str());
+        } else {
+            self.string(&value.to_string());
+        }
         Ok(())
     }
     /// A prefix list's texts in one loop, two copies each (the text, then its closing quote with

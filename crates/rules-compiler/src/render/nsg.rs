@@ -7,7 +7,7 @@ use super::template;
 use crate::azure::nsg::AddressMatch;
 use crate::plan::{Plan, PlanRule};
 use ise_model::ports::PortRange;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{json, Value};
 
 /// The field names of one side of a rule: singular and plural address, singular and plural port.
@@ -32,22 +32,24 @@ const DESTINATION: Side = Side {
     ports: "destinationPortRanges",
 };
 
-fn address_fields<M: SerializeMap>(m: &mut M, side: &Side, a: &AddressMatch) -> Result<(), M::Error> {
+// The fields are a struct's (keys known when compiling): a map's keys would be copied into strings
+// of their own by the serializer, nine per rule and document.
+fn address_fields<M: SerializeStruct>(m: &mut M, side: &Side, a: &AddressMatch) -> Result<(), M::Error> {
     match a {
-        AddressMatch::Any => m.serialize_entry(side.address, "*"),
-        AddressMatch::Tag(t) => m.serialize_entry(side.address, t),
-        AddressMatch::Prefixes(p) if p.len() == 1 => m.serialize_entry(side.address, &Text(&p[0])),
-        AddressMatch::Prefixes(p) => m.serialize_entry(side.addresses, &List(p)),
-        AddressMatch::Prefixes6(p) if p.len() == 1 => m.serialize_entry(side.address, &Text(&p[0])),
-        AddressMatch::Prefixes6(p) => m.serialize_entry(side.addresses, &List(p)),
+        AddressMatch::Any => m.serialize_field(side.address, "*"),
+        AddressMatch::Tag(t) => m.serialize_field(side.address, t),
+        AddressMatch::Prefixes(p) if p.len() == 1 => m.serialize_field(side.address, &Text(&p[0])),
+        AddressMatch::Prefixes(p) => m.serialize_field(side.addresses, &List(p)),
+        AddressMatch::Prefixes6(p) if p.len() == 1 => m.serialize_field(side.address, &Text(&p[0])),
+        AddressMatch::Prefixes6(p) => m.serialize_field(side.addresses, &List(p)),
     }
 }
 
-fn port_fields<M: SerializeMap>(m: &mut M, side: &Side, ports: &[PortRange]) -> Result<(), M::Error> {
+fn port_fields<M: SerializeStruct>(m: &mut M, side: &Side, ports: &[PortRange]) -> Result<(), M::Error> {
     if ports.len() == 1 {
-        m.serialize_entry(side.port, &ports[0].to_string())
+        m.serialize_field(side.port, &ports[0])
     } else {
-        m.serialize_entry(side.ports, &ports.iter().map(ToString::to_string).collect::<Vec<_>>())
+        m.serialize_field(side.ports, ports)
     }
 }
 
@@ -59,9 +61,9 @@ struct Properties<'a>(&'a PlanRule);
 
 impl Serialize for SecurityRuleJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("name", &self.0.rule.name)?;
-        m.serialize_entry("properties", &Properties(self.0))?;
+        let mut m = s.serialize_struct("SecurityRule", 2)?;
+        m.serialize_field("name", &self.0.rule.name)?;
+        m.serialize_field("properties", &Properties(self.0))?;
         m.end()
     }
 }
@@ -69,14 +71,14 @@ impl Serialize for SecurityRuleJson<'_> {
 impl Serialize for Properties<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (r, rule) = (self.0, &self.0.rule);
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("access", rule.access.as_str())?;
-        m.serialize_entry("description", &r.description)?;
+        let mut m = s.serialize_struct("SecurityRuleProperties", 9)?;
+        m.serialize_field("access", rule.access.as_str())?;
+        m.serialize_field("description", &r.description)?;
         address_fields(&mut m, &DESTINATION, &rule.destination)?;
         port_fields(&mut m, &DESTINATION, &rule.destination_ports)?;
-        m.serialize_entry("direction", rule.direction.as_str())?;
-        m.serialize_entry("priority", &rule.priority)?;
-        m.serialize_entry("protocol", rule.protocol.as_str())?;
+        m.serialize_field("direction", rule.direction.as_str())?;
+        m.serialize_field("priority", &rule.priority)?;
+        m.serialize_field("protocol", rule.protocol.as_str())?;
         address_fields(&mut m, &SOURCE, &rule.source)?;
         port_fields(&mut m, &SOURCE, &rule.source_ports)?;
         m.end()
