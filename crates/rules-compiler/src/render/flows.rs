@@ -133,21 +133,37 @@ const SAFE_IN_MERMAID: [bool; 256] = {
     t
 };
 
+/// The bytes of a label already safe: [`SAFE_IN_MERMAID`] and the space.
+const SAFE_OR_SPACE: [bool; 256] = {
+    let mut t = SAFE_IN_MERMAID;
+    t[b' ' as usize] = true;
+    t
+};
+
 /// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
 /// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
 pub fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    mermaid_text_into(&mut out, s);
+    out
+}
+
+/// [`mermaid_text`] appended to `out` (a label may list thousands of prefixes).
+fn mermaid_text_into(out: &mut String, s: &str) {
     let safe = |b: u8| SAFE_IN_MERMAID[usize::from(b)];
     // Already safe, as prefix lists are (`a, b`): single spaces between safe bytes only.
     let bytes = s.as_bytes();
     let clean = bytes.first().is_none_or(|&b| safe(b))
         && bytes.last().is_none_or(|&b| safe(b))
-        && bytes.windows(2).all(|w| safe(w[1]) || (w[1] == b' ' && safe(w[0])));
+        && bytes.iter().all(|&b| SAFE_OR_SPACE[usize::from(b)])
+        && memchr::memmem::find(bytes, b"  ").is_none();
     if clean {
-        return s.to_string();
+        out.push_str(s);
+        return;
     }
     // Otherwise one pass copying runs: runs of other characters (any non-ASCII one included)
     // become one space, none at either end.
-    let mut out = String::with_capacity(s.len());
+    let from = out.len();
     let mut i = 0;
     while i < bytes.len() {
         let start = i;
@@ -155,7 +171,7 @@ pub fn mermaid_text(s: &str) -> String {
             i += 1;
         }
         if i > start {
-            if !out.is_empty() {
+            if out.len() > from {
                 out.push(' ');
             }
             out.push_str(&s[start..i]);
@@ -164,7 +180,6 @@ pub fn mermaid_text(s: &str) -> String {
             i += 1;
         }
     }
-    out
 }
 
 /// The graph as a Mermaid `flowchart LR`.
@@ -173,7 +188,11 @@ pub fn mermaid(g: &Graph) -> String {
     let group = |out: &mut String, title: &str, id: &str, side: Side| {
         out.push_str(&format!("  subgraph {id}[\"{title}\"]\n"));
         for n in g.nodes.iter().filter(|n| n.side == side) {
-            out.push_str(&format!("    {}[\"{}\"]\n", n.id, mermaid_text(&n.label)));
+            out.push_str("    ");
+            out.push_str(&n.id);
+            out.push_str("[\"");
+            mermaid_text_into(out, &n.label);
+            out.push_str("\"]\n");
         }
         out.push_str("  end\n");
     };
@@ -185,7 +204,13 @@ pub fn mermaid(g: &Graph) -> String {
     out.push_str("  end\n");
     group(&mut out, "Destinations", "destinations", Side::Destination);
     for e in &g.edges {
-        out.push_str(&format!("  {} -->|\"{}\"| {}\n", e.from, mermaid_text(&e.label), e.to));
+        out.push_str("  ");
+        out.push_str(&e.from);
+        out.push_str(" -->|\"");
+        mermaid_text_into(&mut out, &e.label);
+        out.push_str("\"| ");
+        out.push_str(&e.to);
+        out.push('\n');
     }
     out
 }
