@@ -84,12 +84,7 @@ impl Location {
 
 pub fn locations() -> &'static [Location] {
     static LOCATIONS: OnceLock<Vec<Location>> = OnceLock::new();
-    LOCATIONS.get_or_init(|| {
-        csv::Reader::from_reader(data::LOCATIONS_CSV.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .expect("embedded data/locations.csv parses (tested)")
-    })
+    LOCATIONS.get_or_init(|| crate::embedded_csv::deserialize(data::LOCATIONS_CSV).expect("embedded data/locations.csv parses (tested)"))
 }
 
 /// `West US 2`, `westus2`, `WestUS2` -> `westus2`. Also the key used to match region names of the

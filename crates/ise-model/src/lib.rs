@@ -10,6 +10,7 @@ pub mod cloud;
 pub mod codes;
 pub mod data;
 pub mod diag;
+pub mod embedded_csv;
 pub mod env;
 pub mod fuzzy;
 pub mod iplists;

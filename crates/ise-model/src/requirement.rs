@@ -215,12 +215,10 @@ fn parse_row(row: Row) -> Result<Requirement, String> {
 
 /// Parses a requirement table; the embedded one is checked by tests, so `model()` can expect it.
 pub fn parse_table(csv_text: &str) -> Result<Vec<Requirement>, String> {
-    let mut out = Vec::new();
-    for (i, row) in csv::Reader::from_reader(csv_text.as_bytes()).deserialize::<Row>().enumerate() {
-        let row = row.map_err(|e| format!("row {}: {e}", i + 2))?;
-        out.push(parse_row(row)?);
-    }
-    Ok(out)
+    crate::embedded_csv::deserialize::<Row>(csv_text)?
+        .into_iter()
+        .map(parse_row)
+        .collect()
 }
 
 /// The embedded requirement table.
@@ -236,12 +234,9 @@ pub fn model() -> &'static [Requirement] {
 fn table_version_rows() -> &'static (Vec<String>, Vec<String>) {
     static ROWS: OnceLock<(Vec<String>, Vec<String>)> = OnceLock::new();
     ROWS.get_or_init(|| {
-        csv::Reader::from_reader(data::TABLE_VERSIONS_CSV.as_bytes())
-            .records()
-            .map(|r| {
-                let r = r.expect("embedded data/table-versions.csv parses (tested)");
-                (r[0].to_string(), r[1].trim_end_matches(".md").to_string())
-            })
+        crate::embedded_csv::records(data::TABLE_VERSIONS_CSV)
+            .skip(1)
+            .map(|r| (r[0].to_string(), r[1].trim_end_matches(".md").to_string()))
             .unzip()
     })
 }

@@ -226,12 +226,7 @@ fn comma_list<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
 /// environments share them).
 pub fn table() -> &'static [TableRow] {
     static ROWS: std::sync::OnceLock<Vec<TableRow>> = std::sync::OnceLock::new();
-    ROWS.get_or_init(|| {
-        csv::Reader::from_reader(TABLE.as_bytes())
-            .deserialize()
-            .collect::<Result<Vec<TableRow>, _>>()
-            .expect("embedded data/firewall-dependencies.csv parses (tested)")
-    })
+    ROWS.get_or_init(|| ise_model::embedded_csv::deserialize(TABLE).expect("embedded data/firewall-dependencies.csv parses (tested)"))
 }
 
 /// A requirement's protocol in the dependency table's words, so both kinds of row share one reading.
@@ -599,16 +594,16 @@ mod tests {
             "x,network,TCP,ise-subnets,any,*,1,AzureCloud,sometimes,r,p",
         ] {
             let text = format!("{header}{bad}\n");
-            let rows: Result<Vec<TableRow>, _> = csv::Reader::from_reader(text.as_bytes()).deserialize().collect();
+            let rows = ise_model::embedded_csv::deserialize::<TableRow>(&text);
             assert!(rows.is_err(), "{bad}");
         }
     }
 
     /// The protocols column of a one-row table.
-    fn protocols_of(collection: &str, protocols: &str) -> Result<Vec<RowProtocol>, csv::Error> {
+    fn protocols_of(collection: &str, protocols: &str) -> Result<Vec<RowProtocol>, String> {
         let header = "id,collection,protocols,source,destination_kind,destination,ports,clouds,condition,reference,purpose\n";
         let text = format!("{header}x,{collection},\"{protocols}\",ise-subnets,any,*,1,AzureCloud,always,r,p\n");
-        let mut rows: Vec<TableRow> = csv::Reader::from_reader(text.as_bytes()).deserialize().collect::<Result<_, _>>()?;
+        let mut rows: Vec<TableRow> = ise_model::embedded_csv::deserialize(&text)?;
         Ok(rows.remove(0).protocols)
     }
 
