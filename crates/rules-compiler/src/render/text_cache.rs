@@ -28,10 +28,10 @@ impl Texts {
     fn of<T: PrefixText>(items: &[T]) -> Texts {
         let mut bytes = Vec::with_capacity(items.len() * 20 + BLOCK);
         let mut ends = Vec::with_capacity(items.len());
-        let mut buf = [0; 48];
+        let mut buf = [0; BLOCK];
         for p in items {
             let n = p.write_text(&mut buf);
-            bytes.extend_from_slice(&buf[..n]);
+            block_copy(&mut bytes, &buf, n);
             ends.push(bytes.len());
         }
         bytes.extend_from_slice(&[b' '; BLOCK]);
