@@ -3,15 +3,17 @@
 //! of parsing JSON text on every run. The format is private to `servicetags.rs` (`decode_index`);
 //! a unit test checks that the decoded snapshot equals `ServiceTags::parse` of the JSON.
 //!
-//! Format (little endian): magic `ISETAGS3`, u64 change number, string cloud, u32 tag count N, then
+//! Format (little endian): magic `ISETAGS4`, u64 change number, string cloud, u32 tag count N, then
 //! two tables the decoder binary-searches (so a run decodes only the tags it looks up): N u32
 //! offsets of the tag records (from the end of the tables), in ascending order of name bytes, and N
 //! u32 tag numbers (positions in that order) in ascending order of lower-cased name. Then the
 //! records, in name order: string name, string region, string systemService, u32 feature count and
 //! the features, u32 prefix count, u32 byte length of the prefixes (so a decoder can skip them and
 //! decode prefixes only on first use) and the prefixes in file order, each a family byte (4 or 6),
-//! the prefix length byte and the 4 or 16 address bytes (big endian). A string is a u32 byte length
-//! and UTF-8 bytes.
+//! the prefix length byte and the 4 or 16 address bytes (big endian); then u32 count of the IPv4
+//! prefixes, u32 count M and the tag's IPv4 addresses as M ranges, each u32 first and u32 last address, ascending, disjoint and
+//! not adjacent (what a proof's interval set of the tag is, so a compile does not build it from the
+//! prefixes). A string is a u32 byte length and UTF-8 bytes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -210,7 +212,8 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn prefix(out: &mut Vec<u8>, p: &str, file: &str) {
+/// Encodes prefix `p`; an IPv4 one's first and last address.
+fn prefix(out: &mut Vec<u8>, p: &str, file: &str) -> Option<(u32, u32)> {
     let (addr, len) = p.split_once('/').unwrap_or_else(|| panic!("{file}: `{p}` is not a prefix"));
     let len: u8 = len.parse().unwrap_or_else(|_| panic!("{file}: `{p}` has a bad length"));
     match addr.parse::<IpAddr>().unwrap_or_else(|_| panic!("{file}: `{p}` has a bad address")) {
@@ -218,11 +221,15 @@ fn prefix(out: &mut Vec<u8>, p: &str, file: &str) {
             assert!(len <= 32, "{file}: `{p}`");
             out.extend_from_slice(&[4, len]);
             out.extend_from_slice(&a.octets());
+            let host = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+            let first = u32::from(a) & !host;
+            Some((first, first | host))
         }
         IpAddr::V6(a) => {
             assert!(len <= 128, "{file}: `{p}`");
             out.extend_from_slice(&[6, len]);
             out.extend_from_slice(&a.octets());
+            None
         }
     }
 }
@@ -240,7 +247,7 @@ fn index(json: &str, file: &str) -> Vec<u8> {
     };
     let values = doc.get("values").unwrap_or_else(|| panic!("{file}: no values")).array();
     let mut out = Vec::with_capacity(json.len() / 4);
-    out.extend_from_slice(b"ISETAGS3");
+    out.extend_from_slice(b"ISETAGS4");
     out.extend_from_slice(&change_number.to_le_bytes());
     string(&mut out, &field(&doc, "cloud"));
     out.extend_from_slice(&(values.len() as u32).to_le_bytes());
@@ -285,11 +292,34 @@ fn record(out: &mut Vec<u8>, t: &Json, file: &str) {
         .array();
     out.extend_from_slice(&(prefixes.len() as u32).to_le_bytes());
     let mut encoded = Vec::new();
+    let mut ranges = Vec::new();
     for a in prefixes {
-        prefix(&mut encoded, a.str(), file);
+        if let Some(range) = prefix(&mut encoded, a.str(), file) {
+            ranges.push(range);
+        }
     }
     out.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
     out.extend_from_slice(&encoded);
+    out.extend_from_slice(&(ranges.len() as u32).to_le_bytes());
+    let ranges = merged(ranges);
+    out.extend_from_slice(&(ranges.len() as u32).to_le_bytes());
+    for (first, last) in ranges {
+        out.extend_from_slice(&first.to_le_bytes());
+        out.extend_from_slice(&last.to_le_bytes());
+    }
+}
+
+/// Address ranges sorted, overlapping and adjacent ones merged.
+fn merged(mut ranges: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+    for (first, last) in ranges {
+        match out.last_mut() {
+            Some(prev) if u64::from(first) <= u64::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            _ => out.push((first, last)),
+        }
+    }
+    out
 }
 
 fn main() {

@@ -32,6 +32,16 @@ pub struct TagEntry {
 pub struct Prefixes {
     source: Source,
     decoded: OnceLock<Vec<IpNet>>,
+    /// An embedded snapshot's IPv4 and IPv6 prefix counts and IPv4 addresses as build.rs merged
+    /// them (see [`Self::ipv4_ranges`]).
+    embedded: Option<Embedded>,
+}
+
+/// What build.rs computed of an embedded tag's prefixes.
+#[derive(Clone, Copy)]
+struct Embedded {
+    counts: (usize, usize),
+    ipv4_ranges: &'static [u8],
 }
 
 /// Where undecoded prefixes are.
@@ -47,10 +57,31 @@ enum Source {
 }
 
 impl Prefixes {
+    /// The IPv4 addresses as `(first, last)` ranges, ascending, disjoint and not adjacent, when
+    /// build.rs computed them (an embedded snapshot's tags): a proof's set of the tag without
+    /// decoding, sorting and merging its prefixes. `None` for a tag file's tags.
+    pub fn ipv4_ranges(&self) -> Option<impl ExactSizeIterator<Item = (u32, u32)> + '_> {
+        let word = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
+        self.embedded
+            .map(|e| e.ipv4_ranges.chunks_exact(8).map(move |r| (word(&r[..4]), word(&r[4..]))))
+    }
+
+    /// How many IPv4 and IPv6 prefixes there are: build.rs's counts for an embedded snapshot's tag
+    /// (a review names tags with their counts, and a compile's proofs read an embedded tag's
+    /// addresses from its ranges, so its prefixes need no decoding).
+    fn counts(&self) -> (usize, usize) {
+        if let Some(e) = self.embedded {
+            return e.counts;
+        }
+        let v4 = self.iter().filter(|p| matches!(p, IpNet::V4(_))).count();
+        (v4, self.len() - v4)
+    }
+
     fn encoded(encoded: &'static [u8], count: usize) -> Self {
         let p = Prefixes {
             source: Source::Encoded(encoded),
             decoded: OnceLock::new(),
+            embedded: None,
         };
         if count == 0 {
             let _ = p.decoded.set(Vec::new());
@@ -62,6 +93,7 @@ impl Prefixes {
         Prefixes {
             source: Source::Json(text, array),
             decoded: OnceLock::new(),
+            embedded: None,
         }
     }
 
@@ -90,6 +122,7 @@ impl From<Vec<IpNet>> for Prefixes {
         Prefixes {
             source: Source::Decoded,
             decoded: OnceLock::from(v),
+            embedded: None,
         }
     }
 }
@@ -145,12 +178,12 @@ impl TagEntry {
     /// How many IPv4 prefixes the file lists (what `ipv4().len()` says, without the list: reviews
     /// print the counts of each tag they name).
     pub fn ipv4_count(&self) -> usize {
-        self.prefixes.iter().filter(|p| matches!(p, IpNet::V4(_))).count()
+        self.prefixes.counts().0
     }
 
     /// How many IPv6 prefixes the file lists.
     pub fn ipv6_count(&self) -> usize {
-        self.prefixes.len() - self.ipv4_count()
+        self.prefixes.counts().1
     }
 
     /// The IPv4 prefixes aggregated (adjacent merged, contained dropped), ascending.
@@ -429,7 +462,7 @@ const EMBEDDED_INDEX_CHINA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/se
 /// decode, so a malformed index is a bug, not an input error.
 fn decode_index(bytes: &'static [u8]) -> ServiceTags {
     let mut c = Cursor(bytes);
-    assert_eq!(c.take(8), b"ISETAGS3", "service-tag index written by build.rs");
+    assert_eq!(c.take(8), b"ISETAGS4", "service-tag index written by build.rs");
     let change_number = u64::from_le_bytes(c.take(8).try_into().expect("8 bytes"));
     let cloud = c.string().to_string();
     let count = c.u32() as usize;
@@ -520,11 +553,18 @@ impl Index {
             let network_features = (0..c.u32()).map(|_| c.string().to_string()).collect();
             let n = c.u32() as usize;
             let len = c.u32() as usize;
+            let mut prefixes = Prefixes::encoded(c.take(len), n);
+            let v4 = c.u32() as usize;
+            let ranges = c.u32() as usize;
+            prefixes.embedded = Some(Embedded {
+                counts: (v4, n - v4),
+                ipv4_ranges: c.take(8 * ranges),
+            });
             TagEntry {
                 name,
                 region,
                 system_service,
-                prefixes: Prefixes::encoded(c.take(len), n),
+                prefixes,
                 network_features,
             }
         })
@@ -914,6 +954,47 @@ mod tests {
             assert_eq!(embedded.tags(), parsed.tags(), "{cloud}");
             assert_eq!(embedded.folded(), parsed.folded(), "{cloud}");
         }
+    }
+
+    /// build.rs's IPv4 ranges of each embedded tag are its IPv4 prefixes' addresses, merged here
+    /// independently (sorted by first address, overlapping and adjacent ones joined); a file's
+    /// tags have none. And the prefix counts read off the encoded prefixes are the decoded ones'.
+    #[test]
+    fn embedded_ipv4_ranges_are_the_merged_prefixes() {
+        for cloud in [CloudId::Public, CloudId::UsGovernment, CloudId::China] {
+            let undecoded = ServiceTags::decode_embedded(cloud);
+            for (name, tag) in ServiceTags::embedded(cloud).tags() {
+                // Counted from the encoded prefixes, as from the decoded ones.
+                let counted = undecoded.get(name).unwrap();
+                assert_eq!(
+                    (counted.ipv4_count(), counted.ipv6_count()),
+                    (tag.ipv4().len(), tag.ipv6().len()),
+                    "{cloud} {name}"
+                );
+                let mut want: Vec<(u64, u64)> = tag
+                    .ipv4()
+                    .iter()
+                    .map(|n| (u64::from(u32::from(n.network())), u64::from(u32::from(n.broadcast()))))
+                    .collect();
+                want.sort_unstable();
+                let mut merged: Vec<(u64, u64)> = Vec::new();
+                for (first, last) in want {
+                    match merged.last_mut() {
+                        Some(prev) if first <= prev.1 + 1 => prev.1 = prev.1.max(last),
+                        _ => merged.push((first, last)),
+                    }
+                }
+                let got: Vec<(u64, u64)> = tag
+                    .prefixes
+                    .ipv4_ranges()
+                    .expect("embedded tags have ranges")
+                    .map(|(a, b)| (u64::from(a), u64::from(b)))
+                    .collect();
+                assert_eq!(got, merged, "{cloud} {name}");
+            }
+        }
+        let parsed = ServiceTags::parse(data::SERVICE_TAGS_CHINA).unwrap();
+        assert!(parsed.tags().values().all(|t| t.prefixes.ipv4_ranges().is_none()));
     }
 
     #[test]

@@ -43,10 +43,13 @@ pub fn tag_set(tags: &ServiceTags, name: &str) -> Option<IntervalSet<u32>> {
     {
         return Some(set.clone());
     }
-    let set = IntervalSet::from_intervals(entry.prefixes.iter().filter_map(|p| match p {
-        IpNet::V4(n) => Some((u32::from(n.network()), u32::from(n.broadcast()))),
-        IpNet::V6(_) => None,
-    }));
+    let set = match entry.prefixes.ipv4_ranges() {
+        Some(ranges) => IntervalSet::from_normalized(&ranges.collect::<Vec<_>>()),
+        None => IntervalSet::from_intervals(entry.prefixes.iter().filter_map(|p| match p {
+            IpNet::V4(n) => Some((u32::from(n.network()), u32::from(n.broadcast()))),
+            IpNet::V6(_) => None,
+        })),
+    };
     let mut files = lock();
     match files.iter_mut().find(|(file, _)| *file == id) {
         Some((_, sets)) => {
