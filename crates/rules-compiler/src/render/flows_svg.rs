@@ -4,6 +4,7 @@
 //! fonts or scripts are referenced.
 
 use super::flows::{Graph, Side, ISE};
+use std::borrow::Cow;
 
 const NODE_W: u32 = 360;
 const NODE_H: u32 = 34;
@@ -35,22 +36,28 @@ pub fn escape_into(out: &mut String, s: &str) {
 }
 
 /// Labels longer than a node are cut with an ellipsis (the full text is the node's `<title>`).
-fn fit(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        s.chars().take(max - 1).collect::<String>() + "…"
+/// Only the first `max` characters are looked at: a label may list thousands of prefixes.
+fn fit(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some(_) => {
+            let cut = s.char_indices().nth(max.saturating_sub(1)).map_or(s.len(), |(at, _)| at);
+            Cow::Owned(format!("{}…", &s[..cut]))
+        }
     }
 }
 
 fn node(out: &mut String, id: &str, x: u32, y: u32, w: u32, label: &str, class: &str) {
+    out.push_str(&format!("<g class=\"node {class}\" id=\"{id}\"><title>"));
+    // The title holds the whole label: escaped straight into the picture.
+    escape_into(out, label);
     out.push_str(&format!(
-        "<g class=\"node {class}\" id=\"{id}\"><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{NODE_H}\" rx=\"6\"/><text x=\"{}\" y=\"{}\">{}</text></g>\n",
-        escape(label),
+        "</title><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{NODE_H}\" rx=\"6\"/><text x=\"{}\" y=\"{}\">",
         x + 8,
-        y + 22,
-        escape(&fit(label, (w as usize - 16) * 10 / 65))
+        y + 22
     ));
+    escape_into(out, &fit(label, (w as usize - 16) * 10 / 65));
+    out.push_str("</text></g>\n");
 }
 
 pub fn render(g: &Graph) -> String {
@@ -121,6 +128,15 @@ pub fn render(g: &Graph) -> String {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// A label is cut as before (all its characters counted), whatever its length and script.
+        #[test]
+        fn labels_are_cut_after_max_characters(s in "[a-z0-9. é…]{0,30}", max in 1usize..12) {
+            let whole = if s.chars().count() <= max { s.clone() } else { s.chars().take(max - 1).collect::<String>() + "…" };
+            proptest::prop_assert_eq!(super::fit(&s, max), whole);
+        }
+    }
+
     use super::*;
     use crate::render::flows;
     use proptest::prelude::*;
