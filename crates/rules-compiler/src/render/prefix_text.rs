@@ -253,6 +253,9 @@ mod tests {
             crate::render::text_cache::with_cache(|| {
                 prop_assert_eq!(super::join(&nets, sep), texts.join(sep));
                 prop_assert_eq!(super::join(&nets, sep), texts.join(sep));
+                // Another separator after the first (the list keeps the first join only).
+                prop_assert_eq!(super::join(&nets, "|"), texts.join("|"));
+                prop_assert_eq!(super::join(&nets, sep), texts.join(sep));
                 Ok(())
             })?;
         }

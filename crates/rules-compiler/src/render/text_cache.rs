@@ -19,6 +19,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct Texts {
     text: String,
     ends: Vec<usize>,
+    /// The first join asked for and its separator: a review's addresses and the flow picture's
+    /// labels join the same lists with the same separator, the second a copy of the first.
+    joined: OnceLock<(String, String)>,
 }
 
 /// At least the longest prefix text (`ffff:...:ffff/128`, 43 bytes).
@@ -38,6 +41,7 @@ impl Texts {
         Texts {
             text: String::from_utf8(bytes).expect("prefix text is ASCII"),
             ends,
+            joined: OnceLock::new(),
         }
     }
 
@@ -84,9 +88,15 @@ impl Texts {
 
     /// The texts joined by `sep`.
     pub fn joined(&self, sep: &str) -> String {
-        let mut out = String::new();
-        self.write_list(&mut out, "", sep);
-        out
+        let join = || {
+            let mut out = String::new();
+            self.write_list(&mut out, "", sep);
+            out
+        };
+        match self.joined.get_or_init(|| (sep.to_string(), join())) {
+            (first, text) if first == sep => text.clone(),
+            _ => join(),
+        }
     }
 }
 
