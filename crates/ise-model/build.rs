@@ -11,9 +11,9 @@
 //! the features, u32 prefix count, u32 byte length of the prefixes (so a decoder can skip them and
 //! decode prefixes only on first use) and the prefixes in file order, each a family byte (4 or 6),
 //! the prefix length byte and the 4 or 16 address bytes (big endian); then u32 count of the IPv4
-//! prefixes, u32 count M and the tag's IPv4 addresses as M ranges, each u32 first and u32 last address, ascending, disjoint and
-//! not adjacent (what a proof's interval set of the tag is, so a compile does not build it from the
-//! prefixes). A string is a u32 byte length and UTF-8 bytes.
+//! prefixes, u32 count M and the tag's IPv4 addresses as M ranges, each u32 first and u32 last
+//! address, ascending, disjoint and not adjacent (what a proof's interval set of the tag is, so a
+//! compile does not build it from the prefixes). A string is a u32 byte length and UTF-8 bytes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -13,8 +13,8 @@ use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use std::borrow::Cow;
 
 /// The records of `text`, the header first: fields separated by commas, a record ended by `\n`,
-/// `\r\n` or `\r`, a field in double quotes holding commas, line breaks and doubled quotes. An empty line
-/// is no record (as `csv` skips it).
+/// `\r\n` or `\r`, a field in double quotes holding commas, line breaks and doubled quotes. An
+/// empty line is no record (as `csv` skips it).
 pub fn records(text: &str) -> Records<'_> {
     Records { rest: text }
 }

@@ -22,10 +22,16 @@ thread_local! {
 /// canonical writer takes them and writes the list straight from their text
 /// ([`Texts::write_list`]); any other serializer takes the items as they come.
 pub(super) fn offering<R>(texts: &Arc<Texts>, serialize: impl FnOnce() -> R) -> R {
+    /// Withdraws the offer however `serialize` ends (a panic too), so no later list takes it.
+    struct Withdraw;
+    impl Drop for Withdraw {
+        fn drop(&mut self) {
+            OFFERED.set(None);
+        }
+    }
     OFFERED.set(Some(Arc::clone(texts)));
-    let serialized = serialize();
-    OFFERED.set(None);
-    serialized
+    let _withdraw = Withdraw;
+    serialize()
 }
 
 /// JSON in `serde_json`'s pretty form with sorted keys (no trailing newline).

@@ -128,15 +128,6 @@ pub fn render(g: &Graph) -> String {
 
 #[cfg(test)]
 mod tests {
-    proptest::proptest! {
-        /// A label is cut as before (all its characters counted), whatever its length and script.
-        #[test]
-        fn labels_are_cut_after_max_characters(s in "[a-z0-9. é…]{0,30}", max in 1usize..12) {
-            let whole = if s.chars().count() <= max { s.clone() } else { s.chars().take(max - 1).collect::<String>() + "…" };
-            proptest::prop_assert_eq!(super::fit(&s, max), whole);
-        }
-    }
-
     use super::*;
     use crate::render::flows;
     use proptest::prelude::*;
@@ -161,5 +152,14 @@ mod tests {
         assert!(!svg.contains("<script") && !svg.contains("href") && !svg.contains("@import"));
         assert_eq!(svg, render(&flows::graph(&plan)), "deterministic");
         assert_eq!(escape("a<b&\"c'"), "a&lt;b&amp;&quot;c&#39;");
+    }
+
+    proptest! {
+        /// A label is cut as before (all its characters counted), whatever its length and script.
+        #[test]
+        fn labels_are_cut_after_max_characters(s in "[a-z0-9. é…]{0,30}", max in 1usize..12) {
+            let whole = if s.chars().count() <= max { s.clone() } else { s.chars().take(max - 1).collect::<String>() + "…" };
+            prop_assert_eq!(fit(&s, max), whole);
+        }
     }
 }
