@@ -92,7 +92,6 @@ pub fn environment(path: Option<&Path>, deny_warnings: bool) -> Result<(Environm
 /// embedded snapshot.
 pub fn service_tags(path: Option<&Path>, cloud: ise_model::cloud::CloudId) -> Result<std::borrow::Cow<'static, ServiceTags>, Diagnostic> {
     let Some(path) = path else {
-        crate::memory::map_in(ServiceTags::embedded_index(cloud));
         return Ok(std::borrow::Cow::Borrowed(ServiceTags::embedded(cloud)));
     };
     let file = display_name(path);

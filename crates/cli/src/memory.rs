@@ -109,20 +109,3 @@ pub fn advise_thread_heap() {
         }
     }
 }
-
-/// Maps in the pages of `bytes`, part of the binary, with one request to the kernel
-/// (`MADV_POPULATE_READ`, Linux 5.14) rather than a page fault for each page first read.
-#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
-pub fn map_in(bytes: &'static [u8]) {
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let start = bytes.as_ptr() as usize / PAGE * PAGE;
-        let end = bytes.as_ptr() as usize + bytes.len();
-        // SAFETY: advice only, on pages of the binary's own read-only data; an older kernel
-        // refuses the request (EINVAL), which changes nothing.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_POPULATE_READ);
-        }
-    }
-}

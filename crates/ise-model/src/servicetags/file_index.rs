@@ -40,8 +40,9 @@ pub(super) struct FileIndex {
     /// The file's text: the records' ranges point into it.
     text: Arc<String>,
     names: Names,
-    /// The tags built so far, by record number.
-    decoded: Box<[OnceLock<TagEntry>]>,
+    /// The tags built so far, by record number (boxed, as the embedded index's: an empty slot is
+    /// a pointer).
+    decoded: Box<[OnceLock<Box<TagEntry>>]>,
 }
 
 /// The strings of a checked array of strings without escapes (`[ "a", "b" ]`): the pieces between
@@ -138,7 +139,7 @@ impl FileIndex {
         self.decoded[tag].get_or_init(|| {
             let r = &self.names.records[tag];
             let text = |range: &Range<usize>| self.text[range.clone()].to_string();
-            TagEntry {
+            Box::new(TagEntry {
                 name: text(&r.name),
                 region: text(&r.region),
                 system_service: text(&r.system_service),
@@ -148,7 +149,7 @@ impl FileIndex {
                     .as_ref()
                     .map(|a| strings(&self.text[a.clone()]).map(str::to_string).collect())
                     .unwrap_or_default(),
-            }
+            })
         })
     }
 }
