@@ -717,8 +717,8 @@ impl ServiceTags {
 
     /// The build-time index of a cloud's embedded snapshot, as the binary holds it. Read where
     /// it lies: a run touches the tables and the dozen records it looks up, and mapping the whole
-    /// index in at once (`MADV_POPULATE_READ`, until session 12) came to cost a compile of the
-    /// example about 0.9 ms here, a quarter of its time.
+    /// index in at once (`MADV_POPULATE_READ`, until session 12) had come to cost more than the
+    /// faults it saved.
     fn embedded_index(cloud: CloudId) -> &'static [u8] {
         match cloud {
             CloudId::Public => EMBEDDED_INDEX_PUBLIC,
