@@ -395,6 +395,43 @@ fn one_file_for_several_environments_and_an_empty_folder_are_coded_errors() {
     }
 }
 
+/// A deployed NSG opened to SSH from the Internet (priority 300, inbound): Azure admits what no
+/// ISE requirement asks for, so verify must report it.
+fn nsg_open_to_ssh(dir: &Path, env: &Path) -> PathBuf {
+    let out = dir.join("compiled");
+    let run = isenet(&["compile", "--env", s(env), "--only", "nsg", "--out-dir", s(&out)]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"].as_array_mut().unwrap().push(json!({
+        "name": "open-ssh",
+        "properties": {"access": "Allow", "direction": "Inbound", "priority": 300, "protocol": "Tcp",
+            "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*",
+            "destinationPortRange": "22"}
+    }));
+    let file = dir.join("deployed-nsg.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&nsg).unwrap()).unwrap();
+    file
+}
+
+#[test]
+fn deployed_files_of_one_environment_are_verified_however_the_environment_is_named() {
+    let dir = tempdir("multi-one");
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    let env = env_copy(&envs, "public-internal", "alpha");
+    let nsg = nsg_open_to_ssh(&dir, &env);
+    // --env, a bare ENV and a folder of one: the same single-environment report of the file given.
+    for selection in [vec!["--env", s(&env)], vec![s(&env)], vec!["--env-dir", s(&envs)]] {
+        let args: Vec<&str> = [&["verify", "--quiet"][..], &selection, &["--nsg", s(&nsg)]].concat();
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(1), "{selection:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("open-ssh"), "{selection:?}: {}", run.stdout);
+    }
+    // A file that does not exist is read, not skipped.
+    let run = isenet(&["verify", s(&env), "--nsg", s(&dir.join("missing.json"))]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+}
+
 #[test]
 fn tags_diff_of_several_environments_reads_the_tag_files_once_and_reports_each() {
     let dir = tempdir("multi-tags");

@@ -45,6 +45,17 @@ pub enum Selection {
     Many(Vec<PathBuf>),
 }
 
+impl Selection {
+    /// The one environment selected, if there is one (`Some(None)`: the embedded example).
+    pub fn one(&self) -> Option<Option<&Path>> {
+        match self {
+            Selection::One(env) => Some(env.as_deref()),
+            Selection::Many(files) if files.len() == 1 => Some(Some(&files[0])),
+            Selection::Many(_) => None,
+        }
+    }
+}
+
 /// The selection of `validate`, `verify` and `tags diff`: positional files and repeated `--env`,
 /// then the folder's files. A fleet that finds no file is `E1822`.
 pub fn select(positional: &[PathBuf], env: &[PathBuf], dir: Option<&Path>) -> Result<Selection, Diagnostic> {

@@ -114,9 +114,13 @@ pub fn run(cli: &Cli) -> Exit {
             format,
             verbose,
         } => match fleet::select(envs, env, env_dir.as_deref()) {
-            Ok(fleet::Selection::One(env)) if artifacts_dir.is_none() && (nsg.is_some() || routes.is_some() || firewall.is_some()) => {
+            // Deployed files are one environment's resources: with one environment, however it was
+            // named (--env, ENV, a folder of one), they are verified as given. With several they
+            // are refused (`E1820`), never left unread.
+            Ok(selection) if (nsg.is_some() || routes.is_some() || firewall.is_some()) && selection.one().is_some() => {
+                let env = selection.one().flatten();
                 let inputs = verify::Inputs {
-                    env: env.as_deref(),
+                    env,
                     routes: routes.as_deref(),
                     service_tags: service_tags.as_deref(),
                 };
