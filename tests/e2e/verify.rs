@@ -232,12 +232,12 @@ fn malformed_nsg_files_are_coded_errors() {
 
 #[test]
 fn malformed_route_tables_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-routes", "--routes") >= 14);
+    assert!(catalogue_is_refused("bad-routes", "--routes") >= 15);
 }
 
 #[test]
 fn malformed_firewall_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 26);
+    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 28);
 }
 
 /// Azure's limits are findings for the proofs, not input errors: a deployed file beyond them is read.

@@ -87,7 +87,8 @@ codes! {
     E_FIREWALL_FIELD = "E1210": "firewall rule collection or rule field missing or of the wrong type";
     E_FIREWALL_VALUE = "E1211": "firewall value invalid (protocol, port, address, action, rule type)";
     E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, or two rules of one collection, share a name";
-    E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, which the verifier cannot resolve";
+    E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, FQDNs in a network rule, URLs or web categories, which the verifier cannot resolve";
+    E_ROUTE_DUPLICATE_PREFIX = "E1214": "two routes of a route table share an address prefix (Azure refuses the table: RouteConflict)";
     E_RESOURCE_ID = "E1601": "not an ARM resource id of the expected type (user-assigned identity, Key Vault)";
     E_IDENTITY_GUID = "E1602": "identity principalId or clientId is not a GUID";
     E_USER_IDENTITY_MISSING = "E1603": "identity type UserAssigned needs userAssignedIdentity";

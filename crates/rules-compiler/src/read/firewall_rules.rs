@@ -56,7 +56,7 @@ pub(super) fn policy_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Vec
 
 pub(super) fn network_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
     let before = diags.len();
-    no_ip_groups(rule, &["sourceIpGroups", "destinationIpGroups"], diags);
+    unresolvable(rule, &[SOURCE_IP_GROUPS, DESTINATION_IP_GROUPS, NETWORK_FQDNS], diags);
     let name = rule.text("name", true, diags);
     let description = rule.text("description", false, diags);
     // Policies write `ipProtocols`, classic collections `protocols`.
@@ -102,7 +102,7 @@ pub(super) fn application_rule<'v, J: Json<'v>>(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ApplicationRule> {
     let before = diags.len();
-    no_ip_groups(rule, &["sourceIpGroups"], diags);
+    unresolvable(rule, &[SOURCE_IP_GROUPS, TARGET_URLS, WEB_CATEGORIES], diags);
     let name = rule.text("name", true, diags);
     let description = rule.text("description", false, diags);
     let protocols = application_protocols(rule, known, diags);
@@ -202,15 +202,53 @@ fn addresses<'v, J: Json<'v>>(rule: &Object<'v, J>, key: &str, tags_allowed: boo
     out
 }
 
-/// IP groups are resources of their own: their addresses are not in the file, so the proof could
-/// not tell what the rule matches.
-fn no_ip_groups<'v, J: Json<'v>>(rule: &Object<'v, J>, keys: &[&str], diags: &mut Vec<Diagnostic>) {
-    for key in keys {
-        if rule.get(key).and_then(J::as_array).is_some_and(|a| a.len() > 0) {
-            diags.push(
-                Diagnostic::error(E_FIREWALL_UNSUPPORTED, rule.at(key), "the rule uses IP groups")
-                    .with_help("the verifier works on addresses: list the group's addresses in the rule to verify it"),
-            );
+/// A rule field whose matches the file does not say, so the proof cannot tell what the rule
+/// matches: what it is, and what to write instead.
+struct Unresolvable {
+    key: &'static str,
+    what: &'static str,
+    help: &'static str,
+}
+
+const IP_GROUPS_HELP: &str = "the verifier works on addresses: list the group's addresses in the rule to verify it";
+/// IP groups are resources of their own: their addresses are not in the file.
+const SOURCE_IP_GROUPS: Unresolvable = Unresolvable {
+    key: "sourceIpGroups",
+    what: "the rule uses IP groups",
+    help: IP_GROUPS_HELP,
+};
+const DESTINATION_IP_GROUPS: Unresolvable = Unresolvable {
+    key: "destinationIpGroups",
+    what: "the rule uses IP groups",
+    help: IP_GROUPS_HELP,
+};
+/// A network rule's FQDNs match the addresses the firewall's DNS proxy resolves them to when the
+/// packet passes: no file holds them. Ignoring the field would take an allow-all-ports rule for
+/// one that matches nothing, and a Deny that network rules decide first for one that never does.
+const NETWORK_FQDNS: Unresolvable = Unresolvable {
+    key: "destinationFqdns",
+    what: "the network rule names destination FQDNs, whose addresses are resolved by the firewall's DNS proxy at run time",
+    help: "allow FQDNs with an application rule (targetFqdns, protocols Http/Https), or list the addresses in destinationAddresses",
+};
+/// Premium TLS inspection: a URL or a web category matches on what the firewall sees inside the
+/// connection, which no file says.
+const TARGET_URLS: Unresolvable = Unresolvable {
+    key: "targetUrls",
+    what: "the application rule matches URLs (TLS inspection), which the verifier cannot evaluate",
+    help: "verify rules with targetFqdns or fqdnTags; move URL rules to a rule collection group isenet is not given",
+};
+const WEB_CATEGORIES: Unresolvable = Unresolvable {
+    key: "webCategories",
+    what: "the application rule matches web categories, which the verifier cannot evaluate",
+    help: "verify rules with targetFqdns or fqdnTags; move web-category rules to a rule collection group isenet is not given",
+};
+
+/// Refuses each of `fields` the rule sets to a non-empty list (`E1213`): left unread, the rule
+/// would be proved as if it matched nothing.
+fn unresolvable<'v, J: Json<'v>>(rule: &Object<'v, J>, fields: &[Unresolvable], diags: &mut Vec<Diagnostic>) {
+    for field in fields {
+        if rule.get(field.key).and_then(J::as_array).is_some_and(|a| a.len() > 0) {
+            diags.push(Diagnostic::error(E_FIREWALL_UNSUPPORTED, rule.at(field.key), field.what).with_help(field.help));
         }
     }
 }

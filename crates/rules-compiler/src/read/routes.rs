@@ -8,7 +8,7 @@ use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
 use ipnet::{IpNet, Ipv4Net};
-use ise_model::codes::{E_ROUTE_DUPLICATE_NAME, E_ROUTE_FILE};
+use ise_model::codes::{E_ROUTE_DUPLICATE_NAME, E_ROUTE_DUPLICATE_PREFIX, E_ROUTE_FILE};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::index;
 use ise_model::servicetags::ServiceTags;
@@ -44,6 +44,7 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
         .filter_map(|(i, route)| Some((i, parse_route(route, &index(&base, i), &mut diags)?)))
         .collect();
     unique_names(routes.clone(), &base, E_ROUTE_DUPLICATE_NAME, "route", &mut diags);
+    unique_prefixes(&entries, &base, &mut diags);
     if !diags.is_empty() {
         return Err(locate(diags, positions, file));
     }
@@ -64,6 +65,37 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
         routes: entries.into_iter().map(|(_, r)| r).collect(),
         limit_violations,
     })
+}
+
+/// Azure refuses a table with two routes for one prefix (RouteConflict): were it read, the proof
+/// would have to pick one of them, and so would decide what Azure never deploys.
+fn unique_prefixes(entries: &[(usize, RouteEntry)], base: &str, diags: &mut Vec<Diagnostic>) {
+    // A prefix by its network (`10.0.0.0/8` and `10.0.0.0/08` are one), a tag case-insensitively.
+    let key = |r: &RouteEntry| match r.address_prefix.parse::<IpNet>() {
+        Ok(net) => net.trunc().to_string(),
+        Err(_) => r.address_prefix.to_lowercase(),
+    };
+    let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (i, route) in entries {
+        match seen.entry(key(route)) {
+            std::collections::btree_map::Entry::Occupied(first) => diags.push(
+                Diagnostic::error(
+                    E_ROUTE_DUPLICATE_PREFIX,
+                    index(base, *i),
+                    format!(
+                        "route `{}` is for `{}`, like the route at {}",
+                        route.name,
+                        route.address_prefix,
+                        index(base, *first.get())
+                    ),
+                )
+                .with_help("Azure refuses two routes with one address prefix (RouteConflict): keep one of them"),
+            ),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(*i);
+            }
+        }
+    }
 }
 
 /// A route whose address prefix is a service tag rather than a CIDR.
