@@ -281,3 +281,121 @@ fn any_difference_or_extra_artifact_forces_a_rewrite() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("E1101"));
     assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
 }
+
+/// The code of an `--error-format json` run's first diagnostic.
+fn first_code(run: &super::common::Run) -> String {
+    run.json()["diagnostics"][0]["code"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_artifact_name_on_a_folder_or_a_link_is_foreign_and_kept() {
+    use super::common::isenet;
+    let dir = tempdir("outdir-shapes");
+    let env = workspace().join("tests/envs/public-internal.json");
+    let env = env.to_str().unwrap();
+    // A folder named like an artifact, with something in it: the swap would delete it.
+    let out = dir.join("folder");
+    std::fs::create_dir_all(out.join("plan.json/sub")).unwrap();
+    std::fs::write(out.join("plan.json/sub/keep.txt"), "precious").unwrap();
+    let run = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        "--env",
+        env,
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!((run.code, first_code(&run)), (Some(2), "E1101".to_string()), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(out.join("plan.json/sub/keep.txt")).unwrap(), "precious");
+    // --check lists it (and the artifact under that name as missing) instead of "up to date".
+    let check = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap(), "--check"]);
+    assert_eq!(check.code, Some(1), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("foreign: ") && check.stdout.contains("plan.json"),
+        "{}",
+        check.stdout
+    );
+    #[cfg(unix)]
+    {
+        // An output directory that is a link: replacing it would leave what it names stale.
+        let real = dir.join("real");
+        assert_eq!(
+            isenet(&["compile", "--env", env, "--out-dir", real.to_str().unwrap()]).code,
+            Some(0)
+        );
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        // Up to date through the link: nothing to replace. Another environment must replace it.
+        assert_eq!(
+            isenet(&["compile", "--env", env, "--out-dir", link.to_str().unwrap()]).code,
+            Some(0)
+        );
+        let other = workspace().join("tests/envs/public-external-callers.json");
+        let run = isenet(&[
+            "--error-format",
+            "json",
+            "compile",
+            "--env",
+            other.to_str().unwrap(),
+            "--out-dir",
+            link.to_str().unwrap(),
+        ]);
+        assert_eq!((run.code, first_code(&run)), (Some(2), "E1101".to_string()), "{}", run.stderr);
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays");
+    }
+}
+
+#[test]
+fn check_lists_files_isenet_did_not_write() {
+    use super::common::isenet;
+    let dir = tempdir("outdir-check-foreign");
+    let env = workspace().join("tests/envs/public-internal.json");
+    let (env, out) = (env.to_str().unwrap(), dir.join("out"));
+    assert_eq!(isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]).code, Some(0));
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    std::fs::write(out.join("modules/extra.bicep"), "mine").unwrap();
+    let check = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap(), "--check"]);
+    assert_eq!(check.code, Some(1), "a compile would refuse the folder: {}", check.stdout);
+    for file in ["notes.txt", "modules/extra.bicep"] {
+        assert!(
+            check.stdout.contains(&format!("foreign: {}", out.join(file).display())),
+            "{}",
+            check.stdout
+        );
+    }
+}
+
+#[test]
+fn a_fleet_with_one_target_it_cannot_replace_writes_nothing() {
+    use super::common::isenet;
+    let dir = tempdir("outdir-fleet-precheck");
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    for name in ["a", "b", "c"] {
+        let mut env: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(workspace().join("tests/envs/public-internal.json")).unwrap()).unwrap();
+        env["name"] = serde_json::json!(name);
+        std::fs::write(envs.join(format!("{name}.json")), env.to_string()).unwrap();
+    }
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("b")).unwrap();
+    std::fs::write(out.join("b/notes.txt"), "mine").unwrap();
+    let run = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        "--env-dir",
+        envs.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!((run.code, first_code(&run)), (Some(2), "E1101".to_string()), "{}", run.stderr);
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["b"], "no other environment was written");
+    assert_eq!(std::fs::read_dir(out.join("b")).unwrap().count(), 1);
+}

@@ -72,9 +72,17 @@ fn check_named(dir: &Path) -> Result<(), Diagnostic> {
 
 /// Refuses a target that holds anything but isenet artifacts; `Ok(false)` when there is none yet.
 fn check_target(dir: &Path) -> Result<bool, Diagnostic> {
-    let Ok(meta) = fs::metadata(dir) else {
+    let Ok(meta) = fs::symlink_metadata(dir) else {
         return Ok(false);
     };
+    // The swap replaces the link itself: its target would keep the previous artifacts.
+    if meta.file_type().is_symlink() {
+        return Err(error(
+            dir,
+            "the output directory is a symbolic link".into(),
+            "isenet replaces the directory in one step, which would replace the link: point --out-dir at the directory it names",
+        ));
+    }
     if !meta.is_dir() {
         return Err(error(
             dir,
@@ -97,20 +105,31 @@ fn check_target(dir: &Path) -> Result<bool, Diagnostic> {
 }
 
 /// Entries of `dir` (at `prefix` inside the output directory) that are no artifact, nor a
-/// subdirectory holding artifacts (`modules/`) with only artifacts in it.
+/// subdirectory holding artifacts (`modules/`) with only artifacts in it. Under an artifact's
+/// name, a file or a link is replaced (a link's target is not touched) and so is an empty folder,
+/// but a folder with anything in it is foreign: the swap would delete what it holds.
 fn foreign_files(dir: &Path, prefix: &str) -> std::io::Result<Vec<String>> {
     let mut foreign = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
         let sub = format!("{name}/");
-        if entry.file_type()?.is_dir() && KNOWN_ARTIFACTS.iter().any(|a| a.starts_with(&sub)) {
+        let kind = entry.file_type()?;
+        if kind.is_dir() && KNOWN_ARTIFACTS.iter().any(|a| a.starts_with(&sub)) {
             foreign.extend(foreign_files(&entry.path(), &sub)?);
-        } else if !KNOWN_ARTIFACTS.contains(&name.as_str()) {
+        } else if !KNOWN_ARTIFACTS.contains(&name.as_str()) || kind.is_dir() && fs::read_dir(entry.path())?.next().is_some() {
             foreign.push(name);
         }
     }
     Ok(foreign)
+}
+
+/// Refuses, before anything is written, a target a run could not replace (unnamed, a link, not a
+/// directory, holding files isenet did not write): a fleet checks every target first, so that
+/// bad input writes nothing. The run checks again under the target's lock.
+pub fn precheck(dir: &Path) -> Result<(), Diagnostic> {
+    check_named(dir)?;
+    check_target(dir).map(|_| ())
 }
 
 /// The advisory lock serialising writers to one target, on `.NAME.isenet-lock` beside it. On Unix
@@ -191,11 +210,19 @@ fn clean_stale(dir: &Path) {
 }
 
 /// How `dir` differs from holding exactly `artifacts` (`compile --check`): sorted
-/// `(stale|missing|extra, file)` pairs, empty when up to date. A missing directory is all missing.
+/// `(stale|missing|extra|foreign, file)` pairs, empty when up to date. A missing directory is all
+/// missing.
 pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, String)>, Diagnostic> {
     let mut out = Vec::new();
     for a in artifacts {
-        match fs::read(dir.join(a.file_name)) {
+        let path = dir.join(a.file_name);
+        // Under an artifact's name, anything but a regular file (listed as foreign below) is no
+        // artifact: the artifact is missing.
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            out.push(("missing", a.file_name.to_string()));
+            continue;
+        }
+        match fs::read(&path) {
             Ok(bytes) if bytes == a.contents.as_bytes() => {}
             Ok(_) => out.push(("stale", a.file_name.to_string())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.push(("missing", a.file_name.to_string())),
@@ -207,6 +234,12 @@ pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, 
         if !artifacts.iter().any(|a| a.file_name == *name) && dir.join(name).is_file() {
             out.push(("extra", name.to_string()));
         }
+    }
+    // Files isenet did not write, for which a compile would refuse the directory.
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        let foreign =
+            foreign_files(dir, "").map_err(|e| error(dir, format!("cannot read the output directory: {e}"), "check its permissions"))?;
+        out.extend(foreign.into_iter().map(|f| ("foreign", f)));
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)

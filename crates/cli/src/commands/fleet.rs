@@ -268,12 +268,27 @@ fn word(v: serde_json::Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-/// Every error compiling this environment can meet (plan limits, tags missing from a tag file),
-/// found without rendering: the fleet's first pass, so bad input writes nothing.
+/// Every error compiling this environment can meet (plan limits, tags missing from a tag file,
+/// an output folder that could not be replaced), found without rendering: the fleet's first
+/// pass, so bad input writes nothing.
 fn check_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args) -> Result<(), Vec<Diagnostic>> {
-    let plan = compile::plan_env(env, Some(file), tags, args)?;
-    verification::udr_prefixes(&plan, None, tags)?;
-    Ok(())
+    let plan = compile::plan_env(env, Some(file), tags, args);
+    let target = if args.check {
+        Ok(())
+    } else {
+        outdir::precheck(&args.out_dir.join(&env.name))
+    };
+    let mut problems = Vec::new();
+    match plan {
+        Ok(plan) => problems.extend(verification::udr_prefixes(&plan, None, tags).err().into_iter().flatten()),
+        Err(d) => problems.extend(d),
+    }
+    problems.extend(target.err());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Compiles, proves and writes (or with --check compares) one environment: the fleet's second
