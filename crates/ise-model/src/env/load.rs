@@ -285,6 +285,22 @@ impl Walker {
         }
     }
 
+    /// The default name of a resource, the ISE's `name` and `suffix`, which must follow the
+    /// resource's own rule (an ISE name of 75-80 characters is valid, its `-routes` table is not).
+    fn default_name(&mut self, ise: &str, field: &str, what: &str, suffix: &str) -> Option<String> {
+        let derived = format!("{ise}{suffix}");
+        match NameRule::Resource.check(&derived) {
+            Ok(()) => Some(derived),
+            Err(why) => {
+                self.push(
+                    Diagnostic::error(E_NAME, "name", format!("the default {what} name `{derived}` is invalid: {why}"))
+                        .with_help(format!("shorten the ISE name, or set `{field}`")),
+                );
+                None
+            }
+        }
+    }
+
     /// An IPv4 prefix; a bare address counts as /32 when `allow_address`.
     pub(super) fn cidr(&mut self, v: &Value, path: &str, allow_address: bool) -> Option<Ipv4Net> {
         let s = self.string(v, path)?;
@@ -392,11 +408,13 @@ impl Walker {
         };
         let nsg_name = match get("nsgName") {
             Some(v) => self.name(v, "nsgName", "NSG", NameRule::Resource),
-            None => name.as_ref().map(|n| format!("{n}-nsg")),
+            None => name.as_ref().and_then(|n| self.default_name(n, "nsgName", "NSG", "-nsg")),
         };
         let route_table_name = match get("routeTableName") {
             Some(v) => self.name(v, "routeTableName", "route table", NameRule::Resource),
-            None => name.as_ref().map(|n| format!("{n}-routes")),
+            None => name
+                .as_ref()
+                .and_then(|n| self.default_name(n, "routeTableName", "route table", "-routes")),
         };
 
         let (identity, encryption) = super::identity::check(self, get("identity"), get("encryption"));
@@ -905,6 +923,15 @@ impl NameRule {
                 if !s.chars().all(|c| word(c) || c == '-' || c == '.') {
                     return Err("only letters, numbers, `-`, `_` and `.` are allowed");
                 }
+                // The name is also a folder (a fleet's OUT/<name>/) beside isenet's own
+                // `.NAME.isenet-*` temporaries, and the start of the default NSG and route table
+                // names, which must start with a letter or number.
+                if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    return Err("it must start with a letter or number");
+                }
+                if s.ends_with('.') {
+                    return Err("it must not end with `.`");
+                }
             }
             NameRule::ResourceGroup => {
                 if !(1..=90).contains(&len) {
@@ -950,7 +977,7 @@ impl NameRule {
 
     fn help(self) -> &'static str {
         match self {
-            NameRule::Ise => "ISE names use letters, numbers, `-`, `_` and `.` (1-80 characters)",
+            NameRule::Ise => "ISE names use letters, numbers, `-`, `_` and `.` (1-80 characters), start with a letter or number and do not end with `.`",
             NameRule::ResourceGroup => "resource group names use letters, numbers, `_`, `-`, `.`, `(`, `)` (1-90 characters, not ending in `.`)",
             NameRule::VirtualNetwork => "virtual network names are 2-64 characters: letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
             NameRule::Resource => "names are 1-80 characters: letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
