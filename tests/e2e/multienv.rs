@@ -541,3 +541,30 @@ fn an_environment_that_does_not_load_is_in_every_machine_format_too() {
     );
     assert!(junit.contains("error[E0101]"), "{junit}");
 }
+
+#[test]
+fn an_empty_deployed_file_is_located_at_line_1_column_1_in_sarif_and_annotations() {
+    let dir = tempdir("multi-empty-file");
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    env_copy(&envs, "public-internal", "alpha");
+    let deployed = dir.join("deployed");
+    std::fs::create_dir_all(deployed.join("alpha")).unwrap();
+    std::fs::write(deployed.join("alpha/nsg.json"), "").unwrap();
+    let run = |format: &str| {
+        let r = isenet(&["verify", "--env-dir", s(&envs), "--artifacts-dir", s(&deployed), "--format", format]);
+        assert_eq!(r.code, Some(2), "{format}: {}", r.stderr);
+        r
+    };
+    // SARIF columns count from 1 (its schema's minimum): the end of an empty file is column 1.
+    let sarif = run("sarif").json();
+    assert_eq!(super::formats::sarif_errors(&sarif), Vec::<String>::new());
+    let region = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(1), Some(1)),
+        "{sarif}"
+    );
+    let github = run("github").stdout;
+    assert!(github.contains("line=1,col=1"), "{github}");
+}

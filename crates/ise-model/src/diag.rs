@@ -52,9 +52,11 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+    /// Positions are 1-based, as editors, SARIF (`startColumn` >= 1) and the CI annotations count
+    /// them; serde_json reports the end of an empty or cut-off file as column 0, which becomes 1.
     pub fn at(mut self, line: usize, column: usize) -> Self {
-        self.line = Some(line);
-        self.column = Some(column);
+        self.line = Some(line.max(1));
+        self.column = Some(column.max(1));
         self
     }
     pub fn in_file(mut self, file: &str) -> Self {
