@@ -166,6 +166,23 @@ fn a_drifted_nsg_names_each_change_the_missing_requirements_and_the_openings() {
     assert!(text
         .stdout
         .ends_with("result: drift: 3 change(s), 2 missing requirement(s), 2 opening(s), 0 other finding(s)\n"));
+
+    // --quiet: the three changes (each naming its artifact), the missing requirements and the two
+    // openings, one line each; no header, no result line.
+    let quiet = isenet(&["--quiet", "diff", "--deployed", &fixture("nsg-drifted.json")]);
+    assert_eq!(quiet.code, Some(1));
+    let lines: Vec<&str> = quiet.stdout.lines().collect();
+    assert_eq!(lines.len(), 3 + 1 + 2, "{}", quiet.stdout);
+    assert!(
+        lines.contains(&"nsg ~ change in-health-454: destinationPortRanges 8080 -> 454"),
+        "{}",
+        quiet.stdout
+    );
+    assert!(
+        lines.iter().all(|l| !l.starts_with("result:") && !l.contains(" to add, ")),
+        "{}",
+        quiet.stdout
+    );
 }
 
 /// nsg-renamed.json: in-designer-454 recreated as `AllowTagCustom454Inbound` (description kept) and

@@ -58,6 +58,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
         Err(d) => return fail(&d),
     };
     match format {
+        DiffFormat::Text if output::quiet() => print!("{}", drift_view::render_text_quiet(&report)),
         DiffFormat::Text => print!("{}", drift_view::render_text(&report)),
         DiffFormat::Json => print!("{}", drift_view::render_json(&report)),
         DiffFormat::Ticket => print!("{}", drift_view::render_ticket(&report)),

@@ -145,15 +145,31 @@ pub fn render_text(d: &Drift) -> String {
             counts(d, c.artifact)
         );
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
-            let _ = writeln!(
-                out,
-                "  {} {}: {}",
-                symbol(change.action),
-                item_name(change),
-                what(change, TEXT_ITEMS)
-            );
+            let _ = writeln!(out, "  {}", change_line(change));
         }
     }
+    finding_lines(d, &mut out);
+    out.push_str(&result_line(d));
+    out
+}
+
+/// `--quiet`: only what differs, one line each (a change names its artifact): no headers, no
+/// result line.
+pub fn render_text_quiet(d: &Drift) -> String {
+    let mut out = String::new();
+    for change in &d.changes {
+        let _ = writeln!(out, "{} {}", change.artifact.as_str(), change_line(change));
+    }
+    finding_lines(d, &mut out);
+    out
+}
+
+fn change_line(change: &ItemChange) -> String {
+    format!("{} {}: {}", symbol(change.action), item_name(change), what(change, TEXT_ITEMS))
+}
+
+/// The missing requirements and the verifier's findings on the deployed state.
+fn finding_lines(d: &Drift, out: &mut String) {
     for m in &d.missing {
         let _ = writeln!(
             out,
@@ -174,8 +190,6 @@ pub fn render_text(d: &Drift) -> String {
             f.finding.message
         );
     }
-    out.push_str(&result_line(d));
-    out
 }
 
 pub fn render_json(d: &Drift) -> String {
