@@ -194,11 +194,12 @@ fn write_json(path: &Path, v: &Value) {
 }
 
 /// A user's repository as the examples' header describes it: network/ (one environment, its
-/// committed artifacts, the smoke test and the tag file) and envs/ + deploy/ (a fleet of two, one
-/// of them under ExpressRoute forced tunneling so that it has a route table), plus deployed/ as the
-/// `az ... show` exports would fill it.
-fn user_repository() -> PathBuf {
-    let repo = std::env::temp_dir().join(format!("isenet-pipeline-examples-{}", std::process::id()));
+/// committed artifacts, the smoke test and the tag file) and envs/ + deploy/ (a fleet of three: one
+/// under ExpressRoute forced tunneling so that it has a route table, one in firewall mode so that it
+/// also has firewall rules), plus deployed/ as the `az ... show` exports would fill it. `test` keeps
+/// the folders of tests running at once apart.
+fn user_repository(test: &str) -> PathBuf {
+    let repo = std::env::temp_dir().join(format!("isenet-pipeline-examples-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&repo);
     std::fs::create_dir_all(repo.join("network")).unwrap();
     std::fs::copy(
@@ -215,6 +216,10 @@ fn user_repository() -> PathBuf {
     other["accessEndpoint"] = json!("external");
     other["forcedTunneling"] = json!({ "mode": "expressRoute" });
     write_json(&repo.join("envs/fabrikam.json"), &other);
+    let mut firewalled = example.clone();
+    firewalled["name"] = json!("northwind-ise");
+    firewalled["forcedTunneling"] = json!({ "mode": "firewall", "firewallPrivateIp": FIREWALL_IP });
+    write_json(&repo.join("envs/northwind.json"), &firewalled);
     let tags = ["--service-tags", "network/service-tags.json"];
     for args in [
         &["compile", "--env", "network/env.json", "--out-dir", "network/out"][..],
@@ -223,8 +228,8 @@ fn user_repository() -> PathBuf {
         let r = isenet_in(&repo, &[args, &tags[..]].concat());
         assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
     }
-    for name in ["contoso-ise", "fabrikam-ise"] {
-        for file in ["nsg.json", "route-table.json"] {
+    for name in FLEET {
+        for file in ["nsg.json", "route-table.json", "firewall-policy.json"] {
             let from = repo.join("deploy").join(name).join(file);
             if from.exists() {
                 std::fs::create_dir_all(repo.join("deployed").join(name)).unwrap();
@@ -233,8 +238,12 @@ fn user_repository() -> PathBuf {
         }
     }
     assert!(repo.join("deployed/fabrikam-ise/route-table.json").exists());
+    assert!(repo.join("deployed/northwind-ise/firewall-policy.json").exists());
     repo
 }
+
+const FLEET: [&str; 3] = ["contoso-ise", "fabrikam-ise", "northwind-ise"];
+const FIREWALL_IP: &str = "10.20.0.4";
 
 #[test]
 fn the_offline_steps_of_the_pipeline_examples_pass_as_written_and_catch_stale_artifacts() {
@@ -245,7 +254,7 @@ fn the_offline_steps_of_the_pipeline_examples_pass_as_written_and_catch_stale_ar
             assert!(text.contains(step), "docs/pipelines/{file} no longer runs `{step}`");
         }
     }
-    let repo = user_repository();
+    let repo = user_repository("offline");
     for (_, step) in OFFLINE_STEPS {
         let r = run_step(&repo, step);
         assert_eq!(r.code, Some(0), "`{step}`:\n{}{}", r.stdout, r.stderr);
@@ -256,8 +265,8 @@ fn the_offline_steps_of_the_pipeline_examples_pass_as_written_and_catch_stale_ar
                 .iter()
                 .map(|r| r["message"]["text"].as_str().unwrap_or_default().to_string())
                 .collect();
-            // Both environments were proved (notes such as shadowed rules name their environment).
-            for name in ["contoso-ise", "fabrikam-ise"] {
+            // Every environment was proved (notes such as shadowed rules name their environment).
+            for name in FLEET {
                 assert!(results.iter().any(|m| m.starts_with(name)), "{name}: {results:?}");
             }
         }
@@ -291,5 +300,111 @@ fn the_offline_steps_of_the_pipeline_examples_pass_as_written_and_catch_stale_ar
     }
     let r = run_step(&repo, "isenet validate envs/*.json --service-tags network/service-tags.json");
     assert_eq!(r.code, Some(0), "the changed environment is still valid: {}", r.stderr);
+    let _ = std::fs::remove_dir_all(&repo);
+}
+
+/// Stands in for the Azure CLI in the fleet's export step: serves deploy/<name>/ as the deployed
+/// resources (the rule collection group in the shape `az ... show` prints, properties flattened),
+/// logs every call, and fails on anything else so a wrong name or resource group shows.
+const AZ_STUB: &str = r#"#!/bin/bash
+echo "$*" >> az.log
+arg() { local want=$1; shift; while [ $# -gt 0 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done; }
+POLICY=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub-network/providers/Microsoft.Network/firewallPolicies/hub-policy
+case "$*" in
+  "network nsg show "*) cat "deploy/$(arg -n "$@" | sed 's/-nsg$//')/nsg.json" ;;
+  "network route-table show "*) cat "deploy/$(arg -n "$@" | sed 's/-routes$//')/route-table.json" ;;
+  "network firewall list "*)
+    echo '[{"name": "other-fw", "ipConfigurations": [{"privateIPAddress": "10.99.0.4"}], "firewallPolicy": {"id": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/firewallPolicies/other"}},'
+    echo ' {"name": "hub-fw", "ipConfigurations": [{"privateIPAddress": "10.20.0.4"}], "firewallPolicy": {"id": "'$POLICY'"}}]' ;;
+  "network firewall policy rule-collection-group show "*)
+    [ "$(arg --subscription "$@")" = 00000000-0000-0000-0000-000000000000 ] && [ "$(arg -g "$@")" = hub-network ] \
+      && [ "$(arg --policy-name "$@")" = hub-policy ] && [ "$(arg -n "$@")" = ise-dependencies ] || exit 3
+    jq '.resources[0] | {name: "ise-dependencies", priority: .properties.priority, ruleCollections: .properties.ruleCollections}' \
+      deploy/northwind-ise/firewall-policy.json ;;
+  *) echo "az stub: unexpected call: $*" >&2; exit 3 ;;
+esac
+"#;
+
+/// The script of the step whose name (GitHub) or displayName (Azure) starts with `name`.
+fn step_script(v: &serde_norway::Value, name: &str) -> Option<String> {
+    use serde_norway::Value as Y;
+    match v {
+        Y::Mapping(m) => {
+            let named = ["name", "displayName"]
+                .iter()
+                .any(|k| m.get(*k).and_then(Y::as_str).is_some_and(|n| n.starts_with(name)));
+            if named {
+                let script = m.get("run").or_else(|| m.get("inputs").and_then(|i| i.get("inlineScript")));
+                return script.and_then(Y::as_str).map(str::to_string);
+            }
+            m.values().find_map(|v| step_script(v, name))
+        }
+        Y::Sequence(s) => s.iter().find_map(|v| step_script(v, name)),
+        _ => None,
+    }
+}
+
+// The step is a bash script; it runs where bash and Unix permissions do.
+#[cfg(unix)]
+#[test]
+fn the_deployed_fleet_step_exports_what_each_mode_needs_and_verify_passes() {
+    let jq = std::process::Command::new("jq").arg("--version").output();
+    assert!(jq.is_ok_and(|o| o.status.success()), "this test needs jq, as the step it runs does");
+    let repo = user_repository("deployed");
+    let bin = repo.join("stub-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("az"), AZ_STUB).unwrap();
+    let mut perms = std::fs::metadata(bin.join("az")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(bin.join("az"), perms).unwrap();
+    let isenet_dir = Path::new(env!("CARGO_BIN_EXE_isenet")).parent().unwrap();
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        isenet_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for file in [AZURE, GITHUB] {
+        let text = std::fs::read_to_string(workspace().join("docs/pipelines").join(file)).unwrap();
+        let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+        let script = step_script(&doc, "Prove the deployed NSGs").unwrap_or_else(|| panic!("{file}: no deployed fleet step"));
+        // Azure Pipelines expands its macro before bash runs the script.
+        let script = script.replace("$(Build.ArtifactStagingDirectory)", ".");
+        let _ = std::fs::remove_dir_all(repo.join("deployed"));
+        let _ = std::fs::remove_file(repo.join("az.log"));
+        let out = std::process::Command::new("bash")
+            .args(["-e", "-o", "pipefail", "-c", &script])
+            .current_dir(&repo)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{file}: the step fails:\n{stdout}{stderr}");
+        let log = std::fs::read_to_string(repo.join("az.log")).unwrap();
+        assert!(log.contains("network firewall policy rule-collection-group show"), "{file}: {log}");
+        // Only the firewall-mode environment has firewall rules fetched, and each mode its files.
+        for (name, files) in [
+            ("contoso-ise", &["nsg.json"][..]),
+            ("fabrikam-ise", &["nsg.json", "route-table.json"][..]),
+            ("northwind-ise", &["firewall-policy.json", "nsg.json", "route-table.json"][..]),
+        ] {
+            let mut got: Vec<String> = std::fs::read_dir(repo.join("deployed").join(name))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            got.sort();
+            assert_eq!(got, files, "{file}: deployed/{name}/");
+        }
+        let sarif: Value = serde_json::from_str(&std::fs::read_to_string(repo.join("isenet-fleet.sarif")).unwrap()).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().expect("SARIF results");
+        for name in FLEET {
+            assert!(
+                results
+                    .iter()
+                    .any(|r| r["message"]["text"].as_str().is_some_and(|m| m.starts_with(name))),
+                "{file}: {name} not proved: {results:?}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&repo);
 }
