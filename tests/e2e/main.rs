@@ -12,6 +12,7 @@ mod explain;
 mod fleet;
 mod formats;
 mod golden;
+mod help;
 mod hostile;
 mod multienv;
 mod outdir;

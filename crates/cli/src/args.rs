@@ -133,7 +133,7 @@ pub enum Command {
     /// Prove an NSG, a route table and/or Azure Firewall rules against the environment's requirements with Azure's
     /// semantics: every requirement covered, nothing else open (exit 0), or the findings (exit 1).
     #[command(
-        after_help = "Examples:\n  isenet verify --env env.json --nsg out/nsg.json\n  az network nsg show -g RG -n NSG -o json | isenet verify --env env.json --nsg -\n  isenet verify --env env.json --routes route-table.json --firewall firewall-policy.json\n  isenet verify envs/*.json                          # several, each against its compiled artifacts\n  isenet verify --env-dir envs --artifacts-dir deployed --format sarif   # deployed/<name>/nsg.json ..."
+        after_help = "Examples:\n  isenet verify --env env.json --nsg out/nsg.json\n  az network nsg show -g RG -n NSG -o json | isenet verify --env env.json --nsg -\n  isenet verify --env env.json --routes route-table.json --firewall firewall-policy.json\n  isenet verify envs/*.json                          # several, each against its compiled artifacts\n  isenet verify --env-dir envs --artifacts-dir deployed --format sarif  # deployed/<name>/*.json"
     )]
     Verify {
         /// Environment files to verify together, each against its compiled artifacts or, with
@@ -182,7 +182,7 @@ pub enum Command {
     /// hop and the firewall's decision. With --expect (or a flows file's expect column), exit 1 when
     /// the verdict differs.
     #[command(
-        after_help = "Examples:\n  isenet explain --env env.json --from 10.0.0.4 --to Storage --port 443\n  isenet explain --env env.json --from Internet --to 10.0.0.4 --port 443 --expect deny\n  isenet explain --env env.json --from 10.10.1.5 --to 10.10.1.40 --port 6379-6383 --format json\n  isenet explain --env env.json --from 10.10.1.5 --to login.microsoftonline.com --port 443   # firewall mode\n  isenet explain --env env.json --flows smoke.csv     # CSV: from,to,port,protocol,expect"
+        after_help = "Examples:\n  isenet explain --env env.json --from 10.10.1.5 --to Storage --port 443 --expect allow\n  isenet explain --env env.json --from 203.0.113.10 --to 10.10.1.5 --port 443 --expect deny\n  isenet explain --env env.json --from 10.10.1.5 --to 10.10.1.40 --port 6379-6383 --format json\n  # In firewall mode, a DNS name as the destination:\n  isenet explain --env env.json --from 10.10.1.5 --to login.microsoftonline.com --port 443\n  isenet explain --env env.json --flows smoke.csv     # CSV: from,to,port,protocol,expect"
     )]
     Explain {
         /// Environment file (JSON); the embedded example when absent.
@@ -280,6 +280,9 @@ pub enum Command {
 pub enum TagsCommand {
     /// A tag's prefixes (IPv4 and IPv6, counts and aggregated form), and with --location its
     /// regional variant (`Storage.WestUS2`). Unknown tag: exit 2.
+    #[command(
+        after_help = "Examples:\n  isenet tags show Storage\n  isenet tags show Storage --location westus2 --format json\n  isenet tags show AzureCloud --cloud usgovernment --location usgovvirginia\n  isenet tags show Sql --service-tags ServiceTags_Public.json"
+    )]
     Show {
         /// Tag name (case-insensitive), e.g. `Storage` or `AzureConnectors.WestUS2`.
         name: String,
@@ -300,7 +303,10 @@ pub enum TagsCommand {
     /// what the new file changes for the environment: the items of every artifact `compile` writes
     /// that differ (exit 1), and the unchanged rules whose tags' addresses changed (effective
     /// changes: exit 0 unless --fail-on effective). Without --env always 0; 2 on bad input.
-    #[command(group(clap::ArgGroup::new("environments").args(["env", "env_dir"]).multiple(true)))]
+    #[command(
+        group(clap::ArgGroup::new("environments").args(["env", "env_dir"]).multiple(true)),
+        after_help = "Examples:\n  isenet tags diff old.json new.json                       # tags and prefixes only, exit 0\n  isenet tags diff old.json new.json --env env.json        # exit 1 when an artifact changes\n  isenet tags diff old.json new.json --env env.json --fail-on effective\n  isenet tags diff old.json new.json --env-dir envs        # several: a summary table"
+    )]
     Diff {
         /// The older service-tag file.
         old: PathBuf,
