@@ -1,5 +1,6 @@
-//! What `--help` tells a user: every subcommand at every depth ends its help with examples that fit
-//! a 100-column terminal, and the `explain --expect` examples hold against the example environment.
+//! What `--help` and `isenet man` tell a user: every subcommand at every depth ends its help with
+//! examples that fit a 100-column terminal, the `explain --expect` examples hold against the
+//! example environment, and the man page documents nested subcommands' options.
 
 use crate::common::{isenet, isenet_in};
 
@@ -89,4 +90,36 @@ fn every_explain_expect_example_holds_against_the_example_environment() {
     ran.sort();
     assert_eq!(ran, ["allow", "deny"], "the help should show one --expect example of each verdict");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The roff of one `.SH "ISENET ..."` section of the man page.
+fn man_section<'m>(man: &'m str, heading: &str) -> &'m str {
+    let start = man
+        .find(&format!(".SH \"{heading}\"\n"))
+        .unwrap_or_else(|| panic!("no section {heading}"));
+    let rest = &man[start + 1..];
+    &rest[..rest.find("\n.SH \"ISENET ").unwrap_or(rest.len())]
+}
+
+#[test]
+fn the_man_page_documents_nested_subcommands_and_names_no_unshipped_pages() {
+    let r = isenet(&["man"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let man = r.stdout;
+    let show = man_section(&man, "ISENET TAGS SHOW");
+    for flag in ["\\-\\-location", "\\-\\-cloud", "\\-\\-service\\-tags", "\\-\\-format"] {
+        assert!(show.contains(flag), "tags show lacks {flag}:\n{show}");
+    }
+    let diff = man_section(&man, "ISENET TAGS DIFF");
+    for flag in ["\\-\\-fail\\-on", "\\-\\-env\\-dir", "\\-\\-expand\\-tags", "\\-\\-all"] {
+        assert!(diff.contains(flag), "tags diff lacks {flag}:\n{diff}");
+    }
+    // Every subcommand has its section, with its own options.
+    for path in subcommands() {
+        let heading = format!("ISENET {}", path.join(" ").to_uppercase());
+        assert!(man_section(&man, &heading).contains(".SH OPTIONS"), "{heading}");
+    }
+    // Only isenet(1) is shipped: no isenet-explain(1) and the like.
+    assert!(!man.contains("isenet\\-"), "the man page points to pages that are not generated");
+    assert!(!man.contains("(1)\n"), "the man page points to another page");
 }
