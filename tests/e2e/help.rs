@@ -1,6 +1,7 @@
-//! What `--help` and `isenet man` tell a user: every subcommand at every depth ends its help with
-//! examples that fit a 100-column terminal, the `explain --expect` examples hold against the
-//! example environment, and the man page documents nested subcommands' options.
+//! What `--help`, `isenet man` and `isenet completions` tell a user: every subcommand at every depth
+//! ends its help with examples that fit a 100-column terminal, the `explain --expect` examples hold
+//! against the example environment, the man page documents nested subcommands' options, and bash
+//! completes `explain --protocol` with the protocols.
 
 use crate::common::{isenet, isenet_in};
 
@@ -122,4 +123,32 @@ fn the_man_page_documents_nested_subcommands_and_names_no_unshipped_pages() {
     // Only isenet(1) is shipped: no isenet-explain(1) and the like.
     assert!(!man.contains("isenet\\-"), "the man page points to pages that are not generated");
     assert!(!man.contains("(1)\n"), "the man page points to another page");
+}
+
+#[test]
+fn bash_completes_explain_protocol_with_the_protocols() {
+    let r = isenet(&["completions", "bash"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let at = r.stdout.find("--protocol)").expect("a --protocol case");
+    let case: String = r.stdout[at..].lines().take(3).collect::<Vec<_>>().join("\n");
+    assert!(case.contains("compgen -W \"tcp udp icmp esp ah *\""), "{case}");
+    // The inputs accepted before stay accepted: any case, and `any`.
+    for protocol in ["TCP", "Udp", "any", "*"] {
+        let port = if protocol == "Udp" { "53" } else { "443" };
+        let r = isenet(&[
+            "explain",
+            "--from",
+            "10.10.1.5",
+            "--to",
+            "Storage",
+            "--port",
+            port,
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(r.code, Some(0), "--protocol {protocol}: {}", r.stderr);
+    }
+    let r = isenet(&["explain", "--from", "10.10.1.5", "--to", "Storage", "--protocol", "gre"]);
+    assert_eq!(r.code, Some(2), "{}", r.stdout);
+    assert!(r.stderr.contains("not an NSG protocol"), "{}", r.stderr);
 }

@@ -210,7 +210,7 @@ pub enum Command {
         #[arg(long, default_value = "*", value_parser = parse_ports, conflicts_with = "flows")]
         port: ise_model::ports::PortRange,
         /// Protocol: tcp, udp, icmp, esp, ah or * (any), as NSG rules name them.
-        #[arg(long, default_value = "tcp", value_parser = parse_protocol, conflicts_with = "flows")]
+        #[arg(long, default_value = "tcp", value_parser = ProtocolParser, conflicts_with = "flows")]
         protocol: rules_compiler::azure::nsg::Protocol,
         /// What the flow must get: exit 1 when the verdict differs (a mixed verdict meets neither).
         #[arg(long, value_enum, conflicts_with = "flows")]
@@ -399,6 +399,25 @@ fn parse_ports(text: &str) -> Result<ise_model::ports::PortRange, String> {
 
 fn parse_protocol(text: &str) -> Result<rules_compiler::azure::nsg::Protocol, String> {
     rules_compiler::prove::explain::parse_protocol(text)
+}
+
+/// `explain --protocol`: parse_protocol's inputs (any case, `any`), plus the values it names so
+/// that shell completions offer them instead of file names.
+#[derive(Copy, Clone, Debug)]
+struct ProtocolParser;
+
+impl clap::builder::TypedValueParser for ProtocolParser {
+    type Value = rules_compiler::azure::nsg::Protocol;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<Self::Value, clap::Error> {
+        parse_protocol.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::builder::PossibleValue;
+        let shown = ["tcp", "udp", "icmp", "esp", "ah", "*"].map(PossibleValue::new);
+        Some(Box::new(shown.into_iter().chain([PossibleValue::new("any").hide(true)])))
+    }
 }
 
 /// Formats of `verify`'s report.
