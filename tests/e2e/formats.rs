@@ -153,3 +153,70 @@ fn annotation_commands_point_at_the_offending_rule() {
         "{ado}"
     );
 }
+
+/// Three broken inputs of one verify run: a file that is not JSON, an empty one, a cut-off one.
+fn three_bad_files(dir: &Path) -> [String; 3] {
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    [
+        write("nonjson.json", "hello\n"),
+        write("empty.json", ""),
+        write("cut.json", "{\n  \"properties\": {\n"),
+    ]
+}
+
+#[test]
+fn every_bad_input_file_is_reported_in_one_run() {
+    let dir = tempdir("formats-all-bad");
+    let [nsg, routes, firewall] = three_bad_files(&dir);
+    let run = isenet(&[
+        "--error-format",
+        "json",
+        "verify",
+        "--env",
+        ENV,
+        "--nsg",
+        &nsg,
+        "--routes",
+        &routes,
+        "--firewall",
+        &firewall,
+    ]);
+    assert_eq!(run.code, Some(2));
+    let files: std::collections::BTreeSet<String> = run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files, [nsg, routes, firewall].into_iter().collect(), "{}", run.stdout);
+}
+
+#[test]
+fn bad_input_of_one_environment_still_gives_each_machine_format_its_document() {
+    let dir = tempdir("formats-bad-one");
+    let [_, empty, _] = three_bad_files(&dir);
+    let run = |format: &str| {
+        let r = isenet(&["verify", "--env", ENV, "--nsg", &empty, "--format", format]);
+        assert_eq!(r.code, Some(2), "{format}: {}", r.stderr);
+        assert!(r.stderr.contains("E1201"), "{format}: the diagnostic on stderr: {}", r.stderr);
+        r
+    };
+    let sarif = run("sarif").json();
+    assert_eq!(sarif_errors(&sarif), Vec::<String>::new());
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{sarif}");
+    assert_eq!(invocation["toolExecutionNotifications"][0]["descriptor"]["id"], "E1201");
+    let junit = run("junit").stdout;
+    assert!(junit.contains("<failure") && junit.contains("E1201"), "{junit}");
+    let github = run("github").stdout;
+    assert!(github.starts_with("::error file=") && github.contains("E1201"), "{github}");
+    let ado = run("azure-devops").stdout;
+    assert!(
+        ado.contains("##vso[task.logissue type=error;") && ado.contains("code=E1201"),
+        "{ado}"
+    );
+}

@@ -249,16 +249,22 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
 fn machine_proofs(o: &Outcome) -> Proofs {
     match &o.result {
         Ok((v, _)) => adapter::proofs(v, Some(&o.file)),
-        Err(diags) => Proofs {
-            findings: Vec::new(),
-            refused: diags.clone(),
-            checks: vec![report::Check {
-                environment: None,
-                artifact: "environment",
-                name: "environment and artifacts load".to_string(),
-                status: report::CheckStatus::Failed(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
-            }],
-        },
+        Err(diags) => refused(diags),
+    }
+}
+
+/// The report of an environment whose inputs were refused: its diagnostics, as a failed
+/// "environment and artifacts load" check, so that a machine format still gets its document.
+pub(super) fn refused(diags: &[Diagnostic]) -> Proofs {
+    Proofs {
+        findings: Vec::new(),
+        refused: diags.to_vec(),
+        checks: vec![report::Check {
+            environment: None,
+            artifact: "environment",
+            name: "environment and artifacts load".to_string(),
+            status: report::CheckStatus::Failed(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+        }],
     }
 }
 

@@ -30,12 +30,25 @@ pub(super) struct Loaded {
 }
 
 pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
-    let (env, _warnings) = input::environment(inputs.env, cli.deny_warnings)?;
-    let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
-    let plan = input::plan(&env, &tags, None, inputs.env, inputs.service_tags)?;
-    let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose()?;
+    // The route table is read whatever becomes of the environment, so both files' problems are
+    // reported together.
+    let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose();
+    let planned = input::environment(inputs.env, cli.deny_warnings).and_then(|(env, _warnings)| {
+        let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
+        let plan = input::plan(&env, &tags, None, inputs.env, inputs.service_tags)?;
+        Ok((tags, plan))
+    });
+    let ((tags, plan), routes) = both(planned, routes)?;
     let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags)?;
     Ok(Loaded { tags, plan, routes, udr })
+}
+
+/// Both results, or every diagnostic of either.
+pub(super) fn both<A, B>(a: Result<A, Vec<Diagnostic>>, b: Result<B, Vec<Diagnostic>>) -> Result<(A, B), Vec<Diagnostic>> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => Err(a.err().into_iter().chain(b.err()).flatten().collect()),
+    }
 }
 
 /// Reads a file given to verify: path as given, text, and what the reader makes of it.
@@ -47,6 +60,22 @@ pub(super) fn read<T>(
     let text = input::read_text(path).map_err(|d| vec![d])?;
     let content = parse(&text, &file)?;
     Ok((file, text, content))
+}
+
+/// Bad input (exit 2): the diagnostics as --error-format says, and in a machine format also the
+/// document a pipeline uploads (SARIF, JUnit, annotations), holding them as a fleet's does, so
+/// that the upload step does not meet an empty file.
+/// The diagnostics then go to stderr as text: stdout holds the one document.
+fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
+    let proofs = || super::fleet_verify::refused(diags);
+    match format {
+        VerifyFormat::Sarif => print!("{}", report::sarif::render(&proofs(), &std::env::current_dir().unwrap_or_default())),
+        VerifyFormat::Junit => print!("{}", report::junit::render(&proofs())),
+        VerifyFormat::Github => print!("{}", report::annotations::github(&proofs())),
+        VerifyFormat::AzureDevops => print!("{}", report::annotations::azure_devops(&proofs())),
+        VerifyFormat::Text | VerifyFormat::Json => return output::bad_input(cli.error_format, diags),
+    }
+    output::bad_input(crate::args::ErrorFormat::Text, diags)
 }
 
 /// `--quiet`: every finding that fails the proof (errors and warnings; notes are left out, so a
@@ -73,17 +102,13 @@ pub fn finding_lines(v: &rules_compiler::prove::findings::Verification, names: &
 }
 
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: VerifyFormat, verbose: bool) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
-    let loaded = match load(cli, inputs) {
-        Ok(l) => l,
-        Err(d) => return fail(d),
-    };
-    let nsg = match nsg.map(|p| read(p, nsgfile::parse)).transpose() {
-        Ok(n) => n,
-        Err(d) => return fail(d),
-    };
-    let firewall = match firewall.map(|p| read(p, firewallfile::parse)).transpose() {
-        Ok(f) => f,
+    let fail = |diags: Vec<Diagnostic>| refused(cli, format, &diags);
+    // Every input is read, so that all their problems are reported in one run.
+    let loaded = load(cli, inputs);
+    let nsg = nsg.map(|p| read(p, nsgfile::parse)).transpose();
+    let firewall = firewall.map(|p| read(p, firewallfile::parse)).transpose();
+    let (loaded, (nsg, firewall)) = match both(loaded, both(nsg, firewall)) {
+        Ok(all) => all,
         Err(d) => return fail(d),
     };
     let verification = verification::verify(&verification::Inputs {
