@@ -44,6 +44,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
+    if let Some(d) = usage::stdin_twice(&argv) {
+        return ExitCode::from(output::bad_input(cli.error_format, &[d]) as u8);
+    }
     let fleet = cli.command.may_run_a_fleet();
     memory::tune_allocator(fleet);
     if !fleet {

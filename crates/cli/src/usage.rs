@@ -80,6 +80,33 @@ pub fn diagnostic(err: &clap::Error) -> Diagnostic {
         .in_file(COMMAND_LINE)
 }
 
+/// `E1804` when standard input (`-`) is given to more than one input: found on the command line
+/// before anything is read, so the message names the options instead of the second reader
+/// failing on what the first left (or, worse, parsing the other input's text as its own).
+pub fn stdin_twice(argv: &[std::ffi::OsString]) -> Option<Diagnostic> {
+    let args: Vec<&str> = argv.iter().map(|a| a.to_str().unwrap_or_default()).collect();
+    let takers: Vec<String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(i, a)| match (a.strip_suffix("=-"), *a == "-") {
+            (Some(option), _) if option.starts_with("--") => Some(option.to_string()),
+            (_, true) if args[i - 1].starts_with('-') && args[i - 1] != "-" => Some(args[i - 1].to_string()),
+            (_, true) => Some("ENV".to_string()),
+            _ => None,
+        })
+        .collect();
+    (takers.len() > 1).then(|| {
+        Diagnostic::error(
+            ise_model::codes::E_STDIN_TWICE,
+            takers.join(", "),
+            format!("standard input (`-`) is given to {}: it can be read once", takers.join(" and ")),
+        )
+        .with_help("give all inputs but one as files")
+        .in_file(COMMAND_LINE)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +115,17 @@ mod tests {
 
     fn parse_err(args: &[&str]) -> Diagnostic {
         diagnostic(&Cli::try_parse_from(args).expect_err("a usage error"))
+    }
+
+    #[test]
+    fn standard_input_named_twice_is_refused_naming_both_options() {
+        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let d = stdin_twice(&argv(&["isenet", "verify", "--env", "e.json", "--nsg", "-", "--routes=-"])).expect("refused");
+        assert_eq!((d.code, d.path.as_str()), ("E1804", "--nsg, --routes"));
+        let d = stdin_twice(&argv(&["isenet", "verify", "-", "--nsg", "-"])).expect("refused");
+        assert_eq!(d.path, "ENV, --nsg");
+        assert!(stdin_twice(&argv(&["isenet", "verify", "--env", "-", "--nsg", "n.json"])).is_none());
+        assert!(stdin_twice(&argv(&["isenet", "explain", "--flows", "-"])).is_none());
     }
 
     #[test]
