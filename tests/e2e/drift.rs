@@ -120,6 +120,27 @@ fn an_nsg_in_sync_exits_0_in_every_format() {
     assert!(!ticket.stdout.contains("```sh"));
 }
 
+#[test]
+fn service_tags_that_differ_only_in_case_are_no_drift() {
+    // Azure compares service tags case-insensitively: `internet` in a deployed rule is `Internet`.
+    let text = std::fs::read_to_string(workspace().join(fixture("nsg-in-sync.json"))).unwrap();
+    let lowered = ["Internet", "VirtualNetwork", "LogicApps"].iter().fold(text.clone(), |t, tag| {
+        t.replace(&format!("\"{tag}\""), &format!("\"{}\"", tag.to_lowercase()))
+    });
+    assert_ne!(lowered, text, "the fixture names these tags");
+    let dir = tempdir("drift-tag-case");
+    let file = dir.join("nsg-lower-case-tags.json");
+    std::fs::write(&file, lowered).unwrap();
+    let (code, r) = report(None, &[file.to_str().unwrap()]);
+    assert_eq!((code, &r["changes"]), (Some(0), &json!([])), "{r}");
+    // A tag that is really another one is still a change (the last `Internet` is a rule's; the
+    // first is Azure's default rule, which is not compared).
+    let at = text.rfind("\"Internet\"").unwrap();
+    let other = format!("{}\"AzureCloud\"{}", &text[..at], &text[at + "\"Internet\"".len()..]);
+    std::fs::write(&file, other).unwrap();
+    assert_eq!(report(None, &[file.to_str().unwrap()]).0, Some(1));
+}
+
 /// nsg-drifted.json: in-health-454's port changed to 8080, in-apim-mgmt-3443 deleted,
 /// `allow-rdp-internet` (Internet to 3389) added.
 #[test]

@@ -296,6 +296,51 @@ fn target_with_defaults(d: &Deployed, plan: &Plan) -> Target {
     }
 }
 
+/// The item fields that hold service tags (NSG prefixes, a route's prefix, firewall destinations).
+const TAG_FIELDS: &[&str] = &[
+    "sourceAddressPrefixes",
+    "destinationAddressPrefixes",
+    "addressPrefix",
+    "destinationAddresses",
+];
+
+/// The strings of `item`'s tag fields (one string or a list of them).
+fn tag_field_strings(item: &mut Value) -> impl Iterator<Item = &mut String> {
+    item.as_object_mut().into_iter().flat_map(|o| {
+        o.iter_mut()
+            .filter(|(k, _)| TAG_FIELDS.contains(&k.as_str()))
+            .flat_map(|(_, v)| match v {
+                Value::String(s) => vec![s],
+                Value::Array(a) => a
+                    .iter_mut()
+                    .filter_map(|x| if let Value::String(s) = x { Some(s) } else { None })
+                    .collect(),
+                _ => Vec::new(),
+            })
+    })
+}
+
+/// `deployed` with each service tag the desired items also name spelt as they spell it: Azure
+/// compares tags case-insensitively (`internet` is `Internet`), so a case difference is no drift.
+fn tags_spelt_as(mut deployed: Items, desired: &Items) -> Items {
+    let mut spelling: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for item in desired.values() {
+        for s in tag_field_strings(&mut item.clone()) {
+            if crate::azure::is_tag_word(s) {
+                spelling.insert(s.to_lowercase(), s.clone());
+            }
+        }
+    }
+    for item in deployed.values_mut() {
+        for s in tag_field_strings(item) {
+            if let Some(desired) = spelling.get(&s.to_lowercase()) {
+                s.clone_from(desired);
+            }
+        }
+    }
+    deployed
+}
+
 pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
     let desired = desired(inputs.plan)?;
     let verification = verification(inputs)?;
@@ -308,7 +353,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             ArtifactKind::Routes => &desired.routes,
             ArtifactKind::Firewall => &desired.firewall,
         };
-        let have = items_of(&d.content);
+        let have = tags_spelt_as(items_of(&d.content), want);
         compared.push(Compared {
             artifact: kind,
             file: d.file.clone(),
