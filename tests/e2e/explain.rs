@@ -398,6 +398,21 @@ fn every_bad_row_of_a_flows_file_is_reported_and_nothing_printed() {
 }
 
 #[test]
+fn a_negative_port_is_quoted_as_written() {
+    // `-1` reads as a range with an empty start: the message must name `-1`, not an empty text.
+    let r = explain(&["--from", "Internet", "--to", SUBNET_HOST, "--port=-1"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("`-1` is not a port number"), "{}", r.stderr);
+    assert!(!r.stderr.contains("``"), "{}", r.stderr);
+    let dir = scratch("flows-negative-port");
+    let file = write(&dir, "neg.csv", "from,to,port\nInternet,10.10.1.70,-1\n");
+    let r = explain(&["--flows", &file]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("`-1` is not a port number"), "{}", r.stderr);
+    assert!(!r.stderr.contains("``"), "{}", r.stderr);
+}
+
+#[test]
 fn the_readme_smoke_test_passes() {
     let readme = std::fs::read_to_string(crate::common::workspace().join("README.md")).unwrap();
     let start = readme.find("```csv\n").expect("the README's flows example") + 7;

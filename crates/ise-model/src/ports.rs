@@ -38,6 +38,11 @@ impl PortRange {
         };
         match t.split_once('-') {
             Some((a, b)) => {
+                // A side left empty (`-1`, `80-`) is no range: quote what was written, not the
+                // empty side.
+                if a.trim().is_empty() || b.trim().is_empty() {
+                    return Err(format!("`{t}` is not a port number"));
+                }
                 let (lo, hi) = (num(a)?, num(b)?);
                 if lo > hi {
                     return Err(format!("range `{t}` starts after it ends"));
@@ -106,6 +111,17 @@ mod tests {
         assert!(PortRange::parse("ssh").is_err());
         assert!(PortRange::parse("").is_err());
         assert_eq!(parse_list("80,443,445").unwrap().len(), 3);
+    }
+
+    #[test]
+    fn errors_quote_the_text_as_written() {
+        // A negative number splits as a range with an empty start; the message must still say
+        // which text is wrong.
+        assert_eq!(PortRange::parse("-1"), Err("`-1` is not a port number".to_string()));
+        assert_eq!(PortRange::parse("80-"), Err("`80-` is not a port number".to_string()));
+        assert_eq!(PortRange::parse("-"), Err("`-` is not a port number".to_string()));
+        assert_eq!(PortRange::parse("80-x"), Err("`x` is not a port number".to_string()));
+        assert_eq!(parse_list("443,-1"), Err("`-1` is not a port number".to_string()));
     }
 
     #[test]
