@@ -283,3 +283,113 @@ fn change_ticket_lists_every_change_with_its_reference_and_the_risks_of_the_envi
         std::fs::remove_dir_all(&out).unwrap();
     }
 }
+
+/// The cells of a GFM table row: split at every `|` not escaped by a backslash (GFM splits cells
+/// before reading code spans, so a `|` inside one splits it too).
+fn gfm_cells(line: &str) -> Vec<String> {
+    let inner = line.trim().strip_prefix('|').unwrap().strip_suffix('|').unwrap();
+    let mut cells = vec![String::new()];
+    let mut escaped = false;
+    for c in inner.chars() {
+        if c == '|' && !escaped {
+            cells.push(String::new());
+        } else {
+            cells.last_mut().unwrap().push(c);
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    cells
+}
+
+/// The contents of the CommonMark code spans of a cell's text (after GFM's `\|` unescaping): a
+/// span opens at a backtick run and closes at the next run of the same length; one space is
+/// stripped from both sides when both have one and the content is not all spaces.
+fn code_spans(cell: &str) -> Vec<String> {
+    let text: Vec<char> = cell.replace("\\|", "|").chars().collect();
+    let run_at = |i: usize| text[i..].iter().take_while(|&&c| c == '`').count();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] != '`' {
+            i += 1;
+            continue;
+        }
+        let n = run_at(i);
+        let mut j = i + n;
+        let close = loop {
+            if j >= text.len() {
+                break None;
+            }
+            if text[j] == '`' {
+                let m = run_at(j);
+                if m == n {
+                    break Some(j);
+                }
+                j += m;
+            } else {
+                j += 1;
+            }
+        };
+        let Some(j) = close else {
+            i += n;
+            continue;
+        };
+        let mut content: String = text[i + n..j].iter().collect();
+        if content.len() >= 2 && content.starts_with(' ') && content.ends_with(' ') && content.trim() != "" {
+            content = content[1..content.len() - 1].to_string();
+        }
+        spans.push(content);
+        i = j + n;
+    }
+    spans
+}
+
+#[test]
+fn change_ticket_tables_keep_their_cells_when_names_hold_pipes_and_backticks() {
+    // Subnet names may hold `|` and backticks (only < > % & \ ? / are refused).
+    let names = ["app|db", "a`b|c", "_`x`", "d``e|`"];
+    let mut env = json(&root().join("tests/golden/public-internal/env.json"));
+    for (subnet, name) in env["subnets"].as_array_mut().unwrap().iter_mut().zip(names) {
+        subnet["name"] = name.into();
+    }
+    let dir = std::env::temp_dir().join(format!("isenet-review-{}-ticket-pipes", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let env_path = dir.join("env.json");
+    std::fs::write(&env_path, env.to_string()).unwrap();
+    let out = compile("ticket-pipes", "env", &env_path);
+    let ticket = std::fs::read_to_string(out.join("change-ticket.md")).unwrap();
+    // Every row of every table has its header's cell count.
+    let mut header: Option<usize> = None;
+    let mut tables = 0;
+    for line in ticket.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        let n = gfm_cells(line).len();
+        match header {
+            None => {
+                header = Some(n);
+                tables += 1;
+            }
+            Some(h) => assert_eq!(n, h, "row splits differently from its header: {line}"),
+        }
+    }
+    assert!(tables >= 2, "{ticket}");
+    // The subnets' cell holds each name, whole, as a code span.
+    let row = ticket.lines().find(|l| l.starts_with("| ISE subnets |")).unwrap();
+    let cells = gfm_cells(row);
+    assert_eq!(code_spans(&cells[1]), names, "{row}");
+    // NSG rule rows: the first cell's code span is the rule's name in nsg.json.
+    let nsg = json(&out.join("nsg.json"));
+    for rule in nsg["properties"]["securityRules"].as_array().unwrap() {
+        let name = rule["name"].as_str().unwrap();
+        assert!(
+            ticket.lines().any(|l| l.starts_with('|') && code_spans(&gfm_cells(l)[0]) == [name]),
+            "no row for {name}"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -25,14 +25,43 @@ fn cell(out: &mut String, s: &str) {
     super::substitute::substitute_into(out, s, cell_byte);
 }
 
+/// `s` as a CommonMark code span. A span ends at the first backtick run as long as its opening
+/// one, so the fence is the shortest run length `s` lacks; content starting or ending with a
+/// backtick is padded with a space (CommonMark strips one from each side).
+fn code(s: &str) -> String {
+    let mut lengths = std::collections::BTreeSet::new();
+    let mut run = 0;
+    for c in s.chars().chain(std::iter::once(' ')) {
+        if c == '`' {
+            run += 1;
+        } else if run > 0 {
+            lengths.insert(run);
+            run = 0;
+        }
+    }
+    let fence = "`".repeat((1..).find(|n| !lengths.contains(n)).unwrap_or(1));
+    // CommonMark strips a space from both sides only when both sides have one and the content is
+    // not all spaces: padding both sides is then undone exactly.
+    let pad = if s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ') && s.trim() != "") {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// `s` as a table cell on its own (the summary's values).
+fn cell_text(s: &str) -> String {
+    super::substitute::substitute(s, cell_byte)
+}
+
 /// Appends one line of a section's table, in the columns of the template's header. Written here
 /// rather than by the template (handlebars' lookups cost about 4,500 instructions a cell), each
 /// cell escaped straight into the section's text.
 fn row(out: &mut String, r: &Row) {
     let w = &r.written;
-    out.push_str("| `");
-    cell(out, &w.name);
-    out.push('`');
+    out.push_str("| ");
+    cell(out, &code(&w.name));
     for field in [
         &w.priority,
         &w.direction,
@@ -223,27 +252,29 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
     .collect();
     let data = json!({
         "tableVersion": plan.table_version,
-        "tagsSnapshot": review.tags_snapshot,
+        "tagsSnapshot": cell_text(&review.tags_snapshot),
         "proof": if review.ok { "isenet verify: every requirement covered, nothing else open" } else { "isenet verify found gaps or openings: see review.csv" },
+        "title": code(&env.name),
+        // Every value of the summary table is a cell: a `|` in a subnet name would split it.
         "env": {
-            "name": env.name,
-            "sku": format!("{} {}", template::word(env.sku.name), env.sku.capacity),
-            "cloud": env.cloud.facts().display_name,
-            "location": env.location,
-            "subscription": env.subscription_id,
-            "resourceGroup": env.resource_group,
-            "vnet": env.virtual_network.name,
-            "addressSpace": env.virtual_network.address_space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-            "subnets": plan.subnets.iter().map(|s| format!("`{}` {}", s.name, s.prefix)).collect::<Vec<_>>().join(", "),
-            "accessEndpoint": template::word(env.access_endpoint),
-            "tunneling": match env.forced_tunneling.firewall_private_ip {
+            "name": cell_text(&code(&env.name)),
+            "sku": cell_text(&format!("{} {}", template::word(env.sku.name), env.sku.capacity)),
+            "cloud": cell_text(&env.cloud.facts().display_name),
+            "location": cell_text(&env.location),
+            "subscription": cell_text(&code(&env.subscription_id)),
+            "resourceGroup": cell_text(&code(&env.resource_group)),
+            "vnet": cell_text(&code(&env.virtual_network.name)),
+            "addressSpace": cell_text(&env.virtual_network.address_space.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+            "subnets": cell_text(&plan.subnets.iter().map(|s| format!("{} {}", code(&s.name), s.prefix)).collect::<Vec<_>>().join(", ")),
+            "accessEndpoint": cell_text(&template::word(env.access_endpoint)),
+            "tunneling": cell_text(&match env.forced_tunneling.firewall_private_ip {
                 Some(ip) if env.forced_tunneling.mode == TunnelingMode::Firewall => format!("firewall at {ip}"),
                 _ => template::word(env.forced_tunneling.mode),
-            },
-            "outboundPolicy": template::word(env.outbound_policy),
-            "nsg": env.nsg_name,
-            "routeTable": env.route_table_name,
-            "serviceEndpoints": plan.subnets.first().map(|s| s.service_endpoints.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into()),
+            }),
+            "outboundPolicy": cell_text(&template::word(env.outbound_policy)),
+            "nsg": cell_text(&code(&env.nsg_name)),
+            "routeTable": cell_text(&code(&env.route_table_name)),
+            "serviceEndpoints": cell_text(&plan.subnets.first().map(|s| s.service_endpoints.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into())),
         },
         "counts": {
             "nsg": count("nsg"),
@@ -264,6 +295,19 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    #[test]
+    fn code_spans_take_a_fence_the_content_lacks() {
+        // CommonMark: a span closes at the first backtick run as long as its opening one.
+        assert_eq!(super::code("ise-1"), "`ise-1`");
+        assert_eq!(super::code("a`b"), "``a`b``");
+        assert_eq!(super::code("a``b"), "`a``b`");
+        assert_eq!(super::code("a`b``c"), "```a`b``c```");
+        assert_eq!(super::code("`x"), "`` `x ``");
+        assert_eq!(super::code("x`"), "`` x` ``");
+        assert_eq!(super::code(" x "), "`  x  `");
+        assert_eq!(super::code("app|db"), "`app|db`");
+    }
 
     proptest! {
         #[test]
