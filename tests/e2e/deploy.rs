@@ -369,11 +369,29 @@ fn template_resources_are_the_other_artifacts() {
         assert_eq!(t["outputs"].get("iseId").is_none(), case.network_only, "{label}");
         if let Some(ise) = ise {
             assert_eq!(ise["apiVersion"], "2019-05-01");
-            assert_eq!(
-                ise["dependsOn"].as_array().unwrap().len(),
-                4,
-                "{label}: the ISE waits for its subnets"
-            );
+            let depends: Vec<&str> = ise["dependsOn"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+            let subnet_ids: Vec<String> = expected
+                .iter()
+                .map(|e| {
+                    let name = e["name"].as_str().unwrap().split('/').nth(1).unwrap();
+                    format!("[resourceId('Microsoft.Network/virtualNetworks/subnets', parameters('virtualNetworkName'), '{name}')]")
+                })
+                .collect();
+            let mut want = subnet_ids;
+            // In firewall mode the subnets send 0.0.0.0/0 to the firewall, and the ISE's
+            // deployment fails unless its dependencies are allowed: it waits for the rules too.
+            if case.mode == "firewall" {
+                let policy = case.json("firewall-policy.json");
+                let group = policy["resources"][0]["name"]
+                    .as_str()
+                    .and_then(|n| n.strip_prefix("[concat(parameters('firewallPolicyName'), '/"))
+                    .and_then(|n| n.strip_suffix("')]"))
+                    .expect("the firewall policy's rule collection group");
+                want.push(format!(
+                    "[resourceId('Microsoft.Network/firewallPolicies/ruleCollectionGroups', parameters('firewallPolicyName'), '{group}')]"
+                ));
+            }
+            assert_eq!(depends, want, "{label}: the ISE waits for its subnets (and the firewall rules)");
             assert_eq!(ise["properties"]["networkConfiguration"]["subnets"].as_array().unwrap().len(), 4);
             assert_eq!(ise["identity"]["type"], case.env["identity"]["type"], "{label}: identity");
             assert_eq!(
@@ -647,6 +665,8 @@ struct BicepFile {
     vars: BTreeMap<String, Value>,
     params: BTreeMap<String, Value>,
     modules: BTreeMap<String, (String, Value)>,
+    /// Each module's `dependsOn` (Null when it has none).
+    module_depends: BTreeMap<String, Value>,
     resources: Vec<String>,
 }
 
@@ -674,6 +694,7 @@ fn declarations(src: &str) -> BicepFile {
             "module_declaration" => {
                 let path = literal(parts[1], src).as_str().unwrap().to_string();
                 let body = literal(*parts.last().unwrap(), src);
+                out.module_depends.insert(text(parts[0]), body["dependsOn"].clone());
                 out.modules.insert(text(parts[0]), (path, body["params"].clone()));
             }
             "resource_declaration" if !text(stmt).contains(" existing ") => {
@@ -785,6 +806,23 @@ fn bicep_and_arm_deploy_the_same_resources() {
         ) {
             (Some(ise), Some(arm)) => {
                 assert_eq!(arm["name"], format!("[parameters('{}')]", ise["name"].as_str().unwrap()));
+                // The ISE waits for the firewall rules exactly when the template's ISE does.
+                let symbol = |path: &str| main.modules.iter().find(|(_, (p, _))| p == path).map(|(k, _)| k.clone());
+                let ise_depends = &main.module_depends[&symbol("modules/ise.bicep").unwrap()];
+                let want = match symbol("modules/firewall-rules.bicep") {
+                    Some(fw) => json!([fw]),
+                    None => Value::Null,
+                };
+                assert_eq!(ise_depends, &want, "{label}: the ISE module's dependsOn");
+                assert_eq!(
+                    want.is_null(),
+                    !arm["dependsOn"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|d| d.as_str().unwrap().contains("ruleCollectionGroups")),
+                    "{label}"
+                );
                 assert_eq!(ise.get("identity").cloned(), arm.get("identity").cloned(), "{label}: identity");
                 assert_eq!(
                     ise.get("encryptionKeyReference").cloned(),

@@ -2573,6 +2573,10 @@ module firewallRules 'modules/firewall-rules.bicep' = {
 
 module ise 'modules/ise.bicep' = {
   name: 'ise'
+  // The subnets route 0.0.0.0/0 to the firewall: its rules must exist before the ISE deploys.
+  dependsOn: [
+    firewallRules
+  ]
   params: {
     name: iseName
     location: location

@@ -149,6 +149,13 @@ fn subnet_resources(plan: &Plan) -> Vec<Value> {
         .collect()
 }
 
+fn firewall_rules_id(plan: &Plan) -> String {
+    resource_id(
+        RULE_GROUP_TYPE,
+        &[p("firewallPolicyName"), quoted(&plan.firewall.rule_collection_group)],
+    )
+}
+
 fn firewall_rules(plan: &Plan) -> Value {
     let fw = &plan.firewall;
     json!({
@@ -162,6 +169,12 @@ fn firewall_rules(plan: &Plan) -> Value {
 fn ise(plan: &Plan) -> Value {
     let env = &plan.environment;
     let subnet_ids: Vec<String> = plan.subnets.iter().map(|s| subnet_id(&s.name)).collect();
+    let mut depends = subnet_ids.clone();
+    // The subnets route 0.0.0.0/0 to the firewall: the ISE deployment fails unless the firewall
+    // already allows its dependencies.
+    if has_firewall_rules(plan) {
+        depends.push(firewall_rules_id(plan));
+    }
     let mut props = json!({
         "networkConfiguration": {
             "accessEndpoint": { "type": format!("[{}]", p("accessEndpointType")) },
@@ -177,7 +190,7 @@ fn ise(plan: &Plan) -> Value {
         "name": format!("[{}]", p("iseName")),
         "location": format!("[{}]", p("location")),
         "tags": tags(plan),
-        "dependsOn": subnet_ids,
+        "dependsOn": depends,
         "sku": { "name": format!("[{}]", p("skuName")), "capacity": format!("[{}]", p("skuCapacity")) },
         "properties": props,
     });
