@@ -398,6 +398,84 @@ fn every_bad_row_of_a_flows_file_is_reported_and_nothing_printed() {
 }
 
 #[test]
+fn a_rule_naming_a_tag_missing_from_the_tag_file_is_warned_about() {
+    // A deployed NSG denies 443 to ApiManagement.AustriaEast (68.210.163.176 is one of its
+    // addresses) before the requirements' allow rules.
+    let dir = scratch("unknown-tag");
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "deny-apim-austria", "properties": {
+        "priority": 106, "direction": "Outbound", "access": "Deny", "protocol": "Tcp",
+        "sourceAddressPrefix": "*", "sourcePortRange": "*",
+        "destinationAddressPrefix": "ApiManagement.AustriaEast", "destinationPortRange": "443"}}));
+    let nsg_file = write(&dir, "nsg.json", &serde_json::to_string_pretty(&nsg).unwrap());
+    // An older tag file: the embedded one without that tag.
+    let tags_path = crate::common::workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    let mut tags: Value = serde_json::from_str(&std::fs::read_to_string(tags_path).unwrap()).unwrap();
+    let values = tags["values"].as_array_mut().unwrap();
+    let before = values.len();
+    values.retain(|v| v["name"] != "ApiManagement.AustriaEast");
+    assert_eq!(values.len(), before - 1);
+    let old_tags = write(&dir, "old-tags.json", &tags.to_string());
+    let warning = "warning[F0105]: rule deny-apim-austria names service tag `ApiManagement.AustriaEast`, which the service-tag file does not have; it was taken to match nothing";
+
+    // With the tag known, the deny rule decides: no warning.
+    let r = ask("10.10.1.5", "68.210.163.176", "443", &["--nsg", &nsg_file]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("denied by rule deny-apim-austria") && r.stdout.contains("verdict: deny"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("F0105"), "{}", r.stdout);
+
+    // Without it, the rule matches nothing (the verdict logic is unchanged: the next rule
+    // allows), and explain says so, as verify does.
+    let r = ask(
+        "10.10.1.5",
+        "68.210.163.176",
+        "443",
+        &["--nsg", &nsg_file, "--service-tags", &old_tags],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("verdict: allow"), "{}", r.stdout);
+    assert!(r.stdout.contains(warning), "{}", r.stdout);
+    let r = ask(
+        "10.10.1.5",
+        "68.210.163.176",
+        "443",
+        &["--nsg", &nsg_file, "--service-tags", &old_tags, "--format", "json"],
+    );
+    let e = r.json();
+    assert_eq!(e["verdict"], "allow");
+    assert_eq!(e["notes"].as_array().unwrap().len(), 1, "{e}");
+    assert_eq!(e["notes"][0]["code"], "F0105");
+    assert_eq!(e["notes"][0]["rule"], "deny-apim-austria");
+    assert_eq!(e["notes"][0]["tag"], "ApiManagement.AustriaEast");
+    let v = isenet(&["verify", "--nsg", &nsg_file, "--service-tags", &old_tags]);
+    assert!(v.stdout.contains("F0105") || v.stderr.contains("F0105"), "{}{}", v.stdout, v.stderr);
+
+    // Inbound flows do not evaluate the outbound rule: nothing to warn about.
+    let r = ask("Internet", SUBNET_HOST, "443", &["--nsg", &nsg_file, "--service-tags", &old_tags]);
+    assert!(!r.stdout.contains("F0105"), "{}", r.stdout);
+
+    // A flows file: once after the table, however many rows evaluate the rule.
+    let flows = write(
+        &dir,
+        "flows.csv",
+        "from,to,port\n10.10.1.5,68.210.163.176,443\n10.10.1.6,68.210.163.176,443\n",
+    );
+    let r = explain(&["--flows", &flows, "--nsg", &nsg_file, "--service-tags", &old_tags]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout.matches(warning).count(), 1, "{}", r.stdout);
+}
+
+#[test]
 fn a_negative_port_is_quoted_as_written() {
     // `-1` reads as a range with an empty start: the message must name `-1`, not an empty text.
     let r = explain(&["--from", "Internet", "--to", SUBNET_HOST, "--port=-1"]);

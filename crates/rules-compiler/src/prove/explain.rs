@@ -11,11 +11,12 @@ use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::azure::nsg::{Access, Direction, PortRange, Protocol, SecurityRule};
 use crate::azure::route::RouteEntry;
 use crate::engine::defaults::with_defaults;
-use crate::engine::evaluate::{evaluate, Domain};
+use crate::engine::evaluate::{evaluate, Domain, Note};
 use crate::engine::flows::{FlowBox, FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::plan::Plan;
+use crate::prove::findings::FindingKind;
 use crate::prove::resolver::EnvResolver;
 use crate::read::flows::FlowsFile;
 use ipnet::{IpNet, Ipv4Net};
@@ -154,6 +155,21 @@ pub struct Explanation {
     /// The parts of the flow that get through and that do not (exact, over the whole flow).
     pub allowed: Vec<FlowPiece>,
     pub denied: Vec<FlowPiece>,
+    /// NSG rules of the evaluated directions naming a service tag the tag file lacks: taken to
+    /// match nothing, so the verdict may not be Azure's (`verify` reports them as F0105).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<ExplainNote>,
+}
+
+/// A warning about the rules that does not change the verdict's computation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExplainNote {
+    /// The finding code `verify` gives the same problem.
+    pub code: &'static str,
+    pub rule: String,
+    pub tag: String,
+    pub message: String,
 }
 
 /// An explanation with the expectation it was checked against (`--expect`, a `--flows` row).
@@ -250,6 +266,7 @@ pub struct Inputs<'a> {
 /// Answers `explain` for many flows against one set of inputs (the routes are evaluated once).
 pub struct Explainer<'a> {
     plan: &'a Plan,
+    tags: &'a ServiceTags,
     rules: Vec<SecurityRule>,
     resolver: EnvResolver<'a>,
     subnets: IntervalSet<u32>,
@@ -264,6 +281,7 @@ impl<'a> Explainer<'a> {
         let path = (env.forced_tunneling.mode != TunnelingMode::None || inputs.routes.is_some()).then(|| PathModel::new(inputs));
         Explainer {
             plan,
+            tags: inputs.tags,
             rules: with_defaults(inputs.rules),
             resolver: EnvResolver::new(env, inputs.tags, inputs.udr_prefixes),
             subnets: IntervalSet::from_prefixes(env.subnet_prefixes()),
@@ -311,6 +329,7 @@ impl<'a> Explainer<'a> {
         let mut whole = FlowSet::empty();
         let mut denied = FlowSet::empty();
         let mut out_allowed: Option<(FlowSet, IntervalSet<u32>)> = None;
+        let mut notes: Vec<ExplainNote> = Vec::new();
         // Outbound is evaluated at the source subnet, inbound at the destination subnet.
         for (direction, src, dst) in [
             (Direction::Outbound, from.intersection(&self.subnets), to.clone()),
@@ -325,6 +344,16 @@ impl<'a> Explainer<'a> {
             }
             let domain = Domain::new(flows.clone());
             let eval = evaluate(&self.rules, &self.resolver, direction, &domain);
+            for Note::UnresolvedTag { rule_name, tag, .. } in eval.notes() {
+                if !notes.iter().any(|n| n.rule == *rule_name && n.tag == *tag) {
+                    notes.push(ExplainNote {
+                        code: FindingKind::UnknownTag.info().code,
+                        rule: rule_name.clone(),
+                        tag: tag.clone(),
+                        message: super::nsg::unknown_tag_message(rule_name, tag, self.tags),
+                    });
+                }
+            }
             let mut deciders: Vec<Option<usize>> = eval.regions().iter().map(|r| r.decider).collect();
             deciders.sort_by_key(|d| d.map(|i| (self.rules[i].priority, i)));
             deciders.dedup();
@@ -377,6 +406,7 @@ impl<'a> Explainer<'a> {
             path,
             allowed: allowed.pieces(),
             denied: denied.pieces(),
+            notes,
         })
     }
 

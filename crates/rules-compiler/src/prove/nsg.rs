@@ -352,16 +352,23 @@ fn ordered_names(eval: &Evaluation, rules: &[SecurityRule], set: &BTreeSet<usize
         .collect()
 }
 
-/// A rule naming a tag the file does not have: the proof cannot say what it matches.
-fn unknown_tag(rule: &SecurityRule, tag: &str, tags: &ServiceTags) -> Finding {
-    let mut message = format!(
-        "rule {} names service tag `{tag}`, which the service-tag file does not have; it was taken to match nothing",
-        rule.name
-    );
+/// F0105's message; `explain` says the same of the rules it evaluates.
+pub(crate) fn unknown_tag_message(rule: &str, tag: &str, tags: &ServiceTags) -> String {
+    let mut message =
+        format!("rule {rule} names service tag `{tag}`, which the service-tag file does not have; it was taken to match nothing");
     if let Some(near) = tags.suggest(tag) {
         message += &format!(" (did you mean `{near}`?)");
     }
-    Finding::new(FindingKind::UnknownTag, ArtifactKind::Nsg, message)
-        .direction(rule.direction)
-        .rule(rule_ref(rule))
+    message
+}
+
+/// A rule naming a tag the file does not have: the proof cannot say what it matches.
+fn unknown_tag(rule: &SecurityRule, tag: &str, tags: &ServiceTags) -> Finding {
+    Finding::new(
+        FindingKind::UnknownTag,
+        ArtifactKind::Nsg,
+        unknown_tag_message(&rule.name, tag, tags),
+    )
+    .direction(rule.direction)
+    .rule(rule_ref(rule))
 }

@@ -115,6 +115,10 @@ pub fn render_text(c: &Checked, names: &Names) -> String {
             )
         };
     }
+    // After the verdict, which it may make wrong.
+    for n in &e.notes {
+        out += &format!("  warning[{}]: {}\n", n.code, n.message);
+    }
     out
 }
 
@@ -171,5 +175,13 @@ pub fn render_table(results: &[Checked]) -> String {
         results.len(),
         if failed == 1 { "mismatch" } else { "mismatches" }
     );
+    // Once per rule and tag, not per flow: a flows file asks the same rules many times.
+    let mut warned: Vec<(&str, &str)> = Vec::new();
+    for n in results.iter().flat_map(|c| &c.explanation.notes) {
+        if !warned.contains(&(n.rule.as_str(), n.tag.as_str())) {
+            warned.push((&n.rule, &n.tag));
+            out += &format!("warning[{}]: {}\n", n.code, n.message);
+        }
+    }
     out
 }
