@@ -14,7 +14,8 @@ fn subcommands() -> Vec<Vec<String>> {
         let r = isenet(&args);
         assert_eq!(r.code, Some(0), "isenet {args:?}: {}", r.stderr);
         let commands = r.stdout.lines().skip_while(|l| *l != "Commands:").skip(1);
-        for line in commands.take_while(|l| l.starts_with("  ")) {
+        // A command's line is indented by two; its description's wrapped lines by more.
+        for line in commands.take_while(|l| l.starts_with("  ")).filter(|l| !l.starts_with("   ")) {
             let name = line.split_whitespace().next().unwrap().to_string();
             if name != "help" {
                 let mut sub = path.clone();
