@@ -29,13 +29,28 @@ pub fn uri(file: &str, cwd: &std::path::Path) -> Option<String> {
     let rel = if path.is_absolute() {
         match path.strip_prefix(cwd) {
             Ok(r) => r,
-            Err(_) => return Some(format!("file://{}", path.display()).replace(' ', "%20")),
+            Err(_) => return Some(format!("file://{}", encode_path(&path.to_string_lossy()))),
         }
     } else {
         path
     };
     let s = rel.to_string_lossy().replace('\\', "/");
-    Some(s.trim_start_matches("./").replace(' ', "%20"))
+    Some(encode_path(s.trim_start_matches("./")))
+}
+
+/// A path as an RFC 3986 path: each byte but the unreserved characters, the sub-delimiters, `@`
+/// and `/` percent-encoded (`#` would start a fragment, `%` an escape, a space is not allowed;
+/// `:` too, which in a relative reference's first segment would read as a scheme).
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
@@ -167,5 +182,9 @@ mod tests {
         assert_eq!(uri("/repo/net/my nsg.json", cwd).as_deref(), Some("net/my%20nsg.json"));
         assert_eq!(uri("/elsewhere/nsg.json", cwd).as_deref(), Some("file:///elsewhere/nsg.json"));
         assert_eq!(uri("<stdin>", cwd), None);
+        // RFC 3986: `#`, `%`, `:` and bytes outside ASCII are escapes in a path, per UTF-8 byte.
+        assert_eq!(uri("net/my nsg#1%.json", cwd).as_deref(), Some("net/my%20nsg%231%25.json"));
+        assert_eq!(uri("a:b/é.json", cwd).as_deref(), Some("a%3Ab/%C3%A9.json"));
+        assert_eq!(uri("/else where/#.json", cwd).as_deref(), Some("file:///else%20where/%23.json"));
     }
 }
