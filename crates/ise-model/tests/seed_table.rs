@@ -219,11 +219,16 @@ fn older_table_versions_drop_later_rows() {
     let env = environment(CloudId::Public, "westus2", "external");
     let ids = |v: Option<&str>| resolve(&env, v).into_iter().map(|r| r.id).collect::<Vec<_>>();
     let baseline = ids(Some("2020-06-03"));
-    // The DNS row arrived on 2020-09-25, the certificate-check and connector-IP rows on 2022-08-20.
+    // The DNS row arrived on 2020-09-25; seed 002 (the 2021 form, ms.date 04/21/2021) asks an
+    // external ISE, under "Create your ISE", for an inbound rule from the managed connectors'
+    // outbound IP addresses (ports *, to the VNet's address space); the certificate-check row
+    // arrived on 2022-08-20.
     assert!(!baseline.contains(&"out-dns-53".to_string()));
     assert!(ids(Some("2020-09-25")).contains(&"out-dns-53".to_string()));
-    assert!(!ids(Some("2021")).contains(&"in-connector-outbound-ips".to_string()));
+    assert!(!ids(Some("2020-09-25")).contains(&"in-connector-outbound-ips".to_string()));
+    assert!(ids(Some("2021")).contains(&"in-connector-outbound-ips".to_string()));
     assert!(ids(None).contains(&"in-connector-outbound-ips".to_string()));
+    assert!(!ids(Some("2021")).contains(&"out-cert-verify-80-443".to_string()));
     assert!(ids(None).contains(&"out-cert-verify-80-443".to_string()));
 }
 
