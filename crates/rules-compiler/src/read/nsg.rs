@@ -124,7 +124,7 @@ fn parse_rule<'v, J: Json<'v>>(rule: J, rules_path: &str, i: usize, diags: &mut 
         return None;
     }
     let before = diags.len();
-    let name = item.text("name", true, diags);
+    let name = item.text("name", true, diags).filter(|n| rule_name(n, &item, diags));
     let props = item.properties();
     no_application_security_groups(&props, diags);
     let protocol = word(&props, "protocol", PROTOCOLS, diags);
@@ -155,6 +155,26 @@ fn parse_rule<'v, J: Json<'v>>(rule: J, rules_path: &str, i: usize, diags: &mut 
         },
         address_counts: [source_count, destination_count],
     })
+}
+
+/// Azure's rule for a security rule's name (1-80 letters, digits, `_`, `.` and `-`, starting with
+/// a letter or digit and ending with one or `_`): a name it refuses is no deployed rule, and one
+/// holding a line break would break the one-line reports that name it.
+fn rule_name<'v, J: Json<'v>>(name: &str, item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let valid = (1..=80).contains(&name.chars().count())
+        && name.chars().all(|c| word(c) || c == '.' || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(word);
+    if !valid {
+        let shown: String = name.chars().take(80).map(|c| if c.is_control() { ' ' } else { c }).collect();
+        diags.push(
+            Diagnostic::error(E_NSG_VALUE, item.at("name"), format!("`{shown}` is not a rule name Azure takes")).with_help(
+                "a rule name is 1-80 letters, digits, `_`, `.` and `-`, starting with a letter or digit and ending with one or `_`",
+            ),
+        );
+    }
+    valid
 }
 
 fn no_application_security_groups<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) {
