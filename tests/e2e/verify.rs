@@ -227,7 +227,7 @@ fn catalogue_is_refused(folder: &str, flag: &str) -> usize {
 
 #[test]
 fn malformed_nsg_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-nsg", "--nsg") >= 22);
+    assert!(catalogue_is_refused("bad-nsg", "--nsg") >= 23);
 }
 
 #[test]

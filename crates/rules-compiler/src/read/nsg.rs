@@ -224,6 +224,20 @@ fn singular_or_plural<'v, J: Json<'v>>(
 ) -> Option<(Vec<(&'v str, ItemPath)>, String)> {
     let items = props.text_list(plural, diags);
     if !items.is_empty() {
+        // Azure takes one or the other; reading one would guess which the rule means.
+        if let Some(s) = props.get(single).and_then(J::as_str).filter(|s| !s.is_empty()) {
+            diags.push(
+                Diagnostic::error(
+                    E_NSG_VALUE,
+                    props.at(single),
+                    format!("`{single}` (`{s}`) and a non-empty `{plural}` are both given"),
+                )
+                .with_help(format!(
+                    "a rule has `{single}` or `{plural}`, not both: keep the one the rule means"
+                )),
+            );
+            return None;
+        }
         return Some((items, props.at(plural)));
     }
     match props.get(single).and_then(J::as_str) {
