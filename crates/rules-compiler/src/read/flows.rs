@@ -67,6 +67,12 @@ pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
         text.into()
     };
     let text = text.as_ref();
+    // The reader takes broken quoting as best it can (`"14"33` as 1433, a quote left open as the
+    // rest of the file in one field): refused here, at the field, before it misleads.
+    let quoting = quoting_problems(text, file);
+    if !quoting.is_empty() {
+        return Err(quoting);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -170,6 +176,87 @@ pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
     })
 }
 
+/// RFC 4180 quoting, each problem at its line and field number: a quote left open, text after a
+/// closing quote, a quote inside a field that does not start with one. Fields may be padded with
+/// spaces (they are trimmed); a doubled quote inside a quoted field is a quote.
+fn quoting_problems(text: &str, file: &str) -> Vec<Diagnostic> {
+    let bytes = text.as_bytes();
+    let mut problems = Vec::new();
+    let (mut line, mut field, mut i) = (1u64, 1usize, 0usize);
+    let mut problem = |line: u64, field: usize, message: &str| {
+        problems.push(
+            at(file, line, field, "", E_FLOWS, message.to_string())
+                .with_help("quote a whole field (`\"a,b\"`) and double a quote inside it (`\"\"`)"),
+        )
+    };
+    let is_break = |b: u8| b == b'\n' || b == b'\r';
+    // Past one line break (CRLF, LF or a lone CR) at `i`.
+    let past_break = |i: usize| {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i + 2
+        } else {
+            i + 1
+        }
+    };
+    while i < bytes.len() {
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if bytes.get(i) == Some(&b'"') {
+            let (open_line, open_field) = (line, field);
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => {
+                        problem(open_line, open_field, "a quote opened here is never closed");
+                        return problems;
+                    }
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&b) if is_break(b) => {
+                        i = past_break(i);
+                        line += 1;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if i < bytes.len() && bytes[i] != b',' && !is_break(bytes[i]) {
+                problem(line, field, "text after the closing quote of this field");
+            }
+        }
+        // The rest of the field (all of an unquoted one).
+        while i < bytes.len() && bytes[i] != b',' && !is_break(bytes[i]) {
+            if bytes[i] == b'"' {
+                problem(line, field, "a quote inside a field that does not start with one");
+                while i < bytes.len() && bytes[i] != b',' && !is_break(bytes[i]) {
+                    i += 1;
+                }
+                break;
+            }
+            i += 1;
+        }
+        match bytes.get(i) {
+            Some(b',') => {
+                field += 1;
+                i += 1;
+            }
+            Some(_) => {
+                i = past_break(i);
+                line += 1;
+                field = 1;
+            }
+            None => {}
+        }
+    }
+    problems
+}
+
 /// The 1-based line a record starts on. The reader's own line count is off after empty lines and
 /// CRLF, and its byte offset points before the line ends that precede the record, so the offset is
 /// moved past them and lines are counted here, as an editor shows them.
@@ -179,7 +266,14 @@ fn line_of(text: &str, byte: u64) -> u64 {
     while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
         start += 1;
     }
-    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+    // A line ends at LF, CRLF or a lone CR (old Mac files), as the reader's records do.
+    let before = &bytes[..start];
+    let breaks = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || b == b'\r' && before.get(i + 1) != Some(&b'\n'))
+        .count();
+    1 + breaks as u64
 }
 
 /// The column of each field (`None` for an unknown one, reported).
@@ -384,6 +478,43 @@ mod tests {
                 (E_EXPLAIN_PORTLESS, 8, 3, "port".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn broken_quoting_is_refused_at_its_field() {
+        let text = "from,to,port\n10.10.1.5,Sql,\"14\"33\n10.10.1.5,S\"ql,443\n10.10.1.5, \"Sql\" ,\"1433\n";
+        assert_eq!(
+            codes(text),
+            vec![
+                (E_FLOWS, 2, 3, String::new()),
+                (E_FLOWS, 3, 2, String::new()),
+                (E_FLOWS, 4, 3, String::new())
+            ]
+        );
+        // Quotes done right: a padded quoted field, a doubled quote, a comma and a line break inside.
+        let fine = "from,to,port\n \"10.10.1.5\" ,Sql,\"1433\"\n";
+        assert!(parse(fine, "f.csv").is_ok());
+        let doubled = parse("from,to,port\n\"a\"\"b\",\"c,\nd\",1\n10.10.1.5,Sql,1\n", "f.csv").expect("well quoted");
+        assert_eq!(doubled.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
+    }
+
+    proptest::proptest! {
+        /// Whatever a CSV writer quotes (quotes, commas, line breaks, padding), the check passes.
+        #[test]
+        fn quoting_a_writer_produces_passes(rows in proptest::collection::vec(proptest::collection::vec("[a\" ,\n\r1]{0,6}", 3), 1..5)) {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for r in &rows {
+                w.write_record(r).unwrap();
+            }
+            let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            proptest::prop_assert_eq!(quoting_problems(&text, "f.csv").len(), 0, "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn lines_ending_in_a_lone_cr_are_counted() {
+        let text = "from,to,port\r10.10.1.5,Sql,443\r10.10.1.5,Sql,99999\r";
+        assert_eq!(codes(text), vec![(E_EXPLAIN_PORT, 3, 3, "port".to_string())]);
     }
 
     #[test]
