@@ -134,6 +134,22 @@ fn a_first_run_killed_before_the_swap_leaves_no_directory_and_no_debris_after_a_
     assert_eq!(beside(&root), ["out"]);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_lock_file_left_by_a_killed_run_goes_with_the_next_run_even_when_nothing_changes() {
+    let root = tempdir("outdir-stale-lock");
+    let out = root.join("out");
+    assert_eq!(compile(ENVS[0], &out, None).status.code(), Some(0));
+    // Another environment's run killed as soon as it holds the lock: only the lock file is left.
+    assert_eq!(compile(ENVS[1], &out, Some("locked")).status.code(), None);
+    assert_eq!(beside(&root), [".out.isenet-lock", "out"]);
+    // The folder still holds the first set: nothing to write, and the lock file goes.
+    let again = compile(ENVS[0], &out, None);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stdout(&again).contains("up to date"), "{}", stdout(&again));
+    assert_eq!(beside(&root), ["out"]);
+}
+
 /// Every entry under `dir`, the directory itself included (relative path -> inode, mtime): what a
 /// run that writes nothing leaves as it was.
 #[cfg(unix)]

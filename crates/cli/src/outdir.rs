@@ -279,8 +279,9 @@ pub fn create_all(dir: &Path) -> Result<(), Diagnostic> {
 /// [`write`] into an existing parent.
 pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<Written, Diagnostic> {
     check_named(dir)?;
-    // A killed run's debris is removed under the lock: its presence sends the run there.
-    let debris = [sibling(dir, "tmp"), sibling(dir, "old")]
+    // A killed run's debris is removed under the lock: its presence sends the run there (a lock
+    // file left by a killed run too, which the lock's holder deletes).
+    let debris = [sibling(dir, "tmp"), sibling(dir, "old"), sibling(dir, "lock")]
         .iter()
         .any(|p| fs::symlink_metadata(p).is_ok());
     if !debris && same::holds_exactly(dir, artifacts) {
