@@ -173,6 +173,22 @@ fn a_fleet_compiles_each_environment_into_its_own_folder_with_the_bytes_of_a_sin
     let check = isenet(&args);
     assert_eq!(check.code, Some(0), "{}", check.stdout);
     assert!(check.stdout.contains("0 not up to date"));
+    // --env repeated, as validate and verify take it, beside a positional file: a fleet of the
+    // three, still up to date.
+    let (first, second) = (files[0].to_str().unwrap(), files[1].to_str().unwrap());
+    let mixed = isenet(&[
+        "compile",
+        "--check",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--env",
+        first,
+        "--env",
+        second,
+        files[2].to_str().unwrap(),
+    ]);
+    assert_eq!(mixed.code, Some(0), "{}{}", mixed.stdout, mixed.stderr);
+    assert!(mixed.stdout.contains("3 environment(s)"), "{}", mixed.stdout);
 }
 
 #[test]

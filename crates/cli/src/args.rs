@@ -91,13 +91,14 @@ pub enum Command {
     )]
     Compile {
         /// Environment files of a fleet, each compiled into OUT/<name>/ (its `name`).
-        #[arg(value_name = "ENV", conflicts_with = "env")]
+        #[arg(value_name = "ENV")]
         envs: Vec<PathBuf>,
-        /// Environment file (JSON, `-` for stdin); the embedded example when absent.
+        /// Environment file (JSON, `-` for stdin); the embedded example when absent. Repeat it for
+        /// a fleet.
         #[arg(long)]
-        env: Option<PathBuf>,
+        env: Vec<PathBuf>,
         /// Compile every `*.json` environment of this folder as a fleet, into OUT/<name>/.
-        #[arg(long, conflicts_with = "env")]
+        #[arg(long)]
         env_dir: Option<PathBuf>,
         /// Output directory; replaced as one step, and it must hold only isenet artifacts.
         #[arg(long, default_value = "out")]
@@ -359,7 +360,7 @@ impl Command {
             Command::Validate { envs, env, env_dir, .. } | Command::Verify { envs, env, env_dir, .. } => {
                 envs.len() + env.len() > 1 || env_dir.is_some()
             }
-            Command::Compile { envs, env_dir, .. } => envs.len() > 1 || env_dir.is_some(),
+            Command::Compile { envs, env, env_dir, .. } => envs.len() + env.len() > 1 || env_dir.is_some(),
             Command::Tags {
                 command: TagsCommand::Diff { env, env_dir, .. },
             } => env.len() > 1 || env_dir.is_some(),

@@ -5,6 +5,7 @@ use crate::{input, output, Exit};
 use ise_model::codes::E_ENUM;
 use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
+use std::path::PathBuf;
 
 mod compile;
 mod diff;
@@ -51,7 +52,7 @@ pub fn run(cli: &Cli) -> Exit {
             check,
         } => {
             let args = compile::Args {
-                env: env.as_deref(),
+                env: env.first().map(PathBuf::as_path),
                 out_dir,
                 service_tags: service_tags.as_deref(),
                 table_version: table_version.as_deref(),
@@ -61,10 +62,12 @@ pub fn run(cli: &Cli) -> Exit {
                 stdout: *stdout,
                 check: *check,
             };
-            if envs.is_empty() && env_dir.is_none() {
+            // A bare ENV is a fleet of one (OUT/<name>/); --env once, or none, a single compile.
+            if envs.is_empty() && env_dir.is_none() && env.len() <= 1 {
                 compile::run(cli, &args)
             } else {
-                fleet::compile(cli, &args, envs, env_dir.as_deref())
+                let named: Vec<PathBuf> = envs.iter().chain(env).cloned().collect();
+                fleet::compile(cli, &args, &named, env_dir.as_deref())
             }
         }
         Command::Tags { command } => match command {
