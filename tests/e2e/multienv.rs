@@ -568,3 +568,24 @@ fn an_empty_deployed_file_is_located_at_line_1_column_1_in_sarif_and_annotations
     let github = run("github").stdout;
     assert!(github.contains("line=1,col=1"), "{github}");
 }
+
+#[test]
+fn a_tag_file_of_another_cloud_names_each_environment_it_does_not_fit() {
+    let dir = tempdir("multi-tag-cloud");
+    let envs = good_fleet(&dir);
+    env_copy(&envs, "china-north2", "delta");
+    let public = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
+    let run = isenet(&["verify", "--env-dir", s(&envs), "--service-tags", s(&public), "--format", "json"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let doc = run.json();
+    let delta = doc["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["environment"] == "delta")
+        .unwrap();
+    let d = &delta["diagnostics"][0];
+    assert_eq!(d["code"], "E0902");
+    assert!(d["message"].as_str().unwrap().starts_with("environment `delta`: "), "{d}");
+    assert!(d["file"].as_str().unwrap().ends_with("ServiceTags_Public_20251028.json"), "{d}");
+}

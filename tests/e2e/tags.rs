@@ -295,7 +295,15 @@ fn show_refuses_unknown_tags_and_locations_with_codes() {
         "china",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stdout_json(&o)["diagnostics"][0]["code"], "E0902");
+    let d = &stdout_json(&o)["diagnostics"][0];
+    assert_eq!(d["code"], "E0902");
+    // No environment is involved: the message and the fix are about --cloud.
+    let (message, help) = (d["message"].as_str().unwrap(), d["help"].as_str().unwrap());
+    assert!(
+        message.contains("--cloud says `china`") && !message.contains("environment"),
+        "{message}"
+    );
+    assert!(help.contains("--cloud") && !help.contains("environment"), "{help}");
 
     // The other clouds' embedded snapshots.
     let china = raw_file(&path_str(&root().join("data/servicetags/ServiceTags_China.json")));

@@ -236,7 +236,11 @@ where
     match file {
         None => Ok(ServiceTags::embedded(env.cloud)),
         Some((tags, name)) => {
-            tags.check_cloud(env.cloud).map_err(|d| d.in_file(name))?;
+            // One file serves the whole fleet: the message names the environment it does not fit.
+            tags.check_cloud(env.cloud).map_err(|d| Diagnostic {
+                message: format!("environment `{}`: {}", env.name, d.message),
+                ..d.in_file(name)
+            })?;
             Ok(tags)
         }
     }

@@ -45,8 +45,15 @@ fn load(path: Option<&Path>, cloud: Option<CloudArg>) -> Result<(Cow<'static, Se
     let file = input::display_name(path);
     let tags = read_tag_file(path)?;
     let id = file_cloud(&tags, &file)?;
-    if let Some(c) = cloud {
-        tags.check_cloud(c.id()).map_err(|d| d.in_file(&file))?;
+    // No environment here: the file's own cloud is what --cloud contradicts.
+    if let Some(c) = cloud.filter(|c| c.id() != id) {
+        return Err(Diagnostic::error(
+            E_TAGS_WRONG_CLOUD,
+            "cloud",
+            format!("this service-tag file is for cloud `{}`, but --cloud says `{}`", tags.cloud, c.id()),
+        )
+        .with_help("leave --cloud out (the file names its cloud), or pass that cloud's service-tag file")
+        .in_file(&file));
     }
     Ok((Cow::Owned(tags), id))
 }
