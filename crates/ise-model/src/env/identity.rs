@@ -2,7 +2,7 @@
 //! ISE request. Ids are checked for their ARM shape, GUIDs for theirs; a user-assigned identity
 //! needs its resource id, and a customer-managed key needs a managed identity to read the vault.
 
-use super::load::Walker;
+use super::load::{NameRule, Walker};
 use super::{Encryption, Identity, IdentityType};
 use crate::codes::{E_CMK_NEEDS_IDENTITY, E_IDENTITY_FIELD_UNUSED, E_IDENTITY_GUID, E_KEY_NAME, E_RESOURCE_ID, E_USER_IDENTITY_MISSING};
 use crate::diag::Diagnostic;
@@ -173,7 +173,35 @@ pub(crate) fn resource_id_problem(s: &str, kind: &str) -> Option<String> {
     if !(parts[6].eq_ignore_ascii_case(ns) && parts[7].eq_ignore_ascii_case(ty)) {
         return Some(format!("it names a `{}/{}`, not a `{kind}`", parts[6], parts[7]));
     }
-    None
+    // The names go into the templates and the request as they are: ones Azure refuses would fail
+    // the deployment, and nothing else checks them.
+    if let Err(why) = NameRule::ResourceGroup.check(parts[4]) {
+        return Some(format!("the resource group name `{}` is invalid: {why}", parts[4]));
+    }
+    resource_name_problem(ty, parts[8]).map(|why| format!("the name `{}` is invalid: {why}", parts[8]))
+}
+
+/// Azure's naming rules for the resources an environment points at (resource-name-rules):
+/// a Key Vault 3-24 letters, digits and `-`, starting with a letter, ending with a letter or digit,
+/// no `--`; a user-assigned identity 3-128 letters, digits, `-` and `_`, starting with a letter or
+/// digit.
+fn resource_name_problem(ty: &str, name: &str) -> Option<&'static str> {
+    let len = name.chars().count();
+    if ty.eq_ignore_ascii_case("vaults") {
+        if !(3..=24).contains(&len) {
+            return Some("a Key Vault name is 3 to 24 characters long");
+        }
+        let ok = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && !name.contains("--");
+        return (!ok)
+            .then_some("a Key Vault name uses letters, digits and single hyphens, starts with a letter and ends with a letter or digit");
+    }
+    let ok = (3..=128).contains(&len)
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    (!ok).then_some("an identity name is 3 to 128 letters, digits, `-` and `_`, starting with a letter or digit")
 }
 
 fn resource_id(w: &mut Walker, v: &Value, path: &str, kind: &str) -> Option<String> {
@@ -223,7 +251,7 @@ mod tests {
 
     #[test]
     fn resource_ids_are_checked_part_by_part() {
-        let good = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
+        let good = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1";
         assert_eq!(resource_id_problem(good, VAULT), None);
         assert_eq!(
             resource_id_problem(&good.to_lowercase(), VAULT),
@@ -239,6 +267,25 @@ mod tests {
             .unwrap()
             .contains("GUID"));
         assert!(resource_id_problem(&format!("{good}/keys/k"), VAULT).is_some());
+        // Names Azure refuses: a vault of 2 or 25 characters, one with markup, a double hyphen or
+        // a leading digit; a resource group with `|` or a trailing `.`; an identity with `.`.
+        let vault = |name: &str| good.replace("vaults/kv1", &format!("vaults/{name}"));
+        for bad in ["kv", &"k".repeat(25), "v<img src=x>", "kv--1", "1kv", "kv-"] {
+            assert!(resource_id_problem(&vault(bad), VAULT).unwrap().contains("Key Vault name"), "{bad}");
+        }
+        assert!(resource_id_problem(&vault(&format!("k{}", "v".repeat(23))), VAULT).is_none());
+        for bad in ["a|b", "rg."] {
+            assert!(
+                resource_id_problem(&good.replace("/rg/", &format!("/{bad}/")), VAULT)
+                    .unwrap()
+                    .contains("resource group"),
+                "{bad}"
+            );
+        }
+        let identity = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/";
+        let kind = "Microsoft.ManagedIdentity/userAssignedIdentities";
+        assert!(resource_id_problem(&format!("{identity}ise_identity-1"), kind).is_none());
+        assert!(resource_id_problem(&format!("{identity}ise.identity"), kind).is_some());
         assert!(resource_id_problem("kv", VAULT).is_some());
     }
 

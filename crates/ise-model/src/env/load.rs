@@ -901,7 +901,7 @@ pub(super) fn parse_cidr(s: &str, allow_address: bool) -> Result<Ipv4Net, CidrEr
 }
 
 #[derive(Clone, Copy)]
-enum NameRule {
+pub(super) enum NameRule {
     Ise,
     ResourceGroup,
     VirtualNetwork,
@@ -912,7 +912,7 @@ enum NameRule {
 }
 
 impl NameRule {
-    fn check(self, s: &str) -> Result<(), &'static str> {
+    pub(super) fn check(self, s: &str) -> Result<(), &'static str> {
         let len = s.chars().count();
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
         match self {
