@@ -232,7 +232,7 @@ fn malformed_nsg_files_are_coded_errors() {
 
 #[test]
 fn malformed_route_tables_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-routes", "--routes") >= 15);
+    assert!(catalogue_is_refused("bad-routes", "--routes") >= 16);
 }
 
 #[test]
@@ -439,6 +439,58 @@ fn firewall_files_are_proved_and_mutations_caught() {
         serde_json::from_slice::<Value>(&o.stdout).unwrap()["diagnostics"][0]["code"],
         "E1207"
     );
+}
+
+/// A DNAT rule forwarding to an address of the ISE subnets (the example's 10.10.1.0/25) opens the
+/// ISE to whatever reaches the firewall: a finding at that rule, in the policy and the classic
+/// shape. One forwarding outside the ISE subnets is not the ISE's business.
+#[test]
+fn dnat_into_the_ise_subnets_is_an_opening_at_its_rule() {
+    let (dir, env) = compiled_firewall("firewall-dnat", json!({}));
+    let nat = |name: &str, port: &str, to: &str, policy: bool| {
+        let mut rule = json!({"name": name, "sourceAddresses": ["*"], "destinationAddresses": ["20.1.1.1"],
+            "destinationPorts": [port], "translatedAddress": to, "translatedPort": "443"});
+        if policy {
+            rule["ruleType"] = json!("NatRule");
+            rule["ipProtocols"] = json!(["TCP"]);
+        } else {
+            rule["protocols"] = json!(["TCP"]);
+        }
+        rule
+    };
+    let mut policy = read_json(&dir.join("out/firewall-policy.json"));
+    policy["resources"][0]["properties"]["ruleCollections"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "name": "dnat", "priority": 100, "action": {"type": "DNAT"}, "ruleCollectionType": "FirewallPolicyNatRuleCollection",
+            "rules": [nat("expose-ise", "443", "10.10.1.5", true), nat("elsewhere", "8443", "10.20.0.5", true)]
+        }));
+    let mut classic = read_json(&dir.join("out/firewall-classic.json"));
+    classic["natRuleCollections"] = json!([{"name": "dnat", "properties": {"priority": 100, "action": {"type": "Dnat"},
+        "rules": [nat("expose-ise", "443", "10.10.1.5", false), nat("elsewhere", "8443", "10.20.0.5", false)]}}]);
+    for (file, doc) in [("policy-dnat.json", policy), ("classic-dnat.json", classic)] {
+        let path = write(&dir, file, &doc);
+        let (code, report) = verify_json(&["--env", &env, "--firewall", &path]);
+        assert_eq!(code, Some(1), "{file}: {report}");
+        let openings: Vec<&Value> = report["proofs"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "F0303")
+            .collect();
+        assert_eq!(openings.len(), 1, "{file}: only the rule into the ISE: {report}");
+        let f = openings[0];
+        assert_eq!(f["rule"]["name"], "expose-ise", "{file}");
+        assert!(f["message"].as_str().unwrap().contains("to 10.10.1.5:443"), "{file}: {f}");
+        // Located at the rule in the file.
+        let line = f["rule"]["line"].as_u64().unwrap() as usize;
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().nth(line - 1).unwrap().contains('{'), "{file}: line {line}");
+        // The first name after that `{` is the rule's (keys are written sorted).
+        let name = text.lines().skip(line - 1).find(|l| l.contains("\"name\":")).unwrap();
+        assert!(name.contains("expose-ise"), "{file}: line {line}: {name}");
+    }
 }
 
 /// Azure Firewall's limits from the command line: a file beyond them is read and each excess is an

@@ -68,6 +68,7 @@ fn prove_with(
         tags,
         network_rule_collections: network,
         application_rule_collections: application,
+        nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
         nsg: nsg.as_ref(),
     })

@@ -30,6 +30,7 @@ fn written_firewall_files_read_back_and_are_proved() {
             tags,
             network_rule_collections: &file.network,
             application_rule_collections: &file.application,
+            nat_rules: &file.nat,
             dependencies: &plan.firewall.dependencies,
             nsg: Some(&Evaluated::new(&env, tags, &rules, &["0.0.0.0/0".parse().unwrap()])),
         });
@@ -54,6 +55,7 @@ fn restricted_outbound_nsg_admits_every_firewall_dependency() {
         tags,
         network_rule_collections: &plan.firewall.network_rule_collections,
         application_rule_collections: &plan.firewall.application_rule_collections,
+        nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
         nsg: Some(&Evaluated::new(&env, tags, &rules, &["0.0.0.0/0".parse().unwrap()])),
     });

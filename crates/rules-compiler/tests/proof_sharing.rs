@@ -66,6 +66,7 @@ fn firewall_proof(env: &Environment, tags: &ServiceTags, plan: &Plan, nsg: Optio
         tags,
         network_rule_collections: &plan.firewall.network_rule_collections,
         application_rule_collections: &plan.firewall.application_rule_collections,
+        nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
         nsg,
     })

@@ -33,6 +33,7 @@ use crate::engine::intervals::IntervalSet;
 use crate::engine::{PacketProtocol, TagResolver};
 use crate::plan::{ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination};
 use crate::prove::resolver::EnvResolver;
+use crate::read::firewall::NatRule;
 use ipnet::Ipv4Net;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
@@ -43,6 +44,8 @@ pub struct Subject<'a> {
     pub tags: &'a ServiceTags,
     pub network_rule_collections: &'a [RuleCollection<NetworkRule>],
     pub application_rule_collections: &'a [RuleCollection<ApplicationRule>],
+    /// The file's DNAT rules (isenet writes none; no ISE requirement is met through one).
+    pub nat_rules: &'a [NatRule],
     pub dependencies: &'a [FirewallDependency],
     /// The NSG the firewall's traffic crosses first (`None`: it is not checked). Its outbound
     /// rules are evaluated only when a dependency is checked against them, and once for this
@@ -365,9 +368,40 @@ pub fn prove(s: &Subject) -> Proof {
     }
     findings.extend(network_openings(&cx, &required));
     findings.extend(application_openings(&cx));
+    findings.extend(dnat_openings(s.nat_rules, &cx.sources));
     let rules = s.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
         + s.application_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>();
     Proof::new(ArtifactKind::Firewall, rules, coverage, findings)
+}
+
+/// DNAT rules that forward to an address in the ISE subnets. Inbound traffic is not this proof's
+/// domain, but such a rule opens the ISE to whatever reaches the firewall: the firewall also
+/// rewrites the source to its own private address, which the ISE's NSG admits as VNet traffic.
+/// A translated FQDN's address is not known here and is not reported.
+fn dnat_openings(rules: &[NatRule], ise: &IntervalSet<u32>) -> Vec<Finding> {
+    rules
+        .iter()
+        .filter(|r| {
+            r.translated
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|a| ise.intersects(&IntervalSet::interval(u32::from(a), u32::from(a))))
+        })
+        .map(|r| {
+            let message = format!(
+                "DNAT rule {} forwards port(s) {} from {} to {}:{}, inside the ISE subnets: no ISE requirement is met through DNAT",
+                r.name,
+                r.destination_ports.join(","),
+                if r.source_addresses.is_empty() {
+                    "*".to_string()
+                } else {
+                    r.source_addresses.join(",")
+                },
+                r.translated,
+                r.translated_port
+            );
+            Finding::new(FindingKind::FirewallOpening, ArtifactKind::Firewall, message).rule(rule_ref(&r.collection, &r.name))
+        })
+        .collect()
 }
 
 /// Only traffic leaving the network meets the firewall: the NSG must admit a dependency there, not

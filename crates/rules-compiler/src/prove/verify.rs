@@ -163,6 +163,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             tags: inputs.tags,
             network_rule_collections: &f.network,
             application_rule_collections: &f.application,
+            nat_rules: &f.nat,
             dependencies: &plan.firewall.dependencies,
             nsg: Some(&evaluated),
         });
@@ -183,6 +184,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
         for ((collection, names), o) in application_names.zip(&f.application_origins) {
             origins.extend(names.into_iter().zip(&o.rules).map(|(n, at)| (Some(collection), n, at)));
         }
+        origins.extend(f.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
         proofs.push(located(proof, read.file, &origins, &f.limit_violations));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))

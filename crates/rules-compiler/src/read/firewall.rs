@@ -1,7 +1,8 @@
 //! Reads the Azure Firewall rules to verify: isenet's `firewall-policy.json` (a template holding a
 //! rule collection group), `az network firewall policy rule-collection-group show` output, isenet's
-//! `firewall-classic.json`, or `az network firewall show` output (classic collections). NAT
-//! collections are skipped: DNAT never admits traffic from the ISE subnets outward. Every problem
+//! `firewall-classic.json`, or `az network firewall show` output (classic collections). DNAT rules
+//! are kept apart ([`NatRule`]): they never admit traffic from the ISE subnets outward, but one that
+//! forwards to an ISE address opens the ISE to whatever reaches the firewall. Every problem
 //! is a coded diagnostic with its JSON path and position; all are reported. Priorities outside
 //! Azure's range, the pair limit and the size limit of a rule collection group are limit violations
 //! (findings), not input errors.
@@ -28,6 +29,22 @@ pub struct FirewallFile {
     pub application_origins: Vec<CollectionOrigin>,
     /// Azure limits the file exceeds (findings, not input errors).
     pub limit_violations: Vec<LimitViolation>,
+    /// The DNAT rules, each with its collection's name and where it was read.
+    pub nat: Vec<NatRule>,
+}
+
+/// A DNAT rule: what reaches the firewall's `destination_ports` from `source_addresses` is
+/// forwarded to `translated` (an address, or an FQDN the firewall resolves) port
+/// `translated_port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatRule {
+    pub collection: String,
+    pub name: String,
+    pub source_addresses: Vec<String>,
+    pub destination_ports: Vec<String>,
+    pub translated: String,
+    pub translated_port: String,
+    pub at: Location,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +78,8 @@ struct Collected {
     group: Option<(Option<u32>, String, String)>,
     /// The path of the collection list(s), where the pair limit is reported.
     collections_path: String,
+    /// DNAT rules with the path they were read at.
+    nat: Vec<(NatRule, String)>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
@@ -151,6 +170,7 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnosti
     for (i, c) in collections.iter().enumerate() {
         let item = Object::new(*c, index(&out.collections_path, i), E_FIREWALL_FIELD);
         if let Some(true) = is_nat(&item, diags) {
+            read_nat_collection(&item, diags, &mut out);
             continue;
         }
         read_collection(&item, diags, &mut out, (policy_rule, true));
@@ -165,7 +185,53 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnosti
     Some(out)
 }
 
-/// `Some(true)` for a NAT collection, which the proof skips.
+/// The rules of a DNAT collection (policy `FirewallPolicyNatRuleCollection` or classic
+/// `natRuleCollections`): name, sources, ports and translation; a rule without a translation is
+/// reported, the rest of its fields are Azure's to check.
+fn read_nat_collection<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Diagnostic>, out: &mut Collected) {
+    if !item.is_object("a rule collection", diags) {
+        return;
+    }
+    let props = item.properties();
+    let collection = item.text("name", true, diags).unwrap_or_default().to_string();
+    let Some(rules) = list(&props, "rules", diags) else { return };
+    for (j, r) in rules.iter().enumerate() {
+        let rule = Object::new(*r, index(&props.at("rules"), j), E_FIREWALL_FIELD);
+        if !rule.is_object("a rule", diags) {
+            continue;
+        }
+        let strings = |key: &str, diags: &mut Vec<Diagnostic>| -> Vec<String> {
+            rule.text_list(key, diags).into_iter().map(|(s, _)| s.to_string()).collect()
+        };
+        let translated = rule
+            .text("translatedAddress", false, diags)
+            .filter(|t| !t.is_empty())
+            .or_else(|| rule.text("translatedFqdn", false, diags).filter(|t| !t.is_empty()));
+        let Some(translated) = translated else {
+            diags.push(
+                Diagnostic::error(
+                    E_FIREWALL_FIELD,
+                    rule.at("translatedAddress"),
+                    "a DNAT rule needs `translatedAddress` or `translatedFqdn`",
+                )
+                .with_help("Azure Firewall forwards a DNAT rule's traffic to its translated address or FQDN"),
+            );
+            continue;
+        };
+        let nat = NatRule {
+            collection: collection.clone(),
+            name: rule.text("name", true, diags).unwrap_or_default().to_string(),
+            source_addresses: strings("sourceAddresses", diags),
+            destination_ports: strings("destinationPorts", diags),
+            translated: translated.to_string(),
+            translated_port: rule.text("translatedPort", false, diags).unwrap_or("*").to_string(),
+            at: Location::default(),
+        };
+        out.nat.push((nat, rule.path.clone()));
+    }
+}
+
+/// `Some(true)` for a NAT collection, read apart from the filter collections.
 fn is_nat<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<bool> {
     match item.text("ruleCollectionType", false, diags)? {
         t if t.eq_ignore_ascii_case("FirewallPolicyNatRuleCollection") => Some(true),
@@ -186,7 +252,7 @@ fn is_nat<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) ->
 
 /// Classic collections: one list per rule type, at the top (az, isenet) or under `properties` (REST).
 fn read_classic<'v, J: Json<'v>>(value: J, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
-    let keys = ["networkRuleCollections", "applicationRuleCollections"];
+    let keys = ["networkRuleCollections", "applicationRuleCollections", "natRuleCollections"];
     let root = match value.get("properties") {
         Some(p) if keys.iter().any(|k| p.get(k).is_some()) => Object::new(p, "properties".into(), E_FIREWALL_FIELD),
         _ => Object::new(value, String::new(), E_FIREWALL_FIELD),
@@ -222,6 +288,11 @@ fn read_classic<'v, J: Json<'v>>(value: J, diags: &mut Vec<Diagnostic>) -> Optio
             "rule collection",
             diags,
         );
+    }
+    if let Some(collections) = list(&root, keys[2], diags) {
+        for (i, c) in collections.iter().enumerate() {
+            read_nat_collection(&Object::new(*c, index(&root.at(keys[2]), i), E_FIREWALL_FIELD), diags, &mut out);
+        }
     }
     Some(out)
 }
@@ -357,6 +428,7 @@ fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> Firewa
     // A policy collection holding both rule types was read into two: report its priority once.
     limit_violations.sort_by(|a, b| (a.at.line, a.at.column, &a.at.path).cmp(&(b.at.line, b.at.column, &b.at.path)));
     limit_violations.dedup();
+    let nat = c.nat.into_iter().map(|(rule, path)| NatRule { at: at(&path), ..rule }).collect();
     FirewallFile {
         network,
         application,
@@ -364,6 +436,7 @@ fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> Firewa
         network_origins,
         application_origins,
         limit_violations,
+        nat,
     }
 }
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 /// Where an item was read: file, JSON path and line:column (always known for a path the file
 /// holds; `None` only for a path it does not).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Location {
     pub file: String,
     pub path: String,

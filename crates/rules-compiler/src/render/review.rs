@@ -205,6 +205,8 @@ fn statuses(plan: &Plan, tags: &ServiceTags, compiled: &CompiledNsg) -> (BTreeMa
         tags,
         network_rule_collections: &plan.firewall.network_rule_collections,
         application_rule_collections: &plan.firewall.application_rule_collections,
+        // isenet writes no DNAT rule.
+        nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
         nsg: Some(evaluated),
     });
