@@ -128,7 +128,17 @@ fn parse_route<'v, J: Json<'v>>(route: J, path: &str, diags: &mut Vec<Diagnostic
             diags.push(Diagnostic::error(E_ROUTE_FILE, props.at("nextHopIpAddress"), message));
             None
         }
-        _ => None,
+        // ARM (2023-11-01): next hop values are only allowed where the next hop type is
+        // VirtualAppliance; Azure refuses the route.
+        (hop, Some(ip)) => {
+            let message = format!("a {} route has no next hop address (`{ip}`)", hop.as_str());
+            diags.push(
+                Diagnostic::error(E_ROUTE_FILE, props.at("nextHopIpAddress"), message)
+                    .with_help("only VirtualAppliance routes take `nextHopIpAddress`: remove it, or make the route VirtualAppliance"),
+            );
+            None
+        }
+        (_, None) => None,
     };
     if diags.len() > before {
         return None;
