@@ -192,3 +192,47 @@ fn out_dir_without_a_name_is_refused_and_unknown_files_are_kept() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(out.join("main.tf")).unwrap(), "{}");
 }
+
+/// The route table's `route-connector-ips` prefixes of `env` in firewall mode.
+fn connector_route_prefixes(dir: &Path, env: &Value) -> Vec<String> {
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", &write_env(dir, env), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let table: Value = serde_json::from_str(&std::fs::read_to_string(out.join("route-table.json")).unwrap()).unwrap();
+    table["properties"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"].as_str().unwrap().starts_with("route-connector-ips"))
+        .map(|r| r["properties"]["addressPrefix"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Seed 002, forced tunneling: a route with next hop Internet for every connector address of the
+/// ISE region "available in this download file" (the service-tag file). In Azure public the NSG
+/// admits the AzureConnectors tag, so the route is the region's tag, whose every address then
+/// answers by the Internet; in Government, whose NSG admits only the published list, the routes
+/// are that list.
+#[test]
+fn the_connector_route_covers_what_the_nsg_admits() {
+    let dir = scratch("connector-route");
+    let mut env = example();
+    env["forcedTunneling"] = serde_json::json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
+    let location = env["location"].as_str().unwrap().to_string();
+    let public = connector_route_prefixes(&dir, &env);
+    let suffix = {
+        let o = isenet(&["tags", "show", "AzureConnectors", "--location", &location, "--format", "json"]);
+        let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+        doc["regional"]["name"].as_str().unwrap().to_string()
+    };
+    assert_eq!(public, std::slice::from_ref(&suffix), "one route, the regional tag");
+    assert!(suffix.starts_with("AzureConnectors."), "{suffix}");
+
+    env["cloud"] = serde_json::json!("usgovernment");
+    env["location"] = serde_json::json!("usgovvirginia");
+    let gov = connector_route_prefixes(&dir, &env);
+    assert!(
+        !gov.is_empty() && gov.iter().all(|p| p.contains('/')),
+        "the published prefixes: {gov:?}"
+    );
+}

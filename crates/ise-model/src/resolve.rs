@@ -134,6 +134,12 @@ fn published(env: &Environment, kinds: &[String], notes: &mut Vec<String>) -> Pe
     Peer::prefixes(label, prefixes)
 }
 
+/// Whether `kinds` is the managed connectors' addresses in a cloud whose NSGs admit them by the
+/// `AzureConnectors` tag (not by a published list, as in Government).
+fn connectors_admitted_by_tag(kinds: &[String], env: &Environment) -> bool {
+    kinds == ["connector-outbound"] && !env.cloud.facts().nsg_tag_replacements.contains_key("AzureConnectors")
+}
+
 fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<String>) -> Peer {
     match spec {
         EndpointSpec::Vnet => Peer::prefixes(
@@ -152,6 +158,16 @@ fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<Stri
                 }
                 _ => Peer::Tag { name: t.clone() },
             }
+        }
+        EndpointSpec::Ips(kinds) if kind == Kind::Route && connectors_admitted_by_tag(kinds, env) => {
+            // Seed 002 asks for a route for every connector address of the ISE region in the
+            // service-tag download; the published list is older and smaller, and the replies to
+            // the tag's other addresses, which the NSG admits, would go to the firewall.
+            let tag = format!("{}.{}", fallback_tag("connector-outbound"), env.location().tag_suffix());
+            notes.push(format!(
+                "the NSG admits the AzureConnectors tag: the route covers the region's tag {tag}, not the published list"
+            ));
+            Peer::Tag { name: tag }
         }
         EndpointSpec::Ips(kinds) => published(env, kinds, notes),
         EndpointSpec::CustomDns => Peer::prefixes(
