@@ -13,6 +13,7 @@ pub(crate) trait Json<'a>: Copy {
     fn as_array(self) -> Option<Self::Items>;
     fn is_object(self) -> bool;
     fn is_null(self) -> bool;
+    fn as_bool(self) -> Option<bool>;
     fn as_number(self) -> Option<serde_json::Number>;
 }
 
@@ -37,6 +38,9 @@ impl<'a> Json<'a> for Node<'a> {
     }
     fn is_null(self) -> bool {
         Node::is_null(self)
+    }
+    fn as_bool(self) -> Option<bool> {
+        Node::as_bool(self)
     }
     fn as_number(self) -> Option<serde_json::Number> {
         Node::as_number(self)
@@ -72,6 +76,9 @@ pub(crate) mod old {
         }
         fn is_null(self) -> bool {
             Value::is_null(self)
+        }
+        fn as_bool(self) -> Option<bool> {
+            Value::as_bool(self)
         }
         fn as_number(self) -> Option<serde_json::Number> {
             match self {

@@ -20,6 +20,9 @@ pub struct RouteFile {
     pub routes: Vec<RouteEntry>,
     /// Where each route was read, in the order of `routes`.
     pub origins: Vec<Location>,
+    /// The table's `disableBgpRoutePropagation`; `None` when the file does not say (Azure's
+    /// default is `false`).
+    pub disable_bgp_route_propagation: Option<bool>,
     /// Azure limits the table exceeds (findings, not input errors).
     pub limit_violations: Vec<LimitViolation>,
 }
@@ -38,6 +41,7 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
         return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], positions, file));
     };
     let mut diags = Vec::new();
+    let disable_bgp_route_propagation = disable_bgp(value, &prefix, &mut diags);
     let entries: Vec<(usize, RouteEntry)> = routes
         .clone()
         .enumerate()
@@ -63,8 +67,30 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
             .map(|(i, _)| Location::of(positions, file, index(&base, *i)))
             .collect(),
         routes: entries.into_iter().map(|(_, r)| r).collect(),
+        disable_bgp_route_propagation,
         limit_violations,
     })
+}
+
+/// `disableBgpRoutePropagation` under `properties` (ARM) or at the top (az); absent or null is
+/// `None`, anything but a boolean is reported.
+fn disable_bgp<'v, J: Json<'v>>(table: J, prefix: &str, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    const KEY: &str = "disableBgpRoutePropagation";
+    let table = Object::new(table, prefix.trim_end_matches('.').to_string(), E_ROUTE_FILE);
+    let holder = match table.value.get("properties") {
+        Some(p) if p.get(KEY).is_some() => table.properties(),
+        _ => table,
+    };
+    let value = holder.get(KEY)?;
+    let flag = value.as_bool();
+    if flag.is_none() {
+        diags.push(Diagnostic::error(
+            E_ROUTE_FILE,
+            holder.at(KEY),
+            format!("`{KEY}` must be true or false"),
+        ));
+    }
+    flag
 }
 
 /// Azure refuses a table with two routes for one prefix (RouteConflict): were it read, the proof
@@ -211,5 +237,35 @@ pub fn entries_prefixes(routes: &[RouteEntry], origins: &[Location], tags: &Serv
         Ok(Ipv4Net::aggregate(&out))
     } else {
         Err(diags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    const ROUTE: &str = r#"{"name": "r", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet"}}"#;
+
+    #[test]
+    fn bgp_propagation_is_read_from_az_arm_and_template_shapes() {
+        let az = format!(r#"{{"disableBgpRoutePropagation": true, "routes": [{ROUTE}]}}"#);
+        let arm = format!(r#"{{"properties": {{"disableBgpRoutePropagation": true, "routes": [{ROUTE}]}}}}"#);
+        let template = format!(
+            r#"{{"resources": [{{"type": "Microsoft.Network/routeTables", "properties": {{"disableBgpRoutePropagation": false, "routes": [{ROUTE}]}}}}]}}"#
+        );
+        let absent = format!(r#"{{"routes": [{ROUTE}], "disableBgpRoutePropagation": null}}"#);
+        let got: Vec<Option<bool>> = [az, arm, template, absent]
+            .iter()
+            .map(|t| parse(t, "f.json").unwrap().disable_bgp_route_propagation)
+            .collect();
+        assert_eq!(got, [Some(true), Some(true), Some(false), None]);
+    }
+
+    #[test]
+    fn bgp_propagation_that_is_not_a_boolean_is_reported_at_its_path() {
+        let text = format!(r#"{{"properties": {{"disableBgpRoutePropagation": "yes", "routes": [{ROUTE}]}}}}"#);
+        let diags = parse(&text, "f.json").unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].path, "properties.disableBgpRoutePropagation");
     }
 }
