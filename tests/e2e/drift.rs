@@ -615,3 +615,156 @@ fn a_deployed_expanded_nsg_is_compared_with_the_expanded_compile() {
     assert!(all.iter().any(|c| c.0 == "remove" && c.1.ends_with("-v6")), "{all:?}");
     assert!(all.iter().all(|c| c.0 != "add"), "{all:?}");
 }
+
+/// The firewall environment compiled, and its rule collection group in az's shape with `priority`
+/// (`None`: without it) plus its route table (ARM resource) with `disableBgpRoutePropagation`.
+fn group_and_table(dir: &std::path::Path, priority: Option<u32>, disable_bgp: Value) -> (String, String) {
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", FIREWALL_ENV, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap() };
+    let policy = read("firewall-policy.json");
+    let mut group = json!({
+        "name": "ise-dependencies",
+        "ruleCollections": policy["resources"][0]["properties"]["ruleCollections"],
+        "type": "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
+        "provisioningState": "Succeeded"
+    });
+    if let Some(p) = priority {
+        group["priority"] = json!(p);
+    }
+    let mut table = read("route-table.json");
+    match disable_bgp {
+        Value::Null => {
+            table["properties"].as_object_mut().unwrap().remove("disableBgpRoutePropagation");
+        }
+        v => table["properties"]["disableBgpRoutePropagation"] = v,
+    }
+    let write = |name: &str, v: &Value| {
+        let p = dir.join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    (write("rcg.json", &group), write("rt.json", &table))
+}
+
+#[test]
+fn the_group_priority_and_bgp_propagation_are_drift_in_every_format() {
+    let dir = tempdir("drift-resource-props");
+    let (rcg, rt) = group_and_table(&dir, Some(100), json!(true));
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg, &rt]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(r["inSync"], false);
+    let doc = |artifact: &str| {
+        r["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["artifact"] == artifact && c["kind"] == "document")
+            .unwrap_or_else(|| panic!("no {artifact} document change in {r}"))
+    };
+    assert_eq!(doc("routes")["action"], "change");
+    assert_eq!(field(doc("routes"), "disableBgpRoutePropagation"), (&json!(true), &json!(false)));
+    assert_eq!(doc("firewall")["action"], "change");
+    assert_eq!(field(doc("firewall"), "priority"), (&json!(100), &json!(500)));
+    // The only changes: the rules and routes themselves are as compiled.
+    assert_eq!(r["changes"].as_array().unwrap().len(), 2, "{r}");
+
+    let text = diff(Some(FIREWALL_ENV), &[&rcg, &rt], "text");
+    assert_eq!(text.code, Some(1));
+    assert!(
+        text.stdout
+            .contains("  ~ change route table: disableBgpRoutePropagation true -> false\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("  ~ change rule collection group: priority 100 -> 500\n"),
+        "{}",
+        text.stdout
+    );
+
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg, &rt], "ticket");
+    assert_eq!(ticket.code, Some(1));
+    let t = &ticket.stdout;
+    assert!(
+        t.contains("| routes | change | route table | disableBgpRoutePropagation true -> false |"),
+        "{t}"
+    );
+    assert!(
+        t.contains("| firewall | change | rule collection group | priority 100 -> 500 |"),
+        "{t}"
+    );
+    // Neither file names its resource group; the environment's is used, as for the other commands.
+    let rg = r["compared"][0]["target"]["resourceGroup"].as_str().unwrap();
+    let table = r["compared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["artifact"] == "routes")
+        .unwrap()["target"]["name"]
+        .as_str()
+        .unwrap();
+    assert!(
+        t.contains(&format!(
+            "az network route-table update --resource-group {rg} --name {table} --disable-bgp-route-propagation false\n"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "az network firewall policy rule-collection-group update --resource-group {rg} --policy-name '<firewall-policy-name>' --name ise-dependencies --priority 500\n"
+        )),
+        "{t}"
+    );
+}
+
+#[test]
+fn unstated_resource_properties_are_azures_default_or_not_compared() {
+    // No disableBgpRoutePropagation: Azure's default, false, as compiled. No group priority: Azure
+    // has no default, so there is nothing to compare.
+    let dir = tempdir("drift-resource-defaults");
+    let (rcg, rt) = group_and_table(&dir, None, Value::Null);
+    let run = diff(Some(FIREWALL_ENV), &[&rcg, &rt], "text");
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.ends_with("result: in sync\n"), "{}", run.stdout);
+    // The compiled values stated are in sync too.
+    let (rcg, rt) = group_and_table(&dir, Some(500), json!(false));
+    assert_eq!(diff(Some(FIREWALL_ENV), &[&rcg, &rt], "text").code, Some(0));
+}
+
+#[test]
+fn bgp_propagation_is_read_from_az_output_and_exported_templates() {
+    let dir = tempdir("drift-bgp-shapes");
+    // az output: the property at the top level.
+    let az = std::fs::read_to_string(workspace().join(fixture("routes-in-sync.json"))).unwrap();
+    let az = az.replacen("\"disableBgpRoutePropagation\": false", "\"disableBgpRoutePropagation\": true", 1);
+    let az_file = dir.join("az.json");
+    std::fs::write(&az_file, az).unwrap();
+    let (code, r) = report(Some(EXPRESSROUTE_ENV), &[az_file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(
+        changes(&r),
+        [("change".into(), String::new(), None, s(&["disableBgpRoutePropagation"]))]
+    );
+    let ticket = diff(Some(EXPRESSROUTE_ENV), &[az_file.to_str().unwrap()], "ticket").stdout;
+    assert!(ticket.contains("az network route-table update --resource-group contoso-network --name contoso-ise-routes --disable-bgp-route-propagation false\n"), "{ticket}");
+
+    // An exported template: the route table resource's properties.
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", FIREWALL_ENV, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(out.join("route-table.json")).unwrap()).unwrap();
+    table["properties"]["disableBgpRoutePropagation"] = json!(true);
+    table["type"] = json!("Microsoft.Network/routeTables");
+    let template = json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": [table]});
+    let template_file = dir.join("template.json");
+    std::fs::write(&template_file, template.to_string()).unwrap();
+    let (code, r) = report(Some(FIREWALL_ENV), &[template_file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(r["compared"][0]["format"], "arm-template");
+    assert_eq!(
+        changes(&r),
+        [("change".into(), String::new(), None, s(&["disableBgpRoutePropagation"]))]
+    );
+}

@@ -86,6 +86,23 @@ fn target_args(c: &Compared) -> String {
     }
 }
 
+/// The command that sets the resource's own properties (route table, rule collection group).
+fn resource_update(c: &Compared, change: &ItemChange, out: &mut Phases) {
+    let rg = quote(c.target.resource_group.as_deref().unwrap_or_default());
+    let name = quote(c.target.name.as_deref().unwrap_or_default());
+    let base = match c.artifact {
+        ArtifactKind::Nsg => format!("az network nsg update --resource-group {rg} --name {name}"),
+        ArtifactKind::Routes => format!("az network route-table update --resource-group {rg} --name {name}"),
+        ArtifactKind::Firewall => {
+            let policy = quote(c.target.policy.as_deref().unwrap_or(POLICY_PLACEHOLDER));
+            format!("az network firewall policy rule-collection-group update --resource-group {rg} --policy-name {policy} --name {name}")
+        }
+    };
+    let mut parts = vec![base];
+    parts.extend(change.fields.iter().filter_map(|f| property(&f.field, &f.desired, false)));
+    out.update.push(join(parts));
+}
+
 /// The commands, in three phases, for one compared artifact.
 #[derive(Default)]
 struct Phases {
@@ -190,7 +207,12 @@ pub fn commands(drift: &Drift) -> Vec<String> {
     let mut phases = Phases::default();
     for compared in &drift.compared {
         let base = target_args(compared);
-        let changes: Vec<&ItemChange> = drift.changes.iter().filter(|c| c.artifact == compared.artifact).collect();
+        let (resource, changes): (Vec<&ItemChange>, Vec<&ItemChange>) = drift
+            .changes
+            .iter()
+            .filter(|c| c.artifact == compared.artifact)
+            .partition(|c| c.kind == ItemKind::Document);
+        resource.iter().for_each(|c| resource_update(compared, c, &mut phases));
         match compared.artifact {
             ArtifactKind::Firewall => firewall(&base, &changes, &mut phases),
             _ => changes.iter().for_each(|c| nsg_or_route(&base, c, &mut phases)),
@@ -219,6 +241,63 @@ mod tests {
         assert_eq!(option("sourceAddressPrefixes"), "--source-address-prefixes");
         assert_eq!(option("nextHopIpAddress"), "--next-hop-ip-address");
         assert_eq!(option("priority"), "--priority");
+    }
+
+    #[test]
+    fn a_resources_own_properties_are_set_with_its_update_command() {
+        use super::super::deployed::{Format, Target};
+        use super::super::drift::FieldChange;
+        let run = |artifact: ArtifactKind, policy: Option<&str>, field: &str, deployed: Value, desired: Value| {
+            let compared = Compared {
+                artifact,
+                file: "f.json".into(),
+                format: Format::AzCli,
+                target: Target {
+                    resource_group: Some("net rg".into()),
+                    name: Some("ise".into()),
+                    policy: policy.map(str::to_string),
+                },
+                deployed_items: 0,
+                desired_items: 0,
+            };
+            let change = ItemChange {
+                artifact,
+                kind: ItemKind::Document,
+                collection: None,
+                name: String::new(),
+                action: Action::Change,
+                deployed_name: None,
+                fields: vec![FieldChange {
+                    field: field.into(),
+                    deployed,
+                    desired,
+                }],
+                deployed: None,
+                desired: None,
+            };
+            let mut phases = Phases::default();
+            resource_update(&compared, &change, &mut phases);
+            assert!(phases.delete.is_empty() && phases.create.is_empty());
+            phases.update
+        };
+        assert_eq!(
+            run(
+                ArtifactKind::Routes,
+                None,
+                "disableBgpRoutePropagation",
+                Value::Bool(true),
+                Value::Bool(false)
+            ),
+            ["az network route-table update --resource-group 'net rg' --name ise --disable-bgp-route-propagation false"]
+        );
+        assert_eq!(
+            run(ArtifactKind::Firewall, Some("pol"), "priority", 100.into(), 500.into()),
+            ["az network firewall policy rule-collection-group update --resource-group 'net rg' --policy-name pol --name ise --priority 500"]
+        );
+        assert_eq!(
+            run(ArtifactKind::Firewall, None, "priority", Value::Null, 500.into()),
+            [format!("az network firewall policy rule-collection-group update --resource-group 'net rg' --policy-name '{POLICY_PLACEHOLDER}' --name ise --priority 500")]
+        );
     }
 
     /// Undoes `quote` the way a POSIX shell reads one word.

@@ -10,6 +10,7 @@ use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::azure::nsg::{AddressMatch, SecurityRule};
 use crate::azure::route::RouteEntry;
 use crate::read::firewall::FirewallFile;
+use crate::read::routes::RouteFile;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -77,11 +78,22 @@ pub fn route(r: &RouteEntry) -> Value {
     })
 }
 
-pub fn route_items(routes: &[RouteEntry]) -> Items {
-    routes
+/// The key of an artifact's own properties (not its rules): one per artifact, unnamed.
+pub fn document_key(artifact: &str) -> ItemKey {
+    key(artifact, ItemKind::Document, None, "")
+}
+
+/// The routes and the table's own properties. A file without `disableBgpRoutePropagation` has
+/// Azure's default, `false`: with forced tunneling it decides whether BGP routes reach the subnets.
+pub fn route_items(table: &RouteFile) -> Items {
+    let mut out: Items = table
+        .routes
         .iter()
         .map(|r| (key(ROUTES_FILE, ItemKind::Route, None, &r.name), route(r)))
-        .collect()
+        .collect();
+    let disable = table.disable_bgp_route_propagation.unwrap_or(false);
+    out.insert(document_key(ROUTES_FILE), json!({ "disableBgpRoutePropagation": disable }));
+    out
 }
 
 fn sorted<T: ToString>(items: &[T]) -> Vec<String> {
@@ -127,9 +139,14 @@ fn collection<R>(c: &RuleCollection<R>) -> Value {
     json!({ "priority": c.priority, "action": format!("{:?}", c.action) })
 }
 
-/// The filter collections and their rules (a collection holding both rule types is one item).
+/// The filter collections and their rules (a collection holding both rule types is one item), and
+/// the group's priority (where its rules sit among the policy's other groups) when the file gives
+/// it: Azure has no default for it, so a file without it says nothing to compare.
 pub fn firewall_items(f: &FirewallFile) -> Items {
     let mut out = Items::new();
+    if let Some(priority) = f.group.as_ref().and_then(|g| g.priority) {
+        out.insert(document_key(FIREWALL_FILE), json!({ "priority": priority }));
+    }
     for c in &f.network {
         out.insert(key(FIREWALL_FILE, ItemKind::RuleCollection, None, &c.name), collection(c));
         for r in &c.rules {
@@ -190,6 +207,39 @@ mod tests {
                 "destinationPortRanges": ["443"], "direction": "Inbound", "priority": 100, "protocol": "Tcp",
                 "sourceAddressPrefixes": ["Internet"], "sourcePortRanges": ["*"]})
         );
+    }
+
+    #[test]
+    fn a_route_table_without_bgp_propagation_has_azures_default() {
+        let table = |disable| RouteFile {
+            routes: Vec::new(),
+            origins: Vec::new(),
+            disable_bgp_route_propagation: disable,
+            limit_violations: Vec::new(),
+        };
+        let doc = |t: &RouteFile| route_items(t).get(&document_key(ROUTES_FILE)).cloned();
+        assert_eq!(doc(&table(None)), Some(json!({"disableBgpRoutePropagation": false})));
+        assert_eq!(doc(&table(Some(true))), Some(json!({"disableBgpRoutePropagation": true})));
+    }
+
+    #[test]
+    fn a_group_priority_is_an_item_only_when_the_file_gives_it() {
+        let group = |priority| FirewallFile {
+            group: Some(crate::read::firewall::Group {
+                priority,
+                at: crate::read::Location {
+                    file: String::new(),
+                    path: String::new(),
+                    line: None,
+                    column: None,
+                },
+            }),
+            ..FirewallFile::default()
+        };
+        let doc = |f: &FirewallFile| firewall_items(f).get(&document_key(FIREWALL_FILE)).cloned();
+        assert_eq!(doc(&group(Some(100))), Some(json!({"priority": 100})));
+        assert_eq!(doc(&group(None)), None);
+        assert_eq!(doc(&FirewallFile::default()), None);
     }
 
     #[test]

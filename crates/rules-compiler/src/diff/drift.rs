@@ -137,7 +137,7 @@ fn desired(plan: &Plan) -> Result<Desired, Vec<Diagnostic>> {
     };
     Ok(Desired {
         nsg,
-        routes: canonical::route_items(&routes.routes),
+        routes: canonical::route_items(&routes),
         firewall: canonical::firewall_items(&firewall),
     })
 }
@@ -145,7 +145,7 @@ fn desired(plan: &Plan) -> Result<Desired, Vec<Diagnostic>> {
 fn items_of(content: &Content) -> Items {
     match content {
         Content::Nsg(n, descriptions) => canonical::nsg_items(&n.rules, descriptions),
-        Content::Routes(r) => canonical::route_items(&r.routes),
+        Content::Routes(r) => canonical::route_items(r),
         Content::Firewall(f) => canonical::firewall_items(f),
     }
 }
@@ -341,6 +341,16 @@ fn tags_spelt_as(mut deployed: Items, desired: &Items) -> Items {
     deployed
 }
 
+/// `desired` without the artifact's own properties when the deployed file does not state them (a
+/// rule collection group without its priority): what the file does not say is not drift.
+fn stated_only(desired: &Items, deployed: &Items) -> Items {
+    desired
+        .iter()
+        .filter(|(k, _)| k.kind != ItemKind::Document || deployed.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
     let desired = desired(inputs.plan)?;
     let verification = verification(inputs)?;
@@ -354,15 +364,17 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             ArtifactKind::Firewall => &desired.firewall,
         };
         let have = tags_spelt_as(items_of(&d.content), want);
+        let want = stated_only(want, &have);
+        let count = |items: &Items| items.keys().filter(|k| k.kind != ItemKind::Document).count();
         compared.push(Compared {
             artifact: kind,
             file: d.file.clone(),
             format: d.format,
             target: target_with_defaults(d, inputs.plan),
-            deployed_items: have.len(),
-            desired_items: want.len(),
+            deployed_items: count(&have),
+            desired_items: count(&want),
         });
-        all.extend(changes(&have, want));
+        all.extend(changes(&have, &want));
     }
     let mut missing = Vec::new();
     let mut openings = Vec::new();
@@ -458,6 +470,25 @@ mod tests {
         );
         assert_eq!(got[2].fields[0].deployed, json!(["443"]));
         assert_eq!(got[2].fields[0].desired, json!(["8443"]));
+    }
+
+    #[test]
+    fn an_unstated_group_priority_is_not_compared_but_a_stated_one_is() {
+        let doc = canonical::document_key(canonical::FIREWALL_FILE);
+        let desired: Items = [(doc.clone(), json!({"priority": 500}))].into_iter().collect();
+        assert!(changes(&Items::new(), &stated_only(&desired, &Items::new())).is_empty());
+        let deployed: Items = [(doc, json!({"priority": 100}))].into_iter().collect();
+        let got = changes(&deployed, &stated_only(&desired, &deployed));
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].action, got[0].kind), (Action::Change, ItemKind::Document));
+        assert_eq!(
+            got[0].fields,
+            [FieldChange {
+                field: "priority".into(),
+                deployed: json!(100),
+                desired: json!(500)
+            }]
+        );
     }
 
     #[test]

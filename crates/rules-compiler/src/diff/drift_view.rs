@@ -79,6 +79,12 @@ fn item_name(c: &ItemChange) -> String {
     let name = match (&c.collection, c.kind) {
         (Some(coll), _) => format!("{coll}/{}", c.name),
         (None, ItemKind::RuleCollection) => format!("collection {}", c.name),
+        // The resource's own properties: the item has no name of its own.
+        (None, ItemKind::Document) => match c.artifact {
+            ArtifactKind::Routes => "route table".into(),
+            ArtifactKind::Firewall => "rule collection group".into(),
+            ArtifactKind::Nsg => "nsg".into(),
+        },
         _ => c.name.clone(),
     };
     match &c.deployed_name {
