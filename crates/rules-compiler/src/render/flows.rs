@@ -140,8 +140,10 @@ const SAFE_OR_SPACE: [bool; 256] = {
     t
 };
 
-/// Text safe in a Mermaid label: letters, digits, space and `.,:/()+*-_'`; anything else (quotes,
-/// brackets, pipes, `;`, `#`, `<`, `>`, `&`) becomes a space, since Mermaid parses those.
+/// Text safe in a Mermaid label: letters and digits (any script: a quoted label takes Unicode, and
+/// a subnet may be named `Ωmega`), space and `.,:/()+*-_'`; anything else (quotes, brackets,
+/// pipes, `;`, `#`, `<`, `>`, `&`, other symbols and controls) becomes a space, since Mermaid parses
+/// those.
 pub fn mermaid_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     mermaid_text_into(&mut out, s);
@@ -161,23 +163,20 @@ fn mermaid_text_into(out: &mut String, s: &str) {
         out.push_str(s);
         return;
     }
-    // Otherwise one pass copying runs: runs of other characters (any non-ASCII one included)
-    // become one space, none at either end.
+    // Otherwise one pass over the characters: runs of other characters become one space, none at
+    // either end.
+    let keep = |c: char| if c.is_ascii() { safe(c as u8) } else { c.is_alphanumeric() };
     let from = out.len();
-    let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        while i < bytes.len() && safe(bytes[i]) {
-            i += 1;
-        }
-        if i > start {
-            if out.len() > from {
+    let mut pending_space = false;
+    for c in s.chars() {
+        if keep(c) {
+            if pending_space && out.len() > from {
                 out.push(' ');
             }
-            out.push_str(&s[start..i]);
-        }
-        while i < bytes.len() && !safe(bytes[i]) {
-            i += 1;
+            pending_space = false;
+            out.push(c);
+        } else {
+            pending_space = true;
         }
     }
 }
@@ -281,13 +280,16 @@ mod tests {
     fn mermaid_text_drops_what_mermaid_parses() {
         assert_eq!(mermaid_text("a\"b[c]{d}|e;f#g<h>&i"), "a b c d e f g h i");
         assert_eq!(mermaid_text("10.10.0.0/16 (3 prefixes)"), "10.10.0.0/16 (3 prefixes)");
+        // Letters of any script stay; symbols and controls outside ASCII go.
+        assert_eq!(mermaid_text("Ωmega _日本語 Zé'ü${x}*|"), "Ωmega _日本語 Zé'ü x *");
+        assert_eq!(mermaid_text("a\u{2028}b\u{202e}c→d"), "a b c d");
     }
 
     proptest::proptest! {
-        /// The former definition: map every other character to a space, then collapse whitespace.
+        /// The definition: map every other character to a space, then collapse whitespace.
         #[test]
-        fn mermaid_text_keeps_safe_characters_and_single_spaces(s in "[a1 .,:/()+*\\-_'\"|;#<>&\té ]{0,16}") {
-            let mapped: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || " .,:/()+*-_'".contains(c) { c } else { ' ' }).collect();
+        fn mermaid_text_keeps_safe_characters_and_single_spaces(s in "[a1 .,:/()+*\\-_'\"|;#<>&\téΩ→ ]{0,16}") {
+            let mapped: String = s.chars().map(|c| if c.is_alphanumeric() || " .,:/()+*-_'".contains(c) { c } else { ' ' }).collect();
             proptest::prop_assert_eq!(mermaid_text(&s), mapped.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }
