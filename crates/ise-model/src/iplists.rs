@@ -120,15 +120,15 @@ pub fn has_published(cloud: CloudId, location: &str, kind: &str) -> bool {
         .any(|e| e.cloud == list_cloud && e.kind == kind && e.location == at)
 }
 
-/// The first published list a location lacks among those that replace tags the cloud's NSGs
-/// cannot use (`None`: every requirement can be met there).
-pub fn missing_replacement(cloud: CloudId, location: &str) -> Option<&'static str> {
-    cloud
+/// The published lists a location lacks among those that replace tags the cloud's NSGs cannot
+/// use, sorted (empty: every requirement can be met there).
+pub fn missing_replacements(cloud: CloudId, location: &str) -> Vec<&'static str> {
+    let mut missing: Vec<&'static str> = cloud
         .facts()
         .nsg_tag_replacements
         .values()
         .flatten()
-        .find(|kind| !has_published(cloud, location, kind))
+        .filter(|kind| !has_published(cloud, location, kind))
         .map(|k| {
             KINDS
                 .iter()
@@ -136,13 +136,17 @@ pub fn missing_replacement(cloud: CloudId, location: &str) -> Option<&'static st
                 .find(|x| x == k)
                 .expect("replacement kinds are address-list kinds (tested)")
         })
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    missing
 }
 
 /// Every location of every cloud where an ISE's requirements can be met.
 pub fn deployable_locations() -> Vec<&'static crate::cloud::Location> {
     crate::cloud::locations()
         .iter()
-        .filter(|l| missing_replacement(l.cloud, &l.name).is_none())
+        .filter(|l| missing_replacements(l.cloud, &l.name).is_empty())
         .collect()
 }
 

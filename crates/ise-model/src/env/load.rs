@@ -509,10 +509,13 @@ impl Walker {
                 "`{s}` is a location of cloud `{other}`: set \"cloud\": \"{other}\" or pick a {cloud} location"
             ))
         } else {
-            let names = cloud::locations().iter().filter(|l| l.cloud == cloud).map(|l| l.name.as_str());
-            match did_you_mean(&cloud::normalise_location(s), names) {
+            let names = || cloud::locations().iter().filter(|l| l.cloud == cloud).map(|l| l.name.as_str());
+            match did_you_mean(&cloud::normalise_location(s), names()) {
                 Some(m) => d.with_help(format!("did you mean `{m}`?")),
-                None => d.with_help("run `isenet requirements --help` or see README for the locations of each cloud"),
+                None => d.with_help(format!(
+                    "the locations of cloud `{cloud}`: {}",
+                    names().collect::<Vec<_>>().join(", ")
+                )),
             }
         };
         self.push(d);

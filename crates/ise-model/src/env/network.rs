@@ -308,13 +308,15 @@ impl Walker {
         let (Some(cloud), Some(location)) = (p.cloud, p.location) else {
             return;
         };
-        if let Some(kind) = iplists::missing_replacement(cloud, location) {
+        let missing = iplists::missing_replacements(cloud, location);
+        if !missing.is_empty() {
+            let kinds = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             self.push(
                 Diagnostic::error(
                     E_NO_PUBLISHED_IPS,
                     "location",
                     format!(
-                        "in {} the Logic Apps service tags do not work in NSGs, and no `{kind}` addresses are published for `{location}`",
+                        "in {} the Logic Apps service tags do not work in NSGs, and no {kinds} addresses are published for `{location}`",
                         cloud.facts().display_name
                     ),
                 )

@@ -92,6 +92,12 @@ fn government_location_without_published_addresses_is_refused() {
         v["location"] = "usdodeast".into();
     });
     assert!(codes(&t).contains(&"E0302"));
+    // data/logicapps-ips.csv publishes none of the three lists for US DoD East: each is named.
+    let loaded = load(&t, "t");
+    let d = loaded.diagnostics.iter().find(|d| d.code == "E0302").unwrap();
+    for kind in ["`connector-outbound`", "`logicapps-inbound`", "`logicapps-outbound`"] {
+        assert!(d.message.contains(kind), "{}", d.message);
+    }
     let ok = example_with(|v| {
         v["cloud"] = "usgovernment".into();
         v["location"] = "US Gov Virginia".into();
@@ -100,4 +106,20 @@ fn government_location_without_published_addresses_is_refused() {
     let wrong_cloud = example_with(|v| v["location"] = "chinanorth2".into());
     let d = load(&wrong_cloud, "t").diagnostics;
     assert!(d[0].help.as_deref().unwrap().contains("\"cloud\": \"china\""), "{d:?}");
+}
+
+#[test]
+fn an_unknown_location_lists_the_clouds_locations_when_no_name_is_close() {
+    let text = example_with(|v| {
+        v["cloud"] = "usgovernment".into();
+        v["location"] = "antarctica".into();
+    });
+    let loaded = load(&text, "t");
+    let d = loaded.diagnostics.iter().find(|d| d.code == "E0301").expect("E0301");
+    let help = d.help.as_deref().unwrap();
+    assert!(help.starts_with("the locations of cloud `usgovernment`: "), "{help}");
+    for name in ["usgovvirginia", "usgovarizona", "usgovtexas"] {
+        assert!(help.contains(name), "{help}");
+    }
+    assert!(!help.contains("westus2"), "{help}");
 }
