@@ -21,6 +21,7 @@ mod pipeline_examples;
 mod readme;
 mod review;
 mod review_expanded;
+mod route_paths;
 mod schema;
 mod tag_files;
 mod tags;

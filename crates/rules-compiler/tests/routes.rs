@@ -108,3 +108,50 @@ proptest! {
         prop_assert!(report.ok, "{:?}", report.findings);
     }
 }
+
+fn route(name: &str, prefix: &str, hop: NextHop, ip: Option<&str>) -> RouteEntry {
+    RouteEntry {
+        name: name.into(),
+        address_prefix: prefix.into(),
+        next_hop_type: hop,
+        next_hop_ip_address: ip.map(|a| a.parse().unwrap()),
+    }
+}
+
+#[test]
+fn expressroute_without_the_user_default_route_goes_to_the_gateway_over_bgp() {
+    // ExpressRoute advertises 0.0.0.0/0 over BGP; it beats the system default route, so without a
+    // user 0.0.0.0/0 to Internet everything outside the private ranges goes on-premises.
+    let env = environment(CloudId::Public, "westus2", serde_json::json!({"mode": "expressRoute"}));
+    let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
+    let private = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+    let routes: Vec<RouteEntry> = private
+        .iter()
+        .enumerate()
+        .map(|(i, p)| route(&format!("private-{i}"), p, NextHop::Internet, None))
+        .collect();
+    let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
+    assert!(!report.ok);
+    assert!(report.coverage.iter().any(|c| c.id == "other-traffic-to-internet" && !c.covered));
+    let wrong: Vec<_> = report.of_kind(FindingKind::WrongNextHop).collect();
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert!(
+        wrong[0].message.ends_with(
+            "addresses of other-traffic-to-internet go to VirtualNetworkGateway via bgp: 0.0.0.0/0 from ExpressRoute instead of Internet"
+        ),
+        "{}",
+        wrong[0].message
+    );
+    // Internet addresses go on-premises; the private ranges stay on their user routes.
+    let bgp = ipnet::Ipv4Net::aggregate(&wrong[0].addresses);
+    let holds = |a: &str| bgp.iter().any(|n| n.contains(&a.parse::<std::net::Ipv4Addr>().unwrap()));
+    assert!(holds("203.0.113.10") && holds("8.8.8.8"));
+    assert!(!holds("10.20.0.1") && !holds("172.16.0.1") && !holds("192.168.1.1") && !holds("100.64.0.1"));
+    assert!(wrong[0].rule.is_none(), "BGP is no route of the table");
+
+    // The user 0.0.0.0/0 to Internet beats the BGP route of the same prefix.
+    let mut with_default = routes.clone();
+    with_default.push(route("default", "0.0.0.0/0", NextHop::Internet, None));
+    let report = prove(&with_default, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
+    assert!(report.ok, "{:?}", report.findings);
+}

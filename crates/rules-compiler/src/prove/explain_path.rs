@@ -7,7 +7,7 @@
 use super::explain::Flow;
 use super::explain::Inputs;
 use super::firewall::{evaluate_network, network_rule_flows, sorted_by_priority, Applications};
-use super::routes::{effective, Hop, Target};
+use super::routes::{bgp_default, effective, Hop, Target, BGP_DEFAULT};
 use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
@@ -94,10 +94,16 @@ impl<'a> PathModel<'a> {
         let services = ise_model::resolve::service_endpoints(&plan.requirements);
         // Unknown route tags are the route proof's findings (`verify --routes`); here they route nothing.
         let hops = effective(routes, env, inputs.tags, &services, &mut Vec::new());
-        let default_hop = routes.iter().find(|r| r.address_prefix == "0.0.0.0/0").map(Hop::of).unwrap_or(Hop {
-            next_hop: Target::Hop(NextHop::Internet),
-            route: "system: default".into(),
-        });
+        // A user 0.0.0.0/0 beats ExpressRoute's over BGP, which beats the system route.
+        let default_hop = routes
+            .iter()
+            .find(|r| r.address_prefix == "0.0.0.0/0")
+            .map(Hop::of)
+            .or_else(|| bgp_default(env))
+            .unwrap_or(Hop {
+                next_hop: Target::Hop(NextHop::Internet),
+                route: "system: default".into(),
+            });
         let firewall = match (env.forced_tunneling.mode, env.forced_tunneling.firewall_private_ip) {
             (TunnelingMode::Firewall, Some(address)) => {
                 let (network, application) = inputs
@@ -184,6 +190,9 @@ impl<'a> PathModel<'a> {
                     step.passes = fw_denied.is_empty();
                     step.firewall = decisions;
                     denied = denied.union(&fw_denied);
+                }
+                (Target::Hop(NextHop::VirtualNetworkGateway), _) if hop.route == BGP_DEFAULT => {
+                    step.note = Some("BGP: ExpressRoute's default route takes it on-premises, not to the Internet".into());
                 }
                 (Target::Appliance(_), _) => {
                     step.note = Some("an appliance other than the environment's firewall: isenet does not see its rules".into());

@@ -2,9 +2,11 @@
 //! (a service-tag route counts as its tag's prefixes, each at its own length; on an exact tie an
 //! explicit prefix beats a regional tag beats a global tag) and Azure's system routes (the address
 //! space to VnetLocal, 0.0.0.0/0 to Internet, the private ranges to None until a user 0.0.0.0/0
-//! replaces them, the service-endpoint prefixes of the subnet); a user route beats a system route of
-//! the same length. The proof: every dependency address of the region reaches Internet; in firewall
-//! mode everything else outside the network goes to the firewall, in ExpressRoute mode to Internet.
+//! replaces them, the service-endpoint prefixes of the subnet), and in `expressRoute` mode the
+//! 0.0.0.0/0 ExpressRoute advertises over BGP to the gateway; on equal prefixes a user route beats
+//! BGP beats a system route. The proof: every dependency address of the region reaches Internet;
+//! in firewall mode everything else outside the network goes to the firewall, in ExpressRoute mode
+//! to Internet.
 
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::route::{NextHop, RouteEntry};
@@ -21,6 +23,29 @@ use std::net::Ipv4Addr;
 
 /// How the effective routes name Azure's system routes.
 const SYSTEM: &str = "system: ";
+
+/// The route ExpressRoute advertises over BGP in `expressRoute` mode: 0.0.0.0/0 to the gateway.
+/// On equal prefixes a user route beats BGP beats system routes, so without the user 0.0.0.0/0
+/// route to Internet the subnets' Internet-bound traffic goes on-premises.
+pub const BGP_DEFAULT: &str = "bgp: 0.0.0.0/0 from ExpressRoute";
+
+/// Ranks of equal prefixes (lower wins): user routes 0-2 (explicit, regional tag, global tag),
+/// then routes learned over BGP, then Azure's system routes.
+const RANK_BGP: u8 = 3;
+const RANK_SYSTEM: u8 = 4;
+
+/// Whether a hop is a route of no user route table (Azure's system routes, BGP).
+fn is_platform(route: &str) -> bool {
+    route.starts_with(SYSTEM) || route == BGP_DEFAULT
+}
+
+/// The BGP-learned default of the environment's mode, if any.
+pub fn bgp_default(env: &Environment) -> Option<Hop> {
+    (env.forced_tunneling.mode == TunnelingMode::ExpressRoute).then(|| Hop {
+        next_hop: Target::Hop(NextHop::VirtualNetworkGateway),
+        route: BGP_DEFAULT.to_string(),
+    })
+}
 
 /// Where a route sends a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -108,12 +133,17 @@ pub fn effective(
             }
         }
     }
+    // The table as read does not keep `disableBgpRoutePropagation`; isenet writes it false, and
+    // assuming propagation is the stricter reading (the user 0.0.0.0/0 route is then required).
+    if let Some(hop) = bgp_default(env) {
+        candidates.push(("0.0.0.0/0".parse().expect("valid"), RANK_BGP, hop));
+    }
     let system = |name: &str, next_hop: Target| Hop {
         next_hop,
         route: format!("{SYSTEM}{name}"),
     };
     for net in &env.virtual_network.address_space {
-        candidates.push((*net, 3, system("virtual network", Target::Hop(NextHop::VnetLocal))));
+        candidates.push((*net, RANK_SYSTEM, system("virtual network", Target::Hop(NextHop::VnetLocal))));
     }
     let location = env.location();
     for svc in service_endpoints {
@@ -123,17 +153,21 @@ pub fn effective(
         candidates.extend(
             prefixes
                 .into_iter()
-                .map(|p| (p, 3, system(&format!("service endpoint {svc}"), Target::ServiceEndpoint))),
+                .map(|p| (p, RANK_SYSTEM, system(&format!("service endpoint {svc}"), Target::ServiceEndpoint))),
         );
     }
     candidates.push((
         "0.0.0.0/0".parse().expect("valid"),
-        3,
+        RANK_SYSTEM,
         system("default", Target::Hop(NextHop::Internet)),
     ));
     if !user_default {
         for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] {
-            candidates.push((p.parse().expect("valid"), 3, system("private range", Target::Hop(NextHop::None))));
+            candidates.push((
+                p.parse().expect("valid"),
+                RANK_SYSTEM,
+                system("private range", Target::Hop(NextHop::None)),
+            ));
         }
     }
     paint(candidates)
@@ -210,7 +244,7 @@ fn wrong_hops(
                 let finding = Finding::new(FindingKind::WrongNextHop, ArtifactKind::Routes, message)
                     .requirements(vec![check.to_string()])
                     .addresses(bad.to_prefixes());
-                if h.route.starts_with(SYSTEM) {
+                if is_platform(&h.route) {
                     finding
                 } else {
                     finding.rule(RuleRef::named(&h.route))

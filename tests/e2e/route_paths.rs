@@ -1,0 +1,102 @@
+//! Route semantics end to end, from Azure's documented route selection (user route beats BGP beats
+//! system route on equal prefixes; longest prefix match; asymmetric routing drops inbound traffic
+//! whose reply goes to an appliance): ExpressRoute's BGP-learned 0.0.0.0/0, the reply route of
+//! inbound flows in `explain`, and in-VNet requirements diverted by more specific user routes.
+
+use crate::common::{isenet, Run};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+const ER: &str = "tests/envs/expressroute-tunneling.json";
+
+fn scratch(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("isenet-route-paths-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// Compiles `env` into `dir` and returns the route table as JSON.
+fn compiled(env: &str, dir: &Path) -> Value {
+    let r = isenet(&["compile", "--env", env, "--out-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    serde_json::from_str(&std::fs::read_to_string(dir.join("route-table.json")).unwrap()).unwrap()
+}
+
+fn routes_of(table: &mut Value) -> &mut Vec<Value> {
+    table["properties"]["routes"].as_array_mut().unwrap()
+}
+
+fn save(dir: &Path, name: &str, v: &Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, v.to_string()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn route_findings(r: &Run) -> Vec<Value> {
+    let v = r.json();
+    v["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["artifact"] == "routes")
+        .flat_map(|p| p["findings"].as_array().unwrap().clone())
+        .collect()
+}
+
+#[test]
+fn expressroute_bgp_default_needs_the_user_route_to_internet() {
+    let dir = scratch("er");
+    let out = dir.join("out");
+    let mut table = compiled(ER, &out);
+    let nsg = out.join("nsg.json");
+    let nsg = nsg.to_str().unwrap();
+    // Only the private ranges to Internet: ExpressRoute's 0.0.0.0/0 over BGP beats the system default.
+    *routes_of(&mut table) = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| json!({"name": format!("private-{i}"), "properties": {"addressPrefix": p, "nextHopType": "Internet"}}))
+        .collect();
+    let routes = save(&dir, "private-only.json", &table);
+    let r = isenet(&["verify", "--env", ER, "--nsg", nsg, "--routes", &routes, "-q"]);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    let r = isenet(&["verify", "--env", ER, "--nsg", nsg, "--routes", &routes, "--format", "json"]);
+    let f = route_findings(&r);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["code"], "F0201");
+    assert_eq!(f[0]["requirements"], json!(["other-traffic-to-internet"]));
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("go to VirtualNetworkGateway via bgp: 0.0.0.0/0 from ExpressRoute"),
+        "{}",
+        f[0]["message"]
+    );
+    // explain: the partner's address leaves by the gateway, learned over BGP.
+    let r = isenet(&[
+        "explain",
+        "--env",
+        ER,
+        "--routes",
+        &routes,
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "203.0.113.10",
+        "--port",
+        "22",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let e = r.json();
+    assert_eq!(e["path"].as_array().unwrap().len(), 1, "{e}");
+    assert_eq!(e["path"][0]["route"], "bgp: 0.0.0.0/0 from ExpressRoute");
+    assert_eq!(e["path"][0]["nextHop"], "VirtualNetworkGateway");
+    assert!(e["path"][0]["note"].as_str().unwrap().starts_with("BGP"), "{e}");
+    // The compiled table's user 0.0.0.0/0 to Internet beats the BGP route.
+    let compiled = out.join("route-table.json");
+    let r = isenet(&["verify", "--env", ER, "--nsg", nsg, "--routes", compiled.to_str().unwrap(), "-q"]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+}
