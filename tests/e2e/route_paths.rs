@@ -7,6 +7,7 @@ use crate::common::{isenet, Run};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
+const FW: &str = "tests/envs/firewall-tunneling.json";
 const ER: &str = "tests/envs/expressroute-tunneling.json";
 
 fn scratch(name: &str) -> PathBuf {
@@ -98,5 +99,79 @@ fn expressroute_bgp_default_needs_the_user_route_to_internet() {
     // The compiled table's user 0.0.0.0/0 to Internet beats the BGP route.
     let compiled = out.join("route-table.json");
     let r = isenet(&["verify", "--env", ER, "--nsg", nsg, "--routes", compiled.to_str().unwrap(), "-q"]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn an_inbound_flow_whose_reply_goes_to_the_firewall_is_denied_as_asymmetric() {
+    let dir = scratch("asm");
+    let out = dir.join("out");
+    let mut table = compiled(FW, &out);
+    routes_of(&mut table).retain(|r| r["properties"]["addressPrefix"] != "AppServiceManagement");
+    let routes = save(&dir, "fw-no-asm.json", &table);
+    let ask = |routes: &str, expect: &str| {
+        isenet(&[
+            "explain",
+            "--env",
+            FW,
+            "--routes",
+            routes,
+            "--from",
+            "4.145.0.65",
+            "--to",
+            "10.10.1.5",
+            "--port",
+            "454",
+            "--expect",
+            expect,
+        ])
+    };
+    // 4.145.0.65 is an AppServiceManagement address: without its route the reply takes 0.0.0.0/0
+    // to the firewall.
+    let r = ask(&routes, "deny");
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("route route-firewall-default: next hop VirtualAppliance 10.10.0.4 (the reply's route: asymmetric routing"),
+        "{}",
+        r.stdout
+    );
+    // The compiled table routes the management addresses to Internet: the reply is symmetric.
+    let r = ask(out.join("route-table.json").to_str().unwrap(), "allow");
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    // Exact over the source set: only the part of a prefix whose reply goes to the firewall is denied.
+    let r = isenet(&[
+        "explain",
+        "--env",
+        FW,
+        "--routes",
+        &routes,
+        "--from",
+        "AppServiceManagement",
+        "--to",
+        "10.10.1.5",
+        "--port",
+        "454",
+        "--format",
+        "json",
+    ]);
+    let e = r.json();
+    assert_eq!(e["verdict"], "deny", "{e}");
+    // Intersubnet traffic replies within the VNet: never asymmetric.
+    let r = isenet(&[
+        "explain",
+        "--env",
+        FW,
+        "--routes",
+        &routes,
+        "--from",
+        "10.10.1.40",
+        "--to",
+        "10.10.1.5",
+        "--port",
+        "443",
+        "--expect",
+        "allow",
+    ]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
 }

@@ -196,3 +196,71 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn inbound_traffic_whose_reply_goes_to_an_appliance_is_denied_exactly() {
+    // Azure drops inbound traffic whose reply would go to an appliance (asymmetric routing): with
+    // 0.0.0.0/0 to the firewall and 203.0.113.0/25 to Internet, only 203.0.113.0/25 of the /24 is
+    // answered. Sources in the VNet reply locally, 168.63.129.16 is answered by the host.
+    use rules_compiler::azure::route::{NextHop, RouteEntry};
+    let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
+    v["forcedTunneling"] = serde_json::json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
+    let env = env::load(&v.to_string(), "t").env.expect("valid");
+    let tags = ServiceTags::embedded(env.cloud);
+    let plan = plan::build(&env, tags, None).unwrap();
+    let allow_in = SecurityRule {
+        name: "allow-all-in".into(),
+        priority: 100,
+        direction: Direction::Inbound,
+        access: Access::Allow,
+        protocol: Protocol::Tcp,
+        source: AddressMatch::Any,
+        source_ports: vec![PortRange::ANY],
+        destination: AddressMatch::Any,
+        destination_ports: vec![PortRange::ANY],
+        is_default: false,
+    };
+    let route = |name: &str, prefix: &str, hop, ip: Option<&str>| RouteEntry {
+        name: name.into(),
+        address_prefix: prefix.into(),
+        next_hop_type: hop,
+        next_hop_ip_address: ip.map(|a| a.parse().unwrap()),
+    };
+    let routes = [
+        route("default", "0.0.0.0/0", NextHop::VirtualAppliance, Some("10.10.2.4")),
+        route("half", "203.0.113.0/25", NextHop::Internet, None),
+    ];
+    let rules = [allow_in];
+    let explainer = Explainer::new(&Inputs {
+        plan: &plan,
+        tags,
+        rules: &rules,
+        udr_prefixes: &[],
+        routes: Some(&routes),
+        firewall: None,
+    });
+    let ask = |from: &str| {
+        explainer
+            .explain(&Flow {
+                from: from.into(),
+                to: "10.10.1.5".into(),
+                protocol: Protocol::Tcp,
+                ports: PortRange { lo: 443, hi: 443 },
+            })
+            .unwrap()
+    };
+    let e = ask("203.0.113.0/24");
+    assert_eq!(e.verdict, Verdict::Mixed);
+    let sources = |pieces: &[FlowPiece]| -> Vec<String> { pieces.iter().flat_map(|p| p.src.iter().map(|n| n.to_string())).collect() };
+    assert_eq!(sources(&e.allowed), ["203.0.113.0/25"]);
+    assert_eq!(sources(&e.denied), ["203.0.113.128/25"]);
+    assert_eq!(e.path.len(), 1);
+    assert_eq!((e.path[0].route.as_str(), e.path[0].passes), ("default", false));
+    assert_eq!(e.path[0].next_hop_ip_address, Some("10.10.2.4".parse().unwrap()));
+    for symmetric in ["10.10.1.40", "168.63.129.16"] {
+        let e = ask(symmetric);
+        assert_eq!(e.verdict, Verdict::Allow, "{symmetric}");
+        // Between subnets the outbound leg takes VnetLocal; no reply step is added.
+        assert!(e.path.iter().all(|s| s.passes && s.next_hop == "VnetLocal"), "{symmetric}");
+    }
+}

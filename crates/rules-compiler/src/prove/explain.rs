@@ -3,7 +3,9 @@
 //! protocol; each part of the traffic decided by a different rule is named with its rule. The NSG
 //! decides at the ISE subnets (outbound at the source, inbound at the destination); under forced
 //! tunneling an outbound flow then follows its route (longest-prefix match, `prove::routes`), and
-//! in firewall mode the firewall's rules (`prove::firewall`) decide what the NSG let through to it.
+//! in firewall mode the firewall's rules (`prove::firewall`) decide what the NSG let through to it;
+//! an inbound flow from outside the network is denied where its reply's route goes elsewhere than
+//! the Internet (asymmetric routing).
 //! The final verdict (allow, deny or mixed across the traffic) is what `--expect` compares.
 
 use super::explain_path::{PathModel, RouteStep};
@@ -329,6 +331,7 @@ impl<'a> Explainer<'a> {
         let mut whole = FlowSet::empty();
         let mut denied = FlowSet::empty();
         let mut out_allowed: Option<(FlowSet, IntervalSet<u32>)> = None;
+        let mut in_allowed: Option<FlowSet> = None;
         let mut notes: Vec<ExplainNote> = Vec::new();
         // Outbound is evaluated at the source subnet, inbound at the destination subnet.
         for (direction, src, dst) in [
@@ -370,6 +373,8 @@ impl<'a> Explainer<'a> {
             whole = whole.union(&all);
             if direction == Direction::Outbound {
                 out_allowed = Some((allowed, src));
+            } else {
+                in_allowed = Some(allowed);
             }
         }
         if decisions.is_empty() {
@@ -389,6 +394,11 @@ impl<'a> Explainer<'a> {
             let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref());
             path = steps;
             denied = denied.union(&path_denied);
+        }
+        if let (Some(model), Some(allowed)) = (&self.path, &in_allowed) {
+            let (steps, reply_denied) = model.replies(allowed);
+            path.extend(steps);
+            denied = denied.union(&reply_denied);
         }
         let allowed = whole.difference(&denied);
         let verdict = match (allowed.is_empty(), denied.is_empty()) {

@@ -2,7 +2,8 @@
 //! longest-prefix match (the effective routes of `prove::routes`, Azure's system routes included),
 //! and for traffic that reaches the environment's firewall, the firewall's decision with the
 //! evaluation `prove::firewall` proves with (network rules first match by collection priority,
-//! then application rules; no match is denied).
+//! then application rules; no match is denied). For inbound traffic from outside the network, the
+//! route of its reply: Azure drops what would reply through an appliance (asymmetric routing).
 
 use super::explain::Flow;
 use super::explain::Inputs;
@@ -200,6 +201,61 @@ impl<'a> PathModel<'a> {
                 _ => {}
             }
             steps.push(step);
+        }
+        (steps, denied)
+    }
+
+    /// Inbound traffic the NSG let in (`allowed`) from outside the network: its reply leaves the ISE
+    /// subnets by their routes, and Azure drops the inbound traffic whose reply would go to an
+    /// appliance, the gateway or nowhere rather than to the Internet (asymmetric routing). One step
+    /// per such reply route, and the part of the flow denied. Sources inside the network (the VNet,
+    /// declared callers) reply the way they came; the platform's 168.63.129.16 (load balancer
+    /// probes, DNS) is answered by the host, not routed.
+    pub(crate) fn replies(&self, allowed: &FlowSet) -> (Vec<RouteStep>, FlowSet) {
+        let platform = IntervalSet::from_prefixes(["168.63.129.16/32".parse().expect("valid")]);
+        let outside = IntervalSet::<u32>::full()
+            .difference(&IntervalSet::from_prefixes(crate::plan::trusted_network(&self.plan.environment)))
+            .difference(&platform);
+        let mut steps = Vec::new();
+        let mut denied = FlowSet::empty();
+        for (hop, addresses) in &self.hops {
+            let asymmetric = matches!(
+                hop.next_hop,
+                Target::Appliance(_) | Target::Hop(NextHop::VirtualNetworkGateway | NextHop::None)
+            );
+            if !asymmetric {
+                continue;
+            }
+            let from = FlowSet::from_parts(
+                ProtoSet::ALL,
+                addresses.intersection(&outside),
+                IntervalSet::full(),
+                IntervalSet::full(),
+                IntervalSet::full(),
+            );
+            let part = allowed.intersection(&from);
+            if part.is_empty() {
+                continue;
+            }
+            steps.push(RouteStep {
+                route: hop.route.clone(),
+                next_hop: match hop.next_hop {
+                    Target::Appliance(_) => NextHop::VirtualAppliance.to_string(),
+                    t => t.to_string(),
+                },
+                next_hop_ip_address: match hop.next_hop {
+                    Target::Appliance(ip) => Some(ip),
+                    _ => None,
+                },
+                passes: false,
+                flows: part.pieces(),
+                firewall: Vec::new(),
+                note: Some(
+                    "the reply's route: asymmetric routing, Azure drops inbound traffic whose reply does not go back to the Internet"
+                        .into(),
+                ),
+            });
+            denied = denied.union(&part);
         }
         (steps, denied)
     }
