@@ -175,3 +175,74 @@ fn an_inbound_flow_whose_reply_goes_to_the_firewall_is_denied_as_asymmetric() {
     ]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn routes_diverting_in_vnet_requirements_fail_verify() {
+    let dir = scratch("hijack");
+    let out = dir.join("out");
+    let mut table = compiled(FW, &out);
+    // /24 user routes beat the address space's /16 VnetLocal system route.
+    routes_of(&mut table).extend([
+        json!({"name": "isesubnets-to-fw", "properties": {"addressPrefix": "10.10.1.0/24", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"}}),
+        json!({"name": "dns-blackhole", "properties": {"addressPrefix": "10.10.2.0/24", "nextHopType": "None"}}),
+    ]);
+    let routes = save(&dir, "fw-vnet-hijack.json", &table);
+    let file = |n: &str| out.join(n).to_string_lossy().into_owned();
+    let (nsg, firewall) = (file("nsg.json"), file("firewall-policy.json"));
+    let args = |format: &str| {
+        isenet(&[
+            "verify",
+            "--env",
+            FW,
+            "--nsg",
+            &nsg,
+            "--routes",
+            &routes,
+            "--firewall",
+            &firewall,
+            "--format",
+            format,
+        ])
+    };
+    let r = args("text");
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    let mut got: Vec<(String, String, String)> = route_findings(&args("json"))
+        .iter()
+        .map(|f| {
+            (
+                f["requirements"][0].as_str().unwrap().to_string(),
+                f["rule"]["name"].as_str().unwrap().to_string(),
+                f["addresses"].to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let row = |id: &str, rule: &str, a: Value| (id.to_string(), rule.to_string(), a.to_string());
+    assert_eq!(
+        got,
+        [
+            // The custom DNS servers 10.10.2.4 and 10.10.2.5.
+            row("out-dns-53", "dns-blackhole", json!(["10.10.2.4/31"])),
+            // The four ISE subnets, 10.10.1.0/27 to 10.10.1.96/27.
+            row("out-intersubnet", "isesubnets-to-fw", json!(["10.10.1.0/25"])),
+            row("out-redis-6379-6383", "isesubnets-to-fw", json!(["10.10.1.0/25"])),
+        ]
+    );
+    // explain agrees: the DNS server is unreachable.
+    let r = isenet(&[
+        "explain",
+        "--env",
+        FW,
+        "--routes",
+        &routes,
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "10.10.2.4",
+        "--port",
+        "53",
+        "--expect",
+        "deny",
+    ]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+}

@@ -155,3 +155,41 @@ fn expressroute_without_the_user_default_route_goes_to_the_gateway_over_bgp() {
     let report = prove(&with_default, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
     assert!(report.ok, "{:?}", report.findings);
 }
+
+#[test]
+fn in_vnet_requirements_must_stay_vnet_local() {
+    // A /24 user route beats the address space's /16 VnetLocal route: the ISE subnets' traffic to
+    // each other and to the custom DNS server (10.10.0.4) no longer stays in the VNet.
+    let env = environment(CloudId::Public, "westus2", firewall());
+    let plan = plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
+    assert!(prove(&entries(&plan), &env, ServiceTags::embedded(env.cloud), &plan.requirements).ok);
+    let mut routes = entries(&plan);
+    routes.push(route(
+        "isesubnets-to-fw",
+        "10.10.1.0/24",
+        NextHop::VirtualAppliance,
+        Some("10.10.2.4"),
+    ));
+    routes.push(route("dns-blackhole", "10.10.0.0/24", NextHop::None, None));
+    let report = prove(&routes, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
+    assert!(!report.ok);
+    let wrong = |id: &str| -> Vec<(String, Vec<String>)> {
+        report
+            .of_kind(FindingKind::WrongNextHop)
+            .filter(|f| f.requirements == [id])
+            .map(|f| {
+                (
+                    f.rule.as_ref().unwrap().name.clone(),
+                    f.addresses.iter().map(|a| a.to_string()).collect(),
+                )
+            })
+            .collect()
+    };
+    let subnets = vec![("isesubnets-to-fw".to_string(), vec!["10.10.1.0/25".to_string()])];
+    assert_eq!(wrong("out-intersubnet"), subnets);
+    assert_eq!(wrong("out-redis-6379-6383"), subnets);
+    assert_eq!(
+        wrong("out-dns-53"),
+        vec![("dns-blackhole".to_string(), vec!["10.10.0.4/32".to_string()])]
+    );
+}

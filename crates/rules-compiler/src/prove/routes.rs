@@ -5,8 +5,9 @@
 //! replaces them, the service-endpoint prefixes of the subnet), and in `expressRoute` mode the
 //! 0.0.0.0/0 ExpressRoute advertises over BGP to the gateway; on equal prefixes a user route beats
 //! BGP beats a system route. The proof: every dependency address of the region reaches Internet;
-//! in firewall mode everything else outside the network goes to the firewall, in ExpressRoute mode
-//! to Internet.
+//! the ISE's destinations inside the VNet (its subnets, custom DNS servers) stay VnetLocal; in
+//! firewall mode everything else outside the network goes to the firewall, in ExpressRoute mode to
+//! Internet.
 
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::route::{NextHop, RouteEntry};
@@ -296,6 +297,28 @@ pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requi
         let wrong = wrong_hops(&r.id, &addresses, &hops, internet, "Internet");
         check(&r.id, wrong, &mut findings);
         dependencies = dependencies.union(&addresses);
+    }
+    // What the ISE needs inside its VNet (between its subnets, Redis among its role instances, the
+    // custom DNS servers in the address space) must stay VnetLocal: a longer user prefix (a /24
+    // beats the address space's /16) would send it to an appliance or drop it. Destinations
+    // outside the address space (on-premises DNS, peerings) take paths the table cannot show.
+    let space = IntervalSet::from_prefixes(env.virtual_network.address_space.iter().copied());
+    let subnets = IntervalSet::from_prefixes(env.subnet_prefixes());
+    let local = |h: &Hop| h.next_hop == Target::Hop(NextHop::VnetLocal);
+    for r in requirements.iter().filter(|r| r.kind == Kind::Outbound) {
+        let destination = match &r.destination {
+            Peer::Tag { name } if name == "VirtualNetwork" => space.clone(),
+            Peer::Prefixes { prefixes, .. } => IntervalSet::from_prefixes(prefixes.iter().copied()),
+            _ => continue,
+        };
+        // A row naming the whole network (VirtualNetwork, the address space it is written as under
+        // tunneling, `*`) means the ISE's own instances, which are in its subnets.
+        let addresses = if space.difference(&destination).is_empty() {
+            subnets.clone()
+        } else {
+            destination.intersection(&space)
+        };
+        findings.extend(wrong_hops(&r.id, &addresses, &hops, local, "VnetLocal"));
     }
     let endpoint_hop = |h: &Hop| h.next_hop == Target::ServiceEndpoint;
     let rest = IntervalSet::<u32>::full().difference(&network).difference(&dependencies);
