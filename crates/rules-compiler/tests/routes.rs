@@ -11,7 +11,7 @@ use rules_compiler::azure::route::RouteEntry;
 use rules_compiler::azure::route::{NextHop, MAX_ROUTES, MAX_TAG_ROUTES};
 use rules_compiler::plan;
 use rules_compiler::prove::findings::FindingKind;
-use rules_compiler::prove::routes::prove;
+use rules_compiler::prove::routes::{prove, prove_table};
 
 fn environment(cloud: CloudId, location: &str, mode: serde_json::Value) -> Environment {
     let mut v: serde_json::Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
@@ -153,6 +153,10 @@ fn expressroute_without_the_user_default_route_goes_to_the_gateway_over_bgp() {
     let mut with_default = routes.clone();
     with_default.push(route("default", "0.0.0.0/0", NextHop::Internet, None));
     let report = prove(&with_default, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
+    assert!(report.ok, "{:?}", report.findings);
+    // A table that disables BGP propagation keeps the ExpressRoute default off the subnets: the
+    // system default sends Internet-bound traffic to the Internet without the user route.
+    let report = prove_table(&routes, false, &env, ServiceTags::embedded(env.cloud), &plan.requirements);
     assert!(report.ok, "{:?}", report.findings);
 }
 

@@ -94,7 +94,8 @@ impl<'a> PathModel<'a> {
         };
         let services = ise_model::resolve::service_endpoints(&plan.requirements);
         // Unknown route tags are the route proof's findings (`verify --routes`); here they route nothing.
-        let hops = effective(routes, env, inputs.tags, &services, &mut Vec::new());
+        // BGP is taken to propagate (explain is not given the table's setting): the stricter reading.
+        let hops = effective(routes, env, inputs.tags, &services, true, &mut Vec::new());
         // A user 0.0.0.0/0 beats ExpressRoute's over BGP, which beats the system route.
         let default_hop = routes
             .iter()

@@ -101,12 +101,14 @@ fn endpoint_tag(service: &str) -> &str {
     }
 }
 
-/// The effective next hop of every IPv4 address: disjoint sets per hop.
+/// The effective next hop of every IPv4 address: disjoint sets per hop. `bgp_propagates`: the
+/// table lets BGP routes reach the subnets (`disableBgpRoutePropagation` false or unstated).
 pub fn effective(
     routes: &[RouteEntry],
     env: &Environment,
     tags: &ServiceTags,
     service_endpoints: &[String],
+    bgp_propagates: bool,
     findings: &mut Vec<Finding>,
 ) -> BTreeMap<Hop, IntervalSet<u32>> {
     // (prefix, rank, hop): lower rank wins a tie of equal length.
@@ -134,9 +136,8 @@ pub fn effective(
             }
         }
     }
-    // The table as read does not keep `disableBgpRoutePropagation`; isenet writes it false, and
-    // assuming propagation is the stricter reading (the user 0.0.0.0/0 route is then required).
-    if let Some(hop) = bgp_default(env) {
+    // A table that disables BGP propagation keeps ExpressRoute's default off the subnets.
+    if let Some(hop) = bgp_default(env).filter(|_| bgp_propagates) {
         candidates.push(("0.0.0.0/0".parse().expect("valid"), RANK_BGP, hop));
     }
     let system = |name: &str, next_hop: Target| Hop {
@@ -255,11 +256,17 @@ fn wrong_hops(
         .collect()
 }
 
-/// Proves the route table of the environment's tunneling mode.
+/// Proves the route table of the environment's tunneling mode, BGP routes propagated to the
+/// subnets (isenet's tables, and the stricter reading of a table that does not say).
 pub fn prove(routes: &[RouteEntry], env: &Environment, tags: &ServiceTags, requirements: &[Resolved]) -> Proof {
+    prove_table(routes, true, env, tags, requirements)
+}
+
+/// [`prove`] of a table read with its `disableBgpRoutePropagation` (`bgp_propagates` its negation).
+pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environment, tags: &ServiceTags, requirements: &[Resolved]) -> Proof {
     let mut findings = Vec::new();
     let services = ise_model::resolve::service_endpoints(requirements);
-    let hops = effective(routes, env, tags, &services, &mut findings);
+    let hops = effective(routes, env, tags, &services, bgp_propagates, &mut findings);
     let mut coverage = Vec::new();
     let mut check = |id: &str, wrong: Vec<Finding>, findings: &mut Vec<Finding>| {
         let used: Vec<String> = Vec::new();

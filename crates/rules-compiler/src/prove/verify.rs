@@ -147,7 +147,8 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
     }
     if let Some(read) = &inputs.routes {
         let routes = read.content;
-        let proof = routes::prove(&routes.routes, env, inputs.tags, &plan.requirements);
+        let bgp_propagates = routes.disable_bgp_route_propagation != Some(true);
+        let proof = routes::prove_table(&routes.routes, bgp_propagates, env, inputs.tags, &plan.requirements);
         let origins: Vec<_> = routes
             .routes
             .iter()
