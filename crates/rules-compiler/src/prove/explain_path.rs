@@ -64,6 +64,25 @@ pub struct RouteStep {
     pub note: Option<String>,
 }
 
+impl RouteStep {
+    /// The step of `part` through `hop`, no firewall decision yet.
+    fn through(hop: &Hop, part: &FlowSet, passes: bool, note: Option<String>) -> RouteStep {
+        let (next_hop, next_hop_ip_address) = match hop.next_hop {
+            Target::Appliance(ip) => (NextHop::VirtualAppliance.to_string(), Some(ip)),
+            t => (t.to_string(), None),
+        };
+        RouteStep {
+            route: hop.route.clone(),
+            next_hop,
+            next_hop_ip_address,
+            passes,
+            flows: part.pieces(),
+            firewall: Vec::new(),
+            note,
+        }
+    }
+}
+
 struct FirewallModel<'a> {
     address: Ipv4Addr,
     network: Vec<RuleCollection<NetworkRule>>,
@@ -163,21 +182,7 @@ impl<'a> PathModel<'a> {
                 .collect(),
         };
         for (hop, part) in parts {
-            let mut step = RouteStep {
-                route: hop.route.clone(),
-                next_hop: match hop.next_hop {
-                    Target::Appliance(_) => NextHop::VirtualAppliance.to_string(),
-                    t => t.to_string(),
-                },
-                next_hop_ip_address: match hop.next_hop {
-                    Target::Appliance(ip) => Some(ip),
-                    _ => None,
-                },
-                passes: true,
-                flows: part.pieces(),
-                firewall: Vec::new(),
-                note: None,
-            };
+            let mut step = RouteStep::through(hop, &part, true, None);
             match (hop.next_hop, &self.firewall) {
                 (Target::Hop(NextHop::None), _) => {
                     step.passes = false;
@@ -238,24 +243,8 @@ impl<'a> PathModel<'a> {
             if part.is_empty() {
                 continue;
             }
-            steps.push(RouteStep {
-                route: hop.route.clone(),
-                next_hop: match hop.next_hop {
-                    Target::Appliance(_) => NextHop::VirtualAppliance.to_string(),
-                    t => t.to_string(),
-                },
-                next_hop_ip_address: match hop.next_hop {
-                    Target::Appliance(ip) => Some(ip),
-                    _ => None,
-                },
-                passes: false,
-                flows: part.pieces(),
-                firewall: Vec::new(),
-                note: Some(
-                    "the reply's route: asymmetric routing, Azure drops inbound traffic whose reply does not go back to the Internet"
-                        .into(),
-                ),
-            });
+            let note = "the reply's route: asymmetric routing, Azure drops inbound traffic whose reply does not go back to the Internet";
+            steps.push(RouteStep::through(hop, &part, false, Some(note.into())));
             denied = denied.union(&part);
         }
         (steps, denied)
