@@ -318,8 +318,8 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
             Peer::Prefixes { prefixes, .. } => IntervalSet::from_prefixes(prefixes.iter().copied()),
             _ => continue,
         };
-        // A row naming the whole network (VirtualNetwork, the address space it is written as under
-        // tunneling, `*`) means the ISE's own instances, which are in its subnets.
+        // A row naming the whole network (VirtualNetwork, or the address space it is written as
+        // under tunneling) means the ISE's own instances, which are in its subnets.
         let addresses = if space.difference(&destination).is_empty() {
             subnets.clone()
         } else {
