@@ -143,7 +143,7 @@ struct Lock {
 
 impl Lock {
     fn acquire(dir: &Path) -> Result<Lock, Diagnostic> {
-        let path = dir.with_file_name(format!(".{}.isenet-lock", target_name(dir)));
+        let path = sibling(dir, "lock");
         loop {
             let file = fs::OpenOptions::new()
                 .create(true)

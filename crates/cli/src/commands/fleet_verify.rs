@@ -234,12 +234,7 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
         VerifyFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&outcomes)).expect("serialisable")),
         format => {
             let proofs = Proofs::fleet(outcomes.iter().map(|o| (o.environment.clone(), machine_proofs(o))).collect());
-            match format {
-                VerifyFormat::Sarif => print!("{}", report::sarif::render(&proofs, &std::env::current_dir().unwrap_or_default())),
-                VerifyFormat::Junit => print!("{}", report::junit::render(&proofs)),
-                VerifyFormat::Github => print!("{}", report::annotations::github(&proofs)),
-                _ => print!("{}", report::annotations::azure_devops(&proofs)),
-            }
+            print!("{}", report::document(format, &proofs).unwrap_or_default());
         }
     }
     exit

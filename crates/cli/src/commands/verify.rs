@@ -67,15 +67,13 @@ pub(super) fn read<T>(
 /// that the upload step does not meet an empty file.
 /// The diagnostics then go to stderr as text: stdout holds the one document.
 fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
-    let proofs = || super::fleet_verify::refused(diags);
-    match format {
-        VerifyFormat::Sarif => print!("{}", report::sarif::render(&proofs(), &std::env::current_dir().unwrap_or_default())),
-        VerifyFormat::Junit => print!("{}", report::junit::render(&proofs())),
-        VerifyFormat::Github => print!("{}", report::annotations::github(&proofs())),
-        VerifyFormat::AzureDevops => print!("{}", report::annotations::azure_devops(&proofs())),
-        VerifyFormat::Text | VerifyFormat::Json => return output::bad_input(cli.error_format, diags),
+    match report::document(format, &super::fleet_verify::refused(diags)) {
+        Some(document) => {
+            print!("{document}");
+            output::bad_input(crate::args::ErrorFormat::Text, diags)
+        }
+        None => output::bad_input(cli.error_format, diags),
     }
-    output::bad_input(crate::args::ErrorFormat::Text, diags)
 }
 
 /// `--quiet`: every finding that fails the proof (errors and warnings; notes are left out, so a
@@ -122,15 +120,11 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Ok(v) => v,
         Err(d) => return fail(d),
     };
-    let proofs = || adapter::proofs(&verification, inputs.env.map(input::display_name).as_deref());
     match format {
-        VerifyFormat::Sarif => {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            print!("{}", report::sarif::render(&proofs(), &cwd));
+        VerifyFormat::Sarif | VerifyFormat::Junit | VerifyFormat::Github | VerifyFormat::AzureDevops => {
+            let proofs = adapter::proofs(&verification, inputs.env.map(input::display_name).as_deref());
+            print!("{}", report::document(format, &proofs).unwrap_or_default());
         }
-        VerifyFormat::Junit => print!("{}", report::junit::render(&proofs())),
-        VerifyFormat::Github => print!("{}", report::annotations::github(&proofs())),
-        VerifyFormat::AzureDevops => print!("{}", report::annotations::azure_devops(&proofs())),
         VerifyFormat::Text if output::quiet() => {
             for line in finding_lines(&verification, &verification::names(&loaded.plan)) {
                 println!("{line}");

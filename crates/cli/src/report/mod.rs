@@ -9,6 +9,19 @@ pub mod sarif;
 
 pub use rules_compiler::prove::findings::{FindingCode, Severity};
 
+/// The document of a CI format (SARIF, JUnit, annotations) for `proofs`; `None` for the formats
+/// written from the verification itself (text, JSON).
+pub fn document(format: crate::args::VerifyFormat, proofs: &Proofs) -> Option<String> {
+    use crate::args::VerifyFormat;
+    match format {
+        VerifyFormat::Sarif => Some(sarif::render(proofs, &std::env::current_dir().unwrap_or_default())),
+        VerifyFormat::Junit => Some(junit::render(proofs)),
+        VerifyFormat::Github => Some(annotations::github(proofs)),
+        VerifyFormat::AzureDevops => Some(annotations::azure_devops(proofs)),
+        VerifyFormat::Text | VerifyFormat::Json => None,
+    }
+}
+
 /// Where a finding points: an input file, and the line and column of the offending rule when known.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Location {
