@@ -66,7 +66,8 @@ pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>)
     let version = table_version
         .map(str::to_string)
         .unwrap_or_else(ise_model::requirement::latest_table_version);
-    let requirements = resolve::resolve(env, Some(&version));
+    let mut requirements = resolve::resolve(env, Some(&version));
+    nsg_rules::write_out_tags_nsgs_refuse(&mut requirements, tags);
     let (security_rules, routes, firewall) = match (
         nsg_rules::build(env, &requirements, tags),
         routes::build(env, &requirements, tags),

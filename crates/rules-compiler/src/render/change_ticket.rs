@@ -124,6 +124,18 @@ fn risks(review: &Review) -> Vec<String> {
             substituted.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         ));
     }
+    let written_out: Vec<&str> = review
+        .rows
+        .iter()
+        .filter(|r| r.condition.contains("does not list NSG among its networkFeatures"))
+        .map(|r| r.written.name.as_str())
+        .collect();
+    if !written_out.is_empty() {
+        out.push(format!(
+            "Service tags written as addresses: {} carry the addresses of tags this cloud's tag file does not mark usable in NSGs. When Microsoft changes those tags, `isenet tags diff` names these rules: recompile and raise a new change.",
+            written_out.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     out.push(format!(
         "Service tags: {}. Microsoft publishes a new file weekly; `isenet tags diff OLD NEW --env ENV` says whether these rules change.",
         review.tags_snapshot
