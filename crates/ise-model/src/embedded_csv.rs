@@ -121,6 +121,10 @@ pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, String> {
     let header = rows.next().unwrap_or_default();
     rows.enumerate()
         .map(|(i, row)| {
+            // A stray separator shifts every later field: refused, never read into the wrong column.
+            if row.len() != header.len() {
+                return Err(format!("row {}: {} fields, the header has {}", i + 2, row.len(), header.len()));
+            }
             let pairs = header.iter().map(|h| h.as_ref()).zip(row.iter().map(|f| Field(f.as_ref())));
             T::deserialize(de::value::MapDeserializer::<_, de::value::Error>::new(pairs)).map_err(|e| format!("row {}: {e}", i + 2))
         })
@@ -198,6 +202,32 @@ mod tests {
         }
         // The tables with quoted fields are among them.
         assert!(REQUIREMENTS_CSV.contains('"') && FIREWALL_DEPENDENCIES_CSV.contains('"'));
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Pair {
+        a: String,
+        b: Option<String>,
+    }
+
+    /// A row with a stray separator (or one missing) is an error naming the row, never fields read
+    /// into their neighbours' columns.
+    #[test]
+    fn a_row_with_more_or_fewer_fields_than_the_header_is_refused() {
+        assert!(deserialize::<Pair>("a,b\nx,y\n").is_ok());
+        assert_eq!(
+            deserialize::<Pair>("a,b\nx,y\nx,y,z\n").unwrap_err(),
+            "row 3: 3 fields, the header has 2"
+        );
+        assert_eq!(deserialize::<Pair>("a,b\nx\n").unwrap_err(), "row 2: 1 fields, the header has 2");
+        for (name, text) in [
+            ("requirements.csv", crate::data::REQUIREMENTS_CSV),
+            ("firewall-dependencies.csv", crate::data::FIREWALL_DEPENDENCIES_CSV),
+        ] {
+            let widths: std::collections::BTreeSet<usize> = records(text).map(|r| r.len()).collect();
+            assert_eq!(widths.len(), 1, "{name}: {widths:?}");
+        }
     }
 
     /// The quote-free tables read by `plain_columns` as `csv` reads them, every column, in any
