@@ -23,6 +23,7 @@ mod review;
 mod review_expanded;
 mod route_paths;
 mod schema;
+mod table_versions;
 mod tag_features;
 mod tag_files;
 mod tags;

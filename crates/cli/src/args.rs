@@ -170,6 +170,10 @@ pub enum Command {
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,
+        /// Port-table version the requirements come from (default the latest), as given to
+        /// `compile --table-version`.
+        #[arg(long)]
+        table_version: Option<String>,
         /// Report format: text, json, sarif (code scanning), junit (test results), github or
         /// azure-devops (annotation commands on stdout).
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
@@ -201,6 +205,10 @@ pub enum Command {
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,
+        /// Port-table version the requirements come from (default the latest), as given to
+        /// `compile --table-version`.
+        #[arg(long)]
+        table_version: Option<String>,
         /// Source: an IPv4 address, a prefix or a service tag.
         #[arg(long, required_unless_present = "flows", conflicts_with = "flows")]
         from: Option<String>,
@@ -251,6 +259,10 @@ pub enum Command {
         /// Service-tag file instead of the embedded snapshot.
         #[arg(long)]
         service_tags: Option<PathBuf>,
+        /// Port-table version the requirements come from (default the latest), as given to
+        /// `compile --table-version`.
+        #[arg(long)]
+        table_version: Option<String>,
         /// Compare with the artifacts `compile --expand-tags` writes (service tags as prefixes).
         #[arg(long)]
         expand_tags: bool,

@@ -167,6 +167,10 @@ pub struct Requirement {
     pub condition: Condition,
     /// First table version the row appears in (data/table-versions.csv).
     pub since: String,
+    /// First table version the row no longer applies in (another row admits the same flows from
+    /// then on); `None` for the latest table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     pub reference: String,
     pub purpose: String,
 }
@@ -183,6 +187,7 @@ struct Row {
     since: String,
     reference: String,
     purpose: String,
+    until: Option<String>,
 }
 
 fn parse_row(row: Row) -> Result<Requirement, String> {
@@ -208,6 +213,7 @@ fn parse_row(row: Row) -> Result<Requirement, String> {
         ports,
         condition: row.condition,
         since: row.since,
+        until: row.until,
         reference: row.reference,
         purpose: row.purpose,
     })
@@ -271,6 +277,11 @@ mod tests {
         let versions = table_versions();
         for r in model {
             assert!(versions.contains(&r.since), "{}: unknown table version {}", r.id, r.since);
+            if let Some(until) = &r.until {
+                let at = |v: &str| versions.iter().position(|x| x == v);
+                assert!(at(until).is_some(), "{}: unknown table version {until}", r.id);
+                assert!(at(until) > at(&r.since), "{}: until {until} must follow since {}", r.id, r.since);
+            }
             assert!(!r.purpose.is_empty() && !r.reference.is_empty(), "{}", r.id);
             // Ids are usable in NSG rule names: word characters, dots and dashes.
             assert!(r.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{}", r.id);

@@ -268,6 +268,11 @@ pub fn resolve(env: &Environment, version: Option<&str>) -> Vec<Resolved> {
     requirement::model()
         .iter()
         .filter(|r| versions.iter().position(|x| *x == r.since).is_some_and(|i| i <= cutoff))
+        .filter(|r| {
+            r.until
+                .as_ref()
+                .is_none_or(|u| versions.iter().position(|x| x == u).is_some_and(|i| i > cutoff))
+        })
         .filter(|r| applies(r, env))
         .flat_map(|r| resolve_row(r, env))
         .map(|r| untunneled(r, env))

@@ -612,89 +612,25 @@ var subnets = [
       }
     ]
     name: 'ise-1'
-    serviceEndpoints: [
-      {
-        service: 'Microsoft.EventHub'
-      }
-      {
-        service: 'Microsoft.KeyVault'
-      }
-      {
-        service: 'Microsoft.ServiceBus'
-      }
-      {
-        service: 'Microsoft.Sql'
-      }
-      {
-        service: 'Microsoft.Storage'
-      }
-    ]
+    serviceEndpoints: []
   }
   {
     addressPrefix: '10.10.1.32/27'
     delegations: []
     name: 'ise-2'
-    serviceEndpoints: [
-      {
-        service: 'Microsoft.EventHub'
-      }
-      {
-        service: 'Microsoft.KeyVault'
-      }
-      {
-        service: 'Microsoft.ServiceBus'
-      }
-      {
-        service: 'Microsoft.Sql'
-      }
-      {
-        service: 'Microsoft.Storage'
-      }
-    ]
+    serviceEndpoints: []
   }
   {
     addressPrefix: '10.10.1.64/27'
     delegations: []
     name: 'ise-3'
-    serviceEndpoints: [
-      {
-        service: 'Microsoft.EventHub'
-      }
-      {
-        service: 'Microsoft.KeyVault'
-      }
-      {
-        service: 'Microsoft.ServiceBus'
-      }
-      {
-        service: 'Microsoft.Sql'
-      }
-      {
-        service: 'Microsoft.Storage'
-      }
-    ]
+    serviceEndpoints: []
   }
   {
     addressPrefix: '10.10.1.96/27'
     delegations: []
     name: 'ise-4'
-    serviceEndpoints: [
-      {
-        service: 'Microsoft.EventHub'
-      }
-      {
-        service: 'Microsoft.KeyVault'
-      }
-      {
-        service: 'Microsoft.ServiceBus'
-      }
-      {
-        service: 'Microsoft.Sql'
-      }
-      {
-        service: 'Microsoft.Storage'
-      }
-    ]
+    serviceEndpoints: []
   }
 ]
 

@@ -11,6 +11,8 @@ pub struct Inputs<'a> {
     pub deployed: &'a [PathBuf],
     pub env: Option<&'a Path>,
     pub service_tags: Option<&'a Path>,
+    /// Port-table version (`None`: the latest).
+    pub table_version: Option<&'a str>,
     /// Compare with the plan `compile --expand-tags` writes.
     pub expand_tags: bool,
 }
@@ -33,7 +35,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
     let deployed = deployed::read_all(&texts).map_err(|d| diags.extend(d)).ok();
     let loaded = input::environment(env, cli.deny_warnings).and_then(|(environment, _warnings)| {
         let tags = input::service_tags(service_tags, environment.cloud).map_err(|d| vec![d])?;
-        let plan = input::plan(&environment, &tags, None, env, service_tags)?;
+        let plan = input::plan(&environment, &tags, inputs.table_version, env, service_tags)?;
         let plan = match inputs.expand_tags {
             true => rules_compiler::plan::expand::expand(&plan, &tags).map_err(|d| input::name_stage_diagnostics(d, env, service_tags))?,
             false => plan,

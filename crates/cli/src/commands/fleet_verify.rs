@@ -25,6 +25,8 @@ pub struct Args<'a> {
     /// --nsg, --routes, --firewall: refused with several environments (`E1820`).
     pub single_files: Vec<&'a Path>,
     pub service_tags: Option<&'a Path>,
+    /// Port-table version (`None`: the latest).
+    pub table_version: Option<&'a str>,
     pub format: VerifyFormat,
     pub verbose: bool,
 }
@@ -120,7 +122,7 @@ fn verify_one(
     source: &Source,
 ) -> Result<(Verification, Vec<String>), Vec<Diagnostic>> {
     let tags = fleet::tags_for(tag_file, env).map_err(|d| vec![d])?;
-    let plan = input::plan(env, tags, None, Some(&m.file), args.service_tags)?;
+    let plan = input::plan(env, tags, args.table_version, Some(&m.file), args.service_tags)?;
     let texts = artifact_texts(&plan, tags, source, &env.name)?;
     let parsed = |suffix: &str| texts.iter().find(|(f, _)| f.ends_with(suffix)).cloned();
     let nsg = parsed(NSG).map(|(f, t)| read_text(f, t, nsgfile::parse)).transpose()?;

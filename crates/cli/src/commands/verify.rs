@@ -19,6 +19,8 @@ pub struct Inputs<'a> {
     pub env: Option<&'a Path>,
     pub routes: Option<&'a Path>,
     pub service_tags: Option<&'a Path>,
+    /// Port-table version (`None`: the latest).
+    pub table_version: Option<&'a str>,
 }
 
 pub(super) struct Loaded {
@@ -35,7 +37,7 @@ pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>
     let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose();
     let planned = input::environment(inputs.env, cli.deny_warnings).and_then(|(env, _warnings)| {
         let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
-        let plan = input::plan(&env, &tags, None, inputs.env, inputs.service_tags)?;
+        let plan = input::plan(&env, &tags, inputs.table_version, inputs.env, inputs.service_tags)?;
         Ok((tags, plan))
     });
     let ((tags, plan), routes) = both(planned, routes)?;

@@ -24,7 +24,7 @@ pub use nsg_rules::{trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
 
 use crate::azure::nsg::SecurityRule;
 use ise_model::diag::Diagnostic;
-use ise_model::env::Environment;
+use ise_model::env::{Environment, TunnelingMode};
 use ise_model::resolve::{self, Resolved};
 use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
@@ -61,11 +61,37 @@ pub struct Plan {
     pub deployment: PlanDeployment,
 }
 
+/// Firewall mode under a table that predates the forced tunneling requirements would compile to
+/// firewall rules without the route that sends traffic to the firewall, and without the routes
+/// that keep management traffic symmetric: refused rather than compiled half.
+fn firewall_table_version(env: &Environment, version: &str) -> Result<(), Diagnostic> {
+    if env.forced_tunneling.mode != TunnelingMode::Firewall {
+        return Ok(());
+    }
+    let versions = ise_model::requirement::table_versions();
+    let at = |v: &str| versions.iter().position(|x| x == v);
+    let first = ise_model::requirement::model()
+        .iter()
+        .find(|r| r.id == "route-firewall-default")
+        .map(|r| r.since.as_str())
+        .expect("the table has the firewall's default route");
+    if at(version) >= at(first) {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        ise_model::codes::E_FIREWALL_TABLE_VERSION,
+        "forcedTunneling.mode",
+        format!("firewall mode needs table version {first} or later: table {version} has no forced tunneling requirements (no route to the firewall, no routes for the management addresses)"),
+    )
+    .with_help(format!("compile with --table-version {first} or later, or without --table-version (the latest)")))
+}
+
 /// Builds the plan; errors are coded diagnostics (limits exceeded, tags missing from the file).
 pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>) -> Result<Plan, Vec<Diagnostic>> {
     let version = table_version
         .map(str::to_string)
         .unwrap_or_else(ise_model::requirement::latest_table_version);
+    firewall_table_version(env, &version).map_err(|d| vec![d])?;
     let mut requirements = resolve::resolve(env, Some(&version));
     nsg_rules::write_out_tags_nsgs_refuse(&mut requirements, tags);
     let (security_rules, routes, firewall) = match (

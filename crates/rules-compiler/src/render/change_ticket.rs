@@ -109,6 +109,12 @@ fn risks(review: &Review) -> Vec<String> {
         TunnelingMode::None => "VirtualNetwork tag: without forced tunneling the tag means the address space and its peerings, as the published table writes it. If a 0.0.0.0/0 route is ever added to these subnets, VirtualNetwork grows to the whole Internet: recompile with the tunneling mode set.".to_string(),
         _ => "VirtualNetwork/UDR trap: a 0.0.0.0/0 route on the subnets makes Azure's VirtualNetwork tag (and the default AllowVnetInBound) cover the whole Internet. These rules never use VirtualNetwork as a peer; they name the address space and the declared internal callers, and `deny-all-inbound` at 4096 shuts AllowVnetInBound off.".to_string(),
     });
+    if env.forced_tunneling.mode == TunnelingMode::Firewall {
+        out.push("Firewall: do not enable TLS/SSL termination, TLS inspection or any other inspection (IDPS) for traffic from the ISE subnets, and do not change their outbound TLS traffic (seed 002, network virtual appliances). The rule collection group joins an existing policy: if that policy inspects TLS or runs IDPS in deny mode, exempt the four ISE subnets before the ISE deploys.".to_string());
+    }
+    if !env.custom_dns_servers.is_empty() {
+        out.push("Custom DNS: set the virtual network's DNS servers before the ISE is deployed; after any later change to the DNS servers or their settings, restart the ISE so it picks the change up (seed 002).".to_string());
+    }
     if env.outbound_policy == ise_model::env::OutboundPolicy::Open {
         out.push("Outbound policy `open`: Azure's default AllowInternetOutBound stays, so the ISE can reach any Internet address; set `outboundPolicy: restricted` to allow only the requirements and the declared destinations.".into());
     }
@@ -158,23 +164,28 @@ fn risks(review: &Review) -> Vec<String> {
 fn validation(review: &Review) -> Vec<String> {
     let env = &review.plan.environment;
     let rg = &env.resource_group;
+    // The proof must use the table the artifacts were compiled from.
+    let verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
+        true => "isenet verify --env env.json".to_string(),
+        false => format!("isenet verify --env env.json --table-version {}", review.plan.table_version),
+    };
     let mut out = vec![
         format!("az network nsg show -g {rg} -n {} -o json > deployed-nsg.json", env.nsg_name),
-        format!("isenet verify --env env.json --nsg deployed-nsg.json"),
+        format!("{verify} --nsg deployed-nsg.json"),
     ];
     if !review.plan.routes.is_empty() {
         out.push(format!(
             "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
             env.route_table_name
         ));
-        out.push("isenet verify --env env.json --routes deployed-routes.json".into());
+        out.push(format!("{verify} --routes deployed-routes.json"));
     }
     if !review.plan.firewall.dependencies.is_empty() {
         out.push(format!(
             "az network firewall policy rule-collection-group show -g {rg} --policy-name <policy> -n {} -o json > deployed-firewall.json",
             review.plan.firewall.rule_collection_group
         ));
-        out.push("isenet verify --env env.json --firewall deployed-firewall.json".into());
+        out.push(format!("{verify} --firewall deployed-firewall.json"));
     }
     out
 }
@@ -286,7 +297,7 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
             "outboundPolicy": cell_text(&template::word(env.outbound_policy)),
             "nsg": cell_text(&code(&env.nsg_name)),
             "routeTable": cell_text(&code(&env.route_table_name)),
-            "serviceEndpoints": cell_text(&plan.subnets.first().map(|s| s.service_endpoints.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into())),
+            "serviceEndpoints": cell_text(&plan.subnets.first().map(|s| s.service_endpoints.join(", ")).unwrap_or_default()),
         },
         "counts": {
             "nsg": count("nsg"),

@@ -217,12 +217,22 @@ fn statuses(plan: &Plan, tags: &ServiceTags, compiled: &CompiledNsg) -> (BTreeMa
             }
         }
         for f in &proof.findings {
-            if let Some(rule) = &f.rule {
-                let text = format!("{} ({}): {}", f.kind.info().name, f.code, f.message);
-                out.entry((artifact, rule.name.clone()))
+            let text = format!("{} ({}): {}", f.kind.info().name, f.code, f.message);
+            match &f.rule {
+                Some(rule) => out
+                    .entry((artifact, rule.name.clone()))
                     .or_default()
                     .findings
-                    .push((f.fails(), text));
+                    .push((f.fails(), text)),
+                // A finding about a requirement or dependency rather than one rule (it is not
+                // met): every row written for it fails with it, so no row says proved while the
+                // proof does not hold.
+                None if f.fails() => {
+                    for (row_artifact, name) in rows_written_for(plan, &f.requirements) {
+                        out.entry((row_artifact, name)).or_default().findings.push((true, text.clone()));
+                    }
+                }
+                None => {}
             }
         }
     }
@@ -245,6 +255,36 @@ fn statuses(plan: &Plan, tags: &ServiceTags, compiled: &CompiledNsg) -> (BTreeMa
         }
     }
     (out, nsg.ok && routes.ok && firewall.ok)
+}
+
+/// The rows (artifact, name) the plan wrote for any of `ids`: NSG rules and routes by the
+/// requirements they serve, firewall rules by their dependency (a rule is named by its id).
+fn rows_written_for(plan: &Plan, ids: &[String]) -> Vec<(&'static str, String)> {
+    let serves = |served: &[String]| served.iter().any(|s| ids.contains(s));
+    let nsg = plan
+        .security_rules
+        .iter()
+        .filter(|r| serves(&r.requirements))
+        .map(|r| ("nsg", r.rule.name.clone()));
+    let routes = plan
+        .routes
+        .iter()
+        .filter(|r| serves(&r.requirements))
+        .map(|r| ("route", r.name.clone()));
+    let firewall = plan
+        .firewall
+        .network_rule_collections
+        .iter()
+        .flat_map(|c| c.rules.iter().map(|r| r.name.clone()))
+        .chain(
+            plan.firewall
+                .application_rule_collections
+                .iter()
+                .flat_map(|c| c.rules.iter().map(|r| r.name.clone())),
+        )
+        .filter(|name| ids.contains(name))
+        .map(|name| ("firewall", name));
+    nsg.chain(routes).chain(firewall).collect()
 }
 
 fn proof_text(status: Option<&Status>, what: &str) -> (String, bool) {
@@ -528,6 +568,33 @@ pub fn review_with<'a>(plan: &'a Plan, tags: &ServiceTags, nsg: &CompiledNsg) ->
 mod tests {
     use super::*;
     use ise_model::cloud::CloudId;
+
+    /// Firewall mode, restricted outbound: the firewall's application rules need the NSG to let
+    /// 80 and 443 out to the Internet. Without the NSG rules that do, the firewall proof fails
+    /// for the FQDN-tag dependency (no single rule is at fault), and its row must not say proved.
+    #[test]
+    fn a_dependency_the_nsg_blocks_fails_its_firewall_row() {
+        let text = include_str!("../../../../tests/envs/firewall-tunneling.json");
+        let mut env = ise_model::env::load(text, "env.json").env.unwrap();
+        env.outbound_policy = ise_model::env::OutboundPolicy::Restricted;
+        let tags = ServiceTags::embedded(env.cloud);
+        let mut plan = crate::plan::build(&env, tags, None).unwrap();
+        let internet_web =
+            |r: &PlanRule| r.rule.direction == Direction::Outbound && r.rule.destination == AddressMatch::Tag("Internet".into());
+        let before = review(&plan, tags);
+        assert!(before.ok && before.rows.iter().all(|r| r.proved));
+        plan.security_rules
+            .retain(|r| !internet_web(r) || r.rule.destination_ports.iter().all(|p| p.lo > 443 || p.hi < 80));
+        let after = review(&plan, tags);
+        assert!(!after.ok);
+        let row = after
+            .rows
+            .iter()
+            .find(|r| r.written.name == "ise-application-dependencies/fw-ase-fqdn-tag")
+            .unwrap();
+        assert!(!row.proved, "{}", row.proof);
+        assert!(row.proof.contains("F0302"), "{}", row.proof);
+    }
 
     #[test]
     fn the_embedded_snapshots_are_named_with_their_dates() {
