@@ -246,3 +246,163 @@ fn routes_diverting_in_vnet_requirements_fail_verify() {
     ]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
 }
+
+/// An external ISE in firewall mode answers its callers on 443 (seed 002's caller row). Their
+/// replies follow the subnets' routes: to the firewall they are dropped (asymmetric routing), so
+/// the declared callers get routes to the Internet like the management addresses, and without
+/// declared callers (the whole Internet) validate warns and verify agrees with explain.
+#[test]
+fn an_external_ise_in_firewall_mode_routes_its_callers_replies_to_the_internet() {
+    let dir = scratch("external-callers");
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(crate::common::workspace().join(FW)).unwrap()).unwrap();
+    env["accessEndpoint"] = json!("external");
+    env["externalCallers"] = json!(["198.51.100.7", "203.0.113.0/26"]);
+    let with_callers = save(&dir, "callers.json", &env);
+    let out = dir.join("callers");
+    let mut table = compiled(&with_callers, &out);
+    let mut caller_routes: Vec<(String, String)> = routes_of(&mut table)
+        .iter()
+        .filter(|r| r["name"].as_str().unwrap().starts_with("route-external-callers"))
+        .map(|r| {
+            (
+                r["properties"]["addressPrefix"].as_str().unwrap().to_string(),
+                r["properties"]["nextHopType"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    caller_routes.sort();
+    assert_eq!(
+        caller_routes,
+        [
+            ("198.51.100.7/32".to_string(), "Internet".to_string()),
+            ("203.0.113.0/26".to_string(), "Internet".to_string())
+        ]
+    );
+    let files = |d: &Path| ["nsg.json", "route-table.json", "firewall-policy.json"].map(|f| d.join(f).to_str().unwrap().to_string());
+    let [nsg, routes, fw] = files(&out);
+    let v = isenet(&[
+        "verify",
+        "--env",
+        &with_callers,
+        "--nsg",
+        &nsg,
+        "--routes",
+        &routes,
+        "--firewall",
+        &fw,
+    ]);
+    assert_eq!(v.code, Some(0), "{}", v.stdout);
+    for caller in ["198.51.100.7", "203.0.113.63"] {
+        let e = isenet(&[
+            "explain",
+            "--env",
+            &with_callers,
+            "--nsg",
+            &nsg,
+            "--routes",
+            &routes,
+            "--firewall",
+            &fw,
+            "--from",
+            caller,
+            "--to",
+            "10.10.1.5",
+            "--port",
+            "443",
+            "--expect",
+            "allow",
+        ]);
+        assert_eq!(e.code, Some(0), "{caller}: {}", e.stdout);
+    }
+    // Without the callers' routes, verify finds what explain finds.
+    routes_of(&mut table).retain(|r| !r["name"].as_str().unwrap().starts_with("route-external-callers"));
+    let trimmed = save(&dir, "trimmed-routes.json", &table);
+    let v = isenet(&[
+        "verify",
+        "--env",
+        &with_callers,
+        "--nsg",
+        &nsg,
+        "--routes",
+        &trimmed,
+        "--firewall",
+        &fw,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v.code, Some(1), "{}", v.stdout);
+    let wrong: Vec<Value> = route_findings(&v).into_iter().filter(|f| f["code"] == "F0201").collect();
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert_eq!(wrong[0]["requirements"], json!(["route-external-callers"]));
+    let e = isenet(&[
+        "explain",
+        "--env",
+        &with_callers,
+        "--nsg",
+        &nsg,
+        "--routes",
+        &trimmed,
+        "--firewall",
+        &fw,
+        "--from",
+        "198.51.100.7",
+        "--to",
+        "10.10.1.5",
+        "--port",
+        "443",
+        "--expect",
+        "deny",
+    ]);
+    assert_eq!(e.code, Some(0), "{}", e.stdout);
+
+    // No callers declared: the whole Internet calls, and no route table can answer it.
+    env["externalCallers"] = json!([]);
+    let anyone = save(&dir, "anyone.json", &env);
+    let val = isenet(&["validate", "--env", &anyone]);
+    assert_eq!(val.code, Some(0));
+    assert!(
+        val.stderr.contains("W0505") && val.stderr.contains("externalCallers"),
+        "{}",
+        val.stderr
+    );
+    let out = dir.join("anyone");
+    compiled(&anyone, &out);
+    let [nsg, routes, fw] = files(&out);
+    let v = isenet(&[
+        "verify",
+        "--env",
+        &anyone,
+        "--nsg",
+        &nsg,
+        "--routes",
+        &routes,
+        "--firewall",
+        &fw,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v.code, Some(1), "{}", v.stdout);
+    assert!(route_findings(&v)
+        .iter()
+        .any(|f| f["code"] == "F0201" && f["requirements"] == json!(["route-external-callers"])));
+    let e = isenet(&[
+        "explain",
+        "--env",
+        &anyone,
+        "--nsg",
+        &nsg,
+        "--routes",
+        &routes,
+        "--firewall",
+        &fw,
+        "--from",
+        "198.51.100.7",
+        "--to",
+        "10.10.1.5",
+        "--port",
+        "443",
+        "--expect",
+        "deny",
+    ]);
+    assert_eq!(e.code, Some(0), "{}", e.stdout);
+}

@@ -47,6 +47,8 @@ pub enum Condition {
     Expressroute,
     /// Internet-bound traffic goes to a firewall.
     Firewall,
+    /// Firewall mode and an external access endpoint (callers on the Internet).
+    FirewallExternal,
 }
 
 /// The `protocol` column: what a row asks for, as the table writes it. Routes and service endpoints
@@ -119,6 +121,8 @@ pub enum EndpointSpec {
     CustomDns,
     /// The environment's outbound destinations.
     Destinations,
+    /// The external ISE's declared callers (`externalCallers`; none: the Internet).
+    ExternalCallers,
     /// A fixed prefix (`prefix:0.0.0.0/0`).
     Prefix(Ipv4Net),
     /// A service-endpoint service (`Microsoft.Sql`).
@@ -133,6 +137,7 @@ impl EndpointSpec {
             _ if text == "vnet" => EndpointSpec::Vnet,
             _ if text == "custom-dns" => EndpointSpec::CustomDns,
             _ if text == "destinations" => EndpointSpec::Destinations,
+            _ if text == "external-callers" => EndpointSpec::ExternalCallers,
             Some(("tag", t)) => EndpointSpec::Tag(t.to_string()),
             Some(("fqdntag", t)) => EndpointSpec::FqdnTag(t.to_string()),
             Some(("prefix", p)) => EndpointSpec::Prefix(p.parse().map_err(|e| format!("`{p}`: {e}"))?),

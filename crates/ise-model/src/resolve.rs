@@ -91,6 +91,7 @@ fn applies(req: &Requirement, env: &Environment) -> bool {
         Condition::ForcedTunneling => mode.is_tunneled(),
         Condition::Expressroute => mode == TunnelingMode::ExpressRoute,
         Condition::Firewall => mode == TunnelingMode::Firewall,
+        Condition::FirewallExternal => mode == TunnelingMode::Firewall && env.access_endpoint == AccessEndpoint::External,
     }
 }
 
@@ -175,6 +176,9 @@ fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<Stri
             env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect(),
         ),
         EndpointSpec::Prefix(p) => Peer::prefixes(p.to_string(), vec![*p]),
+        // No callers declared: the Internet, which no route can send back to the Internet while
+        // 0.0.0.0/0 goes to the firewall (validate warns, the route proof finds it).
+        EndpointSpec::ExternalCallers => Peer::prefixes("external callers", env.external_callers.clone()),
         EndpointSpec::Service(s) => Peer::Service { name: s.clone() },
         EndpointSpec::FqdnTag(t) => Peer::FqdnTag { name: t.clone() },
         EndpointSpec::Destinations => unreachable!("destinations are expanded by the caller"),

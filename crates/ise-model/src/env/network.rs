@@ -240,6 +240,17 @@ impl Walker {
         if p.access_endpoint == Some(AccessEndpoint::Internal) && !p.external_callers.is_empty() {
             self.push(Diagnostic::error(E_EXTERNAL_CALLERS_INTERNAL, "externalCallers", "externalCallers are given but the access endpoint is internal").with_help("an internal ISE is not reachable from the Internet: use internalCallers for callers in peered networks or on premises, or set accessEndpoint to external"));
         }
+        let firewall = p.forced_tunneling.is_some_and(|f| f.mode == super::TunnelingMode::Firewall);
+        if p.access_endpoint == Some(AccessEndpoint::External) && firewall && p.external_callers.is_empty() {
+            self.push(
+                Diagnostic::warning(
+                    W_EXTERNAL_FIREWALL_INTERNET,
+                    "externalCallers",
+                    "an external ISE in firewall mode answers Internet callers on 443, but the 0.0.0.0/0 route sends every reply to the firewall, which drops it (asymmetric routing)",
+                )
+                .with_help("list the callers' prefixes in externalCallers (their replies are routed to the Internet), or publish the endpoint through the firewall (DNAT) and make the ISE internal"),
+            );
+        }
         for (name, list) in [("externalCallers", p.external_callers), ("internalCallers", p.internal_callers)] {
             for (i, c) in list.iter().enumerate() {
                 if c.is_some_and(|c| c.prefix_len() == 0) {

@@ -22,6 +22,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+/// The route row for the external ISE's callers (firewall mode).
+const EXTERNAL_CALLERS_ROUTE: &str = "route-external-callers";
+
 /// How the effective routes name Azure's system routes.
 const SYSTEM: &str = "system: ";
 
@@ -285,6 +288,9 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
     let internet = |h: &Hop| h.next_hop == Target::Hop(NextHop::Internet);
     for r in requirements.iter().filter(|r| r.kind == Kind::Route) {
         let addresses = match &r.destination {
+            // An external ISE without declared callers answers the whole Internet: every reply
+            // must leave through the Internet, which a route to the firewall forbids.
+            Peer::Prefixes { prefixes, .. } if prefixes.is_empty() && r.requirement == EXTERNAL_CALLERS_ROUTE => IntervalSet::full(),
             Peer::Prefixes { prefixes, .. } if prefixes.iter().any(|p| p.prefix_len() == 0) => continue,
             Peer::Prefixes { prefixes, .. } => IntervalSet::from_prefixes(prefixes.iter().copied()),
             Peer::Tag { name } => match crate::prove::resolver::tag_set(tags, name) {
@@ -301,7 +307,18 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
         };
         // A dependency inside the VNet's own space is local by definition.
         let addresses = addresses.difference(&network);
-        let wrong = wrong_hops(&r.id, &addresses, &hops, internet, "Internet");
+        // A caller inside a service endpoint's prefixes is an Azure service answered over the
+        // backbone, not through the firewall.
+        let wrong = match r.requirement == EXTERNAL_CALLERS_ROUTE {
+            true => wrong_hops(
+                &r.id,
+                &addresses,
+                &hops,
+                |h| internet(h) || h.next_hop == Target::ServiceEndpoint,
+                "Internet",
+            ),
+            false => wrong_hops(&r.id, &addresses, &hops, internet, "Internet"),
+        };
         check(&r.id, wrong, &mut findings);
         dependencies = dependencies.union(&addresses);
     }

@@ -57,6 +57,7 @@ fn condition_text(c: Condition) -> &'static str {
         Condition::ForcedTunneling => "forced tunneling (ExpressRoute or firewall mode)",
         Condition::Expressroute => "ExpressRoute forced tunneling",
         Condition::Firewall => "firewall mode",
+        Condition::FirewallExternal => "firewall mode, external access endpoint",
     }
 }
 
