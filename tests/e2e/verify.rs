@@ -114,6 +114,41 @@ fn compiled_nsg_verifies_in_both_formats() {
     }
 }
 
+/// The proof knows only the declared networks, so the explicit deny-all looks redundant there;
+/// VirtualNetwork also holds peered and on-premises networks (azure-semantics.md), which Azure's
+/// AllowVnetInBound would admit on every port without it. Its note says to keep it; a deny that
+/// does not stand in front of the VirtualNetwork default gets the plain note.
+#[test]
+fn the_deny_all_note_says_to_keep_it_for_undeclared_virtual_network_members() {
+    let dir = scratch("deny-all-note");
+    let mut nsg = compiled_nsg(&dir, None);
+    security_rules(&mut nsg).push(json!({"name": "deny-ssh-internet", "properties": {
+        "priority": 4000, "direction": "Inbound", "access": "Deny", "protocol": "Tcp",
+        "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}));
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(0), "{report}");
+    let notes: Vec<&Value> = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "F0104")
+        .collect();
+    let message = |rule: &str| {
+        notes
+            .iter()
+            .find(|f| f["rule"]["name"] == rule)
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let deny_all = message("deny-all-inbound");
+    assert!(
+        deny_all.contains("keep it") && deny_all.contains("AllowVnetInBound") && deny_all.contains("peered networks"),
+        "{deny_all}"
+    );
+    let ssh = message("deny-ssh-internet");
+    assert!(!ssh.contains("keep it"), "{ssh}");
+}
+
 #[test]
 fn a_deleted_rule_is_a_finding_naming_its_requirement() {
     let dir = scratch("deleted");

@@ -317,11 +317,18 @@ fn unused_rules<R: TagResolver>(
         } else {
             names.join(", ")
         };
-        let mut message = format!(
-            "rule {} changes no decision: without it {then} {} the same",
-            rules[i].name,
-            decide(&names)
-        );
+        // The proof knows only the declared networks; VirtualNetwork also holds peered networks
+        // and on-premises space behind a gateway, which Azure's AllowVnet* default would admit on
+        // every port without a deny of all VirtualNetwork: its note must not read as advice.
+        let mut message = match shuts_vnet_default(&rules[i]) {
+            false => format!("rule {} changes no decision: without it {then} {} the same", rules[i].name, decide(&names)),
+            true => format!(
+                "rule {} changes no decision within the networks the environment declares (without it {then} {} the same); keep it: it stops AllowVnet{}Bound from admitting, on every port, VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway)",
+                rules[i].name,
+                decide(&names),
+                if eval.direction() == Direction::Inbound { "In" } else { "Out" }
+            ),
+        };
         if !kept_for(i).is_empty() {
             message += &format!("; it is kept to document requirement {}", kept_for(i).join(", "));
         }
@@ -334,6 +341,13 @@ fn unused_rules<R: TagResolver>(
         );
     }
     out
+}
+
+/// A deny of every source in VirtualNetwork (`*` or the tag), ahead of Azure's AllowVnet* default.
+fn shuts_vnet_default(rule: &SecurityRule) -> bool {
+    let vnet =
+        |a: &AddressMatch| matches!(a, AddressMatch::Any) || matches!(a, AddressMatch::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork"));
+    rule.access == Access::Deny && vnet(&rule.source) && vnet(&rule.destination)
 }
 
 fn decide(names: &[String]) -> &'static str {
