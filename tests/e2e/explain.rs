@@ -265,10 +265,24 @@ fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
     );
     assert_eq!(fw["collection"], "ise-application-dependencies");
     assert_eq!(fw["dependencies"], json!(["fw-fqdn-crl-microsoft-com"]));
-    // A name no dependency needs: the NSG lets it out, the firewall denies it.
-    let r = ask("10.10.1.5", "www.example.com", "443", &["--env", env, "--expect", "deny"]);
+    // A name no dependency needs, on a port no network rule allows: the NSG lets it out (the
+    // outbound policy is open), the firewall denies it.
+    let r = ask("10.10.1.5", "www.example.com", "8443", &["--env", env, "--expect", "deny"]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("firewall: denied: no rule matches"), "{}", r.stdout);
+    // On 443 its addresses decide: network rules allow 443 to the Azure services' addresses
+    // whatever the name, so the name is allowed if it resolves there and denied elsewhere.
+    let r = ask("10.10.1.5", "www.example.com", "443", &["--env", env, "--format", "json"]);
+    let e = r.json();
+    assert_eq!(e["verdict"], "mixed", "{e}");
+    let decisions = e["path"][0]["firewall"].as_array().unwrap();
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d["kind"] == "network" && d["action"] == "Allow" && d["rule"] == "fw-net-storage"),
+        "{e}"
+    );
+    assert!(decisions.iter().any(|d| d["kind"] == "none" && d["action"] == "Deny"), "{e}");
     // An address: NTP to any address is a network dependency.
     let r = ask(
         "10.10.1.5",
@@ -498,4 +512,68 @@ fn the_readme_smoke_test_passes() {
     let (code, stdout, stderr) = isenet_with_stdin(&["explain", "--flows", "-"], csv.as_bytes());
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("4 flows, 4 with an expectation, 0 mismatches"), "{stdout}");
+}
+
+/// A name's addresses are unknown, and Azure Firewall evaluates network rules before application
+/// rules: a network Deny of some addresses on the name's port denies the name there. `verify`
+/// (the dependency is not proved, naming those addresses) and `explain` (mixed: denied there,
+/// allowed by its application rule elsewhere) say the same.
+#[test]
+fn verify_and_explain_agree_on_a_name_behind_a_narrow_network_deny() {
+    let env = "tests/envs/firewall-tunneling.json";
+    let dir = scratch("narrow-deny");
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", env, "--only", "firewall", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap();
+    doc["resources"][0]["properties"]["ruleCollections"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "name": "blocklist", "priority": 100, "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+            "action": {"type": "Deny"},
+            "rules": [{"ruleType": "NetworkRule", "name": "deny-one-range", "ipProtocols": ["TCP"],
+                "sourceAddresses": ["*"], "destinationAddresses": ["198.51.100.0/24"], "destinationPorts": ["80"]}]
+        }));
+    let policy = write(&dir, "policy.json", &doc.to_string());
+    // verify: the HTTP dependency is blocked at exactly the denied range.
+    let v = isenet(&["verify", "--env", env, "--firewall", &policy, "--format", "json"]);
+    assert_eq!(v.code, Some(1), "{}", v.stdout);
+    let report = v.json();
+    let blocked: Vec<&Value> = report["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["findings"].as_array().unwrap())
+        .filter(|f| f["code"] == "F0301" && f["requirements"] == json!(["fw-fqdn-crl-microsoft-com"]))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{report}");
+    assert_eq!(blocked[0]["rule"]["name"], "deny-one-range");
+    let flows = blocked[0]["flows"].to_string();
+    assert!(flows.contains("198.51.100.0/24"), "{flows}");
+    assert!(!flows.contains("0.0.0.0/0"), "only the denied addresses: {flows}");
+    // explain: the same name is denied there and allowed elsewhere.
+    let r = ask(
+        "10.10.1.5",
+        "crl.microsoft.com",
+        "80",
+        &["--env", env, "--firewall", &policy, "--format", "json"],
+    );
+    let e = r.json();
+    assert_eq!(e["verdict"], "mixed", "{e}");
+    let decisions = e["path"][0]["firewall"].as_array().unwrap();
+    assert_eq!(decisions[0]["rule"], "deny-one-range", "{e}");
+    assert_eq!(decisions[0]["action"], "Deny");
+    assert!(decisions[0]["flows"].to_string().contains("198.51.100.0/24"), "{e}");
+    assert_eq!(decisions[1]["rule"], "fw-fqdn-crl-microsoft-com", "{e}");
+    let r = ask(
+        "10.10.1.5",
+        "crl.microsoft.com",
+        "80",
+        &["--env", env, "--firewall", &policy, "--expect", "allow"],
+    );
+    assert_eq!(r.code, Some(1), "a mixed verdict meets no expectation: {}", r.stdout);
+    // The compiled rules, without the blocklist: allowed.
+    let r = ask("10.10.1.5", "crl.microsoft.com", "80", &["--env", env, "--expect", "allow"]);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
 }

@@ -38,6 +38,8 @@ fn environment() -> impl Strategy<Value = ise_model::Environment> {
             v["cloud"] = json!(cloud);
             v["location"] = json!(location);
             v["accessEndpoint"] = json!(if external { "external" } else { "internal" });
+            // An external ISE in firewall mode needs declared callers to answer (W0505).
+            v["externalCallers"] = if external { json!(["198.51.100.0/24"]) } else { json!([]) };
             v["forcedTunneling"] = [
                 json!({"mode": "none"}),
                 json!({"mode": "expressRoute"}),

@@ -7,9 +7,9 @@
 
 use super::explain::Flow;
 use super::explain::Inputs;
-use super::firewall::{evaluate_network, network_rule_flows, sorted_by_priority, Applications};
+use super::firewall::{evaluate_network, Applications};
 use super::routes::{bgp_default, effective, Hop, Target, BGP_DEFAULT};
-use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
@@ -269,9 +269,11 @@ impl<'a> PathModel<'a> {
         (decisions, part.difference(&eval.allowed))
     }
 
-    /// A DNS name on one TCP port: a network rule decides only when it matches the whole flow
-    /// whatever the name resolves to (its destinations cover every address, as `*` does); then the
-    /// first application rule matching the name (HTTP on port 80, HTTPS on any other port).
+    /// A DNS name on one TCP port. Its addresses are unknown, so each network rule decides the
+    /// addresses it matches (Azure evaluates network rules first): a network Deny of some addresses
+    /// on the port denies the flow there, as `verify` counts it. The rest goes to the first
+    /// application rule matching the name (HTTP on port 80, HTTPS on any other port); where it
+    /// allows, the network rules that allow some addresses change nothing and are not listed.
     fn firewall_name(
         &self,
         fw: &FirewallModel,
@@ -280,19 +282,19 @@ impl<'a> PathModel<'a> {
         flow: &Flow,
         name: &str,
     ) -> (Vec<FirewallDecision>, FlowSet) {
-        for c in sorted_by_priority(&fw.network) {
-            for rule in &c.rules {
-                let matched = network_rule_flows(&c.name, rule, &fw.resolver, &mut Vec::new());
-                if !part.is_empty() && part.is_subset(&matched) {
-                    let d = self.firewall_decision(FirewallRuleKind::Network, Some(&c.name), Some(&rule.name), c.action, part);
-                    let denied = if c.action == FirewallAction::Deny {
-                        part.clone()
-                    } else {
-                        FlowSet::empty()
-                    };
-                    return (vec![d], denied);
-                }
-            }
+        let eval = evaluate_network(&fw.network, part, &fw.resolver, &mut Vec::new());
+        let network = |action: FirewallAction| {
+            eval.decided
+                .iter()
+                .filter(move |(_, _, a, set)| *a == action && !set.is_empty())
+                .map(|(collection, rule, action, set)| {
+                    self.firewall_decision(FirewallRuleKind::Network, Some(collection), Some(rule), *action, set)
+                })
+        };
+        let mut decisions: Vec<FirewallDecision> = network(FirewallAction::Deny).collect();
+        let rest = part.difference(&eval.denied);
+        if rest.is_empty() {
+            return (decisions, eval.denied);
         }
         let protocol_type = if flow.ports.lo == 80 {
             ApplicationProtocolType::Http
@@ -304,26 +306,37 @@ impl<'a> PathModel<'a> {
             port: flow.ports.lo,
         };
         let destination = ApplicationDestination::Fqdn { name: name.to_string() };
+        let collection_of = |rule: &ApplicationRule| {
+            fw.application
+                .collections()
+                .iter()
+                .find(|c| c.rules.iter().any(|r| std::ptr::eq(r, rule)))
+                .map(|c| c.name.as_str())
+        };
         match fw.application.first_match(sources, &destination, protocol) {
-            Some((action, rule)) => {
-                let collection = fw
-                    .application
-                    .collections()
-                    .iter()
-                    .find(|c| c.rules.iter().any(|r| std::ptr::eq(r, rule)))
-                    .map(|c| c.name.as_str());
-                let d = self.firewall_decision(FirewallRuleKind::Application, collection, Some(&rule.name), action, part);
-                let denied = if action == FirewallAction::Deny {
-                    part.clone()
-                } else {
-                    FlowSet::empty()
-                };
-                (vec![d], denied)
+            Some((FirewallAction::Allow, rule)) => {
+                decisions.push(self.firewall_decision(
+                    FirewallRuleKind::Application,
+                    collection_of(rule),
+                    Some(&rule.name),
+                    FirewallAction::Allow,
+                    &rest,
+                ));
+                (decisions, eval.denied)
             }
-            None => (
-                vec![self.firewall_decision(FirewallRuleKind::None, None, None, FirewallAction::Deny, part)],
-                part.clone(),
-            ),
+            denied_by => {
+                decisions.extend(network(FirewallAction::Allow));
+                let unallowed = rest.difference(&eval.allowed);
+                if unallowed.is_empty() {
+                    return (decisions, eval.denied);
+                }
+                let (kind, collection, rule) = match denied_by {
+                    Some((_, rule)) => (FirewallRuleKind::Application, collection_of(rule), Some(rule.name.as_str())),
+                    None => (FirewallRuleKind::None, None, None),
+                };
+                decisions.push(self.firewall_decision(kind, collection, rule, FirewallAction::Deny, &unallowed));
+                (decisions, eval.denied.union(&unallowed))
+            }
         }
     }
 

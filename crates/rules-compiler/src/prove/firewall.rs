@@ -10,8 +10,9 @@
 //!    allow rule admits beyond them is reported as an opening, per rule;
 //! 3. every FQDN and FQDN-tag dependency is allowed, for each of its protocol:port pairs, by the
 //!    first application rule that matches it (a wildcard target covers the names under it), and no
-//!    network Deny decides its port first (the FQDN's addresses are unknown, so any denied address
-//!    on that port counts); application rule targets no dependency needs are openings.
+//!    network Deny decides its port first (the FQDN's addresses are unknown, so a Deny of any
+//!    address on that port counts, and the finding names those addresses; `explain` of the name
+//!    denies them too); application rule targets no dependency needs are openings.
 //!
 //! With an NSG given, every dependency must also pass the NSG of the subnets (outbound, Azure's
 //! defaults included): a network dependency's packets, and for an application dependency TCP to
@@ -478,11 +479,19 @@ fn check_application(
             .decided
             .iter()
             .find(|(_, _, action, set)| *action == FirewallAction::Deny && !set.intersection(&on_port).is_empty());
+        let mut flows = on_port.clone();
         let blocked = match deny {
-            Some((collection, rule, _, _)) => Some((
-                format!("{p}: network rule {rule} denies TCP port {} first", p.port),
-                Some(rule_ref(collection, rule)),
-            )),
+            Some((collection, rule, _, set)) => {
+                // Only the addresses the rule denies: the name may resolve into them.
+                flows = set.intersection(&on_port);
+                Some((
+                    format!(
+                        "{p}: network rule {rule} denies TCP port {} to some addresses first (network rules come before application rules, and the name may resolve into them: the flows below)",
+                        p.port
+                    ),
+                    Some(rule_ref(collection, rule)),
+                ))
+            }
             None => match cx.applications.first_match(&cx.sources, destination, p) {
                 Some((FirewallAction::Allow, rule)) => {
                     if !rules.contains(&rule.name) {
@@ -506,7 +515,7 @@ fn check_application(
             )
             .direction(Direction::Outbound)
             .requirements(vec![id.to_string()])
-            .flows(on_port.pieces());
+            .flows(flows.pieces());
             finding.rule = rule;
             findings.push(finding);
         }
