@@ -278,82 +278,59 @@ fn an_external_ise_in_firewall_mode_routes_its_callers_replies_to_the_internet()
             ("203.0.113.0/26".to_string(), "Internet".to_string())
         ]
     );
-    let files = |d: &Path| ["nsg.json", "route-table.json", "firewall-policy.json"].map(|f| d.join(f).to_str().unwrap().to_string());
-    let [nsg, routes, fw] = files(&out);
-    let v = isenet(&[
-        "verify",
-        "--env",
-        &with_callers,
-        "--nsg",
-        &nsg,
-        "--routes",
-        &routes,
-        "--firewall",
-        &fw,
-    ]);
-    assert_eq!(v.code, Some(0), "{}", v.stdout);
-    for caller in ["198.51.100.7", "203.0.113.63"] {
-        let e = isenet(&[
-            "explain",
+    // The environment and its NSG, routes and firewall files, as verify and explain take them.
+    let inputs = |env: &str, d: &Path, routes: Option<&str>| -> Vec<String> {
+        let file = |f: &str| d.join(f).to_str().unwrap().to_string();
+        let routes = routes.map_or_else(|| file("route-table.json"), str::to_string);
+        [
             "--env",
-            &with_callers,
+            env,
             "--nsg",
-            &nsg,
+            &file("nsg.json"),
             "--routes",
             &routes,
             "--firewall",
-            &fw,
-            "--from",
-            caller,
-            "--to",
-            "10.10.1.5",
-            "--port",
-            "443",
-            "--expect",
-            "allow",
-        ]);
-        assert_eq!(e.code, Some(0), "{caller}: {}", e.stdout);
+            &file("firewall-policy.json"),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let verify = |args: Vec<String>| {
+        let args: Vec<&str> = ["verify", "--format", "json"]
+            .into_iter()
+            .chain(args.iter().map(String::as_str))
+            .collect();
+        isenet(&args)
+    };
+    let explain = |args: Vec<String>, caller: &str, expect: &str| {
+        let tail = ["--from", caller, "--to", "10.10.1.5", "--port", "443", "--expect", expect];
+        let args: Vec<&str> = ["explain"].into_iter().chain(args.iter().map(String::as_str)).chain(tail).collect();
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(0), "{caller} expected {expect}: {}", run.stdout);
+    };
+    let caller_findings = |run: &Run| -> usize {
+        route_findings(run)
+            .iter()
+            .filter(|f| f["code"] == "F0201" && f["requirements"] == json!(["route-external-callers"]))
+            .count()
+    };
+    assert_eq!(verify(inputs(&with_callers, &out, None)).code, Some(0));
+    for caller in ["198.51.100.7", "203.0.113.63"] {
+        explain(inputs(&with_callers, &out, None), caller, "allow");
     }
     // Without the callers' routes, verify finds what explain finds.
     routes_of(&mut table).retain(|r| !r["name"].as_str().unwrap().starts_with("route-external-callers"));
     let trimmed = save(&dir, "trimmed-routes.json", &table);
-    let v = isenet(&[
-        "verify",
-        "--env",
-        &with_callers,
-        "--nsg",
-        &nsg,
-        "--routes",
-        &trimmed,
-        "--firewall",
-        &fw,
-        "--format",
-        "json",
-    ]);
+    let v = verify(inputs(&with_callers, &out, Some(&trimmed)));
     assert_eq!(v.code, Some(1), "{}", v.stdout);
-    let wrong: Vec<Value> = route_findings(&v).into_iter().filter(|f| f["code"] == "F0201").collect();
-    assert_eq!(wrong.len(), 1, "{wrong:?}");
-    assert_eq!(wrong[0]["requirements"], json!(["route-external-callers"]));
-    let e = isenet(&[
-        "explain",
-        "--env",
-        &with_callers,
-        "--nsg",
-        &nsg,
-        "--routes",
-        &trimmed,
-        "--firewall",
-        &fw,
-        "--from",
-        "198.51.100.7",
-        "--to",
-        "10.10.1.5",
-        "--port",
-        "443",
-        "--expect",
-        "deny",
-    ]);
-    assert_eq!(e.code, Some(0), "{}", e.stdout);
+    assert_eq!(
+        route_findings(&v).iter().filter(|f| f["code"] == "F0201").count(),
+        1,
+        "{}",
+        v.stdout
+    );
+    assert_eq!(caller_findings(&v), 1);
+    explain(inputs(&with_callers, &out, Some(&trimmed)), "198.51.100.7", "deny");
 
     // No callers declared: the whole Internet calls, and no route table can answer it.
     env["externalCallers"] = json!([]);
@@ -367,42 +344,8 @@ fn an_external_ise_in_firewall_mode_routes_its_callers_replies_to_the_internet()
     );
     let out = dir.join("anyone");
     compiled(&anyone, &out);
-    let [nsg, routes, fw] = files(&out);
-    let v = isenet(&[
-        "verify",
-        "--env",
-        &anyone,
-        "--nsg",
-        &nsg,
-        "--routes",
-        &routes,
-        "--firewall",
-        &fw,
-        "--format",
-        "json",
-    ]);
+    let v = verify(inputs(&anyone, &out, None));
     assert_eq!(v.code, Some(1), "{}", v.stdout);
-    assert!(route_findings(&v)
-        .iter()
-        .any(|f| f["code"] == "F0201" && f["requirements"] == json!(["route-external-callers"])));
-    let e = isenet(&[
-        "explain",
-        "--env",
-        &anyone,
-        "--nsg",
-        &nsg,
-        "--routes",
-        &routes,
-        "--firewall",
-        &fw,
-        "--from",
-        "198.51.100.7",
-        "--to",
-        "10.10.1.5",
-        "--port",
-        "443",
-        "--expect",
-        "deny",
-    ]);
-    assert_eq!(e.code, Some(0), "{}", e.stdout);
+    assert_eq!(caller_findings(&v), 1);
+    explain(inputs(&anyone, &out, None), "198.51.100.7", "deny");
 }

@@ -118,29 +118,21 @@ fn risks(review: &Review) -> Vec<String> {
     if env.outbound_policy == ise_model::env::OutboundPolicy::Open {
         out.push("Outbound policy `open`: Azure's default AllowInternetOutBound stays, so the ISE can reach any Internet address; set `outboundPolicy: restricted` to allow only the requirements and the declared destinations.".into());
     }
-    let substituted: Vec<&str> = review
-        .rows
-        .iter()
-        .filter(|r| r.condition.contains("does not work in NSGs"))
-        .map(|r| r.written.name.as_str())
-        .collect();
-    if !substituted.is_empty() {
-        out.push(format!(
-            "Government substitutions: {} carry Microsoft's published Logic Apps and connector address lists instead of tags that do not work in NSGs here. When Microsoft changes those lists, recompile and raise a new change.",
-            substituted.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    let written_out: Vec<&str> = review
-        .rows
-        .iter()
-        .filter(|r| r.condition.contains("does not list NSG among its networkFeatures"))
-        .map(|r| r.written.name.as_str())
-        .collect();
-    if !written_out.is_empty() {
-        out.push(format!(
-            "Service tags written as addresses: {} carry the addresses of tags this cloud's tag file does not mark usable in NSGs. When Microsoft changes those tags, `isenet tags diff` names these rules: recompile and raise a new change.",
-            written_out.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-        ));
+    // Rules whose addresses stand in for a tag: they change when Microsoft changes the source.
+    let standing_in = [
+        ("does not work in NSGs", "Government substitutions: {} carry Microsoft's published Logic Apps and connector address lists instead of tags that do not work in NSGs here. When Microsoft changes those lists, recompile and raise a new change."),
+        ("does not list NSG among its networkFeatures", "Service tags written as addresses: {} carry the addresses of tags this cloud's tag file does not mark usable in NSGs. When Microsoft changes those tags, `isenet tags diff` names these rules: recompile and raise a new change."),
+    ];
+    for (condition, note) in standing_in {
+        let names: Vec<String> = review
+            .rows
+            .iter()
+            .filter(|r| r.condition.contains(condition))
+            .map(|r| format!("`{}`", r.written.name))
+            .collect();
+        if !names.is_empty() {
+            out.push(note.replace("{}", &names.join(", ")));
+        }
     }
     out.push(format!(
         "Service tags: {}. Microsoft publishes a new file weekly; `isenet tags diff OLD NEW --env ENV` says whether these rules change.",
