@@ -28,6 +28,7 @@ mod tag_features;
 mod tag_files;
 mod tags;
 mod tags_env;
+mod templates;
 mod terminal;
 mod verify;
 

@@ -146,10 +146,9 @@ fn detect(doc: &Value) -> Result<Detected, Vec<Diagnostic>> {
         for (i, r) in resources.iter().enumerate() {
             let path = index("resources", i);
             match kind_by_type(r) {
-                Some(Ok(k)) => match found.iter().find(|(f, _)| *f == k) {
-                    Some((_, first)) => diags.push(twice(k, &path, &format!("{first} of the same file"))),
-                    None => found.push((k, path)),
-                },
+                // A second resource of a kind is the reader's to refuse, as `verify` does.
+                Some(Ok(k)) if found.iter().any(|(f, _)| *f == k) => {}
+                Some(Ok(k)) => found.push((k, path)),
                 Some(Err(())) => diags.push(classic(&path)),
                 None => {}
             }
@@ -243,6 +242,14 @@ pub fn read(text: &str, file: &str) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
             })
             .collect::<Vec<_>>()
     };
+    // What a template deploys beyond the resources the readers prove is refused first: a template
+    // of child rules alone holds no NSG to tell.
+    if doc.get("resources").is_some_and(Value::is_array) {
+        let unseen = crate::read::template::unseen_by_any_reader(text, file);
+        if !unseen.is_empty() {
+            return Err(unseen);
+        }
+    }
     let (format, kinds) = detect(&doc).map_err(locate)?;
     let mut out = Vec::new();
     let mut diags = Vec::new();
@@ -351,10 +358,24 @@ mod tests {
         };
         assert_eq!(code(json!({"name": "x"})), [(E_DEPLOYED_KIND, String::new())]);
         assert_eq!(code(json!({"networkRuleCollections": []})), [(E_DEPLOYED_CLASSIC, String::new())]);
-        assert_eq!(
-            code(json!({"resources": [{"type": NSG_TYPE}, {"type": NSG_TYPE}]})),
-            [(E_DEPLOYED_TWICE, "resources[1]".to_string())]
-        );
+    }
+
+    /// Within one template, the readers refuse what they would not prove, as for `verify`.
+    #[test]
+    fn a_template_is_refused_as_its_readers_refuse_it() {
+        let rules = json!({"securityRules": []});
+        let code = |doc: Value| -> Vec<(&str, String)> {
+            let text = doc.to_string();
+            read(&text, "t.json")
+                .unwrap_err()
+                .iter()
+                .map(|d| (d.code, d.path.clone()))
+                .collect()
+        };
+        let twice = json!({"resources": [{"type": NSG_TYPE, "properties": rules}, {"type": NSG_TYPE, "properties": rules}]});
+        assert_eq!(code(twice), [(ise_model::codes::E_TEMPLATE_TWICE, "resources[1]".to_string())]);
+        let child = json!({"resources": [{"type": "Microsoft.Network/routeTables/routes", "name": "rt/r", "properties": {}}]});
+        assert_eq!(code(child), [(ise_model::codes::E_TEMPLATE_UNSEEN, "resources[0]".to_string())]);
     }
 
     #[test]

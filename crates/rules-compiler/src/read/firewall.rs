@@ -89,9 +89,13 @@ pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
 
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
 pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
-    let mut diags = Vec::new();
+    let mut diags = super::template::unseen(value, &[&super::template::RULE_COLLECTION_GROUP]);
     let collected = match find_group(value) {
-        Err(d) => return Err(locate(vec![d], positions, file)),
+        Err(d) => {
+            diags.push(d);
+            return Err(locate(diags, positions, file));
+        }
+        Ok(_) if !diags.is_empty() => return Err(locate(diags, positions, file)),
         Ok(Some(group)) => read_policy(&group, &mut diags),
         Ok(None) => read_classic(value, &mut diags),
     };

@@ -15,6 +15,8 @@ pub(crate) trait Json<'a>: Copy {
     fn is_null(self) -> bool;
     fn as_bool(self) -> Option<bool>;
     fn as_number(self) -> Option<serde_json::Number>;
+    /// The value as serde_json's `Value` (to compare two values whole).
+    fn to_value(self) -> serde_json::Value;
 }
 
 /// Line:column of a JSON path of the file (of its closest existing ancestor when it has none).
@@ -44,6 +46,9 @@ impl<'a> Json<'a> for Node<'a> {
     }
     fn as_number(self) -> Option<serde_json::Number> {
         Node::as_number(self)
+    }
+    fn to_value(self) -> serde_json::Value {
+        Node::to_value(self)
     }
 }
 
@@ -85,6 +90,9 @@ pub(crate) mod old {
                 Value::Number(n) => Some(n.clone()),
                 _ => None,
             }
+        }
+        fn to_value(self) -> Value {
+            self.clone()
         }
     }
 

@@ -54,7 +54,10 @@ pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
 pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
     // An ARM template (azuredeploy.json): read its NSG resource.
-    let (base, value) = super::template::resource(document, "Microsoft.Network/networkSecurityGroups").unwrap_or((String::new(), document));
+    let (base, value) = match super::template::resource(document, &super::template::NSG) {
+        Err(diags) => return Err(locate(diags, positions, file)),
+        Ok(found) => found.unwrap_or((String::new(), document)),
+    };
     let Some((rules_path, rules)) = items(value, "securityRules").map(|(p, r)| (format!("{base}{p}"), r)) else {
         let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
         return Err(locate(vec![no_items(E_NSG_FILE, "securityRules", help)], positions, file));

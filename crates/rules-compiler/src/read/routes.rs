@@ -35,7 +35,10 @@ pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
 pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
     // An ARM template (an exported resource group): read its route table resource.
-    let (prefix, value) = super::template::resource(document, "Microsoft.Network/routeTables").unwrap_or((String::new(), document));
+    let (prefix, value) = match super::template::resource(document, &super::template::ROUTE_TABLE) {
+        Err(diags) => return Err(locate(diags, positions, file)),
+        Ok(found) => found.unwrap_or((String::new(), document)),
+    };
     let Some((base, routes)) = items(value, "routes").map(|(p, r)| (format!("{prefix}{p}"), r)) else {
         let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
         return Err(locate(vec![no_items(E_ROUTE_FILE, "routes", help)], positions, file));
