@@ -262,17 +262,17 @@ fn catalogue_is_refused(folder: &str, flag: &str) -> usize {
 
 #[test]
 fn malformed_nsg_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-nsg", "--nsg") >= 25);
+    assert!(catalogue_is_refused("bad-nsg", "--nsg") >= 26);
 }
 
 #[test]
 fn malformed_route_tables_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-routes", "--routes") >= 18);
+    assert!(catalogue_is_refused("bad-routes", "--routes") >= 19);
 }
 
 #[test]
 fn malformed_firewall_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 30);
+    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 34);
 }
 
 /// Azure's limits are findings for the proofs, not input errors: a deployed file beyond them is read.
@@ -474,6 +474,73 @@ fn firewall_files_are_proved_and_mutations_caught() {
         serde_json::from_slice::<Value>(&o.stdout).unwrap()["diagnostics"][0]["code"],
         "E1207"
     );
+}
+
+/// A rule collection group whose `properties` (or `ruleCollections`, or `priority`) has the wrong
+/// type, or a collection without a type, is bad input: read as a group without rules it gave 120
+/// F0301 findings (and `diff` proposed adding every rule), or passed as ok.
+#[test]
+fn a_firewall_group_of_the_wrong_shape_is_bad_input_not_an_empty_group() {
+    let (dir, env) = compiled_firewall("firewall-shape", json!({}));
+    let policy = read_json(&dir.join("out/firewall-policy.json"));
+    // (case, JSON pointer of the field changed, its new value or `None` to remove it, the path refused)
+    let group = "/resources/0/properties";
+    let cases = [
+        ("properties-list", group.to_string(), Some(json!([1, 2])), "resources[0].properties"),
+        ("properties-null", group.to_string(), Some(Value::Null), "resources[0].properties"),
+        ("properties-text", group.to_string(), Some(json!("x")), "resources[0].properties"),
+        ("properties-number", group.to_string(), Some(json!(1)), "resources[0].properties"),
+        (
+            "collections-null",
+            format!("{group}/ruleCollections"),
+            Some(Value::Null),
+            "resources[0].properties.ruleCollections",
+        ),
+        (
+            "priority-null",
+            format!("{group}/priority"),
+            Some(Value::Null),
+            "resources[0].properties.priority",
+        ),
+        (
+            "collection-untyped",
+            format!("{group}/ruleCollections/0/ruleCollectionType"),
+            None,
+            "resources[0].properties.ruleCollections[0].ruleCollectionType",
+        ),
+    ];
+    for (name, pointer, value, path) in cases {
+        let mut broken = policy.clone();
+        match value {
+            Some(v) => *broken.pointer_mut(&pointer).unwrap() = v,
+            None => {
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                broken.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
+            }
+        }
+        let file = write(&dir, &format!("{name}.json"), &broken);
+        for args in [
+            vec!["--error-format", "json", "verify", "--env", &env, "--firewall", &file],
+            vec!["--error-format", "json", "diff", "--env", &env, "--deployed", &file],
+        ] {
+            let o = isenet(&args);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{name} {}: {}",
+                args[2],
+                String::from_utf8_lossy(&o.stdout)
+            );
+            let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+            let found: Vec<(&str, &str)> = doc["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| (d["code"].as_str().unwrap(), d["path"].as_str().unwrap()))
+                .collect();
+            assert_eq!(found, [("E1210", path)], "{name} {}", args[2]);
+        }
+    }
 }
 
 /// A DNAT rule forwarding to an address of the ISE subnets (the example's 10.10.1.0/25) opens the

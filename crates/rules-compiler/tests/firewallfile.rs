@@ -76,9 +76,9 @@ fn not_a_firewall_file_is_a_coded_error() {
 fn priorities_outside_azures_range_are_limit_violations_not_errors() {
     // Azure's range is 100-65,000 for groups and collections alike (ARM schema min/max).
     let text = r#"{"priority": 65001, "ruleCollections": [
-        {"name": "low", "priority": 99, "action": {"type": "Allow"}, "rules": []},
-        {"name": "ok", "priority": 100, "action": {"type": "Allow"}, "rules": []},
-        {"name": "top", "priority": 65000, "action": {"type": "Deny"}, "rules": []}]}"#;
+        {"name": "low", "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "priority": 99, "action": {"type": "Allow"}, "rules": []},
+        {"name": "ok", "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "priority": 100, "action": {"type": "Allow"}, "rules": []},
+        {"name": "top", "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "priority": 65000, "action": {"type": "Deny"}, "rules": []}]}"#;
     let file = parse(text, "f.json").unwrap();
     let found: Vec<_> = file
         .limit_violations

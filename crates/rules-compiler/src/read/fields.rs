@@ -62,6 +62,23 @@ impl<'v, J: Json<'v>> Object<'v, J> {
         }
     }
 
+    /// [`properties`](Self::properties), when `properties` is absent or an object. One that is
+    /// there but not an object (null included) is reported and gives `None`: read as az's
+    /// flattened shape, the item would lose every field ARM puts under it and read as empty.
+    pub fn checked_properties(&self, diags: &mut Vec<Diagnostic>) -> Option<Object<'v, J>> {
+        match self.value.get("properties") {
+            Some(p) if !p.is_object() => {
+                diags.push(Diagnostic::error(
+                    self.code,
+                    self.at("properties"),
+                    "`properties` must be an object",
+                ));
+                None
+            }
+            _ => Some(self.properties()),
+        }
+    }
+
     /// Whether the value is an object; if not, that is reported (`what` names it: "a rule").
     pub fn is_object(&self, what: &str, diags: &mut Vec<Diagnostic>) -> bool {
         let ok = self.value.is_object();

@@ -158,26 +158,48 @@ fn find_group<'v, J: Json<'v>>(value: J) -> Result<Option<Object<'v, J>>, Diagno
 
 /// A policy rule collection group: each collection says its type, each rule its type.
 fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
-    let props = match group.value.get("properties") {
-        Some(p) if p.get("ruleCollections").is_some() => group.properties(),
-        _ => Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
+    // A template resource or REST output holds the group's fields under `properties`, az output
+    // at the top; a `properties` of another type would read as a group without collections.
+    let props = group.checked_properties(diags)?;
+    // Absent, the file is a bare list of collections; null is no priority Azure deploys.
+    let priority = match props.value.get("priority") {
+        None => None,
+        Some(p) if p.is_null() => {
+            diags.push(Diagnostic::error(
+                E_FIREWALL_FIELD,
+                props.at("priority"),
+                "`priority` must be a whole number, not null",
+            ));
+            None
+        }
+        Some(_) => props.whole_number("priority", E_FIREWALL_VALUE, diags),
     };
-    let priority = props
-        .get("priority")
-        .and_then(|_| props.whole_number("priority", E_FIREWALL_VALUE, diags));
     let mut out = Collected {
         group: Some((priority, props.at("priority"), group.path.clone())),
         collections_path: props.at("ruleCollections"),
         ..Collected::default()
     };
+    // The file was taken for a group because it names `ruleCollections`: null is not an empty list.
+    if props.value.get("ruleCollections").is_some_and(J::is_null) {
+        diags.push(Diagnostic::error(
+            E_FIREWALL_FIELD,
+            out.collections_path,
+            "`ruleCollections` must be a list, not null",
+        ));
+        return None;
+    }
     let collections = list(&props, "ruleCollections", diags)?;
     for (i, c) in collections.iter().enumerate() {
         let item = Object::new(*c, index(&out.collections_path, i), E_FIREWALL_FIELD);
-        if let Some(true) = is_nat(&item, diags) {
-            read_nat_collection(&item, diags, &mut out);
+        if !item.is_object("a rule collection", diags) {
             continue;
         }
-        read_collection(&item, diags, &mut out, (policy_rule, true));
+        // A collection is read by its type; one without a type Azure knows is reported, not guessed.
+        match is_nat(&item, diags) {
+            Some(true) => read_nat_collection(&item, diags, &mut out),
+            Some(false) => read_collection(&item, diags, &mut out, (policy_rule, true)),
+            None => {}
+        }
     }
     unique_names(
         collections.into_iter(),
@@ -196,7 +218,7 @@ fn read_nat_collection<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Di
     if !item.is_object("a rule collection", diags) {
         return;
     }
-    let props = item.properties();
+    let Some(props) = item.checked_properties(diags) else { return };
     let collection = item.text("name", true, diags).unwrap_or_default().to_string();
     let Some(rules) = list(&props, "rules", diags) else { return };
     for (j, r) in rules.iter().enumerate() {
@@ -235,9 +257,10 @@ fn read_nat_collection<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Di
     }
 }
 
-/// `Some(true)` for a NAT collection, read apart from the filter collections.
+/// `Some(true)` for a NAT collection, read apart from the filter collections; `None` (reported)
+/// when the collection has no type Azure knows.
 fn is_nat<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<bool> {
-    match item.text("ruleCollectionType", false, diags)? {
+    match item.text("ruleCollectionType", true, diags)? {
         t if t.eq_ignore_ascii_case("FirewallPolicyNatRuleCollection") => Some(true),
         t if t.eq_ignore_ascii_case("FirewallPolicyFilterRuleCollection") => Some(false),
         t => {
@@ -323,7 +346,7 @@ fn read_collection<'v, J: Json<'v>>(
     if !item.is_object("a rule collection", diags) {
         return;
     }
-    let props = item.properties();
+    let Some(props) = item.checked_properties(diags) else { return };
     let header = header(item, &props, diags);
     let Some(rules) = list(&props, "rules", diags) else { return };
     let (mut network, mut application) = (Vec::new(), Vec::new());

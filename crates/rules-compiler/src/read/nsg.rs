@@ -128,7 +128,7 @@ fn parse_rule<'v, J: Json<'v>>(rule: J, rules_path: &str, i: usize, diags: &mut 
     }
     let before = diags.len();
     let name = item.text("name", true, diags).filter(|n| rule_name(n, &item, diags));
-    let props = item.properties();
+    let props = item.checked_properties(diags)?;
     no_application_security_groups(&props, diags);
     let protocol = word(&props, "protocol", PROTOCOLS, diags);
     let access = word(&props, "access", ACCESSES, diags);

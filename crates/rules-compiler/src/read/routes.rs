@@ -139,7 +139,7 @@ fn parse_route<'v, J: Json<'v>>(route: J, path: &str, diags: &mut Vec<Diagnostic
     }
     let before = diags.len();
     let name = item.text("name", true, diags);
-    let props = item.properties();
+    let props = item.checked_properties(diags)?;
     let address_prefix = address_prefix(&props, diags);
     let next_hop_type = next_hop_type(&props, diags);
     let ip_text = props.text("nextHopIpAddress", false, diags).filter(|s| !s.is_empty());
