@@ -267,12 +267,12 @@ fn malformed_nsg_files_are_coded_errors() {
 
 #[test]
 fn malformed_route_tables_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-routes", "--routes") >= 19);
+    assert!(catalogue_is_refused("bad-routes", "--routes") >= 20);
 }
 
 #[test]
 fn malformed_firewall_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 34);
+    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 37);
 }
 
 /// Azure's limits are findings for the proofs, not input errors: a deployed file beyond them is read.

@@ -227,6 +227,37 @@ pub(super) fn unique_names<'v, J: Json<'v>>(
     }
 }
 
+/// Azure's rule for the name of a network child resource (security rule, route, rule collection
+/// group, classic rule collection): 1-80 letters, digits, `_`, `.` and `-`, starting with a letter
+/// or digit and ending with one or `_` (learn.microsoft.com, resource-name-rules, Microsoft.Network;
+/// the REST pattern of a rule collection group name says the same). A name Azure refuses is no
+/// deployed item, and one holding a line break would break the one-line reports that name it.
+/// `what` names the item in the message ("rule", "route").
+pub(super) fn resource_name(name: &str, what: &str, code: &'static str, path: String) -> Option<Diagnostic> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let valid = (1..=80).contains(&name.chars().count())
+        && name.chars().all(|c| word(c) || c == '.' || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(word);
+    (!valid).then(|| {
+        Diagnostic::error(code, path, format!("`{}` is not a {what} name Azure takes", shown(name))).with_help(format!(
+            "a {what} name is 1-80 letters, digits, `_`, `.` and `-`, starting with a letter or digit and ending with one or `_`"
+        ))
+    })
+}
+
+/// A name Azure takes in any characters but not empty (firewall rules, policy rule collections:
+/// Azure Firewall documents no character rule for them and accepts spaces and punctuation).
+pub(super) fn non_empty_name(name: &str, what: &str, code: &'static str, path: String) -> Option<Diagnostic> {
+    name.is_empty()
+        .then(|| Diagnostic::error(code, path, format!("a {what} needs a name: `name` is empty")))
+}
+
+/// A name as a one-line message shows it: at most 80 characters, control characters as spaces.
+fn shown(name: &str) -> String {
+    name.chars().take(80).map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// Matches a word case-insensitively against the words Azure accepts.
 pub(super) fn one_of<T: Copy>(word: &str, table: &[(&str, T)]) -> Option<T> {
     table.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map(|(_, t)| *t)

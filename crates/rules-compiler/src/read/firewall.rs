@@ -7,8 +7,8 @@
 //! Azure's range, the pair limit and the size limit of a rule collection group are limit violations
 //! (findings), not input errors.
 
-use super::fields::{unique_names, Object};
-use super::firewall_rules::{application_rule, network_rule, policy_rule, Rule, CLASSIC_APPLICATION_PROTOCOLS};
+use super::fields::{non_empty_name, resource_name, unique_names, Object};
+use super::firewall_rules::{application_rule, network_rule, policy_rule, rule_name, Rule, CLASSIC_APPLICATION_PROTOCOLS};
 use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{
@@ -161,6 +161,7 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnosti
     // A template resource or REST output holds the group's fields under `properties`, az output
     // at the top; a `properties` of another type would read as a group without collections.
     let props = group.checked_properties(diags)?;
+    group_name(group, diags);
     // Absent, the file is a bare list of collections; null is no priority Azure deploys.
     let priority = match props.value.get("priority") {
         None => None,
@@ -194,6 +195,7 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnosti
         if !item.is_object("a rule collection", diags) {
             continue;
         }
+        collection_name(&item, false, diags);
         // A collection is read by its type; one without a type Azure knows is reported, not guessed.
         match is_nat(&item, diags) {
             Some(true) => read_nat_collection(&item, diags, &mut out),
@@ -209,6 +211,25 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnosti
         diags,
     );
     Some(out)
+}
+
+/// The group's name where the file writes it out (an ARM expression says nothing): az and REST
+/// output give the group's own name, a template resource `policy/group`.
+fn group_name<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnostic>) {
+    let Some(name) = group.value.get("name").and_then(J::as_str).filter(|n| !n.starts_with('[')) else {
+        return;
+    };
+    let in_template = !group.path.is_empty();
+    let own = match name.split_once('/') {
+        Some((_policy, own)) if in_template => own,
+        None if in_template => {
+            let message = format!("`{name}` is not `policy/group`, the name of a rule collection group resource");
+            diags.push(Diagnostic::error(E_FIREWALL_VALUE, group.at("name"), message));
+            return;
+        }
+        _ => name,
+    };
+    diags.extend(resource_name(own, "rule collection group", E_FIREWALL_VALUE, group.at("name")));
 }
 
 /// The rules of a DNAT collection (policy `FirewallPolicyNatRuleCollection` or classic
@@ -244,9 +265,11 @@ fn read_nat_collection<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Di
             );
             continue;
         };
+        let name = rule.text("name", true, diags);
+        rule_name(&rule, name, diags);
         let nat = NatRule {
             collection: collection.clone(),
-            name: rule.text("name", true, diags).unwrap_or_default().to_string(),
+            name: name.unwrap_or_default().to_string(),
             source_addresses: strings("sourceAddresses", diags),
             destination_ports: strings("destinationPorts", diags),
             translated: translated.to_string(),
@@ -301,12 +324,9 @@ fn read_classic<'v, J: Json<'v>>(value: J, diags: &mut Vec<Diagnostic>) -> Optio
     ] {
         let Some(collections) = list(&root, key, diags) else { continue };
         for (i, c) in collections.iter().enumerate() {
-            read_collection(
-                &Object::new(*c, index(&root.at(key), i), E_FIREWALL_FIELD),
-                diags,
-                &mut out,
-                (read_rule, key == keys[0]),
-            );
+            let item = Object::new(*c, index(&root.at(key), i), E_FIREWALL_FIELD);
+            collection_name(&item, true, diags);
+            read_collection(&item, diags, &mut out, (read_rule, key == keys[0]));
         }
         unique_names(
             collections.into_iter(),
@@ -318,10 +338,23 @@ fn read_classic<'v, J: Json<'v>>(value: J, diags: &mut Vec<Diagnostic>) -> Optio
     }
     if let Some(collections) = list(&root, keys[2], diags) {
         for (i, c) in collections.iter().enumerate() {
-            read_nat_collection(&Object::new(*c, index(&root.at(keys[2]), i), E_FIREWALL_FIELD), diags, &mut out);
+            let item = Object::new(*c, index(&root.at(keys[2]), i), E_FIREWALL_FIELD);
+            collection_name(&item, true, diags);
+            read_nat_collection(&item, diags, &mut out);
         }
     }
     Some(out)
+}
+
+/// A collection's name by Azure's rule for it: a classic collection is a child resource of its
+/// firewall (the resource name rule; Azure answers InvalidResourceName), a policy collection takes
+/// any non-empty text. A missing or mistyped name is reported where the collection is read.
+fn collection_name<'v, J: Json<'v>>(item: &Object<'v, J>, classic: bool, diags: &mut Vec<Diagnostic>) {
+    let Some(name) = item.get("name").and_then(J::as_str) else {
+        return;
+    };
+    let check = if classic { resource_name } else { non_empty_name };
+    diags.extend(check(name, "rule collection", E_FIREWALL_VALUE, item.at("name")));
 }
 
 /// A list field; absent is empty, another type is reported.

@@ -2,7 +2,7 @@
 //! application rules (protocol:port pairs, FQDNs and FQDN tags), each field checked the way Azure
 //! Firewall checks it, every problem reported at its path.
 
-use super::fields::{one_of, words, Object};
+use super::fields::{non_empty_name, one_of, words, Object};
 use super::json::Json;
 use crate::azure::firewall::{
     parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress, NetworkProtocol,
@@ -54,10 +54,16 @@ pub(super) fn policy_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Vec
     }
 }
 
+/// A rule's name: any non-empty text (Azure Firewall takes spaces and punctuation in rule names).
+pub(super) fn rule_name<'v, J: Json<'v>>(rule: &Object<'v, J>, name: Option<&str>, diags: &mut Vec<Diagnostic>) {
+    diags.extend(name.and_then(|n| non_empty_name(n, "rule", E_FIREWALL_VALUE, rule.at("name"))));
+}
+
 pub(super) fn network_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
     let before = diags.len();
     unresolvable(rule, &[SOURCE_IP_GROUPS, DESTINATION_IP_GROUPS, NETWORK_FQDNS], diags);
     let name = rule.text("name", true, diags);
+    rule_name(rule, name, diags);
     let description = rule.text("description", false, diags);
     // Policies write `ipProtocols`, classic collections `protocols`.
     let key = if rule.get("ipProtocols").is_some() {
@@ -104,6 +110,7 @@ pub(super) fn application_rule<'v, J: Json<'v>>(
     let before = diags.len();
     unresolvable(rule, &[SOURCE_IP_GROUPS, TARGET_URLS, WEB_CATEGORIES], diags);
     let name = rule.text("name", true, diags);
+    rule_name(rule, name, diags);
     let description = rule.text("description", false, diags);
     let protocols = application_protocols(rule, known, diags);
     let source_addresses = addresses(rule, "sourceAddresses", false, diags);

@@ -2,7 +2,7 @@
 //! of `az network nsg show -o json` (rules flattened, `defaultSecurityRules` beside them). Every
 //! problem is a coded diagnostic with its JSON path and position; all are reported.
 
-use super::fields::{items, no_items, one_of, unique_names, words, ItemPath, Object};
+use super::fields::{items, no_items, one_of, resource_name, unique_names, words, ItemPath, Object};
 use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
@@ -160,23 +160,11 @@ fn parse_rule<'v, J: Json<'v>>(rule: J, rules_path: &str, i: usize, diags: &mut 
     })
 }
 
-/// Azure's rule for a security rule's name (1-80 letters, digits, `_`, `.` and `-`, starting with
-/// a letter or digit and ending with one or `_`): a name it refuses is no deployed rule, and one
-/// holding a line break would break the one-line reports that name it.
+/// Azure's rule for a security rule's name ([`resource_name`]).
 fn rule_name<'v, J: Json<'v>>(name: &str, item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let valid = (1..=80).contains(&name.chars().count())
-        && name.chars().all(|c| word(c) || c == '.' || c == '-')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(word);
-    if !valid {
-        let shown: String = name.chars().take(80).map(|c| if c.is_control() { ' ' } else { c }).collect();
-        diags.push(
-            Diagnostic::error(E_NSG_VALUE, item.at("name"), format!("`{shown}` is not a rule name Azure takes")).with_help(
-                "a rule name is 1-80 letters, digits, `_`, `.` and `-`, starting with a letter or digit and ending with one or `_`",
-            ),
-        );
-    }
+    let refused = resource_name(name, "rule", E_NSG_VALUE, item.at("name"));
+    let valid = refused.is_none();
+    diags.extend(refused);
     valid
 }
 

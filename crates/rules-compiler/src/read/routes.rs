@@ -2,7 +2,7 @@
 //! route-table show -o json`): each route's name, address prefix (a CIDR or a service tag) and next
 //! hop. Every problem is a coded diagnostic with its JSON path and position; all are reported.
 
-use super::fields::{items, no_items, unique_names, Object};
+use super::fields::{items, no_items, resource_name, unique_names, Object};
 use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
@@ -139,6 +139,7 @@ fn parse_route<'v, J: Json<'v>>(route: J, path: &str, diags: &mut Vec<Diagnostic
     }
     let before = diags.len();
     let name = item.text("name", true, diags);
+    diags.extend(name.and_then(|n| resource_name(n, "route", E_ROUTE_FILE, item.at("name"))));
     let props = item.checked_properties(diags)?;
     let address_prefix = address_prefix(&props, diags);
     let next_hop_type = next_hop_type(&props, diags);
