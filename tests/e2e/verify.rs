@@ -225,6 +225,55 @@ fn routes_file_widens_virtual_network() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("F0102 in-triggers-443-internal (Inbound"));
 }
 
+/// NSGs do not filter traffic to the platform's 168.63.129.16 and 169.254.169.254
+/// (azure-semantics.md): in restricted outbound mode a rule allowing (or denying) only those opens
+/// (or blocks) nothing, so it is a note that it has no effect, not an F0102 opening. The same rule
+/// to any other address is still an opening.
+#[test]
+fn outbound_rules_to_unfiltered_platform_addresses_have_no_effect() {
+    let dir = scratch("platform");
+    let env = root().join("tests/envs/restricted-outbound.json");
+    let env_arg = env.to_string_lossy().into_owned();
+    let compiled = compiled_nsg(&dir, Some(&env));
+    let rule = |name: &str, priority: u32, access: &str, destination: &str, port: &str| {
+        json!({"name": name, "properties": {"priority": priority, "direction": "Outbound", "access": access, "protocol": "*",
+            "sourceAddressPrefix": "VirtualNetwork", "sourcePortRange": "*", "destinationAddressPrefix": destination,
+            "destinationPortRange": port}})
+    };
+    for (added, no_effect) in [
+        (rule("allow-azure-dns", 3000, "Allow", "168.63.129.16", "53"), true),
+        (rule("allow-imds", 3010, "Allow", "169.254.169.254", "*"), true),
+        (rule("allow-platform", 3020, "Allow", "AzureLoadBalancer", "*"), true),
+        (rule("deny-imds", 105, "Deny", "169.254.169.254/32", "*"), true),
+        (rule("allow-other-dns", 3000, "Allow", "203.0.113.53", "53"), false),
+    ] {
+        let name = added["name"].as_str().unwrap().to_string();
+        let mut nsg = compiled.clone();
+        security_rules(&mut nsg).push(added);
+        let (code, report) = verify_json(&["--env", &env_arg, "--nsg", &write(&dir, &format!("{name}.json"), &nsg)]);
+        let about: Vec<(&str, &str)> = report["proofs"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"]["name"] == name.as_str())
+            .map(|f| (f["code"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+            .collect();
+        if no_effect {
+            assert_eq!(code, Some(0), "{name}: {report}");
+            assert_eq!(about, [("F0104", "note")], "{name}: {report}");
+            let said = report["proofs"][0]["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"]["name"] == name.as_str() && f["message"].as_str().unwrap().contains("has no effect"));
+            assert!(said, "{name}: {report}");
+        } else {
+            assert_eq!(code, Some(1), "{name}: {report}");
+            assert_eq!(about, [("F0102", "error")], "{name}: {report}");
+        }
+    }
+}
+
 /// Walks a catalogue of malformed files (`expected.csv`: file, codes, paths; `;` separates the
 /// diagnostics of a file with several problems): each is exit 2 with exactly the listed
 /// diagnostics, each naming the file and located at line:column.

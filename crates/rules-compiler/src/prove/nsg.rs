@@ -8,9 +8,10 @@ use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleR
 use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, SecurityRule};
 use crate::engine::defaults::with_defaults;
 use crate::engine::evaluate::{evaluate, Domain, Evaluation, Note};
-use crate::engine::flows::FlowSet;
+use crate::engine::flows::{FlowSet, ProtoSet};
+use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
-use crate::prove::resolver::EnvResolver;
+use crate::prove::resolver::{EnvResolver, UNFILTERED};
 use ipnet::Ipv4Net;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::Kind;
@@ -157,7 +158,9 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
     for direction in [Direction::Inbound, Direction::Outbound] {
         let eval = nsg.evaluation(direction);
         let domain = eval.domain();
-        let domain_set = FlowSet::from_box(domain.flows().clone());
+        let unfiltered = unfiltered(direction);
+        // What the NSG decides: not the flows it does not filter.
+        let domain_set = FlowSet::from_box(domain.flows().clone()).difference(&unfiltered);
         let mut required = FlowSet::empty();
         for r in s.requirements.iter().filter(|r| r.kind == kind_of(direction)) {
             let flows = match FlowSet::from_rule(&requirement_rule(r), &intended) {
@@ -190,9 +193,11 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
         }
         let check_openings = direction == Direction::Inbound || s.env.outbound_policy == OutboundPolicy::Restricted;
         if check_openings {
-            findings.extend(openings(eval, rules, &required, &coverage));
+            findings.extend(openings(eval, rules, &required.union(&unfiltered), &coverage));
         }
-        findings.extend(unused_rules(eval, rules, nsg_resolver, s.written_for));
+        let without_effect = without_effect(eval, rules, &unfiltered);
+        findings.extend(without_effect.iter().map(|&i| unfiltered_only(eval, &rules[i])));
+        findings.extend(unused_rules(eval, rules, nsg_resolver, s.written_for, &without_effect));
         for note in eval.notes() {
             let Note::UnresolvedTag { rule, tag, .. } = note;
             findings.push(unknown_tag(&rules[*rule], tag, s.tags));
@@ -238,9 +243,53 @@ fn coverage_of(
     (covered, finding)
 }
 
-/// Allow rules admitting packets no requirement needs, per deciding rule.
-fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &FlowSet, coverage: &[Coverage]) -> Vec<Finding> {
-    let open = eval.allowed().difference(required);
+/// The flows of `direction` NSGs do not filter: outbound, those to the platform's addresses.
+/// Inbound, 168.63.129.16 is also the load balancer's probe source, which the requirements have
+/// the NSG admit (in-azure-load-balancer, as Azure's AllowAzureLoadBalancerInBound does): inbound
+/// flows are all the NSG's.
+fn unfiltered(direction: Direction) -> FlowSet {
+    match direction {
+        Direction::Inbound => FlowSet::empty(),
+        Direction::Outbound => FlowSet::from_parts(
+            ProtoSet::ALL,
+            IntervalSet::full(),
+            IntervalSet::full(),
+            IntervalSet::from_intervals(UNFILTERED.map(|a| (u32::from(a), u32::from(a)))),
+            IntervalSet::full(),
+        ),
+    }
+}
+
+/// Explicit rules deciding packets, all of them `unfiltered`: whatever they say, Azure does not
+/// apply it, so they have no effect.
+fn without_effect(eval: &Evaluation, rules: &[SecurityRule], unfiltered: &FlowSet) -> Vec<usize> {
+    if unfiltered.is_empty() {
+        return Vec::new();
+    }
+    // Only the rules deciding some unfiltered packet can decide nothing else.
+    let candidates = eval.deciders_meeting(unfiltered).into_iter().flatten();
+    eval.in_order(candidates)
+        .into_iter()
+        .filter(|&i| !rules[i].is_default && eval.decided_by(i).difference(unfiltered).is_empty())
+        .collect()
+}
+
+/// A rule deciding only packets NSGs do not filter: a note, not an opening or a denial.
+fn unfiltered_only(eval: &Evaluation, rule: &SecurityRule) -> Finding {
+    let addresses = UNFILTERED.map(|a| a.to_string()).join(" and ");
+    let message = format!(
+        "rule {} has no effect: the only packets it decides go to {addresses} (platform DNS, DHCP, health, instance metadata), which NSGs do not filter",
+        rule.name
+    );
+    Finding::new(FindingKind::RedundantRule, ArtifactKind::Nsg, message)
+        .direction(eval.direction())
+        .rule(rule_ref(rule))
+}
+
+/// Allow rules admitting packets no requirement needs (`settled`: the required flows and those the
+/// NSG does not filter), per deciding rule.
+fn openings(eval: &Evaluation, rules: &[SecurityRule], settled: &FlowSet, coverage: &[Coverage]) -> Vec<Finding> {
+    let open = eval.allowed().difference(settled);
     if open.is_empty() {
         return Vec::new();
     }
@@ -272,12 +321,13 @@ fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &FlowSet, cover
 }
 
 /// Shadowed and redundant explicit rules, each with the rules that decide in its place and the
-/// requirements it was written for.
+/// requirements it was written for (`without_effect`: rules already reported as having no effect).
 fn unused_rules<R: TagResolver>(
     eval: &Evaluation,
     rules: &[SecurityRule],
     resolver: &R,
     written_for: &BTreeMap<String, Vec<String>>,
+    without_effect: &[usize],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let kept_for = |i: usize| written_for.get(&rules[i].name).cloned().unwrap_or_default();
@@ -309,7 +359,11 @@ fn unused_rules<R: TagResolver>(
                 .related(names),
         );
     }
-    for i in eval.redundant().into_iter().filter(|&i| !rules[i].is_default) {
+    for i in eval
+        .redundant()
+        .into_iter()
+        .filter(|&i| !rules[i].is_default && !without_effect.contains(&i))
+    {
         let next: BTreeSet<usize> = eval.next_deciders(i).into_iter().flatten().collect();
         let names = ordered_names(eval, rules, &next);
         let then = if names.is_empty() {

@@ -97,6 +97,10 @@ enum Platform {
 /// `AzureLoadBalancer`: the platform's health-probe source.
 const LOAD_BALANCER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
 
+/// The platform's addresses (DNS, DHCP, health monitoring; the instance metadata service), which
+/// NSGs do not filter (azure-semantics.md).
+pub const UNFILTERED: [Ipv4Addr; 2] = [LOAD_BALANCER, Ipv4Addr::new(169, 254, 169, 254)];
+
 /// The platform tag `tag` names (Azure reads tag names in any case), if it is one.
 fn platform(tag: &str) -> Option<Platform> {
     [
