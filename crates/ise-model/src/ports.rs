@@ -19,6 +19,12 @@ impl PortRange {
         *self == Self::ANY
     }
 
+    /// Azure Firewall's network and application rules take ports 1-65535 (data/azure-limits.csv)
+    /// or `*`; an NSG also takes port 0.
+    pub fn azure_firewall_takes(&self) -> bool {
+        self.is_any() || self.lo >= 1
+    }
+
     /// Parses `*`, `N` or `A-B` (A <= B, both 0-65535). The error says what is wrong.
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();

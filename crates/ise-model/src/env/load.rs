@@ -398,8 +398,11 @@ impl Walker {
             ),
             None => Some(OutboundPolicy::Open),
         };
+        // Read from the text, not from `forced_tunneling`: a bad firewallPrivateIp must not hide
+        // the ports the firewall would refuse.
+        let firewall_mode = get("forcedTunneling").and_then(|f| f.get("mode")).and_then(Value::as_str) == Some("firewall");
         let outbound_destinations = match get("outboundDestinations") {
-            Some(v) => self.destinations(v),
+            Some(v) => self.destinations(v, firewall_mode),
             None => Some(Vec::new()),
         };
         let certificates = match get("certificates") {
@@ -713,7 +716,8 @@ impl Walker {
         })
     }
 
-    fn destinations(&mut self, v: &Value) -> Option<Vec<OutboundDestination>> {
+    /// In firewall mode the destinations also become Azure Firewall rules, whose ports are 1-65535.
+    fn destinations(&mut self, v: &Value, firewall_mode: bool) -> Option<Vec<OutboundDestination>> {
         let items = self.array(v, "outboundDestinations")?;
         let mut out = Vec::new();
         let mut names = Vec::new();
@@ -754,7 +758,7 @@ impl Walker {
                     _ => DestinationProtocol::Any,
                 }),
             };
-            let ports = map.get("ports").and_then(|p| self.ports(p, &field(&path, "ports")));
+            let ports = map.get("ports").and_then(|p| self.ports(p, &field(&path, "ports"), firewall_mode));
             match (name, prefixes, protocol, ports) {
                 (Some(name), Some(prefixes), Some(protocol), Some(ports)) => out.push(OutboundDestination {
                     name,
@@ -769,7 +773,7 @@ impl Walker {
         ok.then_some(out)
     }
 
-    fn ports(&mut self, v: &Value, path: &str) -> Option<Vec<PortRange>> {
+    fn ports(&mut self, v: &Value, path: &str, firewall_mode: bool) -> Option<Vec<PortRange>> {
         let items = self.array(v, path)?;
         if items.is_empty() {
             self.push(
@@ -796,6 +800,27 @@ impl Walker {
                 }
             };
             match PortRange::parse(&text) {
+                Ok(r) if firewall_mode && !r.azure_firewall_takes() => {
+                    self.push(
+                        Diagnostic::error(
+                            E_PORT,
+                            p,
+                            format!(
+                                "{} outside Azure Firewall's ports 1-65535: in firewall mode this destination is also a firewall rule",
+                                if r.hi == 0 {
+                                    format!("port `{text}` is")
+                                } else {
+                                    format!("range `{text}` starts")
+                                }
+                            ),
+                        )
+                        .with_help(match r.hi {
+                            0 => "name the destination's real port, or use \"*\" for every port".to_string(),
+                            _ => format!("start at port 1 (\"{}\"), or use \"*\" for every port", PortRange { lo: 1, ..r }),
+                        }),
+                    );
+                    ok = false;
+                }
                 Ok(r) => out.push(r),
                 Err(why) => {
                     self.push(

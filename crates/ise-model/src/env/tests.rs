@@ -123,3 +123,39 @@ fn an_unknown_location_lists_the_clouds_locations_when_no_name_is_close() {
     }
     assert!(!help.contains("westus2"), "{help}");
 }
+
+#[test]
+fn port_zero_is_refused_only_where_it_becomes_a_firewall_rule() {
+    let firewall = |ports: serde_json::Value, ip: &str| {
+        example_with(|v| {
+            v["forcedTunneling"] = serde_json::json!({ "mode": "firewall", "firewallPrivateIp": ip });
+            v["outboundDestinations"][0]["ports"] = ports;
+        })
+    };
+    // Azure Firewall rules take ports 1-65535 (data/azure-limits.csv).
+    let loaded = load(&firewall(serde_json::json!(["0", "0-80", 0, "1-80", "*"]), "10.10.0.4"), "t");
+    let found: Vec<(&str, &str)> = loaded.diagnostics.iter().map(|d| (d.code, d.path.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            ("E0601", "outboundDestinations[0].ports[0]"),
+            ("E0601", "outboundDestinations[0].ports[1]"),
+            ("E0601", "outboundDestinations[0].ports[2]"),
+        ]
+    );
+    assert_eq!(
+        loaded.diagnostics[1].help.as_deref(),
+        Some("start at port 1 (\"1-80\"), or use \"*\" for every port")
+    );
+    // A malformed firewall IP does not hide the port.
+    let both: Vec<_> = codes(&firewall(serde_json::json!(["0"]), "10.10.0"));
+    assert_eq!(both, ["E0402", "E0601"]);
+    // An NSG takes ports 0-65535: outside firewall mode port 0 is a valid (if idle) port.
+    for mode in ["none", "expressRoute"] {
+        let t = example_with(|v| {
+            v["forcedTunneling"] = serde_json::json!({ "mode": mode });
+            v["outboundDestinations"][0]["ports"] = serde_json::json!(["0", "0-80"]);
+        });
+        assert!(codes(&t).is_empty(), "{mode}: {:?}", codes(&t));
+    }
+}

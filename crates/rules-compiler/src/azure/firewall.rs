@@ -224,7 +224,7 @@ pub fn parse_address(text: &str) -> Result<FirewallAddress, String> {
 /// Reads a port entry as Azure Firewall takes it: `*`, `N` or `A-B` within 1-65535.
 pub fn parse_port(text: &str) -> Result<PortRange, String> {
     let range = PortRange::parse(text)?;
-    if range.lo == 0 && !range.is_any() {
+    if !range.azure_firewall_takes() {
         return Err(format!("`{}`: Azure Firewall ports are 1-65535", text.trim()));
     }
     Ok(range)
