@@ -238,3 +238,29 @@ pub fn load_within_deadline(text: &str, file: &str) -> Result<ise_model::env::Lo
         std::sync::mpsc::RecvTimeoutError::Disconnected => format!("env::load panicked on {file}"),
     })
 }
+
+/// Standard base64 (RFC 4648) to bytes; `None` on any other character. Written here, apart from
+/// isenet's own decoder, so the tests check its output with an independent reading.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let body = text.trim_end_matches('=');
+    let mut out = Vec::new();
+    let mut bits = 0u32;
+    let mut acc = 0u32;
+    for c in body.bytes() {
+        acc = (acc << 6) | ALPHABET.iter().position(|&a| a == c)? as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The PEM text (RFC 7468) of a certificate given as base64 of its DER: the same base64 in lines
+/// of 64 characters between the BEGIN and END lines, as `openssl x509` writes it.
+pub fn pem_of_base64_der(b64: &str) -> String {
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap()).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}

@@ -482,14 +482,20 @@ fn the_request_has_seed_000s_shape_for_every_cloud_and_endpoint() {
             json!(ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>()),
             "{label}"
         );
-        // Certificates keyed by name, each a TrustedRoot with the certificate as given.
+        // Certificates keyed by name, each a TrustedRoot with base64 of the certificate's PEM
+        // text, the form of seed 000's example (`LS0tLS1CRUdJTiBDRV...`); the environment gives
+        // base64 of DER.
         let certs = body["properties"]["certificates"].as_object().unwrap();
         assert!(certs.len() <= 20);
         for c in env["certificates"].as_array().unwrap() {
             let name = c["name"].as_str().unwrap();
+            assert_eq!(certs[name].as_object().unwrap().len(), 2, "{label}");
+            assert_eq!(certs[name]["kind"], "TrustedRoot", "{label}");
+            let sent = certs[name]["publicCertificate"].as_str().unwrap();
+            let pem = common::base64_decode(sent).map(String::from_utf8);
             assert_eq!(
-                certs[name],
-                json!({ "publicCertificate": c["publicCertificate"], "kind": "TrustedRoot" }),
+                pem,
+                Some(Ok(common::pem_of_base64_der(c["publicCertificate"].as_str().unwrap()))),
                 "{label}"
             );
         }

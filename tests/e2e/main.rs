@@ -4,6 +4,7 @@
 mod bad_inputs;
 mod browser;
 mod callers;
+mod certificates;
 mod common;
 mod compile;
 mod deploy;

@@ -1,12 +1,15 @@
-//! Certificate checks for the ISE's custom root certificates: base64 of DER, base64 of PEM, or PEM
-//! text, holding an X.509 certificate (a DER SEQUENCE whose first element is a SEQUENCE).
+//! The ISE's custom root certificates: the forms `publicCertificate` may take (base64 of DER, PEM
+//! text, or base64 of PEM text), the check that it holds one X.509 certificate (x509.rs), and the
+//! one form the ISE request sends: base64 of the PEM text, as seed 000's example does
+//! (`"publicCertificate": "LS0tLS1CRUdJTiBDRV..."` decodes to `-----BEGIN CE...`).
 
+use super::x509;
 use crate::codes::{E_CERT_BASE64, E_CERT_NOT_CERT};
 use crate::diag::Diagnostic;
 
 pub(super) enum CertError {
     NotBase64,
-    NotCertificate(&'static str),
+    NotCertificate(String),
 }
 
 impl CertError {
@@ -27,26 +30,75 @@ impl CertError {
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
 const PEM_END: &str = "-----END CERTIFICATE-----";
 
-pub(super) fn check(text: &str) -> Result<(), CertError> {
-    let der = if text.contains(PEM_BEGIN) {
-        pem_body(text)?
-    } else {
-        let bytes = base64_decode(text).ok_or(CertError::NotBase64)?;
-        match std::str::from_utf8(&bytes) {
-            Ok(inner) if inner.contains(PEM_BEGIN) => pem_body(inner)?,
-            _ => bytes,
-        }
-    };
-    check_der(&der)
+/// The certificate's DER bytes, when `text` holds exactly one X.509 certificate.
+pub(super) fn check(text: &str) -> Result<Vec<u8>, CertError> {
+    let der = decode(text)?;
+    x509::check(&der).map_err(CertError::NotCertificate)?;
+    Ok(der)
 }
 
+/// What the ISE request carries for a certificate: base64 of its PEM text (64-character lines,
+/// LF line ends), whichever form the environment gave.
+pub(super) fn request_form(der: &[u8]) -> String {
+    let body = base64_encode(der);
+    let mut pem = format!("{PEM_BEGIN}\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str(PEM_END);
+    pem.push('\n');
+    base64_encode(pem.as_bytes())
+}
+
+/// The DER bytes `text` encodes (not yet checked to be a certificate).
+pub(super) fn decode(text: &str) -> Result<Vec<u8>, CertError> {
+    if text.contains(PEM_BEGIN) {
+        return pem_body(text);
+    }
+    let bytes = base64_decode(text).ok_or(CertError::NotBase64)?;
+    match std::str::from_utf8(&bytes) {
+        Ok(inner) if inner.contains(PEM_BEGIN) => pem_body(inner),
+        _ => Ok(bytes),
+    }
+}
+
+/// The one certificate of a PEM text; text around the block (OpenSSL's "Bag Attributes") is
+/// allowed, a second certificate is not: each certificate is its own entry of `certificates`.
 fn pem_body(text: &str) -> Result<Vec<u8>, CertError> {
+    let blocks = text.matches(PEM_BEGIN).count();
+    if blocks > 1 {
+        return Err(CertError::NotCertificate(format!(
+            "the PEM text holds {blocks} certificates; give each its own entry in `certificates`"
+        )));
+    }
     let start = text.find(PEM_BEGIN).map(|i| i + PEM_BEGIN.len()).ok_or(CertError::NotBase64)?;
     let end = text[start..]
         .find(PEM_END)
         .map(|i| start + i)
-        .ok_or(CertError::NotCertificate("the PEM block has no END CERTIFICATE line"))?;
+        .ok_or_else(|| CertError::NotCertificate("the PEM block has no END CERTIFICATE line".into()))?;
     base64_decode(&text[start..end]).ok_or(CertError::NotBase64)
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding (RFC 4648 section 4).
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 0x3f) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Standard base64 with optional padding; whitespace is ignored.
@@ -59,15 +111,8 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for &b in body {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
+        let v = ALPHABET.iter().position(|&a| a == b)? as u32;
+        acc = (acc << 6) | v;
         bits += 6;
         if bits >= 8 {
             bits -= 8;
@@ -78,44 +123,16 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Reads a DER header at `pos`: (tag, content start, content length).
-fn der_header(der: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
-    let tag = *der.get(pos)?;
-    let first = *der.get(pos + 1)?;
-    if first < 0x80 {
-        return Some((tag, pos + 2, first as usize));
-    }
-    let n = (first & 0x7f) as usize;
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for i in 0..n {
-        len = (len << 8) | *der.get(pos + 2 + i)? as usize;
-    }
-    Some((tag, pos + 2 + n, len))
-}
-
-fn check_der(der: &[u8]) -> Result<(), CertError> {
-    let (tag, start, len) = der_header(der, 0).ok_or(CertError::NotCertificate("the data is too short"))?;
-    if tag != 0x30 {
-        return Err(CertError::NotCertificate("it does not start with a DER SEQUENCE"));
-    }
-    if start + len != der.len() {
-        return Err(CertError::NotCertificate("the DER length does not match the data"));
-    }
-    match der_header(der, start) {
-        Some((0x30, inner_start, inner_len)) if inner_start + inner_len <= der.len() => Ok(()),
-        _ => Err(CertError::NotCertificate("the SEQUENCE does not begin with a tbsCertificate")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    /// A minimal DER shape: SEQUENCE { SEQUENCE { INTEGER 1 } }.
-    const TINY_DER_B64: &str = "MAUwAwIBAQ==";
+    const ROOT_PEM: &str = include_str!("../../../../tests/fixtures/certificates/ec-p256-root.pem");
+
+    fn root_der() -> Vec<u8> {
+        check(ROOT_PEM).unwrap_or_else(|_| panic!("fixture"))
+    }
 
     #[test]
     fn base64_decodes_known_vectors() {
@@ -128,20 +145,64 @@ mod tests {
     }
 
     #[test]
-    fn accepts_der_base64_pem_and_base64_of_pem() {
-        assert!(check(TINY_DER_B64).is_ok());
-        let pem = format!("{PEM_BEGIN}\n{TINY_DER_B64}\n{PEM_END}\n");
-        assert!(check(&pem).is_ok());
-        // base64 of the PEM text, as seed 000's example ("LS0tLS1CRUdJTiBDRV...").
-        let b64_of_pem = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1BVXdBd0lCQVE9PQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==";
-        assert!(check(b64_of_pem).is_ok());
+    fn base64_encodes_known_vectors() {
+        // RFC 4648 section 10.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes()), encoded, "{plain}");
+        }
+    }
+
+    #[test]
+    fn accepts_der_base64_pem_and_base64_of_pem_as_one_certificate() {
+        let der = root_der();
+        let b64_der = base64_encode(&der);
+        let b64_pem = base64_encode(ROOT_PEM.as_bytes());
+        for form in [ROOT_PEM, &b64_der, &b64_pem, &ROOT_PEM.replace('\n', "\r\n")] {
+            assert_eq!(check(form).ok().as_deref(), Some(&der[..]), "{form}");
+        }
+    }
+
+    #[test]
+    fn the_request_form_is_base64_of_the_pem_text_like_seed_000s_example() {
+        let sent = request_form(&root_der());
+        // Seed 000's example value starts `LS0tLS1CRUdJTiBDRV`: base64 of `-----BEGIN CE`.
+        assert!(sent.starts_with("LS0tLS1CRUdJTiBDRV"), "{sent}");
+        // It decodes to PEM text whose lines are those of OpenSSL's own PEM output.
+        let text = String::from_utf8(base64_decode(&sent).unwrap()).unwrap();
+        assert_eq!(text, ROOT_PEM);
+        assert_eq!(check(&sent).ok(), Some(root_der()));
     }
 
     #[test]
     fn refuses_non_certificates() {
         assert!(matches!(check("not base64!"), Err(CertError::NotBase64)));
         assert!(matches!(check("aGVsbG8gd29ybGQ="), Err(CertError::NotCertificate(_)))); // "hello world"
-        assert!(matches!(check("MAUwAwIB"), Err(CertError::NotCertificate(_))));
-        // truncated DER
+                                                                                         // SEQUENCE { SEQUENCE { INTEGER 1 } }: DER, but no certificate.
+        assert!(matches!(check("MAUwAwIBAQ=="), Err(CertError::NotCertificate(_))));
+        let two = format!("{ROOT_PEM}{ROOT_PEM}");
+        match check(&two) {
+            Err(CertError::NotCertificate(why)) => assert!(why.contains("2 certificates"), "{why}"),
+            _ => panic!("a PEM chain in one entry"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn base64_round_trips(bytes in proptest::collection::vec(any::<u8>(), 1..300)) {
+            prop_assert_eq!(base64_decode(&base64_encode(&bytes)), Some(bytes));
+        }
+
+        #[test]
+        fn check_never_panics_on_text(text in ".{0,200}") {
+            let _ = check(&text);
+        }
     }
 }

@@ -862,7 +862,7 @@ impl Walker {
                 .get("publicCertificate")
                 .and_then(|c| self.string_at_most(c, &cert_path, MAX_CERTIFICATE_CHARS))
                 .and_then(|c| match super::certificate::check(c) {
-                    Ok(()) => Some(c.to_string()),
+                    Ok(der) => Some(super::certificate::request_form(&der)),
                     Err(d) => {
                         self.push(d.into_diag(&cert_path));
                         None

@@ -6,6 +6,7 @@ mod certificate;
 mod identity;
 mod load;
 mod network;
+mod x509;
 
 pub use load::{load, Loaded};
 
@@ -96,7 +97,9 @@ pub struct OutboundDestination {
 #[serde(rename_all = "camelCase")]
 pub struct Certificate {
     pub name: String,
-    /// As given (base64 of DER or PEM); the ISE request sends it unchanged.
+    /// Base64 of the certificate's PEM text, the form seed 000's example sends
+    /// (`"LS0tLS1CRUdJTiBDRV..."`), whichever form the environment gave (base64 of DER, PEM text,
+    /// or base64 of PEM text).
     pub public_certificate: String,
 }
 
