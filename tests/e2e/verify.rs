@@ -421,6 +421,14 @@ fn explain_names_the_deciding_rule_and_requirement() {
     let o = isenet(&["explain", "--from", "NoSuchTag", "--to", "10.10.1.70", "--port", "22"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E1301"));
+    // A leading zero is refused in a prefix as in an address (010 is octal 8 to inet_aton), with
+    // the decimal reading only suggested.
+    for from in ["010.10.1.5", "010.10.1.0/24", "10.10.1.0/024"] {
+        let o = isenet(&["explain", "--from", from, "--to", "10.10.1.70", "--port", "443"]);
+        assert_eq!(o.status.code(), Some(2), "{from}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("E1301") && err.contains("without leading zeros"), "{from}: {err}");
+    }
     let o = isenet(&["explain", "--from", "192.0.2.1", "--to", "198.51.100.1", "--port", "22"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E1302"));

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod embedded_csv;
 pub mod env;
 pub mod fuzzy;
+pub mod ip_text;
 pub mod iplists;
 pub mod jsondoc;
 pub mod jsonpos;

@@ -286,7 +286,7 @@ pub fn prefix(s: &str) -> Result<IpNet, ipnet::AddrParseError> {
 
 /// `a.b.c.d/n` with decimal octets and length without leading zeros, or `None` for anything else
 /// (which `IpNet`'s parser then accepts or refuses with its own message).
-fn canonical_v4(s: &str) -> Option<Ipv4Net> {
+pub(crate) fn canonical_v4(s: &str) -> Option<Ipv4Net> {
     v4_at(s.as_bytes(), 0).filter(|&(_, end)| end == s.len()).map(|(net, _)| net)
 }
 

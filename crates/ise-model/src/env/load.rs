@@ -332,10 +332,11 @@ impl Walker {
                 None
             }
             Err(_) => {
-                self.push(
-                    Diagnostic::error(code, path, format!("`{s}` is not an IPv4 address"))
-                        .with_help("write a single address such as 10.10.0.4"),
-                );
+                let help = match crate::ip_text::has_leading_zero(s) {
+                    true => crate::ip_text::leading_zero_help(s),
+                    false => "write a single address such as 10.10.0.4".to_string(),
+                };
+                self.push(Diagnostic::error(code, path, format!("`{s}` is not an IPv4 address")).with_help(help));
                 None
             }
         }
@@ -906,6 +907,12 @@ pub(super) enum CidrError {
 impl CidrError {
     fn into_diag(self, path: &str, text: &str) -> Diagnostic {
         match self {
+            CidrError::Syntax if crate::ip_text::has_leading_zero(text) => Diagnostic::error(
+                E_CIDR,
+                path,
+                format!("`{text}` has a number with a leading zero, which tools read differently"),
+            )
+            .with_help(crate::ip_text::leading_zero_help(text)),
             CidrError::Syntax => Diagnostic::error(E_CIDR, path, format!("`{text}` is not an IPv4 CIDR prefix"))
                 .with_help("write it as address/length, e.g. 10.10.1.0/27"),
             CidrError::Ipv6 => Diagnostic::error(E_IPV6, path, format!("`{text}` is IPv6; ISE networking is IPv4 only"))
@@ -918,7 +925,7 @@ impl CidrError {
 }
 
 pub(super) fn parse_cidr(s: &str, allow_address: bool) -> Result<Ipv4Net, CidrError> {
-    if let Ok(net) = s.parse::<ipnet::IpNet>() {
+    if let Some(net) = crate::ip_text::prefix(s) {
         return match net {
             ipnet::IpNet::V4(n) if n.trunc() == n => Ok(n),
             ipnet::IpNet::V4(n) => Err(CidrError::HostBits(n.trunc())),

@@ -2,7 +2,7 @@
 //! firewalls share this shape): what the plan builds, the backends render, the reader reads and the
 //! firewall proof evaluates.
 
-use ipnet::{Ipv4Net, Ipv6Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ise_model::ports::PortRange;
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -197,7 +197,7 @@ pub fn parse_address(text: &str) -> Result<FirewallAddress, String> {
     if t == "*" {
         return Ok(FirewallAddress::Any);
     }
-    if let Ok(n) = t.parse::<Ipv4Net>() {
+    if let Some(IpNet::V4(n)) = ise_model::ip_text::prefix(t) {
         return Ok(FirewallAddress::Prefix(n));
     }
     if let Ok(ip) = t.parse::<Ipv4Addr>() {
@@ -205,6 +205,11 @@ pub fn parse_address(text: &str) -> Result<FirewallAddress, String> {
     }
     if t.parse::<Ipv6Net>().is_ok() || t.parse::<Ipv6Addr>().is_ok() {
         return Ok(FirewallAddress::V6);
+    }
+    if let Some(odd) = t.split('-').map(str::trim).find(|part| ise_model::ip_text::has_leading_zero(part)) {
+        return Err(format!(
+            "`{odd}` has a number with a leading zero, which tools read differently (010 is octal 8 to some): write each number in decimal"
+        ));
     }
     if let Some((a, b)) = t.split_once('-').filter(|(a, _)| a.parse::<Ipv4Addr>().is_ok()) {
         let (Ok(lo), Ok(hi)) = (a.trim().parse::<Ipv4Addr>(), b.trim().parse::<Ipv4Addr>()) else {

@@ -114,7 +114,10 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         next_hop_ip_address: None,
         requirements: served,
     }));
-    let tag_count = routes.iter().filter(|r| r.address_prefix.parse::<Ipv4Net>().is_err()).count();
+    let tag_count = routes
+        .iter()
+        .filter(|r| ise_model::ip_text::prefix(&r.address_prefix).is_none())
+        .count();
     if routes.len() > MAX_ROUTES || tag_count > MAX_TAG_ROUTES {
         diags.push(Diagnostic::error(E_ROUTE_LIMIT, "", format!("the route table would need {} routes ({tag_count} with service tags); Azure allows {MAX_ROUTES} routes and {MAX_TAG_ROUTES} service-tag routes per table", routes.len()))
             .with_help("use a current service-tag file (tags that work in routes keep the count low), or route the dependencies through a second route table"));

@@ -216,19 +216,23 @@ pub enum Endpoint {
 /// Parses an endpoint: an address, a prefix, or a tag the resolver knows.
 pub fn endpoint(text: &str, resolver: &dyn TagResolver, flag: &str) -> Result<Vec<Ipv4Net>, Diagnostic> {
     let text = text.trim();
-    if let Ok(IpNet::V4(n)) = text.parse::<IpNet>() {
+    if let Some(IpNet::V4(n)) = ise_model::ip_text::prefix(text) {
         return Ok(vec![n.trunc()]);
     }
     if let Ok(std::net::IpAddr::V4(a)) = text.parse::<std::net::IpAddr>() {
         return Ok(vec![Ipv4Net::from(a)]);
     }
     resolver.resolve(text).ok_or_else(|| {
+        let help = match ise_model::ip_text::has_leading_zero(text) {
+            true => ise_model::ip_text::leading_zero_help(text),
+            false => "give an address (10.10.1.5), a prefix (10.10.1.0/27) or a tag (LogicApps, Internet, VirtualNetwork); in firewall mode the destination may also be a DNS name".into(),
+        };
         Diagnostic::error(
             E_EXPLAIN_ENDPOINT,
             "",
             format!("`{text}` is neither an IPv4 address, a prefix nor a service tag of the environment's cloud"),
         )
-        .with_help("give an address (10.10.1.5), a prefix (10.10.1.0/27) or a tag (LogicApps, Internet, VirtualNetwork); in firewall mode the destination may also be a DNS name")
+        .with_help(help)
         .in_file(flag)
     })
 }

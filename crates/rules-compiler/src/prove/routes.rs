@@ -119,7 +119,7 @@ pub fn effective(
     let user_default = routes.iter().any(|r| r.address_prefix == "0.0.0.0/0");
     for r in routes {
         let hop = Hop::of(r);
-        let is_tag = r.address_prefix.parse::<Ipv4Net>().is_err();
+        let is_tag = ise_model::ip_text::prefix(&r.address_prefix).is_none();
         let rank = match (is_tag, tags.get(&r.address_prefix).is_some_and(|t| !t.region.is_empty())) {
             (false, _) => 0,
             (true, true) => 1,

@@ -265,8 +265,12 @@ fn addresses<'v, J: Json<'v>>(
             // IPv6 entries never match an IPv4 packet of the ISE subnets.
             Some(IpNet::V6(_)) => {}
             None => diags.push(
-                Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is not an address or prefix"))
-                    .with_help("the plural field takes IPs and CIDRs only; a service tag needs a rule of its own"),
+                Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is not an address or prefix")).with_help(
+                    match ise_model::ip_text::has_leading_zero(s) {
+                        true => ise_model::ip_text::leading_zero_help(s),
+                        false => "the plural field takes IPs and CIDRs only; a service tag needs a rule of its own".into(),
+                    },
+                ),
             ),
         }
     }
@@ -275,10 +279,7 @@ fn addresses<'v, J: Json<'v>>(
 }
 
 fn ip_or_prefix(s: &str) -> Option<IpNet> {
-    // The tag files' prefix reader: ipnet's parser, with a direct path for canonical prefixes.
-    ise_model::servicetags::prefix(s)
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-        .ok()
+    ise_model::ip_text::address_or_prefix(s)
 }
 
 /// The singular field: `*`, an IP, a CIDR or one service tag word.
@@ -297,7 +298,10 @@ fn single_address(s: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Ad
                     path,
                     format!("`{s}` is neither an address, a prefix nor a service tag"),
                 )
-                .with_help("write `*`, an IP, a CIDR such as 10.0.0.0/24, or one service tag such as `Storage`"),
+                .with_help(match ise_model::ip_text::has_leading_zero(s) {
+                    true => ise_model::ip_text::leading_zero_help(s),
+                    false => "write `*`, an IP, a CIDR such as 10.0.0.0/24, or one service tag such as `Storage`".into(),
+                }),
             );
             None
         }

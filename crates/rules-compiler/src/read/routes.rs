@@ -99,10 +99,10 @@ fn disable_bgp<'v, J: Json<'v>>(table: J, prefix: &str, diags: &mut Vec<Diagnost
 /// Azure refuses a table with two routes for one prefix (RouteConflict): were it read, the proof
 /// would have to pick one of them, and so would decide what Azure never deploys.
 fn unique_prefixes(entries: &[(usize, RouteEntry)], base: &str, diags: &mut Vec<Diagnostic>) {
-    // A prefix by its network (`10.0.0.0/8` and `10.0.0.0/08` are one), a tag case-insensitively.
-    let key = |r: &RouteEntry| match r.address_prefix.parse::<IpNet>() {
-        Ok(net) => net.trunc().to_string(),
-        Err(_) => r.address_prefix.to_lowercase(),
+    // A prefix by its network (`10.0.0.0/8` and `10.1.0.0/8` are one), a tag case-insensitively.
+    let key = |r: &RouteEntry| match ise_model::ip_text::prefix(&r.address_prefix) {
+        Some(net) => net.trunc().to_string(),
+        None => r.address_prefix.to_lowercase(),
     };
     let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for (i, route) in entries {
@@ -129,7 +129,7 @@ fn unique_prefixes(entries: &[(usize, RouteEntry)], base: &str, diags: &mut Vec<
 
 /// A route whose address prefix is a service tag rather than a CIDR.
 pub fn is_tag_route(route: &RouteEntry) -> bool {
-    route.address_prefix.parse::<IpNet>().is_err()
+    ise_model::ip_text::prefix(&route.address_prefix).is_none()
 }
 
 fn parse_route<'v, J: Json<'v>>(route: J, path: &str, diags: &mut Vec<Diagnostic>) -> Option<RouteEntry> {
@@ -184,7 +184,7 @@ fn parse_route<'v, J: Json<'v>>(route: J, path: &str, diags: &mut Vec<Diagnostic
 /// A CIDR or a service tag word; Azure refuses a bare IP or a malformed prefix.
 fn address_prefix<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<&'v str> {
     let text = props.text("addressPrefix", true, diags)?;
-    if text.parse::<IpNet>().is_ok() || is_tag_word(text) {
+    if ise_model::ip_text::prefix(text).is_some() || is_tag_word(text) {
         return Some(text);
     }
     diags.push(
@@ -193,7 +193,10 @@ fn address_prefix<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagno
             props.at("addressPrefix"),
             format!("`{text}` is neither a CIDR prefix nor a service tag"),
         )
-        .with_help("write a prefix such as 10.0.0.0/24 (an address needs /32) or a service tag such as `Storage`"),
+        .with_help(match ise_model::ip_text::has_leading_zero(text) {
+            true => ise_model::ip_text::leading_zero_help(text),
+            false => "write a prefix such as 10.0.0.0/24 (an address needs /32) or a service tag such as `Storage`".into(),
+        }),
     );
     None
 }
@@ -212,10 +215,10 @@ fn next_hop_type<'v, J: Json<'v>>(props: &Object<'v, J>, diags: &mut Vec<Diagnos
 
 /// The IPv4 prefixes a route names: its CIDR, or its service tag's prefixes.
 pub fn route_prefixes(address_prefix: &str, tags: &ServiceTags) -> Option<Vec<Ipv4Net>> {
-    match address_prefix.parse::<IpNet>() {
-        Ok(IpNet::V4(n)) => Some(vec![n.trunc()]),
-        Ok(IpNet::V6(_)) => Some(Vec::new()),
-        Err(_) => tags.get(address_prefix).map(|t| t.ipv4()),
+    match ise_model::ip_text::prefix(address_prefix) {
+        Some(IpNet::V4(n)) => Some(vec![n.trunc()]),
+        Some(IpNet::V6(_)) => Some(Vec::new()),
+        None => tags.get(address_prefix).map(|t| t.ipv4()),
     }
 }
 
