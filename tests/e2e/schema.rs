@@ -214,3 +214,128 @@ fn catalogue_files_are_refused_by_the_schema_exactly_where_it_can_express_the_ru
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// What both sides must do with one edited example.
+enum Verdict {
+    Accept,
+    /// Refused by the schema, and by validate with this code and a message containing this text.
+    Refuse(&'static str, &'static str),
+}
+
+/// Numbers and port texts where validate and the schema once disagreed: JSON Schema 2020-12
+/// counts `1.0`, `1e0` and `-0` as integers, and the schema's port pattern has no room for spaces.
+/// Each case is checked on both sides.
+#[test]
+fn validate_and_the_schema_agree_on_whole_numbers_and_port_text() {
+    use Verdict::*;
+    let example = ise_model::data::EXAMPLE_ENVIRONMENT;
+    let capacity = |raw: &str| example.replace("\"capacity\": 1", &format!("\"capacity\": {raw}"));
+    let ports = |raw: &str| example.replace("\"ports\": [\"22\"]", &format!("\"ports\": [{raw}]"));
+    let firewall_ports = |raw: &str| {
+        ports(raw).replace(
+            "\"forcedTunneling\": { \"mode\": \"none\" }",
+            "\"forcedTunneling\": { \"mode\": \"firewall\", \"firewallPrivateIp\": \"10.10.0.4\" }",
+        )
+    };
+    let cases: Vec<(String, String, Verdict)> = vec![
+        ("capacity 1.0".into(), capacity("1.0"), Accept),
+        ("capacity 1e0".into(), capacity("1e0"), Accept),
+        ("capacity 10.000".into(), capacity("10.000"), Accept),
+        ("capacity -0".into(), capacity("-0"), Accept),
+        (
+            "capacity 1.5".into(),
+            capacity("1.5"),
+            Refuse("E0102", "expected a whole number, found 1.5"),
+        ),
+        (
+            "capacity \"1\"".into(),
+            capacity("\"1\""),
+            Refuse("E0102", "expected a whole number, found a string"),
+        ),
+        ("capacity 11".into(), capacity("11"), Refuse("E0110", "capacity 11 is outside 0-10")),
+        (
+            "capacity 11.0".into(),
+            capacity("11.0"),
+            Refuse("E0110", "capacity 11 is outside 0-10"),
+        ),
+        ("capacity -1".into(), capacity("-1"), Refuse("E0110", "capacity -1 is outside 0-10")),
+        ("port 443.0".into(), ports("443.0"), Accept),
+        ("port 1e2".into(), ports("1e2"), Accept),
+        ("port 443.5".into(), ports("443.5"), Refuse("E0601", "`443.5` is not a port number")),
+        ("port \" 80\"".into(), ports("\" 80\""), Refuse("E0601", "contains whitespace")),
+        ("port \"80 \"".into(), ports("\"80 \""), Refuse("E0601", "contains whitespace")),
+        (
+            "port \"80- 90\"".into(),
+            ports("\"80- 90\""),
+            Refuse("E0601", "contains whitespace"),
+        ),
+        (
+            "port \"80 -90\"".into(),
+            ports("\"80 -90\""),
+            Refuse("E0601", "contains whitespace"),
+        ),
+        ("port \"80-90\"".into(), ports("\"80-90\""), Accept),
+        ("port 0 outside firewall mode".into(), ports("\"0\""), Accept),
+        (
+            "port 0 in firewall mode".into(),
+            firewall_ports("\"0\""),
+            Refuse("E0601", "Azure Firewall's ports 1-65535"),
+        ),
+        (
+            "port -0 in firewall mode".into(),
+            firewall_ports("-0"),
+            Refuse("E0601", "Azure Firewall's ports 1-65535"),
+        ),
+        (
+            "port \"0-80\" in firewall mode".into(),
+            firewall_ports("\"0-80\""),
+            Refuse("E0601", "Azure Firewall's ports 1-65535"),
+        ),
+        ("port \"1-80\" in firewall mode".into(), firewall_ports("\"1-80\""), Accept),
+    ];
+    let v = validator();
+    let dir = super::pipeline::tempdir("schema-agreement");
+    let mut problems = Vec::new();
+    for (label, text, verdict) in &cases {
+        assert_ne!(text, example, "{label}: the edit did not apply");
+        let doc: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{label}: {e}"));
+        let schema_accepts = v.is_valid(&doc);
+        let file = dir.join("env.json");
+        std::fs::write(&file, text).unwrap();
+        let run = isenet(&["validate", "--env", file.to_str().unwrap(), "--format", "json"]);
+        let diags = run.json()["diagnostics"].as_array().cloned().unwrap_or_default();
+        let found: Vec<(String, String)> = diags
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        match verdict {
+            Accept => {
+                if !schema_accepts {
+                    problems.push(format!("{label}: the schema refuses it: {:?}", schema_errors(&v, &doc)));
+                }
+                if run.code != Some(0) || !found.is_empty() {
+                    problems.push(format!("{label}: validate exit {:?}: {found:?}", run.code));
+                }
+            }
+            Refuse(code, message) => {
+                if schema_accepts {
+                    problems.push(format!("{label}: the schema accepts it"));
+                }
+                let expected = found.len() == 1 && found[0].0 == *code && found[0].1.contains(message);
+                if run.code != Some(2) || !expected {
+                    problems.push(format!(
+                        "{label}: validate exit {:?}: {found:?}, expected one {code} saying `{message}`",
+                        run.code
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -154,6 +154,20 @@ impl SubnetItem {
     }
 }
 
+/// The value of a number that is a whole number, as JSON Schema 2020-12 counts them (`1.0`, `1e0`
+/// and `-0` are integers; the schema's `"type": "integer"` accepts them, so validate does too);
+/// `None` for a fraction.
+fn whole_number(n: &serde_json::Number) -> Option<i128> {
+    if let Some(i) = n.as_i64() {
+        return Some(i128::from(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return Some(i128::from(u));
+    }
+    // Beyond i128 a float is far outside every range checked here; saturating keeps it outside.
+    n.as_f64().filter(|f| f.is_finite() && f.fract() == 0.0).map(|f| f as i128)
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -554,12 +568,19 @@ impl Walker {
             .map(|s| if s == "Premium" { SkuName::Premium } else { SkuName::Developer });
         let capacity = match map.get("capacity") {
             None => Some(0),
-            Some(Value::Number(n)) => match n.as_u64().filter(|c| *c <= 10) {
-                Some(c) => Some(c as u32),
+            Some(Value::Number(n)) => match whole_number(n) {
+                Some(c @ 0..=10) => Some(c as u32),
+                Some(c) => {
+                    self.push(
+                        Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {c} is outside 0-10"))
+                            .with_help("Premium takes 0 to 10 extra scale units"),
+                    );
+                    None
+                }
                 None => {
                     self.push(
-                        Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {n} is outside 0-10"))
-                            .with_help("Premium takes 0 to 10 extra scale units"),
+                        Diagnostic::error(E_TYPE, "sku.capacity", format!("expected a whole number, found {n}"))
+                            .with_help("write a whole number of extra scale units here, 0 to 10"),
                     );
                     None
                 }
@@ -792,8 +813,22 @@ impl Walker {
                     ok = false;
                     continue;
                 }
+                Value::String(s) if s.chars().any(char::is_whitespace) => {
+                    // The schema's port pattern has no room for spaces; neither has Azure's syntax.
+                    // Spaces around the text or the `-` are the likely slip; others are no guess.
+                    let tidy = s.trim().split('-').map(str::trim).collect::<Vec<_>>().join("-");
+                    let help = match tidy.chars().any(char::is_whitespace) {
+                        true => "write a port (\"22\"), a range (\"1000-2000\") or \"*\", without spaces".to_string(),
+                        false => format!("write it without spaces: \"{tidy}\""),
+                    };
+                    self.push(Diagnostic::error(E_PORT, p, format!("invalid port `{s}`: it contains whitespace")).with_help(help));
+                    ok = false;
+                    continue;
+                }
                 Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
+                // A whole number such as `443.0` is the integer the schema takes; a fraction stays
+                // as written and is refused as a port below.
+                Value::Number(n) => whole_number(n).map_or_else(|| n.to_string(), |w| w.to_string()),
                 other => {
                     self.wrong_type(&p, "a port string such as \"22\" or \"1000-2000\"", other);
                     ok = false;
