@@ -367,6 +367,18 @@ fn template_resources_are_the_other_artifacts() {
         let ise = one(&t, "Microsoft.Logic/integrationServiceEnvironments");
         assert_eq!(ise.is_none(), case.network_only, "{label}: the ISE unless --network-only");
         assert_eq!(t["outputs"].get("iseId").is_none(), case.network_only, "{label}");
+        // The description names what the template deploys, and nothing it leaves out.
+        let description = t["metadata"]["description"].as_str().unwrap();
+        assert_eq!(description.contains("the ISE itself"), !case.network_only, "{label}: {description}");
+        assert_eq!(description.contains("network only"), case.network_only, "{label}: {description}");
+        let route_table = one(&t, "Microsoft.Network/routeTables").is_some();
+        assert_eq!(route_table, case.mode != "none", "{label}: a route table under forced tunneling");
+        assert_eq!(description.contains("route table"), route_table, "{label}: {description}");
+        assert_eq!(
+            description.contains("firewall rules"),
+            case.mode == "firewall",
+            "{label}: {description}"
+        );
         if let Some(ise) = ise {
             assert_eq!(ise["apiVersion"], "2019-05-01");
             let depends: Vec<&str> = ise["dependsOn"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();

@@ -242,12 +242,33 @@ fn template(plan: &Plan) -> Template<'_> {
             "cloud": env.cloud,
             "forcedTunneling": env.forced_tunneling.mode,
             "networkOnly": !plan.deployment.include_ise,
-            "description": "The ISE's network (NSG, route table, the four subnets of the existing virtual network, firewall rules) and the ISE itself, from the isenet plan. Rules are literal: review them here, prove them with isenet verify --nsg azuredeploy.json.",
+            "description": description(plan),
         }),
         parameters: template_parameters(plan),
         resources,
         outputs,
     }
+}
+
+/// What the template deploys, naming only the resources it holds (`--network-only` leaves the ISE
+/// out; a route table and firewall rules exist only in the modes that need them).
+fn description(plan: &Plan) -> String {
+    let mut network = vec!["NSG"];
+    if has_route_table(plan) {
+        network.push("route table");
+    }
+    network.push("the four subnets of the existing virtual network");
+    if has_firewall_rules(plan) {
+        network.push("firewall rules");
+    }
+    let ise = match plan.deployment.include_ise {
+        true => " and the ISE itself",
+        false => " (network only: the ISE is not in this template)",
+    };
+    format!(
+        "The ISE's network ({}){ise}, from the isenet plan. Rules are literal: review them here, prove them with isenet verify --nsg azuredeploy.json.",
+        network.join(", ")
+    )
 }
 
 pub fn render(plan: &Plan) -> String {
