@@ -246,11 +246,22 @@ pub(super) fn resource_name(name: &str, what: &str, code: &'static str, path: St
     })
 }
 
-/// A name Azure takes in any characters but not empty (firewall rules, policy rule collections:
-/// Azure Firewall documents no character rule for them and accepts spaces and punctuation).
+/// A name Azure takes in any printable characters but not empty (firewall rules, policy rule
+/// collections: Azure Firewall documents no character rule for them and accepts spaces and
+/// punctuation). A control character (a line break, a tab) is refused: no portal or CLI shows
+/// it, and printed in a report it could forge lines such as `result: ok`.
 pub(super) fn non_empty_name(name: &str, what: &str, code: &'static str, path: String) -> Option<Diagnostic> {
-    name.is_empty()
-        .then(|| Diagnostic::error(code, path, format!("a {what} needs a name: `name` is empty")))
+    if name.is_empty() {
+        return Some(Diagnostic::error(code, path, format!("a {what} needs a name: `name` is empty")));
+    }
+    name.chars().any(char::is_control).then(|| {
+        Diagnostic::error(
+            code,
+            path,
+            format!("the {what} name `{}` holds a control character (a line break, a tab)", shown(name)),
+        )
+        .with_help("give the name in printable characters")
+    })
 }
 
 /// A name as a one-line message shows it: at most 80 characters, control characters as spaces.
