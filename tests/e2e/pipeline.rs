@@ -111,6 +111,86 @@ fn a_reader_that_closes_early_ends_the_run_quietly() {
     assert!(stderr.is_empty(), "a closed pipe is not an error: {stderr}");
 }
 
+/// Which of isenet's output streams has no reader.
+#[cfg(target_os = "linux")]
+#[derive(Clone, Copy, Debug)]
+enum Closed {
+    Stdout,
+    Stderr,
+    Both,
+}
+
+/// Runs `isenet` with `closed` a pipe whose read end is closed before the process starts, so that
+/// its first write fails with EPIPE whatever the timing; (exit code, the other stream's text).
+#[cfg(target_os = "linux")]
+fn isenet_with_closed(args: &[&str], closed: Closed) -> (Option<i32>, String) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes; each is owned exactly once.
+    let (read, write) = unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0, "pipe(2)");
+        (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
+    };
+    drop(read); // the reader is gone before isenet writes anything
+    let dead = || Stdio::from(write.try_clone().expect("dup the pipe"));
+    let (stdout, stderr) = match closed {
+        Closed::Stdout => (dead(), Stdio::piped()),
+        Closed::Stderr => (Stdio::piped(), dead()),
+        Closed::Both => (dead(), dead()),
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_isenet"))
+        .args(args)
+        .current_dir(workspace())
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .output()
+        .expect("run isenet");
+    let other = match closed {
+        Closed::Stdout => out.stderr,
+        _ => out.stdout,
+    };
+    (out.status.code(), String::from_utf8_lossy(&other).into_owned())
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_closed_pipe_neither_panics_nor_changes_the_exit_code() {
+    let dir = tempdir("closed-pipe");
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap();
+    // An NSG without rules: every requirement is a finding (exit 1).
+    let bare = dir.join("bare-nsg.json");
+    std::fs::write(&bare, r#"{"name": "bare", "properties": {"securityRules": []}}"#).unwrap();
+    let bare = bare.to_str().unwrap();
+    let example = "data/example-environment.json";
+    let cases: &[(&[&str], i32)] = &[
+        (&["validate", "--env", empty], 2),
+        (&["validate", "--env", empty, "--format", "json"], 2),
+        (&["--error-format", "json", "requirements", "--env", empty], 2),
+        (
+            &["--error-format", "json", "compile", "--env", empty, "--out-dir", "never-written"],
+            2,
+        ),
+        (&["verify", "--env", example, "--nsg", empty], 2),
+        (&["verify", "--env", example, "--nsg", bare], 1),
+        (&["verify", "--env", example, "--nsg", bare, "--format", "sarif"], 1),
+        (&["validate", example], 0),
+    ];
+    for (args, expected) in cases {
+        for closed in [Closed::Stdout, Closed::Stderr, Closed::Both] {
+            let (code, other) = isenet_with_closed(args, closed);
+            assert_eq!(code, Some(*expected), "{args:?} with {closed:?} closed: {other}");
+            assert!(!other.contains("panicked"), "{args:?} with {closed:?} closed: {other}");
+        }
+    }
+    // Nothing of a closed stdout leaks to stderr: a reader that went away is not an error.
+    let (code, stderr) = isenet_with_closed(&["tags", "show", "AzureCloud"], Closed::Stdout);
+    assert_eq!(code, Some(0));
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
 #[test]
 fn usage_errors_are_coded_and_honour_the_error_format() {
     let cases: &[(&[&str], &str, &str)] = &[

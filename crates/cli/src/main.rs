@@ -1,15 +1,23 @@
 //! `isenet`: flags, files and exit codes. Every decision about the ISE lives in `ise-model` and
 //! `rules-compiler`; this crate wires them to the command line.
 
-// Every `print!`/`println!` of this crate goes through `output::stdout`: a reader that went away
-// (`isenet verify ... | head -1`) ends the run quietly with exit 0, as ripgrep does, instead of
-// std's "failed printing to stdout" panic. Defined before the modules so that they shadow std's.
+// Every `print!`/`println!` of this crate goes through `output::stdout`, every `eprint!`/`eprintln!`
+// through `output::stderr`: a reader that went away (`isenet verify ... | head -1`, `2>&1 | true`)
+// drops the rest of that stream instead of std's "failed printing to stdout" panic (exit 101), and
+// the run still ends with its own exit code. Defined before the modules so that they shadow std's.
 macro_rules! print {
     ($($t:tt)*) => { $crate::output::stdout(format_args!($($t)*)) };
 }
 macro_rules! println {
     () => { $crate::output::stdout(format_args!("\n")) };
     ($($t:tt)*) => { $crate::output::stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! eprint {
+    ($($t:tt)*) => { $crate::output::stderr(format_args!($($t)*)) };
+}
+macro_rules! eprintln {
+    () => { $crate::output::stderr(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::output::stderr(format_args!("{}\n", format_args!($($t)*))) };
 }
 
 mod args;

@@ -19,18 +19,35 @@ pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
-/// Writes to stdout; a closed pipe ends the process quietly (exit 0: the reader has what it wanted),
-/// any other write error is reported and exits 2. Used by the crate's `print!`/`println!`.
+/// Set once stdout's reader has gone away: the rest of the output is dropped, the run goes on to
+/// its own exit code (a pipeline's `| head -1` must not turn findings or bad input into exit 0).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to stdout; after a closed pipe, nothing more is written. Any other write error is
+/// reported and exits 2: the results did not reach their file. Used by the crate's
+/// `print!`/`println!`.
 pub fn stdout(args: std::fmt::Arguments) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     let result = std::io::stdout().lock().write_fmt(args);
     if let Err(e) = result {
         write_failed(&e);
     }
 }
 
+/// Writes to stderr, ignoring every error: diagnostics that cannot be shown must not change the
+/// exit code that carries them (and std's `eprintln!` would panic). Used by `eprint!`/`eprintln!`.
+pub fn stderr(args: std::fmt::Arguments) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 /// Writes `value` as pretty JSON and a line end to stdout as it is serialised, not built as one
 /// string first, with [`stdout`]'s handling of a closed pipe.
 pub fn json_to_stdout<T: serde::Serialize>(value: &T) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let result = serde_json::to_writer_pretty(&mut out, value)
         .map_err(std::io::Error::from)
@@ -43,14 +60,19 @@ pub fn json_to_stdout<T: serde::Serialize>(value: &T) {
 
 /// Flushes stdout before exit, with the same handling of a closed pipe.
 pub fn flush() {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     if let Err(e) = std::io::stdout().lock().flush() {
         write_failed(&e);
     }
 }
 
-fn write_failed(e: &std::io::Error) -> ! {
+/// A closed pipe ends stdout quietly; anything else (a full disk) fails the run.
+fn write_failed(e: &std::io::Error) {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        return;
     }
     eprintln!("error: cannot write to standard output: {e}");
     std::process::exit(crate::Exit::BadInput as i32);
