@@ -589,3 +589,53 @@ fn a_tag_file_of_another_cloud_names_each_environment_it_does_not_fit() {
     assert!(d["message"].as_str().unwrap().starts_with("environment `delta`: "), "{d}");
     assert!(d["file"].as_str().unwrap().ends_with("ServiceTags_Public_20251028.json"), "{d}");
 }
+
+/// Every `*.json` entry of an `--env-dir` is a member: one that cannot be read as a file (a broken
+/// symbolic link, a folder, a link to a folder) is refused with `E0001` naming it, never left out
+/// of the fleet (it used to be skipped, and the run passed without it).
+#[test]
+#[cfg(unix)]
+fn an_env_dir_entry_that_is_not_a_readable_file_is_refused_not_skipped() {
+    let dir = tempdir("multi-unreadable");
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    env_copy(&envs, "public-internal", "alpha");
+    std::os::unix::fs::symlink("/nonexistent/prod.json", envs.join("prod.json")).unwrap();
+    std::fs::create_dir(envs.join("folder.json")).unwrap();
+    std::os::unix::fs::symlink(envs.join("folder.json"), envs.join("linked.json")).unwrap();
+    std::fs::write(envs.join("notes.txt"), "not an environment").unwrap();
+    let unreadable = ["folder", "linked", "prod"];
+
+    let run = isenet(&["validate", "--env-dir", s(&envs)]);
+    assert_rows(&run, 2, &unreadable, &["invalid"]);
+    assert_eq!(row(&run, "alpha")[2], "valid");
+    assert!(run.stdout.contains("4 environment(s): 1 valid, 3 invalid"), "{}", run.stdout);
+    for name in unreadable {
+        let head = format!("error[E0001]: {}: cannot read file: ", s(&envs.join(format!("{name}.json"))));
+        assert!(run.stderr.contains(&head), "{name}: {}", run.stderr);
+    }
+    assert!(
+        run.stderr
+            .contains("a symbolic link to `/nonexistent/prod.json`, which does not exist"),
+        "{}",
+        run.stderr
+    );
+
+    let json = isenet(&["validate", "--env-dir", s(&envs), "--format", "json"]);
+    assert_eq!(json.code, Some(2));
+    let doc = json.json();
+    assert_eq!((doc["valid"].as_u64(), doc["invalid"].as_u64()), (Some(1), Some(3)), "{doc}");
+
+    let verify = isenet(&["verify", "--env-dir", s(&envs)]);
+    assert_rows(&verify, 2, &unreadable, &["bad", "input"]);
+
+    let out = dir.join("out");
+    let compile = isenet(&["compile", "--env-dir", s(&envs), "--out-dir", s(&out)]);
+    assert_eq!(compile.code, Some(2), "{}", compile.stderr);
+    assert!(
+        compile.stderr.contains(&format!("error[E0001]: {}", s(&envs.join("prod.json")))),
+        "{}",
+        compile.stderr
+    );
+    assert!(!out.exists(), "bad input writes nothing");
+}

@@ -37,7 +37,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let file = display_name(path);
     let unreadable = |e: std::io::Error| {
-        Diagnostic::error(E_READ, "", format!("cannot read file: {e}"))
+        Diagnostic::error(E_READ, "", format!("cannot read file: {}", why_unreadable(path, &e)))
             .with_help("check the path and that the file is readable UTF-8 text")
             .in_file(&file)
     };
@@ -71,6 +71,16 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         return Err(jsondoc::too_large(text.len() as u64).in_file(&file));
     }
     Ok(text)
+}
+
+/// The OS error, and for a path that `ls` lists but cannot be opened, why: a symbolic link whose
+/// target does not exist reads as "No such file or directory" alone.
+fn why_unreadable(path: &Path, e: &std::io::Error) -> String {
+    let dangling = e.kind() == std::io::ErrorKind::NotFound && path.is_symlink();
+    match std::fs::read_link(path).ok().filter(|_| dangling) {
+        Some(target) => format!("{e}: a symbolic link to `{}`, which does not exist", target.display()),
+        None => e.to_string(),
+    }
 }
 
 /// Loads the environment; `Err` carries every diagnostic when there is an error (or a warning under

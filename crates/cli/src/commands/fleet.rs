@@ -18,6 +18,9 @@ use rules_compiler::render::Backend;
 use std::path::{Path, PathBuf};
 
 /// The environment files of a fleet: those named, then the `*.json` of `dir`, sorted by name.
+/// Every entry so named is a member, whatever it is: one that cannot be read as a file (a broken
+/// symbolic link, a folder or a link to one) is refused when it is loaded (`E0001` naming it),
+/// never left out, so that an environment cannot drop out of the fleet unseen.
 pub fn env_files(envs: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut files = envs.to_vec();
     if let Some(dir) = dir {
@@ -29,7 +32,7 @@ pub fn env_files(envs: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PathBuf>, D
         let mut found: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         found.sort();
         files.extend(found);
