@@ -9,6 +9,7 @@ mod common;
 mod compile;
 mod deploy;
 mod drift;
+mod error_format;
 mod explain;
 mod fleet;
 mod formats;

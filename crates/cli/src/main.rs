@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
     if let Some(d) = usage::stdin_twice(&argv) {
-        return ExitCode::from(output::bad_input(cli.error_format, &[d]) as u8);
+        return ExitCode::from(output::bad_input(usage::requested_format(&argv), &[d]) as u8);
     }
     let fleet = cli.command.may_run_a_fleet();
     memory::tune_allocator(fleet);

@@ -104,10 +104,39 @@ pub fn diagnostics(format: ErrorFormat, diags: &[Diagnostic]) {
             }
         }
         ErrorFormat::Json => {
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            let doc = json!({ "errors": errors, "warnings": diags.len() - errors, "diagnostics": diags });
+            let doc = serde_json::Value::Object(diagnostics_fields(diags));
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
+    }
+}
+
+/// `errors`, `warnings` and `diagnostics`: the document `--error-format json` prints, and the
+/// top-level fields of a fleet's JSON report, which holds every environment's diagnostics.
+pub fn diagnostics_fields(diags: &[Diagnostic]) -> serde_json::Map<String, serde_json::Value> {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let mut fields = serde_json::Map::new();
+    fields.insert("errors".into(), errors.into());
+    fields.insert("warnings".into(), (diags.len() - errors).into());
+    fields.insert("diagnostics".into(), json!(diags));
+    fields
+}
+
+/// A fleet's JSON report with [`diagnostics_fields`] of `diags` added at its top level.
+pub fn with_diagnostics(mut report: serde_json::Value, diags: &[Diagnostic]) -> serde_json::Value {
+    if let serde_json::Value::Object(fields) = &mut report {
+        fields.extend(diagnostics_fields(diags));
+    }
+    report
+}
+
+/// How a run prints its diagnostics: as `--error-format` says, but as JSON on stdout whenever the
+/// run's own report is JSON (`--format json`), so that bad input still leaves a JSON document
+/// there rather than an empty stdout.
+pub fn error_format(global: ErrorFormat, report_is_json: bool) -> ErrorFormat {
+    if report_is_json {
+        ErrorFormat::Json
+    } else {
+        global
     }
 }
 

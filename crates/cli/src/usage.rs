@@ -31,10 +31,11 @@ fn raw_value(args: &[std::ffi::OsString], flag: &str) -> Option<String> {
     })
 }
 
-/// `--error-format json` (or `=json`) among the arguments.
+/// `--error-format json` (or `=json`) among the arguments, or a command's `--format json`: its
+/// report is JSON, so a usage error is too (stdout is never left empty).
 pub fn requested_format(args: &[std::ffi::OsString]) -> ErrorFormat {
-    match raw_value(args, "--error-format").as_deref() {
-        Some("json") => ErrorFormat::Json,
+    match (raw_value(args, "--error-format").as_deref(), raw_value(args, "--format").as_deref()) {
+        (Some("json"), _) | (_, Some("json")) => ErrorFormat::Json,
         _ => ErrorFormat::Text,
     }
 }
@@ -150,6 +151,9 @@ mod tests {
         assert_eq!(requested_format(&os(&["isenet", "x", "--error-format=json"])), ErrorFormat::Json);
         assert_eq!(requested_format(&os(&["isenet", "x", "--error-format", "text"])), ErrorFormat::Text);
         assert_eq!(requested_format(&os(&["isenet", "json"])), ErrorFormat::Text);
+        // A JSON report asks for JSON errors too; a SARIF one does not.
+        assert_eq!(requested_format(&os(&["isenet", "x", "--format", "json"])), ErrorFormat::Json);
+        assert_eq!(requested_format(&os(&["isenet", "x", "--format=sarif"])), ErrorFormat::Text);
         assert_eq!(requested_color(&os(&["isenet", "--color", "never", "x"])), ColorArg::Never);
         assert_eq!(requested_color(&os(&["isenet", "x", "--color=always"])), ColorArg::Always);
         assert_eq!(requested_color(&os(&["isenet", "x"])), ColorArg::Auto);

@@ -19,7 +19,8 @@ pub struct Inputs<'a> {
 
 pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
     let (env, service_tags) = (inputs.env, inputs.service_tags);
-    let fail = |diags: &[Diagnostic]| output::bad_input(cli.error_format, diags);
+    let errors = output::error_format(cli.error_format, format == DiffFormat::Json);
+    let fail = |diags: &[Diagnostic]| output::bad_input(errors, diags);
     let mut diags = Vec::new();
     let texts: Vec<(String, String)> = inputs
         .deployed

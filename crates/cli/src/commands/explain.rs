@@ -26,7 +26,7 @@ pub struct Query<'a> {
 }
 
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, query: &Query, format: ErrorFormat) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(output::error_format(cli.error_format, format == ErrorFormat::Json), &diags);
     let loaded = match verify::load(cli, inputs) {
         Ok(l) => l,
         Err(d) => return fail(d),

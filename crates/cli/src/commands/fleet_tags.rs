@@ -36,13 +36,21 @@ impl Outcome {
 pub fn diff(cli: &Cli, a: &DiffArgs, files: &[PathBuf]) -> Exit {
     let (old, new, d) = match tags::read_both(a) {
         Ok(x) => x,
-        Err(diags) => return output::bad_input(cli.error_format, &diags),
+        Err(diags) => return output::bad_input(output::error_format(cli.error_format, a.format == ErrorFormat::Json), &diags),
     };
     let outcomes = fleet::each(files, cli.deny_warnings, |m, env| {
         tags::impact_of(a, env, &m.file, (&old, &new), &d)
     });
     let exit = fleet::worst(outcomes.iter().map(|o| o.exit(a)));
-    match a.format {
+    let diags: Vec<Diagnostic> = outcomes.iter().filter_map(|o| o.result.as_ref().err()).flatten().cloned().collect();
+    // `--error-format json` puts diagnostics on stdout as JSON: with an environment refused, the
+    // text report gives way to the JSON one, which holds every diagnostic and every result.
+    let format = if cli.error_format == ErrorFormat::Json && !diags.is_empty() {
+        ErrorFormat::Json
+    } else {
+        a.format
+    };
+    match format {
         ErrorFormat::Json => {
             let envs: Vec<serde_json::Value> = outcomes
                 .iter()
@@ -61,10 +69,10 @@ pub fn diff(cli: &Cli, a: &DiffArgs, files: &[PathBuf]) -> Exit {
                 "summary": tags::summary_json(&d),
                 "diff": a.all.then_some(&d),
             });
+            let doc = output::with_diagnostics(doc, &diags);
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
         ErrorFormat::Text => {
-            let diags: Vec<Diagnostic> = outcomes.iter().filter_map(|o| o.result.as_ref().err()).flatten().cloned().collect();
             if !diags.is_empty() {
                 output::diagnostics(ErrorFormat::Text, &diags);
             }

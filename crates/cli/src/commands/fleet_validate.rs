@@ -58,6 +58,7 @@ pub fn run(cli: &Cli, files: &[PathBuf], format: ErrorFormat, service_tags: Opti
         .collect();
     let refused = |o: &Outcome| o.result == "invalid";
     let exit = fleet::worst(outcomes.iter().map(|o| if refused(o) { Exit::BadInput } else { Exit::Ok }));
+    let all: Vec<Diagnostic> = outcomes.iter().flat_map(|o| o.diagnostics.iter().cloned()).collect();
     match format {
         ErrorFormat::Json => {
             let doc = serde_json::json!({
@@ -65,10 +66,10 @@ pub fn run(cli: &Cli, files: &[PathBuf], format: ErrorFormat, service_tags: Opti
                 "valid": outcomes.iter().filter(|o| !refused(o)).count(),
                 "invalid": outcomes.iter().filter(|o| refused(o)).count(),
             });
+            let doc = output::with_diagnostics(doc, &all);
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
         ErrorFormat::Text => {
-            let all: Vec<Diagnostic> = outcomes.iter().flat_map(|o| o.diagnostics.iter().cloned()).collect();
             output::diagnostics(ErrorFormat::Text, &all);
             if !output::quiet() {
                 print!(

@@ -187,7 +187,7 @@ impl Outcome {
 }
 
 pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
-    let fail = |d: Diagnostic| output::bad_input(cli.error_format, &[d]);
+    let fail = |d: Diagnostic| super::verify::refused(cli, args.format, &[d]);
     if files.is_empty() {
         return fail(
             Diagnostic::error(
@@ -223,17 +223,25 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
         verify_one(m, env, tag_file.as_ref(), args, &source)
     });
     let exit = fleet::worst(outcomes.iter().map(Outcome::exit));
+    let diags: Vec<Diagnostic> = outcomes.iter().filter_map(|o| o.result.as_ref().err()).flatten().cloned().collect();
+    // `--error-format json` puts diagnostics on stdout as JSON: with an environment refused, the
+    // text report gives way to the JSON one, which holds every diagnostic and every result.
+    let json_errors = cli.error_format == crate::args::ErrorFormat::Json && !diags.is_empty();
+    let format = match args.format {
+        VerifyFormat::Text if json_errors => VerifyFormat::Json,
+        format => format,
+    };
     // Diagnostics of refused environments go to stderr as text, except in the JSON report, which
     // holds them; stdout stays one document.
-    if args.format != VerifyFormat::Json {
-        let diags: Vec<Diagnostic> = outcomes.iter().filter_map(|o| o.result.as_ref().err()).flatten().cloned().collect();
-        if !diags.is_empty() {
-            output::diagnostics(crate::args::ErrorFormat::Text, &diags);
-        }
+    if format != VerifyFormat::Json && !diags.is_empty() {
+        output::diagnostics(crate::args::ErrorFormat::Text, &diags);
     }
-    match args.format {
+    match format {
         VerifyFormat::Text => print!("{}", text(&outcomes)),
-        VerifyFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&outcomes)).expect("serialisable")),
+        VerifyFormat::Json => {
+            let doc = output::with_diagnostics(json(&outcomes), &diags);
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
         format => {
             let proofs = Proofs::fleet(outcomes.iter().map(|o| (o.environment.clone(), machine_proofs(o))).collect());
             print!("{}", report::document(format, &proofs).unwrap_or_default());

@@ -1,6 +1,6 @@
 //! One function per subcommand: read inputs, call the libraries, print, choose the exit code.
 
-use crate::args::{Cli, Command, ErrorFormat, RequirementsFormat, TagsCommand};
+use crate::args::{Cli, Command, DiffFormat, ErrorFormat, RequirementsFormat, TagsCommand};
 use crate::{input, output, Exit};
 use ise_model::codes::E_ENUM;
 use ise_model::diag::Diagnostic;
@@ -28,11 +28,15 @@ pub fn run(cli: &Cli) -> Exit {
             env_dir,
             format,
             service_tags,
-        } => match fleet::select(envs, env, env_dir.as_deref()) {
-            Ok(fleet::Selection::One(env)) => validate(env.as_deref(), *format, cli.deny_warnings, service_tags.as_deref()),
-            Ok(fleet::Selection::Many(files)) => fleet_validate::run(cli, &files, *format, service_tags.as_deref()),
-            Err(d) => output::bad_input(*format, &[d]),
-        },
+        } => {
+            // validate's report is its diagnostics: `--error-format json` asks for it as JSON too.
+            let format = output::error_format(cli.error_format, *format == ErrorFormat::Json);
+            match fleet::select(envs, env, env_dir.as_deref()) {
+                Ok(fleet::Selection::One(env)) => validate(env.as_deref(), format, cli.deny_warnings, service_tags.as_deref()),
+                Ok(fleet::Selection::Many(files)) => fleet_validate::run(cli, &files, format, service_tags.as_deref()),
+                Err(d) => output::bad_input(format, &[d]),
+            }
+        }
         Command::Requirements {
             env,
             format,
@@ -102,7 +106,7 @@ pub fn run(cli: &Cli) -> Exit {
                 match fleet::select(&[], env, env_dir.as_deref()) {
                     Ok(fleet::Selection::One(env)) => tags::diff(cli, &args, env.as_deref()),
                     Ok(fleet::Selection::Many(files)) => fleet_tags::diff(cli, &args, &files),
-                    Err(d) => output::bad_input(cli.error_format, &[d]),
+                    Err(d) => output::bad_input(output::error_format(cli.error_format, *format == ErrorFormat::Json), &[d]),
                 }
             }
         },
@@ -119,7 +123,7 @@ pub fn run(cli: &Cli) -> Exit {
             format,
             verbose,
         } => match check_table_version(table_version.as_deref()).map(|()| fleet::select(envs, env, env_dir.as_deref())) {
-            Err(d) => output::bad_input(cli.error_format, &[d]),
+            Err(d) => verify::refused(cli, *format, &[d]),
             Ok(selection) => match selection {
                 // Deployed files are one environment's resources: with one environment, however it was
                 // named (--env, ENV, a folder of one), they are verified as given. With several they
@@ -151,7 +155,7 @@ pub fn run(cli: &Cli) -> Exit {
                     };
                     fleet_verify::run(cli, &files, &args)
                 }
-                Err(d) => output::bad_input(cli.error_format, &[d]),
+                Err(d) => verify::refused(cli, *format, &[d]),
             },
         },
         Command::Explain {
@@ -170,7 +174,7 @@ pub fn run(cli: &Cli) -> Exit {
             format,
         } => {
             if let Err(d) = check_table_version(table_version.as_deref()) {
-                return output::bad_input(cli.error_format, &[d]);
+                return output::bad_input(output::error_format(cli.error_format, *format == ErrorFormat::Json), &[d]);
             }
             let inputs = verify::Inputs {
                 env: env.as_deref(),
@@ -197,7 +201,7 @@ pub fn run(cli: &Cli) -> Exit {
             format,
         } => {
             if let Err(d) = check_table_version(table_version.as_deref()) {
-                return output::bad_input(cli.error_format, &[d]);
+                return output::bad_input(output::error_format(cli.error_format, *format == DiffFormat::Json), &[d]);
             }
             let inputs = diff::Inputs {
                 deployed,
@@ -333,18 +337,19 @@ fn requirements(
     version: Option<&str>,
     tags: Option<&std::path::Path>,
 ) -> Exit {
+    let errors = output::error_format(cli.error_format, format == RequirementsFormat::Json);
     if let Err(d) = check_table_version(version) {
-        return output::bad_input(cli.error_format, &[d]);
+        return output::bad_input(errors, &[d]);
     }
     let (env, warnings) = match input::environment(path, cli.deny_warnings) {
         Ok(x) => x,
         Err(diags) => {
-            return output::bad_input(cli.error_format, &diags);
+            return output::bad_input(errors, &diags);
         }
     };
     let diags = compile_check(&env, path, tags, version);
     if !diags.is_empty() {
-        return output::bad_input(cli.error_format, &diags);
+        return output::bad_input(errors, &diags);
     }
     if cli.error_format == ErrorFormat::Text {
         output::diagnostics(cli.error_format, &warnings);
@@ -356,7 +361,7 @@ fn requirements(
         RequirementsFormat::Json => view::render_json(&reqs, &table_version),
         RequirementsFormat::Csv => match input::service_tags(tags, env.cloud) {
             Ok(t) => view::render_csv(&reqs, &t, &table_version),
-            Err(d) => return output::bad_input(cli.error_format, &[d]),
+            Err(d) => return output::bad_input(errors, &[d]),
         },
     };
     print!("{text}");

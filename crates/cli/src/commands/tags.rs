@@ -109,7 +109,7 @@ fn tag_text(out: &mut String, t: &TagEntry) {
 }
 
 pub fn show(cli: &Cli, name: &str, cloud_arg: Option<CloudArg>, location: Option<&str>, path: Option<&Path>, format: ErrorFormat) -> Exit {
-    let fail = |d: Diagnostic| output::bad_input(cli.error_format, &[d]);
+    let fail = |d: Diagnostic| output::bad_input(output::error_format(cli.error_format, format == ErrorFormat::Json), &[d]);
     let (tags, cloud_id) = match load(path, cloud_arg) {
         Ok(x) => x,
         Err(d) => return fail(d),
@@ -415,7 +415,7 @@ pub fn fails(i: &Impact, fail_on: FailOn) -> bool {
 }
 
 pub fn diff(cli: &Cli, a: &DiffArgs, env: Option<&Path>) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    let fail = |diags: Vec<Diagnostic>| output::bad_input(output::error_format(cli.error_format, a.format == ErrorFormat::Json), &diags);
     let (old, new, d) = match read_both(a) {
         Ok(x) => x,
         Err(diags) => return fail(diags),

@@ -64,17 +64,17 @@ pub(super) fn read<T>(
     Ok((file, text, content))
 }
 
-/// Bad input (exit 2): the diagnostics as --error-format says, and in a machine format also the
-/// document a pipeline uploads (SARIF, JUnit, annotations), holding them as a fleet's does, so
-/// that the upload step does not meet an empty file.
+/// Bad input (exit 2): the diagnostics as --error-format says (as JSON with `--format json`), and
+/// in a machine format also the document a pipeline uploads (SARIF, JUnit, annotations), holding
+/// them as a fleet's does, so that the upload step does not meet an empty file.
 /// The diagnostics then go to stderr as text: stdout holds the one document.
-fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
+pub(super) fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
     match report::document(format, &super::fleet_verify::refused(diags)) {
         Some(document) => {
             print!("{document}");
             output::bad_input(crate::args::ErrorFormat::Text, diags)
         }
-        None => output::bad_input(cli.error_format, diags),
+        None => output::bad_input(output::error_format(cli.error_format, format == VerifyFormat::Json), diags),
     }
 }
 
