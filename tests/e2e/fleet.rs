@@ -264,3 +264,80 @@ fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment
     }
     assert_single_compile_bytes(&dir, &out, &name, &files[1]);
 }
+
+/// A fleet whose second pass fails for one environment (as a full disk would; here its lock file
+/// beside OUT/zzz-second/ is a folder, which nothing checks before the writes) still replaced the
+/// folders of the others: the report lists those written and the failed one, beside the E1101
+/// diagnostic, in text, JSON and --quiet, and exits 2.
+#[test]
+fn a_fleet_that_fails_writing_part_way_reports_what_it_wrote_and_what_failed() {
+    let dir = tempdir("fleet-partial");
+    let envs = dir.join("envs");
+    std::fs::create_dir(&envs).unwrap();
+    let example: Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace().join("data/example-environment.json")).unwrap()).unwrap();
+    for name in ["aaa-first", "zzz-second"] {
+        let mut env = example.clone();
+        env["name"] = Value::String(name.into());
+        std::fs::write(envs.join(format!("{name}.json")), serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    }
+    let out_with_a_broken_target = |name: &str| {
+        let out = dir.join(name);
+        std::fs::create_dir_all(out.join(".zzz-second.isenet-lock")).unwrap();
+        out
+    };
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+
+    let out = out_with_a_broken_target("out");
+    let run = isenet(&["compile", "--env-dir", &s(&envs), "--out-dir", &s(&out)]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!("error[E1101]: {}", s(&out.join("zzz-second")))),
+        "{}",
+        run.stderr
+    );
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row: {}", run.stdout))
+    };
+    assert!(row("aaa-first").ends_with(&s(&out.join("aaa-first"))), "{}", run.stdout);
+    assert!(row("zzz-second").ends_with("(failed: not written)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("2 environment(s): 0 with proof findings, 1 written, 0 up to date, 1 failed"),
+        "{}",
+        run.stdout
+    );
+    assert_single_compile_bytes(&dir, &out, "aaa-first", &envs.join("aaa-first.json"));
+    assert!(
+        !out.join("zzz-second").exists(),
+        "the failed environment's folder is left as it was"
+    );
+
+    let out = out_with_a_broken_target("out-json");
+    let run = isenet(&["--error-format", "json", "compile", "--env-dir", &s(&envs), "--out-dir", &s(&out)]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let doc = run.json();
+    let rows: Vec<(&str, bool, bool)> = doc["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["environment"].as_str().unwrap(),
+                r["written"].as_bool().unwrap(),
+                r["failed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("aaa-first", true, false), ("zzz-second", false, true)], "{doc}");
+    assert_eq!(doc["diagnostics"][0]["code"], "E1101", "{doc}");
+    assert_eq!(doc["diagnostics"][0]["file"], s(&out.join("zzz-second")), "{doc}");
+
+    let out = out_with_a_broken_target("out-quiet");
+    let run = isenet(&["--quiet", "compile", "--env-dir", &s(&envs), "--out-dir", &s(&out)]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.stdout, format!("aaa-first: written to {}\n", s(&out.join("aaa-first"))));
+}

@@ -269,6 +269,35 @@ pub struct Row {
     /// Whether OUT/<name>/ was written: false when it held exactly these artifacts already (then
     /// nothing in it was touched) and with --check.
     pub written: bool,
+    /// Whether writing (or with --check comparing) OUT/<name>/ failed: it was left as it was, and
+    /// the run's diagnostics say why (exit 2). The other rows still say what was written.
+    pub failed: bool,
+}
+
+impl Row {
+    /// The row of `env` before anything is compiled: no counts, nothing written.
+    fn new(env: &Environment, file: &Path) -> Row {
+        Row {
+            environment: env.name.clone(),
+            file: input::display_name(file),
+            cloud: env.cloud.to_string(),
+            endpoint: word(serde_json::json!(env.access_endpoint)),
+            mode: word(serde_json::json!(env.forced_tunneling.mode)),
+            rules: 0,
+            routes: 0,
+            firewall_rules: 0,
+            proof: "-",
+            differences: Vec::new(),
+            written: false,
+            failed: false,
+        }
+    }
+
+    /// The row of an environment whose compile failed, with why.
+    fn failed(mut self, why: Vec<Diagnostic>) -> (Row, Vec<Diagnostic>) {
+        self.failed = true;
+        (self, why)
+    }
 }
 
 fn word(v: serde_json::Value) -> String {
@@ -299,40 +328,40 @@ fn check_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args) ->
 }
 
 /// Compiles, proves and writes (or with --check compares) one environment: the fleet's second
-/// pass. Its artifacts are dropped once written, so memory does not grow with the fleet.
-fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> Result<Row, Vec<Diagnostic>> {
-    let plan = compile::plan_env(env, Some(file), tags, args)?;
+/// pass. Its artifacts are dropped once written, so memory does not grow with the fleet. The row
+/// comes back whatever happens, with the diagnostics of a failure (only I/O can fail here: the
+/// first pass met every input error), so that the report still says what was written.
+fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> (Row, Vec<Diagnostic>) {
+    let mut row = Row::new(env, file);
+    let plan = match compile::plan_env(env, Some(file), tags, args) {
+        Ok(plan) => plan,
+        Err(d) => return row.failed(d),
+    };
     // The fleet's workers keep every core busy: the review's proofs run on this one.
     let (artifacts, proved) = rules_compiler::render::render_and_prove_inline(&plan, tags, backends);
     // The review artifacts ran the proofs already; without them (`--only`), run them here.
     let proved = proved.unwrap_or_else(|| rules_compiler::render::review::review(&plan, tags).ok);
+    row.rules = plan.security_rules.len();
+    row.routes = plan.routes.len();
+    row.firewall_rules = plan.firewall.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
+        + plan
+            .firewall
+            .application_rule_collections
+            .iter()
+            .map(|c| c.rules.len())
+            .sum::<usize>();
+    row.proof = if proved { "ok" } else { "findings" };
     let dir = args.out_dir.join(&env.name);
-    let (differences, written) = if args.check {
-        (outdir::compare(&dir, &artifacts).map_err(|d| vec![d])?, false)
+    let done = if args.check {
+        outdir::compare(&dir, &artifacts).map(|d| row.differences = d.into_iter().map(|(k, f)| format!("{k}: {f}")).collect())
     } else {
         // The fleet created OUT once; each environment only replaces its own folder.
-        let written = outdir::replace(&dir, &artifacts).map_err(|d| vec![d])?;
-        (Vec::new(), written == outdir::Written::Replaced)
+        outdir::replace(&dir, &artifacts).map(|w| row.written = w == outdir::Written::Replaced)
     };
-    Ok(Row {
-        environment: env.name.clone(),
-        file: input::display_name(file),
-        cloud: env.cloud.to_string(),
-        endpoint: word(serde_json::json!(env.access_endpoint)),
-        mode: word(serde_json::json!(env.forced_tunneling.mode)),
-        rules: plan.security_rules.len(),
-        routes: plan.routes.len(),
-        firewall_rules: plan.firewall.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
-            + plan
-                .firewall
-                .application_rule_collections
-                .iter()
-                .map(|c| c.rules.len())
-                .sum::<usize>(),
-        proof: if proved { "ok" } else { "findings" },
-        differences: differences.into_iter().map(|(k, f)| format!("{k}: {f}")).collect(),
-        written,
-    })
+    match done {
+        Ok(()) => (row, Vec::new()),
+        Err(d) => row.failed(vec![d]),
+    }
 }
 
 /// Runs `job` over `items` on every core (at most one thread per item); results in item order.
@@ -405,43 +434,52 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
             return fail(vec![d]);
         }
     }
-    let compiled = parallel(&loaded, |(file, env)| {
-        let tags = tags_for(tag_file.as_ref(), env).map_err(|d| vec![d])?;
-        compile_one(env, file, tags, args, &backends)
+    let compiled = parallel(&loaded, |(file, env)| match tags_for(tag_file.as_ref(), env) {
+        Ok(tags) => compile_one(env, file, tags, args, &backends),
+        Err(d) => Row::new(env, file).failed(vec![d]),
     });
-    let mut rows = Vec::new();
-    let mut write_errors = Vec::new();
-    for result in compiled {
-        match result {
-            Ok(row) => rows.push(row),
-            // Only I/O can fail here (the first pass met every input error).
-            Err(d) => write_errors.extend(d),
+    let (rows, errors): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
+    let errors: Vec<Diagnostic> = errors.into_iter().flatten().collect();
+    // A write that fails part-way (a full disk) leaves the folders written before it replaced:
+    // the report lists every environment, written or failed, beside the diagnostics.
+    match cli.error_format {
+        ErrorFormat::Json if errors.is_empty() => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
+        ErrorFormat::Json => {
+            let doc = output::with_diagnostics(serde_json::json!({ "environments": rows }), &errors);
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
+        ErrorFormat::Text => {
+            output::diagnostics(ErrorFormat::Text, &errors);
+            if output::quiet() {
+                print!("{}", quiet_findings(&rows, args));
+            } else {
+                print!("{}", table(&rows, args));
+            }
         }
     }
-    if !write_errors.is_empty() {
-        return fail(write_errors);
-    }
-    match cli.error_format {
-        ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
-        ErrorFormat::Text if output::quiet() => print!("{}", quiet_findings(&rows)),
-        ErrorFormat::Text => print!("{}", table(&rows, args)),
-    }
-    if rows.iter().any(|r| r.proof != "ok" || !r.differences.is_empty()) {
+    if !errors.is_empty() {
+        Exit::BadInput
+    } else if rows.iter().any(|r| r.proof != "ok" || !r.differences.is_empty()) {
         Exit::Findings
     } else {
         Exit::Ok
     }
 }
 
-/// `--quiet`: only what fails, one line each (a stale file, an environment whose proof has findings).
-fn quiet_findings(rows: &[Row]) -> String {
+/// `--quiet`: only what fails, one line each (a stale file, an environment whose proof has
+/// findings); when an environment failed, also each folder written, since the run changed them.
+fn quiet_findings(rows: &[Row], args: &Args) -> String {
     let mut out = String::new();
+    let partial = rows.iter().any(|r| r.failed);
     for r in rows {
-        if r.proof != "ok" {
+        if r.proof == "findings" {
             out += &format!("{}: the compiled artifacts have proof findings\n", r.environment);
         }
         for d in &r.differences {
             out += &format!("{}: {d}\n", r.environment);
+        }
+        if partial && r.written {
+            out += &format!("{}: written to {}\n", r.environment, args.out_dir.join(&r.environment).display());
         }
     }
     out
@@ -472,7 +510,10 @@ pub fn table(rows: &[Row], args: &Args) -> String {
                 r.routes.to_string(),
                 r.firewall_rules.to_string(),
                 r.proof.to_string(),
-                if !args.check {
+                if r.failed {
+                    let dir = args.out_dir.join(&r.environment).display().to_string();
+                    format!("{dir} (failed: {})", if args.check { "not compared" } else { "not written" })
+                } else if !args.check {
                     let dir = args.out_dir.join(&r.environment).display().to_string();
                     if r.written {
                         dir
@@ -488,18 +529,20 @@ pub fn table(rows: &[Row], args: &Args) -> String {
         })
         .collect();
     let mut out = render_table(&header, &cells, 7);
-    let findings = rows.iter().filter(|r| r.proof != "ok").count();
+    let findings = rows.iter().filter(|r| r.proof == "findings").count();
     let stale = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    let failed = rows.iter().filter(|r| r.failed).count();
     out += &format!(
-        "{} environment(s): {} with proof findings{}\n",
+        "{} environment(s): {} with proof findings{}{}\n",
         rows.len(),
         findings,
         if args.check {
             format!(", {stale} not up to date")
         } else {
             let written = rows.iter().filter(|r| r.written).count();
-            format!(", {written} written, {} up to date", rows.len() - written)
-        }
+            format!(", {written} written, {} up to date", rows.len() - written - failed)
+        },
+        if failed > 0 { format!(", {failed} failed") } else { String::new() }
     );
     out
 }
