@@ -385,14 +385,11 @@ fn every_bad_row_of_a_flows_file_is_reported_and_nothing_printed() {
             )
         })
         .collect();
-    // The CSV's own problems come first; the flows are explained only once the file is sound.
-    assert_eq!(
-        diags,
-        [
-            ("E1810".to_string(), 2, "port".to_string()),
-            ("E1807".to_string(), 4, String::new())
-        ]
-    );
+    // Every problem in one run: a port out of range, a source that is no address or tag, a row of
+    // four fields under a header of five (its fields cannot be told apart, so it is not read
+    // further), two ends outside the ISE subnets (documentation addresses, RFC 5737).
+    let expected = [("E1810", 2, "port"), ("E1301", 3, "from"), ("E1807", 4, ""), ("E1302", 5, "from")];
+    assert_eq!(diags, expected.map(|(c, l, p)| (c.to_string(), l, p.to_string())));
     let fixed = text.replace("99999", "22").replace("1433,tcp\r\n", "1433,tcp,allow\r\n");
     let file = write(&dir, "bad2.csv", &fixed);
     let r = explain(&["--flows", &file]);
@@ -409,6 +406,54 @@ fn every_bad_row_of_a_flows_file_is_reported_and_nothing_printed() {
     let r = explain(&["--flows", &file, "--from", "Internet"]);
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("E1803"), "{}", r.stderr);
+}
+
+/// A bad port on one row used to hide the address problems of every other row until it was fixed
+/// (two passes); a bad source used to hide a bad destination of the same flow.
+#[test]
+fn address_and_field_problems_are_reported_together() {
+    let dir = scratch("flows-mixed");
+    let file = write(
+        &dir,
+        "mixed.csv",
+        "from,to,port,protocol,expect\n\
+         300.1.1.1,Storage,443,tcp,allow\n\
+         10.10.1.5,Storag,443,tcp,allow\n\
+         10.10.1.5,Storage,99999,tcp,allow\n\
+         300.1.1.1,Storage,x,tcp,allow\n",
+    );
+    let r = explain(&["--flows", &file]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // 300 is no IPv4 octet, Storag no tag (Storage is), 99999 past 65535; row 5 has two problems.
+    for at in [
+        "E1301]: {f}:2:1: from:",
+        "E1301]: {f}:3:2: to:",
+        "E1810]: {f}:4:3: port:",
+        "E1301]: {f}:5:1: from:",
+        "E1810]: {f}:5:3: port:",
+    ] {
+        let head = format!("error[{}", at.replace("{f}", &file));
+        assert!(r.stderr.contains(&head), "{head}\n{}", r.stderr);
+    }
+    assert!(r.stderr.contains("5 error(s)"), "{}", r.stderr);
+    // One flow: both of its ends.
+    let r = ask("300.1.1.1", "Storag", "443", &["--error-format", "json"]);
+    assert_eq!(r.code, Some(2));
+    let doc = r.json();
+    let files: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["--from", "--to"], "{doc}");
+    // An environment that does not load, and the flows file's own problems beside it.
+    let broken = write(&dir, "env.json", "{");
+    let r = explain(&["--env", &broken, "--flows", &file]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains(&format!("error[E0002]: {broken}")), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("error[E1810]: {file}:4:3: port:")), "{}", r.stderr);
 }
 
 #[test]

@@ -27,26 +27,21 @@ pub struct Query<'a> {
 
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, query: &Query, format: ErrorFormat) -> Exit {
     let fail = |diags: Vec<Diagnostic>| output::bad_input(output::error_format(cli.error_format, format == ErrorFormat::Json), &diags);
-    let loaded = match verify::load(cli, inputs) {
-        Ok(l) => l,
-        Err(d) => return fail(d),
+    // Every input is read, so that all their problems are reported in one run.
+    let loaded = verify::load(cli, inputs);
+    let rules = nsg.map(|p| verify::read(p, nsgfile::parse)).transpose();
+    let firewall = firewall.map(|p| verify::read(p, firewallfile::parse)).transpose();
+    let (loaded, (rules, firewall)) = match verify::both(loaded, verify::both(rules, firewall)) {
+        Ok(all) => all,
+        Err(mut diags) => {
+            // The flows file's own problems too; its addresses need the environment.
+            if let Some(Err(more)) = query.flows.map(|p| verify::read(p, flowsfile::parse)) {
+                diags.extend(more);
+            }
+            return fail(diags);
+        }
     };
-    let rules = match nsg {
-        Some(p) => match verify::read(p, nsgfile::parse) {
-            Ok((_, _, n)) => n.rules,
-            Err(d) => return fail(d),
-        },
-        None => verification::compiled_rules(&loaded.plan),
-    };
-    let firewall = match firewall.map(|p| verify::read(p, firewallfile::parse)).transpose() {
-        Ok(f) => f,
-        Err(d) => return fail(d),
-    };
-    // The flows file is read before anything is printed, so bad input prints nothing but problems.
-    let flows = match query.flows.map(|p| verify::read(p, flowsfile::parse)).transpose() {
-        Ok(f) => f,
-        Err(d) => return fail(d),
-    };
+    let rules = rules.map_or_else(|| verification::compiled_rules(&loaded.plan), |(_, _, n)| n.rules);
     let explainer = Explainer::new(&explain::Inputs {
         plan: &loaded.plan,
         tags: &loaded.tags,
@@ -55,6 +50,17 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         routes: loaded.routes.as_ref().map(|(_, _, r)| r.routes.as_slice()),
         firewall: firewall.as_ref().map(|(_, _, f)| (f.network.as_slice(), f.application.as_slice())),
     });
+    // The flows file is read before anything is printed, so bad input prints nothing but problems:
+    // its fields and its addresses, every row's, in one run.
+    let endpoints = |from: Option<&str>, to: Option<&str>, fields| explainer.endpoint_problems(from, to, fields);
+    let flows = match query
+        .flows
+        .map(|p| verify::read(p, |text, file| flowsfile::parse_checked(text, file, &endpoints)))
+        .transpose()
+    {
+        Ok(f) => f,
+        Err(d) => return fail(d),
+    };
     let names = verification::names(&loaded.plan);
     if let Some((_, _, file)) = &flows {
         let results = match explainer.explain_rows(file) {
@@ -87,10 +93,10 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             });
             Checked::new(None, e, expect)
         }
-        Err(d) => {
+        Err(diags) => {
             // A port given for ICMP, ESP or AH is the --port option's problem.
-            let d = if d.file.is_empty() { d.in_file("--port") } else { d };
-            return fail(vec![d]);
+            let diags = diags.into_iter().map(|d| if d.file.is_empty() { d.in_file("--port") } else { d });
+            return fail(diags.collect());
         }
     };
     match format {

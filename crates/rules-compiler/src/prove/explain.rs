@@ -252,6 +252,10 @@ fn is_dns_name(text: &str) -> bool {
             .is_some_and(|l| l.len() >= 2 && l.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
+/// A flow's resolved endpoints: source addresses, destination addresses, and the DNS name the
+/// destination is in firewall mode.
+type Endpoints = (IntervalSet<u32>, IntervalSet<u32>, Option<String>);
+
 /// A firewall's network and application rule collections.
 pub type FirewallRules<'a> = (&'a [RuleCollection<NetworkRule>], &'a [RuleCollection<ApplicationRule>]);
 
@@ -296,17 +300,20 @@ impl<'a> Explainer<'a> {
     }
 
     /// Resolves the destination: addresses, or in firewall mode a DNS name (its addresses are
-    /// unknown, so every address outside the network stands for it).
-    fn destination(&self, flow: &Flow) -> Result<(IntervalSet<u32>, Option<String>), Diagnostic> {
-        match endpoint(&flow.to, &self.resolver, "--to") {
+    /// unknown, so every address outside the network stands for it). A name needs Tcp and one
+    /// port: `fields` (protocol, ports) is `None` when they are not known (a flows row whose port
+    /// did not parse), and then not held against the name.
+    fn destination(&self, to: &str, fields: Option<(Protocol, PortRange)>) -> Result<(IntervalSet<u32>, Option<String>), Diagnostic> {
+        match endpoint(to, &self.resolver, "--to") {
             Ok(to) => Ok((IntervalSet::from_prefixes(to), None)),
             Err(e) => {
-                let to = flow.to.trim();
+                let to = to.trim();
                 if !is_dns_name(to) {
                     return Err(e);
                 }
                 let firewall = self.path.as_ref().is_some_and(PathModel::has_firewall);
-                if !firewall || flow.protocol != Protocol::Tcp || flow.ports.lo != flow.ports.hi {
+                let one_tcp_port = fields.is_none_or(|(protocol, ports)| protocol == Protocol::Tcp && ports.lo == ports.hi);
+                if !firewall || !one_tcp_port {
                     return Err(Diagnostic::error(
                         E_EXPLAIN_FQDN,
                         "",
@@ -321,10 +328,50 @@ impl<'a> Explainer<'a> {
         }
     }
 
-    pub fn explain(&self, flow: &Flow) -> Result<Explanation, Diagnostic> {
-        flow.check()?;
-        let from = IntervalSet::from_prefixes(endpoint(&flow.from, &self.resolver, "--from")?);
-        let (to, name) = self.destination(flow)?;
+    /// Both endpoints resolved (source, destination, and the destination's DNS name in firewall
+    /// mode), or every problem of either: one that is no address, prefix or tag (`E1301`, `E1303`),
+    /// and two that resolve but leave the ISE subnets' NSG out of the flow (`E1302`).
+    fn endpoints(&self, from: &str, to: &str, fields: Option<(Protocol, PortRange)>) -> Result<Endpoints, Vec<Diagnostic>> {
+        let source = endpoint(from, &self.resolver, "--from").map(IntervalSet::from_prefixes);
+        match (source, self.destination(to, fields)) {
+            (Ok(src), Ok((dst, name))) => {
+                // The NSG sees outbound traffic leaving the subnets and inbound traffic entering
+                // them (a DNS name is outbound only), as `explain` evaluates it.
+                let outbound = !src.intersection(&self.subnets).is_empty() && !dst.is_empty();
+                let inbound = name.is_none() && !src.is_empty() && !dst.intersection(&self.subnets).is_empty();
+                if outbound || inbound {
+                    Ok((src, dst, name))
+                } else {
+                    Err(vec![outside_the_subnets(from, to)])
+                }
+            }
+            (src, dst) => Err(src.err().into_iter().chain(dst.err()).collect()),
+        }
+    }
+
+    /// Every problem of a flow's endpoints against the environment, each in `--from` or `--to`
+    /// (`--from/--to` for both): what [`Explainer::explain`] would refuse them for. An endpoint
+    /// left out (`None`: an empty field, reported by the reader) is not checked; `fields` as for a
+    /// DNS name.
+    pub fn endpoint_problems(&self, from: Option<&str>, to: Option<&str>, fields: Option<(Protocol, PortRange)>) -> Vec<Diagnostic> {
+        match (from, to) {
+            (Some(from), Some(to)) => self.endpoints(from, to, fields).err().unwrap_or_default(),
+            (from, to) => {
+                let from = from.and_then(|f| endpoint(f, &self.resolver, "--from").err());
+                let to = to.and_then(|t| self.destination(t, fields).err());
+                from.into_iter().chain(to).collect()
+            }
+        }
+    }
+
+    /// What happens to `flow`, or every problem of it: a port for a protocol without ports, and
+    /// each of [`Explainer::endpoint_problems`].
+    pub fn explain(&self, flow: &Flow) -> Result<Explanation, Vec<Diagnostic>> {
+        let portless = flow.check().err();
+        let (from, to, name) = match (portless, self.endpoints(&flow.from, &flow.to, Some((flow.protocol, flow.ports)))) {
+            (None, Ok(resolved)) => resolved,
+            (portless, resolved) => return Err(portless.into_iter().chain(resolved.err().into_iter().flatten()).collect()),
+        };
         let protocols = ProtoSet::matched_by(flow.protocol);
         let ports = if flow.ports.is_any() {
             IntervalSet::full()
@@ -382,16 +429,8 @@ impl<'a> Explainer<'a> {
             }
         }
         if decisions.is_empty() {
-            return Err(Diagnostic::error(
-                E_EXPLAIN_PATH,
-                "",
-                format!(
-                    "neither {} nor {} is inside the ISE subnets, so their NSG does not see this traffic",
-                    flow.from, flow.to
-                ),
-            )
-            .with_help("one end must be an address of the four ISE subnets")
-            .in_file("--from/--to"));
+            // `endpoints` refuses such a flow first; kept so that no flow is explained by nothing.
+            return Err(vec![outside_the_subnets(&flow.from, &flow.to)]);
         }
         let mut path = Vec::new();
         if let (Some(model), Some((allowed, sources))) = (&self.path, &out_allowed) {
@@ -424,20 +463,23 @@ impl<'a> Explainer<'a> {
         })
     }
 
-    /// Every row of a flows file, or every row's problem placed at its line and column.
+    /// Every row of a flows file, or every row's problem placed at its line and column. A file
+    /// read with [`crate::read::flows::parse_checked`] against this explainer has none left.
     pub fn explain_rows(&self, file: &FlowsFile) -> Result<Vec<Checked>, Vec<Diagnostic>> {
         let mut out = Vec::new();
         let mut diags = Vec::new();
         for row in &file.rows {
             match self.explain(&row.flow) {
                 Ok(e) => out.push(Checked::new(Some(row.line), e, row.expect)),
-                Err(d) => {
-                    let column = match d.file.as_str() {
-                        _ if d.code == E_EXPLAIN_PORTLESS => "port",
-                        "--to" => "to",
-                        _ => "from",
-                    };
-                    diags.push(file.locate(row, column, d));
+                Err(problems) => {
+                    for d in problems {
+                        let column = if d.code == E_EXPLAIN_PORTLESS {
+                            "port"
+                        } else {
+                            crate::read::flows::column_of(&d)
+                        };
+                        diags.push(file.locate(row, column, d));
+                    }
                 }
             }
         }
@@ -463,6 +505,21 @@ impl<'a> Explainer<'a> {
             flows,
         }
     }
+}
+
+/// `E1302`: neither end of the flow is in the ISE subnets, whose NSG is what `explain` evaluates.
+fn outside_the_subnets(from: &str, to: &str) -> Diagnostic {
+    Diagnostic::error(
+        E_EXPLAIN_PATH,
+        "",
+        format!(
+            "neither {} nor {} is inside the ISE subnets, so their NSG does not see this traffic",
+            from.trim(),
+            to.trim()
+        ),
+    )
+    .with_help("one end must be an address of the four ISE subnets")
+    .in_file("--from/--to")
 }
 
 /// Requirement ids behind a rule, found by name in the plan (Azure compares rule names

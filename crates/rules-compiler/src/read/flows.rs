@@ -49,11 +49,34 @@ impl FlowsFile {
     }
 }
 
+/// Checks a row's `from` and `to` (each `None` when its field is empty) against the environment,
+/// given the row's protocol and ports when they parsed: `Explainer::endpoint_problems`.
+pub type EndpointCheck<'a> = &'a dyn Fn(Option<&str>, Option<&str>, Option<(Protocol, PortRange)>) -> Vec<Diagnostic>;
+
+/// The column of a problem the endpoint check found, by the option it names (`--to`; `--from`
+/// and `--from/--to` are placed at `from`).
+pub fn column_of(d: &Diagnostic) -> &'static str {
+    if d.file == "--to" {
+        "to"
+    } else {
+        "from"
+    }
+}
+
 fn at(file: &str, line: u64, column: usize, path: &str, code: &'static str, message: String) -> Diagnostic {
     Diagnostic::error(code, path, message).in_file(file).at(line as usize, column)
 }
 
+/// Reads a flows file on its own: every problem of its form and fields (the addresses need the
+/// environment: see [`parse_checked`]).
 pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
+    parse_checked(text, file, &|_, _, _| Vec::new())
+}
+
+/// [`parse`], each row's `from` and `to` also checked by `endpoints`, a row whose port or protocol
+/// does not parse included: every problem of the file, of its fields and of its addresses, in one
+/// run, each at its line and column.
+pub fn parse_checked(text: &str, file: &str, endpoints: EndpointCheck) -> Result<FlowsFile, Vec<Diagnostic>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Comment lines are blanked, not given to the reader's comment option, whose record positions
     // skip them: every line keeps its number. A file without any is read as it is (no copy).
@@ -144,7 +167,7 @@ pub fn parse(text: &str, file: &str) -> Result<FlowsFile, Vec<Diagnostic>> {
             );
             continue;
         }
-        if let Some(row) = read_row(&record, names, line, file, &mut diags) {
+        if let Some(row) = read_row(&record, names, line, file, endpoints, &mut diags) {
             rows.push(row);
         }
     }
@@ -310,6 +333,11 @@ fn read_header(record: &csv::StringRecord, line: u64, file: &str, diags: &mut Ve
     names
 }
 
+/// A required field's value, `None` when empty (reported as such).
+fn given(value: &str) -> Option<&str> {
+    (!value.is_empty()).then_some(value)
+}
+
 /// An optional cell: `default` when empty, else what `parse` makes of it.
 fn cell<T>(value: &str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
     if value.is_empty() {
@@ -324,6 +352,7 @@ fn read_row(
     names: &[Option<&'static str>],
     line: u64,
     file: &str,
+    endpoints: EndpointCheck,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<FlowRow> {
     let before = diags.len();
@@ -346,17 +375,28 @@ fn read_row(
     let from = required("from", diags);
     let to = required("to", diags);
     let (port, port_column) = field("port");
-    let ports = cell(port, PortRange::ANY, parse_ports)
-        .map_err(|e| {
-            diags.push(at(file, line, port_column, "port", E_EXPLAIN_PORT, e).with_help("write a port (443), a range (1000-2000) or *"))
-        })
-        .unwrap_or(PortRange::ANY);
+    let ports = cell(port, PortRange::ANY, parse_ports).map_err(|e| {
+        diags.push(at(file, line, port_column, "port", E_EXPLAIN_PORT, e).with_help("write a port (443), a range (1000-2000) or *"))
+    });
     let (protocol, protocol_column) = field("protocol");
-    let protocol = cell(protocol, Protocol::Tcp, parse_protocol)
-        .map_err(|e| {
-            diags.push(at(file, line, protocol_column, "protocol", E_EXPLAIN_PROTOCOL, e).with_help("write Tcp, Udp, Icmp, Esp, Ah or *"))
-        })
-        .unwrap_or(Protocol::Tcp);
+    let protocol = cell(protocol, Protocol::Tcp, parse_protocol).map_err(|e| {
+        diags.push(at(file, line, protocol_column, "protocol", E_EXPLAIN_PROTOCOL, e).with_help("write Tcp, Udp, Icmp, Esp, Ah or *"))
+    });
+    // The addresses are checked whatever became of the other fields.
+    let known = ports.ok().zip(protocol.ok()).map(|(ports, protocol)| (protocol, ports));
+    for d in endpoints(given(&from), given(&to), known) {
+        let name = column_of(&d);
+        let (_, column) = field(name);
+        diags.push(
+            Diagnostic {
+                path: name.to_string(),
+                ..d
+            }
+            .in_file(file)
+            .at(line as usize, column),
+        );
+    }
+    let (ports, protocol) = known.map_or((PortRange::ANY, Protocol::Tcp), |(protocol, ports)| (ports, protocol));
     let (expect, expect_column) = field("expect");
     let expect = if expect.is_empty() {
         None
@@ -375,7 +415,7 @@ fn read_row(
             .ok()
     };
     let flow = Flow { from, to, protocol, ports };
-    if diags.len() == before {
+    if known.is_some() {
         if let Err(d) = flow.check() {
             diags.push(
                 Diagnostic { path: "port".into(), ..d }
@@ -477,6 +517,53 @@ mod tests {
                 (E_FLOWS, 7, 1, "from".to_string()),
                 (E_EXPLAIN_PORTLESS, 8, 3, "port".to_string()),
             ]
+        );
+    }
+
+    /// The endpoint check sees every row whose fields could be told apart, a bad port's row
+    /// included (with no protocol and ports then), and its problems land at `from` or `to`.
+    #[test]
+    fn every_row_s_endpoints_are_checked_beside_its_other_fields() {
+        let text = "from,to,port,protocol\n\
+                    bad-from,Sql,443,tcp\n\
+                    10.10.1.5,bad-to,99999,tcp\n\
+                    ,bad-to,443,udp\n\
+                    10.10.1.5,Sql,443\n";
+        let seen = std::cell::RefCell::new(Vec::new());
+        let check = |from: Option<&str>, to: Option<&str>, fields: Option<(Protocol, PortRange)>| {
+            seen.borrow_mut().push((from.map(str::to_string), to.map(str::to_string), fields));
+            let bad = |v: Option<&str>, option: &str| {
+                v.filter(|v| v.starts_with("bad"))
+                    .map(|v| Diagnostic::error(E_FLOWS, "", format!("`{v}`")).in_file(option))
+            };
+            bad(from, "--from").into_iter().chain(bad(to, "--to")).collect()
+        };
+        let diags = parse_checked(text, "f.csv", &check).expect_err("bad rows");
+        let got: Vec<(&str, usize, usize, &str)> = diags
+            .iter()
+            .map(|d| (d.code, d.line.unwrap(), d.column.unwrap(), d.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (E_FLOWS, 2, 1, "from"),
+                (E_FLOWS, 3, 2, "to"),
+                (E_EXPLAIN_PORT, 3, 3, "port"),
+                (E_FLOWS, 4, 1, "from"),
+                (E_FLOWS, 4, 2, "to"),
+                (E_FLOWS, 5, 4, ""),
+            ]
+        );
+        let tcp_443 = Some((Protocol::Tcp, PortRange::single(443)));
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            seen.into_inner(),
+            [
+                (some("bad-from"), some("Sql"), tcp_443),
+                (some("10.10.1.5"), some("bad-to"), None),
+                (None, some("bad-to"), Some((Protocol::Udp, PortRange::single(443)))),
+            ],
+            "the row of three fields under a header of four is not read further"
         );
     }
 
