@@ -456,6 +456,64 @@ fn address_and_field_problems_are_reported_together() {
     assert!(r.stderr.contains(&format!("error[E1810]: {file}:4:3: port:")), "{}", r.stderr);
 }
 
+/// Messages quote long values as their first 60 characters and their length (README), wherever
+/// explain quotes one: a 5 MB field of a flows file, a 100,000-character option, a header name.
+#[test]
+fn long_values_are_quoted_as_their_first_60_characters() {
+    let dir = scratch("long-values");
+    let long = |c: char, n: usize| c.to_string().repeat(n);
+    let quoted = |c: char, n: usize| format!("{}... ({n} characters)", long(c, 60));
+    let huge_to = long('S', 5_000_000);
+    let file = write(
+        &dir,
+        "long.csv",
+        &format!(
+            "from,to,port,protocol,expect\n10.10.1.5,{huge_to},443,tcp,allow\n10.10.1.5,Storage,{},{},{}\n",
+            long('7', 100_000),
+            long('p', 100_000),
+            long('e', 100_000)
+        ),
+    );
+    let r = explain(&["--flows", &file]);
+    assert_eq!(r.code, Some(2));
+    for q in [
+        quoted('S', 5_000_000),
+        quoted('7', 100_000),
+        quoted('p', 100_000),
+        quoted('e', 100_000),
+    ] {
+        assert!(r.stderr.contains(&q), "{q}: {}", &r.stderr[..r.stderr.len().min(2000)]);
+    }
+    assert!(r.stderr.len() < 4_000, "{} bytes of stderr", r.stderr.len());
+    let header = write(&dir, "header.csv", &format!("from,to,{}\n1,2,3\n", long('h', 100_000)));
+    let r = explain(&["--flows", &header, "--error-format", "json"]);
+    assert!(
+        r.stdout.contains(&quoted('h', 100_000)) && r.stdout.len() < 4_000,
+        "{} bytes",
+        r.stdout.len()
+    );
+
+    let a = long('a', 100_000);
+    let r = ask(&a, &a, "443", &[]);
+    assert_eq!(r.code, Some(2));
+    assert_eq!(
+        r.stderr.matches(&quoted('a', 100_000)).count(),
+        2,
+        "{}",
+        &r.stderr[..r.stderr.len().min(2000)]
+    );
+    assert!(r.stderr.len() < 4_000, "{} bytes of stderr", r.stderr.len());
+    // A --port clap refuses: its own message echoes the value too.
+    let r = ask("10.10.1.5", "Storage", &long('9', 100_000), &[]);
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.contains(&quoted('9', 100_000)),
+        "{}",
+        &r.stderr[..r.stderr.len().min(2000)]
+    );
+    assert!(r.stderr.len() < 4_000, "{} bytes of stderr", r.stderr.len());
+}
+
 #[test]
 fn a_rule_naming_a_tag_missing_from_the_tag_file_is_warned_about() {
     // A deployed NSG denies 443 to ApiManagement.AustriaEast (68.210.163.176 is one of its

@@ -83,7 +83,7 @@ fn usage_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> Exit {
             let format = usage::requested_format(argv);
             if format == args::ErrorFormat::Text {
                 // clap's own text keeps its usage line and suggestions; the code leads it.
-                let text = e.render().to_string();
+                let text = usage::rendered(e);
                 let code = usage::code(e.kind());
                 let head = style::diagnostic(style::Stream::Stderr, &format!("error[{code}]:"));
                 eprint!("{head} {}", text.strip_prefix("error: ").unwrap_or(&text));

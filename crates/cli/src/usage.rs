@@ -50,15 +50,31 @@ pub fn requested_color(args: &[std::ffi::OsString]) -> ColorArg {
     }
 }
 
+/// clap's rendered error with a long offending value or argument (a `--port` of 100,000
+/// characters) quoted as its first characters and its length, as every message quotes values
+/// (`diag::excerpt`): clap echoes them whole.
+pub fn rendered(err: &clap::Error) -> String {
+    let mut text = err.render().to_string();
+    for kind in [ContextKind::InvalidValue, ContextKind::InvalidArg] {
+        if let Some(ContextValue::String(v)) = err.get(kind) {
+            let short = ise_model::diag::excerpt(v);
+            if short != v.as_str() {
+                text = text.replace(v.as_str(), &short);
+            }
+        }
+    }
+    text
+}
+
 /// clap's error as one diagnostic: the offending option as the path, clap's first line as the
 /// message, its tips (`a similar argument exists`) as the help.
 pub fn diagnostic(err: &clap::Error) -> Diagnostic {
-    let rendered = err.render().to_string();
+    let rendered = rendered(err);
     let mut lines = rendered.lines();
     let message = lines.next().unwrap_or_default().trim_start_matches("error: ").to_string();
     let tips: Vec<&str> = lines.map(str::trim).filter(|l| l.starts_with("tip:")).collect();
     let arg = match err.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.split_whitespace().next().unwrap_or_default().to_string(),
+        Some(ContextValue::String(s)) => ise_model::diag::excerpt(s.split_whitespace().next().unwrap_or_default()).into_owned(),
         Some(ContextValue::Strings(v)) => v
             .first()
             .map(|s| s.split_whitespace().next().unwrap_or_default().to_string())

@@ -1,5 +1,6 @@
 //! Port ranges as Azure writes them: `*`, `443`, `454-455`; lists are comma-separated in our data.
 
+use crate::diag::excerpt;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -34,24 +35,24 @@ impl PortRange {
         let num = |s: &str| -> Result<u16, String> {
             let s = s.trim();
             if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("`{s}` is not a port number"));
+                return Err(format!("`{}` is not a port number", excerpt(s)));
             }
             s.parse::<u32>()
                 .ok()
                 .filter(|n| *n <= 65535)
                 .map(|n| n as u16)
-                .ok_or_else(|| format!("port {s} is outside 0-65535"))
+                .ok_or_else(|| format!("port {} is outside 0-65535", excerpt(s)))
         };
         match t.split_once('-') {
             Some((a, b)) => {
                 // A side left empty (`-1`, `80-`) is no range: quote what was written, not the
                 // empty side.
                 if a.trim().is_empty() || b.trim().is_empty() {
-                    return Err(format!("`{t}` is not a port number"));
+                    return Err(format!("`{}` is not a port number", excerpt(t)));
                 }
                 let (lo, hi) = (num(a)?, num(b)?);
                 if lo > hi {
-                    return Err(format!("range `{t}` starts after it ends"));
+                    return Err(format!("range `{}` starts after it ends", excerpt(t)));
                 }
                 Ok(PortRange { lo, hi })
             }
@@ -128,6 +129,17 @@ mod tests {
         assert_eq!(PortRange::parse("-"), Err("`-` is not a port number".to_string()));
         assert_eq!(PortRange::parse("80-x"), Err("`x` is not a port number".to_string()));
         assert_eq!(parse_list("443,-1"), Err("`-1` is not a port number".to_string()));
+        // A long value is quoted as its first 60 characters and its length, never whole.
+        let nines = "9".repeat(100_000);
+        let sixty = &nines[..60];
+        assert_eq!(
+            PortRange::parse(&nines),
+            Err(format!("port {sixty}... (100000 characters) is outside 0-65535"))
+        );
+        assert_eq!(
+            PortRange::parse(&format!("x{nines}")),
+            Err(format!("`x{}... (100001 characters)` is not a port number", &sixty[1..]))
+        );
     }
 
     #[test]

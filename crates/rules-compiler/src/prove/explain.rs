@@ -23,7 +23,7 @@ use crate::prove::resolver::EnvResolver;
 use crate::read::flows::FlowsFile;
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::{E_EXPLAIN_ENDPOINT, E_EXPLAIN_EXPECT, E_EXPLAIN_FQDN, E_EXPLAIN_PATH, E_EXPLAIN_PORTLESS};
-use ise_model::diag::Diagnostic;
+use ise_model::diag::{excerpt, Diagnostic};
 use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
@@ -71,8 +71,10 @@ impl Expect {
         match text.trim().to_ascii_lowercase().as_str() {
             "allow" => Ok(Expect::Allow),
             "deny" => Ok(Expect::Deny),
-            _ => Err(Diagnostic::error(E_EXPLAIN_EXPECT, "", format!("`{text}` is not allow or deny"))
-                .with_help("write allow (the whole flow gets through) or deny (none of it does)")),
+            _ => Err(
+                Diagnostic::error(E_EXPLAIN_EXPECT, "", format!("`{}` is not allow or deny", excerpt(text)))
+                    .with_help("write allow (the whole flow gets through) or deny (none of it does)"),
+            ),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -97,7 +99,10 @@ pub fn parse_protocol(text: &str) -> Result<Protocol, String> {
         "esp" => Ok(Protocol::Esp),
         "ah" => Ok(Protocol::Ah),
         "*" | "any" => Ok(Protocol::Any),
-        _ => Err(format!("`{text}` is not an NSG protocol (Tcp, Udp, Icmp, Esp, Ah, * or Any)")),
+        _ => Err(format!(
+            "`{}` is not an NSG protocol (Tcp, Udp, Icmp, Esp, Ah, * or Any)",
+            excerpt(text)
+        )),
     }
 }
 
@@ -230,7 +235,10 @@ pub fn endpoint(text: &str, resolver: &dyn TagResolver, flag: &str) -> Result<Ve
         Diagnostic::error(
             E_EXPLAIN_ENDPOINT,
             "",
-            format!("`{text}` is neither an IPv4 address, a prefix nor a service tag of the environment's cloud"),
+            format!(
+                "`{}` is neither an IPv4 address, a prefix nor a service tag of the environment's cloud",
+                excerpt(text)
+            ),
         )
         .with_help(help)
         .in_file(flag)
@@ -317,7 +325,7 @@ impl<'a> Explainer<'a> {
                     return Err(Diagnostic::error(
                         E_EXPLAIN_FQDN,
                         "",
-                        format!("`{to}` is a DNS name, which only the firewall's application rules match"),
+                        format!("`{}` is a DNS name, which only the firewall's application rules match", excerpt(to)),
                     )
                     .with_help("a name needs forcedTunneling mode firewall, --protocol tcp and one port; otherwise give an address, a prefix or a service tag")
                     .in_file("--to"));
@@ -514,8 +522,8 @@ fn outside_the_subnets(from: &str, to: &str) -> Diagnostic {
         "",
         format!(
             "neither {} nor {} is inside the ISE subnets, so their NSG does not see this traffic",
-            from.trim(),
-            to.trim()
+            excerpt(from.trim()),
+            excerpt(to.trim())
         ),
     )
     .with_help("one end must be an address of the four ISE subnets")

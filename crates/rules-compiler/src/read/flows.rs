@@ -9,7 +9,7 @@ use crate::azure::nsg::PortRange;
 use crate::azure::nsg::Protocol;
 use crate::prove::explain::{parse_ports, parse_protocol, Expect, Flow};
 use ise_model::codes::{E_EXPLAIN_PORT, E_EXPLAIN_PROTOCOL, E_FLOWS, E_FLOWS_EMPTY, E_FLOWS_HEADER, E_FLOWS_TOO_MANY};
-use ise_model::diag::{sort_diagnostics, Diagnostic};
+use ise_model::diag::{excerpt, sort_diagnostics, Diagnostic};
 
 /// The most flows one file may hold. Smoke tests hold tens to hundreds; a flow to a service tag
 /// keeps that tag's prefixes in its explanation (7 KB, 0.3 ms), so this bounds a run to seconds
@@ -313,9 +313,9 @@ fn read_header(record: &csv::StringRecord, line: u64, file: &str, diags: &mut Ve
                     file,
                     line,
                     i + 1,
-                    field,
+                    &excerpt(field),
                     E_FLOWS_HEADER,
-                    format!("`{field}` is not a column of a flows file"),
+                    format!("`{}` is not a column of a flows file", excerpt(field)),
                 )
                 .with_help(format!("the columns are {}", COLUMNS.join(","))),
             ),
