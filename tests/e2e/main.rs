@@ -9,6 +9,7 @@ mod common;
 mod compile;
 mod deploy;
 mod drift;
+mod encodings;
 mod error_format;
 mod explain;
 mod fleet;

@@ -29,8 +29,8 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-/// Reads a file (or standard input for `-`, at most once per run) as text, or a coded diagnostic
-/// naming it. An input over the ceiling is refused before it is read (a file by its size), and by
+/// Reads a file (or standard input for `-`, at most once per run) as text (`ise_model::text`), or
+/// a coded diagnostic naming it. An input over the ceiling is refused before it is read (a file by its size), and by
 /// reading at most one byte past the ceiling (pipes, files that grow).
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     use std::io::Read;
@@ -41,7 +41,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             .with_help("check the path and that the file is readable UTF-8 text")
             .in_file(&file)
     };
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     if is_stdin(path) {
         if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return Err(
@@ -53,7 +53,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         std::io::stdin()
             .lock()
             .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(unreadable)?;
     } else {
         let handle = std::fs::File::open(path).map_err(unreadable)?;
@@ -63,14 +63,16 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             }
             // Read into one buffer of the file's size: grown by doubling, a 4 MB tag file is
             // copied and faulted in twice over.
-            text.reserve_exact(meta.len() as usize + 1);
+            bytes.reserve_exact(meta.len() as usize + 1);
         }
-        handle.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(unreadable)?;
+        handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
     }
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(jsondoc::too_large(text.len() as u64).in_file(&file));
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(jsondoc::too_large(bytes.len() as u64).in_file(&file));
     }
-    Ok(text)
+    // UTF-8 as it is; UTF-16 with a byte-order mark (Windows PowerShell's `>`) decoded; anything
+    // else refused at its first bad byte.
+    ise_model::text::decode(bytes).map_err(|d| d.in_file(&file))
 }
 
 /// The OS error, and for a path that `ls` lists but cannot be opened, why: a symbolic link whose

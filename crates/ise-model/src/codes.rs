@@ -21,6 +21,7 @@ codes! {
     E_NESTING = "E0005": "objects and arrays nested deeper than 64 levels";
     E_TOO_LONG = "E0006": "string longer than any valid value of its field";
     E_TOO_MANY = "E0007": "more values or list items than any valid input holds";
+    E_ENCODING = "E0008": "file is not UTF-8 (nor UTF-16 with a byte-order mark): line:column of the first bad byte given";
     E_UNKNOWN_FIELD = "E0101": "unknown field (a near miss gets a suggestion)";
     E_TYPE = "E0102": "value has the wrong JSON type";
     E_MISSING = "E0103": "required field is missing";

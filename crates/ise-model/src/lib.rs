@@ -22,6 +22,7 @@ pub mod published;
 pub mod requirement;
 pub mod resolve;
 pub mod servicetags;
+pub mod text;
 
 pub use diag::{Diagnostic, Severity};
 pub use env::Environment;
