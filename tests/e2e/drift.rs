@@ -768,3 +768,68 @@ fn bgp_propagation_is_read_from_az_output_and_exported_templates() {
         [("change".into(), String::new(), None, s(&["disableBgpRoutePropagation"]))]
     );
 }
+
+#[test]
+fn rules_that_trade_priorities_pass_through_a_free_temporary_one_in_the_ticket() {
+    // Azure refuses two rules of one direction at one priority at every step, so a swap cannot be
+    // two plain updates: one rule steps aside first, and the ticket says why.
+    let dir = tempdir("drift-swap");
+    let mut env: Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace().join("data/example-environment.json")).unwrap()).unwrap();
+    env["outboundDestinations"] = json!([
+        {"name": "alpha", "prefixes": ["203.0.113.1"], "ports": ["22"]},
+        {"name": "bravo", "prefixes": ["203.0.113.2"], "ports": ["22"]}
+    ]);
+    let env_file = dir.join("env.json");
+    std::fs::write(&env_file, env.to_string()).unwrap();
+    let env_file = env_file.to_str().unwrap();
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", env_file, "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    let at = |rules: &[Value], name: &str| rules.iter().position(|r| r["name"] == name).unwrap();
+    let (a, b) = (at(rules, "out-dest-alpha"), at(rules, "out-dest-bravo"));
+    let (pa, pb) = (
+        rules[a]["properties"]["priority"].clone(),
+        rules[b]["properties"]["priority"].clone(),
+    );
+    rules[a]["properties"]["priority"] = pb.clone();
+    rules[b]["properties"]["priority"] = pa.clone();
+    let swapped = dir.join("swapped.json");
+    std::fs::write(&swapped, nsg.to_string()).unwrap();
+    let ticket = diff(Some(env_file), &[swapped.to_str().unwrap()], "ticket");
+    assert_eq!(ticket.code, Some(1), "{}", ticket.stderr);
+    let lines: Vec<&str> = ticket
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("az ") || l.starts_with("# out-dest"))
+        .collect();
+    let base = "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg";
+    assert_eq!(lines.len(), 4, "{}", ticket.stdout);
+    let parked = lines[0]
+        .strip_prefix("# out-dest-alpha waits at temporary priority ")
+        .and_then(|rest| rest.split_once(' '))
+        .map(|(p, _)| p.to_string())
+        .unwrap_or_else(|| panic!("{}", ticket.stdout));
+    assert!(
+        lines[0].ends_with(&format!(
+            "its priority {pa} is held by out-dest-bravo, which waits for its own new place"
+        )),
+        "{}",
+        lines[0]
+    );
+    assert_ne!(parked, pa.to_string());
+    assert_ne!(parked, pb.to_string());
+    assert_eq!(lines[1], format!("{base} --name out-dest-alpha --priority {parked}"));
+    assert!(
+        lines[2].starts_with(&format!("{base} --name out-dest-bravo")) && lines[2].contains(&format!("--priority {pb}")),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with(&format!("{base} --name out-dest-alpha")) && lines[3].contains(&format!("--priority {pa}")),
+        "{}",
+        lines[3]
+    );
+}

@@ -1,11 +1,14 @@
 //! The `az` commands that converge the deployed resources on the desired ones, each argument quoted
 //! for a POSIX shell. Order matters to Azure: deletions first (a rule cannot be renamed, and Azure
-//! refuses two NSG rules of one priority and direction), then updates, then creations.
+//! refuses two NSG rules of one priority and direction), then updates (NSG rules in the order
+//! `nsg_order` finds), then creations.
 
 use super::artifacts::ItemKind;
 use super::drift::{Action, Compared, Drift, ItemChange};
+use super::nsg_order::{self, Place, Update};
 use crate::prove::findings::ArtifactKind;
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// Stands in for a firewall policy name the deployed file does not give (an ARM template's
 /// parameter): the ticket says to replace it.
@@ -129,12 +132,53 @@ fn nsg_or_route(base: &str, c: &ItemChange, out: &mut Phases) {
             parts.extend(properties(desired, &[]));
             out.create.push(join(parts));
         }
-        Action::Change => {
-            let mut parts = vec![verb("update"), named(&c.name)];
-            parts.extend(c.fields.iter().filter_map(|f| property(&f.field, &f.desired, false)));
-            out.update.push(join(parts));
+        Action::Change => out.update.push(update(base, c)),
+    }
+}
+
+/// The command that sets the properties an item changes.
+fn update(base: &str, c: &ItemChange) -> String {
+    let mut parts = vec![base.replace("{}", "update"), format!("--name {}", quote(&c.name))];
+    parts.extend(c.fields.iter().filter_map(|f| property(&f.field, &f.desired, false)));
+    join(parts)
+}
+
+/// NSG rules as routes, but with the updates ordered so that no two rules of one direction ever
+/// hold one priority (`nsg_order`).
+fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phases) {
+    let place_of = |v: &Option<Value>| v.as_ref().and_then(nsg_order::place);
+    let mut held: BTreeSet<Place> = compared.held.iter().cloned().collect();
+    let mut finals = held.clone();
+    let mut updates = Vec::new();
+    for c in changes {
+        finals.extend(place_of(&c.desired));
+        match c.action {
+            Action::Change => match (place_of(&c.deployed), place_of(&c.desired)) {
+                (Some(from), Some(to)) => updates.push(Update {
+                    name: c.name.clone(),
+                    from,
+                    to,
+                    command: update(base, c),
+                }),
+                _ => out.update.push(update(base, c)),
+            },
+            Action::Remove | Action::Rename => {
+                if let Some(p) = place_of(&c.deployed) {
+                    held.remove(&p);
+                }
+                nsg_or_route(base, c, out);
+            }
+            Action::Add => nsg_or_route(base, c, out),
         }
     }
+    let park = |name: &str, priority: u64| {
+        join(vec![
+            base.replace("{}", "update"),
+            format!("--name {}", quote(name)),
+            format!("--priority {priority}"),
+        ])
+    };
+    out.update.extend(nsg_order::order(updates, held, &finals, park));
 }
 
 /// Firewall rules: a changed rule is removed and added again (the rule's whole definition).
@@ -215,7 +259,8 @@ pub fn commands(drift: &Drift) -> Vec<String> {
         resource.iter().for_each(|c| resource_update(compared, c, &mut phases));
         match compared.artifact {
             ArtifactKind::Firewall => firewall(&base, &changes, &mut phases),
-            _ => changes.iter().for_each(|c| nsg_or_route(&base, c, &mut phases)),
+            ArtifactKind::Nsg => nsg(&base, compared, &changes, &mut phases),
+            ArtifactKind::Routes => changes.iter().for_each(|c| nsg_or_route(&base, c, &mut phases)),
         }
     }
     [phases.delete, phases.update, phases.create].concat()
@@ -259,6 +304,7 @@ mod tests {
                 },
                 deployed_items: 0,
                 desired_items: 0,
+                held: Vec::new(),
             };
             let change = ItemChange {
                 artifact,

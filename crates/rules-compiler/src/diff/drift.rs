@@ -7,6 +7,7 @@
 use super::artifacts::{compare, Change, ItemDiff, ItemKind};
 use super::canonical::{self, Items};
 use super::deployed::{self, Content, Deployed, Format, Target};
+use super::nsg_order::Place;
 use crate::plan::Plan;
 use crate::prove::findings::{ArtifactKind, Finding, FindingKind, Verification};
 use crate::prove::verify::{self, Read};
@@ -79,6 +80,9 @@ pub struct Compared {
     /// How many items (rules, routes, firewall rules and collections) each side has.
     pub deployed_items: usize,
     pub desired_items: usize,
+    /// NSG: the (direction, priority) of every deployed rule, where the ticket may not park a rule.
+    #[serde(skip)]
+    pub held: Vec<Place>,
 }
 
 /// A failing finding of the verifier on a deployed file.
@@ -373,6 +377,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             target: target_with_defaults(d, inputs.plan),
             deployed_items: count(&have),
             desired_items: count(&want),
+            held: have.values().filter_map(super::nsg_order::place).collect(),
         });
         all.extend(changes(&have, &want));
     }
