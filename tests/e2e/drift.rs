@@ -264,9 +264,9 @@ fn portal_edits_are_changes_of_the_properties_touched() {
     assert_eq!(opening_rules(&r), set(&["Port_8080"]));
     assert!(missing(&r).is_empty());
     let ticket = diff(None, &[&fixture("nsg-portal-edited.json")], "ticket").stdout;
-    assert!(ticket.contains("az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-redis-6379-6383 --priority 200\n"), "{ticket}");
+    assert!(ticket.contains("az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-redis-6379-6383 --destination-address-prefixes VirtualNetwork --priority 200 --source-address-prefixes VirtualNetwork\n"), "{ticket}");
     assert!(ticket.contains(
-        "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-sql-1433 --description 'out-sql-1433: The ISE keeps its runtime data in Azure SQL'\n"
+        "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-sql-1433 --description 'out-sql-1433: The ISE keeps its runtime data in Azure SQL' --destination-address-prefixes Sql --source-address-prefixes VirtualNetwork\n"
     ));
     assert!(ticket.contains("az network nsg rule delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name Port_8080\n"));
 }
@@ -290,7 +290,7 @@ fn an_exported_arm_template_is_compared_by_its_nsg_resource() {
     );
     let ticket = diff(None, &[&fixture("exported-template.json")], "ticket").stdout;
     assert!(ticket.contains(
-        "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-dns-53 --destination-address-prefixes 10.10.0.4/32\n"
+        "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-dns-53 --destination-address-prefixes 10.10.0.4/32 --source-address-prefixes VirtualNetwork\n"
     ));
 }
 
@@ -821,7 +821,11 @@ fn rules_that_trade_priorities_pass_through_a_free_temporary_one_in_the_ticket()
     );
     assert_ne!(parked, pa.to_string());
     assert_ne!(parked, pb.to_string());
-    assert_eq!(lines[1], format!("{base} --name out-dest-alpha --priority {parked}"));
+    // Parked with the addresses it has: only its priority moves.
+    assert_eq!(
+        lines[1],
+        format!("{base} --name out-dest-alpha --destination-address-prefixes 203.0.113.1/32 --priority {parked} --source-address-prefixes VirtualNetwork")
+    );
     assert!(
         lines[2].starts_with(&format!("{base} --name out-dest-bravo")) && lines[2].contains(&format!("--priority {pb}")),
         "{}",
@@ -832,4 +836,61 @@ fn rules_that_trade_priorities_pass_through_a_free_temporary_one_in_the_ticket()
         "{}",
         lines[3]
     );
+}
+
+#[test]
+fn a_missing_ipv6_rule_is_recreated_with_its_ipv6_sources() {
+    // The `-v6` rule of `--expand-tags` lists IPv6 prefixes only; re-created without them, az
+    // would take `*` for its source and open port 3443 to every address.
+    let dir = tempdir("drift-v6");
+    let env = "tests/envs/restricted-outbound.json";
+    let out = dir.join("out");
+    let o = isenet(&[
+        "compile",
+        "--env",
+        env,
+        "--expand-tags",
+        "--only",
+        "nsg",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    let at = rules.iter().position(|r| r["name"] == "in-apim-mgmt-3443-v6").unwrap();
+    let gone = rules.remove(at);
+    let sources: Vec<String> = gone["properties"]["sourceAddressPrefixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert!(sources.len() > 8 && sources.iter().all(|p| p.contains(':')), "{sources:?}");
+    let deployed = dir.join("deployed.json");
+    std::fs::write(&deployed, nsg.to_string()).unwrap();
+    let deployed = deployed.to_str().unwrap();
+
+    let text = isenet(&["diff", "--env", env, "--expand-tags", "--deployed", deployed]);
+    assert_eq!(text.code, Some(1), "{}", text.stderr);
+    let line = text.stdout.lines().find(|l| l.contains("+ add    in-apim-mgmt-3443-v6")).unwrap();
+    assert!(
+        line.contains(&format!("from {},... ({} in all", sources[..8].join(","), sources.len())),
+        "{line}"
+    );
+    assert!(!line.contains("from []"), "{line}");
+
+    let ticket = isenet(&["diff", "--env", env, "--expand-tags", "--deployed", deployed, "--format", "ticket"]);
+    let creates: Vec<Vec<String>> = ticket
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("az network nsg rule create "))
+        .map(words)
+        .collect();
+    assert_eq!(creates.len(), 1, "{}", ticket.stdout);
+    let mut want = sources.clone();
+    want.sort_by_key(|p| p.parse::<ipnet::Ipv6Net>().unwrap());
+    assert_eq!(option_values(&creates[0], "--source-address-prefixes"), want);
+    assert_eq!(option_values(&creates[0], "--destination-address-prefixes"), ["VirtualNetwork"]);
+    assert_eq!(option_values(&creates[0], "--destination-port-ranges"), ["3443"]);
 }

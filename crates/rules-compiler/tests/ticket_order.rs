@@ -134,6 +134,14 @@ fn run(nsg: &mut Nsg, line: &str) -> Result<(), String> {
         .filter(|(o, _)| !["name", "resource-group", "nsg-name"].contains(&o.as_str()))
         .map(|(o, v)| (o, v.into_iter().filter(|w| !w.is_empty()).collect::<Vec<_>>()))
         .collect();
+    if w[4] != "delete" {
+        // az takes `*` for an address a create leaves out.
+        for address in ["source-address-prefixes", "destination-address-prefixes"] {
+            if set.get(address).map_or(0, Vec::len) == 0 {
+                return Err(format!("`{line}` does not state its {address}"));
+            }
+        }
+    }
     match w[4].as_str() {
         "delete" => {
             nsg.remove(&name).ok_or(format!("no rule {name} to delete"))?;

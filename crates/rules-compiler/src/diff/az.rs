@@ -143,40 +143,82 @@ fn update(base: &str, c: &ItemChange) -> String {
     join(parts)
 }
 
-/// NSG rules as routes, but with the updates ordered so that no two rules of one direction ever
-/// hold one priority (`nsg_order`).
+/// The address fields of an NSG rule. az takes `*` (any address) for one a create leaves out and
+/// keeps the deployed one for one an update leaves out, so every NSG command states both.
+const NSG_ADDRESSES: [&str; 2] = ["destinationAddressPrefixes", "sourceAddressPrefixes"];
+
+/// An NSG rule's create (`all`: every property of `item`) or update (the properties in `changed`),
+/// each with both address fields; a `#` comment instead when an address field has nothing to write.
+fn nsg_command(verb: &str, name: &str, item: &Value, all: bool, changed: &[&str]) -> String {
+    let Some(fields) = item.as_object() else {
+        return format!("# {name}: no rule to write");
+    };
+    if let Some(empty) = NSG_ADDRESSES
+        .iter()
+        .find(|f| fields.get(**f).and_then(|v| property(f, v, true)).is_none())
+    {
+        return format!("# {name} is left out: its {empty} is empty, and az would take `*` (any address) for it");
+    }
+    let mut parts = vec![verb.to_string(), format!("--name {}", quote(name))];
+    parts.extend(
+        fields
+            .iter()
+            .filter(|(k, _)| all || changed.contains(&k.as_str()) || NSG_ADDRESSES.contains(&k.as_str()))
+            .filter_map(|(k, v)| property(k, v, all)),
+    );
+    join(parts)
+}
+
+/// NSG rules: deletions and creations as routes', updates ordered so that no two rules of one
+/// direction ever hold one priority (`nsg_order`), every create and update with both addresses.
 fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phases) {
+    let verb = |v: &str| base.replace("{}", v);
     let place_of = |v: &Option<Value>| v.as_ref().and_then(nsg_order::place);
     let mut held: BTreeSet<Place> = compared.held.iter().cloned().collect();
     let mut finals = held.clone();
     let mut updates = Vec::new();
     for c in changes {
         finals.extend(place_of(&c.desired));
+        let desired = c.desired.as_ref().unwrap_or(&Value::Null);
         match c.action {
-            Action::Change => match (place_of(&c.deployed), place_of(&c.desired)) {
-                (Some(from), Some(to)) => updates.push(Update {
-                    name: c.name.clone(),
-                    from,
-                    to,
-                    command: update(base, c),
-                }),
-                _ => out.update.push(update(base, c)),
-            },
-            Action::Remove | Action::Rename => {
-                if let Some(p) = place_of(&c.deployed) {
-                    held.remove(&p);
+            Action::Change => {
+                let changed: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+                let command = nsg_command(&verb("update"), &c.name, desired, false, &changed);
+                match (place_of(&c.deployed), place_of(&c.desired)) {
+                    (Some(from), Some(to)) => updates.push(Update {
+                        name: c.name.clone(),
+                        from,
+                        to,
+                        command,
+                    }),
+                    _ => out.update.push(command),
                 }
-                nsg_or_route(base, c, out);
             }
-            Action::Add => nsg_or_route(base, c, out),
+            Action::Remove => out.delete.push(join(vec![verb("delete"), format!("--name {}", quote(&c.name))])),
+            Action::Add | Action::Rename => {
+                if let Some(old) = &c.deployed_name {
+                    out.delete.push(join(vec![verb("delete"), format!("--name {}", quote(old))]));
+                }
+                out.create.push(nsg_command(&verb("create"), &c.name, desired, true, &[]));
+            }
+        }
+        if matches!(c.action, Action::Remove | Action::Rename) {
+            if let Some(p) = place_of(&c.deployed) {
+                held.remove(&p);
+            }
         }
     }
+    // A parked rule keeps its deployed addresses: only its priority moves.
     let park = |name: &str, priority: u64| {
-        join(vec![
-            base.replace("{}", "update"),
-            format!("--name {}", quote(name)),
-            format!("--priority {priority}"),
-        ])
+        let mut item = changes
+            .iter()
+            .find(|c| c.action == Action::Change && c.name == name)
+            .and_then(|c| c.deployed.clone())
+            .unwrap_or(Value::Null);
+        if let Some(o) = item.as_object_mut() {
+            o.insert("priority".into(), priority.into());
+        }
+        nsg_command(&verb("update"), name, &item, false, &["priority"])
     };
     out.update.extend(nsg_order::order(updates, held, &finals, park));
 }
@@ -344,6 +386,132 @@ mod tests {
             run(ArtifactKind::Firewall, None, "priority", Value::Null, 500.into()),
             [format!("az network firewall policy rule-collection-group update --resource-group 'net rg' --policy-name '{POLICY_PLACEHOLDER}' --name ise --priority 500")]
         );
+    }
+
+    /// Every shape an NSG rule's address field takes, with the words az must be given for it.
+    fn address_shapes() -> Vec<(crate::azure::nsg::AddressMatch, Vec<&'static str>)> {
+        use crate::azure::nsg::AddressMatch;
+        vec![
+            (AddressMatch::Any, vec!["'*'"]),
+            (AddressMatch::Tag("AzureCloud.westus2".into()), vec!["AzureCloud.westus2"]),
+            (
+                AddressMatch::Prefixes(vec!["10.1.0.0/24".parse().unwrap(), "203.0.113.7/32".parse().unwrap()]),
+                vec!["10.1.0.0/24", "203.0.113.7/32"],
+            ),
+            (
+                AddressMatch::Prefixes6(vec![
+                    "2603:1000:4:402::140/124".parse().unwrap(),
+                    "2603:1030:f:2::490/124".parse().unwrap(),
+                ]),
+                vec!["2603:1000:4:402::140/124", "2603:1030:f:2::490/124"],
+            ),
+        ]
+    }
+
+    fn nsg_commands(changes: &[ItemChange], held: Vec<Place>) -> Vec<String> {
+        use super::super::deployed::{Format, Target};
+        let compared = Compared {
+            artifact: ArtifactKind::Nsg,
+            file: "nsg.json".into(),
+            format: Format::AzCli,
+            target: Target {
+                resource_group: Some("rg".into()),
+                name: Some("nsg".into()),
+                policy: None,
+            },
+            deployed_items: 0,
+            desired_items: 0,
+            held,
+        };
+        let mut phases = Phases::default();
+        nsg(&target_args(&compared), &compared, &changes.iter().collect::<Vec<_>>(), &mut phases);
+        [phases.delete, phases.update, phases.create].concat()
+    }
+
+    fn nsg_change(action: Action, deployed: Option<Value>, desired: Option<Value>, fields: &[&str]) -> ItemChange {
+        use super::super::drift::FieldChange;
+        ItemChange {
+            artifact: ArtifactKind::Nsg,
+            kind: ItemKind::SecurityRule,
+            collection: None,
+            name: "r".into(),
+            action,
+            deployed_name: None,
+            fields: fields
+                .iter()
+                .map(|f| FieldChange {
+                    field: f.to_string(),
+                    deployed: deployed.as_ref().map_or(Value::Null, |d| d[f].clone()),
+                    desired: desired.as_ref().map_or(Value::Null, |d| d[f].clone()),
+                })
+                .collect(),
+            deployed,
+            desired,
+        }
+    }
+
+    /// The words after `option` up to the next option.
+    fn after<'c>(command: &'c str, option: &str) -> Vec<&'c str> {
+        let words: Vec<&str> = command.split(' ').collect();
+        let Some(i) = words.iter().position(|w| *w == option) else {
+            return Vec::new();
+        };
+        words[i + 1..].iter().take_while(|w| !w.starts_with("--")).copied().collect()
+    }
+
+    #[test]
+    fn every_nsg_create_and_update_states_both_addresses_whatever_their_shape() {
+        // az takes `*` for an address a create leaves out: a rule of IPv6 prefixes written without
+        // them would admit every address.
+        use crate::azure::nsg::{Access, Direction, PortRange, Protocol, SecurityRule};
+        for (source, source_words) in address_shapes() {
+            for (destination, destination_words) in address_shapes() {
+                let rule = |priority: u32| SecurityRule {
+                    name: "r".into(),
+                    priority,
+                    direction: Direction::Inbound,
+                    access: Access::Allow,
+                    protocol: Protocol::Tcp,
+                    source: source.clone(),
+                    source_ports: vec![PortRange::ANY],
+                    destination: destination.clone(),
+                    destination_ports: vec![PortRange { lo: 443, hi: 443 }],
+                    is_default: false,
+                };
+                let (deployed, desired) = (
+                    super::super::canonical::security_rule(&rule(300), "d"),
+                    super::super::canonical::security_rule(&rule(200), "d"),
+                );
+                let create = nsg_commands(&[nsg_change(Action::Add, None, Some(desired.clone()), &[])], Vec::new());
+                let update = nsg_commands(
+                    &[nsg_change(Action::Change, Some(deployed), Some(desired), &["priority"])],
+                    vec![("Inbound".into(), 300)],
+                );
+                for command in [&create[0], &update[0]] {
+                    assert!(command.starts_with("az network nsg rule "), "{command}");
+                    assert_eq!(after(command, "--source-address-prefixes"), source_words, "{command}");
+                    assert_eq!(after(command, "--destination-address-prefixes"), destination_words, "{command}");
+                }
+                assert_eq!(after(&update[0], "--priority"), ["200"]);
+            }
+        }
+    }
+
+    #[test]
+    fn an_nsg_rule_without_an_address_to_write_is_left_out_with_a_comment() {
+        let mut desired = serde_json::json!({"access": "Allow", "destinationAddressPrefixes": ["VirtualNetwork"], "sourceAddressPrefixes": [], "priority": 200, "direction": "Inbound"});
+        let got = nsg_commands(&[nsg_change(Action::Add, None, Some(desired.clone()), &[])], Vec::new());
+        assert_eq!(
+            got,
+            ["# r is left out: its sourceAddressPrefixes is empty, and az would take `*` (any address) for it"]
+        );
+        desired["sourceAddressPrefixes"] = Value::Null;
+        let deployed = serde_json::json!({"priority": 100, "direction": "Inbound"});
+        let got = nsg_commands(
+            &[nsg_change(Action::Change, Some(deployed), Some(desired), &["priority"])],
+            vec![("Inbound".into(), 100)],
+        );
+        assert!(got[0].starts_with("# r is left out"), "{got:?}");
     }
 
     /// Undoes `quote` the way a POSIX shell reads one word.

@@ -9,7 +9,7 @@ use crate::azure::is_tag_word;
 use crate::azure::nsg::{
     Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PREFIXES_PER_FIELD, MAX_PRIORITY, MAX_RULES, MIN_PRIORITY,
 };
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ise_model::codes::*;
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::index;
@@ -258,12 +258,11 @@ fn addresses<'v, J: Json<'v>>(
             return single_address(s, &path, diags).map(|m| (m, count));
         }
     }
-    let mut v4 = Vec::new();
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
     for (s, path) in items {
         match ip_or_prefix(s) {
             Some(IpNet::V4(n)) => v4.push(n.trunc()),
-            // IPv6 entries never match an IPv4 packet of the ISE subnets.
-            Some(IpNet::V6(_)) => {}
+            Some(IpNet::V6(n)) => v6.push(n.trunc()),
             None => diags.push(
                 Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is not an address or prefix")).with_help(
                     match ise_model::ip_text::has_leading_zero(s) {
@@ -274,8 +273,15 @@ fn addresses<'v, J: Json<'v>>(
             ),
         }
     }
-    // Aggregating sorts: the order read does not matter.
-    Some((AddressMatch::Prefixes(Ipv4Net::aggregate(&v4)), count))
+    // Aggregating sorts: the order read does not matter. IPv6 entries never match an IPv4 packet
+    // of the ISE subnets; a list of them alone is kept (a `-v6` rule of `--expand-tags`), so that
+    // `diff` shows and re-creates it with its addresses rather than with none.
+    let addresses = if v4.is_empty() && !v6.is_empty() {
+        AddressMatch::Prefixes6(Ipv6Net::aggregate(&v6))
+    } else {
+        AddressMatch::Prefixes(Ipv4Net::aggregate(&v4))
+    };
+    Some((addresses, count))
 }
 
 fn ip_or_prefix(s: &str) -> Option<IpNet> {
@@ -289,7 +295,7 @@ fn single_address(s: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Ad
     }
     match ip_or_prefix(s) {
         Some(IpNet::V4(n)) => Some(AddressMatch::Prefixes(vec![n.trunc()])),
-        Some(IpNet::V6(_)) => Some(AddressMatch::Prefixes(Vec::new())),
+        Some(IpNet::V6(n)) => Some(AddressMatch::Prefixes6(vec![n.trunc()])),
         None if is_tag_word(s) => Some(AddressMatch::Tag(s.to_string())),
         None => {
             diags.push(
