@@ -75,7 +75,42 @@ fn adding_destinations_and_callers_never_renumbers_existing_rules() {
         assert!(after.contains(rule), "{rule:?} changed: {after:?}");
     }
     assert_eq!(after.len(), before.len() + 1);
-    assert!(after.iter().any(|(n, p, _)| n == "out-dest-erp" && *p == 2010));
+    // FNV-1a("out-dest-erp") = 0xd364bfa6; mod 200 = 38: slot 2000 + 380.
+    assert!(after.iter().any(|(n, p, _)| n == "out-dest-erp" && *p == 2380), "{after:?}");
+}
+
+/// FNV-1a of each rule name, mod 200 (computed by hand): alpha 0xd370686f -> 143, bravo
+/// 0x292e1c9f -> 39, charlie 0x7f2cc10d -> 37, so 3430, 2390 and 2370 wherever they sit.
+#[test]
+fn removing_or_reordering_destinations_moves_no_other_destination() {
+    let dir = scratch("destinations");
+    let mut env = example();
+    env["outboundPolicy"] = "restricted".into();
+    let dest = |name: &str, host: u8| serde_json::json!({"name": name, "prefixes": [format!("203.0.113.{host}")], "ports": ["22"]});
+    let destinations = |rules: &[(String, u64, String)]| -> Vec<(String, u64)> {
+        rules
+            .iter()
+            .filter(|(n, _, _)| n.starts_with("out-dest-"))
+            .map(|(n, p, _)| (n.clone(), *p))
+            .collect()
+    };
+    let want = |names: &[&str]| -> Vec<(String, u64)> {
+        let all = [("out-dest-charlie", 2370), ("out-dest-bravo", 2390), ("out-dest-alpha", 3430)];
+        all.iter()
+            .filter(|(n, _)| names.contains(n))
+            .map(|(n, p)| (n.to_string(), *p))
+            .collect()
+    };
+    env["outboundDestinations"] = serde_json::json!([dest("alpha", 1), dest("bravo", 2), dest("charlie", 3)]);
+    let all = compile_rules(&dir, &env);
+    assert_eq!(destinations(&all), want(&["out-dest-alpha", "out-dest-bravo", "out-dest-charlie"]));
+    env["outboundDestinations"] = serde_json::json!([dest("charlie", 3), dest("alpha", 1), dest("bravo", 2)]);
+    assert_eq!(compile_rules(&dir, &env), all);
+    env["outboundDestinations"] = serde_json::json!([dest("bravo", 2), dest("charlie", 3)]);
+    let removed = compile_rules(&dir, &env);
+    assert_eq!(destinations(&removed), want(&["out-dest-bravo", "out-dest-charlie"]));
+    let others: Vec<_> = all.iter().filter(|r| r.0 != "out-dest-alpha").cloned().collect();
+    assert_eq!(removed, others);
 }
 
 #[test]

@@ -562,7 +562,7 @@ var securityRules = [
       destinationAddressPrefix: '203.0.113.10/32'
       destinationPortRange: '22'
       direction: 'Outbound'
-      priority: 2000
+      priority: 3610
       protocol: 'Tcp'
       sourceAddressPrefix: '10.10.0.0/16'
       sourcePortRange: '*'

@@ -367,20 +367,6 @@ var securityRules = [
     }
   }
   {
-    name: 'out-dest-partner-sftp'
-    properties: {
-      access: 'Allow'
-      description: 'out-dest-partner-sftp: Workflows call the external services declared in outboundDestinations (partner-sftp)'
-      destinationAddressPrefix: '203.0.113.10/32'
-      destinationPortRange: '22'
-      direction: 'Outbound'
-      priority: 2000
-      protocol: 'Tcp'
-      sourceAddressPrefix: 'VirtualNetwork'
-      sourcePortRange: '*'
-    }
-  }
-  {
     name: 'out-dest-smtp-relay'
     properties: {
       access: 'Allow'
@@ -394,7 +380,21 @@ var securityRules = [
         '587'
       ]
       direction: 'Outbound'
-      priority: 2010
+      priority: 2170
+      protocol: 'Tcp'
+      sourceAddressPrefix: 'VirtualNetwork'
+      sourcePortRange: '*'
+    }
+  }
+  {
+    name: 'out-dest-partner-sftp'
+    properties: {
+      access: 'Allow'
+      description: 'out-dest-partner-sftp: Workflows call the external services declared in outboundDestinations (partner-sftp)'
+      destinationAddressPrefix: '203.0.113.10/32'
+      destinationPortRange: '22'
+      direction: 'Outbound'
+      priority: 3610
       protocol: 'Tcp'
       sourceAddressPrefix: 'VirtualNetwork'
       sourcePortRange: '*'

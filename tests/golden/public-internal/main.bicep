@@ -366,7 +366,7 @@ var securityRules = [
       destinationAddressPrefix: '203.0.113.10/32'
       destinationPortRange: '22'
       direction: 'Outbound'
-      priority: 2000
+      priority: 3610
       protocol: 'Tcp'
       sourceAddressPrefix: 'VirtualNetwork'
       sourcePortRange: '*'

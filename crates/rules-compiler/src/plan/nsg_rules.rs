@@ -3,7 +3,7 @@
 //! outbound when restricted). The peers are the resolved requirements' (which already name the
 //! address space where forced tunneling would put 0.0.0.0/0 into the VirtualNetwork tag).
 
-use super::priorities::{destination_slot, table_slot, DENY_ALL};
+use super::priorities::{destination_slots, table_slot, DENY_ALL, DESTINATION_SLOTS};
 use super::PlanRule;
 use crate::azure::nsg::{
     Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule, MAX_DESCRIPTION, MAX_PREFIXES_PER_FIELD, MAX_RULES,
@@ -18,6 +18,8 @@ use ise_model::servicetags::is_platform_tag;
 use ise_model::servicetags::ServiceTags;
 
 pub const DENY_ALL_INBOUND: &str = "deny-all-inbound";
+/// The table row that becomes one rule per outbound destination.
+const DESTINATIONS_ROW: &str = "out-workflow-calls";
 pub const DENY_ALL_OUTBOUND: &str = "deny-all-outbound";
 
 /// The network a requirement means by the VirtualNetwork tag (the verifier's reading of the tag
@@ -118,34 +120,30 @@ fn rule(name: String, priority: u32, direction: Direction, access: Access, proto
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRule>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut diags = Vec::new();
-    let mut destinations = 0usize;
+    let destinations = destination_slots(reqs.iter().filter(|r| r.requirement == DESTINATIONS_ROW).map(|r| r.id.as_str()));
+    if destinations.is_none() {
+        diags.push(
+            Diagnostic::error(
+                E_NSG_DESTINATIONS,
+                "outboundDestinations",
+                format!(
+                    "{} outbound destinations exceed the {DESTINATION_SLOTS} that the NSG priority band 2000-3990 holds",
+                    env.outbound_destinations.len()
+                ),
+            )
+            .with_help("merge destinations that share ports and protocol into one entry with several prefixes"),
+        );
+    }
     for req in reqs.iter().filter(|r| matches!(r.kind, Kind::Inbound | Kind::Outbound)) {
         let direction = if req.kind == Kind::Inbound {
             Direction::Inbound
         } else {
             Direction::Outbound
         };
-        let first_priority = if req.requirement == "out-workflow-calls" {
-            destinations += 1;
-            match destination_slot(destinations - 1) {
-                Some(p) => p,
-                None => {
-                    // One error for the whole list, at the first destination past the band.
-                    if destination_slot(destinations - 2).is_some() {
-                        diags.push(
-                            Diagnostic::error(
-                                E_NSG_DESTINATIONS,
-                                "outboundDestinations",
-                                format!(
-                                    "{} outbound destinations exceed the 200 that the NSG priority band 2000-3990 holds",
-                                    env.outbound_destinations.len()
-                                ),
-                            )
-                            .with_help("merge destinations that share ports and protocol into one entry with several prefixes"),
-                        );
-                    }
-                    continue;
-                }
+        let first_priority = if req.requirement == DESTINATIONS_ROW {
+            match destinations.as_ref().and_then(|d| d.get(req.id.as_str())) {
+                Some(p) => *p,
+                None => continue,
             }
         } else {
             table_slot(&req.requirement, req.kind)
