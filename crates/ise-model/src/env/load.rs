@@ -82,7 +82,12 @@ pub fn load(text: &str, file: &str) -> Loaded {
         })
         .collect();
     sort_diagnostics(&mut diagnostics);
-    let env = if crate::diag::has_errors(&diagnostics) { None } else { env };
+    // Canonical only once valid: the diagnostics above point at the file's own order.
+    let env = if crate::diag::has_errors(&diagnostics) {
+        None
+    } else {
+        env.map(super::canonical::canonical)
+    };
     Loaded { env, diagnostics }
 }
 

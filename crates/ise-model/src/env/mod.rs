@@ -2,6 +2,7 @@
 //! mode, callers and outbound destinations. `load` turns JSON text into a checked `Environment` or
 //! the full list of problems.
 
+mod canonical;
 mod certificate;
 mod identity;
 mod load;

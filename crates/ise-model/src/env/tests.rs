@@ -159,3 +159,50 @@ fn port_zero_is_refused_only_where_it_becomes_a_firewall_rule() {
         assert!(codes(&t).is_empty(), "{mode}: {:?}", codes(&t));
     }
 }
+
+#[test]
+fn unordered_lists_are_canonical_once_valid_and_errors_keep_the_files_indices() {
+    let reordered = |v: &mut serde_json::Value| {
+        v["virtualNetwork"]["addressSpace"] = serde_json::json!(["10.20.0.0/16", "10.10.0.0/16"]);
+        v["internalCallers"] = serde_json::json!(["192.168.10.0/24", "172.20.5.4"]);
+        v["subnets"].as_array_mut().unwrap().rotate_left(1);
+        v["outboundDestinations"] = serde_json::json!([
+            {"name": "zz", "prefixes": ["203.0.113.9", "198.51.100.0/24"], "ports": ["8443-8445", "443", "8444"]},
+            {"name": "aa", "prefixes": ["192.0.2.1"], "ports": ["22"]}
+        ]);
+    };
+    let env = load(&example_with(reordered), "t").env.unwrap();
+    let text = |items: Vec<String>| items.join(" ");
+    assert_eq!(
+        text(env.virtual_network.address_space.iter().map(ToString::to_string).collect()),
+        "10.10.0.0/16 10.20.0.0/16"
+    );
+    assert_eq!(
+        text(env.internal_callers.iter().map(ToString::to_string).collect()),
+        "172.20.5.4/32 192.168.10.0/24"
+    );
+    assert_eq!(
+        text(env.subnets.iter().map(|s| s.name.clone()).collect()),
+        "ise-1 ise-2 ise-3 ise-4"
+    );
+    assert!(env.subnets[0].delegated);
+    assert_eq!(text(env.outbound_destinations.iter().map(|d| d.name.clone()).collect()), "aa zz");
+    let zz = &env.outbound_destinations[1];
+    assert_eq!(
+        text(zz.prefixes.iter().map(ToString::to_string).collect()),
+        "198.51.100.0/24 203.0.113.9/32"
+    );
+    assert_eq!(crate::ports::format_list(&zz.ports), "443,8443-8445");
+    // An error in the rotated subnets names the index the file has.
+    let broken = example_with(|v| {
+        reordered(v);
+        v["subnets"][3]["prefix"] = "10.10.1.1/27".into();
+    });
+    let loaded = load(&broken, "t");
+    assert!(loaded.env.is_none());
+    assert!(
+        loaded.diagnostics.iter().any(|d| d.path == "subnets[3].prefix"),
+        "{:?}",
+        loaded.diagnostics
+    );
+}

@@ -469,7 +469,9 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
     if env.forced_tunneling.mode != TunnelingMode::Firewall {
         return Ok(PlanFirewall::empty());
     }
-    let subnets = env.subnet_prefixes();
+    // Sorted: Azure Firewall takes the sources as a set, and the subnets' order means nothing.
+    let mut subnets = env.subnet_prefixes();
+    subnets.sort();
     let sources: Vec<String> = subnets.iter().map(ToString::to_string).collect();
     let mut platform: Vec<FirewallDependency> = reqs
         .iter()
