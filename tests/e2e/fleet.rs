@@ -198,22 +198,70 @@ fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_not
     let b = dir.join("copy.json");
     std::fs::copy(&a, &b).unwrap();
     let out = dir.join("out");
-    let run = isenet(&[
-        "--error-format",
-        "json",
-        "compile",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, Some(2));
-    let d = &run.json()["diagnostics"][0];
-    assert_eq!(d["code"], "E1806");
-    assert!(d["help"].as_str().unwrap().contains("compile writes OUT/<name>/"), "{d}");
-    assert_eq!(d["file"], b.to_str().unwrap());
-    assert!(d["message"].as_str().unwrap().contains(a.to_str().unwrap()), "{d}");
-    assert!(!out.exists());
+    // Of two files of one name, the later by file name is refused, in whichever order they come.
+    let (first, later) = if a < b { (&a, &b) } else { (&b, &a) };
+    for (x, y) in [(&a, &b), (&b, &a)] {
+        let run = isenet(&[
+            "--error-format",
+            "json",
+            "compile",
+            x.to_str().unwrap(),
+            y.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, Some(2));
+        let d = &run.json()["diagnostics"][0];
+        assert_eq!(d["code"], "E1806");
+        assert!(d["help"].as_str().unwrap().contains("compile writes OUT/<name>/"), "{d}");
+        assert_eq!(d["file"], later.to_str().unwrap());
+        assert!(d["message"].as_str().unwrap().contains(first.to_str().unwrap()), "{d}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_fleets_reports_do_not_depend_on_the_order_its_files_are_named_in() {
+    // File names and environment names in opposite orders: a.json holds `zulu-ise`, b.json
+    // `alpha-ise`; rows follow the environment names.
+    let dir = tempdir("fleet-order");
+    let write = |file: &str, name: &str| {
+        let mut env: Value =
+            serde_json::from_str(&std::fs::read_to_string(workspace().join("tests/envs/public-internal.json")).unwrap()).unwrap();
+        env["name"] = Value::String(name.into());
+        let to = dir.join(file);
+        std::fs::write(&to, env.to_string()).unwrap();
+        to.to_str().unwrap().to_string()
+    };
+    let (a, b) = (write("a.json", "zulu-ise"), write("b.json", "alpha-ise"));
+    let out = dir.join("out").to_str().unwrap().to_string();
+    let runs = |order: [&str; 2]| -> Vec<String> {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut got = Vec::new();
+        for args in [
+            vec!["compile", "--out-dir", &out],
+            vec!["compile", "--check", "--out-dir", &out],
+            vec!["--error-format", "json", "compile", "--check", "--out-dir", &out],
+            vec!["validate"],
+            vec!["validate", "--format", "json"],
+            vec!["verify"],
+            vec!["verify", "--format", "json"],
+        ] {
+            let run = isenet(&args.iter().copied().chain(order).collect::<Vec<_>>());
+            assert!(matches!(run.code, Some(0 | 1)), "{args:?}: {}{}", run.stdout, run.stderr);
+            got.push(run.stdout);
+        }
+        got
+    };
+    let forward = runs([&a, &b]);
+    assert_eq!(runs([&b, &a]), forward);
+    let rows: Vec<&str> = forward[0]
+        .lines()
+        .skip(1)
+        .take(2)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(rows, ["alpha-ise", "zulu-ise"], "{}", forward[0]);
 }
 
 #[cfg(unix)]

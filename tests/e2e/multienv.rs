@@ -103,7 +103,7 @@ fn validate_of_several_environments_reports_each_and_exits_with_the_worst() {
             ("bravo", "valid"),
             ("charlie", "valid")
         ]),
-        "named files first, then the folder's, sorted"
+        "by environment name (the file's stem for one that does not load), then file"
     );
     assert_eq!(json["environments"][0]["diagnostics"][0]["file"], s(&bad));
     assert_eq!((json["valid"].as_u64(), json["invalid"].as_u64()), (Some(3), Some(1)));
@@ -122,10 +122,12 @@ fn validate_refuses_an_environment_whose_name_another_has_naming_both_files() {
         let run = isenet(&args);
         assert_eq!(run.code, Some(2), "{args:?}");
         let doc = run.json();
+        // Environments run by name, then file: other.json before same.json, whatever the order
+        // they are named in, so same.json is the one refused.
         let d = &doc["environments"][1]["diagnostics"][0];
         assert_eq!(d["code"], "E1806", "{args:?}: {doc}");
-        assert_eq!(d["file"], s(&b));
-        assert!(d["message"].as_str().unwrap().contains(s(&a)), "names the first file too: {d}");
+        assert_eq!(d["file"], s(&a));
+        assert!(d["message"].as_str().unwrap().contains(s(&b)), "names the first file too: {d}");
         // Said for every command, not only compile's output folders.
         let help = d["help"].as_str().unwrap();
         assert!(

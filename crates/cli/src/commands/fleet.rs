@@ -103,13 +103,15 @@ impl Member {
 }
 
 /// Loads every environment, each on its own and on all cores (loading and validating is a share of
-/// the fleet's time that would otherwise keep one core idle): the second of two environments of
-/// one name is refused with `E1806` naming both files.
+/// the fleet's time that would otherwise keep one core idle), sorted by environment name, then
+/// file, so that no report depends on the order the files were named in: of two environments of
+/// one name, the later in that order is refused with `E1806` naming both files.
 pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
     let mut members: Vec<Member> = parallel(files, |f| Member {
         file: f.clone(),
         loaded: input::environment(Some(f), deny_warnings),
     });
+    members.sort_by_cached_key(|m| (m.name(), m.file_name()));
     let mut by_name: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();
     for m in &mut members {
         let Ok((env, _)) = &m.loaded else { continue };
@@ -145,8 +147,8 @@ pub struct Outcome<T> {
     pub result: Result<T, Vec<Diagnostic>>,
 }
 
-/// Loads every file and runs `job` on each environment that loads, on all cores; results in file
-/// order.
+/// Loads every file and runs `job` on each environment that loads, on all cores; results in the
+/// order of [`load_each`] (environment name, then file).
 pub fn each<T: Send>(
     files: &[PathBuf],
     deny_warnings: bool,
@@ -485,7 +487,7 @@ fn quiet_findings(rows: &[Row], args: &Args) -> String {
     out
 }
 
-/// The summary table, columns aligned, one line per environment in file order.
+/// The summary table, columns aligned, one line per environment (by name, then file).
 pub fn table(rows: &[Row], args: &Args) -> String {
     let header = [
         "environment",
