@@ -395,3 +395,56 @@ fn change_ticket_tables_keep_their_cells_when_names_hold_pipes_and_backticks() {
     std::fs::remove_dir_all(&out).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every `attr="..."` value in `text`.
+fn attribute_values<'t>(text: &'t str, attr: &str) -> Vec<&'t str> {
+    let needle = format!(" {attr}=\"");
+    text.match_indices(&needle)
+        .map(|(at, _)| {
+            let rest = &text[at + needle.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+#[test]
+fn diagram_ids_are_valid_unique_and_every_flow_ends_at_a_node() {
+    // HTML and SVG ids: unique in the page; Mermaid node ids: letters and digits. Each flow's
+    // `data-from`/`data-to` names a node of the drawing.
+    for (name, env) in golden_envs() {
+        let out = compile("ids", &name, &env);
+        for file in ["review.html", "flows.svg"] {
+            let text = std::fs::read_to_string(out.join(file)).unwrap();
+            let ids = attribute_values(&text, "id");
+            let unique: BTreeSet<&str> = ids.iter().copied().collect();
+            assert_eq!(unique.len(), ids.len(), "{name}/{file}: an id twice in {ids:?}");
+            for id in &ids {
+                assert!(
+                    id.starts_with(|c: char| c.is_ascii_alphabetic()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                    "{name}/{file}: id `{id}`"
+                );
+            }
+            for end in attribute_values(&text, "data-from")
+                .into_iter()
+                .chain(attribute_values(&text, "data-to"))
+            {
+                assert!(unique.contains(end), "{name}/{file}: a flow ends at `{end}`, no node");
+            }
+        }
+        let ticket = std::fs::read_to_string(out.join("change-ticket.md")).unwrap();
+        let mermaid = ticket.split("```mermaid\n").nth(1).and_then(|m| m.split("```").next()).unwrap();
+        for line in mermaid
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| l.contains("[\"") && !l.starts_with("subgraph"))
+        {
+            let id = line.split("[\"").next().unwrap();
+            assert!(
+                id.chars().all(|c| c.is_ascii_alphanumeric()) && id != "end",
+                "{name}: Mermaid id `{id}`"
+            );
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}

@@ -14,6 +14,7 @@
 pub mod azure;
 pub mod diff;
 pub mod engine;
+mod fnv;
 pub mod plan;
 pub mod prove;
 pub mod read;

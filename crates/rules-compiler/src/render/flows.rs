@@ -19,7 +19,8 @@ pub enum Side {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
-    /// `n0`, `n1`, ...: stable for a plan (sorted by side and label).
+    /// From the node's own side and label (`node_ids`), so one node more or less leaves every
+    /// other node's id, and every edge, as it was.
     pub id: String,
     pub side: Side,
     pub label: String,
@@ -98,8 +99,8 @@ pub fn graph(plan: &Plan) -> Graph {
         );
     let mut sorted: Vec<((Side, String), String)> = labelled.collect();
     sorted.sort();
-    for (i, ((side, label), label_ports)) in sorted.into_iter().enumerate() {
-        let id = format!("n{i}");
+    let ids = node_ids(sorted.iter().map(|((side, label), _)| (*side, label.as_str())));
+    for (((side, label), label_ports), id) in sorted.into_iter().zip(ids) {
         out_edges.push(match side {
             Side::Source => Edge {
                 from: id.clone(),
@@ -119,6 +120,31 @@ pub fn graph(plan: &Plan) -> Graph {
         subnets: plan.subnets.iter().map(|s| (s.name.clone(), s.prefix.clone())).collect(),
         edges: out_edges,
     }
+}
+
+/// Each node's id, for nodes in (side, label) order: `src` or `dst` and the 32-bit FNV-1a of the
+/// label in hex (`dst6f1c02aa`), a word Mermaid, SVG and HTML all take as an id, distinct from the
+/// subnets' `s0`-`s3`, the groups' names and the page's sections. Of two labels of one side that
+/// hash alike, the later (in label order) hashes its label with `#1`, `#2`, ... until its id is free.
+fn node_ids<'a>(nodes: impl Iterator<Item = (Side, &'a str)>) -> Vec<String> {
+    let mut taken = BTreeSet::new();
+    nodes
+        .map(|(side, label)| {
+            let prefix = match side {
+                Side::Source => "src",
+                Side::Destination => "dst",
+            };
+            let id = (0u32..)
+                .map(|k| {
+                    let key = if k == 0 { label.to_string() } else { format!("{label}#{k}") };
+                    format!("{prefix}{:08x}", crate::fnv::fnv1a(&key))
+                })
+                .find(|id| !taken.contains(id))
+                .expect("a free id");
+            taken.insert(id.clone());
+            id
+        })
+        .collect()
 }
 
 /// The bytes kept in a Mermaid label, by value (a table: labels run to thousands of prefixes).
@@ -218,7 +244,7 @@ pub fn mermaid(g: &Graph) -> String {
 mod tests {
     use super::*;
     use ise_model::servicetags::ServiceTags;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     fn plans() -> Vec<Plan> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden");
@@ -274,6 +300,69 @@ mod tests {
             let allows = plan.security_rules.iter().filter(|r| r.rule.access == Access::Allow).count();
             assert!(g.edges.len() <= allows + 1 && !g.edges.is_empty());
         }
+    }
+
+    #[test]
+    fn node_ids_come_from_the_nodes_own_side_and_label() {
+        let fnv = |s: &str| s.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        let ids = node_ids(
+            [
+                (Side::Source, "AzureCloud"),
+                (Side::Destination, "AzureCloud"),
+                (Side::Destination, "Storage"),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            ids,
+            [
+                format!("src{:08x}", fnv("AzureCloud")),
+                format!("dst{:08x}", fnv("AzureCloud")),
+                format!("dst{:08x}", fnv("Storage"))
+            ]
+        );
+        // `costarring` and `liquid` are a known FNV-1a collision (0x5e4daa9d): the later label
+        // takes the hash of `liquid#1`, and the earlier keeps its own id whatever else is there.
+        assert_eq!(fnv("costarring"), fnv("liquid"));
+        let ids = node_ids([(Side::Destination, "costarring"), (Side::Destination, "liquid")].into_iter());
+        assert_eq!(ids, ["dst5e4daa9d".to_string(), format!("dst{:08x}", fnv("liquid#1"))]);
+        assert_eq!(
+            node_ids([(Side::Source, "costarring"), (Side::Destination, "liquid")].into_iter()),
+            ["src5e4daa9d", "dst5e4daa9d"]
+        );
+    }
+
+    #[test]
+    fn one_more_destination_or_caller_leaves_every_other_line_of_the_diagram() {
+        let plan = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v: serde_json::Value = serde_json::from_str(ise_model::data::EXAMPLE_ENVIRONMENT).unwrap();
+            v["accessEndpoint"] = "external".into();
+            edit(&mut v);
+            let env = ise_model::env::load(&v.to_string(), "env.json").env.unwrap();
+            crate::plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap()
+        };
+        let before = graph(&plan(&|_| {}));
+        let after = graph(&plan(&|v| {
+            // `aaa` sorts before `partner-sftp`: positional ids would renumber that node and its edge.
+            v["outboundDestinations"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({"name": "aaa", "prefixes": ["192.0.2.1"], "ports": ["22"]}));
+            v["internalCallers"] = serde_json::json!(["172.20.5.4"]);
+        }));
+        let key = |n: &Node| (n.side, n.label.clone());
+        let ids: BTreeMap<(Side, String), String> = after.nodes.iter().map(|n| (key(n), n.id.clone())).collect();
+        for n in &before.nodes {
+            if let Some(id) = ids.get(&key(n)) {
+                assert_eq!(id, &n.id, "{:?}", key(n));
+            }
+        }
+        assert_eq!(after.nodes.len(), before.nodes.len() + 2, "{:?}", after.nodes);
+        // Only the two new nodes' lines and their edges are new in the Mermaid text.
+        let lines = |g: &Graph| mermaid(g).lines().map(str::to_string).collect::<BTreeSet<String>>();
+        let added: Vec<String> = lines(&after).difference(&lines(&before)).cloned().collect();
+        assert_eq!(added.len(), 4, "{added:?}");
+        assert!(lines(&before).is_subset(&lines(&after)));
     }
 
     #[test]
