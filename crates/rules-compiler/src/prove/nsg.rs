@@ -159,8 +159,7 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
         let eval = nsg.evaluation(direction);
         let domain = eval.domain();
         let unfiltered = unfiltered(direction);
-        // What the NSG decides: not the flows it does not filter.
-        let domain_set = FlowSet::from_box(domain.flows().clone()).difference(&unfiltered);
+        let domain_set = FlowSet::from_box(domain.flows().clone());
         let mut required = FlowSet::empty();
         for r in s.requirements.iter().filter(|r| r.kind == kind_of(direction)) {
             let flows = match FlowSet::from_rule(&requirement_rule(r), &intended) {
@@ -184,7 +183,7 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
                     continue;
                 }
             };
-            let (c, uncovered) = coverage_of(r, direction, &flows, eval, rules);
+            let (c, uncovered) = coverage_of(r, direction, &flows, &unfiltered, eval, rules);
             if let Some(f) = uncovered {
                 findings.push(f);
             }
@@ -193,9 +192,9 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
         }
         let check_openings = direction == Direction::Inbound || s.env.outbound_policy == OutboundPolicy::Restricted;
         if check_openings {
-            findings.extend(openings(eval, rules, &required.union(&unfiltered), &coverage));
+            findings.extend(openings(eval, rules, &required, &unfiltered, &coverage));
         }
-        let without_effect = without_effect(eval, rules, &unfiltered);
+        let without_effect = without_effect(eval, rules, nsg_resolver, &unfiltered);
         findings.extend(without_effect.iter().map(|&i| unfiltered_only(eval, &rules[i])));
         findings.extend(unused_rules(eval, rules, nsg_resolver, s.written_for, &without_effect));
         for note in eval.notes() {
@@ -211,10 +210,16 @@ fn coverage_of(
     r: &Resolved,
     direction: Direction,
     flows: &FlowSet,
+    unfiltered: &FlowSet,
     eval: &Evaluation,
     rules: &[SecurityRule],
 ) -> (Coverage, Option<Finding>) {
-    let uncovered = eval.not_allowed(flows);
+    // What the NSG denies, less the packets it does not filter. Cut out of the (small) remainder,
+    // not the requirement's flows: every cut splits the flows the proof walks.
+    let uncovered = match eval.not_allowed(flows) {
+        u if u.is_empty() || unfiltered.is_empty() => u,
+        u => u.difference(unfiltered),
+    };
     // The rules deciding some of these flows, in evaluation order.
     let deciding = |set: &FlowSet, access: Access| -> Vec<String> {
         let meeting = eval
@@ -262,15 +267,19 @@ fn unfiltered(direction: Direction) -> FlowSet {
 
 /// Explicit rules deciding packets, all of them `unfiltered`: whatever they say, Azure does not
 /// apply it, so they have no effect.
-fn without_effect(eval: &Evaluation, rules: &[SecurityRule], unfiltered: &FlowSet) -> Vec<usize> {
+fn without_effect<R: TagResolver>(eval: &Evaluation, rules: &[SecurityRule], resolver: &R, unfiltered: &FlowSet) -> Vec<usize> {
     if unfiltered.is_empty() {
         return Vec::new();
     }
-    // Only the rules deciding some unfiltered packet can decide nothing else.
-    let candidates = eval.deciders_meeting(unfiltered).into_iter().flatten();
-    eval.in_order(candidates)
-        .into_iter()
-        .filter(|&i| !rules[i].is_default && eval.decided_by(i).difference(unfiltered).is_empty())
+    // A rule matching only unfiltered packets decides nothing else. (A broader rule whose other
+    // packets are all decided above it is reported as shadowed instead.) Checking what each rule
+    // matches is cheap; what it decides is asked only of those.
+    let matches_only_unfiltered =
+        |i: usize| FlowSet::from_rule(&rules[i], resolver).is_ok_and(|m| !m.is_empty() && m.difference(unfiltered).is_empty());
+    eval.order()
+        .iter()
+        .copied()
+        .filter(|&i| !rules[i].is_default && matches_only_unfiltered(i) && !eval.decided_by(i).is_empty())
         .collect()
 }
 
@@ -286,10 +295,13 @@ fn unfiltered_only(eval: &Evaluation, rule: &SecurityRule) -> Finding {
         .rule(rule_ref(rule))
 }
 
-/// Allow rules admitting packets no requirement needs (`settled`: the required flows and those the
-/// NSG does not filter), per deciding rule.
-fn openings(eval: &Evaluation, rules: &[SecurityRule], settled: &FlowSet, coverage: &[Coverage]) -> Vec<Finding> {
-    let open = eval.allowed().difference(settled);
+/// Allow rules admitting packets no requirement needs, per deciding rule; the packets the NSG does
+/// not filter (`unfiltered`) are no opening.
+fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &FlowSet, unfiltered: &FlowSet, coverage: &[Coverage]) -> Vec<Finding> {
+    let open = match eval.allowed().difference(required) {
+        o if o.is_empty() || unfiltered.is_empty() => o,
+        o => o.difference(unfiltered),
+    };
     if open.is_empty() {
         return Vec::new();
     }
