@@ -345,13 +345,7 @@ fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, 
     let proved = proved.unwrap_or_else(|| rules_compiler::render::review::review(&plan, tags).ok);
     row.rules = plan.security_rules.len();
     row.routes = plan.routes.len();
-    row.firewall_rules = plan.firewall.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
-        + plan
-            .firewall
-            .application_rule_collections
-            .iter()
-            .map(|c| c.rules.len())
-            .sum::<usize>();
+    row.firewall_rules = plan.firewall.rule_count();
     row.proof = if proved { "ok" } else { "findings" };
     let dir = args.out_dir.join(&env.name);
     let done = if args.check {

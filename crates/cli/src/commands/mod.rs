@@ -122,41 +122,38 @@ pub fn run(cli: &Cli) -> Exit {
             table_version,
             format,
             verbose,
-        } => match check_table_version(table_version.as_deref()).map(|()| fleet::select(envs, env, env_dir.as_deref())) {
+        } => match check_table_version(table_version.as_deref()).and_then(|()| fleet::select(envs, env, env_dir.as_deref())) {
+            // Deployed files are one environment's resources: with one environment, however it was
+            // named (--env, ENV, a folder of one), they are verified as given. With several they
+            // are refused (`E1820`), never left unread.
+            Ok(selection) if (nsg.is_some() || routes.is_some() || firewall.is_some()) && selection.one().is_some() => {
+                let env = selection.one().flatten();
+                let inputs = verify::Inputs {
+                    env,
+                    routes: routes.as_deref(),
+                    service_tags: service_tags.as_deref(),
+                    table_version: table_version.as_deref(),
+                };
+                verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format, *verbose)
+            }
+            Ok(selection) => {
+                let files = match selection {
+                    fleet::Selection::Many(files) => files,
+                    // One environment with --artifacts-dir, or with no file to verify (its compiled
+                    // artifacts): a fleet of one.
+                    fleet::Selection::One(env) => env.into_iter().collect(),
+                };
+                let args = fleet_verify::Args {
+                    artifacts_dir: artifacts_dir.as_deref(),
+                    single_files: [nsg, routes, firewall].into_iter().flatten().map(|p| p.as_path()).collect(),
+                    service_tags: service_tags.as_deref(),
+                    table_version: table_version.as_deref(),
+                    format: *format,
+                    verbose: *verbose,
+                };
+                fleet_verify::run(cli, &files, &args)
+            }
             Err(d) => verify::refused(cli, *format, &[d]),
-            Ok(selection) => match selection {
-                // Deployed files are one environment's resources: with one environment, however it was
-                // named (--env, ENV, a folder of one), they are verified as given. With several they
-                // are refused (`E1820`), never left unread.
-                Ok(selection) if (nsg.is_some() || routes.is_some() || firewall.is_some()) && selection.one().is_some() => {
-                    let env = selection.one().flatten();
-                    let inputs = verify::Inputs {
-                        env,
-                        routes: routes.as_deref(),
-                        service_tags: service_tags.as_deref(),
-                        table_version: table_version.as_deref(),
-                    };
-                    verify::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), *format, *verbose)
-                }
-                Ok(selection) => {
-                    let files = match selection {
-                        fleet::Selection::Many(files) => files,
-                        // One environment with --artifacts-dir, or with no file to verify (its compiled
-                        // artifacts): a fleet of one.
-                        fleet::Selection::One(env) => env.into_iter().collect(),
-                    };
-                    let args = fleet_verify::Args {
-                        artifacts_dir: artifacts_dir.as_deref(),
-                        single_files: [nsg, routes, firewall].into_iter().flatten().map(|p| p.as_path()).collect(),
-                        service_tags: service_tags.as_deref(),
-                        table_version: table_version.as_deref(),
-                        format: *format,
-                        verbose: *verbose,
-                    };
-                    fleet_verify::run(cli, &files, &args)
-                }
-                Err(d) => verify::refused(cli, *format, &[d]),
-            },
         },
         Command::Explain {
             env,

@@ -394,14 +394,7 @@ mod tests {
         assert_eq!(template_items(ItemKind::Route), plan.routes.len());
         let collections = plan.firewall.network_rule_collections.len() + plan.firewall.application_rule_collections.len();
         assert_eq!(template_items(ItemKind::RuleCollection), collections);
-        let rules: usize = plan.firewall.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
-            + plan
-                .firewall
-                .application_rule_collections
-                .iter()
-                .map(|c| c.rules.len())
-                .sum::<usize>();
-        assert_eq!(template_items(ItemKind::FirewallRule), rules);
+        assert_eq!(template_items(ItemKind::FirewallRule), plan.firewall.rule_count());
     }
 
     #[test]

@@ -133,6 +133,12 @@ impl PlanFirewall {
             application_rule_collections: Vec::new(),
         }
     }
+
+    /// Network and application rules, all collections.
+    pub fn rule_count(&self) -> usize {
+        let network: usize = self.network_rule_collections.iter().map(|c| c.rules.len()).sum();
+        network + self.application_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
+    }
 }
 
 /// Which kind of rule collection a row belongs in.
