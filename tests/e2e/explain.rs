@@ -680,3 +680,57 @@ fn verify_and_explain_agree_on_a_name_behind_a_narrow_network_deny() {
     let r = ask("10.10.1.5", "crl.microsoft.com", "80", &["--env", env, "--expect", "allow"]);
     assert_eq!(r.code, Some(0), "{}", r.stdout);
 }
+
+/// azure-semantics.md: 168.63.129.16 and 169.254.169.254 (platform DNS, DHCP, health, instance
+/// metadata) are not filtered by NSGs. `verify` takes no rule to them as an opening; `explain`
+/// says they are allowed by the platform, whatever the rules and routes say.
+#[test]
+fn explain_allows_the_platform_addresses_nsgs_do_not_filter() {
+    // Restricted outbound: deny-all-outbound would match them.
+    let r = ask(
+        "10.10.1.5",
+        "168.63.129.16",
+        "53",
+        &[
+            "--env",
+            "tests/envs/restricted-outbound.json",
+            "--protocol",
+            "udp",
+            "--format",
+            "json",
+            "--expect",
+            "allow",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    let e = r.json();
+    assert_eq!(e["decisions"].as_array().unwrap().len(), 1, "{e}");
+    assert_eq!(e["decisions"][0]["unfiltered"], true);
+    assert_eq!(e["decisions"][0]["access"], "Allow");
+    // Firewall mode: they do not follow the route to the firewall either.
+    let r = ask(
+        "10.10.1.5",
+        "169.254.169.254",
+        "80",
+        &["--env", "tests/envs/firewall-tunneling.json", "--format", "json"],
+    );
+    let e = r.json();
+    assert_eq!(e["verdict"], "allow", "{e}");
+    assert_eq!(e["path"], json!([]), "{e}");
+    // Any other address is the NSG's: denied by the explicit deny.
+    let r = ask(
+        "10.10.1.5",
+        "168.63.129.17",
+        "53",
+        &[
+            "--env",
+            "tests/envs/restricted-outbound.json",
+            "--protocol",
+            "udp",
+            "--expect",
+            "deny",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    assert!(r.stdout.contains("denied by rule deny-all-outbound"), "{}", r.stdout);
+}

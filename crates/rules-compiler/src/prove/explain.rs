@@ -19,7 +19,7 @@ use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::plan::Plan;
 use crate::prove::findings::FindingKind;
-use crate::prove::resolver::EnvResolver;
+use crate::prove::resolver::{EnvResolver, UNFILTERED};
 use crate::read::flows::FlowsFile;
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::{E_EXPLAIN_ENDPOINT, E_EXPLAIN_EXPECT, E_EXPLAIN_FQDN, E_EXPLAIN_PATH, E_EXPLAIN_PORTLESS};
@@ -142,6 +142,10 @@ pub struct Decision {
     pub requirements: Vec<String>,
     /// An allow rule behind which the plan has no requirement: it opens what nothing needs.
     pub serves_no_requirement: bool,
+    /// The platform addresses NSGs do not filter (outbound to 168.63.129.16 and 169.254.169.254):
+    /// allowed whatever the rules say, as `verify` reads them; `rule` is then `None`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unfiltered: bool,
     /// The part of the flow this rule decides (all of it when there is one decision).
     pub flows: Vec<FlowPiece>,
 }
@@ -330,8 +334,13 @@ impl<'a> Explainer<'a> {
                     .with_help("a name needs forcedTunneling mode firewall, --protocol tcp and one port; otherwise give an address, a prefix or a service tag")
                     .in_file("--to"));
                 }
+                // A public name does not resolve to the platform's own addresses.
                 let outside = self.resolver.resolve("Internet").unwrap_or_default();
-                Ok((IntervalSet::from_prefixes(outside), Some(to.to_ascii_lowercase())))
+                let platform = IntervalSet::from_intervals(UNFILTERED.map(|a| (u32::from(a), u32::from(a))));
+                Ok((
+                    IntervalSet::from_prefixes(outside).difference(&platform),
+                    Some(to.to_ascii_lowercase()),
+                ))
             }
         }
     }
@@ -416,6 +425,9 @@ impl<'a> Explainer<'a> {
                     });
                 }
             }
+            let all = FlowSet::from_box(flows);
+            // Packets to the platform's addresses are not the NSG's (outbound), nor the routes'.
+            let platform = all.intersection(&super::nsg::unfiltered(direction));
             let mut deciders: Vec<Option<usize>> = eval.regions().iter().map(|r| r.decider).collect();
             deciders.sort_by_key(|d| d.map(|i| (self.rules[i].priority, i)));
             deciders.dedup();
@@ -424,11 +436,20 @@ impl<'a> Explainer<'a> {
                     Some(i) => eval.decided_by(i),
                     None => eval.unmatched(),
                 };
-                decisions.push(self.decision(direction, d, part.pieces()));
+                let part = part.difference(&platform);
+                if !part.is_empty() {
+                    decisions.push(self.decision(direction, d, part.pieces()));
+                }
             }
-            let allowed = eval.allowed();
-            let all = FlowSet::from_box(flows);
-            denied = denied.union(&all.difference(&allowed));
+            if !platform.is_empty() {
+                decisions.push(Decision {
+                    unfiltered: true,
+                    access: Access::Allow,
+                    ..self.decision(direction, None, platform.pieces())
+                });
+            }
+            let allowed = eval.allowed().difference(&platform);
+            denied = denied.union(&all.difference(&allowed).difference(&platform));
             whole = whole.union(&all);
             if direction == Direction::Outbound {
                 out_allowed = Some((allowed, src));
@@ -511,6 +532,7 @@ impl<'a> Explainer<'a> {
             serves_no_requirement: access == Access::Allow && requirements.is_empty(),
             requirements,
             flows,
+            unfiltered: false,
         }
     }
 }

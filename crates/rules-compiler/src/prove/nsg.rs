@@ -252,7 +252,7 @@ fn coverage_of(
 /// Inbound, 168.63.129.16 is also the load balancer's probe source, which the requirements have
 /// the NSG admit (in-azure-load-balancer, as Azure's AllowAzureLoadBalancerInBound does): inbound
 /// flows are all the NSG's.
-fn unfiltered(direction: Direction) -> FlowSet {
+pub(crate) fn unfiltered(direction: Direction) -> FlowSet {
     match direction {
         Direction::Inbound => FlowSet::empty(),
         Direction::Outbound => FlowSet::from_parts(

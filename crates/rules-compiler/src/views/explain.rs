@@ -21,6 +21,9 @@ fn flow_label(e: &Explanation) -> String {
 }
 
 fn nsg_who(d: &Decision) -> String {
+    if d.unfiltered {
+        return "the platform: NSGs do not filter 168.63.129.16 and 169.254.169.254 (Azure DNS, DHCP, health, instance metadata)".into();
+    }
     let mut who = match (&d.rule, d.default_rule) {
         (Some(r), true) => format!("Azure default rule {r} ({})", d.priority.unwrap_or_default()),
         (Some(r), false) => format!("rule {r} (priority {})", d.priority.unwrap_or_default()),
@@ -128,7 +131,8 @@ fn deciders(e: &Explanation) -> String {
         .decisions
         .iter()
         .map(|d| {
-            let rule = d.rule.clone().unwrap_or_else(|| "no rule".into());
+            let none = if d.unfiltered { "platform (not filtered)" } else { "no rule" };
+            let rule = d.rule.clone().unwrap_or_else(|| none.into());
             let mark = if d.serves_no_requirement { " (serves no requirement)" } else { "" };
             format!("{} {rule}{mark}", d.direction.as_str().to_ascii_lowercase())
         })
