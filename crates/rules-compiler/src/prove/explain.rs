@@ -19,7 +19,7 @@ use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::plan::Plan;
 use crate::prove::findings::FindingKind;
-use crate::prove::resolver::{EnvResolver, UNFILTERED};
+use crate::prove::resolver::EnvResolver;
 use crate::read::flows::FlowsFile;
 use ipnet::{IpNet, Ipv4Net};
 use ise_model::codes::{E_EXPLAIN_ENDPOINT, E_EXPLAIN_EXPECT, E_EXPLAIN_FQDN, E_EXPLAIN_PATH, E_EXPLAIN_PORTLESS};
@@ -336,7 +336,7 @@ impl<'a> Explainer<'a> {
                 }
                 // A public name does not resolve to the platform's own addresses.
                 let outside = self.resolver.resolve("Internet").unwrap_or_default();
-                let platform = IntervalSet::from_intervals(UNFILTERED.map(|a| (u32::from(a), u32::from(a))));
+                let platform = crate::prove::resolver::unfiltered_addresses();
                 Ok((
                     IntervalSet::from_prefixes(outside).difference(&platform),
                     Some(to.to_ascii_lowercase()),

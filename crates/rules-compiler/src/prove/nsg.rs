@@ -259,7 +259,7 @@ pub(crate) fn unfiltered(direction: Direction) -> FlowSet {
             ProtoSet::ALL,
             IntervalSet::full(),
             IntervalSet::full(),
-            IntervalSet::from_intervals(UNFILTERED.map(|a| (u32::from(a), u32::from(a)))),
+            crate::prove::resolver::unfiltered_addresses(),
             IntervalSet::full(),
         ),
     }

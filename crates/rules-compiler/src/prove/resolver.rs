@@ -101,6 +101,11 @@ const LOAD_BALANCER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
 /// NSGs do not filter (azure-semantics.md).
 pub const UNFILTERED: [Ipv4Addr; 2] = [LOAD_BALANCER, Ipv4Addr::new(169, 254, 169, 254)];
 
+/// [`UNFILTERED`] as a set of addresses.
+pub fn unfiltered_addresses() -> IntervalSet<u32> {
+    IntervalSet::from_intervals(UNFILTERED.map(|a| (u32::from(a), u32::from(a))))
+}
+
 /// The platform tag `tag` names (Azure reads tag names in any case), if it is one.
 fn platform(tag: &str) -> Option<Platform> {
     [
