@@ -769,6 +769,13 @@ impl ServiceTags {
             .or_else(|| self.folded().get(&name.to_lowercase()).and_then(|n| tags.get(n)))
     }
 
+    /// Whether the file lists `feature` (`NSG`, `UDR`, `FW`) among the tag's `networkFeatures`:
+    /// where the tag may be named. A tag the file lacks, or publishes without the field (`null`,
+    /// as China does for several), is usable nowhere.
+    pub fn tag_works_in(&self, tag: &str, feature: &str) -> bool {
+        self.get(tag).is_some_and(|t| t.network_features.iter().any(|f| f == feature))
+    }
+
     /// Every tag, by name.
     pub fn tags(&self) -> &BTreeMap<String, TagEntry> {
         self.all.get_or_init(|| {

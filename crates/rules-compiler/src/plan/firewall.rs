@@ -384,11 +384,6 @@ fn dependency_of_destination(r: &Resolved) -> Option<FirewallDependency> {
     })
 }
 
-/// Whether the cloud's tag file lets Azure Firewall rules name this tag.
-fn tag_works_in_firewall(tags: &ServiceTags, tag: &str) -> bool {
-    tags.get(tag).is_some_and(|t| t.network_features.iter().any(|f| f == "FW"))
-}
-
 fn cidrs(prefixes: &[Ipv4Net]) -> Vec<String> {
     let mut p = Ipv4Net::aggregate(&prefixes.to_vec());
     p.sort();
@@ -408,7 +403,7 @@ fn network_rule(dep: &mut FirewallDependency, sources: &[String], tags: &Service
     let destinations = match destination {
         NetworkDestination::Any => vec!["*".to_string()],
         NetworkDestination::Prefixes { prefixes, .. } => cidrs(prefixes),
-        NetworkDestination::ServiceTag { name } if tag_works_in_firewall(tags, name) => vec![name.clone()],
+        NetworkDestination::ServiceTag { name } if tags.tag_works_in(name, "FW") => vec![name.clone()],
         NetworkDestination::ServiceTag { name } => match tags.get(name) {
             Some(t) => {
                 let written = cidrs(&t.ipv4());

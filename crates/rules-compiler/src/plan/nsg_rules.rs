@@ -202,12 +202,6 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
     Ok(out)
 }
 
-/// Whether the tag file lists NSG among the tag's network features (absent or `null` counts as
-/// not: China publishes `LogicApps` and `LogicAppsManagement` so).
-pub fn tag_works_in_nsg(tags: &ServiceTags, tag: &str) -> bool {
-    tags.get(tag).is_some_and(|t| t.network_features.iter().any(|f| f == "NSG"))
-}
-
 /// Every service tag of the NSG rows that the cloud's tag file does not mark usable in NSGs,
 /// replaced by the tag's IPv4 prefixes (the ISE subnets are IPv4), with a note. Routes and firewall
 /// rules treat `UDR` and `FW` the same way: a tag the deployment refuses fails the whole deployment.
@@ -215,7 +209,7 @@ pub fn write_out_tags_nsgs_refuse(requirements: &mut [Resolved], tags: &ServiceT
     for req in requirements.iter_mut().filter(|r| matches!(r.kind, Kind::Inbound | Kind::Outbound)) {
         for peer in [&mut req.source, &mut req.destination] {
             let Peer::Tag { name } = peer else { continue };
-            if is_platform_tag(name) || tag_works_in_nsg(tags, name) {
+            if is_platform_tag(name) || tags.tag_works_in(name, "NSG") {
                 continue;
             }
             let Some(entry) = tags.get(name) else { continue };

@@ -42,11 +42,6 @@ impl PlanRoute {
     }
 }
 
-/// Whether the cloud's tag file lets this tag be a route's address prefix.
-fn tag_works_in_routes(tags: &ServiceTags, tag: &str) -> bool {
-    tags.get(tag).is_some_and(|t| t.network_features.iter().any(|f| f == "UDR"))
-}
-
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRoute>, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut tag_routes = Vec::new();
@@ -74,7 +69,7 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
                 });
             }
             Peer::Prefixes { prefixes, .. } => internet.push((r.id.clone(), prefixes.clone())),
-            Peer::Tag { name } if tag_works_in_routes(tags, name) => tag_routes.push(PlanRoute {
+            Peer::Tag { name } if tags.tag_works_in(name, "UDR") => tag_routes.push(PlanRoute {
                 name: r.id.clone(),
                 address_prefix: name.clone(),
                 next_hop_type: NextHop::Internet,
