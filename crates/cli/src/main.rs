@@ -28,12 +28,19 @@ mod outdir;
 mod output;
 #[cfg(test)]
 mod pipelines_doc;
+mod pool;
 mod report;
 mod style;
 mod usage;
 mod version;
 
 use clap::Parser;
+
+// Not under `cargo test`: the harness runs each test on a thread of its own, and every ended
+// thread leaves its free lists behind (`pool`'s module documentation).
+#[cfg(not(test))]
+#[global_allocator]
+static ALLOCATOR: pool::Pool = pool::Pool;
 use std::process::ExitCode;
 
 /// Exit codes are a contract with users' pipelines.
