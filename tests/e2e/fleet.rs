@@ -389,3 +389,33 @@ fn a_fleet_that_fails_writing_part_way_reports_what_it_wrote_and_what_failed() {
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert_eq!(run.stdout, format!("aaa-first: written to {}\n", s(&out.join("aaa-first"))));
 }
+
+/// OUT/<name>/ of an environment no longer in the fleet is noted on stderr (it may be another
+/// fleet's sharing OUT, so it is neither a finding nor touched); folders without a compile's
+/// `plan.json` are not the fleet's business and go unmentioned.
+#[test]
+fn a_fleet_notes_output_folders_that_no_environment_of_the_run_claims() {
+    let (_dir, envs_dir, files, out) = fleet_in("fleet-unclaimed", 3);
+    let (envs, o) = (envs_dir.to_str().unwrap(), out.to_str().unwrap());
+    assert_eq!(isenet(&["compile", "--env-dir", envs, "--out-dir", o]).code, Some(0));
+    let quiet = isenet(&["compile", "--env-dir", envs, "--out-dir", o]);
+    assert!(!quiet.stderr.contains("note:"), "every folder is claimed: {}", quiet.stderr);
+    let removed: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let removed = removed["name"].as_str().unwrap().to_string();
+    std::fs::remove_file(&files[0]).unwrap();
+    std::fs::create_dir(out.join("docs")).unwrap();
+    std::fs::write(out.join("docs").join("readme.txt"), "not isenet's").unwrap();
+    for check in [false, true] {
+        let mut args = vec!["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o];
+        if check {
+            args.push("--check");
+        }
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(0), "a note is no finding (check {check}): {}", run.stderr);
+        assert_eq!(run.json().as_array().unwrap().len(), 2, "the report's shape is unchanged");
+        let notes: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("note:")).collect();
+        assert_eq!(notes.len(), 1, "{}", run.stderr);
+        assert!(notes[0].contains(&*out.join(&removed).to_string_lossy()), "{}", notes[0]);
+        assert!(out.join(&removed).join("plan.json").is_file(), "the folder is left alone");
+    }
+}

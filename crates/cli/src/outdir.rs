@@ -245,6 +245,24 @@ pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, 
     Ok(out)
 }
 
+/// The folders directly in `parent` that hold a `plan.json` (a compile's output) and are not
+/// named in `names`: a fleet's output left from environments that this run does not compile
+/// (removed or renamed). Sorted; a missing or unreadable `parent` has none. Hidden names are a
+/// run's temporary and old folders.
+pub fn unclaimed_outputs(parent: &Path, names: &std::collections::HashSet<&str>) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.') && !names.contains(n.as_str()))
+        .filter(|n| fs::symlink_metadata(parent.join(n).join("plan.json")).is_ok_and(|m| m.is_file()))
+        .collect();
+    out.sort();
+    out
+}
+
 /// What a run did to its output directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Written {

@@ -436,6 +436,7 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     });
     let (rows, errors): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
     let errors: Vec<Diagnostic> = errors.into_iter().flatten().collect();
+    note_unclaimed_outputs(args.out_dir, &loaded);
     // A write that fails part-way (a full disk) leaves the folders written before it replaced:
     // the report lists every environment, written or failed, beside the diagnostics.
     match cli.error_format {
@@ -459,6 +460,19 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         Exit::Findings
     } else {
         Exit::Ok
+    }
+}
+
+/// Notes (stderr, not a finding) each OUT/<name>/ holding a compile's output that no environment
+/// of this run claims. Whether it is a removed environment's, which a pipeline should delete, or
+/// another fleet's sharing OUT, only the user knows; the run neither fails nor touches it.
+fn note_unclaimed_outputs(out_dir: &Path, loaded: &[(PathBuf, Environment)]) {
+    let names: std::collections::HashSet<&str> = loaded.iter().map(|(_, env)| env.name.as_str()).collect();
+    for name in outdir::unclaimed_outputs(out_dir, &names) {
+        eprintln!(
+            "note: {} holds artifacts of no environment in this run (left from a removed or renamed environment?); remove it if nothing else compiles into it",
+            out_dir.join(name).display()
+        );
     }
 }
 
