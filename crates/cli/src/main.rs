@@ -36,8 +36,8 @@ mod version;
 
 use clap::Parser;
 
-// Not under `cargo test`: the harness runs each test on a thread of its own, and every ended
-// thread leaves its free lists behind (`pool`'s module documentation).
+// glibc's allocator until a fleet enables the pool. Not under `cargo test`: the harness runs each
+// test on a thread of its own, and every ended thread leaves its free lists behind.
 #[cfg(not(test))]
 #[global_allocator]
 static ALLOCATOR: pool::Pool = pool::Pool;
@@ -64,6 +64,9 @@ fn main() -> ExitCode {
     }
     let fleet = cli.command.may_run_a_fleet();
     memory::tune_allocator(fleet);
+    if fleet {
+        pool::enable();
+    }
     if !fleet {
         rules_compiler::threads::on_start(memory::advise_thread_heap);
     }

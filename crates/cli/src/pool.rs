@@ -1,33 +1,84 @@
-//! The process's allocator for small blocks: one free list per size class and thread, carved from
-//! chunks that glibc's allocator gives (so `memory`'s heap advice still applies to them); larger or
-//! over-aligned blocks go to glibc's allocator directly.
+//! The process's allocator: glibc's, and for a fleet (`enable`) small blocks from one free list
+//! per size class and thread, carved from a region of address space reserved for them; larger or
+//! over-aligned blocks always go to glibc's allocator.
 //!
-//! Why: a compile makes about 10,000 allocations per environment, most of them small strings and
-//! vectors, and glibc's malloc and free were a fifth of a fleet's instructions (about 270 per
-//! call, many on its slow paths: `_int_free`, `malloc_consolidate`). A size class is known from the
-//! block's `Layout` on every call, so a block needs no header and a call is a pointer pop or push.
-//! mimalloc did the same job but took 41 s of C to build and raised the peak memory past the
-//! goal's 64 MB (BENCHMARKS.md, sessions 4 and 11); this keeps no more memory than the largest
-//! number of blocks of each class a thread held at once.
+//! Why: a fleet makes about 10,000 allocations per environment, most of them small strings and
+//! vectors, and glibc's malloc and free were a fifth of its instructions (about 270 per call, many
+//! on its slow paths: `_int_free`, `malloc_consolidate`). A size class is known from the block's
+//! `Layout` on every call, so a block needs no header and a call is a pointer pop or push (a fleet
+//! of 60: -20 % instructions). mimalloc did the same job but took 41 s of C to build and raised
+//! the peak memory past the goal's 64 MB (BENCHMARKS.md, sessions 4 and 11). A single compile
+//! keeps glibc's allocator: it frees little before it ends, so the classes' lists only added
+//! pages to fault in (BENCHMARKS.md, session 15).
 //!
-//! A block freed by another thread than the one that allocated it joins the freeing thread's list:
-//! memory moves between threads but is never lost while both run. A thread's lists are left behind
-//! when it ends; the program's threads (a compile's second thread, a fleet's workers) live as long
-//! as the work they were started for.
+//! Whose a block is, is known from its address (inside the region or not), so the pool can be
+//! enabled after the process started allocating. A block freed by another thread than the one
+//! that allocated it joins the freeing thread's list: memory moves between threads but is never
+//! lost while both run. A thread's lists are left behind when it ends; the fleet's workers live
+//! as long as the fleet.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr::null_mut;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// Size classes step by this much; it is also every block's alignment.
 const GRAIN: usize = 16;
 /// The largest block a class holds; larger ones go to glibc's allocator.
 const LARGEST: usize = 1024;
 const CLASSES: usize = LARGEST / GRAIN;
-/// What a thread takes from glibc's allocator when its chunk is used up.
+/// What a thread takes from the region when its chunk is used up.
 const CHUNK: usize = 128 << 10;
+/// Address space only (no memory until touched): a fleet of 10,000 peaks at about 50 MB in all.
+/// Past it, small blocks come from glibc's allocator again.
+#[cfg(target_os = "linux")]
+const REGION: usize = 1 << 30;
+
+/// The region (`BASE..END`, empty until `enable`) and its next free chunk.
+static BASE: AtomicUsize = AtomicUsize::new(0);
+static END: AtomicUsize = AtomicUsize::new(0);
+static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 pub struct Pool;
+
+/// Serves small blocks from the pool from now on, for every thread; called before the fleet's
+/// threads start, once (later calls change nothing). Without an anonymous mapping (not Linux, or
+/// refused) everything stays glibc's.
+pub fn enable() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: a fresh private anonymous mapping, which nothing else knows of.
+    unsafe {
+        if BASE.load(Relaxed) != 0 {
+            return;
+        }
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+        let base = libc::mmap(null_mut(), REGION, prot, flags, -1, 0);
+        if base == libc::MAP_FAILED {
+            return;
+        }
+        let base = base as usize;
+        if BASE.compare_exchange(0, base, Relaxed, Relaxed).is_err() {
+            libc::munmap(base as *mut libc::c_void, REGION);
+            return;
+        }
+        NEXT.store(base, Relaxed);
+        END.store(base + REGION, Relaxed);
+    }
+}
+
+/// Whether `block` lies in the region (then it is a pool block of its layout's class).
+#[inline]
+fn owned(block: *mut u8) -> bool {
+    let base = BASE.load(Relaxed);
+    (block as usize).wrapping_sub(base) < END.load(Relaxed).wrapping_sub(base)
+}
+
+/// The class of a block the pool serves once enabled, or `None` for glibc's allocator.
+#[inline]
+fn class_of(size: usize, align: usize) -> Option<usize> {
+    (size <= LARGEST && align <= GRAIN && BASE.load(Relaxed) != 0).then(|| size.saturating_sub(1) / GRAIN)
+}
 
 /// One thread's free lists (each freed block holds the next one's address) and what is left of
 /// its current chunk.
@@ -43,11 +94,6 @@ thread_local! {
     static LOCAL: Local = const {
         Local { free: [const { Cell::new(null_mut()) }; CLASSES], next: Cell::new(null_mut()), end: Cell::new(null_mut()) }
     };
-}
-
-/// The class of a block this pool serves, or `None` for glibc's allocator.
-fn class_of(size: usize, align: usize) -> Option<usize> {
-    (size <= LARGEST && align <= GRAIN).then(|| size.saturating_sub(1) / GRAIN)
 }
 
 impl Local {
@@ -73,11 +119,13 @@ impl Local {
 
     #[cold]
     unsafe fn refill(&self, size: usize) -> *mut u8 {
-        let chunk = System.alloc(Layout::from_size_align_unchecked(CHUNK, GRAIN));
-        if chunk.is_null() {
-            return chunk;
+        let chunk = NEXT.fetch_add(CHUNK, Relaxed);
+        if chunk.saturating_add(CHUNK) > END.load(Relaxed) {
+            // The region is used up: glibc's block, freed as such (not `owned`).
+            return System.alloc(Layout::from_size_align_unchecked(size, GRAIN));
         }
         // What was left of the previous chunk (under one block) is not worth a list.
+        let chunk = chunk as *mut u8;
         self.next.set(chunk.add(size));
         self.end.set(chunk.add(CHUNK));
         chunk
@@ -93,8 +141,9 @@ impl Local {
 }
 
 // SAFETY: a class's blocks are GRAIN-aligned and at least as large as any layout of that class;
-// a block is on one list at a time, and only its thread touches a list; everything else is
-// glibc's allocator, called with the same layout rules.
+// a block is on one list at a time, and only its thread touches a list. A block is the pool's
+// exactly when it lies in the region, which only the pool hands out; everything else is glibc's,
+// freed and reallocated there.
 unsafe impl GlobalAlloc for Pool {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -107,8 +156,8 @@ unsafe impl GlobalAlloc for Pool {
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         match class_of(layout.size(), layout.align()) {
-            Some(_) => {
-                let block = self.alloc(layout);
+            Some(class) => {
+                let block = LOCAL.with(|l| l.take(class));
                 if !block.is_null() {
                     block.write_bytes(0, layout.size());
                 }
@@ -121,28 +170,27 @@ unsafe impl GlobalAlloc for Pool {
 
     #[inline]
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        match class_of(layout.size(), layout.align()) {
-            Some(class) => LOCAL.with(|l| l.give(block, class)),
-            None => System.dealloc(block, layout),
+        if owned(block) {
+            LOCAL.with(|l| l.give(block, layout.size().saturating_sub(1) / GRAIN));
+        } else {
+            System.dealloc(block, layout);
         }
     }
 
     #[inline]
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = class_of(layout.size(), layout.align());
-        let new = class_of(new_size, layout.align());
-        match (old, new) {
-            (None, None) => System.realloc(block, layout, new_size),
-            (Some(a), Some(b)) if a == b => block,
-            _ => {
-                let moved = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-                if !moved.is_null() {
-                    moved.copy_from_nonoverlapping(block, layout.size().min(new_size));
-                    self.dealloc(block, layout);
-                }
-                moved
-            }
+        if !owned(block) {
+            return System.realloc(block, layout, new_size);
         }
+        if class_of(new_size, layout.align()) == class_of(layout.size(), layout.align()) {
+            return block;
+        }
+        let moved = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        if !moved.is_null() {
+            moved.copy_from_nonoverlapping(block, layout.size().min(new_size));
+            self.dealloc(block, layout);
+        }
+        moved
     }
 }
 
@@ -153,6 +201,7 @@ mod tests {
 
     #[test]
     fn classes_cover_sizes_up_to_the_largest_at_the_grain() {
+        enable();
         assert_eq!(class_of(1, 1), Some(0));
         assert_eq!(class_of(16, 8), Some(0));
         assert_eq!(class_of(17, 8), Some(1));
@@ -196,6 +245,7 @@ mod tests {
         /// alignment and size: no two live blocks overlap.
         #[test]
         fn live_blocks_keep_their_contents(steps in proptest::collection::vec(step(), 1..300)) {
+            enable();
             let pool = Pool;
             let mut live: Vec<(*mut u8, Layout, u8)> = Vec::new();
             let mut tag = 0u8;
@@ -244,6 +294,7 @@ mod tests {
 
     #[test]
     fn a_block_freed_on_another_thread_is_reused_there() {
+        enable();
         let pool = Pool;
         let layout = Layout::from_size_align(40, 8).unwrap();
         let block = unsafe { pool.alloc(layout) } as usize;
@@ -255,5 +306,28 @@ mod tests {
         .unwrap();
         assert_eq!(reused, block);
         unsafe { Pool.dealloc(reused as *mut u8, layout) };
+    }
+
+    /// Blocks glibc's allocator gave (before `enable`, or too large) are not the pool's, whatever
+    /// their size: freeing or growing them goes back to glibc.
+    #[test]
+    fn ownership_follows_the_address() {
+        enable();
+        let layout = Layout::from_size_align(48, 8).unwrap();
+        unsafe {
+            let glibcs = System.alloc(layout);
+            let pools = Pool.alloc(layout);
+            assert!(!owned(glibcs) && owned(pools));
+            glibcs.write_bytes(7, 48);
+            let grown = Pool.realloc(glibcs, layout, 64);
+            assert!(!owned(grown), "still glibc's");
+            assert!((0..48).all(|i| *grown.add(i) == 7));
+            Pool.dealloc(grown, Layout::from_size_align(64, 8).unwrap());
+            let large = Layout::from_size_align(LARGEST + 1, 8).unwrap();
+            let big = Pool.alloc(large);
+            assert!(!owned(big));
+            Pool.dealloc(big, large);
+            Pool.dealloc(pools, layout);
+        }
     }
 }
