@@ -290,8 +290,17 @@ fn ip_or_prefix(s: &str) -> Option<IpNet> {
 
 /// The singular field: `*`, an IP, a CIDR or one service tag word.
 fn single_address(s: &str, path: &str, diags: &mut Vec<Diagnostic>) -> Option<AddressMatch> {
-    if s == "*" || s.eq_ignore_ascii_case("any") {
+    if s == "*" {
         return Some(AddressMatch::Any);
+    }
+    // The portal shows `*` as "Any", but the API refuses the word ("Security rule has invalid
+    // Address prefix"): a file holding it would not deploy, nor is it a tag.
+    if s.eq_ignore_ascii_case("any") {
+        diags.push(
+            Diagnostic::error(E_NSG_VALUE, path, format!("`{s}` is no address Azure takes: every address is `*`"))
+                .with_help("the portal shows `*` as Any; write `*` in the rule"),
+        );
+        return None;
     }
     match ip_or_prefix(s) {
         Some(IpNet::V4(n)) => Some(AddressMatch::Prefixes(vec![n.trunc()])),
