@@ -419,3 +419,36 @@ fn a_fleet_notes_output_folders_that_no_environment_of_the_run_claims() {
         assert!(out.join(&removed).join("plan.json").is_file(), "the folder is left alone");
     }
 }
+
+/// The compiled artifacts' own proof is reported by `compile`, never its exit code, for one
+/// environment and a fleet alike, so `--check` exits 1 only for files that differ. The
+/// environment: an external ISE in firewall mode without declared callers, whose replies to
+/// callers the route table sends to the firewall (W0505; the route proof fails).
+#[test]
+fn compile_reports_its_proof_without_exiting_on_it_single_or_fleet() {
+    let dir = tempdir("proof-exit");
+    let mut env: Value = serde_json::from_str(&isenet(&["example"]).stdout).unwrap();
+    env["name"] = Value::String("warn-ise".into());
+    env["accessEndpoint"] = Value::String("external".into());
+    env["forcedTunneling"] = serde_json::json!({ "mode": "firewall", "firewallPrivateIp": "10.10.0.4" });
+    let file = dir.join("env.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    let (f, single, fleet) = (file.to_str().unwrap(), dir.join("single"), dir.join("fleet"));
+    assert_eq!(
+        isenet(&["verify", "--env", f]).code,
+        Some(1),
+        "the compiled artifacts have findings"
+    );
+    let one = isenet(&["compile", "--env", f, "--out-dir", single.to_str().unwrap()]);
+    assert_eq!(one.code, Some(0), "{}", one.stderr);
+    assert!(one.stdout.contains("  proof: findings ("), "{}", one.stdout);
+    let check = isenet(&["compile", "--env", f, "--out-dir", single.to_str().unwrap(), "--check"]);
+    assert_eq!(check.code, Some(0), "{}", check.stdout);
+    let many = isenet(&["compile", f, "--out-dir", fleet.to_str().unwrap()]);
+    assert_eq!(many.code, Some(0), "{}", many.stdout);
+    assert!(many.stdout.contains("1 environment(s): 1 with proof findings"), "{}", many.stdout);
+    let check = isenet(&["compile", f, "--out-dir", fleet.to_str().unwrap(), "--check"]);
+    assert_eq!(check.code, Some(0), "nothing differs: {}", check.stdout);
+    let example = isenet(&["compile", "--out-dir", dir.join("example").to_str().unwrap()]);
+    assert!(example.stdout.contains("  proof: ok ("), "{}", example.stdout);
+}

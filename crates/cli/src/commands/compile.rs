@@ -44,16 +44,17 @@ pub fn selection(only: &[String]) -> Result<Vec<&'static Backend>, Diagnostic> {
     Ok(only.iter().filter_map(|n| render::backend(n.trim())).collect())
 }
 
-/// The plan of one environment (tags expanded when asked) and its selected artifacts.
+/// The plan of one environment (tags expanded when asked), its selected artifacts, and whether
+/// their proof holds when a review artifact ran it.
 fn compile_env(
     env: &Environment,
     tags: &ServiceTags,
     args: &Args,
     backends: &[&Backend],
-) -> Result<(Plan, Vec<Artifact>), Vec<Diagnostic>> {
+) -> Result<(Plan, Vec<Artifact>, Option<bool>), Vec<Diagnostic>> {
     let plan = plan_env(env, args.env, tags, args)?;
-    let artifacts = render::render_selected(&plan, tags, backends);
-    Ok((plan, artifacts))
+    let (artifacts, proved) = render::render_and_prove(&plan, tags, backends);
+    Ok((plan, artifacts, proved))
 }
 
 /// The plan `compile` renders: every error a compile can meet is met here, before any rendering.
@@ -91,7 +92,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(t) => t,
         Err(d) => return fail(vec![d]),
     };
-    let (plan, artifacts) = match compile_env(&env, &tags, args, &backends) {
+    let (plan, artifacts, proved) = match compile_env(&env, &tags, args, &backends) {
         Ok(x) => x,
         Err(diags) => return fail(diags),
     };
@@ -131,6 +132,9 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         return Exit::Ok;
     }
     print!("{}", summary(&env, &plan, args, &artifacts, written));
+    if let Some(proved) = proved {
+        println!("  {}", proof_line(proved, args.env));
+    }
     if !warnings.is_empty() {
         println!("  warnings: {}", warnings.len());
     }
@@ -170,6 +174,18 @@ pub fn check(cli: &Cli, dir: &Path, artifacts: &[Artifact]) -> Exit {
         Exit::Ok
     } else {
         Exit::Findings
+    }
+}
+
+/// What the compile's own proof says (review.csv has it row by row). It is reported, not an exit
+/// code: `compile` and `compile --check` answer whether the artifacts are written and current, and
+/// `verify` is the gate on what they admit (the same in a fleet).
+pub fn proof_line(proved: bool, env: Option<&Path>) -> String {
+    if proved {
+        "proof: ok (every requirement covered, nothing beyond them open; review.csv)".to_string()
+    } else {
+        let verify = env.map_or_else(|| "isenet verify".to_string(), |p| format!("isenet verify --env {}", p.display()));
+        format!("proof: findings (review.csv has them; `{verify}` lists them and exits 1)")
     }
 }
 
