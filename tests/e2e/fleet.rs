@@ -390,11 +390,12 @@ fn a_fleet_that_fails_writing_part_way_reports_what_it_wrote_and_what_failed() {
     assert_eq!(run.stdout, format!("aaa-first: written to {}\n", s(&out.join("aaa-first"))));
 }
 
-/// OUT/<name>/ of an environment no longer in the fleet is noted on stderr (it may be another
-/// fleet's sharing OUT, so it is neither a finding nor touched); folders without a compile's
-/// `plan.json` are not the fleet's business and go unmentioned.
+/// OUT/<name>/ of an environment no longer in the fleet: `--check` of the whole `--env-dir`
+/// reports it as a row that differs (exit 1: the committed artifacts of a removed environment are
+/// stale); named files and a compile note it on stderr and leave it alone. Folders without a compile's `plan.json` are not the fleet's
+/// business and go unmentioned.
 #[test]
-fn a_fleet_notes_output_folders_that_no_environment_of_the_run_claims() {
+fn a_fleet_reports_output_folders_that_no_environment_of_the_run_claims() {
     let (_dir, envs_dir, files, out) = fleet_in("fleet-unclaimed", 3);
     let (envs, o) = (envs_dir.to_str().unwrap(), out.to_str().unwrap());
     assert_eq!(isenet(&["compile", "--env-dir", envs, "--out-dir", o]).code, Some(0));
@@ -405,19 +406,40 @@ fn a_fleet_notes_output_folders_that_no_environment_of_the_run_claims() {
     std::fs::remove_file(&files[0]).unwrap();
     std::fs::create_dir(out.join("docs")).unwrap();
     std::fs::write(out.join("docs").join("readme.txt"), "not isenet's").unwrap();
-    for check in [false, true] {
-        let mut args = vec!["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o];
-        if check {
-            args.push("--check");
-        }
-        let run = isenet(&args);
-        assert_eq!(run.code, Some(0), "a note is no finding (check {check}): {}", run.stderr);
-        assert_eq!(run.json().as_array().unwrap().len(), 2, "the report's shape is unchanged");
-        let notes: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("note:")).collect();
-        assert_eq!(notes.len(), 1, "{}", run.stderr);
-        assert!(notes[0].contains(&*out.join(&removed).to_string_lossy()), "{}", notes[0]);
-        assert!(out.join(&removed).join("plan.json").is_file(), "the folder is left alone");
-    }
+    let folder = out.join(&removed).to_string_lossy().into_owned();
+
+    let check = isenet(&["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o, "--check"]);
+    assert_eq!(check.code, Some(1), "{}", check.stdout);
+    let rows = check.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "two environments and the unclaimed folder");
+    let unclaimed: Vec<&Value> = rows.iter().filter(|r| !r["differences"].as_array().unwrap().is_empty()).collect();
+    assert_eq!(unclaimed.len(), 1, "{rows:?}");
+    assert_eq!(unclaimed[0]["environment"], removed.as_str());
+    assert!(unclaimed[0]["differences"][0].as_str().unwrap().contains(&folder));
+    let text = isenet(&["compile", "--env-dir", envs, "--out-dir", o, "--check"]);
+    assert!(
+        text.stdout
+            .contains("2 environment(s): 0 with proof findings, 0 not up to date, 1 unclaimed output folder(s)"),
+        "{}",
+        text.stdout
+    );
+    // Named files may be part of a fleet: the folder gets a note, the check passes.
+    let named: Vec<&str> = ["compile", "--check", "--out-dir", o]
+        .into_iter()
+        .chain(files[1..].iter().map(|f| f.to_str().unwrap()))
+        .collect();
+    let named = isenet(&named);
+    assert_eq!(named.code, Some(0), "{}", named.stdout);
+    assert!(named.stderr.contains(&format!("note: {folder} holds")), "{}", named.stderr);
+
+    let run = isenet(&["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o]);
+    assert_eq!(run.code, Some(0), "a note is no finding: {}", run.stderr);
+    assert_eq!(run.json().as_array().unwrap().len(), 2, "the written rows are the environments'");
+    let notes: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("note:")).collect();
+    assert_eq!(notes.len(), 1, "{}", run.stderr);
+    assert!(notes[0].contains(&folder), "{}", notes[0]);
+    assert!(out.join(&removed).join("plan.json").is_file(), "the folder is left alone");
 }
 
 /// The compiled artifacts' own proof is reported by `compile`, never its exit code, for one

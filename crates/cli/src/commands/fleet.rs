@@ -434,9 +434,9 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         Ok(tags) => compile_one(env, file, tags, args, &backends),
         Err(d) => Row::new(env, file).failed(vec![d]),
     });
-    let (rows, errors): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
+    let (mut rows, errors): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
     let errors: Vec<Diagnostic> = errors.into_iter().flatten().collect();
-    note_unclaimed_outputs(args.out_dir, &loaded);
+    unclaimed_outputs(args, env_dir.is_some(), &loaded, &mut rows);
     // A write that fails part-way (a full disk) leaves the folders written before it replaced:
     // the report lists every environment, written or failed, beside the diagnostics.
     match cli.error_format {
@@ -464,17 +464,36 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     }
 }
 
-/// Notes (stderr, not a finding) each OUT/<name>/ holding a compile's output that no environment
-/// of this run claims. Whether it is a removed environment's, which a pipeline should delete, or
-/// another fleet's sharing OUT, only the user knows; the run neither fails nor touches it.
-fn note_unclaimed_outputs(out_dir: &Path, loaded: &[(PathBuf, Environment)]) {
+/// Each OUT/<name>/ holding a compile's output that no environment of this run claims, as a
+/// removed or renamed environment leaves. `--check` of a whole `--env-dir` reports it as a row of
+/// its own that differs (the folder's environments own OUT, so those committed artifacts are
+/// stale; exit 1). Otherwise (named files may be part of a fleet, a compile) it gets a note on
+/// stderr: the run neither fails on it nor touches it, deleting is the user's call.
+fn unclaimed_outputs(args: &Args, whole_dir: bool, loaded: &[(PathBuf, Environment)], rows: &mut Vec<Row>) {
     let names: std::collections::HashSet<&str> = loaded.iter().map(|(_, env)| env.name.as_str()).collect();
-    for name in outdir::unclaimed_outputs(out_dir, &names) {
-        eprintln!(
-            "note: {} holds artifacts of no environment in this run (left from a removed or renamed environment?); remove it if nothing else compiles into it",
-            out_dir.join(name).display()
-        );
+    for name in outdir::unclaimed_outputs(args.out_dir, &names) {
+        let dir = args.out_dir.join(&name).display().to_string();
+        if !(args.check && whole_dir) {
+            eprintln!("note: {dir} holds artifacts of no environment in this run (left from a removed or renamed environment?); remove it if nothing else compiles into it");
+            continue;
+        }
+        let dash = || "-".to_string();
+        rows.push(Row {
+            environment: name,
+            file: String::new(),
+            cloud: dash(),
+            endpoint: dash(),
+            mode: dash(),
+            rules: 0,
+            routes: 0,
+            firewall_rules: 0,
+            proof: "-",
+            differences: vec![format!("unclaimed: no environment of this run compiles into {dir}; remove it")],
+            written: false,
+            failed: false,
+        });
     }
+    rows.sort_by(|a, b| (&a.environment, &a.file).cmp(&(&b.environment, &b.file)));
 }
 
 /// `--quiet`: only what fails, one line each (a stale file, an environment whose proof has
@@ -541,13 +560,17 @@ pub fn table(rows: &[Row], args: &Args) -> String {
         .collect();
     let mut out = render_table(&header, &cells, 7);
     let findings = rows.iter().filter(|r| r.proof == "findings").count();
-    let stale = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    // Rows without a file are unclaimed output folders (`unclaimed_outputs`), not environments.
+    let unclaimed = rows.iter().filter(|r| r.file.is_empty()).count();
+    let stale = rows.iter().filter(|r| !r.differences.is_empty()).count() - unclaimed;
     let failed = rows.iter().filter(|r| r.failed).count();
     out += &format!(
         "{} environment(s): {} with proof findings{}{}\n",
-        rows.len(),
+        rows.len() - unclaimed,
         findings,
-        if args.check {
+        if args.check && unclaimed > 0 {
+            format!(", {stale} not up to date, {unclaimed} unclaimed output folder(s)")
+        } else if args.check {
             format!(", {stale} not up to date")
         } else {
             let written = rows.iter().filter(|r| r.written).count();
