@@ -150,8 +150,65 @@ fn rebuild_resource_entry(schema: &mut Value) {
         "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
         "Microsoft.Logic/integrationServiceEnvironments",
     ];
-    let defs: Vec<Value> = kinds.iter().map(|k| json!({ "$ref": resource_definition(k) })).collect();
+    let mut defs: Vec<Value> = kinds.iter().map(|k| json!({ "$ref": resource_definition(k) })).collect();
+    defs.push(deployment_definition());
     schema["definitions"]["resource"] = json!({ "allOf": [ { "$ref": "#/definitions/resourceBase" }, { "oneOf": defs } ] });
+}
+
+/// The nested deployment (`Microsoft.Resources/deployments` 2022-09-01) that puts the firewall rules
+/// into the policy's resource group. The mirror holds no Microsoft.Resources schema: this is the
+/// REST API's documented shape of a deployment with an inline template (mode Incremental or
+/// Complete, expression scope NotSpecified, Outer or Inner, parameters as `{value}` objects), and
+/// the inline template is checked against the template schema on its own (`template_errors`).
+fn deployment_definition() -> Value {
+    json!({
+        "type": "object",
+        "required": ["name", "type", "apiVersion", "properties"],
+        "properties": {
+            "type": { "enum": ["Microsoft.Resources/deployments"] },
+            "apiVersion": { "enum": ["2022-09-01"] },
+            "name": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[-A-Za-z0-9._()]+$" },
+            "resourceGroup": { "type": "string" },
+            "properties": {
+                "type": "object",
+                "required": ["mode", "template"],
+                "additionalProperties": false,
+                "properties": {
+                    "mode": { "enum": ["Incremental", "Complete"] },
+                    "expressionEvaluationOptions": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": { "scope": { "enum": ["NotSpecified", "Outer", "Inner"] } }
+                    },
+                    "parameters": {
+                        "type": "object",
+                        "additionalProperties": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": { "value": {} } }
+                    },
+                    "template": { "type": "object" }
+                }
+            }
+        }
+    })
+}
+
+/// The inline templates of a template's nested deployments.
+fn nested_templates(template: &Value) -> Vec<&Value> {
+    template["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["type"] == "Microsoft.Resources/deployments")
+        .map(|r| &r["properties"]["template"])
+        .collect()
+}
+
+/// Schema errors of a template and of the templates its nested deployments hold.
+fn template_errors(template: &Value) -> Vec<String> {
+    let mut out = errors(template_validator(), template);
+    for inner in nested_templates(template) {
+        out.extend(template_errors(inner).into_iter().map(|e| format!("nested template: {e}")));
+    }
+    out
 }
 
 fn validator(schema: &Value) -> Validator {
@@ -200,7 +257,7 @@ fn every_template_parameters_file_and_request_passes_microsofts_schemas() {
     let mut problems = Vec::new();
     for case in matrix() {
         let template = case.json("azuredeploy.json");
-        let mut errs = errors(template_validator(), &template);
+        let mut errs = template_errors(&template);
         errs.extend(errors(&params, &case.json("azuredeploy.parameters.json")));
         errs.extend(request_errors(&case.json("ise-request.json")));
         problems.extend(errs.into_iter().map(|e| format!("{}: {e}", case.label)));
@@ -213,7 +270,7 @@ fn the_schema_check_refuses_a_broken_resource() {
     // So the zero above means something: wrong values of each resource type are caught.
     let case = &matrix().iter().find(|c| c.mode == "firewall" && !c.network_only).unwrap();
     let template = case.json("azuredeploy.json");
-    let breakages: [(&str, &str, Value); 5] = [
+    let breakages: [(&str, &str, Value); 7] = [
         (
             "Microsoft.Network/networkSecurityGroups",
             "/properties/securityRules/0/properties/access",
@@ -239,18 +296,19 @@ fn the_schema_check_refuses_a_broken_resource() {
             "/properties/networkConfiguration/accessEndpoint/type",
             json!("Public"),
         ),
+        ("Microsoft.Resources/deployments", "/properties/mode", json!("Partial")),
+        (
+            "Microsoft.Resources/deployments",
+            "/properties/expressionEvaluationOptions/scope",
+            json!("Nested"),
+        ),
     ];
     for (kind, pointer, bad) in breakages {
         let mut broken = template.clone();
-        let resource = broken["resources"]
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|r| r["type"] == kind)
-            .unwrap();
+        let resource = find_mut(&mut broken, kind).unwrap_or_else(|| panic!("{kind} in the template"));
         *resource.pointer_mut(pointer).unwrap_or_else(|| panic!("{kind}{pointer}")) = bad;
         assert!(
-            !errors(template_validator(), &broken).is_empty(),
+            !template_errors(&broken).is_empty(),
             "{kind}{pointer} broken, yet the template passes"
         );
     }
@@ -273,13 +331,33 @@ fn templates_stay_within_arm_limits() {
     }
 }
 
+/// Every resource the template deploys: its own and those of its nested deployments' templates.
+fn deployed<'t>(template: &'t Value) -> Vec<&'t Value> {
+    let own = template["resources"].as_array().unwrap();
+    let mut out: Vec<&Value> = own.iter().collect();
+    for inner in nested_templates(template) {
+        out.extend(deployed(inner));
+    }
+    out
+}
+
+/// The first resource of `kind`, nested deployments' templates included, to break it.
+fn find_mut<'t>(template: &'t mut Value, kind: &str) -> Option<&'t mut Value> {
+    for r in template["resources"].as_array_mut()? {
+        if r["type"] == kind {
+            return Some(r);
+        }
+        if r["type"] == "Microsoft.Resources/deployments" {
+            if let Some(found) = find_mut(&mut r["properties"]["template"], kind) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
 fn resources_of<'t>(template: &'t Value, kind: &str) -> Vec<&'t Value> {
-    template["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["type"] == kind)
-        .collect()
+    deployed(template).into_iter().filter(|r| r["type"] == kind).collect()
 }
 
 fn one<'t>(template: &'t Value, kind: &str) -> Option<&'t Value> {
@@ -362,6 +440,32 @@ fn template_resources_are_the_other_artifacts() {
             let policy = case.json("firewall-policy.json");
             assert_eq!(g["properties"], policy["resources"][0]["properties"], "{label}: firewall rules");
             assert!(t["parameters"].get("firewallPolicyName").is_some());
+            // The group goes to the policy's resource group, by default the deployment's own: a
+            // nested deployment there, whose inline template holds the group and takes the
+            // policy's name from the outer parameter.
+            assert_eq!(
+                t["parameters"]["firewallPolicyResourceGroup"]["defaultValue"], "[resourceGroup().name]",
+                "{label}"
+            );
+            let deployment = one(&t, "Microsoft.Resources/deployments").expect("a nested deployment");
+            assert_eq!(
+                deployment["resourceGroup"], "[parameters('firewallPolicyResourceGroup')]",
+                "{label}"
+            );
+            assert_eq!(deployment["properties"]["template"]["resources"][0], *g, "{label}");
+            assert_eq!(deployment["properties"]["expressionEvaluationOptions"]["scope"], "Inner", "{label}");
+            assert_eq!(
+                deployment["properties"]["parameters"]["firewallPolicyName"]["value"], "[parameters('firewallPolicyName')]",
+                "{label}"
+            );
+            assert!(t["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["type"] != "Microsoft.Network/firewallPolicies/ruleCollectionGroups"));
+        } else {
+            assert!(t["parameters"].get("firewallPolicyResourceGroup").is_none(), "{label}");
+            assert!(one(&t, "Microsoft.Resources/deployments").is_none(), "{label}");
         }
 
         let ise = one(&t, "Microsoft.Logic/integrationServiceEnvironments");
@@ -392,16 +496,12 @@ fn template_resources_are_the_other_artifacts() {
             let mut want = subnet_ids;
             // In firewall mode the subnets send 0.0.0.0/0 to the firewall, and the ISE's
             // deployment fails unless its dependencies are allowed: it waits for the rules too.
+            // The rules are deployed by the nested deployment in the policy's resource group.
             if case.mode == "firewall" {
-                let policy = case.json("firewall-policy.json");
-                let group = policy["resources"][0]["name"]
-                    .as_str()
-                    .and_then(|n| n.strip_prefix("[concat(parameters('firewallPolicyName'), '/"))
-                    .and_then(|n| n.strip_suffix("')]"))
-                    .expect("the firewall policy's rule collection group");
-                want.push(format!(
-                    "[resourceId('Microsoft.Network/firewallPolicies/ruleCollectionGroups', parameters('firewallPolicyName'), '{group}')]"
-                ));
+                want.push(
+                    "[resourceId(parameters('firewallPolicyResourceGroup'), 'Microsoft.Resources/deployments', 'ise-firewall-rules')]"
+                        .to_string(),
+                );
             }
             assert_eq!(depends, want, "{label}: the ISE waits for its subnets (and the firewall rules)");
             assert_eq!(ise["properties"]["networkConfiguration"]["subnets"].as_array().unwrap().len(), 4);
@@ -423,9 +523,14 @@ fn the_parameters_file_gives_every_parameter_the_environment_knows() {
         let p = case.json("azuredeploy.parameters.json");
         let given: BTreeSet<&String> = p["parameters"].as_object().unwrap().keys().collect();
         let mut expected = declared.clone();
-        // The firewall policy is not in the environment file: the deployment asks for it.
-        expected.retain(|k| *k != "firewallPolicyName");
+        // The firewall policy is not in the environment file: the deployment asks for its name,
+        // and takes its resource group from the default unless told.
+        expected.retain(|k| *k != "firewallPolicyName" && *k != "firewallPolicyResourceGroup");
         assert_eq!(given, expected, "{}", case.label);
+        for (name, def) in t["parameters"].as_object().unwrap() {
+            let known = given.contains(name) || name == "firewallPolicyName";
+            assert_eq!(known, def.get("defaultValue").is_none(), "{}: {name}", case.label);
+        }
         for (name, def) in t["parameters"].as_object().unwrap() {
             assert!(
                 def["metadata"]["description"].as_str().is_some_and(|d| !d.is_empty()),
@@ -685,6 +790,8 @@ struct BicepFile {
     modules: BTreeMap<String, (String, Value)>,
     /// Each module's `dependsOn` (Null when it has none).
     module_depends: BTreeMap<String, Value>,
+    /// Each module's `scope` (Null when it has none).
+    module_scopes: BTreeMap<String, Value>,
     resources: Vec<String>,
 }
 
@@ -713,6 +820,7 @@ fn declarations(src: &str) -> BicepFile {
                 let path = literal(parts[1], src).as_str().unwrap().to_string();
                 let body = literal(*parts.last().unwrap(), src);
                 out.module_depends.insert(text(parts[0]), body["dependsOn"].clone());
+                out.module_scopes.insert(text(parts[0]), body["scope"].clone());
                 out.modules.insert(text(parts[0]), (path, body["params"].clone()));
             }
             "resource_declaration" if !text(stmt).contains(" existing ") => {
@@ -744,10 +852,11 @@ fn bicep_and_arm_deploy_the_same_resources() {
         for (path, _) in main.modules.values() {
             bicep_types.extend(declarations(&case.files[path.as_str()]).resources);
         }
-        let arm_types: BTreeSet<String> = t["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
+        // A nested deployment is how ARM writes a module with a scope of its own: what it deploys
+        // is compared, not the deployment.
+        let arm_types: BTreeSet<String> = deployed(&t)
+            .into_iter()
+            .filter(|r| r["type"] != "Microsoft.Resources/deployments")
             .map(|r| format!("{}@{}", r["type"].as_str().unwrap(), r["apiVersion"].as_str().unwrap()))
             .collect();
         assert_eq!(bicep_types, arm_types, "{label}: resource types");
@@ -808,6 +917,30 @@ fn bicep_and_arm_deploy_the_same_resources() {
                     .as_str()
                     .unwrap()
                     .ends_with(&format!("'{}')]", fw["name"].as_str().unwrap())));
+                // Both deploy into the policy's resource group, by default the deployment's own.
+                let symbol = main
+                    .modules
+                    .iter()
+                    .find(|(_, (p, _))| p == "modules/firewall-rules.bicep")
+                    .unwrap()
+                    .0;
+                assert_eq!(
+                    main.module_scopes[symbol],
+                    json!({ "expr": "resourceGroup(firewallPolicyResourceGroup)" }),
+                    "{label}: the firewall module's scope"
+                );
+                assert_eq!(
+                    one(&t, "Microsoft.Resources/deployments").unwrap()["resourceGroup"],
+                    "[parameters('firewallPolicyResourceGroup')]"
+                );
+                assert_eq!(
+                    main.params["firewallPolicyResourceGroup"],
+                    json!({ "expr": "resourceGroup().name" })
+                );
+                assert_eq!(
+                    t["parameters"]["firewallPolicyResourceGroup"]["defaultValue"],
+                    "[resourceGroup().name]"
+                );
                 assert_eq!(fw["priority"], arm["properties"]["priority"]);
                 assert_eq!(
                     main.vars["ruleCollections"], arm["properties"]["ruleCollections"],
@@ -838,7 +971,7 @@ fn bicep_and_arm_deploy_the_same_resources() {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .any(|d| d.as_str().unwrap().contains("ruleCollectionGroups")),
+                        .any(|d| d.as_str().unwrap().contains("Microsoft.Resources/deployments")),
                     "{label}"
                 );
                 assert_eq!(ise.get("identity").cloned(), arm.get("identity").cloned(), "{label}: identity");

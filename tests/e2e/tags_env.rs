@@ -62,8 +62,17 @@ fn deployable(out: &Path) -> BTreeMap<Key, Value> {
             put("firewall-classic.json", c["name"].as_str().unwrap(), &c["properties"]["rules"]);
         }
     }
-    // The template embeds the same items in its resources, found by type (positions vary by mode).
-    for r in read("azuredeploy.json")["resources"].as_array().unwrap() {
+    // The template embeds the same items in its resources, found by type (positions vary by mode);
+    // the firewall rules are in the template of a nested deployment.
+    let template = read("azuredeploy.json");
+    let mut resources: Vec<Value> = template["resources"].as_array().unwrap().clone();
+    let nested: Vec<Value> = resources
+        .iter()
+        .filter(|r| r["type"] == "Microsoft.Resources/deployments")
+        .flat_map(|r| r["properties"]["template"]["resources"].as_array().unwrap().clone())
+        .collect();
+    resources.extend(nested);
+    for r in &resources {
         let properties = &r["properties"];
         match r["type"].as_str().unwrap() {
             "Microsoft.Network/networkSecurityGroups" => put("azuredeploy.json", "", &properties["securityRules"]),

@@ -144,11 +144,13 @@ fn a_child_route_is_refused() {
     refused_by_verify_explain_and_diff("firewall-tunneling.json", "--routes", &file, &[("E1215", &at)]);
 }
 
-/// A nested deployment deploys what its template holds: here the RDP rule.
+/// A nested deployment deploys what its template holds: inline, it is read through and the RDP
+/// rule it adds is refused where it is; linked, what it deploys is not there to read.
 #[test]
 fn a_nested_deployment_is_refused() {
     let dir = tempdir("template-deployment");
     let mut t = template(&dir, "minimal-defaults.json");
+    let base = t.clone();
     let at = add_resource(
         &mut t,
         json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "more-rules",
@@ -157,6 +159,15 @@ fn a_nested_deployment_is_refused() {
                  "name": "contoso-ise-nsg/allow-rdp", "properties": rdp()}]}}}),
     );
     let file = write(&dir, "nested-deployment.json", &t);
+    let inner = format!("{at}.properties.template.resources[0]");
+    refused_by_verify_explain_and_diff("minimal-defaults.json", "--nsg", &file, &[("E1215", &inner)]);
+    let mut t = base;
+    let at = add_resource(
+        &mut t,
+        json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "more-rules",
+            "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.com/more-rules.json"}}}),
+    );
+    let file = write(&dir, "linked-deployment.json", &t);
     refused_by_verify_explain_and_diff("minimal-defaults.json", "--nsg", &file, &[("E1215", &at)]);
 }
 

@@ -17,6 +17,9 @@ param routeTableName string
 @description('Name of the existing Azure Firewall policy that receives the rule collection group ise-dependencies.')
 param firewallPolicyName string
 
+@description('Resource group of the firewall policy (default: the deployment\'s resource group).')
+param firewallPolicyResourceGroup string = resourceGroup().name
+
 @description('Name of the integration service environment.')
 param iseName string
 
@@ -2561,8 +2564,10 @@ var ruleCollections = [
   }
 ]
 
+// Into the policy's resource group, which a hub's policy usually does not share with the ISE.
 module firewallRules 'modules/firewall-rules.bicep' = {
   name: 'ise-firewall-rules'
+  scope: resourceGroup(firewallPolicyResourceGroup)
   params: {
     firewallPolicyName: firewallPolicyName
     name: 'ise-dependencies'

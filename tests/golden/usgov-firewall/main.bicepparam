@@ -12,6 +12,9 @@ param routeTableName = 'gov-ise-routes'
 // Not in the environment file: set ISENET_FIREWALL_POLICY_NAME before deploying.
 param firewallPolicyName = readEnvironmentVariable('ISENET_FIREWALL_POLICY_NAME')
 
+// Not in the environment file: main.bicep takes resourceGroup().name unless you name another here:
+// param firewallPolicyResourceGroup = readEnvironmentVariable('ISENET_FIREWALL_POLICY_RESOURCE_GROUP')
+
 param iseName = 'gov-ise'
 
 param skuName = 'Premium'

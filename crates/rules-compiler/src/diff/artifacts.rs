@@ -180,15 +180,27 @@ pub fn items(file_name: &str, doc: &Value, ignore: &[&str]) -> BTreeMap<ItemKey,
     };
     cut(&mut doc, layout(file_name));
     if file_name == TEMPLATE {
-        if let Some(Value::Array(resources)) = doc.get_mut("resources") {
-            for r in resources {
-                let layout = resource_layout(r["type"].as_str().unwrap_or_default());
-                cut(r, layout);
-            }
-        }
+        cut_resources(&mut doc, &mut cut);
     }
     out.insert(key(ItemKind::Document, None, String::new()), doc);
     out
+}
+
+/// Cuts the keyed arrays out of each resource of `template`, and of the templates its inline
+/// nested deployments hold (the template's firewall rules are deployed through one).
+fn cut_resources(template: &mut Value, cut: &mut dyn FnMut(&mut Value, &[Keyed])) {
+    let Some(Value::Array(resources)) = template.get_mut("resources") else {
+        return;
+    };
+    for r in resources {
+        let kind = r["type"].as_str().unwrap_or_default().to_string();
+        cut(r, resource_layout(&kind));
+        if kind.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+            if let Some(inner) = r.pointer_mut("/properties/template") {
+                cut_resources(inner, cut);
+            }
+        }
+    }
 }
 
 /// Paths (dot-separated) under which two values differ, descending through objects.

@@ -11,7 +11,7 @@ use crate::read::routes::RouteFile;
 use crate::read::{firewall, nsg, routes};
 use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_TWICE};
 use ise_model::diag::Diagnostic;
-use ise_model::jsonpos::{index, Positions};
+use ise_model::jsonpos::{field, index, Positions};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,6 +19,7 @@ const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
 const ROUTES_TYPE: &str = "Microsoft.Network/routeTables";
 const GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
 const CLASSIC_TYPE: &str = "Microsoft.Network/azureFirewalls";
+const DEPLOYMENTS_TYPE: &str = "Microsoft.Resources/deployments";
 
 /// The shape a deployed file has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -139,12 +140,34 @@ fn classic(path: &str) -> Diagnostic {
 /// document itself).
 type Detected = (Format, Vec<(ArtifactKind, String)>);
 
+/// A template's resources with their paths, and those of the templates its nested deployments
+/// hold inline, as the readers take them (isenet's own deploys its rule collection group into the
+/// policy's resource group through one).
+fn template_resources<'v>(holder: &'v Value, path: &str, out: &mut Vec<(String, &'v Value)>) {
+    let Some(resources) = holder.get("resources").and_then(Value::as_array) else {
+        return;
+    };
+    let list = field(path, "resources");
+    for (i, r) in resources.iter().enumerate() {
+        let at = index(&list, i);
+        let inline = r
+            .get("properties")
+            .filter(|p| type_is(r, DEPLOYMENTS_TYPE) && p.get("templateLink").is_none())
+            .and_then(|p| p.get("template"));
+        if let Some(template) = inline {
+            template_resources(template, &field(&field(&at, "properties"), "template"), out);
+        }
+        out.push((at, r));
+    }
+}
+
 fn detect(doc: &Value) -> Result<Detected, Vec<Diagnostic>> {
-    if let Some(resources) = doc.get("resources").and_then(Value::as_array) {
+    if doc.get("resources").is_some_and(Value::is_array) {
         let mut found: Vec<(ArtifactKind, String)> = Vec::new();
         let mut diags = Vec::new();
-        for (i, r) in resources.iter().enumerate() {
-            let path = index("resources", i);
+        let mut resources = Vec::new();
+        template_resources(doc, "", &mut resources);
+        for (path, r) in resources {
             match kind_by_type(r) {
                 // A second resource of a kind is the reader's to refuse, as `verify` does.
                 Some(Ok(k)) if found.iter().any(|(f, _)| *f == k) => {}
@@ -344,6 +367,27 @@ mod tests {
                     (ArtifactKind::Nsg, "resources[2]".into())
                 ]
             )
+        );
+        // The rule collection group of isenet's template, in an inline nested deployment; a
+        // linked one holds nothing to read.
+        let nested = |properties: Value| json!({"resources": [{"type": NSG_TYPE}, {"type": DEPLOYMENTS_TYPE, "resourceGroup": "hub", "properties": properties}]});
+        let inline = nested(json!({"mode": "Incremental", "template": {"resources": [{"type": GROUP_TYPE}]}}));
+        assert_eq!(
+            detect(&inline).unwrap(),
+            (
+                Format::ArmTemplate,
+                vec![
+                    (ArtifactKind::Nsg, "resources[0]".into()),
+                    (ArtifactKind::Firewall, "resources[1].properties.template.resources[0]".into())
+                ]
+            )
+        );
+        let linked = nested(
+            json!({"mode": "Incremental", "templateLink": {"uri": "https://example.com/t.json"}, "template": {"resources": [{"type": GROUP_TYPE}]}}),
+        );
+        assert_eq!(
+            detect(&linked).unwrap(),
+            (Format::ArmTemplate, vec![(ArtifactKind::Nsg, "resources[0]".into())])
         );
     }
 

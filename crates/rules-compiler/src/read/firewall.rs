@@ -123,16 +123,13 @@ fn find_group<'v, J: Json<'v>>(value: J) -> Result<Option<Object<'v, J>>, Diagno
             .and_then(J::as_str)
             .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
     };
-    let groups: Vec<Object<'v, J>> = value
-        .get("resources")
-        .and_then(J::as_array)
-        .map(|rs| {
-            rs.enumerate()
-                .filter(|(_, r)| is_group(r))
-                .map(|(i, r)| Object::new(r, index("resources", i), E_FIREWALL_FIELD))
-                .collect()
-        })
-        .unwrap_or_default();
+    // A template's groups, those of its inline nested deployments too (isenet's azuredeploy.json
+    // deploys its group into the policy's resource group that way).
+    let groups: Vec<Object<'v, J>> = super::template::top_level(value)
+        .into_iter()
+        .filter(|(_, r)| is_group(r))
+        .map(|(path, r)| Object::new(r, path, E_FIREWALL_FIELD))
+        .collect();
     let has_collections =
         value.get("ruleCollections").is_some() || value.get("properties").and_then(|p| p.get("ruleCollections")).is_some();
     match groups.len() {

@@ -1,9 +1,12 @@
 //! Finding a resource inside an ARM deployment template (`azuredeploy.json`, an exported resource
 //! group), so the readers take a whole template as well as a bare resource, and refusing a
 //! template that deploys more than the proof of that resource would see: ARM deploys a child
-//! `securityRules` or `routes` resource into its parent, a nested deployment deploys what it holds,
-//! and of two NSGs the file does not say which one the ISE subnets use. Proving the one resource
-//! read while the template deploys more would pass a template that opens what the proof never saw.
+//! `securityRules` or `routes` resource into its parent, a linked nested deployment deploys what
+//! its link holds, and of two NSGs the file does not say which one the ISE subnets use. Proving the
+//! one resource read while the template deploys more would pass a template that opens what the
+//! proof never saw. A nested deployment whose template is inline (isenet's own puts the firewall
+//! rules into the policy's resource group that way) is read through: its resources are read as the
+//! template's own, at their paths inside it.
 
 use super::json::Json;
 use ise_model::codes::{E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
@@ -107,6 +110,9 @@ fn collect<'v, J: Json<'v>>(holder: J, path: &str, parent: Option<&str>, out: &m
         };
         let at = index(&list, i);
         collect(resource, &at, Some(&kind), out);
+        if let Some(template) = inline_template(resource) {
+            collect(template, &field(&field(&at, "properties"), "template"), None, out);
+        }
         out.push(Entry {
             path: at,
             kind,
@@ -114,6 +120,30 @@ fn collect<'v, J: Json<'v>>(holder: J, path: &str, parent: Option<&str>, out: &m
             parent: parent.map(|_| path.to_string()),
         });
     }
+}
+
+/// The template a nested deployment holds inline (`properties.template`, no `templateLink`): what
+/// it deploys is there to read.
+fn inline_template<'v, J: Json<'v>>(resource: J) -> Option<J> {
+    let is_deployment = resource
+        .get("type")
+        .and_then(J::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case(DEPLOYMENTS));
+    let properties = resource.get("properties").filter(|_| is_deployment)?;
+    match properties.get("templateLink") {
+        Some(_) => None,
+        None => properties.get("template").filter(|t| t.is_object()),
+    }
+}
+
+/// The resources a template deploys at its top, those of its inline nested deployments included,
+/// each with its path (`resources[3]`, `resources[7].properties.template.resources[0]`).
+pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J)> {
+    entries(document)
+        .into_iter()
+        .filter(|e| e.parent.is_none())
+        .map(|e| (e.path, e.value))
+        .collect()
 }
 
 /// The one resource of `proved.kind` at the top of the template, with its JSON path prefix
@@ -151,12 +181,15 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved]) -> Vec<Diagn
     let shows = proved.iter().map(|p| format!("`{}`", p.show)).collect::<Vec<_>>().join(" or ");
     let mut diags = Vec::new();
     for e in all {
-        if e.is(DEPLOYMENTS) {
+        if e.is(DEPLOYMENTS) && inline_template(e.value).is_none() {
             diags.push(
                 Diagnostic::error(
                     E_TEMPLATE_UNSEEN,
                     e.path.clone(),
-                    format!("{}: a nested deployment, whose resources the proof does not see", e.named()),
+                    format!(
+                        "{}: a nested deployment of a linked template, whose resources the proof does not see",
+                        e.named()
+                    ),
                 )
                 .with_help(format!(
                     "prove the template it deploys on its own, or the deployed resource: {shows}"
@@ -311,7 +344,7 @@ mod tests {
     fn nested_deployments_and_second_resources_are_refused() {
         let t = json!({ "resources": [
             nsg(json!([])),
-            { "type": "Microsoft.Resources/deployments", "name": "inner", "properties": { "template": { "resources": [] } } },
+            { "type": "Microsoft.Resources/deployments", "name": "inner", "properties": { "templateLink": { "uri": "https://example.com/t.json" } } },
             { "type": NSG.kind, "name": "other", "properties": { "securityRules": [] } },
         ] });
         assert_eq!(
@@ -332,5 +365,37 @@ mod tests {
             "resources": [ { "type": "ruleCollectionGroups", "name": "g" } ] } ] });
         let d = unseen(&t, &[&RULE_COLLECTION_GROUP]);
         assert_eq!(d.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), ["resources[0].resources[0]"]);
+    }
+
+    /// An inline nested deployment deploys its template's resources: they are read where they are,
+    /// and refused as the template's own would be.
+    #[test]
+    fn inline_nested_deployments_are_read_through() {
+        let deployment = |resources: Value| {
+            json!({ "type": "Microsoft.Resources/deployments", "name": "inner", "resourceGroup": "hub",
+                "properties": { "mode": "Incremental", "template": { "resources": resources } } })
+        };
+        let group = json!({ "type": RULE_COLLECTION_GROUP.kind, "name": "p/g", "properties": { "ruleCollections": [] } });
+        let t = json!({ "resources": [ nsg(json!([])), deployment(json!([group])) ] });
+        let (at, found) = resource(&t, &RULE_COLLECTION_GROUP).unwrap().unwrap();
+        assert_eq!(at, "resources[1].properties.template.resources[0].");
+        assert_eq!(found["name"], "p/g");
+        assert_eq!(resource(&t, &NSG).unwrap().unwrap().0, "resources[0].");
+        assert_eq!(
+            top_level(&t).iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+            ["resources[0]", "resources[1].properties.template.resources[0]", "resources[1]"]
+        );
+        // A second NSG inside, or a child rule inside, is refused at its own path.
+        let t = json!({ "resources": [ nsg(json!([])), deployment(json!([nsg(json!([]))])) ] });
+        assert_eq!(
+            codes(&t, &NSG),
+            [(E_TEMPLATE_TWICE, "resources[1].properties.template.resources[0]".to_string())]
+        );
+        let rule = json!({ "type": RULE, "name": "n/rdp", "properties": { "access": "Allow" } });
+        let t = json!({ "resources": [ nsg(json!([])), deployment(json!([rule])) ] });
+        assert_eq!(
+            codes(&t, &NSG),
+            [(E_TEMPLATE_UNSEEN, "resources[1].properties.template.resources[0]".to_string())]
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! `azuredeploy.json`: the whole deployment as one ARM template (deploymentTemplate 2019-04-01)
 //! for `az deployment group create`: the NSG with every rule of `nsg.json`, the route table when
 //! tunneled, the four subnets of the existing virtual network (chained, since Azure updates one
-//! subnet of a virtual network at a time), the firewall rule collection group in firewall mode, and
+//! subnet of a virtual network at a time), the firewall rule collection group in firewall mode (in a
+//! nested deployment to the policy's resource group, `firewallPolicyResourceGroup`), and
 //! the ISE (left out under `--network-only`). Everything is literal (no copy loops), so a reviewer
 //! reads the rules and `isenet verify --nsg azuredeploy.json` proves them.
 //!
@@ -20,6 +21,11 @@ const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
 const ROUTE_TABLE_TYPE: &str = "Microsoft.Network/routeTables";
 const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 const RULE_GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
+const DEPLOYMENTS_TYPE: &str = "Microsoft.Resources/deployments";
+/// What Bicep writes for a module.
+const DEPLOYMENTS_API_VERSION: &str = "2022-09-01";
+/// The nested deployment of the firewall rules; the name of the Bicep module too.
+const FIREWALL_DEPLOYMENT: &str = "ise-firewall-rules";
 
 fn p(name: &str) -> String {
     format!("parameters('{name}')")
@@ -56,6 +62,9 @@ fn template_parameters(plan: &Plan) -> Map<String, Value> {
             if let Some((min, max)) = prm.range {
                 def["minValue"] = json!(min);
                 def["maxValue"] = json!(max);
+            }
+            if let Some(default) = &prm.default {
+                def["defaultValue"] = json!(default.arm);
             }
             (prm.name.to_string(), def)
         })
@@ -149,20 +158,41 @@ fn subnet_resources(plan: &Plan) -> Vec<Value> {
         .collect()
 }
 
-fn firewall_rules_id(plan: &Plan) -> String {
-    resource_id(
-        RULE_GROUP_TYPE,
-        &[p("firewallPolicyName"), quoted(&plan.firewall.rule_collection_group)],
+/// The nested deployment that puts the firewall rules into the policy's resource group.
+fn firewall_deployment_id() -> String {
+    format!(
+        "[resourceId({}, '{DEPLOYMENTS_TYPE}', '{FIREWALL_DEPLOYMENT}')]",
+        p("firewallPolicyResourceGroup")
     )
 }
 
+/// The rule collection group, in a nested deployment to `firewallPolicyResourceGroup` (a hub's
+/// policy usually lives in another resource group; the default is the deployment's own). The
+/// inner template takes the policy's name as its own parameter, as Bicep compiles a module.
 fn firewall_rules(plan: &Plan) -> Value {
     let fw = &plan.firewall;
-    json!({
+    let group = json!({
         "type": RULE_GROUP_TYPE,
         "apiVersion": NETWORK_API_VERSION,
         "name": format!("[format('{{0}}/{{1}}', {}, {})]", p("firewallPolicyName"), quoted(&fw.rule_collection_group)),
         "properties": { "priority": fw.rule_collection_group_priority, "ruleCollections": firewall_policy::rule_collections(plan) },
+    });
+    json!({
+        "type": DEPLOYMENTS_TYPE,
+        "apiVersion": DEPLOYMENTS_API_VERSION,
+        "name": FIREWALL_DEPLOYMENT,
+        "resourceGroup": format!("[{}]", p("firewallPolicyResourceGroup")),
+        "properties": {
+            "mode": "Incremental",
+            "expressionEvaluationOptions": { "scope": "Inner" },
+            "parameters": { "firewallPolicyName": { "value": format!("[{}]", p("firewallPolicyName")) } },
+            "template": {
+                "$schema": SCHEMA,
+                "contentVersion": "1.0.0.0",
+                "parameters": { "firewallPolicyName": { "type": "string" } },
+                "resources": [group],
+            },
+        },
     })
 }
 
@@ -173,7 +203,7 @@ fn ise(plan: &Plan) -> Value {
     // The subnets route 0.0.0.0/0 to the firewall: the ISE deployment fails unless the firewall
     // already allows its dependencies.
     if has_firewall_rules(plan) {
-        depends.push(firewall_rules_id(plan));
+        depends.push(firewall_deployment_id());
     }
     let mut props = json!({
         "networkConfiguration": {

@@ -42,6 +42,7 @@ fn params_json(plan: &Plan) -> Vec<Value> {
                 "allowed": if p.allowed.is_empty() { Value::Null } else { json!(p.allowed) },
                 "range": p.range.map(|(a, b)| json!([a, b])),
                 "upper": screaming(p.name),
+                "default": p.default.as_ref().map(|d| d.bicep),
             })
         })
         .collect()

@@ -16,6 +16,14 @@ pub(super) struct Param {
     pub value: Option<Value>,
     pub allowed: &'static [&'static str],
     pub range: Option<(u32, u32)>,
+    /// The value when the deployment gives none, as an ARM expression and in Bicep.
+    pub default: Option<Default>,
+}
+
+/// A parameter's default value: the same expression in both template languages.
+pub(super) struct Default {
+    pub arm: &'static str,
+    pub bicep: &'static str,
 }
 
 fn param(name: &'static str, description: &'static str, value: Value) -> Param {
@@ -26,6 +34,7 @@ fn param(name: &'static str, description: &'static str, value: Value) -> Param {
         value: Some(value),
         allowed: &[],
         range: None,
+        default: None,
     }
 }
 
@@ -70,6 +79,19 @@ pub(super) fn params(plan: &Plan) -> Vec<Param> {
             ..param(
                 "firewallPolicyName",
                 "Name of the existing Azure Firewall policy that receives the rule collection group ise-dependencies.",
+                json!(""),
+            )
+        });
+        // A hub's policy usually lives in another resource group than the ISE's network.
+        out.push(Param {
+            value: None,
+            default: Some(Default {
+                arm: "[resourceGroup().name]",
+                bicep: "resourceGroup().name",
+            }),
+            ..param(
+                "firewallPolicyResourceGroup",
+                "Resource group of the firewall policy (default: the deployment's resource group).",
                 json!(""),
             )
         });
