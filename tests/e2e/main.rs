@@ -33,6 +33,7 @@ mod tags;
 mod tags_env;
 mod templates;
 mod terminal;
+mod ticket_commands;
 mod verify;
 
 #[test]

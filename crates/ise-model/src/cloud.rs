@@ -50,6 +50,9 @@ pub struct CloudFacts {
     pub display_name: String,
     /// Cloud name used by the published address CSVs (`AzureCloud`, `AzureUSGovernment`, ...).
     pub ip_list_cloud: String,
+    /// The Azure CLI's name of the cloud (`az cloud set --name AzureUSGovernment`): commands
+    /// pasted from the change ticket must go to the environment's cloud, not the shell's last one.
+    pub az_cli_cloud: String,
     /// The `cloud` field of this cloud's service-tag file.
     pub service_tag_cloud: String,
     pub arm_host: String,
@@ -117,6 +120,10 @@ mod tests {
         assert_eq!(CloudId::Public.facts().arm_host, "management.azure.com");
         assert_eq!(CloudId::UsGovernment.facts().arm_host, "management.usgovcloudapi.net");
         assert_eq!(CloudId::China.facts().arm_host, "management.chinacloudapi.cn");
+        // The names of the Azure CLI's built-in clouds (`az cloud list`).
+        assert_eq!(CloudId::Public.facts().az_cli_cloud, "AzureCloud");
+        assert_eq!(CloudId::UsGovernment.facts().az_cli_cloud, "AzureUSGovernment");
+        assert_eq!(CloudId::China.facts().az_cli_cloud, "AzureChinaCloud");
     }
 
     #[test]

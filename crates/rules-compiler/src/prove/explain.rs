@@ -301,14 +301,26 @@ impl<'a> Explainer<'a> {
         let env = &plan.environment;
         // The path matters only where traffic is tunneled, or when the user gives a route table.
         let path = (env.forced_tunneling.mode != TunnelingMode::None || inputs.routes.is_some()).then(|| PathModel::new(inputs));
+        Self::with_path(inputs, path)
+    }
+
+    fn with_path(inputs: &Inputs<'a>, path: Option<PathModel<'a>>) -> Self {
+        let env = &inputs.plan.environment;
         Explainer {
-            plan,
+            plan: inputs.plan,
             tags: inputs.tags,
             rules: with_defaults(inputs.rules),
             resolver: EnvResolver::new(env, inputs.tags, inputs.udr_prefixes),
             subnets: IntervalSet::from_prefixes(env.subnet_prefixes()),
             path,
         }
+    }
+
+    /// An explainer of the NSG alone: its decisions are [`Explainer::new`]'s, its verdicts leave
+    /// routes and the firewall out. For what Network Watcher's `test-ip-flow` checks (the change
+    /// ticket's expectations), without evaluating the routes.
+    pub fn nsg_only(inputs: &Inputs<'a>) -> Self {
+        Self::with_path(inputs, None)
     }
 
     /// Resolves the destination: addresses, or in firewall mode a DNS name (its addresses are

@@ -8,6 +8,7 @@ use super::flows;
 use super::inserts::Inserts;
 use super::review::{Exposure, Review, Row};
 use super::template;
+use super::ticket_commands;
 use ise_model::env::TunnelingMode;
 use serde_json::{json, Value};
 
@@ -153,92 +154,6 @@ fn risks(review: &Review) -> Vec<String> {
     out
 }
 
-fn validation(review: &Review) -> Vec<String> {
-    let env = &review.plan.environment;
-    let rg = &env.resource_group;
-    // The proof must use the table the artifacts were compiled from.
-    let verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
-        true => "isenet verify --env env.json".to_string(),
-        false => format!("isenet verify --env env.json --table-version {}", review.plan.table_version),
-    };
-    let mut out = vec![
-        format!("az network nsg show -g {rg} -n {} -o json > deployed-nsg.json", env.nsg_name),
-        format!("{verify} --nsg deployed-nsg.json"),
-    ];
-    if !review.plan.routes.is_empty() {
-        out.push(format!(
-            "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
-            env.route_table_name
-        ));
-        out.push(format!("{verify} --routes deployed-routes.json"));
-    }
-    if !review.plan.firewall.dependencies.is_empty() {
-        out.push(format!(
-            "az network firewall policy rule-collection-group show -g {rg} --policy-name <policy> -n {} -o json > deployed-firewall.json",
-            review.plan.firewall.rule_collection_group
-        ));
-        out.push(format!("{verify} --firewall deployed-firewall.json"));
-    }
-    out
-}
-
-/// `test-ip-flow` for the inbound management flows and the first outbound one: a host of the first
-/// subnet (Azure reserves the first four addresses) and a sample remote address of the rule.
-fn ip_flows(review: &Review) -> Vec<String> {
-    let env = &review.plan.environment;
-    let Some(subnet) = env.subnets.first() else { return Vec::new() };
-    let local = std::net::Ipv4Addr::from(u32::from(subnet.prefix.network()) + 4);
-    let mut out = Vec::new();
-    for r in review
-        .plan
-        .security_rules
-        .iter()
-        .filter(|r| r.rule.access == crate::azure::nsg::Access::Allow)
-    {
-        let Some(port) = r.rule.destination_ports.first().map(|p| p.lo) else {
-            continue;
-        };
-        let (remote_field, direction) = match r.rule.direction {
-            crate::azure::nsg::Direction::Inbound => (&r.rule.source, "Inbound"),
-            crate::azure::nsg::Direction::Outbound => (&r.rule.destination, "Outbound"),
-        };
-        let remote = match remote_field {
-            // A host address: not the network address of a wider prefix.
-            crate::azure::nsg::AddressMatch::Prefixes(p) if !p.is_empty() => p[0].hosts().next().unwrap_or(p[0].addr()).to_string(),
-            crate::azure::nsg::AddressMatch::Tag(t) => format!("<an address of {t}>"),
-            _ => continue,
-        };
-        if port == 0 || out.len() >= 4 {
-            continue;
-        }
-        // The rule's port is on the ISE side inbound and on the remote side outbound; the other
-        // end uses an ephemeral port.
-        let (local_port, remote_port) = if direction == "Inbound" { (port, 60000) } else { (60000, port) };
-        out.push(format!(
-            "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {direction} --protocol TCP --local {local}:{local_port} --remote {remote}:{remote_port} # expect Allow by {}",
-            env.resource_group, r.rule.name
-        ));
-    }
-    out
-}
-
-fn rollback(review: &Review) -> Vec<String> {
-    let env = &review.plan.environment;
-    let rg = &env.resource_group;
-    let mut out = vec![
-        format!("Before the change, save what is deployed: `az network nsg show -g {rg} -n {} -o json > before-nsg.json` (and the route table and firewall policy, if any).", env.nsg_name),
-        format!("To undo, delete the rules this change created: `az network nsg rule delete -g {rg} --nsg-name {} -n <name>` for each NSG rule above, or redeploy the saved state.", env.nsg_name),
-    ];
-    if !review.plan.routes.is_empty() {
-        out.push(format!(
-            "Detach the route table first if traffic breaks: `az network vnet subnet update -g {rg} --vnet-name {} -n <subnet> --route-table \"\"` for each ISE subnet.",
-            env.virtual_network.name
-        ));
-    }
-    out.push("Run the validation commands again: the saved state must verify as it did before.".into());
-    out
-}
-
 pub fn render(review: &Review, graph: &flows::Graph) -> String {
     let plan = review.plan;
     let env = &plan.environment;
@@ -300,9 +215,15 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
         "mermaid": flows::mermaid(graph),
         "sections": sections,
         "risks": risks(review),
-        "validation": validation(review),
-        "ipFlows": ip_flows(review),
-        "rollback": rollback(review),
+        "validation": ticket_commands::validation(review),
+        "namesPolicy": ticket_commands::names_policy(review),
+        "policy": ticket_commands::POLICY,
+        "policyResourceGroup": ticket_commands::POLICY_RESOURCE_GROUP,
+        "ipFlows": ticket_commands::ip_flows(review),
+        "rollback": ticket_commands::rollback(review)
+            .into_iter()
+            .map(|s| json!({ "text": s.text, "commands": s.commands }))
+            .collect::<Vec<_>>(),
     });
     template::text_inserting("change-ticket.md", data, inserts)
 }

@@ -27,6 +27,7 @@ mod template;
 mod template_compile;
 mod template_direct;
 pub(crate) mod text_cache;
+mod ticket_commands;
 
 use crate::plan::Plan;
 use ise_model::servicetags::ServiceTags;

@@ -135,6 +135,8 @@ pub struct Review<'a> {
     pub ok: bool,
     /// `Public service tags, change 375 (embedded snapshot of 2025-10-28)`.
     pub tags_snapshot: String,
+    /// The tag file the plan was built with (the change ticket explains its test flows with it).
+    pub tags: &'a ServiceTags,
 }
 
 /// Which tag file the review was made with: an embedded snapshot (with its publication date, from
@@ -539,14 +541,14 @@ fn endpoint_rows(plan: &Plan) -> Vec<Row> {
 
 /// The review of a plan: rows in artifact order (NSG by direction and priority, routes, firewall
 /// rules by collection, service endpoints by subnet), so the order is stable as inputs grow.
-pub fn review<'a>(plan: &'a Plan, tags: &ServiceTags) -> Review<'a> {
+pub fn review<'a>(plan: &'a Plan, tags: &'a ServiceTags) -> Review<'a> {
     review_with(plan, tags, &compiled_nsg(plan, tags))
 }
 
 /// [`review`] with the compiled NSG ([`compiled_nsg`]) made by the caller, who may evaluate a
 /// direction of it on another thread meanwhile (each direction is evaluated once, by whoever
 /// asks first; the other waits for it).
-pub fn review_with<'a>(plan: &'a Plan, tags: &ServiceTags, nsg: &CompiledNsg) -> Review<'a> {
+pub fn review_with<'a>(plan: &'a Plan, tags: &'a ServiceTags, nsg: &CompiledNsg) -> Review<'a> {
     let (st, ok) = statuses(plan, tags, nsg);
     let mut nsg = nsg_rows(plan, tags, &st);
     nsg.sort_by_key(|r| (r.written.direction.clone(), r.written.priority.parse::<u32>().ok()));
@@ -561,6 +563,7 @@ pub fn review_with<'a>(plan: &'a Plan, tags: &ServiceTags, nsg: &CompiledNsg) ->
         rows,
         ok,
         tags_snapshot: snapshot(tags),
+        tags,
     }
 }
 

@@ -1,0 +1,346 @@
+//! The shell commands of `change-ticket.md`: the validation, Network Watcher's `test-ip-flow`
+//! checks and the rollback. Every block starts with `az cloud set` for the environment's cloud (a
+//! shell left on another cloud would send each command there), names come shell-quoted, and what
+//! the environment does not know is a marked placeholder (`<policy>`, `<policy-resource-group>`,
+//! `<test-vm>`).
+
+use super::review::Review;
+use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol};
+use crate::prove::explain::{Decision, Explainer, Flow, Inputs};
+use crate::prove::verify;
+use ipnet::Ipv4Net;
+use std::borrow::Cow;
+
+/// The firewall policy and its resource group: not in the environment file, so the ticket's reader
+/// fills them in (a hub's policy usually lives in another resource group than the ISE).
+pub const POLICY: &str = "<policy>";
+pub const POLICY_RESOURCE_GROUP: &str = "<policy-resource-group>";
+
+/// `s` as one word of a POSIX shell command: as it is when it holds no character the shell reads,
+/// else single-quoted (a subnet may be called `ise apim`).
+pub fn sh(s: &str) -> Cow<'_, str> {
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/:@%+=,".contains(&b));
+    match plain {
+        true => Cow::Borrowed(s),
+        false => Cow::Owned(format!("'{}'", s.replace('\'', "'\\''"))),
+    }
+}
+
+/// The first line of every block: the environment's cloud for the Azure CLI.
+fn cloud_set(review: &Review) -> String {
+    format!("az cloud set --name {}", review.plan.environment.cloud.facts().az_cli_cloud)
+}
+
+/// Whether the change writes firewall rules (the rule collection group `ise-dependencies`).
+fn has_firewall(review: &Review) -> bool {
+    !review.plan.firewall.dependencies.is_empty()
+}
+
+/// The saved-state file of a subnet (step 1 of the rollback).
+fn subnet_file(name: &str) -> String {
+    format!("before-subnet-{name}.json")
+}
+
+/// The proof of what is deployed: `show` each resource, `isenet verify` it.
+pub fn validation(review: &Review) -> Vec<String> {
+    let env = &review.plan.environment;
+    let rg = sh(&env.resource_group);
+    // The proof must use the table the artifacts were compiled from.
+    let verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
+        true => "isenet verify --env env.json".to_string(),
+        false => format!("isenet verify --env env.json --table-version {}", review.plan.table_version),
+    };
+    let mut out = vec![
+        cloud_set(review),
+        format!("az network nsg show -g {rg} -n {} -o json > deployed-nsg.json", sh(&env.nsg_name)),
+        format!("{verify} --nsg deployed-nsg.json"),
+    ];
+    if !review.plan.routes.is_empty() {
+        out.push(format!(
+            "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
+            sh(&env.route_table_name)
+        ));
+        out.push(format!("{verify} --routes deployed-routes.json"));
+    }
+    if has_firewall(review) {
+        out.push(format!(
+            "az network firewall policy rule-collection-group show -g {POLICY_RESOURCE_GROUP} --policy-name {POLICY} -n {} -o json > deployed-firewall.json",
+            sh(&review.plan.firewall.rule_collection_group)
+        ));
+        out.push(format!("{verify} --firewall deployed-firewall.json"));
+    }
+    out
+}
+
+/// Whether the validation needs the firewall placeholders explained.
+pub fn names_policy(review: &Review) -> bool {
+    has_firewall(review)
+}
+
+/// One packet of a `test-ip-flow` check and the NSG rule that decides it.
+struct Probe {
+    direction: Direction,
+    port: u16,
+    /// The remote address, or `<an address of TAG>` when every address of the tag is decided
+    /// alike.
+    remote: String,
+    decision: Decision,
+}
+
+/// A host address of the first piece `decision` decides on the remote side: not the network
+/// address of a wider prefix.
+fn host_of(decision: &Decision, direction: Direction) -> Option<String> {
+    let piece = decision.flows.first()?;
+    let remote: &[Ipv4Net] = match direction {
+        Direction::Inbound => &piece.src,
+        Direction::Outbound => &piece.dst,
+    };
+    let net = remote.first()?;
+    Some(net.hosts().next().unwrap_or(net.addr()).to_string())
+}
+
+/// The NSG's decisions on TCP `port` between `local` and `remote` (an address, a prefix or a tag)
+/// in `direction`, each naming its rule; the platform's unfiltered addresses left out.
+fn decisions(explainer: &Explainer, local: &str, remote: &str, direction: Direction, port: u16) -> Vec<Decision> {
+    let (from, to) = match direction {
+        Direction::Inbound => (remote, local),
+        Direction::Outbound => (local, remote),
+    };
+    let flow = Flow {
+        from: from.to_string(),
+        to: to.to_string(),
+        protocol: Protocol::Tcp,
+        ports: PortRange { lo: port, hi: port },
+    };
+    explainer
+        .explain(&flow)
+        .map(|e| {
+            e.decisions
+                .into_iter()
+                .filter(|d| d.direction == direction && d.rule.is_some() && !d.unfiltered)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The packet that checks `rule`: a remote address that `rule` decides when there is one (the
+/// rule's addresses in order: an internal caller may be all that an earlier rule leaves it), else
+/// one of its addresses and the rule that decides that one.
+fn probe(explainer: &Explainer, local: &str, rule: &crate::azure::nsg::SecurityRule) -> Option<Probe> {
+    let port = rule.destination_ports.first().map(|p| p.lo).filter(|p| *p != 0)?;
+    let remote = match rule.direction {
+        Direction::Inbound => &rule.source,
+        Direction::Outbound => &rule.destination,
+    };
+    let candidates: Vec<(String, bool)> = match remote {
+        AddressMatch::Prefixes(p) if !p.is_empty() => p.iter().map(|n| (n.to_string(), false)).collect(),
+        AddressMatch::Tag(t) => vec![(t.clone(), true)],
+        _ => return None,
+    };
+    let decided: Vec<(&(String, bool), Vec<Decision>)> = candidates
+        .iter()
+        .map(|c| (c, decisions(explainer, local, &c.0, rule.direction, port)))
+        .collect();
+    let by_rule = decided.iter().find_map(|(c, ds)| {
+        ds.iter()
+            .find(|d| d.rule.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&rule.name)))
+            .map(|d| (*c, ds.len(), d))
+    });
+    let (candidate, count, decision) = match by_rule {
+        Some(found) => found,
+        None => decided.first().and_then(|(c, ds)| ds.first().map(|d| (*c, ds.len(), d)))?,
+    };
+    let (text, is_tag) = candidate;
+    let remote = match (is_tag, count) {
+        (true, 1) => format!("<an address of {text}>"),
+        _ => host_of(decision, rule.direction)?,
+    };
+    Some(Probe {
+        direction: rule.direction,
+        port,
+        remote,
+        decision: decision.clone(),
+    })
+}
+
+/// `test-ip-flow` for the first four allow rules with a port: a host of the first subnet (Azure
+/// reserves the first four addresses) and a remote address, each expecting the rule that decides
+/// that packet as `explain` computes it (Network Watcher reports the deciding rule, which may be an
+/// earlier one than the rule checked).
+pub fn ip_flows(review: &Review) -> Vec<String> {
+    let plan = review.plan;
+    let env = &plan.environment;
+    let Some(subnet) = env.subnets.first() else { return Vec::new() };
+    let local = std::net::Ipv4Addr::from(u32::from(subnet.prefix.network()) + 4).to_string();
+    let rules = verify::compiled_rules(plan);
+    let udr = verify::udr_prefixes(plan, None, review.tags).unwrap_or_default();
+    let explainer = Explainer::nsg_only(&Inputs {
+        plan,
+        tags: review.tags,
+        rules: &rules,
+        udr_prefixes: &udr,
+        routes: None,
+        firewall: None,
+    });
+    let mut out = vec![cloud_set(review)];
+    for rule in plan.security_rules.iter().map(|r| &r.rule).filter(|r| r.access == Access::Allow) {
+        if out.len() > 4 {
+            break;
+        }
+        let Some(p) = probe(&explainer, &local, rule) else { continue };
+        // The rule's port is on the ISE side inbound and on the remote side outbound; the other
+        // end uses an ephemeral port.
+        let (local_port, remote_port) = match p.direction {
+            Direction::Inbound => (p.port, 60000),
+            Direction::Outbound => (60000, p.port),
+        };
+        let decider = p.decision.rule.clone().unwrap_or_default();
+        let before = match decider.eq_ignore_ascii_case(&rule.name) {
+            true => String::new(),
+            false => format!(" (it decides this packet before {})", rule.name),
+        };
+        out.push(format!(
+            "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {} --protocol TCP --local {local}:{local_port} --remote {}:{remote_port} # expect {} by {decider}{before}",
+            sh(&env.resource_group),
+            p.direction.as_str(),
+            p.remote,
+            p.decision.access.as_str(),
+        ));
+    }
+    match out.len() {
+        1 => Vec::new(),
+        _ => out,
+    }
+}
+
+/// One step of the rollback: what to do and why, and its commands (none for a step of prose).
+pub struct Step {
+    pub text: String,
+    pub commands: Vec<String>,
+}
+
+impl Step {
+    fn new(review: &Review, text: impl Into<String>, commands: Vec<String>) -> Step {
+        let commands = match commands.is_empty() {
+            true => commands,
+            false => std::iter::once(cloud_set(review)).chain(commands).collect(),
+        };
+        Step {
+            text: text.into(),
+            commands,
+        }
+    }
+}
+
+/// The rollback: save everything the change touches, then undo exactly what it adds, in an order
+/// that cuts nothing off and opens nothing on the way: the route table first (then neither the
+/// firewall rules nor the deny rules matter to traffic the routes would have sent elsewhere), the
+/// firewall's rule collection group, the NSG rules (deny rules first), the service endpoints, the
+/// routes.
+pub fn rollback(review: &Review) -> Vec<Step> {
+    let plan = review.plan;
+    let env = &plan.environment;
+    let rg = sh(&env.resource_group);
+    let vnet = sh(&env.virtual_network.name);
+    let nsg = sh(&env.nsg_name);
+    let route_table = sh(&env.route_table_name);
+    let group = sh(&plan.firewall.rule_collection_group);
+    let routed = plan.subnets.iter().any(|s| s.route_table);
+    let firewall = has_firewall(review);
+    let endpoints = plan.subnets.iter().any(|s| !s.service_endpoints.is_empty());
+    let each_subnet = |f: &dyn Fn(&str) -> String| plan.subnets.iter().map(|s| f(&s.name)).collect::<Vec<_>>();
+
+    let mut save = vec![format!("az network nsg show -g {rg} -n {nsg} -o json > before-nsg.json")];
+    if routed {
+        save.push(format!(
+            "az network route-table show -g {rg} -n {route_table} -o json > before-route-table.json"
+        ));
+    }
+    save.extend(each_subnet(&|s| {
+        format!(
+            "az network vnet subnet show -g {rg} --vnet-name {vnet} -n {} -o json > {}",
+            sh(s),
+            sh(&subnet_file(s))
+        )
+    }));
+    if firewall {
+        save.push(format!(
+            "az network firewall policy rule-collection-group show -g {POLICY_RESOURCE_GROUP} --policy-name {POLICY} -n {group} -o json > before-firewall.json"
+        ));
+    }
+    let mut steps = vec![Step::new(
+        review,
+        "Before the change, save each thing it changes. A `show` that answers ResourceNotFound means the change creates that resource. Where a saved file shows that a rule, route or rule collection group of the same name was there before, put that one back from the file instead of deleting it below.",
+        save,
+    )];
+
+    if routed {
+        let why = match firewall {
+            true => "their traffic then takes Azure's system routes instead of the firewall, so deleting the firewall rules next cuts nothing off, and deleting the deny rules later does not let AllowVnetInBound admit the Internet through the 0.0.0.0/0 route",
+            false => "deleting the deny rules later then does not let AllowVnetInBound admit the Internet through the 0.0.0.0/0 route",
+        };
+        steps.push(Step::new(
+            review,
+            format!("To undo, first detach the route table from the ISE subnets: {why}. Where a saved subnet file names a route table, attach that one instead of `null`."),
+            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --route-table null", sh(s))),
+        ));
+    }
+    if firewall {
+        steps.push(Step::new(
+            review,
+            format!("Delete the rule collection group this change added to the firewall policy (`{POLICY}` in `{POLICY_RESOURCE_GROUP}`, as in the validation):"),
+            vec![format!(
+                "az network firewall policy rule-collection-group delete -g {POLICY_RESOURCE_GROUP} --policy-name {POLICY} -n {group} --yes"
+            )],
+        ));
+    }
+    // Deny rules first: an allow rule deleted while the deny rule behind it stands cuts its traffic off.
+    let mut rules: Vec<&crate::azure::nsg::SecurityRule> = plan.security_rules.iter().map(|r| &r.rule).collect();
+    rules.sort_by_key(|r| r.access != Access::Deny);
+    steps.push(Step::new(
+        review,
+        format!("Delete the NSG rules this change created, the deny rules first so that no allowed traffic is cut off on the way (if `before-nsg.json` was not saved, the change created the NSG: `az network vnet subnet update -g {rg} --vnet-name {vnet} -n <subnet> --nsg null` for each ISE subnet and `az network nsg delete -g {rg} -n {nsg}` remove it whole):"),
+        rules
+            .iter()
+            .map(|r| format!("az network nsg rule delete -g {rg} --nsg-name {nsg} -n {}", sh(&r.name)))
+            .collect(),
+    ));
+    if endpoints {
+        steps.push(Step::new(
+            review,
+            "Remove the service endpoints this change enabled on the subnets. An ISE subnet has none before its ISE; where a saved subnet file lists `serviceEndpoints`, give those services instead of `null`:",
+            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --service-endpoints null", sh(s))),
+        ));
+    }
+    if routed {
+        steps.push(Step::new(
+            review,
+            format!("Remove the routes. If `before-route-table.json` was not saved, the change created the table: delete it whole with `az network route-table delete -g {rg} -n {route_table}`. Otherwise delete the routes this change added:"),
+            plan.routes
+                .iter()
+                .map(|r| format!("az network route-table route delete -g {rg} --route-table-name {route_table} -n {}", sh(&r.name)))
+                .collect(),
+        ));
+    }
+    steps.push(Step::new(
+        review,
+        "Run the validation commands again: the restored state must verify as it did before the change.",
+        Vec::new(),
+    ));
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sh;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_the_shell_would_read_them() {
+        assert_eq!(sh("contoso-network"), "contoso-network");
+        assert_eq!(sh("ise.redis_01"), "ise.redis_01");
+        assert_eq!(sh("ise apim"), "'ise apim'");
+        assert_eq!(sh("it's"), "'it'\\''s'");
+        assert_eq!(sh("$(rm -rf x)"), "'$(rm -rf x)'");
+        assert_eq!(sh(""), "''");
+    }
+}
