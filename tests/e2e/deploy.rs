@@ -332,7 +332,7 @@ fn templates_stay_within_arm_limits() {
 }
 
 /// Every resource the template deploys: its own and those of its nested deployments' templates.
-fn deployed<'t>(template: &'t Value) -> Vec<&'t Value> {
+fn deployed(template: &Value) -> Vec<&Value> {
     let own = template["resources"].as_array().unwrap();
     let mut out: Vec<&Value> = own.iter().collect();
     for inner in nested_templates(template) {
