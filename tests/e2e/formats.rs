@@ -2,7 +2,7 @@
 //! validated against the SARIF 2.1.0 schema (the copy serde-sarif ships, in tests/fixtures).
 
 use super::common::{isenet, workspace};
-use super::pipeline::tempdir;
+use super::pipeline::{isenet_with_stdin_in, tempdir};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -46,8 +46,33 @@ fn sarif_uri(path: &str) -> String {
         .map_or(format!("file://{path}"), |p| p.to_string_lossy().into_owned())
 }
 
-/// The errors of a SARIF document against the SARIF 2.1.0 schema (none when valid).
+/// The errors of a SARIF document against the SARIF 2.1.0 schema, and against what GitHub code
+/// scanning requires beyond it: every result has a location in a file with a start line (it
+/// rejects the whole upload otherwise: "expected at least one location"). None when valid.
 pub(super) fn sarif_errors(doc: &Value) -> Vec<String> {
+    let mut errors = schema_errors(doc);
+    let results = doc["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["results"].as_array().into_iter().flatten());
+    for r in results {
+        let locations = r["locations"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if locations.is_empty() {
+            errors.push(format!("result without a location: {r}"));
+        }
+        for l in locations {
+            let physical = &l["physicalLocation"];
+            let uri = physical["artifactLocation"]["uri"].as_str().unwrap_or_default();
+            if uri.is_empty() || physical["region"]["startLine"].as_u64().unwrap_or(0) < 1 {
+                errors.push(format!("location without a file or a start line >= 1: {r}"));
+            }
+        }
+    }
+    errors
+}
+
+fn schema_errors(doc: &Value) -> Vec<String> {
     let text = std::fs::read_to_string(workspace().join("tests/fixtures/sarif-schema-2.1.0.json")).unwrap();
     // The published schema's `language` pattern (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`) has a
     // stray `]` that fails the draft-7 meta-schema's `regex` check; it is read as the intended
@@ -93,6 +118,8 @@ fn sarif_is_valid_and_locates_each_finding() {
         uncovered["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], ENV,
         "an uncovered requirement points at the environment"
     );
+    // A row every ISE has comes from no key of the environment: its first line.
+    assert_eq!(uncovered["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
     for r in results {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], r["ruleId"], "ruleIndex points at the rule's metadata");
@@ -219,4 +246,159 @@ fn bad_input_of_one_environment_still_gives_each_machine_format_its_document() {
         ado.contains("##vso[task.logissue type=error;") && ado.contains("code=E1201"),
         "{ado}"
     );
+}
+
+/// A copy of the example in `dir` (as `env.json`, pretty-printed) in firewall mode with outbound
+/// traffic restricted, so that its outbound destination and its custom DNS server each need their
+/// own NSG and firewall rules; compiled into `dir/out`. Returns where (line, column) the values of
+/// `outboundDestinations[0]` and `customDnsServers` start, found by reading the file.
+fn restricted_firewall_env(dir: &Path) -> [(usize, usize); 2] {
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(ENV)).unwrap()).unwrap();
+    env["outboundPolicy"] = json!("restricted");
+    env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.0.4"});
+    let text = serde_json::to_string_pretty(&env).unwrap();
+    std::fs::write(dir.join("env.json"), &text).unwrap();
+    let compiled = super::common::isenet_in(dir, &["compile", "--env", "env.json", "--out-dir", "out"]);
+    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    // Pretty-printed, the destination's `{` is on the line below the key, a list's `[` beside it.
+    let key = |k: &str| lines.iter().position(|l| l.contains(&format!("\"{k}\": "))).unwrap();
+    let destinations = key("outboundDestinations");
+    let dns = key("customDnsServers");
+    [
+        (destinations + 2, lines[destinations + 1].find('{').unwrap() + 1),
+        (dns + 1, lines[dns].find('[').unwrap() + 1),
+    ]
+}
+
+/// `file` of `dir/out` as JSON with the rules named in `drop` removed (wherever they stand).
+fn without_rules(dir: &Path, file: &str, drop: &[&str]) -> String {
+    fn prune(v: &mut Value, drop: &[&str]) {
+        match v {
+            Value::Array(items) => {
+                items.retain(|i| !i["name"].as_str().is_some_and(|n| drop.contains(&n)));
+                items.iter_mut().for_each(|i| prune(i, drop));
+            }
+            Value::Object(fields) => fields.values_mut().for_each(|f| prune(f, drop)),
+            _ => {}
+        }
+    }
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out").join(file)).unwrap()).unwrap();
+    prune(&mut doc, drop);
+    serde_json::to_string_pretty(&doc).unwrap()
+}
+
+/// (ruleId, uri, startLine, startColumn) of each SARIF result whose message mentions `needle`.
+fn located(doc: &Value, needle: &str) -> Vec<(String, String, u64, u64)> {
+    doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["message"]["text"].as_str().unwrap().contains(needle))
+        .map(|r| {
+            let l = &r["locations"][0]["physicalLocation"];
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                l["artifactLocation"]["uri"].as_str().unwrap_or_default().to_string(),
+                l["region"]["startLine"].as_u64().unwrap_or_default(),
+                l["region"]["startColumn"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_of_piped_artifacts_points_at_the_environment_key_each_finding_is_about() {
+    let dir = tempdir("sarif-stdin");
+    let [destination, dns] = restricted_firewall_env(&dir);
+    let files = [
+        "--env",
+        "env.json",
+        "--nsg",
+        "out/nsg.json",
+        "--routes",
+        "out/route-table.json",
+        "--firewall",
+        "out/firewall-policy.json",
+    ];
+    let piped = |option: &str, text: String| {
+        let mut args: Vec<&str> = vec!["verify", "--format", "sarif"];
+        for pair in files.chunks(2) {
+            args.extend([pair[0], if pair[0] == option { "-" } else { pair[1] }]);
+        }
+        let (code, out, err) = isenet_with_stdin_in(&dir, &args, text.as_bytes());
+        assert_eq!(code, Some(1), "{option} -: findings\n{err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(sarif_errors(&doc), Vec::<String>::new(), "{option} -");
+        doc
+    };
+    let at = |(line, column): (usize, usize)| ("env.json".to_string(), line as u64, column as u64);
+    // The NSG on stdin: the destination's requirement uncovered, RDP opened to the Internet.
+    let mut nsg: Value = serde_json::from_str(&without_rules(&dir, "nsg.json", &["out-dest-partner-sftp"])).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "allow-rdp", "properties": {
+        "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "3389", "sourceAddressPrefix": "Internet",
+        "destinationAddressPrefix": "*", "access": "Allow", "priority": 300, "direction": "Inbound"}}));
+    let doc = piped("--nsg", nsg.to_string());
+    let (uri, line, column) = at(destination);
+    assert!(
+        located(&doc, "out-dest-partner-sftp").contains(&("F0101".into(), uri, line, column)),
+        "{doc:#}"
+    );
+    // An opening that serves no requirement comes from no key: the environment file's first line.
+    assert_eq!(located(&doc, "allow-rdp"), [("F0102".to_string(), "env.json".to_string(), 1, 1)]);
+    // The firewall rules on stdin, without the destination's and the DNS server's rules.
+    let doc = piped(
+        "--firewall",
+        without_rules(&dir, "firewall-policy.json", &["out-dest-partner-sftp", "fw-net-custom-dns-53"]),
+    );
+    let (uri, line, column) = at(destination);
+    assert!(
+        located(&doc, "dependency out-dest-partner-sftp").contains(&("F0301".into(), uri, line, column)),
+        "{doc:#}"
+    );
+    let (uri, line, column) = at(dns);
+    assert!(
+        located(&doc, "dependency fw-net-custom-dns-53").contains(&("F0301".into(), uri, line, column)),
+        "{doc:#}"
+    );
+    // The route table on stdin, without the firewall's default route: the tunneling mode's check.
+    let doc = piped("--routes", without_rules(&dir, "route-table.json", &["route-firewall-default"]));
+    let env: String = std::fs::read_to_string(dir.join("env.json")).unwrap();
+    let mode_line = env.lines().position(|l| l.contains("\"mode\": \"firewall\"")).unwrap() + 1;
+    let found = located(&doc, "other-traffic-to-firewall");
+    assert!(
+        !found.is_empty()
+            && found
+                .iter()
+                .all(|(code, uri, line, _)| code == "F0201" && uri == "env.json" && *line == mode_line as u64),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn sarif_of_compiled_artifacts_points_at_the_environment_file() {
+    let dir = tempdir("sarif-compiled");
+    let [_, dns] = restricted_firewall_env(&dir);
+    // `--verbose` keeps the notes on isenet's own rules (kept to document requirements).
+    for args in [
+        &["verify", "--env", "env.json", "--format", "sarif", "--verbose"][..],
+        &["verify", "env.json", "--format", "sarif", "--verbose"],
+    ] {
+        let run = super::common::isenet_in(&dir, args);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        let doc = run.json();
+        assert_eq!(sarif_errors(&doc), Vec::<String>::new(), "{args:?}");
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty(), "{args:?}: notes on the compiled NSG");
+        for r in results {
+            assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "env.json", "{r}");
+        }
+        // The DNS rule is kept to document its requirement: it points where the servers are declared.
+        let dns_rule = located(&doc, "rule out-dns-53 ");
+        assert_eq!(dns_rule.len(), 1, "{args:?}: {doc:#}");
+        assert_eq!((dns_rule[0].2, dns_rule[0].3), (dns.0 as u64, dns.1 as u64), "{args:?}");
+    }
 }

@@ -7,9 +7,14 @@ use std::process::{Command, Stdio};
 
 /// Runs `isenet` with `stdin` piped in; (exit code, stdout, stderr).
 pub fn isenet_with_stdin(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
+    isenet_with_stdin_in(&workspace(), args, stdin)
+}
+
+/// [`isenet_with_stdin`] run in `dir`.
+pub fn isenet_with_stdin_in(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_isenet"))
         .args(args)
-        .current_dir(workspace())
+        .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

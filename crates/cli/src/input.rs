@@ -85,19 +85,32 @@ fn why_unreadable(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
+/// An environment and its warnings, or every diagnostic of a file that does not load.
+pub type LoadedEnvironment = Result<(Environment, Vec<Diagnostic>), Vec<Diagnostic>>;
+
 /// Loads the environment; `Err` carries every diagnostic when there is an error (or a warning under
 /// `deny_warnings`), `Ok` the environment and its warnings.
-pub fn environment(path: Option<&Path>, deny_warnings: bool) -> Result<(Environment, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn environment(path: Option<&Path>, deny_warnings: bool) -> LoadedEnvironment {
+    environment_and_text(path, deny_warnings).0
+}
+
+/// [`environment`], and the text it was read from (empty when it could not be read), for
+/// locating what a later stage finds at the environment's keys.
+pub fn environment_and_text(path: Option<&Path>, deny_warnings: bool) -> (LoadedEnvironment, String) {
     let (text, name) = match path {
-        Some(p) => (read_text(p).map_err(|d| vec![d])?, display_name(p)),
+        Some(p) => match read_text(p) {
+            Ok(text) => (text, display_name(p)),
+            Err(d) => return (Err(vec![d]), String::new()),
+        },
         None => (EXAMPLE_ENVIRONMENT.to_string(), EMBEDDED_EXAMPLE.to_string()),
     };
     let loaded = env::load(&text, &name);
     let failed = has_errors(&loaded.diagnostics) || (deny_warnings && !loaded.diagnostics.is_empty());
-    match loaded.env {
+    let result = match loaded.env {
         Some(env) if !failed => Ok((env, loaded.diagnostics)),
         _ => Err(loaded.diagnostics),
-    }
+    };
+    (result, text)
 }
 
 /// The service tags of `cloud`: the user's file when given (checked to be that cloud's), else the

@@ -85,7 +85,9 @@ pub fn fleet_files(envs: &[PathBuf], dir: Option<&Path>) -> Result<Vec<PathBuf>,
 /// diagnostic that refuses it.
 pub struct Member {
     pub file: PathBuf,
-    pub loaded: Result<(Environment, Vec<Diagnostic>), Vec<Diagnostic>>,
+    pub loaded: input::LoadedEnvironment,
+    /// The file's text (empty when unreadable): `verify` locates findings at its keys.
+    pub text: String,
 }
 
 impl Member {
@@ -107,9 +109,13 @@ impl Member {
 /// file, so that no report depends on the order the files were named in: of two environments of
 /// one name, the later in that order is refused with `E1806` naming both files.
 pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
-    let mut members: Vec<Member> = parallel(files, |f| Member {
-        file: f.clone(),
-        loaded: input::environment(Some(f), deny_warnings),
+    let mut members: Vec<Member> = parallel(files, |f| {
+        let (loaded, text) = input::environment_and_text(Some(f), deny_warnings);
+        Member {
+            file: f.clone(),
+            loaded,
+            text,
+        }
     });
     members.sort_by_cached_key(|m| (m.name(), m.file_name()));
     let mut by_name: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();

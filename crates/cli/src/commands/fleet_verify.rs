@@ -113,6 +113,15 @@ fn needed(mode: TunnelingMode) -> impl Iterator<Item = (&'static str, &'static s
     })
 }
 
+/// One environment proved: the verification, its text report and `--quiet` lines, and its file
+/// for locating findings.
+struct Proved {
+    verification: Verification,
+    /// The text report, then the `--quiet` lines.
+    lines: Vec<String>,
+    env_file: adapter::EnvFile,
+}
+
 /// Proves one environment, or the diagnostics that stop it.
 fn verify_one(
     m: &Member,
@@ -120,7 +129,7 @@ fn verify_one(
     tag_file: Option<&(ServiceTags, String)>,
     args: &Args,
     source: &Source,
-) -> Result<(Verification, Vec<String>), Vec<Diagnostic>> {
+) -> Result<Proved, Vec<Diagnostic>> {
     let tags = fleet::tags_for(tag_file, env).map_err(|d| vec![d])?;
     let plan = input::plan(env, tags, args.table_version, Some(&m.file), args.service_tags)?;
     let texts = artifact_texts(&plan, tags, source, &env.name)?;
@@ -144,7 +153,11 @@ fn verify_one(
         },
     );
     let quiet = super::verify::finding_lines(&v, &names);
-    Ok((v, [text].into_iter().chain(quiet).collect()))
+    Ok(Proved {
+        verification: v,
+        lines: [text].into_iter().chain(quiet).collect(),
+        env_file: adapter::EnvFile::new(m.file_name(), &m.text, &plan),
+    })
 }
 
 /// A file already read, parsed like [`read`] does.
@@ -157,13 +170,12 @@ fn read_text<T>(
     Ok((file, text, content))
 }
 
-/// The verification, its text report and its `--quiet` lines.
-type Outcome = fleet::Outcome<(Verification, Vec<String>)>;
+type Outcome = fleet::Outcome<Proved>;
 
 impl Outcome {
     fn exit(&self) -> Exit {
         match &self.result {
-            Ok((v, _)) if v.ok => Exit::Ok,
+            Ok(p) if p.verification.ok => Exit::Ok,
             Ok(_) => Exit::Findings,
             Err(_) => Exit::BadInput,
         }
@@ -179,8 +191,8 @@ impl Outcome {
 
     /// The findings that fail the proofs, and the notes.
     fn counts(&self) -> [usize; 2] {
-        let Ok((v, _)) = &self.result else { return [0, 0] };
-        let all = v.proofs.iter().flat_map(|p| &p.findings);
+        let Ok(p) = &self.result else { return [0, 0] };
+        let all = p.verification.proofs.iter().flat_map(|p| &p.findings);
         let failing = all.clone().filter(|f| f.fails()).count();
         [failing, all.count() - failing]
     }
@@ -253,7 +265,7 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
 /// One environment's findings and checks; a refused one is a failed "environment loads" check.
 fn machine_proofs(o: &Outcome) -> Proofs {
     match &o.result {
-        Ok((v, _)) => adapter::proofs(v, Some(&o.file)),
+        Ok(p) => adapter::proofs(&p.verification, Some(&p.env_file)),
         Err(diags) => refused(diags),
     }
 }
@@ -276,7 +288,7 @@ pub(super) fn refused(diags: &[Diagnostic]) -> Proofs {
 fn text(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes {
-        let Ok((_, lines)) = &o.result else { continue };
+        let Ok(Proved { lines, .. }) = &o.result else { continue };
         if output::quiet() {
             for l in &lines[1..] {
                 out += &format!("{}: {l}\n", o.environment);
@@ -313,8 +325,8 @@ fn json(outcomes: &[Outcome]) -> serde_json::Value {
         .map(|o| {
             let mut v = serde_json::json!({ "environment": o.environment, "file": o.file, "result": o.word() });
             match &o.result {
-                Ok((ver, _)) => {
-                    v["verification"] = serde_json::from_str(&proof_report::render_json(ver)).expect("the report is JSON");
+                Ok(p) => {
+                    v["verification"] = serde_json::from_str(&proof_report::render_json(&p.verification)).expect("the report is JSON");
                 }
                 Err(d) => v["diagnostics"] = serde_json::json!(d),
             }

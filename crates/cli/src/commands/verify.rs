@@ -29,20 +29,29 @@ pub(super) struct Loaded {
     /// The route table given with --routes: path, text, routes.
     pub routes: Option<(String, String, RouteFile)>,
     pub udr: Vec<Ipv4Net>,
+    /// The environment file's text (the embedded example's without --env).
+    pub env_text: String,
 }
 
 pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
     // The route table is read whatever becomes of the environment, so both files' problems are
     // reported together.
     let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose();
-    let planned = input::environment(inputs.env, cli.deny_warnings).and_then(|(env, _warnings)| {
+    let (environment, env_text) = input::environment_and_text(inputs.env, cli.deny_warnings);
+    let planned = environment.and_then(|(env, _warnings)| {
         let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
         let plan = input::plan(&env, &tags, inputs.table_version, inputs.env, inputs.service_tags)?;
         Ok((tags, plan))
     });
     let ((tags, plan), routes) = both(planned, routes)?;
     let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags)?;
-    Ok(Loaded { tags, plan, routes, udr })
+    Ok(Loaded {
+        tags,
+        plan,
+        routes,
+        udr,
+        env_text,
+    })
 }
 
 /// Both results, or every diagnostic of either.
@@ -124,7 +133,10 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
     };
     match format {
         VerifyFormat::Sarif | VerifyFormat::Junit | VerifyFormat::Github | VerifyFormat::AzureDevops => {
-            let proofs = adapter::proofs(&verification, inputs.env.map(input::display_name).as_deref());
+            let env_file = inputs
+                .env
+                .map(|p| adapter::EnvFile::new(input::display_name(p), &loaded.env_text, &loaded.plan));
+            let proofs = adapter::proofs(&verification, env_file.as_ref());
             print!("{}", report::document(format, &proofs).unwrap_or_default());
         }
         VerifyFormat::Text if output::quiet() => {

@@ -1,21 +1,62 @@
 //! The one place that turns the library's verification (typed findings per proof) into the
 //! located findings and pass/fail checks the CI formats write.
 
-use super::{Check, CheckStatus, Finding, Location, Proofs};
-use rules_compiler::prove::findings::{ArtifactKind, FindingKind, Proof, Verification};
+use super::{is_file, Check, CheckStatus, Finding, Location, Proofs};
+use ise_model::jsonpos::Positions;
+use rules_compiler::plan::Plan;
+use rules_compiler::prove::findings::{self, ArtifactKind, FindingKind, Proof, Verification};
+use std::collections::BTreeMap;
 
-/// Where a finding without a rule points: an uncovered requirement at the environment file (where
-/// the requirement comes from), anything else at the file proved. `None` when neither is a file.
-fn fallback(proof: &Proof, kind: FindingKind, env: Option<&str>) -> Option<Location> {
-    let file = match (kind, env) {
-        (FindingKind::UncoveredRequirement, Some(env)) => env,
-        _ if !proof.file.is_empty() => &proof.file,
-        _ => env?,
-    };
-    Some(Location {
-        file: file.to_string(),
-        ..Location::default()
-    })
+/// The environment file of a run, for findings no artifact file can locate (an uncovered
+/// requirement; anything about an artifact compiled in memory or piped on stdin): its name and
+/// the line and column of the key each requirement, dependency or route check comes from.
+#[derive(Debug, Clone, Default)]
+pub struct EnvFile {
+    pub file: String,
+    keys: BTreeMap<String, (usize, usize)>,
+}
+
+impl EnvFile {
+    /// `file` as reports name it, `text` what it holds, `plan` what was made of it.
+    pub fn new(file: String, text: &str, plan: &Plan) -> Self {
+        let positions = Positions::of(text);
+        let keys = rules_compiler::prove::provenance::environment_keys(plan)
+            .into_iter()
+            .filter_map(|(id, path)| positions.find(&path).map(|at| (id, at)))
+            .collect();
+        EnvFile { file, keys }
+    }
+
+    /// Where the first of `ids` that comes from a key of the file stands; else the whole file.
+    fn at(&self, ids: &[String]) -> Location {
+        let at = ids.iter().find_map(|id| self.keys.get(id));
+        Location {
+            file: self.file.clone(),
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
+        }
+    }
+}
+
+/// Where a finding points: the offending rule in the file proved; else, for an uncovered
+/// requirement or an artifact that is no file, the environment key the finding's requirements
+/// come from (or the environment file); else the file proved. `None` when neither is a file.
+fn locate(proof: &Proof, f: &findings::Finding, env: Option<&EnvFile>) -> Option<Location> {
+    let proved_file = is_file(&proof.file);
+    if let Some(r) = f.rule.as_ref().filter(|r| r.line.is_some() && proved_file) {
+        return Some(Location {
+            file: proof.file.clone(),
+            line: r.line,
+            column: r.column,
+        });
+    }
+    match env {
+        Some(env) if f.kind == FindingKind::UncoveredRequirement || !proved_file => Some(env.at(&f.requirements)),
+        _ => proved_file.then(|| Location {
+            file: proof.file.clone(),
+            ..Location::default()
+        }),
+    }
 }
 
 /// What a check of one coverage entry is called in JUnit.
@@ -27,24 +68,16 @@ fn entry(artifact: ArtifactKind, id: &str) -> String {
     }
 }
 
-/// `env` names the environment file (`None` for the embedded example).
-pub fn proofs(v: &Verification, env: Option<&str>) -> Proofs {
+/// `env` is the environment file (`None` for the embedded example).
+pub fn proofs(v: &Verification, env: Option<&EnvFile>) -> Proofs {
     let mut p = Proofs::default();
     for proof in &v.proofs {
         let artifact = proof.artifact.as_str();
         for f in &proof.findings {
-            let location = match &f.rule {
-                Some(r) if r.line.is_some() && !proof.file.is_empty() => Some(Location {
-                    file: proof.file.clone(),
-                    line: r.line,
-                    column: r.column,
-                }),
-                _ => fallback(proof, f.kind, env),
-            };
             p.findings.push(Finding {
                 rule: f.kind.info(),
                 artifact,
-                location,
+                location: locate(proof, f, env),
                 message: f.message.clone(),
             });
         }

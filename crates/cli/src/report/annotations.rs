@@ -15,7 +15,7 @@ fn gh_property(s: &str) -> String {
 /// One workflow command: `::error file=..,line=..,col=..,title=..::message`.
 fn gh_command(command: &str, location: Option<&Location>, title: &str, message: &str) -> String {
     let mut props = Vec::new();
-    if let Some(l) = location.filter(|l| !l.file.is_empty() && !l.file.starts_with('<')) {
+    if let Some(l) = location.filter(|l| super::is_file(&l.file)) {
         props.push(format!("file={}", gh_property(&l.file)));
         if let Some(line) = l.line {
             props.push(format!("line={line}"));
@@ -65,7 +65,7 @@ fn ado(s: &str) -> String {
 /// One `##vso[task.logissue ...]` command; Azure Pipelines knows only errors and warnings.
 fn ado_command(error: bool, location: Option<&Location>, code: &str, message: &str) -> String {
     let mut props = vec![format!("type={}", if error { "error" } else { "warning" })];
-    if let Some(l) = location.filter(|l| !l.file.is_empty() && !l.file.starts_with('<')) {
+    if let Some(l) = location.filter(|l| super::is_file(&l.file)) {
         props.push(format!("sourcepath={}", ado(&l.file)));
         if let Some(line) = l.line {
             props.push(format!("linenumber={line}"));

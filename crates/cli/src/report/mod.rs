@@ -22,6 +22,12 @@ pub fn document(format: crate::args::VerifyFormat, proofs: &Proofs) -> Option<St
     }
 }
 
+/// Whether a name reports give an input is a file's (not `<stdin>`, `<compiled NAME>/nsg.json`,
+/// `<embedded example>`, nor empty for the compiled artifact).
+pub fn is_file(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('<')
+}
+
 /// Where a finding points: an input file, and the line and column of the offending rule when known.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Location {

@@ -22,7 +22,7 @@ fn text(s: &str) -> sarif::MultiformatMessageString {
 /// A file as a URI reference relative to `cwd` when under it (what code scanning matches against
 /// the repository), else a `file://` URI. `None` for inputs that are not files.
 pub fn uri(file: &str, cwd: &std::path::Path) -> Option<String> {
-    if file.is_empty() || file.starts_with('<') {
+    if !super::is_file(file) {
         return None;
     }
     let path = std::path::Path::new(file);
@@ -53,22 +53,18 @@ fn encode_path(path: &str) -> String {
     out
 }
 
+/// A physical location with a region: code scanning needs `startLine` (a finding about a whole
+/// file is at line 1, column 1).
 fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
     let uri = uri(&l.file, cwd)?;
-    let artifact = sarif::ArtifactLocation::builder().uri(uri).build();
-    let physical = match l.line {
-        Some(line) => {
-            let region = sarif::Region::builder()
-                .start_line(line as i64)
-                .start_column(l.column.unwrap_or(1) as i64)
-                .build();
-            sarif::PhysicalLocation::builder()
-                .artifact_location(artifact)
-                .region(region)
-                .build()
-        }
-        None => sarif::PhysicalLocation::builder().artifact_location(artifact).build(),
-    };
+    let region = sarif::Region::builder()
+        .start_line(l.line.unwrap_or(1) as i64)
+        .start_column(l.column.unwrap_or(1) as i64)
+        .build();
+    let physical = sarif::PhysicalLocation::builder()
+        .artifact_location(sarif::ArtifactLocation::builder().uri(uri).build())
+        .region(region)
+        .build();
     Some(sarif::Location::builder().physical_location(physical).build())
 }
 

@@ -278,6 +278,12 @@ fn application_protocol_types(id: &str, protocols: &[RowProtocol]) -> Vec<Applic
         .collect()
 }
 
+/// Whether dependency `id` of the table is there for the custom DNS servers (the others are there
+/// for firewall mode alone).
+pub fn serves_custom_dns(id: &str) -> bool {
+    table().iter().any(|r| r.id == id && r.condition == RowCondition::CustomDns)
+}
+
 fn row_applies(row: &TableRow, env: &Environment) -> bool {
     let cloud = &env.cloud.facts().ip_list_cloud;
     let condition = match row.condition {

@@ -6,6 +6,7 @@ pub mod explain_path;
 pub mod findings;
 pub mod firewall;
 pub mod nsg;
+pub mod provenance;
 pub mod resolver;
 pub mod routes;
 pub mod verify;

@@ -23,7 +23,12 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// The route row for the external ISE's callers (firewall mode).
-const EXTERNAL_CALLERS_ROUTE: &str = "route-external-callers";
+pub(crate) const EXTERNAL_CALLERS_ROUTE: &str = "route-external-callers";
+
+/// The route checks of the tunneling modes' default route: everything else leaves through the
+/// firewall (firewall mode), or through the Internet rather than the BGP default (ExpressRoute).
+pub const OTHER_TRAFFIC_TO_FIREWALL: &str = "other-traffic-to-firewall";
+pub const OTHER_TRAFFIC_TO_INTERNET: &str = "other-traffic-to-internet";
 
 /// How the effective routes name Azure's system routes.
 const SYSTEM: &str = "system: ";
@@ -350,12 +355,12 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
         TunnelingMode::Firewall => {
             let firewall = env.forced_tunneling.firewall_private_ip.map(Target::Appliance);
             let wanted = firewall.map(|f| f.to_string()).unwrap_or_default();
-            let id = "other-traffic-to-firewall";
+            let id = OTHER_TRAFFIC_TO_FIREWALL;
             let wrong = wrong_hops(id, &rest, &hops, |h| Some(h.next_hop) == firewall || endpoint_hop(h), &wanted);
             check(id, wrong, &mut findings);
         }
         TunnelingMode::ExpressRoute => {
-            let id = "other-traffic-to-internet";
+            let id = OTHER_TRAFFIC_TO_INTERNET;
             let wrong = wrong_hops(id, &rest, &hops, |h| internet(h) || endpoint_hop(h), "Internet");
             check(id, wrong, &mut findings);
         }
