@@ -402,3 +402,43 @@ fn sarif_of_compiled_artifacts_points_at_the_environment_file() {
         assert_eq!((dns_rule[0].2, dns_rule[0].3), (dns.0 as u64, dns.1 as u64), "{args:?}");
     }
 }
+
+/// The failed cases of the suite `suite` of a JUnit report, with their failure text.
+fn failed_cases(xml: &str, suite: &str) -> Vec<(String, String)> {
+    let report = quick_junit::Report::deserialize_from_str(xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let suite = report.test_suites.iter().find(|s| s.name.as_str() == suite).expect("the suite");
+    suite
+        .test_cases
+        .iter()
+        .filter_map(|c| match &c.status {
+            quick_junit::TestCaseStatus::NonSuccess { description, .. } => {
+                Some((c.name.to_string(), description.as_deref().unwrap_or_default().to_string()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn junit_files_an_opening_under_what_lies_beyond_the_requirements_not_under_one_its_rule_serves() {
+    let dir = tempdir("junit-opening");
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--env", ENV, "--out-dir", out.to_str().unwrap()]).code, Some(0));
+    // SSH from anywhere: `*` takes in the load balancer's 168.63.129.16 too, which the
+    // in-azure-load-balancer requirement admits on every port, so the rule also serves it (and
+    // that requirement stays met); everything else it admits is an opening.
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "open-ssh", "properties": {
+        "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22", "sourceAddressPrefix": "*",
+        "destinationAddressPrefix": "*", "access": "Allow", "priority": 205, "direction": "Inbound"}}));
+    let path = dir.join("open.json");
+    std::fs::write(&path, nsg.to_string()).unwrap();
+    let xml = verify(path.to_str().unwrap(), "junit").stdout;
+    let failed = failed_cases(&xml, "nsg");
+    let names: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["nothing open or unknown beyond the requirements"], "{xml}");
+    assert!(failed[0].1.contains("open-ssh"), "{xml}");
+}

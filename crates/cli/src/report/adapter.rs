@@ -81,11 +81,15 @@ pub fn proofs(v: &Verification, env: Option<&EnvFile>) -> Proofs {
                 message: f.message.clone(),
             });
         }
+        // A requirement's case fails for findings that it is not met; an opening fails the case of
+        // what lies beyond the requirements even when its rule also serves some.
+        let unmet = |f: &&findings::Finding| f.fails() && f.kind.unmet_requirement();
         for c in &proof.coverage {
             let reasons: Vec<&str> = proof
                 .findings
                 .iter()
-                .filter(|f| f.fails() && f.requirements.contains(&c.id))
+                .filter(unmet)
+                .filter(|f| f.requirements.contains(&c.id))
                 .map(|f| f.message.as_str())
                 .collect();
             let failure = if !c.covered || !reasons.is_empty() {
@@ -104,11 +108,11 @@ pub fn proofs(v: &Verification, env: Option<&EnvFile>) -> Proofs {
                 status: CheckStatus::failed_if(failure),
             });
         }
-        // Failing findings tied to no requirement: openings, unknown tags, limits.
+        // Every other failing finding: openings, unknown tags, limits.
         let other: Vec<&str> = proof
             .findings
             .iter()
-            .filter(|f| f.fails() && !proof.coverage.iter().any(|c| f.requirements.contains(&c.id)))
+            .filter(|f| f.fails() && !(unmet(f) && proof.coverage.iter().any(|c| f.requirements.contains(&c.id))))
             .map(|f| f.message.as_str())
             .collect();
         p.checks.push(Check {

@@ -122,6 +122,19 @@ finding_kinds! {
         "pass a service-tag file of the environment's cloud that has the tag";
 }
 
+impl FindingKind {
+    /// Whether the finding says that the requirements (dependencies, route checks) it names are not
+    /// met. The others are about what lies beyond the requirements (openings, unknown tags and
+    /// entries, limits, notes on rules), even when they name the requirements a rule also serves.
+    pub fn unmet_requirement(self) -> bool {
+        use FindingKind::*;
+        matches!(
+            self,
+            UncoveredRequirement | RequirementTagMissing | WrongNextHop | DependencyBlocked | NsgBlocksDependency | DependencyTagMissing
+        )
+    }
+}
+
 /// The finding-code registry, in code order.
 pub fn finding_codes() -> Vec<&'static FindingCode> {
     FindingKind::ALL.iter().map(|k| k.info()).collect()
