@@ -442,3 +442,112 @@ fn junit_files_an_opening_under_what_lies_beyond_the_requirements_not_under_one_
     assert_eq!(names, ["nothing open or unknown beyond the requirements"], "{xml}");
     assert!(failed[0].1.contains("open-ssh"), "{xml}");
 }
+
+/// An external ISE in firewall mode without externalCallers (validate's W0505: the callers'
+/// replies would go to the firewall), as `dir/env.json`, compiled into `dir/out`; the line and
+/// column of its `externalCallers` value, which the warning is about.
+fn warning_env(dir: &Path) -> (usize, usize) {
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(ENV)).unwrap()).unwrap();
+    env["accessEndpoint"] = json!("external");
+    env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.0.4"});
+    assert_eq!(env["externalCallers"], json!([]));
+    let text = serde_json::to_string_pretty(&env).unwrap();
+    std::fs::write(dir.join("env.json"), &text).unwrap();
+    let compiled = super::common::isenet_in(dir, &["compile", "--env", "env.json", "--out-dir", "out"]);
+    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    let line = text.lines().position(|l| l.contains("\"externalCallers\": ")).unwrap();
+    (line + 1, text.lines().nth(line).unwrap().find('[').unwrap() + 1)
+}
+
+#[test]
+fn verify_reports_the_environments_warnings_in_every_format() {
+    let dir = tempdir("verify-warnings");
+    let (line, column) = warning_env(&dir);
+    // Against a given NSG, and against the compiled artifacts (the fleet's way).
+    for given in [&["--nsg", "out/nsg.json"][..], &[]] {
+        let run = |format: &str| {
+            let mut args = vec!["verify", "--env", "env.json", "--format", format];
+            args.extend(given);
+            let r = super::common::isenet_in(&dir, &args);
+            assert!(
+                matches!(r.code, Some(0 | 1)),
+                "{given:?} {format}: a warning is no bad input\n{}",
+                r.stderr
+            );
+            r
+        };
+        let text = run("text");
+        let expected = format!("warning[W0505]: env.json:{line}:{column}: externalCallers: ");
+        assert!(text.stderr.contains(&expected), "{given:?}: {expected}\n{}", text.stderr);
+        let json = run("json").json();
+        assert_eq!((&json["errors"], &json["warnings"]), (&json!(0), &json!(1)), "{given:?}: {json:#}");
+        assert_eq!(json["diagnostics"][0]["code"], "W0505", "{given:?}");
+        let expected = format!("::warning file=env.json,line={line},col={column},title=W0505::");
+        let github = run("github").stdout;
+        assert!(github.lines().any(|l| l.starts_with(&expected)), "{given:?}: {expected}\n{github}");
+        let expected = format!("##vso[task.logissue type=warning;sourcepath=env.json;linenumber={line};columnnumber={column};code=W0505]");
+        let ado = run("azure-devops").stdout;
+        assert!(ado.lines().any(|l| l.starts_with(&expected)), "{given:?}: {expected}\n{ado}");
+        let sarif = run("sarif").json();
+        assert_eq!(sarif_errors(&sarif), Vec::<String>::new(), "{given:?}");
+        let found = located(&sarif, "asymmetric routing");
+        assert_eq!(
+            found,
+            [("W0505".to_string(), "env.json".to_string(), line as u64, column as u64)],
+            "{given:?}"
+        );
+        let junit = run("junit").stdout;
+        let report = quick_junit::Report::deserialize_from_str(&junit).unwrap();
+        let case = report
+            .test_suites
+            .iter()
+            .flat_map(|s| &s.test_cases)
+            .find(|c| c.name.as_str().ends_with("environment and artifacts load"))
+            .unwrap_or_else(|| panic!("{given:?}: no environment case\n{junit}"));
+        assert!(
+            matches!(case.status, quick_junit::TestCaseStatus::Success { .. }),
+            "{given:?}: {junit}"
+        );
+        assert!(
+            case.system_out.as_ref().is_some_and(|o| o.as_str().contains("W0505")),
+            "{given:?}: {junit}"
+        );
+    }
+}
+
+#[test]
+fn under_deny_warnings_the_environments_warnings_are_errors_in_every_machine_format() {
+    let dir = tempdir("verify-deny-warnings");
+    let (line, column) = warning_env(&dir);
+    for given in [&["--nsg", "out/nsg.json"][..], &[]] {
+        let run = |format: &str| {
+            let mut args = vec!["--deny-warnings", "verify", "--env", "env.json", "--format", format];
+            args.extend(given);
+            let r = super::common::isenet_in(&dir, &args);
+            assert_eq!(r.code, Some(2), "{given:?} {format}\n{}", r.stderr);
+            r
+        };
+        let expected = format!("::error file=env.json,line={line},col={column},title=W0505::");
+        let github = run("github").stdout;
+        assert!(github.lines().any(|l| l.starts_with(&expected)), "{given:?}: {expected}\n{github}");
+        let expected = format!("##vso[task.logissue type=error;sourcepath=env.json;linenumber={line};columnnumber={column};code=W0505]");
+        let ado = run("azure-devops").stdout;
+        assert!(ado.lines().any(|l| l.starts_with(&expected)), "{given:?}: {expected}\n{ado}");
+        assert!(
+            ado.ends_with("##vso[task.complete result=Failed;]isenet verify: findings\n"),
+            "{ado}"
+        );
+        let sarif = run("sarif").json();
+        assert_eq!(sarif_errors(&sarif), Vec::<String>::new(), "{given:?}");
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false, "{given:?}: {sarif:#}");
+        let notification = &invocation["toolExecutionNotifications"][0];
+        assert_eq!(
+            (&notification["descriptor"]["id"], &notification["level"]),
+            (&json!("W0505"), &json!("error")),
+            "{given:?}"
+        );
+        let junit = run("junit").stdout;
+        assert!(junit.contains("<failure") && junit.contains("W0505"), "{given:?}: {junit}");
+    }
+}

@@ -120,10 +120,26 @@ struct Proved {
     /// The text report, then the `--quiet` lines.
     lines: Vec<String>,
     env_file: adapter::EnvFile,
+    /// The environment's warnings (validate's W-codes).
+    warnings: Vec<Diagnostic>,
 }
 
-/// Proves one environment, or the diagnostics that stop it.
+/// Proves one environment, or the diagnostics that stop it (its warnings among them).
 fn verify_one(
+    m: &Member,
+    env: &ise_model::Environment,
+    tag_file: Option<&(ServiceTags, String)>,
+    args: &Args,
+    source: &Source,
+) -> Result<Proved, Vec<Diagnostic>> {
+    let warnings = m.loaded.as_ref().map(|(_, w)| w.clone()).unwrap_or_default();
+    match prove_one(m, env, tag_file, args, source) {
+        Ok(p) => Ok(Proved { warnings, ..p }),
+        Err(d) => Err(warnings.into_iter().chain(d).collect()),
+    }
+}
+
+fn prove_one(
     m: &Member,
     env: &ise_model::Environment,
     tag_file: Option<&(ServiceTags, String)>,
@@ -157,6 +173,7 @@ fn verify_one(
         verification: v,
         lines: [text].into_iter().chain(quiet).collect(),
         env_file: adapter::EnvFile::new(m.file_name(), &m.text, &plan),
+        warnings: Vec::new(),
     })
 }
 
@@ -186,6 +203,14 @@ impl Outcome {
             Exit::Ok => "ok",
             Exit::Findings => "findings",
             Exit::BadInput => "bad input",
+        }
+    }
+
+    /// What stopped the environment, or its warnings.
+    fn diagnostics(&self) -> &[Diagnostic] {
+        match &self.result {
+            Ok(p) => &p.warnings,
+            Err(d) => d,
         }
     }
 
@@ -235,19 +260,11 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
         verify_one(m, env, tag_file.as_ref(), args, &source)
     });
     let exit = fleet::worst(outcomes.iter().map(Outcome::exit));
-    let diags: Vec<Diagnostic> = outcomes.iter().filter_map(|o| o.result.as_ref().err()).flatten().cloned().collect();
-    // `--error-format json` puts diagnostics on stdout as JSON: with an environment refused, the
-    // text report gives way to the JSON one, which holds every diagnostic and every result.
-    let json_errors = cli.error_format == crate::args::ErrorFormat::Json && !diags.is_empty();
-    let format = match args.format {
-        VerifyFormat::Text if json_errors => VerifyFormat::Json,
-        format => format,
-    };
-    // Diagnostics of refused environments go to stderr as text, except in the JSON report, which
-    // holds them; stdout stays one document.
-    if format != VerifyFormat::Json && !diags.is_empty() {
-        output::diagnostics(crate::args::ErrorFormat::Text, &diags);
-    }
+    // The diagnostics of refused environments and the warnings of proved ones go to stderr as
+    // text, except in the JSON report, which holds them (with `--error-format json` it replaces the
+    // text report); stdout stays one document.
+    let diags: Vec<Diagnostic> = outcomes.iter().flat_map(Outcome::diagnostics).cloned().collect();
+    let format = super::verify::report_diagnostics(cli, args.format, &diags);
     match format {
         VerifyFormat::Text => print!("{}", text(&outcomes)),
         VerifyFormat::Json => {
@@ -255,7 +272,12 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
         format => {
-            let proofs = Proofs::fleet(outcomes.iter().map(|o| (o.environment.clone(), machine_proofs(o))).collect());
+            let proofs = Proofs::fleet(
+                outcomes
+                    .iter()
+                    .map(|o| (o.environment.clone(), machine_proofs(o, cli.deny_warnings)))
+                    .collect(),
+            );
             print!("{}", report::document(format, &proofs).unwrap_or_default());
         }
     }
@@ -263,25 +285,10 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
 }
 
 /// One environment's findings and checks; a refused one is a failed "environment loads" check.
-fn machine_proofs(o: &Outcome) -> Proofs {
+fn machine_proofs(o: &Outcome, deny_warnings: bool) -> Proofs {
     match &o.result {
-        Ok(p) => adapter::proofs(&p.verification, Some(&p.env_file)),
-        Err(diags) => refused(diags),
-    }
-}
-
-/// The report of an environment whose inputs were refused: its diagnostics, as a failed
-/// "environment and artifacts load" check, so that a machine format still gets its document.
-pub(super) fn refused(diags: &[Diagnostic]) -> Proofs {
-    Proofs {
-        findings: Vec::new(),
-        refused: diags.to_vec(),
-        checks: vec![report::Check {
-            environment: None,
-            artifact: "environment",
-            name: "environment and artifacts load".to_string(),
-            status: report::CheckStatus::Failed(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
-        }],
+        Ok(p) => adapter::proofs(&p.verification, Some(&p.env_file)).with_warnings(&p.warnings),
+        Err(diags) => Proofs::refused(diags, deny_warnings),
     }
 }
 
@@ -327,6 +334,9 @@ fn json(outcomes: &[Outcome]) -> serde_json::Value {
             match &o.result {
                 Ok(p) => {
                     v["verification"] = serde_json::from_str(&proof_report::render_json(&p.verification)).expect("the report is JSON");
+                    if !p.warnings.is_empty() {
+                        v["diagnostics"] = serde_json::json!(p.warnings);
+                    }
                 }
                 Err(d) => v["diagnostics"] = serde_json::json!(d),
             }

@@ -31,6 +31,8 @@ pub(super) struct Loaded {
     pub udr: Vec<Ipv4Net>,
     /// The environment file's text (the embedded example's without --env).
     pub env_text: String,
+    /// The environment's warnings (validate's W-codes).
+    pub warnings: Vec<Diagnostic>,
 }
 
 pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
@@ -38,19 +40,23 @@ pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>
     // reported together.
     let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose();
     let (environment, env_text) = input::environment_and_text(inputs.env, cli.deny_warnings);
-    let planned = environment.and_then(|(env, _warnings)| {
+    // The environment's warnings are reported whatever stops the run later.
+    let warnings = environment.as_ref().map(|(_, w)| w.clone()).unwrap_or_default();
+    let with_warnings = |d: Vec<Diagnostic>| warnings.iter().cloned().chain(d).collect::<Vec<_>>();
+    let planned = environment.and_then(|(env, _)| {
         let tags = input::service_tags(inputs.service_tags, env.cloud).map_err(|d| vec![d])?;
         let plan = input::plan(&env, &tags, inputs.table_version, inputs.env, inputs.service_tags)?;
         Ok((tags, plan))
     });
-    let ((tags, plan), routes) = both(planned, routes)?;
-    let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags)?;
+    let ((tags, plan), routes) = both(planned, routes).map_err(with_warnings)?;
+    let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags).map_err(with_warnings)?;
     Ok(Loaded {
         tags,
         plan,
         routes,
         udr,
         env_text,
+        warnings,
     })
 }
 
@@ -78,7 +84,7 @@ pub(super) fn read<T>(
 /// them as a fleet's does, so that the upload step does not meet an empty file.
 /// The diagnostics then go to stderr as text: stdout holds the one document.
 pub(super) fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
-    match report::document(format, &super::fleet_verify::refused(diags)) {
+    match report::document(format, &report::Proofs::refused(diags, cli.deny_warnings)) {
         Some(document) => {
             print!("{document}");
             output::bad_input(crate::args::ErrorFormat::Text, diags)
@@ -110,10 +116,27 @@ pub fn finding_lines(v: &rules_compiler::prove::findings::Verification, names: &
         .collect()
 }
 
+/// The format a run writes its report in, having printed `diags` (the environment's warnings;
+/// in a fleet also the diagnostics of the environments refused) where that format does not hold
+/// them: on stderr as text, as validate prints them. The JSON report holds them, and a text
+/// report gives way to it under `--error-format json`, so that stdout is one JSON document
+/// holding every diagnostic.
+pub(super) fn report_diagnostics(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> VerifyFormat {
+    let format = match format {
+        VerifyFormat::Text if cli.error_format == crate::args::ErrorFormat::Json && !diags.is_empty() => VerifyFormat::Json,
+        format => format,
+    };
+    if format != VerifyFormat::Json && !diags.is_empty() {
+        output::diagnostics(crate::args::ErrorFormat::Text, diags);
+    }
+    format
+}
+
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, format: VerifyFormat, verbose: bool) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| refused(cli, format, &diags);
     // Every input is read, so that all their problems are reported in one run.
     let loaded = load(cli, inputs);
+    let warnings = loaded.as_ref().map(|l| l.warnings.clone()).unwrap_or_default();
+    let fail = |diags: Vec<Diagnostic>| refused(cli, format, &[&warnings[..], &diags].concat());
     let nsg = nsg.map(|p| read(p, nsgfile::parse)).transpose();
     let firewall = firewall.map(|p| read(p, firewallfile::parse)).transpose();
     let (loaded, (nsg, firewall)) = match both(loaded, both(nsg, firewall)) {
@@ -131,12 +154,13 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         Ok(v) => v,
         Err(d) => return fail(d),
     };
+    let format = report_diagnostics(cli, format, &warnings);
     match format {
         VerifyFormat::Sarif | VerifyFormat::Junit | VerifyFormat::Github | VerifyFormat::AzureDevops => {
             let env_file = inputs
                 .env
                 .map(|p| adapter::EnvFile::new(input::display_name(p), &loaded.env_text, &loaded.plan));
-            let proofs = adapter::proofs(&verification, env_file.as_ref());
+            let proofs = adapter::proofs(&verification, env_file.as_ref()).with_warnings(&warnings);
             print!("{}", report::document(format, &proofs).unwrap_or_default());
         }
         VerifyFormat::Text if output::quiet() => {
@@ -149,7 +173,11 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             let text = proof_report::render_text(&verification, &TextOptions { verbose, names: &names });
             print!("{}", crate::style::verify_text(&text));
         }
-        VerifyFormat::Json => print!("{}", proof_report::render_json(&verification)),
+        VerifyFormat::Json => {
+            let report = serde_json::from_str(&proof_report::render_json(&verification)).expect("the report is JSON");
+            let doc = output::with_diagnostics(report, &warnings);
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
     }
     if verification.ok {
         Exit::Ok

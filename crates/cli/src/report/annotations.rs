@@ -43,7 +43,7 @@ pub fn github(p: &Proofs) -> String {
             &f.message,
         );
     }
-    for d in &p.refused {
+    for d in p.refused.iter().chain(&p.warnings) {
         let command = if d.is_error() { "error" } else { "warning" };
         out += &gh_command(command, Some(&Location::of(d)), d.code, &d.message);
     }
@@ -84,7 +84,7 @@ pub fn azure_devops(p: &Proofs) -> String {
         let error = f.rule.severity == Severity::Error;
         out += &ado_command(error, f.location.as_ref(), f.rule.code, &format!("{} {}", f.rule.name, f.message));
     }
-    for d in &p.refused {
+    for d in p.refused.iter().chain(&p.warnings) {
         out += &ado_command(d.is_error(), Some(&Location::of(d)), d.code, &d.message);
     }
     for message in p.not_verified() {
@@ -130,6 +130,7 @@ mod tests {
                 status: super::super::CheckStatus::Skipped("not given".into()),
             }],
             refused: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

@@ -64,6 +64,8 @@ pub enum CheckStatus {
     Failed(String),
     /// Not run, and why: an artifact the environment needs that was not given.
     Skipped(String),
+    /// Passed with warnings (the environment's, which fail only under `--deny-warnings`).
+    Warned(String),
 }
 
 impl CheckStatus {
@@ -73,6 +75,9 @@ impl CheckStatus {
     }
 }
 
+/// The check of an environment (and in a fleet its artifacts) loading.
+const LOADS: &str = "environment and artifacts load";
+
 #[derive(Debug, Clone, Default)]
 pub struct Proofs {
     pub findings: Vec<Finding>,
@@ -80,6 +85,8 @@ pub struct Proofs {
     /// The diagnostics of a fleet's environments that could not be proved (their file or
     /// artifacts do not load): SARIF's tool execution notifications, annotations.
     pub refused: Vec<ise_model::diag::Diagnostic>,
+    /// The warnings of the environments proved (validate's W-codes): SARIF results, annotations.
+    pub warnings: Vec<ise_model::diag::Diagnostic>,
 }
 
 impl Location {
@@ -108,6 +115,7 @@ impl Proofs {
                 ..c
             }));
             all.refused.extend(p.refused);
+            all.warnings.extend(p.warnings);
         }
         all
     }
@@ -122,6 +130,51 @@ impl Proofs {
             }),
             _ => None,
         })
+    }
+
+    /// The environment's warnings as the report of a run that proved it: each also a passed
+    /// "environment and artifacts load" check that holds them (JUnit).
+    pub fn with_warnings(mut self, warnings: &[ise_model::diag::Diagnostic]) -> Self {
+        if !warnings.is_empty() {
+            self.checks.insert(
+                0,
+                Check {
+                    environment: None,
+                    artifact: "environment",
+                    name: LOADS.to_string(),
+                    status: CheckStatus::Warned(warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+                },
+            );
+        }
+        self.warnings.extend(warnings.iter().cloned());
+        self
+    }
+
+    /// The report of an environment whose inputs were refused: its diagnostics, as a failed
+    /// "environment and artifacts load" check, so that a machine format still gets its document.
+    /// Under `--deny-warnings` its warnings are what refused it: errors here.
+    pub fn refused(diags: &[ise_model::diag::Diagnostic], deny_warnings: bool) -> Proofs {
+        let refused: Vec<ise_model::diag::Diagnostic> = diags
+            .iter()
+            .map(|d| ise_model::diag::Diagnostic {
+                severity: match deny_warnings {
+                    true => ise_model::diag::Severity::Error,
+                    false => d.severity,
+                },
+                ..d.clone()
+            })
+            .collect();
+        Proofs {
+            findings: Vec::new(),
+            checks: vec![Check {
+                environment: None,
+                artifact: "environment",
+                name: LOADS.to_string(),
+                status: CheckStatus::Failed(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+            }],
+            refused,
+            warnings: Vec::new(),
+        }
     }
 
     /// The kinds of finding that occur, in code order (SARIF's `rules`).

@@ -103,43 +103,96 @@ fn invocation(p: &Proofs, cwd: &std::path::Path) -> sarif::Invocation {
         .build()
 }
 
+/// A rule of the run: the F-code of a finding, or the W-code of an environment's warning
+/// (validate's, documented with the diagnostic codes).
+struct Rule {
+    id: &'static str,
+    name: Option<&'static str>,
+    summary: &'static str,
+    help: String,
+    level: &'static str,
+}
+
+/// The rules of the findings, in code order, then those of the environments' warnings.
+fn rules(p: &Proofs) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = p
+        .rules()
+        .into_iter()
+        .map(|r| Rule {
+            id: r.code,
+            name: Some(r.name),
+            summary: r.summary,
+            help: r.help.to_string(),
+            level: r.severity.as_str(),
+        })
+        .collect();
+    let mut warnings: Vec<&ise_model::diag::Diagnostic> = p.warnings.iter().collect();
+    warnings.sort_by_key(|d| d.code);
+    warnings.dedup_by_key(|d| d.code);
+    rules.extend(warnings.into_iter().map(|d| {
+        let summary = ise_model::codes::ALL.iter().find(|c| c.code == d.code).map_or("", |c| c.summary);
+        Rule {
+            id: d.code,
+            name: None,
+            summary,
+            help: d.help.clone().unwrap_or_else(|| summary.to_string()),
+            level: "warning",
+        }
+    }));
+    rules
+}
+
+/// One result: its rule (an index into `rules`), level, message and location.
+fn result(
+    rules: &[Rule],
+    id: &str,
+    level: sarif::ResultLevel,
+    message: &str,
+    at: Option<&Location>,
+    cwd: &std::path::Path,
+) -> sarif::Result {
+    let index = rules.iter().position(|r| r.id == id).unwrap_or_default();
+    let locations: Vec<sarif::Location> = at.iter().filter_map(|l| location(l, cwd)).collect();
+    let result = sarif::Result::builder()
+        .rule_id(id)
+        .rule_index(index as i64)
+        .level(level)
+        .message(sarif::Message::builder().text(message).build());
+    if locations.is_empty() {
+        result.build()
+    } else {
+        result.locations(locations).build()
+    }
+}
+
 pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
-    let rules = p.rules();
+    let rules = rules(p);
     let descriptors: Vec<sarif::ReportingDescriptor> = rules
         .iter()
         .map(|r| {
-            let config = sarif::ReportingConfiguration::builder()
-                .level(serde_json::json!(r.severity.as_str()))
-                .build();
-            sarif::ReportingDescriptor::builder()
-                .id(r.code)
-                .name(r.name)
+            let config = sarif::ReportingConfiguration::builder().level(serde_json::json!(r.level)).build();
+            let descriptor = sarif::ReportingDescriptor::builder()
+                .id(r.id)
                 .short_description(text(r.summary))
                 .full_description(text(r.summary))
-                .help(text(r.help))
-                .default_configuration(config)
-                .build()
-        })
-        .collect();
-    let results: Vec<sarif::Result> = p
-        .findings
-        .iter()
-        .map(|f| {
-            let index = rules.iter().position(|r| r.code == f.rule.code).unwrap_or_default();
-            let message = sarif::Message::builder().text(&f.message).build();
-            let locations: Vec<sarif::Location> = f.location.iter().filter_map(|l| location(l, cwd)).collect();
-            let result = sarif::Result::builder()
-                .rule_id(f.rule.code)
-                .rule_index(index as i64)
-                .level(level(f.rule.severity))
-                .message(message);
-            if locations.is_empty() {
-                result.build()
-            } else {
-                result.locations(locations).build()
+                .help(text(&r.help))
+                .default_configuration(config);
+            match r.name {
+                Some(name) => descriptor.name(name).build(),
+                None => descriptor.build(),
             }
         })
         .collect();
+    let findings = p
+        .findings
+        .iter()
+        .map(|f| result(&rules, f.rule.code, level(f.rule.severity), &f.message, f.location.as_ref(), cwd));
+    // The environments' warnings, at their place in the environment file.
+    let warnings = p
+        .warnings
+        .iter()
+        .map(|d| result(&rules, d.code, sarif::ResultLevel::Warning, &d.message, Some(&Location::of(d)), cwd));
+    let results: Vec<sarif::Result> = findings.chain(warnings).collect();
     let driver = sarif::ToolComponent::builder()
         .name("isenet")
         .version(env!("CARGO_PKG_VERSION"))
