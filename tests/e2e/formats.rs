@@ -551,3 +551,52 @@ fn under_deny_warnings_the_environments_warnings_are_errors_in_every_machine_for
         assert!(junit.contains("<failure") && junit.contains("W0505"), "{given:?}: {junit}");
     }
 }
+
+#[test]
+fn notes_are_left_out_of_the_ci_formats_unless_verbose() {
+    // isenet's own NSG keeps rules that decide nothing to document a requirement: each is a note
+    // (F0103, F0104) on every run, and the run passes.
+    let json = isenet(&["verify", "--env", ENV, "--format", "json"]);
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let notes = json.json()["environments"][0]["verification"]["proofs"][0]["summary"]["notes"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(notes > 0, "the example's NSG has notes");
+    let run = |format: &str, verbose: bool| {
+        let mut args = vec!["verify", "--env", ENV, "--format", format];
+        if verbose {
+            args.push("--verbose");
+        }
+        let r = isenet(&args);
+        assert_eq!(r.code, Some(0), "{format}: {}", r.stderr);
+        r.stdout
+    };
+    // A passing run annotates nothing: Azure Pipelines has no notice level (a note would be a
+    // warning of a passing build), and GitHub would show each note on every run.
+    assert_eq!(run("azure-devops", false), "");
+    assert_eq!(run("github", false), "");
+    let ado = run("azure-devops", true);
+    assert_eq!(
+        ado.lines().filter(|l| l.starts_with("##vso[task.logissue type=warning;")).count(),
+        notes,
+        "{ado}"
+    );
+    let github = run("github", true);
+    assert_eq!(github.lines().filter(|l| l.starts_with("::notice ")).count(), notes, "{github}");
+    // Code scanning keeps every result as an alert until it goes away: none for notes.
+    let sarif: Value = serde_json::from_str(&run("sarif", false)).unwrap();
+    assert_eq!(sarif_errors(&sarif), Vec::<String>::new());
+    assert_eq!(sarif["runs"][0]["results"], json!([]), "{sarif:#}");
+    let verbose: Value = serde_json::from_str(&run("sarif", true)).unwrap();
+    let results = verbose["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), notes);
+    assert!(results.iter().all(|r| r["level"] == "note"), "{verbose:#}");
+    // Failing findings are reported whatever the flag.
+    let dir = tempdir("notes-and-errors");
+    let (nsg, _, _) = broken_nsg(&dir);
+    let github = verify(&nsg, "github").stdout;
+    assert!(
+        github.lines().any(|l| l.starts_with("::error ")) && !github.contains("::notice "),
+        "{github}"
+    );
+}

@@ -143,7 +143,8 @@ fn machine_formats_never_hold_an_escape_code_whatever_the_colour_settings() {
     let mut commands: Vec<Vec<&str>> = Vec::new();
     for format in ["json", "sarif", "junit", "github", "azure-devops"] {
         commands.push(vec!["verify", "--nsg", b, "--format", format]);
-        commands.push(vec!["verify", "--env", e1, "--env", e2, "--format", format]);
+        // --verbose: the notes too, so that a passing run's annotations are a document as well.
+        commands.push(vec!["verify", "--env", e1, "--env", e2, "--format", format, "--verbose"]);
         commands.push(vec!["verify", "--env", BAD_ENV, "--env", e2, "--format", format]);
     }
     commands.extend([

@@ -179,6 +179,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
         format: VerifyFormat,
         /// Text: also list the covered requirements and every flow of each finding in full.
+        /// SARIF, github, azure-devops: also the notes (shadowed and redundant rules), which
+        /// inform and are left out otherwise.
         #[arg(long)]
         verbose: bool,
     },

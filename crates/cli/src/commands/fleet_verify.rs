@@ -278,7 +278,7 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
                     .map(|o| (o.environment.clone(), machine_proofs(o, cli.deny_warnings)))
                     .collect(),
             );
-            print!("{}", report::document(format, &proofs).unwrap_or_default());
+            print!("{}", report::document(format, &proofs, args.verbose).unwrap_or_default());
         }
     }
     exit

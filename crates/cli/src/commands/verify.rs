@@ -84,7 +84,7 @@ pub(super) fn read<T>(
 /// them as a fleet's does, so that the upload step does not meet an empty file.
 /// The diagnostics then go to stderr as text: stdout holds the one document.
 pub(super) fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
-    match report::document(format, &report::Proofs::refused(diags, cli.deny_warnings)) {
+    match report::document(format, &report::Proofs::refused(diags, cli.deny_warnings), false) {
         Some(document) => {
             print!("{document}");
             output::bad_input(crate::args::ErrorFormat::Text, diags)
@@ -161,7 +161,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
                 .env
                 .map(|p| adapter::EnvFile::new(input::display_name(p), &loaded.env_text, &loaded.plan));
             let proofs = adapter::proofs(&verification, env_file.as_ref()).with_warnings(&warnings);
-            print!("{}", report::document(format, &proofs).unwrap_or_default());
+            print!("{}", report::document(format, &proofs, verbose).unwrap_or_default());
         }
         VerifyFormat::Text if output::quiet() => {
             for line in finding_lines(&verification, &verification::names(&loaded.plan)) {

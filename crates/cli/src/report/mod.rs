@@ -10,9 +10,20 @@ pub mod sarif;
 pub use rules_compiler::prove::findings::{FindingCode, Severity};
 
 /// The document of a CI format (SARIF, JUnit, annotations) for `proofs`; `None` for the formats
-/// written from the verification itself (text, JSON).
-pub fn document(format: crate::args::VerifyFormat, proofs: &Proofs) -> Option<String> {
+/// written from the verification itself (text, JSON). Notes (rules that decide nothing, kept to
+/// document a requirement: isenet's own NSG has them on every run) are left out unless `verbose`:
+/// Azure Pipelines would show each as a warning of a passing build, GitHub code scanning would keep
+/// each as an alert; JUnit has no place for them anyway.
+pub fn document(format: crate::args::VerifyFormat, proofs: &Proofs, verbose: bool) -> Option<String> {
     use crate::args::VerifyFormat;
+    let informed;
+    let proofs = match verbose {
+        true => proofs,
+        false => {
+            informed = proofs.without_notes();
+            &informed
+        }
+    };
     match format {
         VerifyFormat::Sarif => Some(sarif::render(proofs, &std::env::current_dir().unwrap_or_default())),
         VerifyFormat::Junit => Some(junit::render(proofs)),
@@ -174,6 +185,19 @@ impl Proofs {
             }],
             refused,
             warnings: Vec::new(),
+        }
+    }
+
+    /// The report without the findings that only inform (notes).
+    fn without_notes(&self) -> Proofs {
+        Proofs {
+            findings: self
+                .findings
+                .iter()
+                .filter(|f| f.rule.severity != Severity::Note)
+                .cloned()
+                .collect(),
+            ..self.clone()
         }
     }
 
