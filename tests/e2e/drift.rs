@@ -894,3 +894,102 @@ fn a_missing_ipv6_rule_is_recreated_with_its_ipv6_sources() {
     assert_eq!(option_values(&creates[0], "--destination-address-prefixes"), ["VirtualNetwork"]);
     assert_eq!(option_values(&creates[0], "--destination-port-ranges"), ["3443"]);
 }
+
+/// The firewall environment's NSG and route table compiled, each with one item deleted (so both
+/// artifacts have a change to report), as ARM resources.
+fn drifted_nsg_and_table(dir: &std::path::Path) -> (Value, Value) {
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", FIREWALL_ENV, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap() };
+    let (mut nsg, mut table) = (read("nsg.json"), read("route-table.json"));
+    for (doc, list) in [(&mut nsg, "securityRules"), (&mut table, "routes")] {
+        let items = doc["properties"][list].as_array_mut().unwrap();
+        assert!(!items.is_empty(), "{list}");
+        items.remove(0);
+    }
+    (nsg, table)
+}
+
+/// `v` without the line and column of each location.
+fn without_positions(v: Value) -> Value {
+    match v {
+        Value::Object(o) => o
+            .into_iter()
+            .filter(|(k, _)| k != "line" && k != "column")
+            .map(|(k, v)| (k, without_positions(v)))
+            .collect(),
+        Value::Array(a) => a.into_iter().map(without_positions).collect(),
+        other => other,
+    }
+}
+
+#[test]
+fn the_report_is_in_kind_order_whatever_order_the_resources_come_in() {
+    let dir = tempdir("drift-order");
+    let (nsg, table) = drifted_nsg_and_table(&dir);
+    let write = |name: &str, v: &Value| {
+        let p = dir.join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let template = |resources: Value| json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": resources});
+    // One file name for both orders, so the reports can be compared whole.
+    let runs = |files: &[&str]| -> Vec<Run> {
+        ["text", "json", "ticket"]
+            .iter()
+            .map(|f| diff(Some(FIREWALL_ENV), files, f))
+            .collect()
+    };
+    let in_order = {
+        let file = write("export.json", &template(json!([nsg, table])));
+        runs(&[&file])
+    };
+    let reversed = {
+        let file = write("export.json", &template(json!([table, nsg])));
+        runs(&[&file])
+    };
+    let (nsg_file, table_file) = (write("nsg.json", &nsg), write("rt.json", &table));
+    let two_files = runs(&[&nsg_file, &table_file]);
+    let two_files_reversed = runs(&[&table_file, &nsg_file]);
+    for (a, b) in in_order.iter().zip(&reversed).chain(two_files.iter().zip(&two_files_reversed)) {
+        assert_eq!(a.code, Some(1), "{}{}", a.stdout, a.stderr);
+        assert_eq!(b.code, Some(1), "{}{}", b.stdout, b.stderr);
+        // Where a finding's rule sits in its file moves with the file's layout; nothing else may.
+        match serde_json::from_str::<Value>(&a.stdout) {
+            Ok(json) => assert_eq!(without_positions(json), without_positions(b.json())),
+            Err(_) => assert_eq!(a.stdout, b.stdout),
+        }
+    }
+    // nsg, then routes: in the text's headers, in JSON `compared` and `changes`, in the ticket.
+    for runs in [&in_order, &two_files] {
+        let headers: Vec<&str> = runs[0]
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(headers[..2], ["nsg", "routes"], "{}", runs[0].stdout);
+        let r = runs[1].json();
+        let compared: Vec<&str> = r["compared"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["artifact"].as_str().unwrap())
+            .collect();
+        assert_eq!(compared, ["nsg", "routes"]);
+        let artifacts: Vec<&str> = r["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["artifact"].as_str().unwrap())
+            .collect();
+        assert_eq!(artifacts, ["nsg", "routes"]);
+        let ticket = &runs[2].stdout;
+        let (n, t) = (
+            ticket.find("\n| nsg | contoso-ise-nsg |").unwrap(),
+            ticket.find("\n| routes | contoso-ise-routes |").unwrap(),
+        );
+        assert!(n < t, "{ticket}");
+    }
+}

@@ -243,8 +243,13 @@ pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
         }
     }
     changes.extend(renamed);
-    changes.sort_by(|a, b| (a.artifact, a.kind, &a.collection, &a.name).cmp(&(b.artifact, b.kind, &b.collection, &b.name)));
+    changes.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     changes
+}
+
+/// Where a change sits in the report: by artifact (nsg, routes, firewall), kind, collection, name.
+fn report_order(c: &ItemChange) -> (ArtifactKind, ItemKind, &Option<String>, &str) {
+    (c.artifact, c.kind, &c.collection, &c.name)
 }
 
 pub struct Inputs<'a> {
@@ -381,6 +386,9 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
         });
         all.extend(changes(&have, &want));
     }
+    // The report reads the same whatever order the files, or a template's resources, came in.
+    compared.sort_by(|a, b| (a.artifact, &a.target.name, &a.file).cmp(&(b.artifact, &b.target.name, &b.file)));
+    all.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     let mut missing = Vec::new();
     let mut openings = Vec::new();
     let mut other_findings = Vec::new();
