@@ -993,3 +993,82 @@ fn the_report_is_in_kind_order_whatever_order_the_resources_come_in() {
         assert!(n < t, "{ticket}");
     }
 }
+
+/// The rule of `collection` named `name` in a rule collection group (az's shape).
+fn group_rule<'g>(group: &'g mut Value, collection: &str, name: &str) -> &'g mut Value {
+    group["ruleCollections"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == collection)
+        .unwrap()["rules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["name"] == name)
+        .unwrap()
+}
+
+/// The firewall environment's ISE subnets are 10.10.1.0/27, .32/27, .64/27 and .96/27: the 128
+/// addresses 10.10.1.0-10.10.1.127, which a deployed rule may write in any of Azure Firewall's
+/// address forms (IP, CIDR, range a-b) in any order. Ports likewise (`1433-1433` is port 1433),
+/// and Azure reads service tags, FQDNs and FQDN tags without case.
+#[test]
+fn firewall_rules_written_differently_with_the_same_meaning_are_in_sync() {
+    let dir = tempdir("drift-fw-equivalent");
+    let (rcg, _) = group_and_table(&dir, Some(500), json!(false));
+    let mut group: Value = serde_json::from_str(&std::fs::read_to_string(&rcg).unwrap()).unwrap();
+    let net = "ise-network-dependencies";
+    group_rule(&mut group, net, "fw-net-entra")["sourceAddresses"] = json!(["10.10.1.64/26", "10.10.1.0/26"]);
+    group_rule(&mut group, net, "fw-net-keyvault-443")["sourceAddresses"] = json!(["10.10.1.0-10.10.1.127"]);
+    group_rule(&mut group, net, "fw-net-storage")["sourceAddresses"] =
+        json!(["10.10.1.0-10.10.1.63", "10.10.1.64/27", "10.10.1.96/27", "10.10.1.7"]);
+    group_rule(&mut group, net, "fw-net-sql-1433")["destinationPorts"] = json!(["1433-1433"]);
+    group_rule(&mut group, net, "fw-net-azure-monitor")["destinationPorts"] = json!(["1886", "443", "80", "443"]);
+    group_rule(&mut group, net, "fw-net-eventhub")["destinationPorts"] = json!(["5671", "5672", "443"]);
+    group_rule(&mut group, net, "fw-net-storage")["destinationAddresses"] = json!(["storage"]);
+    let app = "ise-application-dependencies";
+    group_rule(&mut group, app, "fw-ase-fqdn-tag-windows-update")["fqdnTags"] = json!(["windowsupdate"]);
+    group_rule(&mut group, app, "fw-fqdn-crl-microsoft-com")["targetFqdns"] = json!(["CRL.Microsoft.com", "crl.microsoft.com"]);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+
+    let verify = isenet(&["verify", "--env", FIREWALL_ENV, "--firewall", &rcg, "-q"]);
+    assert_eq!(verify.code, Some(0), "{}{}", verify.stdout, verify.stderr);
+    let text = diff(Some(FIREWALL_ENV), &[&rcg], "text");
+    assert_eq!(text.code, Some(0), "{}{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout.contains(": 0 to add, 0 to remove, 0 to change, 0 renamed\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.ends_with("result: in sync\n"), "{}", text.stdout);
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!((code, &r["inSync"], &r["changes"]), (Some(0), &json!(true), &json!([])));
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
+    assert!(!ticket.contains("rule remove") && !ticket.contains("rule add"), "{ticket}");
+
+    // One address short of the subnets, a port more, another FQDN: each is drift, shown as written.
+    group_rule(&mut group, net, "fw-net-keyvault-443")["sourceAddresses"] = json!(["10.10.1.0-10.10.1.126"]);
+    group_rule(&mut group, net, "fw-net-sql-1433")["destinationPorts"] = json!(["1433-1434"]);
+    group_rule(&mut group, app, "fw-fqdn-crl-microsoft-com")["targetFqdns"] = json!(["crl2.microsoft.com"]);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(
+        changes(&r),
+        [
+            ("change".into(), "fw-fqdn-crl-microsoft-com".into(), None, s(&["targetFqdns"])),
+            ("change".into(), "fw-net-keyvault-443".into(), None, s(&["sourceAddresses"])),
+            ("change".into(), "fw-net-sql-1433".into(), None, s(&["destinationPorts"])),
+        ]
+    );
+    let subnets = json!(["10.10.1.0/27", "10.10.1.32/27", "10.10.1.64/27", "10.10.1.96/27"]);
+    assert_eq!(
+        field(change(&r, "fw-net-keyvault-443"), "sourceAddresses"),
+        (&json!(["10.10.1.0-10.10.1.126"]), &subnets)
+    );
+    assert_eq!(
+        field(change(&r, "fw-net-sql-1433"), "destinationPorts"),
+        (&json!(["1433-1434"]), &json!(["1433"]))
+    );
+}

@@ -1,11 +1,14 @@
 //! Rules, routes and firewall rules in one canonical form, whatever file they were read from: the
 //! typed values the readers produce (so `Tcp`/`tcp`, a prefix list or its singular field, port
 //! order and az's empty plural fields compare equal), keyed like `artifacts::items` keys the
-//! rendered artifacts, so `artifacts::compare` compares them. Each item also has a *meaning*: the
-//! item without its name and the properties that do not decide traffic (priority, description),
-//! which is how a renamed rule is recognised.
+//! rendered artifacts, so `artifacts::compare` compares them. A firewall rule's lists stay as the
+//! file writes them (sorted); `same_value` compares them by what they mean (`firewall_sets`). Each
+//! item also has a *meaning*: the item without its name and the properties that do not decide
+//! traffic (priority, description), its lists in their meaning form, which is how a renamed rule is
+//! recognised.
 
 use super::artifacts::{ItemKey, ItemKind};
+use super::firewall_sets;
 use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::azure::nsg::{AddressMatch, SecurityRule};
 use crate::azure::route::RouteEntry;
@@ -165,13 +168,22 @@ pub fn firewall_items(f: &FirewallFile) -> Items {
     out
 }
 
-/// What the item does: without priority and description (a rule's name is its key already).
+/// Whether two values of an item's `field` mean the same (absent only equals absent).
+pub fn same_value(field: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b || firewall_sets::meaning_of(field, a) == firewall_sets::meaning_of(field, b),
+        (a, b) => a == b,
+    }
+}
+
+/// What the item does: without priority and description (a rule's name is its key already), each
+/// list in its meaning form.
 pub fn meaning(item: &Value) -> Value {
     match item {
         Value::Object(o) => Value::Object(
             o.iter()
                 .filter(|(k, _)| !NOT_MEANING.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.clone(), firewall_sets::meaning_of(k, v)))
                 .collect::<Map<_, _>>(),
         ),
         other => other.clone(),

@@ -154,7 +154,8 @@ fn items_of(content: &Content) -> Items {
     }
 }
 
-/// The top-level properties in which two canonical items differ.
+/// The top-level properties in which two canonical items differ in meaning (a firewall rule's
+/// `10.10.1.0/26,10.10.1.64/26` and four /27s do not).
 fn field_changes(deployed: &Value, desired: &Value) -> Vec<FieldChange> {
     let (Some(a), Some(b)) = (deployed.as_object(), desired.as_object()) else {
         return Vec::new();
@@ -163,7 +164,7 @@ fn field_changes(deployed: &Value, desired: &Value) -> Vec<FieldChange> {
     keys.sort();
     keys.dedup();
     keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
+        .filter(|k| !canonical::same_value(k, a.get(*k), b.get(*k)))
         .map(|k| FieldChange {
             field: k.clone(),
             deployed: a.get(k).cloned().unwrap_or(Value::Null),
@@ -180,16 +181,20 @@ fn artifact_of(file: &str) -> ArtifactKind {
     }
 }
 
-fn change_of(d: ItemDiff) -> ItemChange {
+/// The change an item difference is; none when the item differs only in how it is written.
+fn change_of(d: ItemDiff) -> Option<ItemChange> {
     let (action, fields) = match d.change {
         Change::Added => (Action::Add, Vec::new()),
         Change::Removed => (Action::Remove, Vec::new()),
-        Change::Changed => (
-            Action::Change,
-            field_changes(d.before.as_ref().unwrap_or(&Value::Null), d.after.as_ref().unwrap_or(&Value::Null)),
-        ),
+        Change::Changed => {
+            let fields = field_changes(d.before.as_ref().unwrap_or(&Value::Null), d.after.as_ref().unwrap_or(&Value::Null));
+            if fields.is_empty() {
+                return None;
+            }
+            (Action::Change, fields)
+        }
     };
-    ItemChange {
+    Some(ItemChange {
         artifact: artifact_of(&d.key.artifact),
         kind: d.key.kind,
         collection: d.key.collection,
@@ -199,13 +204,13 @@ fn change_of(d: ItemDiff) -> ItemChange {
         fields,
         deployed: d.before,
         desired: d.after,
-    }
+    })
 }
 
 /// The changes from `deployed` to `desired`: by name, then removals and additions of one kind (and
 /// collection) that mean the same paired into renames, in name order.
 pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
-    let mut changes: Vec<ItemChange> = compare(deployed, desired).into_iter().map(change_of).collect();
+    let mut changes: Vec<ItemChange> = compare(deployed, desired).into_iter().filter_map(change_of).collect();
     let mut renamed: Vec<ItemChange> = Vec::new();
     let mut i = 0;
     while i < changes.len() {
@@ -502,6 +507,42 @@ mod tests {
                 desired: json!(500)
             }]
         );
+    }
+
+    #[test]
+    fn firewall_lists_are_compared_by_meaning_in_changes_and_renames() {
+        let key = |name: &str| ItemKey {
+            artifact: canonical::FIREWALL_FILE.into(),
+            kind: ItemKind::FirewallRule,
+            collection: Some("c".into()),
+            name: name.into(),
+        };
+        let rule = |sources: Value, ports: Value| {
+            json!({"ruleType": "NetworkRule", "description": "d", "ipProtocols": ["TCP"], "sourceAddresses": sources,
+                "destinationAddresses": ["Sql"], "destinationPorts": ports})
+        };
+        let desired: Items = [
+            (key("same"), rule(json!(["10.0.0.0/25", "10.0.0.128/25"]), json!(["1433"]))),
+            (key("new-name"), rule(json!(["10.1.0.0/24"]), json!(["443", "80"]))),
+        ]
+        .into_iter()
+        .collect();
+        let deployed: Items = [
+            (key("same"), rule(json!(["10.0.0.0-10.0.0.255"]), json!(["1433-1433"]))),
+            (
+                key("old-name"),
+                rule(json!(["10.1.0.128/25", "10.1.0.0/25"]), json!(["80", "443", "443"])),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let got = changes(&deployed, &desired);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            (got[0].action, got[0].name.as_str(), got[0].deployed_name.as_deref()),
+            (Action::Rename, "new-name", Some("old-name"))
+        );
+        assert!(got[0].fields.is_empty(), "{:?}", got[0].fields);
     }
 
     #[test]
