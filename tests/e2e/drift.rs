@@ -253,21 +253,43 @@ fn portal_edits_are_changes_of_the_properties_touched() {
             ("remove".into(), "Port_8080".into(), None, vec![]),
             ("change".into(), "in-redis-6379-6383".into(), None, s(&["priority"])),
             ("change".into(), "out-monitor-1886".into(), None, s(&["priority"])),
-            ("change".into(), "out-sql-1433".into(), None, s(&["description"])),
         ]
     );
     assert_eq!(field(change(&r, "in-redis-6379-6383"), "priority"), (&json!(205), &json!(200)));
+    // A description decides no traffic: a metadata difference, apart from the changes.
+    let metadata = json!({"changes": r["metadata"]});
     assert_eq!(
-        field(change(&r, "out-sql-1433"), "description"),
+        changes(&metadata),
+        [("change".into(), "out-sql-1433".into(), None, s(&["description"]))]
+    );
+    assert_eq!(
+        field(change(&metadata, "out-sql-1433"), "description"),
         (&json!(""), &json!("out-sql-1433: The ISE keeps its runtime data in Azure SQL"))
     );
+    let text = diff(None, &[&fixture("nsg-portal-edited.json")], "text").stdout;
+    assert!(
+        text.contains(" 1 to remove, 2 to change, 0 renamed, 1 description differs\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  = metadata out-sql-1433: description \"\" -> out-sql-1433: The ISE keeps its runtime data in Azure SQL\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("other finding(s); 1 description differs\n"), "{text}");
     assert_eq!(opening_rules(&r), set(&["Port_8080"]));
     assert!(missing(&r).is_empty());
     let ticket = diff(None, &[&fixture("nsg-portal-edited.json")], "ticket").stdout;
     assert!(ticket.contains("az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-redis-6379-6383 --destination-address-prefixes VirtualNetwork --priority 200 --source-address-prefixes VirtualNetwork\n"), "{ticket}");
-    assert!(ticket.contains(
+    // The description is set in place, as an optional command after the ones that converge.
+    let optional = ticket.find("## Description differences").unwrap();
+    let set_description = ticket.find(
         "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name out-sql-1433 --description 'out-sql-1433: The ISE keeps its runtime data in Azure SQL' --destination-address-prefixes Sql --source-address-prefixes VirtualNetwork\n"
-    ));
+    ).unwrap();
+    assert!(
+        optional < set_description && set_description < ticket.find("## Commands").unwrap(),
+        "{ticket}"
+    );
+    assert_eq!(ticket.matches("--name out-sql-1433 ").count(), 1, "{ticket}");
     assert!(ticket.contains("az network nsg rule delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name Port_8080\n"));
 }
 
@@ -1070,5 +1092,95 @@ fn firewall_rules_written_differently_with_the_same_meaning_are_in_sync() {
     assert_eq!(
         field(change(&r, "fw-net-sql-1433"), "destinationPorts"),
         (&json!(["1433-1434"]), &json!(["1433"]))
+    );
+}
+
+/// Descriptions decide no traffic: a rule collection group deployed without them (as the firewall
+/// team's was) is in sync, its rules never removed and added again for them; a rule whose
+/// traffic also differs is a change, re-created with its description.
+#[test]
+fn description_differences_are_metadata_not_drift() {
+    let dir = tempdir("drift-descriptions");
+    let (rcg, _) = group_and_table(&dir, Some(500), json!(false));
+    let mut group: Value = serde_json::from_str(&std::fs::read_to_string(&rcg).unwrap()).unwrap();
+    let mut rules = 0;
+    for c in group["ruleCollections"].as_array_mut().unwrap() {
+        for r in c["rules"].as_array_mut().unwrap() {
+            assert!(r.as_object_mut().unwrap().remove("description").is_some());
+            rules += 1;
+        }
+    }
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    assert!(rules > 1);
+
+    let text = diff(Some(FIREWALL_ENV), &[&rcg], "text");
+    assert_eq!(text.code, Some(0), "{}{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout.contains(&format!(
+            ": 0 to add, 0 to remove, 0 to change, 0 renamed, {rules} descriptions differ\n"
+        )),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(text.stdout.matches("\n  = metadata ").count(), rules, "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("\n  = metadata ise-network-dependencies/fw-net-sql-1433: description \"\" -> fw-net-sql-1433: "),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.ends_with(&format!("result: in sync ({rules} descriptions differ)\n")),
+        "{}",
+        text.stdout
+    );
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!((code, &r["inSync"], &r["changes"]), (Some(0), &json!(true), &json!([])));
+    let metadata = r["metadata"].as_array().unwrap();
+    assert_eq!(metadata.len(), rules);
+    assert!(
+        metadata.iter().all(|m| m["artifact"] == "firewall"
+            && m["fields"].as_array().unwrap().len() == 1
+            && m["fields"][0]["field"] == "description"
+            && m["fields"][0]["deployed"] == ""),
+        "{metadata:?}"
+    );
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket");
+    assert_eq!(ticket.code, Some(0));
+    assert!(ticket.stdout.contains("No change is needed."), "{}", ticket.stdout);
+    assert!(ticket.stdout.contains("## Description differences"), "{}", ticket.stdout);
+    assert!(
+        !ticket.stdout.contains("```sh") && !ticket.stdout.lines().any(|l| l.starts_with("az ")),
+        "{}",
+        ticket.stdout
+    );
+
+    // fw-net-sql-1433 also loses its port: that rule is drift, the others still metadata.
+    group_rule(&mut group, "ise-network-dependencies", "fw-net-sql-1433")["destinationPorts"] = json!(["1434"]);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(
+        changes(&r),
+        [(
+            "change".into(),
+            "fw-net-sql-1433".into(),
+            None,
+            s(&["description", "destinationPorts"])
+        )]
+    );
+    assert_eq!(r["metadata"].as_array().unwrap().len(), rules - 1);
+    let text = diff(Some(FIREWALL_ENV), &[&rcg], "text").stdout;
+    assert!(text.ends_with(&format!("; {} descriptions differ\n", rules - 1)), "{text}");
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
+    let commands: Vec<&str> = ticket.lines().filter(|l| l.starts_with("az ")).collect();
+    assert_eq!(commands.len(), 2, "{ticket}");
+    assert!(
+        commands[0].contains(" rule remove ") && commands[0].ends_with(" --name fw-net-sql-1433"),
+        "{ticket}"
+    );
+    assert!(
+        commands[1].contains(" rule add ") && commands[1].contains(" --name fw-net-sql-1433 --description 'fw-net-sql-1433: "),
+        "{ticket}"
     );
 }

@@ -115,6 +115,7 @@ proptest! {
         let plan = plan(&env);
         let d = drift_of(&plan, &compiled(&plan));
         prop_assert!(d.changes.is_empty(), "{:?}", d.changes);
+        prop_assert!(d.metadata.is_empty(), "{:?}", d.metadata);
         prop_assert!(d.in_sync, "{:?} {:?} {:?}", d.missing, d.openings, d.other_findings);
         prop_assert_eq!(d.compared.len(), 3);
     }

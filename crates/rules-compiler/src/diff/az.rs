@@ -288,6 +288,25 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     }
 }
 
+/// The optional commands that align the NSG rules' metadata (descriptions): an NSG rule is
+/// updated in place, so they touch no traffic. Firewall rules get none: az changes a firewall
+/// rule only by removing and adding it, which interrupts its traffic for a description.
+pub fn nsg_metadata_commands(drift: &Drift) -> Vec<String> {
+    let Some(compared) = drift.compared.iter().find(|c| c.artifact == ArtifactKind::Nsg) else {
+        return Vec::new();
+    };
+    let update = target_args(compared).replace("{}", "update");
+    drift
+        .metadata
+        .iter()
+        .filter(|c| c.artifact == ArtifactKind::Nsg && c.kind == ItemKind::SecurityRule)
+        .map(|c| {
+            let changed: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+            nsg_command(&update, &c.name, c.desired.as_ref().unwrap_or(&Value::Null), false, &changed)
+        })
+        .collect()
+}
+
 /// Every command, deletions of all artifacts first, then updates, then creations.
 pub fn commands(drift: &Drift) -> Vec<String> {
     let mut phases = Phases::default();

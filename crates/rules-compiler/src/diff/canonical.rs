@@ -25,6 +25,10 @@ pub const FIREWALL_FILE: &str = "firewall-policy.json";
 /// Fields that describe or order an item without changing which packets it matches.
 const NOT_MEANING: &[&str] = &["priority", "description"];
 
+/// Fields that decide no traffic at all (a rule's priority orders it, so it is not one): an item
+/// that differs only in them is a metadata difference, not drift to converge.
+pub const METADATA: &[&str] = &["description"];
+
 pub type Items = BTreeMap<ItemKey, Value>;
 
 fn key(artifact: &str, kind: ItemKind, collection: Option<&str>, name: &str) -> ItemKey {

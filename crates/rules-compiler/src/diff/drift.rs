@@ -106,11 +106,15 @@ pub struct Missing {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drift {
-    /// No change needed and the verifier finds nothing in the deployed state.
+    /// No change needed and the verifier finds nothing in the deployed state (metadata
+    /// differences do not count: they decide no traffic).
     pub in_sync: bool,
     pub environment: String,
     pub compared: Vec<Compared>,
     pub changes: Vec<ItemChange>,
+    /// Items that differ only in what decides no traffic (`canonical::METADATA`: descriptions):
+    /// not drift, and no command re-creates a rule for them.
+    pub metadata: Vec<ItemChange>,
     /// From the verifier: requirements the deployed state misses.
     pub missing: Vec<Missing>,
     /// From the verifier: allow rules that admit what no requirement needs.
@@ -250,6 +254,11 @@ pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
     changes.extend(renamed);
     changes.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     changes
+}
+
+/// A change of properties that decide no traffic only (a description).
+fn metadata_only(c: &ItemChange) -> bool {
+    c.action == Action::Change && c.fields.iter().all(|f| canonical::METADATA.contains(&f.field.as_str()))
 }
 
 /// Where a change sits in the report: by artifact (nsg, routes, firewall), kind, collection, name.
@@ -394,6 +403,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
     // The report reads the same whatever order the files, or a template's resources, came in.
     compared.sort_by(|a, b| (a.artifact, &a.target.name, &a.file).cmp(&(b.artifact, &b.target.name, &b.file)));
     all.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
+    let (metadata, all): (Vec<ItemChange>, Vec<ItemChange>) = all.into_iter().partition(metadata_only);
     let mut missing = Vec::new();
     let mut openings = Vec::new();
     let mut other_findings = Vec::new();
@@ -424,6 +434,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
         environment: inputs.plan.environment.name.clone(),
         compared,
         changes: all,
+        metadata,
         missing,
         openings,
         other_findings,

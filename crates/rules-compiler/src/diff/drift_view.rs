@@ -104,6 +104,22 @@ fn what(c: &ItemChange, most: usize) -> String {
     }
 }
 
+/// How many items differ only in their descriptions (`Drift::metadata`), as a clause.
+fn descriptions_differ(n: usize) -> String {
+    match n {
+        1 => "1 description differs".into(),
+        n => format!("{n} descriptions differ"),
+    }
+}
+
+/// The clause after `separator`, or nothing when no description differs.
+fn and_descriptions(n: usize, separator: &str) -> String {
+    match n {
+        0 => String::new(),
+        n => format!("{separator}{}", descriptions_differ(n)),
+    }
+}
+
 fn symbol(a: Action) -> &'static str {
     match a {
         Action::Add => "+ add   ",
@@ -115,26 +131,33 @@ fn symbol(a: Action) -> &'static str {
 
 fn counts(d: &Drift, artifact: ArtifactKind) -> String {
     let n = |a: Action| d.changes.iter().filter(|c| c.artifact == artifact && c.action == a).count();
+    let described = d.metadata.iter().filter(|c| c.artifact == artifact).count();
     format!(
-        "{} to add, {} to remove, {} to change, {} renamed",
+        "{} to add, {} to remove, {} to change, {} renamed{}",
         n(Action::Add),
         n(Action::Remove),
         n(Action::Change),
-        n(Action::Rename)
+        n(Action::Rename),
+        and_descriptions(described, ", ")
     )
 }
 
 fn result_line(d: &Drift) -> String {
+    let described = d.metadata.len();
     if d.in_sync {
-        return "result: in sync\n".into();
+        return match described {
+            0 => "result: in sync\n".into(),
+            n => format!("result: in sync ({})\n", descriptions_differ(n)),
+        };
     }
     let missing: usize = d.missing.iter().map(|m| m.requirements.len()).sum();
     format!(
-        "result: drift: {} change(s), {} missing requirement(s), {} opening(s), {} other finding(s)\n",
+        "result: drift: {} change(s), {} missing requirement(s), {} opening(s), {} other finding(s){}\n",
         d.changes.len(),
         missing,
         d.openings.len(),
-        d.other_findings.len()
+        d.other_findings.len(),
+        and_descriptions(described, "; ")
     )
 }
 
@@ -153,6 +176,9 @@ pub fn render_text(d: &Drift) -> String {
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
             let _ = writeln!(out, "  {}", change_line(change));
         }
+        for change in d.metadata.iter().filter(|x| x.artifact == c.artifact) {
+            let _ = writeln!(out, "  {}", metadata_line(change));
+        }
     }
     finding_lines(d, &mut out);
     out.push_str(&result_line(d));
@@ -166,12 +192,20 @@ pub fn render_text_quiet(d: &Drift) -> String {
     for change in &d.changes {
         let _ = writeln!(out, "{} {}", change.artifact.as_str(), change_line(change));
     }
+    for change in &d.metadata {
+        let _ = writeln!(out, "{} {}", change.artifact.as_str(), metadata_line(change));
+    }
     finding_lines(d, &mut out);
     out
 }
 
 fn change_line(change: &ItemChange) -> String {
     format!("{} {}: {}", symbol(change.action), item_name(change), what(change, TEXT_ITEMS))
+}
+
+/// A difference that decides no traffic: marked apart from the changes to converge.
+fn metadata_line(change: &ItemChange) -> String {
+    format!("= metadata {}: {}", item_name(change), fields(&change.fields, TEXT_ITEMS))
 }
 
 /// The missing requirements and the verifier's findings on the deployed state.
@@ -204,6 +238,34 @@ pub fn render_json(d: &Drift) -> String {
     s
 }
 
+/// The items that differ only in their descriptions: listed, never removed and added again.
+fn metadata_section(d: &Drift, out: &mut String) {
+    if d.metadata.is_empty() {
+        return;
+    }
+    out.push_str("\n## Description differences\n\nThese items differ only in their descriptions, which decide no traffic: they are not drift, and the commands of this ticket leave them as deployed.\n\n| artifact | item | what |\n|---|---|---|\n");
+    for c in &d.metadata {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            c.artifact.as_str(),
+            cell(&item_name(c)),
+            cell(&fields(&c.fields, usize::MAX))
+        );
+    }
+    if d.metadata.iter().any(|c| c.artifact == ArtifactKind::Firewall) {
+        out.push_str("\nWith az, a firewall rule's description changes only by removing and adding the rule, which would interrupt the traffic it allows: align the firewall rules' descriptions in the portal or with the next deployment of the compiled `firewall-policy.json`.\n");
+    }
+    let nsg = az::nsg_metadata_commands(d);
+    if !nsg.is_empty() {
+        out.push_str("\nOptional: an NSG rule's description is updated in place, without touching its traffic:\n\n```sh\n");
+        for c in &nsg {
+            let _ = writeln!(out, "{c}");
+        }
+        out.push_str("```\n");
+    }
+}
+
 /// A table cell: no line breaks, `|` escaped, backticks dropped so code spans stay closed.
 fn cell(s: &str) -> String {
     s.replace(['\n', '\r'], " ").replace('|', "\\|").replace('`', "'")
@@ -217,7 +279,15 @@ pub fn render_ticket(d: &Drift) -> String {
         cell(&d.environment)
     );
     if d.in_sync {
-        out.push_str("The deployed resources match what the environment compiles to, and the verifier finds every requirement covered and nothing else open. No change is needed.\n\n");
+        out.push_str("The deployed resources match what the environment compiles to, and the verifier finds every requirement covered and nothing else open. No change is needed.");
+        if !d.metadata.is_empty() {
+            let _ = write!(
+                out,
+                " {} (see below): descriptions decide no traffic, so they are no drift.",
+                descriptions_differ(d.metadata.len())
+            );
+        }
+        out.push_str("\n\n");
     } else {
         out.push_str("`isenet diff --deployed` compared the deployed resources below with what the environment compiles to, and proved the deployed state against the requirements.\n\n");
     }
@@ -275,6 +345,7 @@ pub fn render_ticket(d: &Drift) -> String {
             );
         }
     }
+    metadata_section(d, &mut out);
     let commands = az::commands(d);
     if !commands.is_empty() {
         out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction), then updates (each NSG rule moves once its new priority is free; rules that trade priorities go through a free temporary one, said in a `#` comment), then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go.\n");
