@@ -12,6 +12,7 @@ mod drift;
 mod encodings;
 mod error_format;
 mod explain;
+mod firewall_inputs;
 mod fleet;
 mod formats;
 mod golden;

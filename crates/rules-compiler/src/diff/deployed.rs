@@ -162,6 +162,13 @@ fn template_resources<'v>(holder: &'v Value, path: &str, out: &mut Vec<(String, 
 }
 
 fn detect(doc: &Value) -> Result<Detected, Vec<Diagnostic>> {
+    // `az network firewall policy rule-collection-group list` output: the reader takes one group
+    // and refuses more.
+    if let Some(items) = doc.as_array().filter(|items| !items.is_empty()) {
+        if items.iter().all(|i| resource_kind(i) == Some(Ok(ArtifactKind::Firewall))) {
+            return Ok((Format::AzCli, vec![(ArtifactKind::Firewall, index("", 0))]));
+        }
+    }
     if doc.get("resources").is_some_and(Value::is_array) {
         let mut found: Vec<(ArtifactKind, String)> = Vec::new();
         let mut diags = Vec::new();

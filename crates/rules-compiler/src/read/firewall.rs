@@ -1,6 +1,6 @@
-//! Reads the Azure Firewall rules to verify: isenet's `firewall-policy.json` (a template holding a
-//! rule collection group), `az network firewall policy rule-collection-group show` output, isenet's
-//! `firewall-classic.json`, or `az network firewall show` output (classic collections). DNAT rules
+//! Reads the Azure Firewall rules to verify: one rule collection group or one firewall's classic
+//! collections, in the shapes `firewall_source` finds them in (isenet's `firewall-policy.json` and
+//! `firewall-classic.json`, az and REST output, exported templates). DNAT rules
 //! are kept apart ([`NatRule`]): they never admit traffic from the ISE subnets outward, but one that
 //! forwards to an ISE address opens the ISE to whatever reaches the firewall. Every problem
 //! is a coded diagnostic with its JSON path and position; all are reported. Priorities outside
@@ -9,11 +9,10 @@
 
 use super::fields::{non_empty_name, resource_name, unique_names, Object};
 use super::firewall_rules::{application_rule, network_rule, policy_rule, rule_name, Rule, CLASSIC_APPLICATION_PROTOCOLS};
+use super::firewall_source::{self, Source, CLASSIC_KEYS};
 use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
-use crate::azure::firewall::{
-    exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, MAX_RULE_COLLECTION_GROUPS, PRIORITY_RANGE,
-};
+use crate::azure::firewall::{exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, PRIORITY_RANGE};
 use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::index;
@@ -90,14 +89,14 @@ pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
 pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
     let mut diags = super::template::unseen(value, &[&super::template::RULE_COLLECTION_GROUP]);
-    let collected = match find_group(value) {
+    let collected = match firewall_source::find(value) {
         Err(d) => {
             diags.push(d);
             return Err(locate(diags, positions, file));
         }
         Ok(_) if !diags.is_empty() => return Err(locate(diags, positions, file)),
-        Ok(Some(group)) => read_policy(&group, &mut diags),
-        Ok(None) => read_classic(value, &mut diags),
+        Ok(Source::Group { group, in_template }) => read_policy(&group, in_template, &mut diags),
+        Ok(Source::Classic(firewall)) => read_classic(&firewall, &mut diags),
     };
     if !diags.is_empty() {
         return Err(locate(diags, positions, file));
@@ -106,59 +105,22 @@ pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &st
         Some(c) => Ok(attach_positions(c, positions, file)),
         None => {
             let d = Diagnostic::error(E_FIREWALL_FILE, "", "no rule collections found").with_help(
-                "pass isenet's firewall-policy.json or firewall-classic.json, or the output of \
-                 `az network firewall policy rule-collection-group show` / `az network firewall show`",
+                "pass isenet's firewall-policy.json or firewall-classic.json, the output of \
+                 `az network firewall policy rule-collection-group show` (or `list`, of one group) / \
+                 `az network firewall show` (a firewall without a policy), or an ARM template holding one \
+                 rule collection group or one firewall",
             );
             Err(locate(vec![d], positions, file))
         }
     }
 }
 
-/// The rule collection group and its path: a template resource, or the document itself (az or
-/// REST output of one group). `None` when the document holds classic collections. One group per
-/// file keeps the order of collections (group priority, then collection priority) unambiguous.
-fn find_group<'v, J: Json<'v>>(value: J) -> Result<Option<Object<'v, J>>, Diagnostic> {
-    let is_group = |r: &J| {
-        r.get("type")
-            .and_then(J::as_str)
-            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/firewallPolicies/ruleCollectionGroups"))
-    };
-    // A template's groups, those of its inline nested deployments too (isenet's azuredeploy.json
-    // deploys its group into the policy's resource group that way).
-    let groups: Vec<Object<'v, J>> = super::template::top_level(value)
-        .into_iter()
-        .filter(|(_, r)| is_group(r))
-        .map(|(path, r)| Object::new(r, path, E_FIREWALL_FIELD))
-        .collect();
-    let has_collections =
-        value.get("ruleCollections").is_some() || value.get("properties").and_then(|p| p.get("ruleCollections")).is_some();
-    match groups.len() {
-        0 if has_collections => Ok(Some(Object::new(value, String::new(), E_FIREWALL_FIELD))),
-        0 => Ok(None),
-        1 => Ok(groups.into_iter().next()),
-        n => {
-            // A policy beyond Azure's group limit is worth saying even though the file is refused.
-            let beyond = if n > MAX_RULE_COLLECTION_GROUPS {
-                format!("; a firewall policy holds at most {MAX_RULE_COLLECTION_GROUPS}, so Azure would refuse it too")
-            } else {
-                String::new()
-            };
-            Err(Diagnostic::error(
-                E_FIREWALL_FILE,
-                groups[1].path.clone(),
-                format!("{n} rule collection groups in one file{beyond}"),
-            )
-            .with_help("verify one rule collection group per file (isenet writes one: ise-dependencies)"))
-        }
-    }
-}
-
 /// A policy rule collection group: each collection says its type, each rule its type.
-fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
     // A template resource or REST output holds the group's fields under `properties`, az output
     // at the top; a `properties` of another type would read as a group without collections.
     let props = group.checked_properties(diags)?;
-    group_name(group, diags);
+    group_name(group, in_template, diags);
     // Absent, the file is a bare list of collections; null is no priority Azure deploys.
     let priority = match props.value.get("priority") {
         None => None,
@@ -212,11 +174,10 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnosti
 
 /// The group's name where the file writes it out (an ARM expression says nothing): az and REST
 /// output give the group's own name, a template resource `policy/group`.
-fn group_name<'v, J: Json<'v>>(group: &Object<'v, J>, diags: &mut Vec<Diagnostic>) {
+fn group_name<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags: &mut Vec<Diagnostic>) {
     let Some(name) = group.value.get("name").and_then(J::as_str).filter(|n| !n.starts_with('[')) else {
         return;
     };
-    let in_template = !group.path.is_empty();
     let own = match name.split_once('/') {
         Some((_policy, own)) if in_template => own,
         None if in_template => {
@@ -297,12 +258,13 @@ fn is_nat<'v, J: Json<'v>>(item: &Object<'v, J>, diags: &mut Vec<Diagnostic>) ->
     }
 }
 
-/// Classic collections: one list per rule type, at the top (az, isenet) or under `properties` (REST).
-fn read_classic<'v, J: Json<'v>>(value: J, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
-    let keys = ["networkRuleCollections", "applicationRuleCollections", "natRuleCollections"];
-    let root = match value.get("properties") {
-        Some(p) if keys.iter().any(|k| p.get(k).is_some()) => Object::new(p, "properties".into(), E_FIREWALL_FIELD),
-        _ => Object::new(value, String::new(), E_FIREWALL_FIELD),
+/// Classic collections: one list per rule type, at the firewall's top (az, isenet) or under its
+/// `properties` (REST, templates).
+fn read_classic<'v, J: Json<'v>>(firewall: &Object<'v, J>, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+    let keys = CLASSIC_KEYS;
+    let root = match firewall.value.get("properties") {
+        Some(p) if keys.iter().any(|k| p.get(k).is_some()) => Object::new(p, firewall.at("properties"), E_FIREWALL_FIELD),
+        _ => Object::new(firewall.value, firewall.path.clone(), E_FIREWALL_FIELD),
     };
     if keys.iter().all(|k| root.get(k).is_none()) {
         return None;

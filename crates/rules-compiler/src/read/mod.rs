@@ -8,6 +8,7 @@
 mod fields;
 pub mod firewall;
 mod firewall_rules;
+mod firewall_source;
 pub mod flows;
 mod json;
 pub mod nsg;

@@ -1,0 +1,221 @@
+//! Where a firewall file keeps the rules to verify: one rule collection group (az or REST output of
+//! one group, the one item of `az ... rule-collection-group list` output, a template resource) or
+//! one firewall's classic collections (`az network firewall show` output, isenet's
+//! `firewall-classic.json`, an exported template's `Microsoft.Network/azureFirewalls` resource).
+//! Refused (E1207): several groups or firewalls (which one the ISE's traffic meets is not known),
+//! and a firewall managed by a policy, whose own collections are empty because its rules live in
+//! the policy's groups: read as it is, it would be a firewall that denies everything.
+
+use super::fields::Object;
+use super::json::Json;
+use crate::azure::firewall::MAX_RULE_COLLECTION_GROUPS;
+use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_FILE};
+use ise_model::diag::Diagnostic;
+use ise_model::jsonpos::{field, index};
+
+const GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
+const FIREWALL_TYPE: &str = "Microsoft.Network/azureFirewalls";
+/// The lists of a firewall's classic collections.
+pub(super) const CLASSIC_KEYS: [&str; 3] = ["networkRuleCollections", "applicationRuleCollections", "natRuleCollections"];
+
+const SHOW_GROUP: &str = "az network firewall policy rule-collection-group show -g <policy-rg> --policy-name <policy> -n <group> -o json";
+
+/// The rules of a document.
+pub(super) enum Source<'v, J> {
+    /// A rule collection group; `in_template` when it is a template resource (named `policy/group`).
+    Group { group: Object<'v, J>, in_template: bool },
+    /// A firewall's classic collections (at its top or under its `properties`).
+    Classic(Object<'v, J>),
+}
+
+fn type_is<'v, J: Json<'v>>(value: J, kind: &str) -> bool {
+    value.get("type").and_then(J::as_str).is_some_and(|t| t.eq_ignore_ascii_case(kind))
+}
+
+fn has<'v, J: Json<'v>>(value: J, key: &str) -> bool {
+    value.get(key).is_some() || value.get("properties").and_then(|p| p.get(key)).is_some()
+}
+
+/// Where the document's rules are, or why it is refused.
+pub(super) fn find<'v, J: Json<'v>>(value: J) -> Result<Source<'v, J>, Diagnostic> {
+    match value.as_array() {
+        Some(items) => {
+            let items: Vec<J> = items.collect();
+            match items.as_slice() {
+                [] => Err(
+                    Diagnostic::error(E_FIREWALL_FILE, "", "an empty list: no rule collection group to verify")
+                        .with_help(format!("pass one group: `{SHOW_GROUP}`")),
+                ),
+                // A list of templates would be read without the template's own checks.
+                [item] if item.get("resources").is_some() => {
+                    Err(Diagnostic::error(E_FIREWALL_FILE, "[0]", "a list holding an ARM template")
+                        .with_help("pass the template itself, not a list of it"))
+                }
+                [item] => document(*item, index("", 0)),
+                _ => Err(several_in_list(&items)),
+            }
+        }
+        None => document(value, String::new()),
+    }
+}
+
+/// `az ... list` output of several resources: one file verifies one group or firewall.
+fn several_in_list<'v, J: Json<'v>>(items: &[J]) -> Diagnostic {
+    let n = items.len();
+    let is_group = |v: &J| type_is(*v, GROUP_TYPE) || has(*v, "ruleCollections");
+    let is_firewall = |v: &J| type_is(*v, FIREWALL_TYPE) || CLASSIC_KEYS.iter().any(|k| has(*v, k));
+    if items.iter().all(is_group) {
+        return several_groups(n, index("", 1));
+    }
+    let what = if items.iter().all(is_firewall) {
+        format!("{n} firewalls in one file")
+    } else {
+        format!("a list of {n} documents in one file")
+    };
+    Diagnostic::error(E_FIREWALL_FILE, index("", 1), what)
+        .with_help("verify one rule collection group, or one firewall's classic collections, per file")
+}
+
+fn several_groups(n: usize, second: String) -> Diagnostic {
+    // A policy beyond Azure's group limit is worth saying even though the file is refused.
+    let beyond = if n > MAX_RULE_COLLECTION_GROUPS {
+        format!("; a firewall policy holds at most {MAX_RULE_COLLECTION_GROUPS}, so Azure would refuse it too")
+    } else {
+        String::new()
+    };
+    Diagnostic::error(E_FIREWALL_FILE, second, format!("{n} rule collection groups in one file{beyond}")).with_help(format!(
+        "verify one rule collection group per file (isenet writes one: ise-dependencies): `{SHOW_GROUP}`"
+    ))
+}
+
+/// The resources of a template of `kind`, with their paths: its own and those of its inline
+/// nested deployments (isenet's azuredeploy.json deploys its group into the policy's resource
+/// group through one).
+fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<Object<'v, J>> {
+    super::template::top_level(value)
+        .into_iter()
+        .filter(|(_, r)| type_is(*r, kind))
+        .map(|(at, r)| {
+            let at = if path.is_empty() { at } else { format!("{path}.{at}") };
+            Object::new(r, at, E_FIREWALL_FIELD)
+        })
+        .collect()
+}
+
+/// One document at `path`: a template (its one group, else its one firewall), a group, or a firewall.
+/// One group per file keeps the order of collections (group priority, then collection priority)
+/// unambiguous.
+fn document<'v, J: Json<'v>>(value: J, path: String) -> Result<Source<'v, J>, Diagnostic> {
+    let groups = resources(value, &path, GROUP_TYPE);
+    let firewalls = resources(value, &path, FIREWALL_TYPE);
+    match (groups.as_slice(), firewalls.as_slice()) {
+        ([_, second, ..], _) => Err(several_groups(groups.len(), second.path.clone())),
+        (_, [first, second, ..]) => Err(Diagnostic::error(
+            E_FIREWALL_FILE,
+            second.path.clone(),
+            format!(
+                "{} firewalls in one file: {} at {} and {} at {}; which one the ISE's traffic crosses is not known",
+                firewalls.len(),
+                shown_name(first),
+                first.path,
+                shown_name(second),
+                second.path
+            ),
+        )
+        .with_help("verify the firewall of the ISE alone: `az network firewall show -g <rg> -n <firewall> -o json`")),
+        ([group], [firewall]) if policy_reference(firewall).is_none() && has_classic_rules(firewall) => Err(Diagnostic::error(
+            E_FIREWALL_FILE,
+            firewall.path.clone(),
+            format!(
+                "firewall {} has classic rule collections of its own, beside the rule collection group at {}: which rules the ISE's traffic meets is not known",
+                shown_name(firewall),
+                group.path
+            ),
+        )
+        .with_help(format!("verify the firewall's rules alone (`az network firewall show -g <rg> -n <firewall> -o json`) or the group alone (`{SHOW_GROUP}`)"))),
+        ([group], _) => Ok(Source::Group {
+            group: Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
+            in_template: true,
+        }),
+        ([], [firewall]) => firewall_rules(Object::new(firewall.value, firewall.path.clone(), E_FIREWALL_FIELD)),
+        ([], []) if has(value, "ruleCollections") => Ok(Source::Group {
+            group: Object::new(value, path, E_FIREWALL_FIELD),
+            in_template: false,
+        }),
+        ([], []) => firewall_rules(Object::new(value, path, E_FIREWALL_FIELD)),
+    }
+}
+
+/// A resource's name as a message shows it (an ARM expression as written).
+fn shown_name<'v, J: Json<'v>>(resource: &Object<'v, J>) -> String {
+    match resource.value.get("name").and_then(J::as_str) {
+        Some(n) => format!(
+            "`{}`",
+            n.chars()
+                .take(100)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+        ),
+        None => "(no name)".to_string(),
+    }
+}
+
+fn has_classic_rules<'v, J: Json<'v>>(firewall: &Object<'v, J>) -> bool {
+    let props = firewall.value.get("properties").unwrap_or(firewall.value);
+    CLASSIC_KEYS
+        .iter()
+        .any(|k| props.get(k).and_then(J::as_array).is_some_and(|a| a.len() > 0))
+}
+
+/// A firewall's classic collections, unless a policy manages it.
+fn firewall_rules<'v, J: Json<'v>>(firewall: Object<'v, J>) -> Result<Source<'v, J>, Diagnostic> {
+    match policy_reference(&firewall) {
+        Some((path, id)) => Err(managed_by_policy(path, id)),
+        None => Ok(Source::Classic(firewall)),
+    }
+}
+
+/// Where the firewall names its policy (`firewallPolicy`, at the top in az output, under
+/// `properties` in REST output and templates) and the policy's id, when it names one. A null
+/// reference or one without an id is no policy.
+fn policy_reference<'v, J: Json<'v>>(firewall: &Object<'v, J>) -> Option<(String, Option<&'v str>)> {
+    let at_top = firewall.value.get("firewallPolicy").map(|p| (firewall.at("firewallPolicy"), p));
+    let under_properties = || {
+        let props = firewall.value.get("properties")?;
+        Some((field(&firewall.at("properties"), "firewallPolicy"), props.get("firewallPolicy")?))
+    };
+    let (path, reference) = at_top.filter(|(_, p)| !p.is_null()).or_else(under_properties)?;
+    if reference.is_null() {
+        return None;
+    }
+    if reference.is_object() {
+        let id = reference.get("id").filter(|i| !i.is_null())?;
+        return Some((path, id.as_str()));
+    }
+    Some((path, reference.as_str()))
+}
+
+/// `E1207` for a policy-managed firewall, its help naming the command for the policy's groups
+/// (with the policy's resource group and name when its id says them).
+fn managed_by_policy(path: String, id: Option<&str>) -> Diagnostic {
+    let id = id.filter(|i| !i.starts_with('['));
+    let part = |segment: &str| {
+        let parts: Vec<&str> = id?.split('/').collect();
+        let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
+        parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
+    };
+    let group = part("resourceGroups").unwrap_or_else(|| "<policy-rg>".into());
+    let policy = part("firewallPolicies");
+    let named = policy.as_ref().map(|p| format!(" `{p}`")).unwrap_or_default();
+    let policy = policy.unwrap_or_else(|| "<policy>".into());
+    Diagnostic::error(
+        E_FIREWALL_FILE,
+        path,
+        format!(
+            "the firewall is managed by firewall policy{named}: its rules live in the policy's rule collection groups, not in this file (read as it is, it would deny everything)"
+        ),
+    )
+    .with_help(format!(
+        "verify the policy's rule collection group: `az network firewall policy rule-collection-group show -g {group} --policy-name {policy} -n <group> -o json` (`az network firewall policy rule-collection-group list -g {group} --policy-name {policy} -o json` lists the groups)"
+    ))
+}
