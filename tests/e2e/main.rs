@@ -13,6 +13,7 @@ mod encodings;
 mod error_format;
 mod explain;
 mod firewall_inputs;
+mod firewall_proof;
 mod fleet;
 mod formats;
 mod golden;

@@ -321,7 +321,7 @@ fn malformed_route_tables_are_coded_errors() {
 
 #[test]
 fn malformed_firewall_files_are_coded_errors() {
-    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 44);
+    assert!(catalogue_is_refused("bad-firewall", "--firewall") >= 46);
 }
 
 /// Azure's limits are findings for the proofs, not input errors: a deployed file beyond them is read.

@@ -115,6 +115,32 @@ pub struct ApplicationRule {
     pub source_addresses: Vec<String>,
     pub fqdn_tags: Vec<String>,
     pub target_fqdns: Vec<String>,
+    /// Destination addresses (policy rules): one naming every address (`*`) makes the rule match
+    /// every destination, name or address, on its protocols. The reader refuses others: which
+    /// names resolve into them is not known without DNS.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub destination_addresses: Vec<String>,
+    /// TLS inspection (Premium): the firewall terminates the TLS connections the rule allows.
+    #[serde(rename = "terminateTLS", skip_serializing_if = "std::ops::Not::not")]
+    pub terminate_tls: bool,
+}
+
+impl ApplicationRule {
+    /// Whether the rule's destination addresses name every address: it then matches every
+    /// destination on its protocols, whatever its target FQDNs and tags.
+    pub fn matches_every_destination(&self) -> bool {
+        self.destination_addresses.iter().any(|a| is_every_address(a))
+    }
+}
+
+/// Whether an address entry names every IPv4 address: `*`, `0.0.0.0/0` or the whole range.
+pub fn is_every_address(entry: &str) -> bool {
+    match parse_address(entry) {
+        Ok(FirewallAddress::Any) => true,
+        Ok(FirewallAddress::Prefix(net)) => net.prefix_len() == 0,
+        Ok(FirewallAddress::Range(lo, hi)) => lo == Ipv4Addr::UNSPECIFIED && hi == Ipv4Addr::BROADCAST,
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

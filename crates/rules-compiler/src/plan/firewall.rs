@@ -460,6 +460,8 @@ fn application_rule(dep: &FirewallDependency, sources: &[String]) -> Option<Appl
         source_addresses: sources.to_vec(),
         fqdn_tags,
         target_fqdns,
+        destination_addresses: Vec::new(),
+        terminate_tls: false,
     })
 }
 

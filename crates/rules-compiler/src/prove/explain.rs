@@ -167,7 +167,8 @@ pub struct Explanation {
     pub allowed: Vec<FlowPiece>,
     pub denied: Vec<FlowPiece>,
     /// NSG rules of the evaluated directions naming a service tag the tag file lacks: taken to
-    /// match nothing, so the verdict may not be Azure's (`verify` reports them as F0105).
+    /// match nothing, so the verdict may not be Azure's (`verify` reports them as F0105); firewall
+    /// rules allowing the flow that terminate its TLS, against seed 002 (`verify`: F0306).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<ExplainNote>,
 }
@@ -179,6 +180,8 @@ pub struct ExplainNote {
     /// The finding code `verify` gives the same problem.
     pub code: &'static str,
     pub rule: String,
+    /// The unknown service tag (empty, and left out, for notes about no tag).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub tag: String,
     pub message: String,
 }
@@ -478,6 +481,7 @@ impl<'a> Explainer<'a> {
             let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref());
             path = steps;
             denied = denied.union(&path_denied);
+            notes.extend(tls_notes(&path));
         }
         if let (Some(model), Some(allowed)) = (&self.path, &in_allowed) {
             let (steps, reply_denied) = model.replies(allowed);
@@ -547,6 +551,23 @@ impl<'a> Explainer<'a> {
             unfiltered: false,
         }
     }
+}
+
+/// A note per firewall rule on the path that allows the flow and terminates its TLS (once each).
+fn tls_notes(path: &[RouteStep]) -> Vec<ExplainNote> {
+    let mut notes: Vec<ExplainNote> = Vec::new();
+    for f in path.iter().flat_map(|s| &s.firewall).filter(|f| f.terminates_tls) {
+        let rule = f.rule.clone().unwrap_or_default();
+        if !notes.iter().any(|n| n.rule == rule) {
+            notes.push(ExplainNote {
+                code: FindingKind::TlsTermination.info().code,
+                message: super::firewall::tls_termination_message(&format!("application rule {rule}, which allows this flow,"), ""),
+                rule,
+                tag: String::new(),
+            });
+        }
+    }
+    notes
 }
 
 /// `E1302`: neither end of the flow is in the ISE subnets, whose NSG is what `explain` evaluates.

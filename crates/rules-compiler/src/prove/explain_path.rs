@@ -7,9 +7,9 @@
 
 use super::explain::Flow;
 use super::explain::Inputs;
-use super::firewall::{evaluate_network, Applications};
+use super::firewall::{evaluate_network, web_protocol, Applications};
 use super::routes::{bgp_default, effective, Hop, Target, BGP_DEFAULT};
-use crate::azure::firewall::{ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::firewall::{ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
@@ -41,6 +41,10 @@ pub struct FirewallDecision {
     pub dependencies: Vec<String>,
     /// An allow rule no dependency of the plan stands behind.
     pub serves_no_requirement: bool,
+    /// An allow application rule that terminates TLS (`terminateTLS`), which seed 002 says not to
+    /// enable for the ISE's traffic (`verify`: F0306).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub terminates_tls: bool,
     pub flows: Vec<FlowPiece>,
 }
 
@@ -250,8 +254,9 @@ impl<'a> PathModel<'a> {
         (steps, denied)
     }
 
-    /// Addresses: the network rules decide first match; what none matches is denied (application
-    /// rules match names in HTTP/TLS, not addresses).
+    /// Addresses: the network rules decide first match, then of what they leave the application
+    /// rules that match every destination (`destinationAddresses` `*`; the others match names in
+    /// HTTP/TLS, not addresses), as `verify` evaluates them; what none matches is denied.
     fn firewall_addresses(&self, fw: &FirewallModel, part: &FlowSet) -> (Vec<FirewallDecision>, FlowSet) {
         let eval = evaluate_network(&fw.network, part, &fw.resolver, &mut Vec::new());
         let mut decisions: Vec<FirewallDecision> = eval
@@ -262,11 +267,24 @@ impl<'a> PathModel<'a> {
                 self.firewall_decision(FirewallRuleKind::Network, Some(collection), Some(rule), *action, set)
             })
             .collect();
-        let unmatched = part.difference(&eval.allowed).difference(&eval.denied);
+        let mut unmatched = part.difference(&eval.allowed).difference(&eval.denied);
+        let mut allowed = eval.allowed.clone();
+        for (collection, rule, action, set) in fw.application.decide_addresses(&unmatched) {
+            let terminates_tls = fw.application.rule(&collection, &rule).is_some_and(|r| r.terminate_tls);
+            let decision = self.firewall_decision(FirewallRuleKind::Application, Some(&collection), Some(&rule), action, &set);
+            decisions.push(FirewallDecision {
+                terminates_tls: terminates_tls && action == FirewallAction::Allow,
+                ..decision
+            });
+            unmatched = unmatched.difference(&set);
+            if action == FirewallAction::Allow {
+                allowed = allowed.union(&set);
+            }
+        }
         if !unmatched.is_empty() {
             decisions.push(self.firewall_decision(FirewallRuleKind::None, None, None, FirewallAction::Deny, &unmatched));
         }
-        (decisions, part.difference(&eval.allowed))
+        (decisions, part.difference(&allowed))
     }
 
     /// A DNS name on one TCP port. Its addresses are unknown, so each network rule decides the
@@ -296,15 +314,7 @@ impl<'a> PathModel<'a> {
         if rest.is_empty() {
             return (decisions, eval.denied);
         }
-        let protocol_type = if flow.ports.lo == 80 {
-            ApplicationProtocolType::Http
-        } else {
-            ApplicationProtocolType::Https
-        };
-        let protocol = ApplicationProtocol {
-            protocol_type,
-            port: flow.ports.lo,
-        };
+        let protocol = web_protocol(flow.ports.lo);
         let destination = ApplicationDestination::Fqdn { name: name.to_string() };
         let collection_of = |rule: &ApplicationRule| {
             fw.application
@@ -315,13 +325,17 @@ impl<'a> PathModel<'a> {
         };
         match fw.application.first_match(sources, &destination, protocol) {
             Some((FirewallAction::Allow, rule)) => {
-                decisions.push(self.firewall_decision(
+                let decision = self.firewall_decision(
                     FirewallRuleKind::Application,
                     collection_of(rule),
                     Some(&rule.name),
                     FirewallAction::Allow,
                     &rest,
-                ));
+                );
+                decisions.push(FirewallDecision {
+                    terminates_tls: rule.terminate_tls,
+                    ..decision
+                });
                 (decisions, eval.denied)
             }
             denied_by => {
@@ -366,6 +380,7 @@ impl<'a> PathModel<'a> {
             action,
             serves_no_requirement: action == FirewallAction::Allow && dependencies.is_empty(),
             dependencies,
+            terminates_tls: false,
             flows: flows.pieces(),
         }
     }

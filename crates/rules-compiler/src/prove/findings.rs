@@ -120,6 +120,9 @@ finding_kinds! {
     DependencyTagMissing = "F0305", "dependency-tag-missing", Error,
         "a firewall dependency needs a service tag the service-tag file does not have",
         "pass a service-tag file of the environment's cloud that has the tag";
+    TlsTermination = "F0306", "tls-termination", Error,
+        "a firewall allow rule terminates the TLS of traffic from the ISE subnets (terminateTLS), which seed 002 says not to enable",
+        "turn terminateTLS off on the rule, or take the ISE subnets out of its sources";
 }
 
 impl FindingKind {

@@ -5,14 +5,17 @@
 //!
 //! Over exact sets of packets (intervals, not samples), outbound from the four ISE subnets:
 //! 1. every network dependency (its protocols, the addresses of its tag / prefixes / `*`, its ports)
-//!    is allowed by the network rules, or the exact uncovered pieces are reported;
+//!    is allowed by the network rules (or, where they decide nothing, by an application rule whose
+//!    destination is every address), or the exact uncovered pieces are reported;
 //! 2. nothing else is: the packets the network rules allow equal the dependencies' packets; what an
 //!    allow rule admits beyond them is reported as an opening, per rule;
 //! 3. every FQDN and FQDN-tag dependency is allowed, for each of its protocol:port pairs, by the
-//!    first application rule that matches it (a wildcard target covers the names under it), and no
-//!    network Deny decides its port first (the FQDN's addresses are unknown, so a Deny of any
-//!    address on that port counts, and the finding names those addresses; `explain` of the name
-//!    denies them too); application rule targets no dependency needs are openings.
+//!    first application rule that matches it (a wildcard target covers the names under it, a
+//!    `destinationAddresses` `*` every name), and no network Deny decides its port first (the
+//!    FQDN's addresses are unknown, so a Deny of any address on that port counts, and the finding
+//!    names those addresses; `explain` of the name denies them too); application rule targets no
+//!    dependency needs are openings;
+//! 4. no allow application rule terminates the TLS of the ISE's traffic (seed 002).
 //!
 //! With an NSG given, every dependency must also pass the NSG of the subnets (outbound, Azure's
 //! defaults included): a network dependency's packets, and for an application dependency TCP to
@@ -24,8 +27,8 @@
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use super::nsg;
 use crate::azure::firewall::{
-    parse_address, parse_port, ApplicationProtocol, ApplicationRule, FirewallAction, FirewallAddress, NetworkProtocol, NetworkRule,
-    RuleCollection,
+    parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, FirewallAddress,
+    NetworkProtocol, NetworkRule, RuleCollection,
 };
 use crate::azure::nsg::{Direction, PortRange};
 use crate::engine::evaluate::Domain;
@@ -169,7 +172,12 @@ pub fn fqdn_covers(rule: &str, dependency: &str) -> bool {
     }
 }
 
+/// Whether a rule matches every name a dependency target stands for (`destinationAddresses` `*`
+/// matches every destination).
 fn rule_targets(rule: &ApplicationRule, destination: &ApplicationDestination) -> bool {
+    if rule.matches_every_destination() {
+        return true;
+    }
     match destination {
         ApplicationDestination::FqdnTag { name } => rule.fqdn_tags.iter().any(|t| t.eq_ignore_ascii_case(name)),
         ApplicationDestination::Fqdn { name } => rule.target_fqdns.iter().any(|t| fqdn_covers(t, name)),
@@ -179,6 +187,9 @@ fn rule_targets(rule: &ApplicationRule, destination: &ApplicationDestination) ->
 /// Whether a rule's targets overlap a dependency's names at all (for Deny rules: a deny of part of a
 /// wildcard dependency denies part of it).
 fn rule_overlaps(rule: &ApplicationRule, destination: &ApplicationDestination) -> bool {
+    if rule.matches_every_destination() {
+        return true;
+    }
     match destination {
         ApplicationDestination::FqdnTag { .. } => rule_targets(rule, destination),
         ApplicationDestination::Fqdn { name } => rule.target_fqdns.iter().any(|t| fqdn_covers(t, name) || fqdn_covers(name, t)),
@@ -266,6 +277,36 @@ impl<'a> Applications<'a> {
         &self.collections
     }
 
+    /// The rule `name` of collection `collection`.
+    pub(crate) fn rule(&self, collection: &str, name: &str) -> Option<&'a ApplicationRule> {
+        let c = self.collections.iter().find(|c| c.name == collection)?;
+        c.rules.iter().find(|r| r.name == name)
+    }
+
+    /// Every rule, in evaluation order, with its collection and the sources it names.
+    fn rules(&self) -> impl Iterator<Item = (&'a RuleCollection<ApplicationRule>, &'a ApplicationRule, &IntervalSet<u32>)> + '_ {
+        self.collections
+            .iter()
+            .zip(&self.sources)
+            .flat_map(|(c, sources)| c.rules.iter().zip(sources).map(move |(rule, s)| (*c, rule, s)))
+    }
+
+    /// Address flows the network rules left undecided, as the application rules that match every
+    /// destination decide them (first match, in order): per rule, (collection, rule, action, the
+    /// flows it decides). Rules naming FQDNs or tags match names, not addresses.
+    pub(crate) fn decide_addresses(&self, undecided: &FlowSet) -> Vec<(String, String, FirewallAction, FlowSet)> {
+        let mut remaining = undecided.clone();
+        let mut out = Vec::new();
+        for (c, rule, sources) in self.rules().filter(|(_, rule, _)| rule.matches_every_destination()) {
+            let decided = every_destination_flows(rule, sources).intersection(&remaining);
+            if !decided.is_empty() {
+                remaining = remaining.difference(&decided);
+                out.push((c.name.clone(), rule.name.clone(), c.action, decided));
+            }
+        }
+        out
+    }
+
     /// What the first application rule matching `(destination, protocol)` from `sources` decides.
     /// An Allow counts only when its sources cover all of `sources`; a Deny as soon as they overlap.
     pub(crate) fn first_match(
@@ -292,6 +333,35 @@ impl<'a> Applications<'a> {
     }
 }
 
+/// The application protocol a TCP flow on `port` is taken to carry where nothing else says (a name
+/// or an address given to `explain`, an address flow): HTTP on port 80, HTTPS on any other.
+pub(crate) fn web_protocol(port: u16) -> ApplicationProtocol {
+    let protocol_type = if port == 80 {
+        ApplicationProtocolType::Http
+    } else {
+        ApplicationProtocolType::Https
+    };
+    ApplicationProtocol { protocol_type, port }
+}
+
+/// The address flows a rule matching every destination takes in: TCP from its sources on each of
+/// its protocols' ports that carries that protocol (see [`web_protocol`]).
+fn every_destination_flows(rule: &ApplicationRule, sources: &IntervalSet<u32>) -> FlowSet {
+    let ports: Vec<PortRange> = rule
+        .protocols
+        .iter()
+        .filter(|p| web_protocol(p.port) == **p)
+        .map(|p| PortRange { lo: p.port, hi: p.port })
+        .collect();
+    FlowSet::from_parts(
+        ProtoSet::single(PacketProtocol::Tcp),
+        sources.clone(),
+        IntervalSet::full(),
+        IntervalSet::full(),
+        IntervalSet::from_port_ranges(&ports),
+    )
+}
+
 /// TCP from the subnets to every address outside the network on `port`: where an FQDN may lead.
 fn fqdn_flows(sources: &IntervalSet<u32>, outside: &IntervalSet<u32>, port: u16) -> FlowSet {
     FlowSet::from_parts(
@@ -313,6 +383,10 @@ struct Context<'a> {
     outside: IntervalSet<u32>,
     network: NetworkEvaluation,
     applications: Applications<'a>,
+    /// What the application rules matching every destination decide of the packets the network
+    /// rules leave (as [`Applications::decide_addresses`]), and the part they allow.
+    by_address: Vec<(String, String, FirewallAction, FlowSet)>,
+    by_address_allowed: FlowSet,
     /// The NSG (`None`: it is not checked).
     nsg: Option<&'a nsg::Evaluated<'a>>,
 }
@@ -324,6 +398,12 @@ pub fn prove(s: &Subject) -> Proof {
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone());
     let network = evaluate_network(s.network_rule_collections, &domain, &resolver, &mut findings);
     let outside = resolver.resolve_set("Internet").unwrap_or_default();
+    let applications = Applications::new(s.application_rule_collections);
+    let by_address = applications.decide_addresses(&domain.difference(&network.allowed).difference(&network.denied));
+    let by_address_allowed = by_address
+        .iter()
+        .filter(|(_, _, action, _)| *action == FirewallAction::Allow)
+        .fold(FlowSet::empty(), |acc, (_, _, _, set)| acc.union(set));
     let cx = Context {
         subject: s,
         resolver,
@@ -331,7 +411,9 @@ pub fn prove(s: &Subject) -> Proof {
         domain,
         outside,
         network,
-        applications: Applications::new(s.application_rule_collections),
+        applications,
+        by_address,
+        by_address_allowed,
         nsg: s.nsg,
     };
     let mut coverage = Vec::new();
@@ -369,6 +451,7 @@ pub fn prove(s: &Subject) -> Proof {
     }
     findings.extend(network_openings(&cx, &required));
     findings.extend(application_openings(&cx));
+    findings.extend(tls_terminations(&cx));
     findings.extend(dnat_openings(s.nat_rules, &cx.sources));
     let rules = s.network_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>()
         + s.application_rule_collections.iter().map(|c| c.rules.len()).sum::<usize>();
@@ -423,20 +506,19 @@ fn nsg_check(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding
     false
 }
 
-/// A network dependency: allowed by the network rules (which ones), and by the NSG.
+/// A network dependency: allowed by the network rules, or where they decide nothing by an
+/// application rule matching every destination (which ones), and by the NSG.
 fn check_network(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding>) -> (bool, Vec<String>) {
-    let uncovered = flows.difference(&cx.network.allowed);
+    let uncovered = flows.difference(&cx.network.allowed).difference(&cx.by_address_allowed);
+    let decided = || cx.network.decided.iter().chain(&cx.by_address);
     let mut rules: Vec<String> = Vec::new();
-    for (_, rule, action, set) in &cx.network.decided {
+    for (_, rule, action, set) in decided() {
         if *action == FirewallAction::Allow && !set.intersection(flows).is_empty() && !rules.contains(rule) {
             rules.push(rule.clone());
         }
     }
     if !uncovered.is_empty() {
-        let deniers: Vec<String> = cx
-            .network
-            .decided
-            .iter()
+        let deniers: Vec<String> = decided()
             .filter(|(_, _, action, set)| *action == FirewallAction::Deny && !set.intersection(&uncovered).is_empty())
             .map(|(_, rule, _, _)| rule.clone())
             .collect();
@@ -574,7 +656,7 @@ fn application_openings(cx: &Context) -> Vec<Finding> {
                 .map(|t| ApplicationDestination::FqdnTag { name: t.clone() })
                 .chain(rule.target_fqdns.iter().map(|t| ApplicationDestination::Fqdn { name: t.clone() }))
                 .collect();
-            let extra: Vec<String> = rule
+            let mut extra: Vec<String> = rule
                 .protocols
                 .iter()
                 .flat_map(|&p| {
@@ -584,6 +666,14 @@ fn application_openings(cx: &Context) -> Vec<Finding> {
                         .map(move |t| format!("{p} {t}"))
                 })
                 .collect();
+            // No dependency is every destination.
+            if rule.matches_every_destination() {
+                extra.extend(
+                    rule.protocols
+                        .iter()
+                        .map(|p| format!("{p} every destination (destinationAddresses *)")),
+                );
+            }
             if !extra.is_empty() {
                 let message = format!(
                     "application rule {} allows what no dependency needs: {}",
@@ -599,6 +689,48 @@ fn application_openings(cx: &Context) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// What `verify` and `explain` say of an allow rule that terminates TLS.
+/// `rule` names the rule (`application rule X`), `matching` which of the ISE's traffic it takes.
+pub(crate) fn tls_termination_message(rule: &str, matching: &str) -> String {
+    format!(
+        "{rule} terminates TLS (terminateTLS) of traffic from the ISE subnets{matching}: seed 002 says not to enable TLS/SSL termination or change the ISE's outbound TLS/SSL traffic"
+    )
+}
+
+/// Allow application rules with `terminateTLS` whose sources meet the ISE subnets: the firewall
+/// would break open the ISE's TLS connections, which seed 002 says not to do. Each names the
+/// dependencies it matches.
+fn tls_terminations(cx: &Context) -> Vec<Finding> {
+    cx.applications
+        .rules()
+        .filter(|(c, rule, sources)| c.action == FirewallAction::Allow && rule.terminate_tls && sources.intersects(&cx.sources))
+        .map(|(c, rule, _)| {
+            let dependencies: Vec<String> = cx
+                .subject
+                .dependencies
+                .iter()
+                .filter(|d| match &d.target {
+                    DependencyTarget::Application { protocols, destination } => {
+                        protocols.iter().any(|p| rule.protocols.contains(p)) && rule_targets(rule, destination)
+                    }
+                    DependencyTarget::Network { .. } => false,
+                })
+                .map(|d| d.id.clone())
+                .collect();
+            let matching = match dependencies.as_slice() {
+                [] => String::new(),
+                [one] => format!(", dependency {one}"),
+                many => format!(", {} dependencies", many.len()),
+            };
+            let message = tls_termination_message(&format!("application rule {}", rule.name), &matching);
+            Finding::new(FindingKind::TlsTermination, ArtifactKind::Firewall, message)
+                .direction(Direction::Outbound)
+                .rule(rule_ref(&c.name, &rule.name))
+                .requirements(dependencies)
+        })
+        .collect()
 }
 
 #[cfg(test)]

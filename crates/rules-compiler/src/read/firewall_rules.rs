@@ -1,12 +1,12 @@
 //! The rules of a firewall rule collection: network rules (protocols, addresses, ports) and
-//! application rules (protocol:port pairs, FQDNs and FQDN tags), each field checked the way Azure
+//! application rules (protocol:port pairs, FQDNs, FQDN tags, `*` destinations), each field checked the way Azure
 //! Firewall checks it, every problem reported at its path.
 
 use super::fields::{non_empty_name, one_of, words, Object};
 use super::json::Json;
 use crate::azure::firewall::{
-    parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress, NetworkProtocol,
-    NetworkRule, MAX_APPLICATION_PORT,
+    is_every_address, parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAddress,
+    NetworkProtocol, NetworkRule, MAX_APPLICATION_PORT,
 };
 use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE};
 use ise_model::diag::Diagnostic;
@@ -116,6 +116,8 @@ pub(super) fn application_rule<'v, J: Json<'v>>(
     let source_addresses = addresses(rule, "sourceAddresses", false, diags);
     let fqdn_tags = strings(rule, "fqdnTags", diags);
     let target_fqdns = strings(rule, "targetFqdns", diags);
+    let destination_addresses = application_destinations(rule, name, diags);
+    let terminate_tls = flag(rule, "terminateTLS", diags);
     (diags.len() == before).then(|| ApplicationRule {
         name: name.unwrap_or_default().to_string(),
         description: description.unwrap_or_default().to_string(),
@@ -123,7 +125,44 @@ pub(super) fn application_rule<'v, J: Json<'v>>(
         source_addresses,
         fqdn_tags,
         target_fqdns,
+        destination_addresses,
+        terminate_tls,
     })
+}
+
+/// An application rule's destination addresses: `*` matches every destination (refusing it would
+/// refuse a common rule; ignoring it took an allow-all rule for one that allows nothing). Other
+/// addresses or tags are refused (`E1213`): an FQDN dependency matches them only if the name
+/// resolves into them, which no file says.
+fn application_destinations<'v, J: Json<'v>>(rule: &Object<'v, J>, name: Option<&str>, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let list = addresses(rule, "destinationAddresses", true, diags);
+    if !list.is_empty() && !list.iter().any(|a| is_every_address(a)) {
+        let message = format!(
+            "application rule {} matches destination addresses ({}): whether the ISE's FQDN dependencies resolve into them cannot be decided without DNS",
+            name.unwrap_or("(no name)"),
+            list.join(", ")
+        );
+        diags.push(Diagnostic::error(E_FIREWALL_UNSUPPORTED, rule.at("destinationAddresses"), message).with_help(
+            "write `*` to match every destination, name the destinations in targetFqdns, or move the rule to a rule collection group isenet is not given",
+        ));
+    }
+    list
+}
+
+/// A true/false field; absent or null is false.
+fn flag<'v, J: Json<'v>>(rule: &Object<'v, J>, key: &str, diags: &mut Vec<Diagnostic>) -> bool {
+    match rule.get(key).map(J::as_bool) {
+        None => false,
+        Some(Some(b)) => b,
+        Some(None) => {
+            diags.push(Diagnostic::error(
+                E_FIREWALL_FIELD,
+                rule.at(key),
+                format!("`{key}` must be true or false"),
+            ));
+            false
+        }
+    }
 }
 
 fn application_protocols<'v, J: Json<'v>>(

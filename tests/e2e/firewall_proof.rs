@@ -1,0 +1,290 @@
+//! What the firewall proof (`verify --firewall`) and `explain` make of deployed rules beyond the
+//! ones isenet writes, from Azure Firewall's semantics and the seeds: an application rule whose
+//! `destinationAddresses` is `*` matches every destination; `terminateTLS` on rules allowing the
+//! ISE's traffic is against seed 002. Both commands must say the same.
+
+use crate::common::{isenet, Run};
+use crate::pipeline::tempdir;
+use serde_json::{json, Value};
+use std::path::Path;
+
+const FW: &str = "tests/envs/firewall-tunneling.json";
+/// The ISE subnets of `FW`.
+const SUBNETS: [&str; 4] = ["10.10.1.0/27", "10.10.1.32/27", "10.10.1.64/27", "10.10.1.96/27"];
+
+/// Compiles `FW` into `dir/out` and returns its rule collection group in az's shape.
+fn compiled_group(dir: &Path) -> Value {
+    let r = isenet(&["compile", "--env", FW, "--out-dir", dir.join("out").to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
+    json!({"name": "ise-dependencies", "priority": 500, "ruleCollections": policy["resources"][0]["properties"]["ruleCollections"]})
+}
+
+fn save(dir: &Path, name: &str, v: &Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn collection<'a>(group: &'a mut Value, name: &str) -> &'a mut Value {
+    group["ruleCollections"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == name)
+        .unwrap()
+}
+
+fn app_rule(name: &str, extra: Value) -> Value {
+    let mut rule = json!({
+        "name": name, "ruleType": "ApplicationRule", "sourceAddresses": SUBNETS,
+        "protocols": [{"protocolType": "Https", "port": 443}, {"protocolType": "Http", "port": 80}],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        rule[k] = v.clone();
+    }
+    rule
+}
+
+/// `verify --firewall FILE --format json` with the compiled route table: the firewall proof.
+fn verify(dir: &Path, file: &str) -> (Option<i32>, Value) {
+    let routes = dir.join("out/route-table.json");
+    let r = isenet(&[
+        "verify",
+        "--env",
+        FW,
+        "--routes",
+        routes.to_str().unwrap(),
+        "--firewall",
+        file,
+        "--format",
+        "json",
+    ]);
+    let report = r.json();
+    let proof = report["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["artifact"] == "firewall")
+        .unwrap()
+        .clone();
+    (r.code, proof)
+}
+
+fn findings<'a>(proof: &'a Value, code: &str) -> Vec<&'a Value> {
+    proof["findings"].as_array().unwrap().iter().filter(|f| f["code"] == code).collect()
+}
+
+fn uncovered(proof: &Value) -> Vec<String> {
+    proof["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["covered"] == false)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `explain --format json` of TCP `to`:`port` from an ISE address, with `file`'s rules.
+fn explain(dir: &Path, file: &str, to: &str, port: &str) -> Value {
+    let routes = dir.join("out/route-table.json");
+    let r: Run = isenet(&[
+        "explain",
+        "--env",
+        FW,
+        "--routes",
+        routes.to_str().unwrap(),
+        "--firewall",
+        file,
+        "--from",
+        "10.10.1.5",
+        "--to",
+        to,
+        "--port",
+        port,
+        "--format",
+        "json",
+    ]);
+    assert!(r.code == Some(0), "{to}: {}{}", r.stdout, r.stderr);
+    r.json()
+}
+
+/// The firewall decisions of an explanation: (kind, rule, action).
+fn firewall_decisions(e: &Value) -> Vec<(String, String, String)> {
+    e["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["firewall"].as_array().unwrap())
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (text("kind"), text("rule"), text("action"))
+        })
+        .collect()
+}
+
+/// The ids of the environment's application (FQDN and FQDN-tag) dependencies, from the plan.
+fn application_dependencies(dir: &Path) -> Vec<String> {
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/plan.json")).unwrap()).unwrap();
+    let mut ids: Vec<String> = plan["firewall"]["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["collection"] == "application")
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert!(ids.len() > 50, "{ids:?}");
+    ids
+}
+
+/// `destinationAddresses: ["*"]` on an application rule matches every destination on its
+/// protocols. Allowed, it opens HTTP/HTTPS to anywhere from the ISE (F0303, and `explain` of an
+/// address no network rule names is allowed by it); denied ahead of the ISE's allows, it denies
+/// every FQDN dependency (F0301) while the network rules still decide the network dependencies.
+/// Read as before (the field dropped), both passed verify.
+#[test]
+fn an_application_rule_to_every_destination_is_an_opening_or_denies_the_fqdn_dependencies() {
+    let dir = tempdir("fw-proof-appdst");
+    let group = compiled_group(&dir);
+
+    let mut allow = group.clone();
+    collection(&mut allow, "ise-application-dependencies")["rules"]
+        .as_array_mut()
+        .unwrap()
+        .push(app_rule("https-anywhere", json!({"destinationAddresses": ["*"]})));
+    let file = save(&dir, "allow.json", &allow);
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    let openings = findings(&proof, "F0303");
+    assert_eq!(openings.len(), 1, "{proof}");
+    assert_eq!(openings[0]["rule"]["name"], "https-anywhere");
+    assert!(
+        openings[0]["message"].as_str().unwrap().contains("every destination"),
+        "{}",
+        openings[0]
+    );
+    assert!(uncovered(&proof).is_empty());
+    // 203.0.113.7 is in no network rule: the application rule decides it, and serves nothing.
+    let e = explain(&dir, &file, "203.0.113.7", "443");
+    assert_eq!(e["verdict"], "allow", "{e}");
+    assert_eq!(
+        firewall_decisions(&e),
+        [("application".to_string(), "https-anywhere".to_string(), "Allow".to_string())]
+    );
+    assert_eq!(e["path"][0]["firewall"][0]["servesNoRequirement"], true, "{e}");
+    // Port 22 is not one of its protocols: no rule matches.
+    assert_eq!(explain(&dir, &file, "203.0.113.7", "22")["verdict"], "deny");
+
+    let mut deny = group.clone();
+    deny["ruleCollections"].as_array_mut().unwrap().push(json!({
+        "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-web", "priority": 250,
+        "action": {"type": "Deny"},
+        "rules": [app_rule("deny-all-web", json!({"sourceAddresses": ["*"], "destinationAddresses": ["*"]}))],
+    }));
+    let file = save(&dir, "deny.json", &deny);
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    let mut missing = uncovered(&proof);
+    missing.sort();
+    assert_eq!(missing, application_dependencies(&dir));
+    assert!(findings(&proof, "F0301")
+        .iter()
+        .all(|f| f["message"].as_str().unwrap().contains("denied by application rule deny-all-web")));
+    // explain of a dependency's name: the deny rule decides it where no network rule does.
+    let e = explain(&dir, &file, "management.azure.com", "443");
+    assert_ne!(e["verdict"], "allow", "{e}");
+    assert!(
+        firewall_decisions(&e).contains(&("application".to_string(), "deny-all-web".to_string(), "Deny".to_string())),
+        "{e}"
+    );
+}
+
+/// Destination addresses other than `*` on an application rule: whether an FQDN dependency
+/// resolves into them is not known without DNS, so the rule is refused (`E1213`) naming it.
+#[test]
+fn application_rule_destination_addresses_other_than_every_address_are_refused() {
+    let dir = tempdir("fw-proof-appdst-specific");
+    let mut group = compiled_group(&dir);
+    collection(&mut group, "ise-application-dependencies")["rules"]
+        .as_array_mut()
+        .unwrap()
+        .push(app_rule(
+            "to-storage",
+            json!({"destinationAddresses": ["20.33.143.0/24", "Storage"]}),
+        ));
+    let file = save(&dir, "specific.json", &group);
+    let r = isenet(&["--error-format", "json", "verify", "--env", FW, "--firewall", &file]);
+    assert_eq!(r.code, Some(2), "{}", r.stdout);
+    let diags = r.json()["diagnostics"].as_array().unwrap().clone();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "E1213");
+    assert_eq!(diags[0]["path"], "ruleCollections[2].rules[90].destinationAddresses");
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(message.contains("to-storage") && message.contains("DNS"), "{message}");
+}
+
+/// Seed 002: "make sure that you don't enable TLS/SSL termination" for the ISE's traffic. An allow
+/// application rule with `terminateTLS` whose sources meet the ISE subnets is an error naming the
+/// rule and the dependency it matches; one for other sources, or a Deny, is not. `explain` warns on
+/// a flow such a rule allows.
+#[test]
+fn tls_termination_of_the_ises_traffic_is_an_error() {
+    let dir = tempdir("fw-proof-tls");
+    let mut group = compiled_group(&dir);
+    let rules = collection(&mut group, "ise-application-dependencies")["rules"]
+        .as_array_mut()
+        .unwrap();
+    for r in rules.iter_mut().filter(|r| r["name"] == "fw-fqdn-management-azure-com") {
+        r["terminateTLS"] = json!(true);
+    }
+    rules.push(app_rule(
+        "other-sources",
+        json!({"sourceAddresses": ["192.168.7.0/24"], "targetFqdns": ["www.example.com"], "terminateTLS": true}),
+    ));
+    group["ruleCollections"].as_array_mut().unwrap().push(json!({
+        "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-example", "priority": 260,
+        "action": {"type": "Deny"},
+        "rules": [app_rule("deny-example", json!({"targetFqdns": ["www.example.org"], "terminateTLS": true}))],
+    }));
+    let file = save(&dir, "tls.json", &group);
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    let tls = findings(&proof, "F0306");
+    assert_eq!(tls.len(), 1, "{proof}");
+    assert_eq!(tls[0]["severity"], "error");
+    assert_eq!(tls[0]["rule"]["name"], "fw-fqdn-management-azure-com");
+    assert_eq!(tls[0]["requirements"], json!(["fw-fqdn-management-azure-com"]));
+    assert!(tls[0]["message"].as_str().unwrap().contains("seed 002"), "{}", tls[0]);
+    // other-sources is an opening (F0303), which is not what this test is about.
+    assert!(uncovered(&proof).is_empty());
+
+    let e = explain(&dir, &file, "management.azure.com", "443");
+    assert_eq!(e["verdict"], "allow", "{e}");
+    assert_eq!(e["notes"][0]["code"], "F0306", "{e}");
+    assert_eq!(e["notes"][0]["rule"], "fw-fqdn-management-azure-com", "{e}");
+    let routes = dir.join("out/route-table.json");
+    let text = isenet(&[
+        "explain",
+        "--env",
+        FW,
+        "--routes",
+        routes.to_str().unwrap(),
+        "--firewall",
+        &file,
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "management.azure.com",
+        "--port",
+        "443",
+    ]);
+    assert!(
+        text.stdout
+            .contains("warning[F0306]: application rule fw-fqdn-management-azure-com"),
+        "{}",
+        text.stdout
+    );
+    // A flow another rule allows carries no such note.
+    assert!(explain(&dir, &file, "login.microsoftonline.com", "443").get("notes").is_none());
+}
