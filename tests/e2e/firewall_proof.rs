@@ -1,7 +1,8 @@
 //! What the firewall proof (`verify --firewall`) and `explain` make of deployed rules beyond the
 //! ones isenet writes, from Azure Firewall's semantics and the seeds: an application rule whose
 //! `destinationAddresses` is `*` matches every destination; `terminateTLS` on rules allowing the
-//! ISE's traffic is against seed 002. Both commands must say the same.
+//! ISE's traffic is against seed 002; and traffic a service endpoint's system route takes to the
+//! service never meets the firewall (azure-semantics.md). Both commands must say the same.
 
 use crate::common::{isenet, Run};
 use crate::pipeline::tempdir;
@@ -287,4 +288,72 @@ fn tls_termination_of_the_ises_traffic_is_an_error() {
     );
     // A flow another rule allows carries no such note.
     assert!(explain(&dir, &file, "login.microsoftonline.com", "443").get("notes").is_none());
+}
+
+/// The first address of the first IPv4 prefix of a tag, from the embedded service-tag file.
+fn tag_address(tag: &str) -> String {
+    let r = isenet(&["tags", "show", tag, "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let prefix = r.json()["tag"]["ipv4"]["aggregated"][0].as_str().unwrap().to_string();
+    let net: ipnet::Ipv4Net = prefix.parse().unwrap();
+    std::net::Ipv4Addr::from(u32::from(net.network()) + 1).to_string()
+}
+
+/// In firewall mode the ISE subnets have service endpoints (Microsoft.Storage, ...), whose system
+/// routes are more specific than the 0.0.0.0/0 to the firewall: traffic to Storage.EastUS goes to
+/// the service and never meets the firewall. A network Deny of only those addresses is no finding
+/// (it was F0301 for the Storage dependency and every FQDN dependency on 443); a Deny of all of
+/// Storage still fails the dependency for the addresses that do reach the firewall. `verify` and
+/// `explain` agree on each flow.
+#[test]
+fn traffic_a_service_endpoint_takes_is_not_asked_of_the_firewall() {
+    let dir = tempdir("fw-proof-endpoints");
+    let group = compiled_group(&dir);
+    let deny = |tag: &str| {
+        let mut g = group.clone();
+        g["ruleCollections"].as_array_mut().unwrap().push(json!({
+            "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-storage", "priority": 100,
+            "action": {"type": "Deny"},
+            "rules": [{"name": "deny-storage", "ruleType": "NetworkRule", "ipProtocols": ["TCP"], "sourceAddresses": SUBNETS,
+                       "destinationAddresses": [tag], "destinationPorts": ["443"]}],
+        }));
+        g
+    };
+    let regional = tag_address("Storage.EastUS");
+    let elsewhere = tag_address("Storage.WestUS2");
+
+    let file = save(&dir, "deny-regional.json", &deny("Storage.EastUS"));
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(0), "{proof}");
+    assert!(findings(&proof, "F0301").is_empty(), "{proof}");
+    let e = explain(&dir, &file, &regional, "443");
+    assert_eq!(e["verdict"], "allow", "{e}");
+    assert_eq!(e["path"][0]["nextHop"], "VirtualNetworkServiceEndpoint", "{e}");
+    assert!(firewall_decisions(&e).is_empty(), "{e}");
+    // A dependency's name may resolve into those addresses too: there it goes to the service.
+    assert_eq!(explain(&dir, &file, "management.azure.com", "443")["verdict"], "allow");
+
+    let file = save(&dir, "deny-all-storage.json", &deny("Storage"));
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    assert!(uncovered(&proof).contains(&"fw-net-storage".to_string()), "{proof}");
+    let blocked = findings(&proof, "F0301");
+    let storage = blocked.iter().find(|f| f["requirements"] == json!(["fw-net-storage"])).unwrap();
+    let destinations: Vec<ipnet::Ipv4Net> = storage["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["destinations"].as_array().unwrap())
+        .map(|d| d.as_str().unwrap().parse().unwrap())
+        .collect();
+    let holds = |a: &str| destinations.iter().any(|n| n.contains(&a.parse::<std::net::Ipv4Addr>().unwrap()));
+    assert!(holds(&elsewhere) && !holds(&regional), "{storage}");
+    // explain: the service endpoint's address is allowed past the firewall, the other denied by it.
+    assert_eq!(explain(&dir, &file, &regional, "443")["verdict"], "allow");
+    let e = explain(&dir, &file, &elsewhere, "443");
+    assert_eq!(e["verdict"], "deny", "{e}");
+    assert_eq!(
+        firewall_decisions(&e),
+        [("network".to_string(), "deny-storage".to_string(), "Deny".to_string())]
+    );
 }

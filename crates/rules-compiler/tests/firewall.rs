@@ -70,6 +70,7 @@ fn prove_with(
         application_rule_collections: application,
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
+        service_endpoint_addresses: &Default::default(),
         nsg: nsg.as_ref(),
     })
 }

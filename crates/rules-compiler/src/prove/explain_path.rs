@@ -8,7 +8,7 @@
 use super::explain::Flow;
 use super::explain::Inputs;
 use super::firewall::{evaluate_network, web_protocol, Applications};
-use super::routes::{bgp_default, effective, Hop, Target, BGP_DEFAULT};
+use super::routes::{bgp_default, subnet_routes, Hop, Target, BGP_DEFAULT};
 use crate::azure::firewall::{ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
@@ -115,10 +115,8 @@ impl<'a> PathModel<'a> {
                 &planned
             }
         };
-        let services = ise_model::resolve::service_endpoints(&plan.requirements);
-        // Unknown route tags are the route proof's findings (`verify --routes`); here they route nothing.
-        // BGP is taken to propagate (explain is not given the table's setting): the stricter reading.
-        let hops = effective(routes, env, inputs.tags, &services, true, &mut Vec::new());
+        // The firewall proof takes the same routes (`verify`'s service-endpoint traffic is this).
+        let hops = subnet_routes(routes, env, inputs.tags, &plan.requirements);
         // A user 0.0.0.0/0 beats ExpressRoute's over BGP, which beats the system route.
         let default_hop = routes
             .iter()
@@ -157,7 +155,9 @@ impl<'a> PathModel<'a> {
 
     /// Follows what the NSG allowed out (`allowed`, from `sources`): one step per hop, and the
     /// part the path denies. A DNS name (`name`) takes the default route: its addresses are not
-    /// known, so no more specific route can be told to hold them.
+    /// known, so no more specific route can be told to hold them; but where it resolves into a
+    /// service endpoint's prefixes, that route takes it past the firewall (as `verify` leaves those
+    /// addresses out of the firewall's proof).
     pub(crate) fn follow(
         &self,
         allowed: &FlowSet,
@@ -167,21 +167,33 @@ impl<'a> PathModel<'a> {
     ) -> (Vec<RouteStep>, FlowSet) {
         let mut steps = Vec::new();
         let mut denied = FlowSet::empty();
+        let to = |addresses: &IntervalSet<u32>| {
+            FlowSet::from_parts(
+                ProtoSet::ALL,
+                IntervalSet::full(),
+                IntervalSet::full(),
+                addresses.clone(),
+                IntervalSet::full(),
+            )
+        };
         let parts: Vec<(&Hop, FlowSet)> = match name {
-            Some(_) => vec![(&self.default_hop, allowed.clone())],
+            Some(_) => {
+                let endpoints: Vec<(&Hop, FlowSet)> = self
+                    .hops
+                    .iter()
+                    .filter(|(hop, _)| hop.next_hop == Target::ServiceEndpoint)
+                    .map(|(hop, addresses)| (hop, allowed.intersection(&to(addresses))))
+                    .filter(|(_, part)| !part.is_empty())
+                    .collect();
+                let rest = endpoints.iter().fold(allowed.clone(), |rest, (_, part)| rest.difference(part));
+                // The default route first: it is the name's route wherever no endpoint holds it.
+                let default = (!rest.is_empty() || endpoints.is_empty()).then_some((&self.default_hop, rest));
+                default.into_iter().chain(endpoints).collect()
+            }
             None => self
                 .hops
                 .iter()
-                .map(|(hop, addresses)| {
-                    let to = FlowSet::from_parts(
-                        ProtoSet::ALL,
-                        IntervalSet::full(),
-                        IntervalSet::full(),
-                        addresses.clone(),
-                        IntervalSet::full(),
-                    );
-                    (hop, allowed.intersection(&to))
-                })
+                .map(|(hop, addresses)| (hop, allowed.intersection(&to(addresses))))
                 .filter(|(_, part)| !part.is_empty())
                 .collect(),
         };

@@ -183,6 +183,30 @@ pub fn effective(
     paint(candidates)
 }
 
+/// The effective routes of the ISE subnets as `explain` follows them and the firewall proof takes
+/// them: the table's routes, the system routes of the service endpoints the requirements enable,
+/// BGP taken to propagate (the stricter reading). Unknown route tags route nothing here; they are
+/// the route proof's findings.
+pub fn subnet_routes(
+    routes: &[RouteEntry],
+    env: &Environment,
+    tags: &ServiceTags,
+    requirements: &[Resolved],
+) -> BTreeMap<Hop, IntervalSet<u32>> {
+    let services = ise_model::resolve::service_endpoints(requirements);
+    effective(routes, env, tags, &services, true, &mut Vec::new())
+}
+
+/// The addresses the subnets reach through a service endpoint's system route (a longer user route
+/// takes its addresses back): that traffic goes to the service directly and never meets the
+/// firewall (azure-semantics.md: a 0.0.0.0/0 to an appliance catches Azure service traffic except
+/// the prefixes of the subnet's service endpoints).
+pub fn service_endpoint_addresses(hops: &BTreeMap<Hop, IntervalSet<u32>>) -> IntervalSet<u32> {
+    hops.iter()
+        .filter(|(h, _)| h.next_hop == Target::ServiceEndpoint)
+        .fold(IntervalSet::empty(), |acc, (_, set)| acc.union(set))
+}
+
 /// Longest prefix match over the candidates, as disjoint address sets per hop. Prefixes are nested
 /// or disjoint, so each address goes to the innermost prefix holding it (of one prefix listed
 /// again, the lowest rank, then hop): one sweep in address order with a stack of the enclosing

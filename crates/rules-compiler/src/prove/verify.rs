@@ -159,6 +159,16 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
     }
     if let Some(read) = &inputs.firewall {
         let f = read.content;
+        // The given route table, else the compiled one, as `explain` follows it.
+        let planned: Vec<RouteEntry>;
+        let table: &[RouteEntry] = match &inputs.routes {
+            Some(r) => &r.content.routes,
+            None => {
+                planned = plan.routes.iter().map(|r| r.entry()).collect();
+                &planned
+            }
+        };
+        let endpoints = routes::service_endpoint_addresses(&routes::subnet_routes(table, env, inputs.tags, &plan.requirements));
         let proof = firewall::prove(&firewall::Subject {
             env,
             tags: inputs.tags,
@@ -166,6 +176,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             application_rule_collections: &f.application,
             nat_rules: &f.nat,
             dependencies: &plan.firewall.dependencies,
+            service_endpoint_addresses: &endpoints,
             nsg: Some(&evaluated),
         });
         let network = f.network.iter().zip(&f.network_origins);
