@@ -6,25 +6,15 @@
 
 use super::review::Review;
 use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol};
+use crate::diff::az::quote;
 use crate::prove::explain::{Decision, Explainer, Flow, Inputs};
 use crate::prove::verify;
 use ipnet::Ipv4Net;
-use std::borrow::Cow;
 
 /// The firewall policy and its resource group: not in the environment file, so the ticket's reader
 /// fills them in (a hub's policy usually lives in another resource group than the ISE).
 pub const POLICY: &str = "<policy>";
 pub const POLICY_RESOURCE_GROUP: &str = "<policy-resource-group>";
-
-/// `s` as one word of a POSIX shell command: as it is when it holds no character the shell reads,
-/// else single-quoted (a subnet may be called `ise apim`).
-pub fn sh(s: &str) -> Cow<'_, str> {
-    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/:@%+=,".contains(&b));
-    match plain {
-        true => Cow::Borrowed(s),
-        false => Cow::Owned(format!("'{}'", s.replace('\'', "'\\''"))),
-    }
-}
 
 /// The first line of every block: the environment's cloud for the Azure CLI.
 fn cloud_set(review: &Review) -> String {
@@ -44,7 +34,7 @@ fn subnet_file(name: &str) -> String {
 /// The proof of what is deployed: `show` each resource, `isenet verify` it.
 pub fn validation(review: &Review) -> Vec<String> {
     let env = &review.plan.environment;
-    let rg = sh(&env.resource_group);
+    let rg = quote(&env.resource_group);
     // The proof must use the table the artifacts were compiled from.
     let verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
         true => "isenet verify --env env.json".to_string(),
@@ -52,20 +42,23 @@ pub fn validation(review: &Review) -> Vec<String> {
     };
     let mut out = vec![
         cloud_set(review),
-        format!("az network nsg show -g {rg} -n {} -o json > deployed-nsg.json", sh(&env.nsg_name)),
+        format!(
+            "az network nsg show -g {rg} -n {} -o json > deployed-nsg.json",
+            quote(&env.nsg_name)
+        ),
         format!("{verify} --nsg deployed-nsg.json"),
     ];
     if !review.plan.routes.is_empty() {
         out.push(format!(
             "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
-            sh(&env.route_table_name)
+            quote(&env.route_table_name)
         ));
         out.push(format!("{verify} --routes deployed-routes.json"));
     }
     if has_firewall(review) {
         out.push(format!(
             "az network firewall policy rule-collection-group show -g {POLICY_RESOURCE_GROUP} --policy-name {POLICY} -n {} -o json > deployed-firewall.json",
-            sh(&review.plan.firewall.rule_collection_group)
+            quote(&review.plan.firewall.rule_collection_group)
         ));
         out.push(format!("{verify} --firewall deployed-firewall.json"));
     }
@@ -201,7 +194,7 @@ pub fn ip_flows(review: &Review) -> Vec<String> {
         };
         out.push(format!(
             "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {} --protocol TCP --local {local}:{local_port} --remote {}:{remote_port} # expect {} by {decider}{before}",
-            sh(&env.resource_group),
+            quote(&env.resource_group),
             p.direction.as_str(),
             p.remote,
             p.decision.access.as_str(),
@@ -240,11 +233,11 @@ impl Step {
 pub fn rollback(review: &Review) -> Vec<Step> {
     let plan = review.plan;
     let env = &plan.environment;
-    let rg = sh(&env.resource_group);
-    let vnet = sh(&env.virtual_network.name);
-    let nsg = sh(&env.nsg_name);
-    let route_table = sh(&env.route_table_name);
-    let group = sh(&plan.firewall.rule_collection_group);
+    let rg = quote(&env.resource_group);
+    let vnet = quote(&env.virtual_network.name);
+    let nsg = quote(&env.nsg_name);
+    let route_table = quote(&env.route_table_name);
+    let group = quote(&plan.firewall.rule_collection_group);
     let routed = plan.subnets.iter().any(|s| s.route_table);
     let firewall = has_firewall(review);
     let endpoints = plan.subnets.iter().any(|s| !s.service_endpoints.is_empty());
@@ -259,8 +252,8 @@ pub fn rollback(review: &Review) -> Vec<Step> {
     save.extend(each_subnet(&|s| {
         format!(
             "az network vnet subnet show -g {rg} --vnet-name {vnet} -n {} -o json > {}",
-            sh(s),
-            sh(&subnet_file(s))
+            quote(s),
+            quote(&subnet_file(s))
         )
     }));
     if firewall {
@@ -282,7 +275,7 @@ pub fn rollback(review: &Review) -> Vec<Step> {
         steps.push(Step::new(
             review,
             format!("To undo, first detach the route table from the ISE subnets: {why}. Where a saved subnet file names a route table, attach that one instead of `null`."),
-            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --route-table null", sh(s))),
+            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --route-table null", quote(s))),
         ));
     }
     if firewall {
@@ -302,14 +295,14 @@ pub fn rollback(review: &Review) -> Vec<Step> {
         format!("Delete the NSG rules this change created, the deny rules first so that no allowed traffic is cut off on the way (if `before-nsg.json` was not saved, the change created the NSG: `az network vnet subnet update -g {rg} --vnet-name {vnet} -n <subnet> --nsg null` for each ISE subnet and `az network nsg delete -g {rg} -n {nsg}` remove it whole):"),
         rules
             .iter()
-            .map(|r| format!("az network nsg rule delete -g {rg} --nsg-name {nsg} -n {}", sh(&r.name)))
+            .map(|r| format!("az network nsg rule delete -g {rg} --nsg-name {nsg} -n {}", quote(&r.name)))
             .collect(),
     ));
     if endpoints {
         steps.push(Step::new(
             review,
             "Remove the service endpoints this change enabled on the subnets. An ISE subnet has none before its ISE; where a saved subnet file lists `serviceEndpoints`, give those services instead of `null`:",
-            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --service-endpoints null", sh(s))),
+            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --service-endpoints null", quote(s))),
         ));
     }
     if routed {
@@ -318,7 +311,7 @@ pub fn rollback(review: &Review) -> Vec<Step> {
             format!("Remove the routes. If `before-route-table.json` was not saved, the change created the table: delete it whole with `az network route-table delete -g {rg} -n {route_table}`. Otherwise delete the routes this change added:"),
             plan.routes
                 .iter()
-                .map(|r| format!("az network route-table route delete -g {rg} --route-table-name {route_table} -n {}", sh(&r.name)))
+                .map(|r| format!("az network route-table route delete -g {rg} --route-table-name {route_table} -n {}", quote(&r.name)))
                 .collect(),
         ));
     }
@@ -332,15 +325,15 @@ pub fn rollback(review: &Review) -> Vec<Step> {
 
 #[cfg(test)]
 mod tests {
-    use super::sh;
+    use super::quote;
 
     #[test]
     fn shell_words_are_quoted_only_when_the_shell_would_read_them() {
-        assert_eq!(sh("contoso-network"), "contoso-network");
-        assert_eq!(sh("ise.redis_01"), "ise.redis_01");
-        assert_eq!(sh("ise apim"), "'ise apim'");
-        assert_eq!(sh("it's"), "'it'\\''s'");
-        assert_eq!(sh("$(rm -rf x)"), "'$(rm -rf x)'");
-        assert_eq!(sh(""), "''");
+        assert_eq!(quote("contoso-network"), "contoso-network");
+        assert_eq!(quote("ise.redis_01"), "ise.redis_01");
+        assert_eq!(quote("ise apim"), "'ise apim'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote("$(rm -rf x)"), "'$(rm -rf x)'");
+        assert_eq!(quote(""), "''");
     }
 }
