@@ -130,29 +130,39 @@ fn probe(explainer: &Explainer, local: &str, rule: &crate::azure::nsg::SecurityR
         AddressMatch::Tag(t) => vec![(t.clone(), true)],
         _ => return None,
     };
-    let decided: Vec<(&(String, bool), Vec<Decision>)> = candidates
-        .iter()
-        .map(|c| (c, decisions(explainer, local, &c.0, rule.direction, port)))
-        .collect();
-    let by_rule = decided.iter().find_map(|(c, ds)| {
+    // Lazily, stopping at the first address the rule decides: an expanded tag lists thousands of
+    // prefixes and each explain evaluates the whole NSG.
+    let decide = |c: &(String, bool)| decisions(explainer, local, &c.0, rule.direction, port);
+    let decides_itself = |ds: &[Decision]| {
         ds.iter()
-            .find(|d| d.rule.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&rule.name)))
-            .map(|d| (*c, ds.len(), d))
-    });
-    let (candidate, count, decision) = match by_rule {
-        Some(found) => found,
-        None => decided.first().and_then(|(c, ds)| ds.first().map(|d| (*c, ds.len(), d)))?,
+            .position(|d| d.rule.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&rule.name)))
     };
+    let first = decide(candidates.first()?);
+    let (candidate, mut ds, at) = match decides_itself(&first) {
+        Some(at) => (&candidates[0], first, at),
+        None => candidates[1..]
+            .iter()
+            .find_map(|c| {
+                let ds = decide(c);
+                decides_itself(&ds).map(|at| (c, ds, at))
+            })
+            .unwrap_or((&candidates[0], first, 0)),
+    };
+    let count = ds.len();
+    if at >= count {
+        return None;
+    }
+    let decision = ds.swap_remove(at);
     let (text, is_tag) = candidate;
     let remote = match (is_tag, count) {
         (true, 1) => format!("<an address of {text}>"),
-        _ => host_of(decision, rule.direction)?,
+        _ => host_of(&decision, rule.direction)?,
     };
     Some(Probe {
         direction: rule.direction,
         port,
         remote,
-        decision: decision.clone(),
+        decision,
     })
 }
 
