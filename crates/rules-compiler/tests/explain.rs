@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
 use rules_compiler::engine::defaults::with_defaults;
 use rules_compiler::engine::flows::FlowPiece;
+use rules_compiler::engine::intervals::IntervalSet;
 use rules_compiler::engine::reference;
 use rules_compiler::engine::{Packet, PacketProtocol};
 use rules_compiler::plan::{self, Plan};
@@ -200,6 +201,58 @@ proptest! {
             let only = [match flow.protocol { Protocol::Icmp => PacketProtocol::Icmp, Protocol::Esp => PacketProtocol::Esp, _ => PacketProtocol::Ah }];
             prop_assert!(e.decisions.iter().flat_map(|d| &d.flows).all(|f| f.protocols == only));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The change ticket's one-dimensional question (one TCP packet, the remote address running
+    /// over an endpoint): the decisions split the endpoint's addresses (less the platform's,
+    /// outbound) without overlap, and the reference names the same rule at both ends of every
+    /// interval each decision holds.
+    #[test]
+    fn decide_remote_agrees_with_the_reference_evaluator(
+        rules in arb_rules(),
+        remote in arb_endpoint(),
+        local_host in 0u8..128,
+        port in 0u16..70,
+        inbound in any::<bool>(),
+    ) {
+        let plan = example_plan();
+        let tags = ServiceTags::embedded(plan.environment.cloud);
+        let explainer = Explainer::nsg_only(&Inputs { plan: &plan, tags, rules: &rules, udr_prefixes: &[], routes: None, firewall: None });
+        let resolver = EnvResolver::new(&plan.environment, tags, &[]);
+        let all = with_defaults(&rules);
+        let direction = if inbound { Direction::Inbound } else { Direction::Outbound };
+        let local = std::net::SocketAddrV4::new(Ipv4Addr::new(10, 10, 1, local_host), port);
+        let decided = explainer.decide_remote(direction, local, &remote, 60000).expect("the endpoint resolves");
+        let mut covered = IntervalSet::<u32>::empty();
+        for d in &decided {
+            prop_assert!(!d.addresses.is_empty());
+            prop_assert!(!covered.intersects(&d.addresses), "decisions overlap");
+            covered = covered.union(&d.addresses);
+            for &(lo, hi) in d.addresses.intervals() {
+                for remote in [lo, hi].map(Ipv4Addr::from) {
+                    prop_assert!(direction == Direction::Inbound || !rules_compiler::prove::resolver::UNFILTERED.contains(&remote));
+                    let (src, src_port, dst, dst_port) = match direction {
+                        Direction::Inbound => (remote, 60000, *local.ip(), port),
+                        Direction::Outbound => (*local.ip(), port, remote, 60000),
+                    };
+                    let packet = Packet { protocol: PacketProtocol::Tcp, src, src_port, dst, dst_port };
+                    let decider = reference::decide(&all, &resolver, direction, &packet).map(|i| all[i].name.clone());
+                    prop_assert_eq!(&decider, &d.rule, "{:?}", packet);
+                    let access = decider.map_or(Access::Deny, |_| reference::access(&all, &resolver, direction, &packet));
+                    prop_assert_eq!(access, d.access);
+                }
+            }
+        }
+        let endpoint = rules_compiler::prove::explain::endpoint(&remote, &resolver, "").unwrap();
+        let mut expected = IntervalSet::from_prefixes(endpoint);
+        if direction == Direction::Outbound {
+            expected = expected.difference(&rules_compiler::prove::resolver::unfiltered_addresses());
+        }
+        prop_assert_eq!(covered, expected);
     }
 }
 

@@ -368,6 +368,53 @@ fn resolve_rule<R: TagResolver + ?Sized>(rules: &[SecurityRule], i: usize, resol
     )
 }
 
+/// Which end of a packet [`decide_line`] varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Source,
+    Destination,
+}
+
+/// How the rules of `direction` decide `packet` as the address at its `end` runs over `addresses`
+/// (every other field as in `packet`): each deciding rule with the addresses it decides, in
+/// evaluation order, then `None` with those no rule matches. One dimension, so no decision tree:
+/// the change ticket asks this of a tag's thousands of prefixes.
+pub fn decide_line<R: TagResolver + ?Sized>(
+    rules: &[SecurityRule],
+    resolver: &R,
+    direction: Direction,
+    packet: &Packet,
+    end: End,
+    addresses: IntervalSet<u32>,
+) -> Vec<(Option<usize>, IntervalSet<u32>)> {
+    let mut left = addresses;
+    let mut decided = Vec::new();
+    for i in evaluation_order(rules, direction) {
+        if left.is_empty() {
+            break;
+        }
+        let rule = resolve_rule(rules, i, resolver, None);
+        let (varying, fixed, fixed_address) = match end {
+            End::Source => (rule.src(), rule.dst(), packet.dst),
+            End::Destination => (rule.dst(), rule.src(), packet.src),
+        };
+        let ports =
+            !packet.protocol.has_ports() || (rule.src_ports().contains(packet.src_port) && rule.dst_ports().contains(packet.dst_port));
+        if !(rule.protocols().contains(packet.protocol) && ports && fixed.contains(u32::from(fixed_address))) {
+            continue;
+        }
+        let mine = left.intersection(varying);
+        if !mine.is_empty() {
+            left = left.difference(&mine);
+            decided.push((Some(i), mine));
+        }
+    }
+    if !left.is_empty() {
+        decided.push((None, left));
+    }
+    decided
+}
+
 /// The rule deciding one packet (`None`: no rule matches, so it is denied). For `explain`.
 pub fn decide<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direction: Direction, packet: &Packet) -> Option<usize> {
     evaluation_order(rules, direction)

@@ -13,10 +13,10 @@ use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::azure::nsg::{Access, Direction, PortRange, Protocol, SecurityRule};
 use crate::azure::route::RouteEntry;
 use crate::engine::defaults::with_defaults;
-use crate::engine::evaluate::{evaluate, Domain, Note};
+use crate::engine::evaluate::{decide_line, evaluate, Domain, End, Note};
 use crate::engine::flows::{FlowBox, FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
-use crate::engine::TagResolver;
+use crate::engine::{Packet, PacketProtocol, TagResolver};
 use crate::plan::Plan;
 use crate::prove::findings::FindingKind;
 use crate::prove::resolver::EnvResolver;
@@ -27,6 +27,7 @@ use ise_model::diag::{excerpt, Diagnostic};
 use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// One flow to explain: endpoints as the user wrote them, the protocol and the destination ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,6 +268,15 @@ fn is_dns_name(text: &str) -> bool {
             .is_some_and(|l| l.len() >= 2 && l.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
+/// The rule deciding one packet for the remote addresses it holds (see
+/// [`Explainer::decide_remote`]); no rule (`None`) denies.
+#[derive(Debug, Clone)]
+pub struct RemoteDecision {
+    pub rule: Option<String>,
+    pub access: Access,
+    pub addresses: IntervalSet<u32>,
+}
+
 /// A flow's resolved endpoints: source addresses, destination addresses, and the DNS name the
 /// destination is in firewall mode.
 type Endpoints = (IntervalSet<u32>, IntervalSet<u32>, Option<String>);
@@ -324,6 +334,42 @@ impl<'a> Explainer<'a> {
     /// ticket's expectations), without evaluating the routes.
     pub fn nsg_only(inputs: &Inputs<'a>) -> Self {
         Self::with_path(inputs, None)
+    }
+
+    /// What the NSG does with one TCP packet between `local` and each address of `remote` (an
+    /// address, a prefix or a tag; `None` when it is none of these) in `direction`: the deciding
+    /// rules in evaluation order, each with the remote addresses it decides, the platform's
+    /// unfiltered addresses left out. The packet Network Watcher's `test-ip-flow` checks, as the
+    /// change ticket expects it; one dimension, so cheap even for a tag's thousands of prefixes.
+    pub fn decide_remote(&self, direction: Direction, local: SocketAddrV4, remote: &str, remote_port: u16) -> Option<Vec<RemoteDecision>> {
+        let mut addresses = IntervalSet::from_prefixes(endpoint(remote, &self.resolver, "").ok()?);
+        // The remote end's address in `packet` is a placeholder: `decide_line` varies it.
+        let remote_end = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, remote_port);
+        let ((src, dst), end) = match direction {
+            Direction::Inbound => ((remote_end, local), End::Source),
+            Direction::Outbound => {
+                addresses = addresses.difference(&crate::prove::resolver::unfiltered_addresses());
+                ((local, remote_end), End::Destination)
+            }
+        };
+        let packet = Packet {
+            protocol: PacketProtocol::Tcp,
+            src: *src.ip(),
+            src_port: src.port(),
+            dst: *dst.ip(),
+            dst_port: dst.port(),
+        };
+        let decided = decide_line(&self.rules, &self.resolver, direction, &packet, end, addresses);
+        Some(
+            decided
+                .into_iter()
+                .map(|(d, addresses)| RemoteDecision {
+                    rule: d.map(|i| self.rules[i].name.clone()),
+                    access: d.map_or(Access::Deny, |i| self.rules[i].access),
+                    addresses,
+                })
+                .collect(),
+        )
     }
 
     /// Resolves the destination: addresses, or in firewall mode a DNS name (its addresses are

@@ -5,11 +5,12 @@
 //! `<test-vm>`).
 
 use super::review::Review;
-use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol};
+use crate::azure::nsg::{Access, AddressMatch, Direction};
 use crate::diff::az::quote;
-use crate::prove::explain::{Decision, Explainer, Flow, Inputs};
+use crate::engine::intervals::IntervalSet;
+use crate::prove::explain::{Explainer, Inputs, RemoteDecision};
 use crate::prove::verify;
-use ipnet::Ipv4Net;
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// The firewall policy and its resource group: not in the environment file, so the ticket's reader
 /// fills them in (a hub's policy usually lives in another resource group than the ISE).
@@ -70,56 +71,24 @@ pub fn names_policy(review: &Review) -> bool {
     has_firewall(review)
 }
 
+/// The ephemeral port on the side of a `test-ip-flow` packet that the rule does not name.
+const EPHEMERAL_PORT: u16 = 60000;
+
 /// One packet of a `test-ip-flow` check and the NSG rule that decides it.
 struct Probe {
-    direction: Direction,
-    port: u16,
-    /// The remote address, or `<an address of TAG>` when every address of the tag is decided
-    /// alike.
+    local: SocketAddrV4,
     remote: String,
-    decision: Decision,
-}
-
-/// A host address of the first piece `decision` decides on the remote side: not the network
-/// address of a wider prefix.
-fn host_of(decision: &Decision, direction: Direction) -> Option<String> {
-    let piece = decision.flows.first()?;
-    let remote: &[Ipv4Net] = match direction {
-        Direction::Inbound => &piece.src,
-        Direction::Outbound => &piece.dst,
-    };
-    let net = remote.first()?;
-    Some(net.hosts().next().unwrap_or(net.addr()).to_string())
-}
-
-/// The NSG's decisions on TCP `port` between `local` and `remote` (an address, a prefix or a tag)
-/// in `direction`, each naming its rule; the platform's unfiltered addresses left out.
-fn decisions(explainer: &Explainer, local: &str, remote: &str, direction: Direction, port: u16) -> Vec<Decision> {
-    let (from, to) = match direction {
-        Direction::Inbound => (remote, local),
-        Direction::Outbound => (local, remote),
-    };
-    let flow = Flow {
-        from: from.to_string(),
-        to: to.to_string(),
-        protocol: Protocol::Tcp,
-        ports: PortRange { lo: port, hi: port },
-    };
-    explainer
-        .explain(&flow)
-        .map(|e| {
-            e.decisions
-                .into_iter()
-                .filter(|d| d.direction == direction && d.rule.is_some() && !d.unfiltered)
-                .collect()
-        })
-        .unwrap_or_default()
+    remote_port: u16,
+    /// The deciding rule's name and access.
+    rule: String,
+    access: Access,
 }
 
 /// The packet that checks `rule`: a remote address that `rule` decides when there is one (the
 /// rule's addresses in order: an internal caller may be all that an earlier rule leaves it), else
-/// one of its addresses and the rule that decides that one.
-fn probe(explainer: &Explainer, local: &str, rule: &crate::azure::nsg::SecurityRule) -> Option<Probe> {
+/// one of its addresses and the rule that decides that one. The rule's port is on the ISE side
+/// inbound and on the remote side outbound; the other end uses an ephemeral port.
+fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::SecurityRule) -> Option<Probe> {
     let port = rule.destination_ports.first().map(|p| p.lo).filter(|p| *p != 0)?;
     let remote = match rule.direction {
         Direction::Inbound => &rule.source,
@@ -130,13 +99,21 @@ fn probe(explainer: &Explainer, local: &str, rule: &crate::azure::nsg::SecurityR
         AddressMatch::Tag(t) => vec![(t.clone(), true)],
         _ => return None,
     };
-    // Lazily, stopping at the first address the rule decides: an expanded tag lists thousands of
-    // prefixes and each explain evaluates the whole NSG.
-    let decide = |c: &(String, bool)| decisions(explainer, local, &c.0, rule.direction, port);
-    let decides_itself = |ds: &[Decision]| {
+    let (local, remote_port) = match rule.direction {
+        Direction::Inbound => (SocketAddrV4::new(local, port), EPHEMERAL_PORT),
+        Direction::Outbound => (SocketAddrV4::new(local, EPHEMERAL_PORT), port),
+    };
+    let decide = |c: &(String, bool)| -> Vec<RemoteDecision> {
+        let decided = explainer
+            .decide_remote(rule.direction, local, &c.0, remote_port)
+            .unwrap_or_default();
+        decided.into_iter().filter(|d| d.rule.is_some()).collect()
+    };
+    let decides_itself = |ds: &[RemoteDecision]| {
         ds.iter()
             .position(|d| d.rule.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&rule.name)))
     };
+    // Stops at the first address the rule decides: most rules decide their first.
     let first = decide(candidates.first()?);
     let (candidate, mut ds, at) = match decides_itself(&first) {
         Some(at) => (&candidates[0], first, at),
@@ -156,14 +133,22 @@ fn probe(explainer: &Explainer, local: &str, rule: &crate::azure::nsg::SecurityR
     let (text, is_tag) = candidate;
     let remote = match (is_tag, count) {
         (true, 1) => format!("<an address of {text}>"),
-        _ => host_of(&decision, rule.direction)?,
+        _ => first_host(&decision.addresses)?,
     };
     Some(Probe {
-        direction: rule.direction,
-        port,
+        local,
         remote,
-        decision,
+        remote_port,
+        rule: decision.rule.unwrap_or_default(),
+        access: decision.access,
     })
+}
+
+/// A host address of the lowest prefix of `addresses`: not the network address of a wider prefix.
+fn first_host(addresses: &IntervalSet<u32>) -> Option<String> {
+    let &(lo, hi) = addresses.intervals().first()?;
+    let net = *IntervalSet::interval(lo, hi).to_prefixes().first()?;
+    Some(net.hosts().next().unwrap_or(net.addr()).to_string())
 }
 
 /// `test-ip-flow` for the first four allow rules with a port: a host of the first subnet (Azure
@@ -174,7 +159,7 @@ pub fn ip_flows(review: &Review) -> Vec<String> {
     let plan = review.plan;
     let env = &plan.environment;
     let Some(subnet) = env.subnets.first() else { return Vec::new() };
-    let local = std::net::Ipv4Addr::from(u32::from(subnet.prefix.network()) + 4).to_string();
+    let local = Ipv4Addr::from(u32::from(subnet.prefix.network()) + 4);
     let rules = verify::compiled_rules(plan);
     let udr = verify::udr_prefixes(plan, None, review.tags).unwrap_or_default();
     let explainer = Explainer::nsg_only(&Inputs {
@@ -190,24 +175,20 @@ pub fn ip_flows(review: &Review) -> Vec<String> {
         if out.len() > 4 {
             break;
         }
-        let Some(p) = probe(&explainer, &local, rule) else { continue };
-        // The rule's port is on the ISE side inbound and on the remote side outbound; the other
-        // end uses an ephemeral port.
-        let (local_port, remote_port) = match p.direction {
-            Direction::Inbound => (p.port, 60000),
-            Direction::Outbound => (60000, p.port),
-        };
-        let decider = p.decision.rule.clone().unwrap_or_default();
-        let before = match decider.eq_ignore_ascii_case(&rule.name) {
+        let Some(p) = probe(&explainer, local, rule) else { continue };
+        let before = match p.rule.eq_ignore_ascii_case(&rule.name) {
             true => String::new(),
             false => format!(" (it decides this packet before {})", rule.name),
         };
         out.push(format!(
-            "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {} --protocol TCP --local {local}:{local_port} --remote {}:{remote_port} # expect {} by {decider}{before}",
+            "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {} --protocol TCP --local {} --remote {}:{} # expect {} by {}{before}",
             quote(&env.resource_group),
-            p.direction.as_str(),
+            rule.direction.as_str(),
+            p.local,
             p.remote,
-            p.decision.access.as_str(),
+            p.remote_port,
+            p.access.as_str(),
+            p.rule,
         ));
     }
     match out.len() {
