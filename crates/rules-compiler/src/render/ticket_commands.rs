@@ -10,6 +10,7 @@ use crate::diff::az::quote;
 use crate::engine::intervals::IntervalSet;
 use crate::prove::explain::{Explainer, Inputs, RemoteDecision};
 use crate::prove::verify;
+use ipnet::Ipv4Net;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// The firewall policy and its resource group: not in the environment file, so the ticket's reader
@@ -94,18 +95,20 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         Direction::Inbound => &rule.source,
         Direction::Outbound => &rule.destination,
     };
-    let candidates: Vec<(String, bool)> = match remote {
-        AddressMatch::Prefixes(p) if !p.is_empty() => p.iter().map(|n| (n.to_string(), false)).collect(),
-        AddressMatch::Tag(t) => vec![(t.clone(), true)],
+    // Named lazily: an expanded tag's rule lists thousands of prefixes and most rules decide
+    // their first.
+    let candidates: Vec<Remote> = match remote {
+        AddressMatch::Prefixes(p) if !p.is_empty() => p.iter().map(|&n| Remote::Prefix(n)).collect(),
+        AddressMatch::Tag(t) => vec![Remote::Tag(t)],
         _ => return None,
     };
     let (local, remote_port) = match rule.direction {
         Direction::Inbound => (SocketAddrV4::new(local, port), EPHEMERAL_PORT),
         Direction::Outbound => (SocketAddrV4::new(local, EPHEMERAL_PORT), port),
     };
-    let decide = |c: &(String, bool)| -> Vec<RemoteDecision> {
+    let decide = |c: &Remote| -> Vec<RemoteDecision> {
         let decided = explainer
-            .decide_remote(rule.direction, local, &c.0, remote_port)
+            .decide_remote(rule.direction, local, &c.text(), remote_port)
             .unwrap_or_default();
         decided.into_iter().filter(|d| d.rule.is_some()).collect()
     };
@@ -113,7 +116,6 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         ds.iter()
             .position(|d| d.rule.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&rule.name)))
     };
-    // Stops at the first address the rule decides: most rules decide their first.
     let first = decide(candidates.first()?);
     let (candidate, mut ds, at) = match decides_itself(&first) {
         Some(at) => (&candidates[0], first, at),
@@ -130,9 +132,8 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         return None;
     }
     let decision = ds.swap_remove(at);
-    let (text, is_tag) = candidate;
-    let remote = match (is_tag, count) {
-        (true, 1) => format!("<an address of {text}>"),
+    let remote = match (candidate, count) {
+        (Remote::Tag(tag), 1) => format!("<an address of {tag}>"),
         _ => first_host(&decision.addresses)?,
     };
     Some(Probe {
@@ -142,6 +143,21 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         rule: decision.rule.unwrap_or_default(),
         access: decision.access,
     })
+}
+
+/// What a rule names on the remote side.
+enum Remote<'a> {
+    Prefix(Ipv4Net),
+    Tag(&'a str),
+}
+
+impl Remote<'_> {
+    fn text(&self) -> String {
+        match self {
+            Remote::Prefix(net) => net.to_string(),
+            Remote::Tag(tag) => tag.to_string(),
+        }
+    }
 }
 
 /// A host address of the lowest prefix of `addresses`: not the network address of a wider prefix.
