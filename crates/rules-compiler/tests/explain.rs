@@ -247,8 +247,7 @@ proptest! {
                 }
             }
         }
-        let endpoint = rules_compiler::prove::explain::endpoint(&remote, &resolver, "").unwrap();
-        let mut expected = IntervalSet::from_prefixes(endpoint);
+        let mut expected = rules_compiler::prove::explain::endpoint(&remote, &resolver, "").unwrap();
         if direction == Direction::Outbound {
             expected = expected.difference(&rules_compiler::prove::resolver::unfiltered_addresses());
         }

@@ -375,25 +375,31 @@ pub enum End {
     Destination,
 }
 
-/// How the rules of `direction` decide `packet` as the address at its `end` runs over `addresses`
-/// (every other field as in `packet`): each deciding rule with the addresses it decides, in
-/// evaluation order, then `None` with those no rule matches. One dimension, so no decision tree:
-/// the change ticket asks this of a tag's thousands of prefixes.
-pub fn decide_line<R: TagResolver + ?Sized>(
-    rules: &[SecurityRule],
-    resolver: &R,
-    direction: Direction,
+/// The rules of `direction` in evaluation order, each with the packets it matches: what
+/// [`decide_line`] walks, resolved once for many questions.
+pub fn resolved_in_order<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direction: Direction) -> Vec<(usize, FlowBox)> {
+    evaluation_order(rules, direction)
+        .into_iter()
+        .map(|i| (i, resolve_rule(rules, i, resolver, None)))
+        .collect()
+}
+
+/// How `rules` ([`resolved_in_order`]) decide `packet` as the address at its `end` runs over
+/// `addresses` (every other field as in `packet`): each deciding rule with the addresses it
+/// decides, in evaluation order, then `None` with those no rule matches. One dimension, so no
+/// decision tree: the change ticket asks this of a tag's thousands of prefixes.
+pub fn decide_line(
+    rules: &[(usize, FlowBox)],
     packet: &Packet,
     end: End,
     addresses: IntervalSet<u32>,
 ) -> Vec<(Option<usize>, IntervalSet<u32>)> {
     let mut left = addresses;
     let mut decided = Vec::new();
-    for i in evaluation_order(rules, direction) {
+    for (i, rule) in rules {
         if left.is_empty() {
             break;
         }
-        let rule = resolve_rule(rules, i, resolver, None);
         let (varying, fixed, fixed_address) = match end {
             End::Source => (rule.src(), rule.dst(), packet.dst),
             End::Destination => (rule.dst(), rule.src(), packet.src),
@@ -406,7 +412,7 @@ pub fn decide_line<R: TagResolver + ?Sized>(
         let mine = left.intersection(varying);
         if !mine.is_empty() {
             left = left.difference(&mine);
-            decided.push((Some(i), mine));
+            decided.push((Some(*i), mine));
         }
     }
     if !left.is_empty() {

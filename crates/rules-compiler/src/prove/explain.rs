@@ -13,7 +13,7 @@ use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
 use crate::azure::nsg::{Access, Direction, PortRange, Protocol, SecurityRule};
 use crate::azure::route::RouteEntry;
 use crate::engine::defaults::with_defaults;
-use crate::engine::evaluate::{decide_line, evaluate, Domain, End, Note};
+use crate::engine::evaluate::{decide_line, evaluate, resolved_in_order, Domain, End, Note};
 use crate::engine::flows::{FlowBox, FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::{Packet, PacketProtocol, TagResolver};
@@ -28,6 +28,7 @@ use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::OnceLock;
 
 /// One flow to explain: endpoints as the user wrote them, the protocol and the destination ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,15 +228,15 @@ pub enum Endpoint {
 }
 
 /// Parses an endpoint: an address, a prefix, or a tag the resolver knows.
-pub fn endpoint(text: &str, resolver: &dyn TagResolver, flag: &str) -> Result<Vec<Ipv4Net>, Diagnostic> {
+pub fn endpoint(text: &str, resolver: &dyn TagResolver, flag: &str) -> Result<IntervalSet<u32>, Diagnostic> {
     let text = text.trim();
     if let Some(IpNet::V4(n)) = ise_model::ip_text::prefix(text) {
-        return Ok(vec![n.trunc()]);
+        return Ok(IntervalSet::from_prefix(n.trunc()));
     }
     if let Ok(std::net::IpAddr::V4(a)) = text.parse::<std::net::IpAddr>() {
-        return Ok(vec![Ipv4Net::from(a)]);
+        return Ok(IntervalSet::point(u32::from(a)));
     }
-    resolver.resolve(text).ok_or_else(|| {
+    resolver.resolve_set(text).ok_or_else(|| {
         let help = match ise_model::ip_text::has_leading_zero(text) {
             true => ise_model::ip_text::leading_zero_help(text),
             false => "give an address (10.10.1.5), a prefix (10.10.1.0/27) or a tag (LogicApps, Internet, VirtualNetwork); in firewall mode the destination may also be a DNS name".into(),
@@ -306,6 +307,8 @@ pub struct Explainer<'a> {
     resolver: EnvResolver<'a>,
     subnets: IntervalSet<u32>,
     path: Option<PathModel<'a>>,
+    /// Inbound and outbound rules resolved for [`Explainer::decide_remote`], once each.
+    resolved: [OnceLock<Vec<(usize, FlowBox)>>; 2],
 }
 
 impl<'a> Explainer<'a> {
@@ -326,6 +329,7 @@ impl<'a> Explainer<'a> {
             resolver: EnvResolver::new(env, inputs.tags, inputs.udr_prefixes),
             subnets: IntervalSet::from_prefixes(env.subnet_prefixes()),
             path,
+            resolved: Default::default(),
         }
     }
 
@@ -342,7 +346,7 @@ impl<'a> Explainer<'a> {
     /// unfiltered addresses left out. The packet Network Watcher's `test-ip-flow` checks, as the
     /// change ticket expects it; one dimension, so cheap even for a tag's thousands of prefixes.
     pub fn decide_remote(&self, direction: Direction, local: SocketAddrV4, remote: &str, remote_port: u16) -> Option<Vec<RemoteDecision>> {
-        let mut addresses = IntervalSet::from_prefixes(endpoint(remote, &self.resolver, "").ok()?);
+        let mut addresses = endpoint(remote, &self.resolver, "").ok()?;
         // The remote end's address in `packet` is a placeholder: `decide_line` varies it.
         let remote_end = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, remote_port);
         let ((src, dst), end) = match direction {
@@ -359,7 +363,9 @@ impl<'a> Explainer<'a> {
             dst: *dst.ip(),
             dst_port: dst.port(),
         };
-        let decided = decide_line(&self.rules, &self.resolver, direction, &packet, end, addresses);
+        let resolved = self.resolved[usize::from(direction == Direction::Outbound)]
+            .get_or_init(|| resolved_in_order(&self.rules, &self.resolver, direction));
+        let decided = decide_line(resolved, &packet, end, addresses);
         Some(
             decided
                 .into_iter()
@@ -378,7 +384,7 @@ impl<'a> Explainer<'a> {
     /// did not parse), and then not held against the name.
     fn destination(&self, to: &str, fields: Option<(Protocol, PortRange)>) -> Result<(IntervalSet<u32>, Option<String>), Diagnostic> {
         match endpoint(to, &self.resolver, "--to") {
-            Ok(to) => Ok((IntervalSet::from_prefixes(to), None)),
+            Ok(to) => Ok((to, None)),
             Err(e) => {
                 let to = to.trim();
                 if !is_dns_name(to) {
@@ -410,7 +416,7 @@ impl<'a> Explainer<'a> {
     /// mode), or every problem of either: one that is no address, prefix or tag (`E1301`, `E1303`),
     /// and two that resolve but leave the ISE subnets' NSG out of the flow (`E1302`).
     fn endpoints(&self, from: &str, to: &str, fields: Option<(Protocol, PortRange)>) -> Result<Endpoints, Vec<Diagnostic>> {
-        let source = endpoint(from, &self.resolver, "--from").map(IntervalSet::from_prefixes);
+        let source = endpoint(from, &self.resolver, "--from");
         match (source, self.destination(to, fields)) {
             (Ok(src), Ok((dst, name))) => {
                 // The NSG sees outbound traffic leaving the subnets and inbound traffic entering
