@@ -183,6 +183,25 @@ fn a_deleted_rule_is_a_finding_naming_its_requirement() {
 }
 
 #[test]
+fn a_widened_rule_is_an_opening_beyond_its_requirement() {
+    let dir = scratch("widened");
+    let mut nsg = compiled_nsg(&dir, None);
+    let rule = security_rules(&mut nsg)
+        .iter_mut()
+        .find(|r| r["name"] == "in-apim-mgmt-3443")
+        .unwrap();
+    rule["properties"]["destinationPortRange"] = json!("3443-3444");
+    let o = isenet(&["verify", "--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    // One requirement, so "needs"; the extra port is the opening.
+    let line = text.lines().find(|l| l.contains("F0102")).expect("an opening");
+    assert!(line.contains("in-apim-mgmt-3443 (Inbound "), "{line}");
+    assert!(line.contains("port 3444"), "{line}");
+    assert!(line.ends_with(", beyond what in-apim-mgmt-3443 needs"), "{line}");
+}
+
+#[test]
 fn an_internet_opening_is_a_finding() {
     let dir = scratch("open");
     let mut nsg = compiled_nsg(&dir, None);

@@ -99,7 +99,8 @@ pub fn finding_line(f: &Finding, names: &Names) -> String {
             let serves = if f.requirements.is_empty() {
                 "serves no requirement".to_string()
             } else {
-                format!("beyond what {} need", f.requirements.join(", "))
+                let verb = if f.requirements.len() == 1 { "needs" } else { "need" };
+                format!("beyond what {} {verb}", f.requirements.join(", "))
             };
             format!("{}: {flows}, {serves}", rule.unwrap_or_default())
         }
