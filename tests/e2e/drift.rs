@@ -1095,6 +1095,42 @@ fn firewall_rules_written_differently_with_the_same_meaning_are_in_sync() {
     );
 }
 
+/// An application rule deployed with `destinationAddresses: ["*"]` matches every destination on
+/// its protocols, and one with `terminateTLS` has the firewall inspect its TLS: isenet compiles
+/// neither, so each is drift in the rule's field, re-created as compiled by the ticket.
+#[test]
+fn application_rule_destination_addresses_and_tls_inspection_are_drift() {
+    let dir = tempdir("drift-fw-app-fields");
+    let (rcg, _) = group_and_table(&dir, Some(500), json!(false));
+    let mut group: Value = serde_json::from_str(&std::fs::read_to_string(&rcg).unwrap()).unwrap();
+    let app = "ise-application-dependencies";
+    group_rule(&mut group, app, "fw-fqdn-crl-microsoft-com")["destinationAddresses"] = json!(["*"]);
+    group_rule(&mut group, app, "fw-ase-fqdn-tag-windows-update")["terminateTLS"] = json!(true);
+    // Their defaults, written out, are no drift.
+    group_rule(&mut group, app, "fw-ase-fqdn-tag-windows-update")["destinationAddresses"] = json!([]);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(
+        changes(&r),
+        [
+            ("change".into(), "fw-ase-fqdn-tag-windows-update".into(), None, s(&["terminateTLS"])),
+            ("change".into(), "fw-fqdn-crl-microsoft-com".into(), None, s(&["destinationAddresses"])),
+        ]
+    );
+    assert_eq!(
+        field(change(&r, "fw-fqdn-crl-microsoft-com"), "destinationAddresses"),
+        (&json!(["*"]), &Value::Null)
+    );
+    assert_eq!(
+        field(change(&r, "fw-ase-fqdn-tag-windows-update"), "terminateTLS"),
+        (&json!(true), &Value::Null)
+    );
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
+    assert!(ticket.contains("fw-fqdn-crl-microsoft-com"), "{ticket}");
+    assert!(ticket.contains("fw-ase-fqdn-tag-windows-update"), "{ticket}");
+}
+
 /// Descriptions decide no traffic: a rule collection group deployed without them (as the firewall
 /// team's was) is in sync, its rules never removed and added again for them; a rule whose
 /// traffic also differs is a change, re-created with its description.

@@ -131,15 +131,24 @@ pub fn network_rule(r: &NetworkRule) -> Value {
     })
 }
 
+/// An application rule; its destination addresses and TLS inspection only when set (isenet
+/// compiles neither, so a deployed rule that sets them differs by that field).
 pub fn application_rule(r: &ApplicationRule) -> Value {
-    json!({
+    let mut rule = json!({
         "ruleType": "ApplicationRule",
         "description": r.description,
         "protocols": sorted(&r.protocols),
         "sourceAddresses": sorted(&r.source_addresses),
         "fqdnTags": sorted(&r.fqdn_tags),
         "targetFqdns": sorted(&r.target_fqdns),
-    })
+    });
+    if !r.destination_addresses.is_empty() {
+        rule["destinationAddresses"] = json!(sorted(&r.destination_addresses));
+    }
+    if r.terminate_tls {
+        rule["terminateTLS"] = json!(true);
+    }
+    rule
 }
 
 fn collection<R>(c: &RuleCollection<R>) -> Value {
