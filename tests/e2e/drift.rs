@@ -1115,7 +1115,12 @@ fn application_rule_destination_addresses_and_tls_inspection_are_drift() {
         changes(&r),
         [
             ("change".into(), "fw-ase-fqdn-tag-windows-update".into(), None, s(&["terminateTLS"])),
-            ("change".into(), "fw-fqdn-crl-microsoft-com".into(), None, s(&["destinationAddresses"])),
+            (
+                "change".into(),
+                "fw-fqdn-crl-microsoft-com".into(),
+                None,
+                s(&["destinationAddresses"])
+            ),
         ]
     );
     assert_eq!(
@@ -1129,6 +1134,69 @@ fn application_rule_destination_addresses_and_tls_inspection_are_drift() {
     let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
     assert!(ticket.contains("fw-fqdn-crl-microsoft-com"), "{ticket}");
     assert!(ticket.contains("fw-ase-fqdn-tag-windows-update"), "{ticket}");
+}
+
+/// The firewall environment's default route deployed under another name: Azure cannot rename a
+/// route and refuses two routes for one prefix, so the ticket deletes it and creates it again.
+/// In between, 0.0.0.0/0 would fall to the system route to the Internet, past the firewall:
+/// two bridge routes for 0.0.0.0/1 and 128.0.0.0/1 to the firewall come first and go last.
+#[test]
+fn a_renamed_default_route_is_bridged_so_traffic_never_skips_the_firewall() {
+    let dir = tempdir("drift-route-bridge");
+    let (_, rt) = group_and_table(&dir, None, json!(false));
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&rt).unwrap()).unwrap();
+    let routes = table["properties"]["routes"].as_array_mut().unwrap();
+    let default = routes.iter_mut().find(|r| r["name"] == "route-firewall-default").unwrap();
+    assert_eq!(default["properties"]["addressPrefix"], "0.0.0.0/0");
+    default["name"] = json!("to-hub-fw");
+    // A /32 route renamed too: no halves, so a comment tells of the gap.
+    let host = routes
+        .iter_mut()
+        .find(|r| r["properties"]["addressPrefix"].as_str().unwrap().ends_with("/32"))
+        .unwrap();
+    let host_prefix = host["properties"]["addressPrefix"].as_str().unwrap().to_string();
+    host["name"] = json!("one-host");
+    std::fs::write(&rt, table.to_string()).unwrap();
+
+    let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
+    let lines: Vec<&str> = ticket
+        .lines()
+        .filter(|l| l.starts_with("az network route-table") || l.starts_with("# between"))
+        .collect();
+    // The first line ending with `needle` (a deletion's name ends its line).
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.ends_with(needle))
+            .unwrap_or_else(|| panic!("{needle} not in {lines:#?}"))
+    };
+    let bridge_1 = at("route create --resource-group contoso-network --route-table-name contoso-ise-routes --name to-hub-fw-bridge-1 --address-prefix 0.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance");
+    let bridge_2 =
+        at("--name to-hub-fw-bridge-2 --address-prefix 128.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance");
+    let delete_old = at("route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name to-hub-fw");
+    let create_new = at("route create --resource-group contoso-network --route-table-name contoso-ise-routes --name route-firewall-default --address-prefix 0.0.0.0/0 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance");
+    let unbridge_1 = at("route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name to-hub-fw-bridge-1");
+    let unbridge_2 = at("route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name to-hub-fw-bridge-2");
+    assert!(bridge_1 < delete_old && bridge_2 < delete_old, "{lines:#?}");
+    assert!(delete_old < create_new, "{lines:#?}");
+    assert!(create_new < unbridge_1 && create_new < unbridge_2, "{lines:#?}");
+    let gap = at(&format!(
+        "# between deleting route one-host and creating its successor, traffic to {host_prefix} follows the next longest route"
+    ));
+    assert!(gap < at("route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name one-host"));
+    assert!(!ticket.contains("one-host-bridge"), "{ticket}");
+
+    // A deployed route already holding a half: no bridge may take its prefix, so a comment instead.
+    let routes = table["properties"]["routes"].as_array_mut().unwrap();
+    routes.push(json!({"name": "upper-half", "properties": {"addressPrefix": "128.0.0.0/1", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"}}));
+    std::fs::write(&rt, table.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
+    assert!(!ticket.contains("to-hub-fw-bridge"), "{ticket}");
+    assert!(
+        ticket
+            .contains("# between deleting route to-hub-fw and creating its successor, traffic to 0.0.0.0/0 follows the next longest route"),
+        "{ticket}"
+    );
 }
 
 /// Descriptions decide no traffic: a rule collection group deployed without them (as the firewall

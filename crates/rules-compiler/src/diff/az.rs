@@ -1,7 +1,8 @@
 //! The `az` commands that converge the deployed resources on the desired ones, each argument quoted
 //! for a POSIX shell. Order matters to Azure: deletions first (a rule cannot be renamed, and Azure
 //! refuses two NSG rules of one priority and direction), then updates (NSG rules in the order
-//! `nsg_order` finds), then creations.
+//! `nsg_order` finds), then creations; bridge routes around them keep a replaced route's traffic
+//! where it went (see `routes`).
 
 use super::artifacts::ItemKind;
 use super::drift::{Action, Compared, Drift, ItemChange};
@@ -109,9 +110,13 @@ fn resource_update(c: &Compared, change: &ItemChange, out: &mut Phases) {
 /// The commands, in three phases, for one compared artifact.
 #[derive(Default)]
 struct Phases {
+    /// Bridge routes, made before anything is deleted (see [`routes`]).
+    bridge: Vec<String>,
     delete: Vec<String>,
     update: Vec<String>,
     create: Vec<String>,
+    /// The bridge routes' deletion, once everything is in place.
+    unbridge: Vec<String>,
 }
 
 fn join(parts: Vec<String>) -> String {
@@ -307,7 +312,8 @@ pub fn nsg_metadata_commands(drift: &Drift) -> Vec<String> {
         .collect()
 }
 
-/// Every command, deletions of all artifacts first, then updates, then creations.
+/// Every command: bridge routes, deletions of all artifacts, updates, creations, then the bridge
+/// routes' deletion.
 pub fn commands(drift: &Drift) -> Vec<String> {
     let mut phases = Phases::default();
     for compared in &drift.compared {
@@ -321,10 +327,97 @@ pub fn commands(drift: &Drift) -> Vec<String> {
         match compared.artifact {
             ArtifactKind::Firewall => firewall(&base, &changes, &mut phases),
             ArtifactKind::Nsg => nsg(&base, compared, &changes, &mut phases),
-            ArtifactKind::Routes => changes.iter().for_each(|c| nsg_or_route(&base, c, &mut phases)),
+            ArtifactKind::Routes => routes(&base, compared, &changes, &mut phases),
         }
     }
-    [phases.delete, phases.update, phases.create].concat()
+    [phases.bridge, phases.delete, phases.update, phases.create, phases.unbridge].concat()
+}
+
+/// Routes. A route deleted while another is created for its prefix (a rename, or a route replaced
+/// under another name) would leave that prefix to a shorter route between the two commands: for
+/// 0.0.0.0/0 the system route to the Internet, past the firewall. Azure refuses two routes for one
+/// prefix (RouteConflict), so the ticket first routes the prefix's two halves as the deleted route
+/// does (the longer prefix wins) and deletes those bridges once the new route is in place. A /32
+/// or a service tag has no halves: a comment says what the gap does.
+fn routes(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phases) {
+    let created: BTreeSet<String> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Add | Action::Rename))
+        .filter_map(|c| address_prefix(&c.desired))
+        .map(|p| route_key(&p))
+        .collect();
+    let taken = Taken {
+        prefixes: compared.routes_taken.iter().map(|(_, p)| route_key(p)).collect(),
+        names: compared.routes_taken.iter().map(|(n, _)| n.to_lowercase()).collect(),
+    };
+    for c in changes {
+        bridge(base, c, &created, &taken, out);
+        nsg_or_route(base, c, out);
+    }
+}
+
+/// The route names and prefixes (as [`route_key`]) a bridge route must not take.
+struct Taken {
+    prefixes: BTreeSet<String>,
+    names: BTreeSet<String>,
+}
+
+fn address_prefix(item: &Option<Value>) -> Option<String> {
+    Some(item.as_ref()?.get("addressPrefix")?.as_str()?.to_string())
+}
+
+/// The bridge routes (or the comment) for `c` when it deletes a route whose prefix another change
+/// creates.
+fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken, out: &mut Phases) {
+    let verb = |v: &str| base.replace("{}", v);
+    let old = match c.action {
+        Action::Remove => Some(c.name.as_str()),
+        Action::Add | Action::Rename => c.deployed_name.as_deref(),
+        Action::Change => None,
+    };
+    let (Some(old), Some(deployed), Some(written)) = (old, &c.deployed, address_prefix(&c.deployed)) else {
+        return;
+    };
+    let prefix = route_key(&written);
+    if !created.contains(&prefix) {
+        return;
+    }
+    let names = [1, 2].map(|i| format!("{old}-bridge-{i}"));
+    let free = |halves: &[String; 2]| {
+        halves.iter().all(|p| !taken.prefixes.contains(p)) && names.iter().all(|n| !taken.names.contains(&n.to_lowercase()))
+    };
+    let Some(halves) = halves(&prefix).filter(free) else {
+        out.delete.push(format!(
+            "# between deleting route {old} and creating its successor, traffic to {written} follows the next longest route"
+        ));
+        return;
+    };
+    for (name, half) in names.iter().zip(&halves) {
+        let mut bridge = deployed.clone();
+        bridge["addressPrefix"] = Value::from(half.as_str());
+        let mut parts = vec![verb("create"), format!("--name {}", quote(name))];
+        parts.extend(properties(&bridge, &[]));
+        out.bridge.push(join(parts));
+        out.unbridge.push(join(vec![verb("delete"), format!("--name {}", quote(name))]));
+    }
+}
+
+/// A route's address prefix as Azure tells prefixes apart: a CIDR by its network, a service tag
+/// without case.
+fn route_key(prefix: &str) -> String {
+    match ise_model::ip_text::prefix(prefix) {
+        Some(net) => net.trunc().to_string(),
+        None => prefix.to_lowercase(),
+    }
+}
+
+/// The two halves of an IPv4 CIDR shorter than /32, as CIDRs.
+fn halves(prefix: &str) -> Option<[String; 2]> {
+    let Some(ipnet::IpNet::V4(net)) = ise_model::ip_text::prefix(prefix) else {
+        return None;
+    };
+    let mut subnets = net.subnets(net.prefix_len().checked_add(1).filter(|l| *l <= 32)?).ok()?;
+    Some([subnets.next()?.to_string(), subnets.next()?.to_string()])
 }
 
 #[cfg(test)]
@@ -340,6 +433,23 @@ mod tests {
         assert_eq!(quote(""), "''");
         assert_eq!(quote("it's; rm -rf /"), r"'it'\''s; rm -rf /'");
         assert_eq!(quote("$(reboot)"), "'$(reboot)'");
+    }
+
+    #[test]
+    fn a_prefix_halves_into_its_two_longer_prefixes() {
+        let h = |p: &str| halves(p).map(|[a, b]| (a, b));
+        assert_eq!(h("0.0.0.0/0"), Some(("0.0.0.0/1".into(), "128.0.0.0/1".into())));
+        assert_eq!(h("10.0.0.0/8"), Some(("10.0.0.0/9".into(), "10.128.0.0/9".into())));
+        assert_eq!(h("4.156.25.188/31"), Some(("4.156.25.188/32".into(), "4.156.25.189/32".into())));
+        assert_eq!(h("4.156.25.14/32"), None);
+        assert_eq!(h("AzureMonitor"), None);
+    }
+
+    #[test]
+    fn route_prefixes_are_told_apart_as_azure_does() {
+        assert_eq!(route_key("10.1.0.0/8"), route_key("10.0.0.0/8"));
+        assert_eq!(route_key("AppServiceManagement"), route_key("appservicemanagement"));
+        assert_ne!(route_key("10.0.0.0/8"), route_key("10.0.0.0/9"));
     }
 
     #[test]
@@ -366,6 +476,7 @@ mod tests {
                 deployed_items: 0,
                 desired_items: 0,
                 held: Vec::new(),
+                routes_taken: Vec::new(),
             };
             let change = ItemChange {
                 artifact,
@@ -441,6 +552,7 @@ mod tests {
             deployed_items: 0,
             desired_items: 0,
             held,
+            routes_taken: Vec::new(),
         };
         let mut phases = Phases::default();
         nsg(&target_args(&compared), &compared, &changes.iter().collect::<Vec<_>>(), &mut phases);

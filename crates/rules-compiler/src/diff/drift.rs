@@ -83,6 +83,10 @@ pub struct Compared {
     /// NSG: the (direction, priority) of every deployed rule, where the ticket may not park a rule.
     #[serde(skip)]
     pub held: Vec<Place>,
+    /// Routes: the name and address prefix of every deployed and desired route, which the
+    /// ticket's bridge routes must not take.
+    #[serde(skip)]
+    pub routes_taken: Vec<(String, String)>,
 }
 
 /// A failing finding of the verifier on a deployed file.
@@ -256,6 +260,15 @@ pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
     changes
 }
 
+/// The (name, address prefix) of every route on either side.
+fn routes_taken(have: &Items, want: &Items) -> Vec<(String, String)> {
+    have.iter()
+        .chain(want.iter())
+        .filter(|(k, _)| k.kind == ItemKind::Route)
+        .filter_map(|(k, v)| Some((k.name.clone(), v.get("addressPrefix")?.as_str()?.to_string())))
+        .collect()
+}
+
 /// A change of properties that decide no traffic only (a description).
 fn metadata_only(c: &ItemChange) -> bool {
     c.action == Action::Change && c.fields.iter().all(|f| canonical::METADATA.contains(&f.field.as_str()))
@@ -397,6 +410,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             deployed_items: count(&have),
             desired_items: count(&want),
             held: have.values().filter_map(super::nsg_order::place).collect(),
+            routes_taken: routes_taken(&have, &want),
         });
         all.extend(changes(&have, &want));
     }
