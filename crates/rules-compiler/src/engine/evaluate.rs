@@ -409,11 +409,22 @@ pub fn decide_line(
         if !(rule.protocols().contains(packet.protocol) && ports && fixed.contains(u32::from(fixed_address))) {
             continue;
         }
-        let mine = left.intersection(varying);
-        if !mine.is_empty() {
-            left = left.difference(&mine);
-            decided.push((Some(*i), mine));
+        // A rule naming the tag asked about shares its set: no merge needed.
+        let mine = if left == *varying {
+            left.clone()
+        } else {
+            left.intersection(varying)
+        };
+        if mine.is_empty() {
+            continue;
         }
+        // Most often the rule takes all that is left: no difference to compute.
+        left = if mine == left {
+            IntervalSet::empty()
+        } else {
+            left.difference(&mine)
+        };
+        decided.push((Some(*i), mine));
     }
     if !left.is_empty() {
         decided.push((None, left));
