@@ -270,4 +270,80 @@ fn the_connector_route_covers_what_the_nsg_admits() {
         !gov.is_empty() && gov.iter().all(|p| p.contains('/')),
         "the published prefixes: {gov:?}"
     );
+    // An external Government ISE: the connector route already is the published list, so no
+    // second route for the same prefixes (Azure refuses those: RouteConflict).
+    env["accessEndpoint"] = serde_json::json!("external");
+    env["externalCallers"] = serde_json::json!(["203.0.113.0/24"]);
+    assert_eq!(routes_named(&dir, &env, "route-connector-outbound-ips"), Vec::<String>::new());
+}
+
+/// The address prefixes of the routes of `env` whose names start with `name`.
+fn routes_named(dir: &Path, env: &Value, name: &str) -> Vec<String> {
+    let out = dir.join("out-named");
+    let o = isenet(&["compile", "--env", &write_env(dir, env), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let table: Value = serde_json::from_str(&std::fs::read_to_string(out.join("route-table.json")).unwrap()).unwrap();
+    let mut prefixes: Vec<String> = table["properties"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"].as_str().unwrap().starts_with(name))
+        .map(|r| r["properties"]["addressPrefix"].as_str().unwrap().to_string())
+        .collect();
+    prefixes.sort();
+    prefixes
+}
+
+/// An external ISE's NSG admits the region's published connector outbound addresses on every port
+/// (`in-connector-outbound-ips`, seed 002's "Create your ISE" step) besides the AzureConnectors
+/// tag; seed 002 wants a route to the Internet for each connector address, so in firewall mode
+/// the published list is routed too. West US 2 lists 52.191.164.250, which its regional tag
+/// (2025-10-28 file) does not hold: without the route, the replies to it went to the firewall.
+#[test]
+fn an_external_ise_routes_the_published_connector_addresses_it_admits() {
+    let dir = scratch("connector-route-external");
+    let mut env = example();
+    env["location"] = serde_json::json!("westus2");
+    env["accessEndpoint"] = serde_json::json!("external");
+    env["externalCallers"] = serde_json::json!(["203.0.113.0/24"]);
+    env["forcedTunneling"] = serde_json::json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
+    // data/logicapps-ips.csv, AzureCloud, West US 2, connector-outbound.
+    assert_eq!(
+        routes_named(&dir, &env, "route-connector-outbound-ips"),
+        ["13.66.140.128/28", "13.66.145.96/27", "52.183.78.157/32", "52.191.164.250/32"]
+    );
+    assert_eq!(routes_named(&dir, &env, "route-connector-ips"), ["AzureConnectors.WestUS2"]);
+    let env_file = write_env(&dir, &env);
+    let flow = [
+        "explain",
+        "--env",
+        &env_file,
+        "--from",
+        "52.191.164.250",
+        "--to",
+        "10.10.1.5",
+        "--port",
+        "443",
+        "--expect",
+        "allow",
+    ];
+    assert_eq!(isenet(&flow).status.code(), Some(0));
+    let verify = isenet(&["verify", "--env", &env_file, "-q"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
+    // The route missing: verify names the address the NSG admits whose reply would go to the firewall.
+    let table_path = dir.join("out-named/route-table.json");
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&table_path).unwrap()).unwrap();
+    table["properties"]["routes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["properties"]["addressPrefix"] != "52.191.164.250/32");
+    let broken = dir.join("routes-broken.json");
+    std::fs::write(&broken, table.to_string()).unwrap();
+    let o = isenet(&["verify", "--env", &env_file, "--routes", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("F0201 1 addresses of route-connector-outbound-ips go to VirtualAppliance 10.10.2.4 via route-firewall-default instead of Internet: 52.191.164.250/32"),
+        "{text}"
+    );
 }

@@ -75,6 +75,11 @@ pub struct Resolved {
 /// here and nowhere else.
 pub const INTERNAL_CALLERS_ROW: &str = "in-triggers-443-internal";
 pub const EXTERNAL_CALLERS_ROW: &str = "in-triggers-443-external";
+/// The route for the managed connectors' addresses of the ISE region (seed 002).
+pub const CONNECTOR_ROUTE_ROW: &str = "route-connector-ips";
+/// An external ISE's route for the published connector list its NSG admits on every port
+/// (`in-connector-outbound-ips`), where [`CONNECTOR_ROUTE_ROW`] routes the regional tag.
+pub const CONNECTOR_LIST_ROUTE_ROW: &str = "route-connector-outbound-ips";
 
 fn applies(req: &Requirement, env: &Environment) -> bool {
     let mode = env.forced_tunneling.mode;
@@ -135,10 +140,10 @@ fn published(env: &Environment, kinds: &[String], notes: &mut Vec<String>) -> Pe
     Peer::prefixes(label, prefixes)
 }
 
-/// Whether `kinds` is the managed connectors' addresses in a cloud whose NSGs admit them by the
+/// Whether the environment's cloud has its NSGs admit the managed connectors by the
 /// `AzureConnectors` tag (not by a published list, as in Government).
-fn connectors_admitted_by_tag(kinds: &[String], env: &Environment) -> bool {
-    kinds == ["connector-outbound"] && !env.cloud.facts().nsg_tag_replacements.contains_key("AzureConnectors")
+fn connectors_admitted_by_tag(env: &Environment) -> bool {
+    !env.cloud.facts().nsg_tag_replacements.contains_key("AzureConnectors")
 }
 
 fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<String>) -> Peer {
@@ -159,16 +164,6 @@ fn peer(spec: &EndpointSpec, env: &Environment, kind: Kind, notes: &mut Vec<Stri
                 }
                 _ => Peer::Tag { name: t.clone() },
             }
-        }
-        EndpointSpec::Ips(kinds) if kind == Kind::Route && connectors_admitted_by_tag(kinds, env) => {
-            // Seed 002 asks for a route for every connector address of the ISE region in the
-            // service-tag download; the published list is older and smaller, and the replies to
-            // the tag's other addresses, which the NSG admits, would go to the firewall.
-            let tag = format!("{}.{}", fallback_tag("connector-outbound"), env.location().tag_suffix());
-            notes.push(format!(
-                "the NSG admits the AzureConnectors tag: the route covers the region's tag {tag}, not the published list"
-            ));
-            Peer::Tag { name: tag }
         }
         EndpointSpec::Ips(kinds) => published(env, kinds, notes),
         EndpointSpec::CustomDns => Peer::prefixes(
@@ -229,7 +224,25 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
         source = Peer::prefixes("internal callers", env.internal_callers.clone());
         notes.push("external ISE: admits the declared internalCallers".into());
     }
-    let destination = peer(&req.destination, env, req.kind, &mut notes);
+    let admitted_by_tag = connectors_admitted_by_tag(env);
+    if req.id == CONNECTOR_LIST_ROUTE_ROW && !admitted_by_tag {
+        // The connector route already names the published list: a second route for the same
+        // prefixes is one Azure refuses (RouteConflict).
+        return Vec::new();
+    }
+    let destination = if req.id == CONNECTOR_ROUTE_ROW && admitted_by_tag {
+        // Seed 002 asks for a route for every connector address of the ISE region in the
+        // service-tag download; the published list is older and smaller, and the replies to the
+        // tag's other addresses, which the NSG admits, would go to the firewall. (An external ISE
+        // admits the published list too: CONNECTOR_LIST_ROUTE_ROW routes it.)
+        let tag = format!("{}.{}", fallback_tag("connector-outbound"), env.location().tag_suffix());
+        notes.push(format!(
+            "the NSG admits the AzureConnectors tag: the route covers the region's tag {tag}"
+        ));
+        Peer::Tag { name: tag }
+    } else {
+        peer(&req.destination, env, req.kind, &mut notes)
+    };
     let ports = req.ports.clone().unwrap_or_default();
     vec![base(source, destination, req.protocol, ports, req.id.clone(), notes)]
 }
