@@ -182,6 +182,92 @@ fn a_deleted_rule_is_a_finding_naming_its_requirement() {
     assert_eq!(proof["summary"]["covered"], 21);
 }
 
+/// Seed 002: in Azure Government "the AzureConnectors service tag won't work" in NSGs (nor
+/// LogicApps, LogicAppsManagement): a rule naming it admits nothing there, so it covers no
+/// requirement. The compiled Government NSG names the published list; a hand-written one that
+/// names the tag is the requirement uncovered (F0101) and the tag named as the cause (F0108), and
+/// `explain` does not count the rule either.
+#[test]
+fn a_tag_the_cloud_does_not_let_nsgs_use_covers_nothing() {
+    let dir = scratch("tag-not-usable");
+    let env = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/envs/usgov-virginia.json");
+    let env = env.to_str().unwrap();
+    let mut nsg = compiled_nsg(&dir, Some(Path::new(env)));
+    let rule = security_rules(&mut nsg)
+        .iter_mut()
+        .find(|r| r["name"] == "in-connector-deploy-454")
+        .unwrap();
+    let props = rule["properties"].as_object_mut().unwrap();
+    let published = props.remove("sourceAddressPrefixes").expect("the published list");
+    props.insert("sourceAddressPrefix".into(), json!("AzureConnectors"));
+    let path = write(&dir, "nsg.json", &nsg);
+    let (code, report) = verify_json(&["--env", env, "--nsg", &path]);
+    assert_eq!(code, Some(1));
+    assert_eq!(uncovered_ids(&report["proofs"][0]["coverage"]), ["in-connector-deploy-454"]);
+    let f = finding(&report, "F0108");
+    assert_eq!(f["kind"], "tag-not-usable-in-nsg");
+    assert_eq!(f["rule"]["name"], "in-connector-deploy-454");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not work in NSGs in Azure US Government"),
+        "{f}"
+    );
+    let first = published.as_array().unwrap()[0].as_str().unwrap();
+    let host = first.split('/').next().unwrap();
+    let o = isenet(&[
+        "explain",
+        "--env",
+        env,
+        "--nsg",
+        &path,
+        "--from",
+        host,
+        "--to",
+        "10.10.1.4",
+        "--port",
+        "454",
+        "--protocol",
+        "tcp",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(!text.contains("allowed by rule in-connector-deploy-454"), "{text}");
+    assert!(text.contains("F0108"), "{text}");
+}
+
+/// China's tag file lists AppServiceManagement without UDR among its networkFeatures, so compile
+/// routes its prefixes; a route table naming the tag has that route ignored (F0204) and the
+/// addresses it was for go to the firewall (F0201).
+#[test]
+fn a_route_naming_a_tag_without_udr_is_ignored() {
+    let dir = scratch("route-tag-not-usable");
+    let mut env: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/envs/china-north2.json")).unwrap(),
+    )
+    .unwrap();
+    env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "172.16.0.100"});
+    let env_path = write(&dir, "env.json", &env);
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", &env_path, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(out.join("route-table.json")).unwrap()).unwrap();
+    let routes = table["properties"]["routes"].as_array_mut().unwrap();
+    routes.retain(|r| !r["name"].as_str().unwrap().starts_with("route-ase-mgmt"));
+    routes.push(json!({"name": "route-ase-mgmt", "properties": {"addressPrefix": "AppServiceManagement", "nextHopType": "Internet"}}));
+    let path = write(&dir, "routes.json", &table);
+    let (code, report) = verify_json(&["--env", &env_path, "--routes", &path]);
+    assert_eq!(code, Some(1));
+    let f = finding(&report, "F0204");
+    assert_eq!(f["rule"]["name"], "route-ase-mgmt");
+    assert!(
+        f["message"].as_str().unwrap().contains("UDR is not among its networkFeatures"),
+        "{f}"
+    );
+    let wrong = finding(&report, "F0201");
+    assert_eq!(wrong["requirements"], json!(["route-ase-mgmt"]));
+}
+
 #[test]
 fn a_widened_rule_is_an_opening_beyond_its_requirement() {
     let dir = scratch("widened");

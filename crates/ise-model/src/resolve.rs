@@ -225,9 +225,11 @@ fn resolve_row(req: &Requirement, env: &Environment) -> Vec<Resolved> {
         notes.push("external ISE: admits the declared internalCallers".into());
     }
     let admitted_by_tag = connectors_admitted_by_tag(env);
-    if req.id == CONNECTOR_LIST_ROUTE_ROW && !admitted_by_tag {
-        // The connector route already names the published list: a second route for the same
-        // prefixes is one Azure refuses (RouteConflict).
+    let listed = !iplists::published(env.cloud, &env.location().name, "connector-outbound").is_empty();
+    if req.id == CONNECTOR_LIST_ROUTE_ROW && !(admitted_by_tag && listed) {
+        // The connector route already names the published list, or (no list for the region) the
+        // regional tag this row would fall back to: a second route for one prefix is one Azure
+        // refuses (RouteConflict).
         return Vec::new();
     }
     let destination = if req.id == CONNECTOR_ROUTE_ROW && admitted_by_tag {

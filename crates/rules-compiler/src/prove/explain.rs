@@ -304,7 +304,10 @@ pub struct Explainer<'a> {
     plan: &'a Plan,
     tags: &'a ServiceTags,
     rules: Vec<SecurityRule>,
+    /// Endpoints' tags.
     resolver: EnvResolver<'a>,
+    /// NSG rules' tags: those the cloud does not let NSGs use match nothing.
+    rule_resolver: EnvResolver<'a>,
     subnets: IntervalSet<u32>,
     path: Option<PathModel<'a>>,
     /// Inbound and outbound rules resolved for [`Explainer::decide_remote`], once each.
@@ -327,6 +330,7 @@ impl<'a> Explainer<'a> {
             tags: inputs.tags,
             rules: with_defaults(inputs.rules),
             resolver: EnvResolver::new(env, inputs.tags, inputs.udr_prefixes),
+            rule_resolver: EnvResolver::for_nsg_rules(env, inputs.tags, inputs.udr_prefixes),
             subnets: IntervalSet::from_prefixes(env.subnet_prefixes()),
             path,
             resolved: Default::default(),
@@ -364,7 +368,7 @@ impl<'a> Explainer<'a> {
             dst_port: dst.port(),
         };
         let resolved = self.resolved[usize::from(direction == Direction::Outbound)]
-            .get_or_init(|| resolved_in_order(&self.rules, &self.resolver, direction));
+            .get_or_init(|| resolved_in_order(&self.rules, &self.rule_resolver, direction));
         let decided = decide_line(resolved, &packet, end, addresses);
         Some(
             decided
@@ -481,14 +485,15 @@ impl<'a> Explainer<'a> {
                 continue;
             }
             let domain = Domain::new(flows.clone());
-            let eval = evaluate(&self.rules, &self.resolver, direction, &domain);
+            let eval = evaluate(&self.rules, &self.rule_resolver, direction, &domain);
             for Note::UnresolvedTag { rule_name, tag, .. } in eval.notes() {
                 if !notes.iter().any(|n| n.rule == *rule_name && n.tag == *tag) {
+                    let (kind, message) = super::nsg::unresolved_tag(rule_name, tag, self.plan.environment.cloud, self.tags);
                     notes.push(ExplainNote {
-                        code: FindingKind::UnknownTag.info().code,
+                        code: kind.info().code,
                         rule: rule_name.clone(),
                         tag: tag.clone(),
-                        message: super::nsg::unknown_tag_message(rule_name, tag, self.tags),
+                        message,
                     });
                 }
             }

@@ -96,6 +96,9 @@ finding_kinds! {
     LimitExceeded = "F0107", "limit-exceeded", Error,
         "the artifact exceeds one of Azure's limits, so Azure would refuse it",
         "split the rules or use fewer prefixes; see data/azure-limits.csv";
+    TagNotUsableInNsg = "F0108", "tag-not-usable-in-nsg", Error,
+        "a rule names a service tag the environment's cloud does not let NSGs use (Government's Logic Apps tags; a tag whose networkFeatures lack NSG): it was taken to match nothing",
+        "name the addresses instead: isenet compile writes the published list or the tag's prefixes";
     WrongNextHop = "F0201", "wrong-next-hop", Error,
         "addresses are routed to a next hop their requirement does not allow",
         "add or fix the route so these addresses go to the required next hop";
@@ -105,6 +108,9 @@ finding_kinds! {
     UnneededRoutes = "F0203", "unneeded-routes", Note,
         "forced tunneling is off, yet the route table has routes",
         "the ISE subnets need no routes without forced tunneling";
+    TagNotUsableInRoute = "F0204", "tag-not-usable-in-route", Error,
+        "a route names a service tag whose networkFeatures in the cloud's tag file lack UDR: Azure does not take it, so it was ignored",
+        "route the tag's addresses instead: isenet compile writes its prefixes";
     DependencyBlocked = "F0301", "dependency-blocked", Error,
         "the firewall denies flows a dependency needs",
         "allow the dependency in the ISE rule collections (see firewall-policy.json)";

@@ -13,6 +13,7 @@ use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::prove::resolver::{EnvResolver, UNFILTERED};
 use ipnet::Ipv4Net;
+use ise_model::cloud::CloudId;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::Kind;
 use ise_model::resolve::{Peer, Resolved};
@@ -95,7 +96,7 @@ impl<'a> Evaluated<'a> {
     pub fn new(env: &Environment, tags: &'a ServiceTags, rules: &[SecurityRule], udr_prefixes: &[Ipv4Net]) -> Self {
         Evaluated {
             rules: with_defaults(rules),
-            resolver: EnvResolver::new(env, tags, udr_prefixes),
+            resolver: EnvResolver::for_nsg_rules(env, tags, udr_prefixes),
             subnets: env.subnet_prefixes(),
             inbound: OnceLock::new(),
             outbound: OnceLock::new(),
@@ -199,7 +200,7 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
         findings.extend(unused_rules(eval, rules, nsg_resolver, s.written_for, &without_effect));
         for note in eval.notes() {
             let Note::UnresolvedTag { rule, tag, .. } = note;
-            findings.push(unknown_tag(&rules[*rule], tag, s.tags));
+            findings.push(unknown_tag(&rules[*rule], tag, s.env.cloud, s.tags));
         }
     }
     Proof::new(ArtifactKind::Nsg, s.rules.len(), coverage, findings)
@@ -432,23 +433,26 @@ fn ordered_names(eval: &Evaluation, rules: &[SecurityRule], set: &BTreeSet<usize
         .collect()
 }
 
-/// F0105's message; `explain` says the same of the rules it evaluates.
-pub(crate) fn unknown_tag_message(rule: &str, tag: &str, tags: &ServiceTags) -> String {
+/// The kind and message of a rule's tag that resolved to nothing: one the cloud does not let NSGs
+/// use (F0108), else one the file does not have (F0105). `explain` says the same of the rules it
+/// evaluates.
+pub(crate) fn unresolved_tag(rule: &str, tag: &str, cloud: CloudId, tags: &ServiceTags) -> (FindingKind, String) {
+    if let Some(why) = super::resolver::why_not_in_nsg(tag, cloud, tags) {
+        let message = format!("rule {rule} names service tag `{tag}`, which {why}; it was taken to match nothing");
+        return (FindingKind::TagNotUsableInNsg, message);
+    }
     let mut message =
         format!("rule {rule} names service tag `{tag}`, which the service-tag file does not have; it was taken to match nothing");
     if let Some(near) = tags.suggest(tag) {
         message += &format!(" (did you mean `{near}`?)");
     }
-    message
+    (FindingKind::UnknownTag, message)
 }
 
-/// A rule naming a tag the file does not have: the proof cannot say what it matches.
-fn unknown_tag(rule: &SecurityRule, tag: &str, tags: &ServiceTags) -> Finding {
-    Finding::new(
-        FindingKind::UnknownTag,
-        ArtifactKind::Nsg,
-        unknown_tag_message(&rule.name, tag, tags),
-    )
-    .direction(rule.direction)
-    .rule(rule_ref(rule))
+/// A rule naming a tag that resolved to nothing: the proof cannot say what Azure makes of it.
+fn unknown_tag(rule: &SecurityRule, tag: &str, cloud: CloudId, tags: &ServiceTags) -> Finding {
+    let (kind, message) = unresolved_tag(&rule.name, tag, cloud, tags);
+    Finding::new(kind, ArtifactKind::Nsg, message)
+        .direction(rule.direction)
+        .rule(rule_ref(rule))
 }

@@ -8,6 +8,7 @@ use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::plan::trusted_network;
 use ipnet::{IpNet, Ipv4Net, Ipv4Subnets};
+use ise_model::cloud::CloudId;
 use ise_model::env::Environment;
 use ise_model::servicetags::ServiceTags;
 use std::collections::HashMap;
@@ -16,6 +17,8 @@ use std::sync::{Mutex, OnceLock};
 
 pub struct EnvResolver<'a> {
     tags: &'a ServiceTags,
+    /// NSG rules' tags: those the cloud does not let NSGs use resolve to nothing (F0108).
+    nsg_rules_of: Option<CloudId>,
     virtual_network: Vec<Ipv4Net>,
     internet: Vec<Ipv4Net>,
     /// The two platform tags as sets, built once per resolver (many rules name VirtualNetwork).
@@ -74,6 +77,7 @@ impl<'a> EnvResolver<'a> {
         let internet = complement(&trusted);
         EnvResolver {
             tags,
+            nsg_rules_of: None,
             virtual_network_set: IntervalSet::from_prefixes(vnet.iter().copied()),
             internet_set: IntervalSet::from_prefixes(internet.iter().copied()),
             virtual_network: vnet,
@@ -85,6 +89,44 @@ impl<'a> EnvResolver<'a> {
     pub fn intended(env: &Environment, tags: &'a ServiceTags) -> Self {
         Self::new(env, tags, &[])
     }
+
+    /// [`EnvResolver::new`] for the tags NSG rules name: one the environment's cloud does not let
+    /// NSGs use ([`why_not_in_nsg`]) matches nothing, as it does nothing in Azure.
+    pub fn for_nsg_rules(env: &Environment, tags: &'a ServiceTags, udr_prefixes: &[Ipv4Net]) -> Self {
+        EnvResolver {
+            nsg_rules_of: Some(env.cloud),
+            ..Self::new(env, tags, udr_prefixes)
+        }
+    }
+
+    fn usable(&self, tag: &str) -> bool {
+        self.nsg_rules_of
+            .is_none_or(|cloud| why_not_in_nsg(tag, cloud, self.tags).is_none())
+    }
+}
+
+/// Why the cloud does not let an NSG rule use `tag`: seed 002 says Government's Logic Apps tags
+/// (regional ones too) do not work there, and a tag whose networkFeatures in the cloud's tag file
+/// lack NSG is not one NSGs take. `None` where the rule may use it, and for a tag the file lacks
+/// (an unknown tag, F0105).
+pub fn why_not_in_nsg(tag: &str, cloud: CloudId, tags: &ServiceTags) -> Option<String> {
+    if platform(tag).is_some() {
+        return None;
+    }
+    let entry = tags.get(tag)?;
+    let base = entry.name.split('.').next().unwrap_or(&entry.name);
+    if !ise_model::resolve::tag_works_in_nsg(cloud, base) {
+        return Some(format!(
+            "does not work in NSGs in {} (seed 002: the published addresses stand in for it)",
+            cloud.facts().display_name
+        ));
+    }
+    (!tags.tag_works_in(&entry.name, "NSG")).then(|| {
+        format!(
+            "is not marked usable in NSGs: the {} tag file does not list NSG among its networkFeatures",
+            tags.cloud
+        )
+    })
 }
 
 /// The tags the platform defines per network rather than in the tag file.
@@ -123,6 +165,7 @@ impl TagResolver for EnvResolver<'_> {
             Some(Platform::VirtualNetwork) => Some(self.virtual_network.clone()),
             Some(Platform::Internet) => Some(self.internet.clone()),
             Some(Platform::LoadBalancer) => Some(vec![Ipv4Net::from(LOAD_BALANCER)]),
+            None if !self.usable(tag) => None,
             None => self.tags.get(tag).map(|t| t.ipv4()),
         }
     }
@@ -132,6 +175,7 @@ impl TagResolver for EnvResolver<'_> {
             Some(Platform::VirtualNetwork) => Some(self.virtual_network_set.clone()),
             Some(Platform::Internet) => Some(self.internet_set.clone()),
             Some(Platform::LoadBalancer) => Some(IntervalSet::point(u32::from(LOAD_BALANCER))),
+            None if !self.usable(tag) => None,
             None => tag_set(self.tags, tag),
         }
     }

@@ -130,6 +130,14 @@ pub fn effective(
             (true, true) => 1,
             (true, false) => 2,
         };
+        if is_tag && tags.get(&r.address_prefix).is_some() && !tags.tag_works_in(&r.address_prefix, "UDR") {
+            let message = format!(
+                "route {} names `{}`, which the {} tag file does not mark usable in routes (UDR is not among its networkFeatures): ignored",
+                r.name, r.address_prefix, tags.cloud
+            );
+            findings.push(Finding::new(FindingKind::TagNotUsableInRoute, ArtifactKind::Routes, message).rule(RuleRef::named(&r.name)));
+            continue;
+        }
         match route_prefixes(&r.address_prefix, tags) {
             Some(ps) => candidates.extend(ps.into_iter().map(|p| (p, rank, hop.clone()))),
             None => {
