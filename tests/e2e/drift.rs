@@ -825,8 +825,13 @@ fn rules_that_trade_priorities_pass_through_a_free_temporary_one_in_the_ticket()
     let lines: Vec<&str> = ticket
         .stdout
         .lines()
-        .filter(|l| l.starts_with("az ") || l.starts_with("# out-dest"))
+        .filter(|l| l.starts_with("az network") || l.starts_with("# out-dest"))
         .collect();
+    assert!(
+        ticket.stdout.contains("```sh\naz cloud set --name AzureCloud\n"),
+        "{}",
+        ticket.stdout
+    );
     let base = "az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg";
     assert_eq!(lines.len(), 4, "{}", ticket.stdout);
     let parked = lines[0]
@@ -1199,6 +1204,29 @@ fn a_renamed_default_route_is_bridged_so_traffic_never_skips_the_firewall() {
     );
 }
 
+/// A Government environment's diff ticket runs its commands on Azure US Government: a shell left
+/// on the public cloud would send them there (README: every command block starts with
+/// `az cloud set`).
+#[test]
+fn a_government_diff_ticket_sets_the_government_cloud_first() {
+    let dir = tempdir("drift-gov-cloud");
+    let env = "tests/envs/usgov-virginia.json";
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    rules.retain(|r| r["name"] != "out-dns-53");
+    let path = dir.join("nsg.json");
+    std::fs::write(&path, nsg.to_string()).unwrap();
+    let ticket = diff(Some(env), &[path.to_str().unwrap()], "ticket").stdout;
+    let block = ticket.split("```sh\n").nth(1).unwrap_or_else(|| panic!("{ticket}"));
+    assert!(
+        block.starts_with("az cloud set --name AzureUSGovernment\naz network nsg rule create "),
+        "{ticket}"
+    );
+}
+
 /// Descriptions decide no traffic: a rule collection group deployed without them (as the firewall
 /// team's was) is in sync, its rules never removed and added again for them; a rule whose
 /// traffic also differs is a change, re-created with its description.
@@ -1278,6 +1306,9 @@ fn description_differences_are_metadata_not_drift() {
     assert!(text.ends_with(&format!("; {} descriptions differ\n", rules - 1)), "{text}");
     let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
     let commands: Vec<&str> = ticket.lines().filter(|l| l.starts_with("az ")).collect();
+    // The block starts on the environment's cloud.
+    assert_eq!(commands[0], "az cloud set --name AzureCloud", "{ticket}");
+    let commands = &commands[1..];
     assert_eq!(commands.len(), 2, "{ticket}");
     assert!(
         commands[0].contains(" rule remove ") && commands[0].ends_with(" --name fw-net-sql-1433"),

@@ -114,6 +114,9 @@ pub struct Drift {
     /// differences do not count: they decide no traffic).
     pub in_sync: bool,
     pub environment: String,
+    /// The environment's cloud as `az cloud set` names it: the ticket's command blocks start there.
+    #[serde(skip)]
+    pub az_cli_cloud: String,
     pub compared: Vec<Compared>,
     pub changes: Vec<ItemChange>,
     /// Items that differ only in what decides no traffic (`canonical::METADATA`: descriptions):
@@ -446,6 +449,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
     Ok(Drift {
         in_sync: all.is_empty() && verification.ok,
         environment: inputs.plan.environment.name.clone(),
+        az_cli_cloud: inputs.plan.environment.cloud.facts().az_cli_cloud.clone(),
         compared,
         changes: all,
         metadata,

@@ -259,11 +259,18 @@ fn metadata_section(d: &Drift, out: &mut String) {
     let nsg = az::nsg_metadata_commands(d);
     if !nsg.is_empty() {
         out.push_str("\nOptional: an NSG rule's description is updated in place, without touching its traffic:\n\n```sh\n");
+        let _ = writeln!(out, "{}", cloud_set(d));
         for c in &nsg {
             let _ = writeln!(out, "{c}");
         }
         out.push_str("```\n");
     }
+}
+
+/// The first line of every command block: a shell left on another cloud would send the commands
+/// there.
+fn cloud_set(d: &Drift) -> String {
+    format!("az cloud set --name {}", d.az_cli_cloud)
 }
 
 /// A table cell: no line breaks, `|` escaped, backticks dropped so code spans stay closed.
@@ -357,6 +364,7 @@ pub fn render_ticket(d: &Drift) -> String {
             );
         }
         out.push_str("\n```sh\n");
+        let _ = writeln!(out, "{}", cloud_set(d));
         for c in &commands {
             let _ = writeln!(out, "{c}");
         }
