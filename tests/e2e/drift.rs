@@ -408,11 +408,10 @@ fn a_rule_collection_group_gets_rule_and_collection_changes() {
     assert!(ticket.contains(&format!(
         "{base} rule remove {target} --collection-name ise-network-dependencies --name allow-all-out\n"
     )));
-    // A changed firewall rule is removed and added again, whole.
-    assert!(ticket.contains(&format!(
-        "{base} rule remove {target} --collection-name ise-network-dependencies --name fw-net-storage\n"
-    )));
-    assert!(ticket.contains(&format!("{base} rule add {target} --collection-name ise-network-dependencies --name fw-net-storage --description 'fw-net-storage: Azure Storage beyond the regional service endpoint (ISE table, Redis storage 80/443, API Management 443/445)' --destination-addresses Storage --destination-ports 443 445 80 --ip-protocols TCP UDP --rule-type NetworkRule --source-addresses 10.10.1.0/27 10.10.1.32/27 10.10.1.64/27 10.10.1.96/27\n")), "{ticket}");
+    // A changed firewall rule is updated in place (its traffic never cut), with every property:
+    // az keeps what the command leaves out.
+    assert!(!ticket.contains("--name fw-net-storage\n"), "{ticket}");
+    assert!(ticket.contains(&format!("{base} rule update {target} --collection-name ise-network-dependencies --name fw-net-storage --description 'fw-net-storage: Azure Storage beyond the regional service endpoint (ISE table, Redis storage 80/443, API Management 443/445)' --destination-addresses Storage --destination-ports 443 445 80 --ip-protocols TCP UDP --source-addresses 10.10.1.0/27 10.10.1.32/27 10.10.1.64/27 10.10.1.96/27\n")), "{ticket}");
     // The new collection comes with its first rule; each other rule is added to it.
     let first = &app_rules.iter().min().unwrap();
     assert!(ticket.contains(&format!(
@@ -1228,8 +1227,9 @@ fn a_government_diff_ticket_sets_the_government_cloud_first() {
 }
 
 /// Descriptions decide no traffic: a rule collection group deployed without them (as the firewall
-/// team's was) is in sync, its rules never removed and added again for them; a rule whose
-/// traffic also differs is a change, re-created with its description.
+/// team's was) is in sync, its rules never removed and added again for them (an optional
+/// in-place update sets them); a rule whose traffic also differs is a change, updated in place
+/// with its description.
 #[test]
 fn description_differences_are_metadata_not_drift() {
     let dir = tempdir("drift-descriptions");
@@ -1281,8 +1281,15 @@ fn description_differences_are_metadata_not_drift() {
     assert_eq!(ticket.code, Some(0));
     assert!(ticket.stdout.contains("No change is needed."), "{}", ticket.stdout);
     assert!(ticket.stdout.contains("## Description differences"), "{}", ticket.stdout);
+    // Optional, in place: `rule update` sets the description and keeps the traffic as it is (every
+    // property given as desired, which here is what is deployed).
+    assert!(!ticket.stdout.contains("## Commands"), "{}", ticket.stdout);
+    let updates: Vec<&str> = ticket.stdout.lines().filter(|l| l.contains(" rule update ")).collect();
+    assert_eq!(updates.len(), rules, "{}", ticket.stdout);
+    assert!(!ticket.stdout.contains(" rule remove ") && !ticket.stdout.contains(" rule add "), "{}", ticket.stdout);
     assert!(
-        !ticket.stdout.contains("```sh") && !ticket.stdout.lines().any(|l| l.starts_with("az ")),
+        updates.iter().any(|l| l.contains("--name fw-net-sql-1433 --description 'fw-net-sql-1433: ")
+            && l.contains(" --destination-ports 1433 ")),
         "{}",
         ticket.stdout
     );
@@ -1305,17 +1312,22 @@ fn description_differences_are_metadata_not_drift() {
     let text = diff(Some(FIREWALL_ENV), &[&rcg], "text").stdout;
     assert!(text.ends_with(&format!("; {} descriptions differ\n", rules - 1)), "{text}");
     let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
-    let commands: Vec<&str> = ticket.lines().filter(|l| l.starts_with("az ")).collect();
+    let section = ticket.split("## Commands").nth(1).unwrap_or_else(|| panic!("{ticket}"));
+    let commands: Vec<&str> = section.lines().filter(|l| l.starts_with("az ")).collect();
     // The block starts on the environment's cloud.
     assert_eq!(commands[0], "az cloud set --name AzureCloud", "{ticket}");
     let commands = &commands[1..];
-    assert_eq!(commands.len(), 2, "{ticket}");
+    assert_eq!(commands.len(), 1, "{ticket}");
     assert!(
-        commands[0].contains(" rule remove ") && commands[0].ends_with(" --name fw-net-sql-1433"),
+        commands[0].contains(" rule update ") && commands[0].contains(" --name fw-net-sql-1433 --description 'fw-net-sql-1433: "),
         "{ticket}"
     );
-    assert!(
-        commands[1].contains(" rule add ") && commands[1].contains(" --name fw-net-sql-1433 --description 'fw-net-sql-1433: "),
-        "{ticket}"
-    );
+    // A deployed rule with TLS inspection on cannot have it turned off by `rule update` (az keeps
+    // a property it is not given): removed and added again.
+    group_rule(&mut group, "ise-application-dependencies", "fw-fqdn-crl-microsoft-com")["terminateTLS"] = json!(true);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
+    let commands = ticket.split("## Commands").nth(1).unwrap_or_else(|| panic!("{ticket}"));
+    assert!(commands.contains(" rule remove ") && commands.contains("--name fw-fqdn-crl-microsoft-com\n"), "{ticket}");
+    assert!(commands.contains(" rule add ") && commands.contains("--name fw-fqdn-crl-microsoft-com --description "), "{ticket}");
 }

@@ -228,7 +228,8 @@ fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phase
     out.update.extend(nsg_order::order(updates, held, &finals, park));
 }
 
-/// Firewall rules: a changed rule is removed and added again (the rule's whole definition).
+/// Firewall rules: a changed rule is updated in place where `rule update` can set what differs,
+/// else removed and added again (the rule's whole definition).
 fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     let verb = |v: &str| base.replace("{}", v);
     let new_collections: Vec<&ItemChange> = changes
@@ -279,6 +280,14 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     for c in changes.iter().filter(|c| c.kind == ItemKind::FirewallRule) {
         let collection = c.collection.as_deref().unwrap_or_default();
         let in_rule = |name: &str| format!("--collection-name {} --name {}", quote(collection), quote(name));
+        if c.action == Action::Change && updatable_in_place(c) {
+            // Every desired property: az keeps a property the command leaves out, and its
+            // application-rule update needs --protocols. (It takes no --rule-type.)
+            let mut parts = vec![verb("rule update"), in_rule(&c.name)];
+            parts.extend(properties(c.desired.as_ref().unwrap_or(&Value::Null), &["ruleType"]));
+            out.update.push(join(parts));
+            continue;
+        }
         let removing = matches!(c.action, Action::Remove | Action::Change | Action::Rename);
         if removing && !gone_collections.contains(&collection) {
             let old = c.deployed_name.as_deref().unwrap_or(&c.name);
@@ -293,23 +302,49 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     }
 }
 
-/// The optional commands that align the NSG rules' metadata (descriptions): an NSG rule is
-/// updated in place, so they touch no traffic. Firewall rules get none: az changes a firewall
-/// rule only by removing and adding it, which interrupts its traffic for a description.
-pub fn nsg_metadata_commands(drift: &Drift) -> Vec<String> {
-    let Some(compared) = drift.compared.iter().find(|c| c.artifact == ArtifactKind::Nsg) else {
-        return Vec::new();
+/// Whether `rule update` can make a changed firewall rule what is desired: it sets each property
+/// it is given and keeps the others, so it cannot empty one (a deployed rule's
+/// destinationAddresses, fqdnTags or terminateTLS that the compiled rule lacks): such a rule is
+/// removed and added again.
+fn updatable_in_place(c: &ItemChange) -> bool {
+    let empty = |v: &Value| match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::Array(a) => a.is_empty(),
+        Value::String(s) => s.is_empty(),
+        _ => false,
     };
-    let update = target_args(compared).replace("{}", "update");
-    drift
-        .metadata
-        .iter()
-        .filter(|c| c.artifact == ArtifactKind::Nsg && c.kind == ItemKind::SecurityRule)
-        .map(|c| {
-            let changed: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
-            nsg_command(&update, &c.name, c.desired.as_ref().unwrap_or(&Value::Null), false, &changed)
-        })
-        .collect()
+    c.fields.iter().all(|f| !empty(&f.desired) || empty(&f.deployed))
+}
+
+/// The optional commands that align the rules' metadata (descriptions): NSG rules and firewall
+/// rules are both updated in place, so they touch no traffic.
+pub fn metadata_commands(drift: &Drift) -> Vec<String> {
+    let mut out = Vec::new();
+    for compared in &drift.compared {
+        let base = target_args(compared);
+        let update = base.replace("{}", "update");
+        let items = drift.metadata.iter().filter(|c| c.artifact == compared.artifact);
+        for c in items {
+            let desired = c.desired.as_ref().unwrap_or(&Value::Null);
+            match c.kind {
+                ItemKind::SecurityRule => {
+                    let changed: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+                    out.push(nsg_command(&update, &c.name, desired, false, &changed));
+                }
+                ItemKind::FirewallRule => {
+                    let collection = c.collection.as_deref().unwrap_or_default();
+                    let mut parts = vec![
+                        base.replace("{}", "rule update"),
+                        format!("--collection-name {} --name {}", quote(collection), quote(&c.name)),
+                    ];
+                    parts.extend(properties(desired, &["ruleType"]));
+                    out.push(join(parts));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Every command: bridge routes, deletions of all artifacts, updates, creations, then the bridge

@@ -253,14 +253,11 @@ fn metadata_section(d: &Drift, out: &mut String) {
             cell(&fields(&c.fields, usize::MAX))
         );
     }
-    if d.metadata.iter().any(|c| c.artifact == ArtifactKind::Firewall) {
-        out.push_str("\nWith az, a firewall rule's description changes only by removing and adding the rule, which would interrupt the traffic it allows: align the firewall rules' descriptions in the portal or with the next deployment of the compiled `firewall-policy.json`.\n");
-    }
-    let nsg = az::nsg_metadata_commands(d);
-    if !nsg.is_empty() {
-        out.push_str("\nOptional: an NSG rule's description is updated in place, without touching its traffic:\n\n```sh\n");
+    let commands = az::metadata_commands(d);
+    if !commands.is_empty() {
+        out.push_str("\nOptional: a rule's description is updated in place, without touching its traffic:\n\n```sh\n");
         let _ = writeln!(out, "{}", cloud_set(d));
-        for c in &nsg {
+        for c in &commands {
             let _ = writeln!(out, "{c}");
         }
         out.push_str("```\n");
