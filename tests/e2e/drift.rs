@@ -1203,6 +1203,36 @@ fn a_renamed_default_route_is_bridged_so_traffic_never_skips_the_firewall() {
     );
 }
 
+/// The default route to the firewall and a firewall rule both missing: the rule comes first, so
+/// the route never sends NTP to a firewall that denies it (both the deployed state, NTP straight to
+/// the Internet, and the compiled one allow it). Deleting goes the other way: a route stops
+/// sending traffic to the firewall before the firewall rules go.
+#[test]
+fn firewall_rules_are_in_place_before_a_route_sends_traffic_to_the_firewall() {
+    let dir = tempdir("drift-cross-order");
+    let (rcg, rt) = group_and_table(&dir, Some(500), json!(false));
+    let mut group: Value = serde_json::from_str(&std::fs::read_to_string(&rcg).unwrap()).unwrap();
+    for c in group["ruleCollections"].as_array_mut().unwrap() {
+        c["rules"].as_array_mut().unwrap().retain(|r| r["name"] != "fw-net-ntp-123");
+    }
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&rt).unwrap()).unwrap();
+    table["properties"]["routes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "route-firewall-default");
+    std::fs::write(&rt, table.to_string()).unwrap();
+    for files in [[&rt, &rcg], [&rcg, &rt]] {
+        let ticket = diff(Some(FIREWALL_ENV), &[files[0].as_str(), files[1].as_str()], "ticket").stdout;
+        let rule = ticket
+            .find("rule add ")
+            .and_then(|_| ticket.find("--name fw-net-ntp-123 "))
+            .unwrap_or_else(|| panic!("{ticket}"));
+        let route = ticket.find("route create ").unwrap_or_else(|| panic!("{ticket}"));
+        assert!(rule < route, "{ticket}");
+    }
+}
+
 /// A Government environment's diff ticket runs its commands on Azure US Government: a shell left
 /// on the public cloud would send them there (README: every command block starts with
 /// `az cloud set`).
@@ -1286,10 +1316,15 @@ fn description_differences_are_metadata_not_drift() {
     assert!(!ticket.stdout.contains("## Commands"), "{}", ticket.stdout);
     let updates: Vec<&str> = ticket.stdout.lines().filter(|l| l.contains(" rule update ")).collect();
     assert_eq!(updates.len(), rules, "{}", ticket.stdout);
-    assert!(!ticket.stdout.contains(" rule remove ") && !ticket.stdout.contains(" rule add "), "{}", ticket.stdout);
     assert!(
-        updates.iter().any(|l| l.contains("--name fw-net-sql-1433 --description 'fw-net-sql-1433: ")
-            && l.contains(" --destination-ports 1433 ")),
+        !ticket.stdout.contains(" rule remove ") && !ticket.stdout.contains(" rule add "),
+        "{}",
+        ticket.stdout
+    );
+    assert!(
+        updates
+            .iter()
+            .any(|l| l.contains("--name fw-net-sql-1433 --description 'fw-net-sql-1433: ") && l.contains(" --destination-ports 1433 ")),
         "{}",
         ticket.stdout
     );
@@ -1328,6 +1363,12 @@ fn description_differences_are_metadata_not_drift() {
     std::fs::write(&rcg, group.to_string()).unwrap();
     let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
     let commands = ticket.split("## Commands").nth(1).unwrap_or_else(|| panic!("{ticket}"));
-    assert!(commands.contains(" rule remove ") && commands.contains("--name fw-fqdn-crl-microsoft-com\n"), "{ticket}");
-    assert!(commands.contains(" rule add ") && commands.contains("--name fw-fqdn-crl-microsoft-com --description "), "{ticket}");
+    assert!(
+        commands.contains(" rule remove ") && commands.contains("--name fw-fqdn-crl-microsoft-com\n"),
+        "{ticket}"
+    );
+    assert!(
+        commands.contains(" rule add ") && commands.contains("--name fw-fqdn-crl-microsoft-com --description "),
+        "{ticket}"
+    );
 }

@@ -348,10 +348,14 @@ pub fn metadata_commands(drift: &Drift) -> Vec<String> {
 }
 
 /// Every command: bridge routes, deletions of all artifacts, updates, creations, then the bridge
-/// routes' deletion.
+/// routes' deletion. Across artifacts, what the firewall must allow is in place before a route
+/// sends traffic to it (firewall updates and creations first, routes last), and a route stops
+/// sending traffic to the firewall before the rules that traffic needed go (route deletions
+/// first): otherwise traffic both states allow is cut in between.
 pub fn commands(drift: &Drift) -> Vec<String> {
-    let mut phases = Phases::default();
+    let mut by_artifact: Vec<(ArtifactKind, Phases)> = Vec::new();
     for compared in &drift.compared {
+        let mut phases = Phases::default();
         let base = target_args(compared);
         let (resource, changes): (Vec<&ItemChange>, Vec<&ItemChange>) = drift
             .changes
@@ -364,8 +368,25 @@ pub fn commands(drift: &Drift) -> Vec<String> {
             ArtifactKind::Nsg => nsg(&base, compared, &changes, &mut phases),
             ArtifactKind::Routes => routes(&base, compared, &changes, &mut phases),
         }
+        by_artifact.push((compared.artifact, phases));
     }
-    [phases.bridge, phases.delete, phases.update, phases.create, phases.unbridge].concat()
+    const MAKING: [ArtifactKind; 3] = [ArtifactKind::Firewall, ArtifactKind::Nsg, ArtifactKind::Routes];
+    const BREAKING: [ArtifactKind; 3] = [ArtifactKind::Routes, ArtifactKind::Nsg, ArtifactKind::Firewall];
+    let phase = |order: [ArtifactKind; 3], pick: fn(&Phases) -> &Vec<String>| -> Vec<String> {
+        order
+            .iter()
+            .flat_map(|kind| by_artifact.iter().filter(move |(k, _)| k == kind))
+            .flat_map(|(_, p)| pick(p).iter().cloned())
+            .collect()
+    };
+    [
+        phase(MAKING, |p| &p.bridge),
+        phase(BREAKING, |p| &p.delete),
+        phase(MAKING, |p| &p.update),
+        phase(MAKING, |p| &p.create),
+        phase(BREAKING, |p| &p.unbridge),
+    ]
+    .concat()
 }
 
 /// Routes. A route deleted while another is created for its prefix (a rename, or a route replaced

@@ -352,7 +352,7 @@ pub fn render_ticket(d: &Drift) -> String {
     metadata_section(d, &mut out);
     let commands = az::commands(d);
     if !commands.is_empty() {
-        out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction), then updates (each NSG rule moves once its new priority is free; rules that trade priorities go through a free temporary one, said in a `#` comment), then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go. A route replaced under another name is bridged: two routes for its prefix's halves keep its traffic where it went until the new route is in place, and are deleted last.\n");
+        out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction), then updates (each NSG rule moves once its new priority is free; rules that trade priorities go through a free temporary one, said in a `#` comment), then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go. A route replaced under another name is bridged: two routes for its prefix's halves keep its traffic where it went until the new route is in place, and are deleted last. Firewall rules are added and updated before routes send traffic to the firewall, and routes are deleted before firewall rules.\n");
         if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
             let _ = writeln!(
                 out,
