@@ -1203,6 +1203,36 @@ fn a_renamed_default_route_is_bridged_so_traffic_never_skips_the_firewall() {
     );
 }
 
+/// 0.0.0.0/0 deployed as `default`, and the compiled route's name holding 0.0.0.0/1: the update
+/// that moves `route-firewall-default` to 0.0.0.0/0 must wait for `default` to go (one prefix, one
+/// route), and in between 128.0.0.0/1 would fall to the system route to the Internet. It is
+/// bridged; 0.0.0.0/1 needs no bridge, the route holding it already goes to the firewall.
+#[test]
+fn a_prefix_an_update_takes_over_is_bridged_too() {
+    let dir = tempdir("drift-route-takeover");
+    let (_, rt) = group_and_table(&dir, None, json!(false));
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&rt).unwrap()).unwrap();
+    let routes = table["properties"]["routes"].as_array_mut().unwrap();
+    let default = routes.iter_mut().find(|r| r["name"] == "route-firewall-default").unwrap();
+    default["properties"]["addressPrefix"] = json!("0.0.0.0/1");
+    routes.push(json!({"name": "default", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"}}));
+    std::fs::write(&rt, table.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
+    let base = "az network route-table route";
+    let target = "--resource-group contoso-network --route-table-name contoso-ise-routes";
+    let block: Vec<&str> = ticket.lines().filter(|l| l.starts_with(base)).collect();
+    assert_eq!(
+        block,
+        [
+            format!("{base} create {target} --name default-bridge-2 --address-prefix 128.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"),
+            format!("{base} delete {target} --name default"),
+            format!("{base} update {target} --name route-firewall-default --address-prefix 0.0.0.0/0"),
+            format!("{base} delete {target} --name default-bridge-2"),
+        ],
+        "{ticket}"
+    );
+}
+
 /// The default route to the firewall and a firewall rule both missing: the rule comes first, so
 /// the route never sends NTP to a firewall that denies it (both the deployed state, NTP straight to
 /// the Internet, and the compiled one allow it). Deleting goes the other way: a route stops

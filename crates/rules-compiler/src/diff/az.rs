@@ -9,7 +9,7 @@ use super::drift::{Action, Compared, Drift, ItemChange};
 use super::nsg_order::{self, Place, Update};
 use crate::prove::findings::ArtifactKind;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Stands in for a firewall policy name the deployed file does not give (an ARM template's
 /// parameter): the ticket says to replace it.
@@ -389,22 +389,39 @@ pub fn commands(drift: &Drift) -> Vec<String> {
     .concat()
 }
 
-/// Routes. A route deleted while another is created for its prefix (a rename, or a route replaced
-/// under another name) would leave that prefix to a shorter route between the two commands: for
+/// Routes. A route deleted while another is created for its prefix or updated to it (a rename, or
+/// a route replaced under another name) would leave that prefix to a shorter route between the two commands: for
 /// 0.0.0.0/0 the system route to the Internet, past the firewall. Azure refuses two routes for one
 /// prefix (RouteConflict), so the ticket first routes the prefix's two halves as the deleted route
 /// does (the longer prefix wins) and deletes those bridges once the new route is in place. A /32
 /// or a service tag has no halves: a comment says what the gap does.
 fn routes(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phases) {
+    // Prefixes a route gets: created, or moved to by an update.
+    let key = |item: &Option<Value>| address_prefix(item).map(|p| route_key(&p));
     let created: BTreeSet<String> = changes
         .iter()
-        .filter(|c| matches!(c.action, Action::Add | Action::Rename))
-        .filter_map(|c| address_prefix(&c.desired))
-        .map(|p| route_key(&p))
+        .filter(|c| match c.action {
+            Action::Add | Action::Rename => true,
+            Action::Change => key(&c.desired) != key(&c.deployed),
+            Action::Remove => false,
+        })
+        .filter_map(|c| key(&c.desired))
+        .collect();
+    // Deployed routes that keep their prefix until the new routes are in place: neither deleted
+    // (removed, or renamed away) nor moved by an update, except to the prefix they bridge.
+    let moving: BTreeMap<&str, Option<String>> = changes
+        .iter()
+        .filter_map(|c| match c.action {
+            Action::Remove => Some((c.name.as_str(), None)),
+            Action::Add | Action::Rename => c.deployed_name.as_deref().map(|old| (old, None)),
+            Action::Change => (key(&c.desired) != key(&c.deployed)).then(|| (c.name.as_str(), key(&c.desired))),
+        })
         .collect();
     let taken = Taken {
         prefixes: compared.routes_taken.iter().map(|(_, p)| route_key(p)).collect(),
         names: compared.routes_taken.iter().map(|(n, _)| n.to_lowercase()).collect(),
+        deployed: &compared.deployed_routes,
+        moving,
     };
     for c in changes {
         bridge(base, c, &created, &taken, out);
@@ -412,10 +429,30 @@ fn routes(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Ph
     }
 }
 
-/// The route names and prefixes (as [`route_key`]) a bridge route must not take.
-struct Taken {
+/// The route names and prefixes (as [`route_key`]) a bridge route must not take, and the deployed
+/// routes (a half a deployed route already sends where the bridge would needs no bridge).
+struct Taken<'c> {
     prefixes: BTreeSet<String>,
     names: BTreeSet<String>,
+    deployed: &'c [(String, Value)],
+    /// Deployed routes that lose their prefix: deleted (`None`) or moved to another.
+    moving: BTreeMap<&'c str, Option<String>>,
+}
+
+impl Taken<'_> {
+    /// Whether a deployed route holds `half` of `whole` with `route`'s next hop, and keeps holding
+    /// it until `whole` is routed again: it stays, or it is the route that moves to `whole`.
+    fn held_alike(&self, half: &str, whole: &str, route: &Value) -> bool {
+        let hop = |r: &Value| (r.get("nextHopType").cloned(), r.get("nextHopIpAddress").cloned());
+        self.deployed.iter().any(|(name, r)| {
+            let holds = r.get("addressPrefix").and_then(Value::as_str).is_some_and(|p| route_key(p) == half);
+            let stays = match self.moving.get(name.as_str()) {
+                None => true,
+                Some(to) => to.as_deref() == Some(whole),
+            };
+            holds && stays && hop(r) == hop(route)
+        })
+    }
 }
 
 fn address_prefix(item: &Option<Value>) -> Option<String> {
@@ -439,8 +476,12 @@ fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken,
         return;
     }
     let names = [1, 2].map(|i| format!("{old}-bridge-{i}"));
+    // A half some deployed route already sends the same way needs no bridge (when that route is
+    // the successor, moving to the whole prefix, it never stops covering the half).
+    let needed = |half: &String| !taken.held_alike(half, &prefix, deployed);
     let free = |halves: &[String; 2]| {
-        halves.iter().all(|p| !taken.prefixes.contains(p)) && names.iter().all(|n| !taken.names.contains(&n.to_lowercase()))
+        halves.iter().filter(|h| needed(h)).all(|p| !taken.prefixes.contains(p))
+            && names.iter().all(|n| !taken.names.contains(&n.to_lowercase()))
     };
     let Some(halves) = halves(&prefix).filter(free) else {
         out.delete.push(format!(
@@ -448,7 +489,7 @@ fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken,
         ));
         return;
     };
-    for (name, half) in names.iter().zip(&halves) {
+    for (name, half) in names.iter().zip(&halves).filter(|(_, h)| needed(h)) {
         let mut bridge = deployed.clone();
         bridge["addressPrefix"] = Value::from(half.as_str());
         let mut parts = vec![verb("create"), format!("--name {}", quote(name))];
@@ -533,6 +574,7 @@ mod tests {
                 desired_items: 0,
                 held: Vec::new(),
                 routes_taken: Vec::new(),
+                deployed_routes: Vec::new(),
             };
             let change = ItemChange {
                 artifact,
@@ -609,6 +651,7 @@ mod tests {
             desired_items: 0,
             held,
             routes_taken: Vec::new(),
+            deployed_routes: Vec::new(),
         };
         let mut phases = Phases::default();
         nsg(&target_args(&compared), &compared, &changes.iter().collect::<Vec<_>>(), &mut phases);

@@ -87,6 +87,9 @@ pub struct Compared {
     /// ticket's bridge routes must not take.
     #[serde(skip)]
     pub routes_taken: Vec<(String, String)>,
+    /// Routes: every deployed route (canonical form), for the bridges.
+    #[serde(skip)]
+    pub deployed_routes: Vec<(String, Value)>,
 }
 
 /// A failing finding of the verifier on a deployed file.
@@ -414,6 +417,11 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             desired_items: count(&want),
             held: have.values().filter_map(super::nsg_order::place).collect(),
             routes_taken: routes_taken(&have, &want),
+            deployed_routes: have
+                .iter()
+                .filter(|(k, _)| k.kind == ItemKind::Route)
+                .map(|(k, v)| (k.name.clone(), v.clone()))
+                .collect(),
         });
         all.extend(changes(&have, &want));
     }
