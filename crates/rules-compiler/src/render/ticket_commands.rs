@@ -132,8 +132,10 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         return None;
     }
     let decision = ds.swap_remove(at);
+    // VirtualNetwork also holds what the environment does not declare (peered networks, space
+    // behind a gateway), which another rule may decide: a declared address, then.
     let remote = match (candidate, count) {
-        (Remote::Tag(tag), 1) => format!("<an address of {tag}>"),
+        (Remote::Tag(tag), 1) if !tag.eq_ignore_ascii_case("VirtualNetwork") => format!("<an address of {tag}>"),
         _ => first_host(&decision.addresses)?,
     };
     Some(Probe {
