@@ -1233,6 +1233,39 @@ fn a_prefix_an_update_takes_over_is_bridged_too() {
     );
 }
 
+/// A deployed NSG whose in-health-454 admits every source on 454, with a deny rule at 135 holding
+/// the Internet off: deleting the deny rule before narrowing the allow rule would open 454 to the
+/// Internet for a step, which neither state does. A deny rule whose priority nothing needs goes
+/// last.
+#[test]
+fn a_deny_rule_is_deleted_after_the_rules_it_held_back_are_narrowed() {
+    let dir = tempdir("drift-deny-last");
+    let out = dir.join("out");
+    let env = "tests/envs/minimal-defaults.json";
+    let o = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    let health = rules.iter_mut().find(|r| r["name"] == "in-health-454").unwrap();
+    let props = health["properties"].as_object_mut().unwrap();
+    props.remove("sourceAddressPrefixes");
+    props.insert("sourceAddressPrefix".into(), json!("*"));
+    assert!(rules.iter().all(|r| r["properties"]["priority"] != 135));
+    rules.push(
+        json!({"name": "deny-internet-454", "properties": {"priority": 135, "direction": "Inbound", "access": "Deny", "protocol": "*",
+        "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "454"}}),
+    );
+    let path = dir.join("nsg.json");
+    std::fs::write(&path, nsg.to_string()).unwrap();
+    let ticket = diff(Some(env), &[path.to_str().unwrap()], "ticket").stdout;
+    let lines: Vec<&str> = ticket.lines().collect();
+    let at = |f: &dyn Fn(&str) -> bool| lines.iter().position(|l| f(l)).unwrap_or_else(|| panic!("{ticket}"));
+    let narrow =
+        at(&|l| l.contains(" rule update ") && l.contains("--name in-health-454 ") && l.contains("--source-address-prefixes LogicApps"));
+    let delete = at(&|l| l.contains(" rule delete ") && l.ends_with("--name deny-internet-454"));
+    assert!(narrow < delete, "{ticket}");
+}
+
 /// The default route to the firewall and a firewall rule both missing: the rule comes first, so
 /// the route never sends NTP to a firewall that denies it (both the deployed state, NTP straight to
 /// the Internet, and the compiled one allow it). Deleting goes the other way: a route stops

@@ -115,6 +115,9 @@ struct Phases {
     delete: Vec<String>,
     update: Vec<String>,
     create: Vec<String>,
+    /// Deny rules whose place nothing needs: deleted once everything is in place, so no step
+    /// opens what neither the deployed nor the desired state allows.
+    late_delete: Vec<String>,
     /// The bridge routes' deletion, once everything is in place.
     unbridge: Vec<String>,
 }
@@ -181,8 +184,17 @@ fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phase
     let place_of = |v: &Option<Value>| v.as_ref().and_then(nsg_order::place);
     let mut held: BTreeSet<Place> = compared.held.iter().cloned().collect();
     let mut finals = held.clone();
+    let wanted: BTreeSet<Place> = changes.iter().filter_map(|c| place_of(&c.desired)).collect();
     let mut updates = Vec::new();
     for c in changes {
+        let deployed_place = place_of(&c.deployed);
+        let is_deny = c.deployed.as_ref().and_then(|d| d.get("access")).and_then(Value::as_str) == Some("Deny");
+        if c.action == Action::Remove && is_deny && deployed_place.as_ref().is_none_or(|p| !wanted.contains(p)) {
+            // It keeps its place (held) while the other rules change, and goes last.
+            out.late_delete
+                .push(join(vec![verb("delete"), format!("--name {}", quote(&c.name))]));
+            continue;
+        }
         finals.extend(place_of(&c.desired));
         let desired = c.desired.as_ref().unwrap_or(&Value::Null);
         match c.action {
@@ -384,6 +396,7 @@ pub fn commands(drift: &Drift) -> Vec<String> {
         phase(BREAKING, |p| &p.delete),
         phase(MAKING, |p| &p.update),
         phase(MAKING, |p| &p.create),
+        phase(BREAKING, |p| &p.late_delete),
         phase(BREAKING, |p| &p.unbridge),
     ]
     .concat()
