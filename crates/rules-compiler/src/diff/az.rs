@@ -204,6 +204,7 @@ fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phase
                 match (place_of(&c.deployed), place_of(&c.desired)) {
                     (Some(from), Some(to)) => updates.push(Update {
                         name: c.name.clone(),
+                        rank: nsg_order::rank(if is_deny { "Deny" } else { "Allow" }, &from, &to),
                         from,
                         to,
                         command,

@@ -20,6 +20,18 @@ pub struct Update {
     pub from: Place,
     pub to: Place,
     pub command: String,
+    /// Among moves Azure takes in any order, lower goes first: so that no step opens what neither
+    /// NSG allows, a deny rule moving ahead goes first, a deny rule moving back last ([`rank`]).
+    pub rank: u8,
+}
+
+/// [`Update::rank`] of a rule of `access` moving from `from` to `to`.
+pub fn rank(access: &str, from: &Place, to: &Place) -> u8 {
+    match (access, to.1 < from.1) {
+        ("Deny", true) => 0,
+        ("Deny", false) => 2,
+        _ => 1,
+    }
 }
 
 /// Priorities Azure allows on a rule.
@@ -41,7 +53,7 @@ fn free_place(direction: &str, near: u64, held: &BTreeSet<Place>, finals: &BTree
 pub fn order(updates: Vec<Update>, mut held: BTreeSet<Place>, finals: &BTreeSet<Place>, park: impl Fn(&str, u64) -> String) -> Vec<String> {
     let (still, mut moving): (Vec<Update>, Vec<Update>) = updates.into_iter().partition(|u| u.from == u.to);
     let mut out: Vec<String> = still.into_iter().map(|u| u.command).collect();
-    moving.sort_by(|a, b| a.name.cmp(&b.name));
+    moving.sort_by(|a, b| (a.rank, &a.name).cmp(&(b.rank, &b.name)));
     while !moving.is_empty() {
         let free = moving.iter().position(|m| !held.contains(&m.to));
         if let Some(i) = free {
@@ -87,6 +99,7 @@ mod tests {
             from: at(from),
             to: at(to),
             command: format!("move {name} {from}->{to}"),
+            rank: 1,
         }
     }
 
@@ -94,6 +107,28 @@ mod tests {
         let held: BTreeSet<Place> = updates.iter().map(|u| u.from.clone()).collect();
         let finals: BTreeSet<Place> = updates.iter().map(|u| u.to.clone()).collect();
         order(updates, held, &finals, |n, p| format!("park {n} {p}"))
+    }
+
+    #[test]
+    fn deny_rules_move_ahead_first_and_back_last() {
+        let ranked = |name: &str, access: &str, from: u64, to: u64| Update {
+            rank: rank(access, &at(from), &at(to)),
+            ..update(name, from, to)
+        };
+        // Names would put them the other way round: the ranks decide.
+        let order = run(vec![
+            ranked("a-deny-back", "Deny", 4000, 4096),
+            ranked("b-allow", "Allow", 4090, 140),
+            ranked("c-deny-ahead", "Deny", 300, 120),
+        ]);
+        assert_eq!(
+            order,
+            [
+                "move c-deny-ahead 300->120",
+                "move b-allow 4090->140",
+                "move a-deny-back 4000->4096"
+            ]
+        );
     }
 
     #[test]
