@@ -1266,6 +1266,53 @@ fn a_deny_rule_is_deleted_after_the_rules_it_held_back_are_narrowed() {
     assert!(narrow < delete, "{ticket}");
 }
 
+/// Two /32 routes deployed with their prefixes swapped: updating either first asks for a prefix
+/// the other holds (Azure: RouteConflict). One is deleted, the other moves, then the first is
+/// created again; a comment names the gap. A route moving to a prefix another route leaves waits
+/// for it.
+#[test]
+fn routes_that_trade_prefixes_are_untangled() {
+    let dir = tempdir("drift-route-swap");
+    let (_, rt) = group_and_table(&dir, None, json!(false));
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&rt).unwrap()).unwrap();
+    let routes = table["properties"]["routes"].as_array_mut().unwrap();
+    let hosts: Vec<usize> = routes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r["properties"]["addressPrefix"].as_str().unwrap().ends_with("/32"))
+        .map(|(i, _)| i)
+        .take(2)
+        .collect();
+    let (a, b) = (hosts[0], hosts[1]);
+    let prefix = |i: usize, routes: &Vec<Value>| routes[i]["properties"]["addressPrefix"].as_str().unwrap().to_string();
+    let (pa, pb) = (prefix(a, routes), prefix(b, routes));
+    let (na, nb) = (
+        routes[a]["name"].as_str().unwrap().to_string(),
+        routes[b]["name"].as_str().unwrap().to_string(),
+    );
+    routes[a]["properties"]["addressPrefix"] = json!(pb);
+    routes[b]["properties"]["addressPrefix"] = json!(pa);
+    std::fs::write(&rt, table.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
+    let base = "az network route-table route";
+    let target = "--resource-group contoso-network --route-table-name contoso-ise-routes";
+    let block: Vec<&str> = ticket
+        .lines()
+        .filter(|l| l.starts_with(base) || l.starts_with("# route "))
+        .collect();
+    assert_eq!(block.len(), 4, "{ticket}");
+    assert!(
+        block[0].starts_with(&format!("# route {na} trades prefixes with another route")),
+        "{ticket}"
+    );
+    assert_eq!(block[1], format!("{base} delete {target} --name {na}"));
+    assert_eq!(block[2], format!("{base} update {target} --name {nb} --address-prefix {pb}"));
+    assert_eq!(
+        block[3],
+        format!("{base} create {target} --name {na} --address-prefix {pa} --next-hop-type Internet")
+    );
+}
+
 /// The default route to the firewall and a firewall rule both missing: the rule comes first, so
 /// the route never sends NTP to a firewall that denies it (both the deployed state, NTP straight to
 /// the Internet, and the compiled one allow it). Deleting goes the other way: a route stops

@@ -437,10 +437,55 @@ fn routes(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Ph
         deployed: &compared.deployed_routes,
         moving,
     };
+    let mut moves = Vec::new();
     for c in changes {
         bridge(base, c, &created, &taken, out);
-        nsg_or_route(base, c, out);
+        match (key(&c.deployed), key(&c.desired)) {
+            (Some(from), Some(to)) if c.action == Action::Change && from != to => moves.push((*c, from, to)),
+            _ => nsg_or_route(base, c, out),
+        }
     }
+    // The prefixes the routes left after the deletions hold while the updates run.
+    let deleted: BTreeSet<&str> = taken.moving.iter().filter(|(_, to)| to.is_none()).map(|(n, _)| *n).collect();
+    let held: BTreeSet<String> = compared
+        .deployed_routes
+        .iter()
+        .filter(|(name, _)| !deleted.contains(name.as_str()))
+        .filter_map(|(_, r)| r.get("addressPrefix").and_then(Value::as_str).map(route_key))
+        .collect();
+    out.update.extend(order_moves(base, moves, held));
+}
+
+/// Route updates that move a prefix, in an order Azure takes (one route per prefix): a route
+/// moves once the route holding its new prefix has moved on. Routes that trade prefixes (a cycle)
+/// cannot: the first is deleted, and created again after the others have moved, with a comment
+/// on the gap.
+fn order_moves(base: &str, mut moves: Vec<(&ItemChange, String, String)>, mut held: BTreeSet<String>) -> Vec<String> {
+    let verb = |v: &str| base.replace("{}", v);
+    let mut out = Vec::new();
+    let mut recreate = Vec::new();
+    while !moves.is_empty() {
+        if let Some(i) = moves.iter().position(|(_, _, to)| !held.contains(to)) {
+            let (c, from, to) = moves.remove(i);
+            held.remove(&from);
+            held.insert(to);
+            out.push(update(base, c));
+            continue;
+        }
+        let (c, from, _) = moves.remove(0);
+        let written = address_prefix(&c.deployed).unwrap_or_default();
+        out.push(format!(
+            "# route {} trades prefixes with another route: Azure refuses two routes for one prefix, so it is deleted and created again once the others have moved; until then traffic to {written} follows the next longest route",
+            c.name
+        ));
+        out.push(join(vec![verb("delete"), format!("--name {}", quote(&c.name))]));
+        held.remove(&from);
+        let mut parts = vec![verb("create"), format!("--name {}", quote(&c.name))];
+        parts.extend(properties(c.desired.as_ref().unwrap_or(&Value::Null), &[]));
+        recreate.push(join(parts));
+    }
+    out.extend(recreate);
+    out
 }
 
 /// The route names and prefixes (as [`route_key`]) a bridge route must not take, and the deployed
