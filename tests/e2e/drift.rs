@@ -465,7 +465,8 @@ fn each_nsg_create_carries_the_whole_rule_it_adds() {
     for file in ["nsg-drifted.json", "nsg-renamed.json"] {
         let (_, r) = report(None, &[&fixture(file)]);
         let ticket = diff(None, &[&fixture(file)], "ticket").stdout;
-        let creates: Vec<Vec<String>> = ticket
+        let forward = ticket.split("## Rollback").next().unwrap();
+        let creates: Vec<Vec<String>> = forward
             .lines()
             .filter(|l| l.starts_with("az network nsg rule create "))
             .map(words)
@@ -823,6 +824,9 @@ fn rules_that_trade_priorities_pass_through_a_free_temporary_one_in_the_ticket()
     assert_eq!(ticket.code, Some(1), "{}", ticket.stderr);
     let lines: Vec<&str> = ticket
         .stdout
+        .split("## Rollback")
+        .next()
+        .unwrap()
         .lines()
         .filter(|l| l.starts_with("az network") || l.starts_with("# out-dest"))
         .collect();
@@ -1220,14 +1224,28 @@ fn a_prefix_an_update_takes_over_is_bridged_too() {
     let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
     let base = "az network route-table route";
     let target = "--resource-group contoso-network --route-table-name contoso-ise-routes";
-    let block: Vec<&str> = ticket.lines().filter(|l| l.starts_with(base)).collect();
+    let (forward, rollback) = ticket.split_once("## Rollback").unwrap_or_else(|| panic!("{ticket}"));
+    let block = |text: &str| -> Vec<String> { text.lines().filter(|l| l.starts_with(base)).map(str::to_string).collect() };
     assert_eq!(
-        block,
+        block(forward),
         [
             format!("{base} create {target} --name default-bridge-2 --address-prefix 128.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"),
             format!("{base} delete {target} --name default"),
             format!("{base} update {target} --name route-firewall-default --address-prefix 0.0.0.0/0"),
             format!("{base} delete {target} --name default-bridge-2"),
+        ],
+        "{ticket}"
+    );
+    // The rollback goes back the same careful way: the route moving off 0.0.0.0/0 takes one half
+    // itself, a bridge holds the other until `default` is back.
+    assert!(rollback.contains("```sh\naz cloud set --name AzureCloud\n"), "{ticket}");
+    assert_eq!(
+        block(rollback),
+        [
+            format!("{base} create {target} --name route-firewall-default-bridge-2 --address-prefix 128.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"),
+            format!("{base} update {target} --name route-firewall-default --address-prefix 0.0.0.0/1"),
+            format!("{base} create {target} --name default --address-prefix 0.0.0.0/0 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"),
+            format!("{base} delete {target} --name route-firewall-default-bridge-2"),
         ],
         "{ticket}"
     );
@@ -1297,6 +1315,9 @@ fn routes_that_trade_prefixes_are_untangled() {
     let base = "az network route-table route";
     let target = "--resource-group contoso-network --route-table-name contoso-ise-routes";
     let block: Vec<&str> = ticket
+        .split("## Rollback")
+        .next()
+        .unwrap()
         .lines()
         .filter(|l| l.starts_with(base) || l.starts_with("# route "))
         .collect();
@@ -1458,6 +1479,7 @@ fn description_differences_are_metadata_not_drift() {
     assert!(text.ends_with(&format!("; {} descriptions differ\n", rules - 1)), "{text}");
     let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
     let section = ticket.split("## Commands").nth(1).unwrap_or_else(|| panic!("{ticket}"));
+    let section = section.split("## Rollback").next().unwrap();
     let commands: Vec<&str> = section.lines().filter(|l| l.starts_with("az ")).collect();
     // The block starts on the environment's cloud.
     assert_eq!(commands[0], "az cloud set --name AzureCloud", "{ticket}");

@@ -369,12 +369,16 @@ pub fn metadata_commands(drift: &Drift) -> Vec<String> {
 /// sending traffic to the firewall before the rules that traffic needed go (route deletions
 /// first): otherwise traffic both states allow is cut in between.
 pub fn commands(drift: &Drift) -> Vec<String> {
+    commands_for(&drift.compared, &drift.changes)
+}
+
+/// [`commands`] for the resources `compared` and the `changes` to them.
+pub fn commands_for(compared: &[Compared], changes: &[ItemChange]) -> Vec<String> {
     let mut by_artifact: Vec<(ArtifactKind, Phases)> = Vec::new();
-    for compared in &drift.compared {
+    for compared in compared {
         let mut phases = Phases::default();
         let base = target_args(compared);
-        let (resource, changes): (Vec<&ItemChange>, Vec<&ItemChange>) = drift
-            .changes
+        let (resource, changes): (Vec<&ItemChange>, Vec<&ItemChange>) = changes
             .iter()
             .filter(|c| c.artifact == compared.artifact)
             .partition(|c| c.kind == ItemKind::Document);
@@ -447,6 +451,8 @@ mod tests {
                 held: Vec::new(),
                 routes_taken: Vec::new(),
                 deployed_routes: Vec::new(),
+                desired_held: Vec::new(),
+                desired_routes: Vec::new(),
             };
             let change = ItemChange {
                 artifact,
@@ -524,6 +530,8 @@ mod tests {
             held,
             routes_taken: Vec::new(),
             deployed_routes: Vec::new(),
+            desired_held: Vec::new(),
+            desired_routes: Vec::new(),
         };
         let mut phases = Phases::default();
         nsg(&target_args(&compared), &compared, &changes.iter().collect::<Vec<_>>(), &mut phases);

@@ -90,6 +90,11 @@ pub struct Compared {
     /// Routes: every deployed route (canonical form), for the bridges.
     #[serde(skip)]
     pub deployed_routes: Vec<(String, Value)>,
+    /// The desired side's NSG places and routes: what the rollback starts from.
+    #[serde(skip)]
+    pub desired_held: Vec<Place>,
+    #[serde(skip)]
+    pub desired_routes: Vec<(String, Value)>,
 }
 
 /// A failing finding of the verifier on a deployed file.
@@ -416,6 +421,12 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             deployed_items: count(&have),
             desired_items: count(&want),
             held: have.values().filter_map(super::nsg_order::place).collect(),
+            desired_held: want.values().filter_map(super::nsg_order::place).collect(),
+            desired_routes: want
+                .iter()
+                .filter(|(k, _)| k.kind == ItemKind::Route)
+                .map(|(k, v)| (k.name.clone(), v.clone()))
+                .collect(),
             routes_taken: routes_taken(&have, &want),
             deployed_routes: have
                 .iter()

@@ -368,7 +368,18 @@ pub fn render_ticket(d: &Drift) -> String {
         out.push_str("```\n");
     }
     out.push_str("\n## Validation\n\nExport the resources again (`az network nsg show -g RG -n NAME -o json`, `az network route-table show ...`, `az network firewall policy rule-collection-group show ...`) and run `isenet diff --deployed` on them: exit 0 means in sync.\n");
-    out.push_str("\n## Rollback\n\nKeep the exports this ticket was made from. To roll back, delete what the commands created and re-create what they deleted with the deployed definitions in the table above, or redeploy the exported resource (`az deployment group create` with an exported ARM template).\n");
+    out.push_str("\n## Rollback\n\nKeep the exports this ticket was made from: after a rollback, fresh exports equal them. ");
+    let rollback = super::rollback::commands(d);
+    if rollback.is_empty() {
+        out.push_str("The commands above change nothing to roll back.\n");
+    } else {
+        out.push_str("These commands, run after the ones above, take the resources back to the exports, in the same careful order (descriptions the optional updates aligned stay aligned):\n\n```sh\n");
+        let _ = writeln!(out, "{}", cloud_set(d));
+        for c in &rollback {
+            let _ = writeln!(out, "{c}");
+        }
+        out.push_str("```\n");
+    }
     out
 }
 

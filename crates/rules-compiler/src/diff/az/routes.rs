@@ -125,10 +125,12 @@ fn address_prefix(item: &Option<Value>) -> Option<String> {
 /// creates.
 fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken, out: &mut Phases) {
     let verb = |v: &str| base.replace("{}", v);
+    let key = |item: &Option<Value>| address_prefix(item).map(|p| route_key(&p));
+    let moves_away = c.action == Action::Change && key(&c.desired) != key(&c.deployed);
     let old = match c.action {
         Action::Remove => Some(c.name.as_str()),
         Action::Add | Action::Rename => c.deployed_name.as_deref(),
-        Action::Change => None,
+        Action::Change => moves_away.then_some(c.name.as_str()),
     };
     let (Some(old), Some(deployed), Some(written)) = (old, &c.deployed, address_prefix(&c.deployed)) else {
         return;
@@ -140,15 +142,23 @@ fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken,
     let names = [1, 2].map(|i| format!("{old}-bridge-{i}"));
     // A half some deployed route already sends the same way needs no bridge (when that route is
     // the successor, moving to the whole prefix, it never stops covering the half).
-    let needed = |half: &String| !taken.held_alike(half, &prefix, deployed);
+    // So does the half a route moving away takes itself, on its next hop.
+    let hop = |r: &Value| (r.get("nextHopType").cloned(), r.get("nextHopIpAddress").cloned());
+    let own_half = key(&c.desired).filter(|_| moves_away && c.desired.as_ref().map(hop) == Some(hop(deployed)));
+    let needed = |half: &String| own_half.as_ref() != Some(half) && !taken.held_alike(half, &prefix, deployed);
     let free = |halves: &[String; 2]| {
         halves.iter().filter(|h| needed(h)).all(|p| !taken.prefixes.contains(p))
             && names.iter().all(|n| !taken.names.contains(&n.to_lowercase()))
     };
     let Some(halves) = halves(&prefix).filter(free) else {
-        out.delete.push(format!(
-            "# between deleting route {old} and creating its successor, traffic to {written} follows the next longest route"
-        ));
+        out.delete.push(match moves_away {
+            false => {
+                format!("# between deleting route {old} and creating its successor, traffic to {written} follows the next longest route")
+            }
+            true => {
+                format!("# between route {old} leaving {written} and another route taking it, its traffic follows the next longest route")
+            }
+        });
         return;
     };
     for (name, half) in names.iter().zip(&halves).filter(|(_, h)| needed(h)) {
