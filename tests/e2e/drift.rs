@@ -1194,17 +1194,50 @@ fn a_renamed_default_route_is_bridged_so_traffic_never_skips_the_firewall() {
     assert!(gap < at("route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name one-host"));
     assert!(!ticket.contains("one-host-bridge"), "{ticket}");
 
-    // A deployed route already holding a half: no bridge may take its prefix, so a comment instead.
+    // A deployed route the change deletes holds a half: on the same next hop it serves as that
+    // half's bridge and goes last; on another it goes first, so that the bridge can take its place.
+    let base = "az network route-table route";
+    let target = "--resource-group contoso-network --route-table-name contoso-ise-routes";
     let routes = table["properties"]["routes"].as_array_mut().unwrap();
     routes.push(json!({"name": "upper-half", "properties": {"addressPrefix": "128.0.0.0/1", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"}}));
     std::fs::write(&rt, table.to_string()).unwrap();
     let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
-    assert!(!ticket.contains("to-hub-fw-bridge"), "{ticket}");
+    let forward = ticket.split("## Rollback").next().unwrap();
+    let lines: Vec<&str> = forward.lines().filter(|l| l.starts_with(base)).collect();
+    let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or_else(|| panic!("{l}\n{ticket}"));
+    assert!(!forward.contains("to-hub-fw-bridge-2"), "{ticket}");
+    let bridge = at(&format!("{base} create {target} --name to-hub-fw-bridge-1 --address-prefix 0.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"));
+    let old = at(&format!("{base} delete {target} --name to-hub-fw"));
+    let new = at(&format!("{base} create {target} --name route-firewall-default --address-prefix 0.0.0.0/0 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"));
+    let upper = at(&format!("{base} delete {target} --name upper-half"));
+    assert!(bridge < old && old < new && new < upper, "{ticket}");
+
+    // Bridge names another route has are skipped.
+    routes_of(&mut table)
+        .push(json!({"name": "to-hub-fw-bridge-1", "properties": {"addressPrefix": "10.99.0.0/16", "nextHopType": "None"}}));
+    std::fs::write(&rt, table.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
     assert!(
-        ticket
-            .contains("# between deleting route to-hub-fw and creating its successor, traffic to 0.0.0.0/0 follows the next longest route"),
+        ticket.contains(&format!(
+            "{base} create {target} --name to-hub-fw-bridge-3 --address-prefix 0.0.0.0/1 "
+        )),
         "{ticket}"
     );
+    routes_of(&mut table).retain(|r| r["name"] != "to-hub-fw-bridge-1");
+    routes_of(&mut table).last_mut().unwrap()["properties"] = json!({"addressPrefix": "128.0.0.0/1", "nextHopType": "Internet"});
+    std::fs::write(&rt, table.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[&rt], "ticket").stdout;
+    let forward = ticket.split("## Rollback").next().unwrap();
+    let lines: Vec<&str> = forward.lines().filter(|l| l.starts_with(base)).collect();
+    let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or_else(|| panic!("{l}\n{ticket}"));
+    let upper = at(&format!("{base} delete {target} --name upper-half"));
+    let bridge = at(&format!("{base} create {target} --name to-hub-fw-bridge-2 --address-prefix 128.0.0.0/1 --next-hop-ip-address 10.10.0.4 --next-hop-type VirtualAppliance"));
+    let old = at(&format!("{base} delete {target} --name to-hub-fw"));
+    assert!(upper < bridge && bridge < old, "{ticket}");
+}
+
+fn routes_of(table: &mut Value) -> &mut Vec<Value> {
+    table["properties"]["routes"].as_array_mut().unwrap()
 }
 
 /// 0.0.0.0/0 deployed as `default`, and the compiled route's name holding 0.0.0.0/1: the update
@@ -1334,6 +1367,39 @@ fn routes_that_trade_prefixes_are_untangled() {
     );
 }
 
+/// The deny rule at 130 holds the Internet off an over-wide in-apim-mgmt-3443, and a missing rule
+/// is to be created at 130: the deny rule goes after the narrowing update, just before the
+/// creation that needs its priority.
+#[test]
+fn a_deny_rule_a_new_rule_displaces_waits_for_the_updates() {
+    let dir = tempdir("drift-deny-before-create");
+    let out = dir.join("out");
+    let env = "tests/envs/minimal-defaults.json";
+    let o = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    let designer = rules.iter().position(|r| r["name"] == "in-designer-454").unwrap();
+    let priority = rules[designer]["properties"]["priority"].clone();
+    rules.remove(designer);
+    let apim = rules.iter_mut().find(|r| r["name"] == "in-apim-mgmt-3443").unwrap();
+    apim["properties"]["sourceAddressPrefix"] = json!("Internet");
+    rules.push(
+        json!({"name": "deny-x", "properties": {"priority": priority, "direction": "Inbound", "access": "Deny", "protocol": "*",
+        "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "3443"}}),
+    );
+    let path = dir.join("nsg.json");
+    std::fs::write(&path, nsg.to_string()).unwrap();
+    let ticket = diff(Some(env), &[path.to_str().unwrap()], "ticket").stdout;
+    let forward = ticket.split("## Rollback").next().unwrap();
+    let lines: Vec<&str> = forward.lines().collect();
+    let at = |f: &dyn Fn(&str) -> bool| lines.iter().position(|l| f(l)).unwrap_or_else(|| panic!("{ticket}"));
+    let narrow = at(&|l| l.contains(" rule update ") && l.contains("--name in-apim-mgmt-3443 "));
+    let delete = at(&|l| l.contains(" rule delete ") && l.ends_with("--name deny-x"));
+    let create = at(&|l| l.contains(" rule create ") && l.contains("--name in-designer-454 "));
+    assert!(narrow < delete && delete < create, "{ticket}");
+}
+
 /// The default route to the firewall and a firewall rule both missing: the rule comes first, so
 /// the route never sends NTP to a firewall that denies it (both the deployed state, NTP straight to
 /// the Internet, and the compiled one allow it). Deleting goes the other way: a route stops
@@ -1353,6 +1419,14 @@ fn firewall_rules_are_in_place_before_a_route_sends_traffic_to_the_firewall() {
         .unwrap()
         .retain(|r| r["name"] != "route-firewall-default");
     std::fs::write(&rt, table.to_string()).unwrap();
+    // A route updated to the firewall waits for the rule too (updates and creations of one
+    // resource finish before the next resource's begin).
+    routes_of(&mut table)
+        .iter_mut()
+        .find(|r| r["name"] == "route-logicapps-ips-4-156-25-14-32")
+        .unwrap()["properties"] =
+        json!({"addressPrefix": "4.156.25.14/32", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.5"});
+    std::fs::write(&rt, table.to_string()).unwrap();
     for files in [[&rt, &rcg], [&rcg, &rt]] {
         let ticket = diff(Some(FIREWALL_ENV), &[files[0].as_str(), files[1].as_str()], "ticket").stdout;
         let rule = ticket
@@ -1361,6 +1435,8 @@ fn firewall_rules_are_in_place_before_a_route_sends_traffic_to_the_firewall() {
             .unwrap_or_else(|| panic!("{ticket}"));
         let route = ticket.find("route create ").unwrap_or_else(|| panic!("{ticket}"));
         assert!(rule < route, "{ticket}");
+        let update = ticket.find("route update ").unwrap_or_else(|| panic!("{ticket}"));
+        assert!(rule < update, "{ticket}");
     }
 }
 
@@ -1447,6 +1523,17 @@ fn description_differences_are_metadata_not_drift() {
     assert!(!ticket.stdout.contains("## Commands"), "{}", ticket.stdout);
     let updates: Vec<&str> = ticket.stdout.lines().filter(|l| l.contains(" rule update ")).collect();
     assert_eq!(updates.len(), rules, "{}", ticket.stdout);
+    // The file names no policy: the optional block says to fill in the placeholder it uses.
+    assert!(
+        updates.iter().all(|l| l.contains("--policy-name '<firewall-policy-name>'")),
+        "{}",
+        ticket.stdout
+    );
+    assert!(
+        ticket.stdout.contains("replace `<firewall-policy-name>` before running"),
+        "{}",
+        ticket.stdout
+    );
     assert!(
         !ticket.stdout.contains(" rule remove ") && !ticket.stdout.contains(" rule add "),
         "{}",

@@ -118,6 +118,9 @@ struct Phases {
     delete: Vec<String>,
     update: Vec<String>,
     create: Vec<String>,
+    /// Deny rules whose place only a new rule needs: deleted after the updates, just before the
+    /// creations.
+    before_create: Vec<String>,
     /// Deny rules whose place nothing needs: deleted once everything is in place, so no step
     /// opens what neither the deployed nor the desired state allows.
     late_delete: Vec<String>,
@@ -188,14 +191,23 @@ fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phase
     let mut held: BTreeSet<Place> = compared.held.iter().cloned().collect();
     let mut finals = held.clone();
     let wanted: BTreeSet<Place> = changes.iter().filter_map(|c| place_of(&c.desired)).collect();
+    let wanted_by_updates: BTreeSet<Place> = changes
+        .iter()
+        .filter(|c| c.action == Action::Change)
+        .filter_map(|c| place_of(&c.desired))
+        .collect();
     let mut updates = Vec::new();
     for c in changes {
         let deployed_place = place_of(&c.deployed);
         let is_deny = c.deployed.as_ref().and_then(|d| d.get("access")).and_then(Value::as_str) == Some("Deny");
-        if c.action == Action::Remove && is_deny && deployed_place.as_ref().is_none_or(|p| !wanted.contains(p)) {
-            // It keeps its place (held) while the other rules change, and goes last.
-            out.late_delete
-                .push(join(vec![verb("delete"), format!("--name {}", quote(&c.name))]));
+        if c.action == Action::Remove && is_deny && deployed_place.as_ref().is_none_or(|p| !wanted_by_updates.contains(p)) {
+            // It keeps its place (held) while the other rules change: to the end, or until a new
+            // rule takes its place.
+            let delete = join(vec![verb("delete"), format!("--name {}", quote(&c.name))]);
+            match deployed_place.as_ref().is_some_and(|p| wanted.contains(p)) {
+                true => out.before_create.push(delete),
+                false => out.late_delete.push(delete),
+            }
             continue;
         }
         finals.extend(place_of(&c.desired));
@@ -399,11 +411,22 @@ pub fn commands_for(compared: &[Compared], changes: &[ItemChange]) -> Vec<String
             .flat_map(|(_, p)| pick(p).iter().cloned())
             .collect()
     };
+    // Each artifact's updates and creations finish before the next artifact's begin: a route
+    // updated to the firewall waits for the firewall rule its traffic needs.
+    let making = MAKING.map(|kind| {
+        let of = |pick: fn(&Phases) -> &Vec<String>| -> Vec<String> {
+            by_artifact
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .flat_map(|(_, p)| pick(p).iter().cloned())
+                .collect()
+        };
+        [of(|p| &p.update), of(|p| &p.before_create), of(|p| &p.create)].concat()
+    });
     [
         phase(MAKING, |p| &p.bridge),
         phase(BREAKING, |p| &p.delete),
-        phase(MAKING, |p| &p.update),
-        phase(MAKING, |p| &p.create),
+        making.concat(),
         phase(BREAKING, |p| &p.late_delete),
         phase(BREAKING, |p| &p.unbridge),
     ]

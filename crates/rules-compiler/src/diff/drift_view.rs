@@ -255,7 +255,15 @@ fn metadata_section(d: &Drift, out: &mut String) {
     }
     let commands = az::metadata_commands(d);
     if !commands.is_empty() {
-        out.push_str("\nOptional: a rule's description is updated in place, without touching its traffic:\n\n```sh\n");
+        out.push_str("\nOptional: a rule's description is updated in place, without touching its traffic:\n");
+        if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
+            let _ = writeln!(
+                out,
+                "\nThe firewall file does not name its firewall policy: replace `{}` before running.",
+                az::POLICY_PLACEHOLDER
+            );
+        }
+        out.push_str("\n```sh\n");
         let _ = writeln!(out, "{}", cloud_set(d));
         for c in &commands {
             let _ = writeln!(out, "{c}");
@@ -352,7 +360,7 @@ pub fn render_ticket(d: &Drift) -> String {
     metadata_section(d, &mut out);
     let commands = az::commands(d);
     if !commands.is_empty() {
-        out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction; a deny rule whose priority nothing needs goes last instead, so no step opens what it held back), then updates (each NSG rule moves once its new priority is free, deny rules moving ahead first and those moving back last; rules that trade priorities go through a free temporary one, said in a `#` comment), then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go. A route replaced under another name is bridged: two routes for its prefix's halves keep its traffic where it went until the new route is in place, and are deleted last. Firewall rules are added and updated before routes send traffic to the firewall, and routes are deleted before firewall rules.\n");
+        out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction; a deny rule waits instead, until just before the creations when a new rule takes its priority, else to the end, so no step opens what it held back), then updates (each NSG rule moves once its new priority is free, deny rules moving ahead first and those moving back last; rules that trade priorities go through a free temporary one, said in a `#` comment), then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go. A route replaced under another name is bridged: two routes for its prefix's halves keep its traffic where it went until the new route is in place, and are deleted last. Each resource's updates and creations finish before the next one's begin, firewall first and routes last, so firewall rules are in place before routes send traffic to the firewall; routes are deleted before firewall rules.\n");
         if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
             let _ = writeln!(
                 out,

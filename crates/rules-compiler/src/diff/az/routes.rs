@@ -40,9 +40,16 @@ pub(super) fn routes(base: &str, compared: &Compared, changes: &[&ItemChange], o
         deployed: &compared.deployed_routes,
         moving,
     };
+    // Deleted routes a bridge took care of (adopted as the bridge, or deleted to make room).
+    let mut handled = BTreeSet::new();
+    for c in changes {
+        bridge(base, c, &created, &taken, out, &mut handled);
+    }
     let mut moves = Vec::new();
     for c in changes {
-        bridge(base, c, &created, &taken, out);
+        if c.action == Action::Remove && handled.contains(&c.name) {
+            continue;
+        }
         match (key(&c.deployed), key(&c.desired)) {
             (Some(from), Some(to)) if c.action == Action::Change && from != to => moves.push((*c, from, to)),
             _ => nsg_or_route(base, c, out),
@@ -102,6 +109,15 @@ struct Taken<'c> {
 }
 
 impl Taken<'_> {
+    /// The deployed route holding `half` that the change deletes, if one does.
+    fn deleted_holder(&self, half: &str) -> Option<(&str, &Value)> {
+        self.deployed.iter().find_map(|(name, r)| {
+            let holds = r.get("addressPrefix").and_then(Value::as_str).is_some_and(|p| route_key(p) == half);
+            let deleted = matches!(self.moving.get(name.as_str()), Some(None));
+            (holds && deleted).then_some((name.as_str(), r))
+        })
+    }
+
     /// Whether a deployed route holds `half` of `whole` with `route`'s next hop, and keeps holding
     /// it until `whole` is routed again: it stays, or it is the route that moves to `whole`.
     fn held_alike(&self, half: &str, whole: &str, route: &Value) -> bool {
@@ -123,7 +139,7 @@ fn address_prefix(item: &Option<Value>) -> Option<String> {
 
 /// The bridge routes (or the comment) for `c` when it deletes a route whose prefix another change
 /// creates.
-fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken, out: &mut Phases) {
+fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken, out: &mut Phases, handled: &mut BTreeSet<String>) {
     let verb = |v: &str| base.replace("{}", v);
     let key = |item: &Option<Value>| address_prefix(item).map(|p| route_key(&p));
     let moves_away = c.action == Action::Change && key(&c.desired) != key(&c.deployed);
@@ -139,16 +155,25 @@ fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken,
     if !created.contains(&prefix) {
         return;
     }
-    let names = [1, 2].map(|i| format!("{old}-bridge-{i}"));
+    // The first pair of bridge names no route has.
+    let names = (0..)
+        .map(|k: u32| [1, 2].map(|i| format!("{old}-bridge-{}", 2 * k + i)))
+        .find(|pair| pair.iter().all(|n| !taken.names.contains(&n.to_lowercase())))
+        .expect("some pair of names is free");
     // A half some deployed route already sends the same way needs no bridge (when that route is
     // the successor, moving to the whole prefix, it never stops covering the half).
     // So does the half a route moving away takes itself, on its next hop.
     let hop = |r: &Value| (r.get("nextHopType").cloned(), r.get("nextHopIpAddress").cloned());
     let own_half = key(&c.desired).filter(|_| moves_away && c.desired.as_ref().map(hop) == Some(hop(deployed)));
     let needed = |half: &String| own_half.as_ref() != Some(half) && !taken.held_alike(half, &prefix, deployed);
+    // A half a deleted route holds: on the same next hop that route is the bridge (deleted last);
+    // on another it goes first, its traffic falling to the whole prefix's route meanwhile.
+    let deleted_holder = |half: &String| taken.deleted_holder(half).map(|(name, r)| (name, hop(r) == hop(deployed)));
     let free = |halves: &[String; 2]| {
-        halves.iter().filter(|h| needed(h)).all(|p| !taken.prefixes.contains(p))
-            && names.iter().all(|n| !taken.names.contains(&n.to_lowercase()))
+        halves
+            .iter()
+            .filter(|h| needed(h) && deleted_holder(h).is_none())
+            .all(|p| !taken.prefixes.contains(p))
     };
     let Some(halves) = halves(&prefix).filter(free) else {
         out.delete.push(match moves_away {
@@ -162,6 +187,18 @@ fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken,
         return;
     };
     for (name, half) in names.iter().zip(&halves).filter(|(_, h)| needed(h)) {
+        match deleted_holder(half) {
+            Some((holder, true)) => {
+                handled.insert(holder.to_string());
+                out.unbridge.push(join(vec![verb("delete"), format!("--name {}", quote(holder))]));
+                continue;
+            }
+            Some((holder, false)) => {
+                handled.insert(holder.to_string());
+                out.bridge.push(join(vec![verb("delete"), format!("--name {}", quote(holder))]));
+            }
+            None => {}
+        }
         let mut bridge = deployed.clone();
         bridge["addressPrefix"] = Value::from(half.as_str());
         let mut parts = vec![verb("create"), format!("--name {}", quote(name))];
