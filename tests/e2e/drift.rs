@@ -1284,6 +1284,18 @@ fn a_prefix_an_update_takes_over_is_bridged_too() {
     );
 }
 
+/// The minimal environment's path and its compiled NSG (compiled into `dir/out`).
+fn minimal_nsg(dir: &std::path::Path) -> (&'static str, Value) {
+    let env = "tests/envs/minimal-defaults.json";
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    (
+        env,
+        serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap(),
+    )
+}
+
 /// A deployed NSG whose in-health-454 admits every source on 454, with a deny rule at 135 holding
 /// the Internet off: deleting the deny rule before narrowing the allow rule would open 454 to the
 /// Internet for a step, which neither state does. A deny rule whose priority nothing needs goes
@@ -1291,11 +1303,7 @@ fn a_prefix_an_update_takes_over_is_bridged_too() {
 #[test]
 fn a_deny_rule_is_deleted_after_the_rules_it_held_back_are_narrowed() {
     let dir = tempdir("drift-deny-last");
-    let out = dir.join("out");
-    let env = "tests/envs/minimal-defaults.json";
-    let o = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let (env, mut nsg) = minimal_nsg(&dir);
     let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
     let health = rules.iter_mut().find(|r| r["name"] == "in-health-454").unwrap();
     let props = health["properties"].as_object_mut().unwrap();
@@ -1373,11 +1381,7 @@ fn routes_that_trade_prefixes_are_untangled() {
 #[test]
 fn a_deny_rule_a_new_rule_displaces_waits_for_the_updates() {
     let dir = tempdir("drift-deny-before-create");
-    let out = dir.join("out");
-    let env = "tests/envs/minimal-defaults.json";
-    let o = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let (env, mut nsg) = minimal_nsg(&dir);
     let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
     let designer = rules.iter().position(|r| r["name"] == "in-designer-454").unwrap();
     let priority = rules[designer]["properties"]["priority"].clone();

@@ -256,20 +256,26 @@ fn metadata_section(d: &Drift, out: &mut String) {
     let commands = az::metadata_commands(d);
     if !commands.is_empty() {
         out.push_str("\nOptional: a rule's description is updated in place, without touching its traffic:\n");
-        if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
-            let _ = writeln!(
-                out,
-                "\nThe firewall file does not name its firewall policy: replace `{}` before running.",
-                az::POLICY_PLACEHOLDER
-            );
-        }
-        out.push_str("\n```sh\n");
-        let _ = writeln!(out, "{}", cloud_set(d));
-        for c in &commands {
-            let _ = writeln!(out, "{c}");
-        }
-        out.push_str("```\n");
+        command_block(out, d, &commands);
     }
+}
+
+/// A block of commands: the note on the policy placeholder when they use it, then the commands
+/// from the environment's cloud.
+fn command_block(out: &mut String, d: &Drift, commands: &[String]) {
+    if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
+        let _ = writeln!(
+            out,
+            "\nThe firewall file does not name its firewall policy: replace `{}` before running.",
+            az::POLICY_PLACEHOLDER
+        );
+    }
+    out.push_str("\n```sh\n");
+    let _ = writeln!(out, "{}", cloud_set(d));
+    for c in commands {
+        let _ = writeln!(out, "{c}");
+    }
+    out.push_str("```\n");
 }
 
 /// The first line of every command block: a shell left on another cloud would send the commands
@@ -361,19 +367,7 @@ pub fn render_ticket(d: &Drift) -> String {
     let commands = az::commands(d);
     if !commands.is_empty() {
         out.push_str("\n## Commands\n\nRun in this order: deletions first (Azure cannot rename a rule, and refuses two NSG rules with one priority and direction; a deny rule waits instead, until just before the creations when a new rule takes its priority, else to the end, so no step opens what it held back), then updates (each NSG rule moves once its new priority is free, deny rules moving ahead first and those moving back last; rules that trade priorities go through a free temporary one, said in a `#` comment), then creations. Between a deletion and its creation the traffic the rule decided falls to the next rule; run the block in one go. A route replaced under another name is bridged: two routes for its prefix's halves keep its traffic where it went until the new route is in place, and are deleted last. Each resource's updates and creations finish before the next one's begin, firewall first and routes last, so firewall rules are in place before routes send traffic to the firewall; routes are deleted before firewall rules.\n");
-        if commands.iter().any(|c| c.contains(az::POLICY_PLACEHOLDER)) {
-            let _ = writeln!(
-                out,
-                "\nThe firewall file does not name its firewall policy: replace `{}` before running.",
-                az::POLICY_PLACEHOLDER
-            );
-        }
-        out.push_str("\n```sh\n");
-        let _ = writeln!(out, "{}", cloud_set(d));
-        for c in &commands {
-            let _ = writeln!(out, "{c}");
-        }
-        out.push_str("```\n");
+        command_block(&mut out, d, &commands);
     }
     out.push_str("\n## Validation\n\nExport the resources again (`az network nsg show -g RG -n NAME -o json`, `az network route-table show ...`, `az network firewall policy rule-collection-group show ...`) and run `isenet diff --deployed` on them: exit 0 means in sync.\n");
     out.push_str("\n## Rollback\n\nKeep the exports this ticket was made from: after a rollback, fresh exports equal them. ");
@@ -381,12 +375,8 @@ pub fn render_ticket(d: &Drift) -> String {
     if rollback.is_empty() {
         out.push_str("The commands above change nothing to roll back.\n");
     } else {
-        out.push_str("These commands, run after the ones above, take the resources back to the exports, in the same careful order (descriptions the optional updates aligned stay aligned):\n\n```sh\n");
-        let _ = writeln!(out, "{}", cloud_set(d));
-        for c in &rollback {
-            let _ = writeln!(out, "{c}");
-        }
-        out.push_str("```\n");
+        out.push_str("These commands, run after the ones above, take the resources back to the exports, in the same careful order (descriptions the optional updates aligned stay aligned):\n");
+        command_block(&mut out, d, &rollback);
     }
     out
 }
