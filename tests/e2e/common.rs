@@ -264,3 +264,15 @@ pub fn pem_of_base64_der(b64: &str) -> String {
     let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap()).collect();
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
 }
+
+/// Ids of the entries of a proof's `coverage` whose `covered` is false (requirements,
+/// dependencies or route checks not met).
+pub fn uncovered_ids(coverage: &Value) -> Vec<&str> {
+    coverage
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["covered"] == false)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
+}

@@ -4,7 +4,7 @@
 //! managed by a policy, whose own collections are empty: refused (`E1207`) rather than proved as a
 //! firewall that denies everything.
 
-use crate::common::{isenet, Run};
+use crate::common::{isenet, uncovered_ids, Run};
 use crate::pipeline::tempdir;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -51,13 +51,7 @@ fn uncovered(r: &Run) -> Vec<String> {
         .iter()
         .find(|p| p["artifact"] == "firewall")
         .unwrap();
-    firewall["coverage"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["covered"] == false)
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
+    uncovered_ids(&firewall["coverage"]).into_iter().map(str::to_string).collect()
 }
 
 /// The one diagnostic of a refused run: (code, path, message, help).

@@ -4,7 +4,7 @@
 //! ISE's traffic is against seed 002; and traffic a service endpoint's system route takes to the
 //! service never meets the firewall (azure-semantics.md). Both commands must say the same.
 
-use crate::common::{isenet, Run};
+use crate::common::{isenet, uncovered_ids, Run};
 use crate::pipeline::tempdir;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -77,13 +77,7 @@ fn findings<'a>(proof: &'a Value, code: &str) -> Vec<&'a Value> {
 }
 
 fn uncovered(proof: &Value) -> Vec<String> {
-    proof["coverage"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["covered"] == false)
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
+    uncovered_ids(&proof["coverage"]).into_iter().map(str::to_string).collect()
 }
 
 /// `explain --format json` of TCP `to`:`port` from an ISE address, with `file`'s rules.

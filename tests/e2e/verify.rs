@@ -1,6 +1,7 @@
 //! `isenet verify` and `isenet explain` end to end: our nsg.json and `az network nsg show` output
 //! are proved, mutations are caught with exit 1, malformed NSG files are coded errors with exit 2.
 
+use crate::common::uncovered_ids;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -30,16 +31,6 @@ fn compiled_nsg(dir: &Path, env: Option<&Path>) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_isenet")).args(&args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
-}
-
-/// Ids of the entries of a proof's `coverage` whose `covered` is false.
-fn uncovered_ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["covered"] == false)
-        .map(|c| c["id"].as_str().unwrap())
-        .collect()
 }
 
 fn write(dir: &Path, name: &str, v: &Value) -> String {
