@@ -121,7 +121,6 @@ impl Taken<'_> {
     /// Whether a deployed route holds `half` of `whole` with `route`'s next hop, and keeps holding
     /// it until `whole` is routed again: it stays, or it is the route that moves to `whole`.
     fn held_alike(&self, half: &str, whole: &str, route: &Value) -> bool {
-        let hop = |r: &Value| (r.get("nextHopType").cloned(), r.get("nextHopIpAddress").cloned());
         self.deployed.iter().any(|(name, r)| {
             let holds = r.get("addressPrefix").and_then(Value::as_str).is_some_and(|p| route_key(p) == half);
             let stays = match self.moving.get(name.as_str()) {
@@ -131,6 +130,11 @@ impl Taken<'_> {
             holds && stays && hop(r) == hop(route)
         })
     }
+}
+
+/// A canonical route's next hop: where its traffic goes.
+fn hop(route: &Value) -> (Option<Value>, Option<Value>) {
+    (route.get("nextHopType").cloned(), route.get("nextHopIpAddress").cloned())
 }
 
 fn address_prefix(item: &Option<Value>) -> Option<String> {
@@ -163,7 +167,6 @@ fn bridge(base: &str, c: &ItemChange, created: &BTreeSet<String>, taken: &Taken,
     // A half some deployed route already sends the same way needs no bridge (when that route is
     // the successor, moving to the whole prefix, it never stops covering the half).
     // So does the half a route moving away takes itself, on its next hop.
-    let hop = |r: &Value| (r.get("nextHopType").cloned(), r.get("nextHopIpAddress").cloned());
     let own_half = key(&c.desired).filter(|_| moves_away && c.desired.as_ref().map(hop) == Some(hop(deployed)));
     let needed = |half: &String| own_half.as_ref() != Some(half) && !taken.held_alike(half, &prefix, deployed);
     // A half a deleted route holds: on the same next hop that route is the bridge (deleted last);
