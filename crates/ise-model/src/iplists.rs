@@ -2,10 +2,8 @@
 //! ase-management-addresses.csv), looked up per cloud and location.
 
 use crate::cloud::{normalise_location, CloudId};
-use crate::data;
-use crate::embedded_csv::plain_columns;
 use ipnet::Ipv4Net;
-use std::sync::OnceLock;
+use std::net::Ipv4Addr;
 
 /// The lists a requirement can name as `ips:<kind>`.
 pub const KINDS: [&str; 4] = [
@@ -15,92 +13,59 @@ pub const KINDS: [&str; 4] = [
     "apim-control-plane",
 ];
 
-/// One row of the published lists, its text borrowed from the embedded tables.
-#[derive(Debug, Clone)]
-struct Entry {
-    cloud: &'static str,
-    /// Index into [`Lists::locations`].
-    location: usize,
-    kind: &'static str,
-    /// Parsed when asked for: a compile needs the few rows of its location.
-    prefix: &'static str,
-    /// APIM "(Global)" addresses apply to every region of the cloud.
-    global: bool,
+/// One row of the published lists, from the tables build.rs generates (`address_lists`).
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// Index into `LOCATIONS` (normalised: `usgovvirginia`).
+    location: u16,
+    /// Index into `CLOUDS`.
+    cloud: u8,
+    /// Index into `KIND_NAMES`.
+    kind: u8,
+    /// The address as published, and its prefix length.
+    address: u32,
+    length: u8,
 }
 
-struct Lists {
-    /// Normalised locations (`usgovvirginia`).
-    locations: Vec<String>,
-    entries: Vec<Entry>,
-}
-
-impl Lists {
-    fn location(&self, location: &str) -> Option<usize> {
-        let key = normalise_location(location);
-        self.locations.iter().position(|l| *l == key)
+impl Row {
+    fn prefix(&self) -> Ipv4Net {
+        Ipv4Net::new(Ipv4Addr::from(self.address), self.length).expect("build.rs checks lengths")
     }
 }
 
-fn lists() -> &'static Lists {
-    static LISTS: OnceLock<Lists> = OnceLock::new();
-    LISTS.get_or_init(|| {
-        let mut lists = Lists {
-            locations: Vec::new(),
-            entries: Vec::new(),
-        };
-        // Rows come grouped by region: normalise each region once.
-        let mut last: Option<(&str, usize)> = None;
-        let mut location = |lists: &mut Lists, region: &'static str| -> usize {
-            if let Some((_, at)) = last.filter(|(seen, _)| *seen == region) {
-                return at;
-            }
-            let key = normalise_location(region);
-            let at = lists.locations.iter().position(|l| *l == key).unwrap_or_else(|| {
-                lists.locations.push(key);
-                lists.locations.len() - 1
-            });
-            last = Some((region, at));
-            at
-        };
-        for [cloud, region, kind, prefix] in plain_columns(data::LOGICAPPS_IPS_CSV, ["cloud", "region", "kind", "prefix"]) {
-            let at = location(&mut lists, region);
-            lists.entries.push(Entry {
-                cloud,
-                location: at,
-                kind,
-                prefix,
-                global: false,
-            });
-        }
-        for [cloud, region, prefix, global] in plain_columns(data::APIM_CONTROL_PLANE_CSV, ["cloud", "region", "prefix", "global"]) {
-            let at = location(&mut lists, region);
-            lists.entries.push(Entry {
-                cloud,
-                location: at,
-                kind: "apim-control-plane",
-                prefix,
-                global: global == "yes",
-            });
-        }
-        lists
-    })
+include!(concat!(env!("OUT_DIR"), "/iplists.rs"));
+
+/// The rows of a cloud's list of `kind`: its index in the tables, or `None` when no list of it
+/// is published anywhere.
+fn wanted(cloud: CloudId, kind: &str) -> Option<(u8, u8)> {
+    let list_cloud = cloud.facts().ip_list_cloud.as_str();
+    let cloud = CLOUDS.iter().position(|c| *c == list_cloud)?;
+    let kind = KIND_NAMES.iter().position(|k| *k == kind)?;
+    Some((cloud as u8, kind as u8))
 }
 
-fn parse_prefix(e: &Entry) -> Ipv4Net {
-    e.prefix.parse().expect("embedded address lists' prefixes parse (tested)")
+/// The rows published for a location (of every cloud and kind): a run of the sorted `ROWS`.
+fn rows_at(location: &str) -> &'static [Row] {
+    let Ok(at) = LOCATIONS.binary_search(&normalise_location(location).as_str()) else {
+        return &[];
+    };
+    let at = at as u16;
+    let first = ROWS.partition_point(|r| r.location < at);
+    let end = ROWS.partition_point(|r| r.location <= at);
+    &ROWS[first..end]
 }
 
 /// The published prefixes of `kind` for a location, sorted and deduplicated; empty when the
 /// documentation publishes none for that location.
 pub fn published(cloud: CloudId, location: &str, kind: &str) -> Vec<Ipv4Net> {
-    let list_cloud = &cloud.facts().ip_list_cloud;
-    let lists = lists();
-    let at = lists.location(location);
-    let mut v: Vec<Ipv4Net> = lists
-        .entries
+    let Some((cloud, kind)) = wanted(cloud, kind) else {
+        return Vec::new();
+    };
+    let mut v: Vec<Ipv4Net> = rows_at(location)
         .iter()
-        .filter(|e| e.cloud == list_cloud && e.kind == kind && (Some(e.location) == at || e.global))
-        .map(parse_prefix)
+        .chain(GLOBALS)
+        .filter(|r| r.cloud == cloud && r.kind == kind)
+        .map(Row::prefix)
         .collect();
     v.sort();
     v.dedup();
@@ -109,15 +74,7 @@ pub fn published(cloud: CloudId, location: &str, kind: &str) -> Vec<Ipv4Net> {
 
 /// Whether the location has its own (non-global) entries of `kind`.
 pub fn has_published(cloud: CloudId, location: &str, kind: &str) -> bool {
-    let list_cloud = &cloud.facts().ip_list_cloud;
-    let lists = lists();
-    let Some(at) = lists.location(location) else {
-        return false;
-    };
-    lists
-        .entries
-        .iter()
-        .any(|e| e.cloud == list_cloud && e.kind == kind && e.location == at)
+    wanted(cloud, kind).is_some_and(|(cloud, kind)| rows_at(location).iter().any(|r| r.cloud == cloud && r.kind == kind))
 }
 
 /// The published lists a location lacks among those that replace tags the cloud's NSGs cannot
@@ -154,23 +111,63 @@ pub fn deployable_locations() -> Vec<&'static crate::cloud::Location> {
 mod tests {
     use super::*;
 
+    use crate::data;
+    use crate::embedded_csv::plain_columns;
+
+    /// Every row of the embedded CSV text, read at run time as `published` read it before
+    /// build.rs indexed it: (cloud, normalised location, kind, prefix, global).
+    fn csv_rows() -> Vec<(&'static str, String, &'static str, Ipv4Net, bool)> {
+        let logicapps = plain_columns(data::LOGICAPPS_IPS_CSV, ["cloud", "region", "kind", "prefix"])
+            .map(|[cloud, region, kind, prefix]| (cloud, region, kind, prefix, false));
+        let apim = plain_columns(data::APIM_CONTROL_PLANE_CSV, ["cloud", "region", "prefix", "global"])
+            .map(|[cloud, region, prefix, global]| (cloud, region, "apim-control-plane", prefix, global == "yes"));
+        logicapps
+            .chain(apim)
+            .map(|(cloud, region, kind, prefix, global)| {
+                (cloud, normalise_location(region), kind, prefix.parse().expect("a prefix"), global)
+            })
+            .collect()
+    }
+
     /// The hand split of `plain_columns` holds for the embedded tables (compared with `csv` in
-    /// `embedded_csv`): plain fields, the header's count on every row, a parseable prefix and a
-    /// known kind on each.
+    /// `embedded_csv`), and every row has a known kind.
     #[test]
-    fn embedded_lists_are_plain_tables_of_valid_rows() {
+    fn embedded_lists_are_plain_tables_of_known_kinds() {
         for (text, width) in [(data::LOGICAPPS_IPS_CSV, 4), (data::APIM_CONTROL_PLANE_CSV, 4)] {
             assert!(!text.contains('"'), "no quoted fields");
             for line in text.lines().filter(|l| !l.is_empty()) {
                 assert_eq!(line.split(',').count(), width, "{line}");
             }
         }
-        let lists = lists();
-        assert_eq!(lists.entries.len(), 2041, "every data row read (1,982 + 59)");
-        for e in &lists.entries {
-            parse_prefix(e);
-            assert!(KINDS.contains(&e.kind), "{e:?}");
-            assert!(!e.cloud.is_empty() && !lists.locations[e.location].is_empty(), "{e:?}");
+        let rows = csv_rows();
+        assert_eq!(rows.len(), 2041, "every data row read (1,982 + 59)");
+        assert_eq!(ROWS.len(), rows.len());
+        assert!(rows.iter().all(|r| KINDS.contains(&r.2)), "known kinds");
+        assert!(KIND_NAMES.iter().all(|k| KINDS.contains(k)));
+    }
+
+    /// build.rs's tables answer every lookup as the CSV text does: each cloud, each location of
+    /// the model (spelled as users write them too) and unknown ones, each kind.
+    #[test]
+    fn build_time_tables_answer_as_the_csv_text() {
+        let rows = csv_rows();
+        let mut places: Vec<String> = crate::cloud::locations().iter().map(|l| l.name.clone()).collect();
+        places.extend(["West US 2", "USGov Virginia", "China North 2", "nowhere", ""].map(String::from));
+        for cloud in CloudId::ALL {
+            let list_cloud = cloud.facts().ip_list_cloud.as_str();
+            for place in &places {
+                let key = normalise_location(place);
+                for kind in KINDS.into_iter().chain(["unknown-kind"]) {
+                    let of = |r: &&(&str, String, &str, Ipv4Net, bool)| r.0 == list_cloud && r.2 == kind;
+                    let mut expected: Vec<Ipv4Net> =
+                        rows.iter().filter(of).filter(|r| r.1 == key || r.4).map(|r| r.3).collect();
+                    expected.sort();
+                    expected.dedup();
+                    assert_eq!(published(cloud, place, kind), expected, "{cloud:?} {place} {kind}");
+                    let own = rows.iter().filter(of).any(|r| r.1 == key);
+                    assert_eq!(has_published(cloud, place, kind), own, "{cloud:?} {place} {kind}");
+                }
+            }
         }
     }
 
