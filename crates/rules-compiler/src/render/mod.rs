@@ -208,6 +208,32 @@ fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) 
     })
 }
 
+/// The backends that render from the plan alone, handed out one at a time to whichever thread
+/// asks next.
+struct PlanJobs<'a> {
+    backends: Vec<&'a Backend>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a> PlanJobs<'a> {
+    fn new(backends: &[&'a Backend]) -> Self {
+        PlanJobs {
+            backends: backends.iter().copied().filter(|b| matches!(b.render, Render::Plan(_))).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The artifacts of the jobs this thread takes until none is left, unsorted.
+    fn render(&self, plan: &Plan) -> Vec<Artifact> {
+        let taken = std::iter::from_fn(|| {
+            self.backends
+                .get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                .copied()
+        });
+        plan_artifacts(plan, taken)
+    }
+}
+
 /// Compiles the templates the given backends render, so that a caller can do it on a spare core
 /// before rendering (see `template::prepare`); rendering compiles any not yet compiled itself.
 pub fn prepare_templates(backends: &[&Backend]) {
@@ -239,26 +265,31 @@ fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], s
         let wants_review = backends.iter().any(|b| matches!(b.render, Render::Review(_)));
         let (mut out, proved) = if spawn && wants_review {
             // The proofs and the review artifacts cost about as much as all other backends
-            // together, so a single compile runs them on a second thread. The proofs evaluate the
-            // NSG's inbound rules first; meanwhile this thread evaluates the outbound ones (the
-            // larger half: service tags of thousands of prefixes), then renders the plan's
-            // artifacts. Each direction is evaluated once, whichever thread asks first.
+            // together, so a single compile shares the work with a second thread. This thread
+            // takes the review (the longest chain: the NSG's inbound rules evaluated, the proofs,
+            // the review artifacts); the helper evaluates the outbound rules (the larger half:
+            // service tags of thousands of prefixes) and renders the plan's artifacts. Which
+            // thread renders each of those is decided as they go: a helper that the kernel starts
+            // late (1-2 ms at times on this project's runners) leaves them to this thread, which
+            // would otherwise sit idle until the helper had rendered them. Each direction is
+            // evaluated once, whichever thread asks first.
             let cache = text_cache::shared().expect("inside with_cache");
             let nsg = review::compiled_nsg(plan, tags);
+            let jobs = PlanJobs::new(backends);
             std::thread::scope(|s| {
-                let nsg = &nsg;
-                let reviewed = s.spawn(move || {
+                let (nsg, jobs) = (&nsg, &jobs);
+                let helper = s.spawn(move || {
                     crate::threads::started();
                     text_cache::with_shared(cache, || {
-                        let review = review::review_with(plan, tags, nsg);
-                        (review_artifacts(&review, backends), review.ok)
+                        nsg.evaluate(crate::azure::nsg::Direction::Outbound);
+                        jobs.render(plan)
                     })
                 });
-                nsg.evaluate(crate::azure::nsg::Direction::Outbound);
-                let mut out = plan_artifacts(plan, backends.iter().copied());
-                let (reviewed, ok) = reviewed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                out.extend(reviewed);
-                (out, Some(ok))
+                let review = review::review_with(plan, tags, nsg);
+                let mut out = review_artifacts(&review, backends);
+                out.extend(jobs.render(plan));
+                out.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                (out, Some(review.ok))
             })
         } else {
             let mut out = plan_artifacts(plan, backends.iter().copied());
