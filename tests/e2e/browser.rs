@@ -4,6 +4,7 @@
 //! (the page's Content-Security-Policy refuses every load, so any attempt would be logged).
 //! Without a browser the test says so and passes, unless ISENET_REQUIRE_BROWSER is set (CI sets it).
 
+use crate::common::Scratch;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,11 +26,8 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-browser-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("browser", name)
 }
 
 /// Runs headless Chromium on a file with `extra` flags; returns (stdout, stderr).

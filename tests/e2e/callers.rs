@@ -4,6 +4,7 @@
 //! `requirements` shows the source and destination nsg.json writes.
 
 use super::tags::{isenet, path_str, scratch, stdout_json, write};
+use crate::common::Scratch;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -50,8 +51,9 @@ fn denied_by(rule: &str) -> (String, String) {
     ("Deny".into(), rule.into())
 }
 
-/// Every (endpoint, mode) with its environment file written into a scratch folder.
-fn cases(name: &str) -> Vec<(&'static str, &'static str, String)> {
+/// Every (endpoint, mode) with its environment file written into a scratch folder (returned
+/// too: it lasts as long as the caller keeps it).
+fn cases(name: &str) -> (Scratch, Vec<(&'static str, &'static str, String)>) {
     let dir = scratch(name);
     let mut out = Vec::new();
     for endpoint in ["internal", "external"] {
@@ -63,12 +65,13 @@ fn cases(name: &str) -> Vec<(&'static str, &'static str, String)> {
             ));
         }
     }
-    out
+    (dir, out)
 }
 
 #[test]
 fn callers_reach_443_on_the_caller_rows_and_nothing_else_under_tunneling() {
-    for (endpoint, mode, e) in cases("callers") {
+    let (_dir, cases) = cases("callers");
+    for (endpoint, mode, e) in cases {
         let case = format!("{endpoint} {mode}");
         // Internal callers: the internal caller row on both endpoints (an external ISE's
         // Internet row does not include peered or on-premises networks).
@@ -140,7 +143,8 @@ fn peer(p: &Value) -> Vec<String> {
 
 #[test]
 fn requirements_show_the_source_and_destination_the_nsg_writes() {
-    for (endpoint, mode, e) in cases("callers-reqs") {
+    let (_dir, cases) = cases("callers-reqs");
+    for (endpoint, mode, e) in cases {
         let out = Path::new(&e).with_extension("out");
         let o = isenet(&["compile", "--env", &e, "--out-dir", &path_str(&out)]);
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));

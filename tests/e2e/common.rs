@@ -276,3 +276,44 @@ pub fn uncovered_ids(coverage: &Value) -> Vec<&str> {
         .map(|c| c["id"].as_str().unwrap())
         .collect()
 }
+
+/// A test's scratch folder under the system temp folder (`isenet-<kind>-<pid>-<name>`), created
+/// empty and removed when the test ends, so a test run leaves nothing behind; kept when the test
+/// fails, to look at what it wrote. Reads as the `Path` it is.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A fresh, empty [`Scratch`] folder; `kind` and `name` make it unique among the tests that run
+/// at once.
+pub fn scratch(kind: &str, name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("isenet-{kind}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    Scratch(dir)
+}

@@ -1,18 +1,16 @@
 //! `isenet compile` end to end: determinism, atomic output, stable names and priorities.
 
+use crate::common::Scratch;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn isenet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_isenet")).args(args).output().unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-compile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("compile", name)
 }
 
 fn example() -> Value {

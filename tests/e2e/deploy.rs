@@ -1030,10 +1030,8 @@ fn the_nsg_module_takes_rules_in_the_avm_shape() {
 
 #[test]
 fn compile_writes_the_modules_directory_and_verify_reads_the_template() {
-    let dir = std::env::temp_dir().join(format!("isenet-deploy-{}", std::process::id()));
+    let dir = common::scratch("deploy", "modules");
     let out = dir.join("out");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
     let env = common::envs_dir().join("identity-user-assigned-cmk.json");
     let env_arg = env.to_str().unwrap();
     let out_arg = out.to_str().unwrap();

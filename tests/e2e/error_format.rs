@@ -4,6 +4,7 @@
 
 use super::common::{isenet, workspace, Run};
 use super::pipeline::tempdir;
+use crate::common::Scratch;
 use ise_model::codes::{E_DEPLOYED_KIND, E_ENUM, E_FLEET_ONE_FILE, E_NSG_FILE, E_SYNTAX, E_TAGS_SYNTAX, E_TAG_UNKNOWN, E_USAGE_UNKNOWN};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ const OLD_TAGS: &str = "tests/fixtures/ServiceTags_Public_20240506.json";
 
 /// An empty file (not JSON: `E0002` as an environment) and the example environment with its cloud
 /// spelt `Public` (the clouds are lower case: `E0104` at `cloud`), named `bad`.
-fn inputs(name: &str) -> (PathBuf, PathBuf) {
+fn inputs(name: &str) -> (Scratch, PathBuf, PathBuf) {
     let dir = tempdir(name);
     let empty = dir.join("empty.json");
     std::fs::write(&empty, "").unwrap();
@@ -24,7 +25,7 @@ fn inputs(name: &str) -> (PathBuf, PathBuf) {
     env["name"] = "bad".into();
     let bad = dir.join("bad.json");
     std::fs::write(&bad, serde_json::to_string_pretty(&env).unwrap()).unwrap();
-    (empty, bad)
+    (dir, empty, bad)
 }
 
 fn s(p: &Path) -> &str {
@@ -50,7 +51,7 @@ fn refused_with(run: &Run, expected: &[(&str, &str)]) -> Value {
 
 #[test]
 fn a_json_report_of_one_environment_still_prints_json_on_bad_input() {
-    let (empty, bad) = inputs("json-report-bad-input");
+    let (_dir, empty, bad) = inputs("json-report-bad-input");
     let (empty, bad) = (s(&empty), s(&bad));
     // validate's report is its diagnostics: --error-format json asks for it as JSON too.
     let doc = refused_with(&isenet(&["validate", "--env", bad, "--error-format", "json"]), &[(E_ENUM, bad)]);
@@ -91,7 +92,7 @@ fn a_json_report_of_one_environment_still_prints_json_on_bad_input() {
 
 #[test]
 fn every_fleet_path_honours_the_error_format_with_one_json_document() {
-    let (empty, bad) = inputs("json-errors-fleet");
+    let (_dir, empty, bad) = inputs("json-errors-fleet");
     let (empty, bad) = (s(&empty), s(&bad));
     let results = |doc: &Value| -> Vec<String> {
         doc["environments"]
@@ -134,7 +135,8 @@ fn every_fleet_path_honours_the_error_format_with_one_json_document() {
     // Refused before any environment is loaded: the same document.
     let run = isenet(&["verify", EXAMPLE, bad, "--nsg", empty, "--format", "json"]);
     refused_with(&run, &[(E_FLEET_ONE_FILE, "<command line>")]);
-    let out = tempdir("json-errors-fleet-out").join("out");
+    let out_dir = tempdir("json-errors-fleet-out");
+    let out = out_dir.join("out");
     let run = isenet(&["compile", EXAMPLE, bad, "--out-dir", s(&out), "--error-format", "json"]);
     refused_with(&run, &[(E_ENUM, bad)]);
 }

@@ -4,18 +4,16 @@
 //! every NSG protocol, the tunneled path (ExpressRoute: next hop Internet; firewall: the firewall's
 //! network and application rules), `--expect` and `--flows` with good and bad CSV files.
 
+use crate::common::Scratch;
 use crate::common::{isenet, Run};
 use crate::pipeline::isenet_with_stdin;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const SUBNET_HOST: &str = "10.10.1.70";
 
-fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-explain-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("explain", name)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

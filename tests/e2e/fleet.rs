@@ -2,6 +2,7 @@
 
 use super::common::{isenet, workspace};
 use super::pipeline::tempdir;
+use crate::common::Scratch;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -123,7 +124,7 @@ fn fleet(dir: &Path, count: usize) -> Vec<PathBuf> {
 }
 
 /// A temporary folder `name` with `envs/` holding a fleet of `count` and the path of `out/`.
-fn fleet_in(name: &str, count: usize) -> (PathBuf, PathBuf, Vec<PathBuf>, PathBuf) {
+fn fleet_in(name: &str, count: usize) -> (Scratch, PathBuf, Vec<PathBuf>, PathBuf) {
     let dir = tempdir(name);
     let envs_dir = dir.join("envs");
     std::fs::create_dir(&envs_dir).unwrap();

@@ -81,12 +81,6 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-fn tempdir(case: &Path) -> PathBuf {
-    let base = std::env::temp_dir().join(format!(
-        "isenet-golden-{}-{}",
-        std::process::id(),
-        case.file_name().unwrap().to_string_lossy()
-    ));
-    let _ = std::fs::remove_dir_all(&base);
-    base
+fn tempdir(case: &Path) -> crate::common::Scratch {
+    crate::common::scratch("golden", &case.file_name().unwrap().to_string_lossy())
 }

@@ -67,8 +67,7 @@ fn every_subcommand_at_every_depth_ends_its_help_with_examples_that_fit_100_colu
 #[test]
 fn every_explain_expect_example_holds_against_the_example_environment() {
     // The examples name env.json: here the embedded example that `isenet example` prints.
-    let dir = std::env::temp_dir().join(format!("isenet-help-examples-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("help", "examples");
     std::fs::write(dir.join("env.json"), isenet(&["example"]).stdout).unwrap();
     let mut ran = Vec::new();
     for path in subcommands() {

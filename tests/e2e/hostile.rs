@@ -4,17 +4,15 @@
 //! minutes (a 10 MB location, a 100,000-character tag name, 4,001 overlapping prefixes) finish
 //! fast with a coded error. BENCHMARKS.md records their time and memory in a release build.
 
+use crate::common::Scratch;
 use crate::common::{isenet, Run};
 use ise_model::codes;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("hostile", name)
 }
 
 fn s(p: &Path) -> String {
@@ -47,15 +45,15 @@ fn codes_and_files(run: &Run) -> Vec<(String, String)> {
 }
 
 /// A scratch folder holding the example (`env.json`) and its compiled artifacts (`out/`): returns
-/// the artifacts' folder and the example's path.
-fn compiled(name: &str) -> (PathBuf, PathBuf) {
+/// the folder, the artifacts' folder and the example's path.
+fn compiled(name: &str) -> (Scratch, PathBuf, PathBuf) {
     let dir = scratch(name);
     let out = dir.join("out");
     let run = isenet(&["compile", "--out-dir", &s(&out)]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let env = dir.join("env.json");
     std::fs::write(&env, isenet(&["example"]).stdout).unwrap();
-    (out, env)
+    (dir, out, env)
 }
 
 fn public_tag_file() -> PathBuf {
@@ -70,7 +68,7 @@ fn with_bom(src: &Path, dst: &Path) {
 
 #[test]
 fn every_input_kind_accepts_a_byte_order_mark() {
-    let (out, example) = compiled("bom");
+    let (_dir, out, example) = compiled("bom");
     let dir = out.parent().unwrap().to_path_buf();
     let tags = public_tag_file();
     let files = [
@@ -116,7 +114,7 @@ fn every_input_kind_accepts_a_byte_order_mark() {
 
 #[test]
 fn duplicate_keys_are_refused_in_every_input_kind_naming_the_file() {
-    let (out, env) = compiled("dup");
+    let (_dir, out, env) = compiled("dup");
     let dir = out.parent().unwrap().to_path_buf();
     // The first key of each file, repeated at the start of its top-level object.
     let duplicate_first_key = |src: &Path, name: &str| {

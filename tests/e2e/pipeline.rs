@@ -2,6 +2,7 @@
 //! diagnostics, `--version`.
 
 use super::common::{isenet, workspace};
+use crate::common::Scratch;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
@@ -44,12 +45,9 @@ fn example_artifact(file: &str) -> String {
     std::fs::read_to_string(out.join(file)).unwrap()
 }
 
-/// A fresh, empty directory under the target directory for one test.
-pub fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("isenet-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when it passes.
+pub fn tempdir(name: &str) -> Scratch {
+    crate::common::scratch("e2e", name)
 }
 
 #[test]
@@ -252,7 +250,7 @@ fn version_prints_each_embedded_snapshot_and_its_date() {
 fn expanding_a_stale_embedded_snapshot_says_so_on_stderr() {
     let version = isenet(&["--version"]);
     let stale: Vec<&str> = version.stderr.lines().filter(|l| l.contains("embedded Public")).collect();
-    let dir = std::env::temp_dir().join(format!("isenet-stale-{}", std::process::id()));
+    let dir = tempdir("stale");
     let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let tags = workspace().join("data/servicetags/ServiceTags_Public_20251028.json");
     let expanded = isenet(&["compile", "--expand-tags", "--out-dir", &out("a")]);
@@ -272,7 +270,6 @@ fn expanding_a_stale_embedded_snapshot_says_so_on_stderr() {
         let run = isenet(&args);
         assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use crate::common::{isenet, isenet_in, workspace, Run};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One flow of docs/pipelines/flows.csv and what seed 002's port tables say of it on the embedded
 /// example (internal ISE, no forced tunneling, VNet 10.10.0.0/16, custom DNS 10.10.0.4).
@@ -198,9 +198,8 @@ fn write_json(path: &Path, v: &Value) {
 /// under ExpressRoute forced tunneling so that it has a route table, one in firewall mode so that it
 /// also has firewall rules), plus deployed/ as the `az ... show` exports would fill it. `test` keeps
 /// the folders of tests running at once apart.
-fn user_repository(test: &str) -> PathBuf {
-    let repo = std::env::temp_dir().join(format!("isenet-pipeline-examples-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&repo);
+fn user_repository(test: &str) -> crate::common::Scratch {
+    let repo = crate::common::scratch("pipeline-examples", test);
     std::fs::create_dir_all(repo.join("network")).unwrap();
     std::fs::copy(
         workspace().join("data/servicetags/ServiceTags_Public_20251028.json"),

@@ -28,9 +28,8 @@ fn golden_envs() -> Vec<(String, PathBuf)> {
 
 /// Compiles `env` into a folder of its own for `test` (tests run in parallel: two sharing a folder
 /// would replace each other's output mid-read).
-fn compile(test: &str, name: &str, env: &Path) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("isenet-review-{}-{test}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+fn compile(test: &str, name: &str, env: &Path) -> crate::common::Scratch {
+    let out = crate::common::scratch("review", &format!("{test}-{name}"));
     let o = isenet(&["compile", "--env", env.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     out
@@ -352,9 +351,7 @@ fn change_ticket_tables_keep_their_cells_when_names_hold_pipes_and_backticks() {
     for (subnet, name) in env["subnets"].as_array_mut().unwrap().iter_mut().zip(names) {
         subnet["name"] = name.into();
     }
-    let dir = std::env::temp_dir().join(format!("isenet-review-{}-ticket-pipes", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("review", "ticket-pipes");
     let env_path = dir.join("env.json");
     std::fs::write(&env_path, env.to_string()).unwrap();
     let out = compile("ticket-pipes", "env", &env_path);

@@ -3,18 +3,16 @@
 //! whose reply goes to an appliance): ExpressRoute's BGP-learned 0.0.0.0/0, the reply route of
 //! inbound flows in `explain`, and in-VNet requirements diverted by more specific user routes.
 
+use crate::common::Scratch;
 use crate::common::{isenet, Run};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const FW: &str = "tests/envs/firewall-tunneling.json";
 const ER: &str = "tests/envs/expressroute-tunneling.json";
 
-fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-route-paths-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("route-paths", name)
 }
 
 /// Compiles `env` into `dir` and returns the route table as JSON.

@@ -10,8 +10,7 @@ use std::path::PathBuf;
 const AZ: &[u8] = include_bytes!("../fixtures/servicetags/az-list-service-tags.json");
 
 fn show(name: &str, bytes: &[u8]) -> Run {
-    let dir = std::env::temp_dir().join(format!("isenet-e2e-tag-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("tag-files", name);
     let path: PathBuf = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     isenet(&[

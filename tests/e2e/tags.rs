@@ -6,6 +6,7 @@
 //! Expected values come from the tag files themselves, read here with serde_json and aggregated by
 //! a small interval computation that shares no code with isenet.
 
+use crate::common::Scratch;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -34,11 +35,8 @@ fn new_public() -> String {
     path_str(&root().join("data/servicetags/ServiceTags_Public_20251028.json"))
 }
 
-pub(super) fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-tags-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+pub(super) fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("tags", name)
 }
 
 pub(super) fn write(dir: &Path, name: &str, v: &Value) -> String {

@@ -2,6 +2,7 @@
 //! are proved, mutations are caught with exit 1, malformed NSG files are coded errors with exit 2.
 
 use crate::common::uncovered_ids;
+use crate::common::Scratch;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,11 +15,8 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("isenet-verify-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn scratch(name: &str) -> Scratch {
+    crate::common::scratch("verify", name)
 }
 
 /// Compiles the example (or `env`) and returns the nsg.json value.
@@ -532,7 +530,7 @@ fn explain_names_the_deciding_rule_and_requirement() {
 
 /// A scratch folder with the example in firewall mode (and the fields of `extra`) compiled into
 /// `out/`: the folder and the environment file.
-fn compiled_firewall(name: &str, extra: Value) -> (PathBuf, String) {
+fn compiled_firewall(name: &str, extra: Value) -> (Scratch, String) {
     let dir = scratch(name);
     let mut env: Value = serde_json::from_slice(&isenet(&["example"]).stdout).unwrap();
     env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"});
