@@ -159,8 +159,7 @@ mod tests {
                 let key = normalise_location(place);
                 for kind in KINDS.into_iter().chain(["unknown-kind"]) {
                     let of = |r: &&(&str, String, &str, Ipv4Net, bool)| r.0 == list_cloud && r.2 == kind;
-                    let mut expected: Vec<Ipv4Net> =
-                        rows.iter().filter(of).filter(|r| r.1 == key || r.4).map(|r| r.3).collect();
+                    let mut expected: Vec<Ipv4Net> = rows.iter().filter(of).filter(|r| r.1 == key || r.4).map(|r| r.3).collect();
                     expected.sort();
                     expected.dedup();
                     assert_eq!(published(cloud, place, kind), expected, "{cloud:?} {place} {kind}");

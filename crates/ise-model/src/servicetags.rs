@@ -497,8 +497,12 @@ impl Cursor {
         u32::from_le_bytes(self.take(4).try_into().expect("4 bytes"))
     }
     fn string(&mut self) -> &'static str {
+        std::str::from_utf8(self.bytes()).expect("build.rs writes UTF-8")
+    }
+    /// A string's bytes, unchecked: enough to compare (`str` orders by its bytes).
+    fn bytes(&mut self) -> &'static [u8] {
         let n = self.u32() as usize;
-        std::str::from_utf8(self.take(n)).expect("build.rs writes UTF-8")
+        self.take(n)
     }
 }
 
@@ -538,7 +542,10 @@ impl Index {
     /// The tag of exactly this name, else of this name in any case (as [`ServiceTags::get`]).
     fn find(&self, name: &str) -> Option<usize> {
         let n = self.decoded.len();
-        let exact = binary_search(n, |i| self.name(i).cmp(name));
+        // Names compared as bytes, in the order of their strings: a compile looks up a few
+        // hundred tags, a dozen names each, and checking each name's UTF-8 first was 3 % of a
+        // fleet's instructions.
+        let exact = binary_search(n, |i| self.record(i).bytes().cmp(name.as_bytes()));
         exact.or_else(|| {
             let lower = name.to_lowercase();
             binary_search(n, |i| self.name(Self::u32_at(self.folded, i)).to_lowercase().cmp(&lower)).map(|i| Self::u32_at(self.folded, i))
