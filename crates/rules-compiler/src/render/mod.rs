@@ -361,6 +361,35 @@ mod tests {
         assert!(RUNS.load(Ordering::SeqCst) > before);
     }
 
+    /// A compile's two threads, whichever of them renders each plan artifact, write what one
+    /// thread writes: every test environment, with every backend and with selections that leave
+    /// the helper little or nothing to render.
+    #[test]
+    fn two_threads_render_what_one_renders() {
+        let envs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/envs");
+        let mut files: Vec<_> = std::fs::read_dir(&envs).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let by_name = |names: &[&str]| -> Vec<&super::Backend> { super::BACKENDS.iter().filter(|b| names.contains(&b.name)).collect() };
+        let all: Vec<&super::Backend> = super::BACKENDS.iter().collect();
+        let review_only: Vec<&super::Backend> = super::BACKENDS
+            .iter()
+            .filter(|b| matches!(b.render, super::Render::Review(_)))
+            .collect();
+        let selections = [all, review_only, by_name(&["nsg", "review"]), by_name(&["ticket"])];
+        assert!(selections.iter().all(|s| !s.is_empty()), "every selection names backends");
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let env = ise_model::env::load(&text, "env.json").env.unwrap();
+            let tags = ServiceTags::embedded(env.cloud);
+            let plan = crate::plan::build(&env, tags, None).unwrap();
+            for backends in &selections {
+                let two = super::render_and_prove(&plan, tags, backends);
+                let one = super::render_and_prove_inline(&plan, tags, backends);
+                assert_eq!(two, one, "{}", file.display());
+            }
+        }
+    }
+
     #[test]
     fn artifact_names_are_exactly_what_compile_writes() {
         let (plan, tags) = example();
