@@ -364,6 +364,20 @@ fn sarif_of_piped_artifacts_points_at_the_environment_key_each_finding_is_about(
         located(&doc, "dependency fw-net-custom-dns-53").contains(&("F0301".into(), uri, line, column)),
         "{doc:#}"
     );
+    // The environment on stdin: what it would locate falls back to the NSG file, so that every
+    // result has a location (GitHub code scanning refuses an upload with one that has none).
+    std::fs::write(dir.join("out/nsg-open.json"), nsg.to_string()).unwrap();
+    let env_text = std::fs::read_to_string(dir.join("env.json")).unwrap();
+    let args = ["verify", "--format", "sarif", "--env", "-", "--nsg", "out/nsg-open.json"];
+    let (code, out, err) = isenet_with_stdin_in(&dir, &args, env_text.as_bytes());
+    assert_eq!(code, Some(1), "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() >= 2, "{doc:#}");
+    for r in results {
+        let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert_eq!(uri, "out/nsg-open.json", "{r:#}");
+    }
     // The route table on stdin, without the firewall's default route: the tunneling mode's check.
     let doc = piped("--routes", without_rules(&dir, "route-table.json", &["route-firewall-default"]));
     let env: String = std::fs::read_to_string(dir.join("env.json")).unwrap();

@@ -40,7 +40,9 @@ impl EnvFile {
 
 /// Where a finding points: the offending rule in the file proved; else, for an uncovered
 /// requirement or an artifact that is no file, the environment key the finding's requirements
-/// come from (or the environment file); else the file proved. `None` when neither is a file.
+/// come from (or the environment file) when that is a file; else the file proved (code scanning
+/// refuses a SARIF result without a location). `None` when neither is a file (both piped in, or
+/// the embedded example with an artifact on stdin).
 fn locate(proof: &Proof, f: &findings::Finding, env: Option<&EnvFile>) -> Option<Location> {
     let proved_file = is_file(&proof.file);
     if let Some(r) = f.rule.as_ref().filter(|r| r.line.is_some() && proved_file) {
@@ -50,7 +52,7 @@ fn locate(proof: &Proof, f: &findings::Finding, env: Option<&EnvFile>) -> Option
             column: r.column,
         });
     }
-    match env {
+    match env.filter(|e| is_file(&e.file)) {
         Some(env) if f.kind == FindingKind::UncoveredRequirement || !proved_file => Some(env.at(&f.requirements)),
         _ => proved_file.then(|| Location {
             file: proof.file.clone(),

@@ -90,8 +90,10 @@ pub fn azure_devops(p: &Proofs) -> String {
     for message in p.not_verified() {
         out += &ado_command(false, None, "not-verified", &message);
     }
-    let failed = p.findings.iter().any(|f| f.rule.severity == Severity::Error) || p.refused.iter().any(|d| d.is_error());
-    if failed {
+    // The task's last word says what the exit code does: bad input (2) before findings (1).
+    if p.refused.iter().any(|d| d.is_error()) {
+        out += "##vso[task.complete result=Failed;]isenet verify: bad input\n";
+    } else if p.findings.iter().any(|f| f.rule.severity == Severity::Error) {
         out += "##vso[task.complete result=Failed;]isenet verify: findings\n";
     }
     out
@@ -153,5 +155,19 @@ mod tests {
              ##vso[task.logissue type=warning;code=not-verified]firewall: not given\n\
              ##vso[task.complete result=Failed;]isenet verify: findings\n"
         );
+    }
+
+    /// An input that did not load (exit 2) is what the task fails for, findings or not.
+    #[test]
+    fn azure_devops_says_bad_input_when_an_input_was_refused() {
+        let mut p = proofs();
+        p.refused
+            .push(ise_model::diag::Diagnostic::error("E1203", "nsg.json", "`Any` is no address"));
+        let out = azure_devops(&p);
+        assert!(
+            out.ends_with("##vso[task.complete result=Failed;]isenet verify: bad input\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("task.complete").count(), 1, "{out}");
     }
 }
