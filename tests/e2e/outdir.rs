@@ -382,6 +382,30 @@ fn check_lists_files_isenet_did_not_write() {
     }
 }
 
+/// `--check` of an output path no compile could write (a file) is bad input, E1101 and exit 2,
+/// as the compile it would send the user to: never "stale" with advice that cannot work.
+#[test]
+fn check_refuses_an_output_path_that_is_a_file() {
+    use super::common::isenet;
+    let dir = tempdir("outdir-check-file");
+    let file = dir.join("afile");
+    std::fs::write(&file, "x").unwrap();
+    for extra in [&["--check"][..], &[]] {
+        let mut args = vec!["--error-format", "json", "compile", "--out-dir", file.to_str().unwrap()];
+        args.extend(extra);
+        let run = isenet(&args);
+        assert_eq!(
+            (run.code, first_code(&run)),
+            (Some(2), "E1101".to_string()),
+            "{args:?}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        assert!(!run.stdout.contains("missing:"), "{args:?}: nothing listed: {}", run.stdout);
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
 #[test]
 fn a_fleet_with_one_target_it_cannot_replace_writes_nothing() {
     use super::common::isenet;

@@ -70,6 +70,14 @@ fn check_named(dir: &Path) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+fn not_a_directory(dir: &Path) -> Diagnostic {
+    error(
+        dir,
+        "the output path exists and is not a directory".into(),
+        "choose another --out-dir",
+    )
+}
+
 /// Refuses a target that holds anything but isenet artifacts; `Ok(false)` when there is none yet.
 fn check_target(dir: &Path) -> Result<bool, Diagnostic> {
     let Ok(meta) = fs::symlink_metadata(dir) else {
@@ -84,11 +92,7 @@ fn check_target(dir: &Path) -> Result<bool, Diagnostic> {
         ));
     }
     if !meta.is_dir() {
-        return Err(error(
-            dir,
-            "the output path exists and is not a directory".into(),
-            "choose another --out-dir",
-        ));
+        return Err(not_a_directory(dir));
     }
     let mut foreign =
         foreign_files(dir, "").map_err(|e| error(dir, format!("cannot read the output directory: {e}"), "check its permissions"))?;
@@ -213,6 +217,11 @@ fn clean_stale(dir: &Path) {
 /// `(stale|missing|extra|foreign, file)` pairs, empty when up to date. A missing directory is all
 /// missing.
 pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<(&'static str, String)>, Diagnostic> {
+    // No compile could write there: bad input, as for the compile (a link to a directory is
+    // compared through, as a compile leaves one that is up to date).
+    if dir.exists() && !dir.is_dir() {
+        return Err(not_a_directory(dir));
+    }
     let mut out = Vec::new();
     for a in artifacts {
         let path = dir.join(a.file_name);
