@@ -365,6 +365,17 @@ fn a_flows_file_runs_every_flow_in_one_table() {
     let (code, stdout, stderr) = isenet_with_stdin(&["explain", "--flows", "-"], failing.as_bytes());
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stdout.contains("MISMATCH") && stdout.contains("1 mismatch\n"), "{stdout}");
+    // --quiet prints the findings only: the mismatching row under the header, no count.
+    let (code, stdout, stderr) = isenet_with_stdin(&["explain", "-q", "--flows", "-"], failing.as_bytes());
+    assert_eq!(code, Some(1), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "header, rule, one row: {stdout}");
+    assert!(
+        lines[0].starts_with("line  from") && lines[2].starts_with("4 ") && lines[2].contains("MISMATCH"),
+        "{stdout}"
+    );
+    let r = explain(&["-q", "--flows", &file]);
+    assert_eq!((r.code, r.stdout.as_str()), (Some(0), ""), "{}", r.stderr);
 }
 
 #[test]

@@ -68,7 +68,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             Err(d) => return fail(d),
         };
         match format {
-            ErrorFormat::Text => print!("{}", view::render_table(&results)),
+            ErrorFormat::Text => print!("{}", view::render_table(&results, output::quiet())),
             // Written as serialised: thousands of flows to service tags make hundreds of MB.
             ErrorFormat::Json => output::json_to_stdout(&results),
         }

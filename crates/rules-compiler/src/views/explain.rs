@@ -149,10 +149,12 @@ fn deciders(e: &Explanation) -> String {
     names.join("; ")
 }
 
-/// Many flows: one line each, and a closing count.
-pub fn render_table(results: &[Checked]) -> String {
+/// Many flows: one line each, and a closing count; `quiet`, only the mismatches (the findings),
+/// without the count.
+pub fn render_table(results: &[Checked], quiet: bool) -> String {
     let rows: Vec<Vec<String>> = results
         .iter()
+        .filter(|c| !quiet || c.failed())
         .map(|c| {
             let e = &c.explanation;
             vec![
@@ -171,14 +173,19 @@ pub fn render_table(results: &[Checked]) -> String {
             ]
         })
         .collect();
-    let mut out = table::render(&["line", "from", "to", "flow", "expect", "verdict", "result", "decided by"], &rows);
-    let failed = results.iter().filter(|c| c.failed()).count();
-    let checked = results.iter().filter(|c| c.expect.is_some()).count();
-    out += &format!(
-        "\n{} flows, {checked} with an expectation, {failed} {}\n",
-        results.len(),
-        if failed == 1 { "mismatch" } else { "mismatches" }
-    );
+    let mut out = String::new();
+    if !rows.is_empty() {
+        out += &table::render(&["line", "from", "to", "flow", "expect", "verdict", "result", "decided by"], &rows);
+    }
+    if !quiet {
+        let failed = results.iter().filter(|c| c.failed()).count();
+        let checked = results.iter().filter(|c| c.expect.is_some()).count();
+        out += &format!(
+            "\n{} flows, {checked} with an expectation, {failed} {}\n",
+            results.len(),
+            if failed == 1 { "mismatch" } else { "mismatches" }
+        );
+    }
     // Once per rule and tag, not per flow: a flows file asks the same rules many times.
     let mut warned: Vec<(&str, &str)> = Vec::new();
     for n in results.iter().flat_map(|c| &c.explanation.notes) {
