@@ -752,3 +752,26 @@ fn explain_allows_the_platform_addresses_nsgs_do_not_filter() {
     assert_eq!(r.code, Some(0), "{}", r.stdout);
     assert!(r.stdout.contains("denied by rule deny-all-outbound"), "{}", r.stdout);
 }
+
+/// A flow whose two ends both reach beyond the ISE subnets is decided only where an end is in
+/// them (this NSG filters nothing else): the answer says so, in text and JSON, so that "deny SSH
+/// to the whole VNet" does not pass on the strength of the subnets' addresses alone. The
+/// example's subnets are 10.10.1.0/27, .32/27, .64/27 and .96/27 of VNet 10.10.0.0/16.
+#[test]
+fn a_flow_reaching_beyond_the_subnets_at_both_ends_says_what_was_decided() {
+    let r = explain(&["--from", "8.8.8.8", "--to", "10.10.0.0/16", "--port", "22"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("decided only where an end is in the ISE subnets (10.10.1.0/27, 10.10.1.32/27, 10.10.1.64/27, 10.10.1.96/27)"),
+        "{}",
+        r.stdout
+    );
+    let r = explain(&["--from", "10.10.0.0/16", "--to", "8.8.8.8", "--port", "22", "--format", "json"]);
+    assert_eq!(r.json()["decidedOnlyWithin"].as_array().map(Vec::len), Some(4), "{}", r.stdout);
+    // One end inside the subnets: the whole flow is this NSG's, nothing to say.
+    for (from, to) in [("8.8.8.8", "10.10.1.5"), ("10.10.0.0/16", "10.10.1.0/27")] {
+        let r = explain(&["--from", from, "--to", to, "--port", "22", "--format", "json"]);
+        assert!(r.json().get("decidedOnlyWithin").is_none(), "{from} -> {to}: {}", r.stdout);
+    }
+}

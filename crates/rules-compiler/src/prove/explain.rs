@@ -173,6 +173,10 @@ pub struct Explanation {
     /// rules allowing the flow that terminate its TLS, against seed 002 (`verify`: F0306).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<ExplainNote>,
+    /// When both ends reach beyond the ISE subnets, that only the packets with an end in them
+    /// were decided (this NSG filters nothing else): the subnets, as written in the environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_only_within: Option<Vec<String>>,
 }
 
 /// A warning about the rules that does not change the verdict's computation.
@@ -546,6 +550,9 @@ impl<'a> Explainer<'a> {
             denied = denied.union(&reply_denied);
         }
         let allowed = whole.difference(&denied);
+        let beyond = |set: &IntervalSet<u32>| set.intersection(&self.subnets) != *set;
+        let decided_only_within = (beyond(&from) && (name.is_some() || beyond(&to)))
+            .then(|| self.plan.environment.subnet_prefixes().iter().map(|p| p.to_string()).collect());
         let verdict = match (allowed.is_empty(), denied.is_empty()) {
             (_, true) => Verdict::Allow,
             (true, false) => Verdict::Deny,
@@ -562,6 +569,7 @@ impl<'a> Explainer<'a> {
             allowed: allowed.pieces(),
             denied: denied.pieces(),
             notes,
+            decided_only_within,
         })
     }
 

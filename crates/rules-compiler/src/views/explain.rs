@@ -89,6 +89,12 @@ fn route_lines(steps: &[RouteStep], names: &Names) -> String {
 pub fn render_text(c: &Checked, names: &Names) -> String {
     let e = &c.explanation;
     let mut out = format!("{} -> {} {}\n", e.from, e.to, flow_label(e));
+    if let Some(subnets) = &e.decided_only_within {
+        out += &format!(
+            "  decided only where an end is in the ISE subnets ({}): this NSG filters nothing else of the flow\n",
+            subnets.join(", ")
+        );
+    }
     for d in &e.decisions {
         let verdict = if d.access == Access::Allow { "allowed" } else { "denied" };
         out += &format!("  {}: {verdict} by {}\n", d.direction, nsg_who(d));
