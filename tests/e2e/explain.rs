@@ -775,3 +775,48 @@ fn a_flow_reaching_beyond_the_subnets_at_both_ends_says_what_was_decided() {
         assert!(r.json().get("decidedOnlyWithin").is_none(), "{from} -> {to}: {}", r.stdout);
     }
 }
+
+/// A route whose tag the cloud does not allow in routes is left out of the path, as `verify`
+/// leaves it out (F0204): the answer says so, since the route left out may be the one that would
+/// have won (AzureMonitor.EastUS beats AzureMonitor on an exact tie, azure-semantics.md).
+#[test]
+fn a_route_left_out_of_the_path_is_said_with_the_answer() {
+    let dir = scratch("route-left-out");
+    let env = crate::common::envs_dir().join("firewall-tunneling.json");
+    let routes = write(
+        &dir,
+        "rt.json",
+        r#"{"name":"rt","location":"eastus","routes":[
+            {"name":"default","addressPrefix":"0.0.0.0/0","nextHopType":"VirtualAppliance","nextHopIpAddress":"10.10.0.4"},
+            {"name":"mon-global","addressPrefix":"AzureMonitor","nextHopType":"None"},
+            {"name":"mon-east","addressPrefix":"AzureMonitor.EastUS","nextHopType":"Internet"}]}"#,
+    );
+    let env = env.to_str().unwrap();
+    let args = [
+        "--env",
+        env,
+        "--routes",
+        &routes,
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "48.194.2.5",
+        "--port",
+        "443",
+    ];
+    let r = explain(&args);
+    assert!(
+        r.stdout.contains("warning[F0204]: route mon-east names `AzureMonitor.EastUS`"),
+        "{}",
+        r.stdout
+    );
+    let r = explain(&[&args[..], &["--format", "json"]].concat());
+    let notes = r.json()["notes"].clone();
+    assert_eq!(
+        (notes[0]["code"].as_str(), notes[0]["rule"].as_str()),
+        (Some("F0204"), Some("mon-east")),
+        "{notes}"
+    );
+    let v = isenet(&["verify", "--env", env, "--routes", &routes]);
+    assert!(v.stdout.contains("F0204 route mon-east"), "verify says the same: {}", v.stdout);
+}

@@ -170,7 +170,8 @@ pub struct Explanation {
     pub denied: Vec<FlowPiece>,
     /// NSG rules of the evaluated directions naming a service tag the tag file lacks: taken to
     /// match nothing, so the verdict may not be Azure's (`verify` reports them as F0105); firewall
-    /// rules allowing the flow that terminate its TLS, against seed 002 (`verify`: F0306).
+    /// rules allowing the flow that terminate its TLS, against seed 002 (`verify`: F0306); routes
+    /// the path leaves out, whose tag the file lacks or does not allow in routes (F0204).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<ExplainNote>,
     /// When both ends reach beyond the ISE subnets, that only the packets with an end in them
@@ -541,6 +542,7 @@ impl<'a> Explainer<'a> {
         if let (Some(model), Some((allowed, sources))) = (&self.path, &out_allowed) {
             let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref());
             path = steps;
+            notes.extend(model.route_notes.iter().cloned());
             denied = denied.union(&path_denied);
             notes.extend(tls_notes(&path));
         }

@@ -6,9 +6,9 @@
 //! route of its reply: Azure drops what would reply through an appliance (asymmetric routing).
 
 use super::explain::Flow;
-use super::explain::Inputs;
+use super::explain::{ExplainNote, Inputs};
 use super::firewall::{evaluate_network, web_protocol, Applications};
-use super::routes::{bgp_default, subnet_routes, Hop, Target, BGP_DEFAULT};
+use super::routes::{bgp_default, subnet_routes_noting, Hop, Target, BGP_DEFAULT};
 use crate::azure::firewall::{ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
@@ -101,6 +101,8 @@ pub(crate) struct PathModel<'a> {
     /// The hop of a destination no specific route names (the route of 0.0.0.0/0).
     default_hop: Hop,
     firewall: Option<FirewallModel<'a>>,
+    /// Routes left out of `hops`, as notes.
+    pub(crate) route_notes: Vec<ExplainNote>,
 }
 
 impl<'a> PathModel<'a> {
@@ -116,7 +118,19 @@ impl<'a> PathModel<'a> {
             }
         };
         // The firewall proof takes the same routes (`verify`'s service-endpoint traffic is this).
-        let hops = subnet_routes(routes, env, inputs.tags, &plan.requirements);
+        let mut ignored = Vec::new();
+        let hops = subnet_routes_noting(routes, env, inputs.tags, &plan.requirements, &mut ignored);
+        // Routes the path leaves out, said with every answer that follows it (as `verify` says
+        // them: F0204 and unknown tags), since they may change which route decides.
+        let route_notes = ignored
+            .into_iter()
+            .map(|f| ExplainNote {
+                code: f.code,
+                rule: f.rule.map(|r| r.name).unwrap_or_default(),
+                tag: String::new(),
+                message: f.message,
+            })
+            .collect();
         // A user 0.0.0.0/0 beats ExpressRoute's over BGP, which beats the system route.
         let default_hop = routes
             .iter()
@@ -146,6 +160,7 @@ impl<'a> PathModel<'a> {
             hops,
             default_hop,
             firewall,
+            route_notes,
         }
     }
 

@@ -201,8 +201,20 @@ pub fn subnet_routes(
     tags: &ServiceTags,
     requirements: &[Resolved],
 ) -> BTreeMap<Hop, IntervalSet<u32>> {
+    subnet_routes_noting(routes, env, tags, requirements, &mut Vec::new())
+}
+
+/// [`subnet_routes`], with the findings about routes it ignores (a tag unknown to the tag file,
+/// or not usable in routes) added to `findings`.
+pub fn subnet_routes_noting(
+    routes: &[RouteEntry],
+    env: &Environment,
+    tags: &ServiceTags,
+    requirements: &[Resolved],
+    findings: &mut Vec<Finding>,
+) -> BTreeMap<Hop, IntervalSet<u32>> {
     let services = ise_model::resolve::service_endpoints(requirements);
-    effective(routes, env, tags, &services, true, &mut Vec::new())
+    effective(routes, env, tags, &services, true, findings)
 }
 
 /// The addresses the subnets reach through a service endpoint's system route (a longer user route
