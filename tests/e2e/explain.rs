@@ -80,7 +80,19 @@ fn the_seed_requirements_decide_their_flows() {
     assert_eq!(decisions(&e), [pair("Allow", "in-triggers-443-external")]);
     assert_eq!(e["verdict"], "allow");
     assert_eq!(e["matches"], true);
-    assert_eq!(e["decisions"][0]["requirements"], json!(["in-triggers-443-external"]));
+    // What the rule serves is read off the packets it lets through: Internet on 443 holds the
+    // addresses of every inbound requirement on 443 or any port from a public source
+    // (data/requirements.csv: Internet, AzureTrafficManager and the connectors' published
+    // addresses on 443, AzureLoadBalancer on any port), in the plan's order.
+    assert_eq!(
+        e["decisions"][0]["requirements"],
+        json!([
+            "in-triggers-443-external",
+            "in-traffic-manager-443",
+            "in-connector-outbound-ips",
+            "in-azure-load-balancer"
+        ])
+    );
     // App Service management on 454-455.
     let r = ask("AppServiceManagement", SUBNET_HOST, "454", &["--format", "json"]);
     assert_eq!(decisions(&r.json()), [pair("Allow", "in-appservice-mgmt-454-455")]);

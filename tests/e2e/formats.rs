@@ -548,7 +548,7 @@ fn under_deny_warnings_the_environments_warnings_are_errors_in_every_machine_for
         let ado = run("azure-devops").stdout;
         assert!(ado.lines().any(|l| l.starts_with(&expected)), "{given:?}: {expected}\n{ado}");
         assert!(
-            ado.ends_with("##vso[task.complete result=Failed;]isenet verify: findings\n"),
+            ado.ends_with("##vso[task.complete result=Failed;]isenet verify: bad input\n"),
             "{ado}"
         );
         let sarif = run("sarif").json();

@@ -532,7 +532,7 @@ fn an_environment_that_does_not_load_is_in_every_machine_format_too() {
         "{ado}"
     );
     assert!(
-        ado.ends_with("##vso[task.complete result=Failed;]isenet verify: findings\n"),
+        ado.ends_with("##vso[task.complete result=Failed;]isenet verify: bad input\n"),
         "{ado}"
     );
     // JUnit: one failing case in the environment's suite.

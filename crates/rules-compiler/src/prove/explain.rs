@@ -317,6 +317,9 @@ pub struct Explainer<'a> {
     path: Option<PathModel<'a>>,
     /// Inbound and outbound rules resolved for [`Explainer::decide_remote`], once each.
     resolved: [OnceLock<Vec<(usize, FlowBox)>>; 2],
+    /// Each direction's requirements with the flows they need (as the proof reads them), once
+    /// each: what an allow rule serves is read off the flows it decides, not its name.
+    needed: [OnceLock<Vec<(String, FlowSet)>>; 2],
 }
 
 impl<'a> Explainer<'a> {
@@ -339,6 +342,7 @@ impl<'a> Explainer<'a> {
             subnets: IntervalSet::from_prefixes(env.subnet_prefixes()),
             path,
             resolved: Default::default(),
+            needed: Default::default(),
         }
     }
 
@@ -515,14 +519,14 @@ impl<'a> Explainer<'a> {
                 };
                 let part = part.difference(&platform);
                 if !part.is_empty() {
-                    decisions.push(self.decision(direction, d, part.pieces()));
+                    decisions.push(self.decision(direction, d, &part));
                 }
             }
             if !platform.is_empty() {
                 decisions.push(Decision {
                     unfiltered: true,
                     access: Access::Allow,
-                    ..self.decision(direction, None, platform.pieces())
+                    ..self.decision(direction, None, &platform)
                 });
             }
             let allowed = eval.allowed().difference(&platform);
@@ -602,10 +606,18 @@ impl<'a> Explainer<'a> {
         }
     }
 
-    fn decision(&self, direction: Direction, decider: Option<usize>, flows: Vec<FlowPiece>) -> Decision {
+    /// The decision of `decider` over `part`. An allow rule serves the requirements whose flows
+    /// it lets through here, whatever its name (a deployed NSG's rules are named as its authors
+    /// chose, and a rule widened in place keeps its name): as `verify`'s coverage and openings
+    /// read it. A deny rule names the requirements the plan wrote it for.
+    fn decision(&self, direction: Direction, decider: Option<usize>, part: &FlowSet) -> Decision {
         let rule = decider.map(|i| &self.rules[i]);
         let access = rule.map_or(Access::Deny, |r| r.access);
-        let requirements = rule.map(|r| requirements_of(self.plan, &r.name)).unwrap_or_default();
+        let requirements = match rule {
+            Some(_) if access == Access::Allow => self.served(direction, part),
+            Some(r) => requirements_of(self.plan, &r.name),
+            None => Vec::new(),
+        };
         Decision {
             direction,
             rule: rule.map(|r| r.name.clone()),
@@ -614,9 +626,31 @@ impl<'a> Explainer<'a> {
             default_rule: rule.is_some_and(|r| r.is_default),
             serves_no_requirement: access == Access::Allow && requirements.is_empty(),
             requirements,
-            flows,
+            flows: part.pieces(),
             unfiltered: false,
         }
+    }
+
+    /// The requirements of `direction` that need some of `part`, in the plan's order.
+    fn served(&self, direction: Direction, part: &FlowSet) -> Vec<String> {
+        let needed = self.needed[usize::from(direction == Direction::Outbound)].get_or_init(|| {
+            let kind = match direction {
+                Direction::Inbound => ise_model::requirement::Kind::Inbound,
+                Direction::Outbound => ise_model::requirement::Kind::Outbound,
+            };
+            let intended = EnvResolver::intended(&self.plan.environment, self.tags);
+            self.plan
+                .requirements
+                .iter()
+                .filter(|r| r.kind == kind)
+                .filter_map(|r| Some((r.id.clone(), FlowSet::from_rule(&super::nsg::requirement_rule(r), &intended).ok()?)))
+                .collect()
+        });
+        needed
+            .iter()
+            .filter(|(_, flows)| !flows.intersection(part).is_empty())
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 }
 
