@@ -15,10 +15,6 @@ pub(crate) struct Base {
     segments: Vec<(u32, u64, u64)>,
 }
 
-/// A base group's coverings so far (see `Outputs::kept`): none yet, or more than one.
-const UNSEEN: u64 = u64::MAX - 1;
-const MIXED: u64 = u64::MAX;
-
 /// Output groups of a refinement, numbered in order of first appearance: `(base group, local
 /// sets covering)`, with the rules of both and of the sets covering the whole universe.
 struct Outputs<'b> {
@@ -28,9 +24,6 @@ struct Outputs<'b> {
     keys: Vec<(u32, u64)>,
     /// Per covering met so far, the output group of each base group (`NONE`: not met yet).
     tables: Vec<(u64, Vec<u32>)>,
-    /// Per base group, the one covering of all its segments while there is one (its set is
-    /// then the base group's), else `MIXED`.
-    kept: Vec<u64>,
 }
 
 impl Outputs<'_> {
@@ -42,22 +35,29 @@ impl Outputs<'_> {
         })
     }
 
-    /// The output group of base group `g` under table `t` (covering `covering`). A cut
-    /// segment's pieces differ in covering, so they leave `g` mixed too.
+    /// Maps `segments` (all under one covering, table `t`) to their output groups, appended to
+    /// `out`. The hot loop of a refinement: a fleet walks thousands of tag segments per cut.
     #[inline]
-    fn of(&mut self, t: usize, covering: u64, g: u32) -> u32 {
-        let kept = &mut self.kept[g as usize];
-        if *kept == UNSEEN {
-            *kept = covering;
-        } else if *kept != covering {
-            *kept = MIXED;
+    fn map_into(&mut self, t: usize, segments: &[(u32, u64, u64)], out: &mut Vec<(u32, u64, u64)>) {
+        let (covering, table) = &mut self.tables[t];
+        for &(g, lo, hi) in segments {
+            let o = &mut table[g as usize];
+            if *o == NONE {
+                *o = self.keys.len() as u32;
+                self.keys.push((g, *covering));
+            }
+            out.push((*o, lo, hi));
         }
-        let o = &mut self.tables[t].1[g as usize];
-        if *o == NONE {
-            *o = self.keys.len() as u32;
-            self.keys.push((g, covering));
+    }
+
+    /// Per output group, whether its base group's segments went to more than one output group
+    /// (got different coverings): its set is then rebuilt from its pieces, else shared.
+    fn mixed(&self) -> Vec<bool> {
+        let mut outputs_of = vec![0u8; self.base.rules.len()];
+        for &(g, _) in &self.keys {
+            outputs_of[g as usize] = outputs_of[g as usize].saturating_add(1);
         }
-        *o
+        self.keys.iter().map(|&(g, _)| outputs_of[g as usize] > 1).collect()
     }
 
     /// The rules of output group `o`, ascending.
@@ -91,7 +91,7 @@ impl Scratch {
 
     /// What [`Scratch::partition`] returns, and leaves as its segments, for the rules of `base`
     /// and `small` together, `base` being the partition of `universe` by the others (ascending,
-    /// like `small`); `None` when more than 62 of `small`'s distinct sets are local (cover only
+    /// like `small`); `None` when more than 64 of `small`'s distinct sets are local (cover only
     /// part of the universe).
     ///
     /// Sets covering the whole universe add their rules to every group and cut nothing. The local
@@ -111,7 +111,6 @@ impl Scratch {
             everywhere: Vec::new(),
             keys: Vec::new(),
             tables: Vec::new(),
-            kept: vec![UNSEEN; base.rules.len()],
         };
         // Small set-groups by kind: `local[b]` is the set-group of covering bit `b`.
         let mut local: Vec<u32> = Vec::new();
@@ -129,8 +128,8 @@ impl Scratch {
                 events.push((u64::from(hi) + 1) << GROUP_BITS | bit);
             }
         }
-        // Coverings stay below `UNSEEN` and `MIXED`.
-        if local.len() > 62 {
+        // A covering is a mask of 64 bits.
+        if local.len() > 64 {
             self.events = events;
             return None;
         }
@@ -147,11 +146,10 @@ impl Scratch {
         let n = base.segments.len();
         while i < n {
             let next = events.get(k).map_or(u64::MAX, |&e| position(e));
-            while i < n && base.segments[i].2 < next {
-                let (g, lo, hi) = base.segments[i];
-                segments.push((outputs.of(t, covering, g), lo, hi));
-                i += 1;
-            }
+            // The segments ending before the next bound map whole.
+            let whole = i + base.segments[i..].partition_point(|s| s.2 < next);
+            outputs.map_into(t, &base.segments[i..whole], &mut segments);
+            i = whole;
             if i == n {
                 break;
             }
@@ -161,7 +159,7 @@ impl Scratch {
             while k < events.len() && position(events[k]) <= hi {
                 let at = position(events[k]);
                 if at > start {
-                    segments.push((outputs.of(t, covering, g), start, at - 1));
+                    outputs.map_into(t, &[(g, start, at - 1)], &mut segments);
                     start = at;
                 }
                 while k < events.len() && position(events[k]) == at {
@@ -170,14 +168,15 @@ impl Scratch {
                 }
                 t = outputs.table(covering);
             }
-            segments.push((outputs.of(t, covering, g), start, hi));
+            outputs.map_into(t, &[(g, start, hi)], &mut segments);
             i += 1;
         }
         self.events = events;
 
         // Base groups kept whole keep their sets; the others' outputs gather their pieces.
         let groups = outputs.keys.len();
-        let rebuilt = |o: u32| outputs.kept[outputs.keys[o as usize].0 as usize] == MIXED;
+        let mixed = outputs.mixed();
+        let rebuilt = |o: u32| mixed[o as usize];
         counting_sort(
             segments.iter().filter(|&&(o, _, _)| rebuilt(o)).map(|&(o, lo, hi)| (o, (lo, hi))),
             groups,
