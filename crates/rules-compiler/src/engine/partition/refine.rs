@@ -4,8 +4,8 @@
 //! bounds instead of sweeping the tags again. The result is the full sweep's, group for group
 //! and segment for segment (tested against it).
 
-use super::{counting_sort, Scratch, GROUP_BITS, GROUP_MASK, NONE};
-use crate::engine::intervals::{Bound, IntervalSet};
+use super::{Scratch, GROUP_BITS, GROUP_MASK, NONE};
+use crate::engine::intervals::IntervalSet;
 
 /// A partition kept for refining: each output group's set and rules, and the segments in value
 /// order.
@@ -171,33 +171,65 @@ impl Scratch {
             outputs.map_into(t, &[(g, start, hi)], &mut segments);
             i += 1;
         }
-        self.events = events;
-
-        // Base groups kept whole keep their sets; the others' outputs gather their pieces.
-        let groups = outputs.keys.len();
-        let mixed = outputs.mixed();
-        let rebuilt = |o: u32| mixed[o as usize];
-        counting_sort(
-            segments.iter().filter(|&&(o, _, _)| rebuilt(o)).map(|&(o, lo, hi)| (o, (lo, hi))),
-            groups,
-            &mut self.offsets,
-            &mut self.fill,
-            &mut self.placed,
-        );
         self.segments = segments;
-        Some(u32::with_buffer(|merged| {
-            (0..groups)
+
+        // Base groups kept whole keep their sets. A mixed one's output of covering `c` holds its
+        // values where the covering is `c`: its set within that region, a few intervals looked
+        // up in the set's many, instead of gathering its pieces from every segment.
+        let mixed = outputs.mixed();
+        let regions = if mixed.contains(&true) {
+            covering_regions(&events)
+        } else {
+            Vec::new()
+        };
+        self.events = events;
+        Some(
+            (0..outputs.keys.len())
                 .map(|o| {
-                    let set = if rebuilt(o as u32) {
-                        self.output_set(o, merged)
+                    let (g, covering) = outputs.keys[o];
+                    let set = &base.sets[g as usize];
+                    let set = if mixed[o] {
+                        let region = regions.iter().find(|(c, _)| *c == covering).map(|(_, r)| r);
+                        set.intersection(region.expect("every covering met has a region"))
                     } else {
-                        base.sets[outputs.keys[o].0 as usize].clone()
+                        set.clone()
                     };
                     (set, outputs.rules(self, &local, o))
                 })
-                .collect()
-        }))
+                .collect(),
+        )
     }
+}
+
+/// Where each covering holds, from the local sets' sorted bound events (bit per set): the
+/// values between two neighbouring bounds share one covering, 0 before the first.
+fn covering_regions(events: &[u64]) -> Vec<(u64, IntervalSet<u32>)> {
+    let mut stretches: Vec<(u64, Vec<(u32, u32)>)> = Vec::new();
+    let mut add = |covering: u64, lo: u64, hi: u64| {
+        // Bounds fit: positions run to 2^32, and a stretch ends one below a position.
+        let piece = (lo as u32, hi as u32);
+        match stretches.iter_mut().find(|(c, _)| *c == covering) {
+            Some((_, v)) => v.push(piece),
+            None => stretches.push((covering, vec![piece])),
+        }
+    };
+    let (mut covering, mut from) = (0u64, 0u64);
+    let mut k = 0;
+    while k < events.len() {
+        let at = events[k] >> GROUP_BITS;
+        if at > from {
+            add(covering, from, at - 1);
+        }
+        while k < events.len() && events[k] >> GROUP_BITS == at {
+            covering ^= 1 << (events[k] & GROUP_MASK);
+            k += 1;
+        }
+        from = at;
+    }
+    if from <= u64::from(u32::MAX) {
+        add(covering, from, u64::from(u32::MAX));
+    }
+    stretches.into_iter().map(|(c, v)| (c, IntervalSet::from_intervals(v))).collect()
 }
 
 #[cfg(test)]
