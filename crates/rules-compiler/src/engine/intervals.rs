@@ -2,8 +2,8 @@
 //! sets (addresses as `u32`, ports as `u16`).
 //!
 //! Sets are always stored normalized (sorted, disjoint and with no two intervals adjacent), so two
-//! sets are equal exactly when they hold the same values and the derived `Eq`/`Hash`/`Ord` can be
-//! used as keys.
+//! sets are equal exactly when they hold the same values and the derived `Eq`/`Ord` (and `Hash`,
+//! which agrees with them) can be used as keys.
 
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -70,10 +70,31 @@ impl_bound!(u8, u16, u32);
 const LOPSIDED: usize = 16;
 
 /// A set of values of `T`, as sorted, disjoint, non-adjacent inclusive `(lo, hi)` intervals.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IntervalSet<T: Bound> {
     /// Shared so that clones (one per region and per query result) cost no allocation.
     ranges: Arc<[(T, T)]>,
+}
+
+/// Intervals a hash reads at most: all of a short set, evenly spaced ones of a long set.
+const HASHED: usize = 64;
+
+/// Equal sets hash alike (equal sets have equal intervals), so this agrees with `Eq`. A service
+/// tag's thousands of intervals are sampled, not all read: the decision tree keys maps by its
+/// rules' sets and nodes for every evaluation, and sets with equal samples are told apart by
+/// `Eq`.
+impl<T: Bound> Hash for IntervalSet<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let n = self.ranges.len();
+        n.hash(state);
+        if n <= HASHED {
+            self.ranges.hash(state);
+        } else {
+            for k in 0..HASHED {
+                self.ranges[k * (n - 1) / (HASHED - 1)].hash(state);
+            }
+        }
+    }
 }
 
 impl<T: Bound> Default for IntervalSet<T> {
@@ -466,6 +487,38 @@ mod tests {
             let set = IntervalSet::from_intervals(v.iter().map(|&(a, b)| (a.min(b), a.max(b))));
             prop_assert_eq!(set.prefix_count(), set.to_prefixes().len());
             prop_assert_eq!(set.complement().prefix_count(), set.complement().to_prefixes().len());
+        }
+
+        /// Sampling long sets keeps the hash a function of the values: a set built from its
+        /// intervals in another order, cut in pieces, hashes alike, short or long (beyond the
+        /// intervals a hash reads); and sets of one length that differ only between samples
+        /// are still told apart as keys.
+        #[test]
+        fn equal_sets_hash_alike_and_differing_ones_stay_apart(
+            v in prop::collection::vec((0u32..100_000, 0u32..5), 0..200),
+            bump in 0usize..200,
+        ) {
+            use std::collections::HashSet;
+            let hash = |s: &IntervalSet<u32>| {
+                let mut h = std::hash::DefaultHasher::new();
+                s.hash(&mut h);
+                std::hash::Hasher::finish(&h)
+            };
+            let set = IntervalSet::from_intervals(v.iter().map(|&(lo, n)| (lo, lo + n)));
+            // The same values given back to front and split into single values.
+            let again = IntervalSet::from_intervals(
+                set.intervals().iter().rev().flat_map(|&(lo, hi)| (lo..=hi).map(|x| (x, x))),
+            );
+            prop_assert_eq!(&again, &set);
+            prop_assert_eq!(hash(&again), hash(&set));
+            // One interval moved by one, between samples or not: another key.
+            if let Some(&(lo, hi)) = set.intervals().get(bump % set.intervals().len().max(1)) {
+                let other = IntervalSet::from_intervals(set.intervals().iter().map(|&(l, h)| {
+                    if (l, h) == (lo, hi) && hi < u32::MAX - 1 && !set.contains(hi + 2) { (l, h + 1) } else { (l, h) }
+                }));
+                let keys: HashSet<IntervalSet<u32>> = [set.clone(), other.clone()].into_iter().collect();
+                prop_assert_eq!(keys.len(), if other == set { 1 } else { 2 });
+            }
         }
     }
 
