@@ -241,26 +241,46 @@ const fn escapes(bicep: bool) -> [u8; 256] {
 static JSON_ESCAPES: [u8; 256] = escapes(false);
 static BICEP_ESCAPES: [u8; 256] = escapes(true);
 
+/// Whether any byte of the eight in `w` needs a JSON escape: below 0x20, `"` or `\\` (exact: the
+/// classic zero-byte test applied to the word and to its differences from the two characters).
+#[inline]
+fn word_needs_json_escape(w: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    below_space | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\'))) != 0
+}
+
 /// `serde_json`'s escapes: `"`, `\`, and control characters (short forms where JSON has them).
+/// Eight bytes are checked at a time: most strings (names, prefixes, descriptions) need none.
 #[inline(never)]
 fn json_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
-    let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let (mut from, mut i) = (0, 0);
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let w = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
+            if !word_needs_json_escape(w) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let e = JSON_ESCAPES[usize::from(b)];
-        if e == 0 {
-            continue;
+        if e != 0 {
+            out.push_str(&s[from..i]);
+            out.push('\\');
+            out.push(char::from(e));
+            if e == b'u' {
+                out.push_str("00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+            from = i + 1;
         }
-        out.push_str(&s[from..i]);
-        out.push('\\');
-        out.push(char::from(e));
-        if e == b'u' {
-            out.push_str("00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-        from = i + 1;
+        i += 1;
     }
     out.push_str(&s[from..]);
     out.push('"');
@@ -734,7 +754,31 @@ mod tests {
         })
     }
 
+    /// The byte-wise answer the eight-byte test must give.
+    fn any_needs_escape(word: [u8; 8]) -> bool {
+        word.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    }
+
+    /// Every byte value at every position of a word of plain letters.
+    #[test]
+    fn the_word_test_finds_every_escaped_byte_anywhere() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = [b'a'; 8];
+                word[at] = b;
+                let w = u64::from_ne_bytes(word);
+                assert_eq!(super::word_needs_json_escape(w), any_needs_escape(word), "byte {b:#04x} at {at}");
+            }
+        }
+    }
+
     proptest! {
+        /// Words of any bytes (several odd ones together: borrows between bytes must not hide one).
+        #[test]
+        fn the_word_test_is_the_byte_test(word in any::<[u8; 8]>()) {
+            prop_assert_eq!(super::word_needs_json_escape(u64::from_ne_bytes(word)), any_needs_escape(word));
+        }
+
         #[test]
         fn json_is_serde_json_pretty(v in values()) {
             prop_assert_eq!(json(&v), serde_json::to_string_pretty(&v).unwrap());
