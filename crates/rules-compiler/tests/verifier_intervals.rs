@@ -158,6 +158,24 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A box lies within another exactly when every packet of it (of the tiny universe, where
+    /// ports outside 0-3 stand for the others) is in the other; and dropping the boxes of a set
+    /// that lie within one box of other sets leaves the same packets once those are taken away.
+    #[test]
+    fn boxes_within_others_are_the_enumerated_subsets(a in tiny_box(), b in tiny_box(), s in tiny_set(), others in prop::collection::vec(tiny_set(), 0..3)) {
+        let u = tiny_packets();
+        let (ma, mb) = (members(&FlowSet::from_box(a.clone()), &u), members(&FlowSet::from_box(b.clone()), &u));
+        if !a.is_empty() {
+            prop_assert_eq!(a.is_within(&b), ma.is_subset(&mb), "{:?} within {:?}", a, b);
+        }
+        let kept = s.without_boxes_within(&others);
+        prop_assert!(kept.boxes().iter().all(|k| s.boxes().contains(k)));
+        let less = |set: &FlowSet| others.iter().fold(set.clone(), |acc, o| acc.difference(o));
+        prop_assert_eq!(members(&less(&kept), &u), members(&less(&s), &u));
+    }
+}
+
 #[test]
 fn portless_protocols_need_full_ports() {
     let any: Ipv4Net = "0.0.0.0/0".parse().unwrap();

@@ -217,6 +217,17 @@ impl FlowBox {
             && self.src.intersects(&o.src)
     }
 
+    /// Whether every packet of `self` is in `o`: each dimension within `o`'s (a portless protocol
+    /// of `self` has full ports, so `o`'s port sets are full too when they hold them). The
+    /// addresses, which can hold a tag's thousands of intervals, are checked last.
+    pub fn is_within(&self, o: &Self) -> bool {
+        self.protocols.difference(o.protocols).is_empty()
+            && self.dst_ports.is_subset(&o.dst_ports)
+            && self.src_ports.is_subset(&o.src_ports)
+            && self.dst.is_subset(&o.dst)
+            && self.src.is_subset(&o.src)
+    }
+
     /// `self \ o` as disjoint non-empty boxes: peel one dimension at a time, keeping the earlier
     /// dimensions inside `o`.
     pub fn difference(&self, o: &Self) -> Vec<FlowBox> {
@@ -540,6 +551,18 @@ impl FlowSet {
             // Pieces of `a` lie in its cell.
             for piece in pieces {
                 out.push(piece, ca);
+            }
+        }
+        out.finish()
+    }
+
+    /// The set without its boxes that lie within one box of `sets`: the same packets less some
+    /// of theirs, the other boxes (and their cells) as they were.
+    pub fn without_boxes_within(&self, sets: &[FlowSet]) -> Self {
+        let mut out = Builder::default();
+        for (a, ca) in self.with_cells() {
+            if !sets.iter().any(|s| s.boxes.iter().any(|b| a.is_within(b))) {
+                out.push(a.clone(), ca);
             }
         }
         out.finish()

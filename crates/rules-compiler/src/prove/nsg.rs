@@ -300,8 +300,10 @@ fn unfiltered_only(eval: &Evaluation, rule: &SecurityRule) -> Finding {
 /// not filter (`unfiltered`) are no opening.
 fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &[FlowSet], unfiltered: &FlowSet, coverage: &[Coverage]) -> Vec<Finding> {
     // Each requirement's flows taken away in turn: cheaper than their union (each union cuts the
-    // next set by all before it), and done as soon as nothing is left.
-    let mut open = eval.allowed();
+    // next set by all before it), and done as soon as nothing is left. An allowed region within
+    // one requirement's box (most of them, when the NSG is the compiled one) is dropped first by
+    // a subset test, instead of being cut by every requirement.
+    let mut open = eval.allowed().without_boxes_within(required);
     for flows in required {
         if open.is_empty() {
             break;
