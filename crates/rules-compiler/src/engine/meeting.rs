@@ -7,7 +7,7 @@
 //! a shadowed rule's few prefixes reach a few atoms instead of every region of a large NSG.
 
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::evaluate::Region;
 use super::flows::{FlowBox, ProtoSet, Span};
@@ -17,7 +17,8 @@ use super::intervals::IntervalSet;
 /// order, numbered by the sweep's groups, and where each went when groups were merged.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Atoms {
-    pub segments: Vec<(u32, u64, u64)>,
+    /// Shared: the cut of every rule is also the shared sweep's (see `tree::Shared`).
+    pub segments: Arc<Vec<(u32, u64, u64)>>,
     pub slot: Vec<usize>,
     /// Each distinct set of the node's rules and the merged groups (by slot) whose atoms it
     /// covers: a box whose set in this dimension is one of them (a requirement naming the tag a
@@ -67,7 +68,7 @@ impl Layer {
         self.entries
             .get_or_init(|| {
                 let mut entries: Vec<(u32, u32, u32)> = Vec::with_capacity(atoms.segments.len());
-                for &(o, lo, hi) in &atoms.segments {
+                for &(o, lo, hi) in atoms.segments.iter() {
                     // Bounds fit: the coding is u32.
                     let (lo, hi, run) = (lo as u32, hi as u32, self.first_run + atoms.slot[o as usize] as u32);
                     match entries.last_mut() {

@@ -9,6 +9,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::evaluate::Region;
 use super::first_cut;
@@ -179,8 +180,8 @@ struct Shared {
     /// The weight (see `Builder::weight`) below which a sub-list sweeps on its own.
     least: usize,
     groups: Groups,
-    /// `(group, lo, hi)` in value order.
-    segments: Vec<Segment>,
+    /// `(group, lo, hi)` in value order; shared with the atoms of the projection of every rule.
+    segments: Arc<Vec<Segment>>,
 }
 
 /// `(group, lo, hi)`: the values `lo..=hi` all fall in one group of a sweep.
@@ -189,10 +190,10 @@ type Segment = (u32, u64, u64);
 impl Shared {
     /// What sweeping `active` (ascending, a subset of `rules`) would return: its groups in order
     /// of first appearance and its segments (neighbouring ones of one group may stay apart).
-    fn project(&self, active: &[u32]) -> Option<(Groups, Vec<Segment>)> {
+    fn project(&self, active: &[u32]) -> Option<(Groups, Arc<Vec<Segment>>)> {
         // The protocol group of every rule (TCP, as a rule): the sweep itself.
         if active == self.rules {
-            return Some((self.groups.clone(), self.segments.clone()));
+            return Some((self.groups.clone(), Arc::clone(&self.segments)));
         }
         let top = self.rules.last().map_or(0, |&r| r as usize + 1);
         let mut member = vec![false; top];
@@ -219,12 +220,12 @@ impl Shared {
             })
             .collect();
         let mut sizes = vec![0usize; lists.len()];
-        for &(g, _, _) in &self.segments {
+        for &(g, _, _) in self.segments.iter() {
             sizes[to[g as usize] as usize] += 1;
         }
         let mut parts: Vec<Vec<(u32, u32)>> = sizes.into_iter().map(Vec::with_capacity).collect();
         let mut segments = Vec::with_capacity(self.segments.len());
-        for &(g, lo, hi) in &self.segments {
+        for &(g, lo, hi) in self.segments.iter() {
             let p = to[g as usize];
             segments.push((p, lo, hi));
             // Segments come in value order, so each group's intervals come ascending.
@@ -240,7 +241,7 @@ impl Shared {
             .zip(lists)
             .map(|(part, list)| (IntervalSet::from_normalized(part), list))
             .collect();
-        Some((groups, segments))
+        Some((groups, Arc::new(segments)))
     }
 }
 
@@ -332,7 +333,7 @@ impl Builder<'_> {
                 let swept = first_cut::partition(&mut self.scratch, &self.domain[d], &all, |r| {
                     (same[r as usize][d], &coded[r as usize][d])
                 });
-                let segments = self.scratch.take_segments();
+                let segments = Arc::new(self.scratch.take_segments());
                 self.shared = Some(Shared {
                     least: self.weight(all.iter().copied(), d).div_ceil(2),
                     rules: all,
@@ -361,7 +362,7 @@ impl Builder<'_> {
                             self.scratch.partition(universe, &active, set_of)
                         };
                         // The first cut's atoms in value order, before building below reuses the scratch.
-                        (groups, (level == 1).then(|| self.scratch.take_segments()))
+                        (groups, (level == 1).then(|| Arc::new(self.scratch.take_segments())))
                     }
                 };
                 let covers = (level == 1).then(|| self.sets_covering(&groups, d));
@@ -571,14 +572,14 @@ mod tests {
             let all: Vec<u32> = (0..picks.len() as u32).collect();
             let mut scratch = Scratch::default();
             let groups = scratch.partition(&universe, &all, set_of);
-            let segments = scratch.take_segments();
+            let segments = Arc::new(scratch.take_segments());
             let shared = Shared { rules: all.clone(), least: 0, groups, segments };
             let active: Vec<u32> = all.iter().copied().filter(|r| keep & (1 << r) != 0).collect();
             let (got, got_segments) = shared.project(&active).expect("a subset");
             let want = scratch.partition(&universe, &active, set_of);
             let want_segments = scratch.take_segments();
             prop_assert_eq!(got, want);
-            prop_assert_eq!(joined(got_segments), joined(want_segments));
+            prop_assert_eq!(joined(got_segments.to_vec()), joined(want_segments));
             // A rule the sweep did not see cannot be read off it.
             let mut outside = active.clone();
             outside.push(picks.len() as u32);
