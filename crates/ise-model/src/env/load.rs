@@ -63,8 +63,9 @@ pub fn load(text: &str, file: &str) -> Loaded {
         }
     };
     // The position scanner assumes well-formed JSON (it does not terminate on some malformed text);
-    // a syntax error carries serde_json's own position.
-    let positions = if parsed.is_ok() {
+    // a syntax error carries serde_json's own position. Scanned only for a diagnostic to place:
+    // a valid file (a fleet's every environment) needs none.
+    let positions = if parsed.is_ok() && w.diags.iter().any(|d| d.line.is_none()) {
         Positions::of(text)
     } else {
         Positions::default()
