@@ -217,9 +217,9 @@ impl FlowBox {
             && self.src.intersects(&o.src)
     }
 
-    /// Whether every packet of `self` is in `o`: each dimension within `o`'s (a portless protocol
-    /// of `self` has full ports, so `o`'s port sets are full too when they hold them). The
-    /// addresses, which can hold a tag's thousands of intervals, are checked last.
+    /// Whether every packet of `self` is in `o`: each dimension within `o`'s. Exact for a
+    /// non-empty box, since a box holding a portless protocol has full ports (`FlowBox::new`).
+    /// The addresses, which can hold a tag's thousands of intervals, are checked last.
     pub fn is_within(&self, o: &Self) -> bool {
         self.protocols.difference(o.protocols).is_empty()
             && self.dst_ports.is_subset(&o.dst_ports)
