@@ -1,6 +1,6 @@
 //! `compile --only`, `--stdout`, `--check` and fleets (`compile ENV...`, `--env-dir`) end to end.
 
-use super::common::{isenet, workspace};
+use super::common::{isenet, isenet_in, workspace};
 use super::pipeline::tempdir;
 use crate::common::Scratch;
 use serde_json::Value;
@@ -49,6 +49,27 @@ fn stdout_prints_the_same_bytes_compile_writes() {
         assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
         assert_eq!(run.stdout, std::fs::read_to_string(out.join(file)).unwrap(), "{name}");
     }
+}
+
+/// `--env` repeated is a fleet: with `--stdout` it is refused like `ENV... --stdout`, and nothing
+/// is written (not even to the default `out`).
+#[test]
+fn stdout_with_env_repeated_is_a_usage_error_that_writes_nothing() {
+    let dir = tempdir("stdout-fleet");
+    let example = dir.join("a.json");
+    std::fs::write(&example, isenet(&["example"]).stdout).unwrap();
+    let mut second: serde_json::Value = serde_json::from_str(&isenet(&["example"]).stdout).unwrap();
+    second["name"] = "second-ise".into();
+    let other = dir.join("b.json");
+    std::fs::write(&other, second.to_string()).unwrap();
+    let (a, b) = (example.to_str().unwrap(), other.to_str().unwrap());
+    let run = isenet_in(&dir, &["--error-format", "json", "compile", "--env", a, "--env", b, "--only", "nsg", "--stdout"]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["diagnostics"][0]["code"], "E1803");
+    assert_eq!(names(&dir), ["a.json", "b.json"], "nothing written");
+    let text = isenet_in(&dir, &["compile", "--env", a, "--env", b, "--only", "nsg", "--stdout"]);
+    assert_eq!(text.code, Some(2));
+    assert!(text.stdout.is_empty() && text.stderr.contains("error[E1803]") && text.stderr.contains("--stdout"), "{}", text.stderr);
 }
 
 #[test]

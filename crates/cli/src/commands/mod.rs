@@ -2,7 +2,7 @@
 
 use crate::args::{Cli, Command, DiffFormat, ErrorFormat, RequirementsFormat, TagsCommand};
 use crate::{input, output, Exit};
-use ise_model::codes::E_ENUM;
+use ise_model::codes::{E_ENUM, E_USAGE_OTHER};
 use ise_model::diag::Diagnostic;
 use rules_compiler::views::requirements as view;
 use std::path::PathBuf;
@@ -70,6 +70,17 @@ pub fn run(cli: &Cli) -> Exit {
             // A bare ENV is a fleet of one (OUT/<name>/); --env once, or none, a single compile.
             if envs.is_empty() && env_dir.is_none() && env.len() <= 1 {
                 compile::run(cli, &args)
+            } else if *stdout {
+                // clap refuses --stdout with ENV... and --env-dir; --env repeated is a fleet too,
+                // which would otherwise be written to --out-dir (its default `out`) unasked.
+                let d = Diagnostic::error(
+                    E_USAGE_OTHER,
+                    "",
+                    format!("prints one environment's artifact, and --env names {} environments (a fleet)", env.len()),
+                )
+                .with_help("give --env once with --stdout, or write the fleet with --out-dir")
+                .in_file("--stdout");
+                output::bad_input(cli.error_format, &[d])
             } else {
                 let named: Vec<PathBuf> = envs.iter().chain(env).cloned().collect();
                 fleet::compile(cli, &args, &named, env_dir.as_deref())
