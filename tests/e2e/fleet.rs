@@ -63,13 +63,31 @@ fn stdout_with_env_repeated_is_a_usage_error_that_writes_nothing() {
     let other = dir.join("b.json");
     std::fs::write(&other, second.to_string()).unwrap();
     let (a, b) = (example.to_str().unwrap(), other.to_str().unwrap());
-    let run = isenet_in(&dir, &["--error-format", "json", "compile", "--env", a, "--env", b, "--only", "nsg", "--stdout"]);
+    let run = isenet_in(
+        &dir,
+        &[
+            "--error-format",
+            "json",
+            "compile",
+            "--env",
+            a,
+            "--env",
+            b,
+            "--only",
+            "nsg",
+            "--stdout",
+        ],
+    );
     assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     assert_eq!(run.json()["diagnostics"][0]["code"], "E1803");
     assert_eq!(names(&dir), ["a.json", "b.json"], "nothing written");
     let text = isenet_in(&dir, &["compile", "--env", a, "--env", b, "--only", "nsg", "--stdout"]);
     assert_eq!(text.code, Some(2));
-    assert!(text.stdout.is_empty() && text.stderr.contains("error[E1803]") && text.stderr.contains("--stdout"), "{}", text.stderr);
+    assert!(
+        text.stdout.is_empty() && text.stderr.contains("error[E1803]") && text.stderr.contains("--stdout"),
+        "{}",
+        text.stderr
+    );
 }
 
 #[test]
@@ -491,6 +509,30 @@ fn compile_reports_its_proof_without_exiting_on_it_single_or_fleet() {
     let many = isenet(&["compile", f, "--out-dir", fleet.to_str().unwrap()]);
     assert_eq!(many.code, Some(0), "{}", many.stdout);
     assert!(many.stdout.contains("1 environment(s): 1 with proof findings"), "{}", many.stdout);
+    // The environment's warning, reported by a fleet as by a single compile (text on stderr, JSON
+    // beside the rows), without failing either.
+    for run in [&one, &many] {
+        assert!(
+            run.stderr.contains("warning[W0505]: ") && run.stderr.contains("0 error(s), 1 warning(s)"),
+            "{}",
+            run.stderr
+        );
+    }
+    let json = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        f,
+        "--out-dir",
+        dir.join("json").to_str().unwrap(),
+    ]);
+    assert_eq!(json.code, Some(0), "{}", json.stdout);
+    let doc = json.json();
+    assert_eq!(
+        (&doc["errors"], &doc["warnings"], &doc["diagnostics"][0]["code"]),
+        (&Value::from(0), &Value::from(1), &Value::from("W0505"))
+    );
+    assert_eq!(doc["environments"][0]["environment"], "warn-ise");
     let check = isenet(&["compile", f, "--out-dir", fleet.to_str().unwrap(), "--check"]);
     assert_eq!(check.code, Some(0), "nothing differs: {}", check.stdout);
     let example = isenet(&["compile", "--out-dir", dir.join("example").to_str().unwrap()]);

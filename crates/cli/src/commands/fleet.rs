@@ -176,19 +176,26 @@ pub fn each<T: Send>(
         .collect()
 }
 
-/// Loads every environment; `Err` with every problem of every file, including two files that
-/// share a name.
-pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<Vec<(PathBuf, Environment)>, Vec<Diagnostic>> {
+/// The environments of a fleet that loaded, each with its file, and the warnings of all.
+pub type LoadedFleet = (Vec<(PathBuf, Environment)>, Vec<Diagnostic>);
+
+/// Loads every environment, with the warnings of all; `Err` with every problem of every file,
+/// including two files that share a name.
+pub fn load_all(files: &[PathBuf], deny_warnings: bool) -> Result<LoadedFleet, Vec<Diagnostic>> {
     let mut envs = Vec::new();
+    let mut warnings = Vec::new();
     let mut problems = Vec::new();
     for m in load_each(files, deny_warnings) {
         match m.loaded {
-            Ok((env, _)) => envs.push((m.file, env)),
+            Ok((env, w)) => {
+                envs.push((m.file, env));
+                warnings.extend(w);
+            }
             Err(d) => problems.extend(d),
         }
     }
     if problems.is_empty() {
-        Ok(envs)
+        Ok((envs, warnings))
     } else {
         Err(problems)
     }
@@ -415,7 +422,7 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         Ok(f) => f,
         Err(d) => return fail(problems.into_iter().chain([d]).collect()),
     };
-    let loaded = match load_all(&files, cli.deny_warnings) {
+    let (loaded, warnings) = match load_all(&files, cli.deny_warnings) {
         Ok(l) if problems.is_empty() => l,
         Ok(_) => return fail(problems),
         Err(d) => return fail(problems.into_iter().chain(d).collect()),
@@ -445,14 +452,16 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     unclaimed_outputs(args, env_dir.is_some(), &loaded, &mut rows);
     // A write that fails part-way (a full disk) leaves the folders written before it replaced:
     // the report lists every environment, written or failed, beside the diagnostics.
+    // The environments' warnings, as a single compile reports them, then what failed here.
+    let diagnostics: Vec<Diagnostic> = warnings.into_iter().chain(errors.iter().cloned()).collect();
     match cli.error_format {
-        ErrorFormat::Json if errors.is_empty() => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
+        ErrorFormat::Json if diagnostics.is_empty() => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
         ErrorFormat::Json => {
-            let doc = output::with_diagnostics(serde_json::json!({ "environments": rows }), &errors);
+            let doc = output::with_diagnostics(serde_json::json!({ "environments": rows }), &diagnostics);
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
         }
         ErrorFormat::Text => {
-            output::diagnostics(ErrorFormat::Text, &errors);
+            output::diagnostics(ErrorFormat::Text, &diagnostics);
             if output::quiet() {
                 print!("{}", quiet_findings(&rows, args));
             } else {

@@ -76,7 +76,10 @@ pub fn run(cli: &Cli) -> Exit {
                 let d = Diagnostic::error(
                     E_USAGE_OTHER,
                     "",
-                    format!("prints one environment's artifact, and --env names {} environments (a fleet)", env.len()),
+                    format!(
+                        "prints one environment's artifact, and --env names {} environments (a fleet)",
+                        env.len()
+                    ),
                 )
                 .with_help("give --env once with --stdout, or write the fleet with --out-dir")
                 .in_file("--stdout");
