@@ -97,9 +97,19 @@ pub fn too_many(path: &str, count: usize, max: usize, what: &str) -> Diagnostic 
 
 /// A serde_json error as a diagnostic at its line:column.
 pub fn syntax_error(code: &'static str, e: &serde_json::Error) -> Diagnostic {
-    Diagnostic::error(code, "", format!("invalid JSON: {e}"))
-        .at(e.line(), e.column())
-        .with_help("fix the JSON at that position (a trailing comma or a missing quote is the usual cause)")
+    // serde's text ends in its own position, whose column can be 0 (at a line's end) where the
+    // diagnostic's, an editor's, starts at 1: the message says the diagnostic's position.
+    let d = Diagnostic::error(code, "", String::new()).at(e.line(), e.column());
+    let text = e.to_string();
+    let what = text
+        .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+        .unwrap_or(&text);
+    let (line, column) = (d.line.unwrap_or(1), d.column.unwrap_or(1));
+    Diagnostic {
+        message: format!("invalid JSON: {what} at line {line} column {column}"),
+        ..d
+    }
+    .with_help("fix the JSON at that position (a trailing comma or a missing quote is the usual cause)")
 }
 
 /// The bytes the scan stops at outside strings.
@@ -347,6 +357,26 @@ pub(crate) mod tests {
         assert_eq!(v["a"], 1);
         // The syntax error's column is the editor's: the mark is not a character of line 1.
         assert_eq!(problems("\u{feff}{\"a\": }"), vec![(E_SYNTAX, String::new(), Some(1), Some(7))]);
+    }
+
+    /// The message names the diagnostic's own position: serde's `line 2 column 0` (at a line's
+    /// end) no longer contradicts the diagnostic's 2:1.
+    #[test]
+    fn a_syntax_error_says_the_position_it_is_at() {
+        for text in ["{\n", "{\"a\":\n", "", "[1, 2,]", "{\"a\": }"] {
+            let diags = parse::<Value>(text, "f.json", E_SYNTAX).unwrap_err();
+            assert_eq!(diags.len(), 1, "{text:?}");
+            let d = &diags[0];
+            let (line, column) = (d.line.expect("line"), d.column.expect("column"));
+            assert!(column >= 1, "{text:?}");
+            let at = format!(" at line {line} column {column}");
+            assert!(
+                d.message.starts_with("invalid JSON: ") && d.message.ends_with(&at),
+                "{text:?}: {}",
+                d.message
+            );
+            assert_eq!(d.message.matches(" at line ").count(), 1, "{}", d.message);
+        }
     }
 
     #[test]

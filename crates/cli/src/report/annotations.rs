@@ -16,13 +16,10 @@ fn gh_property(s: &str) -> String {
 fn gh_command(command: &str, location: Option<&Location>, title: &str, message: &str) -> String {
     let mut props = Vec::new();
     if let Some(l) = location.filter(|l| super::is_file(&l.file)) {
+        // As SARIF places them (`sarif::location`): a finding about a whole file at 1:1.
         props.push(format!("file={}", gh_property(&l.file)));
-        if let Some(line) = l.line {
-            props.push(format!("line={line}"));
-        }
-        if let Some(col) = l.column {
-            props.push(format!("col={col}"));
-        }
+        props.push(format!("line={}", l.line.unwrap_or(1)));
+        props.push(format!("col={}", l.column.unwrap_or(1)));
     }
     props.push(format!("title={}", gh_property(title)));
     format!("::{command} {}::{}\n", props.join(","), gh_data(message))
@@ -67,12 +64,8 @@ fn ado_command(error: bool, location: Option<&Location>, code: &str, message: &s
     let mut props = vec![format!("type={}", if error { "error" } else { "warning" })];
     if let Some(l) = location.filter(|l| super::is_file(&l.file)) {
         props.push(format!("sourcepath={}", ado(&l.file)));
-        if let Some(line) = l.line {
-            props.push(format!("linenumber={line}"));
-        }
-        if let Some(col) = l.column {
-            props.push(format!("columnnumber={col}"));
-        }
+        props.push(format!("linenumber={}", l.line.unwrap_or(1)));
+        props.push(format!("columnnumber={}", l.column.unwrap_or(1)));
     }
     props.push(format!("code={code}"));
     format!("##vso[task.logissue {}]{}\n", props.join(";"), ado(message))
@@ -154,6 +147,28 @@ mod tests {
              ##vso[task.logissue type=warning;code=F0104]redundant-rule rule y\n\
              ##vso[task.logissue type=warning;code=not-verified]firewall: not given\n\
              ##vso[task.complete result=Failed;]isenet verify: findings\n"
+        );
+    }
+
+    /// A finding about a whole file (no rule to point at) is placed at 1:1, where SARIF's region
+    /// puts it, in both annotation formats.
+    #[test]
+    fn a_finding_about_a_whole_file_is_at_its_first_line_as_in_sarif() {
+        let mut p = proofs();
+        p.findings[0].location = Some(Location {
+            file: "env.json".into(),
+            line: None,
+            column: None,
+        });
+        assert!(
+            github(&p).starts_with("::error file=env.json,line=1,col=1,title=F0102 opening::"),
+            "{}",
+            github(&p)
+        );
+        let ado = azure_devops(&p);
+        assert!(
+            ado.starts_with("##vso[task.logissue type=error;sourcepath=env.json;linenumber=1;columnnumber=1;code=F0102]"),
+            "{ado}"
         );
     }
 
