@@ -258,6 +258,21 @@ fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_not
         assert!(d["message"].as_str().unwrap().contains(first.to_str().unwrap()), "{d}");
         assert!(!out.exists());
     }
+    // One file named twice is said to be that, not two environments to rename.
+    let twice = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(twice.code, Some(2));
+    let d = &twice.json()["diagnostics"][0];
+    assert_eq!((&d["code"], &d["file"]), (&Value::from("E1806"), &Value::from(a.to_str().unwrap())));
+    assert!(d["message"].as_str().unwrap().ends_with("this file is named twice"), "{d}");
+    assert!(!out.exists());
 }
 
 #[test]

@@ -123,6 +123,13 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
         let Ok((env, _)) = &m.loaded else { continue };
         let key = env.name.to_lowercase();
         match by_name.get(&key) {
+            Some(first) if *first == m.file => {
+                // One file named twice (`a.json a.json`, or by name and by --env-dir).
+                let d = Diagnostic::error(E_FLEET_NAME, "name", format!("`{}`: this file is named twice", env.name))
+                    .with_help("name each environment file once")
+                    .in_file(&input::display_name(&m.file));
+                m.loaded = Err(vec![d]);
+            }
             Some(first) => {
                 let d = Diagnostic::error(
                     E_FLEET_NAME,
