@@ -457,10 +457,10 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     let (mut rows, errors): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
     let errors: Vec<Diagnostic> = errors.into_iter().flatten().collect();
     unclaimed_outputs(args, env_dir.is_some(), &loaded, &mut rows);
-    // A write that fails part-way (a full disk) leaves the folders written before it replaced:
-    // the report lists every environment, written or failed, beside the diagnostics.
     // The environments' warnings, as a single compile reports them, then what failed here.
     let diagnostics: Vec<Diagnostic> = warnings.into_iter().chain(errors.iter().cloned()).collect();
+    // A write that fails part-way (a full disk) leaves the folders written before it replaced:
+    // the report lists every environment, written or failed, beside the diagnostics.
     match cli.error_format {
         ErrorFormat::Json if diagnostics.is_empty() => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
         ErrorFormat::Json => {
