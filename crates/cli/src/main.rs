@@ -36,8 +36,9 @@ mod version;
 
 use clap::Parser;
 
-// glibc's allocator until a fleet enables the pool. Not under `cargo test`: the harness runs each
-// test on a thread of its own, and every ended thread leaves its free lists behind.
+// glibc's allocator until `main` enables the pool, once the command line is read. Not under
+// `cargo test`: the harness runs each test on a thread of its own, and every ended thread leaves
+// its free lists behind.
 #[cfg(not(test))]
 #[global_allocator]
 static ALLOCATOR: pool::Pool = pool::Pool;
@@ -64,9 +65,7 @@ fn main() -> ExitCode {
     }
     let fleet = cli.command.may_run_a_fleet();
     memory::tune_allocator(fleet);
-    if fleet {
-        pool::enable();
-    }
+    pool::enable();
     if !fleet {
         rules_compiler::threads::on_start(memory::advise_thread_heap);
     }

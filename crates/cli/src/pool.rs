@@ -1,15 +1,16 @@
-//! The process's allocator: glibc's, and for a fleet (`enable`) small blocks from one free list
-//! per size class and thread, carved from a region of address space reserved for them; larger or
-//! over-aligned blocks always go to glibc's allocator.
+//! The process's allocator: glibc's, and once `main` has read the command line (`enable`) small
+//! blocks from one free list per size class and thread, carved from a region of address space
+//! reserved for them; larger or over-aligned blocks always go to glibc's allocator.
 //!
 //! Why: a fleet makes about 10,000 allocations per environment, most of them small strings and
 //! vectors, and glibc's malloc and free were a fifth of its instructions (about 270 per call, many
 //! on its slow paths: `_int_free`, `malloc_consolidate`). A size class is known from the block's
 //! `Layout` on every call, so a block needs no header and a call is a pointer pop or push (a fleet
 //! of 60: -20 % instructions). mimalloc did the same job but took 41 s of C to build and raised
-//! the peak memory past the goal's 64 MB (BENCHMARKS.md, sessions 4 and 11). A single compile
-//! keeps glibc's allocator: it frees little before it ends, so the classes' lists only added
-//! pages to fault in (BENCHMARKS.md, session 15).
+//! the peak memory past the goal's 64 MB (BENCHMARKS.md, sessions 4 and 11). Every command uses
+//! it since session 19: a single compile's proofs now free and reallocate enough small blocks
+//! that glibc's calls were a fifth of its instructions too (-18 %, about 55 more pages faulted in,
+//! 5 % less CPU; BENCHMARKS.md, session 19).
 //!
 //! Whose a block is, is known from its address (inside the region or not), so the pool can be
 //! enabled after the process started allocating. A block freed by another thread than the one
