@@ -544,6 +544,44 @@ fn an_environment_that_does_not_load_is_in_every_machine_format_too() {
     assert!(junit.contains("error[E0101]"), "{junit}");
 }
 
+/// In one report of several environments, every message says whose it is: the findings did,
+/// and so do an environment's warnings and the diagnostics of one that does not load.
+#[test]
+fn a_fleets_warnings_and_refusals_name_their_environment_in_sarif_and_annotations() {
+    let dir = tempdir("multi-named-diagnostics");
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    env_copy(&envs, "public-internal", "alpha");
+    // An external ISE in firewall mode without declared callers: W0505 (replies to callers go
+    // through the firewall).
+    let warned = env_copy(&envs, "firewall-tunneling", "warned");
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&warned).unwrap()).unwrap();
+    env["accessEndpoint"] = json!("external");
+    env.as_object_mut().unwrap().remove("callers");
+    std::fs::write(&warned, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    let bad = bad_env();
+    let run = |format: &str| isenet(&["verify", "--env-dir", s(&envs), "--env", s(&bad), "--format", format]);
+    let sarif = run("sarif").json();
+    let w = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "W0505")
+        .unwrap_or_else(|| panic!("a W0505 result: {sarif}"));
+    assert!(w["message"]["text"].as_str().unwrap().starts_with("warned: "), "{w}");
+    let n = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert!(
+        n["message"]["text"].as_str().unwrap().starts_with("007-unknown-top-level-field: "),
+        "{n}"
+    );
+    let github = run("github").stdout;
+    assert!(github.contains("title=W0505::warned: "), "{github}");
+    assert!(github.contains("title=E0101::007-unknown-top-level-field: "), "{github}");
+    let ado = run("azure-devops").stdout;
+    assert!(ado.contains("code=W0505]warned: "), "{ado}");
+    assert!(ado.contains("code=E0101]007-unknown-top-level-field: "), "{ado}");
+}
+
 #[test]
 fn an_empty_deployed_file_is_located_at_line_1_column_1_in_sarif_and_annotations() {
     let dir = tempdir("multi-empty-file");

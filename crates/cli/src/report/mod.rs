@@ -112,8 +112,9 @@ impl Location {
 }
 
 impl Proofs {
-    /// The proofs of a fleet's environments as one report: each finding's message starts with its
-    /// environment's name (SARIF results, annotations), each check carries it (JUnit suites).
+    /// The proofs of a fleet's environments as one report: each finding's and diagnostic's message
+    /// starts with its environment's name (SARIF results, annotations), each check carries it
+    /// (JUnit suites).
     pub fn fleet(members: Vec<(String, Proofs)>) -> Proofs {
         let mut all = Proofs::default();
         for (name, p) in members {
@@ -125,8 +126,12 @@ impl Proofs {
                 environment: Some(name.clone()),
                 ..c
             }));
-            all.refused.extend(p.refused);
-            all.warnings.extend(p.warnings);
+            let named = |d: ise_model::diag::Diagnostic| ise_model::diag::Diagnostic {
+                message: format!("{name}: {}", d.message),
+                ..d
+            };
+            all.refused.extend(p.refused.into_iter().map(named));
+            all.warnings.extend(p.warnings.into_iter().map(named));
         }
         all
     }
