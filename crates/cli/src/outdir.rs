@@ -322,7 +322,7 @@ pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<Written, Diagnostic
     }
     failpoint("locked");
     let tmp = sibling(dir, "tmp");
-    let result = write_into(&tmp, artifacts).and_then(|()| {
+    let result = write_into(&tmp, dir, artifacts).and_then(|()| {
         failpoint("written");
         swap(&tmp, dir, exists)
     });
@@ -335,11 +335,16 @@ pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<Written, Diagnostic
     result.map(|()| Written::Replaced)
 }
 
-fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
+/// Writes `artifacts` into `tmp`, the temporary sibling of `dir`. A failure names `dir`, the
+/// directory the user gave: `tmp` is removed when the run ends, and `dir` is left as it was.
+fn write_into(tmp: &Path, dir: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
+    let temporary = tmp
+        .file_name()
+        .map_or_else(|| tmp.display().to_string(), |n| n.to_string_lossy().into_owned());
     fs::create_dir(tmp).map_err(|e| {
         error(
-            tmp,
-            format!("cannot create a temporary directory: {e}"),
+            dir,
+            format!("cannot create the temporary directory {temporary} beside it: {e}; nothing was changed"),
             "check the permissions of the output's parent directory",
         )
     })?;
@@ -358,8 +363,11 @@ fn write_into(tmp: &Path, artifacts: &[Artifact]) -> Result<(), Diagnostic> {
         .and_then(|()| fs::write(&path, &a.contents));
         written.map_err(|e| {
             error(
-                tmp,
-                format!("cannot write {}: {e}", a.file_name),
+                dir,
+                format!(
+                    "cannot write {} (into the temporary directory {temporary} beside it, then removed): {e}; nothing was changed",
+                    a.file_name
+                ),
                 "check free space and permissions",
             )
         })?;
@@ -502,6 +510,45 @@ mod tests {
         assert_eq!(names(&out), ["nsg.json"]);
         assert_eq!(fs::read_to_string(out.join("nsg.json")).unwrap(), "{}");
         assert_eq!(names(&root), [".other.isenet-tmp", "out"], "nothing of ours beside the output");
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    /// A file that cannot be written (here a folder's name taken by a file; on a full disk, the
+    /// same path) is reported against the output directory, which is left as it was: the
+    /// temporary directory the message mentions is gone when the run ends.
+    #[test]
+    fn a_failed_write_names_the_output_directory_and_changes_nothing() {
+        let root = std::env::temp_dir().join(format!("isenet-outdir-failed-write-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let out = root.join("out");
+        let previous = Artifact {
+            file_name: "nsg.json",
+            contents: "previous".into(),
+        };
+        write(&out, std::slice::from_ref(&previous)).unwrap();
+        let clashing = [
+            Artifact {
+                file_name: "modules",
+                contents: "a file".into(),
+            },
+            Artifact {
+                file_name: "modules/nsg.bicep",
+                contents: "param x string".into(),
+            },
+        ];
+        let err = write(&out, &clashing).unwrap_err();
+        assert_eq!(err.code, E_OUT_DIR);
+        assert_eq!(err.file, out.display().to_string(), "the directory the user named");
+        assert!(
+            err.message
+                .starts_with("cannot write modules/nsg.bicep (into the temporary directory .out.isenet-tmp beside it")
+                && err.message.ends_with("nothing was changed"),
+            "{}",
+            err.message
+        );
+        assert_eq!(names(&root), ["out"], "no temporary directory left");
+        assert_eq!(names(&out), ["nsg.json"]);
+        assert_eq!(fs::read_to_string(out.join("nsg.json")).unwrap(), "previous");
         let _ = fs::remove_dir_all(&root);
     }
 
