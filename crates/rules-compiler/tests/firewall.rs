@@ -755,6 +755,11 @@ fn the_nsg_is_checked_too() {
         .flat_map(|f| f.requirements.clone())
         .collect();
     assert!(report.of_kind(FindingKind::NsgBlocksDependency).all(|f| !f.flows.is_empty()));
+    // Each names the NSG rule that denies it: the one rule above every default.
+    for f in report.of_kind(FindingKind::NsgBlocksDependency) {
+        assert!(f.message.ends_with(" (denied by NSG rule deny-everything-out)"), "{}", f.message);
+        assert_eq!(f.related_rules, ["deny-everything-out"]);
+    }
     assert!(uncovered_ids(&report).is_empty(), "the firewall itself allows every dependency");
     let all: BTreeSet<String> = report.coverage.iter().map(|c| c.id.clone()).collect();
     let outside: BTreeSet<String> = all.iter().filter(|id| *id != "fw-net-custom-dns-53").cloned().collect();

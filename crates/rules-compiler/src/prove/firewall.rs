@@ -31,7 +31,7 @@ use crate::azure::firewall::{
     parse_address, parse_port, ApplicationProtocol, ApplicationProtocolType, ApplicationRule, FirewallAction, FirewallAddress,
     NetworkProtocol, NetworkRule, RuleCollection,
 };
-use crate::azure::nsg::{Direction, PortRange};
+use crate::azure::nsg::{Access, Direction, PortRange};
 use crate::engine::evaluate::Domain;
 use crate::engine::flows::{FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
@@ -506,16 +506,32 @@ fn dnat_openings(rules: &[NatRule], ise: &IntervalSet<u32>) -> Vec<Finding> {
 /// towards the VNet or the declared peered and on-premises networks (routed around it).
 fn nsg_check(cx: &Context, id: &str, flows: &FlowSet, findings: &mut Vec<Finding>) -> bool {
     let Some(nsg) = cx.nsg else { return true };
-    let denied = flows.difference(&nsg.evaluation(Direction::Outbound).allowed());
+    let eval = nsg.evaluation(Direction::Outbound);
+    let denied = flows.difference(&eval.allowed());
     if denied.is_empty() {
         return true;
     }
-    let message = format!("the NSG of the ISE subnets denies flows dependency {id} needs on its way to the firewall");
+    // The NSG rules that deny them, in evaluation order: what the firewall team asks the NSG's
+    // owners to change.
+    let rules = nsg.rules();
+    let deniers = eval
+        .deciders_meeting(&denied)
+        .into_iter()
+        .flatten()
+        .filter(|&i| rules[i].access == Access::Deny);
+    let deniers: Vec<String> = eval.in_order(deniers).into_iter().map(|i| rules[i].name.clone()).collect();
+    let by = match deniers.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (denied by NSG rule {one})"),
+        many => format!(" (denied by NSG rules {})", many.join(", ")),
+    };
+    let message = format!("the NSG of the ISE subnets denies flows dependency {id} needs on its way to the firewall{by}");
     findings.push(
         Finding::new(FindingKind::NsgBlocksDependency, ArtifactKind::Firewall, message)
             .direction(Direction::Outbound)
             .requirements(vec![id.to_string()])
-            .flows(denied.pieces()),
+            .flows(denied.pieces())
+            .related(deniers),
     );
     false
 }
