@@ -614,3 +614,43 @@ fn notes_are_left_out_of_the_ci_formats_unless_verbose() {
         "{github}"
     );
 }
+
+/// An uncovered outbound destination points at its own entry of the file, in the file's order:
+/// the plan holds the destinations sorted by name, and locating by the plan's index put each
+/// finding on another destination's entry.
+#[test]
+fn an_uncovered_destination_points_at_its_own_entry_whatever_the_files_order() {
+    let dir = tempdir("sarif-destination-order");
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(ENV)).unwrap()).unwrap();
+    let dest = |name: &str, prefix: &str, port: &str| json!({"name": name, "prefixes": [prefix], "protocol": "Tcp", "ports": [port]});
+    env["outboundDestinations"] = json!([dest("zeta", "203.0.113.10/32", "22"), dest("alpha", "198.51.100.7/32", "8443")]);
+    // Restricted: only the destinations' own rules let their traffic out.
+    env["outboundPolicy"] = json!("restricted");
+    let text = serde_json::to_string_pretty(&env).unwrap();
+    std::fs::write(dir.join("env.json"), &text).unwrap();
+    let compiled = super::common::isenet_in(&dir, &["compile", "--env", "env.json", "--out-dir", "out"]);
+    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
+    // Where each entry's `{` stands: the line above its `"name"` (pretty-printed).
+    let lines: Vec<&str> = text.lines().collect();
+    let entry = |name: &str| {
+        let at = lines.iter().position(|l| l.contains(&format!("\"name\": \"{name}\""))).unwrap() - 1;
+        assert!(lines[at].trim_end().ends_with('{'), "{}", lines[at]);
+        (at as u64 + 1, lines[at].find('{').unwrap() as u64 + 1)
+    };
+    for (name, other) in [("zeta", "alpha"), ("alpha", "zeta")] {
+        std::fs::write(
+            dir.join("nsg.json"),
+            without_rules(&dir, "nsg.json", &[&format!("out-dest-{name}")]),
+        )
+        .unwrap();
+        let run = super::common::isenet_in(&dir, &["verify", "--env", "env.json", "--nsg", "nsg.json", "--format", "sarif"]);
+        assert_eq!(run.code, Some(1), "{}", run.stderr);
+        let found = located(&run.json(), &format!("out-dest-{name}"));
+        let (line, column) = entry(name);
+        assert_eq!(
+            found,
+            [("F0101".to_string(), "env.json".to_string(), line, column)],
+            "not at {other}'s entry"
+        );
+    }
+}

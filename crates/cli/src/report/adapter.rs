@@ -20,7 +20,7 @@ impl EnvFile {
     /// `file` as reports name it, `text` what it holds, `plan` what was made of it.
     pub fn new(file: String, text: &str, plan: &Plan) -> Self {
         let positions = Positions::of(text);
-        let keys = rules_compiler::prove::provenance::environment_keys(plan)
+        let keys = rules_compiler::prove::provenance::environment_keys(plan, &destination_names(text))
             .into_iter()
             .filter_map(|(id, path)| positions.find(&path).map(|at| (id, at)))
             .collect();
@@ -36,6 +36,15 @@ impl EnvFile {
             column: at.map(|a| a.1),
         }
     }
+}
+
+/// The names of the file's outbound destinations, in its order (the plan holds them sorted).
+fn destination_names(text: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap_or_default();
+    doc["outboundDestinations"]
+        .as_array()
+        .map(|list| list.iter().map(|d| d["name"].as_str().unwrap_or_default().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Where a finding points: the offending rule in the file proved; else, for an uncovered

@@ -15,12 +15,14 @@ const TUNNELING_MODE: &str = "forcedTunneling.mode";
 
 /// (id, JSON path of the environment key it comes from) for every requirement, dependency and
 /// route check of the plan that one key brings in; the rows every ISE has come from none.
-pub fn environment_keys(plan: &Plan) -> Vec<(String, String)> {
+/// `destinations` names the file's outbound destinations in its own order: the plan's are sorted
+/// by name, and a path must index the file's list.
+pub fn environment_keys(plan: &Plan, destinations: &[String]) -> Vec<(String, String)> {
     let env = &plan.environment;
     let mut keys: Vec<(String, String)> = plan
         .requirements
         .iter()
-        .filter_map(|r| requirement_key(r, env).map(|k| (r.id.clone(), k)))
+        .filter_map(|r| requirement_key(r, env, destinations).map(|k| (r.id.clone(), k)))
         .collect();
     // The firewall's own dependencies (the others are requirements, above) exist in firewall mode.
     for d in &plan.firewall.dependencies {
@@ -41,14 +43,11 @@ pub fn environment_keys(plan: &Plan) -> Vec<(String, String)> {
     keys
 }
 
-fn requirement_key(r: &Resolved, env: &Environment) -> Option<String> {
+fn requirement_key(r: &Resolved, env: &Environment, destinations: &[String]) -> Option<String> {
     let row = requirement::model().iter().find(|m| m.id == r.requirement)?;
     if row.destination == EndpointSpec::Destinations {
-        let i = env
-            .outbound_destinations
-            .iter()
-            .position(|d| r.id == format!("out-dest-{}", d.name))?;
-        return Some(index(OUTBOUND_DESTINATIONS, i));
+        let i = destinations.iter().position(|name| r.id == format!("out-dest-{name}"));
+        return Some(i.map_or_else(|| OUTBOUND_DESTINATIONS.to_string(), |i| index(OUTBOUND_DESTINATIONS, i)));
     }
     let callers = match r.requirement.as_str() {
         INTERNAL_CALLERS_ROW if !env.internal_callers.is_empty() => Some("internalCallers"),
@@ -80,9 +79,14 @@ mod tests {
         keys.iter().find(|(i, _)| i == id).map(|(_, k)| k.as_str())
     }
 
+    fn names(plan: &Plan) -> Vec<String> {
+        plan.environment.outbound_destinations.iter().map(|d| d.name.clone()).collect()
+    }
+
     #[test]
     fn rows_are_traced_to_the_key_that_brings_them_in() {
-        let keys = environment_keys(&plan(|_| {}));
+        let example = plan(|_| {});
+        let keys = environment_keys(&example, &names(&example));
         // The example: one outbound destination, custom DNS, an internal access endpoint.
         assert_eq!(key(&keys, "out-dest-partner-sftp"), Some("outboundDestinations[0]"));
         assert_eq!(key(&keys, "out-dns-53"), Some("customDnsServers"));
@@ -91,13 +95,33 @@ mod tests {
         assert_eq!(key(&keys, "in-azure-load-balancer"), None);
     }
 
+    /// The plan's destinations are sorted by name; a path indexes the file's list, in its order.
+    #[test]
+    fn a_destination_is_traced_to_its_entry_in_the_files_order() {
+        let two = plan(|env| {
+            let mut zeta = env.outbound_destinations[0].clone();
+            zeta.name = "zeta".into();
+            let mut alpha = zeta.clone();
+            alpha.name = "alpha".into();
+            env.outbound_destinations = vec![zeta, alpha];
+        });
+        let in_file = ["zeta".to_string(), "alpha".to_string()];
+        let keys = environment_keys(&two, &in_file);
+        assert_eq!(key(&keys, "out-dest-zeta"), Some("outboundDestinations[0]"));
+        assert_eq!(key(&keys, "out-dest-alpha"), Some("outboundDestinations[1]"));
+        // A name the file does not hold (never, for the plan of that file): the whole list.
+        let keys = environment_keys(&two, &in_file[..1]);
+        assert_eq!(key(&keys, "out-dest-alpha"), Some("outboundDestinations"));
+    }
+
     #[test]
     fn callers_and_tunneling_rows_point_at_their_keys() {
-        let keys = environment_keys(&plan(|env| {
+        let tunneled = plan(|env| {
             env.internal_callers = vec!["192.168.0.0/24".parse().unwrap()];
             env.forced_tunneling.mode = TunnelingMode::Firewall;
             env.forced_tunneling.firewall_private_ip = Some("10.10.0.4".parse().unwrap());
-        }));
+        });
+        let keys = environment_keys(&tunneled, &names(&tunneled));
         assert_eq!(key(&keys, INTERNAL_CALLERS_ROW), Some("internalCallers"));
         assert_eq!(key(&keys, "route-firewall-default"), Some(TUNNELING_MODE));
         assert_eq!(key(&keys, super::super::routes::OTHER_TRAFFIC_TO_FIREWALL), Some(TUNNELING_MODE));
