@@ -679,3 +679,33 @@ fn an_env_dir_entry_that_is_not_a_readable_file_is_refused_not_skipped() {
     );
     assert!(!out.exists(), "bad input writes nothing");
 }
+
+/// An environment refused for its warnings alone (`--deny-warnings`) parsed: reports still call it
+/// by its name, as without the flag, so CI keys its row alike either way. One that does not parse
+/// is called by its file's stem.
+#[test]
+fn an_environment_refused_for_its_warnings_keeps_its_name() {
+    let dir = tempdir("multi-deny-warnings-name");
+    let envs = dir.join("envs");
+    std::fs::create_dir_all(&envs).unwrap();
+    env_copy(&envs, "public-internal", "alpha");
+    // The file's stem differs from the name; its internal caller lies inside the VNet (W0502).
+    let warned = env_copy(&envs, "public-internal", "warned-name");
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&warned).unwrap()).unwrap();
+    let inside = env["virtualNetwork"]["addressSpace"][0].as_str().unwrap().to_string();
+    env["internalCallers"] = json!([inside]);
+    std::fs::remove_file(&warned).unwrap();
+    std::fs::write(envs.join("stem.json"), serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    for command in ["validate", "verify"] {
+        let plain = isenet(&[command, "--env-dir", s(&envs), "--format", "json"]);
+        let denied = isenet(&["--deny-warnings", command, "--env-dir", s(&envs), "--format", "json"]);
+        assert_eq!(denied.code, Some(2), "{command}: {}", denied.stderr);
+        for run in [&plain, &denied] {
+            let names: Vec<String> = results(&run.json()).into_iter().map(|(name, _)| name).collect();
+            assert_eq!(names, ["alpha", "warned-name"], "{command}: {}", run.stdout);
+        }
+    }
+    let bad = isenet(&["validate", "--env-dir", s(&envs), "--env", s(&bad_env()), "--format", "json"]);
+    let names: Vec<String> = results(&bad.json()).into_iter().map(|(name, _)| name).collect();
+    assert!(names.contains(&"007-unknown-top-level-field".to_string()), "{names:?}");
+}

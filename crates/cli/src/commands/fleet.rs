@@ -88,15 +88,19 @@ pub struct Member {
     pub loaded: input::LoadedEnvironment,
     /// The file's text (empty when unreadable): `verify` locates findings at its keys.
     pub text: String,
+    /// What reports call it: the environment's name, or the file's stem when it did not load or
+    /// shares its name with another's. One refused for its warnings alone (`--deny-warnings`)
+    /// keeps its name, so a report keys its row alike with and without the flag.
+    name: String,
 }
 
 impl Member {
-    /// The environment's name, or the file's stem when it did not load.
     pub fn name(&self) -> String {
-        match &self.loaded {
-            Ok((env, _)) => env.name.clone(),
-            Err(_) => self.file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
-        }
+        self.name.clone()
+    }
+
+    fn stem(&self) -> String {
+        self.file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())
     }
 
     pub fn file_name(&self) -> String {
@@ -110,12 +114,19 @@ impl Member {
 /// one name, the later in that order is refused with `E1806` naming both files.
 pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
     let mut members: Vec<Member> = parallel(files, |f| {
-        let (loaded, text) = input::environment_and_text(Some(f), deny_warnings);
-        Member {
+        let (loaded, text) = input::environment_and_text(Some(f), false);
+        let mut m = Member {
             file: f.clone(),
+            name: loaded.as_ref().map(|(env, _)| env.name.clone()).unwrap_or_default(),
             loaded,
             text,
+        };
+        match m.loaded {
+            Ok((_, ref warnings)) if deny_warnings && !warnings.is_empty() => m.loaded = Err(warnings.clone()),
+            Err(_) => m.name = m.stem(),
+            Ok(_) => {}
         }
+        m
     });
     members.sort_by_cached_key(|m| (m.name(), m.file_name()));
     let mut by_name: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();
@@ -129,6 +140,7 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
                     .with_help("name each environment file once")
                     .in_file(&input::display_name(&m.file));
                 m.loaded = Err(vec![d]);
+                m.name = m.stem();
             }
             Some(first) => {
                 let d = Diagnostic::error(
@@ -142,6 +154,7 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
                 )
                 .in_file(&input::display_name(&m.file));
                 m.loaded = Err(vec![d]);
+                m.name = m.stem();
             }
             None => {
                 by_name.insert(key, m.file.clone());
