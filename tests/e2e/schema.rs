@@ -259,9 +259,31 @@ fn validate_and_the_schema_agree_on_whole_numbers_and_port_text() {
             Refuse("E0110", "capacity 11 is outside 0-10"),
         ),
         ("capacity -1".into(), capacity("-1"), Refuse("E0110", "capacity -1 is outside 0-10")),
+        // Past 2^53 a float is no longer the integer written: the message shows the number, not
+        // i128::MAX (1e308) or a rounding artefact (10^30).
+        (
+            "capacity 1e308".into(),
+            capacity("1e308"),
+            Refuse("E0110", "capacity 1e+308 is outside 0-10"),
+        ),
+        (
+            "capacity 10^30".into(),
+            capacity("1000000000000000000000000000000"),
+            Refuse("E0110", "capacity 1e+30 is outside 0-10"),
+        ),
         ("port 443.0".into(), ports("443.0"), Accept),
         ("port 1e2".into(), ports("1e2"), Accept),
         ("port 443.5".into(), ports("443.5"), Refuse("E0601", "`443.5` is not a port number")),
+        (
+            "port 70000.0".into(),
+            ports("70000.0"),
+            Refuse("E0601", "port 70000 is outside 0-65535"),
+        ),
+        (
+            "port 1e308".into(),
+            ports("1e308"),
+            Refuse("E0601", "`1e+308` is not a port number"),
+        ),
         ("port \" 80\"".into(), ports("\" 80\""), Refuse("E0601", "contains whitespace")),
         ("port \"80 \"".into(), ports("\"80 \""), Refuse("E0601", "contains whitespace")),
         (

@@ -174,6 +174,16 @@ fn whole_number(n: &serde_json::Number) -> Option<i128> {
     n.as_f64().filter(|f| f.is_finite() && f.fract() == 0.0).map(|f| f as i128)
 }
 
+/// A number as a message shows it: a whole number as an integer (`11.0` is 11), except beyond
+/// 2^53, where a float is no longer the integer it was written as (`1e308` would print as
+/// `i128::MAX`, `1e30` as 1000000000000000019884624838656): there, and for a fraction, serde's
+/// form.
+fn as_written(n: &serde_json::Number) -> String {
+    whole_number(n)
+        .filter(|w| w.unsigned_abs() < 1 << 53)
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -576,9 +586,9 @@ impl Walker {
             None => Some(0),
             Some(Value::Number(n)) => match whole_number(n) {
                 Some(c @ 0..=10) => Some(c as u32),
-                Some(c) => {
+                Some(_) => {
                     self.push(
-                        Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {c} is outside 0-10"))
+                        Diagnostic::error(E_RANGE, "sku.capacity", format!("capacity {} is outside 0-10", as_written(n)))
                             .with_help("Premium takes 0 to 10 extra scale units"),
                     );
                     None
@@ -834,7 +844,7 @@ impl Walker {
                 Value::String(s) => s.clone(),
                 // A whole number such as `443.0` is the integer the schema takes; a fraction stays
                 // as written and is refused as a port below.
-                Value::Number(n) => whole_number(n).map_or_else(|| n.to_string(), |w| w.to_string()),
+                Value::Number(n) => as_written(n),
                 other => {
                     self.wrong_type(&p, "a port string such as \"22\" or \"1000-2000\"", other);
                     ok = false;
