@@ -927,3 +927,39 @@ fn verify_names_the_needed_artifacts_it_was_not_given() {
     assert_eq!(code, Some(0));
     assert!(report.get("unverified").is_none(), "{report}");
 }
+
+/// The proof sees only the networks the environment declares. A shadowed allow of all
+/// VirtualNetwork (the tag or `*`) decides nothing there but may admit the members it does not
+/// declare (peered networks): its note says so, where one of a declared prefix does not.
+#[test]
+fn a_shadowed_allow_of_all_virtualnetwork_is_not_called_harmless() {
+    let dir = scratch("shadowed-vnet-allow");
+    let mut nsg = compiled_nsg(&dir, None);
+    let ssh = |name: &str, source: &str| {
+        json!({"name": name, "properties": {"access": "Allow", "direction": "Inbound", "priority": if source == "VirtualNetwork" { 105 } else { 106 },
+            "protocol": "Tcp", "sourceAddressPrefix": source, "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}})
+    };
+    security_rules(&mut nsg).extend([ssh("ssh-from-vnet", "VirtualNetwork"), ssh("ssh-from-subnet", "10.10.1.0/25")]);
+    let path = write(&dir, "nsg.json", &nsg);
+    let (code, report) = verify_json(&["--nsg", &path]);
+    assert_eq!(code, Some(0), "{report}");
+    let note = |rule: &str| -> String {
+        report["proofs"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "F0103" && f["rule"]["name"] == rule)
+            .unwrap_or_else(|| panic!("an F0103 note on {rule}: {report}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        note("ssh-from-vnet"),
+        "rule ssh-from-vnet decides no packet within the networks the environment declares (in-intersubnet decides everything it matches there); it may still admit VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway), which this proof does not see"
+    );
+    assert_eq!(
+        note("ssh-from-subnet"),
+        "rule ssh-from-subnet decides no packet: in-intersubnet decides everything it matches"
+    );
+}

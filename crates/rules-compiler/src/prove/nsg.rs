@@ -359,19 +359,23 @@ fn unused_rules<R: TagResolver>(
         let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
         let covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
         let names = ordered_names(eval, rules, &covering);
-        let message = match (names.is_empty(), kept_for(i).is_empty()) {
-            (true, _) => format!("rule {} matches no packet of the ISE subnets", rules[i].name),
-            (false, true) => format!(
-                "rule {} decides no packet: {} {} everything it matches",
-                rules[i].name,
+        // The proof knows only the declared networks: an allow of all VirtualNetwork (the tag or
+        // `*`) that they shadow still admits its members the environment does not declare.
+        let beyond = if opens_to_vnet(&rules[i], eval.direction()) {
+            format!(
+                " within the networks the environment declares ({} {} everything it matches there); it may still admit VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway), which this proof does not see",
                 names.join(", "),
                 decide(&names)
-            ),
+            )
+        } else {
+            format!(": {} {} everything it matches", names.join(", "), decide(&names))
+        };
+        let message = match (names.is_empty(), kept_for(i).is_empty()) {
+            (true, _) => format!("rule {} matches no packet of the ISE subnets", rules[i].name),
+            (false, true) => format!("rule {} decides no packet{beyond}", rules[i].name),
             (false, false) => format!(
-                "rule {} decides no packet: {} {} everything it matches; it is kept to document requirement {}",
+                "rule {} decides no packet{beyond}; it is kept to document requirement {}",
                 rules[i].name,
-                names.join(", "),
-                decide(&names),
                 kept_for(i).join(", ")
             ),
         };
@@ -421,11 +425,23 @@ fn unused_rules<R: TagResolver>(
     out
 }
 
+/// Whether `a` holds all of VirtualNetwork (`*` or the tag), declared or not.
+fn all_vnet(a: &AddressMatch) -> bool {
+    matches!(a, AddressMatch::Any) || matches!(a, AddressMatch::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork"))
+}
+
 /// A deny of every source in VirtualNetwork (`*` or the tag), ahead of Azure's AllowVnet* default.
 fn shuts_vnet_default(rule: &SecurityRule) -> bool {
-    let vnet =
-        |a: &AddressMatch| matches!(a, AddressMatch::Any) || matches!(a, AddressMatch::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork"));
-    rule.access == Access::Deny && vnet(&rule.source) && vnet(&rule.destination)
+    rule.access == Access::Deny && all_vnet(&rule.source) && all_vnet(&rule.destination)
+}
+
+/// An allow whose far side (the source inbound, the destination outbound) is all VirtualNetwork.
+fn opens_to_vnet(rule: &SecurityRule, direction: Direction) -> bool {
+    let far = match direction {
+        Direction::Inbound => &rule.source,
+        Direction::Outbound => &rule.destination,
+    };
+    rule.access == Access::Allow && all_vnet(far)
 }
 
 fn decide(names: &[String]) -> &'static str {
