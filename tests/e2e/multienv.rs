@@ -17,6 +17,15 @@ fn env_copy(dir: &Path, source: &str, name: &str) -> PathBuf {
     to
 }
 
+/// [`env_copy`] with `edit` applied to the environment.
+fn edited_copy(dir: &Path, source: &str, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let to = env_copy(dir, source, name);
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&to).unwrap()).unwrap();
+    edit(&mut env);
+    std::fs::write(&to, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    to
+}
+
 /// A folder `envs` of three valid environments of different modes: alpha (no tunneling), bravo
 /// (firewall), charlie (ExpressRoute).
 fn good_fleet(dir: &Path) -> PathBuf {
@@ -554,11 +563,10 @@ fn a_fleets_warnings_and_refusals_name_their_environment_in_sarif_and_annotation
     env_copy(&envs, "public-internal", "alpha");
     // An external ISE in firewall mode without declared callers: W0505 (replies to callers go
     // through the firewall).
-    let warned = env_copy(&envs, "firewall-tunneling", "warned");
-    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&warned).unwrap()).unwrap();
-    env["accessEndpoint"] = json!("external");
-    env.as_object_mut().unwrap().remove("callers");
-    std::fs::write(&warned, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    edited_copy(&envs, "firewall-tunneling", "warned", |env| {
+        env["accessEndpoint"] = json!("external");
+        env.as_object_mut().unwrap().remove("callers");
+    });
     let bad = bad_env();
     let run = |format: &str| isenet(&["verify", "--env-dir", s(&envs), "--env", s(&bad), "--format", format]);
     let sarif = run("sarif").json();
@@ -690,12 +698,10 @@ fn an_environment_refused_for_its_warnings_keeps_its_name() {
     std::fs::create_dir_all(&envs).unwrap();
     env_copy(&envs, "public-internal", "alpha");
     // The file's stem differs from the name; its internal caller lies inside the VNet (W0502).
-    let warned = env_copy(&envs, "public-internal", "warned-name");
-    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&warned).unwrap()).unwrap();
-    let inside = env["virtualNetwork"]["addressSpace"][0].as_str().unwrap().to_string();
-    env["internalCallers"] = json!([inside]);
-    std::fs::remove_file(&warned).unwrap();
-    std::fs::write(envs.join("stem.json"), serde_json::to_string_pretty(&env).unwrap()).unwrap();
+    let warned = edited_copy(&envs, "public-internal", "warned-name", |env| {
+        env["internalCallers"] = json!([env["virtualNetwork"]["addressSpace"][0].clone()]);
+    });
+    std::fs::rename(&warned, envs.join("stem.json")).unwrap();
     for command in ["validate", "verify"] {
         let plain = isenet(&[command, "--env-dir", s(&envs), "--format", "json"]);
         let denied = isenet(&["--deny-warnings", command, "--env-dir", s(&envs), "--format", "json"]);

@@ -360,7 +360,7 @@ fn unused_rules<R: TagResolver>(
         let covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
         let names = ordered_names(eval, rules, &covering);
         // The proof knows only the declared networks: an allow of all VirtualNetwork (the tag or
-        // `*`) that they shadow still admits its members the environment does not declare.
+        // `*`) that they shadow may still admit its members the environment does not declare.
         let beyond = if opens_to_vnet(&rules[i], eval.direction()) {
             format!(
                 " within the networks the environment declares ({} {} everything it matches there); it may still admit VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway), which this proof does not see",
