@@ -222,7 +222,7 @@ enum Verdict {
     Refuse(&'static str, &'static str),
 }
 
-/// Numbers and port texts where validate and the schema once disagreed: JSON Schema 2020-12
+/// Numbers, port texts and subnet names where validate and the schema once disagreed (or could): JSON Schema 2020-12
 /// counts `1.0`, `1e0` and `-0` as integers, and the schema's port pattern has no room for spaces.
 /// Each case is checked on both sides.
 #[test]
@@ -237,7 +237,20 @@ fn validate_and_the_schema_agree_on_whole_numbers_and_port_text() {
             "\"forcedTunneling\": { \"mode\": \"firewall\", \"firewallPrivateIp\": \"10.10.0.4\" }",
         )
     };
+    let subnet = |raw: &str| example.replace("\"name\": \"ise-2\"", &format!("\"name\": {raw}"));
     let cases: Vec<(String, String, Verdict)> = vec![
+        // A line break in a subnet name would end the change ticket's code blocks.
+        (
+            "subnet name with a line break".into(),
+            subnet(r#""ise\n```\n# hidden""#),
+            Refuse("E0207", "the control character U+000A"),
+        ),
+        (
+            "subnet name with a tab".into(),
+            subnet(r#""ise\t2""#),
+            Refuse("E0207", "the control character U+0009"),
+        ),
+        ("subnet name with a space".into(), subnet(r#""ise 2""#), Accept),
         ("capacity 1.0".into(), capacity("1.0"), Accept),
         ("capacity 1e0".into(), capacity("1e0"), Accept),
         ("capacity 10.000".into(), capacity("10.000"), Accept),

@@ -684,8 +684,9 @@ impl Walker {
         let s = self.string(v, path)?;
         let first_ok = s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
         // The 2021 ISE article's characters, and braces: Azure takes none in a subnet name, and
-        // `{{` in the subnet id would start a variable in ise-request.http's REST clients.
-        let mut bad: Vec<char> = s.chars().filter(|c| "<>%&\\?/{}".contains(*c)).collect();
+        // `{{` in the subnet id would start a variable in ise-request.http's REST clients. Nor
+        // control characters: a line break would end the change ticket's code blocks.
+        let mut bad: Vec<char> = s.chars().filter(|c| "<>%&\\?/{}".contains(*c) || c.is_control()).collect();
         bad.sort_unstable();
         bad.dedup();
         if s.is_empty() || s.chars().count() > 80 || !first_ok || !bad.is_empty() {
@@ -694,7 +695,13 @@ impl Walker {
             } else if !bad.is_empty() {
                 format!(
                     "it must not contain {}",
-                    bad.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    bad.iter()
+                        .map(|c| match c.is_control() {
+                            true => format!("the control character U+{:04X}", u32::from(*c)),
+                            false => format!("`{c}`"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             } else {
                 "it must be 1 to 80 characters long".to_string()
