@@ -231,14 +231,22 @@ fn renamed_rules_are_matched_by_meaning() {
     );
     assert!(missing(&r).is_empty() && opening_rules(&r).is_empty());
     let ticket = diff(None, &[&fixture("nsg-renamed.json")], "ticket").stdout;
-    // Azure cannot rename a rule: delete the old name before creating the new one at its priority.
-    let delete = ticket
-        .find("az network nsg rule delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name AllowTagCustom454Inbound\n")
-        .unwrap();
-    let create = ticket
-        .find("az network nsg rule create --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-designer-454 ")
-        .unwrap();
-    assert!(delete < create);
+    // Azure cannot rename a rule, nor hold two rules at one priority: the new name is created at a
+    // free priority beside the old one's (130 is taken, 129 free), the old name deleted, and the
+    // new rule moved to 130, so no step is without the rule's decision.
+    let rule = "az network nsg rule ";
+    let at = |command: &str| {
+        ticket
+            .find(&format!("{rule}{command}"))
+            .unwrap_or_else(|| panic!("{command}:\n{ticket}"))
+    };
+    let create = at("create --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-designer-454 ");
+    let delete = at("delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name AllowTagCustom454Inbound\n");
+    let moved = at("update --resource-group contoso-network --nsg-name contoso-ise-nsg --name in-designer-454 ");
+    assert!(create < delete && delete < moved, "{ticket}");
+    let line = |i: usize| ticket[i..].lines().next().unwrap();
+    assert!(line(create).contains(" --priority 129 "), "{}", line(create));
+    assert!(line(moved).contains(" --priority 130 "), "{}", line(moved));
 }
 
 /// nsg-portal-edited.json: `Port_8080` (any to any, TCP 8080) added in the portal, out-sql-1433's
@@ -498,6 +506,18 @@ fn each_nsg_create_carries_the_whole_rule_it_adds() {
                     Value::String(s) => vec![s.clone()],
                     v => vec![v.to_string()],
                 };
+                // A rule renamed in place is created at a free priority beside its place and
+                // moved in once the deployed rule is gone (no step without either rule).
+                if option == "--priority" && option_values(cmd, option) != want {
+                    let moved = forward.lines().map(words).find(|w| {
+                        w.starts_with(&["az".into(), "network".into(), "nsg".into(), "rule".into(), "update".into()])
+                            && option_values(w, "--name") == [name]
+                    });
+                    let moved = moved.unwrap_or_else(|| panic!("{file} {name}: created at a temporary priority, never moved"));
+                    assert_eq!(option_values(&moved, option), want, "{file} {name} moved");
+                    assert!(c["action"] == "rename", "{file} {name}: only a rename waits");
+                    continue;
+                }
                 assert_eq!(option_values(cmd, option), want, "{file} {name} {option}");
             }
         }
@@ -1594,4 +1614,85 @@ fn description_differences_are_metadata_not_drift() {
         commands.contains(" rule add ") && commands.contains("--name fw-fqdn-crl-microsoft-com --description "),
         "{ticket}"
     );
+}
+
+/// A rule renamed to a place of its own: the new rule is created before the old one is deleted,
+/// so no step lacks it (for a deny, Azure's AllowVnetInBound would otherwise admit every port in
+/// between). A firewall rule likewise: added before the old name is removed. A name that differs
+/// only in case is the same name to Azure: no command.
+#[test]
+fn a_renamed_rule_exists_at_every_step() {
+    let dir = tempdir("drift-rename-order");
+    let compiled = dir.join("out");
+    let run = isenet(&["compile", "--env", FIREWALL_ENV, "--out-dir", compiled.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let read = |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(compiled.join(f)).unwrap()).unwrap() };
+    let forward = |deployed: &Value, file: &str| -> Vec<String> {
+        let path = dir.join(file);
+        std::fs::write(&path, serde_json::to_string_pretty(deployed).unwrap()).unwrap();
+        let ticket = diff(Some(FIREWALL_ENV), &[path.to_str().unwrap()], "ticket").stdout;
+        let forward = ticket.split("## Rollback").next().unwrap().to_string();
+        // The commands and the comments among them (not the ticket's `# ` title).
+        forward
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with("az network") || l.starts_with("# "))
+            .map(String::from)
+            .collect()
+    };
+    let position = |lines: &[String], start: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("{start}: {lines:#?}"))
+    };
+    // The deny of all inbound, renamed and moved to 4000.
+    let mut nsg = read("nsg.json");
+    for r in nsg["properties"]["securityRules"].as_array_mut().unwrap() {
+        if r["name"] == "deny-all-inbound" {
+            r["name"] = json!("DenyAllIn");
+            r["properties"]["priority"] = json!(4000);
+        }
+    }
+    let lines = forward(&nsg, "renamed-deny.json");
+    let create = position(
+        &lines,
+        "az network nsg rule create --resource-group contoso-network --nsg-name contoso-ise-nsg --name deny-all-inbound ",
+    );
+    let delete = position(
+        &lines,
+        "az network nsg rule delete --resource-group contoso-network --nsg-name contoso-ise-nsg --name DenyAllIn",
+    );
+    assert!(create < delete, "{lines:#?}");
+    // Only the case differs.
+    let mut nsg = read("nsg.json");
+    for r in nsg["properties"]["securityRules"].as_array_mut().unwrap() {
+        if r["name"] == "deny-all-inbound" {
+            r["name"] = json!("Deny-All-Inbound");
+        }
+    }
+    let lines = forward(&nsg, "renamed-case.json");
+    assert_eq!(
+        lines,
+        ["# Deny-All-Inbound is deny-all-inbound in the compiled NSG: Azure takes them as one name"],
+        "no command"
+    );
+    // A firewall network rule renamed.
+    let mut policy = read("firewall-policy.json");
+    let mut renamed = None;
+    for c in policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
+        for r in c["rules"].as_array_mut().unwrap() {
+            if renamed.is_none() && r["ruleType"] == "NetworkRule" {
+                renamed = Some(r["name"].as_str().unwrap().to_string());
+                r["name"] = json!("renamed-by-hand");
+            }
+        }
+    }
+    let renamed = renamed.expect("a network rule");
+    let lines = forward(&policy, "renamed-rule.json");
+    let add = position(&lines, "az network firewall policy rule-collection-group collection rule add ");
+    let remove = position(&lines, "az network firewall policy rule-collection-group collection rule remove ");
+    assert!(lines[add].contains(&format!("--name {renamed} ")), "{}", lines[add]);
+    assert!(lines[remove].ends_with("--name renamed-by-hand"), "{}", lines[remove]);
+    assert!(add < remove, "{lines:#?}");
 }

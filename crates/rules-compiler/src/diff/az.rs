@@ -1,7 +1,8 @@
 //! The `az` commands that converge the deployed resources on the desired ones, each argument quoted
-//! for a POSIX shell. Order matters to Azure: deletions first (a rule cannot be renamed, and Azure
-//! refuses two NSG rules of one priority and direction), then updates (NSG rules in the order
-//! `nsg_order` finds), then creations; bridge routes around them keep a replaced route's traffic
+//! for a POSIX shell. Order matters to Azure: deletions first (Azure refuses two NSG rules of one
+//! priority and direction), then updates (NSG rules in the order `nsg_order` finds), then
+//! creations; a deny rule, or the old name of a renamed rule, goes last, so no step opens what both
+//! states deny or cuts what both allow; bridge routes around them keep a replaced route's traffic
 //! where it went (`az/routes.rs`).
 
 use super::artifacts::ItemKind;
@@ -228,14 +229,71 @@ fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phase
                 }
             }
             Action::Remove => out.delete.push(join(vec![verb("delete"), format!("--name {}", quote(&c.name))])),
-            Action::Add | Action::Rename => {
-                if let Some(old) = &c.deployed_name {
-                    out.delete.push(join(vec![verb("delete"), format!("--name {}", quote(old))]));
+            Action::Rename if c.deployed_name.as_ref().is_some_and(|old| old.eq_ignore_ascii_case(&c.name)) => {
+                // Azure does not tell names apart by case: the deployed rule is the desired one.
+                let old = c.deployed_name.as_deref().unwrap_or_default();
+                out.update
+                    .push(format!("# {old} is {} in the compiled NSG: Azure takes them as one name", c.name));
+                if !c.fields.is_empty() {
+                    let changed: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+                    out.update.push(nsg_command(&verb("update"), old, desired, false, &changed));
                 }
-                out.create.push(nsg_command(&verb("create"), &c.name, desired, true, &[]));
+                continue;
             }
+            Action::Rename => {
+                // The new rule stands before the old one goes, so no step admits what both deny
+                // or cuts what both allow.
+                let old = c.deployed_name.as_deref().unwrap_or_default();
+                let delete = join(vec![verb("delete"), format!("--name {}", quote(old))]);
+                let (from, to) = (place_of(&c.deployed), place_of(&c.desired));
+                match (&from, &to) {
+                    // Another rule moves into the old place: the old rule goes first, as a removal.
+                    (Some(f), _) if wanted_by_updates.contains(f) => {
+                        out.delete.push(delete);
+                        held.remove(f);
+                        out.create.push(nsg_command(&verb("create"), &c.name, desired, true, &[]));
+                    }
+                    // The same place: the new rule waits at a free priority next to it until the
+                    // old one is gone, then moves in.
+                    (Some(f), Some(t)) if f == t => {
+                        let taken: BTreeSet<Place> = held.union(&finals).cloned().chain(wanted.iter().cloned()).collect();
+                        match nsg_order::free_place(&t.0, t.1, &taken, &BTreeSet::new()) {
+                            Some(temp) => {
+                                let mut parked = desired.clone();
+                                if let Some(o) = parked.as_object_mut() {
+                                    o.insert("priority".into(), temp.1.into());
+                                }
+                                out.create.push(nsg_command(&verb("create"), &c.name, &parked, true, &[]));
+                                out.late_delete.push(delete);
+                                out.late_delete
+                                    .push(nsg_command(&verb("update"), &c.name, desired, false, &["priority"]));
+                            }
+                            None => {
+                                out.delete.push(delete);
+                                held.remove(f);
+                                out.create.push(nsg_command(&verb("create"), &c.name, desired, true, &[]));
+                            }
+                        }
+                    }
+                    // A place of its own: create, then delete the old rule once everything is in
+                    // place (or just before the creations, when a new rule takes its place).
+                    _ => {
+                        out.create.push(nsg_command(&verb("create"), &c.name, desired, true, &[]));
+                        match from.as_ref().is_some_and(|f| wanted.contains(f)) {
+                            true => {
+                                out.before_create.push(delete);
+                                if let Some(f) = &from {
+                                    held.remove(f);
+                                }
+                            }
+                            false => out.late_delete.push(delete),
+                        }
+                    }
+                }
+            }
+            Action::Add => out.create.push(nsg_command(&verb("create"), &c.name, desired, true, &[])),
         }
-        if matches!(c.action, Action::Remove | Action::Rename) {
+        if c.action == Action::Remove {
             if let Some(p) = place_of(&c.deployed) {
                 held.remove(&p);
             }
@@ -308,18 +366,35 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     for c in changes.iter().filter(|c| c.kind == ItemKind::FirewallRule) {
         let collection = c.collection.as_deref().unwrap_or_default();
         let in_rule = |name: &str| format!("--collection-name {} --name {}", quote(collection), quote(name));
-        if c.action == Action::Change && updatable_in_place(c) {
+        let old = c.deployed_name.as_deref().unwrap_or(&c.name);
+        let case_only = c.action == Action::Rename && old != c.name && old.eq_ignore_ascii_case(&c.name);
+        if case_only {
+            // Azure does not tell names apart by case: the deployed rule is the desired one.
+            out.update.push(format!(
+                "# {old} is {} in the compiled policy: Azure takes them as one name",
+                c.name
+            ));
+            if c.fields.is_empty() {
+                continue;
+            }
+        }
+        if (c.action == Action::Change || case_only) && updatable_in_place(c) {
             // Every desired property: az keeps a property the command leaves out, and its
             // application-rule update needs --protocols. (It takes no --rule-type.)
-            let mut parts = vec![verb("rule update"), in_rule(&c.name)];
+            let mut parts = vec![verb("rule update"), in_rule(old)];
             parts.extend(properties(c.desired.as_ref().unwrap_or(&Value::Null), &["ruleType"]));
             out.update.push(join(parts));
             continue;
         }
         let removing = matches!(c.action, Action::Remove | Action::Change | Action::Rename);
         if removing && !gone_collections.contains(&collection) {
-            let old = c.deployed_name.as_deref().unwrap_or(&c.name);
-            out.delete.push(join(vec![verb("rule remove"), in_rule(old)]));
+            let remove = join(vec![verb("rule remove"), in_rule(old)]);
+            // A renamed rule has no priority to collide on: the new one is added before the old
+            // one goes, so its traffic is never cut.
+            match c.action == Action::Rename && !case_only {
+                true => out.late_delete.push(remove),
+                false => out.delete.push(remove),
+            }
         }
         let adding = c.action != Action::Remove;
         if adding && !first_rule_used.contains(&(collection.to_string(), c.name.clone())) {

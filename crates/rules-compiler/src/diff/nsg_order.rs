@@ -39,7 +39,7 @@ const PRIORITIES: std::ops::RangeInclusive<u64> = 100..=4096;
 
 /// The free priority of `direction` nearest `near` (the lower on a tie) that is neither held nor
 /// any rule's final place: a rule parked there changes the order of the rules as little as can be.
-fn free_place(direction: &str, near: u64, held: &BTreeSet<Place>, finals: &BTreeSet<Place>) -> Option<Place> {
+pub fn free_place(direction: &str, near: u64, held: &BTreeSet<Place>, finals: &BTreeSet<Place>) -> Option<Place> {
     let free = |p: u64| {
         let place = (direction.to_string(), p);
         (PRIORITIES.contains(&p) && !held.contains(&place) && !finals.contains(&place)).then_some(place)
