@@ -832,3 +832,50 @@ fn a_route_left_out_of_the_path_is_said_with_the_answer() {
     let v = isenet(&["verify", "--env", env, "--routes", &routes]);
     assert!(v.stdout.contains("F0204 route mon-east"), "verify says the same: {}", v.stdout);
 }
+
+/// A firewall network rule serves the dependencies whose flows it lets through, not the one its
+/// name says: widened to every destination, the Key Vault rule lets UDP 443 to 8.8.8.8 through,
+/// which no dependency needs (verify's F0303). An application rule still names the dependency it
+/// was written for.
+#[test]
+fn a_widened_firewall_rule_serves_no_dependency_beyond_its_flows() {
+    let dir = scratch("widened-firewall-rule");
+    let env = "tests/envs/firewall-tunneling.json";
+    let out = dir.path().join("out");
+    let run = isenet(&["compile", "--env", env, "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap();
+    let mut keyvault_address = None;
+    for c in policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap() {
+        for r in c["rules"].as_array_mut().unwrap() {
+            if r["name"] == "fw-net-keyvault-443" {
+                keyvault_address = r["destinationAddresses"].get(0).cloned();
+                r["destinationAddresses"] = json!(["*"]);
+            }
+        }
+    }
+    let policy = write(dir.path(), "policy.json", &serde_json::to_string(&policy).unwrap());
+    let firewall = |e: &Value| e["path"][0]["firewall"][0].clone();
+    let r = ask(
+        "10.10.1.5",
+        "8.8.8.8",
+        "443",
+        &["--env", env, "--firewall", &policy, "--protocol", "udp", "--format", "json"],
+    );
+    let fw = firewall(&r.json());
+    assert_eq!(fw["rule"], "fw-net-keyvault-443", "{fw}");
+    assert_eq!(
+        (&fw["dependencies"], &fw["servesNoRequirement"]),
+        (&json!([]), &json!(true)),
+        "{fw}"
+    );
+    assert_eq!(keyvault_address, Some(json!("AzureKeyVault")), "the rule was the tag's");
+    // A dependency's own flow through its own rule still names it.
+    let r = ask(
+        "10.10.1.5",
+        "crl.microsoft.com",
+        "80",
+        &["--env", env, "--firewall", &policy, "--format", "json"],
+    );
+    assert_eq!(firewall(&r.json())["dependencies"], json!(["fw-fqdn-crl-microsoft-com"]));
+}

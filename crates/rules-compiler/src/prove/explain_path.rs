@@ -7,13 +7,13 @@
 
 use super::explain::Flow;
 use super::explain::{ExplainNote, Inputs};
-use super::firewall::{evaluate_network, web_protocol, Applications};
+use super::firewall::{dependency_flows, evaluate_network, web_protocol, Applications};
 use super::routes::{bgp_default, subnet_routes_noting, Hop, Target, BGP_DEFAULT};
 use crate::azure::firewall::{ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
-use crate::plan::{ApplicationDestination, Plan};
+use crate::plan::{ApplicationDestination, DependencyTarget, Plan};
 use crate::prove::resolver::EnvResolver;
 use ise_model::env::TunnelingMode;
 use serde::Serialize;
@@ -381,6 +381,28 @@ impl<'a> PathModel<'a> {
         }
     }
 
+    /// The network dependencies some of whose flows (from the ISE subnets) are in `flows`.
+    fn network_dependencies_meeting(&self, flows: &FlowSet) -> Vec<String> {
+        let Some(fw) = &self.firewall else { return Vec::new() };
+        let sources = IntervalSet::from_prefixes(self.plan.environment.subnet_prefixes().iter().copied());
+        self.plan
+            .firewall
+            .dependencies
+            .iter()
+            .filter(|d| match &d.target {
+                DependencyTarget::Network {
+                    protocols,
+                    destination,
+                    ports,
+                } => {
+                    dependency_flows(&sources, protocols, destination, ports, &fw.resolver).is_ok_and(|f| !f.intersection(flows).is_empty())
+                }
+                DependencyTarget::Application { .. } => false,
+            })
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
     fn firewall_decision(
         &self,
         kind: FirewallRuleKind,
@@ -389,17 +411,24 @@ impl<'a> PathModel<'a> {
         action: FirewallAction,
         flows: &FlowSet,
     ) -> FirewallDecision {
-        let dependencies: Vec<String> = rule
-            .map(|r| {
-                self.plan
-                    .firewall
-                    .dependencies
-                    .iter()
-                    .filter(|d| d.id.eq_ignore_ascii_case(r))
-                    .map(|d| d.id.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let dependencies: Vec<String> = match (kind, action) {
+            // An address an allow rule lets through serves the network dependencies whose flows
+            // it is, whatever the rule is called (as `verify`'s openings read it: a rule widened
+            // in place keeps its name).
+            (FirewallRuleKind::Network, FirewallAction::Allow) if self.firewall.is_some() => self.network_dependencies_meeting(flows),
+            // A deny, or an application rule's names: the dependencies the rule was written for.
+            _ => rule
+                .map(|r| {
+                    self.plan
+                        .firewall
+                        .dependencies
+                        .iter()
+                        .filter(|d| d.id.eq_ignore_ascii_case(r))
+                        .map(|d| d.id.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         FirewallDecision {
             kind,
             collection: collection.map(str::to_string),

@@ -139,7 +139,7 @@ pub(crate) fn network_rule_flows<R: TagResolver>(
 }
 
 /// The packets of a network dependency from the ISE subnets.
-fn dependency_flows<R: TagResolver>(
+pub(crate) fn dependency_flows<R: TagResolver>(
     sources: &IntervalSet<u32>,
     protocols: &[NetworkProtocol],
     destination: &NetworkDestination,
