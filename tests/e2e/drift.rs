@@ -1618,8 +1618,8 @@ fn description_differences_are_metadata_not_drift() {
 
 /// A rule renamed to a place of its own: the new rule is created before the old one is deleted,
 /// so no step lacks it (for a deny, Azure's AllowVnetInBound would otherwise admit every port in
-/// between). A firewall rule likewise: added before the old name is removed. A name that differs
-/// only in case is the same name to Azure: no command.
+/// between). A firewall rule likewise: added before the old name is removed. An NSG rule name that
+/// differs only in case is the same name to Azure: no drift, or one update of what else differs.
 #[test]
 fn a_renamed_rule_exists_at_every_step() {
     let dir = tempdir("drift-rename-order");
@@ -1671,11 +1671,23 @@ fn a_renamed_rule_exists_at_every_step() {
             r["name"] = json!("Deny-All-Inbound");
         }
     }
-    let lines = forward(&nsg, "renamed-case.json");
-    assert_eq!(
-        lines,
-        ["# Deny-All-Inbound is deny-all-inbound in the compiled NSG: Azure takes them as one name"],
-        "no command"
+    let path = dir.join("renamed-case.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&nsg).unwrap()).unwrap();
+    let (code, r) = report(Some(FIREWALL_ENV), &[path.to_str().unwrap()]);
+    assert_eq!((code, changes(&r)), (Some(0), vec![]), "Azure takes them as one name: {r}");
+    // ... and with another difference, one change of that rule.
+    for rule in nsg["properties"]["securityRules"].as_array_mut().unwrap() {
+        if rule["name"] == "Deny-All-Inbound" {
+            rule["properties"]["priority"] = json!(4090);
+        }
+    }
+    let lines = forward(&nsg, "renamed-case-moved.json");
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0]
+            .starts_with("az network nsg rule update --resource-group contoso-network --nsg-name contoso-ise-nsg --name deny-all-inbound ")
+            && lines[0].contains(" --priority 4096"),
+        "{lines:#?}"
     );
     // A firewall network rule renamed.
     let mut policy = read("firewall-policy.json");

@@ -229,17 +229,7 @@ fn nsg(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phase
                 }
             }
             Action::Remove => out.delete.push(join(vec![verb("delete"), format!("--name {}", quote(&c.name))])),
-            Action::Rename if c.deployed_name.as_ref().is_some_and(|old| old.eq_ignore_ascii_case(&c.name)) => {
-                // Azure does not tell names apart by case: the deployed rule is the desired one.
-                let old = c.deployed_name.as_deref().unwrap_or_default();
-                out.update
-                    .push(format!("# {old} is {} in the compiled NSG: Azure takes them as one name", c.name));
-                if !c.fields.is_empty() {
-                    let changed: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
-                    out.update.push(nsg_command(&verb("update"), old, desired, false, &changed));
-                }
-                continue;
-            }
+            // (A name that differs only in case is no rename: `drift` pairs it as one rule.)
             Action::Rename => {
                 // The new rule stands before the old one goes, so no step admits what both deny
                 // or cuts what both allow.

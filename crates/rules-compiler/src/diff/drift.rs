@@ -230,6 +230,7 @@ fn change_of(d: ItemDiff) -> Option<ItemChange> {
 /// collection) that mean the same paired into renames, in name order.
 pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
     let mut changes: Vec<ItemChange> = compare(deployed, desired).into_iter().filter_map(change_of).collect();
+    one_name_whatever_the_case(&mut changes);
     let mut renamed: Vec<ItemChange> = Vec::new();
     let mut i = 0;
     while i < changes.len() {
@@ -269,6 +270,46 @@ pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
     changes.extend(renamed);
     changes.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     changes
+}
+
+/// Azure names NSG rules and routes (resources with ids) without telling case apart: a removal
+/// and an addition of one whose names differ only in case are the same rule, changed where its
+/// properties differ, else not a change at all.
+fn one_name_whatever_the_case(changes: &mut Vec<ItemChange>) {
+    let mut i = 0;
+    while i < changes.len() {
+        let same = |r: &ItemChange, a: &ItemChange| {
+            r.action == Action::Remove
+                && a.action == Action::Add
+                && matches!(r.kind, ItemKind::SecurityRule | ItemKind::Route)
+                && r.kind == a.kind
+                && r.name.eq_ignore_ascii_case(&a.name)
+        };
+        let Some(j) = changes.iter().position(|a| same(&changes[i], a)) else {
+            i += 1;
+            continue;
+        };
+        let (removed, added) = if i < j {
+            let added = changes.remove(j);
+            (changes.remove(i), added)
+        } else {
+            let removed = changes.remove(i);
+            (removed, changes.remove(j))
+        };
+        let fields = field_changes(
+            removed.deployed.as_ref().unwrap_or(&Value::Null),
+            added.desired.as_ref().unwrap_or(&Value::Null),
+        );
+        if !fields.is_empty() {
+            changes.push(ItemChange {
+                action: Action::Change,
+                fields,
+                deployed: removed.deployed,
+                ..added
+            });
+        }
+        i = i.min(j);
+    }
 }
 
 /// The (name, address prefix) of every route on either side.
