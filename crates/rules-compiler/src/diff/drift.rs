@@ -244,13 +244,7 @@ pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
         let partner = changes.iter().position(|a| same_meaning(&changes[i], a));
         match partner {
             Some(j) => {
-                let (removed, added) = if i < j {
-                    let added = changes.remove(j);
-                    (changes.remove(i), added)
-                } else {
-                    let removed = changes.remove(i);
-                    (removed, changes.remove(j))
-                };
+                let (removed, added) = take_pair(&mut changes, i, j);
                 let fields = field_changes(
                     removed.deployed.as_ref().unwrap_or(&Value::Null),
                     added.desired.as_ref().unwrap_or(&Value::Null),
@@ -272,6 +266,17 @@ pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
     changes
 }
 
+/// Takes the changes at `removed` and `added` out of `changes`, in that order.
+fn take_pair(changes: &mut Vec<ItemChange>, removed: usize, added: usize) -> (ItemChange, ItemChange) {
+    if removed < added {
+        let a = changes.remove(added);
+        (changes.remove(removed), a)
+    } else {
+        let r = changes.remove(removed);
+        (r, changes.remove(added))
+    }
+}
+
 /// Azure names NSG rules and routes (resources with ids) without telling case apart: a removal
 /// and an addition of one whose names differ only in case are the same rule, changed where its
 /// properties differ, else not a change at all.
@@ -289,13 +294,7 @@ fn one_name_whatever_the_case(changes: &mut Vec<ItemChange>) {
             i += 1;
             continue;
         };
-        let (removed, added) = if i < j {
-            let added = changes.remove(j);
-            (changes.remove(i), added)
-        } else {
-            let removed = changes.remove(i);
-            (removed, changes.remove(j))
-        };
+        let (removed, added) = take_pair(changes, i, j);
         let fields = field_changes(
             removed.deployed.as_ref().unwrap_or(&Value::Null),
             added.desired.as_ref().unwrap_or(&Value::Null),
