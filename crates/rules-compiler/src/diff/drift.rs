@@ -230,75 +230,13 @@ fn change_of(d: ItemDiff) -> Option<ItemChange> {
 /// collection) that mean the same paired into renames, in name order.
 pub fn changes(deployed: &Items, desired: &Items) -> Vec<ItemChange> {
     let mut changes: Vec<ItemChange> = compare(deployed, desired).into_iter().filter_map(change_of).collect();
-    one_name_whatever_the_case(&mut changes);
-    let mut renamed: Vec<ItemChange> = Vec::new();
-    let mut i = 0;
-    while i < changes.len() {
-        let same_meaning = |r: &ItemChange, a: &ItemChange| {
-            r.action == Action::Remove
-                && a.action == Action::Add
-                && (r.kind, &r.collection) == (a.kind, &a.collection)
-                && r.kind != ItemKind::RuleCollection
-                && r.deployed.as_ref().map(canonical::meaning) == a.desired.as_ref().map(canonical::meaning)
-        };
-        let partner = changes.iter().position(|a| same_meaning(&changes[i], a));
-        match partner {
-            Some(j) => {
-                let (removed, added) = take_pair(&mut changes, i, j);
-                let fields = field_changes(
-                    removed.deployed.as_ref().unwrap_or(&Value::Null),
-                    added.desired.as_ref().unwrap_or(&Value::Null),
-                );
-                renamed.push(ItemChange {
-                    action: Action::Rename,
-                    deployed_name: Some(removed.name),
-                    fields,
-                    deployed: removed.deployed,
-                    ..added
-                });
-                i = i.min(j);
-            }
-            None => i += 1,
-        }
-    }
-    changes.extend(renamed);
-    changes.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
-    changes
-}
-
-/// Takes the changes at `removed` and `added` out of `changes`, in that order.
-fn take_pair(changes: &mut Vec<ItemChange>, removed: usize, added: usize) -> (ItemChange, ItemChange) {
-    if removed < added {
-        let a = changes.remove(added);
-        (changes.remove(removed), a)
-    } else {
-        let r = changes.remove(removed);
-        (r, changes.remove(added))
-    }
-}
-
-/// Azure names NSG rules and routes (resources with ids) without telling case apart: a removal
-/// and an addition of one whose names differ only in case are the same rule, changed where its
-/// properties differ, else not a change at all.
-fn one_name_whatever_the_case(changes: &mut Vec<ItemChange>) {
-    let mut i = 0;
-    while i < changes.len() {
-        let same = |r: &ItemChange, a: &ItemChange| {
-            r.action == Action::Remove
-                && a.action == Action::Add
-                && matches!(r.kind, ItemKind::SecurityRule | ItemKind::Route)
-                && r.kind == a.kind
-                && r.name.eq_ignore_ascii_case(&a.name)
-        };
-        let Some(j) = changes.iter().position(|a| same(&changes[i], a)) else {
-            i += 1;
-            continue;
-        };
-        let (removed, added) = take_pair(changes, i, j);
-        let fields = field_changes(
-            removed.deployed.as_ref().unwrap_or(&Value::Null),
-            added.desired.as_ref().unwrap_or(&Value::Null),
-        );
+    // Azure names NSG rules and routes (resources with ids) without telling case apart: a removal
+    // and an addition whose names differ only in case are one rule, changed where its properties
+    // differ, else no change at all.
+    let same_name = |r: &ItemChange, a: &ItemChange| {
+        matches!(r.kind, ItemKind::SecurityRule | ItemKind::Route) && r.kind == a.kind && r.name.eq_ignore_ascii_case(&a.name)
+    };
+    for (removed, added, fields) in pair_off(&mut changes, same_name) {
         if !fields.is_empty() {
             changes.push(ItemChange {
                 action: Action::Change,
@@ -307,8 +245,54 @@ fn one_name_whatever_the_case(changes: &mut Vec<ItemChange>) {
                 ..added
             });
         }
+    }
+    let same_meaning = |r: &ItemChange, a: &ItemChange| {
+        (r.kind, &r.collection) == (a.kind, &a.collection)
+            && r.kind != ItemKind::RuleCollection
+            && r.deployed.as_ref().map(canonical::meaning) == a.desired.as_ref().map(canonical::meaning)
+    };
+    for (removed, added, fields) in pair_off(&mut changes, same_meaning) {
+        changes.push(ItemChange {
+            action: Action::Rename,
+            deployed_name: Some(removed.name),
+            fields,
+            deployed: removed.deployed,
+            ..added
+        });
+    }
+    changes.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
+    changes
+}
+
+/// Takes out of `changes` each removal with the first addition `pairs` matches it with, one to
+/// one, with the fields that differ from the removed item to the added one.
+fn pair_off(
+    changes: &mut Vec<ItemChange>,
+    pairs: impl Fn(&ItemChange, &ItemChange) -> bool,
+) -> Vec<(ItemChange, ItemChange, Vec<FieldChange>)> {
+    let matches = |r: &ItemChange, a: &ItemChange| r.action == Action::Remove && a.action == Action::Add && pairs(r, a);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < changes.len() {
+        let Some(j) = changes.iter().position(|a| matches(&changes[i], a)) else {
+            i += 1;
+            continue;
+        };
+        let (removed, added) = if i < j {
+            let added = changes.remove(j);
+            (changes.remove(i), added)
+        } else {
+            let removed = changes.remove(i);
+            (removed, changes.remove(j))
+        };
+        let fields = field_changes(
+            removed.deployed.as_ref().unwrap_or(&Value::Null),
+            added.desired.as_ref().unwrap_or(&Value::Null),
+        );
+        out.push((removed, added, fields));
         i = i.min(j);
     }
+    out
 }
 
 /// The (name, address prefix) of every route on either side.
