@@ -103,39 +103,69 @@ fn compiled_nsg_verifies_in_both_formats() {
     }
 }
 
-/// The proof knows only the declared networks, so the explicit deny-all looks redundant there;
-/// VirtualNetwork also holds peered and on-premises networks (azure-semantics.md), which Azure's
-/// AllowVnetInBound would admit on every port without it. Its note says to keep it; a deny that
-/// does not stand in front of the VirtualNetwork default gets the plain note.
+/// The F0109 findings of a report, by rule name.
+fn undeclared_openings(report: &Value) -> Vec<(String, Value)> {
+    report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "F0109")
+        .map(|f| (f["rule"]["name"].as_str().unwrap().to_string(), f.clone()))
+        .collect()
+}
+
+/// VirtualNetwork also holds peered networks and on-premises space behind a gateway, which the
+/// environment need not declare (azure-semantics.md). Without the explicit deny-all, Azure's
+/// AllowVnetInBound (65000) admits them on every port: an error, not a pass. What the example's
+/// requirements grant all of VirtualNetwork (triggers on 443, Redis on 6379-6383, both any
+/// protocol) is not part of it. With the deny-all in place it is no redundant rule, while a deny
+/// of Internet traffic in front of it still is.
 #[test]
-fn the_deny_all_note_says_to_keep_it_for_undeclared_virtual_network_members() {
-    let dir = scratch("deny-all-note");
+fn without_the_deny_all_azure_admits_undeclared_virtual_network_members() {
+    let dir = scratch("deny-all-undeclared");
+    let mut nsg = compiled_nsg(&dir, None);
+    security_rules(&mut nsg).retain(|r| r["name"] != "deny-all-inbound");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "no-deny.json", &nsg)]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = undeclared_openings(&report);
+    assert_eq!(found.len(), 1, "{report}");
+    let (rule, f) = &found[0];
+    assert_eq!(rule, "AllowVnetInBound");
+    assert_eq!(f["rule"]["isDefault"], true);
+    assert_eq!(f["rule"]["priority"], 65000);
+    assert_eq!(f["direction"], "Inbound");
+    // The four /27 subnets of the example are 10.10.1.0/25; the far side is no address list.
+    assert_eq!(
+        f["flows"],
+        json!([
+            {"protocols": ["Tcp", "Udp"], "sources": [], "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"],
+             "ports": ["0-442", "444-6378", "6384-65535"]},
+            {"protocols": ["Icmp", "Esp", "Ah", "Other"], "sources": [], "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"], "ports": ["*"]}
+        ]),
+        "{report}"
+    );
+    let text = String::from_utf8_lossy(&isenet(&["verify", "--nsg", &write(&dir, "no-deny.json", &nsg)]).stdout).to_string();
+    assert!(
+        text.contains("error   F0109 Azure's default rule AllowVnetInBound admits VirtualNetwork members the environment does not declare")
+            && text.contains("tcp,udp undeclared VirtualNetwork members -> 10.10.1.0/25 ports 0-442,444-6378,6384-65535"),
+        "{text}"
+    );
+
     let mut nsg = compiled_nsg(&dir, None);
     security_rules(&mut nsg).push(json!({"name": "deny-ssh-internet", "properties": {
         "priority": 4000, "direction": "Inbound", "access": "Deny", "protocol": "Tcp",
         "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}));
     let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
     assert_eq!(code, Some(0), "{report}");
-    let notes: Vec<&Value> = report["proofs"][0]["findings"]
+    let redundant: Vec<&str> = report["proofs"][0]["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["code"] == "F0104")
+        .filter(|f| f["code"] == "F0104" && f["direction"] == "Inbound")
+        .map(|f| f["rule"]["name"].as_str().unwrap())
         .collect();
-    let message = |rule: &str| {
-        notes
-            .iter()
-            .find(|f| f["rule"]["name"] == rule)
-            .map(|f| f["message"].as_str().unwrap().to_string())
-            .unwrap()
-    };
-    let deny_all = message("deny-all-inbound");
-    assert!(
-        deny_all.contains("keep it") && deny_all.contains("AllowVnetInBound") && deny_all.contains("peered networks"),
-        "{deny_all}"
-    );
-    let ssh = message("deny-ssh-internet");
-    assert!(!ssh.contains("keep it"), "{ssh}");
+    assert!(redundant.contains(&"deny-ssh-internet"), "{report}");
+    assert!(!redundant.contains(&"deny-all-inbound"), "{report}");
 }
 
 #[test]
@@ -928,38 +958,93 @@ fn verify_names_the_needed_artifacts_it_was_not_given() {
     assert!(report.get("unverified").is_none(), "{report}");
 }
 
-/// The proof sees only the networks the environment declares. A shadowed allow of all
-/// VirtualNetwork (the tag or `*`) decides nothing there but may admit the members it does not
-/// declare (peered networks): its note says so, where one of a declared prefix does not.
+/// An allow of all VirtualNetwork (the tag, `*`, `0.0.0.0/0`) that the declared networks' rules
+/// shadow still admits the members the environment does not declare: an error (F0109) naming the
+/// rule and the flows, where an allow of a declared prefix is only shadowed. The example's own
+/// rules for VirtualNetwork (triggers, Redis) serve their requirements for those members: no note.
 #[test]
-fn a_shadowed_allow_of_all_virtualnetwork_is_not_called_harmless() {
+fn an_allow_of_all_virtualnetwork_is_an_opening_for_undeclared_members() {
     let dir = scratch("shadowed-vnet-allow");
-    let mut nsg = compiled_nsg(&dir, None);
-    let ssh = |name: &str, source: &str| {
-        json!({"name": name, "properties": {"access": "Allow", "direction": "Inbound", "priority": if source == "VirtualNetwork" { 105 } else { 106 },
+    let compiled = compiled_nsg(&dir, None);
+    let ssh = |name: &str, priority: u32, source: &str| {
+        json!({"name": name, "properties": {"access": "Allow", "direction": "Inbound", "priority": priority,
             "protocol": "Tcp", "sourceAddressPrefix": source, "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}})
     };
-    security_rules(&mut nsg).extend([ssh("ssh-from-vnet", "VirtualNetwork"), ssh("ssh-from-subnet", "10.10.1.0/25")]);
-    let path = write(&dir, "nsg.json", &nsg);
-    let (code, report) = verify_json(&["--nsg", &path]);
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "compiled.json", &compiled)]);
     assert_eq!(code, Some(0), "{report}");
-    let note = |rule: &str| -> String {
-        report["proofs"][0]["findings"]
+    let noted: Vec<&str> = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"]["name"].as_str())
+        .collect();
+    assert!(
+        !noted.contains(&"in-triggers-443-internal") && !noted.contains(&"in-redis-6379-6383"),
+        "{report}"
+    );
+    let served_by = |id: &str| -> Value {
+        report["proofs"][0]["coverage"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["code"] == "F0103" && f["rule"]["name"] == rule)
-            .unwrap_or_else(|| panic!("an F0103 note on {rule}: {report}"))["message"]
-            .as_str()
-            .unwrap()
-            .to_string()
+            .find(|c| c["id"] == id)
+            .unwrap()["rules"]
+            .clone()
     };
     assert_eq!(
-        note("ssh-from-vnet"),
-        "rule ssh-from-vnet decides no packet within the networks the environment declares (in-intersubnet decides everything it matches there); it may still admit VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway), which this proof does not see"
+        served_by("in-triggers-443-internal"),
+        json!(["in-intersubnet", "in-triggers-443-internal"])
     );
-    assert_eq!(
-        note("ssh-from-subnet"),
-        "rule ssh-from-subnet decides no packet: in-intersubnet decides everything it matches"
+
+    for source in ["VirtualNetwork", "virtualnetwork", "0.0.0.0/0"] {
+        let mut nsg = compiled.clone();
+        security_rules(&mut nsg).extend([ssh("ssh-wide", 105, source), ssh("ssh-from-subnet", 106, "10.10.1.0/25")]);
+        let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+        assert_eq!(code, Some(1), "{source}: {report}");
+        let found = undeclared_openings(&report);
+        assert_eq!(found.len(), 1, "{source}: {report}");
+        assert_eq!(found[0].0, "ssh-wide");
+        assert_eq!(
+            found[0].1["flows"],
+            json!([{"protocols": ["Tcp"], "sources": [], "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"], "ports": ["22"]}]),
+            "{source}"
+        );
+        assert_eq!(found[0].1["requirements"], json!([]));
+        let shadowed = report["proofs"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"]["name"] == "ssh-from-subnet")
+            .unwrap_or_else(|| panic!("a finding on ssh-from-subnet: {report}"));
+        assert_eq!(shadowed["code"], "F0103");
+        assert_eq!(
+            shadowed["message"],
+            "rule ssh-from-subnet decides no packet: in-intersubnet decides everything it matches"
+        );
+    }
+}
+
+/// With a restricted outbound policy the NSG must not let the ISE reach undeclared members on
+/// flows no requirement needs; the finding's destinations are the side left empty.
+#[test]
+fn a_restricted_nsg_reaching_undeclared_members_is_an_opening() {
+    let dir = scratch("undeclared-outbound");
+    let env = root().join("tests/envs/restricted-outbound.json");
+    let mut nsg = compiled_nsg(&dir, Some(&env));
+    let env = env.to_str().unwrap();
+    let (code, report) = verify_json(&["--env", env, "--nsg", &write(&dir, "compiled.json", &nsg)]);
+    assert_eq!(code, Some(0), "{report}");
+    security_rules(&mut nsg).push(
+        json!({"name": "sql-to-vnet", "properties": {"access": "Allow", "direction": "Outbound",
+        "priority": 3000, "protocol": "Tcp", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+        "destinationAddressPrefix": "VirtualNetwork", "destinationPortRange": "1433"}}),
     );
+    let (code, report) = verify_json(&["--env", env, "--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = undeclared_openings(&report);
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0].0, "sql-to-vnet");
+    let flow = &found[0].1["flows"][0];
+    assert_eq!(found[0].1["direction"], "Outbound");
+    assert_eq!((flow["destinations"].clone(), flow["ports"].clone()), (json!([]), json!(["1433"])));
 }

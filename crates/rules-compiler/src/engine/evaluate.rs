@@ -78,8 +78,9 @@ pub struct Region {
     pub next: Option<usize>,
 }
 
-/// What a rule contributes to the evaluated direction and domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What a rule contributes to the evaluated direction and domain, in rising order (the most a rule
+/// does over two domains is the greater of its effects there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum RuleEffect {
     /// The rule is for the other direction.
     NotEvaluated,

@@ -99,6 +99,9 @@ finding_kinds! {
     TagNotUsableInNsg = "F0108", "tag-not-usable-in-nsg", Error,
         "a rule names a service tag the environment's cloud does not let NSGs use (Government's Logic Apps tags; a tag whose networkFeatures lack NSG): it was taken to match nothing",
         "name the addresses instead: isenet compile writes the published list or the tag's prefixes";
+    UndeclaredMemberOpening = "F0109", "undeclared-member-opening", Error,
+        "an allow rule admits, on flows no requirement needs, VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway)",
+        "name the declared networks instead of VirtualNetwork or `*`, declare the callers in the environment file, or keep a deny of all VirtualNetwork above Azure's AllowVnet default rules";
     WrongNextHop = "F0201", "wrong-next-hop", Error,
         "addresses are routed to a next hop their requirement does not allow",
         "add or fix the route so these addresses go to the required next hop";
@@ -322,7 +325,12 @@ impl Proof {
             covered: coverage.iter().filter(|c| c.covered).count(),
             openings: findings
                 .iter()
-                .filter(|f| matches!(f.kind, FindingKind::Opening | FindingKind::FirewallOpening))
+                .filter(|f| {
+                    matches!(
+                        f.kind,
+                        FindingKind::Opening | FindingKind::UndeclaredMemberOpening | FindingKind::FirewallOpening
+                    )
+                })
                 .count(),
             errors: findings.iter().filter(|f| f.fails()).count(),
             notes: findings.iter().filter(|f| !f.fails()).count(),

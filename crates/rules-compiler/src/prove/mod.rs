@@ -9,4 +9,5 @@ pub mod nsg;
 pub mod provenance;
 pub mod resolver;
 pub mod routes;
+pub mod undeclared;
 pub mod verify;

@@ -7,11 +7,13 @@
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, SecurityRule};
 use crate::engine::defaults::with_defaults;
+use crate::engine::evaluate::RuleEffect;
 use crate::engine::evaluate::{evaluate, Domain, Evaluation, Note};
 use crate::engine::flows::{FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
 use crate::prove::resolver::{EnvResolver, UNFILTERED};
+use crate::prove::undeclared::Undeclared;
 use ipnet::Ipv4Net;
 use ise_model::cloud::CloudId;
 use ise_model::env::{Environment, OutboundPolicy};
@@ -156,8 +158,10 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
     let intended = EnvResolver::intended(s.env, s.tags);
     let mut coverage = Vec::new();
     let mut findings = Vec::new();
+    let subnets = s.env.subnet_prefixes();
     for direction in [Direction::Inbound, Direction::Outbound] {
         let eval = nsg.evaluation(direction);
+        let undeclared = Undeclared::evaluate(rules, nsg_resolver, &subnets, direction, s.requirements, &intended);
         let domain = eval.domain();
         let unfiltered = unfiltered(direction);
         let domain_set = FlowSet::from_box(domain.flows().clone());
@@ -184,7 +188,8 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
                     continue;
                 }
             };
-            let (c, uncovered) = coverage_of(r, direction, &flows, &unfiltered, eval, rules);
+            let serving_undeclared = undeclared.as_ref().map(|u| u.serving(&r.id, rules)).unwrap_or_default();
+            let (c, uncovered) = coverage_of(r, direction, &flows, &unfiltered, eval, rules, &serving_undeclared);
             if let Some(f) = uncovered {
                 findings.push(f);
             }
@@ -194,10 +199,19 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
         let check_openings = direction == Direction::Inbound || s.env.outbound_policy == OutboundPolicy::Restricted;
         if check_openings {
             findings.extend(openings(eval, rules, &required, &unfiltered, &coverage));
+            findings.extend(undeclared.iter().flat_map(|u| u.openings(rules)));
         }
         let without_effect = without_effect(eval, rules, nsg_resolver, &unfiltered);
         findings.extend(without_effect.iter().map(|&i| unfiltered_only(eval, &rules[i])));
-        findings.extend(unused_rules(eval, rules, nsg_resolver, s.written_for, &without_effect));
+        let undeclared_eval = undeclared.as_ref().map(Undeclared::evaluation);
+        findings.extend(unused_rules(
+            eval,
+            undeclared_eval,
+            rules,
+            nsg_resolver,
+            s.written_for,
+            &without_effect,
+        ));
         for note in eval.notes() {
             let Note::UnresolvedTag { rule, tag, .. } = note;
             findings.push(unknown_tag(&rules[*rule], tag, s.env.cloud, s.tags));
@@ -207,6 +221,8 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
 }
 
 /// Whether the NSG allows all of a requirement's flows, by which rules, and the finding if not.
+/// `serving_undeclared`: the rules that serve it for VirtualNetwork members the environment does
+/// not declare (they serve it too, though the requirement is met by the declared networks alone).
 fn coverage_of(
     r: &Resolved,
     direction: Direction,
@@ -214,6 +230,7 @@ fn coverage_of(
     unfiltered: &FlowSet,
     eval: &Evaluation,
     rules: &[SecurityRule],
+    serving_undeclared: &[usize],
 ) -> (Coverage, Option<Finding>) {
     // What the NSG denies, less the packets it does not filter. Cut out of the (small) remainder,
     // not the requirement's flows: every cut splits the flows the proof walks.
@@ -222,17 +239,18 @@ fn coverage_of(
         u => u.difference(unfiltered),
     };
     // The rules deciding some of these flows, in evaluation order.
-    let deciding = |set: &FlowSet, access: Access| -> Vec<String> {
+    let deciding = |set: &FlowSet, access: Access, also: &[usize]| -> Vec<String> {
         let meeting = eval
             .deciders_meeting(set)
             .into_iter()
             .flatten()
-            .filter(|&i| rules[i].access == access);
+            .filter(|&i| rules[i].access == access)
+            .chain(also.iter().copied());
         eval.in_order(meeting).into_iter().map(|i| rules[i].name.clone()).collect()
     };
-    let by = deciding(flows, Access::Allow);
+    let by = deciding(flows, Access::Allow, serving_undeclared);
     let finding = (!uncovered.is_empty()).then(|| {
-        let deniers = deciding(&uncovered, Access::Deny);
+        let deniers = deciding(&uncovered, Access::Deny, &[]);
         let message = format!("requirement {} ({}) is not fully allowed", r.id, r.purpose);
         Finding::new(FindingKind::UncoveredRequirement, ArtifactKind::Nsg, message)
             .direction(direction)
@@ -346,8 +364,11 @@ fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &[FlowSet], unf
 
 /// Shadowed and redundant explicit rules, each with the rules that decide in its place and the
 /// requirements it was written for (`without_effect`: rules already reported as having no effect).
+/// `undeclared`: the same direction evaluated for VirtualNetwork members the environment does not
+/// declare; a rule deciding their packets is not shadowed, one changing their access not redundant.
 fn unused_rules<R: TagResolver>(
     eval: &Evaluation,
+    undeclared: Option<&Evaluation>,
     rules: &[SecurityRule],
     resolver: &R,
     written_for: &BTreeMap<String, Vec<String>>,
@@ -355,67 +376,54 @@ fn unused_rules<R: TagResolver>(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let kept_for = |i: usize| written_for.get(&rules[i].name).cloned().unwrap_or_default();
-    for i in eval.shadowed().into_iter().filter(|&i| !rules[i].is_default) {
-        let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
-        let covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
-        let names = ordered_names(eval, rules, &covering);
-        // The proof knows only the declared networks: an allow of all VirtualNetwork (the tag or
-        // `*`) that they shadow may still admit its members the environment does not declare.
-        let beyond = if opens_to_vnet(&rules[i], eval.direction()) {
-            format!(
-                " within the networks the environment declares ({} {} everything it matches there); it may still admit VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway), which this proof does not see",
-                names.join(", "),
-                decide(&names)
-            )
-        } else {
-            format!(": {} {} everything it matches", names.join(", "), decide(&names))
-        };
-        let message = match (names.is_empty(), kept_for(i).is_empty()) {
-            (true, _) => format!("rule {} matches no packet of the ISE subnets", rules[i].name),
-            (false, true) => format!("rule {} decides no packet{beyond}", rules[i].name),
-            (false, false) => format!(
-                "rule {} decides no packet{beyond}; it is kept to document requirement {}",
-                rules[i].name,
-                kept_for(i).join(", ")
-            ),
-        };
-        out.push(
-            Finding::new(FindingKind::ShadowedRule, ArtifactKind::Nsg, message)
-                .direction(eval.direction())
-                .rule(rule_ref(&rules[i]))
-                .requirements(kept_for(i))
-                .related(names),
-        );
-    }
-    for i in eval
-        .redundant()
-        .into_iter()
-        .filter(|&i| !rules[i].is_default && !without_effect.contains(&i))
+    let evals = || std::iter::once(eval).chain(undeclared);
+    for &i in eval
+        .order()
+        .iter()
+        .filter(|&&i| !rules[i].is_default && !without_effect.contains(&i))
     {
-        let next: BTreeSet<usize> = eval.next_deciders(i).into_iter().flatten().collect();
-        let names = ordered_names(eval, rules, &next);
-        let then = if names.is_empty() {
-            "the implicit deny".to_string()
-        } else {
-            names.join(", ")
+        let effect = evals().map(|e| e.effect(i)).max().unwrap_or(RuleEffect::NotEvaluated);
+        // A rule matching nothing documents nothing.
+        let (kind, message, names, matches) = match effect {
+            RuleEffect::Shadowed => {
+                let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
+                let covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
+                let names = ordered_names(eval, rules, &covering);
+                let message = match names.is_empty() {
+                    true => format!("rule {} matches no packet of the ISE subnets", rules[i].name),
+                    false => format!(
+                        "rule {} decides no packet: {} {} everything it matches",
+                        rules[i].name,
+                        names.join(", "),
+                        decide(&names)
+                    ),
+                };
+                let matches = !names.is_empty();
+                (FindingKind::ShadowedRule, message, names, matches)
+            }
+            RuleEffect::Redundant => {
+                let next: BTreeSet<usize> = evals().flat_map(|e| e.next_deciders(i)).flatten().collect();
+                let names = ordered_names(eval, rules, &next);
+                let then = if names.is_empty() {
+                    "the implicit deny".to_string()
+                } else {
+                    names.join(", ")
+                };
+                let message = format!(
+                    "rule {} changes no decision: without it {then} {} the same",
+                    rules[i].name,
+                    decide(&names)
+                );
+                (FindingKind::RedundantRule, message, names, true)
+            }
+            RuleEffect::NotEvaluated | RuleEffect::Effective => continue,
         };
-        // The proof knows only the declared networks; VirtualNetwork also holds peered networks
-        // and on-premises space behind a gateway, which Azure's AllowVnet* default would admit on
-        // every port without a deny of all VirtualNetwork: its note must not read as advice.
-        let mut message = match shuts_vnet_default(&rules[i]) {
-            false => format!("rule {} changes no decision: without it {then} {} the same", rules[i].name, decide(&names)),
-            true => format!(
-                "rule {} changes no decision within the networks the environment declares (without it {then} {} the same); keep it: it stops AllowVnet{}Bound from admitting, on every port, VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway)",
-                rules[i].name,
-                decide(&names),
-                if eval.direction() == Direction::Inbound { "In" } else { "Out" }
-            ),
-        };
-        if !kept_for(i).is_empty() {
+        let mut message = message;
+        if matches && !kept_for(i).is_empty() {
             message += &format!("; it is kept to document requirement {}", kept_for(i).join(", "));
         }
         out.push(
-            Finding::new(FindingKind::RedundantRule, ArtifactKind::Nsg, message)
+            Finding::new(kind, ArtifactKind::Nsg, message)
                 .direction(eval.direction())
                 .rule(rule_ref(&rules[i]))
                 .requirements(kept_for(i))
@@ -423,25 +431,6 @@ fn unused_rules<R: TagResolver>(
         );
     }
     out
-}
-
-/// Whether `a` holds all of VirtualNetwork (`*` or the tag), declared or not.
-fn all_vnet(a: &AddressMatch) -> bool {
-    matches!(a, AddressMatch::Any) || matches!(a, AddressMatch::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork"))
-}
-
-/// A deny of every source in VirtualNetwork (`*` or the tag), ahead of Azure's AllowVnet* default.
-fn shuts_vnet_default(rule: &SecurityRule) -> bool {
-    rule.access == Access::Deny && all_vnet(&rule.source) && all_vnet(&rule.destination)
-}
-
-/// An allow whose far side (the source inbound, the destination outbound) is all VirtualNetwork.
-fn opens_to_vnet(rule: &SecurityRule, direction: Direction) -> bool {
-    let far = match direction {
-        Direction::Inbound => &rule.source,
-        Direction::Outbound => &rule.destination,
-    };
-    rule.access == Access::Allow && all_vnet(far)
 }
 
 fn decide(names: &[String]) -> &'static str {

@@ -104,6 +104,10 @@ pub fn finding_line(f: &Finding, names: &Names) -> String {
             };
             format!("{}: {flows}, {serves}", rule.unwrap_or_default())
         }
+        FindingKind::UndeclaredMemberOpening => {
+            let flows = summary::flows_with_unlisted(&f.flows, names, "undeclared VirtualNetwork members");
+            format!("{}: {flows}", f.message)
+        }
         FindingKind::WrongNextHop => {
             let addresses = summary::addresses(&f.addresses, names);
             format!("{}: {addresses}", f.message)

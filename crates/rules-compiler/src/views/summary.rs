@@ -112,6 +112,14 @@ pub fn protocols(protocols: &[PacketProtocol]) -> String {
 
 /// One flow on one line: `tcp any -> 10.20.1.0/25 port 443` (source ports only when not all).
 pub fn flow(f: &FlowPiece, names: &Names) -> String {
+    flow_with_unlisted(f, names, "none")
+}
+
+fn flow_with_unlisted(f: &FlowPiece, names: &Names, unlisted: &str) -> String {
+    let addresses = |list: &[Ipv4Net]| match list.is_empty() {
+        true => unlisted.to_string(),
+        false => addresses(list, names),
+    };
     let source_ports = if f.src_ports.iter().any(|r| r.is_any()) {
         String::new()
     } else {
@@ -121,8 +129,8 @@ pub fn flow(f: &FlowPiece, names: &Names) -> String {
     format!(
         "{} {}{source_ports} -> {}{}",
         protocols(&f.protocols),
-        addresses(&f.src, names),
-        addresses(&f.dst, names),
+        addresses(&f.src),
+        addresses(&f.dst),
         if with_ports {
             format!(" {}", ports(&f.dst_ports))
         } else {
@@ -133,7 +141,13 @@ pub fn flow(f: &FlowPiece, names: &Names) -> String {
 
 /// Flows on one line: the first two and a count of the rest.
 pub fn flows(list: &[FlowPiece], names: &Names) -> String {
-    let shown: Vec<String> = list.iter().take(2).map(|f| flow(f, names)).collect();
+    flows_with_unlisted(list, names, "none")
+}
+
+/// [`flows`] where an empty address list stands for addresses no list can name (`unlisted`: the
+/// VirtualNetwork members the environment does not declare).
+pub fn flows_with_unlisted(list: &[FlowPiece], names: &Names, unlisted: &str) -> String {
+    let shown: Vec<String> = list.iter().take(2).map(|f| flow_with_unlisted(f, names, unlisted)).collect();
     match list.len() {
         0..=2 => shown.join("; "),
         n => format!("{}; and {} more flows", shown.join("; "), count(n - 2)),
