@@ -351,7 +351,7 @@ fn route_tables_in_sync_and_drifted() {
     // The 2021 ISE article: under ExpressRoute everything outside the network must reach Internet.
     assert!(missing(&r).contains("other-traffic-to-internet"), "{:?}", missing(&r));
     let ticket = diff(Some(EXPRESSROUTE_ENV), &[&fixture("routes-drifted.json")], "ticket").stdout;
-    assert!(ticket.contains("az network route-table route update --resource-group contoso-network --route-table-name contoso-ise-routes --name route-expressroute-default --next-hop-ip-address '' --next-hop-type Internet\n"), "{ticket}");
+    assert!(ticket.contains("az network route-table route update --resource-group contoso-network --route-table-name contoso-ise-routes --name route-expressroute-default --next-hop-ip-address null --next-hop-type Internet\n"), "{ticket}");
     assert!(ticket.contains(
         "az network route-table route delete --resource-group contoso-network --route-table-name contoso-ise-routes --name to-onprem\n"
     ));

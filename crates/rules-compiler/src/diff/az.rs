@@ -44,13 +44,15 @@ fn option(field: &str) -> String {
     out
 }
 
-/// The words of a property's value: a list is one word per entry, null one empty word (it clears
-/// the property); az writes application rule protocols `Https=443`.
+/// The words of a property's value: a list is one word per entry, null the word `null`, which
+/// unsets the property in az's generated (AAZ) update commands, `nsg rule update` and
+/// `route-table route update` among them (an empty string would set it to ""); az writes
+/// application rule protocols `Https=443`.
 fn values(field: &str, v: &Value) -> Vec<String> {
     let word = |v: &Value| match v {
         Value::String(s) if field == "protocols" => s.replace(':', "="),
         Value::String(s) => s.clone(),
-        Value::Null => String::new(),
+        Value::Null => "null".to_string(),
         other => other.to_string(),
     };
     match v {
@@ -59,10 +61,10 @@ fn values(field: &str, v: &Value) -> Vec<String> {
     }
 }
 
-/// `--option value...` for a property; nothing for an empty list or an empty new description.
+/// `--option value...` for a property; nothing for an empty list, or a null or empty new one.
 fn property(field: &str, v: &Value, creating: bool) -> Option<String> {
     let words = values(field, v);
-    let empty = words.is_empty() || (creating && words.iter().all(String::is_empty));
+    let empty = words.is_empty() || (creating && (v.is_null() || words.iter().all(String::is_empty)));
     (!empty).then(|| {
         let quoted: Vec<String> = words.iter().map(|w| quote(w)).collect();
         format!("{} {}", option(field), quoted.join(" "))
@@ -511,6 +513,18 @@ mod tests {
         assert_eq!(quote(""), "''");
         assert_eq!(quote("it's; rm -rf /"), r"'it'\''s; rm -rf /'");
         assert_eq!(quote("$(reboot)"), "'$(reboot)'");
+    }
+
+    /// az's generated update commands unset a property given `null` (its shorthand syntax); an
+    /// empty string would set it to "". A create leaves a null property out.
+    #[test]
+    fn a_property_to_clear_is_set_to_null() {
+        assert_eq!(
+            property("nextHopIpAddress", &Value::Null, false).as_deref(),
+            Some("--next-hop-ip-address null")
+        );
+        assert_eq!(property("nextHopIpAddress", &Value::Null, true), None);
+        assert_eq!(property("description", &serde_json::json!(""), true), None);
     }
 
     #[test]
