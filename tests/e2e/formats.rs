@@ -107,6 +107,7 @@ fn sarif_is_valid_and_locates_each_finding() {
     };
     let opening = find("F0102", "allow-rdp");
     assert_eq!(opening["level"], "error");
+    assert!(opening["message"]["text"].as_str().unwrap().ends_with(" port 3389"), "{opening}");
     let loc = &opening["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], sarif_uri(&nsg));
     assert_eq!(
@@ -166,7 +167,12 @@ fn annotation_commands_point_at_the_offending_rule() {
     let (nsg, line, column) = broken_nsg(&dir);
     let gh = verify(&nsg, "github").stdout;
     let expected = format!("::error file={nsg},line={line},col={column},title=F0102 opening::rule allow-rdp");
-    assert!(gh.lines().any(|l| l.starts_with(&expected)), "{expected}\n{gh}");
+    // With the flows it admits, so the annotation alone says what to close.
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with(&expected) && l.contains(": tcp ") && l.ends_with(" port 3389")),
+        "{expected}\n{gh}"
+    );
     assert!(
         gh.lines()
             .all(|l| l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")),

@@ -18,6 +18,7 @@ use rules_compiler::prove::findings::{ArtifactKind, Verification};
 use rules_compiler::prove::verify::{self as verification, Read};
 use rules_compiler::read::{firewall as firewallfile, nsg as nsgfile, routes as routefile};
 use rules_compiler::views::proof_report::{self, TextOptions};
+use rules_compiler::views::summary::Names;
 use std::path::{Path, PathBuf};
 
 pub struct Args<'a> {
@@ -120,6 +121,8 @@ struct Proved {
     /// The text report, then the `--quiet` lines.
     lines: Vec<String>,
     env_file: adapter::EnvFile,
+    /// What its findings' flows call by name.
+    names: Names,
     /// The environment's warnings (validate's W-codes).
     warnings: Vec<Diagnostic>,
 }
@@ -173,6 +176,7 @@ fn prove_one(
         verification: v,
         lines: [text].into_iter().chain(quiet).collect(),
         env_file: adapter::EnvFile::new(m.file_name(), &m.text, &plan),
+        names,
         warnings: Vec::new(),
     })
 }
@@ -287,7 +291,7 @@ pub fn run(cli: &Cli, files: &[PathBuf], args: &Args) -> Exit {
 /// One environment's findings and checks; a refused one is a failed "environment loads" check.
 fn machine_proofs(o: &Outcome, deny_warnings: bool) -> Proofs {
     match &o.result {
-        Ok(p) => adapter::proofs(&p.verification, Some(&p.env_file)).with_warnings(&p.warnings),
+        Ok(p) => adapter::proofs(&p.verification, Some(&p.env_file), &p.names).with_warnings(&p.warnings),
         Err(diags) => Proofs::refused(diags, deny_warnings),
     }
 }

@@ -160,7 +160,8 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             let env_file = inputs
                 .env
                 .map(|p| adapter::EnvFile::new(input::display_name(p), &loaded.env_text, &loaded.plan));
-            let proofs = adapter::proofs(&verification, env_file.as_ref()).with_warnings(&warnings);
+            let names = verification::names(&loaded.plan);
+            let proofs = adapter::proofs(&verification, env_file.as_ref(), &names).with_warnings(&warnings);
             print!("{}", report::document(format, &proofs, verbose).unwrap_or_default());
         }
         VerifyFormat::Text if output::quiet() => {

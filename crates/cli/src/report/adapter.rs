@@ -5,6 +5,8 @@ use super::{is_file, Check, CheckStatus, Finding, Location, Proofs};
 use ise_model::jsonpos::Positions;
 use rules_compiler::plan::Plan;
 use rules_compiler::prove::findings::{self, ArtifactKind, FindingKind, Proof, Verification};
+use rules_compiler::views::proof_report::finding_text;
+use rules_compiler::views::summary::Names;
 use std::collections::BTreeMap;
 
 /// The environment file of a run, for findings no artifact file can locate (an uncovered
@@ -79,8 +81,9 @@ fn entry(artifact: ArtifactKind, id: &str) -> String {
     }
 }
 
-/// `env` is the environment file (`None` for the embedded example).
-pub fn proofs(v: &Verification, env: Option<&EnvFile>) -> Proofs {
+/// `env` is the environment file (`None` for the embedded example); `names` what the findings'
+/// flows call by name (the VNet, Internet).
+pub fn proofs(v: &Verification, env: Option<&EnvFile>, names: &Names) -> Proofs {
     let mut p = Proofs::default();
     for proof in &v.proofs {
         let artifact = proof.artifact.as_str();
@@ -89,19 +92,19 @@ pub fn proofs(v: &Verification, env: Option<&EnvFile>) -> Proofs {
                 rule: f.kind.info(),
                 artifact,
                 location: locate(proof, f, env),
-                message: f.message.clone(),
+                message: finding_text(f, names),
             });
         }
         // A requirement's case fails for findings that it is not met; an opening fails the case of
         // what lies beyond the requirements even when its rule also serves some.
         let unmet = |f: &&findings::Finding| f.fails() && f.kind.unmet_requirement();
         for c in &proof.coverage {
-            let reasons: Vec<&str> = proof
+            let reasons: Vec<String> = proof
                 .findings
                 .iter()
                 .filter(unmet)
                 .filter(|f| f.requirements.contains(&c.id))
-                .map(|f| f.message.as_str())
+                .map(|f| finding_text(f, names))
                 .collect();
             let failure = if !c.covered || !reasons.is_empty() {
                 Some(if reasons.is_empty() {
@@ -120,11 +123,11 @@ pub fn proofs(v: &Verification, env: Option<&EnvFile>) -> Proofs {
             });
         }
         // Every other failing finding: openings, unknown tags, limits.
-        let other: Vec<&str> = proof
+        let other: Vec<String> = proof
             .findings
             .iter()
             .filter(|f| f.fails() && !(unmet(f) && proof.coverage.iter().any(|c| f.requirements.contains(&c.id))))
-            .map(|f| f.message.as_str())
+            .map(|f| finding_text(f, names))
             .collect();
         p.checks.push(Check {
             environment: None,

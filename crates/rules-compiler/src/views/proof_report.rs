@@ -84,6 +84,15 @@ fn proof_text(out: &mut String, p: &Proof, o: &TextOptions) {
     }
 }
 
+/// A finding's message with the flows or addresses it is about, in a few words: what the CI
+/// formats (SARIF, JUnit, annotations) show, which have no room for the text report's layout.
+pub fn finding_text(f: &Finding, names: &Names) -> String {
+    match f.kind {
+        FindingKind::Opening if !f.flows.is_empty() => format!("{}: {}", f.message, summary::flows(&f.flows, names)),
+        _ => finding_line(f, names),
+    }
+}
+
 /// One finding on one line.
 pub fn finding_line(f: &Finding, names: &Names) -> String {
     let flows = summary::flows(&f.flows, names);
