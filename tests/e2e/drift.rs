@@ -141,6 +141,37 @@ fn service_tags_that_differ_only_in_case_are_no_drift() {
     assert_eq!(report(None, &[file.to_str().unwrap()]).0, Some(1));
 }
 
+/// A deployed NSG without the deny-all lets Azure's AllowVnetInBound admit undeclared
+/// VirtualNetwork members (F0109): drift that opens something, counted among the openings.
+#[test]
+fn a_deleted_deny_all_is_drift_and_an_opening() {
+    let text = std::fs::read_to_string(workspace().join(fixture("nsg-in-sync.json"))).unwrap();
+    let mut nsg: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rules = nsg["securityRules"].as_array_mut().unwrap();
+    let before = rules.len();
+    rules.retain(|r| r["name"] != "deny-all-inbound");
+    assert_eq!(rules.len(), before - 1, "the fixture has deny-all-inbound");
+    let dir = tempdir("drift-no-deny-all");
+    let file = dir.join("nsg-no-deny-all.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&nsg).unwrap()).unwrap();
+    let (code, r) = report(None, &[file.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    let openings: Vec<(&str, &str)> = r["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["rule"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(openings, [("F0109", "AllowVnetInBound")], "{r}");
+    let text = diff(None, &[file.to_str().unwrap()], "text");
+    assert!(
+        text.stdout
+            .ends_with("result: drift: 1 change(s), 0 missing requirement(s), 1 opening(s), 0 other finding(s)\n"),
+        "{}",
+        text.stdout
+    );
+}
+
 /// nsg-drifted.json: in-health-454's port changed to 8080, in-apim-mgmt-3443 deleted,
 /// `allow-rdp-internet` (Internet to 3389) added.
 #[test]

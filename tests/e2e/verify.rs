@@ -103,6 +103,13 @@ fn compiled_nsg_verifies_in_both_formats() {
     }
 }
 
+/// Every IPv4 address outside `prefixes`, as the fewest prefixes, in the form findings list them.
+fn addresses_outside(prefixes: &[&str]) -> Vec<String> {
+    use rules_compiler::engine::intervals::IntervalSet;
+    let inside = IntervalSet::from_prefixes(prefixes.iter().map(|p| p.parse::<ipnet::Ipv4Net>().unwrap()));
+    inside.complement().to_prefixes().iter().map(ToString::to_string).collect()
+}
+
 /// The F0109 findings of a report, by rule name.
 fn undeclared_openings(report: &Value) -> Vec<(String, Value)> {
     report["proofs"][0]["findings"]
@@ -134,20 +141,22 @@ fn without_the_deny_all_azure_admits_undeclared_virtual_network_members() {
     assert_eq!(f["rule"]["isDefault"], true);
     assert_eq!(f["rule"]["priority"], 65000);
     assert_eq!(f["direction"], "Inbound");
-    // The four /27 subnets of the example are 10.10.1.0/25; the far side is no address list.
+    // The four /27 subnets of the example are 10.10.1.0/25; the members may have any address but
+    // the declared VNet's and the platform's (DNS/health 168.63.129.16, metadata 169.254.169.254).
+    let anywhere_undeclared = json!(addresses_outside(&["10.10.0.0/16", "168.63.129.16/32", "169.254.169.254/32"]));
     assert_eq!(
         f["flows"],
         json!([
-            {"protocols": ["Tcp", "Udp"], "sources": [], "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"],
+            {"protocols": ["Tcp", "Udp"], "sources": anywhere_undeclared, "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"],
              "ports": ["0-442", "444-6378", "6384-65535"]},
-            {"protocols": ["Icmp", "Esp", "Ah", "Other"], "sources": [], "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"], "ports": ["*"]}
+            {"protocols": ["Icmp", "Esp", "Ah", "Other"], "sources": anywhere_undeclared, "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"], "ports": ["*"]}
         ]),
         "{report}"
     );
     let text = String::from_utf8_lossy(&isenet(&["verify", "--nsg", &write(&dir, "no-deny.json", &nsg)]).stdout).to_string();
     assert!(
-        text.contains("error   F0109 Azure's default rule AllowVnetInBound admits VirtualNetwork members the environment does not declare")
-            && text.contains("tcp,udp undeclared VirtualNetwork members -> 10.10.1.0/25 ports 0-442,444-6378,6384-65535"),
+        text.contains("error   F0109 rule AllowVnetInBound (Azure's default, with no rule above it denying all of VirtualNetwork) admits VirtualNetwork members the environment does not declare")
+            && text.contains("tcp,udp any undeclared address -> 10.10.1.0/25 ports 0-442,444-6378,6384-65535"),
         "{text}"
     );
 
@@ -958,17 +967,20 @@ fn verify_names_the_needed_artifacts_it_was_not_given() {
     assert!(report.get("unverified").is_none(), "{report}");
 }
 
-/// An allow of all VirtualNetwork (the tag, `*`, `0.0.0.0/0`) that the declared networks' rules
-/// shadow still admits the members the environment does not declare: an error (F0109) naming the
-/// rule and the flows, where an allow of a declared prefix is only shadowed. The example's own
-/// rules for VirtualNetwork (triggers, Redis) serve their requirements for those members: no note.
+/// An allow of VirtualNetwork that the declared networks' rules shadow still admits the members
+/// the environment does not declare: an error (F0109) naming the rule and the flows, where an
+/// allow of a declared prefix is only shadowed. `*` or 0.0.0.0/0 admits the same addresses as
+/// Internet too: that is the main proof's opening (F0102), not said twice. A deny of some
+/// addresses above (a bogon list's 0.0.0.0/8) leaves the others open, whatever their address.
+/// The example's own rules for VirtualNetwork (triggers, Redis) serve their requirements for
+/// those members: no note.
 #[test]
-fn an_allow_of_all_virtualnetwork_is_an_opening_for_undeclared_members() {
+fn an_allow_of_virtualnetwork_is_an_opening_for_undeclared_members() {
     let dir = scratch("shadowed-vnet-allow");
     let compiled = compiled_nsg(&dir, None);
-    let ssh = |name: &str, priority: u32, source: &str| {
-        json!({"name": name, "properties": {"access": "Allow", "direction": "Inbound", "priority": priority,
-            "protocol": "Tcp", "sourceAddressPrefix": source, "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}})
+    let rule = |name: &str, priority: u32, access: &str, source: &str, port: &str| {
+        json!({"name": name, "properties": {"access": access, "direction": "Inbound", "priority": priority,
+            "protocol": "Tcp", "sourceAddressPrefix": source, "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": port}})
     };
     let (code, report) = verify_json(&["--nsg", &write(&dir, "compiled.json", &compiled)]);
     assert_eq!(code, Some(0), "{report}");
@@ -996,9 +1008,21 @@ fn an_allow_of_all_virtualnetwork_is_an_opening_for_undeclared_members() {
         json!(["in-intersubnet", "in-triggers-443-internal"])
     );
 
-    for source in ["VirtualNetwork", "virtualnetwork", "0.0.0.0/0"] {
+    let platform = ["10.10.0.0/16", "168.63.129.16/32", "169.254.169.254/32"];
+    let with_bogons: Vec<&str> = platform.iter().copied().chain(["0.0.0.0/8"]).collect();
+    for (source, bogon_deny, sources) in [
+        ("VirtualNetwork", false, addresses_outside(&platform)),
+        ("virtualnetwork", false, addresses_outside(&platform)),
+        ("VirtualNetwork", true, addresses_outside(&with_bogons)),
+    ] {
         let mut nsg = compiled.clone();
-        security_rules(&mut nsg).extend([ssh("ssh-wide", 105, source), ssh("ssh-from-subnet", 106, "10.10.1.0/25")]);
+        security_rules(&mut nsg).extend([
+            rule("ssh-wide", 300, "Allow", source, "22"),
+            rule("ssh-from-subnet", 106, "Allow", "10.10.1.0/25", "22"),
+        ]);
+        if bogon_deny {
+            security_rules(&mut nsg).push(rule("deny-bogons", 250, "Deny", "0.0.0.0/8", "*"));
+        }
         let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
         assert_eq!(code, Some(1), "{source}: {report}");
         let found = undeclared_openings(&report);
@@ -1006,7 +1030,7 @@ fn an_allow_of_all_virtualnetwork_is_an_opening_for_undeclared_members() {
         assert_eq!(found[0].0, "ssh-wide");
         assert_eq!(
             found[0].1["flows"],
-            json!([{"protocols": ["Tcp"], "sources": [], "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"], "ports": ["22"]}]),
+            json!([{"protocols": ["Tcp"], "sources": sources, "sourcePorts": ["*"], "destinations": ["10.10.1.0/25"], "ports": ["22"]}]),
             "{source}"
         );
         assert_eq!(found[0].1["requirements"], json!([]));
@@ -1021,6 +1045,14 @@ fn an_allow_of_all_virtualnetwork_is_an_opening_for_undeclared_members() {
             shadowed["message"],
             "rule ssh-from-subnet decides no packet: in-intersubnet decides everything it matches"
         );
+    }
+    for source in ["*", "0.0.0.0/0"] {
+        let mut nsg = compiled.clone();
+        security_rules(&mut nsg).push(rule("ssh-any", 300, "Allow", source, "22"));
+        let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+        assert_eq!(code, Some(1), "{source}: {report}");
+        assert!(undeclared_openings(&report).is_empty(), "{source}: {report}");
+        assert_eq!(finding(&report, "F0102")["rule"]["name"], "ssh-any", "{source}: {report}");
     }
 }
 
@@ -1046,5 +1078,19 @@ fn a_restricted_nsg_reaching_undeclared_members_is_an_opening() {
     assert_eq!(found[0].0, "sql-to-vnet");
     let flow = &found[0].1["flows"][0];
     assert_eq!(found[0].1["direction"], "Outbound");
-    assert_eq!((flow["destinations"].clone(), flow["ports"].clone()), (json!([]), json!(["1433"])));
+    assert_eq!(flow["ports"], json!(["1433"]));
+    // Members anywhere but the declared VNet, and but the mainframe destination (192.0.2.128/25,
+    // every port): its addresses get 1433 as Internet already, which is no member's opening.
+    let destinations: Vec<ipnet::Ipv4Net> = flow["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().parse().unwrap())
+        .collect();
+    let holds = |ip: &str| destinations.iter().any(|d| d.contains(&ip.parse::<std::net::Ipv4Addr>().unwrap()));
+    assert!(holds("8.8.8.8") && holds("203.0.113.10") && holds("192.0.2.1"), "{destinations:?}");
+    assert!(
+        !holds("10.10.1.5") && !holds("192.0.2.200") && !holds("168.63.129.16"),
+        "{destinations:?}"
+    );
 }

@@ -482,7 +482,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
                 finding: f.clone(),
             };
             match f.kind {
-                FindingKind::Opening | FindingKind::FirewallOpening => openings.push(item),
+                FindingKind::Opening | FindingKind::UndeclaredMemberOpening | FindingKind::FirewallOpening => openings.push(item),
                 // Missing requirements are listed by id above.
                 FindingKind::UncoveredRequirement | FindingKind::DependencyBlocked => {}
                 _ => other_findings.push(item),

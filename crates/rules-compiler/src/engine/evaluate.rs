@@ -442,11 +442,23 @@ pub fn decide<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, dir
 
 /// Evaluates the rules of `direction` over every packet of `domain`, exactly.
 pub fn evaluate<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direction: Direction, domain: &Domain) -> Evaluation {
+    evaluate_where(rules, resolver, direction, domain, |_| true)
+}
+
+/// [`evaluate`] where the caller knows that the rules failing `may_match` match no packet of
+/// `domain`: they are not resolved (they stay in the order, deciding nothing).
+pub fn evaluate_where<R: TagResolver + ?Sized>(
+    rules: &[SecurityRule],
+    resolver: &R,
+    direction: Direction,
+    domain: &Domain,
+    may_match: impl Fn(&SecurityRule) -> bool,
+) -> Evaluation {
     let order = evaluation_order(rules, direction);
     let mut notes = Vec::new();
     let mut ids = Vec::new();
     let mut boxes = Vec::new();
-    for &i in &order {
+    for &i in order.iter().filter(|&&i| may_match(&rules[i])) {
         let b = resolve_rule(rules, i, resolver, Some(&mut notes)).intersection(domain.flows());
         if !b.is_empty() {
             ids.push(i);

@@ -668,11 +668,7 @@ impl fmt::Display for FlowPiece {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let protos: Vec<String> = self.protocols.iter().map(|p| format!("{p:?}")).collect();
         let addrs = |a: &[Ipv4Net]| {
-            if a.is_empty() {
-                // Only a finding about undeclared VirtualNetwork members leaves a side empty:
-                // the addresses no list names.
-                "(undeclared VirtualNetwork members)".to_string()
-            } else if a.len() == 1 && a[0].prefix_len() == 0 {
+            if a.len() == 1 && a[0].prefix_len() == 0 {
                 "*".to_string()
             } else {
                 join(a)

@@ -199,14 +199,13 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
         let check_openings = direction == Direction::Inbound || s.env.outbound_policy == OutboundPolicy::Restricted;
         if check_openings {
             findings.extend(openings(eval, rules, &required, &unfiltered, &coverage));
-            findings.extend(undeclared.iter().flat_map(|u| u.openings(rules)));
+            findings.extend(undeclared.iter().flat_map(|u| u.openings(rules, eval)));
         }
         let without_effect = without_effect(eval, rules, nsg_resolver, &unfiltered);
         findings.extend(without_effect.iter().map(|&i| unfiltered_only(eval, &rules[i])));
-        let undeclared_eval = undeclared.as_ref().map(Undeclared::evaluation);
         findings.extend(unused_rules(
             eval,
-            undeclared_eval,
+            undeclared.as_ref(),
             rules,
             nsg_resolver,
             s.written_for,
@@ -368,7 +367,7 @@ fn openings(eval: &Evaluation, rules: &[SecurityRule], required: &[FlowSet], unf
 /// declare; a rule deciding their packets is not shadowed, one changing their access not redundant.
 fn unused_rules<R: TagResolver>(
     eval: &Evaluation,
-    undeclared: Option<&Evaluation>,
+    undeclared: Option<&Undeclared<R>>,
     rules: &[SecurityRule],
     resolver: &R,
     written_for: &BTreeMap<String, Vec<String>>,
@@ -376,7 +375,7 @@ fn unused_rules<R: TagResolver>(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let kept_for = |i: usize| written_for.get(&rules[i].name).cloned().unwrap_or_default();
-    let evals = || std::iter::once(eval).chain(undeclared);
+    let evals = || std::iter::once(eval).chain(undeclared.map(Undeclared::evaluation));
     for &i in eval
         .order()
         .iter()
@@ -387,7 +386,8 @@ fn unused_rules<R: TagResolver>(
         let (kind, message, names, matches) = match effect {
             RuleEffect::Shadowed => {
                 let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
-                let covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
+                let mut covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
+                covering.extend(undeclared.iter().flat_map(|u| u.covering(i, rules)));
                 let names = ordered_names(eval, rules, &covering);
                 let message = match names.is_empty() {
                     true => format!("rule {} matches no packet of the ISE subnets", rules[i].name),

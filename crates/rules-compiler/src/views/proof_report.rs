@@ -114,8 +114,8 @@ pub fn finding_line(f: &Finding, names: &Names) -> String {
             format!("{}: {flows}, {serves}", rule.unwrap_or_default())
         }
         FindingKind::UndeclaredMemberOpening => {
-            let flows = summary::flows_with_unlisted(&f.flows, names, "undeclared VirtualNetwork members");
-            format!("{}: {flows}", f.message)
+            let names = names.for_undeclared_members(&crate::prove::resolver::unfiltered_addresses());
+            format!("{}: {}", f.message, summary::flows(&f.flows, &names))
         }
         FindingKind::WrongNextHop => {
             let addresses = summary::addresses(&f.addresses, names);

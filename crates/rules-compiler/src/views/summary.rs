@@ -33,6 +33,23 @@ impl Names {
     }
 }
 
+impl Names {
+    /// These names, and first the addresses VirtualNetwork members the environment does not
+    /// declare may have (Internet's, less the platform's `platform`), for the far side of F0109.
+    pub fn for_undeclared_members(&self, platform: &IntervalSet<u32>) -> Names {
+        let mut named = self.named.clone();
+        if let Some((_, internet, _)) = self.named.iter().find(|(name, _, _)| name == INTERNET) {
+            let set = internet.difference(platform);
+            let outside = set.complement();
+            named.insert(0, ("any undeclared address".into(), set, outside));
+        }
+        Names { named }
+    }
+}
+
+/// The name of the Internet tag's set among [`Names`].
+pub const INTERNET: &str = "Internet";
+
 /// Thousands separated with commas, as people read counts.
 pub fn count(n: usize) -> String {
     let digits = n.to_string();
@@ -112,14 +129,6 @@ pub fn protocols(protocols: &[PacketProtocol]) -> String {
 
 /// One flow on one line: `tcp any -> 10.20.1.0/25 port 443` (source ports only when not all).
 pub fn flow(f: &FlowPiece, names: &Names) -> String {
-    flow_with_unlisted(f, names, "none")
-}
-
-fn flow_with_unlisted(f: &FlowPiece, names: &Names, unlisted: &str) -> String {
-    let addresses = |list: &[Ipv4Net]| match list.is_empty() {
-        true => unlisted.to_string(),
-        false => addresses(list, names),
-    };
     let source_ports = if f.src_ports.iter().any(|r| r.is_any()) {
         String::new()
     } else {
@@ -129,8 +138,8 @@ fn flow_with_unlisted(f: &FlowPiece, names: &Names, unlisted: &str) -> String {
     format!(
         "{} {}{source_ports} -> {}{}",
         protocols(&f.protocols),
-        addresses(&f.src),
-        addresses(&f.dst),
+        addresses(&f.src, names),
+        addresses(&f.dst, names),
         if with_ports {
             format!(" {}", ports(&f.dst_ports))
         } else {
@@ -141,13 +150,7 @@ fn flow_with_unlisted(f: &FlowPiece, names: &Names, unlisted: &str) -> String {
 
 /// Flows on one line: the first two and a count of the rest.
 pub fn flows(list: &[FlowPiece], names: &Names) -> String {
-    flows_with_unlisted(list, names, "none")
-}
-
-/// [`flows`] where an empty address list stands for addresses no list can name (`unlisted`: the
-/// VirtualNetwork members the environment does not declare).
-pub fn flows_with_unlisted(list: &[FlowPiece], names: &Names, unlisted: &str) -> String {
-    let shown: Vec<String> = list.iter().take(2).map(|f| flow_with_unlisted(f, names, unlisted)).collect();
+    let shown: Vec<String> = list.iter().take(2).map(|f| flow(f, names)).collect();
     match list.len() {
         0..=2 => shown.join("; "),
         n => format!("{}; and {} more flows", shown.join("; "), count(n - 2)),
