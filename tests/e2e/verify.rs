@@ -103,10 +103,24 @@ fn compiled_nsg_verifies_in_both_formats() {
     }
 }
 
-/// Every IPv4 address outside `prefixes`, as the fewest prefixes, in the form findings list them.
-fn addresses_outside(prefixes: &[&str]) -> Vec<String> {
+/// The service tags the example's compiled inbound rules name as sources (AzureLoadBalancer, a
+/// platform address, aside): an undeclared VirtualNetwork member is never in their ranges.
+const EXAMPLE_INBOUND_TAGS: [&str; 6] = [
+    "LogicAppsManagement",
+    "LogicApps",
+    "AzureConnectors",
+    "AppServiceManagement",
+    "AzureTrafficManager",
+    "ApiManagement",
+];
+
+/// Every IPv4 address outside `prefixes` and the public ranges of `tags`, as the fewest
+/// prefixes, in the form findings list them.
+fn addresses_outside(prefixes: &[&str], tags: &[&str]) -> Vec<String> {
     use rules_compiler::engine::intervals::IntervalSet;
-    let inside = IntervalSet::from_prefixes(prefixes.iter().map(|p| p.parse::<ipnet::Ipv4Net>().unwrap()));
+    let file = ise_model::servicetags::ServiceTags::embedded(ise_model::cloud::CloudId::Public);
+    let tagged = tags.iter().flat_map(|t| file.get(t).unwrap_or_else(|| panic!("tag {t}")).ipv4());
+    let inside = IntervalSet::from_prefixes(prefixes.iter().map(|p| p.parse::<ipnet::Ipv4Net>().unwrap()).chain(tagged));
     inside.complement().to_prefixes().iter().map(ToString::to_string).collect()
 }
 
@@ -142,8 +156,12 @@ fn without_the_deny_all_azure_admits_undeclared_virtual_network_members() {
     assert_eq!(f["rule"]["priority"], 65000);
     assert_eq!(f["direction"], "Inbound");
     // The four /27 subnets of the example are 10.10.1.0/25; the members may have any address but
-    // the declared VNet's and the platform's (DNS/health 168.63.129.16, metadata 169.254.169.254).
-    let anywhere_undeclared = json!(addresses_outside(&["10.10.0.0/16", "168.63.129.16/32", "169.254.169.254/32"]));
+    // the declared VNet's, the platform's (DNS/health 168.63.129.16, metadata 169.254.169.254)
+    // and those of the service tags the rules name (Microsoft's).
+    let anywhere_undeclared = json!(addresses_outside(
+        &["10.10.0.0/16", "168.63.129.16/32", "169.254.169.254/32"],
+        &EXAMPLE_INBOUND_TAGS
+    ));
     assert_eq!(
         f["flows"],
         json!([
@@ -1011,9 +1029,9 @@ fn an_allow_of_virtualnetwork_is_an_opening_for_undeclared_members() {
     let platform = ["10.10.0.0/16", "168.63.129.16/32", "169.254.169.254/32"];
     let with_bogons: Vec<&str> = platform.iter().copied().chain(["0.0.0.0/8"]).collect();
     for (source, bogon_deny, sources) in [
-        ("VirtualNetwork", false, addresses_outside(&platform)),
-        ("virtualnetwork", false, addresses_outside(&platform)),
-        ("VirtualNetwork", true, addresses_outside(&with_bogons)),
+        ("VirtualNetwork", false, addresses_outside(&platform, &EXAMPLE_INBOUND_TAGS)),
+        ("virtualnetwork", false, addresses_outside(&platform, &EXAMPLE_INBOUND_TAGS)),
+        ("VirtualNetwork", true, addresses_outside(&with_bogons, &EXAMPLE_INBOUND_TAGS)),
     ] {
         let mut nsg = compiled.clone();
         security_rules(&mut nsg).extend([
@@ -1054,6 +1072,44 @@ fn an_allow_of_virtualnetwork_is_an_opening_for_undeclared_members() {
         assert!(undeclared_openings(&report).is_empty(), "{source}: {report}");
         assert_eq!(finding(&report, "F0102")["rule"]["name"], "ssh-any", "{source}: {report}");
     }
+}
+
+/// Many deny rules above the allow (each host its own class of addresses, the main proof's
+/// denied regions past the point where set operations index them by cell) change nothing: the
+/// members the denies leave out are still reported, the denied hosts are not.
+#[test]
+fn many_denies_above_an_allow_of_virtualnetwork_hide_no_opening() {
+    let dir = scratch("undeclared-many-denies");
+    let mut nsg = compiled_nsg(&dir, None);
+    for k in 1..=70u32 {
+        security_rules(&mut nsg).push(
+            json!({"name": format!("deny-host-{k}"), "properties": {"access": "Deny", "direction": "Inbound",
+            "priority": 1000 + k, "protocol": "*", "sourceAddressPrefix": format!("198.18.0.{k}"), "sourcePortRange": "*",
+            "destinationAddressPrefix": "*", "destinationPortRange": "*"}}),
+        );
+    }
+    security_rules(&mut nsg).push(
+        json!({"name": "ssh-from-vnet", "properties": {"access": "Allow", "direction": "Inbound",
+        "priority": 2000, "protocol": "Tcp", "sourceAddressPrefix": "VirtualNetwork", "sourcePortRange": "*",
+        "destinationAddressPrefix": "*", "destinationPortRange": "22"}}),
+    );
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = undeclared_openings(&report);
+    assert_eq!(
+        found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+        ["ssh-from-vnet"],
+        "{report}"
+    );
+    let sources: Vec<ipnet::Ipv4Net> = found[0].1["flows"][0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().parse().unwrap())
+        .collect();
+    let holds = |ip: &str| sources.iter().any(|n| n.contains(&ip.parse::<std::net::Ipv4Addr>().unwrap()));
+    assert!(holds("198.18.0.71") && holds("192.168.1.1") && holds("198.18.0.0"), "{sources:?}");
+    assert!((1..=70).all(|k| !holds(&format!("198.18.0.{k}"))), "{sources:?}");
 }
 
 /// With a restricted outbound policy the NSG must not let the ISE reach undeclared members on

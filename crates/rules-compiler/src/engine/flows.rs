@@ -442,6 +442,12 @@ impl FlowSet {
         Self::of(Vec::new())
     }
 
+    /// The same boxes with their cells forgotten: for a set cut from one evaluation and asked of
+    /// another, whose partition its cells are not of (boxes of two cells are taken as disjoint).
+    pub fn without_cells(&self) -> Self {
+        Self::of(self.boxes.to_vec())
+    }
+
     pub fn everything() -> Self {
         Self::from_box(FlowBox::everything())
     }

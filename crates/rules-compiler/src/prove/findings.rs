@@ -207,6 +207,10 @@ pub struct Finding {
     pub addresses: Vec<ipnet::Ipv4Net>,
     /// What happened, in one sentence without the flows.
     pub message: String,
+    /// F0109: every address the check took as a possible VirtualNetwork member, so that text can
+    /// call the flows' far side by name (JSON has the exact lists in `flows`).
+    #[serde(skip)]
+    pub members: Option<crate::engine::intervals::IntervalSet<u32>>,
 }
 
 impl Finding {
@@ -224,6 +228,7 @@ impl Finding {
             related_rules: Vec::new(),
             addresses: Vec::new(),
             message: message.into(),
+            members: None,
         }
     }
     pub fn direction(mut self, d: Direction) -> Self {

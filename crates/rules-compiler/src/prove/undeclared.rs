@@ -86,9 +86,15 @@ fn first_free(lo: u32, hi: u32, sets: &[IntervalSet<u32>]) -> Option<u32> {
     }
 }
 
-/// The classes of undeclared addresses the rules of `direction` tell apart, each with its stand-in.
-/// `declared`: VirtualNetwork as the main proof reads it.
-fn classes<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direction: Direction, declared: &IntervalSet<u32>) -> Vec<Class> {
+/// The classes of undeclared addresses the rules of `direction` tell apart, each with its stand-in,
+/// and the sets of addresses no member has (see the module doc). `declared`: VirtualNetwork as
+/// the main proof reads it.
+fn classes<R: TagResolver + ?Sized>(
+    rules: &[SecurityRule],
+    resolver: &R,
+    direction: Direction,
+    declared: &IntervalSet<u32>,
+) -> (Vec<Class>, Vec<IntervalSet<u32>>) {
     let platform = unfiltered_addresses();
     let mut excluded = vec![declared.clone(), platform.clone()];
     // Where an explicit prefix starts and ends, by rule, packed in one word to sort (the position,
@@ -147,7 +153,7 @@ fn classes<R: TagResolver + ?Sized>(rules: &[SecurityRule], resolver: &R, direct
         start = end + 1;
     }
     classes.retain(|c| c.stand_in.is_some());
-    classes
+    (classes, excluded)
 }
 
 /// A hasher for keys that are random words already (the sweep's class keys).
@@ -198,10 +204,12 @@ pub struct Undeclared<'r, R: ?Sized> {
     resolver: &'r R,
     /// The stand-ins, as a set.
     members: IntervalSet<u32>,
-    /// Each stand-in (sorted) and the stretches of addresses it stands for (before the declared
-    /// networks and the platform's addresses, `outside`, are taken out).
+    /// Each stand-in (sorted) and the stretches of addresses it stands for (before what no
+    /// member is, `outside`, is taken out).
     classes: Vec<(u32, Vec<(u32, u32)>)>,
-    outside: IntervalSet<u32>,
+    /// The declared networks, the platform's addresses and the ranges of the service tags the
+    /// rules name.
+    outside: Vec<IntervalSet<u32>>,
     as_members: Evaluation,
     /// Each requirement of the direction with flows from or to the stand-ins (as members), and
     /// whether it names VirtualNetwork or `*` there (one naming prefixes meets a stand-in inside
@@ -222,10 +230,8 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
         intended: &I,
     ) -> Option<Self> {
         let declared = resolver.resolve_set("VirtualNetwork").unwrap_or_default();
-        let mut classes: Vec<(u32, Vec<(u32, u32)>)> = classes(rules, resolver, direction, &declared)
-            .into_iter()
-            .filter_map(|c| Some((c.stand_in?, c.addresses)))
-            .collect();
+        let (classes, outside) = classes(rules, resolver, direction, &declared);
+        let mut classes: Vec<(u32, Vec<(u32, u32)>)> = classes.into_iter().filter_map(|c| Some((c.stand_in?, c.addresses))).collect();
         if classes.is_empty() {
             return None;
         }
@@ -286,7 +292,7 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
             resolver,
             members,
             classes,
-            outside: declared.union(&unfiltered_addresses()),
+            outside,
             as_members,
             required,
         })
@@ -332,8 +338,9 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
             }
             open = open.difference(flows);
         }
-        // What the main proof's regions allow is looked up, not cut out of its whole allowed set.
-        let open = main.not_allowed(&open);
+        // What the main proof's regions allow is looked up, not cut out of its whole allowed set;
+        // `open`'s cells are this evaluation's, which mean nothing to the main one.
+        let open = main.not_allowed(&open.without_cells());
         if open.is_empty() {
             return Vec::new();
         }
@@ -366,7 +373,11 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
                 stretches.extend_from_slice(addresses);
             }
         }
-        IntervalSet::from_intervals(stretches).difference(&self.outside).to_prefixes()
+        let members = self
+            .outside
+            .iter()
+            .fold(IntervalSet::from_intervals(stretches), |set, out| set.difference(out));
+        members.to_prefixes()
     }
 
     /// `serves`: the requirements the rule also serves for undeclared members.
@@ -392,7 +403,9 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
                 Direction::Outbound => p.dst = self.stood_for(&p.dst),
             }
         }
-        Finding::new(FindingKind::UndeclaredMemberOpening, ArtifactKind::Nsg, message)
+        let mut finding = Finding::new(FindingKind::UndeclaredMemberOpening, ArtifactKind::Nsg, message);
+        finding.members = Some(self.outside.iter().fold(IntervalSet::full(), |set, out| set.difference(out)));
+        finding
             .direction(direction)
             .rule(RuleRef {
                 priority: Some(rule.priority),
@@ -459,7 +472,7 @@ mod tests {
             inbound("vnet", AddressMatch::Tag("VirtualNetwork".into())),
         ];
         let declared = resolver.resolve_set("VirtualNetwork").unwrap();
-        let found = classes(&rules, &resolver, Direction::Inbound, &declared);
+        let (found, _) = classes(&rules, &resolver, Direction::Inbound, &declared);
         let stand_ins: Vec<u32> = found.iter().map(|c| c.stand_in.unwrap()).collect();
         // In 0.0.0.0/8; in 10/8 or 172.16/12 but not the declared 10.10/16; in no prefix (the
         // first such address is 1.0.0.0, and Storage's 20/8 is skipped over).
@@ -469,7 +482,7 @@ mod tests {
         assert!(addresses(1).contains(ip("20.1.2.3")) && !addresses(1).contains(ip("10.1.2.3")));
         // Forced tunneling: the 0.0.0.0/0 route joins VirtualNetwork, which then holds everyone.
         let everything = IntervalSet::full();
-        assert!(classes(&rules, &resolver, Direction::Inbound, &everything).is_empty());
+        assert!(classes(&rules, &resolver, Direction::Inbound, &everything).0.is_empty());
     }
 
     #[test]

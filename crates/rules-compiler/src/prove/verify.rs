@@ -72,7 +72,7 @@ pub fn names(plan: &Plan) -> Names {
     let trusted = crate::plan::trusted_network(env);
     Names::new(vec![
         ("the VNet".into(), env.virtual_network.address_space.clone()),
-        (crate::views::summary::INTERNET.into(), super::resolver::complement(&trusted)),
+        ("Internet".into(), super::resolver::complement(&trusted)),
     ])
 }
 

@@ -114,7 +114,10 @@ pub fn finding_line(f: &Finding, names: &Names) -> String {
             format!("{}: {flows}, {serves}", rule.unwrap_or_default())
         }
         FindingKind::UndeclaredMemberOpening => {
-            let names = names.for_undeclared_members(&crate::prove::resolver::unfiltered_addresses());
+            let names = f
+                .members
+                .as_ref()
+                .map_or_else(|| names.clone(), |m| names.for_undeclared_members(m));
             format!("{}: {}", f.message, summary::flows(&f.flows, &names))
         }
         FindingKind::WrongNextHop => {

@@ -34,21 +34,14 @@ impl Names {
 }
 
 impl Names {
-    /// These names, and first the addresses VirtualNetwork members the environment does not
-    /// declare may have (Internet's, less the platform's `platform`), for the far side of F0109.
-    pub fn for_undeclared_members(&self, platform: &IntervalSet<u32>) -> Names {
+    /// These names, and first `members`: the addresses VirtualNetwork members the environment
+    /// does not declare may have (the far side of F0109).
+    pub fn for_undeclared_members(&self, members: &IntervalSet<u32>) -> Names {
         let mut named = self.named.clone();
-        if let Some((_, internet, _)) = self.named.iter().find(|(name, _, _)| name == INTERNET) {
-            let set = internet.difference(platform);
-            let outside = set.complement();
-            named.insert(0, ("any undeclared address".into(), set, outside));
-        }
+        named.insert(0, ("any undeclared address".into(), members.clone(), members.complement()));
         Names { named }
     }
 }
-
-/// The name of the Internet tag's set among [`Names`].
-pub const INTERNET: &str = "Internet";
 
 /// Thousands separated with commas, as people read counts.
 pub fn count(n: usize) -> String {
