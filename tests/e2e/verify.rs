@@ -1112,6 +1112,35 @@ fn many_denies_above_an_allow_of_virtualnetwork_hide_no_opening() {
     assert!((1..=70).all(|k| !holds(&format!("198.18.0.{k}"))), "{sources:?}");
 }
 
+/// Allows of VirtualNetwork on one port each, between denies of a few /8s each: every allow is an
+/// opening of its own (each admits the members outside the denies above it on its port), however
+/// many regions the two evaluations have.
+#[test]
+fn each_allow_of_virtualnetwork_among_many_denies_is_reported() {
+    let dir = scratch("undeclared-interleaved");
+    let mut nsg = compiled_nsg(&dir, None);
+    for k in 0..20u32 {
+        let denied: Vec<String> = (0..8).map(|j| format!("{}.0.0.0/8", 20 + k * 8 + j)).collect();
+        security_rules(&mut nsg).push(
+            json!({"name": format!("deny-{k}"), "properties": {"access": "Deny", "direction": "Inbound",
+            "priority": 300 + 2 * k, "protocol": "Tcp", "sourceAddressPrefixes": denied, "sourcePortRange": "*",
+            "destinationAddressPrefix": "*", "destinationPortRange": if k % 2 == 0 { "*" } else { "1000-60000" }}}),
+        );
+        security_rules(&mut nsg).push(
+            json!({"name": format!("allow-{k}"), "properties": {"access": "Allow", "direction": "Inbound",
+            "priority": 301 + 2 * k, "protocol": "Tcp", "sourceAddressPrefix": "VirtualNetwork", "sourcePortRange": "*",
+            "destinationAddressPrefix": "*", "destinationPortRange": (2000 + k).to_string()}}),
+        );
+    }
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "nsg.json", &nsg)]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = undeclared_openings(&report);
+    let ports: std::collections::BTreeMap<String, Value> = found.iter().map(|(n, f)| (n.clone(), f["flows"][0]["ports"].clone())).collect();
+    let expected: std::collections::BTreeMap<String, Value> =
+        (0..20).map(|k| (format!("allow-{k}"), json!([(2000 + k).to_string()]))).collect();
+    assert_eq!(ports, expected, "{report}");
+}
+
 /// With a restricted outbound policy the NSG must not let the ISE reach undeclared members on
 /// flows no requirement needs; the finding's destinations are the side left empty.
 #[test]

@@ -338,9 +338,6 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
             }
             open = open.difference(flows);
         }
-        // What the main proof's regions allow is looked up, not cut out of its whole allowed set;
-        // `open`'s cells are this evaluation's, which mean nothing to the main one.
-        let open = main.not_allowed(&open.without_cells());
         if open.is_empty() {
             return Vec::new();
         }
@@ -352,6 +349,13 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
             .filter_map(|&i| {
                 let decided = eval.decided_by(i);
                 let by_rule = decided.intersection(&open);
+                if by_rule.is_empty() {
+                    return None;
+                }
+                // What the main proof's regions allow is looked up, not cut out of its whole
+                // allowed set. Cells belong to one evaluation: these are this one's, which mean
+                // nothing to the main one (whose pieces come back with its own), so they go.
+                let by_rule = main.not_allowed(&by_rule.without_cells());
                 let serves = self
                     .required
                     .iter()
