@@ -7,8 +7,7 @@
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
 use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, SecurityRule};
 use crate::engine::defaults::with_defaults;
-use crate::engine::evaluate::RuleEffect;
-use crate::engine::evaluate::{evaluate, Domain, Evaluation, Note};
+use crate::engine::evaluate::{evaluate, Domain, Evaluation, Note, RuleEffect};
 use crate::engine::flows::{FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::engine::TagResolver;
@@ -383,7 +382,7 @@ fn unused_rules<R: TagResolver>(
     {
         let effect = evals().map(|e| e.effect(i)).max().unwrap_or(RuleEffect::NotEvaluated);
         // A rule matching nothing documents nothing.
-        let (kind, message, names, matches) = match effect {
+        let (kind, mut message, names, matches) = match effect {
             RuleEffect::Shadowed => {
                 let matched = FlowSet::from_rule(&rules[i], resolver).unwrap_or_else(|_| FlowSet::empty());
                 let mut covering: BTreeSet<usize> = eval.deciders_meeting(&matched).into_iter().flatten().collect();
@@ -418,7 +417,6 @@ fn unused_rules<R: TagResolver>(
             }
             RuleEffect::NotEvaluated | RuleEffect::Effective => continue,
         };
-        let mut message = message;
         if matches && !kept_for(i).is_empty() {
             message += &format!("; it is kept to document requirement {}", kept_for(i).join(", "));
         }

@@ -60,8 +60,8 @@ fn far(rule: &SecurityRule, direction: Direction) -> &AddressMatch {
 struct Class {
     /// The address standing for the class (`None` while every address seen is excluded).
     stand_in: Option<u32>,
-    /// The class's addresses, in order (for reports, which take out the declared networks and the
-    /// platform's addresses: most runs report nothing, so the sets are not made here).
+    /// The class's addresses, in order (for reports, which take out what no member is: most runs
+    /// report nothing, so the sets are not made here).
     addresses: Vec<(u32, u32)>,
 }
 
@@ -117,9 +117,9 @@ fn classes<R: TagResolver + ?Sized>(
         }
     }
     events.sort_unstable();
-    // A class is known by the rules holding it: a 64-bit sum of a random word per rule (Zobrist),
-    // updated as the sweep enters a rule's first prefix and leaves its last (a rule's prefixes
-    // may overlap: each is counted).
+    // A class is known by the rules holding it: the XOR of a random 64-bit word per rule
+    // (Zobrist; two classes share a key with odds of 2^-64 a pair), updated as the sweep enters a
+    // rule's first prefix and leaves its last (a rule's prefixes may overlap: each is counted).
     let mut inside = vec![0u32; rules.len()];
     let mut key = 0u64;
     let mut index: HashMap<u64, usize, BuildHasherDefault<Identity>> = HashMap::default();
