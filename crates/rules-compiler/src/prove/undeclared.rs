@@ -343,6 +343,7 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
         }
         let meeting = eval.deciders_meeting(&open);
         let direction = eval.direction();
+        let members = self.outside.iter().fold(IntervalSet::full(), |set, out| set.difference(out));
         eval.order()
             .iter()
             .filter(|&&i| rules[i].access == Access::Allow && meeting.contains(&Some(i)))
@@ -362,7 +363,7 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
                     .filter(|(_, flows, members)| *members && !flows.intersection(&decided).is_empty())
                     .map(|(id, _, _)| id.clone())
                     .collect();
-                (!by_rule.is_empty()).then(|| self.opening(&rules[i], direction, &by_rule, serves))
+                (!by_rule.is_empty()).then(|| self.opening(&rules[i], direction, &by_rule, serves, &members))
             })
             .collect()
     }
@@ -384,8 +385,16 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
         members.to_prefixes()
     }
 
-    /// `serves`: the requirements the rule also serves for undeclared members.
-    fn opening(&self, rule: &SecurityRule, direction: Direction, flows: &FlowSet, serves: Vec<String>) -> Finding {
+    /// `serves`: the requirements the rule also serves for undeclared members; `members`: every
+    /// address taken as a possible member.
+    fn opening(
+        &self,
+        rule: &SecurityRule,
+        direction: Direction,
+        flows: &FlowSet,
+        serves: Vec<String>,
+        members: &IntervalSet<u32>,
+    ) -> Finding {
         let who = match rule.is_default {
             true => format!(
                 "rule {} (Azure's default, with no rule above it denying all of VirtualNetwork)",
@@ -408,7 +417,7 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
             }
         }
         let mut finding = Finding::new(FindingKind::UndeclaredMemberOpening, ArtifactKind::Nsg, message);
-        finding.members = Some(self.outside.iter().fold(IntervalSet::full(), |set, out| set.difference(out)));
+        finding.members = Some(members.clone());
         finding
             .direction(direction)
             .rule(RuleRef {
