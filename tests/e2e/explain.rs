@@ -879,3 +879,134 @@ fn a_widened_firewall_rule_serves_no_dependency_beyond_its_flows() {
     );
     assert_eq!(firewall(&r.json())["dependencies"], json!(["fw-fqdn-crl-microsoft-com"]));
 }
+
+/// The compiled NSG of `env` (the example when `None`) with `extra` rules appended, saved in `dir`.
+fn nsg_with(dir: &Path, env: Option<&str>, extra: &[Value]) -> String {
+    let mut args = vec!["compile", "--only", "nsg", "--stdout"];
+    if let Some(env) = env {
+        args.extend(["--env", env]);
+    }
+    let o = isenet(&args);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&o.stdout).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .extend(extra.iter().cloned());
+    write(dir, "nsg.json", &serde_json::to_string_pretty(&nsg).unwrap())
+}
+
+fn inbound_allow(name: &str, priority: u32, source: &str, port: &str) -> Value {
+    json!({"name": name, "properties": {
+        "priority": priority, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+        "sourceAddressPrefix": source, "sourcePortRange": "*",
+        "destinationAddressPrefix": "*", "destinationPortRange": port}})
+}
+
+/// `--as-member`: a peered or on-premises network the environment does not declare, as `verify`'s
+/// F0109 takes it. Azure's VirtualNetwork tag holds such a network once it is peered, and the
+/// Internet tag then no longer does; without the flag its addresses are Internet.
+#[test]
+fn an_address_taken_as_a_member_is_virtual_network_and_not_internet() {
+    let dir = scratch("as-member");
+    let nsg = nsg_with(
+        &dir,
+        None,
+        &[
+            inbound_allow("allow-ssh-vnet", 300, "VirtualNetwork", "22"),
+            inbound_allow("allow-rdp-internet", 310, "Internet", "3389"),
+        ],
+    );
+    let peer = "172.16.5.4";
+    let json_of = |port: &str, extra: &[&str]| {
+        let mut args = vec!["--nsg", nsg.as_str(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let r = ask(peer, SUBNET_HOST, port, &args);
+        assert!(r.code == Some(0) || r.code == Some(1), "{}", r.stderr);
+        (r.code, r.json())
+    };
+    // As Internet: SSH meets the deny-all, RDP the rule for the Internet.
+    let (_, e) = json_of("22", &[]);
+    assert_eq!(decisions(&e), [pair("Deny", "deny-all-inbound")]);
+    assert!(e.get("takenAsMembers").is_none(), "{e}");
+    let (_, e) = json_of("3389", &[]);
+    assert_eq!(decisions(&e), [pair("Allow", "allow-rdp-internet")]);
+    // As a member: the other way round. The VirtualNetwork rule serves no requirement.
+    let (code, e) = json_of("22", &["--as-member", "172.16.0.0/12", "--expect", "deny"]);
+    assert_eq!(code, Some(1), "the expectation fails: {e}");
+    assert_eq!(decisions(&e), [pair("Allow", "allow-ssh-vnet")]);
+    assert_eq!(e["decisions"][0]["servesNoRequirement"], true);
+    assert_eq!(e["takenAsMembers"], json!(["172.16.0.0/12"]));
+    let (_, e) = json_of("3389", &["--as-member", "172.16.0.0/12"]);
+    assert_eq!(decisions(&e), [pair("Deny", "deny-all-inbound")]);
+    // Seed 002: an internal access endpoint takes 443 from VirtualNetwork, so a member's 443 serves
+    // that requirement (as F0109 counts it: no opening).
+    let (_, e) = json_of("443", &["--as-member", "172.16.0.0/12"]);
+    assert_eq!(decisions(&e), [pair("Allow", "in-triggers-443-internal")]);
+    assert_eq!(e["decisions"][0]["requirements"], json!(["in-triggers-443-internal"]));
+    // Exact over the source: only the member half of a /24 is allowed.
+    let r = ask("172.16.5.0/24", SUBNET_HOST, "22", &["--nsg", &nsg, "--as-member", "172.16.5.0/25"]);
+    assert!(r.stdout.contains("verdict: mixed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("allowed: tcp 172.16.5.0/25 -> 10.10.1.70/32 port 22"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("taken as VirtualNetwork members, not Internet (--as-member): 172.16.5.0/25\n"),
+        "{}",
+        r.stdout
+    );
+    // Repeated and comma-separated alike; the platform's addresses are never members.
+    let (_, e) = json_of(
+        "22",
+        &["--as-member", "172.16.0.0/12,168.63.129.16", "--as-member", "192.168.7.0/24"],
+    );
+    assert_eq!(e["takenAsMembers"], json!(["172.16.0.0/12", "192.168.7.0/24"]));
+    // A flows file: the members hold for every row, said once under the table.
+    let flows = write(
+        &dir,
+        "flows.csv",
+        "from,to,port,protocol,expect\n172.16.5.4,10.10.1.70,22,tcp,allow\n172.16.5.4,10.10.1.70,3389,tcp,deny\n",
+    );
+    let r = explain(&["--nsg", &nsg, "--flows", &flows, "--as-member", "172.16.0.0/12"]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout.matches("(--as-member): 172.16.0.0/12").count(), 1, "{}", r.stdout);
+}
+
+#[test]
+fn a_bad_member_prefix_is_refused_with_exit_2() {
+    for (bad, why) in [
+        ("010.1.2.0/24", "without leading zeros"),
+        ("fe80::/64", "IPv4"),
+        ("10.1.2.0/33", "not an IPv4 address or prefix"),
+    ] {
+        let r = ask("172.16.5.4", SUBNET_HOST, "22", &["--as-member", bad]);
+        assert_eq!(r.code, Some(2), "{bad}: {}", r.stderr);
+        assert!(r.stderr.contains("--as-member") && r.stderr.contains(why), "{bad}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
+}
+
+/// In firewall mode the subnets' 0.0.0.0/0 takes replies to the firewall, so Azure drops inbound
+/// traffic from outside the network (asymmetric routing); a member replies the way it came, as
+/// the declared networks do.
+#[test]
+fn a_member_s_reply_is_not_asymmetric() {
+    let env = "tests/envs/firewall-tunneling.json";
+    let dir = scratch("as-member-fw");
+    let nsg = nsg_with(&dir, Some(env), &[inbound_allow("allow-ssh-vnet", 300, "VirtualNetwork", "22")]);
+    let r = ask(
+        "172.16.5.0/24",
+        "10.10.1.5",
+        "22",
+        &["--env", env, "--nsg", &nsg, "--as-member", "172.16.5.0/25", "--format", "json"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let e = r.json();
+    assert_eq!(e["verdict"], "mixed", "{e}");
+    let sources = |key: &str| e[key].as_array().unwrap().iter().map(|f| f["sources"].clone()).collect::<Vec<_>>();
+    assert_eq!(sources("allowed"), [json!(["172.16.5.0/25"])], "{e}");
+    assert_eq!(sources("denied"), [json!(["172.16.5.128/25"])], "{e}");
+}

@@ -189,7 +189,7 @@ pub enum Command {
     /// hop and the firewall's decision. With --expect (or a flows file's expect column), exit 1 when
     /// the verdict differs.
     #[command(
-        after_help = "Examples:\n  isenet explain --env env.json --from 10.10.1.5 --to Storage --port 443 --expect allow\n  isenet explain --env env.json --from 203.0.113.10 --to 10.10.1.5 --port 443 --expect deny\n  isenet explain --env env.json --from 10.10.1.5 --to 10.10.1.40 --port 6379-6383 --format json\n  # In firewall mode, a DNS name as the destination:\n  isenet explain --env env.json --from 10.10.1.5 --to login.microsoftonline.com --port 443\n  isenet explain --env env.json --flows smoke.csv     # CSV: from,to,port,protocol,expect"
+        after_help = "Examples:\n  isenet explain --env env.json --from 10.10.1.5 --to Storage --port 443 --expect allow\n  isenet explain --env env.json --from 203.0.113.10 --to 10.10.1.5 --port 443 --expect deny\n  isenet explain --env env.json --from 10.10.1.5 --to 10.10.1.40 --port 6379-6383 --format json\n  # In firewall mode, a DNS name as the destination:\n  isenet explain --env env.json --from 10.10.1.5 --to login.microsoftonline.com --port 443\n  isenet explain --env env.json --flows smoke.csv     # CSV: from,to,port,protocol,expect\n  # A peered network the environment does not declare (verify's F0109):\n  isenet explain --nsg nsg.json --from 172.16.5.4 --to 10.10.1.5 --port 22 --as-member 172.16.0.0/12"
     )]
     Explain {
         /// Environment file (JSON); the embedded example when absent.
@@ -226,6 +226,11 @@ pub enum Command {
         /// What the flow must get: exit 1 when the verdict differs (a mixed verdict meets neither).
         #[arg(long, value_enum, conflicts_with = "flows")]
         expect: Option<ExpectArg>,
+        /// Take these addresses as VirtualNetwork members (peered or on-premises networks the
+        /// environment does not declare; comma-separated or repeated), as `verify`'s F0109 does:
+        /// otherwise an address outside the declared networks is Internet.
+        #[arg(long, value_name = "PREFIX", value_delimiter = ',', value_parser = parse_member)]
+        as_member: Vec<ipnet::Ipv4Net>,
         /// Many flows at once: a CSV file (`-` for stdin) with the header from,to,port,protocol,expect;
         /// prints a table (or a JSON array) and exits 1 when any expectation fails.
         #[arg(long)]
@@ -410,6 +415,16 @@ pub enum ExpectArg {
 
 fn parse_ports(text: &str) -> Result<ise_model::ports::PortRange, String> {
     rules_compiler::prove::explain::parse_ports(text)
+}
+
+/// `explain --as-member`: an IPv4 address or prefix, read as every other reader reads one.
+fn parse_member(text: &str) -> Result<ipnet::Ipv4Net, String> {
+    match ise_model::ip_text::address_or_prefix(text.trim()) {
+        Some(ipnet::IpNet::V4(n)) => Ok(n.trunc()),
+        Some(ipnet::IpNet::V6(_)) => Err("NSG proofs cover IPv4: give an IPv4 address or prefix".into()),
+        None if ise_model::ip_text::has_leading_zero(text.trim()) => Err(ise_model::ip_text::leading_zero_help(text.trim())),
+        None => Err(format!("`{}` is not an IPv4 address or prefix", ise_model::diag::excerpt(text))),
+    }
 }
 
 fn parse_protocol(text: &str) -> Result<rules_compiler::azure::nsg::Protocol, String> {

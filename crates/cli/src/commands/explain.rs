@@ -23,6 +23,8 @@ pub struct Query<'a> {
     pub protocol: Protocol,
     pub expect: Option<ExpectArg>,
     pub flows: Option<&'a Path>,
+    /// `--as-member`: undeclared addresses taken as VirtualNetwork members.
+    pub members: &'a [ipnet::Ipv4Net],
 }
 
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, query: &Query, format: ErrorFormat) -> Exit {
@@ -49,7 +51,8 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         udr_prefixes: &loaded.udr,
         routes: loaded.routes.as_ref().map(|(_, _, r)| r.routes.as_slice()),
         firewall: firewall.as_ref().map(|(_, _, f)| (f.network.as_slice(), f.application.as_slice())),
-    });
+    })
+    .with_members(query.members);
     // The flows file is read before anything is printed, so bad input prints nothing but problems:
     // its fields and its addresses, every row's, in one run.
     let endpoints = |from: Option<&str>, to: Option<&str>, fields| explainer.endpoint_problems(from, to, fields);

@@ -181,6 +181,7 @@ pub fn run(cli: &Cli) -> Exit {
             port,
             protocol,
             expect,
+            as_member,
             flows,
             format,
         } => {
@@ -200,6 +201,7 @@ pub fn run(cli: &Cli) -> Exit {
                 protocol: *protocol,
                 expect: *expect,
                 flows: flows.as_deref(),
+                members: as_member,
             };
             explain::run(cli, &inputs, nsg.as_deref(), firewall.as_deref(), &query, *format)
         }

@@ -178,6 +178,10 @@ pub struct Explanation {
     /// were decided (this NSG filters nothing else): the subnets, as written in the environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_only_within: Option<Vec<String>>,
+    /// The addresses taken as VirtualNetwork members for this run (`--as-member`): peered or
+    /// on-premises networks the environment does not declare, as `verify`'s F0109 takes them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub taken_as_members: Vec<String>,
 }
 
 /// A warning about the rules that does not change the verdict's computation.
@@ -320,6 +324,8 @@ pub struct Explainer<'a> {
     /// Each direction's requirements with the flows they need (as the proof reads them), once
     /// each: what an allow rule serves is read off the flows it decides, not its name.
     needed: [OnceLock<Vec<(String, FlowSet)>>; 2],
+    /// Undeclared addresses taken as VirtualNetwork members ([`Explainer::with_members`]).
+    members: IntervalSet<u32>,
 }
 
 impl<'a> Explainer<'a> {
@@ -343,6 +349,24 @@ impl<'a> Explainer<'a> {
             path,
             resolved: Default::default(),
             needed: Default::default(),
+            members: IntervalSet::empty(),
+        }
+    }
+
+    /// This explainer with `members` (peered or on-premises networks the environment does not
+    /// declare) taken as VirtualNetwork members, out of Internet, by the rules, the endpoints and
+    /// the requirements alike: what `verify`'s F0109 assumes of an undeclared address. The
+    /// platform's own addresses are never members.
+    pub fn with_members(self, members: &[Ipv4Net]) -> Self {
+        let members =
+            IntervalSet::from_prefixes(members.iter().map(|n| n.trunc())).difference(&crate::prove::resolver::unfiltered_addresses());
+        Explainer {
+            resolver: self.resolver.with_members(&members),
+            rule_resolver: self.rule_resolver.with_members(&members),
+            resolved: Default::default(),
+            needed: Default::default(),
+            members,
+            ..self
         }
     }
 
@@ -551,7 +575,15 @@ impl<'a> Explainer<'a> {
             notes.extend(tls_notes(&path));
         }
         if let (Some(model), Some(allowed)) = (&self.path, &in_allowed) {
-            let (steps, reply_denied) = model.replies(allowed);
+            // Members reply the way they came (peering, the gateway), as the declared networks do.
+            let members = FlowSet::from_parts(
+                ProtoSet::ALL,
+                self.members.clone(),
+                IntervalSet::full(),
+                IntervalSet::full(),
+                IntervalSet::full(),
+            );
+            let (steps, reply_denied) = model.replies(&allowed.difference(&members));
             path.extend(steps);
             denied = denied.union(&reply_denied);
         }
@@ -576,6 +608,7 @@ impl<'a> Explainer<'a> {
             denied: denied.pieces(),
             notes,
             decided_only_within,
+            taken_as_members: self.members.to_prefixes().iter().map(|p| p.to_string()).collect(),
         })
     }
 
@@ -638,7 +671,7 @@ impl<'a> Explainer<'a> {
                 Direction::Inbound => ise_model::requirement::Kind::Inbound,
                 Direction::Outbound => ise_model::requirement::Kind::Outbound,
             };
-            let intended = EnvResolver::intended(&self.plan.environment, self.tags);
+            let intended = EnvResolver::intended(&self.plan.environment, self.tags).with_members(&self.members);
             self.plan
                 .requirements
                 .iter()

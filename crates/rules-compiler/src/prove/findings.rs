@@ -101,7 +101,7 @@ finding_kinds! {
         "name the addresses instead: isenet compile writes the published list or the tag's prefixes";
     UndeclaredMemberOpening = "F0109", "undeclared-member-opening", Error,
         "an allow rule admits, on flows no requirement needs, VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway)",
-        "name the declared networks instead of VirtualNetwork or `*`, declare the callers in the environment file, or keep a deny of all VirtualNetwork above Azure's AllowVnet default rules";
+        "name the declared networks instead of VirtualNetwork or `*`, declare the callers in the environment file, or keep a deny of all VirtualNetwork above Azure's AllowVnet default rules; `isenet explain --as-member PREFIX` replays a flow";
     WrongNextHop = "F0201", "wrong-next-hop", Error,
         "addresses are routed to a next hop their requirement does not allow",
         "add or fix the route so these addresses go to the required next hop";

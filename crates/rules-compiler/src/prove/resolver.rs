@@ -99,6 +99,23 @@ impl<'a> EnvResolver<'a> {
         }
     }
 
+    /// This resolver with `members` (peered or on-premises addresses the environment does not
+    /// declare) in VirtualNetwork and out of Internet, as Azure reads them once they are peered.
+    pub fn with_members(self, members: &IntervalSet<u32>) -> Self {
+        if members.is_empty() {
+            return self;
+        }
+        let virtual_network_set = self.virtual_network_set.union(members);
+        let internet_set = self.internet_set.difference(members);
+        EnvResolver {
+            virtual_network: virtual_network_set.to_prefixes(),
+            internet: internet_set.to_prefixes(),
+            virtual_network_set,
+            internet_set,
+            ..self
+        }
+    }
+
     fn usable(&self, tag: &str) -> bool {
         self.nsg_rules_of
             .is_none_or(|cloud| why_not_in_nsg(tag, cloud, self.tags).is_none())
@@ -242,6 +259,31 @@ mod tests {
             resolver.resolve_set("AzureLoadBalancer"),
             Some(IntervalSet::from_prefixes(resolver.resolve("AzureLoadBalancer").unwrap()))
         );
+    }
+
+    proptest::proptest! {
+        /// Members move from Internet into VirtualNetwork and nothing else moves: the two tags
+        /// still partition the space outside the route prefixes, the list and set forms agree,
+        /// and other tags are untouched.
+        #[test]
+        fn members_move_from_internet_into_virtual_network(
+            members in proptest::collection::vec((proptest::prelude::any::<u32>(), 0u8..=32), 0..6),
+        ) {
+            let env = ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap();
+            let tags = file(&["10.0.0.0/24"]);
+            let members = IntervalSet::from_prefixes(members.iter().map(|&(a, len)| Ipv4Net::new(Ipv4Addr::from(a), len).unwrap().trunc()));
+            let before = EnvResolver::intended(&env, &tags);
+            let (vnet, internet) = (before.resolve_set("VirtualNetwork").unwrap(), before.resolve_set("Internet").unwrap());
+            let after = EnvResolver::intended(&env, &tags).with_members(&members);
+            let (vnet2, internet2) = (after.resolve_set("VirtualNetwork").unwrap(), after.resolve_set("Internet").unwrap());
+            proptest::prop_assert_eq!(&vnet2, &vnet.union(&members));
+            proptest::prop_assert_eq!(&internet2, &internet.difference(&members));
+            proptest::prop_assert!(vnet2.intersection(&internet2).is_empty());
+            proptest::prop_assert_eq!(vnet2.union(&internet2), IntervalSet::full());
+            proptest::prop_assert_eq!(IntervalSet::from_prefixes(after.resolve("VirtualNetwork").unwrap()), vnet2);
+            proptest::prop_assert_eq!(IntervalSet::from_prefixes(after.resolve("Internet").unwrap()), internet2);
+            proptest::prop_assert_eq!(after.resolve_set("Sample"), before.resolve_set("Sample"));
+        }
     }
 
     #[test]

@@ -85,10 +85,23 @@ fn route_lines(steps: &[RouteStep], names: &Names) -> String {
     out
 }
 
+/// The `--as-member` addresses, which change what VirtualNetwork and Internet hold: said with
+/// every answer that takes them.
+fn members_line(e: &Explanation, indent: &str) -> String {
+    if e.taken_as_members.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{indent}taken as VirtualNetwork members, not Internet (--as-member): {}\n",
+        e.taken_as_members.join(", ")
+    )
+}
+
 /// One flow in full.
 pub fn render_text(c: &Checked, names: &Names) -> String {
     let e = &c.explanation;
     let mut out = format!("{} -> {} {}\n", e.from, e.to, flow_label(e));
+    out += &members_line(e, "  ");
     if let Some(subnets) = &e.decided_only_within {
         out += &format!(
             "  decided only where an end is in the ISE subnets ({}): this NSG filters nothing else of the flow\n",
@@ -184,6 +197,8 @@ pub fn render_table(results: &[Checked], quiet: bool) -> String {
         out += &table::render(&["line", "from", "to", "flow", "expect", "verdict", "result", "decided by"], &rows);
     }
     if !quiet {
+        // The same addresses for every flow of the run.
+        out += &results.first().map(|c| members_line(&c.explanation, "")).unwrap_or_default();
         let failed = results.iter().filter(|c| c.failed()).count();
         let checked = results.iter().filter(|c| c.expect.is_some()).count();
         out += &format!(
