@@ -276,15 +276,23 @@ impl FlowBox {
 const INDEX_FROM: usize = 64;
 
 /// The cell of a box: 0 when unknown, otherwise the region of one partition (see
-/// [`FlowSet::from_cells`]) that holds the box. Boxes in different cells are disjoint.
+/// [`FlowSet::from_cells`]) that holds the box: the partition in the high 32 bits, the region in
+/// the low. Boxes in different cells of one partition are disjoint; boxes of two partitions (two
+/// evaluations' sets combined) may meet whatever their cells.
 pub(crate) type Cell = u64;
 
-/// Fresh cell numbers, so that cells of different partitions never compare equal.
-static NEXT_CELL: AtomicU64 = AtomicU64::new(1);
+/// Fresh partition numbers, so that cells of different partitions never compare equal.
+static NEXT_PARTITION: AtomicU64 = AtomicU64::new(1);
 
-/// `n` cell numbers no other partition has.
+/// The first of `n` cells of a new partition; its region `k` is cell `first + k`.
 pub(crate) fn new_cells(n: usize) -> Cell {
-    NEXT_CELL.fetch_add(n as u64, Ordering::Relaxed)
+    assert!(u32::try_from(n).is_ok(), "fewer than 2^32 regions");
+    NEXT_PARTITION.fetch_add(1, Ordering::Relaxed) << 32
+}
+
+/// The partition a known cell belongs to.
+fn partition_of(cell: Cell) -> u64 {
+    cell >> 32
 }
 
 /// A set of packets as a union of pairwise disjoint, non-empty boxes.
@@ -316,6 +324,8 @@ struct Rest {
 struct Index {
     spans: Vec<Span>,
     by_cell: FxMap<Cell, Vec<u32>>,
+    /// Boxes of a known cell, by partition (almost always one).
+    by_partition: Vec<(u64, Vec<u32>)>,
     /// Boxes of no known cell.
     loose: Vec<u32>,
 }
@@ -404,17 +414,24 @@ impl FlowSet {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let mut by_cell: FxMap<Cell, Vec<u32>> = FxMap::default();
+            let mut by_partition: Vec<(u64, Vec<u32>)> = Vec::new();
             let mut loose = Vec::new();
             for (k, &c) in self.cells.iter().enumerate() {
                 let k = u32::try_from(k).expect("fewer than 2^32 boxes");
-                match c {
-                    0 => loose.push(k),
-                    c => by_cell.entry(c).or_default().push(k),
+                if c == 0 {
+                    loose.push(k);
+                    continue;
+                }
+                by_cell.entry(c).or_default().push(k);
+                match by_partition.iter_mut().find(|(p, _)| *p == partition_of(c)) {
+                    Some((_, boxes)) => boxes.push(k),
+                    None => by_partition.push((partition_of(c), vec![k])),
                 }
             }
             Index {
                 spans: self.boxes.iter().map(Span::of).collect(),
                 by_cell,
+                by_partition,
                 loose,
             }
         })
@@ -422,7 +439,7 @@ impl FlowSet {
 
     /// The boxes of `self` (with their cells) that may meet `a` of cell `cell`, when `self` is
     /// checked against `others` boxes in all: every box for small work, otherwise those of `a`'s
-    /// cell and of none whose spans meet `a`'s.
+    /// cell, of none and of other partitions whose spans meet `a`'s.
     fn candidates(&self, a: &FlowBox, cell: Cell, others: usize) -> Vec<(&FlowBox, Cell)> {
         let pair = |k: usize| (&self.boxes[k], self.cells[k]);
         if self.boxes.len().saturating_mul(others) < INDEX_FROM {
@@ -435,7 +452,17 @@ impl FlowSet {
             return (0..self.boxes.len()).filter(|k| ix.spans[*k].meets(&span)).map(pair).collect();
         }
         let same = ix.by_cell.get(&cell).map_or(&[][..], Vec::as_slice);
-        same.iter().chain(&ix.loose).filter(near).map(|&k| pair(k as usize)).collect()
+        let foreign = ix
+            .by_partition
+            .iter()
+            .filter(|(p, _)| *p != partition_of(cell))
+            .flat_map(|(_, boxes)| boxes);
+        same.iter()
+            .chain(&ix.loose)
+            .chain(foreign)
+            .filter(near)
+            .map(|&k| pair(k as usize))
+            .collect()
     }
 
     pub fn empty() -> Self {
@@ -443,7 +470,7 @@ impl FlowSet {
     }
 
     /// The same boxes with their cells forgotten: for a set cut from one evaluation and asked of
-    /// another, whose partition its cells are not of (boxes of two cells are taken as disjoint).
+    /// another, whose fast paths take only cell-less sets.
     pub fn without_cells(&self) -> Self {
         Self::of(self.boxes.to_vec())
     }
@@ -689,5 +716,43 @@ impl fmt::Display for FlowPiece {
             addrs(&self.dst),
             ise_model::ports::format_list(&self.dst_ports)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` boxes (port k of 10.0.0.0/8 to anywhere), each in its own cell of a new partition.
+    fn partitioned(n: u16) -> FlowSet {
+        let first = new_cells(usize::from(n));
+        let boxes = (0..n)
+            .map(|k| {
+                FlowBox::new(
+                    ProtoSet::ALL,
+                    IntervalSet::from_intervals([(0x0A00_0000, 0x0AFF_FFFF)]),
+                    IntervalSet::full(),
+                    IntervalSet::full(),
+                    IntervalSet::point(k),
+                )
+            })
+            .collect();
+        FlowSet::from_cells(boxes, (0..n).map(|k| first + Cell::from(k)).collect())
+    }
+
+    /// Two evaluations' sets of the same packets, in cells of two partitions: combined past the
+    /// size at which the larger side is indexed, they still meet (cells of one partition are
+    /// disjoint; of two, they tell nothing).
+    #[test]
+    fn sets_of_two_partitions_meet_whatever_their_cells() {
+        for n in [2, 8, 40] {
+            let (a, b) = (partitioned(n), partitioned(n));
+            assert!(a.intersection(&b).set_eq(&a), "{n} boxes");
+            assert!(a.difference(&b).is_empty(), "{n} boxes");
+            assert!(a.union(&b).set_eq(&b), "{n} boxes");
+            assert!(a.is_subset(&b) && b.is_subset(&a), "{n} boxes");
+            // Within one partition, other cells are disjoint and left out of the candidates.
+            assert!(a.intersection(&a).set_eq(&a) && a.difference(&a).is_empty(), "{n} boxes");
+        }
     }
 }

@@ -354,8 +354,8 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
                     return None;
                 }
                 // What the main proof's regions allow is looked up, not cut out of its whole
-                // allowed set. Cells belong to one evaluation: these are this one's, which mean
-                // nothing to the main one (whose pieces come back with its own), so they go.
+                // allowed set (the lookup takes sets of no cell; these cells are this
+                // evaluation's, and the main one's pieces come back with its own).
                 let by_rule = main.not_allowed(&by_rule.without_cells());
                 let serves = self
                     .required
