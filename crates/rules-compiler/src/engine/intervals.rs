@@ -430,13 +430,16 @@ impl IntervalSet<u32> {
 
     /// The fewest CIDR prefixes covering exactly this set, ascending.
     pub fn to_prefixes(&self) -> Vec<Ipv4Net> {
-        self.blocks()
-            .map(|(lo, bits)| {
-                let addr = Ipv4Addr::from(u32::try_from(lo).expect("IPv4 address"));
-                let len = u8::try_from(32 - bits).expect("prefix length");
-                Ipv4Net::new(addr, len).expect("prefix length <= 32")
-            })
-            .collect()
+        self.prefixes().collect()
+    }
+
+    /// The prefixes of [`Self::to_prefixes`], made as they are taken.
+    pub fn prefixes(&self) -> impl Iterator<Item = Ipv4Net> + '_ {
+        self.blocks().map(|(lo, bits)| {
+            let addr = Ipv4Addr::from(u32::try_from(lo).expect("IPv4 address"));
+            let len = u8::try_from(32 - bits).expect("prefix length");
+            Ipv4Net::new(addr, len).expect("prefix length <= 32")
+        })
     }
 
     /// How many prefixes [`Self::to_prefixes`] makes, without making them (a report decides by

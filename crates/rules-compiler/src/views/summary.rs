@@ -1,6 +1,7 @@
-//! Short words for big sets: an address list of 40,000 prefixes reads `Internet except 1,532
-//! prefixes`, `any`, `any outside the VNet`, or its first few entries and a count; port and protocol
-//! lists likewise. Only for people: JSON keeps the full lists.
+//! Short words for big sets: an address list of 40,000 prefixes reads `Internet except
+//! 0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,... (1,532 prefixes)`, `any`, `any outside the VNet`, or
+//! its first few entries and a count; port and protocol lists likewise. Only for people: JSON
+//! keeps the full lists.
 
 use crate::engine::flows::FlowPiece;
 use crate::engine::intervals::IntervalSet;
@@ -57,12 +58,18 @@ pub fn count(n: usize) -> String {
     out
 }
 
-fn list<T: ToString>(items: &[T], noun: &str) -> String {
-    if items.len() <= SHOWN + 1 {
-        return items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+fn list<T: std::fmt::Display>(items: &[T], noun: &str) -> String {
+    first_of(items.iter(), items.len(), noun)
+}
+
+/// The first items of `total`, and how many there are: all of them when only one more would be
+/// left out.
+fn first_of<T: std::fmt::Display>(items: impl Iterator<Item = T>, total: usize, noun: &str) -> String {
+    if total <= SHOWN + 1 {
+        return items.map(|x| x.to_string()).collect::<Vec<_>>().join(",");
     }
-    let shown: Vec<String> = items[..SHOWN].iter().map(ToString::to_string).collect();
-    format!("{},... ({} {noun})", shown.join(","), count(items.len()))
+    let shown: Vec<String> = items.take(SHOWN).map(|x| x.to_string()).collect();
+    format!("{},... ({} {noun})", shown.join(","), count(total))
 }
 
 /// An address set in a few words.
@@ -89,7 +96,8 @@ pub fn addresses(prefixes: &[Ipv4Net], names: &Names) -> String {
                 return format!("{name} except {}", list(&missing.to_prefixes(), "prefixes"));
             }
             if n < prefixes.len() {
-                return format!("{name} except {} prefixes", count(n));
+                // The first few say where the gaps are (a deny's bogon list, a carved range).
+                return format!("{name} except {}", first_of(missing.prefixes(), n, "prefixes"));
             }
         }
     }
@@ -175,6 +183,22 @@ mod tests {
         assert_eq!(
             addresses(&many, &Names::default()),
             "1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,... (6 prefixes)"
+        );
+        // A name less many prefixes: the first gaps, in address order, and how many there are
+        // (9.0.0.0/8 and 10.0.0.0/8 make no aligned /7).
+        let internet = Names::new(vec![("Internet".into(), nets(&["0.0.0.0/0"]))]);
+        let carved = IntervalSet::<u32>::full()
+            .difference(&IntervalSet::from_prefixes(nets(&[
+                "9.0.0.0/8",
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "0.0.0.0/8",
+            ])))
+            .to_prefixes();
+        assert_eq!(
+            addresses(&carved, &internet),
+            "Internet except 0.0.0.0/8,9.0.0.0/8,10.0.0.0/8,... (5 prefixes)"
         );
     }
 
