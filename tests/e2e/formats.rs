@@ -114,7 +114,24 @@ fn sarif_is_valid_and_locates_each_finding() {
         (loc["region"]["startLine"].as_u64(), loc["region"]["startColumn"].as_u64()),
         (Some(line as u64), Some(column as u64))
     );
+    // Named too (a logical location): the rule, or the requirement nothing covers.
+    let named = |r: &Value| {
+        let l = &r["locations"][0]["logicalLocations"][0];
+        (l["name"].clone(), l["fullyQualifiedName"].clone(), l["kind"].clone())
+    };
+    assert_eq!(
+        named(opening),
+        (json!("allow-rdp"), json!("nsg/securityRules/allow-rdp"), json!("object"))
+    );
     let uncovered = find("F0101", "in-apim-mgmt-3443");
+    assert_eq!(
+        named(uncovered),
+        (
+            json!("in-apim-mgmt-3443"),
+            json!("nsg/requirements/in-apim-mgmt-3443"),
+            json!("object")
+        )
+    );
     assert_eq!(
         uncovered["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], ENV,
         "an uncovered requirement points at the environment"
@@ -127,6 +144,33 @@ fn sarif_is_valid_and_locates_each_finding() {
         assert!(rules[index]["help"]["text"].as_str().is_some_and(|h| !h.is_empty()));
         assert!(rules[index]["defaultConfiguration"]["level"].is_string());
     }
+}
+
+/// An NSG piped in and checked against the embedded example: no file holds either, so each
+/// result is placed by name alone (SARIF's logical locations), and the document stays valid.
+#[test]
+fn sarif_of_an_nsg_piped_with_the_embedded_example_names_each_rule() {
+    let dir = tempdir("sarif-piped-embedded");
+    let (nsg, _, _) = broken_nsg(&dir);
+    let text = std::fs::read(&nsg).unwrap();
+    let (code, stdout, stderr) = isenet_with_stdin_in(&workspace(), &["verify", "--nsg", "-", "--format", "sarif"], &text);
+    assert_eq!(code, Some(1), "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "SARIF schema errors: {errors:?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let names: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| {
+            let locations = r["locations"].as_array().unwrap();
+            assert_eq!(locations.len(), 1, "{r}");
+            assert!(locations[0].get("physicalLocation").is_none(), "no file holds it: {r}");
+            let l = &locations[0]["logicalLocations"][0];
+            (r["ruleId"].as_str().unwrap(), l["fullyQualifiedName"].as_str().unwrap())
+        })
+        .collect();
+    assert!(names.contains(&("F0102", "nsg/securityRules/allow-rdp")), "{names:?}");
+    assert!(names.contains(&("F0101", "nsg/requirements/in-apim-mgmt-3443")), "{names:?}");
 }
 
 #[test]

@@ -324,6 +324,15 @@ fn verify_machine_formats_cover_every_environment_in_one_document() {
         uncovered["artifactLocation"]["uri"],
         format!("file://{}", s(&envs.join("alpha.json")))
     );
+    // Named with the environment first: two environments' rules may share a name.
+    let requirement = find("F0101", "alpha")["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        .as_str()
+        .unwrap();
+    assert!(requirement.starts_with("alpha/nsg/requirements/"), "{requirement}");
+    let rule = find("F0102", "bravo")["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        .as_str()
+        .unwrap();
+    assert!(rule.starts_with("bravo/nsg/securityRules/"), "{rule}");
     let opening = &find("F0102", "bravo")["locations"][0]["physicalLocation"];
     assert_eq!(
         opening["artifactLocation"]["uri"],

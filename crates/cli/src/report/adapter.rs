@@ -1,7 +1,7 @@
 //! The one place that turns the library's verification (typed findings per proof) into the
 //! located findings and pass/fail checks the CI formats write.
 
-use super::{is_file, Check, CheckStatus, Finding, Location, Proofs};
+use super::{is_file, Check, CheckStatus, Finding, Location, Proofs, Subject};
 use ise_model::jsonpos::Positions;
 use rules_compiler::plan::Plan;
 use rules_compiler::prove::findings::{self, ArtifactKind, FindingKind, Proof, Verification};
@@ -72,6 +72,26 @@ fn locate(proof: &Proof, f: &findings::Finding, env: Option<&EnvFile>) -> Option
     }
 }
 
+/// The rule a finding is about, else its first requirement (dependency, route check).
+fn subject(artifact: ArtifactKind, f: &findings::Finding) -> Option<Subject> {
+    if let Some(r) = &f.rule {
+        let within = match (artifact, &r.collection) {
+            (_, Some(collection)) => collection.as_str(),
+            (ArtifactKind::Nsg, None) => "securityRules",
+            (ArtifactKind::Routes, None) => "routes",
+            (ArtifactKind::Firewall, None) => "rules",
+        };
+        return Some(Subject {
+            name: r.name.clone(),
+            path: format!("{}/{within}/{}", artifact.as_str(), r.name),
+        });
+    }
+    f.requirements.first().map(|id| Subject {
+        name: id.clone(),
+        path: format!("{}/requirements/{id}", artifact.as_str()),
+    })
+}
+
 /// What a check of one coverage entry is called in JUnit.
 fn entry(artifact: ArtifactKind, id: &str) -> String {
     match artifact {
@@ -92,6 +112,7 @@ pub fn proofs(v: &Verification, env: Option<&EnvFile>, names: &Names) -> Proofs 
                 rule: f.kind.info(),
                 artifact,
                 location: locate(proof, f, env),
+                subject: subject(proof.artifact, f),
                 message: finding_text(f, names),
             });
         }

@@ -53,7 +53,20 @@ pub struct Finding {
     /// `nsg`, `routes` or `firewall`.
     pub artifact: &'static str,
     pub location: Option<Location>,
+    /// What the finding is about, by name: located even when no file holds it (an artifact piped
+    /// in with the embedded example).
+    pub subject: Option<Subject>,
     pub message: String,
+}
+
+/// The rule (or requirement) a finding is about, as SARIF's logical locations name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub name: String,
+    /// `nsg/securityRules/allow-rdp`, `routes/routes/to-internet`,
+    /// `firewall/<collection>/<rule>`, `nsg/requirements/in-designer-454`; a fleet's start with
+    /// the environment's name.
+    pub path: String,
 }
 
 /// One pass/fail check for JUnit: a requirement (or dependency) of an artifact, or an artifact-wide
@@ -120,6 +133,10 @@ impl Proofs {
         for (name, p) in members {
             all.findings.extend(p.findings.into_iter().map(|f| Finding {
                 message: format!("{name}: {}", f.message),
+                subject: f.subject.map(|s| Subject {
+                    path: format!("{name}/{}", s.path),
+                    ..s
+                }),
                 ..f
             }));
             all.checks.extend(p.checks.into_iter().map(|c| Check {

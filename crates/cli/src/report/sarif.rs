@@ -1,8 +1,9 @@
 //! SARIF 2.1.0 for GitHub code scanning and the Azure DevOps SARIF viewer: one result per finding,
 //! `ruleId` its code with the rule's name, help and default level, located at the offending rule
-//! in the input file (URI relative to the working directory) or at the environment file.
+//! in the input file (URI relative to the working directory) or at the environment file, and
+//! named (a logical location: `nsg/securityRules/allow-rdp`), which places it when no file does.
 
-use super::{Location, Proofs, Severity};
+use super::{Location, Proofs, Severity, Subject};
 use serde_sarif::sarif;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -55,17 +56,41 @@ fn encode_path(path: &str) -> String {
 
 /// A physical location with a region: code scanning needs `startLine` (a finding about a whole
 /// file is at line 1, column 1).
-fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
+fn physical(l: &Location, cwd: &std::path::Path) -> Option<sarif::PhysicalLocation> {
     let uri = uri(&l.file, cwd)?;
     let region = sarif::Region::builder()
         .start_line(l.line.unwrap_or(1) as i64)
         .start_column(l.column.unwrap_or(1) as i64)
         .build();
-    let physical = sarif::PhysicalLocation::builder()
-        .artifact_location(sarif::ArtifactLocation::builder().uri(uri).build())
-        .region(region)
-        .build();
-    Some(sarif::Location::builder().physical_location(physical).build())
+    Some(
+        sarif::PhysicalLocation::builder()
+            .artifact_location(sarif::ArtifactLocation::builder().uri(uri).build())
+            .region(region)
+            .build(),
+    )
+}
+
+fn location(l: &Location, cwd: &std::path::Path) -> Option<sarif::Location> {
+    physical(l, cwd).map(|p| sarif::Location::builder().physical_location(p).build())
+}
+
+/// A finding's place in a file and the rule it is about by name (a JSON object of the artifact),
+/// either alone when the other is not known: an artifact piped in has no file.
+fn finding_location(at: Option<&Location>, subject: Option<&Subject>, cwd: &std::path::Path) -> Option<sarif::Location> {
+    let physical = at.and_then(|l| physical(l, cwd));
+    let logical = subject.map(|s| {
+        sarif::LogicalLocation::builder()
+            .name(s.name.as_str())
+            .fully_qualified_name(s.path.as_str())
+            .kind("object")
+            .build()
+    });
+    match (physical, logical) {
+        (Some(p), Some(l)) => Some(sarif::Location::builder().physical_location(p).logical_locations(vec![l]).build()),
+        (Some(p), None) => Some(sarif::Location::builder().physical_location(p).build()),
+        (None, Some(l)) => Some(sarif::Location::builder().logical_locations(vec![l]).build()),
+        (None, None) => None,
+    }
 }
 
 /// The invocation of a run some of whose inputs did not load, or that was not given an artifact
@@ -148,11 +173,11 @@ fn result(
     id: &str,
     level: sarif::ResultLevel,
     message: &str,
-    at: Option<&Location>,
+    (at, subject): (Option<&Location>, Option<&Subject>),
     cwd: &std::path::Path,
 ) -> sarif::Result {
     let index = rules.iter().position(|r| r.id == id).unwrap_or_default();
-    let locations: Vec<sarif::Location> = at.iter().filter_map(|l| location(l, cwd)).collect();
+    let locations: Vec<sarif::Location> = finding_location(at, subject, cwd).into_iter().collect();
     let result = sarif::Result::builder()
         .rule_id(id)
         .rule_index(index as i64)
@@ -183,15 +208,27 @@ pub fn render(p: &Proofs, cwd: &std::path::Path) -> String {
             }
         })
         .collect();
-    let findings = p
-        .findings
-        .iter()
-        .map(|f| result(&rules, f.rule.code, level(f.rule.severity), &f.message, f.location.as_ref(), cwd));
+    let findings = p.findings.iter().map(|f| {
+        result(
+            &rules,
+            f.rule.code,
+            level(f.rule.severity),
+            &f.message,
+            (f.location.as_ref(), f.subject.as_ref()),
+            cwd,
+        )
+    });
     // The environments' warnings, at their place in the environment file.
-    let warnings = p
-        .warnings
-        .iter()
-        .map(|d| result(&rules, d.code, sarif::ResultLevel::Warning, &d.message, Some(&Location::of(d)), cwd));
+    let warnings = p.warnings.iter().map(|d| {
+        result(
+            &rules,
+            d.code,
+            sarif::ResultLevel::Warning,
+            &d.message,
+            (Some(&Location::of(d)), None),
+            cwd,
+        )
+    });
     let results: Vec<sarif::Result> = findings.chain(warnings).collect();
     let driver = sarif::ToolComponent::builder()
         .name("isenet")
