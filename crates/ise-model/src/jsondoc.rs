@@ -290,7 +290,7 @@ impl<'a> Scanner<'a> {
                 }
                 _ => {
                     let rest = &self.bytes[self.pos..];
-                    self.pos += memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                    self.pos += crate::bytesearch::find2(b'"', b'\\', rest).unwrap_or(rest.len());
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! files, flags and exit codes (`isenet`).
 
 pub mod aggregate;
+pub mod bytesearch;
 pub mod cloud;
 pub mod codes;
 pub mod data;

@@ -131,9 +131,12 @@ impl<'t> Tree<'t> {
     /// Line:column of a byte offset (columns count characters, as editors do).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let chars = |run: &[u8]| run.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-        let lines = self
-            .lines
-            .get_or_init(|| memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i as u32).collect());
+        let lines = self.lines.get_or_init(|| {
+            crate::bytesearch::positions(b'\n', self.text.as_bytes())
+                .into_iter()
+                .map(|i| i as u32)
+                .collect()
+        });
         let line = lines.partition_point(|&nl| (nl as usize) < offset);
         let line_start = if line == 0 { 0 } else { lines[line - 1] as usize + 1 };
         let (last, last_line, last_col) = self.last.get();

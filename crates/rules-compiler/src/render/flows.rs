@@ -184,7 +184,7 @@ fn mermaid_text_into(out: &mut String, s: &str) {
     let clean = bytes.first().is_none_or(|&b| safe(b))
         && bytes.last().is_none_or(|&b| safe(b))
         && bytes.iter().all(|&b| SAFE_OR_SPACE[usize::from(b)])
-        && memchr::memmem::find(bytes, b"  ").is_none();
+        && !bytes.windows(2).any(|pair| pair == b"  ");
     if clean {
         out.push_str(s);
         return;

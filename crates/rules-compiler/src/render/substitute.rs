@@ -28,9 +28,9 @@ pub fn substitute_into(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'
     let find = |group: &[u8], from: usize| -> usize {
         let rest = &bytes[from..];
         let found = match *group {
-            [a] => memchr::memchr(a, rest),
-            [a, b] => memchr::memchr2(a, b, rest),
-            [a, b, c] => memchr::memchr3(a, b, c, rest),
+            [a] => ise_model::bytesearch::find1(a, rest),
+            [a, b] => ise_model::bytesearch::find2(a, b, rest),
+            [a, b, c] => ise_model::bytesearch::find3(a, b, c, rest),
             _ => unreachable!("groups of one to three"),
         };
         found.map_or(bytes.len(), |i| from + i)

@@ -43,7 +43,7 @@ fn record<S: AsRef<str>>(out: &mut String, fields: impl Iterator<Item = S>) {
             out.push(',');
         }
         count += 1;
-        if memchr::memchr3(b',', b'"', b'\n', field.as_bytes()).is_none() && !field.contains('\r') {
+        if ise_model::bytesearch::find3(b',', b'"', b'\n', field.as_bytes()).is_none() && !field.contains('\r') {
             out.push_str(field);
             continue;
         }
