@@ -1179,3 +1179,87 @@ fn a_restricted_nsg_reaching_undeclared_members_is_an_opening() {
         "{destinations}"
     );
 }
+
+/// A deny of Internet in place of the deny-all, and an allow of VirtualNetwork port 22 behind a
+/// deny of Internet port 22, in `nsg` (the compiled NSG of an environment).
+fn members_behind_internet_denies(nsg: &mut Value) {
+    let rules = security_rules(nsg);
+    assert!(rules.iter().any(|r| r["name"] == "deny-all-inbound"));
+    rules.retain(|r| r["name"] != "deny-all-inbound");
+    let rule = |name: &str, priority: u32, access: &str, source: &str, (protocol, ports): (&str, &str)| {
+        json!({"name": name, "properties": {
+            "priority": priority, "direction": "Inbound", "access": access, "protocol": protocol,
+            "sourceAddressPrefix": source, "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": ports}})
+    };
+    rules.push(rule("deny-internet-22", 250, "Deny", "Internet", ("Tcp", "22")));
+    rules.push(rule("allow-vnet-22", 300, "Allow", "VirtualNetwork", ("Tcp", "22")));
+    rules.push(rule("deny-internet-inbound", 4096, "Deny", "Internet", ("*", "*")));
+}
+
+/// A user route's prefix joins VirtualNetwork (azure-semantics.md: under forced tunneling that is
+/// 0.0.0.0/0), while its addresses stay Internet, so a deny of Internet stops them in the main
+/// proof. A peered or on-premises member is in VirtualNetwork and out of Internet: behind a deny
+/// of Internet, a rule allowing VirtualNetwork, and Azure's AllowVnetInBound, admit it (F0109), as
+/// in an environment without tunneling.
+#[test]
+fn a_deny_of_internet_stops_no_undeclared_member_under_forced_tunneling() {
+    let env = root().join("tests/envs/expressroute-tunneling.json");
+    let env = env.to_str().unwrap();
+    let dir = scratch("tunneled-undeclared");
+    let compiled = compiled_nsg(&dir, Some(Path::new(env)));
+    let (code, report) = verify_json(&["--env", env, "--nsg", &write(&dir, "compiled.json", &compiled)]);
+    assert_eq!(undeclared_openings(&report), [], "{code:?} {report}");
+    let mut nsg = compiled.clone();
+    members_behind_internet_denies(&mut nsg);
+    let (code, report) = verify_json(&["--env", env, "--nsg", &write(&dir, "nsg.json", &nsg)]);
+    let codes: Vec<&str> = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!((code, codes), (Some(1), vec!["F0109", "F0109"]), "only the members' openings");
+    let found = undeclared_openings(&report);
+    let mut names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["AllowVnetInBound", "allow-vnet-22"]);
+    for (name, f) in &found {
+        let sources = &f["flows"][0]["sources"];
+        // A peered network and on-premises space, never the declared VNet or the platform.
+        for (ip, member) in [
+            ("172.16.5.4", true),
+            ("192.168.50.1", true),
+            ("10.10.1.5", false),
+            ("168.63.129.16", false),
+        ] {
+            assert_eq!(list_holds(sources, ip), member, "{name} {ip}: {f}");
+        }
+    }
+    let ssh = found.iter().find(|(n, _)| n == "allow-vnet-22").map(|(_, f)| f);
+    assert_eq!(ssh.map(|f| &f["flows"][0]["ports"]), Some(&json!(["22"])));
+}
+
+/// The same with a route to on-premises space (172.16.0.0/12 to the gateway) on an environment
+/// without tunneling: the route's prefix is VirtualNetwork, and still undeclared.
+#[test]
+fn a_route_s_prefix_is_still_undeclared_for_the_member_proof() {
+    let dir = scratch("route-prefix-undeclared");
+    let mut nsg = compiled_nsg(&dir, None);
+    members_behind_internet_denies(&mut nsg);
+    let routes = json!({"name": "rt", "properties": {"routes": [
+        {"name": "onprem", "properties": {"addressPrefix": "172.16.0.0/12", "nextHopType": "VirtualNetworkGateway"}}]}});
+    let (code, report) = verify_json(&[
+        "--nsg",
+        &write(&dir, "nsg.json", &nsg),
+        "--routes",
+        &write(&dir, "routes.json", &routes),
+    ]);
+    assert_eq!(code, Some(1));
+    let found = undeclared_openings(&report);
+    let ssh = found
+        .iter()
+        .find(|(n, _)| n == "allow-vnet-22")
+        .expect("allow-vnet-22 admits members");
+    assert!(list_holds(&ssh.1["flows"][0]["sources"], "172.16.5.4"));
+}

@@ -87,8 +87,8 @@ fn first_free(lo: u32, hi: u32, sets: &[IntervalSet<u32>]) -> Option<u32> {
 }
 
 /// The classes of undeclared addresses the rules of `direction` tell apart, each with its stand-in,
-/// and the sets of addresses no member has (see the module doc). `declared`: VirtualNetwork as
-/// the main proof reads it.
+/// and the sets of addresses no member has (see the module doc). `declared`: what the main proof
+/// takes as no Internet address (the declared networks).
 fn classes<R: TagResolver + ?Sized>(
     rules: &[SecurityRule],
     resolver: &R,
@@ -220,7 +220,7 @@ pub struct Undeclared<'r, R: ?Sized> {
 impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
     /// `rules`: the explicit rules and Azure's defaults; `resolver`: the one the main proof reads
     /// them with; `intended`: the one it reads the requirements with. `None` when no address is
-    /// left undeclared (under forced tunneling VirtualNetwork holds 0.0.0.0/0).
+    /// left undeclared.
     pub fn evaluate<I: TagResolver + ?Sized>(
         rules: &[SecurityRule],
         resolver: &'r R,
@@ -229,7 +229,11 @@ impl<'r, R: TagResolver + ?Sized> Undeclared<'r, R> {
         requirements: &[Resolved],
         intended: &I,
     ) -> Option<Self> {
-        let declared = resolver.resolve_set("VirtualNetwork").unwrap_or_default();
+        // Undeclared is what the main proof takes as Internet, not what VirtualNetwork lacks: a
+        // route's prefix (a forced tunnel's 0.0.0.0/0) joins VirtualNetwork while its addresses
+        // stay Internet there, so a deny of Internet stops them, and a member, out of Internet,
+        // passes it.
+        let declared = resolver.resolve_set("Internet").unwrap_or_default().complement();
         let (classes, outside) = classes(rules, resolver, direction, &declared);
         let mut classes: Vec<(u32, Vec<(u32, u32)>)> = classes.into_iter().filter_map(|c| Some((c.stand_in?, c.addresses))).collect();
         if classes.is_empty() {
