@@ -958,12 +958,27 @@ fn an_address_taken_as_a_member_is_virtual_network_and_not_internet() {
         "{}",
         r.stdout
     );
-    // Repeated and comma-separated alike; the platform's addresses are never members.
+    // Repeated and comma-separated alike; only undeclared addresses become members: never the
+    // platform's, and the declared networks are members already.
     let (_, e) = json_of(
         "22",
-        &["--as-member", "172.16.0.0/12,168.63.129.16", "--as-member", "192.168.7.0/24"],
+        &[
+            "--as-member",
+            "172.16.0.0/12,168.63.129.16",
+            "--as-member",
+            "192.168.7.0/24,10.10.1.0/27",
+        ],
     );
     assert_eq!(e["takenAsMembers"], json!(["172.16.0.0/12", "192.168.7.0/24"]));
+    let (_, e) = json_of("22", &["--as-member", "168.63.129.16,169.254.169.254,10.10.0.0/16"]);
+    assert_eq!(e["takenAsMembers"], json!([]), "asked for, none taken: {e}");
+    let r = ask(peer, SUBNET_HOST, "22", &["--nsg", &nsg, "--as-member", "10.10.0.0/16"]);
+    assert!(
+        r.stdout
+            .contains("taken as VirtualNetwork members (--as-member): none, every address given is a declared network's or the platform's"),
+        "{}",
+        r.stdout
+    );
     // A flows file: the members hold for every row, said once under the table.
     let flows = write(
         &dir,
@@ -981,6 +996,11 @@ fn a_bad_member_prefix_is_refused_with_exit_2() {
         ("010.1.2.0/24", "without leading zeros"),
         ("fe80::/64", "IPv4"),
         ("10.1.2.0/33", "not an IPv4 address or prefix"),
+        // As in the environment file: a typo for an address must not widen to its network.
+        (
+            "172.16.5.4/12",
+            "has host bits set: write 172.16.0.0/12 for the network, or 172.16.5.4 for the one address",
+        ),
     ] {
         let r = ask("172.16.5.4", SUBNET_HOST, "22", &["--as-member", bad]);
         assert_eq!(r.code, Some(2), "{bad}: {}", r.stderr);
@@ -1009,4 +1029,52 @@ fn a_member_s_reply_is_not_asymmetric() {
     let sources = |key: &str| e[key].as_array().unwrap().iter().map(|f| f["sources"].clone()).collect::<Vec<_>>();
     assert_eq!(sources("allowed"), [json!(["172.16.5.0/25"])], "{e}");
     assert_eq!(sources("denied"), [json!(["172.16.5.128/25"])], "{e}");
+    // Except where their route drops everything (next hop None): the reply is dropped too.
+    let routes = write(
+        &dir,
+        "routes.json",
+        &json!({"properties": {"routes": [
+            {"name": "to-firewall", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"}},
+            {"name": "drop-lab", "properties": {"addressPrefix": "172.16.5.0/26", "nextHopType": "None"}}
+        ]}})
+        .to_string(),
+    );
+    let r = ask(
+        "172.16.5.0/25",
+        "10.10.1.5",
+        "22",
+        &[
+            "--env",
+            env,
+            "--nsg",
+            &nsg,
+            "--routes",
+            &routes,
+            "--as-member",
+            "172.16.5.0/25",
+            "--format",
+            "json",
+        ],
+    );
+    let e = r.json();
+    let sources = |key: &str| e[key].as_array().unwrap().iter().map(|f| f["sources"].clone()).collect::<Vec<_>>();
+    assert_eq!(sources("allowed"), [json!(["172.16.5.64/26"])], "{e}");
+    assert_eq!(sources("denied"), [json!(["172.16.5.0/26"])], "{e}");
+}
+
+/// A DNS name's addresses are public ones: members (hypothetical peered networks) or not, the
+/// name is asked of the NSG, never refused as outside the subnets.
+#[test]
+fn a_dns_name_is_explained_whatever_is_taken_as_members() {
+    let env = "tests/envs/firewall-tunneling.json";
+    for members in ["0.0.0.0/0", "0.0.0.0/1,128.0.0.0/1"] {
+        let r = ask(
+            "10.10.1.5",
+            "crl.microsoft.com",
+            "80",
+            &["--env", env, "--as-member", members, "--format", "json"],
+        );
+        assert_eq!(r.code, Some(0), "{members}: {}", r.stderr);
+        assert!(!r.json()["decisions"].as_array().unwrap().is_empty());
+    }
 }

@@ -417,10 +417,17 @@ fn parse_ports(text: &str) -> Result<ise_model::ports::PortRange, String> {
     rules_compiler::prove::explain::parse_ports(text)
 }
 
-/// `explain --as-member`: an IPv4 address or prefix, read as every other reader reads one.
+/// `explain --as-member`: an IPv4 address or prefix, read as every other reader reads one; a
+/// prefix with host bits set is refused, as in the environment file (a typo for an address would
+/// otherwise widen to its whole network).
 fn parse_member(text: &str) -> Result<ipnet::Ipv4Net, String> {
     match ise_model::ip_text::address_or_prefix(text.trim()) {
-        Some(ipnet::IpNet::V4(n)) => Ok(n.trunc()),
+        Some(ipnet::IpNet::V4(n)) if n != n.trunc() => Err(format!(
+            "`{n}` has host bits set: write {} for the network, or {} for the one address",
+            n.trunc(),
+            n.addr()
+        )),
+        Some(ipnet::IpNet::V4(n)) => Ok(n),
         Some(ipnet::IpNet::V6(_)) => Err("NSG proofs cover IPv4: give an IPv4 address or prefix".into()),
         None if ise_model::ip_text::has_leading_zero(text.trim()) => Err(ise_model::ip_text::leading_zero_help(text.trim())),
         None => Err(format!("`{}` is not an IPv4 address or prefix", ise_model::diag::excerpt(text))),

@@ -178,10 +178,11 @@ pub struct Explanation {
     /// were decided (this NSG filters nothing else): the subnets, as written in the environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_only_within: Option<Vec<String>>,
-    /// The addresses taken as VirtualNetwork members for this run (`--as-member`): peered or
-    /// on-premises networks the environment does not declare, as `verify`'s F0109 takes them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub taken_as_members: Vec<String>,
+    /// The addresses taken as VirtualNetwork members for this run (`--as-member`, left out
+    /// without it): peered or on-premises networks the environment does not declare, as
+    /// `verify`'s F0109 takes them; empty when every address given is declared or the platform's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_as_members: Option<Vec<String>>,
 }
 
 /// A warning about the rules that does not change the verdict's computation.
@@ -326,6 +327,8 @@ pub struct Explainer<'a> {
     needed: [OnceLock<Vec<(String, FlowSet)>>; 2],
     /// Undeclared addresses taken as VirtualNetwork members ([`Explainer::with_members`]).
     members: IntervalSet<u32>,
+    /// Whether members were asked for (the answer then says which were taken, maybe none).
+    members_given: bool,
 }
 
 impl<'a> Explainer<'a> {
@@ -350,17 +353,23 @@ impl<'a> Explainer<'a> {
             resolved: Default::default(),
             needed: Default::default(),
             members: IntervalSet::empty(),
+            members_given: false,
         }
     }
 
     /// This explainer with `members` (peered or on-premises networks the environment does not
     /// declare) taken as VirtualNetwork members, out of Internet, by the rules, the endpoints and
-    /// the requirements alike: what `verify`'s F0109 assumes of an undeclared address. The
-    /// platform's own addresses are never members.
+    /// the requirements alike: what `verify`'s F0109 assumes of an undeclared address. Only
+    /// undeclared addresses become members: not the declared networks (members already), nor the
+    /// platform's own addresses.
     pub fn with_members(self, members: &[Ipv4Net]) -> Self {
-        let members =
-            IntervalSet::from_prefixes(members.iter().map(|n| n.trunc())).difference(&crate::prove::resolver::unfiltered_addresses());
+        let members_given = !members.is_empty();
+        let undeclared = self.resolver.resolve_set("Internet").unwrap_or_default();
+        let members = IntervalSet::from_prefixes(members.iter().map(|n| n.trunc()))
+            .intersection(&undeclared)
+            .difference(&crate::prove::resolver::unfiltered_addresses());
         Explainer {
+            members_given,
             resolver: self.resolver.with_members(&members),
             rule_resolver: self.rule_resolver.with_members(&members),
             resolved: Default::default(),
@@ -438,13 +447,11 @@ impl<'a> Explainer<'a> {
                     .with_help("a name needs forcedTunneling mode firewall, --protocol tcp and one port; otherwise give an address, a prefix or a service tag")
                     .in_file("--to"));
                 }
-                // A public name does not resolve to the platform's own addresses.
-                let outside = self.resolver.resolve("Internet").unwrap_or_default();
+                // A public name does not resolve to the platform's own addresses; it may resolve
+                // into addresses taken as members (they are undeclared ones).
+                let outside = self.resolver.resolve_set("Internet").unwrap_or_default().union(&self.members);
                 let platform = crate::prove::resolver::unfiltered_addresses();
-                Ok((
-                    IntervalSet::from_prefixes(outside).difference(&platform),
-                    Some(to.to_ascii_lowercase()),
-                ))
+                Ok((outside.difference(&platform), Some(to.to_ascii_lowercase())))
             }
         }
     }
@@ -575,15 +582,7 @@ impl<'a> Explainer<'a> {
             notes.extend(tls_notes(&path));
         }
         if let (Some(model), Some(allowed)) = (&self.path, &in_allowed) {
-            // Members reply the way they came (peering, the gateway), as the declared networks do.
-            let members = FlowSet::from_parts(
-                ProtoSet::ALL,
-                self.members.clone(),
-                IntervalSet::full(),
-                IntervalSet::full(),
-                IntervalSet::full(),
-            );
-            let (steps, reply_denied) = model.replies(&allowed.difference(&members));
+            let (steps, reply_denied) = model.replies(allowed, &self.members);
             path.extend(steps);
             denied = denied.union(&reply_denied);
         }
@@ -608,7 +607,7 @@ impl<'a> Explainer<'a> {
             denied: denied.pieces(),
             notes,
             decided_only_within,
-            taken_as_members: self.members.to_prefixes().iter().map(|p| p.to_string()).collect(),
+            taken_as_members: self.members_given.then(|| self.members.prefixes().map(|p| p.to_string()).collect()),
         })
     }
 

@@ -248,7 +248,9 @@ impl<'a> PathModel<'a> {
     /// per such reply route, and the part of the flow denied. Sources inside the network (the VNet,
     /// declared callers) reply the way they came; the platform's 168.63.129.16 (load balancer
     /// probes, DNS) is answered by the host, not routed.
-    pub(crate) fn replies(&self, allowed: &FlowSet) -> (Vec<RouteStep>, FlowSet) {
+    /// `members` (`explain --as-member`) came by peering or the gateway and reply that way too,
+    /// except where their route drops everything (next hop `None`).
+    pub(crate) fn replies(&self, allowed: &FlowSet, members: &IntervalSet<u32>) -> (Vec<RouteStep>, FlowSet) {
         let platform = IntervalSet::from_prefixes(["168.63.129.16/32".parse().expect("valid")]);
         let outside = IntervalSet::<u32>::full()
             .difference(&IntervalSet::from_prefixes(crate::plan::trusted_network(&self.plan.environment)))
@@ -263,9 +265,13 @@ impl<'a> PathModel<'a> {
             if !asymmetric {
                 continue;
             }
+            let sources = match hop.next_hop {
+                Target::Hop(NextHop::None) => addresses.intersection(&outside),
+                _ => addresses.intersection(&outside).difference(members),
+            };
             let from = FlowSet::from_parts(
                 ProtoSet::ALL,
-                addresses.intersection(&outside),
+                sources,
                 IntervalSet::full(),
                 IntervalSet::full(),
                 IntervalSet::full(),

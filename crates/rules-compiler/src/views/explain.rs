@@ -87,21 +87,27 @@ fn route_lines(steps: &[RouteStep], names: &Names) -> String {
 
 /// The `--as-member` addresses, which change what VirtualNetwork and Internet hold: said with
 /// every answer that takes them.
-fn members_line(e: &Explanation, indent: &str) -> String {
-    if e.taken_as_members.is_empty() {
-        return String::new();
+fn members_line(e: &Explanation, indent: &str, names: &Names) -> String {
+    match e.taken_as_members.as_deref() {
+        None => String::new(),
+        Some([]) => format!(
+            "{indent}taken as VirtualNetwork members (--as-member): none, every address given is a declared network's or the platform's\n"
+        ),
+        Some(members) => {
+            let prefixes: Vec<ipnet::Ipv4Net> = members.iter().filter_map(|m| m.parse().ok()).collect();
+            format!(
+                "{indent}taken as VirtualNetwork members, not Internet (--as-member): {}\n",
+                summary::addresses(&prefixes, names)
+            )
+        }
     }
-    format!(
-        "{indent}taken as VirtualNetwork members, not Internet (--as-member): {}\n",
-        e.taken_as_members.join(", ")
-    )
 }
 
 /// One flow in full.
 pub fn render_text(c: &Checked, names: &Names) -> String {
     let e = &c.explanation;
     let mut out = format!("{} -> {} {}\n", e.from, e.to, flow_label(e));
-    out += &members_line(e, "  ");
+    out += &members_line(e, "  ", names);
     if let Some(subnets) = &e.decided_only_within {
         out += &format!(
             "  decided only where an end is in the ISE subnets ({}): this NSG filters nothing else of the flow\n",
@@ -198,7 +204,10 @@ pub fn render_table(results: &[Checked], quiet: bool) -> String {
     }
     if !quiet {
         // The same addresses for every flow of the run.
-        out += &results.first().map(|c| members_line(&c.explanation, "")).unwrap_or_default();
+        out += &results
+            .first()
+            .map(|c| members_line(&c.explanation, "", &Names::default()))
+            .unwrap_or_default();
         let failed = results.iter().filter(|c| c.failed()).count();
         let checked = results.iter().filter(|c| c.expect.is_some()).count();
         out += &format!(
