@@ -1078,3 +1078,59 @@ fn a_dns_name_is_explained_whatever_is_taken_as_members() {
         assert!(!r.json()["decisions"].as_array().unwrap().is_empty());
     }
 }
+
+/// Azure drops the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10) by a default route
+/// when no user 0.0.0.0/0 replaces it; a peered or on-premises network's own route (peering, the
+/// gateway's) replaces it too, so a member is reached and answered, as `verify`'s F0109 takes it.
+#[test]
+fn the_private_range_default_gives_way_to_a_member_s_own_route() {
+    let dir = scratch("as-member-private-default");
+    let nsg = nsg_with(&dir, None, &[inbound_allow("allow-ssh-vnet", 300, "VirtualNetwork", "22")]);
+    let routes = write(
+        &dir,
+        "routes.json",
+        &json!({"properties": {"routes": [
+            {"name": "partner", "properties": {"addressPrefix": "203.0.113.0/24", "nextHopType": "Internet"}}
+        ]}})
+        .to_string(),
+    );
+    let with = |from: &str, to: &str, port: &str, members: &[&str]| {
+        let mut args = vec!["--nsg", nsg.as_str(), "--routes", routes.as_str(), "--format", "json"];
+        args.extend_from_slice(members);
+        ask(from, to, port, &args).json()
+    };
+    // Not a member: the default drops what the NSG lets out to 192.168.50.10.
+    let e = with(SUBNET_HOST, "192.168.50.10", "3389", &[]);
+    assert_eq!(e["verdict"], "deny", "{e}");
+    assert_eq!(e["path"][0]["route"], "system: private range", "{e}");
+    // A member: its own route takes it, both ways.
+    let e = with(SUBNET_HOST, "192.168.50.10", "3389", &["--as-member", "192.168.0.0/16"]);
+    assert_eq!((&e["verdict"], &e["path"][0]["passes"]), (&json!("allow"), &json!(true)), "{e}");
+    let e = with("172.16.5.4", SUBNET_HOST, "22", &["--as-member", "172.16.0.0/12"]);
+    assert_eq!(e["verdict"], "allow", "{e}");
+    // A user route to None drops members' traffic as any other.
+    let drop = write(
+        &dir,
+        "drop.json",
+        &json!({"properties": {"routes": [
+            {"name": "drop-lab", "properties": {"addressPrefix": "192.168.50.0/24", "nextHopType": "None"}}
+        ]}})
+        .to_string(),
+    );
+    let r = ask(
+        SUBNET_HOST,
+        "192.168.50.10",
+        "3389",
+        &[
+            "--nsg",
+            &nsg,
+            "--routes",
+            &drop,
+            "--as-member",
+            "192.168.0.0/16",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.json()["verdict"], "deny");
+}

@@ -575,7 +575,7 @@ impl<'a> Explainer<'a> {
         }
         let mut path = Vec::new();
         if let (Some(model), Some((allowed, sources))) = (&self.path, &out_allowed) {
-            let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref());
+            let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref(), &self.members);
             path = steps;
             notes.extend(model.route_notes.iter().cloned());
             denied = denied.union(&path_denied);

@@ -179,6 +179,7 @@ impl<'a> PathModel<'a> {
         sources: &IntervalSet<u32>,
         flow: &Flow,
         name: Option<&str>,
+        members: &IntervalSet<u32>,
     ) -> (Vec<RouteStep>, FlowSet) {
         let mut steps = Vec::new();
         let mut denied = FlowSet::empty();
@@ -212,7 +213,20 @@ impl<'a> PathModel<'a> {
                 .filter(|(_, part)| !part.is_empty())
                 .collect(),
         };
-        for (hop, part) in parts {
+        for (hop, mut part) in parts {
+            if hop.is_private_range_default() && !members.is_empty() {
+                // Members are reached by their own route (peering, the gateway's), which
+                // replaces Azure's default for the private ranges.
+                let by_own_route = part.intersection(&to(members));
+                if !by_own_route.is_empty() {
+                    let note = "a VirtualNetwork member (--as-member): its peering or gateway route replaces this default";
+                    steps.push(RouteStep::through(hop, &by_own_route, true, Some(note.into())));
+                    part = part.difference(&by_own_route);
+                    if part.is_empty() {
+                        continue;
+                    }
+                }
+            }
             let mut step = RouteStep::through(hop, &part, true, None);
             match (hop.next_hop, &self.firewall) {
                 (Target::Hop(NextHop::None), _) => {
@@ -249,7 +263,8 @@ impl<'a> PathModel<'a> {
     /// declared callers) reply the way they came; the platform's 168.63.129.16 (load balancer
     /// probes, DNS) is answered by the host, not routed.
     /// `members` (`explain --as-member`) came by peering or the gateway and reply that way too,
-    /// except where their route drops everything (next hop `None`).
+    /// except where a user route drops everything (next hop `None`; Azure's default for the
+    /// private ranges gives way to their own route).
     pub(crate) fn replies(&self, allowed: &FlowSet, members: &IntervalSet<u32>) -> (Vec<RouteStep>, FlowSet) {
         let platform = IntervalSet::from_prefixes(["168.63.129.16/32".parse().expect("valid")]);
         let outside = IntervalSet::<u32>::full()
@@ -266,7 +281,7 @@ impl<'a> PathModel<'a> {
                 continue;
             }
             let sources = match hop.next_hop {
-                Target::Hop(NextHop::None) => addresses.intersection(&outside),
+                Target::Hop(NextHop::None) if !hop.is_private_range_default() => addresses.intersection(&outside),
                 _ => addresses.intersection(&outside).difference(members),
             };
             let from = FlowSet::from_parts(

@@ -85,6 +85,12 @@ pub struct Hop {
 }
 
 impl Hop {
+    /// Azure's default that drops the private ranges when no user 0.0.0.0/0 replaces it: a
+    /// peered or on-premises network's own route (peering, the gateway's) replaces it too.
+    pub fn is_private_range_default(&self) -> bool {
+        self.next_hop == Target::Hop(NextHop::None) && self.route.starts_with(SYSTEM)
+    }
+
     /// Where a user route sends its addresses.
     pub fn of(r: &RouteEntry) -> Hop {
         Hop {
