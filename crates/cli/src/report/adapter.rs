@@ -72,23 +72,29 @@ fn locate(proof: &Proof, f: &findings::Finding, env: Option<&EnvFile>) -> Option
     }
 }
 
+/// A name as one segment of a logical path: `/` (firewall rule and collection names may hold one)
+/// and `%` escaped, so two rules never share a path.
+fn segment(name: &str) -> String {
+    name.replace('%', "%25").replace('/', "%2F")
+}
+
 /// The rule a finding is about, else its first requirement (dependency, route check).
 fn subject(artifact: ArtifactKind, f: &findings::Finding) -> Option<Subject> {
     if let Some(r) = &f.rule {
         let within = match (artifact, &r.collection) {
-            (_, Some(collection)) => collection.as_str(),
-            (ArtifactKind::Nsg, None) => "securityRules",
-            (ArtifactKind::Routes, None) => "routes",
-            (ArtifactKind::Firewall, None) => "rules",
+            (_, Some(collection)) => segment(collection),
+            (ArtifactKind::Nsg, None) => "securityRules".into(),
+            (ArtifactKind::Routes, None) => "routes".into(),
+            (ArtifactKind::Firewall, None) => "rules".into(),
         };
         return Some(Subject {
             name: r.name.clone(),
-            path: format!("{}/{within}/{}", artifact.as_str(), r.name),
+            path: format!("{}/{within}/{}", artifact.as_str(), segment(&r.name)),
         });
     }
     f.requirements.first().map(|id| Subject {
         name: id.clone(),
-        path: format!("{}/requirements/{id}", artifact.as_str()),
+        path: format!("{}/requirements/{}", artifact.as_str(), segment(id)),
     })
 }
 
@@ -167,4 +173,19 @@ pub fn proofs(v: &Verification, env: Option<&EnvFile>, names: &Names) -> Proofs 
         });
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+
+    #[test]
+    fn names_with_a_slash_keep_logical_paths_apart() {
+        // Rule `ssh/extra` in collection `deps`, and rule `extra` in collection `deps/ssh`.
+        let a = format!("firewall/{}/{}", segment("deps"), segment("ssh/extra"));
+        let b = format!("firewall/{}/{}", segment("deps/ssh"), segment("extra"));
+        assert_eq!(a, "firewall/deps/ssh%2Fextra");
+        assert_eq!(b, "firewall/deps%2Fssh/extra");
+        assert_eq!(segment("100%/x"), "100%25%2Fx");
+    }
 }
