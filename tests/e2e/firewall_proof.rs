@@ -351,3 +351,34 @@ fn traffic_a_service_endpoint_takes_is_not_asked_of_the_firewall() {
         [("network".to_string(), "deny-storage".to_string(), "Deny".to_string())]
     );
 }
+
+/// The platform's addresses (168.63.129.16: DNS, health; 169.254.169.254: instance metadata) are
+/// answered by the host and never routed, so they never meet the firewall: a dependency the
+/// firewall denies (NTP to any address, its rule removed) is reported for the addresses that
+/// reach it, not those two (azure-semantics.md).
+#[test]
+fn a_blocked_dependency_is_reported_for_what_meets_the_firewall_not_the_platform() {
+    let dir = tempdir("fw-proof-platform");
+    let mut group = compiled_group(&dir);
+    for c in group["ruleCollections"].as_array_mut().unwrap() {
+        c["rules"].as_array_mut().unwrap().retain(|r| r["name"] != "fw-net-ntp-123");
+    }
+    let file = save(&dir, "no-ntp.json", &group);
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    let blocked = findings(&proof, "F0301");
+    let ntp: Vec<&&Value> = blocked.iter().filter(|f| f["requirements"] == json!(["fw-net-ntp-123"])).collect();
+    assert_eq!(ntp.len(), 1, "{proof}");
+    let holds = |ip: &str| {
+        let ip: std::net::Ipv4Addr = ip.parse().unwrap();
+        ntp[0]["flows"].as_array().unwrap().iter().any(|f| {
+            f["destinations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d.as_str().unwrap().parse::<ipnet::Ipv4Net>().unwrap().contains(&ip))
+        })
+    };
+    assert!(holds("8.8.8.8") && holds("203.0.113.50"));
+    assert!(!holds("168.63.129.16") && !holds("169.254.169.254"));
+}

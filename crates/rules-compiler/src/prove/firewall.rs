@@ -401,12 +401,15 @@ pub fn prove(s: &Subject) -> Proof {
     let resolver = EnvResolver::intended(s.env, s.tags);
     let subnets = s.env.subnet_prefixes();
     let mut findings = Vec::new();
-    // What meets the firewall: outbound from the subnets, less what service endpoints take past it.
+    // What meets the firewall: outbound from the subnets, less what service endpoints take past
+    // it and the platform's addresses, which the host answers and no route takes (the virtual
+    // network's own space stays: a user route may take it through the firewall, as the compiled
+    // rule for custom DNS servers beyond the firewall expects).
     let past = FlowSet::from_parts(
         ProtoSet::ALL,
         IntervalSet::full(),
         IntervalSet::full(),
-        s.service_endpoint_addresses.clone(),
+        s.service_endpoint_addresses.union(&crate::prove::resolver::unfiltered_addresses()),
         IntervalSet::full(),
     );
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone()).difference(&past);
