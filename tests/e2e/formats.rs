@@ -704,3 +704,29 @@ fn an_uncovered_destination_points_at_its_own_entry_whatever_the_files_order() {
         );
     }
 }
+
+/// Azure's default rules are named as the NSG resource lists them (`defaultSecurityRules`), apart
+/// from the rules someone wrote.
+#[test]
+fn sarif_names_azure_s_default_rules_as_the_nsg_lists_them() {
+    let dir = tempdir("sarif-default-rule");
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--env", ENV, "--out-dir", out.to_str().unwrap()]).code, Some(0));
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "deny-all-inbound");
+    let path = dir.join("no-deny-all.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&nsg).unwrap()).unwrap();
+    let doc = verify(path.to_str().unwrap(), "sarif").json();
+    assert!(schema_errors(&doc).is_empty());
+    let names: Vec<&str> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "F0109")
+        .map(|r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nsg/defaultSecurityRules/AllowVnetInBound"]);
+}

@@ -83,6 +83,8 @@ fn subject(artifact: ArtifactKind, f: &findings::Finding) -> Option<Subject> {
     if let Some(r) = &f.rule {
         let within = match (artifact, &r.collection) {
             (_, Some(collection)) => segment(collection),
+            // Azure's own rules, as the NSG resource lists them.
+            (ArtifactKind::Nsg, None) if r.is_default => "defaultSecurityRules".into(),
             (ArtifactKind::Nsg, None) => "securityRules".into(),
             (ArtifactKind::Routes, None) => "routes".into(),
             (ArtifactKind::Firewall, None) => "rules".into(),
