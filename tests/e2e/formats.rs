@@ -13,9 +13,7 @@ const ENV: &str = "data/example-environment.json";
 /// workspace, and the line and column where the rule's `"name": "allow-rdp"` starts, found here by
 /// reading the file.
 fn broken_nsg(dir: &Path) -> (String, usize, usize) {
-    let out = dir.join("out");
-    assert_eq!(isenet(&["compile", "--env", ENV, "--out-dir", out.to_str().unwrap()]).code, Some(0));
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let mut nsg = compiled_example_nsg(dir);
     let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
     rules.retain(|r| r["name"] != "in-apim-mgmt-3443");
     rules.push(json!({"name": "allow-rdp", "properties": {
@@ -30,6 +28,13 @@ fn broken_nsg(dir: &Path) -> (String, usize, usize) {
     let name_line = lines.iter().position(|l| l.contains("\"name\": \"allow-rdp\"")).unwrap();
     let column = lines[name_line - 1].find('{').unwrap() + 1;
     (path.to_str().unwrap().to_string(), name_line, column)
+}
+
+/// The example's compiled NSG (compiled into `dir/out`).
+fn compiled_example_nsg(dir: &Path) -> Value {
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--env", ENV, "--out-dir", out.to_str().unwrap()]).code, Some(0));
+    serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
 }
 
 fn verify(nsg: &str, format: &str) -> super::common::Run {
@@ -486,12 +491,10 @@ fn failed_cases(xml: &str, suite: &str) -> Vec<(String, String)> {
 #[test]
 fn junit_files_an_opening_under_what_lies_beyond_the_requirements_not_under_one_its_rule_serves() {
     let dir = tempdir("junit-opening");
-    let out = dir.join("out");
-    assert_eq!(isenet(&["compile", "--env", ENV, "--out-dir", out.to_str().unwrap()]).code, Some(0));
     // SSH from anywhere: `*` takes in the load balancer's 168.63.129.16 too, which the
     // in-azure-load-balancer requirement admits on every port, so the rule also serves it (and
     // that requirement stays met); everything else it admits is an opening.
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let mut nsg = compiled_example_nsg(&dir);
     nsg["properties"]["securityRules"]
         .as_array_mut()
         .unwrap()
@@ -710,9 +713,7 @@ fn an_uncovered_destination_points_at_its_own_entry_whatever_the_files_order() {
 #[test]
 fn sarif_names_azure_s_default_rules_as_the_nsg_lists_them() {
     let dir = tempdir("sarif-default-rule");
-    let out = dir.join("out");
-    assert_eq!(isenet(&["compile", "--env", ENV, "--out-dir", out.to_str().unwrap()]).code, Some(0));
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let mut nsg = compiled_example_nsg(&dir);
     nsg["properties"]["securityRules"]
         .as_array_mut()
         .unwrap()
