@@ -390,7 +390,8 @@ fn route_tables_in_sync_and_drifted() {
 
 /// firewall-rcg-drifted.json (firewall environment): the network collection deployed with port 445
 /// dropped from fw-net-storage and an `allow-all-out` rule added; the application collection never
-/// created.
+/// created. It also holds the rule an earlier isenet wrote for the environment's DNS servers, which
+/// sit inside the VNet (10.10.2.4, 10.10.2.5) and never meet the firewall: it is to be removed.
 #[test]
 fn a_rule_collection_group_gets_rule_and_collection_changes() {
     let (code, r) = report(Some(FIREWALL_ENV), &[&fixture("firewall-rcg-drifted.json")]);
@@ -398,7 +399,7 @@ fn a_rule_collection_group_gets_rule_and_collection_changes() {
     assert_eq!(r["compared"][0]["target"]["policy"], "contoso-fw-policy");
     let all = changes(&r);
     let of = |action: &str| all.iter().filter(|c| c.0 == action).map(|c| c.1.clone()).collect::<Vec<_>>();
-    assert_eq!(of("remove"), ["allow-all-out"]);
+    assert_eq!(of("remove"), ["allow-all-out", "fw-net-custom-dns-53"]);
     assert_eq!(of("change"), ["fw-net-storage"]);
     assert!(of("rename").is_empty());
     let storage = change(&r, "fw-net-storage");

@@ -382,3 +382,64 @@ fn a_blocked_dependency_is_reported_for_what_meets_the_firewall_not_the_platform
     assert!(holds("8.8.8.8") && holds("203.0.113.50"));
     assert!(!holds("168.63.129.16") && !holds("169.254.169.254"));
 }
+
+/// Traffic to the virtual network's own space takes Azure's `VnetLocal` route, more specific than
+/// the 0.0.0.0/0 to the firewall, and never meets the firewall: a firewall that denies NTP to the
+/// VNet (10.10.0.0/16) fails no dependency (it was F0301 for `fw-net-ntp-123`, naming the VNet),
+/// and `explain` takes such a packet past it. A user route that sends part of the VNet to the
+/// firewall (10.10.5.0/24 here) brings that part back into the proof, and only that part.
+#[test]
+fn traffic_to_the_virtual_network_is_not_asked_of_the_firewall() {
+    let dir = tempdir("fw-proof-vnet");
+    let mut group = compiled_group(&dir);
+    group["ruleCollections"].as_array_mut().unwrap().push(json!({
+        "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-vnet-ntp", "priority": 100,
+        "action": {"type": "Deny"},
+        "rules": [{"name": "deny-vnet-ntp", "ruleType": "NetworkRule", "ipProtocols": ["TCP", "UDP"], "sourceAddresses": SUBNETS,
+                   "destinationAddresses": ["10.10.0.0/16"], "destinationPorts": ["123"]}],
+    }));
+    let file = save(&dir, "deny-vnet-ntp.json", &group);
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(0), "{proof}");
+    assert!(findings(&proof, "F0301").is_empty(), "{proof}");
+    let e = explain(&dir, &file, "10.10.5.5", "123");
+    assert_eq!(e["verdict"], "allow", "{e}");
+    assert_eq!(e["path"][0]["nextHop"], "VnetLocal", "{e}");
+    assert!(firewall_decisions(&e).is_empty(), "{e}");
+
+    // A user route takes 10.10.5.0/24 to the firewall: there the Deny decides.
+    let routes_path = dir.join("out/route-table.json");
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&routes_path).unwrap()).unwrap();
+    table["properties"]["routes"].as_array_mut().unwrap().push(json!({
+        "name": "route-vnet-part-to-firewall",
+        "properties": {"addressPrefix": "10.10.5.0/24", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"},
+    }));
+    std::fs::write(&routes_path, serde_json::to_string_pretty(&table).unwrap()).unwrap();
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    let blocked = findings(&proof, "F0301");
+    let ntp = blocked.iter().find(|f| f["requirements"] == json!(["fw-net-ntp-123"])).unwrap();
+    let destinations: Vec<&str> = ntp["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["destinations"].as_array().unwrap())
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        destinations
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        [&"10.10.5.0/24"],
+        "{ntp}"
+    );
+    let e = explain(&dir, &file, "10.10.5.5", "123");
+    assert_eq!(e["verdict"], "deny", "{e}");
+    assert_eq!(
+        firewall_decisions(&e),
+        [("network".to_string(), "deny-vnet-ntp".to_string(), "Deny".to_string())],
+        "{e}"
+    );
+}

@@ -304,13 +304,15 @@ fn bad_input_of_one_environment_still_gives_each_machine_format_its_document() {
 }
 
 /// A copy of the example in `dir` (as `env.json`, pretty-printed) in firewall mode with outbound
-/// traffic restricted, so that its outbound destination and its custom DNS server each need their
-/// own NSG and firewall rules; compiled into `dir/out`. Returns where (line, column) the values of
+/// traffic restricted and these custom DNS servers, so that its outbound destination and its DNS
+/// servers each need their own NSG rule (and firewall rule, for servers beyond the firewall);
+/// compiled into `dir/out`. Returns where (line, column) the values of
 /// `outboundDestinations[0]` and `customDnsServers` start, found by reading the file.
-fn restricted_firewall_env(dir: &Path) -> [(usize, usize); 2] {
+fn restricted_firewall_env(dir: &Path, dns_servers: &[&str]) -> [(usize, usize); 2] {
     let mut env: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(ENV)).unwrap()).unwrap();
     env["outboundPolicy"] = json!("restricted");
     env["forcedTunneling"] = json!({"mode": "firewall", "firewallPrivateIp": "10.10.0.4"});
+    env["customDnsServers"] = json!(dns_servers);
     let text = serde_json::to_string_pretty(&env).unwrap();
     std::fs::write(dir.join("env.json"), &text).unwrap();
     let compiled = super::common::isenet_in(dir, &["compile", "--env", "env.json", "--out-dir", "out"]);
@@ -365,7 +367,8 @@ fn located(doc: &Value, needle: &str) -> Vec<(String, String, u64, u64)> {
 #[test]
 fn sarif_of_piped_artifacts_points_at_the_environment_key_each_finding_is_about() {
     let dir = tempdir("sarif-stdin");
-    let [destination, dns] = restricted_firewall_env(&dir);
+    // A DNS server on premises, beyond the firewall (one inside the VNet needs no firewall rule).
+    let [destination, dns] = restricted_firewall_env(&dir, &["192.168.50.4"]);
     let files = [
         "--env",
         "env.json",
@@ -450,7 +453,8 @@ fn sarif_of_piped_artifacts_points_at_the_environment_key_each_finding_is_about(
 #[test]
 fn sarif_of_compiled_artifacts_points_at_the_environment_file() {
     let dir = tempdir("sarif-compiled");
-    let [_, dns] = restricted_firewall_env(&dir);
+    // The DNS server inside the VNet, where the rule for it decides no packet.
+    let [_, dns] = restricted_firewall_env(&dir, &["10.10.0.4"]);
     // `--verbose` keeps the notes on isenet's own rules (kept to document requirements).
     for args in [
         &["verify", "--env", "env.json", "--format", "sarif", "--verbose"][..],

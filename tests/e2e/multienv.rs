@@ -200,7 +200,7 @@ fn verify_of_several_environments_proves_each_against_its_compiled_or_deployed_a
     assert!(
         compiled
             .stdout
-            .contains("firewall <compiled bravo>/firewall-policy.json: 101 rules"),
+            .contains("firewall <compiled bravo>/firewall-policy.json: 100 rules"),
         "{}",
         compiled.stdout
     );

@@ -866,9 +866,9 @@ fn firewall_limits_are_findings_when_read_and_errors_when_compiled() {
     let (code, findings) = verify(1000);
     assert_eq!((code, findings.len()), (Some(0), 0), "{findings:?}");
 
-    // Compile: 4 subnets x (4,991 addresses + 10 platform destinations) = 20,004 pairs.
+    // Compile: 4 subnets x (4,992 addresses + 9 platform destinations) = 20,004 pairs.
     let mut e: Value = serde_json::from_str(&std::fs::read_to_string(env).unwrap()).unwrap();
-    let prefixes: Vec<String> = (0..4991u32)
+    let prefixes: Vec<String> = (0..4992u32)
         .map(|i| std::net::Ipv4Addr::from(0xc612_0000 + 2 * i).to_string())
         .collect();
     e["outboundDestinations"] = json!([{"name": "many", "prefixes": prefixes, "ports": ["443"]}]);

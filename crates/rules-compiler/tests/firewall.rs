@@ -42,6 +42,16 @@ fn firewall_env(cloud: CloudId, location: &str) -> Environment {
     environment(cloud, location, firewall())
 }
 
+/// The public firewall environment with these custom DNS servers (the example's VNet is
+/// 10.10.0.0/16).
+fn firewall_env_with_dns(servers: &[&str]) -> Environment {
+    let mut v: Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
+    v["forcedTunneling"] = firewall();
+    v["customDnsServers"] = serde_json::json!(servers);
+    let loaded = env::load(&v.to_string(), "t");
+    loaded.env.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics))
+}
+
 fn compiled(env: &Environment) -> Plan {
     plan::build(env, ServiceTags::embedded(env.cloud), None).unwrap()
 }
@@ -70,7 +80,7 @@ fn prove_with(
         application_rule_collections: application,
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        service_endpoint_addresses: &Default::default(),
+        bypass_addresses: &Default::default(),
         nsg: nsg.as_ref(),
     })
 }
@@ -441,11 +451,28 @@ fn public_rules_carry_the_documented_destinations_and_ports() {
         assert_eq!(r.destination_addresses, [tag], "{name}: public tags work in Azure Firewall");
         assert_eq!(rule_ports(r), ports.iter().copied().collect(), "{name}");
     }
-    // Custom DNS (the example has 10.10.0.4): port 53 to exactly the servers.
-    let dns = network_rule(&plan, "fw-net-custom-dns-53");
+    // Custom DNS: the example's 10.10.0.4 is inside the VNet, reached over VnetLocal, never
+    // through the firewall: no rule. Servers beyond it get port 53 to exactly them.
+    assert!(network_rules(&plan).iter().all(|r| r.name != "fw-net-custom-dns-53"));
+    let beyond = compiled(&firewall_env_with_dns(&["10.10.0.4", "192.168.50.4", "172.16.0.53"]));
+    let dns = network_rule(&beyond, "fw-net-custom-dns-53");
     assert_eq!(
         (dns.destination_addresses.clone(), rule_ports(dns)),
-        (vec!["10.10.0.4/32".to_string()], BTreeSet::from([53]))
+        (
+            vec!["172.16.0.53/32".to_string(), "192.168.50.4/32".to_string()],
+            BTreeSet::from([53])
+        )
+    );
+    assert_eq!(dns.ip_protocols, [NetworkProtocol::Tcp, NetworkProtocol::Udp]);
+    // The change ticket tells the firewall team which servers the rule is for, and why not the other.
+    let ticket = rules_compiler::render::render_everything(&beyond, ServiceTags::embedded(CloudId::Public))
+        .into_iter()
+        .find(|a| a.file_name == "change-ticket.md")
+        .unwrap()
+        .contents;
+    assert!(
+        ticket.contains("`fw-net-custom-dns-53` allows DNS to the servers outside the virtual network (172.16.0.53, 192.168.50.4)"),
+        "{ticket}"
     );
     // Workflow destinations in their own collection.
     let dest = &plan.firewall.network_rule_collections[1];
@@ -726,7 +753,7 @@ fn application_rules_are_checked_and_extra_targets_are_openings() {
 
 #[test]
 fn the_nsg_is_checked_too() {
-    let env = firewall_env(CloudId::Public, "westus2");
+    let env = firewall_env_with_dns(&["10.10.0.4", "192.168.50.4"]);
     let plan = compiled(&env);
     let nsg = [SecurityRule {
         name: "deny-everything-out".into(),
@@ -748,8 +775,8 @@ fn the_nsg_is_checked_too() {
         Some(&nsg),
     );
     assert!(!report.ok);
-    // The example's DNS server 10.10.0.4 is inside the VNet: that traffic never meets the firewall,
-    // so the NSG check of a firewall dependency does not apply to it. Every other one is blocked.
+    // Every dependency is blocked, the DNS server beyond the firewall's too (10.10.0.4, inside the
+    // VNet, is no dependency of the firewall).
     let nsg_blocked: BTreeSet<String> = report
         .of_kind(FindingKind::NsgBlocksDependency)
         .flat_map(|f| f.requirements.clone())
@@ -762,15 +789,14 @@ fn the_nsg_is_checked_too() {
     }
     assert!(uncovered_ids(&report).is_empty(), "the firewall itself allows every dependency");
     let all: BTreeSet<String> = report.coverage.iter().map(|c| c.id.clone()).collect();
-    let outside: BTreeSet<String> = all.iter().filter(|id| *id != "fw-net-custom-dns-53").cloned().collect();
     assert!(all.contains("fw-net-custom-dns-53"));
-    assert_eq!(nsg_blocked, outside);
+    assert_eq!(nsg_blocked, all);
 }
 
 // ---------- limits and missing tags ----------
 
 /// The public firewall environment with one outbound destination of `n` addresses no two of which
-/// aggregate: 4 sources x (n + the ten platform destinations) pairs.
+/// aggregate: 4 sources x (n + the nine platform destinations) pairs.
 fn pairs_env(n: u32) -> Result<plan::Plan, Vec<ise_model::diag::Diagnostic>> {
     let mut v: Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
     v["forcedTunneling"] = firewall();
@@ -784,8 +810,8 @@ fn pairs_env(n: u32) -> Result<plan::Plan, Vec<ise_model::diag::Diagnostic>> {
 
 #[test]
 fn exactly_twenty_thousand_pairs_compile_and_four_more_do_not() {
-    // 4 x (4,990 + 10) = 20,000 is Azure's limit; one more address adds four pairs (one per subnet).
-    let plan = pairs_env(4990).unwrap();
+    // 4 x (4,991 + 9) = 20,000 is Azure's limit; one more address adds four pairs (one per subnet).
+    let plan = pairs_env(4991).unwrap();
     let pairs: usize = plan
         .firewall
         .network_rule_collections
@@ -794,7 +820,7 @@ fn exactly_twenty_thousand_pairs_compile_and_four_more_do_not() {
         .map(|r| r.source_addresses.len() * r.destination_addresses.len())
         .sum();
     assert_eq!(pairs, 20_000);
-    let diags = pairs_env(4991).unwrap_err();
+    let diags = pairs_env(4992).unwrap_err();
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].code, "E1004");
     assert!(

@@ -68,7 +68,7 @@ fn firewall_proof(env: &Environment, tags: &ServiceTags, plan: &Plan, nsg: Optio
         application_rule_collections: &plan.firewall.application_rule_collections,
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        service_endpoint_addresses: &Default::default(),
+        bypass_addresses: &Default::default(),
         nsg,
     })
 }

@@ -959,27 +959,6 @@ var ruleCollections = [
           '10.10.1.96/27'
         ]
       }
-      {
-        description: 'fw-net-custom-dns-53: Name resolution through the custom DNS servers when they sit beyond the firewall'
-        destinationAddresses: [
-          '10.10.0.4/32'
-        ]
-        destinationPorts: [
-          '53'
-        ]
-        ipProtocols: [
-          'TCP'
-          'UDP'
-        ]
-        name: 'fw-net-custom-dns-53'
-        ruleType: 'NetworkRule'
-        sourceAddresses: [
-          '10.10.1.0/27'
-          '10.10.1.32/27'
-          '10.10.1.64/27'
-          '10.10.1.96/27'
-        ]
-      }
     ]
   }
   {

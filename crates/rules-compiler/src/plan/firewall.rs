@@ -6,7 +6,8 @@
 //! API Management tables, each naming the source rows it comes from; see data/SOURCES.md), the
 //! `firewall-application` rows of the requirement table (`fw-ase-fqdn-tag`), and the environment's
 //! outbound destinations (what workflows call has to pass the firewall too). Rows apply per cloud
-//! and condition (`always`, `custom-dns`).
+//! and condition (`always`; `custom-dns`: custom DNS servers outside the virtual network, the ones
+//! whose traffic meets the firewall).
 //!
 //! Rules: one rule per dependency, named by its id, source = the four ISE subnet prefixes.
 //! - network collection `ise-network-dependencies` (priority 200): service tags, addresses, `*`;
@@ -288,9 +289,22 @@ fn row_applies(row: &TableRow, env: &Environment) -> bool {
     let cloud = &env.cloud.facts().ip_list_cloud;
     let condition = match row.condition {
         RowCondition::Always => true,
-        RowCondition::CustomDns => !env.custom_dns_servers.is_empty(),
+        RowCondition::CustomDns => !dns_servers_beyond_the_firewall(env).is_empty(),
     };
     condition && row.clouds.split_whitespace().any(|c| c == cloud)
+}
+
+/// The custom DNS servers outside the virtual network's address space, which the subnets' 0.0.0.0/0
+/// sends through the firewall; a server inside it is reached over Azure's `VnetLocal` route and
+/// never meets the firewall, so a rule for it would allow nothing. Sorted, once each.
+pub(crate) fn dns_servers_beyond_the_firewall(env: &Environment) -> Vec<Ipv4Net> {
+    env.custom_dns_servers
+        .iter()
+        .filter(|a| !env.virtual_network.address_space.iter().any(|space| space.contains(*a)))
+        .map(|a| Ipv4Net::from(*a))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 fn network_destination(row: &TableRow, env: &Environment) -> NetworkDestination {
@@ -310,7 +324,7 @@ fn network_destination(row: &TableRow, env: &Environment) -> NetworkDestination 
         },
         DestinationKind::CustomDns => NetworkDestination::Prefixes {
             label: "custom DNS servers".into(),
-            prefixes: env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect(),
+            prefixes: dns_servers_beyond_the_firewall(env),
         },
         DestinationKind::FqdnTag | DestinationKind::Fqdn => panic!("{}: a network row names an FQDN (tested)", row.id),
     }

@@ -4,7 +4,8 @@
 //! application rules by collection priority, first match deciding; a packet no rule matches is denied.
 //!
 //! Over exact sets of packets (intervals, not samples), outbound from the four ISE subnets to every
-//! address but those their service endpoints' routes take past the firewall:
+//! address but those their routes take past the firewall (the virtual network's own space and the
+//! service endpoints' prefixes, `routes::firewall_bypass_addresses`) and the platform's:
 //! 1. every network dependency (its protocols, the addresses of its tag / prefixes / `*`, its ports)
 //!    is allowed by the network rules (or, where they decide nothing, by an application rule whose
 //!    destination is every address), or the exact uncovered pieces are reported;
@@ -52,11 +53,12 @@ pub struct Subject<'a> {
     /// The file's DNAT rules (isenet writes none; no ISE requirement is met through one).
     pub nat_rules: &'a [NatRule],
     pub dependencies: &'a [FirewallDependency],
-    /// The addresses the ISE subnets reach through their service endpoints' routes
-    /// (`routes::service_endpoint_addresses` of the given route table, else the compiled one):
-    /// traffic to them never meets the firewall, so the proof neither asks the firewall to allow it
-    /// nor counts a rule's allowing or denying it.
-    pub service_endpoint_addresses: &'a IntervalSet<u32>,
+    /// The addresses the ISE subnets' routes take past the firewall: the virtual network's own
+    /// space and the service endpoints' prefixes (`routes::firewall_bypass_addresses` of the given
+    /// route table, else the compiled one; a user route can take them back). Traffic to them never
+    /// meets the firewall, so the proof neither asks the firewall to allow it nor counts a rule's
+    /// allowing or denying it.
+    pub bypass_addresses: &'a IntervalSet<u32>,
     /// The NSG the firewall's traffic crosses first (`None`: it is not checked). Its outbound
     /// rules are evaluated only when a dependency is checked against them, and once for this
     /// proof and the NSG's own when both share it.
@@ -401,15 +403,13 @@ pub fn prove(s: &Subject) -> Proof {
     let resolver = EnvResolver::intended(s.env, s.tags);
     let subnets = s.env.subnet_prefixes();
     let mut findings = Vec::new();
-    // What meets the firewall: outbound from the subnets, less what service endpoints take past
-    // it and the platform's addresses, which the host answers and no route takes (the virtual
-    // network's own space stays: a user route may take it through the firewall, as the compiled
-    // rule for custom DNS servers beyond the firewall expects).
+    // What meets the firewall: outbound from the subnets, less what their routes take past it
+    // and the platform's addresses, which the host answers and no route takes.
     let past = FlowSet::from_parts(
         ProtoSet::ALL,
         IntervalSet::full(),
         IntervalSet::full(),
-        s.service_endpoint_addresses.union(&crate::prove::resolver::unfiltered_addresses()),
+        s.bypass_addresses.union(&crate::prove::resolver::unfiltered_addresses()),
         IntervalSet::full(),
     );
     let domain = FlowSet::from_box(Domain::outbound_from(&subnets).flows().clone()).difference(&past);
@@ -587,8 +587,9 @@ fn check_application(
     let mut rules: Vec<String> = Vec::new();
     let mut covered = true;
     let mut nsg_flows = FlowSet::empty();
-    // Where the name resolves into a service endpoint's prefixes, its traffic never meets the firewall.
-    let reach = IntervalSet::full().difference(cx.subject.service_endpoint_addresses);
+    // Where the name resolves into the virtual network (a private endpoint) or a service
+    // endpoint's prefixes, its traffic never meets the firewall.
+    let reach = IntervalSet::full().difference(cx.subject.bypass_addresses);
     for &p in protocols {
         let on_port = fqdn_flows(&cx.sources, &reach, p.port);
         let deny = cx

@@ -223,13 +223,14 @@ pub fn subnet_routes_noting(
     effective(routes, env, tags, &services, true, findings)
 }
 
-/// The addresses the subnets reach through a service endpoint's system route (a longer user route
-/// takes its addresses back): that traffic goes to the service directly and never meets the
-/// firewall (azure-semantics.md: a 0.0.0.0/0 to an appliance catches Azure service traffic except
-/// the prefixes of the subnet's service endpoints).
-pub fn service_endpoint_addresses(hops: &BTreeMap<Hop, IntervalSet<u32>>) -> IntervalSet<u32> {
+/// The addresses the subnets' routes take past the firewall: the virtual network's own space
+/// (Azure's `VnetLocal` system route) and the prefixes of the subnets' service endpoints (their
+/// system routes go to the service directly; azure-semantics.md: a 0.0.0.0/0 to an appliance
+/// catches Azure service traffic except those prefixes). A longer user route takes its addresses
+/// back, to wherever it sends them.
+pub fn firewall_bypass_addresses(hops: &BTreeMap<Hop, IntervalSet<u32>>) -> IntervalSet<u32> {
     hops.iter()
-        .filter(|(h, _)| h.next_hop == Target::ServiceEndpoint)
+        .filter(|(h, _)| matches!(h.next_hop, Target::ServiceEndpoint | Target::Hop(NextHop::VnetLocal)))
         .fold(IntervalSet::empty(), |acc, (_, set)| acc.union(set))
 }
 

@@ -168,7 +168,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
                 &planned
             }
         };
-        let endpoints = routes::service_endpoint_addresses(&routes::subnet_routes(table, env, inputs.tags, &plan.requirements));
+        let bypass = routes::firewall_bypass_addresses(&routes::subnet_routes(table, env, inputs.tags, &plan.requirements));
         let proof = firewall::prove(&firewall::Subject {
             env,
             tags: inputs.tags,
@@ -176,7 +176,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             application_rule_collections: &f.application,
             nat_rules: &f.nat,
             dependencies: &plan.firewall.dependencies,
-            service_endpoint_addresses: &endpoints,
+            bypass_addresses: &bypass,
             nsg: Some(&evaluated),
         });
         let network = f.network.iter().zip(&f.network_origins);

@@ -116,6 +116,15 @@ fn risks(review: &Review) -> Vec<String> {
     if !env.custom_dns_servers.is_empty() {
         out.push("Custom DNS: set the virtual network's DNS servers before the ISE is deployed; after any later change to the DNS servers or their settings, restart the ISE so it picks the change up (seed 002).".to_string());
     }
+    if env.forced_tunneling.mode == TunnelingMode::Firewall && !env.custom_dns_servers.is_empty() {
+        let beyond = crate::plan::dns_servers_beyond_the_firewall(env);
+        out.push(if beyond.is_empty() {
+            "Custom DNS and the firewall: the DNS servers are inside the virtual network, reached over Azure's VnetLocal route and never through the firewall, so the firewall needs no DNS rule.".to_string()
+        } else {
+            let servers: Vec<String> = beyond.iter().map(|n| n.addr().to_string()).collect();
+            format!("Custom DNS and the firewall: `fw-net-custom-dns-53` allows DNS to the servers outside the virtual network ({}), which the 0.0.0.0/0 route sends through the firewall; servers inside it are reached over Azure's VnetLocal route and need no firewall rule.", servers.join(", "))
+        });
+    }
     if env.outbound_policy == ise_model::env::OutboundPolicy::Open {
         out.push("Outbound policy `open`: Azure's default AllowInternetOutBound stays, so the ISE can reach any Internet address; set `outboundPolicy: restricted` to allow only the requirements and the declared destinations.".into());
     }

@@ -210,12 +210,7 @@ fn statuses(plan: &Plan, tags: &ServiceTags, compiled: &CompiledNsg) -> (BTreeMa
         // isenet writes no DNAT rule.
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        service_endpoint_addresses: &route_proof::service_endpoint_addresses(&route_proof::subnet_routes(
-            &entries,
-            env,
-            tags,
-            &plan.requirements,
-        )),
+        bypass_addresses: &route_proof::firewall_bypass_addresses(&route_proof::subnet_routes(&entries, env, tags, &plan.requirements)),
         nsg: Some(evaluated),
     });
     for (artifact, proof) in [("nsg", &nsg), ("route", &routes), ("firewall", &firewall)] {
