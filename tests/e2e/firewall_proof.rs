@@ -387,7 +387,8 @@ fn a_blocked_dependency_is_reported_for_what_meets_the_firewall_not_the_platform
 /// the 0.0.0.0/0 to the firewall, and never meets the firewall: a firewall that denies NTP to the
 /// VNet (10.10.0.0/16) fails no dependency (it was F0301 for `fw-net-ntp-123`, naming the VNet),
 /// and `explain` takes such a packet past it. A user route that sends part of the VNet to the
-/// firewall (10.10.5.0/24 here) brings that part back into the proof, and only that part.
+/// firewall brings that part back into the proof, and only the part that reaches the firewall (not
+/// what a longer route drops or sends to another appliance or the Internet).
 #[test]
 fn traffic_to_the_virtual_network_is_not_asked_of_the_firewall() {
     let dir = tempdir("fw-proof-vnet");
@@ -407,39 +408,107 @@ fn traffic_to_the_virtual_network_is_not_asked_of_the_firewall() {
     assert_eq!(e["path"][0]["nextHop"], "VnetLocal", "{e}");
     assert!(firewall_decisions(&e).is_empty(), "{e}");
 
-    // A user route takes 10.10.5.0/24 to the firewall: there the Deny decides.
-    let routes_path = dir.join("out/route-table.json");
-    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&routes_path).unwrap()).unwrap();
-    table["properties"]["routes"].as_array_mut().unwrap().push(json!({
-        "name": "route-vnet-part-to-firewall",
-        "properties": {"addressPrefix": "10.10.5.0/24", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"},
-    }));
-    std::fs::write(&routes_path, serde_json::to_string_pretty(&table).unwrap()).unwrap();
+    // User routes: 10.10.5.0/24 to the firewall, but its first /26 to None; 10.10.6.0/24 to
+    // another appliance, 10.10.7.0/24 to the Internet. Only what reaches the firewall is its to
+    // decide: 10.10.5.64/26 and 10.10.5.128/25.
+    add_routes(
+        &dir,
+        &[
+            ("vnet-part-to-firewall", "10.10.5.0/24", "VirtualAppliance", Some("10.10.0.4")),
+            ("vnet-part-dropped", "10.10.5.0/26", "None", None),
+            (
+                "vnet-part-to-other-appliance",
+                "10.10.6.0/24",
+                "VirtualAppliance",
+                Some("10.10.0.100"),
+            ),
+            ("vnet-part-to-internet", "10.10.7.0/24", "Internet", None),
+        ],
+    );
     let (code, proof) = verify(&dir, &file);
     assert_eq!(code, Some(1), "{proof}");
-    let blocked = findings(&proof, "F0301");
-    let ntp = blocked.iter().find(|f| f["requirements"] == json!(["fw-net-ntp-123"])).unwrap();
-    let destinations: Vec<&str> = ntp["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| f["destinations"].as_array().unwrap())
-        .map(|d| d.as_str().unwrap())
-        .collect();
-    assert_eq!(
-        destinations
-            .iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect::<Vec<_>>(),
-        [&"10.10.5.0/24"],
-        "{ntp}"
-    );
-    let e = explain(&dir, &file, "10.10.5.5", "123");
+    let ntp = findings(&proof, "F0301");
+    assert_eq!(ntp.len(), 1, "{proof}");
+    assert_eq!(ntp[0]["requirements"], json!(["fw-net-ntp-123"]), "{proof}");
+    assert_eq!(destinations(ntp[0]), ["10.10.5.128/25", "10.10.5.64/26"], "{proof}");
+    let e = explain(&dir, &file, "10.10.5.200", "123");
     assert_eq!(e["verdict"], "deny", "{e}");
     assert_eq!(
         firewall_decisions(&e),
         [("network".to_string(), "deny-vnet-ntp".to_string(), "Deny".to_string())],
         "{e}"
     );
+    for (to, verdict) in [("10.10.5.5", "deny"), ("10.10.6.5", "allow"), ("10.10.7.5", "allow")] {
+        let e = explain(&dir, &file, to, "123");
+        assert_eq!(e["verdict"], verdict, "{to}: {e}");
+        assert!(firewall_decisions(&e).is_empty(), "{to}: {e}");
+    }
+}
+
+/// The distinct destinations of a finding's flows, sorted as text.
+fn destinations(finding: &Value) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = finding["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["destinations"].as_array().unwrap())
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Adds user routes (name, prefix, next hop type, next hop address) to `dir/out/route-table.json`.
+fn add_routes(dir: &Path, routes: &[(&str, &str, &str, Option<&str>)]) {
+    let path = dir.join("out/route-table.json");
+    let mut table: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (name, prefix, hop, ip) in routes {
+        let mut properties = json!({"addressPrefix": prefix, "nextHopType": hop});
+        if let Some(ip) = ip {
+            properties["nextHopIpAddress"] = json!(ip);
+        }
+        table["properties"]["routes"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": name, "properties": properties}));
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&table).unwrap()).unwrap();
+}
+
+/// The environment's DNS servers (10.10.2.4, 10.10.2.5) are inside the VNet: the compiled firewall
+/// has no rule for them, yet the dependency stays. A route that sends their /24 to the firewall
+/// makes the firewall's missing rule a finding (beside the route proof's F0201). A public name
+/// resolves outside the network: a Deny of that /24 on 443 blocks no FQDN dependency, in `verify`
+/// as in `explain`.
+#[test]
+fn dns_servers_inside_the_vnet_are_asked_of_the_firewall_only_when_routed_through_it() {
+    let dir = tempdir("fw-proof-dns");
+    let mut group = compiled_group(&dir);
+    assert!(
+        !group.to_string().contains("fw-net-custom-dns-53"),
+        "no rule for servers inside the VNet"
+    );
+    let file = save(&dir, "compiled.json", &group);
+    assert_eq!(verify(&dir, &file).0, Some(0));
+    add_routes(
+        &dir,
+        &[("dns-part-to-firewall", "10.10.2.0/24", "VirtualAppliance", Some("10.10.0.4"))],
+    );
+    let (code, proof) = verify(&dir, &file);
+    assert_eq!(code, Some(1), "{proof}");
+    let blocked = findings(&proof, "F0301");
+    assert_eq!(blocked.len(), 1, "{proof}");
+    assert_eq!(blocked[0]["requirements"], json!(["fw-net-custom-dns-53"]), "{proof}");
+    assert_eq!(destinations(blocked[0]), ["10.10.2.4/31"], "{proof}");
+
+    group["ruleCollections"].as_array_mut().unwrap().push(json!({
+        "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-443", "priority": 100,
+        "action": {"type": "Deny"},
+        "rules": [{"name": "deny-443", "ruleType": "NetworkRule", "ipProtocols": ["TCP"], "sourceAddresses": SUBNETS,
+                   "destinationAddresses": ["10.10.2.0/24"], "destinationPorts": ["443"]}],
+    }));
+    let file = save(&dir, "deny-443.json", &group);
+    let (_, proof) = verify(&dir, &file);
+    let blocked = findings(&proof, "F0301");
+    assert_eq!(blocked.len(), 1, "only the DNS dependency: {proof}");
+    assert_eq!(explain(&dir, &file, "login.microsoftonline.com", "443")["verdict"], "allow");
 }

@@ -14,7 +14,7 @@ use rules_compiler::azure::firewall::{
 };
 use rules_compiler::azure::nsg::{Access, AddressMatch, Direction, Protocol, SecurityRule};
 use rules_compiler::engine::PacketProtocol;
-use rules_compiler::plan::{self, ApplicationDestination, DependencyTarget, NetworkDestination, Plan};
+use rules_compiler::plan::{self, ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination, Plan};
 use rules_compiler::prove::findings::{Finding, FindingKind, Proof as FirewallReport};
 use rules_compiler::prove::firewall::{prove, Subject};
 use rules_compiler::prove::nsg::Evaluated;
@@ -42,14 +42,22 @@ fn firewall_env(cloud: CloudId, location: &str) -> Environment {
     environment(cloud, location, firewall())
 }
 
-/// The public firewall environment with these custom DNS servers (the example's VNet is
-/// 10.10.0.0/16).
-fn firewall_env_with_dns(servers: &[&str]) -> Environment {
+/// The public firewall environment with `key` set to `value` (the example's VNet is 10.10.0.0/16).
+fn firewall_env_with(key: &str, value: Value) -> Environment {
     let mut v: Value = serde_json::from_str(EXAMPLE_ENVIRONMENT).unwrap();
     v["forcedTunneling"] = firewall();
-    v["customDnsServers"] = serde_json::json!(servers);
+    v[key] = value;
     let loaded = env::load(&v.to_string(), "t");
     loaded.env.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics))
+}
+
+fn firewall_env_with_dns(servers: &[&str]) -> Environment {
+    firewall_env_with("customDnsServers", serde_json::json!(servers))
+}
+
+fn change_ticket(plan: &Plan) -> String {
+    let artifacts = rules_compiler::render::render_everything(plan, ServiceTags::embedded(CloudId::Public));
+    artifacts.into_iter().find(|a| a.file_name == "change-ticket.md").unwrap().contents
 }
 
 fn compiled(env: &Environment) -> Plan {
@@ -73,6 +81,8 @@ fn prove_with(
     let tags = ServiceTags::embedded(env.cloud);
     let udr = udr(plan, tags);
     let nsg = nsg.map(|rules| Evaluated::new(env, tags, rules, &udr));
+    // What the compiled routes send past the firewall, as `verify` takes it.
+    let bypass = rules_compiler::prove::routes::compiled_firewall_bypass(plan, env, tags);
     prove(&Subject {
         env,
         tags,
@@ -80,7 +90,7 @@ fn prove_with(
         application_rule_collections: application,
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        bypass_addresses: &Default::default(),
+        bypass_addresses: &bypass,
         nsg: nsg.as_ref(),
     })
 }
@@ -129,6 +139,20 @@ const CLOUDS: [(CloudId, &str); 3] = [
     (CloudId::China, "chinanorth2"),
 ];
 
+/// Whether every address of a dependency lies in the VNet's address space: reached over VnetLocal,
+/// it never meets the firewall and gets no rule.
+fn inside_the_vnet(env: &Environment, dep: &FirewallDependency) -> bool {
+    match &dep.target {
+        DependencyTarget::Network {
+            destination: NetworkDestination::Prefixes { prefixes, .. },
+            ..
+        } => prefixes
+            .iter()
+            .all(|p| env.virtual_network.address_space.iter().any(|space| space.contains(p))),
+        _ => false,
+    }
+}
+
 /// Everything the brief asks of the compiled rules of one environment.
 fn check_plan(env: &Environment, plan: &Plan) {
     let fw = &plan.firewall;
@@ -174,7 +198,12 @@ fn check_plan(env: &Environment, plan: &Plan) {
     let mut names: Vec<&str> = network_rules(plan).iter().map(|r| r.name.as_str()).collect();
     names.extend(application_rules(plan).iter().map(|r| r.name.as_str()));
     names.sort_unstable();
-    let mut expected = dep_ids.clone();
+    let mut expected: Vec<&str> = fw
+        .dependencies
+        .iter()
+        .filter(|d| !inside_the_vnet(env, d))
+        .map(|d| d.id.as_str())
+        .collect();
     expected.sort_unstable();
     assert_eq!(names, expected);
     for r in network_rules(plan) {
@@ -464,14 +493,10 @@ fn public_rules_carry_the_documented_destinations_and_ports() {
         )
     );
     assert_eq!(dns.ip_protocols, [NetworkProtocol::Tcp, NetworkProtocol::Udp]);
-    // The change ticket tells the firewall team which servers the rule is for, and why not the other.
-    let ticket = rules_compiler::render::render_everything(&beyond, ServiceTags::embedded(CloudId::Public))
-        .into_iter()
-        .find(|a| a.file_name == "change-ticket.md")
-        .unwrap()
-        .contents;
+    // The change ticket tells the firewall team why the server inside the VNet has no rule.
+    let ticket = change_ticket(&beyond);
     assert!(
-        ticket.contains("`fw-net-custom-dns-53` allows DNS to the servers outside the virtual network (172.16.0.53, 192.168.50.4)"),
+        ticket.contains("Inside the virtual network, so not through the firewall: the custom DNS servers 10.10.0.4. "),
         "{ticket}"
     );
     // Workflow destinations in their own collection.
@@ -490,6 +515,33 @@ fn public_rules_carry_the_documented_destinations_and_ports() {
         assert!(apps.iter().any(|r| r.target_fqdns == [fqdn]), "{fqdn}");
     }
     assert!(apps.iter().all(|r| r.target_fqdns.iter().all(|f| !f.contains("-*"))));
+}
+
+/// An outbound destination inside the VNet is reached over VnetLocal: no firewall rule; one with
+/// prefixes on both sides gets a rule for the outside ones only. The NSG keeps a rule for each.
+#[test]
+fn outbound_destinations_inside_the_vnet_get_no_firewall_rule() {
+    let env = firewall_env_with(
+        "outboundDestinations",
+        serde_json::json!([
+            {"name": "in-vnet", "prefixes": ["10.10.5.0/24"], "protocol": "Tcp", "ports": ["8443"]},
+            {"name": "mixed", "prefixes": ["192.168.7.0/24", "10.10.6.0/24"], "protocol": "Tcp", "ports": ["8443"]},
+        ]),
+    );
+    let plan = compiled(&env);
+    let dest = &plan.firewall.network_rule_collections[1];
+    assert_eq!(dest.name, plan::DESTINATIONS_COLLECTION);
+    let names: Vec<&str> = dest.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["out-dest-mixed"]);
+    assert_eq!(dest.rules[0].destination_addresses, ["192.168.7.0/24"]);
+    let nsg: BTreeSet<&str> = plan.security_rules.iter().map(|r| r.rule.name.as_str()).collect();
+    assert!(nsg.contains("out-dest-in-vnet") && nsg.contains("out-dest-mixed"), "{nsg:?}");
+    let ticket = change_ticket(&plan);
+    assert!(
+        ticket.contains("Inside the virtual network, so not through the firewall: the custom DNS servers 10.10.0.4; the outbound destinations in-vnet. "),
+        "{ticket}"
+    );
+    assert!(prove_plan(&env, &plan).ok);
 }
 
 #[test]
@@ -992,7 +1044,8 @@ fn both_files_have_the_arm_shapes() {
                 }
             }
         }
-        assert_eq!(rules, plan.firewall.dependencies.len());
+        // One rule per dependency but the custom DNS servers', all inside the VNet here.
+        assert_eq!(rules, plan.firewall.dependencies.len() - 1);
 
         let classic = artifact(&plan, "firewall-classic.json");
         subset(

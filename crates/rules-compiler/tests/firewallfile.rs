@@ -32,7 +32,7 @@ fn written_firewall_files_read_back_and_are_proved() {
             application_rule_collections: &file.application,
             nat_rules: &file.nat,
             dependencies: &plan.firewall.dependencies,
-            bypass_addresses: &Default::default(),
+            bypass_addresses: &rules_compiler::prove::routes::compiled_firewall_bypass(&plan, &env, tags),
             nsg: Some(&Evaluated::new(&env, tags, &rules, &["0.0.0.0/0".parse().unwrap()])),
         });
         assert!(
@@ -58,7 +58,7 @@ fn restricted_outbound_nsg_admits_every_firewall_dependency() {
         application_rule_collections: &plan.firewall.application_rule_collections,
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        bypass_addresses: &Default::default(),
+        bypass_addresses: &rules_compiler::prove::routes::compiled_firewall_bypass(&plan, &env, tags),
         nsg: Some(&Evaluated::new(&env, tags, &rules, &["0.0.0.0/0".parse().unwrap()])),
     });
     let blocked: Vec<_> = report

@@ -68,7 +68,7 @@ fn firewall_proof(env: &Environment, tags: &ServiceTags, plan: &Plan, nsg: Optio
         application_rule_collections: &plan.firewall.application_rule_collections,
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        bypass_addresses: &Default::default(),
+        bypass_addresses: &rules_compiler::prove::routes::compiled_firewall_bypass(plan, env, tags),
         nsg,
     })
 }

@@ -6,8 +6,9 @@
 //! API Management tables, each naming the source rows it comes from; see data/SOURCES.md), the
 //! `firewall-application` rows of the requirement table (`fw-ase-fqdn-tag`), and the environment's
 //! outbound destinations (what workflows call has to pass the firewall too). Rows apply per cloud
-//! and condition (`always`; `custom-dns`: custom DNS servers outside the virtual network, the ones
-//! whose traffic meets the firewall).
+//! and condition (`always`, `custom-dns`). Prefixes inside the virtual network (custom DNS servers,
+//! outbound destinations) get no rule: Azure's `VnetLocal` route keeps their traffic off the
+//! firewall. Their dependencies stay, so the proof asks for them where a route sends them through.
 //!
 //! Rules: one rule per dependency, named by its id, source = the four ISE subnet prefixes.
 //! - network collection `ise-network-dependencies` (priority 200): service tags, addresses, `*`;
@@ -289,22 +290,16 @@ fn row_applies(row: &TableRow, env: &Environment) -> bool {
     let cloud = &env.cloud.facts().ip_list_cloud;
     let condition = match row.condition {
         RowCondition::Always => true,
-        RowCondition::CustomDns => !dns_servers_beyond_the_firewall(env).is_empty(),
+        RowCondition::CustomDns => !env.custom_dns_servers.is_empty(),
     };
     condition && row.clouds.split_whitespace().any(|c| c == cloud)
 }
 
-/// The custom DNS servers outside the virtual network's address space, which the subnets' 0.0.0.0/0
-/// sends through the firewall; a server inside it is reached over Azure's `VnetLocal` route and
-/// never meets the firewall, so a rule for it would allow nothing. Sorted, once each.
-pub(crate) fn dns_servers_beyond_the_firewall(env: &Environment) -> Vec<Ipv4Net> {
-    env.custom_dns_servers
-        .iter()
-        .filter(|a| !env.virtual_network.address_space.iter().any(|space| space.contains(*a)))
-        .map(|a| Ipv4Net::from(*a))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
+/// Whether `net` lies wholly inside the virtual network's address space: the subnets reach it over
+/// Azure's `VnetLocal` route, never through the firewall, so a firewall rule for it would allow
+/// nothing.
+pub(crate) fn inside_the_vnet(env: &Environment, net: &Ipv4Net) -> bool {
+    env.virtual_network.address_space.iter().any(|space| space.contains(net))
 }
 
 fn network_destination(row: &TableRow, env: &Environment) -> NetworkDestination {
@@ -324,7 +319,7 @@ fn network_destination(row: &TableRow, env: &Environment) -> NetworkDestination 
         },
         DestinationKind::CustomDns => NetworkDestination::Prefixes {
             label: "custom DNS servers".into(),
-            prefixes: dns_servers_beyond_the_firewall(env),
+            prefixes: env.custom_dns_servers.iter().map(|a| Ipv4Net::from(*a)).collect(),
         },
         DestinationKind::FqdnTag | DestinationKind::Fqdn => panic!("{}: a network row names an FQDN (tested)", row.id),
     }
@@ -410,8 +405,16 @@ fn cidrs(prefixes: &[Ipv4Net]) -> Vec<String> {
     p.iter().map(ToString::to_string).collect()
 }
 
-/// The network rule of a dependency; `None` (with a diagnostic) when its tag is not in the file.
-fn network_rule(dep: &mut FirewallDependency, sources: &[String], tags: &ServiceTags, diags: &mut Vec<Diagnostic>) -> Option<NetworkRule> {
+/// The network rule of a dependency; `None` (with a diagnostic) when its tag is not in the file, and
+/// `None` when all its prefixes lie inside the virtual network (its traffic never meets the
+/// firewall; the dependency stays, for a route that would send it there).
+fn network_rule(
+    dep: &mut FirewallDependency,
+    env: &Environment,
+    sources: &[String],
+    tags: &ServiceTags,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<NetworkRule> {
     let DependencyTarget::Network {
         protocols,
         destination,
@@ -422,7 +425,13 @@ fn network_rule(dep: &mut FirewallDependency, sources: &[String], tags: &Service
     };
     let destinations = match destination {
         NetworkDestination::Any => vec!["*".to_string()],
-        NetworkDestination::Prefixes { prefixes, .. } => cidrs(prefixes),
+        NetworkDestination::Prefixes { prefixes, .. } => {
+            let beyond: Vec<Ipv4Net> = prefixes.iter().filter(|p| !inside_the_vnet(env, p)).copied().collect();
+            if beyond.is_empty() {
+                return None;
+            }
+            cidrs(&beyond)
+        }
         NetworkDestination::ServiceTag { name } if tags.tag_works_in(name, "FW") => vec![name.clone()],
         NetworkDestination::ServiceTag { name } => match tags.get(name) {
             Some(t) => {
@@ -511,11 +520,11 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
     let mut diags = Vec::new();
     let network: Vec<NetworkRule> = platform
         .iter_mut()
-        .filter_map(|d| network_rule(d, &sources, tags, &mut diags))
+        .filter_map(|d| network_rule(d, env, &sources, tags, &mut diags))
         .collect();
     let destination_rules: Vec<NetworkRule> = destinations
         .iter_mut()
-        .filter_map(|d| network_rule(d, &sources, tags, &mut diags))
+        .filter_map(|d| network_rule(d, env, &sources, tags, &mut diags))
         .collect();
     let application: Vec<ApplicationRule> = platform.iter().filter_map(|d| application_rule(d, &sources)).collect();
 

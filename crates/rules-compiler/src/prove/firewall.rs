@@ -4,8 +4,9 @@
 //! application rules by collection priority, first match deciding; a packet no rule matches is denied.
 //!
 //! Over exact sets of packets (intervals, not samples), outbound from the four ISE subnets to every
-//! address but those their routes take past the firewall (the virtual network's own space and the
-//! service endpoints' prefixes, `routes::firewall_bypass_addresses`) and the platform's:
+//! address their routes send to the environment's firewall (not the virtual network's own space, the
+//! service endpoints' prefixes, or what a route sends elsewhere: `routes::firewall_bypass_addresses`)
+//! but the platform's:
 //! 1. every network dependency (its protocols, the addresses of its tag / prefixes / `*`, its ports)
 //!    is allowed by the network rules (or, where they decide nothing, by an application rule whose
 //!    destination is every address), or the exact uncovered pieces are reported;
@@ -14,8 +15,9 @@
 //! 3. every FQDN and FQDN-tag dependency is allowed, for each of its protocol:port pairs, by the
 //!    first application rule that matches it (a wildcard target covers the names under it, a
 //!    `destinationAddresses` `*` every name), and no network Deny decides its port first (the
-//!    FQDN's addresses are unknown, so a Deny of any address on that port counts, and the finding
-//!    names those addresses; `explain` of the name denies them too); application rule targets no
+//!    FQDN's addresses are unknown, so a Deny of any address outside the network that the routes
+//!    send to the firewall on that port counts, and the finding names those addresses; `explain`
+//!    of the name denies them too); application rule targets no
 //!    dependency needs are openings;
 //! 4. no allow application rule terminates the TLS of the ISE's traffic (seed 002).
 //!
@@ -53,11 +55,11 @@ pub struct Subject<'a> {
     /// The file's DNAT rules (isenet writes none; no ISE requirement is met through one).
     pub nat_rules: &'a [NatRule],
     pub dependencies: &'a [FirewallDependency],
-    /// The addresses the ISE subnets' routes take past the firewall: the virtual network's own
-    /// space and the service endpoints' prefixes (`routes::firewall_bypass_addresses` of the given
-    /// route table, else the compiled one; a user route can take them back). Traffic to them never
-    /// meets the firewall, so the proof neither asks the firewall to allow it nor counts a rule's
-    /// allowing or denying it.
+    /// The addresses the ISE subnets' routes send anywhere but to the firewall: the virtual
+    /// network's own space, the service endpoints' prefixes, what a route sends elsewhere
+    /// (`routes::firewall_bypass_addresses` of the given route table, else the compiled one).
+    /// Traffic to them never meets the firewall, so the proof neither asks the firewall to allow
+    /// it nor counts a rule's allowing or denying it.
     pub bypass_addresses: &'a IntervalSet<u32>,
     /// The NSG the firewall's traffic crosses first (`None`: it is not checked). Its outbound
     /// rules are evaluated only when a dependency is checked against them, and once for this
@@ -587,9 +589,10 @@ fn check_application(
     let mut rules: Vec<String> = Vec::new();
     let mut covered = true;
     let mut nsg_flows = FlowSet::empty();
-    // Where the name resolves into the virtual network (a private endpoint) or a service
-    // endpoint's prefixes, its traffic never meets the firewall.
-    let reach = IntervalSet::full().difference(cx.subject.bypass_addresses);
+    // A public name resolves outside the network (as `explain` takes it), and where it resolves to
+    // an address the routes send elsewhere (a service endpoint's prefixes, the Internet), its
+    // traffic never meets the firewall.
+    let reach = cx.outside.difference(cx.subject.bypass_addresses);
     for &p in protocols {
         let on_port = fqdn_flows(&cx.sources, &reach, p.port);
         let deny = cx

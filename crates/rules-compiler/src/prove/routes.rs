@@ -223,15 +223,24 @@ pub fn subnet_routes_noting(
     effective(routes, env, tags, &services, true, findings)
 }
 
-/// The addresses the subnets' routes take past the firewall: the virtual network's own space
-/// (Azure's `VnetLocal` system route) and the prefixes of the subnets' service endpoints (their
-/// system routes go to the service directly; azure-semantics.md: a 0.0.0.0/0 to an appliance
-/// catches Azure service traffic except those prefixes). A longer user route takes its addresses
-/// back, to wherever it sends them.
-pub fn firewall_bypass_addresses(hops: &BTreeMap<Hop, IntervalSet<u32>>) -> IntervalSet<u32> {
+/// The addresses the subnets' routes send anywhere but to the environment's firewall (`firewall`,
+/// its private IP; `None`: every address): the virtual network's own space (Azure's `VnetLocal`),
+/// the prefixes of the subnets' service endpoints (their system routes go to the service directly;
+/// azure-semantics.md), and whatever a route sends to the Internet, a gateway, another appliance
+/// or `None`. Longest prefix match decides, so a longer route can take addresses back.
+pub fn firewall_bypass_addresses(hops: &BTreeMap<Hop, IntervalSet<u32>>, firewall: Option<Ipv4Addr>) -> IntervalSet<u32> {
     hops.iter()
-        .filter(|(h, _)| matches!(h.next_hop, Target::ServiceEndpoint | Target::Hop(NextHop::VnetLocal)))
+        .filter(|(h, _)| firewall.is_none_or(|ip| h.next_hop != Target::Appliance(ip)))
         .fold(IntervalSet::empty(), |acc, (_, set)| acc.union(set))
+}
+
+/// [`firewall_bypass_addresses`] of the plan's own route table: what `compile` proves against.
+pub fn compiled_firewall_bypass(plan: &crate::plan::Plan, env: &Environment, tags: &ServiceTags) -> IntervalSet<u32> {
+    let entries: Vec<RouteEntry> = plan.routes.iter().map(|r| r.entry()).collect();
+    firewall_bypass_addresses(
+        &subnet_routes(&entries, env, tags, &plan.requirements),
+        env.forced_tunneling.firewall_private_ip,
+    )
 }
 
 /// Longest prefix match over the candidates, as disjoint address sets per hop. Prefixes are nested

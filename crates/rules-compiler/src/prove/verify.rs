@@ -168,7 +168,10 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
                 &planned
             }
         };
-        let bypass = routes::firewall_bypass_addresses(&routes::subnet_routes(table, env, inputs.tags, &plan.requirements));
+        let bypass = routes::firewall_bypass_addresses(
+            &routes::subnet_routes(table, env, inputs.tags, &plan.requirements),
+            env.forced_tunneling.firewall_private_ip,
+        );
         let proof = firewall::prove(&firewall::Subject {
             env,
             tags: inputs.tags,

@@ -116,14 +116,8 @@ fn risks(review: &Review) -> Vec<String> {
     if !env.custom_dns_servers.is_empty() {
         out.push("Custom DNS: set the virtual network's DNS servers before the ISE is deployed; after any later change to the DNS servers or their settings, restart the ISE so it picks the change up (seed 002).".to_string());
     }
-    if env.forced_tunneling.mode == TunnelingMode::Firewall && !env.custom_dns_servers.is_empty() {
-        let beyond = crate::plan::dns_servers_beyond_the_firewall(env);
-        out.push(if beyond.is_empty() {
-            "Custom DNS and the firewall: the DNS servers are inside the virtual network, reached over Azure's VnetLocal route and never through the firewall, so the firewall needs no DNS rule.".to_string()
-        } else {
-            let servers: Vec<String> = beyond.iter().map(|n| n.addr().to_string()).collect();
-            format!("Custom DNS and the firewall: `fw-net-custom-dns-53` allows DNS to the servers outside the virtual network ({}), which the 0.0.0.0/0 route sends through the firewall; servers inside it are reached over Azure's VnetLocal route and need no firewall rule.", servers.join(", "))
-        });
+    if env.forced_tunneling.mode == TunnelingMode::Firewall {
+        out.extend(inside_the_vnet_note(env));
     }
     if env.outbound_policy == ise_model::env::OutboundPolicy::Open {
         out.push("Outbound policy `open`: Azure's default AllowInternetOutBound stays, so the ISE can reach any Internet address; set `outboundPolicy: restricted` to allow only the requirements and the declared destinations.".into());
@@ -235,6 +229,36 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
             .collect::<Vec<_>>(),
     });
     template::text_inserting("change-ticket.md", data, inserts)
+}
+
+/// What the firewall has no rule for because Azure's `VnetLocal` route keeps it off the firewall:
+/// custom DNS servers and outbound destinations inside the virtual network.
+fn inside_the_vnet_note(env: &ise_model::env::Environment) -> Option<String> {
+    let servers: Vec<String> = env
+        .custom_dns_servers
+        .iter()
+        .filter(|a| crate::plan::inside_the_vnet(env, &ipnet::Ipv4Net::from(**a)))
+        .map(ToString::to_string)
+        .collect();
+    let destinations: Vec<&str> = env
+        .outbound_destinations
+        .iter()
+        .filter(|d| d.prefixes.iter().all(|p| crate::plan::inside_the_vnet(env, p)))
+        .map(|d| d.name.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    if !servers.is_empty() {
+        parts.push(format!("the custom DNS servers {}", servers.join(", ")));
+    }
+    if !destinations.is_empty() {
+        parts.push(format!("the outbound destinations {}", destinations.join(", ")));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Inside the virtual network, so not through the firewall: {}. Azure's VnetLocal route keeps their traffic in the network, so the firewall has no rule for them; the NSG does.",
+            parts.join("; ")
+        )
+    })
 }
 
 #[cfg(test)]

@@ -210,7 +210,7 @@ fn statuses(plan: &Plan, tags: &ServiceTags, compiled: &CompiledNsg) -> (BTreeMa
         // isenet writes no DNAT rule.
         nat_rules: &[],
         dependencies: &plan.firewall.dependencies,
-        bypass_addresses: &route_proof::firewall_bypass_addresses(&route_proof::subnet_routes(&entries, env, tags, &plan.requirements)),
+        bypass_addresses: &route_proof::compiled_firewall_bypass(plan, env, tags),
         nsg: Some(evaluated),
     });
     for (artifact, proof) in [("nsg", &nsg), ("route", &routes), ("firewall", &firewall)] {
