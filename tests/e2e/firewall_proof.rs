@@ -499,6 +499,29 @@ fn dns_servers_inside_the_vnet_are_asked_of_the_firewall_only_when_routed_throug
     assert_eq!(blocked.len(), 1, "{proof}");
     assert_eq!(blocked[0]["requirements"], json!(["fw-net-custom-dns-53"]), "{proof}");
     assert_eq!(destinations(blocked[0]), ["10.10.2.4/31"], "{proof}");
+    // The route proof counts its failed VnetLocal check of out-dns-53 in its summary.
+    let routes = dir.join("out/route-table.json");
+    let r = isenet(&["verify", "--env", FW, "--routes", routes.to_str().unwrap(), "--format", "json"]);
+    let report = r.json();
+    let route_proof = report["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["artifact"] == "routes")
+        .unwrap();
+    let dns = route_proof["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "out-dns-53")
+        .unwrap();
+    assert_eq!(dns["covered"], false, "{route_proof}");
+    let summary = &route_proof["summary"];
+    assert_eq!(
+        summary["covered"].as_u64().unwrap() + 1,
+        summary["requirements"].as_u64().unwrap(),
+        "{route_proof}"
+    );
 
     group["ruleCollections"].as_array_mut().unwrap().push(json!({
         "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-443", "priority": 100,

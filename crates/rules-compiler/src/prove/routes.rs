@@ -407,7 +407,11 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
         } else {
             destination.intersection(&space)
         };
-        findings.extend(wrong_hops(&r.id, &addresses, &hops, local, "VnetLocal"));
+        // A check of its own (counted in the summary) where the requirement has local addresses.
+        if !addresses.is_empty() {
+            let wrong = wrong_hops(&r.id, &addresses, &hops, local, "VnetLocal");
+            check(&r.id, wrong, &mut findings);
+        }
     }
     let endpoint_hop = |h: &Hop| h.next_hop == Target::ServiceEndpoint;
     let rest = IntervalSet::<u32>::full().difference(&network).difference(&dependencies);
