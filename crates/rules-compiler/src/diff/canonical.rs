@@ -9,7 +9,7 @@
 
 use super::artifacts::{ItemKey, ItemKind};
 use super::firewall_sets;
-use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};
+use crate::azure::firewall::{parse_address, ApplicationRule, FirewallAddress, NetworkRule, RuleCollection};
 use crate::azure::nsg::{AddressMatch, SecurityRule};
 use crate::azure::route::RouteEntry;
 use crate::read::firewall::FirewallFile;
@@ -109,6 +109,19 @@ fn sorted<T: ToString>(items: &[T]) -> Vec<String> {
     v
 }
 
+/// Firewall address entries in address order (by first, then last address), as isenet writes them
+/// (`8.8.8.8/32` before `172.16.0.9/32`), then the entries that are no address (`*`, tags) as text.
+fn sorted_addresses(items: &[String]) -> Vec<String> {
+    let key = |entry: &String| match parse_address(entry) {
+        Ok(FirewallAddress::Prefix(net)) => (0, u32::from(net.network()), u32::from(net.broadcast()), String::new()),
+        Ok(FirewallAddress::Range(lo, hi)) => (0, u32::from(lo), u32::from(hi), String::new()),
+        _ => (1, 0, 0, entry.clone()),
+    };
+    let mut v = items.to_vec();
+    v.sort_by_cached_key(key);
+    v
+}
+
 /// A network rule; entry order does not matter to Azure Firewall, so lists are sorted.
 pub fn network_rule(r: &NetworkRule) -> Value {
     let protocols: Vec<String> = r
@@ -125,8 +138,8 @@ pub fn network_rule(r: &NetworkRule) -> Value {
         "ruleType": "NetworkRule",
         "description": r.description,
         "ipProtocols": sorted(&protocols),
-        "sourceAddresses": sorted(&r.source_addresses),
-        "destinationAddresses": sorted(&r.destination_addresses),
+        "sourceAddresses": sorted_addresses(&r.source_addresses),
+        "destinationAddresses": sorted_addresses(&r.destination_addresses),
         "destinationPorts": sorted(&r.destination_ports),
     })
 }
@@ -138,12 +151,12 @@ pub fn application_rule(r: &ApplicationRule) -> Value {
         "ruleType": "ApplicationRule",
         "description": r.description,
         "protocols": sorted(&r.protocols),
-        "sourceAddresses": sorted(&r.source_addresses),
+        "sourceAddresses": sorted_addresses(&r.source_addresses),
         "fqdnTags": sorted(&r.fqdn_tags),
         "targetFqdns": sorted(&r.target_fqdns),
     });
     if !r.destination_addresses.is_empty() {
-        rule["destinationAddresses"] = json!(sorted(&r.destination_addresses));
+        rule["destinationAddresses"] = json!(sorted_addresses(&r.destination_addresses));
     }
     if r.terminate_tls {
         rule["terminateTLS"] = json!(true);
@@ -221,6 +234,18 @@ mod tests {
             destination_ports: vec![PortRange::single(port)],
             is_default: false,
         }
+    }
+
+    #[test]
+    fn firewall_addresses_are_listed_in_address_order_then_words() {
+        let entries: Vec<String> = ["AzureCloud", "172.16.0.9/32", "10.0.0.0-10.0.0.9", "*", "8.8.8.8", "10.0.0.0/8"]
+            .map(String::from)
+            .to_vec();
+        // 8.8.8.8 is 0x08080808, below 10.0.0.0; a range and a prefix at one start by their end.
+        assert_eq!(
+            sorted_addresses(&entries),
+            ["8.8.8.8", "10.0.0.0-10.0.0.9", "10.0.0.0/8", "172.16.0.9/32", "*", "AzureCloud"]
+        );
     }
 
     #[test]
