@@ -827,8 +827,8 @@ fn the_nsg_is_checked_too() {
         Some(&nsg),
     );
     assert!(!report.ok);
-    // Every dependency is blocked, the DNS server beyond the firewall's too (10.10.0.4, inside the
-    // VNet, is no dependency of the firewall).
+    // Every dependency is blocked, the DNS servers' too for 192.168.50.4 (its flows to 10.10.0.4,
+    // inside the VNet, never meet the firewall).
     let nsg_blocked: BTreeSet<String> = report
         .of_kind(FindingKind::NsgBlocksDependency)
         .flat_map(|f| f.requirements.clone())
