@@ -544,6 +544,19 @@ fn outbound_destinations_inside_the_vnet_get_no_firewall_rule() {
     assert!(prove_plan(&env, &plan).ok);
 }
 
+/// A DNS server at the firewall's own address is its DNS proxy: the ticket says so, apart from the
+/// servers inside the VNet.
+#[test]
+fn a_dns_server_at_the_firewall_is_its_dns_proxy() {
+    let env = firewall_env_with_dns(&["10.10.2.4", "10.10.0.4"]);
+    assert_eq!(env.forced_tunneling.firewall_private_ip, Some("10.10.2.4".parse().unwrap()));
+    let ticket = change_ticket(&compiled(&env));
+    assert!(
+        ticket.contains("Inside the virtual network, so not through the firewall: the custom DNS server 10.10.2.4, the firewall's own address (Azure Firewall's DNS proxy answers it; no network rule applies); the custom DNS servers 10.10.0.4. "),
+        "{ticket}"
+    );
+}
+
 #[test]
 fn government_uses_its_own_fqdns_and_the_monitoring_addresses() {
     let env = firewall_env(CloudId::UsGovernment, "usgovvirginia");

@@ -234,10 +234,12 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
 /// What the firewall has no rule for because Azure's `VnetLocal` route keeps it off the firewall:
 /// custom DNS servers and outbound destinations inside the virtual network.
 fn inside_the_vnet_note(env: &ise_model::env::Environment) -> Option<String> {
+    // The firewall's own address is its DNS proxy: said apart, not as a server beside it.
+    let firewall = env.forced_tunneling.firewall_private_ip;
     let servers: Vec<String> = env
         .custom_dns_servers
         .iter()
-        .filter(|a| crate::plan::inside_the_vnet(env, &ipnet::Ipv4Net::from(**a)))
+        .filter(|a| Some(**a) != firewall && crate::plan::inside_the_vnet(env, &ipnet::Ipv4Net::from(**a)))
         .map(ToString::to_string)
         .collect();
     let destinations: Vec<&str> = env
@@ -247,6 +249,11 @@ fn inside_the_vnet_note(env: &ise_model::env::Environment) -> Option<String> {
         .map(|d| d.name.as_str())
         .collect();
     let mut parts = Vec::new();
+    if let Some(ip) = firewall.filter(|ip| env.custom_dns_servers.contains(ip)) {
+        parts.push(format!(
+            "the custom DNS server {ip}, the firewall's own address (Azure Firewall's DNS proxy answers it; no network rule applies)"
+        ));
+    }
     if !servers.is_empty() {
         parts.push(format!("the custom DNS servers {}", servers.join(", ")));
     }
