@@ -535,3 +535,70 @@ fn dns_servers_inside_the_vnet_are_asked_of_the_firewall_only_when_routed_throug
     assert_eq!(blocked.len(), 1, "only the DNS dependency: {proof}");
     assert_eq!(explain(&dir, &file, "login.microsoftonline.com", "443")["verdict"], "allow");
 }
+
+/// A DNS name follows every route over the addresses it may resolve to, as an address does: with
+/// 0.0.0.0/1 sent to the Internet and 128.0.0.0/1 to the firewall, a name the firewall does not
+/// allow is denied for the upper half only (`verify` names those flows, `explain` says mixed);
+/// with both halves sent to the Internet nothing of it meets the firewall, and `verify` asks
+/// nothing of the firewall for it (it reported an F0301 without flows).
+#[test]
+fn a_name_follows_every_route_in_verify_and_explain() {
+    let dir = tempdir("fw-proof-name-routes");
+    let mut group = compiled_group(&dir);
+    for c in group["ruleCollections"].as_array_mut().unwrap() {
+        c["rules"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["name"] != "fw-fqdn-ocsp-digicert-com");
+    }
+    let file = save(&dir, "no-ocsp.json", &group);
+    let routes = dir.join("out/route-table.json");
+    let compiled = std::fs::read_to_string(&routes).unwrap();
+    add_routes(
+        &dir,
+        &[
+            ("lower-half-to-internet", "0.0.0.0/1", "Internet", None),
+            ("upper-half-to-firewall", "128.0.0.0/1", "VirtualAppliance", Some("10.10.0.4")),
+        ],
+    );
+    let (_, proof) = verify(&dir, &file);
+    let ocsp: Vec<&Value> = findings(&proof, "F0301")
+        .into_iter()
+        .filter(|f| f["requirements"] == json!(["fw-fqdn-ocsp-digicert-com"]))
+        .collect();
+    assert!(!ocsp.is_empty(), "{proof}");
+    for f in &ocsp {
+        let covered: Vec<ipnet::Ipv4Net> = destinations(f).iter().map(|d| d.parse().unwrap()).collect();
+        assert!(!covered.is_empty(), "{f}");
+        assert!(
+            covered
+                .iter()
+                .all(|n| n.network() >= "128.0.0.0".parse::<std::net::Ipv4Addr>().unwrap()),
+            "{f}"
+        );
+    }
+    let e = explain(&dir, &file, "ocsp.digicert.com", "80");
+    assert_eq!(e["verdict"], "mixed", "{e}");
+    let upper = e["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["route"] == "upper-half-to-firewall")
+        .unwrap();
+    // Network rules allow port 80 to some Azure services' addresses; the rest is denied.
+    assert!(upper["firewall"].as_array().unwrap().iter().any(|d| d["action"] == "Deny"), "{e}");
+
+    std::fs::write(&routes, compiled).unwrap();
+    add_routes(
+        &dir,
+        &[
+            ("lower-half-to-internet", "0.0.0.0/1", "Internet", None),
+            ("upper-half-to-internet", "128.0.0.0/1", "Internet", None),
+        ],
+    );
+    let (_, proof) = verify(&dir, &file);
+    assert!(findings(&proof, "F0301").is_empty(), "{proof}");
+    let e = explain(&dir, &file, "ocsp.digicert.com", "80");
+    assert_eq!(e["verdict"], "allow", "{e}");
+    assert!(firewall_decisions(&e).is_empty(), "{e}");
+}

@@ -518,7 +518,8 @@ fn public_rules_carry_the_documented_destinations_and_ports() {
 }
 
 /// An outbound destination inside the VNet is reached over VnetLocal: no firewall rule; one with
-/// prefixes on both sides gets a rule for the outside ones only. The NSG keeps a rule for each.
+/// prefixes on both sides gets a rule for the outside ones only, and the ticket names the prefixes
+/// left out. The NSG keeps a rule for each.
 #[test]
 fn outbound_destinations_inside_the_vnet_get_no_firewall_rule() {
     let env = firewall_env_with(
@@ -538,7 +539,7 @@ fn outbound_destinations_inside_the_vnet_get_no_firewall_rule() {
     assert!(nsg.contains("out-dest-in-vnet") && nsg.contains("out-dest-mixed"), "{nsg:?}");
     let ticket = change_ticket(&plan);
     assert!(
-        ticket.contains("Inside the virtual network, so not through the firewall: the custom DNS servers 10.10.0.4; the outbound destinations in-vnet. "),
+        ticket.contains("Inside the virtual network, so not through the firewall: the custom DNS servers 10.10.0.4; the outbound destinations in-vnet, mixed (10.10.6.0/24). "),
         "{ticket}"
     );
     assert!(prove_plan(&env, &plan).ok);

@@ -8,7 +8,7 @@
 use super::explain::Flow;
 use super::explain::{ExplainNote, Inputs};
 use super::firewall::{dependency_flows, evaluate_network, web_protocol, Applications};
-use super::routes::{bgp_default, subnet_routes_noting, Hop, Target, BGP_DEFAULT};
+use super::routes::{subnet_routes_noting, Hop, Target, BGP_DEFAULT};
 use crate::azure::firewall::{ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
@@ -98,8 +98,6 @@ pub(crate) struct PathModel<'a> {
     plan: &'a Plan,
     /// Disjoint destination sets per effective next hop.
     hops: BTreeMap<Hop, IntervalSet<u32>>,
-    /// The hop of a destination no specific route names (the route of 0.0.0.0/0).
-    default_hop: Hop,
     firewall: Option<FirewallModel<'a>>,
     /// Routes left out of `hops`, as notes.
     pub(crate) route_notes: Vec<ExplainNote>,
@@ -131,16 +129,6 @@ impl<'a> PathModel<'a> {
                 message: f.message,
             })
             .collect();
-        // A user 0.0.0.0/0 beats ExpressRoute's over BGP, which beats the system route.
-        let default_hop = routes
-            .iter()
-            .find(|r| r.address_prefix == "0.0.0.0/0")
-            .map(Hop::of)
-            .or_else(|| bgp_default(env))
-            .unwrap_or(Hop {
-                next_hop: Target::Hop(NextHop::Internet),
-                route: "system: default".into(),
-            });
         let firewall = match (env.forced_tunneling.mode, env.forced_tunneling.firewall_private_ip) {
             (TunnelingMode::Firewall, Some(address)) => {
                 let (network, application) = inputs
@@ -158,7 +146,6 @@ impl<'a> PathModel<'a> {
         PathModel {
             plan,
             hops,
-            default_hop,
             firewall,
             route_notes,
         }
@@ -169,10 +156,8 @@ impl<'a> PathModel<'a> {
     }
 
     /// Follows what the NSG allowed out (`allowed`, from `sources`): one step per hop, and the
-    /// part the path denies. A DNS name (`name`) takes the default route: its addresses are not
-    /// known, so no more specific route can be told to hold them; but where it resolves into a
-    /// service endpoint's prefixes, that route takes it past the firewall (as `verify` leaves those
-    /// addresses out of the firewall's proof).
+    /// part the path denies. A DNS name (`name`) is decided by the firewall's application rules
+    /// where a route takes it to the firewall.
     pub(crate) fn follow(
         &self,
         allowed: &FlowSet,
@@ -192,27 +177,14 @@ impl<'a> PathModel<'a> {
                 IntervalSet::full(),
             )
         };
-        let parts: Vec<(&Hop, FlowSet)> = match name {
-            Some(_) => {
-                let endpoints: Vec<(&Hop, FlowSet)> = self
-                    .hops
-                    .iter()
-                    .filter(|(hop, _)| hop.next_hop == Target::ServiceEndpoint)
-                    .map(|(hop, addresses)| (hop, allowed.intersection(&to(addresses))))
-                    .filter(|(_, part)| !part.is_empty())
-                    .collect();
-                let rest = endpoints.iter().fold(allowed.clone(), |rest, (_, part)| rest.difference(part));
-                // The default route first: it is the name's route wherever no endpoint holds it.
-                let default = (!rest.is_empty() || endpoints.is_empty()).then_some((&self.default_hop, rest));
-                default.into_iter().chain(endpoints).collect()
-            }
-            None => self
-                .hops
-                .iter()
-                .map(|(hop, addresses)| (hop, allowed.intersection(&to(addresses))))
-                .filter(|(_, part)| !part.is_empty())
-                .collect(),
-        };
+        // A DNS name's addresses are not known: it follows each route over the addresses it may
+        // resolve to, as a prefix does (and as `verify` asks of the firewall).
+        let parts: Vec<(&Hop, FlowSet)> = self
+            .hops
+            .iter()
+            .map(|(hop, addresses)| (hop, allowed.intersection(&to(addresses))))
+            .filter(|(_, part)| !part.is_empty())
+            .collect();
         for (hop, mut part) in parts {
             if hop.is_private_range_default() && !members.is_empty() {
                 // Members are reached by their own route (peering, the gateway's), which

@@ -594,7 +594,12 @@ fn check_application(
     // traffic never meets the firewall.
     let reach = cx.outside.difference(cx.subject.bypass_addresses);
     for &p in protocols {
+        nsg_flows = nsg_flows.union(&fqdn_flows(&cx.sources, &cx.outside, p.port));
         let on_port = fqdn_flows(&cx.sources, &reach, p.port);
+        // Routed past the firewall wherever it may resolve: nothing to ask of it.
+        if on_port.is_empty() {
+            continue;
+        }
         let deny = cx
             .network
             .decided
@@ -640,7 +645,6 @@ fn check_application(
             finding.rule = rule;
             findings.push(finding);
         }
-        nsg_flows = nsg_flows.union(&fqdn_flows(&cx.sources, &cx.outside, p.port));
     }
     let nsg_ok = nsg_check(cx, id, &nsg_flows, findings);
     (covered && nsg_ok, rules)

@@ -242,11 +242,23 @@ fn inside_the_vnet_note(env: &ise_model::env::Environment) -> Option<String> {
         .filter(|a| Some(**a) != firewall && crate::plan::inside_the_vnet(env, &ipnet::Ipv4Net::from(**a)))
         .map(ToString::to_string)
         .collect();
-    let destinations: Vec<&str> = env
+    // A destination wholly inside by its name, one partly inside by the prefixes left out.
+    let destinations: Vec<String> = env
         .outbound_destinations
         .iter()
-        .filter(|d| d.prefixes.iter().all(|p| crate::plan::inside_the_vnet(env, p)))
-        .map(|d| d.name.as_str())
+        .filter_map(|d| {
+            let inside: Vec<String> = d
+                .prefixes
+                .iter()
+                .filter(|p| crate::plan::inside_the_vnet(env, p))
+                .map(ToString::to_string)
+                .collect();
+            match inside.len() {
+                0 => None,
+                n if n == d.prefixes.len() => Some(d.name.clone()),
+                _ => Some(format!("{} ({})", d.name, inside.join(", "))),
+            }
+        })
         .collect();
     let mut parts = Vec::new();
     if let Some(ip) = firewall.filter(|ip| env.custom_dns_servers.contains(ip)) {
