@@ -61,15 +61,17 @@ fn verify(dir: &Path, file: &str) -> (Option<i32>, Value) {
         "--format",
         "json",
     ]);
-    let report = r.json();
-    let proof = report["proofs"]
-        .as_array()
-        .unwrap()
+    (r.code, proof_of(&r.json(), "firewall"))
+}
+
+/// The proof of `artifact` (`firewall`, `routes`, `nsg`) in a `verify --format json` report.
+fn proof_of(report: &Value, artifact: &str) -> Value {
+    let proofs = report["proofs"].as_array().unwrap();
+    proofs
         .iter()
-        .find(|p| p["artifact"] == "firewall")
-        .unwrap()
-        .clone();
-    (r.code, proof)
+        .find(|p| p["artifact"] == artifact)
+        .unwrap_or_else(|| panic!("no {artifact} proof: {report}"))
+        .clone()
 }
 
 fn findings<'a>(proof: &'a Value, code: &str) -> Vec<&'a Value> {
@@ -502,13 +504,7 @@ fn dns_servers_inside_the_vnet_are_asked_of_the_firewall_only_when_routed_throug
     // The route proof counts its failed VnetLocal check of out-dns-53 in its summary.
     let routes = dir.join("out/route-table.json");
     let r = isenet(&["verify", "--env", FW, "--routes", routes.to_str().unwrap(), "--format", "json"]);
-    let report = r.json();
-    let route_proof = report["proofs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["artifact"] == "routes")
-        .unwrap();
+    let route_proof = proof_of(&r.json(), "routes");
     let dns = route_proof["coverage"]
         .as_array()
         .unwrap()
