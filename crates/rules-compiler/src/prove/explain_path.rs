@@ -179,12 +179,15 @@ impl<'a> PathModel<'a> {
         };
         // A DNS name's addresses are not known: it follows each route over the addresses it may
         // resolve to, as a prefix does (and as `verify` asks of the firewall).
-        let parts: Vec<(&Hop, FlowSet)> = self
+        let mut parts: Vec<(&Hop, FlowSet)> = self
             .hops
             .iter()
             .map(|(hop, addresses)| (hop, allowed.intersection(&to(addresses))))
             .filter(|(_, part)| !part.is_empty())
             .collect();
+        // Steps through an appliance (the firewall's decisions) first, ahead of the many routes
+        // that send a name's or a wide prefix's other addresses to the Internet.
+        parts.sort_by_key(|(hop, _)| !matches!(hop.next_hop, Target::Appliance(_)));
         for (hop, mut part) in parts {
             if hop.is_private_range_default() && !members.is_empty() {
                 // Members are reached by their own route (peering, the gateway's), which
