@@ -1155,6 +1155,55 @@ fn firewall_rules_written_differently_with_the_same_meaning_are_in_sync() {
     );
 }
 
+/// isenet once wrote a firewall rule for custom DNS servers inside the VNet (10.10.2.4 and .5 in
+/// 10.10.0.0/16): Azure's VnetLocal route keeps that traffic off the firewall, so the rule allowed
+/// nothing and is no longer compiled. The diff removes it and says why, in every format; a removal
+/// with no such reason (a rule of the user's own) gets no note.
+#[test]
+fn removing_an_old_rule_for_dns_servers_inside_the_vnet_says_why() {
+    let dir = tempdir("drift-fw-dns-inside");
+    let (rcg, _) = group_and_table(&dir, Some(500), json!(false));
+    let mut group: Value = serde_json::from_str(&std::fs::read_to_string(&rcg).unwrap()).unwrap();
+    let net = "ise-network-dependencies";
+    let mut old = group_rule(&mut group, net, "fw-net-ntp-123").clone();
+    old["name"] = json!("fw-net-custom-dns-53");
+    old["destinationAddresses"] = json!(["10.10.2.4", "10.10.2.5"]);
+    old["destinationPorts"] = json!(["53"]);
+    fn rules<'g>(g: &'g mut Value, collection: &str) -> &'g mut Vec<Value> {
+        let collections = g["ruleCollections"].as_array_mut().unwrap();
+        collections.iter_mut().find(|c| c["name"] == collection).unwrap()["rules"]
+            .as_array_mut()
+            .unwrap()
+    }
+    rules(&mut group, net).push(old);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+
+    let why = "Inside the virtual network, so not through the firewall: the custom DNS servers 10.10.2.4, 10.10.2.5. Azure's VnetLocal route keeps their traffic in the network, so the firewall has no rule for them; the NSG does.";
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(changes(&r), [("remove".into(), "fw-net-custom-dns-53".into(), None, vec![])]);
+    assert_eq!(r["firewallNote"], json!(why));
+    let text = diff(Some(FIREWALL_ENV), &[&rcg], "text").stdout;
+    assert!(text.contains(&format!("\nnote: {why}\n")), "{text}");
+    let ticket = diff(Some(FIREWALL_ENV), &[&rcg], "ticket").stdout;
+    let changes_section = &ticket[ticket.find("## Changes").unwrap()..ticket.find("## Commands").unwrap()];
+    assert!(
+        changes_section.contains("| firewall | remove | ise-network-dependencies/fw-net-custom-dns-53 |"),
+        "{ticket}"
+    );
+    assert!(changes_section.contains(why), "{ticket}");
+
+    // A rule of the user's own to an address outside the VNet: removed, with no note.
+    let last = rules(&mut group, net).last_mut().unwrap();
+    last["name"] = json!("partner-dns");
+    last["destinationAddresses"] = json!(["192.0.2.53"]);
+    std::fs::write(&rcg, group.to_string()).unwrap();
+    let (code, r) = report(Some(FIREWALL_ENV), &[&rcg]);
+    assert_eq!(code, Some(1), "{r}");
+    assert_eq!(changes(&r), [("remove".into(), "partner-dns".into(), None, vec![])]);
+    assert!(r.get("firewallNote").is_none(), "{r}");
+}
+
 /// An application rule deployed with `destinationAddresses: ["*"]` matches every destination on
 /// its protocols, and one with `terminateTLS` has the firewall inspect its TLS: isenet compiles
 /// neither, so each is drift in the rule's field, re-created as compiled by the ticket.

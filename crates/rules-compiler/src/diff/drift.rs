@@ -15,6 +15,7 @@ use crate::read::firewall::FirewallFile;
 use crate::read::nsg::NsgFile;
 use crate::read::routes::RouteFile;
 use ise_model::diag::Diagnostic;
+use ise_model::env::TunnelingMode;
 use ise_model::servicetags::ServiceTags;
 use serde::Serialize;
 use serde_json::Value;
@@ -138,6 +139,11 @@ pub struct Drift {
     pub other_findings: Vec<FileFinding>,
     /// The verifier's complete report on the deployed files.
     pub verification: Verification,
+    /// Why the compiled firewall rules leave out custom DNS servers or outbound destinations
+    /// inside the virtual network, when a deployed firewall rule is removed: an earlier version
+    /// of isenet wrote rules for them, and the removal needs its reason in the ticket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall_note: Option<String>,
 }
 
 /// The compiled NSG, route table and rule collection group, read back like deployed files.
@@ -302,6 +308,20 @@ fn routes_taken(have: &Items, want: &Items) -> Vec<(String, String)> {
         .filter(|(k, _)| k.kind == ItemKind::Route)
         .filter_map(|(k, v)| Some((k.name.clone(), v.get("addressPrefix")?.as_str()?.to_string())))
         .collect()
+}
+
+/// Whether a firewall rule names a destination address inside the virtual network (an address, a
+/// prefix or the start of a range `a-b`).
+fn reaches_inside_the_vnet(rule: &Value, env: &ise_model::env::Environment) -> bool {
+    let destinations = rule.get("destinationAddresses").and_then(Value::as_array);
+    destinations.into_iter().flatten().filter_map(Value::as_str).any(|a| {
+        let first = a.split('-').next().unwrap_or(a);
+        let net = first
+            .parse::<ipnet::Ipv4Net>()
+            .ok()
+            .or_else(|| first.parse::<std::net::Ipv4Addr>().ok().map(ipnet::Ipv4Net::from));
+        net.is_some_and(|n| crate::plan::inside_the_vnet(env, &n))
+    })
 }
 
 /// A change of properties that decide no traffic only (a description).
@@ -489,6 +509,17 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             }
         }
     }
+    let env = &inputs.plan.environment;
+    let removes_rule_inside = all.iter().any(|c| {
+        c.artifact == ArtifactKind::Firewall
+            && c.action == Action::Remove
+            && c.deployed.as_ref().is_some_and(|r| reaches_inside_the_vnet(r, env))
+    });
+    let firewall_note = if removes_rule_inside && env.forced_tunneling.mode == TunnelingMode::Firewall {
+        crate::plan::not_through_the_firewall(env)
+    } else {
+        None
+    };
     Ok(Drift {
         in_sync: all.is_empty() && verification.ok,
         environment: inputs.plan.environment.name.clone(),
@@ -500,6 +531,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
         openings,
         other_findings,
         verification,
+        firewall_note,
     })
 }
 

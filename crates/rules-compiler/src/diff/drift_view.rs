@@ -180,6 +180,9 @@ pub fn render_text(d: &Drift) -> String {
             let _ = writeln!(out, "  {}", metadata_line(change));
         }
     }
+    if let Some(note) = &d.firewall_note {
+        let _ = writeln!(out, "note: {note}");
+    }
     finding_lines(d, &mut out);
     out.push_str(&result_line(d));
     out
@@ -335,6 +338,9 @@ pub fn render_ticket(d: &Drift) -> String {
                 cell(&item_name(c)),
                 cell(&what(c, usize::MAX))
             );
+        }
+        if let Some(note) = &d.firewall_note {
+            let _ = writeln!(out, "\n{note}");
         }
     }
     if !(d.missing.is_empty() && d.openings.is_empty() && d.other_findings.is_empty()) {

@@ -302,6 +302,56 @@ pub(crate) fn inside_the_vnet(env: &Environment, net: &Ipv4Net) -> bool {
     env.virtual_network.address_space.iter().any(|space| space.contains(net))
 }
 
+/// What the firewall has no rule for because Azure's `VnetLocal` route keeps it off the firewall:
+/// custom DNS servers and outbound destinations inside the virtual network. Said in the change
+/// ticket, and in `diff`'s when it removes a deployed firewall rule (one an earlier isenet wrote).
+pub(crate) fn not_through_the_firewall(env: &Environment) -> Option<String> {
+    // The firewall's own address is its DNS proxy: said apart, not as a server beside it.
+    let firewall = env.forced_tunneling.firewall_private_ip;
+    let servers: Vec<String> = env
+        .custom_dns_servers
+        .iter()
+        .filter(|a| Some(**a) != firewall && inside_the_vnet(env, &Ipv4Net::from(**a)))
+        .map(ToString::to_string)
+        .collect();
+    // A destination wholly inside by its name, one partly inside by the prefixes left out.
+    let destinations: Vec<String> = env
+        .outbound_destinations
+        .iter()
+        .filter_map(|d| {
+            let inside: Vec<String> = d
+                .prefixes
+                .iter()
+                .filter(|p| inside_the_vnet(env, p))
+                .map(ToString::to_string)
+                .collect();
+            match inside.len() {
+                0 => None,
+                n if n == d.prefixes.len() => Some(d.name.clone()),
+                _ => Some(format!("{} ({})", d.name, inside.join(", "))),
+            }
+        })
+        .collect();
+    let mut parts = Vec::new();
+    if let Some(ip) = firewall.filter(|ip| env.custom_dns_servers.contains(ip)) {
+        parts.push(format!(
+            "the custom DNS server {ip}, the firewall's own address (Azure Firewall's DNS proxy answers it; no network rule applies)"
+        ));
+    }
+    if !servers.is_empty() {
+        parts.push(format!("the custom DNS servers {}", servers.join(", ")));
+    }
+    if !destinations.is_empty() {
+        parts.push(format!("the outbound destinations {}", destinations.join(", ")));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Inside the virtual network, so not through the firewall: {}. Azure's VnetLocal route keeps their traffic in the network, so the firewall has no rule for them; the NSG does.",
+            parts.join("; ")
+        )
+    })
+}
+
 fn network_destination(row: &TableRow, env: &Environment) -> NetworkDestination {
     match row.destination_kind {
         DestinationKind::ServiceTag => NetworkDestination::ServiceTag {

@@ -11,7 +11,7 @@ mod routes;
 mod subnets;
 
 pub use deployment::{PlanDeployment, ISE_API_VERSION, ISE_TYPE, NETWORK_API_VERSION};
-pub(crate) use firewall::{inside_the_vnet, serves_custom_dns};
+pub(crate) use firewall::{inside_the_vnet, not_through_the_firewall, serves_custom_dns};
 pub use firewall::{
     ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination, PlanFirewall, APPLICATION_COLLECTION,
     APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, NETWORK_COLLECTION, NETWORK_PRIORITY, RULE_COLLECTION_GROUP,

@@ -117,7 +117,7 @@ fn risks(review: &Review) -> Vec<String> {
         out.push("Custom DNS: set the virtual network's DNS servers before the ISE is deployed; after any later change to the DNS servers or their settings, restart the ISE so it picks the change up (seed 002).".to_string());
     }
     if env.forced_tunneling.mode == TunnelingMode::Firewall {
-        out.extend(inside_the_vnet_note(env));
+        out.extend(crate::plan::not_through_the_firewall(env));
     }
     if env.outbound_policy == ise_model::env::OutboundPolicy::Open {
         out.push("Outbound policy `open`: Azure's default AllowInternetOutBound stays, so the ISE can reach any Internet address; set `outboundPolicy: restricted` to allow only the requirements and the declared destinations.".into());
@@ -229,55 +229,6 @@ pub fn render(review: &Review, graph: &flows::Graph) -> String {
             .collect::<Vec<_>>(),
     });
     template::text_inserting("change-ticket.md", data, inserts)
-}
-
-/// What the firewall has no rule for because Azure's `VnetLocal` route keeps it off the firewall:
-/// custom DNS servers and outbound destinations inside the virtual network.
-fn inside_the_vnet_note(env: &ise_model::env::Environment) -> Option<String> {
-    // The firewall's own address is its DNS proxy: said apart, not as a server beside it.
-    let firewall = env.forced_tunneling.firewall_private_ip;
-    let servers: Vec<String> = env
-        .custom_dns_servers
-        .iter()
-        .filter(|a| Some(**a) != firewall && crate::plan::inside_the_vnet(env, &ipnet::Ipv4Net::from(**a)))
-        .map(ToString::to_string)
-        .collect();
-    // A destination wholly inside by its name, one partly inside by the prefixes left out.
-    let destinations: Vec<String> = env
-        .outbound_destinations
-        .iter()
-        .filter_map(|d| {
-            let inside: Vec<String> = d
-                .prefixes
-                .iter()
-                .filter(|p| crate::plan::inside_the_vnet(env, p))
-                .map(ToString::to_string)
-                .collect();
-            match inside.len() {
-                0 => None,
-                n if n == d.prefixes.len() => Some(d.name.clone()),
-                _ => Some(format!("{} ({})", d.name, inside.join(", "))),
-            }
-        })
-        .collect();
-    let mut parts = Vec::new();
-    if let Some(ip) = firewall.filter(|ip| env.custom_dns_servers.contains(ip)) {
-        parts.push(format!(
-            "the custom DNS server {ip}, the firewall's own address (Azure Firewall's DNS proxy answers it; no network rule applies)"
-        ));
-    }
-    if !servers.is_empty() {
-        parts.push(format!("the custom DNS servers {}", servers.join(", ")));
-    }
-    if !destinations.is_empty() {
-        parts.push(format!("the outbound destinations {}", destinations.join(", ")));
-    }
-    (!parts.is_empty()).then(|| {
-        format!(
-            "Inside the virtual network, so not through the firewall: {}. Azure's VnetLocal route keeps their traffic in the network, so the firewall has no rule for them; the NSG does.",
-            parts.join("; ")
-        )
-    })
 }
 
 #[cfg(test)]
