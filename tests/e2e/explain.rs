@@ -285,12 +285,25 @@ fn firewall_mode_names_the_firewall_rule_or_the_firewall_denial() {
     let r = ask("10.10.1.5", "www.example.com", "8443", &["--env", env]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("firewall: denied: no rule matches"), "{}", r.stdout);
+    // The five service endpoints seed 002 asks for in firewall mode, one line for their system
+    // routes; the compiled table's routes to the Internet one line too.
     assert!(
-        r.stdout
-            .contains("route system: service endpoint Microsoft.Storage: next hop VirtualNetworkServiceEndpoint"),
+        r.stdout.contains(
+            "\n  routes system: service endpoint Microsoft.EventHub, system: service endpoint Microsoft.KeyVault, system: service endpoint Microsoft.ServiceBus, system: service endpoint Microsoft.Sql, system: service endpoint Microsoft.Storage: next hop VirtualNetworkServiceEndpoint\n"
+        ),
         "{}",
         r.stdout
     );
+    let table = isenet(&["compile", "--env", env, "--only", "routes", "--stdout"]).json();
+    let to_internet = table["properties"]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["properties"]["nextHopType"] == "Internet")
+        .count();
+    assert_eq!(r.stdout.matches("next hop Internet").count(), 1, "{}", r.stdout);
+    let internet_line = format!(" and {} more ({to_internet} routes): next hop Internet\n", to_internet - 3);
+    assert!(r.stdout.contains(&internet_line), "{}", r.stdout);
     assert!(r.stdout.contains("verdict: mixed"), "{}", r.stdout);
     // On 443 its addresses decide: network rules allow 443 to the Azure services' addresses
     // whatever the name, so the name is allowed if it resolves there and denied elsewhere.

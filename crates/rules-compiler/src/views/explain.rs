@@ -5,8 +5,10 @@ use super::summary::{self, Names};
 use super::table;
 use crate::azure::firewall::FirewallAction;
 use crate::azure::nsg::{Access, Protocol};
+use crate::engine::flows::FlowPiece;
 use crate::prove::explain::{Checked, Decision, Explanation, Verdict};
 use crate::prove::explain_path::{FirewallDecision, FirewallRuleKind, RouteStep};
+use ipnet::Ipv4Net;
 
 /// `tcp/443`, `udp/1000-2000`, `icmp`, `any/*`.
 fn flow_label(e: &Explanation) -> String {
@@ -61,26 +63,92 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
+/// Runs of at least this many routes with one next hop and nothing else to say are one line: a
+/// DNS name follows every route (it may resolve anywhere), the compiled table has dozens to the
+/// Internet, and one line per route buried the firewall's decision.
+const COLLAPSED_RUN: usize = 4;
+
+/// A collapsed run up to this long names every route (the service endpoints' system routes);
+/// a longer one its first three and a count.
+const NAMED_RUN: usize = 6;
+
+/// Whether a step says no more than its route, next hop and flows.
+fn plain(s: &RouteStep) -> bool {
+    s.firewall.is_empty() && s.note.is_none()
+}
+
+fn same_hop(a: &RouteStep, b: &RouteStep) -> bool {
+    a.next_hop == b.next_hop && a.next_hop_ip_address == b.next_hop_ip_address
+}
+
 fn route_lines(steps: &[RouteStep], names: &Names) -> String {
     let mut out = String::new();
-    for s in steps {
-        out += &format!("  route {}: next hop {}", s.route, s.next_hop);
-        if let Some(ip) = s.next_hop_ip_address {
-            out += &format!(" {ip}");
+    let mut at = 0;
+    while at < steps.len() {
+        let run = steps[at..]
+            .iter()
+            .take_while(|s| plain(s) && plain(&steps[at]) && same_hop(s, &steps[at]))
+            .count();
+        if run >= COLLAPSED_RUN {
+            out += &collapsed_routes(&steps[at..at + run], names);
+            at += run;
+            continue;
         }
-        if let Some(n) = &s.note {
-            out += &format!(" ({n})");
+        out += &route_step(&steps[at], steps.len() > 1, names);
+        at += 1;
+    }
+    out
+}
+
+fn route_step(s: &RouteStep, with_flows: bool, names: &Names) -> String {
+    let mut out = format!("  route {}: next hop {}", s.route, s.next_hop);
+    if let Some(ip) = s.next_hop_ip_address {
+        out += &format!(" {ip}");
+    }
+    if let Some(n) = &s.note {
+        out += &format!(" ({n})");
+    }
+    out += "\n";
+    if with_flows {
+        out += &format!("    for {}\n", summary::flows(&s.flows, names));
+    }
+    for f in &s.firewall {
+        out += &format!("    firewall: {}\n", firewall_who(f));
+        if s.firewall.len() > 1 {
+            out += &format!("      for {}\n", summary::flows(&f.flows, names));
         }
-        out += "\n";
-        if steps.len() > 1 {
-            out += &format!("    for {}\n", summary::flows(&s.flows, names));
-        }
-        for f in &s.firewall {
-            out += &format!("    firewall: {}\n", firewall_who(f));
-            if s.firewall.len() > 1 {
-                out += &format!("      for {}\n", summary::flows(&f.flows, names));
-            }
-        }
+    }
+    out
+}
+
+/// A run of plain steps through one next hop: the first routes by name, how many there are, and
+/// their flows joined when they differ only in destination (`--format json` lists each).
+fn collapsed_routes(run: &[RouteStep], names: &Names) -> String {
+    let first = &run[0];
+    let names_of = |n: usize| run.iter().take(n).map(|s| s.route.as_str()).collect::<Vec<_>>().join(", ");
+    let routes = if run.len() <= NAMED_RUN {
+        names_of(run.len())
+    } else {
+        format!("{} and {} more ({} routes)", names_of(3), run.len() - 3, run.len())
+    };
+    let mut out = format!("  routes {routes}: next hop {}", first.next_hop);
+    if let Some(ip) = first.next_hop_ip_address {
+        out += &format!(" {ip}");
+    }
+    out += "\n";
+    let pieces: Vec<&FlowPiece> = run.iter().flat_map(|s| &s.flows).collect();
+    let alike = |a: &FlowPiece, b: &FlowPiece| {
+        a.protocols == b.protocols && a.src == b.src && a.src_ports == b.src_ports && a.dst_ports == b.dst_ports
+    };
+    if pieces.iter().all(|p| alike(p, pieces[0])) {
+        let joined = FlowPiece {
+            dst: Ipv4Net::aggregate(&pieces.iter().flat_map(|p| p.dst.iter().copied()).collect::<Vec<_>>()),
+            ..pieces[0].clone()
+        };
+        out += &format!("    for {}\n", summary::flow(&joined, names));
+    } else {
+        let all: Vec<FlowPiece> = pieces.into_iter().cloned().collect();
+        out += &format!("    for {}\n", summary::flows(&all, names));
     }
     out
 }
