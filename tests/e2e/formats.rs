@@ -2,7 +2,7 @@
 //! validated against the SARIF 2.1.0 schema (the copy serde-sarif ships, in tests/fixtures).
 
 use super::common::{isenet, workspace};
-use super::pipeline::{isenet_with_stdin_in, tempdir};
+use super::pipeline::{isenet_with_stdin, isenet_with_stdin_in, tempdir};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -301,6 +301,61 @@ fn bad_input_of_one_environment_still_gives_each_machine_format_its_document() {
         ado.contains("##vso[task.logissue type=error;") && ado.contains("code=E1201"),
         "{ado}"
     );
+}
+
+/// Bad input found before the command runs (an unknown option, stdin given to two inputs) still
+/// leaves each CI format its document on stdout, holding the usage error's code: the upload step
+/// of a pipeline must not meet an empty file.
+#[test]
+fn usage_errors_still_give_each_machine_format_its_document() {
+    let env_text = std::fs::read(workspace().join(ENV)).unwrap();
+    let cases: [(&[&str], &str); 2] = [(&["--bogus"], "E1800"), (&["--env", "-", "--nsg", "-"], "E1804")];
+    for (args, code) in cases {
+        let run = |format: &str| {
+            let mut all = vec!["verify", "--format", format];
+            all.extend(args);
+            let (status, stdout, stderr) = isenet_with_stdin(&all, &env_text);
+            assert_eq!(status, Some(2), "{args:?} {format}: {stderr}");
+            assert!(stderr.contains(code), "{args:?} {format}: the diagnostic on stderr: {stderr}");
+            stdout
+        };
+        let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+        assert_eq!(sarif_errors(&sarif), Vec::<String>::new());
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false, "{sarif}");
+        assert_eq!(invocation["toolExecutionNotifications"][0]["descriptor"]["id"], code);
+        let junit = run("junit");
+        assert!(junit.contains("<failure") && junit.contains(code), "{junit}");
+        let github = run("github");
+        assert!(github.starts_with("::error title=") && github.contains(code), "{github}");
+        let ado = run("azure-devops");
+        assert!(ado.contains(&format!("code={code}]")), "{ado}");
+        assert!(
+            ado.ends_with("##vso[task.complete result=Failed;]isenet verify: bad input\n"),
+            "{ado}"
+        );
+    }
+}
+
+/// Files given as `./x` or by an absolute path under the working directory are annotated by
+/// their path from it, as SARIF gives them: GitHub matches annotations to a pull request's files
+/// by that path alone.
+#[test]
+fn annotations_name_files_from_the_working_directory_however_they_were_given() {
+    let dir = tempdir("formats-annotation-paths");
+    let (nsg, _, _) = broken_nsg(&dir);
+    let nsg_name = Path::new(&nsg).file_name().unwrap().to_str().unwrap().to_string();
+    let absolute = dir.join(&nsg_name).to_str().unwrap().to_string();
+    let env = workspace().join(ENV).to_str().unwrap().to_string();
+    for given in [format!("./{nsg_name}"), absolute, format!("sub/../{nsg_name}")] {
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let github = super::common::isenet_in(&dir, &["verify", "--env", &env, "--nsg", &given, "--format", "github"]).stdout;
+        let expected = format!("::error file={nsg_name},line=");
+        assert!(github.lines().any(|l| l.starts_with(&expected)), "{given}: {expected}\n{github}");
+        let ado = super::common::isenet_in(&dir, &["verify", "--env", &env, "--nsg", &given, "--format", "azure-devops"]).stdout;
+        let expected = format!(";sourcepath={nsg_name};linenumber=");
+        assert!(ado.lines().any(|l| l.contains(&expected)), "{given}: {expected}\n{ado}");
+    }
 }
 
 /// A copy of the example in `dir` (as `env.json`, pretty-printed) in firewall mode with outbound

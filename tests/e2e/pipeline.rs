@@ -73,6 +73,22 @@ fn a_broken_input_on_stdin_is_named_stdin() {
     assert_eq!(code, Some(2));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["diagnostics"][0]["file"], "<stdin>", "{doc}");
+    // A tag file piped in that parses but lacks a tag the requirements need (E0904): the tag
+    // file's problem, named as stdin too, never `-`.
+    let one_tag = serde_json::json!({"changeNumber": 1, "cloud": "Public", "values": [{"name": "Sql", "id": "Sql", "properties": {
+        "changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "AzureSQL",
+        "addressPrefixes": ["13.66.0.0/16"], "networkFeatures": ["NSG", "UDR"]}}]});
+    let args = ["--error-format", "json", "verify", "--service-tags", "-"];
+    let (code, out, _) = isenet_with_stdin(&args, one_tag.to_string().as_bytes());
+    assert_eq!(code, Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let missing: Vec<&serde_json::Value> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "E0904")
+        .collect();
+    assert!(!missing.is_empty() && missing.iter().all(|d| d["file"] == "<stdin>"), "{doc}");
 }
 
 #[test]

@@ -145,7 +145,7 @@ pub fn name_stage_diagnostics(diags: Vec<Diagnostic>, env: Option<&Path>, tags: 
         .into_iter()
         .map(|d| match tags {
             _ if !d.file.is_empty() => d,
-            Some(t) if d.code == E_TAG_MISSING => d.in_file(&t.display().to_string()),
+            Some(t) if d.code == E_TAG_MISSING => d.in_file(&display_name(t)),
             _ => {
                 let at = positions.find(&d.path).filter(|_| d.line.is_none());
                 let d = d.in_file(&env_file);

@@ -61,7 +61,12 @@ fn main() -> ExitCode {
         Err(e) => return ExitCode::from(usage_error(&e, &argv) as u8),
     };
     if let Some(d) = usage::stdin_twice(&argv) {
-        return ExitCode::from(output::bad_input(usage::requested_format(&argv), &[d]) as u8);
+        print_refused_document(&argv, std::slice::from_ref(&d));
+        let format = match usage::requested_report(&argv) {
+            Some(_) => args::ErrorFormat::Text,
+            None => usage::requested_format(&argv),
+        };
+        return ExitCode::from(output::bad_input(format, &[d]) as u8);
     }
     let fleet = cli.command.may_run_a_fleet();
     memory::tune_allocator(fleet);
@@ -73,6 +78,17 @@ fn main() -> ExitCode {
     let exit = commands::run(&cli);
     output::flush();
     ExitCode::from(exit as u8)
+}
+
+/// With `--format sarif|junit|github|azure-devops`, the document holding bad input found before
+/// the command runs: the pipeline's upload step must not meet an empty file. The diagnostics go
+/// to stderr as text beside it.
+fn print_refused_document(argv: &[std::ffi::OsString], diags: &[ise_model::diag::Diagnostic]) {
+    if let Some(document) =
+        usage::requested_report(argv).and_then(|format| report::refused_document(format, diags, usage::has_flag(argv, "--deny-warnings")))
+    {
+        print!("{document}");
+    }
 }
 
 /// `--help` and `--version` are not errors; every other parse failure is a coded usage error.
@@ -89,6 +105,7 @@ fn usage_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> Exit {
             Exit::Ok
         }
         _ => {
+            print_refused_document(argv, &[usage::diagnostic(e)]);
             let format = usage::requested_format(argv);
             if format == args::ErrorFormat::Text {
                 // clap's own text keeps its usage line and suggestions; the code leads it.

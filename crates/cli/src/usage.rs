@@ -40,6 +40,21 @@ pub fn requested_format(args: &[std::ffi::OsString]) -> ErrorFormat {
     }
 }
 
+/// A CI report format (`--format sarif|junit|github|azure-devops`) among the arguments: a run
+/// refused before its command parsed (a usage error, stdin given twice) still writes that
+/// document, holding the diagnostic.
+pub fn requested_report(args: &[std::ffi::OsString]) -> Option<crate::args::VerifyFormat> {
+    use crate::args::VerifyFormat;
+    use clap::ValueEnum;
+    let format = VerifyFormat::from_str(&raw_value(args, "--format")?, true).ok()?;
+    (!matches!(format, VerifyFormat::Text | VerifyFormat::Json)).then_some(format)
+}
+
+/// Whether a bare flag is among the arguments (`--deny-warnings` before the parse).
+pub fn has_flag(args: &[std::ffi::OsString], flag: &str) -> bool {
+    args.iter().any(|a| a == flag)
+}
+
 /// `--color` among the arguments, for the output printed before (or instead of) a parse: help and
 /// usage errors.
 pub fn requested_color(args: &[std::ffi::OsString]) -> ColorArg {

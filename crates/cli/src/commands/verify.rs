@@ -84,7 +84,7 @@ pub(super) fn read<T>(
 /// them as a fleet's does, so that the upload step does not meet an empty file.
 /// The diagnostics then go to stderr as text: stdout holds the one document.
 pub(super) fn refused(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> Exit {
-    match report::document(format, &report::Proofs::refused(diags, cli.deny_warnings), false) {
+    match report::refused_document(format, diags, cli.deny_warnings) {
         Some(document) => {
             print!("{document}");
             output::bad_input(crate::args::ErrorFormat::Text, diags)

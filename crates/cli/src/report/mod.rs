@@ -27,16 +27,52 @@ pub fn document(format: crate::args::VerifyFormat, proofs: &Proofs, verbose: boo
     match format {
         VerifyFormat::Sarif => Some(sarif::render(proofs, &std::env::current_dir().unwrap_or_default())),
         VerifyFormat::Junit => Some(junit::render(proofs)),
-        VerifyFormat::Github => Some(annotations::github(proofs)),
-        VerifyFormat::AzureDevops => Some(annotations::azure_devops(proofs)),
+        VerifyFormat::Github => Some(annotations::github(proofs, &std::env::current_dir().unwrap_or_default())),
+        VerifyFormat::AzureDevops => Some(annotations::azure_devops(proofs, &std::env::current_dir().unwrap_or_default())),
         VerifyFormat::Text | VerifyFormat::Json => None,
     }
 }
 
+/// The CI document (SARIF, JUnit, annotations) of a run refused for bad input, so that the upload
+/// step meets the diagnostics rather than an empty file; `None` for text and JSON.
+pub fn refused_document(format: crate::args::VerifyFormat, diags: &[ise_model::diag::Diagnostic], deny_warnings: bool) -> Option<String> {
+    document(format, &Proofs::refused(diags, deny_warnings), false)
+}
+
 /// Whether a name reports give an input is a file's (not `<stdin>`, `<compiled NAME>/nsg.json`,
-/// `<embedded example>`, nor empty for the compiled artifact).
+/// `<embedded example>`, nor empty for the compiled artifact, nor a command-line option such as
+/// `--table-version`, which names what was wrong with no file to point into).
 pub fn is_file(name: &str) -> bool {
-    !name.is_empty() && !name.starts_with('<')
+    !name.is_empty() && !name.starts_with('<') && !name.starts_with('-')
+}
+
+/// A file's path as CI reports give it: relative to `cwd` (the repository's root in a pipeline)
+/// when under it, absolute otherwise, with `.` and `..` resolved as written (`./net/../nsg.json`
+/// is `nsg.json`): GitHub attaches an annotation to a pull request's file only by its path from
+/// the root. `None` for inputs that are not files ([`is_file`]).
+pub fn relative_path(file: &str, cwd: &std::path::Path) -> Option<std::path::PathBuf> {
+    use std::path::{Component, PathBuf};
+    if !is_file(file) {
+        return None;
+    }
+    let path = std::path::Path::new(file);
+    let joined = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let mut normal = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normal.pop() {
+                    normal.push(c);
+                }
+            }
+            other => normal.push(other),
+        }
+    }
+    Some(match normal.strip_prefix(cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => normal,
+    })
 }
 
 /// Where a finding points: an input file, and the line and column of the offending rule when known.

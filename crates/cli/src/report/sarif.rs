@@ -23,20 +23,13 @@ fn text(s: &str) -> sarif::MultiformatMessageString {
 /// A file as a URI reference relative to `cwd` when under it (what code scanning matches against
 /// the repository), else a `file://` URI. `None` for inputs that are not files.
 pub fn uri(file: &str, cwd: &std::path::Path) -> Option<String> {
-    if !super::is_file(file) {
-        return None;
-    }
-    let path = std::path::Path::new(file);
-    let rel = if path.is_absolute() {
-        match path.strip_prefix(cwd) {
-            Ok(r) => r,
-            Err(_) => return Some(format!("file://{}", encode_path(&path.to_string_lossy()))),
-        }
+    let path = super::relative_path(file, cwd)?;
+    let s = path.to_string_lossy().replace('\\', "/");
+    Some(if path.is_absolute() {
+        format!("file://{}", encode_path(&s))
     } else {
-        path
-    };
-    let s = rel.to_string_lossy().replace('\\', "/");
-    Some(encode_path(s.trim_start_matches("./")))
+        encode_path(&s)
+    })
 }
 
 /// A path as an RFC 3986 path: each byte but the unreserved characters, the sub-delimiters, `@`
@@ -265,6 +258,9 @@ mod tests {
         let cwd = Path::new("/repo");
         assert_eq!(uri("out/nsg.json", cwd).as_deref(), Some("out/nsg.json"));
         assert_eq!(uri("./out/nsg.json", cwd).as_deref(), Some("out/nsg.json"));
+        assert_eq!(uri("out/old/../nsg.json", cwd).as_deref(), Some("out/nsg.json"));
+        assert_eq!(uri("-", cwd), None);
+        assert_eq!(uri("--table-version", cwd), None);
         assert_eq!(uri("/repo/net/my nsg.json", cwd).as_deref(), Some("net/my%20nsg.json"));
         assert_eq!(uri("/elsewhere/nsg.json", cwd).as_deref(), Some("file:///elsewhere/nsg.json"));
         assert_eq!(uri("<stdin>", cwd), None);
