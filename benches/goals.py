@@ -59,6 +59,13 @@ def medians(samples):
     }
 
 
+# The sorted wall times of each single-process command, printed under the table: on a machine
+# whose kernel reports free memory to its host, a run that draws reported memory for a huge page
+# takes milliseconds longer, and the median alone hides how often that happened (BENCHMARKS.md,
+# session 23).
+SPREAD = {}
+
+
 def interleaved(cmds, runs):
     """Median wall, median CPU and largest peak RSS of each command, runs interleaved."""
     for c in cmds.values():
@@ -67,6 +74,8 @@ def interleaved(cmds, runs):
     for _ in range(runs):
         for k, c in cmds.items():
             samples[k].append(run(c))
+    for k, v in samples.items():
+        SPREAD[k] = sorted(s[0] for s in v)
     return medians(samples)
 
 
@@ -204,6 +213,9 @@ def main():
         m = "-" if met is None else ("yes" if met else "no")
         pk = f"{peak / MB:.1f} MB {'ok' if peak < 64 * MB else 'OVER'}" if peak else "-"
         print(f"| {what} | {a} | {b} | {r} | {goal} | {m} | {pk} |")
+    print("\nWall time of the single-process runs, fastest / median / slowest: " + "; ".join(
+        f"{k} {fmt_ms(w[0])} / {fmt_ms(statistics.median(w))} / {fmt_ms(w[-1])}"
+        for k, w in SPREAD.items() if not k.startswith("python")))
     for case, sizes in per_env.items():
         if len(sizes) > 1:
             print(f"\nTime per environment relative to the smallest fleet, {case} (1.0 = linear): " +
