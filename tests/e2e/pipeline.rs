@@ -78,7 +78,15 @@ fn a_broken_input_on_stdin_is_named_stdin() {
     let one_tag = serde_json::json!({"changeNumber": 1, "cloud": "Public", "values": [{"name": "Sql", "id": "Sql", "properties": {
         "changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "AzureSQL",
         "addressPrefixes": ["13.66.0.0/16"], "networkFeatures": ["NSG", "UDR"]}}]});
-    let args = ["--error-format", "json", "verify", "--env", "data/example-environment.json", "--service-tags", "-"];
+    let args = [
+        "--error-format",
+        "json",
+        "verify",
+        "--env",
+        "data/example-environment.json",
+        "--service-tags",
+        "-",
+    ];
     let (code, out, _) = isenet_with_stdin(&args, one_tag.to_string().as_bytes());
     assert_eq!(code, Some(2));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();

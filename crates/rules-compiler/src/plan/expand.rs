@@ -329,6 +329,7 @@ fn expand_firewall(fw: &PlanFirewall, tags: &ServiceTags, diags: &mut Vec<Diagno
 pub fn expand(plan: &Plan, tags: &ServiceTags) -> Result<Plan, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let security_rules = expand_rules(&plan.security_rules, tags, &mut diags);
+    diags.extend(super::nsg_rules::shared_names(&security_rules, &plan.environment));
     let routes = expand_routes(&plan.routes, tags, &mut diags);
     let firewall = expand_firewall(&plan.firewall, tags, &mut diags);
     if !diags.is_empty() {

@@ -9,7 +9,7 @@ use crate::azure::nsg::{
     Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule, MAX_DESCRIPTION, MAX_PREFIXES_PER_FIELD, MAX_RULES,
 };
 use ipnet::Ipv4Net;
-use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_TAG_MISSING};
+use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_NSG_RULE_NAMES, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::{Kind, Protocol as RequirementProtocol};
@@ -117,6 +117,42 @@ fn rule(name: String, priority: u32, direction: Direction, access: Access, proto
     }
 }
 
+/// `E1006` for each name two compiled rules share, compared as Azure compares rule names (without
+/// case): a requirement split over several rules names its parts `<id>-1`, `<id>-2`, ... (and with
+/// `--expand-tags` its IPv6 rules `<id>-v6`), which an outbound destination may be named already
+/// (`d0` split over 4,000 prefixes, and a destination `d0-1`). Azure refuses the NSG.
+pub(crate) fn shared_names(rules: &[PlanRule], env: &Environment) -> Vec<Diagnostic> {
+    let mut by_name: std::collections::BTreeMap<String, Vec<&PlanRule>> = std::collections::BTreeMap::new();
+    for r in rules {
+        by_name.entry(r.rule.name.to_ascii_lowercase()).or_default().push(r);
+    }
+    by_name
+        .values()
+        .filter(|same| same.len() > 1)
+        .map(|same| {
+            let name = &same[0].rule.name;
+            let owners: Vec<String> = same.iter().map(|r| format!("`{}`", r.requirements.join(", "))).collect();
+            // The destination whose own rule carries the name is the one to rename (the plan holds
+            // them sorted by name, so the file's index is not known here: named in the message).
+            let rename = env
+                .outbound_destinations
+                .iter()
+                .find(|d| format!("out-dest-{}", d.name).eq_ignore_ascii_case(name))
+                .map_or_else(String::new, |d| format!("; rename the outbound destination `{}`", d.name));
+            Diagnostic::error(
+                E_NSG_RULE_NAMES,
+                "outboundDestinations",
+                format!(
+                    "the NSG would have {} rules named `{name}` (for {}); Azure refuses two rules of one name{rename}",
+                    same.len(),
+                    owners.join(" and ")
+                ),
+            )
+            .with_help("a destination name ending in `-<number>` can be that of another destination's split rules")
+        })
+        .collect()
+}
+
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRule>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut diags = Vec::new();
@@ -188,6 +224,7 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
             "outboundPolicy restricted: denies outbound traffic beyond the requirements and outboundDestinations",
         ));
     }
+    diags.extend(shared_names(&out, env));
     if out.len() > MAX_RULES {
         diags.push(Diagnostic::error(
             E_NSG_RULES,
