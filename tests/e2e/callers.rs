@@ -175,3 +175,58 @@ fn requirements_show_the_source_and_destination_the_nsg_writes() {
         assert!(checked > 15, "{endpoint} {mode}");
     }
 }
+
+/// An external ISE in firewall mode whose callers are the whole Internet (`0.0.0.0/0` among them,
+/// W0503) is answered past the firewall no better than one with none: the 0.0.0.0/0 route sends
+/// every reply to the firewall (asymmetric routing). Both get W0505 and fail the callers' route
+/// requirement (F0201), and the firewall's default route is the table's only 0.0.0.0/0 route.
+#[test]
+fn internet_wide_callers_in_firewall_mode_are_refused_like_none() {
+    let dir = scratch("callers-internet-firewall");
+    for (name, callers) in [
+        ("none", json!([])),
+        ("all", json!(["0.0.0.0/0"])),
+        ("all-and-one", json!(["198.18.0.0/24", "0.0.0.0/0"])),
+    ] {
+        let mut e = env("external", "firewall");
+        e["externalCallers"] = callers;
+        let file = write(&dir, &format!("{name}.json"), &e);
+        let out = dir.path().join(format!("out-{name}"));
+        let o = isenet(&["compile", "--env", &file, "--out-dir", &path_str(&out)]);
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("warning[W0505]"),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let table: Value = serde_json::from_str(&std::fs::read_to_string(out.join("route-table.json")).unwrap()).unwrap();
+        let defaults: Vec<&Value> = table["properties"]["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["properties"]["addressPrefix"] == "0.0.0.0/0")
+            .collect();
+        assert_eq!(defaults.len(), 1, "{name}: {defaults:?}");
+        assert_eq!(
+            (
+                &defaults[0]["properties"]["nextHopType"],
+                &defaults[0]["properties"]["nextHopIpAddress"]
+            ),
+            (&json!("VirtualAppliance"), &json!("10.10.2.4")),
+            "{name}"
+        );
+        let o = isenet(&["verify", "--env", &file, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let report = stdout_json(&o);
+        // Without artifacts, verify proves the environment's compiled ones (one row of a fleet).
+        let proofs = report["environments"][0]["verification"]["proofs"].as_array().unwrap();
+        let routes = proofs.iter().find(|p| p["artifact"] == "routes").unwrap();
+        let failed: Vec<&Value> = routes["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "F0201" && f["requirements"] == json!(["route-external-callers"]))
+            .collect();
+        assert_eq!(failed.len(), 1, "{name}: {routes:#}");
+    }
+}

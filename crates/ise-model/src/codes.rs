@@ -54,7 +54,7 @@ codes! {
     E_EXTERNAL_CALLERS_INTERNAL = "E0501": "externalCallers only apply to an external ISE";
     W_CALLER_IN_VNET = "W0502": "internal caller lies inside the virtual network already";
     W_CALLERS_ANY = "W0503": "0.0.0.0/0 as a caller is the same as the whole Internet";
-    W_EXTERNAL_FIREWALL_INTERNET = "W0505": "external ISE in firewall mode without externalCallers: replies to Internet callers would go to the firewall (asymmetric routing)";
+    W_EXTERNAL_FIREWALL_INTERNET = "W0505": "external ISE in firewall mode without externalCallers (or with 0.0.0.0/0 among them): replies to Internet callers would go to the firewall (asymmetric routing)";
     W_DESTINATION_ANY = "W0504": "0.0.0.0/0 as an outbound destination opens every address on its ports";
     E_PORT = "E0601": "not a port, port range or `*`";
     E_CERT_COUNT = "E0701": "more than 20 certificates";

@@ -241,7 +241,9 @@ impl Walker {
             self.push(Diagnostic::error(E_EXTERNAL_CALLERS_INTERNAL, "externalCallers", "externalCallers are given but the access endpoint is internal").with_help("an internal ISE is not reachable from the Internet: use internalCallers for callers in peered networks or on premises, or set accessEndpoint to external"));
         }
         let firewall = p.forced_tunneling.is_some_and(|f| f.mode == super::TunnelingMode::Firewall);
-        if p.access_endpoint == Some(AccessEndpoint::External) && firewall && p.external_callers.is_empty() {
+        // 0.0.0.0/0 among the callers is the whole Internet, as no callers are (W0503).
+        let internet_callers = p.external_callers.is_empty() || p.external_callers.iter().any(|c| c.is_some_and(|c| c.prefix_len() == 0));
+        if p.access_endpoint == Some(AccessEndpoint::External) && firewall && internet_callers {
             self.push(
                 Diagnostic::warning(
                     W_EXTERNAL_FIREWALL_INTERNET,

@@ -51,6 +51,11 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
     for r in reqs.iter().filter(|r| r.kind == Kind::Route) {
         let firewall_default = r.requirement == "route-firewall-default";
         match &r.destination {
+            // Callers that are the whole Internet cannot be answered past the firewall that the
+            // 0.0.0.0/0 route sends everything to: no route serves them (W0505 says so, and the
+            // route proof fails the requirement), and the firewall's default route stays.
+            Peer::Prefixes { prefixes, .. }
+                if r.requirement == crate::prove::routes::EXTERNAL_CALLERS_ROUTE && prefixes.iter().any(|p| p.prefix_len() == 0) => {}
             Peer::Prefixes { prefixes, .. } if prefixes.iter().any(|p| p.prefix_len() == 0) => {
                 default_route = Some(PlanRoute {
                     name: r.id.clone(),

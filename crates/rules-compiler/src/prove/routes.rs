@@ -353,9 +353,13 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
     let internet = |h: &Hop| h.next_hop == Target::Hop(NextHop::Internet);
     for r in requirements.iter().filter(|r| r.kind == Kind::Route) {
         let addresses = match &r.destination {
-            // An external ISE without declared callers answers the whole Internet: every reply
-            // must leave through the Internet, which a route to the firewall forbids.
-            Peer::Prefixes { prefixes, .. } if prefixes.is_empty() && r.requirement == EXTERNAL_CALLERS_ROUTE => IntervalSet::full(),
+            // An external ISE without declared callers (or with 0.0.0.0/0 among them) answers the
+            // whole Internet: every reply must leave through the Internet, which a route to the
+            // firewall forbids.
+            Peer::Prefixes { prefixes, .. } if r.requirement == EXTERNAL_CALLERS_ROUTE => match prefixes.is_empty() {
+                true => IntervalSet::full(),
+                false => IntervalSet::from_prefixes(prefixes.iter().copied()),
+            },
             Peer::Prefixes { prefixes, .. } if prefixes.iter().any(|p| p.prefix_len() == 0) => continue,
             Peer::Prefixes { prefixes, .. } => IntervalSet::from_prefixes(prefixes.iter().copied()),
             Peer::Tag { name } => match crate::prove::resolver::tag_set(tags, name) {
