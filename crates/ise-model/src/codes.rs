@@ -55,6 +55,7 @@ codes! {
     W_CALLER_IN_VNET = "W0502": "internal caller lies inside the virtual network already";
     W_CALLERS_ANY = "W0503": "0.0.0.0/0 as a caller is the same as the whole Internet";
     W_EXTERNAL_FIREWALL_INTERNET = "W0505": "external ISE in firewall mode without externalCallers (or with 0.0.0.0/0 among them): replies to Internet callers would go to the firewall (asymmetric routing)";
+    E_EXTERNAL_CALLER_IN_VNET = "E0506": "external caller overlaps the virtual network's address space (Internet callers lie outside it)";
     W_DESTINATION_ANY = "W0504": "0.0.0.0/0 as an outbound destination opens every address on its ports";
     E_PORT = "E0601": "not a port, port range or `*`";
     E_CERT_COUNT = "E0701": "more than 20 certificates";

@@ -297,6 +297,22 @@ impl Walker {
         }
         if let Some(space) = p.address_space {
             let space = outermost(&space.iter().flatten().copied().collect::<Vec<_>>());
+            // An Internet caller inside the network is a mistake, and in firewall mode its route to
+            // the Internet (longer than the address space's VnetLocal) would take the subnets'
+            // traffic to one another out of the network. 0.0.0.0/0 is W0503's.
+            for (i, c) in p.external_callers.iter().enumerate() {
+                let Some(c) = c.filter(|c| c.prefix_len() > 0) else { continue };
+                if let Some(net) = space.iter().find(|s| overlaps(s, &c)) {
+                    self.push(
+                        Diagnostic::error(
+                            E_EXTERNAL_CALLER_IN_VNET,
+                            index("externalCallers", i),
+                            format!("{c} overlaps the address space {net}: external callers are Internet addresses, outside the virtual network"),
+                        )
+                        .with_help("remove it; list peered or on-premises callers in internalCallers (outside the address space too)"),
+                    );
+                }
+            }
             for (i, c) in p.internal_callers.iter().enumerate() {
                 let Some(c) = c else { continue };
                 if let Some(net) = inside(&space, c) {
