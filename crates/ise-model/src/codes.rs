@@ -51,6 +51,8 @@ codes! {
     E_FIREWALL_IP = "E0402": "firewallPrivateIp is not an IPv4 address";
     W_FIREWALL_IP_UNUSED = "W0403": "firewallPrivateIp is ignored outside firewall mode";
     E_FIREWALL_IN_ISE_SUBNET = "E0404": "the firewall cannot sit in an ISE subnet (they must stay empty)";
+    E_FIREWALL_IP_SPECIAL = "E0405": "firewallPrivateIp is an address no appliance can have (this network, loopback, link-local, multicast, reserved, Azure's platform address)";
+    W_FIREWALL_IP_PUBLIC = "W0406": "firewallPrivateIp is a public address outside the virtual network's address space";
     E_EXTERNAL_CALLERS_INTERNAL = "E0501": "externalCallers only apply to an external ISE";
     W_CALLER_IN_VNET = "W0502": "internal caller lies inside the virtual network already";
     W_CALLERS_ANY = "W0503": "0.0.0.0/0 as a caller is the same as the whole Internet";
@@ -63,6 +65,8 @@ codes! {
     E_CERT_NOT_CERT = "E0703": "publicCertificate does not hold an X.509 certificate";
     E_DNS_IP = "E0801": "custom DNS server is not an IPv4 address";
     E_DNS_COUNT = "E0802": "more than 20 DNS servers on a virtual network";
+    E_DNS_IP_SPECIAL = "E0803": "custom DNS server is an address no DNS server can have (this network, loopback, link-local, multicast, reserved)";
+    E_DNS_IN_ISE_SUBNET = "E0804": "a custom DNS server cannot sit in an ISE subnet (they must stay empty)";
     E_TAGS_SYNTAX = "E0901": "service-tag file is malformed";
     E_TAGS_WRONG_CLOUD = "E0902": "service-tag file belongs to another cloud";
     E_TAGS_DUPLICATE = "E0903": "service-tag file names a tag twice";

@@ -463,6 +463,7 @@ impl Walker {
             internal_callers: &internal_callers,
             outbound_policy,
             outbound_destinations: outbound_destinations.as_deref(),
+            custom_dns_servers: custom_dns_servers.as_deref().unwrap_or_default(),
         });
         // Every part below is complete only when its own checks passed (otherwise an error is out).
         let virtual_network = match (vnet_name, address_space) {
@@ -483,7 +484,7 @@ impl Walker {
             sku: sku?,
             virtual_network: virtual_network?,
             subnets: subnets??,
-            custom_dns_servers: custom_dns_servers?,
+            custom_dns_servers: custom_dns_servers?.into_iter().collect::<Option<_>>()?,
             forced_tunneling: forced_tunneling?,
             external_callers: external_callers.into_iter().collect::<Option<_>>()?,
             internal_callers: internal_callers.into_iter().collect::<Option<_>>()?,
@@ -512,8 +513,9 @@ impl Walker {
     }
 
     /// The custom DNS servers: IPv4 addresses, at most 20 (Azure's limit per virtual network).
-    /// Malformed entries are reported and left out; the count counts them all.
-    fn dns_servers(&mut self, v: &Value) -> Option<Vec<std::net::Ipv4Addr>> {
+    /// One entry per item, `None` for a malformed one (reported), so later checks keep the file's
+    /// indices; the count counts them all.
+    fn dns_servers(&mut self, v: &Value) -> Option<Vec<Option<std::net::Ipv4Addr>>> {
         let items = self.array(v, "customDnsServers")?;
         self.at_most_20(
             items.len(),
@@ -525,7 +527,7 @@ impl Walker {
             items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
+                .map(|(i, x)| self.ipv4(x, &index("customDnsServers", i), E_DNS_IP))
                 .collect(),
         )
     }

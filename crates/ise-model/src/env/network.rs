@@ -10,6 +10,7 @@ use crate::diag::{excerpt, Diagnostic};
 use crate::iplists;
 use crate::jsonpos::{field, index};
 use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
 
 /// Ranges the 2021 ISE article (table version 2021, data/table-versions.csv) forbids for the VNet and the subnets.
 pub const FORBIDDEN_RANGES: [&str; 5] = [
@@ -37,7 +38,29 @@ pub(super) struct Parts<'a> {
     pub outbound_policy: Option<OutboundPolicy>,
     /// `None` when any destination is malformed (reported).
     pub outbound_destinations: Option<&'a [OutboundDestination]>,
+    pub custom_dns_servers: &'a [Option<Ipv4Addr>],
 }
+
+/// Addresses no host in a virtual network has, by what they are (RFC 6890): a firewall or a DNS
+/// server given one of them is a typo or a placeholder.
+const SPECIAL_ADDRESSES: [(&str, &str); 5] = [
+    ("0.0.0.0/8", "a \"this network\" address"),
+    ("127.0.0.0/8", "a loopback address"),
+    ("169.254.0.0/16", "a link-local address"),
+    ("224.0.0.0/4", "a multicast address"),
+    ("240.0.0.0/4", "a reserved address (the broadcast address among them)"),
+];
+
+/// What `ip` is when it is one of [`SPECIAL_ADDRESSES`].
+fn special(ip: Ipv4Addr) -> Option<(Ipv4Net, &'static str)> {
+    SPECIAL_ADDRESSES.iter().find_map(|(net, what)| {
+        let net: Ipv4Net = net.parse().expect("constant");
+        net.contains(&ip).then_some((net, *what))
+    })
+}
+
+/// The private ranges (RFC 1918) and the shared address space (RFC 6598) that hub networks use.
+const PRIVATE_RANGES: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
 
 fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
@@ -221,6 +244,20 @@ impl Walker {
                 self.push(Diagnostic::error(E_DELEGATION, "subnets", format!("{delegated} subnets are delegated; exactly one must be"))
                     .with_help("set \"delegated\": true on one empty subnet: deployment through ARM, Bicep or REST needs one subnet delegated to the ISE"));
             }
+            for (i, ip) in p.custom_dns_servers.iter().enumerate() {
+                let Some(ip) = ip else { continue };
+                for (s, prefix) in with_prefix.iter().filter(|(_, prefix)| prefix.contains(ip)) {
+                    let what = s.describe("ISE subnet");
+                    self.push(
+                        Diagnostic::error(
+                            E_DNS_IN_ISE_SUBNET,
+                            index("customDnsServers", i),
+                            format!("{ip} is inside {what} ({prefix}); ISE subnets must stay empty"),
+                        )
+                        .with_help("run the DNS server in a subnet of its own, or in a peered or on-premises network"),
+                    );
+                }
+            }
             if let Some(ip) = p.forced_tunneling.and_then(|f| f.firewall_private_ip) {
                 for (s, prefix) in with_prefix.iter().filter(|(_, prefix)| prefix.contains(&ip)) {
                     let what = s.describe("ISE subnet");
@@ -236,6 +273,7 @@ impl Walker {
             }
         }
 
+        self.check_addresses_of_hosts(p);
         // Given callers count even when one of them is malformed.
         if p.access_endpoint == Some(AccessEndpoint::Internal) && !p.external_callers.is_empty() {
             self.push(Diagnostic::error(E_EXTERNAL_CALLERS_INTERNAL, "externalCallers", "externalCallers are given but the access endpoint is internal").with_help("an internal ISE is not reachable from the Internet: use internalCallers for callers in peered networks or on premises, or set accessEndpoint to external"));
@@ -331,6 +369,53 @@ impl Walker {
         self.check_published_addresses(p);
     }
 
+    /// The DNS servers and the firewall are hosts: an address no host has is refused, and a
+    /// firewall whose "private" IP is public and outside the network is most likely a typo.
+    fn check_addresses_of_hosts(&mut self, p: &Parts) {
+        for (i, ip) in p.custom_dns_servers.iter().enumerate() {
+            if let Some((ip, (net, what))) = ip.and_then(|ip| Some((ip, special(ip)?))) {
+                self.push(
+                    Diagnostic::error(
+                        E_DNS_IP_SPECIAL,
+                        index("customDnsServers", i),
+                        format!("{ip} is {what} ({net}), which no DNS server has"),
+                    )
+                    .with_help("give the DNS servers' own addresses (168.63.129.16 for Azure's DNS)"),
+                );
+            }
+        }
+        let Some(ip) = p.forced_tunneling.and_then(|f| f.firewall_private_ip) else {
+            return;
+        };
+        const PATH: &str = "forcedTunneling.firewallPrivateIp";
+        let platform = Ipv4Addr::new(168, 63, 129, 16);
+        let special = special(ip)
+            .or_else(|| (ip == platform).then(|| (Ipv4Net::from(platform), "Azure's platform address, for DNS, DHCP and health probes")));
+        if let Some((net, what)) = special {
+            self.push(
+                Diagnostic::error(
+                    E_FIREWALL_IP_SPECIAL,
+                    PATH,
+                    format!("{ip} is {what} ({net}), which no appliance has"),
+                )
+                .with_help("give the private IP of the Azure Firewall or appliance (in its AzureFirewallSubnet)"),
+            );
+            return;
+        }
+        let private = PRIVATE_RANGES.iter().any(|r| r.parse::<Ipv4Net>().expect("constant").contains(&ip));
+        let in_space = p.address_space.is_some_and(|space| space.iter().flatten().any(|s| s.contains(&ip)));
+        if !private && !in_space {
+            self.push(
+                Diagnostic::warning(
+                    W_FIREWALL_IP_PUBLIC,
+                    PATH,
+                    format!("{ip} is a public address outside the address space: the 0.0.0.0/0 route needs the firewall's private IP"),
+                )
+                .with_help("give the Azure Firewall's private IP (from its AzureFirewallSubnet, in this or a peered hub network), not its public one"),
+            );
+        }
+    }
+
     /// In clouds where some tags do not work in NSGs, the location must have the published lists
     /// that replace them; an external ISE or firewall mode needs the connector addresses too.
     fn check_published_addresses(&mut self, p: &Parts) {
@@ -391,6 +476,21 @@ mod tests {
         fn inside_agrees_with_any_contains(space in prop::collection::vec(arb_prefix(), 0..10), net in arb_prefix()) {
             let expected = space.iter().any(|s| s.contains(&net));
             prop_assert_eq!(inside(&outermost(&space), &net).is_some(), expected);
+        }
+    }
+
+    /// Every special range is a /16 or wider, so the first two octets decide: all 65,536 of them,
+    /// at both ends of their /16, against the definitions in the standard library and RFC 6890
+    /// (first octet 0, "this network"; 240 and up, reserved, the broadcast address among them).
+    #[test]
+    fn special_addresses_are_rfc_6890_s() {
+        for high in 0..=u16::MAX {
+            let [a, b] = high.to_be_bytes();
+            for low in [0u8, 255] {
+                let ip = Ipv4Addr::new(a, b, low, low);
+                let expected = a == 0 || a >= 240 || ip.is_loopback() || ip.is_link_local() || ip.is_multicast();
+                assert_eq!(special(ip).is_some(), expected, "{ip}");
+            }
         }
     }
 
