@@ -1148,3 +1148,34 @@ fn dependencies_serialise_with_their_kind_and_provenance() {
         },
     }));
 }
+
+/// The change ticket names the rule collection group and its priority as firewall-policy.json
+/// writes them: a firewall team places the group among the policy's others by that priority, as
+/// Azure Firewall processes groups (lower number first; network rules before application rules).
+#[test]
+fn the_change_ticket_names_the_rule_collection_group_and_its_priority() {
+    let plan = compiled(&firewall_env_with_dns(&[]));
+    let artifacts = rules_compiler::render::render_everything(&plan, ServiceTags::embedded(CloudId::Public));
+    let policy: Value = serde_json::from_str(&artifacts.iter().find(|a| a.file_name == "firewall-policy.json").unwrap().contents).unwrap();
+    let group = &policy["resources"][0];
+    let name = group["name"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches("')]")
+        .to_string();
+    let priority = group["properties"]["priority"].as_u64().unwrap();
+    let ticket = change_ticket(&plan);
+    let expected = format!(
+        "- Firewall policy: the rules are one rule collection group, `{name}`, at priority {priority}, added to the existing policy."
+    );
+    assert!(ticket.contains(&expected), "{expected}\n{ticket}");
+    assert!(
+        ticket.contains(&format!(
+            "a network Deny in a group numbered below {priority} overrides these network rules"
+        )),
+        "{ticket}"
+    );
+}

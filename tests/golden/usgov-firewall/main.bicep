@@ -1024,7 +1024,7 @@ var ruleCollections = [
         ]
       }
       {
-        description: 'fw-ase-fqdn-tag-windows-update: Windows Update for the ISE App Service Environment instances (ASE firewall procedure: second FQDN tag); C...'
+        description: 'fw-ase-fqdn-tag-windows-update: Windows Update for the ISE App Service Environment instances (ASE firewall procedure: second FQDN tag)'
         fqdnTags: [
           'WindowsUpdate'
         ]

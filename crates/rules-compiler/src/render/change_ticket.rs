@@ -111,6 +111,12 @@ fn risks(review: &Review) -> Vec<String> {
         _ => "VirtualNetwork/UDR trap: a 0.0.0.0/0 route on the subnets makes Azure's VirtualNetwork tag (and the default AllowVnetInBound) cover the whole Internet. These rules never use VirtualNetwork as a peer; they name the address space and the declared internal callers, and `deny-all-inbound` at 4096 shuts AllowVnetInBound off.".to_string(),
     });
     if env.forced_tunneling.mode == TunnelingMode::Firewall {
+        let fw = &review.plan.firewall;
+        out.push(format!(
+            "Firewall policy: the rules are one rule collection group, `{group}`, at priority {priority}, added to the existing policy. Azure Firewall processes every network rule before any application rule, and within each kind the groups by priority (lower number first): a network Deny in a group numbered below {priority} overrides these network rules, a network Deny in any group overrides these application rules for the addresses it names, and an application Deny in a group below {priority} overrides these application rules. Check the policy's other groups for such Deny rules before deploying.",
+            group = fw.rule_collection_group,
+            priority = fw.rule_collection_group_priority
+        ));
         out.push("Firewall: do not enable TLS/SSL termination, TLS inspection or any other inspection (IDPS) for traffic from the ISE subnets, and do not change their outbound TLS traffic (seed 002, network virtual appliances). The rule collection group joins an existing policy: if that policy inspects TLS or runs IDPS in deny mode, exempt the four ISE subnets before the ISE deploys.".to_string());
     }
     if !env.custom_dns_servers.is_empty() {
