@@ -119,8 +119,31 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         .filter(|r| ise_model::ip_text::prefix(&r.address_prefix).is_none())
         .count();
     if routes.len() > MAX_ROUTES || tag_count > MAX_TAG_ROUTES {
-        diags.push(Diagnostic::error(E_ROUTE_LIMIT, "", format!("the route table would need {} routes ({tag_count} with service tags); Azure allows {MAX_ROUTES} routes and {MAX_TAG_ROUTES} service-tag routes per table", routes.len()))
-            .with_help("use a current service-tag file (tags that work in routes keep the count low), or route the dependencies through a second route table"));
+        // The subnets take one route table each, so what is too much must shrink: the callers the
+        // environment declares, or the dependency prefixes a tag file without route tags spells out.
+        let for_callers = routes
+            .iter()
+            .filter(|r| {
+                r.requirements.iter().all(|id| {
+                    reqs.iter()
+                        .any(|q| &q.id == id && q.requirement == crate::prove::routes::EXTERNAL_CALLERS_ROUTE)
+                })
+            })
+            .count();
+        let message = format!(
+            "the route table would need {} routes ({tag_count} with service tags, {for_callers} for externalCallers alone); Azure allows {MAX_ROUTES} routes and {MAX_TAG_ROUTES} service-tag routes per table",
+            routes.len()
+        );
+        let d = if for_callers > 0 && routes.len() > MAX_ROUTES {
+            Diagnostic::error(E_ROUTE_LIMIT, "externalCallers", message).with_help(format!(
+                "in firewall mode each external caller's prefix is a route past the firewall: aggregate the callers into at most {} prefixes",
+                MAX_ROUTES - (routes.len() - for_callers)
+            ))
+        } else {
+            Diagnostic::error(E_ROUTE_LIMIT, "", message)
+                .with_help("use a current service-tag file of the environment's cloud: tags that work in routes are one route each")
+        };
+        diags.push(d);
     }
     if diags.is_empty() {
         Ok(routes)
