@@ -3,7 +3,7 @@
 use super::common::{isenet, isenet_in, workspace};
 use super::pipeline::tempdir;
 use crate::common::Scratch;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 /// The files under `dir`, as paths relative to it (`modules/nsg.bicep`), sorted.
@@ -327,7 +327,7 @@ fn a_fleet_rerun_over_unchanged_output_touches_nothing_and_a_changed_environment
     let (envs, o) = (envs_dir.to_str().unwrap(), out.to_str().unwrap());
     let args = ["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o];
     let written = |run: &super::common::Run| -> Vec<bool> {
-        run.json()
+        run.json()["environments"]
             .as_array()
             .unwrap()
             .iter()
@@ -465,8 +465,8 @@ fn a_fleet_reports_output_folders_that_no_environment_of_the_run_claims() {
 
     let check = isenet(&["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o, "--check"]);
     assert_eq!(check.code, Some(1), "{}", check.stdout);
-    let rows = check.json();
-    let rows = rows.as_array().unwrap();
+    let doc = check.json();
+    let rows = doc["environments"].as_array().unwrap();
     assert_eq!(rows.len(), 3, "two environments and the unclaimed folder");
     let unclaimed: Vec<&Value> = rows.iter().filter(|r| !r["differences"].as_array().unwrap().is_empty()).collect();
     assert_eq!(unclaimed.len(), 1, "{rows:?}");
@@ -490,7 +490,17 @@ fn a_fleet_reports_output_folders_that_no_environment_of_the_run_claims() {
 
     let run = isenet(&["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o]);
     assert_eq!(run.code, Some(0), "a note is no finding: {}", run.stderr);
-    assert_eq!(run.json().as_array().unwrap().len(), 2, "the written rows are the environments'");
+    let doc = run.json();
+    assert_eq!(
+        doc["environments"].as_array().unwrap().len(),
+        2,
+        "the written rows are the environments'"
+    );
+    assert_eq!(
+        (&doc["errors"], &doc["warnings"], &doc["diagnostics"]),
+        (&json!(0), &json!(0), &json!([])),
+        "{doc}"
+    );
     let notes: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("note:")).collect();
     assert_eq!(notes.len(), 1, "{}", run.stderr);
     assert!(notes[0].contains(&folder), "{}", notes[0]);
@@ -552,4 +562,50 @@ fn compile_reports_its_proof_without_exiting_on_it_single_or_fleet() {
     assert_eq!(check.code, Some(0), "nothing differs: {}", check.stdout);
     let example = isenet(&["compile", "--out-dir", dir.join("example").to_str().unwrap()]);
     assert!(example.stdout.contains("  proof: ok ("), "{}", example.stdout);
+}
+
+/// `--error-format json` gives stdout one JSON document of one shape in every outcome: a fleet's
+/// `{"environments", "errors", "warnings", "diagnostics"}` clean, with warnings and refused (no
+/// rows then); a single compile with warnings their document instead of the text summary.
+#[test]
+fn error_format_json_keeps_one_shape_whatever_the_outcome() {
+    let (dir, _envs, files, out) = fleet_in("fleet-json-shape", 2);
+    let [a, b] = [&files[0], &files[1]].map(|f| f.to_str().unwrap().to_string());
+    let mut warned: Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
+    // W0403: a firewall address outside firewall mode is ignored.
+    warned["forcedTunneling"] = json!({"mode": "none", "firewallPrivateIp": "10.10.5.4"});
+    let warned_file = dir.join("warned.json");
+    std::fs::write(&warned_file, serde_json::to_string_pretty(&warned).unwrap()).unwrap();
+    let bad_file = dir.join("bad.json");
+    std::fs::write(&bad_file, "{}").unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (w, bad, o) = (s(&warned_file), s(&bad_file), s(&out));
+    let cases: [(&[&str], i32, usize, u64); 3] = [(&[&a, &b], 0, 2, 0), (&[&a, &w], 0, 2, 1), (&[&a, &bad], 2, 0, 0)];
+    for (envs, code, rows, warnings) in cases {
+        let mut args = vec!["--error-format", "json", "compile", "--out-dir", &o];
+        args.extend(envs);
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(code), "{envs:?}: {}", run.stderr);
+        let doc = run.json();
+        assert_eq!(doc["environments"].as_array().map(Vec::len), Some(rows), "{envs:?}: {doc}");
+        assert_eq!(doc["warnings"], json!(warnings), "{envs:?}: {doc}");
+        assert!(doc["errors"].is_u64() && doc["diagnostics"].is_array(), "{envs:?}: {doc}");
+        std::fs::remove_dir_all(&out).ok();
+    }
+    let single = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        "--env",
+        &w,
+        "--out-dir",
+        &s(&dir.join("single")),
+    ]);
+    assert_eq!(single.code, Some(0), "{}", single.stderr);
+    let doc = single.json();
+    assert_eq!(
+        (&doc["errors"], &doc["warnings"], &doc["diagnostics"][0]["code"]),
+        (&json!(0), &json!(1), &json!("W0403")),
+        "{doc}"
+    );
 }

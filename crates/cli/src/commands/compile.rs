@@ -125,10 +125,10 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(w) => w,
         Err(d) => return fail(vec![d]),
     };
-    if cli.error_format == ErrorFormat::Text {
-        output::diagnostics(cli.error_format, &warnings);
-    }
-    if output::quiet() {
+    output::diagnostics(cli.error_format, &warnings);
+    // With `--error-format json` the warnings' document is stdout's one document, instead of the
+    // summary (as `verify` does with its text report); without warnings the summary stays.
+    if output::quiet() || (cli.error_format == ErrorFormat::Json && !warnings.is_empty()) {
         return Exit::Ok;
     }
     print!("{}", summary(&env, &plan, args, &artifacts, written));

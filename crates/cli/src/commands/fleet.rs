@@ -421,7 +421,15 @@ pub fn parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R + Sync) -> 
 }
 
 pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>) -> Exit {
-    let fail = |diags: Vec<Diagnostic>| output::bad_input(cli.error_format, &diags);
+    // Refused before any environment compiled: the report's shape still, with no rows.
+    let fail = |diags: Vec<Diagnostic>| match cli.error_format {
+        ErrorFormat::Json => {
+            let doc = output::with_diagnostics(serde_json::json!({ "environments": [] }), &diags);
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+            Exit::BadInput
+        }
+        ErrorFormat::Text => output::bad_input(cli.error_format, &diags),
+    };
     let mut problems: Vec<Diagnostic> = super::check_table_version(args.table_version).err().into_iter().collect();
     let backends = compile::selection(args.only).unwrap_or_else(|d| {
         problems.push(d);
@@ -475,7 +483,7 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     // A write that fails part-way (a full disk) leaves the folders written before it replaced:
     // the report lists every environment, written or failed, beside the diagnostics.
     match cli.error_format {
-        ErrorFormat::Json if diagnostics.is_empty() => println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable")),
+        // One shape whatever the outcome: a pipeline reads `.environments[]` of every run.
         ErrorFormat::Json => {
             let doc = output::with_diagnostics(serde_json::json!({ "environments": rows }), &diagnostics);
             println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
