@@ -170,7 +170,8 @@ fn check_json_report(f: &mut Failures, row: &Row, passed: &str, text: &str, doc:
     f.check(got == row.diagnostics, || {
         format!("{name}: expected {:?}\n    got {got:?}", row.diagnostics)
     });
-    let errors = row.diagnostics.iter().filter(|(c, _)| c.starts_with('E')).count();
+    // Under --deny-warnings a warning refuses the file and counts as the error it was (README).
+    let errors = row.diagnostics.iter().filter(|(c, _)| deny_warnings || c.starts_with('E')).count();
     let warnings = row.diagnostics.len() - errors;
     f.check(doc["errors"] == errors && doc["warnings"] == warnings, || {
         format!(
@@ -183,7 +184,11 @@ fn check_json_report(f: &mut Failures, row: &Row, passed: &str, text: &str, doc:
         let code = d["code"].as_str().unwrap_or_default();
         let path = d["path"].as_str().unwrap_or_default();
         let what = format!("{name}: {code} at `{path}`");
-        let severity = if code.starts_with('E') { "error" } else { "warning" };
+        let severity = if deny_warnings || code.starts_with('E') {
+            "error"
+        } else {
+            "warning"
+        };
         f.check(d["severity"] == severity, || {
             format!("{what}: severity {} (deny_warnings={deny_warnings})", d["severity"])
         });

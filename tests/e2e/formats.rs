@@ -675,6 +675,19 @@ fn under_deny_warnings_the_environments_warnings_are_errors_in_every_machine_for
         );
         let junit = run("junit").stdout;
         assert!(junit.contains("<failure") && junit.contains("W0505"), "{given:?}: {junit}");
+        // JSON counts it as the error it was, as the text's count line does.
+        let json = run("json").json();
+        let diagnostic = &json["diagnostics"][0];
+        assert_eq!(
+            (&json["errors"], &json["warnings"], &diagnostic["code"], &diagnostic["severity"]),
+            (&json!(1), &json!(0), &json!("W0505"), &json!("error")),
+            "{given:?}: {json:#}"
+        );
+        let text = run("text").stderr;
+        assert!(
+            text.contains("error[W0505]") && text.contains("1 error(s), 0 warning(s)"),
+            "{given:?}: {text}"
+        );
     }
 }
 

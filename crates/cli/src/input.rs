@@ -108,6 +108,7 @@ pub fn environment_and_text(path: Option<&Path>, deny_warnings: bool) -> (Loaded
     let failed = has_errors(&loaded.diagnostics) || (deny_warnings && !loaded.diagnostics.is_empty());
     let result = match loaded.env {
         Some(env) if !failed => Ok((env, loaded.diagnostics)),
+        _ if deny_warnings => Err(loaded.diagnostics.into_iter().map(Diagnostic::denied).collect()),
         _ => Err(loaded.diagnostics),
     };
     (result, text)

@@ -66,6 +66,15 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The diagnostic as an error: under `--deny-warnings` a warning refuses the input, and every
+    /// report (text, JSON counts, CI formats) calls it what it did.
+    pub fn denied(self) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            ..self
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {

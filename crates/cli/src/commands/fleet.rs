@@ -122,7 +122,9 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
             text,
         };
         match m.loaded {
-            Ok((_, ref warnings)) if deny_warnings && !warnings.is_empty() => m.loaded = Err(warnings.clone()),
+            Ok((_, ref warnings)) if deny_warnings && !warnings.is_empty() => {
+                m.loaded = Err(warnings.iter().cloned().map(Diagnostic::denied).collect())
+            }
             Err(_) => m.name = m.stem(),
             Ok(_) => {}
         }

@@ -223,16 +223,7 @@ impl Proofs {
     /// "environment and artifacts load" check, so that a machine format still gets its document.
     /// Under `--deny-warnings` its warnings are what refused it: errors here.
     pub fn refused(diags: &[ise_model::diag::Diagnostic], deny_warnings: bool) -> Proofs {
-        let refused: Vec<ise_model::diag::Diagnostic> = diags
-            .iter()
-            .map(|d| ise_model::diag::Diagnostic {
-                severity: match deny_warnings {
-                    true => ise_model::diag::Severity::Error,
-                    false => d.severity,
-                },
-                ..d.clone()
-            })
-            .collect();
+        let refused: Vec<ise_model::diag::Diagnostic> = diags.iter().cloned().map(|d| if deny_warnings { d.denied() } else { d }).collect();
         Proofs {
             findings: Vec::new(),
             checks: vec![Check {
