@@ -79,8 +79,12 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
     let (_, broken) = artifacts(&dir);
     let b = broken.to_str().unwrap();
     // Findings (stdout) and diagnostics (stderr) of text output, piped.
-    let cases: [(Setting, bool); 7] = [
+    let cases: [(Setting, bool); 10] = [
         ((&["--color", "always"], &[]), true),
+        // CLICOLOR's convention: set and not 0 forces colour; 0 (however written) or blank does not.
+        ((&[], &[("CLICOLOR_FORCE", "0")]), false),
+        ((&[], &[("CLICOLOR_FORCE", "00")]), false),
+        ((&[], &[("CLICOLOR_FORCE", " ")]), false),
         ((&["--color", "never"], &[("CLICOLOR_FORCE", "1")]), false),
         ((&[], &[]), false), // auto, and not a terminal
         ((&["--color", "auto"], &[("CLICOLOR_FORCE", "1")]), true),

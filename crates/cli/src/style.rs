@@ -44,6 +44,12 @@ impl Role {
 /// Resolves `--color` for both streams (anstream's rules: `NO_COLOR` non-empty wins over
 /// `CLICOLOR_FORCE`, then whether the stream is a terminal). Called once, before any output.
 pub fn init(choice: ColorArg) {
+    // CLICOLOR's convention forces colour when CLICOLOR_FORCE is set and not 0; anstream takes any
+    // non-empty value. A value of 0 (or blank) is dropped before anything reads it (clap too).
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| clicolor_force_off(&v.to_string_lossy())) {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::remove_var("CLICOLOR_FORCE") };
+    }
     let global = match choice {
         ColorArg::Auto => anstream::ColorChoice::Auto,
         ColorArg::Always => anstream::ColorChoice::AlwaysAnsi,
@@ -55,6 +61,12 @@ pub fn init(choice: ColorArg) {
         on(anstream::AutoStream::choice(&std::io::stdout())),
         on(anstream::AutoStream::choice(&std::io::stderr())),
     ));
+}
+
+/// A CLICOLOR_FORCE that forces nothing: blank, or a number equal to 0 (`0`, `00`).
+fn clicolor_force_off(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty() || v.parse::<u64>() == Ok(0)
 }
 
 fn enabled(stream: Stream) -> bool {
