@@ -329,3 +329,20 @@ fn az_list_service_tags_output_compiles_like_the_weekly_download() {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(w.join(f)).unwrap(), "{f}");
     }
 }
+
+/// Stdin is read to one byte past the 64 MiB ceiling: the message says it is larger, not a size
+/// it does not know (a file's size is known and said).
+#[test]
+fn an_input_over_the_ceiling_on_stdin_is_said_to_be_larger() {
+    let over = vec![b' '; (64 << 20) + 10];
+    let (code, out, _) = isenet_with_stdin(&["--error-format", "json", "validate", "--env", "-"], &over);
+    assert_eq!(code, Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &doc["diagnostics"][0];
+    assert_eq!(
+        (&d["code"], &d["file"]),
+        (&serde_json::json!("E0004"), &serde_json::json!("<stdin>")),
+        "{doc}"
+    );
+    assert_eq!(d["message"], "the input is larger than 64 MiB, the most isenet reads", "{doc}");
+}

@@ -59,7 +59,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         let handle = std::fs::File::open(path).map_err(unreadable)?;
         if let Ok(meta) = handle.metadata() {
             if meta.len() > MAX_FILE_BYTES {
-                return Err(jsondoc::too_large(meta.len()).in_file(&file));
+                return Err(jsondoc::too_large(Some(meta.len())).in_file(&file));
             }
             // Read into one buffer of the file's size: grown by doubling, a 4 MB tag file is
             // copied and faulted in twice over.
@@ -68,7 +68,8 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
     }
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(jsondoc::too_large(bytes.len() as u64).in_file(&file));
+        // Read to one byte past the ceiling: the input's whole size is not known.
+        return Err(jsondoc::too_large(None).in_file(&file));
     }
     // UTF-8 as it is; UTF-16 with a byte-order mark (Windows PowerShell's `>`) decoded; anything
     // else refused at its first bad byte.

@@ -39,16 +39,16 @@ pub fn strip_bom(text: &str) -> &str {
 }
 
 /// The diagnostic for an input over [`MAX_FILE_BYTES`] (`size` in bytes); the caller names the file.
-pub fn too_large(size: u64) -> Diagnostic {
-    Diagnostic::error(
-        E_TOO_LARGE,
-        "",
-        format!(
-            "the file has {size} bytes; isenet reads inputs of at most {} MiB",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ),
-    )
-    .with_help("check that this is the intended file: the largest real input, a weekly service-tag file, is about 4 MB")
+/// `size`: the input's size when known (a file's, or a text's), `None` when it was read only up
+/// to one byte past the ceiling (a pipe), so that all that is known is that it is larger.
+pub fn too_large(size: Option<u64>) -> Diagnostic {
+    let limit = MAX_FILE_BYTES / (1024 * 1024);
+    let message = match size {
+        Some(size) => format!("the file has {size} bytes; isenet reads inputs of at most {limit} MiB"),
+        None => format!("the input is larger than {limit} MiB, the most isenet reads"),
+    };
+    Diagnostic::error(E_TOO_LARGE, "", message)
+        .with_help("check that this is the intended file: the largest real input, a weekly service-tag file, is about 4 MB")
 }
 
 /// Checks everything but the syntax: size, nesting and duplicate keys. Returns the text without its
@@ -56,7 +56,7 @@ pub fn too_large(size: u64) -> Diagnostic {
 /// JSON it finds what it can and stops: serde_json then reports the syntax error.
 pub fn check(text: &str) -> Result<&str, Vec<Diagnostic>> {
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(vec![too_large(text.len() as u64)]);
+        return Err(vec![too_large(Some(text.len() as u64))]);
     }
     let text = strip_bom(text);
     let problems = Scanner::new(text).run();
