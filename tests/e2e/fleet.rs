@@ -273,6 +273,22 @@ fn a_fleet_refuses_two_environments_of_one_name_naming_both_files_and_writes_not
     assert_eq!((&d["code"], &d["file"]), (&Value::from("E1806"), &Value::from(a.to_str().unwrap())));
     assert!(d["message"].as_str().unwrap().ends_with("this file is named twice"), "{d}");
     assert!(!out.exists());
+    // Named by two spellings of one path, it is still one file named twice.
+    let parent = a.parent().unwrap();
+    let dotted = parent.join(".").join(a.file_name().unwrap());
+    let twice = isenet(&[
+        "--error-format",
+        "json",
+        "compile",
+        a.to_str().unwrap(),
+        dotted.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(twice.code, Some(2));
+    let d = &twice.json()["diagnostics"][0];
+    assert!(d["message"].as_str().unwrap().ends_with("this file is named twice"), "{d}");
+    assert!(!out.exists());
 }
 
 #[test]

@@ -136,7 +136,7 @@ pub fn load_each(files: &[PathBuf], deny_warnings: bool) -> Vec<Member> {
         let Ok((env, _)) = &m.loaded else { continue };
         let key = env.name.to_lowercase();
         match by_name.get(&key) {
-            Some(first) if *first == m.file => {
+            Some(first) if same_file(first, &m.file) => {
                 // One file named twice (`a.json a.json`, or by name and by --env-dir).
                 let d = Diagnostic::error(E_FLEET_NAME, "name", format!("`{}`: this file is named twice", env.name))
                     .with_help("name each environment file once")
@@ -335,6 +335,11 @@ impl Row {
         self.failed = true;
         (self, why)
     }
+}
+
+/// Whether two paths name one file (`x.json` and `./x.json`, or through a link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 fn word(v: serde_json::Value) -> String {
