@@ -391,3 +391,40 @@ fn without_tunneling_the_rollback_has_no_routes_or_firewall_and_quotes_names() {
         .iter()
         .any(|c| c == "az network nsg rule delete -g contoso-network --nsg-name ise-nsg_01 -n deny-all-inbound"));
 }
+
+/// A compile from a service-tag file other than isenet's own snapshot is proved with that file:
+/// every `isenet verify` of the Validation section passes `--service-tags`, with a comment naming
+/// the file's change number; a compile from the snapshot passes none.
+#[test]
+fn the_validation_proves_with_the_tag_file_the_artifacts_came_from() {
+    let dir = tempdir("ticket-tag-file");
+    let snapshot = workspace_file("data/servicetags/ServiceTags_Public_20251028.json");
+    let mut tags: Value = serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    let embedded = tags["changeNumber"].as_u64().unwrap();
+    tags["changeNumber"] = json!(embedded + 1);
+    let tag_file = dir.join("tags.json");
+    std::fs::write(&tag_file, tags.to_string()).unwrap();
+    let env = write_env(&dir, "fw", &firewall_internal());
+    for (given, expect_flag) in [(Some(&tag_file), true), (None, false)] {
+        let out = dir.join(format!("out-{expect_flag}"));
+        let mut args = vec!["compile", "--env", env.to_str().unwrap(), "--out-dir", out.to_str().unwrap()];
+        if let Some(t) = given {
+            args.extend(["--service-tags", t.to_str().unwrap()]);
+        }
+        let run = isenet(&args);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        let text = ticket(&out);
+        let block = &sh_blocks(section(&text, "Validation"))[0];
+        let verifies: Vec<&String> = block.iter().filter(|l| l.starts_with("isenet verify ")).collect();
+        assert_eq!(verifies.len(), 3, "nsg, routes, firewall: {block:?}");
+        for v in verifies {
+            assert_eq!(v.contains(" --service-tags service-tags.json "), expect_flag, "{v}");
+        }
+        let comment = format!("# service-tags.json: the service-tag file these artifacts were compiled from (change {}; isenet's own snapshot is change {embedded})", embedded + 1);
+        assert_eq!(block.contains(&comment), expect_flag, "{block:?}");
+    }
+}
+
+fn workspace_file(path: &str) -> PathBuf {
+    super::common::workspace().join(path)
+}

@@ -37,19 +37,28 @@ fn subnet_file(name: &str) -> String {
 pub fn validation(review: &Review) -> Vec<String> {
     let env = &review.plan.environment;
     let rg = quote(&env.resource_group);
-    // The proof must use the table the artifacts were compiled from.
-    let verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
+    // The proof must use the table and the service tags the artifacts were compiled from.
+    let mut verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
         true => "isenet verify --env env.json".to_string(),
         false => format!("isenet verify --env env.json --table-version {}", review.plan.table_version),
     };
-    let mut out = vec![
+    let embedded = ise_model::servicetags::ServiceTags::embedded(env.cloud).change_number;
+    let mut out = Vec::new();
+    if review.plan.service_tags_change_number != embedded {
+        verify += " --service-tags service-tags.json";
+        out.push(format!(
+            "# service-tags.json: the service-tag file these artifacts were compiled from (change {}; isenet's own snapshot is change {embedded})",
+            review.plan.service_tags_change_number
+        ));
+    }
+    out.extend([
         cloud_set(review),
         format!(
             "az network nsg show -g {rg} -n {} -o json > deployed-nsg.json",
             quote(&env.nsg_name)
         ),
         format!("{verify} --nsg deployed-nsg.json"),
-    ];
+    ]);
     if !review.plan.routes.is_empty() {
         out.push(format!(
             "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
