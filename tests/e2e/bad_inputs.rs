@@ -91,8 +91,8 @@ fn catalogue_and_manifest_list_the_same_files() {
 /// callers, ports, certificates, DNS); 09xx are service-tag files, 10xx and up later stages (NSG
 /// plan, output directory, NSG files), of which `validate` reports the plan limit an environment
 /// alone decides (E1002, too many outbound destinations; E1006, a destination named like another's
-/// split rules; E1003, more routes than a table holds, as too many external callers in firewall
-/// mode make), and 1600-1649: the identity and
+/// split rules, which E1007, over 4,000 addresses on one side of the NSG, comes with; E1003, more
+/// routes than a table holds, as too many external callers in firewall mode make), and 1600-1649: the identity and
 /// encryption fields of the environment. E0001 (unreadable file), E0004 (file over 64 MiB),
 /// E0007 (more values or items than any valid file) and E0008 (not UTF-8 text) are exercised by
 /// `a_missing_file_is_reported_with_e0001`, the hostile-input tests and `tests/e2e/encodings.rs`,
@@ -103,6 +103,7 @@ fn is_environment_code(code: &str) -> bool {
         || code == codes::E_NSG_DESTINATIONS
         || code == codes::E_NSG_RULE_NAMES
         || code == codes::E_ROUTE_LIMIT
+        || code == codes::E_NSG_ADDRESSES
 }
 
 #[test]

@@ -38,20 +38,34 @@ fn summary(v: &[LimitViolation]) -> Vec<(&'static str, u64, u64, String)> {
         .collect()
 }
 
+/// Azure counts the addresses of all a security group's rules' sources together (and of their
+/// destinations apart): the limit is crossed at the field that takes the total past 4,000.
 #[test]
-fn nsg_rules_and_addresses_per_field() {
-    assert_eq!(nsg_violations(1000, 4000), []);
+fn nsg_rules_and_addresses_per_security_group() {
+    const SOURCES: &str = "IP addresses and ranges per security group source (all its rules' sources)";
+    // 3,001 + 999 x 1 = 4,000 sources, 1,000 rules: at both limits, past neither.
+    assert_eq!(nsg_violations(1000, 3001), []);
     assert_eq!(
-        nsg_violations(1001, 4001),
+        nsg_violations(1001, 3001),
         [
             ("rules per NSG", 1000, 1001, "properties.securityRules".to_string()),
             (
-                "IP addresses and ranges per security group source or destination",
+                SOURCES,
                 4000,
                 4001,
-                "properties.securityRules[0].properties.sourceAddressPrefixes".to_string()
+                "properties.securityRules[1000].properties.sourceAddressPrefixes".to_string()
             ),
         ]
+    );
+    // One field over the limit alone crosses it there.
+    assert_eq!(
+        nsg_violations(2, 4001),
+        [(
+            SOURCES,
+            4000,
+            4002,
+            "properties.securityRules[0].properties.sourceAddressPrefixes".to_string()
+        )]
     );
 }
 

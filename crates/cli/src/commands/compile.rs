@@ -57,6 +57,13 @@ fn compile_env(
     Ok((plan, artifacts, proved))
 }
 
+/// The warnings of a plan past the environment's own (W1008: an expanded NSG over Azure's address
+/// limit), named as the environment's diagnostics are.
+pub fn plan_warnings(plan: &Plan, file: Option<&Path>, args: &Args) -> Vec<Diagnostic> {
+    let warnings: Vec<Diagnostic> = rules_compiler::plan::expanded_address_warning(plan).into_iter().collect();
+    input::name_stage_diagnostics(warnings, file, args.service_tags)
+}
+
 /// The plan `compile` renders: every error a compile can meet is met here, before any rendering.
 /// Its diagnostics name `file`, where `env` was read (`None`: the embedded example).
 pub fn plan_env(env: &Environment, file: Option<&Path>, tags: &ServiceTags, args: &Args) -> Result<Plan, Vec<Diagnostic>> {
@@ -96,6 +103,11 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(x) => x,
         Err(diags) => return fail(diags),
     };
+    let late = plan_warnings(&plan, args.env, args);
+    if cli.deny_warnings && !late.is_empty() {
+        return fail(warnings.into_iter().chain(late).map(Diagnostic::denied).collect());
+    }
+    let warnings: Vec<Diagnostic> = warnings.into_iter().chain(late).collect();
     if args.expand_tags && args.service_tags.is_none() {
         crate::version::note_stale_expansion([env.cloud]);
     }

@@ -373,12 +373,24 @@ fn check_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args) ->
 /// pass. Its artifacts are dropped once written, so memory does not grow with the fleet. The row
 /// comes back whatever happens, with the diagnostics of a failure (only I/O can fail here: the
 /// first pass met every input error), so that the report still says what was written.
-fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, backends: &[&Backend]) -> (Row, Vec<Diagnostic>) {
+/// One environment of a fleet: its row, and the diagnostics it adds (errors; W1008 warnings).
+fn compile_one(
+    env: &Environment,
+    file: &Path,
+    tags: &ServiceTags,
+    args: &Args,
+    backends: &[&Backend],
+    deny_warnings: bool,
+) -> (Row, Vec<Diagnostic>) {
     let mut row = Row::new(env, file);
     let plan = match compile::plan_env(env, Some(file), tags, args) {
         Ok(plan) => plan,
         Err(d) => return row.failed(d),
     };
+    let warnings = compile::plan_warnings(&plan, Some(file), args);
+    if deny_warnings && !warnings.is_empty() {
+        return row.failed(warnings.into_iter().map(Diagnostic::denied).collect());
+    }
     // The fleet's workers keep every core busy: the review's proofs run on this one.
     let (artifacts, proved) = rules_compiler::render::render_and_prove_inline(&plan, tags, backends);
     // The review artifacts ran the proofs already; without them (`--only`), run them here.
@@ -395,8 +407,8 @@ fn compile_one(env: &Environment, file: &Path, tags: &ServiceTags, args: &Args, 
         outdir::replace(&dir, &artifacts).map(|w| row.written = w == outdir::Written::Replaced)
     };
     match done {
-        Ok(()) => (row, Vec::new()),
-        Err(d) => row.failed(vec![d]),
+        Ok(()) => (row, warnings),
+        Err(d) => row.failed(warnings.into_iter().chain([d]).collect()),
     }
 }
 
@@ -479,14 +491,14 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
         }
     }
     let compiled = parallel(&loaded, |(file, env)| match tags_for(tag_file.as_ref(), env) {
-        Ok(tags) => compile_one(env, file, tags, args, &backends),
+        Ok(tags) => compile_one(env, file, tags, args, &backends, cli.deny_warnings),
         Err(d) => Row::new(env, file).failed(vec![d]),
     });
-    let (mut rows, errors): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
-    let errors: Vec<Diagnostic> = errors.into_iter().flatten().collect();
+    let (mut rows, added): (Vec<Row>, Vec<Vec<Diagnostic>>) = compiled.into_iter().unzip();
+    let (errors, late_warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = added.into_iter().flatten().partition(Diagnostic::is_error);
     unclaimed_outputs(args, env_dir.is_some(), &loaded, &mut rows);
     // The environments' warnings, as a single compile reports them, then what failed here.
-    let diagnostics: Vec<Diagnostic> = warnings.into_iter().chain(errors.iter().cloned()).collect();
+    let diagnostics: Vec<Diagnostic> = warnings.into_iter().chain(late_warnings).chain(errors.iter().cloned()).collect();
     // A write that fails part-way (a full disk) leaves the folders written before it replaced:
     // the report lists every environment, written or failed, beside the diagnostics.
     match cli.error_format {

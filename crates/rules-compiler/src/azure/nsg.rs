@@ -128,9 +128,25 @@ pub struct SecurityRule {
     pub is_default: bool,
 }
 
-/// Azure limits (data/azure-limits.csv).
+/// Azure limits (data/azure-limits.csv). Addresses and ranges count per security group, the
+/// sources and the destinations of all its rules apart (Azure's error names the limit
+/// `MaxSecurityRuleAddressesOrPortsPerSecurityGroup`): a field holds at most as many.
 pub const MAX_PREFIXES_PER_FIELD: usize = 4000;
+pub const MAX_PREFIXES_PER_NSG_SIDE: usize = MAX_PREFIXES_PER_FIELD;
 pub const MAX_RULES: usize = 1000;
+
+/// The address prefixes an NSG's rules name on their source and on their destination sides, as
+/// Azure counts them against [`MAX_PREFIXES_PER_NSG_SIDE`] (tags and `*` are no addresses).
+pub fn address_totals<'r>(rules: impl IntoIterator<Item = &'r SecurityRule>) -> (usize, usize) {
+    let count = |a: &AddressMatch| match a {
+        AddressMatch::Prefixes(p) => p.len(),
+        AddressMatch::Prefixes6(p) => p.len(),
+        AddressMatch::Any | AddressMatch::Tag(_) => 0,
+    };
+    rules
+        .into_iter()
+        .fold((0, 0), |(s, d), r| (s + count(&r.source), d + count(&r.destination)))
+}
 pub const MAX_DESCRIPTION: usize = 140;
 /// Lowest and highest priority a user rule may have.
 pub const MIN_PRIORITY: u32 = 100;

@@ -21,7 +21,7 @@ pub use routes::PlanRoute;
 pub use subnets::{PlanSubnet, DELEGATION_SERVICE};
 
 pub(crate) use nsg_rules::protocol;
-pub use nsg_rules::{trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
+pub use nsg_rules::{expanded_address_warning, trusted_network, DENY_ALL_INBOUND, DENY_ALL_OUTBOUND};
 
 use crate::azure::nsg::SecurityRule;
 use ise_model::diag::Diagnostic;

@@ -9,7 +9,7 @@ use crate::azure::nsg::{
     Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule, MAX_DESCRIPTION, MAX_PREFIXES_PER_FIELD, MAX_RULES,
 };
 use ipnet::Ipv4Net;
-use ise_model::codes::{E_NSG_DESTINATIONS, E_NSG_RULES, E_NSG_RULE_NAMES, E_TAG_MISSING};
+use ise_model::codes::{E_NSG_ADDRESSES, E_NSG_DESTINATIONS, E_NSG_RULES, E_NSG_RULE_NAMES, E_TAG_MISSING, W_EXPANDED_NSG_ADDRESSES};
 use ise_model::diag::Diagnostic;
 use ise_model::env::{Environment, OutboundPolicy};
 use ise_model::requirement::{Kind, Protocol as RequirementProtocol};
@@ -117,6 +117,12 @@ fn rule(name: String, priority: u32, direction: Direction, access: Access, proto
     }
 }
 
+/// The W1008 warning of an expanded plan (`plan::expand`), for the command to print beside the
+/// environment's warnings: the expanded NSG is written all the same.
+pub fn expanded_address_warning(plan: &super::Plan) -> Option<Diagnostic> {
+    address_limit(&plan.security_rules, &plan.environment, W_EXPANDED_NSG_ADDRESSES)
+}
+
 /// `E1006` for each name two compiled rules share, compared as Azure compares rule names (without
 /// case): a requirement split over several rules names its parts `<id>-1`, `<id>-2`, ... (and with
 /// `--expand-tags` its IPv6 rules `<id>-v6`), which an outbound destination may be named already
@@ -151,6 +157,33 @@ pub(crate) fn shared_names(rules: &[PlanRule], env: &Environment) -> Vec<Diagnos
             .with_help("a destination name ending in `-<number>` can be that of another destination's split rules")
         })
         .collect()
+}
+
+/// `code` (an error for the compiled NSG, `E1007`; a warning for the expanded one, `W1008`) when
+/// the rules name more than 4,000 address prefixes on their sources or on their destinations:
+/// Azure counts them per security group, each side apart, and refuses the NSG past that.
+pub(crate) fn address_limit(rules: &[PlanRule], env: &Environment, code: &'static str) -> Option<Diagnostic> {
+    let (sources, destinations) = crate::azure::nsg::address_totals(rules.iter().map(|r| &r.rule));
+    let limit = crate::azure::nsg::MAX_PREFIXES_PER_NSG_SIDE;
+    if sources <= limit && destinations <= limit {
+        return None;
+    }
+    let message = format!(
+        "the NSG would name {sources} address prefixes on its rules' sources and {destinations} on their destinations; Azure allows {limit} of each per network security group"
+    );
+    Some(if code == E_NSG_ADDRESSES {
+        // What the environment adds: callers on the sources, destinations on the destinations.
+        let path = match (sources > limit, env.internal_callers.len() >= env.external_callers.len()) {
+            (false, _) => "outboundDestinations",
+            (true, true) => "internalCallers",
+            (true, false) => "externalCallers",
+        };
+        Diagnostic::error(code, path, message).with_help("aggregate the callers' and destinations' addresses into fewer, larger prefixes")
+    } else {
+        Diagnostic::warning(code, "", message).with_help(
+            "the expanded artifacts serve appliances that do not know service tags; deploy the compile without --expand-tags to Azure",
+        )
+    })
 }
 
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRule>, Vec<Diagnostic>> {
@@ -225,6 +258,7 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         ));
     }
     diags.extend(shared_names(&out, env));
+    diags.extend(address_limit(&out, env, E_NSG_ADDRESSES));
     if out.len() > MAX_RULES {
         diags.push(Diagnostic::error(
             E_NSG_RULES,

@@ -7,7 +7,7 @@ use super::json::{Json, Locate};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
-    Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PREFIXES_PER_FIELD, MAX_PRIORITY, MAX_RULES, MIN_PRIORITY,
+    Access, AddressMatch, Direction, Protocol, SecurityRule, MAX_PREFIXES_PER_NSG_SIDE, MAX_PRIORITY, MAX_RULES, MIN_PRIORITY,
 };
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ise_model::codes::*;
@@ -105,18 +105,31 @@ fn unique_priorities(read: &[ReadRule], rules_path: &str, diags: &mut Vec<Diagno
     }
 }
 
-/// More than 1,000 rules, or more than 4,000 addresses in one source or destination field.
+/// More than 1,000 rules, or more than 4,000 addresses on the sources or on the destinations of
+/// all the rules together (Azure counts them per security group, each side apart), placed at the
+/// field whose addresses cross the limit.
 fn limit_violations(read: &[ReadRule], rules_path: &str, rule_count: usize, at: impl Fn(String) -> Location) -> Vec<LimitViolation> {
     let mut out: Vec<LimitViolation> = LimitViolation::at_most("rules per NSG", MAX_RULES, rule_count, || at(rules_path.to_string()))
         .into_iter()
         .collect();
-    for (path, count) in read.iter().flat_map(|r| &r.address_counts) {
-        out.extend(LimitViolation::at_most(
-            "IP addresses and ranges per security group source or destination",
-            MAX_PREFIXES_PER_FIELD,
-            *count,
-            || at(path.clone()),
-        ));
+    let names = [
+        "IP addresses and ranges per security group source (all its rules' sources)",
+        "IP addresses and ranges per security group destination (all its rules' destinations)",
+    ];
+    for (side, name) in names.into_iter().enumerate() {
+        let fields: Vec<&(String, usize)> = read.iter().map(|r| &r.address_counts[side]).collect();
+        let total: usize = fields.iter().map(|(_, n)| n).sum();
+        let crossing = fields
+            .iter()
+            .scan(0, |sum, (path, n)| {
+                *sum += n;
+                Some((path, *sum))
+            })
+            .find(|(_, sum)| *sum > MAX_PREFIXES_PER_NSG_SIDE)
+            .map(|(path, _)| path.clone());
+        out.extend(LimitViolation::at_most(name, MAX_PREFIXES_PER_NSG_SIDE, total, || {
+            at(crossing.unwrap_or_else(|| rules_path.to_string()))
+        }));
     }
     out
 }
@@ -252,10 +265,14 @@ fn addresses<'v, J: Json<'v>>(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(AddressMatch, (String, usize))> {
     let (items, path) = singular_or_plural(props, single, plural, diags)?;
+    // Azure counts the addresses and ranges written: a tag or `*` in the singular field is none.
     let count = (path.clone(), items.len());
     if let [(s, _)] = items.as_slice() {
         if path.ends_with(single) {
-            return single_address(s, &path, diags).map(|m| (m, count));
+            return single_address(s, &path, diags).map(|m| {
+                let n = usize::from(matches!(m, AddressMatch::Prefixes(_) | AddressMatch::Prefixes6(_)));
+                (m, (path.clone(), n))
+            });
         }
     }
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
