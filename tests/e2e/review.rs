@@ -445,3 +445,54 @@ fn diagram_ids_are_valid_unique_and_every_flow_ends_at_a_node() {
         std::fs::remove_dir_all(&out).unwrap();
     }
 }
+
+/// The review agrees with the verifier: where `verify` of the compiled artifacts passes, every
+/// row of review.csv is proved `yes` and review.html marks none unproved. Over every named
+/// environment and two whose destination rules other rules decide around: the restricted outbound
+/// policy's 443 to the Internet (`out-cert-verify-80-443`) decides a destination's 443 first,
+/// in the NSG and, in firewall mode, in the firewall.
+#[test]
+fn every_row_is_proved_where_verify_passes() {
+    let dir = crate::common::scratch("review", "proved-where-verify-passes");
+    let mut envs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/envs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    envs.sort();
+    let example: Value = serde_json::from_slice(&isenet(&["example"]).stdout).unwrap();
+    for (name, firewall) in [("restricted-443", false), ("restricted-443-firewall", true)] {
+        let mut e = example.clone();
+        e["outboundPolicy"] = "restricted".into();
+        e["outboundDestinations"] = serde_json::json!([{"name": "api", "prefixes": ["8.8.8.8"], "protocol": "Tcp", "ports": ["443"]}]);
+        if firewall {
+            e["forcedTunneling"] = serde_json::json!({"mode": "firewall", "firewallPrivateIp": "10.10.0.5"});
+        }
+        let p = dir.join(format!("{name}.json"));
+        std::fs::write(&p, e.to_string()).unwrap();
+        envs.push(p);
+    }
+    let mut checked = Vec::new();
+    for env in envs {
+        let name = env.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = dir.join(format!("out-{name}"));
+        let o = isenet(&["compile", "--env", env.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let verified = isenet(&["verify", "--env", env.to_str().unwrap(), "-q"]);
+        if verified.status.code() != Some(0) {
+            continue;
+        }
+        let rows = csv_rows(&std::fs::read_to_string(out.join("review.csv")).unwrap());
+        let unproved: Vec<(&String, &String)> = rows
+            .iter()
+            .filter(|r| r["proved"] != "yes")
+            .map(|r| (&r["name"], &r["proof"]))
+            .collect();
+        assert!(unproved.is_empty(), "{name}: verify passes, the review says {unproved:?}");
+        let html = std::fs::read_to_string(out.join("review.html")).unwrap();
+        assert!(!html.contains("class=\"unproved\""), "{name}");
+        checked.push(name);
+    }
+    for name in ["restricted-443", "restricted-443-firewall", "public-internal"] {
+        assert!(checked.iter().any(|c| c == name), "{name} verifies: {checked:?}");
+    }
+}

@@ -290,9 +290,23 @@ fn rows_written_for(plan: &Plan, ids: &[String]) -> Vec<(&'static str, String)> 
     nsg.chain(routes).chain(firewall).collect()
 }
 
-fn proof_text(status: Option<&Status>, what: &str) -> (String, bool) {
+/// The row's proof column and whether it passes: what the proof says of the rule by name. A rule
+/// written for requirements that no finding names and no requirement's coverage lists is decided
+/// around (another rule decides its packets; in the member proof of undeclared VirtualNetwork
+/// addresses it may decide some): nothing fails there. One written for nothing admits nothing
+/// anybody asked for.
+fn proof_text(status: Option<&Status>, what: &str, written_for: &[String]) -> (String, bool) {
     let Some(s) = status else {
-        return (format!("{what}: admits no requirement"), false);
+        return match written_for {
+            [] => (format!("{what}: admits no requirement"), false),
+            ids => (
+                format!(
+                    "written for {}; other rules decide the packets it matches (no finding)",
+                    ids.join(" ")
+                ),
+                true,
+            ),
+        };
     };
     let mut parts = Vec::new();
     if !s.covers.is_empty() {
@@ -377,7 +391,7 @@ fn nsg_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, String
                 parts.extend(status.iter().flat_map(|s| s.findings.iter().map(|(_, t)| t.clone())));
                 (parts.join("; "), status.is_none_or(|s| s.findings.iter().all(|(fails, _)| !fails)))
             } else {
-                proof_text(status, "allow rule")
+                proof_text(status, "allow rule", &r.requirements)
             };
             let written = Written {
                 artifact: "nsg",
@@ -420,7 +434,7 @@ fn route_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, Stri
                 destination,
                 ports: String::new(),
             };
-            let proof = proof_text(st.get(&("route", r.name.clone())), "route");
+            let proof = proof_text(st.get(&("route", r.name.clone())), "route", &r.requirements);
             Row::new(written, r.requirements.clone(), p, Exposure::No, proof)
         })
         .collect()
@@ -458,7 +472,7 @@ fn firewall_rows(plan: &Plan, tags: &ServiceTags, st: &BTreeMap<(&'static str, S
             published,
             condition: "firewall mode".into(),
         };
-        let proof = proof_text(st.get(&("firewall", name.to_string())), "firewall rule");
+        let proof = proof_text(st.get(&("firewall", name.to_string())), "firewall rule", &[name.to_string()]);
         Row::new(written, vec![name.to_string()], provenance, Exposure::No, proof)
     };
     let mut rows = Vec::new();
