@@ -355,10 +355,26 @@ fn the_rollback_saves_and_undoes_exactly_what_the_ticket_creates() {
             "{name}"
         );
     }
-    assert_eq!(route_deletes.last(), Some(&(commands.len() - 1)));
+    assert_eq!(route_deletes.last(), Some(&(commands.len() - 2)));
+    // Last, the delegation subnets.json sets on one subnet is removed from it.
+    let delegated: Vec<&str> = subnets_json["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["properties"]["delegations"].as_array().is_none_or(Vec::is_empty))
+        .map(|s| s["name"].as_str().unwrap().rsplit('/').next().unwrap().trim_end_matches("')]"))
+        .collect();
+    assert_eq!(delegated.len(), 1, "{subnets_json}");
+    assert_eq!(
+        commands.last().unwrap(),
+        &format!(
+            "az network vnet subnet update {rg} --vnet-name contoso-vnet -n {} --remove delegations",
+            delegated[0]
+        )
+    );
     assert_eq!(
         commands.len(),
-        saves.len() + 4 + 1 + rules.len() + 4 + routes.len(),
+        saves.len() + 4 + 1 + rules.len() + 4 + routes.len() + 1,
         "nothing but these: {commands:#?}"
     );
 }
@@ -427,4 +443,36 @@ fn the_validation_proves_with_the_tag_file_the_artifacts_came_from() {
 
 fn workspace_file(path: &str) -> PathBuf {
     super::common::workspace().join(path)
+}
+
+/// Azure allows a resource group named `-rg(prod)`; az's argument parser takes a value starting
+/// with `-` after a space for an option, so every command gives it as `--resource-group=VALUE`.
+#[test]
+fn a_resource_group_starting_with_a_dash_is_given_with_an_equals_sign() {
+    let dir = tempdir("ticket-dash-group");
+    let mut env = firewall_internal();
+    env["resourceGroup"] = json!("-rg(prod)");
+    let env_file = write_env(&dir, "dash", &env);
+    let out = compile(&dir, "dash", &env_file);
+    // A deployed NSG without one of its rules: the diff ticket re-creates it.
+    let mut nsg = json(&out, "nsg.json");
+    nsg["properties"]["securityRules"].as_array_mut().unwrap().remove(1);
+    let deployed = dir.join("deployed-nsg.json");
+    std::fs::write(&deployed, nsg.to_string()).unwrap();
+    let drift = isenet(&[
+        "diff",
+        "--env",
+        env_file.to_str().unwrap(),
+        "--deployed",
+        deployed.to_str().unwrap(),
+        "--format",
+        "ticket",
+    ]);
+    for text in [ticket(&out), drift.stdout] {
+        let commands: Vec<&str> = text.lines().map(str::trim_start).filter(|l| l.starts_with("az ")).collect();
+        assert!(commands.iter().any(|c| c.contains(" --resource-group='-rg(prod)' ")), "{text}");
+        for c in commands {
+            assert!(!c.contains(" -g '-rg") && !c.contains("--resource-group '-rg"), "{c}");
+        }
+    }
 }

@@ -30,6 +30,16 @@ pub fn quote(arg: &str) -> String {
     }
 }
 
+/// The resource-group option of an az command: `--resource-group=VALUE` when the value starts
+/// with `-` (a name Azure allows, which az's argument parser would take for an option after a
+/// space), else `--resource-group VALUE`; quoted for the shell either way.
+pub fn resource_group_option(group: &str) -> String {
+    match group.starts_with('-') {
+        true => format!("--resource-group={}", quote(group)),
+        false => format!("--resource-group {}", quote(group)),
+    }
+}
+
 /// `sourceAddressPrefixes` -> `--source-address-prefixes`: az's options are the properties' names.
 fn option(field: &str) -> String {
     let mut out = String::from("--");
@@ -84,28 +94,28 @@ fn properties(item: &Value, skip: &[&str]) -> Vec<String> {
 }
 
 fn target_args(c: &Compared) -> String {
-    let rg = quote(c.target.resource_group.as_deref().unwrap_or_default());
+    let rg = resource_group_option(c.target.resource_group.as_deref().unwrap_or_default());
     let name = quote(c.target.name.as_deref().unwrap_or_default());
     match c.artifact {
-        ArtifactKind::Nsg => format!("az network nsg rule {{}} --resource-group {rg} --nsg-name {name}"),
-        ArtifactKind::Routes => format!("az network route-table route {{}} --resource-group {rg} --route-table-name {name}"),
+        ArtifactKind::Nsg => format!("az network nsg rule {{}} {rg} --nsg-name {name}"),
+        ArtifactKind::Routes => format!("az network route-table route {{}} {rg} --route-table-name {name}"),
         ArtifactKind::Firewall => {
             let policy = quote(c.target.policy.as_deref().unwrap_or(POLICY_PLACEHOLDER));
-            format!("az network firewall policy rule-collection-group collection {{}} --resource-group {rg} --policy-name {policy} --rule-collection-group-name {name}")
+            format!("az network firewall policy rule-collection-group collection {{}} {rg} --policy-name {policy} --rule-collection-group-name {name}")
         }
     }
 }
 
 /// The command that sets the resource's own properties (route table, rule collection group).
 fn resource_update(c: &Compared, change: &ItemChange, out: &mut Phases) {
-    let rg = quote(c.target.resource_group.as_deref().unwrap_or_default());
+    let rg = resource_group_option(c.target.resource_group.as_deref().unwrap_or_default());
     let name = quote(c.target.name.as_deref().unwrap_or_default());
     let base = match c.artifact {
-        ArtifactKind::Nsg => format!("az network nsg update --resource-group {rg} --name {name}"),
-        ArtifactKind::Routes => format!("az network route-table update --resource-group {rg} --name {name}"),
+        ArtifactKind::Nsg => format!("az network nsg update {rg} --name {name}"),
+        ArtifactKind::Routes => format!("az network route-table update {rg} --name {name}"),
         ArtifactKind::Firewall => {
             let policy = quote(c.target.policy.as_deref().unwrap_or(POLICY_PLACEHOLDER));
-            format!("az network firewall policy rule-collection-group update --resource-group {rg} --policy-name {policy} --name {name}")
+            format!("az network firewall policy rule-collection-group update {rg} --policy-name {policy} --name {name}")
         }
     };
     let mut parts = vec![base];

@@ -6,7 +6,7 @@
 
 use super::review::Review;
 use crate::azure::nsg::{Access, AddressMatch, Direction};
-use crate::diff::az::quote;
+use crate::diff::az::{quote, resource_group_option};
 use crate::engine::intervals::IntervalSet;
 use crate::prove::explain::{Explainer, Inputs, RemoteDecision};
 use crate::prove::verify;
@@ -23,6 +23,14 @@ fn cloud_set(review: &Review) -> String {
     format!("az cloud set --name {}", review.plan.environment.cloud.facts().az_cli_cloud)
 }
 
+/// `-g GROUP`, or `--resource-group=GROUP` for a name starting with `-` ([`resource_group_option`]).
+fn group_option(group: &str) -> String {
+    match group.starts_with('-') {
+        true => resource_group_option(group),
+        false => format!("-g {}", quote(group)),
+    }
+}
+
 /// Whether the change writes firewall rules (the rule collection group `ise-dependencies`).
 fn has_firewall(review: &Review) -> bool {
     !review.plan.firewall.dependencies.is_empty()
@@ -36,7 +44,7 @@ fn subnet_file(name: &str) -> String {
 /// The proof of what is deployed: `show` each resource, `isenet verify` it.
 pub fn validation(review: &Review) -> Vec<String> {
     let env = &review.plan.environment;
-    let rg = quote(&env.resource_group);
+    let rg = group_option(&env.resource_group);
     // The proof must use the table and the service tags the artifacts were compiled from.
     let mut verify = match review.plan.table_version == ise_model::requirement::latest_table_version() {
         true => "isenet verify --env env.json".to_string(),
@@ -53,15 +61,12 @@ pub fn validation(review: &Review) -> Vec<String> {
     }
     out.extend([
         cloud_set(review),
-        format!(
-            "az network nsg show -g {rg} -n {} -o json > deployed-nsg.json",
-            quote(&env.nsg_name)
-        ),
+        format!("az network nsg show {rg} -n {} -o json > deployed-nsg.json", quote(&env.nsg_name)),
         format!("{verify} --nsg deployed-nsg.json"),
     ]);
     if !review.plan.routes.is_empty() {
         out.push(format!(
-            "az network route-table show -g {rg} -n {} -o json > deployed-routes.json",
+            "az network route-table show {rg} -n {} -o json > deployed-routes.json",
             quote(&env.route_table_name)
         ));
         out.push(format!("{verify} --routes deployed-routes.json"));
@@ -208,8 +213,8 @@ pub fn ip_flows(review: &Review) -> Vec<String> {
             false => format!(" (it decides this packet before {})", rule.name),
         };
         out.push(format!(
-            "az network watcher test-ip-flow -g {} --vm <test-vm> --direction {} --protocol TCP --local {} --remote {}:{} # expect {} by {}{before}",
-            quote(&env.resource_group),
+            "az network watcher test-ip-flow {} --vm <test-vm> --direction {} --protocol TCP --local {} --remote {}:{} # expect {} by {}{before}",
+            group_option(&env.resource_group),
             rule.direction.as_str(),
             p.local,
             p.remote,
@@ -251,7 +256,7 @@ impl Step {
 pub fn rollback(review: &Review) -> Vec<Step> {
     let plan = review.plan;
     let env = &plan.environment;
-    let rg = quote(&env.resource_group);
+    let rg = group_option(&env.resource_group);
     let vnet = quote(&env.virtual_network.name);
     let nsg = quote(&env.nsg_name);
     let route_table = quote(&env.route_table_name);
@@ -261,15 +266,15 @@ pub fn rollback(review: &Review) -> Vec<Step> {
     let endpoints = plan.subnets.iter().any(|s| !s.service_endpoints.is_empty());
     let each_subnet = |f: &dyn Fn(&str) -> String| plan.subnets.iter().map(|s| f(&s.name)).collect::<Vec<_>>();
 
-    let mut save = vec![format!("az network nsg show -g {rg} -n {nsg} -o json > before-nsg.json")];
+    let mut save = vec![format!("az network nsg show {rg} -n {nsg} -o json > before-nsg.json")];
     if routed {
         save.push(format!(
-            "az network route-table show -g {rg} -n {route_table} -o json > before-route-table.json"
+            "az network route-table show {rg} -n {route_table} -o json > before-route-table.json"
         ));
     }
     save.extend(each_subnet(&|s| {
         format!(
-            "az network vnet subnet show -g {rg} --vnet-name {vnet} -n {} -o json > {}",
+            "az network vnet subnet show {rg} --vnet-name {vnet} -n {} -o json > {}",
             quote(s),
             quote(&subnet_file(s))
         )
@@ -293,7 +298,7 @@ pub fn rollback(review: &Review) -> Vec<Step> {
         steps.push(Step::new(
             review,
             format!("To undo, first detach the route table from the ISE subnets: {why}. Where a saved subnet file names a route table, attach that one instead of `null`."),
-            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --route-table null", quote(s))),
+            each_subnet(&|s| format!("az network vnet subnet update {rg} --vnet-name {vnet} -n {} --route-table null", quote(s))),
         ));
     }
     if firewall {
@@ -310,27 +315,46 @@ pub fn rollback(review: &Review) -> Vec<Step> {
     rules.sort_by_key(|r| r.access != Access::Deny);
     steps.push(Step::new(
         review,
-        format!("Delete the NSG rules this change created, the deny rules first so that no allowed traffic is cut off on the way (if `before-nsg.json` was not saved, the change created the NSG: `az network vnet subnet update -g {rg} --vnet-name {vnet} -n <subnet> --nsg null` for each ISE subnet and `az network nsg delete -g {rg} -n {nsg}` remove it whole):"),
+        format!("Delete the NSG rules this change created, the deny rules first so that no allowed traffic is cut off on the way (if `before-nsg.json` was not saved, the change created the NSG: give each ISE subnet back the NSG its saved subnet file names, or none, with `az network vnet subnet update {rg} --vnet-name {vnet} -n <subnet> --nsg <that NSG's id, or null>`, then `az network nsg delete {rg} -n {nsg}` removes it whole):"),
         rules
             .iter()
-            .map(|r| format!("az network nsg rule delete -g {rg} --nsg-name {nsg} -n {}", quote(&r.name)))
+            .map(|r| format!("az network nsg rule delete {rg} --nsg-name {nsg} -n {}", quote(&r.name)))
             .collect(),
     ));
     if endpoints {
         steps.push(Step::new(
             review,
             "Remove the service endpoints this change enabled on the subnets. An ISE subnet has none before its ISE; where a saved subnet file lists `serviceEndpoints`, give those services instead of `null`:",
-            each_subnet(&|s| format!("az network vnet subnet update -g {rg} --vnet-name {vnet} -n {} --service-endpoints null", quote(s))),
+            each_subnet(&|s| format!("az network vnet subnet update {rg} --vnet-name {vnet} -n {} --service-endpoints null", quote(s))),
         ));
     }
     if routed {
         steps.push(Step::new(
             review,
-            format!("Remove the routes. If `before-route-table.json` was not saved, the change created the table: delete it whole with `az network route-table delete -g {rg} -n {route_table}`. Otherwise delete the routes this change added:"),
+            format!("Remove the routes. If `before-route-table.json` was not saved, the change created the table: delete it whole with `az network route-table delete {rg} -n {route_table}`. Otherwise delete the routes this change added:"),
             plan.routes
                 .iter()
-                .map(|r| format!("az network route-table route delete -g {rg} --route-table-name {route_table} -n {}", quote(&r.name)))
+                .map(|r| format!("az network route-table route delete {rg} --route-table-name {route_table} -n {}", quote(&r.name)))
                 .collect(),
+        ));
+    }
+    // The delegation goes last: the subnet keeps it while anything else of the change is undone.
+    let delegated: Vec<String> = plan
+        .subnets
+        .iter()
+        .filter(|s| s.delegated)
+        .map(|s| {
+            format!(
+                "az network vnet subnet update {rg} --vnet-name {vnet} -n {} --remove delegations",
+                quote(&s.name)
+            )
+        })
+        .collect();
+    if !delegated.is_empty() {
+        steps.push(Step::new(
+            review,
+            "Remove the delegation to `Microsoft.Logic/integrationServiceEnvironments` this change set, where the saved subnet file shows the subnet had no delegation before (an ISE that was deployed meanwhile must be deleted first: Azure refuses to remove the delegation of a subnet in use):",
+            delegated,
         ));
     }
     steps.push(Step::new(
