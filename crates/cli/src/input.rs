@@ -137,6 +137,10 @@ pub fn env_name(path: Option<&Path>) -> String {
 /// tag missing from the tag file (E0904) is that file's problem, anything else the environment's,
 /// located at its JSON path in the environment file.
 pub fn name_stage_diagnostics(diags: Vec<Diagnostic>, env: Option<&Path>, tags: Option<&Path>) -> Vec<Diagnostic> {
+    // Nothing to name: no file read (a fleet asks for every environment's plan warnings).
+    if diags.is_empty() {
+        return diags;
+    }
     let env_file = env_name(env);
     // Read again only on this error path: the loader does not keep the text.
     let positions = match env {
