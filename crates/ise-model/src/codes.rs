@@ -84,9 +84,9 @@ codes! {
     E_ROUTE_LIMIT = "E1003": "the route table would exceed Azure's 400 routes or 25 service-tag routes";
     E_FIREWALL_LIMIT = "E1004": "the firewall rules would exceed Azure Firewall's 20,000 unique source/destination pairs or 2 MB of rules per rule collection group";
     E_FIREWALL_TABLE_VERSION = "E1005": "firewall mode under --table-version older than the first table with the forced tunneling requirements (2020-09-25)";
+    E_NSG_RULE_NAMES = "E1006": "two compiled NSG rules would share a name (an outbound destination named like the parts of another's split rules)";
     E_NSG_ADDRESSES = "E1007": "the NSG would name more than Azure's 4,000 address prefixes on its rules' sources or on their destinations (a limit per security group)";
     W_EXPANDED_NSG_ADDRESSES = "W1008": "--expand-tags: the expanded NSG names more than Azure's 4,000 address prefixes on its sources or destinations, so it does not deploy as one Azure NSG";
-    E_NSG_RULE_NAMES = "E1006": "two compiled NSG rules would share a name (an outbound destination named like the parts of another's split rules)";
     E_FIREWALL_FILE = "E1207": "firewall file is not one rule collection group nor one firewall's classic collections (several in one file, a firewall managed by a policy, none)";
     E_OUT_DIR = "E1101": "the output directory cannot be written or holds files isenet did not write";
     E_TAG_UNKNOWN = "E1401": "service tag not in the service-tag file (a near miss gets a suggestion)";

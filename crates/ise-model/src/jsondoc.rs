@@ -38,8 +38,8 @@ pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix(BOM).unwrap_or(text)
 }
 
-/// The diagnostic for an input over [`MAX_FILE_BYTES`] (`size` in bytes); the caller names the file.
-/// `size`: the input's size when known (a file's, or a text's), `None` when it was read only up
+/// The diagnostic for an input over [`MAX_FILE_BYTES`]; the caller names the file. `size`: the
+/// input's size in bytes when known (a file's, or a text's), `None` when it was read only up
 /// to one byte past the ceiling (a pipe), so that all that is known is that it is larger.
 pub fn too_large(size: Option<u64>) -> Diagnostic {
     let limit = MAX_FILE_BYTES / (1024 * 1024);

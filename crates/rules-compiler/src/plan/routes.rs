@@ -134,10 +134,12 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
             "the route table would need {} routes ({tag_count} with service tags, {for_callers} for externalCallers alone); Azure allows {MAX_ROUTES} routes and {MAX_TAG_ROUTES} service-tag routes per table",
             routes.len()
         );
-        let d = if for_callers > 0 && routes.len() > MAX_ROUTES {
+        // Whether the callers alone tip the table over (the rest fits with room for some).
+        let others = routes.len() - for_callers;
+        let d = if for_callers > 0 && routes.len() > MAX_ROUTES && others < MAX_ROUTES {
             Diagnostic::error(E_ROUTE_LIMIT, "externalCallers", message).with_help(format!(
                 "in firewall mode each external caller's prefix is a route past the firewall: aggregate the callers into at most {} prefixes",
-                MAX_ROUTES - (routes.len() - for_callers)
+                MAX_ROUTES - others
             ))
         } else {
             Diagnostic::error(E_ROUTE_LIMIT, "", message)
