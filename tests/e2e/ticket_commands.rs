@@ -92,10 +92,9 @@ fn ip_flows(ticket: &str) -> Vec<IpFlow> {
                 .unwrap();
             let (remote, rest) = after("--remote ").split_once(" # expect ").unwrap();
             let (remote, remote_port) = remote.rsplit_once(':').unwrap();
-            let remote = match remote.strip_prefix("<an address of ").and_then(|r| r.strip_suffix('>')) {
-                Some(tag) => tag.to_string(),
-                None => remote.to_string(),
-            };
+            // A pasteable address, a tag's too (the line names the tag).
+            assert!(remote.parse::<std::net::Ipv4Addr>().is_ok(), "{l}");
+            let remote = remote.to_string();
             let (access, rest) = rest.split_once(" by ").unwrap();
             IpFlow {
                 direction: word("--direction "),

@@ -97,6 +97,8 @@ struct Probe {
     /// The deciding rule's name and access.
     rule: String,
     access: Access,
+    /// The tag the remote address was taken from, when the rule names one.
+    tag: Option<String>,
 }
 
 /// The packet that checks `rule`: a remote address that `rule` decides when there is one (the
@@ -146,11 +148,12 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         return None;
     }
     let decision = ds.swap_remove(at);
-    // VirtualNetwork also holds what the environment does not declare (peered networks, space
-    // behind a gateway), which another rule may decide: a declared address, then.
-    let remote = match (candidate, count) {
-        (Remote::Tag(tag), 1) if !tag.eq_ignore_ascii_case("VirtualNetwork") => format!("<an address of {tag}>"),
-        _ => first_host(&decision.addresses)?,
+    // An address the rule decides, pasteable: of a tag, the first of its addresses the rule decides
+    // (the line names the tag, whose addresses move with the weekly files).
+    let remote = first_host(&decision.addresses)?;
+    let tag = match candidate {
+        Remote::Tag(tag) if !ise_model::servicetags::is_platform_tag(tag) => Some(tag.to_string()),
+        _ => None,
     };
     Some(Probe {
         local,
@@ -158,6 +161,7 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         remote_port,
         rule: decision.rule.unwrap_or_default(),
         access: decision.access,
+        tag,
     })
 }
 
@@ -208,9 +212,16 @@ pub fn ip_flows(review: &Review) -> Vec<String> {
             break;
         }
         let Some(p) = probe(&explainer, local, rule) else { continue };
-        let before = match p.rule.eq_ignore_ascii_case(&rule.name) {
+        let mut notes = Vec::new();
+        if !p.rule.eq_ignore_ascii_case(&rule.name) {
+            notes.push(format!("it decides this packet before {}", rule.name));
+        }
+        if let Some(tag) = &p.tag {
+            notes.push(format!("{} is an address of {tag}", p.remote));
+        }
+        let before = match notes.is_empty() {
             true => String::new(),
-            false => format!(" (it decides this packet before {})", rule.name),
+            false => format!(" ({})", notes.join("; ")),
         };
         out.push(format!(
             "az network watcher test-ip-flow {} --vm <test-vm> --direction {} --protocol TCP --local {} --remote {}:{} # expect {} by {}{before}",
