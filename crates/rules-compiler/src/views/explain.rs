@@ -140,10 +140,13 @@ fn collapsed_routes(run: &[RouteStep], names: &Names) -> String {
     let alike = |a: &FlowPiece, b: &FlowPiece| {
         a.protocols == b.protocols && a.src == b.src && a.src_ports == b.src_ports && a.dst_ports == b.dst_ports
     };
-    if pieces.iter().all(|p| alike(p, pieces[0])) {
+    let Some(&first_piece) = pieces.first() else {
+        return out;
+    };
+    if pieces.iter().all(|p| alike(p, first_piece)) {
         let joined = FlowPiece {
             dst: Ipv4Net::aggregate(&pieces.iter().flat_map(|p| p.dst.iter().copied()).collect::<Vec<_>>()),
-            ..pieces[0].clone()
+            ..first_piece.clone()
         };
         out += &format!("    for {}\n", summary::flow(&joined, names));
     } else {
