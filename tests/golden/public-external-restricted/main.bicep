@@ -2,7 +2,10 @@
 // The same deployment as azuredeploy.json; values in main.bicepparam. Rules are literal: review them here.
 targetScope = 'resourceGroup'
 
-@description('Azure region of the NSG, the route table and the ISE.')
+@description('Azure region of the NSG, the route table and the ISE (the rules and routes were compiled for it: recompile for another).')
+@allowed([
+  'westus2'
+])
 param location string
 
 @description('Name of the existing virtual network that holds the four ISE subnets.')
@@ -26,9 +29,8 @@ param skuName string
 @maxValue(10)
 param skuCapacity int
 
-@description('Whether request triggers, webhooks and run history are reachable from outside the virtual network.')
+@description('Whether request triggers, webhooks and run history are reachable from outside the virtual network (the NSG\'s rules were compiled for this one: recompile for the other).')
 @allowed([
-  'Internal'
   'External'
 ])
 param accessEndpointType string

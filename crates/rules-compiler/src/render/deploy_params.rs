@@ -14,7 +14,10 @@ pub(super) struct Param {
     /// The environment's value; `None` when the environment does not know it (the firewall
     /// policy's name), so the deployment asks for it.
     pub value: Option<Value>,
-    pub allowed: &'static [&'static str],
+    /// The values a deployment may give. Where the artifacts were compiled for one value (the
+    /// access endpoint decides the NSG's rules, the location the regional routes and tags), that
+    /// value alone: another would deploy an ISE its own rules do not fit; recompile instead.
+    pub allowed: Vec<String>,
     pub range: Option<(u32, u32)>,
     /// The value when the deployment gives none, as an ARM expression and in Bicep.
     pub default: Option<Default>,
@@ -32,7 +35,7 @@ fn param(name: &'static str, description: &'static str, value: Value) -> Param {
         kind: if value.is_number() { "int" } else { "string" },
         description,
         value: Some(value),
-        allowed: &[],
+        allowed: Vec::new(),
         range: None,
         default: None,
     }
@@ -50,11 +53,14 @@ pub(super) fn has_firewall_rules(plan: &Plan) -> bool {
 pub(super) fn params(plan: &Plan) -> Vec<Param> {
     let env = &plan.environment;
     let mut out = vec![
-        param(
-            "location",
-            "Azure region of the NSG, the route table and the ISE.",
-            json!(env.location),
-        ),
+        Param {
+            allowed: vec![env.location.clone()],
+            ..param(
+                "location",
+                "Azure region of the NSG, the route table and the ISE (the rules and routes were compiled for it: recompile for another).",
+                json!(env.location),
+            )
+        },
         param(
             "virtualNetworkName",
             "Name of the existing virtual network that holds the four ISE subnets.",
@@ -99,7 +105,7 @@ pub(super) fn params(plan: &Plan) -> Vec<Param> {
     if plan.deployment.include_ise {
         out.push(param("iseName", "Name of the integration service environment.", json!(env.name)));
         out.push(Param {
-            allowed: &["Premium", "Developer"],
+            allowed: vec!["Premium".into(), "Developer".into()],
             ..param(
                 "skuName",
                 "ISE SKU: Premium, or Developer (no SLA, no scale units).",
@@ -114,12 +120,13 @@ pub(super) fn params(plan: &Plan) -> Vec<Param> {
                 json!(env.sku.capacity),
             )
         });
+        let endpoint = ise_request::access_endpoint_type(env);
         out.push(Param {
-            allowed: &["Internal", "External"],
+            allowed: vec![endpoint.to_string()],
             ..param(
                 "accessEndpointType",
-                "Whether request triggers, webhooks and run history are reachable from outside the virtual network.",
-                json!(ise_request::access_endpoint_type(env)),
+                "Whether request triggers, webhooks and run history are reachable from outside the virtual network (the NSG's rules were compiled for this one: recompile for the other).",
+                json!(endpoint),
             )
         });
     }
