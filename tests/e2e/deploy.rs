@@ -1097,3 +1097,32 @@ fn without_certificates_the_request_has_none_and_the_http_file_no_patch() {
     assert_eq!(methods, ["PUT", "GET"]);
     assert!(http.contains("# No custom root certificates in the environment: no PATCH."));
 }
+
+/// The templates take only the location and access endpoint the rules were compiled for: the
+/// regional routes and tags and the endpoint's inbound rules fit no other, so an override is
+/// refused by ARM (`allowedValues`) and Bicep (`@allowed`) rather than deployed.
+#[test]
+fn location_and_access_endpoint_allow_only_the_compiled_values() {
+    for case in matrix() {
+        let params = case.json("azuredeploy.json")["parameters"].clone();
+        let location = case.env["location"].as_str().unwrap();
+        assert_eq!(params["location"]["allowedValues"], json!([location]), "{}", case.label);
+        let bicep = case.text("main.bicep");
+        assert!(
+            bicep.contains(&format!("@allowed([\n  '{location}'\n])\nparam location string")),
+            "{}",
+            case.label
+        );
+        if case.network_only {
+            assert!(params.get("accessEndpointType").is_none(), "{}", case.label);
+            continue;
+        }
+        let endpoint = if case.external { "External" } else { "Internal" };
+        assert_eq!(params["accessEndpointType"]["allowedValues"], json!([endpoint]), "{}", case.label);
+        assert!(
+            bicep.contains(&format!("@allowed([\n  '{endpoint}'\n])\nparam accessEndpointType string")),
+            "{}",
+            case.label
+        );
+    }
+}
