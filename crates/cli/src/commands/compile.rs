@@ -60,6 +60,10 @@ fn compile_env(
 /// The warnings of a plan past the environment's own (W1008: an expanded NSG over Azure's address
 /// limit), named as the environment's diagnostics are.
 pub fn plan_warnings(plan: &Plan, file: Option<&Path>, args: &Args) -> Vec<Diagnostic> {
+    // A plan with tags is within the limit or refused (E1007): only an expanded one can warn.
+    if !args.expand_tags {
+        return Vec::new();
+    }
     let warnings: Vec<Diagnostic> = rules_compiler::plan::expanded_address_warning(plan).into_iter().collect();
     input::name_stage_diagnostics(warnings, file, args.service_tags)
 }

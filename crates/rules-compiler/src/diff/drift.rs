@@ -311,17 +311,19 @@ fn routes_taken(have: &Items, want: &Items) -> Vec<(String, String)> {
 }
 
 /// Whether a firewall rule names a destination address inside the virtual network (an address, a
-/// prefix or the start of a range `a-b`).
+/// prefix, or a range by its start), read as Azure Firewall reads its entries.
 fn reaches_inside_the_vnet(rule: &Value, env: &ise_model::env::Environment) -> bool {
+    use crate::azure::firewall::{parse_address, FirewallAddress};
     let destinations = rule.get("destinationAddresses").and_then(Value::as_array);
-    destinations.into_iter().flatten().filter_map(Value::as_str).any(|a| {
-        let first = a.split('-').next().unwrap_or(a);
-        let net = first
-            .parse::<ipnet::Ipv4Net>()
-            .ok()
-            .or_else(|| first.parse::<std::net::Ipv4Addr>().ok().map(ipnet::Ipv4Net::from));
-        net.is_some_and(|n| crate::plan::inside_the_vnet(env, &n))
-    })
+    destinations
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|a| match parse_address(a) {
+            Ok(FirewallAddress::Prefix(n)) => crate::plan::inside_the_vnet(env, &n),
+            Ok(FirewallAddress::Range(lo, _)) => crate::plan::inside_the_vnet(env, &ipnet::Ipv4Net::from(lo)),
+            _ => false,
+        })
 }
 
 /// A change of properties that decide no traffic only (a description).

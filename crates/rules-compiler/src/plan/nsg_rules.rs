@@ -120,7 +120,10 @@ fn rule(name: String, priority: u32, direction: Direction, access: Access, proto
 /// The W1008 warning of an expanded plan (`plan::expand`), for the command to print beside the
 /// environment's warnings: the expanded NSG is written all the same.
 pub fn expanded_address_warning(plan: &super::Plan) -> Option<Diagnostic> {
-    address_limit(&plan.security_rules, &plan.environment, W_EXPANDED_NSG_ADDRESSES)
+    let (message, _) = over_address_limit(&plan.security_rules)?;
+    Some(Diagnostic::warning(W_EXPANDED_NSG_ADDRESSES, "", message).with_help(
+        "the expanded artifacts serve appliances that do not know service tags; deploy the compile without --expand-tags to Azure",
+    ))
 }
 
 /// `E1006` for each name two compiled rules share, compared as Azure compares rule names (without
@@ -159,31 +162,33 @@ pub(crate) fn shared_names(rules: &[PlanRule], env: &Environment) -> Vec<Diagnos
         .collect()
 }
 
-/// `code` (an error for the compiled NSG, `E1007`; a warning for the expanded one, `W1008`) when
-/// the rules name more than 4,000 address prefixes on their sources or on their destinations:
-/// Azure counts them per security group, each side apart, and refuses the NSG past that.
-pub(crate) fn address_limit(rules: &[PlanRule], env: &Environment, code: &'static str) -> Option<Diagnostic> {
+/// What is wrong when the rules name more than 4,000 address prefixes on their sources or on
+/// their destinations: Azure counts them per security group, each side apart, and refuses the NSG
+/// past that. With whether the sources are over it.
+fn over_address_limit(rules: &[PlanRule]) -> Option<(String, bool)> {
     let (sources, destinations) = crate::azure::nsg::address_totals(rules.iter().map(|r| &r.rule));
     let limit = crate::azure::nsg::MAX_PREFIXES_PER_NSG_SIDE;
-    if sources <= limit && destinations <= limit {
-        return None;
-    }
-    let message = format!(
-        "the NSG would name {sources} address prefixes on its rules' sources and {destinations} on their destinations; Azure allows {limit} of each per network security group"
-    );
-    Some(if code == E_NSG_ADDRESSES {
-        // What the environment adds: callers on the sources, destinations on the destinations.
-        let path = match (sources > limit, env.internal_callers.len() >= env.external_callers.len()) {
-            (false, _) => "outboundDestinations",
-            (true, true) => "internalCallers",
-            (true, false) => "externalCallers",
-        };
-        Diagnostic::error(code, path, message).with_help("aggregate the callers' and destinations' addresses into fewer, larger prefixes")
-    } else {
-        Diagnostic::warning(code, "", message).with_help(
-            "the expanded artifacts serve appliances that do not know service tags; deploy the compile without --expand-tags to Azure",
-        )
+    (sources > limit || destinations > limit).then(|| {
+        let message = format!(
+            "the NSG would name {sources} address prefixes on its rules' sources and {destinations} on their destinations; Azure allows {limit} of each per network security group"
+        );
+        (message, sources > limit)
     })
+}
+
+/// `E1007` for the compiled NSG past Azure's addresses per NSG side, at what the environment adds
+/// there: callers on the sources, destinations on the destinations.
+fn address_limit(rules: &[PlanRule], env: &Environment) -> Option<Diagnostic> {
+    let (message, sources_over) = over_address_limit(rules)?;
+    let path = match (sources_over, env.internal_callers.len() >= env.external_callers.len()) {
+        (false, _) => "outboundDestinations",
+        (true, true) => "internalCallers",
+        (true, false) => "externalCallers",
+    };
+    Some(
+        Diagnostic::error(E_NSG_ADDRESSES, path, message)
+            .with_help("aggregate the callers' and destinations' addresses into fewer, larger prefixes"),
+    )
 }
 
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<Vec<PlanRule>, Vec<Diagnostic>> {
@@ -258,7 +263,7 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         ));
     }
     diags.extend(shared_names(&out, env));
-    diags.extend(address_limit(&out, env, E_NSG_ADDRESSES));
+    diags.extend(address_limit(&out, env));
     if out.len() > MAX_RULES {
         diags.push(Diagnostic::error(
             E_NSG_RULES,
