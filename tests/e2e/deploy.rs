@@ -167,7 +167,12 @@ fn deployment_definition() -> Value {
         "properties": {
             "type": { "enum": ["Microsoft.Resources/deployments"] },
             "apiVersion": { "enum": ["2022-09-01"] },
-            "name": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[-A-Za-z0-9._()]+$" },
+            // A literal name, or an expression ARM evaluates first (as common/definitions.json's
+            // `expression`: a string in brackets not starting with `[[`).
+            "name": { "anyOf": [
+                { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[-A-Za-z0-9._()]+$" },
+                { "type": "string", "pattern": "^\\[([^\\[].*)?\\]$" }
+            ] },
             "resourceGroup": { "type": "string" },
             "properties": {
                 "type": "object",
@@ -499,7 +504,7 @@ fn template_resources_are_the_other_artifacts() {
             // The rules are deployed by the nested deployment in the policy's resource group.
             if case.mode == "firewall" {
                 want.push(
-                    "[resourceId(parameters('firewallPolicyResourceGroup'), 'Microsoft.Resources/deployments', 'ise-firewall-rules')]"
+                    "[resourceId(parameters('firewallPolicyResourceGroup'), 'Microsoft.Resources/deployments', format('ise-firewall-rules-{0}', uniqueString(resourceGroup().id, parameters('nsgName'))))]"
                         .to_string(),
                 );
             }
@@ -1124,5 +1129,133 @@ fn location_and_access_endpoint_allow_only_the_compiled_values() {
             "{}",
             case.label
         );
+    }
+}
+
+/// Azure allows Unicode letters in resource group names; the `.http` request line carries them
+/// percent-encoded (UTF-8), while the request body's `id` keeps the name as Azure returns it.
+#[test]
+fn the_http_file_percent_encodes_a_unicode_resource_group() {
+    let mut env: Value = serde_json::from_str(ise_model::data::EXAMPLE_ENVIRONMENT).unwrap();
+    env["resourceGroup"] = json!("réseau-(prod)");
+    let files = compile(&env, false);
+    let body: Value = serde_json::from_str(&files["ise-request.json"]).unwrap();
+    let id = body["id"].as_str().unwrap();
+    assert!(id.contains("/resourceGroups/réseau-(prod)/providers/"), "{id}");
+    let http = &files["ise-request.http"];
+    let line = http.lines().find(|l| l.starts_with("@ise = ")).unwrap();
+    // é is U+00E9, UTF-8 C3 A9; parentheses and hyphens are valid in a path as they are.
+    assert_eq!(line, format!("@ise = {}", id.replace('é', "%C3%A9")));
+    assert!(
+        line.contains("/resourceGroups/r%C3%A9seau-(prod)/providers/Microsoft.Logic/"),
+        "{line}"
+    );
+}
+
+/// A hub's firewall policy serves many spokes: the environment names its rule collection group
+/// and priority (or gets `<name>-dependencies` at 500), and every artifact that writes, saves,
+/// deletes or checks the group uses that one, from `compile` to `verify`.
+#[test]
+fn the_rule_collection_group_is_the_environments_own_in_every_artifact() {
+    let dir = common::scratch("deploy", "rule-collection-group");
+    let mut env: Value =
+        serde_json::from_str(&std::fs::read_to_string(common::envs_dir().join("firewall-tunneling.json")).unwrap()).unwrap();
+    env["forcedTunneling"]["ruleCollectionGroupName"] = json!("spoke7-ise_rules");
+    env["forcedTunneling"]["ruleCollectionGroupPriority"] = json!(1200);
+    let env_path = dir.join("env.json");
+    std::fs::write(&env_path, env.to_string()).unwrap();
+    let out = dir.join("out");
+    let (env_arg, out_arg) = (env_path.to_str().unwrap(), out.to_str().unwrap());
+    let run = common::isenet(&["compile", "--env", env_arg, "--out-dir", out_arg]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let policy: Value = serde_json::from_str(&read("firewall-policy.json")).unwrap();
+    assert_eq!(
+        policy["resources"][0]["name"],
+        "[concat(parameters('firewallPolicyName'), '/spoke7-ise_rules')]"
+    );
+    assert_eq!(policy["resources"][0]["properties"]["priority"], 1200);
+    let template: Value = serde_json::from_str(&read("azuredeploy.json")).unwrap();
+    let nested = template["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Microsoft.Resources/deployments")
+        .unwrap();
+    let group = &nested["properties"]["template"]["resources"][0];
+    assert_eq!(
+        group["name"],
+        "[format('{0}/{1}', parameters('firewallPolicyName'), 'spoke7-ise_rules')]"
+    );
+    assert_eq!(group["properties"]["priority"], 1200);
+    assert!(read("main.bicep").contains("    name: 'spoke7-ise_rules'\n    priority: 1200\n"));
+    let ticket = read("change-ticket.md");
+    assert!(
+        ticket.contains("one rule collection group, `spoke7-ise_rules`, at priority 1200"),
+        "{ticket}"
+    );
+    for verb in ["show", "delete"] {
+        assert!(
+            ticket.contains(&format!(
+                "rule-collection-group {verb} -g <policy-resource-group> --policy-name <policy> -n spoke7-ise_rules "
+            )),
+            "the ticket's {verb} command names the group"
+        );
+    }
+    let plan: Value = serde_json::from_str(&read("plan.json")).unwrap();
+    assert_eq!(plan["firewall"]["ruleCollectionGroup"], "spoke7-ise_rules");
+    assert_eq!(
+        plan["environment"]["forcedTunneling"]["ruleCollectionGroup"],
+        json!({"name": "spoke7-ise_rules", "priority": 1200})
+    );
+    // The compiled group, as a template fragment and inside the deployment template, proves.
+    for artifact in ["firewall-policy.json", "azuredeploy.json"] {
+        let file = out.join(artifact);
+        let verify = common::isenet(&["verify", "--env", env_arg, "--firewall", file.to_str().unwrap()]);
+        assert_eq!(verify.code, Some(0), "{artifact}: {}{}", verify.stdout, verify.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Deployment names are per network: Bicep's module deployments and the ARM template's nested
+/// one end in `uniqueString(resourceGroup().id, nsgName)` (an NSG name is unique in its resource
+/// group), so two ISEs deploying at once, into one resource group or into one hub's policy, do not
+/// replace each other's deployment. ARM and Bicep name the firewall rules' deployment alike.
+#[test]
+fn deployment_names_are_per_network() {
+    for case in matrix() {
+        let bicep = case.text("main.bicep");
+        assert!(
+            bicep.contains("\nvar deploymentSuffix = uniqueString(resourceGroup().id, nsgName)\n"),
+            "{}",
+            case.label
+        );
+        let modules: Vec<&str> = bicep.lines().filter(|l| l.starts_with("module ")).collect();
+        let names: Vec<&str> = bicep.split("\nmodule ").skip(1).map(|m| m.lines().nth(1).unwrap().trim()).collect();
+        assert_eq!(names.len(), modules.len());
+        assert!(names.len() >= 2, "{}: {names:?}", case.label);
+        for name in &names {
+            assert!(
+                name.starts_with("name: 'ise-") && name.ends_with("-${deploymentSuffix}'"),
+                "{}: {name}",
+                case.label
+            );
+        }
+        let nested: Vec<Value> = case.json("azuredeploy.json")["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "Microsoft.Resources/deployments")
+            .cloned()
+            .collect();
+        assert_eq!(nested.len(), usize::from(case.mode == "firewall"), "{}", case.label);
+        for d in nested {
+            assert_eq!(
+                d["name"], "[format('ise-firewall-rules-{0}', uniqueString(resourceGroup().id, parameters('nsgName')))]",
+                "{}",
+                case.label
+            );
+            assert!(names.contains(&"name: 'ise-firewall-rules-${deploymentSuffix}'"), "{}", case.label);
+        }
     }
 }

@@ -324,8 +324,8 @@ case "$*" in
     echo ' {"name": "hub-fw", "ipConfigurations": [{"privateIPAddress": "10.20.0.4"}], "firewallPolicy": {"id": "'$POLICY'"}}]' ;;
   "network firewall policy rule-collection-group show "*)
     [ "$(arg --subscription "$@")" = 00000000-0000-0000-0000-000000000000 ] && [ "$(arg -g "$@")" = hub-network ] \
-      && [ "$(arg --policy-name "$@")" = hub-policy ] && [ "$(arg -n "$@")" = ise-dependencies ] || exit 3
-    jq '.resources[0] | {name: "ise-dependencies", priority: .properties.priority, ruleCollections: .properties.ruleCollections}' \
+      && [ "$(arg --policy-name "$@")" = hub-policy ] && [ "$(arg -n "$@")" = northwind-ise-dependencies ] || exit 3
+    jq '.resources[0] | {name: "northwind-ise-dependencies", priority: .properties.priority, ruleCollections: .properties.ruleCollections}' \
       deploy/northwind-ise/firewall-policy.json ;;
   *) echo "az stub: unexpected call: $*" >&2; exit 3 ;;
 esac

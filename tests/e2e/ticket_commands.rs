@@ -248,7 +248,7 @@ fn firewall_commands_name_the_policys_resource_group_as_a_placeholder() {
     );
     for l in group_commands {
         assert!(
-            l.contains(" -g <policy-resource-group> --policy-name <policy> -n ise-dependencies "),
+            l.contains(" -g <policy-resource-group> --policy-name <policy> -n contoso-ise-dependencies "),
             "{l}"
         );
     }
@@ -289,7 +289,7 @@ fn the_rollback_saves_and_undoes_exactly_what_the_ticket_creates() {
             .map(|s| format!("az network vnet subnet show {rg} --vnet-name contoso-vnet -n {s} -o json > before-subnet-{s}.json")),
     );
     saves.push(
-        "az network firewall policy rule-collection-group show -g <policy-resource-group> --policy-name <policy> -n ise-dependencies -o json > before-firewall.json"
+        "az network firewall policy rule-collection-group show -g <policy-resource-group> --policy-name <policy> -n contoso-ise-dependencies -o json > before-firewall.json"
             .into(),
     );
     assert_eq!(commands[..saves.len()], saves[..]);
@@ -304,7 +304,7 @@ fn the_rollback_saves_and_undoes_exactly_what_the_ticket_creates() {
         "the route table is detached first"
     );
     let group_delete = position(&commands, |c| {
-        c == "az network firewall policy rule-collection-group delete -g <policy-resource-group> --policy-name <policy> -n ise-dependencies --yes"
+        c == "az network firewall policy rule-collection-group delete -g <policy-resource-group> --policy-name <policy> -n contoso-ise-dependencies --yes"
     });
     assert_eq!(group_delete, [saves.len() + 4], "then the firewall rules go");
 

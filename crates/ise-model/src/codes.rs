@@ -53,6 +53,7 @@ codes! {
     E_FIREWALL_IN_ISE_SUBNET = "E0404": "the firewall cannot sit in an ISE subnet (they must stay empty)";
     E_FIREWALL_IP_SPECIAL = "E0405": "firewallPrivateIp is an address no appliance can have (this network, loopback, link-local, multicast, reserved, Azure's platform address)";
     W_FIREWALL_IP_PUBLIC = "W0406": "firewallPrivateIp is a public address outside the virtual network's address space";
+    W_RULE_COLLECTION_GROUP_UNUSED = "W0407": "ruleCollectionGroupName and ruleCollectionGroupPriority are ignored outside firewall mode";
     E_EXTERNAL_CALLERS_INTERNAL = "E0501": "externalCallers only apply to an external ISE";
     W_CALLER_IN_VNET = "W0502": "internal caller lies inside the virtual network already";
     W_CALLERS_ANY = "W0503": "0.0.0.0/0 as a caller is the same as the whole Internet";

@@ -1025,7 +1025,12 @@ fn both_files_have_the_arm_shapes() {
         assert_eq!(policy["resources"].as_array().unwrap().len(), 1);
         assert_eq!(group["type"], "Microsoft.Network/firewallPolicies/ruleCollectionGroups");
         assert_eq!(group["apiVersion"], "2023-11-01");
-        assert_eq!(group["name"], "[concat(parameters('firewallPolicyName'), '/ise-dependencies')]");
+        // A group of the ISE's own by default (`<name>-dependencies`): a hub's policy is shared.
+        assert_eq!(
+            group["name"],
+            format!("[concat(parameters('firewallPolicyName'), '/{}-dependencies')]", env.name)
+        );
+        assert_eq!(group["properties"]["priority"], 500);
         subset(group, &["type", "apiVersion", "name", "properties"], "group");
         let collections = group["properties"]["ruleCollections"].as_array().unwrap();
         assert_eq!(collections.len(), 3, "network, destinations, application");

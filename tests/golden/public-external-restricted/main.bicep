@@ -40,6 +40,10 @@ var tags = {
   iseName: 'fabrikam-ise'
 }
 
+// Module deployments are named per network (resource group and NSG): two ISEs deploying at once,
+// into one resource group or into one hub's policy, would otherwise replace each other's.
+var deploymentSuffix = uniqueString(resourceGroup().id, nsgName)
+
 // The NSG's rules, in the shape of the Azure Verified Module's securityRuleType (avm/res/network/network-security-group).
 var securityRules = [
   {
@@ -419,7 +423,7 @@ var securityRules = [
 ]
 
 module nsg 'modules/nsg.bicep' = {
-  name: 'ise-nsg'
+  name: 'ise-nsg-${deploymentSuffix}'
   params: {
     name: nsgName
     location: location
@@ -463,7 +467,7 @@ var subnets = [
 ]
 
 module iseSubnets 'modules/subnets.bicep' = {
-  name: 'ise-subnets'
+  name: 'ise-subnets-${deploymentSuffix}'
   params: {
     virtualNetworkName: virtualNetworkName
     networkSecurityGroupId: nsg.outputs.resourceId
@@ -472,7 +476,7 @@ module iseSubnets 'modules/subnets.bicep' = {
 }
 
 module ise 'modules/ise.bicep' = {
-  name: 'ise'
+  name: 'ise-${deploymentSuffix}'
   params: {
     name: iseName
     location: location

@@ -40,6 +40,10 @@ var tags = {
   iseName: 'contoso-ise'
 }
 
+// Module deployments are named per network (resource group and NSG): two ISEs deploying at once,
+// into one resource group or into one hub's policy, would otherwise replace each other's.
+var deploymentSuffix = uniqueString(resourceGroup().id, nsgName)
+
 // The NSG's rules, in the shape of the Azure Verified Module's securityRuleType (avm/res/network/network-security-group).
 var securityRules = [
   {
@@ -377,7 +381,7 @@ var securityRules = [
 ]
 
 module nsg 'modules/nsg.bicep' = {
-  name: 'ise-nsg'
+  name: 'ise-nsg-${deploymentSuffix}'
   params: {
     name: nsgName
     location: location
@@ -421,7 +425,7 @@ var subnets = [
 ]
 
 module iseSubnets 'modules/subnets.bicep' = {
-  name: 'ise-subnets'
+  name: 'ise-subnets-${deploymentSuffix}'
   params: {
     virtualNetworkName: virtualNetworkName
     networkSecurityGroupId: nsg.outputs.resourceId
@@ -430,7 +434,7 @@ module iseSubnets 'modules/subnets.bicep' = {
 }
 
 module ise 'modules/ise.bicep' = {
-  name: 'ise'
+  name: 'ise-${deploymentSuffix}'
   params: {
     name: iseName
     location: location

@@ -17,7 +17,7 @@ param nsgName string
 @description('Name of the route table of the four ISE subnets.')
 param routeTableName string
 
-@description('Name of the existing Azure Firewall policy that receives the rule collection group ise-dependencies.')
+@description('Name of the existing Azure Firewall policy that receives the ISE\'s rule collection group (its name and priority are in the template).')
 param firewallPolicyName string
 
 @description('Resource group of the firewall policy (default: the deployment\'s resource group).')
@@ -48,6 +48,10 @@ var tags = {
   generatedBy: 'isenet'
   iseName: 'gov-ise'
 }
+
+// Module deployments are named per network (resource group and NSG): two ISEs deploying at once,
+// into one resource group or into one hub's policy, would otherwise replace each other's.
+var deploymentSuffix = uniqueString(resourceGroup().id, nsgName)
 
 // The NSG's rules, in the shape of the Azure Verified Module's securityRuleType (avm/res/network/network-security-group).
 var securityRules = [
@@ -454,7 +458,7 @@ var securityRules = [
 ]
 
 module nsg 'modules/nsg.bicep' = {
-  name: 'ise-nsg'
+  name: 'ise-nsg-${deploymentSuffix}'
   params: {
     name: nsgName
     location: location
@@ -615,7 +619,7 @@ var routes = [
 ]
 
 module routeTable 'modules/route-table.bicep' = {
-  name: 'ise-route-table'
+  name: 'ise-route-table-${deploymentSuffix}'
   params: {
     name: routeTableName
     location: location
@@ -723,7 +727,7 @@ var subnets = [
 ]
 
 module iseSubnets 'modules/subnets.bicep' = {
-  name: 'ise-subnets'
+  name: 'ise-subnets-${deploymentSuffix}'
   params: {
     virtualNetworkName: virtualNetworkName
     networkSecurityGroupId: nsg.outputs.resourceId
@@ -2547,18 +2551,18 @@ var ruleCollections = [
 
 // Into the policy's resource group, which a hub's policy usually does not share with the ISE.
 module firewallRules 'modules/firewall-rules.bicep' = {
-  name: 'ise-firewall-rules'
+  name: 'ise-firewall-rules-${deploymentSuffix}'
   scope: resourceGroup(firewallPolicyResourceGroup)
   params: {
     firewallPolicyName: firewallPolicyName
-    name: 'ise-dependencies'
+    name: 'gov-ise-dependencies'
     priority: 500
     ruleCollections: ruleCollections
   }
 }
 
 module ise 'modules/ise.bicep' = {
-  name: 'ise'
+  name: 'ise-${deploymentSuffix}'
   // The subnets route 0.0.0.0/0 to the firewall: its rules must exist before the ISE deploys.
   dependsOn: [
     firewallRules

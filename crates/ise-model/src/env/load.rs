@@ -48,6 +48,13 @@ const MAX_VALUE_CHARS: usize = 256;
 /// A certificate's base64 or PEM text: an X.509 certificate with a 16,384-bit key is under 8 KB.
 const MAX_CERTIFICATE_CHARS: usize = 65_536;
 
+/// The fields of `forcedTunneling`.
+const FORCED_TUNNELING_FIELDS: &[&str] = &[
+    "mode",
+    "firewallPrivateIp",
+    "ruleCollectionGroupName",
+    "ruleCollectionGroupPriority",
+];
 const TOP_REQUIRED: &[&str] = &["name", "location", "subscriptionId", "resourceGroup", "virtualNetwork", "subnets"];
 
 /// Loads and checks an environment. `file` only names the source in diagnostics.
@@ -413,8 +420,10 @@ impl Walker {
             None => Some(ForcedTunneling {
                 mode: TunnelingMode::None,
                 firewall_private_ip: None,
+                rule_collection_group: None,
             }),
         };
+        let rule_collection_group = self.rule_collection_group(get("forcedTunneling"), name.as_deref());
         let external_callers = get("externalCallers")
             .and_then(|v| self.cidr_items(v, "externalCallers", true))
             .unwrap_or_default();
@@ -485,7 +494,10 @@ impl Walker {
             virtual_network: virtual_network?,
             subnets: subnets??,
             custom_dns_servers: custom_dns_servers?.into_iter().collect::<Option<_>>()?,
-            forced_tunneling: forced_tunneling?,
+            forced_tunneling: ForcedTunneling {
+                rule_collection_group: rule_collection_group?,
+                ..forced_tunneling?
+            },
             external_callers: external_callers.into_iter().collect::<Option<_>>()?,
             internal_callers: internal_callers.into_iter().collect::<Option<_>>()?,
             outbound_policy: outbound_policy?,
@@ -718,7 +730,7 @@ impl Walker {
     }
 
     fn forced_tunneling(&mut self, v: &Value) -> Option<ForcedTunneling> {
-        let map = self.object(v, "forcedTunneling", &["mode", "firewallPrivateIp"], &["mode"])?;
+        let map = self.object(v, "forcedTunneling", FORCED_TUNNELING_FIELDS, &["mode"])?;
         let mode = map
             .get("mode")
             .and_then(|m| self.one_of(m, "forcedTunneling.mode", &["none", "expressRoute", "firewall"]))
@@ -760,7 +772,69 @@ impl Walker {
         Some(ForcedTunneling {
             mode,
             firewall_private_ip: ip,
+            rule_collection_group: None,
         })
+    }
+
+    /// The firewall policy's rule collection group, in firewall mode (`Some(None)` in the others);
+    /// `None` when a value is wrong. `forced` is the `forcedTunneling` value, whose shape and mode
+    /// `forced_tunneling` checks and reports.
+    fn rule_collection_group(&mut self, forced: Option<&Value>, ise: Option<&str>) -> Option<Option<RuleCollectionGroup>> {
+        const NAME: &str = "forcedTunneling.ruleCollectionGroupName";
+        const PRIORITY: &str = "forcedTunneling.ruleCollectionGroupPriority";
+        let Some(map) = forced.and_then(Value::as_object) else {
+            return Some(None);
+        };
+        let (name, priority) = (map.get("ruleCollectionGroupName"), map.get("ruleCollectionGroupPriority"));
+        if map.get("mode").and_then(Value::as_str) != Some("firewall") {
+            if let Some(path) = [(NAME, name), (PRIORITY, priority)].iter().find_map(|(p, v)| v.map(|_| *p)) {
+                self.push(
+                    Diagnostic::warning(
+                        W_RULE_COLLECTION_GROUP_UNUSED,
+                        path,
+                        "the rule collection group is written only in mode `firewall`",
+                    )
+                    .with_help("remove ruleCollectionGroupName and ruleCollectionGroupPriority, or set \"mode\": \"firewall\""),
+                );
+            }
+            return Some(None);
+        }
+        let name = match name {
+            Some(v) => self.name(v, NAME, "rule collection group", NameRule::Resource),
+            None => ise.and_then(|n| {
+                self.default_name(
+                    n,
+                    "forcedTunneling.ruleCollectionGroupName",
+                    "rule collection group",
+                    RuleCollectionGroup::DEFAULT_SUFFIX,
+                )
+            }),
+        };
+        let priority = match priority {
+            None => Some(RuleCollectionGroup::DEFAULT_PRIORITY),
+            Some(Value::Number(n)) => match whole_number(n) {
+                Some(p @ 100..=65_000) => Some(p as u32),
+                _ => {
+                    self.push(
+                        Diagnostic::error(
+                            E_RANGE,
+                            PRIORITY,
+                            format!("priority {} is not a whole number from 100 to 65000", as_written(n)),
+                        )
+                        .with_help("Azure Firewall policies order rule collection groups by priority 100-65000, lowest first"),
+                    );
+                    None
+                }
+            },
+            Some(other) => {
+                self.wrong_type(PRIORITY, "a whole number", other);
+                None
+            }
+        };
+        Some(Some(RuleCollectionGroup {
+            name: name?,
+            priority: priority?,
+        }))
     }
 
     /// In firewall mode the destinations also become Azure Firewall rules, whose ports are 1-65535.

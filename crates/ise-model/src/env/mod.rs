@@ -69,6 +69,25 @@ impl TunnelingMode {
 pub struct ForcedTunneling {
     pub mode: TunnelingMode,
     pub firewall_private_ip: Option<Ipv4Addr>,
+    /// Firewall mode only: the policy's rule collection group that receives the ISE's rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_collection_group: Option<RuleCollectionGroup>,
+}
+
+/// A firewall policy's rule collection group. A hub's policy is shared by many spokes, so each
+/// ISE writes a group of its own (`<name>-dependencies` unless given): two ISEs writing one group
+/// would each replace the other's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleCollectionGroup {
+    pub name: String,
+    pub priority: u32,
+}
+
+impl RuleCollectionGroup {
+    /// The group's priority unless given (Azure's range is 100-65000, lower first).
+    pub const DEFAULT_PRIORITY: u32 = 500;
+    /// Appended to the ISE's name for the group's default name.
+    pub const DEFAULT_SUFFIX: &str = "-dependencies";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

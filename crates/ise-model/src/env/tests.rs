@@ -206,3 +206,67 @@ fn unordered_lists_are_canonical_once_valid_and_errors_keep_the_files_indices() 
         loaded.diagnostics
     );
 }
+
+#[test]
+fn the_rule_collection_group_is_the_ises_own_in_firewall_mode_only() {
+    let with = |forced: serde_json::Value| {
+        let loaded = load(&example_with(|v| v["forcedTunneling"] = forced.clone()), "t");
+        let codes: Vec<(&str, String)> = loaded.diagnostics.iter().map(|d| (d.code, d.path.clone())).collect();
+        (loaded.env.map(|e| e.forced_tunneling.rule_collection_group), codes)
+    };
+    let group = |name: &str, priority: u32| {
+        Some(Some(RuleCollectionGroup {
+            name: name.into(),
+            priority,
+        }))
+    };
+    // Firewall mode: `<name>-dependencies` at 500 unless given.
+    let (got, codes) = with(serde_json::json!({ "mode": "firewall", "firewallPrivateIp": "10.10.0.4" }));
+    assert_eq!((got, codes), (group("contoso-ise-dependencies", 500), vec![]));
+    let (got, _) = with(serde_json::json!({ "mode": "firewall", "firewallPrivateIp": "10.10.0.4",
+        "ruleCollectionGroupName": "a_b.c-d", "ruleCollectionGroupPriority": 65000 }));
+    assert_eq!(got, group("a_b.c-d", 65000));
+    // Azure's bounds: names end with a letter, digit or `_`; priorities 100-65000, whole numbers.
+    for (name, priority, want) in [
+        (
+            serde_json::json!("rules."),
+            serde_json::json!(500),
+            vec![("E0105", "forcedTunneling.ruleCollectionGroupName")],
+        ),
+        (
+            serde_json::json!("rules"),
+            serde_json::json!(99),
+            vec![("E0110", "forcedTunneling.ruleCollectionGroupPriority")],
+        ),
+        (
+            serde_json::json!("rules"),
+            serde_json::json!(100.5),
+            vec![("E0110", "forcedTunneling.ruleCollectionGroupPriority")],
+        ),
+        (
+            serde_json::json!(7),
+            serde_json::json!("500"),
+            vec![
+                ("E0102", "forcedTunneling.ruleCollectionGroupName"),
+                ("E0102", "forcedTunneling.ruleCollectionGroupPriority"),
+            ],
+        ),
+    ] {
+        let (got, codes) = with(serde_json::json!({ "mode": "firewall", "firewallPrivateIp": "10.10.0.4",
+            "ruleCollectionGroupName": name, "ruleCollectionGroupPriority": priority }));
+        assert_eq!(got, None);
+        let want: Vec<(&str, String)> = want.into_iter().map(|(c, p)| (c, p.to_string())).collect();
+        assert_eq!(codes, want);
+    }
+    // Other modes write no group: a given one is ignored with W0407.
+    let (got, codes) = with(serde_json::json!({ "mode": "expressRoute", "ruleCollectionGroupPriority": 700 }));
+    assert_eq!(
+        (got, codes),
+        (
+            Some(None),
+            vec![("W0407", "forcedTunneling.ruleCollectionGroupPriority".to_string())]
+        )
+    );
+    let (got, codes) = with(serde_json::json!({ "mode": "none" }));
+    assert_eq!((got, codes), (Some(None), vec![]));
+}

@@ -380,7 +380,7 @@ fn target_with_defaults(d: &Deployed, plan: &Plan) -> Target {
     let name = match d.content.kind() {
         ArtifactKind::Nsg => env.nsg_name.clone(),
         ArtifactKind::Routes => env.route_table_name.clone(),
-        ArtifactKind::Firewall => crate::plan::RULE_COLLECTION_GROUP.to_string(),
+        ArtifactKind::Firewall => plan.firewall.rule_collection_group.clone(),
     };
     Target {
         resource_group: d.target.resource_group.clone().or_else(|| Some(env.resource_group.clone())),

@@ -19,8 +19,9 @@
 //! - application collection `ise-application-dependencies` (priority 300): FQDN tags and FQDNs,
 //!   `Http:80`/`Https:443` only (what policy application rules accept).
 //!
-//! A collection without rules is left out. The collections live in the rule collection group
-//! `ise-dependencies` (priority 500) of the policy, or directly on a classic firewall. Azure
+//! A collection without rules is left out. The collections live in the policy's rule collection
+//! group of the environment (`<name>-dependencies`, priority 500, unless `forcedTunneling` names
+//! another), or directly on a classic firewall. Azure
 //! evaluates DNAT, then network, then application rules; the network collections only allow, so
 //! they never take an FQDN dependency's port away from the application rules.
 //!
@@ -32,15 +33,13 @@ use crate::azure::firewall::*;
 use ipnet::Ipv4Net;
 use ise_model::codes::{E_FIREWALL_LIMIT, E_TAG_MISSING};
 use ise_model::diag::Diagnostic;
-use ise_model::env::{Environment, TunnelingMode};
+use ise_model::env::{Environment, RuleCollectionGroup, TunnelingMode};
 use ise_model::ports::{self, PortRange};
 use ise_model::requirement::{Kind, Protocol};
 use ise_model::resolve::{Peer, Resolved};
 use ise_model::servicetags::ServiceTags;
 use serde::{Deserialize, Serialize};
 
-pub const RULE_COLLECTION_GROUP: &str = "ise-dependencies";
-pub const RULE_COLLECTION_GROUP_PRIORITY: u32 = 500;
 pub const NETWORK_COLLECTION: &str = "ise-network-dependencies";
 pub const NETWORK_PRIORITY: u32 = 200;
 pub const DESTINATIONS_COLLECTION: &str = "ise-outbound-destinations";
@@ -125,10 +124,11 @@ pub struct PlanFirewall {
 }
 
 impl PlanFirewall {
-    fn empty() -> Self {
+    /// Outside firewall mode: no rules, in the group firewall mode would write by default.
+    fn empty(env: &Environment) -> Self {
         PlanFirewall {
-            rule_collection_group: RULE_COLLECTION_GROUP.into(),
-            rule_collection_group_priority: RULE_COLLECTION_GROUP_PRIORITY,
+            rule_collection_group: format!("{}{}", env.name, RuleCollectionGroup::DEFAULT_SUFFIX),
+            rule_collection_group_priority: RuleCollectionGroup::DEFAULT_PRIORITY,
             source_addresses: Vec::new(),
             dependencies: Vec::new(),
             network_rule_collections: Vec::new(),
@@ -549,7 +549,7 @@ fn collection<R>(name: &str, priority: u32, rules: Vec<R>) -> Option<RuleCollect
 
 pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result<PlanFirewall, Vec<Diagnostic>> {
     if env.forced_tunneling.mode != TunnelingMode::Firewall {
-        return Ok(PlanFirewall::empty());
+        return Ok(PlanFirewall::empty(env));
     }
     // Sorted: Azure Firewall takes the sources as a set, and the subnets' order means nothing.
     let mut subnets = env.subnet_prefixes();
@@ -599,9 +599,17 @@ pub fn build(env: &Environment, reqs: &[Resolved], tags: &ServiceTags) -> Result
         return Err(diags);
     }
     platform.append(&mut destinations);
+    let group = env
+        .forced_tunneling
+        .rule_collection_group
+        .clone()
+        .unwrap_or_else(|| RuleCollectionGroup {
+            name: format!("{}{}", env.name, RuleCollectionGroup::DEFAULT_SUFFIX),
+            priority: RuleCollectionGroup::DEFAULT_PRIORITY,
+        });
     Ok(PlanFirewall {
-        rule_collection_group: RULE_COLLECTION_GROUP.into(),
-        rule_collection_group_priority: RULE_COLLECTION_GROUP_PRIORITY,
+        rule_collection_group: group.name,
+        rule_collection_group_priority: group.priority,
         source_addresses: subnets,
         dependencies: platform,
         network_rule_collections,

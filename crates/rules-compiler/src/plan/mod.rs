@@ -14,8 +14,7 @@ pub use deployment::{PlanDeployment, ISE_API_VERSION, ISE_TYPE, NETWORK_API_VERS
 pub(crate) use firewall::{inside_the_vnet, not_through_the_firewall, serves_custom_dns};
 pub use firewall::{
     ApplicationDestination, DependencyTarget, FirewallDependency, NetworkDestination, PlanFirewall, APPLICATION_COLLECTION,
-    APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, NETWORK_COLLECTION, NETWORK_PRIORITY, RULE_COLLECTION_GROUP,
-    RULE_COLLECTION_GROUP_PRIORITY,
+    APPLICATION_PRIORITY, DESTINATIONS_COLLECTION, DESTINATIONS_PRIORITY, NETWORK_COLLECTION, NETWORK_PRIORITY,
 };
 pub use routes::PlanRoute;
 pub use subnets::{PlanSubnet, DELEGATION_SERVICE};

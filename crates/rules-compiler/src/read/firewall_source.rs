@@ -84,7 +84,7 @@ fn several_groups(n: usize, second: String) -> Diagnostic {
         String::new()
     };
     Diagnostic::error(E_FIREWALL_FILE, second, format!("{n} rule collection groups in one file{beyond}")).with_help(format!(
-        "verify one rule collection group per file (isenet writes one: ise-dependencies): `{SHOW_GROUP}`"
+        "verify one rule collection group per file (isenet writes one, `<name>-dependencies` unless the environment names it): `{SHOW_GROUP}`"
     ))
 }
 

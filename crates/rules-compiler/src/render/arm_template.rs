@@ -24,8 +24,9 @@ const RULE_GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollection
 const DEPLOYMENTS_TYPE: &str = "Microsoft.Resources/deployments";
 /// What Bicep writes for a module.
 const DEPLOYMENTS_API_VERSION: &str = "2022-09-01";
-/// The nested deployment of the firewall rules; the name of the Bicep module too.
-const FIREWALL_DEPLOYMENT: &str = "ise-firewall-rules";
+/// The nested deployment of the firewall rules, named as the Bicep module: per network (resource
+/// group and NSG), so that two ISEs deploying into one hub's policy at once keep theirs apart.
+const FIREWALL_DEPLOYMENT: &str = "format('ise-firewall-rules-{0}', uniqueString(resourceGroup().id, parameters('nsgName')))";
 
 fn p(name: &str) -> String {
     format!("parameters('{name}')")
@@ -161,7 +162,7 @@ fn subnet_resources(plan: &Plan) -> Vec<Value> {
 /// The nested deployment that puts the firewall rules into the policy's resource group.
 fn firewall_deployment_id() -> String {
     format!(
-        "[resourceId({}, '{DEPLOYMENTS_TYPE}', '{FIREWALL_DEPLOYMENT}')]",
+        "[resourceId({}, '{DEPLOYMENTS_TYPE}', {FIREWALL_DEPLOYMENT})]",
         p("firewallPolicyResourceGroup")
     )
 }
@@ -180,7 +181,7 @@ fn firewall_rules(plan: &Plan) -> Value {
     json!({
         "type": DEPLOYMENTS_TYPE,
         "apiVersion": DEPLOYMENTS_API_VERSION,
-        "name": FIREWALL_DEPLOYMENT,
+        "name": format!("[{FIREWALL_DEPLOYMENT}]"),
         "resourceGroup": format!("[{}]", p("firewallPolicyResourceGroup")),
         "properties": {
             "mode": "Incremental",

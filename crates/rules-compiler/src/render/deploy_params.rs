@@ -84,7 +84,7 @@ pub(super) fn params(plan: &Plan) -> Vec<Param> {
             value: None,
             ..param(
                 "firewallPolicyName",
-                "Name of the existing Azure Firewall policy that receives the rule collection group ise-dependencies.",
+                "Name of the existing Azure Firewall policy that receives the ISE's rule collection group (its name and priority are in the template).",
                 json!(""),
             )
         });

@@ -9,7 +9,7 @@
 //!   "parameters": { "firewallPolicyName": { "type": "string" } },
 //!   "resources": [ { "type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
 //!     "apiVersion": "2023-11-01",
-//!     "name": "[concat(parameters('firewallPolicyName'), '/ise-dependencies')]",
+//!     "name": "[concat(parameters('firewallPolicyName'), '/<name>-dependencies')]",
 //!     "properties": { "priority": 500, "ruleCollections": [
 //!       { "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name", "priority",
 //!         "action": { "type": "Allow" },
@@ -20,8 +20,8 @@
 //!                           "sourceAddresses", "fqdnTags" | "targetFqdns" } ] } ] } } ] }
 //! ```
 //!
-//! The policy itself is not created: the template adds the group `ise-dependencies` to an existing
-//! policy named by the parameter. Outside firewall mode `ruleCollections` is empty.
+//! The policy itself is not created: the template adds the environment's group (by default
+//! `<name>-dependencies`, priority 500) to an existing policy named by the parameter. Outside firewall mode `ruleCollections` is empty.
 
 use super::template;
 use crate::azure::firewall::{ApplicationRule, NetworkRule, RuleCollection};

@@ -31,7 +31,7 @@ fn group_option(group: &str) -> String {
     }
 }
 
-/// Whether the change writes firewall rules (the rule collection group `ise-dependencies`).
+/// Whether the change writes firewall rules (the environment's rule collection group).
 fn has_firewall(review: &Review) -> bool {
     !review.plan.firewall.dependencies.is_empty()
 }
