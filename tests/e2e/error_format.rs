@@ -140,3 +140,26 @@ fn every_fleet_path_honours_the_error_format_with_one_json_document() {
     let run = isenet(&["compile", EXAMPLE, bad, "--out-dir", s(&out), "--error-format", "json"]);
     refused_with(&run, &[(E_ENUM, bad)]);
 }
+
+/// A successful compile with `--error-format json`: stdout is the diagnostics' one document, with
+/// or without warnings, and the human summary goes to stderr. With `--stdout`, stdout is the
+/// artifact and the warnings still reach stderr.
+#[test]
+fn a_successful_compile_keeps_stdout_to_its_json_document() {
+    let dir = tempdir("compile-json-ok");
+    let warned = workspace().join("tests/bad-inputs/046-subnet-larger-than-27-warning.json");
+    for (env, warnings) in [(workspace().join(EXAMPLE), 0), (warned.clone(), 1)] {
+        let out = dir.join(format!("out-{warnings}"));
+        let run = isenet(&["--error-format", "json", "compile", "--env", s(&env), "--out-dir", s(&out)]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        let doc = run.json();
+        assert_eq!(doc["warnings"], warnings, "{}", run.stdout);
+        assert_eq!(doc["errors"], 0);
+        assert!(run.stderr.contains("compiled ") && run.stderr.contains("proof: "), "{}", run.stderr);
+    }
+    let run = isenet(&["compile", "--env", s(&warned), "--only", "nsg", "--stdout"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let nsg: Value = serde_json::from_str(&run.stdout).expect("stdout is nsg.json");
+    assert_eq!(nsg["type"], "Microsoft.Network/networkSecurityGroups");
+    assert!(run.stderr.contains("warning[W0203]"), "{}", run.stderr);
+}

@@ -84,18 +84,42 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{severity}[{}]: {}", self.code, self.file)?;
+        write!(f, "{severity}[{}]: {}", self.code, Escaped(&self.file))?;
         if let (Some(line), Some(column)) = (self.line, self.column) {
             write!(f, ":{line}:{column}")?;
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            write!(f, ": {}", Escaped(&self.path))?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", Escaped(&self.message))?;
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n  help: {}", Escaped(help))?;
         }
         Ok(())
+    }
+}
+
+/// Text with its control characters written as escapes (`\n`, `\u{1b}`): messages quote values
+/// from the user's files, and a line break or a terminal escape sequence in one must not start a
+/// line of its own in a log (a CI system reads `::error ...` at a line's start as a command) nor
+/// drive the terminal.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(char::is_control) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().expect("found");
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                other => write!(f, "\\u{{{:x}}}", u32::from(other))?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
     }
 }
 
@@ -132,5 +156,25 @@ pub fn excerpt(s: &str) -> std::borrow::Cow<'_, str> {
     match s.char_indices().nth(KEEP) {
         None => std::borrow::Cow::Borrowed(s),
         Some((cut, _)) => std::borrow::Cow::Owned(format!("{}... ({} characters)", &s[..cut], s.chars().count())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Diagnostic;
+
+    /// Values quoted from a file cannot break a text diagnostic into lines of their own (a CI
+    /// log reads `::error ...` at a line's start as a command) nor reach the terminal as escapes.
+    #[test]
+    fn control_characters_in_quoted_values_are_escaped() {
+        let d = Diagnostic::error("E0104", "location", "`westus2\n::error file=x::owned` is not a location")
+            .with_help("pick \u{1b}[31mred\u{1b}[0m\tor\r\u{7f}");
+        let text = d.in_file("env.json").to_string();
+        assert_eq!(
+            text,
+            "error[E0104]: env.json: location: `westus2\\n::error file=x::owned` is not a location\n  \
+             help: pick \\u{1b}[31mred\\u{1b}[0m\\tor\\r\\u{7f}"
+        );
+        assert_eq!(text.lines().count(), 2, "the message and its help, one line each");
     }
 }

@@ -118,6 +118,9 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     if args.stdout {
         return match artifacts.as_slice() {
             [one] => {
+                // stdout holds the artifact, so the warnings go to stderr as text whatever the
+                // error format.
+                output::diagnostics(ErrorFormat::Text, &warnings);
                 print!("{}", one.contents);
                 Exit::Ok
             }
@@ -142,17 +145,21 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Err(d) => return fail(vec![d]),
     };
     output::diagnostics(cli.error_format, &warnings);
-    // With `--error-format json` the warnings' document is stdout's one document, instead of the
-    // summary (as `verify` does with its text report); without warnings the summary stays.
-    if output::quiet() || (cli.error_format == ErrorFormat::Json && !warnings.is_empty()) {
+    if output::quiet() {
         return Exit::Ok;
     }
-    print!("{}", summary(&env, &plan, args, &artifacts, written));
+    let mut report = summary(&env, &plan, args, &artifacts, written);
     if let Some(proved) = proved {
-        println!("  {}", proof_line(proved, args.env));
+        report += &format!("  {}\n", proof_line(proved, args.env));
     }
     if !warnings.is_empty() {
-        println!("  warnings: {}", warnings.len());
+        report += &format!("  warnings: {}\n", warnings.len());
+    }
+    // With `--error-format json` the diagnostics' document is stdout's one document: the summary
+    // goes to stderr, so that a pipeline parses stdout as JSON.
+    match cli.error_format {
+        ErrorFormat::Json => eprint!("{report}"),
+        ErrorFormat::Text => print!("{report}"),
     }
     Exit::Ok
 }

@@ -726,6 +726,19 @@ impl Walker {
             );
             return None;
         }
+        if let Some(owner) = reserved_subnet_owner(s) {
+            self.push(
+                Diagnostic::error(
+                    E_SUBNET_NAME,
+                    path,
+                    format!("`{s}` is the name Azure reserves for the subnet of {owner}"),
+                )
+                .with_help(
+                    "name the ISE subnets otherwise: that subnet takes no NSG or route table of the ISE's, and only its own service",
+                ),
+            );
+            return None;
+        }
         Some(s.to_string())
     }
 
@@ -1031,6 +1044,19 @@ impl Walker {
     }
 }
 
+/// The service whose subnet Azure names `name` (compared without case, as Azure compares names):
+/// such a subnet holds only that service, and Azure refuses the ISE's NSG or route table on some.
+fn reserved_subnet_owner(name: &str) -> Option<&'static str> {
+    const RESERVED: &[(&str, &str)] = &[
+        ("GatewaySubnet", "virtual network gateways"),
+        ("AzureFirewallSubnet", "Azure Firewall"),
+        ("AzureFirewallManagementSubnet", "Azure Firewall's management traffic"),
+        ("AzureBastionSubnet", "Azure Bastion"),
+        ("RouteServerSubnet", "Azure Route Server"),
+    ];
+    RESERVED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, owner)| *owner)
+}
+
 /// Why a CIDR was refused.
 pub(super) enum CidrError {
     Syntax,
@@ -1143,6 +1169,10 @@ impl NameRule {
                 if !s.chars().all(|c| word(c) || c == '-' || c == '.') || !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
                     return Err("it must start with a letter or number and use only letters, numbers, `_`, `-` and `.`");
                 }
+                // It ends the rule's name, and Azure refuses rule names ending in `.` or `-`.
+                if !s.ends_with(word) {
+                    return Err("it must end with a letter, number or `_` (it ends a rule name, which Azure requires so)");
+                }
             }
         }
         Ok(())
@@ -1154,7 +1184,7 @@ impl NameRule {
             NameRule::ResourceGroup => "resource group names use letters, numbers, `_`, `-`, `.`, `(`, `)` (1-90 characters, not ending in `.`)",
             NameRule::VirtualNetwork => "virtual network names are 2-64 characters: letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
             NameRule::Resource => "names are 1-80 characters: letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
-            NameRule::RulePart => "this name becomes part of rule names: 1-40 characters, letters, numbers, `_`, `-`, `.`",
+            NameRule::RulePart => "this name becomes part of rule names: 1-40 characters, letters, numbers, `_`, `-`, `.`; start with a letter or number; end with a letter, number or `_`",
         }
     }
 }

@@ -13,13 +13,20 @@ use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
 /// Ranges the 2021 ISE article (table version 2021, data/table-versions.csv) forbids for the VNet and the subnets.
-pub const FORBIDDEN_RANGES: [&str; 5] = [
-    "0.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "168.63.129.16/32",
-    "169.254.169.254/32",
+pub const FORBIDDEN_RANGES: [(&str, &str); 8] = [
+    ("0.0.0.0/8", LOGIC_APPS),
+    ("100.64.0.0/10", LOGIC_APPS),
+    ("127.0.0.0/8", LOGIC_APPS),
+    ("168.63.129.16/32", LOGIC_APPS),
+    ("169.254.169.254/32", LOGIC_APPS),
+    // Azure refuses these in any virtual network (multicast, broadcast, link-local).
+    ("224.0.0.0/4", AZURE),
+    ("255.255.255.255/32", AZURE),
+    ("169.254.0.0/16", AZURE),
 ];
+/// Why a range is forbidden.
+const LOGIC_APPS: &str = "which Logic Apps cannot resolve";
+const AZURE: &str = "which Azure reserves (multicast, broadcast and link-local ranges are in no virtual network)";
 
 /// What the network checks need; each part is `None` when it failed its own checks. Lists hold one
 /// entry per item of the file's array (`None` for an item that failed), so every finding is
@@ -135,16 +142,15 @@ fn inside(space: &[Ipv4Net], net: &Ipv4Net) -> Option<Ipv4Net> {
 
 impl Walker {
     pub(super) fn check_network(&mut self, p: &Parts) {
-        let forbidden: Vec<Ipv4Net> = FORBIDDEN_RANGES.iter().map(|r| r.parse().expect("constant")).collect();
+        let forbidden: Vec<(Ipv4Net, &str)> = FORBIDDEN_RANGES
+            .iter()
+            .map(|(r, why)| (r.parse().expect("constant"), *why))
+            .collect();
         let check_forbidden = |w: &mut Walker, net: &Ipv4Net, path: &str| {
-            for f in forbidden.iter().filter(|f| overlaps(f, net)) {
+            for (f, why) in forbidden.iter().filter(|(f, _)| overlaps(f, net)) {
                 w.push(
-                    Diagnostic::error(
-                        E_FORBIDDEN_RANGE,
-                        path,
-                        format!("{net} overlaps {f}, which Logic Apps cannot resolve"),
-                    )
-                    .with_help("pick a private range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
+                    Diagnostic::error(E_FORBIDDEN_RANGE, path, format!("{net} overlaps {f}, {why}"))
+                        .with_help("pick a private range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
                 );
             }
         };

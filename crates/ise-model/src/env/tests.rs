@@ -75,6 +75,10 @@ fn network_rules_from_the_seed() {
         "127.0.0.0/8",
         "168.63.129.16/32",
         "169.254.169.254/32",
+        "169.254.0.0/24",
+        "224.0.0.0/16",
+        "239.1.0.0/16",
+        "255.255.255.255/32",
     ] {
         let t = example_with(|v| v["virtualNetwork"]["addressSpace"] = serde_json::json!(["10.10.0.0/16", r]));
         assert!(codes(&t).contains(&"E0206"), "{r}");
