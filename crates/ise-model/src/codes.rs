@@ -88,7 +88,7 @@ codes! {
     E_NSG_RULE_NAMES = "E1006": "two compiled NSG rules would share a name (an outbound destination named like the parts of another's split rules)";
     E_NSG_ADDRESSES = "E1007": "the NSG would name more than Azure's 4,000 address prefixes on its rules' sources or on their destinations (a limit per security group)";
     W_EXPANDED_NSG_ADDRESSES = "W1008": "--expand-tags: the expanded NSG names more than Azure's 4,000 address prefixes on its sources or destinations, so it does not deploy as one Azure NSG";
-    E_FIREWALL_FILE = "E1207": "firewall file is not one rule collection group nor one firewall's classic collections (several in one file, a firewall managed by a policy, none)";
+    E_FIREWALL_FILE = "E1207": "firewall file is not one rule collection group nor one firewall's classic collections (several in one file, a firewall managed by a policy, a policy with a parent policy, none)";
     E_OUT_DIR = "E1101": "the output directory cannot be written or holds files isenet did not write";
     E_TAG_UNKNOWN = "E1401": "service tag not in the service-tag file (a near miss gets a suggestion)";
     E_TAGS_CLOUD_MISMATCH = "E1402": "tags diff: the two service-tag files belong to different clouds";

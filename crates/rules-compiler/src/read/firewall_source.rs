@@ -15,6 +15,7 @@ use ise_model::jsonpos::{field, index};
 
 const GROUP_TYPE: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
 const FIREWALL_TYPE: &str = "Microsoft.Network/azureFirewalls";
+const POLICY_TYPE: &str = "Microsoft.Network/firewallPolicies";
 /// The lists of a firewall's classic collections.
 pub(super) const CLASSIC_KEYS: [&str; 3] = ["networkRuleCollections", "applicationRuleCollections", "natRuleCollections"];
 
@@ -106,6 +107,9 @@ fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<Object<'v
 /// One group per file keeps the order of collections (group priority, then collection priority)
 /// unambiguous.
 fn document<'v, J: Json<'v>>(value: J, path: String) -> Result<Source<'v, J>, Diagnostic> {
+    if let Some(d) = resources(value, &path, POLICY_TYPE).iter().find_map(inherited_rules) {
+        return Err(d);
+    }
     let groups = resources(value, &path, GROUP_TYPE);
     let firewalls = resources(value, &path, FIREWALL_TYPE);
     match (groups.as_slice(), firewalls.as_slice()) {
@@ -144,6 +148,30 @@ fn document<'v, J: Json<'v>>(value: J, path: String) -> Result<Source<'v, J>, Di
         }),
         ([], []) => firewall_rules(Object::new(value, path, E_FIREWALL_FIELD)),
     }
+}
+
+/// `E1207` for a policy that names a parent (`basePolicy`): Azure processes the parent's rule
+/// collection groups before the policy's own in each rule kind, so what the ISE's traffic meets is
+/// not all in this file, and an allow there would go unseen.
+fn inherited_rules<'v, J: Json<'v>>(policy: &Object<'v, J>) -> Option<Diagnostic> {
+    let parent = policy.value.get("properties")?.get("basePolicy").filter(|p| !p.is_null())?;
+    let id = parent.get("id").and_then(J::as_str).or_else(|| parent.as_str()).unwrap_or("");
+    let named = if id.is_empty() || id.starts_with('[') {
+        String::new()
+    } else {
+        format!(" `{}`", id.rsplit('/').next().unwrap_or(id))
+    };
+    Some(
+        Diagnostic::error(
+            E_FIREWALL_FILE,
+            field(&policy.at("properties"), "basePolicy"),
+            format!(
+                "firewall policy {} inherits the rules of parent policy{named}, which Azure processes before its own: the rules the ISE's traffic meets are not all in this file",
+                shown_name(policy)
+            ),
+        )
+        .with_help("verify the parent policy's rule collection groups as well (one per file), or a policy without a parent"),
+    )
 }
 
 /// A resource's name as a message shows it (an ARM expression as written).
