@@ -435,6 +435,44 @@ fn outbound_rules_to_unfiltered_platform_addresses_have_no_effect() {
     }
 }
 
+/// Only TCP and UDP have ports. An allow rule for Icmp, Esp or Ah with ports is an unproved
+/// admission (`F0110`, exit 1), not a rule that matches nothing (Azure does not document it, and an
+/// ICMP rule's port has been observed to match the ICMP type); with `*` ports the same rule is the
+/// opening it is (`F0102`), and a deny with ports stays a note.
+#[test]
+fn ports_on_icmp_esp_and_ah_allow_rules_are_unproved() {
+    let dir = scratch("portless");
+    let env = root().join("data/example-environment.json");
+    let env_arg = env.to_string_lossy().into_owned();
+    let compiled = compiled_nsg(&dir, Some(&env));
+    let rule = |name: &str, access: &str, protocol: &str, port: &str| {
+        json!({"name": name, "properties": {"priority": 300, "direction": "Inbound", "access": access, "protocol": protocol,
+            "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*",
+            "destinationPortRange": port}})
+    };
+    for (added, want_code, want) in [
+        (rule("icmp-type-8", "Allow", "Icmp", "8"), 1, vec![("F0110", "error")]),
+        (rule("esp-500", "Allow", "Esp", "500"), 1, vec![("F0110", "error")]),
+        (rule("ah-any-port", "Allow", "Ah", "0-65535"), 1, vec![("F0102", "error")]),
+        (rule("icmp-any-port", "Allow", "Icmp", "*"), 1, vec![("F0102", "error")]),
+        (rule("icmp-deny-8", "Deny", "Icmp", "8"), 0, vec![("F0103", "note")]),
+    ] {
+        let name = added["name"].as_str().unwrap().to_string();
+        let mut nsg = compiled.clone();
+        security_rules(&mut nsg).push(added);
+        let (code, report) = verify_json(&["--env", &env_arg, "--nsg", &write(&dir, &format!("{name}.json"), &nsg)]);
+        let about: Vec<(&str, &str)> = report["proofs"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"]["name"] == name.as_str())
+            .map(|f| (f["code"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+            .collect();
+        assert_eq!(code, Some(want_code), "{name}: {report}");
+        assert_eq!(about, want, "{name}: {report}");
+    }
+}
+
 /// Walks a catalogue of malformed files (`expected.csv`: file, codes, paths; `;` separates the
 /// diagnostics of a file with several problems): each is exit 2 with exactly the listed
 /// diagnostics, each naming the file and located at line:column.

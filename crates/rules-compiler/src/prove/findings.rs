@@ -102,6 +102,9 @@ finding_kinds! {
     UndeclaredMemberOpening = "F0109", "undeclared-member-opening", Error,
         "an allow rule admits, on flows no requirement needs, VirtualNetwork members the environment does not declare (peered networks, on-premises space behind a gateway)",
         "name the declared networks instead of VirtualNetwork or `*`, declare the callers in the environment file, or keep a deny of all VirtualNetwork above Azure's AllowVnet default rules; `isenet explain --as-member PREFIX` replays a flow";
+    PortsOnPortlessProtocol = "F0110", "ports-on-portless-protocol", Error,
+        "an allow rule for Icmp, Esp or Ah names ports, which those protocols do not have: Azure does not document what the ports match (an ICMP rule's port has been observed to match the ICMP type), so what the rule admits is not proved",
+        "write `*` for both port fields of Icmp, Esp and Ah rules, or use Tcp or Udp if ports were meant";
     WrongNextHop = "F0201", "wrong-next-hop", Error,
         "addresses are routed to a next hop their requirement does not allow",
         "add or fix the route so these addresses go to the required next hop";

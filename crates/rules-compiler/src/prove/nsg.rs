@@ -5,7 +5,7 @@
 //! and the environment's tag semantics (VirtualNetwork includes the route prefixes).
 
 use super::findings::{ArtifactKind, Coverage, Finding, FindingKind, Proof, RuleRef};
-use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, SecurityRule};
+use crate::azure::nsg::{Access, AddressMatch, Direction, PortRange, Protocol, SecurityRule};
 use crate::engine::defaults::with_defaults;
 use crate::engine::evaluate::{evaluate, Domain, Evaluation, Note, RuleEffect};
 use crate::engine::flows::{FlowSet, ProtoSet};
@@ -200,15 +200,23 @@ pub fn prove_with(s: &Subject, nsg: &Evaluated) -> Proof {
             findings.extend(openings(eval, rules, &required, &unfiltered, &coverage));
             findings.extend(undeclared.iter().flat_map(|u| u.openings(rules, eval)));
         }
+        let ported = if check_openings {
+            ports_on_portless_protocols(rules, direction)
+        } else {
+            Vec::new()
+        };
+        findings.extend(ported.iter().map(|&i| ports_on_portless_protocol(&rules[i])));
         let without_effect = without_effect(eval, rules, nsg_resolver, &unfiltered);
         findings.extend(without_effect.iter().map(|&i| unfiltered_only(eval, &rules[i])));
+        // Rules already reported are not also called rules that match nothing.
+        let reported: Vec<usize> = without_effect.iter().chain(&ported).copied().collect();
         findings.extend(unused_rules(
             eval,
             undeclared.as_ref(),
             rules,
             nsg_resolver,
             s.written_for,
-            &without_effect,
+            &reported,
         ));
         for note in eval.notes() {
             let Note::UnresolvedTag { rule, tag, .. } = note;
@@ -461,6 +469,36 @@ pub(crate) fn unresolved_tag(rule: &str, tag: &str, cloud: CloudId, tags: &Servi
         message += &format!(" (did you mean `{near}`?)");
     }
     (FindingKind::UnknownTag, message)
+}
+
+/// The allow rules of `direction` whose protocol has no ports (Icmp, Esp, Ah) but whose port
+/// fields are not `*`. The engine matches them to no packet (they have no ports to match), which
+/// is the one reading that hides what they may admit: Azure does not document it, and an ICMP
+/// rule's port has been observed to match the ICMP type (MicrosoftDocs/azure-docs#51522).
+fn ports_on_portless_protocols(rules: &[SecurityRule], direction: Direction) -> Vec<usize> {
+    let portless = |p: Protocol| matches!(p, Protocol::Icmp | Protocol::Esp | Protocol::Ah);
+    let any = |ports: &[PortRange]| ports.iter().any(PortRange::is_any);
+    (0..rules.len())
+        .filter(|&i| {
+            let r = &rules[i];
+            !r.is_default
+                && r.direction == direction
+                && r.access == Access::Allow
+                && portless(r.protocol)
+                && !(any(&r.source_ports) && any(&r.destination_ports))
+        })
+        .collect()
+}
+
+fn ports_on_portless_protocol(rule: &SecurityRule) -> Finding {
+    let message = format!(
+        "rule {} allows {} with ports, which that protocol does not have; what Azure makes of them is not documented, so what the rule admits is not proved",
+        rule.name,
+        rule.protocol.as_str()
+    );
+    Finding::new(FindingKind::PortsOnPortlessProtocol, ArtifactKind::Nsg, message)
+        .direction(rule.direction)
+        .rule(rule_ref(rule))
 }
 
 /// A rule naming a tag that resolved to nothing: the proof cannot say what Azure makes of it.
