@@ -341,7 +341,7 @@ fn an_external_ise_routes_the_published_connector_addresses_it_admits() {
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.contains("F0201 1 addresses of route-connector-outbound-ips go to VirtualAppliance 10.10.2.4 via route-firewall-default instead of Internet: 52.191.164.250/32"),
+        text.contains("F0201 1 address of route-connector-outbound-ips go to VirtualAppliance 10.10.2.4 via route-firewall-default instead of Internet: 52.191.164.250/32"),
         "{text}"
     );
 }

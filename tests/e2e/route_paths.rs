@@ -347,3 +347,83 @@ fn an_external_ise_in_firewall_mode_routes_its_callers_replies_to_the_internet()
     assert_eq!(caller_findings(&v), 1);
     explain(inputs(&anyone, &out, None), "198.51.100.7", "deny");
 }
+
+/// A user route to `None` drops what it covers, outside the VNet too: the custom DNS servers and
+/// the outbound destinations beyond the address space (reached by peering, a gateway or the
+/// Internet, routes the table does not show) are each a route check that such a route fails. Azure's
+/// own `None` default for the private ranges gives way to those routes, so `explain` passes a
+/// declared network through it and stops an undeclared private address there.
+#[test]
+fn a_user_route_to_none_drops_dns_servers_and_destinations_outside_the_vnet() {
+    let dir = scratch("blackhole");
+    let mut env: Value =
+        serde_json::from_str(&std::fs::read_to_string(crate::common::workspace().join("data/example-environment.json")).unwrap()).unwrap();
+    env["customDnsServers"] = json!(["192.168.0.4"]);
+    let env_path = save(&dir, "env.json", &env);
+    let out = dir.join("out");
+    let empty = compiled(&env_path, &out);
+    assert!(
+        empty["properties"]["routes"].as_array().unwrap().is_empty(),
+        "mode none: an empty table"
+    );
+    let empty_path = save(&dir, "empty.json", &empty);
+    let ok = isenet(&["verify", "--env", &env_path, "--routes", &empty_path, "--format", "json"]);
+    assert_eq!(ok.code, Some(0), "{}", ok.stdout);
+    let dest = env["outboundDestinations"][0]["prefixes"][0].as_str().unwrap().to_string();
+    let mut holes = empty.clone();
+    *routes_of(&mut holes) = vec![
+        json!({"name": "blackhole-dns", "properties": {"addressPrefix": "192.168.0.0/24", "nextHopType": "None"}}),
+        json!({"name": "blackhole-partner", "properties": {"addressPrefix": dest, "nextHopType": "None"}}),
+    ];
+    let holes_path = save(&dir, "holes.json", &holes);
+    let r = isenet(&["verify", "--env", &env_path, "--routes", &holes_path, "--format", "json"]);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let wrong: Vec<(String, String)> = route_findings(&r)
+        .iter()
+        .filter(|f| f["code"] == "F0201")
+        .map(|f| {
+            (
+                f["requirements"][0].as_str().unwrap().to_string(),
+                f["rule"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let destination_rule = format!("out-dest-{}", env["outboundDestinations"][0]["name"].as_str().unwrap());
+    assert_eq!(
+        wrong,
+        [
+            ("out-dns-53".to_string(), "blackhole-dns".to_string()),
+            (destination_rule, "blackhole-partner".to_string())
+        ]
+    );
+    // explain follows the same routes: the declared DNS server passes Azure's private-range
+    // default (its own route replaces it), an undeclared private address stops there.
+    let explain = |to: &str, routes: &str| {
+        isenet(&[
+            "explain",
+            "--env",
+            &env_path,
+            "--from",
+            "10.10.1.5",
+            "--to",
+            to,
+            "--port",
+            "53",
+            "--protocol",
+            "udp",
+            "--routes",
+            routes,
+        ])
+    };
+    let dns = explain("192.168.0.4", &empty_path);
+    assert!(dns.stdout.contains("verdict: allow"), "{}", dns.stdout);
+    assert!(dns.stdout.contains("a declared network"), "{}", dns.stdout);
+    let undeclared = explain("172.16.5.4", &empty_path);
+    assert!(undeclared.stdout.contains("verdict: deny"), "{}", undeclared.stdout);
+    let dropped = explain("192.168.0.4", &holes_path);
+    assert!(
+        dropped.stdout.contains("verdict: deny") && dropped.stdout.contains("blackhole-dns"),
+        "{}",
+        dropped.stdout
+    );
+}

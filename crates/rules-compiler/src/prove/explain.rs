@@ -575,7 +575,17 @@ impl<'a> Explainer<'a> {
         }
         let mut path = Vec::new();
         if let (Some(model), Some((allowed, sources))) = (&self.path, &out_allowed) {
-            let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref(), &self.members);
+            // The declared networks outside the VNet (peered or on premises: internal callers,
+            // custom DNS servers) are reached by their own routes too, as `verify` takes them.
+            let env = &self.plan.environment;
+            let declared = IntervalSet::from_prefixes(
+                env.internal_callers
+                    .iter()
+                    .copied()
+                    .chain(env.custom_dns_servers.iter().map(|&ip| Ipv4Net::from(ip))),
+            );
+            let own_routes = self.members.union(&declared);
+            let (steps, path_denied) = model.follow(allowed, sources, flow, name.as_deref(), &own_routes);
             path = steps;
             notes.extend(model.route_notes.iter().cloned());
             denied = denied.union(&path_denied);

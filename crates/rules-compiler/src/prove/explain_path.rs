@@ -194,7 +194,7 @@ impl<'a> PathModel<'a> {
                 // replaces Azure's default for the private ranges.
                 let by_own_route = part.intersection(&to(members));
                 if !by_own_route.is_empty() {
-                    let note = "a VirtualNetwork member (--as-member): its peering or gateway route replaces this default";
+                    let note = "a declared network (internalCallers, customDnsServers) or VirtualNetwork member (--as-member): its peering or gateway route replaces this default";
                     steps.push(RouteStep::through(hop, &by_own_route, true, Some(note.into())));
                     part = part.difference(&by_own_route);
                     if part.is_empty() {

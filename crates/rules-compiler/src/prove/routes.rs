@@ -305,12 +305,11 @@ fn wrong_hops(
         .filter_map(|(h, set)| {
             let bad = set.intersection(addresses);
             (!bad.is_empty()).then(|| {
-                let message = format!(
-                    "{} addresses of {check} go to {} via {} instead of {wanted}",
-                    bad.count(),
-                    h.next_hop,
-                    h.route
-                );
+                let count = match bad.count() {
+                    1 => "1 address".to_string(),
+                    n => format!("{n} addresses"),
+                };
+                let message = format!("{count} of {check} go to {} via {} instead of {wanted}", h.next_hop, h.route);
                 let finding = Finding::new(FindingKind::WrongNextHop, ArtifactKind::Routes, message)
                     .requirements(vec![check.to_string()])
                     .addresses(bad.to_prefixes());
@@ -322,6 +321,13 @@ fn wrong_hops(
             })
         })
         .collect()
+}
+
+/// Whether a user route drops the packets (next hop `None`). Azure's own `None` defaults for the
+/// private ranges give way to peering and gateway routes the table cannot show; a user route is
+/// the table's own decision.
+fn dropped_by_user_route(h: &Hop) -> bool {
+    h.next_hop == Target::Hop(NextHop::None) && !is_platform(&h.route)
 }
 
 /// Proves the route table of the environment's tunneling mode, BGP routes propagated to the
@@ -394,7 +400,8 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
     // What the ISE needs inside its VNet (between its subnets, Redis among its role instances, the
     // custom DNS servers in the address space) must stay VnetLocal: a longer user prefix (a /24
     // beats the address space's /16) would send it to an appliance or drop it. Destinations
-    // outside the address space (on-premises DNS, peerings) take paths the table cannot show.
+    // outside the address space (on-premises DNS, peerings, outbound destinations) take paths the
+    // table cannot show (peering and gateway routes), but a user route to `None` drops them.
     let space = IntervalSet::from_prefixes(env.virtual_network.address_space.iter().copied());
     let subnets = IntervalSet::from_prefixes(env.subnet_prefixes());
     let local = |h: &Hop| h.next_hop == Target::Hop(NextHop::VnetLocal);
@@ -411,9 +418,21 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
         } else {
             destination.intersection(&space)
         };
-        // A check of its own (counted in the summary) where the requirement has local addresses.
-        if !addresses.is_empty() {
-            let wrong = wrong_hops(&r.id, &addresses, &hops, local, "VnetLocal");
+        let outside = match destination.is_full() {
+            // 0.0.0.0/0 is the whole Internet, whose routing the mode's own check covers.
+            true => IntervalSet::empty(),
+            false => destination.difference(&space),
+        };
+        // A check of its own (counted in the summary) where the requirement has such addresses.
+        if !addresses.is_empty() || !outside.is_empty() {
+            let mut wrong = wrong_hops(&r.id, &addresses, &hops, local, "VnetLocal");
+            wrong.extend(wrong_hops(
+                &r.id,
+                &outside,
+                &hops,
+                |h| !dropped_by_user_route(h),
+                "a next hop that delivers them",
+            ));
             check(&r.id, wrong, &mut findings);
         }
     }
