@@ -49,6 +49,11 @@ pub enum Condition {
     Firewall,
     /// Firewall mode and an external access endpoint (callers on the Internet).
     FirewallExternal,
+    /// Firewall mode, or an NSG that denies the Internet outbound (`outboundPolicy` restricted):
+    /// the App Service Environment's own outbound dependencies (seed 002: "you need to add
+    /// outbound rules for App Service Environment"), which Azure's AllowInternetOutBound admits
+    /// otherwise.
+    FirewallOrRestricted,
 }
 
 /// The `protocol` column: what a row asks for, as the table writes it. Routes and service endpoints

@@ -6,7 +6,7 @@
 //! table names service tags: turning tags into rules is the compiler's job.
 
 use crate::cloud::CloudId;
-use crate::env::{AccessEndpoint, Environment, TunnelingMode};
+use crate::env::{AccessEndpoint, Environment, OutboundPolicy, TunnelingMode};
 use crate::iplists;
 use crate::ports::PortRange;
 use crate::requirement::{self, Condition, EndpointSpec, Kind, Protocol, Requirement};
@@ -97,6 +97,7 @@ fn applies(req: &Requirement, env: &Environment) -> bool {
         Condition::Expressroute => mode == TunnelingMode::ExpressRoute,
         Condition::Firewall => mode == TunnelingMode::Firewall,
         Condition::FirewallExternal => mode == TunnelingMode::Firewall && env.access_endpoint == AccessEndpoint::External,
+        Condition::FirewallOrRestricted => mode == TunnelingMode::Firewall || env.outbound_policy == OutboundPolicy::Restricted,
     }
 }
 

@@ -373,6 +373,48 @@ var securityRules = [
     }
   }
   {
+    name: 'out-fw-ntp-123'
+    properties: {
+      access: 'Allow'
+      description: 'out-fw-ntp-123: Time synchronisation of the internal App Service Environment; the NSG must allow it under a firewall or a restricted outb...'
+      destinationAddressPrefix: 'Internet'
+      destinationPortRange: '123'
+      direction: 'Outbound'
+      priority: 220
+      protocol: '*'
+      sourceAddressPrefix: 'VirtualNetwork'
+      sourcePortRange: '*'
+    }
+  }
+  {
+    name: 'out-fw-diagnostics-12000'
+    properties: {
+      access: 'Allow'
+      description: 'out-fw-diagnostics-12000: System monitoring of the internal App Service Environment'
+      destinationAddressPrefix: 'Internet'
+      destinationPortRange: '12000'
+      direction: 'Outbound'
+      priority: 230
+      protocol: '*'
+      sourceAddressPrefix: 'VirtualNetwork'
+      sourcePortRange: '*'
+    }
+  }
+  {
+    name: 'out-fw-eventhub-5671'
+    properties: {
+      access: 'Allow'
+      description: 'out-fw-eventhub-5671: The internal API Management logs to Event Hubs over AMQP on 5671'
+      destinationAddressPrefix: 'EventHub'
+      destinationPortRange: '5671'
+      direction: 'Outbound'
+      priority: 240
+      protocol: '*'
+      sourceAddressPrefix: 'VirtualNetwork'
+      sourcePortRange: '*'
+    }
+  }
+  {
     name: 'out-dest-smtp-relay'
     properties: {
       access: 'Allow'

@@ -403,7 +403,7 @@ var securityRules = [
     name: 'out-fw-ntp-123'
     properties: {
       access: 'Allow'
-      description: 'out-fw-ntp-123: Time synchronisation of the internal App Service Environment; outbound the NSG must allow what the firewall must allow'
+      description: 'out-fw-ntp-123: Time synchronisation of the internal App Service Environment; the NSG must allow it under a firewall or a restricted outb...'
       destinationAddressPrefix: 'Internet'
       destinationPortRange: '123'
       direction: 'Outbound'

@@ -59,6 +59,11 @@ fn requirement_key(r: &Resolved, env: &Environment, destinations: &[String]) -> 
         Condition::Internal | Condition::External => Some("accessEndpoint"),
         Condition::CustomDns => Some("customDnsServers"),
         Condition::ForcedTunneling | Condition::Expressroute | Condition::Firewall | Condition::FirewallExternal => Some(TUNNELING_MODE),
+        // Firewall mode brings it in first; else the restricted outbound policy.
+        Condition::FirewallOrRestricted => match env.forced_tunneling.mode {
+            ise_model::env::TunnelingMode::Firewall => Some(TUNNELING_MODE),
+            _ => Some("outboundPolicy"),
+        },
     })?;
     Some(field("", key))
 }

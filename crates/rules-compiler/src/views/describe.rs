@@ -58,6 +58,7 @@ fn condition_text(c: Condition) -> &'static str {
         Condition::Expressroute => "ExpressRoute forced tunneling",
         Condition::Firewall => "firewall mode",
         Condition::FirewallExternal => "firewall mode, external access endpoint",
+        Condition::FirewallOrRestricted => "firewall mode or restricted outbound policy",
     }
 }
 
