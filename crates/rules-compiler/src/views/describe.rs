@@ -108,7 +108,7 @@ mod tests {
         // Its source, VirtualNetwork in the table, is the address space under forced tunneling.
         assert_eq!(
             condition(fw),
-            "firewall mode; forced tunneling: VirtualNetwork would include 0.0.0.0/0, the address space is named instead"
+            "firewall mode or restricted outbound policy; forced tunneling: VirtualNetwork would include 0.0.0.0/0, the address space is named instead"
         );
     }
 }
