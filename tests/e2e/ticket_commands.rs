@@ -94,6 +94,9 @@ fn ip_flows(ticket: &str) -> Vec<IpFlow> {
             let (remote, remote_port) = remote.rsplit_once(':').unwrap();
             // A pasteable address, a tag's too (the line names the tag).
             assert!(remote.parse::<std::net::Ipv4Addr>().is_ok(), "{l}");
+            // "This network" (0.0.0.0/8) is no host's address: the Internet tag's lowest, 0.0.0.1,
+            // is not what a probe from the Internet should name.
+            assert!(!remote.starts_with("0."), "{l}");
             let remote = remote.to_string();
             let (access, rest) = rest.split_once(" by ").unwrap();
             IpFlow {

@@ -180,8 +180,25 @@ impl Remote<'_> {
     }
 }
 
-/// A host address of the lowest prefix of `addresses`: not the network address of a wider prefix.
+/// A host address of the lowest prefix of `addresses`: not the network address of a wider prefix,
+/// nor, where the set has others, an address no Internet host has (the Internet tag's lowest is
+/// 0.0.0.1, which Network Watcher would be asked about as "an Internet address").
 fn first_host(addresses: &IntervalSet<u32>) -> Option<String> {
+    const SPECIAL: [&str; 10] = [
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "224.0.0.0/3",
+    ];
+    let special = IntervalSet::from_prefixes(SPECIAL.iter().map(|p| p.parse().expect("constant")));
+    let ordinary = addresses.difference(&special);
+    let addresses = if ordinary.is_empty() { addresses } else { &ordinary };
     let &(lo, hi) = addresses.intervals().first()?;
     let net = *IntervalSet::interval(lo, hi).to_prefixes().first()?;
     Some(net.hosts().next().unwrap_or(net.addr()).to_string())
