@@ -1,15 +1,15 @@
 //! Hostile and unusual input end to end, for every kind of input file (environment, service tags,
 //! NSG, route table, firewall rules): a byte-order mark is accepted, duplicate keys and files over
 //! the size ceiling are coded errors naming the file, and the inputs that used to cost seconds to
-//! minutes (a 10 MB location, a 100,000-character tag name, 4,001 overlapping prefixes) finish
-//! fast with a coded error. BENCHMARKS.md records their time and memory in a release build.
+//! minutes (a 10 MB location, a 100,000-character tag name, 4,001 overlapping prefixes) end in a
+//! coded error. Their time and memory are measured by benches/hostile_inputs.py and recorded in
+//! BENCHMARKS.md, not asserted here.
 
 use crate::common::Scratch;
 use crate::common::{isenet, Run};
 use ise_model::codes;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> Scratch {
     crate::common::scratch("hostile", name)
@@ -17,21 +17,6 @@ fn scratch(name: &str) -> Scratch {
 
 fn s(p: &Path) -> String {
     p.display().to_string()
-}
-
-/// The goal is under 1 s in a release build; debug builds (the usual `cargo test`) get headroom.
-fn limit() -> Duration {
-    if cfg!(debug_assertions) {
-        Duration::from_secs(10)
-    } else {
-        Duration::from_secs(1)
-    }
-}
-
-fn timed(args: &[&str]) -> (Run, Duration) {
-    let start = Instant::now();
-    let run = isenet(args);
-    (run, start.elapsed())
 }
 
 /// The (code, file) of every diagnostic of a JSON report.
@@ -210,14 +195,13 @@ fn files_over_the_ceiling_are_refused_without_being_read() {
         vec!["--error-format", "json", "verify", "--firewall", &big],
         vec!["--error-format", "json", "tags", "show", "Storage", "--service-tags", &big],
     ] {
-        let (run, took) = timed(&args);
+        let run = isenet(&args);
         assert_eq!(run.code, Some(2), "{args:?}: {run:?}");
         assert_eq!(
             codes_and_files(&run),
             vec![(codes::E_TOO_LARGE.to_string(), big.clone())],
             "{args:?}"
         );
-        assert!(took < limit(), "{args:?} took {took:?}");
     }
 }
 
@@ -231,11 +215,10 @@ fn example_with(dir: &Path, name: &str, change: impl FnOnce(&mut Value)) -> Stri
 }
 
 #[test]
-fn a_ten_megabyte_location_is_refused_fast_and_not_echoed() {
+fn a_ten_megabyte_location_is_refused_and_not_echoed() {
     let dir = scratch("location");
     let file = example_with(&dir, "env.json", |e| e["location"] = Value::String("westus2".repeat(1_500_000)));
-    let (run, took) = timed(&["validate", "--format", "json", "--env", &file]);
-    assert!(took < limit(), "took {took:?}");
+    let run = isenet(&["validate", "--format", "json", "--env", &file]);
     assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_LONG.to_string(), file)]);
     assert!(
         run.stdout.len() < 2_000,
@@ -245,10 +228,9 @@ fn a_ten_megabyte_location_is_refused_fast_and_not_echoed() {
 }
 
 #[test]
-fn a_hundred_thousand_character_tag_name_is_answered_fast() {
+fn a_hundred_thousand_character_tag_name_is_answered_with_a_coded_error() {
     let name = "Storage".repeat(14_286);
-    let (run, took) = timed(&["--error-format", "json", "tags", "show", &name]);
-    assert!(took < limit(), "took {took:?}");
+    let run = isenet(&["--error-format", "json", "tags", "show", &name]);
     assert_eq!(run.code, Some(2));
     assert_eq!(run.json()["diagnostics"][0]["code"], codes::E_TAG_UNKNOWN);
 }
@@ -259,8 +241,7 @@ fn four_thousand_and_one_overlapping_prefixes_are_one_finding_each_and_printed_b
     let file = example_with(&dir, "env.json", |e| {
         e["virtualNetwork"]["addressSpace"] = Value::Array(vec![Value::String("10.10.0.0/16".into()); 4001]);
     });
-    let (run, took) = timed(&["validate", "--format", "json", "--env", &file]);
-    assert!(took < limit(), "took {took:?}");
+    let run = isenet(&["validate", "--format", "json", "--env", &file]);
     let found = codes_and_files(&run);
     // Each prefix after the first overlaps the first: 4,000 findings, not 4,001 x 4,000 / 2 pairs.
     assert_eq!(found.len(), 4000);
@@ -347,8 +328,7 @@ fn millions_of_list_items_are_refused_before_any_is_checked() {
     let env = example_with(&dir, "env.json", |e| {
         e["externalCallers"] = Value::Array(vec![Value::from(0); 5_000_000])
     });
-    let (run, took) = timed(&["validate", "--format", "json", "--env", &env]);
-    assert!(took < limit(), "took {took:?}");
+    let run = isenet(&["validate", "--format", "json", "--env", &env]);
     assert_eq!(codes_and_files(&run), vec![(codes::E_TOO_MANY.to_string(), env)]);
     // Below the file's value ceiling but above any environment's lists: refused the same way.
     let env = example_with(&dir, "env2.json", |e| {

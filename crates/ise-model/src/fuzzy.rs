@@ -32,11 +32,27 @@ pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a st
         .filter(|c| c.chars().count().abs_diff(len) <= limit)
         .map(|c| {
             let a = folded_input.get_or_insert_with(|| folded(input));
-            (levenshtein(a, &folded(c)), c)
+            let b = folded(c);
+            // On equal distance, the candidate keeping more of the input's characters in order:
+            // `westu2` is a `westus2` that lost an `s` more likely than a `westus` with a `2`.
+            (levenshtein(a, &b), std::cmp::Reverse(common_subsequence(a, &b)), c)
         })
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, _, _)| *d <= limit)
         .min()
-        .map(|(_, c)| c)
+        .map(|(_, _, c)| c)
+}
+
+/// The length of the longest common subsequence of `a` and `b`.
+fn common_subsequence(a: &[char], b: &[char]) -> usize {
+    let mut prev = vec![0; b.len() + 1];
+    for ca in a {
+        let mut cur = vec![0; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = if ca == cb { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -49,6 +65,9 @@ mod tests {
         assert_eq!(did_you_mean("acessEndpoint", known), Some("accessEndpoint"));
         assert_eq!(did_you_mean("customDNSServers", known), Some("customDnsServers"));
         assert_eq!(did_you_mean("zzz", known), None);
+        // Ties on distance go to the candidate that keeps more of the input in order.
+        assert_eq!(did_you_mean("westu2", ["westus", "westus2", "westus3"]), Some("westus2"));
+        assert_eq!(did_you_mean("westu", ["westus2", "westus"]), Some("westus"));
     }
 
     #[test]
@@ -61,12 +80,11 @@ mod tests {
 
     #[test]
     fn a_huge_input_is_not_compared_quadratically() {
-        // 10 MB against the 60-odd location names: must not take 10 MB x 20 steps per name.
+        // 10 MB against the 60-odd location names: the length bound skips every name, so no
+        // distance is computed (10 MB x 20 steps per name would be). Its cost is in
+        // benches/hostile_inputs.py, not asserted here.
         let huge = "westus2".repeat(1_500_000);
-        let start = std::time::Instant::now();
         assert_eq!(did_you_mean(&huge, ["westus2", "eastus"]), None);
-        let bound = std::time::Duration::from_secs(if cfg!(debug_assertions) { 5 } else { 1 });
-        assert!(start.elapsed() < bound, "{:?}", start.elapsed());
     }
 
     proptest::proptest! {
@@ -75,7 +93,8 @@ mod tests {
         fn pruning_keeps_the_plain_answer(input in "[a-dA-D]{0,12}", names in proptest::collection::vec("[a-d]{0,12}", 0..8)) {
             let plain = {
                 let limit = (input.chars().count() / 3).max(2);
-                names.iter().map(|c| (levenshtein(&folded(&input), &folded(c)), c.as_str())).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
+                let (a, key) = (folded(&input), |c: &str| std::cmp::Reverse(common_subsequence(&folded(&input), &folded(c))));
+                names.iter().map(|c| (levenshtein(&a, &folded(c)), key(c), c.as_str())).filter(|(d, _, _)| *d <= limit).min().map(|(_, _, c)| c)
             };
             proptest::prop_assert_eq!(did_you_mean(&input, names.iter().map(String::as_str)), plain);
         }

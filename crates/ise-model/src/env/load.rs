@@ -48,6 +48,39 @@ const MAX_VALUE_CHARS: usize = 256;
 /// A certificate's base64 or PEM text: an X.509 certificate with a 16,384-bit key is under 8 KB.
 const MAX_CERTIFICATE_CHARS: usize = 65_536;
 
+/// Names people bring from ARM templates, the Azure CLI and Terraform for fields this file names
+/// otherwise, too far apart for the edit distance to suggest (`dnsServers`, `region`).
+const ALIASES: &[(&str, &str)] = &[
+    ("accessEndpointType", "accessEndpoint"),
+    ("addressPrefix", "prefix"),
+    ("addressPrefixes", "addressSpace"),
+    ("azureEnvironment", "cloud"),
+    ("delegation", "delegated"),
+    ("delegations", "delegated"),
+    ("dnsServers", "customDnsServers"),
+    ("environment", "cloud"),
+    ("firewallIp", "firewallPrivateIp"),
+    ("firewallIpAddress", "firewallPrivateIp"),
+    ("firewallPrivateIpAddress", "firewallPrivateIp"),
+    ("integrationServiceEnvironmentName", "name"),
+    ("iseName", "name"),
+    ("networkSecurityGroupName", "nsgName"),
+    ("nextHopIpAddress", "firewallPrivateIp"),
+    ("region", "location"),
+    ("resourceGroupName", "resourceGroup"),
+    ("routeTable", "routeTableName"),
+    ("skuName", "sku"),
+    ("subscription", "subscriptionId"),
+    ("vnet", "virtualNetwork"),
+    ("virtualNetworkName", "virtualNetwork"),
+];
+
+/// The field of `known` that `key` names under another tool's name ([`ALIASES`]), any case.
+fn alias_of<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let target = ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(key))?.1;
+    known.iter().copied().find(|k| *k == target)
+}
+
 /// The fields of `forcedTunneling`.
 const FORCED_TUNNELING_FIELDS: &[&str] = &[
     "mode",
@@ -226,7 +259,7 @@ impl Walker {
             if !known.contains(&key.as_str()) {
                 let shown = excerpt(key);
                 let mut d = Diagnostic::error(E_UNKNOWN_FIELD, field(path, &shown), format!("unknown field `{shown}`"));
-                d = match did_you_mean(key, known.iter().copied()) {
+                d = match alias_of(key, known).or_else(|| did_you_mean(key, known.iter().copied())) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("allowed fields here: {}", known.join(", "))),
                 };

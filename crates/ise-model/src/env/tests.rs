@@ -274,3 +274,42 @@ fn the_rule_collection_group_is_the_ises_own_in_firewall_mode_only() {
     let (got, codes) = with(serde_json::json!({ "mode": "none" }));
     assert_eq!((got, codes), (Some(None), vec![]));
 }
+
+#[test]
+fn other_tools_names_of_a_field_suggest_this_files_name() {
+    let help_at = |edit: &dyn Fn(&mut serde_json::Value), path: &str| -> Option<String> {
+        let loaded = load(&example_with(|v| edit(v)), "t");
+        loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "E0101" && d.path == path)
+            .and_then(|d| d.help.clone())
+    };
+    let renamed = |from: &'static str, to: &'static str| {
+        move |v: &mut serde_json::Value| {
+            let value = v.as_object_mut().unwrap().remove(to).unwrap();
+            v[from] = value;
+        }
+    };
+    assert_eq!(
+        help_at(&renamed("dnsServers", "customDnsServers"), "dnsServers").as_deref(),
+        Some("did you mean `customDnsServers`?")
+    );
+    assert_eq!(
+        help_at(&renamed("Region", "location"), "Region").as_deref(),
+        Some("did you mean `location`?")
+    );
+    assert_eq!(
+        help_at(&renamed("accessEndpointType", "accessEndpoint"), "accessEndpointType").as_deref(),
+        Some("did you mean `accessEndpoint`?")
+    );
+    // Inside an object, only that object's fields: a subnet's `addressPrefix` is its `prefix`.
+    let subnet = |v: &mut serde_json::Value| {
+        let prefix = v["subnets"][0].as_object_mut().unwrap().remove("prefix").unwrap();
+        v["subnets"][0]["addressPrefix"] = prefix;
+    };
+    assert_eq!(
+        help_at(&subnet, "subnets[0].addressPrefix").as_deref(),
+        Some("did you mean `prefix`?")
+    );
+}
