@@ -34,6 +34,50 @@ fn only_writes_the_selected_artifacts() {
     assert_eq!(names(&out), ["route-table.json"], "the directory holds exactly what was compiled");
 }
 
+/// A file name selects that file of its backend alone, beside whole backends; a fleet keeps the
+/// same selection in each environment's folder.
+#[test]
+fn only_takes_file_names_too() {
+    let dir = tempdir("only-files");
+    let out = dir.join("out");
+    let run = isenet(&[
+        "compile",
+        "--only",
+        "firewall-policy.json,review.csv,nsg",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(names(&out), ["firewall-policy.json", "nsg.json", "review.csv"]);
+    let all = dir.join("all");
+    assert_eq!(isenet(&["compile", "--out-dir", all.to_str().unwrap()]).code, Some(0));
+    for file in ["firewall-policy.json", "firewall-classic.json", "review.html", "modules/nsg.bicep"] {
+        let run = isenet(&["compile", "--only", file, "--stdout"]);
+        assert_eq!(run.code, Some(0), "{file}: {}", run.stderr);
+        assert_eq!(run.stdout, std::fs::read_to_string(all.join(file)).unwrap(), "{file}");
+    }
+    let fleet = dir.join("fleet");
+    let env = dir.join("a.json");
+    std::fs::write(&env, isenet(&["example"]).stdout).unwrap();
+    let mut second: serde_json::Value = serde_json::from_str(&isenet(&["example"]).stdout).unwrap();
+    second["name"] = "second-ise".into();
+    let other = dir.join("b.json");
+    std::fs::write(&other, second.to_string()).unwrap();
+    let run = isenet(&[
+        "compile",
+        env.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--only",
+        "main.bicep",
+        "--out-dir",
+        fleet.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for name in ["contoso-ise", "second-ise"] {
+        assert_eq!(names(&fleet.join(name)), ["main.bicep"], "{name}");
+    }
+}
+
 #[test]
 fn stdout_prints_the_same_bytes_compile_writes() {
     let dir = tempdir("stdout");

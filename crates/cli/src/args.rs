@@ -104,7 +104,8 @@ pub enum Command {
         #[arg(long, default_value = "out")]
         out_dir: PathBuf,
         /// Write only these artifacts (comma-separated): nsg, routes, subnets, firewall, plan, and
-        /// the other backends this build has (an unknown name lists them).
+        /// the other backends this build has (an unknown name lists them), or file names
+        /// (firewall-policy.json) for one file of a backend.
         #[arg(long, value_delimiter = ',', value_name = "NAMES")]
         only: Vec<String>,
         /// Print the one selected artifact on stdout instead of writing --out-dir.

@@ -27,21 +27,59 @@ pub struct Args<'a> {
     pub check: bool,
 }
 
+/// The backend `--only` means by `name`: a backend's name (`firewall`), or one of its files
+/// (`firewall-policy.json`), which selects that file alone.
+fn named(name: &str) -> Option<&'static Backend> {
+    render::backend(name).or_else(|| render::BACKENDS.iter().find(|b| b.files.contains(&name)))
+}
+
 /// The backends `--only` names (all when empty), or `E1805` naming the unknown ones and the known.
 pub fn selection(only: &[String]) -> Result<Vec<&'static Backend>, Diagnostic> {
     if only.is_empty() {
         return Ok(render::BACKENDS.iter().collect());
     }
-    let unknown: Vec<&str> = only.iter().map(|n| n.trim()).filter(|n| render::backend(n).is_none()).collect();
+    let unknown: Vec<&str> = only.iter().map(|n| n.trim()).filter(|n| named(n).is_none()).collect();
     if !unknown.is_empty() {
         let known: Vec<&str> = render::BACKENDS.iter().map(|b| b.name).collect();
         return Err(
             Diagnostic::error(E_ONLY, "", format!("unknown artifact `{}`", unknown.join("`, `")))
-                .with_help(format!("this build writes: {}", known.join(", ")))
+                .with_help(format!(
+                    "this build writes: {} (or one file of them, such as firewall-policy.json)",
+                    known.join(", ")
+                ))
                 .in_file("--only"),
         );
     }
-    Ok(only.iter().filter_map(|n| render::backend(n.trim())).collect())
+    let mut backends: Vec<&'static Backend> = only.iter().filter_map(|n| named(n.trim())).collect();
+    backends.sort_by_key(|b| b.name);
+    backends.dedup_by_key(|b| b.name);
+    Ok(backends)
+}
+
+/// The files `--only` keeps of its backends' output: `None` when it names backends alone (all
+/// their files), else the files named and those of the backends named.
+pub fn selected_files(only: &[String]) -> Option<Vec<&'static str>> {
+    let names: Vec<&str> = only.iter().map(|n| n.trim()).collect();
+    if names.iter().all(|n| render::backend(n).is_some()) {
+        return None;
+    }
+    let files = render::BACKENDS.iter().flat_map(|b| b.files.iter().copied());
+    Some(
+        files
+            .filter(|f| {
+                names
+                    .iter()
+                    .any(|n| n == f || render::backend(n).is_some_and(|b| b.files.contains(f)))
+            })
+            .collect(),
+    )
+}
+
+/// `artifacts` less those `--only` did not name by file ([`selected_files`]).
+pub fn keep_selected(artifacts: &mut Vec<Artifact>, only: &[String]) {
+    if let Some(files) = selected_files(only) {
+        artifacts.retain(|a| files.contains(&a.file_name));
+    }
 }
 
 /// The plan of one environment (tags expanded when asked), its selected artifacts, and whether
@@ -103,10 +141,11 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
         Ok(t) => t,
         Err(d) => return fail(vec![d]),
     };
-    let (plan, artifacts, proved) = match compile_env(&env, &tags, args, &backends) {
+    let (plan, mut artifacts, proved) = match compile_env(&env, &tags, args, &backends) {
         Ok(x) => x,
         Err(diags) => return fail(diags),
     };
+    keep_selected(&mut artifacts, args.only);
     let late = plan_warnings(&plan, args.env, args);
     if cli.deny_warnings && !late.is_empty() {
         return fail(warnings.into_iter().chain(late).map(Diagnostic::denied).collect());

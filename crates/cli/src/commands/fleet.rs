@@ -392,7 +392,8 @@ fn compile_one(
         return row.failed(warnings.into_iter().map(Diagnostic::denied).collect());
     }
     // The fleet's workers keep every core busy: the review's proofs run on this one.
-    let (artifacts, proved) = rules_compiler::render::render_and_prove_inline(&plan, tags, backends);
+    let (mut artifacts, proved) = rules_compiler::render::render_and_prove_inline(&plan, tags, backends);
+    compile::keep_selected(&mut artifacts, args.only);
     // The review artifacts ran the proofs already; without them (`--only`), run them here.
     let proved = proved.unwrap_or_else(|| rules_compiler::render::review::review(&plan, tags).ok);
     row.rules = plan.security_rules.len();
