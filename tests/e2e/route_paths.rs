@@ -427,3 +427,51 @@ fn a_user_route_to_none_drops_dns_servers_and_destinations_outside_the_vnet() {
         dropped.stdout
     );
 }
+
+/// Seed 002: the ISE needs service endpoints for SQL, Storage, Service Bus, Key Vault and Event
+/// Hubs because their traffic cannot go through a firewall. A user route naming such a tag as
+/// specifically as the endpoint's system route wins over it (user beats system on equal prefixes)
+/// and takes the service's traffic to the firewall: a failed route check of its own.
+#[test]
+fn a_user_route_over_a_service_endpoint_fails_its_check() {
+    let dir = scratch("service-endpoint");
+    let out = dir.join("out");
+    let mut table = compiled(FW, &out);
+    let compiled_path = out.join("route-table.json");
+    let ok = isenet(&[
+        "verify",
+        "--env",
+        FW,
+        "--routes",
+        compiled_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ok.code, Some(0), "the compiled table keeps every endpoint: {}", ok.stdout);
+    let checks: Vec<String> = ok.json()["proofs"][0]["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .filter(|id| id.starts_with("se-"))
+        .collect();
+    assert_eq!(
+        checks,
+        ["se-sql", "se-storage", "se-servicebus", "se-keyvault", "se-eventhub"],
+        "in the table's order"
+    );
+    routes_of(&mut table).push(json!({"name": "sql-to-fw", "properties": {"addressPrefix": "Sql", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.10.0.4"}}));
+    let routes = save(&dir, "sql-to-fw.json", &table);
+    let r = isenet(&["verify", "--env", FW, "--routes", &routes, "--format", "json"]);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let wrong: Vec<(String, String)> = route_findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["requirements"][0].as_str().unwrap_or("").to_string(),
+                f["rule"]["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(wrong, [("se-sql".to_string(), "sql-to-fw".to_string())]);
+}

@@ -1011,7 +1011,7 @@ fn verify_names_the_needed_artifacts_it_was_not_given() {
     let junit = isenet(&["verify", "--env", env, "--routes", &routes, "--format", "junit"]);
     let xml = String::from_utf8_lossy(&junit.stdout);
     assert!(
-        xml.contains(r#"<testsuites name="isenet verify" tests="13" skipped="2" failures="0""#),
+        xml.contains(r#"<testsuites name="isenet verify" tests="18" skipped="2" failures="0""#),
         "{xml}"
     );
     for artifact in ["nsg", "firewall"] {

@@ -115,6 +115,14 @@ fn endpoint_tag(service: &str) -> &str {
     }
 }
 
+/// The prefixes of a service endpoint's system route: the service's regional tag (else its
+/// global one) in the environment's location.
+fn endpoint_prefixes(service: &str, env: &Environment, tags: &ServiceTags) -> Vec<Ipv4Net> {
+    let tag = endpoint_tag(service);
+    let regional = format!("{tag}.{}", env.location().tag_suffix());
+    tags.get(&regional).or_else(|| tags.get(tag)).map(|t| t.ipv4()).unwrap_or_default()
+}
+
 /// The effective next hop of every IPv4 address: disjoint sets per hop. `bgp_propagates`: the
 /// table lets BGP routes reach the subnets (`disableBgpRoutePropagation` false or unstated).
 pub fn effective(
@@ -169,13 +177,9 @@ pub fn effective(
     for net in &env.virtual_network.address_space {
         candidates.push((*net, RANK_SYSTEM, system("virtual network", Target::Hop(NextHop::VnetLocal))));
     }
-    let location = env.location();
     for svc in service_endpoints {
-        let tag = endpoint_tag(svc);
-        let regional = format!("{tag}.{}", location.tag_suffix());
-        let prefixes = tags.get(&regional).or_else(|| tags.get(tag)).map(|t| t.ipv4()).unwrap_or_default();
         candidates.extend(
-            prefixes
+            endpoint_prefixes(svc, env, tags)
                 .into_iter()
                 .map(|p| (p, RANK_SYSTEM, system(&format!("service endpoint {svc}"), Target::ServiceEndpoint))),
         );
@@ -437,6 +441,15 @@ pub fn prove_table(routes: &[RouteEntry], bgp_propagates: bool, env: &Environmen
         }
     }
     let endpoint_hop = |h: &Hop| h.next_hop == Target::ServiceEndpoint;
+    // Seed 002: the ISE needs service endpoints for these services "because you can't send
+    // traffic through a firewall" to them. A user route as specific as the endpoint's route wins
+    // over it (user beats system) and takes the service's traffic elsewhere.
+    for r in requirements.iter().filter(|r| r.kind == Kind::ServiceEndpoint) {
+        let Peer::Service { name } = &r.destination else { continue };
+        let addresses = IntervalSet::from_prefixes(endpoint_prefixes(name, env, tags));
+        let wrong = wrong_hops(&r.id, &addresses, &hops, endpoint_hop, "the service endpoint");
+        check(&r.id, wrong, &mut findings);
+    }
     let rest = IntervalSet::<u32>::full().difference(&network).difference(&dependencies);
     match env.forced_tunneling.mode {
         TunnelingMode::Firewall => {
