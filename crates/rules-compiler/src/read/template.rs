@@ -197,6 +197,15 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved]) -> Vec<Diagn
             );
             continue;
         }
+        let proved_kind = proved
+            .iter()
+            .any(|p| e.is(p.kind) || p.items.is_some_and(|items| e.is(&format!("{}/{items}", p.kind))));
+        if proved_kind {
+            if let Some(d) = evaluated_by_arm(e, &shows) {
+                diags.push(d);
+                continue;
+            }
+        }
         let refusal = proved.iter().find_map(|p| {
             if let (Some(parent), true) = (&e.parent, e.is(p.kind)) {
                 return Some(nested(p, e, parent));
@@ -208,6 +217,28 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved]) -> Vec<Diagn
         diags.extend(refusal);
     }
     diags
+}
+
+/// A resource the proof would read other than ARM deploys it: a `condition` (ARM deploys the
+/// resource only when it holds) or a `copy` loop, on the resource (ARM deploys it once per
+/// iteration) or in its `properties` (ARM builds the listed rules or routes from it). The proof
+/// evaluates no template expressions, so it cannot say what such a resource holds.
+fn evaluated_by_arm<'v, J: Json<'v>>(e: &Entry<J>, shows: &str) -> Option<Diagnostic> {
+    let at_properties = e.value.get("properties").and_then(|p| p.get("copy")).map(|_| "properties.copy");
+    let what = match (e.value.get("condition"), e.value.get("copy"), at_properties) {
+        (Some(c), _, _) if c.as_bool() != Some(true) => ("condition", "a `condition`, which decides whether ARM deploys it"),
+        (_, Some(_), _) => ("copy", "a `copy` loop, which ARM deploys once per iteration"),
+        (_, _, Some(path)) => (path, "a `properties.copy` loop, from which ARM builds its items"),
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error(
+            E_TEMPLATE_UNSEEN,
+            field(&e.path, what.0),
+            format!("{}: {}; the proof evaluates no template expressions", e.named(), what.1),
+        )
+        .with_help(format!("prove the deployed resource instead: {shows}")),
+    )
 }
 
 /// A child item whose `properties` are those of an item its template's one parent lists: an
