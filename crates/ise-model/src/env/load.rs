@@ -1061,17 +1061,19 @@ impl Walker {
     /// Reports each name used more than once, at its later uses. `names` pairs each valid name with
     /// the index of its item in the list at `path`.
     pub(super) fn duplicates(&mut self, names: &[(usize, String)], path: &str, what: &str) {
-        let mut seen = std::collections::BTreeSet::new();
+        let mut first = std::collections::BTreeMap::new();
         for (i, n) in names.iter().map(|(i, n)| (*i, n)) {
-            if !seen.insert(n.to_ascii_lowercase()) {
+            if let Some(j) = first.get(&n.to_ascii_lowercase()) {
                 self.push(
                     Diagnostic::error(
                         E_DUPLICATE,
                         field(&index(path, i), "name"),
-                        format!("{what} name `{n}` is used twice"),
+                        format!("{what} name `{n}` is already the name of {}", index(path, *j)),
                     )
                     .with_help("names must be unique (case-insensitively); they become resource and rule names"),
                 );
+            } else {
+                first.insert(n.to_ascii_lowercase(), i);
             }
         }
     }
