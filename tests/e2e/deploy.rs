@@ -640,6 +640,13 @@ fn the_request_has_seed_000s_shape_for_every_cloud_and_endpoint() {
         let http = case.text("ise-request.http");
         let host = hosts.iter().find(|(c, _)| *c == case.cloud).unwrap().1;
         assert!(http.contains(&format!("@host = https://{host}\n")), "{label}");
+        // The token comes from the CLI set to the environment's cloud (its `az cloud list` names).
+        let cli = match case.cloud {
+            "public" => "AzureCloud",
+            "usgovernment" => "AzureUSGovernment",
+            _ => "AzureChinaCloud",
+        };
+        assert!(http.contains(&format!("(az cloud set --name {cli}; az login):\n# export ISENET_ARM_TOKEN=\"$(az account get-access-token --resource https://{host}/ ")), "{label}");
         assert!(http.contains(&format!("@ise = {}\n", body["id"].as_str().unwrap())));
         assert!(http.contains("@apiVersion = 2019-05-01\n"));
         assert!(http.contains("@token = {{$processEnv ISENET_ARM_TOKEN}}\n"));

@@ -14,6 +14,8 @@ pub fn render(plan: &Plan) -> String {
         json!({
             "iseName": env.name,
             "host": plan.deployment.arm_host,
+            // `az account get-access-token` answers for the cloud the CLI is set to.
+            "azCloud": env.cloud.facts().az_cli_cloud,
             "path": url_path(&plan.deployment.ise_id),
             "apiVersion": ISE_API_VERSION,
             "put": template::json_file(&ise_request::put_body(plan)).trim_end(),
