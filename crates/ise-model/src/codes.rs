@@ -59,6 +59,7 @@ codes! {
     W_CALLERS_ANY = "W0503": "0.0.0.0/0 as a caller is the same as the whole Internet";
     W_EXTERNAL_FIREWALL_INTERNET = "W0505": "external ISE in firewall mode without externalCallers (or with 0.0.0.0/0 among them): replies to Internet callers would go to the firewall (asymmetric routing)";
     E_EXTERNAL_CALLER_IN_VNET = "E0506": "external caller overlaps the virtual network's address space (Internet callers lie outside it)";
+    E_CALLER_SPECIAL = "E0507": "caller lies in a range no caller sends from (this network, loopback, link-local, multicast, reserved, Azure's platform address)";
     W_DESTINATION_ANY = "W0504": "0.0.0.0/0 as an outbound destination opens every address on its ports";
     E_PORT = "E0601": "not a port, port range or `*`";
     E_CERT_COUNT = "E0701": "more than 20 certificates";

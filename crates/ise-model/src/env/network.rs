@@ -66,6 +66,16 @@ fn special(ip: Ipv4Addr) -> Option<(Ipv4Net, &'static str)> {
     })
 }
 
+/// What the whole of `net` is when it lies inside one of [`SPECIAL_ADDRESSES`] or is Azure's
+/// platform address.
+fn special_prefix(net: &Ipv4Net) -> Option<&'static str> {
+    if net.prefix_len() == 32 && net.addr() == Ipv4Addr::new(168, 63, 129, 16) {
+        return Some("Azure's platform address (DNS, DHCP, health probes)");
+    }
+    let (range, what) = special(net.network())?;
+    range.contains(net).then_some(what)
+}
+
 /// The private ranges (RFC 1918) and the shared address space (RFC 6598) that hub networks use.
 const PRIVATE_RANGES: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
 
@@ -299,6 +309,16 @@ impl Walker {
         }
         for (name, list) in [("externalCallers", p.external_callers), ("internalCallers", p.internal_callers)] {
             for (i, c) in list.iter().enumerate() {
+                if let Some((net, what)) = c.and_then(|c| special_prefix(&c).map(|what| (c, what))) {
+                    self.push(
+                        Diagnostic::error(
+                            E_CALLER_SPECIAL,
+                            index(name, i),
+                            format!("{net} is {what}, from which no caller sends"),
+                        )
+                        .with_help("give the callers' own addresses; Azure's platform traffic (168.63.129.16) needs no caller entry"),
+                    );
+                }
                 if c.is_some_and(|c| c.prefix_len() == 0) {
                     let d = if name == "externalCallers" {
                         Diagnostic::warning(
