@@ -194,8 +194,9 @@ impl Scratch {
     }
 
     /// The output group of the current segment, created on first sight; `hash` is the xor of
-    /// the covering groups' `zobrist` words.
-    #[inline]
+    /// the covering groups' `zobrist` words. Inlined into the sweep's loop, with the map's path
+    /// out of line: a call per segment cost about 40 instructions, most of them spills.
+    #[inline(always)]
     fn output_group(&mut self, key: Key, hash: u64) -> u32 {
         // A tag's segments alternate among a handful of keys: a slot per hashed word answers
         // most of them without a call or the map.
@@ -209,7 +210,8 @@ impl Scratch {
         self.new_output_group(key, hash)
     }
 
-    /// [`Scratch::output_group`] past the two latest keys.
+    /// [`Scratch::output_group`] past the recent keys.
+    #[inline(never)]
     fn new_output_group(&mut self, key: Key, hash: u64) -> u32 {
         if key == Key::FirstTwo {
             let mut covering = bits(&self.covering);

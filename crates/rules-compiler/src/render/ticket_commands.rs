@@ -180,28 +180,83 @@ impl Remote<'_> {
     }
 }
 
+/// Ranges no Internet host has an address in (RFC 6890 special-purpose and private), ascending:
+/// a probe "from the Internet" names an address outside them where it can (the Internet tag's
+/// lowest is 0.0.0.1).
+const NOT_INTERNET: [(u32, u32); 10] = [
+    (0x0000_0000, 0x00FF_FFFF), // 0.0.0.0/8
+    (0x0A00_0000, 0x0AFF_FFFF), // 10.0.0.0/8
+    (0x6440_0000, 0x647F_FFFF), // 100.64.0.0/10
+    (0x7F00_0000, 0x7FFF_FFFF), // 127.0.0.0/8
+    (0xA9FE_0000, 0xA9FE_FFFF), // 169.254.0.0/16
+    (0xAC10_0000, 0xAC1F_FFFF), // 172.16.0.0/12
+    (0xC000_0000, 0xC000_00FF), // 192.0.0.0/24
+    (0xC0A8_0000, 0xC0A8_FFFF), // 192.168.0.0/16
+    (0xC612_0000, 0xC613_FFFF), // 198.18.0.0/15
+    (0xE000_0000, 0xFFFF_FFFF), // 224.0.0.0/3
+];
+
 /// A host address of the lowest prefix of `addresses`: not the network address of a wider prefix,
-/// nor, where the set has others, an address no Internet host has (the Internet tag's lowest is
-/// 0.0.0.1, which Network Watcher would be asked about as "an Internet address").
+/// nor, where the set has others, one of [`NOT_INTERNET`]. Walks the set's intervals from the
+/// lowest and stops at the first ordinary address: a tag's set holds thousands of intervals.
 fn first_host(addresses: &IntervalSet<u32>) -> Option<String> {
-    const SPECIAL: [&str; 10] = [
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",
-        "224.0.0.0/3",
-    ];
-    let special = IntervalSet::from_prefixes(SPECIAL.iter().map(|p| p.parse().expect("constant")));
-    let ordinary = addresses.difference(&special);
-    let addresses = if ordinary.is_empty() { addresses } else { &ordinary };
-    let &(lo, hi) = addresses.intervals().first()?;
+    let ordinary = addresses.intervals().iter().find_map(|&(lo, hi)| {
+        let mut start = u64::from(lo);
+        for &(a, b) in &NOT_INTERNET {
+            if start > u64::from(hi) {
+                return None;
+            }
+            if u64::from(a) > start {
+                return Some((start as u32, hi.min(a - 1)));
+            }
+            if u64::from(b) >= start {
+                start = u64::from(b) + 1;
+            }
+        }
+        (start <= u64::from(hi)).then_some((start as u32, hi))
+    });
+    let (lo, hi) = ordinary.or_else(|| addresses.intervals().first().copied())?;
     let net = *IntervalSet::interval(lo, hi).to_prefixes().first()?;
     Some(net.hosts().next().unwrap_or(net.addr()).to_string())
+}
+
+#[cfg(test)]
+mod first_host_tests {
+    use super::*;
+
+    /// Against the definition, at every edge of the ranges: the first address at or after `lo` in
+    /// no range (stepping past each range it falls in), its run up to the next range.
+    #[test]
+    fn the_lowest_ordinary_address_is_taken_else_the_lowest() {
+        let edges: Vec<u32> = NOT_INTERNET
+            .iter()
+            .flat_map(|&(a, b)| [a.saturating_sub(1), a, b, b.saturating_add(1)])
+            .collect();
+        for &lo in &edges {
+            for &hi in edges.iter().filter(|&&hi| hi >= lo) {
+                let mut x = u64::from(lo);
+                while let Some(&(_, b)) = NOT_INTERNET.iter().find(|&&(a, b)| u64::from(a) <= x && x <= u64::from(b)) {
+                    x = u64::from(b) + 1;
+                }
+                let (start, end) = match x <= u64::from(hi) {
+                    true => {
+                        let next = NOT_INTERNET.iter().map(|&(a, _)| u64::from(a)).filter(|&a| a > x).min();
+                        (x as u32, next.map_or(hi, |a| hi.min((a - 1) as u32)))
+                    }
+                    false => (lo, hi),
+                };
+                let net = *IntervalSet::interval(start, end).to_prefixes().first().unwrap();
+                let want = net.hosts().next().unwrap_or(net.addr()).to_string();
+                assert_eq!(first_host(&IntervalSet::interval(lo, hi)).unwrap(), want, "{lo:#x}-{hi:#x}");
+            }
+        }
+        assert_eq!(first_host(&IntervalSet::interval(0, u32::MAX)).unwrap(), "1.0.0.1");
+        assert_eq!(
+            first_host(&IntervalSet::interval(0x0A00_0000, 0x0A00_00FF)).unwrap(),
+            "10.0.0.1",
+            "all private: the lowest"
+        );
+    }
 }
 
 /// `test-ip-flow` for the first four allow rules with a port: a host of the first subnet (Azure
