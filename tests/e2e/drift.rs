@@ -1795,3 +1795,35 @@ fn a_renamed_rule_exists_at_every_step() {
     assert!(lines[remove].ends_with("--name renamed-by-hand"), "{}", lines[remove]);
     assert!(add < remove, "{lines:#?}");
 }
+
+/// An exported resource group names each resource by a parameter whose default value holds the
+/// deployed name (`[parameters('networkSecurityGroups_legacy_ise_nsg_name')]`): the commands that
+/// converge it address that resource, not the name the environment compiles to.
+#[test]
+fn an_exported_templates_parameter_defaults_name_the_resources() {
+    let dir = tempdir("drift-export-names");
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["name"] = json!("[parameters('networkSecurityGroups_legacy_ise_nsg_name')]");
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    let health = rules.iter_mut().find(|r| r["name"] == "in-health-454").unwrap();
+    health["properties"]["destinationPortRange"] = json!("455");
+    let template = json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"networkSecurityGroups_legacy_ise_nsg_name": {"type": "String", "defaultValue": "legacy-ise-nsg"}},
+        "resources": [nsg]
+    });
+    let file = dir.join("export.json");
+    std::fs::write(&file, template.to_string()).unwrap();
+    let run = diff(None, &[file.to_str().unwrap()], "ticket");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("--nsg-name legacy-ise-nsg --name in-health-454"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("--nsg-name contoso-ise-nsg"), "{}", run.stdout);
+}

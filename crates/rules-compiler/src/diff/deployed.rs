@@ -239,24 +239,51 @@ fn description(rule: Option<&Value>) -> String {
 }
 
 /// The resource group, the name and (for a rule collection group) the policy, from the resource's
-/// `resourceGroup`, `id` and `name`; ARM expressions (`[parameters(...)]`) say nothing.
-fn target(resource: &Value) -> Target {
-    let text = |k: &str| resource.get(k).and_then(Value::as_str).filter(|s| !s.starts_with('['));
+/// `resourceGroup`, `id` and `name`. A name an exported template writes as a parameter
+/// (`[parameters('networkSecurityGroups_x_name')]`, a group's `[concat(parameters('p'), '/g')]`)
+/// is that parameter's default value in `doc`; other ARM expressions say nothing.
+fn target(resource: &Value, doc: &Value) -> Target {
+    let text = |k: &str| {
+        let s = resource.get(k).and_then(Value::as_str)?;
+        match s.starts_with('[') {
+            true => (k == "name").then(|| parameter_name(s, doc)).flatten(),
+            false => Some(s.to_string()),
+        }
+    };
     let id_part = |segment: &str| {
         let id = text("id")?;
         let parts: Vec<&str> = id.split('/').collect();
         let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
         parts.get(i + 1).map(|s| s.to_string())
     };
-    let (policy, name) = match text("name").map(|n| n.split_once('/').map_or((None, n), |(p, g)| (Some(p), g))) {
+    let name = text("name");
+    let (policy, name) = match name.as_deref().map(|n| n.split_once('/').map_or((None, n), |(p, g)| (Some(p), g))) {
         Some((p, n)) => (p.map(str::to_string), Some(n.to_string())),
         None => (None, None),
     };
     Target {
-        resource_group: text("resourceGroup").map(str::to_string).or_else(|| id_part("resourceGroups")),
+        resource_group: text("resourceGroup").or_else(|| id_part("resourceGroups")),
         name,
         policy: policy.or_else(|| id_part("firewallPolicies")),
     }
+}
+
+/// The name an exported template's expression gives, from its parameters' default values:
+/// `[parameters('p')]`, or `[concat(parameters('p'), '/group')]` (a rule collection group under
+/// its policy). `None` for any other expression or a parameter without a text default.
+fn parameter_name(expression: &str, doc: &Value) -> Option<String> {
+    let inner = expression.strip_prefix('[')?.strip_suffix(']')?.trim();
+    let default = |call: &str| -> Option<String> {
+        let name = call.trim().strip_prefix("parameters('")?.strip_suffix("')")?;
+        let value = doc.get("parameters")?.get(name)?.get("defaultValue")?.as_str()?;
+        (!value.starts_with('[')).then(|| value.to_string())
+    };
+    if let Some(args) = inner.strip_prefix("concat(").and_then(|r| r.strip_suffix(')')) {
+        let (first, rest) = args.split_once(',')?;
+        let suffix = rest.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+        return Some(format!("{}{suffix}", default(first)?));
+    }
+    default(inner)
 }
 
 /// Reads one file: every artifact it holds, or every problem.
@@ -298,7 +325,7 @@ pub fn read(text: &str, file: &str) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
                 file: file.to_string(),
                 text: text.to_string(),
                 format,
-                target: target(resource),
+                target: target(resource, &doc),
                 content,
             }),
             Err(d) => diags.extend(d),
@@ -432,7 +459,7 @@ mod tests {
     #[test]
     fn the_target_comes_from_resource_group_id_and_name() {
         let id = "/subscriptions/s/resourceGroups/net-rg/providers/Microsoft.Network/firewallPolicies/fw-pol/ruleCollectionGroups/ise-dependencies";
-        let t = target(&json!({"id": id, "name": "ise-dependencies"}));
+        let t = target(&json!({"id": id, "name": "ise-dependencies"}), &json!({}));
         assert_eq!(
             t,
             Target {
@@ -441,9 +468,38 @@ mod tests {
                 policy: Some("fw-pol".into())
             }
         );
-        let t = target(&json!({"name": "[parameters('nsgName')]", "resourceGroup": "rg"}));
+        let t = target(&json!({"name": "[parameters('nsgName')]", "resourceGroup": "rg"}), &json!({}));
         assert_eq!((t.resource_group.as_deref(), t.name), (Some("rg"), None));
-        assert_eq!(target(&json!({"name": "pol/rcg"})).policy.as_deref(), Some("pol"));
+        assert_eq!(target(&json!({"name": "pol/rcg"}), &json!({})).policy.as_deref(), Some("pol"));
+    }
+
+    /// An exported template names its resources by parameters whose defaults hold the names.
+    #[test]
+    fn exported_names_come_from_parameter_defaults() {
+        let doc = json!({"parameters": {
+            "networkSecurityGroups_legacy_name": {"type": "String", "defaultValue": "legacy-ise-nsg"},
+            "firewallPolicies_hub_name": {"type": "String", "defaultValue": "hub-fw-policy"},
+            "computed": {"type": "String", "defaultValue": "[resourceGroup().name]"},
+            "none": {"type": "String"}
+        }});
+        let name = |n: &str| target(&json!({"name": n}), &doc);
+        assert_eq!(
+            name("[parameters('networkSecurityGroups_legacy_name')]").name.as_deref(),
+            Some("legacy-ise-nsg")
+        );
+        let group = name("[concat(parameters('firewallPolicies_hub_name'), '/spoke-rules')]");
+        assert_eq!(
+            (group.policy.as_deref(), group.name.as_deref()),
+            (Some("hub-fw-policy"), Some("spoke-rules"))
+        );
+        for unresolved in [
+            "[parameters('computed')]",
+            "[parameters('none')]",
+            "[parameters('missing')]",
+            "[variables('v')]",
+        ] {
+            assert_eq!(name(unresolved).name, None, "{unresolved}");
+        }
     }
 
     #[test]
