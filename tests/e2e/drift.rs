@@ -1827,3 +1827,59 @@ fn an_exported_templates_parameter_defaults_name_the_resources() {
     );
     assert!(!run.stdout.contains("--nsg-name contoso-ise-nsg"), "{}", run.stdout);
 }
+
+/// Converging deletes what the environment does not compile; where that may admit or reroute
+/// traffic another team relies on (a Deny rule, a route to a gateway), every view says so.
+#[test]
+fn removing_a_foreign_deny_or_gateway_route_carries_a_caution() {
+    let dir = tempdir("drift-caution");
+    let out = dir.join("out");
+    let o = isenet(&[
+        "compile",
+        "--env",
+        EXPRESSROUTE_ENV,
+        "--only",
+        "nsg,routes",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "secops-block-c2", "properties": {
+        "priority": 105, "direction": "Outbound", "access": "Deny", "protocol": "*", "sourceAddressPrefix": "*",
+        "sourcePortRange": "*", "destinationAddressPrefix": "198.51.100.0/24", "destinationPortRange": "*"}}));
+    let mut routes: Value = serde_json::from_str(&std::fs::read_to_string(out.join("route-table.json")).unwrap()).unwrap();
+    routes["properties"]["routes"].as_array_mut().unwrap().push(json!({"name": "onprem",
+        "properties": {"addressPrefix": "192.168.0.0/16", "nextHopType": "VirtualNetworkGateway"}}));
+    let (nsg_file, routes_file) = (dir.join("nsg.json"), dir.join("routes.json"));
+    std::fs::write(&nsg_file, nsg.to_string()).unwrap();
+    std::fs::write(&routes_file, routes.to_string()).unwrap();
+    let files = [nsg_file.to_str().unwrap(), routes_file.to_str().unwrap()];
+    let (code, report) = report(Some(EXPRESSROUTE_ENV), &files);
+    assert_eq!(code, Some(1));
+    let caution = |name: &str| change(&report, name)["caution"].as_str().unwrap_or_default().to_string();
+    assert!(
+        caution("secops-block-c2").starts_with("a Deny rule the environment does not compile"),
+        "{report}"
+    );
+    assert!(
+        caution("onprem")
+            .starts_with("a route to VirtualNetworkGateway the environment does not compile: deleting it sends 192.168.0.0/16"),
+        "{report}"
+    );
+    let text = diff(Some(EXPRESSROUTE_ENV), &files, "text");
+    assert!(
+        text.stdout.contains("- remove secops-block-c2:") && text.stdout.contains("\n      caution: a Deny rule"),
+        "{}",
+        text.stdout
+    );
+    let ticket = diff(Some(EXPRESSROUTE_ENV), &files, "ticket");
+    assert!(
+        ticket.stdout.contains("**Caution:** a route to VirtualNetworkGateway"),
+        "{}",
+        ticket.stdout
+    );
+}

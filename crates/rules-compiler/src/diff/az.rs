@@ -573,6 +573,7 @@ mod tests {
                 name: String::new(),
                 action: Action::Change,
                 deployed_name: None,
+                caution: None,
                 fields: vec![FieldChange {
                     field: field.into(),
                     deployed,
@@ -659,6 +660,7 @@ mod tests {
             name: "r".into(),
             action,
             deployed_name: None,
+            caution: None,
             fields: fields
                 .iter()
                 .map(|f| FieldChange {

@@ -62,6 +62,10 @@ pub struct ItemChange {
     /// Changes and renames: the properties that differ.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldChange>,
+    /// Removals that may admit or reroute traffic someone else relies on (a Deny rule or
+    /// collection, a route to a gateway, an appliance or None): what deleting it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caution: Option<String>,
     /// The item as deployed and as desired, in the canonical form.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed: Option<Value>,
@@ -219,6 +223,10 @@ fn change_of(d: ItemDiff) -> Option<ItemChange> {
             (Action::Change, fields)
         }
     };
+    let caution = match action {
+        Action::Remove => caution_of(d.key.kind, d.before.as_ref()),
+        _ => None,
+    };
     Some(ItemChange {
         artifact: artifact_of(&d.key.artifact),
         kind: d.key.kind,
@@ -227,9 +235,34 @@ fn change_of(d: ItemDiff) -> Option<ItemChange> {
         action,
         deployed_name: None,
         fields,
+        caution,
         deployed: d.before,
         desired: d.after,
     })
+}
+
+/// What deleting a deployed item the environment does not compile may do to traffic that others
+/// rely on: a Deny (rule or collection) admits what it denied, a route to a gateway, an appliance
+/// or `None` hands its addresses to Azure's system routes. `None` for the rest.
+fn caution_of(kind: ItemKind, deployed: Option<&Value>) -> Option<String> {
+    let text = |k: &str| deployed?.get(k)?.as_str();
+    let keep = "leave it out of this change if another team owns it";
+    match kind {
+        ItemKind::SecurityRule if text("access") == Some("Deny") => Some(format!(
+            "a Deny rule the environment does not compile: deleting it admits what it denies; {keep}"
+        )),
+        ItemKind::RuleCollection if text("action") == Some("Deny") => Some(format!(
+            "a Deny collection the environment does not compile: deleting it admits what it denies; {keep}"
+        )),
+        ItemKind::Route => match text("nextHopType")? {
+            hop @ ("VirtualNetworkGateway" | "VirtualAppliance" | "None") => Some(format!(
+                "a route to {hop} the environment does not compile: deleting it sends {} by Azure's system routes instead; {keep}",
+                text("addressPrefix").unwrap_or("its addresses")
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The changes from `deployed` to `desired`: by name, then removals and additions of one kind (and

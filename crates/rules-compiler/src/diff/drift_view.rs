@@ -174,7 +174,7 @@ pub fn render_text(d: &Drift) -> String {
             counts(d, c.artifact)
         );
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
-            let _ = writeln!(out, "  {}", change_line(change));
+            let _ = writeln!(out, "  {}", change_line(change, false));
         }
         for change in d.metadata.iter().filter(|x| x.artifact == c.artifact) {
             let _ = writeln!(out, "  {}", metadata_line(change));
@@ -193,7 +193,7 @@ pub fn render_text(d: &Drift) -> String {
 pub fn render_text_quiet(d: &Drift) -> String {
     let mut out = String::new();
     for change in &d.changes {
-        let _ = writeln!(out, "{} {}", change.artifact.as_str(), change_line(change));
+        let _ = writeln!(out, "{} {}", change.artifact.as_str(), change_line(change, true));
     }
     for change in &d.metadata {
         let _ = writeln!(out, "{} {}", change.artifact.as_str(), metadata_line(change));
@@ -202,8 +202,19 @@ pub fn render_text_quiet(d: &Drift) -> String {
     out
 }
 
-fn change_line(change: &ItemChange) -> String {
-    format!("{} {}: {}", symbol(change.action), item_name(change), what(change, TEXT_ITEMS))
+/// A change in one line, its caution on the next (`quiet`: in the same line, one line per change).
+fn change_line(change: &ItemChange, quiet: bool) -> String {
+    let caution = match (&change.caution, quiet) {
+        (Some(c), false) => format!("\n      caution: {c}"),
+        (Some(c), true) => format!(" (caution: {c})"),
+        (None, _) => String::new(),
+    };
+    format!(
+        "{} {}: {}{caution}",
+        symbol(change.action),
+        item_name(change),
+        what(change, TEXT_ITEMS)
+    )
 }
 
 /// A difference that decides no traffic: marked apart from the changes to converge.
@@ -333,10 +344,14 @@ pub fn render_ticket(d: &Drift) -> String {
             let action = format!("{:?}", c.action).to_lowercase();
             let _ = writeln!(
                 out,
-                "| {} | {action} | {} | {} |",
+                "| {} | {action} | {} | {}{} |",
                 c.artifact.as_str(),
                 cell(&item_name(c)),
-                cell(&what(c, usize::MAX))
+                cell(&what(c, usize::MAX)),
+                c.caution
+                    .as_ref()
+                    .map(|note| format!(" **Caution:** {}", cell(note)))
+                    .unwrap_or_default()
             );
         }
         if let Some(note) = &d.firewall_note {

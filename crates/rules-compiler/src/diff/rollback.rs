@@ -49,6 +49,7 @@ fn turned(c: &ItemChange) -> ItemChange {
         name,
         deployed_name,
         fields,
+        caution: None,
         deployed: c.desired.clone(),
         desired: c.deployed.clone(),
         ..c.clone()
