@@ -81,17 +81,13 @@ fn the_seed_requirements_decide_their_flows() {
     assert_eq!(e["verdict"], "allow");
     assert_eq!(e["matches"], true);
     // What the rule serves is read off the packets it lets through: Internet on 443 holds the
-    // addresses of every inbound requirement on 443 or any port from a public source
-    // (data/requirements.csv: Internet, AzureTrafficManager and the connectors' published
-    // addresses on 443, AzureLoadBalancer on any port), in the plan's order.
+    // addresses of every inbound requirement on 443 from a public source (data/requirements.csv:
+    // Internet, AzureTrafficManager and the connectors' published addresses), in the plan's
+    // order. Not AzureLoadBalancer's 168.63.129.16: the host's virtual IP is in VirtualNetwork,
+    // not Internet (azure-semantics.md, the VirtualNetwork service tag).
     assert_eq!(
         e["decisions"][0]["requirements"],
-        json!([
-            "in-triggers-443-external",
-            "in-traffic-manager-443",
-            "in-connector-outbound-ips",
-            "in-azure-load-balancer"
-        ])
+        json!(["in-triggers-443-external", "in-traffic-manager-443", "in-connector-outbound-ips"])
     );
     // App Service management on 454-455.
     let r = ask("AppServiceManagement", SUBNET_HOST, "454", &["--format", "json"]);
@@ -166,14 +162,16 @@ fn every_nsg_protocol_is_explained_and_ports_only_for_tcp_and_udp() {
             "{protocol}"
         );
     }
-    // ICMP from the Internet: Azure Load Balancer's probe address is a requirement, the rest denied.
+    // ICMP from the Internet is denied; Azure Load Balancer's probe address (168.63.129.16, in
+    // VirtualNetwork, not Internet) is a requirement of its own.
     let r = ask("Internet", SUBNET_HOST, "*", &["--protocol", "icmp", "--format", "json"]);
     let e = r.json();
-    assert_eq!(e["verdict"], "mixed");
-    assert_eq!(
-        decisions(&e),
-        [pair("Allow", "in-azure-load-balancer"), pair("Deny", "deny-all-inbound")]
-    );
+    assert_eq!(e["verdict"], "deny");
+    assert_eq!(decisions(&e), [pair("Deny", "deny-all-inbound")]);
+    let r = ask("AzureLoadBalancer", SUBNET_HOST, "*", &["--protocol", "icmp", "--format", "json"]);
+    let e = r.json();
+    assert_eq!(e["verdict"], "allow");
+    assert_eq!(decisions(&e), [pair("Allow", "in-azure-load-balancer")]);
     assert_eq!(e["decisions"][0]["flows"][0]["sources"], json!(["168.63.129.16/32"]));
     // A port is refused for protocols without ports, as Azure's rules have none for them.
     let r = ask("Internet", SUBNET_HOST, "443", &["--protocol", "icmp"]);

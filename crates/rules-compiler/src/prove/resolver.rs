@@ -68,10 +68,21 @@ pub fn tag_set(tags: &ServiceTags, name: &str) -> Option<IntervalSet<u32>> {
     Some(set)
 }
 
+/// What VirtualNetwork holds before any route: the declared networks and the host's virtual IP
+/// (azure-semantics.md, the VirtualNetwork service tag); `Internet` is everything else.
+fn virtual_network_members(env: &Environment) -> Vec<Ipv4Net> {
+    trusted_network(env).into_iter().chain([Ipv4Net::from(LOAD_BALANCER)]).collect()
+}
+
+/// The `Internet` tag of `env`: everything outside the declared networks and the host's virtual IP.
+pub fn internet(env: &Environment) -> Vec<Ipv4Net> {
+    complement(&virtual_network_members(env))
+}
+
 impl<'a> EnvResolver<'a> {
     /// `udr_prefixes`: address prefixes of the routes on the ISE subnets (they join VirtualNetwork).
     pub fn new(env: &Environment, tags: &'a ServiceTags, udr_prefixes: &[Ipv4Net]) -> Self {
-        let trusted = trusted_network(env);
+        let trusted = virtual_network_members(env);
         let mut vnet: Vec<Ipv4Net> = trusted.iter().chain(udr_prefixes).copied().collect();
         vnet = Ipv4Net::aggregate(&vnet);
         let internet = complement(&trusted);

@@ -69,10 +69,9 @@ pub fn written_for(plan: &Plan) -> BTreeMap<String, Vec<String>> {
 /// The address sets text output calls by name.
 pub fn names(plan: &Plan) -> Names {
     let env = &plan.environment;
-    let trusted = crate::plan::trusted_network(env);
     Names::new(vec![
         ("the VNet".into(), env.virtual_network.address_space.clone()),
-        ("Internet".into(), super::resolver::complement(&trusted)),
+        ("Internet".into(), super::resolver::internet(env)),
     ])
 }
 

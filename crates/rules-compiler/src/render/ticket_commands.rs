@@ -122,11 +122,22 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         Direction::Inbound => (SocketAddrV4::new(local, port), EPHEMERAL_PORT),
         Direction::Outbound => (SocketAddrV4::new(local, EPHEMERAL_PORT), port),
     };
+    // The platform's addresses (168.63.129.16, in VirtualNetwork) are no caller to probe from:
+    // NSGs do not filter their traffic, whatever a rule says.
+    let platform = crate::prove::resolver::unfiltered_addresses();
     let decide = |c: &Remote| -> Vec<RemoteDecision> {
         let decided = explainer
             .decide_remote(rule.direction, local, &c.text(), remote_port)
             .unwrap_or_default();
-        decided.into_iter().filter(|d| d.rule.is_some()).collect()
+        decided
+            .into_iter()
+            .filter(|d| d.rule.is_some())
+            .map(|d| RemoteDecision {
+                addresses: d.addresses.difference(&platform),
+                ..d
+            })
+            .filter(|d| !d.addresses.is_empty())
+            .collect()
     };
     let decides_itself = |ds: &[RemoteDecision]| {
         ds.iter()
