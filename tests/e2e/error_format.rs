@@ -163,3 +163,37 @@ fn a_successful_compile_keeps_stdout_to_its_json_document() {
     assert_eq!(nsg["type"], "Microsoft.Network/networkSecurityGroups");
     assert!(run.stderr.contains("warning[W0203]"), "{}", run.stderr);
 }
+
+/// `verify --error-format json`: stdout is the JSON report whether or not the environment has
+/// warnings (it switched from text to JSON on the first warning), so a pipeline parses every run;
+/// `explain` answers in JSON too, and no longer drops the environment's warnings.
+#[test]
+fn verify_and_explain_under_json_errors_print_their_json_reports_with_or_without_warnings() {
+    let dir = tempdir("verify-json-always");
+    let out = dir.join("out");
+    assert_eq!(isenet(&["compile", "--only", "nsg", "--out-dir", s(&out)]).code, Some(0));
+    let nsg = out.join("nsg.json");
+    let warned = workspace().join("tests/bad-inputs/046-subnet-larger-than-27-warning.json");
+    for (env, warnings) in [(workspace().join(EXAMPLE), 0), (warned, 1)] {
+        let run = isenet(&["--error-format", "json", "verify", "--env", s(&env), "--nsg", s(&nsg)]);
+        let doc = run.json();
+        assert!(doc["proofs"].is_array(), "{}", run.stdout);
+        assert_eq!(doc["warnings"], warnings, "{}", run.stdout);
+        // explain likewise: its JSON answer, the environment's warnings on stderr as text.
+        let run = isenet(&[
+            "--error-format",
+            "json",
+            "explain",
+            "--env",
+            s(&env),
+            "--from",
+            "10.10.1.5",
+            "--to",
+            "Storage",
+            "--port",
+            "443",
+        ]);
+        assert_eq!(run.json()["to"], "Storage", "{}", run.stdout);
+        assert_eq!(run.stderr.contains("warning[W0203]"), warnings == 1, "{}", run.stderr);
+    }
+}

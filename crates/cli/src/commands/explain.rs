@@ -28,6 +28,12 @@ pub struct Query<'a> {
 }
 
 pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Path>, query: &Query, format: ErrorFormat) -> Exit {
+    // Under `--error-format json` stdout is one JSON document in every run, as verify's.
+    let format = if cli.error_format == ErrorFormat::Json {
+        ErrorFormat::Json
+    } else {
+        format
+    };
     let fail = |diags: Vec<Diagnostic>| output::bad_input(output::error_format(cli.error_format, format == ErrorFormat::Json), &diags);
     // Every input is read, so that all their problems are reported in one run.
     let loaded = verify::load(cli, inputs);
@@ -43,6 +49,8 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             return fail(diags);
         }
     };
+    // The environment's warnings, on stderr: the report has no place for them.
+    output::diagnostics(ErrorFormat::Text, &loaded.warnings);
     let rules = rules.map_or_else(|| verification::compiled_rules(&loaded.plan), |(_, _, n)| n.rules);
     let explainer = Explainer::new(&explain::Inputs {
         plan: &loaded.plan,

@@ -119,11 +119,11 @@ pub fn finding_lines(v: &rules_compiler::prove::findings::Verification, names: &
 /// The format a run writes its report in, having printed `diags` (the environment's warnings;
 /// in a fleet also the diagnostics of the environments refused) where that format does not hold
 /// them: on stderr as text, as validate prints them. The JSON report holds them, and a text
-/// report gives way to it under `--error-format json`, so that stdout is one JSON document
-/// holding every diagnostic.
+/// report gives way to it under `--error-format json`, with or without diagnostics, so that
+/// stdout is one JSON document in every run a pipeline parses.
 pub(super) fn report_diagnostics(cli: &Cli, format: VerifyFormat, diags: &[Diagnostic]) -> VerifyFormat {
     let format = match format {
-        VerifyFormat::Text if cli.error_format == crate::args::ErrorFormat::Json && !diags.is_empty() => VerifyFormat::Json,
+        VerifyFormat::Text if cli.error_format == crate::args::ErrorFormat::Json => VerifyFormat::Json,
         format => format,
     };
     if format != VerifyFormat::Json && !diags.is_empty() {
