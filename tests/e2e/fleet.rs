@@ -535,7 +535,7 @@ fn a_fleet_reports_output_folders_that_no_environment_of_the_run_claims() {
     let text = isenet(&["compile", "--env-dir", envs, "--out-dir", o, "--check"]);
     assert!(
         text.stdout
-            .contains("2 environment(s): 0 with proof findings, 0 not up to date, 1 unclaimed output folder(s)"),
+            .contains("2 environment(s): 0 with proof findings, 0 not up to date, 1 unclaimed output(s)"),
         "{}",
         text.stdout
     );
@@ -667,5 +667,51 @@ fn error_format_json_keeps_one_shape_whatever_the_outcome() {
         (&doc["errors"], &doc["warnings"], &doc["diagnostics"][0]["code"]),
         (&json!(0), &json!(1), &json!("W0403")),
         "{doc}"
+    );
+}
+
+/// A single compile's artifacts left at the top of a fleet's folder (one environment compiled into
+/// it before): `--check` of the `--env-dir` reports them as one extra row (exit 1), a compile notes
+/// them on stderr and leaves them.
+#[test]
+fn a_single_compiles_artifacts_at_the_top_of_a_fleets_folder_are_extra() {
+    let (_dir, envs_dir, files, out) = fleet_in("fleet-loose", 2);
+    let (envs, o) = (envs_dir.to_str().unwrap(), out.to_str().unwrap());
+    assert_eq!(
+        isenet(&[
+            "compile",
+            "--env",
+            files[0].to_str().unwrap(),
+            "--only",
+            "nsg,bicep",
+            "--out-dir",
+            o
+        ])
+        .code,
+        Some(0)
+    );
+    let run = isenet(&["compile", "--env-dir", envs, "--out-dir", o]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "note: {o} holds a single compile's artifacts at its top (main.bicep, main.bicepparam, modules, nsg.json)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(out.join("nsg.json").is_file(), "left alone");
+    let check = isenet(&["--error-format", "json", "compile", "--env-dir", envs, "--out-dir", o, "--check"]);
+    assert_eq!(check.code, Some(1), "{}", check.stdout);
+    let rows = check.json()["environments"].as_array().unwrap().clone();
+    let extra: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r["differences"].as_array().unwrap())
+        .filter_map(|d| d.as_str())
+        .collect();
+    assert_eq!(extra.len(), 1, "{rows:?}");
+    assert!(
+        extra[0].starts_with(&format!("extra: {o} holds a single compile's artifacts")),
+        "{}",
+        extra[0]
     );
 }

@@ -272,6 +272,26 @@ pub fn unclaimed_outputs(parent: &Path, names: &std::collections::HashSet<&str>)
     out
 }
 
+/// The artifacts of a single compile lying at the top of a fleet's `parent` (`nsg.json`,
+/// `modules/`, ...), where a fleet writes only `<name>/` folders: left from compiling one
+/// environment into the same directory.
+pub fn loose_artifacts(parent: &Path) -> Vec<String> {
+    let tops: std::collections::BTreeSet<&str> = rules_compiler::render::BACKENDS
+        .iter()
+        .flat_map(|b| b.files.iter().map(|f| f.split('/').next().unwrap_or(f)))
+        .collect();
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| tops.contains(n.as_str()))
+        .collect();
+    out.sort();
+    out
+}
+
 /// What a run did to its output directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Written {

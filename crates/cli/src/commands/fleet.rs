@@ -527,11 +527,31 @@ pub fn compile(cli: &Cli, args: &Args, envs: &[PathBuf], env_dir: Option<&Path>)
     }
 }
 
+/// A `--check` row for what lies in OUT that no environment of the run writes.
+fn stale_row(environment: String, difference: String) -> Row {
+    let dash = || "-".to_string();
+    Row {
+        environment,
+        file: String::new(),
+        cloud: dash(),
+        endpoint: dash(),
+        mode: dash(),
+        rules: 0,
+        routes: 0,
+        firewall_rules: 0,
+        proof: "-",
+        differences: vec![difference],
+        written: false,
+        failed: false,
+    }
+}
+
 /// Each OUT/<name>/ holding a compile's output that no environment of this run claims, as a
 /// removed or renamed environment leaves. `--check` of a whole `--env-dir` reports it as a row of
 /// its own that differs (the folder's environments own OUT, so those committed artifacts are
 /// stale; exit 1). Otherwise (named files may be part of a fleet, a compile) it gets a note on
-/// stderr: the run neither fails on it nor touches it, deleting is the user's call.
+/// stderr: the run neither fails on it nor touches it, deleting is the user's call. A single
+/// compile's artifacts at OUT's top level (`nsg.json`, `modules/`) are treated alike.
 fn unclaimed_outputs(args: &Args, whole_dir: bool, loaded: &[(PathBuf, Environment)], rows: &mut Vec<Row>) {
     let names: std::collections::HashSet<&str> = loaded.iter().map(|(_, env)| env.name.as_str()).collect();
     for name in outdir::unclaimed_outputs(args.out_dir, &names) {
@@ -540,21 +560,22 @@ fn unclaimed_outputs(args: &Args, whole_dir: bool, loaded: &[(PathBuf, Environme
             eprintln!("note: {dir} holds artifacts of no environment in this run (left from a removed or renamed environment?); remove it if nothing else compiles into it");
             continue;
         }
-        let dash = || "-".to_string();
-        rows.push(Row {
-            environment: name,
-            file: String::new(),
-            cloud: dash(),
-            endpoint: dash(),
-            mode: dash(),
-            rules: 0,
-            routes: 0,
-            firewall_rules: 0,
-            proof: "-",
-            differences: vec![format!("unclaimed: no environment of this run compiles into {dir}; remove it")],
-            written: false,
-            failed: false,
-        });
+        rows.push(stale_row(
+            name,
+            format!("unclaimed: no environment of this run compiles into {dir}; remove it"),
+        ));
+    }
+    let loose = outdir::loose_artifacts(args.out_dir);
+    if !loose.is_empty() {
+        let what = format!(
+            "{} holds a single compile's artifacts at its top ({}), where a fleet writes only <name>/ folders",
+            args.out_dir.display(),
+            loose.join(", ")
+        );
+        match args.check && whole_dir {
+            true => rows.push(stale_row("-".to_string(), format!("extra: {what}; remove them"))),
+            false => eprintln!("note: {what}; remove them if nothing else compiles into it"),
+        }
     }
     rows.sort_by(|a, b| (&a.environment, &a.file).cmp(&(&b.environment, &b.file)));
 }
@@ -623,7 +644,8 @@ pub fn table(rows: &[Row], args: &Args) -> String {
         .collect();
     let mut out = render_table(&header, &cells, 7);
     let findings = rows.iter().filter(|r| r.proof == "findings").count();
-    // Rows without a file are unclaimed output folders (`unclaimed_outputs`), not environments.
+    // Rows without a file are unclaimed outputs (`unclaimed_outputs`: folders, a single compile's
+    // loose artifacts), not environments.
     let unclaimed = rows.iter().filter(|r| r.file.is_empty()).count();
     let stale = rows.iter().filter(|r| !r.differences.is_empty()).count() - unclaimed;
     let failed = rows.iter().filter(|r| r.failed).count();
@@ -632,7 +654,7 @@ pub fn table(rows: &[Row], args: &Args) -> String {
         rows.len() - unclaimed,
         findings,
         if args.check && unclaimed > 0 {
-            format!(", {stale} not up to date, {unclaimed} unclaimed output folder(s)")
+            format!(", {stale} not up to date, {unclaimed} unclaimed output(s)")
         } else if args.check {
             format!(", {stale} not up to date")
         } else {
