@@ -647,6 +647,24 @@ fn a_tag_file_of_another_cloud_names_each_environment_it_does_not_fit() {
     assert_eq!(d["code"], "E0902");
     assert!(d["message"].as_str().unwrap().starts_with("environment `delta`: "), "{d}");
     assert!(d["file"].as_str().unwrap().ends_with("ServiceTags_Public_20251028.json"), "{d}");
+    // tags diff of the fleet: each of the two files' errors names the environment too.
+    let old = workspace().join("tests/fixtures/ServiceTags_Public_20240506.json");
+    let run = isenet(&["--error-format", "json", "tags", "diff", s(&old), s(&public), "--env-dir", s(&envs)]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let doc = run.json();
+    let messages: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{doc}");
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.starts_with("environment `delta`: this service-tag file is for cloud `Public`")),
+        "{doc}"
+    );
 }
 
 /// Every `*.json` entry of an `--env-dir` is a member: one that cannot be read as a file (a broken

@@ -161,7 +161,9 @@ mod properties {
                 v["forcedTunneling"] = match mode { 0 => serde_json::json!({"mode": "none"}), 1 => serde_json::json!({"mode": "expressRoute"}), _ => serde_json::json!({"mode": "firewall", "firewallPrivateIp": "10.10.2.4"}) };
                 v["outboundPolicy"] = if restricted { "restricted" } else { "open" }.into();
                 if external {
-                    v["externalCallers"] = callers.iter().map(|(a, b, len)| Ipv4Net::new(std::net::Ipv4Addr::new(*a, *b, 7, 9), *len).unwrap().trunc().to_string()).collect::<Vec<_>>().into();
+                    // Callers send from ordinary addresses: loopback and link-local are E0507.
+                    let ordinary = |a: u8, b: u8| match (a, b) { (127, _) => (128, b), (169, 254) => (169, 253), _ => (a, b) };
+                    v["externalCallers"] = callers.iter().map(|(a, b, len)| { let (a, b) = ordinary(*a, *b); Ipv4Net::new(std::net::Ipv4Addr::new(a, b, 7, 9), *len).unwrap().trunc().to_string() }).collect::<Vec<_>>().into();
                 }
                 v["internalCallers"] = internal.iter().map(|(a, b, len)| Ipv4Net::new(std::net::Ipv4Addr::new(*a, *b, 0, 0), *len).unwrap().trunc().to_string()).collect::<Vec<_>>().into();
                 v["outboundDestinations"] = dests.iter().enumerate().map(|(i, (a, b, udp, port, span))| serde_json::json!({
@@ -197,7 +199,19 @@ mod properties {
             let resolver = EnvResolver::new(&env, ServiceTags::embedded(env.cloud), &udr(&env));
             let domain = if direction == Direction::Inbound { Domain::inbound_to(&env.subnet_prefixes()) } else { Domain::outbound_from(&env.subnet_prefixes()) };
             let all = with_defaults(&rules);
-            let effect = evaluate(&all, &resolver, direction, &domain).effect(victim);
+            let eval = evaluate(&all, &resolver, direction, &domain);
+            // What removing the rule changes, less the packets NSGs do not filter (outbound to the
+            // platform's 168.63.129.16, a VirtualNetwork address): the proof does not count those.
+            let unfiltered = rules_compiler::engine::flows::FlowSet::from_parts(
+                rules_compiler::engine::flows::ProtoSet::ALL,
+                rules_compiler::engine::intervals::IntervalSet::full(),
+                rules_compiler::engine::intervals::IntervalSet::full(),
+                rules_compiler::prove::resolver::unfiltered_addresses(),
+                rules_compiler::engine::intervals::IntervalSet::full(),
+            );
+            let changes = eval.changed_if_removed(victim);
+            let changes = if direction == Direction::Outbound { changes.difference(&unfiltered) } else { changes };
+            let effect = if changes.is_empty() { RuleEffect::Redundant } else { eval.effect(victim) };
             let remaining: Vec<SecurityRule> = rules.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, r)| r.clone()).collect();
             let report = prove_rules(&env, &plan, &remaining);
             let uncovered: Vec<String> = report.uncovered().into_iter().map(str::to_string).collect();

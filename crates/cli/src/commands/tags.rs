@@ -358,9 +358,15 @@ pub fn impact_of(
     (old, new): (&ServiceTags, &ServiceTags),
     d: &TagDiff,
 ) -> Result<Impact, Vec<Diagnostic>> {
+    // The tag files serve every environment of a fleet: the message names the one they do not fit.
     let wrong: Vec<Diagnostic> = [(old, a.old), (new, a.new)]
         .into_iter()
-        .filter_map(|(t, p)| t.check_cloud(env.cloud).err().map(|d| d.in_file(&input::display_name(p))))
+        .filter_map(|(t, p)| {
+            t.check_cloud(env.cloud).err().map(|d| Diagnostic {
+                message: format!("environment `{}`: {}", env.name, d.message),
+                ..d.in_file(&input::display_name(p))
+            })
+        })
         .collect();
     if !wrong.is_empty() {
         return Err(wrong);
