@@ -283,6 +283,14 @@ fn expanding_a_stale_embedded_snapshot_says_so_on_stderr() {
     let notes: Vec<&str> = expanded.stderr.lines().filter(|l| l.starts_with("note: ")).collect();
     assert_eq!(notes, stale, "{}", expanded.stderr);
     assert!(expanded.stderr.contains("warning[W1008]"), "{}", expanded.stderr);
+    // verify fails such an NSG (F0107), so the compile's proof line does not say ok.
+    assert!(
+        expanded
+            .stdout
+            .contains("proof: findings (the rules are proved, but the NSG is over Azure's address limit, W1008"),
+        "{}",
+        expanded.stdout
+    );
     for args in [
         vec![
             "compile",

@@ -189,7 +189,11 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     }
     let mut report = summary(&env, &plan, args, &artifacts, written);
     if let Some(proved) = proved {
-        report += &format!("  {}\n", proof_line(proved, args.env));
+        let line = match (proved, holds(proved, &warnings)) {
+            (true, false) => "proof: findings (the rules are proved, but the NSG is over Azure's address limit, W1008: `isenet verify` reports F0107 and exits 1)".to_string(),
+            (_, holds) => proof_line(holds, args.env),
+        };
+        report += &format!("  {line}\n");
     }
     if !warnings.is_empty() {
         report += &format!("  warnings: {}\n", warnings.len());
@@ -237,6 +241,13 @@ pub fn check(cli: &Cli, dir: &Path, artifacts: &[Artifact]) -> Exit {
     } else {
         Exit::Findings
     }
+}
+
+/// Whether the compile's proof holds for the artifacts as Azure would take them: an NSG past
+/// Azure's address limit (W1008, `--expand-tags`) is one `verify` fails (F0107), whatever its
+/// rules prove.
+pub fn holds(proved: bool, warnings: &[Diagnostic]) -> bool {
+    proved && !warnings.iter().any(|w| w.code == ise_model::codes::W_EXPANDED_NSG_ADDRESSES)
 }
 
 /// What the compile's own proof says (review.csv has it row by row). It is reported, not an exit

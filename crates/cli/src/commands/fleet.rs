@@ -399,7 +399,7 @@ fn compile_one(
     row.rules = plan.security_rules.len();
     row.routes = plan.routes.len();
     row.firewall_rules = plan.firewall.rule_count();
-    row.proof = if proved { "ok" } else { "findings" };
+    row.proof = if compile::holds(proved, &warnings) { "ok" } else { "findings" };
     let dir = args.out_dir.join(&env.name);
     let done = if args.check {
         outdir::compare(&dir, &artifacts).map(|d| row.differences = d.into_iter().map(|(k, f)| format!("{k}: {f}")).collect())
