@@ -22,6 +22,17 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// The example as `dir/a.json` and, named `second-ise`, as `dir/b.json`: a fleet of two.
+fn two_examples(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let example = dir.join("a.json");
+    std::fs::write(&example, isenet(&["example"]).stdout).unwrap();
+    let mut second: serde_json::Value = serde_json::from_str(&isenet(&["example"]).stdout).unwrap();
+    second["name"] = "second-ise".into();
+    let other = dir.join("b.json");
+    std::fs::write(&other, second.to_string()).unwrap();
+    (example, other)
+}
+
 #[test]
 fn only_writes_the_selected_artifacts() {
     let dir = tempdir("only");
@@ -57,12 +68,7 @@ fn only_takes_file_names_too() {
         assert_eq!(run.stdout, std::fs::read_to_string(all.join(file)).unwrap(), "{file}");
     }
     let fleet = dir.join("fleet");
-    let env = dir.join("a.json");
-    std::fs::write(&env, isenet(&["example"]).stdout).unwrap();
-    let mut second: serde_json::Value = serde_json::from_str(&isenet(&["example"]).stdout).unwrap();
-    second["name"] = "second-ise".into();
-    let other = dir.join("b.json");
-    std::fs::write(&other, second.to_string()).unwrap();
+    let (env, other) = two_examples(&dir);
     let run = isenet(&[
         "compile",
         env.to_str().unwrap(),
@@ -100,12 +106,7 @@ fn stdout_prints_the_same_bytes_compile_writes() {
 #[test]
 fn stdout_with_env_repeated_is_a_usage_error_that_writes_nothing() {
     let dir = tempdir("stdout-fleet");
-    let example = dir.join("a.json");
-    std::fs::write(&example, isenet(&["example"]).stdout).unwrap();
-    let mut second: serde_json::Value = serde_json::from_str(&isenet(&["example"]).stdout).unwrap();
-    second["name"] = "second-ise".into();
-    let other = dir.join("b.json");
-    std::fs::write(&other, second.to_string()).unwrap();
+    let (example, other) = two_examples(&dir);
     let (a, b) = (example.to_str().unwrap(), other.to_str().unwrap());
     let run = isenet_in(
         &dir,

@@ -343,6 +343,25 @@ fn a_widened_rule_is_an_opening_beyond_its_requirement() {
     assert!(line.ends_with(", beyond what in-apim-mgmt-3443 needs"), "{line}");
 }
 
+/// `verify --format json` of the compiled NSG with `added` appended: exit code and report.
+fn verify_with_rule(dir: &Path, env: &str, compiled: &Value, added: Value) -> (Option<i32>, Value) {
+    let name = added["name"].as_str().unwrap().to_string();
+    let mut nsg = compiled.clone();
+    security_rules(&mut nsg).push(added);
+    verify_json(&["--env", env, "--nsg", &write(dir, &format!("{name}.json"), &nsg)])
+}
+
+/// (code, severity) of the report's NSG findings about rule `name`.
+fn findings_about<'r>(report: &'r Value, name: &str) -> Vec<(&'r str, &'r str)> {
+    report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"]["name"] == name)
+        .map(|f| (f["code"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect()
+}
+
 #[test]
 fn an_internet_opening_is_a_finding() {
     let dir = scratch("open");
@@ -408,16 +427,8 @@ fn outbound_rules_to_unfiltered_platform_addresses_have_no_effect() {
         (rule("allow-other-dns", 3000, "Allow", "203.0.113.53", "53"), false),
     ] {
         let name = added["name"].as_str().unwrap().to_string();
-        let mut nsg = compiled.clone();
-        security_rules(&mut nsg).push(added);
-        let (code, report) = verify_json(&["--env", &env_arg, "--nsg", &write(&dir, &format!("{name}.json"), &nsg)]);
-        let about: Vec<(&str, &str)> = report["proofs"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"]["name"] == name.as_str())
-            .map(|f| (f["code"].as_str().unwrap(), f["severity"].as_str().unwrap()))
-            .collect();
+        let (code, report) = verify_with_rule(&dir, &env_arg, &compiled, added);
+        let about = findings_about(&report, &name);
         if no_effect {
             assert_eq!(code, Some(0), "{name}: {report}");
             assert_eq!(about, [("F0104", "note")], "{name}: {report}");
@@ -457,16 +468,8 @@ fn ports_on_icmp_esp_and_ah_allow_rules_are_unproved() {
         (rule("icmp-deny-8", "Deny", "Icmp", "8"), 0, vec![("F0103", "note")]),
     ] {
         let name = added["name"].as_str().unwrap().to_string();
-        let mut nsg = compiled.clone();
-        security_rules(&mut nsg).push(added);
-        let (code, report) = verify_json(&["--env", &env_arg, "--nsg", &write(&dir, &format!("{name}.json"), &nsg)]);
-        let about: Vec<(&str, &str)> = report["proofs"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"]["name"] == name.as_str())
-            .map(|f| (f["code"].as_str().unwrap(), f["severity"].as_str().unwrap()))
-            .collect();
+        let (code, report) = verify_with_rule(&dir, &env_arg, &compiled, added);
+        let about = findings_about(&report, &name);
         assert_eq!(code, Some(want_code), "{name}: {report}");
         assert_eq!(about, want, "{name}: {report}");
     }
