@@ -14,6 +14,7 @@ pub mod diag;
 pub mod embedded_csv;
 pub mod env;
 pub mod fuzzy;
+pub mod fxhash;
 pub mod ip_text;
 pub mod iplists;
 pub mod jsondoc;

@@ -1,6 +1,6 @@
 //! 32-bit FNV-1a: a fixed, published hash for names that must map to the same number in every
 //! build and on every machine (outbound destination priorities, diagram node ids). Not for maps:
-//! `engine::fxhash` serves those.
+//! `ise_model::fxhash` serves those.
 
 pub(crate) fn fnv1a(text: &str) -> u32 {
     text.bytes()

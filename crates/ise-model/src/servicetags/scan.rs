@@ -47,6 +47,7 @@ impl Scanned {
             index: Some(super::Lookup::File(FileIndex::new(text, self.names))),
             folded: OnceLock::new(),
             id: super::next_id(),
+            found: super::Found::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod defaults;
 pub mod evaluate;
 mod first_cut;
 pub mod flows;
-mod fxhash;
+use ise_model::fxhash;
 pub mod intervals;
 mod meeting;
 mod packet;

@@ -132,9 +132,18 @@ fn probe(explainer: &Explainer, local: Ipv4Addr, rule: &crate::azure::nsg::Secur
         decided
             .into_iter()
             .filter(|d| d.rule.is_some())
-            .map(|d| RemoteDecision {
-                addresses: d.addresses.difference(&platform),
-                ..d
+            // A tag's decision holds thousands of intervals: cut only where a platform address is.
+            .map(|d| {
+                match crate::prove::resolver::UNFILTERED
+                    .iter()
+                    .any(|&a| d.addresses.contains(u32::from(a)))
+                {
+                    true => RemoteDecision {
+                        addresses: d.addresses.difference(&platform),
+                        ..d
+                    },
+                    false => d,
+                }
             })
             .filter(|d| !d.addresses.is_empty())
             .collect()

@@ -1,12 +1,13 @@
-//! A small fast non-cryptographic hasher for the engine's internal maps, whose keys (rule lists,
-//! interval sets) are long and not attacker-chosen; SipHash dominated the running time.
+//! A small fast non-cryptographic hasher for internal maps whose keys are not attacker-chosen
+//! (the engine's rule lists and interval sets, service-tag names looked up): SipHash dominated
+//! the engine's running time.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// The multiply-rotate hash used by rustc ("FxHash").
 #[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
+pub struct FxHasher {
     hash: u64,
 }
 
@@ -48,4 +49,4 @@ impl Hasher for FxHasher {
     }
 }
 
-pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
