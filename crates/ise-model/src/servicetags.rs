@@ -794,8 +794,8 @@ impl ServiceTags {
 
     pub fn get(&self, name: &str) -> Option<&TagEntry> {
         if let Some(index) = &self.index {
-            let read = |found: &Found| found.0.read().unwrap_or_else(|e| e.into_inner()).get(name).copied();
-            let tag = match read(&self.found) {
+            let cached = self.found.0.read().unwrap_or_else(|e| e.into_inner()).get(name).copied();
+            let tag = match cached {
                 Some(tag) => tag,
                 None => {
                     let tag = index.find(name);

@@ -189,11 +189,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     }
     let mut report = summary(&env, &plan, args, &artifacts, written);
     if let Some(proved) = proved {
-        let line = match (proved, holds(proved, &warnings)) {
-            (true, false) => "proof: findings (the rules are proved, but the NSG is over Azure's address limit, W1008: `isenet verify` reports F0107 and exits 1)".to_string(),
-            (_, holds) => proof_line(holds, args.env),
-        };
-        report += &format!("  {line}\n");
+        report += &format!("  {}\n", proof_line(proved, &warnings, args.env));
     }
     if !warnings.is_empty() {
         report += &format!("  warnings: {}\n", warnings.len());
@@ -252,10 +248,13 @@ pub fn holds(proved: bool, warnings: &[Diagnostic]) -> bool {
 
 /// What the compile's own proof says (review.csv has it row by row). It is reported, not an exit
 /// code: `compile` and `compile --check` answer whether the artifacts are written and current, and
-/// `verify` is the gate on what they admit (the same in a fleet).
-pub fn proof_line(proved: bool, env: Option<&Path>) -> String {
-    if proved {
+/// `verify` is the gate on what they admit (the same in a fleet). `warnings`: the plan's, which
+/// say whether the proved rules still exceed Azure's address limit ([`holds`]).
+pub fn proof_line(proved: bool, warnings: &[Diagnostic], env: Option<&Path>) -> String {
+    if holds(proved, warnings) {
         "proof: ok (every requirement covered, nothing beyond them open; review.csv)".to_string()
+    } else if proved {
+        "proof: findings (the rules are proved, but the NSG is over Azure's address limit, W1008: `isenet verify` reports F0107 and exits 1)".to_string()
     } else {
         let verify = env.map_or_else(|| "isenet verify".to_string(), |p| format!("isenet verify --env {}", p.display()));
         format!("proof: findings (review.csv has them; `{verify}` lists them and exits 1)")
