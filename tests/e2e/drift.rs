@@ -4,7 +4,7 @@
 //! the singular is set. Expected changes are the edits each fixture's comment in this file names;
 //! expected missing requirements are the seed-002 rows those edits break.
 
-use super::common::{isenet, workspace, Run};
+use super::common::{envs_dir, isenet, workspace, Run};
 use super::pipeline::tempdir;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -1797,8 +1797,11 @@ fn a_renamed_rule_exists_at_every_step() {
 }
 
 /// An exported resource group names each resource by a parameter whose default value holds the
-/// deployed name (`[parameters('networkSecurityGroups_legacy_ise_nsg_name')]`): the commands that
-/// converge it address that resource, not the name the environment compiles to.
+/// deployed name (`[parameters('networkSecurityGroups_legacy_ise_nsg_name')]`). An NSG of another
+/// name than the environment's is not taken for the ISE's (it may be a jump box's): the ISE's is
+/// not deployed there, and the report names what the template holds and the field that would
+/// name it. Named in the environment (`nsgName`), it is compared, and the commands that converge
+/// it address it by that name.
 #[test]
 fn an_exported_templates_parameter_defaults_name_the_resources() {
     let dir = tempdir("drift-export-names");
@@ -1818,14 +1821,110 @@ fn an_exported_templates_parameter_defaults_name_the_resources() {
     });
     let file = dir.join("export.json");
     std::fs::write(&file, template.to_string()).unwrap();
-    let run = diff(None, &[file.to_str().unwrap()], "ticket");
+    let run = diff(None, &[file.to_str().unwrap()], "text");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("not deployed: NSG `contoso-ise-nsg` is not in")
+            && run.stdout.contains("it holds NSG `legacy-ise-nsg`")
+            && run.stdout.contains("(`nsgName`)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.ends_with("1 not deployed\n"), "{}", run.stdout);
+    let (_, report) = report(None, &[file.to_str().unwrap()]);
+    assert_eq!(report["absent"][0]["passedOver"], json!(["legacy-ise-nsg"]), "{report}");
+    assert_eq!(report["changes"], json!([]));
+
+    let mut env: Value = isenet(&["example"]).json();
+    env["nsgName"] = json!("legacy-ise-nsg");
+    let env_file = dir.join("env.json");
+    std::fs::write(&env_file, env.to_string()).unwrap();
+    let run = diff(Some(env_file.to_str().unwrap()), &[file.to_str().unwrap()], "ticket");
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("--nsg-name legacy-ise-nsg --name in-health-454"),
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains("--nsg-name contoso-ise-nsg"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Not deployed"), "{}", run.stdout);
+}
+
+/// An exported resource group holds a jump box's NSG beside the ISE's, and a shared hub policy
+/// another spoke's rule collection group: the environment's are compared and converged, the
+/// others never touched; one without the ISE's NSG says so (exit 1) instead of "in sync".
+#[test]
+fn an_exported_resource_group_is_compared_by_the_environments_resources() {
+    let dir = tempdir("drift-export-others");
+    let out = dir.join("out");
+    let fw = envs_dir().join("firewall-tunneling.json");
+    let o = isenet(&["compile", "--env", fw.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let read = |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap() };
+    let mut ise_nsg = read("nsg.json");
+    ise_nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "in-health-454");
+    let mut jumpbox = read("nsg.json");
+    jumpbox["name"] = json!("jumpbox-nsg");
+    jumpbox["properties"]["securityRules"] = json!([{"name": "allow-ssh-corp", "properties": {
+        "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22", "sourceAddressPrefix": "192.0.2.0/24",
+        "destinationAddressPrefix": "*", "access": "Allow", "priority": 100, "direction": "Inbound"}}]);
+    let ssh_child = json!({"type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "jumpbox-nsg/allow-rdp",
+        "properties": {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "3389", "sourceAddressPrefix": "*",
+        "destinationAddressPrefix": "*", "access": "Allow", "priority": 110, "direction": "Inbound"}});
+    let routes = read("route-table.json");
+    let policy = read("firewall-policy.json");
+    let mut group = policy["resources"][0].clone();
+    group["name"] = json!("hub-policy/contoso-ise-dependencies");
+    let mut spoke = group.clone();
+    spoke["name"] = json!("hub-policy/spoke2-dependencies");
+    spoke["properties"]["priority"] = json!(300);
+    let export = |resources: Vec<Value>| {
+        json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0", "resources": resources})
+    };
+    let file = dir.join("rg.json");
+    let all = vec![
+        jumpbox.clone(),
+        ssh_child.clone(),
+        ise_nsg,
+        routes.clone(),
+        spoke.clone(),
+        group.clone(),
+    ];
+    std::fs::write(&file, export(all).to_string()).unwrap();
+    let (code, report) = report(Some(fw.to_str().unwrap()), &[file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        changes(&report),
+        [("add".to_string(), "in-health-454".to_string(), None, vec![])],
+        "{report}"
+    );
+    let compared: Vec<(&str, &str)> = report["compared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["artifact"].as_str().unwrap(), c["target"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        compared,
+        [
+            ("nsg", "contoso-ise-nsg"),
+            ("routes", "contoso-ise-routes"),
+            ("firewall", "contoso-ise-dependencies")
+        ]
+    );
+    let run = diff(Some(fw.to_str().unwrap()), &[file.to_str().unwrap()], "ticket");
+    assert!(!run.stdout.contains("jumpbox") && !run.stdout.contains("spoke2"), "{}", run.stdout);
+
+    // Without the ISE's NSG, the jump box's is not diffed in its place.
+    let file = dir.join("rg-without-ise-nsg.json");
+    std::fs::write(&file, export(vec![jumpbox, ssh_child, routes, spoke, group]).to_string()).unwrap();
+    let run = diff(Some(fw.to_str().unwrap()), &[file.to_str().unwrap()], "text");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("not deployed: NSG `contoso-ise-nsg`"), "{}", run.stdout);
+    assert!(!run.stdout.contains("allow-ssh-corp"), "{}", run.stdout);
 }
 
 /// Converging deletes what the environment does not compile; where that may admit or reroute

@@ -65,8 +65,10 @@ fn refusal(args: &[&str]) -> (String, String, String, String) {
 }
 
 /// `az network firewall policy rule-collection-group list -o json` prints a list: of one group it
-/// is that group (proved, and a missing rule caught), of two it is refused at the second, as a
-/// template of two groups is; `diff` reads the one-group list too.
+/// is that group, whatever its name (proved, and a missing rule caught); of several (a policy
+/// shared by spokes), the one the environment names is read, the others named in a note (Azure
+/// processes them too), and a list without it is refused naming what it holds; `diff` reads the
+/// lists alike.
 #[test]
 fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
     let dir = tempdir("fw-input-list");
@@ -97,10 +99,47 @@ fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
         ["verify", "--env", FW, "--firewall", &file],
         ["diff", "--env", FW, "--deployed", &file],
     ] {
-        let (code, path, message, _) = refusal(&args);
-        assert_eq!((code.as_str(), path.as_str()), ("E1207", "[1]"), "{args:?}");
-        assert!(message.contains("2 rule collection groups in one file"), "{message}");
+        let (code, path, message, help) = refusal(&args);
+        assert_eq!((code.as_str(), path.as_str()), ("E1217", "[0]"), "{args:?}");
+        assert!(
+            message.contains("no rule collection group named `contoso-ise-dependencies`")
+                && message.contains("`DefaultNetworkRuleCollectionGroup` at [0], `ise-dependencies` at [1]"),
+            "{message}"
+        );
+        assert!(help.contains("forcedTunneling.ruleCollectionGroupName"), "{help}");
     }
+    let shared = json!([
+        az_group(&dir, "spoke2-dependencies", 200),
+        az_group(&dir, "contoso-ise-dependencies", 500)
+    ]);
+    let file = save(&dir, "list-shared.json", &shared);
+    let r = verify(&file);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    let firewall = r.json()["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["artifact"] == "firewall")
+        .unwrap()
+        .clone();
+    let notes: Vec<&Value> = firewall["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "F0307")
+        .collect();
+    assert_eq!(notes.len(), 1, "{firewall}");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("not verified: `spoke2-dependencies`"),
+        "{}",
+        notes[0]
+    );
+    let r = isenet(&["diff", "--env", FW, "--deployed", &file]);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("firewall `contoso-ise-dependencies`"), "{}", r.stdout);
 }
 
 /// The portal's *Export template* of a classic firewall: one `Microsoft.Network/azureFirewalls`
@@ -209,7 +248,7 @@ fn a_firewall_managed_by_a_policy_is_refused_with_the_command_for_its_rules() {
     // An exported resource group: the firewall (naming its policy), the policy and its one group.
     let policy = read(&dir.join("out/firewall-policy.json"));
     let mut group = policy["resources"][0].clone();
-    group["name"] = json!("fw-policy/ise-dependencies");
+    group["name"] = json!("fw-policy/contoso-ise-dependencies");
     let template = json!({
         "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
         "contentVersion": "1.0.0.0",

@@ -171,10 +171,12 @@ fn a_nested_deployment_is_refused() {
     refused_by_verify_explain_and_diff("minimal-defaults.json", "--nsg", &file, &[("E1215", &at)]);
 }
 
-/// Two NSGs: the proof took the first, an unused copy, and passed the RDP rule of the one on the
-/// subnets; now neither is guessed.
+/// Two NSGs: the proof once took the first, an unused copy, and passed the RDP rule of the one on
+/// the subnets. The environment's is read by its name (here the template parameter's default),
+/// so the RDP rule is an opening; where the template does not say the names plainly, neither is
+/// guessed.
 #[test]
-fn a_second_nsg_is_refused_naming_both() {
+fn of_two_nsgs_the_environments_is_proved_and_unknown_names_are_refused() {
     let dir = tempdir("template-two-nsgs");
     let mut t = template(&dir, "minimal-defaults.json");
     let resources = t["resources"].as_array_mut().unwrap();
@@ -190,18 +192,30 @@ fn a_second_nsg_is_refused_naming_both() {
         .push(json!({"name": "allow-rdp", "properties": rdp()}));
     resources.insert(0, unused);
     let file = write(&dir, "two-nsgs.json", &t);
+    let env = envs_dir().join("minimal-defaults.json").to_string_lossy().into_owned();
+    let run = isenet(&["verify", "--env", &env, "--nsg", &file, "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    let openings: Vec<&str> = report["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "F0102")
+        .map(|f| f["rule"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(openings, ["allow-rdp"], "{report}");
+
+    // Names the template computes (`toLower`) say nothing: two NSGs that may both be the
+    // environment's are refused by all three commands.
+    t["resources"][0]["name"] = json!("[toLower('Unused-NSG')]");
+    t["resources"][nsg + 1]["name"] = json!("[toLower(parameters('nsgName'))]");
+    let file = write(&dir, "two-unnamed-nsgs.json", &t);
     let second = format!("resources[{}]", nsg + 1);
     refused_by_verify_explain_and_diff("minimal-defaults.json", "--nsg", &file, &[("E1216", &second)]);
-    let run = isenet(&[
-        "verify",
-        "--env",
-        &envs_dir().join("minimal-defaults.json").to_string_lossy(),
-        "--nsg",
-        &file,
-    ]);
+    let run = isenet(&["verify", "--env", &env, "--nsg", &file]);
     assert!(
         run.stderr
-            .contains("`[parameters('nsgName')]`: a second NSG, besides `unused-nsg` at resources[0]"),
+            .contains("`[toLower(parameters('nsgName'))]`: a second NSG, besides `[toLower('Unused-NSG')]` at resources[0]"),
         "{}",
         run.stderr
     );

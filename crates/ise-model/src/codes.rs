@@ -103,7 +103,8 @@ codes! {
     E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, FQDNs in a network rule, URLs, web categories or application-rule destination addresses other than `*`, which the verifier cannot resolve";
     E_ROUTE_DUPLICATE_PREFIX = "E1214": "two routes of a route table share an address prefix (Azure refuses the table: RouteConflict)";
     E_TEMPLATE_UNSEEN = "E1215": "ARM template holds what the proof would not see: a rule or route outside its NSG or route table, a nested deployment of a linked template, a rule collection group inside its policy, a `condition` or `copy` loop on the resource or its items";
-    E_TEMPLATE_TWICE = "E1216": "ARM template holds two NSGs or two route tables (which one the ISE subnets use is not known)";
+    E_TEMPLATE_TWICE = "E1216": "ARM template holds two NSGs or two route tables that may be the environment's (which one the ISE subnets use is not known)";
+    E_TEMPLATE_NOT_NAMED = "E1217": "ARM template holds NSGs, route tables or rule collection groups, none of the name the environment gives it";
     E_RESOURCE_ID = "E1601": "not an ARM resource id of the expected type (user-assigned identity, Key Vault)";
     E_IDENTITY_GUID = "E1602": "identity principalId or clientId is not a GUID";
     E_USER_IDENTITY_MISSING = "E1603": "identity type UserAssigned needs userAssignedIdentity";

@@ -5,7 +5,7 @@
 use ise_model::data::EXAMPLE_ENVIRONMENT;
 use ise_model::servicetags::ServiceTags;
 use proptest::prelude::*;
-use rules_compiler::diff::deployed::{self, Deployed};
+use rules_compiler::diff::deployed;
 use rules_compiler::diff::drift::{self, Action, Drift};
 use rules_compiler::plan::Plan;
 use serde_json::{json, Value};
@@ -79,12 +79,13 @@ fn drift_of(plan: &Plan, files: &[(String, Value)]) -> Drift {
         .iter()
         .map(|(f, v)| (f.clone(), serde_json::to_string_pretty(v).unwrap()))
         .collect();
-    let deployed: Vec<Deployed> = deployed::read_all(&texts).unwrap();
+    let files = deployed::read_all(&texts, &plan.deployed_names()).unwrap();
     let tags = ServiceTags::embedded(plan.environment.cloud);
     drift::drift(&drift::Inputs {
         plan,
         tags,
-        deployed: &deployed,
+        deployed: &files.artifacts,
+        templates: &files.templates,
     })
     .unwrap()
 }

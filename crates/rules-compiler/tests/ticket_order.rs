@@ -67,8 +67,8 @@ fn words(v: &Value) -> Vec<String> {
 /// An NSG file as az sees its rules.
 fn model(nsg: &Value) -> Nsg {
     let text = serde_json::to_string(nsg).unwrap();
-    let read = deployed::read(&text, "nsg.json").unwrap();
-    let Content::Nsg(file, descriptions) = &read[0].content else {
+    let read = deployed::read(&text, "nsg.json", &Default::default()).unwrap();
+    let Content::Nsg(file, descriptions) = &read.artifacts[0].content else {
         panic!("not an NSG")
     };
     canonical::nsg_items(&file.rules, descriptions)
@@ -228,8 +228,14 @@ proptest! {
         }
         let env = environment(&after);
         let plan = rules_compiler::plan::build(&env, ServiceTags::embedded(env.cloud), None).unwrap();
-        let files = deployed::read_all(&[("deployed.json".into(), deployed.to_string())]).unwrap();
-        let d = drift::drift(&drift::Inputs { plan: &plan, tags: ServiceTags::embedded(env.cloud), deployed: &files }).unwrap();
+        let files = deployed::read_all(&[("deployed.json".into(), deployed.to_string())], &plan.deployed_names()).unwrap();
+        let d = drift::drift(&drift::Inputs {
+            plan: &plan,
+            tags: ServiceTags::embedded(env.cloud),
+            deployed: &files.artifacts,
+            templates: &files.templates,
+        })
+        .unwrap();
         let mut nsg = model(&deployed);
         for line in az::commands(&d).iter().filter(|l| !l.starts_with('#')) {
             if let Err(why) = run(&mut nsg, line) {
@@ -268,11 +274,12 @@ fn a_rule_moves_only_once_the_rule_holding_its_priority_has_moved() {
         rule["properties"]["priority"] = held;
     }
     let plan = rules_compiler::plan::build(&after, ServiceTags::embedded(after.cloud), None).unwrap();
-    let files = deployed::read_all(&[("deployed.json".into(), deployed.to_string())]).unwrap();
+    let files = deployed::read_all(&[("deployed.json".into(), deployed.to_string())], &plan.deployed_names()).unwrap();
     let d = drift::drift(&drift::Inputs {
         plan: &plan,
         tags: ServiceTags::embedded(after.cloud),
-        deployed: &files,
+        deployed: &files.artifacts,
+        templates: &files.templates,
     })
     .unwrap();
     let commands = az::commands(&d);

@@ -33,7 +33,6 @@ pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
             }
         })
         .collect();
-    let deployed = deployed::read_all(&texts).map_err(|d| diags.extend(d)).ok();
     let loaded = input::environment(env, cli.deny_warnings).and_then(|(environment, _warnings)| {
         let tags = input::service_tags(service_tags, environment.cloud).map_err(|d| vec![d])?;
         let plan = input::plan(&environment, &tags, inputs.table_version, env, service_tags)?;
@@ -43,6 +42,10 @@ pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
         };
         Ok((tags, plan))
     });
+    // The deployed files are read even when the environment is not, so every problem is reported;
+    // of a file holding several NSGs (an exported resource group), the environment's is read.
+    let wanted = loaded.as_ref().map(|(_, plan)| plan.deployed_names()).unwrap_or_default();
+    let deployed = deployed::read_all(&texts, &wanted).map_err(|d| diags.extend(d)).ok();
     let (tags, plan) = match loaded {
         Ok(x) if diags.is_empty() => x,
         Ok(_) => return fail(&diags),
@@ -55,7 +58,8 @@ pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
     let report = match drift::drift(&drift::Inputs {
         plan: &plan,
         tags: &tags,
-        deployed: &deployed,
+        deployed: &deployed.artifacts,
+        templates: &deployed.templates,
     }) {
         Ok(r) => r,
         Err(d) => return fail(&d),

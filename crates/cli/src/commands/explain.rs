@@ -37,8 +37,13 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
     let fail = |diags: Vec<Diagnostic>| output::bad_input(output::error_format(cli.error_format, format == ErrorFormat::Json), &diags);
     // Every input is read, so that all their problems are reported in one run.
     let loaded = verify::load(cli, inputs);
-    let rules = nsg.map(|p| verify::read(p, nsgfile::parse)).transpose();
-    let firewall = firewall.map(|p| verify::read(p, firewallfile::parse)).transpose();
+    let wanted = loaded.as_ref().map(|l| l.plan.deployed_names()).unwrap_or_default();
+    let rules = nsg
+        .map(|p| verify::read(p, |t, f| nsgfile::parse_wanted(t, f, &wanted)))
+        .transpose();
+    let firewall = firewall
+        .map(|p| verify::read(p, |t, f| firewallfile::parse_wanted(t, f, &wanted)))
+        .transpose();
     let (loaded, (rules, firewall)) = match verify::both(loaded, verify::both(rules, firewall)) {
         Ok(all) => all,
         Err(mut diags) => {

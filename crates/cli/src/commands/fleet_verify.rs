@@ -153,9 +153,16 @@ fn prove_one(
     let plan = input::plan(env, tags, args.table_version, Some(&m.file), args.service_tags)?;
     let texts = artifact_texts(&plan, tags, source, &env.name)?;
     let parsed = |suffix: &str| texts.iter().find(|(f, _)| f.ends_with(suffix)).cloned();
-    let nsg = parsed(NSG).map(|(f, t)| read_text(f, t, nsgfile::parse)).transpose()?;
-    let routes = parsed(ROUTES).map(|(f, t)| read_text(f, t, routefile::parse)).transpose()?;
-    let firewall = parsed(FIREWALL).map(|(f, t)| read_text(f, t, firewallfile::parse)).transpose()?;
+    let wanted = plan.deployed_names();
+    let nsg = parsed(NSG)
+        .map(|(f, t)| read_text(f, t, |t, f| nsgfile::parse_wanted(t, f, &wanted)))
+        .transpose()?;
+    let routes = parsed(ROUTES)
+        .map(|(f, t)| read_text(f, t, |t, f| routefile::parse_wanted(t, f, &wanted)))
+        .transpose()?;
+    let firewall = parsed(FIREWALL)
+        .map(|(f, t)| read_text(f, t, |t, f| firewallfile::parse_wanted(t, f, &wanted)))
+        .transpose()?;
     let v = verification::verify(&verification::Inputs {
         plan: &plan,
         tags,

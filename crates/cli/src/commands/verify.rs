@@ -36,9 +36,6 @@ pub(super) struct Loaded {
 }
 
 pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>> {
-    // The route table is read whatever becomes of the environment, so both files' problems are
-    // reported together.
-    let routes = inputs.routes.map(|p| read(p, routefile::parse)).transpose();
     let (environment, env_text) = input::environment_and_text(inputs.env, cli.deny_warnings);
     // The environment's warnings are reported whatever stops the run later.
     let warnings = environment.as_ref().map(|(_, w)| w.clone()).unwrap_or_default();
@@ -48,6 +45,13 @@ pub(super) fn load(cli: &Cli, inputs: &Inputs) -> Result<Loaded, Vec<Diagnostic>
         let plan = input::plan(&env, &tags, inputs.table_version, inputs.env, inputs.service_tags)?;
         Ok((tags, plan))
     });
+    // The route table is read whatever becomes of the environment, so both files' problems are
+    // reported together; of a template holding several, the environment's is read.
+    let wanted = planned.as_ref().map(|(_, plan)| plan.deployed_names()).unwrap_or_default();
+    let routes = inputs
+        .routes
+        .map(|p| read(p, |t, f| routefile::parse_wanted(t, f, &wanted)))
+        .transpose();
     let ((tags, plan), routes) = both(planned, routes).map_err(with_warnings)?;
     let udr = verification::udr_prefixes(&plan, routes.as_ref().map(|(_, _, r)| r), &tags).map_err(with_warnings)?;
     Ok(Loaded {
@@ -137,8 +141,11 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
     let loaded = load(cli, inputs);
     let warnings = loaded.as_ref().map(|l| l.warnings.clone()).unwrap_or_default();
     let fail = |diags: Vec<Diagnostic>| refused(cli, format, &[&warnings[..], &diags].concat());
-    let nsg = nsg.map(|p| read(p, nsgfile::parse)).transpose();
-    let firewall = firewall.map(|p| read(p, firewallfile::parse)).transpose();
+    let wanted = loaded.as_ref().map(|l| l.plan.deployed_names()).unwrap_or_default();
+    let nsg = nsg.map(|p| read(p, |t, f| nsgfile::parse_wanted(t, f, &wanted))).transpose();
+    let firewall = firewall
+        .map(|p| read(p, |t, f| firewallfile::parse_wanted(t, f, &wanted)))
+        .transpose();
     let (loaded, (nsg, firewall)) = match both(loaded, both(nsg, firewall)) {
         Ok(all) => all,
         Err(d) => return fail(d),

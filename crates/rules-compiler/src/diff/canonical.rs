@@ -283,6 +283,7 @@ mod tests {
                     line: None,
                     column: None,
                 },
+                others: Vec::new(),
             }),
             ..FirewallFile::default()
         };

@@ -8,6 +8,7 @@ use crate::prove::findings::ArtifactKind;
 use crate::read::firewall::FirewallFile;
 use crate::read::nsg::NsgFile;
 use crate::read::routes::RouteFile;
+use crate::read::template::{self, Wanted};
 use crate::read::{firewall, nsg, routes};
 use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_TWICE};
 use ise_model::diag::Diagnostic;
@@ -136,9 +137,34 @@ fn classic(path: &str) -> Diagnostic {
         .with_help("diff compares a firewall policy: pass `az network firewall policy rule-collection-group show -o json` output (use `verify --firewall` to prove classic rules)")
 }
 
-/// The format of a document and the kinds it holds, each with the path of its resource (`` for the
-/// document itself).
-type Detected = (Format, Vec<(ArtifactKind, String)>);
+/// The format of a document, the kinds it holds, each with the path of its resource (`` for the
+/// document itself), and a template's resources of those kinds named otherwise than the wanted
+/// ones (kind and name).
+#[derive(Debug, PartialEq)]
+struct Detected {
+    format: Format,
+    kinds: Vec<(ArtifactKind, String)>,
+    passed_over: Vec<(ArtifactKind, String)>,
+}
+
+impl Detected {
+    fn one(format: Format, kind: ArtifactKind, path: String) -> Self {
+        Detected {
+            format,
+            kinds: vec![(kind, path)],
+            passed_over: Vec::new(),
+        }
+    }
+}
+
+/// The reader's description of a kind, for its wanted name.
+fn proved(kind: ArtifactKind) -> &'static template::Proved {
+    match kind {
+        ArtifactKind::Nsg => &template::NSG,
+        ArtifactKind::Routes => &template::ROUTE_TABLE,
+        ArtifactKind::Firewall => &template::RULE_COLLECTION_GROUP,
+    }
+}
 
 /// A template's resources with their paths, and those of the templates its nested deployments
 /// hold inline, as the readers take them (isenet's own deploys its rule collection group into the
@@ -161,40 +187,57 @@ fn template_resources<'v>(holder: &'v Value, path: &str, out: &mut Vec<(String, 
     }
 }
 
-fn detect(doc: &Value) -> Result<Detected, Vec<Diagnostic>> {
-    // `az network firewall policy rule-collection-group list` output: the reader takes one group
-    // and refuses more.
+fn detect(doc: &Value, wanted: &Wanted) -> Result<Detected, Vec<Diagnostic>> {
+    // `az network firewall policy rule-collection-group list` output: the reader takes the wanted
+    // group and refuses others.
     if let Some(items) = doc.as_array().filter(|items| !items.is_empty()) {
         if items.iter().all(|i| resource_kind(i) == Some(Ok(ArtifactKind::Firewall))) {
-            return Ok((Format::AzCli, vec![(ArtifactKind::Firewall, index("", 0))]));
+            let named = |i: &&Value| wanted.may_be(&template::RULE_COLLECTION_GROUP, i.get("name").and_then(Value::as_str));
+            let at = match items.len() {
+                1 => 0,
+                _ => items.iter().position(|i| named(&i)).unwrap_or(0),
+            };
+            return Ok(Detected::one(Format::AzCli, ArtifactKind::Firewall, index("", at)));
         }
     }
     if doc.get("resources").is_some_and(Value::is_array) {
+        let kinds = [ArtifactKind::Nsg, ArtifactKind::Routes, ArtifactKind::Firewall];
+        let picked: Vec<(ArtifactKind, template::Picked)> = kinds.iter().map(|&k| (k, template::pick(doc, proved(k), wanted))).collect();
         let mut found: Vec<(ArtifactKind, String)> = Vec::new();
+        let mut passed_over = Vec::new();
         let mut diags = Vec::new();
         let mut resources = Vec::new();
         template_resources(doc, "", &mut resources);
+        // In the template's order; of a kind, the first that may be the environment's (a second
+        // one is the reader's to refuse, as `verify` does) and those named otherwise.
         for (path, r) in resources {
-            match kind_by_type(r) {
-                // A second resource of a kind is the reader's to refuse, as `verify` does.
-                Some(Ok(k)) if found.iter().any(|(f, _)| *f == k) => {}
-                Some(Ok(k)) => found.push((k, path)),
-                Some(Err(())) => diags.push(classic(&path)),
-                None => {}
+            if kind_by_type(r) == Some(Err(())) {
+                diags.push(classic(&path));
+            }
+            for (k, picked) in &picked {
+                if picked.candidates.first() == Some(&path) {
+                    found.push((*k, path.clone()));
+                }
+                let others = picked.others.iter().filter(|(at, _)| *at == path);
+                passed_over.extend(others.map(|(_, name)| (*k, name.clone())));
             }
         }
         if !diags.is_empty() {
             return Err(diags);
         }
-        if !found.is_empty() {
-            return Ok((Format::ArmTemplate, found));
+        if !found.is_empty() || !passed_over.is_empty() {
+            return Ok(Detected {
+                format: Format::ArmTemplate,
+                kinds: found,
+                passed_over,
+            });
         }
     }
     match resource_kind(doc) {
         Some(Ok(kind)) => {
             let flattened = ["securityRules", "routes", "ruleCollections"].iter().any(|k| doc.get(k).is_some());
             let format = if flattened { Format::AzCli } else { Format::ArmResource };
-            Ok((format, vec![(kind, String::new())]))
+            Ok(Detected::one(format, kind, String::new()))
         }
         Some(Err(())) => Err(vec![classic("")]),
         None => Err(vec![Diagnostic::error(
@@ -246,7 +289,7 @@ fn target(resource: &Value, doc: &Value) -> Target {
     let text = |k: &str| {
         let s = resource.get(k).and_then(Value::as_str)?;
         match s.starts_with('[') {
-            true => (k == "name").then(|| parameter_name(s, doc)).flatten(),
+            true => (k == "name").then(|| template::deployed_name(resource, doc)).flatten(),
             false => Some(s.to_string()),
         }
     };
@@ -268,26 +311,26 @@ fn target(resource: &Value, doc: &Value) -> Target {
     }
 }
 
-/// The name an exported template's expression gives, from its parameters' default values:
-/// `[parameters('p')]`, or `[concat(parameters('p'), '/group')]` (a rule collection group under
-/// its policy). `None` for any other expression or a parameter without a text default.
-fn parameter_name(expression: &str, doc: &Value) -> Option<String> {
-    let inner = expression.strip_prefix('[')?.strip_suffix(']')?.trim();
-    let default = |call: &str| -> Option<String> {
-        let name = call.trim().strip_prefix("parameters('")?.strip_suffix("')")?;
-        let value = doc.get("parameters")?.get(name)?.get("defaultValue")?.as_str()?;
-        (!value.starts_with('[')).then(|| value.to_string())
-    };
-    if let Some(args) = inner.strip_prefix("concat(").and_then(|r| r.strip_suffix(')')) {
-        let (first, rest) = args.split_once(',')?;
-        let suffix = rest.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-        return Some(format!("{}{suffix}", default(first)?));
-    }
-    default(inner)
+/// A template read (an exported resource group): the resources of the kinds `diff` compares that
+/// it holds under other names than the environment's, which the report names when the
+/// environment's own is not there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateFile {
+    pub file: String,
+    pub passed_over: Vec<(ArtifactKind, String)>,
 }
 
-/// Reads one file: every artifact it holds, or every problem.
-pub fn read(text: &str, file: &str) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
+/// What the deployed files hold: one artifact of each kind, and the templates among them.
+#[derive(Debug, Default)]
+pub struct DeployedFiles {
+    pub artifacts: Vec<Deployed>,
+    pub templates: Vec<TemplateFile>,
+}
+
+/// Reads one file: every artifact it holds (of a template holding several of a kind, the one
+/// `wanted` names), or every problem.
+pub fn read(text: &str, file: &str, wanted: &Wanted) -> Result<DeployedFiles, Vec<Diagnostic>> {
     let doc: Value = ise_model::jsondoc::parse(text, file, E_DEPLOYED_KIND)?;
     let locate = |diags: Vec<Diagnostic>| {
         let positions = Positions::of(text);
@@ -302,29 +345,35 @@ pub fn read(text: &str, file: &str) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
     // What a template deploys beyond the resources the readers prove is refused first: a template
     // of child rules alone holds no NSG to tell.
     if doc.get("resources").is_some_and(Value::is_array) {
-        let unseen = crate::read::template::unseen_by_any_reader(text, file);
+        let unseen = template::unseen_by_any_reader(text, file, wanted);
         if !unseen.is_empty() {
             return Err(unseen);
         }
     }
-    let (format, kinds) = detect(&doc).map_err(locate)?;
-    let mut out = Vec::new();
+    let detected = detect(&doc, wanted).map_err(locate)?;
+    let mut out = DeployedFiles::default();
+    if detected.format == Format::ArmTemplate {
+        out.templates.push(TemplateFile {
+            file: file.to_string(),
+            passed_over: detected.passed_over,
+        });
+    }
     let mut diags = Vec::new();
-    for (kind, path) in kinds {
+    for (kind, path) in detected.kinds {
         let resource = value_at(&doc, &path).unwrap_or(&doc);
         let content = match kind {
-            ArtifactKind::Nsg => nsg::parse(text, file).map(|n| {
+            ArtifactKind::Nsg => nsg::parse_wanted(text, file, wanted).map(|n| {
                 let descriptions = n.origins.iter().map(|o| description(value_at(&doc, &o.path))).collect();
                 Content::Nsg(n, descriptions)
             }),
-            ArtifactKind::Routes => routes::parse(text, file).map(Content::Routes),
-            ArtifactKind::Firewall => firewall::parse(text, file).map(Content::Firewall),
+            ArtifactKind::Routes => routes::parse_wanted(text, file, wanted).map(Content::Routes),
+            ArtifactKind::Firewall => firewall::parse_wanted(text, file, wanted).map(Content::Firewall),
         };
         match content {
-            Ok(content) => out.push(Deployed {
+            Ok(content) => out.artifacts.push(Deployed {
                 file: file.to_string(),
                 text: text.to_string(),
-                format,
+                format: detected.format,
                 target: target(resource, &doc),
                 content,
             }),
@@ -339,16 +388,17 @@ pub fn read(text: &str, file: &str) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
 }
 
 /// Reads every `(file, text)`, reporting the problems of all files; one artifact of each kind.
-pub fn read_all(files: &[(String, String)]) -> Result<Vec<Deployed>, Vec<Diagnostic>> {
-    let mut out: Vec<Deployed> = Vec::new();
+pub fn read_all(files: &[(String, String)], wanted: &Wanted) -> Result<DeployedFiles, Vec<Diagnostic>> {
+    let mut out = DeployedFiles::default();
     let mut diags = Vec::new();
     for (file, text) in files {
-        match read(text, file) {
+        match read(text, file, wanted) {
             Ok(read) => {
-                for d in read {
-                    match out.iter().find(|o| o.content.kind() == d.content.kind()) {
+                out.templates.extend(read.templates);
+                for d in read.artifacts {
+                    match out.artifacts.iter().find(|o| o.content.kind() == d.content.kind()) {
                         Some(first) => diags.push(twice(d.content.kind(), "", &first.file).in_file(file)),
-                        None => out.push(d),
+                        None => out.artifacts.push(d),
                     }
                 }
             }
@@ -388,12 +438,17 @@ mod tests {
                 ArtifactKind::Firewall,
             ),
         ];
+        let none = Wanted::default();
+        let detect = |doc: &Value| {
+            let d = detect(doc, &none).unwrap();
+            (d.format, d.kinds)
+        };
         for (doc, format, kind) in cases {
-            assert_eq!(detect(&doc).unwrap(), (format, vec![(kind, String::new())]), "{doc}");
+            assert_eq!(detect(&doc), (format, vec![(kind, String::new())]), "{doc}");
         }
         let template = json!({"resources": [{"type": "Microsoft.Network/virtualNetworks"}, {"type": ROUTES_TYPE}, {"type": NSG_TYPE}]});
         assert_eq!(
-            detect(&template).unwrap(),
+            detect(&template),
             (
                 Format::ArmTemplate,
                 vec![
@@ -407,7 +462,7 @@ mod tests {
         let nested = |properties: Value| json!({"resources": [{"type": NSG_TYPE}, {"type": DEPLOYMENTS_TYPE, "resourceGroup": "hub", "properties": properties}]});
         let inline = nested(json!({"mode": "Incremental", "template": {"resources": [{"type": GROUP_TYPE}]}}));
         assert_eq!(
-            detect(&inline).unwrap(),
+            detect(&inline),
             (
                 Format::ArmTemplate,
                 vec![
@@ -420,7 +475,7 @@ mod tests {
             json!({"mode": "Incremental", "templateLink": {"uri": "https://example.com/t.json"}, "template": {"resources": [{"type": GROUP_TYPE}]}}),
         );
         assert_eq!(
-            detect(&linked).unwrap(),
+            detect(&linked),
             (Format::ArmTemplate, vec![(ArtifactKind::Nsg, "resources[0]".into())])
         );
     }
@@ -428,7 +483,7 @@ mod tests {
     #[test]
     fn unknown_classic_and_doubled_resources_are_coded() {
         let code = |doc: Value| {
-            detect(&doc)
+            detect(&doc, &Wanted::default())
                 .unwrap_err()
                 .iter()
                 .map(|d| (d.code, d.path.clone()))
@@ -444,7 +499,7 @@ mod tests {
         let rules = json!({"securityRules": []});
         let code = |doc: Value| -> Vec<(&str, String)> {
             let text = doc.to_string();
-            read(&text, "t.json")
+            read(&text, "t.json", &Wanted::default())
                 .unwrap_err()
                 .iter()
                 .map(|d| (d.code, d.path.clone()))
@@ -454,6 +509,59 @@ mod tests {
         assert_eq!(code(twice), [(ise_model::codes::E_TEMPLATE_TWICE, "resources[1]".to_string())]);
         let child = json!({"resources": [{"type": "Microsoft.Network/routeTables/routes", "name": "rt/r", "properties": {}}]});
         assert_eq!(code(child), [(ise_model::codes::E_TEMPLATE_UNSEEN, "resources[0]".to_string())]);
+    }
+
+    /// An exported resource group holds a jump box's NSG beside the ISE's: the environment's is
+    /// read (named plainly or by a parameter's default, in any case), the other is passed over
+    /// and so are its child rules, whatever they open.
+    #[test]
+    fn of_a_templates_nsgs_the_environments_is_read() {
+        let rule = |name: &str, priority: u32| {
+            json!({"name": name, "properties": {"access": "Allow", "direction": "Inbound", "priority": priority, "protocol": "Tcp",
+                "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}})
+        };
+        let template = json!({
+            "parameters": {"nsg_jump": {"type": "String", "defaultValue": "jumpbox-nsg"}, "nsg_ise": {"type": "String", "defaultValue": "Contoso-ISE-NSG"}},
+            "resources": [
+                {"type": NSG_TYPE, "name": "[parameters('nsg_jump')]", "properties": {"securityRules": [rule("ssh", 100)]}},
+                {"type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "[concat(parameters('nsg_jump'), '/rdp')]", "properties": rule("rdp", 110)["properties"]},
+                {"type": NSG_TYPE, "name": "[parameters('nsg_ise')]", "properties": {"securityRules": [rule("in-x", 200)]}},
+            ]
+        });
+        let wanted = Wanted {
+            nsg: Some("contoso-ise-nsg"),
+            ..Wanted::default()
+        };
+        let files = read(&template.to_string(), "t.json", &wanted).unwrap();
+        let [d] = files.artifacts.as_slice() else {
+            panic!("{:?}", files.artifacts)
+        };
+        let Content::Nsg(n, _) = &d.content else { panic!() };
+        assert_eq!(n.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["in-x"]);
+        assert_eq!(d.target.name.as_deref(), Some("Contoso-ISE-NSG"));
+        assert_eq!(
+            files.templates,
+            [TemplateFile {
+                file: "t.json".into(),
+                passed_over: vec![(ArtifactKind::Nsg, "jumpbox-nsg".into())]
+            }]
+        );
+        // Without the environment's name, the jump box's child rule is one the proof of either NSG
+        // would not see (refused first, before the second NSG); named otherwise, neither NSG is
+        // the environment's: the template holds none.
+        let codes = |w: &Wanted| {
+            read(&template.to_string(), "t.json", w)
+                .err()
+                .map(|d| d.iter().map(|d| d.code).collect::<Vec<_>>())
+        };
+        assert_eq!(codes(&Wanted::default()).unwrap(), [ise_model::codes::E_TEMPLATE_UNSEEN]);
+        let other = Wanted {
+            nsg: Some("legacy-ise-nsg"),
+            ..Wanted::default()
+        };
+        let files = read(&template.to_string(), "t.json", &other).unwrap();
+        assert!(files.artifacts.is_empty());
+        assert_eq!(files.templates[0].passed_over.len(), 2);
     }
 
     #[test]

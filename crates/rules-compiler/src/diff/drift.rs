@@ -6,7 +6,7 @@
 
 use super::artifacts::{compare, Change, ItemDiff, ItemKind};
 use super::canonical::{self, Items};
-use super::deployed::{self, Content, Deployed, Format, Target};
+use super::deployed::{self, Content, Deployed, Format, Target, TemplateFile};
 use super::nsg_order::Place;
 use crate::plan::Plan;
 use crate::prove::findings::{ArtifactKind, Finding, FindingKind, Verification};
@@ -120,6 +120,19 @@ pub struct Missing {
     pub requirements: Vec<String>,
 }
 
+/// An artifact the environment deploys that the given templates do not hold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Absent {
+    pub artifact: ArtifactKind,
+    /// The name the environment gives it.
+    pub name: String,
+    /// The templates looked in.
+    pub files: Vec<String>,
+    /// What the templates hold of that kind under other names.
+    pub passed_over: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drift {
@@ -137,6 +150,14 @@ pub struct Drift {
     pub metadata: Vec<ItemChange>,
     /// From the verifier: requirements the deployed state misses.
     pub missing: Vec<Missing>,
+    /// Artifacts the environment deploys that no deployed file holds, though a template (an
+    /// exported resource group) was given: not deployed there, or under another name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Absent>,
+    /// Artifacts the environment deploys that were not compared: no file given holds them and none
+    /// is a template (the `az ... show` output of one resource says nothing of the others).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<ArtifactKind>,
     /// From the verifier: allow rules that admit what no requirement needs.
     pub openings: Vec<FileFinding>,
     /// Every other failing finding of the verifier (unknown tags, limits, wrong next hops, ...).
@@ -161,7 +182,7 @@ fn desired(plan: &Plan) -> Result<Desired, Vec<Diagnostic>> {
     let artifacts = crate::render::render_all(plan);
     let text = |name: &str| artifacts.iter().find(|a| a.file_name == name).map_or("", |a| a.contents.as_str());
     let file = |name: &str| format!("<compiled {name}>");
-    let nsg = deployed::read(text(canonical::NSG_FILE), &file(canonical::NSG_FILE))?;
+    let nsg = deployed::read(text(canonical::NSG_FILE), &file(canonical::NSG_FILE), &Default::default())?.artifacts;
     let routes = crate::read::routes::parse(text(canonical::ROUTES_FILE), &file(canonical::ROUTES_FILE))?;
     let firewall = crate::read::firewall::parse(text(canonical::FIREWALL_FILE), &file(canonical::FIREWALL_FILE))?;
     let nsg = match nsg.first().map(|d| &d.content) {
@@ -373,6 +394,39 @@ pub struct Inputs<'a> {
     pub plan: &'a Plan,
     pub tags: &'a ServiceTags,
     pub deployed: &'a [Deployed],
+    /// The templates among the deployed files (`deployed::read_all`).
+    pub templates: &'a [TemplateFile],
+}
+
+/// The artifacts the verifier needed and no deployed file held: absent when a template was given
+/// (it is a whole resource group), else not compared.
+fn absent(inputs: &Inputs, verification: &Verification) -> (Vec<Absent>, Vec<ArtifactKind>) {
+    if inputs.templates.is_empty() {
+        return (Vec::new(), verification.unverified.clone());
+    }
+    let names = inputs.plan.deployed_names();
+    let absent = verification
+        .unverified
+        .iter()
+        .map(|&artifact| {
+            let name = match artifact {
+                ArtifactKind::Nsg => names.nsg,
+                ArtifactKind::Routes => names.route_table,
+                ArtifactKind::Firewall => names.group,
+            };
+            Absent {
+                artifact,
+                name: name.unwrap_or_default().to_string(),
+                files: inputs.templates.iter().map(|t| t.file.clone()).collect(),
+                passed_over: inputs
+                    .templates
+                    .iter()
+                    .flat_map(|t| t.passed_over.iter().filter(|(k, _)| *k == artifact).map(|(_, n)| n.clone()))
+                    .collect(),
+            }
+        })
+        .collect();
+    (absent, Vec::new())
 }
 
 /// A deployed artifact as the verifier takes it.
@@ -555,14 +609,17 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
     } else {
         None
     };
+    let (absent, not_compared) = absent(inputs, &verification);
     Ok(Drift {
-        in_sync: all.is_empty() && verification.ok,
+        in_sync: all.is_empty() && verification.ok && absent.is_empty(),
         environment: inputs.plan.environment.name.clone(),
         az_cli_cloud: inputs.plan.environment.cloud.facts().az_cli_cloud.clone(),
         compared,
         changes: all,
         metadata,
         missing,
+        absent,
+        not_compared,
         openings,
         other_findings,
         verification,

@@ -3,7 +3,7 @@
 
 use super::artifacts::ItemKind;
 use super::az;
-use super::drift::{Action, Drift, FieldChange, ItemChange};
+use super::drift::{Absent, Action, Drift, FieldChange, ItemChange};
 use crate::prove::findings::ArtifactKind;
 use serde_json::Value;
 use std::fmt::Write;
@@ -142,6 +142,53 @@ fn counts(d: &Drift, artifact: ArtifactKind) -> String {
     )
 }
 
+/// How a report names an artifact kind in prose.
+fn artifact_words(k: ArtifactKind) -> &'static str {
+    match k {
+        ArtifactKind::Nsg => "NSG",
+        ArtifactKind::Routes => "route table",
+        ArtifactKind::Firewall => "rule collection group",
+    }
+}
+
+/// The environment field that names an artifact.
+fn name_field(k: ArtifactKind) -> &'static str {
+    match k {
+        ArtifactKind::Nsg => "nsgName",
+        ArtifactKind::Routes => "routeTableName",
+        ArtifactKind::Firewall => "forcedTunneling.ruleCollectionGroupName",
+    }
+}
+
+/// What an absent artifact means and what to do, in one sentence.
+fn absent_line(a: &Absent) -> String {
+    let held = match a.passed_over.as_slice() {
+        [] => String::new(),
+        names => format!(
+            "; it holds {} {}",
+            artifact_words(a.artifact),
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let named = match a.passed_over.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            " If `{one}` is the ISE's, name it in the environment (`{}`).",
+            name_field(a.artifact)
+        ),
+        _ => format!(
+            " If one of those is the ISE's, name it in the environment (`{}`).",
+            name_field(a.artifact)
+        ),
+    };
+    format!(
+        "{} `{}` is not in {} (ARM template{held}): deploy it (azuredeploy.json or main.bicep), or pass the file that holds it.{named}",
+        artifact_words(a.artifact),
+        a.name,
+        a.files.join(", ")
+    )
+}
+
 fn result_line(d: &Drift) -> String {
     let described = d.metadata.len();
     if d.in_sync {
@@ -151,8 +198,12 @@ fn result_line(d: &Drift) -> String {
         };
     }
     let missing: usize = d.missing.iter().map(|m| m.requirements.len()).sum();
+    let absent = match d.absent.len() {
+        0 => String::new(),
+        n => format!(", {n} not deployed"),
+    };
     format!(
-        "result: drift: {} change(s), {} missing requirement(s), {} opening(s), {} other finding(s){}\n",
+        "result: drift: {} change(s), {} missing requirement(s), {} opening(s), {} other finding(s){absent}{}\n",
         d.changes.len(),
         missing,
         d.openings.len(),
@@ -180,8 +231,15 @@ pub fn render_text(d: &Drift) -> String {
             let _ = writeln!(out, "  {}", metadata_line(change));
         }
     }
+    for a in &d.absent {
+        let _ = writeln!(out, "not deployed: {}", absent_line(a));
+    }
     if let Some(note) = &d.firewall_note {
         let _ = writeln!(out, "note: {note}");
+    }
+    if !d.not_compared.is_empty() {
+        let kinds: Vec<&str> = d.not_compared.iter().map(|k| artifact_words(*k)).collect();
+        let _ = writeln!(out, "note: not compared (no file given holds it): {}", kinds.join(", "));
     }
     finding_lines(d, &mut out);
     out.push_str(&result_line(d));
@@ -197,6 +255,9 @@ pub fn render_text_quiet(d: &Drift) -> String {
     }
     for change in &d.metadata {
         let _ = writeln!(out, "{} {}", change.artifact.as_str(), metadata_line(change));
+    }
+    for a in &d.absent {
+        let _ = writeln!(out, "{} not deployed: {}", a.artifact.as_str(), absent_line(a));
     }
     finding_lines(d, &mut out);
     out
@@ -337,6 +398,12 @@ pub fn render_ticket(d: &Drift) -> String {
             c.format.describe(c.artifact),
             counts(d, c.artifact)
         );
+    }
+    if !d.absent.is_empty() {
+        out.push_str("\n## Not deployed\n\n");
+        for a in &d.absent {
+            let _ = writeln!(out, "- {}", cell(&absent_line(a)));
+        }
     }
     if !d.changes.is_empty() {
         out.push_str("\n## Changes\n\n| artifact | action | item | what |\n|---|---|---|---|\n");

@@ -86,6 +86,18 @@ fn firewall_table_version(env: &Environment, version: &str) -> Result<(), Diagno
     .with_help(format!("compile with --table-version {first} or later, or without --table-version (the latest)")))
 }
 
+impl Plan {
+    /// The names of the NSG, route table and rule collection group the environment deploys: what
+    /// a reader takes from a deployed file holding several of a kind.
+    pub fn deployed_names(&self) -> crate::read::template::Wanted<'_> {
+        crate::read::template::Wanted {
+            nsg: Some(&self.environment.nsg_name),
+            route_table: Some(&self.environment.route_table_name),
+            group: Some(&self.firewall.rule_collection_group),
+        }
+    }
+}
+
 /// Builds the plan; errors are coded diagnostics (limits exceeded, tags missing from the file).
 pub fn build(env: &Environment, tags: &ServiceTags, table_version: Option<&str>) -> Result<Plan, Vec<Diagnostic>> {
     let version = table_version

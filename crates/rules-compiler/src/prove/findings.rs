@@ -135,6 +135,9 @@ finding_kinds! {
     TlsTermination = "F0306", "tls-termination", Error,
         "a firewall allow rule terminates the TLS of traffic from the ISE subnets (terminateTLS), which seed 002 says not to enable",
         "turn terminateTLS off on the rule, or take the ISE subnets out of its sources";
+    OtherRuleCollectionGroups = "F0307", "other-rule-collection-groups", Note,
+        "the file holds other rule collection groups of the policy, which were not verified: Azure processes every group of a policy by priority, so their rules meet the ISE's traffic too",
+        "verify that no group of higher priority (lower number) denies what the ISE's group allows, and that none allows the ISE subnets more";
 }
 
 impl FindingKind {
@@ -370,14 +373,15 @@ impl Proof {
         self.coverage.iter().filter(|c| !c.covered).map(|c| c.id.as_str()).collect()
     }
 
-    /// Adds findings about the file itself (Azure limits it exceeds), recounting.
-    pub fn with_limits(self, limits: Vec<Finding>) -> Self {
-        if limits.is_empty() {
+    /// Adds findings about the file itself (Azure limits it exceeds, what it holds unread),
+    /// recounting.
+    pub fn with_findings(self, more: Vec<Finding>) -> Self {
+        if more.is_empty() {
             return self;
         }
         let (file, name) = (self.file.clone(), self.name.clone());
         let mut findings = self.findings;
-        findings.extend(limits);
+        findings.extend(more);
         Proof::new(self.artifact, self.summary.rules, self.coverage, findings).in_file(&file, &name)
     }
 

@@ -96,7 +96,7 @@ fn located(proof: Proof, file: &str, origins: &[(Option<&str>, &str, &Location)]
     };
     proof
         .locate(&place)
-        .with_limits(limits.iter().map(|v| limit_finding(v, proof_artifact)).collect())
+        .with_findings(limits.iter().map(|v| limit_finding(v, proof_artifact)).collect())
         .in_file(file, "")
 }
 
@@ -199,7 +199,16 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             origins.extend(names.into_iter().zip(&o.rules).map(|(n, at)| (Some(collection), n, at)));
         }
         origins.extend(f.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
-        proofs.push(located(proof, read.file, &origins, &f.limit_violations));
+        let unread = f.group.as_ref().filter(|g| !g.others.is_empty()).map(|group| {
+            let names: Vec<String> = group.others.iter().map(|n| format!("`{n}`")).collect();
+            let message = format!(
+                "read the rule collection group `{}`; not verified: {}",
+                plan.firewall.rule_collection_group,
+                names.join(", ")
+            );
+            Finding::new(FindingKind::OtherRuleCollectionGroups, ArtifactKind::Firewall, message)
+        });
+        proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(unread.into_iter().collect()));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
 }

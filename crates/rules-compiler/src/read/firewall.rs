@@ -11,6 +11,7 @@ use super::fields::{non_empty_name, resource_name, unique_names, Object};
 use super::firewall_rules::{application_rule, network_rule, policy_rule, rule_name, Rule, CLASSIC_APPLICATION_PROTOCOLS};
 use super::firewall_source::{self, Source, CLASSIC_KEYS};
 use super::json::{Json, Locate};
+use super::template::Wanted;
 use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, PRIORITY_RANGE};
 use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_VALUE};
@@ -51,6 +52,9 @@ pub struct Group {
     /// Az output and REST give the group's `priority`; a bare `ruleCollections` list has none.
     pub priority: Option<u32>,
     pub at: Location,
+    /// The names of the other rule collection groups the file holds (a shared policy's list or
+    /// export), not read: the one the environment names is.
+    pub others: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,23 +83,41 @@ struct Collected {
     collections_path: String,
     /// DNAT rules with the path they were read at.
     nat: Vec<(NatRule, String)>,
+    /// The names of the file's other rule collection groups, not read.
+    other_groups: Vec<String>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
+    parse_wanted(text, file, &Wanted::default())
+}
+
+/// [`parse`], taking from a file that holds several rule collection groups (an exported resource
+/// group, `az ... rule-collection-group list` output of a shared policy) the one of the wanted
+/// name.
+pub fn parse_wanted(text: &str, file: &str, wanted: &Wanted) -> Result<FirewallFile, Vec<Diagnostic>> {
     let tree = ise_model::jsondoc::tree::parse(text, file, E_FIREWALL_FILE)?;
-    read(tree.root(), &tree, file)
+    read(tree.root(), &tree, file, wanted)
 }
 
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
-pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
-    let mut diags = super::template::unseen(value, &[&super::template::RULE_COLLECTION_GROUP]);
-    let collected = match firewall_source::find(value) {
+pub(super) fn read<'v, J: Json<'v>>(
+    value: J,
+    positions: &impl Locate,
+    file: &str,
+    wanted: &Wanted,
+) -> Result<FirewallFile, Vec<Diagnostic>> {
+    let mut diags = super::template::unseen(value, &[&super::template::RULE_COLLECTION_GROUP], wanted);
+    let collected = match firewall_source::find(value, wanted) {
         Err(d) => {
             diags.push(d);
             return Err(locate(diags, positions, file));
         }
         Ok(_) if !diags.is_empty() => return Err(locate(diags, positions, file)),
-        Ok(Source::Group { group, in_template }) => read_policy(&group, in_template, &mut diags),
+        Ok(Source::Group {
+            group,
+            in_template,
+            others,
+        }) => read_policy(&group, in_template, others, &mut diags),
         Ok(Source::Classic(firewall)) => read_classic(&firewall, &mut diags),
     };
     if !diags.is_empty() {
@@ -116,7 +138,12 @@ pub(super) fn read<'v, J: Json<'v>>(value: J, positions: &impl Locate, file: &st
 }
 
 /// A policy rule collection group: each collection says its type, each rule its type.
-fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+fn read_policy<'v, J: Json<'v>>(
+    group: &Object<'v, J>,
+    in_template: bool,
+    others: Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Collected> {
     // A template resource or REST output holds the group's fields under `properties`, az output
     // at the top; a `properties` of another type would read as a group without collections.
     let props = group.checked_properties(diags)?;
@@ -136,6 +163,7 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags:
     };
     let mut out = Collected {
         group: Some((priority, props.at("priority"), group.path.clone())),
+        other_groups: others,
         collections_path: props.at("ruleCollections"),
         ..Collected::default()
     };
@@ -433,7 +461,11 @@ fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> Firewa
             let violation = LimitViolation::within("rule collection group priority", PRIORITY_RANGE, p, || at(&priority_path));
             limit_violations.extend(violation);
         }
-        Group { priority, at: at(&path) }
+        Group {
+            priority,
+            at: at(&path),
+            others: c.other_groups.clone(),
+        }
     });
     let (network, network_origins) = finish(c.network, &at, &mut limit_violations);
     let (application, application_origins) = finish(c.application, &at, &mut limit_violations);

@@ -1,15 +1,18 @@
 //! Where a firewall file keeps the rules to verify: one rule collection group (az or REST output of
-//! one group, the one item of `az ... rule-collection-group list` output, a template resource) or
-//! one firewall's classic collections (`az network firewall show` output, isenet's
-//! `firewall-classic.json`, an exported template's `Microsoft.Network/azureFirewalls` resource).
-//! Refused (E1207): several groups or firewalls (which one the ISE's traffic meets is not known),
-//! and a firewall managed by a policy, whose own collections are empty because its rules live in
-//! the policy's groups: read as it is, it would be a firewall that denies everything.
+//! one group, `az ... rule-collection-group list` output, a template resource; of several, the one
+//! the environment names, the others listed for a note) or one firewall's classic collections (`az
+//! network firewall show` output, isenet's `firewall-classic.json`, an exported template's
+//! `Microsoft.Network/azureFirewalls` resource). Refused: several groups that may be the
+//! environment's, or none of its name (E1207, E1217), several firewalls (which one the ISE's
+//! traffic meets is not known), and a firewall managed by a policy, whose own collections are
+//! empty because its rules live in the policy's groups: read as it is, it would be a firewall that
+//! denies everything.
 
 use super::fields::Object;
 use super::json::Json;
+use super::template::{Wanted, RULE_COLLECTION_GROUP};
 use crate::azure::firewall::MAX_RULE_COLLECTION_GROUPS;
-use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_FILE};
+use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_FILE, E_TEMPLATE_NOT_NAMED};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
 
@@ -23,8 +26,13 @@ const SHOW_GROUP: &str = "az network firewall policy rule-collection-group show 
 
 /// The rules of a document.
 pub(super) enum Source<'v, J> {
-    /// A rule collection group; `in_template` when it is a template resource (named `policy/group`).
-    Group { group: Object<'v, J>, in_template: bool },
+    /// A rule collection group; `in_template` when it is a template resource (named `policy/group`);
+    /// `others`: the names of the file's other groups (another spoke's, on a shared policy).
+    Group {
+        group: Object<'v, J>,
+        in_template: bool,
+        others: Vec<String>,
+    },
     /// A firewall's classic collections (at its top or under its `properties`).
     Classic(Object<'v, J>),
 }
@@ -37,11 +45,37 @@ fn has<'v, J: Json<'v>>(value: J, key: &str) -> bool {
     value.get(key).is_some() || value.get("properties").and_then(|p| p.get(key)).is_some()
 }
 
-/// Where the document's rules are, or why it is refused.
-pub(super) fn find<'v, J: Json<'v>>(value: J) -> Result<Source<'v, J>, Diagnostic> {
+/// Where the document's rules are, or why it is refused. Of several rule collection groups, the
+/// one `wanted` names is read (a shared policy's list or export holds its other spokes' too).
+pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<'v, J>, Diagnostic> {
     match value.as_array() {
         Some(items) => {
             let items: Vec<J> = items.collect();
+            let is_group = |v: &J| type_is(*v, GROUP_TYPE) || has(*v, "ruleCollections");
+            // A list of one is the policy's only group, read whatever its name, as one group's
+            // `show` output is.
+            if items.len() > 1 && items.iter().all(is_group) {
+                let named = |v: &J| wanted.may_be(&RULE_COLLECTION_GROUP, v.get("name").and_then(J::as_str));
+                let found: Vec<usize> = (0..items.len()).filter(|&i| named(&items[i])).collect();
+                return match found.as_slice() {
+                    [] => {
+                        let others = (0..items.len()).map(|i| (index("", i), items[i])).collect::<Vec<_>>();
+                        Err(none_named(wanted, &others))
+                    }
+                    [i] => document(items[*i], index("", *i), wanted).map(|source| match source {
+                        Source::Group { group, in_template, .. } => Source::Group {
+                            group,
+                            in_template,
+                            others: (0..items.len())
+                                .filter(|j| j != i)
+                                .map(|j| items[j].get("name").and_then(J::as_str).unwrap_or("(no name)").to_string())
+                                .collect(),
+                        },
+                        classic => classic,
+                    }),
+                    [_, second, ..] => Err(several_groups(found.len(), index("", *second))),
+                };
+            }
             match items.as_slice() {
                 [] => Err(
                     Diagnostic::error(E_FIREWALL_FILE, "", "an empty list: no rule collection group to verify")
@@ -52,22 +86,40 @@ pub(super) fn find<'v, J: Json<'v>>(value: J) -> Result<Source<'v, J>, Diagnosti
                     Err(Diagnostic::error(E_FIREWALL_FILE, "[0]", "a list holding an ARM template")
                         .with_help("pass the template itself, not a list of it"))
                 }
-                [item] => document(*item, index("", 0)),
+                [item] => document(*item, index("", 0), wanted),
                 _ => Err(several_in_list(&items)),
             }
         }
-        None => document(value, String::new()),
+        None => document(value, String::new(), wanted),
     }
 }
 
-/// `az ... list` output of several resources: one file verifies one group or firewall.
+/// `E1217`: rule collection groups, none of the name the environment gives its own.
+fn none_named<'v, J: Json<'v>>(wanted: &Wanted, others: &[(String, J)]) -> Diagnostic {
+    let held: Vec<String> = others
+        .iter()
+        .map(|(path, g)| format!("{} at {path}", shown_name(&Object::new(*g, path.clone(), E_FIREWALL_FIELD))))
+        .collect();
+    Diagnostic::error(
+        E_TEMPLATE_NOT_NAMED,
+        others[0].0.clone(),
+        format!(
+            "no rule collection group named `{}` (the environment's): the file holds {}",
+            wanted.group.unwrap_or_default(),
+            held.join(", ")
+        ),
+    )
+    .with_help(format!(
+        "if one of them is the ISE's, name it in the environment (`{}`); or verify it alone: `{SHOW_GROUP}`",
+        RULE_COLLECTION_GROUP.field
+    ))
+}
+
+/// `az ... list` output of several resources other than rule collection groups: one file
+/// verifies one firewall.
 fn several_in_list<'v, J: Json<'v>>(items: &[J]) -> Diagnostic {
     let n = items.len();
-    let is_group = |v: &J| type_is(*v, GROUP_TYPE) || has(*v, "ruleCollections");
     let is_firewall = |v: &J| type_is(*v, FIREWALL_TYPE) || CLASSIC_KEYS.iter().any(|k| has(*v, k));
-    if items.iter().all(is_group) {
-        return several_groups(n, index("", 1));
-    }
     let what = if items.iter().all(is_firewall) {
         format!("{n} firewalls in one file")
     } else {
@@ -92,13 +144,13 @@ fn several_groups(n: usize, second: String) -> Diagnostic {
 /// The resources of a template of `kind`, with their paths: its own and those of its inline
 /// nested deployments (isenet's azuredeploy.json deploys its group into the policy's resource
 /// group through one).
-fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<Object<'v, J>> {
+fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<(Object<'v, J>, Option<String>)> {
     super::template::top_level(value)
         .into_iter()
-        .filter(|(_, r)| type_is(*r, kind))
-        .map(|(at, r)| {
+        .filter(|(_, r, _)| type_is(*r, kind))
+        .map(|(at, r, name)| {
             let at = if path.is_empty() { at } else { format!("{path}.{at}") };
-            Object::new(r, at, E_FIREWALL_FIELD)
+            (Object::new(r, at, E_FIREWALL_FIELD), name)
         })
         .collect()
 }
@@ -106,12 +158,28 @@ fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<Object<'v
 /// One document at `path`: a template (its one group, else its one firewall), a group, or a firewall.
 /// One group per file keeps the order of collections (group priority, then collection priority)
 /// unambiguous.
-fn document<'v, J: Json<'v>>(value: J, path: String) -> Result<Source<'v, J>, Diagnostic> {
-    if let Some(d) = resources(value, &path, POLICY_TYPE).iter().find_map(inherited_rules) {
+fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<Source<'v, J>, Diagnostic> {
+    if let Some(d) = resources(value, &path, POLICY_TYPE).iter().find_map(|(p, _)| inherited_rules(p)) {
         return Err(d);
     }
-    let groups = resources(value, &path, GROUP_TYPE);
-    let firewalls = resources(value, &path, FIREWALL_TYPE);
+    // Of several groups, the one the environment names (as the template readers pick).
+    let candidates = super::template::pick(value, &RULE_COLLECTION_GROUP, wanted).candidates;
+    let at = |relative: &String| {
+        if path.is_empty() {
+            relative.clone()
+        } else {
+            format!("{path}.{relative}")
+        }
+    };
+    let (groups, others): (Vec<_>, Vec<_>) = resources(value, &path, GROUP_TYPE)
+        .into_iter()
+        .partition(|(g, _)| candidates.iter().any(|c| at(c) == g.path));
+    let groups: Vec<Object<'v, J>> = groups.into_iter().map(|(g, _)| g).collect();
+    let firewalls: Vec<Object<'v, J>> = resources(value, &path, FIREWALL_TYPE).into_iter().map(|(f, _)| f).collect();
+    if groups.is_empty() && firewalls.is_empty() && !others.is_empty() {
+        let others: Vec<(String, J)> = others.iter().map(|(g, _)| (g.path.clone(), g.value)).collect();
+        return Err(none_named(wanted, &others));
+    }
     match (groups.as_slice(), firewalls.as_slice()) {
         ([_, second, ..], _) => Err(several_groups(groups.len(), second.path.clone())),
         (_, [first, second, ..]) => Err(Diagnostic::error(
@@ -140,11 +208,20 @@ fn document<'v, J: Json<'v>>(value: J, path: String) -> Result<Source<'v, J>, Di
         ([group], _) => Ok(Source::Group {
             group: Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
             in_template: true,
+            others: others
+                .iter()
+                .map(|(g, name)| match name {
+                    // A template names a group `policy/group`.
+                    Some(name) => name.rsplit('/').next().unwrap_or(name).to_string(),
+                    None => g.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string(),
+                })
+                .collect(),
         }),
         ([], [firewall]) => firewall_rules(Object::new(firewall.value, firewall.path.clone(), E_FIREWALL_FIELD)),
         ([], []) if has(value, "ruleCollections") => Ok(Source::Group {
             group: Object::new(value, path, E_FIREWALL_FIELD),
             in_template: false,
+            others: Vec::new(),
         }),
         ([], []) => firewall_rules(Object::new(value, path, E_FIREWALL_FIELD)),
     }

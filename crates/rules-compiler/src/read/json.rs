@@ -3,6 +3,7 @@
 //! tests, the old path it replaced: serde_json's `Value` located with `jsonpos::Positions`.
 
 use ise_model::jsondoc::tree::{Items, Json as Node, Tree};
+use serde_json::Value;
 
 /// A JSON value, as the readers look at it (serde_json's `Value` methods of the same names).
 pub(crate) trait Json<'a>: Copy {
@@ -58,43 +59,43 @@ impl Locate for Tree<'_> {
     }
 }
 
+/// serde's `Value`, which `diff` holds its deployed files in (and the readers' tests their oracle).
+impl<'a> Json<'a> for &'a Value {
+    type Items = std::slice::Iter<'a, Value>;
+    fn get(self, key: &str) -> Option<Self> {
+        Value::get(self, key)
+    }
+    fn as_str(self) -> Option<&'a str> {
+        Value::as_str(self)
+    }
+    fn as_array(self) -> Option<Self::Items> {
+        Value::as_array(self).map(|a| a.iter())
+    }
+    fn is_object(self) -> bool {
+        Value::is_object(self)
+    }
+    fn is_null(self) -> bool {
+        Value::is_null(self)
+    }
+    fn as_bool(self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+    fn as_number(self) -> Option<serde_json::Number> {
+        match self {
+            Value::Number(n) => Some(n.clone()),
+            _ => None,
+        }
+    }
+    fn to_value(self) -> Value {
+        self.clone()
+    }
+}
+
 /// The path the readers took before the tree: the oracle their tests compare with.
 #[cfg(test)]
 pub(crate) mod old {
-    use super::{Json, Locate};
+    use super::Locate;
     use ise_model::jsonpos::Positions;
-    use serde_json::Value;
-
-    impl<'a> Json<'a> for &'a Value {
-        type Items = std::slice::Iter<'a, Value>;
-        fn get(self, key: &str) -> Option<Self> {
-            Value::get(self, key)
-        }
-        fn as_str(self) -> Option<&'a str> {
-            Value::as_str(self)
-        }
-        fn as_array(self) -> Option<Self::Items> {
-            Value::as_array(self).map(|a| a.iter())
-        }
-        fn is_object(self) -> bool {
-            Value::is_object(self)
-        }
-        fn is_null(self) -> bool {
-            Value::is_null(self)
-        }
-        fn as_bool(self) -> Option<bool> {
-            Value::as_bool(self)
-        }
-        fn as_number(self) -> Option<serde_json::Number> {
-            match self {
-                Value::Number(n) => Some(n.clone()),
-                _ => None,
-            }
-        }
-        fn to_value(self) -> Value {
-            self.clone()
-        }
-    }
 
     impl Locate for Positions {
         fn find(&self, path: &str) -> Option<(usize, usize)> {

@@ -4,6 +4,7 @@
 
 use super::fields::{items, no_items, one_of, resource_name, unique_names, words, ItemPath, Object};
 use super::json::{Json, Locate};
+use super::template::Wanted;
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
@@ -47,14 +48,19 @@ struct ReadRule {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
+    parse_wanted(text, file, &Wanted::default())
+}
+
+/// [`parse`], taking from a template that holds several the resource of the wanted name.
+pub fn parse_wanted(text: &str, file: &str, wanted: &Wanted) -> Result<NsgFile, Vec<Diagnostic>> {
     let tree = ise_model::jsondoc::tree::parse(text, file, E_NSG_FILE)?;
-    read(tree.root(), &tree, file)
+    read(tree.root(), &tree, file, wanted)
 }
 
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
-pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<NsgFile, Vec<Diagnostic>> {
+pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str, wanted: &Wanted) -> Result<NsgFile, Vec<Diagnostic>> {
     // An ARM template (azuredeploy.json): read its NSG resource.
-    let (base, value) = match super::template::resource(document, &super::template::NSG) {
+    let (base, value) = match super::template::resource(document, &super::template::NSG, wanted) {
         Err(diags) => return Err(locate(diags, positions, file)),
         Ok(found) => found.unwrap_or((String::new(), document)),
     };

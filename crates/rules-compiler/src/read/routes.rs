@@ -4,6 +4,7 @@
 
 use super::fields::{items, no_items, resource_name, unique_names, Object};
 use super::json::{Json, Locate};
+use super::template::Wanted;
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
@@ -28,14 +29,24 @@ pub struct RouteFile {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
+    parse_wanted(text, file, &Wanted::default())
+}
+
+/// [`parse`], taking from a template that holds several the resource of the wanted name.
+pub fn parse_wanted(text: &str, file: &str, wanted: &Wanted) -> Result<RouteFile, Vec<Diagnostic>> {
     let tree = ise_model::jsondoc::tree::parse(text, file, E_ROUTE_FILE)?;
-    read(tree.root(), &tree, file)
+    read(tree.root(), &tree, file, wanted)
 }
 
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
-pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
+pub(super) fn read<'v, J: Json<'v>>(
+    document: J,
+    positions: &impl Locate,
+    file: &str,
+    wanted: &Wanted,
+) -> Result<RouteFile, Vec<Diagnostic>> {
     // An ARM template (an exported resource group): read its route table resource.
-    let (prefix, value) = match super::template::resource(document, &super::template::ROUTE_TABLE) {
+    let (prefix, value) = match super::template::resource(document, &super::template::ROUTE_TABLE, wanted) {
         Err(diags) => return Err(locate(diags, positions, file)),
         Ok(found) => found.unwrap_or((String::new(), document)),
     };

@@ -2,14 +2,20 @@
 //! group), so the readers take a whole template as well as a bare resource, and refusing a
 //! template that deploys more than the proof of that resource would see: ARM deploys a child
 //! `securityRules` or `routes` resource into its parent, a linked nested deployment deploys what
-//! its link holds, and of two NSGs the file does not say which one the ISE subnets use. Proving the
+//! its link holds, and of two NSGs that may both be the environment's the file does not say which
+//! one the ISE subnets use. Proving the
 //! one resource read while the template deploys more would pass a template that opens what the
 //! proof never saw. A nested deployment whose template is inline (isenet's own puts the firewall
 //! rules into the policy's resource group that way) is read through: its resources are read as the
 //! template's own, at their paths inside it.
+//!
+//! A template of a whole resource group often holds other NSGs (a jump box's), route tables or
+//! rule collection groups (a hub policy's other spokes): given the names the environment deploys
+//! (`Wanted`), a reader takes the resource of that name and leaves the others and their child
+//! items alone. A name an exported template writes as a parameter is that parameter's default.
 
 use super::json::Json;
-use ise_model::codes::{E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
+use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
 
@@ -25,6 +31,8 @@ pub struct Proved {
     pub item: &'static str,
     /// The command whose output is the deployed resource alone, a file the reader proves whole.
     pub show: &'static str,
+    /// The environment field that names it.
+    pub field: &'static str,
 }
 
 pub const NSG: Proved = Proved {
@@ -33,6 +41,7 @@ pub const NSG: Proved = Proved {
     what: "NSG",
     item: "rule",
     show: "az network nsg show -g RG -n NAME -o json",
+    field: "nsgName",
 };
 
 pub const ROUTE_TABLE: Proved = Proved {
@@ -41,6 +50,7 @@ pub const ROUTE_TABLE: Proved = Proved {
     what: "route table",
     item: "route",
     show: "az network route-table show -g RG -n NAME -o json",
+    field: "routeTableName",
 };
 
 pub const RULE_COLLECTION_GROUP: Proved = Proved {
@@ -49,9 +59,46 @@ pub const RULE_COLLECTION_GROUP: Proved = Proved {
     what: "rule collection group",
     item: "rule collection",
     show: "az network firewall policy rule-collection-group show -g RG --policy-name POLICY -n NAME -o json",
+    field: "forcedTunneling.ruleCollectionGroupName",
 };
 
 const DEPLOYMENTS: &str = "Microsoft.Resources/deployments";
+
+/// The names of the resources the environment deploys, which a reader takes from a file holding
+/// several; `None`: no choice by name (one resource of a kind is read, two are refused).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    pub nsg: Option<&'a str>,
+    pub route_table: Option<&'a str>,
+    /// The rule collection group's own name (not `policy/group`).
+    pub group: Option<&'a str>,
+}
+
+impl<'a> Wanted<'a> {
+    /// The name wanted for resources of `proved`'s kind.
+    pub(crate) fn of(&self, proved: &Proved) -> Option<&'a str> {
+        match proved.kind {
+            k if k == NSG.kind => self.nsg,
+            k if k == ROUTE_TABLE.kind => self.route_table,
+            _ => self.group,
+        }
+    }
+
+    /// Whether a resource of `proved`'s kind deployed as `name` (`None`: not known) may be the
+    /// wanted one: Azure compares resource names case-insensitively, and a rule collection
+    /// group's template name is `policy/group`.
+    pub(crate) fn may_be(&self, proved: &Proved, name: Option<&str>) -> bool {
+        match (self.of(proved), name) {
+            (Some(wanted), Some(name)) => own_name(name).eq_ignore_ascii_case(wanted),
+            _ => true,
+        }
+    }
+}
+
+/// A resource's own name: the last part of `parent/child`.
+fn own_name(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
 
 /// One resource of a template, nested ones included.
 struct Entry<J> {
@@ -61,6 +108,8 @@ struct Entry<J> {
     value: J,
     /// The path of the resource it is nested in, if it is.
     parent: Option<String>,
+    /// Its name as deployed (`deployed_name`), `None` when the template does not say it plainly.
+    deployed: Option<String>,
 }
 
 impl<'v, J: Json<'v>> Entry<J> {
@@ -68,16 +117,10 @@ impl<'v, J: Json<'v>> Entry<J> {
         self.kind.eq_ignore_ascii_case(kind)
     }
 
-    /// Its name as messages show it (a long or multi-line name cut to one line).
+    /// Its name as messages show it.
     fn name(&self) -> String {
         match self.value.get("name").and_then(J::as_str) {
-            Some(n) => {
-                let mut shown: String = n.chars().take(100).map(|c| if c.is_control() { ' ' } else { c }).collect();
-                if n.chars().count() > 100 {
-                    shown.push_str("...");
-                }
-                format!("`{shown}`")
-            }
+            Some(n) => format!("`{}`", shown(n)),
             None => "(no name)".to_string(),
         }
     }
@@ -91,11 +134,13 @@ impl<'v, J: Json<'v>> Entry<J> {
 /// Every resource of the template `document` (none when it is not a template), nested ones too.
 fn entries<'v, J: Json<'v>>(document: J) -> Vec<Entry<J>> {
     let mut out = Vec::new();
-    collect(document, "", None, &mut out);
+    collect(document, document, "", None, &mut out);
     out
 }
 
-fn collect<'v, J: Json<'v>>(holder: J, path: &str, parent: Option<&str>, out: &mut Vec<Entry<J>>) {
+/// The resources under `holder`, a resource or the template `template` (whose parameters name
+/// them).
+fn collect<'v, J: Json<'v>>(template: J, holder: J, path: &str, parent: Option<&str>, out: &mut Vec<Entry<J>>) {
     let Some(resources) = holder.get("resources").and_then(J::as_array) else {
         return;
     };
@@ -109,15 +154,16 @@ fn collect<'v, J: Json<'v>>(holder: J, path: &str, parent: Option<&str>, out: &m
             _ => t.to_string(),
         };
         let at = index(&list, i);
-        collect(resource, &at, Some(&kind), out);
-        if let Some(template) = inline_template(resource) {
-            collect(template, &field(&field(&at, "properties"), "template"), None, out);
+        collect(template, resource, &at, Some(&kind), out);
+        if let Some(inner) = inline_template(resource) {
+            collect(inner, inner, &field(&field(&at, "properties"), "template"), None, out);
         }
         out.push(Entry {
             path: at,
             kind,
             value: resource,
             parent: parent.map(|_| path.to_string()),
+            deployed: deployed_name(resource, template),
         });
     }
 }
@@ -136,25 +182,77 @@ fn inline_template<'v, J: Json<'v>>(resource: J) -> Option<J> {
     }
 }
 
+/// A resource's name as deployed: its text, or the default value of the parameter an exported
+/// template names it by (`[parameters('p')]`, `[concat(parameters('p'), '/child')]`); `None` for
+/// any other expression or a parameter without a text default.
+pub(crate) fn deployed_name<'v, J: Json<'v>>(resource: J, template: J) -> Option<String> {
+    let name = resource.get("name")?.as_str()?;
+    match name.starts_with('[') {
+        true => parameter_name(name, template),
+        false => Some(name.to_string()),
+    }
+}
+
+/// The name an exported template's expression gives, from its parameters' default values.
+fn parameter_name<'v, J: Json<'v>>(expression: &str, template: J) -> Option<String> {
+    let inner = expression.strip_prefix('[')?.strip_suffix(']')?.trim();
+    let default = |call: &str| -> Option<String> {
+        let name = call.trim().strip_prefix("parameters('")?.strip_suffix("')")?;
+        let value = template.get("parameters")?.get(name)?.get("defaultValue")?.as_str()?;
+        (!value.starts_with('[')).then(|| value.to_string())
+    };
+    if let Some(args) = inner.strip_prefix("concat(").and_then(|r| r.strip_suffix(')')) {
+        let (first, rest) = args.split_once(',')?;
+        let suffix = rest.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+        return Some(format!("{}{suffix}", default(first)?));
+    }
+    default(inner)
+}
+
+/// A name as messages show it: a long or multi-line name cut to one line.
+fn shown(name: &str) -> String {
+    let mut shown: String = name.chars().take(100).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if name.chars().count() > 100 {
+        shown.push_str("...");
+    }
+    shown
+}
+
 /// The resources a template deploys at its top, those of its inline nested deployments included,
-/// each with its path (`resources[3]`, `resources[7].properties.template.resources[0]`).
-pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J)> {
+/// each with its path (`resources[3]`, `resources[7].properties.template.resources[0]`) and its
+/// name as deployed (`deployed_name`).
+pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Option<String>)> {
     entries(document)
         .into_iter()
         .filter(|e| e.parent.is_none())
-        .map(|e| (e.path, e.value))
+        .map(|e| (e.path, e.value, e.deployed))
         .collect()
 }
 
-/// The one resource of `proved.kind` at the top of the template, with its JSON path prefix
-/// (`resources[2].`); `Ok(None)` when `document` is not a template or holds no such resource.
-/// Refused: a template holding two, or anything the proof of that one would not see.
-pub(crate) fn resource<'v, J: Json<'v>>(document: J, proved: &Proved) -> Result<Option<(String, J)>, Vec<Diagnostic>> {
+/// The resources of `proved.kind` at the template's top that may be the wanted one, and the
+/// others (another NSG of the resource group): the one named as wanted, else those whose names the
+/// template does not say plainly.
+fn split<'e, 'v, J: Json<'v>>(all: &'e [Entry<J>], proved: &Proved, wanted: &Wanted) -> (Vec<&'e Entry<J>>, Vec<&'e Entry<J>>) {
+    let tops = all.iter().filter(|e| e.parent.is_none() && e.is(proved.kind));
+    let named = |e: &&Entry<J>| e.deployed.is_some() && wanted.may_be(proved, e.deployed.as_deref());
+    if wanted.of(proved).is_some() && tops.clone().any(|e| named(&e)) {
+        return tops.partition(named);
+    }
+    tops.partition(|e| wanted.may_be(proved, e.deployed.as_deref()))
+}
+
+/// The one resource of `proved.kind` at the top of the template that may be the wanted one, with
+/// its JSON path prefix (`resources[2].`); `Ok(None)` when `document` is not a template or holds
+/// no such resource. Refused: a template holding two, only others, or anything the proof of that
+/// one would not see.
+pub(crate) fn resource<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &Wanted) -> Result<Option<(String, J)>, Vec<Diagnostic>> {
     let all = entries(document);
-    let found: Vec<&Entry<J>> = all.iter().filter(|e| e.parent.is_none() && e.is(proved.kind)).collect();
-    let mut diags = unseen_in(&all, &[proved]);
-    if let [first, rest @ ..] = found.as_slice() {
-        diags.extend(rest.iter().map(|second| twice(proved, first, second)));
+    let (found, others) = split(&all, proved, wanted);
+    let mut diags = unseen_in(&all, &[proved], wanted);
+    match found.as_slice() {
+        [first, rest @ ..] => diags.extend(rest.iter().map(|second| twice(proved, first, second))),
+        [] if !others.is_empty() => diags.push(none_named(proved, wanted, &others)),
+        [] => {}
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -162,25 +260,75 @@ pub(crate) fn resource<'v, J: Json<'v>>(document: J, proved: &Proved) -> Result<
     Ok(found.first().map(|e| (format!("{}.", e.path), e.value)))
 }
 
+/// The top-level resources of a kind in a template, by path (`resources[3]`).
+pub(crate) struct Picked {
+    /// Those that may be the wanted one.
+    pub candidates: Vec<String>,
+    /// The others, with their names.
+    pub others: Vec<(String, String)>,
+}
+
+/// The resources of `proved.kind` at the template's top, told apart by the wanted name (`diff`
+/// tells a template's kinds by them, the firewall reader its group).
+pub(crate) fn pick<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &Wanted) -> Picked {
+    let all = entries(document);
+    let (found, others) = split(&all, proved, wanted);
+    Picked {
+        candidates: found.iter().map(|e| e.path.clone()).collect(),
+        others: others
+            .iter()
+            .map(|e| (e.path.clone(), e.deployed.clone().unwrap_or_else(|| e.name())))
+            .collect(),
+    }
+}
+
 /// What the template deploys that the proofs of `proved` would not see: each such resource once,
 /// at its path.
-pub(crate) fn unseen<'v, J: Json<'v>>(document: J, proved: &[&Proved]) -> Vec<Diagnostic> {
-    unseen_in(&entries(document), proved)
+pub(crate) fn unseen<'v, J: Json<'v>>(document: J, proved: &[&Proved], wanted: &Wanted) -> Vec<Diagnostic> {
+    unseen_in(&entries(document), proved, wanted)
 }
 
 /// [`unseen`] for every kind a reader proves, located in `file` (`diff`, which reads every kind a
 /// template holds, refuses these before telling the kinds).
-pub fn unseen_by_any_reader(text: &str, file: &str) -> Vec<Diagnostic> {
+pub fn unseen_by_any_reader(text: &str, file: &str, wanted: &Wanted) -> Vec<Diagnostic> {
     match ise_model::jsondoc::tree::parse(text, file, E_TEMPLATE_UNSEEN) {
-        Ok(tree) => super::locate(unseen(tree.root(), &[&NSG, &ROUTE_TABLE, &RULE_COLLECTION_GROUP]), &tree, file),
+        Ok(tree) => super::locate(
+            unseen(tree.root(), &[&NSG, &ROUTE_TABLE, &RULE_COLLECTION_GROUP], wanted),
+            &tree,
+            file,
+        ),
         Err(diags) => diags,
     }
 }
 
-fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved]) -> Vec<Diagnostic> {
+/// Whether `e` is, or is an item of, a resource of `proved.kind` named otherwise than the wanted
+/// one: what ARM deploys there leaves the wanted resource alone.
+fn is_other<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted, e: &Entry<J>) -> bool {
+    if e.parent.is_none() && e.is(proved.kind) {
+        return split(all, proved, wanted).1.iter().any(|other| std::ptr::eq(*other, e));
+    }
+    if !proved.items.is_some_and(|items| e.is(&format!("{}/{items}", proved.kind))) {
+        return false;
+    }
+    // A nested item's parent is the resource it sits in; a top-level one names it (`parent/item`).
+    let parent = match &e.parent {
+        Some(path) => all.iter().find(|p| &p.path == path).and_then(|p| p.deployed.clone()),
+        None => e
+            .deployed
+            .as_deref()
+            .and_then(|n| n.rsplit_once('/'))
+            .map(|(parent, _)| parent.to_string()),
+    };
+    parent.is_some() && !wanted.may_be(proved, parent.as_deref())
+}
+
+fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wanted) -> Vec<Diagnostic> {
     let shows = proved.iter().map(|p| format!("`{}`", p.show)).collect::<Vec<_>>().join(" or ");
     let mut diags = Vec::new();
     for e in all {
+        if proved.iter().any(|p| is_other(all, p, wanted, e)) {
+            continue;
+        }
         if e.is(DEPLOYMENTS) && inline_template(e.value).is_none() {
             diags.push(
                 Diagnostic::error(
@@ -211,7 +359,7 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved]) -> Vec<Diagn
                 return Some(nested(p, e, parent));
             }
             let items = p.items?;
-            let child = e.is(&format!("{}/{items}", p.kind)) && !is_copy(all, p, items, e);
+            let child = e.is(&format!("{}/{items}", p.kind)) && !is_copy(all, p, wanted, items, e);
             child.then(|| outside(p, items, e))
         });
         diags.extend(refusal);
@@ -246,8 +394,8 @@ fn evaluated_by_arm<'v, J: Json<'v>>(e: &Entry<J>, shows: &str) -> Option<Diagno
 /// under the name of that item it rewrites the item as it is, under another Azure refuses it (two
 /// rules of one priority and direction, two routes of one prefix), and into another parent it
 /// leaves the proved one alone.
-fn is_copy<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, items: &str, child: &Entry<J>) -> bool {
-    let parents: Vec<&Entry<J>> = all.iter().filter(|e| e.parent.is_none() && e.is(proved.kind)).collect();
+fn is_copy<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted, items: &str, child: &Entry<J>) -> bool {
+    let (parents, _) = split(all, proved, wanted);
     let (Some(properties), [parent]) = (child.value.get("properties").filter(|p| p.is_object()), parents.as_slice()) else {
         return false;
     };
@@ -290,6 +438,30 @@ fn nested<'v, J: Json<'v>>(proved: &Proved, e: &Entry<J>, parent: &str) -> Diagn
     ))
 }
 
+fn none_named<'v, J: Json<'v>>(proved: &Proved, wanted: &Wanted, others: &[&Entry<J>]) -> Diagnostic {
+    let held: Vec<String> = others
+        .iter()
+        .map(|e| match &e.deployed {
+            Some(name) => format!("`{}` at {}", shown(name), e.path),
+            None => format!("{} at {}", e.name(), e.path),
+        })
+        .collect();
+    Diagnostic::error(
+        E_TEMPLATE_NOT_NAMED,
+        others[0].path.clone(),
+        format!(
+            "no {} named `{}` (the environment's): the template holds {}",
+            proved.what,
+            wanted.of(proved).unwrap_or_default(),
+            held.join(", ")
+        ),
+    )
+    .with_help(format!(
+        "if one of them is the ISE's, name it in the environment (`{}`); or prove the ISE's alone: `{}`",
+        proved.field, proved.show
+    ))
+}
+
 fn twice<'v, J: Json<'v>>(proved: &Proved, first: &Entry<J>, second: &Entry<J>) -> Diagnostic {
     Diagnostic::error(
         E_TEMPLATE_TWICE,
@@ -316,7 +488,7 @@ mod tests {
     const RULE: &str = "Microsoft.Network/networkSecurityGroups/securityRules";
 
     fn codes(template: &Value, proved: &Proved) -> Vec<(&'static str, String)> {
-        match resource(template, proved) {
+        match resource(template, proved, &Wanted::default()) {
             Ok(_) => Vec::new(),
             Err(d) => d.into_iter().map(|d| (d.code, d.path)).collect(),
         }
@@ -329,10 +501,10 @@ mod tests {
     #[test]
     fn finds_the_resource_of_the_type_and_its_path() {
         let t = json!({ "resources": [ { "type": "Microsoft.Network/routeTables" }, { "type": "microsoft.network/networkSecurityGroups", "name": "n" } ] });
-        let (path, r) = resource(&t, &NSG).unwrap().unwrap();
+        let (path, r) = resource(&t, &NSG, &Wanted::default()).unwrap().unwrap();
         assert_eq!((path.as_str(), &r["name"]), ("resources[1].", &json!("n")));
-        assert!(resource(&json!({ "resources": [] }), &NSG).unwrap().is_none());
-        assert!(resource(&json!({ "properties": {} }), &NSG).unwrap().is_none());
+        assert!(resource(&json!({ "resources": [] }), &NSG, &Wanted::default()).unwrap().is_none());
+        assert!(resource(&json!({ "properties": {} }), &NSG, &Wanted::default()).unwrap().is_none());
     }
 
     /// ARM deploys a child rule into its NSG, top-level or nested in the NSG with its short type;
@@ -385,7 +557,7 @@ mod tests {
                 (E_TEMPLATE_TWICE, "resources[2]".to_string())
             ]
         );
-        let d = resource(&t, &NSG).unwrap_err();
+        let d = resource(&t, &NSG, &Wanted::default()).unwrap_err();
         assert!(
             d[1].message.contains("`other`") && d[1].message.contains("`n` at resources[0]"),
             "{}",
@@ -394,7 +566,7 @@ mod tests {
         // A rule collection group inside its policy is not read: refused.
         let t = json!({ "resources": [ { "type": "Microsoft.Network/firewallPolicies", "name": "p",
             "resources": [ { "type": "ruleCollectionGroups", "name": "g" } ] } ] });
-        let d = unseen(&t, &[&RULE_COLLECTION_GROUP]);
+        let d = unseen(&t, &[&RULE_COLLECTION_GROUP], &Wanted::default());
         assert_eq!(d.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), ["resources[0].resources[0]"]);
     }
 
@@ -408,12 +580,12 @@ mod tests {
         };
         let group = json!({ "type": RULE_COLLECTION_GROUP.kind, "name": "p/g", "properties": { "ruleCollections": [] } });
         let t = json!({ "resources": [ nsg(json!([])), deployment(json!([group])) ] });
-        let (at, found) = resource(&t, &RULE_COLLECTION_GROUP).unwrap().unwrap();
+        let (at, found) = resource(&t, &RULE_COLLECTION_GROUP, &Wanted::default()).unwrap().unwrap();
         assert_eq!(at, "resources[1].properties.template.resources[0].");
         assert_eq!(found["name"], "p/g");
-        assert_eq!(resource(&t, &NSG).unwrap().unwrap().0, "resources[0].");
+        assert_eq!(resource(&t, &NSG, &Wanted::default()).unwrap().unwrap().0, "resources[0].");
         assert_eq!(
-            top_level(&t).iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+            top_level(&t).iter().map(|(p, _, _)| p.as_str()).collect::<Vec<_>>(),
             ["resources[0]", "resources[1].properties.template.resources[0]", "resources[1]"]
         );
         // A second NSG inside, or a child rule inside, is refused at its own path.
@@ -427,6 +599,68 @@ mod tests {
         assert_eq!(
             codes(&t, &NSG),
             [(E_TEMPLATE_UNSEEN, "resources[1].properties.template.resources[0]".to_string())]
+        );
+    }
+
+    /// Of a resource group's NSGs, the one the environment names is read (Azure's names compare
+    /// case-insensitively; an exported template names it by a parameter's default); the others
+    /// and their child rules are another NSG's business. None of that name: refused, naming them.
+    #[test]
+    fn the_wanted_name_picks_one_of_several() {
+        let open = json!({ "access": "Allow", "priority": 300 });
+        let t = json!({
+            "parameters": { "p": { "type": "String", "defaultValue": "ISE-nsg" } },
+            "resources": [
+                { "type": NSG.kind, "name": "jumpbox", "properties": { "securityRules": [] },
+                  "resources": [ { "type": "securityRules", "name": "rdp", "properties": open } ] },
+                { "type": RULE, "name": "jumpbox/ssh", "properties": open },
+                { "type": NSG.kind, "name": "[parameters('p')]", "properties": { "securityRules": [] } },
+            ]
+        });
+        let wanted = Wanted {
+            nsg: Some("ise-nsg"),
+            ..Wanted::default()
+        };
+        assert_eq!(resource(&t, &NSG, &wanted).unwrap().unwrap().0, "resources[2].");
+        // A child rule of the wanted NSG that it does not list is refused as before.
+        let mut with_child = t.clone();
+        with_child["resources"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({ "type": RULE, "name": "[concat(parameters('p'), '/x')]", "properties": open }));
+        let d = resource(&with_child, &NSG, &wanted).unwrap_err();
+        assert_eq!(
+            d.iter().map(|d| (d.code, d.path.as_str())).collect::<Vec<_>>(),
+            [(E_TEMPLATE_UNSEEN, "resources[3]")]
+        );
+        // None of that name.
+        let other = Wanted {
+            nsg: Some("legacy"),
+            ..Wanted::default()
+        };
+        let d = resource(&t, &NSG, &other).unwrap_err();
+        assert_eq!(
+            d.iter().map(|d| (d.code, d.path.as_str())).collect::<Vec<_>>(),
+            [(E_TEMPLATE_NOT_NAMED, "resources[0]")]
+        );
+        assert!(
+            d[0].message.contains("`jumpbox` at resources[0], `ISE-nsg` at resources[2]"),
+            "{}",
+            d[0].message
+        );
+        assert!(d[0].help.as_deref().unwrap_or_default().contains("nsgName"));
+        // A rule collection group is named `policy/group`.
+        let groups = json!({ "resources": [
+            { "type": RULE_COLLECTION_GROUP.kind, "name": "hub/spoke2-dependencies", "properties": { "ruleCollections": [] } },
+            { "type": RULE_COLLECTION_GROUP.kind, "name": "hub/ise-dependencies", "properties": { "ruleCollections": [] } },
+        ] });
+        let wanted = Wanted {
+            group: Some("ise-dependencies"),
+            ..Wanted::default()
+        };
+        assert_eq!(
+            resource(&groups, &RULE_COLLECTION_GROUP, &wanted).unwrap().unwrap().0,
+            "resources[1]."
         );
     }
 }

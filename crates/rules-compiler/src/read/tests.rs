@@ -30,15 +30,15 @@ fn answers(text: &str) -> [(String, String); 3] {
     [
         (
             show(&nsg::parse(text, "f.json")),
-            show(&old(text, E_NSG_FILE, |d, p, f| nsg::read(d, p, f))),
+            show(&old(text, E_NSG_FILE, |d, p, f| nsg::read(d, p, f, &Default::default()))),
         ),
         (
             show(&routes::parse(text, "f.json")),
-            show(&old(text, E_ROUTE_FILE, |d, p, f| routes::read(d, p, f))),
+            show(&old(text, E_ROUTE_FILE, |d, p, f| routes::read(d, p, f, &Default::default()))),
         ),
         (
             show(&firewall::parse(text, "f.json")),
-            show(&old(text, E_FIREWALL_FILE, |d, p, f| firewall::read(d, p, f))),
+            show(&old(text, E_FIREWALL_FILE, |d, p, f| firewall::read(d, p, f, &Default::default()))),
         ),
     ]
 }
