@@ -1982,3 +1982,62 @@ fn removing_a_foreign_deny_or_gateway_route_carries_a_caution() {
         ticket.stdout
     );
 }
+
+/// `az network nsg show` and `az network route-table show` list the subnets the resource is on:
+/// an ISE subnet without it is drift (its rules or routes do not apply there), and the ticket
+/// associates it after the rules converge and dissociates it in the rollback. Names compare
+/// case-insensitively; a resource of another resource group is associated by its id; a file
+/// that lists no subnets (an exported template) is not judged.
+#[test]
+fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
+    let dir = tempdir("drift-associations");
+    let subnet = |vnet: &str, name: &str| json!({"id": format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}")});
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(fixture("nsg-in-sync.json"))).unwrap()).unwrap();
+    nsg["subnets"] = json!([
+        subnet("CONTOSO-VNET", "ise-1"),
+        subnet("contoso-vnet", "ISE-2"),
+        subnet("contoso-vnet", "ise-4"),
+        subnet("other-vnet", "ise-3")
+    ]);
+    let file = dir.join("nsg.json");
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    let run = diff(None, &[file.to_str().unwrap()], "text");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("not associated")).collect();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    assert!(
+        lines[0].contains("NSG `contoso-ise-nsg` is not associated with subnet `ise-3` of `contoso-vnet`"),
+        "{}",
+        lines[0]
+    );
+    assert!(run.stdout.ends_with(", 1 subnet association(s) missing\n"), "{}", run.stdout);
+    let ticket = diff(None, &[file.to_str().unwrap()], "ticket");
+    assert!(
+        ticket.stdout.contains(
+            "az network vnet subnet update --resource-group contoso-network --vnet-name contoso-vnet --name ise-3 --network-security-group contoso-ise-nsg\n"
+        ),
+        "{}",
+        ticket.stdout
+    );
+    let rollback = &ticket.stdout[ticket.stdout.find("## Rollback").unwrap()..];
+    assert!(rollback.contains("--name ise-3 --remove networkSecurityGroup"), "{rollback}");
+
+    // On every subnet: in sync. In another resource group: named by its id. No list: not judged.
+    nsg["subnets"] = json!(["ise-1", "ise-2", "ise-3", "ise-4"].map(|s| subnet("contoso-vnet", s)));
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
+    nsg["subnets"] = json!([]);
+    nsg["resourceGroup"] = json!("security-rg");
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    let (code, report) = report(None, &[file.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    let unassociated = report["unassociated"].as_array().unwrap();
+    assert_eq!(unassociated.len(), 4, "{report}");
+    assert_eq!(
+        unassociated[0]["resource"],
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/security-rg/providers/Microsoft.Network/networkSecurityGroups/contoso-ise-nsg"
+    );
+    nsg.as_object_mut().unwrap().remove("subnets");
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
+}

@@ -6,7 +6,7 @@
 //! where it went (`az/routes.rs`).
 
 use super::artifacts::ItemKind;
-use super::drift::{Action, Compared, Drift, ItemChange};
+use super::drift::{Action, Compared, Drift, ItemChange, Unassociated};
 use super::nsg_order::{self, Place, Update};
 use crate::prove::findings::ArtifactKind;
 use serde_json::Value;
@@ -458,7 +458,43 @@ pub fn metadata_commands(drift: &Drift) -> Vec<String> {
 /// sending traffic to the firewall before the rules that traffic needed go (route deletions
 /// first): otherwise traffic both states allow is cut in between.
 pub fn commands(drift: &Drift) -> Vec<String> {
-    commands_for(&drift.compared, &drift.changes)
+    let mut out = commands_for(&drift.compared, &drift.changes);
+    // Last: a subnet takes the NSG or route table once its rules or routes are converged.
+    out.extend(drift.unassociated.iter().map(|u| {
+        let option = match u.artifact {
+            ArtifactKind::Routes => "--route-table",
+            _ => "--network-security-group",
+        };
+        format!("{} {option} {}", subnet_update(u), quote(&u.resource))
+    }));
+    out
+}
+
+/// The association commands turned around: each subnet leaves the NSG or route table the ticket
+/// put it on. What it had before is not in the exports, so it is left with none.
+pub fn dissociation_commands(drift: &Drift) -> Vec<String> {
+    if drift.unassociated.is_empty() {
+        return Vec::new();
+    }
+    let note = "# What these subnets had before the ticket is not in the exports (`az network vnet subnet show` says it): they are left with none.".to_string();
+    let commands = drift.unassociated.iter().map(|u| {
+        let property = match u.artifact {
+            ArtifactKind::Routes => "routeTable",
+            _ => "networkSecurityGroup",
+        };
+        format!("{} --remove {property}", subnet_update(u))
+    });
+    std::iter::once(note).chain(commands).collect()
+}
+
+/// `az network vnet subnet update` of the subnet `u` names.
+fn subnet_update(u: &Unassociated) -> String {
+    format!(
+        "az network vnet subnet update {} --vnet-name {} --name {}",
+        resource_group_option(&u.resource_group),
+        quote(&u.virtual_network),
+        quote(&u.subnet)
+    )
 }
 
 /// [`commands`] for the resources `compared` and the `changes` to them.

@@ -88,6 +88,50 @@ pub struct Deployed {
     pub format: Format,
     pub target: Target,
     pub content: Content,
+    /// The subnets an NSG or route table is associated with, where the file says (`subnets` of az
+    /// and REST output; an exported template does not list them): `None` when it does not.
+    pub subnets: Option<Vec<SubnetRef>>,
+}
+
+/// A subnet by its virtual network and name, from its resource id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetRef {
+    pub virtual_network: String,
+    pub subnet: String,
+}
+
+impl SubnetRef {
+    /// Azure compares resource names case-insensitively.
+    pub fn is(&self, virtual_network: &str, subnet: &str) -> bool {
+        self.virtual_network.eq_ignore_ascii_case(virtual_network) && self.subnet.eq_ignore_ascii_case(subnet)
+    }
+}
+
+/// The subnets a resource lists (`subnets`, at its top or under `properties`), each by the
+/// `virtualNetworks/<vnet>/subnets/<subnet>` part of its id; `None` when it lists none (null
+/// counts as an empty list: az prints it for an NSG on no subnet).
+fn associated_subnets(resource: &Value) -> Option<Vec<SubnetRef>> {
+    let list = resource
+        .get("subnets")
+        .or_else(|| resource.get("properties").and_then(|p| p.get("subnets")))?;
+    let ids = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    Some(
+        ids.iter()
+            .filter_map(|s| s.get("id").and_then(Value::as_str))
+            .filter_map(|id| {
+                let parts: Vec<&str> = id.split('/').collect();
+                let after = |segment: &str| {
+                    let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
+                    parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
+                };
+                Some(SubnetRef {
+                    virtual_network: after("virtualNetworks")?,
+                    subnet: after("subnets")?,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn type_is(value: &Value, kind: &str) -> bool {
@@ -375,6 +419,10 @@ pub fn read(text: &str, file: &str, wanted: &Wanted) -> Result<DeployedFiles, Ve
                 text: text.to_string(),
                 format: detected.format,
                 target: target(resource, &doc),
+                subnets: match kind {
+                    ArtifactKind::Firewall => None,
+                    _ => associated_subnets(resource),
+                },
                 content,
             }),
             Err(d) => diags.extend(d),
@@ -509,6 +557,27 @@ mod tests {
         assert_eq!(code(twice), [(ise_model::codes::E_TEMPLATE_TWICE, "resources[1]".to_string())]);
         let child = json!({"resources": [{"type": "Microsoft.Network/routeTables/routes", "name": "rt/r", "properties": {}}]});
         assert_eq!(code(child), [(ise_model::codes::E_TEMPLATE_UNSEEN, "resources[0]".to_string())]);
+    }
+
+    /// az lists a resource's subnets at its top, REST under `properties`; each is named by its id's
+    /// virtual network and subnet parts. Null is no subnet; no list says nothing.
+    #[test]
+    fn associated_subnets_are_read_from_their_ids() {
+        let id = |vnet: &str, subnet: &str| json!({"id": format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}")});
+        let refs = |v: Value| associated_subnets(&v).map(|l| l.into_iter().map(|s| (s.virtual_network, s.subnet)).collect::<Vec<_>>());
+        let pair = |v: &str, s: &str| (v.to_string(), s.to_string());
+        assert_eq!(
+            refs(json!({"subnets": [id("v", "a"), {"id": "/not/a/subnet"}, {}]})),
+            Some(vec![pair("v", "a")])
+        );
+        assert_eq!(refs(json!({"properties": {"subnets": [id("V", "B")]}})), Some(vec![pair("V", "B")]));
+        assert_eq!(refs(json!({"subnets": null})), Some(vec![]));
+        assert_eq!(refs(json!({"securityRules": []})), None);
+        assert!(SubnetRef {
+            virtual_network: "V".into(),
+            subnet: "B".into()
+        }
+        .is("v", "b"));
     }
 
     /// An exported resource group holds a jump box's NSG beside the ISE's: the environment's is

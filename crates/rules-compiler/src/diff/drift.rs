@@ -120,6 +120,22 @@ pub struct Missing {
     pub requirements: Vec<String>,
 }
 
+/// An ISE subnet that a compared NSG or route table is not associated with, though the deployed
+/// file lists the subnets it is on: its rules or routes do not apply there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unassociated {
+    pub artifact: ArtifactKind,
+    /// The NSG or route table, as the association command names it: its name, or its resource id
+    /// when it lies in another resource group than the virtual network.
+    pub resource: String,
+    pub file: String,
+    /// The environment's virtual network, its resource group and the subnet.
+    pub resource_group: String,
+    pub virtual_network: String,
+    pub subnet: String,
+}
+
 /// An artifact the environment deploys that the given templates do not hold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -154,6 +170,9 @@ pub struct Drift {
     /// exported resource group) was given: not deployed there, or under another name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<Absent>,
+    /// ISE subnets a compared NSG or route table is not on (its file lists its subnets).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unassociated: Vec<Unassociated>,
     /// Artifacts the environment deploys that were not compared: no file given holds them and none
     /// is a template (the `az ... show` output of one resource says nothing of the others).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -398,6 +417,47 @@ pub struct Inputs<'a> {
     pub templates: &'a [TemplateFile],
 }
 
+/// The ISE subnets each deployed NSG or route table the environment needs is not associated with,
+/// where its file lists its subnets.
+fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
+    let env = &inputs.plan.environment;
+    let needed = verify::needed_artifacts(env.forced_tunneling.mode);
+    let mut out = Vec::new();
+    for d in inputs.deployed.iter().filter(|d| needed.contains(&d.content.kind())) {
+        let Some(on) = &d.subnets else { continue };
+        let target = target_with_defaults(d, inputs.plan);
+        let name = target.name.unwrap_or_default();
+        // A resource of another resource group than the virtual network is named by its id.
+        let resource = match target.resource_group.filter(|rg| !rg.eq_ignore_ascii_case(&env.resource_group)) {
+            Some(rg) => {
+                let kind = match d.content.kind() {
+                    ArtifactKind::Routes => "routeTables",
+                    _ => "networkSecurityGroups",
+                };
+                format!(
+                    "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{name}",
+                    env.subscription_id
+                )
+            }
+            None => name,
+        };
+        for subnet in &env.subnets {
+            if !on.iter().any(|s| s.is(&env.virtual_network.name, &subnet.name)) {
+                out.push(Unassociated {
+                    artifact: d.content.kind(),
+                    resource: resource.clone(),
+                    file: d.file.clone(),
+                    resource_group: env.resource_group.clone(),
+                    virtual_network: env.virtual_network.name.clone(),
+                    subnet: subnet.name.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.artifact, &a.subnet).cmp(&(b.artifact, &b.subnet)));
+    out
+}
+
 /// The artifacts the verifier needed and no deployed file held: absent when a template was given
 /// (it is a whole resource group), else not compared.
 fn absent(inputs: &Inputs, verification: &Verification) -> (Vec<Absent>, Vec<ArtifactKind>) {
@@ -610,8 +670,9 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
         None
     };
     let (absent, not_compared) = absent(inputs, &verification);
+    let unassociated = unassociated(inputs);
     Ok(Drift {
-        in_sync: all.is_empty() && verification.ok && absent.is_empty(),
+        in_sync: all.is_empty() && verification.ok && absent.is_empty() && unassociated.is_empty(),
         environment: inputs.plan.environment.name.clone(),
         az_cli_cloud: inputs.plan.environment.cloud.facts().az_cli_cloud.clone(),
         compared,
@@ -619,6 +680,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
         metadata,
         missing,
         absent,
+        unassociated,
         not_compared,
         openings,
         other_findings,

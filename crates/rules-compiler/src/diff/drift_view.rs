@@ -3,7 +3,7 @@
 
 use super::artifacts::ItemKind;
 use super::az;
-use super::drift::{Absent, Action, Drift, FieldChange, ItemChange};
+use super::drift::{Absent, Action, Drift, FieldChange, ItemChange, Unassociated};
 use crate::prove::findings::ArtifactKind;
 use serde_json::Value;
 use std::fmt::Write;
@@ -189,6 +189,22 @@ fn absent_line(a: &Absent) -> String {
     )
 }
 
+/// A subnet an NSG or route table is not on, in one sentence.
+fn unassociated_line(u: &Unassociated) -> String {
+    format!(
+        "{} `{}` is not associated with subnet `{}` of `{}` ({}), so its {} do not apply there",
+        artifact_words(u.artifact),
+        u.resource,
+        u.subnet,
+        u.virtual_network,
+        u.file,
+        match u.artifact {
+            ArtifactKind::Routes => "routes",
+            _ => "rules",
+        }
+    )
+}
+
 fn result_line(d: &Drift) -> String {
     let described = d.metadata.len();
     if d.in_sync {
@@ -198,9 +214,11 @@ fn result_line(d: &Drift) -> String {
         };
     }
     let missing: usize = d.missing.iter().map(|m| m.requirements.len()).sum();
-    let absent = match d.absent.len() {
-        0 => String::new(),
-        n => format!(", {n} not deployed"),
+    let absent = match (d.absent.len(), d.unassociated.len()) {
+        (0, 0) => String::new(),
+        (n, 0) => format!(", {n} not deployed"),
+        (0, u) => format!(", {u} subnet association(s) missing"),
+        (n, u) => format!(", {n} not deployed, {u} subnet association(s) missing"),
     };
     format!(
         "result: drift: {} change(s), {} missing requirement(s), {} opening(s), {} other finding(s){absent}{}\n",
@@ -234,6 +252,9 @@ pub fn render_text(d: &Drift) -> String {
     for a in &d.absent {
         let _ = writeln!(out, "not deployed: {}", absent_line(a));
     }
+    for u in &d.unassociated {
+        let _ = writeln!(out, "not associated: {}", unassociated_line(u));
+    }
     if let Some(note) = &d.firewall_note {
         let _ = writeln!(out, "note: {note}");
     }
@@ -258,6 +279,9 @@ pub fn render_text_quiet(d: &Drift) -> String {
     }
     for a in &d.absent {
         let _ = writeln!(out, "{} not deployed: {}", a.artifact.as_str(), absent_line(a));
+    }
+    for u in &d.unassociated {
+        let _ = writeln!(out, "{} not associated: {}", u.artifact.as_str(), unassociated_line(u));
     }
     finding_lines(d, &mut out);
     out
@@ -404,6 +428,13 @@ pub fn render_ticket(d: &Drift) -> String {
         for a in &d.absent {
             let _ = writeln!(out, "- {}", cell(&absent_line(a)));
         }
+    }
+    if !d.unassociated.is_empty() {
+        out.push_str("\n## Subnet associations\n\n");
+        for u in &d.unassociated {
+            let _ = writeln!(out, "- {}", cell(&unassociated_line(u)));
+        }
+        out.push_str("\nThe commands below associate them last, once the rules and routes are converged.\n");
     }
     if !d.changes.is_empty() {
         out.push_str("\n## Changes\n\n| artifact | action | item | what |\n|---|---|---|---|\n");

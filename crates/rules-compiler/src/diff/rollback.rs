@@ -9,7 +9,10 @@ use super::drift::{Action, Compared, Drift, FieldChange, ItemChange};
 pub fn commands(d: &Drift) -> Vec<String> {
     let compared: Vec<Compared> = d.compared.iter().map(turned_compared).collect();
     let changes: Vec<ItemChange> = d.changes.iter().map(turned).collect();
-    az::commands_for(&compared, &changes)
+    // The subnets leave what the ticket put them on first, as it was put on them last.
+    let mut out = az::dissociation_commands(d);
+    out.extend(az::commands_for(&compared, &changes));
+    out
 }
 
 /// The resources as the ticket leaves them: the desired side holds the places and routes.
