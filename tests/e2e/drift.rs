@@ -2041,3 +2041,92 @@ fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
     std::fs::write(&file, nsg.to_string()).unwrap();
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
 }
+
+/// A rule collection renamed by hand: removing it before the compiled one is added would cut the
+/// ISE's dependencies for as long as the policy updates take. A bridge collection holding its
+/// rules goes in first, at the free priority next to it, and out last; the rollback bridges the
+/// compiled collection the same way.
+#[test]
+fn a_renamed_collection_is_bridged_so_its_traffic_is_never_cut() {
+    let dir = tempdir("drift-collection-bridge");
+    let out = dir.join("out");
+    let o = isenet(&[
+        "compile",
+        "--env",
+        FIREWALL_ENV,
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--only",
+        "firewall",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap();
+    let collections = policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap();
+    let network = collections.iter_mut().find(|c| c["name"] == "ise-network-dependencies").unwrap();
+    network["name"] = json!("ise-net-deps");
+    let priority = network["priority"].as_u64().unwrap();
+    let rules: Vec<String> = network["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    let file = dir.join("renamed.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+    let run = diff(Some(FIREWALL_ENV), &[file.to_str().unwrap()], "ticket");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let block = |from: &str| -> Vec<String> {
+        let start = run.stdout.find(from).unwrap();
+        let body = &run.stdout[start..];
+        let open = body.find("```sh\n").unwrap() + 6;
+        body[open..open + body[open..].find("```").unwrap()]
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let forward = block("## Commands");
+    let at = |needle: &str| {
+        forward
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {forward:#?}"))
+    };
+    let bridge_add = at("--rule-collection-group-name contoso-ise-dependencies --name ise-net-deps-bridge --collection-priority");
+    assert!(
+        forward[bridge_add].contains("collection add-filter-collection"),
+        "{}",
+        forward[bridge_add]
+    );
+    assert!(
+        forward[bridge_add].contains(&format!("--collection-priority {} --action Allow", priority - 1)),
+        "{}",
+        forward[bridge_add]
+    );
+    let bridged: Vec<&String> = forward
+        .iter()
+        .filter(|l| l.contains("--collection-name ise-net-deps-bridge "))
+        .collect();
+    assert_eq!(bridged.len() + 1, rules.len(), "{forward:#?}");
+    let ends = |suffix: &str| {
+        forward
+            .iter()
+            .position(|l| l.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix}: {forward:#?}"))
+    };
+    let old_removed = ends("--rule-collection-group-name contoso-ise-dependencies --name ise-net-deps");
+    let new_added = at("--name ise-network-dependencies --collection-priority");
+    let bridge_removed = ends("--name ise-net-deps-bridge");
+    assert!(forward[bridge_removed].contains("collection remove"), "{}", forward[bridge_removed]);
+    assert!(
+        bridge_add < old_removed && old_removed < new_added && new_added < bridge_removed,
+        "{forward:#?}"
+    );
+    assert_eq!(bridge_removed, forward.len() - 1, "{forward:#?}");
+    let rollback = block("## Rollback");
+    assert!(
+        rollback
+            .iter()
+            .any(|l| l.contains("--name ise-network-dependencies-bridge --collection-priority")),
+        "{rollback:#?}"
+    );
+}

@@ -407,6 +407,73 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     }
 }
 
+/// A removed allow collection while others are added (a renamed or replaced collection) would cut
+/// the traffic it allowed from its removal until the new one and its rules are in place: minutes,
+/// as each policy update takes. Its rules are kept by a bridge collection made first, at a free
+/// priority next to its own (so it stands where it stood among the other collections; az can
+/// neither add a collection at a taken priority for certain nor change one's priority), and
+/// removed once everything is in place. No free neighbour: no bridge.
+fn bridge_collections(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phases) {
+    let verb = |v: &str| base.replace("{}", v);
+    let collection_of = |c: &&&ItemChange| c.kind == ItemKind::RuleCollection;
+    if !changes.iter().filter(collection_of).any(|c| c.action == Action::Add) {
+        return;
+    }
+    let mut taken: BTreeSet<u64> = compared.collection_priorities.iter().copied().collect();
+    let mut names: BTreeSet<String> = changes.iter().filter_map(|c| c.collection.clone()).collect();
+    names.extend(changes.iter().filter(collection_of).map(|c| c.name.clone()));
+    for gone in changes.iter().filter(collection_of).filter(|c| c.action == Action::Remove) {
+        let deployed = gone.deployed.as_ref().unwrap_or(&Value::Null);
+        let (Some(priority), true) = (
+            deployed.get("priority").and_then(Value::as_u64),
+            deployed.get("action") == Some(&Value::from("Allow")),
+        ) else {
+            continue;
+        };
+        let rules: Vec<&&ItemChange> = changes
+            .iter()
+            .filter(|c| c.kind == ItemKind::FirewallRule && c.collection.as_deref() == Some(&gone.name) && c.deployed.is_some())
+            .collect();
+        let free = [priority.checked_sub(1), priority.checked_add(1)]
+            .into_iter()
+            .flatten()
+            .find(|p| (100..=65_000).contains(p) && !taken.contains(p));
+        let (Some(at), [first, rest @ ..]) = (free, rules.as_slice()) else {
+            continue;
+        };
+        taken.insert(at);
+        let bridge = (1..)
+            .map(|n| match n {
+                1 => format!("{}-bridge", gone.name),
+                n => format!("{}-bridge-{n}", gone.name),
+            })
+            .find(|n| !names.iter().any(|taken| taken.eq_ignore_ascii_case(n)))
+            .unwrap_or_default();
+        names.insert(bridge.clone());
+        let rule = |c: &ItemChange| properties(c.deployed.as_ref().unwrap_or(&Value::Null), &[]);
+        let mut parts = vec![
+            verb("add-filter-collection"),
+            format!("--name {}", quote(&bridge)),
+            format!("--collection-priority {at}"),
+            "--action Allow".to_string(),
+            format!("--rule-name {}", quote(&first.name)),
+        ];
+        parts.extend(rule(first));
+        out.bridge
+            .push(format!("# {bridge} keeps the rules of {} while it is replaced", gone.name));
+        out.bridge.push(join(parts));
+        for c in rest {
+            let mut parts = vec![
+                verb("rule add"),
+                format!("--collection-name {} --name {}", quote(&bridge), quote(&c.name)),
+            ];
+            parts.extend(rule(c));
+            out.bridge.push(join(parts));
+        }
+        out.unbridge.push(join(vec![verb("remove"), format!("--name {}", quote(&bridge))]));
+    }
+}
+
 /// Whether `rule update` can make a changed firewall rule what is desired: it sets each property
 /// it is given and keeps the others, so it cannot empty one (a deployed rule's
 /// destinationAddresses, fqdnTags or terminateTLS that the compiled rule lacks): such a rule is
@@ -509,7 +576,10 @@ pub fn commands_for(compared: &[Compared], changes: &[ItemChange]) -> Vec<String
             .partition(|c| c.kind == ItemKind::Document);
         resource.iter().for_each(|c| resource_update(compared, c, &mut phases));
         match compared.artifact {
-            ArtifactKind::Firewall => firewall(&base, &changes, &mut phases),
+            ArtifactKind::Firewall => {
+                firewall(&base, &changes, &mut phases);
+                bridge_collections(&base, compared, &changes, &mut phases);
+            }
             ArtifactKind::Nsg => nsg(&base, compared, &changes, &mut phases),
             ArtifactKind::Routes => routes(&base, compared, &changes, &mut phases),
         }
@@ -601,6 +671,7 @@ mod tests {
                 deployed_routes: Vec::new(),
                 desired_held: Vec::new(),
                 desired_routes: Vec::new(),
+                collection_priorities: Vec::new(),
             };
             let change = ItemChange {
                 artifact,
@@ -681,6 +752,7 @@ mod tests {
             deployed_routes: Vec::new(),
             desired_held: Vec::new(),
             desired_routes: Vec::new(),
+            collection_priorities: Vec::new(),
         };
         let mut phases = Phases::default();
         nsg(&target_args(&compared), &compared, &changes.iter().collect::<Vec<_>>(), &mut phases);

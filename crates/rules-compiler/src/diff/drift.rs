@@ -95,6 +95,10 @@ pub struct Compared {
     /// Routes: every deployed route (canonical form), for the bridges.
     #[serde(skip)]
     pub deployed_routes: Vec<(String, Value)>,
+    /// Firewall: the priority of every deployed and desired rule collection, which a bridge
+    /// collection must not take.
+    #[serde(skip)]
+    pub collection_priorities: Vec<u64>,
     /// The desired side's NSG places and routes: what the rollback starts from.
     #[serde(skip)]
     pub desired_held: Vec<Place>,
@@ -621,6 +625,12 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
                 .map(|(k, v)| (k.name.clone(), v.clone()))
                 .collect(),
             routes_taken: routes_taken(&have, &want),
+            collection_priorities: have
+                .iter()
+                .chain(want.iter())
+                .filter(|(k, _)| k.kind == ItemKind::RuleCollection)
+                .filter_map(|(_, v)| v.get("priority").and_then(Value::as_u64))
+                .collect(),
             deployed_routes: have
                 .iter()
                 .filter(|(k, _)| k.kind == ItemKind::Route)
