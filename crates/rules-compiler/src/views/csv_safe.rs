@@ -1,7 +1,10 @@
 //! CSV for spreadsheets: RFC 4180 (the `csv` crate quotes commas, quotes and line breaks), UTF-8,
 //! a header row, and every cell a spreadsheet could take for a formula neutralised (OWASP "CSV
 //! injection": a leading `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front, so Excel,
-//! LibreOffice and Google Sheets show the text instead of evaluating it).
+//! LibreOffice and Google Sheets show the text instead of evaluating it), and every cell within the
+//! 32,767 characters a spreadsheet cell holds (Excel cuts a longer one silently, or spills it into
+//! the next rows; a review row of `--expand-tags` can list thousands of prefixes): a longer one is
+//! cut between words and says how much is missing and where the whole of it is.
 
 use std::borrow::Cow;
 
@@ -17,7 +20,37 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// The header and rows as one CSV document, every cell neutralised.
+/// The most characters a spreadsheet cell holds (Excel's limit, counted in UTF-16 code units).
+pub const CELL_LIMIT: usize = 32_767;
+
+/// A cell a spreadsheet holds whole: `cell` when within [`CELL_LIMIT`], else its words up to the
+/// limit and a note of what is cut.
+pub fn within_limit(cell: &str) -> Cow<'_, str> {
+    let units = cell.encode_utf16().count();
+    if units <= CELL_LIMIT {
+        return Cow::Borrowed(cell);
+    }
+    // The note is at most this long (its count has at most 10 digits).
+    const NOTE_ROOM: usize = 160;
+    let mut end = 0;
+    let mut used = 0;
+    for (i, c) in cell.char_indices() {
+        used += c.len_utf16();
+        if used > CELL_LIMIT - NOTE_ROOM {
+            break;
+        }
+        if c == ' ' || c == ',' {
+            end = i;
+        }
+    }
+    let kept = &cell[..end];
+    let cut = units - kept.encode_utf16().count();
+    Cow::Owned(format!(
+        "{kept} ... [{cut} more characters cut: a spreadsheet cell holds {CELL_LIMIT}; the JSON artifacts hold the whole list]"
+    ))
+}
+
+/// The header and rows as one CSV document, every cell neutralised and within the cell limit.
 ///
 /// Written here rather than by `csv::Writer`, byte for byte as it writes (tested against it): its
 /// writer passes every byte through a state machine and a buffer, and a review row's cell may
@@ -26,7 +59,13 @@ pub fn render<C: AsRef<str>>(header: &[&str], rows: &[impl AsRef<[C]>]) -> Strin
     let mut out = String::new();
     record(&mut out, header.iter().copied());
     for row in rows {
-        record(&mut out, row.as_ref().iter().map(|cell| neutralise(cell.as_ref())));
+        record(
+            &mut out,
+            row.as_ref().iter().map(|cell| match neutralise(cell.as_ref()) {
+                Cow::Borrowed(cell) => within_limit(cell),
+                Cow::Owned(neutralised) => Cow::Owned(within_limit(&neutralised).into_owned()),
+            }),
+        );
     }
     out
 }
@@ -70,6 +109,42 @@ mod tests {
     /// What a spreadsheet would do with a parsed cell: evaluate it when it starts like a formula.
     fn spreadsheet_evaluates(cell: &str) -> bool {
         cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+    }
+
+    /// A cell past the limit keeps whole words up to it and says how many characters are cut; one
+    /// within the limit, to the last character, is kept as it is.
+    #[test]
+    fn cells_past_a_spreadsheets_limit_are_cut_between_words() {
+        let prefixes: Vec<String> = (0..4000).map(|i| format!("20.{}.{}.0/24", i / 256, i % 256)).collect();
+        let cell = prefixes.join(" ");
+        let cut = within_limit(&cell);
+        assert!(cut.encode_utf16().count() <= CELL_LIMIT);
+        let (kept, note) = cut.split_once(" ... [").unwrap();
+        assert!(cell.starts_with(kept) && cell[kept.len()..].starts_with(' '), "cut inside a word");
+        assert!(kept.len() > CELL_LIMIT - 200);
+        assert_eq!(
+            note,
+            format!(
+                "{} more characters cut: a spreadsheet cell holds 32767; the JSON artifacts hold the whole list]",
+                cell.len() - kept.len()
+            )
+        );
+        let full = "a".repeat(CELL_LIMIT);
+        assert_eq!(within_limit(&full), full.as_str());
+        // UTF-16 units, as Excel counts: 16,384 characters outside the basic plane are 32,768 units.
+        let wide = "\u{1F600} ".repeat(16_384);
+        assert!(within_limit(&wide).encode_utf16().count() <= CELL_LIMIT);
+        // In the document too, and a cut cell starting like a formula is still neutralised.
+        let doc = render(&["a"], &[vec![format!("={cell}")]]);
+        let read: Vec<String> = csv::Reader::from_reader(doc.as_bytes())
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        assert!(
+            read[0].starts_with("'=20.0.0.0/24 ") && read[0].encode_utf16().count() <= CELL_LIMIT,
+            "{}",
+            &read[0][..40]
+        );
     }
 
     #[test]
