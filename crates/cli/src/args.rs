@@ -232,8 +232,9 @@ pub enum Command {
         /// otherwise an address outside the declared networks is Internet.
         #[arg(long, value_name = "PREFIX", value_delimiter = ',', value_parser = parse_member)]
         as_member: Vec<ipnet::Ipv4Net>,
-        /// Many flows at once: a CSV file (`-` for stdin) with the header from,to,port,protocol,expect;
-        /// prints a table (or a JSON array) and exits 1 when any expectation fails.
+        /// Many flows at once: a CSV file (`-` for stdin) with the header from,to,port,protocol,expect,
+        /// at most 10,000 rows (split larger smoke suites); prints a table (or a JSON array) and
+        /// exits 1 when any expectation fails.
         #[arg(long)]
         flows: Option<PathBuf>,
         /// Output format.
