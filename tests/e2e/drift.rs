@@ -444,7 +444,7 @@ fn a_rule_collection_group_gets_rule_and_collection_changes() {
     assert_eq!(opening_rules(&r), set(&["allow-all-out"]));
     let ticket = diff(Some(FIREWALL_ENV), &[&fixture("firewall-rcg-drifted.json")], "ticket").stdout;
     let base = "az network firewall policy rule-collection-group collection";
-    let target = "--resource-group contoso-network --policy-name contoso-fw-policy --rule-collection-group-name ise-dependencies";
+    let target = "--resource-group contoso-network --policy-name contoso-fw-policy --rule-collection-group-name contoso-ise-dependencies";
     assert!(ticket.contains(&format!(
         "{base} rule remove {target} --collection-name ise-network-dependencies --name allow-all-out\n"
     )));
@@ -705,7 +705,7 @@ fn group_and_table(dir: &std::path::Path, priority: Option<u32>, disable_bgp: Va
     let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap() };
     let policy = read("firewall-policy.json");
     let mut group = json!({
-        "name": "ise-dependencies",
+        "name": "contoso-ise-dependencies",
         "ruleCollections": policy["resources"][0]["properties"]["ruleCollections"],
         "type": "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
         "provisioningState": "Succeeded"
@@ -793,7 +793,7 @@ fn the_group_priority_and_bgp_propagation_are_drift_in_every_format() {
     );
     assert!(
         t.contains(&format!(
-            "az network firewall policy rule-collection-group update --resource-group {rg} --policy-name '<firewall-policy-name>' --name ise-dependencies --priority 500\n"
+            "az network firewall policy rule-collection-group update --resource-group {rg} --policy-name '<firewall-policy-name>' --name contoso-ise-dependencies --priority 500\n"
         )),
         "{t}"
     );
@@ -1569,7 +1569,9 @@ fn a_government_diff_ticket_sets_the_government_cloud_first() {
     let ticket = diff(Some(env), &[path.to_str().unwrap()], "ticket").stdout;
     let block = ticket.split("```sh\n").nth(1).unwrap_or_else(|| panic!("{ticket}"));
     assert!(
-        block.starts_with("az cloud set --name AzureUSGovernment\naz network nsg rule create "),
+        block.starts_with(
+            "az cloud set --name AzureUSGovernment\naz account set --subscription 00000000-0000-0000-0000-000000000000\naz network nsg rule create "
+        ),
         "{ticket}"
     );
 }
@@ -1681,7 +1683,11 @@ fn description_differences_are_metadata_not_drift() {
     let commands: Vec<&str> = section.lines().filter(|l| l.starts_with("az ")).collect();
     // The block starts on the environment's cloud.
     assert_eq!(commands[0], "az cloud set --name AzureCloud", "{ticket}");
-    let commands = &commands[1..];
+    assert_eq!(
+        commands[1], "az account set --subscription 00000000-0000-0000-0000-000000000000",
+        "{ticket}"
+    );
+    let commands = &commands[2..];
     assert_eq!(commands.len(), 1, "{ticket}");
     assert!(
         commands[0].contains(" rule update ") && commands[0].contains(" --name fw-net-sql-1433 --description 'fw-net-sql-1433: "),
@@ -2128,5 +2134,63 @@ fn a_renamed_collection_is_bridged_so_its_traffic_is_never_cut() {
             .iter()
             .any(|l| l.contains("--name ise-network-dependencies-bridge --collection-priority")),
         "{rollback:#?}"
+    );
+}
+
+/// The deployed file names its NSG: one named otherwise than the environment's (a jump box's) is
+/// refused, not rewritten into the ISE's. One in another subscription is addressed there: every
+/// command block selects the environment's subscription first, and the commands for a resource in
+/// another one say so; an association counts only in the environment's subscription and resource
+/// group.
+#[test]
+fn diff_addresses_only_the_environments_resources_in_their_subscription() {
+    let dir = tempdir("drift-names-subscriptions");
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(fixture("nsg-drifted.json"))).unwrap()).unwrap();
+    nsg["name"] = json!("jumpbox-nsg");
+    let file = dir.join("jumpbox.json");
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    let run = isenet(&["--error-format", "json", "diff", "--deployed", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.stdout);
+    let d = &run.json()["diagnostics"][0];
+    assert_eq!((d["code"].as_str(), d["path"].as_str()), (Some("E1703"), Some("name")), "{d}");
+
+    let hub = "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/hub-rg/providers/Microsoft.Network";
+    nsg["name"] = json!("contoso-ise-nsg");
+    nsg["id"] = json!(format!("{hub}/networkSecurityGroups/contoso-ise-nsg"));
+    nsg["resourceGroup"] = json!("hub-rg");
+    let subnet = |sub: &str, rg: &str, name: &str| json!({"id": format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/contoso-vnet/subnets/{name}")});
+    let own = "00000000-0000-0000-0000-000000000000";
+    nsg["subnets"] = json!([
+        subnet(own, "contoso-network", "ise-1"),
+        subnet(own, "contoso-network", "ise-2"),
+        subnet(own, "other-rg", "ise-3"),
+        subnet("44444444-4444-4444-4444-444444444444", "contoso-network", "ise-4")
+    ]);
+    let file = dir.join("hub.json");
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    let ticket = diff(None, &[file.to_str().unwrap()], "ticket").stdout;
+    let commands: Vec<&str> = ticket.lines().filter(|l| l.starts_with("az network nsg rule ")).collect();
+    assert!(!commands.is_empty(), "{ticket}");
+    assert!(
+        commands
+            .iter()
+            .all(|c| c.contains(" --subscription 33333333-3333-3333-3333-333333333333 --resource-group hub-rg ")),
+        "{commands:#?}"
+    );
+    assert!(
+        ticket.contains(&format!(
+            "```sh\naz cloud set --name AzureCloud\naz account set --subscription {own}\n"
+        )),
+        "{ticket}"
+    );
+    let forward = &ticket[..ticket.find("## Rollback").unwrap()];
+    let associations: Vec<&str> = forward.lines().filter(|l| l.starts_with("az network vnet subnet update")).collect();
+    assert_eq!(associations.len(), 2, "ise-3 and ise-4 are on other networks: {associations:#?}");
+    assert!(
+        associations[0].ends_with(&format!(
+            "--name ise-3 --network-security-group {hub}/networkSecurityGroups/contoso-ise-nsg"
+        )),
+        "{}",
+        associations[0]
     );
 }

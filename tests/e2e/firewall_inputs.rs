@@ -78,8 +78,15 @@ fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
     let r = verify(&file);
     assert_eq!(r.code, Some(0), "{}", r.stdout);
     assert!(uncovered(&r).is_empty(), "{}", r.stdout);
-    let r = isenet(&["diff", "--env", FW, "--deployed", &file]);
-    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    // diff converges the group it reads: one named otherwise than the environment's would be
+    // rewritten into the ISE's, so it is refused (the ISE's group once had this name by default).
+    let (code, path, message, help) = refusal(&["diff", "--env", FW, "--deployed", &file]);
+    assert_eq!((code.as_str(), path.as_str()), ("E1703", "[0].name"));
+    assert!(
+        message.contains("`ise-dependencies`; the environment's is `contoso-ise-dependencies`"),
+        "{message}"
+    );
+    assert!(help.contains("forcedTunneling.ruleCollectionGroupName"), "{help}");
 
     // The list's group is what is proved: without its Storage rule, that dependency is missing.
     let mut broken = one.clone();

@@ -199,18 +199,18 @@ fn the_internal_trigger_rule_is_checked_from_an_internal_caller() {
     );
 }
 
-/// Commands pasted into a shell left on another cloud go to the environment's: every block starts
-/// with the Azure CLI's name of its cloud.
+/// Commands pasted into a shell left on another cloud, or in another subscription holding
+/// resources of the same names, go to the environment's: every block starts with the Azure CLI's
+/// name of its cloud, then selects its subscription.
 #[test]
 fn every_command_block_starts_on_the_environments_cloud() {
     let dir = tempdir("ticket-cloud");
     let mut seen = std::collections::BTreeSet::new();
     for env in json_files(&envs_dir()) {
         let name = file_name(&env);
-        let cloud = serde_json::from_str::<Value>(&std::fs::read_to_string(&env).unwrap()).unwrap()["cloud"]
-            .as_str()
-            .unwrap_or("public")
-            .to_string();
+        let doc = serde_json::from_str::<Value>(&std::fs::read_to_string(&env).unwrap()).unwrap();
+        let cloud = doc["cloud"].as_str().unwrap_or("public").to_string();
+        let subscription = format!("az account set --subscription {}", doc["subscriptionId"].as_str().unwrap());
         let az = match cloud.as_str() {
             "public" => "AzureCloud",
             "usgovernment" => "AzureUSGovernment",
@@ -227,6 +227,7 @@ fn every_command_block_starts_on_the_environments_cloud() {
                 "{name}: {b:?}"
             );
             assert_eq!(b.iter().filter(|l| l.starts_with("az cloud set")).count(), 1, "{name}: {b:?}");
+            assert_eq!(b.get(1), Some(&subscription), "{name}: {b:?}");
         }
     }
     assert_eq!(seen.len(), 3, "tests/envs has each cloud");
@@ -264,7 +265,7 @@ fn rollback_commands(text: &str) -> Vec<String> {
     sh_blocks(section(text, "Rollback"))
         .into_iter()
         .flatten()
-        .filter(|l| !l.starts_with("az cloud set"))
+        .filter(|l| !l.starts_with("az cloud set") && !l.starts_with("az account set"))
         .collect()
 }
 

@@ -115,6 +115,7 @@ codes! {
     E_DEPLOYED_KIND = "E1700": "deployed file is not an NSG, a route table, a firewall policy rule collection group or an ARM template holding them";
     E_DEPLOYED_TWICE = "E1701": "diff: two deployed NSGs, route tables or rule collection groups in one run";
     E_DEPLOYED_CLASSIC = "E1702": "diff: classic Azure Firewall rule collections (diff takes a firewall policy rule collection group)";
+    E_DEPLOYED_OTHER_NAME = "E1703": "diff: the deployed file's NSG, route table or rule collection group is named otherwise than the environment's (converging it would change another resource)";
     // Pipeline: command line, standard input, artifact selection, fleets (E1800-E1849).
     E_USAGE_UNKNOWN = "E1800": "usage: unknown option, argument or subcommand";
     E_USAGE_VALUE = "E1801": "usage: invalid value for an option (a port, a protocol, a format)";

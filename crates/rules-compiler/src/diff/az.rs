@@ -93,8 +93,18 @@ fn properties(item: &Value, skip: &[&str]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The resource's resource group, and its subscription when it is not the environment's (which
+/// every command block selects first).
+fn scope_options(c: &Compared) -> String {
+    let group = resource_group_option(c.target.resource_group.as_deref().unwrap_or_default());
+    match &c.target.subscription {
+        Some(s) => format!("--subscription {} {group}", quote(s)),
+        None => group,
+    }
+}
+
 fn target_args(c: &Compared) -> String {
-    let rg = resource_group_option(c.target.resource_group.as_deref().unwrap_or_default());
+    let rg = scope_options(c);
     let name = quote(c.target.name.as_deref().unwrap_or_default());
     match c.artifact {
         ArtifactKind::Nsg => format!("az network nsg rule {{}} {rg} --nsg-name {name}"),
@@ -108,7 +118,7 @@ fn target_args(c: &Compared) -> String {
 
 /// The command that sets the resource's own properties (route table, rule collection group).
 fn resource_update(c: &Compared, change: &ItemChange, out: &mut Phases) {
-    let rg = resource_group_option(c.target.resource_group.as_deref().unwrap_or_default());
+    let rg = scope_options(c);
     let name = quote(c.target.name.as_deref().unwrap_or_default());
     let base = match c.artifact {
         ArtifactKind::Nsg => format!("az network nsg update {rg} --name {name}"),
@@ -660,6 +670,7 @@ mod tests {
                 file: "f.json".into(),
                 format: Format::AzCli,
                 target: Target {
+                    subscription: None,
                     resource_group: Some("net rg".into()),
                     name: Some("ise".into()),
                     policy: policy.map(str::to_string),
@@ -741,6 +752,7 @@ mod tests {
             file: "nsg.json".into(),
             format: Format::AzCli,
             target: Target {
+                subscription: None,
                 resource_group: Some("rg".into()),
                 name: Some("nsg".into()),
                 policy: None,

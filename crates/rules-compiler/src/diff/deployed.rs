@@ -10,7 +10,7 @@ use crate::read::nsg::NsgFile;
 use crate::read::routes::RouteFile;
 use crate::read::template::{self, Wanted};
 use crate::read::{firewall, nsg, routes};
-use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_TWICE};
+use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_OTHER_NAME, E_DEPLOYED_TWICE};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index, Positions};
 use serde::Serialize;
@@ -51,6 +51,10 @@ impl Format {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
+    /// The subscription, where the file's id says it and it is not the environment's (`diff`
+    /// leaves only another one here: the commands then name it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_group: Option<String>,
     /// The NSG, route table or rule collection group name.
@@ -93,18 +97,26 @@ pub struct Deployed {
     pub subnets: Option<Vec<SubnetRef>>,
 }
 
-/// A subnet by its virtual network and name, from its resource id.
+/// A subnet by its subscription, resource group, virtual network and name, from its resource id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubnetRef {
+    pub subscription: Option<String>,
+    pub resource_group: Option<String>,
     pub virtual_network: String,
     pub subnet: String,
 }
 
 impl SubnetRef {
-    /// Azure compares resource names case-insensitively.
-    pub fn is(&self, virtual_network: &str, subnet: &str) -> bool {
-        self.virtual_network.eq_ignore_ascii_case(virtual_network) && self.subnet.eq_ignore_ascii_case(subnet)
+    /// Whether this is the subnet `subnet` of `virtual_network` in `resource_group` of
+    /// `subscription` (what the id leaves out is not held against it); Azure compares names
+    /// case-insensitively.
+    pub fn is(&self, subscription: &str, resource_group: &str, virtual_network: &str, subnet: &str) -> bool {
+        let same = |mine: &Option<String>, theirs: &str| mine.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(theirs));
+        same(&self.subscription, subscription)
+            && same(&self.resource_group, resource_group)
+            && self.virtual_network.eq_ignore_ascii_case(virtual_network)
+            && self.subnet.eq_ignore_ascii_case(subnet)
     }
 }
 
@@ -126,6 +138,8 @@ fn associated_subnets(resource: &Value) -> Option<Vec<SubnetRef>> {
                     parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
                 };
                 Some(SubnetRef {
+                    subscription: after("subscriptions"),
+                    resource_group: after("resourceGroups"),
                     virtual_network: after("virtualNetworks")?,
                     subnet: after("subnets")?,
                 })
@@ -201,8 +215,9 @@ impl Detected {
     }
 }
 
-/// The reader's description of a kind, for its wanted name.
-fn proved(kind: ArtifactKind) -> &'static template::Proved {
+/// The reader's description of a kind: its wanted name, how messages name it, the environment
+/// field that names it.
+pub(crate) fn proved(kind: ArtifactKind) -> &'static template::Proved {
     match kind {
         ArtifactKind::Nsg => &template::NSG,
         ArtifactKind::Routes => &template::ROUTE_TABLE,
@@ -325,34 +340,53 @@ fn description(rule: Option<&Value>) -> String {
         .to_string()
 }
 
-/// The resource group, the name and (for a rule collection group) the policy, from the resource's
-/// `resourceGroup`, `id` and `name`. A name an exported template writes as a parameter
-/// (`[parameters('networkSecurityGroups_x_name')]`, a group's `[concat(parameters('p'), '/g')]`)
-/// is that parameter's default value in `doc`; other ARM expressions say nothing.
-fn target(resource: &Value, doc: &Value) -> Target {
+/// The subscription, resource group, name and (for a rule collection group) policy, from the
+/// resource's `resourceGroup`, `id` and `name`; in a template (`path` the resource's), what the
+/// template says plainly (`template_names`: a name written as `[parameters('x')]` is the value
+/// passed or the default, a nested deployment's resource group its own).
+fn target(resource: &Value, doc: &Value, path: Option<&str>) -> Target {
     let text = |k: &str| {
         let s = resource.get(k).and_then(Value::as_str)?;
-        match s.starts_with('[') {
-            true => (k == "name").then(|| template::deployed_name(resource, doc)).flatten(),
-            false => Some(s.to_string()),
-        }
+        (!s.starts_with('[')).then(|| s.to_string())
     };
+    let (template_name, template_group) = path.map_or((None, None), |p| template::described(doc, p));
     let id_part = |segment: &str| {
         let id = text("id")?;
         let parts: Vec<&str> = id.split('/').collect();
         let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
-        parts.get(i + 1).map(|s| s.to_string())
+        parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
     };
-    let name = text("name");
+    let name = template_name.or_else(|| text("name"));
     let (policy, name) = match name.as_deref().map(|n| n.split_once('/').map_or((None, n), |(p, g)| (Some(p), g))) {
         Some((p, n)) => (p.map(str::to_string), Some(n.to_string())),
         None => (None, None),
     };
     Target {
-        resource_group: text("resourceGroup").or_else(|| id_part("resourceGroups")),
+        subscription: id_part("subscriptions"),
+        resource_group: text("resourceGroup").or(template_group).or_else(|| id_part("resourceGroups")),
         name,
         policy: policy.or_else(|| id_part("firewallPolicies")),
     }
+}
+
+/// `E1703` when the file names its resource and the environment names its own otherwise.
+fn other_name(kind: ArtifactKind, target: &Target, wanted: &Wanted, path: &str) -> Option<Diagnostic> {
+    let proved = proved(kind);
+    let (name, own) = (target.name.as_deref()?, wanted.of(proved)?);
+    if name.eq_ignore_ascii_case(own) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            E_DEPLOYED_OTHER_NAME,
+            field(path, "name"),
+            format!("the file's {} is `{name}`; the environment's is `{own}`", proved.what),
+        )
+        .with_help(format!(
+            "if `{name}` is the ISE's, name it in the environment (`{}`); else pass the output of `{}` for `{own}`",
+            proved.field, proved.show
+        )),
+    )
 }
 
 /// A template read (an exported resource group): the resources of the kinds `diff` compares that
@@ -413,12 +447,19 @@ pub fn read(text: &str, file: &str, wanted: &Wanted) -> Result<DeployedFiles, Ve
             ArtifactKind::Routes => routes::parse_wanted(text, file, wanted).map(Content::Routes),
             ArtifactKind::Firewall => firewall::parse_wanted(text, file, wanted).map(Content::Firewall),
         };
+        let target = target(resource, &doc, (detected.format == Format::ArmTemplate).then_some(path.as_str()));
+        // The ticket converges the resource the file names: another than the environment's (a jump
+        // box's NSG, another spoke's group) would be rewritten into the ISE's.
+        let content = content.and_then(|c| match other_name(kind, &target, wanted, &path) {
+            Some(d) => Err(locate(vec![d])),
+            None => Ok(c),
+        });
         match content {
             Ok(content) => out.artifacts.push(Deployed {
                 file: file.to_string(),
                 text: text.to_string(),
                 format: detected.format,
-                target: target(resource, &doc),
+                target,
                 subnets: match kind {
                     ArtifactKind::Firewall => None,
                     _ => associated_subnets(resource),
@@ -573,11 +614,20 @@ mod tests {
         assert_eq!(refs(json!({"properties": {"subnets": [id("V", "B")]}})), Some(vec![pair("V", "B")]));
         assert_eq!(refs(json!({"subnets": null})), Some(vec![]));
         assert_eq!(refs(json!({"securityRules": []})), None);
-        assert!(SubnetRef {
+        let unplaced = SubnetRef {
+            subscription: None,
+            resource_group: None,
             virtual_network: "V".into(),
-            subnet: "B".into()
-        }
-        .is("v", "b"));
+            subnet: "B".into(),
+        };
+        assert!(unplaced.is("s", "rg", "v", "b"));
+        let placed = associated_subnets(&json!({"subnets": [id("v", "a")]})).unwrap().remove(0);
+        assert_eq!(
+            (placed.subscription.as_deref(), placed.resource_group.as_deref()),
+            (Some("s"), Some("rg"))
+        );
+        assert!(placed.is("S", "RG", "V", "A"));
+        assert!(!placed.is("s", "other-rg", "v", "a") && !placed.is("t", "rg", "v", "a"));
     }
 
     /// An exported resource group holds a jump box's NSG beside the ISE's: the environment's is
@@ -636,18 +686,19 @@ mod tests {
     #[test]
     fn the_target_comes_from_resource_group_id_and_name() {
         let id = "/subscriptions/s/resourceGroups/net-rg/providers/Microsoft.Network/firewallPolicies/fw-pol/ruleCollectionGroups/ise-dependencies";
-        let t = target(&json!({"id": id, "name": "ise-dependencies"}), &json!({}));
+        let t = target(&json!({"id": id, "name": "ise-dependencies"}), &json!({}), None);
         assert_eq!(
             t,
             Target {
+                subscription: Some("s".into()),
                 resource_group: Some("net-rg".into()),
                 name: Some("ise-dependencies".into()),
                 policy: Some("fw-pol".into())
             }
         );
-        let t = target(&json!({"name": "[parameters('nsgName')]", "resourceGroup": "rg"}), &json!({}));
+        let t = target(&json!({"name": "[parameters('nsgName')]", "resourceGroup": "rg"}), &json!({}), None);
         assert_eq!((t.resource_group.as_deref(), t.name), (Some("rg"), None));
-        assert_eq!(target(&json!({"name": "pol/rcg"}), &json!({})).policy.as_deref(), Some("pol"));
+        assert_eq!(target(&json!({"name": "pol/rcg"}), &json!({}), None).policy.as_deref(), Some("pol"));
     }
 
     /// An exported template names its resources by parameters whose defaults hold the names.
@@ -659,7 +710,11 @@ mod tests {
             "computed": {"type": "String", "defaultValue": "[resourceGroup().name]"},
             "none": {"type": "String"}
         }});
-        let name = |n: &str| target(&json!({"name": n}), &doc);
+        let name = |n: &str| {
+            let mut doc = doc.clone();
+            doc["resources"] = json!([{"type": NSG_TYPE, "name": n}]);
+            target(&doc["resources"][0], &doc, Some("resources[0]"))
+        };
         assert_eq!(
             name("[parameters('networkSecurityGroups_legacy_name')]").name.as_deref(),
             Some("legacy-ise-nsg")

@@ -163,6 +163,9 @@ pub struct Drift {
     /// The environment's cloud as `az cloud set` names it: the ticket's command blocks start there.
     #[serde(skip)]
     pub az_cli_cloud: String,
+    /// The environment's subscription: the command blocks select it after the cloud.
+    #[serde(skip)]
+    pub subscription: String,
     pub compared: Vec<Compared>,
     pub changes: Vec<ItemChange>,
     /// Items that differ only in what decides no traffic (`canonical::METADATA`: descriptions):
@@ -431,22 +434,24 @@ fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
         let Some(on) = &d.subnets else { continue };
         let target = target_with_defaults(d, inputs.plan);
         let name = target.name.unwrap_or_default();
-        // A resource of another resource group than the virtual network is named by its id.
-        let resource = match target.resource_group.filter(|rg| !rg.eq_ignore_ascii_case(&env.resource_group)) {
-            Some(rg) => {
-                let kind = match d.content.kind() {
-                    ArtifactKind::Routes => "routeTables",
-                    _ => "networkSecurityGroups",
-                };
-                format!(
-                    "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{name}",
-                    env.subscription_id
-                )
-            }
-            None => name,
+        // A resource of another resource group or subscription than the virtual network is named by
+        // its id (`target_with_defaults` keeps only another subscription).
+        let elsewhere = target
+            .resource_group
+            .as_ref()
+            .filter(|rg| !rg.eq_ignore_ascii_case(&env.resource_group));
+        let resource = match (elsewhere, &target.subscription) {
+            (None, None) => name,
+            (group, subscription) => format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/{}/{name}",
+                subscription.as_deref().unwrap_or(&env.subscription_id),
+                group.unwrap_or(&env.resource_group),
+                deployed::proved(d.content.kind()).kind
+            ),
         };
         for subnet in &env.subnets {
-            if !on.iter().any(|s| s.is(&env.virtual_network.name, &subnet.name)) {
+            let here = |s: &deployed::SubnetRef| s.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, &subnet.name);
+            if !on.iter().any(here) {
                 out.push(Unassociated {
                     artifact: d.content.kind(),
                     resource: resource.clone(),
@@ -472,22 +477,15 @@ fn absent(inputs: &Inputs, verification: &Verification) -> (Vec<Absent>, Vec<Art
     let absent = verification
         .unverified
         .iter()
-        .map(|&artifact| {
-            let name = match artifact {
-                ArtifactKind::Nsg => names.nsg,
-                ArtifactKind::Routes => names.route_table,
-                ArtifactKind::Firewall => names.group,
-            };
-            Absent {
-                artifact,
-                name: name.unwrap_or_default().to_string(),
-                files: inputs.templates.iter().map(|t| t.file.clone()).collect(),
-                passed_over: inputs
-                    .templates
-                    .iter()
-                    .flat_map(|t| t.passed_over.iter().filter(|(k, _)| *k == artifact).map(|(_, n)| n.clone()))
-                    .collect(),
-            }
+        .map(|&artifact| Absent {
+            artifact,
+            name: names.of(deployed::proved(artifact)).unwrap_or_default().to_string(),
+            files: inputs.templates.iter().map(|t| t.file.clone()).collect(),
+            passed_over: inputs
+                .templates
+                .iter()
+                .flat_map(|t| t.passed_over.iter().filter(|(k, _)| *k == artifact).map(|(_, n)| n.clone()))
+                .collect(),
         })
         .collect();
     (absent, Vec::new())
@@ -528,12 +526,18 @@ fn verification(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
 /// The resource the commands address: what the file says, the rest from the environment.
 fn target_with_defaults(d: &Deployed, plan: &Plan) -> Target {
     let env = &plan.environment;
-    let name = match d.content.kind() {
-        ArtifactKind::Nsg => env.nsg_name.clone(),
-        ArtifactKind::Routes => env.route_table_name.clone(),
-        ArtifactKind::Firewall => plan.firewall.rule_collection_group.clone(),
-    };
+    let name = plan
+        .deployed_names()
+        .of(deployed::proved(d.content.kind()))
+        .unwrap_or_default()
+        .to_string();
     Target {
+        // The environment's subscription is the one every command block selects first.
+        subscription: d
+            .target
+            .subscription
+            .clone()
+            .filter(|s| !s.eq_ignore_ascii_case(&env.subscription_id)),
         resource_group: d.target.resource_group.clone().or_else(|| Some(env.resource_group.clone())),
         name: d.target.name.clone().or(Some(name)),
         policy: d.target.policy.clone(),
@@ -685,6 +689,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
         in_sync: all.is_empty() && verification.ok && absent.is_empty() && unassociated.is_empty(),
         environment: inputs.plan.environment.name.clone(),
         az_cli_cloud: inputs.plan.environment.cloud.facts().az_cli_cloud.clone(),
+        subscription: inputs.plan.environment.subscription_id.clone(),
         compared,
         changes: all,
         metadata,

@@ -144,20 +144,12 @@ fn counts(d: &Drift, artifact: ArtifactKind) -> String {
 
 /// How a report names an artifact kind in prose.
 fn artifact_words(k: ArtifactKind) -> &'static str {
-    match k {
-        ArtifactKind::Nsg => "NSG",
-        ArtifactKind::Routes => "route table",
-        ArtifactKind::Firewall => "rule collection group",
-    }
+    super::deployed::proved(k).what
 }
 
 /// The environment field that names an artifact.
 fn name_field(k: ArtifactKind) -> &'static str {
-    match k {
-        ArtifactKind::Nsg => "nsgName",
-        ArtifactKind::Routes => "routeTableName",
-        ArtifactKind::Firewall => "forcedTunneling.ruleCollectionGroupName",
-    }
+    super::deployed::proved(k).field
 }
 
 /// What an absent artifact means and what to do, in one sentence.
@@ -377,10 +369,14 @@ fn command_block(out: &mut String, d: &Drift, commands: &[String]) {
     out.push_str("```\n");
 }
 
-/// The first line of every command block: a shell left on another cloud would send the commands
-/// there.
+/// The first lines of every command block: a shell left on another cloud, or in another
+/// subscription (one with resources of the same names), would send the commands there.
 fn cloud_set(d: &Drift) -> String {
-    format!("az cloud set --name {}", d.az_cli_cloud)
+    format!(
+        "az cloud set --name {}\naz account set --subscription {}",
+        d.az_cli_cloud,
+        super::az::quote(&d.subscription)
+    )
 }
 
 /// A table cell: no line breaks, `|` escaped, backticks dropped so code spans stay closed.

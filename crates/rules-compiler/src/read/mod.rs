@@ -14,6 +14,7 @@ mod json;
 pub mod nsg;
 pub mod routes;
 pub mod template;
+mod template_names;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};
 use json::Locate;

@@ -15,6 +15,7 @@
 //! items alone. A name an exported template writes as a parameter is that parameter's default.
 
 use super::json::Json;
+use super::template_names::Scope;
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
@@ -108,8 +109,10 @@ struct Entry<J> {
     value: J,
     /// The path of the resource it is nested in, if it is.
     parent: Option<String>,
-    /// Its name as deployed (`deployed_name`), `None` when the template does not say it plainly.
+    /// Its name as deployed, `None` when the template does not say it plainly (`template_names`).
     deployed: Option<String>,
+    /// The resource group a nested deployment puts it in, where the template says it plainly.
+    resource_group: Option<String>,
 }
 
 impl<'v, J: Json<'v>> Entry<J> {
@@ -134,13 +137,12 @@ impl<'v, J: Json<'v>> Entry<J> {
 /// Every resource of the template `document` (none when it is not a template), nested ones too.
 fn entries<'v, J: Json<'v>>(document: J) -> Vec<Entry<J>> {
     let mut out = Vec::new();
-    collect(document, document, "", None, &mut out);
+    collect(&Scope::top(document), document, "", None, &mut out);
     out
 }
 
-/// The resources under `holder`, a resource or the template `template` (whose parameters name
-/// them).
-fn collect<'v, J: Json<'v>>(template: J, holder: J, path: &str, parent: Option<&str>, out: &mut Vec<Entry<J>>) {
+/// The resources under `holder`, a resource or the template of `scope` (which names them).
+fn collect<'v, J: Json<'v>>(scope: &Scope<'_, J>, holder: J, path: &str, parent: Option<&str>, out: &mut Vec<Entry<J>>) {
     let Some(resources) = holder.get("resources").and_then(J::as_array) else {
         return;
     };
@@ -154,16 +156,23 @@ fn collect<'v, J: Json<'v>>(template: J, holder: J, path: &str, parent: Option<&
             _ => t.to_string(),
         };
         let at = index(&list, i);
-        collect(template, resource, &at, Some(&kind), out);
+        collect(scope, resource, &at, Some(&kind), out);
         if let Some(inner) = inline_template(resource) {
-            collect(inner, inner, &field(&field(&at, "properties"), "template"), None, out);
+            collect(
+                &scope.nested(resource, inner),
+                inner,
+                &field(&field(&at, "properties"), "template"),
+                None,
+                out,
+            );
         }
         out.push(Entry {
             path: at,
             kind,
             value: resource,
             parent: parent.map(|_| path.to_string()),
-            deployed: deployed_name(resource, template),
+            deployed: resource.get("name").and_then(J::as_str).and_then(|n| scope.value(n)),
+            resource_group: scope.resource_group.clone(),
         });
     }
 }
@@ -182,31 +191,13 @@ fn inline_template<'v, J: Json<'v>>(resource: J) -> Option<J> {
     }
 }
 
-/// A resource's name as deployed: its text, or the default value of the parameter an exported
-/// template names it by (`[parameters('p')]`, `[concat(parameters('p'), '/child')]`); `None` for
-/// any other expression or a parameter without a text default.
-pub(crate) fn deployed_name<'v, J: Json<'v>>(resource: J, template: J) -> Option<String> {
-    let name = resource.get("name")?.as_str()?;
-    match name.starts_with('[') {
-        true => parameter_name(name, template),
-        false => Some(name.to_string()),
-    }
-}
-
-/// The name an exported template's expression gives, from its parameters' default values.
-fn parameter_name<'v, J: Json<'v>>(expression: &str, template: J) -> Option<String> {
-    let inner = expression.strip_prefix('[')?.strip_suffix(']')?.trim();
-    let default = |call: &str| -> Option<String> {
-        let name = call.trim().strip_prefix("parameters('")?.strip_suffix("')")?;
-        let value = template.get("parameters")?.get(name)?.get("defaultValue")?.as_str()?;
-        (!value.starts_with('[')).then(|| value.to_string())
-    };
-    if let Some(args) = inner.strip_prefix("concat(").and_then(|r| r.strip_suffix(')')) {
-        let (first, rest) = args.split_once(',')?;
-        let suffix = rest.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-        return Some(format!("{}{suffix}", default(first)?));
-    }
-    default(inner)
+/// The name and resource group the template deploys the resource at `path` with (`resources[2]`),
+/// where it says them plainly.
+pub(crate) fn described<'v, J: Json<'v>>(document: J, path: &str) -> (Option<String>, Option<String>) {
+    entries(document)
+        .into_iter()
+        .find(|e| e.path == path)
+        .map_or((None, None), |e| (e.deployed, e.resource_group))
 }
 
 /// A name as messages show it: a long or multi-line name cut to one line.
@@ -220,7 +211,7 @@ fn shown(name: &str) -> String {
 
 /// The resources a template deploys at its top, those of its inline nested deployments included,
 /// each with its path (`resources[3]`, `resources[7].properties.template.resources[0]`) and its
-/// name as deployed (`deployed_name`).
+/// name as deployed, where the template says it plainly.
 pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Option<String>)> {
     entries(document)
         .into_iter()
@@ -229,16 +220,13 @@ pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Option<
         .collect()
 }
 
-/// The resources of `proved.kind` at the template's top that may be the wanted one, and the
-/// others (another NSG of the resource group): the one named as wanted, else those whose names the
-/// template does not say plainly.
+/// The resources of `proved.kind` at the template's top that may be the wanted one (named so, or
+/// by what the template does not say plainly: `template_names`), and the others (another NSG of
+/// the resource group).
 fn split<'e, 'v, J: Json<'v>>(all: &'e [Entry<J>], proved: &Proved, wanted: &Wanted) -> (Vec<&'e Entry<J>>, Vec<&'e Entry<J>>) {
-    let tops = all.iter().filter(|e| e.parent.is_none() && e.is(proved.kind));
-    let named = |e: &&Entry<J>| e.deployed.is_some() && wanted.may_be(proved, e.deployed.as_deref());
-    if wanted.of(proved).is_some() && tops.clone().any(|e| named(&e)) {
-        return tops.partition(named);
-    }
-    tops.partition(|e| wanted.may_be(proved, e.deployed.as_deref()))
+    all.iter()
+        .filter(|e| e.parent.is_none() && e.is(proved.kind))
+        .partition(|e| wanted.may_be(proved, e.deployed.as_deref()))
 }
 
 /// The one resource of `proved.kind` at the top of the template that may be the wanted one, with

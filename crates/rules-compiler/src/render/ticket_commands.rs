@@ -18,9 +18,15 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 pub const POLICY: &str = "<policy>";
 pub const POLICY_RESOURCE_GROUP: &str = "<policy-resource-group>";
 
-/// The first line of every block: the environment's cloud for the Azure CLI.
+/// The first lines of every block: the environment's cloud and subscription for the Azure CLI (a
+/// shell left in another subscription, with resources of the same names, would change those).
 fn cloud_set(review: &Review) -> String {
-    format!("az cloud set --name {}", review.plan.environment.cloud.facts().az_cli_cloud)
+    let env = &review.plan.environment;
+    format!(
+        "az cloud set --name {}\naz account set --subscription {}",
+        env.cloud.facts().az_cli_cloud,
+        quote(&env.subscription_id)
+    )
 }
 
 /// `-g GROUP`, or `--resource-group=GROUP` for a name starting with `-` ([`resource_group_option`]).

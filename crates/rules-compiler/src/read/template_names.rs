@@ -1,0 +1,229 @@
+//! What an ARM template says plainly about a resource's name: a literal, or an expression built
+//! only from what the template itself holds (`parameters('p')` by the value a nested deployment
+//! passes or the parameter's default, `variables('v')`, `concat(...)`, `format('{0}/{1}', ...)`,
+//! string literals). Anything else (`resourceGroup()`, `uniqueString(...)`, `toLower(...)`, a
+//! parameter with no value in the file) says nothing, and the readers do not guess.
+
+use super::json::Json;
+
+/// How deep expressions may refer to one another (a parameter whose default names a variable,
+/// ...); deeper, or circular, says nothing.
+const DEPTH: usize = 8;
+
+/// Where names are evaluated: a template, and for one nested in a deployment, the values that
+/// deployment passes (evaluated where the deployment stands) and its resource group.
+pub(crate) struct Scope<'s, J> {
+    template: J,
+    passed: Option<J>,
+    parent: Option<&'s Scope<'s, J>>,
+    /// The resource group the scope deploys into, where a deployment names it plainly.
+    pub resource_group: Option<String>,
+}
+
+impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
+    pub fn top(template: J) -> Self {
+        Scope {
+            template,
+            passed: None,
+            parent: None,
+            resource_group: None,
+        }
+    }
+
+    /// The scope of the template a nested `deployment` holds inline.
+    pub fn nested(&'s self, deployment: J, template: J) -> Scope<'s, J> {
+        let group = deployment.get("resourceGroup").and_then(J::as_str);
+        Scope {
+            template,
+            passed: deployment.get("properties").and_then(|p| p.get("parameters")),
+            parent: Some(self),
+            resource_group: group.map_or_else(|| self.resource_group.clone(), |g| self.value(g)),
+        }
+    }
+
+    /// The text a template string stands for: itself, or the expression it holds evaluated.
+    pub fn value(&self, text: &str) -> Option<String> {
+        self.value_at(text, 0)
+    }
+
+    fn value_at(&self, text: &str, depth: usize) -> Option<String> {
+        match text.strip_prefix('[') {
+            // `[[` starts a literal that begins with `[`.
+            Some(rest) if rest.starts_with('[') => Some(rest.to_string()),
+            Some(rest) => {
+                let inner = rest.strip_suffix(']')?;
+                let mut parser = Parser { text: inner, at: 0 };
+                let value = parser.argument(self, depth)?;
+                parser.skip_spaces();
+                (parser.at == inner.len()).then_some(value)
+            }
+            None => Some(text.to_string()),
+        }
+    }
+
+    fn parameter(&self, name: &str, depth: usize) -> Option<String> {
+        if depth >= DEPTH {
+            return None;
+        }
+        let passed = self.passed.and_then(|p| p.get(name)).and_then(|p| p.get("value"));
+        if let (Some(value), Some(parent)) = (passed, self.parent) {
+            return parent.value_at(value.as_str()?, depth + 1);
+        }
+        let default = self.template.get("parameters")?.get(name)?.get("defaultValue")?.as_str()?;
+        self.value_at(default, depth + 1)
+    }
+
+    fn variable(&self, name: &str, depth: usize) -> Option<String> {
+        if depth >= DEPTH {
+            return None;
+        }
+        let value = self.template.get("variables")?.get(name)?.as_str()?;
+        self.value_at(value, depth + 1)
+    }
+}
+
+/// A cursor over an expression's text (inside its brackets).
+struct Parser<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn skip_spaces(&mut self) {
+        while self.text[self.at..].starts_with(' ') {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, c: char) -> Option<()> {
+        self.skip_spaces();
+        self.text[self.at..].starts_with(c).then(|| self.at += c.len_utf8())
+    }
+
+    /// A string literal (`'it''s'`) or a call.
+    fn argument<'v, J: Json<'v>>(&mut self, scope: &Scope<'_, J>, depth: usize) -> Option<String> {
+        self.skip_spaces();
+        if !self.text[self.at..].starts_with('\'') {
+            return self.call(scope, depth);
+        }
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let rest = &self.text[self.at..];
+            let quote = rest.find('\'')?;
+            out.push_str(&rest[..quote]);
+            self.at += quote + 1;
+            if !self.text[self.at..].starts_with('\'') {
+                return Some(out);
+            }
+            out.push('\'');
+            self.at += 1;
+        }
+    }
+
+    /// `name(arguments)` for the functions this module knows; `None` for any other.
+    fn call<'v, J: Json<'v>>(&mut self, scope: &Scope<'_, J>, depth: usize) -> Option<String> {
+        self.skip_spaces();
+        let rest = &self.text[self.at..];
+        let name_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        let name = rest[..name_len].to_ascii_lowercase();
+        self.at += name_len;
+        self.eat('(')?;
+        let mut args = Vec::new();
+        if self.eat(')').is_none() {
+            loop {
+                args.push(self.argument(scope, depth)?);
+                if self.eat(',').is_none() {
+                    self.eat(')')?;
+                    break;
+                }
+            }
+        }
+        match (name.as_str(), args.as_slice()) {
+            ("parameters", [p]) => scope.parameter(p, depth),
+            ("variables", [v]) => scope.variable(v, depth),
+            ("concat", parts) => Some(parts.concat()),
+            ("format", [pattern, values @ ..]) => format(pattern, values),
+            _ => None,
+        }
+    }
+}
+
+/// ARM's `format`: `{0}` takes the first value, `{{` and `}}` are braces; format specifiers say
+/// nothing here.
+fn format(pattern: &str, values: &[String]) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        let close = tail.find('}')?;
+        let index: usize = tail[1..close].trim().parse().ok()?;
+        out.push_str(values.get(index)?);
+        rest = &tail[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn value(template: &Value, text: &str) -> Option<String> {
+        Scope::top(template).value(text)
+    }
+
+    #[test]
+    fn plain_expressions_are_evaluated_and_others_say_nothing() {
+        let t = json!({
+            "parameters": { "nsg": { "defaultValue": "ise-nsg" }, "none": { "type": "String" },
+                            "chained": { "defaultValue": "[variables('v')]" }, "loop": { "defaultValue": "[parameters('loop')]" } },
+            "variables": { "v": "[concat('jump', 'box')]" }
+        });
+        assert_eq!(value(&t, "plain").as_deref(), Some("plain"));
+        assert_eq!(value(&t, "[[literal]").as_deref(), Some("[literal]"));
+        assert_eq!(value(&t, "[parameters('nsg')]").as_deref(), Some("ise-nsg"));
+        assert_eq!(value(&t, "[ parameters( 'nsg' ) ]").as_deref(), Some("ise-nsg"));
+        assert_eq!(value(&t, "[concat(parameters('nsg'), '/in-x')]").as_deref(), Some("ise-nsg/in-x"));
+        assert_eq!(value(&t, "[format('{0}/{1}', 'hub', 'g')]").as_deref(), Some("hub/g"));
+        assert_eq!(value(&t, "[format('{{{0}}}', 'x')]").as_deref(), Some("{x}"));
+        assert_eq!(value(&t, "[parameters('chained')]").as_deref(), Some("jumpbox"));
+        assert_eq!(value(&t, "['it''s']").as_deref(), Some("it's"));
+        for nothing in [
+            "[parameters('none')]",
+            "[parameters('missing')]",
+            "[parameters('loop')]",
+            "[toLower(parameters('nsg'))]",
+            "[resourceGroup().name]",
+            "[format('{0}-{1}', 'a')]",
+            "[concat('a')",
+            "[parameters('nsg')] trailing",
+        ] {
+            assert_eq!(value(&t, nothing), None, "{nothing}");
+        }
+    }
+
+    /// A nested deployment's template takes the values the deployment passes, evaluated where
+    /// the deployment stands, before its own defaults; its resource group likewise.
+    #[test]
+    fn nested_templates_take_the_passed_values() {
+        let outer = json!({ "parameters": { "outerName": { "defaultValue": "jumpbox-nsg" }, "rg": { "defaultValue": "spoke-rg" } } });
+        let inner = json!({ "parameters": { "name": { "defaultValue": "contoso-ise-nsg" }, "other": { "defaultValue": "kept" } } });
+        let deployment = json!({ "resourceGroup": "[parameters('rg')]",
+            "properties": { "parameters": { "name": { "value": "[parameters('outerName')]" } } } });
+        let top = Scope::top(&outer);
+        let scope = top.nested(&deployment, &inner);
+        assert_eq!(scope.value("[parameters('name')]").as_deref(), Some("jumpbox-nsg"));
+        assert_eq!(scope.value("[parameters('other')]").as_deref(), Some("kept"));
+        assert_eq!(scope.resource_group.as_deref(), Some("spoke-rg"));
+        let unnamed = json!({ "properties": { "parameters": { "name": { "value": "[resourceGroup().name]" } } } });
+        assert_eq!(top.nested(&unnamed, &inner).value("[parameters('name')]"), None);
+    }
+}
