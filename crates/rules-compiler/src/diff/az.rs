@@ -417,22 +417,39 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
     }
 }
 
-/// A removed allow collection while others are added (a renamed or replaced collection) would cut
-/// the traffic it allowed from its removal until the new one and its rules are in place: minutes,
-/// as each policy update takes. Its rules are kept by a bridge collection made first, at a free
-/// priority next to its own (so it stands where it stood among the other collections; az can
-/// neither add a collection at a taken priority for certain nor change one's priority), and
-/// removed once everything is in place. No free neighbour: no bridge.
+/// A removed allow collection whose rules an added collection takes over (a renamed or replaced
+/// collection) would cut the traffic it allowed from its removal until the new one and its rules
+/// are in place: minutes, as each policy update takes. Its rules are kept by a bridge collection
+/// made first and removed last, at the free priority nearest its own with no deny collection
+/// between them (so it decides what the removed one decided; az can neither add a collection at a
+/// taken priority for certain nor change one's priority). Without such a priority a `#` comment
+/// says the traffic is cut in between.
 fn bridge_collections(base: &str, compared: &Compared, changes: &[&ItemChange], out: &mut Phases) {
     let verb = |v: &str| base.replace("{}", v);
-    let collection_of = |c: &&&ItemChange| c.kind == ItemKind::RuleCollection;
-    if !changes.iter().filter(collection_of).any(|c| c.action == Action::Add) {
-        return;
-    }
-    let mut taken: BTreeSet<u64> = compared.collection_priorities.iter().copied().collect();
+    let is_collection = |c: &&&ItemChange| c.kind == ItemKind::RuleCollection;
+    let added: BTreeSet<&str> = changes
+        .iter()
+        .filter(is_collection)
+        .filter(|c| c.action == Action::Add)
+        .map(|c| c.name.as_str())
+        .collect();
+    let rules_of = |collection: &str| -> Vec<&&ItemChange> {
+        changes
+            .iter()
+            .filter(|c| c.kind == ItemKind::FirewallRule && c.collection.as_deref() == Some(collection))
+            .collect()
+    };
+    let taken_over: BTreeSet<&str> = added
+        .iter()
+        .flat_map(|a| rules_of(a))
+        .filter(|c| c.desired.is_some())
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut taken: BTreeSet<u64> = compared.collections.iter().map(|(p, _)| *p).collect();
+    let denies: Vec<u64> = compared.collections.iter().filter(|(_, deny)| *deny).map(|(p, _)| *p).collect();
     let mut names: BTreeSet<String> = changes.iter().filter_map(|c| c.collection.clone()).collect();
-    names.extend(changes.iter().filter(collection_of).map(|c| c.name.clone()));
-    for gone in changes.iter().filter(collection_of).filter(|c| c.action == Action::Remove) {
+    names.extend(changes.iter().filter(is_collection).map(|c| c.name.clone()));
+    for gone in changes.iter().filter(is_collection).filter(|c| c.action == Action::Remove) {
         let deployed = gone.deployed.as_ref().unwrap_or(&Value::Null);
         let (Some(priority), true) = (
             deployed.get("priority").and_then(Value::as_u64),
@@ -440,27 +457,22 @@ fn bridge_collections(base: &str, compared: &Compared, changes: &[&ItemChange], 
         ) else {
             continue;
         };
-        let rules: Vec<&&ItemChange> = changes
-            .iter()
-            .filter(|c| c.kind == ItemKind::FirewallRule && c.collection.as_deref() == Some(&gone.name) && c.deployed.is_some())
-            .collect();
-        let free = [priority.checked_sub(1), priority.checked_add(1)]
-            .into_iter()
-            .flatten()
-            .find(|p| (100..=65_000).contains(p) && !taken.contains(p));
-        let (Some(at), [first, rest @ ..]) = (free, rules.as_slice()) else {
+        let rules: Vec<&&ItemChange> = rules_of(&gone.name).into_iter().filter(|c| c.deployed.is_some()).collect();
+        if !rules.iter().any(|r| taken_over.contains(r.name.as_str())) {
+            continue;
+        }
+        let Some(at) = bridge_priority(priority, &taken, &denies) else {
+            out.bridge.push(format!(
+                "# No free priority beside {}'s {priority} without a deny collection between: its traffic is cut from its removal until the collection replacing it is in place; run this block in one go",
+                gone.name
+            ));
             continue;
         };
         taken.insert(at);
-        let bridge = (1..)
-            .map(|n| match n {
-                1 => format!("{}-bridge", gone.name),
-                n => format!("{}-bridge-{n}", gone.name),
-            })
-            .find(|n| !names.iter().any(|taken| taken.eq_ignore_ascii_case(n)))
-            .unwrap_or_default();
+        let bridge = bridge_name(&gone.name, &names);
         names.insert(bridge.clone());
         let rule = |c: &ItemChange| properties(c.deployed.as_ref().unwrap_or(&Value::Null), &[]);
+        let [first, rest @ ..] = rules.as_slice() else { continue };
         let mut parts = vec![
             verb("add-filter-collection"),
             format!("--name {}", quote(&bridge)),
@@ -482,6 +494,45 @@ fn bridge_collections(base: &str, compared: &Compared, changes: &[&ItemChange], 
         }
         out.unbridge.push(join(vec![verb("remove"), format!("--name {}", quote(&bridge))]));
     }
+}
+
+/// The free priority nearest `priority` (Azure's 100-65,000) with no deny collection between the
+/// two, the lower one first at equal distance.
+fn bridge_priority(priority: u64, taken: &BTreeSet<u64>, denies: &[u64]) -> Option<u64> {
+    let free_towards = |down: bool| -> Option<u64> {
+        let mut q = priority;
+        loop {
+            q = if down { q.checked_sub(1)? } else { q + 1 };
+            // Past a deny collection the bridge would decide after it instead of before, or the
+            // other way round.
+            if !(100..=65_000).contains(&q) || denies.contains(&q) {
+                return None;
+            }
+            if !taken.contains(&q) {
+                return Some(q);
+            }
+        }
+    };
+    match (free_towards(true), free_towards(false)) {
+        (Some(below), Some(above)) => Some(if priority - below <= above - priority { below } else { above }),
+        (below, above) => below.or(above),
+    }
+}
+
+/// `<collection>-bridge` (`-bridge-2`, ... when taken), within Azure's 80 characters of a name.
+fn bridge_name(collection: &str, names: &BTreeSet<String>) -> String {
+    (1..)
+        .map(|n| {
+            let suffix = match n {
+                1 => "-bridge".to_string(),
+                n => format!("-bridge-{n}"),
+            };
+            let room = 80 - suffix.len();
+            let base: String = collection.chars().take(room).collect();
+            format!("{base}{suffix}")
+        })
+        .find(|n| !names.iter().any(|taken| taken.eq_ignore_ascii_case(n)))
+        .unwrap_or_default()
 }
 
 /// Whether `rule update` can make a changed firewall rule what is desired: it sets each property
@@ -631,6 +682,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The nearest free priority on either side, never past a deny collection, within Azure's
+    /// range; names stay within 80 characters and clear of the collections there are.
+    #[test]
+    fn a_bridge_stands_where_the_collection_stood() {
+        let taken = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
+        assert_eq!(bridge_priority(200, &taken(&[200]), &[]), Some(199));
+        assert_eq!(bridge_priority(200, &taken(&[199, 200, 201]), &[]), Some(198));
+        assert_eq!(bridge_priority(200, &taken(&[198, 199, 200]), &[]), Some(201));
+        assert_eq!(bridge_priority(100, &taken(&[100, 101]), &[]), Some(102));
+        assert_eq!(bridge_priority(200, &taken(&[199, 200, 201]), &[199, 201]), None);
+        assert_eq!(bridge_priority(200, &taken(&[199, 200, 202]), &[199]), Some(201));
+        assert_eq!(bridge_priority(65_000, &taken(&[64_999, 65_000]), &[64_999]), None);
+        let names: BTreeSet<String> = ["a-bridge".to_string()].into();
+        assert_eq!(bridge_name("a", &names), "a-bridge-2");
+        let long = "x".repeat(90);
+        assert_eq!(bridge_name(&long, &BTreeSet::new()), format!("{}-bridge", "x".repeat(73)));
+    }
+
     #[test]
     fn plain_words_stay_and_everything_else_is_single_quoted() {
         assert_eq!(quote("10.10.0.0/16"), "10.10.0.0/16");
@@ -682,7 +751,7 @@ mod tests {
                 deployed_routes: Vec::new(),
                 desired_held: Vec::new(),
                 desired_routes: Vec::new(),
-                collection_priorities: Vec::new(),
+                collections: Vec::new(),
             };
             let change = ItemChange {
                 artifact,
@@ -764,7 +833,7 @@ mod tests {
             deployed_routes: Vec::new(),
             desired_held: Vec::new(),
             desired_routes: Vec::new(),
-            collection_priorities: Vec::new(),
+            collections: Vec::new(),
         };
         let mut phases = Phases::default();
         nsg(&target_args(&compared), &compared, &changes.iter().collect::<Vec<_>>(), &mut phases);

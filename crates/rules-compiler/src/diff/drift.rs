@@ -95,10 +95,10 @@ pub struct Compared {
     /// Routes: every deployed route (canonical form), for the bridges.
     #[serde(skip)]
     pub deployed_routes: Vec<(String, Value)>,
-    /// Firewall: the priority of every deployed and desired rule collection, which a bridge
-    /// collection must not take.
+    /// Firewall: the priority of every deployed and desired rule collection (which a bridge
+    /// collection must not take) and whether it denies (which a bridge must not pass).
     #[serde(skip)]
-    pub collection_priorities: Vec<u64>,
+    pub collections: Vec<(u64, bool)>,
     /// The desired side's NSG places and routes: what the rollback starts from.
     #[serde(skip)]
     pub desired_held: Vec<Place>,
@@ -629,11 +629,11 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
                 .map(|(k, v)| (k.name.clone(), v.clone()))
                 .collect(),
             routes_taken: routes_taken(&have, &want),
-            collection_priorities: have
+            collections: have
                 .iter()
                 .chain(want.iter())
                 .filter(|(k, _)| k.kind == ItemKind::RuleCollection)
-                .filter_map(|(_, v)| v.get("priority").and_then(Value::as_u64))
+                .filter_map(|(_, v)| Some((v.get("priority")?.as_u64()?, v.get("action") == Some(&Value::from("Deny")))))
                 .collect(),
             deployed_routes: have
                 .iter()
