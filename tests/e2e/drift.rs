@@ -1989,7 +1989,8 @@ fn removing_a_foreign_deny_or_gateway_route_carries_a_caution() {
     );
 }
 
-/// `az network nsg show` and `az network route-table show` list the subnets the resource is on:
+/// `az network nsg show` and `az network route-table show` list the subnets the resource is on
+/// (none when Azure's output leaves the list out):
 /// an ISE subnet without it is drift (its rules or routes do not apply there), and the ticket
 /// associates it after the rules converge and dissociates it in the rollback. Names compare
 /// case-insensitively; a resource of another resource group is associated by its id; a file
@@ -2028,22 +2029,32 @@ fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
     let rollback = &ticket.stdout[ticket.stdout.find("## Rollback").unwrap()..];
     assert!(rollback.contains("--name ise-3 --remove networkSecurityGroup"), "{rollback}");
 
-    // On every subnet: in sync. In another resource group: named by its id. No list: not judged.
+    // On every subnet: in sync. In another resource group: named by its id.
     nsg["subnets"] = json!(["ise-1", "ise-2", "ise-3", "ise-4"].map(|s| subnet("contoso-vnet", s)));
     std::fs::write(&file, nsg.to_string()).unwrap();
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
     nsg["subnets"] = json!([]);
     nsg["resourceGroup"] = json!("security-rg");
     std::fs::write(&file, nsg.to_string()).unwrap();
-    let (code, report) = report(None, &[file.to_str().unwrap()]);
+    let (code, elsewhere) = report(None, &[file.to_str().unwrap()]);
     assert_eq!(code, Some(1));
-    let unassociated = report["unassociated"].as_array().unwrap();
-    assert_eq!(unassociated.len(), 4, "{report}");
+    let unassociated = elsewhere["unassociated"].as_array().unwrap();
+    assert_eq!(unassociated.len(), 4, "{elsewhere}");
     assert_eq!(
         unassociated[0]["resource"],
         "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/security-rg/providers/Microsoft.Network/networkSecurityGroups/contoso-ise-nsg"
     );
+    // Azure's output (it states its provisioningState) leaves an empty list out: on no subnet.
     nsg.as_object_mut().unwrap().remove("subnets");
+    std::fs::write(&file, nsg.to_string()).unwrap();
+    let (code, report) = report(None, &[file.to_str().unwrap()]);
+    assert_eq!(
+        (code, report["unassociated"].as_array().map(Vec::len)),
+        (Some(1), Some(4)),
+        "{report}"
+    );
+    // A file that is not Azure's output says nothing of its subnets.
+    nsg.as_object_mut().unwrap().remove("provisioningState");
     std::fs::write(&file, nsg.to_string()).unwrap();
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
 }

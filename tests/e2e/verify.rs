@@ -82,9 +82,12 @@ fn as_az_output(nsg: &Value) -> Value {
         Value::Object(flat)
     };
     let rules: Vec<Value> = nsg["properties"]["securityRules"].as_array().unwrap().iter().map(flatten).collect();
+    let subnet = |name: &str| json!({"id": format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Network/virtualNetworks/contoso-vnet/subnets/{name}")});
+    let subnets = ["ise-1", "ise-2", "ise-3", "ise-4"].map(subnet);
     json!({
         "name": nsg["name"], "location": nsg["location"], "provisioningState": "Succeeded",
         "securityRules": rules,
+        "subnets": subnets,
         "defaultSecurityRules": [{"name": "AllowVnetInBound", "priority": 65000, "direction": "Inbound", "access": "Allow", "protocol": "*",
             "sourceAddressPrefix": "VirtualNetwork", "destinationAddressPrefix": "VirtualNetwork", "sourcePortRange": "*", "destinationPortRange": "*"}]
     })

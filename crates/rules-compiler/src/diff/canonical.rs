@@ -266,6 +266,7 @@ mod tests {
             origins: Vec::new(),
             disable_bgp_route_propagation: disable,
             limit_violations: Vec::new(),
+            subnets: None,
         };
         let doc = |t: &RouteFile| route_items(t).get(&document_key(ROUTES_FILE)).cloned();
         assert_eq!(doc(&table(None)), Some(json!({"disableBgpRoutePropagation": false})));

@@ -8,6 +8,7 @@ use crate::prove::findings::ArtifactKind;
 use crate::read::firewall::FirewallFile;
 use crate::read::nsg::NsgFile;
 use crate::read::routes::RouteFile;
+pub use crate::read::subnets::SubnetRef;
 use crate::read::template::{self, Wanted};
 use crate::read::{firewall, nsg, routes};
 use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_OTHER_NAME, E_DEPLOYED_TWICE};
@@ -40,7 +41,7 @@ impl Format {
         match (self, kind) {
             (Format::AzCli, ArtifactKind::Nsg) => "az network nsg show output",
             (Format::AzCli, ArtifactKind::Routes) => "az network route-table show output",
-            (Format::AzCli, ArtifactKind::Firewall) => "az network firewall policy rule-collection-group show output",
+            (Format::AzCli, ArtifactKind::Firewall) => "az network firewall policy rule-collection-group output",
             (Format::ArmResource, _) => "ARM resource",
             (Format::ArmTemplate, _) => "ARM template",
         }
@@ -95,57 +96,6 @@ pub struct Deployed {
     /// The subnets an NSG or route table is associated with, where the file says (`subnets` of az
     /// and REST output; an exported template does not list them): `None` when it does not.
     pub subnets: Option<Vec<SubnetRef>>,
-}
-
-/// A subnet by its subscription, resource group, virtual network and name, from its resource id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SubnetRef {
-    pub subscription: Option<String>,
-    pub resource_group: Option<String>,
-    pub virtual_network: String,
-    pub subnet: String,
-}
-
-impl SubnetRef {
-    /// Whether this is the subnet `subnet` of `virtual_network` in `resource_group` of
-    /// `subscription` (what the id leaves out is not held against it); Azure compares names
-    /// case-insensitively.
-    pub fn is(&self, subscription: &str, resource_group: &str, virtual_network: &str, subnet: &str) -> bool {
-        let same = |mine: &Option<String>, theirs: &str| mine.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(theirs));
-        same(&self.subscription, subscription)
-            && same(&self.resource_group, resource_group)
-            && self.virtual_network.eq_ignore_ascii_case(virtual_network)
-            && self.subnet.eq_ignore_ascii_case(subnet)
-    }
-}
-
-/// The subnets a resource lists (`subnets`, at its top or under `properties`), each by the
-/// `virtualNetworks/<vnet>/subnets/<subnet>` part of its id; `None` when it lists none (null
-/// counts as an empty list: az prints it for an NSG on no subnet).
-fn associated_subnets(resource: &Value) -> Option<Vec<SubnetRef>> {
-    let list = resource
-        .get("subnets")
-        .or_else(|| resource.get("properties").and_then(|p| p.get("subnets")))?;
-    let ids = list.as_array().map(Vec::as_slice).unwrap_or_default();
-    Some(
-        ids.iter()
-            .filter_map(|s| s.get("id").and_then(Value::as_str))
-            .filter_map(|id| {
-                let parts: Vec<&str> = id.split('/').collect();
-                let after = |segment: &str| {
-                    let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
-                    parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
-                };
-                Some(SubnetRef {
-                    subscription: after("subscriptions"),
-                    resource_group: after("resourceGroups"),
-                    virtual_network: after("virtualNetworks")?,
-                    subnet: after("subnets")?,
-                })
-            })
-            .collect(),
-    )
 }
 
 fn type_is(value: &Value, kind: &str) -> bool {
@@ -460,9 +410,10 @@ pub fn read(text: &str, file: &str, wanted: &Wanted) -> Result<DeployedFiles, Ve
                 text: text.to_string(),
                 format: detected.format,
                 target,
-                subnets: match kind {
-                    ArtifactKind::Firewall => None,
-                    _ => associated_subnets(resource),
+                subnets: match &content {
+                    Content::Nsg(n, _) => n.subnets.clone(),
+                    Content::Routes(r) => r.subnets.clone(),
+                    Content::Firewall(_) => None,
                 },
                 content,
             }),
@@ -598,36 +549,6 @@ mod tests {
         assert_eq!(code(twice), [(ise_model::codes::E_TEMPLATE_TWICE, "resources[1]".to_string())]);
         let child = json!({"resources": [{"type": "Microsoft.Network/routeTables/routes", "name": "rt/r", "properties": {}}]});
         assert_eq!(code(child), [(ise_model::codes::E_TEMPLATE_UNSEEN, "resources[0]".to_string())]);
-    }
-
-    /// az lists a resource's subnets at its top, REST under `properties`; each is named by its id's
-    /// virtual network and subnet parts. Null is no subnet; no list says nothing.
-    #[test]
-    fn associated_subnets_are_read_from_their_ids() {
-        let id = |vnet: &str, subnet: &str| json!({"id": format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}")});
-        let refs = |v: Value| associated_subnets(&v).map(|l| l.into_iter().map(|s| (s.virtual_network, s.subnet)).collect::<Vec<_>>());
-        let pair = |v: &str, s: &str| (v.to_string(), s.to_string());
-        assert_eq!(
-            refs(json!({"subnets": [id("v", "a"), {"id": "/not/a/subnet"}, {}]})),
-            Some(vec![pair("v", "a")])
-        );
-        assert_eq!(refs(json!({"properties": {"subnets": [id("V", "B")]}})), Some(vec![pair("V", "B")]));
-        assert_eq!(refs(json!({"subnets": null})), Some(vec![]));
-        assert_eq!(refs(json!({"securityRules": []})), None);
-        let unplaced = SubnetRef {
-            subscription: None,
-            resource_group: None,
-            virtual_network: "V".into(),
-            subnet: "B".into(),
-        };
-        assert!(unplaced.is("s", "rg", "v", "b"));
-        let placed = associated_subnets(&json!({"subnets": [id("v", "a")]})).unwrap().remove(0);
-        assert_eq!(
-            (placed.subscription.as_deref(), placed.resource_group.as_deref()),
-            (Some("s"), Some("rg"))
-        );
-        assert!(placed.is("S", "RG", "V", "A"));
-        assert!(!placed.is("s", "other-rg", "v", "a") && !placed.is("t", "rg", "v", "a"));
     }
 
     /// An exported resource group holds a jump box's NSG beside the ISE's: the environment's is

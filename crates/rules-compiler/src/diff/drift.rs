@@ -666,8 +666,11 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             };
             match f.kind {
                 FindingKind::Opening | FindingKind::UndeclaredMemberOpening | FindingKind::FirewallOpening => openings.push(item),
-                // Missing requirements are listed by id above.
-                FindingKind::UncoveredRequirement | FindingKind::DependencyBlocked => {}
+                // Missing requirements are listed by id above, missing associations as `unassociated`.
+                FindingKind::UncoveredRequirement
+                | FindingKind::DependencyBlocked
+                | FindingKind::NsgNotOnSubnet
+                | FindingKind::RouteTableNotOnSubnet => {}
                 _ => other_findings.push(item),
             }
         }

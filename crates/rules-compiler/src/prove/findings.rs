@@ -105,6 +105,9 @@ finding_kinds! {
     PortsOnPortlessProtocol = "F0110", "ports-on-portless-protocol", Error,
         "an allow rule for Icmp, Esp or Ah names ports, which those protocols do not have: Azure does not document what the ports match (an ICMP rule's port has been observed to match the ICMP type), so what the rule admits is not proved",
         "write `*` for both port fields of Icmp, Esp and Ah rules, or use Tcp or Udp if ports were meant";
+    NsgNotOnSubnet = "F0111", "nsg-not-on-subnet", Error,
+        "the deployed NSG is not associated with an ISE subnet (its file lists the subnets it is on): the subnet's traffic meets none of its rules",
+        "associate it: az network vnet subnet update -g RG --vnet-name VNET -n SUBNET --network-security-group NSG";
     WrongNextHop = "F0201", "wrong-next-hop", Error,
         "addresses are routed to a next hop their requirement does not allow",
         "add or fix the route so these addresses go to the required next hop";
@@ -117,6 +120,9 @@ finding_kinds! {
     TagNotUsableInRoute = "F0204", "tag-not-usable-in-route", Error,
         "a route names a service tag whose networkFeatures in the cloud's tag file lack UDR: Azure does not take it, so it was ignored",
         "route the tag's addresses instead: isenet compile writes its prefixes";
+    RouteTableNotOnSubnet = "F0205", "route-table-not-on-subnet", Error,
+        "under forced tunneling, the deployed route table is not associated with an ISE subnet (its file lists the subnets it is on): the subnet's traffic takes none of its routes",
+        "associate it: az network vnet subnet update -g RG --vnet-name VNET -n SUBNET --route-table TABLE";
     DependencyBlocked = "F0301", "dependency-blocked", Error,
         "the firewall denies flows a dependency needs",
         "allow the dependency in the ISE rule collections (see firewall-policy.json)";

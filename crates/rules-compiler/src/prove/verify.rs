@@ -12,6 +12,7 @@ use crate::plan::Plan;
 use crate::read::firewall::FirewallFile;
 use crate::read::nsg::NsgFile;
 use crate::read::routes::{entries_prefixes, RouteFile};
+use crate::read::subnets::SubnetRef;
 use crate::read::{Limit, LimitViolation, Location};
 use crate::views::summary::Names;
 use ipnet::Ipv4Net;
@@ -140,7 +141,8 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             .zip(&nsg.origins)
             .map(|(r, at)| (None, r.name.as_str(), at))
             .collect();
-        let mut proof = located(proof, read.file, &origins, &nsg.limit_violations);
+        let unassociated = not_on_subnets(env, nsg.subnets.as_deref(), ArtifactKind::Nsg);
+        let mut proof = located(proof, read.file, &origins, &nsg.limit_violations).with_findings(unassociated);
         proof.name = nsg.name.clone();
         proofs.push(proof);
     }
@@ -154,7 +156,12 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             .zip(&routes.origins)
             .map(|(r, at)| (None, r.name.as_str(), at))
             .collect();
-        proofs.push(located(proof, read.file, &origins, &routes.limit_violations));
+        // Without forced tunneling the ISE subnets need no route table.
+        let unassociated = match needed_artifacts(env.forced_tunneling.mode).contains(&ArtifactKind::Routes) {
+            true => not_on_subnets(env, routes.subnets.as_deref(), ArtifactKind::Routes),
+            false => Vec::new(),
+        };
+        proofs.push(located(proof, read.file, &origins, &routes.limit_violations).with_findings(unassociated));
     }
     if let Some(read) = &inputs.firewall {
         let f = read.content;
@@ -211,6 +218,33 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
         proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(unread.into_iter().collect()));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
+}
+
+/// A finding for each ISE subnet a deployed NSG or route table is not on, where its file lists the
+/// subnets it is on (Azure's output): its rules or routes do not apply to that subnet's traffic.
+fn not_on_subnets(env: &ise_model::env::Environment, on: Option<&[SubnetRef]>, artifact: ArtifactKind) -> Vec<Finding> {
+    let Some(on) = on else { return Vec::new() };
+    let (kind, what) = match artifact {
+        ArtifactKind::Routes => (FindingKind::RouteTableNotOnSubnet, "route table"),
+        _ => (FindingKind::NsgNotOnSubnet, "NSG"),
+    };
+    env.subnets
+        .iter()
+        .filter(|s| {
+            !on.iter()
+                .any(|r| r.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, &s.name))
+        })
+        .map(|s| {
+            let message = format!(
+                "the {what} is not on subnet `{}` of `{}` (resource group `{}`): its traffic meets none of these {}",
+                s.name,
+                env.virtual_network.name,
+                env.resource_group,
+                if artifact == ArtifactKind::Routes { "routes" } else { "rules" }
+            );
+            Finding::new(kind, artifact, message)
+        })
+        .collect()
 }
 
 /// The artifacts an environment cannot be verified without: its NSG always, the route table that

@@ -59,7 +59,9 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
                 let found: Vec<usize> = (0..items.len()).filter(|&i| named(&items[i])).collect();
                 return match found.as_slice() {
                     [] => {
-                        let others = (0..items.len()).map(|i| (index("", i), items[i])).collect::<Vec<_>>();
+                        let others: Vec<(String, String)> = (0..items.len())
+                            .map(|i| (index("", i), shown_name(&Object::new(items[i], index("", i), E_FIREWALL_FIELD))))
+                            .collect();
                         Err(none_named(wanted, &others))
                     }
                     [i] => document(items[*i], index("", *i), wanted).map(|source| match source {
@@ -73,7 +75,7 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
                         },
                         classic => classic,
                     }),
-                    [_, second, ..] => Err(several_groups(found.len(), index("", *second))),
+                    [_, second, ..] => Err(several_groups(found.len(), index("", *second), wanted)),
                 };
             }
             match items.as_slice() {
@@ -94,12 +96,15 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
     }
 }
 
-/// `E1217`: rule collection groups, none of the name the environment gives its own.
-fn none_named<'v, J: Json<'v>>(wanted: &Wanted, others: &[(String, J)]) -> Diagnostic {
-    let held: Vec<String> = others
-        .iter()
-        .map(|(path, g)| format!("{} at {path}", shown_name(&Object::new(*g, path.clone(), E_FIREWALL_FIELD))))
-        .collect();
+/// A group's own name: a template names it `policy/group`.
+fn own(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// `E1217`: rule collection groups (path, name as shown), none of the name the environment gives
+/// its own.
+fn none_named(wanted: &Wanted, others: &[(String, String)]) -> Diagnostic {
+    let held: Vec<String> = others.iter().map(|(path, name)| format!("{name} at {path}")).collect();
     Diagnostic::error(
         E_TEMPLATE_NOT_NAMED,
         others[0].0.clone(),
@@ -129,14 +134,18 @@ fn several_in_list<'v, J: Json<'v>>(items: &[J]) -> Diagnostic {
         .with_help("verify one rule collection group, or one firewall's classic collections, per file")
 }
 
-fn several_groups(n: usize, second: String) -> Diagnostic {
+fn several_groups(n: usize, second: String, wanted: &Wanted) -> Diagnostic {
     // A policy beyond Azure's group limit is worth saying even though the file is refused.
     let beyond = if n > MAX_RULE_COLLECTION_GROUPS {
         format!("; a firewall policy holds at most {MAX_RULE_COLLECTION_GROUPS}, so Azure would refuse it too")
     } else {
         String::new()
     };
-    Diagnostic::error(E_FIREWALL_FILE, second, format!("{n} rule collection groups in one file{beyond}")).with_help(format!(
+    let which = match wanted.group {
+        Some(name) => format!(" that may be the environment's `{name}` (so named, or by names the file does not say plainly)"),
+        None => String::new(),
+    };
+    Diagnostic::error(E_FIREWALL_FILE, second, format!("{n} rule collection groups in one file{which}{beyond}")).with_help(format!(
         "verify one rule collection group per file (isenet writes one, `<name>-dependencies` unless the environment names it): `{SHOW_GROUP}`"
     ))
 }
@@ -177,11 +186,19 @@ fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<
     let groups: Vec<Object<'v, J>> = groups.into_iter().map(|(g, _)| g).collect();
     let firewalls: Vec<Object<'v, J>> = resources(value, &path, FIREWALL_TYPE).into_iter().map(|(f, _)| f).collect();
     if groups.is_empty() && firewalls.is_empty() && !others.is_empty() {
-        let others: Vec<(String, J)> = others.iter().map(|(g, _)| (g.path.clone(), g.value)).collect();
+        let others: Vec<(String, String)> = others
+            .iter()
+            .map(|(g, name)| {
+                (
+                    g.path.clone(),
+                    name.as_deref().map_or_else(|| shown_name(g), |n| format!("`{}`", own(n))),
+                )
+            })
+            .collect();
         return Err(none_named(wanted, &others));
     }
     match (groups.as_slice(), firewalls.as_slice()) {
-        ([_, second, ..], _) => Err(several_groups(groups.len(), second.path.clone())),
+        ([_, second, ..], _) => Err(several_groups(groups.len(), second.path.clone(), wanted)),
         (_, [first, second, ..]) => Err(Diagnostic::error(
             E_FIREWALL_FILE,
             second.path.clone(),
@@ -211,8 +228,7 @@ fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<
             others: others
                 .iter()
                 .map(|(g, name)| match name {
-                    // A template names a group `policy/group`.
-                    Some(name) => name.rsplit('/').next().unwrap_or(name).to_string(),
+                    Some(name) => own(name).to_string(),
                     None => g.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string(),
                 })
                 .collect(),

@@ -13,6 +13,7 @@ pub mod flows;
 mod json;
 pub mod nsg;
 pub mod routes;
+pub mod subnets;
 pub mod template;
 mod template_names;
 

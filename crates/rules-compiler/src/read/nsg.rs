@@ -26,6 +26,8 @@ pub struct NsgFile {
     pub origins: Vec<Location>,
     /// Azure limits the file exceeds (findings, not input errors).
     pub limit_violations: Vec<LimitViolation>,
+    /// The subnets the NSG is on, where the file says (`subnets::associated`).
+    pub subnets: Option<Vec<super::subnets::SubnetRef>>,
 }
 
 const PROTOCOLS: &[(&str, Protocol)] = &[
@@ -88,6 +90,7 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
             .collect(),
         rules: read.into_iter().map(|r| r.rule).collect(),
         limit_violations,
+        subnets: super::subnets::associated(value),
     })
 }
 

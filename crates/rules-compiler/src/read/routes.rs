@@ -26,6 +26,8 @@ pub struct RouteFile {
     pub disable_bgp_route_propagation: Option<bool>,
     /// Azure limits the table exceeds (findings, not input errors).
     pub limit_violations: Vec<LimitViolation>,
+    /// The subnets the route table is on, where the file says (`subnets::associated`).
+    pub subnets: Option<Vec<super::subnets::SubnetRef>>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
@@ -83,6 +85,7 @@ pub(super) fn read<'v, J: Json<'v>>(
         routes: entries.into_iter().map(|(_, r)| r).collect(),
         disable_bgp_route_propagation,
         limit_violations,
+        subnets: super::subnets::associated(value),
     })
 }
 

@@ -265,7 +265,12 @@ pub(crate) fn pick<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &Wante
         candidates: found.iter().map(|e| e.path.clone()).collect(),
         others: others
             .iter()
-            .map(|e| (e.path.clone(), e.deployed.clone().unwrap_or_else(|| e.name())))
+            .map(|e| {
+                (
+                    e.path.clone(),
+                    e.deployed.as_deref().map_or_else(|| e.name(), |n| own_name(n).to_string()),
+                )
+            })
             .collect(),
     }
 }
