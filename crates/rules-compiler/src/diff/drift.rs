@@ -175,14 +175,11 @@ pub struct Drift {
     pub missing: Vec<Missing>,
     /// Artifacts the environment deploys that no deployed file holds, though a template (an
     /// exported resource group) was given: not deployed there, or under another name.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<Absent>,
     /// ISE subnets a compared NSG or route table is not on (its file lists its subnets).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unassociated: Vec<Unassociated>,
     /// Artifacts the environment deploys that were not compared: no file given holds them and none
     /// is a template (the `az ... show` output of one resource says nothing of the others).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_compared: Vec<ArtifactKind>,
     /// From the verifier: allow rules that admit what no requirement needs.
     pub openings: Vec<FileFinding>,
