@@ -26,6 +26,11 @@ pub const CELL_LIMIT: usize = 32_767;
 /// A cell a spreadsheet holds whole: `cell` when within [`CELL_LIMIT`], else its words up to the
 /// limit and a note of what is cut.
 pub fn within_limit(cell: &str) -> Cow<'_, str> {
+    // A character takes at least as many UTF-8 bytes as UTF-16 units: most cells are counted by
+    // their length alone.
+    if cell.len() <= CELL_LIMIT {
+        return Cow::Borrowed(cell);
+    }
     let units = cell.encode_utf16().count();
     if units <= CELL_LIMIT {
         return Cow::Borrowed(cell);
