@@ -2205,3 +2205,81 @@ fn diff_addresses_only_the_environments_resources_in_their_subscription() {
         associations[0]
     );
 }
+
+/// A nested deployment deploys where it says: its subscription and resource group are the
+/// commands' (one it names by what the template does not say is left for the reader to fill
+/// in); its template's names are evaluated in ARM's scope (the parent's parameters by default,
+/// its own and the values passed with `expressionEvaluationOptions.scope` `inner`). An NSG also
+/// on subnets that are not the ISE's says that every change reaches them too.
+#[test]
+fn nested_deployments_deploy_where_they_say_and_shared_nsgs_carry_a_caution() {
+    let dir = tempdir("drift-nested-places");
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    nsg["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] != "in-health-454");
+    nsg["name"] = json!("[parameters('nsgName')]");
+    let nested = |scope: &str, group: &str, inner_default: &str| {
+        json!({
+            "parameters": {"nsgName": {"type": "String", "defaultValue": "contoso-ise-nsg"}, "rg": {"type": "String"}},
+            "resources": [{
+                "type": "Microsoft.Resources/deployments", "name": "nsg", "subscriptionId": "44444444-4444-4444-4444-444444444444",
+                "resourceGroup": group,
+                "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": scope},
+                    "parameters": {"nsgName": {"value": "[parameters('nsgName')]"}},
+                    "template": {"parameters": {"nsgName": {"type": "String", "defaultValue": inner_default}}, "resources": [nsg.clone()]}}
+            }]
+        })
+    };
+    let run = |name: &str, template: Value| {
+        let file = dir.join(name);
+        std::fs::write(&file, template.to_string()).unwrap();
+        diff(None, &[file.to_str().unwrap()], "ticket")
+    };
+    // Inner scope: the value passed (the parent's default) names it; the deployment's places.
+    let ticket = run("inner.json", nested("inner", "spoke-rg", "jumpbox-nsg")).stdout;
+    assert!(
+        ticket.contains("az network nsg rule create --subscription 44444444-4444-4444-4444-444444444444 --resource-group spoke-rg --nsg-name contoso-ise-nsg --name in-health-454 "),
+        "{ticket}"
+    );
+    // Outer scope (ARM's default): the parent's parameter, not the nested template's default.
+    let ticket = run("outer.json", nested("outer", "spoke-rg", "jumpbox-nsg")).stdout;
+    assert!(ticket.contains("--nsg-name contoso-ise-nsg --name in-health-454 "), "{ticket}");
+    // A resource group named by a parameter without a value: a placeholder, said so.
+    let ticket = run("unknown-rg.json", nested("inner", "[parameters('rg')]", "x")).stdout;
+    assert!(
+        ticket.contains("--resource-group '<resource-group-or-subscription>' --nsg-name contoso-ise-nsg"),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains("replace `<resource-group-or-subscription>` before running"),
+        "{ticket}"
+    );
+
+    // Shared with a jump box subnet: a caution in text and ticket.
+    let mut az: Value = serde_json::from_str(&std::fs::read_to_string(workspace().join(fixture("nsg-drifted.json"))).unwrap()).unwrap();
+    let subnet = |name: &str| json!({"id": format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Network/virtualNetworks/contoso-vnet/subnets/{name}")});
+    az["subnets"] = json!([
+        subnet("ise-1"),
+        subnet("ise-2"),
+        subnet("ise-3"),
+        subnet("ise-4"),
+        subnet("jumpbox")
+    ]);
+    let file = dir.join("shared.json");
+    std::fs::write(&file, az.to_string()).unwrap();
+    let text = diff(None, &[file.to_str().unwrap()], "text").stdout;
+    assert!(
+        text.contains("  caution: NSG `contoso-ise-nsg` is also on `contoso-vnet/jumpbox`, which are not the ISE's"),
+        "{text}"
+    );
+    let ticket = diff(None, &[file.to_str().unwrap()], "ticket").stdout;
+    assert!(
+        ticket.contains("**Caution:** NSG 'contoso-ise-nsg' is also on 'contoso-vnet/jumpbox'"),
+        "{ticket}"
+    );
+}

@@ -10,6 +10,7 @@ use crate::read::nsg::NsgFile;
 use crate::read::routes::RouteFile;
 pub use crate::read::subnets::SubnetRef;
 use crate::read::template::{self, Wanted};
+use crate::read::template_names::Place;
 use crate::read::{firewall, nsg, routes};
 use ise_model::codes::{E_DEPLOYED_CLASSIC, E_DEPLOYED_KIND, E_DEPLOYED_OTHER_NAME, E_DEPLOYED_TWICE};
 use ise_model::diag::Diagnostic;
@@ -290,6 +291,10 @@ fn description(rule: Option<&Value>) -> String {
         .to_string()
 }
 
+/// What the commands name a resource group or subscription by when the template deploys the
+/// resource into one it does not say plainly (the ticket says to replace it).
+pub const UNKNOWN_PLACE: &str = "<resource-group-or-subscription>";
+
 /// The subscription, resource group, name and (for a rule collection group) policy, from the
 /// resource's `resourceGroup`, `id` and `name`; in a template (`path` the resource's), what the
 /// template says plainly (`template_names`: a name written as `[parameters('x')]` is the value
@@ -299,20 +304,38 @@ fn target(resource: &Value, doc: &Value, path: Option<&str>) -> Target {
         let s = resource.get(k).and_then(Value::as_str)?;
         (!s.starts_with('[')).then(|| s.to_string())
     };
-    let (template_name, template_group) = path.map_or((None, None), |p| template::described(doc, p));
+    let described = path.map(|p| template::described(doc, p));
+    // A nested deployment's resource group or subscription the template does not say plainly is
+    // left for the ticket's reader to fill in, not taken for the environment's.
+    let place = |p: Option<&Place>| match p {
+        Some(Place::Named(name)) => Some(name.clone()),
+        Some(Place::Unknown) => Some(UNKNOWN_PLACE.to_string()),
+        _ => None,
+    };
+    let template_group = place(described.as_ref().map(|d| &d.resource_group));
+    let template_subscription = place(described.as_ref().map(|d| &d.subscription));
+    let template_name = described.and_then(|d| d.name);
     let id_part = |segment: &str| {
         let id = text("id")?;
         let parts: Vec<&str> = id.split('/').collect();
         let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
         parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
     };
-    let name = template_name.or_else(|| text("name"));
+    // az output names the resource, and so does its id (REST output may give only the id).
+    let name = template_name.or_else(|| text("name")).or_else(|| {
+        let id = text("id")?;
+        let last = id.rsplit('/').next().filter(|n| !n.is_empty())?;
+        Some(match id_part("firewallPolicies") {
+            Some(policy) if id.to_ascii_lowercase().contains("/rulecollectiongroups/") => format!("{policy}/{last}"),
+            _ => last.to_string(),
+        })
+    });
     let (policy, name) = match name.as_deref().map(|n| n.split_once('/').map_or((None, n), |(p, g)| (Some(p), g))) {
         Some((p, n)) => (p.map(str::to_string), Some(n.to_string())),
         None => (None, None),
     };
     Target {
-        subscription: id_part("subscriptions"),
+        subscription: template_subscription.or_else(|| id_part("subscriptions")),
         resource_group: text("resourceGroup").or(template_group).or_else(|| id_part("resourceGroups")),
         name,
         policy: policy.or_else(|| id_part("firewallPolicies")),

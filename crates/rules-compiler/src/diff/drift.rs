@@ -85,6 +85,9 @@ pub struct Compared {
     /// How many items (rules, routes, firewall rules and collections) each side has.
     pub deployed_items: usize,
     pub desired_items: usize,
+    /// The subnets other than the ISE's the file says the NSG or route table is also on
+    /// (`virtualNetwork/subnet`): every change to it changes their traffic too.
+    pub also_on: Vec<String>,
     /// NSG: the (direction, priority) of every deployed rule, where the ticket may not park a rule.
     #[serde(skip)]
     pub held: Vec<Place>,
@@ -421,6 +424,24 @@ pub struct Inputs<'a> {
     pub templates: &'a [TemplateFile],
 }
 
+/// The subnets besides the ISE's that `d`'s file says it is on.
+fn also_on(d: &Deployed, env: &ise_model::env::Environment) -> Vec<String> {
+    let on = d.subnets.as_deref().unwrap_or_default();
+    let ise = |s: &&deployed::SubnetRef| {
+        env.subnets
+            .iter()
+            .any(|i| s.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, &i.name))
+    };
+    let mut out: Vec<String> = on
+        .iter()
+        .filter(|s| !ise(s))
+        .map(|s| format!("{}/{}", s.virtual_network, s.subnet))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The ISE subnets each deployed NSG or route table the environment needs is not associated with,
 /// where its file lists its subnets.
 fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
@@ -618,6 +639,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             target: target_with_defaults(d, inputs.plan),
             deployed_items: count(&have),
             desired_items: count(&want),
+            also_on: also_on(d, &inputs.plan.environment),
             held: have.values().filter_map(super::nsg_order::place).collect(),
             desired_held: want.values().filter_map(super::nsg_order::place).collect(),
             desired_routes: want

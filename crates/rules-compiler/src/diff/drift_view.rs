@@ -152,6 +152,18 @@ fn name_field(k: ArtifactKind) -> &'static str {
     super::deployed::proved(k).field
 }
 
+/// Whom else a compared NSG or route table serves: its changes reach their traffic too.
+fn shared_note(c: &super::drift::Compared) -> Option<String> {
+    (!c.also_on.is_empty()).then(|| {
+        format!(
+            "{} `{}` is also on {}, which are not the ISE's: every change below changes their traffic too",
+            artifact_words(c.artifact),
+            c.target.name.as_deref().unwrap_or_default(),
+            c.also_on.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
 /// What an absent artifact means and what to do, in one sentence.
 fn absent_line(a: &Absent) -> String {
     let held = match a.passed_over.as_slice() {
@@ -234,6 +246,9 @@ pub fn render_text(d: &Drift) -> String {
             c.format.describe(c.artifact),
             counts(d, c.artifact)
         );
+        if let Some(shared) = shared_note(c) {
+            let _ = writeln!(out, "  caution: {shared}");
+        }
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
             let _ = writeln!(out, "  {}", change_line(change, false));
         }
@@ -361,6 +376,13 @@ fn command_block(out: &mut String, d: &Drift, commands: &[String]) {
             az::POLICY_PLACEHOLDER
         );
     }
+    if commands.iter().any(|c| c.contains(super::deployed::UNKNOWN_PLACE)) {
+        let _ = writeln!(
+            out,
+            "\nThe deployed template puts a resource into a resource group or subscription it does not name plainly: replace `{}` before running.",
+            super::deployed::UNKNOWN_PLACE
+        );
+    }
     out.push_str("\n```sh\n");
     let _ = writeln!(out, "{}", cloud_set(d));
     for c in commands {
@@ -431,6 +453,9 @@ pub fn render_ticket(d: &Drift) -> String {
             let _ = writeln!(out, "- {}", cell(&unassociated_line(u)));
         }
         out.push_str("\nThe commands below associate them last, once the rules and routes are converged.\n");
+    }
+    for shared in d.compared.iter().filter_map(shared_note) {
+        let _ = writeln!(out, "\n**Caution:** {}", cell(&shared));
     }
     if !d.changes.is_empty() {
         out.push_str("\n## Changes\n\n| artifact | action | item | what |\n|---|---|---|---|\n");

@@ -15,7 +15,7 @@ pub mod nsg;
 pub mod routes;
 pub mod subnets;
 pub mod template;
-mod template_names;
+pub(crate) mod template_names;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};
 use json::Locate;

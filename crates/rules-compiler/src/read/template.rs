@@ -15,7 +15,7 @@
 //! items alone. A name an exported template writes as a parameter is that parameter's default.
 
 use super::json::Json;
-use super::template_names::Scope;
+use super::template_names::{Place, Scope};
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
@@ -111,8 +111,9 @@ struct Entry<J> {
     parent: Option<String>,
     /// Its name as deployed, `None` when the template does not say it plainly (`template_names`).
     deployed: Option<String>,
-    /// The resource group a nested deployment puts it in, where the template says it plainly.
-    resource_group: Option<String>,
+    /// The resource group and subscription a nested deployment puts it in.
+    resource_group: Place,
+    subscription: Place,
 }
 
 impl<'v, J: Json<'v>> Entry<J> {
@@ -173,6 +174,7 @@ fn collect<'v, J: Json<'v>>(scope: &Scope<'_, J>, holder: J, path: &str, parent:
             parent: parent.map(|_| path.to_string()),
             deployed: resource.get("name").and_then(J::as_str).and_then(|n| scope.value(n)),
             resource_group: scope.resource_group.clone(),
+            subscription: scope.subscription.clone(),
         });
     }
 }
@@ -191,13 +193,21 @@ fn inline_template<'v, J: Json<'v>>(resource: J) -> Option<J> {
     }
 }
 
-/// The name and resource group the template deploys the resource at `path` with (`resources[2]`),
-/// where it says them plainly.
-pub(crate) fn described<'v, J: Json<'v>>(document: J, path: &str) -> (Option<String>, Option<String>) {
-    entries(document)
-        .into_iter()
-        .find(|e| e.path == path)
-        .map_or((None, None), |e| (e.deployed, e.resource_group))
+/// What the template says of the resource at `path` (`resources[2]`): its name where it says it
+/// plainly, and the resource group and subscription a nested deployment puts it in.
+pub(crate) struct Described {
+    pub name: Option<String>,
+    pub resource_group: Place,
+    pub subscription: Place,
+}
+
+pub(crate) fn described<'v, J: Json<'v>>(document: J, path: &str) -> Described {
+    let found = entries(document).into_iter().find(|e| e.path == path);
+    Described {
+        name: found.as_ref().and_then(|e| e.deployed.clone()),
+        resource_group: found.as_ref().map_or(Place::Inherited, |e| e.resource_group.clone()),
+        subscription: found.map_or(Place::Inherited, |e| e.subscription),
+    }
 }
 
 /// A name as messages show it: a long or multi-line name cut to one line.
@@ -382,19 +392,39 @@ fn evaluated_by_arm<'v, J: Json<'v>>(e: &Entry<J>, shows: &str) -> Option<Diagno
     )
 }
 
-/// A child item whose `properties` are those of an item its template's one parent lists: an
-/// exported resource group lists each rule and route both ways. It changes nothing: deployed
+/// A child item whose `properties` are those of an item its parent lists (the one it names or sits
+/// in, else the template's one candidate): an exported resource group lists each rule and route
+/// both ways. It changes nothing: deployed
 /// under the name of that item it rewrites the item as it is, under another Azure refuses it (two
 /// rules of one priority and direction, two routes of one prefix), and into another parent it
 /// leaves the proved one alone.
 fn is_copy<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted, items: &str, child: &Entry<J>) -> bool {
-    let (parents, _) = split(all, proved, wanted);
-    let (Some(properties), [parent]) = (child.value.get("properties").filter(|p| p.is_object()), parents.as_slice()) else {
+    let (candidates, _) = split(all, proved, wanted);
+    // The parent a child names (`parent/item`), or the one it sits in; else the one candidate.
+    let named = match &child.parent {
+        Some(path) => all.iter().find(|p| &p.path == path).and_then(|p| p.deployed.clone()),
+        None => child
+            .deployed
+            .as_deref()
+            .and_then(|n| n.rsplit_once('/'))
+            .map(|(parent, _)| parent.to_string()),
+    };
+    let parents: Vec<&&Entry<J>> = match named {
+        Some(name) => candidates
+            .iter()
+            .filter(|e| e.deployed.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(&name)))
+            .collect(),
+        None if candidates.len() == 1 => candidates.iter().collect(),
+        None => Vec::new(),
+    };
+    let Some(properties) = child.value.get("properties").filter(|p| p.is_object()) else {
         return false;
     };
     let properties = properties.to_value();
-    let listed = parent.value.get("properties").and_then(|p| p.get(items)?.as_array());
-    listed.is_some_and(|mut listed| listed.any(|item| item.get("properties").is_some_and(|p| p.to_value() == properties)))
+    parents.iter().any(|parent| {
+        let listed = parent.value.get("properties").and_then(|p| p.get(items)?.as_array());
+        listed.is_some_and(|mut listed| listed.any(|item| item.get("properties").is_some_and(|p| p.to_value() == properties)))
+    })
 }
 
 fn outside<'v, J: Json<'v>>(proved: &Proved, items: &str, e: &Entry<J>) -> Diagnostic {

@@ -11,13 +11,24 @@ use super::json::Json;
 const DEPTH: usize = 8;
 
 /// Where names are evaluated: a template, and for one nested in a deployment, the values that
-/// deployment passes (evaluated where the deployment stands) and its resource group.
+/// deployment passes (evaluated where the deployment stands), its resource group and its
+/// subscription.
 pub(crate) struct Scope<'s, J> {
     template: J,
     passed: Option<J>,
     parent: Option<&'s Scope<'s, J>>,
-    /// The resource group the scope deploys into, where a deployment names it plainly.
-    pub resource_group: Option<String>,
+    /// Where the scope deploys: `Named` where a deployment says it plainly, `Unknown` where it
+    /// names it by what the template does not say, `Inherited` where no deployment names it.
+    pub resource_group: Place,
+    pub subscription: Place,
+}
+
+/// A resource group or subscription a nested deployment deploys into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Place {
+    Inherited,
+    Named(String),
+    Unknown,
 }
 
 impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
@@ -26,18 +37,36 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
             template,
             passed: None,
             parent: None,
-            resource_group: None,
+            resource_group: Place::Inherited,
+            subscription: Place::Inherited,
         }
     }
 
-    /// The scope of the template a nested `deployment` holds inline.
+    /// The scope of the template a nested `deployment` holds inline. ARM evaluates its expressions
+    /// with the template's own parameters and the values the deployment passes only when the
+    /// deployment asks for it (`expressionEvaluationOptions.scope` `inner`); by default (`outer`)
+    /// with the parent's parameters and variables.
     pub fn nested(&'s self, deployment: J, template: J) -> Scope<'s, J> {
-        let group = deployment.get("resourceGroup").and_then(J::as_str);
+        let place = |key: &str, inherited: &Place| match deployment.get(key).and_then(J::as_str) {
+            None => inherited.clone(),
+            Some(text) => self.value(text).map_or(Place::Unknown, Place::Named),
+        };
+        let inner = deployment
+            .get("properties")
+            .and_then(|p| p.get("expressionEvaluationOptions"))
+            .and_then(|o| o.get("scope"))
+            .and_then(J::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+        let (template, passed, parent) = match inner {
+            true => (template, deployment.get("properties").and_then(|p| p.get("parameters")), Some(self)),
+            false => (self.template, self.passed, self.parent),
+        };
         Scope {
             template,
-            passed: deployment.get("properties").and_then(|p| p.get("parameters")),
-            parent: Some(self),
-            resource_group: group.map_or_else(|| self.resource_group.clone(), |g| self.value(g)),
+            passed,
+            parent,
+            resource_group: place("resourceGroup", &self.resource_group),
+            subscription: place("subscriptionId", &self.subscription),
         }
     }
 
@@ -216,14 +245,25 @@ mod tests {
     fn nested_templates_take_the_passed_values() {
         let outer = json!({ "parameters": { "outerName": { "defaultValue": "jumpbox-nsg" }, "rg": { "defaultValue": "spoke-rg" } } });
         let inner = json!({ "parameters": { "name": { "defaultValue": "contoso-ise-nsg" }, "other": { "defaultValue": "kept" } } });
-        let deployment = json!({ "resourceGroup": "[parameters('rg')]",
-            "properties": { "parameters": { "name": { "value": "[parameters('outerName')]" } } } });
+        let deployment = json!({ "resourceGroup": "[parameters('rg')]", "subscriptionId": "4444",
+            "properties": { "expressionEvaluationOptions": { "scope": "inner" },
+                            "parameters": { "name": { "value": "[parameters('outerName')]" } } } });
         let top = Scope::top(&outer);
         let scope = top.nested(&deployment, &inner);
         assert_eq!(scope.value("[parameters('name')]").as_deref(), Some("jumpbox-nsg"));
         assert_eq!(scope.value("[parameters('other')]").as_deref(), Some("kept"));
-        assert_eq!(scope.resource_group.as_deref(), Some("spoke-rg"));
-        let unnamed = json!({ "properties": { "parameters": { "name": { "value": "[resourceGroup().name]" } } } });
-        assert_eq!(top.nested(&unnamed, &inner).value("[parameters('name')]"), None);
+        assert_eq!(scope.resource_group, Place::Named("spoke-rg".into()));
+        assert_eq!(scope.subscription, Place::Named("4444".into()));
+        let unnamed = json!({ "resourceGroup": "[parameters('none')]",
+            "properties": { "expressionEvaluationOptions": { "scope": "Inner" },
+                            "parameters": { "name": { "value": "[resourceGroup().name]" } } } });
+        let scope = top.nested(&unnamed, &inner);
+        assert_eq!(scope.value("[parameters('name')]"), None);
+        assert_eq!((scope.resource_group, scope.subscription), (Place::Unknown, Place::Inherited));
+        // ARM's default scope is the parent's: the nested template's own parameters say nothing.
+        let outer_scope = json!({ "properties": { "parameters": { "name": { "value": "ignored" } } } });
+        let scope = top.nested(&outer_scope, &inner);
+        assert_eq!(scope.value("[parameters('outerName')]").as_deref(), Some("jumpbox-nsg"));
+        assert_eq!(scope.value("[parameters('other')]"), None);
     }
 }
