@@ -313,16 +313,21 @@ fn is_other<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted,
     if !proved.items.is_some_and(|items| e.is(&format!("{}/{items}", proved.kind))) {
         return false;
     }
-    // A nested item's parent is the resource it sits in; a top-level one names it (`parent/item`).
-    let parent = match &e.parent {
+    let parent = parent_name(all, e);
+    parent.is_some() && !wanted.may_be(proved, parent.as_deref())
+}
+
+/// The name of the resource a child item deploys into: the one it sits in, or the one its name
+/// says (`parent/item`); `None` where the template does not say it plainly.
+fn parent_name<'v, J: Json<'v>>(all: &[Entry<J>], child: &Entry<J>) -> Option<String> {
+    match &child.parent {
         Some(path) => all.iter().find(|p| &p.path == path).and_then(|p| p.deployed.clone()),
-        None => e
+        None => child
             .deployed
             .as_deref()
             .and_then(|n| n.rsplit_once('/'))
             .map(|(parent, _)| parent.to_string()),
-    };
-    parent.is_some() && !wanted.may_be(proved, parent.as_deref())
+    }
 }
 
 fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wanted) -> Vec<Diagnostic> {
@@ -400,16 +405,8 @@ fn evaluated_by_arm<'v, J: Json<'v>>(e: &Entry<J>, shows: &str) -> Option<Diagno
 /// leaves the proved one alone.
 fn is_copy<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted, items: &str, child: &Entry<J>) -> bool {
     let (candidates, _) = split(all, proved, wanted);
-    // The parent a child names (`parent/item`), or the one it sits in; else the one candidate.
-    let named = match &child.parent {
-        Some(path) => all.iter().find(|p| &p.path == path).and_then(|p| p.deployed.clone()),
-        None => child
-            .deployed
-            .as_deref()
-            .and_then(|n| n.rsplit_once('/'))
-            .map(|(parent, _)| parent.to_string()),
-    };
-    let parents: Vec<&&Entry<J>> = match named {
+    // The parent the child names or sits in; else the one candidate.
+    let parents: Vec<&&Entry<J>> = match parent_name(all, child) {
         Some(name) => candidates
             .iter()
             .filter(|e| e.deployed.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(&name)))
