@@ -134,7 +134,7 @@ pub struct Missing {
 pub struct Unassociated {
     pub artifact: ArtifactKind,
     /// The NSG or route table, as the association command names it: its name, or its resource id
-    /// when it lies in another resource group than the virtual network.
+    /// when it lies in another resource group or subscription than the virtual network.
     pub resource: String,
     pub file: String,
     /// The environment's virtual network, its resource group and the subnet.
