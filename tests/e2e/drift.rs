@@ -2283,3 +2283,41 @@ fn nested_deployments_deploy_where_they_say_and_shared_nsgs_carry_a_caution() {
         "{ticket}"
     );
 }
+
+/// A firewall rule deployed in another collection (here a hand-made one) is added where the
+/// environment compiles it before the old one goes: rule names are per collection, so both may
+/// stand at once, and the traffic is not cut for the minutes a policy update takes.
+#[test]
+fn a_rule_moving_between_collections_is_added_before_the_old_one_goes() {
+    let dir = tempdir("drift-rule-moves");
+    let out = dir.join("out");
+    let o = isenet(&[
+        "compile",
+        "--env",
+        FIREWALL_ENV,
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--only",
+        "firewall",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap();
+    let collections = policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap();
+    let network = collections.iter_mut().find(|c| c["name"] == "ise-network-dependencies").unwrap();
+    let rules = network["rules"].as_array_mut().unwrap();
+    let at = rules.iter().position(|r| r["name"] == "fw-net-ntp-123").unwrap();
+    let ntp = rules.remove(at);
+    let mut old = network.clone();
+    old["name"] = json!("old-ntp");
+    old["priority"] = json!(205);
+    old["rules"] = json!([ntp]);
+    collections.push(old);
+    let file = dir.join("moved.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+    let ticket = diff(Some(FIREWALL_ENV), &[file.to_str().unwrap()], "ticket").stdout;
+    let forward = &ticket[ticket.find("## Commands").unwrap()..ticket.find("## Rollback").unwrap()];
+    let at = |needle: &str| forward.find(needle).unwrap_or_else(|| panic!("{needle}: {forward}"));
+    let added = at("rule add --resource-group contoso-network --policy-name '<firewall-policy-name>' --rule-collection-group-name contoso-ise-dependencies --collection-name ise-network-dependencies --name fw-net-ntp-123 ");
+    let removed = at("collection remove --resource-group contoso-network --policy-name '<firewall-policy-name>' --rule-collection-group-name contoso-ise-dependencies --name old-ntp\n");
+    assert!(added < removed, "{forward}");
+}

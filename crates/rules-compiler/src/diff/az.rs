@@ -357,8 +357,37 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
         }
         out.create.push(join(parts));
     }
-    for coll in &gone_collections {
-        out.delete.push(join(vec![verb("remove"), format!("--name {}", quote(coll))]));
+    // Rules added under a name a removed rule has (moved into another collection): the old one goes
+    // once the new is in place, so the traffic it allowed is not cut in between. So does a
+    // removed allow collection whose rules move, unless an added collection takes its priority
+    // (then it is bridged: `bridge_collections`).
+    let re_added: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.kind == ItemKind::FirewallRule && c.action == Action::Add)
+        .map(|c| c.name.as_str())
+        .collect();
+    let added_priorities: BTreeSet<u64> = new_collections
+        .iter()
+        .filter_map(|c| c.desired.as_ref()?.get("priority")?.as_u64())
+        .collect();
+    for coll in changes
+        .iter()
+        .filter(|c| c.kind == ItemKind::RuleCollection && c.action == Action::Remove)
+    {
+        let deployed = coll.deployed.as_ref().unwrap_or(&Value::Null);
+        let allows = deployed.get("action") == Some(&Value::from("Allow"));
+        let free_priority = deployed
+            .get("priority")
+            .and_then(Value::as_u64)
+            .is_some_and(|p| !added_priorities.contains(&p));
+        let moved = changes
+            .iter()
+            .any(|c| c.kind == ItemKind::FirewallRule && c.collection.as_deref() == Some(&coll.name) && re_added.contains(c.name.as_str()));
+        let remove = join(vec![verb("remove"), format!("--name {}", quote(&coll.name))]);
+        match allows && free_priority && moved {
+            true => out.late_delete.push(remove),
+            false => out.delete.push(remove),
+        }
     }
     for c in changes
         .iter()
@@ -403,7 +432,8 @@ fn firewall(base: &str, changes: &[&ItemChange], out: &mut Phases) {
             let remove = join(vec![verb("rule remove"), in_rule(old)]);
             // A renamed rule has no priority to collide on: the new one is added before the old
             // one goes, so its traffic is never cut.
-            match c.action == Action::Rename && !case_only {
+            let moved = c.action == Action::Remove && re_added.contains(c.name.as_str());
+            match (c.action == Action::Rename && !case_only) || moved {
                 true => out.late_delete.push(remove),
                 false => out.delete.push(remove),
             }
