@@ -623,7 +623,13 @@ pub fn commands(drift: &Drift) -> Vec<String> {
             ArtifactKind::Routes => "--route-table",
             _ => "--network-security-group",
         };
-        format!("{} {option} {}", subnet_update(u), quote(&u.resource))
+        match &u.other_subscription {
+            Some(other) => format!(
+                "# {} is in subscription {other}: Azure associates subnet {} only with one of its virtual network's subscription; deploy it there",
+                u.resource, u.subnet
+            ),
+            None => format!("{} {option} {}", subnet_update(u), quote(&u.resource)),
+        }
     }));
     out
 }
@@ -631,11 +637,11 @@ pub fn commands(drift: &Drift) -> Vec<String> {
 /// The association commands turned around: each subnet leaves the NSG or route table the ticket
 /// put it on. What it had before is not in the exports, so it is left with none.
 pub fn dissociation_commands(drift: &Drift) -> Vec<String> {
-    if drift.unassociated.is_empty() {
+    if drift.unassociated.iter().all(|u| u.other_subscription.is_some()) {
         return Vec::new();
     }
     let note = "# What these subnets had before the ticket is not in the exports (`az network vnet subnet show` says it): they are left with none.".to_string();
-    let commands = drift.unassociated.iter().map(|u| {
+    let commands = drift.unassociated.iter().filter(|u| u.other_subscription.is_none()).map(|u| {
         let property = match u.artifact {
             ArtifactKind::Routes => "routeTable",
             _ => "networkSecurityGroup",

@@ -137,6 +137,10 @@ pub struct Unassociated {
     /// when it lies in another resource group or subscription than the virtual network.
     pub resource: String,
     pub file: String,
+    /// The subscription the NSG or route table lies in when it is not the virtual network's: Azure
+    /// associates a subnet only with one of its own subscription.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_subscription: Option<String>,
     /// The environment's virtual network, its resource group and the subnet.
     pub resource_group: String,
     pub virtual_network: String,
@@ -473,6 +477,7 @@ fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
                 out.push(Unassociated {
                     artifact: d.content.kind(),
                     resource: resource.clone(),
+                    other_subscription: target.subscription.clone(),
                     file: d.file.clone(),
                     resource_group: env.resource_group.clone(),
                     virtual_network: env.virtual_network.name.clone(),
