@@ -408,20 +408,7 @@ fn a_rule_collection_group_gets_rule_and_collection_changes() {
         field(storage, "destinationPorts"),
         (&json!(["443", "80"]), &json!(["443", "445", "80"]))
     );
-    let compiled: Value = {
-        let dir = tempdir("drift-fw");
-        let o = isenet(&[
-            "compile",
-            "--env",
-            FIREWALL_ENV,
-            "--out-dir",
-            dir.join("out").to_str().unwrap(),
-            "--only",
-            "firewall",
-        ]);
-        assert_eq!(o.code, Some(0), "{}", o.stderr);
-        serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap()
-    };
+    let compiled = compiled_firewall_policy(&tempdir("drift-fw"));
     let app = compiled["resources"][0]["properties"]["ruleCollections"]
         .as_array()
         .unwrap()
@@ -2059,13 +2046,8 @@ fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
 }
 
-/// A rule collection renamed by hand: removing it before the compiled one is added would cut the
-/// ISE's dependencies for as long as the policy updates take. A bridge collection holding its
-/// rules goes in first, at the free priority next to it, and out last; the rollback bridges the
-/// compiled collection the same way.
-#[test]
-fn a_renamed_collection_is_bridged_so_its_traffic_is_never_cut() {
-    let dir = tempdir("drift-collection-bridge");
+/// The firewall-policy.json the firewall environment compiles to, compiled into `dir/out`.
+fn compiled_firewall_policy(dir: &std::path::Path) -> Value {
     let out = dir.join("out");
     let o = isenet(&[
         "compile",
@@ -2077,7 +2059,17 @@ fn a_renamed_collection_is_bridged_so_its_traffic_is_never_cut() {
         "firewall",
     ]);
     assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap()
+}
+
+/// A rule collection renamed by hand: removing it before the compiled one is added would cut the
+/// ISE's dependencies for as long as the policy updates take. A bridge collection holding its
+/// rules goes in first, at the free priority next to it, and out last; the rollback bridges the
+/// compiled collection the same way.
+#[test]
+fn a_renamed_collection_is_bridged_so_its_traffic_is_never_cut() {
+    let dir = tempdir("drift-collection-bridge");
+    let mut policy = compiled_firewall_policy(&dir);
     let collections = policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap();
     let network = collections.iter_mut().find(|c| c["name"] == "ise-network-dependencies").unwrap();
     network["name"] = json!("ise-net-deps");
@@ -2295,18 +2287,7 @@ fn nested_deployments_deploy_where_they_say_and_shared_nsgs_carry_a_caution() {
 #[test]
 fn a_rule_moving_between_collections_is_added_before_the_old_one_goes() {
     let dir = tempdir("drift-rule-moves");
-    let out = dir.join("out");
-    let o = isenet(&[
-        "compile",
-        "--env",
-        FIREWALL_ENV,
-        "--out-dir",
-        out.to_str().unwrap(),
-        "--only",
-        "firewall",
-    ]);
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(out.join("firewall-policy.json")).unwrap()).unwrap();
+    let mut policy = compiled_firewall_policy(&dir);
     let collections = policy["resources"][0]["properties"]["ruleCollections"].as_array_mut().unwrap();
     let network = collections.iter_mut().find(|c| c["name"] == "ise-network-dependencies").unwrap();
     let rules = network["rules"].as_array_mut().unwrap();
