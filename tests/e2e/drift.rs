@@ -1798,10 +1798,7 @@ fn a_renamed_rule_exists_at_every_step() {
 #[test]
 fn an_exported_templates_parameter_defaults_name_the_resources() {
     let dir = tempdir("drift-export-names");
-    let out = dir.join("out");
-    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let mut nsg = compiled_example_nsg(&dir);
     nsg["name"] = json!("[parameters('networkSecurityGroups_legacy_ise_nsg_name')]");
     let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
     let health = rules.iter_mut().find(|r| r["name"] == "in-health-454").unwrap();
@@ -2046,6 +2043,14 @@ fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
 }
 
+/// The nsg.json the embedded example compiles to, compiled into `dir/out`.
+fn compiled_example_nsg(dir: &std::path::Path) -> Value {
+    let out = dir.join("out");
+    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap()
+}
+
 /// The firewall-policy.json the firewall environment compiles to, compiled into `dir/out`.
 fn compiled_firewall_policy(dir: &std::path::Path) -> Value {
     let out = dir.join("out");
@@ -2211,10 +2216,7 @@ fn diff_addresses_only_the_environments_resources_in_their_subscription() {
 #[test]
 fn nested_deployments_deploy_where_they_say_and_shared_nsgs_carry_a_caution() {
     let dir = tempdir("drift-nested-places");
-    let out = dir.join("out");
-    let o = isenet(&["compile", "--only", "nsg", "--out-dir", out.to_str().unwrap()]);
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let mut nsg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("nsg.json")).unwrap()).unwrap();
+    let mut nsg = compiled_example_nsg(&dir);
     nsg["properties"]["securityRules"]
         .as_array_mut()
         .unwrap()

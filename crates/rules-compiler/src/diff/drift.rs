@@ -431,11 +431,7 @@ pub struct Inputs<'a> {
 /// The subnets besides the ISE's that `d`'s file says it is on.
 fn also_on(d: &Deployed, env: &ise_model::env::Environment) -> Vec<String> {
     let on = d.subnets.as_deref().unwrap_or_default();
-    let ise = |s: &&deployed::SubnetRef| {
-        env.subnets
-            .iter()
-            .any(|i| s.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, &i.name))
-    };
+    let ise = |s: &&deployed::SubnetRef| env.subnets.iter().any(|i| s.is_environments(env, &i.name));
     let mut out: Vec<String> = on
         .iter()
         .filter(|s| !ise(s))
@@ -472,7 +468,7 @@ fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
             ),
         };
         for subnet in &env.subnets {
-            let here = |s: &deployed::SubnetRef| s.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, &subnet.name);
+            let here = |s: &deployed::SubnetRef| s.is_environments(env, &subnet.name);
             if !on.iter().any(here) {
                 out.push(Unassociated {
                     artifact: d.content.kind(),

@@ -230,10 +230,7 @@ fn not_on_subnets(env: &ise_model::env::Environment, on: Option<&[SubnetRef]>, a
     };
     env.subnets
         .iter()
-        .filter(|s| {
-            !on.iter()
-                .any(|r| r.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, &s.name))
-        })
+        .filter(|s| !on.iter().any(|r| r.is_environments(env, &s.name)))
         .map(|s| {
             let message = format!(
                 "the {what} is not on subnet `{}` of `{}` (resource group `{}`): its traffic meets none of these {}",

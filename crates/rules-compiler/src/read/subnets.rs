@@ -25,6 +25,12 @@ impl SubnetRef {
             && self.virtual_network.eq_ignore_ascii_case(virtual_network)
             && self.subnet.eq_ignore_ascii_case(subnet)
     }
+
+    /// Whether this is the environment's subnet `subnet` (of its virtual network, resource group
+    /// and subscription).
+    pub fn is_environments(&self, env: &ise_model::env::Environment, subnet: &str) -> bool {
+        self.is(&env.subscription_id, &env.resource_group, &env.virtual_network.name, subnet)
+    }
 }
 
 /// The subnets a resource lists (`subnets`, at its top or under `properties`), each by the parts
