@@ -66,9 +66,9 @@ fn refusal(args: &[&str]) -> (String, String, String, String) {
 
 /// `az network firewall policy rule-collection-group list -o json` prints a list: of one group it
 /// is that group, whatever its name (proved, and a missing rule caught); of several (a policy
-/// shared by spokes), the one the environment names is read, the others named in a note (Azure
-/// processes them too), and a list without it is refused naming what it holds; `diff` reads the
-/// lists alike.
+/// shared by spokes), the one the environment names is read with the others, which Azure
+/// evaluates with it (a note says the order), and a list without it is refused naming what it
+/// holds; `diff` reads the lists alike and converges the environment's group alone.
 #[test]
 fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
     let dir = tempdir("fw-input-list");
@@ -140,7 +140,7 @@ fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
         notes[0]["message"]
             .as_str()
             .unwrap()
-            .ends_with("not verified: `spoke2-dependencies`"),
+            .contains("in Azure's order: `spoke2-dependencies` (200), `contoso-ise-dependencies` (500)"),
         "{}",
         notes[0]
     );
@@ -270,4 +270,226 @@ fn a_firewall_managed_by_a_policy_is_refused_with_the_command_for_its_rules() {
     let r = verify(&save(&dir, "export.json", &template));
     assert_eq!(r.code, Some(0), "{}", r.stdout);
     assert!(uncovered(&r).is_empty());
+}
+
+/// A network filter collection of one rule matching every packet (`action` Allow or Deny).
+fn everything(name: &str, priority: u32, action: &str) -> Value {
+    json!({
+        "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": name, "priority": priority,
+        "action": {"type": action},
+        "rules": [{"ruleType": "NetworkRule", "name": "everything", "ipProtocols": ["Any"],
+            "sourceAddresses": ["*"], "destinationAddresses": ["*"], "destinationPorts": ["*"]}]
+    })
+}
+
+fn group_of(name: &str, priority: u32, collections: Value) -> Value {
+    json!({"name": name, "priority": priority, "type": "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
+        "ruleCollections": collections})
+}
+
+/// The findings of a verify report's firewall proof: (code, collection, rule).
+fn firewall_findings(r: &Run) -> Vec<(String, String, String)> {
+    let report = r.json();
+    let proof = report["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["artifact"] == "firewall")
+        .unwrap()
+        .clone();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    proof["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (text(&f["code"]), text(&f["rule"]["collection"]), text(&f["rule"]["name"])))
+        .collect()
+}
+
+/// Azure evaluates a policy's rule collection groups together: by group priority first (a
+/// collection's own priority only orders it within its group), each rule kind apart. Another
+/// spoke's group of a higher priority (a lower number) that denies everything denies the ISE's
+/// dependencies, one that allows everything opens the ISE to every address; below the ISE's group
+/// its network rules still come before every application rule. A group of another policy (its id
+/// says so) is left alone and named.
+#[test]
+fn a_shared_policys_groups_are_evaluated_together_by_group_priority() {
+    let dir = tempdir("fw-input-shared");
+    compile(&dir);
+    let ours = az_group(&dir, "contoso-ise-dependencies", 500);
+    let run = |name: &str, spoke: Value| verify(&save(&dir, name, &json!([spoke, ours.clone()])));
+
+    // The spoke's deny collection has the lowest collection priority Azure allows, yet its group
+    // is evaluated first.
+    let r = run(
+        "deny-first.json",
+        group_of("spoke2", 100, json!([everything("deny-all", 65000, "Deny")])),
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let missing = uncovered(&r);
+    for id in ["fw-net-storage", "fw-net-ntp-123", "fw-ase-fqdn-tag"] {
+        assert!(missing.iter().any(|m| m == id), "{id} not denied: {missing:?}");
+    }
+    // Every denial the findings locate is the spoke's rule, named `group/collection`.
+    let located: std::collections::BTreeSet<_> = firewall_findings(&r)
+        .into_iter()
+        .filter(|(_, collection, _)| !collection.is_empty())
+        .map(|(_, collection, rule)| (collection, rule))
+        .collect();
+    assert_eq!(
+        located.into_iter().collect::<Vec<_>>(),
+        [("spoke2/deny-all".to_string(), "everything".to_string())]
+    );
+
+    // `explain` follows the same order.
+    let file = dir.join("deny-first.json");
+    let args = ["--from", "10.10.1.5", "--to", "AzureMonitor", "--port", "443", "--expect", "deny"];
+    let r = isenet(&[&["explain", "--env", FW, "--firewall", file.to_str().unwrap()], &args[..]].concat());
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("firewall: denied by network rule everything (collection spoke2/deny-all)"),
+        "{}",
+        r.stdout
+    );
+
+    let r = run(
+        "deny-after.json",
+        group_of("spoke2", 600, json!([everything("deny-all", 100, "Deny")])),
+    );
+    // After the ISE's group its network rules come second, but network rules come before every
+    // application rule whatever their group: the FQDN dependencies are denied, the others not.
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let missing = uncovered(&r);
+    assert!(missing.iter().any(|m| m == "fw-ase-fqdn-tag"), "{missing:?}");
+    assert!(!missing.iter().any(|m| m.starts_with("fw-net-")), "{missing:?}");
+
+    let r = run(
+        "allow-first.json",
+        group_of("spoke2", 100, json!([everything("allow-all", 65000, "Allow")])),
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let openings: Vec<_> = firewall_findings(&r).into_iter().filter(|(code, _, _)| code == "F0303").collect();
+    assert_eq!(
+        openings,
+        [("F0303".to_string(), "spoke2/allow-all".to_string(), "everything".to_string())],
+        "{}",
+        r.stdout
+    );
+
+    let r = run(
+        "allow-after.json",
+        group_of("spoke2", 600, json!([everything("allow-all", 100, "Allow")])),
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let openings: Vec<_> = firewall_findings(&r).into_iter().filter(|(code, _, _)| code == "F0303").collect();
+    assert_eq!(
+        openings.len(),
+        1,
+        "below the ISE's group it still allows what the ISE's leaves: {}",
+        r.stdout
+    );
+
+    // Ids of two policies: the spoke's group is another firewall's, not evaluated.
+    let id = |policy: &str, group: &str| {
+        format!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub/providers/Microsoft.Network/firewallPolicies/{policy}/ruleCollectionGroups/{group}")
+    };
+    let mut spoke = group_of("spoke2", 100, json!([everything("deny-all", 100, "Deny")]));
+    spoke["id"] = json!(id("branch-policy", "spoke2"));
+    let mut mine = ours.clone();
+    mine["id"] = json!(id("hub-policy", "contoso-ise-dependencies"));
+    let r = verify(&save(&dir, "two-policies.json", &json!([spoke, mine])));
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    let report = r.json();
+    let note = report["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["artifact"] == "firewall")
+        .unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "F0307")
+        .map(|f| f["message"].as_str().unwrap().to_string());
+    assert_eq!(
+        note.as_deref(),
+        Some("not evaluated: `spoke2` (of another policy, `branch-policy`)"),
+        "{}",
+        r.stdout
+    );
+
+    // Of several groups, each needs its priority to be ordered.
+    let mut unordered = group_of("spoke2", 100, json!([everything("deny-all", 100, "Deny")]));
+    unordered.as_object_mut().unwrap().remove("priority");
+    let file = save(&dir, "no-priority.json", &json!([unordered, ours.clone()]));
+    let (code, path, message, _) = refusal(&["verify", "--env", FW, "--firewall", &file]);
+    assert_eq!((code.as_str(), path.as_str()), ("E1210", "[0].priority"), "{message}");
+    assert!(message.contains("2 rule collection groups of the policy"), "{message}");
+}
+
+/// An exported resource group holds the hub policy's groups as `policy/group` resources: another
+/// group of the ISE's group's policy is evaluated with it; one of another policy in the same
+/// scope, or of a scope the template does not say is the same, is named and left alone.
+#[test]
+fn a_templates_groups_of_the_environments_policy_are_evaluated_together() {
+    let dir = tempdir("fw-input-template-groups");
+    compile(&dir);
+    let policy = read(&dir.join("out/firewall-policy.json"));
+    let mut ours = policy["resources"][0].clone();
+    ours["name"] = json!("hub-policy/contoso-ise-dependencies");
+    ours.as_object_mut().unwrap().remove("dependsOn");
+    let spoke = |name: &str| {
+        json!({"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "apiVersion": "2023-11-01",
+            "name": name, "properties": {"priority": 100, "ruleCollections": [everything("deny-all", 100, "Deny")]}})
+    };
+    let export = |resources: Vec<Value>| {
+        json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0", "resources": resources})
+    };
+    let note = |r: &Run| {
+        let report = r.json();
+        let proof = report["proofs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["artifact"] == "firewall")
+            .unwrap()
+            .clone();
+        let notes: Vec<String> = proof["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "F0307")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect();
+        notes
+    };
+
+    let r = verify(&save(&dir, "same.json", &export(vec![spoke("hub-policy/spoke2"), ours.clone()])));
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(uncovered(&r).iter().any(|m| m == "fw-net-storage"), "{}", r.stdout);
+    assert_eq!(
+        note(&r),
+        ["the policy's rule collection groups were evaluated together, in Azure's order: `spoke2` (100), `contoso-ise-dependencies` (500); the other groups' rules are named `group/collection`"]
+    );
+
+    let r = verify(&save(
+        &dir,
+        "other.json",
+        &export(vec![spoke("branch-policy/spoke2"), ours.clone()]),
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    assert_eq!(note(&r), ["not evaluated: `spoke2` (of another policy, `branch-policy`)"]);
+
+    // A nested deployment into a named resource group, beside the template's own: the same policy
+    // name may be another resource.
+    let nested = json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "spoke",
+        "resourceGroup": "spoke-rg", "properties": {"mode": "Incremental", "template": export(vec![spoke("hub-policy/spoke2")])}});
+    let r = verify(&save(&dir, "elsewhere.json", &export(vec![nested, ours])));
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    assert_eq!(
+        note(&r),
+        ["not evaluated: `spoke2` (the file does not say plainly that it is of the same policy)"]
+    );
 }

@@ -57,13 +57,15 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
     // The environment's warnings, on stderr: the report has no place for them.
     output::diagnostics(ErrorFormat::Text, &loaded.warnings);
     let rules = rules.map_or_else(|| verification::compiled_rules(&loaded.plan), |(_, _, n)| n.rules);
+    // A shared policy's file: its groups in Azure's order, as `verify` proves them.
+    let firewall = firewall.as_ref().map(|(_, _, f)| f.policy_rules());
     let explainer = Explainer::new(&explain::Inputs {
         plan: &loaded.plan,
         tags: &loaded.tags,
         rules: &rules,
         udr_prefixes: &loaded.udr,
         routes: loaded.routes.as_ref().map(|(_, _, r)| r.routes.as_slice()),
-        firewall: firewall.as_ref().map(|(_, _, f)| (f.network.as_slice(), f.application.as_slice())),
+        firewall: firewall.as_ref().map(|f| (f.network.as_slice(), f.application.as_slice())),
     })
     .with_members(query.members);
     // The flows file is read before anything is printed, so bad input prints nothing but problems:

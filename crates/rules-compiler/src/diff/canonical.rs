@@ -284,7 +284,7 @@ mod tests {
                     line: None,
                     column: None,
                 },
-                others: Vec::new(),
+                apart: Vec::new(),
             }),
             ..FirewallFile::default()
         };

@@ -142,8 +142,8 @@ finding_kinds! {
         "a firewall allow rule terminates the TLS of traffic from the ISE subnets (terminateTLS), which seed 002 says not to enable",
         "turn terminateTLS off on the rule, or take the ISE subnets out of its sources";
     OtherRuleCollectionGroups = "F0307", "other-rule-collection-groups", Note,
-        "the file holds other rule collection groups of the policy, which were not verified: Azure processes every group of a policy by priority, so their rules meet the ISE's traffic too",
-        "verify that no group of higher priority (lower number) denies what the ISE's group allows, and that none allows the ISE subnets more";
+        "the file holds other rule collection groups: those of the ISE's group's policy were evaluated with it in Azure's order (group priority, then collection priority; network rules before application rules), those of another policy, or of one the file does not say plainly, were not",
+        "findings on `group/collection` rules are another group's: a group of higher priority (lower number), or any group's network rule ahead of the ISE's application rules, decides the ISE's traffic first";
 }
 
 impl FindingKind {

@@ -206,9 +206,11 @@ fn rule_overlaps(rule: &ApplicationRule, destination: &ApplicationDestination) -
     }
 }
 
+/// Azure's order: by the priority of the collection's group (where several are evaluated
+/// together), then its own.
 pub(crate) fn sorted_by_priority<R>(collections: &[RuleCollection<R>]) -> Vec<&RuleCollection<R>> {
     let mut v: Vec<&RuleCollection<R>> = collections.iter().collect();
-    v.sort_by_key(|c| c.priority);
+    v.sort_by_key(|c| (c.group_priority, c.priority));
     v
 }
 

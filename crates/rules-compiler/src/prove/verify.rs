@@ -178,18 +178,20 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             &routes::subnet_routes(table, env, inputs.tags, &plan.requirements),
             env.forced_tunneling.firewall_private_ip,
         );
+        // Every group of the policy the file holds, as Azure evaluates them together.
+        let all = f.policy_rules();
         let proof = firewall::prove(&firewall::Subject {
             env,
             tags: inputs.tags,
-            network_rule_collections: &f.network,
-            application_rule_collections: &f.application,
-            nat_rules: &f.nat,
+            network_rule_collections: &all.network,
+            application_rule_collections: &all.application,
+            nat_rules: &all.nat,
             dependencies: &plan.firewall.dependencies,
             bypass_addresses: &bypass,
             nsg: Some(&evaluated),
         });
-        let network = f.network.iter().zip(&f.network_origins);
-        let application_names = f
+        let network = all.network.iter().zip(&all.network_origins);
+        let application_names = all
             .application
             .iter()
             .map(|c| (c.name.as_str(), c.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>()));
@@ -202,22 +204,58 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
                     .map(|(r, at)| (Some(c.name.as_str()), r.name.as_str(), at)),
             );
         }
-        for ((collection, names), o) in application_names.zip(&f.application_origins) {
+        for ((collection, names), o) in application_names.zip(&all.application_origins) {
             origins.extend(names.into_iter().zip(&o.rules).map(|(n, at)| (Some(collection), n, at)));
         }
-        origins.extend(f.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
-        let unread = f.group.as_ref().filter(|g| !g.others.is_empty()).map(|group| {
-            let names: Vec<String> = group.others.iter().map(|n| format!("`{n}`")).collect();
-            let message = format!(
-                "read the rule collection group `{}`; not verified: {}",
-                plan.firewall.rule_collection_group,
-                names.join(", ")
-            );
-            Finding::new(FindingKind::OtherRuleCollectionGroups, ArtifactKind::Firewall, message)
-        });
-        proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(unread.into_iter().collect()));
+        origins.extend(all.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
+        let groups = other_groups(f, &plan.firewall.rule_collection_group);
+        proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(groups.into_iter().collect()));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
+}
+
+/// Note `F0307` when the file holds other rule collection groups: those of the environment's
+/// group's policy were evaluated with it (in the order said), those of another policy, or of one
+/// the file does not say plainly, were not.
+fn other_groups(f: &FirewallFile, ours: &str) -> Option<Finding> {
+    let group = f.group.as_ref()?;
+    if f.policy_groups.is_empty() && group.apart.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !f.policy_groups.is_empty() {
+        let mut order: Vec<(Option<u32>, &str)> = vec![(group.priority, ours)];
+        order.extend(
+            f.policy_groups
+                .iter()
+                .map(|g| (g.rules.group.as_ref().and_then(|g| g.priority), g.name.as_str())),
+        );
+        order.sort_by_key(|(priority, _)| *priority);
+        let shown: Vec<String> = order
+            .iter()
+            .map(|(priority, name)| format!("`{name}` ({})", priority.map_or("no priority".into(), |p| p.to_string())))
+            .collect();
+        parts.push(format!(
+            "the policy's rule collection groups were evaluated together, in Azure's order: {}; the other groups' rules are named `group/collection`",
+            shown.join(", ")
+        ));
+    }
+    if !group.apart.is_empty() {
+        let shown: Vec<String> = group
+            .apart
+            .iter()
+            .map(|(name, policy)| match policy {
+                Some(p) => format!("`{name}` (of another policy, `{p}`)"),
+                None => format!("`{name}` (the file does not say plainly that it is of the same policy)"),
+            })
+            .collect();
+        parts.push(format!("not evaluated: {}", shown.join(", ")));
+    }
+    Some(Finding::new(
+        FindingKind::OtherRuleCollectionGroups,
+        ArtifactKind::Firewall,
+        parts.join("; "),
+    ))
 }
 
 /// A finding for each ISE subnet a deployed NSG or route table is not on, where its file lists the

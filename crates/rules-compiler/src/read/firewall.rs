@@ -9,7 +9,7 @@
 
 use super::fields::{non_empty_name, resource_name, unique_names, Object};
 use super::firewall_rules::{application_rule, network_rule, policy_rule, rule_name, Rule, CLASSIC_APPLICATION_PROTOCOLS};
-use super::firewall_source::{self, Source, CLASSIC_KEYS};
+use super::firewall_source::{self, OtherGroup, Source, CLASSIC_KEYS};
 use super::json::{Json, Locate};
 use super::template::Wanted;
 use super::{locate, LimitViolation, Location};
@@ -31,6 +31,10 @@ pub struct FirewallFile {
     pub limit_violations: Vec<LimitViolation>,
     /// The DNAT rules, each with its collection's name and where it was read.
     pub nat: Vec<NatRule>,
+    /// The file's other rule collection groups of the same policy (a shared policy's `list`
+    /// output or export), read to be evaluated with this one: `diff` converges this group alone,
+    /// the proofs take them all ([`FirewallFile::policy_rules`]).
+    pub policy_groups: Vec<PolicyGroup>,
 }
 
 /// A DNAT rule: what reaches the firewall's `destination_ports` from `source_addresses` is
@@ -47,14 +51,66 @@ pub struct NatRule {
     pub at: Location,
 }
 
+/// Another rule collection group of the policy.
+#[derive(Debug)]
+pub struct PolicyGroup {
+    pub name: String,
+    pub rules: FirewallFile,
+}
+
+/// Every rule of the policy the file holds: the environment's group's collections and those of
+/// the policy's other groups, each tagged with its group's priority (Azure orders by it first:
+/// `prove::firewall` sorts by both); other groups' collections are named `group/collection`.
+#[derive(Debug, Default)]
+pub struct PolicyRules {
+    pub network: Vec<RuleCollection<NetworkRule>>,
+    pub application: Vec<RuleCollection<ApplicationRule>>,
+    pub network_origins: Vec<CollectionOrigin>,
+    pub application_origins: Vec<CollectionOrigin>,
+    pub nat: Vec<NatRule>,
+}
+
+impl FirewallFile {
+    pub fn policy_rules(&self) -> PolicyRules {
+        let mut out = PolicyRules::default();
+        let ours = std::iter::once((None, self));
+        for (group, f) in ours.chain(self.policy_groups.iter().map(|g| (Some(g.name.as_str()), &g.rules))) {
+            let group_priority = f.group.as_ref().and_then(|g| g.priority);
+            let named = |collection: &str| match group {
+                Some(g) => format!("{g}/{collection}"),
+                None => collection.to_string(),
+            };
+            out.network
+                .extend(f.network.iter().map(|c| tagged(c, named(&c.name), group_priority)));
+            out.application
+                .extend(f.application.iter().map(|c| tagged(c, named(&c.name), group_priority)));
+            out.network_origins.extend(f.network_origins.iter().cloned());
+            out.application_origins.extend(f.application_origins.iter().cloned());
+            out.nat.extend(f.nat.iter().map(|r| NatRule {
+                collection: named(&r.collection),
+                ..r.clone()
+            }));
+        }
+        out
+    }
+}
+
+fn tagged<R: Clone>(c: &RuleCollection<R>, name: String, group_priority: Option<u32>) -> RuleCollection<R> {
+    RuleCollection {
+        name,
+        group_priority,
+        ..c.clone()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     /// Az output and REST give the group's `priority`; a bare `ruleCollections` list has none.
     pub priority: Option<u32>,
     pub at: Location,
-    /// The names of the other rule collection groups the file holds (a shared policy's list or
-    /// export), not read: the one the environment names is.
-    pub others: Vec<String>,
+    /// The file's rule collection groups of other policies, or of a policy the file does not say
+    /// plainly: (group, its policy where known). Not evaluated.
+    pub apart: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +139,10 @@ struct Collected {
     collections_path: String,
     /// DNAT rules with the path they were read at.
     nat: Vec<(NatRule, String)>,
-    /// The names of the file's other rule collection groups, not read.
-    other_groups: Vec<String>,
+    /// The file's groups of other (or unsaid) policies: (group, policy), not read.
+    apart: Vec<(String, Option<String>)>,
+    /// The file's other groups of this policy, read.
+    policy_groups: Vec<(String, Collected)>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
@@ -117,7 +175,7 @@ pub(super) fn read<'v, J: Json<'v>>(
             group,
             in_template,
             others,
-        }) => read_policy(&group, in_template, others, &mut diags),
+        }) => read_policy_groups(&group, in_template, others, &mut diags),
         Ok(Source::Classic(firewall)) => read_classic(&firewall, &mut diags),
     };
     if !diags.is_empty() {
@@ -137,13 +195,44 @@ pub(super) fn read<'v, J: Json<'v>>(
     }
 }
 
-/// A policy rule collection group: each collection says its type, each rule its type.
-fn read_policy<'v, J: Json<'v>>(
+/// The environment's rule collection group and the file's other groups of its policy, which Azure
+/// evaluates with it by group priority: each needs its priority then.
+fn read_policy_groups<'v, J: Json<'v>>(
     group: &Object<'v, J>,
     in_template: bool,
-    others: Vec<String>,
+    others: Vec<OtherGroup<'v, J>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Collected> {
+    let mut out = read_policy(group, in_template, diags);
+    let mut policy_groups = Vec::new();
+    let mut apart = Vec::new();
+    for other in others {
+        match other {
+            OtherGroup::SamePolicy { name, group } => {
+                policy_groups.extend(read_policy(&group, in_template, diags).map(|c| (name, c)));
+            }
+            OtherGroup::Apart { name, policy } => apart.push((name, policy)),
+        }
+    }
+    if !policy_groups.is_empty() {
+        let n = policy_groups.len() + 1;
+        let unordered = out.iter().chain(policy_groups.iter().map(|(_, c)| c));
+        for (priority, at, _) in unordered.filter_map(|c| c.group.as_ref()) {
+            if priority.is_none() {
+                let message = format!("`priority` is needed: the file holds {n} rule collection groups of the policy, which Azure evaluates by group priority");
+                diags.push(Diagnostic::error(E_FIREWALL_FIELD, at.clone(), message));
+            }
+        }
+    }
+    if let Some(out) = &mut out {
+        out.apart = apart;
+        out.policy_groups = policy_groups;
+    }
+    out
+}
+
+/// A policy rule collection group: each collection says its type, each rule its type.
+fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
     // A template resource or REST output holds the group's fields under `properties`, az output
     // at the top; a `properties` of another type would read as a group without collections.
     let props = group.checked_properties(diags)?;
@@ -163,7 +252,6 @@ fn read_policy<'v, J: Json<'v>>(
     };
     let mut out = Collected {
         group: Some((priority, props.at("priority"), group.path.clone())),
-        other_groups: others,
         collections_path: props.at("ruleCollections"),
         ..Collected::default()
     };
@@ -407,6 +495,7 @@ fn collected<R>(header: &Header, rules: Vec<(R, String)>, path: &str, priority_p
         RuleCollection {
             name,
             priority,
+            group_priority: None,
             action,
             rules,
         },
@@ -452,8 +541,19 @@ fn header<'v, J: Json<'v>>(item: &Object<'v, J>, props: &Object<'v, J>, diags: &
     Some((name?.to_string(), priority?, action?))
 }
 
-/// Attaches line:column to every item and lists the limits the file exceeds.
-fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> FirewallFile {
+/// Attaches line:column to every item and lists the limits the file exceeds (the environment's
+/// group's: the others are another spoke's to keep).
+fn attach_positions(mut c: Collected, positions: &impl Locate, file: &str) -> FirewallFile {
+    let policy_groups = std::mem::take(&mut c.policy_groups)
+        .into_iter()
+        .map(|(name, group)| PolicyGroup {
+            name,
+            rules: FirewallFile {
+                limit_violations: Vec::new(),
+                ..attach_positions(group, positions, file)
+            },
+        })
+        .collect();
     let at = |path: &str| Location::of(positions, file, path.to_string());
     let mut limit_violations = Vec::new();
     let group = c.group.map(|(priority, priority_path, path)| {
@@ -464,7 +564,7 @@ fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> Firewa
         Group {
             priority,
             at: at(&path),
-            others: c.other_groups.clone(),
+            apart: c.apart.clone(),
         }
     });
     let (network, network_origins) = finish(c.network, &at, &mut limit_violations);
@@ -488,6 +588,7 @@ fn attach_positions(c: Collected, positions: &impl Locate, file: &str) -> Firewa
         application_origins,
         limit_violations,
         nat,
+        policy_groups,
     }
 }
 

@@ -2,7 +2,9 @@
 //! one group, `az ... rule-collection-group list` output, a template resource; of several, the one
 //! the environment names, the others listed for a note) or one firewall's classic collections (`az
 //! network firewall show` output, isenet's `firewall-classic.json`, an exported template's
-//! `Microsoft.Network/azureFirewalls` resource). Refused: several groups that may be the
+//! `Microsoft.Network/azureFirewalls` resource). The file's other groups of the same policy are
+//! handed over too: Azure evaluates a policy's groups together, by group priority, so another
+//! spoke's deny-all at a higher priority decides the ISE's traffic first. Refused: several groups that may be the
 //! environment's, or none of its name (E1207, E1217), several firewalls (which one the ISE's
 //! traffic meets is not known), and a firewall managed by a policy, whose own collections are
 //! empty because its rules live in the policy's groups: read as it is, it would be a firewall that
@@ -10,7 +12,8 @@
 
 use super::fields::Object;
 use super::json::Json;
-use super::template::{Wanted, RULE_COLLECTION_GROUP};
+use super::template::{Described, Wanted, RULE_COLLECTION_GROUP};
+use super::template_names::Place;
 use crate::azure::firewall::MAX_RULE_COLLECTION_GROUPS;
 use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_FILE, E_TEMPLATE_NOT_NAMED};
 use ise_model::diag::Diagnostic;
@@ -27,14 +30,22 @@ const SHOW_GROUP: &str = "az network firewall policy rule-collection-group show 
 /// The rules of a document.
 pub(super) enum Source<'v, J> {
     /// A rule collection group; `in_template` when it is a template resource (named `policy/group`);
-    /// `others`: the names of the file's other groups (another spoke's, on a shared policy).
+    /// `others`: the file's other groups (another spoke's, on a shared policy).
     Group {
         group: Object<'v, J>,
         in_template: bool,
-        others: Vec<String>,
+        others: Vec<OtherGroup<'v, J>>,
     },
     /// A firewall's classic collections (at its top or under its `properties`).
     Classic(Object<'v, J>),
+}
+
+/// A rule collection group of the file other than the environment's.
+pub(super) enum OtherGroup<'v, J> {
+    /// Of the environment's group's policy: Azure evaluates it with that group.
+    SamePolicy { name: String, group: Object<'v, J> },
+    /// Of another policy (named), or of one the file does not say plainly (`None`).
+    Apart { name: String, policy: Option<String> },
 }
 
 fn type_is<'v, J: Json<'v>>(value: J, kind: &str) -> bool {
@@ -66,12 +77,12 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
                     }
                     [i] => document(items[*i], index("", *i), wanted).map(|source| match source {
                         Source::Group { group, in_template, .. } => Source::Group {
-                            group,
-                            in_template,
                             others: (0..items.len())
                                 .filter(|j| j != i)
-                                .map(|j| items[j].get("name").and_then(J::as_str).unwrap_or("(no name)").to_string())
+                                .map(|j| listed_group(&group, Object::new(items[j], index("", j), E_FIREWALL_FIELD)))
                                 .collect(),
+                            group,
+                            in_template,
                         },
                         classic => classic,
                     }),
@@ -93,6 +104,60 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
             }
         }
         None => document(value, String::new(), wanted),
+    }
+}
+
+/// Another group of `az ... rule-collection-group list` output (which lists one policy's groups):
+/// of the same policy unless both ids name different ones.
+fn listed_group<'v, J: Json<'v>>(ours: &Object<'v, J>, other: Object<'v, J>) -> OtherGroup<'v, J> {
+    let name = other.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string();
+    // `/subscriptions/S/resourceGroups/G/providers/Microsoft.Network/firewallPolicies/P/ruleCollectionGroups/N`
+    let policy_id = |group: &Object<'v, J>| {
+        let id = group.value.get("id").and_then(J::as_str)?.to_ascii_lowercase();
+        let end = id.find("/rulecollectiongroups/")?;
+        Some(id[..end].to_string())
+    };
+    match (policy_id(ours), policy_id(&other)) {
+        (Some(a), Some(b)) if a != b => {
+            let policy = b.rsplit('/').next().map(str::to_string);
+            let shown = other.value.get("id").and_then(J::as_str).and_then(|id| {
+                let parts: Vec<&str> = id.split('/').collect();
+                let i = parts.iter().position(|p| p.eq_ignore_ascii_case("firewallPolicies"))?;
+                parts.get(i + 1).map(|p| p.to_string())
+            });
+            OtherGroup::Apart {
+                name,
+                policy: shown.or(policy),
+            }
+        }
+        _ => OtherGroup::SamePolicy { name, group: other },
+    }
+}
+
+/// Another group of a template: of the environment's group's policy when the template says both
+/// names (`policy/group`) and deployment scopes plainly and they agree; of another policy when it
+/// says another policy name in the same scope.
+fn template_group<'v, J: Json<'v>>(ours: &Described, other: Object<'v, J>, described: &Described) -> OtherGroup<'v, J> {
+    let name = match &described.name {
+        Some(n) => own(n).to_string(),
+        None => other.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string(),
+    };
+    // (policy, resource group, subscription), each as the template says it plainly.
+    let place = |d: &Described| {
+        let (policy, _) = d.name.as_deref()?.rsplit_once('/')?;
+        let known = |p: &Place| match p {
+            Place::Inherited => Some(String::new()),
+            Place::Named(n) => Some(n.to_ascii_lowercase()),
+            Place::Unknown => None,
+        };
+        Some((policy.to_string(), known(&d.resource_group)?, known(&d.subscription)?))
+    };
+    match (place(ours), place(described)) {
+        (Some(a), Some(b)) if (&a.1, &a.2) == (&b.1, &b.2) => match a.0.eq_ignore_ascii_case(&b.0) {
+            true => OtherGroup::SamePolicy { name, group: other },
+            false => OtherGroup::Apart { name, policy: Some(b.0) },
+        },
+        _ => OtherGroup::Apart { name, policy: None },
     }
 }
 
@@ -153,13 +218,13 @@ fn several_groups(n: usize, second: String, wanted: &Wanted) -> Diagnostic {
 /// The resources of a template of `kind`, with their paths: its own and those of its inline
 /// nested deployments (isenet's azuredeploy.json deploys its group into the policy's resource
 /// group through one).
-fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<(Object<'v, J>, Option<String>)> {
+fn resources<'v, J: Json<'v>>(value: J, path: &str, kind: &str) -> Vec<(Object<'v, J>, Described)> {
     super::template::top_level(value)
         .into_iter()
         .filter(|(_, r, _)| type_is(*r, kind))
-        .map(|(at, r, name)| {
+        .map(|(at, r, described)| {
             let at = if path.is_empty() { at } else { format!("{path}.{at}") };
-            (Object::new(r, at, E_FIREWALL_FIELD), name)
+            (Object::new(r, at, E_FIREWALL_FIELD), described)
         })
         .collect()
 }
@@ -183,15 +248,16 @@ fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<
     let (groups, others): (Vec<_>, Vec<_>) = resources(value, &path, GROUP_TYPE)
         .into_iter()
         .partition(|(g, _)| candidates.iter().any(|c| at(c) == g.path));
+    let described: Vec<Described> = groups.iter().map(|(_, d)| d.clone()).collect();
     let groups: Vec<Object<'v, J>> = groups.into_iter().map(|(g, _)| g).collect();
     let firewalls: Vec<Object<'v, J>> = resources(value, &path, FIREWALL_TYPE).into_iter().map(|(f, _)| f).collect();
     if groups.is_empty() && firewalls.is_empty() && !others.is_empty() {
         let others: Vec<(String, String)> = others
             .iter()
-            .map(|(g, name)| {
+            .map(|(g, d)| {
                 (
                     g.path.clone(),
-                    name.as_deref().map_or_else(|| shown_name(g), |n| format!("`{}`", own(n))),
+                    d.name.as_deref().map_or_else(|| shown_name(g), |n| format!("`{}`", own(n))),
                 )
             })
             .collect();
@@ -226,11 +292,8 @@ fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<
             group: Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
             in_template: true,
             others: others
-                .iter()
-                .map(|(g, name)| match name {
-                    Some(name) => own(name).to_string(),
-                    None => g.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string(),
-                })
+                .into_iter()
+                .map(|(g, d)| template_group(&described[0], g, &d))
                 .collect(),
         }),
         ([], [firewall]) => firewall_rules(Object::new(firewall.value, firewall.path.clone(), E_FIREWALL_FIELD)),

@@ -195,6 +195,7 @@ fn inline_template<'v, J: Json<'v>>(resource: J) -> Option<J> {
 
 /// What the template says of the resource at `path` (`resources[2]`): its name where it says it
 /// plainly, and the resource group and subscription a nested deployment puts it in.
+#[derive(Debug, Clone)]
 pub(crate) struct Described {
     pub name: Option<String>,
     pub resource_group: Place,
@@ -220,13 +221,20 @@ fn shown(name: &str) -> String {
 }
 
 /// The resources a template deploys at its top, those of its inline nested deployments included,
-/// each with its path (`resources[3]`, `resources[7].properties.template.resources[0]`) and its
-/// name as deployed, where the template says it plainly.
-pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Option<String>)> {
+/// each with its path (`resources[3]`, `resources[7].properties.template.resources[0]`) and what
+/// the template says of it ([`Described`]).
+pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Described)> {
     entries(document)
         .into_iter()
         .filter(|e| e.parent.is_none())
-        .map(|e| (e.path, e.value, e.deployed))
+        .map(|e| {
+            let described = Described {
+                name: e.deployed,
+                resource_group: e.resource_group,
+                subscription: e.subscription,
+            };
+            (e.path, e.value, described)
+        })
         .collect()
 }
 
