@@ -75,11 +75,25 @@ fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
     compile(&dir);
     let one = json!([az_group(&dir, "ise-dependencies", 500)]);
     let file = save(&dir, "list-one.json", &one);
+    // Proved, with a warning (exit 1): a group named otherwise may be another spoke's; it is the
+    // only finding (the ISE's group once had this name by default).
     let r = verify(&file);
-    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
     assert!(uncovered(&r).is_empty(), "{}", r.stdout);
+    assert_eq!(
+        firewall_findings(&r),
+        [("F0001".to_string(), String::new(), String::new())],
+        "{}",
+        r.stdout
+    );
+    let r = verify(&save(
+        &dir,
+        "list-one-ours.json",
+        &json!([az_group(&dir, "contoso-ise-dependencies", 500)]),
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
     // diff converges the group it reads: one named otherwise than the environment's would be
-    // rewritten into the ISE's, so it is refused (the ISE's group once had this name by default).
+    // rewritten into the ISE's, so it is refused.
     let (code, path, message, help) = refusal(&["diff", "--env", FW, "--deployed", &file]);
     assert_eq!((code.as_str(), path.as_str()), ("E1703", "[0].name"));
     assert!(

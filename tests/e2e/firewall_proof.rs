@@ -18,7 +18,7 @@ fn compiled_group(dir: &Path) -> Value {
     let r = isenet(&["compile", "--env", FW, "--out-dir", dir.join("out").to_str().unwrap()]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let policy: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/firewall-policy.json")).unwrap()).unwrap();
-    json!({"name": "ise-dependencies", "priority": 500, "ruleCollections": policy["resources"][0]["properties"]["ruleCollections"]})
+    json!({"name": "contoso-ise-dependencies", "priority": 500, "ruleCollections": policy["resources"][0]["properties"]["ruleCollections"]})
 }
 
 fn save(dir: &Path, name: &str, v: &Value) -> String {

@@ -106,6 +106,56 @@ fn compiled_nsg_verifies_in_both_formats() {
     }
 }
 
+/// A file's NSG or route table of another name than the environment's (a jump box's NSG, another
+/// spoke's table) is proved, with a warning that fails the run: the environment names its own.
+/// az output names it in `name`, REST output may give only its `id`.
+#[test]
+fn a_resource_named_otherwise_than_the_environments_is_a_warning() {
+    let dir = scratch("named-otherwise");
+    let nsg = compiled_nsg(&dir, None);
+    // The findings that fail a run (the example's NSG has notes: shadowed and redundant rules).
+    let codes = |report: &Value, i: usize| -> Vec<String> {
+        report["proofs"][i]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] != "note")
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut jumpbox = as_az_output(&nsg);
+    jumpbox["name"] = json!("jumpbox-nsg");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "jumpbox.json", &jumpbox)]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(codes(&report, 0), ["F0001"], "{report}");
+    assert_eq!(
+        finding(&report, "F0001")["message"],
+        "the file's NSG is `jumpbox-nsg`; the environment's is `contoso-ise-nsg`: proved as the environment's"
+    );
+    assert_eq!(finding(&report, "F0001")["severity"], "warning");
+    // Azure compares names case-insensitively.
+    let mut ours = as_az_output(&nsg);
+    ours["name"] = json!("CONTOSO-ISE-NSG");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "upper.json", &ours)]);
+    assert_eq!((code, codes(&report, 0)), (Some(0), vec![]), "{report}");
+    // REST output: the id's last part.
+    let mut rest = nsg.clone();
+    rest.as_object_mut().unwrap().remove("name");
+    rest["id"] = json!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Network/networkSecurityGroups/jumpbox-nsg");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "rest.json", &rest)]);
+    assert_eq!((code, codes(&report, 0)), (Some(1), vec!["F0001".to_string()]), "{report}");
+
+    let mut routes = read_json(&dir.join("out/route-table.json"));
+    routes["name"] = json!("spoke7-routes");
+    let (code, report) = verify_json(&["--routes", &write(&dir, "routes.json", &routes)]);
+    assert_eq!(code, Some(1), "{report}");
+    let message = &finding(&report, "F0001")["message"];
+    assert_eq!(
+        message,
+        "the file's route table is `spoke7-routes`; the environment's is `contoso-ise-routes`: proved as the environment's"
+    );
+}
+
 /// The service tags the example's compiled inbound rules name as sources (AzureLoadBalancer, a
 /// platform address, aside): an undeclared VirtualNetwork member is never in their ranges.
 const EXAMPLE_INBOUND_TAGS: [&str; 6] = [

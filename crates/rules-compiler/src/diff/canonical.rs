@@ -267,6 +267,7 @@ mod tests {
             disable_bgp_route_propagation: disable,
             limit_violations: Vec::new(),
             subnets: None,
+            named_otherwise: None,
         };
         let doc = |t: &RouteFile| route_items(t).get(&document_key(ROUTES_FILE)).cloned();
         assert_eq!(doc(&table(None)), Some(json!({"disableBgpRoutePropagation": false})));

@@ -75,6 +75,9 @@ pub struct FindingCode {
 }
 
 finding_kinds! {
+    NamedOtherwise = "F0001", "named-otherwise", Warning,
+        "the file's NSG, route table or rule collection group is named otherwise than the environment's: it was proved as the environment's",
+        "if it is the ISE's, name it in the environment (`nsgName`, `routeTableName`, `forcedTunneling.ruleCollectionGroupName`); else verify the environment's own (`diff` refuses to converge it, E1703)";
     UncoveredRequirement = "F0101", "uncovered-requirement", Error,
         "the NSG denies flows a requirement needs",
         "add or widen an allow rule above the first deny that decides these flows";

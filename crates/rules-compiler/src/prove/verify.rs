@@ -141,8 +141,9 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             .zip(&nsg.origins)
             .map(|(r, at)| (None, r.name.as_str(), at))
             .collect();
-        let unassociated = not_on_subnets(env, nsg.subnets.as_deref(), ArtifactKind::Nsg);
-        let mut proof = located(proof, read.file, &origins, &nsg.limit_violations).with_findings(unassociated);
+        let mut more = not_on_subnets(env, nsg.subnets.as_deref(), ArtifactKind::Nsg);
+        more.extend(named_otherwise(nsg.named_otherwise.as_deref(), &env.nsg_name, ArtifactKind::Nsg));
+        let mut proof = located(proof, read.file, &origins, &nsg.limit_violations).with_findings(more);
         proof.name = nsg.name.clone();
         proofs.push(proof);
     }
@@ -157,11 +158,16 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             .map(|(r, at)| (None, r.name.as_str(), at))
             .collect();
         // Without forced tunneling the ISE subnets need no route table.
-        let unassociated = match needed_artifacts(env.forced_tunneling.mode).contains(&ArtifactKind::Routes) {
+        let mut more = match needed_artifacts(env.forced_tunneling.mode).contains(&ArtifactKind::Routes) {
             true => not_on_subnets(env, routes.subnets.as_deref(), ArtifactKind::Routes),
             false => Vec::new(),
         };
-        proofs.push(located(proof, read.file, &origins, &routes.limit_violations).with_findings(unassociated));
+        more.extend(named_otherwise(
+            routes.named_otherwise.as_deref(),
+            &env.route_table_name,
+            ArtifactKind::Routes,
+        ));
+        proofs.push(located(proof, read.file, &origins, &routes.limit_violations).with_findings(more));
     }
     if let Some(read) = &inputs.firewall {
         let f = read.content;
@@ -208,10 +214,28 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             origins.extend(names.into_iter().zip(&o.rules).map(|(n, at)| (Some(collection), n, at)));
         }
         origins.extend(all.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
-        let groups = other_groups(f, &plan.firewall.rule_collection_group);
-        proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(groups.into_iter().collect()));
+        let ours = &plan.firewall.rule_collection_group;
+        let more = other_groups(f, ours)
+            .into_iter()
+            .chain(named_otherwise(f.named_otherwise.as_deref(), ours, ArtifactKind::Firewall));
+        proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(more.collect()));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
+}
+
+/// Warning `F0001` when a bare file's resource has another name than the environment's: a jump
+/// box's NSG or another spoke's group proved as the ISE's would answer for the wrong resource.
+fn named_otherwise(theirs: Option<&str>, ours: &str, artifact: ArtifactKind) -> Option<Finding> {
+    let what = match artifact {
+        ArtifactKind::Nsg => "NSG",
+        ArtifactKind::Routes => "route table",
+        ArtifactKind::Firewall => "rule collection group",
+    };
+    let message = format!(
+        "the file's {what} is `{}`; the environment's is `{ours}`: proved as the environment's",
+        theirs?
+    );
+    Some(Finding::new(FindingKind::NamedOtherwise, artifact, message))
 }
 
 /// Note `F0307` when the file holds other rule collection groups: those of the environment's

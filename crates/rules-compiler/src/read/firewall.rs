@@ -35,6 +35,9 @@ pub struct FirewallFile {
     /// output or export), read to be evaluated with this one: `diff` converges this group alone,
     /// the proofs take them all ([`FirewallFile::policy_rules`]).
     pub policy_groups: Vec<PolicyGroup>,
+    /// The name of a bare file's rule collection group, when the environment names its own
+    /// otherwise.
+    pub named_otherwise: Option<String>,
 }
 
 /// A DNAT rule: what reaches the firewall's `destination_ports` from `source_addresses` is
@@ -143,6 +146,7 @@ struct Collected {
     apart: Vec<(String, Option<String>)>,
     /// The file's other groups of this policy, read.
     policy_groups: Vec<(String, Collected)>,
+    named_otherwise: Option<String>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
@@ -175,7 +179,13 @@ pub(super) fn read<'v, J: Json<'v>>(
             group,
             in_template,
             others,
-        }) => read_policy_groups(&group, in_template, others, &mut diags),
+        }) => {
+            let named_otherwise = match in_template {
+                true => None,
+                false => super::template::named_otherwise(group.value, &super::template::RULE_COLLECTION_GROUP, wanted),
+            };
+            read_policy_groups(&group, in_template, others, &mut diags).map(|c| Collected { named_otherwise, ..c })
+        }
         Ok(Source::Classic(firewall)) => read_classic(&firewall, &mut diags),
     };
     if !diags.is_empty() {
@@ -589,6 +599,7 @@ fn attach_positions(mut c: Collected, positions: &impl Locate, file: &str) -> Fi
         limit_violations,
         nat,
         policy_groups,
+        named_otherwise: c.named_otherwise,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::fields::{items, no_items, one_of, resource_name, unique_names, words, ItemPath, Object};
 use super::json::{Json, Locate};
-use super::template::Wanted;
+use super::template::{named_otherwise, Wanted};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::nsg::{
@@ -28,6 +28,8 @@ pub struct NsgFile {
     pub limit_violations: Vec<LimitViolation>,
     /// The subnets the NSG is on, where the file says (`subnets::associated`).
     pub subnets: Option<Vec<super::subnets::SubnetRef>>,
+    /// The name of a bare file's NSG, when the environment names its own otherwise.
+    pub named_otherwise: Option<String>,
 }
 
 const PROTOCOLS: &[(&str, Protocol)] = &[
@@ -62,9 +64,10 @@ pub fn parse_wanted(text: &str, file: &str, wanted: &Wanted) -> Result<NsgFile, 
 /// Reads a parsed file (generic: its tests read serde's `Value` too, the path before the tree).
 pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: &str, wanted: &Wanted) -> Result<NsgFile, Vec<Diagnostic>> {
     // An ARM template (azuredeploy.json): read its NSG resource.
-    let (base, value) = match super::template::resource(document, &super::template::NSG, wanted) {
+    let (base, value, named_otherwise) = match super::template::resource(document, &super::template::NSG, wanted) {
         Err(diags) => return Err(locate(diags, positions, file)),
-        Ok(found) => found.unwrap_or((String::new(), document)),
+        Ok(Some((base, value))) => (base, value, None),
+        Ok(None) => (String::new(), document, named_otherwise(document, &super::template::NSG, wanted)),
     };
     let Some((rules_path, rules)) = items(value, "securityRules").map(|(p, r)| (format!("{base}{p}"), r)) else {
         let help = "pass isenet's nsg.json or the output of `az network nsg show -g RG -n NAME -o json`";
@@ -91,6 +94,7 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
         rules: read.into_iter().map(|r| r.rule).collect(),
         limit_violations,
         subnets: super::subnets::associated(value),
+        named_otherwise,
     })
 }
 

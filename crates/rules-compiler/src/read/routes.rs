@@ -4,7 +4,7 @@
 
 use super::fields::{items, no_items, resource_name, unique_names, Object};
 use super::json::{Json, Locate};
-use super::template::Wanted;
+use super::template::{named_otherwise, Wanted};
 use super::{locate, LimitViolation, Location};
 use crate::azure::is_tag_word;
 use crate::azure::route::{NextHop, RouteEntry, MAX_ROUTES, MAX_TAG_ROUTES};
@@ -28,6 +28,8 @@ pub struct RouteFile {
     pub limit_violations: Vec<LimitViolation>,
     /// The subnets the route table is on, where the file says (`subnets::associated`).
     pub subnets: Option<Vec<super::subnets::SubnetRef>>,
+    /// The name of a bare file's route table, when the environment names its own otherwise.
+    pub named_otherwise: Option<String>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<RouteFile, Vec<Diagnostic>> {
@@ -48,9 +50,14 @@ pub(super) fn read<'v, J: Json<'v>>(
     wanted: &Wanted,
 ) -> Result<RouteFile, Vec<Diagnostic>> {
     // An ARM template (an exported resource group): read its route table resource.
-    let (prefix, value) = match super::template::resource(document, &super::template::ROUTE_TABLE, wanted) {
+    let (prefix, value, named_otherwise) = match super::template::resource(document, &super::template::ROUTE_TABLE, wanted) {
         Err(diags) => return Err(locate(diags, positions, file)),
-        Ok(found) => found.unwrap_or((String::new(), document)),
+        Ok(Some((prefix, value))) => (prefix, value, None),
+        Ok(None) => (
+            String::new(),
+            document,
+            named_otherwise(document, &super::template::ROUTE_TABLE, wanted),
+        ),
     };
     let Some((base, routes)) = items(value, "routes").map(|(p, r)| (format!("{prefix}{p}"), r)) else {
         let help = "pass isenet's route-table.json or `az network route-table show -g RG -n NAME -o json`";
@@ -86,6 +93,7 @@ pub(super) fn read<'v, J: Json<'v>>(
         disable_bgp_route_propagation,
         limit_violations,
         subnets: super::subnets::associated(value),
+        named_otherwise,
     })
 }
 

@@ -96,6 +96,15 @@ impl<'a> Wanted<'a> {
     }
 }
 
+/// The name a bare file (az or REST output: template readers pick by name) gives its resource of
+/// `proved`'s kind, or its id's last part, when the environment names its own otherwise.
+pub(crate) fn named_otherwise<'v, J: Json<'v>>(resource: J, proved: &Proved, wanted: &Wanted) -> Option<String> {
+    let plain = resource.get("name").and_then(J::as_str).filter(|n| !n.starts_with('['));
+    let from_id = || resource.get("id").and_then(J::as_str)?.rsplit('/').next().filter(|n| !n.is_empty());
+    let name = plain.or_else(from_id)?;
+    (!wanted.may_be(proved, Some(name))).then(|| shown(own_name(name)))
+}
+
 /// A resource's own name: the last part of `parent/child`.
 fn own_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
