@@ -2043,6 +2043,112 @@ fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
 }
 
+/// An exported resource group writes the association on the subnet: the virtual network's inline
+/// `subnets` and its child subnet resources name their NSG and route table with
+/// `[resourceId(...)]`. Those of the environment's virtual network are read: an ISE subnet
+/// without the NSG is `F0111` for `verify` and a missing association for `diff` (the ticket
+/// associates it); a template without that network (or naming it by what it does not say
+/// plainly) says nothing.
+#[test]
+fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
+    let dir = tempdir("drift-template-subnets");
+    let mut nsg = compiled_example_nsg(&dir);
+    nsg["name"] = json!("[parameters('networkSecurityGroups_contoso_ise_nsg_name')]");
+    let nsg_id = "[resourceId('Microsoft.Network/networkSecurityGroups', parameters('networkSecurityGroups_contoso_ise_nsg_name'))]";
+    let subnet = |name: &str, nsg: Option<&str>| {
+        let mut s = json!({"name": name, "properties": {"addressPrefix": "10.10.1.0/27"}});
+        if let Some(id) = nsg {
+            s["properties"]["networkSecurityGroup"] = json!({"id": id});
+        }
+        s
+    };
+    let export = |vnet_name: &str, ise_3: Option<&str>| {
+        json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {
+            "networkSecurityGroups_contoso_ise_nsg_name": {"defaultValue": "contoso-ise-nsg", "type": "String"},
+            "virtualNetworks_name": {"defaultValue": vnet_name, "type": "String"}
+        },
+        "resources": [
+            nsg.clone(),
+            {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-11-01",
+             "name": "[parameters('virtualNetworks_name')]", "location": "westeurope",
+             "properties": {"addressSpace": {"addressPrefixes": ["10.10.0.0/16"]}, "subnets": [
+                subnet("ise-1", Some(nsg_id)), subnet("ise-2", Some(nsg_id)), subnet("ise-3", ise_3),
+                subnet("jumpbox", Some("[resourceId('Microsoft.Network/networkSecurityGroups', 'jumpbox-nsg')]"))]}},
+            // The export repeats each subnet as a child resource.
+            {"type": "Microsoft.Network/virtualNetworks/subnets", "apiVersion": "2023-11-01",
+             "name": "[concat(parameters('virtualNetworks_name'), '/ise-4')]",
+             "properties": {"addressPrefix": "10.10.1.96/27", "networkSecurityGroup": {"id": nsg_id}}}
+        ]})
+    };
+    let file = dir.join("rg.json");
+    let path = file.to_str().unwrap();
+    std::fs::write(&file, export("contoso-vnet", None).to_string()).unwrap();
+    let verify = isenet(&["verify", "--nsg", path, "--format", "json"]);
+    assert_eq!(verify.code, Some(1), "{}", verify.stdout);
+    let failing: Vec<(String, String)> = verify.json()["proofs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "note")
+        .map(|f| (f["code"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        failing,
+        [(
+            "F0111".to_string(),
+            "the NSG is not on subnet `ise-3` of `contoso-vnet` (resource group `contoso-network`): its traffic meets none of these rules"
+                .to_string()
+        )]
+    );
+    let ticket = diff(None, &[path], "ticket");
+    assert_eq!(ticket.code, Some(1), "{}", ticket.stdout);
+    assert!(
+        ticket.stdout.contains(
+            "az network vnet subnet update --resource-group contoso-network --vnet-name contoso-vnet --name ise-3 --network-security-group contoso-ise-nsg\n"
+        ),
+        "{}",
+        ticket.stdout
+    );
+    assert_eq!(
+        ticket.stdout.matches("az network vnet subnet update").count(),
+        2,
+        "association and rollback: {}",
+        ticket.stdout
+    );
+
+    // On every ISE subnet (one by an id naming its resource group): in sync.
+    let with_group = "[resourceId('contoso-network', 'Microsoft.Network/networkSecurityGroups', 'contoso-ise-nsg')]";
+    std::fs::write(&file, export("contoso-vnet", Some(with_group)).to_string()).unwrap();
+    assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(0));
+    assert_eq!(diff(None, &[path], "text").code, Some(0));
+    // Another NSG on ise-3, or no word of the environment's network: judged, or not judged.
+    std::fs::write(
+        &file,
+        export(
+            "contoso-vnet",
+            Some("[resourceId('Microsoft.Network/networkSecurityGroups', 'jumpbox-nsg')]"),
+        )
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(1));
+    std::fs::write(&file, export("spoke-vnet", None).to_string()).unwrap();
+    assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(0));
+    // A subnet naming the NSG by what the template does not say plainly is taken to be on it.
+    std::fs::write(
+        &file,
+        export(
+            "contoso-vnet",
+            Some("[resourceId('Microsoft.Network/networkSecurityGroups', toLower('X'))]"),
+        )
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(0));
+}
+
 /// The nsg.json the embedded example compiles to, compiled into `dir/out`.
 fn compiled_example_nsg(dir: &std::path::Path) -> Value {
     let out = dir.join("out");

@@ -16,6 +16,7 @@ pub mod routes;
 pub mod subnets;
 pub mod template;
 pub(crate) mod template_names;
+mod template_subnets;
 
 use ise_model::diag::{sort_diagnostics, Diagnostic};
 use json::Locate;

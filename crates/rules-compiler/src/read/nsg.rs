@@ -93,7 +93,8 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
             .collect(),
         rules: read.into_iter().map(|r| r.rule).collect(),
         limit_violations,
-        subnets: super::subnets::associated(value),
+        subnets: super::template::associated_subnets(document, &super::template::NSG, base.trim_end_matches('.'), wanted)
+            .or_else(|| super::subnets::associated(value)),
         named_otherwise,
     })
 }

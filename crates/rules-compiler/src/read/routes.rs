@@ -92,7 +92,8 @@ pub(super) fn read<'v, J: Json<'v>>(
         routes: entries.into_iter().map(|(_, r)| r).collect(),
         disable_bgp_route_propagation,
         limit_violations,
-        subnets: super::subnets::associated(value),
+        subnets: super::template::associated_subnets(document, &super::template::ROUTE_TABLE, prefix.trim_end_matches('.'), wanted)
+            .or_else(|| super::subnets::associated(value)),
         named_otherwise,
     })
 }

@@ -1,5 +1,6 @@
 //! The subnets a deployed NSG or route table is associated with, as `az ... show` and REST output
-//! list them (`subnets`, each by its id); templates and isenet's own artifacts do not say.
+//! list them (`subnets`, each by its id); a template says it on its subnets instead
+//! (`template_subnets`), isenet's own single-resource artifacts not at all.
 
 use super::json::Json;
 use serde::Serialize;

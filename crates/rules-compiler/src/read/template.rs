@@ -15,7 +15,9 @@
 //! items alone. A name an exported template writes as a parameter is that parameter's default.
 
 use super::json::Json;
+use super::subnets::SubnetRef;
 use super::template_names::{Place, Scope};
+use super::template_subnets::{self, Referenced, SubnetLink};
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
@@ -73,6 +75,8 @@ pub struct Wanted<'a> {
     pub route_table: Option<&'a str>,
     /// The rule collection group's own name (not `policy/group`).
     pub group: Option<&'a str>,
+    /// The virtual network of the ISE subnets, whose subnets a template may associate.
+    pub virtual_network: Option<&'a str>,
 }
 
 impl<'a> Wanted<'a> {
@@ -123,6 +127,8 @@ struct Entry<J> {
     /// The resource group and subscription a nested deployment puts it in.
     resource_group: Place,
     subscription: Place,
+    /// The subnets it deploys (a virtual network's, or itself), with what they are associated with.
+    links: Vec<SubnetLink>,
 }
 
 impl<'v, J: Json<'v>> Entry<J> {
@@ -157,6 +163,8 @@ fn collect<'v, J: Json<'v>>(scope: &Scope<'_, J>, holder: J, path: &str, parent:
         return;
     };
     let list = field(path, "resources");
+    // A child's parent, by its name as deployed (a subnet nested in its virtual network).
+    let parent_name = parent.and_then(|_| holder.get("name").and_then(J::as_str).and_then(|n| scope.value(n)));
     for (i, resource) in resources.enumerate() {
         let Some(t) = resource.get("type").and_then(J::as_str) else {
             continue;
@@ -176,12 +184,14 @@ fn collect<'v, J: Json<'v>>(scope: &Scope<'_, J>, holder: J, path: &str, parent:
                 out,
             );
         }
+        let deployed = resource.get("name").and_then(J::as_str).and_then(|n| scope.value(n));
         out.push(Entry {
+            links: template_subnets::links(scope, &kind, resource, deployed.as_deref(), parent_name.as_deref()),
             path: at,
             kind,
             value: resource,
             parent: parent.map(|_| path.to_string()),
-            deployed: resource.get("name").and_then(J::as_str).and_then(|n| scope.value(n)),
+            deployed,
             resource_group: scope.resource_group.clone(),
             subscription: scope.subscription.clone(),
         });
@@ -273,6 +283,23 @@ pub(crate) fn resource<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &W
         return Err(diags);
     }
     Ok(found.first().map(|e| (format!("{}.", e.path), e.value)))
+}
+
+/// The subnets of the wanted virtual network that the template's resource at `path` (an NSG or a
+/// route table) is on, as the template's subnets say; `None` when the template deploys none of
+/// that network's subnets, or does not say the resource's name plainly.
+pub(crate) fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, path: &str, wanted: &Wanted) -> Option<Vec<SubnetRef>> {
+    let all = entries(document);
+    let target = all.iter().find(|e| e.path == path)?;
+    let referenced = Referenced {
+        name: target.deployed.as_deref()?,
+        resource_group: &target.resource_group,
+        subscription: &target.subscription,
+    };
+    let links = all
+        .iter()
+        .flat_map(|e| e.links.iter().map(move |l| (l, &e.resource_group, &e.subscription)));
+    template_subnets::associated(links, wanted.virtual_network?, &referenced, proved.kind == NSG.kind)
 }
 
 /// The top-level resources of a kind in a template, by path (`resources[3]`).

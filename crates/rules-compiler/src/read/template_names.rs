@@ -1,7 +1,7 @@
 //! What an ARM template says plainly about a resource's name: a literal, or an expression built
 //! only from what the template itself holds (`parameters('p')` by the value a nested deployment
 //! passes or the parameter's default, `variables('v')`, `concat(...)`, `format('{0}/{1}', ...)`,
-//! string literals). Anything else (`resourceGroup()`, `uniqueString(...)`, `toLower(...)`, a
+//! `resourceId(...)` (a subnet's NSG), string literals). Anything else (`resourceGroup()`, `uniqueString(...)`, `toLower(...)`, a
 //! parameter with no value in the file) says nothing, and the readers do not guess.
 
 use super::json::Json;
@@ -173,6 +173,7 @@ impl Parser<'_> {
             ("variables", [v]) => scope.variable(v, depth),
             ("concat", parts) => Some(parts.concat()),
             ("format", [pattern, values @ ..]) => format(pattern, values),
+            ("resourceid", args) => super::template_subnets::resource_id(args),
             _ => None,
         }
     }
