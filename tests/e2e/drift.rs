@@ -2019,6 +2019,7 @@ fn an_ise_subnet_without_the_nsg_or_route_table_is_drift() {
     assert_eq!(diff(None, &[file.to_str().unwrap()], "text").code, Some(0));
     nsg["subnets"] = json!([]);
     nsg["resourceGroup"] = json!("security-rg");
+    nsg["id"] = json!(nsg["id"].as_str().unwrap().replace("/contoso-network/", "/security-rg/"));
     std::fs::write(&file, nsg.to_string()).unwrap();
     let (code, elsewhere) = report(None, &[file.to_str().unwrap()]);
     assert_eq!(code, Some(1));

@@ -75,7 +75,7 @@ fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
     compile(&dir);
     let one = json!([az_group(&dir, "ise-dependencies", 500)]);
     let file = save(&dir, "list-one.json", &one);
-    // Proved, with a warning (exit 1): a group named otherwise may be another spoke's; it is the
+    // Proved, with finding F0001 (exit 1): a group named otherwise may be another spoke's; it is the
     // only finding (the ISE's group once had this name by default).
     let r = verify(&file);
     assert_eq!(r.code, Some(1), "{}", r.stdout);
@@ -506,4 +506,113 @@ fn a_templates_groups_of_the_environments_policy_are_evaluated_together() {
         note(&r),
         ["not evaluated: `spoke2` (the file does not say plainly that it is of the same policy)"]
     );
+}
+
+/// isenet's own firewall-policy.json names its group after a parameter with no value
+/// (`firewallPolicyName`): a second group named after the same parameter is of the same policy
+/// and evaluated with it; another environment's compiled group is none of this environment's
+/// (E1217, for `verify` and `diff`); a group ARM deploys only on a condition is refused, as the
+/// environment's would be (what it holds may or may not meet the ISE's traffic).
+#[test]
+fn groups_named_after_the_same_policy_parameter_are_one_policy() {
+    let dir = tempdir("fw-input-own-template");
+    compile(&dir);
+    let mut policy = read(&dir.join("out/firewall-policy.json"));
+    let corp = |extra: Value| {
+        let mut g = json!({"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "apiVersion": "2023-11-01",
+            "name": "[concat(parameters('firewallPolicyName'), '/corp')]",
+            "properties": {"priority": 100, "ruleCollections": [everything("deny-all", 100, "Deny")]}});
+        for (k, v) in extra.as_object().unwrap() {
+            g[k] = v.clone();
+        }
+        g
+    };
+    let with = |group: Value| {
+        let mut p = policy.clone();
+        p["resources"].as_array_mut().unwrap().push(group);
+        p
+    };
+    let r = verify(&save(&dir, "with-corp.json", &with(corp(json!({})))));
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(uncovered(&r).iter().any(|m| m == "fw-net-storage"), "{}", r.stdout);
+
+    let (code, path, message, _) = refusal(&[
+        "verify",
+        "--env",
+        FW,
+        "--firewall",
+        &save(&dir, "conditional.json", &with(corp(json!({"condition": false})))),
+    ]);
+    assert_eq!((code.as_str(), path.as_str()), ("E1215", "resources[1].condition"), "{message}");
+
+    // Another environment's compiled group: not this environment's (diff reads a template as the
+    // resource group it exports: the group is not deployed there).
+    policy["resources"][0]["name"] = json!("[concat(parameters('firewallPolicyName'), '/fabrikam-ise-dependencies')]");
+    let file = save(&dir, "fabrikam.json", &policy);
+    let (code, _, message, _) = refusal(&["verify", "--env", FW, "--firewall", &file]);
+    assert_eq!(code, "E1217", "{message}");
+    assert!(
+        message.ends_with("the file holds `fabrikam-ise-dependencies` at resources[0]"),
+        "{message}"
+    );
+    let r = isenet(&["diff", "--env", FW, "--deployed", &file]);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("not deployed: rule collection group `contoso-ise-dependencies` is not in")
+            && r.stdout.contains("it holds rule collection group `fabrikam-ise-dependencies`"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Hand-made and REST-shaped lists: REST's `{"value": [...]}` is a list; a group named only by
+/// its id is named so; a name listed twice is refused (E1212); groups of one priority are
+/// F0308; another group's priority outside Azure's range is a limit violation (F0107).
+#[test]
+fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
+    let dir = tempdir("fw-input-list-checks");
+    compile(&dir);
+    let ours = az_group(&dir, "contoso-ise-dependencies", 500);
+    let rest = json!({"value": [group_of("corp", 100, json!([everything("deny-all", 100, "Deny")])), ours.clone()]});
+    let r = verify(&save(&dir, "rest.json", &rest));
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(firewall_findings(&r).iter().any(|(_, c, _)| c == "corp/deny-all"), "{}", r.stdout);
+
+    let mut id_only = group_of("x", 100, json!([]));
+    id_only.as_object_mut().unwrap().remove("name");
+    id_only["id"] =
+        json!("/subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/firewallPolicies/p/ruleCollectionGroups/corp-ise");
+    let (code, _, message, _) = refusal(&[
+        "verify",
+        "--env",
+        FW,
+        "--firewall",
+        &save(&dir, "id-only.json", &json!([id_only, group_of("corp", 200, json!([]))])),
+    ]);
+    assert_eq!(code, "E1217", "{message}");
+    assert!(message.contains("`corp-ise` at [0], `corp` at [1]"), "{message}");
+
+    let twice = json!([group_of("corp", 100, json!([])), group_of("CORP", 200, json!([])), ours.clone()]);
+    let (code, path, _, _) = refusal(&["verify", "--env", FW, "--firewall", &save(&dir, "twice.json", &twice)]);
+    assert_eq!((code.as_str(), path.as_str()), ("E1212", "[1].name"));
+
+    let tied = json!([group_of("corp", 500, json!([])), ours.clone()]);
+    let r = verify(&save(&dir, "tied.json", &tied));
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    let codes: Vec<String> = firewall_findings(&r)
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .filter(|c| c != "F0307")
+        .collect();
+    assert_eq!(codes, ["F0308"], "{}", r.stdout);
+
+    let out_of_range = json!([group_of("corp", 70000, json!([])), ours]);
+    let r = verify(&save(&dir, "range.json", &out_of_range));
+    let codes: Vec<String> = firewall_findings(&r)
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .filter(|c| c != "F0307")
+        .collect();
+    assert_eq!(codes, ["F0107"], "{}", r.stdout);
 }

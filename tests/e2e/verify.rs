@@ -107,10 +107,10 @@ fn compiled_nsg_verifies_in_both_formats() {
 }
 
 /// A file's NSG or route table of another name than the environment's (a jump box's NSG, another
-/// spoke's table) is proved, with a warning that fails the run: the environment names its own.
+/// spoke's table) is proved, with a finding that fails the run: the environment names its own.
 /// az output names it in `name`, REST output may give only its `id`.
 #[test]
-fn a_resource_named_otherwise_than_the_environments_is_a_warning() {
+fn a_resource_named_otherwise_than_the_environments_is_a_finding() {
     let dir = scratch("named-otherwise");
     let nsg = compiled_nsg(&dir, None);
     // The findings that fail a run (the example's NSG has notes: shadowed and redundant rules).
@@ -132,7 +132,7 @@ fn a_resource_named_otherwise_than_the_environments_is_a_warning() {
         finding(&report, "F0001")["message"],
         "the file's NSG is `jumpbox-nsg`; the environment's is `contoso-ise-nsg`: proved as the environment's"
     );
-    assert_eq!(finding(&report, "F0001")["severity"], "warning");
+    assert_eq!(finding(&report, "F0001")["severity"], "error");
     // Azure compares names case-insensitively.
     let mut ours = as_az_output(&nsg);
     ours["name"] = json!("CONTOSO-ISE-NSG");
@@ -144,6 +144,11 @@ fn a_resource_named_otherwise_than_the_environments_is_a_warning() {
     rest["id"] = json!("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Network/networkSecurityGroups/jumpbox-nsg");
     let (code, report) = verify_json(&["--nsg", &write(&dir, "rest.json", &rest)]);
     assert_eq!((code, codes(&report, 0)), (Some(1), vec!["F0001".to_string()]), "{report}");
+    // A name or id holding a template expression says no name.
+    rest["name"] = json!("[parameters('nsgName')]");
+    rest["id"] = json!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/[parameters('nsgName')]");
+    let (code, report) = verify_json(&["--nsg", &write(&dir, "expression.json", &rest)]);
+    assert_eq!((code, codes(&report, 0)), (Some(0), vec![]), "{report}");
 
     let mut routes = read_json(&dir.join("out/route-table.json"));
     routes["name"] = json!("spoke7-routes");

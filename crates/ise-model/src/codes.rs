@@ -99,7 +99,7 @@ codes! {
     E_ROUTE_DUPLICATE_NAME = "E1209": "two routes of a route table share a name";
     E_FIREWALL_FIELD = "E1210": "firewall rule collection or rule field missing or of the wrong type";
     E_FIREWALL_VALUE = "E1211": "firewall value invalid (protocol, port, address, action, rule type)";
-    E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, or two rules of one collection, share a name";
+    E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, two rules of one collection, or two listed rule collection groups share a name";
     E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, FQDNs in a network rule, URLs, web categories or application-rule destination addresses other than `*`, which the verifier cannot resolve";
     E_ROUTE_DUPLICATE_PREFIX = "E1214": "two routes of a route table share an address prefix (Azure refuses the table: RouteConflict)";
     E_TEMPLATE_UNSEEN = "E1215": "ARM template holds what the proof would not see: a rule or route outside its NSG or route table, a nested deployment of a linked template, a rule collection group inside its policy, a `condition` or `copy` loop on the resource or its items";

@@ -706,7 +706,7 @@ fn an_allow_any_network_rule_is_an_opening_wherever_it_sits() {
         network.push(RuleCollection {
             name: "allow-everything".into(),
             priority,
-            group_priority: None,
+            group_order: None,
             action: FirewallAction::Allow,
             rules: vec![NetworkRule {
                 name: "any".into(),
@@ -754,7 +754,7 @@ fn a_network_deny_first_is_caught() {
     network.push(RuleCollection {
         name: "deny-ntp".into(),
         priority: 100,
-        group_priority: None,
+        group_order: None,
         action: FirewallAction::Deny,
         rules: vec![NetworkRule {
             name: "deny-123".into(),

@@ -148,11 +148,12 @@ pub fn is_every_address(entry: &str) -> bool {
 pub struct RuleCollection<R> {
     pub name: String,
     pub priority: u32,
-    /// The priority of its rule collection group, where a proof evaluates several groups of a
-    /// policy together (`FirewallFile::policy_rules`): Azure orders by it first. `None`
-    /// for the collections of one group or of a classic firewall.
+    /// The priority of its rule collection group and the group's place in its file, where a proof
+    /// evaluates several groups of a policy together (`FirewallFile::policy_rules`): Azure orders
+    /// by the priority first (groups of one priority, which it does not order, by their place).
+    /// `None` for the collections of one group or of a classic firewall.
     #[serde(skip)]
-    pub group_priority: Option<u32>,
+    pub group_order: Option<(u32, usize)>,
     pub action: FirewallAction,
     pub rules: Vec<R>,
 }
@@ -300,7 +301,7 @@ mod tests {
         RuleCollection {
             name: "c".into(),
             priority: 100,
-            group_priority: None,
+            group_order: None,
             action: FirewallAction::Allow,
             rules: vec![NetworkRule {
                 name: "n".into(),

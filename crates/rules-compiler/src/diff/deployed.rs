@@ -336,7 +336,10 @@ fn target(resource: &Value, doc: &Value, path: Option<&str>) -> Target {
     };
     Target {
         subscription: template_subscription.or_else(|| id_part("subscriptions")),
-        resource_group: text("resourceGroup").or(template_group).or_else(|| id_part("resourceGroups")),
+        // The id names the resource; az's `resourceGroup` beside it says the same in Azure's output.
+        resource_group: template_group
+            .or_else(|| id_part("resourceGroups"))
+            .or_else(|| text("resourceGroup")),
         name,
         policy: policy.or_else(|| id_part("firewallPolicies")),
     }
@@ -643,6 +646,9 @@ mod tests {
         let t = target(&json!({"name": "[parameters('nsgName')]", "resourceGroup": "rg"}), &json!({}), None);
         assert_eq!((t.resource_group.as_deref(), t.name), (Some("rg"), None));
         assert_eq!(target(&json!({"name": "pol/rcg"}), &json!({}), None).policy.as_deref(), Some("pol"));
+        // The id names the resource: a `resourceGroup` beside it that says otherwise is not taken.
+        let t = target(&json!({"id": id, "resourceGroup": "contoso-network"}), &json!({}), None);
+        assert_eq!(t.resource_group.as_deref(), Some("net-rg"));
     }
 
     /// An exported template names its resources by parameters whose defaults hold the names.

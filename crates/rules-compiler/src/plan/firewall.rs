@@ -542,7 +542,7 @@ fn collection<R>(name: &str, priority: u32, rules: Vec<R>) -> Option<RuleCollect
     (!rules.is_empty()).then(|| RuleCollection {
         name: name.into(),
         priority,
-        group_priority: None,
+        group_order: None,
         action: FirewallAction::Allow,
         rules,
     })

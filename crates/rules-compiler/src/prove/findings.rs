@@ -75,7 +75,7 @@ pub struct FindingCode {
 }
 
 finding_kinds! {
-    NamedOtherwise = "F0001", "named-otherwise", Warning,
+    NamedOtherwise = "F0001", "named-otherwise", Error,
         "the file's NSG, route table or rule collection group is named otherwise than the environment's: it was proved as the environment's",
         "if it is the ISE's, name it in the environment (`nsgName`, `routeTableName`, `forcedTunneling.ruleCollectionGroupName`); else verify the environment's own (`diff` refuses to converge it, E1703)";
     UncoveredRequirement = "F0101", "uncovered-requirement", Error,
@@ -147,6 +147,9 @@ finding_kinds! {
     OtherRuleCollectionGroups = "F0307", "other-rule-collection-groups", Note,
         "the file holds other rule collection groups: those of the ISE's group's policy were evaluated with it in Azure's order (group priority, then collection priority; network rules before application rules), those of another policy, or of one the file does not say plainly, were not",
         "findings on `group/collection` rules are another group's: a group of higher priority (lower number), or any group's network rule ahead of the ISE's application rules, decides the ISE's traffic first";
+    TiedRuleCollectionGroups = "F0308", "tied-rule-collection-groups", Error,
+        "two rule collection groups of the policy share a priority: Azure does not document which of them it evaluates first, so what the ISE's traffic meets is not known; they were evaluated in the file's order, the environment's group first",
+        "give each rule collection group of the policy a priority of its own";
 }
 
 impl FindingKind {

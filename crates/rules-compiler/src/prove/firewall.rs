@@ -210,7 +210,7 @@ fn rule_overlaps(rule: &ApplicationRule, destination: &ApplicationDestination) -
 /// together), then its own.
 pub(crate) fn sorted_by_priority<R>(collections: &[RuleCollection<R>]) -> Vec<&RuleCollection<R>> {
     let mut v: Vec<&RuleCollection<R>> = collections.iter().collect();
-    v.sort_by_key(|c| (c.group_priority, c.priority));
+    v.sort_by_key(|c| (c.group_order, c.priority));
     v
 }
 

@@ -215,15 +215,17 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
         }
         origins.extend(all.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
         let ours = &plan.firewall.rule_collection_group;
-        let more = other_groups(f, ours)
-            .into_iter()
-            .chain(named_otherwise(f.named_otherwise.as_deref(), ours, ArtifactKind::Firewall));
+        let more = other_groups(f, ours).into_iter().chain(tied_groups(f, ours)).chain(named_otherwise(
+            f.named_otherwise.as_deref(),
+            ours,
+            ArtifactKind::Firewall,
+        ));
         proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(more.collect()));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
 }
 
-/// Warning `F0001` when a bare file's resource has another name than the environment's: a jump
+/// `F0001` when a bare file's resource has another name than the environment's: a jump
 /// box's NSG or another spoke's group proved as the ISE's would answer for the wrong resource.
 fn named_otherwise(theirs: Option<&str>, ours: &str, artifact: ArtifactKind) -> Option<Finding> {
     let what = match artifact {
@@ -236,6 +238,32 @@ fn named_otherwise(theirs: Option<&str>, ours: &str, artifact: ArtifactKind) -> 
         theirs?
     );
     Some(Finding::new(FindingKind::NamedOtherwise, artifact, message))
+}
+
+/// `F0308` when groups of the policy the proof evaluates together share a priority: which of
+/// them Azure evaluates first is not documented (the proof takes them in the file's order, the
+/// environment's first).
+fn tied_groups(f: &FirewallFile, ours: &str) -> Option<Finding> {
+    let mut by_priority: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let groups = std::iter::once((f.group.as_ref(), ours)).chain(f.policy_groups.iter().map(|g| (g.rules.group.as_ref(), g.name.as_str())));
+    for (group, name) in groups {
+        if let Some(priority) = group.and_then(|g| g.priority) {
+            by_priority.entry(priority).or_default().push(format!("`{name}`"));
+        }
+    }
+    let ties: Vec<String> = by_priority
+        .iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(priority, names)| format!("{} share priority {priority}", names.join(", ")))
+        .collect();
+    if ties.is_empty() {
+        return None;
+    }
+    let message = format!(
+        "rule collection groups {}: Azure does not document which it evaluates first; evaluated with `{ours}` first, the others in the file's order",
+        ties.join("; ")
+    );
+    Some(Finding::new(FindingKind::TiedRuleCollectionGroups, ArtifactKind::Firewall, message))
 }
 
 /// Note `F0307` when the file holds other rule collection groups: those of the environment's

@@ -62,8 +62,9 @@ pub struct PolicyGroup {
 }
 
 /// Every rule of the policy the file holds: the environment's group's collections and those of
-/// the policy's other groups, each tagged with its group's priority (Azure orders by it first:
-/// `prove::firewall` sorts by both); other groups' collections are named `group/collection`.
+/// the policy's other groups, each tagged with its group's priority and place (Azure orders by
+/// the priority first: `prove::firewall` sorts by both); other groups' collections are named
+/// `group/collection`.
 #[derive(Debug, Default)]
 pub struct PolicyRules {
     pub network: Vec<RuleCollection<NetworkRule>>,
@@ -77,16 +78,16 @@ impl FirewallFile {
     pub fn policy_rules(&self) -> PolicyRules {
         let mut out = PolicyRules::default();
         let ours = std::iter::once((None, self));
-        for (group, f) in ours.chain(self.policy_groups.iter().map(|g| (Some(g.name.as_str()), &g.rules))) {
-            let group_priority = f.group.as_ref().and_then(|g| g.priority);
+        let all = ours.chain(self.policy_groups.iter().map(|g| (Some(g.name.as_str()), &g.rules)));
+        for (place, (group, f)) in all.enumerate() {
+            let group_order = f.group.as_ref().and_then(|g| g.priority).map(|p| (p, place));
             let named = |collection: &str| match group {
                 Some(g) => format!("{g}/{collection}"),
                 None => collection.to_string(),
             };
-            out.network
-                .extend(f.network.iter().map(|c| tagged(c, named(&c.name), group_priority)));
+            out.network.extend(f.network.iter().map(|c| tagged(c, named(&c.name), group_order)));
             out.application
-                .extend(f.application.iter().map(|c| tagged(c, named(&c.name), group_priority)));
+                .extend(f.application.iter().map(|c| tagged(c, named(&c.name), group_order)));
             out.network_origins.extend(f.network_origins.iter().cloned());
             out.application_origins.extend(f.application_origins.iter().cloned());
             out.nat.extend(f.nat.iter().map(|r| NatRule {
@@ -98,10 +99,10 @@ impl FirewallFile {
     }
 }
 
-fn tagged<R: Clone>(c: &RuleCollection<R>, name: String, group_priority: Option<u32>) -> RuleCollection<R> {
+fn tagged<R: Clone>(c: &RuleCollection<R>, name: String, group_order: Option<(u32, usize)>) -> RuleCollection<R> {
     RuleCollection {
         name,
-        group_priority,
+        group_order,
         ..c.clone()
     }
 }
@@ -505,7 +506,7 @@ fn collected<R>(header: &Header, rules: Vec<(R, String)>, path: &str, priority_p
         RuleCollection {
             name,
             priority,
-            group_priority: None,
+            group_order: None,
             action,
             rules,
         },
@@ -551,21 +552,19 @@ fn header<'v, J: Json<'v>>(item: &Object<'v, J>, props: &Object<'v, J>, diags: &
     Some((name?.to_string(), priority?, action?))
 }
 
-/// Attaches line:column to every item and lists the limits the file exceeds (the environment's
-/// group's: the others are another spoke's to keep).
+/// Attaches line:column to every item and lists the limits the file exceeds (the policy's other
+/// groups' too: a priority outside Azure's range orders nothing Azure would deploy).
 fn attach_positions(mut c: Collected, positions: &impl Locate, file: &str) -> FirewallFile {
+    let mut limit_violations = Vec::new();
     let policy_groups = std::mem::take(&mut c.policy_groups)
         .into_iter()
-        .map(|(name, group)| PolicyGroup {
-            name,
-            rules: FirewallFile {
-                limit_violations: Vec::new(),
-                ..attach_positions(group, positions, file)
-            },
+        .map(|(name, group)| {
+            let mut rules = attach_positions(group, positions, file);
+            limit_violations.append(&mut rules.limit_violations);
+            PolicyGroup { name, rules }
         })
         .collect();
     let at = |path: &str| Location::of(positions, file, path.to_string());
-    let mut limit_violations = Vec::new();
     let group = c.group.map(|(priority, priority_path, path)| {
         if let Some(p) = priority {
             let violation = LimitViolation::within("rule collection group priority", PRIORITY_RANGE, p, || at(&priority_path));

@@ -13,9 +13,9 @@
 use super::fields::Object;
 use super::json::Json;
 use super::template::{Described, Wanted, RULE_COLLECTION_GROUP};
-use super::template_names::Place;
+use super::template_names::{Place, UNKNOWN};
 use crate::azure::firewall::MAX_RULE_COLLECTION_GROUPS;
-use ise_model::codes::{E_FIREWALL_FIELD, E_FIREWALL_FILE, E_TEMPLATE_NOT_NAMED};
+use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_TEMPLATE_NOT_NAMED};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
 
@@ -59,34 +59,41 @@ fn has<'v, J: Json<'v>>(value: J, key: &str) -> bool {
 /// Where the document's rules are, or why it is refused. Of several rule collection groups, the
 /// one `wanted` names is read (a shared policy's list or export holds its other spokes' too).
 pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<'v, J>, Diagnostic> {
-    match value.as_array() {
+    // REST's list output holds the list in `value` (and `nextLink` when Azure pages it).
+    let (list, base) = match value.get("value").filter(|v| v.as_array().is_some()) {
+        Some(list) if value.get("ruleCollections").is_none() && value.get("properties").is_none() => (list, "value"),
+        _ => (value, ""),
+    };
+    match list.as_array() {
         Some(items) => {
             let items: Vec<J> = items.collect();
             let is_group = |v: &J| type_is(*v, GROUP_TYPE) || has(*v, "ruleCollections");
             // A list of one is the policy's only group, read whatever its name, as one group's
             // `show` output is.
             if items.len() > 1 && items.iter().all(is_group) {
-                let named = |v: &J| wanted.may_be(&RULE_COLLECTION_GROUP, v.get("name").and_then(J::as_str));
+                if let Some(d) = listed_twice(&items, base) {
+                    return Err(d);
+                }
+                let named = |v: &J| wanted.may_be(&RULE_COLLECTION_GROUP, listed_name(*v));
                 let found: Vec<usize> = (0..items.len()).filter(|&i| named(&items[i])).collect();
                 return match found.as_slice() {
                     [] => {
-                        let others: Vec<(String, String)> = (0..items.len())
-                            .map(|i| (index("", i), shown_name(&Object::new(items[i], index("", i), E_FIREWALL_FIELD))))
-                            .collect();
+                        let others: Vec<(String, String)> =
+                            (0..items.len()).map(|i| (index(base, i), shown(listed_name(items[i])))).collect();
                         Err(none_named(wanted, &others))
                     }
-                    [i] => document(items[*i], index("", *i), wanted).map(|source| match source {
+                    [i] => document(items[*i], index(base, *i), wanted).map(|source| match source {
                         Source::Group { group, in_template, .. } => Source::Group {
                             others: (0..items.len())
                                 .filter(|j| j != i)
-                                .map(|j| listed_group(&group, Object::new(items[j], index("", j), E_FIREWALL_FIELD)))
+                                .map(|j| listed_group(&group, Object::new(items[j], index(base, j), E_FIREWALL_FIELD)))
                                 .collect(),
                             group,
                             in_template,
                         },
                         classic => classic,
                     }),
-                    [_, second, ..] => Err(several_groups(found.len(), index("", *second), wanted)),
+                    [_, second, ..] => Err(several_groups(found.len(), index(base, *second), wanted)),
                 };
             }
             match items.as_slice() {
@@ -99,18 +106,45 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
                     Err(Diagnostic::error(E_FIREWALL_FILE, "[0]", "a list holding an ARM template")
                         .with_help("pass the template itself, not a list of it"))
                 }
-                [item] => document(*item, index("", 0), wanted),
-                _ => Err(several_in_list(&items)),
+                [item] => document(*item, index(base, 0), wanted),
+                _ => Err(several_in_list(&items, base)),
             }
         }
         None => document(value, String::new(), wanted),
     }
 }
 
+/// `E1212` for a list naming one group twice (Azure compares names case-insensitively): a policy
+/// holds each name once, so the file is not one policy's list.
+fn listed_twice<'v, J: Json<'v>>(items: &[J], base: &str) -> Option<Diagnostic> {
+    let names: Vec<Option<&str>> = items.iter().map(|v| listed_name(*v)).collect();
+    let (i, name) = names.iter().enumerate().find_map(|(i, n)| {
+        let n = (*n)?;
+        names[..i]
+            .iter()
+            .any(|m| m.is_some_and(|m| m.eq_ignore_ascii_case(n)))
+            .then_some((i, n))
+    })?;
+    Some(
+        Diagnostic::error(
+            E_FIREWALL_DUPLICATE_NAME,
+            field(&index(base, i), "name"),
+            format!("rule collection group `{name}` is listed twice: a firewall policy holds each group name once"),
+        )
+        .with_help("pass one policy's `az network firewall policy rule-collection-group list` output as Azure prints it"),
+    )
+}
+
+/// A listed group's name: its `name`, else its id's last part (REST output may give only the id).
+fn listed_name<'v, J: Json<'v>>(group: J) -> Option<&'v str> {
+    let from_id = || group.get("id").and_then(J::as_str)?.rsplit('/').next().filter(|n| !n.is_empty());
+    group.get("name").and_then(J::as_str).or_else(from_id)
+}
+
 /// Another group of `az ... rule-collection-group list` output (which lists one policy's groups):
 /// of the same policy unless both ids name different ones.
 fn listed_group<'v, J: Json<'v>>(ours: &Object<'v, J>, other: Object<'v, J>) -> OtherGroup<'v, J> {
-    let name = other.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string();
+    let name = listed_name(other.value).unwrap_or("(no name)").to_string();
     // `/subscriptions/S/resourceGroups/G/providers/Microsoft.Network/firewallPolicies/P/ruleCollectionGroups/N`
     let policy_id = |group: &Object<'v, J>| {
         let id = group.value.get("id").and_then(J::as_str)?.to_ascii_lowercase();
@@ -138,13 +172,14 @@ fn listed_group<'v, J: Json<'v>>(ours: &Object<'v, J>, other: Object<'v, J>) -> 
 /// names (`policy/group`) and deployment scopes plainly and they agree; of another policy when it
 /// says another policy name in the same scope.
 fn template_group<'v, J: Json<'v>>(ours: &Described, other: Object<'v, J>, described: &Described) -> OtherGroup<'v, J> {
-    let name = match &described.name {
-        Some(n) => own(n).to_string(),
+    let name = match known_own(described) {
+        Some(n) => n.to_string(),
         None => other.value.get("name").and_then(J::as_str).unwrap_or("(no name)").to_string(),
     };
-    // (policy, resource group, subscription), each as the template says it plainly.
+    // (policy, resource group, subscription), each as the template says it plainly; a policy
+    // named by a parameter with no value is the same as another named by that parameter.
     let place = |d: &Described| {
-        let (policy, _) = d.name.as_deref()?.rsplit_once('/')?;
+        let (policy, _) = d.partial.as_deref()?.rsplit_once('/')?;
         let known = |p: &Place| match p {
             Place::Inherited => Some(String::new()),
             Place::Named(n) => Some(n.to_ascii_lowercase()),
@@ -155,10 +190,16 @@ fn template_group<'v, J: Json<'v>>(ours: &Described, other: Object<'v, J>, descr
     match (place(ours), place(described)) {
         (Some(a), Some(b)) if (&a.1, &a.2) == (&b.1, &b.2) => match a.0.eq_ignore_ascii_case(&b.0) {
             true => OtherGroup::SamePolicy { name, group: other },
-            false => OtherGroup::Apart { name, policy: Some(b.0) },
+            false if !a.0.contains(UNKNOWN) && !b.0.contains(UNKNOWN) => OtherGroup::Apart { name, policy: Some(b.0) },
+            false => OtherGroup::Apart { name, policy: None },
         },
         _ => OtherGroup::Apart { name, policy: None },
     }
+}
+
+/// A template group's own name, where the template says it plainly (its policy's name may not be).
+fn known_own(described: &Described) -> Option<&str> {
+    described.partial.as_deref().map(own).filter(|n| !n.contains(UNKNOWN))
 }
 
 /// A group's own name: a template names it `policy/group`.
@@ -187,7 +228,7 @@ fn none_named(wanted: &Wanted, others: &[(String, String)]) -> Diagnostic {
 
 /// `az ... list` output of several resources other than rule collection groups: one file
 /// verifies one firewall.
-fn several_in_list<'v, J: Json<'v>>(items: &[J]) -> Diagnostic {
+fn several_in_list<'v, J: Json<'v>>(items: &[J], base: &str) -> Diagnostic {
     let n = items.len();
     let is_firewall = |v: &J| type_is(*v, FIREWALL_TYPE) || CLASSIC_KEYS.iter().any(|k| has(*v, k));
     let what = if items.iter().all(is_firewall) {
@@ -195,7 +236,7 @@ fn several_in_list<'v, J: Json<'v>>(items: &[J]) -> Diagnostic {
     } else {
         format!("a list of {n} documents in one file")
     };
-    Diagnostic::error(E_FIREWALL_FILE, index("", 1), what)
+    Diagnostic::error(E_FIREWALL_FILE, index(base, 1), what)
         .with_help("verify one rule collection group, or one firewall's classic collections, per file")
 }
 
@@ -254,12 +295,7 @@ fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<
     if groups.is_empty() && firewalls.is_empty() && !others.is_empty() {
         let others: Vec<(String, String)> = others
             .iter()
-            .map(|(g, d)| {
-                (
-                    g.path.clone(),
-                    d.name.as_deref().map_or_else(|| shown_name(g), |n| format!("`{}`", own(n))),
-                )
-            })
+            .map(|(g, d)| (g.path.clone(), known_own(d).map_or_else(|| shown_name(g), |n| format!("`{n}`"))))
             .collect();
         return Err(none_named(wanted, &others));
     }
@@ -288,14 +324,27 @@ fn document<'v, J: Json<'v>>(value: J, path: String, wanted: &Wanted) -> Result<
             ),
         )
         .with_help(format!("verify the firewall's rules alone (`az network firewall show -g <rg> -n <firewall> -o json`) or the group alone (`{SHOW_GROUP}`)"))),
-        ([group], _) => Ok(Source::Group {
-            group: Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
-            in_template: true,
-            others: others
+        ([group], _) => {
+            let others: Vec<OtherGroup<'v, J>> = others
                 .into_iter()
                 .map(|(g, d)| template_group(&described[0], g, &d))
-                .collect(),
-        }),
+                .collect();
+            // A group of the policy is evaluated with the environment's: one that ARM deploys
+            // only on a condition, or once per iteration, is refused as the environment's is.
+            for other in &others {
+                if let OtherGroup::SamePolicy { group, .. } = other {
+                    let named = format!("`{GROUP_TYPE}` {}", shown_name(group));
+                    if let Some(d) = super::template::evaluated_by_arm(group.value, &group.path, &named, &format!("`{SHOW_GROUP}`")) {
+                        return Err(d);
+                    }
+                }
+            }
+            Ok(Source::Group {
+                group: Object::new(group.value, group.path.clone(), E_FIREWALL_FIELD),
+                in_template: true,
+                others,
+            })
+        }
         ([], [firewall]) => firewall_rules(Object::new(firewall.value, firewall.path.clone(), E_FIREWALL_FIELD)),
         ([], []) if has(value, "ruleCollections") => Ok(Source::Group {
             group: Object::new(value, path, E_FIREWALL_FIELD),
@@ -332,7 +381,12 @@ fn inherited_rules<'v, J: Json<'v>>(policy: &Object<'v, J>) -> Option<Diagnostic
 
 /// A resource's name as a message shows it (an ARM expression as written).
 fn shown_name<'v, J: Json<'v>>(resource: &Object<'v, J>) -> String {
-    match resource.value.get("name").and_then(J::as_str) {
+    shown(resource.value.get("name").and_then(J::as_str))
+}
+
+/// A name as messages show it: on one line, at most 100 characters.
+fn shown(name: Option<&str>) -> String {
+    match name {
         Some(n) => format!(
             "`{}`",
             n.chars()

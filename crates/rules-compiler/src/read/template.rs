@@ -16,7 +16,7 @@
 
 use super::json::Json;
 use super::subnets::SubnetRef;
-use super::template_names::{Place, Scope};
+use super::template_names::{Place, Scope, UNKNOWN};
 use super::template_subnets::{self, Referenced, SubnetLink};
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
@@ -103,8 +103,10 @@ impl<'a> Wanted<'a> {
 /// The name a bare file (az or REST output: template readers pick by name) gives its resource of
 /// `proved`'s kind, or its id's last part, when the environment names its own otherwise.
 pub(crate) fn named_otherwise<'v, J: Json<'v>>(resource: J, proved: &Proved, wanted: &Wanted) -> Option<String> {
+    // An id holding an expression (hand-made from a template) says nothing either.
     let plain = resource.get("name").and_then(J::as_str).filter(|n| !n.starts_with('['));
-    let from_id = || resource.get("id").and_then(J::as_str)?.rsplit('/').next().filter(|n| !n.is_empty());
+    let id = || resource.get("id").and_then(J::as_str).filter(|id| !id.contains('['));
+    let from_id = || id()?.rsplit('/').next().filter(|n| !n.is_empty());
     let name = plain.or_else(from_id)?;
     (!wanted.may_be(proved, Some(name))).then(|| shown(own_name(name)))
 }
@@ -124,6 +126,9 @@ struct Entry<J> {
     parent: Option<String>,
     /// Its name as deployed, `None` when the template does not say it plainly (`template_names`).
     deployed: Option<String>,
+    /// Its name with the top's parameters that have no value standing as unknowns
+    /// (`Scope::partial_value`): a group's own name may be known where its policy's is not.
+    partial: Option<String>,
     /// The resource group and subscription a nested deployment puts it in.
     resource_group: Place,
     subscription: Place,
@@ -142,6 +147,13 @@ impl<'v, J: Json<'v>> Entry<J> {
             Some(n) => format!("`{}`", shown(n)),
             None => "(no name)".to_string(),
         }
+    }
+
+    /// Its name as far as the wanted name is compared: its own part (`policy/group`'s `group`)
+    /// where only that is known.
+    fn known_name(&self) -> Option<&str> {
+        let partial = self.partial.as_deref().filter(|p| !own_name(p).contains(UNKNOWN));
+        self.deployed.as_deref().or(partial)
     }
 
     /// `type` `name`, as messages name the resource.
@@ -184,8 +196,11 @@ fn collect<'v, J: Json<'v>>(scope: &Scope<'_, J>, holder: J, path: &str, parent:
                 out,
             );
         }
-        let deployed = resource.get("name").and_then(J::as_str).and_then(|n| scope.value(n));
+        let name = resource.get("name").and_then(J::as_str);
+        let deployed = name.and_then(|n| scope.value(n));
+        let partial = name.and_then(|n| scope.partial_value(n));
         out.push(Entry {
+            partial,
             links: template_subnets::links(scope, &kind, resource, deployed.as_deref(), parent_name.as_deref()),
             path: at,
             kind,
@@ -217,6 +232,8 @@ fn inline_template<'v, J: Json<'v>>(resource: J) -> Option<J> {
 #[derive(Debug, Clone)]
 pub(crate) struct Described {
     pub name: Option<String>,
+    /// Its name with unknowns where the top's parameters have no value (`Scope::partial_value`).
+    pub partial: Option<String>,
     pub resource_group: Place,
     pub subscription: Place,
 }
@@ -225,6 +242,7 @@ pub(crate) fn described<'v, J: Json<'v>>(document: J, path: &str) -> Described {
     let found = entries(document).into_iter().find(|e| e.path == path);
     Described {
         name: found.as_ref().and_then(|e| e.deployed.clone()),
+        partial: found.as_ref().and_then(|e| e.partial.clone()),
         resource_group: found.as_ref().map_or(Place::Inherited, |e| e.resource_group.clone()),
         subscription: found.map_or(Place::Inherited, |e| e.subscription),
     }
@@ -249,6 +267,7 @@ pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Describ
         .map(|e| {
             let described = Described {
                 name: e.deployed,
+                partial: e.partial,
                 resource_group: e.resource_group,
                 subscription: e.subscription,
             };
@@ -263,7 +282,7 @@ pub(crate) fn top_level<'v, J: Json<'v>>(document: J) -> Vec<(String, J, Describ
 fn split<'e, 'v, J: Json<'v>>(all: &'e [Entry<J>], proved: &Proved, wanted: &Wanted) -> (Vec<&'e Entry<J>>, Vec<&'e Entry<J>>) {
     all.iter()
         .filter(|e| e.parent.is_none() && e.is(proved.kind))
-        .partition(|e| wanted.may_be(proved, e.deployed.as_deref()))
+        .partition(|e| wanted.may_be(proved, e.known_name()))
 }
 
 /// The one resource of `proved.kind` at the top of the template that may be the wanted one, with
@@ -319,12 +338,7 @@ pub(crate) fn pick<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &Wante
         candidates: found.iter().map(|e| e.path.clone()).collect(),
         others: others
             .iter()
-            .map(|e| {
-                (
-                    e.path.clone(),
-                    e.deployed.as_deref().map_or_else(|| e.name(), |n| own_name(n).to_string()),
-                )
-            })
+            .map(|e| (e.path.clone(), e.known_name().map_or_else(|| e.name(), |n| own_name(n).to_string())))
             .collect(),
     }
 }
@@ -401,7 +415,7 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wan
             .iter()
             .any(|p| e.is(p.kind) || p.items.is_some_and(|items| e.is(&format!("{}/{items}", p.kind))));
         if proved_kind {
-            if let Some(d) = evaluated_by_arm(e, &shows) {
+            if let Some(d) = evaluated_by_arm(e.value, &e.path, &e.named(), &shows) {
                 diags.push(d);
                 continue;
             }
@@ -423,9 +437,9 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wan
 /// resource only when it holds) or a `copy` loop, on the resource (ARM deploys it once per
 /// iteration) or in its `properties` (ARM builds the listed rules or routes from it). The proof
 /// evaluates no template expressions, so it cannot say what such a resource holds.
-fn evaluated_by_arm<'v, J: Json<'v>>(e: &Entry<J>, shows: &str) -> Option<Diagnostic> {
-    let at_properties = e.value.get("properties").and_then(|p| p.get("copy")).map(|_| "properties.copy");
-    let what = match (e.value.get("condition"), e.value.get("copy"), at_properties) {
+pub(crate) fn evaluated_by_arm<'v, J: Json<'v>>(value: J, path: &str, named: &str, shows: &str) -> Option<Diagnostic> {
+    let at_properties = value.get("properties").and_then(|p| p.get("copy")).map(|_| "properties.copy");
+    let what = match (value.get("condition"), value.get("copy"), at_properties) {
         (Some(c), _, _) if c.as_bool() != Some(true) => ("condition", "a `condition`, which decides whether ARM deploys it"),
         (_, Some(_), _) => ("copy", "a `copy` loop, which ARM deploys once per iteration"),
         (_, _, Some(path)) => (path, "a `properties.copy` loop, from which ARM builds its items"),
@@ -434,8 +448,8 @@ fn evaluated_by_arm<'v, J: Json<'v>>(e: &Entry<J>, shows: &str) -> Option<Diagno
     Some(
         Diagnostic::error(
             E_TEMPLATE_UNSEEN,
-            field(&e.path, what.0),
-            format!("{}: {}; the proof evaluates no template expressions", e.named(), what.1),
+            field(path, what.0),
+            format!("{named}: {}; the proof evaluates no template expressions", what.1),
         )
         .with_help(format!("prove the deployed resource instead: {shows}")),
     )

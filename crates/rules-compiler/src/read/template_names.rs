@@ -72,16 +72,28 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
 
     /// The text a template string stands for: itself, or the expression it holds evaluated.
     pub fn value(&self, text: &str) -> Option<String> {
-        self.value_at(text, 0)
+        self.value_at(text, 0, false)
     }
 
-    fn value_at(&self, text: &str, depth: usize) -> Option<String> {
+    /// [`Scope::value`], where a parameter of the template's top with no value in the file stands
+    /// as [`unknown`] of its name: `[concat(parameters('policy'), '/corp')]` is a group named
+    /// `corp` of the policy that parameter names, whatever it is, and the same policy as that of
+    /// any other group named after the same parameter.
+    pub fn partial_value(&self, text: &str) -> Option<String> {
+        self.value_at(text, 0, true)
+    }
+
+    fn value_at(&self, text: &str, depth: usize, partial: bool) -> Option<String> {
         match text.strip_prefix('[') {
             // `[[` starts a literal that begins with `[`.
             Some(rest) if rest.starts_with('[') => Some(rest.to_string()),
             Some(rest) => {
                 let inner = rest.strip_suffix(']')?;
-                let mut parser = Parser { text: inner, at: 0 };
+                let mut parser = Parser {
+                    text: inner,
+                    at: 0,
+                    partial,
+                };
                 let value = parser.argument(self, depth)?;
                 parser.skip_spaces();
                 (parser.at == inner.len()).then_some(value)
@@ -90,31 +102,49 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         }
     }
 
-    fn parameter(&self, name: &str, depth: usize) -> Option<String> {
+    fn parameter(&self, name: &str, depth: usize, partial: bool) -> Option<String> {
         if depth >= DEPTH {
             return None;
         }
         let passed = self.passed.and_then(|p| p.get(name)).and_then(|p| p.get("value"));
         if let (Some(value), Some(parent)) = (passed, self.parent) {
-            return parent.value_at(value.as_str()?, depth + 1);
+            return parent.value_at(value.as_str()?, depth + 1, partial);
         }
-        let default = self.template.get("parameters")?.get(name)?.get("defaultValue")?.as_str()?;
-        self.value_at(default, depth + 1)
+        let declared = self.template.get("parameters")?.get(name)?;
+        match declared.get("defaultValue") {
+            Some(default) => self.value_at(default.as_str()?, depth + 1, partial),
+            // Only the top's parameters: one name stands for one value there.
+            None if partial && self.parent.is_none() => Some(unknown(name)),
+            None => None,
+        }
     }
 
-    fn variable(&self, name: &str, depth: usize) -> Option<String> {
+    fn variable(&self, name: &str, depth: usize, partial: bool) -> Option<String> {
         if depth >= DEPTH {
             return None;
         }
         let value = self.template.get("variables")?.get(name)?.as_str()?;
-        self.value_at(value, depth + 1)
+        self.value_at(value, depth + 1, partial)
     }
 }
 
-/// A cursor over an expression's text (inside its brackets).
+/// What a parameter of the template's top with no value in the file stands for in a
+/// [`Scope::partial_value`]: its name between two characters no resource name holds. (ARM
+/// compares parameter names case-insensitively; a name written in another case than declared
+/// says nothing here.)
+pub(crate) fn unknown(parameter: &str) -> String {
+    format!("{UNKNOWN}{}{UNKNOWN}", parameter.to_ascii_lowercase())
+}
+
+/// The mark around an [`unknown`].
+pub(crate) const UNKNOWN: char = '\u{1}';
+
+/// A cursor over an expression's text (inside its brackets); `partial` as in
+/// [`Scope::partial_value`].
 struct Parser<'t> {
     text: &'t str,
     at: usize,
+    partial: bool,
 }
 
 impl Parser<'_> {
@@ -169,8 +199,8 @@ impl Parser<'_> {
             }
         }
         match (name.as_str(), args.as_slice()) {
-            ("parameters", [p]) => scope.parameter(p, depth),
-            ("variables", [v]) => scope.variable(v, depth),
+            ("parameters", [p]) => scope.parameter(p, depth, self.partial),
+            ("variables", [v]) => scope.variable(v, depth, self.partial),
             ("concat", parts) => Some(parts.concat()),
             ("format", [pattern, values @ ..]) => format(pattern, values),
             ("resourceid", args) => super::template_subnets::resource_id(args),
@@ -238,6 +268,26 @@ mod tests {
         ] {
             assert_eq!(value(&t, nothing), None, "{nothing}");
         }
+    }
+
+    /// A top parameter with no value stands as one unknown per parameter name, so names built from it keep their known parts; elsewhere it still says nothing.
+    #[test]
+    fn partial_values_keep_what_the_template_says() {
+        let t = json!({"parameters": {"policy": {"type": "String"}, "other": {"type": "String"}, "known": {"defaultValue": "hub"}},
+                       "variables": {"v": "[parameters('policy')]"}});
+        let top = Scope::top(&t);
+        let partial = |text: &str| top.partial_value(text);
+        let policy = unknown("policy");
+        assert_eq!(partial("[concat(parameters('policy'), '/corp')]"), Some(format!("{policy}/corp")));
+        assert_eq!(partial("[format('{0}/{1}', variables('v'), 'ise')]"), Some(format!("{policy}/ise")));
+        assert_ne!(partial("[parameters('other')]"), partial("[parameters('policy')]"));
+        assert_eq!(partial("[concat(parameters('known'), '/g')]").as_deref(), Some("hub/g"));
+        assert_eq!(partial("[toLower(parameters('policy'))]"), None);
+        assert_eq!(top.value("[concat(parameters('policy'), '/corp')]"), None);
+        // A nested template's own parameters are not the top's.
+        let inner = json!({"parameters": {"policy": {"type": "String"}}});
+        let deployment = json!({"properties": {"expressionEvaluationOptions": {"scope": "inner"}}});
+        assert_eq!(top.nested(&deployment, &inner).partial_value("[parameters('policy')]"), None);
     }
 
     /// A nested deployment's template takes the values the deployment passes, evaluated where
