@@ -355,6 +355,14 @@ fn a_shared_policys_groups_are_evaluated_together_by_group_priority() {
         [("spoke2/deny-all".to_string(), "everything".to_string())]
     );
 
+    // The text names the other group's collection with the rule (its rule names may be the ISE's).
+    let text = isenet(&["verify", "--env", FW, "--firewall", dir.join("deny-first.json").to_str().unwrap()]);
+    assert!(
+        text.stdout
+            .contains("Https:443: network rule everything (collection spoke2/deny-all) denies TCP port 443"),
+        "{}",
+        text.stdout
+    );
     // `explain` follows the same order.
     let file = dir.join("deny-first.json");
     let args = ["--from", "10.10.1.5", "--to", "AzureMonitor", "--port", "443", "--expect", "deny"];
@@ -390,6 +398,18 @@ fn a_shared_policys_groups_are_evaluated_together_by_group_priority() {
         "{}",
         r.stdout
     );
+    // A name the ISE's application rule allows is decided by that network rule first, wherever
+    // the name resolves.
+    let file = dir.join("allow-first.json");
+    let args = ["--from", "10.10.1.5", "--to", "login.microsoftonline.com", "--port", "443"];
+    let r = isenet(&[&["explain", "--env", FW, "--firewall", file.to_str().unwrap()], &args[..]].concat());
+    assert!(
+        r.stdout
+            .contains("firewall: allowed by network rule everything (collection spoke2/allow-all)"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("application rule"), "{}", r.stdout);
 
     let r = run(
         "allow-after.json",

@@ -314,7 +314,9 @@ impl<'a> PathModel<'a> {
     /// addresses it matches (Azure evaluates network rules first): a network Deny of some addresses
     /// on the port denies the flow there, as `verify` counts it. The rest goes to the first
     /// application rule matching the name (HTTP on port 80, HTTPS on any other port); where it
-    /// allows, the network rules that allow some addresses change nothing and are not listed.
+    /// allows, network rules that allow some of the addresses are not listed (the name is not
+    /// known to resolve there), unless they allow every address left: then they decide it
+    /// whatever it resolves to (another group's allow-all ahead of the application rules).
     fn firewall_name(
         &self,
         fw: &FirewallModel,
@@ -339,26 +341,24 @@ impl<'a> PathModel<'a> {
         }
         let protocol = web_protocol(flow.ports.lo);
         let destination = ApplicationDestination::Fqdn { name: name.to_string() };
-        let collection_of = |rule: &ApplicationRule| {
-            fw.application
-                .collections()
-                .iter()
-                .find(|c| c.rules.iter().any(|r| std::ptr::eq(r, rule)))
-                .map(|c| c.name.as_str())
-        };
+        let collection_of = |rule: &ApplicationRule| fw.application.collection_of(rule);
         match fw.application.first_match(sources, &destination, protocol) {
             Some((FirewallAction::Allow, rule)) => {
-                let decision = self.firewall_decision(
-                    FirewallRuleKind::Application,
-                    collection_of(rule),
-                    Some(&rule.name),
-                    FirewallAction::Allow,
-                    &rest,
-                );
-                decisions.push(FirewallDecision {
-                    terminates_tls: rule.terminate_tls,
-                    ..decision
-                });
+                if rest.difference(&eval.allowed).is_empty() {
+                    decisions.extend(network(FirewallAction::Allow));
+                } else {
+                    let decision = self.firewall_decision(
+                        FirewallRuleKind::Application,
+                        collection_of(rule),
+                        Some(&rule.name),
+                        FirewallAction::Allow,
+                        &rest,
+                    );
+                    decisions.push(FirewallDecision {
+                        terminates_tls: rule.terminate_tls,
+                        ..decision
+                    });
+                }
                 (decisions, eval.denied)
             }
             denied_by => {

@@ -78,6 +78,15 @@ fn proto_set(protocols: &[NetworkProtocol]) -> ProtoSet {
     })
 }
 
+/// A rule as messages name it: with its collection where that is another group's
+/// (`group/collection`, `FirewallFile::policy_rules`), whose rules may share the ISE's names.
+fn shown_rule(collection: &str, rule: &str) -> String {
+    match collection.contains('/') {
+        true => format!("{rule} (collection {collection})"),
+        false => rule.to_string(),
+    }
+}
+
 fn rule_ref(collection: &str, rule: &str) -> RuleRef {
     RuleRef {
         collection: Some(collection.to_string()),
@@ -287,6 +296,14 @@ impl<'a> Applications<'a> {
     /// The collections, by priority.
     pub(crate) fn collections(&self) -> &[&'a RuleCollection<ApplicationRule>] {
         &self.collections
+    }
+
+    /// The name of the collection holding `rule` (one of these collections' rules).
+    pub(crate) fn collection_of(&self, rule: &ApplicationRule) -> Option<&'a str> {
+        self.collections
+            .iter()
+            .find(|c| c.rules.iter().any(|r| std::ptr::eq(r, rule)))
+            .map(|c| c.name.as_str())
     }
 
     /// The rule `name` of collection `collection`.
@@ -614,7 +631,8 @@ fn check_application(
                 flows = set.intersection(&on_port);
                 Some((
                     format!(
-                        "{p}: network rule {rule} denies TCP port {} to some addresses first (network rules come before application rules, and the name may resolve into them: the flows below)",
+                        "{p}: network rule {} denies TCP port {} to some addresses first (network rules come before application rules, and the name may resolve into them: the flows below)",
+                        shown_rule(collection, rule),
                         p.port
                     ),
                     Some(rule_ref(collection, rule)),
@@ -627,10 +645,13 @@ fn check_application(
                     }
                     None
                 }
-                Some((FirewallAction::Deny, rule)) => Some((
-                    format!("{p}: denied by application rule {}", rule.name),
-                    Some(RuleRef::named(&rule.name)),
-                )),
+                Some((FirewallAction::Deny, rule)) => {
+                    let collection = cx.applications.collection_of(rule).unwrap_or_default();
+                    Some((
+                        format!("{p}: denied by application rule {}", shown_rule(collection, &rule.name)),
+                        Some(rule_ref(collection, &rule.name)),
+                    ))
+                }
                 None => Some((format!("{p}: no application rule allows it"), None)),
             },
         };
@@ -665,7 +686,7 @@ fn network_openings(cx: &Context, required: &FlowSet) -> Vec<Finding> {
         .filter_map(|(collection, rule, _, set)| {
             let by_rule = set.intersection(&open);
             (!by_rule.is_empty()).then(|| {
-                let message = format!("network rule {rule} admits flows no dependency needs");
+                let message = format!("network rule {} admits flows no dependency needs", shown_rule(collection, rule));
                 Finding::new(FindingKind::FirewallOpening, ArtifactKind::Firewall, message)
                     .direction(Direction::Outbound)
                     .rule(rule_ref(collection, rule))
@@ -722,7 +743,7 @@ fn application_openings(cx: &Context) -> Vec<Finding> {
             if !extra.is_empty() {
                 let message = format!(
                     "application rule {} allows what no dependency needs: {}",
-                    rule.name,
+                    shown_rule(&c.name, &rule.name),
                     extra.join(", ")
                 );
                 out.push(
@@ -769,7 +790,7 @@ fn tls_terminations(cx: &Context) -> Vec<Finding> {
                 [one] => format!(", dependency {one}"),
                 many => format!(", {} dependencies", many.len()),
             };
-            let message = tls_termination_message(&format!("application rule {}", rule.name), &matching);
+            let message = tls_termination_message(&format!("application rule {}", shown_rule(&c.name, &rule.name)), &matching);
             Finding::new(FindingKind::TlsTermination, ArtifactKind::Firewall, message)
                 .direction(Direction::Outbound)
                 .rule(rule_ref(&c.name, &rule.name))
