@@ -636,3 +636,53 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
         .collect();
     assert_eq!(codes, ["F0107"], "{}", r.stdout);
 }
+
+/// Network rules come before every application rule, whatever their groups: a network allow of
+/// every address on a port decides a name there before another group's application Deny of
+/// every name, so the name dependencies are allowed (and the allow-all is an opening), and
+/// `explain` names the network rule.
+#[test]
+fn a_network_allow_of_every_address_decides_names_before_any_application_deny() {
+    let dir = tempdir("fw-input-net-before-app");
+    compile(&dir);
+    let deny_web = json!({"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-web", "priority": 100,
+        "action": {"type": "Deny"},
+        "rules": [{"ruleType": "ApplicationRule", "name": "no-web", "protocols": [{"protocolType": "Https", "port": 443}, {"protocolType": "Http", "port": 80}],
+                   "sourceAddresses": ["*"], "targetFqdns": ["*"]}]});
+    let file = save(
+        &dir,
+        "net-before-app.json",
+        &json!([
+            group_of("corp", 100, json!([deny_web])),
+            az_group(&dir, "contoso-ise-dependencies", 500),
+            group_of("open", 600, json!([everything("allow-all", 100, "Allow")]))
+        ]),
+    );
+    let r = verify(&file);
+    assert!(uncovered(&r).is_empty(), "{}", r.stdout);
+    let failing: Vec<(String, String, String)> = firewall_findings(&r).into_iter().filter(|(c, _, _)| c != "F0307").collect();
+    assert_eq!(
+        failing,
+        [("F0303".to_string(), "open/allow-all".to_string(), "everything".to_string())],
+        "{}",
+        r.stdout
+    );
+    let args = [
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "login.microsoftonline.com",
+        "--port",
+        "443",
+        "--expect",
+        "allow",
+    ];
+    let r = isenet(&[&["explain", "--env", FW, "--firewall", &file], &args[..]].concat());
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("firewall: allowed by network rule everything (collection open/allow-all)"),
+        "{}",
+        r.stdout
+    );
+}

@@ -610,8 +610,12 @@ fn check_application(
     let mut nsg_flows = FlowSet::empty();
     // A public name resolves outside the network (as `explain` takes it), and where it resolves to
     // an address the routes send elsewhere (a service endpoint's prefixes, the Internet), its
-    // traffic never meets the firewall.
-    let reach = cx.outside.difference(cx.subject.bypass_addresses);
+    // traffic never meets the firewall; nor does the platform's (the host answers it), as the
+    // network rules' domain leaves it out.
+    let reach = cx
+        .outside
+        .difference(cx.subject.bypass_addresses)
+        .difference(&crate::prove::resolver::unfiltered_addresses());
     for &p in protocols {
         nsg_flows = nsg_flows.union(&fqdn_flows(&cx.sources, &cx.outside, p.port));
         let on_port = fqdn_flows(&cx.sources, &reach, p.port);
@@ -638,6 +642,9 @@ fn check_application(
                     Some(rule_ref(collection, rule)),
                 ))
             }
+            // Network allows of every address the name may resolve to decide it before any
+            // application rule; of some addresses, they leave the rest to them.
+            None if on_port.difference(&cx.network.allowed).is_empty() => None,
             None => match cx.applications.first_match(&cx.sources, destination, p) {
                 Some((FirewallAction::Allow, rule)) => {
                     if !rules.contains(&rule.name) {
@@ -646,13 +653,17 @@ fn check_application(
                     None
                 }
                 Some((FirewallAction::Deny, rule)) => {
+                    flows = on_port.difference(&cx.network.allowed);
                     let collection = cx.applications.collection_of(rule).unwrap_or_default();
                     Some((
                         format!("{p}: denied by application rule {}", shown_rule(collection, &rule.name)),
                         Some(rule_ref(collection, &rule.name)),
                     ))
                 }
-                None => Some((format!("{p}: no application rule allows it"), None)),
+                None => {
+                    flows = on_port.difference(&cx.network.allowed);
+                    Some((format!("{p}: no application rule allows it"), None))
+                }
             },
         };
         if let Some((reason, rule)) = blocked {
