@@ -626,6 +626,14 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
         .filter(|c| c != "F0307")
         .collect();
     assert_eq!(codes, ["F0308"], "{}", r.stdout);
+    // diff converges the environment's group to the priority it names, and says whom it shares it with.
+    let r = isenet(&["diff", "--env", FW, "--deployed", &dir.join("tied.json").to_string_lossy()]);
+    assert!(
+        r.stdout
+            .contains("caution: rule collection group `contoso-ise-dependencies` would share its priority with `corp` of the same policy"),
+        "{}",
+        r.stdout
+    );
 
     let out_of_range = json!([group_of("corp", 70000, json!([])), ours]);
     let r = verify(&save(&dir, "range.json", &out_of_range));

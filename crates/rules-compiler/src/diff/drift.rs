@@ -88,6 +88,9 @@ pub struct Compared {
     /// The subnets other than the ISE's the file says the NSG or route table is also on
     /// (`virtualNetwork/subnet`): every change to it changes their traffic too.
     pub also_on: Vec<String>,
+    /// Firewall: the file's other groups of the policy whose priority is the one the environment
+    /// gives its group: Azure does not document which of them it evaluates first.
+    pub priority_shared_with: Vec<String>,
     /// NSG: the (direction, priority) of every deployed rule, where the ticket may not park a rule.
     #[serde(skip)]
     pub held: Vec<Place>,
@@ -442,6 +445,18 @@ fn also_on(d: &Deployed, env: &ise_model::env::Environment) -> Vec<String> {
     out
 }
 
+/// The file's other rule collection groups of the policy at the priority the environment gives its
+/// group.
+fn priority_shared_with(d: &Deployed, plan: &crate::plan::Plan) -> Vec<String> {
+    let Content::Firewall(f) = &d.content else { return Vec::new() };
+    let ours = plan.firewall.rule_collection_group_priority;
+    f.policy_groups
+        .iter()
+        .filter(|g| g.rules.group.as_ref().and_then(|g| g.priority) == Some(ours))
+        .map(|g| g.name.clone())
+        .collect()
+}
+
 /// The ISE subnets each deployed NSG or route table the environment needs is not associated with,
 /// where its file lists its subnets.
 fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
@@ -641,6 +656,7 @@ pub fn drift(inputs: &Inputs) -> Result<Drift, Vec<Diagnostic>> {
             deployed_items: count(&have),
             desired_items: count(&want),
             also_on: also_on(d, &inputs.plan.environment),
+            priority_shared_with: priority_shared_with(d, inputs.plan),
             held: have.values().filter_map(super::nsg_order::place).collect(),
             desired_held: want.values().filter_map(super::nsg_order::place).collect(),
             desired_routes: want

@@ -152,16 +152,27 @@ fn name_field(k: ArtifactKind) -> &'static str {
     super::deployed::proved(k).field
 }
 
-/// Whom else a compared NSG or route table serves: its changes reach their traffic too.
-fn shared_note(c: &super::drift::Compared) -> Option<String> {
-    (!c.also_on.is_empty()).then(|| {
-        format!(
-            "{} `{}` is also on {}, which are not the ISE's: every change below changes their traffic too",
+/// What to mind about a compared resource: whom else an NSG or route table serves (its changes
+/// reach their traffic too), and other groups of a policy at the priority the environment gives
+/// its group.
+fn cautions(c: &super::drift::Compared) -> Vec<String> {
+    let name = c.target.name.as_deref().unwrap_or_default();
+    let quoted = |names: &[String]| names.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    let mut out = Vec::new();
+    if !c.also_on.is_empty() {
+        out.push(format!(
+            "{} `{name}` is also on {}, which are not the ISE's: every change below changes their traffic too",
             artifact_words(c.artifact),
-            c.target.name.as_deref().unwrap_or_default(),
-            c.also_on.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
-        )
-    })
+            quoted(&c.also_on)
+        ));
+    }
+    if !c.priority_shared_with.is_empty() {
+        out.push(format!(
+            "rule collection group `{name}` would share its priority with {} of the same policy: Azure does not document which it evaluates first; give the environment's another (`forcedTunneling.ruleCollectionGroupPriority`)",
+            quoted(&c.priority_shared_with)
+        ));
+    }
+    out
 }
 
 /// What an absent artifact means and what to do, in one sentence.
@@ -246,8 +257,8 @@ pub fn render_text(d: &Drift) -> String {
             c.format.describe(c.artifact),
             counts(d, c.artifact)
         );
-        if let Some(shared) = shared_note(c) {
-            let _ = writeln!(out, "  caution: {shared}");
+        for caution in cautions(c) {
+            let _ = writeln!(out, "  caution: {caution}");
         }
         for change in d.changes.iter().filter(|x| x.artifact == c.artifact) {
             let _ = writeln!(out, "  {}", change_line(change, false));
@@ -454,7 +465,7 @@ pub fn render_ticket(d: &Drift) -> String {
         }
         out.push_str("\nThe commands below associate them last, once the rules and routes are converged.\n");
     }
-    for shared in d.compared.iter().filter_map(shared_note) {
+    for shared in d.compared.iter().flat_map(cautions) {
         let _ = writeln!(out, "\n**Caution:** {}", cell(&shared));
     }
     if !d.changes.is_empty() {
