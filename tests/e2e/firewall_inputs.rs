@@ -42,16 +42,30 @@ fn verify(file: &str) -> Run {
     isenet(&["verify", "--env", FW, "--firewall", file, "--format", "json"])
 }
 
+/// A verify report's firewall proof.
+fn firewall_proof(r: &Run) -> Value {
+    let report = r.json();
+    let proofs = report["proofs"].as_array().unwrap();
+    proofs.iter().find(|p| p["artifact"] == "firewall").unwrap().clone()
+}
+
+/// The messages of a verify report's firewall findings of `code`.
+fn messages(r: &Run, code: &str) -> Vec<String> {
+    let proof = firewall_proof(r);
+    let findings = proof["findings"].as_array().unwrap();
+    findings
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The ids of the dependencies a verify report's firewall proof does not cover.
 fn uncovered(r: &Run) -> Vec<String> {
-    let report = r.json();
-    let firewall = report["proofs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["artifact"] == "firewall")
-        .unwrap();
-    uncovered_ids(&firewall["coverage"]).into_iter().map(str::to_string).collect()
+    uncovered_ids(&firewall_proof(r)["coverage"])
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// The one diagnostic of a refused run: (code, path, message, help).
@@ -136,25 +150,10 @@ fn a_list_of_one_rule_collection_group_is_that_group_and_of_two_is_refused() {
     let file = save(&dir, "list-shared.json", &shared);
     let r = verify(&file);
     assert_eq!(r.code, Some(0), "{}", r.stdout);
-    let firewall = r.json()["proofs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["artifact"] == "firewall")
-        .unwrap()
-        .clone();
-    let notes: Vec<&Value> = firewall["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "F0307")
-        .collect();
-    assert_eq!(notes.len(), 1, "{firewall}");
+    let notes = messages(&r, "F0307");
+    assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
-        notes[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("in Azure's order: `spoke2-dependencies` (200), `contoso-ise-dependencies` (500)"),
+        notes[0].contains("in Azure's order: `spoke2-dependencies` (200), `contoso-ise-dependencies` (500)"),
         "{}",
         notes[0]
     );
@@ -303,14 +302,7 @@ fn group_of(name: &str, priority: u32, collections: Value) -> Value {
 
 /// The findings of a verify report's firewall proof: (code, collection, rule).
 fn firewall_findings(r: &Run) -> Vec<(String, String, String)> {
-    let report = r.json();
-    let proof = report["proofs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["artifact"] == "firewall")
-        .unwrap()
-        .clone();
+    let proof = firewall_proof(r);
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     proof["findings"]
         .as_array()
@@ -434,21 +426,9 @@ fn a_shared_policys_groups_are_evaluated_together_by_group_priority() {
     mine["id"] = json!(id("hub-policy", "contoso-ise-dependencies"));
     let r = verify(&save(&dir, "two-policies.json", &json!([spoke, mine])));
     assert_eq!(r.code, Some(0), "{}", r.stdout);
-    let report = r.json();
-    let note = report["proofs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["artifact"] == "firewall")
-        .unwrap()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "F0307")
-        .map(|f| f["message"].as_str().unwrap().to_string());
     assert_eq!(
-        note.as_deref(),
-        Some("not evaluated: `spoke2` (of another policy, `branch-policy`)"),
+        messages(&r, "F0307"),
+        ["not evaluated: `spoke2` (of another policy, `branch-policy`)"],
         "{}",
         r.stdout
     );
@@ -481,24 +461,7 @@ fn a_templates_groups_of_the_environments_policy_are_evaluated_together() {
         json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
             "contentVersion": "1.0.0.0", "resources": resources})
     };
-    let note = |r: &Run| {
-        let report = r.json();
-        let proof = report["proofs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["artifact"] == "firewall")
-            .unwrap()
-            .clone();
-        let notes: Vec<String> = proof["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["code"] == "F0307")
-            .map(|f| f["message"].as_str().unwrap().to_string())
-            .collect();
-        notes
-    };
+    let note = |r: &Run| messages(r, "F0307");
 
     let r = verify(&save(&dir, "same.json", &export(vec![spoke("hub-policy/spoke2"), ours.clone()])));
     assert_eq!(r.code, Some(1), "{}", r.stdout);
