@@ -657,3 +657,58 @@ fn a_network_allow_of_every_address_decides_names_before_any_application_deny() 
         r.stdout
     );
 }
+
+/// Another spoke's group may use what the verifier cannot resolve (a web category, IP groups):
+/// the rest of the policy is still proved, and each such rule is finding F0309 at its place
+/// (it is taken to match nothing); `explain` warns (W1218). In the environment's own group the
+/// same rule is refused (E1213).
+#[test]
+fn another_groups_unresolvable_rules_are_findings_not_refusals() {
+    let dir = tempdir("fw-input-unresolved");
+    compile(&dir);
+    let web = json!({"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "corp-web", "priority": 100,
+        "action": {"type": "Deny"},
+        "rules": [{"ruleType": "ApplicationRule", "name": "no-gambling", "protocols": [{"protocolType": "Https", "port": 443}],
+                   "sourceAddresses": ["*"], "webCategories": ["Gambling"]}]});
+    let file = save(
+        &dir,
+        "web.json",
+        &json!([group_of("corp", 100, json!([web])), az_group(&dir, "contoso-ise-dependencies", 500)]),
+    );
+    let r = verify(&file);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(uncovered(&r).is_empty(), "{}", r.stdout);
+    let failing: Vec<(String, String, String)> = firewall_findings(&r).into_iter().filter(|(c, _, _)| c != "F0307").collect();
+    assert_eq!(
+        failing,
+        [("F0309".to_string(), "corp/corp-web".to_string(), "no-gambling".to_string())],
+        "{}",
+        r.stdout
+    );
+    let proof = firewall_proof(&r);
+    let located = proof["findings"].as_array().unwrap().iter().find(|f| f["code"] == "F0309").unwrap()["rule"].clone();
+    assert!(located["line"].as_u64().is_some(), "{located}");
+    let args = ["--from", "10.10.1.5", "--to", "login.microsoftonline.com", "--port", "443"];
+    let r = isenet(&[&["explain", "--env", FW, "--firewall", &file], &args[..]].concat());
+    assert!(
+        r.stderr.contains("W1218") && r.stderr.contains("rule no-gambling (collection corp/corp-web)"),
+        "{}",
+        r.stderr
+    );
+
+    // The same rule in the environment's group.
+    let mut ours = az_group(&dir, "contoso-ise-dependencies", 500);
+    ours["ruleCollections"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+        "name": "corp-web", "priority": 100, "action": {"type": "Deny"},
+        "rules": [{"ruleType": "ApplicationRule", "name": "no-gambling", "protocols": [{"protocolType": "Https", "port": 443}],
+                   "sourceAddresses": ["*"], "webCategories": ["Gambling"]}]}));
+    let (code, _, _, help) = refusal(&["verify", "--env", FW, "--firewall", &save(&dir, "ours.json", &json!([ours]))]);
+    assert_eq!(code, "E1213");
+    assert!(
+        help.contains("another rule collection group (there they are reported, F0309, not proved)"),
+        "{help}"
+    );
+}

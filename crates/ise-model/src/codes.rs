@@ -100,9 +100,10 @@ codes! {
     E_FIREWALL_FIELD = "E1210": "firewall rule collection or rule field missing or of the wrong type";
     E_FIREWALL_VALUE = "E1211": "firewall value invalid (protocol, port, address, action, rule type)";
     E_FIREWALL_DUPLICATE_NAME = "E1212": "two firewall rule collections, two rules of one collection, or two listed rule collection groups share a name";
-    E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, FQDNs in a network rule, URLs, web categories or application-rule destination addresses other than `*`, which the verifier cannot resolve";
+    E_FIREWALL_UNSUPPORTED = "E1213": "firewall rule uses IP groups, FQDNs in a network rule, URLs, web categories or application-rule destination addresses other than `*`, which the verifier cannot resolve (in the environment's own rule collection group; another group's such rule is finding F0309)";
     E_ROUTE_DUPLICATE_PREFIX = "E1214": "two routes of a route table share an address prefix (Azure refuses the table: RouteConflict)";
     E_TEMPLATE_UNSEEN = "E1215": "ARM template holds what the proof would not see: a rule or route outside its NSG or route table, a nested deployment of a linked template, a rule collection group inside its policy, a `condition` or `copy` loop on the resource or its items";
+    W_FIREWALL_UNRESOLVED = "W1218": "explain: a rule of another rule collection group of the policy matches on what the verifier cannot resolve; it was taken to match nothing (verify reports it as F0309)";
     E_TEMPLATE_TWICE = "E1216": "ARM template holds two NSGs or two route tables that may be the environment's (which one the ISE subnets use is not known)";
     E_TEMPLATE_NOT_NAMED = "E1217": "ARM template holds NSGs, route tables or rule collection groups, none of the name the environment gives it";
     E_RESOURCE_ID = "E1601": "not an ARM resource id of the expected type (user-assigned identity, Key Vault)";

@@ -147,6 +147,9 @@ finding_kinds! {
     OtherRuleCollectionGroups = "F0307", "other-rule-collection-groups", Note,
         "the file holds other rule collection groups: those of the ISE's group's policy were evaluated with it in Azure's order (group priority, then collection priority; network rules before application rules), those of another policy, or of one the file does not say plainly, were not",
         "findings on `group/collection` rules are another group's: a group of higher priority (lower number), or any group's network rule ahead of the ISE's application rules, decides the ISE's traffic first";
+    UnresolvedRule = "F0309", "unresolved-rule", Error,
+        "a rule of another rule collection group of the policy matches on what the verifier cannot resolve (IP groups, FQDNs in a network rule, URLs, web categories, application-rule destination addresses): it was taken to match nothing, so what it decides for the ISE's traffic is not proved",
+        "review the rule by hand (a Deny may block what the ISE needs, an Allow may admit more than it needs), or write its addresses and names out";
     TiedRuleCollectionGroups = "F0308", "tied-rule-collection-groups", Error,
         "two rule collection groups of the policy share a priority: Azure does not document which of them it evaluates first, so what the ISE's traffic meets is not known; they were evaluated in the file's order, the environment's group first",
         "give each rule collection group of the policy a priority of its own";

@@ -214,13 +214,30 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             origins.extend(names.into_iter().zip(&o.rules).map(|(n, at)| (Some(collection), n, at)));
         }
         origins.extend(all.nat.iter().map(|r| (Some(r.collection.as_str()), r.name.as_str(), &r.at)));
+        origins.extend(all.unresolved.iter().map(|u| (Some(u.collection.as_str()), u.rule.as_str(), &u.at)));
         let ours = &plan.firewall.rule_collection_group;
+        // Located with the proof's own findings: each names its rule.
+        let unresolved: Vec<Finding> = all
+            .unresolved
+            .iter()
+            .map(|u| {
+                let message = format!(
+                    "rule {} (collection {}): {}; taken to match nothing, so what it decides is not proved",
+                    u.rule, u.collection, u.why
+                );
+                Finding::new(FindingKind::UnresolvedRule, ArtifactKind::Firewall, message).rule(RuleRef {
+                    collection: Some(u.collection.clone()),
+                    ..RuleRef::named(&u.rule)
+                })
+            })
+            .collect();
         let more = other_groups(f, ours).into_iter().chain(tied_groups(f, ours)).chain(named_otherwise(
             f.named_otherwise.as_deref(),
             ours,
             ArtifactKind::Firewall,
         ));
-        proofs.push(located(proof, read.file, &origins, &f.limit_violations).with_findings(more.collect()));
+        let proof = located(proof.with_findings(unresolved), read.file, &origins, &f.limit_violations);
+        proofs.push(proof.with_findings(more.collect()));
     }
     Ok(Verification::new(proofs, needed_artifacts(env.forced_tunneling.mode)))
 }

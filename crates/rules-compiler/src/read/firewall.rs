@@ -14,7 +14,9 @@ use super::json::{Json, Locate};
 use super::template::Wanted;
 use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, PRIORITY_RANGE};
-use ise_model::codes::{E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_VALUE};
+use ise_model::codes::{
+    E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE, W_FIREWALL_UNRESOLVED,
+};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::index;
 
@@ -38,6 +40,19 @@ pub struct FirewallFile {
     /// The name of a bare file's rule collection group, when the environment names its own
     /// otherwise.
     pub named_otherwise: Option<String>,
+    /// Another group's rules set aside: they match on what the verifier cannot resolve.
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// A rule of another group of the policy that matches on what the verifier cannot resolve (IP
+/// groups, FQDNs in a network rule, URLs, web categories, application-rule destination
+/// addresses): taken to match nothing, so what it decides is not proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    pub collection: String,
+    pub rule: String,
+    pub why: String,
+    pub at: Location,
 }
 
 /// A DNAT rule: what reaches the firewall's `destination_ports` from `source_addresses` is
@@ -72,6 +87,24 @@ pub struct PolicyRules {
     pub network_origins: Vec<CollectionOrigin>,
     pub application_origins: Vec<CollectionOrigin>,
     pub nat: Vec<NatRule>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+impl PolicyRules {
+    /// `W1218` for each rule set aside, for `explain`, whose answers do not say it.
+    pub fn unresolved_warnings(&self) -> Vec<Diagnostic> {
+        self.unresolved
+            .iter()
+            .map(|u| {
+                let message = format!("rule {} (collection {}): {}; taken to match nothing", u.rule, u.collection, u.why);
+                let d = Diagnostic::warning(W_FIREWALL_UNRESOLVED, u.at.path.clone(), message).in_file(&u.at.file);
+                match (u.at.line, u.at.column) {
+                    (Some(line), Some(column)) => d.at(line, column),
+                    _ => d,
+                }
+            })
+            .collect()
+    }
 }
 
 impl FirewallFile {
@@ -93,6 +126,10 @@ impl FirewallFile {
             out.nat.extend(f.nat.iter().map(|r| NatRule {
                 collection: named(&r.collection),
                 ..r.clone()
+            }));
+            out.unresolved.extend(f.unresolved.iter().map(|u| Unresolved {
+                collection: named(&u.collection),
+                ..u.clone()
             }));
         }
         out
@@ -148,6 +185,10 @@ struct Collected {
     /// The file's other groups of this policy, read.
     policy_groups: Vec<(String, Collected)>,
     named_otherwise: Option<String>,
+    /// Whether rules the verifier cannot resolve are set aside (another group's) or refused.
+    set_aside: bool,
+    /// Those set aside: (collection, rule, why, the rule's path).
+    unresolved: Vec<(String, String, String, String)>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
@@ -214,13 +255,13 @@ fn read_policy_groups<'v, J: Json<'v>>(
     others: Vec<OtherGroup<'v, J>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Collected> {
-    let mut out = read_policy(group, in_template, diags);
+    let mut out = read_policy(group, in_template, false, diags);
     let mut policy_groups = Vec::new();
     let mut apart = Vec::new();
     for other in others {
         match other {
             OtherGroup::SamePolicy { name, group } => {
-                policy_groups.extend(read_policy(&group, in_template, diags).map(|c| (name, c)));
+                policy_groups.extend(read_policy(&group, in_template, true, diags).map(|c| (name, c)));
             }
             OtherGroup::Apart { name, policy } => apart.push((name, policy)),
         }
@@ -242,8 +283,11 @@ fn read_policy_groups<'v, J: Json<'v>>(
     out
 }
 
-/// A policy rule collection group: each collection says its type, each rule its type.
-fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
+/// A policy rule collection group: each collection says its type, each rule its type. Of
+/// `another` spoke's group, a rule that matches on what the verifier cannot resolve (`E1213` in
+/// the environment's own) is set aside as [`Unresolved`] instead: the rest of the policy is
+/// still proved, and a finding says what that rule leaves unproved.
+fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, another: bool, diags: &mut Vec<Diagnostic>) -> Option<Collected> {
     // A template resource or REST output holds the group's fields under `properties`, az output
     // at the top; a `properties` of another type would read as a group without collections.
     let props = group.checked_properties(diags)?;
@@ -263,6 +307,7 @@ fn read_policy<'v, J: Json<'v>>(group: &Object<'v, J>, in_template: bool, diags:
     };
     let mut out = Collected {
         group: Some((priority, props.at("priority"), group.path.clone())),
+        set_aside: another,
         collections_path: props.at("ruleCollections"),
         ..Collected::default()
     };
@@ -474,7 +519,19 @@ fn read_collection<'v, J: Json<'v>>(
         if !rule.is_object("a rule", diags) {
             continue;
         }
-        match read_rule(&rule, diags) {
+        let mut problems = Vec::new();
+        let read = read_rule(&rule, &mut problems);
+        let (unresolvable, other): (Vec<Diagnostic>, Vec<Diagnostic>) = problems
+            .into_iter()
+            .partition(|d| out.set_aside && d.code == E_FIREWALL_UNSUPPORTED);
+        diags.extend(other);
+        if let Some(first) = unresolvable.first() {
+            let collection = item.get("name").and_then(J::as_str).unwrap_or_default().to_string();
+            let name = rule.get("name").and_then(J::as_str).unwrap_or_default().to_string();
+            out.unresolved.push((collection, name, first.message.clone(), rule.path));
+            continue;
+        }
+        match read {
             Some(Rule::Network(n)) => network.push((n, rule.path)),
             Some(Rule::Application(a)) => application.push((a, rule.path)),
             None => {}
@@ -599,6 +656,16 @@ fn attach_positions(mut c: Collected, positions: &impl Locate, file: &str) -> Fi
         nat,
         policy_groups,
         named_otherwise: c.named_otherwise,
+        unresolved: c
+            .unresolved
+            .into_iter()
+            .map(|(collection, rule, why, path)| Unresolved {
+                collection,
+                rule,
+                why,
+                at: at(&path),
+            })
+            .collect(),
     }
 }
 

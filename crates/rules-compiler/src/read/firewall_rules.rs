@@ -143,7 +143,7 @@ fn application_destinations<'v, J: Json<'v>>(rule: &Object<'v, J>, name: Option<
             list.join(", ")
         );
         diags.push(Diagnostic::error(E_FIREWALL_UNSUPPORTED, rule.at("destinationAddresses"), message).with_help(
-            "write `*` to match every destination, name the destinations in targetFqdns, or move the rule to a rule collection group isenet is not given",
+            "write `*` to match every destination, name the destinations in targetFqdns, or move the rule to another rule collection group (there it is reported, F0309, not proved)",
         ));
     }
     list
@@ -281,12 +281,12 @@ const NETWORK_FQDNS: Unresolvable = Unresolvable {
 const TARGET_URLS: Unresolvable = Unresolvable {
     key: "targetUrls",
     what: "the application rule matches URLs (TLS inspection), which the verifier cannot evaluate",
-    help: "verify rules with targetFqdns or fqdnTags; move URL rules to a rule collection group isenet is not given",
+    help: "verify rules with targetFqdns or fqdnTags; move URL rules to another rule collection group (there they are reported, F0309, not proved)",
 };
 const WEB_CATEGORIES: Unresolvable = Unresolvable {
     key: "webCategories",
     what: "the application rule matches web categories, which the verifier cannot evaluate",
-    help: "verify rules with targetFqdns or fqdnTags; move web-category rules to a rule collection group isenet is not given",
+    help: "verify rules with targetFqdns or fqdnTags; move web-category rules to another rule collection group (there they are reported, F0309, not proved)",
 };
 
 /// Refuses each of `fields` the rule sets to a non-empty list (`E1213`): left unread, the rule
