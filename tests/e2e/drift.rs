@@ -2148,6 +2148,50 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
     )
     .unwrap();
     assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(0));
+
+    let verdict = |name: &str, template: &Value| {
+        let file = dir.join(name);
+        std::fs::write(&file, template.to_string()).unwrap();
+        let path = file.to_str().unwrap();
+        let (verify, diff) = (isenet(&["verify", "--nsg", path]), diff(None, &[path], "text"));
+        assert_eq!(
+            verify.code, diff.code,
+            "{name}: verify and diff agree: {}{}",
+            verify.stdout, diff.stdout
+        );
+        (verify.code, verify.stdout.contains("F0111"))
+    };
+    // An id naming another resource group or provider names another resource.
+    for (name, id) in [
+        ("other-rg.json", "[resourceId('other-rg', 'Microsoft.Network/networkSecurityGroups', 'contoso-ise-nsg')]"),
+        ("literal-other-rg.json", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/other-rg/providers/Microsoft.Network/networkSecurityGroups/contoso-ise-nsg"),
+        ("other-provider.json", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Evil/networkSecurityGroups/contoso-ise-nsg"),
+    ] {
+        assert_eq!(verdict(name, &export("contoso-vnet", Some(id))), (Some(1), true), "{name}");
+    }
+    // A child subnet deployed after its network without the NSG takes it off.
+    let mut child_without = export("contoso-vnet", Some(nsg_id));
+    child_without["resources"][2]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("networkSecurityGroup");
+    assert_eq!(verdict("child-without.json", &child_without), (Some(1), true));
+    // The network's name deployed into another resource group is another network; so is one
+    // deployed only on a condition.
+    let mut elsewhere = export("contoso-vnet", None);
+    let resources = elsewhere["resources"].as_array_mut().unwrap();
+    let network = resources.remove(1);
+    resources.push(
+        json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "spoke",
+        "resourceGroup": "spoke-rg", "properties": {"mode": "Incremental", "template": {
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0", "resources": [network]}}}),
+    );
+    assert_eq!(verdict("elsewhere.json", &elsewhere), (Some(0), false));
+    let mut conditional = export("contoso-vnet", None);
+    conditional["resources"][1]["condition"] = json!(false);
+    conditional["resources"].as_array_mut().unwrap().remove(2);
+    assert_eq!(verdict("conditional.json", &conditional), (Some(0), false));
 }
 
 /// The nsg.json the embedded example compiles to, compiled into `dir/out`.

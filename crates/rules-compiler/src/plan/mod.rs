@@ -94,7 +94,7 @@ impl Plan {
             nsg: Some(&self.environment.nsg_name),
             route_table: Some(&self.environment.route_table_name),
             group: Some(&self.firewall.rule_collection_group),
-            virtual_network: Some(&self.environment.virtual_network.name),
+            environment: Some(&self.environment),
         }
     }
 }

@@ -75,8 +75,8 @@ pub struct Wanted<'a> {
     pub route_table: Option<&'a str>,
     /// The rule collection group's own name (not `policy/group`).
     pub group: Option<&'a str>,
-    /// The virtual network of the ISE subnets, whose subnets a template may associate.
-    pub virtual_network: Option<&'a str>,
+    /// The environment, whose virtual network's subnets a template may associate.
+    pub environment: Option<&'a ise_model::env::Environment>,
 }
 
 impl<'a> Wanted<'a> {
@@ -318,7 +318,7 @@ pub(crate) fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, 
     let links = all
         .iter()
         .flat_map(|e| e.links.iter().map(move |l| (l, &e.resource_group, &e.subscription)));
-    template_subnets::associated(links, wanted.virtual_network?, &referenced, proved.kind == NSG.kind)
+    template_subnets::associated(links, wanted.environment?, &referenced, proved.kind == NSG.kind)
 }
 
 /// The top-level resources of a kind in a template, by path (`resources[3]`).

@@ -10,6 +10,10 @@ use super::json::Json;
 /// ...); deeper, or circular, says nothing.
 const DEPTH: usize = 8;
 
+/// How deep calls may nest in one expression (`concat(concat(...))`); deeper says nothing, and a
+/// hostile template cannot exhaust the stack.
+const NESTING: usize = 32;
+
 /// Where names are evaluated: a template, and for one nested in a deployment, the values that
 /// deployment passes (evaluated where the deployment stands), its resource group and its
 /// subscription.
@@ -93,6 +97,7 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
                     text: inner,
                     at: 0,
                     partial,
+                    nesting: 0,
                 };
                 let value = parser.argument(self, depth)?;
                 parser.skip_spaces();
@@ -145,6 +150,8 @@ struct Parser<'t> {
     text: &'t str,
     at: usize,
     partial: bool,
+    /// Calls open around the cursor.
+    nesting: usize,
 }
 
 impl Parser<'_> {
@@ -188,6 +195,10 @@ impl Parser<'_> {
         let name = rest[..name_len].to_ascii_lowercase();
         self.at += name_len;
         self.eat('(')?;
+        if self.nesting >= NESTING {
+            return None;
+        }
+        self.nesting += 1;
         let mut args = Vec::new();
         if self.eat(')').is_none() {
             loop {
@@ -198,6 +209,7 @@ impl Parser<'_> {
                 }
             }
         }
+        self.nesting -= 1;
         match (name.as_str(), args.as_slice()) {
             ("parameters", [p]) => scope.parameter(p, depth, self.partial),
             ("variables", [v]) => scope.variable(v, depth, self.partial),
@@ -256,6 +268,11 @@ mod tests {
         assert_eq!(value(&t, "[format('{{{0}}}', 'x')]").as_deref(), Some("{x}"));
         assert_eq!(value(&t, "[parameters('chained')]").as_deref(), Some("jumpbox"));
         assert_eq!(value(&t, "['it''s']").as_deref(), Some("it's"));
+        // Nesting past the bound says nothing (a hostile template cannot exhaust the stack).
+        let deep = format!("[{}'x'{}]", "concat(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(value(&t, &deep), None);
+        let shallow = format!("[{}'x'{}]", "concat(".repeat(10), ")".repeat(10));
+        assert_eq!(value(&t, &shallow).as_deref(), Some("x"));
         for nothing in [
             "[parameters('none')]",
             "[parameters('missing')]",

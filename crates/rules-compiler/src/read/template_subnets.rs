@@ -2,13 +2,16 @@
 //! exported resource group writes the association on the subnet, not on the NSG (the virtual
 //! network's inline `subnets` and its child `Microsoft.Network/virtualNetworks/subnets`
 //! resources, each naming its `networkSecurityGroup` and `routeTable` by id, usually
-//! `[resourceId('Microsoft.Network/networkSecurityGroups', parameters('...'))]`). What the
-//! template does not say plainly (`template_names`) is taken for an association, so that an
-//! unreadable reference never becomes a finding.
+//! `[resourceId('Microsoft.Network/networkSecurityGroups', parameters('...'))]`). Only the
+//! environment's virtual network counts, where the template deploys it plainly (in the
+//! environment's resource group and subscription, without a `condition`); what the template does
+//! not say plainly is taken for an association, so that an unreadable reference never becomes a
+//! finding (nor a ticket command).
 
 use super::json::Json;
 use super::subnets::SubnetRef;
 use super::template_names::{Place, Scope};
+use ise_model::env::Environment;
 
 const VIRTUAL_NETWORK: &str = "Microsoft.Network/virtualNetworks";
 const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
@@ -21,6 +24,10 @@ pub(super) struct SubnetLink {
     pub subnet: Option<String>,
     pub nsg: Link,
     pub route_table: Link,
+    /// Written as a child resource (deployed after its network, whose inline subnet it replaces).
+    pub child: bool,
+    /// Its resource (the network or the child) is deployed only on a `condition`.
+    pub conditional: bool,
 }
 
 /// A subnet's reference to an NSG or a route table.
@@ -34,6 +41,8 @@ pub(super) enum Link {
         resource_group: Option<String>,
         subscription: Option<String>,
     },
+    /// A resource of another type (or provider) than the one asked about.
+    Other,
     /// By what the template does not say plainly.
     Unknown,
 }
@@ -47,20 +56,23 @@ pub(super) fn links<'v, J: Json<'v>>(
     deployed: Option<&str>,
     parent: Option<&str>,
 ) -> Vec<SubnetLink> {
+    let conditional = resource.get("condition").is_some_and(|c| c.as_bool() != Some(true));
     let link = |subnet: J, key: &str, type_name: &str| -> Link {
         let Some(reference) = subnet.get("properties").and_then(|p| p.get(key)).filter(|r| !r.is_null()) else {
             return Link::Absent;
         };
         match reference.get("id").and_then(J::as_str).and_then(|id| scope.value(id)) {
-            Some(id) => parse_id(&id, type_name).unwrap_or(Link::Unknown),
+            Some(id) => parse_id(&id, type_name),
             None => Link::Unknown,
         }
     };
-    let subnet_link = |subnet: J, virtual_network: Option<String>, name: Option<String>| SubnetLink {
+    let subnet_link = |subnet: J, virtual_network: Option<String>, name: Option<String>, child: bool| SubnetLink {
         virtual_network,
         subnet: name,
         nsg: link(subnet, "networkSecurityGroup", "networkSecurityGroups"),
         route_table: link(subnet, "routeTable", "routeTables"),
+        child,
+        conditional,
     };
     if kind.eq_ignore_ascii_case(VIRTUAL_NETWORK) {
         let Some(subnets) = resource.get("properties").and_then(|p| p.get("subnets")).and_then(J::as_array) else {
@@ -69,38 +81,49 @@ pub(super) fn links<'v, J: Json<'v>>(
         return subnets
             .map(|s| {
                 let name = s.get("name").and_then(J::as_str).and_then(|n| scope.value(n));
-                subnet_link(s, deployed.map(str::to_string), name)
+                subnet_link(s, deployed.map(str::to_string), name, false)
             })
             .collect();
     }
     if kind.eq_ignore_ascii_case(SUBNET) {
         // At the top a child is named `vnet/subnet`; nested in its network, by its own name.
         let (virtual_network, name) = match (parent, deployed) {
-            (Some(vnet), name) => (Some(vnet.to_string()), name.map(str::to_string)),
-            (None, Some(name)) => match name.split_once('/') {
-                Some((vnet, subnet)) => (Some(vnet.to_string()), Some(subnet.to_string())),
-                None => (None, None),
+            (Some(vnet), name) => (Some(vnet.to_string()), name.filter(|n| !n.contains('/')).map(str::to_string)),
+            (None, Some(name)) => match name.split('/').collect::<Vec<_>>().as_slice() {
+                [vnet, subnet] => (Some(vnet.to_string()), Some(subnet.to_string())),
+                _ => (None, None),
             },
             (None, None) => (None, None),
         };
-        return vec![subnet_link(resource, virtual_network, name)];
+        return vec![subnet_link(resource, virtual_network, name, true)];
     }
     Vec::new()
 }
 
 /// A resource id (`/subscriptions/S/resourceGroups/G/providers/Microsoft.Network/T/N`, the
-/// subscription and group left out by a `resourceId` of the deployment's own) of type `type_name`.
-fn parse_id(id: &str, type_name: &str) -> Option<Link> {
+/// subscription and group left out by a `resourceId` of the deployment's own): of type
+/// `type_name` of `Microsoft.Network`, or another resource.
+fn parse_id(id: &str, type_name: &str) -> Link {
     let parts: Vec<&str> = id.split('/').collect();
     let after = |segment: &str| {
         let i = parts.iter().position(|p| p.eq_ignore_ascii_case(segment))?;
         parts.get(i + 1).filter(|s| !s.is_empty()).map(|s| s.to_string())
     };
-    Some(Link::To {
-        name: after(type_name)?,
+    let Some(provider) = parts.iter().position(|p| p.eq_ignore_ascii_case("providers")) else {
+        return Link::Unknown;
+    };
+    let of_type = parts.len() == provider + 4
+        && parts[provider + 1].eq_ignore_ascii_case("Microsoft.Network")
+        && parts[provider + 2].eq_ignore_ascii_case(type_name)
+        && !parts[provider + 3].is_empty();
+    if !of_type {
+        return Link::Other;
+    }
+    Link::To {
+        name: parts[provider + 3].to_string(),
         resource_group: after("resourceGroups"),
         subscription: after("subscriptions"),
-    })
+    }
 }
 
 /// ARM's `resourceId([subscriptionId], [resourceGroupName], resourceType, name1, [name2], ...)`:
@@ -130,67 +153,96 @@ pub(super) struct Referenced<'a> {
     pub subscription: &'a Place,
 }
 
-/// The subnets of virtual network `virtual_network` that are on `target` (an NSG when `nsg`, else
-/// a route table): `links` holds every subnet the template deploys, each with its virtual
-/// network's place. `None` when the template deploys no subnet of that network: it does not say.
+/// Where a template deploys, the environment's resource group and subscription standing for the
+/// deployment's own (the file is the environment's export); `None` where it does not say.
+fn resolved(place: &Place, environments: &str) -> Option<String> {
+    match place {
+        Place::Inherited => Some(environments.to_ascii_lowercase()),
+        Place::Named(n) => Some(n.to_ascii_lowercase()),
+        Place::Unknown => None,
+    }
+}
+
+/// The environment's subnets `target` (an NSG when `nsg`, else a route table) is on, as the
+/// template's subnets say: `links` holds every subnet the template deploys, each with the place
+/// of its resource. A subnet written as a child resource is deployed after its network and
+/// replaces the inline one; one the template does not deploy is left as it is (counted on).
+/// `None` when the template does not deploy the environment's virtual network plainly.
 pub(super) fn associated<'l>(
     links: impl Iterator<Item = (&'l SubnetLink, &'l Place, &'l Place)>,
-    virtual_network: &str,
+    env: &Environment,
     target: &Referenced,
     nsg: bool,
 ) -> Option<Vec<SubnetRef>> {
+    let target_group = resolved(target.resource_group, &env.resource_group);
+    let target_subscription = resolved(target.subscription, &env.subscription_id);
+    // Per ISE subnet: whether each link (children, inline) puts it on the target.
     let mut said = false;
-    let mut out: Vec<SubnetRef> = Vec::new();
-    for (link, resource_group, subscription) in links {
+    let mut children: Vec<Vec<bool>> = vec![Vec::new(); env.subnets.len()];
+    let mut inline: Vec<Vec<bool>> = vec![Vec::new(); env.subnets.len()];
+    for (link, group, subscription) in links {
         if !link
             .virtual_network
             .as_deref()
-            .is_some_and(|v| v.eq_ignore_ascii_case(virtual_network))
+            .is_some_and(|v| v.eq_ignore_ascii_case(&env.virtual_network.name))
         {
             continue;
         }
+        let (group, subscription) = (resolved(group, &env.resource_group), resolved(subscription, &env.subscription_id));
+        let ours = (group.as_deref(), subscription.as_deref())
+            == (
+                Some(env.resource_group.to_ascii_lowercase().as_str()),
+                Some(env.subscription_id.to_ascii_lowercase().as_str()),
+            );
+        if !ours || link.conditional {
+            continue;
+        }
+        // A subnet of the network whose name the template does not say may be any of them.
+        let Some(subnet) = &link.subnet else { return None };
         said = true;
-        let Some(subnet) = &link.subnet else { continue };
+        let Some(i) = env.subnets.iter().position(|s| s.name.eq_ignore_ascii_case(subnet)) else {
+            continue;
+        };
         let on = match if nsg { &link.nsg } else { &link.route_table } {
-            Link::Absent => false,
+            Link::Absent | Link::Other => false,
             Link::Unknown => true,
             Link::To {
                 name,
-                resource_group: group,
-                subscription: sub,
+                resource_group: in_id_group,
+                subscription: in_id_subscription,
             } => {
+                let referenced_group = in_id_group.as_deref().map(str::to_ascii_lowercase).or(group.clone());
+                let referenced_subscription = in_id_subscription.as_deref().map(str::to_ascii_lowercase).or(subscription.clone());
                 name.eq_ignore_ascii_case(target.name)
-                    && may_be_same(group.as_deref(), resource_group, target.resource_group)
-                    && may_be_same(sub.as_deref(), subscription, target.subscription)
+                    && may_be_same(&referenced_group, &target_group)
+                    && may_be_same(&referenced_subscription, &target_subscription)
             }
         };
-        let named = |p: &Place| match p {
-            Place::Named(n) => Some(n.clone()),
-            _ => None,
-        };
-        let subnet = SubnetRef {
-            subscription: named(subscription),
-            resource_group: named(resource_group),
-            virtual_network: virtual_network.to_string(),
-            subnet: subnet.clone(),
-        };
-        if on && !out.contains(&subnet) {
-            out.push(subnet);
-        }
+        let by_kind = if link.child { &mut children } else { &mut inline };
+        by_kind[i].push(on);
     }
-    said.then_some(out)
+    if !said {
+        return None;
+    }
+    let on = env.subnets.iter().enumerate().filter(|(i, _)| {
+        let deciding = if children[*i].is_empty() { &inline[*i] } else { &children[*i] };
+        deciding.iter().all(|on| *on)
+    });
+    Some(
+        on.map(|(_, s)| SubnetRef {
+            subscription: Some(env.subscription_id.clone()),
+            resource_group: Some(env.resource_group.clone()),
+            virtual_network: env.virtual_network.name.clone(),
+            subnet: s.name.clone(),
+        })
+        .collect(),
+    )
 }
 
-/// Whether the resource group (or subscription) a subnet's reference names may be the target's:
-/// an id that names none means the subnet's own deployment's. Told apart only when both are
-/// named plainly.
-fn may_be_same(in_id: Option<&str>, subnets: &Place, targets: &Place) -> bool {
-    let referenced = match in_id {
-        Some(n) => Place::Named(n.to_string()),
-        None => subnets.clone(),
-    };
-    match (referenced, targets) {
-        (Place::Named(a), Place::Named(b)) => a.eq_ignore_ascii_case(b),
+/// Whether two places may be one: told apart only when both are known.
+fn may_be_same(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
         _ => true,
     }
 }
@@ -219,33 +271,42 @@ mod tests {
         assert_eq!(resource_id(&s(&["a", "b"])), None);
         assert_eq!(
             parse_id("/providers/Microsoft.Network/networkSecurityGroups/n", "networkSecurityGroups"),
-            Some(Link::To {
+            Link::To {
                 name: "n".into(),
                 resource_group: None,
                 subscription: None
-            })
+            }
         );
         assert_eq!(
             parse_id("/providers/Microsoft.Network/routeTables/n", "networkSecurityGroups"),
-            None
+            Link::Other
         );
+        assert_eq!(
+            parse_id("/providers/Microsoft.Evil/networkSecurityGroups/n", "networkSecurityGroups"),
+            Link::Other
+        );
+        assert_eq!(parse_id("not an id", "networkSecurityGroups"), Link::Unknown);
     }
 
     /// A virtual network's inline subnets, a child subnet nested in it and one at the top each say
-    /// their NSG and route table; an id the template does not say plainly is unknown.
+    /// their NSG and route table; an id the template does not say plainly is unknown, one of
+    /// another type or provider another resource.
     #[test]
     fn subnets_are_read_inline_nested_and_at_the_top() {
         use serde_json::json;
         let template = json!({"parameters": {"rt": {"defaultValue": "ise-routes"}}});
         let scope = Scope::top(&template);
-        let vnet = json!({"properties": {"subnets": [
+        let vnet = json!({"condition": "[parameters('deploy')]", "properties": {"subnets": [
             {"name": "ise-1", "properties": {"routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', parameters('rt'))]"}}},
             {"name": "ise-2", "properties": {"routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', uniqueString('x'))]"},
                                               "networkSecurityGroup": null}},
-            {"name": "ise-3", "properties": {}}
+            {"name": "ise-3", "properties": {"routeTable": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Evil/routeTables/rt"}}}
         ]}});
         let got = links(&scope, "Microsoft.Network/virtualNetworks", &vnet, Some("vnet"), None);
-        let tables: Vec<(Option<String>, Link, Link)> = got.into_iter().map(|l| (l.subnet, l.route_table, l.nsg)).collect();
+        let tables: Vec<(Option<String>, Link, Link)> = got
+            .iter()
+            .map(|l| (l.subnet.clone(), l.route_table.clone(), l.nsg.clone()))
+            .collect();
         let to = |name: &str| Link::To {
             name: name.into(),
             resource_group: None,
@@ -256,9 +317,10 @@ mod tests {
             [
                 (Some("ise-1".into()), to("ise-routes"), Link::Absent),
                 (Some("ise-2".into()), Link::Unknown, Link::Absent),
-                (Some("ise-3".into()), Link::Absent, Link::Absent)
+                (Some("ise-3".into()), Link::Other, Link::Absent)
             ]
         );
+        assert!(got.iter().all(|l| l.conditional && !l.child));
         let child =
             json!({"properties": {"routeTable": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/routeTables/rt"}}});
         let nested = links(
@@ -276,7 +338,10 @@ mod tests {
             None,
         );
         for l in [&nested[0], &top[0]] {
-            assert_eq!((l.virtual_network.as_deref(), l.subnet.as_deref()), (Some("vnet"), Some("ise-4")));
+            assert_eq!(
+                (l.virtual_network.as_deref(), l.subnet.as_deref(), l.child),
+                (Some("vnet"), Some("ise-4"), true)
+            );
             assert_eq!(
                 l.route_table,
                 Link::To {
@@ -286,49 +351,103 @@ mod tests {
                 }
             );
         }
+        // A name of three parts is no subnet of the network.
+        let odd = links(&scope, SUBNET, &child, Some("vnet/ise-4/x"), None);
+        assert_eq!((odd[0].virtual_network.as_deref(), odd[0].subnet.as_deref()), (None, None));
         assert!(links(&scope, "Microsoft.Network/networkSecurityGroups", &child, Some("n"), None).is_empty());
     }
 
-    #[test]
-    fn only_the_named_networks_subnets_on_the_target_count() {
-        let to = |name: &str, group: Option<&str>| Link::To {
+    /// The example environment: `contoso-vnet` in `contoso-network`, subnets ise-1 to ise-4.
+    fn example() -> Environment {
+        ise_model::env::load(ise_model::data::EXAMPLE_ENVIRONMENT, "example").env.unwrap()
+    }
+
+    fn to(name: &str, group: Option<&str>) -> Link {
+        Link::To {
             name: name.into(),
             resource_group: group.map(str::to_string),
             subscription: None,
-        };
-        let link = |vnet: &str, subnet: &str, nsg: Link| SubnetLink {
+        }
+    }
+
+    fn link(vnet: &str, subnet: &str, nsg: Link, child: bool) -> SubnetLink {
+        SubnetLink {
             virtual_network: Some(vnet.into()),
             subnet: Some(subnet.into()),
             nsg,
             route_table: Link::Absent,
+            child,
+            conditional: false,
+        }
+    }
+
+    /// The subnets `target_group` holds the NSG `ise-nsg` on, of `links` (link, its resource group).
+    fn on(env: &Environment, links: &[(SubnetLink, Place)], target_group: &Place) -> Option<Vec<String>> {
+        let inherited = Place::Inherited;
+        let target = Referenced {
+            name: "ise-nsg",
+            resource_group: target_group,
+            subscription: &inherited,
         };
-        let (inherited, net_rg, other_rg) = (Place::Inherited, Place::Named("net-rg".into()), Place::Named("other-rg".into()));
-        // (link, the subnet's resource group)
-        let links = [
-            (link("vnet", "ise-1", to("ISE-NSG", None)), &inherited),
-            (link("vnet", "ise-2", to("jumpbox-nsg", None)), &inherited),
-            (link("vnet", "ise-3", Link::Unknown), &inherited),
-            (link("vnet", "ise-4", Link::Absent), &inherited),
-            (link("vnet", "ise-1", to("ise-nsg", None)), &inherited),
-            (link("vnet", "ise-5", to("ise-nsg", Some("other-rg"))), &inherited),
-            (link("vnet", "ise-6", to("ise-nsg", None)), &net_rg),
-            (link("other-vnet", "a", to("ise-nsg", None)), &inherited),
-        ];
-        let on = |vnet: &str, target_group: &Place, nsg: bool| {
-            let target = Referenced {
-                name: "ise-nsg",
-                resource_group: target_group,
-                subscription: &inherited,
-            };
-            associated(links.iter().map(|(l, group)| (l, *group, &inherited)), vnet, &target, nsg)
-                .map(|v| v.into_iter().map(|s| s.subnet).collect::<Vec<_>>())
-        };
+        associated(links.iter().map(|(l, group)| (l, group, &inherited)), env, &target, true)
+            .map(|v| v.into_iter().map(|s| s.subnet).collect())
+    }
+
+    #[test]
+    fn only_the_environments_network_in_its_place_says_and_children_decide() {
+        let env = example();
+        let (here, other) = (Place::Inherited, Place::Named("other-rg".into()));
         let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        // A place the template leaves to the deployment is not told apart from a named one.
-        assert_eq!(on("VNET", &inherited, true), names(&["ise-1", "ise-3", "ise-5", "ise-6"]));
-        assert_eq!(on("vnet", &inherited, false), names(&[]));
-        assert_eq!(on("absent-vnet", &inherited, true), None);
-        // Named apart: the subnet in net-rg names an NSG of its own resource group.
-        assert_eq!(on("vnet", &other_rg, true), names(&["ise-1", "ise-3", "ise-5"]));
+        let links = [
+            (link("CONTOSO-VNET", "ise-1", to("ISE-NSG", None), false), here.clone()),
+            (link("contoso-vnet", "ise-2", to("jumpbox-nsg", None), false), here.clone()),
+            (link("contoso-vnet", "ise-3", Link::Unknown, false), here.clone()),
+            // Inline on it, but the child deployed after it leaves it off.
+            (link("contoso-vnet", "ise-4", to("ise-nsg", None), false), here.clone()),
+            (link("contoso-vnet", "ise-4", Link::Absent, true), here.clone()),
+            (link("contoso-vnet", "jumpbox", Link::Absent, false), here.clone()),
+            // The same network's name in another resource group is another network.
+            (link("contoso-vnet", "ise-2", to("ise-nsg", None), false), other.clone()),
+        ];
+        assert_eq!(on(&env, &links, &here), names(&["ise-1", "ise-3"]));
+        // An id naming another resource group names another NSG; one naming the environment's
+        // is the deployment's own.
+        let ids = [
+            (link("contoso-vnet", "ise-1", to("ise-nsg", Some("other-rg")), false), here.clone()),
+            (
+                link("contoso-vnet", "ise-2", to("ise-nsg", Some("Contoso-Network")), false),
+                here.clone(),
+            ),
+            (link("contoso-vnet", "ise-3", Link::Other, false), here.clone()),
+        ];
+        // ise-4 is not deployed by the template: left as it is.
+        assert_eq!(on(&env, &ids, &here), names(&["ise-2", "ise-4"]));
+        // The NSG placed in other-rg: the subnets' ids without a group name the environment's.
+        assert_eq!(on(&env, &ids, &other), names(&["ise-1", "ise-4"]));
+        // Another network, or the network elsewhere, says nothing; so does an unnamed subnet.
+        assert_eq!(
+            on(&env, &[(link("spoke-vnet", "ise-1", Link::Absent, false), here.clone())], &here),
+            None
+        );
+        assert_eq!(
+            on(&env, &[(link("contoso-vnet", "ise-1", Link::Absent, false), other.clone())], &here),
+            None
+        );
+        let mut unnamed = link("contoso-vnet", "x", Link::Absent, false);
+        unnamed.subnet = None;
+        assert_eq!(
+            on(
+                &env,
+                &[
+                    (link("contoso-vnet", "ise-1", Link::Absent, false), here.clone()),
+                    (unnamed, here.clone())
+                ],
+                &here
+            ),
+            None
+        );
+        let mut conditional = link("contoso-vnet", "ise-1", Link::Absent, false);
+        conditional.conditional = true;
+        assert_eq!(on(&env, &[(conditional, here)], &Place::Inherited), None);
     }
 }
