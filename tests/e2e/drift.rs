@@ -2134,7 +2134,23 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
         .to_string(),
     )
     .unwrap();
-    assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(1));
+    let verify = isenet(&["verify", "--nsg", path]);
+    assert_eq!(verify.code, Some(1));
+    assert!(
+        verify
+            .stdout
+            .contains("not on subnet `ise-3` of `contoso-vnet` (resource group `contoso-network`), which is on `jumpbox-nsg`"),
+        "{}",
+        verify.stdout
+    );
+    // The rollback puts the subnet back on the NSG the export shows it on.
+    let ticket = diff(None, &[path], "ticket").stdout;
+    let rollback = &ticket[ticket.find("## Rollback").unwrap()..];
+    assert!(
+        rollback.contains("az network vnet subnet update --resource-group contoso-network --vnet-name contoso-vnet --name ise-3 --network-security-group jumpbox-nsg\n"),
+        "{rollback}"
+    );
+    assert!(!rollback.contains("--remove") && !rollback.contains("left with none"), "{rollback}");
     std::fs::write(&file, export("spoke-vnet", None).to_string()).unwrap();
     assert_eq!(isenet(&["verify", "--nsg", path]).code, Some(0));
     // A subnet naming the NSG by what the template does not say plainly is taken to be on it.

@@ -634,21 +634,26 @@ pub fn commands(drift: &Drift) -> Vec<String> {
     out
 }
 
-/// The association commands turned around: each subnet leaves the NSG or route table the ticket
-/// put it on. What it had before is not in the exports, so it is left with none.
+/// The association commands turned around: each subnet goes back to the NSG or route table the
+/// file shows it on (a template's subnets say it), or else leaves the one the ticket put it on:
+/// what it had before is not in the exports, so it is left with none.
 pub fn dissociation_commands(drift: &Drift) -> Vec<String> {
-    if drift.unassociated.iter().all(|u| u.other_subscription.is_some()) {
-        return Vec::new();
-    }
-    let note = "# What these subnets had before the ticket is not in the exports (`az network vnet subnet show` says it): they are left with none.".to_string();
-    let commands = drift.unassociated.iter().filter(|u| u.other_subscription.is_none()).map(|u| {
-        let property = match u.artifact {
-            ArtifactKind::Routes => "routeTable",
-            _ => "networkSecurityGroup",
-        };
-        format!("{} --remove {property}", subnet_update(u))
+    let undone: Vec<&Unassociated> = drift.unassociated.iter().filter(|u| u.other_subscription.is_none()).collect();
+    let unknown = undone.iter().any(|u| u.now_on.is_none());
+    let note = unknown.then(|| {
+        "# What the subnets below without one had before the ticket is not in the exports (`az network vnet subnet show` says it): they are left with none.".to_string()
     });
-    std::iter::once(note).chain(commands).collect()
+    let commands = undone.into_iter().map(|u| {
+        let (property, option) = match u.artifact {
+            ArtifactKind::Routes => ("routeTable", "--route-table"),
+            _ => ("networkSecurityGroup", "--network-security-group"),
+        };
+        match &u.now_on {
+            Some(before) => format!("{} {option} {}", subnet_update(u), quote(before)),
+            None => format!("{} --remove {property}", subnet_update(u)),
+        }
+    });
+    note.into_iter().chain(commands).collect()
 }
 
 /// `az network vnet subnet update` of the subnet `u` names.

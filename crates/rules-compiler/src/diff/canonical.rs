@@ -267,6 +267,7 @@ mod tests {
             disable_bgp_route_propagation: disable,
             limit_violations: Vec::new(),
             subnets: None,
+            elsewhere: Vec::new(),
             named_otherwise: None,
         };
         let doc = |t: &RouteFile| route_items(t).get(&document_key(ROUTES_FILE)).cloned();

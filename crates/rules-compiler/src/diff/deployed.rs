@@ -95,8 +95,11 @@ pub struct Deployed {
     pub target: Target,
     pub content: Content,
     /// The subnets an NSG or route table is associated with, where the file says (`subnets` of az
-    /// and REST output; an exported template does not list them): `None` when it does not.
+    /// and REST output, a template's subnets that name it): `None` when it does not.
     pub subnets: Option<Vec<SubnetRef>>,
+    /// ISE subnets the file puts on another NSG or route table instead (a template's subnets):
+    /// (subnet, that resource as an association command names it).
+    pub elsewhere: Vec<(String, String)>,
 }
 
 fn type_is(value: &Value, kind: &str) -> bool {
@@ -440,6 +443,11 @@ pub fn read(text: &str, file: &str, wanted: &Wanted) -> Result<DeployedFiles, Ve
                     Content::Nsg(n, _) => n.subnets.clone(),
                     Content::Routes(r) => r.subnets.clone(),
                     Content::Firewall(_) => None,
+                },
+                elsewhere: match &content {
+                    Content::Nsg(n, _) => n.elsewhere.clone(),
+                    Content::Routes(r) => r.elsewhere.clone(),
+                    Content::Firewall(_) => Vec::new(),
                 },
                 content,
             }),

@@ -148,6 +148,10 @@ pub struct Unassociated {
     pub resource_group: String,
     pub virtual_network: String,
     pub subnet: String,
+    /// The NSG or route table the file puts the subnet on instead (a template's subnets say it),
+    /// as an association command names it: what the rollback puts back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub now_on: Option<String>,
 }
 
 /// An artifact the environment deploys that the given templates do not hold.
@@ -493,6 +497,11 @@ fn unassociated(inputs: &Inputs) -> Vec<Unassociated> {
                     resource_group: env.resource_group.clone(),
                     virtual_network: env.virtual_network.name.clone(),
                     subnet: subnet.name.clone(),
+                    now_on: d
+                        .elsewhere
+                        .iter()
+                        .find(|(s, _)| s.eq_ignore_ascii_case(&subnet.name))
+                        .map(|(_, now)| now.clone()),
                 });
             }
         }

@@ -206,8 +206,12 @@ fn absent_line(a: &Absent) -> String {
 
 /// A subnet an NSG or route table is not on, in one sentence.
 fn unassociated_line(u: &Unassociated) -> String {
+    let instead = match &u.now_on {
+        Some(now) => format!(" (it is on `{now}`, which the ticket replaces)"),
+        None => String::new(),
+    };
     format!(
-        "{} `{}` is not associated with subnet `{}` of `{}` ({}), so its {} do not apply there",
+        "{} `{}` is not associated with subnet `{}` of `{}` ({}){instead}, so its {} do not apply there",
         artifact_words(u.artifact),
         u.resource,
         u.subnet,

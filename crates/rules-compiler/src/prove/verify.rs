@@ -141,7 +141,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             .zip(&nsg.origins)
             .map(|(r, at)| (None, r.name.as_str(), at))
             .collect();
-        let mut more = not_on_subnets(env, nsg.subnets.as_deref(), ArtifactKind::Nsg);
+        let mut more = not_on_subnets(env, (nsg.subnets.as_deref(), &nsg.elsewhere), ArtifactKind::Nsg);
         more.extend(named_otherwise(nsg.named_otherwise.as_deref(), &env.nsg_name, ArtifactKind::Nsg));
         let mut proof = located(proof, read.file, &origins, &nsg.limit_violations).with_findings(more);
         proof.name = nsg.name.clone();
@@ -159,7 +159,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
             .collect();
         // Without forced tunneling the ISE subnets need no route table.
         let mut more = match needed_artifacts(env.forced_tunneling.mode).contains(&ArtifactKind::Routes) {
-            true => not_on_subnets(env, routes.subnets.as_deref(), ArtifactKind::Routes),
+            true => not_on_subnets(env, (routes.subnets.as_deref(), &routes.elsewhere), ArtifactKind::Routes),
             false => Vec::new(),
         };
         more.extend(named_otherwise(
@@ -329,7 +329,12 @@ fn other_groups(f: &FirewallFile, ours: &str) -> Option<Finding> {
 
 /// A finding for each ISE subnet a deployed NSG or route table is not on, where its file lists the
 /// subnets it is on (Azure's output): its rules or routes do not apply to that subnet's traffic.
-fn not_on_subnets(env: &ise_model::env::Environment, on: Option<&[SubnetRef]>, artifact: ArtifactKind) -> Vec<Finding> {
+/// `elsewhere`: the subnets the file puts on another NSG or route table, named in the message.
+fn not_on_subnets(
+    env: &ise_model::env::Environment,
+    (on, elsewhere): (Option<&[SubnetRef]>, &[(String, String)]),
+    artifact: ArtifactKind,
+) -> Vec<Finding> {
     let Some(on) = on else { return Vec::new() };
     let (kind, what) = match artifact {
         ArtifactKind::Routes => (FindingKind::RouteTableNotOnSubnet, "route table"),
@@ -339,8 +344,12 @@ fn not_on_subnets(env: &ise_model::env::Environment, on: Option<&[SubnetRef]>, a
         .iter()
         .filter(|s| !on.iter().any(|r| r.is_environments(env, &s.name)))
         .map(|s| {
+            let instead = match elsewhere.iter().find(|(subnet, _)| subnet.eq_ignore_ascii_case(&s.name)) {
+                Some((_, now)) => format!(", which is on `{now}`"),
+                None => String::new(),
+            };
             let message = format!(
-                "the {what} is not on subnet `{}` of `{}` (resource group `{}`): its traffic meets none of these {}",
+                "the {what} is not on subnet `{}` of `{}` (resource group `{}`){instead}: its traffic meets none of these {}",
                 s.name,
                 env.virtual_network.name,
                 env.resource_group,

@@ -28,6 +28,9 @@ pub struct NsgFile {
     pub limit_violations: Vec<LimitViolation>,
     /// The subnets the NSG is on, where the file says (`subnets::associated`).
     pub subnets: Option<Vec<super::subnets::SubnetRef>>,
+    /// ISE subnets a template puts on another resource of this kind instead: (subnet, that
+    /// resource's name, or its id when it lies elsewhere than the virtual network).
+    pub elsewhere: Vec<(String, String)>,
     /// The name of a bare file's NSG, when the environment names its own otherwise.
     pub named_otherwise: Option<String>,
 }
@@ -85,6 +88,7 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
         return Err(locate(diags, positions, file));
     }
     let limit_violations = limit_violations(&read, &rules_path, rules.len(), |p| Location::of(positions, file, p));
+    let template_associations = super::template::associated_subnets(document, &super::template::NSG, base.trim_end_matches('.'), wanted);
     Ok(NsgFile {
         name: value.get("name").and_then(J::as_str).unwrap_or("").to_string(),
         origins: read
@@ -93,8 +97,11 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
             .collect(),
         rules: read.into_iter().map(|r| r.rule).collect(),
         limit_violations,
-        subnets: super::template::associated_subnets(document, &super::template::NSG, base.trim_end_matches('.'), wanted)
+        subnets: template_associations
+            .as_ref()
+            .map(|a| a.on.clone())
             .or_else(|| super::subnets::associated(value)),
+        elsewhere: template_associations.map(|a| a.elsewhere).unwrap_or_default(),
         named_otherwise,
     })
 }

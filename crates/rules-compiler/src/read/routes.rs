@@ -28,6 +28,9 @@ pub struct RouteFile {
     pub limit_violations: Vec<LimitViolation>,
     /// The subnets the route table is on, where the file says (`subnets::associated`).
     pub subnets: Option<Vec<super::subnets::SubnetRef>>,
+    /// ISE subnets a template puts on another resource of this kind instead: (subnet, that
+    /// resource's name, or its id when it lies elsewhere than the virtual network).
+    pub elsewhere: Vec<(String, String)>,
     /// The name of a bare file's route table, when the environment names its own otherwise.
     pub named_otherwise: Option<String>,
 }
@@ -84,6 +87,8 @@ pub(super) fn read<'v, J: Json<'v>>(
     .into_iter()
     .flatten()
     .collect();
+    let template_associations =
+        super::template::associated_subnets(document, &super::template::ROUTE_TABLE, prefix.trim_end_matches('.'), wanted);
     Ok(RouteFile {
         origins: entries
             .iter()
@@ -92,8 +97,11 @@ pub(super) fn read<'v, J: Json<'v>>(
         routes: entries.into_iter().map(|(_, r)| r).collect(),
         disable_bgp_route_propagation,
         limit_violations,
-        subnets: super::template::associated_subnets(document, &super::template::ROUTE_TABLE, prefix.trim_end_matches('.'), wanted)
+        subnets: template_associations
+            .as_ref()
+            .map(|a| a.on.clone())
             .or_else(|| super::subnets::associated(value)),
+        elsewhere: template_associations.map(|a| a.elsewhere).unwrap_or_default(),
         named_otherwise,
     })
 }

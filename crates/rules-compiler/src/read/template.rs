@@ -15,8 +15,8 @@
 //! items alone. A name an exported template writes as a parameter is that parameter's default.
 
 use super::json::Json;
-use super::subnets::SubnetRef;
 use super::template_names::{Place, Scope, UNKNOWN};
+pub(crate) use super::template_subnets::Associations;
 use super::template_subnets::{self, Referenced, SubnetLink};
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
@@ -307,7 +307,7 @@ pub(crate) fn resource<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &W
 /// The subnets of the wanted virtual network that the template's resource at `path` (an NSG or a
 /// route table) is on, as the template's subnets say; `None` when the template deploys none of
 /// that network's subnets, or does not say the resource's name plainly.
-pub(crate) fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, path: &str, wanted: &Wanted) -> Option<Vec<SubnetRef>> {
+pub(crate) fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, path: &str, wanted: &Wanted) -> Option<Associations> {
     let all = entries(document);
     let target = all.iter().find(|e| e.path == path)?;
     let referenced = Referenced {

@@ -173,13 +173,15 @@ pub(super) fn associated<'l>(
     env: &Environment,
     target: &Referenced,
     nsg: bool,
-) -> Option<Vec<SubnetRef>> {
+) -> Option<Associations> {
     let target_group = resolved(target.resource_group, &env.resource_group);
     let target_subscription = resolved(target.subscription, &env.subscription_id);
     // Per ISE subnet: whether each link (children, inline) puts it on the target.
     let mut said = false;
     let mut children: Vec<Vec<bool>> = vec![Vec::new(); env.subnets.len()];
     let mut inline: Vec<Vec<bool>> = vec![Vec::new(); env.subnets.len()];
+    // Per ISE subnet, the other resource the deciding links name (children's over inline ones).
+    let mut other: Vec<(Option<String>, Option<String>)> = vec![(None, None); env.subnets.len()];
     for (link, group, subscription) in links {
         if !link
             .virtual_network
@@ -213,9 +215,31 @@ pub(super) fn associated<'l>(
             } => {
                 let referenced_group = in_id_group.as_deref().map(str::to_ascii_lowercase).or(group.clone());
                 let referenced_subscription = in_id_subscription.as_deref().map(str::to_ascii_lowercase).or(subscription.clone());
-                name.eq_ignore_ascii_case(target.name)
+                let same = name.eq_ignore_ascii_case(target.name)
                     && may_be_same(&referenced_group, &target_group)
-                    && may_be_same(&referenced_subscription, &target_subscription)
+                    && may_be_same(&referenced_subscription, &target_subscription);
+                if !same {
+                    // As an association command names it: by name in the network's own
+                    // resource group and subscription, else by id.
+                    let own = referenced_group.as_deref() == Some(env.resource_group.to_ascii_lowercase().as_str())
+                        && referenced_subscription.as_deref() == Some(env.subscription_id.to_ascii_lowercase().as_str());
+                    let kind = if nsg { "networkSecurityGroups" } else { "routeTables" };
+                    let shown = match (own, in_id_group, in_id_subscription) {
+                        (true, _, _) => name.clone(),
+                        (false, group, subscription) => format!(
+                            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/{kind}/{name}",
+                            subscription.as_deref().unwrap_or(&env.subscription_id),
+                            group.as_deref().unwrap_or(&env.resource_group)
+                        ),
+                    };
+                    let slot = &mut other[i];
+                    if link.child {
+                        slot.0 = Some(shown)
+                    } else {
+                        slot.1 = Some(shown)
+                    }
+                }
+                same
             }
         };
         let by_kind = if link.child { &mut children } else { &mut inline };
@@ -224,19 +248,32 @@ pub(super) fn associated<'l>(
     if !said {
         return None;
     }
-    let on = env.subnets.iter().enumerate().filter(|(i, _)| {
-        let deciding = if children[*i].is_empty() { &inline[*i] } else { &children[*i] };
-        deciding.iter().all(|on| *on)
-    });
-    Some(
-        on.map(|(_, s)| SubnetRef {
-            subscription: Some(env.subscription_id.clone()),
-            resource_group: Some(env.resource_group.clone()),
-            virtual_network: env.virtual_network.name.clone(),
-            subnet: s.name.clone(),
-        })
-        .collect(),
-    )
+    let mut out = Associations::default();
+    for (i, s) in env.subnets.iter().enumerate() {
+        let by_child = !children[i].is_empty();
+        let deciding = if by_child { &children[i] } else { &inline[i] };
+        if deciding.iter().all(|on| *on) {
+            out.on.push(SubnetRef {
+                subscription: Some(env.subscription_id.clone()),
+                resource_group: Some(env.resource_group.clone()),
+                virtual_network: env.virtual_network.name.clone(),
+                subnet: s.name.clone(),
+            });
+        } else if let Some(now) = if by_child { other[i].0.take() } else { other[i].1.take() } {
+            out.elsewhere.push((s.name.clone(), now));
+        }
+    }
+    Some(out)
+}
+
+/// What a template says of the environment's subnets and one NSG or route table.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Associations {
+    /// The subnets it is on (and those the template leaves as they are).
+    pub on: Vec<SubnetRef>,
+    /// Subnets on another NSG or route table instead: (subnet, that resource's name, or its id
+    /// when it lies elsewhere than the network).
+    pub elsewhere: Vec<(String, String)>,
 }
 
 /// Whether two places may be one: told apart only when both are known.
@@ -390,7 +427,7 @@ mod tests {
             subscription: &inherited,
         };
         associated(links.iter().map(|(l, group)| (l, group, &inherited)), env, &target, true)
-            .map(|v| v.into_iter().map(|s| s.subnet).collect())
+            .map(|a| a.on.into_iter().map(|s| s.subnet).collect())
     }
 
     #[test]
