@@ -1,6 +1,7 @@
-//! Reads the Azure Firewall rules to verify: one rule collection group or one firewall's classic
-//! collections, in the shapes `firewall_source` finds them in (isenet's `firewall-policy.json` and
-//! `firewall-classic.json`, az and REST output, exported templates). DNAT rules
+//! Reads the Azure Firewall rules to verify: the environment's rule collection group (with the
+//! file's other groups of its policy, which Azure evaluates with it: [`FirewallFile::policy_rules`])
+//! or one firewall's classic collections, in the shapes `firewall_source` finds them in (isenet's
+//! `firewall-policy.json` and `firewall-classic.json`, az and REST output, exported templates). DNAT rules
 //! are kept apart ([`NatRule`]): they never admit traffic from the ISE subnets outward, but one that
 //! forwards to an ISE address opens the ISE to whatever reaches the firewall. Every problem
 //! is a coded diagnostic with its JSON path and position; all are reported. Priorities outside

@@ -1,10 +1,11 @@
 //! Where a firewall file keeps the rules to verify: one rule collection group (az or REST output of
 //! one group, `az ... rule-collection-group list` output, a template resource; of several, the one
-//! the environment names, the others listed for a note) or one firewall's classic collections (`az
-//! network firewall show` output, isenet's `firewall-classic.json`, an exported template's
+//! the environment names) or one firewall's classic collections (`az network firewall show`
+//! output, isenet's `firewall-classic.json`, an exported template's
 //! `Microsoft.Network/azureFirewalls` resource). The file's other groups of the same policy are
 //! handed over too: Azure evaluates a policy's groups together, by group priority, so another
-//! spoke's deny-all at a higher priority decides the ISE's traffic first. Refused: several groups that may be the
+//! spoke's deny-all at a higher priority decides the ISE's traffic first; those of another policy
+//! (or of one the file does not say plainly) are named for a note. Refused: several groups that may be the
 //! environment's, or none of its name (E1207, E1217), several firewalls (which one the ISE's
 //! traffic meets is not known), and a firewall managed by a policy, whose own collections are
 //! empty because its rules live in the policy's groups: read as it is, it would be a firewall that
@@ -153,16 +154,13 @@ fn listed_group<'v, J: Json<'v>>(ours: &Object<'v, J>, other: Object<'v, J>) -> 
     };
     match (policy_id(ours), policy_id(&other)) {
         (Some(a), Some(b)) if a != b => {
-            let policy = b.rsplit('/').next().map(str::to_string);
-            let shown = other.value.get("id").and_then(J::as_str).and_then(|id| {
+            // The policy's name as the id writes it.
+            let policy = other.value.get("id").and_then(J::as_str).and_then(|id| {
                 let parts: Vec<&str> = id.split('/').collect();
                 let i = parts.iter().position(|p| p.eq_ignore_ascii_case("firewallPolicies"))?;
                 parts.get(i + 1).map(|p| p.to_string())
             });
-            OtherGroup::Apart {
-                name,
-                policy: shown.or(policy),
-            }
+            OtherGroup::Apart { name, policy }
         }
         _ => OtherGroup::SamePolicy { name, group: other },
     }
