@@ -2208,6 +2208,11 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
     conditional["resources"][1]["condition"] = json!(false);
     conditional["resources"].as_array_mut().unwrap().remove(2);
     assert_eq!(verdict("conditional.json", &conditional), (Some(0), false));
+    // A condition the template says holds deploys it; so is one it does not say plainly taken.
+    for condition in ["[equals('new', 'new')]", "[reference('x').enabled]"] {
+        conditional["resources"][1]["condition"] = json!(condition);
+        assert_eq!(verdict("conditional.json", &conditional), (Some(1), true), "{condition}");
+    }
 }
 
 /// The nsg.json the embedded example compiles to, compiled into `dir/out`.

@@ -561,6 +561,13 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
     let r = verify(&save(&dir, "rest.json", &rest));
     assert_eq!(r.code, Some(1), "{}", r.stdout);
     assert!(firewall_findings(&r).iter().any(|(_, c, _)| c == "corp/deny-all"), "{}", r.stdout);
+    let r = isenet(&["diff", "--env", FW, "--deployed", &dir.join("rest.json").to_string_lossy()]);
+    assert!(
+        r.stdout.contains("firewall `contoso-ise-dependencies`"),
+        "diff reads it too: {}{}",
+        r.stdout,
+        r.stderr
+    );
 
     let mut id_only = group_of("x", 100, json!([]));
     id_only.as_object_mut().unwrap().remove("name");
@@ -589,6 +596,15 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
         .filter(|c| c != "F0307")
         .collect();
     assert_eq!(codes, ["F0308"], "{}", r.stdout);
+    // explain warns that its answer takes one order of the two (W1219).
+    let args = ["--from", "10.10.1.5", "--to", "AzureMonitor", "--port", "443"];
+    let tied_file = dir.join("tied.json");
+    let r = isenet(&[&["explain", "--env", FW, "--firewall", tied_file.to_str().unwrap()], &args[..]].concat());
+    assert!(
+        r.stderr.contains("W1219") && r.stderr.contains("share priority 500"),
+        "{}",
+        r.stderr
+    );
     // diff converges the environment's group to the priority it names, and says whom it shares it with.
     let r = isenet(&["diff", "--env", FW, "--deployed", &dir.join("tied.json").to_string_lossy()]);
     assert!(

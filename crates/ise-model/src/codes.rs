@@ -104,6 +104,7 @@ codes! {
     E_ROUTE_DUPLICATE_PREFIX = "E1214": "two routes of a route table share an address prefix (Azure refuses the table: RouteConflict)";
     E_TEMPLATE_UNSEEN = "E1215": "ARM template holds what the proof would not see: a rule or route outside its NSG or route table, a nested deployment of a linked template, a rule collection group inside its policy, a `condition` or `copy` loop on the resource or its items";
     W_FIREWALL_UNRESOLVED = "W1218": "explain: a rule of another rule collection group of the policy matches on what the verifier cannot resolve; it was taken to match nothing (verify reports it as F0309)";
+    W_FIREWALL_TIED = "W1219": "explain: rule collection groups of the policy share a priority, which Azure does not document an order for (verify reports it as F0308)";
     E_TEMPLATE_TWICE = "E1216": "ARM template holds two NSGs or two route tables that may be the environment's (which one the ISE subnets use is not known)";
     E_TEMPLATE_NOT_NAMED = "E1217": "ARM template holds NSGs, route tables or rule collection groups, none of the name the environment gives it";
     E_RESOURCE_ID = "E1601": "not an ARM resource id of the expected type (user-assigned identity, Key Vault)";

@@ -59,8 +59,8 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
     let rules = rules.map_or_else(|| verification::compiled_rules(&loaded.plan), |(_, _, n)| n.rules);
     // A shared policy's file: its groups in Azure's order, as `verify` proves them.
     let firewall = firewall.as_ref().map(|(_, _, f)| f.policy_rules());
-    let set_aside = firewall.as_ref().map(|f| f.unresolved_warnings()).unwrap_or_default();
-    output::diagnostics(ErrorFormat::Text, &set_aside);
+    let unproved = firewall.as_ref().map(|f| f.warnings()).unwrap_or_default();
+    output::diagnostics(ErrorFormat::Text, &unproved);
     let explainer = Explainer::new(&explain::Inputs {
         plan: &loaded.plan,
         tags: &loaded.tags,

@@ -201,16 +201,28 @@ fn template_resources<'v>(holder: &'v Value, path: &str, out: &mut Vec<(String, 
 }
 
 fn detect(doc: &Value, wanted: &Wanted) -> Result<Detected, Vec<Diagnostic>> {
-    // `az network firewall policy rule-collection-group list` output: the reader takes the wanted
-    // group and refuses others.
-    if let Some(items) = doc.as_array().filter(|items| !items.is_empty()) {
+    // `az network firewall policy rule-collection-group list` output (REST's holds the list in
+    // `value`): the reader takes the wanted group and refuses others.
+    let (list, base) = match doc
+        .get("value")
+        .filter(|v| v.is_array() && doc.get("ruleCollections").is_none() && doc.get("properties").is_none())
+    {
+        Some(list) => (list, "value"),
+        None => (doc, ""),
+    };
+    if let Some(items) = list.as_array().filter(|items| !items.is_empty()) {
         if items.iter().all(|i| resource_kind(i) == Some(Ok(ArtifactKind::Firewall))) {
-            let named = |i: &&Value| wanted.may_be(&template::RULE_COLLECTION_GROUP, i.get("name").and_then(Value::as_str));
+            let name = |i: &Value| {
+                let from_id = || i.get("id").and_then(Value::as_str)?.rsplit('/').next();
+                i.get("name").and_then(Value::as_str).or_else(from_id).map(str::to_string)
+            };
+            let named = |i: &&Value| wanted.may_be(&template::RULE_COLLECTION_GROUP, name(i).as_deref());
             let at = match items.len() {
                 1 => 0,
                 _ => items.iter().position(|i| named(&i)).unwrap_or(0),
             };
-            return Ok(Detected::one(Format::AzCli, ArtifactKind::Firewall, index("", at)));
+            let format = if base.is_empty() { Format::AzCli } else { Format::ArmResource };
+            return Ok(Detected::one(format, ArtifactKind::Firewall, index(base, at)));
         }
     }
     if doc.get("resources").is_some_and(Value::is_array) {

@@ -9,7 +9,7 @@ use super::{firewall, nsg, routes};
 use crate::azure::nsg::SecurityRule;
 use crate::azure::route::RouteEntry;
 use crate::plan::Plan;
-use crate::read::firewall::FirewallFile;
+use crate::read::firewall::{FirewallFile, PolicyRules};
 use crate::read::nsg::NsgFile;
 use crate::read::routes::{entries_prefixes, RouteFile};
 use crate::read::subnets::SubnetRef;
@@ -231,11 +231,10 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
                 })
             })
             .collect();
-        let more = other_groups(f, ours).into_iter().chain(tied_groups(f, ours)).chain(named_otherwise(
-            f.named_otherwise.as_deref(),
-            ours,
-            ArtifactKind::Firewall,
-        ));
+        let more = other_groups(f, ours)
+            .into_iter()
+            .chain(tied_groups(&all, ours))
+            .chain(named_otherwise(f.named_otherwise.as_deref(), ours, ArtifactKind::Firewall));
         let proof = located(proof.with_findings(unresolved), read.file, &origins, &f.limit_violations);
         proofs.push(proof.with_findings(more.collect()));
     }
@@ -260,24 +259,24 @@ fn named_otherwise(theirs: Option<&str>, ours: &str, artifact: ArtifactKind) -> 
 /// `F0308` when groups of the policy the proof evaluates together share a priority: which of
 /// them Azure evaluates first is not documented (the proof takes them in the file's order, the
 /// environment's first).
-fn tied_groups(f: &FirewallFile, ours: &str) -> Option<Finding> {
-    let mut by_priority: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    let groups = std::iter::once((f.group.as_ref(), ours)).chain(f.policy_groups.iter().map(|g| (g.rules.group.as_ref(), g.name.as_str())));
-    for (group, name) in groups {
-        if let Some(priority) = group.and_then(|g| g.priority) {
-            by_priority.entry(priority).or_default().push(format!("`{name}`"));
-        }
-    }
-    let ties: Vec<String> = by_priority
-        .iter()
-        .filter(|(_, names)| names.len() > 1)
-        .map(|(priority, names)| format!("{} share priority {priority}", names.join(", ")))
-        .collect();
-    if ties.is_empty() {
+fn tied_groups(all: &PolicyRules, ours: &str) -> Option<Finding> {
+    if all.ties.is_empty() {
         return None;
     }
+    let ties: Vec<String> = all
+        .ties
+        .iter()
+        .map(|(priority, names)| {
+            let names: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_deref().unwrap_or(ours))).collect();
+            format!("{} share priority {priority}", names.join(", "))
+        })
+        .collect();
+    let order = match all.ties.iter().any(|(_, names)| names.contains(&None)) {
+        true => format!("evaluated with `{ours}` first, the others in the file's order"),
+        false => "evaluated in the file's order".to_string(),
+    };
     let message = format!(
-        "rule collection groups {}: Azure does not document which it evaluates first; evaluated with `{ours}` first, the others in the file's order",
+        "rule collection groups {}: Azure does not document which it evaluates first; {order}",
         ties.join("; ")
     );
     Some(Finding::new(FindingKind::TiedRuleCollectionGroups, ArtifactKind::Firewall, message))

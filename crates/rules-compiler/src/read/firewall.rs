@@ -16,7 +16,8 @@ use super::template::Wanted;
 use super::{locate, LimitViolation, Location};
 use crate::azure::firewall::{exceeded_limits, ApplicationRule, FirewallAction, NetworkRule, RuleCollection, PRIORITY_RANGE};
 use ise_model::codes::{
-    E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE, W_FIREWALL_UNRESOLVED,
+    E_FIREWALL_DUPLICATE_NAME, E_FIREWALL_FIELD, E_FIREWALL_FILE, E_FIREWALL_UNSUPPORTED, E_FIREWALL_VALUE, W_FIREWALL_TIED,
+    W_FIREWALL_UNRESOLVED,
 };
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::index;
@@ -89,22 +90,42 @@ pub struct PolicyRules {
     pub application_origins: Vec<CollectionOrigin>,
     pub nat: Vec<NatRule>,
     pub unresolved: Vec<Unresolved>,
+    /// The priorities two or more of the policy's groups share, each with those groups' names
+    /// (`None`: the environment's), in the order evaluated: Azure does not document it.
+    pub ties: Vec<(u32, Vec<Option<String>>)>,
+    /// Where the environment's group was read (warnings about the policy point there).
+    pub at: Option<Location>,
 }
 
 impl PolicyRules {
-    /// `W1218` for each rule set aside, for `explain`, whose answers do not say it.
-    pub fn unresolved_warnings(&self) -> Vec<Diagnostic> {
-        self.unresolved
-            .iter()
-            .map(|u| {
-                let message = format!("rule {} (collection {}): {}; taken to match nothing", u.rule, u.collection, u.why);
-                let d = Diagnostic::warning(W_FIREWALL_UNRESOLVED, u.at.path.clone(), message).in_file(&u.at.file);
-                match (u.at.line, u.at.column) {
-                    (Some(line), Some(column)) => d.at(line, column),
-                    _ => d,
-                }
-            })
-            .collect()
+    /// For `explain`, whose answers do not say them: `W1218` for each rule set aside, `W1219`
+    /// for each priority groups share.
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        let ties = self.ties.iter().map(|(priority, names)| {
+            let names: Vec<String> = names
+                .iter()
+                .map(|n| n.as_ref().map_or("the environment's".to_string(), |n| format!("`{n}`")))
+                .collect();
+            let message = format!(
+                "rule collection groups {} share priority {priority}: Azure does not document which it evaluates first; taken in the file's order, the environment's first",
+                names.join(", ")
+            );
+            warning_at(W_FIREWALL_TIED, &self.at.clone().unwrap_or_default(), message)
+        });
+        let unresolved = self.unresolved.iter().map(|u| {
+            let message = format!("rule {} (collection {}): {}; taken to match nothing", u.rule, u.collection, u.why);
+            warning_at(W_FIREWALL_UNRESOLVED, &u.at, message)
+        });
+        unresolved.chain(ties).collect()
+    }
+}
+
+/// A warning at a place read.
+fn warning_at(code: &'static str, at: &Location, message: String) -> Diagnostic {
+    let d = Diagnostic::warning(code, at.path.clone(), message).in_file(&at.file);
+    match (at.line, at.column) {
+        (Some(line), Some(column)) => d.at(line, column),
+        _ => d,
     }
 }
 
@@ -132,7 +153,16 @@ impl FirewallFile {
                 collection: named(&u.collection),
                 ..u.clone()
             }));
+            if let Some(priority) = group_order.map(|(p, _)| p) {
+                match out.ties.iter_mut().find(|(p, _)| *p == priority) {
+                    Some((_, names)) => names.push(group.map(str::to_string)),
+                    None => out.ties.push((priority, vec![group.map(str::to_string)])),
+                }
+            }
         }
+        out.ties.retain(|(_, names)| names.len() > 1);
+        out.at = self.group.as_ref().map(|g| g.at.clone());
+        out.ties.sort_by_key(|(p, _)| *p);
         out
     }
 }

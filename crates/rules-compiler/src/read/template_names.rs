@@ -74,6 +74,13 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         }
     }
 
+    /// Whether ARM deploys a resource with this `condition`: a boolean, or an expression of
+    /// `true()`, `false()`, `equals`, `not` and parameters' values; `None` where the template does
+    /// not say plainly.
+    pub fn condition(&self, condition: J) -> Option<bool> {
+        condition.as_bool().or_else(|| as_bool(&self.value(condition.as_str()?)?))
+    }
+
     /// The text a template string stands for: itself, or the expression it holds evaluated.
     pub fn value(&self, text: &str) -> Option<String> {
         self.value_at(text, 0, false)
@@ -117,6 +124,7 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         }
         let declared = self.template.get("parameters")?.get(name)?;
         match declared.get("defaultValue") {
+            Some(default) if default.as_bool().is_some() => default.as_bool().map(arm_bool),
             Some(default) => self.value_at(default.as_str()?, depth + 1, partial),
             // Only the top's parameters: one name stands for one value there.
             None if partial && self.parent.is_none() => Some(unknown(name)),
@@ -216,8 +224,26 @@ impl Parser<'_> {
             ("concat", parts) => Some(parts.concat()),
             ("format", [pattern, values @ ..]) => format(pattern, values),
             ("resourceid", args) => super::template_subnets::resource_id(args),
+            // What a resource's `condition` is built from (`Scope::condition`).
+            ("true", []) => Some(arm_bool(true)),
+            ("false", []) => Some(arm_bool(false)),
+            ("equals", [a, b]) => Some(arm_bool(a == b)),
+            ("not", [a]) => as_bool(a).map(|b| arm_bool(!b)),
             _ => None,
         }
+    }
+}
+
+/// A boolean as the evaluator carries it.
+fn arm_bool(b: bool) -> String {
+    if b { "True" } else { "False" }.to_string()
+}
+
+fn as_bool(text: &str) -> Option<bool> {
+    match text {
+        t if t.eq_ignore_ascii_case("true") => Some(true),
+        t if t.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }
 
@@ -285,6 +311,23 @@ mod tests {
         ] {
             assert_eq!(value(&t, nothing), None, "{nothing}");
         }
+    }
+
+    /// A resource's condition: a boolean, or an expression the evaluator reads.
+    #[test]
+    fn conditions_are_read_where_the_template_says_them_plainly() {
+        let t = json!({"parameters": {"deploy": {"defaultValue": true}, "mode": {"defaultValue": "new"}, "open": {"type": "Bool"}}});
+        let scope = Scope::top(&t);
+        let condition = |c: Value| scope.condition(&c);
+        assert_eq!(condition(json!(true)), Some(true));
+        assert_eq!(condition(json!(false)), Some(false));
+        assert_eq!(condition(json!("[true()]")), Some(true));
+        assert_eq!(condition(json!("[parameters('deploy')]")), Some(true));
+        assert_eq!(condition(json!("[not(parameters('deploy'))]")), Some(false));
+        assert_eq!(condition(json!("[equals(parameters('mode'), 'new')]")), Some(true));
+        assert_eq!(condition(json!("[equals(parameters('mode'), 'existing')]")), Some(false));
+        assert_eq!(condition(json!("[parameters('open')]")), None);
+        assert_eq!(condition(json!("[greater(1, 0)]")), None);
     }
 
     /// A top parameter with no value stands as one unknown per parameter name, so names built from it keep their known parts; elsewhere it still says nothing.

@@ -4,7 +4,7 @@
 //! resources, each naming its `networkSecurityGroup` and `routeTable` by id, usually
 //! `[resourceId('Microsoft.Network/networkSecurityGroups', parameters('...'))]`). Only the
 //! environment's virtual network counts, where the template deploys it plainly (in the
-//! environment's resource group and subscription, without a `condition`); what the template does
+//! environment's resource group and subscription, without a `condition` it says is false); what the template does
 //! not say plainly is taken for an association, so that an unreadable reference never becomes a
 //! finding (nor a ticket command).
 
@@ -26,8 +26,8 @@ pub(super) struct SubnetLink {
     pub route_table: Link,
     /// Written as a child resource (deployed after its network, whose inline subnet it replaces).
     pub child: bool,
-    /// Its resource (the network or the child) is deployed only on a `condition`.
-    pub conditional: bool,
+    /// Its resource (the network or the child) has a `condition` the template says is false.
+    pub undeployed: bool,
 }
 
 /// A subnet's reference to an NSG or a route table.
@@ -56,7 +56,9 @@ pub(super) fn links<'v, J: Json<'v>>(
     deployed: Option<&str>,
     parent: Option<&str>,
 ) -> Vec<SubnetLink> {
-    let conditional = resource.get("condition").is_some_and(|c| c.as_bool() != Some(true));
+    // A condition the template says is false deploys nothing; one it does not say plainly is
+    // taken to hold (a finding to look at, rather than an association left unchecked).
+    let undeployed = resource.get("condition").is_some_and(|c| scope.condition(c) == Some(false));
     let link = |subnet: J, key: &str, type_name: &str| -> Link {
         let Some(reference) = subnet.get("properties").and_then(|p| p.get(key)).filter(|r| !r.is_null()) else {
             return Link::Absent;
@@ -72,7 +74,7 @@ pub(super) fn links<'v, J: Json<'v>>(
         nsg: link(subnet, "networkSecurityGroup", "networkSecurityGroups"),
         route_table: link(subnet, "routeTable", "routeTables"),
         child,
-        conditional,
+        undeployed,
     };
     if kind.eq_ignore_ascii_case(VIRTUAL_NETWORK) {
         let Some(subnets) = resource.get("properties").and_then(|p| p.get("subnets")).and_then(J::as_array) else {
@@ -196,7 +198,7 @@ pub(super) fn associated<'l>(
                 Some(env.resource_group.to_ascii_lowercase().as_str()),
                 Some(env.subscription_id.to_ascii_lowercase().as_str()),
             );
-        if !ours || link.conditional {
+        if !ours || link.undeployed {
             continue;
         }
         // A subnet of the network whose name the template does not say may be any of them.
@@ -333,7 +335,7 @@ mod tests {
         use serde_json::json;
         let template = json!({"parameters": {"rt": {"defaultValue": "ise-routes"}}});
         let scope = Scope::top(&template);
-        let vnet = json!({"condition": "[parameters('deploy')]", "properties": {"subnets": [
+        let vnet = json!({"condition": "[not(true())]", "properties": {"subnets": [
             {"name": "ise-1", "properties": {"routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', parameters('rt'))]"}}},
             {"name": "ise-2", "properties": {"routeTable": {"id": "[resourceId('Microsoft.Network/routeTables', uniqueString('x'))]"},
                                               "networkSecurityGroup": null}},
@@ -357,7 +359,7 @@ mod tests {
                 (Some("ise-3".into()), Link::Other, Link::Absent)
             ]
         );
-        assert!(got.iter().all(|l| l.conditional && !l.child));
+        assert!(got.iter().all(|l| l.undeployed && !l.child));
         let child =
             json!({"properties": {"routeTable": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/routeTables/rt"}}});
         let nested = links(
@@ -414,7 +416,7 @@ mod tests {
             nsg,
             route_table: Link::Absent,
             child,
-            conditional: false,
+            undeployed: false,
         }
     }
 
@@ -483,8 +485,8 @@ mod tests {
             ),
             None
         );
-        let mut conditional = link("contoso-vnet", "ise-1", Link::Absent, false);
-        conditional.conditional = true;
-        assert_eq!(on(&env, &[(conditional, here)], &Place::Inherited), None);
+        let mut undeployed = link("contoso-vnet", "ise-1", Link::Absent, false);
+        undeployed.undeployed = true;
+        assert_eq!(on(&env, &[(undeployed, here)], &Place::Inherited), None);
     }
 }
