@@ -561,6 +561,12 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
     let r = verify(&save(&dir, "rest.json", &rest));
     assert_eq!(r.code, Some(1), "{}", r.stdout);
     assert!(firewall_findings(&r).iter().any(|(_, c, _)| c == "corp/deny-all"), "{}", r.stdout);
+    // One page of a longer list is refused: groups Azure evaluates would be missing.
+    let mut page = rest.clone();
+    page["nextLink"] = json!("https://management.azure.com/...&$skipToken=2");
+    let (code, path, _, help) = refusal(&["verify", "--env", FW, "--firewall", &save(&dir, "page.json", &page)]);
+    assert_eq!((code.as_str(), path.as_str()), ("E1207", "nextLink"));
+    assert!(help.contains("fetches every page"), "{help}");
     let r = isenet(&["diff", "--env", FW, "--deployed", &dir.join("rest.json").to_string_lossy()]);
     assert!(
         r.stdout.contains("firewall `contoso-ise-dependencies`"),

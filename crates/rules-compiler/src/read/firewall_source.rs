@@ -65,6 +65,11 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
         Some(list) if value.get("ruleCollections").is_none() && value.get("properties").is_none() => (list, "value"),
         _ => (value, ""),
     };
+    // One page of a longer list leaves groups out that Azure evaluates with the environment's.
+    if !base.is_empty() && value.get("nextLink").is_some_and(|n| !n.is_null()) {
+        return Err(Diagnostic::error(E_FIREWALL_FILE, "nextLink", "one page of a longer list of rule collection groups: the policy's other groups are not all here")
+            .with_help("pass the whole list: `az network firewall policy rule-collection-group list -g <policy-rg> --policy-name <policy> -o json` fetches every page"));
+    }
     match list.as_array() {
         Some(items) => {
             let items: Vec<J> = items.collect();
