@@ -88,7 +88,7 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
         return Err(locate(diags, positions, file));
     }
     let limit_violations = limit_violations(&read, &rules_path, rules.len(), |p| Location::of(positions, file, p));
-    let template_associations = super::template::associated_subnets(document, &super::template::NSG, base.trim_end_matches('.'), wanted);
+    let (subnets, elsewhere) = super::template::subnets_of(document, value, &super::template::NSG, &base, wanted);
     Ok(NsgFile {
         name: value.get("name").and_then(J::as_str).unwrap_or("").to_string(),
         origins: read
@@ -97,11 +97,8 @@ pub(super) fn read<'v, J: Json<'v>>(document: J, positions: &impl Locate, file: 
             .collect(),
         rules: read.into_iter().map(|r| r.rule).collect(),
         limit_violations,
-        subnets: template_associations
-            .as_ref()
-            .map(|a| a.on.clone())
-            .or_else(|| super::subnets::associated(value)),
-        elsewhere: template_associations.map(|a| a.elsewhere).unwrap_or_default(),
+        subnets,
+        elsewhere,
         named_otherwise,
     })
 }

@@ -87,8 +87,7 @@ pub(super) fn read<'v, J: Json<'v>>(
     .into_iter()
     .flatten()
     .collect();
-    let template_associations =
-        super::template::associated_subnets(document, &super::template::ROUTE_TABLE, prefix.trim_end_matches('.'), wanted);
+    let (subnets, elsewhere) = super::template::subnets_of(document, value, &super::template::ROUTE_TABLE, &prefix, wanted);
     Ok(RouteFile {
         origins: entries
             .iter()
@@ -97,11 +96,8 @@ pub(super) fn read<'v, J: Json<'v>>(
         routes: entries.into_iter().map(|(_, r)| r).collect(),
         disable_bgp_route_propagation,
         limit_violations,
-        subnets: template_associations
-            .as_ref()
-            .map(|a| a.on.clone())
-            .or_else(|| super::subnets::associated(value)),
-        elsewhere: template_associations.map(|a| a.elsewhere).unwrap_or_default(),
+        subnets,
+        elsewhere,
         named_otherwise,
     })
 }

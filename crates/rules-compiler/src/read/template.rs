@@ -16,7 +16,7 @@
 
 use super::json::Json;
 use super::template_names::{Place, Scope, UNKNOWN};
-pub(crate) use super::template_subnets::Associations;
+use super::template_subnets::Associations;
 use super::template_subnets::{self, Referenced, SubnetLink};
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
@@ -307,7 +307,7 @@ pub(crate) fn resource<'v, J: Json<'v>>(document: J, proved: &Proved, wanted: &W
 /// The subnets of the wanted virtual network that the template's resource at `path` (an NSG or a
 /// route table) is on, as the template's subnets say; `None` when the template deploys none of
 /// that network's subnets, or does not say the resource's name plainly.
-pub(crate) fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, path: &str, wanted: &Wanted) -> Option<Associations> {
+fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, path: &str, wanted: &Wanted) -> Option<Associations> {
     let all = entries(document);
     let target = all.iter().find(|e| e.path == path)?;
     let referenced = Referenced {
@@ -319,6 +319,22 @@ pub(crate) fn associated_subnets<'v, J: Json<'v>>(document: J, proved: &Proved, 
         .iter()
         .flat_map(|e| e.links.iter().map(move |l| (l, &e.resource_group, &e.subscription)));
     template_subnets::associated(links, wanted.environment?, &referenced, proved.kind == NSG.kind)
+}
+
+/// The subnets the resource `value` of `proved`'s kind (at `prefix` in `document`, `resources[2].`;
+/// empty for a bare file) is on, and the ISE subnets on another of its kind instead: a template's
+/// subnets say it where it holds the environment's network, else Azure's output its `subnets`.
+pub(crate) fn subnets_of<'v, J: Json<'v>>(
+    document: J,
+    value: J,
+    proved: &Proved,
+    prefix: &str,
+    wanted: &Wanted,
+) -> (Option<Vec<super::subnets::SubnetRef>>, Vec<(String, String)>) {
+    match associated_subnets(document, proved, prefix.trim_end_matches('.'), wanted) {
+        Some(a) => (Some(a.on), a.elsewhere),
+        None => (super::subnets::associated(value), Vec::new()),
+    }
 }
 
 /// The top-level resources of a kind in a template, by path (`resources[3]`).
