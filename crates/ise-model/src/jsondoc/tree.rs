@@ -305,6 +305,18 @@ impl<'a> Json<'a> {
             .map(|&id| Json { tree, id })
     }
 
+    /// The member of an object whose key is `key` in any ASCII case (the first of several).
+    pub fn get_any_case(self, key: &str) -> Option<Json<'a>> {
+        if self.kind() != Kind::Object {
+            return None;
+        }
+        let tree = self.tree;
+        tree.kids(self.id as usize)
+            .iter()
+            .find(|&&c| tree.key(c as usize).is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .map(|&id| Json { tree, id })
+    }
+
     /// The items of an array.
     pub fn items(self) -> Option<Items<'a>> {
         (self.kind() == Kind::Array).then(|| self.children())

@@ -10,6 +10,8 @@ pub(crate) trait Json<'a>: Copy {
     type Items: ExactSizeIterator<Item = Self> + Clone;
     /// The member `key` of an object (null included).
     fn get(self, key: &str) -> Option<Self>;
+    /// The member whose key is `key` in any ASCII case (ARM's parameter and variable names).
+    fn get_any_case(self, key: &str) -> Option<Self>;
     fn as_str(self) -> Option<&'a str>;
     fn as_array(self) -> Option<Self::Items>;
     fn is_object(self) -> bool;
@@ -29,6 +31,9 @@ impl<'a> Json<'a> for Node<'a> {
     type Items = Items<'a>;
     fn get(self, key: &str) -> Option<Self> {
         Node::get(self, key)
+    }
+    fn get_any_case(self, key: &str) -> Option<Self> {
+        Node::get_any_case(self, key)
     }
     fn as_str(self) -> Option<&'a str> {
         Node::as_str(self)
@@ -64,6 +69,9 @@ impl<'a> Json<'a> for &'a Value {
     type Items = std::slice::Iter<'a, Value>;
     fn get(self, key: &str) -> Option<Self> {
         Value::get(self, key)
+    }
+    fn get_any_case(self, key: &str) -> Option<Self> {
+        self.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
     }
     fn as_str(self) -> Option<&'a str> {
         Value::as_str(self)

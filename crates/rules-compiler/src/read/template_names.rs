@@ -118,11 +118,12 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         if depth >= DEPTH {
             return None;
         }
-        let passed = self.passed.and_then(|p| p.get(name)).and_then(|p| p.get("value"));
+        // ARM's parameter and variable names compare case-insensitively.
+        let passed = self.passed.and_then(|p| p.get_any_case(name)).and_then(|p| p.get("value"));
         if let (Some(value), Some(parent)) = (passed, self.parent) {
             return parent.value_at(value.as_str()?, depth + 1, partial);
         }
-        let declared = self.template.get("parameters")?.get(name)?;
+        let declared = self.template.get("parameters")?.get_any_case(name)?;
         match declared.get("defaultValue") {
             Some(default) if default.as_bool().is_some() => default.as_bool().map(arm_bool),
             Some(default) => self.value_at(default.as_str()?, depth + 1, partial),
@@ -136,15 +137,14 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         if depth >= DEPTH {
             return None;
         }
-        let value = self.template.get("variables")?.get(name)?.as_str()?;
+        let value = self.template.get("variables")?.get_any_case(name)?.as_str()?;
         self.value_at(value, depth + 1, partial)
     }
 }
 
 /// What a parameter of the template's top with no value in the file stands for in a
-/// [`Scope::partial_value`]: its name between two characters no resource name holds. (ARM
-/// compares parameter names case-insensitively; a name written in another case than declared
-/// says nothing here.)
+/// [`Scope::partial_value`]: its name (lower-cased: ARM compares parameter names
+/// case-insensitively) between two characters no resource name holds.
 pub(crate) fn unknown(parameter: &str) -> String {
     format!("{UNKNOWN}{}{UNKNOWN}", parameter.to_ascii_lowercase())
 }
@@ -341,6 +341,11 @@ mod tests {
         assert_eq!(partial("[concat(parameters('policy'), '/corp')]"), Some(format!("{policy}/corp")));
         assert_eq!(partial("[format('{0}/{1}', variables('v'), 'ise')]"), Some(format!("{policy}/ise")));
         assert_ne!(partial("[parameters('other')]"), partial("[parameters('policy')]"));
+        assert_eq!(
+            partial("[concat(parameters('POLICY'), '/x')]"),
+            partial("[concat(parameters('policy'), '/x')]")
+        );
+        assert_eq!(partial("[concat(parameters('KNOWN'), '/g')]").as_deref(), Some("hub/g"));
         assert_eq!(partial("[concat(parameters('known'), '/g')]").as_deref(), Some("hub/g"));
         assert_eq!(partial("[toLower(parameters('policy'))]"), None);
         assert_eq!(top.value("[concat(parameters('policy'), '/corp')]"), None);
