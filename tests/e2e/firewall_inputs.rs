@@ -589,6 +589,15 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
     assert_eq!(code, "E1217", "{message}");
     assert!(message.contains("`corp-ise` at [0], `corp` at [1]"), "{message}");
 
+    // Of many groups the note names the first twelve in Azure's order, and counts the rest.
+    let mut many: Vec<Value> = (0..20).map(|i| group_of(&format!("spoke{i:02}"), 1000 + i, json!([]))).collect();
+    many.push(ours.clone());
+    let r = verify(&save(&dir, "many.json", &Value::Array(many)));
+    let note = &messages(&r, "F0307")[0];
+    assert!(
+        note.contains("`contoso-ise-dependencies` (500), `spoke00` (1000),") && note.contains("`spoke10` (1010) and 9 more;"),
+        "{note}"
+    );
     let twice = json!([group_of("corp", 100, json!([])), group_of("CORP", 200, json!([])), ours.clone()]);
     let (code, path, _, _) = refusal(&["verify", "--env", FW, "--firewall", &save(&dir, "twice.json", &twice)]);
     assert_eq!((code.as_str(), path.as_str()), ("E1212", "[1].name"));
