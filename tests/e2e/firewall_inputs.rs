@@ -60,6 +60,16 @@ fn messages(r: &Run, code: &str) -> Vec<String> {
         .collect()
 }
 
+/// The findings of a verify report's firewall proof but the F0307 note: (code, collection, rule).
+fn failing(r: &Run) -> Vec<(String, String, String)> {
+    firewall_findings(r).into_iter().filter(|(code, _, _)| code != "F0307").collect()
+}
+
+/// `explain` of the firewall environment with the firewall rules of `file`, and `args`.
+fn explain_with(file: &str, args: &[&str]) -> Run {
+    isenet(&[&["explain", "--env", FW, "--firewall", file], args].concat())
+}
+
 /// The ids of the dependencies a verify report's firewall proof does not cover.
 fn uncovered(r: &Run) -> Vec<String> {
     uncovered_ids(&firewall_proof(r)["coverage"])
@@ -358,7 +368,7 @@ fn a_shared_policys_groups_are_evaluated_together_by_group_priority() {
     // `explain` follows the same order.
     let file = dir.join("deny-first.json");
     let args = ["--from", "10.10.1.5", "--to", "AzureMonitor", "--port", "443", "--expect", "deny"];
-    let r = isenet(&[&["explain", "--env", FW, "--firewall", file.to_str().unwrap()], &args[..]].concat());
+    let r = explain_with(file.to_str().unwrap(), &args);
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
@@ -394,7 +404,7 @@ fn a_shared_policys_groups_are_evaluated_together_by_group_priority() {
     // the name resolves.
     let file = dir.join("allow-first.json");
     let args = ["--from", "10.10.1.5", "--to", "login.microsoftonline.com", "--port", "443"];
-    let r = isenet(&[&["explain", "--env", FW, "--firewall", file.to_str().unwrap()], &args[..]].concat());
+    let r = explain_with(file.to_str().unwrap(), &args);
     assert!(
         r.stdout
             .contains("firewall: allowed by network rule everything (collection spoke2/allow-all)"),
@@ -605,16 +615,12 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
     let tied = json!([group_of("corp", 500, json!([])), ours.clone()]);
     let r = verify(&save(&dir, "tied.json", &tied));
     assert_eq!(r.code, Some(1), "{}", r.stdout);
-    let codes: Vec<String> = firewall_findings(&r)
-        .into_iter()
-        .map(|(c, _, _)| c)
-        .filter(|c| c != "F0307")
-        .collect();
+    let codes: Vec<String> = failing(&r).into_iter().map(|(c, _, _)| c).collect();
     assert_eq!(codes, ["F0308"], "{}", r.stdout);
     // explain warns that its answer takes one order of the two (W1219).
     let args = ["--from", "10.10.1.5", "--to", "AzureMonitor", "--port", "443"];
     let tied_file = dir.join("tied.json");
-    let r = isenet(&[&["explain", "--env", FW, "--firewall", tied_file.to_str().unwrap()], &args[..]].concat());
+    let r = explain_with(tied_file.to_str().unwrap(), &args);
     assert!(
         r.stderr.contains("W1219") && r.stderr.contains("share priority 500"),
         "{}",
@@ -631,11 +637,7 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
 
     let out_of_range = json!([group_of("corp", 70000, json!([])), ours]);
     let r = verify(&save(&dir, "range.json", &out_of_range));
-    let codes: Vec<String> = firewall_findings(&r)
-        .into_iter()
-        .map(|(c, _, _)| c)
-        .filter(|c| c != "F0307")
-        .collect();
+    let codes: Vec<String> = failing(&r).into_iter().map(|(c, _, _)| c).collect();
     assert_eq!(codes, ["F0107"], "{}", r.stdout);
 }
 
@@ -662,9 +664,8 @@ fn a_network_allow_of_every_address_decides_names_before_any_application_deny() 
     );
     let r = verify(&file);
     assert!(uncovered(&r).is_empty(), "{}", r.stdout);
-    let failing: Vec<(String, String, String)> = firewall_findings(&r).into_iter().filter(|(c, _, _)| c != "F0307").collect();
     assert_eq!(
-        failing,
+        failing(&r),
         [("F0303".to_string(), "open/allow-all".to_string(), "everything".to_string())],
         "{}",
         r.stdout
@@ -679,7 +680,7 @@ fn a_network_allow_of_every_address_decides_names_before_any_application_deny() 
         "--expect",
         "allow",
     ];
-    let r = isenet(&[&["explain", "--env", FW, "--firewall", &file], &args[..]].concat());
+    let r = explain_with(&file, &args);
     assert_eq!(r.code, Some(0), "{}", r.stdout);
     assert!(
         r.stdout
@@ -709,9 +710,8 @@ fn another_groups_unresolvable_rules_are_findings_not_refusals() {
     let r = verify(&file);
     assert_eq!(r.code, Some(1), "{}", r.stdout);
     assert!(uncovered(&r).is_empty(), "{}", r.stdout);
-    let failing: Vec<(String, String, String)> = firewall_findings(&r).into_iter().filter(|(c, _, _)| c != "F0307").collect();
     assert_eq!(
-        failing,
+        failing(&r),
         [("F0309".to_string(), "corp/corp-web".to_string(), "no-gambling".to_string())],
         "{}",
         r.stdout
@@ -720,7 +720,7 @@ fn another_groups_unresolvable_rules_are_findings_not_refusals() {
     let located = proof["findings"].as_array().unwrap().iter().find(|f| f["code"] == "F0309").unwrap()["rule"].clone();
     assert!(located["line"].as_u64().is_some(), "{located}");
     let args = ["--from", "10.10.1.5", "--to", "login.microsoftonline.com", "--port", "443"];
-    let r = isenet(&[&["explain", "--env", FW, "--firewall", &file], &args[..]].concat());
+    let r = explain_with(&file, &args);
     assert!(
         r.stderr.contains("W1218") && r.stderr.contains("rule no-gambling (collection corp/corp-web)"),
         "{}",

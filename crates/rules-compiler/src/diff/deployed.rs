@@ -169,15 +169,7 @@ impl Detected {
     }
 }
 
-/// The reader's description of a kind: its wanted name, how messages name it, the environment
-/// field that names it.
-pub(crate) fn proved(kind: ArtifactKind) -> &'static template::Proved {
-    match kind {
-        ArtifactKind::Nsg => &template::NSG,
-        ArtifactKind::Routes => &template::ROUTE_TABLE,
-        ArtifactKind::Firewall => &template::RULE_COLLECTION_GROUP,
-    }
-}
+pub(crate) use template::proved;
 
 /// A template's resources with their paths, and those of the templates its nested deployments
 /// hold inline, as the readers take them (isenet's own deploys its rule collection group into the

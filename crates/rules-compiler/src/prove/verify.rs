@@ -13,6 +13,7 @@ use crate::read::firewall::{FirewallFile, PolicyRules};
 use crate::read::nsg::NsgFile;
 use crate::read::routes::{entries_prefixes, RouteFile};
 use crate::read::subnets::SubnetRef;
+use crate::read::template::proved;
 use crate::read::{Limit, LimitViolation, Location};
 use crate::views::summary::Names;
 use ipnet::Ipv4Net;
@@ -244,11 +245,7 @@ pub fn verify(inputs: &Inputs) -> Result<Verification, Vec<Diagnostic>> {
 /// `F0001` when a bare file's resource has another name than the environment's: a jump
 /// box's NSG or another spoke's group proved as the ISE's would answer for the wrong resource.
 fn named_otherwise(theirs: Option<&str>, ours: &str, artifact: ArtifactKind) -> Option<Finding> {
-    let what = match artifact {
-        ArtifactKind::Nsg => "NSG",
-        ArtifactKind::Routes => "route table",
-        ArtifactKind::Firewall => "rule collection group",
-    };
+    let what = proved(artifact).what;
     let message = format!(
         "the file's {what} is `{}`; the environment's is `{ours}`: proved as the environment's",
         theirs?
@@ -345,9 +342,10 @@ fn not_on_subnets(
     artifact: ArtifactKind,
 ) -> Vec<Finding> {
     let Some(on) = on else { return Vec::new() };
-    let (kind, what) = match artifact {
-        ArtifactKind::Routes => (FindingKind::RouteTableNotOnSubnet, "route table"),
-        _ => (FindingKind::NsgNotOnSubnet, "NSG"),
+    let what = proved(artifact).what;
+    let kind = match artifact {
+        ArtifactKind::Routes => FindingKind::RouteTableNotOnSubnet,
+        _ => FindingKind::NsgNotOnSubnet,
     };
     env.subnets
         .iter()

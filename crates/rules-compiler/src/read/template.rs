@@ -67,6 +67,17 @@ pub const RULE_COLLECTION_GROUP: Proved = Proved {
 
 const DEPLOYMENTS: &str = "Microsoft.Resources/deployments";
 
+/// The reader's description of a kind: its wanted name, how messages name it, the environment
+/// field that names it.
+pub(crate) fn proved(kind: crate::prove::findings::ArtifactKind) -> &'static Proved {
+    use crate::prove::findings::ArtifactKind;
+    match kind {
+        ArtifactKind::Nsg => &NSG,
+        ArtifactKind::Routes => &ROUTE_TABLE,
+        ArtifactKind::Firewall => &RULE_COLLECTION_GROUP,
+    }
+}
+
 /// The names of the resources the environment deploys, which a reader takes from a file holding
 /// several; `None`: no choice by name (one resource of a kind is read, two are refused).
 #[derive(Debug, Clone, Copy, Default)]
