@@ -22,6 +22,7 @@ macro_rules! eprintln {
 
 mod args;
 mod commands;
+mod cpus;
 mod input;
 mod memory;
 mod outdir;
@@ -72,8 +73,9 @@ fn main() -> ExitCode {
     memory::tune_allocator(fleet);
     pool::enable();
     if !fleet {
-        rules_compiler::threads::on_start(memory::advise_thread_heap);
+        ise_model::threads::on_start(memory::advise_thread_heap);
     }
+    ise_model::threads::set_joiner(cpus::join_elsewhere);
     output::set_quiet(cli.quiet);
     let exit = commands::run(&cli);
     output::flush();

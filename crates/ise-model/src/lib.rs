@@ -25,6 +25,7 @@ pub mod requirement;
 pub mod resolve;
 pub mod servicetags;
 pub mod text;
+pub mod threads;
 
 pub use diag::{Diagnostic, Severity};
 pub use env::Environment;

@@ -19,5 +19,5 @@ pub mod plan;
 pub mod prove;
 pub mod read;
 pub mod render;
-pub mod threads;
+pub use ise_model::threads;
 pub mod views;

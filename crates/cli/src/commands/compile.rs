@@ -136,7 +136,7 @@ pub fn run(cli: &Cli, args: &Args) -> Exit {
     };
     // The text templates compile on the spare core while a tag file is read and the plan built.
     let selected = backends.clone();
-    std::thread::spawn(move || render::prepare_templates(&selected));
+    let _ = crate::cpus::spawn_elsewhere(move || render::prepare_templates(&selected));
     let tags = match input::service_tags(args.service_tags, env.cloud) {
         Ok(t) => t,
         Err(d) => return fail(vec![d]),

@@ -352,8 +352,8 @@ impl<'a> Scan<'a> {
     fn values_split(&mut self, records: &mut Vec<Record>, at: usize) -> Option<()> {
         let stop = AtomicBool::new(false);
         let (text, b) = (self.text, self.b);
-        std::thread::scope(|threads| {
-            let tail = threads.spawn(|| {
+        let (tail, head) = crate::threads::join(
+            || {
                 let mut s = Scan {
                     text,
                     b,
@@ -370,22 +370,24 @@ impl<'a> Scan<'a> {
                     }
                 }
                 None
-            });
-            let head = self.values_until(records, at);
-            if head != Some(true) {
-                stop.store(true, Ordering::Relaxed);
-            }
-            let tail = tail.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            if !head? {
-                return Some(());
-            }
-            let (more, end, separators) = tail?;
-            records.extend(more);
-            self.pos = end;
-            self.separators += separators;
-            // The count only grows: it passed the limit somewhere iff it is past it now.
-            (self.separators < MAX_VALUES - 1).then_some(())
-        })
+            },
+            || {
+                let head = self.values_until(records, at);
+                if head != Some(true) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                head
+            },
+        );
+        if !head? {
+            return Some(());
+        }
+        let (more, end, separators) = tail?;
+        records.extend(more);
+        self.pos = end;
+        self.separators += separators;
+        // The count only grows: it passed the limit somewhere iff it is past it now.
+        (self.separators < MAX_VALUES - 1).then_some(())
     }
 
     /// [`Self::array`] of `values` up to the element starting at `at`: `Some(true)` when it

@@ -234,6 +234,63 @@ impl<'a> PlanJobs<'a> {
     }
 }
 
+/// The backends that render from the review, handed out like [`PlanJobs`] once the review is
+/// published: the change ticket alone costs about as much as the review's three files, and the
+/// helper, done with the plan's artifacts by then, takes one of them.
+struct ReviewJobs<'a, 'p> {
+    /// The review and the flow picture; `None` when the thread making them gave up (a panic).
+    made: std::sync::OnceLock<Option<(review::Review<'p>, flows::Graph)>>,
+    backends: Vec<&'a Backend>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a, 'p> ReviewJobs<'a, 'p> {
+    fn new(backends: &[&'a Backend]) -> Self {
+        ReviewJobs {
+            made: std::sync::OnceLock::new(),
+            backends: backends.iter().copied().filter(|b| matches!(b.render, Render::Review(_))).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn publish(&self, review: review::Review<'p>, graph: flows::Graph) {
+        let _ = self.made.set(Some((review, graph)));
+    }
+
+    /// The artifacts of the jobs this thread takes until none is left, once the review is
+    /// published (waiting for it), unsorted.
+    fn render(&self) -> Vec<Artifact> {
+        let Some((review, graph)) = self.made.wait() else {
+            return Vec::new();
+        };
+        let taken = std::iter::from_fn(|| {
+            self.backends
+                .get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                .copied()
+        });
+        taken
+            .flat_map(|b| match b.render {
+                Render::Plan(_) => Vec::new(),
+                Render::Review(f) => f(review, graph),
+            })
+            .collect()
+    }
+
+    fn into_review(self) -> Option<review::Review<'p>> {
+        self.made.into_inner().flatten().map(|(review, _)| review)
+    }
+}
+
+/// At its drop, publishes "no review" unless the review was published by then (a panic while
+/// making it): the other thread does not wait for ever.
+struct Unpublished<'r, 'a, 'p>(&'r ReviewJobs<'a, 'p>);
+
+impl Drop for Unpublished<'_, '_, '_> {
+    fn drop(&mut self) {
+        let _ = self.0.made.set(None);
+    }
+}
+
 /// Compiles the templates the given backends render, so that a caller can do it on a spare core
 /// before rendering (see `template::prepare`); rendering compiles any not yet compiled itself.
 pub fn prepare_templates(backends: &[&Backend]) {
@@ -276,21 +333,26 @@ fn render_and_prove_on(plan: &Plan, tags: &ServiceTags, backends: &[&Backend], s
             let cache = text_cache::shared().expect("inside with_cache");
             let nsg = review::compiled_nsg(plan, tags);
             let jobs = PlanJobs::new(backends);
-            std::thread::scope(|s| {
-                let (nsg, jobs) = (&nsg, &jobs);
-                let helper = s.spawn(move || {
-                    crate::threads::started();
+            let review_jobs = ReviewJobs::new(backends);
+            let (helped, mut out) = crate::threads::join(
+                || {
                     text_cache::with_shared(cache, || {
                         nsg.evaluate(crate::azure::nsg::Direction::Outbound);
-                        jobs.render(plan)
+                        let mut out = jobs.render(plan);
+                        out.extend(review_jobs.render());
+                        out
                     })
-                });
-                let review = review::review_with(plan, tags, nsg);
-                let mut out = review_artifacts(&review, backends);
-                out.extend(jobs.render(plan));
-                out.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-                (out, Some(review.ok))
-            })
+                },
+                || {
+                    let _unpublished = Unpublished(&review_jobs);
+                    review_jobs.publish(review::review_with(plan, tags, &nsg), flows::graph(plan));
+                    let mut out = review_jobs.render();
+                    out.extend(jobs.render(plan));
+                    out
+                },
+            );
+            out.extend(helped);
+            (out, review_jobs.into_review().map(|r| r.ok))
         } else {
             let mut out = plan_artifacts(plan, backends.iter().copied());
             let proved = wants_review.then(|| {
@@ -350,7 +412,7 @@ mod tests {
     fn the_proofs_thread_runs_the_thread_hook_first() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static RUNS: AtomicUsize = AtomicUsize::new(0);
-        crate::threads::on_start(|| {
+        ise_model::threads::on_start(|| {
             RUNS.fetch_add(1, Ordering::SeqCst);
         });
         let (plan, tags) = example();
@@ -359,6 +421,36 @@ mod tests {
         assert_eq!(proved, Some(true));
         // At least once: other tests' compiles, on other threads, run it too.
         assert!(RUNS.load(Ordering::SeqCst) > before);
+    }
+
+    /// A review that is never made (its thread panicked) leaves the other thread nothing to
+    /// render, instead of waiting for it for ever.
+    #[test]
+    fn review_jobs_without_a_review_render_nothing() {
+        let backends: Vec<&super::Backend> = super::BACKENDS.iter().collect();
+        let jobs = super::ReviewJobs::new(&backends);
+        drop(super::Unpublished(&jobs));
+        assert!(jobs.render().is_empty());
+        assert!(jobs.into_review().is_none());
+    }
+
+    /// Published, the review's jobs are each rendered once, by whichever thread asks.
+    #[test]
+    fn review_jobs_render_each_review_artifact_once() {
+        let (plan, tags) = example();
+        let backends: Vec<&super::Backend> = super::BACKENDS.iter().collect();
+        let jobs = super::ReviewJobs::new(&backends);
+        let nsg = super::review::compiled_nsg(&plan, tags);
+        jobs.publish(super::review::review_with(&plan, tags, &nsg), super::flows::graph(&plan));
+        let (mut a, b) = std::thread::scope(|s| {
+            let other = s.spawn(|| jobs.render());
+            (jobs.render(), other.join().unwrap())
+        });
+        a.extend(b);
+        let mut names: Vec<&str> = a.iter().map(|x| x.file_name).collect();
+        names.sort();
+        assert_eq!(names, ["change-ticket.md", "flows.svg", "review.csv", "review.html"]);
+        assert_eq!(jobs.into_review().map(|r| r.ok), Some(true));
     }
 
     /// A compile's two threads, whichever of them renders each plan artifact, write what one
