@@ -626,6 +626,17 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
         "{}",
         r.stderr
     );
+    // The deciding rule is in one of the tied groups: an expectation is not met by that verdict.
+    let r = explain_with(tied_file.to_str().unwrap(), &[&args[..], &["--expect", "allow"]].concat());
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("UNPROVED: expected allow")
+            && r.stdout.contains("warning[F0308]: rule ")
+            && r.stdout
+                .contains("is in one of the rule collection groups that share priority 500 (the environment's, `corp`), whose order Azure does not document"),
+        "{}",
+        r.stdout
+    );
     // diff converges the environment's group to the priority it names, and says whom it shares it with.
     let r = isenet(&["diff", "--env", FW, "--deployed", &dir.join("tied.json").to_string_lossy()]);
     assert!(
@@ -726,6 +737,56 @@ fn another_groups_unresolvable_rules_are_findings_not_refusals() {
         "{}",
         r.stderr
     );
+    // A smoke test is not passed by a verdict the rule set aside may overturn: Azure evaluates
+    // the Deny of corp's group (priority 100) before the environment's allow (500), and its web
+    // category may well match this name.
+    let expect_allow = [&args[..], &["--expect", "allow"]].concat();
+    let r = explain_with(&file, &expect_allow);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("UNPROVED: expected allow, and the verdict is allow")
+            && r.stdout.contains(
+                "warning[F0309]: rule no-gambling (collection corp/corp-web) was set aside (the application rule matches web categories"
+            )
+            && r.stdout.contains("Azure evaluates it before rule"),
+        "{}",
+        r.stdout
+    );
+    let r = explain_with(&file, &[&expect_allow[..], &["--error-format", "json"]].concat());
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (doc["matches"].clone(), doc["unproved"].clone()),
+        (json!(false), json!(true)),
+        "{doc}"
+    );
+    // Network rules decide before any application rule: the set-aside application rule cannot
+    // change what they decide, and the expectation holds.
+    let by_network = ["--from", "10.10.1.5", "--to", "AzureMonitor", "--port", "443", "--expect", "allow"];
+    let r = explain_with(&file, &by_network);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("expected allow: ok") && !r.stdout.contains("F0309"),
+        "{}",
+        r.stdout
+    );
+    // A flows file counts such rows apart from the mismatches.
+    let flows = dir.join("flows.csv");
+    std::fs::write(
+        &flows,
+        "from,to,port,protocol,expect\n10.10.1.5,login.microsoftonline.com,443,tcp,allow\n10.10.1.5,AzureMonitor,443,tcp,allow\n",
+    )
+    .unwrap();
+    let r = explain_with(&file, &["--flows", flows.to_str().unwrap()]);
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("UNPROVED") && r.stdout.contains("2 flows, 2 with an expectation, 0 mismatches, 1 unproved"),
+        "{}",
+        r.stdout
+    );
+    // A Deny set aside cannot overturn a deny: an address no rule allows stays denied, proved.
+    let denied = ["--from", "10.10.1.5", "--to", "203.0.113.10", "--port", "443", "--expect", "deny"];
+    let r = explain_with(&file, &denied);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
 
     // The same rule in the environment's group.
     let mut ours = az_group(&dir, "contoso-ise-dependencies", 500);

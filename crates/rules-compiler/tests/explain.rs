@@ -147,7 +147,7 @@ proptest! {
     fn explain_agrees_with_the_reference_evaluator(rules in arb_rules(), flow in arb_flow()) {
         let plan = example_plan();
         let tags = ServiceTags::embedded(plan.environment.cloud);
-        let explainer = Explainer::new(&Inputs { plan: &plan, tags, rules: &rules, udr_prefixes: &[], routes: None, firewall: None });
+        let explainer = Explainer::new(&Inputs { plan: &plan, tags, rules: &rules, udr_prefixes: &[], routes: None, firewall: None, firewall_doubts: Default::default() });
         let resolver = EnvResolver::new(&plan.environment, tags, &[]);
         let all = with_defaults(&rules);
         let subnets: Vec<Ipv4Net> = plan.environment.subnet_prefixes();
@@ -221,7 +221,7 @@ proptest! {
     ) {
         let plan = example_plan();
         let tags = ServiceTags::embedded(plan.environment.cloud);
-        let explainer = Explainer::nsg_only(&Inputs { plan: &plan, tags, rules: &rules, udr_prefixes: &[], routes: None, firewall: None });
+        let explainer = Explainer::nsg_only(&Inputs { plan: &plan, tags, rules: &rules, udr_prefixes: &[], routes: None, firewall: None, firewall_doubts: Default::default() });
         let resolver = EnvResolver::new(&plan.environment, tags, &[]);
         let all = with_defaults(&rules);
         let direction = if inbound { Direction::Inbound } else { Direction::Outbound };
@@ -296,6 +296,7 @@ fn inbound_traffic_whose_reply_goes_to_an_appliance_is_denied_exactly() {
         udr_prefixes: &[],
         routes: Some(&routes),
         firewall: None,
+        firewall_doubts: Default::default(),
     });
     let ask = |from: &str| {
         explainer

@@ -10,6 +10,7 @@ use ise_model::diag::Diagnostic;
 use ise_model::ports::PortRange;
 use rules_compiler::azure::nsg::Protocol;
 use rules_compiler::prove::explain::{self, Checked, Expect, Explainer, Flow};
+use rules_compiler::prove::explain_path::FirewallDoubts;
 use rules_compiler::prove::verify as verification;
 use rules_compiler::read::{firewall as firewallfile, flows as flowsfile, nsg as nsgfile};
 use rules_compiler::views::explain as view;
@@ -68,6 +69,10 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         udr_prefixes: &loaded.udr,
         routes: loaded.routes.as_ref().map(|(_, _, r)| r.routes.as_slice()),
         firewall: firewall.as_ref().map(|f| (f.network.as_slice(), f.application.as_slice())),
+        firewall_doubts: firewall.as_ref().map_or_else(Default::default, |f| FirewallDoubts {
+            set_aside: &f.unresolved,
+            ties: &f.ties,
+        }),
     })
     .with_members(query.members);
     // The flows file is read before anything is printed, so bad input prints nothing but problems:

@@ -209,19 +209,28 @@ pub struct Checked {
     pub explanation: Explanation,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
-    /// `None` without an expectation.
+    /// `None` without an expectation; false too when the verdict is not proved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matches: Option<bool>,
+    /// The verdict may not be Azure's: a firewall rule set aside or an undocumented group order
+    /// could decide the flow otherwise (the notes say which). A smoke test is not passed by it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unproved: bool,
 }
+
+/// The notes whose rules could decide the flow otherwise than the verdict says.
+const VERDICT_DOUBTS: [&str; 2] = ["F0308", "F0309"];
 
 impl Checked {
     pub fn new(line: Option<u64>, explanation: Explanation, expect: Option<Expect>) -> Self {
-        let matches = expect.map(|e| e.met_by(explanation.verdict));
+        let unproved = explanation.notes.iter().any(|n| VERDICT_DOUBTS.contains(&n.code));
+        let matches = expect.map(|e| !unproved && e.met_by(explanation.verdict));
         Checked {
             line,
             explanation,
             expect,
             matches,
+            unproved,
         }
     }
     pub fn failed(&self) -> bool {
@@ -307,6 +316,8 @@ pub struct Inputs<'a> {
     pub routes: Option<&'a [RouteEntry]>,
     /// The firewall rules given (`--firewall`), else the compiled ones.
     pub firewall: Option<FirewallRules<'a>>,
+    /// What the firewall rules given leave out (a shared policy's file); none for compiled rules.
+    pub firewall_doubts: super::explain_path::FirewallDoubts<'a>,
 }
 
 /// Answers `explain` for many flows against one set of inputs (the routes are evaluated once).
@@ -590,6 +601,7 @@ impl<'a> Explainer<'a> {
             notes.extend(model.route_notes.iter().cloned());
             denied = denied.union(&path_denied);
             notes.extend(tls_notes(&path));
+            notes.extend(model.doubt_notes(&path));
         }
         if let (Some(model), Some(allowed)) = (&self.path, &in_allowed) {
             let (steps, reply_denied) = model.replies(allowed, &self.members);

@@ -15,6 +15,7 @@ use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::plan::{ApplicationDestination, DependencyTarget, Plan};
 use crate::prove::resolver::EnvResolver;
+use crate::read::firewall::Unresolved;
 use ise_model::env::TunnelingMode;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -87,11 +88,45 @@ impl RouteStep {
     }
 }
 
+/// Where Azure evaluates a firewall rule: application rules after network ones, then by group
+/// (priority, place in the file) and collection priority; `None` sorts first (unknown: taken to
+/// come first).
+type EvaluationOrder = (bool, Option<(u32, usize)>, Option<u32>);
+
+impl FirewallModel<'_> {
+    /// Where Azure evaluates the rule behind decision `d`, in the terms of [`Unresolved`]:
+    /// application rules after network rules, then group and collection priority. `None` for
+    /// the default deny (after every rule).
+    fn order_of(&self, d: &FirewallDecision) -> Option<EvaluationOrder> {
+        let collection = d.collection.as_deref()?;
+        match d.kind {
+            FirewallRuleKind::Network => {
+                let c = self.network.iter().find(|c| c.name == collection)?;
+                Some((false, c.group_order, Some(c.priority)))
+            }
+            FirewallRuleKind::Application => {
+                let c = self.application.collections().iter().find(|c| c.name == collection)?;
+                Some((true, c.group_order, Some(c.priority)))
+            }
+            FirewallRuleKind::None => None,
+        }
+    }
+}
+
+/// What the firewall's evaluation leaves out (a shared policy's file): another group's rules set
+/// aside, and the priorities groups share (`read::firewall::PolicyRules`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FirewallDoubts<'a> {
+    pub set_aside: &'a [Unresolved],
+    pub ties: &'a [(u32, Vec<Option<String>>)],
+}
+
 struct FirewallModel<'a> {
     address: Ipv4Addr,
     network: Vec<RuleCollection<NetworkRule>>,
     application: Applications<'a>,
     resolver: EnvResolver<'a>,
+    doubts: FirewallDoubts<'a>,
 }
 
 pub(crate) struct PathModel<'a> {
@@ -139,6 +174,7 @@ impl<'a> PathModel<'a> {
                     network: network.to_vec(),
                     application: Applications::new(application),
                     resolver: EnvResolver::intended(env, inputs.tags),
+                    doubts: inputs.firewall_doubts,
                 })
             }
             _ => None,
@@ -375,6 +411,62 @@ impl<'a> PathModel<'a> {
                 (decisions, eval.denied.union(&unallowed))
             }
         }
+    }
+
+    /// Notes for the firewall's decisions in `steps` that what its evaluation leaves out could
+    /// change: a rule set aside that Azure evaluates first and whose collection acts otherwise
+    /// (it may match any flow: F0309), or a decision made in a group whose priority another group
+    /// shares (Azure does not document their order: F0308). Such a verdict is not proved.
+    pub(crate) fn doubt_notes(&self, steps: &[RouteStep]) -> Vec<ExplainNote> {
+        let Some(fw) = &self.firewall else { return Vec::new() };
+        let mut notes: Vec<ExplainNote> = Vec::new();
+        let mut push = |code: &'static str, rule: String, message: String| {
+            if !notes.iter().any(|n| n.code == code && n.rule == rule) {
+                notes.push(ExplainNote {
+                    code,
+                    rule,
+                    tag: String::new(),
+                    message,
+                });
+            }
+        };
+        for d in steps.iter().flat_map(|s| &s.firewall) {
+            let order = fw.order_of(d);
+            let decided = match (&d.rule, &d.collection) {
+                (Some(rule), Some(collection)) => format!("rule {rule} (collection {collection})"),
+                _ => "Azure Firewall's default deny".to_string(),
+            };
+            for s in fw.doubts.set_aside {
+                let acts_otherwise = s.action != Some(d.action);
+                let first = order.is_none_or(|o| (s.application, s.group_order, s.priority) < o);
+                if acts_otherwise && first {
+                    push(
+                        "F0309",
+                        format!("{}/{}", s.collection, s.rule),
+                        format!(
+                            "rule {} (collection {}) was set aside ({}); Azure evaluates it before {decided}, and it may decide this flow otherwise: the verdict is not proved",
+                            s.rule, s.collection, s.why
+                        ),
+                    );
+                }
+            }
+            let group_priority = order.and_then(|(_, group, _)| group).map(|(p, _)| p);
+            if let Some((priority, groups)) = fw.doubts.ties.iter().find(|(p, _)| Some(*p) == group_priority) {
+                let groups: Vec<String> = groups
+                    .iter()
+                    .map(|g| g.as_ref().map_or("the environment's".to_string(), |g| format!("`{g}`")))
+                    .collect();
+                push(
+                    "F0308",
+                    format!("priority {priority}"),
+                    format!(
+                        "{decided} is in one of the rule collection groups that share priority {priority} ({}), whose order Azure does not document: the verdict is not proved",
+                        groups.join(", ")
+                    ),
+                );
+            }
+        }
+        notes
     }
 
     /// The network dependencies some of whose flows (from the ISE subnets) are in `flows`.

@@ -55,6 +55,13 @@ pub struct Unresolved {
     pub rule: String,
     pub why: String,
     pub at: Location,
+    /// Where Azure would evaluate it, as for its collection: application rules after every
+    /// network rule, then by group and collection priority (`None`: the file does not say).
+    pub application: bool,
+    pub group_order: Option<(u32, usize)>,
+    pub priority: Option<u32>,
+    /// Its collection's action (`None`: the file does not say).
+    pub action: Option<FirewallAction>,
 }
 
 /// A DNAT rule: what reaches the firewall's `destination_ports` from `source_addresses` is
@@ -151,6 +158,7 @@ impl FirewallFile {
             }));
             out.unresolved.extend(f.unresolved.iter().map(|u| Unresolved {
                 collection: named(&u.collection),
+                group_order,
                 ..u.clone()
             }));
             if let Some(priority) = group_order.map(|(p, _)| p) {
@@ -218,8 +226,8 @@ struct Collected {
     named_otherwise: Option<String>,
     /// Whether rules the verifier cannot resolve are set aside (another group's) or refused.
     set_aside: bool,
-    /// Those set aside: (collection, rule, why, the rule's path).
-    unresolved: Vec<(String, String, String, String)>,
+    /// Those set aside, each with its rule's path.
+    unresolved: Vec<(Unresolved, String)>,
 }
 
 pub fn parse(text: &str, file: &str) -> Result<FirewallFile, Vec<Diagnostic>> {
@@ -557,9 +565,22 @@ fn read_collection<'v, J: Json<'v>>(
             .partition(|d| out.set_aside && d.code == E_FIREWALL_UNSUPPORTED);
         diags.extend(other);
         if let Some(first) = unresolvable.first() {
-            let collection = item.get("name").and_then(J::as_str).unwrap_or_default().to_string();
-            let name = rule.get("name").and_then(J::as_str).unwrap_or_default().to_string();
-            out.unresolved.push((collection, name, first.message.clone(), rule.path));
+            let text = |o: &Object<'v, J>, key| o.get(key).and_then(J::as_str).unwrap_or_default().to_string();
+            let application = match &read {
+                Some(r) => matches!(r, Rule::Application(_)),
+                None => text(&rule, "ruleType").eq_ignore_ascii_case("ApplicationRule"),
+            };
+            let set_aside = Unresolved {
+                collection: text(item, "name"),
+                rule: text(&rule, "name"),
+                why: first.message.clone(),
+                at: Location::default(),
+                application,
+                group_order: None,
+                priority: header.as_ref().map(|h| h.1),
+                action: header.as_ref().map(|h| h.2),
+            };
+            out.unresolved.push((set_aside, rule.path));
             continue;
         }
         match read {
@@ -690,12 +711,7 @@ fn attach_positions(mut c: Collected, positions: &impl Locate, file: &str) -> Fi
         unresolved: c
             .unresolved
             .into_iter()
-            .map(|(collection, rule, why, path)| Unresolved {
-                collection,
-                rule,
-                why,
-                at: at(&path),
-            })
+            .map(|(u, path)| Unresolved { at: at(&path), ..u })
             .collect(),
     }
 }

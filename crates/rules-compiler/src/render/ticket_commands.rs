@@ -303,6 +303,7 @@ pub fn ip_flows(review: &Review) -> Vec<String> {
         udr_prefixes: &udr,
         routes: None,
         firewall: None,
+        firewall_doubts: Default::default(),
     });
     let mut out = vec![cloud_set(review)];
     for rule in plan.security_rules.iter().map(|r| &r.rule).filter(|r| r.access == Access::Allow) {

@@ -206,6 +206,12 @@ pub fn render_text(c: &Checked, names: &Names) -> String {
     if let (Some(expect), Some(ok)) = (c.expect, c.matches) {
         out += &if ok {
             format!("  expected {}: ok\n", expect.as_str())
+        } else if c.unproved {
+            format!(
+                "  UNPROVED: expected {}, and the verdict is {}, but a firewall rule the verifier set aside or an undocumented group order may decide otherwise (warnings below)\n",
+                expect.as_str(),
+                e.verdict.as_str()
+            )
         } else {
             format!(
                 "  MISMATCH: expected {}, but the verdict is {}\n",
@@ -262,6 +268,7 @@ pub fn render_table(results: &[Checked], quiet: bool) -> String {
                 e.verdict.as_str().to_string(),
                 match c.matches {
                     Some(true) => "ok".into(),
+                    Some(false) if c.unproved => "UNPROVED".into(),
                     Some(false) => "MISMATCH".into(),
                     None => "-".into(),
                 },
@@ -279,10 +286,16 @@ pub fn render_table(results: &[Checked], quiet: bool) -> String {
             .first()
             .map(|c| members_line(&c.explanation, "", &Names::default()))
             .unwrap_or_default();
-        let failed = results.iter().filter(|c| c.failed()).count();
+        let failed = results.iter().filter(|c| c.failed() && !c.unproved).count();
+        let unproved = results.iter().filter(|c| c.failed() && c.unproved).count();
         let checked = results.iter().filter(|c| c.expect.is_some()).count();
+        let unproved = if unproved > 0 {
+            format!(", {unproved} unproved")
+        } else {
+            String::new()
+        };
         out += &format!(
-            "\n{} flows, {checked} with an expectation, {failed} {}\n",
+            "\n{} flows, {checked} with an expectation, {failed} {}{unproved}\n",
             results.len(),
             if failed == 1 { "mismatch" } else { "mismatches" }
         );
