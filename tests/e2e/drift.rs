@@ -2177,6 +2177,33 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
         );
         (verify.code, verify.stdout.contains("F0111"))
     };
+    // Ids built from the deployment's own resource group and subscription (`resourceGroup()`,
+    // `subscription()`): the environment's, the file being its export.
+    for (name, id, expected) in [
+        (
+            "own-place-other-nsg.json",
+            "[concat('/subscriptions/', subscription().subscriptionId, '/resourceGroups/', resourceGroup().name, '/providers/Microsoft.Network/networkSecurityGroups/jumpbox-nsg')]",
+            (Some(1), true),
+        ),
+        (
+            "own-place-our-nsg.json",
+            "[concat(resourceGroup().id, '/providers/Microsoft.Network/networkSecurityGroups/contoso-ise-nsg')]",
+            (Some(0), false),
+        ),
+        (
+            "own-subscription-other-rg.json",
+            "[resourceId(subscription().subscriptionId, 'other-rg', 'Microsoft.Network/networkSecurityGroups', 'contoso-ise-nsg')]",
+            (Some(1), true),
+        ),
+        // A place built partly from the deployment's says nothing: taken to be the NSG's.
+        (
+            "partly-own-place.json",
+            "[concat('/subscriptions/x/resourceGroups/', resourceGroup().name, '-old/providers/Microsoft.Network/networkSecurityGroups/jumpbox-nsg')]",
+            (Some(0), false),
+        ),
+    ] {
+        assert_eq!(verdict(name, &export("contoso-vnet", Some(id))), expected, "{name}");
+    }
     // An id naming another resource group or provider names another resource.
     for (name, id) in [
         ("other-rg.json", "[resourceId('other-rg', 'Microsoft.Network/networkSecurityGroups', 'contoso-ise-nsg')]"),
@@ -2204,6 +2231,12 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
             "contentVersion": "1.0.0.0", "resources": [network]}}}),
     );
     assert_eq!(verdict("elsewhere.json", &elsewhere), (Some(0), false));
+    // A nested deployment into `[resourceGroup().name]` deploys into the top's own resource
+    // group, the environment's: its network is judged (ise-3 without the NSG).
+    elsewhere["resources"][2]["resourceGroup"] = json!("[resourceGroup().name]");
+    assert_eq!(verdict("nested-own-group.json", &elsewhere), (Some(1), true));
+    elsewhere["resources"][2]["resourceGroup"] = json!("[concat(resourceGroup().name, '-spoke')]");
+    assert_eq!(verdict("nested-derived-group.json", &elsewhere), (Some(0), false));
     let mut conditional = export("contoso-vnet", None);
     conditional["resources"][1]["condition"] = json!(false);
     conditional["resources"].as_array_mut().unwrap().remove(2);

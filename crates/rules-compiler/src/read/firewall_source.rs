@@ -184,7 +184,7 @@ fn template_group<'v, J: Json<'v>>(ours: &Described, other: Object<'v, J>, descr
     let place = |d: &Described| {
         let (policy, _) = d.partial.as_deref()?.rsplit_once('/')?;
         let known = |p: &Place| match p {
-            Place::Inherited => Some(String::new()),
+            Place::Inherited | Place::Top => Some(String::new()),
             Place::Named(n) => Some(n.to_ascii_lowercase()),
             Place::Unknown => None,
         };

@@ -1,8 +1,10 @@
 //! What an ARM template says plainly about a resource's name: a literal, or an expression built
 //! only from what the template itself holds (`parameters('p')` by the value a nested deployment
 //! passes or the parameter's default, `variables('v')`, `concat(...)`, `format('{0}/{1}', ...)`,
-//! `resourceId(...)` (a subnet's NSG), string literals). Anything else (`resourceGroup()`, `uniqueString(...)`, `toLower(...)`, a
-//! parameter with no value in the file) says nothing, and the readers do not guess.
+//! `resourceId(...)` (a subnet's NSG), `resourceGroup().name` / `.id` and
+//! `subscription().subscriptionId` / `.id` (where the deployment says them), string literals).
+//! Anything else (`uniqueString(...)`, `toLower(...)`, `resourceGroup().location`, a parameter
+//! with no value in the file) says nothing, and the readers do not guess.
 
 use super::json::Json;
 
@@ -25,12 +27,35 @@ pub(crate) struct Scope<'s, J> {
     /// names it by what the template does not say, `Inherited` where no deployment names it.
     pub resource_group: Place,
     pub subscription: Place,
+    /// What `resourceGroup()` and `subscription()` return here: the deployment's own where its
+    /// template is evaluated in its own scope (`inner`), the parent's otherwise (`outer`, ARM's
+    /// default).
+    called_group: Place,
+    called_subscription: Place,
+}
+
+/// What `resourceGroup().name` and `subscription().subscriptionId` stand for in the top
+/// deployment (the environment's own, the file being its export): marks no name holds, which the
+/// subnet reader takes for the environment's resource group and subscription.
+pub(crate) const TOP_RESOURCE_GROUP: &str = "\u{2}resourceGroup\u{2}";
+pub(crate) const TOP_SUBSCRIPTION: &str = "\u{2}subscription\u{2}";
+const PLACE_MARK: char = '\u{2}';
+
+/// The text of a place as a function returns it: the top deployment's by its mark.
+fn place_text(place: &Place, top: &str) -> Option<String> {
+    match place {
+        Place::Inherited | Place::Top => Some(top.to_string()),
+        Place::Named(name) => Some(name.clone()),
+        Place::Unknown => None,
+    }
 }
 
 /// A resource group or subscription a nested deployment deploys into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Place {
     Inherited,
+    /// The top deployment's own (`[resourceGroup().name]` evaluated there): the environment's.
+    Top,
     Named(String),
     Unknown,
 }
@@ -43,6 +68,8 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
             parent: None,
             resource_group: Place::Inherited,
             subscription: Place::Inherited,
+            called_group: Place::Inherited,
+            called_subscription: Place::Inherited,
         }
     }
 
@@ -53,7 +80,11 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
     pub fn nested(&'s self, deployment: J, template: J) -> Scope<'s, J> {
         let place = |key: &str, inherited: &Place| match deployment.get(key).and_then(J::as_str) {
             None => inherited.clone(),
-            Some(text) => self.value(text).map_or(Place::Unknown, Place::Named),
+            Some(text) => match self.id(text) {
+                Some(v) if v == TOP_RESOURCE_GROUP || v == TOP_SUBSCRIPTION => Place::Top,
+                Some(v) if !v.contains(PLACE_MARK) => Place::Named(v),
+                _ => Place::Unknown,
+            },
         };
         let inner = deployment
             .get("properties")
@@ -65,12 +96,20 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
             true => (template, deployment.get("properties").and_then(|p| p.get("parameters")), Some(self)),
             false => (self.template, self.passed, self.parent),
         };
+        let resource_group = place("resourceGroup", &self.resource_group);
+        let subscription = place("subscriptionId", &self.subscription);
+        let (called_group, called_subscription) = match inner {
+            true => (resource_group.clone(), subscription.clone()),
+            false => (self.called_group.clone(), self.called_subscription.clone()),
+        };
         Scope {
             template,
             passed,
             parent,
-            resource_group: place("resourceGroup", &self.resource_group),
-            subscription: place("subscriptionId", &self.subscription),
+            resource_group,
+            subscription,
+            called_group,
+            called_subscription,
         }
     }
 
@@ -83,6 +122,13 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
 
     /// The text a template string stands for: itself, or the expression it holds evaluated.
     pub fn value(&self, text: &str) -> Option<String> {
+        self.id(text).filter(|v| !v.contains(PLACE_MARK))
+    }
+
+    /// [`Scope::value`] of a resource id or a deployment's place, in which the top deployment's
+    /// resource group and subscription stand as [`TOP_RESOURCE_GROUP`] and [`TOP_SUBSCRIPTION`]
+    /// (the environment's, which only the reader of ids knows).
+    pub fn id(&self, text: &str) -> Option<String> {
         self.value_at(text, 0, false)
     }
 
@@ -229,6 +275,26 @@ impl Parser<'_> {
             ("false", []) => Some(arm_bool(false)),
             ("equals", [a, b]) => Some(arm_bool(a == b)),
             ("not", [a]) => as_bool(a).map(|b| arm_bool(!b)),
+            ("resourcegroup", []) | ("subscription", []) => self.property(scope, &name),
+            _ => None,
+        }
+    }
+
+    /// A property of `resourceGroup()` or `subscription()` (`function`), right after the call:
+    /// the names and ids of the places a deployment says plainly.
+    fn property<'v, J: Json<'v>>(&mut self, scope: &Scope<'_, J>, function: &str) -> Option<String> {
+        self.eat('.')?;
+        let rest = &self.text[self.at..];
+        let len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        let property = rest[..len].to_ascii_lowercase();
+        self.at += len;
+        let group = || place_text(&scope.called_group, TOP_RESOURCE_GROUP);
+        let subscription = || place_text(&scope.called_subscription, TOP_SUBSCRIPTION);
+        match (function, property.as_str()) {
+            ("resourcegroup", "name") => group(),
+            ("resourcegroup", "id") => Some(format!("/subscriptions/{}/resourceGroups/{}", subscription()?, group()?)),
+            ("subscription", "subscriptionid") => subscription(),
+            ("subscription", "id") => Some(format!("/subscriptions/{}", subscription()?)),
             _ => None,
         }
     }
@@ -304,13 +370,50 @@ mod tests {
             "[parameters('missing')]",
             "[parameters('loop')]",
             "[toLower(parameters('nsg'))]",
-            "[resourceGroup().name]",
+            "[resourceGroup().location]",
+            "[resourceGroup()]",
             "[format('{0}-{1}', 'a')]",
             "[concat('a')",
             "[parameters('nsg')] trailing",
         ] {
             assert_eq!(value(&t, nothing), None, "{nothing}");
         }
+    }
+
+    /// `resourceGroup()` and `subscription()` return the places a deployment says: the top's
+    /// own (marked, for the reader of ids to take as the environment's), a nested deployment's
+    /// where its template is evaluated inside it, the parent's where outside (ARM's default).
+    #[test]
+    fn the_deployments_own_place_is_read_where_it_says_it() {
+        let t = json!({"parameters": {}});
+        let top = Scope::top(&t);
+        assert_eq!(top.id("[resourceGroup().name]").as_deref(), Some(TOP_RESOURCE_GROUP));
+        assert_eq!(top.id("[subscription().subscriptionId]").as_deref(), Some(TOP_SUBSCRIPTION));
+        assert_eq!(
+            top.id("[resourceGroup().id]"),
+            Some(format!("/subscriptions/{TOP_SUBSCRIPTION}/resourceGroups/{TOP_RESOURCE_GROUP}"))
+        );
+        assert_eq!(top.id("[subscription().id]"), Some(format!("/subscriptions/{TOP_SUBSCRIPTION}")));
+        // Not a name: a resource named after its resource group is not known by its name here.
+        assert_eq!(top.value("[resourceGroup().name]"), None);
+        assert_eq!(top.id("[resourceGroup().location]"), None);
+        assert_eq!(top.id("[resourceGroup()]"), None);
+        let inner = json!({"template": {}});
+        let deployment = |scope: &str| {
+            json!({"resourceGroup": "hub", "subscriptionId": "[subscription().subscriptionId]",
+                   "properties": {"expressionEvaluationOptions": {"scope": scope}}})
+        };
+        let inside = deployment("inner");
+        let nested = top.nested(&inside, &inner);
+        assert_eq!(nested.resource_group, Place::Named("hub".into()));
+        assert_eq!(nested.subscription, Place::Top);
+        assert_eq!(nested.id("[resourceGroup().name]").as_deref(), Some("hub"));
+        assert_eq!(nested.id("[subscription().subscriptionId]").as_deref(), Some(TOP_SUBSCRIPTION));
+        let outside = deployment("outer");
+        let nested = top.nested(&outside, &inner);
+        assert_eq!(nested.id("[resourceGroup().name]").as_deref(), Some(TOP_RESOURCE_GROUP));
+        let derived = json!({"resourceGroup": "[concat(resourceGroup().name, '-x')]"});
+        assert_eq!(top.nested(&derived, &inner).resource_group, Place::Unknown);
     }
 
     /// A resource's condition: a boolean, or an expression the evaluator reads.

@@ -10,7 +10,7 @@
 
 use super::json::Json;
 use super::subnets::SubnetRef;
-use super::template_names::{Place, Scope};
+use super::template_names::{Place, Scope, TOP_RESOURCE_GROUP, TOP_SUBSCRIPTION};
 use ise_model::env::Environment;
 
 const VIRTUAL_NETWORK: &str = "Microsoft.Network/virtualNetworks";
@@ -63,7 +63,7 @@ pub(super) fn links<'v, J: Json<'v>>(
         let Some(reference) = subnet.get("properties").and_then(|p| p.get(key)).filter(|r| !r.is_null()) else {
             return Link::Absent;
         };
-        match reference.get("id").and_then(J::as_str).and_then(|id| scope.value(id)) {
+        match reference.get("id").and_then(J::as_str).and_then(|id| scope.id(id)) {
             Some(id) => parse_id(&id, type_name),
             None => Link::Unknown,
         }
@@ -114,6 +114,13 @@ fn parse_id(id: &str, type_name: &str) -> Link {
     let Some(provider) = parts.iter().position(|p| p.eq_ignore_ascii_case("providers")) else {
         return Link::Unknown;
     };
+    // A place written partly after the deployment's (`[concat(resourceGroup().name, '-x')]`).
+    if parts
+        .iter()
+        .any(|p| p.contains(['\u{2}']) && *p != TOP_RESOURCE_GROUP && *p != TOP_SUBSCRIPTION)
+    {
+        return Link::Unknown;
+    }
     let of_type = parts.len() == provider + 4
         && parts[provider + 1].eq_ignore_ascii_case("Microsoft.Network")
         && parts[provider + 2].eq_ignore_ascii_case(type_name)
@@ -159,9 +166,19 @@ pub(super) struct Referenced<'a> {
 /// deployment's own (the file is the environment's export); `None` where it does not say.
 fn resolved(place: &Place, environments: &str) -> Option<String> {
     match place {
-        Place::Inherited => Some(environments.to_ascii_lowercase()),
+        Place::Inherited | Place::Top => Some(environments.to_ascii_lowercase()),
         Place::Named(n) => Some(n.to_ascii_lowercase()),
         Place::Unknown => None,
+    }
+}
+
+/// A resource group or subscription as a template writes it, the top deployment's
+/// (`resourceGroup().name`, `subscription().subscriptionId` there) being the environment's.
+fn as_environments<'a>(written: &'a str, environments: &'a str) -> &'a str {
+    if written == TOP_RESOURCE_GROUP || written == TOP_SUBSCRIPTION {
+        environments
+    } else {
+        written
     }
 }
 
@@ -215,8 +232,10 @@ pub(super) fn associated<'l>(
                 resource_group: in_id_group,
                 subscription: in_id_subscription,
             } => {
-                let referenced_group = in_id_group.as_deref().map(str::to_ascii_lowercase).or(group.clone());
-                let referenced_subscription = in_id_subscription.as_deref().map(str::to_ascii_lowercase).or(subscription.clone());
+                let in_id_group = in_id_group.as_deref().map(|g| as_environments(g, &env.resource_group));
+                let in_id_subscription = in_id_subscription.as_deref().map(|s| as_environments(s, &env.subscription_id));
+                let referenced_group = in_id_group.map(str::to_ascii_lowercase).or(group.clone());
+                let referenced_subscription = in_id_subscription.map(str::to_ascii_lowercase).or(subscription.clone());
                 let same = name.eq_ignore_ascii_case(target.name)
                     && may_be_same(&referenced_group, &target_group)
                     && may_be_same(&referenced_subscription, &target_subscription);
@@ -230,8 +249,8 @@ pub(super) fn associated<'l>(
                         (true, _, _) => name.clone(),
                         (false, group, subscription) => format!(
                             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/{kind}/{name}",
-                            subscription.as_deref().unwrap_or(&env.subscription_id),
-                            group.as_deref().unwrap_or(&env.resource_group)
+                            subscription.unwrap_or(&env.subscription_id),
+                            group.unwrap_or(&env.resource_group)
                         ),
                     };
                     let slot = &mut other[i];
