@@ -804,3 +804,72 @@ fn another_groups_unresolvable_rules_are_findings_not_refusals() {
         "{help}"
     );
 }
+
+/// Another group's application allow of every name decides a required name before the
+/// environment's own rule: `explain` names the dependencies the name is, as `verify` counts them
+/// covered, instead of calling the rule one that serves no requirement.
+#[test]
+fn another_groups_allow_of_every_name_serves_the_names_it_allows() {
+    let dir = tempdir("fw-input-app-allow-all");
+    compile(&dir);
+    let all_names = json!({"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "web-out", "priority": 100,
+        "action": {"type": "Allow"},
+        "rules": [{"ruleType": "ApplicationRule", "name": "any-https", "protocols": [{"protocolType": "Https", "port": 443}],
+                   "sourceAddresses": ["*"], "targetFqdns": ["*"]}]});
+    let file = save(
+        &dir,
+        "allow-all-names.json",
+        &json!([
+            group_of("corp", 100, json!([all_names])),
+            az_group(&dir, "contoso-ise-dependencies", 500)
+        ]),
+    );
+    let r = verify(&file);
+    assert!(uncovered(&r).is_empty(), "{}", r.stdout);
+    let args = [
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "login.microsoftonline.com",
+        "--port",
+        "443",
+        "--format",
+        "json",
+    ];
+    let r = explain_with(&file, &args);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let decisions: Vec<&Value> = doc["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["firewall"].as_array().unwrap())
+        .collect();
+    let by_allow_all: Vec<&&Value> = decisions.iter().filter(|d| d["rule"] == "any-https").collect();
+    assert_eq!(by_allow_all.len(), 1, "{doc}");
+    assert_eq!(by_allow_all[0]["collection"], "corp/web-out");
+    assert_eq!(by_allow_all[0]["servesNoRequirement"], false, "{doc}");
+    let dependencies = by_allow_all[0]["dependencies"].as_array().unwrap();
+    assert!(!dependencies.is_empty(), "{doc}");
+    // A name no dependency is: the same rule serves no requirement.
+    let other = [
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "www.example.org",
+        "--port",
+        "443",
+        "--format",
+        "json",
+    ];
+    let doc: Value = serde_json::from_str(&explain_with(&file, &other).stdout).unwrap();
+    let decided: Vec<Value> = doc["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["firewall"].as_array().unwrap().clone())
+        .filter(|d| d["rule"] == "any-https")
+        .collect();
+    assert_eq!(decided.len(), 1, "{doc}");
+    assert_eq!(decided[0]["servesNoRequirement"], true, "{doc}");
+}

@@ -7,9 +7,9 @@
 
 use super::explain::Flow;
 use super::explain::{ExplainNote, Inputs};
-use super::firewall::{dependency_flows, evaluate_network, web_protocol, Applications};
+use super::firewall::{dependency_flows, evaluate_network, fqdn_covers, web_protocol, Applications};
 use super::routes::{subnet_routes_noting, Hop, Target, BGP_DEFAULT};
-use crate::azure::firewall::{ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::firewall::{ApplicationProtocol, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
@@ -390,8 +390,18 @@ impl<'a> PathModel<'a> {
                         FirewallAction::Allow,
                         &rest,
                     );
+                    // Whatever the rule is called (another group's allow of every name), it
+                    // serves the application dependencies this name is.
+                    let mut dependencies = decision.dependencies.clone();
+                    for id in self.application_dependencies_naming(name, protocol) {
+                        if !dependencies.contains(&id) {
+                            dependencies.push(id);
+                        }
+                    }
                     decisions.push(FirewallDecision {
                         terminates_tls: rule.terminate_tls,
+                        serves_no_requirement: dependencies.is_empty(),
+                        dependencies,
                         ..decision
                     });
                 }
@@ -467,6 +477,24 @@ impl<'a> PathModel<'a> {
             }
         }
         notes
+    }
+
+    /// The application dependencies of the plan whose names cover `name` on `protocol` (by FQDN;
+    /// an FQDN tag's names are not listed anywhere).
+    fn application_dependencies_naming(&self, name: &str, protocol: ApplicationProtocol) -> Vec<String> {
+        self.plan
+            .firewall
+            .dependencies
+            .iter()
+            .filter(|d| match &d.target {
+                DependencyTarget::Application {
+                    protocols,
+                    destination: ApplicationDestination::Fqdn { name: fqdn },
+                } => protocols.contains(&protocol) && fqdn_covers(fqdn, name),
+                _ => false,
+            })
+            .map(|d| d.id.clone())
+            .collect()
     }
 
     /// The network dependencies some of whose flows (from the ISE subnets) are in `flows`.
