@@ -64,6 +64,26 @@ def main():
         with open(deep, "w") as f:
             f.write("[" * (100_000 * scale) + "]" * (100_000 * scale))
         measure(f"{100_000 * scale:,} nested arrays as an environment ({x})", ["validate", "--env", deep])
+        # Templates (an exported resource group): thousands of NSGs none of which is the
+        # environment's, and an NSG whose rules the export writes twice (inline and as children).
+        schema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+        nsgs = os.path.join(tmp, f"nsgs-{x}.json")
+        with open(nsgs, "w") as f:
+            json.dump({"$schema": schema, "contentVersion": "1.0.0.0", "resources": [
+                {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-11-01", "name": f"nsg-{i}",
+                 "properties": {"securityRules": []}} for i in range(2000 * scale)]}, f)
+        measure(f"template of {2000 * scale:,} other NSGs ({x})", ["verify", "--nsg", nsgs])
+        rules = [{"name": f"r{i}", "properties": {"priority": 100 + i % 4000, "direction": "Inbound", "access": "Deny",
+                  "protocol": "Tcp", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*",
+                  "sourcePortRange": "*", "destinationPortRange": str(1 + i)}} for i in range(1000 * scale)]
+        twice = os.path.join(tmp, f"twice-{x}.json")
+        with open(twice, "w") as f:
+            json.dump({"$schema": schema, "contentVersion": "1.0.0.0", "resources": [
+                {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-11-01", "name": "contoso-ise-nsg",
+                 "properties": {"securityRules": rules}}] + [
+                {"type": "Microsoft.Network/networkSecurityGroups/securityRules", "apiVersion": "2023-11-01",
+                 "name": "contoso-ise-nsg/" + r["name"], "properties": r["properties"]} for r in rules]}, f)
+        measure(f"template of {1000 * scale:,} rules written twice ({x})", ["verify", "--nsg", twice])
     def flows_file(name, n):
         path = os.path.join(tmp, name)
         with open(path, "w") as f:

@@ -302,7 +302,7 @@ fn other_groups(f: &FirewallFile, ours: &str) -> Option<Finding> {
             .collect();
         parts.push(format!(
             "the policy's rule collection groups were evaluated together, in Azure's order: {}; the other groups' rules are named `group/collection`",
-            first_names(&shown)
+            crate::views::summary::first_names(&shown)
         ));
     }
     if !group.apart.is_empty() {
@@ -314,23 +314,13 @@ fn other_groups(f: &FirewallFile, ours: &str) -> Option<Finding> {
                 None => format!("`{name}` (the file does not say plainly that it is of the same policy)"),
             })
             .collect();
-        parts.push(format!("not evaluated: {}", first_names(&shown)));
+        parts.push(format!("not evaluated: {}", crate::views::summary::first_names(&shown)));
     }
     Some(Finding::new(
         FindingKind::OtherRuleCollectionGroups,
         ArtifactKind::Firewall,
         parts.join("; "),
     ))
-}
-
-/// The first names of a list, and how many more: a policy may hold dozens of groups, and the
-/// note is one line.
-fn first_names(names: &[String]) -> String {
-    const SHOWN: usize = 12;
-    match names.len() {
-        n if n <= SHOWN => names.join(", "),
-        n => format!("{} and {} more", names[..SHOWN].join(", "), n - SHOWN),
-    }
 }
 
 /// A finding for each ISE subnet a deployed NSG or route table is not on, where its file lists the

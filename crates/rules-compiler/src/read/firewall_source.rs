@@ -220,7 +220,7 @@ fn none_named(wanted: &Wanted, others: &[(String, String)]) -> Diagnostic {
         format!(
             "no rule collection group named `{}` (the environment's): the file holds {}",
             wanted.group.unwrap_or_default(),
-            held.join(", ")
+            crate::views::summary::first_names(&held)
         ),
     )
     .with_help(format!(

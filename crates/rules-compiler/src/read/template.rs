@@ -21,6 +21,7 @@ use super::template_subnets::{self, Referenced, SubnetLink};
 use ise_model::codes::{E_TEMPLATE_NOT_NAMED, E_TEMPLATE_TWICE, E_TEMPLATE_UNSEEN};
 use ise_model::diag::Diagnostic;
 use ise_model::jsonpos::{field, index};
+use std::collections::{HashMap, HashSet};
 
 /// A resource a reader proves, as a template holds it.
 pub struct Proved {
@@ -389,37 +390,111 @@ pub fn unseen_by_any_reader(text: &str, file: &str, wanted: &Wanted) -> Vec<Diag
     }
 }
 
-/// Whether `e` is, or is an item of, a resource of `proved.kind` named otherwise than the wanted
-/// one: what ARM deploys there leaves the wanted resource alone.
-fn is_other<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted, e: &Entry<J>) -> bool {
-    if e.parent.is_none() && e.is(proved.kind) {
-        return split(all, proved, wanted).1.iter().any(|other| std::ptr::eq(*other, e));
-    }
-    if !proved.items.is_some_and(|items| e.is(&format!("{}/{items}", proved.kind))) {
-        return false;
-    }
-    let parent = parent_name(all, e);
-    parent.is_some() && !wanted.may_be(proved, parent.as_deref())
+/// What [`unseen_in`] asks of every resource, worked out once for the template: an export of
+/// thousands of resources (each rule also written as a child) took a walk of them all per
+/// resource.
+struct Seen<'e, J> {
+    by_path: HashMap<&'e str, &'e Entry<J>>,
+    /// Per proved kind: the top-level resources that may be the wanted one, and (by address) the
+    /// others.
+    candidates: Vec<Vec<&'e Entry<J>>>,
+    others: Vec<HashSet<*const Entry<J>>>,
+    /// Per proved kind with items, per candidate: its listed items' `properties`, as JSON text.
+    listed: Vec<Vec<HashSet<String>>>,
 }
 
-/// The name of the resource a child item deploys into: the one it sits in, or the one its name
-/// says (`parent/item`); `None` where the template does not say it plainly.
-fn parent_name<'v, J: Json<'v>>(all: &[Entry<J>], child: &Entry<J>) -> Option<String> {
-    match &child.parent {
-        Some(path) => all.iter().find(|p| &p.path == path).and_then(|p| p.deployed.clone()),
-        None => child
-            .deployed
-            .as_deref()
-            .and_then(|n| n.rsplit_once('/'))
-            .map(|(parent, _)| parent.to_string()),
+impl<'e, 'v, J: Json<'v>> Seen<'e, J> {
+    fn new(all: &'e [Entry<J>], proved: &[&Proved], wanted: &Wanted) -> Self {
+        let splits: Vec<_> = proved.iter().map(|p| split(all, p, wanted)).collect();
+        let listed = proved
+            .iter()
+            .zip(&splits)
+            .map(|(p, (candidates, _))| {
+                candidates
+                    .iter()
+                    .map(|c| match p.items {
+                        Some(items) => c
+                            .value
+                            .get("properties")
+                            .and_then(|props| props.get(items)?.as_array())
+                            .map(|list| {
+                                list.filter_map(|item| Some(item.get("properties")?.to_value().to_string()))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        None => HashSet::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let (candidates, others) = splits
+            .into_iter()
+            .map(|(candidates, others)| (candidates, others.into_iter().map(|e| e as *const Entry<J>).collect()))
+            .unzip();
+        Seen {
+            by_path: all.iter().map(|e| (e.path.as_str(), e)).collect(),
+            candidates,
+            others,
+            listed,
+        }
+    }
+
+    /// Whether `e` is, or is an item of, a resource of `proved[k].kind` named otherwise than the
+    /// wanted one: what ARM deploys there leaves the wanted resource alone.
+    fn is_other(&self, proved: &Proved, k: usize, wanted: &Wanted, e: &Entry<J>) -> bool {
+        if e.parent.is_none() && e.is(proved.kind) {
+            return self.others[k].contains(&(e as *const Entry<J>));
+        }
+        if !proved.items.is_some_and(|items| e.is(&format!("{}/{items}", proved.kind))) {
+            return false;
+        }
+        let parent = self.parent_name(e);
+        parent.is_some() && !wanted.may_be(proved, parent.as_deref())
+    }
+
+    /// The name of the resource a child item deploys into: the one it sits in, or the one its
+    /// name says (`parent/item`); `None` where the template does not say it plainly.
+    fn parent_name(&self, child: &Entry<J>) -> Option<String> {
+        match &child.parent {
+            Some(path) => self.by_path.get(path.as_str()).and_then(|p| p.deployed.clone()),
+            None => child
+                .deployed
+                .as_deref()
+                .and_then(|n| n.rsplit_once('/'))
+                .map(|(parent, _)| parent.to_string()),
+        }
+    }
+
+    /// Whether `child`, an item resource of `proved[k]`, has the `properties` of an item its parent
+    /// lists (the one it names or sits in, else the template's one candidate): an exported
+    /// resource group lists each rule and route both ways. It changes nothing: deployed under the
+    /// name of that item it rewrites the item as it is, under another Azure refuses it (two rules
+    /// of one priority and direction, two routes of one prefix), and into another parent it leaves
+    /// the proved one alone.
+    fn is_copy(&self, k: usize, child: &Entry<J>) -> bool {
+        let candidates = &self.candidates[k];
+        // The parent the child names or sits in; else the one candidate.
+        let parents: Vec<usize> = match self.parent_name(child) {
+            Some(name) => (0..candidates.len())
+                .filter(|&i| candidates[i].deployed.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(&name)))
+                .collect(),
+            None if candidates.len() == 1 => vec![0],
+            None => Vec::new(),
+        };
+        let Some(properties) = child.value.get("properties").filter(|p| p.is_object()) else {
+            return false;
+        };
+        let properties = properties.to_value().to_string();
+        parents.iter().any(|&i| self.listed[k][i].contains(&properties))
     }
 }
 
 fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wanted) -> Vec<Diagnostic> {
     let shows = proved.iter().map(|p| format!("`{}`", p.show)).collect::<Vec<_>>().join(" or ");
     let mut diags = Vec::new();
+    let seen = Seen::new(all, proved, wanted);
     for e in all {
-        if proved.iter().any(|p| is_other(all, p, wanted, e)) {
+        if proved.iter().enumerate().any(|(k, p)| seen.is_other(p, k, wanted, e)) {
             continue;
         }
         if e.is(DEPLOYMENTS) && inline_template(e.value).is_none() {
@@ -447,12 +522,12 @@ fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wan
                 continue;
             }
         }
-        let refusal = proved.iter().find_map(|p| {
+        let refusal = proved.iter().enumerate().find_map(|(k, p)| {
             if let (Some(parent), true) = (&e.parent, e.is(p.kind)) {
                 return Some(nested(p, e, parent));
             }
             let items = p.items?;
-            let child = e.is(&format!("{}/{items}", p.kind)) && !is_copy(all, p, wanted, items, e);
+            let child = e.is(&format!("{}/{items}", p.kind)) && !seen.is_copy(k, e);
             child.then(|| outside(p, items, e))
         });
         diags.extend(refusal);
@@ -480,33 +555,6 @@ pub(crate) fn evaluated_by_arm<'v, J: Json<'v>>(value: J, path: &str, named: &st
         )
         .with_help(format!("prove the deployed resource instead: {shows}")),
     )
-}
-
-/// A child item whose `properties` are those of an item its parent lists (the one it names or sits
-/// in, else the template's one candidate): an exported resource group lists each rule and route
-/// both ways. It changes nothing: deployed
-/// under the name of that item it rewrites the item as it is, under another Azure refuses it (two
-/// rules of one priority and direction, two routes of one prefix), and into another parent it
-/// leaves the proved one alone.
-fn is_copy<'v, J: Json<'v>>(all: &[Entry<J>], proved: &Proved, wanted: &Wanted, items: &str, child: &Entry<J>) -> bool {
-    let (candidates, _) = split(all, proved, wanted);
-    // The parent the child names or sits in; else the one candidate.
-    let parents: Vec<&&Entry<J>> = match parent_name(all, child) {
-        Some(name) => candidates
-            .iter()
-            .filter(|e| e.deployed.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(&name)))
-            .collect(),
-        None if candidates.len() == 1 => candidates.iter().collect(),
-        None => Vec::new(),
-    };
-    let Some(properties) = child.value.get("properties").filter(|p| p.is_object()) else {
-        return false;
-    };
-    let properties = properties.to_value();
-    parents.iter().any(|parent| {
-        let listed = parent.value.get("properties").and_then(|p| p.get(items)?.as_array());
-        listed.is_some_and(|mut listed| listed.any(|item| item.get("properties").is_some_and(|p| p.to_value() == properties)))
-    })
 }
 
 fn outside<'v, J: Json<'v>>(proved: &Proved, items: &str, e: &Entry<J>) -> Diagnostic {
@@ -558,7 +606,7 @@ fn none_named<'v, J: Json<'v>>(proved: &Proved, wanted: &Wanted, others: &[&Entr
             "no {} named `{}` (the environment's): the template holds {}",
             proved.what,
             wanted.of(proved).unwrap_or_default(),
-            held.join(", ")
+            crate::views::summary::first_names(&held)
         ),
     )
     .with_help(format!(
@@ -646,6 +694,25 @@ mod tests {
         // No NSG to repeat: the child is refused.
         let t = json!({ "resources": [ copy ] });
         assert_eq!(codes(&t, &NSG), [(E_TEMPLATE_UNSEEN, "resources[0]".to_string())]);
+    }
+
+    /// A template of thousands of other NSGs is refused in one line: the first twelve named, the
+    /// rest counted.
+    #[test]
+    fn many_other_resources_are_named_up_to_twelve() {
+        let nsgs: Vec<Value> = (0..2000).map(|i| json!({ "type": NSG.kind, "name": format!("nsg-{i}") })).collect();
+        let wanted = Wanted {
+            nsg: Some("ise-nsg"),
+            ..Wanted::default()
+        };
+        let d = resource(&json!({ "resources": nsgs }), &NSG, &wanted).unwrap_err();
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].message
+                .ends_with("`nsg-10` at resources[10], `nsg-11` at resources[11] and 1,988 more"),
+            "{}",
+            d[0].message
+        );
     }
 
     #[test]

@@ -44,6 +44,16 @@ impl Names {
     }
 }
 
+/// The first names of a list, and how many more: a policy may hold dozens of groups, a template
+/// thousands of resources, and a message is one line.
+pub fn first_names(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    match names.len() {
+        n if n <= SHOWN => names.join(", "),
+        n => format!("{} and {} more", names[..SHOWN].join(", "), count(n - SHOWN)),
+    }
+}
+
 /// Thousands separated with commas, as people read counts.
 pub fn count(n: usize) -> String {
     let digits = n.to_string();
