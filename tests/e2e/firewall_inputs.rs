@@ -748,7 +748,35 @@ fn another_groups_unresolvable_rules_are_findings_not_refusals() {
             && r.stdout.contains(
                 "warning[F0309]: rule no-gambling (collection corp/corp-web) was set aside (the application rule matches web categories"
             )
-            && r.stdout.contains("Azure evaluates it before rule"),
+            && r.stdout.contains("Azure evaluates it before a rule that decides part of this flow"),
+        "{}",
+        r.stdout
+    );
+    // What the set-aside rule says plainly still bounds what it may match: over UDP (it is HTTPS
+    // on 443) it cannot decide the flow, and the deny is proved; on port 80 it says nothing.
+    let udp = [
+        "--from",
+        "10.10.1.5",
+        "--to",
+        "203.0.113.10",
+        "--port",
+        "443",
+        "--protocol",
+        "udp",
+        "--expect",
+        "deny",
+    ];
+    let r = explain_with(&file, &udp);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    let http = ["--from", "10.10.1.5", "--to", "login.microsoftonline.com", "--port", "80"];
+    let r = explain_with(&file, &http);
+    assert!(!r.stdout.contains("F0309"), "{}", r.stdout);
+    // A verdict that does not meet the expectation is a mismatch, even where a rule set aside
+    // might change it (the note says so beside it).
+    let r = explain_with(&file, &[&args[..], &["--expect", "deny"]].concat());
+    assert_eq!(r.code, Some(1), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("MISMATCH: expected deny, but the verdict is allow"),
         "{}",
         r.stdout
     );
@@ -872,4 +900,47 @@ fn another_groups_allow_of_every_name_serves_the_names_it_allows() {
         .collect();
     assert_eq!(decided.len(), 1, "{doc}");
     assert_eq!(decided[0]["servesNoRequirement"], true, "{doc}");
+}
+
+/// A network rule set aside for its IP groups still says its protocols, ports and sources: it
+/// leaves a flow it cannot match proved, and makes one it may match unproved.
+#[test]
+fn a_set_aside_rule_doubts_only_the_flows_it_may_match() {
+    let dir = tempdir("fw-input-set-aside-bounds");
+    compile(&dir);
+    let deny = |name: &str, protocols: Value, sources: Value, port: &str| {
+        json!({"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "c", "priority": 100,
+            "action": {"type": "Deny"},
+            "rules": [{"ruleType": "NetworkRule", "name": name, "ipProtocols": protocols, "sourceAddresses": sources,
+                       "destinationPorts": [port],
+                       "destinationIpGroups": ["/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/ipGroups/z"]}]})
+    };
+    let storage = ["--from", "10.10.1.5", "--to", "Storage", "--port", "443", "--expect", "allow"];
+    for (name, collection, unproved) in [
+        ("port-22", deny("port-22", json!(["TCP"]), json!(["*"]), "22"), false),
+        ("udp-only", deny("udp-only", json!(["UDP"]), json!(["*"]), "443"), false),
+        (
+            "other-sources",
+            deny("other-sources", json!(["TCP"]), json!(["192.168.0.0/16"]), "443"),
+            false,
+        ),
+        ("may-match", deny("may-match", json!(["TCP"]), json!(["10.10.1.0/24"]), "443"), true),
+    ] {
+        let file = save(
+            &dir,
+            &format!("{name}.json"),
+            &json!([
+                group_of("corp", 100, json!([collection])),
+                az_group(&dir, "contoso-ise-dependencies", 500)
+            ]),
+        );
+        let r = explain_with(&file, &storage);
+        assert_eq!(r.code, Some(if unproved { 1 } else { 0 }), "{name}: {}", r.stdout);
+        assert_eq!(
+            r.stdout.contains(&format!("warning[F0309]: rule {name} (collection corp/c)")),
+            unproved,
+            "{name}: {}",
+            r.stdout
+        );
+    }
 }

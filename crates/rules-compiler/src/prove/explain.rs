@@ -212,8 +212,9 @@ pub struct Checked {
     /// `None` without an expectation; false too when the verdict is not proved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matches: Option<bool>,
-    /// The verdict may not be Azure's: a firewall rule set aside or an undocumented group order
-    /// could decide the flow otherwise (the notes say which). A smoke test is not passed by it.
+    /// The verdict meets the expectation but may not be Azure's: a firewall rule set aside or an
+    /// undocumented group order could decide the flow otherwise (the notes say which). A smoke
+    /// test is not passed by it (`matches` is false).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unproved: bool,
 }
@@ -223,8 +224,10 @@ const VERDICT_DOUBTS: [&str; 2] = ["F0308", "F0309"];
 
 impl Checked {
     pub fn new(line: Option<u64>, explanation: Explanation, expect: Option<Expect>) -> Self {
-        let unproved = explanation.notes.iter().any(|n| VERDICT_DOUBTS.contains(&n.code));
-        let matches = expect.map(|e| !unproved && e.met_by(explanation.verdict));
+        let doubted = explanation.notes.iter().any(|n| VERDICT_DOUBTS.contains(&n.code));
+        let met = expect.map(|e| e.met_by(explanation.verdict));
+        let unproved = doubted && met == Some(true);
+        let matches = met.map(|m| m && !unproved);
         Checked {
             line,
             explanation,

@@ -7,16 +7,20 @@
 
 use super::explain::Flow;
 use super::explain::{ExplainNote, Inputs};
-use super::firewall::{dependency_flows, evaluate_network, fqdn_covers, web_protocol, Applications};
+use super::firewall::{
+    application_sources, dependency_flows, evaluate_network, fqdn_covers, network_rule_flows, web_protocol, Applications,
+};
 use super::routes::{subnet_routes_noting, Hop, Target, BGP_DEFAULT};
 use crate::azure::firewall::{ApplicationProtocol, ApplicationRule, FirewallAction, NetworkRule, RuleCollection};
+use crate::azure::nsg::Protocol;
 use crate::azure::route::{NextHop, RouteEntry};
 use crate::engine::flows::{FlowPiece, FlowSet, ProtoSet};
 use crate::engine::intervals::IntervalSet;
 use crate::plan::{ApplicationDestination, DependencyTarget, Plan};
 use crate::prove::resolver::EnvResolver;
-use crate::read::firewall::Unresolved;
+use crate::read::firewall::{Unresolved, WidenedRule};
 use ise_model::env::TunnelingMode;
+use ise_model::ports::PortRange;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -47,6 +51,13 @@ pub struct FirewallDecision {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub terminates_tls: bool,
     pub flows: Vec<FlowPiece>,
+    /// The rules set aside (indices into [`FirewallDoubts::set_aside`]) that Azure evaluates
+    /// before this decision, that may match its flows and whose collection acts otherwise.
+    #[serde(skip)]
+    pub(crate) overturned_by: Vec<usize>,
+    /// The priority this decision's group shares with another group.
+    #[serde(skip)]
+    pub(crate) tied: Option<u32>,
 }
 
 /// Where part of the flow goes after the NSG let it out.
@@ -97,9 +108,9 @@ impl FirewallModel<'_> {
     /// Where Azure evaluates the rule behind decision `d`, in the terms of [`Unresolved`]:
     /// application rules after network rules, then group and collection priority. `None` for
     /// the default deny (after every rule).
-    fn order_of(&self, d: &FirewallDecision) -> Option<EvaluationOrder> {
-        let collection = d.collection.as_deref()?;
-        match d.kind {
+    fn order_of(&self, kind: FirewallRuleKind, collection: Option<&str>) -> Option<EvaluationOrder> {
+        let collection = collection?;
+        match kind {
             FirewallRuleKind::Network => {
                 let c = self.network.iter().find(|c| c.name == collection)?;
                 Some((false, c.group_order, Some(c.priority)))
@@ -109,6 +120,46 @@ impl FirewallModel<'_> {
                 Some((true, c.group_order, Some(c.priority)))
             }
             FirewallRuleKind::None => None,
+        }
+    }
+
+    /// The rules set aside that Azure evaluates before a decision at `order` (`None`: the
+    /// default deny, after every rule), that may match some of its `flows`, and whose collection
+    /// acts otherwise than `action`.
+    fn overturning(&self, order: Option<EvaluationOrder>, action: FirewallAction, flows: &FlowSet) -> Vec<usize> {
+        let set_aside = self.doubts.set_aside.iter().zip(&self.set_aside_flows).enumerate();
+        set_aside
+            .filter(|(_, (s, may_match))| {
+                s.action != Some(action)
+                    && order.is_none_or(|o| (s.application, s.group_order, s.priority) < o)
+                    && may_match.as_ref().is_none_or(|m| !m.intersection(flows).is_empty())
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The priority a decision's group at `order` shares with another group.
+    fn tie_of(&self, order: Option<EvaluationOrder>) -> Option<u32> {
+        let (_, group, _) = order?;
+        let (priority, _) = group?;
+        self.doubts.ties.iter().any(|(p, _)| *p == priority).then_some(priority)
+    }
+}
+
+/// What a rule set aside may match at most: its widened rule's flows, an application rule's on
+/// TCP at its protocols' ports from its sources to anywhere; `None` (anything) unread.
+fn widened_flows(s: &Unresolved, resolver: &EnvResolver) -> Option<FlowSet> {
+    match s.widened.as_ref()? {
+        WidenedRule::Network(rule) => Some(network_rule_flows(&s.collection, rule, resolver, &mut Vec::new())),
+        WidenedRule::Application(rule) => {
+            let ports: Vec<PortRange> = rule.protocols.iter().map(|p| PortRange { lo: p.port, hi: p.port }).collect();
+            Some(FlowSet::from_parts(
+                ProtoSet::matched_by(Protocol::Tcp),
+                application_sources(rule),
+                IntervalSet::full(),
+                IntervalSet::full(),
+                IntervalSet::from_port_ranges(&ports),
+            ))
         }
     }
 }
@@ -127,6 +178,8 @@ struct FirewallModel<'a> {
     application: Applications<'a>,
     resolver: EnvResolver<'a>,
     doubts: FirewallDoubts<'a>,
+    /// Per rule set aside, the flows it may match at most (`None`: any).
+    set_aside_flows: Vec<Option<FlowSet>>,
 }
 
 pub(crate) struct PathModel<'a> {
@@ -169,12 +222,20 @@ impl<'a> PathModel<'a> {
                 let (network, application) = inputs
                     .firewall
                     .unwrap_or((&plan.firewall.network_rule_collections, &plan.firewall.application_rule_collections));
+                let resolver = EnvResolver::intended(env, inputs.tags);
+                let set_aside_flows = inputs
+                    .firewall_doubts
+                    .set_aside
+                    .iter()
+                    .map(|s| widened_flows(s, &resolver))
+                    .collect();
                 Some(FirewallModel {
                     address,
                     network: network.to_vec(),
                     application: Applications::new(application),
-                    resolver: EnvResolver::intended(env, inputs.tags),
+                    resolver,
                     doubts: inputs.firewall_doubts,
+                    set_aside_flows,
                 })
             }
             _ => None,
@@ -424,9 +485,8 @@ impl<'a> PathModel<'a> {
     }
 
     /// Notes for the firewall's decisions in `steps` that what its evaluation leaves out could
-    /// change: a rule set aside that Azure evaluates first and whose collection acts otherwise
-    /// (it may match any flow: F0309), or a decision made in a group whose priority another group
-    /// shares (Azure does not document their order: F0308). Such a verdict is not proved.
+    /// change (a rule set aside: F0309; a group order Azure does not document: F0308), once per
+    /// rule: such a verdict is not proved.
     pub(crate) fn doubt_notes(&self, steps: &[RouteStep]) -> Vec<ExplainNote> {
         let Some(fw) = &self.firewall else { return Vec::new() };
         let mut notes: Vec<ExplainNote> = Vec::new();
@@ -441,40 +501,35 @@ impl<'a> PathModel<'a> {
             }
         };
         for d in steps.iter().flat_map(|s| &s.firewall) {
-            let order = fw.order_of(d);
-            let decided = match (&d.rule, &d.collection) {
-                (Some(rule), Some(collection)) => format!("rule {rule} (collection {collection})"),
-                _ => "Azure Firewall's default deny".to_string(),
-            };
-            for s in fw.doubts.set_aside {
-                let acts_otherwise = s.action != Some(d.action);
-                let first = order.is_none_or(|o| (s.application, s.group_order, s.priority) < o);
-                if acts_otherwise && first {
-                    push(
-                        "F0309",
-                        format!("{}/{}", s.collection, s.rule),
-                        format!(
-                            "rule {} (collection {}) was set aside ({}); Azure evaluates it before {decided}, and it may decide this flow otherwise: the verdict is not proved",
-                            s.rule, s.collection, s.why
-                        ),
-                    );
-                }
-            }
-            let group_priority = order.and_then(|(_, group, _)| group).map(|(p, _)| p);
-            if let Some((priority, groups)) = fw.doubts.ties.iter().find(|(p, _)| Some(*p) == group_priority) {
-                let groups: Vec<String> = groups
-                    .iter()
-                    .map(|g| g.as_ref().map_or("the environment's".to_string(), |g| format!("`{g}`")))
-                    .collect();
+            for s in d.overturned_by.iter().map(|&i| &fw.doubts.set_aside[i]) {
                 push(
-                    "F0308",
-                    format!("priority {priority}"),
+                    "F0309",
+                    format!("{}/{}", s.collection, s.rule),
                     format!(
-                        "{decided} is in one of the rule collection groups that share priority {priority} ({}), whose order Azure does not document: the verdict is not proved",
-                        groups.join(", ")
+                        "rule {} (collection {}) was set aside ({}); Azure evaluates it before a rule that decides part of this flow (or the default deny), it may match that part, and it acts otherwise: the verdict is not proved",
+                        s.rule, s.collection, s.why
                     ),
                 );
             }
+            let (Some(priority), Some(rule), Some(collection)) = (d.tied, &d.rule, &d.collection) else {
+                continue;
+            };
+            let groups: Vec<String> = fw
+                .doubts
+                .ties
+                .iter()
+                .filter(|(p, _)| *p == priority)
+                .flat_map(|(_, groups)| groups)
+                .map(|g| g.as_ref().map_or("the environment's".to_string(), |g| format!("`{g}`")))
+                .collect();
+            push(
+                "F0308",
+                format!("{collection}/{rule}"),
+                format!(
+                    "rule {rule} (collection {collection}), which decides part of this flow, is in one of the rule collection groups that share priority {priority} ({}), whose order Azure does not document: the verdict is not proved",
+                    groups.join(", ")
+                ),
+            );
         }
         notes
     }
@@ -545,6 +600,11 @@ impl<'a> PathModel<'a> {
                 })
                 .unwrap_or_default(),
         };
+        let order = self.firewall.as_ref().and_then(|fw| fw.order_of(kind, collection));
+        let (overturned_by, tied) = match &self.firewall {
+            Some(fw) => (fw.overturning(order, action, flows), fw.tie_of(order)),
+            None => (Vec::new(), None),
+        };
         FirewallDecision {
             kind,
             collection: collection.map(str::to_string),
@@ -554,6 +614,8 @@ impl<'a> PathModel<'a> {
             dependencies,
             terminates_tls: false,
             flows: flows.pieces(),
+            overturned_by,
+            tied,
         }
     }
 }

@@ -262,7 +262,7 @@ pub(crate) fn evaluate_network<R: TagResolver>(
 }
 
 /// The source addresses an application rule names (unparsable entries match nothing).
-fn application_sources(rule: &ApplicationRule) -> IntervalSet<u32> {
+pub(crate) fn application_sources(rule: &ApplicationRule) -> IntervalSet<u32> {
     struct NoTags;
     impl TagResolver for NoTags {
         fn resolve(&self, _: &str) -> Option<Vec<Ipv4Net>> {

@@ -62,6 +62,16 @@ pub struct Unresolved {
     pub priority: Option<u32>,
     /// Its collection's action (`None`: the file does not say).
     pub action: Option<FirewallAction>,
+    /// The rule as read, each field the verifier cannot resolve taken to match everything: what
+    /// it may match at most (`None`: the rule could not be read; it may match anything).
+    pub widened: Option<WidenedRule>,
+}
+
+/// A rule set aside, widened ([`Unresolved::widened`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WidenedRule {
+    Network(NetworkRule),
+    Application(ApplicationRule),
 }
 
 /// A DNAT rule: what reaches the firewall's `destination_ports` from `source_addresses` is
@@ -570,6 +580,27 @@ fn read_collection<'v, J: Json<'v>>(
                 Some(r) => matches!(r, Rule::Application(_)),
                 None => text(&rule, "ruleType").eq_ignore_ascii_case("ApplicationRule"),
             };
+            let set = |key: &str| rule.get(key).and_then(J::as_array).is_some_and(|mut a| a.next().is_some());
+            let every = || vec!["*".to_string()];
+            let widened = read.map(|r| match r {
+                Rule::Network(mut n) => {
+                    if set("sourceIpGroups") {
+                        n.source_addresses = every();
+                    }
+                    if set("destinationIpGroups") || set("destinationFqdns") {
+                        n.destination_addresses = every();
+                    }
+                    WidenedRule::Network(n)
+                }
+                Rule::Application(mut a) => {
+                    // Its destinations (URLs, web categories, addresses) are taken as every one
+                    // where it is evaluated.
+                    if set("sourceIpGroups") {
+                        a.source_addresses = every();
+                    }
+                    WidenedRule::Application(a)
+                }
+            });
             let set_aside = Unresolved {
                 collection: text(item, "name"),
                 rule: text(&rule, "name"),
@@ -579,6 +610,7 @@ fn read_collection<'v, J: Json<'v>>(
                 group_order: None,
                 priority: header.as_ref().map(|h| h.1),
                 action: header.as_ref().map(|h| h.2),
+                widened,
             };
             out.unresolved.push((set_aside, rule.path));
             continue;

@@ -92,7 +92,7 @@ pub(super) fn network_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Ve
             }
         })
         .collect();
-    (diags.len() == before).then(|| NetworkRule {
+    readable(diags, before).then(|| NetworkRule {
         name: name.unwrap_or_default().to_string(),
         description: description.unwrap_or_default().to_string(),
         ip_protocols,
@@ -100,6 +100,12 @@ pub(super) fn network_rule<'v, J: Json<'v>>(rule: &Object<'v, J>, diags: &mut Ve
         destination_addresses,
         destination_ports,
     })
+}
+
+/// Whether a rule whose problems are `diags[before..]` is read: none, or only what the verifier
+/// cannot resolve (reported; another group's rule set aside is widened from the rest).
+fn readable(diags: &[Diagnostic], before: usize) -> bool {
+    diags[before..].iter().all(|d| d.code == E_FIREWALL_UNSUPPORTED)
 }
 
 pub(super) fn application_rule<'v, J: Json<'v>>(
@@ -118,7 +124,7 @@ pub(super) fn application_rule<'v, J: Json<'v>>(
     let target_fqdns = strings(rule, "targetFqdns", diags);
     let destination_addresses = application_destinations(rule, name, diags);
     let terminate_tls = flag(rule, "terminateTLS", diags);
-    (diags.len() == before).then(|| ApplicationRule {
+    readable(diags, before).then(|| ApplicationRule {
         name: name.unwrap_or_default().to_string(),
         description: description.unwrap_or_default().to_string(),
         protocols,
