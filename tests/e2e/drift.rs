@@ -2195,6 +2195,18 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
             "[resourceId(subscription().subscriptionId, 'other-rg', 'Microsoft.Network/networkSecurityGroups', 'contoso-ise-nsg')]",
             (Some(1), true),
         ),
+        // A name with control characters is none Azure could have (nor one to print in a
+        // message or a command): taken to be the NSG's, as anything not said plainly.
+        (
+            "control-characters.json",
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/contoso-network/providers/Microsoft.Network/networkSecurityGroups/jump\nbox\u{1b}[31mRED",
+            (Some(0), false),
+        ),
+        (
+            "mark-character.json",
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/\u{2}resourceGroup\u{2}x/providers/Microsoft.Network/networkSecurityGroups/jumpbox-nsg",
+            (Some(0), false),
+        ),
         // A place built partly from the deployment's says nothing: taken to be the NSG's.
         (
             "partly-own-place.json",

@@ -82,7 +82,8 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
             None => inherited.clone(),
             Some(text) => match self.id(text) {
                 Some(v) if v == TOP_RESOURCE_GROUP || v == TOP_SUBSCRIPTION => Place::Top,
-                Some(v) if !v.contains(PLACE_MARK) => Place::Named(v),
+                // No Azure name holds a control character (the marks are some).
+                Some(v) if !v.chars().any(char::is_control) => Place::Named(v),
                 _ => Place::Unknown,
             },
         };
@@ -269,7 +270,19 @@ impl Parser<'_> {
             ("variables", [v]) => scope.variable(v, depth, self.partial),
             ("concat", parts) => Some(parts.concat()),
             ("format", [pattern, values @ ..]) => format(pattern, values),
-            ("resourceid", args) => super::template_subnets::resource_id(args),
+            ("resourceid", args) => {
+                // The place it leaves out is the one `resourceGroup()` returns here (the parent's
+                // in an outer-scoped nested template), not the place the resource deploys into;
+                // where that is not said, the id keeps no place.
+                let subscription = place_text(&scope.called_subscription, TOP_SUBSCRIPTION);
+                let group = place_text(&scope.called_group, TOP_RESOURCE_GROUP);
+                let filled: Vec<String> = match (args.iter().position(|a| a.contains('/')), subscription, group) {
+                    (Some(0), Some(subscription), Some(group)) => [subscription, group].into_iter().chain(args.iter().cloned()).collect(),
+                    (Some(1), Some(subscription), _) => std::iter::once(subscription).chain(args.iter().cloned()).collect(),
+                    _ => args.to_vec(),
+                };
+                super::template_subnets::resource_id(&filled)
+            }
             // What a resource's `condition` is built from (`Scope::condition`).
             ("true", []) => Some(arm_bool(true)),
             ("false", []) => Some(arm_bool(false)),
@@ -409,9 +422,29 @@ mod tests {
         assert_eq!(nested.subscription, Place::Top);
         assert_eq!(nested.id("[resourceGroup().name]").as_deref(), Some("hub"));
         assert_eq!(nested.id("[subscription().subscriptionId]").as_deref(), Some(TOP_SUBSCRIPTION));
+        let nsg = "[resourceId('Microsoft.Network/networkSecurityGroups', 'n')]";
+        assert_eq!(
+            nested.id(nsg),
+            Some(format!(
+                "/subscriptions/{TOP_SUBSCRIPTION}/resourceGroups/hub/providers/Microsoft.Network/networkSecurityGroups/n"
+            ))
+        );
         let outside = deployment("outer");
         let nested = top.nested(&outside, &inner);
         assert_eq!(nested.id("[resourceGroup().name]").as_deref(), Some(TOP_RESOURCE_GROUP));
+        // `resourceId` leaves out the place `resourceGroup()` returns: the parent's here, not hub.
+        assert_eq!(
+            nested.id(nsg),
+            Some(format!(
+                "/subscriptions/{TOP_SUBSCRIPTION}/resourceGroups/{TOP_RESOURCE_GROUP}/providers/Microsoft.Network/networkSecurityGroups/n"
+            ))
+        );
+        assert_eq!(
+            nested.id("[resourceId('spoke', 'Microsoft.Network/routeTables', 'r')]"),
+            Some(format!(
+                "/subscriptions/{TOP_SUBSCRIPTION}/resourceGroups/spoke/providers/Microsoft.Network/routeTables/r"
+            ))
+        );
         let derived = json!({"resourceGroup": "[concat(resourceGroup().name, '-x')]"});
         assert_eq!(top.nested(&derived, &inner).resource_group, Place::Unknown);
     }

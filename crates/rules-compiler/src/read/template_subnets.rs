@@ -114,10 +114,12 @@ fn parse_id(id: &str, type_name: &str) -> Link {
     let Some(provider) = parts.iter().position(|p| p.eq_ignore_ascii_case("providers")) else {
         return Link::Unknown;
     };
-    // A place written partly after the deployment's (`[concat(resourceGroup().name, '-x')]`).
+    // A place written partly after the deployment's (`[concat(resourceGroup().name, '-x')]`), or
+    // a part with control characters, which no Azure name holds (nor may a message or a command
+    // print): not said plainly.
     if parts
         .iter()
-        .any(|p| p.contains(['\u{2}']) && *p != TOP_RESOURCE_GROUP && *p != TOP_SUBSCRIPTION)
+        .any(|p| p.chars().any(char::is_control) && *p != TOP_RESOURCE_GROUP && *p != TOP_SUBSCRIPTION)
     {
         return Link::Unknown;
     }
@@ -365,10 +367,12 @@ mod tests {
             .iter()
             .map(|l| (l.subnet.clone(), l.route_table.clone(), l.nsg.clone()))
             .collect();
+        // `resourceId` at the top leaves out the deployment's own place: marked, for
+        // `associated` to take as the environment's.
         let to = |name: &str| Link::To {
             name: name.into(),
-            resource_group: None,
-            subscription: None,
+            resource_group: Some(TOP_RESOURCE_GROUP.into()),
+            subscription: Some(TOP_SUBSCRIPTION.into()),
         };
         assert_eq!(
             tables,
