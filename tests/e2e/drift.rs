@@ -2231,6 +2231,13 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
         .unwrap()
         .remove("networkSecurityGroup");
     assert_eq!(verdict("child-without.json", &child_without), (Some(1), true));
+    // ... unless a `copy` of no iteration deploys it not at all.
+    for count in [json!(0), json!("[parameters('copies')]")] {
+        let mut no_copies = child_without.clone();
+        no_copies["parameters"]["copies"] = json!({"type": "Int", "defaultValue": 0});
+        no_copies["resources"][2]["copy"] = json!({"name": "subnets", "count": count});
+        assert_eq!(verdict("child-no-copies.json", &no_copies), (Some(0), false), "{count}");
+    }
     // The network's name deployed into another resource group is another network; so is one
     // deployed only on a condition.
     let mut elsewhere = export("contoso-vnet", None);

@@ -173,6 +173,7 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         let declared = self.template.get("parameters")?.get_any_case(name)?;
         match declared.get("defaultValue") {
             Some(default) if default.as_bool().is_some() => default.as_bool().map(arm_bool),
+            Some(default) if default.as_number().is_some() => default.as_number().map(|n| n.to_string()),
             Some(default) => self.value_at(default.as_str()?, depth + 1, partial),
             // Only the top's parameters: one name stands for one value there.
             None if partial && self.parent.is_none() => Some(unknown(name)),
@@ -288,19 +289,26 @@ impl Parser<'_> {
             ("false", []) => Some(arm_bool(false)),
             ("equals", [a, b]) => Some(arm_bool(a == b)),
             ("not", [a]) => as_bool(a).map(|b| arm_bool(!b)),
-            ("resourcegroup", []) | ("subscription", []) => self.property(scope, &name),
+            ("resourcegroup", []) | ("subscription", []) => self.property(scope, &name, depth),
             _ => None,
         }
     }
 
     /// A property of `resourceGroup()` or `subscription()` (`function`), right after the call:
     /// the names and ids of the places a deployment says plainly.
-    fn property<'v, J: Json<'v>>(&mut self, scope: &Scope<'_, J>, function: &str) -> Option<String> {
-        self.eat('.')?;
-        let rest = &self.text[self.at..];
-        let len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
-        let property = rest[..len].to_ascii_lowercase();
-        self.at += len;
+    fn property<'v, J: Json<'v>>(&mut self, scope: &Scope<'_, J>, function: &str, depth: usize) -> Option<String> {
+        // `.name`, or ARM's other way of writing it, `['name']`.
+        let property = if self.eat('.').is_some() {
+            let rest = &self.text[self.at..];
+            let len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+            self.at += len;
+            rest[..len].to_ascii_lowercase()
+        } else {
+            self.eat('[')?;
+            let key = self.argument(scope, depth)?;
+            self.eat(']')?;
+            key.to_ascii_lowercase()
+        };
         let group = || place_text(&scope.called_group, TOP_RESOURCE_GROUP);
         let subscription = || place_text(&scope.called_subscription, TOP_SUBSCRIPTION);
         match (function, property.as_str()) {
@@ -407,6 +415,12 @@ mod tests {
             Some(format!("/subscriptions/{TOP_SUBSCRIPTION}/resourceGroups/{TOP_RESOURCE_GROUP}"))
         );
         assert_eq!(top.id("[subscription().id]"), Some(format!("/subscriptions/{TOP_SUBSCRIPTION}")));
+        assert_eq!(top.id("[resourceGroup()['name']]").as_deref(), Some(TOP_RESOURCE_GROUP));
+        assert_eq!(top.id("[subscription()[ 'subscriptionId' ]]").as_deref(), Some(TOP_SUBSCRIPTION));
+        assert_eq!(top.id("[resourceGroup()['name'"), None);
+        // A key naming the parameter it is the default of ends at the depth bound.
+        let looped = json!({"parameters": {"p": {"defaultValue": "[resourceGroup()[parameters('p')]]"}}});
+        assert_eq!(Scope::top(&looped).id("[parameters('p')]"), None);
         // Not a name: a resource named after its resource group is not known by its name here.
         assert_eq!(top.value("[resourceGroup().name]"), None);
         assert_eq!(top.id("[resourceGroup().location]"), None);

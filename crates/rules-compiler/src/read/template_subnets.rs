@@ -58,7 +58,12 @@ pub(super) fn links<'v, J: Json<'v>>(
 ) -> Vec<SubnetLink> {
     // A condition the template says is false deploys nothing; one it does not say plainly is
     // taken to hold (a finding to look at, rather than an association left unchecked).
-    let undeployed = resource.get("condition").is_some_and(|c| scope.condition(c) == Some(false));
+    // A `copy` loop of no iteration deploys nothing either.
+    let no_copies = resource.get("copy").and_then(|c| c.get("count")).is_some_and(|count| {
+        count.as_number().and_then(|n| n.as_u64()) == Some(0)
+            || count.as_str().and_then(|t| scope.value(t)).is_some_and(|v| v.trim() == "0")
+    });
+    let undeployed = no_copies || resource.get("condition").is_some_and(|c| scope.condition(c) == Some(false));
     let link = |subnet: J, key: &str, type_name: &str| -> Link {
         let Some(reference) = subnet.get("properties").and_then(|p| p.get(key)).filter(|r| !r.is_null()) else {
             return Link::Absent;
