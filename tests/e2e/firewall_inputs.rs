@@ -854,50 +854,28 @@ fn another_groups_allow_of_every_name_serves_the_names_it_allows() {
     );
     let r = verify(&file);
     assert!(uncovered(&r).is_empty(), "{}", r.stdout);
-    let args = [
-        "--from",
-        "10.10.1.5",
-        "--to",
-        "login.microsoftonline.com",
-        "--port",
-        "443",
-        "--format",
-        "json",
-    ];
-    let r = explain_with(&file, &args);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
-    let decisions: Vec<&Value> = doc["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["firewall"].as_array().unwrap())
-        .collect();
-    let by_allow_all: Vec<&&Value> = decisions.iter().filter(|d| d["rule"] == "any-https").collect();
-    assert_eq!(by_allow_all.len(), 1, "{doc}");
-    assert_eq!(by_allow_all[0]["collection"], "corp/web-out");
-    assert_eq!(by_allow_all[0]["servesNoRequirement"], false, "{doc}");
-    let dependencies = by_allow_all[0]["dependencies"].as_array().unwrap();
-    assert!(!dependencies.is_empty(), "{doc}");
+    // The firewall decisions of the allow-all rule for a flow to `name` on 443.
+    let by_allow_all = |name: &str| -> (Vec<Value>, Value) {
+        let args = ["--from", "10.10.1.5", "--to", name, "--port", "443", "--format", "json"];
+        let r = explain_with(&file, &args);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+        let decided = doc["path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["firewall"].as_array().unwrap().clone())
+            .filter(|d| d["rule"] == "any-https")
+            .collect();
+        (decided, doc)
+    };
+    let (decided, doc) = by_allow_all("login.microsoftonline.com");
+    assert_eq!(decided.len(), 1, "{doc}");
+    assert_eq!(decided[0]["collection"], "corp/web-out");
+    assert_eq!(decided[0]["servesNoRequirement"], false, "{doc}");
+    assert!(!decided[0]["dependencies"].as_array().unwrap().is_empty(), "{doc}");
     // A name no dependency is: the same rule serves no requirement.
-    let other = [
-        "--from",
-        "10.10.1.5",
-        "--to",
-        "www.example.org",
-        "--port",
-        "443",
-        "--format",
-        "json",
-    ];
-    let doc: Value = serde_json::from_str(&explain_with(&file, &other).stdout).unwrap();
-    let decided: Vec<Value> = doc["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["firewall"].as_array().unwrap().clone())
-        .filter(|d| d["rule"] == "any-https")
-        .collect();
+    let (decided, doc) = by_allow_all("www.example.org");
     assert_eq!(decided.len(), 1, "{doc}");
     assert_eq!(decided[0]["servesNoRequirement"], true, "{doc}");
 }
