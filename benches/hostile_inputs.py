@@ -73,6 +73,13 @@ def main():
                 {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-11-01", "name": f"nsg-{i}",
                  "properties": {"securityRules": []}} for i in range(2000 * scale)]}, f)
         measure(f"template of {2000 * scale:,} other NSGs ({x})", ["verify", "--nsg", nsgs])
+        measure(f"same, diff --deployed ({x})", ["diff", "--deployed", nsgs])
+        groups = os.path.join(tmp, f"groups-{x}.json")
+        with open(groups, "w") as f:
+            json.dump([{"name": f"g{i}", "priority": 1000 + i, "type": "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
+                        "ruleCollections": []} for i in range(2000 * scale)], f)
+        measure(f"list of {2000 * scale:,} rule collection groups ({x})",
+                ["verify", "--env", os.path.join(ROOT, "tests/envs/firewall-tunneling.json"), "--firewall", groups])
         rules = [{"name": f"r{i}", "properties": {"priority": 100 + i % 4000, "direction": "Inbound", "access": "Deny",
                   "protocol": "Tcp", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*",
                   "sourcePortRange": "*", "destinationPortRange": str(1 + i)}} for i in range(1000 * scale)]

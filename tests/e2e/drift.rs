@@ -1824,6 +1824,27 @@ fn an_exported_templates_parameter_defaults_name_the_resources() {
     let (_, report) = report(None, &[file.to_str().unwrap()]);
     assert_eq!(report["absent"][0]["passedOver"], json!(["legacy-ise-nsg"]), "{report}");
     assert_eq!(report["changes"], json!([]));
+    // Of thousands of others the line names twelve and counts the rest (the JSON lists them all).
+    let many: Vec<Value> = (0..2000)
+        .map(|i| {
+            json!({"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-11-01", "name": format!("nsg-{i}"),
+                        "properties": {"securityRules": []}})
+        })
+        .collect();
+    let many_file = dir.join("many.json");
+    std::fs::write(
+        &many_file,
+        json!({"$schema": template["$schema"], "contentVersion": "1.0.0.0", "resources": many}).to_string(),
+    )
+    .unwrap();
+    let run = diff(None, &[many_file.to_str().unwrap()], "text");
+    assert!(
+        run.stdout.contains("it holds NSG `nsg-0`, `nsg-1`,") && run.stdout.contains("`nsg-11` and 1,988 more)"),
+        "{}",
+        run.stdout
+    );
+    let (_, many_report) = self::report(None, &[many_file.to_str().unwrap()]);
+    assert_eq!(many_report["absent"][0]["passedOver"].as_array().unwrap().len(), 2000);
 
     let mut env: Value = isenet(&["example"]).json();
     env["nsgName"] = json!("legacy-ise-nsg");
@@ -2216,6 +2237,24 @@ fn an_exported_virtual_networks_subnets_say_where_the_nsg_is() {
     ] {
         assert_eq!(verdict(name, &export("contoso-vnet", Some(id))), expected, "{name}");
     }
+    // A resource named after the deployment's own resource group is named so, never by the
+    // evaluator's mark.
+    let named_after_group = "[resourceId('Microsoft.Network/networkSecurityGroups', resourceGroup().name)]";
+    let file = dir.join("named-after-group.json");
+    std::fs::write(&file, export("contoso-vnet", Some(named_after_group)).to_string()).unwrap();
+    let r = isenet(&["verify", "--nsg", file.to_str().unwrap()]);
+    assert!(
+        r.stdout
+            .contains("`ise-3` of `contoso-vnet` (resource group `contoso-network`), which is on `contoso-network`")
+            && !r.stdout.contains('\u{2}'),
+        "{}",
+        r.stdout
+    );
+    let ticket = diff(None, &[file.to_str().unwrap()], "ticket").stdout;
+    assert!(
+        ticket.contains("--network-security-group contoso-network\n") && !ticket.contains('\u{2}'),
+        "{ticket}"
+    );
     // An id naming another resource group or provider names another resource.
     for (name, id) in [
         ("other-rg.json", "[resourceId('other-rg', 'Microsoft.Network/networkSecurityGroups', 'contoso-ise-nsg')]"),

@@ -227,16 +227,23 @@ fn detect(doc: &Value, wanted: &Wanted) -> Result<Detected, Vec<Diagnostic>> {
         template_resources(doc, "", &mut resources);
         // In the template's order; of a kind, the first that may be the environment's (a second
         // one is the reader's to refuse, as `verify` does) and those named otherwise.
+        // The others of each kind by path: a template of thousands made a walk of them per
+        // resource.
+        let others: Vec<std::collections::HashMap<&str, &str>> = picked
+            .iter()
+            .map(|(_, p)| p.others.iter().map(|(at, name)| (at.as_str(), name.as_str())).collect())
+            .collect();
         for (path, r) in resources {
             if kind_by_type(r) == Some(Err(())) {
                 diags.push(classic(&path));
             }
-            for (k, picked) in &picked {
+            for ((k, picked), others) in picked.iter().zip(&others) {
                 if picked.candidates.first() == Some(&path) {
                     found.push((*k, path.clone()));
                 }
-                let others = picked.others.iter().filter(|(at, _)| *at == path);
-                passed_over.extend(others.map(|(_, name)| (*k, name.clone())));
+                if let Some(name) = others.get(path.as_str()) {
+                    passed_over.push((*k, name.to_string()));
+                }
             }
         }
         if !diags.is_empty() {

@@ -182,7 +182,7 @@ fn absent_line(a: &Absent) -> String {
         names => format!(
             "; it holds {} {}",
             artifact_words(a.artifact),
-            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            crate::views::summary::first_names(&names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>())
         ),
     };
     let named = match a.passed_over.as_slice() {

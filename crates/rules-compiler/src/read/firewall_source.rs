@@ -123,13 +123,12 @@ pub(super) fn find<'v, J: Json<'v>>(value: J, wanted: &Wanted) -> Result<Source<
 /// `E1212` for a list naming one group twice (Azure compares names case-insensitively): a policy
 /// holds each name once, so the file is not one policy's list.
 fn listed_twice<'v, J: Json<'v>>(items: &[J], base: &str) -> Option<Diagnostic> {
-    let names: Vec<Option<&str>> = items.iter().map(|v| listed_name(*v)).collect();
-    let (i, name) = names.iter().enumerate().find_map(|(i, n)| {
-        let n = (*n)?;
-        names[..i]
-            .iter()
-            .any(|m| m.is_some_and(|m| m.eq_ignore_ascii_case(n)))
-            .then_some((i, n))
+    // The first name seen before (case-insensitively), by a set: a list of thousands of groups
+    // made a walk of the earlier ones per group.
+    let mut seen = std::collections::HashSet::new();
+    let (i, name) = items.iter().enumerate().find_map(|(i, v)| {
+        let n = listed_name(*v)?;
+        (!seen.insert(n.to_ascii_lowercase())).then_some((i, n))
     })?;
     Some(
         Diagnostic::error(

@@ -179,13 +179,14 @@ fn resolved(place: &Place, environments: &str) -> Option<String> {
     }
 }
 
-/// A resource group or subscription as a template writes it, the top deployment's
-/// (`resourceGroup().name`, `subscription().subscriptionId` there) being the environment's.
-fn as_environments<'a>(written: &'a str, environments: &'a str) -> &'a str {
-    if written == TOP_RESOURCE_GROUP || written == TOP_SUBSCRIPTION {
-        environments
-    } else {
-        written
+/// A part of an id as a template writes it, the top deployment's resource group and subscription
+/// (`resourceGroup().name`, `subscription().subscriptionId` there, in any part: a resource may be
+/// named after its resource group) being the environment's.
+fn as_environments<'a>(written: &'a str, env: &'a Environment) -> &'a str {
+    match written {
+        TOP_RESOURCE_GROUP => &env.resource_group,
+        TOP_SUBSCRIPTION => &env.subscription_id,
+        _ => written,
     }
 }
 
@@ -239,8 +240,9 @@ pub(super) fn associated<'l>(
                 resource_group: in_id_group,
                 subscription: in_id_subscription,
             } => {
-                let in_id_group = in_id_group.as_deref().map(|g| as_environments(g, &env.resource_group));
-                let in_id_subscription = in_id_subscription.as_deref().map(|s| as_environments(s, &env.subscription_id));
+                let name = as_environments(name, env);
+                let in_id_group = in_id_group.as_deref().map(|g| as_environments(g, env));
+                let in_id_subscription = in_id_subscription.as_deref().map(|s| as_environments(s, env));
                 let referenced_group = in_id_group.map(str::to_ascii_lowercase).or(group.clone());
                 let referenced_subscription = in_id_subscription.map(str::to_ascii_lowercase).or(subscription.clone());
                 let same = name.eq_ignore_ascii_case(target.name)
@@ -253,7 +255,7 @@ pub(super) fn associated<'l>(
                         && referenced_subscription.as_deref() == Some(env.subscription_id.to_ascii_lowercase().as_str());
                     let kind = if nsg { "networkSecurityGroups" } else { "routeTables" };
                     let shown = match (own, in_id_group, in_id_subscription) {
-                        (true, _, _) => name.clone(),
+                        (true, _, _) => name.to_string(),
                         (false, group, subscription) => format!(
                             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/{kind}/{name}",
                             subscription.unwrap_or(&env.subscription_id),
