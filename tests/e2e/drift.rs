@@ -2572,3 +2572,37 @@ fn a_rule_moving_between_collections_is_added_before_the_old_one_goes() {
     let removed = at("collection remove --resource-group contoso-network --policy-name '<firewall-policy-name>' --rule-collection-group-name contoso-ise-dependencies --name old-ntp\n");
     assert!(added < removed, "{forward}");
 }
+
+/// Names and descriptions read from a file reach the terminal with their control characters and
+/// bidirectional overrides written as codes: a newline does not break a line of the report or a
+/// command of the ticket, and an escape sequence is not obeyed.
+#[test]
+fn control_characters_from_files_are_printed_as_codes() {
+    let dir = tempdir("drift-control-characters");
+    let mut nsg = compiled_example_nsg(&dir);
+    nsg["name"] = json!("contoso-ise\u{1b}[31mnsg");
+    let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+    rules[0]["properties"]["description"] = json!("line\nbreak\u{202e}");
+    let file = dir.join("names.json");
+    let template = json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0", "resources": [nsg.clone()]});
+    std::fs::write(&file, template.to_string()).unwrap();
+    for format in ["text", "ticket"] {
+        let run = diff(None, &[file.to_str().unwrap()], format);
+        assert!(
+            run.stdout.contains("contoso-ise\\u{1b}[31mnsg") && !run.stdout.contains('\u{1b}'),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+    // Named as the environment's, the description differs: shown with its codes, on one line.
+    nsg["name"] = json!("contoso-ise-nsg");
+    std::fs::write(
+        &file,
+        json!({"$schema": template["$schema"], "contentVersion": "1.0.0.0", "resources": [nsg]}).to_string(),
+    )
+    .unwrap();
+    let run = diff(None, &[file.to_str().unwrap()], "text");
+    assert!(run.stdout.contains("description line\\u{a}break\\u{202e} ->"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\u{202e}'), "{}", run.stdout);
+}

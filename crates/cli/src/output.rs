@@ -91,7 +91,11 @@ pub fn diagnostics(format: ErrorFormat, diags: &[Diagnostic]) {
                 let n = shown.entry(d.code).or_default();
                 *n += 1;
                 if *n <= TEXT_PER_CODE {
-                    eprintln!("{}", style::diagnostic(Stream::Stderr, &d.to_string()));
+                    let text = d.to_string();
+                    eprintln!(
+                        "{}",
+                        style::diagnostic(Stream::Stderr, &rules_compiler::views::printable::printable(&text))
+                    );
                 }
             }
             for (code, n) in shown.iter().filter(|(_, n)| **n > TEXT_PER_CODE) {

@@ -5,6 +5,7 @@ use crate::args::{Cli, DiffFormat};
 use crate::{input, output, Exit};
 use ise_model::diag::Diagnostic;
 use rules_compiler::diff::{deployed, drift, drift_view};
+use rules_compiler::views::printable::printable;
 use std::path::{Path, PathBuf};
 
 pub struct Inputs<'a> {
@@ -65,10 +66,10 @@ pub fn run(cli: &Cli, inputs: &Inputs, format: DiffFormat) -> Exit {
         Err(d) => return fail(&d),
     };
     match format {
-        DiffFormat::Text if output::quiet() => print!("{}", drift_view::render_text_quiet(&report)),
-        DiffFormat::Text => print!("{}", drift_view::render_text(&report)),
+        DiffFormat::Text if output::quiet() => print!("{}", printable(&drift_view::render_text_quiet(&report))),
+        DiffFormat::Text => print!("{}", printable(&drift_view::render_text(&report))),
         DiffFormat::Json => print!("{}", drift_view::render_json(&report)),
-        DiffFormat::Ticket => print!("{}", drift_view::render_ticket(&report)),
+        DiffFormat::Ticket => print!("{}", printable(&drift_view::render_ticket(&report))),
     }
     if report.in_sync {
         Exit::Ok

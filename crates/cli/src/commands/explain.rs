@@ -14,6 +14,7 @@ use rules_compiler::prove::explain_path::FirewallDoubts;
 use rules_compiler::prove::verify as verification;
 use rules_compiler::read::{firewall as firewallfile, flows as flowsfile, nsg as nsgfile};
 use rules_compiler::views::explain as view;
+use rules_compiler::views::printable::printable;
 use std::path::Path;
 
 /// One flow (`--from`, `--to`, ...) or a flows file (`--flows`).
@@ -93,7 +94,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
             Err(d) => return fail(d),
         };
         match format {
-            ErrorFormat::Text => print!("{}", view::render_table(&results, output::quiet())),
+            ErrorFormat::Text => print!("{}", printable(&view::render_table(&results, output::quiet()))),
             // Written as serialised: thousands of flows to service tags make hundreds of MB.
             ErrorFormat::Json => output::json_to_stdout(&results),
         }
@@ -125,7 +126,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         }
     };
     match format {
-        ErrorFormat::Text => print!("{}", view::render_text(&checked, &names)),
+        ErrorFormat::Text => print!("{}", printable(&view::render_text(&checked, &names))),
         ErrorFormat::Json => println!("{}", serde_json::to_string_pretty(&checked).expect("serialisable")),
     }
     exit(std::slice::from_ref(&checked))

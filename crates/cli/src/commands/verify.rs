@@ -179,7 +179,7 @@ pub fn run(cli: &Cli, inputs: &Inputs, nsg: Option<&Path>, firewall: Option<&Pat
         VerifyFormat::Text => {
             let names = verification::names(&loaded.plan);
             let text = proof_report::render_text(&verification, &TextOptions { verbose, names: &names });
-            print!("{}", crate::style::verify_text(&text));
+            print!("{}", crate::style::verify_text(&rules_compiler::views::printable::printable(&text)));
         }
         VerifyFormat::Json => {
             let report = serde_json::from_str(&proof_report::render_json(&verification)).expect("the report is JSON");

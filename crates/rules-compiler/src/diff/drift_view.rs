@@ -17,6 +17,9 @@ const TEXT_ITEMS: usize = 8;
 fn show(v: &Value, most: usize) -> String {
     match v {
         Value::String(s) if s.is_empty() => "\"\"".into(),
+        // A field's line ends and tabs would break the report's line: written as codes, as
+        // `views::printable` writes every other control character.
+        Value::String(s) if s.contains(['\n', '\t']) => s.replace('\n', "\\u{a}").replace('\t', "\\u{9}"),
         Value::String(s) => s.clone(),
         Value::Array(a) if a.is_empty() => "[]".into(),
         Value::Array(a) if a.len() > most => format!(

@@ -3,6 +3,7 @@
 pub mod csv_safe;
 pub mod describe;
 pub mod explain;
+pub mod printable;
 pub mod proof_report;
 pub mod requirements;
 pub mod summary;
