@@ -105,9 +105,10 @@ impl RouteStep {
 type EvaluationOrder = (bool, Option<(u32, usize)>, Option<u32>);
 
 impl FirewallModel<'_> {
-    /// Where Azure evaluates the rule behind decision `d`, in the terms of [`Unresolved`]:
-    /// application rules after network rules, then group and collection priority. `None` for
-    /// the default deny (after every rule).
+    /// Where Azure evaluates the rules of `collection` (of `kind`), in the terms of
+    /// [`Unresolved`]: application rules after network rules, then group and collection priority.
+    /// `None` for the default deny (after every rule), or a collection not found (taken as last:
+    /// every rule set aside then counts as before it).
     fn order_of(&self, kind: FirewallRuleKind, collection: Option<&str>) -> Option<EvaluationOrder> {
         let collection = collection?;
         match kind {
