@@ -622,7 +622,19 @@ fn listed_groups_are_named_ordered_and_checked_like_the_environments() {
     let tied_file = dir.join("tied.json");
     let r = explain_with(tied_file.to_str().unwrap(), &args);
     assert!(
-        r.stderr.contains("W1219") && r.stderr.contains("share priority 500"),
+        r.stderr.contains("W1219")
+            && r.stderr.contains("share priority 500")
+            && r.stderr.contains("taken in the environment's first, then the file's order"),
+        "{}",
+        r.stderr
+    );
+    // Two other groups tied: the environment's is not among them, and the warning says so.
+    let others_tied = json!([group_of("corp", 600, json!([])), group_of("lab", 600, json!([])), ours.clone()]);
+    let r = explain_with(&save(&dir, "others-tied.json", &others_tied), &args);
+    assert!(
+        r.stderr.contains("rule collection groups `corp`, `lab` share priority 600")
+            && r.stderr.contains("taken in the file's order")
+            && !r.stderr.contains("the environment's first"),
         "{}",
         r.stderr
     );

@@ -119,12 +119,18 @@ impl PolicyRules {
     /// for each priority groups share.
     pub fn warnings(&self) -> Vec<Diagnostic> {
         let ties = self.ties.iter().map(|(priority, names)| {
+            // The environment's group is read first, whatever its place in the file.
+            let order = if names.first().is_some_and(Option::is_none) {
+                "the environment's first, then the file's order"
+            } else {
+                "the file's order"
+            };
             let names: Vec<String> = names
                 .iter()
                 .map(|n| n.as_ref().map_or("the environment's".to_string(), |n| format!("`{n}`")))
                 .collect();
             let message = format!(
-                "rule collection groups {} share priority {priority}: Azure does not document which it evaluates first; taken in the file's order, the environment's first",
+                "rule collection groups {} share priority {priority}: Azure does not document which it evaluates first; taken in {order}",
                 names.join(", ")
             );
             warning_at(W_FIREWALL_TIED, &self.at.clone().unwrap_or_default(), message)
