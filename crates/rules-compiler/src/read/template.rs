@@ -418,7 +418,7 @@ impl<'e, 'v, J: Json<'v>> Seen<'e, J> {
                             .get("properties")
                             .and_then(|props| props.get(items)?.as_array())
                             .map(|list| {
-                                list.filter_map(|item| Some(item.get("properties")?.to_value().to_string()))
+                                list.filter_map(|item| Some(sorted_text(&item.get("properties")?.to_value())))
                                     .collect()
                             })
                             .unwrap_or_default(),
@@ -484,9 +484,46 @@ impl<'e, 'v, J: Json<'v>> Seen<'e, J> {
         let Some(properties) = child.value.get("properties").filter(|p| p.is_object()) else {
             return false;
         };
-        let properties = properties.to_value().to_string();
+        let properties = sorted_text(&properties.to_value());
         parents.iter().any(|&i| self.listed[k][i].contains(&properties))
     }
+}
+
+/// A JSON value's text with every object's keys sorted: two values are equal (as `Value` compares
+/// them, keys in any order) exactly when their texts are, whichever map serde_json was built with.
+fn sorted_text(value: &serde_json::Value) -> String {
+    fn write(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                    out.push(':');
+                    write(&map[key], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 fn unseen_in<'v, J: Json<'v>>(all: &[Entry<J>], proved: &[&Proved], wanted: &Wanted) -> Vec<Diagnostic> {
@@ -689,6 +726,18 @@ mod tests {
         let copy = json!({ "type": RULE, "name": "[concat(parameters('n'), '/deny')]", "properties": p });
         let t = json!({ "resources": [ nsg(json!([{ "name": "deny", "properties": p }])), copy ] });
         assert_eq!(codes(&t, &NSG), []);
+        // The same properties with their keys in another order (as a file may write them).
+        let reordered: Value = serde_json::from_str(
+            r#"{ "type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "n/deny",
+            "properties": { "direction": "Inbound", "priority": 100, "access": "Deny" } }"#,
+        )
+        .unwrap();
+        let t = json!({ "resources": [ nsg(json!([{ "name": "deny", "properties": p }])), reordered ] });
+        assert_eq!(codes(&t, &NSG), []);
+        assert_eq!(
+            sorted_text(&json!({"b": [1, {"d": 2, "c": "x"}], "a": null})),
+            r#"{"a":null,"b":[1,{"c":"x","d":2}]}"#
+        );
         let t = json!({ "resources": [ nsg(json!([{ "name": "deny", "properties": p }])), { "type": RULE, "name": "n/deny", "properties": changed } ] });
         assert_eq!(codes(&t, &NSG), [(E_TEMPLATE_UNSEEN, "resources[1]".to_string())]);
         // No NSG to repeat: the child is refused.

@@ -161,6 +161,17 @@ impl<'s, 'v, J: Json<'v>> Scope<'s, J> {
         }
     }
 
+    /// What `resourceGroup().name` returns here (the top's mark for the top's own); `None` where
+    /// the deployment does not say.
+    fn called_group(&self) -> Option<String> {
+        place_text(&self.called_group, TOP_RESOURCE_GROUP)
+    }
+
+    /// What `subscription().subscriptionId` returns here, as [`Scope::called_group`].
+    fn called_subscription(&self) -> Option<String> {
+        place_text(&self.called_subscription, TOP_SUBSCRIPTION)
+    }
+
     fn parameter(&self, name: &str, depth: usize, partial: bool) -> Option<String> {
         if depth >= DEPTH {
             return None;
@@ -275,9 +286,11 @@ impl Parser<'_> {
                 // The place it leaves out is the one `resourceGroup()` returns here (the parent's
                 // in an outer-scoped nested template), not the place the resource deploys into;
                 // where that is not said, the id keeps no place.
-                let subscription = place_text(&scope.called_subscription, TOP_SUBSCRIPTION);
-                let group = place_text(&scope.called_group, TOP_RESOURCE_GROUP);
-                let filled: Vec<String> = match (args.iter().position(|a| a.contains('/')), subscription, group) {
+                let filled: Vec<String> = match (
+                    args.iter().position(|a| a.contains('/')),
+                    scope.called_subscription(),
+                    scope.called_group(),
+                ) {
                     (Some(0), Some(subscription), Some(group)) => [subscription, group].into_iter().chain(args.iter().cloned()).collect(),
                     (Some(1), Some(subscription), _) => std::iter::once(subscription).chain(args.iter().cloned()).collect(),
                     _ => args.to_vec(),
@@ -309,13 +322,15 @@ impl Parser<'_> {
             self.eat(']')?;
             key.to_ascii_lowercase()
         };
-        let group = || place_text(&scope.called_group, TOP_RESOURCE_GROUP);
-        let subscription = || place_text(&scope.called_subscription, TOP_SUBSCRIPTION);
         match (function, property.as_str()) {
-            ("resourcegroup", "name") => group(),
-            ("resourcegroup", "id") => Some(format!("/subscriptions/{}/resourceGroups/{}", subscription()?, group()?)),
-            ("subscription", "subscriptionid") => subscription(),
-            ("subscription", "id") => Some(format!("/subscriptions/{}", subscription()?)),
+            ("resourcegroup", "name") => scope.called_group(),
+            ("resourcegroup", "id") => Some(format!(
+                "/subscriptions/{}/resourceGroups/{}",
+                scope.called_subscription()?,
+                scope.called_group()?
+            )),
+            ("subscription", "subscriptionid") => scope.called_subscription(),
+            ("subscription", "id") => Some(format!("/subscriptions/{}", scope.called_subscription()?)),
             _ => None,
         }
     }
