@@ -208,29 +208,46 @@ fn plan_artifacts<'a>(plan: &Plan, backends: impl Iterator<Item = &'a Backend>) 
     })
 }
 
-/// The backends that render from the plan alone, handed out one at a time to whichever thread
-/// asks next.
-struct PlanJobs<'a> {
+/// Backends handed out one at a time to whichever thread asks next.
+struct Queue<'a> {
     backends: Vec<&'a Backend>,
     next: std::sync::atomic::AtomicUsize,
 }
 
-impl<'a> PlanJobs<'a> {
-    fn new(backends: &[&'a Backend]) -> Self {
-        PlanJobs {
-            backends: backends.iter().copied().filter(|b| matches!(b.render, Render::Plan(_))).collect(),
+impl<'a> Queue<'a> {
+    /// Those of `backends` that render from the plan alone (`review` false) or from the review.
+    fn of(backends: &[&'a Backend], review: bool) -> Self {
+        Queue {
+            backends: backends
+                .iter()
+                .copied()
+                .filter(|b| matches!(b.render, Render::Review(_)) == review)
+                .collect(),
             next: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    /// The artifacts of the jobs this thread takes until none is left, unsorted.
-    fn render(&self, plan: &Plan) -> Vec<Artifact> {
-        let taken = std::iter::from_fn(|| {
+    /// The backends this thread takes, until none is left.
+    fn taken(&self) -> impl Iterator<Item = &'a Backend> + '_ {
+        std::iter::from_fn(|| {
             self.backends
                 .get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                 .copied()
-        });
-        plan_artifacts(plan, taken)
+        })
+    }
+}
+
+/// The backends that render from the plan alone, handed out by a [`Queue`].
+struct PlanJobs<'a>(Queue<'a>);
+
+impl<'a> PlanJobs<'a> {
+    fn new(backends: &[&'a Backend]) -> Self {
+        PlanJobs(Queue::of(backends, false))
+    }
+
+    /// The artifacts of the jobs this thread takes until none is left, unsorted.
+    fn render(&self, plan: &Plan) -> Vec<Artifact> {
+        plan_artifacts(plan, self.0.taken())
     }
 }
 
@@ -240,16 +257,14 @@ impl<'a> PlanJobs<'a> {
 struct ReviewJobs<'a, 'p> {
     /// The review and the flow picture; `None` when the thread making them gave up (a panic).
     made: std::sync::OnceLock<Option<(review::Review<'p>, flows::Graph)>>,
-    backends: Vec<&'a Backend>,
-    next: std::sync::atomic::AtomicUsize,
+    queue: Queue<'a>,
 }
 
 impl<'a, 'p> ReviewJobs<'a, 'p> {
     fn new(backends: &[&'a Backend]) -> Self {
         ReviewJobs {
             made: std::sync::OnceLock::new(),
-            backends: backends.iter().copied().filter(|b| matches!(b.render, Render::Review(_))).collect(),
-            next: std::sync::atomic::AtomicUsize::new(0),
+            queue: Queue::of(backends, true),
         }
     }
 
@@ -263,12 +278,8 @@ impl<'a, 'p> ReviewJobs<'a, 'p> {
         let Some((review, graph)) = self.made.wait() else {
             return Vec::new();
         };
-        let taken = std::iter::from_fn(|| {
-            self.backends
-                .get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                .copied()
-        });
-        taken
+        self.queue
+            .taken()
             .flat_map(|b| match b.render {
                 Render::Plan(_) => Vec::new(),
                 Render::Review(f) => f(review, graph),
